@@ -1,0 +1,69 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "parc",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "parc", targets: ["parc"]),
+        .library(name: "ParcCore", targets: ["ParcCore"]),
+        .library(name: "InventoryStore", targets: ["InventoryStore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // Plain values and rules of the domain; no I/O.
+        .target(name: "ParcCore", swiftSettings: strict),
+        // The SQLite inventory through GRDB: migrations, records, queries, audit log.
+        .target(
+            name: "InventoryStore",
+            dependencies: [
+                "ParcCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // The command line a technician uses.
+        .executableTarget(
+            name: "parc",
+            dependencies: [
+                "ParcCore",
+                "InventoryStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // Benchmarks (not tests): figures printed by scripts/bench-*.
+        .executableTarget(
+            name: "parc-bench",
+            dependencies: [
+                "ParcCore",
+                "InventoryStore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "ParcCoreTests", dependencies: ["ParcCore"], swiftSettings: strict),
+        .testTarget(
+            name: "InventoryStoreTests",
+            dependencies: [
+                "InventoryStore", "ParcCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strict
+        ),
+        // End-to-end: runs the built `parc` binary as a user would.
+        .testTarget(name: "ParcCLITests", dependencies: ["parc", "ParcCore"], swiftSettings: strict),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,197 @@
+import Foundation
+import GRDB
+import ParcCore
+
+/// What `parc device list` narrows the devices by; every given criterion must hold.
+public struct DeviceFilter: Sendable, Equatable {
+    /// A member reference (slug, SIREN, INSEE code).
+    public var member: String?
+    /// A school's UAI.
+    public var school: String?
+    /// A room name; needs `school`.
+    public var room: String?
+    /// A cart's serial or asset tag.
+    public var cart: String?
+    public var kind: DeviceKind?
+    public var status: DeviceStatus?
+    /// An order number (with `member` when several members use it).
+    public var order: String?
+    /// A lot number.
+    public var lot: String?
+
+    public init(member: String? = nil, school: String? = nil, room: String? = nil, cart: String? = nil,
+                kind: DeviceKind? = nil, status: DeviceStatus? = nil, order: String? = nil, lot: String? = nil) {
+        self.member = member
+        self.school = school
+        self.room = room
+        self.cart = cart
+        self.kind = kind
+        self.status = status
+        self.order = order
+        self.lot = lot
+    }
+}
+
+/// A device as listings show it: its own fields with the names of where it is and where it came from.
+///
+/// A device in a cart is where its cart is: `room`, `uai` and `member` come from the cart.
+public struct DeviceRow: Codable, Sendable, Equatable {
+    public var serial: String
+    public var assetTag: String?
+    public var kind: DeviceKind
+    public var manufacturer: String?
+    public var model: String?
+    public var status: DeviceStatus
+    /// The owning member's slug: the member of the school it is in, else of its order.
+    public var member: String?
+    public var uai: String?
+    public var school: String?
+    public var room: String?
+    /// The asset tag (or serial) of the cart holding it.
+    public var cart: String?
+    public var order: String?
+    public var lot: String?
+    public var macs: [String]
+    public var hostname: String?
+    public var address: String?
+    public var sshPort: Int?
+    public var sshUser: String?
+    public var warrantyEnd: Day?
+    public var purchasePrice: Money?
+    public var notes: String?
+}
+
+extension InventoryReader {
+    // The effective room of a device is its own, else its cart's; its member is that room's
+    // school's, else its order's, else its cart's order's.
+    static let deviceRowSelect = """
+        SELECT d.serial, d.assetTag, d.kind, d.manufacturer, d.model, d.status,
+               COALESCE(m.slug, om.slug, com.slug) AS memberSlug,
+               s.uai, s.name AS schoolName, r.name AS roomName,
+               COALESCE(c.assetTag, c.serial) AS cartRef,
+               o.number AS orderNumber, l.number AS lotNumber,
+               (SELECT group_concat(mac, ' ') FROM (SELECT mac FROM deviceMac WHERE deviceId = d.id ORDER BY mac)) AS macs,
+               d.hostname, d.address, d.sshPort, d.sshUser, d.warrantyEnd, d.purchasePrice, d.notes
+        FROM device d
+        LEFT JOIN device c ON c.id = d.cartId
+        LEFT JOIN room r ON r.id = COALESCE(d.roomId, c.roomId)
+        LEFT JOIN school s ON s.id = r.schoolId
+        LEFT JOIN member m ON m.id = s.memberId
+        LEFT JOIN purchaseOrder o ON o.id = d.orderId
+        LEFT JOIN lot l ON l.id = o.lotId
+        LEFT JOIN member om ON om.id = o.memberId
+        LEFT JOIN purchaseOrder co ON co.id = c.orderId
+        LEFT JOIN member com ON com.id = co.memberId
+        """
+
+    static func deviceRow(_ row: Row) -> DeviceRow {
+        DeviceRow(
+            serial: row["serial"], assetTag: row["assetTag"], kind: row["kind"], manufacturer: row["manufacturer"],
+            model: row["model"], status: row["status"], member: row["memberSlug"], uai: row["uai"], school: row["schoolName"],
+            room: row["roomName"], cart: row["cartRef"], order: row["orderNumber"], lot: row["lotNumber"],
+            macs: (row["macs"] as String?)?.split(separator: " ").map(String.init) ?? [],
+            hostname: row["hostname"], address: row["address"], sshPort: row["sshPort"], sshUser: row["sshUser"],
+            warrantyEnd: row["warrantyEnd"], purchasePrice: row["purchasePrice"], notes: row["notes"])
+    }
+
+    /// Ids of the devices whose effective room is one of `roomsSQL` (a SELECT of room ids).
+    private static func devicesInRooms(_ roomsSQL: String) -> String {
+        """
+        SELECT id FROM device WHERE roomId IN (\(roomsSQL))
+        UNION ALL SELECT d.id FROM device d JOIN device c ON c.id = d.cartId WHERE c.roomId IN (\(roomsSQL))
+        """
+    }
+
+    /// The devices matching `filter`, by school, room and serial.
+    public func devices(_ filter: DeviceFilter = DeviceFilter()) throws -> [DeviceRow] {
+        var clauses: [String] = []
+        var arguments: [any DatabaseValueConvertible] = []
+        if let ref = filter.member {
+            let id = try member(ref).id!
+            let memberRooms = "SELECT r.id FROM room r JOIN school s ON s.id = r.schoolId WHERE s.memberId = \(id)"
+            let memberOrders = "SELECT id FROM purchaseOrder WHERE memberId = \(id)"
+            clauses.append("""
+                d.id IN (\(Self.devicesInRooms(memberRooms))
+                  UNION ALL SELECT d2.id FROM device d2 LEFT JOIN device c2 ON c2.id = d2.cartId
+                    WHERE d2.orderId IN (\(memberOrders)) AND d2.roomId IS NULL AND c2.roomId IS NULL
+                  UNION ALL SELECT d3.id FROM device d3 JOIN device c3 ON c3.id = d3.cartId
+                    WHERE d3.orderId IS NULL AND d3.roomId IS NULL AND c3.roomId IS NULL AND c3.orderId IN (\(memberOrders)))
+                """)
+        }
+        if let uai = filter.school {
+            let s = try school(uai)
+            if let roomName = filter.room {
+                let r = try room(school: s.uai, name: roomName)
+                clauses.append("d.id IN (\(Self.devicesInRooms(String(r.id!))))")
+            } else {
+                clauses.append("d.id IN (\(Self.devicesInRooms("SELECT id FROM room WHERE schoolId = \(s.id!)")))")
+            }
+        } else if let roomName = filter.room {
+            throw InventoryError.invalid(InvalidValue(field: "room", value: roomName, problem: "a room is named within its school: add --school UAI"))
+        }
+        if let ref = filter.cart {
+            clauses.append("d.cartId = ?")
+            arguments.append(try cart(ref).id!)
+        }
+        if let kind = filter.kind {
+            clauses.append("d.kind = ?")
+            arguments.append(kind.rawValue)
+        }
+        if let status = filter.status {
+            clauses.append("d.status = ?")
+            arguments.append(status.rawValue)
+        }
+        if let number = filter.order {
+            clauses.append("d.orderId = ?")
+            arguments.append(try order(number, member: filter.member).id!)
+        }
+        if let number = filter.lot {
+            clauses.append("d.orderId IN (SELECT id FROM purchaseOrder WHERE lotId = ?)")
+            arguments.append(try lot(number).id!)
+        }
+        let whereSQL = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
+        let sql = "\(Self.deviceRowSelect) \(whereSQL) ORDER BY s.uai, r.name, cartRef, d.serial"
+        return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map(Self.deviceRow)
+    }
+
+    /// One device as listings show it.
+    public func deviceRow(_ ref: String) throws -> DeviceRow {
+        let d = try device(ref)
+        let row = try Row.fetchOne(db, sql: "\(Self.deviceRowSelect) WHERE d.id = ?", arguments: [d.id!])!
+        return Self.deviceRow(row)
+    }
+
+    /// Devices whose serial, asset tag, MAC, host name, address, model or manufacturer contains
+    /// `text`, or that stand in a school or a member whose name, UAI or slug contains it.
+    /// Case-insensitive; at most `limit` rows.
+    public func find(_ text: String, limit: Int = 500) throws -> (rows: [DeviceRow], total: Int) {
+        let needle = text.trimmed
+        guard !needle.isEmpty else {
+            throw InventoryError.invalid(InvalidValue(field: "text", value: "", problem: "give something to look for: a serial, a tag, a MAC, a name"))
+        }
+        let like = "%" + needle.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+            .replacingOccurrences(of: "_", with: "\\_") + "%"
+        // A MAC is stored with colons: also look for the text with its separators normalised.
+        let hex = needle.lowercased().filter { $0 != ":" && $0 != "-" && $0 != "." }
+        var macLike: String? = nil
+        if hex.count >= 4, hex.allSatisfy(\.isHexDigit) {
+            var spaced = ""
+            for (i, ch) in hex.enumerated() { if i > 0 && i % 2 == 0 { spaced.append("_") }; spaced.append(ch) }
+            macLike = "%" + spaced + "%"
+        }
+        let schools = "SELECT id FROM school WHERE name LIKE ?1 ESCAPE '\\' OR uai LIKE ?1 ESCAPE '\\' OR city LIKE ?1 ESCAPE '\\'"
+            + " OR memberId IN (SELECT id FROM member WHERE name LIKE ?1 ESCAPE '\\' OR slug LIKE ?1 ESCAPE '\\')"
+        let rooms = "SELECT id FROM room WHERE schoolId IN (\(schools))"
+        let ids = """
+            SELECT id FROM device WHERE serial LIKE ?1 ESCAPE '\\' OR assetTag LIKE ?1 ESCAPE '\\' OR hostname LIKE ?1 ESCAPE '\\'
+                OR address LIKE ?1 ESCAPE '\\' OR model LIKE ?1 ESCAPE '\\' OR manufacturer LIKE ?1 ESCAPE '\\'
+            UNION SELECT deviceId FROM deviceMac WHERE mac LIKE ?1 ESCAPE '\\' \(macLike == nil ? "" : "OR mac LIKE ?2")
+            UNION \(Self.devicesInRooms(rooms))
+            """
+        let args: StatementArguments = macLike.map { [like, $0] } ?? [like]
+        let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM (\(ids))", arguments: args) ?? 0
+        let sql = "\(Self.deviceRowSelect) WHERE d.id IN (\(ids)) ORDER BY s.uai, r.name, cartRef, d.serial LIMIT \(max(0, limit))"
+        let rows = try Row.fetchAll(db, sql: sql, arguments: args).map(Self.deviceRow)
+        return (rows, total)
+    }
+}

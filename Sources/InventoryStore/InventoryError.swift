@@ -1,0 +1,49 @@
+import Foundation
+import ParcCore
+
+/// Why the inventory refused an operation. Every case says which record or field, and what to do;
+/// nothing was written when one is thrown.
+public enum InventoryError: Error, Equatable, Sendable {
+    /// A field's value breaks a rule.
+    case invalid(InvalidValue)
+    /// No record answers to `key`.
+    case notFound(entity: String, key: String, hint: String)
+    /// `key` names more than one record.
+    case ambiguous(entity: String, key: String, candidates: [String], hint: String)
+    /// A unique field already holds this value in another record.
+    case duplicate(entity: String, field: String, value: String, holder: String)
+    /// The record is still used by others and cannot be removed.
+    case inUse(entity: String, key: String, reason: String, hint: String)
+    /// The database file cannot be opened or is not parc's.
+    case database(path: String, reason: String)
+}
+
+extension InventoryError: LocalizedError, CustomStringConvertible {
+    public var errorDescription: String? { description }
+
+    public var description: String {
+        switch self {
+        case .invalid(let v):
+            return v.description
+        case .notFound(let entity, let key, let hint):
+            return "no \(entity) '\(key)'; \(hint)"
+        case .ambiguous(let entity, let key, let candidates, let hint):
+            return "'\(key)' names several \(entity)s (\(candidates.joined(separator: ", "))); \(hint)"
+        case .duplicate(let entity, let field, let value, let holder):
+            return "\(field) '\(value)' is already used by \(holder); a \(entity)'s \(field) must be unique (check for a typing mistake, or edit the existing record)"
+        case .inUse(let entity, let key, let reason, let hint):
+            return "cannot remove \(entity) '\(key)': \(reason); \(hint)"
+        case .database(let path, let reason):
+            return "database \(path): \(reason)"
+        }
+    }
+
+    /// The field an error is about, when there is one (used by tests and importers).
+    public var field: String? {
+        switch self {
+        case .invalid(let v): v.field
+        case .duplicate(_, let field, _, _): field
+        default: nil
+        }
+    }
+}

@@ -1,0 +1,117 @@
+import GRDB
+
+/// The inventory's schema. Migrations are append-only: a migration that has shipped is never
+/// modified; a change is a new migration.
+enum Schema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: members, schools, rooms, lots, orders, funding, devices, audit log") { db in
+            try db.execute(sql: """
+                CREATE TABLE member (
+                    id INTEGER PRIMARY KEY,
+                    kind TEXT NOT NULL CHECK (kind IN ('commune', 'sivos', 'epci')),
+                    name TEXT NOT NULL CHECK (name <> ''),
+                    slug TEXT NOT NULL UNIQUE CHECK (slug <> ''),
+                    siren TEXT UNIQUE CHECK (siren IS NULL OR length(siren) = 9),
+                    insee TEXT UNIQUE CHECK (insee IS NULL OR length(insee) = 5),
+                    deliberationNumber TEXT,
+                    deliberationDate TEXT,
+                    prefectureReceipt TEXT,
+                    conventionDate TEXT,
+                    conventionSignatory TEXT,
+                    CHECK (siren IS NOT NULL OR insee IS NOT NULL)
+                );
+                CREATE TABLE school (
+                    id INTEGER PRIMARY KEY,
+                    uai TEXT NOT NULL UNIQUE CHECK (length(uai) = 8),
+                    name TEXT NOT NULL CHECK (name <> ''),
+                    memberId INTEGER NOT NULL REFERENCES member(id) ON DELETE RESTRICT,
+                    city TEXT
+                );
+                CREATE INDEX school_memberId ON school(memberId);
+                CREATE TABLE room (
+                    id INTEGER PRIMARY KEY,
+                    schoolId INTEGER NOT NULL REFERENCES school(id) ON DELETE RESTRICT,
+                    name TEXT NOT NULL CHECK (name <> '') COLLATE NOCASE,
+                    UNIQUE (schoolId, name)
+                );
+                CREATE TABLE lot (
+                    id INTEGER PRIMARY KEY,
+                    number TEXT NOT NULL UNIQUE COLLATE NOCASE CHECK (number <> ''),
+                    title TEXT NOT NULL,
+                    supplier TEXT
+                );
+                CREATE TABLE purchaseOrder (
+                    id INTEGER PRIMARY KEY,
+                    memberId INTEGER NOT NULL REFERENCES member(id) ON DELETE RESTRICT,
+                    lotId INTEGER REFERENCES lot(id) ON DELETE RESTRICT,
+                    number TEXT NOT NULL COLLATE NOCASE CHECK (number <> ''),
+                    supplier TEXT,
+                    orderedOn TEXT,
+                    deliveredOn TEXT,
+                    deliveryNote TEXT,
+                    amountExclTax INTEGER CHECK (amountExclTax IS NULL OR amountExclTax >= 0),
+                    amountInclTax INTEGER CHECK (amountInclTax IS NULL OR amountInclTax >= 0),
+                    UNIQUE (memberId, number)
+                );
+                CREATE INDEX purchaseOrder_lotId ON purchaseOrder(lotId);
+                CREATE INDEX purchaseOrder_number ON purchaseOrder(number);
+                CREATE TABLE fundingLine (
+                    id INTEGER PRIMARY KEY,
+                    orderId INTEGER NOT NULL REFERENCES purchaseOrder(id) ON DELETE CASCADE,
+                    funder TEXT NOT NULL CHECK (funder IN ('commune', 'departement', 'state', 'other')),
+                    label TEXT,
+                    requested INTEGER NOT NULL CHECK (requested >= 0),
+                    granted INTEGER CHECK (granted IS NULL OR granted >= 0)
+                );
+                CREATE INDEX fundingLine_orderId ON fundingLine(orderId);
+                CREATE TABLE device (
+                    id INTEGER PRIMARY KEY,
+                    kind TEXT NOT NULL CHECK (kind IN ('interactiveScreen', 'laptop', 'tablet', 'cart', 'documentCamera',
+                                                       'projector', 'accessPoint', 'other')),
+                    manufacturer TEXT,
+                    model TEXT,
+                    serial TEXT NOT NULL UNIQUE COLLATE NOCASE CHECK (serial <> ''),
+                    assetTag TEXT UNIQUE COLLATE NOCASE,
+                    status TEXT NOT NULL CHECK (status IN ('inStock', 'deployed', 'inRepair', 'lost', 'retired')),
+                    roomId INTEGER REFERENCES room(id) ON DELETE RESTRICT,
+                    cartId INTEGER REFERENCES device(id) ON DELETE RESTRICT,
+                    orderId INTEGER REFERENCES purchaseOrder(id) ON DELETE RESTRICT,
+                    warrantyEnd TEXT,
+                    purchasePrice INTEGER CHECK (purchasePrice IS NULL OR purchasePrice >= 0),
+                    hostname TEXT,
+                    address TEXT,
+                    sshPort INTEGER CHECK (sshPort IS NULL OR sshPort BETWEEN 1 AND 65535),
+                    sshUser TEXT,
+                    notes TEXT,
+                    CHECK (roomId IS NULL OR cartId IS NULL),
+                    CHECK (cartId IS NULL OR kind IN ('laptop', 'tablet'))
+                );
+                CREATE INDEX device_roomId ON device(roomId);
+                CREATE INDEX device_cartId ON device(cartId);
+                CREATE INDEX device_orderId ON device(orderId);
+                CREATE INDEX device_kind_status ON device(kind, status);
+                CREATE INDEX device_hostname ON device(hostname);
+                CREATE INDEX device_address ON device(address);
+                CREATE TABLE deviceMac (
+                    mac TEXT PRIMARY KEY CHECK (length(mac) = 17),
+                    deviceId INTEGER NOT NULL REFERENCES device(id) ON DELETE CASCADE
+                ) WITHOUT ROWID;
+                CREATE INDEX deviceMac_deviceId ON deviceMac(deviceId);
+                CREATE TABLE event (
+                    id INTEGER PRIMARY KEY,
+                    at TEXT NOT NULL,
+                    actor TEXT NOT NULL,
+                    entity TEXT NOT NULL,
+                    entityId INTEGER NOT NULL,
+                    entityKey TEXT NOT NULL COLLATE NOCASE,
+                    action TEXT NOT NULL,
+                    changes TEXT NOT NULL
+                );
+                CREATE INDEX event_entity ON event(entity, entityId);
+                CREATE INDEX event_entityKey ON event(entityKey);
+                """)
+        }
+        return migrator
+    }
+}

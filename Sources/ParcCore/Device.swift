@@ -1,0 +1,162 @@
+/// What a device is. Carts are devices too: they hold laptops or tablets.
+public enum DeviceKind: String, Codable, Sendable, CaseIterable {
+    case interactiveScreen, laptop, tablet, cart, documentCamera, projector, accessPoint, other
+
+    /// Kinds a cart can hold.
+    public var fitsInCart: Bool { self == .laptop || self == .tablet }
+
+    /// How a French reader names the kind.
+    public var french: String {
+        switch self {
+        case .interactiveScreen: "Écran numérique interactif"
+        case .laptop: "Ordinateur portable"
+        case .tablet: "Tablette"
+        case .cart: "Classe mobile (chariot)"
+        case .documentCamera: "Visualiseur"
+        case .projector: "Vidéoprojecteur"
+        case .accessPoint: "Borne Wi-Fi"
+        case .other: "Autre"
+        }
+    }
+
+    /// Parses the kind as the CLI and files spell it, case-insensitively, with a few common aliases.
+    public init(parsing raw: String, field: String = "kind") throws(InvalidValue) {
+        let key = raw.trimmed.lowercased().filter { $0 != "-" && $0 != "_" && $0 != " " }
+        if let k = DeviceKind.allCases.first(where: { $0.rawValue.lowercased() == key }) {
+            self = k
+            return
+        }
+        let aliases: [String: DeviceKind] = ["eni": .interactiveScreen, "vpi": .interactiveScreen, "screen": .interactiveScreen,
+                                             "tni": .interactiveScreen, "visualiseur": .documentCamera, "ap": .accessPoint,
+                                             "portable": .laptop, "tablette": .tablet, "chariot": .cart]
+        if let k = aliases[key] { self = k; return }
+        throw InvalidValue(field: field, value: raw,
+                           problem: "unknown kind; use one of \(DeviceKind.allCases.map(\.rawValue).joined(separator: ", "))")
+    }
+}
+
+/// Where a device is in its life. One enum, never a set of booleans.
+public enum DeviceStatus: String, Codable, Sendable, CaseIterable {
+    case inStock, deployed, inRepair, lost, retired
+
+    public var french: String {
+        switch self {
+        case .inStock: "En stock"
+        case .deployed: "En service"
+        case .inRepair: "En réparation"
+        case .lost: "Perdu / volé"
+        case .retired: "Réformé"
+        }
+    }
+
+    public init(parsing raw: String, field: String = "status") throws(InvalidValue) {
+        let key = raw.trimmed.lowercased().filter { $0 != "-" && $0 != "_" && $0 != " " }
+        guard let s = DeviceStatus.allCases.first(where: { $0.rawValue.lowercased() == key }) else {
+            throw InvalidValue(field: field, value: raw,
+                               problem: "unknown status; use one of \(DeviceStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        self = s
+    }
+}
+
+/// A piece of equipment. Its place is a room, or a cart (then it is wherever the cart is).
+public struct Device: Codable, Sendable, Equatable {
+    public var id: Int64?
+    public var kind: DeviceKind
+    public var manufacturer: String?
+    public var model: String?
+    /// The manufacturer's serial number; unique (case-insensitively).
+    public var serial: String
+    /// The commune's inventory number; unique when given.
+    public var assetTag: String?
+    public var status: DeviceStatus
+    public var roomId: Int64?
+    public var cartId: Int64?
+    public var orderId: Int64?
+    public var warrantyEnd: Day?
+    public var purchasePrice: Money?
+    /// Managed (Linux) devices: the name it should carry and how to reach it over SSH.
+    public var hostname: String?
+    public var address: String?
+    public var sshPort: Int?
+    public var sshUser: String?
+    public var notes: String?
+
+    public init(id: Int64? = nil, kind: DeviceKind, manufacturer: String? = nil, model: String? = nil, serial: String,
+                assetTag: String? = nil, status: DeviceStatus = .inStock, roomId: Int64? = nil, cartId: Int64? = nil,
+                orderId: Int64? = nil, warrantyEnd: Day? = nil, purchasePrice: Money? = nil, hostname: String? = nil,
+                address: String? = nil, sshPort: Int? = nil, sshUser: String? = nil, notes: String? = nil) {
+        self.id = id
+        self.kind = kind
+        self.manufacturer = manufacturer
+        self.model = model
+        self.serial = serial
+        self.assetTag = assetTag
+        self.status = status
+        self.roomId = roomId
+        self.cartId = cartId
+        self.orderId = orderId
+        self.warrantyEnd = warrantyEnd
+        self.purchasePrice = purchasePrice
+        self.hostname = hostname
+        self.address = address
+        self.sshPort = sshPort
+        self.sshUser = sshUser
+        self.notes = notes
+    }
+
+    /// Normalises free text and checks the rules a single device must follow on its own.
+    public mutating func validate() throws(InvalidValue) {
+        serial = serial.trimmed
+        guard !serial.isEmpty else {
+            throw InvalidValue(field: "serial", value: "", problem: "every device needs its serial number (on the label under the device or on the delivery note)")
+        }
+        guard !serial.contains(where: { $0.isWhitespace || $0.isNewline }) else {
+            throw InvalidValue(field: "serial", value: serial, problem: "a serial number has no spaces; check for two serials pasted together")
+        }
+        assetTag = assetTag?.nonEmpty
+        if let t = assetTag, t.contains(where: \.isNewline) {
+            throw InvalidValue(field: "assetTag", value: t, problem: "an asset tag is one line")
+        }
+        manufacturer = manufacturer?.nonEmpty
+        model = model?.nonEmpty
+        notes = notes?.nonEmpty
+        sshUser = sshUser?.nonEmpty
+        if let h = hostname?.nonEmpty { hostname = try Hostname.normalize(h) } else { hostname = nil }
+        if let a = address?.nonEmpty {
+            guard !a.contains(where: \.isWhitespace) else {
+                throw InvalidValue(field: "address", value: a, problem: "an address is an IPv4 or IPv6 address or a host name, without spaces")
+            }
+            address = a
+        } else { address = nil }
+        if let p = sshPort, !(1...65535).contains(p) {
+            throw InvalidValue(field: "sshPort", value: String(p), problem: "a port is between 1 and 65535 (SSH listens on 22)")
+        }
+        if roomId != nil && cartId != nil {
+            throw InvalidValue(field: "place", value: "", problem: "a device is either in a room or in a cart, not both")
+        }
+        if cartId != nil && !kind.fitsInCart {
+            throw InvalidValue(field: "cart", value: "", problem: "only laptops and tablets go in a cart; put a \(kind.rawValue) in a room")
+        }
+        if let p = purchasePrice, p.cents < 0 {
+            throw InvalidValue(field: "purchasePrice", value: p.description, problem: "a price cannot be negative")
+        }
+    }
+}
+
+/// Host names as devices carry them (RFC 1123): letters, digits and dashes, labels of 1–63.
+public enum Hostname {
+    public static func normalize(_ raw: String, field: String = "hostname") throws(InvalidValue) -> String {
+        let s = raw.trimmed.lowercased()
+        let labels = s.split(separator: ".", omittingEmptySubsequences: false)
+        let ok = !s.isEmpty && s.count <= 253 && labels.allSatisfy { l in
+            (1...63).contains(l.count) && l.first != "-" && l.last != "-"
+                && l.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
+        }
+        guard ok else {
+            throw InvalidValue(field: field, value: raw,
+                               problem: "a host name is letters, digits and dashes (no accents, no spaces), e.g. norroy-cm2-01")
+        }
+        return s
+    }
+}

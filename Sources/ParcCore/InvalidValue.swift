@@ -1,0 +1,44 @@
+import Foundation
+
+/// A value that breaks a rule of the domain: names the field, shows the value and says what to do.
+///
+/// Thrown by the validating initialisers of ParcCore and by every record's `validate()`, so the
+/// message a technician reads always points at the field to correct.
+public struct InvalidValue: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The field's name as the command line and the JSON output spell it (`serial`, `uai`, …).
+    public var field: String
+    /// The value as it was given.
+    public var value: String
+    /// What is wrong, and what a correct value looks like.
+    public var problem: String
+
+    public init(field: String, value: String, problem: String) {
+        self.field = field
+        self.value = value
+        self.problem = problem
+    }
+
+    public var description: String {
+        value.isEmpty ? "\(field): \(problem)" : "\(field) '\(value)': \(problem)"
+    }
+}
+
+extension String {
+    /// The string without leading and trailing white space.
+    @inlinable public var trimmed: String {
+        var s = Substring(self)
+        while let f = s.first, f.isWhitespace { s.removeFirst() }
+        while let l = s.last, l.isWhitespace { s.removeLast() }
+        return String(s)
+    }
+
+    /// `nil` when the trimmed string is empty, the trimmed string otherwise.
+    @inlinable public var nonEmpty: String? {
+        let t = trimmed
+        return t.isEmpty ? nil : t
+    }
+}
+
+extension InvalidValue: LocalizedError {
+    public var errorDescription: String? { description }
+}

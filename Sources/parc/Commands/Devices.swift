@@ -1,0 +1,304 @@
+import ArgumentParser
+import Foundation
+import InventoryStore
+import ParcCore
+
+struct DeviceCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "device",
+        abstract: "Devices: interactive screens, laptops, tablets, carts, document cameras, …",
+        subcommands: [Add.self, List.self, Show.self, Edit.self, Move.self, Status.self, Remove.self])
+
+    static let fields: [Field<DeviceRow>] = [
+        Field("serial", "SERIAL") { .string($0.serial) },
+        Field("assetTag", "TAG") { .text($0.assetTag) },
+        Field("kind", "KIND") { .string($0.kind.rawValue) },
+        Field("manufacturer", "MAKE") { .text($0.manufacturer) },
+        Field("model", "MODEL") { .text($0.model) },
+        Field("status", "STATUS") { .string($0.status.rawValue) },
+        Field("member", "MEMBER") { .text($0.member) },
+        Field("uai", "UAI") { .text($0.uai) },
+        Field("school", "SCHOOL") { .text($0.school) },
+        Field("room", "ROOM") { .text($0.room) },
+        Field("cart", "CART") { .text($0.cart) },
+        Field("order", "ORDER") { .text($0.order) },
+        Field("lot", "LOT") { .text($0.lot) },
+        Field("macs", "MACS") { .array($0.macs.map(JSONValue.string)) },
+        Field("hostname", "HOSTNAME") { .text($0.hostname) },
+        Field("address", "ADDRESS") { .text($0.address) },
+        Field("sshPort", "SSH PORT") { .number($0.sshPort) },
+        Field("sshUser", "SSH USER") { .text($0.sshUser) },
+        Field("warrantyEnd", "WARRANTY END") { .text($0.warrantyEnd?.description) },
+        Field("purchasePrice", "PRICE") { .text($0.purchasePrice?.description) },
+        Field("notes", "NOTES") { .text($0.notes) },
+    ]
+
+    static let tableKeys = ["serial", "assetTag", "kind", "model", "status", "uai", "room", "cart", "order"]
+
+    /// A device's own fields, for `add` and `edit`.
+    struct Fields: ParsableArguments {
+        @Option(help: "The asset tag (commune's inventory number).") var assetTag: String?
+        @Option(help: "Manufacturer, e.g. Lenovo.") var manufacturer: String?
+        @Option(help: "Model, e.g. \"ThinkPad 11e Yoga Gen 6\".") var model: String?
+        @Option(help: "inStock, deployed, inRepair, lost or retired.") var status: DeviceStatus?
+        @Option(help: "The order it came from (its number).") var order: String?
+        @Option(help: "Whose order, when several members use the number.") var member: String?
+        @Option(name: .customLong("warranty-end"), help: "End of warranty (YYYY-MM-DD or DD/MM/YYYY).") var warrantyEnd: String?
+        @Option(help: "Purchase price incl. tax, e.g. 810.00.") var price: String?
+        @Option(help: "Host name (Linux devices).") var hostname: String?
+        @Option(help: "IP address or DNS name to reach it over SSH.") var address: String?
+        @Option(name: .customLong("ssh-port"), help: "SSH port (default 22).") var sshPort: String?
+        @Option(name: .customLong("ssh-user"), help: "SSH user.") var sshUser: String?
+        @Option(help: "Free notes.") var notes: String?
+
+        func apply(to d: inout Device, _ r: InventoryReader) throws {
+            parc.apply(assetTag, to: &d.assetTag) { $0 }
+            parc.apply(manufacturer, to: &d.manufacturer) { $0 }
+            parc.apply(model, to: &d.model) { $0 }
+            if let status { d.status = status }
+            try parc.apply(order, to: &d.orderId) { try r.order($0, member: member).id! }
+            try parc.apply(warrantyEnd, to: &d.warrantyEnd) { try Day(parsing: $0, field: "warrantyEnd") }
+            try parc.apply(price, to: &d.purchasePrice) { try Money(parsing: $0, field: "purchasePrice") }
+            parc.apply(hostname, to: &d.hostname) { $0 }
+            parc.apply(address, to: &d.address) { $0 }
+            try parc.apply(sshPort, to: &d.sshPort) { v in
+                guard let p = Int(v) else { throw InvalidValue(field: "sshPort", value: v, problem: "a port is a number, e.g. 22") }
+                return p
+            }
+            parc.apply(sshUser, to: &d.sshUser) { $0 }
+            parc.apply(notes, to: &d.notes) { $0 }
+        }
+    }
+
+    /// Where a device goes: a school's room, or a cart.
+    struct PlaceOptions: ParsableArguments {
+        @Option(help: "The school's UAI (with --room).") var school: String?
+        @Option(help: "The room's name in that school.") var room: String?
+        @Option(help: "The cart holding it (serial or asset tag).") var cart: String?
+
+        var given: Bool { school != nil || room != nil || cart != nil }
+    }
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add a device.", discussion: """
+            Example: parc device add --kind laptop --serial PF4NLV99 --asset-tag NLV-2024-099 --model "ThinkPad 11e" \
+            --school 0572113M --room "Classe CM2" --mac 8c:16:45:3a:10:99 --order BC-2024-042
+            """)
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "interactiveScreen, laptop, tablet, cart, documentCamera, projector, accessPoint or other.") var kind: DeviceKind
+        @Option(help: "The manufacturer's serial number.") var serial: String
+        @OptionGroup var fields: Fields
+        @OptionGroup var place: PlaceOptions
+        @Option(name: .customLong("mac"), help: "A MAC address (repeatable).") var macs: [String] = []
+
+        func run() throws {
+            let d = try global.open().write { tx in
+                try DeviceCommand.add(tx, kind: kind, serial: serial, fields: fields, place: place, macs: macs)
+            }
+            emit("Added \(d.kind.rawValue) \(d.serial)\(d.assetTag.map { " (\($0))" } ?? "").\n")
+        }
+    }
+
+    static func add(_ tx: InventoryTransaction, kind: DeviceKind, serial: String, fields: Fields, place: PlaceOptions, macs: [String]) throws -> Device {
+        let ids = try tx.placeIDs(school: place.school, room: place.room, cart: place.cart)
+        var d = Device(kind: kind, serial: serial, status: ids.roomId != nil || ids.cartId != nil ? .deployed : .inStock,
+                       roomId: ids.roomId, cartId: ids.cartId)
+        try fields.apply(to: &d, tx)
+        return try tx.addDevice(d, macs: macs)
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List devices, narrowed by any of the filters.")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var output: OutputOptions
+        @Option(help: "A member (slug, SIREN or INSEE code).") var member: String?
+        @Option(help: "A school (UAI).") var school: String?
+        @Option(help: "A room of --school.") var room: String?
+        @Option(help: "A cart (serial or asset tag).") var cart: String?
+        @Option(help: "A kind of device.") var kind: DeviceKind?
+        @Option(help: "A status.") var status: DeviceStatus?
+        @Option(help: "An order number.") var order: String?
+        @Option(help: "A lot number.") var lot: String?
+
+        func run() throws {
+            let filter = DeviceFilter(member: member, school: school, room: room, cart: cart, kind: kind, status: status, order: order, lot: lot)
+            let rows = try global.open().read { try $0.devices(filter) }
+            emit(Render.list(rows, fields: DeviceCommand.fields, format: output.format, tableKeys: DeviceCommand.tableKeys))
+            if output.format == .table {
+                FileHandle.standardError.write(Data("\(rows.count) device\(rows.count == 1 ? "" : "s")\n".utf8))
+            }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show everything about a device, with its latest history.")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var output: OutputOptions
+        @Argument(help: "Serial or asset tag.") var device: String
+
+        func run() throws {
+            let (row, contents, events) = try global.open().read { r in
+                let d = try r.device(device)
+                let contents = d.kind == .cart ? try r.devices(DeviceFilter(cart: d.serial)) : []
+                return (try r.deviceRow(device), contents, try r.history(d.serial))
+            }
+            var pairs = DeviceCommand.fields.map { (key: $0.key, label: $0.header.asLabel, value: $0.value(row)) }
+            if row.kind == .cart {
+                pairs.append((key: "holds", label: "Holds", value: .array(contents.map { .string($0.assetTag ?? $0.serial) })))
+            }
+            pairs.append((key: "lastChange", label: "Last change",
+                          value: events.last.map { .string("\(EventTime.iso($0.at)) by \($0.actor) (\($0.action.rawValue))") } ?? .null))
+            emit(Render.record(pairs, format: output.format))
+        }
+    }
+
+    struct Edit: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Change a device's fields (an empty value clears an optional one).")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Serial or asset tag.") var device: String
+        @Option(name: .customLong("serial"), help: "A corrected serial number.") var newSerial: String?
+        @Option(help: "A corrected kind.") var kind: DeviceKind?
+        @OptionGroup var fields: Fields
+        @Option(name: .customLong("mac"), help: "Add a MAC address (repeatable).") var addMacs: [String] = []
+        @Option(name: .customLong("remove-mac"), help: "Remove a MAC address (repeatable).") var removeMacs: [String] = []
+
+        func run() throws {
+            let d = try global.open().write { tx in
+                let change = addMacs.isEmpty && removeMacs.isEmpty ? nil : MacChange(add: addMacs, remove: removeMacs)
+                return try tx.updateDevice(device, macs: change) { d in
+                    if let newSerial { d.serial = newSerial }
+                    if let kind { d.kind = kind }
+                    try fields.apply(to: &d, tx)
+                }
+            }
+            emit("Updated \(d.serial).\n")
+        }
+    }
+
+    struct Move: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Put a device in a room, in a cart, or nowhere; a cart takes what it holds along.",
+                                                        discussion: "Example: parc device move NLV-2024-010 --school 0572113M --room \"Classe CM2\"")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Serial or asset tag.") var device: String
+        @OptionGroup var place: PlaceOptions
+        @Flag(help: "Take it out of any room or cart (back in stock).") var nowhere = false
+
+        func validate() throws {
+            if nowhere == place.given { throw ValidationError("say where: --school UAI --room NAME, --cart CART, or --nowhere") }
+        }
+
+        func run() throws {
+            let (d, held) = try global.open().write { tx in
+                let ids = try tx.placeIDs(school: place.school, room: place.room, cart: place.cart)
+                let target: Place = ids.roomId.map(Place.room) ?? ids.cartId.map(Place.cart) ?? .nowhere
+                let d = try tx.move(device, to: target)
+                return (d, d.kind == .cart ? try tx.contents(ofCart: d.id!).count : 0)
+            }
+            let whereTo = place.cart.map { "cart \($0)" } ?? place.room.map { "\(place.school!.uppercased()) / \($0)" } ?? "nowhere"
+            emit("Moved \(d.serial) to \(whereTo)\(held > 0 ? ", with the \(held) device(s) it holds" : "").\n")
+        }
+    }
+
+    struct Status: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Set a device's status.",
+                                                        discussion: "Example: parc device status PF4NLV31 inRepair")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Serial or asset tag.") var device: String
+        @Argument(help: "inStock, deployed, inRepair, lost or retired.") var status: DeviceStatus
+
+        func run() throws {
+            let d = try global.open().write { try $0.setStatus(device, status) }
+            emit("\(d.serial) is now \(d.status.rawValue).\n")
+        }
+    }
+
+    struct Remove: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove a device from the inventory (its history stays).")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Serial or asset tag.") var device: String
+
+        func run() throws {
+            try global.open().write { try $0.removeDevice(device) }
+            emit("Removed \(device).\n")
+        }
+    }
+}
+
+struct CartCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cart",
+        abstract: "Mobile classes: carts holding laptops or tablets.",
+        subcommands: [Add.self, Fill.self, List.self, Show.self])
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add a cart (a device of kind cart).", discussion: """
+            Example: parc cart add --serial CHR16-240877 --asset-tag NLV-2024-010 --school 0572113M --room "Classe CE2-CM1"
+            """)
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "The cart's serial number.") var serial: String
+        @OptionGroup var fields: DeviceCommand.Fields
+        @OptionGroup var place: DeviceCommand.PlaceOptions
+
+        func run() throws {
+            if place.cart != nil { throw ValidationError("a cart cannot go in another cart; give --school and --room") }
+            let d = try global.open().write { tx in
+                try DeviceCommand.add(tx, kind: .cart, serial: serial, fields: fields, place: place, macs: [])
+            }
+            emit("Added cart \(d.assetTag ?? d.serial).\n")
+        }
+    }
+
+    struct Fill: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Put devices in a cart (all of them, or none if one is wrong).",
+                                                        discussion: "Example: parc cart fill NLV-2024-010 PF4NLV31 PF4NLV32")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The cart (serial or asset tag).") var cart: String
+        @Argument(help: "The devices to put in it (serials or asset tags).") var devices: [String]
+
+        func validate() throws {
+            if devices.isEmpty { throw ValidationError("name the devices to put in the cart") }
+        }
+
+        func run() throws {
+            let moved = try global.open().write { try $0.fillCart(cart, with: devices) }
+            emit("Put \(moved.count) device(s) in cart \(cart).\n")
+        }
+    }
+
+    struct Row {
+        var cart: DeviceRow
+        var holds: Int
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List carts with where they are and how many devices they hold.")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var output: OutputOptions
+        @Option(help: "Only this member's carts.") var member: String?
+        @Option(help: "Only this school's carts.") var school: String?
+
+        func run() throws {
+            let rows = try global.open().read { r in
+                try r.devices(DeviceFilter(member: member, school: school, kind: .cart)).map { c in
+                    Row(cart: c, holds: try r.devices(DeviceFilter(cart: c.serial)).count)
+                }
+            }
+            let fields: [Field<Row>] = DeviceCommand.fields.map { f in Field(f.key, f.header) { f.value($0.cart) } }
+                + [Field("holds", "HOLDS") { .int($0.holds) }]
+            emit(Render.list(rows, fields: fields, format: output.format,
+                             tableKeys: ["serial", "assetTag", "model", "status", "uai", "room", "holds"]))
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List what a cart holds.")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var output: OutputOptions
+        @Argument(help: "The cart (serial or asset tag).") var cart: String
+
+        func run() throws {
+            let rows = try global.open().read { r in try r.devices(DeviceFilter(cart: try r.cart(cart).serial)) }
+            emit(Render.list(rows, fields: DeviceCommand.fields, format: output.format, tableKeys: DeviceCommand.tableKeys))
+        }
+    }
+}

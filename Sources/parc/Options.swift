@@ -1,0 +1,127 @@
+import ArgumentParser
+import Foundation
+import InventoryStore
+import Logging
+import ParcCore
+
+/// Options every command that opens the inventory takes.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The inventory database file (default: $PARC_DATABASE, else inventory/parc.sqlite in the parc folder).",
+                                            valueName: "path"))
+    var database: String?
+
+    @Option(name: .long, help: ArgumentHelp("Who the audit log names for this change (default: your login name).", valueName: "name"))
+    var actor: String?
+
+    @Flag(name: .shortAndLong, help: "Log what parc does on standard error.")
+    var verbose = false
+
+    /// The database path this invocation uses.
+    var databasePath: String {
+        if let database, !database.isEmpty { return database }
+        if let env = ProcessInfo.processInfo.environment["PARC_DATABASE"], !env.isEmpty { return env }
+        return ParcHome.locate().appendingPathComponent("inventory/parc.sqlite").path
+    }
+
+    func open() throws -> Inventory {
+        LoggingSetup.bootstrap(verbose: verbose)
+        var logger = Logger(label: "parc")
+        logger.logLevel = verbose ? .debug : .warning
+        return try Inventory(path: databasePath, actor: actor, logger: logger)
+    }
+}
+
+enum LoggingSetup {
+    nonisolated(unsafe) private static var done = false
+
+    /// Logs go to standard error, so that standard output stays clean for `--json` and `--csv`.
+    static func bootstrap(verbose: Bool) {
+        guard !done else { return }
+        done = true
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = verbose ? .debug : .warning
+            return handler
+        }
+    }
+}
+
+/// `--json` / `--csv` for commands that print records.
+struct OutputOptions: ParsableArguments {
+    @Flag(name: .long, help: "Print JSON (an array of objects keyed by field name) instead of a table.")
+    var json = false
+
+    @Flag(name: .long, help: "Print CSV with a header row of field names instead of a table.")
+    var csv = false
+
+    func validate() throws {
+        if json && csv { throw ValidationError("choose one of --json and --csv") }
+    }
+
+    var format: OutputFormat { json ? .json : csv ? .csv : .table }
+}
+
+/// The folder parc works in: `$PARC_HOME`, else the nearest folder holding `inventory/` above the
+/// current directory, else above the `parc` executable (a checkout running its own build), else
+/// the current directory.
+enum ParcHome {
+    static func locate() -> URL {
+        let env = ProcessInfo.processInfo.environment
+        if let home = env["PARC_HOME"], !home.isEmpty { return URL(fileURLWithPath: home) }
+        let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        if let found = ancestor(of: cwd, holding: "inventory") { return found }
+        let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        let exePath = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")).map(URL.init(fileURLWithPath:)) ?? exe
+        if let found = ancestor(of: exePath.deletingLastPathComponent(), holding: "inventory") { return found }
+        return cwd
+    }
+
+    private static func ancestor(of start: URL, holding name: String) -> URL? {
+        var dir = start.standardizedFileURL
+        while true {
+            var isDir: ObjCBool = false
+            if FileManager.default.fileExists(atPath: dir.appendingPathComponent(name).path, isDirectory: &isDir), isDir.boolValue {
+                return dir
+            }
+            let parent = dir.deletingLastPathComponent()
+            if parent.path == dir.path { return nil }
+            dir = parent
+        }
+    }
+}
+
+// Values read from the command line.
+
+extension DeviceKind: ExpressibleByArgument {
+    public init?(argument: String) { try? self.init(parsing: argument) }
+    public static var allValueStrings: [String] { allCases.map(\.rawValue) }
+}
+
+extension DeviceStatus: ExpressibleByArgument {
+    public init?(argument: String) { try? self.init(parsing: argument) }
+    public static var allValueStrings: [String] { allCases.map(\.rawValue) }
+}
+
+extension MemberKind: ExpressibleByArgument {}
+extension Funder: ExpressibleByArgument {}
+
+/// Parses an optional text option: `nil` leaves a field as it is, an empty string clears it.
+func edited(_ value: String?) -> String?? {
+    guard let value else { return nil }
+    return .some(value.nonEmpty)
+}
+
+func parseDay(_ value: String?, field: String) throws -> Day? {
+    guard let value = value?.nonEmpty else { return nil }
+    return try Day(parsing: value, field: field)
+}
+
+func parseMoney(_ value: String?, field: String) throws -> Money? {
+    guard let value = value?.nonEmpty else { return nil }
+    return try Money(parsing: value, field: field)
+}
+
+/// Writes `text` to standard output.
+func emit(_ text: String) {
+    FileHandle.standardOutput.write(Data(text.utf8))
+}

@@ -1,0 +1,182 @@
+import Foundation
+import ParcCore
+
+/// A JSON value with its keys kept in order, so that `--json` output reads like the table.
+enum JSONValue: Equatable, Sendable {
+    case string(String)
+    case int(Int)
+    case bool(Bool)
+    case null
+    case array([JSONValue])
+    case object([(String, JSONValue)])
+
+    static func == (a: JSONValue, b: JSONValue) -> Bool { a.serialized(indent: nil) == b.serialized(indent: nil) }
+
+    static func text(_ s: String?) -> JSONValue { s.map(JSONValue.string) ?? .null }
+    static func number(_ n: Int?) -> JSONValue { n.map(JSONValue.int) ?? .null }
+
+    /// The plain text of a value, for tables and CSV cells.
+    var plain: String {
+        switch self {
+        case .string(let s): s
+        case .int(let n): String(n)
+        case .bool(let b): b ? "yes" : "no"
+        case .null: ""
+        case .array(let items): items.map(\.plain).joined(separator: " ")
+        case .object(let pairs): pairs.map { "\($0.0)=\($0.1.plain)" }.joined(separator: " ")
+        }
+    }
+
+    func serialized(indent: Int? = 0) -> String {
+        var out = ""
+        write(to: &out, indent: indent)
+        return out
+    }
+
+    private func write(to out: inout String, indent: Int?) {
+        let pad = indent.map { String(repeating: "  ", count: $0 + 1) }
+        let closePad = indent.map { String(repeating: "  ", count: $0) } ?? ""
+        let newline = indent == nil ? "" : "\n"
+        switch self {
+        case .string(let s): Self.escape(s, into: &out)
+        case .int(let n): out += String(n)
+        case .bool(let b): out += b ? "true" : "false"
+        case .null: out += "null"
+        case .array(let items):
+            if items.isEmpty { out += "[]"; return }
+            out += "[" + newline
+            for (i, item) in items.enumerated() {
+                out += pad ?? ""
+                item.write(to: &out, indent: indent.map { $0 + 1 })
+                out += (i < items.count - 1 ? "," : "") + newline
+            }
+            out += closePad + "]"
+        case .object(let pairs):
+            if pairs.isEmpty { out += "{}"; return }
+            out += "{" + newline
+            for (i, (key, value)) in pairs.enumerated() {
+                out += pad ?? ""
+                Self.escape(key, into: &out)
+                out += indent == nil ? ":" : ": "
+                value.write(to: &out, indent: indent.map { $0 + 1 })
+                out += (i < pairs.count - 1 ? "," : "") + newline
+            }
+            out += closePad + "}"
+        }
+    }
+
+    private static func escape(_ s: String, into out: inout String) {
+        out += "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where u.value < 0x20:
+                let hex = String(u.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(u)
+            }
+        }
+        out += "\""
+    }
+}
+
+/// One column of a listing: its key in JSON and CSV, its header in tables, and its value.
+struct Field<Row>: Sendable {
+    let key: String
+    let header: String
+    let value: @Sendable (Row) -> JSONValue
+
+    init(_ key: String, _ header: String, _ value: @escaping @Sendable (Row) -> JSONValue) {
+        self.key = key
+        self.header = header
+        self.value = value
+    }
+}
+
+/// How a listing is printed.
+enum OutputFormat {
+    case table, json, csv
+}
+
+enum Render {
+    /// Prints `rows` as an aligned table (with only `tableKeys` columns when given), a JSON array, or CSV.
+    static func list<Row>(_ rows: [Row], fields: [Field<Row>], format: OutputFormat, tableKeys: [String]? = nil) -> String {
+        switch format {
+        case .json:
+            return JSONValue.array(rows.map { row in .object(fields.map { ($0.key, $0.value(row)) }) }).serialized() + "\n"
+        case .csv:
+            var out = fields.map { csvCell($0.key) }.joined(separator: ",") + "\r\n"
+            for row in rows { out += fields.map { csvCell($0.value(row).plain) }.joined(separator: ",") + "\r\n" }
+            return out
+        case .table:
+            let shown = tableKeys.map { keys in keys.compactMap { k in fields.first { $0.key == k } } } ?? fields
+            return table(header: shown.map(\.header), rows: rows.map { row in shown.map { $0.value(row).plain } })
+        }
+    }
+
+    /// A single record: `key: value` lines for people, an object for `--json`, a one-row CSV.
+    static func record(_ pairs: [(key: String, label: String, value: JSONValue)], format: OutputFormat) -> String {
+        switch format {
+        case .json:
+            return JSONValue.object(pairs.map { ($0.key, $0.value) }).serialized() + "\n"
+        case .csv:
+            return pairs.map { csvCell($0.key) }.joined(separator: ",") + "\r\n"
+                + pairs.map { csvCell($0.value.plain) }.joined(separator: ",") + "\r\n"
+        case .table:
+            let width = pairs.map(\.label.count).max() ?? 0
+            return pairs.filter { $0.value != .null && $0.value != .array([]) }
+                .map { pair in
+                    let text = if case .array(let items) = pair.value { items.map(\.plain).joined(separator: ", ") } else { pair.value.plain }
+                    return pair.label.padded(to: width) + "  " + text
+                }
+                .joined(separator: "\n") + "\n"
+        }
+    }
+
+    /// An aligned text table; the last column is not padded.
+    static func table(header: [String], rows: [[String]]) -> String {
+        var widths = header.map(\.count)
+        for row in rows {
+            for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) }
+        }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { i, c in
+                i == cells.count - 1 ? c : c.padded(to: widths[i])
+            }.joined(separator: "  ").trimmedTrailing
+        }
+        return ([line(header)] + rows.map(line)).joined(separator: "\n") + "\n"
+    }
+
+    /// RFC 4180 quoting.
+    static func csvCell(_ s: String) -> String {
+        if s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) || s.hasPrefix(" ") || s.hasSuffix(" ") {
+            return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        }
+        return s
+    }
+}
+
+extension String {
+    /// A table header as a label: `WARRANTY END` → `Warranty end`; acronyms stay upper-case.
+    var asLabel: String {
+        let acronyms: Set<String> = ["UAI", "SIREN", "INSEE", "MAC", "MACS", "SSH", "ID"]
+        return split(separator: " ").enumerated().map { i, word in
+            acronyms.contains(String(word)) ? String(word) : (i == 0 ? word.prefix(1) + word.dropFirst().lowercased() : word.lowercased())
+        }.joined(separator: " ")
+    }
+
+    /// The string followed by spaces up to `width` characters (not UTF-16 units).
+    func padded(to width: Int) -> String {
+        self + String(repeating: " ", count: max(0, width - count))
+    }
+
+    var trimmedTrailing: String {
+        var s = Substring(self)
+        while s.last == " " { s.removeLast() }
+        return String(s)
+    }
+}

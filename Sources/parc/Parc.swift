@@ -1,0 +1,36 @@
+import ArgumentParser
+import Foundation
+
+/// `parc`: the inventory of the school equipment bought through Fus@é, and (later) its configuration.
+@main
+struct Parc: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "parc",
+        abstract: "Inventory and configuration of school equipment bought through the Fus@é grouping.",
+        discussion: """
+            The inventory is one SQLite file (inventory/parc.sqlite by default; --database or \
+            PARC_DATABASE choose another). Every change is written to its audit log (see `parc history`).
+            """,
+        version: "0.1.0",
+        subcommands: [
+            Init.self,
+            MemberCommand.self, SchoolCommand.self, RoomCommand.self,
+            LotCommand.self, OrderCommand.self, FundingCommand.self,
+            DeviceCommand.self, CartCommand.self,
+            Find.self, History.self,
+        ]
+    )
+}
+
+/// Applies an edit option to a field: `nil` keeps it, an empty string clears it.
+func apply<T>(_ option: String?, to field: inout T?, _ parse: (String) throws -> T) rethrows {
+    guard let option else { return }
+    field = try option.nonEmptyValue.map(parse)
+}
+
+extension String {
+    var nonEmptyValue: String? {
+        let t = trimmingCharacters(in: .whitespaces)
+        return t.isEmpty ? nil : t
+    }
+}
