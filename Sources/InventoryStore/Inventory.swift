@@ -67,6 +67,7 @@ public struct Inventory: Sendable {
     }
 
     /// Runs `body` in one write transaction; everything it did is undone if it throws.
+    @discardableResult
     public func write<T>(_ body: (InventoryTransaction) throws -> T) throws -> T {
         let now = clock()
         do {
@@ -75,7 +76,7 @@ public struct Inventory: Sendable {
                 return try body(tx)
             }
         } catch let error as DatabaseError {
-            throw Self.translate(error)
+            throw Self.translate(error, path: path)
         } catch let error as InvalidValue {
             throw InventoryError.invalid(error)
         }
@@ -86,13 +87,13 @@ public struct Inventory: Sendable {
         do {
             return try writer.read { db in try body(InventoryReader(db: db)) }
         } catch let error as DatabaseError {
-            throw Self.translate(error)
+            throw Self.translate(error, path: path)
         }
     }
 
     /// Turns a constraint error that slipped past the store's own checks (for instance a row written
     /// by another process between the check and the insert) into a message naming the field.
-    static func translate(_ error: DatabaseError) -> any Error {
+    static func translate(_ error: DatabaseError, path: String) -> any Error {
         let message = error.message ?? ""
         if error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE || error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY,
            let columns = message.components(separatedBy: "failed: ").last {
@@ -102,6 +103,9 @@ public struct Inventory: Sendable {
                 return InventoryError.duplicate(entity: String(parts[0]), field: String(parts[1]), value: "(given)",
                                                 holder: "another \(parts[0])")
             }
+        }
+        if error.resultCode == .SQLITE_BUSY {
+            return InventoryError.database(path: path, reason: "another parc kept the inventory busy for too long; nothing was changed, try again")
         }
         if error.extendedResultCode == .SQLITE_CONSTRAINT_FOREIGNKEY {
             return InventoryError.inUse(entity: "record", key: "", reason: "other records still refer to it",

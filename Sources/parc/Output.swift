@@ -163,9 +163,9 @@ enum Render {
 extension String {
     /// A table header as a label: `WARRANTY END` → `Warranty end`; acronyms stay upper-case.
     var asLabel: String {
-        let acronyms: Set<String> = ["UAI", "SIREN", "INSEE", "MAC", "MACS", "SSH", "ID"]
+        let acronyms: [String: String] = ["UAI": "UAI", "SIREN": "SIREN", "INSEE": "INSEE", "MACS": "MACs", "SSH": "SSH", "ID": "ID"]
         return split(separator: " ").enumerated().map { i, word in
-            acronyms.contains(String(word)) ? String(word) : (i == 0 ? word.prefix(1) + word.dropFirst().lowercased() : word.lowercased())
+            acronyms[String(word)] ?? (i == 0 ? word.prefix(1) + word.dropFirst().lowercased() : word.lowercased())
         }.joined(separator: " ")
     }
 

@@ -1,0 +1,126 @@
+import Foundation
+import GRDB
+import InventoryStore
+import ParcCore
+import Testing
+
+@Suite struct SchemaTests {
+    @Test func migrationsFromEmptyCreateEveryTableInWALWithForeignKeys() throws {
+        let t = try TempInventory()
+        let queue = try DatabaseQueue(path: t.path)
+        let tables = ["member", "school", "room", "lot", "purchaseOrder", "fundingLine", "device", "deviceMac", "event"]
+        let (existing, journal, migrations) = try queue.read { db throws -> ([String], String?, Int?) in
+            (try tables.filter { try db.tableExists($0) },
+             try String.fetchOne(db, sql: "PRAGMA journal_mode"),
+             try Int.fetchOne(db, sql: "SELECT count(*) FROM grdb_migrations"))
+        }
+        #expect(existing == tables)
+        #expect(journal == "wal")
+        #expect(migrations == 1)
+        // The store's own connections enforce foreign keys: a device in a missing room is refused.
+        #expect(throws: (any Error).self) {
+            try t.inventory.write { tx in try tx.addDevice(Device(kind: .laptop, serial: "X", roomId: 999)) }
+        }
+    }
+
+    @Test func reopeningAnExistingFileKeepsItsData() throws {
+        let t = try TempInventory().withSample()
+        let again = try Inventory(path: t.path)
+        #expect(try again.read { try $0.devices().count } == 18)
+    }
+
+    @Test func aFileThatIsNotAnInventoryGivesAClearError() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("parc-bad-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("notes.sqlite").path
+        try Data("these are not the droids".utf8).write(to: URL(fileURLWithPath: path))
+        #expect {
+            _ = try Inventory(path: path)
+        } throws: { error in
+            guard case InventoryError.database(let p, let reason) = error else { return false }
+            return p == path && reason.contains("parc inventory")
+        }
+    }
+
+    @Test func schemaChecksHoldEvenForRawWrites() throws {
+        let t = try TempInventory().withSample()
+        let queue = try DatabaseQueue(path: t.path)
+        #expect(throws: DatabaseError.self) {
+            try queue.write { try $0.execute(sql: "UPDATE device SET status = 'broken' WHERE serial = 'PF4NLV31'") }
+        }
+        #expect(throws: DatabaseError.self) {
+            try queue.write { try $0.execute(sql: "UPDATE device SET kind = 'interactiveScreen' WHERE serial = 'PF4NLV31'") }
+        }
+    }
+}
+
+@Suite struct SampleTests {
+    @Test func sampleLoadsTheNorroyMembershipSchoolOrdersAndDevices() throws {
+        let t = try TempInventory().withSample()
+        try t.inventory.read { r throws in
+            let m = try r.member("215705112")
+            #expect(m.slug == "norroy-le-veneur")
+            #expect(m.insee == "57511")
+            #expect(m.deliberationNumber == "1.4-033/2024")
+            #expect(m.deliberationDate?.description == "2024-09-23")
+            #expect(m.prefectureReceipt == "057-215705112-20240923-2024DEL033-DE")
+            #expect(m.conventionSignatory == "le maire")
+            #expect(try r.schools(memberId: m.id!).map(\.uai) == [sampleUAI])
+            let orders = try r.orders(memberId: m.id!)
+            #expect(orders.count == 2)
+            #expect(try orders.allSatisfy { try !r.fundingLines(orderId: $0.id!).isEmpty })
+            let devices = try r.devices(DeviceFilter(member: "norroy-le-veneur"))
+            #expect(devices.filter { $0.kind == .interactiveScreen }.count == 1)
+            let cart = try #require(devices.first { $0.kind == .cart })
+            #expect(try r.devices(DeviceFilter(cart: cart.serial)).count == 16)
+        }
+    }
+
+    @Test func sampleAmountsAddUp() throws {
+        let t = try TempInventory().withSample()
+        try t.inventory.read { r throws in
+            for order in try r.orders() {
+                let requested = try r.fundingLines(orderId: order.id!).reduce(Money.zero) { $0 + $1.requested }
+                #expect(requested == order.amountInclTax, "funding requested for \(order.number) equals its amount incl. tax")
+                let devices = try r.devices(DeviceFilter(order: order.number))
+                let prices = devices.reduce(Money.zero) { $0 + ($1.purchasePrice ?? .zero) }
+                #expect(prices == order.amountInclTax, "device prices of \(order.number) equal its amount incl. tax")
+            }
+        }
+    }
+
+    @Test func loadingTheSampleTwiceLoadsNothingTheSecondTime() throws {
+        let t = try TempInventory().withSample()
+        let events = try t.count("SELECT count(*) FROM event")
+        let loaded = try t.inventory.loadSamples(TempInventory.sampleFiles)
+        #expect(loaded.isEmpty)
+        #expect(try t.count("SELECT count(*) FROM event") == events)
+    }
+
+    @Test func aMistakeInAFileNamesTheFileAndTheEntryAndLoadsNothing() throws {
+        let t = try TempInventory()
+        let file = t.dir.appendingPathComponent("bad.json")
+        try Data("""
+            {"members": [{"kind": "commune", "name": "Plappeville", "insee": "57545",
+                          "schools": [{"uai": "0570001B", "name": "École", "rooms": ["A"]}]}]}
+            """.utf8).write(to: file)
+        #expect {
+            try t.inventory.loadSamples([file.path])
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("bad.json") && text.contains("members[0].schools[0]") && text.contains("uai")
+        }
+        #expect(try t.count("SELECT count(*) FROM member") == 0)
+        #expect(try t.count("SELECT count(*) FROM event") == 0)
+    }
+
+    @Test func aJSONSyntaxMistakeNamesTheFile() throws {
+        let t = try TempInventory()
+        let file = t.dir.appendingPathComponent("broken.json")
+        try Data("{\"lots\": [ {\"number\": \"1\", \"title\": }]}".utf8).write(to: file)
+        #expect {
+            try t.inventory.loadSamples([file.path])
+        } throws: { "\($0)".contains("broken.json") }
+    }
+}
