@@ -107,15 +107,17 @@ extension InventoryReader {
         var clauses: [String] = []
         var arguments: [any DatabaseValueConvertible] = []
         if let ref = filter.member {
+            // Each branch starts from an index (school → rooms → devices, orders → devices); the unary
+            // `+` keeps SQLite from scanning the large "roomId IS NULL" part of an index instead.
             let id = try member(ref).id!
             let memberRooms = "SELECT r.id FROM room r JOIN school s ON s.id = r.schoolId WHERE s.memberId = \(id)"
             let memberOrders = "SELECT id FROM purchaseOrder WHERE memberId = \(id)"
             clauses.append("""
                 d.id IN (\(Self.devicesInRooms(memberRooms))
                   UNION ALL SELECT d2.id FROM device d2 LEFT JOIN device c2 ON c2.id = d2.cartId
-                    WHERE d2.orderId IN (\(memberOrders)) AND d2.roomId IS NULL AND c2.roomId IS NULL
-                  UNION ALL SELECT d3.id FROM device d3 JOIN device c3 ON c3.id = d3.cartId
-                    WHERE d3.orderId IS NULL AND d3.roomId IS NULL AND c3.roomId IS NULL AND c3.orderId IN (\(memberOrders)))
+                    WHERE d2.orderId IN (\(memberOrders)) AND +d2.roomId IS NULL AND +c2.roomId IS NULL
+                  UNION ALL SELECT d3.id FROM device c3 CROSS JOIN device d3 ON d3.cartId = c3.id
+                    WHERE c3.orderId IN (\(memberOrders)) AND +c3.roomId IS NULL AND +d3.orderId IS NULL AND +d3.roomId IS NULL)
                 """)
         }
         if let uai = filter.school {
@@ -189,9 +191,14 @@ extension InventoryReader {
             UNION \(Self.devicesInRooms(rooms))
             """
         let args: StatementArguments = macLike.map { [like, $0] } ?? [like]
-        let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM (\(ids))", arguments: args) ?? 0
-        let sql = "\(Self.deviceRowSelect) WHERE d.id IN (\(ids)) ORDER BY s.uai, r.name, cartRef, d.serial LIMIT \(max(0, limit))"
-        let rows = try Row.fetchAll(db, sql: sql, arguments: args).map(Self.deviceRow)
-        return (rows, total)
+        // Match once; count and order the matches without running the LIKE scans again.
+        let matches = try Int64.fetchAll(db, sql: "SELECT DISTINCT * FROM (\(ids))", arguments: args)
+        let sql = """
+            \(Self.deviceRowSelect) WHERE d.id IN (SELECT value FROM json_each(?))
+            ORDER BY s.uai, r.name, cartRef, d.serial LIMIT \(max(0, limit))
+            """
+        let list = "[" + matches.map(String.init).joined(separator: ",") + "]"
+        let rows = try Row.fetchAll(db, sql: sql, arguments: [list]).map(Self.deviceRow)
+        return (rows, matches.count)
     }
 }

@@ -117,7 +117,7 @@ public class InventoryReader {
     /// The device whose serial or asset tag (case-insensitive) is `ref`.
     public func device(_ ref: String) throws -> Device {
         let key = ref.trimmed
-        let found = try Device.fetchAll(db, sql: "SELECT * FROM device WHERE serial = ?1 UNION SELECT * FROM device WHERE assetTag = ?1",
+        let found = try Device.fetchAll(db.cachedStatement(sql: "SELECT * FROM device WHERE serial = ?1 UNION SELECT * FROM device WHERE assetTag = ?1"),
                                         arguments: [key])
         if found.count == 1 { return found[0] }
         if found.isEmpty {
@@ -136,11 +136,18 @@ public class InventoryReader {
         return d
     }
 
-    func device(id: Int64) throws -> Device? { try Device.fetchOne(db, key: id) }
+    func device(id: Int64) throws -> Device? {
+        try Device.fetchOne(db.cachedStatement(sql: "SELECT * FROM device WHERE id = ?"), arguments: [id])
+    }
+
+    /// Whether `table` has a row with this id (a cached statement: bulk inserts call it per row).
+    func exists(_ table: String, id: Int64) throws -> Bool {
+        try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM \(table) WHERE id = ?)"), arguments: [id]) ?? false
+    }
 
     /// The MAC addresses of a device, sorted.
     public func macs(deviceId: Int64) throws -> [String] {
-        try String.fetchAll(db, sql: "SELECT mac FROM deviceMac WHERE deviceId = ? ORDER BY mac", arguments: [deviceId])
+        try String.fetchAll(db.cachedStatement(sql: "SELECT mac FROM deviceMac WHERE deviceId = ? ORDER BY mac"), arguments: [deviceId])
     }
 
     /// The devices a cart holds.

@@ -82,7 +82,7 @@ extension InventoryTransaction {
         var new = old
         switch place {
         case .room(let id):
-            guard try Room.exists(db, key: id) else { throw InventoryError.notFound(entity: "room", key: "#\(id)", hint: "list rooms with `parc room list`") }
+            guard try exists("room", id: id) else { throw InventoryError.notFound(entity: "room", key: "#\(id)", hint: "list rooms with `parc room list`") }
             new.roomId = id
             new.cartId = nil
         case .cart(let id):
@@ -144,10 +144,10 @@ extension InventoryTransaction {
         try ensureUnique("device", entity: "device", field: "assetTag", value: d.assetTag, excluding: d.id) { row in
             "device \(row["serial"] as String? ?? "?") (\(row["kind"] as String? ?? ""))"
         }
-        if let roomId = d.roomId, try !Room.exists(db, key: roomId) {
+        if let roomId = d.roomId, try !exists("room", id: roomId) {
             throw InventoryError.notFound(entity: "room", key: "#\(roomId)", hint: "list rooms with `parc room list`")
         }
-        if let orderId = d.orderId, try !Order.exists(db, key: orderId) {
+        if let orderId = d.orderId, try !exists("purchaseOrder", id: orderId) {
             throw InventoryError.notFound(entity: "order", key: "#\(orderId)", hint: "list orders with `parc order list`")
         }
         if let cartId = d.cartId {
@@ -176,7 +176,8 @@ extension InventoryTransaction {
     /// Throws `duplicate` when one of `macs` belongs to a device other than `owner`.
     private func checkMacs(_ macs: [String], owner: Int64?) throws {
         for mac in macs {
-            if let holder = try Int64.fetchOne(db, sql: "SELECT deviceId FROM deviceMac WHERE mac = ? AND deviceId IS NOT ?", arguments: [mac, owner]),
+            let statement = try db.cachedStatement(sql: "SELECT deviceId FROM deviceMac WHERE mac = ? AND deviceId IS NOT ?")
+            if let holder = try Int64.fetchOne(statement, arguments: [mac, owner]),
                let other = try device(id: holder) {
                 throw InventoryError.duplicate(entity: "device", field: "mac", value: mac,
                                                holder: "device \(other.serial) (\(other.kind.rawValue))")

@@ -15,10 +15,14 @@ public final class InventoryTransaction: InventoryReader {
 
     // Display labels of referenced records, cached for bulk work; cleared on any update or removal.
     private var labelCache: [String: String] = [:]
+    // Every event of the transaction carries the same time; format it once.
+    private let timestamp: String
+    private let encoder = JSONEncoder()
 
     init(db: Database, actor: String, now: Date) {
         self.actor = actor
         self.now = now
+        self.timestamp = now.formatted(EventRecord.timestampFormat)
         super.init(db: db)
     }
 
@@ -61,7 +65,7 @@ public final class InventoryTransaction: InventoryReader {
 
     func log(entity: String, id: Int64, key: String, action: AuditAction, changes: [FieldChange]) throws {
         var record = try EventRecord(AuditEvent(at: now, actor: actor, entity: entity, entityId: id, entityKey: key,
-                                                action: action, changes: changes))
+                                                action: action, changes: changes), at: timestamp, encoder: encoder)
         try record.insert(db)
     }
 
@@ -104,7 +108,8 @@ public final class InventoryTransaction: InventoryReader {
                       excluding id: Int64?, holder: (Row) -> String) throws {
         guard let value else { return }
         let column = column ?? field
-        if let row = try Row.fetchOne(db, sql: "SELECT * FROM \(table) WHERE \(column) = ? AND id IS NOT ?", arguments: [value, id]) {
+        let statement = try db.cachedStatement(sql: "SELECT * FROM \(table) WHERE \(column) = ? AND id IS NOT ?")
+        if let row = try Row.fetchOne(statement, arguments: [value, id]) {
             throw InventoryError.duplicate(entity: entity, field: field, value: value, holder: holder(row))
         }
     }

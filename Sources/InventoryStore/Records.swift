@@ -84,15 +84,16 @@ struct EventRecord: Codable, FetchableRecord, MutablePersistableRecord {
 
     static let timestampFormat = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
 
-    init(_ e: AuditEvent) throws {
+    /// `at` is the event's time already formatted (a transaction formats it once for all its events).
+    init(_ e: AuditEvent, at: String, encoder: JSONEncoder) throws {
         id = e.id
-        at = e.at.formatted(Self.timestampFormat)
+        self.at = at
         actor = e.actor
         entity = e.entity
         entityId = e.entityId
         entityKey = e.entityKey
         action = e.action
-        changes = String(decoding: try JSONEncoder().encode(e.changes), as: UTF8.self)
+        changes = String(decoding: try encoder.encode(e.changes), as: UTF8.self)
     }
 
     var event: AuditEvent {

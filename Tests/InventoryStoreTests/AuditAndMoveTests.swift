@@ -132,4 +132,18 @@ import Testing
             #expect(try r.find("nothing-like-this").rows.isEmpty)
         }
     }
+
+    @Test func aDeviceMatchingTwiceIsFoundOnce() throws {
+        let t = try TempInventory().withSample()
+        try t.inventory.write { tx in
+            try tx.addDevice(Device(kind: .laptop, serial: "PRIMAIRE-1", cartId: try tx.cart("NLV-2024-010").id))
+        }
+        let found = try t.inventory.read { try $0.find("primaire") }
+        #expect(found.total == 19)
+        #expect(found.rows.count == 19)
+        #expect(Set(found.rows.map(\.serial)).count == 19)
+        let limited = try t.inventory.read { try $0.find("primaire", limit: 5) }
+        #expect(limited.total == 19)
+        #expect(limited.rows.count == 5)
+    }
 }
