@@ -194,7 +194,7 @@ struct DeviceCommand: ParsableCommand {
                 let d = try tx.move(device, to: target)
                 return (d, d.kind == .cart ? try tx.contents(ofCart: d.id!).count : 0)
             }
-            let whereTo = place.cart.map { "cart \($0)" } ?? place.room.map { "\(place.school!.uppercased()) / \($0)" } ?? "nowhere"
+            let whereTo = place.cart.map { "cart \($0)" } ?? place.room.map { "\(place.school!.uppercased()) / \($0)" } ?? "no room or cart (in stock)"
             emit("Moved \(d.serial) to \(whereTo)\(held > 0 ? ", with the \(held) device(s) it holds" : "").\n")
         }
     }

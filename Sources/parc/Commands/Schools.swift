@@ -76,7 +76,8 @@ struct SchoolCommand: ParsableCommand {
             var pairs = SchoolCommand.fields.map { (key: $0.key, label: $0.header.asLabel, value: $0.value(row)) }
             pairs.removeAll { $0.key == "rooms" }
             pairs.append((key: "rooms", label: "Rooms", value: .array(rooms.map { room in
-                .string("\(room.name) (\(devices.filter { $0.room == room.name }.count) devices)")
+                let n = devices.filter { $0.room == room.name }.count
+                return .string("\(room.name) (\(n) device\(n == 1 ? "" : "s"))")
             })))
             pairs.append((key: "devices", label: "Devices", value: .int(devices.count)))
             emit(Render.record(pairs, format: output.format))
