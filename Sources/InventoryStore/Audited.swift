@@ -7,7 +7,9 @@ import ParcCore
 /// after the records it refers to change.
 protocol Audited: MutablePersistableRecord {
     static var entity: String { get }
-    var id: Int64? { get }
+    var id: Int64? { get set }
+    /// Normalises the record and checks the rules it must follow on its own (ParcCore's rules).
+    mutating func validate() throws(InvalidValue)
     /// The human key at the time of the change: serial, UAI, slug, order number…
     func auditKey(_ tx: InventoryTransaction) throws -> String
     func auditFields(_ tx: InventoryTransaction) throws -> [(String, String?)]

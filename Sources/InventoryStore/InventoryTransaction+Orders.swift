@@ -8,23 +8,12 @@ extension InventoryTransaction {
 
     @discardableResult
     public func addLot(_ lot: Lot) throws -> Lot {
-        var l = lot
-        try l.validate()
-        try checkUnique(l)
-        try auditedInsert(&l)
-        return l
+        try addRecord(lot, check: checkUnique)
     }
 
     @discardableResult
     public func updateLot(_ number: String, _ edit: (inout Lot) throws -> Void) throws -> Lot {
-        let old = try lot(number)
-        var new = old
-        try edit(&new)
-        new.id = old.id
-        try new.validate()
-        try checkUnique(new)
-        try auditedUpdate(from: old, to: new)
-        return new
+        try editRecord(try lot(number), edit, check: checkUnique)
     }
 
     public func removeLot(_ number: String) throws {
@@ -47,23 +36,12 @@ extension InventoryTransaction {
 
     @discardableResult
     public func addOrder(_ order: Order) throws -> Order {
-        var o = order
-        try o.validate()
-        try checkUnique(o)
-        try auditedInsert(&o)
-        return o
+        try addRecord(order, check: checkUnique)
     }
 
     @discardableResult
     public func updateOrder(_ number: String, member memberRef: String? = nil, _ edit: (inout Order) throws -> Void) throws -> Order {
-        let old = try order(number, member: memberRef)
-        var new = old
-        try edit(&new)
-        new.id = old.id
-        try new.validate()
-        try checkUnique(new)
-        try auditedUpdate(from: old, to: new)
-        return new
+        try editRecord(try order(number, member: memberRef), edit, check: checkUnique)
     }
 
     /// Removes an order no device refers to, with its funding lines.
@@ -90,22 +68,13 @@ extension InventoryTransaction {
 
     @discardableResult
     public func addFunding(_ line: FundingLine) throws -> FundingLine {
-        var f = line
-        try f.validate()
-        try auditedInsert(&f)
-        return f
+        try addRecord(line) { _ in }
     }
 
     @discardableResult
     public func updateFunding(id: Int64, _ edit: (inout FundingLine) throws -> Void) throws -> FundingLine {
         let old = try fundingLine(id: id)
-        var new = old
-        try edit(&new)
-        new.id = old.id
-        new.orderId = old.orderId
-        try new.validate()
-        try auditedUpdate(from: old, to: new)
-        return new
+        return try editRecord(old, { try edit(&$0); $0.orderId = old.orderId }, check: { _ in })
     }
 
     public func removeFunding(id: Int64) throws {

@@ -8,24 +8,13 @@ extension InventoryTransaction {
 
     @discardableResult
     public func addMember(_ member: Member) throws -> Member {
-        var m = member
-        try m.validate()
-        try checkUnique(m)
-        try auditedInsert(&m)
-        return m
+        try addRecord(member, check: checkUnique)
     }
 
     /// Applies `edit` to the member `ref`, checks the result and logs what changed.
     @discardableResult
     public func updateMember(_ ref: String, _ edit: (inout Member) throws -> Void) throws -> Member {
-        let old = try member(ref)
-        var new = old
-        try edit(&new)
-        new.id = old.id
-        try new.validate()
-        try checkUnique(new)
-        try auditedUpdate(from: old, to: new)
-        return new
+        try editRecord(try member(ref), edit, check: checkUnique)
     }
 
     /// Removes a member that has no schools and no orders left.
@@ -52,23 +41,12 @@ extension InventoryTransaction {
     /// Adds the school `uai` to the member `memberRef`.
     @discardableResult
     public func addSchool(uai: String, name: String, member memberRef: String, city: String? = nil) throws -> School {
-        var s = School(uai: uai, name: name, memberId: try member(memberRef).id!, city: city)
-        try s.validate()
-        try checkUnique(s)
-        try auditedInsert(&s)
-        return s
+        try addRecord(School(uai: uai, name: name, memberId: try member(memberRef).id!, city: city), check: checkUnique)
     }
 
     @discardableResult
     public func updateSchool(_ uai: String, _ edit: (inout School) throws -> Void) throws -> School {
-        let old = try school(uai)
-        var new = old
-        try edit(&new)
-        new.id = old.id
-        try new.validate()
-        try checkUnique(new)
-        try auditedUpdate(from: old, to: new)
-        return new
+        try editRecord(try school(uai), edit, check: checkUnique)
     }
 
     /// Removes a school with no device left in it, and its rooms.
@@ -96,23 +74,12 @@ extension InventoryTransaction {
 
     @discardableResult
     public func addRoom(school uai: String, name: String) throws -> Room {
-        var r = Room(schoolId: try school(uai).id!, name: name)
-        try r.validate()
-        try checkUnique(r)
-        try auditedInsert(&r)
-        return r
+        try addRecord(Room(schoolId: try school(uai).id!, name: name), check: checkUnique)
     }
 
     @discardableResult
     public func updateRoom(school uai: String, name: String, _ edit: (inout Room) throws -> Void) throws -> Room {
-        let old = try room(school: uai, name: name)
-        var new = old
-        try edit(&new)
-        new.id = old.id
-        try new.validate()
-        try checkUnique(new)
-        try auditedUpdate(from: old, to: new)
-        return new
+        try editRecord(try room(school: uai, name: name), edit, check: checkUnique)
     }
 
     /// Removes an empty room.

@@ -87,6 +87,27 @@ public final class InventoryTransaction: InventoryReader {
         }
     }
 
+    /// Validates and checks a new record (`check` holds the rules that need the database, such as
+    /// uniqueness), inserts it and logs its creation.
+    func addRecord<R: Audited>(_ record: R, check: (R) throws -> Void) throws -> R {
+        var r = record
+        try r.validate()
+        try check(r)
+        try auditedInsert(&r)
+        return r
+    }
+
+    /// Applies `edit` to a copy of `old`, validates and checks it, updates it and logs what changed.
+    func editRecord<R: Audited>(_ old: R, _ edit: (inout R) throws -> Void, check: (R) throws -> Void) throws -> R {
+        var new = old
+        try edit(&new)
+        new.id = old.id
+        try new.validate()
+        try check(new)
+        try auditedUpdate(from: old, to: new)
+        return new
+    }
+
     /// Updates a record and logs what changed.
     func auditedUpdate<R: Audited>(from old: R, to new: R) throws {
         let before = try old.auditFields(self)
