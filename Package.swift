@@ -32,12 +32,28 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // libssh2 from the system (Debian: libssh2-1-dev).
+        .systemLibrary(name: "CLibSSH2", pkgConfig: "libssh2", providers: [.apt(["libssh2-1-dev"])]),
+        // The SSH transport over libssh2: sessions, channels, SFTP, host keys, agent.
+        .target(
+            name: "SSHTransport",
+            dependencies: ["CLibSSH2", "ParcCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        // Simulated classroom devices: sshd processes with their own address and files.
+        .target(
+            name: "Lab",
+            dependencies: ["ParcCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
         // The command line a technician uses.
         .executableTarget(
             name: "parc",
             dependencies: [
                 "ParcCore",
                 "InventoryStore",
+                "SSHTransport",
+                "Lab",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -54,6 +70,8 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "ParcCoreTests", dependencies: ["ParcCore"], swiftSettings: strict),
+        // Against real sshd: the lab's devices, started and stopped by the tests themselves.
+        .testTarget(name: "SSHTransportTests", dependencies: ["SSHTransport", "Lab", "ParcCore"], swiftSettings: strict),
         .testTarget(
             name: "InventoryStoreTests",
             dependencies: [
@@ -63,7 +81,7 @@ let package = Package(
             swiftSettings: strict
         ),
         // End-to-end: runs the built `parc` binary as a user would.
-        .testTarget(name: "ParcCLITests", dependencies: ["parc", "ParcCore"], swiftSettings: strict),
+        .testTarget(name: "ParcCLITests", dependencies: ["parc", "ParcCore", "Lab"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,333 @@
+import Foundation
+import Logging
+import ParcCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One simulated classroom device: an `sshd` with its own host key, its own loopback address and,
+/// when the machine allows it (root), its own view of `/etc`, `/home`, `/var` and `/usr/local`
+/// (overlay mounts in a mount namespace), so that a playbook writing `/etc/...` changes only it.
+public struct LabDevice: Codable, Sendable, Equatable {
+    public var name: String
+    public var address: String
+    public var port: Int
+    public var user: String
+    /// The device's folder: its sshd config, keys, log and file layers.
+    public var root: String
+    public var pid: Int32?
+    /// The serial number its (simulated) firmware reports.
+    public var serial: String
+    public var isolated: Bool
+
+    var sshDir: String { root + "/ssh" }
+    public var configFile: String { sshDir + "/sshd_config" }
+    public var hostKeyFile: String { sshDir + "/ssh_host_ed25519_key" }
+    public var logFile: String { sshDir + "/sshd.log" }
+
+    /// Where a file of the device lives on this machine: its own copy if it wrote one, else the
+    /// machine's (isolated devices), or the path itself (plain devices).
+    public func hostPath(of path: String) -> String {
+        guard isolated, let layer = LabDevice.layers.first(where: { path == $0.mount || path.hasPrefix($0.mount + "/") }) else { return path }
+        let upper = root + "/upper/" + layer.name + path.dropFirst(layer.mount.count)
+        return FileManager.default.fileExists(atPath: upper) ? upper : path
+    }
+
+    static let layers: [(name: String, mount: String)] = [("etc", "/etc"), ("home", "/home"), ("var", "/var"), ("usr-local", "/usr/local")]
+}
+
+/// How the lab's devices are set up.
+public struct LabOptions: Sendable {
+    /// The management user's password on every device (enables password login and, with
+    /// `sudoNeedsPassword`, sudo with that password). Nil: key login only.
+    public var password: String?
+    /// Whether sudo asks the user's password (else NOPASSWD).
+    public var sudoNeedsPassword: Bool
+    /// Whether the management key is installed (false: a fresh device, password login only).
+    public var installKey: Bool
+    /// Serial number prefix of the simulated firmware.
+    public var serialPrefix: String
+
+    public init(password: String? = nil, sudoNeedsPassword: Bool = false, installKey: Bool = true, serialPrefix: String = "LAB") {
+        self.password = password
+        self.sudoNeedsPassword = sudoNeedsPassword
+        self.installKey = installKey
+        self.serialPrefix = serialPrefix
+    }
+}
+
+/// A lab of simulated classroom devices, described by `lab.json` in its folder.
+public final class Lab: @unchecked Sendable {
+    public let directory: String
+    public private(set) var devices: [LabDevice]
+    /// The management user's private key (ed25519), installed on every device.
+    public let clientKey: String
+    public static let user = "parclab"
+    static let uid = 4242
+
+    struct State: Codable {
+        var devices: [LabDevice]
+        var clientKey: String
+    }
+
+    private init(directory: String, devices: [LabDevice], clientKey: String) {
+        self.directory = directory
+        self.devices = devices
+        self.clientKey = clientKey
+    }
+
+    /// Why devices cannot be simulated on this machine, or nil.
+    public static func unavailableReason() -> String? {
+        for tool in ["/usr/sbin/sshd", "/usr/bin/ssh-keygen", "/usr/bin/unshare", "/usr/bin/openssl"] where !FileManager.default.isExecutableFile(atPath: tool) {
+            return "\(tool) is missing (scripts/setup-system installs openssh-server, openssh-client, util-linux and openssl)"
+        }
+        return nil
+    }
+
+    /// Whether devices get their own files (needs root for mount namespaces and overlays).
+    public static var canIsolate: Bool { geteuid() == 0 }
+
+    /// Creates `count` devices in `directory` and starts them.
+    public static func up(count: Int, in directory: String, options: LabOptions = LabOptions(),
+                          logger: Logger = Logger(label: "parc.lab")) throws -> Lab {
+        if let why = unavailableReason() { throw LabError.unavailable(why) }
+        let fm = FileManager.default
+        if fm.fileExists(atPath: directory + "/lab.json") {
+            throw LabError.unavailable("a lab is already up in \(directory); stop it first (parc lab down)")
+        }
+        try fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let clientKey = directory + "/id_ed25519"
+        try check(Spawn.run(["/usr/bin/ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "parc-lab", "-f", clientKey]), "ssh-keygen")
+        let isolated = canIsolate
+        let user = isolated ? Self.user : (String(validatingCString: getpwuid(geteuid()).pointee.pw_name) ?? "root")
+        let block = isolated ? freeAddressBlock() : nil
+        let lab = Lab(directory: directory, devices: [], clientKey: clientKey)
+        do {
+            for i in 0..<count {
+                let name = String(format: "lab-%02d", i + 1)
+                let address = block.map { "\($0).\(i + 1)" } ?? "127.0.0.1"
+                let port = isolated ? 22 : try freePort()
+                var device = LabDevice(name: name, address: address, port: port, user: user, root: directory + "/" + name, pid: nil,
+                                       serial: String(format: "%@-%04d-%@", options.serialPrefix, i + 1, String(UInt32.random(in: 0..<UInt32.max), radix: 36).uppercased()),
+                                       isolated: isolated)
+                try lab.prepare(&device, options: options)
+                lab.devices.append(device)
+                try lab.save()
+                try lab.start(name)
+                logger.debug("lab device up", metadata: ["host.name": "\(name)", "host.address": "\(address):\(port)"])
+            }
+        } catch {
+            lab.down()
+            throw error
+        }
+        return lab
+    }
+
+    /// The lab described in `directory`.
+    public static func load(_ directory: String) throws -> Lab {
+        guard let data = FileManager.default.contents(atPath: directory + "/lab.json") else { throw LabError.noLab(directory) }
+        let state = try JSONDecoder().decode(State.self, from: data)
+        return Lab(directory: directory, devices: state.devices, clientKey: state.clientKey)
+    }
+
+    func save() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(State(devices: devices, clientKey: clientKey)).write(to: URL(fileURLWithPath: directory + "/lab.json"))
+    }
+
+    public func device(_ name: String) -> LabDevice? { devices.first { $0.name == name } }
+
+    // MARK: Device life
+
+    /// Starts a device's sshd and waits until it accepts connections.
+    public func start(_ name: String) throws {
+        guard let index = devices.firstIndex(where: { $0.name == name }) else { throw LabError.deviceFailed(name, "no such device") }
+        let d = devices[index]
+        if let pid = d.pid, Spawn.isAlive(pid) { return }
+        try? FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true)
+        var arguments = ["/usr/sbin/sshd", "-f", d.configFile, "-D", "-e"]
+        if d.isolated {
+            var script = "hostname \(d.name) && "
+            for layer in LabDevice.layers {
+                script += "mount -t overlay overlay -o lowerdir=\(layer.mount),upperdir=\(d.root)/upper/\(layer.name),workdir=\(d.root)/work/\(layer.name) \(layer.mount) && "
+            }
+            script += "exec /usr/sbin/sshd -f \(d.configFile) -D -e"
+            arguments = ["/usr/bin/unshare", "--mount", "--uts", "--propagation", "private", "/bin/sh", "-c", script]
+        }
+        let pid = try Spawn.start(arguments, output: d.logFile, newSession: true)
+        devices[index].pid = pid
+        try save()
+        let end = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < end {
+            if !Spawn.isAlive(pid) {
+                let log = (try? String(contentsOfFile: d.logFile, encoding: .utf8)) ?? ""
+                throw LabError.deviceFailed(name, log.split(separator: "\n").suffix(3).joined(separator: " | "))
+            }
+            if Self.accepts(address: d.address, port: d.port) { return }
+            usleep(5_000)
+        }
+        throw LabError.deviceFailed(name, "sshd did not listen on \(d.address):\(d.port) within 10 s")
+    }
+
+    /// Stops a device's sshd and every session it serves (the device is "switched off").
+    public func stop(_ name: String) {
+        guard let index = devices.firstIndex(where: { $0.name == name }), let pid = devices[index].pid else { return }
+        if Self.isOurSSHD(pid, config: devices[index].configFile) { Spawn.terminate(pid) }
+        devices[index].pid = nil
+        try? save()
+    }
+
+    /// Gives a device a new host key (as a reinstalled machine would have) and restarts it.
+    public func regenerateHostKey(_ name: String) throws {
+        guard let d = device(name) else { throw LabError.deviceFailed(name, "no such device") }
+        stop(name)
+        try? FileManager.default.removeItem(atPath: d.hostKeyFile)
+        try? FileManager.default.removeItem(atPath: d.hostKeyFile + ".pub")
+        try Self.check(Spawn.run(["/usr/bin/ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", d.hostKeyFile]), "ssh-keygen")
+        try start(name)
+    }
+
+    /// The device's host key as OpenSSH writes it.
+    public func hostKey(_ name: String) throws -> HostKey {
+        guard let d = device(name) else { throw LabError.deviceFailed(name, "no such device") }
+        return try HostKey(openSSH: String(contentsOfFile: d.hostKeyFile + ".pub", encoding: .utf8))
+    }
+
+    /// Stops every device by its PID and removes everything the lab made.
+    public func down() {
+        for d in devices { stop(d.name) }
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    // MARK: Setup
+
+    private func prepare(_ d: inout LabDevice, options: LabOptions) throws {
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: d.sshDir, withIntermediateDirectories: true)
+        try Self.check(Spawn.run(["/usr/bin/ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", d.name, "-f", d.hostKeyFile]), "ssh-keygen")
+        let authorized = d.sshDir + "/authorized_keys"
+        let publicKey = try String(contentsOfFile: clientKey + ".pub", encoding: .utf8)
+        try (options.installKey ? publicKey : "").write(toFile: authorized, atomically: true, encoding: .utf8)
+        let config = """
+            ListenAddress \(d.address)
+            Port \(d.port)
+            HostKey \(d.hostKeyFile)
+            PidFile \(d.sshDir)/sshd.pid
+            AuthorizedKeysFile \(authorized) .ssh/authorized_keys
+            UsePAM no
+            StrictModes no
+            PasswordAuthentication \(options.password == nil ? "no" : "yes")
+            KbdInteractiveAuthentication no
+            PermitRootLogin no
+            AllowUsers \(d.user)
+            Subsystem sftp internal-sftp
+            MaxStartups 100:30:200
+            MaxSessions 50
+            LogLevel ERROR
+
+            """
+        try config.write(toFile: d.configFile, atomically: true, encoding: .utf8)
+        guard d.isolated else { return }
+
+        for layer in LabDevice.layers {
+            try fm.createDirectory(atPath: "\(d.root)/upper/\(layer.name)", withIntermediateDirectories: true)
+            try fm.createDirectory(atPath: "\(d.root)/work/\(layer.name)", withIntermediateDirectories: true)
+        }
+        // The management user exists only in the device's own /etc and /home, never on this machine.
+        let etc = d.root + "/upper/etc"
+        let hash: String
+        if let password = options.password {
+            let r = try Spawn.run(["/usr/bin/openssl", "passwd", "-6", "-stdin"], input: password + "\n")
+            try Self.check(r, "openssl passwd")
+            hash = r.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        } else {
+            hash = "*"
+        }
+        let uid = Self.uid
+        try append(line: "\(Self.user):x:\(uid):\(uid):parc lab:/home/\(Self.user):/bin/sh", from: "/etc/passwd", to: etc + "/passwd", mode: 0o644)
+        try append(line: "\(Self.user):\(hash):19000:0:99999:7:::", from: "/etc/shadow", to: etc + "/shadow", mode: 0o640)
+        try append(line: "\(Self.user):x:\(uid):", from: "/etc/group", to: etc + "/group", mode: 0o644)
+        try fm.createDirectory(atPath: etc + "/sudoers.d", withIntermediateDirectories: true)
+        let sudoers = etc + "/sudoers.d/parc-lab"
+        try "\(Self.user) ALL=(ALL:ALL) \(options.sudoNeedsPassword ? "" : "NOPASSWD: ")ALL\n".write(toFile: sudoers, atomically: true, encoding: .utf8)
+        chmod(sudoers, 0o440)
+        try "\(d.name)\n".write(toFile: etc + "/hostname", atomically: true, encoding: .utf8)
+        // What the device's firmware reports (DMI), for facts and reconciliation.
+        try fm.createDirectory(atPath: etc + "/parc-lab", withIntermediateDirectories: true)
+        try "\(d.serial)\n".write(toFile: etc + "/parc-lab/product_serial", atomically: true, encoding: .utf8)
+        let home = d.root + "/upper/home/" + Self.user
+        try fm.createDirectory(atPath: home, withIntermediateDirectories: true)
+        chown(home, uid_t(uid), gid_t(uid))
+        chmod(home, 0o755)
+    }
+
+    private func append(line: String, from source: String, to target: String, mode: mode_t) throws {
+        var text = (try? String(contentsOfFile: source, encoding: .utf8)) ?? ""
+        if !text.isEmpty && !text.hasSuffix("\n") { text += "\n" }
+        try (text + line + "\n").write(toFile: target, atomically: true, encoding: .utf8)
+        chmod(target, mode)
+    }
+
+    static func check(_ result: (status: Int32, output: String), _ what: String) throws {
+        guard result.status == 0 else { throw LabError.command(what, result.output.trimmingCharacters(in: .whitespacesAndNewlines)) }
+    }
+
+    /// A loopback /24 (127.A.B) where nothing listens on port 22, so that labs do not collide.
+    private static func freeAddressBlock() -> String {
+        for _ in 0..<50 {
+            let block = "127.\(Int.random(in: 100...199)).\(Int.random(in: 0...255))"
+            if !accepts(address: block + ".1", port: 22) && canBind(address: block + ".1", port: 22) { return block }
+        }
+        return "127.\(Int.random(in: 100...199)).\(Int.random(in: 0...255))"
+    }
+
+    private static func freePort() throws -> Int {
+        let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(s) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let ok = withUnsafeMutablePointer(to: &addr) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, len) == 0 && getsockname(s, $0, &len) == 0 }
+        }
+        guard ok else { throw LabError.unavailable("no free port on 127.0.0.1") }
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
+
+    static func canBind(address: String, port: Int) -> Bool {
+        let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(s) }
+        var one: Int32 = 1
+        setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr(address)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        return withUnsafePointer(to: &addr) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+    }
+
+    /// Whether something accepts TCP connections at address:port (a blocking connect on loopback).
+    static func accepts(address: String, port: Int) -> Bool {
+        let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(s) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr(address)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        return withUnsafePointer(to: &addr) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(s, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+    }
+
+    /// Whether `pid` is still the sshd this lab started (not a reused PID).
+    static func isOurSSHD(_ pid: pid_t, config: String) -> Bool {
+        guard Spawn.isAlive(pid), let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+        let cmdline = String(decoding: data.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self)
+        return cmdline.contains(config)
+    }
+}

@@ -1,0 +1,160 @@
+import Foundation
+
+/// What a command run on a device gave back. A command that fails is data, not an error.
+public struct CommandResult: Sendable, Equatable {
+    public var exitStatus: Int32
+    public var stdout: [UInt8]
+    public var stderr: [UInt8]
+    /// The signal that ended the command, if one did (e.g. `KILL`).
+    public var signal: String?
+
+    public init(exitStatus: Int32, stdout: [UInt8], stderr: [UInt8], signal: String? = nil) {
+        self.exitStatus = exitStatus
+        self.stdout = stdout
+        self.stderr = stderr
+        self.signal = signal
+    }
+
+    public var succeeded: Bool { exitStatus == 0 && signal == nil }
+    /// Standard output as UTF-8 text (invalid bytes replaced).
+    public var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
+    public var stderrText: String { String(decoding: stderr, as: UTF8.self) }
+}
+
+/// A file's metadata on a device.
+public struct RemoteFileInfo: Sendable, Equatable {
+    public var size: UInt64
+    /// Permission bits (e.g. 0o644), without the file type.
+    public var permissions: UInt32
+    public var uid: UInt32
+    public var gid: UInt32
+    public var isDirectory: Bool
+    public var isSymlink: Bool
+    public var modified: Date?
+
+    public init(size: UInt64, permissions: UInt32, uid: UInt32, gid: UInt32, isDirectory: Bool, isSymlink: Bool, modified: Date?) {
+        self.size = size
+        self.permissions = permissions
+        self.uid = uid
+        self.gid = gid
+        self.isDirectory = isDirectory
+        self.isSymlink = isSymlink
+        self.modified = modified
+    }
+}
+
+/// Why talking to a device failed: one error type at the transport boundary, always naming the host.
+public enum TransportError: Error, Sendable, Equatable {
+    /// Nothing answers: refused, no route, name unknown.
+    case unreachable(host: String, reason: String)
+    /// An operation took longer than its bound.
+    case timeout(host: String, operation: String, seconds: Double)
+    /// The device refused every credential offered.
+    case authenticationFailed(host: String, user: String, reason: String)
+    /// The device's host key is not pinned and the policy does not accept new keys.
+    case hostKeyUnknown(host: String, fingerprint: String)
+    /// The device's host key differs from the pinned one: possibly another machine answering.
+    case hostKeyChanged(host: String, expected: String, actual: String)
+    /// The connection broke, or a channel or file operation failed.
+    case channelFailure(host: String, reason: String)
+    /// Privilege escalation (`become`) was refused.
+    case becomeFailed(host: String, reason: String)
+
+    public var host: String {
+        switch self {
+        case .unreachable(let h, _), .timeout(let h, _, _), .authenticationFailed(let h, _, _), .hostKeyUnknown(let h, _),
+             .hostKeyChanged(let h, _, _), .channelFailure(let h, _), .becomeFailed(let h, _):
+            return h
+        }
+    }
+
+    /// Whether the device could not be reached at all (Ansible's "unreachable"), as opposed to failing.
+    public var isUnreachable: Bool {
+        switch self {
+        case .unreachable, .timeout: true
+        default: false
+        }
+    }
+}
+
+extension TransportError: LocalizedError, CustomStringConvertible {
+    public var errorDescription: String? { description }
+
+    public var description: String {
+        switch self {
+        case .unreachable(let host, let reason):
+            return "\(host): unreachable (\(reason)); check that the device is on and on the network, and its address and port in the inventory"
+        case .timeout(let host, let operation, let seconds):
+            return "\(host): no answer to \(operation) within \(String(format: "%g", seconds)) s; the device may be off or the network slow (raise --timeout)"
+        case .authenticationFailed(let host, let user, let reason):
+            return "\(host): authentication as \(user) failed (\(reason))"
+        case .hostKeyUnknown(let host, let fingerprint):
+            return "\(host): unknown host key \(fingerprint); check it on the device (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub), then connect with --host-key-policy accept-new to pin it"
+        case .hostKeyChanged(let host, let expected, let actual):
+            return "\(host): HOST KEY CHANGED: pinned \(expected), device shows \(actual). Another machine may be answering at this address, or the device was reinstalled; check before re-pinning (parc device edit DEVICE --host-key '')"
+        case .channelFailure(let host, let reason):
+            return "\(host): connection failure (\(reason))"
+        case .becomeFailed(let host, let reason):
+            return "\(host): could not become root with sudo (\(reason)); check the become password, or that the user may use sudo"
+        }
+    }
+}
+
+/// A password or passphrase: printing it, logging it or putting it in an error shows a mask.
+public struct Secret: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible {
+    private let value: String
+
+    public init(_ value: String) { self.value = value }
+
+    /// The clear value, for the one call that needs it (an authentication, sudo's standard input).
+    public func reveal() -> String { value }
+
+    public var description: String { "********" }
+    public var debugDescription: String { "Secret(********)" }
+}
+
+/// How a command runs as root on a device.
+public enum Become: Sendable, Equatable {
+    /// Not as root.
+    case none
+    /// `sudo -n`: the user may use sudo without a password.
+    case sudo
+    /// `sudo -S` with a password given on standard input, never on the command line.
+    case sudoPassword(Secret)
+}
+
+/// The connection to one device, as the provisioning engine uses it (like Ansible's connection
+/// plugins): run a command, push a file atomically, read a file, look at a file, close.
+///
+/// Implementations throw only ``TransportError``. A command's non-zero exit status is a result.
+public protocol Transport: AnyObject, Sendable {
+    /// The device's name in messages (its host name or address).
+    var host: String { get }
+
+    /// Runs `command` with `/bin/sh -c` semantics; as root when `become` says so.
+    func run(_ command: String, stdin: [UInt8]?, become: Become, timeout: Duration?) async throws -> CommandResult
+
+    /// Writes `contents` to `path` atomically: the old file stays whole until the new one replaces it.
+    func upload(_ contents: [UInt8], to path: String, mode: UInt32, owner: String?, group: String?, become: Become) async throws
+
+    /// Reads a whole file.
+    func download(_ path: String, become: Become) async throws -> [UInt8]
+
+    /// A file's metadata, or nil when it does not exist.
+    func stat(_ path: String) async throws -> RemoteFileInfo?
+
+    /// Ends the session.
+    func close() async
+}
+
+extension Transport {
+    public func run(_ command: String, stdin: [UInt8]? = nil, become: Become = .none) async throws -> CommandResult {
+        try await run(command, stdin: stdin, become: become, timeout: nil)
+    }
+}
+
+/// Quotes a word for a POSIX shell.
+public func shellQuote(_ s: String) -> String {
+    if !s.isEmpty && s.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_./:=@%+,".contains($0)) }) { return s }
+    return "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
+}
