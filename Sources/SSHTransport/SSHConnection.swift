@@ -373,8 +373,9 @@ public final class SSHConnection: Transport, @unchecked Sendable {
 
     /// Why sudo refused, from its own messages; nil when the command itself ran.
     static func becomeFailure(_ result: CommandResult) -> String? {
-        guard result.exitStatus == 1 else { return nil }
         let text = result.stderrText
+        if result.exitStatus == 127 && text.contains("sudo: not found") { return "sudo is not installed on the device" }
+        guard result.exitStatus == 1 else { return nil }
         let known = ["a password is required", "incorrect password", "Sorry, try again", "no password was provided",
                      "is not in the sudoers", "not allowed to execute", "a terminal is required", "sudo: command not found",
                      "sudo: not found"]
