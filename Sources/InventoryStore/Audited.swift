@@ -80,6 +80,7 @@ extension Device: Audited {
                 ("order", try orderId.map { try tx.orderLabel($0) }), ("warrantyEnd", warrantyEnd?.description),
                 ("purchasePrice", purchasePrice?.description), ("hostname", hostname), ("address", address),
                 ("sshPort", sshPort.map(String.init)), ("sshUser", sshUser), ("notes", notes),
-                ("macs", macs.isEmpty ? nil : macs.joined(separator: " "))]
+                ("macs", macs.isEmpty ? nil : macs.joined(separator: " ")),
+                ("hostKey", hostKey.map { (try? HostKey(openSSH: $0).description) ?? $0 })]
     }
 }

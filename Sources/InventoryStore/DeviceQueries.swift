@@ -59,6 +59,11 @@ public struct DeviceRow: Codable, Sendable, Equatable {
     public var warrantyEnd: Day?
     public var purchasePrice: Money?
     public var notes: String?
+    /// The pinned SSH host key (`ssh-ed25519 AAAA…`).
+    public var hostKey: String?
+
+    /// The name playbooks and `parc ping` give the device: its host name, else its asset tag, else its serial.
+    public var inventoryName: String { hostname ?? assetTag ?? serial }
 }
 
 extension InventoryReader {
@@ -71,7 +76,7 @@ extension InventoryReader {
                COALESCE(c.assetTag, c.serial) AS cartRef,
                o.number AS orderNumber, l.number AS lotNumber,
                (SELECT group_concat(mac, ' ') FROM (SELECT mac FROM deviceMac WHERE deviceId = d.id ORDER BY mac)) AS macs,
-               d.hostname, d.address, d.sshPort, d.sshUser, d.warrantyEnd, d.purchasePrice, d.notes
+               d.hostname, d.address, d.sshPort, d.sshUser, d.warrantyEnd, d.purchasePrice, d.notes, d.hostKey
         FROM device d
         LEFT JOIN device c ON c.id = d.cartId
         LEFT JOIN room r ON r.id = COALESCE(d.roomId, c.roomId)
@@ -91,7 +96,7 @@ extension InventoryReader {
             room: row["roomName"], cart: row["cartRef"], order: row["orderNumber"], lot: row["lotNumber"],
             macs: (row["macs"] as String?)?.split(separator: " ").map(String.init) ?? [],
             hostname: row["hostname"], address: row["address"], sshPort: row["sshPort"], sshUser: row["sshUser"],
-            warrantyEnd: row["warrantyEnd"], purchasePrice: row["purchasePrice"], notes: row["notes"])
+            warrantyEnd: row["warrantyEnd"], purchasePrice: row["purchasePrice"], notes: row["notes"], hostKey: row["hostKey"])
     }
 
     /// Ids of the devices whose effective room is one of `roomsSQL` (a SELECT of room ids).

@@ -112,6 +112,9 @@ enum Schema {
                 CREATE INDEX event_entityKey ON event(entityKey);
                 """)
         }
+        migrator.registerMigration("v2: pinned SSH host key of managed devices") { db in
+            try db.execute(sql: "ALTER TABLE device ADD COLUMN hostKey TEXT")
+        }
         return migrator
     }
 }

@@ -81,11 +81,13 @@ public struct Device: Codable, Sendable, Equatable {
     public var sshPort: Int?
     public var sshUser: String?
     public var notes: String?
+    /// The SSH host key pinned for the device, as OpenSSH writes it (`ssh-ed25519 AAAA…`).
+    public var hostKey: String?
 
     public init(id: Int64? = nil, kind: DeviceKind, manufacturer: String? = nil, model: String? = nil, serial: String,
                 assetTag: String? = nil, status: DeviceStatus = .inStock, roomId: Int64? = nil, cartId: Int64? = nil,
                 orderId: Int64? = nil, warrantyEnd: Day? = nil, purchasePrice: Money? = nil, hostname: String? = nil,
-                address: String? = nil, sshPort: Int? = nil, sshUser: String? = nil, notes: String? = nil) {
+                address: String? = nil, sshPort: Int? = nil, sshUser: String? = nil, notes: String? = nil, hostKey: String? = nil) {
         self.id = id
         self.kind = kind
         self.manufacturer = manufacturer
@@ -103,6 +105,7 @@ public struct Device: Codable, Sendable, Equatable {
         self.sshPort = sshPort
         self.sshUser = sshUser
         self.notes = notes
+        self.hostKey = hostKey
     }
 
     /// Normalises free text and checks the rules a single device must follow on its own.
@@ -138,6 +141,7 @@ public struct Device: Codable, Sendable, Equatable {
         if cartId != nil && !kind.fitsInCart {
             throw InvalidValue(field: "cart", value: "", problem: "only laptops and tablets go in a cart; put a \(kind.rawValue) in a room")
         }
+        if let k = hostKey?.nonEmpty { hostKey = try HostKey(openSSH: k).openSSH } else { hostKey = nil }
         if let p = purchasePrice, p.cents < 0 {
             throw InvalidValue(field: "purchasePrice", value: p.description, problem: "a price cannot be negative")
         }

@@ -35,7 +35,8 @@ struct KnownHosts {
         return out
     }
 
-    /// Whether a comma-separated pattern list (plain names, wildcards, negations, or one hashed name) matches.
+    /// Whether a comma-separated pattern list (plain names, `*` / `?` wildcards, negations, or one
+    /// hashed name) matches. Brackets are literal, as in OpenSSH (`[host]:port`).
     static func matches(patterns: String, name: String) -> Bool {
         if patterns.hasPrefix("|1|") {
             let parts = patterns.split(separator: "|", omittingEmptySubsequences: true)
@@ -47,8 +48,8 @@ struct KnownHosts {
         var matched = false
         for pattern in patterns.split(separator: ",") {
             if pattern.hasPrefix("!") {
-                if fnmatch(String(pattern.dropFirst()), name, 0) == 0 { return false }
-            } else if fnmatch(String(pattern), name, 0) == 0 {
+                if GroupName.matches(String(pattern.dropFirst()), name) { return false }
+            } else if GroupName.matches(String(pattern), name) {
                 matched = true
             }
         }

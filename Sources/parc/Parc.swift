@@ -3,7 +3,7 @@ import Foundation
 
 /// `parc`: the inventory of the school equipment bought through Fus@é, and (later) its configuration.
 @main
-struct Parc: ParsableCommand {
+struct Parc: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "parc",
         abstract: "Inventory and configuration of school equipment bought through the Fus@é grouping.",
@@ -17,7 +17,8 @@ struct Parc: ParsableCommand {
             MemberCommand.self, SchoolCommand.self, RoomCommand.self,
             LotCommand.self, OrderCommand.self, FundingCommand.self,
             DeviceCommand.self, CartCommand.self,
-            Find.self, History.self,
+            Find.self, History.self, Groups.self,
+            LabCommand.self, Ping.self,
         ]
     )
 }

@@ -31,6 +31,7 @@ struct DeviceCommand: ParsableCommand {
         Field("warrantyEnd", "WARRANTY END") { .text($0.warrantyEnd?.description) },
         Field("purchasePrice", "PRICE") { .text($0.purchasePrice?.description) },
         Field("notes", "NOTES") { .text($0.notes) },
+        Field("hostKey", "HOST KEY") { row in .text(row.hostKey.map { (try? HostKey(openSSH: $0).description) ?? $0 }) },
     ]
 
     static let tableKeys = ["serial", "assetTag", "kind", "model", "status", "uai", "room", "cart", "order"]
@@ -50,6 +51,8 @@ struct DeviceCommand: ParsableCommand {
         @Option(name: .customLong("ssh-port"), help: "SSH port (default 22).") var sshPort: String?
         @Option(name: .customLong("ssh-user"), help: "SSH user.") var sshUser: String?
         @Option(help: "Free notes.") var notes: String?
+        @Option(name: .customLong("host-key"), help: ArgumentHelp("The SSH host key to pin, as OpenSSH writes it (empty: unpin).", valueName: "key"))
+        var hostKey: String?
 
         func apply(to d: inout Device, _ r: InventoryReader) throws {
             parc.apply(assetTag, to: &d.assetTag) { $0 }
@@ -67,6 +70,7 @@ struct DeviceCommand: ParsableCommand {
             }
             parc.apply(sshUser, to: &d.sshUser) { $0 }
             parc.apply(notes, to: &d.notes) { $0 }
+            parc.apply(hostKey, to: &d.hostKey) { $0 }
         }
     }
 

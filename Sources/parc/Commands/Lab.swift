@@ -1,0 +1,113 @@
+import ArgumentParser
+import Foundation
+import InventoryStore
+import Lab
+import ParcCore
+
+struct LabCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lab",
+        abstract: "Simulated classroom devices on this machine, to try parc without hardware.",
+        discussion: """
+            Each device is an sshd with its own host key and loopback address and, as root, its own \
+            /etc, /home, /var and /usr/local (overlays in a mount namespace), so playbooks that write \
+            /etc change the device, never this machine. The management user is `parclab` (sudo \
+            without password), logging in with the lab's own ed25519 key.
+            """,
+        subcommands: [Up.self, Status.self, Down.self])
+
+    struct Up: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Start N devices and register them as laptops in a school.",
+                                                        discussion: "Example: parc lab up 4 --school 0572113M")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "How many devices.") var count: Int
+        @Option(help: "The school (UAI) whose room receives them.") var school: String
+        @Option(help: "The room (created when missing).") var room = "Lab parc"
+        @Option(name: .customLong("lab-dir"), help: "Where the lab lives (default: $PARC_LAB_DIR, else inventory/lab).") var labDir: String?
+        @Option(help: "Also let the user log in (and sudo) with this password, as a fresh device would.") var password: String?
+
+        func validate() throws {
+            if !(1...200).contains(count) { throw ValidationError("give between 1 and 200 devices") }
+        }
+
+        func run() throws {
+            let inventory = try global.open()
+            // Check the school before starting anything.
+            let uai = try inventory.read { try $0.school(school).uai }
+            let dir = LabPaths.directory(labDir)
+            let lab = try Lab.up(count: count, in: dir, options: LabOptions(password: password, sudoNeedsPassword: false))
+            do {
+                try inventory.write { tx in
+                    if (try? tx.room(school: uai, name: room)) == nil { try tx.addRoom(school: uai, name: room) }
+                    let roomId = try tx.room(school: uai, name: room).id!
+                    for d in lab.devices {
+                        try tx.addDevice(Device(kind: .laptop, manufacturer: "parc", model: "lab device", serial: d.serial,
+                                                status: .deployed, roomId: roomId, hostname: d.name, address: d.address,
+                                                sshPort: d.port, sshUser: d.user, notes: "parc lab (\(dir))",
+                                                hostKey: try lab.hostKey(d.name).openSSH))
+                    }
+                }
+            } catch {
+                lab.down()
+                throw error
+            }
+            emit(Render.table(header: ["DEVICE", "ADDRESS", "PORT", "USER", "SERIAL"],
+                              rows: lab.devices.map { [$0.name, $0.address, String($0.port), $0.user, $0.serial] }))
+            emit("\(count) device(s) up in \(dir) (\(Lab.canIsolate ? "each with its own files" : "sharing this machine's files: run as root to isolate them")), registered in \(uai) / \(room).\n")
+            emit("Key: \(lab.clientKey). Try: parc ping school_\(uai.lowercased())\n")
+        }
+    }
+
+    struct Status: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the lab's devices and whether they run.")
+        @Option(name: .customLong("lab-dir"), help: "Where the lab lives.") var labDir: String?
+
+        func run() throws {
+            let lab = try Lab.load(LabPaths.directory(labDir))
+            emit(Render.table(header: ["DEVICE", "ADDRESS", "PORT", "PID", "STATE"], rows: lab.devices.map { d in
+                [d.name, d.address, String(d.port), d.pid.map(String.init) ?? "", d.pid.map(Spawn.isAlive) == true ? "running" : "stopped"]
+            }))
+        }
+    }
+
+    struct Down: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Stop every lab device by its PID, remove the lab's files and its devices from the inventory.")
+        @OptionGroup var global: GlobalOptions
+        @Option(name: .customLong("lab-dir"), help: "Where the lab lives.") var labDir: String?
+        @Flag(help: "Keep the lab's devices in the inventory.") var keepInventory = false
+
+        func run() throws {
+            let dir = LabPaths.directory(labDir)
+            let lab = try Lab.load(dir)
+            var removed = 0
+            if !keepInventory {
+                removed = try global.open().write { tx in
+                    var n = 0
+                    for d in lab.devices where (try? tx.device(d.serial)) != nil {
+                        try tx.removeDevice(d.serial)
+                        n += 1
+                    }
+                    return n
+                }
+            }
+            lab.down()
+            emit("Stopped \(lab.devices.count) lab device(s), removed \(dir)\(keepInventory ? "" : " and \(removed) device(s) from the inventory").\n")
+        }
+    }
+}
+
+struct Groups: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List the groups that patterns (parc ping, playbooks' hosts) can name, with their device counts.")
+    @OptionGroup var global: GlobalOptions
+    @Flag(help: "Print JSON: group name → serials.") var json = false
+
+    func run() throws {
+        let groups = try global.open().read { try $0.groups() }
+        if json {
+            emit(JSONValue.object(groups.keys.sorted().map { ($0, .array(groups[$0]!.map(JSONValue.string))) }).serialized() + "\n")
+        } else {
+            emit(Render.table(header: ["GROUP", "DEVICES"], rows: groups.keys.sorted().map { [$0, String(groups[$0]!.count)] }))
+        }
+    }
+}

@@ -1,0 +1,33 @@
+import Foundation
+import ParcCore
+import Testing
+@testable import SSHTransport
+
+@Suite struct KnownHostsParsingTests {
+    @Test func hmacSHA1MatchesRFC2202() {
+        let mac = HMACSHA1.mac(key: [UInt8](repeating: 0x0b, count: 20), message: Array("Hi There".utf8))
+        #expect(mac.map { String(format: "%02x", $0) }.joined() == "b617318655057264e28bc0b6fb378c8ef146be00")
+        #expect(HMACSHA1.sha1(Array("abc".utf8)).map { String(format: "%02x", $0) }.joined() == "a9993e364706816aba3e25717850c26c9cd0d89d")
+    }
+
+    @Test func patternsFollowOpenSSH() {
+        #expect(KnownHosts.matches(patterns: "lab-01,127.0.0.1", name: "127.0.0.1"))
+        #expect(KnownHosts.matches(patterns: "[127.0.0.1]:2222", name: "[127.0.0.1]:2222"))
+        #expect(!KnownHosts.matches(patterns: "127.0.0.1", name: "[127.0.0.1]:2222"))
+        #expect(KnownHosts.matches(patterns: "*.ecole.local", name: "cm2-01.ecole.local"))
+        #expect(!KnownHosts.matches(patterns: "*.ecole.local,!cm2-01.ecole.local", name: "cm2-01.ecole.local"))
+    }
+
+    @Test func anRSAKeyFileIsRecognisedInBothFormats() throws {
+        #expect(KeyFiles.isRSA("-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----\n"))
+        #expect(!KeyFiles.isRSA("-----BEGIN EC PRIVATE KEY-----\nMHc\n-----END EC PRIVATE KEY-----\n"))
+    }
+
+    @Test func becomeWrapsTheCommandAndKeepsThePasswordOffTheCommandLine() {
+        let (line, input) = SSHConnection.wrap("echo 'a b'", stdin: Array("x".utf8), become: .sudoPassword(.init("Directrice-57")))
+        #expect(line == "sudo -k -S -p '' -- /bin/sh -c 'echo '\\''a b'\\'''")
+        #expect(!line.contains("Directrice"))
+        #expect(input == Array("Directrice-57\nx".utf8))
+        #expect(SSHConnection.wrap("id", stdin: nil, become: .sudo).0 == "sudo -n -- /bin/sh -c id")
+    }
+}
