@@ -65,6 +65,8 @@ let package = Package(
             dependencies: [
                 "ParcCore",
                 "InventoryStore",
+                "SSHTransport",
+                "Lab",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
