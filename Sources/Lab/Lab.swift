@@ -19,6 +19,8 @@ public struct LabDevice: Codable, Sendable, Equatable {
     /// The serial number its (simulated) firmware reports.
     public var serial: String
     public var isolated: Bool
+    /// The port the device also listens on at `::1` (IPv6), when this machine has IPv6 loopback.
+    public var ipv6Port: Int?
 
     var sshDir: String { root + "/ssh" }
     public var configFile: String { sshDir + "/sshd_config" }
@@ -109,7 +111,7 @@ public final class Lab: @unchecked Sendable {
                 let port = isolated ? 22 : try freePort()
                 var device = LabDevice(name: name, address: address, port: port, user: user, root: directory + "/" + name, pid: nil,
                                        serial: String(format: "%@-%04d-%@", options.serialPrefix, i + 1, String(UInt32.random(in: 0..<UInt32.max), radix: 36).uppercased()),
-                                       isolated: isolated)
+                                       isolated: isolated, ipv6Port: try? freePort(ipv6: true))
                 try lab.prepare(&device, options: options)
                 lab.devices.append(device)
                 try lab.save()
@@ -210,7 +212,7 @@ public final class Lab: @unchecked Sendable {
         let publicKey = try String(contentsOfFile: clientKey + ".pub", encoding: .utf8)
         try (options.installKey ? publicKey : "").write(toFile: authorized, atomically: true, encoding: .utf8)
         let config = """
-            ListenAddress \(d.address)
+            ListenAddress \(d.address)\(d.ipv6Port.map { "\nListenAddress [::1]:\($0)" } ?? "")
             Port \(d.port)
             HostKey \(d.hostKeyFile)
             PidFile \(d.sshDir)/sshd.pid
@@ -282,7 +284,20 @@ public final class Lab: @unchecked Sendable {
         return "127.\(Int.random(in: 100...199)).\(Int.random(in: 0...255))"
     }
 
-    private static func freePort() throws -> Int {
+    private static func freePort(ipv6: Bool = false) throws -> Int {
+        if ipv6 {
+            let s = socket(AF_INET6, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(s) }
+            var addr = sockaddr_in6()
+            addr.sin6_family = sa_family_t(AF_INET6)
+            addr.sin6_addr = in6addr_loopback
+            var len = socklen_t(MemoryLayout<sockaddr_in6>.size)
+            let ok = withUnsafeMutablePointer(to: &addr) { p in
+                p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, len) == 0 && getsockname(s, $0, &len) == 0 }
+            }
+            guard ok else { throw LabError.unavailable("no IPv6 loopback") }
+            return Int(UInt16(bigEndian: addr.sin6_port))
+        }
         let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(s) }
         var addr = sockaddr_in()

@@ -190,6 +190,16 @@ import Testing
         #expect(elapsed < .seconds(6), "the bound holds (with a margin for a loaded test machine)")
     }
 
+    @Test func ipv6AddressesWork() async throws {
+        let lab = try LabFixture()
+        let port = try #require(lab.device.ipv6Port, "this machine has an IPv6 loopback")
+        var options = try lab.options()
+        options.address = "::1"
+        options.port = port
+        let c = try await SSHConnection.connect(options)
+        #expect(try await c.run("echo v6").stdoutText == "v6\n")
+    }
+
     @Test func anUnknownNameIsUnreachable() async throws {
         await #expect {
             _ = try await SSHConnection.connect(SSHOptions(address: "no-such-host.invalid", user: "x", credentials: [], connectTimeout: .seconds(2)))
