@@ -18,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // Plain values and rules of the domain; no I/O.
@@ -29,6 +31,18 @@ let package = Package(
                 "ParcCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // libqrencode from the system (Debian: libqrencode-dev), for asset labels.
+        .systemLibrary(name: "CQREncode", pkgConfig: "libqrencode", providers: [.apt(["libqrencode-dev"])]),
+        // Files in and out of the inventory: CSV imports, exports, the commune's report, labels.
+        .target(
+            name: "Exchange",
+            dependencies: [
+                "ParcCore", "InventoryStore", "CQREncode",
+                .product(name: "CSV", package: "CSV.swift"),
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: strict
         ),
@@ -54,6 +68,7 @@ let package = Package(
                 "InventoryStore",
                 "SSHTransport",
                 "Lab",
+                "Exchange",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -67,6 +82,7 @@ let package = Package(
                 "InventoryStore",
                 "SSHTransport",
                 "Lab",
+                "Exchange",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -82,6 +98,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .testTarget(name: "ExchangeTests", dependencies: ["Exchange", "InventoryStore", "ParcCore"], swiftSettings: strict),
         // End-to-end: runs the built `parc` binary as a user would.
         .testTarget(name: "ParcCLITests", dependencies: ["parc", "ParcCore", "Lab"], swiftSettings: strict),
     ],

@@ -16,13 +16,13 @@ public final class InventoryTransaction: InventoryReader {
     // Display labels of referenced records, cached for bulk work; cleared on any update or removal.
     private var labelCache: [String: String] = [:]
     // Every event of the transaction carries the same time; format it once.
-    private let timestamp: String
+    let timestampText: String
     private let encoder = JSONEncoder()
 
     init(db: Database, actor: String, now: Date) {
         self.actor = actor
         self.now = now
-        self.timestamp = now.formatted(EventRecord.timestampFormat)
+        self.timestampText = now.formatted(EventRecord.timestampFormat)
         super.init(db: db)
     }
 
@@ -65,7 +65,7 @@ public final class InventoryTransaction: InventoryReader {
 
     func log(entity: String, id: Int64, key: String, action: AuditAction, changes: [FieldChange]) throws {
         var record = try EventRecord(AuditEvent(at: now, actor: actor, entity: entity, entityId: id, entityKey: key,
-                                                action: action, changes: changes), at: timestamp, encoder: encoder)
+                                                action: action, changes: changes), at: timestampText, encoder: encoder)
         try record.insert(db)
     }
 

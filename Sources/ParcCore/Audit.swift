@@ -18,6 +18,8 @@ public enum AuditAction: String, Codable, Sendable, CaseIterable {
     case create, update, delete
     /// A device moved because the cart holding it moved.
     case moveWithCart
+    /// A file was imported (entity `import`, key: the file's name).
+    case importFile = "import"
 }
 
 /// An entry of the audit log: who changed what, when, old and new values.

@@ -18,6 +18,7 @@ struct Parc: AsyncParsableCommand {
             LotCommand.self, OrderCommand.self, FundingCommand.self,
             DeviceCommand.self, CartCommand.self,
             Find.self, History.self, Groups.self,
+            ImportCommand.self, ExportCommand.self, ReportCommand.self, Labels.self,
             LabCommand.self, Ping.self,
         ]
     )

@@ -1,0 +1,172 @@
+import CSV
+import Foundation
+import ParcCore
+
+/// A CSV file as read: its header, its rows with their line numbers, and how it was decoded.
+/// Parsing is CSV.swift's; parc only decodes the bytes and picks the separator.
+public struct CSVTable: Sendable {
+    public var file: String
+    public var header: [String]
+    public var rows: [(line: Int, fields: [String])]
+    /// `UTF-8`, `UTF-8 with BOM` or `Windows-1252`.
+    public var encoding: String
+    public var delimiter: Character
+
+    /// Reads `path`: UTF-8 with or without BOM, else Windows-1252 (French office software); `;` or `,`
+    /// separators, whichever the header line uses more (outside quotes).
+    public init(path: String) throws {
+        let file = (path as NSString).lastPathComponent
+        let encoding: String
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ImportFailure(file: file, problems: [ImportProblem(file: file, line: 0, field: "file", problem: "cannot read \(path)")])
+        }
+        var bytes = [UInt8](data)
+        var text: String
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) {
+            bytes.removeFirst(3)
+            text = String(decoding: bytes, as: UTF8.self)
+            encoding = "UTF-8 with BOM"
+        } else if let utf8 = String(validating: bytes, as: UTF8.self) {
+            text = utf8
+            encoding = "UTF-8"
+        } else {
+            text = Self.windows1252(bytes)
+            encoding = "Windows-1252"
+        }
+        if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
+        try self.init(file: file, text: text, encoding: encoding, delimiter: Self.detectDelimiter(text))
+    }
+
+    init(file: String, text: String, encoding: String, delimiter: Character) throws {
+        self.file = file
+        self.encoding = encoding
+        self.delimiter = delimiter
+        let reader: CSVReader
+        do {
+            reader = try CSVReader(string: text, hasHeaderRow: true, trimFields: true, delimiter: delimiter.unicodeScalars.first!)
+        } catch {
+            throw ImportFailure(file: file, problems: [ImportProblem(file: file, line: 1, field: "file", problem: "not a CSV file (\(error))")])
+        }
+        header = (reader.headerRow ?? []).map { $0.trimmingCharacters(in: .whitespaces) }
+        var rows: [(Int, [String])] = []
+        var line = 2 + Self.newlines(in: reader.headerRow ?? [])
+        while let row = reader.next() {
+            if !(row.count == 1 && row[0].isEmpty) { rows.append((line, row)) }
+            line += 1 + Self.newlines(in: row)
+        }
+        if let error = reader.error {
+            throw ImportFailure(file: file, problems: [ImportProblem(file: file, line: line, field: "file", problem: "cannot read the CSV here (\(error)); check for an unclosed quote")])
+        }
+        self.rows = rows
+    }
+
+    private static func newlines(in fields: [String]) -> Int {
+        fields.reduce(0) { $0 + $1.reduce(0) { $1 == "\n" || $1 == "\r\n" ? $0 + 1 : $0 } }
+    }
+
+    static func detectDelimiter(_ text: String) -> Character {
+        var semicolons = 0, commas = 0, inQuotes = false
+        for c in text {
+            if c == "\"" { inQuotes.toggle() }
+            if inQuotes { continue }
+            if c == "\n" || c == "\r\n" { break }
+            if c == ";" { semicolons += 1 } else if c == "," { commas += 1 }
+        }
+        return semicolons >= commas && semicolons > 0 ? ";" : ","
+    }
+
+    /// Windows-1252, byte by byte (0x80–0x9F hold €, œ, ’, … where Latin-1 has control codes).
+    static func windows1252(_ bytes: [UInt8]) -> String {
+        let high: [UInt32] = [0x20AC, 0xFFFD, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0xFFFD, 0x017D, 0xFFFD,
+                              0xFFFD, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0xFFFD, 0x017E, 0x0178]
+        var scalars = String.UnicodeScalarView()
+        for b in bytes {
+            let value = (0x80...0x9F).contains(b) ? high[Int(b - 0x80)] : UInt32(b)
+            scalars.append(Unicode.Scalar(value) ?? "\u{FFFD}")
+        }
+        return String(scalars)
+    }
+}
+
+/// One bad row (or file) of an import: `FILE:LINE: field: problem`.
+public struct ImportProblem: Sendable, Equatable, CustomStringConvertible {
+    public var file: String
+    public var line: Int
+    public var field: String
+    public var problem: String
+
+    public var description: String { "\(file):\(line): \(field): \(problem)" }
+}
+
+/// An import refused because of bad rows: nothing was written. Lists every problem.
+public struct ImportFailure: Error, LocalizedError, CustomStringConvertible, Sendable {
+    public var file: String
+    public var problems: [ImportProblem]
+
+    public var description: String {
+        let shown = problems.prefix(200).map(\.description).joined(separator: "\n")
+        let more = problems.count > 200 ? "\n… and \(problems.count - 200) more" : ""
+        return "\(file): \(problems.count) problem\(problems.count == 1 ? "" : "s"); nothing was imported. Correct the file and import it again.\n\(shown)\(more)"
+    }
+
+    public var errorDescription: String? { description }
+}
+
+/// Maps column headers to fields: French and English names, accents and case ignored, plus the
+/// user's own `--map column=field`.
+public struct HeaderMap: Sendable {
+    public let fieldsByColumn: [Int: String]
+    public let ignored: [String]
+
+    public init(header: [String], known: [String: String], extra: [String: String], file: String) throws {
+        var map: [Int: String] = [:]
+        var ignored: [String] = []
+        var problems: [ImportProblem] = []
+        let extraKeys = Dictionary(uniqueKeysWithValues: extra.map { (Self.key($0.key), $0.value) })
+        let fieldNames = Set(known.values)
+        for (index, column) in header.enumerated() {
+            let key = Self.key(column)
+            if let field = extraKeys[key] ?? known[key] {
+                guard fieldNames.contains(field) else {
+                    problems.append(ImportProblem(file: file, line: 1, field: column, problem: "--map names an unknown field '\(field)'; fields are \(fieldNames.sorted().joined(separator: ", "))"))
+                    continue
+                }
+                if let other = map.first(where: { $0.value == field }) {
+                    problems.append(ImportProblem(file: file, line: 1, field: column, problem: "two columns give the \(field): '\(header[other.key])' and '\(column)'; drop one or --map it elsewhere"))
+                    continue
+                }
+                map[index] = field
+            } else if !key.isEmpty {
+                ignored.append(column)
+            }
+        }
+        if !problems.isEmpty { throw ImportFailure(file: file, problems: problems) }
+        fieldsByColumn = map
+        self.ignored = ignored
+    }
+
+    /// `N° de série` → `ndeserie`.
+    static func key(_ text: String) -> String {
+        slugify(text.replacingOccurrences(of: "°", with: "")).replacingOccurrences(of: "-", with: "")
+    }
+
+    /// The row's values by field (empty cells left out).
+    func values(_ row: [String]) -> [String: String] {
+        var out: [String: String] = [:]
+        for (index, field) in fieldsByColumn where index < row.count {
+            let v = row[index].trimmingCharacters(in: .whitespacesAndNewlines)
+            if !v.isEmpty { out[field] = v }
+        }
+        return out
+    }
+}
+
+extension HeaderMap {
+    static func table(_ names: [String: [String]]) -> [String: String] {
+        var out: [String: String] = [:]
+        for (field, aliases) in names {
+            for alias in aliases + [field] { out[key(alias)] = field }
+        }
+        return out
+    }
+}

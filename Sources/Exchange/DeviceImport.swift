@@ -1,0 +1,277 @@
+import Foundation
+import InventoryStore
+import ParcCore
+
+/// How a device file is imported.
+public struct DeviceImportOptions: Sendable {
+    /// Attach every row to this order (its number).
+    public var order: String?
+    /// Whose order, when several members use the number.
+    public var member: String?
+    /// Put every row in this cart (serial or asset tag).
+    public var cart: String?
+    /// The kind of rows that do not say.
+    public var kind: DeviceKind?
+    /// Extra header mappings: column → field.
+    public var mappings: [String: String]
+    /// Update devices whose serial is already in the inventory (only the fields the file gives).
+    public var update: Bool
+    /// Show what would happen and write nothing.
+    public var dryRun: Bool
+
+    public init(order: String? = nil, member: String? = nil, cart: String? = nil, kind: DeviceKind? = nil,
+                mappings: [String: String] = [:], update: Bool = false, dryRun: Bool = false) {
+        self.order = order
+        self.member = member
+        self.cart = cart
+        self.kind = kind
+        self.mappings = mappings
+        self.update = update
+        self.dryRun = dryRun
+    }
+}
+
+/// What an import did, or would do in a dry run.
+public struct ImportReport: Sendable {
+    public var file: String
+    public var rows: Int
+    public var counts: ImportCounts
+    public var ignoredColumns: [String]
+    public var encoding: String
+    public var delimiter: Character
+    public var dryRun: Bool
+
+    public var summary: String {
+        let verb = dryRun ? "would create" : "created"
+        var s = "\(file): \(rows) row\(rows == 1 ? "" : "s") (\(encoding), '\(delimiter)' separated): \(verb) \(counts.created), "
+            + "\(dryRun ? "would update" : "updated") \(counts.updated), unchanged \(counts.unchanged)"
+        if dryRun { s += ". Dry run: nothing was written" }
+        if !ignoredColumns.isEmpty { s += "\nIgnored columns: \(ignoredColumns.joined(separator: ", ")) (use --map COLUMN=FIELD to read them)" }
+        return s
+    }
+}
+
+/// Reads device lists and suppliers' delivery notes (CSV) into the inventory, all rows or none.
+public enum DeviceImport {
+    /// The fields a column can fill, with the headers (French and English) that name them.
+    public static let columns: [String: [String]] = [
+        "serial": ["N° de série", "Numéro de série", "No de série", "Num série", "Série", "Serial", "Serial number", "SN", "S/N", "Numéro de serie"],
+        "assetTag": ["N° d'inventaire", "Numéro d'inventaire", "Inventaire", "Asset tag", "Tag", "Étiquette", "Asset"],
+        "macs": ["Adresse MAC", "Adresses MAC", "MAC", "MAC address", "MACs", "Adresse physique"],
+        "model": ["Modèle", "Model", "Référence", "Désignation"],
+        "manufacturer": ["Marque", "Fabricant", "Constructeur", "Manufacturer", "Brand", "Make"],
+        "kind": ["Type", "Kind", "Catégorie", "Nature", "Type de matériel"],
+        "school": ["École", "Ecole", "UAI", "RNE", "Établissement", "School"],
+        "room": ["Salle", "Room", "Classe", "Local"],
+        "cart": ["Chariot", "Classe mobile", "Cart"],
+        "status": ["Statut", "État", "Status"],
+        "warrantyEnd": ["Fin de garantie", "Garantie jusqu'au", "Date de fin de garantie", "Warranty end", "Garantie"],
+        "purchasePrice": ["Prix", "Prix TTC", "Montant TTC", "Prix unitaire TTC", "Price", "Purchase price"],
+        "order": ["Commande", "N° de commande", "Bon de commande", "Order"],
+        "member": ["Commune", "Membre", "Member"],
+        "hostname": ["Nom d'hôte", "Hostname", "Nom du poste"],
+        "address": ["Adresse IP", "IP", "Address"],
+        "sshPort": ["Port SSH", "SSH port"],
+        "sshUser": ["Utilisateur SSH", "SSH user"],
+        "notes": ["Remarques", "Commentaire", "Commentaires", "Notes", "Observations"],
+    ]
+
+    /// Imports `path`. Throws ``ImportFailure`` listing every bad row when one is wrong (nothing is written).
+    public static func run(_ path: String, options: DeviceImportOptions, into inventory: Inventory) throws -> ImportReport {
+        let table = try CSVTable(path: path)
+        return try run(table, options: options, into: inventory)
+    }
+
+    public static func run(_ table: CSVTable, options: DeviceImportOptions, into inventory: Inventory) throws -> ImportReport {
+        let headers = try HeaderMap(header: table.header, known: HeaderMap.table(columns), extra: options.mappings, file: table.file)
+        guard headers.fieldsByColumn.values.contains("serial") else {
+            throw ImportFailure(file: table.file, problems: [ImportProblem(file: table.file, line: 1, field: "serial",
+                problem: "no column gives the serial number (columns: \(table.header.joined(separator: ", "))); name it \"N° de série\" or use --map COLUMN=serial")])
+        }
+        var report = ImportReport(file: table.file, rows: table.rows.count, counts: ImportCounts(), ignoredColumns: headers.ignored,
+                                  encoding: table.encoding, delimiter: table.delimiter, dryRun: options.dryRun)
+        do {
+            try inventory.write { tx in
+                let items = try plan(table, headers: headers, options: options, tx)
+                report.counts = try tx.importDevices(items, source: table.file, update: options.update)
+                if options.dryRun { throw DryRun() }
+            }
+        } catch is DryRun {
+            return report
+        } catch let error as InventoryError {
+            // A check the planner missed: still name the file.
+            throw ImportFailure(file: table.file, problems: [ImportProblem(file: table.file, line: 0, field: error.field ?? "row", problem: error.description)])
+        }
+        return report
+    }
+
+    struct DryRun: Error {}
+
+    /// Checks every row and resolves its references; throws every problem at once.
+    static func plan(_ table: CSVTable, headers: HeaderMap, options: DeviceImportOptions, _ r: InventoryReader) throws -> [ImportedDevice] {
+        var problems: [ImportProblem] = []
+        var items: [ImportedDevice] = []
+        var seenSerials: [String: Int] = [:]
+        var seenTags: [String: Int] = [:]
+        var seenMacs: [String: Int] = [:]
+        // Look-ups by key, remembered for the next rows (nil: known to be missing).
+        var schools: [String: School?] = [:]
+        var rooms: [String: Room?] = [:]
+        var carts: [String: Int64?] = [:]
+        var orders: [String: Int64?] = [:]
+        func remembered<T>(_ cache: inout [String: T?], _ key: String, _ make: () -> T?) -> T? {
+            if let known = cache[key] { return known }
+            let value = make()
+            cache[key] = .some(value)
+            return value
+        }
+        let fileCarts = Set(table.rows.compactMap { row -> [String]? in
+            let v = headers.values(row.fields)
+            guard let kind = v["kind"].flatMap({ try? DeviceKind(parsing: $0) }) ?? options.kind, kind == .cart else { return nil }
+            return [v["serial"], v["assetTag"]].compactMap { $0?.lowercased() }
+        }.flatMap { $0 })
+
+        for (line, fields) in table.rows {
+            let v = headers.values(fields)
+            var rowProblems: [ImportProblem] = []
+            func problem(_ field: String, _ text: String) { rowProblems.append(ImportProblem(file: table.file, line: line, field: field, problem: text)) }
+            func parse<T>(_ field: String, _ body: (String) throws -> T) -> T? {
+                guard let raw = v[field] else { return nil }
+                do { return try body(raw) } catch let e as InvalidValue { problem(field, "'\(raw)': \(e.problem)") } catch { problem(field, "\(error)") }
+                return nil
+            }
+
+            guard let serial = v["serial"] else {
+                problem("serial", "missing; every device needs its serial number")
+                problems += rowProblems
+                continue
+            }
+            let kind = parse("kind") { try DeviceKind(parsing: $0) } ?? options.kind
+            if kind == nil && v["kind"] == nil { problem("kind", "missing; add a Type column or give --kind (e.g. --kind laptop)") }
+            var device = Device(kind: kind ?? .other, serial: serial)
+            var given: Set<String> = []
+            if v["kind"] != nil || options.kind != nil { given.insert("kind") }
+            for (field, keyPath) in [("manufacturer", \Device.manufacturer), ("model", \Device.model), ("assetTag", \Device.assetTag),
+                                     ("hostname", \Device.hostname), ("address", \Device.address), ("sshUser", \Device.sshUser), ("notes", \Device.notes)] {
+                if let value = v[field] { device[keyPath: keyPath] = value; given.insert(field) }
+            }
+            if let status = parse("status", { try DeviceStatus(parsing: $0) }) { device.status = status; given.insert("status") }
+            if let day = parse("warrantyEnd", { try Day(parsing: $0, field: "warrantyEnd") }) { device.warrantyEnd = day; given.insert("warrantyEnd") }
+            if let money = parse("purchasePrice", { try Money(parsing: $0, field: "purchasePrice") }) { device.purchasePrice = money; given.insert("purchasePrice") }
+            if let port = parse("sshPort", { raw -> Int in
+                guard let p = Int(raw) else { throw InvalidValue(field: "sshPort", value: raw, problem: "a port is a number, e.g. 22") }
+                return p
+            }) { device.sshPort = port; given.insert("sshPort") }
+
+            var macs: [String] = []
+            if let raw = v["macs"] {
+                given.insert("macs")
+                for part in raw.split(whereSeparator: { $0 == " " || $0 == "," || $0 == ";" || $0 == "|" || $0 == "/" }) {
+                    do {
+                        let mac = try MACAddress.normalize(String(part))
+                        if !macs.contains(mac) { macs.append(mac) }
+                    } catch { problem("mac", "'\(part)': \(error.problem)") }
+                }
+            }
+
+            // Place: the cart (option or column), or the school's room.
+            var cartInFile: String? = nil
+            let cartRef = options.cart ?? v["cart"]
+            if let cartRef {
+                given.insert("place")
+                if let id = remembered(&carts, cartRef.lowercased(), { (try? r.cart(cartRef))?.id }) { device.cartId = id }
+                else if fileCarts.contains(cartRef.lowercased()) { cartInFile = cartRef }
+                else { problem("cart", "no cart '\(cartRef)' in the inventory or in this file; add it first (parc cart add) or check the tag") }
+            } else if let schoolRef = v["school"] {
+                given.insert("place")
+                if let school = remembered(&schools, schoolRef.lowercased(), { Self.school(schoolRef, r) }) {
+                    if let roomName = v["room"] {
+                        if let room = remembered(&rooms, "\(school.uai)/\(roomName.lowercased())", { try? r.room(school: school.uai, name: roomName) }) {
+                            device.roomId = room.id
+                        } else {
+                            let names = (try? r.rooms(schoolId: school.id!).map(\.name)) ?? []
+                            problem("room", "no room '\(roomName)' in \(school.uai) (its rooms: \(names.isEmpty ? "none yet" : names.joined(separator: ", "))); add it with parc room add \(school.uai) NAME")
+                        }
+                    } else {
+                        problem("room", "missing; a device is put in a room of \(school.uai)")
+                    }
+                } else {
+                    problem("school", "no school '\(schoolRef)' (by UAI or name); add it with parc school add, or check the UAI")
+                }
+            } else if v["room"] != nil {
+                problem("school", "missing; room '\(v["room"]!)' needs its school's UAI")
+            }
+
+            if let number = options.order ?? v["order"] {
+                given.insert("order")
+                let member = options.member ?? v["member"]
+                var lookupError: String? = nil
+                let id = remembered(&orders, "\(number.lowercased())|\(member?.lowercased() ?? "")") {
+                    do { return try r.order(number, member: member).id } catch { lookupError = "\(error)"; return nil }
+                }
+                if let id { device.orderId = id } else { problem("order", lookupError ?? "no order '\(number)'; list orders with parc order list") }
+            }
+            if !given.contains("status") { device.status = device.roomId != nil || device.cartId != nil || cartInFile != nil ? .deployed : .inStock }
+
+            do {
+                // A cart resolved later still counts as a cart place for the rules.
+                var check = device
+                if cartInFile != nil { check.cartId = -1 }
+                try check.validate()
+                device.serial = check.serial
+                device.assetTag = check.assetTag
+                device.hostname = check.hostname
+                device.manufacturer = check.manufacturer
+                device.model = check.model
+                device.notes = check.notes
+                device.address = check.address
+            } catch {
+                problem(error.field, error.value.isEmpty ? error.problem : "'\(error.value)': \(error.problem)")
+            }
+
+            // Duplicates within the file, then against the inventory.
+            let key = device.serial.lowercased()
+            if let first = seenSerials[key] {
+                problem("serial", "\(device.serial) is already on line \(first) of this file")
+            } else {
+                seenSerials[key] = line
+                if !options.update, try r.deviceID(serial: device.serial) != nil {
+                    problem("serial", "\(device.serial) is already in the inventory; use --update to update it")
+                }
+            }
+            if let tag = device.assetTag {
+                if let first = seenTags[tag.lowercased()] {
+                    problem("assetTag", "\(tag) is already on line \(first) of this file")
+                } else {
+                    seenTags[tag.lowercased()] = line
+                    if let holder = try r.serial(ofAssetTag: tag), holder.lowercased() != key {
+                        problem("assetTag", "\(tag) already belongs to device \(holder)")
+                    }
+                }
+            }
+            for mac in macs {
+                if let first = seenMacs[mac] {
+                    problem("mac", "\(mac) is already on line \(first) of this file")
+                } else {
+                    seenMacs[mac] = line
+                    if let holder = try r.serial(ofMAC: mac), holder.lowercased() != key {
+                        problem("mac", "\(mac) already belongs to device \(holder)")
+                    }
+                }
+            }
+            if rowProblems.isEmpty {
+                items.append(ImportedDevice(device: device, macs: macs, fields: given, origin: "\(table.file):\(line)", cartInFile: cartInFile))
+            }
+            problems += rowProblems
+        }
+        if !problems.isEmpty { throw ImportFailure(file: table.file, problems: problems) }
+        return items
+    }
+
+    /// A school by UAI, else by its exact name.
+    static func school(_ ref: String, _ r: InventoryReader) -> School? {
+        if let s = try? r.school(ref) { return s }
+        let matches = ((try? r.schools()) ?? []).filter { $0.name.compare(ref, options: [.caseInsensitive, .diacriticInsensitive]) == .orderedSame }
+        return matches.count == 1 ? matches[0] : nil
+    }
+}

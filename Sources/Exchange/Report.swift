@@ -1,0 +1,132 @@
+import Foundation
+import InventoryStore
+import ParcCore
+
+/// The commune's view of its equipment: what it owns, where, what it cost, who paid, what needs
+/// attention. Built from the inventory; printed as French text, CSV or a standalone HTML page.
+public struct EquipmentReport: Sendable {
+    public struct RoomSection: Sendable {
+        public var name: String
+        public var devices: [DeviceRow]
+    }
+
+    public struct SchoolSection: Sendable {
+        public var school: School
+        public var rooms: [RoomSection]
+        public var deviceCount: Int { rooms.reduce(0) { $0 + $1.devices.count } }
+    }
+
+    public struct OrderLine: Sendable {
+        public var order: Order
+        public var lot: Lot?
+        public var devices: Int
+        public var funding: [FundingLine]
+    }
+
+    public struct FunderTotal: Sendable, Equatable {
+        public var funder: Funder
+        public var requested: Money
+        public var granted: Money
+    }
+
+    public var title: String
+    public var member: Member
+    public var generatedOn: Day
+    public var warrantyMonths: Int
+    public var schools: [SchoolSection]
+    /// Devices of the member that are in no school (in stock).
+    public var unplaced: [DeviceRow]
+    public var byKind: [(DeviceKind, Int)]
+    public var byStatus: [(DeviceStatus, Int)]
+    public var orders: [OrderLine]
+    public var funding: [FunderTotal]
+    public var warrantyEnding: [DeviceRow]
+    public var needsAttention: [DeviceRow]
+
+    public var allDevices: [DeviceRow] { schools.flatMap { $0.rooms.flatMap(\.devices) } + unplaced }
+
+    /// The report of a member (slug, SIREN or INSEE code), or of one school when `school` is given.
+    public static func build(_ r: InventoryReader, member memberRef: String? = nil, school uai: String? = nil,
+                             warrantyMonths: Int = 6, today: Day) throws -> EquipmentReport {
+        let member: Member
+        let schools: [School]
+        let devices: [DeviceRow]
+        if let uai {
+            let s = try r.school(uai)
+            member = try r.members().first { $0.id == s.memberId }!
+            schools = [s]
+            devices = try r.devices(DeviceFilter(school: s.uai))
+        } else {
+            member = try r.member(memberRef ?? "")
+            schools = try r.schools(memberId: member.id!)
+            devices = try r.devices(DeviceFilter(member: member.slug))
+        }
+        var sections: [SchoolSection] = []
+        for s in schools {
+            let inSchool = devices.filter { $0.uai == s.uai }
+            var rooms: [RoomSection] = try r.rooms(schoolId: s.id!).map { room in
+                RoomSection(name: room.name, devices: inSchool.filter { $0.room == room.name })
+            }
+            rooms.removeAll { $0.devices.isEmpty }
+            sections.append(SchoolSection(school: s, rooms: rooms))
+        }
+        let unplaced = uai == nil ? devices.filter { $0.uai == nil } : []
+        let counted = sections.flatMap { $0.rooms.flatMap(\.devices) } + unplaced
+        let byKind = DeviceKind.allCases.compactMap { k in let n = counted.filter { $0.kind == k }.count; return n > 0 ? (k, n) : nil }
+        let byStatus = DeviceStatus.allCases.compactMap { s in let n = counted.filter { $0.status == s }.count; return n > 0 ? (s, n) : nil }
+
+        let lots = Dictionary(uniqueKeysWithValues: try r.lots().map { ($0.id!, $0) })
+        let orderNumbers = Set(counted.compactMap(\.order))
+        let orders = try r.orders(memberId: member.id!).filter { uai == nil || orderNumbers.contains($0.number) }
+        let lines = try orders.map { o in
+            OrderLine(order: o, lot: o.lotId.flatMap { lots[$0] }, devices: counted.filter { $0.order == o.number }.count,
+                      funding: try r.fundingLines(orderId: o.id!))
+        }
+        let funding = Funder.allCases.compactMap { f -> FunderTotal? in
+            let fl = lines.flatMap(\.funding).filter { $0.funder == f }
+            guard !fl.isEmpty else { return nil }
+            return FunderTotal(funder: f, requested: fl.reduce(.zero) { $0 + $1.requested }, granted: fl.reduce(.zero) { $0 + ($1.granted ?? .zero) })
+        }
+        let limit = today.adding(months: warrantyMonths)
+        let ending = counted.filter { d in d.warrantyEnd.map { $0 >= today && $0 <= limit } ?? false }
+            .sorted { ($0.warrantyEnd!, $0.serial) < ($1.warrantyEnd!, $1.serial) }
+        let attention = counted.filter { $0.status == .inRepair || $0.status == .lost }
+        let title = uai.map { u in "Équipement numérique — \(schools[0].name) (\(u.uppercased()))" } ?? "Équipement numérique — \(member.name)"
+        return EquipmentReport(title: title, member: member, generatedOn: today, warrantyMonths: warrantyMonths, schools: sections,
+                               unplaced: unplaced, byKind: byKind, byStatus: byStatus, orders: lines, funding: funding,
+                               warrantyEnding: ending, needsAttention: attention)
+    }
+
+    public var totalExclTax: Money { orders.reduce(.zero) { $0 + ($1.order.amountExclTax ?? .zero) } }
+    public var totalInclTax: Money { orders.reduce(.zero) { $0 + ($1.order.amountInclTax ?? .zero) } }
+
+    /// Orders per lot: lot number and title, order count, amount incl. tax.
+    public var byLot: [(lot: String, orders: Int, amount: Money)] {
+        var out: [(String, Int, Money)] = []
+        for line in orders {
+            let key = line.lot.map { "Lot \($0.number) — \($0.title)" } ?? "Hors lot"
+            if let i = out.firstIndex(where: { $0.0 == key }) {
+                out[i].1 += 1
+                out[i].2 = out[i].2 + (line.order.amountInclTax ?? .zero)
+            } else {
+                out.append((key, 1, line.order.amountInclTax ?? .zero))
+            }
+        }
+        return out
+    }
+}
+
+extension Day {
+    /// The same day `months` later (clamped to the month's last day).
+    public func adding(months: Int) -> Day {
+        let total = year * 12 + (month - 1) + months
+        let y = total / 12, m = total % 12 + 1
+        return (try? Day(year: y, month: m, day: min(day, Day.daysIn(month: m, year: y)))) ?? self
+    }
+
+    /// Today, in the machine's time zone.
+    public static func today(_ date: Date = Date()) -> Day {
+        let c = Calendar.current.dateComponents([.year, .month, .day], from: date)
+        return (try? Day(year: c.year!, month: c.month!, day: c.day!)) ?? (try! Day(year: 2000, month: 1, day: 1))
+    }
+}

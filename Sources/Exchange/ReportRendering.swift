@@ -1,0 +1,209 @@
+import Foundation
+import InventoryStore
+import ParcCore
+
+extension EquipmentReport {
+    // MARK: Text (French)
+
+    public func text() -> String {
+        var out = "\(title)\n\(String(repeating: "=", count: title.count))\n"
+        out += membershipLines().map { "\($0.0) : \($0.1)" }.joined(separator: "\n") + "\n"
+        out += "Édité le \(generatedOn.french)\n\n"
+        out += "Synthèse : \(allDevices.count) équipement\(allDevices.count > 1 ? "s" : "")\n"
+        for (k, n) in byKind { out += "  - \(k.french) : \(n)\n" }
+        out += "États :\n"
+        for (s, n) in byStatus { out += "  - \(s.french) : \(n)\n" }
+        for school in schools {
+            out += "\n\(school.school.name) (\(school.school.uai)) — \(school.deviceCount) équipement(s)\n"
+            for room in school.rooms {
+                out += "  \(room.name)\n"
+                for d in room.devices { out += "    - \(deviceLine(d))\n" }
+            }
+        }
+        if !unplaced.isEmpty {
+            out += "\nEn stock (hors école)\n"
+            for d in unplaced { out += "  - \(deviceLine(d))\n" }
+        }
+        out += "\nCommandes (total \(totalExclTax.french) HT, \(totalInclTax.french) TTC)\n"
+        for line in orders {
+            let o = line.order
+            out += "  - \(o.number)\(line.lot.map { " — lot \($0.number) \($0.title)" } ?? "") : \(o.amountInclTax?.french ?? "montant non renseigné") TTC"
+            out += "\(o.orderedOn.map { ", commandée le \($0.french)" } ?? "")\(o.deliveredOn.map { ", livrée le \($0.french)" } ?? ""), \(line.devices) équipement(s)\n"
+        }
+        if !byLot.isEmpty {
+            out += "Par lot :\n"
+            for l in byLot { out += "  - \(l.lot) : \(l.orders) commande(s), \(l.amount.french) TTC\n" }
+        }
+        out += "\nFinancements (demandé / accordé)\n"
+        for f in funding { out += "  - \(f.funder.french) : \(f.requested.french) / \(f.granted.french)\n" }
+        out += "\nGaranties se terminant d'ici \(warrantyMonths) mois\n"
+        out += warrantyEnding.isEmpty ? "  (aucune)\n" : warrantyEnding.map { "  - \($0.warrantyEnd!.french) : \(deviceLine($0))\n" }.joined()
+        out += "\nMatériel en réparation ou perdu\n"
+        out += needsAttention.isEmpty ? "  (aucun)\n" : needsAttention.map { "  - \($0.status.french) : \(deviceLine($0))\n" }.joined()
+        return out
+    }
+
+    func deviceLine(_ d: DeviceRow) -> String {
+        var parts = [d.kind.french]
+        if let m = [d.manufacturer, d.model].compactMap({ $0 }).joined(separator: " ").nonEmpty { parts.append(m) }
+        parts.append("n° de série \(d.serial)")
+        if let t = d.assetTag { parts.append("inventaire \(t)") }
+        if let c = d.cart { parts.append("chariot \(c)") }
+        if d.status != .deployed { parts.append(d.status.french.lowercased()) }
+        return parts.joined(separator: ", ")
+    }
+
+    func membershipLines() -> [(String, String)] {
+        let m = member
+        var lines: [(String, String)] = [("Membre du groupement Fus@é", "\(m.name) (\(m.kind == .commune ? "commune" : m.kind.rawValue.uppercased()))")]
+        if let s = m.siren { lines.append(("SIREN", s)) }
+        if let i = m.insee { lines.append(("Code INSEE", i)) }
+        if let n = m.deliberationNumber {
+            lines.append(("Délibération d'adhésion", n + (m.deliberationDate.map { " du \($0.french)" } ?? "")))
+        }
+        if let r = m.prefectureReceipt { lines.append(("Accusé de réception préfecture", r)) }
+        if let c = m.conventionDate {
+            lines.append(("Convention signée", "le \(c.french)\(m.conventionSignatory.map { " par \($0)" } ?? "")"))
+        }
+        return lines
+    }
+
+    // MARK: CSV (one line per device, French headers)
+
+    public func csv() -> String {
+        let header = ["École", "UAI", "Salle", "Chariot", "Type", "Marque", "Modèle", "N° de série", "N° d'inventaire", "État",
+                      "Commande", "Lot", "Prix TTC", "Fin de garantie"]
+        var out = header.map(DeviceExport.csvCell).joined(separator: ";") + "\r\n"
+        for d in allDevices {
+            let cells = [d.school ?? "", d.uai ?? "", d.room ?? "", d.cart ?? "", d.kind.french, d.manufacturer ?? "", d.model ?? "",
+                         d.serial, d.assetTag ?? "", d.status.french, d.order ?? "", d.lot ?? "",
+                         d.purchasePrice.map { $0.description.replacingOccurrences(of: ".", with: ",") } ?? "", d.warrantyEnd?.french ?? ""]
+            out += cells.map(DeviceExport.csvCell).joined(separator: ";") + "\r\n"
+        }
+        return out
+    }
+
+    // MARK: HTML (standalone, printable, French)
+
+    public func html() -> String {
+        var b = HTML()
+        b.raw("<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"fr\">\n<head>\n<meta charset=\"utf-8\"/>\n")
+        b.element("title", title)
+        b.raw("<style>\(Self.css)</style>\n</head>\n<body>\n")
+        b.element("h1", title)
+        b.raw("<table class=\"identite\">")
+        for (k, v) in membershipLines() { b.raw("<tr><th>"); b.text(k); b.raw("</th><td>"); b.text(v); b.raw("</td></tr>") }
+        b.raw("</table>\n")
+        b.raw("<p class=\"edition\">"); b.text("Édité le \(generatedOn.french)"); b.raw("</p>\n")
+
+        b.element("h2", "Synthèse")
+        b.raw("<div class=\"chiffres\">")
+        b.raw("<p class=\"total\"><strong>\(allDevices.count)</strong> équipement\(allDevices.count > 1 ? "s" : "")</p>")
+        b.table(["Type de matériel", "Nombre"], byKind.map { [$0.0.french, String($0.1)] }, numeric: [1])
+        b.table(["État", "Nombre"], byStatus.map { [$0.0.french, String($0.1)] }, numeric: [1])
+        b.raw("</div>\n")
+
+        b.element("h2", "Équipement par école et par salle")
+        for school in schools {
+            b.element("h3", "\(school.school.name) — UAI \(school.school.uai)")
+            if school.rooms.isEmpty { b.element("p", "Aucun équipement enregistré.") }
+            for room in school.rooms {
+                b.element("h4", "\(room.name) (\(room.devices.count))")
+                b.table(["Type", "Marque et modèle", "N° de série", "N° d'inventaire", "Chariot", "État", "Fin de garantie"],
+                        room.devices.map { d in
+                            [d.kind.french, [d.manufacturer, d.model].compactMap { $0 }.joined(separator: " "), d.serial, d.assetTag ?? "",
+                             d.cart ?? "", d.status.french, d.warrantyEnd?.french ?? ""]
+                        })
+            }
+        }
+        if !unplaced.isEmpty {
+            b.element("h3", "En stock (hors école)")
+            b.table(["Type", "Marque et modèle", "N° de série", "N° d'inventaire", "État"],
+                    unplaced.map { [$0.kind.french, [$0.manufacturer, $0.model].compactMap { $0 }.joined(separator: " "), $0.serial, $0.assetTag ?? "", $0.status.french] })
+        }
+
+        b.element("h2", "Achats")
+        b.table(["Commande", "Lot", "Fournisseur", "Commandée le", "Livrée le", "Bon de livraison", "Équipements", "Montant HT", "Montant TTC"],
+                orders.map { l in
+                    [l.order.number, l.lot.map { "\($0.number) — \($0.title)" } ?? "", l.order.supplier ?? "", l.order.orderedOn?.french ?? "",
+                     l.order.deliveredOn?.french ?? "", l.order.deliveryNote ?? "", String(l.devices), l.order.amountExclTax?.french ?? "",
+                     l.order.amountInclTax?.french ?? ""]
+                } + [["Total", "", "", "", "", "", "", totalExclTax.french, totalInclTax.french]], numeric: [6, 7, 8], lastIsTotal: true)
+        if !byLot.isEmpty {
+            b.table(["Lot", "Commandes", "Montant TTC"], byLot.map { [$0.lot, String($0.orders), $0.amount.french] }, numeric: [1, 2])
+        }
+
+        b.element("h2", "Financement")
+        b.table(["Financeur", "Demandé", "Accordé"],
+                funding.map { [$0.funder.french, $0.requested.french, $0.granted.french] }
+                    + [["Total", funding.reduce(Money.zero) { $0 + $1.requested }.french, funding.reduce(Money.zero) { $0 + $1.granted }.french]],
+                numeric: [1, 2], lastIsTotal: true)
+        b.table(["Commande", "Financeur", "Dispositif", "Demandé", "Accordé"],
+                orders.flatMap { l in l.funding.map { [l.order.number, $0.funder.french, $0.label ?? "", $0.requested.french, $0.granted?.french ?? "en attente"] } },
+                numeric: [3, 4])
+
+        b.element("h2", "Garanties se terminant d'ici \(warrantyMonths) mois")
+        if warrantyEnding.isEmpty { b.element("p", "Aucune garantie ne se termine dans cette période.") } else {
+            b.table(["Fin de garantie", "Type", "N° de série", "N° d'inventaire", "École", "Salle"],
+                    warrantyEnding.map { [$0.warrantyEnd!.french, $0.kind.french, $0.serial, $0.assetTag ?? "", $0.school ?? "", $0.room ?? ""] })
+        }
+        b.element("h2", "Matériel en réparation ou perdu")
+        if needsAttention.isEmpty { b.element("p", "Aucun matériel en réparation ou perdu.") } else {
+            b.table(["État", "Type", "N° de série", "N° d'inventaire", "École", "Salle"],
+                    needsAttention.map { [$0.status.french, $0.kind.french, $0.serial, $0.assetTag ?? "", $0.school ?? "", $0.room ?? ""] })
+        }
+        b.raw("<p class=\"pied\">Document établi à partir de l'inventaire parc du groupement Fus@é (Département de la Moselle).</p>\n")
+        b.raw("</body>\n</html>\n")
+        return b.out
+    }
+
+    static let css = """
+        body{font-family:"DejaVu Sans",Arial,sans-serif;font-size:10.5pt;color:#1a1a1a;margin:2em auto;max-width:60em;padding:0 1em}
+        h1{font-size:17pt;color:#00457c;border-bottom:2px solid #00457c;padding-bottom:.2em}
+        h2{font-size:13pt;color:#00457c;margin-top:1.6em;break-after:avoid}h3{font-size:11.5pt;margin-bottom:.3em}h4{font-size:10.5pt;margin:.8em 0 .3em}
+        table{border-collapse:collapse;margin:.4em 0 1em;width:100%}th,td{border:1px solid #b8c4ce;padding:.25em .45em;text-align:left;vertical-align:top}
+        thead th{background:#e8eef3}td.n,th.n{text-align:right;white-space:nowrap}tr.total td{font-weight:bold;background:#f3f6f8}
+        table.identite{width:auto}table.identite th{background:none;font-weight:normal;color:#555;border:none;padding-left:0}table.identite td{border:none}
+        .chiffres{display:flex;gap:1.5em;flex-wrap:wrap}.chiffres table{width:auto}.total{font-size:13pt}
+        .edition,.pied{color:#555;font-size:9pt}.pied{margin-top:2em;border-top:1px solid #ccc;padding-top:.5em}
+        @media print{body{margin:0;max-width:none}h2{break-after:avoid}tr{break-inside:avoid}}
+        """
+}
+
+/// A tiny HTML writer that escapes every text it is given.
+struct HTML {
+    var out = ""
+
+    mutating func raw(_ s: String) { out += s }
+
+    mutating func text(_ s: String) {
+        for c in s {
+            switch c {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            default: out.append(c)
+            }
+        }
+    }
+
+    mutating func element(_ name: String, _ content: String) {
+        raw("<\(name)>")
+        text(content)
+        raw("</\(name)>\n")
+    }
+
+    mutating func table(_ header: [String], _ rows: [[String]], numeric: Set<Int> = [], lastIsTotal: Bool = false) {
+        guard !rows.isEmpty else { return }
+        raw("<table><thead><tr>")
+        for (i, h) in header.enumerated() { raw(numeric.contains(i) ? "<th class=\"n\">" : "<th>"); text(h); raw("</th>") }
+        raw("</tr></thead><tbody>")
+        for (r, row) in rows.enumerated() {
+            raw(lastIsTotal && r == rows.count - 1 ? "<tr class=\"total\">" : "<tr>")
+            for (i, cell) in row.enumerated() { raw(numeric.contains(i) ? "<td class=\"n\">" : "<td>"); text(cell); raw("</td>") }
+            raw("</tr>")
+        }
+        raw("</tbody></table>\n")
+    }
+}

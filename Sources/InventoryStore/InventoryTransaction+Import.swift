@@ -1,0 +1,149 @@
+import Foundation
+import GRDB
+import ParcCore
+
+/// A device read from a file, checked and resolved (room, cart, order ids), ready to be written.
+public struct ImportedDevice: Sendable {
+    public var device: Device
+    /// Normalised MAC addresses.
+    public var macs: [String]
+    /// The fields the file gives (an update changes only those).
+    public var fields: Set<String>
+    /// Where it comes from, for the audit log: `FILE:LINE`.
+    public var origin: String
+    /// The cart named in the file when that cart is created by the same file (its serial or tag).
+    public var cartInFile: String?
+
+    public init(device: Device, macs: [String], fields: Set<String>, origin: String, cartInFile: String? = nil) {
+        self.device = device
+        self.macs = macs
+        self.fields = fields
+        self.origin = origin
+        self.cartInFile = cartInFile
+    }
+}
+
+/// What an import did (or, in a dry run, would do).
+public struct ImportCounts: Sendable, Equatable {
+    public var created = 0
+    public var updated = 0
+    public var unchanged = 0
+    public init() {}
+}
+
+extension InventoryReader {
+    /// The id of the device with this serial (case-insensitive), if any. Cached statement: imports call it per row.
+    public func deviceID(serial: String) throws -> Int64? {
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM device WHERE serial = ?"), arguments: [serial])
+    }
+
+    /// The serial of the device holding this asset tag, if any.
+    public func serial(ofAssetTag tag: String) throws -> String? {
+        try String.fetchOne(db.cachedStatement(sql: "SELECT serial FROM device WHERE assetTag = ?"), arguments: [tag])
+    }
+
+    /// The serial of the device holding this MAC address, if any.
+    public func serial(ofMAC mac: String) throws -> String? {
+        try String.fetchOne(db.cachedStatement(sql: "SELECT d.serial FROM deviceMac m JOIN device d ON d.id = m.deviceId WHERE m.mac = ?"),
+                            arguments: [mac])
+    }
+}
+
+extension InventoryTransaction {
+    /// Runs `body` in a savepoint: if it throws, what it wrote is undone and the error rethrown,
+    /// while the rest of the transaction goes on (importers use it to list every bad row).
+    public func attempt<T>(_ body: () throws -> T) throws -> T {
+        var result: Result<T, any Error>!
+        try db.inSavepoint {
+            do {
+                result = .success(try body())
+                return .commit
+            } catch {
+                result = .failure(error)
+                return .rollback
+            }
+        }
+        return try result.get()
+    }
+
+    /// Writes checked devices from a file: carts first, then the rest; creates new serials, and with
+    /// `update` changes existing ones (only the fields the file gives, with an audited diff). Each new
+    /// device gets a creation event naming its file and line; the file gets one `import` event.
+    public func importDevices(_ items: [ImportedDevice], source: String, update: Bool) throws -> ImportCounts {
+        var counts = ImportCounts()
+        var cartIDs: [String: Int64] = [:]
+        let ordered = items.filter { $0.device.kind == .cart } + items.filter { $0.device.kind != .cart }
+        let encoder = JSONEncoder()
+        for item in ordered {
+            var device = item.device
+            if let ref = item.cartInFile {
+                guard let id = cartIDs[ref.lowercased()] else {
+                    throw InventoryError.notFound(entity: "cart", key: ref, hint: "the cart must be in the inventory or in the same file")
+                }
+                device.cartId = id
+            }
+            if let existingID = try deviceID(serial: device.serial) {
+                guard update else {
+                    throw InventoryError.duplicate(entity: "device", field: "serial", value: device.serial, holder: "a device already in the inventory")
+                }
+                let old = try self.device(id: existingID)!
+                var new = old
+                Self.merge(device, into: &new, fields: item.fields)
+                try new.validate()
+                let macChange = item.fields.contains("macs") ? MacChange(add: item.macs, replaceAll: true) : nil
+                let changedMacs = try macChange != nil && Set(macs(deviceId: existingID)) != Set(item.macs)
+                if new == old && !changedMacs {
+                    counts.unchanged += 1
+                } else {
+                    _ = try updateDevice(old.serial, macs: macChange) { $0 = new }
+                    counts.updated += 1
+                }
+                if device.kind == .cart { for key in [new.serial, new.assetTag].compactMap({ $0 }) { cartIDs[key.lowercased()] = existingID } }
+                continue
+            }
+            try device.insert(db)
+            for mac in item.macs { try DeviceMac(mac: mac, deviceId: device.id!).insert(db) }
+            let changes = String(decoding: try encoder.encode([FieldChange(field: "import", old: nil, new: item.origin)]), as: UTF8.self)
+            try db.cachedStatement(sql: """
+                INSERT INTO event (at, actor, entity, entityId, entityKey, action, changes) VALUES (?, ?, 'device', ?, ?, 'create', ?)
+                """).execute(arguments: [timestampText, actor, device.id!, device.serial, changes])
+            if device.kind == .cart { for key in [device.serial, device.assetTag].compactMap({ $0 }) { cartIDs[key.lowercased()] = device.id! } }
+            counts.created += 1
+        }
+        try log(entity: "import", id: 0, key: source, action: .importFile, changes: [
+            FieldChange(field: "file", old: nil, new: source),
+            FieldChange(field: "rows", old: nil, new: String(items.count)),
+            FieldChange(field: "created", old: nil, new: String(counts.created)),
+            FieldChange(field: "updated", old: nil, new: String(counts.updated)),
+            FieldChange(field: "unchanged", old: nil, new: String(counts.unchanged)),
+        ])
+        return counts
+    }
+
+    /// Logs a file import that went through the ordinary audited operations (members, schools).
+    public func logImport(source: String, rows: Int, created: Int) throws {
+        try log(entity: "import", id: 0, key: source, action: .importFile, changes: [
+            FieldChange(field: "file", old: nil, new: source),
+            FieldChange(field: "rows", old: nil, new: String(rows)),
+            FieldChange(field: "created", old: nil, new: String(created)),
+        ])
+    }
+
+    /// Copies the fields a file gives from `source` into `target`.
+    static func merge(_ source: Device, into target: inout Device, fields: Set<String>) {
+        if fields.contains("kind") { target.kind = source.kind }
+        if fields.contains("manufacturer") { target.manufacturer = source.manufacturer }
+        if fields.contains("model") { target.model = source.model }
+        if fields.contains("assetTag") { target.assetTag = source.assetTag }
+        if fields.contains("status") { target.status = source.status }
+        if fields.contains("place") { target.roomId = source.roomId; target.cartId = source.cartId }
+        if fields.contains("order") { target.orderId = source.orderId }
+        if fields.contains("warrantyEnd") { target.warrantyEnd = source.warrantyEnd }
+        if fields.contains("purchasePrice") { target.purchasePrice = source.purchasePrice }
+        if fields.contains("hostname") { target.hostname = source.hostname }
+        if fields.contains("address") { target.address = source.address }
+        if fields.contains("sshPort") { target.sshPort = source.sshPort }
+        if fields.contains("sshUser") { target.sshUser = source.sshUser }
+        if fields.contains("notes") { target.notes = source.notes }
+    }
+}

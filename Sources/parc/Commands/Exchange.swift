@@ -1,0 +1,212 @@
+import ArgumentParser
+import Exchange
+import Foundation
+import InventoryStore
+import ParcCore
+
+/// `--map COLUMN=FIELD`.
+struct MappingOptions: ParsableArguments {
+    @Option(name: .customLong("map"), help: ArgumentHelp("Read a column as a field, e.g. --map \"Num. série constructeur=serial\" (repeatable).", valueName: "column=field"))
+    var mappings: [String] = []
+
+    func parsed() throws -> [String: String] {
+        var out: [String: String] = [:]
+        for m in mappings {
+            guard let eq = m.lastIndex(of: "="), eq != m.startIndex else { throw ValidationError("--map takes COLUMN=FIELD, not '\(m)'") }
+            out[String(m[..<eq]).trimmingCharacters(in: .whitespaces)] = String(m[m.index(after: eq)...]).trimmingCharacters(in: .whitespaces)
+        }
+        return out
+    }
+}
+
+struct ImportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Import devices (a device list or a supplier's delivery note), members or schools from CSV.",
+        discussion: """
+            Files may be UTF-8 (with or without BOM) or Windows-1252, separated by ';' or ','. Headers \
+            are read in French or English (N° de série / serial, N° d'inventaire, Adresse MAC, Modèle, \
+            Marque, École / UAI, Salle, Chariot, …). All rows or none: one bad row and nothing is \
+            written, and every bad row is listed as FILE:LINE: field: problem.
+            """,
+        subcommands: [Devices.self, Members.self, Schools.self])
+
+    struct Devices: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Import devices from a CSV file.", discussion: """
+            Example (a mobile class delivered under order BC-2024-042, all in one cart):
+              parc import devices bl-ene-24-11902.csv --order BC-2024-042 --cart NLV-2024-010 --kind laptop --dry-run
+            """)
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The CSV file.") var file: String
+        @Option(help: "Attach every row to this order (its number).") var order: String?
+        @Option(help: "Whose order, when several members use the number.") var member: String?
+        @Option(help: "Put every row in this cart (serial or asset tag).") var cart: String?
+        @Option(help: "The kind of the rows that do not give one (e.g. laptop).") var kind: DeviceKind?
+        @OptionGroup var mapping: MappingOptions
+        @Flag(help: "Update devices whose serial is already in the inventory (only the columns the file has).") var update = false
+        @Flag(name: .customLong("dry-run"), help: "Show what would be created, updated or refused; write nothing.") var dryRun = false
+
+        func run() throws {
+            let report = try DeviceImport.run(file, options: DeviceImportOptions(order: order, member: member, cart: cart, kind: kind,
+                                                                                  mappings: try mapping.parsed(), update: update, dryRun: dryRun),
+                                              into: try global.open())
+            emit(report.summary + "\n")
+        }
+    }
+
+    struct Members: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Import members (communes, SIVOS, EPCI) from a CSV file.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The CSV file.") var file: String
+        @OptionGroup var mapping: MappingOptions
+        @Flag(name: .customLong("dry-run"), help: "Check the file; write nothing.") var dryRun = false
+
+        func run() throws {
+            emit(try OrganisationImport.members(file, mappings: try mapping.parsed(), dryRun: dryRun, into: try global.open()).summary + "\n")
+        }
+    }
+
+    struct Schools: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Import schools (UAI, name, member, town, rooms) from a CSV file.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The CSV file.") var file: String
+        @OptionGroup var mapping: MappingOptions
+        @Flag(name: .customLong("dry-run"), help: "Check the file; write nothing.") var dryRun = false
+
+        func run() throws {
+            emit(try OrganisationImport.schools(file, mappings: try mapping.parsed(), dryRun: dryRun, into: try global.open()).summary + "\n")
+        }
+    }
+}
+
+/// Writes `text` to `path` atomically, or to standard output when no path is given.
+func write(_ text: String, to path: String?) throws {
+    guard let path else { return emit(text) }
+    do {
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+    } catch {
+        throw ValidationError("cannot write \(path): \(error.localizedDescription)")
+    }
+    FileHandle.standardError.write(Data("Wrote \(path)\n".utf8))
+}
+
+struct ExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Export devices (CSV that re-imports, or JSON) or an Ansible inventory.",
+        subcommands: [Devices.self, AnsibleInventory.self])
+
+    struct Devices: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Export devices; the CSV's columns are the importer's field names.")
+        @OptionGroup var global: GlobalOptions
+        @Flag(help: "CSV (default).") var csv = false
+        @Flag(help: "JSON: an array of objects keyed by field name.") var json = false
+        @Option(name: [.short, .customLong("output")], help: "Write to this file instead of standard output.") var output: String?
+        @Option(help: "A member.") var member: String?
+        @Option(help: "A school (UAI).") var school: String?
+        @Option(help: "A room of --school.") var room: String?
+        @Option(help: "A cart.") var cart: String?
+        @Option(help: "A kind.") var kind: DeviceKind?
+        @Option(help: "A status.") var status: DeviceStatus?
+        @Option(help: "An order number.") var order: String?
+        @Option(help: "A lot number.") var lot: String?
+
+        func validate() throws {
+            if csv && json { throw ValidationError("choose one of --csv and --json") }
+        }
+
+        func run() throws {
+            let rows = try global.open().read {
+                try $0.devices(DeviceFilter(member: member, school: school, room: room, cart: cart, kind: kind, status: status, order: order, lot: lot))
+            }
+            try write(json ? Render.list(rows, fields: DeviceCommand.fields, format: .json) : DeviceExport.csv(rows), to: output)
+        }
+    }
+
+    struct AnsibleInventory: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "ansible-inventory",
+            abstract: "Write an Ansible inventory (YAML): devices with an address, their connection variables and parc's groups.")
+        @OptionGroup var global: GlobalOptions
+        @Option(name: [.short, .customLong("output")], help: "Write to this file instead of standard output.") var output: String?
+        @Flag(help: "Include devices without an address too.") var all = false
+
+        func run() throws {
+            try write(try global.open().read { try DeviceExport.ansibleInventory($0, includeAll: all) }, to: output)
+        }
+    }
+}
+
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "The equipment report a commune reads (in French): per school and room, purchases, funding, warranties.",
+        subcommands: [MemberReport.self, SchoolReport.self])
+
+    struct Options: ParsableArguments {
+        @Option(help: "text, csv or html (a standalone page to print or email).") var format: Format = .text
+        @Option(name: [.short, .customLong("output")], help: "Write to this file instead of standard output.") var output: String?
+        @Option(name: .customLong("warranty-months"), help: "List warranties ending within this many months.") var warrantyMonths = 6
+        @Option(help: "The report's date (default: today), YYYY-MM-DD.") var date: String?
+
+        enum Format: String, ExpressibleByArgument { case text, csv, html }
+
+        func render(_ report: EquipmentReport) throws {
+            switch format {
+            case .text: try write(report.text(), to: output)
+            case .csv: try write(report.csv(), to: output)
+            case .html: try write(report.html(), to: output)
+            }
+        }
+
+        var day: Day { get throws { try date.map { try Day(parsing: $0, field: "date") } ?? Day.today() } }
+    }
+
+    struct MemberReport: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "member", abstract: "Report of a member: every school, order and funding line.",
+                                                        discussion: "Example: parc report member norroy-le-veneur --format html -o rapport.html")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Slug, SIREN or INSEE code.") var member: String
+        @OptionGroup var options: Options
+
+        func run() throws {
+            let day = try options.day
+            try options.render(try global.open().read { try EquipmentReport.build($0, member: member, warrantyMonths: options.warrantyMonths, today: day) })
+        }
+    }
+
+    struct SchoolReport: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "school", abstract: "Report of one school.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The school's UAI.") var uai: String
+        @OptionGroup var options: Options
+
+        func run() throws {
+            let day = try options.day
+            try options.render(try global.open().read { try EquipmentReport.build($0, school: uai, warrantyMonths: options.warrantyMonths, today: day) })
+        }
+    }
+}
+
+struct Labels: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write a printable sheet of asset labels (HTML, A4, 3 × 8) with a QR code of each asset tag.",
+        discussion: "Example: parc labels --cart NLV-2024-010 -o etiquettes.html")
+    @OptionGroup var global: GlobalOptions
+    @Option(name: [.short, .customLong("output")], help: "The HTML file to write.") var output: String
+    @Option(help: "A member.") var member: String?
+    @Option(help: "A school (UAI).") var school: String?
+    @Option(help: "A room of --school.") var room: String?
+    @Option(help: "A cart.") var cart: String?
+    @Option(help: "A kind.") var kind: DeviceKind?
+    @Option(help: "An order number.") var order: String?
+
+    func run() throws {
+        let rows = try global.open().read {
+            try $0.devices(DeviceFilter(member: member, school: school, room: room, cart: cart, kind: kind, order: order))
+        }
+        guard !rows.isEmpty else { throw ValidationError("no device matches; nothing to print") }
+        try write(try LabelSheet.html(rows, title: "Étiquettes d'inventaire"), to: output)
+        emit("\(rows.count) label\(rows.count == 1 ? "" : "s") on \((rows.count + 23) / 24) A4 sheet\(rows.count > 24 ? "s" : "").\n")
+    }
+}
