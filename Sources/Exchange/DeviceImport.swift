@@ -58,7 +58,7 @@ public enum DeviceImport {
         "serial": ["N° de série", "Numéro de série", "No de série", "Num série", "Série", "Serial", "Serial number", "SN", "S/N", "Numéro de serie"],
         "assetTag": ["N° d'inventaire", "Numéro d'inventaire", "Inventaire", "Asset tag", "Tag", "Étiquette", "Asset"],
         "macs": ["Adresse MAC", "Adresses MAC", "MAC", "MAC address", "MACs", "Adresse physique"],
-        "model": ["Modèle", "Model", "Référence", "Désignation"],
+        "model": ["Modèle", "Model", "Référence", "Désignation", "Désignation article", "Libellé", "Libellé article"],
         "manufacturer": ["Marque", "Fabricant", "Constructeur", "Manufacturer", "Brand", "Make"],
         "kind": ["Type", "Kind", "Catégorie", "Nature", "Type de matériel"],
         "school": ["École", "Ecole", "UAI", "RNE", "Établissement", "School"],
@@ -146,9 +146,12 @@ public enum DeviceImport {
                 problems += rowProblems
                 continue
             }
-            let kind = parse("kind") { try DeviceKind(parsing: $0) } ?? options.kind
+            // An update starts from the device as it is, so that the rules apply to the result.
+            let existing = try options.update && r.deviceID(serial: serial) != nil ? r.device(serial) : nil
+            let kind = parse("kind") { try DeviceKind(parsing: $0) } ?? options.kind ?? existing?.kind
             if kind == nil && v["kind"] == nil { problem("kind", "missing; add a Type column or give --kind (e.g. --kind laptop)") }
-            var device = Device(kind: kind ?? .other, serial: serial)
+            var device = existing ?? Device(kind: kind ?? .other, serial: serial)
+            device.kind = kind ?? device.kind
             var given: Set<String> = []
             if v["kind"] != nil || options.kind != nil { given.insert("kind") }
             for (field, keyPath) in [("manufacturer", \Device.manufacturer), ("model", \Device.model), ("assetTag", \Device.assetTag),
@@ -179,8 +182,8 @@ public enum DeviceImport {
             let cartRef = options.cart ?? v["cart"]
             if let cartRef {
                 given.insert("place")
-                if let id = remembered(&carts, cartRef.lowercased(), { (try? r.cart(cartRef))?.id }) { device.cartId = id }
-                else if fileCarts.contains(cartRef.lowercased()) { cartInFile = cartRef }
+                if let id = remembered(&carts, cartRef.lowercased(), { (try? r.cart(cartRef))?.id }) { device.cartId = id; device.roomId = nil }
+                else if fileCarts.contains(cartRef.lowercased()) { cartInFile = cartRef; device.roomId = nil }
                 else { problem("cart", "no cart '\(cartRef)' in the inventory or in this file; add it first (parc cart add) or check the tag") }
             } else if let schoolRef = v["school"] {
                 given.insert("place")
@@ -188,6 +191,7 @@ public enum DeviceImport {
                     if let roomName = v["room"] {
                         if let room = remembered(&rooms, "\(school.uai)/\(roomName.lowercased())", { try? r.room(school: school.uai, name: roomName) }) {
                             device.roomId = room.id
+                            device.cartId = nil
                         } else {
                             let names = (try? r.rooms(schoolId: school.id!).map(\.name)) ?? []
                             problem("room", "no room '\(roomName)' in \(school.uai) (its rooms: \(names.isEmpty ? "none yet" : names.joined(separator: ", "))); add it with parc room add \(school.uai) NAME")
@@ -211,7 +215,9 @@ public enum DeviceImport {
                 }
                 if let id { device.orderId = id } else { problem("order", lookupError ?? "no order '\(number)'; list orders with parc order list") }
             }
-            if !given.contains("status") { device.status = device.roomId != nil || device.cartId != nil || cartInFile != nil ? .deployed : .inStock }
+            if !given.contains("status") && existing == nil {
+                device.status = device.roomId != nil || device.cartId != nil || cartInFile != nil ? .deployed : .inStock
+            }
 
             do {
                 // A cart resolved later still counts as a cart place for the rules.

@@ -75,6 +75,6 @@ public enum DeviceExport {
         ])
         let root = Node.mapping(Node.Mapping([(Node("all"), .mapping(all))]))
         return "# Ansible inventory written by parc from the Fus@é inventory. Regenerate with: parc export ansible-inventory\n"
-            + (try Yams.serialize(node: root, sortKeys: false, allowUnicode: true))
+            + (try Yams.serialize(node: root, allowUnicode: true, sortKeys: false))
     }
 }

@@ -24,7 +24,7 @@ extension EquipmentReport {
             out += "\nEn stock (hors école)\n"
             for d in unplaced { out += "  - \(deviceLine(d))\n" }
         }
-        out += "\nCommandes (total \(totalExclTax.french) HT, \(totalInclTax.french) TTC)\n"
+        out += "\nCommandes (total \(knownTotal(\.amountExclTax)) HT, \(knownTotal(\.amountInclTax)) TTC)\n"
         for line in orders {
             let o = line.order
             out += "  - \(o.number)\(line.lot.map { " — lot \($0.number) \($0.title)" } ?? "") : \(o.amountInclTax?.french ?? "montant non renseigné") TTC"
@@ -35,12 +35,19 @@ extension EquipmentReport {
             for l in byLot { out += "  - \(l.lot) : \(l.orders) commande(s), \(l.amount.french) TTC\n" }
         }
         out += "\nFinancements (demandé / accordé)\n"
+        if funding.isEmpty { out += "  (aucun financement enregistré)\n" }
         for f in funding { out += "  - \(f.funder.french) : \(f.requested.french) / \(f.granted.french)\n" }
         out += "\nGaranties se terminant d'ici \(warrantyMonths) mois\n"
         out += warrantyEnding.isEmpty ? "  (aucune)\n" : warrantyEnding.map { "  - \($0.warrantyEnd!.french) : \(deviceLine($0))\n" }.joined()
         out += "\nMatériel en réparation ou perdu\n"
         out += needsAttention.isEmpty ? "  (aucun)\n" : needsAttention.map { "  - \($0.status.french) : \(deviceLine($0))\n" }.joined()
         return out
+    }
+
+    /// The sum of an amount over the orders, or "non renseigné" when no order gives it.
+    func knownTotal(_ amount: KeyPath<Order, Money?>) -> String {
+        let known = orders.compactMap { $0.order[keyPath: amount] }
+        return known.isEmpty ? "non renseigné" : known.reduce(Money.zero, +).french
     }
 
     func deviceLine(_ d: DeviceRow) -> String {
@@ -123,19 +130,24 @@ extension EquipmentReport {
         }
 
         b.element("h2", "Achats")
+        var purchaseRows: [[String]] = orders.map { (l: OrderLine) -> [String] in
+            let o = l.order
+            let lot: String = l.lot.map { "Lot \($0.number)" } ?? ""
+            return [o.number, lot, o.supplier ?? "", o.orderedOn?.french ?? "", o.deliveredOn?.french ?? "", o.deliveryNote ?? "",
+                    String(l.devices), o.amountExclTax?.french ?? "", o.amountInclTax?.french ?? ""]
+        }
+        let deviceTotal = orders.reduce(0) { $0 + $1.devices }
+        purchaseRows.append(["Total", "", "", "", "", "", String(deviceTotal), knownTotal(\.amountExclTax), knownTotal(\.amountInclTax)])
         b.table(["Commande", "Lot", "Fournisseur", "Commandée le", "Livrée le", "Bon de livraison", "Équipements", "Montant HT", "Montant TTC"],
-                orders.map { l in
-                    [l.order.number, l.lot.map { "\($0.number) — \($0.title)" } ?? "", l.order.supplier ?? "", l.order.orderedOn?.french ?? "",
-                     l.order.deliveredOn?.french ?? "", l.order.deliveryNote ?? "", String(l.devices), l.order.amountExclTax?.french ?? "",
-                     l.order.amountInclTax?.french ?? ""]
-                } + [["Total", "", "", "", "", "", "", totalExclTax.french, totalInclTax.french]], numeric: [6, 7, 8], lastIsTotal: true)
+                purchaseRows, numeric: [6, 7, 8], lastIsTotal: true)
         if !byLot.isEmpty {
             b.table(["Lot", "Commandes", "Montant TTC"], byLot.map { [$0.lot, String($0.orders), $0.amount.french] }, numeric: [1, 2])
         }
 
         b.element("h2", "Financement")
+        if funding.isEmpty { b.element("p", "Aucun financement enregistré pour ces commandes.") }
         b.table(["Financeur", "Demandé", "Accordé"],
-                funding.map { [$0.funder.french, $0.requested.french, $0.granted.french] }
+                funding.isEmpty ? [] : funding.map { [$0.funder.french, $0.requested.french, $0.granted.french] }
                     + [["Total", funding.reduce(Money.zero) { $0 + $1.requested }.french, funding.reduce(Money.zero) { $0 + $1.granted }.french]],
                 numeric: [1, 2], lastIsTotal: true)
         b.table(["Commande", "Financeur", "Dispositif", "Demandé", "Accordé"],

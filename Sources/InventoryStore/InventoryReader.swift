@@ -187,3 +187,10 @@ public class InventoryReader {
         return try request.order(Column("id").desc).limit(limit).fetchAll(db).map(\.event)
     }
 }
+
+extension InventoryReader {
+    /// One integer from raw SQL, for tests and benchmarks that check what is on disk.
+    public func countForTests(_ sql: String) throws -> Int {
+        try Int.fetchOne(db, sql: sql) ?? -1
+    }
+}
