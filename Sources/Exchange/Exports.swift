@@ -25,8 +25,9 @@ public enum DeviceExport {
         return out
     }
 
-    public static func csvCell(_ s: String) -> String {
-        if s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" || $0 == ";" }) || s.hasPrefix(" ") || s.hasSuffix(" ") {
+    /// A CSV cell, quoted when it holds the separator, a quote, a line break or edge spaces.
+    public static func csvCell(_ s: String, separator: Character = ",") -> String {
+        if s.contains(where: { $0 == separator || $0 == "\"" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }) || s.hasPrefix(" ") || s.hasSuffix(" ") {
             return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
         }
         return s

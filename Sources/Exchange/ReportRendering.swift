@@ -80,12 +80,12 @@ extension EquipmentReport {
     public func csv() -> String {
         let header = ["École", "UAI", "Salle", "Chariot", "Type", "Marque", "Modèle", "N° de série", "N° d'inventaire", "État",
                       "Commande", "Lot", "Prix TTC", "Fin de garantie"]
-        var out = header.map(DeviceExport.csvCell).joined(separator: ";") + "\r\n"
+        var out = header.map { DeviceExport.csvCell($0, separator: ";") }.joined(separator: ";") + "\r\n"
         for d in allDevices {
             let cells = [d.school ?? "", d.uai ?? "", d.room ?? "", d.cart ?? "", d.kind.french, d.manufacturer ?? "", d.model ?? "",
                          d.serial, d.assetTag ?? "", d.status.french, d.order ?? "", d.lot ?? "",
                          d.purchasePrice.map { $0.description.replacingOccurrences(of: ".", with: ",") } ?? "", d.warrantyEnd?.french ?? ""]
-            out += cells.map(DeviceExport.csvCell).joined(separator: ";") + "\r\n"
+            out += cells.map { DeviceExport.csvCell($0, separator: ";") }.joined(separator: ";") + "\r\n"
         }
         return out
     }
