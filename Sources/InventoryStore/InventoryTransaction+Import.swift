@@ -73,7 +73,15 @@ extension InventoryTransaction {
         var counts = ImportCounts()
         var cartIDs: [String: Int64] = [:]
         let ordered = items.filter { $0.device.kind == .cart } + items.filter { $0.device.kind != .cart }
-        let encoder = JSONEncoder()
+        let insertDevice = try db.cachedStatement(sql: """
+            INSERT INTO device (kind, manufacturer, model, serial, assetTag, status, roomId, cartId, orderId, warrantyEnd,
+                                purchasePrice, hostname, address, sshPort, sshUser, notes, hostKey)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        let insertMac = try db.cachedStatement(sql: "INSERT INTO deviceMac (mac, deviceId) VALUES (?, ?)")
+        let insertEvent = try db.cachedStatement(sql: """
+            INSERT INTO event (at, actor, entity, entityId, entityKey, action, changes) VALUES (?, ?, 'device', ?, ?, 'create', ?)
+            """)
         for item in ordered {
             var device = item.device
             if let ref = item.cartInFile {
@@ -101,12 +109,16 @@ extension InventoryTransaction {
                 if device.kind == .cart { for key in [new.serial, new.assetTag].compactMap({ $0 }) { cartIDs[key.lowercased()] = existingID } }
                 continue
             }
-            try device.insert(db)
-            for mac in item.macs { try DeviceMac(mac: mac, deviceId: device.id!).insert(db) }
-            let changes = String(decoding: try encoder.encode([FieldChange(field: "import", old: nil, new: item.origin)]), as: UTF8.self)
-            try db.cachedStatement(sql: """
-                INSERT INTO event (at, actor, entity, entityId, entityKey, action, changes) VALUES (?, ?, 'device', ?, ?, 'create', ?)
-                """).execute(arguments: [timestampText, actor, device.id!, device.serial, changes])
+            // The bulk path: cached statements instead of record encoding, one small event per device.
+            try insertDevice.execute(arguments: [
+                device.kind.rawValue, device.manufacturer, device.model, device.serial, device.assetTag, device.status.rawValue,
+                device.roomId, device.cartId, device.orderId, device.warrantyEnd?.description, device.purchasePrice?.cents,
+                device.hostname, device.address, device.sshPort, device.sshUser, device.notes, device.hostKey,
+            ])
+            device.id = db.lastInsertedRowID
+            for mac in item.macs { try insertMac.execute(arguments: [mac, device.id!]) }
+            let changes = #"[{"field":"import","new":"# + Self.jsonString(item.origin) + "}]"
+            try insertEvent.execute(arguments: [timestampText, actor, device.id!, device.serial, changes])
             if device.kind == .cart { for key in [device.serial, device.assetTag].compactMap({ $0 }) { cartIDs[key.lowercased()] = device.id! } }
             counts.created += 1
         }
@@ -118,6 +130,20 @@ extension InventoryTransaction {
             FieldChange(field: "unchanged", old: nil, new: String(counts.unchanged)),
         ])
         return counts
+    }
+
+    /// A JSON string literal.
+    static func jsonString(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case _ where u.value < 0x20: out += String(format: "\\u%04x", u.value)
+            default: out.unicodeScalars.append(u)
+            }
+        }
+        return out + "\""
     }
 
     /// Logs a file import that went through the ordinary audited operations (members, schools).

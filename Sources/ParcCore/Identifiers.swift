@@ -74,6 +74,11 @@ public enum INSEECode {
 public enum MACAddress {
     /// Accepts `AA:BB:CC:DD:EE:FF`, `aa-bb-cc-dd-ee-ff`, `aabb.ccdd.eeff` and `aabbccddeeff`.
     public static func normalize(_ raw: String, field: String = "mac") throws(InvalidValue) -> String {
+        // Fast path: already in canonical form (exports, most delivery notes).
+        let utf8 = raw.utf8
+        if utf8.count == 17, utf8.enumerated().allSatisfy({ i, b in
+            (i + 1) % 3 == 0 ? b == UInt8(ascii: ":") : (b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9")) || (b >= UInt8(ascii: "a") && b <= UInt8(ascii: "f"))
+        }) { return raw }
         let t = raw.trimmed.lowercased()
         let hex = t.filter { $0 != ":" && $0 != "-" && $0 != "." }
         let separatorsOK: Bool = {

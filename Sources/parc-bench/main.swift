@@ -1,5 +1,5 @@
-// Benchmarks (not tests). `parc-bench inventory …` (scripts/bench-inventory) and
-// `parc-bench ssh …` (scripts/bench-ssh); both print their figures.
+// Benchmarks (not tests): `parc-bench inventory …` (scripts/bench-inventory), `parc-bench import …`
+// (scripts/bench-import) and `parc-bench ssh …` (scripts/bench-ssh); each prints its figures.
 import Foundation
 
 let arguments = CommandLine.arguments
@@ -8,7 +8,9 @@ case "ssh":
     try await runSSHBench(Array(arguments.dropFirst(2)))
 case "inventory":
     try runInventoryBench(Array(arguments.dropFirst(2)))
+case "import":
+    try runImportBench(Array(arguments.dropFirst(2)))
 default:
-    FileHandle.standardError.write(Data("usage: parc-bench inventory|ssh [options]\n".utf8))
+    FileHandle.standardError.write(Data("usage: parc-bench inventory|import|ssh [options]\n".utf8))
     exit(64)
 }
