@@ -46,6 +46,22 @@ enum LoggingSetup {
     }
 }
 
+/// The device-list filters (`--member`, `--school`, `--room`, …), shared by the commands that pick devices.
+struct DeviceFilterOptions: ParsableArguments {
+    @Option(help: "A member (slug, SIREN or INSEE code).") var member: String?
+    @Option(help: "A school (UAI).") var school: String?
+    @Option(help: "A room of --school.") var room: String?
+    @Option(help: "A cart (serial or asset tag).") var cart: String?
+    @Option(help: "A kind of device.") var kind: DeviceKind?
+    @Option(help: "A status.") var status: DeviceStatus?
+    @Option(help: "An order number.") var order: String?
+    @Option(help: "A lot number.") var lot: String?
+
+    var filter: DeviceFilter {
+        DeviceFilter(member: member, school: school, room: room, cart: cart, kind: kind, status: status, order: order, lot: lot)
+    }
+}
+
 /// `--json` / `--csv` for commands that print records.
 struct OutputOptions: ParsableArguments {
     @Flag(name: .long, help: "Print JSON (an array of objects keyed by field name) instead of a table.")

@@ -115,18 +115,10 @@ struct DeviceCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List devices, narrowed by any of the filters.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
-        @Option(help: "A member (slug, SIREN or INSEE code).") var member: String?
-        @Option(help: "A school (UAI).") var school: String?
-        @Option(help: "A room of --school.") var room: String?
-        @Option(help: "A cart (serial or asset tag).") var cart: String?
-        @Option(help: "A kind of device.") var kind: DeviceKind?
-        @Option(help: "A status.") var status: DeviceStatus?
-        @Option(help: "An order number.") var order: String?
-        @Option(help: "A lot number.") var lot: String?
+        @OptionGroup var filters: DeviceFilterOptions
 
         func run() throws {
-            let filter = DeviceFilter(member: member, school: school, room: room, cart: cart, kind: kind, status: status, order: order, lot: lot)
-            let rows = try global.open().read { try $0.devices(filter) }
+            let rows = try global.open().read { try $0.devices(filters.filter) }
             emit(Render.list(rows, fields: DeviceCommand.fields, format: output.format, tableKeys: DeviceCommand.tableKeys))
             if output.format == .table {
                 FileHandle.standardError.write(Data("\(rows.count) device\(rows.count == 1 ? "" : "s")\n".utf8))

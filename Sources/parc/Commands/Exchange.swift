@@ -102,23 +102,14 @@ struct ExportCommand: ParsableCommand {
         @Flag(help: "CSV (default).") var csv = false
         @Flag(help: "JSON: an array of objects keyed by field name.") var json = false
         @Option(name: [.short, .customLong("output")], help: "Write to this file instead of standard output.") var output: String?
-        @Option(help: "A member.") var member: String?
-        @Option(help: "A school (UAI).") var school: String?
-        @Option(help: "A room of --school.") var room: String?
-        @Option(help: "A cart.") var cart: String?
-        @Option(help: "A kind.") var kind: DeviceKind?
-        @Option(help: "A status.") var status: DeviceStatus?
-        @Option(help: "An order number.") var order: String?
-        @Option(help: "A lot number.") var lot: String?
+        @OptionGroup var filters: DeviceFilterOptions
 
         func validate() throws {
             if csv && json { throw ValidationError("choose one of --csv and --json") }
         }
 
         func run() throws {
-            let rows = try global.open().read {
-                try $0.devices(DeviceFilter(member: member, school: school, room: room, cart: cart, kind: kind, status: status, order: order, lot: lot))
-            }
+            let rows = try global.open().read { try $0.devices(filters.filter) }
             try write(json ? Render.list(rows, fields: DeviceCommand.fields, format: .json) : DeviceExport.csv(rows), to: output)
         }
     }
@@ -194,17 +185,10 @@ struct Labels: ParsableCommand {
         discussion: "Example: parc labels --cart NLV-2024-010 -o etiquettes.html")
     @OptionGroup var global: GlobalOptions
     @Option(name: [.short, .customLong("output")], help: "The HTML file to write.") var output: String
-    @Option(help: "A member.") var member: String?
-    @Option(help: "A school (UAI).") var school: String?
-    @Option(help: "A room of --school.") var room: String?
-    @Option(help: "A cart.") var cart: String?
-    @Option(help: "A kind.") var kind: DeviceKind?
-    @Option(help: "An order number.") var order: String?
+    @OptionGroup var filters: DeviceFilterOptions
 
     func run() throws {
-        let rows = try global.open().read {
-            try $0.devices(DeviceFilter(member: member, school: school, room: room, cart: cart, kind: kind, order: order))
-        }
+        let rows = try global.open().read { try $0.devices(filters.filter) }
         guard !rows.isEmpty else { throw ValidationError("no device matches; nothing to print") }
         try write(try LabelSheet.html(rows, title: "Étiquettes d'inventaire"), to: output)
         emit("\(rows.count) label\(rows.count == 1 ? "" : "s") on \((rows.count + 23) / 24) A4 sheet\(rows.count > 24 ? "s" : "").\n")
