@@ -30,12 +30,17 @@ public struct LabDevice: Codable, Sendable, Equatable {
     /// Where a file of the device lives on this machine: its own copy if it wrote one, else the
     /// machine's (isolated devices), or the path itself (plain devices).
     public func hostPath(of path: String) -> String {
-        guard isolated, let layer = LabDevice.layers.first(where: { path == $0.mount || path.hasPrefix($0.mount + "/") }) else { return path }
+        // The most specific layer (/usr/local before /usr).
+        guard isolated, let layer = LabDevice.layers.sorted(by: { $0.mount.count > $1.mount.count })
+            .first(where: { path == $0.mount || path.hasPrefix($0.mount + "/") }) else { return path }
         let upper = root + "/upper/" + layer.name + path.dropFirst(layer.mount.count)
         return FileManager.default.fileExists(atPath: upper) ? upper : path
     }
 
-    static let layers: [(name: String, mount: String)] = [("etc", "/etc"), ("home", "/home"), ("var", "/var"), ("usr-local", "/usr/local")]
+    /// /usr too, so that a package installed on a device (apt) never lands on this machine; /usr
+    /// before /usr/local, which is mounted over it.
+    static let layers: [(name: String, mount: String)] = [("etc", "/etc"), ("home", "/home"), ("var", "/var"), ("usr", "/usr"),
+                                                           ("usr-local", "/usr/local"), ("opt", "/opt")]
 }
 
 /// How the lab's devices are set up.
