@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/stencilproject/Stencil", from: "0.15.1"),
     ],
     targets: [
         // Plain values and rules of the domain; no I/O.
@@ -30,6 +31,18 @@ let package = Package(
             dependencies: [
                 "ParcCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // Playbooks: model, YAML loader, templates, modules, and the runner. Talks to hosts only
+        // through ParcCore's `Transport`.
+        .target(
+            name: "Provisioning",
+            dependencies: [
+                "ParcCore",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Stencil", package: "Stencil"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -69,6 +82,7 @@ let package = Package(
                 "SSHTransport",
                 "Lab",
                 "Exchange",
+                "Provisioning",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -83,6 +97,7 @@ let package = Package(
                 "SSHTransport",
                 "Lab",
                 "Exchange",
+                "Provisioning",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -98,6 +113,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .testTarget(name: "ProvisioningTests", dependencies: ["Provisioning", "ParcCore", "SSHTransport", "Lab"], swiftSettings: strict),
         .testTarget(name: "ExchangeTests", dependencies: ["Exchange", "InventoryStore", "ParcCore"], swiftSettings: strict),
         // End-to-end: runs the built `parc` binary as a user would.
         .testTarget(name: "ParcCLITests", dependencies: ["parc", "ParcCore", "Lab"], swiftSettings: strict),

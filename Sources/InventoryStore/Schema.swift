@@ -115,6 +115,48 @@ enum Schema {
         migrator.registerMigration("v2: pinned SSH host key of managed devices") { db in
             try db.execute(sql: "ALTER TABLE device ADD COLUMN hostKey TEXT")
         }
+        migrator.registerMigration("v3: provisioning runs") { db in
+            try db.execute(sql: """
+                CREATE TABLE run (
+                    id INTEGER PRIMARY KEY,
+                    playbook TEXT NOT NULL,
+                    playbookHash TEXT NOT NULL,
+                    selector TEXT NOT NULL,
+                    checkMode INTEGER NOT NULL,
+                    actor TEXT NOT NULL,
+                    startedAt TEXT NOT NULL,
+                    endedAt TEXT,
+                    exitCode INTEGER,
+                    retryOf INTEGER REFERENCES run(id) ON DELETE SET NULL
+                );
+                CREATE TABLE runHost (
+                    runId INTEGER NOT NULL REFERENCES run(id) ON DELETE CASCADE,
+                    serial TEXT NOT NULL,
+                    host TEXT NOT NULL,
+                    ok INTEGER NOT NULL, changed INTEGER NOT NULL, failed INTEGER NOT NULL, skipped INTEGER NOT NULL, unreachable INTEGER NOT NULL,
+                    outcome TEXT NOT NULL CHECK (outcome IN ('ok', 'changed', 'failed', 'unreachable')),
+                    PRIMARY KEY (runId, serial)
+                ) WITHOUT ROWID;
+                CREATE INDEX runHost_serial ON runHost(serial COLLATE NOCASE);
+                CREATE TABLE runTask (
+                    id INTEGER PRIMARY KEY,
+                    runId INTEGER NOT NULL REFERENCES run(id) ON DELETE CASCADE,
+                    serial TEXT NOT NULL,
+                    host TEXT NOT NULL,
+                    play TEXT NOT NULL,
+                    task TEXT NOT NULL,
+                    item TEXT,
+                    outcome TEXT NOT NULL CHECK (outcome IN ('ok', 'changed', 'failed', 'skipped', 'unreachable')),
+                    changed INTEGER NOT NULL,
+                    ignored INTEGER NOT NULL,
+                    message TEXT,
+                    output TEXT,
+                    diff TEXT,
+                    milliseconds INTEGER NOT NULL
+                );
+                CREATE INDEX runTask_runId ON runTask(runId, serial);
+                """)
+        }
         return migrator
     }
 }

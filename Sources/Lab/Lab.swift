@@ -260,14 +260,45 @@ public final class Lab: @unchecked Sendable {
         try "\(Self.user) ALL=(ALL:ALL) \(options.sudoNeedsPassword ? "" : "NOPASSWD: ")ALL\n".write(toFile: sudoers, atomically: true, encoding: .utf8)
         chmod(sudoers, 0o440)
         try "\(d.name)\n".write(toFile: etc + "/hostname", atomically: true, encoding: .utf8)
+        // sudo resolves the host name: without this line each sudo waits for DNS.
+        try append(line: "127.0.1.1\t\(d.name)", from: "/etc/hosts", to: etc + "/hosts", mode: 0o644)
         // What the device's firmware reports (DMI), for facts and reconciliation.
         try fm.createDirectory(atPath: etc + "/parc-lab", withIntermediateDirectories: true)
         try "\(d.serial)\n".write(toFile: etc + "/parc-lab/product_serial", atomically: true, encoding: .utf8)
+        // No systemd runs in a lab device: a stand-in systemctl keeps unit states in /var/lib/parc-lab.
+        let bin = d.root + "/upper/usr-local/bin"
+        try fm.createDirectory(atPath: bin, withIntermediateDirectories: true)
+        try Self.systemctl.write(toFile: bin + "/systemctl", atomically: true, encoding: .utf8)
+        chmod(bin + "/systemctl", 0o755)
         let home = d.root + "/upper/home/" + Self.user
         try fm.createDirectory(atPath: home, withIntermediateDirectories: true)
         chown(home, uid_t(uid), gid_t(uid))
         chmod(home, 0o755)
     }
+
+    /// The lab's systemctl: `is-active`, `is-enabled`, `start`, `stop`, `restart`, `reload-or-restart`,
+    /// `enable`, `disable`, `daemon-reload`, with states in files. Starting a unit counts it in
+    /// `/var/lib/parc-lab/<unit>.starts`, so tests can tell a restart happened.
+    static let systemctl = #"""
+        #!/bin/sh
+        # parc lab stand-in for systemctl (no systemd in a lab device).
+        dir=/var/lib/parc-lab/units
+        verb="$1"; shift
+        [ "$1" = "--" ] && shift
+        unit="${1%.service}"
+        mkdir -p "$dir" 2>/dev/null
+        case "$verb" in
+          is-active) if [ -f "$dir/$unit.active" ]; then echo active; else echo inactive; exit 3; fi ;;
+          is-enabled) if [ -f "$dir/$unit.enabled" ]; then echo enabled; else echo disabled; exit 1; fi ;;
+          start) [ "$(id -u)" = 0 ] || { echo "Access denied" >&2; exit 4; }; [ -f "$dir/$unit.active" ] || echo x >> "$dir/$unit.starts"; touch "$dir/$unit.active" ;;
+          restart|reload-or-restart|reload) [ "$(id -u)" = 0 ] || exit 4; echo x >> "$dir/$unit.starts"; touch "$dir/$unit.active" ;;
+          stop) [ "$(id -u)" = 0 ] || exit 4; rm -f "$dir/$unit.active" ;;
+          enable) [ "$(id -u)" = 0 ] || exit 4; touch "$dir/$unit.enabled" ;;
+          disable) [ "$(id -u)" = 0 ] || exit 4; rm -f "$dir/$unit.enabled" ;;
+          daemon-reload) ;;
+          *) echo "lab systemctl: $verb is not simulated" >&2; exit 1 ;;
+        esac
+        """#
 
     private func append(line: String, from source: String, to target: String, mode: mode_t) throws {
         var text = (try? String(contentsOfFile: source, encoding: .utf8)) ?? ""

@@ -42,3 +42,8 @@ extension String {
 extension InvalidValue: LocalizedError {
     public var errorDescription: String? { description }
 }
+
+extension Substring {
+    /// The text without leading and trailing white space.
+    @inlinable public var trimmed: String { String(self).trimmed }
+}

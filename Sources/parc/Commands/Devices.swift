@@ -133,10 +133,10 @@ struct DeviceCommand: ParsableCommand {
         @Argument(help: "Serial or asset tag.") var device: String
 
         func run() throws {
-            let (row, contents, events) = try global.open().read { r in
+            let (row, contents, events, lastRun) = try global.open().read { r in
                 let d = try r.device(device)
                 let contents = d.kind == .cart ? try r.devices(DeviceFilter(cart: d.serial)) : []
-                return (try r.deviceRow(device), contents, try r.history(d.serial))
+                return (try r.deviceRow(device), contents, try r.history(d.serial), try r.lastRun(serial: d.serial))
             }
             var pairs = DeviceCommand.fields.map { (key: $0.key, label: $0.header.asLabel, value: $0.value(row)) }
             if row.kind == .cart {
@@ -144,6 +144,10 @@ struct DeviceCommand: ParsableCommand {
             }
             pairs.append((key: "lastChange", label: "Last change",
                           value: events.last.map { .string("\(EventTime.iso($0.at)) by \($0.actor) (\($0.action.rawValue))") } ?? .null))
+            pairs.append((key: "lastRun", label: "Last run", value: lastRun.map { r in
+                .string("run \(r.run.id!) \(r.run.playbook)\(r.run.checkMode ? " (check)" : "") on \(EventTime.iso(r.run.startedAt)): \(r.host.outcome)"
+                        + " (ok \(r.host.ok), changed \(r.host.changed), failed \(r.host.failed), unreachable \(r.host.unreachable))")
+            } ?? .null))
             emit(Render.record(pairs, format: output.format))
         }
     }

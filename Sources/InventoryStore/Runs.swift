@@ -1,0 +1,72 @@
+import Foundation
+import GRDB
+import ParcCore
+
+extension RunSummary: FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "run"
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+extension RunHostSummary: FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "runHost"
+}
+
+extension InventoryTransaction {
+    /// Records the start of a run; returns its id.
+    public func startRun(playbook: String, hash: String, selector: String, checkMode: Bool, retryOf: Int64? = nil) throws -> Int64 {
+        var run = RunSummary(playbook: playbook, playbookHash: hash, selector: selector, checkMode: checkMode, actor: actor,
+                             startedAt: now, retryOf: retryOf)
+        try run.insert(db)
+        return run.id!
+    }
+
+    /// Records how a run ended: its exit code, each host's recap and every task's outcome.
+    public func finishRun(_ id: Int64, exitCode: Int, endedAt: Date, hosts: [RunHostSummary], tasks: [RunTaskEntry]) throws {
+        try db.execute(sql: "UPDATE run SET endedAt = ?, exitCode = ? WHERE id = ?", arguments: [endedAt, exitCode, id])
+        for h in hosts {
+            try db.execute(sql: """
+                INSERT INTO runHost (runId, serial, host, ok, changed, failed, skipped, unreachable, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [id, h.serial, h.host, h.ok, h.changed, h.failed, h.skipped, h.unreachable, h.outcome])
+        }
+        let insert = try db.cachedStatement(sql: """
+            INSERT INTO runTask (runId, serial, host, play, task, item, outcome, changed, ignored, message, output, diff, milliseconds)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        for t in tasks {
+            try insert.execute(arguments: [id, t.serial, t.host, t.play, t.task, t.item, t.outcome, t.changed, t.ignored, t.message, t.output,
+                                           t.diff, t.milliseconds])
+        }
+    }
+}
+
+extension InventoryReader {
+    /// The latest runs, newest first.
+    public func runs(limit: Int = 50) throws -> [RunSummary] {
+        try RunSummary.order(Column("id").desc).limit(limit).fetchAll(db)
+    }
+
+    /// A run with its hosts and tasks.
+    public func run(_ id: Int64) throws -> (run: RunSummary, hosts: [RunHostSummary], tasks: [RunTaskEntry]) {
+        guard let run = try RunSummary.fetchOne(db, key: id) else {
+            throw InventoryError.notFound(entity: "run", key: String(id), hint: "list runs with `parc runs list`")
+        }
+        let hosts = try RunHostSummary.fetchAll(db, sql: "SELECT * FROM runHost WHERE runId = ? ORDER BY host", arguments: [id])
+        let tasks = try Row.fetchAll(db, sql: "SELECT * FROM runTask WHERE runId = ? ORDER BY id", arguments: [id]).map { row in
+            RunTaskEntry(serial: row["serial"], host: row["host"], play: row["play"], task: row["task"], item: row["item"], outcome: row["outcome"],
+                         changed: row["changed"], ignored: row["ignored"], message: row["message"], output: row["output"], diff: row["diff"],
+                         milliseconds: row["milliseconds"])
+        }
+        return (run, hosts, tasks)
+    }
+
+    /// A device's last run and its recap there.
+    public func lastRun(serial: String) throws -> (run: RunSummary, host: RunHostSummary)? {
+        guard let row = try Row.fetchOne(db, sql: """
+            SELECT runId FROM runHost JOIN run ON run.id = runHost.runId WHERE runHost.serial = ? ORDER BY run.id DESC LIMIT 1
+            """, arguments: [serial]) else { return nil }
+        let id: Int64 = row["runId"]
+        let r = try run(id)
+        guard let host = r.hosts.first(where: { $0.serial.lowercased() == serial.lowercased() }) else { return nil }
+        return (r.run, host)
+    }
+}

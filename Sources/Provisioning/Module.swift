@@ -1,0 +1,161 @@
+import Foundation
+import ParcCore
+
+/// What a module gets for one run on one host.
+public struct ModuleCall: Sendable {
+    public var args: [String: Value]
+    public var transport: any Transport
+    public var become: Become
+    public var check: Bool
+    public var diff: Bool
+    /// The playbook's folder (for `files/` and `templates/`).
+    public var playbookDirectory: String
+    public var vars: [String: Value]
+    public var templates: TemplateEngine
+    public var location: SourceLocation
+    /// A new connection to the same host (after a reboot).
+    public var reconnect: @Sendable () async throws -> any Transport
+
+    func string(_ key: String) -> String? { args[key].flatMap { $0 == .null ? nil : $0.string } }
+    func bool(_ key: String, default value: Bool = false) -> Bool { args[key].map(\.truthy) ?? value }
+
+    /// Runs a command on the host (as root when the task becomes root).
+    func run(_ command: String, stdin: [UInt8]? = nil) async throws -> CommandResult {
+        try await transport.run(command, stdin: stdin, become: become, timeout: nil)
+    }
+
+    /// Runs a command that must succeed; its failure fails the module with stderr.
+    @discardableResult
+    func must(_ command: String, stdin: [UInt8]? = nil, what: String) async throws -> CommandResult {
+        let r = try await run(command, stdin: stdin)
+        guard r.succeeded else { throw ModuleFailure("\(what) failed (exit \(r.exitStatus)): \(r.stderrText.trimmed.isEmpty ? r.stdoutText.trimmed : r.stderrText.trimmed)") }
+        return r
+    }
+}
+
+/// A module's refusal: the task fails with this message.
+public struct ModuleFailure: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// A file's content before and after, for `--diff`.
+public struct FileDiff: Sendable, Equatable {
+    public var path: String
+    public var before: String?
+    public var after: String?
+
+    public init(path: String, before: String?, after: String?) {
+        self.path = path
+        self.before = before
+        self.after = after
+    }
+
+    /// A unified diff (whole-file hunks; enough to read a configuration change).
+    public var unified: String {
+        let a = before.map { $0.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) } ?? []
+        let b = after.map { $0.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) } ?? []
+        var out = "--- \(before == nil ? "/dev/null" : "before: \(path)")\n+++ \(after == nil ? "/dev/null" : "after: \(path)")\n"
+        // Longest common subsequence, line by line.
+        let n = a.count, m = b.count
+        var lcs = [[Int]](repeating: [Int](repeating: 0, count: m + 1), count: n + 1)
+        if n > 0 && m > 0 {
+            for i in stride(from: n - 1, through: 0, by: -1) {
+                for j in stride(from: m - 1, through: 0, by: -1) {
+                    lcs[i][j] = a[i] == b[j] ? lcs[i + 1][j + 1] + 1 : max(lcs[i + 1][j], lcs[i][j + 1])
+                }
+            }
+        }
+        var i = 0, j = 0
+        var lines: [String] = []
+        while i < n || j < m {
+            if i < n && j < m && a[i] == b[j] { lines.append(" " + a[i]); i += 1; j += 1 }
+            else if j < m && (i == n || lcs[i][j + 1] >= lcs[i + 1][j]) { lines.append("+" + b[j]); j += 1 }
+            else { lines.append("-" + a[i]); i += 1 }
+        }
+        if lines.last == " " { lines.removeLast() }
+        out += "@@ -1,\(n) +1,\(m) @@\n" + lines.joined(separator: "\n") + "\n"
+        return out
+    }
+}
+
+/// What a module did (or, in check mode, would do).
+public struct ModuleResult: Sendable {
+    public var changed = false
+    public var failed = false
+    public var skipped = false
+    public var msg: String?
+    public var rc: Int32?
+    public var stdout: String?
+    public var stderr: String?
+    public var diff: [FileDiff] = []
+    /// Extra values for `register` (e.g. `backup_file`, `exists`).
+    public var data: [String: Value] = [:]
+
+    public init(changed: Bool = false, msg: String? = nil) {
+        self.changed = changed
+        self.msg = msg
+    }
+
+    /// The registered variable, as Ansible shapes it.
+    public var registered: Value {
+        var m = data
+        m["changed"] = .bool(changed)
+        m["failed"] = .bool(failed)
+        m["skipped"] = .bool(skipped)
+        if let msg { m["msg"] = .string(msg) }
+        if let rc { m["rc"] = .int(Int(rc)) }
+        if let stdout {
+            m["stdout"] = .string(stdout)
+            m["stdout_lines"] = .list(stdout.split(separator: "\n").map { .string(String($0)) })
+        }
+        if let stderr { m["stderr"] = .string(stderr) }
+        return .map(m)
+    }
+}
+
+/// A module: its arguments and what it does.
+public struct ModuleSpec: Sendable {
+    public var name: String
+    public var arguments: Set<String>
+    public var required: Set<String>
+    /// Whether it takes a free-form command (`command: ls -l`).
+    public var takesFreeForm: Bool
+    public var run: @Sendable (ModuleCall) async throws -> ModuleResult
+}
+
+/// The modules parc runs, by their Ansible names.
+public enum Modules {
+    public static let registry: [String: ModuleSpec] = {
+        var all: [ModuleSpec] = [
+            CommandModule.command, CommandModule.shell, FileModule.spec, CopyModule.copy, CopyModule.template, LineInFileModule.spec,
+            AptModule.spec, ServiceModule.service, ServiceModule.systemd, UserModule.spec, HostnameModule.spec, RebootModule.spec,
+            DebugModule.spec, FailModule.spec,
+        ]
+        all.sort { $0.name < $1.name }
+        return Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })
+    }()
+
+    /// `ansible.builtin.copy` → `copy`.
+    public static func shortName(_ key: String) -> String {
+        for prefix in ["ansible.builtin.", "ansible.legacy."] where key.hasPrefix(prefix) { return String(key.dropFirst(prefix.count)) }
+        return key
+    }
+
+    /// A file mode as chmod reads it: YAML's bare `0644` (read as the integer 420), `'0644'`, `'644'`.
+    static func mode(_ value: Value?) throws -> String? {
+        guard let value, value != .null else { return nil }
+        switch value {
+        case .int(let i): return String(i, radix: 8)
+        case .string(let s):
+            let t = s.trimmed
+            if !t.isEmpty, t.allSatisfy({ ("0"..."7").contains($0) }) {
+                let trimmed = String(t.drop { $0 == "0" })
+                return trimmed.isEmpty ? "0" : trimmed
+            }
+            throw ModuleFailure("mode '\(s)': give an octal mode such as '0644' (symbolic modes are not supported yet)")
+        default: throw ModuleFailure("mode: give an octal mode such as '0644'")
+        }
+    }
+}

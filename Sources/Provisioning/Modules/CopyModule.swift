@@ -1,0 +1,86 @@
+import Foundation
+import ParcCore
+
+/// `copy` (from `files/` or `content`) and `template` (from `templates/`, rendered): the file is
+/// pushed only when its content differs, atomically, with its mode and owner.
+enum CopyModule {
+    static let copy = ModuleSpec(name: "copy", arguments: ["src", "content", "dest", "mode", "owner", "group", "backup", "force"],
+                                 required: ["dest"], takesFreeForm: false) { call in
+        let bytes: [UInt8]
+        var dest = call.string("dest")!
+        if let content = call.args["content"] {
+            bytes = Array(content.description.utf8)
+        } else if let src = call.string("src") {
+            let path = try localFile(src, in: call.playbookDirectory, folder: "files")
+            bytes = Array(FileManager.default.contents(atPath: path) ?? Data())
+            if dest.hasSuffix("/") { dest += (src as NSString).lastPathComponent }
+        } else {
+            throw ModuleFailure("copy needs src (a file in files/) or content")
+        }
+        return try await push(bytes, to: dest, call)
+    }
+
+    static let template = ModuleSpec(name: "template", arguments: ["src", "dest", "mode", "owner", "group", "backup", "force"],
+                                     required: ["src", "dest"], takesFreeForm: false) { call in
+        let src = call.string("src")!
+        let path = try localFile(src, in: call.playbookDirectory, folder: "templates")
+        let text = String(decoding: FileManager.default.contents(atPath: path) ?? Data(), as: UTF8.self)
+        let rendered = try call.templates.render(text, vars: call.vars, at: SourceLocation(file: path, line: 1, column: 1))
+        return try await push(Array(rendered.utf8), to: call.string("dest")!, call)
+    }
+
+    /// `src` as Ansible finds it: under the playbook's `files/` (or `templates/`), else next to it.
+    static func localFile(_ src: String, in directory: String, folder: String) throws -> String {
+        let candidates = src.hasPrefix("/") ? [src] : ["\(directory)/\(folder)/\(src)", "\(directory)/\(src)"]
+        guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
+            throw ModuleFailure("cannot find \(src) (looked in \(candidates.joined(separator: ", ")))")
+        }
+        return found
+    }
+
+    static func push(_ bytes: [UInt8], to dest: String, _ call: ModuleCall) async throws -> ModuleResult {
+        let d = shellQuote(dest)
+        let probe = try await call.must("if [ -d \(d) ]; then echo directory; elif [ -e \(d) ]; then sha256sum -- \(d) | cut -d' ' -f1; stat -c '%a|%U|%G' -- \(d); else echo absent; fi",
+                                        what: "checking \(dest)").stdoutText.split(separator: "\n").map(String.init)
+        if probe.first == "directory" { throw ModuleFailure("\(dest) is a directory; give the file's full path") }
+        let exists = probe.first != "absent"
+        let sameContent = exists && probe.first == SHA256.hex(bytes)
+        let f = exists && probe.count > 1 ? probe[1].split(separator: "|").map(String.init) : []
+        let mode = try Modules.mode(call.args["mode"])
+        let owner = call.string("owner"), group = call.string("group")
+        var r = ModuleResult()
+        r.data["dest"] = .string(dest)
+        r.data["checksum"] = .string(SHA256.hex(bytes))
+        if sameContent {
+            var fixes: [String] = []
+            if let mode, f.first != mode { fixes.append("chmod \(mode) -- \(d)") }
+            let current = PathState(kind: .file, mode: f.first ?? "", owner: f.count > 1 ? f[1] : "", group: f.count > 2 ? f[2] : "")
+            fixes += FileModule.ownership(d, owner: owner, group: group, current: current, link: false)
+            if !fixes.isEmpty {
+                r.changed = true
+                if !call.check { for c in fixes { try await call.must(c, what: "setting the mode or owner of \(dest)") } }
+            }
+            return r
+        }
+        r.changed = true
+        if exists && !(call.args["force"]?.truthy ?? true) { r.changed = false; return r }
+        if call.diff {
+            var before: String? = nil
+            if exists, let text = try? await call.transport.download(dest, become: call.become), text.count < 256 * 1024 {
+                before = String(validating: text, as: UTF8.self)
+            }
+            r.diff = [FileDiff(path: dest, before: before, after: bytes.count < 256 * 1024 ? String(validating: bytes, as: UTF8.self) : nil)]
+        }
+        if call.check { return r }
+        if exists && call.bool("backup") {
+            let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
+            let backup = "\(dest).\(stamp)~"
+            try await call.must("cp -p -- \(d) \(shellQuote(backup))", what: "backing up \(dest)")
+            r.data["backup_file"] = .string(backup)
+        }
+        let finalMode = mode.flatMap { UInt32($0, radix: 8) } ?? (f.first.flatMap { UInt32($0, radix: 8) } ?? 0o644)
+        try await call.transport.upload(bytes, to: dest, mode: finalMode, owner: owner ?? (exists && f.count > 1 ? f[1] : nil),
+                                        group: group ?? (exists && f.count > 2 ? f[2] : nil), become: call.become)
+        return r
+    }
+}

@@ -1,0 +1,99 @@
+import Foundation
+import ParcCore
+
+/// A path's state on a host, from one `stat`.
+struct PathState: Equatable, Sendable {
+    enum Kind: String, Sendable { case absent, file, directory, link, other }
+    var kind: Kind
+    var mode: String = ""
+    var owner: String = ""
+    var group: String = ""
+    var size: Int = 0
+    var linkTarget: String?
+
+    /// One command that prints what `parse` reads.
+    static func command(_ path: String) -> String {
+        let p = shellQuote(path)
+        return "if [ -e \(p) ] || [ -L \(p) ]; then stat -c '%F|%a|%U|%G|%s' -- \(p); readlink -- \(p) || true; else echo absent; fi"
+    }
+
+    static func parse(_ output: String) -> PathState {
+        let lines = output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        guard let first = lines.first, first != "absent" else { return PathState(kind: .absent) }
+        let f = first.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+        guard f.count >= 5 else { return PathState(kind: .other) }
+        let kind: Kind = switch f[0] {
+        case "regular file", "regular empty file": .file
+        case "directory": .directory
+        case "symbolic link": .link
+        default: .other
+        }
+        let target = lines.count > 1 && !lines[1].isEmpty ? lines[1] : nil
+        return PathState(kind: kind, mode: f[1], owner: f[2], group: f[3], size: Int(f[4]) ?? 0, linkTarget: kind == .link ? target : nil)
+    }
+}
+
+/// `file`: directory / file / absent / link / touch, with mode, owner and group.
+enum FileModule {
+    static let spec = ModuleSpec(name: "file", arguments: ["path", "dest", "name", "state", "mode", "owner", "group", "src", "recurse", "force"],
+                                 required: [], takesFreeForm: false) { call in
+        guard let path = call.string("path") ?? call.string("dest") ?? call.string("name") else { throw ModuleFailure("file needs path") }
+        let current = PathState.parse(try await call.must(PathState.command(path), what: "stat \(path)").stdoutText)
+        let commands = try plan(path: path, args: call.args, current: current)
+        var r = ModuleResult(changed: !commands.isEmpty)
+        if call.diff && !commands.isEmpty {
+            r.msg = commands.joined(separator: "; ")
+        }
+        if !call.check {
+            for c in commands { try await call.must(c, what: "file \(path)") }
+        }
+        r.data["path"] = .string(path)
+        return r
+    }
+
+    /// The commands that bring `path` to the wanted state; none when it is already there.
+    static func plan(path: String, args: [String: Value], current: PathState) throws -> [String] {
+        let p = shellQuote(path)
+        let state = args["state"]?.string ?? (current.kind == .absent ? "file" : current.kind == .directory ? "directory" : current.kind == .link ? "link" : "file")
+        let mode = try Modules.mode(args["mode"])
+        let owner = args["owner"]?.string
+        let group = args["group"]?.string
+        var commands: [String] = []
+        var kindAfter = current.kind
+        switch state {
+        case "absent":
+            return current.kind == .absent ? [] : ["rm -rf -- \(p)"]
+        case "directory":
+            switch current.kind {
+            case .absent: commands.append("mkdir -p -- \(p)"); kindAfter = .directory
+            case .directory: break
+            default: throw ModuleFailure("\(path) exists and is not a directory")
+            }
+        case "file":
+            if current.kind == .absent { throw ModuleFailure("\(path) does not exist (state=file does not create files; use state=touch or copy)") }
+            if current.kind == .directory { throw ModuleFailure("\(path) is a directory, not a file") }
+        case "touch":
+            if current.kind == .absent { commands.append("touch -- \(p)"); kindAfter = .file }
+        case "link":
+            guard let src = args["src"]?.string else { throw ModuleFailure("state=link needs src") }
+            if current.kind == .link && current.linkTarget == src { break }
+            if current.kind == .directory { throw ModuleFailure("\(path) is a directory; remove it first to make a link") }
+            if current.kind == .file && !(args["force"]?.truthy ?? false) { throw ModuleFailure("\(path) is a file; set force: yes to replace it by a link") }
+            return ["ln -sfn -- \(shellQuote(src)) \(p)"] + ownership(p, owner: owner, group: group, current: nil, link: true)
+        default:
+            throw ModuleFailure("state '\(state)' is not one of file, directory, absent, link, touch")
+        }
+        let fresh = kindAfter != current.kind
+        if let mode, fresh || current.mode != mode { commands.append("chmod \(mode) -- \(p)") }
+        commands += ownership(p, owner: owner, group: group, current: fresh ? nil : current, link: false)
+        return commands
+    }
+
+    static func ownership(_ p: String, owner: String?, group: String?, current: PathState?, link: Bool) -> [String] {
+        let ownerChange = owner.flatMap { o in current?.owner == o ? nil : o }
+        let groupChange = group.flatMap { g in current?.group == g ? nil : g }
+        guard ownerChange != nil || groupChange != nil else { return [] }
+        let spec = "\(owner ?? ""):\(group ?? "")".replacingOccurrences(of: ":$", with: "", options: .regularExpression)
+        return ["chown \(link ? "-h " : "")\(shellQuote(spec)) -- \(p)"]
+    }
+}

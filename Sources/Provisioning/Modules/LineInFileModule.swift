@@ -1,0 +1,79 @@
+import Foundation
+import ParcCore
+
+/// `lineinfile`: one line present (replacing the last line a regexp matches) or absent.
+enum LineInFileModule {
+    static let spec = ModuleSpec(name: "lineinfile", arguments: ["path", "dest", "line", "regexp", "state", "insertafter", "insertbefore",
+                                                                 "create", "mode", "owner", "group", "backup"],
+                                 required: [], takesFreeForm: false) { call in
+        guard let path = call.string("path") ?? call.string("dest") else { throw ModuleFailure("lineinfile needs path") }
+        let state = PathState.parse(try await call.must(PathState.command(path), what: "stat \(path)").stdoutText)
+        var before: String? = nil
+        if state.kind == .file {
+            before = String(decoding: try await call.transport.download(path, become: call.become), as: UTF8.self)
+        } else if state.kind != .absent {
+            throw ModuleFailure("\(path) is not a regular file")
+        }
+        let outcome = try apply(before, args: call.args)
+        var r = ModuleResult(changed: outcome.changed, msg: outcome.message)
+        guard outcome.changed, let after = outcome.content else { return r }
+        if call.diff { r.diff = [FileDiff(path: path, before: before, after: after)] }
+        if call.check { return r }
+        if before != nil && call.bool("backup") {
+            let backup = "\(path).\(Int(Date().timeIntervalSince1970))~"
+            try await call.must("cp -p -- \(shellQuote(path)) \(shellQuote(backup))", what: "backing up \(path)")
+            r.data["backup_file"] = .string(backup)
+        }
+        let mode = try Modules.mode(call.args["mode"]).flatMap { UInt32($0, radix: 8) } ?? (state.kind == .file ? UInt32(state.mode, radix: 8) ?? 0o644 : 0o644)
+        try await call.transport.upload(Array(after.utf8), to: path, mode: mode,
+                                        owner: call.string("owner") ?? (state.kind == .file ? state.owner : nil),
+                                        group: call.string("group") ?? (state.kind == .file ? state.group : nil), become: call.become)
+        return r
+    }
+
+    /// The file's new content (pure, tested as data): `changed` false when nothing moves.
+    static func apply(_ content: String?, args: [String: Value]) throws -> (content: String?, changed: Bool, message: String) {
+        let state = args["state"]?.string ?? "present"
+        let line = args["line"]?.description
+        let regexp = try args["regexp"]?.string.map { try NSRegularExpression(pattern: $0) }
+        guard let content else {
+            if state == "absent" { return (nil, false, "file not present") }
+            guard args["create"]?.truthy ?? false else { throw ModuleFailure("the file does not exist; set create: yes to create it") }
+            guard let line else { throw ModuleFailure("line is required with state=present") }
+            return (line + "\n", true, "line added")
+        }
+        var lines = content.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let hadFinalNewline = content.hasSuffix("\n")
+        if hadFinalNewline { lines.removeLast() }
+        func matches(_ re: NSRegularExpression, _ s: String) -> Bool {
+            re.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)) != nil
+        }
+        func result(_ message: String) -> (String?, Bool, String) {
+            let text = lines.joined(separator: "\n") + (lines.isEmpty ? "" : "\n")
+            return (text, text != content, message)
+        }
+        if state == "absent" {
+            guard regexp != nil || line != nil else { throw ModuleFailure("state=absent needs regexp or line") }
+            let before = lines.count
+            lines.removeAll { l in regexp.map { matches($0, l) } ?? (l == line) }
+            return lines.count == before ? (content, false, "") : result("\(before - lines.count) line(s) removed")
+        }
+        guard let line else { throw ModuleFailure("line is required with state=present") }
+        if let regexp, let index = lines.lastIndex(where: { matches(regexp, $0) }) {
+            if lines[index] == line { return (content, false, "") }
+            lines[index] = line
+            return result("line replaced")
+        }
+        if lines.contains(line) { return (content, false, "") }
+        if let after = args["insertafter"]?.string, after != "EOF" {
+            let re = try NSRegularExpression(pattern: after)
+            if let index = lines.lastIndex(where: { matches(re, $0) }) { lines.insert(line, at: index + 1); return result("line added") }
+        } else if let before = args["insertbefore"]?.string {
+            if before == "BOF" { lines.insert(line, at: 0); return result("line added") }
+            let re = try NSRegularExpression(pattern: before)
+            if let index = lines.lastIndex(where: { matches(re, $0) }) { lines.insert(line, at: index); return result("line added") }
+        }
+        lines.append(line)
+        return result("line added")
+    }
+}

@@ -1,0 +1,269 @@
+import Foundation
+import ParcCore
+
+/// `apt`: packages present, absent or latest; cache update; whole-system upgrade.
+enum AptModule {
+    static let spec = ModuleSpec(name: "apt", arguments: ["name", "pkg", "state", "update_cache", "upgrade", "autoremove", "cache_valid_time",
+                                                          "install_recommends"],
+                                 required: [], takesFreeForm: false) { call in
+        let names = packages(call.args["name"] ?? call.args["pkg"])
+        let state = call.string("state") ?? "present"
+        guard ["present", "absent", "latest", "installed", "removed"].contains(state) else {
+            throw ModuleFailure("state '\(state)' is not one of present, absent, latest")
+        }
+        let env = "DEBIAN_FRONTEND=noninteractive"
+        if call.bool("update_cache") && !call.check {
+            try await call.must("\(env) apt-get update -q", what: "apt-get update")
+        }
+        var r = ModuleResult()
+        if let upgrade = call.string("upgrade"), upgrade != "no", Value.string(upgrade).truthy || ["dist", "full", "safe"].contains(upgrade) {
+            let verb = upgrade == "dist" || upgrade == "full" ? "dist-upgrade" : "upgrade"
+            let simulated = try await call.must("\(env) apt-get -s -q \(verb)", what: "apt-get -s \(verb)").stdoutText
+            let count = simulated.split(separator: "\n").filter { $0.hasPrefix("Inst ") }.count
+            r.changed = count > 0
+            r.msg = "\(count) package(s) to upgrade"
+            if count > 0 && !call.check {
+                try await call.must("\(env) apt-get -y -q -o Dpkg::Options::=--force-confold \(verb)", what: "apt-get \(verb)")
+            }
+            if names.isEmpty { return r }
+        }
+        guard !names.isEmpty else { return r }
+        let query = "dpkg-query -W -f='${Package}\\t${db:Status-Abbrev}\\t${Version}\\n' -- \(names.map(shellQuote).joined(separator: " ")) 2>/dev/null; true"
+        let installed = parseInstalled(try await call.run(query).stdoutText)
+        var candidates: [String: String] = [:]
+        if state == "latest" {
+            candidates = parseCandidates(try await call.must("apt-cache policy -- \(names.map(shellQuote).joined(separator: " "))", what: "apt-cache policy").stdoutText)
+        }
+        let commands = plan(names: names, state: state, installed: installed, candidates: candidates,
+                            recommends: call.args["install_recommends"]?.truthy)
+        r.changed = r.changed || !commands.isEmpty
+        if !commands.isEmpty { r.msg = commands.joined(separator: "; ") }
+        if !call.check { for c in commands { try await call.must("\(env) \(c)", what: c) } }
+        return r
+    }
+
+    static func packages(_ value: Value?) -> [String] {
+        switch value {
+        case .list(let l)?: return l.map(\.description).filter { !$0.isEmpty }
+        case .some(let v): return v.description.split(separator: ",").map { String($0).trimmed }.filter { !$0.isEmpty }
+        case nil: return []
+        }
+    }
+
+    /// Installed packages and their versions, from dpkg-query.
+    static func parseInstalled(_ output: String) -> [String: String] {
+        var out: [String: String] = [:]
+        for line in output.split(separator: "\n") {
+            let f = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            if f.count >= 3, f[1].hasPrefix("ii") { out[f[0].split(separator: ":").first.map(String.init) ?? f[0]] = f[2] }
+        }
+        return out
+    }
+
+    /// Candidate versions, from apt-cache policy.
+    static func parseCandidates(_ output: String) -> [String: String] {
+        var out: [String: String] = [:]
+        var current: String? = nil
+        for line in output.split(separator: "\n") {
+            if !line.hasPrefix(" ") && line.hasSuffix(":") { current = String(line.dropLast()) }
+            else if let c = current, line.trimmed.hasPrefix("Candidate:") { out[c] = line.trimmed.dropFirst("Candidate:".count).trimmed }
+        }
+        return out
+    }
+
+    /// The apt-get commands for the wanted state (pure, tested as data).
+    static func plan(names: [String], state: String, installed: [String: String], candidates: [String: String], recommends: Bool? = nil) -> [String] {
+        let opts = recommends.map { $0 ? " --install-recommends" : " --no-install-recommends" } ?? ""
+        switch state {
+        case "absent", "removed":
+            let present = names.filter { installed[$0] != nil }
+            return present.isEmpty ? [] : ["apt-get remove -y -q -- \(present.map(shellQuote).joined(separator: " "))"]
+        case "latest":
+            let wanted = names.filter { installed[$0] == nil || (candidates[$0].map { $0 != "(none)" && $0 != installed[$0] } ?? false) }
+            return wanted.isEmpty ? [] : ["apt-get install -y -q\(opts) -- \(wanted.map(shellQuote).joined(separator: " "))"]
+        default:
+            let missing = names.filter { installed[$0] == nil }
+            return missing.isEmpty ? [] : ["apt-get install -y -q\(opts) -- \(missing.map(shellQuote).joined(separator: " "))"]
+        }
+    }
+}
+
+/// `service` / `systemd`: started, stopped, restarted, reloaded; enabled or not (systemctl).
+enum ServiceModule {
+    static let arguments: Set<String> = ["name", "state", "enabled", "daemon_reload"]
+    static let service = ModuleSpec(name: "service", arguments: arguments, required: ["name"], takesFreeForm: false) { try await run($0) }
+    static let systemd = ModuleSpec(name: "systemd", arguments: arguments, required: [], takesFreeForm: false) { try await run($0) }
+
+    static func run(_ call: ModuleCall) async throws -> ModuleResult {
+        var r = ModuleResult()
+        if call.bool("daemon_reload") && !call.check { try await call.must("systemctl daemon-reload", what: "systemctl daemon-reload") }
+        guard let name = call.string("name") else { return r }
+        let n = shellQuote(name)
+        let probe = try await call.run("command -v systemctl >/dev/null || { echo no-systemctl; exit 0; }; systemctl is-active -- \(n); systemctl is-enabled -- \(n) 2>/dev/null || true")
+        let lines = probe.stdoutText.split(separator: "\n").map(String.init)
+        if lines.first == "no-systemctl" { throw ModuleFailure("systemctl is not on this device: parc's service module needs systemd") }
+        let commands = try plan(name: name, state: call.string("state"), enabled: call.args["enabled"].map(\.truthy),
+                                active: lines.first ?? "unknown", enabledState: lines.count > 1 ? lines[1] : "unknown")
+        r.changed = !commands.isEmpty
+        if !commands.isEmpty { r.msg = commands.joined(separator: "; ") }
+        if !call.check { for c in commands { try await call.must(c, what: c) } }
+        r.data["name"] = .string(name)
+        return r
+    }
+
+    /// The systemctl commands for the wanted state (pure, tested as data).
+    static func plan(name: String, state: String?, enabled: Bool?, active: String, enabledState: String) throws -> [String] {
+        let n = shellQuote(name)
+        var out: [String] = []
+        switch state {
+        case nil: break
+        case "started": if active != "active" { out.append("systemctl start -- \(n)") }
+        case "stopped": if active == "active" || active == "activating" || active == "reloading" { out.append("systemctl stop -- \(n)") }
+        case "restarted": out.append("systemctl restart -- \(n)")
+        case "reloaded": out.append("systemctl reload-or-restart -- \(n)")
+        case let s?: throw ModuleFailure("state '\(s)' is not one of started, stopped, restarted, reloaded")
+        }
+        if let enabled {
+            let isEnabled = ["enabled", "enabled-runtime", "static", "alias", "indirect"].contains(enabledState)
+            if enabled && !isEnabled { out.append("systemctl enable -- \(n)") }
+            if !enabled && isEnabled { out.append("systemctl disable -- \(n)") }
+        }
+        return out
+    }
+}
+
+/// `user`: a local account (groups, shell, password hash, home).
+enum UserModule {
+    static let spec = ModuleSpec(name: "user", arguments: ["name", "state", "groups", "append", "shell", "password", "home", "create_home",
+                                                           "comment", "uid", "remove", "update_password"],
+                                 required: ["name"], takesFreeForm: false) { call in
+        let name = call.string("name")!
+        let n = shellQuote(name)
+        let probe = try await call.run("getent passwd -- \(n) || echo absent; echo '--'; id -nG -- \(n) 2>/dev/null || true; echo '--'; getent shadow -- \(n) 2>/dev/null | cut -d: -f2")
+        let parts = probe.stdoutText.components(separatedBy: "--\n")
+        let passwd = parts.first?.trimmed ?? "absent"
+        let current: UserState? = passwd == "absent" || passwd.isEmpty ? nil : UserState(passwd: passwd,
+            groups: parts.count > 1 ? parts[1].split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init) : [],
+            hash: parts.count > 2 ? parts[2].trimmed : "")
+        let p = try plan(name: name, args: call.args, current: current)
+        var r = ModuleResult(changed: !p.isEmpty)
+        r.data["name"] = .string(name)
+        if !p.isEmpty { r.msg = p.map(\.0).joined(separator: "; ").replacingOccurrences(of: #"-p "\$\(cat\)""#, with: "-p ********", options: .regularExpression) }
+        if !call.check {
+            // The password hash goes on standard input, never on a command line or in a log.
+            for (command, stdin) in p { try await call.must(command, stdin: stdin.map { Array($0.utf8) }, what: "user \(name)") }
+        }
+        return r
+    }
+
+    struct UserState: Equatable {
+        var shell: String
+        var home: String
+        var groups: [String]
+        var hash: String
+        var primaryGroup: String?
+
+        init(passwd: String, groups: [String], hash: String) {
+            let f = passwd.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+            shell = f.count > 6 ? f[6] : ""
+            home = f.count > 5 ? f[5] : ""
+            self.groups = groups
+            self.hash = hash
+            primaryGroup = groups.first
+        }
+
+        init(shell: String, home: String, groups: [String], hash: String) {
+            self.shell = shell
+            self.home = home
+            self.groups = groups
+            self.hash = hash
+            primaryGroup = groups.first
+        }
+    }
+
+    /// Commands (with their standard input) for the wanted account (pure, tested as data).
+    static func plan(name: String, args: [String: Value], current: UserState?) throws -> [(String, String?)] {
+        let n = shellQuote(name)
+        let state = args["state"]?.string ?? "present"
+        if state == "absent" {
+            guard current != nil else { return [] }
+            return [("userdel \((args["remove"]?.truthy ?? false) ? "-r " : "")-- \(n)", nil)]
+        }
+        guard state == "present" else { throw ModuleFailure("state '\(state)' is not one of present, absent") }
+        let groups: [String]? = args["groups"].map { v in
+            (v.list?.map(\.description) ?? v.description.split(separator: ",").map { String($0).trimmed }).filter { !$0.isEmpty }
+        }
+        let append = args["append"]?.truthy ?? false
+        let password = args["password"]?.string
+        var options: [String] = []
+        guard let current else {
+            if let shell = args["shell"]?.string { options.append("-s \(shellQuote(shell))") }
+            if let home = args["home"]?.string { options.append("-d \(shellQuote(home))") }
+            if let comment = args["comment"]?.string { options.append("-c \(shellQuote(comment))") }
+            if let uid = args["uid"]?.string { options.append("-u \(shellQuote(uid))") }
+            if let groups, !groups.isEmpty { options.append("-G \(shellQuote(groups.joined(separator: ",")))") }
+            if args["create_home"]?.truthy ?? true { options.append("-m") }
+            if password != nil { options.append(#"-p "$(cat)""#) }
+            return [("useradd \(options.joined(separator: " ")) -- \(n)", password)]
+        }
+        if let shell = args["shell"]?.string, shell != current.shell { options.append("-s \(shellQuote(shell))") }
+        if let home = args["home"]?.string, home != current.home { options.append("-d \(shellQuote(home))") }
+        if let groups {
+            let have = Set(current.groups.dropFirst())
+            let want = Set(groups)
+            if append ? !want.isSubset(of: have) : want != have {
+                options.append("\(append ? "-a " : "")-G \(shellQuote((append ? groups.filter { !have.contains($0) } : groups).joined(separator: ",")))")
+            }
+        }
+        var stdin: String? = nil
+        if let password, password != current.hash, (args["update_password"]?.string ?? "always") == "always" {
+            options.append(#"-p "$(cat)""#)
+            stdin = password
+        }
+        return options.isEmpty ? [] : [("usermod \(options.joined(separator: " ")) -- \(n)", stdin)]
+    }
+}
+
+/// `hostname`: the running name and /etc/hostname.
+enum HostnameModule {
+    static let spec = ModuleSpec(name: "hostname", arguments: ["name", "use"], required: ["name"], takesFreeForm: false) { call in
+        let name = try Hostname.normalize(call.string("name")!, field: "name")
+        let probe = try await call.run("hostname; cat /etc/hostname 2>/dev/null || true").stdoutText.split(separator: "\n").map { String($0).trimmed }
+        var r = ModuleResult()
+        r.data["name"] = .string(name)
+        let running = probe.first ?? "", file = probe.count > 1 ? probe[1] : ""
+        guard running != name || file != name else { return r }
+        r.changed = true
+        if call.diff { r.diff = [FileDiff(path: "/etc/hostname", before: file + "\n", after: name + "\n")] }
+        if call.check { return r }
+        let n = shellQuote(name)
+        try await call.must("if command -v hostnamectl >/dev/null && [ -d /run/systemd/system ]; then hostnamectl set-hostname \(n); else hostname \(n) && printf '%s\\n' \(n) > /etc/hostname; fi",
+                            what: "setting the host name")
+        return r
+    }
+}
+
+/// `reboot`: restarts the device and waits for it to come back (its boot id changes).
+enum RebootModule {
+    static let spec = ModuleSpec(name: "reboot", arguments: ["reboot_timeout", "msg", "pre_reboot_delay", "post_reboot_delay"],
+                                 required: [], takesFreeForm: false) { call in
+        var r = ModuleResult(changed: true)
+        if call.check { r.msg = "the device would reboot"; return r }
+        let before = try await call.must("cat /proc/sys/kernel/random/boot_id", what: "reading the boot id").stdoutText.trimmed
+        let delay = max(1, Int(call.args["pre_reboot_delay"]?.description ?? "") ?? 1)
+        _ = try await call.run("nohup /bin/sh -c 'sleep \(delay); /sbin/shutdown -r now \(shellQuote(call.string("msg") ?? "parc reboot")) || /sbin/reboot' >/dev/null 2>&1 &")
+        await call.transport.close()
+        let timeout = Double(call.args["reboot_timeout"]?.description ?? "") ?? 600
+        let end = ContinuousClock.now + .seconds(timeout)
+        try await Task.sleep(for: .seconds(delay + 2))
+        while ContinuousClock.now < end {
+            if let t = try? await call.reconnect(), let id = try? await t.run("cat /proc/sys/kernel/random/boot_id", stdin: nil, become: .none, timeout: .seconds(10)),
+               id.stdoutText.trimmed != before {
+                r.msg = "rebooted"
+                return r
+            }
+            try await Task.sleep(for: .seconds(3))
+        }
+        throw ModuleFailure("the device did not come back within \(Int(timeout)) s (reboot_timeout)")
+    }
+}

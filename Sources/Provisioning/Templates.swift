@@ -1,0 +1,225 @@
+import Foundation
+import ParcCore
+import Stencil
+
+/// Jinja-style templates through Stencil: `{{ }}` expressions, `{% if %}` / `{% for %}` blocks and
+/// Ansible's filter names (`default`, `lower`, `join`, `replace`, `bool`, …). Jinja's filter-call
+/// syntax (`| replace('a', 'b')`) and tests (`is defined`) are rewritten into Stencil's before
+/// rendering; an undefined variable is an error, as in Ansible, unless a `default` covers it.
+public final class TemplateEngine: @unchecked Sendable {
+    private let environment: Environment
+    /// The value a whole-string expression produced (see `evaluate`); one per thread of use.
+    private let captured = CaptureBox()
+
+    public init() {
+        let ext = Extension()
+        TemplateEngine.registerFilters(ext, capture: captured)
+        environment = Environment(extensions: [ext])
+    }
+
+    final class CaptureBox: @unchecked Sendable {
+        private let lock = NSLock()
+        private var byThread: [UInt64: Any?] = [:]
+        func set(_ v: Any?) { lock.lock(); byThread[Self.thread()] = .some(v); lock.unlock() }
+        func take() -> Any?? { lock.lock(); defer { lock.unlock() }; return byThread.removeValue(forKey: Self.thread()) }
+        static func thread() -> UInt64 { UInt64(pthread_self()) }
+    }
+
+    // MARK: Rendering
+
+    /// Renders `text` with `vars`; errors name `location`.
+    public func render(_ text: String, vars: [String: Value], at location: SourceLocation? = nil) throws -> String {
+        guard text.contains("{{") || text.contains("{%") || text.contains("{#") else { return text }
+        let translated = try Self.translate(text, at: location)
+        try Self.checkDefined(translated, vars: vars, at: location)
+        do {
+            return try environment.renderTemplate(string: translated, context: vars.mapValues { $0.any as Any })
+        } catch let e as TemplateSyntaxError {
+            throw PlaybookError("template: \(e.reason)", at: location)
+        } catch let e as PlaybookError {
+            throw e
+        } catch {
+            throw PlaybookError("template: \(error)", at: location)
+        }
+    }
+
+    /// Renders every string inside `value`. A string that is one `{{ expression }}` gives the
+    /// expression's own value (a list stays a list), as Ansible does.
+    public func evaluate(_ value: Value, vars: [String: Value], at location: SourceLocation? = nil) throws -> Value {
+        switch value {
+        case .string(let s):
+            let t = s.trimmed
+            if t.hasPrefix("{{"), t.hasSuffix("}}"), t.components(separatedBy: "{{").count == 2, !t.dropFirst(2).dropLast(2).contains("}}") {
+                let expression = String(t.dropFirst(2).dropLast(2)).trimmed
+                _ = try render("{{ \(expression) | parc_capture }}", vars: vars, at: location)
+                if let v = captured.take() { return Value(any: v ?? nil) }
+            }
+            return .string(try render(s, vars: vars, at: location))
+        case .list(let items): return .list(try items.map { try evaluate($0, vars: vars, at: location) })
+        case .map(let m): return .map(try m.mapValues { try evaluate($0, vars: vars, at: location) })
+        default: return value
+        }
+    }
+
+    /// Evaluates a condition (`when`, `changed_when`, `failed_when`): a bare expression.
+    public func condition(_ expression: String, vars: [String: Value], at location: SourceLocation? = nil) throws -> Bool {
+        let e = expression.trimmed
+        if e.hasPrefix("{{") && e.hasSuffix("}}") { return try evaluate(.string(e), vars: vars, at: location).truthy }
+        // A bare variable holding "yes"/"no" strings follows Ansible's truthiness.
+        if e.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." }), let v = Self.lookup(e, in: vars) { return v.truthy }
+        let out = try render("{% if \(e) %}1{% else %}0{% endif %}", vars: vars, at: location)
+        return out == "1"
+    }
+
+    static func lookup(_ path: String, in vars: [String: Value]) -> Value? {
+        var parts = path.split(separator: ".").map(String.init)
+        guard !parts.isEmpty, var current = vars[parts.removeFirst()] else { return nil }
+        for p in parts {
+            switch current {
+            case .map(let m): guard let next = m[p] else { return nil }; current = next
+            case .list(let l): guard let i = Int(p), l.indices.contains(i) else { return nil }; current = l[i]
+            default: return nil
+            }
+        }
+        return current
+    }
+
+    // MARK: Jinja → Stencil
+
+    /// Rewrites Jinja syntax Stencil does not read: `| f(a, b)` → `|f:a,b`; `x is defined`;
+    /// `loop.index`; `True`/`False`. Text outside `{{ }}` and `{% %}` is left as it is.
+    static func translate(_ text: String, at location: SourceLocation?) throws -> String {
+        var out = ""
+        var rest = Substring(text)
+        while true {
+            let starts = [rest.range(of: "{%"), rest.range(of: "{{")].compactMap { $0 }
+            guard let first = starts.min(by: { $0.lowerBound < $1.lowerBound }) else { break }
+            out += rest[..<first.lowerBound]
+            let isTag = rest[first] == "{%"
+            let closing = isTag ? "%}" : "}}"
+            guard let close = rest[first.upperBound...].range(of: closing) else {
+                throw PlaybookError("template: `\(rest[first])` is never closed by `\(closing)`", at: location)
+            }
+            let inner = String(rest[first.upperBound..<close.lowerBound])
+            out += (isTag ? "{%" : "{{") + rewrite(inner) + closing
+            rest = rest[close.upperBound...]
+        }
+        out += rest
+        return out
+    }
+
+    static func rewrite(_ expression: String) -> String {
+        var e = expression
+        // Outside string literals only.
+        e = mapOutsideQuotes(e) { code in
+            var c = code
+            c = c.replacingOccurrences(of: #"([A-Za-z_][\w.\[\]'"]*)\s+is\s+not\s+defined"#, with: "not $1|parc_defined", options: .regularExpression)
+            c = c.replacingOccurrences(of: #"([A-Za-z_][\w.\[\]'"]*)\s+is\s+undefined"#, with: "not $1|parc_defined", options: .regularExpression)
+            c = c.replacingOccurrences(of: #"([A-Za-z_][\w.\[\]'"]*)\s+is\s+defined"#, with: "$1|parc_defined", options: .regularExpression)
+            c = c.replacingOccurrences(of: #"\bloop\.index0\b"#, with: "forloop.counter0", options: .regularExpression)
+            c = c.replacingOccurrences(of: #"\bloop\.index\b"#, with: "forloop.counter", options: .regularExpression)
+            c = c.replacingOccurrences(of: #"\bloop\.(first|last)\b"#, with: "forloop.$1", options: .regularExpression)
+            c = c.replacingOccurrences(of: #"\bTrue\b"#, with: "true", options: .regularExpression)
+            c = c.replacingOccurrences(of: #"\bFalse\b"#, with: "false", options: .regularExpression)
+            c = c.replacingOccurrences(of: #"\s*\|\s*"#, with: "|", options: .regularExpression)
+            return c
+        }
+        // `|name(args)` → `|name:args` (arguments may hold quoted parentheses).
+        var result = ""
+        var i = e.startIndex
+        while i < e.endIndex {
+            let c = e[i]
+            if c == "\"" || c == "'" {
+                let end = e[e.index(after: i)...].firstIndex(of: c).map { e.index(after: $0) } ?? e.endIndex
+                result += e[i..<end]
+                i = end
+                continue
+            }
+            if c == "|" {
+                var j = e.index(after: i)
+                while j < e.endIndex, e[j].isLetter || e[j].isNumber || e[j] == "_" { j = e.index(after: j) }
+                let name = e[e.index(after: i)..<j]
+                if j < e.endIndex, e[j] == "(" {
+                    var depth = 0
+                    var k = j
+                    var quote: Character? = nil
+                    while k < e.endIndex {
+                        let ch = e[k]
+                        if let q = quote { if ch == q { quote = nil } }
+                        else if ch == "\"" || ch == "'" { quote = ch }
+                        else if ch == "(" { depth += 1 }
+                        else if ch == ")" { depth -= 1; if depth == 0 { break } }
+                        k = e.index(after: k)
+                    }
+                    let args = String(e[e.index(after: j)..<min(k, e.endIndex)]).trimmed
+                    result += "|" + String(name) + (args.isEmpty ? "" : ":" + splitTopLevel(args).joined(separator: ","))
+                    i = k < e.endIndex ? e.index(after: k) : k
+                    continue
+                }
+                result += "|" + String(name)
+                i = j
+                continue
+            }
+            result.append(c)
+            i = e.index(after: i)
+        }
+        return result
+    }
+
+    static func splitTopLevel(_ s: String) -> [String] {
+        var parts: [String] = []
+        var current = ""
+        var quote: Character? = nil
+        var depth = 0
+        for c in s {
+            if let q = quote { current.append(c); if c == q { quote = nil }; continue }
+            if c == "\"" || c == "'" { quote = c; current.append(c); continue }
+            if c == "(" || c == "[" { depth += 1 }
+            if c == ")" || c == "]" { depth -= 1 }
+            if c == "," && depth == 0 { parts.append(current.trimmed); current = ""; continue }
+            current.append(c)
+        }
+        if !current.trimmed.isEmpty { parts.append(current.trimmed) }
+        return parts
+    }
+
+    static func mapOutsideQuotes(_ s: String, _ transform: (String) -> String) -> String {
+        var out = ""
+        var code = ""
+        var quote: Character? = nil
+        var literal = ""
+        for c in s {
+            if let q = quote {
+                literal.append(c)
+                if c == q { out += literal; literal = ""; quote = nil }
+                continue
+            }
+            if c == "\"" || c == "'" {
+                out += transform(code); code = ""
+                quote = c
+                literal = String(c)
+                continue
+            }
+            code.append(c)
+        }
+        out += transform(code) + literal
+        return out
+    }
+
+    /// Ansible fails on an undefined variable; Stencil would print nothing. Check first.
+    static func checkDefined(_ translated: String, vars: [String: Value], at location: SourceLocation?) throws {
+        var rest = Substring(translated)
+        while let open = rest.range(of: "{{"), let close = rest[open.upperBound...].range(of: "}}") {
+            let expression = rest[open.upperBound..<close.lowerBound].trimmed
+            rest = rest[close.upperBound...]
+            let head = expression.prefix { $0.isLetter || $0.isNumber || $0 == "_" }
+            guard !head.isEmpty, head.first!.isLetter || head.first == "_" else { continue }
+            if ["true", "false", "none", "forloop", "not"].contains(String(head)) { continue }
+            if vars[String(head)] != nil || expression.contains("|default") || expression.contains("|d:") || expression.contains("|d|")
+                || expression.hasSuffix("|d") || expression.contains("parc_defined") { continue }
+            // A loop variable of an enclosing {% for %} is defined by the template itself.
+            if translated.contains("for \(head) in") || translated.range(of: #"for [\w, ]*\b\#(head)\b[\w, ]* in"#, options: .regularExpression) != nil { continue }
+            throw PlaybookError("template: '\(head)' is undefined; define it (vars, -e \(head)=…) or write {{ \(head) | default(…) }}", at: location)
+        }
+    }
+}

@@ -1,0 +1,287 @@
+import ArgumentParser
+import Foundation
+import InventoryStore
+import ParcCore
+import Provisioning
+import SSHTransport
+
+/// Opens SSH connections for the runner, with the inventory's pinned host keys.
+struct SSHConnector: Connector {
+    let options: [String: SSHOptions]
+
+    func connect(_ host: HostTarget) async throws -> any Transport {
+        guard let o = options[host.serial] else {
+            throw TransportError.unreachable(host: host.name, reason: "no address in the inventory")
+        }
+        return try await SSHConnection.connect(o)
+    }
+}
+
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a playbook on devices of the inventory: in parallel, with a dry run (--check) and a record.",
+        discussion: """
+            Exit status: 0 all went well, 2 a device failed, 4 a device was unreachable (as Ansible). \
+            Every run is recorded in the inventory: `parc runs list`, `parc runs show ID`, and \
+            `parc run --retry ID` reruns only the failed and unreachable devices of a run.
+            Examples:
+              parc run playbooks/baseline.yml --limit school_0572113m --check --diff
+              parc run playbooks/wifi.yml -e wifi_psk=… --limit cart_nlv_2024_010
+            """)
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The playbook (YAML).") var playbook: String?
+    @Option(help: ArgumentHelp("Only these devices (a pattern: school_0572113m:&kind_laptop:!lab-03).", valueName: "pattern")) var limit: String?
+    @Flag(help: "Dry run: report what would change, change nothing.") var check = false
+    @Flag(help: "Show the changes made to files (unified diff).") var diff = false
+    @Option(help: ArgumentHelp("Only tasks with these tags (comma-separated).", valueName: "tags")) var tags: String?
+    @Option(name: .customLong("skip-tags"), help: ArgumentHelp("Skip tasks with these tags.", valueName: "tags")) var skipTags: String?
+    @Option(name: [.customShort("e"), .customLong("extra-vars")], help: ArgumentHelp("A variable, key=value, or @file.yml (repeatable).", valueName: "vars"))
+    var extraVars: [String] = []
+    @Option(help: ArgumentHelp("Rerun the failed and unreachable devices of this run.", valueName: "run id")) var retry: Int64?
+    @Flag(name: .customLong("ask-become-pass"), help: "Ask the sudo password (else $PARC_BECOME_PASSWORD, else sudo without password).")
+    var askBecomePass = false
+    @OptionGroup var access: AccessOptions
+    @Flag(help: "Print the whole result as JSON.") var json = false
+
+    func run() async throws {
+        let inventory = try global.open()
+        var playbookPath = playbook
+        var retryHosts: Set<String>? = nil
+        if let retry {
+            let previous = try inventory.read { try $0.run(retry) }
+            playbookPath = playbookPath ?? previous.run.playbook
+            retryHosts = Set(previous.hosts.filter { $0.outcome == "failed" || $0.outcome == "unreachable" }.map { $0.serial.lowercased() })
+            if retryHosts!.isEmpty { emit("Run \(retry) has no failed or unreachable device; nothing to retry.\n"); return }
+        }
+        guard let playbookPath else { throw ValidationError("give a playbook, or --retry RUN") }
+        let book = try PlaybookLoader.load(playbookPath)
+
+        var options = RunOptions(check: check, diff: diff, forks: access.forks)
+        options.tags = Set((tags ?? "").split(separator: ",").map { String($0).trimmed }.filter { !$0.isEmpty })
+        options.skipTags = Set((skipTags ?? "").split(separator: ",").map { String($0).trimmed }.filter { !$0.isEmpty })
+        options.extraVars = try ExtraVars.parse(extraVars)
+        options.become = try becomeMethod()
+
+        // Devices with an address, as hosts with their groups and variables.
+        let (hosts, sshOptions) = try inventory.read { r -> ([HostTarget], [String: SSHOptions]) in
+            var rows = try r.devices().filter { $0.address != nil }
+            if let limit {
+                let allowed = Set(try r.select(try HostPattern(limit)).map { $0.serial.lowercased() })
+                rows = rows.filter { allowed.contains($0.serial.lowercased()) }
+            }
+            if let retryHosts { rows = rows.filter { retryHosts.contains($0.serial.lowercased()) } }
+            let groups = try r.groups()
+            let members = Dictionary(uniqueKeysWithValues: try r.members().map { ($0.slug, $0.name) })
+            let credentials = access.credentials()
+            let known = access.knownHostsFiles()
+            var ssh: [String: SSHOptions] = [:]
+            let varsDir = ParcHome.locate().appendingPathComponent("inventory").path
+            let hosts = try rows.map { row -> HostTarget in
+                let mine = Set(groups.filter { $0.value.contains(row.serial) }.map(\.key))
+                ssh[row.serial] = try access.ssh(for: row, credentials: credentials, knownHosts: known)
+                return HostTarget(name: row.inventoryName, serial: row.serial, groups: mine,
+                                  vars: try InventoryVars.vars(for: row, groups: mine, communeName: row.member.flatMap { members[$0] }, directory: varsDir))
+            }
+            return (hosts, ssh)
+        }
+        if hosts.isEmpty { throw ValidationError("no device with an address matches\(limit.map { " --limit \($0)" } ?? ""); see `parc groups`") }
+
+        let runID = try inventory.write { try $0.startRun(playbook: playbookPath, hash: book.contentHash, selector: limit ?? "all", checkMode: check, retryOf: retry) }
+        let progress = Progress(total: hosts.count, quiet: json)
+        let runner = Runner(playbook: book, hosts: hosts, connector: SSHConnector(options: sshOptions), options: options) { event in
+            progress.report(event)
+        }
+        let result = await runner.run()
+        progress.finish()
+
+        let hostSummaries = hosts.compactMap { h -> RunHostSummary? in
+            guard let c = result.recap[h.name] else { return nil }
+            return RunHostSummary(host: h.name, serial: h.serial, ok: c.ok, changed: c.changed, failed: c.failed, skipped: c.skipped, unreachable: c.unreachable)
+        }
+        let entries = result.records.map { r in
+            RunTaskEntry(serial: r.serial, host: r.host, play: r.play, task: r.task, item: r.item, outcome: r.outcome.rawValue, changed: r.changed,
+                         ignored: r.ignored, message: r.message, output: r.output, diff: r.diff.isEmpty ? nil : r.diff.map(\.unified).joined(separator: "\n"),
+                         milliseconds: r.milliseconds)
+        }
+        try inventory.write { try $0.finishRun(runID, exitCode: Int(result.exitCode), endedAt: Date(), hosts: hostSummaries, tasks: entries) }
+
+        if json {
+            emit(JSONValue.object([
+                ("run", .int(Int(runID))), ("playbook", .string(playbookPath)), ("check", .bool(check)), ("exitCode", .int(Int(result.exitCode))),
+                ("recap", .object(hostSummaries.map { h in
+                    (h.host, .object([("serial", .string(h.serial)), ("ok", .int(h.ok)), ("changed", .int(h.changed)), ("failed", .int(h.failed)),
+                                      ("skipped", .int(h.skipped)), ("unreachable", .int(h.unreachable))]))
+                })),
+                ("tasks", .array(entries.map { e in
+                    .object([("host", .string(e.host)), ("play", .string(e.play)), ("task", .string(e.task)), ("item", .text(e.item)),
+                             ("outcome", .string(e.outcome)), ("changed", .bool(e.changed)), ("message", .text(e.message)),
+                             ("output", .text(e.output)), ("diff", .text(e.diff)), ("ms", .int(e.milliseconds))])
+                })),
+            ]).serialized() + "\n")
+        } else {
+            emit(RecapText.render(hostSummaries, aborted: result.aborted, runID: runID, check: check))
+        }
+        if result.exitCode != 0 { throw ExitCode(result.exitCode) }
+    }
+
+    func becomeMethod() throws -> Become {
+        if askBecomePass {
+            guard let pass = getpass("BECOME password: ") else { throw ValidationError("no become password given") }
+            return .sudoPassword(Secret(String(cString: pass)))
+        }
+        if let env = ProcessInfo.processInfo.environment["PARC_BECOME_PASSWORD"], !env.isEmpty { return .sudoPassword(Secret(env)) }
+        return .sudo
+    }
+}
+
+/// `-e key=value`, `-e @file.yml`.
+enum ExtraVars {
+    static func parse(_ items: [String]) throws -> [String: Value] {
+        var out: [String: Value] = [:]
+        for item in items {
+            if item.hasPrefix("@") {
+                for (k, v) in try PlaybookLoader.loadVars(String(item.dropFirst())) { out[k] = v }
+                continue
+            }
+            for word in item.split(separator: " ") {
+                guard let eq = word.firstIndex(of: "="), eq != word.startIndex else { throw ValidationError("-e takes key=value or @file.yml, not '\(word)'") }
+                out[String(word[..<eq])] = .string(String(word[word.index(after: eq)...]))
+            }
+        }
+        return out
+    }
+}
+
+/// The variables a device brings to plays: its inventory fields (parc_*), then the YAML of
+/// inventory/group_vars/all.yml, group_vars/<group>.yml (groups in name order) and host_vars/<name>.yml.
+enum InventoryVars {
+    static func vars(for row: DeviceRow, groups: Set<String>, communeName: String?, directory: String) throws -> [String: Value] {
+        var v: [String: Value] = [
+            "inventory_hostname": .string(row.inventoryName), "parc_serial": .string(row.serial), "parc_kind": .string(row.kind.rawValue),
+            "group_names": .list(groups.sorted().map(Value.string)),
+        ]
+        let optional: [(String, String?)] = [
+            ("ansible_host", row.address), ("ansible_user", row.sshUser), ("parc_hostname", row.hostname), ("parc_asset_tag", row.assetTag),
+            ("parc_school", row.uai), ("parc_school_name", row.school), ("parc_room", row.room), ("parc_cart", row.cart),
+            ("parc_commune", row.member), ("parc_commune_name", communeName), ("parc_model", row.model),
+        ]
+        for (k, value) in optional { if let value { v[k] = .string(value) } }
+        let files = ["\(directory)/group_vars/all.yml"] + groups.sorted().map { "\(directory)/group_vars/\($0).yml" }
+            + ["\(directory)/host_vars/\(row.inventoryName).yml"]
+        for file in files where FileManager.default.fileExists(atPath: file) {
+            for (k, value) in try PlaybookLoader.loadVars(file) { v[k] = value }
+        }
+        return v
+    }
+}
+
+/// Live progress: on a terminal one updating line; otherwise one line per host and task.
+final class Progress: @unchecked Sendable {
+    let total: Int
+    let quiet: Bool
+    let tty = isatty(STDERR_FILENO) != 0
+    private let lock = NSLock()
+    private var counts: [Outcome: Int] = [:]
+    private var hostsDone = Set<String>()
+
+    init(total: Int, quiet: Bool) {
+        self.total = total
+        self.quiet = quiet
+    }
+
+    func report(_ event: RunEvent) {
+        guard !quiet else { return }
+        lock.lock(); defer { lock.unlock() }
+        switch event {
+        case .play(let name, let hosts):
+            line("PLAY [\(name)] — \(hosts) device\(hosts == 1 ? "" : "s")")
+        case .note(let text):
+            line("NOTE: \(text)")
+        case .unreachable(let host, let message):
+            counts[.unreachable, default: 0] += 1
+            hostsDone.insert(host)
+            line("unreachable: [\(host)] \(message)")
+        case .task(let r):
+            counts[r.outcome, default: 0] += 1
+            let label = r.item.map { " (item=\($0))" } ?? ""
+            var text = "\(r.outcome.rawValue)\(r.ignored ? " (ignored)" : ""): [\(r.host)] \(r.task)\(label)"
+            if r.outcome == .failed, let m = r.message { text += " — \(m)" }
+            if tty {
+                if r.outcome == .failed { line(text) }
+                status()
+            } else {
+                line(text)
+            }
+            for d in r.diff { line(d.unified) }
+        }
+    }
+
+    private func status() {
+        let parts = Outcome.allCases.compactMap { o in counts[o].map { "\(o.rawValue)=\($0)" } }
+        FileHandle.standardError.write(Data("\r\u{1B}[K\(total) device(s): \(parts.joined(separator: " "))".utf8))
+    }
+
+    private func line(_ text: String) {
+        FileHandle.standardError.write(Data(((tty ? "\r\u{1B}[K" : "") + text + "\n").utf8))
+    }
+
+    func finish() {
+        if tty && !quiet { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+    }
+}
+
+enum RecapText {
+    static func render(_ hosts: [RunHostSummary], aborted: String?, runID: Int64, check: Bool) -> String {
+        var out = "\nPLAY RECAP\(check ? " (check mode: nothing was changed)" : "")\n"
+        out += Render.table(header: ["DEVICE", "OK", "CHANGED", "FAILED", "SKIPPED", "UNREACHABLE"],
+                            rows: hosts.map { [$0.host, String($0.ok), String($0.changed), String($0.failed), String($0.skipped), String($0.unreachable)] })
+        if let aborted { out += "\(aborted)\n" }
+        out += "Recorded as run \(runID): parc runs show \(runID)\n"
+        return out
+    }
+}
+
+struct Runs: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Provisioning runs recorded in the inventory.", subcommands: [List.self, Show.self])
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the latest runs.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "How many.") var last = 20
+
+        func run() throws {
+            let runs = try global.open().read { try $0.runs(limit: last) }
+            emit(Render.table(header: ["RUN", "STARTED", "PLAYBOOK", "SELECTOR", "CHECK", "BY", "EXIT"], rows: runs.map { r in
+                [String(r.id!), EventTime.iso(r.startedAt), r.playbook, r.selector, r.checkMode ? "yes" : "no", r.actor, r.exitCode.map(String.init) ?? "running"]
+            }))
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a run: its recap per device and every task.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The run's id.") var id: Int64
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() throws {
+            let (run, hosts, tasks) = try global.open().read { try $0.run(id) }
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                encoder.dateEncodingStrategy = .iso8601
+                struct Whole: Encodable { var run: RunSummary; var hosts: [RunHostSummary]; var tasks: [RunTaskEntry] }
+                emit(String(decoding: try encoder.encode(Whole(run: run, hosts: hosts, tasks: tasks)), as: UTF8.self) + "\n")
+                return
+            }
+            emit("Run \(id): \(run.playbook) on \(run.selector)\(run.checkMode ? " (check mode)" : ""), by \(run.actor), started \(EventTime.iso(run.startedAt))"
+                 + (run.exitCode.map { ", exit \($0)" } ?? ", not finished") + "\n\n")
+            emit(Render.table(header: ["DEVICE", "SERIAL", "OUTCOME", "OK", "CHANGED", "FAILED", "SKIPPED", "UNREACHABLE"], rows: hosts.map { h in
+                [h.host, h.serial, h.outcome, String(h.ok), String(h.changed), String(h.failed), String(h.skipped), String(h.unreachable)]
+            }) + "\n")
+            emit(Render.table(header: ["DEVICE", "TASK", "OUTCOME", "MS", "MESSAGE"], rows: tasks.map { t in
+                [t.host, t.task + (t.item.map { " (\($0))" } ?? ""), t.outcome + (t.ignored ? " (ignored)" : ""), String(t.milliseconds), t.message ?? ""]
+            }))
+        }
+    }
+}
