@@ -71,8 +71,8 @@ public struct FileDiff: Sendable, Equatable {
         var lines: [String] = []
         while i < n || j < m {
             if i < n && j < m && a[i] == b[j] { lines.append(" " + a[i]); i += 1; j += 1 }
-            else if j < m && (i == n || lcs[i][j + 1] >= lcs[i + 1][j]) { lines.append("+" + b[j]); j += 1 }
-            else { lines.append("-" + a[i]); i += 1 }
+            else if i < n && (j == m || lcs[i + 1][j] >= lcs[i][j + 1]) { lines.append("-" + a[i]); i += 1 }
+            else { lines.append("+" + b[j]); j += 1 }
         }
         if lines.last == " " { lines.removeLast() }
         out += "@@ -1,\(n) +1,\(m) @@\n" + lines.joined(separator: "\n") + "\n"

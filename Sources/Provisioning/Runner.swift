@@ -137,12 +137,8 @@ public final class Runner: Sendable {
             recap[r.host] = c
         }
         func markFailed(_ serial: String) { failed.insert(serial) }
-        func markUnreachable(_ host: String, _ serial: String) {
-            unreachable.insert(serial)
-            var c = recap[host] ?? HostRecap()
-            c.unreachable = max(c.unreachable, 1)
-            recap[host] = c
-        }
+        /// The host's unreachable record, added with it, counts it in the recap.
+        func markUnreachable(_ host: String, _ serial: String) { unreachable.insert(serial) }
         func isDown(_ serial: String) -> Bool { failed.contains(serial) || unreachable.contains(serial) }
         func connection(_ serial: String) -> (any Transport)? { connections[serial] }
         func setConnection(_ serial: String, _ t: any Transport) { connections[serial] = t }

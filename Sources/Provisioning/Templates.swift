@@ -33,7 +33,10 @@ public final class TemplateEngine: @unchecked Sendable {
         let translated = try Self.translate(text, at: location)
         try Self.checkDefined(translated, vars: vars, at: location)
         do {
-            return try environment.renderTemplate(string: translated, context: vars.mapValues { $0.any as Any })
+            var context = vars.mapValues { $0.any as Any }
+            context["parc_empty_list"] = [Any]()
+            context["parc_empty_map"] = [String: Any]()
+            return try environment.renderTemplate(string: translated, context: context)
         } catch let e as TemplateSyntaxError {
             throw PlaybookError("template: \(e.reason)", at: location)
         } catch let e as PlaybookError {
@@ -122,6 +125,9 @@ public final class TemplateEngine: @unchecked Sendable {
             c = c.replacingOccurrences(of: #"\bTrue\b"#, with: "true", options: .regularExpression)
             c = c.replacingOccurrences(of: #"\bFalse\b"#, with: "false", options: .regularExpression)
             c = c.replacingOccurrences(of: #"\s*\|\s*"#, with: "|", options: .regularExpression)
+            // Stencil has no list or mapping literals: the empty ones are variables of their own.
+            c = c.replacingOccurrences(of: #"\[\s*\]"#, with: "parc_empty_list", options: .regularExpression)
+            c = c.replacingOccurrences(of: #"\{\s*\}"#, with: "parc_empty_map", options: .regularExpression)
             return c
         }
         // `|name(args)` → `|name:args` (arguments may hold quoted parentheses).

@@ -79,7 +79,11 @@ enum AptModule {
             let present = names.filter { installed[$0] != nil }
             return present.isEmpty ? [] : ["apt-get remove -y -q -- \(present.map(shellQuote).joined(separator: " "))"]
         case "latest":
-            let wanted = names.filter { installed[$0] == nil || (candidates[$0].map { $0 != "(none)" && $0 != installed[$0] } ?? false) }
+            let wanted = names.filter { name in
+                guard let have = installed[name] else { return true }
+                guard let candidate = candidates[name], candidate != "(none)" else { return false }
+                return candidate != have
+            }
             return wanted.isEmpty ? [] : ["apt-get install -y -q\(opts) -- \(wanted.map(shellQuote).joined(separator: " "))"]
         default:
             let missing = names.filter { installed[$0] == nil }

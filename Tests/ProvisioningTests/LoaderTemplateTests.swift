@@ -1,0 +1,161 @@
+import Foundation
+import ParcCore
+@testable import Provisioning
+import Testing
+
+func writePlaybook(_ text: String, name: String = "play.yml") throws -> String {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("parc-pb-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    let path = dir.appendingPathComponent(name).path
+    try text.write(toFile: path, atomically: true, encoding: .utf8)
+    return path
+}
+
+@Suite struct LoaderTests {
+    @Test func aPlaybookInTheCommonAnsibleSubsetLoads() throws {
+        let path = try writePlaybook("""
+            - name: Salle informatique
+              hosts: school_0572113m:&kind_laptop:!lab-03
+              become: yes
+              serial: "25%"
+              max_fail_percentage: 10
+              vars:
+                pkgs: [vim, htop]
+              tasks:
+                - name: Paquets
+                  ansible.builtin.apt:
+                    name: "{{ pkgs }}"
+                  tags: packages
+                - command: echo hello world chdir=/tmp
+                  register: out
+                  when:
+                    - out is not defined
+                    - pkgs | length > 1
+                - copy: dest=/etc/motd content="Bienvenue à l'école" mode=0644
+                  notify: [done]
+              handlers:
+                - name: done
+                  debug: msg=ok
+            """)
+        let book = try PlaybookLoader.load(path)
+        let play = try #require(book.plays.first)
+        #expect(play.hosts == "school_0572113m:&kind_laptop:!lab-03")
+        #expect(play.become)
+        #expect(play.serial == .percent(25))
+        #expect(play.serial.batches(of: 10) == [2, 2, 2, 2, 2])
+        #expect(play.maxFailPercentage == 10)
+        #expect(play.tasks.map(\.module) == ["apt", "command", "copy"])
+        #expect(play.tasks[0].tags == ["packages"])
+        #expect(play.tasks[1].args["_raw_params"] == .string("echo hello world"))
+        #expect(play.tasks[1].args["chdir"] == .string("/tmp"))
+        #expect(play.tasks[1].when.count == 2)
+        #expect(play.tasks[2].args["content"] == .string("Bienvenue à l'école"))
+        #expect(play.tasks[2].args["mode"] == .string("0644"))
+        #expect(play.tasks[2].notify == ["done"])
+        #expect(play.handlers.first?.name == "done")
+        #expect(book.contentHash.count == 64)
+    }
+
+    @Test func aYAMLMistakeNamesFileLineColumnAndShowsTheLine() throws {
+        let path = try writePlaybook("- hosts: all\n  tasks:\n    - name: a\n      copy: {dest: /x\n    - name: b\n")
+        #expect {
+            try PlaybookLoader.load(path)
+        } throws: { error in
+            guard let e = error as? PlaybookError, let loc = e.location else { return false }
+            return loc.file == path && loc.line >= 4 && "\(e)".contains("^ here") && "\(e)".contains("YAML")
+        }
+    }
+
+    @Test func anUnknownModuleIsAnErrorAtItsLine() throws {
+        let path = try writePlaybook("- hosts: all\n  tasks:\n    - name: a\n      debug: msg=x\n    - name: b\n      grille_pain: yes\n")
+        #expect {
+            try PlaybookLoader.load(path)
+        } throws: { error in
+            let e = error as! PlaybookError
+            return e.location?.line == 6 && e.location?.column == 7 && e.message.contains("unknown module or task keyword 'grille_pain'")
+                && e.sourceLine == "      grille_pain: yes"
+        }
+    }
+
+    @Test func anUnknownArgumentIsAnErrorBeforeAnythingRuns() throws {
+        let path = try writePlaybook("- hosts: all\n  tasks:\n    - copy:\n        dest: /x\n        colour: blue\n")
+        #expect {
+            try PlaybookLoader.load(path)
+        } throws: { "\($0)".contains("copy has no argument 'colour'") && "\($0)".contains(":4:") }
+    }
+
+    @Test func otherMistakesAreNamed() throws {
+        for (text, expected) in [
+            ("- tasks: []\n", "a play needs `hosts:`"),
+            ("- hosts: all\n  tasks:\n    - copy: {dest: /x, content: y}\n      file: {path: /y}\n", "a task runs one module"),
+            ("- hosts: all\n  tasks:\n    - name: nothing\n", "names no module"),
+            ("- hosts: all\n  serial: lots\n", "serial is a number"),
+            ("- hosts: all\n  colour: blue\n", "unknown play keyword 'colour'"),
+            ("- hosts: all\n  tasks:\n    - copy: {content: y}\n", "copy needs the argument 'dest'"),
+            ("hosts: all\n", "a playbook is a list of plays"),
+        ] {
+            let path = try writePlaybook(text)
+            #expect(throws: PlaybookError.self, "\(text)") { try PlaybookLoader.load(path) }
+            #expect((try? PlaybookLoader.load(path)) == nil)
+            do { _ = try PlaybookLoader.load(path) } catch { #expect("\(error)".contains(expected), "\(error)") }
+        }
+    }
+
+    @Test func yamlBooleansAndOctalModesReadAsAnsibleReadsThem() throws {
+        let path = try writePlaybook("- hosts: all\n  become: yes\n  gather_facts: no\n  tasks:\n    - file: {path: /x, state: directory, mode: 0755}\n")
+        let play = try PlaybookLoader.load(path).plays[0]
+        #expect(play.become && !play.gatherFacts)
+        #expect(try Modules.mode(play.tasks[0].args["mode"]) == "755")
+        #expect(try Modules.mode(.string("0640")) == "640")
+        #expect(throws: ModuleFailure.self) { try Modules.mode(.string("u=rw,go=r")) }
+    }
+}
+
+@Suite struct TemplateTests {
+    let engine = TemplateEngine()
+    let vars: [String: Value] = ["name": .string("Norroy"), "pkgs": .list([.string("vim"), .string("htop")]), "flag": .string("yes"),
+                                 "n": .int(3), "school": .map(["uai": .string("0572113M")]), "empty": .string("")]
+
+    func r(_ s: String) throws -> String { try engine.render(s, vars: vars) }
+
+    @Test func ansibleFiltersWorkWithJinjaCallSyntax() throws {
+        #expect(try r("{{ name | lower }}-{{ name|upper }}") == "norroy-NORROY")
+        #expect(try r("{{ pkgs | join(', ') }}") == "vim, htop")
+        #expect(try r("{{ name | replace('o', '0') }}") == "N0rr0y")
+        #expect(try r("{{ missing | default('défaut') }}") == "défaut")
+        #expect(try r("{{ empty | default('vide', true) }}") == "vide")
+        #expect(try r("{{ pkgs | length }}") == "2")
+        #expect(try r("{% if flag | bool %}oui{% else %}non{% endif %}") == "oui")
+        #expect(try r("{{ school.uai | lower }}") == "0572113m")
+        #expect(try r("{{ '42' | int + 0 }}".replacingOccurrences(of: " + 0", with: "")) == "42")
+        #expect(try r("{% for p in pkgs %}{{ loop.index }}:{{ p }} {% endfor %}") == "1:vim 2:htop ")
+        #expect(try r("{{ pkgs | first }}/{{ pkgs | last }}") == "vim/htop")
+        #expect(try r("{{ 'a b' | quote }}") == "'a b'")
+    }
+
+    @Test func anUndefinedVariableIsAnErrorNamingIt() {
+        #expect {
+            try engine.render("proxy={{ proxy_url }}", vars: vars, at: SourceLocation(file: "p.yml", line: 7, column: 5))
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("p.yml:7:5") && text.contains("'proxy_url' is undefined")
+        }
+    }
+
+    @Test func aWholeExpressionKeepsItsType() throws {
+        #expect(try engine.evaluate(.string("{{ pkgs }}"), vars: vars) == .list([.string("vim"), .string("htop")]))
+        #expect(try engine.evaluate(.string("{{ n }}"), vars: vars) == .int(3))
+        #expect(try engine.evaluate(.string("n={{ n }}"), vars: vars) == .string("n=3"))
+        #expect(try engine.evaluate(.string("{{ missing | default([]) }}"), vars: vars) == .list([]))
+    }
+
+    @Test func conditionsFollowAnsible() throws {
+        #expect(try engine.condition("flag", vars: vars))
+        #expect(try engine.condition("pkgs | length > 1", vars: vars))
+        #expect(try engine.condition("missing is not defined", vars: vars))
+        #expect(try !engine.condition("missing is defined", vars: vars))
+        #expect(try engine.condition("name == 'Norroy' and n > 2", vars: vars))
+        #expect(try !engine.condition("'emacs' in pkgs", vars: vars))
+        #expect(try engine.condition("school.uai == \"0572113M\"", vars: vars))
+    }
+}

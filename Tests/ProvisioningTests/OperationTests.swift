@@ -1,0 +1,138 @@
+import Foundation
+import ParcCore
+@testable import Provisioning
+import Testing
+
+/// Operations as data, in the spirit of pyinfra's tests: arguments and facts in, commands out.
+@Suite struct FileOperationTests {
+    struct Case: Sendable {
+        var args: [String: Value]
+        var current: PathState
+        var commands: [String]
+    }
+
+    static let cases: [Case] = [
+        Case(args: ["state": .string("directory"), "mode": .int(0o755)], current: PathState(kind: .absent),
+             commands: ["mkdir -p -- /srv/ecole", "chmod 755 -- /srv/ecole"]),
+        Case(args: ["state": .string("directory"), "mode": .string("0755")], current: PathState(kind: .directory, mode: "755", owner: "root", group: "root"),
+             commands: []),
+        Case(args: ["state": .string("directory"), "mode": .string("0750"), "owner": .string("eleve")],
+             current: PathState(kind: .directory, mode: "755", owner: "root", group: "root"),
+             commands: ["chmod 750 -- /srv/ecole", "chown eleve -- /srv/ecole"]),
+        Case(args: ["state": .string("absent")], current: PathState(kind: .file), commands: ["rm -rf -- /srv/ecole"]),
+        Case(args: ["state": .string("absent")], current: PathState(kind: .absent), commands: []),
+        Case(args: ["state": .string("touch")], current: PathState(kind: .absent), commands: ["touch -- /srv/ecole"]),
+        Case(args: ["state": .string("touch")], current: PathState(kind: .file, mode: "644"), commands: []),
+        Case(args: ["state": .string("link"), "src": .string("/usr/share/zoneinfo/Europe/Paris")],
+             current: PathState(kind: .link, linkTarget: "/usr/share/zoneinfo/UTC"), commands: ["ln -sfn -- /usr/share/zoneinfo/Europe/Paris /srv/ecole"]),
+        Case(args: ["state": .string("link"), "src": .string("/x")], current: PathState(kind: .link, linkTarget: "/x"), commands: []),
+        Case(args: ["state": .string("file"), "group": .string("eleves")], current: PathState(kind: .file, mode: "644", owner: "root", group: "root"),
+             commands: ["chown :eleves -- /srv/ecole"]),
+    ]
+
+    @Test(arguments: cases)
+    func fileCommandsFollowFromArgumentsAndState(_ c: Case) throws {
+        #expect(try FileModule.plan(path: "/srv/ecole", args: c.args, current: c.current) == c.commands)
+    }
+
+    @Test func impossibleFileStatesAreRefused() {
+        #expect(throws: ModuleFailure.self) { try FileModule.plan(path: "/x", args: ["state": .string("file")], current: PathState(kind: .absent)) }
+        #expect(throws: ModuleFailure.self) { try FileModule.plan(path: "/x", args: ["state": .string("directory")], current: PathState(kind: .file)) }
+        #expect(throws: ModuleFailure.self) { try FileModule.plan(path: "/x", args: ["state": .string("link"), "src": .string("/y")], current: PathState(kind: .file)) }
+    }
+
+    @Test func statOutputIsParsed() {
+        #expect(PathState.parse("absent\n") == PathState(kind: .absent))
+        #expect(PathState.parse("directory|755|root|root|4096\n\n") == PathState(kind: .directory, mode: "755", owner: "root", group: "root", size: 4096))
+        #expect(PathState.parse("symbolic link|777|root|root|33\n/usr/share/zoneinfo/Europe/Paris\n").linkTarget == "/usr/share/zoneinfo/Europe/Paris")
+        #expect(PathState.parse("regular empty file|600|eleve|eleve|0\n").kind == .file)
+    }
+}
+
+@Suite struct LineInFileTests {
+    struct Case: Sendable {
+        var before: String?
+        var args: [String: Value]
+        var after: String?
+        var changed: Bool
+    }
+
+    static let cases: [Case] = [
+        Case(before: "a=1\nb=2\n", args: ["line": .string("c=3")], after: "a=1\nb=2\nc=3\n", changed: true),
+        Case(before: "a=1\nb=2\n", args: ["line": .string("b=2")], after: "a=1\nb=2\n", changed: false),
+        Case(before: "http_proxy=old\nx\n", args: ["regexp": .string("^http_proxy="), "line": .string("http_proxy=new")],
+             after: "http_proxy=new\nx\n", changed: true),
+        Case(before: "http_proxy=new\n", args: ["regexp": .string("^http_proxy="), "line": .string("http_proxy=new")], after: "http_proxy=new\n", changed: false),
+        Case(before: "k=1\nk=2\n", args: ["regexp": .string("^k="), "line": .string("k=3")], after: "k=1\nk=3\n", changed: true),
+        Case(before: "[main]\nx=1\n[other]\n", args: ["line": .string("y=2"), "insertafter": .string("^\\[main\\]")],
+             after: "[main]\ny=2\nx=1\n[other]\n", changed: true),
+        Case(before: "x\n", args: ["line": .string("# header"), "insertbefore": .string("BOF")], after: "# header\nx\n", changed: true),
+        Case(before: "a\nsecret=1\nb\nsecret=2\n", args: ["regexp": .string("^secret="), "state": .string("absent")], after: "a\nb\n", changed: true),
+        Case(before: "a\n", args: ["line": .string("zz"), "state": .string("absent")], after: "a\n", changed: false),
+        Case(before: nil, args: ["line": .string("first"), "create": .bool(true)], after: "first\n", changed: true),
+        Case(before: "no final newline", args: ["line": .string("next")], after: "no final newline\nnext\n", changed: true),
+    ]
+
+    @Test(arguments: cases)
+    func lineInFileEditsAsAnsible(_ c: Case) throws {
+        let out = try LineInFileModule.apply(c.before, args: c.args)
+        #expect(out.changed == c.changed)
+        #expect(out.content == c.after)
+    }
+
+    @Test func aMissingFileWithoutCreateIsRefused() {
+        #expect(throws: ModuleFailure.self) { try LineInFileModule.apply(nil, args: ["line": .string("x")]) }
+    }
+}
+
+@Suite struct PackageServiceUserTests {
+    @Test func aptInstallsOnlyWhatIsMissingAndRemovesOnlyWhatIsThere() {
+        let installed = AptModule.parseInstalled("vim\tii \t2:9.0\nhtop\trc \t3.2\nlibc6:amd64\tii \t2.36\n")
+        #expect(installed == ["vim": "2:9.0", "libc6": "2.36"])
+        #expect(AptModule.plan(names: ["vim", "htop"], state: "present", installed: installed, candidates: [:]) == ["apt-get install -y -q -- htop"])
+        #expect(AptModule.plan(names: ["vim"], state: "present", installed: installed, candidates: [:]).isEmpty)
+        #expect(AptModule.plan(names: ["vim", "htop"], state: "absent", installed: installed, candidates: [:]) == ["apt-get remove -y -q -- vim"])
+        let candidates = AptModule.parseCandidates("vim:\n  Installed: 2:9.0\n  Candidate: 2:9.1\nlibc6:\n  Installed: 2.36\n  Candidate: 2.36\n")
+        #expect(candidates == ["vim": "2:9.1", "libc6": "2.36"])
+        #expect(AptModule.plan(names: ["vim", "libc6"], state: "latest", installed: installed, candidates: candidates) == ["apt-get install -y -q -- vim"])
+        #expect(AptModule.packages(.string("vim, htop")) == ["vim", "htop"])
+    }
+
+    @Test func serviceCommandsFollowTheUnitsState() throws {
+        #expect(try ServiceModule.plan(name: "cups", state: "started", enabled: true, active: "inactive", enabledState: "disabled")
+                == ["systemctl start -- cups", "systemctl enable -- cups"])
+        #expect(try ServiceModule.plan(name: "cups", state: "started", enabled: true, active: "active", enabledState: "enabled").isEmpty)
+        #expect(try ServiceModule.plan(name: "cups", state: "stopped", enabled: false, active: "active", enabledState: "enabled")
+                == ["systemctl stop -- cups", "systemctl disable -- cups"])
+        #expect(try ServiceModule.plan(name: "cups", state: "restarted", enabled: nil, active: "active", enabledState: "enabled") == ["systemctl restart -- cups"])
+        #expect(throws: ModuleFailure.self) { try ServiceModule.plan(name: "cups", state: "on", enabled: nil, active: "", enabledState: "") }
+    }
+
+    @Test func userCommandsFollowTheAccount() throws {
+        let create = try UserModule.plan(name: "eleve", args: ["shell": .string("/bin/bash"), "groups": .list([.string("audio")]),
+                                                               "password": .string("$6$salt$hash")], current: nil)
+        #expect(create.count == 1)
+        #expect(create[0].0 == #"useradd -s /bin/bash -G audio -m -p "$(cat)" -- eleve"#)
+        #expect(create[0].1 == "$6$salt$hash", "the hash goes on standard input")
+        let same = UserModule.UserState(shell: "/bin/bash", home: "/home/eleve", groups: ["eleve", "audio"], hash: "$6$salt$hash")
+        #expect(try UserModule.plan(name: "eleve", args: ["shell": .string("/bin/bash"), "groups": .list([.string("audio")]),
+                                                          "password": .string("$6$salt$hash")], current: same).isEmpty)
+        let change = try UserModule.plan(name: "eleve", args: ["shell": .string("/bin/sh"), "groups": .string("audio,video"), "append": .bool(true)], current: same)
+        #expect(change.map(\.0) == ["usermod -s /bin/sh -a -G video -- eleve"])
+        #expect(try UserModule.plan(name: "eleve", args: ["state": .string("absent")], current: same).map(\.0) == ["userdel -- eleve"])
+        #expect(try UserModule.plan(name: "eleve", args: ["state": .string("absent")], current: nil).isEmpty)
+    }
+
+    @Test func commandQuotesEveryWordButShellDoesNot() throws {
+        #expect(try CommandModule.line(args: ["_raw_params": .string("echo a|b '$HOME'")], shell: false) == "echo 'a|b' '$HOME'")
+        #expect(try CommandModule.line(args: ["_raw_params": .string("echo $HOME | wc -c")], shell: true) == "/bin/sh -c 'echo $HOME | wc -c'")
+        #expect(try CommandModule.line(args: ["argv": .list([.string("ls"), .string("-l"), .string("a b")]), "chdir": .string("/srv")], shell: false)
+                == "cd /srv && ls -l 'a b'")
+    }
+
+    @Test func diffsShowRemovedAndAddedLines() {
+        let d = FileDiff(path: "/etc/environment", before: "a\nb\nc\n", after: "a\nB\nc\nd\n")
+        #expect(d.unified.contains("-b\n+B\n c\n+d"))
+        #expect(d.unified.hasPrefix("--- before: /etc/environment\n+++ after: /etc/environment\n"))
+    }
+}
