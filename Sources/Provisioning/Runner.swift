@@ -232,6 +232,12 @@ public final class Runner: Sendable {
             return
         }
         for (k, v) in options.extraVars { vars[k] = v }
+        do {
+            vars = try templates.resolve(vars, at: play.location)
+        } catch {
+            await fail(host, play: play, task: "vars", message: "\(error)", location: play.location, state: state)
+            return
+        }
         if play.gatherFacts {
             do {
                 for (k, v) in try await Facts.gather(transport) where vars[k] == nil { vars[k] = v }

@@ -51,7 +51,8 @@ public final class TemplateEngine: @unchecked Sendable {
     public func evaluate(_ value: Value, vars: [String: Value], at location: SourceLocation? = nil) throws -> Value {
         switch value {
         case .string(let s):
-            let t = s.trimmed
+            // Only a string that is nothing but the expression (a trailing newline is content).
+            let t = s.trimmingCharacters(in: .init(charactersIn: " "))
             if t.hasPrefix("{{"), t.hasSuffix("}}"), t.components(separatedBy: "{{").count == 2, !t.dropFirst(2).dropLast(2).contains("}}") {
                 let expression = String(t.dropFirst(2).dropLast(2)).trimmed
                 _ = try render("{{ \(expression) | parc_capture }}", vars: vars, at: location)
@@ -62,6 +63,23 @@ public final class TemplateEngine: @unchecked Sendable {
         case .map(let m): return .map(try m.mapValues { try evaluate($0, vars: vars, at: location) })
         default: return value
         }
+    }
+
+    /// Variables whose values are templates (`ssid: "ECOLE-{{ parc_school }}"`) resolved against the
+    /// others, as Ansible resolves them on use; a few passes settle chains of them.
+    public func resolve(_ vars: [String: Value], at location: SourceLocation? = nil) throws -> [String: Value] {
+        var current = vars
+        for _ in 0..<4 {
+            var next = current
+            var changed = false
+            for (k, v) in current where v.json.contains("{{") || v.json.contains("{%") {
+                let resolved = try evaluate(v, vars: current, at: location)
+                if resolved != v { next[k] = resolved; changed = true }
+            }
+            current = next
+            if !changed { break }
+        }
+        return current
     }
 
     /// Evaluates a condition (`when`, `changed_when`, `failed_when`): a bare expression.

@@ -232,17 +232,21 @@ enum UserModule {
 enum HostnameModule {
     static let spec = ModuleSpec(name: "hostname", arguments: ["name", "use"], required: ["name"], takesFreeForm: false) { call in
         let name = try Hostname.normalize(call.string("name")!, field: "name")
-        let probe = try await call.run("hostname; cat /etc/hostname 2>/dev/null || true").stdoutText.split(separator: "\n").map { String($0).trimmed }
+        let probe = try await call.run("hostname; cat /etc/hostname 2>/dev/null || echo; grep -c \"^127.0.1.1[[:space:]]\\+\(name)\\b\" /etc/hosts || true")
+            .stdoutText.split(separator: "\n").map { String($0).trimmed }
         var r = ModuleResult()
         r.data["name"] = .string(name)
-        let running = probe.first ?? "", file = probe.count > 1 ? probe[1] : ""
-        guard running != name || file != name else { return r }
+        let running = probe.first ?? "", file = probe.count > 1 ? probe[1] : "", inHosts = probe.count > 2 && probe[2] != "0"
+        guard running != name || file != name || !inHosts else { return r }
         r.changed = true
         if call.diff { r.diff = [FileDiff(path: "/etc/hostname", before: file + "\n", after: name + "\n")] }
         if call.check { return r }
         let n = shellQuote(name)
         try await call.must("if command -v hostnamectl >/dev/null && [ -d /run/systemd/system ]; then hostnamectl set-hostname \(n); else hostname \(n) && printf '%s\\n' \(n) > /etc/hostname; fi",
                             what: "setting the host name")
+        // Debian names the host in /etc/hosts (127.0.1.1): without it, sudo waits for DNS on each call.
+        try await call.must("if grep -q '^127.0.1.1[[:space:]]' /etc/hosts; then sed -i \"s/^127.0.1.1[[:space:]].*/127.0.1.1\\t\(name)/\" /etc/hosts; else printf '127.0.1.1\\t%s\\n' \(n) >> /etc/hosts; fi",
+                            what: "naming the host in /etc/hosts")
         return r
     }
 }

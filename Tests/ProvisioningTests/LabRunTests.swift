@@ -1,0 +1,244 @@
+import Foundation
+import Lab
+import ParcCore
+@testable import Provisioning
+import SSHTransport
+import Testing
+
+/// Lab devices (real sshd, each with its own /etc, /home, /var, /usr) to run playbooks on.
+final class LabRun: @unchecked Sendable {
+    let lab: Lab
+    let dir: String
+
+    init(devices: Int = 1) throws {
+        if let why = Lab.unavailableReason() { Issue.record("sshd is needed: \(why)") }
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("parc-labrun-\(UUID().uuidString.prefix(8))").path
+        lab = try Lab.up(count: devices, in: dir)
+    }
+
+    deinit { lab.down() }
+
+    struct LabConnector: Connector {
+        let lab: Lab
+        func connect(_ host: HostTarget) async throws -> any Transport {
+            guard let d = lab.device(host.name) else { throw TransportError.unreachable(host: host.name, reason: "no such lab device") }
+            return try await SSHConnection.connect(SSHOptions(name: d.name, address: d.address, port: d.port, user: d.user,
+                                                              credentials: [.keyFile(lab.clientKey)],
+                                                              hostKeyPolicy: HostKeyPolicy(mode: .strict, pinned: try lab.hostKey(d.name)),
+                                                              connectTimeout: .seconds(5)))
+        }
+    }
+
+    var hosts: [HostTarget] {
+        lab.devices.map { d in
+            HostTarget(name: d.name, serial: d.serial, groups: ["kind_laptop", "lab"],
+                       vars: ["inventory_hostname": .string(d.name), "parc_hostname": .string(d.name), "parc_serial": .string(d.serial),
+                              "parc_school": .string("0572113M")])
+        }
+    }
+
+    /// Writes the playbook (and its files/ and templates/) and runs it.
+    func run(_ yaml: String, files: [String: String] = [:], templates: [String: String] = [:], options: RunOptions = RunOptions()) async throws -> RunResult {
+        let book = dir + "/book-\(UUID().uuidString.prefix(6))"
+        for (folder, entries) in [("files", files), ("templates", templates)] {
+            try FileManager.default.createDirectory(atPath: "\(book)/\(folder)", withIntermediateDirectories: true)
+            for (name, text) in entries { try text.write(toFile: "\(book)/\(folder)/\(name)", atomically: true, encoding: .utf8) }
+        }
+        try yaml.write(toFile: book + "/play.yml", atomically: true, encoding: .utf8)
+        return await Runner(playbook: try PlaybookLoader.load(book + "/play.yml"), hosts: hosts, connector: LabConnector(lab: lab), options: options).run()
+    }
+
+    /// A command's output on a device, as root.
+    func sh(_ command: String, on name: String = "lab-01") async throws -> String {
+        let c = try await LabConnector(lab: lab).connect(hosts.first { $0.name == name }!)
+        defer { Task { await c.close() } }
+        return try await c.run(command, stdin: nil, become: .sudo, timeout: .seconds(30)).stdoutText
+    }
+}
+
+func counts(_ r: RunResult, _ host: String = "lab-01") -> (changed: Int, failed: Int) {
+    (r.recap[host]?.changed ?? -1, r.recap[host]?.failed ?? -1)
+}
+
+@Suite(.serialized) struct ModuleLabTests {
+    /// Check mode reports changes and makes none; the first run makes them; the second finds nothing to do.
+    func checkThenApplyThenIdempotent(_ lab: LabRun, _ yaml: String, files: [String: String] = [:], templates: [String: String] = [:],
+                                      expectChanged: Int, verify: () async throws -> Void, untouched: () async throws -> Void) async throws {
+        let dry = try await lab.run(yaml, files: files, templates: templates, options: RunOptions(check: true, diff: true))
+        #expect(dry.exitCode == 0, "\(dry.records.filter { $0.outcome == .failed }.map { "\($0.task): \($0.message ?? "")" })")
+        #expect(counts(dry).changed == expectChanged, "check mode reports what would change")
+        try await untouched()
+        let first = try await lab.run(yaml, files: files, templates: templates, options: RunOptions(diff: true))
+        #expect(first.exitCode == 0, "\(first.records.filter { $0.outcome == .failed }.map { "\($0.task): \($0.message ?? "")" })")
+        #expect(counts(first).changed == expectChanged)
+        try await verify()
+        let second = try await lab.run(yaml, files: files, templates: templates)
+        #expect(counts(second) == (0, 0), "second run: \(second.records.filter { $0.outcome == .changed }.map(\.task))")
+    }
+
+    @Test func fileCopyTemplateAndLineinfileAreIdempotentHonestInCheckModeAndDiffed() async throws {
+        let lab = try LabRun()
+        let yaml = """
+            - hosts: all
+              become: yes
+              gather_facts: no
+              vars:
+                ent_url: https://ariane57.example/
+              tasks:
+                - name: folder
+                  file: { path: /etc/parc-test, state: directory, mode: "0750" }
+                - name: from files/
+                  copy: { src: motd.txt, dest: /etc/parc-test/motd, mode: "0644", owner: root, group: root }
+                - name: content
+                  copy: { content: "clé=valeur\\n", dest: /etc/parc-test/inline.conf, mode: 0600 }
+                - name: template
+                  template: { src: home.j2, dest: /etc/parc-test/home.conf }
+                - name: line
+                  lineinfile: { path: /etc/parc-test/lines.conf, regexp: "^clé=", line: "clé=nouvelle", create: yes }
+                - name: link
+                  file: { path: /etc/parc-test/current, src: /etc/parc-test/motd, state: link }
+                - name: touch
+                  file: { path: /etc/parc-test/flag, state: touch }
+            """
+        try await checkThenApplyThenIdempotent(lab, yaml, files: ["motd.txt": "Bienvenue à l'école\n"],
+                                               templates: ["home.j2": "home={{ ent_url }}\nhost={{ inventory_hostname }}\n"], expectChanged: 7,
+            verify: {
+                let out = try await lab.sh("stat -c '%a %U' /etc/parc-test; cat /etc/parc-test/motd /etc/parc-test/home.conf /etc/parc-test/inline.conf /etc/parc-test/lines.conf; stat -c %a /etc/parc-test/inline.conf; readlink /etc/parc-test/current")
+                #expect(out == "750 root\nBienvenue à l'école\nhome=https://ariane57.example/\nhost=lab-01\nclé=valeur\nclé=nouvelle\n600\n/etc/parc-test/motd\n")
+            },
+            untouched: { () async throws in #expect(try await lab.sh("test -e /etc/parc-test && echo yes || echo no") == "no\n") })
+        #expect(!FileManager.default.fileExists(atPath: "/etc/parc-test"), "the machine itself is untouched")
+
+        // Diff of a changed file, in check mode.
+        let dry = try await lab.run("""
+            - hosts: all
+              become: yes
+              gather_facts: no
+              tasks:
+                - lineinfile: { path: /etc/parc-test/lines.conf, regexp: "^clé=", line: "clé=autre" }
+            """, options: RunOptions(check: true, diff: true))
+        let diff = try #require(dry.records.first?.diff.first)
+        #expect(diff.unified.contains("-clé=nouvelle\n+clé=autre"))
+        #expect(try await lab.sh("cat /etc/parc-test/lines.conf") == "clé=nouvelle\n")
+    }
+
+    @Test func userHostnameServiceAndAptOnADevice() async throws {
+        let lab = try LabRun()
+        let yaml = """
+            - hosts: all
+              become: yes
+              gather_facts: no
+              tasks:
+                - name: account
+                  user: { name: eleve, shell: /bin/bash, groups: [audio], password: "$6$parc$8Z1fJ0pmKkYfX2m1wO1Q0z3vO1s1q1hXUy0a1m2n3b4v5c6x7z8l9k0j1h2g3f4d5s6a7p8o9i0u1y2t3r4e5w6q7" }
+                - name: host name
+                  hostname: { name: salle-cm2-01 }
+                - name: service
+                  service: { name: cups, state: started, enabled: yes }
+                - name: packages already there
+                  apt: { name: [coreutils, sed], state: present }
+            """
+        try await checkThenApplyThenIdempotent(lab, yaml, expectChanged: 3,
+            verify: {
+                let out = try await lab.sh("id -nG eleve; getent passwd eleve | cut -d: -f7; hostname; cat /etc/hostname; systemctl is-active cups; systemctl is-enabled cups; getent shadow eleve | cut -d: -f2 | cut -c1-7")
+                #expect(out == "eleve audio\n/bin/bash\nsalle-cm2-01\nsalle-cm2-01\nactive\nenabled\n$6$parc\n")
+            },
+            untouched: { () async throws in #expect(try await lab.sh("getent passwd eleve || echo none; hostname") == "none\nlab-01\n") })
+        // A missing package in check mode: reported, not installed.
+        let dry = try await lab.run("- hosts: all\n  become: yes\n  gather_facts: no\n  tasks:\n    - apt: { name: cowsay }\n", options: RunOptions(check: true))
+        #expect(counts(dry).changed == 1)
+        #expect(dry.records.first?.message?.contains("apt-get install") == true)
+        #expect(try await lab.sh("dpkg-query -W cowsay >/dev/null 2>&1 && echo yes || echo no") == "no\n")
+    }
+
+    @Test func commandShellRegisterAndHandlersOnADevice() async throws {
+        let lab = try LabRun()
+        let yaml = """
+            - hosts: all
+              become: yes
+              gather_facts: no
+              tasks:
+                - name: make a marker once
+                  command: touch /var/tmp/marker creates=/var/tmp/marker
+                  notify: restart cups
+                - name: read it
+                  shell: ls /var/tmp | grep -c marker
+                  register: found
+                  changed_when: false
+                - name: say
+                  debug: msg="{{ found.stdout }} marker"
+              handlers:
+                - name: restart cups
+                  service: { name: cups, state: restarted }
+            """
+        let first = try await lab.run(yaml)
+        #expect(first.records.map(\.outcome) == [.changed, .ok, .ok, .changed])
+        #expect(first.records[2].message == "1 marker")
+        #expect(try await lab.sh("cat /var/lib/parc-lab/units/cups.starts | wc -l") == "1\n")
+        let second = try await lab.run(yaml)
+        #expect(second.records.map(\.outcome) == [.ok, .ok, .ok], "creates= skips; no change, no handler")
+        #expect(try await lab.sh("cat /var/lib/parc-lab/units/cups.starts | wc -l") == "1\n")
+    }
+
+    @Test func aSwitchedOffDeviceIsUnreachableWhileTheOthersFinish() async throws {
+        let lab = try LabRun(devices: 3)
+        lab.lab.stop("lab-02")
+        let r = try await lab.run("- hosts: all\n  gather_facts: no\n  tasks:\n    - command: hostname\n")
+        #expect(r.exitCode == 4)
+        #expect(r.unreachableHosts == [lab.lab.device("lab-02")!.serial])
+        #expect(r.recap["lab-01"]?.changed == 1 && r.recap["lab-03"]?.changed == 1)
+    }
+
+    @Test func gatheredFactsComeFromTheDevice() async throws {
+        let lab = try LabRun()
+        let r = try await lab.run("- hosts: all\n  tasks:\n    - debug: msg=\"{{ ansible_hostname }}/{{ ansible_os_family }}\"\n")
+        #expect(r.records.first?.message == "lab-01/Debian")
+    }
+}
+
+@Suite(.serialized) struct ShippedPlaybookTests {
+    static let playbooks = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("playbooks")
+
+    func run(_ lab: LabRun, _ name: String, _ options: RunOptions) async throws -> RunResult {
+        let book = try PlaybookLoader.load(Self.playbooks.appendingPathComponent(name).path)
+        return await Runner(playbook: book, hosts: lab.hosts, connector: LabRun.LabConnector(lab: lab.lab), options: options).run()
+    }
+
+    @Test func theBaselineConfiguresALaptopAndASecondRunChangesNothing() async throws {
+        let lab = try LabRun(devices: 2)
+        // Packages would be downloaded from Debian's mirror: the test keeps to the configuration.
+        var options = RunOptions(skipTags: ["packages"])
+        options.extraVars = ["proxy_url": .string("http://proxy.ecole.example:3128"), "parc_hostname": .string("NLV-CM2-01")]
+        let first = try await run(lab, "baseline.yml", options)
+        #expect(first.exitCode == 0, "\(first.records.filter { $0.outcome == .failed }.map { "\($0.task): \($0.message ?? "")" })")
+        let out = try await lab.sh("hostname; readlink /etc/localtime; cat /etc/timezone; grep proxy /etc/environment; getent passwd eleve | cut -d: -f1; cat /etc/firefox/policies/policies.json")
+        #expect(out.hasPrefix("nlv-cm2-01\n/usr/share/zoneinfo/Europe/Paris\nEurope/Paris\nhttp_proxy=http://proxy.ecole.example:3128\nhttps_proxy=http://proxy.ecole.example:3128\neleve\n"))
+        let policies = try #require(try JSONSerialization.jsonObject(with: Data(out.split(separator: "\n").dropFirst(6).joined(separator: "\n").utf8)) as? [String: Any])
+        let homepage = ((policies["policies"] as? [String: Any])?["Homepage"] as? [String: Any])?["URL"] as? String
+        #expect(homepage == "https://ariane57.monbureaunumerique.fr/")
+        let second = try await run(lab, "baseline.yml", options)
+        #expect(second.recap.values.allSatisfy { $0.changed == 0 && $0.failed == 0 })
+    }
+
+    @Test func wifiNeedsItsSecretAndWritesAPrivateConnectionFile() async throws {
+        let lab = try LabRun()
+        let missing = try await run(lab, "wifi.yml", RunOptions())
+        #expect(missing.exitCode == 2)
+        #expect(missing.records.first?.message?.contains("wifi_psk is not set") == true)
+        var options = RunOptions()
+        options.extraVars = ["wifi_psk": .string("Ecole-Norroy-2026")]
+        let r = try await run(lab, "wifi.yml", options)
+        #expect(r.exitCode == 0)
+        let out = try await lab.sh("stat -c '%a %U' /etc/NetworkManager/system-connections/ecole.nmconnection; grep -E '^(ssid|psk)=' /etc/NetworkManager/system-connections/ecole.nmconnection; systemctl is-active NetworkManager")
+        #expect(out == "600 root\nssid=ECOLE-0572113M\npsk=Ecole-Norroy-2026\nactive\n")
+        #expect(!r.records.contains { ($0.output ?? "").contains("Ecole-Norroy") || ($0.message ?? "").contains("Ecole-Norroy") || $0.diff.contains { ($0.after ?? "").contains("Ecole-Norroy") } })
+    }
+
+    @Test func updatesRunsInCheckModeWithoutTouchingPackages() async throws {
+        let lab = try LabRun(devices: 2)
+        let r = try await run(lab, "updates.yml", RunOptions(check: true))
+        #expect(r.exitCode == 0, "\(r.records.filter { $0.outcome == .failed }.map { "\($0.task): \($0.message ?? "")" })")
+        #expect(r.records.contains { $0.task == "Upgrade every package" && $0.message?.contains("package(s) to upgrade") == true })
+    }
+}
