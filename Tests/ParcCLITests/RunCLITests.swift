@@ -1,0 +1,67 @@
+import Foundation
+import Lab
+import Testing
+
+/// `parc run` and `parc runs` against lab devices, as a technician uses them.
+@Suite(.serialized) struct RunCLITests {
+    static let baseline = ParcRunner.repo.appendingPathComponent("playbooks/baseline.yml").path
+
+    @Test func dryRunThenApplyThenRecordedThenIdempotent() throws {
+        let s = try LabPingTests.Setup(devices: 2)
+        let dry = try s.run("run", Self.baseline, "--limit", "room_0572113m_lab_parc", "--check", "--diff", "--skip-tags", "packages")
+        #expect(dry.status == 0, "\(dry.stderr)")
+        #expect(dry.stdout.contains("PLAY RECAP (check mode: nothing was changed)"))
+        #expect(dry.stderr.contains("+++ after: /etc/firefox/policies/policies.json"), "diff shown")
+        let apply = try s.run("run", Self.baseline, "--limit", "room_0572113m_lab_parc", "--skip-tags", "packages", "--json")
+        #expect(apply.status == 0, "\(apply.stderr)")
+        let result = try #require(try ParcRunner.json(apply.stdout) as? [String: Any])
+        let recap = try #require(result["recap"] as? [String: [String: Any]])
+        #expect(recap.count == 2)
+        #expect(recap.values.allSatisfy { ($0["changed"] as? Int ?? 0) >= 4 && $0["failed"] as? Int == 0 })
+        let runID = try #require(result["run"] as? Int)
+
+        let again = try s.run("run", Self.baseline, "--limit", "room_0572113m_lab_parc", "--skip-tags", "packages")
+        #expect(again.status == 0)
+        let lines = again.stdout.split(separator: "\n").filter { $0.hasPrefix("lab-0") }
+        #expect(lines.count == 2 && lines.allSatisfy { $0.split(separator: " ", omittingEmptySubsequences: true)[2] == "0" }, "nothing changed: \(again.stdout)")
+
+        let list = try s.run("runs", "list")
+        #expect(list.stdout.contains("playbooks/baseline.yml") || list.stdout.contains("baseline.yml"))
+        let show = try s.run("runs", "show", String(runID))
+        #expect(show.stdout.contains("Student account eleve"))
+        #expect(show.stdout.contains("(hidden by no_log)") || !show.stdout.contains("$6$"), "no_log output is masked")
+        let serial = try s.lab.devices[0].serial
+        let device = try s.run("device", "show", serial)
+        #expect(device.stdout.contains("Last run"))
+        #expect(device.stdout.contains("baseline.yml"))
+    }
+
+    @Test func anOfflineLaptopIsUnreachableAndRetryServesItWhenItIsBack() throws {
+        let s = try LabPingTests.Setup(devices: 3)
+        try s.lab.stop("lab-02")
+        let r = try s.run("run", Self.baseline, "--limit", "room_0572113m_lab_parc", "--skip-tags", "packages", "--json")
+        #expect(r.status == 4)
+        let result = try #require(try ParcRunner.json(r.stdout) as? [String: Any])
+        let runID = try #require(result["run"] as? Int)
+        let recap = try #require(result["recap"] as? [String: [String: Any]])
+        #expect(recap["lab-02"]?["unreachable"] as? Int == 1)
+        #expect(recap["lab-01"]?["failed"] as? Int == 0)
+
+        try s.lab.start("lab-02")
+        let retry = try s.run("run", "--retry", String(runID), "--skip-tags", "packages", "--json")
+        #expect(retry.status == 0, "\(retry.stderr)")
+        let again = try #require(try ParcRunner.json(retry.stdout) as? [String: Any])
+        #expect(Array((again["recap"] as? [String: Any] ?? [:]).keys) == ["lab-02"], "only the device that was unreachable")
+    }
+
+    @Test func aPlaybookMistakeIsReportedBeforeAnythingRuns() throws {
+        let s = try LabPingTests.Setup(devices: 1)
+        let file = s.parc.dir.appendingPathComponent("bad.yml").path
+        try "- hosts: all\n  tasks:\n    - name: oops\n      copy: {dest: /etc/x, colour: red}\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let r = try s.run("run", file)
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("bad.yml:4:"))
+        #expect(r.stderr.contains("copy has no argument 'colour'"))
+        #expect(try s.run("runs", "list").stdout.split(separator: "\n").count == 1, "no run was recorded")
+    }
+}
