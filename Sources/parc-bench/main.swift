@@ -10,7 +10,9 @@ case "inventory":
     try runInventoryBench(Array(arguments.dropFirst(2)))
 case "import":
     try runImportBench(Array(arguments.dropFirst(2)))
+case "run":
+    try runPlaybookBench(Array(arguments.dropFirst(2)))
 default:
-    FileHandle.standardError.write(Data("usage: parc-bench inventory|import|ssh [options]\n".utf8))
+    FileHandle.standardError.write(Data("usage: parc-bench inventory|import|ssh|run [options]\n".utf8))
     exit(64)
 }
