@@ -8,7 +8,7 @@ import Testing
     @Test func migrationsFromEmptyCreateEveryTableInWALWithForeignKeys() throws {
         let t = try TempInventory()
         let queue = try DatabaseQueue(path: t.path)
-        let tables = ["member", "school", "room", "lot", "purchaseOrder", "fundingLine", "device", "deviceMac", "event"]
+        let tables = ["member", "school", "room", "lot", "purchaseOrder", "fundingLine", "device", "deviceMac", "event", "run", "runHost", "runTask"]
         let (existing, journal, migrations) = try queue.read { db throws -> ([String], String?, Int?) in
             (try tables.filter { try db.tableExists($0) },
              try String.fetchOne(db, sql: "PRAGMA journal_mode"),
@@ -16,7 +16,7 @@ import Testing
         }
         #expect(existing == tables)
         #expect(journal == "wal")
-        #expect(migrations == 2, "v1 (the domain) and v2 (pinned host keys)")
+        #expect(migrations == 3, "v1 (the domain), v2 (pinned host keys), v3 (runs)")
         // The store's own connections enforce foreign keys: a device in a missing room is refused.
         #expect(throws: (any Error).self) {
             try t.inventory.write { tx in try tx.addDevice(Device(kind: .laptop, serial: "X", roomId: 999)) }
