@@ -8,12 +8,23 @@ import SSHTransport
 /// Opens SSH connections for the runner, with the inventory's pinned host keys.
 struct SSHConnector: Connector {
     let options: [String: SSHOptions]
+    /// Host keys met for the first time under `accept-new`, by serial: pinned after the run.
+    let newKeys = NewKeys()
+
+    final class NewKeys: @unchecked Sendable {
+        private let lock = NSLock()
+        private var keys: [String: HostKey] = [:]
+        func add(_ serial: String, _ key: HostKey) { lock.withLock { keys[serial] = key } }
+        var all: [String: HostKey] { lock.withLock { keys } }
+    }
 
     func connect(_ host: HostTarget) async throws -> any Transport {
         guard let o = options[host.serial] else {
             throw TransportError.unreachable(host: host.name, reason: "no address in the inventory")
         }
-        return try await SSHConnection.connect(o)
+        let connection = try await SSHConnection.connect(o)
+        if connection.hostKeyCheck == .new { newKeys.add(host.serial, connection.hostKey) }
+        return connection
     }
 }
 
@@ -89,11 +100,16 @@ struct Run: AsyncParsableCommand {
 
         let runID = try inventory.write { try $0.startRun(playbook: playbookPath, hash: book.contentHash, selector: limit ?? "all", checkMode: check, retryOf: retry) }
         let progress = Progress(total: hosts.count, quiet: json)
-        let runner = Runner(playbook: book, hosts: hosts, connector: SSHConnector(options: sshOptions), options: options) { event in
+        let connector = SSHConnector(options: sshOptions)
+        let runner = Runner(playbook: book, hosts: hosts, connector: connector, options: options) { event in
             progress.report(event)
         }
         let result = await runner.run()
         progress.finish()
+        // accept-new: pin the keys met for the first time, each with its audit event.
+        for (serial, key) in connector.newKeys.all {
+            try inventory.write { tx in _ = try tx.updateDevice(serial) { $0.hostKey = key.openSSH } }
+        }
 
         let hostSummaries = hosts.compactMap { h -> RunHostSummary? in
             guard let c = result.recap[h.name] else { return nil }
