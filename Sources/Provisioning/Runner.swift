@@ -216,6 +216,11 @@ public final class Runner: Sendable {
         let transport: any Transport
         do {
             transport = try await self.transport(for: host, state: state)
+        } catch let error as TransportError where !error.isUnreachable {
+            // The device answered but refused us (host key, authentication): a failure to act on,
+            // not an offline laptop.
+            await fail(host, play: play, task: "connect", message: "\(error)", location: nil, state: state)
+            return
         } catch {
             await unreachable(host, play: play, message: "\(error)", state: state)
             return

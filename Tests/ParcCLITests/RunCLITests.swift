@@ -54,6 +54,19 @@ import Testing
         #expect(Array((again["recap"] as? [String: Any] ?? [:]).keys) == ["lab-02"], "only the device that was unreachable")
     }
 
+    @Test func strictRefusesAnUnpinnedDeviceAndAcceptNewPinsItDuringTheRun() throws {
+        let s = try LabPingTests.Setup(devices: 1)
+        let serial = try s.lab.devices[0].serial
+        #expect(try s.run("device", "edit", serial, "--host-key", "").status == 0)
+        let strict = try s.run("run", Self.baseline, "--limit", "lab-01", "--skip-tags", "packages", "--check")
+        #expect(strict.status == 2, "an unknown host key fails the device")
+        #expect(strict.stderr.contains("unknown host key"))
+        let accept = try s.run("run", Self.baseline, "--limit", "lab-01", "--skip-tags", "packages", "--check", "--host-key-policy", "accept-new")
+        #expect(accept.status == 0, "\(accept.stderr)")
+        #expect(try s.run("history", serial).stdout.contains("hostKey: — → ssh-ed25519 SHA256:"))
+        #expect(try s.run("run", Self.baseline, "--limit", "lab-01", "--skip-tags", "packages", "--check").status == 0)
+    }
+
     @Test func aPlaybookMistakeIsReportedBeforeAnythingRuns() throws {
         let s = try LabPingTests.Setup(devices: 1)
         let file = s.parc.dir.appendingPathComponent("bad.yml").path
