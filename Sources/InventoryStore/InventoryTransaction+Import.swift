@@ -117,7 +117,7 @@ extension InventoryTransaction {
             ])
             device.id = db.lastInsertedRowID
             for mac in item.macs { try insertMac.execute(arguments: [mac, device.id!]) }
-            let changes = #"[{"field":"import","new":"# + Self.jsonString(item.origin) + "}]"
+            let changes = #"[{"field":"import","new":"# + jsonStringLiteral(item.origin) + "}]"
             try insertEvent.execute(arguments: [timestampText, actor, device.id!, device.serial, changes])
             if device.kind == .cart { for key in [device.serial, device.assetTag].compactMap({ $0 }) { cartIDs[key.lowercased()] = device.id! } }
             counts.created += 1
@@ -130,20 +130,6 @@ extension InventoryTransaction {
             FieldChange(field: "unchanged", old: nil, new: String(counts.unchanged)),
         ])
         return counts
-    }
-
-    /// A JSON string literal.
-    static func jsonString(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case _ where u.value < 0x20: out += String(format: "\\u%04x", u.value)
-            default: out.unicodeScalars.append(u)
-            }
-        }
-        return out + "\""
     }
 
     /// Logs a file import that went through the ordinary audited operations (members, schools).

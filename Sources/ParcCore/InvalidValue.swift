@@ -47,3 +47,20 @@ extension Substring {
     /// The text without leading and trailing white space.
     @inlinable public var trimmed: String { String(self).trimmed }
 }
+
+/// A JSON string literal of `s` (quotes, backslashes and control characters escaped).
+public func jsonStringLiteral(_ s: String) -> String {
+    var out = "\""
+    for u in s.unicodeScalars {
+        switch u {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        case "\t": out += "\\t"
+        case _ where u.value < 0x20: out += String(format: "\\u%04x", u.value)
+        default: out.unicodeScalars.append(u)
+        }
+    }
+    return out + "\""
+}

@@ -30,25 +30,10 @@ public indirect enum Value: Sendable, Hashable, CustomStringConvertible {
         case .bool(let b): return b ? "true" : "false"
         case .int(let i): return String(i)
         case .double(let d): return String(d)
-        case .string(let s): return Value.quote(s)
+        case .string(let s): return jsonStringLiteral(s)
         case .list(let items): return "[" + items.map(\.json).joined(separator: ", ") + "]"
-        case .map(let m): return "{" + m.keys.sorted().map { "\(Value.quote($0)): \(m[$0]!.json)" }.joined(separator: ", ") + "}"
+        case .map(let m): return "{" + m.keys.sorted().map { "\(jsonStringLiteral($0)): \(m[$0]!.json)" }.joined(separator: ", ") + "}"
         }
-    }
-
-    static func quote(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case _ where u.value < 0x20: out += String(format: "\\u%04x", u.value)
-            default: out.unicodeScalars.append(u)
-            }
-        }
-        return out + "\""
     }
 
     /// Ansible's truthiness for `when`, `bool`, `become`…: yes/no/true/false/on/off/1/0 strings too.

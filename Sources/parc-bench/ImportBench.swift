@@ -7,10 +7,7 @@ import Lab
 import ParcCore
 
 func runImportBench(_ args: [String]) throws {
-    func option(_ name: String, _ fallback: String) -> String {
-        if let i = args.firstIndex(of: name), i + 1 < args.count { return args[i + 1] }
-        return fallback
-    }
+    let option = { (name: String, fallback: String) in benchOption(args, name, fallback) }
     let rows = Int(option("--rows", "100000"))!
     let schools = Int(option("--schools", "700"))!
     let parc = option("--parc", "")

@@ -22,10 +22,7 @@ func timed(_ runs: Int, _ body: () throws -> Void) rethrows -> (median: Double, 
 }
 
 func runInventoryBench(_ args: [String]) throws {
-    func option(_ name: String, _ fallback: String) -> String {
-        if let i = args.firstIndex(of: name), i + 1 < args.count { return args[i + 1] }
-        return fallback
-    }
+    let option = { (name: String, fallback: String) in benchOption(args, name, fallback) }
     let deviceCount = Int(option("--devices", "100000"))!
     let communeCount = Int(option("--communes", "700"))!
     let parcBinary = option("--parc", "")

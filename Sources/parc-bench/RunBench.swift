@@ -48,10 +48,7 @@ func measure(_ arguments: [String], environment: [String: String] = [:]) throws 
 }
 
 func runPlaybookBench(_ args: [String]) throws {
-    func option(_ name: String, _ fallback: String) -> String {
-        if let i = args.firstIndex(of: name), i + 1 < args.count { return args[i + 1] }
-        return fallback
-    }
+    let option = { (name: String, fallback: String) in benchOption(args, name, fallback) }
     let parc = option("--parc", "")
     let sizes = option("--sizes", "10,50").split(separator: ",").compactMap { Int($0) }
     guard !parc.isEmpty else { throw LabError.unavailable("give --parc PATH (scripts/bench-run does)") }

@@ -2,6 +2,12 @@
 // (scripts/bench-import) and `parc-bench ssh …` (scripts/bench-ssh); each prints its figures.
 import Foundation
 
+/// The value after `name` in `args`, else `fallback`.
+func benchOption(_ args: [String], _ name: String, _ fallback: String) -> String {
+    if let i = args.firstIndex(of: name), i + 1 < args.count { return args[i + 1] }
+    return fallback
+}
+
 let arguments = CommandLine.arguments
 switch arguments.dropFirst().first {
 case "ssh":
