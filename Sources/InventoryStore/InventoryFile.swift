@@ -220,7 +220,7 @@ extension Inventory {
         return try write { tx in
             var loaded: [(String, String)] = []
             for (path, file) in files {
-                let lotsThere = try (file.lots ?? []).allSatisfy { (try? tx.lot($0.number)) != nil }
+                let lotsThere = (file.lots ?? []).allSatisfy { (try? tx.lot($0.number)) != nil }
                 let memberThere = file.members?.first.map { m in (try? tx.member(m.slug ?? slugify(m.name))) != nil } ?? false
                 if (file.members ?? []).isEmpty ? (lotsThere && !(file.lots ?? []).isEmpty) : memberThere { continue }
                 try tx.load(file, name: path)

@@ -74,7 +74,7 @@ final class SFTPSession {
             libssh2_sftp_symlink_ex(raw, path, length, &buffer, UInt32(buffer.count), LIBSSH2_SFTP_REALPATH)
         }
         if rc < 0 { throw failure("resolving", path: path) }
-        return String(cString: buffer)
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
 
