@@ -113,7 +113,8 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "ProvisioningTests", dependencies: ["Provisioning", "ParcCore", "SSHTransport", "Lab"], swiftSettings: strict),
+        .testTarget(name: "ProvisioningTests", dependencies: ["Provisioning", "ParcCore", "SSHTransport", "Lab"],
+                    exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "ExchangeTests", dependencies: ["Exchange", "InventoryStore", "ParcCore"], swiftSettings: strict),
         // End-to-end: runs the built `parc` binary as a user would.
         .testTarget(name: "ParcCLITests", dependencies: ["parc", "ParcCore", "Lab"], swiftSettings: strict),

@@ -42,6 +42,8 @@ public struct EquipmentReport: Sendable {
     public var funding: [FunderTotal]
     public var warrantyEnding: [DeviceRow]
     public var needsAttention: [DeviceRow]
+    /// What the managed devices said that the inventory does not (parc reconcile).
+    public var findings: [Finding]
 
     public var allDevices: [DeviceRow] { schools.flatMap { $0.rooms.flatMap(\.devices) } + unplaced }
 
@@ -92,9 +94,10 @@ public struct EquipmentReport: Sendable {
             .sorted { ($0.warrantyEnd!, $0.serial) < ($1.warrantyEnd!, $1.serial) }
         let attention = counted.filter { $0.status == .inRepair || $0.status == .lost }
         let title = uai.map { u in "Équipement numérique — \(schools[0].name) (\(u.uppercased()))" } ?? "Équipement numérique — \(member.name)"
+        let findings = try r.reconcile(counted, staleAfterDays: 30)
         return EquipmentReport(title: title, member: member, generatedOn: today, warrantyMonths: warrantyMonths, schools: sections,
                                unplaced: unplaced, byKind: byKind, byStatus: byStatus, orders: lines, funding: funding,
-                               warrantyEnding: ending, needsAttention: attention)
+                               warrantyEnding: ending, needsAttention: attention, findings: findings)
     }
 
     public var totalExclTax: Money { orders.reduce(.zero) { $0 + ($1.order.amountExclTax ?? .zero) } }

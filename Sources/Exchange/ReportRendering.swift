@@ -39,9 +39,23 @@ extension EquipmentReport {
         for f in funding { out += "  - \(f.funder.french) : \(f.requested.french) / \(f.granted.french)\n" }
         out += "\nGaranties se terminant d'ici \(warrantyMonths) mois\n"
         out += warrantyEnding.isEmpty ? "  (aucune)\n" : warrantyEnding.map { "  - \($0.warrantyEnd!.french) : \(deviceLine($0))\n" }.joined()
+        out += "\nÉcarts entre l'inventaire et les appareils\n"
+        out += findings.isEmpty ? "  (aucun)\n" : findings.map { "  - \($0.device) (\($0.serial)) : \(Self.french($0))\n" }.joined()
         out += "\nMatériel en réparation ou perdu\n"
         out += needsAttention.isEmpty ? "  (aucun)\n" : needsAttention.map { "  - \($0.status.french) : \(deviceLine($0))\n" }.joined()
         return out
+    }
+
+    /// A finding as a town hall reads it.
+    static func french(_ f: Finding) -> String {
+        switch f.kind {
+        case .serialDiffers: "numéro de série différent (appareil échangé ?)"
+        case .macDiffers: "adresses MAC différentes"
+        case .hostnameDiffers: "nom d'appareil différent"
+        case .answersAsAnother: "un autre appareil répond à son adresse"
+        case .neverSeen: "jamais vu sur le réseau"
+        case .notSeenRecently: "pas vu depuis plus de 30 jours"
+        }
     }
 
     /// The sum of an amount over the orders, or "non renseigné" when no order gives it.
@@ -163,6 +177,10 @@ extension EquipmentReport {
         if needsAttention.isEmpty { b.element("p", "Aucun matériel en réparation ou perdu.") } else {
             b.table(["État", "Type", "N° de série", "N° d'inventaire", "École", "Salle"],
                     needsAttention.map { [$0.status.french, $0.kind.french, $0.serial, $0.assetTag ?? "", $0.school ?? "", $0.room ?? ""] })
+        }
+        b.element("h2", "Écarts entre l'inventaire et les appareils")
+        if findings.isEmpty { b.element("p", "Aucun écart constaté sur les appareils administrés.") } else {
+            b.table(["Appareil", "N° de série", "Écart", "Inventaire", "Constaté"], findings.map { [$0.device, $0.serial, Self.french($0), $0.expected ?? "", $0.found ?? ""] })
         }
         b.raw("<p class=\"pied\">Document établi à partir de l'inventaire parc du groupement Fus@é (Département de la Moselle).</p>\n")
         b.raw("</body>\n</html>\n")

@@ -157,6 +157,23 @@ enum Schema {
                 CREATE INDEX runTask_runId ON runTask(runId, serial);
                 """)
         }
+        migrator.registerMigration("v4: gathered facts and pending work") { db in
+            try db.execute(sql: """
+                CREATE TABLE deviceFacts (
+                    deviceId INTEGER PRIMARY KEY REFERENCES device(id) ON DELETE CASCADE,
+                    seenAt TEXT NOT NULL,
+                    facts TEXT NOT NULL
+                );
+                CREATE TABLE pending (
+                    deviceId INTEGER NOT NULL REFERENCES device(id) ON DELETE CASCADE,
+                    playbook TEXT NOT NULL,
+                    reason TEXT NOT NULL,
+                    since TEXT NOT NULL,
+                    runId INTEGER REFERENCES run(id) ON DELETE SET NULL,
+                    PRIMARY KEY (deviceId, playbook)
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 }

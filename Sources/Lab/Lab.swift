@@ -159,6 +159,8 @@ public final class Lab: @unchecked Sendable {
             for layer in LabDevice.layers {
                 script += "mount -t overlay overlay -o lowerdir=\(layer.mount),upperdir=\(d.root)/upper/\(layer.name),workdir=\(d.root)/work/\(layer.name) \(layer.mount) && "
             }
+            // On a machine with DMI, the device reports its own simulated serial, not the machine's.
+            script += "if [ -e /sys/class/dmi/id/product_serial ]; then mount --bind /etc/parc-lab/product_serial /sys/class/dmi/id/product_serial; fi; "
             script += "exec /usr/sbin/sshd -f \(d.configFile) -D -e"
             arguments = ["/usr/bin/unshare", "--mount", "--uts", "--propagation", "private", "/bin/sh", "-c", script]
         }
@@ -270,6 +272,11 @@ public final class Lab: @unchecked Sendable {
         try fm.createDirectory(atPath: bin, withIntermediateDirectories: true)
         try Self.systemctl.write(toFile: bin + "/systemctl", atomically: true, encoding: .utf8)
         chmod(bin + "/systemctl", 0o755)
+        // Nor firmware tables: a stand-in dmidecode answers from /etc/parc-lab (the device's own view).
+        let sbin = d.root + "/upper/usr-local/sbin"
+        try fm.createDirectory(atPath: sbin, withIntermediateDirectories: true)
+        try Self.dmidecode.write(toFile: sbin + "/dmidecode", atomically: true, encoding: .utf8)
+        chmod(sbin + "/dmidecode", 0o755)
         let home = d.root + "/upper/home/" + Self.user
         try fm.createDirectory(atPath: home, withIntermediateDirectories: true)
         chown(home, uid_t(uid), gid_t(uid))
@@ -299,6 +306,31 @@ public final class Lab: @unchecked Sendable {
           *) echo "lab systemctl: $verb is not simulated" >&2; exit 1 ;;
         esac
         """#
+
+    /// The lab's dmidecode: `-s system-serial-number|system-manufacturer|system-product-name`.
+    static let dmidecode = #"""
+        #!/bin/sh
+        # parc lab stand-in for dmidecode: the simulated firmware of a lab device.
+        [ "$(id -u)" = 0 ] || { echo "/dev/mem: Permission denied" >&2; exit 1; }
+        case "$2" in
+          system-serial-number) cat /etc/parc-lab/product_serial ;;
+          system-manufacturer) echo "parc lab" ;;
+          system-product-name) echo "Simulated classroom laptop" ;;
+          *) exit 1 ;;
+        esac
+        """#
+
+    /// Changes the serial number a device's (simulated) firmware reports, as a swapped laptop would.
+    public func setFirmwareSerial(_ name: String, _ serial: String) throws {
+        guard let index = devices.firstIndex(where: { $0.name == name }) else { throw LabError.deviceFailed(name, "no such device") }
+        // In place (same inode): the running device's overlay keeps seeing the file it already knows.
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: devices[index].root + "/upper/etc/parc-lab/product_serial"))
+        try handle.truncate(atOffset: 0)
+        try handle.write(contentsOf: Data("\(serial)\n".utf8))
+        try handle.close()
+        devices[index].serial = serial
+        try save()
+    }
 
     private func append(line: String, from source: String, to target: String, mode: mode_t) throws {
         var text = (try? String(contentsOfFile: source, encoding: .utf8)) ?? ""

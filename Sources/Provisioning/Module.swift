@@ -16,6 +16,21 @@ public struct ModuleCall: Sendable {
     /// A new connection to the same host (after a reboot).
     public var reconnect: @Sendable () async throws -> any Transport
 
+    public init(args: [String: Value], transport: any Transport, become: Become, check: Bool, diff: Bool, playbookDirectory: String,
+                vars: [String: Value], templates: TemplateEngine, location: SourceLocation,
+                reconnect: @escaping @Sendable () async throws -> any Transport) {
+        self.args = args
+        self.transport = transport
+        self.become = become
+        self.check = check
+        self.diff = diff
+        self.playbookDirectory = playbookDirectory
+        self.vars = vars
+        self.templates = templates
+        self.location = location
+        self.reconnect = reconnect
+    }
+
     func string(_ key: String) -> String? { args[key].flatMap { $0 == .null ? nil : $0.string } }
     func bool(_ key: String, default value: Bool = false) -> Bool { args[key].map(\.truthy) ?? value }
 

@@ -245,7 +245,8 @@ public final class Runner: Sendable {
         }
         if play.gatherFacts {
             do {
-                for (k, v) in try await Facts.gather(transport) where vars[k] == nil { vars[k] = v }
+                let facts = try await FactGathering.gather(transport, become: play.become ? options.become : .none)
+                for (k, v) in FactGathering.variables(facts) { vars[k] = v }
             } catch {
                 await unreachable(host, play: play, message: "\(error)", state: state)
                 return
@@ -396,22 +397,3 @@ public final class Runner: Sendable {
     }
 }
 
-/// A few facts, in one round trip per host, as Ansible's `ansible_*` names.
-enum Facts {
-    static func gather(_ transport: any Transport) async throws -> [String: Value] {
-        let r = try await transport.run("hostname; uname -m; uname -r; . /etc/os-release 2>/dev/null; echo \"$ID\"; echo \"$VERSION_ID\"; echo \"$NAME\"; echo \"$ID_LIKE\"",
-                                        stdin: nil, become: .none, timeout: .seconds(30))
-        let l = r.stdoutText.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) + Array(repeating: "", count: 8)
-        let id = l[3], like = l[6]
-        let family = id == "debian" || like.contains("debian") ? "Debian" : id.isEmpty ? "" : id.capitalized
-        let distribution = ["debian": "Debian", "ubuntu": "Ubuntu", "linuxmint": "Linux Mint"][id] ?? (l[5].isEmpty ? id.capitalized : l[5])
-        let facts: [String: Value] = [
-            "hostname": .string(l[0].split(separator: ".").first.map(String.init) ?? l[0]), "architecture": .string(l[1]),
-            "kernel": .string(l[2]), "distribution": .string(distribution), "distribution_version": .string(l[4]),
-            "distribution_major_version": .string(String(l[4].split(separator: ".").first ?? "")), "os_family": .string(family),
-        ]
-        var out: [String: Value] = ["ansible_facts": .map(facts)]
-        for (k, v) in facts { out["ansible_\(k)"] = v }
-        return out
-    }
-}

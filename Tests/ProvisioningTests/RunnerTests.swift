@@ -41,7 +41,9 @@ struct ScriptedConnector: Connector {
         if down.contains(host.name) { throw TransportError.unreachable(host: host.name, reason: "connection refused") }
         let failing = self.failing.contains(host.name)
         let t = ScriptedTransport(host: host.name) { command in
-            if command.contains("uname -m") { return CommandResult(exitStatus: 0, stdout: Array("pc\nx86_64\n6.1\ndebian\n12\nDebian GNU/Linux\n\n".utf8), stderr: []) }
+            if command.contains("==hostname==") {
+                return CommandResult(exitStatus: 0, stdout: Array("==hostname==\n\(host.name)\n==os==\nID=debian\nVERSION_ID=12\n==kernel==\n6.1\nx86_64\n==end==\n".utf8), stderr: [])
+            }
             let fails = command.contains("FAIL") || (failing && command.contains("risky"))
             return CommandResult(exitStatus: fails ? 1 : 0, stdout: Array("out of \(host.name)\n".utf8), stderr: fails ? Array("boom\n".utf8) : [])
         }

@@ -36,10 +36,11 @@ struct AccessOptions: ParsableArguments {
         var files = identities
         if files.isEmpty {
             if let id = env["PARC_IDENTITY"], !id.isEmpty { files.append(id) }
-            files += [LabPaths.directory() + "/id_ed25519", home + "/.ssh/id_ed25519", home + "/.ssh/id_ecdsa"]
+            files += [ManagementKey.path(nil), LabPaths.directory() + "/id_ed25519", home + "/.ssh/id_ed25519", home + "/.ssh/id_ecdsa"]
                 .filter { FileManager.default.fileExists(atPath: $0) }
         }
-        var out: [SSHCredential] = files.map { .keyFile($0) }
+        var seen = Set<String>()
+        var out: [SSHCredential] = files.filter { seen.insert($0).inserted }.map { .keyFile($0) }
         if env["SSH_AUTH_SOCK"] != nil { out.append(.agent) }
         return out
     }

@@ -133,10 +133,10 @@ struct DeviceCommand: ParsableCommand {
         @Argument(help: "Serial or asset tag.") var device: String
 
         func run() throws {
-            let (row, contents, events, lastRun) = try global.open().read { r in
+            let (row, contents, events, lastRun, facts) = try global.open().read { r in
                 let d = try r.device(device)
                 let contents = d.kind == .cart ? try r.devices(DeviceFilter(cart: d.serial)) : []
-                return (try r.deviceRow(device), contents, try r.history(d.serial), try r.lastRun(serial: d.serial))
+                return (try r.deviceRow(device), contents, try r.history(d.serial), try r.lastRun(serial: d.serial), try r.facts(serial: d.serial))
             }
             var pairs = DeviceCommand.fields.map { (key: $0.key, label: $0.header.asLabel, value: $0.value(row)) }
             if row.kind == .cart {
@@ -148,6 +148,15 @@ struct DeviceCommand: ParsableCommand {
                 .string("run \(r.run.id!) \(r.run.playbook)\(r.run.checkMode ? " (check)" : "") on \(EventTime.iso(r.run.startedAt)): \(r.host.outcome)"
                         + " (ok \(r.host.ok), changed \(r.host.changed), failed \(r.host.failed), unreachable \(r.host.unreachable))")
             } ?? .null))
+            if let (f, seen) = facts {
+                pairs.append((key: "factsSeenAt", label: "Facts seen", value: .string(EventTime.iso(seen))))
+                pairs.append((key: "firmwareSerial", label: "Firmware serial", value: .text(f.serial)))
+                pairs.append((key: "os", label: "OS", value: .string("\(f.osName), kernel \(f.kernel) (\(f.architecture))")))
+                pairs.append((key: "hardware", label: "Hardware", value: .string(
+                    "\([f.vendor, f.product].compactMap { $0 }.joined(separator: " ")) — \(f.cpuCount)×\(f.cpuModel), \(f.memoryMB) MiB, disk \(f.diskFreeMB)/\(f.diskSizeMB) MiB free")))
+                pairs.append((key: "ipv4", label: "IPv4", value: .text(f.primaryIPv4)))
+                pairs.append((key: "uptimeSeconds", label: "Uptime", value: .string("\(f.uptimeSeconds / 3600) h \(f.uptimeSeconds % 3600 / 60) min")))
+            }
             emit(Render.record(pairs, format: output.format))
         }
     }

@@ -50,6 +50,7 @@ struct Run: AsyncParsableCommand {
     @Option(name: [.customShort("e"), .customLong("extra-vars")], help: ArgumentHelp("A variable, key=value, or @file.yml (repeatable).", valueName: "vars"))
     var extraVars: [String] = []
     @Option(help: ArgumentHelp("Rerun the failed and unreachable devices of this run.", valueName: "run id")) var retry: Int64?
+    @Flag(help: "Run what is owed to devices that were offline (see `parc pending`), each playbook on its devices.") var pending = false
     @Flag(name: .customLong("ask-become-pass"), help: "Ask the sudo password (else $PARC_BECOME_PASSWORD, else sudo without password).")
     var askBecomePass = false
     @OptionGroup var access: AccessOptions
@@ -57,6 +58,18 @@ struct Run: AsyncParsableCommand {
 
     func run() async throws {
         let inventory = try global.open()
+        if pending {
+            let owed = try inventory.read { try $0.pending() }
+            if owed.isEmpty { emit("Nothing is pending.\n"); return }
+            var worst: Int32 = 0
+            for (book, items) in Dictionary(grouping: owed, by: \.playbook).sorted(by: { $0.key < $1.key }) {
+                emit("Pending: \(book) for \(items.map(\.device).joined(separator: ", "))\n")
+                let code = try await perform(inventory, playbookPath: book, only: Set(items.map { $0.serial.lowercased() }), retryOf: nil)
+                worst = max(worst, code)
+            }
+            if worst != 0 { throw ExitCode(worst) }
+            return
+        }
         var playbookPath = playbook
         var retryHosts: Set<String>? = nil
         if let retry {
@@ -65,7 +78,13 @@ struct Run: AsyncParsableCommand {
             retryHosts = Set(previous.hosts.filter { $0.outcome == "failed" || $0.outcome == "unreachable" }.map { $0.serial.lowercased() })
             if retryHosts!.isEmpty { emit("Run \(retry) has no failed or unreachable device; nothing to retry.\n"); return }
         }
-        guard let playbookPath else { throw ValidationError("give a playbook, or --retry RUN") }
+        guard let playbookPath else { throw ValidationError("give a playbook, --retry RUN or --pending") }
+        let code = try await perform(inventory, playbookPath: playbookPath, only: retryHosts, retryOf: retry)
+        if code != 0 { throw ExitCode(code) }
+    }
+
+    /// Runs `playbookPath` on the selected devices (only those in `only` when given); returns the exit code.
+    func perform(_ inventory: Inventory, playbookPath: String, only retryHosts: Set<String>?, retryOf retry: Int64?) async throws -> Int32 {
         let book = try PlaybookLoader.load(playbookPath)
 
         var options = RunOptions(check: check, diff: diff, forks: access.forks)
@@ -91,8 +110,12 @@ struct Run: AsyncParsableCommand {
             let hosts = try rows.map { row -> HostTarget in
                 let mine = Set(groups.filter { $0.value.contains(row.serial) }.map(\.key))
                 ssh[row.serial] = try access.ssh(for: row, credentials: credentials, knownHosts: known)
-                return HostTarget(name: row.inventoryName, serial: row.serial, groups: mine,
-                                  vars: try InventoryVars.vars(for: row, groups: mine, communeName: row.member.flatMap { members[$0] }, directory: varsDir))
+                var vars = try InventoryVars.vars(for: row, groups: mine, communeName: row.member.flatMap { members[$0] }, directory: varsDir)
+                // Facts gathered earlier (parc facts) stand until the play gathers fresh ones.
+                if let stored = try r.facts(serial: row.serial) {
+                    for (k, v) in FactGathering.variables(stored.facts) where vars[k] == nil { vars[k] = v }
+                }
+                return HostTarget(name: row.inventoryName, serial: row.serial, groups: mine, vars: vars)
             }
             return (hosts, ssh)
         }
@@ -120,7 +143,15 @@ struct Run: AsyncParsableCommand {
                          ignored: r.ignored, message: r.message, output: r.output, diff: r.diff.isEmpty ? nil : r.diff.map(\.unified).joined(separator: "\n"),
                          milliseconds: r.milliseconds)
         }
-        try inventory.write { try $0.finishRun(runID, exitCode: Int(result.exitCode), endedAt: Date(), hosts: hostSummaries, tasks: entries) }
+        try inventory.write { tx in
+            try tx.finishRun(runID, exitCode: Int(result.exitCode), endedAt: Date(), hosts: hostSummaries, tasks: entries)
+            // An offline laptop is owed the playbook; a device that got it owes nothing.
+            guard !check else { return }
+            for h in hostSummaries {
+                if h.outcome == "unreachable" { try tx.addPending(serial: h.serial, playbook: playbookPath, reason: "unreachable", runId: runID) }
+                else if h.outcome != "failed" { try tx.clearPending(serial: h.serial, playbook: playbookPath) }
+            }
+        }
 
         if json {
             emit(JSONValue.object([
@@ -138,7 +169,7 @@ struct Run: AsyncParsableCommand {
         } else {
             emit(RecapText.render(hostSummaries, aborted: result.aborted, runID: runID, check: check))
         }
-        if result.exitCode != 0 { throw ExitCode(result.exitCode) }
+        return result.exitCode
     }
 
     func becomeMethod() throws -> Become {

@@ -1,0 +1,126 @@
+import Foundation
+import GRDB
+import ParcCore
+
+/// Work owed to a device that was offline: a playbook to run when it is seen again.
+public struct PendingItem: Sendable, Equatable, Codable {
+    public var serial: String
+    public var device: String
+    public var playbook: String
+    public var reason: String
+    public var since: Date
+    public var runId: Int64?
+}
+
+/// One difference between what the inventory says and what a device says.
+public struct Finding: Sendable, Equatable, Codable {
+    public enum Kind: String, Sendable, Codable {
+        case serialDiffers, macDiffers, hostnameDiffers, answersAsAnother, neverSeen, notSeenRecently
+    }
+    public var serial: String
+    public var device: String
+    public var kind: Kind
+    public var expected: String?
+    public var found: String?
+    /// Whether `parc reconcile --fix` may apply it (never a serial).
+    public var fixable: Bool
+    public var message: String
+}
+
+extension InventoryTransaction {
+    /// Stores a device's latest facts and when they were seen.
+    public func recordFacts(serial: String, _ facts: DeviceFacts, seenAt: Date) throws {
+        guard let id = try deviceID(serial: serial) else {
+            throw InventoryError.notFound(entity: "device", key: serial, hint: "the device must be in the inventory")
+        }
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        try db.execute(sql: "INSERT OR REPLACE INTO deviceFacts (deviceId, seenAt, facts) VALUES (?, ?, ?)",
+                       arguments: [id, seenAt.formatted(EventRecord.timestampFormat), String(decoding: try encoder.encode(facts), as: UTF8.self)])
+    }
+
+    /// Notes that `playbook` is owed to the device (it was unreachable).
+    public func addPending(serial: String, playbook: String, reason: String, runId: Int64?) throws {
+        guard let id = try deviceID(serial: serial) else { return }
+        try db.execute(sql: "INSERT OR REPLACE INTO pending (deviceId, playbook, reason, since, runId) VALUES (?, ?, ?, ?, ?)",
+                       arguments: [id, playbook, reason, now.formatted(EventRecord.timestampFormat), runId])
+    }
+
+    /// The device got the playbook: nothing owed any more.
+    public func clearPending(serial: String, playbook: String) throws {
+        guard let id = try deviceID(serial: serial) else { return }
+        try db.execute(sql: "DELETE FROM pending WHERE deviceId = ? AND playbook = ?", arguments: [id, playbook])
+    }
+}
+
+extension InventoryReader {
+    /// A device's latest facts and when they were seen.
+    public func facts(serial: String) throws -> (facts: DeviceFacts, seenAt: Date)? {
+        guard let id = try deviceID(serial: serial),
+              let row = try Row.fetchOne(db, sql: "SELECT seenAt, facts FROM deviceFacts WHERE deviceId = ?", arguments: [id]) else { return nil }
+        return Self.decodeFacts(row)
+    }
+
+    static func decodeFacts(_ row: Row) -> (facts: DeviceFacts, seenAt: Date)? {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        guard let facts = try? decoder.decode(DeviceFacts.self, from: Data((row["facts"] as String).utf8)),
+              let seen = try? Date(row["seenAt"] as String, strategy: EventRecord.timestampFormat) else { return nil }
+        return (facts, seen)
+    }
+
+    /// Everything owed to offline devices, oldest first.
+    public func pending() throws -> [PendingItem] {
+        try Row.fetchAll(db, sql: """
+            SELECT d.serial, COALESCE(d.hostname, d.assetTag, d.serial) AS name, p.playbook, p.reason, p.since, p.runId
+            FROM pending p JOIN device d ON d.id = p.deviceId ORDER BY p.since, d.serial
+            """).map { row in
+            PendingItem(serial: row["serial"], device: row["name"], playbook: row["playbook"], reason: row["reason"],
+                        since: (try? Date(row["since"] as String, strategy: EventRecord.timestampFormat)) ?? Date(timeIntervalSince1970: 0),
+                        runId: row["runId"])
+        }
+    }
+
+    /// Compares what each device said (its latest facts) with the inventory.
+    public func reconcile(_ devices: [DeviceRow], staleAfterDays: Int, now: Date = Date()) throws -> [Finding] {
+        var findings: [Finding] = []
+        // Who claims which firmware serial: a device answering as another one.
+        var bySerial: [String: DeviceRow] = [:]
+        for d in try self.devices() { bySerial[d.serial.lowercased()] = d }
+        for d in devices {
+            let name = d.inventoryName
+            guard let (facts, seen) = try facts(serial: d.serial) else {
+                if d.address != nil {
+                    findings.append(Finding(serial: d.serial, device: name, kind: .neverSeen, expected: nil, found: nil, fixable: false,
+                                            message: "never seen: gather its facts with parc facts \(name)"))
+                }
+                continue
+            }
+            let days = Int(now.timeIntervalSince(seen) / 86_400)
+            if days >= staleAfterDays {
+                findings.append(Finding(serial: d.serial, device: name, kind: .notSeenRecently, expected: nil, found: seen.formatted(EventRecord.timestampFormat),
+                                        fixable: false, message: "not seen for \(days) day(s)"))
+            }
+            if let firmware = facts.serial, firmware.lowercased() != d.serial.lowercased() {
+                if let other = bySerial[firmware.lowercased()] {
+                    findings.append(Finding(serial: d.serial, device: name, kind: .answersAsAnother, expected: d.serial, found: firmware, fixable: false,
+                                            message: "the machine at \(d.address ?? "its address") is \(other.inventoryName) (serial \(firmware)), not \(d.serial): check the addresses"))
+                } else {
+                    findings.append(Finding(serial: d.serial, device: name, kind: .serialDiffers, expected: d.serial, found: firmware, fixable: false,
+                                            message: "serial differs: the inventory says \(d.serial), the device says \(firmware) (swapped or repaired? check it by hand)"))
+                }
+            }
+            let macs = facts.macs
+            if !macs.isEmpty && Set(macs) != Set(d.macs) {
+                findings.append(Finding(serial: d.serial, device: name, kind: .macDiffers, expected: d.macs.joined(separator: " "), found: macs.joined(separator: " "),
+                                        fixable: true, message: "MAC addresses differ"))
+            }
+            let host = facts.hostname.split(separator: ".").first.map(String.init) ?? facts.hostname
+            if !host.isEmpty && host.lowercased() != (d.hostname ?? "").lowercased() {
+                findings.append(Finding(serial: d.serial, device: name, kind: .hostnameDiffers, expected: d.hostname, found: host, fixable: true,
+                                        message: "host name differs"))
+            }
+        }
+        return findings
+    }
+}

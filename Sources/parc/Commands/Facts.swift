@@ -1,0 +1,195 @@
+import ArgumentParser
+import Foundation
+import InventoryStore
+import ParcCore
+import Provisioning
+import SSHTransport
+
+struct FactsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "facts",
+        abstract: "Gather facts from devices over SSH (in parallel) and keep them in the inventory.",
+        discussion: """
+            Host name, firmware serial, vendor and product (DMI, read as root through sudo), MAC and \
+            IP addresses, OS, kernel, CPU, memory, disk, uptime and last boot. `parc device show` \
+            shows them; playbooks see them as ansible_* variables.
+            """)
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var selection: SelectionOptions
+    @OptionGroup var access: AccessOptions
+    @Flag(help: "Print JSON: the facts of each device.") var json = false
+
+    func run() async throws {
+        let inventory = try global.open()
+        let rows = try inventory.read { try selection.select($0) }.filter { $0.address != nil }
+        guard !rows.isEmpty else { throw ValidationError("no selected device has an address") }
+        let credentials = access.credentials(), known = access.knownHostsFiles()
+        let targets = try rows.map { ($0, try access.ssh(for: $0, credentials: credentials, knownHosts: known)!) }
+        let become = try BecomeOption.fromEnvironment()
+        let results = await concurrently(targets, limit: access.forks) { (row, options) -> (DeviceRow, Result<DeviceFacts, any Error>) in
+            do {
+                let c = try await SSHConnection.connect(options)
+                defer { Task { await c.close() } }
+                return (row, .success(try await FactGathering.gather(c, become: become)))
+            } catch {
+                return (row, .failure(error))
+            }
+        }
+        let now = Date()
+        try inventory.write { tx in
+            for (row, result) in results { if case .success(let f) = result { try tx.recordFacts(serial: row.serial, f, seenAt: now) } }
+        }
+        var unreachable = 0, failed = 0
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            encoder.dateEncodingStrategy = .iso8601
+            var out: [String: DeviceFacts] = [:]
+            for (row, result) in results { if case .success(let f) = result { out[row.inventoryName] = f } }
+            emit(String(decoding: try encoder.encode(out), as: UTF8.self) + "\n")
+        }
+        var table: [[String]] = []
+        for (row, result) in results {
+            switch result {
+            case .success(let f):
+                table.append([row.inventoryName, f.hostname, f.serial ?? "—", "\(f.osName)", f.kernel, "\(f.cpuCount)×\(f.cpuModel)",
+                              "\(f.memoryMB) MiB", "\(f.diskFreeMB)/\(f.diskSizeMB) MiB", f.primaryIPv4 ?? ""])
+            case .failure(let e):
+                if (e as? TransportError)?.isUnreachable == true { unreachable += 1 } else { failed += 1 }
+                table.append([row.inventoryName, "(\(e))", "", "", "", "", "", "", ""])
+            }
+        }
+        if !json {
+            emit(Render.table(header: ["DEVICE", "HOSTNAME", "SERIAL", "OS", "KERNEL", "CPU", "MEMORY", "DISK FREE", "IPV4"], rows: table))
+        }
+        FileHandle.standardError.write(Data("\(results.count) device(s): \(results.count - unreachable - failed) gathered, \(failed) failed, \(unreachable) unreachable\n".utf8))
+        if unreachable > 0 { throw ExitCode(4) }
+        if failed > 0 { throw ExitCode(2) }
+    }
+}
+
+enum BecomeOption {
+    /// sudo with $PARC_BECOME_PASSWORD when set, else sudo without password.
+    static func fromEnvironment() throws -> Become {
+        if let env = ProcessInfo.processInfo.environment["PARC_BECOME_PASSWORD"], !env.isEmpty { return .sudoPassword(Secret(env)) }
+        return .sudo
+    }
+}
+
+struct Reconcile: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Compare the devices' gathered facts with the inventory: serial, MACs, host name, who answers where, last seen.",
+        discussion: """
+            --fix applies the safe updates (host name and MAC addresses from the device, with audit \
+            events). A serial that differs is never changed: check the device by hand.
+            """)
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var selection: SelectionOptions
+    @Option(help: "Report devices not seen for this many days.") var days = 30
+    @Flag(help: "Apply the safe updates (host name, MACs).") var fix = false
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        let inventory = try global.open()
+        let findings = try inventory.read { r in try r.reconcile(try selection.select(r), staleAfterDays: days) }
+        var fixed = 0
+        var refused: [String: String] = [:]
+        if fix {
+            try inventory.write { tx in
+                for f in findings where f.fixable {
+                    // Each fix on its own: one that breaks a rule (a MAC another device holds) is reported, not applied.
+                    do {
+                        try tx.attempt {
+                            switch f.kind {
+                            case .hostnameDiffers: _ = try tx.updateDevice(f.serial) { $0.hostname = f.found }
+                            case .macDiffers:
+                                _ = try tx.updateDevice(f.serial, macs: MacChange(add: (f.found ?? "").split(separator: " ").map(String.init), replaceAll: true))
+                            default: return
+                            }
+                            fixed += 1
+                        }
+                    } catch {
+                        refused[f.serial + f.kind.rawValue] = "\(error)"
+                    }
+                }
+            }
+        }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            emit(String(decoding: try encoder.encode(findings), as: UTF8.self) + "\n")
+        } else if findings.isEmpty {
+            emit("The inventory and the devices agree.\n")
+        } else {
+            emit(Render.table(header: ["DEVICE", "SERIAL", "FINDING", "INVENTORY", "DEVICE SAYS", "FIX"], rows: findings.map { f in
+                [f.device, f.serial, f.message, f.expected ?? "", f.found ?? "",
+                 f.fixable ? (fix ? (refused[f.serial + f.kind.rawValue].map { "not fixed: \($0)" } ?? "fixed") : "--fix") : "by hand"]
+            }))
+        }
+        if fix { FileHandle.standardError.write(Data("\(fixed) update(s) applied\n".utf8)) }
+        if findings.contains(where: { !$0.fixable || !fix }) || !refused.isEmpty { throw ExitCode(2) }
+    }
+}
+
+struct Pending: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "What is owed to devices that were offline: `parc run --pending` serves it.")
+    @OptionGroup var global: GlobalOptions
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        let items = try global.open().read { try $0.pending() }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            encoder.dateEncodingStrategy = .iso8601
+            emit(String(decoding: try encoder.encode(items), as: UTF8.self) + "\n")
+            return
+        }
+        if items.isEmpty { emit("Nothing is pending.\n"); return }
+        emit(Render.table(header: ["DEVICE", "SERIAL", "PLAYBOOK", "WHY", "SINCE", "RUN"], rows: items.map {
+            [$0.device, $0.serial, $0.playbook, $0.reason, EventTime.iso($0.since), $0.runId.map(String.init) ?? ""]
+        }))
+    }
+}
+
+struct Watch: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve pending work as devices come back: `parc run --pending` every interval.",
+        discussion: "Stops when nothing is pending, or after --rounds rounds.")
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "Seconds between rounds.") var interval: Double = 60
+    @Option(help: "Stop after this many rounds (default: until nothing is pending).") var rounds: Int?
+    @OptionGroup var access: AccessOptions
+
+    func run() async throws {
+        var round = 0
+        while true {
+            round += 1
+            let owed = try global.open().read { try $0.pending() }
+            if owed.isEmpty { emit("Nothing is pending.\n"); return }
+            emit("Round \(round): \(owed.count) pending item(s)\n")
+            var run = try Run.parse(["--pending"] + global.arguments + access.arguments)
+            do { try await run.run() } catch let code as ExitCode where code.rawValue == 4 || code.rawValue == 2 {}
+            if let rounds, round >= rounds { return }
+            try await Task.sleep(for: .milliseconds(Int(interval * 1000)))
+        }
+    }
+}
+
+extension GlobalOptions {
+    var arguments: [String] {
+        var a: [String] = []
+        if let database { a += ["--database", database] }
+        if let actor { a += ["--actor", actor] }
+        return a
+    }
+}
+
+extension AccessOptions {
+    var arguments: [String] {
+        var a = identities.flatMap { ["--identity", $0] } + knownHosts.flatMap { ["--known-hosts", $0] }
+        a += ["--host-key-policy", hostKeyPolicy.rawValue, "--timeout", String(timeout), "--forks", String(forks)]
+        if let user { a += ["--user", user] }
+        return a
+    }
+}
