@@ -8,7 +8,8 @@ import Testing
     @Test func migrationsFromEmptyCreateEveryTableInWALWithForeignKeys() throws {
         let t = try TempInventory()
         let queue = try DatabaseQueue(path: t.path)
-        let tables = ["member", "school", "room", "lot", "purchaseOrder", "fundingLine", "device", "deviceMac", "event", "run", "runHost", "runTask"]
+        let tables = ["member", "school", "room", "lot", "purchaseOrder", "fundingLine", "device", "deviceMac", "event", "run", "runHost", "runTask",
+                      "deviceFacts", "pending"]
         let (existing, journal, migrations) = try queue.read { db throws -> ([String], String?, Int?) in
             (try tables.filter { try db.tableExists($0) },
              try String.fetchOne(db, sql: "PRAGMA journal_mode"),
@@ -16,7 +17,7 @@ import Testing
         }
         #expect(existing == tables)
         #expect(journal == "wal")
-        #expect(migrations == 3, "v1 (the domain), v2 (pinned host keys), v3 (runs)")
+        #expect(migrations == 4, "v1 (the domain), v2 (pinned host keys), v3 (runs), v4 (facts, pending work)")
         // The store's own connections enforce foreign keys: a device in a missing room is refused.
         #expect(throws: (any Error).self) {
             try t.inventory.write { tx in try tx.addDevice(Device(kind: .laptop, serial: "X", roomId: 999)) }
