@@ -121,6 +121,8 @@ public enum Become: Sendable, Equatable {
     case sudo
     /// `sudo -S` with a password given on standard input, never on the command line.
     case sudoPassword(Secret)
+    /// As another user (`become_user`), with sudo's password when one is needed.
+    case sudoUser(String, Secret?)
 }
 
 /// The connection to one device, as the provisioning engine uses it (like Ansible's connection

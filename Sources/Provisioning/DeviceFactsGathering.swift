@@ -115,6 +115,7 @@ public enum FactGathering {
             "uptime_seconds": .int(f.uptimeSeconds), "interfaces": .list(f.interfaces.map { .string($0.name) }),
             "product_serial": .string(f.serial ?? ""), "system_vendor": .string(f.vendor ?? ""), "product_name": .string(f.product ?? ""),
             "processor": .list([.string(f.cpuModel)]),
+            "pkg_mgr": .string(f.osFamily == "Debian" ? "apt" : "unknown"), "os_name": .string(f.osName),
         ]
         if let ip = f.primaryIPv4 {
             let iface = f.addresses.first { $0.family == "inet" && $0.address.hasPrefix(ip + "/") }?.interface ?? ""

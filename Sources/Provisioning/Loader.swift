@@ -5,11 +5,22 @@ import Yams
 /// Reads playbooks with Yams, keeping every node's line and column so that a mistake is reported
 /// where it is, before anything runs.
 public enum PlaybookLoader {
-    static let playKeys: Set<String> = ["name", "hosts", "vars", "vars_files", "become", "serial", "max_fail_percentage", "tasks",
-                                        "handlers", "tags", "gather_facts"]
-    static let taskKeys: Set<String> = ["name", "when", "loop", "register", "changed_when", "failed_when", "ignore_errors", "notify",
-                                        "become", "tags", "no_log", "listen"]
-
+    static let playKeys: Set<String> = ["name", "hosts", "vars", "vars_files", "become", "become_user", "remote_user", "environment", "serial",
+                                        "max_fail_percentage", "tasks", "pre_tasks", "post_tasks", "roles", "handlers", "tags", "gather_facts"]
+    static let taskKeys: Set<String> = ["name", "when", "loop", "with_items", "with_list", "with_dict", "loop_control", "register", "changed_when",
+                                        "failed_when", "ignore_errors", "notify", "become", "become_user", "remote_user", "environment", "tags",
+                                        "no_log", "listen", "vars", "args", "delegate_to", "run_once", "block", "rescue", "always"]
+    /// Ansible keywords parc knows but does not do yet: named plainly instead of "unknown".
+    static let unsupported: [String: String] = [
+        "async": "background tasks (async/poll)", "poll": "background tasks (async/poll)", "until": "retry loops (until/retries)",
+        "retries": "retry loops (until/retries)", "delay": "retry loops (until/retries)", "with_fileglob": "with_fileglob loops",
+        "with_nested": "with_nested loops", "with_subelements": "with_subelements loops", "with_sequence": "with_sequence loops",
+        "with_together": "with_together loops", "with_first_found": "with_first_found", "local_action": "local_action (use delegate_to: localhost)",
+        "throttle": "throttle", "any_errors_fatal": "any_errors_fatal", "check_mode": "per-task check_mode", "diff": "per-task diff",
+        "connection": "other connection plugins", "collections": "collections", "module_defaults": "module_defaults", "debugger": "the debugger",
+        "strategy": "strategies (parc runs each host on its own)", "vars_prompt": "vars_prompt (use -e)", "order": "host order",
+        "become_method": "become methods other than sudo", "delegate_facts": "delegate_facts", "notify_when": "notify_when",
+    ]
     public static func load(_ path: String) throws -> Playbook {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw PlaybookError("cannot read the playbook \(path)")
@@ -31,10 +42,36 @@ public enum PlaybookLoader {
         guard let root, case .sequence(let plays) = root else {
             throw error("a playbook is a list of plays (each starting with `- hosts: …`)", root)
         }
-        let ctx = Context(file: file, lines: lines)
-        let parsed = try plays.map { try ctx.play($0) }
-        return Playbook(path: path, directory: (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent,
-                        plays: parsed, contentHash: SHA256.hex(Array(data)))
+        let directory = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
+        let ctx = Context(file: file, lines: lines, playbookDirectory: directory)
+        var parsed: [Play] = []
+        for node in plays {
+            // `- import_playbook: other.yml` stands for that playbook's plays.
+            if case .mapping(let m) = node, let imported = m.first(where: { $0.key.string == "import_playbook" }) {
+                guard let name = imported.value.string else { throw error("import_playbook names a file", imported.value) }
+                let other = name.hasPrefix("/") ? name : "\(directory)/\(name)"
+                guard FileManager.default.fileExists(atPath: other) else { throw error("import_playbook: no file \(other)", imported.value) }
+                parsed += try load(other).plays
+                continue
+            }
+            parsed.append(try ctx.play(node))
+        }
+        try TemplateCheck.check(parsed)
+        return Playbook(path: path, directory: directory, plays: parsed, contentHash: SHA256.hex(Array(data)))
+    }
+
+    /// Reads a YAML file of tasks (import_tasks, a role's tasks/main.yml).
+    static func loadTaskFile(_ path: String, playbookDirectory: String, directory: String?) throws -> [TaskSpec] {
+        guard let data = FileManager.default.contents(atPath: path) else { throw PlaybookError("cannot read the tasks file \(path)") }
+        let text = String(decoding: data, as: UTF8.self)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let node: Node?
+        do { node = try Yams.compose(yaml: text) } catch let e as YamlError { throw yamlError(e, file: path, lines: lines) }
+        guard let node else { return [] }
+        var ctx = Context(file: path, lines: lines, playbookDirectory: playbookDirectory)
+        ctx.taskDirectory = directory ?? (path as NSString).deletingLastPathComponent
+        ctx.roleDirectory = directory
+        return try ctx.tasks(node)
     }
 
     /// Loads a YAML file of variables (group_vars, vars_files, -e @file).
@@ -45,10 +82,21 @@ public enum PlaybookLoader {
         let node: Node?
         do { node = try Yams.compose(yaml: text) } catch let e as YamlError { throw yamlError(e, file: path, lines: lines) }
         guard let node else { return [:] }
-        guard case .mapping = node, case .map(let vars) = Context(file: path, lines: lines).value(node) else {
+        guard case .mapping = node, case .map(let vars) = Context(file: path, lines: lines, playbookDirectory: ".").value(node) else {
             throw PlaybookError("a variables file is a mapping of names to values", at: SourceLocation(file: path, line: node.mark?.line ?? 1, column: node.mark?.column ?? 1))
         }
         return vars
+    }
+
+    /// Any YAML file as a value (a role's meta/main.yml).
+    static func loadYAMLValue(_ path: String) throws -> Value {
+        guard let data = FileManager.default.contents(atPath: path) else { throw PlaybookError("cannot read \(path)") }
+        let text = String(decoding: data, as: UTF8.self)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        do {
+            guard let node = try Yams.compose(yaml: text) else { return .null }
+            return Context(file: path, lines: lines, playbookDirectory: (path as NSString).deletingLastPathComponent).value(node)
+        } catch let e as YamlError { throw yamlError(e, file: path, lines: lines) }
     }
 
     static func yamlError(_ e: YamlError, file: String, lines: [String]) -> PlaybookError {
@@ -67,6 +115,17 @@ public enum PlaybookLoader {
     struct Context {
         let file: String
         let lines: [String]
+        let playbookDirectory: String
+        /// Where an import_tasks file is looked up (the including file's folder).
+        var taskDirectory: String?
+        /// The role whose tasks are being read (for files/ and templates/).
+        var roleDirectory: String?
+
+        init(file: String, lines: [String], playbookDirectory: String) {
+            self.file = file
+            self.lines = lines
+            self.playbookDirectory = playbookDirectory
+        }
 
         func location(_ node: Node) -> SourceLocation {
             SourceLocation(file: file, line: node.mark?.line ?? 1, column: node.mark?.column ?? 1)
@@ -126,9 +185,11 @@ public enum PlaybookLoader {
         }
 
         func play(_ node: Node) throws -> Play {
-            var play = Play(name: "", hosts: "", vars: [:], varsFiles: [], become: false, serial: .all, maxFailPercentage: nil,
-                            gatherFacts: true, tasks: [], handlers: [], tags: [], location: location(node))
+            var play = Play(name: "", hosts: "", vars: [:], varsFiles: [], become: false, becomeUser: nil, remoteUser: nil, environment: [:],
+                            serial: .all, maxFailPercentage: nil, gatherFacts: true, tasks: [], handlers: [], tags: [], roleDefaults: [:],
+                            location: location(node))
             var sawHosts = false
+            var pre: [TaskSpec] = [], main: [TaskSpec] = [], post: [TaskSpec] = [], roleTasks: [TaskSpec] = []
             for (key, keyNode, v) in try pairs(node, what: "a play") {
                 switch key {
                 case "name": play.name = value(v).string ?? ""
@@ -143,6 +204,11 @@ public enum PlaybookLoader {
                     play.vars = m
                 case "vars_files": play.varsFiles = try strings(v, what: "vars_files")
                 case "become": play.become = try bool(v, what: "become")
+                case "become_user": play.becomeUser = value(v).string
+                case "remote_user": play.remoteUser = value(v).string
+                case "environment":
+                    guard case .map(let m) = value(v) else { throw error("environment is a mapping of names to values", v) }
+                    play.environment = m
                 case "gather_facts": play.gatherFacts = try bool(v, what: "gather_facts")
                 case "serial":
                     switch value(v) {
@@ -155,15 +221,118 @@ public enum PlaybookLoader {
                     guard case .int(let n) = value(v), (0...100).contains(n) else { throw error("max_fail_percentage is a number from 0 to 100", v) }
                     play.maxFailPercentage = n
                 case "tags": play.tags = try strings(v, what: "tags")
-                case "tasks": play.tasks = try tasks(v)
-                case "handlers": play.handlers = try tasks(v)
+                case "tasks": main = try tasks(v)
+                case "pre_tasks": pre = try tasks(v)
+                case "post_tasks": post = try tasks(v)
+                case "handlers": play.handlers += try tasks(v)
+                case "roles":
+                    guard case .sequence(let roles) = v else { throw error("roles is a list of role names", v) }
+                    var seen = Set<String>()
+                    for r in roles {
+                        let (name, params, when, tags) = try roleReference(r)
+                        let loaded = try role(name, params: params, at: r, seen: &seen)
+                        roleTasks += loaded.tasks.map { $0.inheriting(when: when, tags: tags, vars: [:], become: nil, becomeUser: nil, environment: [:], directory: nil) }
+                        play.handlers += loaded.handlers
+                        play.roleDefaults = loaded.defaults.merging(play.roleDefaults) { first, _ in first }
+                    }
                 default:
+                    if let what = PlaybookLoader.unsupported[key] { throw error("'\(key)': \(what) is not supported by parc yet", keyNode) }
                     throw error("unknown play keyword '\(key)'; parc supports \(PlaybookLoader.playKeys.sorted().joined(separator: ", "))", keyNode)
                 }
             }
             guard sawHosts, !play.hosts.trimmed.isEmpty else { throw error("a play needs `hosts:` (a group, a device, or all)", node) }
             if play.name.isEmpty { play.name = play.hosts }
+            // Roles and include_role bring handlers and defaults with their tasks.
+            var allTasks: [TaskSpec] = []
+            for section in [pre, roleTasks, main, post] where !section.isEmpty {
+                allTasks += section
+                allTasks.append(.flush(at: play.location))
+            }
+            for t in allTasks { collect(t, handlers: &play.handlers, defaults: &play.roleDefaults) }
+            play.tasks = allTasks.map(stripped)
+            play.handlers = play.handlers.map(stripped)
             return play
+        }
+
+        /// Handlers and defaults that include_role brought along (carried by its block until the play takes them).
+        func collect(_ t: TaskSpec, handlers: inout [TaskSpec], defaults: inout [String: Value]) {
+            for child in t.block + t.rescue + t.always { collect(child, handlers: &handlers, defaults: &defaults) }
+            handlers += t.carriedHandlers
+            defaults = t.carriedDefaults.merging(defaults) { first, _ in first }
+        }
+
+        func stripped(_ t: TaskSpec) -> TaskSpec {
+            var x = t
+            x.carriedHandlers = []
+            x.carriedDefaults = [:]
+            x.block = x.block.map(stripped)
+            x.rescue = x.rescue.map(stripped)
+            x.always = x.always.map(stripped)
+            return x
+        }
+
+        func roleReference(_ node: Node) throws -> (String, [String: Value], [String], [String]) {
+            switch value(node) {
+            case .string(let name): return (name, [:], [], [])
+            case .map(var m):
+                guard let name = (m.removeValue(forKey: "role") ?? m.removeValue(forKey: "name"))?.string else {
+                    throw error("a role entry names its role (`- role: name`)", node)
+                }
+                let when: [String] = m.removeValue(forKey: "when").map { $0.list?.map(\.description) ?? [$0.description] } ?? []
+                let tags: [String] = m.removeValue(forKey: "tags").map { $0.list?.map(\.description) ?? [$0.description] } ?? []
+                var params = m.removeValue(forKey: "vars")?.map ?? [:]
+                for (k, v) in m { params[k] = v }
+                return (name, params, when, tags)
+            default: throw error("a role entry is a name or a mapping", node)
+            }
+        }
+
+        /// A role: its tasks (with its vars and parameters), handlers and defaults, dependencies first.
+        func role(_ name: String, params: [String: Value], at node: Node, seen: inout Set<String>) throws -> (tasks: [TaskSpec], handlers: [TaskSpec], defaults: [String: Value]) {
+            let candidates = ["\(playbookDirectory)/roles/\(name)", "\(playbookDirectory)/\(name)"] + (roleDirectory.map { ["\($0)/../\(name)"] } ?? [])
+            guard let dir = candidates.first(where: { FileManager.default.fileExists(atPath: "\($0)/tasks") || FileManager.default.fileExists(atPath: "\($0)/meta") }) else {
+                throw error("role '\(name)' not found (looked in \(candidates.joined(separator: ", ")))", node)
+            }
+            func yaml(_ sub: String) -> String? {
+                ["\(dir)/\(sub)/main.yml", "\(dir)/\(sub)/main.yaml"].first { FileManager.default.fileExists(atPath: $0) }
+            }
+            var tasks: [TaskSpec] = [], handlers: [TaskSpec] = [], defaults: [String: Value] = [:]
+            // meta/main.yml dependencies run first, once each.
+            if let meta = yaml("meta"), case .map(let m) = try PlaybookLoader.loadYAMLValue(meta), case .list(let deps)? = m["dependencies"] {
+                for dep in deps {
+                    var depName: String
+                    var depParams: [String: Value] = [:]
+                    switch dep {
+                    case .string(let n): depName = n
+                    case .map(var dm):
+                        guard let n = (dm.removeValue(forKey: "role") ?? dm.removeValue(forKey: "name"))?.string else { continue }
+                        depName = n
+                        depParams = dm
+                    default: continue
+                    }
+                    let key = depName + depParams.description
+                    if seen.contains(key) { continue }
+                    seen.insert(key)
+                    let d = try role(depName, params: depParams, at: node, seen: &seen)
+                    tasks += d.tasks
+                    handlers += d.handlers
+                    defaults = d.defaults.merging(defaults) { first, _ in first }
+                }
+            }
+            if let file = yaml("defaults") { defaults = defaults.merging(try PlaybookLoader.loadVars(file)) { _, own in own } }
+            let roleVars = try yaml("vars").map { try PlaybookLoader.loadVars($0) } ?? [:]
+            let vars = roleVars.merging(params) { _, param in param }
+            if let file = yaml("tasks") {
+                tasks += try PlaybookLoader.loadTaskFile(file, playbookDirectory: playbookDirectory, directory: dir).map {
+                    $0.inheriting(when: [], tags: [], vars: vars, become: nil, becomeUser: nil, environment: [:], directory: dir)
+                }
+            }
+            if let file = yaml("handlers") {
+                handlers += try PlaybookLoader.loadTaskFile(file, playbookDirectory: playbookDirectory, directory: dir).map {
+                    $0.inheriting(when: [], tags: [], vars: vars, become: nil, becomeUser: nil, environment: [:], directory: dir)
+                }
+            }
+            return (tasks, handlers, defaults)
         }
 
         func tasks(_ node: Node) throws -> [TaskSpec] {
@@ -171,14 +340,17 @@ public enum PlaybookLoader {
                 if case .scalar = node, value(node) == .null { return [] }
                 throw error("tasks are a list (each starting with `- name: …`)", node)
             }
-            return try seq.map(task)
+            return try seq.flatMap(task)
         }
 
-        func task(_ node: Node) throws -> TaskSpec {
-            var t = TaskSpec(name: "", module: "", args: [:], when: [], loop: nil, register: nil, changedWhen: nil, failedWhen: nil,
-                             ignoreErrors: false, notify: [], become: nil, tags: [], noLog: false, listen: [], location: location(node))
+        /// One task as written; an import or include stands for the tasks it brings.
+        func task(_ node: Node) throws -> [TaskSpec] {
+            var t = TaskSpec(name: "", module: "", location: location(node))
+            t.directory = roleDirectory
             var moduleNode: Node? = nil
             var rawArgs: Node? = nil
+            var extraArgs: [String: Value] = [:]
+            var include: (kind: String, node: Node, keyNode: Node)? = nil
             for (key, keyNode, v) in try pairs(node, what: "a task") {
                 switch key {
                 case "name": t.name = value(v).string ?? ""
@@ -187,19 +359,59 @@ public enum PlaybookLoader {
                     case .list(let l): t.when = l.map(\.description)
                     case let other: t.when = [other.description]
                     }
-                case "loop": t.loop = value(v)
+                case "loop", "with_items", "with_list":
+                    t.loop = value(v)
+                    if key == "with_items", case .list(let l) = value(v) {
+                        // with_items flattens one level.
+                        t.loop = .list(l.flatMap { $0.list ?? [$0] })
+                    }
+                case "with_dict":
+                    // A list of {key, value}, in key order: turned into a loop when the dict is known.
+                    t.loop = .map(["parc_with_dict": value(v)])
+                case "loop_control":
+                    guard case .map(let m) = value(v) else { throw error("loop_control is a mapping (loop_var, label)", v) }
+                    for k in m.keys where !["loop_var", "label", "index_var", "pause", "extended"].contains(k) {
+                        throw error("loop_control has no '\(k)'", v)
+                    }
+                    if let lv = m["loop_var"]?.string { t.loopVar = lv }
+                    t.loopLabel = m["label"]?.description
                 case "register": t.register = value(v).string
                 case "changed_when": t.changedWhen = value(v).description
                 case "failed_when": t.failedWhen = value(v).description
                 case "ignore_errors": t.ignoreErrors = try bool(v, what: "ignore_errors")
-                case "notify": t.notify = try strings(v, what: "notify").flatMap { [$0] }
+                case "notify": t.notify = try strings(v, what: "notify")
                 case "listen": t.listen = try strings(v, what: "listen")
                 case "become": t.become = try bool(v, what: "become")
+                case "become_user": t.becomeUser = value(v).string
+                case "remote_user": t.remoteUser = value(v).string
+                case "environment":
+                    guard case .map(let m) = value(v) else { throw error("environment is a mapping of names to values", v) }
+                    t.environment = m
                 case "tags": t.tags = try strings(v, what: "tags")
                 case "no_log": t.noLog = try bool(v, what: "no_log")
+                case "vars":
+                    guard case .map(let m) = value(v) else { throw error("vars is a mapping of names to values", v) }
+                    t.vars = m
+                case "args":
+                    guard case .map(let m) = value(v) else { throw error("args is a mapping of arguments", v) }
+                    extraArgs = m
+                case "run_once": t.runOnce = try bool(v, what: "run_once")
+                case "delegate_to":
+                    guard let target = value(v).string, ["localhost", "127.0.0.1", "::1"].contains(target) else {
+                        throw error("delegate_to: only localhost is supported by parc (the control node)", v)
+                    }
+                    t.delegateToLocal = true
+                case "block": t.block = try tasks(v); t.module = "block"
+                case "rescue": t.rescue = try tasks(v)
+                case "always": t.always = try tasks(v)
                 default:
                     let name = Modules.shortName(key)
-                    guard Modules.registry[name] != nil else {
+                    if ["import_tasks", "include_tasks", "import_role", "include_role"].contains(name) {
+                        include = (name, v, keyNode)
+                        continue
+                    }
+                    if let what = PlaybookLoader.unsupported[key] { throw error("'\(key)': \(what) is not supported by parc yet", keyNode) }
+                    guard Modules.registry[name] != nil || name == "meta" else {
                         throw error("unknown module or task keyword '\(key)'; modules are \(Modules.registry.keys.sorted().joined(separator: ", "))", keyNode)
                     }
                     if moduleNode != nil { throw error("a task runs one module; '\(key)' is a second one (\(t.module) came first)", keyNode) }
@@ -208,22 +420,104 @@ public enum PlaybookLoader {
                     rawArgs = v
                 }
             }
+            if let include { return try expand(include, task: t) }
+            if t.module == "block" {
+                guard moduleNode == nil else { throw error("a block holds tasks; it runs no module itself", node) }
+                // Every task of the block carries the block's conditions, tags, vars and become.
+                let inner = { (x: TaskSpec) in x.inheriting(when: t.when, tags: t.tags, vars: t.vars, become: t.become, becomeUser: t.becomeUser,
+                                                           environment: t.environment, directory: t.directory, ignoreErrors: t.ignoreErrors) }
+                t.block = t.block.map(inner)
+                t.rescue = t.rescue.map(inner)
+                t.always = t.always.map(inner)
+                if t.name.isEmpty { t.name = "block" }
+                return [t]
+            }
+            if !t.rescue.isEmpty || !t.always.isEmpty { throw error("rescue and always go with a block", node) }
             guard let moduleNode, let rawArgs else { throw error("this task names no module (e.g. `copy:`, `command:`)", node) }
+            if t.module == "meta" {
+                guard value(rawArgs).string == "flush_handlers" else {
+                    throw error("meta: only flush_handlers is supported by parc", rawArgs)
+                }
+                var flush = TaskSpec.flush(at: t.location)
+                flush.when = t.when
+                return [flush]
+            }
             let module = Modules.registry[t.module]!
             switch value(rawArgs) {
             case .map(let m): t.args = m
             case .null: t.args = [:]
             case .string(let s): t.args = try freeForm(s, module: module, node: rawArgs)
-            default: throw error("the arguments of \(t.module) are a mapping or `key=value` text", rawArgs)
+            default:
+                if module.takesAnyValue { t.args = ["_raw_params": value(rawArgs)] }
+                else { throw error("the arguments of \(t.module) are a mapping or `key=value` text", rawArgs) }
             }
-            for key in t.args.keys where !module.arguments.contains(key) {
-                throw error("\(t.module) has no argument '\(key)'; it takes \(module.arguments.sorted().joined(separator: ", "))", rawArgs)
+            for (k, v) in extraArgs { t.args[k] = v }
+            if !module.anyArguments {
+                for key in t.args.keys where !module.arguments.contains(key) {
+                    throw error("\(t.module) has no argument '\(key)'; it takes \(module.arguments.sorted().joined(separator: ", "))", rawArgs)
+                }
             }
             for key in module.required where t.args[key] == nil {
                 throw error("\(t.module) needs the argument '\(key)'", moduleNode)
             }
             if t.name.isEmpty { t.name = t.module + (t.args["_raw_params"]?.string.map { " \($0)" } ?? "") }
-            return t
+            return [t]
+        }
+
+        /// import_tasks / include_tasks / import_role / include_role: the tasks they bring, carrying
+        /// the including task's conditions, tags, vars and become (both kinds are read when the
+        /// playbook is loaded, so mistakes in them are reported before anything runs).
+        func expand(_ include: (kind: String, node: Node, keyNode: Node), task t: TaskSpec) throws -> [TaskSpec] {
+            if t.loop != nil { throw error("\(include.kind) with a loop is not supported by parc yet", include.keyNode) }
+            var brought: [TaskSpec]
+            switch include.kind {
+            case "import_tasks", "include_tasks":
+                let name: String
+                switch value(include.node) {
+                case .string(let s): name = s
+                case .map(let m): guard let f = m["file"]?.string else { throw error("\(include.kind) names a file", include.node) }; name = f
+                default: throw error("\(include.kind) names a file", include.node)
+                }
+                if name.contains("{{") { throw error("\(include.kind) with a templated file name is not supported by parc yet", include.node) }
+                let base = roleDirectory.map { "\($0)/tasks" } ?? taskDirectory ?? playbookDirectory
+                let path = name.hasPrefix("/") ? name : "\(base)/\(name)"
+                guard FileManager.default.fileExists(atPath: path) else { throw error("\(include.kind): no file \(path)", include.node) }
+                brought = try PlaybookLoader.loadTaskFile(path, playbookDirectory: playbookDirectory, directory: roleDirectory)
+                    .map { var x = $0; if roleDirectory == nil { x.directory = nil }; return x }
+            default:
+                guard case .map(var m) = value(include.node), let name = m.removeValue(forKey: "name")?.string else {
+                    throw error("\(include.kind) needs `name:` (the role)", include.node)
+                }
+                let tasksFrom = m.removeValue(forKey: "tasks_from")?.string
+                var params = m.removeValue(forKey: "vars")?.map ?? [:]
+                for (k, v) in m where !["apply", "public", "allow_duplicates", "defaults_from", "vars_from", "handlers_from"].contains(k) { params[k] = v }
+                var seen = Set<String>()
+                var loaded = try role(name, params: params, at: include.node, seen: &seen)
+                if let tasksFrom {
+                    let dir = try roleDirectoryPath(name, at: include.node)
+                    let file = ["\(dir)/tasks/\(tasksFrom)", "\(dir)/tasks/\(tasksFrom).yml"].first { FileManager.default.fileExists(atPath: $0) }
+                    guard let file else { throw error("role \(name) has no tasks file \(tasksFrom)", include.node) }
+                    loaded.tasks = try PlaybookLoader.loadTaskFile(file, playbookDirectory: playbookDirectory, directory: dir)
+                        .map { $0.inheriting(when: [], tags: [], vars: params, become: nil, becomeUser: nil, environment: [:], directory: dir) }
+                }
+                brought = loaded.tasks
+                if !loaded.handlers.isEmpty || !loaded.defaults.isEmpty {
+                    var marker = TaskSpec(name: "role \(name)", module: "block", location: t.location)
+                    marker.carriedHandlers = loaded.handlers
+                    marker.carriedDefaults = loaded.defaults
+                    marker.block = brought.map { $0.inheriting(when: t.when, tags: t.tags, vars: t.vars, become: t.become, becomeUser: t.becomeUser,
+                                                               environment: t.environment, directory: nil) }
+                    return [marker]
+                }
+            }
+            return brought.map { $0.inheriting(when: t.when, tags: t.tags, vars: t.vars, become: t.become, becomeUser: t.becomeUser,
+                                              environment: t.environment, directory: nil) }
+        }
+
+        func roleDirectoryPath(_ name: String, at node: Node) throws -> String {
+            let candidates = ["\(playbookDirectory)/roles/\(name)", "\(playbookDirectory)/\(name)"]
+            guard let dir = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else { throw error("role '\(name)' not found", node) }
+            return dir
         }
 
         /// `key=value key2="a b"` text; what is left is the free-form command of command/shell.

@@ -15,6 +15,8 @@ public struct ModuleCall: Sendable {
     public var location: SourceLocation
     /// A new connection to the same host (after a reboot).
     public var reconnect: @Sendable () async throws -> any Transport
+    /// `environment:` of the play and task, exported before each command.
+    public var environment: [String: Value] = [:]
 
     public init(args: [String: Value], transport: any Transport, become: Become, check: Bool, diff: Bool, playbookDirectory: String,
                 vars: [String: Value], templates: TemplateEngine, location: SourceLocation,
@@ -36,7 +38,8 @@ public struct ModuleCall: Sendable {
 
     /// Runs a command on the host (as root when the task becomes root).
     func run(_ command: String, stdin: [UInt8]? = nil) async throws -> CommandResult {
-        try await transport.run(command, stdin: stdin, become: become, timeout: nil)
+        let exports = environment.keys.sorted().map { "export \($0)=\(shellQuote(environment[$0]!.description)); " }.joined()
+        return try await transport.run(exports + command, stdin: stdin, become: become, timeout: nil)
     }
 
     /// Runs a command that must succeed; its failure fails the module with stderr.
@@ -130,6 +133,32 @@ public struct ModuleResult: Sendable {
     }
 }
 
+extension ModuleResult {
+    /// run_once shares one result among hosts through a value.
+    static func encode(_ r: ModuleResult) -> [String: Value] {
+        var m = r.data
+        m["parc_changed"] = .bool(r.changed)
+        m["parc_failed"] = .bool(r.failed)
+        m["parc_skipped"] = .bool(r.skipped)
+        if let msg = r.msg { m["parc_msg"] = .string(msg) }
+        if let rc = r.rc { m["parc_rc"] = .int(Int(rc)) }
+        if let o = r.stdout { m["parc_stdout"] = .string(o) }
+        if let e = r.stderr { m["parc_stderr"] = .string(e) }
+        return m
+    }
+
+    static func decode(_ m: [String: Value]) -> ModuleResult {
+        var r = ModuleResult(changed: m["parc_changed"]?.truthy ?? false, msg: m["parc_msg"]?.string)
+        r.failed = m["parc_failed"]?.truthy ?? false
+        r.skipped = m["parc_skipped"]?.truthy ?? false
+        if case .int(let rc)? = m["parc_rc"] { r.rc = Int32(rc) }
+        r.stdout = m["parc_stdout"]?.string
+        r.stderr = m["parc_stderr"]?.string
+        r.data = m.filter { !$0.key.hasPrefix("parc_") }
+        return r
+    }
+}
+
 /// A module: its arguments and what it does.
 public struct ModuleSpec: Sendable {
     public var name: String
@@ -138,6 +167,10 @@ public struct ModuleSpec: Sendable {
     /// Whether it takes a free-form command (`command: ls -l`).
     public var takesFreeForm: Bool
     public var run: @Sendable (ModuleCall) async throws -> ModuleResult
+    /// Whether any argument name is fine (`set_fact: {anything: …}`).
+    public var anyArguments = false
+    /// Whether a bare value stands for its argument (`include_vars: file.yml`).
+    public var takesAnyValue = false
 }
 
 /// The modules parc runs, by their Ansible names.

@@ -78,33 +78,118 @@ public struct Play: Sendable {
     public var vars: [String: Value]
     public var varsFiles: [String]
     public var become: Bool
+    public var becomeUser: String?
+    public var remoteUser: String?
+    public var environment: [String: Value]
     public var serial: Serial
     public var maxFailPercentage: Int?
     public var gatherFacts: Bool
+    /// pre_tasks, roles, tasks and post_tasks in order, with handler flushes between them.
     public var tasks: [TaskSpec]
     public var handlers: [TaskSpec]
     public var tags: [String]
+    /// Defaults of the play's roles: the lowest-precedence variables.
+    public var roleDefaults: [String: Value]
     public var location: SourceLocation
 }
 
-/// One task (or handler) as written.
+/// One task (or handler, or block) as written, with what it inherits from its block, include or role.
 public struct TaskSpec: Sendable {
     public var name: String
-    /// The module's short name (`copy`), whatever prefix was written (`ansible.builtin.copy`).
+    /// The module's short name (`copy`), whatever prefix was written (`ansible.builtin.copy`);
+    /// `block` for a block, `meta` for `meta: flush_handlers`.
     public var module: String
     public var args: [String: Value]
     /// Conditions, all of which must hold (templates without braces).
     public var when: [String]
     public var loop: Value?
+    /// `loop_control.loop_var` (default `item`) and `label`.
+    public var loopVar: String
+    public var loopLabel: String?
     public var register: String?
     public var changedWhen: String?
     public var failedWhen: String?
     public var ignoreErrors: Bool
     public var notify: [String]
     public var become: Bool?
+    public var becomeUser: String?
+    public var remoteUser: String?
+    public var environment: [String: Value]
     public var tags: [String]
     public var noLog: Bool
     /// For handlers: the names it listens to (`listen`) besides its name.
     public var listen: [String]
+    /// Task-level variables (a role's vars and parameters included).
+    public var vars: [String: Value]
+    /// Where `files/` and `templates/` are looked up (the role's folder for a role's tasks).
+    public var directory: String?
+    public var runOnce: Bool
+    /// `delegate_to: localhost`.
+    public var delegateToLocal: Bool
+    /// A block's parts.
+    public var block: [TaskSpec]
+    public var rescue: [TaskSpec]
+    public var always: [TaskSpec]
     public var location: SourceLocation
+    /// What an include_role brings to the play (taken by the loader).
+    var carriedHandlers: [TaskSpec] = []
+    var carriedDefaults: [String: Value] = [:]
+
+    public init(name: String, module: String, location: SourceLocation) {
+        self.name = name
+        self.module = module
+        self.location = location
+        args = [:]
+        when = []
+        loop = nil
+        loopVar = "item"
+        loopLabel = nil
+        register = nil
+        changedWhen = nil
+        failedWhen = nil
+        ignoreErrors = false
+        notify = []
+        become = nil
+        becomeUser = nil
+        remoteUser = nil
+        environment = [:]
+        tags = []
+        noLog = false
+        listen = []
+        vars = [:]
+        directory = nil
+        runOnce = false
+        delegateToLocal = false
+        block = []
+        rescue = []
+        always = []
+    }
+
+    /// A `meta: flush_handlers` marker.
+    static func flush(at location: SourceLocation) -> TaskSpec {
+        var t = TaskSpec(name: "flush handlers", module: "meta", location: location)
+        t.args = ["_raw_params": .string("flush_handlers")]
+        return t
+    }
+
+    /// What a task inherits from its block, include or role: conditions, tags, vars, become…
+    func inheriting(when: [String], tags: [String], vars: [String: Value], become: Bool?, becomeUser: String?,
+                    environment: [String: Value], directory: String?, ignoreErrors: Bool? = nil) -> TaskSpec {
+        var t = self
+        t.when = when + t.when
+        t.tags = Array(Set(tags + t.tags)).sorted()
+        t.vars = vars.merging(t.vars) { _, own in own }
+        t.become = t.become ?? become
+        t.becomeUser = t.becomeUser ?? becomeUser
+        t.environment = environment.merging(t.environment) { _, own in own }
+        if t.directory == nil { t.directory = directory }
+        if let ignoreErrors, ignoreErrors { t.ignoreErrors = true }
+        // A block's own conditions reach every task in it (the runner does not test the block itself).
+        let inner = { (x: TaskSpec) in x.inheriting(when: when, tags: tags, vars: vars, become: become, becomeUser: becomeUser,
+                                                   environment: environment, directory: directory, ignoreErrors: ignoreErrors) }
+        t.block = t.block.map(inner)
+        t.rescue = t.rescue.map(inner)
+        t.always = t.always.map(inner)
+        return t
+    }
 }

@@ -73,6 +73,7 @@ public struct HostRecap: Sendable, Equatable {
     public var skipped = 0
     public var unreachable = 0
     public var ignored = 0
+    public var rescued = 0
 }
 
 public struct RunResult: Sendable {
@@ -137,10 +138,28 @@ public final class Runner: Sendable {
             recap[r.host] = c
         }
         func markFailed(_ serial: String) { failed.insert(serial) }
+        /// A rescue caught the failure: the host goes on.
+        func rescue(_ serial: String, host: String) {
+            failed.remove(serial)
+            var c = recap[host] ?? HostRecap()
+            c.rescued += 1
+            if c.failed > 0 { c.failed -= 1 }
+            recap[host] = c
+        }
+        func isFailed(_ serial: String) -> Bool { failed.contains(serial) }
+        func isUnreachable(_ serial: String) -> Bool { unreachable.contains(serial) }
+        var once: [String: Task<[String: Value], Never>] = [:]
+        /// run_once: the first host to reach the task runs it; the others get its result.
+        func runOnce(_ key: String, _ body: @escaping @Sendable () async -> [String: Value]) async -> (result: [String: Value], ranHere: Bool) {
+            if let t = once[key] { return (await t.value, false) }
+            let t = Task { await body() }
+            once[key] = t
+            return (await t.value, true)
+        }
         /// The host's unreachable record, added with it, counts it in the recap.
         func markUnreachable(_ host: String, _ serial: String) { unreachable.insert(serial) }
         func isDown(_ serial: String) -> Bool { failed.contains(serial) || unreachable.contains(serial) }
-        func connection(_ serial: String) -> (any Transport)? { connections[serial] }
+        func connection(_ key: String) -> (any Transport)? { connections[key] }
         func setConnection(_ serial: String, _ t: any Transport) { connections[serial] = t }
         func vars(_ serial: String) -> [String: Value] { registered[serial] ?? [:] }
         func register(_ serial: String, _ name: String, _ value: Value) { registered[serial, default: [:]][name] = value }
@@ -205,17 +224,21 @@ public final class Runner: Sendable {
 
     // MARK: One host, one play
 
-    func transport(for host: HostTarget, state: State) async throws -> any Transport {
-        if let t = await state.connection(host.serial) { return t }
-        let t = try await connector.connect(host)
-        await state.setConnection(host.serial, t)
+    /// One connection per host (and per login user, when a play or task sets remote_user).
+    func transport(for host: HostTarget, user: String? = nil, state: State) async throws -> any Transport {
+        var target = host
+        if let user { target.vars["ansible_user"] = .string(user) }
+        let key = host.serial + "|" + (user ?? "")
+        if let t = await state.connection(key) { return t }
+        let t = try await connector.connect(target)
+        await state.setConnection(key, t)
         return t
     }
 
     func runPlay(_ play: Play, on host: HostTarget, state: State) async {
         let transport: any Transport
         do {
-            transport = try await self.transport(for: host, state: state)
+            transport = try await self.transport(for: host, user: play.remoteUser, state: state)
         } catch let error as TransportError where !error.isUnreachable {
             // The device answered but refused us (host key, authentication): a failure to act on,
             // not an offline laptop.
@@ -225,7 +248,9 @@ public final class Runner: Sendable {
             await unreachable(host, play: play, message: "\(error)", state: state)
             return
         }
-        var vars = host.vars
+        // Role defaults lowest, then the inventory, the play, vars_files, -e.
+        var vars = play.roleDefaults.merging(host.vars) { _, inventory in inventory }
+        for (k, v) in magicVariables(play) { vars[k] = v }
         for (k, v) in play.vars { vars[k] = v }
         do {
             for file in play.varsFiles {
@@ -252,17 +277,75 @@ public final class Runner: Sendable {
                 return
             }
         }
-        var notified: [String] = []
-        for task in play.tasks {
-            if await state.isDown(host.serial) { return }
-            let fired = await runTask(task, play: play, host: host, transport: transport, vars: &vars, state: state)
-            for n in fired where !notified.contains(n) { notified.append(n) }
+        var context = HostContext(play: play, host: host, transport: transport, vars: vars, notified: [])
+        await execute(play.tasks, &context, state: state)
+        await flushHandlers(&context, state: state)
+    }
+
+    /// What a host carries through a play.
+    struct HostContext {
+        var play: Play
+        var host: HostTarget
+        var transport: any Transport
+        var vars: [String: Value]
+        var notified: [String]
+    }
+
+    /// Ansible's magic variables: groups, hostvars, play_hosts, ansible_managed.
+    func magicVariables(_ play: Play) -> [String: Value] {
+        var groups: [String: [Value]] = ["all": hosts.map { .string($0.name) }]
+        for h in hosts { for g in h.groups { groups[g, default: []].append(.string(h.name)) } }
+        let inPlay = select(play).map { Value.string($0.name) }
+        return [
+            "groups": .map(groups.mapValues(Value.list)), "hostvars": .map(Dictionary(uniqueKeysWithValues: hosts.map { ($0.name, Value.map($0.vars)) })),
+            "play_hosts": .list(inPlay), "ansible_play_hosts": .list(inPlay), "ansible_play_hosts_all": .list(inPlay),
+            "ansible_managed": .string("Managed by parc: changes made by hand will be overwritten"),
+            "parc_playbook_dir": .string(playbook.directory), "omit": .string("__parc_omit__"),
+        ]
+    }
+
+    /// Runs tasks in order; blocks run their rescue when a task fails and their always in any case.
+    func execute(_ tasks: [TaskSpec], _ c: inout HostContext, state: State, force: Bool = false) async {
+        for task in tasks {
+            if await state.isUnreachable(c.host.serial) { return }
+            if !force, await state.isFailed(c.host.serial) { return }
+            switch task.module {
+            case "block":
+                let failedBefore = await state.isFailed(c.host.serial)
+                await execute(task.block, &c, state: state, force: force)
+                if !failedBefore, await state.isFailed(c.host.serial), !task.rescue.isEmpty, !(await state.isUnreachable(c.host.serial)) {
+                    await state.rescue(c.host.serial, host: c.host.name)
+                    await execute(task.rescue, &c, state: state, force: force)
+                }
+                if !task.always.isEmpty { await execute(task.always, &c, state: state, force: true) }
+            case "meta":
+                if (try? await conditionsHold(task, vars: c.vars)) ?? true { await flushHandlers(&c, state: state) }
+            default:
+                var vars = c.vars
+                let fired = await runTask(task, play: c.play, host: c.host, transport: c.transport, vars: &vars, state: state)
+                c.vars = vars
+                for n in fired where !c.notified.contains(n) { c.notified.append(n) }
+            }
         }
-        // Handlers: once each, in the order they are written, if notified by name or `listen`.
-        for handler in play.handlers where notified.contains(where: { $0 == handler.name || handler.listen.contains($0) }) {
-            if await state.isDown(host.serial) { return }
-            _ = await runTask(handler, play: play, host: host, transport: transport, vars: &vars, state: state, tagsApply: false)
+    }
+
+    func conditionsHold(_ task: TaskSpec, vars: [String: Value]) async throws -> Bool? {
+        try task.when.allSatisfy { try templates.condition($0, vars: vars, at: task.location) }
+    }
+
+    /// Runs the notified handlers (once each, in the order they are written), then forgets them.
+    func flushHandlers(_ c: inout HostContext, state: State) async {
+        let notified = c.notified
+        c.notified = []
+        for handler in c.play.handlers where notified.contains(where: { $0 == handler.name || handler.listen.contains($0) }) {
+            let failed = await state.isFailed(c.host.serial), gone = await state.isUnreachable(c.host.serial)
+            if failed || gone { return }
+            var vars = c.vars
+            let more = await runTask(handler, play: c.play, host: c.host, transport: c.transport, vars: &vars, state: state, tagsApply: false)
+            c.vars = vars
+            c.notified += more.filter { !notified.contains($0) }
         }
+        if !c.notified.isEmpty { await flushHandlers(&c, state: state) }
     }
 
     func unreachable(_ host: HostTarget, play: Play, message: String, state: State) async {
@@ -294,11 +377,21 @@ public final class Runner: Sendable {
                  tagsApply: Bool = true) async -> [String] {
         if tagsApply && !selectedByTags(task, play: play) { return [] }
         for (k, v) in await state.vars(host.serial) { vars[k] = v }
-        let name = (try? templates.render(task.name, vars: vars, at: task.location)) ?? task.name
+        // The task's own variables (a role's vars and parameters) hold for this task only.
+        var base = vars
+        for (k, v) in task.vars { base[k] = v }
+        base["parc_task_dir"] = .string(task.directory ?? playbook.directory)
+        if !task.vars.isEmpty, let resolved = try? templates.resolve(base, at: task.location) { base = resolved }
+        let name = (try? templates.render(task.name, vars: base, at: task.location)) ?? task.name
         var items: [Value?] = [nil]
         if let loop = task.loop {
             do {
-                let evaluated = try templates.evaluate(loop, vars: vars, at: task.location)
+                var evaluated = try templates.evaluate(loop, vars: base, at: task.location)
+                if case .map(let m) = evaluated, let dict = m["parc_with_dict"] {
+                    // with_dict: one item per key, {key, value}, in key order.
+                    guard case .map(let d) = dict else { throw PlaybookError("with_dict needs a mapping", at: task.location) }
+                    evaluated = .list(d.keys.sorted().map { .map(["key": .string($0), "value": d[$0]!]) })
+                }
                 guard case .list(let list) = evaluated else {
                     throw PlaybookError("loop needs a list; this one is \(evaluated.json)", at: task.location)
                 }
@@ -308,15 +401,32 @@ public final class Runner: Sendable {
                 return []
             }
         }
+        // Where the task runs, as whom, with which environment.
+        var target = transport
+        do {
+            if task.delegateToLocal { target = LocalTransport() }
+            else if let user = task.remoteUser, user != play.remoteUser { target = try await self.transport(for: host, user: user, state: state) }
+        } catch {
+            await fail(host, play: play, task: name, message: "\(error)", location: task.location, state: state)
+            return []
+        }
+        let becomeUser = task.becomeUser ?? play.becomeUser
+        let becomes = task.become ?? play.become
+        let become: Become = !becomes ? .none : becomeUser.map { user in
+            if case .sudoPassword(let secret) = options.become { return .sudoUser(user, secret) }
+            return .sudoUser(user, nil)
+        } ?? options.become
+        let environment = play.environment.merging(task.environment) { _, own in own }
         var results: [Value] = []
         var anyChanged = false
         var hostFailed = false
         for item in items {
-            var v = vars
-            if let item { v["item"] = item }
+            var v = base
+            if let item { v[task.loopVar] = item }
             let start = ContinuousClock.now
+            let label = item.map { i in task.loopLabel.flatMap { try? templates.render($0, vars: v, at: task.location) } ?? i.description }
             var record = TaskRecord(play: play.name, task: name, host: host.name, serial: host.serial,
-                                    item: item.map { task.noLog ? "(hidden)" : $0.description }, outcome: .ok, changed: false,
+                                    item: label.map { task.noLog ? "(hidden)" : $0 }, outcome: .ok, changed: false,
                                     ignored: false, message: nil, output: nil, diff: [], milliseconds: 0, location: task.location)
             var result = ModuleResult()
             do {
@@ -325,17 +435,53 @@ public final class Runner: Sendable {
                     record.outcome = .skipped
                     record.message = "condition false"
                 } else {
-                    let args = try templates.evaluate(.map(task.args), vars: v, at: task.location).map ?? [:]
+                    var args = try templates.evaluate(.map(task.args), vars: v, at: task.location).map ?? [:]
+                    args = args.filter { $0.value != .string("__parc_omit__") }
                     let spec = Modules.registry[task.module]!
-                    let call = ModuleCall(args: args, transport: transport, become: (task.become ?? play.become) ? options.become : .none,
-                                          check: options.check, diff: options.diff, playbookDirectory: playbook.directory, vars: v,
+                    var call = ModuleCall(args: args, transport: target, become: become,
+                                          check: options.check, diff: options.diff, playbookDirectory: task.directory ?? playbook.directory, vars: v,
                                           templates: templates, location: task.location,
                                           reconnect: { [connector] in try await connector.connect(host) })
-                    do {
-                        result = try await spec.run(call)
-                    } catch let failure as ModuleFailure {
-                        result.failed = true
-                        result.msg = failure.message
+                    call.environment = try templates.evaluate(.map(environment), vars: v, at: task.location).map ?? [:]
+                    let runModule = { @Sendable [call] () async -> ModuleResult in
+                        do {
+                            return try await spec.run(call)
+                        } catch let failure as ModuleFailure {
+                            var r = ModuleResult()
+                            r.failed = true
+                            r.msg = failure.message
+                            return r
+                        } catch let e as TransportError {
+                            var r = ModuleResult()
+                            r.failed = true
+                            r.msg = "\(e)"
+                            r.data["parc_transport_error"] = .bool(e.isUnreachable)
+                            return r
+                        } catch {
+                            var r = ModuleResult()
+                            r.failed = true
+                            r.msg = "\(error)"
+                            return r
+                        }
+                    }
+                    if task.runOnce {
+                        // The first host runs it; every host records the same result.
+                        let key = "\(task.location)|\(label ?? "")"
+                        let (shared, ranHere) = await state.runOnce(key) { ModuleResult.encode(await runModule()) }
+                        result = ModuleResult.decode(shared)
+                        if !ranHere { result.msg = (result.msg.map { $0 + " " } ?? "") + "(run once, on another host)" }
+                    } else {
+                        result = await runModule()
+                    }
+                    if result.data["parc_transport_error"] == .bool(true) { throw TransportError.unreachable(host: host.name, reason: result.msg ?? "") }
+                    result.data["parc_transport_error"] = nil
+                    // set_fact and include_vars: their values stay with the host for the rest of the run.
+                    if !result.failed, case .map(let facts)? = result.data["ansible_facts"] {
+                        for (k, fact) in facts {
+                            await state.register(host.serial, k, fact)
+                            vars[k] = fact
+                            base[k] = fact
+                        }
                     }
                     var reg = result.registered
                     v["result"] = reg

@@ -9,7 +9,35 @@ extension TemplateEngine {
         func arg(_ a: [Any?], _ i: Int) -> Any? { i < a.count ? a[i] : nil }
 
         ext.registerFilter("parc_capture") { (value: Any?) in capture.set(value); return "" }
-        ext.registerFilter("parc_defined") { (value: Any?) in value != nil }
+        // Jinja tests, as filters (see `rewrite`).
+        ext.registerFilter("parc_is_defined") { (value: Any?) in value != nil }
+        ext.registerFilter("parc_is_undefined") { (value: Any?) in value == nil }
+        ext.registerFilter("parc_is_none") { (value: Any?) in value == nil }
+        func status(_ v: Any?) -> [String: Value] { Value(any: v).map ?? [:] }
+        ext.registerFilter("parc_is_succeeded") { (v: Any?) in !(status(v)["failed"]?.truthy ?? false) }
+        ext.registerFilter("parc_is_success") { (v: Any?) in !(status(v)["failed"]?.truthy ?? false) }
+        ext.registerFilter("parc_is_failed") { (v: Any?) in status(v)["failed"]?.truthy ?? false }
+        ext.registerFilter("parc_is_failure") { (v: Any?) in status(v)["failed"]?.truthy ?? false }
+        ext.registerFilter("parc_is_changed") { (v: Any?) in status(v)["changed"]?.truthy ?? false }
+        ext.registerFilter("parc_is_skipped") { (v: Any?) in status(v)["skipped"]?.truthy ?? false }
+        ext.registerFilter("parc_is_match") { (v: Any?, args: [Any?]) in
+            (try? Regex(text(arg(args, 0)))).map { text(v).prefixMatch(of: $0) != nil } ?? false
+        }
+        ext.registerFilter("parc_is_search") { (v: Any?, args: [Any?]) in
+            (try? Regex(text(arg(args, 0)))).map { text(v).firstMatch(of: $0) != nil } ?? false
+        }
+        ext.registerFilter("parc_is_string") { (v: Any?) in v is String }
+        ext.registerFilter("parc_is_number") { (v: Any?) in v is Int || v is Double }
+        ext.registerFilter("ternary") { (v: Any?, args: [Any?]) in Value(any: v).truthy ? arg(args, 0) : arg(args, 1) }
+        ext.registerFilter("comment") { (v: Any?) in text(v).split(separator: "\n", omittingEmptySubsequences: false).map { "# \($0)" }.joined(separator: "\n") }
+        ext.registerFilter("regex_search") { (v: Any?, args: [Any?]) in
+            (try? Regex(text(arg(args, 0)))).flatMap { text(v).firstMatch(of: $0).map { String(text(v)[$0.range]) } }
+        }
+        ext.registerFilter("to_yaml") { (v: Any?) in YAMLText.dump(Value(any: v)) }
+        ext.registerFilter("to_nice_yaml") { (v: Any?) in YAMLText.dump(Value(any: v)) }
+        ext.registerFilter("password_hash") { (v: Any?, args: [Any?]) in
+            try PasswordHash.sha512(text(v), salt: arg(args, 1).map { text($0) })
+        }
         for name in ["default", "d"] {
             ext.registerFilter(name) { (value: Any?, args: [Any?]) in
                 let fallback = arg(args, 0)
@@ -74,7 +102,7 @@ extension TemplateEngine {
         ext.registerFilter("max") { (v: Any?) in (Value(any: v).list ?? []).max { $0.description < $1.description }?.any }
         ext.registerFilter("quote") { (v: Any?) in shellQuote(text(v)) }
         ext.registerFilter("to_json") { (v: Any?) in Value(any: v).json }
-        ext.registerFilter("to_nice_json") { (v: Any?) in Value(any: v).json }
+        ext.registerFilter("to_nice_json") { (v: Any?) in Value(any: v).niceJSON() }
         ext.registerFilter("basename") { (v: Any?) in (text(v) as NSString).lastPathComponent }
         ext.registerFilter("dirname") { (v: Any?) in (text(v) as NSString).deletingLastPathComponent }
         ext.registerFilter("b64encode") { (v: Any?) in Data(text(v).utf8).base64EncodedString() }
@@ -82,6 +110,31 @@ extension TemplateEngine {
         ext.registerFilter("mandatory") { (v: Any?) in
             guard let v else { throw TemplateSyntaxError("a mandatory variable is undefined") }
             return v
+        }
+    }
+}
+
+extension TemplateEngine {
+    /// Every filter and test (as `test:name`) templates may use: checked when a playbook is loaded.
+    static let filterNames: Set<String> = [
+        "default", "d", "lower", "upper", "capitalize", "title", "trim", "string", "replace", "regex_replace", "regex_search", "join", "split",
+        "bool", "int", "float", "length", "count", "first", "last", "unique", "sort", "reverse", "list", "min", "max", "quote", "to_json",
+        "to_nice_json", "to_yaml", "to_nice_yaml", "basename", "dirname", "b64encode", "b64decode", "mandatory", "ternary", "comment",
+        "password_hash", "parc_capture",
+        "test:defined", "test:undefined", "test:none", "test:succeeded", "test:success", "test:failed", "test:failure", "test:changed",
+        "test:skipped", "test:match", "test:search", "test:string", "test:number",
+    ]
+}
+
+extension Value {
+    /// JSON with four-space indentation, keys sorted (Ansible's to_nice_json).
+    func niceJSON(_ level: Int = 0) -> String {
+        let pad = String(repeating: "    ", count: level + 1), close = String(repeating: "    ", count: level)
+        switch self {
+        case .list(let l) where !l.isEmpty: return "[\n" + l.map { pad + $0.niceJSON(level + 1) }.joined(separator: ",\n") + "\n\(close)]"
+        case .map(let m) where !m.isEmpty:
+            return "{\n" + m.keys.sorted().map { "\(pad)\(jsonStringLiteral($0)): \(m[$0]!.niceJSON(level + 1))" }.joined(separator: ",\n") + "\n\(close)}"
+        default: return json
         }
     }
 }

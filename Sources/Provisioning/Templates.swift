@@ -29,11 +29,15 @@ public final class TemplateEngine: @unchecked Sendable {
 
     /// Renders `text` with `vars`; errors name `location`.
     public func render(_ text: String, vars: [String: Value], at location: SourceLocation? = nil) throws -> String {
-        guard text.contains("{{") || text.contains("{%") || text.contains("{#") else { return text }
-        let translated = try Self.translate(text, at: location)
-        try Self.checkDefined(translated, vars: vars, at: location)
+        guard text.contains("{{") || text.contains("{%") || text.contains("{#") || text.hasPrefix("#jinja2:") else { return text }
+        var (source, lookups) = try Self.resolveLookups(text, vars: vars, at: location)
+        source = Self.applyHeader(source)
+        let translated = try Self.translate(source, at: location)
+        try Self.checkDefined(translated, vars: vars.merging(lookups) { a, _ in a }, at: location)
         do {
             var context = vars.mapValues { $0.any as Any }
+            for (k, v) in lookups { context[k] = v.any }
+            context["parc_none"] = Optional<Any>.none as Any
             context["parc_empty_list"] = [Any]()
             context["parc_empty_map"] = [String: Any]()
             return try environment.renderTemplate(string: translated, context: context)
@@ -134,9 +138,9 @@ public final class TemplateEngine: @unchecked Sendable {
         // Outside string literals only.
         e = mapOutsideQuotes(e) { code in
             var c = code
-            c = c.replacingOccurrences(of: #"([A-Za-z_][\w.\[\]'"]*)\s+is\s+not\s+defined"#, with: "not $1|parc_defined", options: .regularExpression)
-            c = c.replacingOccurrences(of: #"([A-Za-z_][\w.\[\]'"]*)\s+is\s+undefined"#, with: "not $1|parc_defined", options: .regularExpression)
-            c = c.replacingOccurrences(of: #"([A-Za-z_][\w.\[\]'"]*)\s+is\s+defined"#, with: "$1|parc_defined", options: .regularExpression)
+            // Jinja tests: `x is [not] name[(args)]` → `[not ]x|parc_is_name[:args]`.
+            c = c.replacingOccurrences(of: #"([A-Za-z_][\w.\[\]]*)\s+is\s+not\s+([A-Za-z_]\w*)"#, with: "not $1|parc_is_$2", options: .regularExpression)
+            c = c.replacingOccurrences(of: #"([A-Za-z_][\w.\[\]]*)\s+is\s+([A-Za-z_]\w*)"#, with: "$1|parc_is_$2", options: .regularExpression)
             c = c.replacingOccurrences(of: #"\bloop\.index0\b"#, with: "forloop.counter0", options: .regularExpression)
             c = c.replacingOccurrences(of: #"\bloop\.index\b"#, with: "forloop.counter", options: .regularExpression)
             c = c.replacingOccurrences(of: #"\bloop\.(first|last)\b"#, with: "forloop.$1", options: .regularExpression)
@@ -190,6 +194,58 @@ public final class TemplateEngine: @unchecked Sendable {
         return result
     }
 
+    /// `lookup('file', 'x')` and `lookup('env', 'X')`, read on the control node before rendering.
+    static func resolveLookups(_ text: String, vars: [String: Value], at location: SourceLocation?) throws -> (String, [String: Value]) {
+        guard text.contains("lookup(") else { return (text, [:]) }
+        var out = text
+        var values: [String: Value] = [:]
+        let pattern = /lookup\(\s*['"](file|env|pipe|template)['"]\s*,\s*['"]([^'"]+)['"]\s*\)/
+        for (n, m) in text.matches(of: pattern).enumerated() {
+            let name = "parc_lookup_\(n)"
+            switch m.1 {
+            case "env":
+                values[name] = .string(ProcessInfo.processInfo.environment[String(m.2)] ?? "")
+            case "file":
+                let file = String(m.2)
+                let dirs = [vars["parc_task_dir"]?.string.map { "\($0)/files" }, vars["parc_task_dir"]?.string,
+                            vars["parc_playbook_dir"]?.string.map { "\($0)/files" }, vars["parc_playbook_dir"]?.string].compactMap { $0 }
+                let candidates = file.hasPrefix("/") ? [file] : dirs.map { "\($0)/\(file)" }
+                guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }),
+                      let data = FileManager.default.contents(atPath: found) else {
+                    throw PlaybookError("lookup('file', '\(file)'): no such file (looked in \(candidates.joined(separator: ", ")))", at: location)
+                }
+                var content = String(decoding: data, as: UTF8.self)
+                if content.hasSuffix("\n") { content.removeLast() }
+                values[name] = .string(content)
+            default:
+                throw PlaybookError("lookup('\(m.1)') is not supported by parc yet (file and env are)", at: location)
+            }
+            out = out.replacingOccurrences(of: String(m.0), with: name)
+        }
+        return (out, values)
+    }
+
+    /// A template's `#jinja2:variable_start_string:'[%', variable_end_string:'%]'` first line:
+    /// its delimiters become the usual ones.
+    static func applyHeader(_ text: String) -> String {
+        guard text.hasPrefix("#jinja2:"), let end = text.firstIndex(of: "\n") else { return text }
+        let header = text[text.index(text.startIndex, offsetBy: 8)..<end]
+        var body = String(text[text.index(after: end)...])
+        var pairs: [(String, String)] = []
+        for item in header.split(separator: ",") {
+            let kv = item.split(separator: ":", maxSplits: 1).map { $0.trimmed.trimmingCharacters(in: CharacterSet(charactersIn: "'\"")) }
+            guard kv.count == 2 else { continue }
+            let standard = ["variable_start_string": "{{", "variable_end_string": "}}", "block_start_string": "{%", "block_end_string": "%}",
+                            "comment_start_string": "{#", "comment_end_string": "#}"][kv[0]]
+            if let standard { pairs.append((kv[1], standard)) }
+        }
+        // Longest delimiters first, so that one is not cut by another.
+        for (custom, standard) in pairs.sorted(by: { $0.0.count > $1.0.count }) where !custom.isEmpty {
+            body = body.replacingOccurrences(of: custom, with: standard)
+        }
+        return body
+    }
+
     static func splitTopLevel(_ s: String) -> [String] {
         var parts: [String] = []
         var current = ""
@@ -238,9 +294,9 @@ public final class TemplateEngine: @unchecked Sendable {
             rest = rest[close.upperBound...]
             let head = expression.prefix { $0.isLetter || $0.isNumber || $0 == "_" }
             guard !head.isEmpty, head.first!.isLetter || head.first == "_" else { continue }
-            if ["true", "false", "none", "forloop", "not"].contains(String(head)) { continue }
+            if ["true", "false", "none", "forloop", "not", "parc_empty_list", "parc_empty_map"].contains(String(head)) || head.hasPrefix("parc_lookup_") { continue }
             if vars[String(head)] != nil || expression.contains("|default") || expression.contains("|d:") || expression.contains("|d|")
-                || expression.hasSuffix("|d") || expression.contains("parc_defined") { continue }
+                || expression.hasSuffix("|d") || expression.contains("parc_is_defined") || expression.contains("parc_is_undefined") { continue }
             // A loop variable of an enclosing {% for %} is defined by the template itself.
             if translated.contains("for \(head) in") || translated.range(of: #"for [\w, ]*\b\#(head)\b[\w, ]* in"#, options: .regularExpression) != nil { continue }
             throw PlaybookError("template: '\(head)' is undefined; define it (vars, -e \(head)=…) or write {{ \(head) | default(…) }}", at: location)

@@ -368,6 +368,10 @@ public final class SSHConnection: Transport, @unchecked Sendable {
             return ("sudo -n -- /bin/sh -c \(shellQuote(command))", stdin)
         case .sudoPassword(let secret):
             return ("sudo -k -S -p '' -- /bin/sh -c \(shellQuote(command))", Array((secret.reveal() + "\n").utf8) + (stdin ?? []))
+        case .sudoUser(let user, nil):
+            return ("sudo -n -u \(shellQuote(user)) -- /bin/sh -c \(shellQuote(command))", stdin)
+        case .sudoUser(let user, let secret?):
+            return ("sudo -k -S -p '' -u \(shellQuote(user)) -- /bin/sh -c \(shellQuote(command))", Array((secret.reveal() + "\n").utf8) + (stdin ?? []))
         }
     }
 

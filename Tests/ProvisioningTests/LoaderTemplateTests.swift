@@ -44,7 +44,7 @@ func writePlaybook(_ text: String, name: String = "play.yml") throws -> String {
         #expect(play.serial == .percent(25))
         #expect(play.serial.batches(of: 10) == [2, 2, 2, 2, 2])
         #expect(play.maxFailPercentage == 10)
-        #expect(play.tasks.map(\.module) == ["apt", "command", "copy"])
+        #expect(play.tasks.map(\.module) == ["apt", "command", "copy", "meta"], "handlers flush at the end of the tasks")
         #expect(play.tasks[0].tags == ["packages"])
         #expect(play.tasks[1].args["_raw_params"] == .string("echo hello world"))
         #expect(play.tasks[1].args["chdir"] == .string("/tmp"))

@@ -19,9 +19,11 @@ struct SSHConnector: Connector {
     }
 
     func connect(_ host: HostTarget) async throws -> any Transport {
-        guard let o = options[host.serial] else {
+        guard var o = options[host.serial] else {
             throw TransportError.unreachable(host: host.name, reason: "no address in the inventory")
         }
+        // remote_user of a play or task.
+        if let user = host.vars["ansible_user"]?.string, !user.isEmpty { o.user = user }
         let connection = try await SSHConnection.connect(o)
         if connection.hostKeyCheck == .new { newKeys.add(host.serial, connection.hostKey) }
         return connection

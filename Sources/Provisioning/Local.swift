@@ -1,0 +1,82 @@
+import Foundation
+import ParcCore
+import Yams
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Programs run on the control node itself (password hashing, `delegate_to: localhost`).
+enum LocalProcess {
+    static func run(_ arguments: [String], stdin: [UInt8]? = nil) throws -> CommandResult {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("parc-local-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let inPath = dir.appendingPathComponent("in").path, outPath = dir.appendingPathComponent("out").path, errPath = dir.appendingPathComponent("err").path
+        FileManager.default.createFile(atPath: inPath, contents: Data(stdin ?? []), attributes: [.posixPermissions: 0o600])
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, inPath, O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT, 0o600)
+        let argv = arguments.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        guard posix_spawn(&pid, arguments[0], &actions, nil, argv, environ) == 0 else {
+            throw ModuleFailure("cannot start \(arguments[0]) on the control node")
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        return CommandResult(exitStatus: (status >> 8) & 0xff, stdout: Array(FileManager.default.contents(atPath: outPath) ?? Data()),
+                             stderr: Array(FileManager.default.contents(atPath: errPath) ?? Data()))
+    }
+}
+
+/// `password_hash('sha512')`: a crypt(3) SHA-512 hash by OpenSSL on the control node, the password
+/// on standard input. Without a salt, one is derived from the password, so that a second run gives
+/// the same hash (Ansible draws a random one, which makes `user` change the password on every run).
+enum PasswordHash {
+    static func sha512(_ password: String, salt: String?) throws -> String {
+        let alphabet = Array("./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+        let derived = String(SHA256.hash(Array(("parc:" + password).utf8)).prefix(16).map { alphabet[Int($0) % 64] })
+        let r = try LocalProcess.run(["/usr/bin/openssl", "passwd", "-6", "-salt", salt ?? derived, "-stdin"], stdin: Array((password + "\n").utf8))
+        guard r.succeeded else { throw ModuleFailure("password_hash: openssl failed: \(r.stderrText.trimmed)") }
+        return r.stdoutText.trimmed
+    }
+}
+
+/// YAML text of a value (to_yaml).
+enum YAMLText {
+    static func dump(_ v: Value) -> String {
+        ((try? Yams.dump(object: v.any, allowUnicode: true)) ?? v.json).trimmingCharacters(in: .newlines)
+    }
+}
+
+/// The control node as a transport, for `delegate_to: localhost`.
+final class LocalTransport: Transport, @unchecked Sendable {
+    let host = "localhost"
+
+    func run(_ command: String, stdin: [UInt8]?, become: Become, timeout: Duration?) async throws -> CommandResult {
+        try LocalProcess.run(["/bin/sh", "-c", command], stdin: stdin)
+    }
+
+    func upload(_ contents: [UInt8], to path: String, mode: UInt32, owner: String?, group: String?, become: Become) async throws {
+        let url = URL(fileURLWithPath: path)
+        try Data(contents).write(to: url, options: .atomic)
+        chmod(path, mode_t(mode))
+    }
+
+    func download(_ path: String, become: Become) async throws -> [UInt8] {
+        guard let data = FileManager.default.contents(atPath: path) else { throw TransportError.channelFailure(host: host, reason: "cannot read \(path)") }
+        return Array(data)
+    }
+
+    func stat(_ path: String) async throws -> RemoteFileInfo? {
+        guard let a = try? FileManager.default.attributesOfItem(atPath: path) else { return nil }
+        return RemoteFileInfo(size: (a[.size] as? UInt64) ?? 0, permissions: UInt32((a[.posixPermissions] as? Int) ?? 0), uid: 0, gid: 0,
+                              isDirectory: (a[.type] as? FileAttributeType) == .typeDirectory, isSymlink: (a[.type] as? FileAttributeType) == .typeSymbolicLink,
+                              modified: a[.modificationDate] as? Date)
+    }
+
+    func close() async {}
+}
