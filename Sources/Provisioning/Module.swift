@@ -180,6 +180,10 @@ public enum Modules {
             CommandModule.command, CommandModule.shell, FileModule.spec, CopyModule.copy, CopyModule.template, LineInFileModule.spec,
             AptModule.spec, ServiceModule.service, ServiceModule.systemd, UserModule.spec, HostnameModule.spec, RebootModule.spec,
             DebugModule.spec, FailModule.spec,
+            FactModules.setFact, FactModules.includeVars, FactModules.assert, FactModules.stat, FactModules.slurp, FactModules.package,
+            FactModules.waitFor, SettingModules.group, SettingModules.authorizedKey, SettingModules.timezone, SettingModules.localeGen,
+            SystemFileModules.cron, SystemFileModules.sysctl, SystemFileModules.mount, SystemFileModules.aptRepository,
+            SystemFileModules.deb822Repository, TransferModules.getURL, TransferModules.unarchive, TransferModules.ufw,
         ]
         all.sort { $0.name < $1.name }
         return Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })
@@ -191,8 +195,9 @@ public enum Modules {
         return key
     }
 
-    /// A file mode as chmod reads it: YAML's bare `0644` (read as the integer 420), `'0644'`, `'644'`.
-    static func mode(_ value: Value?) throws -> String? {
+    /// A file mode as chmod reads it: YAML's bare `0644` (read as the integer 420), `'0644'`, `'644'`,
+    /// or symbolic (`u=rw,g=r,o=`, `u+x`), applied to the current mode (`current`, octal text).
+    static func mode(_ value: Value?, current: String? = nil, isDirectory: Bool = false) throws -> String? {
         guard let value, value != .null else { return nil }
         switch value {
         case .int(let i): return String(i, radix: 8)
@@ -202,8 +207,46 @@ public enum Modules {
                 let trimmed = String(t.drop { $0 == "0" })
                 return trimmed.isEmpty ? "0" : trimmed
             }
-            throw ModuleFailure("mode '\(s)': give an octal mode such as '0644' (symbolic modes are not supported yet)")
-        default: throw ModuleFailure("mode: give an octal mode such as '0644'")
+            return String(try symbolic(t, current: UInt32(current ?? "0", radix: 8) ?? 0, isDirectory: isDirectory), radix: 8)
+        default: throw ModuleFailure("mode: give an octal mode such as '0644' or a symbolic one such as 'u=rw,go=r'")
         }
+    }
+
+    /// chmod's symbolic modes: `[ugoa]*([-+=][rwxXst]*)+`, comma-separated.
+    static func symbolic(_ text: String, current: UInt32, isDirectory: Bool) throws -> UInt32 {
+        var mode = current & 0o7777
+        for clause in text.split(separator: ",") {
+            var who: UInt32 = 0
+            var chars = Substring(clause)
+            while let c = chars.first, "ugoa".contains(c) {
+                who |= ["u": 0o4700, "g": 0o2070, "o": 0o1007, "a": 0o7777][String(c)]!
+                chars.removeFirst()
+            }
+            if who == 0 { who = 0o7777 }
+            guard !chars.isEmpty else { throw ModuleFailure("mode '\(text)': a symbolic mode needs +, - or =") }
+            while let op = chars.first {
+                guard "+-=".contains(op) else { throw ModuleFailure("mode '\(text)': unexpected '\(op)'") }
+                chars.removeFirst()
+                var bits: UInt32 = 0
+                while let p = chars.first, "rwxXst".contains(p) {
+                    switch p {
+                    case "r": bits |= 0o444
+                    case "w": bits |= 0o222
+                    case "x": bits |= 0o111
+                    case "X": if isDirectory || mode & 0o111 != 0 { bits |= 0o111 }
+                    case "s": bits |= 0o6000
+                    default: bits |= 0o1000
+                    }
+                    chars.removeFirst()
+                }
+                let mask = bits & who
+                switch op {
+                case "+": mode |= mask
+                case "-": mode &= ~mask
+                default: mode = (mode & ~(who & 0o7777)) | mask
+                }
+            }
+        }
+        return mode
     }
 }

@@ -107,7 +107,11 @@ func writePlaybook(_ text: String, name: String = "play.yml") throws -> String {
         #expect(play.become && !play.gatherFacts)
         #expect(try Modules.mode(play.tasks[0].args["mode"]) == "755")
         #expect(try Modules.mode(.string("0640")) == "640")
-        #expect(throws: ModuleFailure.self) { try Modules.mode(.string("u=rw,go=r")) }
+        #expect(try Modules.mode(.string("u=rw,go=r")) == "644")
+        #expect(try Modules.mode(.string("u+x,g-w"), current: "664") == "744")
+        #expect(try Modules.mode(.string("a=rX"), current: "700", isDirectory: true) == "555")
+        #expect(try Modules.mode(.string("u=rwx,g=rx,o="), current: "777") == "750")
+        #expect(throws: ModuleFailure.self) { try Modules.mode(.string("u*rw")) }
     }
 }
 

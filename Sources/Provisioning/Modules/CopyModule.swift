@@ -46,7 +46,7 @@ enum CopyModule {
         let exists = probe.first != "absent"
         let sameContent = exists && probe.first == SHA256.hex(bytes)
         let f = exists && probe.count > 1 ? probe[1].split(separator: "|").map(String.init) : []
-        let mode = try Modules.mode(call.args["mode"])
+        let mode = try Modules.mode(call.args["mode"], current: f.first)
         let owner = call.string("owner"), group = call.string("group")
         var r = ModuleResult()
         r.data["dest"] = .string(dest)

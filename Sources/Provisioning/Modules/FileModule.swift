@@ -55,7 +55,8 @@ enum FileModule {
     static func plan(path: String, args: [String: Value], current: PathState) throws -> [String] {
         let p = shellQuote(path)
         let state = args["state"]?.string ?? (current.kind == .absent ? "file" : current.kind == .directory ? "directory" : current.kind == .link ? "link" : "file")
-        let mode = try Modules.mode(args["mode"])
+        let wantsDirectory = (args["state"]?.string ?? "") == "directory" || current.kind == .directory
+        let mode = try Modules.mode(args["mode"], current: current.kind == .absent ? nil : current.mode, isDirectory: wantsDirectory)
         let owner = args["owner"]?.string
         let group = args["group"]?.string
         var commands: [String] = []

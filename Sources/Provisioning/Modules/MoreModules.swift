@@ -1,0 +1,472 @@
+import Foundation
+import ParcCore
+
+/// set_fact, include_vars, assert, stat, slurp, package, wait_for: modules that mostly read.
+enum FactModules {
+    static let setFact = ModuleSpec(name: "set_fact", arguments: ["cacheable"], required: [], takesFreeForm: false, run: { call in
+        var r = ModuleResult()
+        r.data["ansible_facts"] = .map(call.args.filter { $0.key != "cacheable" })
+        return r
+    }, anyArguments: true)
+
+    static let includeVars = ModuleSpec(name: "include_vars", arguments: ["file", "name", "_raw_params"], required: [], takesFreeForm: true) { call in
+        guard let file = call.string("file") ?? call.string("_raw_params") else { throw ModuleFailure("include_vars needs a file") }
+        let base = call.playbookDirectory
+        let candidates = file.hasPrefix("/") ? [file] : ["\(base)/vars/\(file)", "\(base)/\(file)"]
+        guard let path = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
+            throw ModuleFailure("include_vars: no file \(file) (looked in \(candidates.joined(separator: ", ")))")
+        }
+        let vars = try PlaybookLoader.loadVars(path)
+        var r = ModuleResult()
+        r.data["ansible_facts"] = .map(call.string("name").map { [$0: .map(vars)] } ?? vars)
+        r.msg = "\(vars.count) variable(s) from \((path as NSString).lastPathComponent)"
+        return r
+    }
+
+    static let assert = ModuleSpec(name: "assert", arguments: ["that", "fail_msg", "msg", "success_msg", "quiet"], required: ["that"],
+                                   takesFreeForm: false) { call in
+        let conditions = call.args["that"]?.list?.map(\.description) ?? [call.args["that"]!.description]
+        for c in conditions where try !call.templates.condition(c, vars: call.vars, at: call.location) {
+            throw ModuleFailure(call.string("fail_msg") ?? call.string("msg") ?? "Assertion failed: \(c)")
+        }
+        return ModuleResult(msg: call.string("success_msg") ?? "All assertions passed")
+    }
+
+    static let stat = ModuleSpec(name: "stat", arguments: ["path", "get_checksum", "checksum_algorithm", "follow"], required: ["path"],
+                                 takesFreeForm: false) { call in
+        let p = shellQuote(call.string("path")!)
+        let out = try await call.run("if [ -e \(p) ] || [ -L \(p) ]; then stat -c '%F|%a|%u|%g|%U|%G|%s|%Y' -- \(p); [ -f \(p) ] && sha1sum -- \(p) | cut -d' ' -f1; else echo absent; fi")
+        let l = out.stdoutText.split(separator: "\n").map(String.init)
+        var st: [String: Value] = ["exists": .bool(l.first != "absent")]
+        if l.first != "absent", let f = l.first?.split(separator: "|").map(String.init), f.count >= 8 {
+            st["isdir"] = .bool(f[0] == "directory")
+            st["isreg"] = .bool(f[0].hasPrefix("regular"))
+            st["islnk"] = .bool(f[0] == "symbolic link")
+            st["mode"] = .string(String(repeating: "0", count: max(0, 4 - f[1].count)) + f[1])
+            st["uid"] = .int(Int(f[2]) ?? -1)
+            st["gid"] = .int(Int(f[3]) ?? -1)
+            st["pw_name"] = .string(f[4])
+            st["gr_name"] = .string(f[5])
+            st["size"] = .int(Int(f[6]) ?? 0)
+            st["mtime"] = .int(Int(f[7]) ?? 0)
+            if l.count > 1 { st["checksum"] = .string(l[1]) }
+        }
+        var r = ModuleResult()
+        r.data["stat"] = .map(st)
+        return r
+    }
+
+    static let slurp = ModuleSpec(name: "slurp", arguments: ["src", "path"], required: [], takesFreeForm: false) { call in
+        guard let src = call.string("src") ?? call.string("path") else { throw ModuleFailure("slurp needs src") }
+        let bytes = try await call.transport.download(src, become: call.become)
+        var r = ModuleResult()
+        r.data["content"] = .string(Data(bytes).base64EncodedString())
+        r.data["encoding"] = .string("base64")
+        r.data["source"] = .string(src)
+        return r
+    }
+
+    static let package = ModuleSpec(name: "package", arguments: ["name", "state", "use"], required: ["name"], takesFreeForm: false) { call in
+        var c = call
+        c.args = call.args.filter { $0.key != "use" }
+        return try await AptModule.spec.run(c)
+    }
+
+    static let waitFor = ModuleSpec(name: "wait_for", arguments: ["host", "port", "path", "state", "timeout", "delay", "sleep", "msg"],
+                                    required: [], takesFreeForm: false) { call in
+        let timeout = Int(call.args["timeout"]?.description ?? "") ?? 300
+        let delay = Int(call.args["delay"]?.description ?? "") ?? 0
+        let state = call.string("state") ?? "started"
+        let probe: String
+        if let port = call.args["port"]?.description {
+            let host = call.string("host") ?? "127.0.0.1"
+            probe = "bash -c 'exec 3<>/dev/tcp/\(host)/\(port)' 2>/dev/null"
+        } else if let path = call.string("path") {
+            probe = "test -e \(shellQuote(path))"
+        } else {
+            probe = "true"
+        }
+        let wantUp = state == "started" || state == "present"
+        let script = "sleep \(delay); i=0; while [ $i -lt \(timeout) ]; do if \(probe); then [ \(wantUp ? 1 : 0) = 1 ] && exit 0; else [ \(wantUp ? 1 : 0) = 0 ] && exit 0; fi; i=$((i+1)); sleep 1; done; exit 1"
+        let r = try await call.transport.run(script, stdin: nil, become: .none, timeout: .seconds(timeout + delay + 30))
+        guard r.succeeded else { throw ModuleFailure(call.string("msg") ?? "Timeout when waiting for \(call.args["port"].map { "port \($0)" } ?? call.string("path") ?? "")") }
+        return ModuleResult(msg: "ok")
+    }
+}
+
+/// group, authorized_key, timezone, locale_gen: accounts and system settings.
+enum SettingModules {
+    static let group = ModuleSpec(name: "group", arguments: ["name", "state", "gid", "system"], required: ["name"], takesFreeForm: false) { call in
+        let name = call.string("name")!, n = shellQuote(name)
+        let exists = try await call.run("getent group -- \(n)").succeeded
+        let command = try plan(name: name, state: call.string("state") ?? "present", exists: exists, gid: call.args["gid"]?.description,
+                               system: call.bool("system"))
+        var r = ModuleResult(changed: command != nil)
+        r.data["name"] = .string(name)
+        if let command, !call.check { try await call.must(command, what: "group \(name)") }
+        _ = n
+        return r
+    }
+
+    static func plan(name: String, state: String, exists: Bool, gid: String?, system: Bool) throws -> String? {
+        switch state {
+        case "present": return exists ? nil : "groupadd \(system ? "-r " : "")\(gid.map { "-g \(shellQuote($0)) " } ?? "")-- \(shellQuote(name))"
+        case "absent": return exists ? "groupdel -- \(shellQuote(name))" : nil
+        default: throw ModuleFailure("state '\(state)' is not one of present, absent")
+        }
+    }
+
+    static let authorizedKey = ModuleSpec(name: "authorized_key", arguments: ["user", "key", "state", "exclusive", "path", "manage_dir", "comment"],
+                                          required: ["user", "key"], takesFreeForm: false) { call in
+        let user = call.string("user")!
+        let entry = try await call.must("getent passwd -- \(shellQuote(user))", what: "looking up \(user)").stdoutText.split(separator: ":").map(String.init)
+        guard entry.count > 5 else { throw ModuleFailure("no user \(user)") }
+        let path = call.string("path") ?? "\(entry[5])/.ssh/authorized_keys"
+        let keys = call.args["key"]!.description.split(separator: "\n").map { String($0).trimmed }.filter { !$0.isEmpty }
+        let present = (call.string("state") ?? "present") == "present"
+        if !call.check {
+            try await call.must("d=\(shellQuote((path as NSString).deletingLastPathComponent)); [ -d \"$d\" ] || { mkdir -p \"$d\" && chown \(shellQuote(user)): \"$d\" && chmod 700 \"$d\"; }",
+                                what: "the .ssh folder of \(user)")
+        }
+        return try await FileEdit.apply(call, path: path, mode: 0o600, owner: user, group: entry[3]) { old in
+            editKeys(old, keys: keys, present: present, exclusive: call.bool("exclusive"))
+        }
+    }
+
+    /// authorized_keys with `keys` present or absent (compared by type and key, not comment).
+    static func editKeys(_ old: String?, keys: [String], present: Bool, exclusive: Bool) -> String? {
+        func id(_ line: String) -> String { line.split(separator: " ").prefix(2).joined(separator: " ") }
+        var lines = FileEdit.lines(old)
+        let wanted = Set(keys.map(id))
+        if present {
+            if exclusive { lines.removeAll { !$0.hasPrefix("#") && !$0.trimmed.isEmpty && !wanted.contains(id($0)) } }
+            for k in keys where !lines.contains(where: { id($0) == id(k) }) { lines.append(k) }
+        } else {
+            lines.removeAll { wanted.contains(id($0)) }
+        }
+        if old == nil && lines.isEmpty { return nil }
+        return FileEdit.text(lines)
+    }
+
+    static let timezone = ModuleSpec(name: "timezone", arguments: ["name", "hwclock"], required: ["name"], takesFreeForm: false) { call in
+        let name = call.string("name")!
+        guard name.allSatisfy({ $0.isLetter || $0.isNumber || "/_+-".contains($0) }) else { throw ModuleFailure("'\(name)' is not a time zone name") }
+        let zone = "/usr/share/zoneinfo/\(name)"
+        let probe = try await call.run("test -e \(shellQuote(zone)) || echo missing; readlink /etc/localtime; cat /etc/timezone 2>/dev/null").stdoutText
+        if probe.hasPrefix("missing") { throw ModuleFailure("unknown time zone \(name) (no \(zone))") }
+        let l = probe.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        var r = ModuleResult(changed: !(l.first?.hasSuffix("zoneinfo/\(name)") ?? false) || (l.count > 1 ? l[1] : "") != name)
+        if r.changed && call.diff { r.diff = [FileDiff(path: "/etc/timezone", before: l.count > 1 ? l[1] + "\n" : nil, after: name + "\n")] }
+        if r.changed && !call.check {
+            try await call.must("ln -sfn \(shellQuote(zone)) /etc/localtime && printf '%s\\n' \(shellQuote(name)) > /etc/timezone && { [ -d /run/systemd/system ] && command -v timedatectl >/dev/null && timedatectl set-timezone \(shellQuote(name)) || true; }",
+                                what: "setting the time zone")
+        }
+        r.data["name"] = .string(name)
+        return r
+    }
+
+    static let localeGen = ModuleSpec(name: "locale_gen", arguments: ["name", "state"], required: ["name"], takesFreeForm: false) { call in
+        let name = call.string("name")!
+        let present = (call.string("state") ?? "present") == "present"
+        let available = try await call.run("locale -a 2>/dev/null").stdoutText.split(separator: "\n").map { normalize(String($0)) }
+        let have = available.contains(normalize(name))
+        guard have != present else { return ModuleResult() }
+        var r = try await FileEdit.apply(call, path: "/etc/locale.gen") { old in editLocaleGen(old, name: name, present: present) }
+        r.changed = true
+        if !call.check { try await call.must("locale-gen", what: "locale-gen") }
+        return r
+    }
+
+    static func normalize(_ locale: String) -> String { locale.lowercased().replacingOccurrences(of: "utf-8", with: "utf8") }
+
+    /// /etc/locale.gen with `name` enabled (uncommented or added) or disabled (commented).
+    static func editLocaleGen(_ old: String?, name: String, present: Bool) -> String {
+        var lines = FileEdit.lines(old)
+        let charset = name.split(separator: ".").last.map { String($0).uppercased() == "UTF-8" || String($0).lowercased() == "utf8" ? "UTF-8" : String($0) } ?? "UTF-8"
+        let entry = "\(name) \(name.contains(".") ? charset : "ISO-8859-1")"
+        let matches: (String) -> Bool = { l in
+            let body = l.hasPrefix("#") ? String(l.dropFirst()).trimmed : l.trimmed
+            return body.split(separator: " ").first.map { String($0) == name } ?? false
+        }
+        if let i = lines.firstIndex(where: matches) {
+            let body = lines[i].hasPrefix("#") ? String(lines[i].dropFirst()).trimmed : lines[i].trimmed
+            lines[i] = present ? body : "# " + body
+        } else if present {
+            lines.append(entry)
+        }
+        return FileEdit.text(lines)
+    }
+}
+
+/// cron, sysctl, mount, apt_repository, deb822_repository: system files edited line by line.
+enum SystemFileModules {
+    static let cron = ModuleSpec(name: "cron", arguments: ["name", "minute", "hour", "day", "month", "weekday", "job", "user", "state",
+                                                          "special_time", "disabled"], required: ["name"], takesFreeForm: false) { call in
+        let user = call.string("user") ?? "root"
+        let current = try await call.run("crontab -l -u \(shellQuote(user)) 2>/dev/null || true")
+        let before = current.stdoutText
+        let after = try editCrontab(before, name: call.string("name")!, args: call.args)
+        var r = ModuleResult(changed: after != before)
+        if r.changed && call.diff { r.diff = [FileDiff(path: "crontab of \(user)", before: before, after: after)] }
+        if r.changed && !call.check {
+            try await call.must("crontab -u \(shellQuote(user)) -", stdin: Array(after.utf8), what: "installing the crontab of \(user)")
+        }
+        return r
+    }
+
+    /// A crontab with the `#Ansible: NAME` entry set or removed (Ansible's own format).
+    static func editCrontab(_ old: String, name: String, args: [String: Value]) throws -> String {
+        var lines = FileEdit.lines(old)
+        let marker = "#Ansible: \(name)"
+        if let i = lines.firstIndex(of: marker) {
+            lines.remove(at: i)
+            if i < lines.count { lines.remove(at: i) }
+        }
+        if (args["state"]?.string ?? "present") == "present" {
+            guard let job = args["job"]?.description else { throw ModuleFailure("cron needs job with state=present") }
+            let when: String
+            if let special = args["special_time"]?.string { when = "@\(special)" }
+            else {
+                when = ["minute", "hour", "day", "month", "weekday"].map { args[$0]?.description ?? "*" }.joined(separator: " ")
+            }
+            lines.append(marker)
+            lines.append(((args["disabled"]?.truthy ?? false) ? "#" : "") + "\(when) \(job)")
+        }
+        return FileEdit.text(lines)
+    }
+
+    static let sysctl = ModuleSpec(name: "sysctl", arguments: ["name", "value", "state", "sysctl_file", "reload", "sysctl_set", "ignoreerrors"],
+                                   required: ["name"], takesFreeForm: false) { call in
+        let name = call.string("name")!
+        let file = call.string("sysctl_file") ?? "/etc/sysctl.conf"
+        let present = (call.string("state") ?? "present") == "present"
+        guard !present || call.args["value"] != nil else { throw ModuleFailure("sysctl needs value with state=present") }
+        var r = try await FileEdit.apply(call, path: file) { old in editSysctl(old, name: name, value: call.args["value"]?.description, present: present) }
+        if r.changed && !call.check && present && (call.args["reload"]?.truthy ?? true) {
+            try await call.must("sysctl -p \(shellQuote(file)) >/dev/null", what: "sysctl -p")
+        }
+        r.data["name"] = .string(name)
+        return r
+    }
+
+    static func editSysctl(_ old: String?, name: String, value: String?, present: Bool) -> String? {
+        var lines = FileEdit.lines(old)
+        let isEntry: (String) -> Bool = { l in
+            let k = l.split(separator: "=", maxSplits: 1).first.map { String($0).trimmed }
+            return !l.trimmed.hasPrefix("#") && k == name
+        }
+        let entry = "\(name)=\(value ?? "")"
+        if present {
+            if let i = lines.lastIndex(where: isEntry) {
+                let current = lines[i].split(separator: "=", maxSplits: 1).last.map { String($0).trimmed }
+                if current != value { lines[i] = entry }
+            } else {
+                lines.append(entry)
+            }
+        } else {
+            lines.removeAll(where: isEntry)
+        }
+        if old == nil && lines.isEmpty { return nil }
+        return FileEdit.text(lines)
+    }
+
+    static let mount = ModuleSpec(name: "mount", arguments: ["path", "name", "src", "fstype", "opts", "dump", "passno", "state", "fstab", "boot"],
+                                  required: ["state"], takesFreeForm: false) { call in
+        guard let path = call.string("path") ?? call.string("name") else { throw ModuleFailure("mount needs path") }
+        let state = call.string("state")!
+        guard ["present", "mounted", "absent", "unmounted", "remounted"].contains(state) else {
+            throw ModuleFailure("state '\(state)' is not one of present, mounted, absent, unmounted, remounted")
+        }
+        let fstab = call.string("fstab") ?? "/etc/fstab"
+        var r = ModuleResult()
+        if state != "unmounted" && state != "remounted" {
+            if state != "absent" && (call.string("src") == nil || call.string("fstype") == nil) { throw ModuleFailure("mount needs src and fstype") }
+            r = try await FileEdit.apply(call, path: fstab) { old in
+                editFstab(old ?? "", path: path, entry: state == "absent" ? nil : [call.string("src")!, path, call.string("fstype")!,
+                                                                                  call.string("opts") ?? "defaults", call.args["dump"]?.description ?? "0",
+                                                                                  call.args["passno"]?.description ?? "0"])
+            }
+        }
+        let mounted = try await call.run("mountpoint -q \(shellQuote(path))").succeeded
+        let command: String? = switch state {
+        case "mounted": mounted ? nil : "mkdir -p \(shellQuote(path)) && mount \(shellQuote(path))"
+        case "unmounted", "absent": mounted ? "umount \(shellQuote(path))" : nil
+        case "remounted": "mount -o remount \(shellQuote(path))"
+        default: nil
+        }
+        if let command {
+            r.changed = true
+            if !call.check { try await call.must(command, what: command) }
+        }
+        return r
+    }
+
+    /// /etc/fstab with the line for `path` set to `entry` (or removed when nil).
+    static func editFstab(_ old: String, path: String, entry: [String]?) -> String {
+        var lines = FileEdit.lines(old)
+        let isEntry: (String) -> Bool = { l in
+            let f = l.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            return !l.trimmed.hasPrefix("#") && f.count >= 2 && f[1] == path
+        }
+        let line = entry?.joined(separator: "\t")
+        if let i = lines.firstIndex(where: isEntry) {
+            let current = lines[i].split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            if let entry, current == entry { return old }
+            if let line { lines[i] = line } else { lines.remove(at: i) }
+        } else if let line {
+            lines.append(line)
+        }
+        return FileEdit.text(lines)
+    }
+
+    static let aptRepository = ModuleSpec(name: "apt_repository", arguments: ["repo", "state", "filename", "update_cache", "mode", "codename"],
+                                          required: ["repo"], takesFreeForm: false) { call in
+        let repo = call.string("repo")!
+        let file = "/etc/apt/sources.list.d/\(call.string("filename") ?? repoFileName(repo)).list"
+        let present = (call.string("state") ?? "present") == "present"
+        let r = try await FileEdit.apply(call, path: file, mode: try Modules.mode(call.args["mode"]).flatMap { UInt32($0, radix: 8) }) { old in
+            var lines = FileEdit.lines(old)
+            if present { if !lines.contains(repo) { lines.append(repo) } } else { lines.removeAll { $0 == repo } }
+            return old == nil && lines.isEmpty ? nil : (lines.isEmpty && !present ? nil : FileEdit.text(lines))
+        }
+        if r.changed && !call.check && (call.args["update_cache"]?.truthy ?? true) {
+            try await call.must("DEBIAN_FRONTEND=noninteractive apt-get update -q", what: "apt-get update")
+        }
+        return r
+    }
+
+    /// Ansible's file name for a repository line: its URL's host and path, with underscores.
+    static func repoFileName(_ repo: String) -> String {
+        let url = repo.split(separator: " ").first { $0.contains("://") }.map(String.init) ?? repo
+        let stripped = url.replacingOccurrences(of: #"^[a-z+]+://"#, with: "", options: .regularExpression)
+        return stripped.map { $0.isLetter || $0.isNumber ? String($0) : "_" }.joined().trimmingCharacters(in: CharacterSet(charactersIn: "_"))
+    }
+
+    static let deb822Repository = ModuleSpec(name: "deb822_repository", arguments: ["name", "types", "uris", "suites", "components",
+                                                                                    "signed_by", "state", "enabled", "architectures"],
+                                             required: ["name"], takesFreeForm: false) { call in
+        let name = call.string("name")!
+        let file = "/etc/apt/sources.list.d/\(name).sources"
+        let present = (call.string("state") ?? "present") == "present"
+        let content = try present ? deb822(call.args) : nil
+        return try await FileEdit.apply(call, path: file, mode: 0o644) { _ in content }
+    }
+
+    static func deb822(_ args: [String: Value]) throws -> String {
+        func field(_ v: Value?) -> String? { v.map { $0.list?.map(\.description).joined(separator: " ") ?? $0.description } }
+        guard let uris = field(args["uris"]), let suites = field(args["suites"]) else { throw ModuleFailure("deb822_repository needs uris and suites") }
+        var lines = ["X-Repolib-Name: \(args["name"]!.description)", "Types: \(field(args["types"]) ?? "deb")", "URIs: \(uris)", "Suites: \(suites)"]
+        if let c = field(args["components"]) { lines.append("Components: \(c)") }
+        if let a = field(args["architectures"]) { lines.append("Architectures: \(a)") }
+        if let s = field(args["signed_by"]) { lines.append("Signed-By: \(s)") }
+        if let e = args["enabled"] { lines.append("Enabled: \(e.truthy ? "yes" : "no")") }
+        return FileEdit.text(lines)
+    }
+}
+
+/// get_url, unarchive, ufw.
+enum TransferModules {
+    static let getURL = ModuleSpec(name: "get_url", arguments: ["url", "dest", "mode", "owner", "group", "checksum", "force", "timeout"],
+                                   required: ["url", "dest"], takesFreeForm: false) { call in
+        let url = call.string("url")!, dest = call.string("dest")!
+        let checksum = call.string("checksum")
+        let d = shellQuote(dest)
+        var want: String? = nil
+        if let checksum {
+            let parts = checksum.split(separator: ":", maxSplits: 1).map(String.init)
+            guard parts.count == 2, parts[0] == "sha256" else { throw ModuleFailure("checksum: give sha256:HEX") }
+            want = parts[1].lowercased()
+        }
+        let have = try await call.run("[ -f \(d) ] && sha256sum -- \(d) | cut -d' ' -f1").stdoutText.trimmed
+        var r = ModuleResult()
+        r.data["dest"] = .string(dest)
+        if !have.isEmpty && (want.map { $0 == have } ?? !(call.args["force"]?.truthy ?? false)) { return r }
+        r.changed = true
+        if call.check { return r }
+        let tmp = shellQuote("\((dest as NSString).deletingLastPathComponent)/.parc-get-\(UUID().uuidString.prefix(8))")
+        let mode = try Modules.mode(call.args["mode"]) ?? "644"
+        var script = "t=\(tmp); trap 'rm -f \"$t\"' EXIT; "
+        script += "if command -v curl >/dev/null; then curl -fsSL --max-time \(Int(call.args["timeout"]?.description ?? "") ?? 60) -o \"$t\" \(shellQuote(url)); else wget -q -O \"$t\" \(shellQuote(url)); fi || exit 2; "
+        if let want { script += "[ \"$(sha256sum -- \"$t\" | cut -d' ' -f1)\" = \(want) ] || { echo 'checksum mismatch' >&2; exit 3; }; " }
+        script += "chmod \(mode) \"$t\" && "
+        if let o = call.string("owner") { script += "chown \(shellQuote(o)) \"$t\" && " }
+        if let g = call.string("group") { script += "chgrp \(shellQuote(g)) \"$t\" && " }
+        script += "mv -f -- \"$t\" \(d)"
+        try await call.must(script, what: "downloading \(url)")
+        return r
+    }
+
+    static let unarchive = ModuleSpec(name: "unarchive", arguments: ["src", "dest", "creates", "remote_src", "mode", "owner", "group"],
+                                      required: ["src", "dest"], takesFreeForm: false) { call in
+        if call.bool("remote_src") { throw ModuleFailure("unarchive: remote_src is not supported by parc yet (the archive is sent from the control node)") }
+        let src = call.string("src")!, dest = call.string("dest")!
+        if let creates = call.string("creates"), try await call.run("test -e \(shellQuote(creates))").succeeded { return ModuleResult(msg: "skipped, since \(creates) exists") }
+        let local = try CopyModule.localFile(src, in: call.playbookDirectory, folder: "files")
+        let bytes = Array(FileManager.default.contents(atPath: local) ?? Data())
+        let zip = src.lowercased().hasSuffix(".zip")
+        guard zip || [".tar", ".tar.gz", ".tgz", ".tar.xz", ".txz", ".tar.bz2", ".tbz2"].contains(where: { src.lowercased().hasSuffix($0) }) else {
+            throw ModuleFailure("unarchive: \(src) is not a .tar(.gz/.xz/.bz2) or .zip archive")
+        }
+        let home = try await call.transport.run("echo $HOME", stdin: nil, become: .none, timeout: .seconds(30)).stdoutText.trimmed
+        let staged = "\(home)/.parc-archive-\(UUID().uuidString.prefix(8))\(zip ? ".zip" : ".tar")"
+        try await call.transport.upload(bytes, to: staged, mode: 0o600, owner: nil, group: nil, become: .none)
+        defer { Task { _ = try? await call.transport.run("rm -f -- \(shellQuote(staged))", stdin: nil, become: .none, timeout: .seconds(30)) } }
+        let a = shellQuote(staged), d = shellQuote(dest)
+        // The same files already there: GNU tar compares (`--diff`); for zip, every member must exist.
+        let same = zip
+            ? "cd \(d) 2>/dev/null && unzip -Z1 \(a) | while read -r f; do [ -e \"$f\" ] || exit 1; done"
+            : "tar --diff -f \(a) -C \(d) >/dev/null 2>&1"
+        if try await call.run(same).succeeded { return ModuleResult() }
+        var r = ModuleResult(changed: true)
+        if call.check { return r }
+        try await call.must("mkdir -p -- \(d) && " + (zip ? "unzip -o -q \(a) -d \(d)" : "tar -xf \(a) -C \(d)"), what: "extracting \(src)")
+        if let o = call.string("owner") { try await call.must("chown -R \(shellQuote(o)) -- \(d)", what: "chown") }
+        r.data["dest"] = .string(dest)
+        return r
+    }
+
+    static let ufw = ModuleSpec(name: "ufw", arguments: ["state", "rule", "port", "proto", "from_ip", "to_ip", "direction", "comment", "policy",
+                                                        "logging", "delete"], required: [], takesFreeForm: false) { call in
+        let status = try await call.run("ufw status verbose 2>&1; echo '--'; ufw show added 2>&1").stdoutText
+        if status.contains("not found") { throw ModuleFailure("ufw is not installed on the device (apt: name=ufw)") }
+        let commands = try plan(args: call.args, status: status)
+        var r = ModuleResult(changed: !commands.isEmpty)
+        if !commands.isEmpty { r.msg = commands.joined(separator: "; ") }
+        if !call.check { for c in commands { try await call.must(c, what: c) } }
+        return r
+    }
+
+    /// ufw commands for the wanted rule and state (pure, tested as data).
+    static func plan(args: [String: Value], status: String) throws -> [String] {
+        var out: [String] = []
+        let active = status.contains("Status: active")
+        if let rule = args["rule"]?.string {
+            guard ["allow", "deny", "reject", "limit"].contains(rule) else { throw ModuleFailure("rule '\(rule)' is not one of allow, deny, reject, limit") }
+            var spec = rule
+            if let d = args["direction"]?.string { spec += " \(d)" }
+            if let from = args["from_ip"]?.string, from != "any" { spec += " from \(from)" }
+            if let to = args["to_ip"]?.string, to != "any" { spec += " to \(to)" }
+            if let port = args["port"]?.description {
+                spec += (spec.contains(" from ") || spec.contains(" to ")) ? " port \(port)" + (args["proto"].map { " proto \($0.description)" } ?? "")
+                    : " \(port)" + (args["proto"].map { "/\($0.description)" } ?? "")
+            }
+            let delete = args["delete"]?.truthy ?? false
+            let added = status.split(separator: "\n").contains { $0.trimmed == "ufw \(spec)" }
+            if delete { if added { out.append("ufw delete \(spec)") } } else if !added {
+                out.append("ufw \(spec)" + (args["comment"].map { " comment \(shellQuote($0.description))" } ?? ""))
+            }
+        }
+        if let policy = args["policy"]?.string, let direction = args["direction"]?.string ?? Optional("incoming") {
+            if !status.contains("\(policy) (\(direction))") { out.append("ufw default \(policy) \(direction)") }
+        }
+        switch args["state"]?.string {
+        case "enabled"?: if !active { out.append("ufw --force enable") }
+        case "disabled"?: if active { out.append("ufw disable") }
+        case "reset"?: out.append("ufw --force reset")
+        case "reloaded"?: out.append("ufw reload")
+        case nil: break
+        case let s?: throw ModuleFailure("state '\(s)' is not one of enabled, disabled, reset, reloaded")
+        }
+        return out
+    }
+}
