@@ -28,7 +28,7 @@ extension TemplateEngine {
         }
         ext.registerFilter("parc_is_string") { (v: Any?) in v is String }
         ext.registerFilter("parc_is_number") { (v: Any?) in v is Int || v is Double }
-        ext.registerFilter("ternary") { (v: Any?, args: [Any?]) in Value(any: v).truthy ? arg(args, 0) : arg(args, 1) }
+        ext.registerFilter("ternary") { (v: Any?, args: [Any?]) in Value(any: v).jinjaTruthy ? arg(args, 0) : arg(args, 1) }
         ext.registerFilter("comment") { (v: Any?) in text(v).split(separator: "\n", omittingEmptySubsequences: false).map { "# \($0)" }.joined(separator: "\n") }
         ext.registerFilter("regex_search") { (v: Any?, args: [Any?]) in
             (try? Regex(text(arg(args, 0)))).flatMap { text(v).firstMatch(of: $0).map { String(text(v)[$0.range]) } }
@@ -42,7 +42,7 @@ extension TemplateEngine {
             ext.registerFilter(name) { (value: Any?, args: [Any?]) in
                 let fallback = arg(args, 0)
                 if value == nil { return fallback }
-                if Value(any: arg(args, 1)).truthy, !Value(any: value).truthy { return fallback }
+                if Value(any: arg(args, 1)).truthy, !Value(any: value).jinjaTruthy { return fallback }
                 return value
             }
         }

@@ -32,12 +32,16 @@ public final class TemplateEngine: @unchecked Sendable {
         guard text.contains("{{") || text.contains("{%") || text.contains("{#") || text.hasPrefix("#jinja2:") else { return text }
         var (source, lookups) = try Self.resolveLookups(text, vars: vars, at: location)
         source = Self.applyHeader(source)
+        let (unescaped, literals) = Self.extractEscapedLiterals(source)
+        source = unescaped
+        lookups.merge(literals) { a, _ in a }
         let translated = try Self.translate(source, at: location)
         try Self.checkDefined(translated, vars: vars.merging(lookups) { a, _ in a }, at: location)
         do {
             var context = vars.mapValues { $0.any as Any }
             for (k, v) in lookups { context[k] = v.any }
             context["parc_none"] = Optional<Any>.none as Any
+            for (delimiter, name) in Self.delimiterNames { context["parc_delim_\(name)"] = delimiter }
             context["parc_empty_list"] = [Any]()
             context["parc_empty_map"] = [String: Any]()
             return try environment.renderTemplate(string: translated, context: context)
@@ -204,7 +208,7 @@ public final class TemplateEngine: @unchecked Sendable {
             let name = "parc_lookup_\(n)"
             switch m.1 {
             case "env":
-                values[name] = .string(ProcessInfo.processInfo.environment[String(m.2)] ?? "")
+                values[name] = .string(getenv(String(m.2)).map { String(cString: $0) } ?? "")
             case "file":
                 let file = String(m.2)
                 let dirs = [vars["parc_task_dir"]?.string.map { "\($0)/files" }, vars["parc_task_dir"]?.string,
@@ -225,6 +229,60 @@ public final class TemplateEngine: @unchecked Sendable {
         return (out, values)
     }
 
+    /// Jinja reads backslash escapes in string literals (`'\\s+'`, `'a\n'`); Stencil keeps them as
+    /// they are. A literal holding one becomes a variable with the unescaped value.
+    static func extractEscapedLiterals(_ text: String) -> (String, [String: Value]) {
+        guard text.contains("\\") else { return (text, [:]) }
+        var out = ""
+        var values: [String: Value] = [:]
+        var rest = Substring(text)
+        while let open = [rest.range(of: "{{"), rest.range(of: "{%")].compactMap({ $0 }).min(by: { $0.lowerBound < $1.lowerBound }) {
+            let closing = rest[open] == "{{" ? "}}" : "%}"
+            out += rest[..<open.upperBound]
+            var i = open.upperBound
+            var quote: Character? = nil
+            var literal = ""
+            var escaped = false
+            var sawBackslash = false
+            while i < rest.endIndex {
+                let c = rest[i]
+                if let q = quote {
+                    if escaped {
+                        switch c {
+                        case "n": literal.append("\n")
+                        case "t": literal.append("\t")
+                        case "r": literal.append("\r")
+                        default: literal.append(c)
+                        }
+                        escaped = false
+                    } else if c == "\\" {
+                        escaped = true; sawBackslash = true
+                    } else if c == q {
+                        if sawBackslash {
+                            let name = "parc_literal_\(values.count)"
+                            values[name] = .string(literal)
+                            out += name
+                        } else {
+                            out += String(q) + literal + String(q)
+                        }
+                        quote = nil
+                    } else {
+                        literal.append(c)
+                    }
+                    i = rest.index(after: i)
+                    continue
+                }
+                if rest[i...].hasPrefix(closing) { break }
+                if c == "\"" || c == "'" { quote = c; literal = ""; sawBackslash = false } else { out.append(c) }
+                i = rest.index(after: i)
+            }
+            if let q = quote { out += String(q) + literal }  // unterminated: left for the parser to report
+            rest = rest[i...]
+        }
+        out += rest
+        return (out, values)
+    }
+
     /// A template's `#jinja2:variable_start_string:'[%', variable_end_string:'%]'` first line:
     /// its delimiters become the usual ones.
     static func applyHeader(_ text: String) -> String {
@@ -239,12 +297,23 @@ public final class TemplateEngine: @unchecked Sendable {
                             "comment_start_string": "{#", "comment_end_string": "#}"][kv[0]]
             if let standard { pairs.append((kv[1], standard)) }
         }
-        // Longest delimiters first, so that one is not cut by another.
+        // The standard delimiters a header replaced are plain text in this template: set them
+        // aside, map the custom ones (longest first, so one is not cut by another), then print
+        // the set-aside ones through variables.
+        let replaced = pairs.map(\.1).filter { !$0.isEmpty }
+        for (n, standard) in replaced.enumerated() {
+            body = body.replacingOccurrences(of: standard, with: "\u{E000}\(n)\u{E001}")
+        }
         for (custom, standard) in pairs.sorted(by: { $0.0.count > $1.0.count }) where !custom.isEmpty {
             body = body.replacingOccurrences(of: custom, with: standard)
         }
+        for (n, standard) in replaced.enumerated() {
+            body = body.replacingOccurrences(of: "\u{E000}\(n)\u{E001}", with: "{{ parc_delim_\(delimiterNames[standard] ?? "x") }}")
+        }
         return body
     }
+
+    static let delimiterNames = ["{{": "vs", "}}": "ve", "{%": "bs", "%}": "be", "{#": "cs", "#}": "ce"]
 
     static func splitTopLevel(_ s: String) -> [String] {
         var parts: [String] = []
@@ -294,7 +363,7 @@ public final class TemplateEngine: @unchecked Sendable {
             rest = rest[close.upperBound...]
             let head = expression.prefix { $0.isLetter || $0.isNumber || $0 == "_" }
             guard !head.isEmpty, head.first!.isLetter || head.first == "_" else { continue }
-            if ["true", "false", "none", "forloop", "not", "parc_empty_list", "parc_empty_map"].contains(String(head)) || head.hasPrefix("parc_lookup_") { continue }
+            if ["true", "false", "none", "forloop", "not", "parc_empty_list", "parc_empty_map"].contains(String(head)) || head.hasPrefix("parc_lookup_") || head.hasPrefix("parc_literal_") || head.hasPrefix("parc_delim_") { continue }
             if vars[String(head)] != nil || expression.contains("|default") || expression.contains("|d:") || expression.contains("|d|")
                 || expression.hasSuffix("|d") || expression.contains("parc_is_defined") || expression.contains("parc_is_undefined") { continue }
             // A loop variable of an enclosing {% for %} is defined by the template itself.

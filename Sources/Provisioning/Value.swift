@@ -37,6 +37,12 @@ public indirect enum Value: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Ansible's truthiness for `when`, `bool`, `become`…: yes/no/true/false/on/off/1/0 strings too.
+    /// Jinja's (Python's) truth: any non-empty string is true. `default(x, true)` and `ternary` use it.
+    public var jinjaTruthy: Bool {
+        if case .string(let s) = self { return !s.isEmpty }
+        return truthy
+    }
+
     public var truthy: Bool {
         switch self {
         case .null: return false

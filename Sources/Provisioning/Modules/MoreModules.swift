@@ -119,8 +119,9 @@ enum SettingModules {
     static let authorizedKey = ModuleSpec(name: "authorized_key", arguments: ["user", "key", "state", "exclusive", "path", "manage_dir", "comment"],
                                           required: ["user", "key"], takesFreeForm: false) { call in
         let user = call.string("user")!
-        let entry = try await call.must("getent passwd -- \(shellQuote(user))", what: "looking up \(user)").stdoutText.split(separator: ":").map(String.init)
-        guard entry.count > 5 else { throw ModuleFailure("no user \(user)") }
+        let entry = try await call.must("getent passwd -- \(shellQuote(user))", what: "looking up \(user)").stdoutText.trimmed
+            .split(separator: ":", omittingEmptySubsequences: false).map(String.init)  // the comment field is often empty
+        guard entry.count > 6, entry[5].hasPrefix("/") else { throw ModuleFailure("no user \(user) (or no home folder in its passwd entry)") }
         let path = call.string("path") ?? "\(entry[5])/.ssh/authorized_keys"
         let keys = call.args["key"]!.description.split(separator: "\n").map { String($0).trimmed }.filter { !$0.isEmpty }
         let present = (call.string("state") ?? "present") == "present"

@@ -1,0 +1,182 @@
+import Foundation
+import Lab
+import ParcCore
+@testable import Provisioning
+import Testing
+
+/// Playbooks in the style of public classroom and kiosk playbooks: roles, includes, blocks, facts.
+@Suite(.serialized) struct CompatibilityLabTests {
+    static let kiosk = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/kiosk")
+
+    func run(_ lab: LabRun, options: RunOptions = RunOptions()) async throws -> RunResult {
+        let book = try PlaybookLoader.load(Self.kiosk.appendingPathComponent("site.yml").path)
+        let hosts = lab.hosts.map { h in var x = h; x.groups.insert("kiosks"); return x }
+        return await Runner(playbook: book, hosts: hosts, connector: LabRun.LabConnector(lab: lab.lab), options: options).run()
+    }
+
+    @Test func aKioskPlaybookWithRolesRunsAndASecondRunChangesNothing() async throws {
+        let lab = try LabRun(devices: 2)
+        setenv("PARC_TEST_OPERATOR", "marie", 1)
+        defer { unsetenv("PARC_TEST_OPERATOR") }
+        let first = try await run(lab)
+        let failures = first.records.filter { $0.outcome == .failed && !$0.ignored }.map { "\($0.host) \($0.task): \($0.message ?? "")" }
+        #expect(first.exitCode == 0, "\(failures)")
+        #expect(first.recap["lab-01"]?.rescued == 1, "the block's failure was rescued")
+        let files = try await lab.sh("""
+            cat /etc/motd /etc/kiosk/banner /etc/lightdm/lightdm.conf.d/50-kiosk.conf /etc/kiosk/start.html /etc/kiosk/rescued /etc/kiosk/marks /etc/sysctl.d/90-kiosk.conf /etc/kiosk/report.txt
+            stat -c %a /etc/kiosk/rescued; test -e /etc/kiosk/never && echo NEVER; getent passwd bcd lecteur1 lecteur2 | cut -d: -f1,7
+            cat /var/lib/parc-lab/units/lightdm.starts | wc -l
+            """)
+        #expect(files.contains("Poste de la bibliothèque\n"), "the meta dependency's task, with its default")
+        #expect(files.contains("BIBLIOTHÈQUE\n"), "import_tasks with a role default and a filter")
+        #expect(files.contains("# Managed by parc"), "ansible_managed")
+        #expect(files.contains("autologin-user=bcd\n"), "a role parameter beats the role default")
+        #expect(files.contains("user-session=openbox\n"), "role vars")
+        #expect(files.contains("url=https://ariane57.example/bcd\"") && files.contains("{{ not a template here }} BCD"), "#jinja2 header delimiters")
+        #expect(files.contains("yes\nalways\n"), "rescue and always ran")
+        #expect(files.contains("kernel.sysrq=0\n"))
+        #expect(files.contains("os=Debian family=debian"), "facts as ansible_facts and ansible_*")
+        #expect(files.contains("summary=lab-N local=lab-0"), "run_once shared its result; delegate_to: localhost ran on the control node")
+        #expect(files.contains("mode=strict"), "environment reached the command")
+        #expect(files.contains("started_by=marie"), "lookup('env') and set_fact")
+        #expect(files.contains("644\n"), "symbolic mode u=rw,go=r")
+        #expect(!files.contains("NEVER"))
+        #expect(files.contains("bcd:/bin/bash\nlecteur1:/bin/bash\nlecteur2:/bin/sh\n"), "with_dict")
+        #expect(files.hasSuffix("1\n"), "the handler ran once although notified twice")
+        let summaries = first.records.filter { $0.task == "One summary for all kiosks" }
+        #expect(summaries.count == 2 && summaries.filter { $0.message?.contains("run once, on another host") == true }.count == 1, "run_once")
+
+        let second = try await run(lab)
+        #expect(second.exitCode == 0)
+        #expect(second.recap.values.allSatisfy { $0.changed == 0 && $0.rescued == 1 }, "\(second.recap) \(second.records.filter { $0.outcome == .changed }.map(\.task))")
+    }
+
+    @Test func moreModulesOnADevice() async throws {
+        let lab = try LabRun()
+        let archiveDir = lab.dir + "/archive-src"
+        try FileManager.default.createDirectory(atPath: archiveDir + "/docs", withIntermediateDirectories: true)
+        try "règlement\n".write(toFile: archiveDir + "/docs/reglement.txt", atomically: true, encoding: .utf8)
+        #expect(try Spawn.run(["/bin/tar", "-C", archiveDir, "-czf", lab.dir + "/docs.tar.gz", "docs"]).status == 0)
+        let pub = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE0jh3U2EB2cKDpvz0I+dVDu9thBj2EqcqJbPkyUDlTs technicien"
+        let yaml = """
+            - hosts: all
+              become: yes
+              gather_facts: no
+              tasks:
+                - group: { name: eleves, gid: 4300 }
+                - user: { name: prof, groups: [eleves] }
+                - authorized_key: { user: prof, key: "\(pub)" }
+                - timezone: { name: Europe/Paris }
+                - sysctl: { name: vm.swappiness, value: "10", sysctl_file: /etc/sysctl.d/60-parc.conf, reload: no }
+                - mount: { path: /mnt/partage, src: "//nas.ecole/partage", fstype: cifs, opts: "guest,ro", state: present }
+                - apt_repository: { repo: "deb http://deb.debian.org/debian bookworm-backports main", filename: backports, update_cache: no }
+                - deb822_repository: { name: ecole, uris: "https://paquets.ecole.example/debian", suites: bookworm, components: main }
+                - get_url: { url: "file:///etc/hostname", dest: /etc/hostname.copy, mode: "0640" }
+                - unarchive: { src: "\(lab.dir)/docs.tar.gz", dest: /srv }
+                - stat: { path: /srv/docs/reglement.txt }
+                  register: st
+                - assert:
+                    that:
+                      - st.stat.exists
+                      - st.stat.size > 0
+                - slurp: { src: /srv/docs/reglement.txt }
+                  register: sl
+                - assert: { that: "sl.content | b64decode == 'règlement\\\\n'" }
+                - wait_for: { path: /srv/docs/reglement.txt, timeout: 5 }
+            """
+        let first = try await lab.run(yaml)
+        #expect(first.exitCode == 0, "\(first.records.filter { $0.outcome == .failed }.map { "\($0.task): \($0.message ?? "")" })")
+        let out = try await lab.sh("""
+            getent group eleves | cut -d: -f1,3; id -nG prof; cat /home/prof/.ssh/authorized_keys; stat -c %a /home/prof/.ssh/authorized_keys
+            readlink /etc/localtime; cat /etc/sysctl.d/60-parc.conf; grep partage /etc/fstab; cat /etc/apt/sources.list.d/backports.list
+            cat /etc/apt/sources.list.d/ecole.sources; stat -c %a /etc/hostname.copy; cat /srv/docs/reglement.txt
+            """)
+        #expect(out.contains("eleves:4300\nprof eleves\n\(pub)\n600\n/usr/share/zoneinfo/Europe/Paris\nvm.swappiness=10\n//nas.ecole/partage\t/mnt/partage\tcifs\tguest,ro\t0\t0\n"))
+        #expect(out.contains("deb http://deb.debian.org/debian bookworm-backports main\n"))
+        #expect(out.contains("URIs: https://paquets.ecole.example/debian\nSuites: bookworm\nComponents: main\n"))
+        #expect(out.hasSuffix("640\nrèglement\n"))
+        let second = try await lab.run(yaml)
+        #expect(second.exitCode == 0)
+        #expect(counts(second).changed == 0, "\(second.records.filter { $0.outcome == .changed }.map(\.task))")
+        let dry = try await lab.run(yaml.replacingOccurrences(of: "Europe/Paris", with: "America/Cayenne"), options: RunOptions(check: true))
+        #expect(counts(dry).changed == 1)
+        #expect(try await lab.sh("readlink /etc/localtime") == "/usr/share/zoneinfo/Europe/Paris\n")
+    }
+}
+
+@Suite struct CompatibilityDataTests {
+    @Test func crontabEntriesUseAnsiblesMarkers() throws {
+        let added = try SystemFileModules.editCrontab("MAILTO=\"\"\n", name: "maj", args: ["minute": .string("0"), "hour": .string("3"), "job": .string("apt-get -q update")])
+        #expect(added == "MAILTO=\"\"\n#Ansible: maj\n0 3 * * * apt-get -q update\n")
+        #expect(try SystemFileModules.editCrontab(added, name: "maj", args: ["minute": .string("0"), "hour": .string("3"), "job": .string("apt-get -q update")]) == added)
+        #expect(try SystemFileModules.editCrontab(added, name: "maj", args: ["state": .string("absent")]) == "MAILTO=\"\"\n")
+        #expect(try SystemFileModules.editCrontab("", name: "r", args: ["special_time": .string("reboot"), "job": .string("/usr/local/bin/kiosk")]) == "#Ansible: r\n@reboot /usr/local/bin/kiosk\n")
+    }
+
+    @Test func fstabSysctlLocaleAndKeysAreEditedInPlace() {
+        #expect(SystemFileModules.editFstab("UUID=1 / ext4 defaults 0 1\n", path: "/mnt/x", entry: ["//nas/x", "/mnt/x", "cifs", "ro", "0", "0"])
+                == "UUID=1 / ext4 defaults 0 1\n//nas/x\t/mnt/x\tcifs\tro\t0\t0\n")
+        #expect(SystemFileModules.editFstab("//nas/x\t/mnt/x\tcifs\tro\t0\t0\n", path: "/mnt/x", entry: nil) == "")
+        #expect(SystemFileModules.editSysctl("# c\nvm.swappiness = 60\n", name: "vm.swappiness", value: "10", present: true) == "# c\nvm.swappiness=10\n")
+        #expect(SystemFileModules.editSysctl("vm.swappiness=10\n", name: "vm.swappiness", value: "10", present: true) == "vm.swappiness=10\n")
+        #expect(SettingModules.editLocaleGen("# en_US.UTF-8 UTF-8\n# fr_FR.UTF-8 UTF-8\n", name: "fr_FR.UTF-8", present: true) == "# en_US.UTF-8 UTF-8\nfr_FR.UTF-8 UTF-8\n")
+        #expect(SettingModules.editKeys("ssh-ed25519 AAA old\n", keys: ["ssh-ed25519 AAA new comment"], present: true, exclusive: false) == "ssh-ed25519 AAA old\n")
+        #expect(SettingModules.editKeys("ssh-ed25519 AAA a\nssh-ed25519 BBB b\n", keys: ["ssh-ed25519 BBB"], present: false, exclusive: false) == "ssh-ed25519 AAA a\n")
+        #expect(SettingModules.editKeys("ssh-ed25519 AAA a\n", keys: ["ssh-ed25519 BBB b"], present: true, exclusive: true) == "ssh-ed25519 BBB b\n")
+        #expect(SystemFileModules.repoFileName("deb http://deb.debian.org/debian bookworm-backports main") == "deb_debian_org_debian")
+    }
+
+    @Test func ufwRulesAreAddedOnce() throws {
+        let inactive = "Status: inactive\n--\nAdded user rules (see 'ufw status' for running firewall):\n(None)\n"
+        #expect(try TransferModules.plan(args: ["rule": .string("allow"), "port": .string("22"), "proto": .string("tcp"), "state": .string("enabled")], status: inactive)
+                == ["ufw allow 22/tcp", "ufw --force enable"])
+        let active = "Status: active\nDefault: deny (incoming)\n--\nufw allow 22/tcp\n"
+        #expect(try TransferModules.plan(args: ["rule": .string("allow"), "port": .string("22"), "proto": .string("tcp"), "state": .string("enabled")], status: active).isEmpty)
+        #expect(try TransferModules.plan(args: ["rule": .string("allow"), "from_ip": .string("10.0.0.0/8"), "port": .string("3128")], status: active)
+                == ["ufw allow from 10.0.0.0/8 port 3128"])
+    }
+
+    @Test func unsupportedFeaturesAreNamedWithFileAndLine() throws {
+        for (text, expected) in [
+            ("- hosts: all\n  tasks:\n    - command: /bin/true\n      until: result is success\n", "'until': retry loops"),
+            ("- hosts: all\n  tasks:\n    - debug: msg=\"{{ x | flatten }}\"\n", "the filter or test 'flatten' is not supported"),
+            ("- hosts: all\n  tasks:\n    - debug: msg=\"{{ lookup('pipe', 'date') }}\"\n", ""),
+            ("- hosts: all\n  strategy: free\n  tasks: []\n", "'strategy'"),
+            ("- hosts: all\n  tasks:\n    - command: ls\n      delegate_to: other-host\n", "only localhost"),
+            ("- hosts: all\n  tasks:\n    - meta: end_play\n", "only flush_handlers"),
+            ("- hosts: all\n  tasks:\n    - include_tasks: x.yml\n      loop: [1, 2]\n", "with a loop is not supported"),
+        ] where !expected.isEmpty {
+            let path = try writePlaybook(text)
+            #expect {
+                try PlaybookLoader.load(path)
+            } throws: { error in
+                let e = error as! PlaybookError
+                return "\(e)".contains(expected) && e.location?.file == path && (e.location?.line ?? 0) >= 1
+            }
+        }
+    }
+
+    @Test func filtersPeopleUse() throws {
+        let t = TemplateEngine()
+        let v: [String: Value] = ["name": .string("Salle CM2"), "list": .list([.string("b"), .string("a"), .string("b")]), "ok": .bool(true),
+                                  "res": .map(["failed": .bool(false), "changed": .bool(true)]), "path": .string("/etc/kiosk/start.html")]
+        #expect(try t.render("{{ name | regex_replace('\\\\s+', '-') | lower }}", vars: v) == "salle-cm2")
+        #expect(try t.render("{{ ok | ternary('oui', 'non') }}", vars: v) == "oui")
+        #expect(try t.render("{{ list | unique | sort | join(',') }}", vars: v) == "a,b")
+        #expect(try t.render("{{ path | basename }} {{ path | dirname }}", vars: v) == "start.html /etc/kiosk")
+        #expect(try t.render("{{ 'x' | comment }}", vars: v) == "# x")
+        #expect(try t.render("{% if res is succeeded and res is changed %}ok{% endif %}", vars: v) == "ok")
+        #expect(try t.render("{% if name is match('Salle') %}m{% endif %}{% if name is search('CM') %}s{% endif %}", vars: v) == "ms")
+        #expect(try t.render("{{ list | to_json }}", vars: v) == "[\"b\", \"a\", \"b\"]")
+        let hash = try t.render("{{ 'Eleve-2026' | password_hash('sha512') }}", vars: v)
+        let again = try t.render("{{ 'Eleve-2026' | password_hash('sha512') }}", vars: v)
+        #expect(hash.hasPrefix("$6$"))
+        #expect(hash == again, "stable without a salt")
+        #expect(try t.render("{{ 'secret' | password_hash('sha512', 'sel') }}", vars: v).hasPrefix("$6$sel$"))
+        #expect(try t.render("{{ 'a\\tb\\n' }}", vars: v) == "a\tb\n", "escapes in string literals")
+        setenv("PARC_TEST_LOOKUP", "marie", 1)
+        defer { unsetenv("PARC_TEST_LOOKUP") }
+        #expect(try t.render("{{ lookup('env', 'PARC_TEST_LOOKUP') | default('parc', true) }}", vars: v) == "marie")
+        #expect(try t.render("{{ lookup('env', 'PARC_TEST_UNSET_X') | default('parc', true) }}", vars: v) == "parc")
+    }
+}
