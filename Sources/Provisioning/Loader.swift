@@ -21,6 +21,18 @@ public enum PlaybookLoader {
         "strategy": "strategies (parc runs each host on its own)", "vars_prompt": "vars_prompt (use -e)", "order": "host order",
         "become_method": "become methods other than sudo", "delegate_facts": "delegate_facts", "notify_when": "notify_when",
     ]
+    /// Modules of ansible-core and of the collections school playbooks use that parc does not
+    /// implement: named as not supported rather than unknown.
+    static let ansibleModules: Set<String> = [
+        "add_host", "apt_key", "apt_rpm", "assemble", "async_status", "blockinfile", "dnf", "dnf5", "dpkg_selections", "expect",
+        "fetch", "find", "gather_facts", "getent", "git", "group_by", "iptables", "known_hosts", "package_facts", "pause", "ping",
+        "pip", "raw", "replace", "rpm_key", "script", "service_facts", "setup", "subversion", "systemd_service", "sysvinit",
+        "tempfile", "uri", "validate_argument_spec", "wait_for_connection", "yum", "yum_repository", "synchronize", "firewalld",
+        "modprobe", "pam_limits", "dconf", "gconftool2", "xfconf", "flatpak", "flatpak_remote", "snap", "npm", "ini_file", "nmcli",
+        "seboolean", "selinux", "acl", "patch", "at", "capabilities", "make", "archive", "alternatives", "kernel_blacklist",
+        "lvol", "parted", "filesystem", "openssl_privatekey", "x509_certificate", "docker_container", "mysql_db", "postgresql_db",
+    ]
+
     public static func load(_ path: String) throws -> Playbook {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw PlaybookError("cannot read the playbook \(path)")
@@ -411,6 +423,10 @@ public enum PlaybookLoader {
                         continue
                     }
                     if let what = PlaybookLoader.unsupported[key] { throw error("'\(key)': \(what) is not supported by parc yet", keyNode) }
+                    let plainName = String(name.split(separator: ".").last ?? Substring(name))
+                    if Modules.registry[name] == nil, PlaybookLoader.ansibleModules.contains(plainName) {
+                        throw error("module '\(key)' is not supported by parc yet; parc's modules are \(Modules.registry.keys.sorted().joined(separator: ", "))", keyNode)
+                    }
                     guard Modules.registry[name] != nil || name == "meta" else {
                         throw error("unknown module or task keyword '\(key)'; modules are \(Modules.registry.keys.sorted().joined(separator: ", "))", keyNode)
                     }

@@ -189,11 +189,17 @@ public enum Modules {
         return Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })
     }()
 
-    /// `ansible.builtin.copy` → `copy`.
+    /// `ansible.builtin.copy` → `copy`; the collection modules parc implements under their
+    /// collection names too (`ansible.posix.sysctl`, `community.general.ufw`).
     public static func shortName(_ key: String) -> String {
         for prefix in ["ansible.builtin.", "ansible.legacy."] where key.hasPrefix(prefix) { return String(key.dropFirst(prefix.count)) }
-        return key
+        return collectionModules[key] ?? key
     }
+
+    static let collectionModules = [
+        "ansible.posix.sysctl": "sysctl", "ansible.posix.mount": "mount", "ansible.posix.authorized_key": "authorized_key",
+        "community.general.ufw": "ufw", "community.general.timezone": "timezone", "community.general.locale_gen": "locale_gen",
+    ]
 
     /// A file mode as chmod reads it: YAML's bare `0644` (read as the integer 420), `'0644'`, `'644'`,
     /// or symbolic (`u=rw,g=r,o=`, `u+x`), applied to the current mode (`current`, octal text).

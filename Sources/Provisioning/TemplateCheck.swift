@@ -24,6 +24,9 @@ enum TemplateCheck {
         t.vars.values.forEach(walk)
         if let loop = t.loop { walk(loop) }
         for text in texts {
+            for m in text.matches(of: /lookup\(\s*['"]([A-Za-z_.]+)['"]/) where !["file", "env"].contains(String(m.1)) {
+                throw PlaybookError("lookup('\(m.1)') is not supported by parc yet (file and env are) (task '\(t.name)')", at: t.location)
+            }
             for name in filters(in: text) where !TemplateEngine.filterNames.contains(name) {
                 throw PlaybookError("the filter or test '\(name)' is not supported by parc yet (task '\(t.name)')", at: t.location)
             }

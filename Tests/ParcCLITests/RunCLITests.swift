@@ -78,3 +78,20 @@ import Testing
         #expect(try s.run("runs", "list").stdout.split(separator: "\n").count == 1, "no run was recorded")
     }
 }
+
+/// `parc run --syntax-check`: loads, reports, touches nothing (no inventory needed).
+@Suite struct SyntaxCheckCLITests {
+    static let fixtures = ParcRunner.repo.appendingPathComponent("Tests/ProvisioningTests/Fixtures")
+
+    @Test func aValidPlaybookIsReportedWithItsSizeAndABrokenOneByFileAndLine() throws {
+        let parc = try ParcRunner()
+        let ok = try parc.run("run", "--syntax-check", Self.fixtures.appendingPathComponent("kiosk/site.yml").path)
+        #expect(ok.status == 0, "\(ok.stderr)")
+        #expect(ok.stdout.contains("(1 play,") && ok.stdout.contains("no error found"), "\(ok.stdout)")
+        let broken = Self.fixtures.appendingPathComponent("syntax/invalid/two-modules.yml").path
+        let bad = try parc.run("run", "--syntax-check", broken)
+        #expect(bad.status != 0)
+        #expect(bad.stderr.contains("two-modules.yml:5:") && bad.stderr.contains("a task runs one module"), "\(bad.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: parc.database), "no inventory was created")
+    }
+}

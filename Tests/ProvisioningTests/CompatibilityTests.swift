@@ -102,6 +102,31 @@ import Testing
         #expect(counts(dry).changed == 1)
         #expect(try await lab.sh("readlink /etc/localtime") == "/usr/share/zoneinfo/Europe/Paris\n")
     }
+
+    @Test func validateKeepsABrokenFileOffTheDevice() async throws {
+        let lab = try LabRun()
+        func play(_ content: String) -> String {
+            """
+            - hosts: all
+              become: yes
+              gather_facts: no
+              tasks:
+                - copy:
+                    dest: /etc/sudoers.d/prof
+                    content: "\(content)"
+                    mode: "0440"
+                    validate: /usr/sbin/visudo -cf %s
+            """
+        }
+        let good = try await lab.run(play("prof ALL=(ALL) NOPASSWD: /usr/bin/apt-get\\n"))
+        #expect(good.exitCode == 0, "\(good.records.compactMap(\.message))")
+        let bad = try await lab.run(play("prof ALL=(ALL NOPASSWD /usr/bin/apt-get\\n"))
+        #expect(bad.exitCode != 0)
+        let failure = bad.records.first { $0.outcome == .failed }?.message ?? ""
+        #expect(failure.contains("validation of /etc/sudoers.d/prof failed") && failure.contains("not changed"), "\(failure)")
+        let after = try await lab.sh("cat /etc/sudoers.d/prof; stat -c %a /etc/sudoers.d/prof; ls -a /etc/sudoers.d | grep -c parc-validate || true")
+        #expect(after == "prof ALL=(ALL) NOPASSWD: /usr/bin/apt-get\n440\n0\n", "the good file stays, no temporary file is left")
+    }
 }
 
 @Suite struct CompatibilityDataTests {

@@ -4,7 +4,7 @@ import ParcCore
 /// `copy` (from `files/` or `content`) and `template` (from `templates/`, rendered): the file is
 /// pushed only when its content differs, atomically, with its mode and owner.
 enum CopyModule {
-    static let copy = ModuleSpec(name: "copy", arguments: ["src", "content", "dest", "mode", "owner", "group", "backup", "force"],
+    static let copy = ModuleSpec(name: "copy", arguments: ["src", "content", "dest", "mode", "owner", "group", "backup", "force", "validate"],
                                  required: ["dest"], takesFreeForm: false) { call in
         let bytes: [UInt8]
         var dest = call.string("dest")!
@@ -20,7 +20,7 @@ enum CopyModule {
         return try await push(bytes, to: dest, call)
     }
 
-    static let template = ModuleSpec(name: "template", arguments: ["src", "dest", "mode", "owner", "group", "backup", "force"],
+    static let template = ModuleSpec(name: "template", arguments: ["src", "dest", "mode", "owner", "group", "backup", "force", "validate"],
                                      required: ["src", "dest"], takesFreeForm: false) { call in
         let src = call.string("src")!
         let path = try localFile(src, in: call.playbookDirectory, folder: "templates")
@@ -36,6 +36,21 @@ enum CopyModule {
             throw ModuleFailure("cannot find \(src) (looked in \(candidates.joined(separator: ", ")))")
         }
         return found
+    }
+
+    /// `validate: visudo -cf %s`: the new content goes to a temporary file next to `dest` and the
+    /// command checks it there; on failure `dest` is left as it was.
+    static func check(_ bytes: [UInt8], for dest: String, with validate: String, _ call: ModuleCall) async throws {
+        guard validate.contains("%s") else { throw ModuleFailure("validate must contain %s (the file to check), as in 'visudo -cf %s'") }
+        let directory = (dest as NSString).deletingLastPathComponent
+        let temp = "\(directory.isEmpty ? "." : directory)/.parc-validate-\(UUID().uuidString.prefix(8))"
+        try await call.transport.upload(bytes, to: temp, mode: 0o600, owner: nil, group: nil, become: call.become)
+        let command = validate.replacingOccurrences(of: "%s", with: shellQuote(temp))
+        let result = try await call.run("\(command); status=$?; rm -f -- \(shellQuote(temp)); exit $status")
+        guard result.succeeded else {
+            let why = (result.stderrText + result.stdoutText).trimmed
+            throw ModuleFailure("validation of \(dest) failed (\(validate)): \(why.isEmpty ? "status \(result.exitStatus)" : why); the file was not changed")
+        }
     }
 
     static func push(_ bytes: [UInt8], to dest: String, _ call: ModuleCall) async throws -> ModuleResult {
@@ -72,6 +87,7 @@ enum CopyModule {
             r.diff = [FileDiff(path: dest, before: before, after: bytes.count < 256 * 1024 ? String(validating: bytes, as: UTF8.self) : nil)]
         }
         if call.check { return r }
+        if let validate = call.string("validate") { try await check(bytes, for: dest, with: validate, call) }
         if exists && call.bool("backup") {
             let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
             let backup = "\(dest).\(stamp)~"

@@ -57,8 +57,20 @@ struct Run: AsyncParsableCommand {
     var askBecomePass = false
     @OptionGroup var access: AccessOptions
     @Flag(help: "Print the whole result as JSON.") var json = false
+    @Flag(name: .customLong("syntax-check"), help: "Only load the playbook (roles, includes, templates' filters) and report what is wrong; touch nothing.")
+    var syntaxCheck = false
 
     func run() async throws {
+        if syntaxCheck {
+            guard let playbook else { throw ValidationError("--syntax-check needs a playbook") }
+            let book = try PlaybookLoader.load(playbook)
+            func count(_ list: [TaskSpec]) -> Int {
+                list.reduce(0) { $0 + ($1.module == "block" ? count($1.block + $1.rescue + $1.always) : $1.module == "meta" ? 0 : 1) }
+            }
+            let tasks = book.plays.reduce(0) { $0 + count($1.tasks) }
+            emit("playbook: \(playbook) (\(book.plays.count) play\(book.plays.count == 1 ? "" : "s"), \(tasks) task\(tasks == 1 ? "" : "s")): no error found\n")
+            return
+        }
         let inventory = try global.open()
         if pending {
             let owed = try inventory.read { try $0.pending() }

@@ -1,0 +1,85 @@
+import Foundation
+@testable import Provisioning
+import Testing
+
+/// `ansible-playbook --syntax-check` and parc's loader agree on which playbooks are valid: the same
+/// playbooks pass both, the same fail both. A third set is valid Ansible that parc does not run
+/// yet: parc must refuse it before anything runs, naming the feature, file and line.
+@Suite struct SyntaxAgreementTests {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+    static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    enum Expected: String, Sendable { case valid, invalid, unsupported }
+
+    struct Case: Sendable, CustomTestStringConvertible {
+        let path: String
+        let expected: Expected
+        var testDescription: String { "\(expected.rawValue): \((path as NSString).lastPathComponent)" }
+    }
+
+    static let cases: [Case] = {
+        var all = [Case(path: fixtures.appendingPathComponent("kiosk/site.yml").path, expected: .valid)]
+        for kind in [Expected.valid, .invalid, .unsupported] {
+            let dir = fixtures.appendingPathComponent("syntax/\(kind.rawValue)")
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
+            for name in names.sorted() where name.hasSuffix(".yml") {
+                all.append(Case(path: dir.appendingPathComponent(name).path, expected: kind))
+            }
+        }
+        return all
+    }()
+
+    static var ansiblePlaybook: String? {
+        [ProcessInfo.processInfo.environment["PARC_ANSIBLE_PLAYBOOK"], repo.appendingPathComponent(".venv-ansible/bin/ansible-playbook").path]
+            .compactMap { $0 }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    /// Runs `ansible-playbook --syntax-check` in the playbook's folder; its status and output.
+    static func ansibleSyntaxCheck(_ tool: String, _ path: String) throws -> (ok: Bool, output: String) {
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("parc-ansible-home-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: home) }
+        let out = home.appendingPathComponent("out.txt")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        p.arguments = ["-c", "cd \"$(dirname \"$1\")\" && \"$0\" --syntax-check -i localhost, \"$1\" > \"$2\" 2>&1", tool, path, out.path]
+        var env = ProcessInfo.processInfo.environment
+        env["HOME"] = home.path
+        env["ANSIBLE_NOCOLOR"] = "1"
+        env["ANSIBLE_LOCAL_TEMP"] = home.appendingPathComponent("tmp").path
+        p.environment = env
+        try p.run()
+        p.waitUntilExit()
+        return (p.terminationStatus == 0, (try? String(contentsOf: out, encoding: .utf8)) ?? "")
+    }
+
+    @Test func theFixtureSetCoversEachKind() {
+        #expect(Self.cases.filter { $0.expected == .valid }.count >= 4)
+        #expect(Self.cases.filter { $0.expected == .invalid }.count >= 10)
+        #expect(Self.cases.filter { $0.expected == .unsupported }.count >= 5)
+    }
+
+    @Test(arguments: cases) func ansibleAndParcAgree(_ c: Case) throws {
+        guard let tool = Self.ansiblePlaybook else {
+            Issue.record("ansible-playbook is needed: run scripts/setup-ansible (scripts/test does)")
+            return
+        }
+        let ansible = try Self.ansibleSyntaxCheck(tool, c.path)
+        var parcError: PlaybookError? = nil
+        do { _ = try PlaybookLoader.load(c.path) } catch let e as PlaybookError { parcError = e }
+        switch c.expected {
+        case .valid:
+            #expect(ansible.ok, "ansible-playbook rejects \(c.path):\n\(ansible.output)")
+            #expect(parcError == nil, "parc rejects \(c.path): \(parcError.map { "\($0)" } ?? "")")
+        case .invalid:
+            #expect(!ansible.ok, "ansible-playbook accepts \(c.path):\n\(ansible.output)")
+            let e = try #require(parcError, "parc accepts \(c.path)")
+            #expect(e.location?.file.hasSuffix(".yml") == true, "the error names the file: \(e)")
+        case .unsupported:
+            #expect(ansible.ok, "ansible-playbook rejects \(c.path):\n\(ansible.output)")
+            let e = try #require(parcError, "parc accepts \(c.path), which it cannot run")
+            #expect("\(e)".contains("not supported"), "the error says it is not supported: \(e)")
+            #expect(e.location?.file == c.path && (e.location?.line ?? 0) > 1, "the error names file and line: \(e)")
+        }
+    }
+}
