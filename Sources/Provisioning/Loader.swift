@@ -63,12 +63,25 @@ public enum PlaybookLoader {
                 guard let name = imported.value.string else { throw error("import_playbook names a file", imported.value) }
                 let other = name.hasPrefix("/") ? name : "\(directory)/\(name)"
                 guard FileManager.default.fileExists(atPath: other) else { throw error("import_playbook: no file \(other)", imported.value) }
-                parsed += try load(other).plays
+                // Its tasks find their files next to it, not next to this playbook.
+                let otherDirectory = (other as NSString).deletingLastPathComponent
+                func anchored(_ t: TaskSpec) -> TaskSpec {
+                    var t = t
+                    if t.directory == nil { t.directory = otherDirectory }
+                    t.block = t.block.map(anchored); t.rescue = t.rescue.map(anchored); t.always = t.always.map(anchored)
+                    return t
+                }
+                parsed += try load(other).plays.map { play in
+                    var play = play
+                    play.tasks = play.tasks.map(anchored)
+                    play.handlers = play.handlers.map(anchored)
+                    return play
+                }
                 continue
             }
             parsed.append(try ctx.play(node))
         }
-        try TemplateCheck.check(parsed)
+        try TemplateCheck.check(parsed, directory: directory)
         return Playbook(path: path, directory: directory, plays: parsed, contentHash: SHA256.hex(Array(data)))
     }
 
