@@ -395,11 +395,12 @@ public enum PlaybookLoader {
                     t.loop = .map(["parc_with_dict": value(v)])
                 case "loop_control":
                     guard case .map(let m) = value(v) else { throw error("loop_control is a mapping (loop_var, label)", v) }
-                    for k in m.keys where !["loop_var", "label", "index_var", "pause", "extended"].contains(k) {
-                        throw error("loop_control has no '\(k)'", v)
+                    for k in m.keys where !["loop_var", "label", "index_var"].contains(k) {
+                        throw error("loop_control: '\(k)' is not supported by parc yet (loop_var, label and index_var are)", v)
                     }
                     if let lv = m["loop_var"]?.string { t.loopVar = lv }
                     t.loopLabel = m["label"]?.description
+                    t.loopIndexVar = m["index_var"]?.string
                 case "register": t.register = value(v).string
                 case "changed_when": t.changedWhen = value(v).description
                 case "failed_when": t.failedWhen = value(v).description
@@ -519,7 +520,11 @@ public enum PlaybookLoader {
                 }
                 let tasksFrom = m.removeValue(forKey: "tasks_from")?.string
                 var params = m.removeValue(forKey: "vars")?.map ?? [:]
-                for (k, v) in m where !["apply", "public", "allow_duplicates", "defaults_from", "vars_from", "handlers_from"].contains(k) { params[k] = v }
+                for k in ["apply", "defaults_from", "vars_from", "handlers_from"] where m[k] != nil {
+                    throw error("\(include.kind): '\(k)' is not supported by parc yet (name, tasks_from, vars and role parameters are)", include.node)
+                }
+                // public and allow_duplicates change nothing here: roles are resolved once, at load.
+                for (k, v) in m where !["public", "allow_duplicates"].contains(k) { params[k] = v }
                 var seen = Set<String>()
                 var loaded = try role(name, params: params, at: include.node, seen: &seen)
                 if let tasksFrom {

@@ -106,6 +106,8 @@ public struct TaskSpec: Sendable {
     /// `loop_control.loop_var` (default `item`) and `label`.
     public var loopVar: String
     public var loopLabel: String?
+    /// loop_control's index_var: the name given to the item's index (from 0).
+    public var loopIndexVar: String?
     public var register: String?
     public var changedWhen: String?
     public var failedWhen: String?
@@ -144,6 +146,7 @@ public struct TaskSpec: Sendable {
         loop = nil
         loopVar = "item"
         loopLabel = nil
+        loopIndexVar = nil
         register = nil
         changedWhen = nil
         failedWhen = nil

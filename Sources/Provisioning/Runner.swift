@@ -420,9 +420,10 @@ public final class Runner: Sendable {
         var results: [Value] = []
         var anyChanged = false
         var hostFailed = false
-        for item in items {
+        for (index, item) in items.enumerated() {
             var v = base
             if let item { v[task.loopVar] = item }
+            if item != nil, let indexVar = task.loopIndexVar { v[indexVar] = .int(index) }
             let start = ContinuousClock.now
             let label = item.map { i in task.loopLabel.flatMap { try? templates.render($0, vars: v, at: task.location) } ?? i.description }
             var record = TaskRecord(play: play.name, task: name, host: host.name, serial: host.serial,

@@ -23,7 +23,7 @@ import Testing
         #expect(first.exitCode == 0, "\(failures)")
         #expect(first.recap["lab-01"]?.rescued == 1, "the block's failure was rescued")
         let files = try await lab.sh("""
-            cat /etc/motd /etc/kiosk/banner /etc/lightdm/lightdm.conf.d/50-kiosk.conf /etc/kiosk/start.html /etc/kiosk/rescued /etc/kiosk/marks /etc/sysctl.d/90-kiosk.conf /etc/kiosk/report.txt
+            cat /etc/motd /etc/kiosk/banner /etc/lightdm/lightdm.conf.d/50-kiosk.conf /etc/kiosk/start.html /etc/kiosk/rescued /etc/kiosk/marks /etc/sysctl.d/90-kiosk.conf /etc/kiosk/report.txt /etc/kiosk/order
             stat -c %a /etc/kiosk/rescued; test -e /etc/kiosk/never && echo NEVER; getent passwd bcd lecteur1 lecteur2 | cut -d: -f1,7
             cat /var/lib/parc-lab/units/lightdm.starts | wc -l
             """)
@@ -35,6 +35,7 @@ import Testing
         #expect(files.contains("url=https://ariane57.example/bcd\"") && files.contains("{{ not a template here }} BCD"), "#jinja2 header delimiters")
         #expect(files.contains("yes\nalways\n"), "rescue and always ran")
         #expect(files.contains("kernel.sysrq=0\n"))
+        #expect(files.contains("0=browser\n1=keyboard\n"), "loop_control loop_var and index_var")
         #expect(files.contains("os=Debian family=debian"), "facts as ansible_facts and ansible_*")
         #expect(files.contains("summary=lab-N local=lab-0"), "run_once shared its result; delegate_to: localhost ran on the control node")
         #expect(files.contains("mode=strict"), "environment reached the command")
