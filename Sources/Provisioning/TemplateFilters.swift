@@ -107,6 +107,34 @@ extension TemplateEngine {
         ext.registerFilter("dirname") { (v: Any?) in (text(v) as NSString).deletingLastPathComponent }
         ext.registerFilter("b64encode") { (v: Any?) in Data(text(v).utf8).base64EncodedString() }
         ext.registerFilter("b64decode") { (v: Any?) in Data(base64Encoded: text(v)).map { String(decoding: $0, as: UTF8.self) } ?? "" }
+        ext.registerFilter("dict2items") { (v: Any?) in
+            (Value(any: v).map ?? [:]).sorted { $0.key < $1.key }.map { ["key": $0.key, "value": $0.value.any as Any] as [String: Any] }
+        }
+        ext.registerFilter("items2dict") { (v: Any?) in
+            var out: [String: Any] = [:]
+            for item in Value(any: v).list ?? [] { if let m = item.map, let k = m["key"] { out[k.description] = m["value"]?.any as Any } }
+            return out
+        }
+        // Shallow merge, later mappings winning (Ansible's combine without recursive=True).
+        ext.registerFilter("combine") { (v: Any?, args: [Any?]) in
+            var out = Value(any: v).map ?? [:]
+            for a in args { for (k, x) in Value(any: a).map ?? [:] { out[k] = x } }
+            return Value.map(out).any
+        }
+        // map('attribute', 'name') and map('lower' | 'upper' | 'trim' | 'string' | 'int').
+        ext.registerFilter("map") { (v: Any?, args: [Any?]) in
+            let items = Value(any: v).list ?? []
+            let how = text(arg(args, 0))
+            switch how {
+            case "attribute": return items.map { item in Self.lookup(text(arg(args, 1)), in: item.map ?? [:])?.any as Any }
+            case "lower": return items.map { $0.description.lowercased() }
+            case "upper": return items.map { $0.description.uppercased() }
+            case "trim": return items.map { $0.description.trimmed }
+            case "string": return items.map { $0.description }
+            case "int": return items.map { Int($0.description.trimmed) ?? 0 }
+            default: throw TemplateSyntaxError("map('\(how)') is not supported by parc yet (attribute, lower, upper, trim, string, int are)")
+            }
+        }
         ext.registerFilter("mandatory") { (v: Any?) in
             guard let v else { throw TemplateSyntaxError("a mandatory variable is undefined") }
             return v
@@ -120,7 +148,7 @@ extension TemplateEngine {
         "default", "d", "lower", "upper", "capitalize", "title", "trim", "string", "replace", "regex_replace", "regex_search", "join", "split",
         "bool", "int", "float", "length", "count", "first", "last", "unique", "sort", "reverse", "list", "min", "max", "quote", "to_json",
         "to_nice_json", "to_yaml", "to_nice_yaml", "basename", "dirname", "b64encode", "b64decode", "mandatory", "ternary", "comment",
-        "password_hash", "parc_capture",
+        "password_hash", "dict2items", "items2dict", "combine", "map", "parc_capture",
         "test:defined", "test:undefined", "test:none", "test:succeeded", "test:success", "test:failed", "test:failure", "test:changed",
         "test:skipped", "test:match", "test:search", "test:string", "test:number",
     ]

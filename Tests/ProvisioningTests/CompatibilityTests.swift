@@ -200,6 +200,11 @@ import Testing
         #expect(hash == again, "stable without a salt")
         #expect(try t.render("{{ 'secret' | password_hash('sha512', 'sel') }}", vars: v).hasPrefix("$6$sel$"))
         #expect(try t.render("{{ 'a\\tb\\n' }}", vars: v) == "a\tb\n", "escapes in string literals")
+        let accounts: [String: Value] = ["accounts": .map(["bcd": .map(["shell": .string("/bin/bash")]), "cdi": .map(["shell": .string("/bin/sh")])]),
+                                         "extra": .map(["cdi": .map(["shell": .string("/bin/bash")])])]
+        #expect(try t.render("{% for a in accounts | dict2items %}{{ a.key }}={{ a.value.shell }};{% endfor %}", vars: accounts) == "bcd=/bin/bash;cdi=/bin/sh;")
+        #expect(try t.render("{{ accounts | combine(extra) | dict2items | map('attribute', 'value.shell') | join(',') }}", vars: accounts) == "/bin/bash,/bin/bash")
+        #expect(try t.render("{{ accounts | dict2items | items2dict | dict2items | map('attribute', 'key') | map('upper') | join(' ') }}", vars: accounts) == "BCD CDI")
         setenv("PARC_TEST_LOOKUP", "marie", 1)
         defer { unsetenv("PARC_TEST_LOOKUP") }
         #expect(try t.render("{{ lookup('env', 'PARC_TEST_LOOKUP') | default('parc', true) }}", vars: v) == "marie")
