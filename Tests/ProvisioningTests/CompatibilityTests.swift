@@ -128,6 +128,38 @@ import Testing
         let after = try await lab.sh("cat /etc/sudoers.d/prof; stat -c %a /etc/sudoers.d/prof; ls -a /etc/sudoers.d | grep -c parc-validate || true")
         #expect(after == "prof ALL=(ALL) NOPASSWD: /usr/bin/apt-get\n440\n0\n", "the good file stays, no temporary file is left")
     }
+
+    /// cron and ufw drive the device's own tools: with them, the entry lands; without them, a clear
+    /// failure that names the package, even in check mode, and nothing changes.
+    @Test func cronAndUfwNeedTheirToolsOnTheDevice() async throws {
+        let lab = try LabRun()
+        let hasCrontab = try await lab.sh("command -v crontab >/dev/null && echo yes || echo no") == "yes\n"
+        // Lab devices share the machine's network stack: ufw is only run where it is absent.
+        let hasUfw = try await lab.sh("command -v ufw >/dev/null && echo yes || echo no") == "yes\n"
+        let yaml = """
+            - hosts: all
+              become: yes
+              gather_facts: no
+              tasks:
+                - cron: { name: maj, minute: "0", hour: "3", job: "apt-get -q update" }
+                  ignore_errors: yes
+            \(hasUfw ? "" : "    - ufw: { rule: allow, port: \"22\", proto: tcp }\n      ignore_errors: yes")
+            """
+        for check in [true, false] {
+            let r = try await lab.run(yaml, options: RunOptions(check: check))
+            let cron = try #require(r.records.first { $0.task.contains("cron") })
+            if hasCrontab {
+                #expect(cron.outcome == .changed)
+                if !check { #expect(try await lab.sh("crontab -l").contains("#Ansible: maj\n0 3 * * * apt-get -q update\n")) }
+            } else {
+                #expect(cron.outcome == .failed && cron.message == "crontab is not installed on the device (apt: name=cron)", "\(cron)")
+            }
+            if !hasUfw {
+                let ufw = try #require(r.records.first { $0.task.contains("ufw") })
+                #expect(ufw.outcome == .failed && ufw.message == "ufw is not installed on the device (apt: name=ufw)", "\(ufw)")
+            }
+        }
+    }
 }
 
 @Suite struct CompatibilityDataTests {

@@ -204,7 +204,8 @@ enum SystemFileModules {
     static let cron = ModuleSpec(name: "cron", arguments: ["name", "minute", "hour", "day", "month", "weekday", "job", "user", "state",
                                                           "special_time", "disabled"], required: ["name"], takesFreeForm: false) { call in
         let user = call.string("user") ?? "root"
-        let current = try await call.run("crontab -l -u \(shellQuote(user)) 2>/dev/null || true")
+        let current = try await call.run("command -v crontab >/dev/null || { echo parc-no-crontab; exit 0; }; crontab -l -u \(shellQuote(user)) 2>/dev/null || true")
+        if current.stdoutText == "parc-no-crontab\n" { throw ModuleFailure("crontab is not installed on the device (apt: name=cron)") }
         let before = current.stdoutText
         let after = try editCrontab(before, name: call.string("name")!, args: call.args)
         var r = ModuleResult(changed: after != before)
@@ -428,8 +429,8 @@ enum TransferModules {
 
     static let ufw = ModuleSpec(name: "ufw", arguments: ["state", "rule", "port", "proto", "from_ip", "to_ip", "direction", "comment", "policy",
                                                         "logging", "delete"], required: [], takesFreeForm: false) { call in
-        let status = try await call.run("ufw status verbose 2>&1; echo '--'; ufw show added 2>&1").stdoutText
-        if status.contains("not found") { throw ModuleFailure("ufw is not installed on the device (apt: name=ufw)") }
+        let status = try await call.run("command -v ufw >/dev/null || { echo parc-no-ufw; exit 0; }; ufw status verbose 2>&1; echo '--'; ufw show added 2>&1").stdoutText
+        if status == "parc-no-ufw\n" { throw ModuleFailure("ufw is not installed on the device (apt: name=ufw)") }
         let commands = try plan(args: call.args, status: status)
         var r = ModuleResult(changed: !commands.isEmpty)
         if !commands.isEmpty { r.msg = commands.joined(separator: "; ") }
