@@ -92,6 +92,9 @@ func runPlaybookBench(_ args: [String]) throws {
             - command: "uptime"
               changed_when: false
         """.write(toFile: book + "/bench.yml", atomically: true, encoding: .utf8)
+    // The same with facts gathered first (one round trip per device), to show what facts cost.
+    try String(contentsOfFile: book + "/bench.yml", encoding: .utf8).replacingOccurrences(of: "gather_facts: no", with: "gather_facts: yes")
+        .write(toFile: book + "/bench-facts.yml", atomically: true, encoding: .utf8)
     let knownHosts = dir + "/known_hosts"
     try lab.devices.map { "\($0.address) \(try lab.hostKey($0.name).openSSH)" }.joined(separator: "\n").appending("\n")
         .write(toFile: knownHosts, atomically: true, encoding: .utf8)
@@ -129,6 +132,10 @@ func runPlaybookBench(_ args: [String]) throws {
             guard m.status == 0 else { throw LabError.command("parc run", m.output.suffix(800).description) }
             out(String(format: "parc, %2d hosts, %@: wall %.2f s, CPU %.2f s, peak memory %.1f MiB", size, pass, m.wall, m.cpu, Double(m.maxRSSKiB) / 1024))
         }
+        let facts = try measure([parc, "run", book + "/bench-facts.yml", "--limit", limit, "--forks", forks, "-e", "size=\(size)",
+                                 "--identity", lab.clientKey, "--database", db])
+        guard facts.status == 0 else { throw LabError.command("parc run", facts.output.suffix(800).description) }
+        out(String(format: "parc, %2d hosts, second run with gather_facts: yes: wall %.2f s, CPU %.2f s, peak memory %.1f MiB", size, facts.wall, facts.cpu, Double(facts.maxRSSKiB) / 1024))
         let hostsFile = dir + "/hosts-\(size)"
         try lab.devices.prefix(size).map { "\($0.address) \($0.user) \($0.name)" }.joined(separator: "\n").appending("\n")
             .write(toFile: hostsFile, atomically: true, encoding: .utf8)
