@@ -83,6 +83,8 @@ public struct RunResult: Sendable {
     public var failedHosts: [String]
     public var unreachableHosts: [String]
     public var aborted: String?
+    /// Facts the plays gathered, by serial: the caller may keep them (the device was seen).
+    public var facts: [String: DeviceFacts] = [:]
 
     /// 0 all went well, 2 a host failed, 4 a host was unreachable (as Ansible).
     public var exitCode: Int32 { !unreachableHosts.isEmpty ? 4 : !failedHosts.isEmpty || aborted != nil ? 2 : 0 }
@@ -122,6 +124,8 @@ public final class Runner: Sendable {
         var recap: [String: HostRecap] = [:]
         var failed: Set<String> = []
         var unreachable: Set<String> = []
+        var gathered: [String: DeviceFacts] = [:]
+        func gathered(_ serial: String, _ facts: DeviceFacts) { gathered[serial] = facts }
         var connections: [String: any Transport] = [:]
         var registered: [String: [String: Value]] = [:]
 
@@ -165,7 +169,8 @@ public final class Runner: Sendable {
         func register(_ serial: String, _ name: String, _ value: Value) { registered[serial, default: [:]][name] = value }
         func closeAll() async { for t in connections.values { await t.close() }; connections = [:] }
         func result(aborted: String?) -> RunResult {
-            RunResult(records: records, recap: recap, failedHosts: failed.sorted(), unreachableHosts: unreachable.sorted(), aborted: aborted)
+            RunResult(records: records, recap: recap, failedHosts: failed.sorted(), unreachableHosts: unreachable.sorted(), aborted: aborted,
+                      facts: gathered)
         }
     }
 
@@ -272,6 +277,7 @@ public final class Runner: Sendable {
             do {
                 let facts = try await FactGathering.gather(transport, become: play.become ? options.become : .none)
                 for (k, v) in FactGathering.variables(facts) { vars[k] = v }
+                await state.gathered(host.serial, facts)
             } catch {
                 await unreachable(host, play: play, message: "\(error)", state: state)
                 return

@@ -19,6 +19,10 @@ import Testing
         #expect(recap.count == 2)
         #expect(recap.values.allSatisfy { ($0["changed"] as? Int ?? 0) >= 4 && $0["failed"] as? Int == 0 })
         let runID = try #require(result["run"] as? Int)
+        // The play gathered facts: the devices count as seen, with their firmware serial.
+        let seen = try s.run("reconcile", "room_0572113m_lab_parc")
+        #expect(!seen.stdout.contains("never seen"), "\(seen.stdout)")
+        #expect(try s.run("device", "show", try s.lab.devices[0].serial).stdout.contains(try s.lab.devices[0].serial))
 
         let again = try s.run("run", Self.baseline, "--limit", "room_0572113m_lab_parc", "--skip-tags", "packages")
         #expect(again.status == 0)

@@ -159,6 +159,17 @@ struct Run: AsyncParsableCommand {
         }
         try inventory.write { tx in
             try tx.finishRun(runID, exitCode: Int(result.exitCode), endedAt: Date(), hosts: hostSummaries, tasks: entries)
+            // Facts a play gathered are the device's latest: it was seen (also in check mode).
+            // A play without become cannot read DMI: the firmware identity seen before stays.
+            for (serial, gathered) in result.facts.sorted(by: { $0.key < $1.key }) {
+                var facts = gathered
+                if facts.serial == nil, let before = try tx.facts(serial: serial)?.facts {
+                    facts.serial = before.serial
+                    facts.vendor = facts.vendor ?? before.vendor
+                    facts.product = facts.product ?? before.product
+                }
+                try tx.recordFacts(serial: serial, facts, seenAt: Date())
+            }
             // An offline laptop is owed the playbook; a device that got it owes nothing.
             guard !check else { return }
             for h in hostSummaries {
