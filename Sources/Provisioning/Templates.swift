@@ -63,8 +63,18 @@ public final class TemplateEngine: @unchecked Sendable {
             let t = s.trimmingCharacters(in: .init(charactersIn: " "))
             if t.hasPrefix("{{"), t.hasSuffix("}}"), t.components(separatedBy: "{{").count == 2, !t.dropFirst(2).dropLast(2).contains("}}") {
                 let expression = String(t.dropFirst(2).dropLast(2)).trimmed
-                _ = try render("{{ \(expression) | parc_capture }}", vars: vars, at: location)
-                if let v = captured.take() { return Value(any: v ?? nil) }
+                // An inline if gives the value of the branch taken; a concatenation gives text;
+                // anything else keeps its type.
+                let ifParts = Self.topLevelSplit(expression, " if ")
+                if ifParts.count == 2 {
+                    let rest = Self.topLevelSplit(ifParts[1], " else ")
+                    if try condition(rest[0], vars: vars, at: location) { return try evaluate(.string("{{ \(ifParts[0]) }}"), vars: vars, at: location) }
+                    return rest.count > 1 ? try evaluate(.string("{{ \(rest.dropFirst().joined(separator: " else ")) }}"), vars: vars, at: location) : .string("")
+                }
+                if Self.topLevelSplit(expression, "~").count == 1 {
+                    _ = try render("{{ \(expression) | parc_capture }}", vars: vars, at: location)
+                    if let v = captured.take() { return Value(any: v ?? nil) }
+                }
             }
             return .string(try render(s, vars: vars, at: location))
         case .list(let items): return .list(try items.map { try evaluate($0, vars: vars, at: location) })
@@ -130,11 +140,51 @@ public final class TemplateEngine: @unchecked Sendable {
                 throw PlaybookError("template: `\(rest[first])` is never closed by `\(closing)`", at: location)
             }
             let inner = String(rest[first.upperBound..<close.lowerBound])
-            out += (isTag ? "{%" : "{{") + rewrite(inner) + closing
+            out += isTag ? "{%" + rewrite(inner) + closing : try output(inner, at: location)
             rest = rest[close.upperBound...]
         }
         out += rest
         return out
+    }
+
+    /// An output expression: Jinja's inline `A if C else B` and `a ~ b` concatenation become
+    /// Stencil's `{% if %}` and consecutive outputs (filters bind tighter than both, as in Jinja).
+    static func output(_ inner: String, at location: SourceLocation?) throws -> String {
+        let ifParts = topLevelSplit(inner, " if ")
+        if ifParts.count == 2 {
+            let rest = topLevelSplit(ifParts[1], " else ")
+            let yes = try output(ifParts[0], at: location)
+            let otherwise = rest.count > 1 ? try output(rest.dropFirst().joined(separator: " else "), at: location) : ""
+            return "{% if " + rewrite(rest[0]) + " %}" + yes + (otherwise.isEmpty ? "" : "{% else %}" + otherwise) + "{% endif %}"
+        }
+        let parts = topLevelSplit(inner, "~")
+        if parts.count > 1 { return try parts.map { try output($0, at: location) }.joined() }
+        return "{{" + rewrite(inner) + "}}"
+    }
+
+    /// `s` cut at `separator` where it stands outside quotes, parentheses and brackets.
+    static func topLevelSplit(_ s: String, _ separator: String) -> [String] {
+        var parts: [String] = []
+        var depth = 0
+        var quote: Character? = nil
+        var start = s.startIndex
+        var i = s.startIndex
+        while i < s.endIndex {
+            let c = s[i]
+            if let q = quote { if c == q { quote = nil } }
+            else if c == "\"" || c == "'" { quote = c }
+            else if c == "(" || c == "[" || c == "{" { depth += 1 }
+            else if c == ")" || c == "]" || c == "}" { depth -= 1 }
+            else if depth == 0, s[i...].hasPrefix(separator) {
+                parts.append(String(s[start..<i]))
+                i = s.index(i, offsetBy: separator.count)
+                start = i
+                continue
+            }
+            i = s.index(after: i)
+        }
+        parts.append(String(s[start...]))
+        return parts
     }
 
     static func rewrite(_ expression: String) -> String {
@@ -365,7 +415,8 @@ public final class TemplateEngine: @unchecked Sendable {
             guard !head.isEmpty, head.first!.isLetter || head.first == "_" else { continue }
             if ["true", "false", "none", "forloop", "not", "parc_empty_list", "parc_empty_map"].contains(String(head)) || head.hasPrefix("parc_lookup_") || head.hasPrefix("parc_literal_") || head.hasPrefix("parc_delim_") { continue }
             if vars[String(head)] != nil || expression.contains("|default") || expression.contains("|d:") || expression.contains("|d|")
-                || expression.hasSuffix("|d") || expression.contains("parc_is_defined") || expression.contains("parc_is_undefined") { continue }
+                || expression.hasSuffix("|d") || expression.contains("parc_is_defined") || expression.contains("parc_is_undefined")
+                || translated.contains("\(head)|parc_is_defined") || translated.contains("\(head)|parc_is_undefined") { continue }
             // A loop variable of an enclosing {% for %} is defined by the template itself.
             if translated.contains("for \(head) in") || translated.range(of: #"for [\w, ]*\b\#(head)\b[\w, ]* in"#, options: .regularExpression) != nil { continue }
             throw PlaybookError("template: '\(head)' is undefined; define it (vars, -e \(head)=…) or write {{ \(head) | default(…) }}", at: location)

@@ -237,6 +237,11 @@ import Testing
         #expect(try t.render("{% for a in accounts | dict2items %}{{ a.key }}={{ a.value.shell }};{% endfor %}", vars: accounts) == "bcd=/bin/bash;cdi=/bin/sh;")
         #expect(try t.render("{{ accounts | combine(extra) | dict2items | map('attribute', 'value.shell') | join(',') }}", vars: accounts) == "/bin/bash,/bin/bash")
         #expect(try t.render("{{ accounts | dict2items | items2dict | dict2items | map('attribute', 'key') | map('upper') | join(' ') }}", vars: accounts) == "BCD CDI")
+        #expect(try t.render("{{ 'oui' if ok else 'non' }}/{{ 'a' if not ok }}/{{ x if x is defined else 'rien' | upper }}", vars: v) == "oui//RIEN")
+        #expect(try t.render("{{ name ~ '-' ~ list | length }}", vars: v) == "Salle CM2-3", "~ binds looser than filters")
+        #expect(try t.evaluate(.string("{{ name ~ '!' }}"), vars: v) == .string("Salle CM2!"))
+        #expect(try t.evaluate(.string("{{ list if ok else [] }}"), vars: v) == v["list"], "an inline if keeps the branch's type")
+        #expect(try t.evaluate(.string("{{ list if not ok else [] }}"), vars: v) == .list([]))
         setenv("PARC_TEST_LOOKUP", "marie", 1)
         defer { unsetenv("PARC_TEST_LOOKUP") }
         #expect(try t.render("{{ lookup('env', 'PARC_TEST_LOOKUP') | default('parc', true) }}", vars: v) == "marie")
