@@ -19,6 +19,11 @@ import Testing
 
     static let cases: [Case] = {
         var all = [Case(path: fixtures.appendingPathComponent("kiosk/site.yml").path, expected: .valid)]
+        // The playbooks parc ships are valid Ansible too.
+        let shipped = repo.appendingPathComponent("playbooks")
+        for name in ((try? FileManager.default.contentsOfDirectory(atPath: shipped.path)) ?? []).sorted() where name.hasSuffix(".yml") {
+            all.append(Case(path: shipped.appendingPathComponent(name).path, expected: .valid))
+        }
         for kind in [Expected.valid, .invalid, .unsupported] {
             let dir = fixtures.appendingPathComponent("syntax/\(kind.rawValue)")
             let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
@@ -54,7 +59,7 @@ import Testing
     }
 
     @Test func theFixtureSetCoversEachKind() {
-        #expect(Self.cases.filter { $0.expected == .valid }.count >= 4)
+        #expect(Self.cases.filter { $0.expected == .valid }.count >= 7)
         #expect(Self.cases.filter { $0.expected == .invalid }.count >= 10)
         #expect(Self.cases.filter { $0.expected == .unsupported }.count >= 6)
     }
