@@ -3,8 +3,15 @@ import ParcCore
 @testable import Provisioning
 import Testing
 
+/// One folder per test process for the playbooks tests write, removed when the process exits.
+let playbookScratch: URL = {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("parc-pb-\(getpid())")
+    atexit { try? FileManager.default.removeItem(at: FileManager.default.temporaryDirectory.appendingPathComponent("parc-pb-\(getpid())")) }
+    return dir
+}()
+
 func writePlaybook(_ text: String, name: String = "play.yml") throws -> String {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("parc-pb-\(UUID().uuidString)")
+    let dir = playbookScratch.appendingPathComponent(UUID().uuidString)
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     let path = dir.appendingPathComponent(name).path
     try text.write(toFile: path, atomically: true, encoding: .utf8)
