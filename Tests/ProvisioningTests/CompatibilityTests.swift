@@ -104,6 +104,34 @@ import Testing
         #expect(try await lab.sh("readlink /etc/localtime") == "/usr/share/zoneinfo/Europe/Paris\n")
     }
 
+    @Test func backupKeepsThePreviousContentNextToTheFile() async throws {
+        let lab = try LabRun()
+        func play(_ value: String) -> String {
+            """
+            - hosts: all
+              become: yes
+              gather_facts: no
+              tasks:
+                - copy: { dest: /etc/ecole.conf, content: "salle=\(value)\\n", backup: yes }
+                  register: c
+                - lineinfile: { path: /etc/ecole.conf, line: "niveau=\(value)", create: yes, backup: yes }
+                  register: l
+                - debug: { msg: "{{ c.backup_file | default('none') }} {{ l.backup_file | default('none') }}" }
+            """
+        }
+        let first = try await lab.run(play("CM1"))
+        #expect(first.exitCode == 0)
+        let firstNames = (first.records.last?.message ?? "").split(separator: " ").map(String.init)
+        #expect(firstNames.first == "none", "copy made the file: nothing to back up")
+        #expect(try await lab.sh("cat \(firstNames.last ?? "none")") == "salle=CM1\n", "lineinfile backed up what copy had written")
+        let second = try await lab.run(play("CM2"))
+        let names = (second.records.last?.message ?? "").split(separator: " ").map(String.init)
+        try #require(names.count == 2 && names.allSatisfy { $0.hasPrefix("/etc/ecole.conf.") && $0.hasSuffix("~") }, "\(names)")
+        #expect(try await lab.sh("cat \(names[0])") == "salle=CM1\nniveau=CM1\n", "copy's backup is the file before the copy")
+        #expect(try await lab.sh("cat \(names[1])") == "salle=CM2\n", "lineinfile's backup is the file before the line")
+        #expect(try await lab.sh("cat /etc/ecole.conf") == "salle=CM2\nniveau=CM2\n")
+    }
+
     @Test func validateKeepsABrokenFileOffTheDevice() async throws {
         let lab = try LabRun()
         func play(_ content: String) -> String {

@@ -88,12 +88,7 @@ enum CopyModule {
         }
         if call.check { return r }
         if let validate = call.string("validate") { try await check(bytes, for: dest, with: validate, call) }
-        if exists && call.bool("backup") {
-            let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
-            let backup = "\(dest).\(stamp)~"
-            try await call.must("cp -p -- \(d) \(shellQuote(backup))", what: "backing up \(dest)")
-            r.data["backup_file"] = .string(backup)
-        }
+        if exists && call.bool("backup") { r.data["backup_file"] = .string(try await FileEdit.backup(dest, call)) }
         let finalMode = mode.flatMap { UInt32($0, radix: 8) } ?? (f.first.flatMap { UInt32($0, radix: 8) } ?? 0o644)
         try await call.transport.upload(bytes, to: dest, mode: finalMode, owner: owner ?? (exists && f.count > 1 ? f[1] : nil),
                                         group: group ?? (exists && f.count > 2 ? f[2] : nil), become: call.become)

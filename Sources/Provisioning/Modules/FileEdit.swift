@@ -6,7 +6,7 @@ import ParcCore
 /// lineinfile-like modules (cron, fstab, sysctl, locale.gen, sources.list.d, authorized_keys…).
 enum FileEdit {
     /// `transform` gets the current content (nil: no file) and returns the new one (nil: remove the file).
-    static func apply(_ call: ModuleCall, path: String, mode: UInt32? = nil, owner: String? = nil, group: String? = nil,
+    static func apply(_ call: ModuleCall, path: String, mode: UInt32? = nil, owner: String? = nil, group: String? = nil, backup: Bool = false,
                       transform: (String?) throws -> String?) async throws -> ModuleResult {
         let state = PathState.parse(try await call.must(PathState.command(path), what: "stat \(path)").stdoutText)
         var before: String? = nil
@@ -21,6 +21,7 @@ enum FileEdit {
         guard r.changed else { return r }
         if call.diff { r.diff = [FileDiff(path: path, before: before, after: after)] }
         if call.check { return r }
+        if backup && before != nil { r.data["backup_file"] = .string(try await Self.backup(path, call)) }
         guard let after else {
             try await call.must("rm -f -- \(shellQuote(path))", what: "removing \(path)")
             return r
@@ -31,6 +32,17 @@ enum FileEdit {
                                         owner: owner ?? (state.kind == .file ? state.owner : nil),
                                         group: group ?? (state.kind == .file ? state.group : nil), become: call.become)
         return r
+    }
+
+    /// `backup: yes`: a copy of the file as it was, next to it, named `FILE.STAMP~`; its path.
+    /// (`cp -n`: an existing backup is never overwritten.)
+    static func backup(_ path: String, _ call: ModuleCall) async throws -> String {
+        // Milliseconds: two backups of one file in one run (copy, then lineinfile) keep both.
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let copy = "\(path).\(f.string(from: Date()).replacingOccurrences(of: ":", with: ""))~"
+        try await call.must("cp -p -n -- \(shellQuote(path)) \(shellQuote(copy))", what: "backing up \(path)")
+        return copy
     }
 
     /// Lines of a text, without the final newline's empty line.

@@ -7,27 +7,14 @@ enum LineInFileModule {
                                                                  "create", "mode", "owner", "group", "backup"],
                                  required: [], takesFreeForm: false) { call in
         guard let path = call.string("path") ?? call.string("dest") else { throw ModuleFailure("lineinfile needs path") }
-        let state = PathState.parse(try await call.must(PathState.command(path), what: "stat \(path)").stdoutText)
-        var before: String? = nil
-        if state.kind == .file {
-            before = String(decoding: try await call.transport.download(path, become: call.become), as: UTF8.self)
-        } else if state.kind != .absent {
-            throw ModuleFailure("\(path) is not a regular file")
+        var message = ""
+        var r = try await FileEdit.apply(call, path: path, mode: try Modules.mode(call.args["mode"]).flatMap { UInt32($0, radix: 8) },
+                                         owner: call.string("owner"), group: call.string("group"), backup: call.bool("backup")) { before in
+            let outcome = try apply(before, args: call.args)
+            message = outcome.message
+            return outcome.changed ? outcome.content ?? before : before
         }
-        let outcome = try apply(before, args: call.args)
-        var r = ModuleResult(changed: outcome.changed, msg: outcome.message)
-        guard outcome.changed, let after = outcome.content else { return r }
-        if call.diff { r.diff = [FileDiff(path: path, before: before, after: after)] }
-        if call.check { return r }
-        if before != nil && call.bool("backup") {
-            let backup = "\(path).\(Int(Date().timeIntervalSince1970))~"
-            try await call.must("cp -p -- \(shellQuote(path)) \(shellQuote(backup))", what: "backing up \(path)")
-            r.data["backup_file"] = .string(backup)
-        }
-        let mode = try Modules.mode(call.args["mode"]).flatMap { UInt32($0, radix: 8) } ?? (state.kind == .file ? UInt32(state.mode, radix: 8) ?? 0o644 : 0o644)
-        try await call.transport.upload(Array(after.utf8), to: path, mode: mode,
-                                        owner: call.string("owner") ?? (state.kind == .file ? state.owner : nil),
-                                        group: call.string("group") ?? (state.kind == .file ? state.group : nil), become: call.become)
+        r.msg = message
         return r
     }
 
