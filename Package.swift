@@ -23,10 +23,8 @@ let package = Package(
         .package(url: "https://github.com/stencilproject/Stencil", from: "0.15.1"),
     ],
     targets: [
-        // OpenSSL's libcrypto from the system (Debian: libssl-dev; libssh2 links it too): digests.
-        .systemLibrary(name: "CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         // Plain values and rules of the domain; no I/O.
-        .target(name: "ParcCore", dependencies: ["CLibCrypto"], swiftSettings: strict),
+        .target(name: "ParcCore", swiftSettings: strict),
         // The SQLite inventory through GRDB: migrations, records, queries, audit log.
         .target(
             name: "InventoryStore",
@@ -66,7 +64,7 @@ let package = Package(
         // The SSH transport over libssh2: sessions, channels, SFTP, host keys, agent.
         .target(
             name: "SSHTransport",
-            dependencies: ["CLibSSH2", "CLibCrypto", "ParcCore", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CLibSSH2", "ParcCore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         // Simulated classroom devices: sshd processes with their own address and files.
