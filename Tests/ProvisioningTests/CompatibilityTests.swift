@@ -226,7 +226,10 @@ import Testing
         for (text, expected) in [
             ("- hosts: all\n  tasks:\n    - command: /bin/true\n      until: result is success\n", "'until': retry loops"),
             ("- hosts: all\n  tasks:\n    - debug: msg=\"{{ x | flatten }}\"\n", "the filter or test 'flatten' is not supported"),
-            ("- hosts: all\n  tasks:\n    - debug: msg=\"{{ lookup('pipe', 'date') }}\"\n", ""),
+            ("- hosts: all\n  tasks:\n    - debug: msg=\"{{ lookup('pipe', 'date') }}\"\n", "lookup('pipe') is not supported"),
+            ("- hosts: all\n  tasks:\n    - include_role: { name: kiosk, apply: { become: yes } }\n", "include_role: 'apply' is not supported"),
+            ("- hosts: all\n  tasks:\n    - debug: msg=x\n      loop: [1]\n      loop_control: { extended: yes }\n", "loop_control: 'extended' is not supported"),
+            ("- hosts: all\n  tasks:\n    - ansible.builtin.git: { repo: x, dest: /opt/x }\n", "module 'ansible.builtin.git' is not supported"),
             ("- hosts: all\n  strategy: free\n  tasks: []\n", "'strategy'"),
             ("- hosts: all\n  tasks:\n    - command: ls\n      delegate_to: other-host\n", "only localhost"),
             ("- hosts: all\n  tasks:\n    - meta: end_play\n", "only flush_handlers"),
