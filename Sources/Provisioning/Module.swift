@@ -17,6 +17,8 @@ public struct ModuleCall: Sendable {
     public var reconnect: @Sendable () async throws -> any Transport
     /// `environment:` of the play and task, exported before each command.
     public var environment: [String: Value] = [:]
+    /// When the run started: a local file changed since then was written by the run (data).
+    public var runStarted: Date = .distantPast
 
     public init(args: [String: Value], transport: any Transport, become: Become, check: Bool, diff: Bool, playbookDirectory: String,
                 vars: [String: Value], templates: TemplateEngine, location: SourceLocation,

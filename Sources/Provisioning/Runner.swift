@@ -3,18 +3,26 @@ import Logging
 import ParcCore
 
 /// A device as a play sees it: its name, its groups and its inventory variables.
+///
+/// `vars` are what a person wrote for the device (inventory `group_vars` / `host_vars` files):
+/// rendered on use. `data` are its inventory fields and stored facts: never rendered.
 public struct HostTarget: Sendable, Hashable {
     public var name: String
     public var serial: String
     public var groups: Set<String>
     public var vars: [String: Value]
+    public var data: [String: Value]
 
-    public init(name: String, serial: String, groups: Set<String>, vars: [String: Value]) {
+    public init(name: String, serial: String, groups: Set<String>, vars: [String: Value] = [:], data: [String: Value] = [:]) {
         self.name = name
         self.serial = serial
         self.groups = groups
         self.vars = vars
+        self.data = data
     }
+
+    /// A variable as the connection reads it (`ansible_user`, `ansible_host`…), wherever it was set.
+    public func variable(_ name: String) -> Value? { vars[name] ?? data[name] }
 }
 
 /// Opens the connection to a host (SSH for real, a script in unit tests).
@@ -108,6 +116,8 @@ public final class Runner: Sendable {
     let observer: @Sendable (RunEvent) -> Void
     let templates = TemplateEngine()
     let logger: Logger
+    /// Files changed on the control node after this are the run's own (see include_vars).
+    let started = Date()
 
     public init(playbook: Playbook, hosts: [HostTarget], connector: any Connector, options: RunOptions,
                 logger: Logger = Logger(label: "parc.run"), observer: @escaping @Sendable (RunEvent) -> Void = { _ in }) {
@@ -127,7 +137,9 @@ public final class Runner: Sendable {
         var gathered: [String: DeviceFacts] = [:]
         func gathered(_ serial: String, _ facts: DeviceFacts) { gathered[serial] = facts }
         var connections: [String: any Transport] = [:]
-        var registered: [String: [String: Value]] = [:]
+        /// Registered results and set_fact values (data), include_vars values (authored unless a
+        /// run wrote the file), by host.
+        var registered: [String: [String: (value: Value, authored: Bool)]] = [:]
 
         func add(_ r: TaskRecord) {
             records.append(r)
@@ -165,8 +177,10 @@ public final class Runner: Sendable {
         func isDown(_ serial: String) -> Bool { failed.contains(serial) || unreachable.contains(serial) }
         func connection(_ key: String) -> (any Transport)? { connections[key] }
         func setConnection(_ serial: String, _ t: any Transport) { connections[serial] = t }
-        func vars(_ serial: String) -> [String: Value] { registered[serial] ?? [:] }
-        func register(_ serial: String, _ name: String, _ value: Value) { registered[serial, default: [:]][name] = value }
+        func registered(_ serial: String) -> [String: (value: Value, authored: Bool)] { registered[serial] ?? [:] }
+        func register(_ serial: String, _ name: String, _ value: Value, authored: Bool = false) {
+            registered[serial, default: [:]][name] = (value, authored)
+        }
         func closeAll() async { for t in connections.values { await t.close() }; connections = [:] }
         func result(aborted: String?) -> RunResult {
             RunResult(records: records, recap: recap, failedHosts: failed.sorted(), unreachableHosts: unreachable.sorted(), aborted: aborted,
@@ -253,37 +267,46 @@ public final class Runner: Sendable {
             await unreachable(host, play: play, message: "\(error)", state: state)
             return
         }
-        // Role defaults lowest, then the inventory, the play, vars_files, -e.
-        var vars = play.roleDefaults.merging(host.vars) { _, inventory in inventory }
-        for (k, v) in magicVariables(play) { vars[k] = v }
-        for (k, v) in play.vars { vars[k] = v }
+        // Layers from the lowest precedence up (Ansible's order): role defaults, the inventory's
+        // fields (data) and its vars files, facts (data), the play's vars, vars_files, -e.
+        var layersBelowFacts = Scope()
+        layersBelowFacts.add(authored: play.roleDefaults)
+        layersBelowFacts.add(data: host.data)
+        layersBelowFacts.add(authored: host.vars)
+        layersBelowFacts.add(data: magicVariables(play))
+        var above = Scope()
+        above.add(authored: play.vars)
         do {
             for file in play.varsFiles {
-                let path = try templates.render(file, vars: vars, at: play.location)
-                for (k, v) in try PlaybookLoader.loadVars(path.hasPrefix("/") ? path : "\(playbook.directory)/\(path)") { vars[k] = v }
+                var probe = layersBelowFacts
+                probe.merge(above)
+                probe.add(extra: options.extraVars)
+                let resolved = probe.resolved(templates, at: play.location)
+                let path: String
+                do { path = try templates.render(file, vars: resolved.vars, at: play.location) } catch { throw resolved.explain(error) }
+                above.add(authored: try PlaybookLoader.loadVars(path.hasPrefix("/") ? path : "\(playbook.directory)/\(path)"))
             }
         } catch {
             await fail(host, play: play, task: "vars_files", message: "\(error)", location: play.location, state: state)
             return
         }
-        for (k, v) in options.extraVars { vars[k] = v }
-        do {
-            vars = try templates.resolve(vars, at: play.location)
-        } catch {
-            await fail(host, play: play, task: "vars", message: "\(error)", location: play.location, state: state)
-            return
-        }
+        var scope = layersBelowFacts
         if play.gatherFacts {
             do {
                 let facts = try await FactGathering.gather(transport, become: play.become ? options.become : .none)
-                for (k, v) in FactGathering.variables(facts) { vars[k] = v }
+                scope.add(data: FactGathering.variables(facts))
                 await state.gathered(host.serial, facts)
+            } catch let error as TransportError where !error.isUnreachable {
+                await fail(host, play: play, task: "Gathering Facts", message: "\(error)", location: play.location, state: state)
+                return
             } catch {
                 await unreachable(host, play: play, message: "\(error)", state: state)
                 return
             }
         }
-        var context = HostContext(play: play, host: host, transport: transport, vars: vars, notified: [])
+        scope.merge(above)
+        scope.add(extra: options.extraVars)
+        var context = HostContext(play: play, host: host, transport: transport, scope: scope, notified: [])
         await execute(play.tasks, &context, state: state)
         await flushHandlers(&context, state: state)
     }
@@ -293,7 +316,8 @@ public final class Runner: Sendable {
         var play: Play
         var host: HostTarget
         var transport: any Transport
-        var vars: [String: Value]
+        /// The play's variables; registered ones come from the run's state at each task.
+        var scope: Scope
         var notified: [String]
     }
 
@@ -303,7 +327,7 @@ public final class Runner: Sendable {
         for h in hosts { for g in h.groups { groups[g, default: []].append(.string(h.name)) } }
         let inPlay = select(play).map { Value.string($0.name) }
         return [
-            "groups": .map(groups.mapValues(Value.list)), "hostvars": .map(Dictionary(uniqueKeysWithValues: hosts.map { ($0.name, Value.map($0.vars)) })),
+            "groups": .map(groups.mapValues(Value.list)), "hostvars": .map(Dictionary(uniqueKeysWithValues: hosts.map { ($0.name, Value.map($0.data.merging($0.vars) { _, own in own })) })),
             "play_hosts": .list(inPlay), "ansible_play_hosts": .list(inPlay), "ansible_play_hosts_all": .list(inPlay),
             "ansible_managed": .string("Managed by parc: changes made by hand will be overwritten"),
             "parc_playbook_dir": .string(playbook.directory), "omit": .string("__parc_omit__"),
@@ -325,14 +349,25 @@ public final class Runner: Sendable {
                 }
                 if !task.always.isEmpty { await execute(task.always, &c, state: state, force: true) }
             case "meta":
-                if (try? await conditionsHold(task, vars: c.vars)) ?? true { await flushHandlers(&c, state: state) }
+                let vars = await taskScope(task, c, state: state).vars
+                if (try? await conditionsHold(task, vars: vars)) ?? true { await flushHandlers(&c, state: state) }
             default:
-                var vars = c.vars
-                let fired = await runTask(task, play: c.play, host: c.host, transport: c.transport, vars: &vars, state: state)
-                c.vars = vars
+                let fired = await runTask(task, c, state: state)
                 for n in fired where !c.notified.contains(n) { c.notified.append(n) }
             }
         }
+    }
+
+    /// The variables a task sees: the play's, what the host registered so far, then the task's own
+    /// (a role's vars and parameters, for this task only), rendered.
+    func taskScope(_ task: TaskSpec, _ c: HostContext, state: State) async -> Scope.Resolved {
+        var scope = c.scope
+        for (k, entry) in await state.registered(c.host.serial) {
+            if entry.authored { scope.add(authored: [k: entry.value]) } else { scope.add(data: [k: entry.value]) }
+        }
+        scope.add(authored: task.vars)
+        scope.add(data: ["parc_task_dir": .string(task.directory ?? playbook.directory)])
+        return scope.resolved(templates, at: task.location)
     }
 
     func conditionsHold(_ task: TaskSpec, vars: [String: Value]) async throws -> Bool? {
@@ -346,9 +381,7 @@ public final class Runner: Sendable {
         for handler in c.play.handlers where notified.contains(where: { $0 == handler.name || handler.listen.contains($0) }) {
             let failed = await state.isFailed(c.host.serial), gone = await state.isUnreachable(c.host.serial)
             if failed || gone { return }
-            var vars = c.vars
-            let more = await runTask(handler, play: c.play, host: c.host, transport: c.transport, vars: &vars, state: state, tagsApply: false)
-            c.vars = vars
+            let more = await runTask(handler, c, state: state, tagsApply: false)
             c.notified += more.filter { !notified.contains($0) }
         }
         if !c.notified.isEmpty { await flushHandlers(&c, state: state) }
@@ -379,15 +412,11 @@ public final class Runner: Sendable {
     }
 
     /// Runs one task (every loop item) and returns the handlers it notifies.
-    func runTask(_ task: TaskSpec, play: Play, host: HostTarget, transport: any Transport, vars: inout [String: Value], state: State,
-                 tagsApply: Bool = true) async -> [String] {
+    func runTask(_ task: TaskSpec, _ c: HostContext, state: State, tagsApply: Bool = true) async -> [String] {
+        let (play, host, transport) = (c.play, c.host, c.transport)
         if tagsApply && !selectedByTags(task, play: play) { return [] }
-        for (k, v) in await state.vars(host.serial) { vars[k] = v }
-        // The task's own variables (a role's vars and parameters) hold for this task only.
-        var base = vars
-        for (k, v) in task.vars { base[k] = v }
-        base["parc_task_dir"] = .string(task.directory ?? playbook.directory)
-        if !task.vars.isEmpty, let resolved = try? templates.resolve(base, at: task.location) { base = resolved }
+        let resolved = await taskScope(task, c, state: state)
+        var base = resolved.vars
         let name = (try? templates.render(task.name, vars: base, at: task.location)) ?? task.name
         var items: [Value?] = [nil]
         if let loop = task.loop {
@@ -403,7 +432,7 @@ public final class Runner: Sendable {
                 }
                 items = list
             } catch {
-                await fail(host, play: play, task: name, message: "\(error)", location: task.location, state: state)
+                await fail(host, play: play, task: name, message: "\(resolved.explain(error))", location: task.location, state: state)
                 return []
             }
         }
@@ -442,13 +471,18 @@ public final class Runner: Sendable {
                     record.outcome = .skipped
                     record.message = "condition false"
                 } else {
-                    var args = try templates.evaluate(.map(task.args), vars: v, at: task.location).map ?? [:]
+                    // assert's `that` are conditions, rendered as conditions (never their values).
+                    var raw = task.args
+                    let conditions = task.module == "assert" ? raw.removeValue(forKey: "that") : nil
+                    var args = try templates.evaluate(.map(raw), vars: v, at: task.location).map ?? [:]
+                    if let conditions { args["that"] = conditions }
                     args = args.filter { $0.value != .string("__parc_omit__") }
                     let spec = Modules.registry[task.module]!
                     var call = ModuleCall(args: args, transport: target, become: become,
                                           check: options.check, diff: options.diff, playbookDirectory: task.directory ?? playbook.directory, vars: v,
                                           templates: templates, location: task.location,
                                           reconnect: { [connector] in try await connector.connect(host) })
+                    call.runStarted = started
                     call.environment = try templates.evaluate(.map(environment), vars: v, at: task.location).map ?? [:]
                     let runModule = { @Sendable [call] () async -> ModuleResult in
                         do {
@@ -483,12 +517,13 @@ public final class Runner: Sendable {
                     if result.data["parc_transport_error"] == .bool(true) { throw TransportError.unreachable(host: host.name, reason: result.msg ?? "") }
                     result.data["parc_transport_error"] = nil
                     // set_fact and include_vars: their values stay with the host for the rest of the run.
+                    // set_fact values are data; include_vars values are templates when a person
+                    // wrote the file.
+                    let authoredFacts = result.data.removeValue(forKey: "parc_authored_facts") == .bool(true)
                     if !result.failed, case .map(let facts)? = result.data["ansible_facts"] {
-                        for (k, fact) in facts {
-                            await state.register(host.serial, k, fact)
-                            vars[k] = fact
-                            base[k] = fact
-                        }
+                        for (k, fact) in facts { await state.register(host.serial, k, fact, authored: authoredFacts) }
+                        if authoredFacts { base = await taskScope(task, c, state: state).vars }
+                        else { for (k, fact) in facts { base[k] = fact } }
                     }
                     var reg = result.registered
                     v["result"] = reg
@@ -515,7 +550,7 @@ public final class Runner: Sendable {
                 return []
             } catch {
                 record.outcome = .failed
-                record.message = "\(error)"
+                record.message = "\(resolved.explain(error))"
                 result.failed = true
             }
             if task.noLog {
@@ -534,7 +569,6 @@ public final class Runner: Sendable {
             let value: Value = task.loop == nil ? (results.first ?? .map(["skipped": .bool(true), "changed": .bool(false)]))
                 : .map(["results": .list(results), "changed": .bool(anyChanged)])
             await state.register(host.serial, register, value)
-            vars[register] = value
         }
         if hostFailed {
             await state.markFailed(host.serial)

@@ -83,23 +83,6 @@ public final class TemplateEngine: @unchecked Sendable {
         }
     }
 
-    /// Variables whose values are templates (`ssid: "ECOLE-{{ parc_school }}"`) resolved against the
-    /// others, as Ansible resolves them on use; a few passes settle chains of them.
-    public func resolve(_ vars: [String: Value], at location: SourceLocation? = nil) throws -> [String: Value] {
-        var current = vars
-        for _ in 0..<4 {
-            var next = current
-            var changed = false
-            for (k, v) in current where v.json.contains("{{") || v.json.contains("{%") {
-                let resolved = try evaluate(v, vars: current, at: location)
-                if resolved != v { next[k] = resolved; changed = true }
-            }
-            current = next
-            if !changed { break }
-        }
-        return current
-    }
-
     /// Evaluates a condition (`when`, `changed_when`, `failed_when`): a bare expression.
     public func condition(_ expression: String, vars: [String: Value], at location: SourceLocation? = nil) throws -> Bool {
         let e = expression.trimmed

@@ -29,11 +29,14 @@ final class LabRun: @unchecked Sendable {
         }
     }
 
+    /// More inventory fields (data) for every device.
+    var fields: [String: Value] = [:]
+
     var hosts: [HostTarget] {
         lab.devices.map { d in
             HostTarget(name: d.name, serial: d.serial, groups: ["kind_laptop", "lab"],
-                       vars: ["inventory_hostname": .string(d.name), "parc_hostname": .string(d.name), "parc_serial": .string(d.serial),
-                              "parc_school": .string("0572113M")])
+                       data: ["inventory_hostname": .string(d.name), "parc_hostname": .string(d.name), "parc_serial": .string(d.serial),
+                              "parc_school": .string("0572113M")].merging(fields) { _, new in new })
         }
     }
 
@@ -46,6 +49,14 @@ final class LabRun: @unchecked Sendable {
         }
         try yaml.write(toFile: book + "/play.yml", atomically: true, encoding: .utf8)
         return await Runner(playbook: try PlaybookLoader.load(book + "/play.yml"), hosts: hosts, connector: LabConnector(lab: lab), options: options).run()
+    }
+
+    /// Writes a file on a device, as root (text of any kind: no shell quoting involved).
+    func write(_ text: String, to path: String, on name: String = "lab-01") async throws {
+        let c = try await LabConnector(lab: lab).connect(hosts.first { $0.name == name }!)
+        defer { Task { await c.close() } }
+        _ = try await c.run("mkdir -p \(shellQuote((path as NSString).deletingLastPathComponent))", stdin: nil, become: .sudo, timeout: .seconds(30))
+        try await c.upload(Array(text.utf8), to: path, mode: 0o644, owner: nil, group: nil, become: .sudo)
     }
 
     /// A command's output on a device, as root.

@@ -19,6 +19,10 @@ enum FactModules {
         let vars = try PlaybookLoader.loadVars(path)
         var r = ModuleResult()
         r.data["ansible_facts"] = .map(call.string("name").map { [$0: .map(vars)] } ?? vars)
+        // A file a person wrote holds templates; one this run wrote (fetched from a device,
+        // say) holds data, never rendered.
+        let modified = (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date) ?? .distantFuture
+        if modified < call.runStarted { r.data["parc_authored_facts"] = .bool(true) }
         r.msg = "\(vars.count) variable(s) from \((path as NSString).lastPathComponent)"
         return r
     }

@@ -23,7 +23,7 @@ struct SSHConnector: Connector {
             throw TransportError.unreachable(host: host.name, reason: "no address in the inventory")
         }
         // remote_user of a play or task.
-        if let user = host.vars["ansible_user"]?.string, !user.isEmpty { o.user = user }
+        if let user = host.variable("ansible_user")?.string, !user.isEmpty { o.user = user }
         let connection = try await SSHConnection.connect(o)
         if connection.hostKeyCheck == .new { newKeys.add(host.serial, connection.hostKey) }
         return connection
@@ -124,12 +124,14 @@ struct Run: AsyncParsableCommand {
             let hosts = try rows.map { row -> HostTarget in
                 let mine = Set(groups.filter { $0.value.contains(row.serial) }.map(\.key))
                 ssh[row.serial] = try access.ssh(for: row, credentials: credentials, knownHosts: known)
-                var vars = try InventoryVars.vars(for: row, groups: mine, communeName: row.member.flatMap { members[$0] }, directory: varsDir)
+                // Fields from the database are data (never rendered); the vars files are templates.
+                var data = InventoryVars.fields(of: row, groups: mine, communeName: row.member.flatMap { members[$0] })
                 // Facts gathered earlier (parc facts) stand until the play gathers fresh ones.
                 if let stored = try r.facts(serial: row.serial) {
-                    for (k, v) in FactGathering.variables(stored.facts) where vars[k] == nil { vars[k] = v }
+                    for (k, v) in FactGathering.variables(stored.facts) where data[k] == nil { data[k] = v }
                 }
-                return HostTarget(name: row.inventoryName, serial: row.serial, groups: mine, vars: vars)
+                let vars = try InventoryVars.files(for: row, groups: mine, directory: varsDir)
+                return HostTarget(name: row.inventoryName, serial: row.serial, groups: mine, vars: vars, data: data)
             }
             return (hosts, ssh)
         }
@@ -228,7 +230,8 @@ enum ExtraVars {
 /// The variables a device brings to plays: its inventory fields (parc_*), then the YAML of
 /// inventory/group_vars/all.yml, group_vars/<group>.yml (groups in name order) and host_vars/<name>.yml.
 enum InventoryVars {
-    static func vars(for row: DeviceRow, groups: Set<String>, communeName: String?, directory: String) throws -> [String: Value] {
+    /// The device's inventory fields (parc_*, ansible_host, ansible_user): data.
+    static func fields(of row: DeviceRow, groups: Set<String>, communeName: String?) -> [String: Value] {
         var v: [String: Value] = [
             "inventory_hostname": .string(row.inventoryName), "parc_serial": .string(row.serial), "parc_kind": .string(row.kind.rawValue),
             "group_names": .list(groups.sorted().map(Value.string)),
@@ -239,6 +242,12 @@ enum InventoryVars {
             ("parc_commune", row.member), ("parc_commune_name", communeName), ("parc_model", row.model),
         ]
         for (k, value) in optional { if let value { v[k] = .string(value) } }
+        return v
+    }
+
+    /// What the vars files say for the device: templates, rendered on use.
+    static func files(for row: DeviceRow, groups: Set<String>, directory: String) throws -> [String: Value] {
+        var v: [String: Value] = [:]
         let files = ["\(directory)/group_vars/all.yml"] + groups.sorted().map { "\(directory)/group_vars/\($0).yml" }
             + ["\(directory)/host_vars/\(row.inventoryName).yml"]
         for file in files where FileManager.default.fileExists(atPath: file) {

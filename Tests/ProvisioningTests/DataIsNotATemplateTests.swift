@@ -1,0 +1,177 @@
+import Foundation
+import ParcCore
+@testable import Provisioning
+import Testing
+
+/// A laptop a pupil tampered with, or an inventory field typed by anyone, must never make the
+/// control node evaluate a template: what comes from a device or the database is data, written
+/// verbatim wherever it flows. Each path gets a canary: a secret file and an environment variable
+/// on the control node that a rendered lookup would leak into the device's file.
+@Suite(.serialized) struct DataIsNotATemplateTests {
+    static let envName = "PARC_CANARY_\(UUID().uuidString.prefix(6))"
+    static let envSecret = "env-secret-\(UUID().uuidString.prefix(8))"
+
+    /// The lab, a secret file on the control node, and the hostile text pointing at both.
+    func setUp() throws -> (lab: LabRun, secretFile: String, fileSecret: String, hostileFile: String, hostileEnv: String) {
+        setenv(Self.envName, Self.envSecret, 1)
+        let lab = try LabRun()
+        let secretFile = lab.dir + "/parc_ed25519"
+        let fileSecret = "PRIVATE-KEY-\(UUID().uuidString.prefix(8))"
+        try fileSecret.write(toFile: secretFile, atomically: true, encoding: .utf8)
+        return (lab, secretFile, fileSecret, "{{ lookup(\"file\", \"\(secretFile)\") }}", "{{ lookup('env','\(Self.envName)') }}")
+    }
+
+    func expectVerbatim(_ lab: LabRun, _ path: String, _ expected: String, secrets: [String], _ r: RunResult,
+                        sourceLocation: Testing.SourceLocation = #_sourceLocation) async throws {
+        #expect(r.exitCode == 0, "\(r.records.filter { $0.outcome == .failed }.map { "\($0.task): \($0.message ?? "")" })", sourceLocation: sourceLocation)
+        let content = try await lab.sh("cat \(path)")
+        #expect(content == expected, sourceLocation: sourceLocation)
+        for s in secrets { #expect(!content.contains(s), "the device received a secret of the control node", sourceLocation: sourceLocation) }
+        for record in r.records {
+            for s in secrets {
+                #expect(!(record.output ?? "").contains(s) && !(record.message ?? "").contains(s), sourceLocation: sourceLocation)
+            }
+        }
+    }
+
+    @Test func registeredOutputIsWrittenVerbatimByATaskWithVars() async throws {
+        let (lab, _, fileSecret, hostile, _) = try setUp()
+        try await lab.write(hostile, to: "/etc/pupil/name")
+        let r = try await lab.run("""
+            - hosts: all
+              become: yes
+              gather_facts: no
+              tasks:
+                - command: cat /etc/pupil/name
+                  register: out
+                - name: write it back, in a task that has vars (the exploit)
+                  vars: { where: /etc/pupil/copy }
+                  copy: { content: "{{ out.stdout }}", dest: "{{ where }}" }
+                - name: a task var that names the registered value
+                  vars: { again: "{{ out.stdout }}" }
+                  copy: { content: "{{ again }}", dest: /etc/pupil/again }
+            """)
+        try await expectVerbatim(lab, "/etc/pupil/copy", hostile, secrets: [fileSecret], r)
+        try await expectVerbatim(lab, "/etc/pupil/again", hostile, secrets: [fileSecret], r)
+    }
+
+    @Test func setFactChainsLoopsAndTemplatesKeepDeviceTextAsData() async throws {
+        let (lab, _, fileSecret, hostile, hostileEnv) = try setUp()
+        try await lab.write("\(hostile)\n\(hostileEnv)\n", to: "/etc/pupil/lines")
+        let r = try await lab.run("""
+            - hosts: all
+              become: yes
+              gather_facts: no
+              vars:
+                first_line: "{{ out.stdout_lines[0] }}"
+              tasks:
+                - command: cat /etc/pupil/lines
+                  register: out
+                - set_fact: { a: "{{ out.stdout_lines[0] }}" }
+                - set_fact: { b: "[{{ a }}]" }
+                - name: set_fact chain, in a task with vars
+                  vars: { c: "{{ b }}" }
+                  copy: { content: "{{ c }}", dest: /etc/pupil/chain }
+                - name: a play var naming the registered value
+                  copy: { content: "{{ first_line }}", dest: /etc/pupil/playvar }
+                - name: each line in a loop, with task vars
+                  vars: { suffix: "-item" }
+                  lineinfile: { path: /etc/pupil/loop, line: "{{ item }}{{ suffix }}", create: yes }
+                  loop: "{{ out.stdout_lines }}"
+                - name: a template that prints the fact
+                  template: { src: t.j2, dest: /etc/pupil/template }
+            """, templates: ["t.j2": "b={{ b }}\n"])
+        try await expectVerbatim(lab, "/etc/pupil/chain", "[\(hostile)]", secrets: [fileSecret, Self.envSecret], r)
+        try await expectVerbatim(lab, "/etc/pupil/playvar", hostile, secrets: [fileSecret, Self.envSecret], r)
+        try await expectVerbatim(lab, "/etc/pupil/loop", "\(hostile)-item\n\(hostileEnv)-item\n", secrets: [fileSecret, Self.envSecret], r)
+        try await expectVerbatim(lab, "/etc/pupil/template", "b=[\(hostile)]\n", secrets: [fileSecret, Self.envSecret], r)
+    }
+
+    @Test func gatheredFactsAreData() async throws {
+        let (lab, _, _, _, hostile) = try setUp()
+        let release = try await lab.sh("grep -v '^PRETTY_NAME=' /etc/os-release")
+        try await lab.write(release + "PRETTY_NAME=\"\(hostile)\"\n", to: "/etc/os-release")
+        let r = try await lab.run("""
+            - hosts: all
+              become: yes
+              gather_facts: yes
+              tasks:
+                - name: the OS name as facts give it, in a task with vars
+                  vars: { os: "{{ ansible_os_name }}" }
+                  copy: { content: "{{ os }}", dest: /etc/os-name-copy }
+                - name: through ansible_facts and hostvars
+                  vars: { via: "{{ hostvars[inventory_hostname]['parc_school'] }}/{{ ansible_facts['os_name'] }}" }
+                  copy: { content: "{{ via }}", dest: /etc/os-name-via }
+            """)
+        try await expectVerbatim(lab, "/etc/os-name-copy", hostile, secrets: [Self.envSecret], r)
+        try await expectVerbatim(lab, "/etc/os-name-via", "0572113M/\(hostile)", secrets: [Self.envSecret], r)
+    }
+
+    @Test func inventoryFieldsAreDataInEveryTaskAndThroughHostvars() async throws {
+        var (lab, _, fileSecret, hostile, hostileEnv) = try setUp()
+        lab.fields = ["parc_school_name": .string(hostileEnv), "parc_serial": .string(hostile)]
+        let r = try await lab.run("""
+            - hosts: all
+              become: yes
+              gather_facts: no
+              vars:
+                school_line: "school={{ parc_school_name }}"
+                control: "{{ lookup('env', '\(Self.envName)') }}"
+              tasks:
+                - name: a play var built on an inventory field
+                  copy: { content: "{{ school_line }}", dest: /etc/school }
+                - name: a task var, and hostvars
+                  vars: { serial: "{{ hostvars[inventory_hostname].parc_serial }}" }
+                  copy: { content: "{{ serial }}", dest: /etc/serial }
+                - name: the lookup a person wrote still works (the control)
+                  copy: { content: "{{ control }}", dest: /etc/control }
+            """)
+        try await expectVerbatim(lab, "/etc/school", "school=\(hostileEnv)", secrets: [Self.envSecret], r)
+        try await expectVerbatim(lab, "/etc/serial", hostile, secrets: [fileSecret], r)
+        try await expectVerbatim(lab, "/etc/control", Self.envSecret, secrets: [], r)
+    }
+
+    @Test func includeVarsOfAFileTheRunFetchedIsData() async throws {
+        let (lab, _, fileSecret, hostile, _) = try setUp()
+        let fetched = lab.dir + "/fetched-\(UUID().uuidString.prefix(6)).yml"
+        try await lab.write("planted: '\(hostile)'\n", to: "/etc/planted.yml")
+        let person = lab.dir + "/person-vars.yml"
+        try "written: \"{{ lookup('env', '\(Self.envName)') }}\"\n".write(toFile: person, atomically: true, encoding: .utf8)
+        try await Task.sleep(for: .milliseconds(20))
+        let r = try await lab.run("""
+            - hosts: all
+              become: yes
+              gather_facts: no
+              tasks:
+                - slurp: { src: /etc/planted.yml }
+                  register: s
+                - copy: { content: "{{ s.content | b64decode }}", dest: \(fetched) }
+                  delegate_to: localhost
+                - include_vars: \(fetched)
+                - include_vars: \(person)
+                - vars: { v: "{{ planted }}" }
+                  copy: { content: "{{ v }}", dest: /etc/planted-copy }
+                - copy: { content: "{{ written }}", dest: /etc/person-copy }
+            """)
+        try await expectVerbatim(lab, "/etc/planted-copy", hostile, secrets: [fileSecret], r)
+        // A vars file a person wrote is still a template.
+        try await expectVerbatim(lab, "/etc/person-copy", Self.envSecret, secrets: [], r)
+    }
+
+    @Test func assertConditionsAreNotTakenFromData() async throws {
+        let (lab, _, _, _, _) = try setUp()
+        // Evaluated as an expression, the device's text is true (and reads the control node's
+        // environment); as the data it is, a string that is not a boolean, it is false.
+        let r = try await lab.run("""
+            - hosts: all
+              gather_facts: no
+              tasks:
+                - command: echo "lookup('env', '\(Self.envName)') != 'nope'"
+                  register: out
+                - assert: { that: "out.stdout | length > 10" }
+                - assert: { that: "{{ out.stdout }}" }
+            """)
+        let failed = r.records.filter { $0.outcome == .failed }
+        #expect(failed.count == 1 && failed.first?.task.hasPrefix("assert") == true, "\(r.records.map { "\($0.task): \($0.message ?? "")" })")
+    }
+}
