@@ -17,8 +17,17 @@ final class Channel {
 
     deinit { libssh2_channel_free(raw) }
 
+    /// The exchange with `sudo -S -p PROMPT` when a become password is known: the password is sent
+    /// only in answer to sudo's own prompt (once), and the command's standard input only once the
+    /// command has said it started, so that a sudo that asks nothing never passes the password on.
+    struct SudoExchange {
+        var prompt: [UInt8]
+        var started: [UInt8]
+        var password: [UInt8]
+    }
+
     /// Runs `command`, feeding `stdin`, and collects stdout, stderr and the exit status before `timeout`.
-    func exec(_ command: String, stdin: [UInt8]?, timeout: Duration) throws(TransportError) -> CommandResult {
+    func exec(_ command: String, stdin: [UInt8]?, timeout: Duration, sudo: SudoExchange? = nil) throws(TransportError) -> CommandResult {
         let operation = "running a command"
         let end = ContinuousClock.now + timeout
         let length = UInt32(command.utf8.count)
@@ -27,23 +36,45 @@ final class Channel {
 
         var out: [UInt8] = []
         var err: [UInt8] = []
-        let input = stdin ?? []
+        var input = stdin ?? []
         var written = 0
         var eofSent = false
+        // With sudo: nothing is sent until sudo prompts (the password) or the command starts (its input).
+        var waiting = sudo != nil
+        var answered = false
         var buffer = [CChar](repeating: 0, count: 64 * 1024)
         while true {
             var progressed = false
+            if waiting, let sudo {
+                if !answered, let r = Self.find(sudo.prompt, in: err) {
+                    err.removeSubrange(r)
+                    input = sudo.password + input
+                    answered = true
+                    progressed = true
+                } else if answered, let r = Self.find(sudo.prompt, in: err) {
+                    // A second prompt: the password was wrong. Close input so sudo gives up.
+                    err.removeSubrange(r)
+                    input = Array(input[..<written])
+                    waiting = false
+                }
+                if let r = Self.find(sudo.started, in: err) {
+                    err.removeSubrange(r)
+                    waiting = false
+                    progressed = true
+                }
+            }
+            let sendable = waiting ? (answered ? sudo!.password.count : 0) : input.count
             if !eofSent {
-                if written < input.count {
+                if written < sendable {
                     let n = input.withUnsafeBufferPointer { p in
                         p.baseAddress!.withMemoryRebound(to: CChar.self, capacity: input.count) {
-                            parc_channel_write(raw, $0 + written, input.count - written)
+                            parc_channel_write(raw, $0 + written, sendable - written)
                         }
                     }
                     if n > 0 { written += n; progressed = true }
                     else if n != Int(LIBSSH2_ERROR_EAGAIN) { throw session.failure("sending standard input", Int32(n)) }
                 }
-                if written == input.count {
+                if !waiting, written == input.count {
                     let e = libssh2_channel_send_eof(raw)
                     if e == 0 { eofSent = true; progressed = true }
                     else if e != LIBSSH2_ERROR_EAGAIN { throw session.failure("closing standard input", e) }
@@ -62,7 +93,11 @@ final class Channel {
                     break
                 }
             }
-            if libssh2_channel_eof(raw) != 0 && eofSent { break }
+            if libssh2_channel_eof(raw) != 0 {
+                // sudo ended before the command started (refused): its input is never sent.
+                if waiting { waiting = false; input = Array(input[..<written]); continue }
+                if eofSent { break }
+            }
             if !progressed {
                 try session.waitSocket(until: end, operation: "the command `\(Self.short(command))`", timeout: timeout)
             }
@@ -71,6 +106,14 @@ final class Channel {
         _ = try session.retry("closing the channel", timeout: max(.zero, end - .now) + .seconds(5)) { libssh2_channel_wait_closed(raw) }
         let status = libssh2_channel_get_exit_status(raw)
         return CommandResult(exitStatus: status, stdout: out, stderr: err, signal: exitSignal())
+    }
+
+    static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Range<Int>? {
+        guard !needle.isEmpty, haystack.count >= needle.count else { return nil }
+        for i in 0...(haystack.count - needle.count) where haystack[i] == needle[0] && Array(haystack[i..<(i + needle.count)]) == needle {
+            return i..<(i + needle.count)
+        }
+        return nil
     }
 
     private func exitSignal() -> String? {

@@ -227,7 +227,7 @@ public final class SSHConnection: Transport, @unchecked Sendable {
     // MARK: Transport
 
     public func run(_ command: String, stdin: [UInt8]?, become: Become, timeout: Duration?) async throws -> CommandResult {
-        let (line, input) = Self.wrap(command, stdin: stdin, become: become)
+        let (line, input, exchange) = Self.wrap(command, stdin: stdin, become: become)
         let box = self.box
         let limit = timeout ?? options.commandTimeout
         let host = self.host
@@ -235,7 +235,7 @@ public final class SSHConnection: Transport, @unchecked Sendable {
         let result = try await thread.perform { () throws -> CommandResult in
             guard let session = box.session else { throw TransportError.channelFailure(host: host, reason: "the connection is closed") }
             do {
-                return try Channel(session: session).exec(line, stdin: input, timeout: limit)
+                return try Channel(session: session).exec(line, stdin: input, timeout: limit, sudo: exchange)
             } catch {
                 // A broken session stays broken: drop it so that later calls fail at once.
                 if case TransportError.channelFailure = error { box.sftp = nil }
@@ -357,21 +357,29 @@ public final class SSHConnection: Transport, @unchecked Sendable {
         return sftp
     }
 
-    /// The command line and standard input for `become`. A become password goes on standard input,
-    /// never on the command line; `-k` makes sudo read it even when a timestamp is cached, so that it
-    /// is never passed on to the command.
-    static func wrap(_ command: String, stdin: [UInt8]?, become: Become) -> (String, [UInt8]?) {
+    /// The command line, standard input and sudo exchange for `become`. A become password is
+    /// never on the command line, and goes to standard input only in answer to sudo's own prompt
+    /// (a marker unique to the call): a sudo that asks for nothing (NOPASSWD) never passes it on
+    /// to the command. `-k` makes sudo ask even when a timestamp is cached.
+    static func wrap(_ command: String, stdin: [UInt8]?, become: Become) -> (String, [UInt8]?, Channel.SudoExchange?) {
+        func exchanged(_ user: String?, _ secret: Secret) -> (String, [UInt8]?, Channel.SudoExchange?) {
+            let nonce = String(UInt64.random(in: 0..<UInt64.max), radix: 16)
+            let prompt = "[parc-sudo-\(nonce)]", started = "[parc-started-\(nonce)]"
+            let inner = "printf %s \(shellQuote(started)) >&2; exec /bin/sh -c \"$1\""
+            let line = "sudo -k -S -p \(shellQuote(prompt))\(user.map { " -u \(shellQuote($0))" } ?? "") -- /bin/sh -c \(shellQuote(inner)) sh \(shellQuote(command))"
+            return (line, stdin, Channel.SudoExchange(prompt: Array(prompt.utf8), started: Array(started.utf8), password: Array((secret.reveal() + "\n").utf8)))
+        }
         switch become {
         case .none:
-            return (command, stdin)
+            return (command, stdin, nil)
         case .sudo:
-            return ("sudo -n -- /bin/sh -c \(shellQuote(command))", stdin)
+            return ("sudo -n -- /bin/sh -c \(shellQuote(command))", stdin, nil)
         case .sudoPassword(let secret):
-            return ("sudo -k -S -p '' -- /bin/sh -c \(shellQuote(command))", Array((secret.reveal() + "\n").utf8) + (stdin ?? []))
+            return exchanged(nil, secret)
         case .sudoUser(let user, nil):
-            return ("sudo -n -u \(shellQuote(user)) -- /bin/sh -c \(shellQuote(command))", stdin)
+            return ("sudo -n -u \(shellQuote(user)) -- /bin/sh -c \(shellQuote(command))", stdin, nil)
         case .sudoUser(let user, let secret?):
-            return ("sudo -k -S -p '' -u \(shellQuote(user)) -- /bin/sh -c \(shellQuote(command))", Array((secret.reveal() + "\n").utf8) + (stdin ?? []))
+            return exchanged(user, secret)
         }
     }
 

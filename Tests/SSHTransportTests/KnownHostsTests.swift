@@ -23,11 +23,17 @@ import Testing
         #expect(!KeyFiles.isRSA("-----BEGIN EC PRIVATE KEY-----\nMHc\n-----END EC PRIVATE KEY-----\n"))
     }
 
-    @Test func becomeWrapsTheCommandAndKeepsThePasswordOffTheCommandLine() {
-        let (line, input) = SSHConnection.wrap("echo 'a b'", stdin: Array("x".utf8), become: .sudoPassword(.init("Directrice-57")))
-        #expect(line == "sudo -k -S -p '' -- /bin/sh -c 'echo '\\''a b'\\'''")
+    @Test func becomeWrapsTheCommandAndKeepsThePasswordOffTheCommandLine() throws {
+        let (line, input, exchange) = SSHConnection.wrap("echo 'a b'", stdin: Array("x".utf8), become: .sudoPassword(.init("Directrice-57")))
+        #expect(line.hasPrefix("sudo -k -S -p '[parc-sudo-"))
+        #expect(line.hasSuffix(" sh 'echo '\\''a b'\\'''"))
         #expect(!line.contains("Directrice"))
-        #expect(input == Array("Directrice-57\nx".utf8))
+        #expect(input == Array("x".utf8), "standard input is the command's own")
+        let sudo = try #require(exchange)
+        #expect(sudo.password == Array("Directrice-57\n".utf8))
+        #expect(line.contains(String(decoding: sudo.prompt, as: UTF8.self)) && line.contains(String(decoding: sudo.started, as: UTF8.self)))
+        let (again, _, other) = SSHConnection.wrap("id", stdin: nil, become: .sudoPassword(.init("Directrice-57")))
+        #expect(other?.prompt != sudo.prompt && !again.isEmpty, "a marker unique to each call")
         #expect(SSHConnection.wrap("id", stdin: nil, become: .sudo).0 == "sudo -n -- /bin/sh -c id")
     }
 }

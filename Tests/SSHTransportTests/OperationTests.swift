@@ -157,5 +157,21 @@ import Testing
             if case TransportError.becomeFailed(_, let reason) = error { return reason.contains("password is required") }
             return false
         }
+        // sudo's prompt marker never shows in what the command printed.
+        let quiet = try await c.run("echo ok >&2", stdin: nil, become: .sudoPassword(Secret("Directrice-57")))
+        #expect(quiet.stderrText == "ok\n")
+    }
+
+    /// A known become password with a sudo that asks for none (NOPASSWD): the password must not
+    /// reach the command, whose standard input is its own.
+    @Test func aBecomePasswordNeverReachesTheCommandWhenSudoAsksNone() async throws {
+        let lab = try LabFixture()
+        let c = try await lab.connect()
+        let r = try await c.run("id -u; cat", stdin: Array("entrée\n".utf8), become: .sudoPassword(Secret("Directrice-57")))
+        #expect(r.stdoutText == "0\nentrée\n")
+        #expect(!r.stdoutText.contains("Directrice") && !r.stderrText.contains("Directrice"))
+        let empty = try await c.run("cat; echo end", stdin: nil, become: .sudoUser("root", Secret("Directrice-57")))
+        #expect(empty.stdoutText == "end\n", "a command that reads its input gets nothing, not the password")
+        #expect(empty.stderrText.isEmpty)
     }
 }
