@@ -259,7 +259,7 @@ enum RebootModule {
         if call.check { r.msg = "the device would reboot"; return r }
         let before = try await call.must("cat /proc/sys/kernel/random/boot_id", what: "reading the boot id").stdoutText.trimmed
         let delay = max(1, Int(call.args["pre_reboot_delay"]?.description ?? "") ?? 1)
-        _ = try await call.run("nohup /bin/sh -c 'sleep \(delay); /sbin/shutdown -r now \(shellQuote(call.string("msg") ?? "parc reboot")) || /sbin/reboot' >/dev/null 2>&1 &")
+        _ = try await call.run(command(message: call.string("msg") ?? "parc reboot", delay: delay))
         await call.transport.close()
         let timeout = Double(call.args["reboot_timeout"]?.description ?? "") ?? 600
         let end = ContinuousClock.now + .seconds(timeout)
@@ -273,5 +273,14 @@ enum RebootModule {
             try await Task.sleep(for: .seconds(3))
         }
         throw ModuleFailure("the device did not come back within \(Int(timeout)) s (reboot_timeout)")
+    }
+    /// The detached command that restarts the device: the script is quoted once as a whole (the
+    /// message inside it quoted on its own), so a message is only ever text and the fallback runs.
+    static func command(message: String, delay: Int, shutdown: String = "/sbin/shutdown", reboot: String = "/sbin/reboot") -> String {
+        "nohup /bin/sh -c \(shellQuote(script(message: message, delay: delay, shutdown: shutdown, reboot: reboot))) >/dev/null 2>&1 &"
+    }
+
+    static func script(message: String, delay: Int, shutdown: String = "/sbin/shutdown", reboot: String = "/sbin/reboot") -> String {
+        "sleep \(delay); \(shellQuote(shutdown)) -r now \(shellQuote(message)) || \(shellQuote(reboot))"
     }
 }
