@@ -175,3 +175,45 @@ import Testing
         #expect(failed.count == 1 && failed.first?.task.hasPrefix("assert") == true, "\(r.records.map { "\($0.task): \($0.message ?? "")" })")
     }
 }
+
+/// Values that reach a system file from a school's name or a device must keep to the file's format.
+@Suite(.serialized) struct FileFormatLabTests {
+    @Test func mountAndLocaleGenKeepToTheirFilesFormats() async throws {
+        let lab = try LabRun()
+        lab.fields = ["parc_school_name": .string("École Jean Moulin\n//evil/share /mnt/evil cifs defaults 0 0")]
+        try await lab.write("# fstab\n", to: "/etc/fstab")
+        let before = try await lab.sh("cat /etc/locale.gen 2>/dev/null; echo")
+        let bad = try await lab.run("""
+            - hosts: all
+              become: yes
+              gather_facts: no
+              tasks:
+                - mount: { path: "/mnt/{{ parc_school_name }}", src: "//nas/partage", fstype: cifs, state: present }
+                  ignore_errors: yes
+                - locale_gen: { name: "fr_FR.UTF-8\\nen_US ISO-8859-1" }
+                  ignore_errors: yes
+                - mount: { path: /mnt/b, src: "//nas/b", fstype: cifs, opts: "guest ro", state: present }
+                  ignore_errors: yes
+            """)
+        let failures = bad.records.filter { $0.outcome == .failed }.map { $0.message ?? "" }
+        #expect(failures.count == 3, "\(failures)")
+        #expect(failures.first?.contains("control character") == true)
+        #expect(failures.dropFirst().first?.contains("is not a locale name") == true)
+        #expect(failures.last?.contains("cannot hold blanks") == true)
+        #expect(try await lab.sh("cat /etc/fstab") == "# fstab\n", "nothing was written")
+        #expect(try await lab.sh("cat /etc/locale.gen 2>/dev/null; echo") == before)
+
+        // A space is written as fstab's escape, as Ansible does; a second run changes nothing.
+        let yaml = """
+            - hosts: all
+              become: yes
+              gather_facts: no
+              tasks:
+                - mount: { path: "/mnt/Salle info", src: "//nas/Salle info", fstype: cifs, opts: "guest,ro", state: present }
+            """
+        let good = try await lab.run(yaml)
+        #expect(good.exitCode == 0 && counts(good).changed == 1)
+        #expect(try await lab.sh("cat /etc/fstab") == "# fstab\n//nas/Salle\\040info\t/mnt/Salle\\040info\tcifs\tguest,ro\t0\t0\n")
+        #expect(counts(try await lab.run(yaml)).changed == 0)
+    }
+}

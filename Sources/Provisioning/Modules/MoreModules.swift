@@ -172,6 +172,10 @@ enum SettingModules {
 
     static let localeGen = ModuleSpec(name: "locale_gen", arguments: ["name", "state"], required: ["name"], takesFreeForm: false) { call in
         let name = call.string("name")!
+        // A locale name is one word of /etc/locale.gen: letters, digits, _ . - @ (fr_FR.UTF-8, ca_ES@valencia).
+        guard !name.isEmpty, name.count <= 64, name.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "_.-@".unicodeScalars.contains($0)) }) else {
+            throw ModuleFailure("locale_gen: '\(name.debugDescription.dropFirst().dropLast())' is not a locale name (such as fr_FR.UTF-8)")
+        }
         let present = (call.string("state") ?? "present") == "present"
         let available = try await call.run("locale -a 2>/dev/null").stdoutText.split(separator: "\n").map { normalize(String($0)) }
         let have = available.contains(normalize(name))
@@ -287,10 +291,12 @@ enum SystemFileModules {
         var r = ModuleResult()
         if state != "unmounted" && state != "remounted" {
             if state != "absent" && (call.string("src") == nil || call.string("fstype") == nil) { throw ModuleFailure("mount needs src and fstype") }
+            let entry = state == "absent" ? nil : try fstabEntry(src: call.string("src")!, path: path, fstype: call.string("fstype")!,
+                                                                 opts: call.string("opts") ?? "defaults", dump: call.args["dump"]?.description ?? "0",
+                                                                 passno: call.args["passno"]?.description ?? "0")
+            if entry == nil { _ = try fstabEntry(src: "none", path: path, fstype: "none", opts: "defaults", dump: "0", passno: "0") }
             r = try await FileEdit.apply(call, path: fstab) { old in
-                editFstab(old ?? "", path: path, entry: state == "absent" ? nil : [call.string("src")!, path, call.string("fstype")!,
-                                                                                  call.string("opts") ?? "defaults", call.args["dump"]?.description ?? "0",
-                                                                                  call.args["passno"]?.description ?? "0"])
+                editFstab(old ?? "", path: escapeFstab(path), entry: entry)
             }
         }
         let mounted = try await call.run("mountpoint -q \(shellQuote(path))").succeeded
@@ -305,6 +311,31 @@ enum SystemFileModules {
             if !call.check { try await call.must(command, what: command) }
         }
         return r
+    }
+
+    /// One fstab line's fields, checked as the format requires: no control character anywhere (a
+    /// newline would add a line), spaces, tabs and backslashes in the device and the mount point
+    /// written as fstab's octal escapes (as Ansible does), a type and options without blanks,
+    /// dump and pass numbers.
+    static func fstabEntry(src: String, path: String, fstype: String, opts: String, dump: String, passno: String) throws -> [String] {
+        for (name, value) in [("src", src), ("path", path), ("fstype", fstype), ("opts", opts), ("dump", dump), ("passno", passno)] {
+            if value.isEmpty { throw ModuleFailure("mount: \(name) is empty") }
+            if let c = value.unicodeScalars.first(where: { $0.properties.generalCategory == .control && $0 != " " && $0 != "\t" }) {
+                throw ModuleFailure("mount: \(name) holds a control character (U+\(String(format: "%04X", c.value))); /etc/fstab takes one entry per line")
+            }
+        }
+        guard path.hasPrefix("/") || path == "none" || path == "swap" else { throw ModuleFailure("mount: path must be absolute, not '\(path)'") }
+        for (name, value) in [("fstype", fstype), ("opts", opts)] where value.contains(where: { $0 == " " || $0 == "\t" }) {
+            throw ModuleFailure("mount: \(name) '\(value)' cannot hold blanks in /etc/fstab")
+        }
+        for (name, value) in [("dump", dump), ("passno", passno)] where !value.allSatisfy(\.isASCII) || Int(value) == nil {
+            throw ModuleFailure("mount: \(name) must be a number, not '\(value)'")
+        }
+        return [escapeFstab(src), escapeFstab(path), fstype, opts, dump, passno]
+    }
+
+    static func escapeFstab(_ s: String) -> String {
+        s.replacingOccurrences(of: "\\", with: "\\134").replacingOccurrences(of: " ", with: "\\040").replacingOccurrences(of: "\t", with: "\\011")
     }
 
     /// /etc/fstab with the line for `path` set to `entry` (or removed when nil).
