@@ -79,15 +79,67 @@ struct ImportCommand: ParsableCommand {
     }
 }
 
-/// Writes `text` to `path` atomically, or to standard output when no path is given.
+/// Writes `text` to `path`, or to standard output when no path (or `-`) is given. A regular file
+/// (or a missing one) is replaced atomically: a temporary file beside it, synced, then renamed, so
+/// a reader never sees half of it. Anything else that is not a folder — a character device such as
+/// /dev/null, a FIFO, a terminal — is written in place: replacing it would destroy it.
 func write(_ text: String, to path: String?) throws {
-    guard let path else { return emit(text) }
+    guard let path, path != "-" else { return emit(text) }
     do {
-        try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
-    } catch {
-        throw ValidationError("cannot write \(path): \(error.localizedDescription)")
+        try OutputFile.write(Array(text.utf8), to: path)
+    } catch let e as OutputFile.Failure {
+        throw ValidationError("cannot write \(path): \(e.reason); nothing was written")
     }
     FileHandle.standardError.write(Data("Wrote \(path)\n".utf8))
+}
+
+enum OutputFile {
+    struct Failure: Error { var reason: String }
+
+    static func write(_ bytes: [UInt8], to path: String) throws(Failure) {
+        var st = stat()
+        // Through a symbolic link: what it points to is what gets written.
+        if stat(path, &st) == 0 {
+            switch st.st_mode & S_IFMT {
+            case S_IFREG: break
+            case S_IFDIR: throw Failure(reason: "it is a folder")
+            default: return try inPlace(bytes, path)
+            }
+        } else if errno != ENOENT {
+            throw Failure(reason: String(cString: strerror(errno)))
+        }
+        let target = (try? FileManager.default.destinationOfSymbolicLink(atPath: path)).map { link in
+            link.hasPrefix("/") ? link : ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent(link)
+        } ?? path
+        let directory = (target as NSString).deletingLastPathComponent.isEmpty ? "." : (target as NSString).deletingLastPathComponent
+        let temp = "\(directory)/.\((target as NSString).lastPathComponent).parc-\(UInt32.random(in: 0...UInt32.max))"
+        let mode: mode_t = st.st_mode & S_IFMT == S_IFREG ? st.st_mode & 0o7777 : 0o644
+        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw Failure(reason: String(cString: strerror(errno))) }
+        fchmod(fd, mode)
+        var failure: String? = nil
+        if let why = writeAll(fd, bytes) { failure = why } else if fsync(fd) != 0 { failure = String(cString: strerror(errno)) }
+        close(fd)
+        if failure == nil, rename(temp, target) != 0 { failure = String(cString: strerror(errno)) }
+        if let failure { unlink(temp); throw Failure(reason: failure) }
+    }
+
+    static func inPlace(_ bytes: [UInt8], _ path: String) throws(Failure) {
+        let fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY)
+        guard fd >= 0 else { throw Failure(reason: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        if let why = writeAll(fd, bytes) { throw Failure(reason: why) }
+    }
+
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> String? {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { Foundation.write(fd, $0.baseAddress! + offset, bytes.count - offset) }
+            if n < 0 { if errno == EINTR { continue }; return String(cString: strerror(errno)) }
+            offset += n
+        }
+        return nil
+    }
 }
 
 struct ExportCommand: ParsableCommand {
