@@ -33,6 +33,36 @@ public enum PlaybookLoader {
         "lvol", "parted", "filesystem", "openssl_privatekey", "x509_certificate", "docker_container", "mysql_db", "postgresql_db",
     ]
 
+    /// One file bringing in another (import_playbook, import/include_tasks, a role's tasks).
+    struct Inclusion: Sendable {
+        var file: String
+        var line: Int
+        var target: String
+    }
+
+    /// The inclusions that led to the file being read, to report a cycle instead of recursing forever.
+    @TaskLocal static var chain: [Inclusion] = []
+    /// How deep inclusions may nest (Ansible has no such limit, but nothing real comes near it).
+    static let maxInclusionDepth = 64
+
+    /// Reads `target`, brought in by `file` at `line`; a file that (through others) brings in
+    /// itself is an error naming the whole chain.
+    static func including<T>(_ target: String, from file: String, line: Int, _ body: () throws -> T) throws -> T {
+        func canonical(_ p: String) -> String { URL(fileURLWithPath: p).standardizedFileURL.resolvingSymlinksInPath().path }
+        let here = Inclusion(file: file, line: line, target: target)
+        let links = chain + [here]
+        if let start = links.firstIndex(where: { canonical($0.file) == canonical(target) }) {
+            let steps = links[start...].map { "\($0.file):\($0.line) brings in \(($0.target as NSString).lastPathComponent)" }
+            throw PlaybookError("inclusion cycle: \(steps.joined(separator: " → ")); remove one of these inclusions",
+                                at: SourceLocation(file: file, line: line, column: 1))
+        }
+        if links.count > maxInclusionDepth {
+            throw PlaybookError("inclusions nest deeper than \(maxInclusionDepth) files (\(links.prefix(3).map { ($0.file as NSString).lastPathComponent }.joined(separator: " → ")) → …)",
+                                at: SourceLocation(file: file, line: line, column: 1))
+        }
+        return try $chain.withValue(links, operation: body)
+    }
+
     public static func load(_ path: String) throws -> Playbook {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw PlaybookError("cannot read the playbook \(path)")
@@ -47,7 +77,7 @@ public enum PlaybookLoader {
         }
         let root: Node?
         do {
-            root = try Yams.compose(yaml: text)
+            root = try compose(text, file: file, lines: lines)
         } catch let e as YamlError {
             throw yamlError(e, file: file, lines: lines)
         }
@@ -71,7 +101,7 @@ public enum PlaybookLoader {
                     t.block = t.block.map(anchored); t.rescue = t.rescue.map(anchored); t.always = t.always.map(anchored)
                     return t
                 }
-                parsed += try load(other).plays.map { play in
+                parsed += try including(other, from: file, line: imported.value.mark?.line ?? 1) { try load(other) }.plays.map { play in
                     var play = play
                     play.tasks = play.tasks.map(anchored)
                     play.handlers = play.handlers.map(anchored)
@@ -91,7 +121,7 @@ public enum PlaybookLoader {
         let text = String(decoding: data, as: UTF8.self)
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         let node: Node?
-        do { node = try Yams.compose(yaml: text) } catch let e as YamlError { throw yamlError(e, file: path, lines: lines) }
+        do { node = try compose(text, file: path, lines: lines) } catch let e as YamlError { throw yamlError(e, file: path, lines: lines) }
         guard let node else { return [] }
         var ctx = Context(file: path, lines: lines, playbookDirectory: playbookDirectory)
         ctx.taskDirectory = directory ?? (path as NSString).deletingLastPathComponent
@@ -105,7 +135,7 @@ public enum PlaybookLoader {
         let text = String(decoding: data, as: UTF8.self)
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         let node: Node?
-        do { node = try Yams.compose(yaml: text) } catch let e as YamlError { throw yamlError(e, file: path, lines: lines) }
+        do { node = try compose(text, file: path, lines: lines) } catch let e as YamlError { throw yamlError(e, file: path, lines: lines) }
         guard let node else { return [:] }
         guard case .mapping = node, case .map(let vars) = Context(file: path, lines: lines, playbookDirectory: ".").value(node) else {
             throw PlaybookError("a variables file is a mapping of names to values", at: SourceLocation(file: path, line: node.mark?.line ?? 1, column: node.mark?.column ?? 1))
@@ -119,9 +149,36 @@ public enum PlaybookLoader {
         let text = String(decoding: data, as: UTF8.self)
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         do {
-            guard let node = try Yams.compose(yaml: text) else { return .null }
+            guard let node = try compose(text, file: path, lines: lines) else { return .null }
             return Context(file: path, lines: lines, playbookDirectory: (path as NSString).deletingLastPathComponent).value(node)
         } catch let e as YamlError { throw yamlError(e, file: path, lines: lines) }
+    }
+
+    /// How many nodes a YAML file may stand for once its aliases are expanded. Anchors and aliases
+    /// are fine (and common), but nine levels of nine aliases make a 600-byte file stand for
+    /// 387 million nodes (a "billion laughs"): refused before anything walks it.
+    static let maxExpandedNodes = 250_000
+
+    /// The YAML document of `text`, refused when its aliases expand past `maxExpandedNodes`.
+    /// (Nesting depth is bounded by libyaml itself, at 1,000 levels, with a located error.)
+    static func compose(_ text: String, file: String, lines: [String]) throws -> Node? {
+        guard let node = try Yams.compose(yaml: text) else { return nil }
+        var budget = maxExpandedNodes
+        func walk(_ n: Node) -> Bool {
+            budget -= 1
+            if budget < 0 { return false }
+            switch n {
+            case .scalar, .alias: return true
+            case .sequence(let seq): return seq.allSatisfy(walk)
+            case .mapping(let map): return map.allSatisfy { walk($0.key) && walk($0.value) }
+            }
+        }
+        guard text.contains("*") else { return node }
+        if !walk(node) {
+            throw PlaybookError("YAML: this file's aliases (*name) expand to more than \(maxExpandedNodes) values; write the values out, or use fewer levels of aliases",
+                                at: SourceLocation(file: file, line: 1, column: 1), sourceLine: lines.first)
+        }
+        return node
     }
 
     static func yamlError(_ e: YamlError, file: String, lines: [String]) -> PlaybookError {
@@ -348,12 +405,16 @@ public enum PlaybookLoader {
             let roleVars = try yaml("vars").map { try PlaybookLoader.loadVars($0) } ?? [:]
             let vars = roleVars.merging(params) { _, param in param }
             if let file = yaml("tasks") {
-                tasks += try PlaybookLoader.loadTaskFile(file, playbookDirectory: playbookDirectory, directory: dir).map {
+                tasks += try PlaybookLoader.including(file, from: self.file, line: node.mark?.line ?? 1) {
+                    try PlaybookLoader.loadTaskFile(file, playbookDirectory: playbookDirectory, directory: dir)
+                }.map {
                     $0.inheriting(when: [], tags: [], vars: vars, become: nil, becomeUser: nil, environment: [:], directory: dir)
                 }
             }
             if let file = yaml("handlers") {
-                handlers += try PlaybookLoader.loadTaskFile(file, playbookDirectory: playbookDirectory, directory: dir).map {
+                handlers += try PlaybookLoader.including(file, from: self.file, line: node.mark?.line ?? 1) {
+                    try PlaybookLoader.loadTaskFile(file, playbookDirectory: playbookDirectory, directory: dir)
+                }.map {
                     $0.inheriting(when: [], tags: [], vars: vars, become: nil, becomeUser: nil, environment: [:], directory: dir)
                 }
             }
@@ -512,7 +573,9 @@ public enum PlaybookLoader {
                 let base = roleDirectory.map { "\($0)/tasks" } ?? taskDirectory ?? playbookDirectory
                 let path = name.hasPrefix("/") ? name : "\(base)/\(name)"
                 guard FileManager.default.fileExists(atPath: path) else { throw error("\(include.kind): no file \(path)", include.node) }
-                brought = try PlaybookLoader.loadTaskFile(path, playbookDirectory: playbookDirectory, directory: roleDirectory)
+                brought = try PlaybookLoader.including(path, from: file, line: include.keyNode.mark?.line ?? 1) {
+                    try PlaybookLoader.loadTaskFile(path, playbookDirectory: playbookDirectory, directory: roleDirectory)
+                }
                     .map { var x = $0; if roleDirectory == nil { x.directory = nil }; return x }
             default:
                 guard case .map(var m) = value(include.node), let name = m.removeValue(forKey: "name")?.string else {
@@ -531,7 +594,9 @@ public enum PlaybookLoader {
                     let dir = try roleDirectoryPath(name, at: include.node)
                     let file = ["\(dir)/tasks/\(tasksFrom)", "\(dir)/tasks/\(tasksFrom).yml"].first { FileManager.default.fileExists(atPath: $0) }
                     guard let file else { throw error("role \(name) has no tasks file \(tasksFrom)", include.node) }
-                    loaded.tasks = try PlaybookLoader.loadTaskFile(file, playbookDirectory: playbookDirectory, directory: dir)
+                    loaded.tasks = try PlaybookLoader.including(file, from: self.file, line: include.keyNode.mark?.line ?? 1) {
+                        try PlaybookLoader.loadTaskFile(file, playbookDirectory: playbookDirectory, directory: dir)
+                    }
                         .map { $0.inheriting(when: [], tags: [], vars: params, become: nil, becomeUser: nil, environment: [:], directory: dir) }
                 }
                 brought = loaded.tasks

@@ -28,6 +28,7 @@ enum TemplateCheck {
            let path = try? CopyModule.localFile(src, in: t.directory ?? directory, folder: "templates"),
            let data = FileManager.default.contents(atPath: path) {
             let body = TemplateEngine.applyHeader(String(decoding: data, as: UTF8.self))
+            try TemplateEngine.checkNesting(body, at: SourceLocation(file: path, line: 1, column: 1))
             for text in expressions(in: body) {
                 for name in filters(in: text) where !TemplateEngine.filterNames.contains(name) {
                     throw PlaybookError("the filter or test '\(name)' is not supported by parc yet (template \(src), task '\(t.name)')",

@@ -30,6 +30,7 @@ public final class TemplateEngine: @unchecked Sendable {
     /// Renders `text` with `vars`; errors name `location`.
     public func render(_ text: String, vars: [String: Value], at location: SourceLocation? = nil) throws -> String {
         guard text.contains("{{") || text.contains("{%") || text.contains("{#") || text.hasPrefix("#jinja2:") else { return text }
+        try Self.checkNesting(text, at: location)
         var (source, lookups) = try Self.resolveLookups(text, vars: vars, at: location)
         source = Self.applyHeader(source)
         let (unescaped, literals) = Self.extractEscapedLiterals(source)
@@ -80,6 +81,31 @@ public final class TemplateEngine: @unchecked Sendable {
         case .list(let items): return .list(try items.map { try evaluate($0, vars: vars, at: location) })
         case .map(let m): return .map(try m.mapValues { try evaluate($0, vars: vars, at: location) })
         default: return value
+        }
+    }
+
+    /// How deep `{% if %}` / `{% for %}` blocks may nest: real templates use a handful; ten
+    /// thousand took the old engine 19 s, so deeper is refused before rendering.
+    public static let maxNesting = 100
+
+    static func checkNesting(_ text: String, at location: SourceLocation?) throws {
+        guard text.contains("{%") else { return }
+        var depth = 0
+        var rest = Substring(text)
+        while let open = rest.range(of: "{%") {
+            guard let close = rest[open.upperBound...].range(of: "%}") else { return }
+            let word = rest[open.upperBound..<close.lowerBound].drop { $0 == "-" || $0 == "+" || $0 == " " }.prefix { $0.isLetter || $0 == "_" }
+            if ["if", "for", "macro", "call", "filter", "block", "with", "raw"].contains(String(word)) {
+                depth += 1
+                if depth > maxNesting {
+                    let line = text[..<open.lowerBound].filter { $0 == "\n" }.count + 1
+                    let at = location.map { SourceLocation(file: $0.file, line: $0.line + line - 1, column: 1) }
+                    throw PlaybookError("template: blocks nest deeper than \(maxNesting) levels; split the template", at: at)
+                }
+            } else if word.hasPrefix("end") {
+                depth -= 1
+            }
+            rest = rest[close.upperBound...]
         }
     }
 

@@ -28,3 +28,74 @@ import Testing
         for p in ["pwned", "pwned2", "pwned3"] { #expect(!FileManager.default.fileExists(atPath: "\(dir)/\(p)")) }
     }
 }
+
+/// Files that would take the control node down: cycles, alias bombs, deep nesting.
+@Suite struct HostileFileTests {
+    func folder() throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("parc-hostile-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: dir + "/roles/r/tasks", withIntermediateDirectories: true)
+        return dir
+    }
+
+    func loadError(_ path: String) -> String? {
+        do { _ = try PlaybookLoader.load(path); return nil } catch { return "\(error)" }
+    }
+
+    @Test func aFileThatBringsInItselfIsACycleNamingTheChain() throws {
+        let dir = try folder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "- import_playbook: self.yml\n".write(toFile: dir + "/self.yml", atomically: true, encoding: .utf8)
+        let own = try #require(loadError(dir + "/self.yml"))
+        #expect(own.contains("inclusion cycle: \(dir)/self.yml:1 brings in self.yml"), "\(own)")
+
+        try "- hosts: all\n  tasks:\n    - import_tasks: a.yml\n".write(toFile: dir + "/play.yml", atomically: true, encoding: .utf8)
+        try "- debug: msg=a\n- include_tasks: b.yml\n".write(toFile: dir + "/a.yml", atomically: true, encoding: .utf8)
+        try "- import_tasks: a.yml\n".write(toFile: dir + "/b.yml", atomically: true, encoding: .utf8)
+        let tasks = try #require(loadError(dir + "/play.yml"))
+        #expect(tasks.contains("\(dir)/a.yml:2 brings in b.yml → \(dir)/b.yml:1 brings in a.yml"), "\(tasks)")
+
+        try "- hosts: all\n  roles: [r]\n".write(toFile: dir + "/role.yml", atomically: true, encoding: .utf8)
+        try "- include_role: { name: r }\n".write(toFile: dir + "/roles/r/tasks/main.yml", atomically: true, encoding: .utf8)
+        let role = try #require(loadError(dir + "/role.yml"))
+        #expect(role.contains("inclusion cycle") && role.contains("roles/r/tasks/main.yml:1 brings in main.yml"), "\(role)")
+    }
+
+    @Test func aliasBombsAreRefusedQuickly() throws {
+        let dir = try folder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var yaml = "- hosts: all\n  vars:\n    a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n"
+        var previous = "a"
+        for name in ["b", "c", "d", "e", "f", "g", "h", "i"] {
+            yaml += "    \(name): &\(name) [\(Array(repeating: "*\(previous)", count: 9).joined(separator: ","))]\n"
+            previous = name
+        }
+        yaml += "  tasks: []\n"
+        try yaml.write(toFile: dir + "/bomb.yml", atomically: true, encoding: .utf8)
+        let start = ContinuousClock.now
+        let e = try #require(loadError(dir + "/bomb.yml"))
+        #expect(e.contains("expand to more than 250000 values"), "\(e)")
+        #expect(ContinuousClock.now - start < .seconds(10))
+        // The same file as a vars file (group_vars, vars_files, -e @file).
+        #expect(throws: PlaybookError.self) { try PlaybookLoader.loadVars(dir + "/bomb.yml") }
+        // Ordinary anchors still work.
+        try "- hosts: all\n  vars:\n    base: &base { a: 1 }\n    copy: *base\n  tasks: []\n".write(toFile: dir + "/ok.yml", atomically: true, encoding: .utf8)
+        #expect(try PlaybookLoader.load(dir + "/ok.yml").plays.first?.vars["copy"] == .map(["a": .int(1)]))
+    }
+
+    @Test func deepNestingInYAMLAndTemplatesIsALocatedError() throws {
+        let dir = try folder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try ("- hosts: all\n  vars:\n    x: " + String(repeating: "[", count: 5000) + String(repeating: "]", count: 5000) + "\n  tasks: []\n")
+            .write(toFile: dir + "/deep.yml", atomically: true, encoding: .utf8)
+        let e = try #require(loadError(dir + "/deep.yml"))
+        #expect(e.contains("\(dir)/deep.yml:3:") && e.contains("nesting"), "\(e.prefix(200))")
+
+        let template = String(repeating: "{% if true %}", count: 10_000) + "x" + String(repeating: "{% endif %}", count: 10_000)
+        let start = ContinuousClock.now
+        #expect {
+            _ = try TemplateEngine().render(template, vars: [:], at: SourceLocation(file: "deep.j2", line: 1, column: 1))
+        } throws: { "\($0)".contains("deeper than 100 levels") }
+        #expect(ContinuousClock.now - start < .seconds(5))
+        #expect(try TemplateEngine().render(String(repeating: "{% if true %}", count: 20) + "x" + String(repeating: "{% endif %}", count: 20), vars: [:]) == "x")
+    }
+}
