@@ -158,7 +158,8 @@ public struct HeaderMap: Sendable {
         var out: [String: String] = [:]
         out.reserveCapacity(fieldsByColumn.count)
         for (index, field) in fieldsByColumn where index < row.count && !row[index].isEmpty {
-            let cell = row[index]
+            let cell = CSVCell.unescape(row[index])
+            if cell.isEmpty { continue }
             let edge: (Character) -> Bool = { $0.isWhitespace }
             if edge(cell.first!) || edge(cell.last!) {
                 let t = cell.trimmed

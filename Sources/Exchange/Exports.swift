@@ -25,13 +25,8 @@ public enum DeviceExport {
         return out
     }
 
-    /// A CSV cell, quoted when it holds the separator, a quote, a line break or edge spaces.
-    public static func csvCell(_ s: String, separator: Character = ",") -> String {
-        if s.contains(where: { $0 == separator || $0 == "\"" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }) || s.hasPrefix(" ") || s.hasSuffix(" ") {
-            return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-        }
-        return s
-    }
+    /// A CSV cell: quoted where needed, formulas neutralised (see `CSVCell`).
+    public static func csvCell(_ s: String, separator: Character = ",") -> String { CSVCell.escape(s, separator: separator) }
 
     /// An Ansible inventory (YAML): every device with an address (all devices with `includeAll`) as a
     /// host with its connection and inventory variables, in the groups of `parc groups`.

@@ -151,13 +151,8 @@ enum Render {
         return ([line(header)] + rows.map(line)).joined(separator: "\n") + "\n"
     }
 
-    /// RFC 4180 quoting.
-    static func csvCell(_ s: String) -> String {
-        if s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) || s.hasPrefix(" ") || s.hasSuffix(" ") {
-            return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-        }
-        return s
-    }
+    /// RFC 4180 quoting, formulas neutralised (see `CSVCell`).
+    static func csvCell(_ s: String) -> String { CSVCell.escape(s) }
 }
 
 extension String {
