@@ -97,7 +97,10 @@ public struct ImportProblem: Sendable, Equatable, CustomStringConvertible {
     public var field: String
     public var problem: String
 
-    public var description: String { "\(file):\(line): \(field): \(problem)" }
+    /// One line, whatever the file held: control characters are shown as escapes.
+    public var description: String {
+        "\(file.visible):\(line): \(TextRules.visible(field, max: 100)): \(TextRules.visible(problem, max: 1_000))"
+    }
 }
 
 /// An import refused because of bad rows: nothing was written. Lists every problem.
@@ -108,7 +111,7 @@ public struct ImportFailure: Error, LocalizedError, CustomStringConvertible, Sen
     public var description: String {
         let shown = problems.prefix(200).map(\.description).joined(separator: "\n")
         let more = problems.count > 200 ? "\n… and \(problems.count - 200) more" : ""
-        return "\(file): \(problems.count) problem\(problems.count == 1 ? "" : "s"); nothing was imported. Correct the file and import it again.\n\(shown)\(more)"
+        return "\(file.visible): \(problems.count) problem\(problems.count == 1 ? "" : "s"); nothing was imported. Correct the file and import it again.\n\(shown)\(more)"
     }
 
     public var errorDescription: String? { description }

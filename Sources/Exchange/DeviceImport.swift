@@ -43,7 +43,7 @@ public struct ImportReport: Sendable {
 
     public var summary: String {
         let verb = dryRun ? "would create" : "created"
-        var s = "\(file): \(rows) row\(rows == 1 ? "" : "s") (\(encoding), '\(delimiter)' separated): \(verb) \(counts.created), "
+        var s = "\(file.visible): \(rows) row\(rows == 1 ? "" : "s") (\(encoding), '\(delimiter)' separated): \(verb) \(counts.created), "
             + "\(dryRun ? "would update" : "updated") \(counts.updated), unchanged \(counts.unchanged)"
         if dryRun { s += ". Dry run: nothing was written" }
         if !ignoredColumns.isEmpty { s += "\nIgnored columns: \(ignoredColumns.joined(separator: ", ")) (use --map COLUMN=FIELD to read them)" }

@@ -44,6 +44,13 @@ public enum DeviceExport {
         for row in rows.sorted(by: { name($0) < name($1) }) {
             let host = name(row)
             nameBySerial[row.serial] = host
+            // An address recorded before addresses were checked is checked again: in an inventory
+            // file, `-oProxyCommand=…` would be an option to ssh.
+            if let address = row.address {
+                do { _ = try DeviceAddress.normalize(address) } catch {
+                    throw InvalidValue(field: "address", value: address, problem: "device \(row.serial) has an address that is not an IP address or a host name; correct it (parc device edit \(row.serial) --address …) before exporting")
+                }
+            }
             var vars: [(String, String?)] = [
                 ("ansible_host", row.address), ("ansible_port", row.sshPort.map(String.init)), ("ansible_user", row.sshUser),
                 ("parc_serial", row.serial), ("parc_asset_tag", row.assetTag), ("parc_kind", row.kind.rawValue),

@@ -117,13 +117,13 @@ extension InventoryTransaction {
             ])
             device.id = db.lastInsertedRowID
             for mac in item.macs { try insertMac.execute(arguments: [mac, device.id!]) }
-            let changes = #"[{"field":"import","new":"# + jsonStringLiteral(item.origin) + "}]"
+            let changes = #"[{"field":"import","new":"# + jsonStringLiteral(item.origin.visible) + "}]"
             try insertEvent.execute(arguments: [timestampText, actor, device.id!, device.serial, changes])
             if device.kind == .cart { for key in [device.serial, device.assetTag].compactMap({ $0 }) { cartIDs[key.lowercased()] = device.id! } }
             counts.created += 1
         }
         try log(entity: "import", id: 0, key: source, action: .importFile, changes: [
-            FieldChange(field: "file", old: nil, new: source),
+            FieldChange(field: "file", old: nil, new: source.visible),
             FieldChange(field: "rows", old: nil, new: String(items.count)),
             FieldChange(field: "created", old: nil, new: String(counts.created)),
             FieldChange(field: "updated", old: nil, new: String(counts.updated)),
@@ -135,7 +135,7 @@ extension InventoryTransaction {
     /// Logs a file import that went through the ordinary audited operations (members, schools).
     public func logImport(source: String, rows: Int, created: Int) throws {
         try log(entity: "import", id: 0, key: source, action: .importFile, changes: [
-            FieldChange(field: "file", old: nil, new: source),
+            FieldChange(field: "file", old: nil, new: source.visible),
             FieldChange(field: "rows", old: nil, new: String(rows)),
             FieldChange(field: "created", old: nil, new: String(created)),
         ])

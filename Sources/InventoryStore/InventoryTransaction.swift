@@ -64,7 +64,8 @@ public final class InventoryTransaction: InventoryReader {
     // MARK: Audited writes
 
     func log(entity: String, id: Int64, key: String, action: AuditAction, changes: [FieldChange]) throws {
-        var record = try EventRecord(AuditEvent(at: now, actor: actor, entity: entity, entityId: id, entityKey: key,
+        // A key (a file name, say) is shown as text wherever the log is read: no control characters.
+        var record = try EventRecord(AuditEvent(at: now, actor: actor.visible, entity: entity, entityId: id, entityKey: key.visible,
                                                 action: action, changes: changes), at: timestampText, encoder: encoder)
         try record.insert(db)
     }

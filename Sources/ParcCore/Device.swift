@@ -1,3 +1,4 @@
+import Foundation
 /// What a device is. Carts are devices too: they hold laptops or tablets.
 public enum DeviceKind: String, Codable, Sendable, CaseIterable {
     case interactiveScreen, laptop, tablet, cart, documentCamera, projector, accessPoint, other
@@ -110,28 +111,27 @@ public struct Device: Codable, Sendable, Equatable {
 
     /// Normalises free text and checks the rules a single device must follow on its own.
     public mutating func validate() throws(InvalidValue) {
-        serial = serial.trimmed
+        serial = try TextRules.line(serial, field: "serial", max: TextRules.identifierLength)
         guard !serial.isEmpty else {
             throw InvalidValue(field: "serial", value: "", problem: "every device needs its serial number (on the label under the device or on the delivery note)")
         }
         guard !serial.contains(where: { $0.isWhitespace || $0.isNewline }) else {
             throw InvalidValue(field: "serial", value: serial, problem: "a serial number has no spaces; check for two serials pasted together")
         }
-        assetTag = assetTag?.nonEmpty
-        if let t = assetTag, t.contains(where: \.isNewline) {
-            throw InvalidValue(field: "assetTag", value: t, problem: "an asset tag is one line")
-        }
-        manufacturer = manufacturer?.nonEmpty
-        model = model?.nonEmpty
-        notes = notes?.nonEmpty
-        sshUser = sshUser?.nonEmpty
-        if let h = hostname?.nonEmpty { hostname = try Hostname.normalize(h) } else { hostname = nil }
-        if let a = address?.nonEmpty {
-            guard !a.contains(where: \.isWhitespace) else {
-                throw InvalidValue(field: "address", value: a, problem: "an address is an IPv4 or IPv6 address or a host name, without spaces")
+        assetTag = try TextRules.optionalLine(assetTag, field: "assetTag", max: TextRules.identifierLength)
+        manufacturer = try TextRules.optionalLine(manufacturer, field: "manufacturer")
+        model = try TextRules.optionalLine(model, field: "model")
+        notes = try notes?.nonEmpty.map { n throws(InvalidValue) in try TextRules.text(n, field: "notes") }
+        if let u = sshUser?.nonEmpty {
+            // A login name as useradd takes it; anything else would reach ssh and sudo command lines.
+            guard u.count <= 32, let first = u.unicodeScalars.first, first == "_" || (first.isASCII && CharacterSet.lowercaseLetters.contains(first)),
+                  u.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.lowercaseLetters.contains($0) || CharacterSet.decimalDigits.contains($0) || "_-.".unicodeScalars.contains($0)) }) else {
+                throw InvalidValue(field: "sshUser", value: u, problem: "a login name is lower-case letters, digits, _ - and . (at most 32), starting with a letter, e.g. parc")
             }
-            address = a
-        } else { address = nil }
+            sshUser = u
+        } else { sshUser = nil }
+        if let h = hostname?.nonEmpty { hostname = try Hostname.normalize(h) } else { hostname = nil }
+        if let a = address?.nonEmpty { address = try DeviceAddress.normalize(a) } else { address = nil }
         if let p = sshPort, !(1...65535).contains(p) {
             throw InvalidValue(field: "sshPort", value: String(p), problem: "a port is between 1 and 65535 (SSH listens on 22)")
         }
@@ -145,6 +145,21 @@ public struct Device: Codable, Sendable, Equatable {
         if let p = purchasePrice, p.cents < 0 {
             throw InvalidValue(field: "purchasePrice", value: p.description, problem: "a price cannot be negative")
         }
+    }
+}
+
+/// Where a device is reached: an IPv4 or IPv6 literal, or a host name (RFC 1123). Nothing else:
+/// the address goes to the SSH connection and into exported Ansible inventories, where a value
+/// such as `-oProxyCommand=…` would be read as an option and run a command.
+public enum DeviceAddress {
+    public static func normalize(_ raw: String, field: String = "address") throws(InvalidValue) -> String {
+        let s = raw.trimmed
+        var v4 = in_addr(), v6 = in6_addr()
+        if inet_pton(AF_INET, s, &v4) == 1 { return s }
+        let bare = s.hasPrefix("[") && s.hasSuffix("]") ? String(s.dropFirst().dropLast()) : s
+        if inet_pton(AF_INET6, bare, &v6) == 1 { return bare.lowercased() }
+        if let name = try? Hostname.normalize(s, field: field), !name.allSatisfy({ $0.isNumber || $0 == "." }) { return name }
+        throw InvalidValue(field: field, value: raw, problem: "an address is an IPv4 address (10.57.1.21), an IPv6 address or a host name (pc-cm2-01.ecole.local)")
     }
 }
 

@@ -40,7 +40,7 @@ public struct Member: Codable, Sendable, Equatable {
 
     /// Normalises codes and checks every rule; throws naming the first bad field.
     public mutating func validate() throws(InvalidValue) {
-        name = name.trimmed
+        name = try TextRules.line(name, field: "name")
         guard !name.isEmpty else { throw InvalidValue(field: "name", value: "", problem: "a member needs a name, e.g. Norroy-le-Veneur") }
         slug = slug.trimmed
         guard !slug.isEmpty, slug == slugify(slug) else {
@@ -56,9 +56,9 @@ public struct Member: Codable, Sendable, Equatable {
         guard siren != nil || insee != nil else {
             throw InvalidValue(field: "siren", value: "", problem: "a member needs its SIREN (or, for a commune, its INSEE code)")
         }
-        deliberationNumber = deliberationNumber?.nonEmpty
-        prefectureReceipt = prefectureReceipt?.nonEmpty
-        conventionSignatory = conventionSignatory?.nonEmpty
+        deliberationNumber = try TextRules.optionalLine(deliberationNumber, field: "deliberationNumber", max: TextRules.identifierLength)
+        prefectureReceipt = try TextRules.optionalLine(prefectureReceipt, field: "prefectureReceipt", max: TextRules.identifierLength)
+        conventionSignatory = try TextRules.optionalLine(conventionSignatory, field: "conventionSignatory")
     }
 }
 
@@ -80,9 +80,9 @@ public struct School: Codable, Sendable, Equatable {
 
     public mutating func validate() throws(InvalidValue) {
         uai = try UAI.normalize(uai)
-        name = name.trimmed
+        name = try TextRules.line(name, field: "name")
         guard !name.isEmpty else { throw InvalidValue(field: "name", value: "", problem: "a school needs a name, e.g. École élémentaire Jean Moulin") }
-        city = city?.nonEmpty
+        city = try TextRules.optionalLine(city, field: "city")
     }
 }
 
@@ -99,7 +99,7 @@ public struct Room: Codable, Sendable, Equatable {
     }
 
     public mutating func validate() throws(InvalidValue) {
-        name = name.trimmed
+        name = try TextRules.line(name, field: "room")
         guard !name.isEmpty else { throw InvalidValue(field: "room", value: "", problem: "a room needs a name, e.g. CM2 or Salle informatique") }
     }
 }
@@ -120,11 +120,11 @@ public struct Lot: Codable, Sendable, Equatable {
     }
 
     public mutating func validate() throws(InvalidValue) {
-        number = number.trimmed
+        number = try TextRules.line(number, field: "number", max: TextRules.identifierLength)
         guard !number.isEmpty else { throw InvalidValue(field: "number", value: "", problem: "a lot needs its number in the contract, e.g. 2") }
-        title = title.trimmed
+        title = try TextRules.line(title, field: "title")
         guard !title.isEmpty else { throw InvalidValue(field: "title", value: "", problem: "a lot needs a title, e.g. Classes mobiles") }
-        supplier = supplier?.nonEmpty
+        supplier = try TextRules.optionalLine(supplier, field: "supplier")
     }
 }
 
@@ -158,10 +158,10 @@ public struct Order: Codable, Sendable, Equatable {
     }
 
     public mutating func validate() throws(InvalidValue) {
-        number = number.trimmed
+        number = try TextRules.line(number, field: "number", max: TextRules.identifierLength)
         guard !number.isEmpty else { throw InvalidValue(field: "number", value: "", problem: "an order needs its purchase-order number") }
-        supplier = supplier?.nonEmpty
-        deliveryNote = deliveryNote?.nonEmpty
+        supplier = try TextRules.optionalLine(supplier, field: "supplier")
+        deliveryNote = try TextRules.optionalLine(deliveryNote, field: "deliveryNote", max: TextRules.identifierLength)
         if let o = orderedOn, let d = deliveredOn, d < o {
             throw InvalidValue(field: "deliveredOn", value: d.description, problem: "the delivery (\(d)) is before the order (\(o))")
         }
@@ -218,7 +218,7 @@ public struct FundingLine: Codable, Sendable, Equatable {
     }
 
     public mutating func validate() throws(InvalidValue) {
-        label = label?.nonEmpty
+        label = try TextRules.optionalLine(label, field: "label")
         guard requested.cents >= 0 else { throw InvalidValue(field: "requested", value: requested.description, problem: "an amount cannot be negative") }
         if let g = granted, g.cents < 0 { throw InvalidValue(field: "granted", value: g.description, problem: "an amount cannot be negative") }
     }

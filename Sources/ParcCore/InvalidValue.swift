@@ -19,7 +19,7 @@ public struct InvalidValue: Error, Equatable, Sendable, CustomStringConvertible 
     }
 
     public var description: String {
-        value.isEmpty ? "\(field): \(problem)" : "\(field) '\(value)': \(problem)"
+        value.isEmpty ? "\(field): \(problem)" : "\(field) '\(TextRules.visible(value, max: 80))': \(problem)"
     }
 }
 

@@ -114,7 +114,8 @@ enum Render {
             return out
         case .table:
             let shown = tableKeys.map { keys in keys.compactMap { k in fields.first { $0.key == k } } } ?? fields
-            return table(header: shown.map(\.header), rows: rows.map { row in shown.map { $0.value(row).plain } })
+            // What a terminal shows never carries control characters (escape sequences, line breaks).
+            return table(header: shown.map(\.header), rows: rows.map { row in shown.map { TextRules.visible($0.value(row).plain, max: 500) } })
         }
     }
 
@@ -131,7 +132,7 @@ enum Render {
             return pairs.filter { $0.value != .null && $0.value != .array([]) }
                 .map { pair in
                     let text = if case .array(let items) = pair.value { items.map(\.plain).joined(separator: ", ") } else { pair.value.plain }
-                    return pair.label.padded(to: width) + "  " + text
+                    return pair.label.padded(to: width) + "  " + (pair.key == "notes" ? text : TextRules.visible(text, max: 2_000))
                 }
                 .joined(separator: "\n") + "\n"
         }

@@ -50,3 +50,27 @@ import Testing
         #expect(folder.status != 0 && folder.stderr.contains("it is a folder"))
     }
 }
+
+@Suite struct InputBoundsCLITests {
+    @Test func hostileFieldsAreRefusedAndNeverReachTheTerminalRaw() throws {
+        let parc = try ParcRunner()
+        try parc.run("init", "--sample")
+        let address = try parc.run("device", "edit", "PF4NLV31", "--address=-oProxyCommand=touch /tmp/parc-pwned")
+        #expect(address.status != 0 && address.stderr.contains("an address is an IPv4 address"), "\(address.stderr)")
+        let esc = try parc.run("device", "edit", "PF4NLV31", "--model", "\u{1B}]0;pwned\u{7}\u{1B}[2J")
+        #expect(esc.status != 0 && esc.stderr.contains("\\u{1B}]0;pwned\\u{7}") && !esc.stderr.contains("\u{1B}"))
+        let long = try parc.run("device", "add", "--kind", "laptop", "--serial", String(repeating: "S", count: 100_000), "--school", "0572113M", "--room", "BCD")
+        #expect(long.status != 0 && long.stderr.contains("this field takes at most 64") && long.stderr.count < 1_000)
+        // A file name with an escape sequence and a line break: shown as escapes, logged as text.
+        let name = parc.dir.path + "/bl\u{1B}[31m\nforged.csv"
+        try "serial,kind,school,room\nNEW-77,laptop,0572113M,BCD\nBAD\u{0}SN,laptop,0572113M,BCD\n".write(toFile: name, atomically: true, encoding: .utf8)
+        let bad = try parc.run("import", "devices", name)
+        #expect(bad.status != 0 && bad.stderr.contains("bl\\u{1B}[31m\\nforged.csv:3: serial: 'BAD\\0SN'"), "\(bad.stderr)")
+        #expect(!bad.stderr.contains("\u{1B}") && !bad.stderr.contains("\u{0}"))
+        #expect(try parc.run("find", "NEW-77", "--json").stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[]", "nothing was imported")
+        try "serial,kind,school,room\nNEW-77,laptop,0572113M,BCD\n".write(toFile: name, atomically: true, encoding: .utf8)
+        #expect(try parc.run("import", "devices", name).status == 0)
+        let history = try parc.run("history", "NEW-77")
+        #expect(!history.stdout.contains("\u{1B}") && history.stdout.contains("\\u{1B}"), "\(history.stdout)")
+    }
+}

@@ -90,7 +90,7 @@ func write(_ text: String, to path: String?) throws {
     } catch let e as OutputFile.Failure {
         throw ValidationError("cannot write \(path): \(e.reason); nothing was written")
     }
-    FileHandle.standardError.write(Data("Wrote \(path)\n".utf8))
+    FileHandle.standardError.write(Data("Wrote \(path.visible)\n".utf8))
 }
 
 enum OutputFile {

@@ -1,0 +1,76 @@
+import Foundation
+
+/// Bounds on text that people type or import: no control characters where a value is one line
+/// (a NUL, an escape sequence or a newline in a serial would truncate it, drive the terminal that
+/// shows it, or forge a line in a file or the audit log), and a length that fits the field.
+public enum TextRules {
+    /// Longest identifier (serial, asset tag, order number…).
+    public static let identifierLength = 64
+    /// Longest one-line text (names, models, suppliers…).
+    public static let lineLength = 200
+    /// Longest free text (notes).
+    public static let notesLength = 4_000
+
+    /// A one-line value: trimmed, no control character, at most `max` characters.
+    public static func line(_ raw: String, field: String, max: Int = lineLength) throws(InvalidValue) -> String {
+        let s = raw.trimmed
+        if let c = s.unicodeScalars.first(where: isControl) {
+            throw InvalidValue(field: field, value: raw, problem: "it holds a control character (\(visible(String(c)))); type the value again, on one line")
+        }
+        guard s.count <= max else {
+            throw InvalidValue(field: field, value: raw, problem: "it is \(s.count) characters long; this field takes at most \(max)")
+        }
+        return s
+    }
+
+    /// Free text: line breaks and tabs allowed, other control characters not, at most `max` characters.
+    public static func text(_ raw: String, field: String, max: Int = notesLength) throws(InvalidValue) -> String {
+        let s = raw.trimmed
+        if let c = s.unicodeScalars.first(where: { isControl($0) && $0 != "\n" && $0 != "\t" && $0 != "\r" }) {
+            throw InvalidValue(field: field, value: raw, problem: "it holds a control character (\(visible(String(c)))); remove it")
+        }
+        guard s.count <= max else {
+            throw InvalidValue(field: field, value: raw, problem: "it is \(s.count) characters long; this field takes at most \(max)")
+        }
+        return s
+    }
+
+    /// An optional one-line value (empty → nil).
+    public static func optionalLine(_ raw: String?, field: String, max: Int = lineLength) throws(InvalidValue) -> String? {
+        guard let raw, !raw.trimmed.isEmpty else { return nil }
+        return try line(raw, field: field, max: max)
+    }
+
+    static func isControl(_ u: Unicode.Scalar) -> Bool {
+        switch u.properties.generalCategory {
+        case .control, .format where u.value == 0x202E || u.value == 0x202D || (0x2066...0x2069).contains(u.value): return true
+        default: return false
+        }
+    }
+
+    /// Text made safe to show on a terminal or in a log: control characters (and the bidirectional
+    /// overrides that reorder what a reader sees) written as escapes (`\n`, `\u{1B}`), and very
+    /// long text cut with its length said.
+    public static func visible(_ s: String, max: Int = 200) -> String {
+        var out = ""
+        var count = 0
+        for u in s.unicodeScalars {
+            if count >= max { return out + "… (\(s.count) characters)" }
+            switch u {
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            case "\r": out += "\\r"
+            case "\0": out += "\\0"
+            default:
+                if isControl(u) { out += "\\u{\(String(u.value, radix: 16, uppercase: true))}" } else { out.unicodeScalars.append(u) }
+            }
+            count += 1
+        }
+        return out
+    }
+}
+
+extension String {
+    /// This text with control characters shown as escapes (see `TextRules.visible`).
+    public var visible: String { TextRules.visible(self) }
+}
