@@ -55,15 +55,18 @@ public enum TransportError: Error, Sendable, Equatable {
     case hostKeyUnknown(host: String, fingerprint: String)
     /// The device's host key differs from the pinned one: possibly another machine answering.
     case hostKeyChanged(host: String, expected: String, actual: String)
-    /// The connection broke, or a channel or file operation failed.
+    /// A channel or file operation failed on a connection that is still up.
     case channelFailure(host: String, reason: String)
+    /// The connection dropped during the run (the device went off, or left the network): the
+    /// device is unreachable, like one that was off from the start.
+    case connectionLost(host: String, reason: String)
     /// Privilege escalation (`become`) was refused.
     case becomeFailed(host: String, reason: String)
 
     public var host: String {
         switch self {
         case .unreachable(let h, _), .timeout(let h, _, _), .authenticationFailed(let h, _, _), .hostKeyUnknown(let h, _),
-             .hostKeyChanged(let h, _, _), .channelFailure(let h, _), .becomeFailed(let h, _):
+             .hostKeyChanged(let h, _, _), .channelFailure(let h, _), .connectionLost(let h, _), .becomeFailed(let h, _):
             return h
         }
     }
@@ -71,7 +74,7 @@ public enum TransportError: Error, Sendable, Equatable {
     /// Whether the device could not be reached at all (Ansible's "unreachable"), as opposed to failing.
     public var isUnreachable: Bool {
         switch self {
-        case .unreachable, .timeout: true
+        case .unreachable, .timeout, .connectionLost: true
         default: false
         }
     }
@@ -94,6 +97,8 @@ extension TransportError: LocalizedError, CustomStringConvertible {
             return "\(host): HOST KEY CHANGED: pinned \(expected), device shows \(actual). Another machine may be answering at this address, or the device was reinstalled; check before re-pinning (parc device edit DEVICE --host-key '')"
         case .channelFailure(let host, let reason):
             return "\(host): connection failure (\(reason))"
+        case .connectionLost(let host, let reason):
+            return "\(host): the connection dropped (\(reason)); the device went off or left the network, its remaining work is pending"
         case .becomeFailed(let host, let reason):
             return "\(host): could not become root with sudo (\(reason)); check the become password, or that the user may use sudo"
         }

@@ -25,6 +25,11 @@ final class SFTPSession {
 
     func failure(_ operation: String, path: String) -> TransportError {
         let status = lastStatus
+        // The connection itself dropped: that is the device going away, not a file problem.
+        let (code, message) = session.lastError()
+        if status == 0, [LIBSSH2_ERROR_SOCKET_DISCONNECT, LIBSSH2_ERROR_SOCKET_RECV, LIBSSH2_ERROR_SOCKET_SEND].contains(code.rawValue) {
+            return .connectionLost(host: session.host, reason: "\(operation) \(path): \(message)")
+        }
         let reason: String
         switch UInt(status) {
         case UInt(LIBSSH2_FX_NO_SUCH_FILE): reason = "no such file"

@@ -93,6 +93,8 @@ final class SessionBox: @unchecked Sendable {
     var session: Session?
     var sftp: SFTPSession?
     var home: String?
+    /// Why the connection dropped, once it has.
+    var lost: String?
     init(_ session: Session) { self.session = session }
 }
 
@@ -233,12 +235,13 @@ public final class SSHConnection: Transport, @unchecked Sendable {
         let host = self.host
         logger.trace("run", metadata: ["host.name": "\(host)", "command": "\(Channel.short(command))", "become": "\(become != .none)"])
         let result = try await thread.perform { () throws -> CommandResult in
-            guard let session = box.session else { throw TransportError.channelFailure(host: host, reason: "the connection is closed") }
+            guard let session = box.session else { throw TransportError.connectionLost(host: host, reason: box.lost ?? "the connection is closed") }
             do {
                 return try Channel(session: session).exec(line, stdin: input, timeout: limit, sudo: exchange)
             } catch {
                 // A broken session stays broken: drop it so that later calls fail at once.
                 if case TransportError.channelFailure = error { box.sftp = nil }
+                if case TransportError.connectionLost(_, let reason) = error { box.lost = reason; box.sftp = nil; box.session = nil }
                 throw error
             }
         }
@@ -351,7 +354,7 @@ public final class SSHConnection: Transport, @unchecked Sendable {
 
     private static func sftp(_ box: SessionBox, host: String) throws(TransportError) -> SFTPSession {
         if let sftp = box.sftp { return sftp }
-        guard let session = box.session else { throw .channelFailure(host: host, reason: "the connection is closed") }
+        guard let session = box.session else { throw .connectionLost(host: host, reason: box.lost ?? "the connection is closed") }
         let sftp = try SFTPSession(session: session)
         box.sftp = sftp
         return sftp

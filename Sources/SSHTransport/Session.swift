@@ -118,7 +118,7 @@ final class Session {
         let (code, message) = lastError()
         if (rc ?? code.rawValue) == LIBSSH2_ERROR_SOCKET_DISCONNECT || (rc ?? code.rawValue) == LIBSSH2_ERROR_SOCKET_RECV
             || (rc ?? code.rawValue) == LIBSSH2_ERROR_SOCKET_SEND {
-            return .channelFailure(host: host, reason: "\(operation): the connection was closed (\(message))")
+            return .connectionLost(host: host, reason: "\(operation): \(message)")
         }
         return .channelFailure(host: host, reason: "\(operation): \(message) (libssh2 \(rc ?? code.rawValue))")
     }

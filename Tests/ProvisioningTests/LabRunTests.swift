@@ -200,6 +200,32 @@ func counts(_ r: RunResult, _ host: String = "lab-01") -> (changed: Int, failed:
         #expect(r.recap["lab-01"]?.changed == 1 && r.recap["lab-03"]?.changed == 1)
     }
 
+    /// A device that goes off in the middle of a run is unreachable (exit 4), like one that was
+    /// off from the start, not failed: its remaining work is owed to it.
+    @Test func aDeviceThatDropsDuringTheRunIsUnreachableNotFailed() async throws {
+        let lab = try LabRun(devices: 2)
+        let stopper = Task {
+            try await Task.sleep(for: .milliseconds(1_500))
+            lab.lab.stop("lab-02")
+        }
+        let r = try await lab.run("""
+            - hosts: all
+              gather_facts: no
+              tasks:
+                - command: hostname
+                - command: "sleep {{ 6 if inventory_hostname == 'lab-02' else 0 }}"
+                - command: hostname
+            """)
+        _ = try await stopper.value
+        let gone = lab.lab.device("lab-02")!.serial
+        #expect(r.exitCode == 4, "\(r.records.map { "\($0.host) \($0.task): \($0.outcome) \($0.message ?? "")" })")
+        #expect(r.unreachableHosts == [gone] && r.failedHosts.isEmpty)
+        #expect(r.recap["lab-02"]?.unreachable == 1 && r.recap["lab-02"]?.failed == 0 && r.recap["lab-02"]?.changed == 1)
+        #expect(r.recap["lab-01"]?.changed == 3)
+        let dropped = r.records.first { $0.host == "lab-02" && $0.outcome == .unreachable }
+        #expect(dropped?.message?.contains("the connection dropped") == true, "\(dropped?.message ?? "")")
+    }
+
     @Test func gatheredFactsComeFromTheDevice() async throws {
         let lab = try LabRun()
         let r = try await lab.run("- hosts: all\n  tasks:\n    - debug: msg=\"{{ ansible_hostname }}/{{ ansible_os_family }}\"\n")
