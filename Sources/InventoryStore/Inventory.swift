@@ -10,6 +10,8 @@ import ParcCore
 /// and writes an audit event for it; a thrown error rolls the whole transaction back.
 public struct Inventory: Sendable {
     private let writer: any DatabaseWriter
+    /// Why this inventory may be read but not changed (a read-only file, or a newer parc's schema).
+    public let readOnlyReason: String?
     /// The file's path.
     public let path: String
     /// Who the audit log names for the changes made through this value.
@@ -38,10 +40,32 @@ public struct Inventory: Sendable {
         config.busyMode = .timeout(busyTimeout)
         config.label = "parc.inventory"
         do {
-            let pool = try DatabasePool(path: path, configuration: config)
-            try Schema.migrator.migrate(pool)
-            writer = pool
+            if FileManager.default.fileExists(atPath: path) && access(path, W_OK) != 0 {
+                // A file we may not write: read it, refuse every change with a clear reason.
+                let why = String(cString: strerror(errno))
+                writer = try Self.openReadOnly(path, config)
+                readOnlyReason = "the file is read-only for this user (\(why.lowercased()))"
+                let migrated = try writer.read { db in (try Schema.migrator.hasCompletedMigrations(db), try Schema.migrator.hasBeenSuperseded(db)) }
+                if !migrated.0 && !migrated.1 {
+                    throw InventoryError.database(path: path, reason: "it was written by an older parc and needs an upgrade, but the file is read-only; run parc once with write access to it")
+                }
+            } else {
+                let pool = try DatabasePool(path: path, configuration: config)
+                if try pool.read({ try Schema.migrator.hasBeenSuperseded($0) }) {
+                    // Migrations this parc does not know: a newer parc wrote it. Reading is safe;
+                    // writing could break what the newer parc relies on.
+                    let unknown = try pool.read { try Schema.migrator.appliedIdentifiers($0) }.subtracting(Schema.migrator.migrations)
+                    readOnlyReason = "it was written by a newer parc (it has changes this parc does not know: \(unknown.sorted().joined(separator: ", "))); this parc may read it but not change it. Update parc"
+                } else {
+                    try Schema.migrator.migrate(pool)
+                    readOnlyReason = nil
+                }
+                writer = pool
+            }
         } catch let error as DatabaseError {
+            if Self.diskFull(error, path: path) {
+                throw InventoryError.database(path: path, reason: "the disk holding it is full; nothing was written. Free some space and try again")
+            }
             throw InventoryError.database(path: path, reason: "cannot open it as a parc inventory (\(error.message ?? error.description)); is it an SQLite file written by parc?")
         }
         self.path = path
@@ -66,9 +90,47 @@ public struct Inventory: Sendable {
         return ProcessInfo.processInfo.environment["USER"] ?? "unknown"
     }
 
+    /// Whether `error` comes from a full disk: SQLite says SQLITE_FULL, or an I/O error while the
+    /// file system holding the database has no room left.
+    static func diskFull(_ error: DatabaseError, path: String) -> Bool {
+        if error.resultCode == .SQLITE_FULL { return true }
+        guard error.resultCode == .SQLITE_IOERR else { return false }
+        var fs = statvfs()
+        let directory = (path as NSString).deletingLastPathComponent
+        guard statvfs(directory.isEmpty ? "." : directory, &fs) == 0 else { return false }
+        return UInt64(fs.f_bavail) * UInt64(fs.f_bsize) < 64 * 1024
+    }
+
+    /// Opens a file this user may not write. SQLite reads a WAL-mode file read-only only when it
+    /// can use the `-shm` file beside it; when the folder is read-only too, a private copy of the
+    /// file (with its journal folded in) is read instead: the same content, at this moment.
+    static func openReadOnly(_ path: String, _ base: Configuration) throws -> DatabaseQueue {
+        var config = base
+        config.readonly = true
+        if let queue = try? DatabaseQueue(path: path, configuration: config), (try? queue.read({ try $0.tableExists("grdb_migrations") })) != nil {
+            return queue
+        }
+        let copy = FileManager.default.temporaryDirectory.appendingPathComponent("parc-readonly-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sqlite").path
+        defer { for suffix in ["", "-wal", "-shm"] { unlink(copy + suffix) } }
+        for suffix in ["", "-wal"] where FileManager.default.fileExists(atPath: path + suffix) {
+            try FileManager.default.copyItem(atPath: path + suffix, toPath: copy + suffix)
+            chmod(copy + suffix, 0o600)
+        }
+        do {
+            let fold = try DatabaseQueue(path: copy)
+            try fold.writeWithoutTransaction { try $0.execute(sql: "PRAGMA journal_mode=DELETE") }
+            try fold.close()
+        }
+        // Opened, the copy can go: its one connection keeps it until the process ends.
+        return try DatabaseQueue(path: copy, configuration: config)
+    }
+
     /// Runs `body` in one write transaction; everything it did is undone if it throws.
     @discardableResult
     public func write<T>(_ body: (InventoryTransaction) throws -> T) throws -> T {
+        if let readOnlyReason {
+            throw InventoryError.database(path: path, reason: "\(readOnlyReason); nothing was written")
+        }
         let now = clock()
         do {
             return try writer.write { db in
@@ -103,6 +165,12 @@ public struct Inventory: Sendable {
                 return InventoryError.duplicate(entity: String(parts[0]), field: String(parts[1]), value: "(given)",
                                                 holder: "another \(parts[0])")
             }
+        }
+        if diskFull(error, path: path) {
+            return InventoryError.database(path: path, reason: "the disk holding it is full; nothing was written (the change was undone whole). Free some space and try again")
+        }
+        if error.resultCode == .SQLITE_READONLY {
+            return InventoryError.database(path: path, reason: "it cannot be written (read-only file or disk); nothing was written")
         }
         if error.resultCode == .SQLITE_BUSY {
             return InventoryError.database(path: path, reason: "another parc kept the inventory busy for too long; nothing was changed, try again")

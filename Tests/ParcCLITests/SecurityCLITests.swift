@@ -74,3 +74,90 @@ import Testing
         #expect(!history.stdout.contains("\u{1B}") && history.stdout.contains("\\u{1B}"), "\(history.stdout)")
     }
 }
+
+/// The inventory file in the states a machine can leave it: written by a newer parc, read-only,
+/// on a full disk. Reads work where they can; writes are refused saying why, and nothing is lost.
+@Suite struct DatabaseStateTests {
+    /// `script` in /bin/sh with $PARC (a copy of the binary anyone may run) and $PARC_DATABASE.
+    func shell(_ parc: ParcRunner, _ script: String) throws -> ParcRunner.Result {
+        let binary = parc.dir.path + "/parc-bin"
+        if !FileManager.default.fileExists(atPath: binary) {
+            try FileManager.default.copyItem(atPath: ParcRunner.binary.path, toPath: binary)
+            chmod(parc.dir.path, 0o755)
+        }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        p.arguments = ["-c", script]
+        var env = ProcessInfo.processInfo.environment
+        env["PARC"] = binary
+        env["PARC_DATABASE"] = parc.database
+        env["DIR"] = parc.dir.path
+        env.removeValue(forKey: "PARC_HOME")
+        p.environment = env
+        p.currentDirectoryURL = ParcRunner.repo
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return ParcRunner.Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    @Test func aDatabaseFromANewerParcIsReadButNeverWritten() throws {
+        let parc = try ParcRunner()
+        try parc.run("init", "--sample")
+        #expect(try shell(parc, "sqlite3 \"$PARC_DATABASE\" \"INSERT INTO grdb_migrations VALUES ('v99-from-the-future')\"").status == 0)
+        let list = try parc.run("device", "list", "--json")
+        let listed = try ParcRunner.json(list.stdout) as? [Any]
+        #expect(list.status == 0 && listed?.count == 18)
+        let add = try parc.run("device", "add", "--kind", "laptop", "--serial", "NEW-1", "--school", "0572113M", "--room", "BCD")
+        #expect(add.status != 0 && add.stderr.contains("written by a newer parc") && add.stderr.contains("v99-from-the-future")
+                && add.stderr.contains("nothing was written"), "\(add.stderr)")
+        let migrations = try shell(parc, "sqlite3 \"$PARC_DATABASE\" 'SELECT count(*) FROM grdb_migrations'")
+        let before = try shell(parc, "sqlite3 \"$PARC_DATABASE\" 'SELECT count(*) FROM device'")
+        #expect(before.stdout == "18\n" && !migrations.stdout.isEmpty)
+        #expect(try parc.run("init").status != 0, "init does not migrate it either")
+    }
+
+    @Test func aReadOnlyFileIsReadAndChangesAreRefusedPlainly() throws {
+        let parc = try ParcRunner()
+        try parc.run("init", "--sample")
+        // As a user who may not write the file nor its folder (root writes anything).
+        let r = try shell(parc, """
+            chmod 0444 "$PARC_DATABASE"
+            as() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+            as "$PARC" device list --json > "$DIR/list.json"; echo "list=$?"
+            as "$PARC" device status PF4NLV31 inRepair; echo "edit=$?"
+            """)
+        #expect(r.stdout.contains("list=0") && r.stdout.contains("edit=1"), "\(r.stdout) \(r.stderr)")
+        let rows = try ParcRunner.json(String(contentsOfFile: parc.dir.path + "/list.json", encoding: .utf8)) as? [Any]
+        #expect(rows?.count == 18)
+        #expect(r.stderr.contains("the file is read-only for this user") && r.stderr.contains("nothing was written"), "\(r.stderr)")
+        #expect(!r.stderr.contains("is it an SQLite file"), "no misleading hint")
+    }
+
+    @Test func aFullDiskSaysSoAndLosesNothing() throws {
+        let parc = try ParcRunner()
+        try parc.run("init", "--sample")
+        // A small disk of its own (tmpfs in a private mount namespace), filled up.
+        let r = try shell(parc, """
+            mkdir -p "$DIR/small"
+            exec unshare -m sh -c '
+              mount -t tmpfs -o size=2m parc-full "$DIR/small" || exit 99
+              cp "$PARC_DATABASE" "$DIR/small/p.sqlite"
+              export PARC_DATABASE="$DIR/small/p.sqlite"
+              "$PARC" device list --json | grep -o "\\"serial\\"" | wc -l
+              dd if=/dev/zero of="$DIR/small/fill" bs=4k count=350 2>/dev/null
+              seq 1 300 | sed "s/^/BIG-/; s/$/,laptop,0572113M,BCD,$(head -c 3000 /dev/zero | tr "\\\\0" x)/" | sed "1i serial,kind,school,room,notes" > "$DIR/big.csv"
+              "$PARC" import devices "$DIR/big.csv"; echo "import=$?"
+              rm -f "$DIR/small/fill"
+              "$PARC" device list --json | grep -o "\\"serial\\"" | wc -l
+            '
+            """)
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        #expect(lines.first == "18" && lines.contains("import=1") && lines.last == "18", "\(r.stdout)")
+        #expect(r.stderr.contains("the disk holding it is full; nothing was written") && !r.stderr.contains("SQLite error 13"), "\(r.stderr)")
+    }
+}

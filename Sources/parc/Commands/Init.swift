@@ -22,6 +22,8 @@ struct Init: ParsableCommand {
 
     func run() throws {
         let inventory = try global.open()
+        // init promises an up-to-date, writable inventory: say plainly when it is not.
+        if let why = inventory.readOnlyReason { throw ValidationError("database \(inventory.path): \(why)") }
         emit("Inventory: \(inventory.path)\n")
         guard sample else { return }
         let dir = from.map { URL(fileURLWithPath: $0) } ?? ParcHome.locate().appendingPathComponent("inventory")
