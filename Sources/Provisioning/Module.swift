@@ -17,6 +17,8 @@ public struct ModuleCall: Sendable {
     public var reconnect: @Sendable () async throws -> any Transport
     /// `environment:` of the play and task, exported before each command.
     public var environment: [String: Value] = [:]
+    /// `no_log`: commands are kept out of the device's process list (see `run`).
+    public var noLog = false
     /// When the run started: a local file changed since then was written by the run (data).
     public var runStarted: Date = .distantPast
 
@@ -39,9 +41,21 @@ public struct ModuleCall: Sendable {
     func bool(_ key: String, default value: Bool = false) -> Bool { args[key].map(\.truthy) ?? value }
 
     /// Runs a command on the host (as root when the task becomes root).
+    ///
+    /// For a `no_log` task the command line never shows in the device's process list (where any
+    /// user of the laptop could read a password in it): the script goes to a file only its owner
+    /// may read (mode 0600, written from standard input), which a second command runs and removes.
     func run(_ command: String, stdin: [UInt8]? = nil) async throws -> CommandResult {
         let exports = environment.keys.sorted().map { "export \($0)=\(shellQuote(environment[$0]!.description)); " }.joined()
-        return try await transport.run(exports + command, stdin: stdin, become: become, timeout: nil)
+        guard noLog else { return try await transport.run(exports + command, stdin: stdin, become: become, timeout: nil) }
+        let staged = try await transport.run("umask 077; f=$(mktemp \"${TMPDIR:-/tmp}/.parc-XXXXXXXX\") && cat > \"$f\" && printf %s \"$f\"",
+                                           stdin: Array((exports + command).utf8), become: become, timeout: nil)
+        let path = staged.stdoutText
+        guard staged.succeeded, path.hasPrefix("/"), !path.contains("\n") else {
+            throw ModuleFailure("could not stage the hidden command on the device: \(staged.stderrText.trimmed)")
+        }
+        let q = shellQuote(path)
+        return try await transport.run("/bin/sh \(q); s=$?; rm -f -- \(q); exit $s", stdin: stdin, become: become, timeout: nil)
     }
 
     /// Runs a command that must succeed; its failure fails the module with stderr.

@@ -483,6 +483,7 @@ public final class Runner: Sendable {
                                           templates: templates, location: task.location,
                                           reconnect: { [connector] in try await connector.connect(host) })
                     call.runStarted = started
+                    call.noLog = task.noLog
                     call.environment = try templates.evaluate(.map(environment), vars: v, at: task.location).map ?? [:]
                     let runModule = { @Sendable [call] () async -> ModuleResult in
                         do {

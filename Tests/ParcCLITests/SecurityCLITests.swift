@@ -1,4 +1,5 @@
 import Foundation
+import Lab
 import Testing
 
 /// The command line tried as an attacker, or a clumsy user, would.
@@ -75,34 +76,37 @@ import Testing
     }
 }
 
+/// `script` in /bin/sh with $PARC (a copy of the binary anyone may run), $PARC_DATABASE and $DIR.
+func parcShell(_ parc: ParcRunner, _ script: String, env extra: [String: String] = [:]) throws -> ParcRunner.Result {
+    let binary = parc.dir.path + "/parc-bin"
+    if !FileManager.default.fileExists(atPath: binary) {
+        try FileManager.default.copyItem(atPath: ParcRunner.binary.path, toPath: binary)
+        chmod(parc.dir.path, 0o755)
+    }
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/bin/sh")
+    p.arguments = ["-c", script]
+    var env = ProcessInfo.processInfo.environment
+    env["PARC"] = binary
+    env["PARC_DATABASE"] = parc.database
+    env["DIR"] = parc.dir.path
+    env.removeValue(forKey: "PARC_HOME")
+    for (k, v) in extra { env[k] = v }
+    p.environment = env
+    p.currentDirectoryURL = ParcRunner.repo
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    try p.run()
+    let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return ParcRunner.Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+}
+
 /// The inventory file in the states a machine can leave it: written by a newer parc, read-only,
 /// on a full disk. Reads work where they can; writes are refused saying why, and nothing is lost.
 @Suite struct DatabaseStateTests {
-    /// `script` in /bin/sh with $PARC (a copy of the binary anyone may run) and $PARC_DATABASE.
-    func shell(_ parc: ParcRunner, _ script: String) throws -> ParcRunner.Result {
-        let binary = parc.dir.path + "/parc-bin"
-        if !FileManager.default.fileExists(atPath: binary) {
-            try FileManager.default.copyItem(atPath: ParcRunner.binary.path, toPath: binary)
-            chmod(parc.dir.path, 0o755)
-        }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/sh")
-        p.arguments = ["-c", script]
-        var env = ProcessInfo.processInfo.environment
-        env["PARC"] = binary
-        env["PARC_DATABASE"] = parc.database
-        env["DIR"] = parc.dir.path
-        env.removeValue(forKey: "PARC_HOME")
-        p.environment = env
-        p.currentDirectoryURL = ParcRunner.repo
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return ParcRunner.Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
-    }
+    func shell(_ parc: ParcRunner, _ script: String) throws -> ParcRunner.Result { try parcShell(parc, script) }
 
     @Test func aDatabaseFromANewerParcIsReadButNeverWritten() throws {
         let parc = try ParcRunner()
@@ -159,5 +163,56 @@ import Testing
         let lines = r.stdout.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
         #expect(lines.first == "18" && lines.contains("import=1") && lines.last == "18", "\(r.stdout)")
         #expect(r.stderr.contains("the disk holding it is full; nothing was written") && !r.stderr.contains("SQLite error 13"), "\(r.stderr)")
+    }
+}
+
+/// Secrets given to a run: never on the device's process list, never in the record, read from a
+/// private file or a prompt rather than the command line.
+@Suite(.serialized) struct SecretsCLITests {
+    @Test func secretsComeFromAPrivateFileOrAPromptAndStayOutOfProcessListsAndRecords() throws {
+        let s = try LabPingTests.Setup(devices: 1)
+        let dir = s.parc.dir.path
+        let secret = "Wifi-\(UUID().uuidString.prefix(8))"
+        try """
+            - hosts: all
+              become: yes
+              gather_facts: no
+              tasks:
+                - name: a hidden command that takes a while
+                  shell: "printf '%s|%s' {{ wifi_psk | quote }} {{ from_file | quote }} > /etc/parc-secret; sleep 3"
+                  no_log: yes
+                - name: the command's own input
+                  command: cat
+                  register: cat_out
+                - copy: { content: "{{ cat_out.stdout }}", dest: /etc/parc-cat }
+            """.write(toFile: dir + "/secret.yml", atomically: true, encoding: .utf8)
+        try "from_file: \(secret)-file\n".write(toFile: dir + "/secrets.yml", atomically: true, encoding: .utf8)
+
+        // A vars file other users may read is refused, before anything runs.
+        chmod(dir + "/secrets.yml", 0o644)
+        let open = try s.run("run", dir + "/secret.yml", "-e", "@" + dir + "/secrets.yml", "--limit", "lab-01")
+        #expect(open.status != 0 && open.stderr.contains("chmod 600"), "\(open.stderr)")
+        chmod(dir + "/secrets.yml", 0o600)
+
+        // The run, with the Wi-Fi key on standard input (--ask-vars) and a become password sudo
+        // does not ask for; the process list is watched while the hidden task runs.
+        let watcher = Process()
+        watcher.executableURL = URL(fileURLWithPath: "/bin/sh")
+        watcher.arguments = ["-c", "end=$(($(date +%s) + 8)); while [ $(date +%s) -lt $end ]; do ps -eo args; sleep 0.2; done > \(dir)/ps.txt"]
+        try watcher.run()
+        let r = try parcShell(s.parc, "printf '%s\\n' \"$PSK\" | \"$PARC\" run \"$DIR/secret.yml\" -e @\"$DIR/secrets.yml\" --ask-vars wifi_psk --limit lab-01 --json",
+                              env: ["PSK": secret, "PARC_LAB_DIR": s.labDir, "PARC_BECOME_PASSWORD": "Directrice-\(secret)"])
+        watcher.waitUntilExit()
+        #expect(r.status == 0, "\(r.stderr)")
+        let ps = try String(contentsOfFile: dir + "/ps.txt", encoding: .utf8)
+        #expect(ps.contains("sleep 3"), "the watcher saw the task run")
+        #expect(!ps.contains(secret), "a no_log command is not on the process list")
+        let device = try s.lab.devices[0]
+        #expect(try String(contentsOfFile: device.hostPath(of: "/etc/parc-secret"), encoding: .utf8) == "\(secret)|\(secret)-file")
+        #expect(try String(contentsOfFile: device.hostPath(of: "/etc/parc-cat"), encoding: .utf8) == "", "sudo asked nothing: the password did not reach the command")
+        let runs = try s.run("runs", "show", "1", "--json")
+        #expect(!runs.stdout.contains(secret) && !r.stdout.contains(secret) && !r.stderr.contains(secret))
+        let staged = try parcShell(s.parc, "ls -a \(device.hostPath(of: "/tmp")) 2>/dev/null | grep -c '^.parc-' || true")
+        #expect(staged.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "the hidden script is removed")
     }
 }

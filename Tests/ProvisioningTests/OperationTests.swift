@@ -111,9 +111,12 @@ import Testing
     @Test func userCommandsFollowTheAccount() throws {
         let create = try UserModule.plan(name: "eleve", args: ["shell": .string("/bin/bash"), "groups": .list([.string("audio")]),
                                                                "password": .string("$6$salt$hash")], current: nil)
-        #expect(create.count == 1)
-        #expect(create[0].0 == #"useradd -s /bin/bash -G audio -m -p "$(cat)" -- eleve"#)
-        #expect(create[0].1 == "$6$salt$hash", "the hash goes on standard input")
+        #expect(create.count == 2)
+        #expect(create[0].0 == "useradd -s /bin/bash -G audio -m -- eleve" && create[0].1 == nil)
+        #expect(create[1].0 == "chpasswd -e" && create[1].1 == "eleve:$6$salt$hash\n", "the hash goes on standard input, never on a command line")
+        let newPassword = try UserModule.plan(name: "eleve", args: ["password": .string("$6$other$hash")],
+                                              current: UserModule.UserState(shell: "/bin/bash", home: "/home/eleve", groups: ["eleve"], hash: "$6$salt$hash"))
+        #expect(newPassword.map(\.0) == ["chpasswd -e"] && !newPassword.map(\.0).joined().contains("$6$"))
         let same = UserModule.UserState(shell: "/bin/bash", home: "/home/eleve", groups: ["eleve", "audio"], hash: "$6$salt$hash")
         #expect(try UserModule.plan(name: "eleve", args: ["shell": .string("/bin/bash"), "groups": .list([.string("audio")]),
                                                           "password": .string("$6$salt$hash")], current: same).isEmpty)
@@ -126,6 +129,8 @@ import Testing
     @Test func commandQuotesEveryWordButShellDoesNot() throws {
         #expect(try CommandModule.line(args: ["_raw_params": .string("echo a|b '$HOME'")], shell: false) == "echo 'a|b' '$HOME'")
         #expect(try CommandModule.line(args: ["_raw_params": .string("echo $HOME | wc -c")], shell: true) == "/bin/sh -c 'echo $HOME | wc -c'")
+        #expect(try CommandModule.line(args: ["_raw_params": .string("echo $HOME | wc -c")], shell: true, hidden: true) == "(\necho $HOME | wc -c\n)",
+                "a no_log shell text runs in the staged script, off the process list")
         #expect(try CommandModule.line(args: ["argv": .list([.string("ls"), .string("-l"), .string("a b")]), "chdir": .string("/srv")], shell: false)
                 == "cd /srv && ls -l 'a b'")
     }

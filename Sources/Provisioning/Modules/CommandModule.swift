@@ -13,12 +13,17 @@ enum CommandModule {
     }
 
     /// The command line sent to the host.
-    static func line(args: [String: Value], shell: Bool) throws -> String {
+    ///
+    /// `hidden` (a `no_log` task): the shell text runs in the staged script's own shell, in a
+    /// subshell, rather than as `sh -c TEXT`, whose arguments the process list would show.
+    static func line(args: [String: Value], shell: Bool, hidden: Bool = false) throws -> String {
         var body: String
         if let argv = args["argv"]?.list {
             body = argv.map { shellQuote($0.description) }.joined(separator: " ")
         } else if let text = args["cmd"]?.string ?? args["_raw_params"]?.string, !text.trimmed.isEmpty {
-            if shell {
+            if shell && hidden {
+                body = "(\n\(text)\n)"
+            } else if shell {
                 body = "/bin/sh -c \(shellQuote(text))"
             } else {
                 // No shell: each word reaches the program as it is (`|`, `>`, `$` are not special).
@@ -36,7 +41,7 @@ enum CommandModule {
     }
 
     static func run(_ call: ModuleCall, shell: Bool) async throws -> ModuleResult {
-        let line = try line(args: call.args, shell: shell)
+        let line = try line(args: call.args, shell: shell, hidden: call.noLog)
         if let creates = call.string("creates"), try await call.run("test -e \(shellQuote(creates))").exitStatus == 0 {
             var r = ModuleResult(msg: "skipped, since \(creates) exists")
             r.rc = 0

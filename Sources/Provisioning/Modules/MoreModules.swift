@@ -82,9 +82,14 @@ enum FactModules {
         let delay = Int(call.args["delay"]?.description ?? "") ?? 0
         let state = call.string("state") ?? "started"
         let probe: String
-        if let port = call.args["port"]?.description {
+        if let portText = call.args["port"]?.description {
+            // Both end up in a path bash reads (/dev/tcp/HOST/PORT): a number and a host name or address only.
             let host = call.string("host") ?? "127.0.0.1"
-            probe = "bash -c 'exec 3<>/dev/tcp/\(host)/\(port)' 2>/dev/null"
+            guard let port = Int(portText), (1...65535).contains(port) else { throw ModuleFailure("wait_for: port must be a number from 1 to 65535, not '\(portText)'") }
+            guard !host.isEmpty, host.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || ".:-_".unicodeScalars.contains($0)) }) else {
+                throw ModuleFailure("wait_for: host must be a host name or an address, not '\(host)'")
+            }
+            probe = "bash -c \(shellQuote("exec 3<>/dev/tcp/\(host)/\(port)")) 2>/dev/null"
         } else if let path = call.string("path") {
             probe = "test -e \(shellQuote(path))"
         } else {

@@ -152,7 +152,7 @@ enum UserModule {
         let p = try plan(name: name, args: call.args, current: current)
         var r = ModuleResult(changed: !p.isEmpty)
         r.data["name"] = .string(name)
-        if !p.isEmpty { r.msg = p.map(\.0).joined(separator: "; ").replacingOccurrences(of: #"-p "\$\(cat\)""#, with: "-p ********", options: .regularExpression) }
+        if !p.isEmpty { r.msg = p.map(\.0).joined(separator: "; ") }
         if !call.check {
             // The password hash goes on standard input, never on a command line or in a log.
             for (command, stdin) in p { try await call.must(command, stdin: stdin.map { Array($0.utf8) }, what: "user \(name)") }
@@ -207,8 +207,7 @@ enum UserModule {
             if let uid = args["uid"]?.string { options.append("-u \(shellQuote(uid))") }
             if let groups, !groups.isEmpty { options.append("-G \(shellQuote(groups.joined(separator: ",")))") }
             if args["create_home"]?.truthy ?? true { options.append("-m") }
-            if password != nil { options.append(#"-p "$(cat)""#) }
-            return [("useradd \(options.joined(separator: " ")) -- \(n)", password)]
+            return [("useradd \(options.joined(separator: " ")) -- \(n)", nil)] + (password.map { [setPassword(name: name, hash: $0)] } ?? [])
         }
         if let shell = args["shell"]?.string, shell != current.shell { options.append("-s \(shellQuote(shell))") }
         if let home = args["home"]?.string, home != current.home { options.append("-d \(shellQuote(home))") }
@@ -219,12 +218,17 @@ enum UserModule {
                 options.append("\(append ? "-a " : "")-G \(shellQuote((append ? groups.filter { !have.contains($0) } : groups).joined(separator: ",")))")
             }
         }
-        var stdin: String? = nil
+        var steps = options.isEmpty ? [] : [("usermod \(options.joined(separator: " ")) -- \(n)", String?.none)]
         if let password, password != current.hash, (args["update_password"]?.string ?? "always") == "always" {
-            options.append(#"-p "$(cat)""#)
-            stdin = password
+            steps.append(setPassword(name: name, hash: password))
         }
-        return options.isEmpty ? [] : [("usermod \(options.joined(separator: " ")) -- \(n)", stdin)]
+        return steps
+    }
+
+    /// The hash goes to `chpasswd -e` on standard input: never on a command line, where the
+    /// device's process list would show it (`useradd -p HASH` would).
+    static func setPassword(name: String, hash: String) -> (String, String?) {
+        ("chpasswd -e", "\(name):\(hash)\n")
     }
 }
 

@@ -51,6 +51,8 @@ struct Run: AsyncParsableCommand {
     @Option(name: .customLong("skip-tags"), help: ArgumentHelp("Skip tasks with these tags.", valueName: "tags")) var skipTags: String?
     @Option(name: [.customShort("e"), .customLong("extra-vars")], help: ArgumentHelp("A variable, key=value, or @file.yml (repeatable).", valueName: "vars"))
     var extraVars: [String] = []
+    @Option(name: .customLong("ask-vars"), help: ArgumentHelp("Ask this variable's value (a secret) without echo, or read it as one line of standard input (repeatable).", valueName: "name"))
+    var askVars: [String] = []
     @Option(help: ArgumentHelp("Rerun the failed and unreachable devices of this run.", valueName: "run id")) var retry: Int64?
     @Flag(help: "Run what is owed to devices that were offline (see `parc pending`), each playbook on its devices.") var pending = false
     @Flag(name: .customLong("ask-become-pass"), help: "Ask the sudo password (else $PARC_BECOME_PASSWORD, else sudo without password).")
@@ -72,13 +74,15 @@ struct Run: AsyncParsableCommand {
             return
         }
         let inventory = try global.open()
+        // Asked once, before anything runs (and before a prompt could mix with progress lines).
+        let extra = try ExtraVars.parse(extraVars).merging(try ExtraVars.ask(askVars)) { _, asked in asked }
         if pending {
             let owed = try inventory.read { try $0.pending() }
             if owed.isEmpty { emit("Nothing is pending.\n"); return }
             var worst: Int32 = 0
             for (book, items) in Dictionary(grouping: owed, by: \.playbook).sorted(by: { $0.key < $1.key }) {
                 emit("Pending: \(book) for \(items.map(\.device).joined(separator: ", "))\n")
-                let code = try await perform(inventory, playbookPath: book, only: Set(items.map { $0.serial.lowercased() }), retryOf: nil)
+                let code = try await perform(inventory, playbookPath: book, only: Set(items.map { $0.serial.lowercased() }), retryOf: nil, extra: extra)
                 worst = max(worst, code)
             }
             if worst != 0 { throw ExitCode(worst) }
@@ -93,18 +97,19 @@ struct Run: AsyncParsableCommand {
             if retryHosts!.isEmpty { emit("Run \(retry) has no failed or unreachable device; nothing to retry.\n"); return }
         }
         guard let playbookPath else { throw ValidationError("give a playbook, --retry RUN or --pending") }
-        let code = try await perform(inventory, playbookPath: playbookPath, only: retryHosts, retryOf: retry)
+        let code = try await perform(inventory, playbookPath: playbookPath, only: retryHosts, retryOf: retry, extra: extra)
         if code != 0 { throw ExitCode(code) }
     }
 
     /// Runs `playbookPath` on the selected devices (only those in `only` when given); returns the exit code.
-    func perform(_ inventory: Inventory, playbookPath: String, only retryHosts: Set<String>?, retryOf retry: Int64?) async throws -> Int32 {
+    func perform(_ inventory: Inventory, playbookPath: String, only retryHosts: Set<String>?, retryOf retry: Int64?,
+                 extra: [String: Value]) async throws -> Int32 {
         let book = try PlaybookLoader.load(playbookPath)
 
         var options = RunOptions(check: check, diff: diff, forks: access.forks)
         options.tags = Set((tags ?? "").split(separator: ",").map { String($0).trimmed }.filter { !$0.isEmpty })
         options.skipTags = Set((skipTags ?? "").split(separator: ",").map { String($0).trimmed }.filter { !$0.isEmpty })
-        options.extraVars = try ExtraVars.parse(extraVars)
+        options.extraVars = extra
         options.become = try becomeMethod()
 
         // Devices with an address, as hosts with their groups and variables.
@@ -211,11 +216,48 @@ struct Run: AsyncParsableCommand {
 
 /// `-e key=value`, `-e @file.yml`.
 enum ExtraVars {
+    /// A file given with `-e @FILE` holds what should not be on a command line (passwords, Wi-Fi
+    /// keys): it must be the user's own (or root's) and closed to other users, as ssh wants of a key.
+    static func checkPrivate(_ path: String) throws {
+        var st = stat()
+        guard stat(path, &st) == 0 else { throw ValidationError("-e @\(path): cannot read it (\(String(cString: strerror(errno))))") }
+        let mode = st.st_mode & 0o777
+        if mode & 0o007 != 0 || mode & 0o020 != 0 {
+            throw ValidationError("-e @\(path): other users may read or change it (mode \(String(mode, radix: 8))); it may hold secrets: chmod 600 \(path)")
+        }
+        if st.st_uid != geteuid() && st.st_uid != 0 {
+            throw ValidationError("-e @\(path): it belongs to another user (uid \(st.st_uid)); use a file of your own")
+        }
+    }
+
+    /// `--ask-vars NAME`: each value read without echo from the terminal, or one line each from
+    /// standard input when it is not a terminal (`printf '%s\n' "$PSK" | parc run … --ask-vars wifi_psk`).
+    static func ask(_ names: [String]) throws -> [String: Value] {
+        var out: [String: Value] = [:]
+        let terminal = isatty(STDIN_FILENO) != 0
+        for name in names {
+            guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }), !(name.first!.isNumber) else {
+                throw ValidationError("--ask-vars takes variable names (letters, digits, _), not '\(name)'")
+            }
+            let value: String?
+            if terminal {
+                value = getpass("\(name): ").map { String(cString: $0) }
+            } else {
+                value = readLine(strippingNewline: true)
+            }
+            guard let value else { throw ValidationError("--ask-vars \(name): no value given (standard input ended)") }
+            out[name] = .string(value)
+        }
+        return out
+    }
+
     static func parse(_ items: [String]) throws -> [String: Value] {
         var out: [String: Value] = [:]
         for item in items {
             if item.hasPrefix("@") {
-                for (k, v) in try PlaybookLoader.loadVars(String(item.dropFirst())) { out[k] = v }
+                let path = String(item.dropFirst())
+                try checkPrivate(path)
+                for (k, v) in try PlaybookLoader.loadVars(path) { out[k] = v }
                 continue
             }
             for word in item.split(separator: " ") {
