@@ -21,10 +21,11 @@ let package = Package(
         .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/stencilproject/Stencil", from: "0.15.1"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"4.0.0"),
     ],
     targets: [
-        // Plain values and rules of the domain; no I/O.
-        .target(name: "ParcCore", swiftSettings: strict),
+        // Plain values and rules of the domain; no I/O. Digests (host-key fingerprints) from swift-crypto.
+        .target(name: "ParcCore", dependencies: [.product(name: "Crypto", package: "swift-crypto")], swiftSettings: strict),
         // The SQLite inventory through GRDB: migrations, records, queries, audit log.
         .target(
             name: "InventoryStore",
@@ -64,7 +65,7 @@ let package = Package(
         // The SSH transport over libssh2: sessions, channels, SFTP, host keys, agent.
         .target(
             name: "SSHTransport",
-            dependencies: ["CLibSSH2", "ParcCore", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CLibSSH2", "ParcCore", .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
         // Simulated classroom devices: sshd processes with their own address and files.

@@ -42,10 +42,10 @@ public enum TextRules {
     }
 
     static func isControl(_ u: Unicode.Scalar) -> Bool {
-        switch u.properties.generalCategory {
-        case .control, .format where u.value == 0x202E || u.value == 0x202D || (0x2066...0x2069).contains(u.value): return true
-        default: return false
-        }
+        // Control characters, and the bidirectional overrides and isolates (U+202A–202E,
+        // U+2066–2069) that make a terminal show text in another order than it is.
+        if u.properties.generalCategory == .control { return true }
+        return (0x202A...0x202E).contains(u.value) || (0x2066...0x2069).contains(u.value)
     }
 
     /// Text made safe to show on a terminal or in a log: control characters (and the bidirectional

@@ -108,7 +108,7 @@ import Testing
     }
 
     @Test func inventoryFieldsAreDataInEveryTaskAndThroughHostvars() async throws {
-        var (lab, _, fileSecret, hostile, hostileEnv) = try setUp()
+        let (lab, _, fileSecret, hostile, hostileEnv) = try setUp()
         lab.fields = ["parc_school_name": .string(hostileEnv), "parc_serial": .string(hostile)]
         let r = try await lab.run("""
             - hosts: all

@@ -7,7 +7,6 @@ import Testing
     @Test func hmacSHA1MatchesRFC2202() {
         let mac = HMACSHA1.mac(key: [UInt8](repeating: 0x0b, count: 20), message: Array("Hi There".utf8))
         #expect(mac.map { String(format: "%02x", $0) }.joined() == "b617318655057264e28bc0b6fb378c8ef146be00")
-        #expect(HMACSHA1.sha1(Array("abc".utf8)).map { String(format: "%02x", $0) }.joined() == "a9993e364706816aba3e25717850c26c9cd0d89d")
     }
 
     @Test func patternsFollowOpenSSH() {
