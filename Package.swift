@@ -13,6 +13,9 @@ let package = Package(
         .executable(name: "parc", targets: ["parc"]),
         .library(name: "ParcCore", targets: ["ParcCore"]),
         .library(name: "InventoryStore", targets: ["InventoryStore"]),
+        // For the fuzzing harnesses in Fuzz/ (a package of their own, built with -sanitize=fuzzer).
+        .library(name: "Exchange", targets: ["Exchange"]),
+        .library(name: "Provisioning", targets: ["Provisioning"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),

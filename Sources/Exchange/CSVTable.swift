@@ -16,11 +16,16 @@ public struct CSVTable: Sendable {
     /// separators, whichever the header line uses more (outside quotes).
     public init(path: String) throws {
         let file = (path as NSString).lastPathComponent
-        let encoding: String
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ImportFailure(file: file, problems: [ImportProblem(file: file, line: 0, field: "file", problem: "cannot read \(path)")])
         }
-        var bytes = [UInt8](data)
+        try self.init(bytes: [UInt8](data), file: file)
+    }
+
+    /// Reads a file's bytes (named `file` in messages), as `init(path:)` does.
+    public init(bytes raw: [UInt8], file: String) throws {
+        let encoding: String
+        var bytes = raw
         var text: String
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) {
             bytes.removeFirst(3)
