@@ -216,3 +216,26 @@ func parcShell(_ parc: ParcRunner, _ script: String, env extra: [String: String]
         #expect(staged.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "the hidden script is removed")
     }
 }
+
+/// Inventory fields reach playbooks as data through the command line's own path too.
+@Suite(.serialized) struct InventoryDataCLITests {
+    @Test func aSchoolNameThatLooksLikeATemplateIsWrittenAsText() throws {
+        let s = try LabPingTests.Setup(devices: 1)
+        let hostile = "{{ lookup('env', 'PARC_CANARY') }}"
+        #expect(try s.run("school", "edit", "0572113M", "--name", hostile).status == 0)
+        try """
+            - hosts: all
+              become: yes
+              gather_facts: no
+              vars:
+                line: "école={{ parc_school_name }}"
+              tasks:
+                - vars: { where: /etc/parc-school }
+                  copy: { content: "{{ line }}", dest: "{{ where }}" }
+            """.write(toFile: s.parc.dir.path + "/school.yml", atomically: true, encoding: .utf8)
+        let r = try s.parc.run(["run", s.parc.dir.path + "/school.yml", "--limit", "lab-01"], env: ["PARC_LAB_DIR": s.labDir, "PARC_CANARY": "leaked-secret"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let written = try String(contentsOfFile: try s.lab.devices[0].hostPath(of: "/etc/parc-school"), encoding: .utf8)
+        #expect(written == "école=\(hostile)")
+    }
+}

@@ -187,7 +187,10 @@ import Testing
         }
         let elapsed = ContinuousClock.now - start
         #expect(elapsed >= .milliseconds(650))
-        #expect(elapsed < .seconds(20), "the bound holds (with a margin for a loaded test machine; the message names the bound)")
+        // A blocking connect to such an address takes minutes (the kernel's SYN retries). The margin
+        // is wide: under a sanitizer, with the end-to-end tests' synchronous process waits holding
+        // the two cooperative threads of this machine, resuming this test took 27 s once.
+        #expect(elapsed < .seconds(60), "the bound holds (the message names the bound)")
     }
 
     @Test func ipv6AddressesWork() async throws {
