@@ -4,70 +4,70 @@ import Testing
 @Suite struct ExchangeCLITests {
     static let imports = ParcRunner.repo.appendingPathComponent("inventory/imports")
 
-    @Test func theReadmeOnboardingOfADeliveryWorks() throws {
+    @Test func theReadmeOnboardingOfADeliveryWorks() async throws {
         let parc = try ParcRunner()
-        try parc.run("init", "--sample")
-        let members = try parc.run("import", "members", Self.imports.appendingPathComponent("membres-fusee.csv").path)
+        try await parc.run("init", "--sample")
+        let members = try await parc.run("import", "members", Self.imports.appendingPathComponent("membres-fusee.csv").path)
         #expect(members.status == 0, "\(members.stderr)")
-        #expect(try parc.run("import", "schools", Self.imports.appendingPathComponent("ecoles-fusee.csv").path).status == 0)
-        #expect(try parc.run("order", "add", "BC-2025-007", "--member", "plappeville", "--lot", "2").status == 0)
+        #expect(try await parc.run("import", "schools", Self.imports.appendingPathComponent("ecoles-fusee.csv").path).status == 0)
+        #expect(try await parc.run("order", "add", "BC-2025-007", "--member", "plappeville", "--lot", "2").status == 0)
         let note = Self.imports.appendingPathComponent("bl-ene-25-02417.csv").path
-        let dry = try parc.run("import", "devices", note, "--order", "BC-2025-007", "--dry-run")
+        let dry = try await parc.run("import", "devices", note, "--order", "BC-2025-007", "--dry-run")
         #expect(dry.status == 0)
         #expect(dry.stdout.contains("17 rows (Windows-1252, ';' separated): would create 17"))
-        #expect(try parc.run("find", "PF5PLP01", "--json").stdout.contains("[]"))
-        let real = try parc.run("import", "devices", note, "--order", "BC-2025-007")
+        #expect(try await parc.run("find", "PF5PLP01", "--json").stdout.contains("[]"))
+        let real = try await parc.run("import", "devices", note, "--order", "BC-2025-007")
         #expect(real.stdout.contains("created 17"))
-        let move = try parc.run("device", "move", "PLP-2025-100", "--school", "0571815N", "--room", "Salle informatique")
+        let move = try await parc.run("device", "move", "PLP-2025-100", "--school", "0571815N", "--room", "Salle informatique")
         #expect(move.stdout.contains("with the 16 device(s) it holds"))
-        let report = try parc.run("report", "school", "0571815N", "--date", "2026-11-29")
+        let report = try await parc.run("report", "school", "0571815N", "--date", "2026-11-29")
         #expect(report.stdout.contains("Salle informatique"))
         #expect(report.stdout.contains("17 équipements"))
     }
 
-    @Test func aBadFileIsRefusedWithEveryLineAndAnExitStatus() throws {
+    @Test func aBadFileIsRefusedWithEveryLineAndAnExitStatus() async throws {
         let parc = try ParcRunner()
-        try parc.run("init", "--sample")
+        try await parc.run("init", "--sample")
         let file = parc.dir.appendingPathComponent("mauvais.csv").path
         try "serial;kind;school;room\nA-1;laptop;0572113M;Gymnase\nA-1;laptop;0572113M;BCD\n".write(toFile: file, atomically: true, encoding: .utf8)
-        let r = try parc.run("import", "devices", file)
+        let r = try await parc.run("import", "devices", file)
         #expect(r.status != 0)
         #expect(r.stderr.contains("mauvais.csv:2: room: no room 'Gymnase'"))
         #expect(r.stderr.contains("mauvais.csv:3: serial: A-1 is already on line 2"))
         #expect(r.stderr.contains("nothing was imported"))
     }
 
-    @Test func exportThenImportIntoAnotherInventoryGivesTheSameDevices() throws {
+    @Test func exportThenImportIntoAnotherInventoryGivesTheSameDevices() async throws {
         let a = try ParcRunner()
-        try a.run("init", "--sample")
+        try await a.run("init", "--sample")
         let csv = a.dir.appendingPathComponent("export.csv").path
-        #expect(try a.run("export", "devices", "-o", csv).status == 0)
+        #expect(try await a.run("export", "devices", "-o", csv).status == 0)
         let b = try ParcRunner()
         // The same organisation without devices: load the sample, then empty it through the CLI.
-        try b.run("init", "--sample")
-        for serial in (try b.run("device", "list", "--kind", "laptop", "--csv").stdout.split(separator: "\r\n").dropFirst().map { $0.split(separator: ",")[0] }) {
-            #expect(try b.run("device", "remove", String(serial)).status == 0)
+        try await b.run("init", "--sample")
+        for serial in (try await b.run("device", "list", "--kind", "laptop", "--csv").stdout.split(separator: "\r\n").dropFirst().map { $0.split(separator: ",")[0] }) {
+            #expect(try await b.run("device", "remove", String(serial)).status == 0)
         }
-        #expect(try b.run("device", "remove", "NLV-2024-010").status == 0)
-        #expect(try b.run("device", "remove", "NLV-2024-001").status == 0)
-        let imported = try b.run("import", "devices", csv)
+        #expect(try await b.run("device", "remove", "NLV-2024-010").status == 0)
+        #expect(try await b.run("device", "remove", "NLV-2024-001").status == 0)
+        let imported = try await b.run("import", "devices", csv)
         #expect(imported.status == 0, "\(imported.stderr)")
-        #expect(try a.run("device", "list", "--json").stdout == (try b.run("device", "list", "--json").stdout))
+        #expect(try await a.run("device", "list", "--json").stdout == (try await b.run("device", "list", "--json").stdout))
     }
 
-    @Test func reportAndLabelsWriteTheirFiles() throws {
+    @Test func reportAndLabelsWriteTheirFiles() async throws {
         let parc = try ParcRunner()
-        try parc.run("init", "--sample")
+        try await parc.run("init", "--sample")
         let html = parc.dir.appendingPathComponent("rapport.html").path
-        let r = try parc.run("report", "member", "norroy-le-veneur", "--format", "html", "-o", html)
+        let r = try await parc.run("report", "member", "norroy-le-veneur", "--format", "html", "-o", html)
         #expect(r.status == 0)
         let page = try String(contentsOfFile: html, encoding: .utf8)
         #expect(page.contains("lang=\"fr\"") && page.contains("Équipement numérique — Norroy-le-Veneur"))
         let labels = parc.dir.appendingPathComponent("etiquettes.html").path
-        let l = try parc.run("labels", "--cart", "NLV-2024-010", "-o", labels)
+        let l = try await parc.run("labels", "--cart", "NLV-2024-010", "-o", labels)
         #expect(l.stdout.contains("16 labels on 1 A4 sheet"))
         #expect(try String(contentsOfFile: labels, encoding: .utf8).components(separatedBy: "<svg").count == 17)
-        let yaml = try parc.run("export", "ansible-inventory", "--all")
+        let yaml = try await parc.run("export", "ansible-inventory", "--all")
         #expect(yaml.stdout.contains("cart_nlv_2024_010:"))
     }
 }

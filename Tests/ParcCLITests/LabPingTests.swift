@@ -9,37 +9,37 @@ import Testing
         let parc: ParcRunner
         let labDir: String
 
-        init(devices: Int) throws {
+        init(devices: Int) async throws {
             if let why = Lab.unavailableReason() { Issue.record("sshd is needed: \(why)") }
             parc = try ParcRunner()
             labDir = parc.dir.appendingPathComponent("lab").path
-            try parc.run("init", "--sample")
-            let up = try run("lab", "up", String(devices), "--school", "0572113M")
+            try await parc.run("init", "--sample")
+            let up = try await run("lab", "up", String(devices), "--school", "0572113M")
             #expect(up.status == 0, "\(up.stderr)")
         }
 
         deinit {
-            _ = try? run("lab", "down")
+            _ = try? parc.runBlocking(["lab", "down"], env: ["PARC_LAB_DIR": labDir])
             (try? Lab.load(labDir))?.down()
         }
 
         @discardableResult
-        func run(_ args: String...) throws -> ParcRunner.Result {
-            try parc.run(args, env: ["PARC_LAB_DIR": labDir])
+        func run(_ args: String...) async throws -> ParcRunner.Result {
+            try await parc.run(args, env: ["PARC_LAB_DIR": labDir])
         }
 
         var lab: Lab { get throws { try Lab.load(labDir) } }
     }
 
-    @Test func labUpRegistersDevicesThatAllAnswerThePing() throws {
-        let s = try Setup(devices: 3)
-        let list = try s.run("device", "list", "--school", "0572113M", "--room", "Lab parc", "--json")
+    @Test func labUpRegistersDevicesThatAllAnswerThePing() async throws {
+        let s = try await Setup(devices: 3)
+        let list = try await s.run("device", "list", "--school", "0572113M", "--room", "Lab parc", "--json")
         let rows = try #require(try ParcRunner.json(list.stdout) as? [[String: Any]])
         #expect(rows.count == 3)
         #expect(rows.allSatisfy { ($0["address"] as? String)?.hasPrefix("127.") == true && $0["sshUser"] as? String == "parclab" })
         #expect(rows.allSatisfy { ($0["hostKey"] as? String)?.contains("SHA256:") == true })
 
-        let ping = try s.run("ping", "room_0572113m_lab_parc", "--json")
+        let ping = try await s.run("ping", "room_0572113m_lab_parc", "--json")
         #expect(ping.status == 0, "\(ping.stderr)")
         let results = try #require(try ParcRunner.json(ping.stdout) as? [[String: Any]])
         #expect(results.map { $0["device"] as? String } == ["lab-01", "lab-02", "lab-03"])
@@ -48,66 +48,66 @@ import Testing
         #expect(ping.stderr.contains("3 devices: 3 ok, 0 failed, 0 unreachable"))
     }
 
-    @Test func aSwitchedOffDeviceIsUnreachableWhileTheOthersAnswer() throws {
-        let s = try Setup(devices: 3)
+    @Test func aSwitchedOffDeviceIsUnreachableWhileTheOthersAnswer() async throws {
+        let s = try await Setup(devices: 3)
         try s.lab.stop("lab-02")
-        let ping = try s.run("ping", "kind_laptop:&room_0572113m_lab_parc", "--timeout", "2")
+        let ping = try await s.run("ping", "kind_laptop:&room_0572113m_lab_parc", "--timeout", "2")
         #expect(ping.status == 4)
         let lines = ping.stdout.split(separator: "\n")
         #expect(lines.contains { $0.hasPrefix("lab-02") && $0.contains("unreachable") && $0.contains("refused") })
         #expect(lines.filter { $0.contains(" ok ") }.count == 2)
-        let limited = try s.run("ping", "room_0572113m_lab_parc", "--limit", "!lab-02")
+        let limited = try await s.run("ping", "room_0572113m_lab_parc", "--limit", "!lab-02")
         #expect(limited.status == 0)
     }
 
-    @Test func strictRefusesAnUnpinnedKeyAcceptNewPinsItWithAnEventAndAChangedKeyIsRefused() throws {
-        let s = try Setup(devices: 1)
-        #expect(try s.run("device", "edit", "lab-01", "--host-key", "").status != 0, "lab-01 is a host name, not a serial or tag")
+    @Test func strictRefusesAnUnpinnedKeyAcceptNewPinsItWithAnEventAndAChangedKeyIsRefused() async throws {
+        let s = try await Setup(devices: 1)
+        #expect(try await s.run("device", "edit", "lab-01", "--host-key", "").status != 0, "lab-01 is a host name, not a serial or tag")
         let serial = try s.lab.devices[0].serial
-        #expect(try s.run("device", "edit", serial, "--host-key", "").status == 0)
+        #expect(try await s.run("device", "edit", serial, "--host-key", "").status == 0)
 
-        let strict = try s.run("ping", "lab-01")
+        let strict = try await s.run("ping", "lab-01")
         #expect(strict.status == 2)
         #expect(strict.stdout.contains("unknown"))
         #expect(strict.stdout.contains("accept-new"))
 
-        let accept = try s.run("ping", "lab-01", "--host-key-policy", "accept-new", "--actor", "technicien")
+        let accept = try await s.run("ping", "lab-01", "--host-key-policy", "accept-new", "--actor", "technicien")
         #expect(accept.status == 0, "\(accept.stdout)")
         #expect(accept.stdout.contains("new, pinned"))
         let fingerprint = try s.lab.hostKey("lab-01").fingerprint
-        let history = try s.run("history", serial)
+        let history = try await s.run("history", serial)
         #expect(history.stdout.contains("technicien  update"))
         #expect(history.stdout.contains("hostKey: — → ssh-ed25519 \(fingerprint)"))
-        #expect(try s.run("ping", "lab-01").status == 0, "strict now that the key is pinned")
+        #expect(try await s.run("ping", "lab-01").status == 0, "strict now that the key is pinned")
 
         try s.lab.regenerateHostKey("lab-01")
-        let changed = try s.run("ping", "lab-01", "--host-key-policy", "accept-new")
+        let changed = try await s.run("ping", "lab-01", "--host-key-policy", "accept-new")
         #expect(changed.status == 2)
         #expect(changed.stdout.contains("CHANGED"))
         #expect(changed.stdout.contains(fingerprint))
         #expect(changed.stdout.contains(try s.lab.hostKey("lab-01").fingerprint))
     }
 
-    @Test func labDownStopsEveryProcessAndRemovesWhatItMade() throws {
-        let s = try Setup(devices: 2)
+    @Test func labDownStopsEveryProcessAndRemovesWhatItMade() async throws {
+        let s = try await Setup(devices: 2)
         let pids = try s.lab.devices.compactMap(\.pid)
         #expect(pids.count == 2)
-        let down = try s.run("lab", "down")
+        let down = try await s.run("lab", "down")
         #expect(down.status == 0, "\(down.stderr)")
         #expect(pids.allSatisfy { !Spawn.isAlive($0) })
         #expect(!FileManager.default.fileExists(atPath: s.labDir))
-        let list = try s.run("device", "list", "--school", "0572113M", "--room", "Lab parc", "--json")
+        let list = try await s.run("device", "list", "--school", "0572113M", "--room", "Lab parc", "--json")
         #expect((try ParcRunner.json(list.stdout) as? [Any])?.isEmpty == true)
     }
 
-    @Test func aPatternNamingNothingIsAnError() throws {
+    @Test func aPatternNamingNothingIsAnError() async throws {
         let parc = try ParcRunner()
-        try parc.run("init", "--sample")
-        let r = try parc.run("ping", "school_0999999x")
+        try await parc.run("init", "--sample")
+        let r = try await parc.run("ping", "school_0999999x")
         #expect(r.status != 0)
         #expect(r.stderr.contains("no group or device 'school_0999999x'"))
         #expect(r.stderr.contains("school_0572113m"))
-        let none = try parc.run("ping", "commune_norroy_le_veneur")
+        let none = try await parc.run("ping", "commune_norroy_le_veneur")
         #expect(none.status != 0)
         #expect(none.stderr.contains("has an address"))
     }

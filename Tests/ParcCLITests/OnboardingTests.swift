@@ -13,7 +13,7 @@ import Testing
         let password = "Rentree-2026"
         let passwordFile: String
 
-        init(devices: Int) throws {
+        init(devices: Int) async throws {
             if let why = Lab.unavailableReason() { Issue.record("sshd is needed: \(why)") }
             parc = try ParcRunner()
             labDir = parc.dir.appendingPathComponent("lab").path
@@ -21,11 +21,11 @@ import Testing
             try FileManager.default.createDirectory(atPath: home + "/inventory", withIntermediateDirectories: true)
             passwordFile = parc.dir.appendingPathComponent("password.txt").path
             try (password + "\n").write(toFile: passwordFile, atomically: true, encoding: .utf8)
-            #expect(try run("init", "--sample", "--from", ParcRunner.repo.appendingPathComponent("inventory").path).status == 0)
+            #expect(try await run("init", "--sample", "--from", ParcRunner.repo.appendingPathComponent("inventory").path).status == 0)
             _ = try Lab.up(count: devices, in: labDir, options: LabOptions(password: password, sudoNeedsPassword: true, installKey: false))
             // The delivery note came first: the devices are in the inventory by serial, in the cart, without address.
             for d in try lab.devices {
-                #expect(try run("device", "add", "--kind", "laptop", "--serial", d.serial, "--cart", "NLV-2024-010").status == 0)
+                #expect(try await run("device", "add", "--kind", "laptop", "--serial", d.serial, "--cart", "NLV-2024-010").status == 0)
             }
         }
 
@@ -34,15 +34,15 @@ import Testing
         var lab: Lab { get throws { try Lab.load(labDir) } }
 
         @discardableResult
-        func run(_ args: String...) throws -> ParcRunner.Result {
-            try parc.run(args, env: ["PARC_LAB_DIR": labDir, "PARC_HOME": home, "PARC_BECOME_PASSWORD": password])
+        func run(_ args: String...) async throws -> ParcRunner.Result {
+            try await parc.run(args, env: ["PARC_LAB_DIR": labDir, "PARC_HOME": home, "PARC_BECOME_PASSWORD": password])
         }
     }
 
-    @Test func aFreshPasswordOnlyDeviceIsOnboardedAndARerunChangesNothing() throws {
-        let f = try Fresh(devices: 1)
+    @Test func aFreshPasswordOnlyDeviceIsOnboardedAndARerunChangesNothing() async throws {
+        let f = try await Fresh(devices: 1)
         let d = try f.lab.devices[0]
-        let first = try f.run("onboard", d.address, "--user", d.user, "--password-file", f.passwordFile, "--accept-new")
+        let first = try await f.run("onboard", d.address, "--user", d.user, "--password-file", f.passwordFile, "--accept-new")
         #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
         #expect(first.stdout.contains("onboarded: \(d.address):22: \(d.serial) as norroy-le-veneur-classe-ce2-cm1-01 (key added"))
         // On the device: parc's key installed, the host name set.
@@ -51,7 +51,7 @@ import Testing
         #expect(authorized.contains(managementKey.trimmed))
         #expect(try String(contentsOfFile: d.hostPath(of: "/etc/hostname"), encoding: .utf8) == "norroy-le-veneur-classe-ce2-cm1-01\n")
         // In the inventory: address, pinned key, facts, matched by serial.
-        let show = try f.run("device", "show", d.serial, "--json")
+        let show = try await f.run("device", "show", d.serial, "--json")
         let device = try #require(try ParcRunner.json(show.stdout) as? [String: Any])
         #expect(device["address"] as? String == d.address)
         #expect(device["hostname"] as? String == "norroy-le-veneur-classe-ce2-cm1-01")
@@ -59,94 +59,94 @@ import Testing
         #expect(device["firmwareSerial"] as? String == d.serial)
         #expect((device["os"] as? String)?.contains("Debian") == true)
         // The management key now works alone.
-        #expect(try f.run("ping", d.serial).status == 0)
-        let events = try f.run("history", d.serial).stdout
-        let again = try f.run("onboard", d.address, "--user", d.user, "--password-file", f.passwordFile)
+        #expect(try await f.run("ping", d.serial).status == 0)
+        let events = try await f.run("history", d.serial).stdout
+        let again = try await f.run("onboard", d.address, "--user", d.user, "--password-file", f.passwordFile)
         #expect(again.status == 0, "\(again.stdout)\(again.stderr)")
         #expect(again.stdout.contains("key present"))
-        #expect(try f.run("history", d.serial).stdout == events, "a rerun writes no event")
+        #expect(try await f.run("history", d.serial).stdout == events, "a rerun writes no event")
     }
 
-    @Test func anUnknownSerialIsRefusedUnlessCreated() throws {
-        let f = try Fresh(devices: 1)
+    @Test func anUnknownSerialIsRefusedUnlessCreated() async throws {
+        let f = try await Fresh(devices: 1)
         let d = try f.lab.devices[0]
-        #expect(try f.run("device", "remove", d.serial).status == 0)
-        let refused = try f.run("onboard", d.address, "--user", d.user, "--password-file", f.passwordFile, "--accept-new")
+        #expect(try await f.run("device", "remove", d.serial).status == 0)
+        let refused = try await f.run("onboard", d.address, "--user", d.user, "--password-file", f.passwordFile, "--accept-new")
         #expect(refused.status == 2)
         #expect(refused.stdout.contains("serial \(d.serial) is not in the inventory"))
-        let created = try f.run("onboard", d.address, "--user", d.user, "--password-file", f.passwordFile, "--accept-new",
+        let created = try await f.run("onboard", d.address, "--user", d.user, "--password-file", f.passwordFile, "--accept-new",
                                 "--create", "--order", "BC-2024-042", "--cart", "NLV-2024-010")
         #expect(created.status == 0, "\(created.stdout)")
-        let row = try #require(try ParcRunner.json(try f.run("device", "show", d.serial, "--json").stdout) as? [String: Any])
+        let row = try #require(try ParcRunner.json(try await f.run("device", "show", d.serial, "--json").stdout) as? [String: Any])
         #expect(row["order"] as? String == "BC-2024-042" && row["cart"] as? String == "NLV-2024-010" && row["manufacturer"] as? String == "parc lab")
     }
 
-    @Test func aSwappedSerialIsReportedAndNeverFixedSilently() throws {
-        let f = try Fresh(devices: 2)
+    @Test func aSwappedSerialIsReportedAndNeverFixedSilently() async throws {
+        let f = try await Fresh(devices: 2)
         for d in try f.lab.devices {
-            let r = try f.run("onboard", d.address, "--user", d.user, "--password-file", f.passwordFile, "--accept-new")
+            let r = try await f.run("onboard", d.address, "--user", d.user, "--password-file", f.passwordFile, "--accept-new")
             #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
         }
         let lab = try f.lab
         let first = lab.devices[0]
         // The laptop at lab-01's address was swapped for another one (its firmware says so).
         try lab.setFirmwareSerial(first.name, "PF9SWAP01")
-        #expect(try f.run("facts", "kind_laptop:&cart_nlv_2024_010", "--limit", first.name == "" ? "all" : "*").status == 0)
-        let report = try f.run("reconcile", "cart_nlv_2024_010", "--json")
+        #expect(try await f.run("facts", "kind_laptop:&cart_nlv_2024_010", "--limit", first.name == "" ? "all" : "*").status == 0)
+        let report = try await f.run("reconcile", "cart_nlv_2024_010", "--json")
         #expect(report.status == 2)
         let findings = try #require(try ParcRunner.json(report.stdout) as? [[String: Any]])
         let swap = try #require(findings.first { $0["kind"] as? String == "serialDiffers" })
         #expect(swap["expected"] as? String == first.serial && swap["found"] as? String == "PF9SWAP01" && swap["fixable"] as? Bool == false)
-        let fix = try f.run("reconcile", "cart_nlv_2024_010", "--fix")
+        let fix = try await f.run("reconcile", "cart_nlv_2024_010", "--fix")
         #expect(fix.status == 2, "a serial is fixed by hand")
-        #expect(try f.run("device", "show", first.serial).status == 0, "the record keeps its serial")
-        #expect(try f.run("find", "PF9SWAP01", "--json").stdout.contains("[]"))
+        #expect(try await f.run("device", "show", first.serial).status == 0, "the record keeps its serial")
+        #expect(try await f.run("find", "PF9SWAP01", "--json").stdout.contains("[]"))
         // The commune's report shows it too.
-        #expect(try f.run("report", "member", "norroy-le-veneur").stdout.contains("numéro de série différent"))
+        #expect(try await f.run("report", "member", "norroy-le-veneur").stdout.contains("numéro de série différent"))
     }
 
-    @Test func aHostNameChangedOnTheDeviceIsFixedWithAnAuditEvent() throws {
-        let f = try Fresh(devices: 1)
+    @Test func aHostNameChangedOnTheDeviceIsFixedWithAnAuditEvent() async throws {
+        let f = try await Fresh(devices: 1)
         let d = try f.lab.devices[0]
-        #expect(try f.run("onboard", d.address, "--user", d.user, "--password-file", f.passwordFile, "--accept-new").status == 0)
+        #expect(try await f.run("onboard", d.address, "--user", d.user, "--password-file", f.passwordFile, "--accept-new").status == 0)
         // Someone renames the laptop by hand.
         let book = f.parc.dir.appendingPathComponent("rename.yml").path
         try "- hosts: all\n  become: yes\n  gather_facts: no\n  tasks:\n    - command: hostname renamed-by-hand\n".write(toFile: book, atomically: true, encoding: .utf8)
-        #expect(try f.run("run", book, "--limit", d.serial).status == 0)
-        #expect(try f.run("facts", d.serial).status == 0)
-        let report = try f.run("reconcile", d.serial)
+        #expect(try await f.run("run", book, "--limit", d.serial).status == 0)
+        #expect(try await f.run("facts", d.serial).status == 0)
+        let report = try await f.run("reconcile", d.serial)
         #expect(report.status == 2)
         #expect(report.stdout.contains("host name differs") && report.stdout.contains("renamed-by-hand"))
-        let fix = try f.run("reconcile", d.serial, "--fix", "--actor", "technicien")
+        let fix = try await f.run("reconcile", d.serial, "--fix", "--actor", "technicien")
         #expect(fix.status == 0, "\(fix.stdout)")
-        #expect(try f.run("device", "show", d.serial, "--json").stdout.contains("\"hostname\": \"renamed-by-hand\""))
-        #expect(try f.run("history", d.serial).stdout.contains("hostname: norroy-le-veneur-classe-ce2-cm1-01 → renamed-by-hand"))
-        #expect(try f.run("reconcile", d.serial).stdout.contains("agree"))
+        #expect(try await f.run("device", "show", d.serial, "--json").stdout.contains("\"hostname\": \"renamed-by-hand\""))
+        #expect(try await f.run("history", d.serial).stdout.contains("hostname: norroy-le-veneur-classe-ce2-cm1-01 → renamed-by-hand"))
+        #expect(try await f.run("reconcile", d.serial).stdout.contains("agree"))
     }
 
-    @Test func anOfflineDeviceBecomesPendingAndIsServedWhenItComesBack() throws {
-        let f = try Fresh(devices: 2)
+    @Test func anOfflineDeviceBecomesPendingAndIsServedWhenItComesBack() async throws {
+        let f = try await Fresh(devices: 2)
         for d in try f.lab.devices {
-            #expect(try f.run("onboard", d.address, "--user", d.user, "--password-file", f.passwordFile, "--accept-new").status == 0)
+            #expect(try await f.run("onboard", d.address, "--user", d.user, "--password-file", f.passwordFile, "--accept-new").status == 0)
         }
         let lab = try f.lab
         lab.stop(lab.devices[1].name)
         let baseline = ParcRunner.repo.appendingPathComponent("playbooks/baseline.yml").path
-        let run = try f.run("run", baseline, "--limit", "cart_nlv_2024_010", "--skip-tags", "packages")
+        let run = try await f.run("run", baseline, "--limit", "cart_nlv_2024_010", "--skip-tags", "packages")
         #expect(run.status == 4)
-        let pending = try f.run("pending", "--json")
+        let pending = try await f.run("pending", "--json")
         let items = try #require(try ParcRunner.json(pending.stdout) as? [[String: Any]])
         #expect(items.count == 1)
         #expect(items.first?["serial"] as? String == lab.devices[1].serial)
         #expect(items.first?["playbook"] as? String == baseline)
         // Still offline: still owed.
-        #expect(try f.run("run", "--pending", "--skip-tags", "packages").status == 4)
-        #expect(((try ParcRunner.json(try f.run("pending", "--json").stdout) as? [Any])?.count) == 1)
+        #expect(try await f.run("run", "--pending", "--skip-tags", "packages").status == 4)
+        #expect(((try ParcRunner.json(try await f.run("pending", "--json").stdout) as? [Any])?.count) == 1)
         // Back: served, nothing owed.
         try lab.start(lab.devices[1].name)
-        let watch = try f.run("watch", "--interval", "0.1", "--rounds", "3")
+        let watch = try await f.run("watch", "--interval", "0.1", "--rounds", "3")
         #expect(watch.status == 0, "\(watch.stdout)\(watch.stderr)")
-        #expect(try f.run("pending").stdout.contains("Nothing is pending"))
+        #expect(try await f.run("pending").stdout.contains("Nothing is pending"))
         #expect(try String(contentsOfFile: lab.devices[1].hostPath(of: "/etc/timezone"), encoding: .utf8) == "Europe/Paris\n")
     }
 }

@@ -1,7 +1,8 @@
 import Foundation
 
 /// Runs the built `parc` binary as a user would, on a database in a temporary folder.
-final class ParcRunner {
+/// (`@unchecked Sendable`: its properties are constants.)
+final class ParcRunner: @unchecked Sendable {
     struct Result {
         var status: Int32
         var stdout: String
@@ -54,12 +55,28 @@ final class ParcRunner {
     }
 
     @discardableResult
-    func run(_ args: String..., cwd: URL? = nil, env: [String: String] = [:]) throws -> Result {
-        try run(args, cwd: cwd, env: env)
+    func run(_ args: String..., cwd: URL? = nil, env: [String: String] = [:]) async throws -> Result {
+        try await run(args, cwd: cwd, env: env)
     }
 
+    /// Runs `parc ARGS` and waits for it on a thread of its own: a test waiting for a process must
+    /// not hold one of the cooperative pool's threads (two on this machine), or the asynchronous
+    /// tests running beside it could not resume (seen as a 0.7 s timeout taking 99 s under TSan).
     @discardableResult
-    func run(_ args: [String], cwd: URL? = nil, env: [String: String] = [:]) throws -> Result {
+    func run(_ args: [String], cwd: URL? = nil, env: [String: String] = [:]) async throws -> Result {
+        try await Self.offPool { try self.runBlocking(args, cwd: cwd, env: env) }
+    }
+
+    /// Runs `body` on a new thread and waits for it without blocking the cooperative pool.
+    static func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Swift.Result { try body() }) }.start()
+        }
+    }
+
+    /// The same, blocking (for `deinit`).
+    @discardableResult
+    func runBlocking(_ args: [String], cwd: URL? = nil, env: [String: String] = [:]) throws -> Result {
         let (p, out, err) = try start(args, cwd: cwd, env: env)
         // Read before waiting, so that a large output cannot fill the pipe and block the child.
         let o = out.fileHandleForReading.readDataToEndOfFile()

@@ -6,13 +6,13 @@ import Testing
 @Suite(.serialized) struct RunCLITests {
     static let baseline = ParcRunner.repo.appendingPathComponent("playbooks/baseline.yml").path
 
-    @Test func dryRunThenApplyThenRecordedThenIdempotent() throws {
-        let s = try LabPingTests.Setup(devices: 2)
-        let dry = try s.run("run", Self.baseline, "--limit", "room_0572113m_lab_parc", "--check", "--diff", "--skip-tags", "packages")
+    @Test func dryRunThenApplyThenRecordedThenIdempotent() async throws {
+        let s = try await LabPingTests.Setup(devices: 2)
+        let dry = try await s.run("run", Self.baseline, "--limit", "room_0572113m_lab_parc", "--check", "--diff", "--skip-tags", "packages")
         #expect(dry.status == 0, "\(dry.stderr)")
         #expect(dry.stdout.contains("PLAY RECAP (check mode: nothing was changed)"))
         #expect(dry.stderr.contains("+++ after: /etc/firefox/policies/policies.json"), "diff shown")
-        let apply = try s.run("run", Self.baseline, "--limit", "room_0572113m_lab_parc", "--skip-tags", "packages", "--json")
+        let apply = try await s.run("run", Self.baseline, "--limit", "room_0572113m_lab_parc", "--skip-tags", "packages", "--json")
         #expect(apply.status == 0, "\(apply.stderr)")
         let result = try #require(try ParcRunner.json(apply.stdout) as? [String: Any])
         let recap = try #require(result["recap"] as? [String: [String: Any]])
@@ -20,30 +20,30 @@ import Testing
         #expect(recap.values.allSatisfy { ($0["changed"] as? Int ?? 0) >= 4 && $0["failed"] as? Int == 0 })
         let runID = try #require(result["run"] as? Int)
         // The play gathered facts: the devices count as seen, with their firmware serial.
-        let seen = try s.run("reconcile", "room_0572113m_lab_parc")
+        let seen = try await s.run("reconcile", "room_0572113m_lab_parc")
         #expect(!seen.stdout.contains("never seen"), "\(seen.stdout)")
-        #expect(try s.run("device", "show", try s.lab.devices[0].serial).stdout.contains(try s.lab.devices[0].serial))
+        #expect(try await s.run("device", "show", try s.lab.devices[0].serial).stdout.contains(try s.lab.devices[0].serial))
 
-        let again = try s.run("run", Self.baseline, "--limit", "room_0572113m_lab_parc", "--skip-tags", "packages")
+        let again = try await s.run("run", Self.baseline, "--limit", "room_0572113m_lab_parc", "--skip-tags", "packages")
         #expect(again.status == 0)
         let lines = again.stdout.split(separator: "\n").filter { $0.hasPrefix("lab-0") }
         #expect(lines.count == 2 && lines.allSatisfy { $0.split(separator: " ", omittingEmptySubsequences: true)[2] == "0" }, "nothing changed: \(again.stdout)")
 
-        let list = try s.run("runs", "list")
+        let list = try await s.run("runs", "list")
         #expect(list.stdout.contains("playbooks/baseline.yml") || list.stdout.contains("baseline.yml"))
-        let show = try s.run("runs", "show", String(runID))
+        let show = try await s.run("runs", "show", String(runID))
         #expect(show.stdout.contains("Student account eleve"))
         #expect(show.stdout.contains("(hidden by no_log)") || !show.stdout.contains("$6$"), "no_log output is masked")
         let serial = try s.lab.devices[0].serial
-        let device = try s.run("device", "show", serial)
+        let device = try await s.run("device", "show", serial)
         #expect(device.stdout.contains("Last run"))
         #expect(device.stdout.contains("baseline.yml"))
     }
 
-    @Test func anOfflineLaptopIsUnreachableAndRetryServesItWhenItIsBack() throws {
-        let s = try LabPingTests.Setup(devices: 3)
+    @Test func anOfflineLaptopIsUnreachableAndRetryServesItWhenItIsBack() async throws {
+        let s = try await LabPingTests.Setup(devices: 3)
         try s.lab.stop("lab-02")
-        let r = try s.run("run", Self.baseline, "--limit", "room_0572113m_lab_parc", "--skip-tags", "packages", "--json")
+        let r = try await s.run("run", Self.baseline, "--limit", "room_0572113m_lab_parc", "--skip-tags", "packages", "--json")
         #expect(r.status == 4)
         let result = try #require(try ParcRunner.json(r.stdout) as? [String: Any])
         let runID = try #require(result["run"] as? Int)
@@ -52,34 +52,34 @@ import Testing
         #expect(recap["lab-01"]?["failed"] as? Int == 0)
 
         try s.lab.start("lab-02")
-        let retry = try s.run("run", "--retry", String(runID), "--skip-tags", "packages", "--json")
+        let retry = try await s.run("run", "--retry", String(runID), "--skip-tags", "packages", "--json")
         #expect(retry.status == 0, "\(retry.stderr)")
         let again = try #require(try ParcRunner.json(retry.stdout) as? [String: Any])
         #expect(Array((again["recap"] as? [String: Any] ?? [:]).keys) == ["lab-02"], "only the device that was unreachable")
     }
 
-    @Test func strictRefusesAnUnpinnedDeviceAndAcceptNewPinsItDuringTheRun() throws {
-        let s = try LabPingTests.Setup(devices: 1)
+    @Test func strictRefusesAnUnpinnedDeviceAndAcceptNewPinsItDuringTheRun() async throws {
+        let s = try await LabPingTests.Setup(devices: 1)
         let serial = try s.lab.devices[0].serial
-        #expect(try s.run("device", "edit", serial, "--host-key", "").status == 0)
-        let strict = try s.run("run", Self.baseline, "--limit", "lab-01", "--skip-tags", "packages", "--check")
+        #expect(try await s.run("device", "edit", serial, "--host-key", "").status == 0)
+        let strict = try await s.run("run", Self.baseline, "--limit", "lab-01", "--skip-tags", "packages", "--check")
         #expect(strict.status == 2, "an unknown host key fails the device")
         #expect(strict.stderr.contains("unknown host key"))
-        let accept = try s.run("run", Self.baseline, "--limit", "lab-01", "--skip-tags", "packages", "--check", "--host-key-policy", "accept-new")
+        let accept = try await s.run("run", Self.baseline, "--limit", "lab-01", "--skip-tags", "packages", "--check", "--host-key-policy", "accept-new")
         #expect(accept.status == 0, "\(accept.stderr)")
-        #expect(try s.run("history", serial).stdout.contains("hostKey: — → ssh-ed25519 SHA256:"))
-        #expect(try s.run("run", Self.baseline, "--limit", "lab-01", "--skip-tags", "packages", "--check").status == 0)
+        #expect(try await s.run("history", serial).stdout.contains("hostKey: — → ssh-ed25519 SHA256:"))
+        #expect(try await s.run("run", Self.baseline, "--limit", "lab-01", "--skip-tags", "packages", "--check").status == 0)
     }
 
-    @Test func aPlaybookMistakeIsReportedBeforeAnythingRuns() throws {
-        let s = try LabPingTests.Setup(devices: 1)
+    @Test func aPlaybookMistakeIsReportedBeforeAnythingRuns() async throws {
+        let s = try await LabPingTests.Setup(devices: 1)
         let file = s.parc.dir.appendingPathComponent("bad.yml").path
         try "- hosts: all\n  tasks:\n    - name: oops\n      copy: {dest: /etc/x, colour: red}\n".write(toFile: file, atomically: true, encoding: .utf8)
-        let r = try s.run("run", file)
+        let r = try await s.run("run", file)
         #expect(r.status != 0)
         #expect(r.stderr.contains("bad.yml:4:"))
         #expect(r.stderr.contains("copy has no argument 'colour'"))
-        #expect(try s.run("runs", "list").stdout.split(separator: "\n").count == 1, "no run was recorded")
+        #expect(try await s.run("runs", "list").stdout.split(separator: "\n").count == 1, "no run was recorded")
     }
 }
 
@@ -87,13 +87,13 @@ import Testing
 @Suite struct SyntaxCheckCLITests {
     static let fixtures = ParcRunner.repo.appendingPathComponent("Tests/ProvisioningTests/Fixtures")
 
-    @Test func aValidPlaybookIsReportedWithItsSizeAndABrokenOneByFileAndLine() throws {
+    @Test func aValidPlaybookIsReportedWithItsSizeAndABrokenOneByFileAndLine() async throws {
         let parc = try ParcRunner()
-        let ok = try parc.run("run", "--syntax-check", Self.fixtures.appendingPathComponent("kiosk/site.yml").path)
+        let ok = try await parc.run("run", "--syntax-check", Self.fixtures.appendingPathComponent("kiosk/site.yml").path)
         #expect(ok.status == 0, "\(ok.stderr)")
         #expect(ok.stdout.contains("(1 play,") && ok.stdout.contains("no error found"), "\(ok.stdout)")
         let broken = Self.fixtures.appendingPathComponent("syntax/invalid/two-modules.yml").path
-        let bad = try parc.run("run", "--syntax-check", broken)
+        let bad = try await parc.run("run", "--syntax-check", broken)
         #expect(bad.status != 0)
         #expect(bad.stderr.contains("two-modules.yml:5:") && bad.stderr.contains("a task runs one module"), "\(bad.stderr)")
         #expect(!FileManager.default.fileExists(atPath: parc.database), "no inventory was created")

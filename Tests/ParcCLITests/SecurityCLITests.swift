@@ -6,15 +6,15 @@ import Testing
 @Suite struct SecurityCLITests {
     /// `-o` replaces a regular file atomically, writes a device or a FIFO in place (never turning
     /// it into a regular file), follows a link to its file, and `-o -` is standard output.
-    @Test func outputFilesAreReplacedOnlyWhenTheyAreRegularFiles() throws {
+    @Test func outputFilesAreReplacedOnlyWhenTheyAreRegularFiles() async throws {
         let parc = try ParcRunner()
-        try parc.run("init", "--sample")
+        try await parc.run("init", "--sample")
         let dir = parc.dir.path + "/out"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
 
         // A character device of our own (the same as /dev/null): still a device afterwards.
         #expect(mknod(dir + "/null", S_IFCHR | 0o666, dev_t((1 << 8) | 3)) == 0, "root is needed to make a device node")
-        let toDevice = try parc.run("export", "devices", "--csv", "-o", dir + "/null")
+        let toDevice = try await parc.run("export", "devices", "--csv", "-o", dir + "/null")
         #expect(toDevice.status == 0, "\(toDevice.stderr)")
         var st = stat()
         #expect(lstat(dir + "/null", &st) == 0 && st.st_mode & S_IFMT == S_IFCHR, "the device node is still a device")
@@ -27,7 +27,7 @@ import Testing
         let pipe = Pipe()
         reader.standardOutput = pipe
         try reader.run()
-        let toFifo = try parc.run("export", "devices", "--csv", "-o", dir + "/fifo")
+        let toFifo = try await parc.run("export", "devices", "--csv", "-o", dir + "/fifo")
         let read = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         reader.waitUntilExit()
         #expect(toFifo.status == 0)
@@ -38,46 +38,50 @@ import Testing
         try "old\n".write(toFile: dir + "/report.csv", atomically: true, encoding: .utf8)
         chmod(dir + "/report.csv", 0o640)
         try FileManager.default.createSymbolicLink(atPath: dir + "/latest.csv", withDestinationPath: "report.csv")
-        #expect(try parc.run("export", "devices", "--csv", "-o", dir + "/latest.csv").status == 0)
+        #expect(try await parc.run("export", "devices", "--csv", "-o", dir + "/latest.csv").status == 0)
         #expect(lstat(dir + "/latest.csv", &st) == 0 && st.st_mode & S_IFMT == S_IFLNK)
         #expect(lstat(dir + "/report.csv", &st) == 0 && st.st_mode & 0o777 == 0o640)
         #expect(try String(contentsOfFile: dir + "/report.csv", encoding: .utf8).contains("PF4NLV31"))
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir).allSatisfy { !$0.contains(".parc-") }, "no temporary left")
 
         // `-o -`: standard output; a folder: refused.
-        let dash = try parc.run("export", "devices", "--csv", "-o", "-")
+        let dash = try await parc.run("export", "devices", "--csv", "-o", "-")
         #expect(dash.stdout.contains("PF4NLV31") && !FileManager.default.fileExists(atPath: parc.dir.path + "/-"))
-        let folder = try parc.run("export", "devices", "--csv", "-o", dir)
+        let folder = try await parc.run("export", "devices", "--csv", "-o", dir)
         #expect(folder.status != 0 && folder.stderr.contains("it is a folder"))
     }
 }
 
 @Suite struct InputBoundsCLITests {
-    @Test func hostileFieldsAreRefusedAndNeverReachTheTerminalRaw() throws {
+    @Test func hostileFieldsAreRefusedAndNeverReachTheTerminalRaw() async throws {
         let parc = try ParcRunner()
-        try parc.run("init", "--sample")
-        let address = try parc.run("device", "edit", "PF4NLV31", "--address=-oProxyCommand=touch /tmp/parc-pwned")
+        try await parc.run("init", "--sample")
+        let address = try await parc.run("device", "edit", "PF4NLV31", "--address=-oProxyCommand=touch /tmp/parc-pwned")
         #expect(address.status != 0 && address.stderr.contains("an address is an IPv4 address"), "\(address.stderr)")
-        let esc = try parc.run("device", "edit", "PF4NLV31", "--model", "\u{1B}]0;pwned\u{7}\u{1B}[2J")
+        let esc = try await parc.run("device", "edit", "PF4NLV31", "--model", "\u{1B}]0;pwned\u{7}\u{1B}[2J")
         #expect(esc.status != 0 && esc.stderr.contains("\\u{1B}]0;pwned\\u{7}") && !esc.stderr.contains("\u{1B}"))
-        let long = try parc.run("device", "add", "--kind", "laptop", "--serial", String(repeating: "S", count: 100_000), "--school", "0572113M", "--room", "BCD")
+        let long = try await parc.run("device", "add", "--kind", "laptop", "--serial", String(repeating: "S", count: 100_000), "--school", "0572113M", "--room", "BCD")
         #expect(long.status != 0 && long.stderr.contains("this field takes at most 64") && long.stderr.count < 1_000)
         // A file name with an escape sequence and a line break: shown as escapes, logged as text.
         let name = parc.dir.path + "/bl\u{1B}[31m\nforged.csv"
         try "serial,kind,school,room\nNEW-77,laptop,0572113M,BCD\nBAD\u{0}SN,laptop,0572113M,BCD\n".write(toFile: name, atomically: true, encoding: .utf8)
-        let bad = try parc.run("import", "devices", name)
+        let bad = try await parc.run("import", "devices", name)
         #expect(bad.status != 0 && bad.stderr.contains("bl\\u{1B}[31m\\nforged.csv:3: serial: 'BAD\\0SN'"), "\(bad.stderr)")
         #expect(!bad.stderr.contains("\u{1B}") && !bad.stderr.contains("\u{0}"))
-        #expect(try parc.run("find", "NEW-77", "--json").stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[]", "nothing was imported")
+        #expect(try await parc.run("find", "NEW-77", "--json").stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[]", "nothing was imported")
         try "serial,kind,school,room\nNEW-77,laptop,0572113M,BCD\n".write(toFile: name, atomically: true, encoding: .utf8)
-        #expect(try parc.run("import", "devices", name).status == 0)
-        let history = try parc.run("history", "NEW-77")
+        #expect(try await parc.run("import", "devices", name).status == 0)
+        let history = try await parc.run("history", "NEW-77")
         #expect(!history.stdout.contains("\u{1B}") && history.stdout.contains("\\u{1B}"), "\(history.stdout)")
     }
 }
 
 /// `script` in /bin/sh with $PARC (a copy of the binary anyone may run), $PARC_DATABASE and $DIR.
-func parcShell(_ parc: ParcRunner, _ script: String, env extra: [String: String] = [:]) throws -> ParcRunner.Result {
+func parcShell(_ parc: ParcRunner, _ script: String, env extra: [String: String] = [:]) async throws -> ParcRunner.Result {
+    try await ParcRunner.offPool { try parcShellBlocking(parc, script, env: extra) }
+}
+
+func parcShellBlocking(_ parc: ParcRunner, _ script: String, env extra: [String: String] = [:]) throws -> ParcRunner.Result {
     let binary = parc.dir.path + "/parc-bin"
     if !FileManager.default.fileExists(atPath: binary) {
         try FileManager.default.copyItem(atPath: ParcRunner.binary.path, toPath: binary)
@@ -106,29 +110,29 @@ func parcShell(_ parc: ParcRunner, _ script: String, env extra: [String: String]
 /// The inventory file in the states a machine can leave it: written by a newer parc, read-only,
 /// on a full disk. Reads work where they can; writes are refused saying why, and nothing is lost.
 @Suite struct DatabaseStateTests {
-    func shell(_ parc: ParcRunner, _ script: String) throws -> ParcRunner.Result { try parcShell(parc, script) }
+    func shell(_ parc: ParcRunner, _ script: String) async throws -> ParcRunner.Result { try await parcShell(parc, script) }
 
-    @Test func aDatabaseFromANewerParcIsReadButNeverWritten() throws {
+    @Test func aDatabaseFromANewerParcIsReadButNeverWritten() async throws {
         let parc = try ParcRunner()
-        try parc.run("init", "--sample")
-        #expect(try shell(parc, "sqlite3 \"$PARC_DATABASE\" \"INSERT INTO grdb_migrations VALUES ('v99-from-the-future')\"").status == 0)
-        let list = try parc.run("device", "list", "--json")
+        try await parc.run("init", "--sample")
+        #expect(try await shell(parc, "sqlite3 \"$PARC_DATABASE\" \"INSERT INTO grdb_migrations VALUES ('v99-from-the-future')\"").status == 0)
+        let list = try await parc.run("device", "list", "--json")
         let listed = try ParcRunner.json(list.stdout) as? [Any]
         #expect(list.status == 0 && listed?.count == 18)
-        let add = try parc.run("device", "add", "--kind", "laptop", "--serial", "NEW-1", "--school", "0572113M", "--room", "BCD")
+        let add = try await parc.run("device", "add", "--kind", "laptop", "--serial", "NEW-1", "--school", "0572113M", "--room", "BCD")
         #expect(add.status != 0 && add.stderr.contains("written by a newer parc") && add.stderr.contains("v99-from-the-future")
                 && add.stderr.contains("nothing was written"), "\(add.stderr)")
-        let migrations = try shell(parc, "sqlite3 \"$PARC_DATABASE\" 'SELECT count(*) FROM grdb_migrations'")
-        let before = try shell(parc, "sqlite3 \"$PARC_DATABASE\" 'SELECT count(*) FROM device'")
+        let migrations = try await shell(parc, "sqlite3 \"$PARC_DATABASE\" 'SELECT count(*) FROM grdb_migrations'")
+        let before = try await shell(parc, "sqlite3 \"$PARC_DATABASE\" 'SELECT count(*) FROM device'")
         #expect(before.stdout == "18\n" && !migrations.stdout.isEmpty)
-        #expect(try parc.run("init").status != 0, "init does not migrate it either")
+        #expect(try await parc.run("init").status != 0, "init does not migrate it either")
     }
 
-    @Test func aReadOnlyFileIsReadAndChangesAreRefusedPlainly() throws {
+    @Test func aReadOnlyFileIsReadAndChangesAreRefusedPlainly() async throws {
         let parc = try ParcRunner()
-        try parc.run("init", "--sample")
+        try await parc.run("init", "--sample")
         // As a user who may not write the file nor its folder (root writes anything).
-        let r = try shell(parc, """
+        let r = try await shell(parc, """
             chmod 0444 "$PARC_DATABASE"
             as() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
             as "$PARC" device list --json > "$DIR/list.json"; echo "list=$?"
@@ -141,11 +145,11 @@ func parcShell(_ parc: ParcRunner, _ script: String, env extra: [String: String]
         #expect(!r.stderr.contains("is it an SQLite file"), "no misleading hint")
     }
 
-    @Test func aFullDiskSaysSoAndLosesNothing() throws {
+    @Test func aFullDiskSaysSoAndLosesNothing() async throws {
         let parc = try ParcRunner()
-        try parc.run("init", "--sample")
+        try await parc.run("init", "--sample")
         // A small disk of its own (tmpfs in a private mount namespace), filled up.
-        let r = try shell(parc, """
+        let r = try await shell(parc, """
             mkdir -p "$DIR/small"
             exec unshare -m sh -c '
               mount -t tmpfs -o size=2m parc-full "$DIR/small" || exit 99
@@ -169,8 +173,8 @@ func parcShell(_ parc: ParcRunner, _ script: String, env extra: [String: String]
 /// Secrets given to a run: never on the device's process list, never in the record, read from a
 /// private file or a prompt rather than the command line.
 @Suite(.serialized) struct SecretsCLITests {
-    @Test func secretsComeFromAPrivateFileOrAPromptAndStayOutOfProcessListsAndRecords() throws {
-        let s = try LabPingTests.Setup(devices: 1)
+    @Test func secretsComeFromAPrivateFileOrAPromptAndStayOutOfProcessListsAndRecords() async throws {
+        let s = try await LabPingTests.Setup(devices: 1)
         let dir = s.parc.dir.path
         let secret = "Wifi-\(UUID().uuidString.prefix(8))"
         try """
@@ -190,7 +194,7 @@ func parcShell(_ parc: ParcRunner, _ script: String, env extra: [String: String]
 
         // A vars file other users may read is refused, before anything runs.
         chmod(dir + "/secrets.yml", 0o644)
-        let open = try s.run("run", dir + "/secret.yml", "-e", "@" + dir + "/secrets.yml", "--limit", "lab-01")
+        let open = try await s.run("run", dir + "/secret.yml", "-e", "@" + dir + "/secrets.yml", "--limit", "lab-01")
         #expect(open.status != 0 && open.stderr.contains("chmod 600"), "\(open.stderr)")
         chmod(dir + "/secrets.yml", 0o600)
 
@@ -200,9 +204,10 @@ func parcShell(_ parc: ParcRunner, _ script: String, env extra: [String: String]
         watcher.executableURL = URL(fileURLWithPath: "/bin/sh")
         watcher.arguments = ["-c", "end=$(($(date +%s) + 8)); while [ $(date +%s) -lt $end ]; do ps -eo args; sleep 0.2; done > \(dir)/ps.txt"]
         try watcher.run()
-        let r = try parcShell(s.parc, "printf '%s\\n' \"$PSK\" | \"$PARC\" run \"$DIR/secret.yml\" -e @\"$DIR/secrets.yml\" --ask-vars wifi_psk --limit lab-01 --json",
+        let r = try await parcShell(s.parc, "printf '%s\\n' \"$PSK\" | \"$PARC\" run \"$DIR/secret.yml\" -e @\"$DIR/secrets.yml\" --ask-vars wifi_psk --limit lab-01 --json",
                               env: ["PSK": secret, "PARC_LAB_DIR": s.labDir, "PARC_BECOME_PASSWORD": "Directrice-\(secret)"])
-        watcher.waitUntilExit()
+        nonisolated(unsafe) let watching = watcher
+        try await ParcRunner.offPool { watching.waitUntilExit() }
         #expect(r.status == 0, "\(r.stderr)")
         let ps = try String(contentsOfFile: dir + "/ps.txt", encoding: .utf8)
         #expect(ps.contains("sleep 3"), "the watcher saw the task run")
@@ -210,19 +215,19 @@ func parcShell(_ parc: ParcRunner, _ script: String, env extra: [String: String]
         let device = try s.lab.devices[0]
         #expect(try String(contentsOfFile: device.hostPath(of: "/etc/parc-secret"), encoding: .utf8) == "\(secret)|\(secret)-file")
         #expect(try String(contentsOfFile: device.hostPath(of: "/etc/parc-cat"), encoding: .utf8) == "", "sudo asked nothing: the password did not reach the command")
-        let runs = try s.run("runs", "show", "1", "--json")
+        let runs = try await s.run("runs", "show", "1", "--json")
         #expect(!runs.stdout.contains(secret) && !r.stdout.contains(secret) && !r.stderr.contains(secret))
-        let staged = try parcShell(s.parc, "ls -a \(device.hostPath(of: "/tmp")) 2>/dev/null | grep -c '^.parc-' || true")
+        let staged = try await parcShell(s.parc, "ls -a \(device.hostPath(of: "/tmp")) 2>/dev/null | grep -c '^.parc-' || true")
         #expect(staged.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "the hidden script is removed")
     }
 }
 
 /// Inventory fields reach playbooks as data through the command line's own path too.
 @Suite(.serialized) struct InventoryDataCLITests {
-    @Test func aSchoolNameThatLooksLikeATemplateIsWrittenAsText() throws {
-        let s = try LabPingTests.Setup(devices: 1)
+    @Test func aSchoolNameThatLooksLikeATemplateIsWrittenAsText() async throws {
+        let s = try await LabPingTests.Setup(devices: 1)
         let hostile = "{{ lookup('env', 'PARC_CANARY') }}"
-        #expect(try s.run("school", "edit", "0572113M", "--name", hostile).status == 0)
+        #expect(try await s.run("school", "edit", "0572113M", "--name", hostile).status == 0)
         try """
             - hosts: all
               become: yes
@@ -233,7 +238,7 @@ func parcShell(_ parc: ParcRunner, _ script: String, env extra: [String: String]
                 - vars: { where: /etc/parc-school }
                   copy: { content: "{{ line }}", dest: "{{ where }}" }
             """.write(toFile: s.parc.dir.path + "/school.yml", atomically: true, encoding: .utf8)
-        let r = try s.parc.run(["run", s.parc.dir.path + "/school.yml", "--limit", "lab-01"], env: ["PARC_LAB_DIR": s.labDir, "PARC_CANARY": "leaked-secret"])
+        let r = try await s.parc.run(["run", s.parc.dir.path + "/school.yml", "--limit", "lab-01"], env: ["PARC_LAB_DIR": s.labDir, "PARC_CANARY": "leaked-secret"])
         #expect(r.status == 0, "\(r.stderr)")
         let written = try String(contentsOfFile: try s.lab.devices[0].hostPath(of: "/etc/parc-school"), encoding: .utf8)
         #expect(written == "école=\(hostile)")
