@@ -180,6 +180,13 @@ public final class Lab: @unchecked Sendable {
     }
 
     /// Stops a device's sshd and every session it serves (the device is "switched off").
+    /// Stops a device as a power cut or a lost Wi-Fi would: every process at once, no goodbye.
+    public func powerOff(_ name: String) {
+        guard let index = devices.firstIndex(where: { $0.name == name }), let pid = devices[index].pid else { return }
+        if Self.isOurSSHD(pid, config: devices[index].configFile) { Spawn.killNow(pid) }
+        devices[index].pid = nil
+    }
+
     public func stop(_ name: String) {
         guard let index = devices.firstIndex(where: { $0.name == name }), let pid = devices[index].pid else { return }
         if Self.isOurSSHD(pid, config: devices[index].configFile) { Spawn.terminate(pid) }

@@ -94,8 +94,15 @@ final class Channel {
                 }
             }
             if libssh2_channel_eof(raw) != 0 {
-                // sudo ended before the command started (refused): its input is never sent.
-                if waiting { waiting = false; input = Array(input[..<written]); continue }
+                if waiting, let sudo {
+                    // The end came with the last reads: the markers they hold are removed; if the
+                    // command never started (sudo refused), its input is never sent.
+                    if let r = Self.find(sudo.started, in: err) { err.removeSubrange(r) }
+                    while let r = Self.find(sudo.prompt, in: err) { err.removeSubrange(r) }
+                    waiting = false
+                    input = Array(input[..<written])
+                    continue
+                }
                 if eofSent { break }
             }
             if !progressed {

@@ -81,12 +81,30 @@ func parcShell(_ parc: ParcRunner, _ script: String, env extra: [String: String]
     try await ParcRunner.offPool { try parcShellBlocking(parc, script, env: extra) }
 }
 
-func parcShellBlocking(_ parc: ParcRunner, _ script: String, env extra: [String: String] = [:]) throws -> ParcRunner.Result {
-    let binary = parc.dir.path + "/parc-bin"
-    if !FileManager.default.fileExists(atPath: binary) {
-        try FileManager.default.copyItem(atPath: ParcRunner.binary.path, toPath: binary)
-        chmod(parc.dir.path, 0o755)
+/// A copy of `parc` that any user may run (the read-only test runs it as nobody), made once per
+/// test process. Written through a close-on-exec descriptor: a process that other tests spawn
+/// meanwhile must not inherit it open for writing, or running the copy fails (ETXTBSY, exit 126).
+let sharedBinary: String = {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("parc-bin-\(getpid())").path
+    try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    chmod(dir, 0o755)
+    let path = dir + "/parc"
+    let bytes = [UInt8](FileManager.default.contents(atPath: ParcRunner.binary.path) ?? Data())
+    let fd = open(path + ".tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o755)
+    if fd >= 0 {
+        _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress!, bytes.count) }
+        fchmod(fd, 0o755)
+        close(fd)
+        rename(path + ".tmp", path)
     }
+    atexit { try? FileManager.default.removeItem(atPath: FileManager.default.temporaryDirectory.appendingPathComponent("parc-bin-\(getpid())").path) }
+    usleep(200_000)  // children forked while the file was open have exec'd by now
+    return path
+}()
+
+func parcShellBlocking(_ parc: ParcRunner, _ script: String, env extra: [String: String] = [:]) throws -> ParcRunner.Result {
+    let binary = sharedBinary
+    chmod(parc.dir.path, 0o755)
     let p = Process()
     p.executableURL = URL(fileURLWithPath: "/bin/sh")
     p.arguments = ["-c", script]
@@ -217,7 +235,9 @@ func parcShellBlocking(_ parc: ParcRunner, _ script: String, env extra: [String:
         #expect(try String(contentsOfFile: device.hostPath(of: "/etc/parc-cat"), encoding: .utf8) == "", "sudo asked nothing: the password did not reach the command")
         let runs = try await s.run("runs", "show", "1", "--json")
         #expect(!runs.stdout.contains(secret) && !r.stdout.contains(secret) && !r.stderr.contains(secret))
-        let staged = try await parcShell(s.parc, "ls -a \(device.hostPath(of: "/tmp")) 2>/dev/null | grep -c '^.parc-' || true")
+        // (Lab devices share the machine's /tmp, where other tests' runs stage their own scripts:
+        // look for this run's, by the secret they held.)
+        let staged = try await parcShell(s.parc, "grep -l -s -- \"$PSK\" \(device.hostPath(of: "/tmp"))/.parc-* | wc -l", env: ["PSK": secret])
         #expect(staged.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "the hidden script is removed")
     }
 }

@@ -206,7 +206,7 @@ func counts(_ r: RunResult, _ host: String = "lab-01") -> (changed: Int, failed:
         let lab = try LabRun(devices: 2)
         let stopper = Task {
             try await Task.sleep(for: .milliseconds(1_500))
-            lab.lab.stop("lab-02")
+            lab.lab.powerOff("lab-02")
         }
         let r = try await lab.run("""
             - hosts: all
