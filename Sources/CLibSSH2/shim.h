@@ -3,11 +3,19 @@
 
 #include <libssh2.h>
 #include <libssh2_sftp.h>
+#include <openssl/crypto.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
 // Swift cannot import function-like macros: these wrappers stand for the ones parc uses.
+
+// OpenSSL (libssh2's crypto) frees its global locks in an exit handler; a libssh2 call still
+// running on another thread at that moment (a session closing) would then crash. parc awaits its
+// closes, and this keeps a straggler harmless: the process is ending anyway.
+static inline int parc_crypto_keep_at_exit(void) {
+    return OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL);
+}
 
 static inline LIBSSH2_SESSION *parc_session_init(void) {
     return libssh2_session_init_ex(NULL, NULL, NULL, NULL);

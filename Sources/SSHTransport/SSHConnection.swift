@@ -339,6 +339,20 @@ public final class SSHConnection: Transport, @unchecked Sendable {
         return try await thread.perform { () throws -> RemoteFileInfo? in try Self.sftp(box, host: host).stat(path) }
     }
 
+    /// Runs `body` with this connection, then closes it, also when `body` throws. A close must be
+    /// awaited: one left running on the session's thread while the process exits races OpenSSL's
+    /// exit-time cleanup inside libssh2's disconnect (a SIGSEGV ThreadSanitizer caught).
+    public func using<T>(_ body: (SSHConnection) async throws -> T) async throws -> T {
+        do {
+            let result = try await body(self)
+            await close()
+            return result
+        } catch {
+            await close()
+            throw error
+        }
+    }
+
     public func close() async {
         let box = self.box
         _ = try? await thread.perform {

@@ -24,7 +24,7 @@ public struct SSHCode: Equatable, Sendable, CustomStringConvertible {
 
 enum LibSSH2 {
     /// `libssh2_init` once, before any thread uses libssh2.
-    static let initialized: Bool = libssh2_init(0) == 0
+    static let initialized: Bool = parc_crypto_keep_at_exit() == 1 && libssh2_init(0) == 0
 }
 
 /// One SSH session: the socket and the `LIBSSH2_SESSION` it carries, in non-blocking mode. Every

@@ -54,16 +54,20 @@ final class LabRun: @unchecked Sendable {
     /// Writes a file on a device, as root (text of any kind: no shell quoting involved).
     func write(_ text: String, to path: String, on name: String = "lab-01") async throws {
         let c = try await LabConnector(lab: lab).connect(hosts.first { $0.name == name }!)
-        defer { Task { await c.close() } }
-        _ = try await c.run("mkdir -p \(shellQuote((path as NSString).deletingLastPathComponent))", stdin: nil, become: .sudo, timeout: .seconds(30))
-        try await c.upload(Array(text.utf8), to: path, mode: 0o644, owner: nil, group: nil, become: .sudo)
+        do {
+            _ = try await c.run("mkdir -p \(shellQuote((path as NSString).deletingLastPathComponent))", stdin: nil, become: .sudo, timeout: .seconds(30))
+            try await c.upload(Array(text.utf8), to: path, mode: 0o644, owner: nil, group: nil, become: .sudo)
+        } catch { await c.close(); throw error }
+        await c.close()
     }
 
     /// A command's output on a device, as root.
     func sh(_ command: String, on name: String = "lab-01") async throws -> String {
         let c = try await LabConnector(lab: lab).connect(hosts.first { $0.name == name }!)
-        defer { Task { await c.close() } }
-        return try await c.run(command, stdin: nil, become: .sudo, timeout: .seconds(30)).stdoutText
+        let out: String
+        do { out = try await c.run(command, stdin: nil, become: .sudo, timeout: .seconds(30)).stdoutText } catch { await c.close(); throw error }
+        await c.close()
+        return out
     }
 }
 

@@ -452,7 +452,19 @@ enum TransferModules {
         let home = try await call.transport.run("echo $HOME", stdin: nil, become: .none, timeout: .seconds(30)).stdoutText.trimmed
         let staged = "\(home)/.parc-archive-\(UUID().uuidString.prefix(8))\(zip ? ".zip" : ".tar")"
         try await call.transport.upload(bytes, to: staged, mode: 0o600, owner: nil, group: nil, become: .none)
-        defer { Task { _ = try? await call.transport.run("rm -f -- \(shellQuote(staged))", stdin: nil, become: .none, timeout: .seconds(30)) } }
+        // The staged archive is removed before the module returns, whatever happened (awaited:
+        // no work may be left running on the connection once the task is over).
+        do {
+            let r = try await extract(call, staged: staged, src: src, dest: dest, zip: zip)
+            _ = try? await call.transport.run("rm -f -- \(shellQuote(staged))", stdin: nil, become: .none, timeout: .seconds(30))
+            return r
+        } catch {
+            _ = try? await call.transport.run("rm -f -- \(shellQuote(staged))", stdin: nil, become: .none, timeout: .seconds(30))
+            throw error
+        }
+    }
+
+    static func extract(_ call: ModuleCall, staged: String, src: String, dest: String, zip: Bool) async throws -> ModuleResult {
         let a = shellQuote(staged), d = shellQuote(dest)
         // The same files already there: GNU tar compares (`--diff`); for zip, every member must exist.
         let same = zip

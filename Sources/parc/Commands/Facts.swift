@@ -28,9 +28,8 @@ struct FactsCommand: AsyncParsableCommand {
         let become = try BecomeOption.fromEnvironment()
         let results = await concurrently(targets, limit: access.forks) { (row, options) -> (DeviceRow, Result<DeviceFacts, any Error>) in
             do {
-                let c = try await SSHConnection.connect(options)
-                defer { Task { await c.close() } }
-                return (row, .success(try await FactGathering.gather(c, become: become)))
+                let facts = try await SSHConnection.connect(options).using { c in try await FactGathering.gather(c, become: become) }
+                return (row, .success(facts))
             } catch {
                 return (row, .failure(error))
             }

@@ -124,81 +124,82 @@ struct Onboard: AsyncParsableCommand {
             let options = SSHOptions(name: known?.inventoryName ?? address, address: address, port: port, user: user, credentials: credentials,
                                      hostKeyPolicy: HostKeyPolicy(mode: pinned == nil ? .acceptNew : .strict, pinned: pinned),
                                      connectTimeout: .milliseconds(Int(timeout * 1000)))
-            let c = try await SSHConnection.connect(options)
-            defer { Task { await c.close() } }
-            if c.hostKeyCheck == .new && !acceptNew {
-                guard interactive, confirm("\(address): host key \(c.hostKey.description). Pin it? [y/N] ") else {
-                    outcome.message = "host key \(c.hostKey.fingerprint) not confirmed: nothing done (check it on the device, or use --accept-new)"
-                    return outcome
-                }
-            }
-            let become: Become = password.map { .sudoPassword($0) } ?? .sudo
-            let facts = try await FactGathering.gather(c, become: become)
-            guard let serial = facts.serial else {
-                outcome.message = "the device reports no firmware serial (DMI): onboard it by hand (parc device edit)"
-                return outcome
-            }
-            // The inventory record, by serial; or a new one with --create.
-            var row = try inventory.read { r in try r.deviceID(serial: serial) != nil ? try r.deviceRow(serial) : nil }
-            if let row, let recorded = row.hostKey, try HostKey(openSSH: recorded) != c.hostKey {
-                throw TransportError.hostKeyChanged(host: row.inventoryName, expected: try HostKey(openSSH: recorded).description, actual: c.hostKey.description)
-            }
-            if row == nil {
-                guard create else {
-                    outcome.message = "serial \(serial) is not in the inventory: import its delivery note first (parc import devices), or use --create"
-                    return outcome
-                }
-                row = try inventory.write { tx in
-                    let ids = try tx.placeIDs(school: nil, room: nil, cart: cart)
-                    _ = try tx.addDevice(Device(kind: kind, manufacturer: facts.vendor, model: facts.product, serial: serial, status: .deployed,
-                                                cartId: ids.cartId, orderId: try order.map { try tx.order($0).id! }))
-                    return try tx.deviceRow(serial)
-                }
-            }
-            guard let row else { return outcome }
-            // The management key, once.
-            let key = shellQuote(publicKey)
-            let installed = try await c.run("umask 077; mkdir -p ~/.ssh && touch ~/.ssh/authorized_keys && (grep -qxF \(key) ~/.ssh/authorized_keys && echo present || { printf '%s\\n' \(key) >> ~/.ssh/authorized_keys; echo added; })")
-            guard installed.succeeded else { throw ModuleFailure("installing the key: \(installed.stderrText.trimmed)") }
-            // The key must work before anything relies on it.
-            let check = try await SSHConnection.connect(SSHOptions(name: row.inventoryName, address: address, port: port, user: user,
-                                                                   credentials: [.keyFile(keyPath)],
-                                                                   hostKeyPolicy: HostKeyPolicy(mode: .strict, pinned: c.hostKey),
-                                                                   connectTimeout: .milliseconds(Int(timeout * 1000))))
-            await check.close()
-            // The host name from the rule.
-            let hostname = try inventory.read { r in try HostnameRule(nameRule).name(for: row, reader: r) }
-            let call = ModuleCall(args: ["name": .string(hostname)], transport: c, become: become, check: false, diff: false,
-                                  playbookDirectory: ".", vars: [:], templates: TemplateEngine(),
-                                  location: SourceLocation(file: "onboard", line: 1, column: 1), reconnect: { c })
-            let named = try await Modules.registry["hostname"]!.run(call)
-            if disablePasswordLogin {
-                _ = try await c.run("f=/etc/ssh/sshd_config.d/90-parc.conf; [ -d /etc/ssh/sshd_config.d ] && { grep -qs '^PasswordAuthentication no' \"$f\" || { printf 'PasswordAuthentication no\\nKbdInteractiveAuthentication no\\n' > \"$f\"; systemctl reload ssh 2>/dev/null || systemctl reload sshd 2>/dev/null || true; }; }",
-                                    stdin: nil, become: become, timeout: .seconds(30))
-            }
-            let seen = Date()
-            var skipped: [String] = []
-            try inventory.write { tx in
-                // MACs the record lacks, from the device; one another device holds is left to `parc reconcile`.
-                var macs: [String] = []
-                if row.macs.isEmpty {
-                    for mac in facts.macs {
-                        if let holder = try tx.serial(ofMAC: mac), holder.lowercased() != row.serial.lowercased() { skipped.append("\(mac) (held by \(holder))") }
-                        else { macs.append(mac) }
+            return try await SSHConnection.connect(options).using { c in
+                if c.hostKeyCheck == .new && !acceptNew {
+                    guard interactive, confirm("\(address): host key \(c.hostKey.description). Pin it? [y/N] ") else {
+                        outcome.message = "host key \(c.hostKey.fingerprint) not confirmed: nothing done (check it on the device, or use --accept-new)"
+                        return outcome
                     }
                 }
-                _ = try tx.updateDevice(row.serial, macs: macs.isEmpty ? nil : MacChange(add: macs, replaceAll: true)) { d in
-                    d.address = address
-                    d.sshPort = port
-                    d.sshUser = user
-                    d.hostKey = c.hostKey.openSSH
-                    d.hostname = hostname
+                let become: Become = password.map { .sudoPassword($0) } ?? .sudo
+                let facts = try await FactGathering.gather(c, become: become)
+                guard let serial = facts.serial else {
+                    outcome.message = "the device reports no firmware serial (DMI): onboard it by hand (parc device edit)"
+                    return outcome
                 }
-                try tx.recordFacts(serial: row.serial, facts, seenAt: seen)
+                // The inventory record, by serial; or a new one with --create.
+                var row = try inventory.read { r in try r.deviceID(serial: serial) != nil ? try r.deviceRow(serial) : nil }
+                if let row, let recorded = row.hostKey, try HostKey(openSSH: recorded) != c.hostKey {
+                    throw TransportError.hostKeyChanged(host: row.inventoryName, expected: try HostKey(openSSH: recorded).description, actual: c.hostKey.description)
+                }
+                if row == nil {
+                    guard create else {
+                        outcome.message = "serial \(serial) is not in the inventory: import its delivery note first (parc import devices), or use --create"
+                        return outcome
+                    }
+                    row = try inventory.write { tx in
+                        let ids = try tx.placeIDs(school: nil, room: nil, cart: cart)
+                        _ = try tx.addDevice(Device(kind: kind, manufacturer: facts.vendor, model: facts.product, serial: serial, status: .deployed,
+                                                    cartId: ids.cartId, orderId: try order.map { try tx.order($0).id! }))
+                        return try tx.deviceRow(serial)
+                    }
+                }
+                guard let row else { return outcome }
+                // The management key, once.
+                let key = shellQuote(publicKey)
+                let installed = try await c.run("umask 077; mkdir -p ~/.ssh && touch ~/.ssh/authorized_keys && (grep -qxF \(key) ~/.ssh/authorized_keys && echo present || { printf '%s\\n' \(key) >> ~/.ssh/authorized_keys; echo added; })")
+                guard installed.succeeded else { throw ModuleFailure("installing the key: \(installed.stderrText.trimmed)") }
+                // The key must work before anything relies on it.
+                let check = try await SSHConnection.connect(SSHOptions(name: row.inventoryName, address: address, port: port, user: user,
+                                                                       credentials: [.keyFile(keyPath)],
+                                                                       hostKeyPolicy: HostKeyPolicy(mode: .strict, pinned: c.hostKey),
+                                                                       connectTimeout: .milliseconds(Int(timeout * 1000))))
+                await check.close()
+                // The host name from the rule.
+                let hostname = try inventory.read { r in try HostnameRule(nameRule).name(for: row, reader: r) }
+                let call = ModuleCall(args: ["name": .string(hostname)], transport: c, become: become, check: false, diff: false,
+                                      playbookDirectory: ".", vars: [:], templates: TemplateEngine(),
+                                      location: SourceLocation(file: "onboard", line: 1, column: 1), reconnect: { c })
+                let named = try await Modules.registry["hostname"]!.run(call)
+                if disablePasswordLogin {
+                    _ = try await c.run("f=/etc/ssh/sshd_config.d/90-parc.conf; [ -d /etc/ssh/sshd_config.d ] && { grep -qs '^PasswordAuthentication no' \"$f\" || { printf 'PasswordAuthentication no\\nKbdInteractiveAuthentication no\\n' > \"$f\"; systemctl reload ssh 2>/dev/null || systemctl reload sshd 2>/dev/null || true; }; }",
+                                        stdin: nil, become: become, timeout: .seconds(30))
+                }
+                let seen = Date()
+                var skipped: [String] = []
+                try inventory.write { tx in
+                    // MACs the record lacks, from the device; one another device holds is left to `parc reconcile`.
+                    var macs: [String] = []
+                    if row.macs.isEmpty {
+                        for mac in facts.macs {
+                            if let holder = try tx.serial(ofMAC: mac), holder.lowercased() != row.serial.lowercased() { skipped.append("\(mac) (held by \(holder))") }
+                            else { macs.append(mac) }
+                        }
+                    }
+                    _ = try tx.updateDevice(row.serial, macs: macs.isEmpty ? nil : MacChange(add: macs, replaceAll: true)) { d in
+                        d.address = address
+                        d.sshPort = port
+                        d.sshUser = user
+                        d.hostKey = c.hostKey.openSSH
+                        d.hostname = hostname
+                    }
+                    try tx.recordFacts(serial: row.serial, facts, seenAt: seen)
+                }
+                outcome.ok = true
+                outcome.message = "\(row.serial) as \(hostname) (key \(installed.stdoutText.trimmed), host key \(c.hostKey.fingerprint)\(named.changed ? ", renamed" : ""))"
+                    + (skipped.isEmpty ? "" : "; MAC not recorded: \(skipped.joined(separator: ", ")) — see parc reconcile")
+                return outcome
             }
-            outcome.ok = true
-            outcome.message = "\(row.serial) as \(hostname) (key \(installed.stdoutText.trimmed), host key \(c.hostKey.fingerprint)\(named.changed ? ", renamed" : ""))"
-                + (skipped.isEmpty ? "" : "; MAC not recorded: \(skipped.joined(separator: ", ")) — see parc reconcile")
         } catch let e as TransportError {
             outcome.unreachable = e.isUnreachable
             outcome.message = "\(e)"
