@@ -51,12 +51,15 @@ public enum TextRules {
     /// Text made safe to show on a terminal or in a log: control characters (and the bidirectional
     /// overrides that reorder what a reader sees) written as escapes (`\n`, `\u{1B}`), and very
     /// long text cut with its length said.
-    public static func visible(_ s: String, max: Int = 200) -> String {
+    /// `keepLineBreaks`: for text of several lines (a diff, a command's output), line breaks and
+    /// tabs stay as they are; everything else that a terminal would obey is still escaped.
+    public static func visible(_ s: String, max: Int = 200, keepLineBreaks: Bool = false) -> String {
         var out = ""
         var count = 0
         for u in s.unicodeScalars {
             if count >= max { return out + "… (\(s.count) characters)" }
             switch u {
+            case "\n" where keepLineBreaks, "\t" where keepLineBreaks: out.unicodeScalars.append(u)
             case "\n": out += "\\n"
             case "\t": out += "\\t"
             case "\r": out += "\\r"

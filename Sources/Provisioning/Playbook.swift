@@ -30,10 +30,11 @@ public struct PlaybookError: Error, LocalizedError, CustomStringConvertible, Sen
     }
 
     public var description: String {
-        var out = location.map { "\($0): " } ?? ""
+        var out = location.map { "\(TextRules.visible($0.description, max: 1_000)): " } ?? ""
         out += message
         if let line = sourceLine, let location {
-            out += "\n\n    \(line)\n    \(String(repeating: " ", count: max(0, location.column - 1)))^ here"
+            // The offending line as text: a file's escape sequences never reach the terminal.
+            out += "\n\n    \(TextRules.visible(line, max: 500, keepLineBreaks: true))\n    \(String(repeating: " ", count: max(0, location.column - 1)))^ here"
         }
         return out
     }

@@ -229,6 +229,11 @@ public final class SSHConnection: Transport, @unchecked Sendable {
     // MARK: Transport
 
     public func run(_ command: String, stdin: [UInt8]?, become: Become, timeout: Duration?) async throws -> CommandResult {
+        // SSH carries a command as a C string: OpenSSH drops the whole connection on one holding a
+        // NUL (seen: the device then looks unreachable). Refused here, the task fails and says why.
+        if command.utf8.contains(0) {
+            throw TransportError.channelFailure(host: host, reason: "the command holds a NUL byte, which SSH cannot carry (did a value from a device or a file hold one?)")
+        }
         let (line, input, exchange) = Self.wrap(command, stdin: stdin, become: become)
         let box = self.box
         let limit = timeout ?? options.commandTimeout

@@ -114,8 +114,7 @@ enum Render {
             return out
         case .table:
             let shown = tableKeys.map { keys in keys.compactMap { k in fields.first { $0.key == k } } } ?? fields
-            // What a terminal shows never carries control characters (escape sequences, line breaks).
-            return table(header: shown.map(\.header), rows: rows.map { row in shown.map { TextRules.visible($0.value(row).plain, max: 500) } })
+            return table(header: shown.map(\.header), rows: rows.map { row in shown.map { $0.value(row).plain } })
         }
     }
 
@@ -138,8 +137,10 @@ enum Render {
         }
     }
 
-    /// An aligned text table; the last column is not padded.
-    static func table(header: [String], rows: [[String]]) -> String {
+    /// An aligned text table; the last column is not padded. What a terminal shows never carries
+    /// control characters (escape sequences, line breaks): they are shown as escapes.
+    static func table(header: [String], rows raw: [[String]]) -> String {
+        let rows = raw.map { $0.map { TextRules.visible($0, max: 500) } }
         var widths = header.map(\.count)
         for row in rows {
             for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) }

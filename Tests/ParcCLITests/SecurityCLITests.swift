@@ -263,4 +263,24 @@ func parcShellBlocking(_ parc: ParcRunner, _ script: String, env extra: [String:
         let written = try String(contentsOfFile: try s.lab.devices[0].hostPath(of: "/etc/parc-school"), encoding: .utf8)
         #expect(written == "école=\(hostile)")
     }
+
+    /// A device's output carries escape sequences (a pupil's prank, or worse: rewriting the
+    /// technician's terminal): the progress parc prints shows them as text.
+    @Test func aDevicesEscapeSequencesNeverReachTheTerminal() async throws {
+        let s = try await LabPingTests.Setup(devices: 1)
+        try """
+            - hosts: all
+              gather_facts: no
+              tasks:
+                - shell: "printf '\\\\033]0;pwned\\\\007\\\\033[2J'; printf 'bad\\\\033[31m' >&2"
+                  register: out
+                - fail: { msg: "the device said {{ out.stdout }} / {{ out.stderr }}" }
+            """.write(toFile: s.parc.dir.path + "/escape.yml", atomically: true, encoding: .utf8)
+        let r = try await s.parc.run(["run", s.parc.dir.path + "/escape.yml", "--limit", "lab-01"], env: ["PARC_LAB_DIR": s.labDir])
+        #expect(r.status == 2, "\(r.stderr)")
+        #expect(!r.stderr.contains("\u{1B}") && !r.stdout.contains("\u{1B}"), "no raw escape reaches the terminal")
+        #expect(r.stderr.contains("the device said \\u{1B}]0;pwned\\u{7}"), "\(r.stderr)")
+        let shown = try await s.run("runs", "show", "1")
+        #expect(!shown.stdout.contains("\u{1B}") && !shown.stderr.contains("\u{1B}"), "nor through the run's record")
+    }
 }

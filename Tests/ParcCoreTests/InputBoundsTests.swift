@@ -61,3 +61,9 @@ import Testing
         #expect("École élémentaire".visible == "École élémentaire")
     }
 }
+
+@Suite struct VisibleTextTests {
+    @Test func severalLinesKeepTheirBreaksButNotTheirEscapes() {
+        #expect(TextRules.visible("a\n\tb\u{1B}[2Jc\r", max: 100, keepLineBreaks: true) == "a\n\tb\\u{1B}[2Jc\\r")
+    }
+}

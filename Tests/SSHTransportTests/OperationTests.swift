@@ -162,6 +162,20 @@ import Testing
         #expect(quiet.stderrText == "ok\n")
     }
 
+    /// A NUL in a command would make OpenSSH drop the connection: refused before sending, and the
+    /// connection stays usable.
+    @Test func aCommandWithANulIsRefusedAndTheConnectionStays() async throws {
+        let lab = try LabFixture()
+        let c = try await lab.connect()
+        await #expect {
+            _ = try await c.run("echo a\u{0}b", stdin: nil, become: .none, timeout: .seconds(10))
+        } throws: { error in
+            guard case TransportError.channelFailure(_, let reason) = error else { return false }
+            return reason.contains("NUL")
+        }
+        #expect(try await c.run("echo still here").stdoutText == "still here\n")
+    }
+
     /// A known become password with a sudo that asks for none (NOPASSWD): the password must not
     /// reach the command, whose standard input is its own.
     @Test func aBecomePasswordNeverReachesTheCommandWhenSudoAsksNone() async throws {

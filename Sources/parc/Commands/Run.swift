@@ -345,8 +345,11 @@ final class Progress: @unchecked Sendable {
         FileHandle.standardError.write(Data("\r\u{1B}[K\(total) device(s): \(parts.joined(separator: " "))".utf8))
     }
 
+    /// A line of progress. Much of it comes from devices (messages, items, diffs): what a terminal
+    /// would obey in it (escape sequences, carriage returns) is shown as escapes.
     private func line(_ text: String) {
-        FileHandle.standardError.write(Data(((tty ? "\r\u{1B}[K" : "") + text + "\n").utf8))
+        let shown = TextRules.visible(text, max: 1_000_000, keepLineBreaks: true)
+        FileHandle.standardError.write(Data(((tty ? "\r\u{1B}[K" : "") + shown + "\n").utf8))
     }
 
     func finish() {
