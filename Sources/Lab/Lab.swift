@@ -180,16 +180,14 @@ public final class Lab: @unchecked Sendable {
     }
 
     /// Stops a device's sshd and every session it serves (the device is "switched off").
-    /// Stops a device as a power cut or a lost Wi-Fi would: every process at once, no goodbye.
-    public func powerOff(_ name: String) {
-        guard let index = devices.firstIndex(where: { $0.name == name }), let pid = devices[index].pid else { return }
-        if Self.isOurSSHD(pid, config: devices[index].configFile) { Spawn.killNow(pid) }
-        devices[index].pid = nil
-    }
+    public func stop(_ name: String) { end(name) { Spawn.terminate($0) } }
 
-    public func stop(_ name: String) {
+    /// Stops a device as a power cut or a lost Wi-Fi would: every process at once, no goodbye.
+    public func powerOff(_ name: String) { end(name, Spawn.killNow) }
+
+    private func end(_ name: String, _ kill: (pid_t) -> Void) {
         guard let index = devices.firstIndex(where: { $0.name == name }), let pid = devices[index].pid else { return }
-        if Self.isOurSSHD(pid, config: devices[index].configFile) { Spawn.terminate(pid) }
+        if Self.isOurSSHD(pid, config: devices[index].configFile) { kill(pid) }
         devices[index].pid = nil
         try? save()
     }

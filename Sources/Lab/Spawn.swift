@@ -76,7 +76,6 @@ public enum Spawn {
         return out
     }
 
-    /// Ends `pid` and its descendants: SIGTERM, then SIGKILL after `grace`; reaps our own children.
     /// Kills `pid`'s whole tree at once, parents first, with SIGKILL: like pulling the plug, no
     /// process gets to say anything (an SSH session reports no exit status).
     public static func killNow(_ pid: pid_t) {
@@ -86,6 +85,7 @@ public enum Spawn {
         while ContinuousClock.now < hard && all.contains(where: isAlive) { usleep(10_000) }
     }
 
+    /// Ends `pid` and its descendants: SIGTERM, then SIGKILL after `grace`; reaps our own children.
     public static func terminate(_ pid: pid_t, grace: Duration = .seconds(2)) {
         let all = tree(pid)
         for p in all.reversed() { kill(p, SIGTERM) }

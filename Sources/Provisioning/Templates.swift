@@ -258,12 +258,29 @@ public final class TemplateEngine: @unchecked Sendable {
     }
 
     /// `lookup('file', 'x')` and `lookup('env', 'X')`, read on the control node before rendering.
+    /// Only inside `{{ }}` and `{% %}`: the same words in a template's plain text are text.
     static func resolveLookups(_ text: String, vars: [String: Value], at location: SourceLocation?) throws -> (String, [String: Value]) {
         guard text.contains("lookup(") else { return (text, [:]) }
-        var out = text
+        var out = ""
         var values: [String: Value] = [:]
+        var rest = Substring(text)
+        while let open = [rest.range(of: "{{"), rest.range(of: "{%")].compactMap({ $0 }).min(by: { $0.lowerBound < $1.lowerBound }) {
+            let closing = rest[open] == "{{" ? "}}" : "%}"
+            let end = rest[open.upperBound...].range(of: closing)?.upperBound ?? rest.endIndex
+            out += rest[..<open.lowerBound]
+            out += try resolveLookups(inExpression: String(rest[open.lowerBound..<end]), into: &values, vars: vars, at: location)
+            rest = rest[end...]
+        }
+        out += rest
+        return (out, values)
+    }
+
+    static func resolveLookups(inExpression text: String, into values: inout [String: Value], vars: [String: Value],
+                               at location: SourceLocation?) throws -> String {
+        var out = text
         let pattern = /lookup\(\s*['"](file|env|pipe|template)['"]\s*,\s*['"]([^'"]+)['"]\s*\)/
-        for (n, m) in text.matches(of: pattern).enumerated() {
+        for m in text.matches(of: pattern) {
+            let n = values.count
             let name = "parc_lookup_\(n)"
             switch m.1 {
             case "env":
@@ -285,7 +302,7 @@ public final class TemplateEngine: @unchecked Sendable {
             }
             out = out.replacingOccurrences(of: String(m.0), with: name)
         }
-        return (out, values)
+        return out
     }
 
     /// Jinja reads backslash escapes in string literals (`'\\s+'`, `'a\n'`); Stencil keeps them as

@@ -1,4 +1,5 @@
 import Foundation
+import Lab
 import ParcCore
 @testable import Provisioning
 import Testing
@@ -215,5 +216,83 @@ import Testing
         #expect(good.exitCode == 0 && counts(good).changed == 1)
         #expect(try await lab.sh("cat /etc/fstab") == "# fstab\n//nas/Salle\\040info\t/mnt/Salle\\040info\tcifs\tguest,ro\t0\t0\n")
         #expect(counts(try await lab.run(yaml)).changed == 0)
+    }
+}
+
+/// Ansible is the oracle: the same hostile play, run by `ansible-playbook` on one lab device and by
+/// parc on another, leaves the same files (bytes, mode, owner) and the same changed count. Device
+/// text stays text in both; play vars rank above facts in both.
+@Suite(.serialized) struct DataDifferentialTests {
+    @Test func ansibleAndParcLeaveTheSameFilesWhenDevicesPrintTemplates() async throws {
+        guard let tool = SyntaxAgreementTests.ansiblePlaybook else {
+            Issue.record("ansible-playbook is needed: run scripts/setup-ansible (scripts/test does)")
+            return
+        }
+        let lab = try LabRun(devices: 2)
+        let secretFile = lab.dir + "/secret.txt"
+        try "secret-in-file\n".write(toFile: secretFile, atomically: true, encoding: .utf8)
+        setenv("PARC_DIFF_SECRET", "secret-in-env", 1)
+        let play = lab.dir + "/diff.yml"
+        try """
+            - hosts: all
+              become: yes
+              gather_facts: yes
+              vars:
+                ansible_os_family: PlayValue
+                first: "{{ out.stdout_lines[0] }}"
+              tasks:
+                - name: the device holds text that looks like templates (plain text around expressions)
+                  copy:
+                    dest: /etc/pupil-src
+                    content: "{{ '{{' }} lookup('file', '\(secretFile)') }}\\n{{ '{{' }} lookup('env', 'PARC_DIFF_SECRET') }}\\n"
+                - command: cat /etc/pupil-src
+                  register: out
+                - name: registered output written back by a task with vars
+                  vars: { where: /etc/pupil-copy }
+                  copy: { content: "{{ out.stdout }}", dest: "{{ where }}", mode: "0640" }
+                - set_fact: { a: "{{ out.stdout_lines[1] }}" }
+                - set_fact: { b: "[{{ a }}]" }
+                - vars: { c: "{{ b }}" }
+                  copy: { content: "{{ c }}|{{ first }}", dest: /etc/pupil-chain }
+                - copy: { content: "{{ ansible_os_family }}", dest: /etc/pupil-precedence }
+            """.write(toFile: play, atomically: true, encoding: .utf8)
+
+        // Ansible on lab-02.
+        let device = try #require(lab.lab.device("lab-02"))
+        try "lab-02 ansible_host=\(device.address) ansible_port=\(device.port) ansible_user=\(device.user) ansible_ssh_private_key_file=\(lab.lab.clientKey)\n"
+            .write(toFile: lab.dir + "/hosts.ini", atomically: true, encoding: .utf8)
+        let home = lab.dir + "/ansible-home"
+        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+        let ansible = Process()
+        ansible.executableURL = URL(fileURLWithPath: "/bin/sh")
+        ansible.arguments = ["-c", "\"$0\" -i \"$1\" \"$2\" > \"$3/out.txt\" 2>&1", tool, lab.dir + "/hosts.ini", play, home]
+        var env = ProcessInfo.processInfo.environment
+        env["HOME"] = home
+        env["ANSIBLE_HOST_KEY_CHECKING"] = "False"
+        env["ANSIBLE_NOCOLOR"] = "1"
+        env["ANSIBLE_LOCAL_TEMP"] = home + "/tmp"
+        ansible.environment = env
+        try ansible.run()
+        nonisolated(unsafe) let running = ansible
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in Thread { running.waitUntilExit(); c.resume() }.start() }
+        let ansibleOut = (try? String(contentsOfFile: home + "/out.txt", encoding: .utf8)) ?? ""
+        #expect(ansible.terminationStatus == 0, "\(ansibleOut)")
+
+        // parc on lab-01.
+        let book = try PlaybookLoader.load(play)
+        let r = await Runner(playbook: book, hosts: lab.hosts.filter { $0.name == "lab-01" }, connector: LabRun.LabConnector(lab: lab.lab),
+                             options: RunOptions()).run()
+        #expect(r.exitCode == 0, "\(r.records.filter { $0.outcome == .failed }.map { "\($0.task): \($0.message ?? "")" })")
+
+        // The same files, byte for byte, with the same mode and owner; the same changed count.
+        for path in ["/etc/pupil-src", "/etc/pupil-copy", "/etc/pupil-chain", "/etc/pupil-precedence"] {
+            let q = shellQuote(path)
+            let theirs = try await lab.sh("stat -c '%a %U %G' \(q); cat \(q)", on: "lab-02")
+            let ours = try await lab.sh("stat -c '%a %U %G' \(q); cat \(q)", on: "lab-01")
+            #expect(ours == theirs, "\(path): ansible-playbook wrote \(theirs.debugDescription), parc \(ours.debugDescription)")
+            #expect(!ours.contains("secret-in"), "no secret of the control node reached the device")
+        }
+        let changed = ansibleOut.split(separator: "\n").first { $0.hasPrefix("lab-02") }.flatMap { $0.firstMatch(of: /changed=(\d+)/)?.1 }
+        #expect(changed.map { Int($0) } == r.recap["lab-01"]?.changed, "\(ansibleOut)")
     }
 }
