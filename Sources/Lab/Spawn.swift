@@ -42,8 +42,12 @@ public enum Spawn {
         if newSession { posix_spawnattr_setflags(&attributes, Int16(0x80)) }
         let argv = arguments.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
+        // An environment of our own: `environ` itself may be reallocated by a `setenv` on another
+        // thread while the child is being started (seen: the spawn failed with "Bad address").
+        let envp = ProcessInfo.processInfo.environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { envp.forEach { free($0) } }
         var pid: pid_t = 0
-        let rc = posix_spawn(&pid, arguments[0], &actions, &attributes, argv, environ)
+        let rc = posix_spawn(&pid, arguments[0], &actions, &attributes, argv, envp)
         guard rc == 0 else { throw LabError.command(arguments.joined(separator: " "), String(cString: strerror(rc))) }
         return pid
     }
