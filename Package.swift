@@ -16,6 +16,7 @@ let package = Package(
         // For the fuzzing harnesses in Fuzz/ (a package of their own, built with -sanitize=fuzzer).
         .library(name: "Exchange", targets: ["Exchange"]),
         .library(name: "Provisioning", targets: ["Provisioning"]),
+        .library(name: "Templating", targets: ["Templating"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -23,7 +24,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
-        .package(url: "https://github.com/stencilproject/Stencil", from: "0.15.1"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"4.0.0"),
     ],
     targets: [
@@ -39,14 +39,21 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // Playbooks: model, YAML loader, templates, modules, and the runner. Talks to hosts only
+        // Jinja templates as Ansible renders them: lexer, parser, evaluator over `Value`, filters
+        // and tests. No I/O of its own: lookups and password hashing come from the caller.
+        .target(
+            name: "Templating",
+            dependencies: ["ParcCore", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
+        // Playbooks: model, YAML loader, modules, and the runner. Talks to hosts only
         // through ParcCore's `Transport`.
         .target(
             name: "Provisioning",
             dependencies: [
                 "ParcCore",
+                "Templating",
                 .product(name: "Yams", package: "Yams"),
-                .product(name: "Stencil", package: "Stencil"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -107,6 +114,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "ParcCoreTests", dependencies: ["ParcCore"], swiftSettings: strict),
+        .testTarget(name: "TemplatingTests", dependencies: ["Templating"], swiftSettings: strict),
         // Against real sshd: the lab's devices, started and stopped by the tests themselves.
         .testTarget(name: "SSHTransportTests", dependencies: ["SSHTransport", "Lab", "ParcCore"], swiftSettings: strict),
         .testTarget(
@@ -117,7 +125,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "ProvisioningTests", dependencies: ["Provisioning", "ParcCore", "SSHTransport", "Lab"],
+        .testTarget(name: "ProvisioningTests", dependencies: ["Provisioning", "Templating", "ParcCore", "SSHTransport", "Lab"],
                     exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "ExchangeTests", dependencies: ["Exchange", "InventoryStore", "ParcCore"], swiftSettings: strict),
         // End-to-end: runs the built `parc` binary as a user would.

@@ -10,8 +10,8 @@ let package = Package(
     targets: [
         .executableTarget(name: "FuzzCSV", dependencies: [.product(name: "Exchange", package: "parc"),
                                                          .product(name: "InventoryStore", package: "parc")]),
-        .executableTarget(name: "FuzzPlaybook", dependencies: [.product(name: "Provisioning", package: "parc")]),
-        .executableTarget(name: "FuzzTemplate", dependencies: [.product(name: "Provisioning", package: "parc")]),
+        .executableTarget(name: "FuzzPlaybook", dependencies: [.product(name: "Provisioning", package: "parc"), .product(name: "Templating", package: "parc")]),
+        .executableTarget(name: "FuzzTemplate", dependencies: [.product(name: "Provisioning", package: "parc"), .product(name: "Templating", package: "parc")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,5 +1,6 @@
 import Foundation
 import ParcCore
+import Templating
 
 /// Facts: one shell script in one round trip (a section per fact), and a parser per section,
 /// tested on recorded outputs. DMI (serial, vendor, product) needs root.

@@ -1,5 +1,6 @@
 import Foundation
 import ParcCore
+import Templating
 import Yams
 
 /// Reads playbooks with Yams, keeping every node's line and column so that a mistake is reported
@@ -140,7 +141,7 @@ public enum PlaybookLoader {
         guard case .mapping = node, case .map(let vars) = Context(file: path, lines: lines, playbookDirectory: ".").value(node) else {
             throw PlaybookError("a variables file is a mapping of names to values", at: SourceLocation(file: path, line: node.mark?.line ?? 1, column: node.mark?.column ?? 1))
         }
-        return vars
+        return vars.dictionary
     }
 
     /// Any YAML file as a value (a role's meta/main.yml).
@@ -239,7 +240,7 @@ public enum PlaybookLoader {
                 }
             case .sequence(let seq): return .list(seq.map(value))
             case .mapping(let m):
-                var out: [String: Value] = [:]
+                var out = OrderedMap()
                 for (k, v) in m { out[k.string ?? ""] = value(v) }
                 return .map(out)
             case .alias: return .null
@@ -283,14 +284,14 @@ public enum PlaybookLoader {
                     }
                 case "vars":
                     guard case .map(let m) = value(v) else { throw error("vars is a mapping of names to values", v) }
-                    play.vars = m
+                    play.vars = m.dictionary
                 case "vars_files": play.varsFiles = try strings(v, what: "vars_files")
                 case "become": play.become = try bool(v, what: "become")
                 case "become_user": play.becomeUser = value(v).string
                 case "remote_user": play.remoteUser = value(v).string
                 case "environment":
                     guard case .map(let m) = value(v) else { throw error("environment is a mapping of names to values", v) }
-                    play.environment = m
+                    play.environment = m.dictionary
                 case "gather_facts": play.gatherFacts = try bool(v, what: "gather_facts")
                 case "serial":
                     switch value(v) {
@@ -389,7 +390,7 @@ public enum PlaybookLoader {
                     case .map(var dm):
                         guard let n = (dm.removeValue(forKey: "role") ?? dm.removeValue(forKey: "name"))?.string else { continue }
                         depName = n
-                        depParams = dm
+                        depParams = dm.dictionary
                     default: continue
                     }
                     let key = depName + depParams.description
@@ -473,15 +474,15 @@ public enum PlaybookLoader {
                 case "remote_user": t.remoteUser = value(v).string
                 case "environment":
                     guard case .map(let m) = value(v) else { throw error("environment is a mapping of names to values", v) }
-                    t.environment = m
+                    t.environment = m.dictionary
                 case "tags": t.tags = try strings(v, what: "tags")
                 case "no_log": t.noLog = try bool(v, what: "no_log")
                 case "vars":
                     guard case .map(let m) = value(v) else { throw error("vars is a mapping of names to values", v) }
-                    t.vars = m
+                    t.vars = m.dictionary
                 case "args":
                     guard case .map(let m) = value(v) else { throw error("args is a mapping of arguments", v) }
-                    extraArgs = m
+                    extraArgs = m.dictionary
                 case "run_once": t.runOnce = try bool(v, what: "run_once")
                 case "delegate_to":
                     guard let target = value(v).string, ["localhost", "127.0.0.1", "::1"].contains(target) else {
@@ -535,7 +536,7 @@ public enum PlaybookLoader {
             }
             let module = Modules.registry[t.module]!
             switch value(rawArgs) {
-            case .map(let m): t.args = m
+            case .map(let m): t.args = m.dictionary
             case .null: t.args = [:]
             case .string(let s): t.args = try freeForm(s, module: module, node: rawArgs)
             default:

@@ -1,6 +1,6 @@
 import Foundation
 import ParcCore
-import Yams
+import Templating
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -32,23 +32,33 @@ enum LocalProcess {
     }
 }
 
-/// `password_hash('sha512')`: a crypt(3) SHA-512 hash by OpenSSL on the control node, the password
-/// on standard input. Without a salt, one is derived from the password, so that a second run gives
-/// the same hash (Ansible draws a random one, which makes `user` change the password on every run).
+/// `password_hash`: a crypt(3) hash (`$1$` md5, `$5$` sha256, `$6$` sha512) by OpenSSL on the
+/// control node, the password on standard input, with passlib's default rounds as Ansible writes
+/// them (`$6$rounds=656000$…`). Without a salt, one is derived from the password, so that a
+/// second run gives the same hash (Ansible draws a random one, which makes `user` change the
+/// password on every run). Results are kept for the process: the rounds cost ~0.3 s a hash.
 enum PasswordHash {
-    static func sha512(_ password: String, salt: String?) throws -> String {
-        let alphabet = Array("./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
-        let derived = String(SHA256.hash(Array(("parc:" + password).utf8)).prefix(16).map { alphabet[Int($0) % 64] })
-        let r = try LocalProcess.run(["/usr/bin/openssl", "passwd", "-6", "-salt", salt ?? derived, "-stdin"], stdin: Array((password + "\n").utf8))
-        guard r.succeeded else { throw ModuleFailure("password_hash: openssl failed: \(r.stderrText.trimmed)") }
-        return r.stdoutText.trimmed
-    }
-}
+    static let defaultRounds = ["sha256": 535_000, "sha512": 656_000]
+    nonisolated(unsafe) static var cache: [String: String] = [:]
+    static let lock = NSLock()
 
-/// YAML text of a value (to_yaml).
-enum YAMLText {
-    static func dump(_ v: Value) -> String {
-        ((try? Yams.dump(object: v.any, allowUnicode: true)) ?? v.json).trimmingCharacters(in: .newlines)
+    static func hash(_ password: String, scheme: String, salt: String?, rounds: Int?) throws -> String {
+        let alphabet = Array("./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+        let flag = ["md5": "-1", "sha256": "-5", "sha512": "-6"][scheme] ?? "-6"
+        let derived = String(SHA256.hash(Array(("parc:" + password).utf8)).prefix(scheme == "md5" ? 8 : 16).map { alphabet[Int($0) % 64] })
+        var fullSalt = salt ?? derived
+        if scheme != "md5", let n = rounds ?? defaultRounds[scheme] { fullSalt = "rounds=\(n)$" + fullSalt }
+        let key = SHA256.hex(Array("\(scheme)\u{0}\(fullSalt)\u{0}\(password)".utf8))
+        lock.lock()
+        if let known = cache[key] { lock.unlock(); return known }
+        lock.unlock()
+        let r = try LocalProcess.run(["/usr/bin/openssl", "passwd", flag, "-salt", fullSalt, "-stdin"], stdin: Array((password + "\n").utf8))
+        guard r.succeeded else { throw ModuleFailure("password_hash: openssl failed: \(r.stderrText.trimmed)") }
+        let out = r.stdoutText.trimmed
+        lock.lock()
+        cache[key] = out
+        lock.unlock()
+        return out
     }
 }
 

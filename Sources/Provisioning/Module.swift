@@ -1,5 +1,6 @@
 import Foundation
 import ParcCore
+import Templating
 
 /// What a module gets for one run on one host.
 public struct ModuleCall: Sendable {

@@ -1,5 +1,6 @@
 import Foundation
 import ParcCore
+import Templating
 
 /// Where something is in a playbook: file, line, column.
 public struct SourceLocation: Sendable, Hashable, CustomStringConvertible {

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ParcCore
+import Templating
 
 /// A device as a play sees it: its name, its groups and its inventory variables.
 ///

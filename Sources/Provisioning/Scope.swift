@@ -1,5 +1,6 @@
 import Foundation
 import ParcCore
+import Templating
 
 /// The variables a task sees, kept apart by where they came from.
 ///

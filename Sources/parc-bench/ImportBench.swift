@@ -5,6 +5,7 @@ import Foundation
 import InventoryStore
 import Lab
 import ParcCore
+import Templating
 
 func runImportBench(_ args: [String]) throws {
     let option = { (name: String, fallback: String) in benchOption(args, name, fallback) }

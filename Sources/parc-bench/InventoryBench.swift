@@ -4,6 +4,7 @@
 import Foundation
 import InventoryStore
 import ParcCore
+import Templating
 
 func out(_ s: String) { FileHandle.standardOutput.write(Data((s + "\n").utf8)) }
 

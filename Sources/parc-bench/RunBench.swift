@@ -6,6 +6,7 @@ import Foundation
 import InventoryStore
 import Lab
 import ParcCore
+import Templating
 #if canImport(Glibc)
 import Glibc
 #endif

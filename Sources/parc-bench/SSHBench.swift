@@ -4,6 +4,7 @@
 import Foundation
 import Lab
 import ParcCore
+import Templating
 import SSHTransport
 
 func runSSHBench(_ args: [String]) async throws {

@@ -3,6 +3,7 @@ import Foundation
 import InventoryStore
 import Logging
 import ParcCore
+import Templating
 
 /// Options every command that opens the inventory takes.
 struct GlobalOptions: ParsableArguments {

@@ -1,5 +1,6 @@
 import Foundation
 import ParcCore
+import Templating
 
 /// A JSON value with its keys kept in order, so that `--json` output reads like the table.
 enum JSONValue: Equatable, Sendable {

@@ -2,6 +2,7 @@ import Foundation
 import Lab
 import ParcCore
 @testable import Provisioning
+import Templating
 import Testing
 
 /// Playbooks in the style of public classroom and kiosk playbooks: roles, includes, blocks, facts.
@@ -225,7 +226,7 @@ import Testing
     @Test func unsupportedFeaturesAreNamedWithFileAndLine() throws {
         for (text, expected) in [
             ("- hosts: all\n  tasks:\n    - command: /bin/true\n      until: result is success\n", "'until': retry loops"),
-            ("- hosts: all\n  tasks:\n    - debug: msg=\"{{ x | flatten }}\"\n", "the filter or test 'flatten' is not supported"),
+            ("- hosts: all\n  tasks:\n    - debug: msg=\"{{ x | ipaddr }}\"\n", "no filter named 'ipaddr'"),
             ("- hosts: all\n  tasks:\n    - debug: msg=\"{{ lookup('pipe', 'date') }}\"\n", "lookup('pipe') is not supported"),
             ("- hosts: all\n  tasks:\n    - include_role: { name: kiosk, apply: { become: yes } }\n", "include_role: 'apply' is not supported"),
             ("- hosts: all\n  tasks:\n    - debug: msg=x\n      loop: [1]\n      loop_control: { extended: yes }\n", "loop_control: 'extended' is not supported"),
@@ -249,11 +250,12 @@ import Testing
         let t = TemplateEngine()
         let v: [String: Value] = ["name": .string("Salle CM2"), "list": .list([.string("b"), .string("a"), .string("b")]), "ok": .bool(true),
                                   "res": .map(["failed": .bool(false), "changed": .bool(true)]), "path": .string("/etc/kiosk/start.html")]
-        #expect(try t.render("{{ name | regex_replace('\\\\s+', '-') | lower }}", vars: v) == "salle-cm2")
+        // As YAML gives it from "{{ name | regex_replace('\\s+', '-') }}": one backslash.
+        #expect(try t.render("{{ name | regex_replace('\\s+', '-') | lower }}", vars: v) == "salle-cm2")
         #expect(try t.render("{{ ok | ternary('oui', 'non') }}", vars: v) == "oui")
         #expect(try t.render("{{ list | unique | sort | join(',') }}", vars: v) == "a,b")
         #expect(try t.render("{{ path | basename }} {{ path | dirname }}", vars: v) == "start.html /etc/kiosk")
-        #expect(try t.render("{{ 'x' | comment }}", vars: v) == "# x")
+        #expect(try t.render("{{ 'x' | comment }}", vars: v) == "#\n# x\n#", "Ansible's decoration")
         #expect(try t.render("{% if res is succeeded and res is changed %}ok{% endif %}", vars: v) == "ok")
         #expect(try t.render("{% if name is match('Salle') %}m{% endif %}{% if name is search('CM') %}s{% endif %}", vars: v) == "ms")
         #expect(try t.render("{{ list | to_json }}", vars: v) == "[\"b\", \"a\", \"b\"]")
@@ -261,13 +263,16 @@ import Testing
         let again = try t.render("{{ 'Eleve-2026' | password_hash('sha512') }}", vars: v)
         #expect(hash.hasPrefix("$6$"))
         #expect(hash == again, "stable without a salt")
-        #expect(try t.render("{{ 'secret' | password_hash('sha512', 'sel') }}", vars: v).hasPrefix("$6$sel$"))
-        #expect(try t.render("{{ 'a\\tb\\n' }}", vars: v) == "a\tb\n", "escapes in string literals")
+        #expect(try t.render("{{ 'secret' | password_hash('sha512', 'sel') }}", vars: v).hasPrefix("$6$rounds=656000$sel$"))
+        #expect(try t.render("{{ 'secret' | password_hash('md5', 'sel') }}", vars: v).hasPrefix("$1$sel$"))
+        // Ansible keeps backslashes in a playbook string's {{ }} literals as written; a template file reads the escapes.
+        #expect(try t.render("{{ 'a\\tb' }}", vars: v) == "a\\tb")
+        #expect(try t.render("{{ 'a\\tb' }}", vars: v, options: .file) == "a\tb")
         let accounts: [String: Value] = ["accounts": .map(["bcd": .map(["shell": .string("/bin/bash")]), "cdi": .map(["shell": .string("/bin/sh")])]),
                                          "extra": .map(["cdi": .map(["shell": .string("/bin/bash")])])]
         #expect(try t.render("{% for a in accounts | dict2items %}{{ a.key }}={{ a.value.shell }};{% endfor %}", vars: accounts) == "bcd=/bin/bash;cdi=/bin/sh;")
-        #expect(try t.render("{{ accounts | combine(extra) | dict2items | map('attribute', 'value.shell') | join(',') }}", vars: accounts) == "/bin/bash,/bin/bash")
-        #expect(try t.render("{{ accounts | dict2items | items2dict | dict2items | map('attribute', 'key') | map('upper') | join(' ') }}", vars: accounts) == "BCD CDI")
+        #expect(try t.render("{{ accounts | combine(extra) | dict2items | map(attribute='value.shell') | join(',') }}", vars: accounts) == "/bin/bash,/bin/bash")
+        #expect(try t.render("{{ accounts | dict2items | items2dict | dict2items | map(attribute='key') | map('upper') | join(' ') }}", vars: accounts) == "BCD CDI")
         #expect(try t.render("{{ 'oui' if ok else 'non' }}/{{ 'a' if not ok }}/{{ x if x is defined else 'rien' | upper }}", vars: v) == "oui//RIEN")
         #expect(try t.render("{{ name ~ '-' ~ list | length }}", vars: v) == "Salle CM2-3", "~ binds looser than filters")
         #expect(try t.evaluate(.string("{{ name ~ '!' }}"), vars: v) == .string("Salle CM2!"))

@@ -2,6 +2,7 @@ import Foundation
 import Lab
 import ParcCore
 @testable import Provisioning
+import Templating
 import Testing
 
 /// A laptop a pupil tampered with, or an inventory field typed by anyone, must never make the

@@ -1,6 +1,7 @@
 import Foundation
 import ParcCore
 @testable import Provisioning
+import Templating
 import Testing
 
 /// Fact parsers on outputs of real systems (Debian 12 recorded on this machine; Ubuntu 22.04 and

@@ -1,6 +1,7 @@
 import Foundation
 import ParcCore
 @testable import Provisioning
+import Templating
 import Testing
 
 /// Arguments that would turn into commands or extra lines on a device, tried as an attacker would.

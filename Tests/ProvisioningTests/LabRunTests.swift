@@ -2,6 +2,7 @@ import Foundation
 import Lab
 import ParcCore
 @testable import Provisioning
+import Templating
 import SSHTransport
 import Testing
 

@@ -1,6 +1,7 @@
 import Foundation
 import ParcCore
 @testable import Provisioning
+import Templating
 import Testing
 
 /// One folder per test process for the playbooks tests write, removed when the process exits.

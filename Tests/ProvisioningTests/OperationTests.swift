@@ -1,6 +1,7 @@
 import Foundation
 import ParcCore
 @testable import Provisioning
+import Templating
 import Testing
 
 /// Operations as data, in the spirit of pyinfra's tests: arguments and facts in, commands out.

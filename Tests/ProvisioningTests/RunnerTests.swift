@@ -1,6 +1,7 @@
 import Foundation
 import ParcCore
 @testable import Provisioning
+import Templating
 import Testing
 
 /// A transport that answers from a script: the runner's logic without a network.
@@ -138,8 +139,8 @@ func outcomes(_ r: RunResult, host: String) -> [String] {
         let records = r.records.filter { $0.host == "pc-1" }
         #expect(records.map(\.outcome) == [.changed, .skipped, .changed, .ok, .ok, .skipped])
         #expect(records.map(\.item) == ["cp", "ce1", "cm2", nil, nil, nil])
-        // Stencil prints booleans as true/false (Jinja: True/False).
-        #expect(records[3].message == "2 results, changed=true")
+        // Jinja prints booleans as Python does.
+        #expect(records[3].message == "2 results, changed=True")
     }
 
     @Test func tagsAndSkipTagsSelectTasks() async throws {

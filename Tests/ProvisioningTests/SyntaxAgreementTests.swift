@@ -1,5 +1,6 @@
 import Foundation
 @testable import Provisioning
+import Templating
 import Testing
 
 /// `ansible-playbook --syntax-check` and parc's loader agree on which playbooks are valid: the same

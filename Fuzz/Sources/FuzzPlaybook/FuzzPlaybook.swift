@@ -1,5 +1,6 @@
 import Foundation
 import Provisioning
+import Templating
 
 /// The playbook loader on arbitrary text: YAML (anchors and aliases included), plays, tasks,
 /// modules and their arguments, templates checked at load. Errors are fine; crashes, hangs and

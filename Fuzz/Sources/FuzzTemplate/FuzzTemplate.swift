@@ -1,5 +1,6 @@
 import Foundation
 import Provisioning
+import Templating
 
 /// The template engine on arbitrary text, with variables of every kind, rendered as a file and
 /// evaluated as a value and as a condition. Errors are fine; crashes and hangs are findings.

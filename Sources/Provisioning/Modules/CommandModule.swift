@@ -1,5 +1,6 @@
 import Foundation
 import ParcCore
+import Templating
 
 /// `command` (no shell: words are quoted) and `shell` (`/bin/sh -c`).
 enum CommandModule {

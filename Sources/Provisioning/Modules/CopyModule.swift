@@ -1,5 +1,6 @@
 import Foundation
 import ParcCore
+import Templating
 
 /// `copy` (from `files/` or `content`) and `template` (from `templates/`, rendered): the file is
 /// pushed only when its content differs, atomically, with its mode and owner.
@@ -20,13 +21,45 @@ enum CopyModule {
         return try await push(bytes, to: dest, call)
     }
 
-    static let template = ModuleSpec(name: "template", arguments: ["src", "dest", "mode", "owner", "group", "backup", "force", "validate"],
+    static let template = ModuleSpec(name: "template", arguments: ["src", "dest", "mode", "owner", "group", "backup", "force", "validate",
+                                                                   "trim_blocks", "lstrip_blocks", "newline_sequence", "variable_start_string",
+                                                                   "variable_end_string", "block_start_string", "block_end_string",
+                                                                   "comment_start_string", "comment_end_string", "output_encoding"],
                                      required: ["src", "dest"], takesFreeForm: false) { call in
         let src = call.string("src")!
         let path = try localFile(src, in: call.playbookDirectory, folder: "templates")
         let text = String(decoding: FileManager.default.contents(atPath: path) ?? Data(), as: UTF8.self)
-        let rendered = try call.templates.render(text, vars: call.vars, at: SourceLocation(file: path, line: 1, column: 1))
+        var vars = call.vars
+        // Ansible's default ansible_managed text, unless the inventory or the play set one.
+        if vars["ansible_managed"] == nil { vars["ansible_managed"] = .string("Ansible managed") }
+        vars["template_path"] = .string(path)
+        vars["template_fullpath"] = .string(path)
+        vars["template_destpath"] = .string(call.string("dest")!)
+        vars["template_host"] = .string(ProcessInfo.processInfo.hostName)
+        vars["template_run_date"] = .string(ISO8601DateFormatter().string(from: Date()))
+        var rendered = try call.templates.render(text, vars: vars, at: SourceLocation(file: path, line: 1, column: 1), options: try templateOptions(call.args))
+        if let newline = call.string("newline_sequence"), newline != "\n" {
+            let sequence = ["\\r\\n": "\r\n", "\\r": "\r", "\\n": "\n"][newline] ?? newline
+            rendered = rendered.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\n", with: sequence)
+        }
+        if let encoding = call.string("output_encoding"), !["utf-8", "utf8"].contains(encoding.lowercased()) {
+            throw ModuleFailure("output_encoding: parc writes utf-8 only, not \(encoding)")
+        }
         return try await push(Array(rendered.utf8), to: call.string("dest")!, call)
+    }
+
+    /// The template module's Jinja options (Ansible's defaults: trim_blocks on, lstrip_blocks off).
+    static func templateOptions(_ args: [String: Value]) throws -> TemplateOptions {
+        var o = TemplateOptions.file
+        o.trimBlocks = args["trim_blocks"]?.truthy ?? true
+        o.lstripBlocks = args["lstrip_blocks"]?.truthy ?? false
+        if let v = args["variable_start_string"]?.string { o.variableStart = v }
+        if let v = args["variable_end_string"]?.string { o.variableEnd = v }
+        if let v = args["block_start_string"]?.string { o.blockStart = v }
+        if let v = args["block_end_string"]?.string { o.blockEnd = v }
+        if let v = args["comment_start_string"]?.string { o.commentStart = v }
+        if let v = args["comment_end_string"]?.string { o.commentEnd = v }
+        return o
     }
 
     /// `src` as Ansible finds it: under the playbook's `files/` (or `templates/`), else next to it.

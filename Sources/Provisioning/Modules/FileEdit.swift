@@ -1,5 +1,6 @@
 import Foundation
 import ParcCore
+import Templating
 
 /// Edits a file on the host by a pure function of its content: read, transform, push atomically
 /// when it changed (with its mode and owner), with a diff and check mode — the common part of

@@ -1,5 +1,6 @@
 import Foundation
 import ParcCore
+import Templating
 
 /// A path's state on a host, from one `stat`.
 struct PathState: Equatable, Sendable {

@@ -1,5 +1,6 @@
 import Foundation
 import ParcCore
+import Templating
 
 /// `lineinfile`: one line present (replacing the last line a regexp matches) or absent.
 enum LineInFileModule {

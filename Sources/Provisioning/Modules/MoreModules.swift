@@ -1,5 +1,6 @@
 import Foundation
 import ParcCore
+import Templating
 
 /// set_fact, include_vars, assert, stat, slurp, package, wait_for: modules that mostly read.
 enum FactModules {

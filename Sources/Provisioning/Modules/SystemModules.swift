@@ -1,5 +1,6 @@
 import Foundation
 import ParcCore
+import Templating
 
 /// `apt`: packages present, absent or latest; cache update; whole-system upgrade.
 enum AptModule {

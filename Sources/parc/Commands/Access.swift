@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import InventoryStore
 import ParcCore
+import Templating
 import SSHTransport
 
 /// How parc reaches devices over SSH: which keys, which host-key policy, how long to wait.

@@ -3,6 +3,7 @@ import Exchange
 import Foundation
 import InventoryStore
 import ParcCore
+import Templating
 
 /// `--map COLUMN=FIELD`.
 struct MappingOptions: ParsableArguments {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import InventoryStore
 import ParcCore
+import Templating
 import Provisioning
 import SSHTransport
 

@@ -3,6 +3,7 @@ import Foundation
 import InventoryStore
 import Lab
 import ParcCore
+import Templating
 
 struct LabCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -3,6 +3,7 @@ import Foundation
 import InventoryStore
 import Lab
 import ParcCore
+import Templating
 import Provisioning
 import SSHTransport
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import InventoryStore
 import ParcCore
+import Templating
 
 struct SchoolCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

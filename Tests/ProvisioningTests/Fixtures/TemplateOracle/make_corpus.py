@@ -1,0 +1,100 @@
+# Writes corpus.json: the templates parc's engine is compared to Ansible on (run once by hand
+# when cases are added; the test reads corpus.json and asks Ansible for the expected results).
+import json
+V = {
+    "name": "lab-pc-07", "n": 3, "f": 2.5, "flag": True, "off": False, "no": "no", "empty": "", "none": None,
+    "pkgs": ["vim", "htop", "Git"], "nums": [3, 1, 2], "d": {"b": 2, "a": 1},
+    "users": [{"name": "alice", "groups": ["wheel", "audio"], "uid": 1001, "admin": True},
+              {"name": "bob", "groups": ["audio"], "uid": 1002, "admin": False}],
+    "school": {"name": "École Jean Moulin", "uai": "0572113M", "rooms": {"cdi": {"seats": 12}}},
+    "facts": {"distribution": "Debian", "version": "12.5"}, "path": "/etc/lightdm/lightdm.conf",
+    "url": "https://user:pw@deploy.example.org:8443/repo/pool?x=1#top", "csv": "a,b,,c", "words": "  Hello   wide World ",
+    "nested": [[1, 2], [3, [4, 5]], None], "text": "line1\nline2",
+}
+S = [
+    # expressions and types
+    "{{ n }}", "{{ 3 }}", "{{ n + 1 }}", "{{ n * 2.0 }}", "{{ 7 / 2 }}", "{{ 7 // 2 }}", "{{ -7 // 2 }}", "{{ 7 % 3 }}", "{{ -7 % 3 }}", "{{ 2 ** 10 }}",
+    "{{ f }}", "{{ flag }}", "{{ not flag }}", "{{ none }}", "{{ [none] }}", "x{{ none }}y", "{{ pkgs }}", "{{ d }}", "{{ 'a' ~ n ~ flag }}",
+    "{{ 'it''s' }}", "{{ \"it's\" }}", "{{ pkgs | length > 2 }}", "{{ 1 < 2 < 3 }}", "{{ 3 > 2 > 2 }}", "{{ 'vim' in pkgs }}", "{{ 'x' not in pkgs }}",
+    "{{ 'ol' in 'hello' }}", "{{ 'a' if flag else 'b' }}", "{{ 'a' if off else 'b' }}", "{{ (1, 2) }}", "{{ [1, 2][-1] }}", "{{ pkgs[1:] }}",
+    "{{ pkgs[::-1] }}", "{{ name[4:] }}", "{{ name[:-3] }}", "{{ d.a }}", "{{ d['b'] }}", "{{ school.rooms.cdi.seats }}", "{{ users[0].groups[1] }}",
+    "{{ flag and n }}", "{{ off or 'dflt' }}", "{{ empty or 'dflt' }}", "{{ {'k': n} }}", "{{ '%s-%02d' % (name, n) }}", "{{ '%5.1f|%-4s|' % (f, 'ab') }}",
+    "{{ 'True' }}", "{{ '[1, 2]' }}", "{{ '{\"a\": 1}' }}", "{{ 1 == 1.0 }}", "{{ '1' == 1 }}", "{{ true }}", "{{ True }}",
+    # methods
+    "{{ name.split('-') }}", "{{ name.split('-', 1) }}", "{{ words.split() }}", "{{ name.rsplit('-', 1) }}", "{{ name.startswith('lab') }}",
+    "{{ name.endswith(('07', '08')) }}", "{{ name.replace('-', '_') }}", "{{ name.upper() }}", "{{ school.name.lower() }}", "{{ words.strip() }}",
+    "{{ words.lstrip() }}", "{{ name.find('pc') }}", "{{ pkgs.index('htop') }}", "{{ pkgs.count('vim') }}", "{{ d.items() | list }}",
+    "{{ d.keys() | list }}", "{{ d.values() | list }}", "{{ d.get('a') }}", "{{ d.get('z', 9) }}", "{{ '-'.join(pkgs) }}", "{{ '{}:{}'.format(name, n) }}",
+    "{{ name.title() }}", "{{ 'ab'.capitalize() }}", "{{ '42'.isdigit() }}", "{{ '7'.zfill(3) }}", "{{ text.splitlines() }}",
+    # filters
+    "{{ missing | default('x') }}", "{{ empty | default('x') }}", "{{ empty | default('x', true) }}", "{{ missing | d(n) }}", "{{ pkgs | join(', ') }}",
+    "{{ pkgs | first }}", "{{ pkgs | last }}", "{{ pkgs | sort }}", "{{ pkgs | sort(case_sensitive=true) }}", "{{ nums | sort(reverse=true) }}",
+    "{{ nums | max }}", "{{ nums | min }}", "{{ nums | sum }}", "{{ users | sum(attribute='uid') }}", "{{ users | map(attribute='name') | list }}",
+    "{{ pkgs | map('upper') | list }}", "{{ pkgs | map('replace', 'i', 'I') | list }}", "{{ users | selectattr('admin') | map(attribute='name') | list }}",
+    "{{ users | rejectattr('admin') | map(attribute='name') | first }}", "{{ users | selectattr('uid', 'gt', 1001) | list | length }}",
+    "{{ nums | select('odd') | list }}", "{{ nums | reject('equalto', 2) | list }}", "{{ users | selectattr('name', 'match', '^a') | list | length }}",
+    "{{ d | combine({'c': 3}) }}", "{{ {'a': {'x': 1}} | combine({'a': {'y': 2}}, recursive=True) }}", "{{ {'a': {'x': 1}} | combine({'a': {'y': 2}}) }}",
+    "{{ d | dict2items }}", "{{ d | dict2items | items2dict }}", "{{ nested | flatten }}", "{{ nested | flatten(levels=1) }}",
+    "{{ pkgs | zip(nums) | list }}", "{{ [1, 2] | product(['a', 'b']) | list }}", "{{ 'abc' | hash('sha1') }}", "{{ 'abc' | hash('md5') }}",
+    "{{ 'abc' | hash('sha256') }}", "{{ url | urlsplit('hostname') }}", "{{ url | urlsplit('port') }}", "{{ url | urlsplit('path') }}",
+    "{{ url | urlsplit }}", "{{ '%s=%s' | format('a', n) }}", "{{ csv | split(',') }}", "{{ name | regex_replace('^lab-(\\\\w+)-(\\\\d+)$', '\\\\2.\\\\1') }}",
+    "{{ name | regex_search('\\\\d+') }}", "{{ 'a1b22c333' | regex_findall('\\\\d+') }}", "{{ 'k=v x=y' | regex_findall('(\\\\w)=(\\\\w)') }}",
+    "{{ name | regex_search('(pc)-(\\\\d+)', '\\\\2') }}", "{{ 'a.b' | regex_escape }}", "{{ school.name | upper }}", "{{ words | trim }}",
+    "{{ 'x' | replace('x', 'y') }}", "{{ 3.7 | int }}", "{{ '3.7' | int }}", "{{ 'x' | int }}", "{{ '12' | int + 1 }}", "{{ 'yes' | bool }}",
+    "{{ 'no' | bool }}", "{{ 'off' | bool }}", "{{ 1 | bool }}", "{{ n | string }}", "{{ '1.5' | float }}", "{{ -3 | abs }}", "{{ 2.567 | round(2) }}",
+    "{{ 2.5 | round }}", "{{ 'it''s here' | quote }}", "{{ 'plain' | quote }}", "{{ d | to_json }}", "{{ school | to_json }}", "{{ school | to_nice_json }}",
+    "{{ users[0] | to_nice_json(indent=2) }}", "{{ '{\"a\": [1, true, null]}' | from_json }}", "{{ path | basename }}", "{{ path | dirname }}",
+    "{{ path | splitext }}", "{{ 'hello' | b64encode }}", "{{ 'aGVsbG8=' | b64decode }}", "{{ flag | ternary('on', 'off') }}", "{{ none | ternary('t', 'f', 'n') }}",
+    "{{ 'Managed by parc' | comment }}", "{{ 'a\\nb' | comment('c') }}", "{{ 'x' | comment('xml') }}", "{{ 'x' | comment(decoration='; ') }}",
+    "{{ 'secret' | password_hash('md5', 'abcdefgh') }}", "{{ 'secret' | password_hash('sha256', 'abcdefghijkl') }}",
+    "{{ 'secret' | password_hash('sha512', 'abcdefghijkl') }}", "{{ pkgs | unique }}", "{{ ['a', 'A', 'b'] | unique }}", "{{ nums | difference([1]) }}",
+    "{{ nums | intersect([1, 9]) }}", "{{ nums | union([9]) }}", "{{ pkgs | reverse | list }}", "{{ text | indent(2) }}", "{{ text | indent(2, true) }}",
+    "{{ users | map(attribute='groups') | flatten | unique | sort }}", "{{ users | subelements('groups') | map('last') | list }}",
+    "{{ [3, 1] | map('string') | join('') }}", "{{ school.name | length }}", "{{ d | length }}", "{{ 'abc' | list }}", "{{ users | groupby('admin') | length }}",
+    "{{ ['a', 'b'] | batch(1) | list }}", "{{ 'hello world' | title }}", "{{ 'x' | center(5) }}", "{{ 'ab' * 3 }}", "{{ [0] * 3 }}",
+    "{{ nums | map('int') | sum }}", "{{ range(3) | list }}", "{{ range(1, 10, 3) | list }}", "{{ dict(a=1) }}", "{{ dict([['k', 'v']]) }}",
+    "{{ pkgs | to_yaml }}", "{{ school | to_yaml }}", "{{ users | to_nice_yaml }}", "{{ d | to_nice_yaml(indent=2) }}",
+    "{{ 'abc' | type_debug }}", "{{ pkgs | type_debug }}", "{{ '1.2.10' is version('1.2.9', '>') }}", "{{ facts.version is version('12', '>=') }}",
+    "{{ n is divisibleby 3 }}", "{{ n is odd }}", "{{ missing is defined }}", "{{ missing is not defined }}", "{{ missing is undefined }}",
+    "{{ d.zz is defined }}", "{{ missing.attr is defined }}", "{{ none is none }}", "{{ pkgs is iterable }}", "{{ d is mapping }}", "{{ name is string }}",
+    "{{ n is number }}", "{{ name is match('lab') }}", "{{ name is search('pc') }}", "{{ name is regex('^l.b') }}", "{{ [1] is subset([1, 2]) }}",
+    "{{ 'x' is in ['x'] }}", "{{ {'failed': false, 'changed': true} is changed }}", "{{ {'failed': true} is failed }}", "{{ {'rc': 0} is succeeded }}",
+    "{{ 'Jinja' ~ ('{{' ~ '}}') }}", "{{ '}}' }}", "{{ ' {{ x }} ' }}", "{% raw %}{{ kept }}{% endraw %}", "{{ n }}{# comment #}!",
+    "{% if flag %}yes{% elif n %}n{% else %}no{% endif %}", "{% for p in pkgs %}{{ loop.index }}:{{ p }}{% if not loop.last %},{% endif %}{% endfor %}",
+    "{% for p in [] %}x{% else %}none{% endfor %}", "{% for k, v in d.items() %}{{ k }}={{ v }};{% endfor %}", "{% for k in d %}{{ k }}{% endfor %}",
+    "{% for u in users if u.admin %}{{ u.name }}{% endfor %}", "{% set x = n * 2 %}{{ x }}", "{% set a, b = [1, 2] %}{{ b }}{{ a }}",
+    "{% set ns = namespace(c=0) %}{% for u in users %}{% set ns.c = ns.c + u.uid %}{% endfor %}{{ ns.c }}",
+    "{% set c = 0 %}{% for u in users %}{% set c = c + 1 %}{% endfor %}{{ c }}", "{% macro m(x, y='d') %}[{{ x }}{{ y }}]{% endmacro %}{{ m(1) }}{{ m(2, y='e') }}",
+    "{% filter upper %}abc{{ n }}{% endfilter %}", "{% set block %}in{{ n }}{% endset %}{{ block }}", "{% for i in range(5) %}{% if i == 3 %}{% break %}{% endif %}{{ i }}{% endfor %}",
+    "{% for a in [1,2] %}{% for b in 'xy' %}{{ loop.index }}{{ a }}{{ b }} {% endfor %}{% endfor %}", "{{ loop_undefined | default('-') }}",
+    "{%- if flag -%}  trimmed  {%- endif -%}", "a  {{- n -}}  b", "{{ pkgs | join(',') if pkgs else 'none' }}", "{{ (pkgs | length) + n }}",
+    "{{ ['b', 'a'] | sort | first }}", "{{ users | map(attribute='name') | map('upper') | join(' ') }}",
+    "{{ name }}\n", "{{ n }}\n", "{{ pkgs }}\n", "{{ flag }}\n", "{{ none }}\n", "{{ name | upper }}\n\n",
+    "{{ lookup('env', 'PARC_ORACLE_NONE') }}", "{{ query('env', 'PARC_ORACLE_NONE') }}",
+    # errors Ansible gives
+    "{{ missing }}", "{{ missing + 1 }}", "{{ d.zz }}", "{{ d['zz'] | upper }}", "{{ missing.attr }}", "{{ 'a' + 1 }}", "{{ 1 / 0 }}",
+    "{{ pkgs | nosuchfilter }}", "{{ n is nosuchtest }}", "{% if %}x{% endif %}", "{% for x in pkgs %}", "{{ pkgs[ }}", "{{ x | mandatory }}",
+    "{{ 'a' < 1 }}", "{% endif %}", "{{ pkgs.nosuchmethod() }}",
+]
+C = ["flag", "not flag", "no", "empty", "n > 2", "pkgs | length == 3", "missing is defined", "missing is not defined", "missing", "d.zz",
+     "'vim' in pkgs", "name is match('lab')", "flag and missing", "off and missing", "facts.distribution == 'Debian'", "none", "n", "'no' | bool",
+     "d.a == 1 and d.b == 2", "users | selectattr('admin') | list | length > 0", "school.uai.startswith('057')", "nums | max == 3"]
+F = [
+    ("[Seat]\n{% for u in users %}\nuser={{ u.name }}\n{% endfor %}\nend\n", {}),
+    ("{% if flag %}\n  autologin-user={{ users[0].name }}\n{% endif %}\n[x]\n", {}),
+    ("    {% if flag %}\n    kept={{ n }}\n    {% endif %}\n", {"lstrip_blocks": True}),
+    ("    {% if flag %}\n    kept={{ n }}\n    {% endif %}\n", {}),
+    ("{# header #}\nbody\n{{ 'a\\tb' }}\n", {}),
+    ("#jinja2:variable_start_string:'[%', variable_end_string:'%]'\nname=[% name %] {{ kept }}\n", {}),
+    ("{% for k, v in school.rooms.items() %}\n[{{ k }}]\nseats = {{ v.seats }}\n{% endfor %}\n", {}),
+    ("{{ flag }} {{ off }} {{ none }} {{ nums }} {{ d }}\n", {}),
+    ("{% for u in users -%}\n  {{ u.name }}\n{%- endfor %}\n", {}),
+    ("x\n{%+ if flag %}y{% endif %}\n", {"lstrip_blocks": True}),
+    ("{% raw -%}\n  {{ kept }}\n{%- endraw %}\n", {}),
+    ("{{ 'x' }}\n\n\n", {}),
+]
+cases = [{"template": s, "vars": V} for s in S]
+cases += [{"template": c, "vars": V, "mode": "condition"} for c in C]
+cases += [{"template": t, "vars": V, "mode": "file", "options": o} for t, o in F]
+json.dump(cases, open("corpus.json", "w"), ensure_ascii=False, indent=1)
+print(len(cases), "cases")

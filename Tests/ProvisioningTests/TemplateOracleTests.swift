@@ -1,0 +1,114 @@
+import Foundation
+import ParcCore
+@testable import Provisioning
+@testable import Templating
+import Testing
+
+/// parc's Jinja engine against Ansible's own: every case of `Fixtures/TemplateOracle/corpus.json`
+/// is rendered by Ansible's Templar (from `.venv-ansible`, in a child process) and by parc's
+/// TemplateEngine as a run uses it (lookups, password hashing); values, types and failures must
+/// agree. `make_corpus.py` writes the corpus; no expected result is stored.
+@Suite struct TemplateOracleTests {
+    struct Case { let template: String; let vars: [String: Value]; let mode: String; let options: [String: Value] }
+
+    static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/TemplateOracle")
+
+    static func python() -> String? {
+        var dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        for _ in 0..<4 {
+            dir.deleteLastPathComponent()
+            let p = dir.appendingPathComponent(".venv-ansible/bin/python").path
+            if FileManager.default.isExecutableFile(atPath: p) { return p }
+        }
+        return nil
+    }
+
+    static func load() throws -> (String, [Case]) {
+        let text = try String(contentsOf: folder.appendingPathComponent("corpus.json"), encoding: .utf8)
+        guard case .list(let items)? = Template.parseLiteral(text) else { throw TemplateError("corpus.json is not a list") }
+        return (text, items.map { item in
+            let m = item.map ?? [:]
+            return Case(template: m["template"]?.string ?? "", vars: m["vars"]?.map ?? [:], mode: m["mode"]?.string ?? "string", options: m["options"]?.map ?? [:])
+        })
+    }
+
+    /// Runs the oracle on the corpus; its results in order.
+    static func oracle(_ corpus: String) throws -> [Value] {
+        guard let python = python() else {
+            if ProcessInfo.processInfo.environment["CI"] == "true" { throw TemplateError("no .venv-ansible: run scripts/setup-ansible") }
+            return []
+        }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: python)
+        p.arguments = [folder.appendingPathComponent("oracle.py").path]
+        var env = ProcessInfo.processInfo.environment
+        env["ANSIBLE_LOCAL_TEMP"] = NSTemporaryDirectory() + "parc-oracle-tmp"
+        env["HOME"] = NSTemporaryDirectory()
+        p.environment = env
+        let input = Pipe(), output = Pipe()
+        p.standardInput = input
+        p.standardOutput = output
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        input.fileHandleForWriting.write(Data(corpus.utf8))
+        try input.fileHandleForWriting.close()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        guard case .list(let results)? = Template.parseLiteral(String(decoding: data, as: UTF8.self)) else { throw TemplateError("the oracle gave no results") }
+        return results
+    }
+
+    static let engine = TemplateEngine()
+
+    static func parc(_ c: Case) -> Value {
+        do {
+            switch c.mode {
+            case "condition":
+                return .map(["value": .bool(try engine.condition(c.template, vars: c.vars))])
+            case "file":
+                var o = TemplateOptions.file
+                o.trimBlocks = c.options["trim_blocks"]?.truthy ?? true
+                o.lstripBlocks = c.options["lstrip_blocks"]?.truthy ?? false
+                return .map(["value": .string(try engine.render(c.template, vars: c.vars, options: o))])
+            default:
+                return .map(["value": try engine.evaluate(.string(c.template), vars: c.vars)])
+            }
+        } catch {
+            return .map(["error": .string("\(error)")])
+        }
+    }
+
+    @Test func sameResultsAsAnsible() throws {
+        let (text, cases) = try Self.load()
+        let expected = try Self.oracle(text)
+        guard !expected.isEmpty else { return }
+        #expect(expected.count == cases.count)
+        var agreed = 0
+        for (c, e) in zip(cases, expected) {
+            let got = Self.parc(c)
+            let want = e.map ?? [:]
+            if want["error"] != nil {
+                #expect(got.map?["error"] != nil, "\(c.mode) \(c.template.debugDescription): Ansible fails (\(want["error"]!.pythonText)), parc gives \(got.map?["value"]?.pythonRepr ?? "")")
+                if got.map?["error"] != nil { agreed += 1 }
+                continue
+            }
+            let wantValue = want["value"] ?? .null
+            let gotValue = got.map?["value"]
+            // Ansible's str subclasses (NativeJinjaText, unsafe text) are strings.
+            let same = gotValue.map { Operators.equal($0, wantValue) && sameKind($0, wantValue) } ?? false
+            #expect(same, "\(c.mode) \(c.template.debugDescription): Ansible gives \(wantValue.pythonRepr), parc \(gotValue?.pythonRepr ?? "error: " + (got.map?["error"]?.pythonText ?? ""))")
+            if same { agreed += 1 }
+        }
+        #expect(agreed == cases.count)
+    }
+
+    func sameKind(_ a: Value, _ b: Value) -> Bool {
+        switch (a, b) {
+        case (.string, .string), (.bool, .bool), (.null, .null): return true
+        case (.int, .int), (.double, .double), (.int, .double), (.double, .int): return true
+        case (.list(let x), .list(let y)): return x.count == y.count && zip(x, y).allSatisfy(sameKind)
+        case (.map(let x), .map(let y)): return x.keys == y.keys && x.keys.allSatisfy { sameKind(x[$0]!, y[$0]!) }
+        default: return false
+        }
+    }
+}
