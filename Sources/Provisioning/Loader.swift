@@ -144,6 +144,15 @@ public enum PlaybookLoader {
         return vars.dictionary
     }
 
+    /// YAML text as a value (a YAML inventory); errors name `file`.
+    static func loadYAMLText(_ text: String, file: String) throws -> Value {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        do {
+            guard let node = try compose(text, file: file, lines: lines) else { return .null }
+            return Context(file: file, lines: lines, playbookDirectory: (file as NSString).deletingLastPathComponent).value(node)
+        } catch let e as YamlError { throw yamlError(e, file: file, lines: lines) }
+    }
+
     /// Any YAML file as a value (a role's meta/main.yml).
     static func loadYAMLValue(_ path: String) throws -> Value {
         guard let data = FileManager.default.contents(atPath: path) else { throw PlaybookError("cannot read \(path)") }
@@ -403,20 +412,20 @@ public enum PlaybookLoader {
                 }
             }
             if let file = yaml("defaults") { defaults = defaults.merging(try PlaybookLoader.loadVars(file)) { _, own in own } }
-            let roleVars = try yaml("vars").map { try PlaybookLoader.loadVars($0) } ?? [:]
-            let vars = roleVars.merging(params) { _, param in param }
+            // Role vars are task-level; role parameters sit with include params (above set_fact).
+            let vars = try yaml("vars").map { try PlaybookLoader.loadVars($0) } ?? [:]
             if let file = yaml("tasks") {
                 tasks += try PlaybookLoader.including(file, from: self.file, line: node.mark?.line ?? 1) {
                     try PlaybookLoader.loadTaskFile(file, playbookDirectory: playbookDirectory, directory: dir)
                 }.map {
-                    $0.inheriting(when: [], tags: [], vars: vars, become: nil, becomeUser: nil, environment: [:], directory: dir)
+                    $0.inheriting(when: [], tags: [], vars: vars, become: nil, becomeUser: nil, environment: [:], directory: dir, includeParams: params)
                 }
             }
             if let file = yaml("handlers") {
                 handlers += try PlaybookLoader.including(file, from: self.file, line: node.mark?.line ?? 1) {
                     try PlaybookLoader.loadTaskFile(file, playbookDirectory: playbookDirectory, directory: dir)
                 }.map {
-                    $0.inheriting(when: [], tags: [], vars: vars, become: nil, becomeUser: nil, environment: [:], directory: dir)
+                    $0.inheriting(when: [], tags: [], vars: vars, become: nil, becomeUser: nil, environment: [:], directory: dir, includeParams: params)
                 }
             }
             return (tasks, handlers, defaults)
@@ -447,11 +456,8 @@ public enum PlaybookLoader {
                     case let other: t.when = [other.description]
                     }
                 case "loop", "with_items", "with_list":
-                    t.loop = value(v)
-                    if key == "with_items", case .list(let l) = value(v) {
-                        // with_items flattens one level.
-                        t.loop = .list(l.flatMap { $0.list ?? [$0] })
-                    }
+                    // with_items flattens one level, once its templates are rendered (the runner does it).
+                    t.loop = key == "with_items" ? .map(["parc_with_items": value(v)]) : value(v)
                 case "with_dict":
                     // A list of {key, value}, in key order: turned into a loop when the dict is known.
                     t.loop = .map(["parc_with_dict": value(v)])
@@ -598,20 +604,23 @@ public enum PlaybookLoader {
                     loaded.tasks = try PlaybookLoader.including(file, from: self.file, line: include.keyNode.mark?.line ?? 1) {
                         try PlaybookLoader.loadTaskFile(file, playbookDirectory: playbookDirectory, directory: dir)
                     }
-                        .map { $0.inheriting(when: [], tags: [], vars: params, become: nil, becomeUser: nil, environment: [:], directory: dir) }
+                        .map { $0.inheriting(when: [], tags: [], vars: [:], become: nil, becomeUser: nil, environment: [:], directory: dir, includeParams: params) }
                 }
                 brought = loaded.tasks
                 if !loaded.handlers.isEmpty || !loaded.defaults.isEmpty {
                     var marker = TaskSpec(name: "role \(name)", module: "block", location: t.location)
                     marker.carriedHandlers = loaded.handlers
                     marker.carriedDefaults = loaded.defaults
-                    marker.block = brought.map { $0.inheriting(when: t.when, tags: t.tags, vars: t.vars, become: t.become, becomeUser: t.becomeUser,
-                                                               environment: t.environment, directory: nil) }
+                    marker.block = brought.map { $0.inheriting(when: t.when, tags: t.tags, vars: [:], become: t.become, becomeUser: t.becomeUser,
+                                                               environment: t.environment, directory: nil, includeParams: t.vars) }
                     return [marker]
                 }
             }
-            return brought.map { $0.inheriting(when: t.when, tags: t.tags, vars: t.vars, become: t.become, becomeUser: t.becomeUser,
-                                              environment: t.environment, directory: nil) }
+            // import_tasks' vars are the imported tasks' own (task level); include_tasks' and
+            // include_role's are include params (above the tasks' own vars and set_fact).
+            let dynamic = include.kind == "include_tasks" || include.kind == "include_role"
+            return brought.map { $0.inheriting(when: t.when, tags: t.tags, vars: dynamic ? [:] : t.vars, become: t.become, becomeUser: t.becomeUser,
+                                              environment: t.environment, directory: nil, includeParams: dynamic ? t.vars : [:]) }
         }
 
         func roleDirectoryPath(_ name: String, at node: Node) throws -> String {

@@ -123,8 +123,11 @@ public struct TaskSpec: Sendable {
     public var noLog: Bool
     /// For handlers: the names it listens to (`listen`) besides its name.
     public var listen: [String]
-    /// Task-level variables (a role's vars and parameters included).
+    /// Task-level variables: the role's vars/main.yml, the enclosing blocks' vars and the task's own.
     public var vars: [String: Value]
+    /// Role parameters and the `vars:` of the include_tasks / include_role that brought the task:
+    /// above set_fact and registered values, below -e (Ansible's include params).
+    public var includeParams: [String: Value] = [:]
     /// Where `files/` and `templates/` are looked up (the role's folder for a role's tasks).
     public var directory: String?
     public var runOnce: Bool
@@ -179,11 +182,13 @@ public struct TaskSpec: Sendable {
 
     /// What a task inherits from its block, include or role: conditions, tags, vars, become…
     func inheriting(when: [String], tags: [String], vars: [String: Value], become: Bool?, becomeUser: String?,
-                    environment: [String: Value], directory: String?, ignoreErrors: Bool? = nil) -> TaskSpec {
+                    environment: [String: Value], directory: String?, ignoreErrors: Bool? = nil, includeParams: [String: Value] = [:]) -> TaskSpec {
         var t = self
         t.when = when + t.when
         t.tags = Array(Set(tags + t.tags)).sorted()
         t.vars = vars.merging(t.vars) { _, own in own }
+        // An inner include's parameters win over an outer one's.
+        t.includeParams = includeParams.merging(t.includeParams) { _, own in own }
         t.become = t.become ?? become
         t.becomeUser = t.becomeUser ?? becomeUser
         t.environment = environment.merging(t.environment) { _, own in own }
@@ -191,7 +196,7 @@ public struct TaskSpec: Sendable {
         if let ignoreErrors, ignoreErrors { t.ignoreErrors = true }
         // A block's own conditions reach every task in it (the runner does not test the block itself).
         let inner = { (x: TaskSpec) in x.inheriting(when: when, tags: tags, vars: vars, become: become, becomeUser: becomeUser,
-                                                   environment: environment, directory: directory, ignoreErrors: ignoreErrors) }
+                                                   environment: environment, directory: directory, ignoreErrors: ignoreErrors, includeParams: includeParams) }
         t.block = t.block.map(inner)
         t.rescue = t.rescue.map(inner)
         t.always = t.always.map(inner)

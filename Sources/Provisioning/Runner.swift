@@ -40,6 +40,8 @@ public struct RunOptions: Sendable {
     public var extraVars: [String: Value] = [:]
     /// How `become: yes` tasks become root.
     public var become: Become = .sudo
+    /// `--limit`: a host pattern the plays' hosts are further restricted to.
+    public var limit: String?
 
     public init(check: Bool = false, diff: Bool = false, forks: Int = 20, tags: Set<String> = [], skipTags: Set<String> = [],
                 extraVars: [String: Value] = [:], become: Become = .sudo) {
@@ -142,8 +144,14 @@ public final class Runner: Sendable {
         /// run wrote the file), by host.
         var registered: [String: [String: (value: Value, authored: Bool)]] = [:]
 
-        func add(_ r: TaskRecord) {
+        /// Adds a record; `count: false` for a loop's items, whose task is counted once (`count(_:)`).
+        func add(_ r: TaskRecord, count: Bool = true) {
             records.append(r)
+            if count { self.count(r) }
+        }
+
+        /// Counts a task in its host's recap, as Ansible's stats do (a loop counts once).
+        func count(_ r: TaskRecord) {
             var c = recap[r.host] ?? HostRecap()
             switch r.outcome {
             case .ok: c.ok += 1
@@ -219,8 +227,16 @@ public final class Runner: Sendable {
     }
 
     func select(_ play: Play) -> [HostTarget] {
-        guard let pattern = try? HostPattern(play.hosts) else { return [] }
-        let chosen = pattern.evaluate { (term: String) -> Set<String> in
+        let chosen = matching(play.hosts)
+        guard let limit = options.limit else { return hosts.filter { chosen.contains($0.serial) } }
+        let limited = matching(limit)
+        return hosts.filter { chosen.contains($0.serial) && limited.contains($0.serial) }
+    }
+
+    /// The serials of the hosts a pattern names.
+    func matching(_ text: String) -> Set<String> {
+        guard let pattern = try? HostPattern(text) else { return [] }
+        return pattern.evaluate { (term: String) -> Set<String> in
             let key = term.lowercased()
             let wild = key.contains("*") || key.contains("?")
             return Set(hosts.filter { h in
@@ -229,7 +245,6 @@ public final class Runner: Sendable {
                 return names.contains { wild ? GroupName.matches(key, $0) : $0 == key }
             }.map(\.serial))
         }
-        return hosts.filter { chosen.contains($0.serial) }
     }
 
     func forEach(_ items: [HostTarget], limit: Int, _ body: @escaping @Sendable (HostTarget) async -> Void) async {
@@ -247,8 +262,12 @@ public final class Runner: Sendable {
     /// One connection per host (and per login user, when a play or task sets remote_user).
     func transport(for host: HostTarget, user: String? = nil, state: State) async throws -> any Transport {
         var target = host
-        if let user { target.vars["ansible_user"] = .string(user) }
-        let key = host.serial + "|" + (user ?? "")
+        // A play's or task's remote_user counts only where the inventory gives no ansible_user
+        // (in Ansible the host's variable wins over the keyword).
+        let own = host.variable("ansible_user")?.string ?? ""
+        let effective = own.isEmpty ? user : nil
+        if let effective { target.vars["ansible_user"] = .string(effective) }
+        let key = host.serial + "|" + (effective ?? "")
         if let t = await state.connection(key) { return t }
         let t = try await connector.connect(target)
         await state.setConnection(key, t)
@@ -271,10 +290,12 @@ public final class Runner: Sendable {
         // Layers from the lowest precedence up (Ansible's order): role defaults, the inventory's
         // fields (data) and its vars files, facts (data), the play's vars, vars_files, -e.
         var layersBelowFacts = Scope()
+        layersBelowFacts.add(data: magicVariables(play))
+        // Ansible's default text; the inventory, the play or -e may set another.
+        layersBelowFacts.add(data: ["ansible_managed": .string("Ansible managed")])
         layersBelowFacts.add(authored: play.roleDefaults)
         layersBelowFacts.add(data: host.data)
         layersBelowFacts.add(authored: host.vars)
-        layersBelowFacts.add(data: magicVariables(play))
         var above = Scope()
         above.add(authored: play.vars)
         do {
@@ -330,7 +351,6 @@ public final class Runner: Sendable {
         return [
             "groups": .map(groups.mapValues(Value.list)), "hostvars": .map(Dictionary(uniqueKeysWithValues: hosts.map { ($0.name, Value.map($0.data.merging($0.vars) { _, own in own })) })),
             "play_hosts": .list(inPlay), "ansible_play_hosts": .list(inPlay), "ansible_play_hosts_all": .list(inPlay),
-            "ansible_managed": .string("Managed by parc: changes made by hand will be overwritten"),
             "parc_playbook_dir": .string(playbook.directory), "omit": .string("__parc_omit__"),
         ]
     }
@@ -362,11 +382,14 @@ public final class Runner: Sendable {
     /// The variables a task sees: the play's, what the host registered so far, then the task's own
     /// (a role's vars and parameters, for this task only), rendered.
     func taskScope(_ task: TaskSpec, _ c: HostContext, state: State) async -> Scope.Resolved {
+        // Ansible's order above the play: task vars (role vars, block vars, the task's own),
+        // then set_fact and registered values, then role and include params; -e stays pinned.
         var scope = c.scope
+        scope.add(authored: task.vars)
         for (k, entry) in await state.registered(c.host.serial) {
             if entry.authored { scope.add(authored: [k: entry.value]) } else { scope.add(data: [k: entry.value]) }
         }
-        scope.add(authored: task.vars)
+        scope.add(authored: task.includeParams)
         scope.add(data: ["parc_task_dir": .string(task.directory ?? playbook.directory)])
         return scope.resolved(templates, at: task.location)
     }
@@ -424,9 +447,12 @@ public final class Runner: Sendable {
             do {
                 var evaluated = try templates.evaluate(loop, vars: base, at: task.location)
                 if case .map(let m) = evaluated, let dict = m["parc_with_dict"] {
-                    // with_dict: one item per key, {key, value}, in key order.
+                    // with_dict: one item per key, {key, value}, in the mapping's order.
                     guard case .map(let d) = dict else { throw PlaybookError("with_dict needs a mapping", at: task.location) }
-                    evaluated = .list(d.keys.sorted().map { .map(["key": .string($0), "value": d[$0]!]) })
+                    evaluated = .list(d.map { .map(OrderedMap(ordered: [("key", .string($0.key)), ("value", $0.value)])) })
+                } else if case .map(let m) = evaluated, let items = m["parc_with_items"] {
+                    // with_items: the list flattened one level (a lone string is a list of one).
+                    evaluated = .list((items.list ?? [items]).flatMap { $0.list ?? [$0] })
                 }
                 guard case .list(let list) = evaluated else {
                     throw PlaybookError("loop needs a list; this one is \(evaluated.json)", at: task.location)
@@ -456,6 +482,7 @@ public final class Runner: Sendable {
         var results: [Value] = []
         var anyChanged = false
         var hostFailed = false
+        var itemRecords: [TaskRecord] = []
         for (index, item) in items.enumerated() {
             var v = base
             if let item { v[task.loopVar] = item }
@@ -547,6 +574,7 @@ public final class Runner: Sendable {
                 record.outcome = .unreachable
                 record.message = "\(error)"
                 await state.add(record)
+                if task.loop != nil { await countLoop(itemRecords, task: task, name: name, host: host, play: play, state: state) }
                 await state.markUnreachable(host.name, host.serial)
                 observer(.unreachable(host: host.name, message: "\(error)"))
                 return []
@@ -562,11 +590,13 @@ public final class Runner: Sendable {
             }
             if record.outcome == .failed && task.ignoreErrors { record.ignored = true }
             record.milliseconds = Int(((ContinuousClock.now - start).components.attoseconds / 1_000_000_000_000_000) + (ContinuousClock.now - start).components.seconds * 1000)
-            await state.add(record)
+            await state.add(record, count: task.loop == nil)
+            itemRecords.append(record)
             observer(.task(record))
             if record.outcome == .changed { anyChanged = true }
             if record.outcome == .failed && !task.ignoreErrors { hostFailed = true }
         }
+        if task.loop != nil { await countLoop(itemRecords, task: task, name: name, host: host, play: play, state: state) }
         if let register = task.register {
             let value: Value = task.loop == nil ? (results.first ?? .map(["skipped": .bool(true), "changed": .bool(false)]))
                 : .map(["results": .list(results), "changed": .bool(anyChanged)])
@@ -577,6 +607,18 @@ public final class Runner: Sendable {
             return []
         }
         return anyChanged ? task.notify : []
+    }
+
+    /// A loop task's one count in the recap: failed if an item failed, changed if one changed,
+    /// skipped if every item was (or there were none), ok otherwise.
+    func countLoop(_ items: [TaskRecord], task: TaskSpec, name: String, host: HostTarget, play: Play, state: State) async {
+        var r = TaskRecord(play: play.name, task: name, host: host.name, serial: host.serial, item: nil, outcome: .ok, changed: false,
+                           ignored: false, message: nil, output: nil, diff: [], milliseconds: 0, location: task.location)
+        if items.contains(where: { $0.outcome == .unreachable }) { return }
+        if let failed = items.first(where: { $0.outcome == .failed }) { r.outcome = .failed; r.ignored = failed.ignored }
+        else if items.contains(where: { $0.outcome == .changed }) { r.outcome = .changed }
+        else if items.allSatisfy({ $0.outcome == .skipped }) { r.outcome = .skipped }
+        await state.count(r)
     }
 
     func withRegister(_ vars: [String: Value], _ task: TaskSpec, _ reg: Value) -> [String: Value] {

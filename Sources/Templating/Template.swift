@@ -209,6 +209,14 @@ public final class Template: Sendable {
         return parseLiteral(text)
     }
 
+    /// A Python literal as `ast.literal_eval` reads it (`5`, `True`, `[1, 'a']`), or nil.
+    public static func literalValue(_ text: String) -> Value? {
+        let t = text.trimmingCharacters(in: .whitespaces)
+        if ["true", "false", "null"].contains(t) { return nil }
+        if ["None"].contains(t) { return .null }
+        return parseLiteral(t)
+    }
+
     /// A Python or JSON literal (`[1, 'a']`, `{"k": true}`, `-3`, `null`).
     static func parseLiteral(_ text: String) -> Value? {
         var lexer = Lexer(text, options: TemplateOptions(), lineOffset: 0)

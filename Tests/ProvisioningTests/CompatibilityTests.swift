@@ -30,7 +30,7 @@ import Testing
             """)
         #expect(files.contains("Poste de la bibliothèque\n"), "the meta dependency's task, with its default")
         #expect(files.contains("BIBLIOTHÈQUE\n"), "import_tasks with a role default and a filter")
-        #expect(files.contains("# Managed by parc"), "ansible_managed")
+        #expect(files.contains("# Ansible managed\n"), "ansible_managed, with Ansible's default text")
         #expect(files.contains("autologin-user=bcd\n"), "a role parameter beats the role default")
         #expect(files.contains("user-session=openbox\n"), "role vars")
         #expect(files.contains("url=https://ariane57.example/bcd\"") && files.contains("{{ not a template here }} BCD"), "#jinja2 header delimiters")

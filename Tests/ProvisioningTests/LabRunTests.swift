@@ -19,6 +19,14 @@ final class LabRun: @unchecked Sendable {
 
     deinit { lab.down() }
 
+    /// A lab started on a thread of its own: starting sshd blocks, and the cooperative pool of
+    /// a parallel test run has two threads here.
+    static func start(devices: Int = 1) async throws -> LabRun {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try LabRun(devices: devices) }) }.start()
+        }
+    }
+
     struct LabConnector: Connector {
         let lab: Lab
         func connect(_ host: HostTarget) async throws -> any Transport {
