@@ -7,25 +7,25 @@ import Yams
 /// where it is, before anything runs.
 public enum PlaybookLoader {
     static let playKeys: Set<String> = ["name", "hosts", "vars", "vars_files", "become", "become_user", "remote_user", "environment", "serial",
-                                        "max_fail_percentage", "tasks", "pre_tasks", "post_tasks", "roles", "handlers", "tags", "gather_facts"]
+                                        "max_fail_percentage", "tasks", "pre_tasks", "post_tasks", "roles", "handlers", "tags", "gather_facts", "vars_prompt"]
     static let taskKeys: Set<String> = ["name", "when", "loop", "with_items", "with_list", "with_dict", "loop_control", "register", "changed_when",
                                         "failed_when", "ignore_errors", "notify", "become", "become_user", "remote_user", "environment", "tags",
-                                        "no_log", "listen", "vars", "args", "delegate_to", "run_once", "block", "rescue", "always"]
+                                        "no_log", "listen", "vars", "args", "delegate_to", "run_once", "block", "rescue", "always", "async", "poll"]
     /// Ansible keywords parc knows but does not do yet: named plainly instead of "unknown".
     static let unsupported: [String: String] = [
-        "async": "background tasks (async/poll)", "poll": "background tasks (async/poll)", "until": "retry loops (until/retries)",
+        "until": "retry loops (until/retries)",
         "retries": "retry loops (until/retries)", "delay": "retry loops (until/retries)", "with_fileglob": "with_fileglob loops",
         "with_nested": "with_nested loops", "with_subelements": "with_subelements loops", "with_sequence": "with_sequence loops",
         "with_together": "with_together loops", "with_first_found": "with_first_found", "local_action": "local_action (use delegate_to: localhost)",
         "throttle": "throttle", "any_errors_fatal": "any_errors_fatal", "check_mode": "per-task check_mode", "diff": "per-task diff",
         "connection": "other connection plugins", "collections": "collections", "module_defaults": "module_defaults", "debugger": "the debugger",
-        "strategy": "strategies (parc runs each host on its own)", "vars_prompt": "vars_prompt (use -e)", "order": "host order",
+        "strategy": "strategies (parc runs each host on its own)", "order": "host order",
         "become_method": "become methods other than sudo", "delegate_facts": "delegate_facts", "notify_when": "notify_when",
     ]
     /// Modules of ansible-core and of the collections school playbooks use that parc does not
     /// implement: named as not supported rather than unknown.
     static let ansibleModules: Set<String> = [
-        "add_host", "apt_key", "apt_rpm", "assemble", "async_status", "blockinfile", "dnf", "dnf5", "dpkg_selections", "expect",
+        "add_host", "apt_key", "apt_rpm", "assemble", "async_status", "blockinfile", "dnf", "dnf5", "expect",
         "fetch", "find", "gather_facts", "getent", "git", "group_by", "iptables", "known_hosts", "package_facts", "pause", "ping",
         "pip", "raw", "replace", "rpm_key", "script", "service_facts", "setup", "subversion", "systemd_service", "sysvinit",
         "tempfile", "uri", "validate_argument_spec", "wait_for_connection", "yum", "yum_repository", "synchronize", "firewalld",
@@ -138,6 +138,8 @@ public enum PlaybookLoader {
         let node: Node?
         do { node = try compose(text, file: path, lines: lines) } catch let e as YamlError { throw yamlError(e, file: path, lines: lines) }
         guard let node else { return [:] }
+        // A file of nothing but `---` and comments (ansible-galaxy's skeleton) holds no variables.
+        if case .scalar(let scalar) = node, scalar.string.isEmpty, node.tag.description == Tag.Name.null.rawValue || scalar.string.isEmpty { return [:] }
         guard case .mapping = node, case .map(let vars) = Context(file: path, lines: lines, playbookDirectory: ".").value(node) else {
             throw PlaybookError("a variables file is a mapping of names to values", at: SourceLocation(file: path, line: node.mark?.line ?? 1, column: node.mark?.column ?? 1))
         }
@@ -302,6 +304,17 @@ public enum PlaybookLoader {
                     guard case .map(let m) = value(v) else { throw error("environment is a mapping of names to values", v) }
                     play.environment = m.dictionary
                 case "gather_facts": play.gatherFacts = try bool(v, what: "gather_facts")
+                case "vars_prompt":
+                    guard case .sequence(let entries) = v else { throw error("vars_prompt is a list of {name, prompt}", v) }
+                    for e in entries {
+                        guard case .map(let m) = value(e), let name = m["name"]?.string else { throw error("each vars_prompt names its variable (name:)", e) }
+                        for k in m.keys where !["name", "prompt", "default", "private", "unsafe"].contains(k) {
+                            throw error("vars_prompt: '\(k)' is not supported by parc (name, prompt, default, private are)", e)
+                        }
+                        play.prompts.append(Prompt(name: name, prompt: m["prompt"]?.string ?? name, defaultValue: m["default"],
+                                                   isPrivate: m["private"]?.truthy ?? true,
+                                                   location: location(e)))
+                    }
                 case "serial":
                     switch value(v) {
                     case .int(let n) where n > 0: play.serial = .count(n)
@@ -413,7 +426,10 @@ public enum PlaybookLoader {
             }
             if let file = yaml("defaults") { defaults = defaults.merging(try PlaybookLoader.loadVars(file)) { _, own in own } }
             // Role vars are task-level; role parameters sit with include params (above set_fact).
-            let vars = try yaml("vars").map { try PlaybookLoader.loadVars($0) } ?? [:]
+            var vars = try yaml("vars").map { try PlaybookLoader.loadVars($0) } ?? [:]
+            // Ansible's magic variables of a role's tasks.
+            vars["role_name"] = .string((dir as NSString).lastPathComponent)
+            vars["role_path"] = .string(dir)
             if let file = yaml("tasks") {
                 tasks += try PlaybookLoader.including(file, from: self.file, line: node.mark?.line ?? 1) {
                     try PlaybookLoader.loadTaskFile(file, playbookDirectory: playbookDirectory, directory: dir)
@@ -483,6 +499,13 @@ public enum PlaybookLoader {
                     t.environment = m.dictionary
                 case "tags": t.tags = try strings(v, what: "tags")
                 case "no_log": t.noLog = try bool(v, what: "no_log")
+                case "async":
+                    guard case .int(let n) = value(v), n > 0 else { throw error("async is a number of seconds", v) }
+                    t.asyncSeconds = n
+                case "poll":
+                    guard case .int(let n) = value(v) else { throw error("poll is a number of seconds", v) }
+                    // Fire and forget needs async_status to come back to: refused plainly.
+                    if n == 0 { throw error("'poll: 0' (a task left running in the background) is not supported by parc; give poll a number of seconds, parc then waits for the task", keyNode) }
                 case "vars":
                     guard case .map(let m) = value(v) else { throw error("vars is a mapping of names to values", v) }
                     t.vars = m.dictionary

@@ -200,7 +200,7 @@ public enum Modules {
             FactModules.setFact, FactModules.includeVars, FactModules.assert, FactModules.stat, FactModules.slurp, FactModules.package,
             FactModules.waitFor, SettingModules.group, SettingModules.authorizedKey, SettingModules.timezone, SettingModules.localeGen,
             SystemFileModules.cron, SystemFileModules.sysctl, SystemFileModules.mount, SystemFileModules.aptRepository,
-            SystemFileModules.deb822Repository, TransferModules.getURL, TransferModules.unarchive, TransferModules.ufw,
+            SystemFileModules.deb822Repository, TransferModules.getURL, TransferModules.unarchive, TransferModules.ufw, AptModule.dpkgSelections,
         ]
         all.sort { $0.name < $1.name }
         return Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })

@@ -93,6 +93,19 @@ public struct Play: Sendable {
     /// Defaults of the play's roles: the lowest-precedence variables.
     public var roleDefaults: [String: Value]
     public var location: SourceLocation
+    /// `vars_prompt`: what to ask before the play, unless -e gives it.
+    public var prompts: [Prompt] = []
+    /// The answers typed (data: never rendered), set by the runner.
+    public var promptAnswers: [String: Value] = [:]
+}
+
+/// One `vars_prompt` entry.
+public struct Prompt: Sendable {
+    public var name: String
+    public var prompt: String
+    public var defaultValue: Value?
+    public var isPrivate: Bool
+    public var location: SourceLocation
 }
 
 /// One task (or handler, or block) as written, with what it inherits from its block, include or role.
@@ -133,6 +146,8 @@ public struct TaskSpec: Sendable {
     public var runOnce: Bool
     /// `delegate_to: localhost`.
     public var delegateToLocal: Bool
+    /// `async` with `poll` above 0: the task's time limit, in seconds.
+    public var asyncSeconds: Int?
     /// A block's parts.
     public var block: [TaskSpec]
     public var rescue: [TaskSpec]

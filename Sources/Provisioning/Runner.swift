@@ -42,6 +42,9 @@ public struct RunOptions: Sendable {
     public var become: Become = .sudo
     /// `--limit`: a host pattern the plays' hosts are further restricted to.
     public var limit: String?
+    /// Asks a `vars_prompt` question on a terminal (nil: no terminal); the flag says the answer
+    /// must not be echoed.
+    public var prompter: (@Sendable (_ prompt: String, _ isPrivate: Bool) -> String?)?
 
     public init(check: Bool = false, diff: Bool = false, forks: Int = 20, tags: Set<String> = [], skipTags: Set<String> = [],
                 extraVars: [String: Value] = [:], become: Become = .sudo) {
@@ -200,7 +203,20 @@ public final class Runner: Sendable {
     public func run() async -> RunResult {
         let state = State()
         var aborted: String? = nil
-        plays: for play in playbook.plays {
+        plays: for written in playbook.plays {
+            var play = written
+            for p in play.prompts where options.extraVars[p.name] == nil {
+                let answer = options.prompter?(p.prompt + (p.defaultValue.map { " [\($0.description)]" } ?? ""), p.isPrivate)
+                if let answer, !answer.isEmpty {
+                    play.promptAnswers[p.name] = .string(answer)
+                } else if let d = p.defaultValue {
+                    play.vars[p.name] = d
+                } else {
+                    aborted = "\(p.location): vars_prompt '\(p.name)' needs an answer: run parc on a terminal, or give it with -e \(p.name)=…"
+                    observer(.note(aborted!))
+                    break plays
+                }
+            }
             let selected = select(play)
             observer(.play(name: play.name, hosts: selected.count))
             if selected.isEmpty { observer(.note("play \(play.name): no host matches \(play.hosts)")); continue }
@@ -210,7 +226,8 @@ public final class Runner: Sendable {
                 start += size
                 var alive: [HostTarget] = []
                 for h in batch where !(await state.isDown(h.serial)) { alive.append(h) }
-                await forEach(alive, limit: options.forks) { host in await self.runPlay(play, on: host, state: state) }
+                let thePlay = play
+                await forEach(alive, limit: options.forks) { host in await self.runPlay(thePlay, on: host, state: state) }
                 if let max = play.maxFailPercentage {
                     var failedInBatch = 0
                     for h in batch where await state.isDown(h.serial) { failedInBatch += 1 }
@@ -298,6 +315,7 @@ public final class Runner: Sendable {
         layersBelowFacts.add(authored: host.vars)
         var above = Scope()
         above.add(authored: play.vars)
+        above.add(data: play.promptAnswers)
         do {
             for file in play.varsFiles {
                 var probe = layersBelowFacts
@@ -540,6 +558,19 @@ public final class Runner: Sendable {
                         let (shared, ranHere) = await state.runOnce(key) { ModuleResult.encode(await runModule()) }
                         result = ModuleResult.decode(shared)
                         if !ranHere { result.msg = (result.msg.map { $0 + " " } ?? "") + "(run once, on another host)" }
+                    } else if let seconds = task.asyncSeconds {
+                        // async with poll: the task runs as any other, within its time limit.
+                        result = await withTaskGroup(of: ModuleResult?.self) { group in
+                            group.addTask { await runModule() }
+                            group.addTask { try? await Task.sleep(for: .seconds(seconds)); return nil }
+                            let first = await group.next() ?? nil
+                            group.cancelAll()
+                            if let first { return first }
+                            var r = ModuleResult()
+                            r.failed = true
+                            r.msg = "async task did not complete within the requested time - \(seconds)s"
+                            return r
+                        }
                     } else {
                         result = await runModule()
                     }
@@ -563,6 +594,13 @@ public final class Runner: Sendable {
                         result.failed = try templates.condition(expression, vars: withRegister(v, task, reg), at: task.location)
                     }
                     reg = result.registered
+                    if let item, case .map(var m) = reg {
+                        // As Ansible's loop results: each carries its item.
+                        m[task.loopVar] = item
+                        m["ansible_loop_var"] = .string(task.loopVar)
+                        if let indexVar = task.loopIndexVar { m[indexVar] = .int(index); m["ansible_index_var"] = .string(indexVar) }
+                        reg = .map(m)
+                    }
                     results.append(reg)
                     record.outcome = result.failed ? .failed : result.skipped ? .skipped : result.changed ? .changed : .ok
                     record.changed = result.changed

@@ -12,7 +12,7 @@ import Testing
 /// a folder recursively), the changed count of each run, and which tasks failed.
 /// Optional files: `extra-vars.yml` (given as `-e @extra-vars.yml` to both), `check` (both run in
 /// check mode), `limit` (a pattern both runs are limited to, after the device).
-@Suite struct DifferentialTests {
+@Suite(.serialized) struct DifferentialTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/differential").path
 
     static var fixtures: [String] {

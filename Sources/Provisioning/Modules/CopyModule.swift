@@ -5,7 +5,7 @@ import Templating
 /// `copy` (from `files/` or `content`) and `template` (from `templates/`, rendered): the file is
 /// pushed only when its content differs, atomically, with its mode and owner.
 enum CopyModule {
-    static let copy = ModuleSpec(name: "copy", arguments: ["src", "content", "dest", "mode", "owner", "group", "backup", "force", "validate"],
+    static let copy = ModuleSpec(name: "copy", arguments: ["src", "content", "dest", "mode", "owner", "group", "backup", "force", "validate", "follow"],
                                  required: ["dest"], takesFreeForm: false) { call in
         let bytes: [UInt8]
         var dest = call.string("dest")!
@@ -21,7 +21,7 @@ enum CopyModule {
         return try await push(bytes, to: dest, call)
     }
 
-    static let template = ModuleSpec(name: "template", arguments: ["src", "dest", "mode", "owner", "group", "backup", "force", "validate",
+    static let template = ModuleSpec(name: "template", arguments: ["src", "dest", "mode", "owner", "group", "backup", "force", "validate", "follow",
                                                                    "trim_blocks", "lstrip_blocks", "newline_sequence", "variable_start_string",
                                                                    "variable_end_string", "block_start_string", "block_end_string",
                                                                    "comment_start_string", "comment_end_string", "output_encoding"],
@@ -86,7 +86,13 @@ enum CopyModule {
         }
     }
 
-    static func push(_ bytes: [UInt8], to dest: String, _ call: ModuleCall) async throws -> ModuleResult {
+    static func push(_ bytes: [UInt8], to path: String, _ call: ModuleCall) async throws -> ModuleResult {
+        var dest = path
+        // follow: a link's target is written, not the link replaced by a file.
+        if call.bool("follow") {
+            let target = try await call.must("if [ -L \(shellQuote(path)) ]; then readlink -f -- \(shellQuote(path)); fi", what: "following \(path)").stdoutText.trimmed
+            if !target.isEmpty { dest = target }
+        }
         let d = shellQuote(dest)
         let probe = try await call.must("if [ -d \(d) ]; then echo directory; elif [ -e \(d) ]; then sha256sum -- \(d) | cut -d' ' -f1; stat -c '%a|%U|%G' -- \(d); else echo absent; fi",
                                         what: "checking \(dest)").stdoutText.split(separator: "\n").map(String.init)

@@ -5,7 +5,7 @@ import Templating
 /// `lineinfile`: one line present (replacing the last line a regexp matches) or absent.
 enum LineInFileModule {
     static let spec = ModuleSpec(name: "lineinfile", arguments: ["path", "dest", "line", "regexp", "state", "insertafter", "insertbefore",
-                                                                 "create", "mode", "owner", "group", "backup"],
+                                                                 "create", "mode", "owner", "group", "backup", "backrefs", "firstmatch"],
                                  required: [], takesFreeForm: false) { call in
         guard let path = call.string("path") ?? call.string("dest") else { throw ModuleFailure("lineinfile needs path") }
         var message = ""
@@ -47,7 +47,22 @@ enum LineInFileModule {
             return lines.count == before ? (content, false, "") : result("\(before - lines.count) line(s) removed")
         }
         guard let line else { throw ModuleFailure("line is required with state=present") }
-        if let regexp, let index = lines.lastIndex(where: { matches(regexp, $0) }) {
+        let firstMatch = args["firstmatch"]?.truthy ?? false
+        if args["backrefs"]?.truthy ?? false {
+            // As Ansible: the matched line becomes `line` with \1… filled from the match; no
+            // match leaves the file as it is.
+            guard let regexp else { throw ModuleFailure("regexp is required with backrefs=true") }
+            guard let index = firstMatch ? lines.firstIndex(where: { matches(regexp, $0) }) : lines.lastIndex(where: { matches(regexp, $0) }) else {
+                return (content, false, "")
+            }
+            let old = lines[index]
+            let match = regexp.firstMatch(in: old, range: NSRange(old.startIndex..., in: old))!
+            let expanded = regexp.replacementString(for: match, in: old, offset: 0, template: nsTemplate(line))
+            if expanded == old { return (content, false, "") }
+            lines[index] = expanded
+            return result("line replaced")
+        }
+        if let regexp, let index = firstMatch ? lines.firstIndex(where: { matches(regexp, $0) }) : lines.lastIndex(where: { matches(regexp, $0) }) {
             if lines[index] == line { return (content, false, "") }
             lines[index] = line
             return result("line replaced")
@@ -63,5 +78,25 @@ enum LineInFileModule {
         }
         lines.append(line)
         return result("line added")
+    }
+
+    /// Python's `\1` / `\g<1>` replacement syntax as NSRegularExpression's `$1`.
+    static func nsTemplate(_ python: String) -> String {
+        var out = ""
+        var chars = Array(python)[...]
+        while let c = chars.first {
+            chars = chars.dropFirst()
+            if c == "$" { out += "\\$"; continue }
+            guard c == "\\", let next = chars.first else { out.append(c); continue }
+            if next.isNumber { out += "$" + String(next); chars = chars.dropFirst(); continue }
+            if next == "g", chars.dropFirst().first == "<", let close = chars.firstIndex(of: ">") {
+                out += "${" + String(chars[chars.index(chars.startIndex, offsetBy: 2)..<close]) + "}"
+                chars = chars[chars.index(after: close)...]
+                continue
+            }
+            if next == "\\" { out += "\\\\"; chars = chars.dropFirst(); continue }
+            out.append(c)
+        }
+        return out
     }
 }

@@ -5,7 +5,7 @@ import Templating
 /// `apt`: packages present, absent or latest; cache update; whole-system upgrade.
 enum AptModule {
     static let spec = ModuleSpec(name: "apt", arguments: ["name", "pkg", "state", "update_cache", "upgrade", "autoremove", "cache_valid_time",
-                                                          "install_recommends"],
+                                                          "install_recommends", "allow_downgrade", "purge", "force_apt_get"],
                                  required: [], takesFreeForm: false) { call in
         let names = packages(call.args["name"] ?? call.args["pkg"])
         let state = call.string("state") ?? "present"
@@ -32,14 +32,38 @@ enum AptModule {
         let query = "dpkg-query -W -f='${Package}\\t${db:Status-Abbrev}\\t${Version}\\n' -- \(names.map(shellQuote).joined(separator: " ")) 2>/dev/null; true"
         let installed = parseInstalled(try await call.run(query).stdoutText)
         var candidates: [String: String] = [:]
-        if state == "latest" {
-            candidates = parseCandidates(try await call.must("apt-cache policy -- \(names.map(shellQuote).joined(separator: " "))", what: "apt-cache policy").stdoutText)
+        let missing = names.filter { installed[$0] == nil }
+        if state == "latest" || (!["absent", "removed"].contains(state) && !missing.isEmpty) {
+            candidates = parseCandidates(try await call.run("apt-cache policy -- \((state == "latest" ? names : missing).map(shellQuote).joined(separator: " ")) 2>/dev/null").stdoutText)
+            // As Ansible: a package apt cannot install fails the task, in check mode too.
+            if !["absent", "removed"].contains(state) {
+                for name in missing where (candidates[name] ?? "(none)") == "(none)" { throw ModuleFailure("No package matching '\(name)' is available") }
+            }
         }
-        let commands = plan(names: names, state: state, installed: installed, candidates: candidates,
-                            recommends: call.args["install_recommends"]?.truthy)
+        var commands = plan(names: names, state: state, installed: installed, candidates: candidates,
+                            recommends: call.args["install_recommends"]?.truthy, purge: call.bool("purge"))
+        if call.bool("allow_downgrade") { commands = commands.map { $0.replacingOccurrences(of: "apt-get install -y -q", with: "apt-get install -y -q --allow-downgrades") } }
         r.changed = r.changed || !commands.isEmpty
         if !commands.isEmpty { r.msg = commands.joined(separator: "; ") }
         if !call.check { for c in commands { try await call.must("\(env) \(c)", what: c) } }
+        return r
+    }
+
+    /// `dpkg_selections`: a package's selection (install, hold, deinstall, purge).
+    static let dpkgSelections = ModuleSpec(name: "dpkg_selections", arguments: ["name", "selection"], required: ["name", "selection"],
+                                           takesFreeForm: false) { call in
+        let name = call.string("name")!, selection = call.string("selection")!
+        guard ["install", "hold", "deinstall", "purge"].contains(selection) else {
+            throw ModuleFailure("selection '\(selection)' is not one of install, hold, deinstall, purge")
+        }
+        let current = try await call.must("dpkg --get-selections -- \(shellQuote(name))", what: "dpkg --get-selections").stdoutText
+            .split(whereSeparator: \.isWhitespace).dropFirst().first.map(String.init) ?? "not present"
+        var r = ModuleResult(changed: current != selection)
+        r.data["before"] = .string(current)
+        r.data["after"] = .string(selection)
+        if r.changed && !call.check {
+            try await call.must("dpkg --set-selections", stdin: Array("\(name) \(selection)\n".utf8), what: "dpkg --set-selections")
+        }
         return r
     }
 
@@ -73,12 +97,13 @@ enum AptModule {
     }
 
     /// The apt-get commands for the wanted state (pure, tested as data).
-    static func plan(names: [String], state: String, installed: [String: String], candidates: [String: String], recommends: Bool? = nil) -> [String] {
+    static func plan(names: [String], state: String, installed: [String: String], candidates: [String: String], recommends: Bool? = nil,
+                     purge: Bool = false) -> [String] {
         let opts = recommends.map { $0 ? " --install-recommends" : " --no-install-recommends" } ?? ""
         switch state {
         case "absent", "removed":
             let present = names.filter { installed[$0] != nil }
-            return present.isEmpty ? [] : ["apt-get remove -y -q -- \(present.map(shellQuote).joined(separator: " "))"]
+            return present.isEmpty ? [] : ["apt-get \(purge ? "purge" : "remove") -y -q -- \(present.map(shellQuote).joined(separator: " "))"]
         case "latest":
             let wanted = names.filter { name in
                 guard let have = installed[name] else { return true }
@@ -140,11 +165,11 @@ enum ServiceModule {
 /// `user`: a local account (groups, shell, password hash, home).
 enum UserModule {
     static let spec = ModuleSpec(name: "user", arguments: ["name", "state", "groups", "append", "shell", "password", "home", "create_home",
-                                                           "comment", "uid", "remove", "update_password"],
+                                                           "createhome", "group", "comment", "uid", "remove", "update_password", "system"],
                                  required: ["name"], takesFreeForm: false) { call in
         let name = call.string("name")!
         let n = shellQuote(name)
-        let probe = try await call.run("getent passwd -- \(n) || echo absent; echo '--'; id -nG -- \(n) 2>/dev/null || true; echo '--'; getent shadow -- \(n) 2>/dev/null | cut -d: -f2")
+        let probe = try await call.run("getent passwd -- \(n) || echo absent; echo '--'; { id -gn -- \(n) && id -nG -- \(n); } 2>/dev/null | tr '\\n' ' ' || true; echo; echo '--'; getent shadow -- \(n) 2>/dev/null | cut -d: -f2")
         let parts = probe.stdoutText.components(separatedBy: "--\n")
         let passwd = parts.first?.trimmed ?? "absent"
         let current: UserState? = passwd == "absent" || passwd.isEmpty ? nil : UserState(passwd: passwd,
@@ -207,13 +232,17 @@ enum UserModule {
             if let comment = args["comment"]?.string { options.append("-c \(shellQuote(comment))") }
             if let uid = args["uid"]?.string { options.append("-u \(shellQuote(uid))") }
             if let groups, !groups.isEmpty { options.append("-G \(shellQuote(groups.joined(separator: ",")))") }
-            if args["create_home"]?.truthy ?? true { options.append("-m") }
+            if let group = args["group"]?.string { options.append("-g \(shellQuote(group))") }
+            if args["system"]?.truthy ?? false { options.append("-r") }
+            if (args["create_home"] ?? args["createhome"])?.truthy ?? true { options.append("-m") }
             return [("useradd \(options.joined(separator: " ")) -- \(n)", nil)] + (password.map { [setPassword(name: name, hash: $0)] } ?? [])
         }
         if let shell = args["shell"]?.string, shell != current.shell { options.append("-s \(shellQuote(shell))") }
         if let home = args["home"]?.string, home != current.home { options.append("-d \(shellQuote(home))") }
+        if let group = args["group"]?.string, group != current.primaryGroup { options.append("-g \(shellQuote(group))") }
         if let groups {
-            let have = Set(current.groups.dropFirst())
+            // The probe gives the primary group first, then every group (the primary one again).
+            let have = Set(current.groups.dropFirst().filter { $0 != current.primaryGroup })
             let want = Set(groups)
             if append ? !want.isSubset(of: have) : want != have {
                 options.append("\(append ? "-a " : "")-G \(shellQuote((append ? groups.filter { !have.contains($0) } : groups).joined(separator: ",")))")
@@ -241,8 +270,11 @@ enum HostnameModule {
             .stdoutText.split(separator: "\n").map { String($0).trimmed }
         var r = ModuleResult()
         r.data["name"] = .string(name)
+        // Ansible leaves /etc/hosts alone; parc names the host there (127.0.1.1) only when the
+        // variable parc_hostname_in_etc_hosts is true (parc's onboarding and baseline set it).
+        let editHosts = call.vars["parc_hostname_in_etc_hosts"]?.truthy ?? false
         let running = probe.first ?? "", file = probe.count > 1 ? probe[1] : "", inHosts = probe.count > 2 && probe[2] != "0"
-        guard running != name || file != name || !inHosts else { return r }
+        guard running != name || file != name || (editHosts && !inHosts) else { return r }
         r.changed = true
         if call.diff { r.diff = [FileDiff(path: "/etc/hostname", before: file + "\n", after: name + "\n")] }
         if call.check { return r }
@@ -250,6 +282,7 @@ enum HostnameModule {
         try await call.must("if command -v hostnamectl >/dev/null && [ -d /run/systemd/system ]; then hostnamectl set-hostname \(n); else hostname \(n) && printf '%s\\n' \(n) > /etc/hostname; fi",
                             what: "setting the host name")
         // Debian names the host in /etc/hosts (127.0.1.1): without it, sudo waits for DNS on each call.
+        guard editHosts else { return r }
         try await call.must("if grep -q '^127.0.1.1[[:space:]]' /etc/hosts; then sed -i \"s/^127.0.1.1[[:space:]].*/127.0.1.1\\t\(name)/\" /etc/hosts; else printf '127.0.1.1\\t%s\\n' \(n) >> /etc/hosts; fi",
                             what: "naming the host in /etc/hosts")
         return r

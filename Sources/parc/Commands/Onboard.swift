@@ -169,7 +169,7 @@ struct Onboard: AsyncParsableCommand {
                 // The host name from the rule.
                 let hostname = try inventory.read { r in try HostnameRule(nameRule).name(for: row, reader: r) }
                 let call = ModuleCall(args: ["name": .string(hostname)], transport: c, become: become, check: false, diff: false,
-                                      playbookDirectory: ".", vars: [:], templates: TemplateEngine(),
+                                      playbookDirectory: ".", vars: ["parc_hostname_in_etc_hosts": .bool(true)], templates: TemplateEngine(),
                                       location: SourceLocation(file: "onboard", line: 1, column: 1), reconnect: { c })
                 let named = try await Modules.registry["hostname"]!.run(call)
                 if disablePasswordLogin {
