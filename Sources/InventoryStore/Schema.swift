@@ -174,6 +174,20 @@ enum Schema {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v5: groups of the technician's own") { db in
+            try db.execute(sql: """
+                CREATE TABLE userGroup (
+                    id INTEGER PRIMARY KEY,
+                    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+                    vars TEXT NOT NULL DEFAULT '{}'
+                );
+                CREATE TABLE userGroupDevice (
+                    groupId INTEGER NOT NULL REFERENCES userGroup(id) ON DELETE CASCADE,
+                    deviceId INTEGER NOT NULL REFERENCES device(id) ON DELETE CASCADE,
+                    PRIMARY KEY (groupId, deviceId)
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 }

@@ -43,6 +43,9 @@ public struct AnsibleInventory: Sendable {
         }
     }
 
+    /// Every group and host name (lower-case), for the pattern rule (`RunOptions.knownNames`).
+    public var names: Set<String> { Set(groups.keys.map { $0.lowercased() } + hostOrder.map { $0.lowercased() }) }
+
     /// Host patterns like `pc[01:16]` or `pc[a:c]` expanded.
     static func expand(_ name: String) -> [String] {
         guard let open = name.firstIndex(of: "["), let close = name[open...].firstIndex(of: "]") else { return [name] }

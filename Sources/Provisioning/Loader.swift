@@ -297,7 +297,7 @@ public enum PlaybookLoader {
                     guard case .map(let m) = value(v) else { throw error("vars is a mapping of names to values", v) }
                     play.vars = m.dictionary
                 case "vars_files": play.varsFiles = try strings(v, what: "vars_files")
-                case "become": play.become = try bool(v, what: "become")
+                case "become": play.become = try bool(v, what: "become"); play.becomeWritten = true
                 case "become_user": play.becomeUser = value(v).string
                 case "remote_user": play.remoteUser = value(v).string
                 case "environment":

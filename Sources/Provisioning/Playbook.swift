@@ -95,6 +95,8 @@ public struct Play: Sendable {
     public var location: SourceLocation
     /// `vars_prompt`: what to ask before the play, unless -e gives it.
     public var prompts: [Prompt] = []
+    /// Whether the play says `become:` itself (else `-b` turns it on).
+    public var becomeWritten = false
     /// The answers typed (data: never rendered), set by the runner.
     public var promptAnswers: [String: Value] = [:]
 }

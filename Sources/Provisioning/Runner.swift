@@ -45,6 +45,11 @@ public struct RunOptions: Sendable {
     /// Asks a `vars_prompt` question on a terminal (nil: no terminal); the flag says the answer
     /// must not be echoed.
     public var prompter: (@Sendable (_ prompt: String, _ isPrivate: Bool) -> String?)?
+    /// `--start-at-task`: tasks before the first whose name matches (a glob) are left out.
+    public var startAtTask: String?
+    /// Every group and host name of the inventory (lower-case), for `checkPatterns`; nil: the
+    /// groups and names of the hosts given.
+    public var knownNames: Set<String>?
 
     public init(check: Bool = false, diff: Bool = false, forks: Int = 20, tags: Set<String> = [], skipTags: Set<String> = [],
                 extraVars: [String: Value] = [:], become: Become = .sudo) {
@@ -77,6 +82,8 @@ public struct TaskRecord: Sendable {
     public var diff: [FileDiff]
     public var milliseconds: Int
     public var location: SourceLocation?
+    /// The module the task ran (`debug` messages are shown as Ansible shows them).
+    public var module: String = ""
 }
 
 /// A host's counts at the end, as Ansible's recap.
@@ -166,6 +173,10 @@ public final class Runner: Sendable {
             recap[r.host] = c
         }
         func markFailed(_ serial: String) { failed.insert(serial) }
+        /// Hosts past --start-at-task's task.
+        var startedHosts: Set<String> = []
+        func started(_ serial: String) -> Bool { startedHosts.contains(serial) }
+        func start(_ serial: String) { startedHosts.insert(serial) }
         /// A rescue caught the failure: the host goes on.
         func rescue(_ serial: String, host: String) {
             failed.remove(serial)
@@ -243,21 +254,53 @@ public final class Runner: Sendable {
         return await state.result(aborted: aborted)
     }
 
+    /// Ansible's implicit localhost: the control node, when the inventory has no host of that name.
+    static let implicitLocalhost = HostTarget(name: "localhost", serial: "localhost", groups: [],
+                                              data: ["inventory_hostname": .string("localhost"), "ansible_connection": .string("local")])
+
+    /// The hosts a play runs on: its pattern, within --limit; `localhost` is the control node
+    /// unless the inventory names a host so.
     func select(_ play: Play) -> [HostTarget] {
-        let chosen = matching(play.hosts)
-        guard let limit = options.limit else { return hosts.filter { chosen.contains($0.serial) } }
-        let limited = matching(limit)
-        return hosts.filter { chosen.contains($0.serial) && limited.contains($0.serial) }
+        var pool = hosts
+        if !hosts.contains(where: { $0.name.lowercased() == "localhost" }),
+           (try? HostPattern(play.hosts))?.terms.contains(where: { $0.operation == .union && ["localhost", "127.0.0.1"].contains($0.name.lowercased()) }) == true {
+            pool.append(Self.implicitLocalhost)
+        }
+        let chosen = matching(play.hosts, in: pool)
+        guard let limit = options.limit else { return pool.filter { chosen.contains($0.serial) } }
+        let limited = matching(limit, in: pool)
+        return pool.filter { chosen.contains($0.serial) && limited.contains($0.serial) }
+    }
+
+    /// The hosts a play would run on (`--list-hosts`).
+    public func hosts(of play: Play) -> [HostTarget] { select(play) }
+
+    /// One rule for every pattern, before anything runs: a name that is neither a group nor a
+    /// host of the inventory is an error (a known group without hosts only gives a note and the
+    /// play is skipped).
+    public func checkPatterns() throws {
+        var known = options.knownNames ?? Set(hosts.flatMap { h in h.groups.map { $0.lowercased() } + [h.name.lowercased(), h.serial.lowercased()] })
+        known.formUnion(["all", "ungrouped", "localhost", "127.0.0.1"])
+        for play in playbook.plays {
+            let pattern: HostPattern
+            do { pattern = try HostPattern(play.hosts) } catch {
+                throw PlaybookError("hosts: \(error)", at: play.location)
+            }
+            for term in pattern.terms where !term.name.contains("*") && !term.name.contains("?") && !known.contains(term.name.lowercased()) {
+                throw PlaybookError("play '\(play.name)' names '\(term.name)' in hosts:, which is neither a group nor a device of the inventory (see `parc groups`)",
+                                    at: play.location)
+            }
+        }
     }
 
     /// The serials of the hosts a pattern names.
-    func matching(_ text: String) -> Set<String> {
+    func matching(_ text: String, in pool: [HostTarget]) -> Set<String> {
         guard let pattern = try? HostPattern(text) else { return [] }
         return pattern.evaluate { (term: String) -> Set<String> in
             let key = term.lowercased()
             let wild = key.contains("*") || key.contains("?")
-            return Set(hosts.filter { h in
-                if key == "all" { return true }
+            return Set(pool.filter { h in
+                if key == "all" { return h.serial != "localhost" || hosts.contains(h) }
                 let names = h.groups.map { $0.lowercased() } + [h.name.lowercased(), h.serial.lowercased()]
                 return names.contains { wild ? GroupName.matches(key, $0) : $0 == key }
             }.map(\.serial))
@@ -278,6 +321,7 @@ public final class Runner: Sendable {
 
     /// One connection per host (and per login user, when a play or task sets remote_user).
     func transport(for host: HostTarget, user: String? = nil, state: State) async throws -> any Transport {
+        if host.variable("ansible_connection")?.string == "local" { return LocalTransport() }
         var target = host
         // A play's or task's remote_user counts only where the inventory gives no ansible_user
         // (in Ansible the host's variable wins over the keyword).
@@ -457,6 +501,11 @@ public final class Runner: Sendable {
     func runTask(_ task: TaskSpec, _ c: HostContext, state: State, tagsApply: Bool = true) async -> [String] {
         let (play, host, transport) = (c.play, c.host, c.transport)
         if tagsApply && !selectedByTags(task, play: play) { return [] }
+        if tagsApply, let start = options.startAtTask, !(await state.started(host.serial)) {
+            // As Ansible: the task's name as written, or "role : name", against the glob.
+            guard GroupName.matches(start.lowercased(), task.name.lowercased()) else { return [] }
+            await state.start(host.serial)
+        }
         let resolved = await taskScope(task, c, state: state)
         var base = resolved.vars
         let name = (try? templates.render(task.name, vars: base, at: task.location)) ?? task.name
@@ -490,12 +539,17 @@ public final class Runner: Sendable {
             await fail(host, play: play, task: name, message: "\(error)", location: task.location, state: state)
             return []
         }
-        let becomeUser = task.becomeUser ?? play.becomeUser
-        let becomes = task.become ?? play.become
+        // The inventory's ansible_become* variables win over the keywords, as in Ansible.
+        let becomeUser = host.variable("ansible_become_user")?.string ?? task.becomeUser ?? play.becomeUser
+        let becomes = host.variable("ansible_become").map(\.truthy) ?? task.become ?? play.become
+        var method = options.become
+        if let pass = (host.variable("ansible_become_password") ?? host.variable("ansible_become_pass"))?.string, !pass.isEmpty {
+            method = .sudoPassword(Secret(pass))
+        }
         let become: Become = !becomes ? .none : becomeUser.map { user in
-            if case .sudoPassword(let secret) = options.become { return .sudoUser(user, secret) }
+            if case .sudoPassword(let secret) = method { return .sudoUser(user, secret) }
             return .sudoUser(user, nil)
-        } ?? options.become
+        } ?? method
         let environment = play.environment.merging(task.environment) { _, own in own }
         var results: [Value] = []
         var anyChanged = false
@@ -509,7 +563,7 @@ public final class Runner: Sendable {
             let label = item.map { i in task.loopLabel.flatMap { try? templates.render($0, vars: v, at: task.location) } ?? i.description }
             var record = TaskRecord(play: play.name, task: name, host: host.name, serial: host.serial,
                                     item: label.map { task.noLog ? "(hidden)" : $0 }, outcome: .ok, changed: false,
-                                    ignored: false, message: nil, output: nil, diff: [], milliseconds: 0, location: task.location)
+                                    ignored: false, message: nil, output: nil, diff: [], milliseconds: 0, location: task.location, module: task.module)
             var result = ModuleResult()
             do {
                 if try !task.when.allSatisfy({ try templates.condition($0, vars: v, at: task.location) }) {

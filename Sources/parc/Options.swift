@@ -14,8 +14,8 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Who the audit log names for this change (default: your login name).", valueName: "name"))
     var actor: String?
 
-    @Flag(name: .shortAndLong, help: "Log what parc does on standard error.")
-    var verbose = false
+    @Flag(name: .shortAndLong, help: "More detail: -v each task's output (parc run), -vvv also log what parc does on standard error.")
+    var verbose: Int
 
     /// The database path this invocation uses.
     var databasePath: String {
@@ -25,9 +25,9 @@ struct GlobalOptions: ParsableArguments {
     }
 
     func open() throws -> Inventory {
-        LoggingSetup.bootstrap(verbose: verbose)
+        LoggingSetup.bootstrap(verbose: verbose >= 3)
         var logger = Logger(label: "parc")
-        logger.logLevel = verbose ? .debug : .warning
+        logger.logLevel = verbose >= 3 ? .debug : .warning
         return try Inventory(path: databasePath, actor: actor, logger: logger)
     }
 }

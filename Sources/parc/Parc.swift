@@ -17,7 +17,7 @@ struct Parc: AsyncParsableCommand {
             MemberCommand.self, SchoolCommand.self, RoomCommand.self,
             LotCommand.self, OrderCommand.self, FundingCommand.self,
             DeviceCommand.self, CartCommand.self,
-            Find.self, History.self, Groups.self,
+            Find.self, History.self, Groups.self, GroupCommand.self,
             ImportCommand.self, ExportCommand.self, ReportCommand.self, Labels.self,
             LabCommand.self, Ping.self, Run.self, Runs.self, FactsCommand.self, Reconcile.self, Pending.self, Watch.self, Onboard.self,
         ]

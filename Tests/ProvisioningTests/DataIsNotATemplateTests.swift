@@ -270,6 +270,8 @@ import Testing
         var env = ProcessInfo.processInfo.environment
         env["HOME"] = home
         env["ANSIBLE_HOST_KEY_CHECKING"] = "False"
+        // ssh writes to the passwd home's known_hosts whatever HOME says: keep lab keys out of it.
+        env["ANSIBLE_SSH_COMMON_ARGS"] = "-o UserKnownHostsFile=/dev/null"
         env["ANSIBLE_NOCOLOR"] = "1"
         env["ANSIBLE_LOCAL_TEMP"] = home + "/tmp"
         ansible.environment = env

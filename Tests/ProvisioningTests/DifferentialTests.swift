@@ -63,10 +63,13 @@ import Testing
         var options = RunOptions(check: check)
         options.limit = "lab-01" + (limit.map { ":&\($0)" } ?? "")
         if file("extra-vars.yml") { options.extraVars = try PlaybookLoader.loadVars(work + "/extra-vars.yml") }
+        options.knownNames = inventory.names
         var ours: [Outcome] = []
         var messages: [String] = []
         for _ in 1...2 {
-            let r = await Runner(playbook: book, hosts: try inventory.targets(), connector: LabRun.LabConnector(lab: lab.lab), options: options).run()
+            let runner = Runner(playbook: book, hosts: try inventory.targets(), connector: LabRun.LabConnector(lab: lab.lab), options: options)
+            try runner.checkPatterns()
+            let r = await runner.run()
             var failed: [String] = []
             for rec in r.records where rec.host == "lab-01" && rec.outcome == .failed && !failed.contains(rec.task) { failed.append(rec.task) }
             ours.append(Outcome(changed: r.recap["lab-01"]?.changed ?? 0, failedTasks: failed))
@@ -90,6 +93,8 @@ import Testing
         var env = ProcessInfo.processInfo.environment
         env["HOME"] = home
         env["ANSIBLE_HOST_KEY_CHECKING"] = "False"
+        // ssh writes to the passwd home's known_hosts whatever HOME says: keep lab keys out of it.
+        env["ANSIBLE_SSH_COMMON_ARGS"] = "-o UserKnownHostsFile=/dev/null"
         env["ANSIBLE_NOCOLOR"] = "1"
         env["ANSIBLE_LOCAL_TEMP"] = home + "/tmp"
         env["ANSIBLE_STDOUT_CALLBACK"] = "ansible.posix.json"

@@ -48,7 +48,7 @@ struct AccessOptions: ParsableArguments {
 
     func knownHostsFiles() -> [String] {
         if !knownHosts.isEmpty { return knownHosts }
-        let file = FileManager.default.homeDirectoryForCurrentUser.path + "/.ssh/known_hosts"
+        let file = Home.path + "/.ssh/known_hosts"
         return FileManager.default.fileExists(atPath: file) ? [file] : []
     }
 

@@ -112,3 +112,95 @@ struct Groups: ParsableCommand {
         }
     }
 }
+
+/// `parc group`: groups of one's own, beside the computed ones, for patterns and group variables.
+struct GroupCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "group",
+        abstract: "Groups of your own (salle_info_2, ecrans_neufs…): devices you put in them, variables for their plays.",
+        discussion: """
+            They stand beside parc's computed groups (see `parc groups`) in every pattern: \
+            `parc run site.yml --limit salle_info_2`, `hosts: salle_info_2`. Variables set here are \
+            values, never templates; a template goes in inventory/group_vars/NAME.yml.
+            """,
+        subcommands: [Add.self, Remove.self, AddDevice.self, RemoveDevice.self, Var.self, List.self])
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a group.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Its name: lower-case letters, digits and _.") var name: String
+        func run() throws {
+            try global.open().write { try $0.addUserGroup(name) }
+            emit("Group \(name) created.\n")
+        }
+    }
+
+    struct Remove: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove a group (its devices stay in the inventory).")
+        @OptionGroup var global: GlobalOptions
+        @Argument var name: String
+        func run() throws {
+            try global.open().write { try $0.removeUserGroup(name) }
+            emit("Group \(name) removed.\n")
+        }
+    }
+
+    struct AddDevice: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "add-device", abstract: "Put devices (serials or asset tags) in a group.")
+        @OptionGroup var global: GlobalOptions
+        @Argument var name: String
+        @Argument(help: "Serials or asset tags.") var devices: [String]
+        func run() throws {
+            guard !devices.isEmpty else { throw ValidationError("name at least one device (serial or asset tag)") }
+            try global.open().write { try $0.setUserGroupMembers(name, devices: devices, member: true) }
+            emit("\(devices.count) device(s) in \(name).\n")
+        }
+    }
+
+    struct RemoveDevice: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "remove-device", abstract: "Take devices out of a group.")
+        @OptionGroup var global: GlobalOptions
+        @Argument var name: String
+        @Argument(help: "Serials or asset tags.") var devices: [String]
+        func run() throws {
+            try global.open().write { try $0.setUserGroupMembers(name, devices: devices, member: false) }
+            emit("\(devices.count) device(s) out of \(name).\n")
+        }
+    }
+
+    struct Var: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Set a group's variables: key=value (key= removes it).")
+        @OptionGroup var global: GlobalOptions
+        @Argument var name: String
+        @Argument(help: "key=value, or key= to remove it.") var assignments: [String]
+        func run() throws {
+            var changes: [String: String?] = [:]
+            for a in assignments {
+                guard let eq = a.firstIndex(of: "="), eq != a.startIndex else { throw ValidationError("'\(a)' is not key=value") }
+                let value = String(a[a.index(after: eq)...])
+                changes[String(a[..<eq])] = .some(value.isEmpty ? nil : value)
+            }
+            try global.open().write { try $0.setUserGroupVars(name, changes) }
+            emit("Variables of \(name) updated.\n")
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Your groups, their devices and variables.")
+        @OptionGroup var global: GlobalOptions
+        @Flag(help: "Print JSON.") var json = false
+        func run() throws {
+            let groups = try global.open().read { try $0.userGroups() }
+            if json {
+                emit(JSONValue.array(groups.map { g in
+                    .object([("name", .string(g.name)), ("devices", .array(g.serials.map(JSONValue.string))),
+                             ("vars", .object(g.vars.keys.sorted().map { ($0, .string(g.vars[$0]!)) }))])
+                }).serialized() + "\n")
+            } else {
+                emit(Render.table(header: ["GROUP", "DEVICES", "VARIABLES"], rows: groups.map { g in
+                    [g.name, g.serials.joined(separator: " "), g.vars.keys.sorted().map { "\($0)=\(g.vars[$0]!)" }.joined(separator: " ")]
+                }))
+            }
+        }
+    }
+}

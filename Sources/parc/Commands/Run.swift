@@ -45,10 +45,13 @@ struct Run: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The playbook (YAML).") var playbook: String?
-    @Option(help: ArgumentHelp("Only these devices (a pattern: school_0572113m:&kind_laptop:!lab-03).", valueName: "pattern")) var limit: String?
-    @Flag(help: "Dry run: report what would change, change nothing.") var check = false
-    @Flag(help: "Show the changes made to files (unified diff).") var diff = false
-    @Option(help: ArgumentHelp("Only tasks with these tags (comma-separated).", valueName: "tags")) var tags: String?
+    @Option(name: [.customShort("i"), .customLong("inventory")],
+            help: ArgumentHelp("An Ansible inventory (INI or YAML, with group_vars/ and host_vars/ beside it) to run on, instead of parc's devices.", valueName: "file"))
+    var inventoryFile: String?
+    @Option(name: [.customShort("l"), .long], help: ArgumentHelp("Only these devices (a pattern: school_0572113m:&kind_laptop:!lab-03).", valueName: "pattern")) var limit: String?
+    @Flag(name: [.customShort("C"), .long], help: "Dry run: report what would change, change nothing.") var check = false
+    @Flag(name: [.customShort("D"), .long], help: "Show the changes made to files (unified diff), headed by device and task.") var diff = false
+    @Option(name: [.customShort("t"), .long], help: ArgumentHelp("Only tasks with these tags (comma-separated).", valueName: "tags")) var tags: String?
     @Option(name: .customLong("skip-tags"), help: ArgumentHelp("Skip tasks with these tags.", valueName: "tags")) var skipTags: String?
     @Option(name: [.customShort("e"), .customLong("extra-vars")], help: ArgumentHelp("A variable, key=value, or @file.yml (repeatable).", valueName: "vars"))
     var extraVars: [String] = []
@@ -56,11 +59,16 @@ struct Run: AsyncParsableCommand {
     var askVars: [String] = []
     @Option(help: ArgumentHelp("Rerun the failed and unreachable devices of this run.", valueName: "run id")) var retry: Int64?
     @Flag(help: "Run what is owed to devices that were offline (see `parc pending`), each playbook on its devices.") var pending = false
-    @Flag(name: .customLong("ask-become-pass"), help: "Ask the sudo password (else $PARC_BECOME_PASSWORD, else sudo without password).")
+    @Flag(name: [.customShort("K"), .customLong("ask-become-pass")], help: "Ask the sudo password (else $PARC_BECOME_PASSWORD, else sudo without password).")
     var askBecomePass = false
+    @Flag(name: [.customShort("b"), .long], help: "Run plays that do not say `become:` as root (sudo).") var become = false
+    @Flag(name: .customLong("list-hosts"), help: "List the devices each play would run on; run nothing.") var listHosts = false
+    @Flag(name: .customLong("list-tasks"), help: "List each play's tasks with their tags; run nothing.") var listTasks = false
+    @Option(name: .customLong("start-at-task"), help: ArgumentHelp("Start at the first task with this name (wildcards * and ?).", valueName: "name"))
+    var startAtTask: String?
     @OptionGroup var access: AccessOptions
     @Flag(help: "Print the whole result as JSON.") var json = false
-    @Flag(name: .customLong("syntax-check"), help: "Only load the playbook (roles, includes, templates' filters) and report what is wrong; touch nothing.")
+    @Flag(name: .customLong("syntax-check"), help: "Only load the playbook (roles, includes, templates) and report what is wrong; touch nothing.")
     var syntaxCheck = false
 
     func run() async throws {
@@ -74,10 +82,16 @@ struct Run: AsyncParsableCommand {
             emit("playbook: \(playbook) (\(book.plays.count) play\(book.plays.count == 1 ? "" : "s"), \(tasks) task\(tasks == 1 ? "" : "s")): no error found\n")
             return
         }
+        if listTasks {
+            guard let playbook else { throw ValidationError("--list-tasks needs a playbook") }
+            emit(PlaybookListing.tasks(try PlaybookLoader.load(playbook), path: playbook))
+            return
+        }
         let inventory = try global.open()
         // Asked once, before anything runs (and before a prompt could mix with progress lines).
         let extra = try ExtraVars.parse(extraVars).merging(try ExtraVars.ask(askVars)) { _, asked in asked }
         if pending {
+            if inventoryFile != nil { throw ValidationError("--pending works on parc's devices, not with -i") }
             let owed = try inventory.read { try $0.pending() }
             if owed.isEmpty { emit("Nothing is pending.\n"); return }
             var worst: Int32 = 0
@@ -92,6 +106,7 @@ struct Run: AsyncParsableCommand {
         var playbookPath = playbook
         var retryHosts: Set<String>? = nil
         if let retry {
+            if inventoryFile != nil { throw ValidationError("--retry works on parc's devices, not with -i") }
             let previous = try inventory.read { try $0.run(retry) }
             playbookPath = playbookPath ?? previous.run.playbook
             retryHosts = Set(previous.hosts.filter { $0.outcome == "failed" || $0.outcome == "unreachable" }.map { $0.serial.lowercased() })
@@ -102,58 +117,57 @@ struct Run: AsyncParsableCommand {
         if code != 0 { throw ExitCode(code) }
     }
 
+    /// What a run goes to: its hosts, how to reach each, and every name patterns may use.
+    struct Targets {
+        var hosts: [HostTarget]
+        var ssh: [String: SSHOptions]
+        var knownNames: Set<String>
+        /// From parc's devices (pinned keys, facts and pending work recorded) or an Ansible inventory.
+        var fromDatabase: Bool
+    }
+
     /// Runs `playbookPath` on the selected devices (only those in `only` when given); returns the exit code.
     func perform(_ inventory: Inventory, playbookPath: String, only retryHosts: Set<String>?, retryOf retry: Int64?,
                  extra: [String: Value]) async throws -> Int32 {
-        let book = try PlaybookLoader.load(playbookPath)
+        var book = try PlaybookLoader.load(playbookPath)
+        if become { for i in book.plays.indices where !book.plays[i].becomeWritten { book.plays[i].become = true } }
 
         var options = RunOptions(check: check, diff: diff, forks: access.forks)
         options.tags = Set((tags ?? "").split(separator: ",").map { String($0).trimmed }.filter { !$0.isEmpty })
         options.skipTags = Set((skipTags ?? "").split(separator: ",").map { String($0).trimmed }.filter { !$0.isEmpty })
         options.extraVars = extra
         options.become = try becomeMethod()
+        options.startAtTask = startAtTask
+        options.prompter = Prompter.ask
 
-        // Devices with an address, as hosts with their groups and variables.
-        let (hosts, sshOptions) = try inventory.read { r -> ([HostTarget], [String: SSHOptions]) in
-            var rows = try r.devices().filter { $0.address != nil }
-            if let limit {
-                let allowed = Set(try r.select(try HostPattern(limit)).map { $0.serial.lowercased() })
-                rows = rows.filter { allowed.contains($0.serial.lowercased()) }
-            }
-            if let retryHosts { rows = rows.filter { retryHosts.contains($0.serial.lowercased()) } }
-            let groups = try r.groups()
-            let members = Dictionary(uniqueKeysWithValues: try r.members().map { ($0.slug, $0.name) })
-            let credentials = access.credentials()
-            let known = access.knownHostsFiles()
-            var ssh: [String: SSHOptions] = [:]
-            let varsDir = ParcHome.locate().appendingPathComponent("inventory").path
-            let hosts = try rows.map { row -> HostTarget in
-                let mine = Set(groups.filter { $0.value.contains(row.serial) }.map(\.key))
-                ssh[row.serial] = try access.ssh(for: row, credentials: credentials, knownHosts: known)
-                // Fields from the database are data (never rendered); the vars files are templates.
-                var data = InventoryVars.fields(of: row, groups: mine, communeName: row.member.flatMap { members[$0] })
-                // Facts gathered earlier (parc facts) stand until the play gathers fresh ones.
-                if let stored = try r.facts(serial: row.serial) {
-                    for (k, v) in FactGathering.variables(stored.facts) where data[k] == nil { data[k] = v }
-                }
-                let vars = try InventoryVars.files(for: row, groups: mine, directory: varsDir)
-                return HostTarget(name: row.inventoryName, serial: row.serial, groups: mine, vars: vars, data: data)
-            }
-            return (hosts, ssh)
-        }
+        let targets = try inventoryFile.map { try ansibleTargets($0) } ?? databaseTargets(inventory, only: retryHosts)
+        options.knownNames = targets.knownNames
+        let hosts = targets.hosts
         if hosts.isEmpty { throw ValidationError("no device with an address matches\(limit.map { " --limit \($0)" } ?? ""); see `parc groups`") }
 
-        let runID = try inventory.write { try $0.startRun(playbook: playbookPath, hash: book.contentHash, selector: limit ?? "all", checkMode: check, retryOf: retry) }
-        let progress = Progress(total: hosts.count, quiet: json)
-        let connector = SSHConnector(options: sshOptions)
+        let progress = Progress(total: hosts.count, quiet: json, verbosity: global.verbose)
+        let connector = SSHConnector(options: targets.ssh)
         let runner = Runner(playbook: book, hosts: hosts, connector: connector, options: options) { event in
             progress.report(event)
         }
+        // One rule for every pattern: a name the inventory does not know is an error, before anything runs.
+        try runner.checkPatterns()
+        if listHosts {
+            emit(PlaybookListing.hosts(book, path: playbookPath, runner: runner))
+            return 0
+        }
+        let selector = (inventoryFile.map { "-i \($0) " } ?? "") + (limit ?? "all")
+        let runID = try inventory.write { try $0.startRun(playbook: playbookPath, hash: book.contentHash, selector: selector, checkMode: check, retryOf: retry) }
         let result = await runner.run()
         progress.finish()
-        // accept-new: pin the keys met for the first time, each with its audit event.
+        // accept-new: pin the keys met for the first time (a device's in the inventory, with its
+        // audit event; an Ansible inventory's host in ~/.ssh/known_hosts, as ssh does).
         for (serial, key) in connector.newKeys.all {
-            try inventory.write { tx in _ = try tx.updateDevice(serial) { $0.hostKey = key.openSSH } }
+            if targets.fromDatabase {
+                try inventory.write { tx in _ = try tx.updateDevice(serial) { $0.hostKey = key.openSSH } }
+            } else if let o = targets.ssh[serial] {
+                try KnownHostsFile.add(host: o.address, port: o.port, key: key)
+            }
         }
 
         let hostSummaries = hosts.compactMap { h -> RunHostSummary? in
@@ -167,6 +181,8 @@ struct Run: AsyncParsableCommand {
         }
         try inventory.write { tx in
             try tx.finishRun(runID, exitCode: Int(result.exitCode), endedAt: Date(), hosts: hostSummaries, tasks: entries)
+            // An Ansible inventory's hosts are not parc's devices: nothing more to record.
+            guard targets.fromDatabase else { return }
             // Facts a play gathered are the device's latest: it was seen (also in check mode).
             // A play without become cannot read DMI: the firmware identity seen before stays.
             for (serial, gathered) in result.facts.sorted(by: { $0.key < $1.key }) {
@@ -203,6 +219,87 @@ struct Run: AsyncParsableCommand {
             emit(RecapText.render(hostSummaries, aborted: result.aborted, runID: runID, check: check))
         }
         return result.exitCode
+    }
+
+    /// parc's devices with an address (the pattern of --limit, the devices of a retry), as hosts
+    /// with their groups and variables.
+    func databaseTargets(_ inventory: Inventory, only retryHosts: Set<String>?) throws -> Targets {
+        try inventory.read { r -> Targets in
+            var rows = try r.devices().filter { $0.address != nil }
+            if let limit {
+                let allowed = Set(try r.select(try HostPattern(limit)).map { $0.serial.lowercased() })
+                rows = rows.filter { allowed.contains($0.serial.lowercased()) }
+            }
+            if let retryHosts { rows = rows.filter { retryHosts.contains($0.serial.lowercased()) } }
+            let groups = try r.groups()
+            let userGroups = try r.userGroups()
+            let members = Dictionary(uniqueKeysWithValues: try r.members().map { ($0.slug, $0.name) })
+            let credentials = access.credentials()
+            let known = access.knownHostsFiles()
+            var ssh: [String: SSHOptions] = [:]
+            let varsDir = ParcHome.locate().appendingPathComponent("inventory").path
+            let hosts = try rows.map { row -> HostTarget in
+                let mine = Set(groups.filter { $0.value.contains(row.serial) }.map(\.key))
+                ssh[row.serial] = try access.ssh(for: row, credentials: credentials, knownHosts: known)
+                // Fields from the database are data (never rendered); the vars files are templates.
+                // The variables of the technician's own groups (values, never templates), by group
+                // name, below the device's own fields (host over group, as Ansible).
+                var data: [String: Value] = [:]
+                for g in userGroups where g.serials.contains(row.serial) {
+                    for (k, v) in g.vars { data[k] = .string(v) }
+                }
+                data.merge(InventoryVars.fields(of: row, groups: mine, communeName: row.member.flatMap { members[$0] })) { _, field in field }
+                // Facts gathered earlier (parc facts) stand until the play gathers fresh ones.
+                if let stored = try r.facts(serial: row.serial) {
+                    for (k, v) in FactGathering.variables(stored.facts) where data[k] == nil { data[k] = v }
+                }
+                let vars = try InventoryVars.files(for: row, groups: mine, directory: varsDir)
+                return HostTarget(name: row.inventoryName, serial: row.serial, groups: mine, vars: vars, data: data)
+            }
+            var names = Set(groups.keys.map { $0.lowercased() })
+            for d in try r.devices() { names.formUnion([d.serial, d.assetTag, d.hostname].compactMap { $0?.lowercased() }) }
+            return Targets(hosts: hosts, ssh: ssh, knownNames: names, fromDatabase: true)
+        }
+    }
+
+    /// The hosts of an Ansible inventory (`-i`), reached as its variables say (ansible_host,
+    /// ansible_port, ansible_user, ansible_ssh_private_key_file), host keys checked against
+    /// known_hosts as ssh does (accept-new adds a first key to ~/.ssh/known_hosts).
+    func ansibleTargets(_ file: String) throws -> Targets {
+        let inventory = try AnsibleInventory.load(file)
+        var hosts = try inventory.targets()
+        if let limit {
+            let pattern = try HostPattern(limit)
+            let byName = Dictionary(hosts.map { ($0.name.lowercased(), $0) }, uniquingKeysWith: { a, _ in a })
+            let selected = try pattern.evaluate { (term: String) throws -> Set<String> in
+                let key = term.lowercased()
+                let found = Set(hosts.filter { h in
+                    key == "all" || h.name.lowercased() == key || h.groups.contains { $0.lowercased() == key }
+                        || ((key.contains("*") || key.contains("?")) && (GroupName.matches(key, h.name) || h.groups.contains { GroupName.matches(key, $0) }))
+                }.map { $0.name.lowercased() })
+                if found.isEmpty && !key.contains("*") && !key.contains("?") && !inventory.names.contains(key) {
+                    throw ValidationError("--limit: '\(term)' is neither a group nor a host of \(file)")
+                }
+                return found
+            }
+            hosts = hosts.filter { selected.contains($0.name.lowercased()) && byName[$0.name.lowercased()] != nil }
+        }
+        let credentials = access.credentials()
+        let known = access.knownHostsFiles()
+        var ssh: [String: SSHOptions] = [:]
+        for h in hosts {
+            let address = h.variable("ansible_host")?.string ?? h.name
+            let port = Int(h.variable("ansible_port")?.description ?? "") ?? 22
+            let user = access.user ?? h.variable("ansible_user")?.string ?? ProcessInfo.processInfo.environment["USER"] ?? "root"
+            var keys = credentials
+            if let key = h.variable("ansible_ssh_private_key_file")?.string, !key.isEmpty {
+                keys.insert(.keyFile((key as NSString).expandingTildeInPath), at: 0)
+            }
+            ssh[h.serial] = SSHOptions(name: h.name, address: address, port: port, user: user, credentials: keys,
+                                       hostKeyPolicy: HostKeyPolicy(mode: access.hostKeyPolicy, pinned: nil, knownHostsFiles: known),
+                                       connectTimeout: .milliseconds(Int(access.timeout * 1000)))
+        }
+        return Targets(hosts: hosts, ssh: ssh, knownNames: inventory.names, fromDatabase: false)
     }
 
     func becomeMethod() throws -> Become {
@@ -304,14 +401,29 @@ enum InventoryVars {
 final class Progress: @unchecked Sendable {
     let total: Int
     let quiet: Bool
-    let tty = isatty(STDERR_FILENO) != 0
+    /// -v: each task's output too.
+    let verbosity: Int
+    /// Colours on a terminal, unless NO_COLOR is set (https://no-color.org).
+    let colour: Bool
     private let lock = NSLock()
-    private var counts: [Outcome: Int] = [:]
-    private var hostsDone = Set<String>()
 
-    init(total: Int, quiet: Bool) {
+    init(total: Int, quiet: Bool, verbosity: Int = 0) {
         self.total = total
         self.quiet = quiet
+        self.verbosity = verbosity
+        let noColor = ProcessInfo.processInfo.environment["NO_COLOR"].map { !$0.isEmpty } ?? false
+        colour = isatty(STDERR_FILENO) != 0 && !noColor
+    }
+
+    /// Ansible's words and colours for an outcome.
+    static func word(_ r: TaskRecord) -> (String, String) {
+        switch r.outcome {
+        case .ok: ("ok", "32")
+        case .changed: ("changed", "33")
+        case .failed: r.ignored ? ("failed", "31") : ("failed", "31")
+        case .skipped: ("skipping", "36")
+        case .unreachable: ("unreachable", "31")
+        }
     }
 
     func report(_ event: RunEvent) {
@@ -319,42 +431,111 @@ final class Progress: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         switch event {
         case .play(let name, let hosts):
-            line("PLAY [\(name)] — \(hosts) device\(hosts == 1 ? "" : "s")")
+            line("\nPLAY [\(name)] — \(hosts) device\(hosts == 1 ? "" : "s")", colour: "1")
         case .note(let text):
-            line("NOTE: \(text)")
+            line("[WARNING]: \(text)", colour: "35")
         case .unreachable(let host, let message):
-            counts[.unreachable, default: 0] += 1
-            hostsDone.insert(host)
-            line("unreachable: [\(host)] \(message)")
+            line("fatal: [\(host)]: UNREACHABLE! => \(message)", colour: "31")
         case .task(let r):
-            counts[r.outcome, default: 0] += 1
+            let (word, code) = Self.word(r)
             let label = r.item.map { " (item=\($0))" } ?? ""
-            var text = "\(r.outcome.rawValue)\(r.ignored ? " (ignored)" : ""): [\(r.host)] \(r.task)\(label)"
-            if r.outcome == .failed, let m = r.message { text += " — \(m)" }
-            if tty {
-                if r.outcome == .failed { line(text) }
-                status()
-            } else {
-                line(text)
+            var text = "\(word): [\(r.host)] \(r.task)\(label)"
+            if r.module == "debug", r.outcome == .ok, let message = r.message {
+                // As Ansible shows a debug message.
+                text += " => {\n    \"msg\": \(jsonStringLiteral(message))\n}"
+            } else if r.outcome == .failed, let m = r.message {
+                text += " => \(m)"
             }
-            for d in r.diff { line(d.unified) }
+            if r.ignored { text += " ...ignoring" }
+            if verbosity >= 1, let output = r.output, !output.isEmpty, r.module != "debug" {
+                text += "\n" + output.split(separator: "\n", omittingEmptySubsequences: false).map { "    " + $0 }.joined(separator: "\n")
+            }
+            line(text, colour: code)
+            for d in r.diff {
+                line("--- [\(r.host)] \(r.task)\(label): \(d.path)", colour: "1")
+                line(d.unified, colour: nil)
+            }
         }
-    }
-
-    private func status() {
-        let parts = Outcome.allCases.compactMap { o in counts[o].map { "\(o.rawValue)=\($0)" } }
-        FileHandle.standardError.write(Data("\r\u{1B}[K\(total) device(s): \(parts.joined(separator: " "))".utf8))
     }
 
     /// A line of progress. Much of it comes from devices (messages, items, diffs): what a terminal
     /// would obey in it (escape sequences, carriage returns) is shown as escapes.
-    private func line(_ text: String) {
+    private func line(_ text: String, colour code: String?) {
         let shown = TextRules.visible(text, max: 1_000_000, keepLineBreaks: true)
-        FileHandle.standardError.write(Data(((tty ? "\r\u{1B}[K" : "") + shown + "\n").utf8))
+        let painted = colour && code != nil ? "\u{1B}[\(code!)m" + shown + "\u{1B}[0m" : shown
+        FileHandle.standardError.write(Data((painted + "\n").utf8))
     }
 
-    func finish() {
-        if tty && !quiet { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+    func finish() {}
+}
+
+/// `vars_prompt` on a terminal: the question on standard error, the answer without echo when
+/// private; nil when standard input is not a terminal.
+enum Prompter {
+    @Sendable static func ask(_ prompt: String, _ isPrivate: Bool) -> String? {
+        guard isatty(STDIN_FILENO) != 0 else { return nil }
+        if isPrivate { return getpass("\(prompt): ").map { String(cString: $0) } }
+        FileHandle.standardError.write(Data("\(prompt): ".utf8))
+        return readLine(strippingNewline: true)
+    }
+}
+
+/// `--list-hosts` and `--list-tasks`, as ansible-playbook prints them.
+enum PlaybookListing {
+    static func hosts(_ book: Playbook, path: String, runner: Runner) -> String {
+        var out = "\nplaybook: \(path)\n"
+        for (i, play) in book.plays.enumerated() {
+            let hosts = runner.hosts(of: play)
+            out += "\n  play #\(i + 1) (\(play.hosts)): \(play.name)\tTAGS: [\(play.tags.joined(separator: ", "))]\n"
+            out += "    pattern: ['\(play.hosts)']\n    hosts (\(hosts.count)):\n"
+            for h in hosts { out += "      \(h.name)\n" }
+        }
+        return out
+    }
+
+    static func tasks(_ book: Playbook, path: String) -> String {
+        var out = "\nplaybook: \(path)\n"
+        func walk(_ tasks: [TaskSpec], _ playTags: [String]) -> String {
+            var s = ""
+            for t in tasks {
+                if t.module == "meta" { continue }
+                if t.module == "block" { s += walk(t.block + t.rescue + t.always, playTags); continue }
+                let tags = Set(t.tags + playTags).sorted()
+                s += "      \(t.name)\tTAGS: [\(tags.joined(separator: ", "))]\n"
+            }
+            return s
+        }
+        for (i, play) in book.plays.enumerated() {
+            out += "\n  play #\(i + 1) (\(play.hosts)): \(play.name)\tTAGS: [\(play.tags.joined(separator: ", "))]\n    tasks:\n"
+            out += walk(play.tasks, play.tags)
+        }
+        return out
+    }
+}
+
+/// The user's home: $HOME, else the account's.
+enum Home {
+    static var path: String {
+        if let home = ProcessInfo.processInfo.environment["HOME"], !home.isEmpty { return home }
+        return FileManager.default.homeDirectoryForCurrentUser.path
+    }
+}
+
+/// ~/.ssh/known_hosts, where accept-new records a first key of an Ansible inventory's host.
+enum KnownHostsFile {
+    static func add(host: String, port: Int, key: HostKey) throws {
+        let dir = Home.path + "/.ssh"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let file = dir + "/known_hosts"
+        let name = port == 22 ? host : "[\(host)]:\(port)"
+        let line = "\(name) \(key.openSSH)\n"
+        if !FileManager.default.fileExists(atPath: file) {
+            FileManager.default.createFile(atPath: file, contents: nil, attributes: [.posixPermissions: 0o600])
+        }
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: file))
+        defer { try? handle.close() }
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(line.utf8))
     }
 }
 
