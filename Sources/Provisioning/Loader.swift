@@ -146,6 +146,19 @@ public enum PlaybookLoader {
         return vars.dictionary
     }
 
+    /// A path with `.` and `..` resolved as text (`a/roles/../..` is `a/..`'s parent… without
+    /// asking the disk whether `roles` exists).
+    static func normalised(_ path: String) -> String {
+        var parts: [Substring] = []
+        for part in path.split(separator: "/", omittingEmptySubsequences: true) {
+            if part == "." { continue }
+            if part == "..", let last = parts.last, last != ".." { parts.removeLast(); continue }
+            if part == "..", !path.hasPrefix("/") || !parts.isEmpty { parts.append(part) }
+            else if part != ".." { parts.append(part) }
+        }
+        return (path.hasPrefix("/") ? "/" : "") + parts.joined(separator: "/")
+    }
+
     /// YAML text as a value (a YAML inventory); errors name `file`.
     static func loadYAMLText(_ text: String, file: String) throws -> Value {
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
@@ -394,7 +407,8 @@ public enum PlaybookLoader {
 
         /// A role: its tasks (with its vars and parameters), handlers and defaults, dependencies first.
         func role(_ name: String, params: [String: Value], at node: Node, seen: inout Set<String>) throws -> (tasks: [TaskSpec], handlers: [TaskSpec], defaults: [String: Value]) {
-            let candidates = ["\(playbookDirectory)/roles/\(name)", "\(playbookDirectory)/\(name)"] + (roleDirectory.map { ["\($0)/../\(name)"] } ?? [])
+            let candidates = (["\(playbookDirectory)/roles/\(name)", "\(playbookDirectory)/\(name)"] + (roleDirectory.map { ["\($0)/../\(name)"] } ?? []))
+                .map(PlaybookLoader.normalised)
             guard let dir = candidates.first(where: { FileManager.default.fileExists(atPath: "\($0)/tasks") || FileManager.default.fileExists(atPath: "\($0)/meta") }) else {
                 throw error("role '\(name)' not found (looked in \(candidates.joined(separator: ", ")))", node)
             }
@@ -463,6 +477,7 @@ public enum PlaybookLoader {
             var rawArgs: Node? = nil
             var extraArgs: [String: Value] = [:]
             var include: (kind: String, node: Node, keyNode: Node)? = nil
+            var argsNode: Node? = nil
             for (key, keyNode, v) in try pairs(node, what: "a task") {
                 switch key {
                 case "name": t.name = value(v).string ?? ""
@@ -512,6 +527,7 @@ public enum PlaybookLoader {
                 case "args":
                     guard case .map(let m) = value(v) else { throw error("args is a mapping of arguments", v) }
                     extraArgs = m.dictionary
+                    argsNode = v
                 case "run_once": t.runOnce = try bool(v, what: "run_once")
                 case "delegate_to":
                     guard let target = value(v).string, ["localhost", "127.0.0.1", "::1"].contains(target) else {
@@ -574,8 +590,13 @@ public enum PlaybookLoader {
             }
             for (k, v) in extraArgs { t.args[k] = v }
             if !module.anyArguments {
-                for key in t.args.keys where !module.arguments.contains(key) {
-                    throw error("\(t.module) has no argument '\(key)'; it takes \(module.arguments.sorted().joined(separator: ", "))", rawArgs)
+                for key in t.args.keys.sorted() where !module.arguments.contains(key) {
+                    // The caret on that argument's own line (in `args:` or the module's mapping).
+                    var at = rawArgs
+                    for candidate in [rawArgs, argsNode].compactMap({ $0 }) {
+                        if case .mapping(let m) = candidate, let k = m.keys.first(where: { $0.string == key }) { at = k }
+                    }
+                    throw error("\(t.module) has no argument '\(key)'; it takes \(module.arguments.sorted().joined(separator: ", "))", at)
                 }
             }
             for key in module.required where t.args[key] == nil {
@@ -647,8 +668,11 @@ public enum PlaybookLoader {
         }
 
         func roleDirectoryPath(_ name: String, at node: Node) throws -> String {
-            let candidates = ["\(playbookDirectory)/roles/\(name)", "\(playbookDirectory)/\(name)"]
-            guard let dir = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else { throw error("role '\(name)' not found", node) }
+            // Paths are normalised as text, as Ansible does: `roles/../..` need not exist on disk.
+            let candidates = [PlaybookLoader.normalised("\(playbookDirectory)/roles/\(name)"), PlaybookLoader.normalised("\(playbookDirectory)/\(name)")]
+            guard let dir = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
+                throw error("role '\(name)' not found (looked in \(candidates.joined(separator: ", ")))", node)
+            }
             return dir
         }
 

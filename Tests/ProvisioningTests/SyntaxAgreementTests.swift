@@ -15,7 +15,10 @@ import Testing
     struct Case: Sendable, CustomTestStringConvertible {
         let path: String
         let expected: Expected
-        var testDescription: String { "\(expected.rawValue): \((path as NSString).lastPathComponent)" }
+        var testDescription: String {
+            let parts = path.split(separator: "/")
+            return "\(expected.rawValue): \(parts.suffix(path.hasSuffix("play.yml") ? 2 : 1).joined(separator: "/"))"
+        }
     }
 
     static let cases: [Case] = {
@@ -24,6 +27,11 @@ import Testing
         let shipped = repo.appendingPathComponent("playbooks")
         for name in ((try? FileManager.default.contentsOfDirectory(atPath: shipped.path)) ?? []).sorted() where name.hasSuffix(".yml") {
             all.append(Case(path: shipped.appendingPathComponent(name).path, expected: .valid))
+        }
+        // The differential fixtures: real-world styles, valid for both.
+        let differential = fixtures.appendingPathComponent("differential")
+        for name in ((try? FileManager.default.contentsOfDirectory(atPath: differential.path)) ?? []).sorted() {
+            all.append(Case(path: differential.appendingPathComponent("\(name)/play.yml").path, expected: .valid))
         }
         for kind in [Expected.valid, .invalid, .unsupported] {
             let dir = fixtures.appendingPathComponent("syntax/\(kind.rawValue)")

@@ -1,0 +1,102 @@
+import Foundation
+import ParcCore
+@testable import Provisioning
+import Templating
+import Testing
+
+/// The rules of issue "run real-world Ansible unchanged" that are not about files on a device
+/// (those are the differential fixtures): refusals and errors, the variable order, listings.
+@Suite struct AnsibleFidelityTests {
+    @Test func anUnknownArgumentIsShownOnItsOwnLine() throws {
+        let path = try writePlaybook("- hosts: all\n  tasks:\n    - copy:\n        content: x\n        dest: /tmp/x\n        mdoe: \"0644\"\n")
+        #expect {
+            try PlaybookLoader.load(path)
+        } throws: { error in
+            let e = error as! PlaybookError
+            return e.location?.line == 6 && e.sourceLine?.contains("mdoe") == true
+        }
+    }
+
+    @Test func rolePathsAreNormalisedAsText() throws {
+        let root = playbookScratch.appendingPathComponent(UUID().uuidString).path
+        try FileManager.default.createDirectory(atPath: root + "/kiosk/tasks", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: root + "/kiosk/tests", withIntermediateDirectories: true)
+        try "- name: kiosk task\n  debug: msg={{ role_name }}\n".write(toFile: root + "/kiosk/tasks/main.yml", atomically: true, encoding: .utf8)
+        // tests/roles does not exist: `roles/../..` only resolves as text, as in Ansible.
+        try "- hosts: all\n  roles:\n    - ../..\n".write(toFile: root + "/kiosk/tests/test.yml", atomically: true, encoding: .utf8)
+        let book = try PlaybookLoader.load(root + "/kiosk/tests/test.yml")
+        #expect(book.plays[0].tasks.contains { $0.name == "kiosk task" && $0.vars["role_name"] == .string("kiosk") })
+        #expect(PlaybookLoader.normalised("/a/b/roles/../../c/./d") == "/a/c/d")
+    }
+
+    @Test func aPromptWithoutTerminalOrDefaultStopsTheRunNamingItsLine() async throws {
+        let r = try await run("- hosts: all\n  gather_facts: no\n  vars_prompt:\n    - name: wifi_psk\n      prompt: Clé Wi-Fi\n  tasks:\n    - debug: msg={{ wifi_psk }}\n",
+                              hosts: hosts(1))
+        #expect(r.aborted?.contains("vars_prompt 'wifi_psk' needs an answer") == true && r.aborted?.contains("play.yml:4") == true, "\(r.aborted ?? "")")
+        #expect(r.records.isEmpty)
+        // -e answers it; a typed answer is data.
+        var options = RunOptions(extraVars: ["wifi_psk": .string("cle")])
+        let given = try await run("- hosts: all\n  gather_facts: no\n  vars_prompt:\n    - name: wifi_psk\n      prompt: Clé\n  tasks:\n    - debug: msg={{ wifi_psk }}\n",
+                                  hosts: hosts(1), options: options)
+        #expect(given.records.first?.message == "cle")
+        options = RunOptions()
+        options.prompter = { _, isPrivate in isPrivate ? "{{ lookup('env', 'HOME') }}" : nil }
+        let typed = try await run("- hosts: all\n  gather_facts: no\n  vars_prompt:\n    - name: wifi_psk\n      prompt: Clé\n  tasks:\n    - debug: msg={{ wifi_psk }}\n",
+                                  hosts: hosts(1), options: options)
+        #expect(typed.records.first?.message == "{{ lookup('env', 'HOME') }}", "what is typed is never a template")
+    }
+
+    @Test func pollZeroIsRefusedAndAsyncLimitsTheTime() async throws {
+        let path = try writePlaybook("- hosts: all\n  tasks:\n    - command: sleep 100\n      async: 10\n      poll: 0\n")
+        #expect(throws: PlaybookError.self) { try PlaybookLoader.load(path) }
+        let r = try await run("- hosts: all\n  gather_facts: no\n  tasks:\n    - command: /bin/true\n      async: 5\n      poll: 1\n", hosts: hosts(1))
+        #expect(r.records.first?.outcome == .changed, "a command is changed, as in Ansible")
+    }
+
+    @Test func anUnknownNameInHostsIsAnErrorAndLocalhostIsTheControlNode() throws {
+        let book = try PlaybookLoader.load(try writePlaybook("- hosts: room_a:nosuch\n  tasks: []\n"))
+        let runner = Runner(playbook: book, hosts: hosts(3), connector: ScriptedConnector(), options: RunOptions())
+        #expect(throws: PlaybookError.self) { try runner.checkPatterns() }
+        let local = try PlaybookLoader.load(try writePlaybook("- hosts: localhost\n  tasks: []\n"))
+        let r2 = Runner(playbook: local, hosts: hosts(3), connector: ScriptedConnector(), options: RunOptions())
+        try r2.checkPatterns()
+        #expect(r2.hosts(of: local.plays[0]).map(\.name) == ["localhost"])
+        // `all` does not take the implicit localhost, as in Ansible.
+        let all = try PlaybookLoader.load(try writePlaybook("- hosts: all\n  tasks: []\n"))
+        #expect(Runner(playbook: all, hosts: hosts(3), connector: ScriptedConnector(), options: RunOptions()).hosts(of: all.plays[0]).count == 3)
+    }
+
+    @Test func ansibleInventoriesReadAsAnsibleReadsThem() throws {
+        let dir = playbookScratch.appendingPathComponent(UUID().uuidString).path
+        try FileManager.default.createDirectory(atPath: dir + "/group_vars/ecole", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: dir + "/host_vars", withIntermediateDirectories: true)
+        try """
+            pc-lonely ansible_host=10.0.0.9
+            [salle_info]
+            pc[01:03] ansible_user=eleve
+            pc02 seats=24 flag=True name='a b'
+            [salle_info:vars]
+            proxy=http://proxy:3128
+            level=group
+            [ecole:children]
+            salle_info
+            [ecole:vars]
+            level=parent
+            """.write(toFile: dir + "/hosts.ini", atomically: true, encoding: .utf8)
+        try "from_dir: yes\nlevel: ecole_file\n".write(toFile: dir + "/group_vars/ecole/main.yml", atomically: true, encoding: .utf8)
+        try "level: host_file\n".write(toFile: dir + "/host_vars/pc03.yml", atomically: true, encoding: .utf8)
+        let inv = try AnsibleInventory.load(dir + "/hosts.ini")
+        let targets = Dictionary(uniqueKeysWithValues: try inv.targets().map { ($0.name, $0) })
+        #expect(Set(targets.keys) == ["pc-lonely", "pc01", "pc02", "pc03"])
+        #expect(targets["pc02"]?.vars["seats"] == .int(24) && targets["pc02"]?.vars["flag"] == .bool(true) && targets["pc02"]?.vars["name"] == .string("a b"))
+        #expect(targets["pc01"]?.groups == ["all", "ecole", "salle_info"])
+        #expect(targets["pc-lonely"]?.groups == ["all", "ungrouped"])
+        #expect(targets["pc01"]?.vars["level"] == .string("group"), "a child group over its parent, over the parent's folder file")
+        #expect(targets["pc03"]?.vars["level"] == .string("host_file") && targets["pc01"]?.vars["from_dir"] == .bool(true))
+        try "all:\n  children:\n    ecole:\n      hosts:\n        pc01: { ansible_port: 2222 }\n      vars: { level: yaml }\n".write(toFile: dir + "/hosts.yml", atomically: true, encoding: .utf8)
+        let yaml = try AnsibleInventory.load(dir + "/hosts.yml").targets()
+        #expect(yaml.count == 1 && yaml[0].vars["ansible_port"] == .int(2222) && yaml[0].groups.contains("ecole"))
+        try "[bad\n".write(toFile: dir + "/bad.ini", atomically: true, encoding: .utf8)
+        #expect { try AnsibleInventory.load(dir + "/bad.ini") } throws: { ($0 as? PlaybookError)?.location?.line == 1 }
+    }
+}
