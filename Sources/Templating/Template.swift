@@ -209,6 +209,9 @@ public final class Template: Sendable {
         return parseLiteral(text)
     }
 
+    /// A value from JSON text (null, true, numbers, strings, lists, objects in their order).
+    public static func json(_ text: String) -> Value? { parseLiteral(text.trimmingCharacters(in: .whitespacesAndNewlines)) }
+
     /// A Python literal as `ast.literal_eval` reads it (`5`, `True`, `[1, 'a']`), or nil.
     public static func literalValue(_ text: String) -> Value? {
         let t = text.trimmingCharacters(in: .whitespaces)

@@ -18,7 +18,9 @@ case "import":
     try runImportBench(Array(arguments.dropFirst(2)))
 case "run":
     try runPlaybookBench(Array(arguments.dropFirst(2)))
+case "template":
+    try runTemplateBench(Array(arguments.dropFirst(2)))
 default:
-    FileHandle.standardError.write(Data("usage: parc-bench inventory|import|ssh|run [options]\n".utf8))
+    FileHandle.standardError.write(Data("usage: parc-bench inventory|import|ssh|run|template [options]\n".utf8))
     exit(64)
 }

@@ -89,7 +89,7 @@ func writePlaybook(_ text: String, name: String = "play.yml") throws -> String {
         let path = try writePlaybook("- hosts: all\n  tasks:\n    - copy:\n        dest: /x\n        colour: blue\n")
         #expect {
             try PlaybookLoader.load(path)
-        } throws: { "\($0)".contains("copy has no argument 'colour'") && "\($0)".contains(":4:") }
+        } throws: { "\($0)".contains("copy has no argument 'colour'") && "\($0)".contains(":5:") }  // on the argument's own line
     }
 
     @Test func otherMistakesAreNamed() throws {

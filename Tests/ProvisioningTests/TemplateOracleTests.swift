@@ -111,4 +111,31 @@ import Testing
         default: return false
         }
     }
+
+    /// The 200-line template of scripts/bench-template (loops, filters, macros, methods): the same
+    /// bytes from parc as from Ansible's template rendering.
+    @Test func theBenchmarkTemplateRendersTheSameBytes() throws {
+        guard let python = Self.python() else { return }
+        let bench = Self.folder.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("scripts/bench-data")
+        let template = bench.appendingPathComponent("school-lab.conf.j2").path, vars = bench.appendingPathComponent("school-lab.json").path
+        let out = NSTemporaryDirectory() + "parc-oracle-\(UUID().uuidString.prefix(8)).out"
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: python)
+        p.arguments = [bench.appendingPathComponent("ansible-template-bench.py").path, template, vars, "0", out]
+        var env = ProcessInfo.processInfo.environment
+        env["HOME"] = NSTemporaryDirectory()
+        env["ANSIBLE_LOCAL_TEMP"] = NSTemporaryDirectory() + "parc-oracle-tmp"
+        p.environment = env
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        p.waitUntilExit()
+        let ansible = try String(contentsOfFile: out, encoding: .utf8)
+        guard case .map(let m)? = Template.json(try String(contentsOfFile: vars, encoding: .utf8)) else { Issue.record("vars"); return }
+        let ours = try Self.engine.render(try String(contentsOfFile: template, encoding: .utf8), vars: m.dictionary,
+                                          at: SourceLocation(file: template, line: 1, column: 1), options: .file)
+        #expect(ours == ansible)
+        #expect(ansible.utf8.count > 20_000)
+    }
 }
