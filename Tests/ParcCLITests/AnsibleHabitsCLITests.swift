@@ -75,10 +75,14 @@ import Testing
         let tasks = try await s.parc.run(["run", f.dir + "/play.yml", "--list-tasks"], env: env)
         #expect(tasks.stdout.contains("Message du jour\tTAGS: [motd]") && tasks.stdout.contains("Dire bonjour\tTAGS: []"), "\(tasks.stdout)")
         let start = try await s.parc.run(["run", "-i", f.dir + "/hosts.ini", f.dir + "/play.yml", "--host-key-policy", "accept-new",
-                                          "--start-at-task", "Deux*", "-C", "-D"], env: env)
+                                          "--start-at-task", "Deux*", "-C", "-D", "-f", "1", "-u", "nobody"], env: env)
         #expect(start.status == 0, "\(start.stderr)")
         #expect(!start.stderr.contains("Message du jour") && start.stderr.contains("changed: [lab-01] Deuxième partie"), "\(start.stderr)")
         #expect(start.stderr.contains("--- [lab-01] Deuxième partie: /etc/motd-second"), "the diff is headed by device and task: \(start.stderr)")
+        // A template mistake is found when the playbook is read, with its line and a caret.
+        try "- hosts: all\n  tasks:\n    - debug:\n        msg: \"{{ x | }}\"\n".write(toFile: f.dir + "/broken.yml", atomically: true, encoding: .utf8)
+        let broken = try await s.parc.run(["run", "--syntax-check", f.dir + "/broken.yml"], env: env)
+        #expect(broken.status != 0 && broken.stderr.contains("broken.yml:3") && broken.stderr.contains("^ here"), "\(broken.stderr)")
         let tagged = try await s.parc.run(["run", "-i", f.dir + "/hosts.ini", f.dir + "/play.yml", "--host-key-policy", "accept-new", "-t", "motd", "-C"], env: env)
         #expect(tagged.stderr.contains("Message du jour") && !tagged.stderr.contains("Dire bonjour"), "\(tagged.stderr)")
     }

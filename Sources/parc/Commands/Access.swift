@@ -19,10 +19,10 @@ struct AccessOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Seconds to wait for a device to connect and authenticate.", valueName: "seconds"))
     var timeout: Double = 10
 
-    @Option(help: "How many devices to work on at once.")
+    @Option(name: [.customShort("f"), .long], help: "How many devices to work on at once.")
     var forks: Int = 20
 
-    @Option(help: "Log in as this user instead of each device's SSH user.")
+    @Option(name: [.customShort("u"), .long], help: "Log in as this user instead of each device's SSH user.")
     var user: String?
 
     func validate() throws {

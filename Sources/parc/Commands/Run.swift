@@ -290,7 +290,8 @@ struct Run: AsyncParsableCommand {
         for h in hosts {
             let address = h.variable("ansible_host")?.string ?? h.name
             let port = Int(h.variable("ansible_port")?.description ?? "") ?? 22
-            let user = access.user ?? h.variable("ansible_user")?.string ?? ProcessInfo.processInfo.environment["USER"] ?? "root"
+            // As Ansible: the inventory's ansible_user over -u, -u over the login name.
+            let user = h.variable("ansible_user")?.string ?? access.user ?? ProcessInfo.processInfo.environment["USER"] ?? "root"
             var keys = credentials
             if let key = h.variable("ansible_ssh_private_key_file")?.string, !key.isEmpty {
                 keys.insert(.keyFile((key as NSString).expandingTildeInPath), at: 0)
