@@ -67,6 +67,11 @@ struct Run: AsyncParsableCommand {
     @Option(name: .customLong("start-at-task"), help: ArgumentHelp("Start at the first task with this name (wildcards * and ?).", valueName: "name"))
     var startAtTask: String?
     @OptionGroup var access: AccessOptions
+    @Flag(help: "Wake (Wake-on-LAN) the selected devices that do not answer, wait for their SSH, then run.") var wake = false
+    @Option(name: .customLong("wait-for"), help: ArgumentHelp("With --wake: how long to wait for the woken devices (seconds).", valueName: "seconds"))
+    var waitFor: Double = 120
+    @Flag(name: .customLong("poweroff-after"), help: "With --wake: power off, at the end, the devices this run woke.") var poweroffAfter = false
+    @OptionGroup var wakeOptions: WakeOptions
     @Flag(help: "Print the whole result as JSON.") var json = false
     @Flag(name: .customLong("syntax-check"), help: "Only load the playbook (roles, includes, templates) and report what is wrong; touch nothing.")
     var syntaxCheck = false
@@ -145,6 +150,7 @@ struct Run: AsyncParsableCommand {
         let hosts = targets.hosts
         if hosts.isEmpty { throw ValidationError("no device with an address matches\(limit.map { " --limit \($0)" } ?? ""); see `parc groups`") }
 
+        let woken = wake ? try await wakeAsleep(hosts, targets: targets, inventory: inventory) : []
         let progress = Progress(total: hosts.count, quiet: json, verbosity: global.verbose)
         let connector = SSHConnector(options: targets.ssh)
         let runner = Runner(playbook: book, hosts: hosts, connector: connector, options: options) { event in
@@ -160,6 +166,7 @@ struct Run: AsyncParsableCommand {
         let runID = try inventory.write { try $0.startRun(playbook: playbookPath, hash: book.contentHash, selector: selector, checkMode: check, retryOf: retry) }
         let result = await runner.run()
         progress.finish()
+        if poweroffAfter { await powerOff(woken, hosts: hosts, result: result, connector: connector) }
         // accept-new: pin the keys met for the first time (a device's in the inventory, with its
         // audit event; an Ansible inventory's host in ~/.ssh/known_hosts, as ssh does).
         for (serial, key) in connector.newKeys.all {
@@ -301,6 +308,48 @@ struct Run: AsyncParsableCommand {
                                        connectTimeout: .milliseconds(Int(access.timeout * 1000)))
         }
         return Targets(hosts: hosts, ssh: ssh, knownNames: inventory.names, fromDatabase: false)
+    }
+
+    /// `--wake`: the selected devices whose SSH does not answer get magic packets; returns the
+    /// serials of those that answered within --wait-for. The others stay as they are (the run
+    /// finds them unreachable and owes them the playbook).
+    func wakeAsleep(_ hosts: [HostTarget], targets: Targets, inventory: Inventory) async throws -> Set<String> {
+        guard targets.fromDatabase else { throw ValidationError("--wake wakes parc's devices (their MACs are in the inventory), not those of -i") }
+        let asleep = hosts.filter { h in targets.ssh[h.serial].map { !WakeSender.answers($0.address, port: $0.port, timeout: 1) } ?? false }
+        guard !asleep.isEmpty else { return [] }
+        let serials = Set(asleep.map(\.serial))
+        let (rows, facts) = try inventory.read { r -> ([DeviceRow], [String: DeviceFacts]) in
+            let rows = try r.devices().filter { serials.contains($0.serial) }
+            var facts: [String: DeviceFacts] = [:]
+            for row in rows { if let f = try r.facts(serial: row.serial) { facts[row.serial] = f.facts } }
+            return (rows, facts)
+        }
+        _ = try await Wake.wake(rows, facts: facts, options: wakeOptions, inventory: inventory, access: access)
+        var waiting = serials
+        var woken = Set<String>()
+        let deadline = ContinuousClock.now + .milliseconds(Int(waitFor * 1000))
+        while !waiting.isEmpty && ContinuousClock.now < deadline {
+            for s in waiting {
+                if let o = targets.ssh[s], WakeSender.answers(o.address, port: o.port, timeout: 0.5) { woken.insert(s); waiting.remove(s) }
+            }
+            if !waiting.isEmpty { try await Task.sleep(for: .milliseconds(500)) }
+        }
+        FileHandle.standardError.write(Data(("\(woken.count) device(s) woke" + (waiting.isEmpty ? "" : "; \(waiting.count) did not answer within \(Int(waitFor)) s") + ".\n").utf8))
+        return woken
+    }
+
+    /// `--poweroff-after`: the devices this run woke go back off (a detached poweroff, as root).
+    func powerOff(_ woken: Set<String>, hosts: [HostTarget], result: RunResult, connector: SSHConnector) async {
+        for h in hosts where woken.contains(h.serial) && (result.recap[h.name]?.unreachable ?? 0) == 0 {
+            do {
+                let t = try await connector.connect(h)
+                _ = try await t.run("nohup /bin/sh -c 'sleep 2; systemctl poweroff || poweroff' >/dev/null 2>&1 &", stdin: nil, become: .sudo, timeout: .seconds(30))
+                await t.close()
+                FileHandle.standardError.write(Data("\(h.name): powered off\n".utf8))
+            } catch {
+                FileHandle.standardError.write(Data("\(h.name): could not power it off: \(error)\n".utf8))
+            }
+        }
     }
 
     func becomeMethod() throws -> Become {
