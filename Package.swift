@@ -67,9 +67,12 @@ let package = Package(
                 "ParcCore", "InventoryStore", "CQREncode",
                 .product(name: "CSV", package: "CSV.swift"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict
         ),
+        // zlib from the system (Debian: zlib1g-dev), for GLPI's compressed inventories.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // libssh2 from the system (Debian: libssh2-1-dev).
         .systemLibrary(name: "CLibSSH2", pkgConfig: "libssh2", providers: [.apt(["libssh2-1-dev"])]),
         // The SSH transport over libssh2: sessions, channels, SFTP, host keys, agent.
@@ -94,6 +97,7 @@ let package = Package(
                 "Lab",
                 "Exchange",
                 "Provisioning",
+                "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

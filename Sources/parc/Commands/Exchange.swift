@@ -147,7 +147,7 @@ struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
         abstract: "Export devices (CSV that re-imports, or JSON) or an Ansible inventory.",
-        subcommands: [Devices.self, AnsibleInventory.self])
+        subcommands: [Devices.self, AnsibleInventory.self, Glpi.self])
 
     struct Devices: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Export devices; the CSV's columns are the importer's field names.")
