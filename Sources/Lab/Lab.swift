@@ -289,7 +289,8 @@ public final class Lab: @unchecked Sendable {
     }
 
     /// The lab's systemctl: `is-active`, `is-enabled`, `start`, `stop`, `restart`, `reload-or-restart`,
-    /// `enable`, `disable`, `daemon-reload`, with states in files. Starting a unit counts it in
+    /// `enable`, `disable`, `daemon-reload`, with states in files; `poweroff` is noted in
+    /// `/var/lib/parc-lab/poweroff` (the device stays up). Starting a unit counts it in
     /// `/var/lib/parc-lab/<unit>.starts`, so tests can tell a restart happened.
     static let systemctl = #"""
         #!/bin/sh
@@ -308,6 +309,7 @@ public final class Lab: @unchecked Sendable {
           enable) [ "$(id -u)" = 0 ] || exit 4; touch "$dir/$unit.enabled" ;;
           disable) [ "$(id -u)" = 0 ] || exit 4; rm -f "$dir/$unit.enabled" ;;
           daemon-reload) ;;
+          poweroff) [ "$(id -u)" = 0 ] || exit 4; date > /var/lib/parc-lab/poweroff ;;
           *) echo "lab systemctl: $verb is not simulated" >&2; exit 1 ;;
         esac
         """#

@@ -112,10 +112,19 @@ final class UDPListener: @unchecked Sendable {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         try "- hosts: all\n  become: yes\n  gather_facts: no\n  tasks:\n    - copy: { content: \"awake\\n\", dest: /etc/parc-woke }\n"
             .write(toFile: dir + "/w.yml", atomically: true, encoding: .utf8)
-        let r = try await s.run("run", dir + "/w.yml", "--limit", "lab-01", "--wake", "--broadcast", "127.0.0.1", "--wol-port", String(listener.port), "--wait-for", "30")
+        let r = try await s.run("run", dir + "/w.yml", "--limit", "lab-01", "--wake", "--broadcast", "127.0.0.1", "--wol-port", String(listener.port), "--wait-for", "30",
+                               "--poweroff-after")
         #expect(await woke.value == Self.expected("02:00:00:00:00:07"))
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stderr.contains("1 device(s) woke"), "\(r.stderr)")
         #expect(try String(contentsOfFile: try s.lab.devices[0].hostPath(of: "/etc/parc-woke"), encoding: .utf8) == "awake\n")
+        // --poweroff-after: the device this run woke is powered off (detached, after 2 s).
+        #expect(r.stderr.contains("lab-01: powered off"), "\(r.stderr)")
+        var off = false
+        for _ in 0..<50 where !off {
+            off = FileManager.default.fileExists(atPath: try s.lab.devices[0].hostPath(of: "/var/lib/parc-lab/poweroff"))
+            if !off { try await Task.sleep(for: .milliseconds(200)) }
+        }
+        #expect(off, "systemctl poweroff ran on the device")
     }
 }
