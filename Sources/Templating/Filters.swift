@@ -47,7 +47,7 @@ enum Filters {
     }
 
     static func text(_ body: @escaping @Sendable (String, Arguments) throws -> Value) -> Filter {
-        value { v, a in try body(v.pythonTextForFilter, a) }
+        value { v, a in try body(v.pythonText, a) }
     }
 
     static func items(_ v: Value, _ filter: String) throws -> [Value] {
@@ -671,25 +671,6 @@ enum Filters {
             out += piece
         }
         return out
-    }
-}
-
-extension Value {
-    /// Text a string filter works on.
-    var pythonTextForFilter: String { pythonText }
-
-    /// A value from Foundation objects (JSON, YAML readers).
-    public init(foundation: Any) {
-        switch foundation {
-        case is NSNull: self = .null
-        case let b as Bool: self = .bool(b)
-        case let i as Int: self = .int(i)
-        case let d as Double: self = .double(d)
-        case let s as String: self = .string(s)
-        case let l as [Any]: self = .list(l.map(Value.init(foundation:)))
-        case let m as [String: Any]: self = .map(m.mapValues(Value.init(foundation:)))
-        default: self = .string("\(foundation)")
-        }
     }
 }
 

@@ -107,13 +107,11 @@ enum Tests {
                 }
             }
         }
-        var isDirectory: ObjCBool = false
         t["exists"] = value { v, _ in FileManager.default.fileExists(atPath: v.pythonText) }
         t["file"] = value { v, _ in var d: ObjCBool = false; return FileManager.default.fileExists(atPath: v.pythonText, isDirectory: &d) && !d.boolValue }
         t["directory"] = value { v, _ in var d: ObjCBool = false; return FileManager.default.fileExists(atPath: v.pythonText, isDirectory: &d) && d.boolValue }
         t["link"] = value { v, _ in (try? FileManager.default.destinationOfSymbolicLink(atPath: v.pythonText)) != nil }
         t["abs"] = value { v, _ in v.pythonText.hasPrefix("/") }
-        _ = isDirectory
         return t
     }()
 }

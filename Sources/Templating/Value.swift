@@ -118,19 +118,6 @@ public indirect enum Value: Sendable, Hashable, CustomStringConvertible {
     public var map: [String: Value]? { if case .map(let m) = self { m.dictionary } else { nil } }
     public var ordered: OrderedMap? { if case .map(let m) = self { m } else { nil } }
 
-    /// The value as Foundation objects (for YAML and JSON writers).
-    public var foundation: Any {
-        switch self {
-        case .null: return NSNull()
-        case .bool(let b): return b
-        case .int(let i): return i
-        case .double(let d): return d
-        case .string(let s): return s
-        case .list(let l): return l.map(\.foundation)
-        case .map(let m): return m.dictionary.mapValues(\.foundation)
-        }
-    }
-
     /// The name Python gives the value's type (`type_debug`, error messages).
     public var pythonType: String {
         switch self {

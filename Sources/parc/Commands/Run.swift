@@ -470,7 +470,7 @@ final class Progress: @unchecked Sendable {
         switch r.outcome {
         case .ok: ("ok", "32")
         case .changed: ("changed", "33")
-        case .failed: r.ignored ? ("failed", "31") : ("failed", "31")
+        case .failed: ("failed", "31")
         case .skipped: ("skipping", "36")
         case .unreachable: ("unreachable", "31")
         }
