@@ -6,7 +6,9 @@ import Templating
 /// lookups on the control node, password hashing, `{% include %}` from the playbook's
 /// `templates/`, and errors as `PlaybookError`s with the file, line and a caret.
 public final class TemplateEngine: Sendable {
-    let cache = TemplateCache()
+    /// One cache for the process: what the loader read to check a playbook is what runs use.
+    static let sharedCache = TemplateCache()
+    let cache = TemplateEngine.sharedCache
 
     public init() {}
 

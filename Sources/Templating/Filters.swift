@@ -289,7 +289,7 @@ enum Filters {
             let attribute = a.string(0, "attribute")
             for item in try items(v, "sum") {
                 let x = attribute.flatMap { attributePath(item, $0) } ?? item
-                total = try Operators.binary("+", total, x, at: nil, Interpreter.dummy)
+                total = try Operators.binary("+", total, x, at: nil)
             }
             return total
         }
@@ -674,10 +674,6 @@ enum Filters {
     }
 }
 
-extension Interpreter {
-    /// An interpreter with nothing in it, for arithmetic outside a template.
-    static var dummy: Interpreter { Interpreter(vars: [:], hooks: TemplateHooks(), template: try! Template("")) }
-}
 
 /// `urlsplit`: Python's urllib.parse.urlsplit fields.
 struct URLParts {

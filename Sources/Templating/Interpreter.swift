@@ -281,7 +281,7 @@ final class Interpreter {
             default: throw fail("bad operand type for unary \(op): '\(v.pythonType)'", at)
             }
         case .binary(let op, let l, let r, let at):
-            return .value(try Operators.binary(op, try defined(try eval(l), at: at), try defined(try eval(r), at: at), at: at, self))
+            return .value(try Operators.binary(op, try defined(try eval(l), at: at), try defined(try eval(r), at: at), at: at))
         case .and(let l, let r):
             let a = try eval(l)
             return try truth(a, at: nil) ? try eval(r) : a
@@ -294,7 +294,7 @@ final class Interpreter {
             var left = try defined(try eval(first), at: at)
             for (op, e) in ops {
                 let right = try defined(try eval(e), at: at)
-                guard try Operators.compare(op, left, right, at: at, self) else { return .bool(false) }
+                guard try Operators.compare(op, left, right, at: at) else { return .bool(false) }
                 left = right
             }
             return .bool(true)

@@ -31,7 +31,7 @@ enum Operators {
         RuntimeFailure(message: "unsupported operand type(s) for \(op): '\(a.pythonType)' and '\(b.pythonType)'", offset: at)
     }
 
-    static func binary(_ op: String, _ a: Value, _ b: Value, at: Int?, _ interpreter: Interpreter) throws -> Value {
+    static func binary(_ op: String, _ a: Value, _ b: Value, at: Int?) throws -> Value {
         if op == "%", case .string(let format) = a { return .string(try printf(format, b, at: at)) }
         switch (op, a, b) {
         case ("+", .string(let x), .string(let y)): return .string(x + y)
@@ -128,7 +128,7 @@ enum Operators {
         }
     }
 
-    static func compare(_ op: String, _ a: Value, _ b: Value, at: Int?, _ interpreter: Interpreter) throws -> Bool {
+    static func compare(_ op: String, _ a: Value, _ b: Value, at: Int?) throws -> Bool {
         switch op {
         case "==": return equal(a, b)
         case "!=": return !equal(a, b)

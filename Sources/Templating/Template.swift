@@ -141,11 +141,17 @@ public final class Template: Sendable {
 
     /// The template's text with `vars`.
     public func render(_ vars: [String: Value], hooks: TemplateHooks = TemplateHooks()) throws(TemplateError) -> String {
-        let interpreter = Interpreter(vars: vars, hooks: hooks, template: self)
-        do {
+        try running(vars, hooks) { interpreter in
             var out = ""
             try interpreter.run(nodes, into: &out)
             return restoreNewlines(out)
+        }
+    }
+
+    /// Runs `body` with an interpreter, its failures as errors at their place in the text.
+    func running<T>(_ vars: [String: Value], _ hooks: TemplateHooks, _ body: (Interpreter) throws -> T) throws(TemplateError) -> T {
+        do {
+            return try body(Interpreter(vars: vars, hooks: hooks, template: self))
         } catch let f as RuntimeFailure {
             throw error(f)
         } catch let e as TemplateError {
@@ -169,22 +175,13 @@ public final class Template: Sendable {
         }
         if nodes.count == 1, trailingNewlines == 0, case .output(let e, _) = nodes[0] {
             // One expression: a list or mapping keeps its value (its repr would read back the same).
-            let interpreter = Interpreter(vars: vars, hooks: hooks, template: self)
-            do {
-                let v = try interpreter.defined(try interpreter.eval(e))
-                if Interpreter.isTuple(e), case .list(let items) = v { return .string(Interpreter.tupleRepr(items)) }
-                switch v {
-                case .list, .map, .bool: return v
-                case .null: return .string("")
-                case .string(let s): return Template.keepsText(e) ? v : Template.literal(s) ?? v
-                default: return .string(v.pythonText)
-                }
-            } catch let f as RuntimeFailure {
-                throw error(f)
-            } catch let e as TemplateError {
-                throw e
-            } catch {
-                throw TemplateError("\(error)")
+            let v = try running(vars, hooks) { try $0.defined(try $0.eval(e)) }
+            if Interpreter.isTuple(e), case .list(let items) = v { return .string(Interpreter.tupleRepr(items)) }
+            switch v {
+            case .list, .map, .bool: return v
+            case .null: return .string("")
+            case .string(let s): return Template.keepsText(e) ? v : Template.literal(s) ?? v
+            default: return .string(v.pythonText)
             }
         }
         let text = try render(vars, hooks: hooks)

@@ -55,7 +55,7 @@ enum Tests {
         }
         for (names, op) in [(["eq", "equalto", "=="], "=="), (["ne", "!="], "!="), (["lt", "lessthan", "<"], "<"), (["le", "<="], "<="),
                             (["gt", "greaterthan", ">"], ">"), (["ge", ">="], ">=")] {
-            for n in names { t[n] = { input, a, it, at in try Operators.compare(op, try it.defined(input, at: at), try argument(a, n), at: at, it) } }
+            for n in names { t[n] = { input, a, it, at in try Operators.compare(op, try it.defined(input, at: at), try argument(a, n), at: at) } }
         }
         t["in"] = { input, a, it, at in try Operators.contains(try argument(a, "in"), try it.defined(input, at: at), at: at) }
         t["contains"] = { input, a, it, at in try Operators.contains(try it.defined(input, at: at), try argument(a, "contains"), at: at) }

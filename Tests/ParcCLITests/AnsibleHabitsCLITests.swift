@@ -87,6 +87,24 @@ import Testing
         #expect(tagged.stderr.contains("Message du jour") && !tagged.stderr.contains("Dire bonjour"), "\(tagged.stderr)")
     }
 
+    @Test func becomeFromTheFlagOrTheInventoryAndVerboseOutput() async throws {
+        let s = try await LabPingTests.Setup(devices: 1)
+        let f = try Files(s)
+        let env = f.env.merging(["PARC_LAB_DIR": s.labDir]) { _, b in b }
+        try "- hosts: all\n  gather_facts: no\n  tasks:\n    - name: Write as root\n      shell: echo rooted > /etc/parc-b && id -un\n"
+            .write(toFile: f.dir + "/root.yml", atomically: true, encoding: .utf8)
+        let plain = try await s.parc.run(["run", "-i", f.dir + "/hosts.ini", f.dir + "/root.yml", "--host-key-policy", "accept-new"], env: env)
+        #expect(plain.status == 2, "without become the login user cannot write /etc: \(plain.stderr)")
+        let b = try await s.parc.run(["run", "-i", f.dir + "/hosts.ini", f.dir + "/root.yml", "-b", "-v"], env: env)
+        #expect(b.status == 0, "\(b.stderr)")
+        #expect(b.stderr.contains("changed: [lab-01] Write as root\n    root"), "-v shows the task's output: \(b.stderr)")
+        // ansible_become in the inventory wins over the play, as in Ansible.
+        let ini = try String(contentsOfFile: f.dir + "/hosts.ini", encoding: .utf8)
+        try (ini + "\n[salle_info:vars]\nansible_become=true\n").write(toFile: f.dir + "/become.ini", atomically: true, encoding: .utf8)
+        let inventory = try await s.parc.run(["run", "-i", f.dir + "/become.ini", f.dir + "/root.yml"], env: env)
+        #expect(inventory.status == 0, "\(inventory.stderr)")
+    }
+
     @Test func oneRuleForPatterns() async throws {
         let s = try await LabPingTests.Setup(devices: 1)
         let f = try Files(s)
@@ -145,5 +163,11 @@ import Testing
         let events = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         p.waitUntilExit()
         #expect(events == "create|salle_info_2\nupdate|salle_info_2\nupdate|salle_info_2\n", "\(events)")
+        // Taken out of the group, then the group removed: the pattern no longer names it.
+        #expect(try await s.run("group", "remove-device", "salle_info_2", serial).status == 0)
+        #expect(try await s.run("group", "list", "--json").stdout.contains("\"devices\": []"))
+        #expect(try await s.run("group", "remove", "salle_info_2").status == 0)
+        let gone = try await s.run("run", dir + "/g.yml")
+        #expect(gone.status != 0 && gone.stderr.contains("'salle_info_2'"), "\(gone.stderr)")
     }
 }

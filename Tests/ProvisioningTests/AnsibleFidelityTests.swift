@@ -100,3 +100,47 @@ import Testing
         #expect { try AnsibleInventory.load(dir + "/bad.ini") } throws: { ($0 as? PlaybookError)?.location?.line == 1 }
     }
 }
+
+/// A transport whose every command takes `seconds`.
+struct SlowConnector: Connector {
+    let seconds: Double
+    func connect(_ host: HostTarget) async throws -> any Transport {
+        let wait = seconds
+        return SlowTransport(host: host.name, seconds: wait)
+    }
+}
+
+final class SlowTransport: Transport, @unchecked Sendable {
+    let host: String
+    let seconds: Double
+    init(host: String, seconds: Double) { self.host = host; self.seconds = seconds }
+    func run(_ command: String, stdin: [UInt8]?, become: Become, timeout: Duration?) async throws -> CommandResult {
+        try await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
+        return CommandResult(exitStatus: 0, stdout: [], stderr: [])
+    }
+    func upload(_ contents: [UInt8], to path: String, mode: UInt32, owner: String?, group: String?, become: Become) async throws {}
+    func download(_ path: String, become: Become) async throws -> [UInt8] { [] }
+    func stat(_ path: String) async throws -> RemoteFileInfo? { nil }
+    func close() async {}
+}
+
+@Suite struct TemplateReachTests {
+    @Test func asyncFailsATaskPastItsTime() async throws {
+        let book = try PlaybookLoader.load(try writePlaybook("- hosts: all\n  gather_facts: no\n  tasks:\n    - name: slow\n      command: /bin/sleep 5\n      async: 1\n      poll: 1\n"))
+        let r = await Runner(playbook: book, hosts: hosts(1), connector: SlowConnector(seconds: 3), options: RunOptions()).run()
+        #expect(r.records.first?.outcome == .failed)
+        #expect(r.records.first?.message == "async task did not complete within the requested time - 1s")
+    }
+
+    @Test func includeAndTemplateLookupReadThePlaybooksTemplates() throws {
+        let dir = playbookScratch.appendingPathComponent(UUID().uuidString).path
+        try FileManager.default.createDirectory(atPath: dir + "/templates", withIntermediateDirectories: true)
+        try "[{{ who }}]".write(toFile: dir + "/templates/part.j2", atomically: true, encoding: .utf8)
+        let engine = TemplateEngine()
+        let vars: [String: Value] = ["who": .string("cdi"), "parc_playbook_dir": .string(dir)]
+        #expect(try engine.render("a{% include 'part.j2' %}b", vars: vars, options: .file) == "a[cdi]b")
+        #expect(try engine.render("{{ lookup('template', 'part.j2') }}", vars: vars) == "[cdi]")
+        #expect(throws: PlaybookError.self) { try engine.render("{% include 'none.j2' %}", vars: vars, options: .file) }
+        #expect(try engine.render("x{% include 'none.j2' ignore missing %}", vars: vars, options: .file) == "x")
+    }
+}

@@ -262,24 +262,9 @@ import Testing
         let device = try #require(lab.lab.device("lab-02"))
         try "lab-02 ansible_host=\(device.address) ansible_port=\(device.port) ansible_user=\(device.user) ansible_ssh_private_key_file=\(lab.lab.clientKey)\n"
             .write(toFile: lab.dir + "/hosts.ini", atomically: true, encoding: .utf8)
-        let home = lab.dir + "/ansible-home"
-        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
-        let ansible = Process()
-        ansible.executableURL = URL(fileURLWithPath: "/bin/sh")
-        ansible.arguments = ["-c", "\"$0\" -i \"$1\" \"$2\" > \"$3/out.txt\" 2>&1", tool, lab.dir + "/hosts.ini", play, home]
-        var env = ProcessInfo.processInfo.environment
-        env["HOME"] = home
-        env["ANSIBLE_HOST_KEY_CHECKING"] = "False"
-        // ssh writes to the passwd home's known_hosts whatever HOME says: keep lab keys out of it.
-        env["ANSIBLE_SSH_COMMON_ARGS"] = "-o UserKnownHostsFile=/dev/null"
-        env["ANSIBLE_NOCOLOR"] = "1"
-        env["ANSIBLE_LOCAL_TEMP"] = home + "/tmp"
-        ansible.environment = env
-        try ansible.run()
-        nonisolated(unsafe) let running = ansible
-        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in Thread { running.waitUntilExit(); c.resume() }.start() }
-        let ansibleOut = (try? String(contentsOfFile: home + "/out.txt", encoding: .utf8)) ?? ""
-        #expect(ansible.terminationStatus == 0, "\(ansibleOut)")
+        let (status, ansibleOut, ansibleErr) = try await DifferentialTests.ansible(tool, ["-i", lab.dir + "/hosts.ini", play], home: lab.dir + "/ansible-home")
+        #expect(status == 0, "\(ansibleOut)\(ansibleErr)")
+        let theirs = DifferentialTests.outcome(ofAnsible: ansibleOut, host: "lab-02")
 
         // parc on lab-01.
         let book = try PlaybookLoader.load(play)
@@ -295,7 +280,6 @@ import Testing
             #expect(ours == theirs, "\(path): ansible-playbook wrote \(theirs.debugDescription), parc \(ours.debugDescription)")
             #expect(!ours.contains("secret-in") && !ours.contains(DataIsNotATemplateTests.envSecret), "no secret of the control node reached the device")
         }
-        let changed = ansibleOut.split(separator: "\n").first { $0.hasPrefix("lab-02") }.flatMap { $0.firstMatch(of: /changed=(\d+)/)?.1 }
-        #expect(changed.map { Int($0) } == r.recap["lab-01"]?.changed, "\(ansibleOut)")
+        #expect(theirs?.changed == r.recap["lab-01"]?.changed, "\(ansibleOut)")
     }
 }
