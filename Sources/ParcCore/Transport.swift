@@ -150,8 +150,56 @@ public protocol Transport: AnyObject, Sendable {
     /// A file's metadata, or nil when it does not exist.
     func stat(_ path: String) async throws -> RemoteFileInfo?
 
+    /// Runs `commands` in order in the device's shell for `become` (one shell per device and
+    /// per way of becoming, kept for the whole run), sending them together: one round trip for
+    /// the batch. A ``ShellCommand/isStep`` command runs only if no earlier step of the batch
+    /// failed (its result is then nil), so that a change never follows a failed one.
+    func batch(_ commands: [ShellCommand], become: Become, timeout: Duration?) async throws -> [CommandResult?]
+
+    /// Round trips waited on the device since authentication (0 where nothing counts them).
+    func roundTrips() async -> Int
+
     /// Ends the session.
     func close() async
+}
+
+/// One command for a device's shell: a script (`/bin/sh` syntax, run by bash), the bytes its
+/// file descriptor 3 reads (`head -c N <&3`; standard input is /dev/null), and whether it is a
+/// step (a change: skipped after a failed step of the same batch) or a read (always runs).
+public struct ShellCommand: Sendable, Equatable {
+    public var script: String
+    public var input: [UInt8]
+    public var isStep: Bool
+    public init(_ script: String, input: [UInt8] = [], isStep: Bool = false) {
+        self.script = script
+        self.input = input
+        self.isStep = isStep
+    }
+}
+
+extension Transport {
+    /// One command after the other through `run` (transports without a shell of their own): the
+    /// input becomes file descriptor 3 through a temporary file.
+    public func batch(_ commands: [ShellCommand], become: Become, timeout: Duration?) async throws -> [CommandResult?] {
+        var results: [CommandResult?] = []
+        var failed = false
+        for c in commands {
+            if c.isStep && failed { results.append(nil); continue }
+            let script = c.input.isEmpty ? "exec 3</dev/null; \(c.script)"
+                : "t=$(mktemp) && cat > \"$t\" && exec 3<\"$t\" && rm -f -- \"$t\" && exec </dev/null && { \(c.script)\n}"
+            let r = try await run(script, stdin: c.input.isEmpty ? nil : c.input, become: become, timeout: timeout)
+            if c.isStep && !r.succeeded { failed = true }
+            results.append(r)
+        }
+        return results
+    }
+
+    public func roundTrips() async -> Int { 0 }
+
+    /// Runs one command in the device's shell.
+    public func shell(_ script: String, input: [UInt8] = [], become: Become = .none, timeout: Duration? = nil) async throws -> CommandResult {
+        try await batch([ShellCommand(script, input: input)], become: become, timeout: timeout)[0]!
+    }
 }
 
 extension Transport {

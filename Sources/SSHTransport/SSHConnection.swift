@@ -95,6 +95,10 @@ final class SessionBox: @unchecked Sendable {
     var home: String?
     /// Why the connection dropped, once it has.
     var lost: String?
+    /// The run's shells on the device, by way of becoming.
+    var shells: [String: RemoteShell] = [:]
+    /// Round trips counted until the session closed.
+    var roundTrips = 0
     init(_ session: Session) { self.session = session }
 }
 
@@ -126,7 +130,7 @@ public final class SSHConnection: Transport, @unchecked Sendable {
 
     deinit {
         let box = self.box
-        thread.submit { box.sftp = nil; box.session = nil }
+        thread.submit { box.sftp = nil; box.shells = [:]; box.session = nil }
         thread.stop()
     }
 
@@ -172,6 +176,7 @@ public final class SSHConnection: Transport, @unchecked Sendable {
         try authenticate(session, o)
         session.operationTimeout = o.operationTimeout
         session.keepaliveActive = true
+        session.resetRoundTrips()
         let done = ContinuousClock.now
         return (SessionBox(session), key, check, ConnectTimings(tcp: connected - start, handshake: shaken - connected, authentication: done - shaken))
     }
@@ -246,7 +251,7 @@ public final class SSHConnection: Transport, @unchecked Sendable {
             } catch {
                 // A broken session stays broken: drop it so that later calls fail at once.
                 if case TransportError.channelFailure = error { box.sftp = nil }
-                if case TransportError.connectionLost(_, let reason) = error { box.lost = reason; box.sftp = nil; box.session = nil }
+                if case TransportError.connectionLost(_, let reason) = error { box.lost = reason; box.sftp = nil; box.shells = [:]; box.session = nil }
                 throw error
             }
         }
@@ -254,6 +259,41 @@ public final class SSHConnection: Transport, @unchecked Sendable {
             throw TransportError.becomeFailed(host: host, reason: why)
         }
         return result
+    }
+
+    public func batch(_ commands: [ShellCommand], become: Become, timeout: Duration?) async throws -> [CommandResult?] {
+        let box = self.box
+        let host = self.host
+        let limit = timeout ?? options.commandTimeout
+        let start = options.operationTimeout
+        let key: String = switch become {
+        case .none: "-"
+        case .sudo, .sudoPassword: "root"
+        case .sudoUser(let user, _): "user:" + user
+        }
+        logger.trace("batch", metadata: ["host.name": "\(host)", "commands": "\(commands.count)", "become": "\(become != .none)"])
+        return try await thread.perform { () throws -> [CommandResult?] in
+            guard let session = box.session else { throw TransportError.connectionLost(host: host, reason: box.lost ?? "the connection is closed") }
+            do {
+                let shell: RemoteShell
+                if let open = box.shells[key], open.broken == nil { shell = open } else {
+                    shell = try RemoteShell(session: session, host: host, become: become, timeout: start)
+                    box.shells[key] = shell
+                }
+                return try shell.exchange(commands, timeout: limit)
+            } catch {
+                if case TransportError.connectionLost(_, let reason) = error {
+                    box.lost = reason; box.sftp = nil; box.shells = [:]; box.roundTrips = session.roundTrips; box.session = nil
+                }
+                if case TransportError.becomeFailed = error { box.shells[key] = nil }
+                throw error
+            }
+        }
+    }
+
+    public func roundTrips() async -> Int {
+        let box = self.box
+        return (try? await thread.perform { box.session?.roundTrips ?? box.roundTrips }) ?? 0
     }
 
     public func upload(_ contents: [UInt8], to path: String, mode: UInt32, owner: String?, group: String?, become: Become) async throws {
@@ -362,7 +402,10 @@ public final class SSHConnection: Transport, @unchecked Sendable {
         let box = self.box
         _ = try? await thread.perform {
             box.sftp = nil
+            for shell in box.shells.values { shell.close() }
+            box.shells = [:]
             if let session = box.session {
+                box.roundTrips = session.roundTrips
                 _ = parc_session_disconnect(session.raw, "parc done")
             }
             box.session = nil

@@ -40,12 +40,21 @@ final class Session {
     /// Keepalives are global requests: sending one during key exchange breaks it, so they start
     /// only once the session is authenticated.
     var keepaliveActive = false
+    /// The conversation's turns (see `parc_io_counter`), counted by the socket callbacks.
+    private let counter: UnsafeMutablePointer<parc_io_counter>
+    /// Turns since the session was authenticated: the round trips parc waited on the device.
+    var baselineTurns = 0
+    var roundTrips: Int { counter.pointee.turns - baselineTurns }
 
     init(socket: TCPSocket, host: String, operationTimeout: Duration, keepaliveInterval: Int32) throws(TransportError) {
         precondition(LibSSH2.initialized, "libssh2_init failed")
-        guard let raw = parc_session_init() else {
+        let counter = UnsafeMutablePointer<parc_io_counter>.allocate(capacity: 1)
+        counter.initialize(to: parc_io_counter(sent: 0, turns: 0))
+        guard let raw = parc_session_init(counter) else {
+            counter.deallocate()
             throw .channelFailure(host: host, reason: "libssh2 could not allocate a session")
         }
+        self.counter = counter
         self.socket = socket
         self.raw = raw
         self.host = host
@@ -59,7 +68,11 @@ final class Session {
         // Best effort: a dead peer must not hold the thread, so no retry loop here.
         _ = parc_session_disconnect(raw, "parc closing")
         libssh2_session_free(raw)
+        counter.deallocate()
     }
+
+    /// Starts counting round trips (after authentication).
+    func resetRoundTrips() { baselineTurns = counter.pointee.turns }
 
     /// libssh2's message for the last error.
     func lastError() -> (code: SSHCode, message: String) {
