@@ -154,13 +154,34 @@ public protocol Transport: AnyObject, Sendable {
     /// per way of becoming, kept for the whole run), sending them together: one round trip for
     /// the batch. A ``ShellCommand/isStep`` command runs only if no earlier step of the batch
     /// failed (its result is then nil), so that a change never follows a failed one.
-    func batch(_ commands: [ShellCommand], become: Become, timeout: Duration?) async throws -> [CommandResult?]
+    ///
+    /// When the device stops answering part way, the results that arrived are kept and the error
+    /// says why the rest did not (``BatchOutcome/interruption``).
+    func batch(_ commands: [ShellCommand], become: Become, timeout: Duration?) async -> BatchOutcome
 
     /// Round trips waited on the device since authentication (0 where nothing counts them).
     func roundTrips() async -> Int
 
     /// Ends the session.
     func close() async
+}
+
+/// What a batch gave: a result per command that ran (nil: a step skipped after a failed one),
+/// and, when the batch stopped short, why (the results then cover only what ran before).
+public struct BatchOutcome: Sendable {
+    public var results: [CommandResult?]
+    public var interruption: TransportError?
+
+    public init(results: [CommandResult?], interruption: TransportError? = nil) {
+        self.results = results
+        self.interruption = interruption
+    }
+
+    /// Every result, or the interruption thrown.
+    public func complete() throws -> [CommandResult?] {
+        if let interruption { throw interruption }
+        return results
+    }
 }
 
 /// One command for a device's shell: a script (`/bin/sh` syntax, run by bash), the bytes its
@@ -180,25 +201,48 @@ public struct ShellCommand: Sendable, Equatable {
 extension Transport {
     /// One command after the other through `run` (transports without a shell of their own): the
     /// input becomes file descriptor 3 through a temporary file.
-    public func batch(_ commands: [ShellCommand], become: Become, timeout: Duration?) async throws -> [CommandResult?] {
+    public func batch(_ commands: [ShellCommand], become: Become, timeout: Duration?) async -> BatchOutcome {
         var results: [CommandResult?] = []
         var failed = false
         for c in commands {
             if c.isStep && failed { results.append(nil); continue }
             let script = c.input.isEmpty ? "exec 3</dev/null; \(c.script)"
                 : "t=$(mktemp) && cat > \"$t\" && exec 3<\"$t\" && rm -f -- \"$t\" && exec </dev/null && { \(c.script)\n}"
-            let r = try await run(script, stdin: c.input.isEmpty ? nil : c.input, become: become, timeout: timeout)
-            if c.isStep && !r.succeeded { failed = true }
-            results.append(r)
+            let input = c.input.isEmpty ? nil : c.input
+            let host = self.host
+            // The bound holds here too, whatever `run` does with it.
+            let r: Result<CommandResult, TransportError> = await withTaskGroup(of: Result<CommandResult, TransportError>?.self) { group in
+                group.addTask {
+                    do { return .success(try await self.run(script, stdin: input, become: become, timeout: timeout)) }
+                    catch let e as TransportError { return .failure(e) }
+                    catch { return .failure(.channelFailure(host: host, reason: "\(error)")) }
+                }
+                if let timeout {
+                    group.addTask {
+                        try? await Task.sleep(for: timeout)
+                        return .failure(.channelFailure(host: host, reason: "the device gave no answer within \(String(format: "%g", Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18)) s"))
+                    }
+                }
+                let first = await group.next() ?? nil
+                group.cancelAll()
+                return first ?? .failure(.channelFailure(host: host, reason: "no answer"))
+            }
+            switch r {
+            case .success(let result):
+                if c.isStep && !result.succeeded { failed = true }
+                results.append(result)
+            case .failure(let error):
+                return BatchOutcome(results: results, interruption: error)
+            }
         }
-        return results
+        return BatchOutcome(results: results)
     }
 
     public func roundTrips() async -> Int { 0 }
 
     /// Runs one command in the device's shell.
     public func shell(_ script: String, input: [UInt8] = [], become: Become = .none, timeout: Duration? = nil) async throws -> CommandResult {
-        try await batch([ShellCommand(script, input: input)], become: become, timeout: timeout)[0]!
+        try await batch([ShellCommand(script, input: input)], become: become, timeout: timeout).complete()[0]!
     }
 }
 

@@ -27,7 +27,7 @@ public enum FactGathering {
 
     /// Gathers a device's facts (as root when `become` allows, for DMI).
     public static func gather(_ transport: any Transport, become: Become) async throws -> DeviceFacts {
-        let r = try await transport.run(script, stdin: nil, become: become, timeout: .seconds(60))
+        let r = try await transport.shell(script, become: become, timeout: .seconds(60))
         guard r.stdoutText.contains("==end==") else {
             throw TransportError.channelFailure(host: transport.host, reason: "gathering facts failed: \(r.stderrText.trimmed)")
         }

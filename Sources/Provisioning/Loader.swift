@@ -488,10 +488,12 @@ public enum PlaybookLoader {
                     }
                 case "loop", "with_items", "with_list":
                     // with_items flattens one level, once its templates are rendered (the runner does it).
-                    t.loop = key == "with_items" ? .map(["parc_with_items": value(v)]) : value(v)
+                    t.loop = value(v)
+                    t.loopKind = key == "with_items" ? .withItems : .loop
                 case "with_dict":
                     // A list of {key, value}, in key order: turned into a loop when the dict is known.
-                    t.loop = .map(["parc_with_dict": value(v)])
+                    t.loop = value(v)
+                    t.loopKind = .withDict
                 case "loop_control":
                     guard case .map(let m) = value(v) else { throw error("loop_control is a mapping (loop_var, label)", v) }
                     for k in m.keys where !["loop_var", "label", "index_var"].contains(k) {

@@ -2,72 +2,6 @@ import Foundation
 import ParcCore
 import Templating
 
-/// What a module gets for one run on one host.
-public struct ModuleCall: Sendable {
-    public var args: [String: Value]
-    public var transport: any Transport
-    public var become: Become
-    public var check: Bool
-    public var diff: Bool
-    /// The playbook's folder (for `files/` and `templates/`).
-    public var playbookDirectory: String
-    public var vars: [String: Value]
-    public var templates: TemplateEngine
-    public var location: SourceLocation
-    /// A new connection to the same host (after a reboot).
-    public var reconnect: @Sendable () async throws -> any Transport
-    /// `environment:` of the play and task, exported before each command.
-    public var environment: [String: Value] = [:]
-    /// `no_log`: commands are kept out of the device's process list (see `run`).
-    public var noLog = false
-    /// When the run started: a local file changed since then was written by the run (data).
-    public var runStarted: Date = .distantPast
-
-    public init(args: [String: Value], transport: any Transport, become: Become, check: Bool, diff: Bool, playbookDirectory: String,
-                vars: [String: Value], templates: TemplateEngine, location: SourceLocation,
-                reconnect: @escaping @Sendable () async throws -> any Transport) {
-        self.args = args
-        self.transport = transport
-        self.become = become
-        self.check = check
-        self.diff = diff
-        self.playbookDirectory = playbookDirectory
-        self.vars = vars
-        self.templates = templates
-        self.location = location
-        self.reconnect = reconnect
-    }
-
-    func string(_ key: String) -> String? { args[key].flatMap { $0 == .null ? nil : $0.string } }
-    func bool(_ key: String, default value: Bool = false) -> Bool { args[key].map(\.truthy) ?? value }
-
-    /// Runs a command on the host (as root when the task becomes root).
-    ///
-    /// For a `no_log` task the command line never shows in the device's process list (where any
-    /// user of the laptop could read a password in it): the script goes to a file only its owner
-    /// may read (mode 0600, written from standard input), which a second command runs and removes.
-    func run(_ command: String, stdin: [UInt8]? = nil) async throws -> CommandResult {
-        let exports = environment.keys.sorted().map { "export \($0)=\(shellQuote(environment[$0]!.description)); " }.joined()
-        guard noLog else { return try await transport.run(exports + command, stdin: stdin, become: become, timeout: nil) }
-        let staged = try await transport.run("umask 077; f=$(mktemp \"${TMPDIR:-/tmp}/.parc-XXXXXXXX\") && cat > \"$f\" && printf %s \"$f\"",
-                                           stdin: Array((exports + command).utf8), become: become, timeout: nil)
-        let path = staged.stdoutText
-        guard staged.succeeded, path.hasPrefix("/"), !path.contains("\n") else {
-            throw ModuleFailure("could not stage the hidden command on the device: \(staged.stderrText.trimmed)")
-        }
-        let q = shellQuote(path)
-        return try await transport.run("/bin/sh \(q); s=$?; rm -f -- \(q); exit $s", stdin: stdin, become: become, timeout: nil)
-    }
-
-    /// Runs a command that must succeed; its failure fails the module with stderr.
-    @discardableResult
-    func must(_ command: String, stdin: [UInt8]? = nil, what: String) async throws -> CommandResult {
-        let r = try await run(command, stdin: stdin)
-        guard r.succeeded else { throw ModuleFailure("\(what) failed (exit \(r.exitStatus)): \(r.stderrText.trimmed.isEmpty ? r.stdoutText.trimmed : r.stderrText.trimmed)") }
-        return r
-    }
-}
-
 /// A module's refusal: the task fails with this message.
 public struct ModuleFailure: Error, CustomStringConvertible, Sendable {
     public var message: String
@@ -127,10 +61,19 @@ public struct ModuleResult: Sendable {
     public var diff: [FileDiff] = []
     /// Extra values for `register` (e.g. `backup_file`, `exists`).
     public var data: [String: Value] = [:]
+    /// Whether the `ansible_facts` it sets were written by a person (include_vars of a file the
+    /// run did not write): rendered as templates, not kept as data.
+    public var authoredFacts = false
 
     public init(changed: Bool = false, msg: String? = nil) {
         self.changed = changed
         self.msg = msg
+    }
+
+    /// A failed result with its message.
+    public init(failed message: String) {
+        failed = true
+        msg = message
     }
 
     /// The registered variable, as Ansible shapes it.
@@ -150,44 +93,49 @@ public struct ModuleResult: Sendable {
     }
 }
 
-extension ModuleResult {
-    /// run_once shares one result among hosts through a value.
-    static func encode(_ r: ModuleResult) -> [String: Value] {
-        var m = r.data
-        m["parc_changed"] = .bool(r.changed)
-        m["parc_failed"] = .bool(r.failed)
-        m["parc_skipped"] = .bool(r.skipped)
-        if let msg = r.msg { m["parc_msg"] = .string(msg) }
-        if let rc = r.rc { m["parc_rc"] = .int(Int(rc)) }
-        if let o = r.stdout { m["parc_stdout"] = .string(o) }
-        if let e = r.stderr { m["parc_stderr"] = .string(e) }
-        return m
-    }
-
-    static func decode(_ m: [String: Value]) -> ModuleResult {
-        var r = ModuleResult(changed: m["parc_changed"]?.truthy ?? false, msg: m["parc_msg"]?.string)
-        r.failed = m["parc_failed"]?.truthy ?? false
-        r.skipped = m["parc_skipped"]?.truthy ?? false
-        if case .int(let rc)? = m["parc_rc"] { r.rc = Int32(rc) }
-        r.stdout = m["parc_stdout"]?.string
-        r.stderr = m["parc_stderr"]?.string
-        r.data = m.filter { !$0.key.hasPrefix("parc_") }
-        return r
-    }
-}
-
-/// A module: its arguments and what it does.
+/// A module: its arguments and what it does — a plan of steps for the device from facts, or a
+/// result computed on the control node alone (debug, set_fact, assert…).
 public struct ModuleSpec: Sendable {
+    public enum Behaviour: Sendable {
+        /// Facts in, steps out: a pure function the runner calls again when it needs more facts.
+        case device(@Sendable (ModuleContext) throws -> Plan)
+        /// Runs on the control node; touches no device.
+        case control(@Sendable (ModuleContext) throws -> ModuleResult)
+    }
+
     public var name: String
     public var arguments: Set<String>
     public var required: Set<String>
     /// Whether it takes a free-form command (`command: ls -l`).
     public var takesFreeForm: Bool
-    public var run: @Sendable (ModuleCall) async throws -> ModuleResult
+    public var behaviour: Behaviour
     /// Whether any argument name is fine (`set_fact: {anything: …}`).
     public var anyArguments = false
     /// Whether a bare value stands for its argument (`include_vars: file.yml`).
     public var takesAnyValue = false
+
+    init(name: String, arguments: Set<String>, required: Set<String> = [], takesFreeForm: Bool = false, anyArguments: Bool = false,
+         plan: @escaping @Sendable (ModuleContext) throws -> Plan) {
+        self.name = name
+        self.arguments = arguments
+        self.required = required
+        self.takesFreeForm = takesFreeForm
+        self.behaviour = .device(plan)
+        self.anyArguments = anyArguments
+    }
+
+    init(name: String, arguments: Set<String>, required: Set<String> = [], takesFreeForm: Bool = false, anyArguments: Bool = false,
+         control: @escaping @Sendable (ModuleContext) throws -> ModuleResult) {
+        self.name = name
+        self.arguments = arguments
+        self.required = required
+        self.takesFreeForm = takesFreeForm
+        self.behaviour = .control(control)
+        self.anyArguments = anyArguments
+    }
+
+    /// Whether it plans steps for a device.
+    public var touchesDevice: Bool { if case .device = behaviour { true } else { false } }
 }
 
 /// The modules parc runs, by their Ansible names.

@@ -111,6 +111,12 @@ public struct Prompt: Sendable {
 }
 
 /// One task (or handler, or block) as written, with what it inherits from its block, include or role.
+/// `loop` / `with_list` (a list as it is), `with_items` (flattened one level once rendered),
+/// `with_dict` (one `{key, value}` item per key, in the mapping's order).
+public enum LoopKind: Sendable, Equatable {
+    case loop, withItems, withDict
+}
+
 public struct TaskSpec: Sendable {
     public var name: String
     /// The module's short name (`copy`), whatever prefix was written (`ansible.builtin.copy`);
@@ -120,6 +126,8 @@ public struct TaskSpec: Sendable {
     /// Conditions, all of which must hold (templates without braces).
     public var when: [String]
     public var loop: Value?
+    /// How the loop's value becomes items.
+    public var loopKind: LoopKind = .loop
     /// `loop_control.loop_var` (default `item`) and `label`.
     public var loopVar: String
     public var loopLabel: String?

@@ -261,7 +261,7 @@ public final class SSHConnection: Transport, @unchecked Sendable {
         return result
     }
 
-    public func batch(_ commands: [ShellCommand], become: Become, timeout: Duration?) async throws -> [CommandResult?] {
+    public func batch(_ commands: [ShellCommand], become: Become, timeout: Duration?) async -> BatchOutcome {
         let box = self.box
         let host = self.host
         let limit = timeout ?? options.commandTimeout
@@ -272,23 +272,26 @@ public final class SSHConnection: Transport, @unchecked Sendable {
         case .sudoUser(let user, _): "user:" + user
         }
         logger.trace("batch", metadata: ["host.name": "\(host)", "commands": "\(commands.count)", "become": "\(become != .none)"])
-        return try await thread.perform { () throws -> [CommandResult?] in
-            guard let session = box.session else { throw TransportError.connectionLost(host: host, reason: box.lost ?? "the connection is closed") }
+        let outcome = try? await thread.perform { () -> BatchOutcome in
+            guard let session = box.session else {
+                return BatchOutcome(results: [], interruption: .connectionLost(host: host, reason: box.lost ?? "the connection is closed"))
+            }
+            var shell: RemoteShell? = nil
             do {
-                let shell: RemoteShell
                 if let open = box.shells[key], open.broken == nil { shell = open } else {
                     shell = try RemoteShell(session: session, host: host, become: become, timeout: start)
                     box.shells[key] = shell
                 }
-                return try shell.exchange(commands, timeout: limit)
+                return BatchOutcome(results: try shell!.exchange(commands, timeout: limit))
             } catch {
                 if case TransportError.connectionLost(_, let reason) = error {
                     box.lost = reason; box.sftp = nil; box.shells = [:]; box.roundTrips = session.roundTrips; box.session = nil
                 }
                 if case TransportError.becomeFailed = error { box.shells[key] = nil }
-                throw error
+                return BatchOutcome(results: shell?.received ?? [], interruption: (error as? TransportError) ?? .channelFailure(host: host, reason: "\(error)"))
             }
         }
+        return outcome ?? BatchOutcome(results: [], interruption: .channelFailure(host: host, reason: "the connection's thread is gone"))
     }
 
     public func roundTrips() async -> Int {

@@ -24,6 +24,8 @@ final class RemoteShell {
     /// Set when the shell can no longer be trusted (it ended, or stalled): never used again.
     private(set) var broken: String?
     private var buffer = [CChar](repeating: 0, count: 64 * 1024)
+    /// The results of the last batch that arrived before it stopped short.
+    private(set) var received: [CommandResult?] = []
 
     static let loop = """
         export LC_ALL=C
@@ -100,6 +102,7 @@ final class RemoteShell {
 
     /// Runs `commands` as one batch and returns their results (nil: a step skipped after a failed one).
     func exchange(_ commands: [ShellCommand], timeout: Duration) throws(TransportError) -> [CommandResult?] {
+        received = []
         if let broken { throw TransportError.channelFailure(host: host, reason: broken) }
         do {
             return try run(commands, timeout: timeout)
@@ -161,6 +164,7 @@ final class RemoteShell {
                 } else {
                     results.append(nil)
                 }
+                received = results
                 pendingStatus = nil
                 progressed = true
             }

@@ -6,25 +6,17 @@ import Templating
 enum CommandModule {
     static let arguments: Set<String> = ["_raw_params", "cmd", "argv", "chdir", "creates", "removes", "stdin"]
 
-    static let command = ModuleSpec(name: "command", arguments: arguments, required: [], takesFreeForm: true) { call in
-        try await run(call, shell: false)
-    }
-    static let shell = ModuleSpec(name: "shell", arguments: arguments, required: [], takesFreeForm: true) { call in
-        try await run(call, shell: true)
-    }
+    static let command = ModuleSpec(name: "command", arguments: arguments, takesFreeForm: true) { try plan($0, shell: false) }
+    static let shell = ModuleSpec(name: "shell", arguments: arguments, takesFreeForm: true) { try plan($0, shell: true) }
 
-    /// The command line sent to the host.
-    ///
-    /// `hidden` (a `no_log` task): the shell text runs in the staged script's own shell, in a
-    /// subshell, rather than as `sh -c TEXT`, whose arguments the process list would show.
-    static func line(args: [String: Value], shell: Bool, hidden: Bool = false) throws -> String {
+    /// The command line run in the device's shell (which reads it from the channel: no command
+    /// line of a `no_log` task shows in the device's process list, except `shell`'s own `sh -c`).
+    static func line(args: [String: Value], shell: Bool) throws -> String {
         var body: String
         if let argv = args["argv"]?.list {
             body = argv.map { shellQuote($0.description) }.joined(separator: " ")
         } else if let text = args["cmd"]?.string ?? args["_raw_params"]?.string, !text.trimmed.isEmpty {
-            if shell && hidden {
-                body = "(\n\(text)\n)"
-            } else if shell {
+            if shell {
                 body = "/bin/sh -c \(shellQuote(text))"
             } else {
                 // No shell: each word reaches the program as it is (`|`, `>`, `$` are not special).
@@ -41,38 +33,52 @@ enum CommandModule {
         return body
     }
 
-    static func run(_ call: ModuleCall, shell: Bool) async throws -> ModuleResult {
-        let line = try line(args: call.args, shell: shell, hidden: call.noLog)
-        if let creates = call.string("creates"), try await call.run("test -e \(shellQuote(creates))").exitStatus == 0 {
-            var r = ModuleResult(msg: "skipped, since \(creates) exists")
-            r.rc = 0
-            return r
+    /// creates / removes are facts; the command is the plan's one step, whose output is the
+    /// result (a non-zero status fails the task, as in Ansible). Check mode runs nothing.
+    static func plan(_ c: ModuleContext, shell: Bool) throws -> Plan {
+        let line = try line(args: c.args, shell: shell)
+        if let creates = c.string("creates"), try c.fact(.path(creates)).stdoutText != "absent\n" {
+            var p = Plan(changed: false, msg: "skipped, since \(creates) exists")
+            p.result.rc = 0
+            return p
         }
-        if let removes = call.string("removes"), try await call.run("test -e \(shellQuote(removes))").exitStatus != 0 {
-            var r = ModuleResult(msg: "skipped, since \(removes) does not exist")
-            r.rc = 0
-            return r
+        if let removes = c.string("removes"), try c.fact(.path(removes)).stdoutText == "absent\n" {
+            var p = Plan(changed: false, msg: "skipped, since \(removes) does not exist")
+            p.result.rc = 0
+            return p
         }
-        if call.check {
-            var r = ModuleResult(msg: "command not run in check mode")
-            r.skipped = true
-            return r
+        if c.check {
+            var p = Plan(changed: false, msg: "command not run in check mode")
+            p.result.skipped = true
+            return p
         }
-        let out = try await call.run(line, stdin: call.string("stdin").map { Array(($0 + "\n").utf8) })
-        var r = ModuleResult(changed: true)
-        r.rc = out.exitStatus
-        r.stdout = out.stdoutText.hasSuffix("\n") ? String(out.stdoutText.dropLast()) : out.stdoutText
-        r.stderr = out.stderrText.hasSuffix("\n") ? String(out.stderrText.dropLast()) : out.stderrText
-        if !out.succeeded {
-            r.failed = true
-            r.msg = "non-zero return code \(out.exitStatus)"
+        var step = c.run(line, what: "the command")
+        if shell && c.noLog && c.string("stdin") == nil, let text = c.args["cmd"]?.string ?? c.args["_raw_params"]?.string {
+            // The script goes to sh on a descriptor, not as `sh -c TEXT`, which any user of the
+            // device could read in the process list.
+            step.input = Array(text.utf8)
+            step.script = c.exports + (c.string("chdir").map { "cd \(shellQuote($0)) && " } ?? "") + "/bin/sh /dev/fd/3"
+        } else if let stdin = c.string("stdin") {
+            step.input = Array((stdin + "\n").utf8)
+            step.script = c.exports + "head -c \(step.input.count) <&3 | { \(line)\n}"
         }
-        return r
+        step.isResult = true
+        var p = Plan(steps: [step])
+        p.finish = { r, out in
+            r.rc = out.exitStatus
+            r.stdout = out.stdoutText.hasSuffix("\n") ? String(out.stdoutText.dropLast()) : out.stdoutText
+            r.stderr = out.stderrText.hasSuffix("\n") ? String(out.stderrText.dropLast()) : out.stderrText
+            if !out.succeeded {
+                r.failed = true
+                r.msg = "non-zero return code \(out.exitStatus)"
+            }
+        }
+        return p
     }
 }
 
 enum DebugModule {
-    static let spec = ModuleSpec(name: "debug", arguments: ["msg", "var", "verbosity"], required: [], takesFreeForm: false) { call in
+    static let spec = ModuleSpec(name: "debug", arguments: ["msg", "var", "verbosity"]) { (call: ModuleContext) -> ModuleResult in
         if let name = call.string("var") {
             let value = TemplateEngine.lookup(name, in: call.vars) ?? .string("VARIABLE IS NOT DEFINED!")
             var r = ModuleResult(msg: "\(name): \(value.description)")
@@ -85,7 +91,7 @@ enum DebugModule {
 
 /// `fail`: fails the host with a message (for checks in playbooks).
 enum FailModule {
-    static let spec = ModuleSpec(name: "fail", arguments: ["msg"], required: [], takesFreeForm: false) { call in
+    static let spec = ModuleSpec(name: "fail", arguments: ["msg"]) { (call: ModuleContext) -> ModuleResult in
         throw ModuleFailure(call.string("msg") ?? "Failed as requested from task")
     }
 }

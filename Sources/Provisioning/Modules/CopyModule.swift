@@ -6,7 +6,7 @@ import Templating
 /// pushed only when its content differs, atomically, with its mode and owner.
 enum CopyModule {
     static let copy = ModuleSpec(name: "copy", arguments: ["src", "content", "dest", "mode", "owner", "group", "backup", "force", "validate", "follow"],
-                                 required: ["dest"], takesFreeForm: false) { call in
+                                 required: ["dest"]) { call in
         let bytes: [UInt8]
         var dest = call.string("dest")!
         if let content = call.args["content"] {
@@ -18,14 +18,14 @@ enum CopyModule {
         } else {
             throw ModuleFailure("copy needs src (a file in files/) or content")
         }
-        return try await push(bytes, to: dest, call)
+        return try push(bytes, to: dest, call)
     }
 
     static let template = ModuleSpec(name: "template", arguments: ["src", "dest", "mode", "owner", "group", "backup", "force", "validate", "follow",
                                                                    "trim_blocks", "lstrip_blocks", "newline_sequence", "variable_start_string",
                                                                    "variable_end_string", "block_start_string", "block_end_string",
                                                                    "comment_start_string", "comment_end_string", "output_encoding"],
-                                     required: ["src", "dest"], takesFreeForm: false) { call in
+                                     required: ["src", "dest"]) { call in
         let src = call.string("src")!
         let path = try localFile(src, in: call.playbookDirectory, folder: "templates")
         let text = String(decoding: FileManager.default.contents(atPath: path) ?? Data(), as: UTF8.self)
@@ -45,7 +45,7 @@ enum CopyModule {
         if let encoding = call.string("output_encoding"), !["utf-8", "utf8"].contains(encoding.lowercased()) {
             throw ModuleFailure("output_encoding: parc writes utf-8 only, not \(encoding)")
         }
-        return try await push(Array(rendered.utf8), to: call.string("dest")!, call)
+        return try push(Array(rendered.utf8), to: call.string("dest")!, call)
     }
 
     /// The template module's Jinja options (Ansible's defaults: trim_blocks on, lstrip_blocks off).
@@ -71,66 +71,55 @@ enum CopyModule {
         return found
     }
 
-    /// `validate: visudo -cf %s`: the new content goes to a temporary file next to `dest` and the
-    /// command checks it there; on failure `dest` is left as it was.
-    static func check(_ bytes: [UInt8], for dest: String, with validate: String, _ call: ModuleCall) async throws {
-        guard validate.contains("%s") else { throw ModuleFailure("validate must contain %s (the file to check), as in 'visudo -cf %s'") }
-        let directory = (dest as NSString).deletingLastPathComponent
-        let temp = "\(directory.isEmpty ? "." : directory)/.parc-validate-\(UUID().uuidString.prefix(8))"
-        try await call.transport.upload(bytes, to: temp, mode: 0o600, owner: nil, group: nil, become: call.become)
-        let command = validate.replacingOccurrences(of: "%s", with: shellQuote(temp))
-        let result = try await call.run("\(command); status=$?; rm -f -- \(shellQuote(temp)); exit $status")
-        guard result.succeeded else {
-            let why = (result.stderrText + result.stdoutText).trimmed
-            throw ModuleFailure("validation of \(dest) failed (\(validate)): \(why.isEmpty ? "status \(result.exitStatus)" : why); the file was not changed")
-        }
-    }
-
-    static func push(_ bytes: [UInt8], to path: String, _ call: ModuleCall) async throws -> ModuleResult {
+    /// The plan for a file with this content at `path`: nothing when it is there with its mode
+    /// and owner; a mode or owner fix; or an atomic write (validated first, backed up before).
+    static func push(_ bytes: [UInt8], to path: String, _ c: ModuleContext) throws -> Plan {
         var dest = path
         // follow: a link's target is written, not the link replaced by a file.
-        if call.bool("follow") {
-            let target = try await call.must("if [ -L \(shellQuote(path)) ]; then readlink -f -- \(shellQuote(path)); fi", what: "following \(path)").stdoutText.trimmed
+        if c.bool("follow") {
+            let target = try c.fact(.command("if [ -L \(shellQuote(path)) ]; then readlink -f -- \(shellQuote(path)); fi")).stdoutText.trimmed
             if !target.isEmpty { dest = target }
         }
-        let d = shellQuote(dest)
-        let probe = try await call.must("if [ -d \(d) ]; then echo directory; elif [ -e \(d) ]; then sha256sum -- \(d) | cut -d' ' -f1; stat -c '%a|%U|%G' -- \(d); else echo absent; fi",
-                                        what: "checking \(dest)").stdoutText.split(separator: "\n").map(String.init)
+        let probe = try c.fact(.checksum(dest)).stdoutText.split(separator: "\n").map(String.init)
         if probe.first == "directory" { throw ModuleFailure("\(dest) is a directory; give the file's full path") }
+        if let validate = c.string("validate"), !validate.contains("%s") {
+            throw ModuleFailure("validate must contain %s (the file to check), as in 'visudo -cf %s'")
+        }
         let exists = probe.first != "absent"
         let sameContent = exists && probe.first == SHA256.hex(bytes)
         let f = exists && probe.count > 1 ? probe[1].split(separator: "|").map(String.init) : []
-        let mode = try Modules.mode(call.args["mode"], current: f.first)
-        let owner = call.string("owner"), group = call.string("group")
-        var r = ModuleResult()
-        r.data["dest"] = .string(dest)
-        r.data["checksum"] = .string(SHA256.hex(bytes))
+        let mode = try Modules.mode(c.args["mode"], current: f.first)
+        let owner = c.string("owner"), group = c.string("group")
+        var p = Plan()
+        p.result.data["dest"] = .string(dest)
+        p.result.data["checksum"] = .string(SHA256.hex(bytes))
+        let d = shellQuote(dest)
         if sameContent {
             var fixes: [String] = []
             if let mode, f.first != mode { fixes.append("chmod \(mode) -- \(d)") }
             let current = PathState(kind: .file, mode: f.first ?? "", owner: f.count > 1 ? f[1] : "", group: f.count > 2 ? f[2] : "")
             fixes += FileModule.ownership(d, owner: owner, group: group, current: current, link: false)
-            if !fixes.isEmpty {
-                r.changed = true
-                if !call.check { for c in fixes { try await call.must(c, what: "setting the mode or owner of \(dest)") } }
-            }
-            return r
+            p.steps = fixes.map { .run($0, what: "setting the mode or owner of \(dest)", touches: [dest]) }
+            p.result.changed = !fixes.isEmpty
+            return p
         }
-        r.changed = true
-        if exists && !(call.args["force"]?.truthy ?? true) { r.changed = false; return r }
-        if call.diff {
+        if exists && !(c.args["force"]?.truthy ?? true) { return p }
+        p.result.changed = true
+        if c.diff {
             var before: String? = nil
-            if exists, let text = try? await call.transport.download(dest, become: call.become), text.count < 256 * 1024 {
+            if exists, let text = FileFact.parse(try c.fact(.file(dest))).content, text.count < 256 * 1024 {
                 before = String(validating: text, as: UTF8.self)
             }
-            r.diff = [FileDiff(path: dest, before: before, after: bytes.count < 256 * 1024 ? String(validating: bytes, as: UTF8.self) : nil)]
+            p.result.diff = [FileDiff(path: dest, before: before, after: bytes.count < 256 * 1024 ? String(validating: bytes, as: UTF8.self) : nil)]
         }
-        if call.check { return r }
-        if let validate = call.string("validate") { try await check(bytes, for: dest, with: validate, call) }
-        if exists && call.bool("backup") { r.data["backup_file"] = .string(try await FileEdit.backup(dest, call)) }
+        if exists && c.bool("backup") {
+            let (step, copy) = FileEdit.backup(dest)
+            p.steps.append(step)
+            p.result.data["backup_file"] = .string(copy)
+        }
         let finalMode = mode.flatMap { UInt32($0, radix: 8) } ?? (f.first.flatMap { UInt32($0, radix: 8) } ?? 0o644)
-        try await call.transport.upload(bytes, to: dest, mode: finalMode, owner: owner ?? (exists && f.count > 1 ? f[1] : nil),
-                                        group: group ?? (exists && f.count > 2 ? f[2] : nil), become: call.become)
-        return r
+        p.steps.append(.write(dest, bytes, mode: finalMode, owner: owner ?? (exists && f.count > 1 ? f[1] : nil),
+                              group: group ?? (exists && f.count > 2 ? f[2] : nil), validate: c.string("validate")))
+        return p
     }
 }

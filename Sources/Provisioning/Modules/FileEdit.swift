@@ -7,43 +7,48 @@ import Templating
 /// lineinfile-like modules (cron, fstab, sysctl, locale.gen, sources.list.d, authorized_keys…).
 enum FileEdit {
     /// `transform` gets the current content (nil: no file) and returns the new one (nil: remove the file).
-    static func apply(_ call: ModuleCall, path: String, mode: UInt32? = nil, owner: String? = nil, group: String? = nil, backup: Bool = false,
-                      transform: (String?) throws -> String?) async throws -> ModuleResult {
-        let state = PathState.parse(try await call.must(PathState.command(path), what: "stat \(path)").stdoutText)
+    static func plan(_ c: ModuleContext, path: String, mode: UInt32? = nil, owner: String? = nil, group: String? = nil, backup: Bool = false,
+                     transform: (String?) throws -> String?) throws -> Plan {
+        let file = FileFact.parse(try c.fact(.file(path)))
         var before: String? = nil
-        if state.kind == .file {
-            before = String(decoding: try await call.transport.download(path, become: call.become), as: UTF8.self)
-        } else if state.kind != .absent {
+        if file.state.kind == .file {
+            before = file.text
+        } else if file.state.kind != .absent {
             throw ModuleFailure("\(path) is not a regular file")
         }
         let after = try transform(before)
-        var r = ModuleResult(changed: after != before)
-        r.data["path"] = .string(path)
-        guard r.changed else { return r }
-        if call.diff { r.diff = [FileDiff(path: path, before: before, after: after)] }
-        if call.check { return r }
-        if backup && before != nil { r.data["backup_file"] = .string(try await Self.backup(path, call)) }
-        guard let after else {
-            try await call.must("rm -f -- \(shellQuote(path))", what: "removing \(path)")
-            return r
+        var p = Plan(changed: after != before)
+        p.result.data["path"] = .string(path)
+        guard p.result.changed else { return p }
+        if c.diff { p.result.diff = [FileDiff(path: path, before: before, after: after)] }
+        if backup && before != nil {
+            let (step, copy) = Self.backup(path)
+            p.steps.append(step)
+            p.result.data["backup_file"] = .string(copy)
         }
-        try await call.must("mkdir -p -- \(shellQuote((path as NSString).deletingLastPathComponent))", what: "making the folder of \(path)")
-        let finalMode = mode ?? (state.kind == .file ? UInt32(state.mode, radix: 8) ?? 0o644 : 0o644)
-        try await call.transport.upload(Array(after.utf8), to: path, mode: finalMode,
-                                        owner: owner ?? (state.kind == .file ? state.owner : nil),
-                                        group: group ?? (state.kind == .file ? state.group : nil), become: call.become)
-        return r
+        guard let after else {
+            p.steps.append(.run("rm -f -- \(shellQuote(path))", what: "removing \(path)", touches: [path]))
+            return p
+        }
+        let directory = (path as NSString).deletingLastPathComponent
+        if file.state.kind == .absent && !directory.isEmpty {
+            p.steps.append(.run("mkdir -p -- \(shellQuote(directory))", what: "making the folder of \(path)", touches: [directory]))
+        }
+        let finalMode = mode ?? (file.state.kind == .file ? UInt32(file.state.mode, radix: 8) ?? 0o644 : 0o644)
+        p.steps.append(.write(path, Array(after.utf8), mode: finalMode,
+                              owner: owner ?? (file.state.kind == .file ? file.state.owner : nil),
+                              group: group ?? (file.state.kind == .file ? file.state.group : nil)))
+        return p
     }
 
-    /// `backup: yes`: a copy of the file as it was, next to it, named `FILE.STAMP~`; its path.
-    /// (`cp -n`: an existing backup is never overwritten.)
-    static func backup(_ path: String, _ call: ModuleCall) async throws -> String {
+    /// `backup: yes`: a copy of the file as it was, next to it, named `FILE.STAMP~`; the step
+    /// and the copy's path. (`cp -n`: an existing backup is never overwritten.)
+    static func backup(_ path: String) -> (Step, String) {
         // Milliseconds: two backups of one file in one run (copy, then lineinfile) keep both.
         let f = ISO8601DateFormatter()
         f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         let copy = "\(path).\(f.string(from: Date()).replacingOccurrences(of: ":", with: ""))~"
-        try await call.must("cp -p -n -- \(shellQuote(path)) \(shellQuote(copy))", what: "backing up \(path)")
-        return copy
+        return (.run("cp -p -n -- \(shellQuote(path)) \(shellQuote(copy))", what: "backing up \(path)", touches: [copy]), copy)
     }
 
     /// Lines of a text, without the final newline's empty line.

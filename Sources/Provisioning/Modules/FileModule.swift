@@ -3,22 +3,31 @@ import ParcCore
 import Templating
 
 /// A path's state on a host, from one `stat`.
-struct PathState: Equatable, Sendable {
-    enum Kind: String, Sendable { case absent, file, directory, link, other }
-    var kind: Kind
-    var mode: String = ""
-    var owner: String = ""
-    var group: String = ""
-    var size: Int = 0
-    var linkTarget: String?
+public struct PathState: Equatable, Sendable {
+    public enum Kind: String, Sendable { case absent, file, directory, link, other }
+    public var kind: Kind
+    public var mode: String = ""
+    public var owner: String = ""
+    public var group: String = ""
+    public var size: Int = 0
+    public var linkTarget: String?
+
+    public init(kind: Kind, mode: String = "", owner: String = "", group: String = "", size: Int = 0, linkTarget: String? = nil) {
+        self.kind = kind
+        self.mode = mode
+        self.owner = owner
+        self.group = group
+        self.size = size
+        self.linkTarget = linkTarget
+    }
 
     /// One command that prints what `parse` reads.
-    static func command(_ path: String) -> String {
+    public static func command(_ path: String) -> String {
         let p = shellQuote(path)
         return "if [ -e \(p) ] || [ -L \(p) ]; then stat -c '%F|%a|%U|%G|%s' -- \(p); readlink -- \(p) || true; else echo absent; fi"
     }
 
-    static func parse(_ output: String) -> PathState {
+    public static func parse(_ output: String) -> PathState {
         let lines = output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         guard let first = lines.first, first != "absent" else { return PathState(kind: .absent) }
         let f = first.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
@@ -36,20 +45,15 @@ struct PathState: Equatable, Sendable {
 
 /// `file`: directory / file / absent / link / touch, with mode, owner and group.
 enum FileModule {
-    static let spec = ModuleSpec(name: "file", arguments: ["path", "dest", "name", "state", "mode", "owner", "group", "src", "recurse", "force"],
-                                 required: [], takesFreeForm: false) { call in
-        guard let path = call.string("path") ?? call.string("dest") ?? call.string("name") else { throw ModuleFailure("file needs path") }
-        let current = PathState.parse(try await call.must(PathState.command(path), what: "stat \(path)").stdoutText)
-        let commands = try plan(path: path, args: call.args, current: current)
-        var r = ModuleResult(changed: !commands.isEmpty)
-        if call.diff && !commands.isEmpty {
-            r.msg = commands.joined(separator: "; ")
-        }
-        if !call.check {
-            for c in commands { try await call.must(c, what: "file \(path)") }
-        }
-        r.data["path"] = .string(path)
-        return r
+    static let spec = ModuleSpec(name: "file", arguments: ["path", "dest", "name", "state", "mode", "owner", "group", "src", "recurse", "force"]) { c in
+        guard let path = c.string("path") ?? c.string("dest") ?? c.string("name") else { throw ModuleFailure("file needs path") }
+        let current = PathState.parse(try c.fact(.path(path)).stdoutText)
+        let commands = try plan(path: path, args: c.args, current: current)
+        var p = Plan(steps: commands.map { c.run($0, what: "file \(path)", touches: [path]) })
+        if let i = p.steps.indices.first(where: { commands[$0].hasPrefix("rm -rf") }) { p.steps[i].removesTree = true }
+        if c.diff && !commands.isEmpty { p.result.msg = commands.joined(separator: "; ") }
+        p.result.data["path"] = .string(path)
+        return p
     }
 
     /// The commands that bring `path` to the wanted state; none when it is already there.

@@ -6,16 +6,16 @@ import Templating
 enum LineInFileModule {
     static let spec = ModuleSpec(name: "lineinfile", arguments: ["path", "dest", "line", "regexp", "state", "insertafter", "insertbefore",
                                                                  "create", "mode", "owner", "group", "backup", "backrefs", "firstmatch"],
-                                 required: [], takesFreeForm: false) { call in
+                                 required: []) { call in
         guard let path = call.string("path") ?? call.string("dest") else { throw ModuleFailure("lineinfile needs path") }
         var message = ""
-        var r = try await FileEdit.apply(call, path: path, mode: try Modules.mode(call.args["mode"]).flatMap { UInt32($0, radix: 8) },
+        var r = try FileEdit.plan(call, path: path, mode: try Modules.mode(call.args["mode"]).flatMap { UInt32($0, radix: 8) },
                                          owner: call.string("owner"), group: call.string("group"), backup: call.bool("backup")) { before in
             let outcome = try apply(before, args: call.args)
             message = outcome.message
             return outcome.changed ? outcome.content ?? before : before
         }
-        r.msg = message
+        r.result.msg = message
         return r
     }
 

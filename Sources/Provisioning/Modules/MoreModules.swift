@@ -4,44 +4,51 @@ import Templating
 
 /// set_fact, include_vars, assert, stat, slurp, package, wait_for: modules that mostly read.
 enum FactModules {
-    static let setFact = ModuleSpec(name: "set_fact", arguments: ["cacheable"], required: [], takesFreeForm: false, run: { call in
+    static let setFact = ModuleSpec(name: "set_fact", arguments: ["cacheable"], anyArguments: true) { (c: ModuleContext) -> ModuleResult in
         var r = ModuleResult()
-        r.data["ansible_facts"] = .map(call.args.filter { $0.key != "cacheable" })
+        r.data["ansible_facts"] = .map(c.args.filter { $0.key != "cacheable" })
         return r
-    }, anyArguments: true)
+    }
 
-    static let includeVars = ModuleSpec(name: "include_vars", arguments: ["file", "name", "_raw_params"], required: [], takesFreeForm: true) { call in
-        guard let file = call.string("file") ?? call.string("_raw_params") else { throw ModuleFailure("include_vars needs a file") }
-        let base = call.playbookDirectory
+    static let includeVars = ModuleSpec(name: "include_vars", arguments: ["file", "name", "_raw_params"], takesFreeForm: true) { (c: ModuleContext) -> ModuleResult in
+        guard let file = c.string("file") ?? c.string("_raw_params") else { throw ModuleFailure("include_vars needs a file") }
+        let base = c.playbookDirectory
         let candidates = file.hasPrefix("/") ? [file] : ["\(base)/vars/\(file)", "\(base)/\(file)"]
         guard let path = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
             throw ModuleFailure("include_vars: no file \(file) (looked in \(candidates.joined(separator: ", ")))")
         }
         let vars = try PlaybookLoader.loadVars(path)
         var r = ModuleResult()
-        r.data["ansible_facts"] = .map(call.string("name").map { [$0: .map(vars)] } ?? vars)
+        r.data["ansible_facts"] = .map(c.string("name").map { [$0: .map(vars)] } ?? vars)
         // A file a person wrote holds templates; one this run wrote (fetched from a device,
         // say) holds data, never rendered.
         let modified = (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date) ?? .distantFuture
-        if modified < call.runStarted { r.data["parc_authored_facts"] = .bool(true) }
+        r.authoredFacts = modified < c.runStarted
         r.msg = "\(vars.count) variable(s) from \((path as NSString).lastPathComponent)"
         return r
     }
 
-    static let assert = ModuleSpec(name: "assert", arguments: ["that", "fail_msg", "msg", "success_msg", "quiet"], required: ["that"],
-                                   takesFreeForm: false) { call in
-        let conditions = call.args["that"]?.list?.map(\.description) ?? [call.args["that"]!.description]
-        for c in conditions where try !call.templates.condition(c, vars: call.vars, at: call.location) {
-            throw ModuleFailure(call.string("fail_msg") ?? call.string("msg") ?? "Assertion failed: \(c)")
+    static let assert = ModuleSpec(name: "assert", arguments: ["that", "fail_msg", "msg", "success_msg", "quiet"], required: ["that"]) { (c: ModuleContext) -> ModuleResult in
+        let conditions = c.args["that"]?.list?.map(\.description) ?? [c.args["that"]!.description]
+        for condition in conditions where try !c.templates.condition(condition, vars: c.vars, at: c.location) {
+            throw ModuleFailure(c.string("fail_msg") ?? c.string("msg") ?? "Assertion failed: \(condition)")
         }
-        return ModuleResult(msg: call.string("success_msg") ?? "All assertions passed")
+        return ModuleResult(msg: c.string("success_msg") ?? "All assertions passed")
     }
 
-    static let stat = ModuleSpec(name: "stat", arguments: ["path", "get_checksum", "checksum_algorithm", "follow"], required: ["path"],
-                                 takesFreeForm: false) { call in
-        let p = shellQuote(call.string("path")!)
-        let out = try await call.run("if [ -e \(p) ] || [ -L \(p) ]; then stat -c '%F|%a|%u|%g|%U|%G|%s|%Y' -- \(p); [ -f \(p) ] && sha1sum -- \(p) | cut -d' ' -f1; else echo absent; fi")
-        let l = out.stdoutText.split(separator: "\n").map(String.init)
+    static let stat = ModuleSpec(name: "stat", arguments: ["path", "get_checksum", "checksum_algorithm", "follow"], required: ["path"]) { c in
+        let path = c.string("path")!
+        let p = shellQuote(path)
+        let out = try c.fact(Fact("if [ -e \(p) ] || [ -L \(p) ]; then stat -c '%F|%a|%u|%g|%U|%G|%s|%Y' -- \(p); [ -f \(p) ] && sha1sum -- \(p) | cut -d' ' -f1; else echo absent; fi",
+                                  paths: [path]))
+        var plan = Plan(changed: false)
+        plan.result.data["stat"] = .map(parseStat(out.stdoutText))
+        return plan
+    }
+
+    /// The `stat` result as Ansible shapes it.
+    static func parseStat(_ text: String) -> [String: Value] {
+        let l = text.split(separator: "\n").map(String.init)
         var st: [String: Value] = ["exists": .bool(l.first != "absent")]
         if l.first != "absent", let f = l.first?.split(separator: "|").map(String.init), f.count >= 8 {
             st["isdir"] = .bool(f[0] == "directory")
@@ -56,66 +63,70 @@ enum FactModules {
             st["mtime"] = .int(Int(f[7]) ?? 0)
             if l.count > 1 { st["checksum"] = .string(l[1]) }
         }
-        var r = ModuleResult()
-        r.data["stat"] = .map(st)
-        return r
+        return st
     }
 
-    static let slurp = ModuleSpec(name: "slurp", arguments: ["src", "path"], required: [], takesFreeForm: false) { call in
-        guard let src = call.string("src") ?? call.string("path") else { throw ModuleFailure("slurp needs src") }
-        let bytes = try await call.transport.download(src, become: call.become)
-        var r = ModuleResult()
-        r.data["content"] = .string(Data(bytes).base64EncodedString())
-        r.data["encoding"] = .string("base64")
-        r.data["source"] = .string(src)
-        return r
+    static let slurp = ModuleSpec(name: "slurp", arguments: ["src", "path"]) { c in
+        guard let src = c.string("src") ?? c.string("path") else { throw ModuleFailure("slurp needs src") }
+        let file = try c.fact(Fact("cat -- \(shellQuote(src))", paths: [src]))
+        guard file.succeeded else { throw ModuleFailure("could not read \(src): \(file.stderrText.trimmed)") }
+        var p = Plan(changed: false)
+        p.result.data["content"] = .string(Data(file.stdout).base64EncodedString())
+        p.result.data["encoding"] = .string("base64")
+        p.result.data["source"] = .string(src)
+        return p
     }
 
-    static let package = ModuleSpec(name: "package", arguments: ["name", "state", "use"], required: ["name"], takesFreeForm: false) { call in
-        var c = call
-        c.args = call.args.filter { $0.key != "use" }
-        return try await AptModule.spec.run(c)
+    static let package = ModuleSpec(name: "package", arguments: ["name", "state", "use"], required: ["name"]) { c in
+        var own = c
+        own.args = c.args.filter { $0.key != "use" }
+        guard case .device(let apt) = AptModule.spec.behaviour else { throw ModuleFailure("apt is missing") }
+        return try apt(own)
     }
 
-    static let waitFor = ModuleSpec(name: "wait_for", arguments: ["host", "port", "path", "state", "timeout", "delay", "sleep", "msg"],
-                                    required: [], takesFreeForm: false) { call in
-        let timeout = Int(call.args["timeout"]?.description ?? "") ?? 300
-        let delay = Int(call.args["delay"]?.description ?? "") ?? 0
-        let state = call.string("state") ?? "started"
+    static let waitFor = ModuleSpec(name: "wait_for", arguments: ["host", "port", "path", "state", "timeout", "delay", "sleep", "msg"]) { c in
+        let timeout = Int(c.args["timeout"]?.description ?? "") ?? 300
+        let delay = Int(c.args["delay"]?.description ?? "") ?? 0
+        let state = c.string("state") ?? "started"
         let probe: String
-        if let portText = call.args["port"]?.description {
+        if let portText = c.args["port"]?.description {
             // Both end up in a path bash reads (/dev/tcp/HOST/PORT): a number and a host name or address only.
-            let host = call.string("host") ?? "127.0.0.1"
+            let host = c.string("host") ?? "127.0.0.1"
             guard let port = Int(portText), (1...65535).contains(port) else { throw ModuleFailure("wait_for: port must be a number from 1 to 65535, not '\(portText)'") }
             guard !host.isEmpty, host.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || ".:-_".unicodeScalars.contains($0)) }) else {
                 throw ModuleFailure("wait_for: host must be a host name or an address, not '\(host)'")
             }
             probe = "bash -c \(shellQuote("exec 3<>/dev/tcp/\(host)/\(port)")) 2>/dev/null"
-        } else if let path = call.string("path") {
+        } else if let path = c.string("path") {
             probe = "test -e \(shellQuote(path))"
         } else {
             probe = "true"
         }
         let wantUp = state == "started" || state == "present"
         let script = "sleep \(delay); i=0; while [ $i -lt \(timeout) ]; do if \(probe); then [ \(wantUp ? 1 : 0) = 1 ] && exit 0; else [ \(wantUp ? 1 : 0) = 0 ] && exit 0; fi; i=$((i+1)); sleep 1; done; exit 1"
-        let r = try await call.transport.run(script, stdin: nil, become: .none, timeout: .seconds(timeout + delay + 30))
-        guard r.succeeded else { throw ModuleFailure(call.string("msg") ?? "Timeout when waiting for \(call.args["port"].map { "port \($0)" } ?? call.string("path") ?? "")") }
-        return ModuleResult(msg: "ok")
+        // Waiting changes nothing: a result step, so that it runs in its place among the steps.
+        var step = Step.run(script, what: "waiting", touches: [])
+        step.isResult = true
+        step.timeout = .seconds(timeout + delay + 30)
+        var p = Plan(steps: [step], changed: false, msg: "ok")
+        let message = c.string("msg") ?? "Timeout when waiting for \(c.args["port"].map { "port \($0)" } ?? c.string("path") ?? "")"
+        p.finish = { r, out in
+            if !out.succeeded { r.failed = true; r.msg = message }
+        }
+        return p
     }
 }
 
 /// group, authorized_key, timezone, locale_gen: accounts and system settings.
 enum SettingModules {
-    static let group = ModuleSpec(name: "group", arguments: ["name", "state", "gid", "system"], required: ["name"], takesFreeForm: false) { call in
-        let name = call.string("name")!, n = shellQuote(name)
-        let exists = try await call.run("getent group -- \(n)").succeeded
-        let command = try plan(name: name, state: call.string("state") ?? "present", exists: exists, gid: call.args["gid"]?.description,
-                               system: call.bool("system"))
-        var r = ModuleResult(changed: command != nil)
-        r.data["name"] = .string(name)
-        if let command, !call.check { try await call.must(command, what: "group \(name)") }
-        _ = n
-        return r
+    static let group = ModuleSpec(name: "group", arguments: ["name", "state", "gid", "system"], required: ["name"]) { c in
+        let name = c.string("name")!
+        let exists = try c.fact(.command("getent group -- \(shellQuote(name))")).succeeded
+        let command = try plan(name: name, state: c.string("state") ?? "present", exists: exists, gid: c.args["gid"]?.description,
+                               system: c.bool("system"))
+        var p = Plan(steps: command.map { [c.run($0, what: "group \(name)")] } ?? [])
+        p.result.data["name"] = .string(name)
+        return p
     }
 
     static func plan(name: String, state: String, exists: Bool, gid: String?, system: Bool) throws -> String? {
@@ -127,21 +138,26 @@ enum SettingModules {
     }
 
     static let authorizedKey = ModuleSpec(name: "authorized_key", arguments: ["user", "key", "state", "exclusive", "path", "manage_dir", "comment"],
-                                          required: ["user", "key"], takesFreeForm: false) { call in
-        let user = call.string("user")!
-        let entry = try await call.must("getent passwd -- \(shellQuote(user))", what: "looking up \(user)").stdoutText.trimmed
-            .split(separator: ":", omittingEmptySubsequences: false).map(String.init)  // the comment field is often empty
-        guard entry.count > 6, entry[5].hasPrefix("/") else { throw ModuleFailure("no user \(user) (or no home folder in its passwd entry)") }
-        let path = call.string("path") ?? "\(entry[5])/.ssh/authorized_keys"
-        let keys = call.args["key"]!.description.split(separator: "\n").map { String($0).trimmed }.filter { !$0.isEmpty }
-        let present = (call.string("state") ?? "present") == "present"
-        if !call.check {
-            try await call.must("d=\(shellQuote((path as NSString).deletingLastPathComponent)); [ -d \"$d\" ] || { mkdir -p \"$d\" && chown \(shellQuote(user)): \"$d\" && chmod 700 \"$d\"; }",
-                                what: "the .ssh folder of \(user)")
+                                          required: ["user", "key"]) { c in
+        let user = c.string("user")!
+        let lookup = try c.fact(.command("getent passwd -- \(shellQuote(user))"))
+        let entry = lookup.stdoutText.trimmed.split(separator: ":", omittingEmptySubsequences: false).map(String.init)  // the comment field is often empty
+        guard lookup.succeeded, entry.count > 6, entry[5].hasPrefix("/") else { throw ModuleFailure("no user \(user) (or no home folder in its passwd entry)") }
+        let path = c.string("path") ?? "\(entry[5])/.ssh/authorized_keys"
+        let keys = c.args["key"]!.description.split(separator: "\n").map { String($0).trimmed }.filter { !$0.isEmpty }
+        let present = (c.string("state") ?? "present") == "present"
+        let folder = (path as NSString).deletingLastPathComponent
+        let folderState = PathState.parse(try c.fact(.path(folder)).stdoutText)
+        var p = try FileEdit.plan(c, path: path, mode: 0o600, owner: user, group: entry[3]) { old in
+            editKeys(old, keys: keys, present: present, exclusive: c.bool("exclusive"))
         }
-        return try await FileEdit.apply(call, path: path, mode: 0o600, owner: user, group: entry[3]) { old in
-            editKeys(old, keys: keys, present: present, exclusive: call.bool("exclusive"))
+        if folderState.kind == .absent && !p.steps.isEmpty {
+            // The .ssh folder, the user's own, before the file (FileEdit's mkdir then finds it there).
+            p.steps.removeAll { $0.what == "making the folder of \(path)" }
+            p.steps.insert(c.run("mkdir -p -- \(shellQuote(folder)) && chown \(shellQuote(user)): \(shellQuote(folder)) && chmod 700 \(shellQuote(folder))",
+                                 what: "the .ssh folder of \(user)", touches: [folder]), at: 0)
         }
+        return p
     }
 
     /// authorized_keys with `keys` present or absent (compared by type and key, not comment).
@@ -159,37 +175,38 @@ enum SettingModules {
         return FileEdit.text(lines)
     }
 
-    static let timezone = ModuleSpec(name: "timezone", arguments: ["name", "hwclock"], required: ["name"], takesFreeForm: false) { call in
-        let name = call.string("name")!
+    static let timezone = ModuleSpec(name: "timezone", arguments: ["name", "hwclock"], required: ["name"]) { c in
+        let name = c.string("name")!
         guard name.allSatisfy({ $0.isLetter || $0.isNumber || "/_+-".contains($0) }) else { throw ModuleFailure("'\(name)' is not a time zone name") }
         let zone = "/usr/share/zoneinfo/\(name)"
-        let probe = try await call.run("test -e \(shellQuote(zone)) || echo missing; readlink /etc/localtime; cat /etc/timezone 2>/dev/null").stdoutText
+        let probe = try c.fact(Fact("test -e \(shellQuote(zone)) || echo missing; readlink /etc/localtime; cat /etc/timezone 2>/dev/null",
+                                    paths: ["/etc/localtime", "/etc/timezone"])).stdoutText
         if probe.hasPrefix("missing") { throw ModuleFailure("unknown time zone \(name) (no \(zone))") }
         let l = probe.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        var r = ModuleResult(changed: !(l.first?.hasSuffix("zoneinfo/\(name)") ?? false) || (l.count > 1 ? l[1] : "") != name)
-        if r.changed && call.diff { r.diff = [FileDiff(path: "/etc/timezone", before: l.count > 1 ? l[1] + "\n" : nil, after: name + "\n")] }
-        if r.changed && !call.check {
-            try await call.must("ln -sfn \(shellQuote(zone)) /etc/localtime && printf '%s\\n' \(shellQuote(name)) > /etc/timezone && { [ -d /run/systemd/system ] && command -v timedatectl >/dev/null && timedatectl set-timezone \(shellQuote(name)) || true; }",
-                                what: "setting the time zone")
+        var p = Plan(changed: !(l.first?.hasSuffix("zoneinfo/\(name)") ?? false) || (l.count > 1 ? l[1] : "") != name)
+        if p.result.changed && c.diff { p.result.diff = [FileDiff(path: "/etc/timezone", before: l.count > 1 ? l[1] + "\n" : nil, after: name + "\n")] }
+        if p.result.changed {
+            p.steps = [c.run("ln -sfn \(shellQuote(zone)) /etc/localtime && printf '%s\\n' \(shellQuote(name)) > /etc/timezone && { [ -d /run/systemd/system ] && command -v timedatectl >/dev/null && timedatectl set-timezone \(shellQuote(name)) || true; }",
+                             what: "setting the time zone", touches: ["/etc/localtime", "/etc/timezone"])]
         }
-        r.data["name"] = .string(name)
-        return r
+        p.result.data["name"] = .string(name)
+        return p
     }
 
-    static let localeGen = ModuleSpec(name: "locale_gen", arguments: ["name", "state"], required: ["name"], takesFreeForm: false) { call in
-        let name = call.string("name")!
+    static let localeGen = ModuleSpec(name: "locale_gen", arguments: ["name", "state"], required: ["name"]) { c in
+        let name = c.string("name")!
         // A locale name is one word of /etc/locale.gen: letters, digits, _ . - @ (fr_FR.UTF-8, ca_ES@valencia).
         guard !name.isEmpty, name.count <= 64, name.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "_.-@".unicodeScalars.contains($0)) }) else {
             throw ModuleFailure("locale_gen: '\(name.debugDescription.dropFirst().dropLast())' is not a locale name (such as fr_FR.UTF-8)")
         }
-        let present = (call.string("state") ?? "present") == "present"
-        let available = try await call.run("locale -a 2>/dev/null").stdoutText.split(separator: "\n").map { normalize(String($0)) }
+        let present = (c.string("state") ?? "present") == "present"
+        let available = try c.fact(.command("locale -a 2>/dev/null")).stdoutText.split(separator: "\n").map { normalize(String($0)) }
         let have = available.contains(normalize(name))
-        guard have != present else { return ModuleResult() }
-        var r = try await FileEdit.apply(call, path: "/etc/locale.gen") { old in editLocaleGen(old, name: name, present: present) }
-        r.changed = true
-        if !call.check { try await call.must("locale-gen", what: "locale-gen") }
-        return r
+        guard have != present else { return .none }
+        var p = try FileEdit.plan(c, path: "/etc/locale.gen") { old in editLocaleGen(old, name: name, present: present) }
+        p.result.changed = true
+        p.steps.append(c.run("locale-gen", what: "locale-gen"))
+        return p
     }
 
     static func normalize(_ locale: String) -> String { locale.lowercased().replacingOccurrences(of: "utf-8", with: "utf8") }
@@ -216,18 +233,19 @@ enum SettingModules {
 /// cron, sysctl, mount, apt_repository, deb822_repository: system files edited line by line.
 enum SystemFileModules {
     static let cron = ModuleSpec(name: "cron", arguments: ["name", "minute", "hour", "day", "month", "weekday", "job", "user", "state",
-                                                          "special_time", "disabled"], required: ["name"], takesFreeForm: false) { call in
-        let user = call.string("user") ?? "root"
-        let current = try await call.run("command -v crontab >/dev/null || { echo parc-no-crontab; exit 0; }; crontab -l -u \(shellQuote(user)) 2>/dev/null || true")
+                                                          "special_time", "disabled"], required: ["name"]) { c in
+        let user = c.string("user") ?? "root"
+        let current = try c.fact(.command("command -v crontab >/dev/null || { echo parc-no-crontab; exit 0; }; crontab -l -u \(shellQuote(user)) 2>/dev/null || true"))
         if current.stdoutText == "parc-no-crontab\n" { throw ModuleFailure("crontab is not installed on the device (apt: name=cron)") }
         let before = current.stdoutText
-        let after = try editCrontab(before, name: call.string("name")!, args: call.args)
-        var r = ModuleResult(changed: after != before)
-        if r.changed && call.diff { r.diff = [FileDiff(path: "crontab of \(user)", before: before, after: after)] }
-        if r.changed && !call.check {
-            try await call.must("crontab -u \(shellQuote(user)) -", stdin: Array(after.utf8), what: "installing the crontab of \(user)")
+        let after = try editCrontab(before, name: c.string("name")!, args: c.args)
+        var p = Plan(changed: after != before)
+        if p.result.changed && c.diff { p.result.diff = [FileDiff(path: "crontab of \(user)", before: before, after: after)] }
+        if p.result.changed {
+            let bytes = Array(after.utf8)
+            p.steps = [c.run("head -c \(bytes.count) <&3 | crontab -u \(shellQuote(user)) -", input: bytes, what: "installing the crontab of \(user)")]
         }
-        return r
+        return p
     }
 
     /// A crontab with the `#Ansible: NAME` entry set or removed (Ansible's own format).
@@ -252,17 +270,17 @@ enum SystemFileModules {
     }
 
     static let sysctl = ModuleSpec(name: "sysctl", arguments: ["name", "value", "state", "sysctl_file", "reload", "sysctl_set", "ignoreerrors"],
-                                   required: ["name"], takesFreeForm: false) { call in
-        let name = call.string("name")!
-        let file = call.string("sysctl_file") ?? "/etc/sysctl.conf"
-        let present = (call.string("state") ?? "present") == "present"
-        guard !present || call.args["value"] != nil else { throw ModuleFailure("sysctl needs value with state=present") }
-        var r = try await FileEdit.apply(call, path: file) { old in editSysctl(old, name: name, value: call.args["value"]?.description, present: present) }
-        if r.changed && !call.check && present && (call.args["reload"]?.truthy ?? true) {
-            try await call.must("sysctl -p \(shellQuote(file)) >/dev/null", what: "sysctl -p")
+                                   required: ["name"]) { c in
+        let name = c.string("name")!
+        let file = c.string("sysctl_file") ?? "/etc/sysctl.conf"
+        let present = (c.string("state") ?? "present") == "present"
+        guard !present || c.args["value"] != nil else { throw ModuleFailure("sysctl needs value with state=present") }
+        var p = try FileEdit.plan(c, path: file) { old in editSysctl(old, name: name, value: c.args["value"]?.description, present: present) }
+        if p.result.changed && present && (c.args["reload"]?.truthy ?? true) {
+            p.steps.append(c.run("sysctl -p \(shellQuote(file)) >/dev/null", what: "sysctl -p"))
         }
-        r.data["name"] = .string(name)
-        return r
+        p.result.data["name"] = .string(name)
+        return p
     }
 
     static func editSysctl(_ old: String?, name: String, value: String?, present: Bool) -> String? {
@@ -287,25 +305,25 @@ enum SystemFileModules {
     }
 
     static let mount = ModuleSpec(name: "mount", arguments: ["path", "name", "src", "fstype", "opts", "dump", "passno", "state", "fstab", "boot"],
-                                  required: ["state"], takesFreeForm: false) { call in
+                                  required: ["state"]) { call in
         guard let path = call.string("path") ?? call.string("name") else { throw ModuleFailure("mount needs path") }
         let state = call.string("state")!
         guard ["present", "mounted", "absent", "unmounted", "remounted"].contains(state) else {
             throw ModuleFailure("state '\(state)' is not one of present, mounted, absent, unmounted, remounted")
         }
         let fstab = call.string("fstab") ?? "/etc/fstab"
-        var r = ModuleResult()
+        var r = Plan(changed: false)
         if state != "unmounted" && state != "remounted" {
             if state != "absent" && (call.string("src") == nil || call.string("fstype") == nil) { throw ModuleFailure("mount needs src and fstype") }
             let entry = state == "absent" ? nil : try fstabEntry(src: call.string("src")!, path: path, fstype: call.string("fstype")!,
                                                                  opts: call.string("opts") ?? "defaults", dump: call.args["dump"]?.description ?? "0",
                                                                  passno: call.args["passno"]?.description ?? "0")
             if entry == nil { _ = try fstabEntry(src: "none", path: path, fstype: "none", opts: "defaults", dump: "0", passno: "0") }
-            r = try await FileEdit.apply(call, path: fstab) { old in
+            r = try FileEdit.plan(call, path: fstab) { old in
                 editFstab(old ?? "", path: escapeFstab(path), entry: entry)
             }
         }
-        let mounted = try await call.run("mountpoint -q \(shellQuote(path))").succeeded
+        let mounted = try call.fact(.command("mountpoint -q \(shellQuote(path))")).succeeded
         let command: String? = switch state {
         case "mounted": mounted ? nil : "mkdir -p \(shellQuote(path)) && mount \(shellQuote(path))"
         case "unmounted", "absent": mounted ? "umount \(shellQuote(path))" : nil
@@ -313,8 +331,8 @@ enum SystemFileModules {
         default: nil
         }
         if let command {
-            r.changed = true
-            if !call.check { try await call.must(command, what: command) }
+            r.result.changed = true
+            r.steps.append(call.run(command, what: command))
         }
         return r
     }
@@ -363,19 +381,19 @@ enum SystemFileModules {
     }
 
     static let aptRepository = ModuleSpec(name: "apt_repository", arguments: ["repo", "state", "filename", "update_cache", "mode", "codename"],
-                                          required: ["repo"], takesFreeForm: false) { call in
-        let repo = call.string("repo")!
-        let file = "/etc/apt/sources.list.d/\(call.string("filename") ?? repoFileName(repo)).list"
-        let present = (call.string("state") ?? "present") == "present"
-        let r = try await FileEdit.apply(call, path: file, mode: try Modules.mode(call.args["mode"]).flatMap { UInt32($0, radix: 8) }) { old in
+                                          required: ["repo"]) { c in
+        let repo = c.string("repo")!
+        let file = "/etc/apt/sources.list.d/\(c.string("filename") ?? repoFileName(repo)).list"
+        let present = (c.string("state") ?? "present") == "present"
+        var p = try FileEdit.plan(c, path: file, mode: try Modules.mode(c.args["mode"]).flatMap { UInt32($0, radix: 8) }) { old in
             var lines = FileEdit.lines(old)
             if present { if !lines.contains(repo) { lines.append(repo) } } else { lines.removeAll { $0 == repo } }
             return old == nil && lines.isEmpty ? nil : (lines.isEmpty && !present ? nil : FileEdit.text(lines))
         }
-        if r.changed && !call.check && (call.args["update_cache"]?.truthy ?? true) {
-            try await call.must("DEBIAN_FRONTEND=noninteractive apt-get update -q", what: "apt-get update")
+        if p.result.changed && (c.args["update_cache"]?.truthy ?? true) {
+            p.steps.append(c.run("DEBIAN_FRONTEND=noninteractive apt-get update -q", what: "apt-get update"))
         }
-        return r
+        return p
     }
 
     /// Ansible's file name for a repository line: its URL's host and path, with underscores.
@@ -387,12 +405,12 @@ enum SystemFileModules {
 
     static let deb822Repository = ModuleSpec(name: "deb822_repository", arguments: ["name", "types", "uris", "suites", "components",
                                                                                     "signed_by", "state", "enabled", "architectures"],
-                                             required: ["name"], takesFreeForm: false) { call in
+                                             required: ["name"]) { call in
         let name = call.string("name")!
         let file = "/etc/apt/sources.list.d/\(name).sources"
         let present = (call.string("state") ?? "present") == "present"
         let content = try present ? deb822(call.args) : nil
-        return try await FileEdit.apply(call, path: file, mode: 0o644) { _ in content }
+        return try FileEdit.plan(call, path: file, mode: 0o644) { _ in content }
     }
 
     static func deb822(_ args: [String: Value]) throws -> String {
@@ -410,85 +428,68 @@ enum SystemFileModules {
 /// get_url, unarchive, ufw.
 enum TransferModules {
     static let getURL = ModuleSpec(name: "get_url", arguments: ["url", "dest", "mode", "owner", "group", "checksum", "force", "timeout"],
-                                   required: ["url", "dest"], takesFreeForm: false) { call in
-        let url = call.string("url")!, dest = call.string("dest")!
-        let checksum = call.string("checksum")
+                                   required: ["url", "dest"]) { c in
+        let url = c.string("url")!, dest = c.string("dest")!
         let d = shellQuote(dest)
         var want: String? = nil
-        if let checksum {
+        if let checksum = c.string("checksum") {
             let parts = checksum.split(separator: ":", maxSplits: 1).map(String.init)
             guard parts.count == 2, parts[0] == "sha256" else { throw ModuleFailure("checksum: give sha256:HEX") }
             want = parts[1].lowercased()
         }
-        let have = try await call.run("[ -f \(d) ] && sha256sum -- \(d) | cut -d' ' -f1").stdoutText.trimmed
-        var r = ModuleResult()
-        r.data["dest"] = .string(dest)
-        if !have.isEmpty && (want.map { $0 == have } ?? !(call.args["force"]?.truthy ?? false)) { return r }
-        r.changed = true
-        if call.check { return r }
+        let have = try c.fact(Fact("[ -f \(d) ] && sha256sum -- \(d) | cut -d' ' -f1", paths: [dest])).stdoutText.trimmed
+        var p = Plan(changed: false)
+        p.result.data["dest"] = .string(dest)
+        if !have.isEmpty && (want.map { $0 == have } ?? !(c.args["force"]?.truthy ?? false)) { return p }
+        p.result.changed = true
         let tmp = shellQuote("\((dest as NSString).deletingLastPathComponent)/.parc-get-\(UUID().uuidString.prefix(8))")
-        let mode = try Modules.mode(call.args["mode"]) ?? "644"
+        let mode = try Modules.mode(c.args["mode"]) ?? "644"
         var script = "t=\(tmp); trap 'rm -f \"$t\"' EXIT; "
-        script += "if command -v curl >/dev/null; then curl -fsSL --max-time \(Int(call.args["timeout"]?.description ?? "") ?? 60) -o \"$t\" \(shellQuote(url)); else wget -q -O \"$t\" \(shellQuote(url)); fi || exit 2; "
+        script += "if command -v curl >/dev/null; then curl -fsSL --max-time \(Int(c.args["timeout"]?.description ?? "") ?? 60) -o \"$t\" \(shellQuote(url)); else wget -q -O \"$t\" \(shellQuote(url)); fi || exit 2; "
         if let want { script += "[ \"$(sha256sum -- \"$t\" | cut -d' ' -f1)\" = \(want) ] || { echo 'checksum mismatch' >&2; exit 3; }; " }
         script += "chmod \(mode) \"$t\" && "
-        if let o = call.string("owner") { script += "chown \(shellQuote(o)) \"$t\" && " }
-        if let g = call.string("group") { script += "chgrp \(shellQuote(g)) \"$t\" && " }
-        script += "mv -f -- \"$t\" \(d)"
-        try await call.must(script, what: "downloading \(url)")
-        return r
+        if let o = c.string("owner") { script += "chown \(shellQuote(o)) \"$t\" && " }
+        if let g = c.string("group") { script += "chgrp \(shellQuote(g)) \"$t\" && " }
+        script += "sync -- \"$t\" && mv -f -- \"$t\" \(d)"
+        p.steps = [c.run(script, what: "downloading \(url)", touches: [dest])]
+        return p
     }
 
     static let unarchive = ModuleSpec(name: "unarchive", arguments: ["src", "dest", "creates", "remote_src", "mode", "owner", "group"],
-                                      required: ["src", "dest"], takesFreeForm: false) { call in
-        if call.bool("remote_src") { throw ModuleFailure("unarchive: remote_src is not supported by parc yet (the archive is sent from the control node)") }
-        let src = call.string("src")!, dest = call.string("dest")!
-        if let creates = call.string("creates"), try await call.run("test -e \(shellQuote(creates))").succeeded { return ModuleResult(msg: "skipped, since \(creates) exists") }
-        let local = try CopyModule.localFile(src, in: call.playbookDirectory, folder: "files")
+                                      required: ["src", "dest"]) { c in
+        if c.bool("remote_src") { throw ModuleFailure("unarchive: remote_src is not supported by parc yet (the archive is sent from the control node)") }
+        let src = c.string("src")!, dest = c.string("dest")!
+        if let creates = c.string("creates"), try c.fact(.path(creates)).stdoutText != "absent\n" { return Plan(changed: false, msg: "skipped, since \(creates) exists") }
+        let local = try CopyModule.localFile(src, in: c.playbookDirectory, folder: "files")
         let bytes = Array(FileManager.default.contents(atPath: local) ?? Data())
         let zip = src.lowercased().hasSuffix(".zip")
         guard zip || [".tar", ".tar.gz", ".tgz", ".tar.xz", ".txz", ".tar.bz2", ".tbz2"].contains(where: { src.lowercased().hasSuffix($0) }) else {
             throw ModuleFailure("unarchive: \(src) is not a .tar(.gz/.xz/.bz2) or .zip archive")
         }
-        let home = try await call.transport.run("echo $HOME", stdin: nil, become: .none, timeout: .seconds(30)).stdoutText.trimmed
-        let staged = "\(home)/.parc-archive-\(UUID().uuidString.prefix(8))\(zip ? ".zip" : ".tar")"
-        try await call.transport.upload(bytes, to: staged, mode: 0o600, owner: nil, group: nil, become: .none)
-        // The staged archive is removed before the module returns, whatever happened (awaited:
-        // no work may be left running on the connection once the task is over).
-        do {
-            let r = try await extract(call, staged: staged, src: src, dest: dest, zip: zip)
-            _ = try? await call.transport.run("rm -f -- \(shellQuote(staged))", stdin: nil, become: .none, timeout: .seconds(30))
-            return r
-        } catch {
-            _ = try? await call.transport.run("rm -f -- \(shellQuote(staged))", stdin: nil, become: .none, timeout: .seconds(30))
-            throw error
-        }
-    }
-
-    static func extract(_ call: ModuleCall, staged: String, src: String, dest: String, zip: Bool) async throws -> ModuleResult {
-        let a = shellQuote(staged), d = shellQuote(dest)
+        let d = shellQuote(dest)
+        // The archive reaches the device on fd 3, into a private temporary file removed at the end.
+        let stage = "a=$(mktemp) || exit 1; trap 'rm -f -- \"$a\"' EXIT; head -c \(bytes.count) <&3 > \"$a\" || exit 1; "
         // The same files already there: GNU tar compares (`--diff`); for zip, every member must exist.
         let same = zip
-            ? "cd \(d) 2>/dev/null && unzip -Z1 \(a) | while read -r f; do [ -e \"$f\" ] || exit 1; done"
-            : "tar --diff -f \(a) -C \(d) >/dev/null 2>&1"
-        if try await call.run(same).succeeded { return ModuleResult() }
-        var r = ModuleResult(changed: true)
-        if call.check { return r }
-        try await call.must("mkdir -p -- \(d) && " + (zip ? "unzip -o -q \(a) -d \(d)" : "tar -xf \(a) -C \(d)"), what: "extracting \(src)")
-        if let o = call.string("owner") { try await call.must("chown -R \(shellQuote(o)) -- \(d)", what: "chown") }
-        r.data["dest"] = .string(dest)
-        return r
+            ? "cd \(d) 2>/dev/null && unzip -Z1 \"$a\" | while read -r f; do [ -e \"$f\" ] || exit 1; done"
+            : "tar --diff -f \"$a\" -C \(d) >/dev/null 2>&1"
+        if try c.fact(Fact(stage + same, input: bytes, paths: [dest])).succeeded { return Plan(changed: false) }
+        var extract = stage + "mkdir -p -- \(d) && " + (zip ? "unzip -o -q \"$a\" -d \(d)" : "tar -xf \"$a\" -C \(d)")
+        if let o = c.string("owner") { extract += " && chown -R \(shellQuote(o)) -- \(d)" }
+        var p = Plan(steps: [c.run(extract, input: bytes, what: "extracting \(src)", touches: [dest])])
+        p.steps[0].removesTree = true
+        p.result.data["dest"] = .string(dest)
+        return p
     }
 
     static let ufw = ModuleSpec(name: "ufw", arguments: ["state", "rule", "port", "proto", "from_ip", "to_ip", "direction", "comment", "policy",
-                                                        "logging", "delete"], required: [], takesFreeForm: false) { call in
-        let status = try await call.run("command -v ufw >/dev/null || { echo parc-no-ufw; exit 0; }; ufw status verbose 2>&1; echo '--'; ufw show added 2>&1").stdoutText
+                                                        "logging", "delete"]) { c in
+        let status = try c.fact(.command("command -v ufw >/dev/null || { echo parc-no-ufw; exit 0; }; ufw status verbose 2>&1; echo '--'; ufw show added 2>&1")).stdoutText
         if status == "parc-no-ufw\n" { throw ModuleFailure("ufw is not installed on the device (apt: name=ufw)") }
-        let commands = try plan(args: call.args, status: status)
-        var r = ModuleResult(changed: !commands.isEmpty)
-        if !commands.isEmpty { r.msg = commands.joined(separator: "; ") }
-        if !call.check { for c in commands { try await call.must(c, what: c) } }
-        return r
+        let commands = try plan(args: c.args, status: status)
+        var p = Plan(steps: commands.map { c.run($0, what: $0) })
+        if !commands.isEmpty { p.result.msg = commands.joined(separator: "; ") }
+        return p
     }
 
     /// ufw commands for the wanted rule and state (pure, tested as data).

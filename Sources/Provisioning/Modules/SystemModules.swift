@@ -5,66 +5,68 @@ import Templating
 /// `apt`: packages present, absent or latest; cache update; whole-system upgrade.
 enum AptModule {
     static let spec = ModuleSpec(name: "apt", arguments: ["name", "pkg", "state", "update_cache", "upgrade", "autoremove", "cache_valid_time",
-                                                          "install_recommends", "allow_downgrade", "purge", "force_apt_get"],
-                                 required: [], takesFreeForm: false) { call in
-        let names = packages(call.args["name"] ?? call.args["pkg"])
-        let state = call.string("state") ?? "present"
+                                                          "install_recommends", "allow_downgrade", "purge", "force_apt_get"]) { c in
+        let names = packages(c.args["name"] ?? c.args["pkg"])
+        let state = c.string("state") ?? "present"
         guard ["present", "absent", "latest", "installed", "removed"].contains(state) else {
             throw ModuleFailure("state '\(state)' is not one of present, absent, latest")
         }
         let env = "DEBIAN_FRONTEND=noninteractive"
-        if call.bool("update_cache") && !call.check {
-            try await call.must("\(env) apt-get update -q", what: "apt-get update")
+        // Phase 0: the cache update, before anything reads candidates (not in check mode).
+        if c.bool("update_cache") && !c.check && c.phase == 0 {
+            var p = Plan(steps: [c.run("\(env) apt-get update -q", what: "apt-get update")], changed: false)
+            p.again = true
+            return p
         }
-        var r = ModuleResult()
-        if let upgrade = call.string("upgrade"), upgrade != "no", Value.string(upgrade).truthy || ["dist", "full", "safe"].contains(upgrade) {
+        var p = Plan(changed: false)
+        if let upgrade = c.string("upgrade"), upgrade != "no", Value.string(upgrade).truthy || ["dist", "full", "safe"].contains(upgrade) {
             let verb = upgrade == "dist" || upgrade == "full" ? "dist-upgrade" : "upgrade"
-            let simulated = try await call.must("\(env) apt-get -s -q \(verb)", what: "apt-get -s \(verb)").stdoutText
-            let count = simulated.split(separator: "\n").filter { $0.hasPrefix("Inst ") }.count
-            r.changed = count > 0
-            r.msg = "\(count) package(s) to upgrade"
-            if count > 0 && !call.check {
-                try await call.must("\(env) apt-get -y -q -o Dpkg::Options::=--force-confold \(verb)", what: "apt-get \(verb)")
-            }
-            if names.isEmpty { return r }
+            let simulated = try c.fact(.command("\(env) apt-get -s -q \(verb)"))
+            guard simulated.succeeded else { throw ModuleFailure("apt-get -s \(verb) failed (exit \(simulated.exitStatus)): \(simulated.stderrText.trimmed)") }
+            let count = simulated.stdoutText.split(separator: "\n").filter { $0.hasPrefix("Inst ") }.count
+            p.result.changed = count > 0
+            p.result.msg = "\(count) package(s) to upgrade"
+            if count > 0 { p.steps.append(c.run("\(env) apt-get -y -q -o Dpkg::Options::=--force-confold \(verb)", what: "apt-get \(verb)")) }
+            if names.isEmpty { return p }
         }
-        guard !names.isEmpty else { return r }
+        guard !names.isEmpty else { return p }
         let query = "dpkg-query -W -f='${Package}\\t${db:Status-Abbrev}\\t${Version}\\n' -- \(names.map(shellQuote).joined(separator: " ")) 2>/dev/null; true"
-        let installed = parseInstalled(try await call.run(query).stdoutText)
+        let installed = parseInstalled(try c.fact(.command(query)).stdoutText)
         var candidates: [String: String] = [:]
         let missing = names.filter { installed[$0] == nil }
         if state == "latest" || (!["absent", "removed"].contains(state) && !missing.isEmpty) {
-            candidates = parseCandidates(try await call.run("apt-cache policy -- \((state == "latest" ? names : missing).map(shellQuote).joined(separator: " ")) 2>/dev/null").stdoutText)
+            candidates = parseCandidates(try c.fact(.command("apt-cache policy -- \((state == "latest" ? names : missing).map(shellQuote).joined(separator: " ")) 2>/dev/null")).stdoutText)
             // As Ansible: a package apt cannot install fails the task, in check mode too.
             if !["absent", "removed"].contains(state) {
                 for name in missing where (candidates[name] ?? "(none)") == "(none)" { throw ModuleFailure("No package matching '\(name)' is available") }
             }
         }
         var commands = plan(names: names, state: state, installed: installed, candidates: candidates,
-                            recommends: call.args["install_recommends"]?.truthy, purge: call.bool("purge"))
-        if call.bool("allow_downgrade") { commands = commands.map { $0.replacingOccurrences(of: "apt-get install -y -q", with: "apt-get install -y -q --allow-downgrades") } }
-        r.changed = r.changed || !commands.isEmpty
-        if !commands.isEmpty { r.msg = commands.joined(separator: "; ") }
-        if !call.check { for c in commands { try await call.must("\(env) \(c)", what: c) } }
-        return r
+                            recommends: c.args["install_recommends"]?.truthy, purge: c.bool("purge"))
+        if c.bool("allow_downgrade") { commands = commands.map { $0.replacingOccurrences(of: "apt-get install -y -q", with: "apt-get install -y -q --allow-downgrades") } }
+        p.result.changed = p.result.changed || !commands.isEmpty
+        if !commands.isEmpty { p.result.msg = commands.joined(separator: "; ") }
+        p.steps += commands.map { c.run("\(env) \($0)", what: $0) }
+        return p
     }
 
     /// `dpkg_selections`: a package's selection (install, hold, deinstall, purge).
-    static let dpkgSelections = ModuleSpec(name: "dpkg_selections", arguments: ["name", "selection"], required: ["name", "selection"],
-                                           takesFreeForm: false) { call in
-        let name = call.string("name")!, selection = call.string("selection")!
+    static let dpkgSelections = ModuleSpec(name: "dpkg_selections", arguments: ["name", "selection"], required: ["name", "selection"]) { c in
+        let name = c.string("name")!, selection = c.string("selection")!
         guard ["install", "hold", "deinstall", "purge"].contains(selection) else {
             throw ModuleFailure("selection '\(selection)' is not one of install, hold, deinstall, purge")
         }
-        let current = try await call.must("dpkg --get-selections -- \(shellQuote(name))", what: "dpkg --get-selections").stdoutText
-            .split(whereSeparator: \.isWhitespace).dropFirst().first.map(String.init) ?? "not present"
-        var r = ModuleResult(changed: current != selection)
-        r.data["before"] = .string(current)
-        r.data["after"] = .string(selection)
-        if r.changed && !call.check {
-            try await call.must("dpkg --set-selections", stdin: Array("\(name) \(selection)\n".utf8), what: "dpkg --set-selections")
+        let answer = try c.fact(.command("dpkg --get-selections -- \(shellQuote(name))"))
+        guard answer.succeeded else { throw ModuleFailure("dpkg --get-selections failed: \(answer.stderrText.trimmed)") }
+        let current = answer.stdoutText.split(whereSeparator: \.isWhitespace).dropFirst().first.map(String.init) ?? "not present"
+        var p = Plan(changed: current != selection)
+        p.result.data["before"] = .string(current)
+        p.result.data["after"] = .string(selection)
+        if p.result.changed {
+            let line = Array("\(name) \(selection)\n".utf8)
+            p.steps = [c.run("head -c \(line.count) <&3 | dpkg --set-selections", input: line, what: "dpkg --set-selections")]
         }
-        return r
+        return p
     }
 
     static func packages(_ value: Value?) -> [String] {
@@ -121,24 +123,24 @@ enum AptModule {
 /// `service` / `systemd`: started, stopped, restarted, reloaded; enabled or not (systemctl).
 enum ServiceModule {
     static let arguments: Set<String> = ["name", "state", "enabled", "daemon_reload"]
-    static let service = ModuleSpec(name: "service", arguments: arguments, required: ["name"], takesFreeForm: false) { try await run($0) }
-    static let systemd = ModuleSpec(name: "systemd", arguments: arguments, required: [], takesFreeForm: false) { try await run($0) }
+    static let service = ModuleSpec(name: "service", arguments: arguments, required: ["name"]) { try plan($0) }
+    static let systemd = ModuleSpec(name: "systemd", arguments: arguments) { try plan($0) }
 
-    static func run(_ call: ModuleCall) async throws -> ModuleResult {
-        var r = ModuleResult()
-        if call.bool("daemon_reload") && !call.check { try await call.must("systemctl daemon-reload", what: "systemctl daemon-reload") }
-        guard let name = call.string("name") else { return r }
+    static func plan(_ c: ModuleContext) throws -> Plan {
+        var p = Plan(changed: false)
+        if c.bool("daemon_reload") { p.steps.append(c.run("systemctl daemon-reload", what: "systemctl daemon-reload")) }
+        guard let name = c.string("name") else { return p }
         let n = shellQuote(name)
-        let probe = try await call.run("command -v systemctl >/dev/null || { echo no-systemctl; exit 0; }; systemctl is-active -- \(n); systemctl is-enabled -- \(n) 2>/dev/null || true")
+        let probe = try c.fact(.command("command -v systemctl >/dev/null || { echo no-systemctl; exit 0; }; systemctl is-active -- \(n); systemctl is-enabled -- \(n) 2>/dev/null || true"))
         let lines = probe.stdoutText.split(separator: "\n").map(String.init)
         if lines.first == "no-systemctl" { throw ModuleFailure("systemctl is not on this device: parc's service module needs systemd") }
-        let commands = try plan(name: name, state: call.string("state"), enabled: call.args["enabled"].map(\.truthy),
+        let commands = try plan(name: name, state: c.string("state"), enabled: c.args["enabled"].map(\.truthy),
                                 active: lines.first ?? "unknown", enabledState: lines.count > 1 ? lines[1] : "unknown")
-        r.changed = !commands.isEmpty
-        if !commands.isEmpty { r.msg = commands.joined(separator: "; ") }
-        if !call.check { for c in commands { try await call.must(c, what: c) } }
-        r.data["name"] = .string(name)
-        return r
+        p.result.changed = !commands.isEmpty
+        if !commands.isEmpty { p.result.msg = commands.joined(separator: "; ") }
+        p.steps += commands.map { c.run($0, what: $0) }
+        p.result.data["name"] = .string(name)
+        return p
     }
 
     /// The systemctl commands for the wanted state (pure, tested as data).
@@ -166,24 +168,33 @@ enum ServiceModule {
 enum UserModule {
     static let spec = ModuleSpec(name: "user", arguments: ["name", "state", "groups", "append", "shell", "password", "home", "create_home",
                                                            "createhome", "group", "comment", "uid", "remove", "update_password", "system"],
-                                 required: ["name"], takesFreeForm: false) { call in
-        let name = call.string("name")!
+                                 required: ["name"]) { c in
+        let name = c.string("name")!
+        let probe = try c.fact(probe(name))
+        let p = try plan(name: name, args: c.args, current: state(probe.stdoutText))
+        var out = Plan(steps: p.map { command, stdin in
+            // The password hash goes on file descriptor 3, never on a command line or in a log.
+            guard let stdin else { return c.run(command, what: "user \(name)") }
+            let bytes = Array(stdin.utf8)
+            return c.run("head -c \(bytes.count) <&3 | \(command)", input: bytes, what: "user \(name)")
+        })
+        out.result.data["name"] = .string(name)
+        if !p.isEmpty { out.result.msg = p.map(\.0).joined(separator: "; ") }
+        return out
+    }
+
+    /// The account as the device knows it: passwd entry, groups, password hash.
+    static func probe(_ name: String) -> Fact {
         let n = shellQuote(name)
-        let probe = try await call.run("getent passwd -- \(n) || echo absent; echo '--'; { id -gn -- \(n) && id -nG -- \(n); } 2>/dev/null | tr '\\n' ' ' || true; echo; echo '--'; getent shadow -- \(n) 2>/dev/null | cut -d: -f2")
-        let parts = probe.stdoutText.components(separatedBy: "--\n")
+        return .command("getent passwd -- \(n) || echo absent; echo '--'; { id -gn -- \(n) && id -nG -- \(n); } 2>/dev/null | tr '\\n' ' ' || true; echo; echo '--'; getent shadow -- \(n) 2>/dev/null | cut -d: -f2")
+    }
+
+    static func state(_ output: String) -> UserState? {
+        let parts = output.components(separatedBy: "--\n")
         let passwd = parts.first?.trimmed ?? "absent"
-        let current: UserState? = passwd == "absent" || passwd.isEmpty ? nil : UserState(passwd: passwd,
-            groups: parts.count > 1 ? parts[1].split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init) : [],
-            hash: parts.count > 2 ? parts[2].trimmed : "")
-        let p = try plan(name: name, args: call.args, current: current)
-        var r = ModuleResult(changed: !p.isEmpty)
-        r.data["name"] = .string(name)
-        if !p.isEmpty { r.msg = p.map(\.0).joined(separator: "; ") }
-        if !call.check {
-            // The password hash goes on standard input, never on a command line or in a log.
-            for (command, stdin) in p { try await call.must(command, stdin: stdin.map { Array($0.utf8) }, what: "user \(name)") }
-        }
-        return r
+        guard passwd != "absent" && !passwd.isEmpty else { return nil }
+        return UserState(passwd: passwd, groups: parts.count > 1 ? parts[1].split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init) : [],
+                         hash: parts.count > 2 ? parts[2].trimmed : "")
     }
 
     struct UserState: Equatable {
@@ -264,54 +275,45 @@ enum UserModule {
 
 /// `hostname`: the running name and /etc/hostname.
 enum HostnameModule {
-    static let spec = ModuleSpec(name: "hostname", arguments: ["name", "use"], required: ["name"], takesFreeForm: false) { call in
-        let name = try Hostname.normalize(call.string("name")!, field: "name")
-        let probe = try await call.run("hostname; cat /etc/hostname 2>/dev/null || echo; grep -c \"^127.0.1.1[[:space:]]\\+\(name)\\b\" /etc/hosts || true")
+    static let spec = ModuleSpec(name: "hostname", arguments: ["name", "use"], required: ["name"]) { c in
+        let name = try Hostname.normalize(c.string("name")!, field: "name")
+        let probe = try c.fact(.command("hostname; cat /etc/hostname 2>/dev/null || echo; grep -c \"^127.0.1.1[[:space:]]\\+\(name)\\b\" /etc/hosts || true"))
             .stdoutText.split(separator: "\n").map { String($0).trimmed }
-        var r = ModuleResult()
-        r.data["name"] = .string(name)
+        var p = Plan(changed: false)
+        p.result.data["name"] = .string(name)
         // Ansible leaves /etc/hosts alone; parc names the host there (127.0.1.1) only when the
         // variable parc_hostname_in_etc_hosts is true (parc's onboarding and baseline set it).
-        let editHosts = call.vars["parc_hostname_in_etc_hosts"]?.truthy ?? false
+        let editHosts = c.vars["parc_hostname_in_etc_hosts"]?.truthy ?? false
         let running = probe.first ?? "", file = probe.count > 1 ? probe[1] : "", inHosts = probe.count > 2 && probe[2] != "0"
-        guard running != name || file != name || (editHosts && !inHosts) else { return r }
-        r.changed = true
-        if call.diff { r.diff = [FileDiff(path: "/etc/hostname", before: file + "\n", after: name + "\n")] }
-        if call.check { return r }
+        guard running != name || file != name || (editHosts && !inHosts) else { return p }
+        p.result.changed = true
+        if c.diff { p.result.diff = [FileDiff(path: "/etc/hostname", before: file + "\n", after: name + "\n")] }
         let n = shellQuote(name)
-        try await call.must("if command -v hostnamectl >/dev/null && [ -d /run/systemd/system ]; then hostnamectl set-hostname \(n); else hostname \(n) && printf '%s\\n' \(n) > /etc/hostname; fi",
-                            what: "setting the host name")
+        p.steps.append(c.run("if command -v hostnamectl >/dev/null && [ -d /run/systemd/system ]; then hostnamectl set-hostname \(n); else hostname \(n) && printf '%s\\n' \(n) > /etc/hostname; fi",
+                             what: "setting the host name", touches: ["/etc/hostname"]))
         // Debian names the host in /etc/hosts (127.0.1.1): without it, sudo waits for DNS on each call.
-        guard editHosts else { return r }
-        try await call.must("if grep -q '^127.0.1.1[[:space:]]' /etc/hosts; then sed -i \"s/^127.0.1.1[[:space:]].*/127.0.1.1\\t\(name)/\" /etc/hosts; else printf '127.0.1.1\\t%s\\n' \(n) >> /etc/hosts; fi",
-                            what: "naming the host in /etc/hosts")
-        return r
+        guard editHosts else { return p }
+        p.steps.append(c.run("if grep -q '^127.0.1.1[[:space:]]' /etc/hosts; then sed -i \"s/^127.0.1.1[[:space:]].*/127.0.1.1\\t\(name)/\" /etc/hosts; else printf '127.0.1.1\\t%s\\n' \(n) >> /etc/hosts; fi",
+                             what: "naming the host in /etc/hosts", touches: ["/etc/hosts"]))
+        return p
     }
 }
 
 /// `reboot`: restarts the device and waits for it to come back (its boot id changes).
 enum RebootModule {
-    static let spec = ModuleSpec(name: "reboot", arguments: ["reboot_timeout", "msg", "pre_reboot_delay", "post_reboot_delay"],
-                                 required: [], takesFreeForm: false) { call in
-        var r = ModuleResult(changed: true)
-        if call.check { r.msg = "the device would reboot"; return r }
-        let before = try await call.must("cat /proc/sys/kernel/random/boot_id", what: "reading the boot id").stdoutText.trimmed
-        let delay = max(1, Int(call.args["pre_reboot_delay"]?.description ?? "") ?? 1)
-        _ = try await call.run(command(message: call.string("msg") ?? "parc reboot", delay: delay))
-        await call.transport.close()
-        let timeout = Double(call.args["reboot_timeout"]?.description ?? "") ?? 600
-        let end = ContinuousClock.now + .seconds(timeout)
-        try await Task.sleep(for: .seconds(delay + 2))
-        while ContinuousClock.now < end {
-            if let t = try? await call.reconnect(), let id = try? await t.run("cat /proc/sys/kernel/random/boot_id", stdin: nil, become: .none, timeout: .seconds(10)),
-               id.stdoutText.trimmed != before {
-                r.msg = "rebooted"
-                return r
-            }
-            try await Task.sleep(for: .seconds(3))
-        }
-        throw ModuleFailure("the device did not come back within \(Int(timeout)) s (reboot_timeout)")
+    static let spec = ModuleSpec(name: "reboot", arguments: ["reboot_timeout", "msg", "pre_reboot_delay", "post_reboot_delay"]) { c in
+        if c.check { return Plan(changed: true, msg: "the device would reboot") }
+        let delay = max(1, Int(c.args["pre_reboot_delay"]?.description ?? "") ?? 1)
+        let timeout = Int(c.args["reboot_timeout"]?.description ?? "") ?? 600
+        let message = c.string("msg") ?? "parc reboot"
+        var step = Step(kind: .reboot(message: message, delay: delay, timeout: timeout),
+                        script: command(message: message, delay: delay), what: "rebooting", touches: nil)
+        step.removesTree = true
+        var p = Plan(steps: [step], changed: true, msg: "rebooted")
+        p.result.data["rebooted"] = .bool(true)
+        return p
     }
+
     /// The detached command that restarts the device: the script is quoted once as a whole (the
     /// message inside it quoted on its own), so a message is only ever text and the fallback runs.
     static func command(message: String, delay: Int, shutdown: String = "/sbin/shutdown", reboot: String = "/sbin/reboot") -> String {

@@ -168,10 +168,8 @@ struct Onboard: AsyncParsableCommand {
                 await check.close()
                 // The host name from the rule.
                 let hostname = try inventory.read { r in try HostnameRule(nameRule).name(for: row, reader: r) }
-                let call = ModuleCall(args: ["name": .string(hostname)], transport: c, become: become, check: false, diff: false,
-                                      playbookDirectory: ".", vars: ["parc_hostname_in_etc_hosts": .bool(true)], templates: TemplateEngine(),
-                                      location: SourceLocation(file: "onboard", line: 1, column: 1), reconnect: { c })
-                let named = try await Modules.registry["hostname"]!.run(call)
+                let named = try await Modules.apply("hostname", args: ["name": .string(hostname)], vars: ["parc_hostname_in_etc_hosts": .bool(true)],
+                                                    on: c, become: become)
                 if disablePasswordLogin {
                     _ = try await c.run("f=/etc/ssh/sshd_config.d/90-parc.conf; [ -d /etc/ssh/sshd_config.d ] && { grep -qs '^PasswordAuthentication no' \"$f\" || { printf 'PasswordAuthentication no\\nKbdInteractiveAuthentication no\\n' > \"$f\"; systemctl reload ssh 2>/dev/null || systemctl reload sshd 2>/dev/null || true; }; }",
                                         stdin: nil, become: become, timeout: .seconds(30))
