@@ -161,6 +161,8 @@ public final class Lab: @unchecked Sendable {
             }
             // On a machine with DMI, the device reports its own simulated serial, not the machine's.
             script += "if [ -e /sys/class/dmi/id/product_serial ]; then mount --bind /etc/parc-lab/product_serial /sys/class/dmi/id/product_serial; fi; "
+            // Each start is a boot: a boot id of its own, which the stand-in reboot changes.
+            script += "mkdir -p /var/lib/parc-lab && cat /proc/sys/kernel/random/uuid > /var/lib/parc-lab/boot_id && mount --bind /var/lib/parc-lab/boot_id /proc/sys/kernel/random/boot_id && "
             script += "exec /usr/sbin/sshd -f \(d.configFile) -D -e"
             arguments = ["/usr/bin/unshare", "--mount", "--uts", "--propagation", "private", "/bin/sh", "-c", script]
         }
@@ -277,6 +279,14 @@ public final class Lab: @unchecked Sendable {
         try fm.createDirectory(atPath: bin, withIntermediateDirectories: true)
         try Self.systemctl.write(toFile: bin + "/systemctl", atomically: true, encoding: .utf8)
         chmod(bin + "/systemctl", 0o755)
+        // Nor may a device stop this machine: shutdown, reboot, halt and poweroff are stand-ins
+        // that "reboot" the device (every session dropped, a new boot id; sshd keeps listening).
+        let usrSbin = d.root + "/upper/usr/sbin"
+        try fm.createDirectory(atPath: usrSbin, withIntermediateDirectories: true)
+        for tool in ["shutdown", "reboot", "halt", "poweroff"] {
+            try Self.reboot(pidFile: d.sshDir + "/sshd.pid").write(toFile: usrSbin + "/" + tool, atomically: true, encoding: .utf8)
+            chmod(usrSbin + "/" + tool, 0o755)
+        }
         // Nor firmware tables: a stand-in dmidecode answers from /etc/parc-lab (the device's own view).
         let sbin = d.root + "/upper/usr-local/sbin"
         try fm.createDirectory(atPath: sbin, withIntermediateDirectories: true)
@@ -313,6 +323,23 @@ public final class Lab: @unchecked Sendable {
           *) echo "lab systemctl: $verb is not simulated" >&2; exit 1 ;;
         esac
         """#
+
+    /// The lab's shutdown/reboot: notes the call in /var/lib/parc-lab/reboots, gives the device a
+    /// new boot id, then kills every session of its sshd (as a restart would), sparing itself.
+    static func reboot(pidFile: String) -> String {
+        """
+        #!/bin/sh
+        # parc lab stand-in for shutdown/reboot: the device "restarts" without touching this machine.
+        [ "$(id -u)" = 0 ] || { echo "must be root" >&2; exit 1; }
+        mkdir -p /var/lib/parc-lab
+        echo "$0 $*" >> /var/lib/parc-lab/reboots
+        cat /proc/sys/kernel/random/uuid > /var/lib/parc-lab/boot_id
+        listener=$(cat \(shellQuote(pidFile)))
+        tree() { for c in $(ps -o pid= --ppid "$1"); do tree "$c"; done; [ "$1" = "$$" ] || kill -KILL "$1" 2>/dev/null; }
+        for c in $(ps -o pid= --ppid "$listener"); do tree "$c"; done
+        exit 0
+        """
+    }
 
     /// The lab's dmidecode: `-s system-serial-number|system-manufacturer|system-product-name`.
     static let dmidecode = #"""

@@ -106,6 +106,8 @@ public struct RunResult: Sendable {
     public var aborted: String?
     /// Facts the plays gathered, by serial: the caller may keep them (the device was seen).
     public var facts: [String: DeviceFacts] = [:]
+    /// Round trips waited on each device after authentication, by serial (where the transport counts them).
+    public var roundTrips: [String: Int] = [:]
 
     /// 0 all went well, 2 a host failed, 4 a host was unreachable (as Ansible).
     public var exitCode: Int32 { !unreachableHosts.isEmpty ? 4 : !failedHosts.isEmpty || aborted != nil ? 2 : 0 }
@@ -204,10 +206,21 @@ public final class Runner: Sendable {
         func register(_ serial: String, _ name: String, _ value: Value, authored: Bool = false) {
             registered[serial, default: [:]][name] = (value, authored)
         }
-        func closeAll() async { for t in connections.values { await t.close() }; connections = [:] }
+        /// Round trips each device's connections waited for, by serial (counted at close).
+        var roundTrips: [String: Int] = [:]
+        func closeAll() async {
+            for (key, t) in connections {
+                let serial = String(key.split(separator: "|", omittingEmptySubsequences: false).first ?? "")
+                roundTrips[serial, default: 0] += await t.roundTrips()
+                await t.close()
+            }
+            connections = [:]
+        }
         func result(aborted: String?) -> RunResult {
-            RunResult(records: records, recap: recap, failedHosts: failed.sorted(), unreachableHosts: unreachable.sorted(), aborted: aborted,
-                      facts: gathered)
+            var r = RunResult(records: records, recap: recap, failedHosts: failed.sorted(), unreachableHosts: unreachable.sorted(), aborted: aborted,
+                              facts: gathered)
+            r.roundTrips = roundTrips
+            return r
         }
     }
 

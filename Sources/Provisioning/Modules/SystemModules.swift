@@ -289,8 +289,10 @@ enum HostnameModule {
         p.result.changed = true
         if c.diff { p.result.diff = [FileDiff(path: "/etc/hostname", before: file + "\n", after: name + "\n")] }
         let n = shellQuote(name)
-        p.steps.append(c.run("if command -v hostnamectl >/dev/null && [ -d /run/systemd/system ]; then hostnamectl set-hostname \(n); else hostname \(n) && printf '%s\\n' \(n) > /etc/hostname; fi",
-                             what: "setting the host name", touches: ["/etc/hostname"]))
+        if running != name || file != name {
+            p.steps.append(c.run("if command -v hostnamectl >/dev/null && [ -d /run/systemd/system ]; then hostnamectl set-hostname \(n); else hostname \(n) && printf '%s\\n' \(n) > /etc/hostname; fi",
+                                 what: "setting the host name", touches: ["/etc/hostname"]))
+        }
         // Debian names the host in /etc/hosts (127.0.1.1): without it, sudo waits for DNS on each call.
         guard editHosts else { return p }
         p.steps.append(c.run("if grep -q '^127.0.1.1[[:space:]]' /etc/hosts; then sed -i \"s/^127.0.1.1[[:space:]].*/127.0.1.1\\t\(name)/\" /etc/hosts; else printf '127.0.1.1\\t%s\\n' \(n) >> /etc/hosts; fi",

@@ -214,7 +214,8 @@ struct Run: AsyncParsableCommand {
                 ("run", .int(Int(runID))), ("playbook", .string(playbookPath)), ("check", .bool(check)), ("exitCode", .int(Int(result.exitCode))),
                 ("recap", .object(hostSummaries.map { h in
                     (h.host, .object([("serial", .string(h.serial)), ("ok", .int(h.ok)), ("changed", .int(h.changed)), ("failed", .int(h.failed)),
-                                      ("skipped", .int(h.skipped)), ("unreachable", .int(h.unreachable))]))
+                                      ("skipped", .int(h.skipped)), ("unreachable", .int(h.unreachable)),
+                                      ("roundTrips", .int(result.roundTrips[h.serial] ?? 0))]))
                 })),
                 ("tasks", .array(entries.map { e in
                     .object([("host", .string(e.host)), ("play", .string(e.play)), ("task", .string(e.task)), ("item", .text(e.item)),

@@ -1,0 +1,263 @@
+import Foundation
+import ParcCore
+@testable import Provisioning
+import Templating
+import Testing
+
+/// Every module as data: the facts it asks for, and the steps it plans from given answers.
+/// Planning has no I/O, so these need no device; the lab tests check the same modules on sshd.
+struct Planner {
+    var module: String
+    var args: [String: Value]
+    var check = false
+    var diff = false
+    var vars: [String: Value] = [:]
+    var noLog = false
+    var directory = "."
+
+    init(_ module: String, _ args: [String: Value], check: Bool = false, diff: Bool = false) {
+        self.module = module
+        self.args = args
+        self.check = check
+        self.diff = diff
+    }
+
+    func context(_ known: [Fact: CommandResult], phase: Int = 0) -> ModuleContext {
+        var c = ModuleContext(args: args, known: known)
+        c.check = check
+        c.diff = diff
+        c.vars = vars
+        c.noLog = noLog
+        c.phase = phase
+        c.playbookDirectory = directory
+        return c
+    }
+
+    /// The facts the module asks for first.
+    func asks() throws -> [Fact] {
+        guard case .device(let body) = Modules.registry[module]!.behaviour else { return [] }
+        do { _ = try body(context([:])); return [] } catch let need as NeedFacts { return need.facts }
+    }
+
+    /// Plans with each asked fact answered in turn from `answers` (stdout, exit 0 unless given as
+    /// a CommandResult); the facts asked, in order, come back too.
+    func plan(_ answers: [Any] = [], phase: Int = 0) throws -> (plan: Plan, asked: [Fact]) {
+        guard case .device(let body) = Modules.registry[module]!.behaviour else { throw ModuleFailure("not a device module") }
+        var known: [Fact: CommandResult] = [:]
+        var asked: [Fact] = []
+        var left = answers
+        while true {
+            do { return (try body(context(known, phase: phase)), asked) } catch let need as NeedFacts {
+                for f in need.facts {
+                    guard !left.isEmpty else { throw ModuleFailure("unanswered fact: \(f.script)") }
+                    let a = left.removeFirst()
+                    known[f] = (a as? CommandResult) ?? CommandResult(exitStatus: 0, stdout: Array((a as! String).utf8), stderr: [])
+                    asked.append(f)
+                }
+            }
+        }
+    }
+
+    func scripts(_ answers: [Any] = []) throws -> [String] { try plan(answers).plan.steps.map(\.script) }
+}
+
+func failed(_ status: Int32 = 1, _ stderr: String = "") -> CommandResult { CommandResult(exitStatus: status, stdout: [], stderr: Array(stderr.utf8)) }
+
+@Suite struct ModulePlanTests {
+    @Test func commandAsksNothingPlansOneResultStepAndReadsItsOutput() throws {
+        let p = try Planner("command", ["_raw_params": .string("echo a|b")]).plan().plan
+        #expect(p.steps.map(\.script) == ["echo 'a|b'"] && p.steps[0].isResult && p.steps[0].touches == nil)
+        var r = p.result
+        p.finish?(&r, CommandResult(exitStatus: 2, stdout: Array("out\n".utf8), stderr: Array("err\n".utf8)))
+        #expect(r.rc == 2 && r.stdout == "out" && r.stderr == "err" && r.failed && r.msg == "non-zero return code 2")
+        // creates: a fact; the path there means nothing to do.
+        let creates = Planner("shell", ["cmd": .string("make"), "creates": .string("/opt/x")])
+        #expect(try creates.asks() == [.path("/opt/x")])
+        #expect(try creates.plan(["file|644|root|root|1\n\n"]).plan.steps.isEmpty)
+        #expect(try creates.scripts(["absent\n"]) == ["/bin/sh -c make"])
+        // Check mode: nothing runs.
+        #expect(try Planner("command", ["_raw_params": .string("reboot")], check: true).plan().plan.steps.isEmpty)
+        // stdin reaches the command on fd 3.
+        let withInput = try Planner("command", ["_raw_params": .string("cat"), "stdin": .string("bonjour")]).plan().plan.steps[0]
+        #expect(withInput.input == Array("bonjour\n".utf8) && withInput.script == "head -c 8 <&3 | { cat\n}")
+    }
+
+    @Test func fileCopyTemplateAndLineinfileFromTheirFacts() throws {
+        let dir = Planner("file", ["path": .string("/srv/x"), "state": .string("directory"), "mode": .string("0755")])
+        #expect(try dir.asks() == [.path("/srv/x")])
+        #expect(try dir.scripts(["absent\n"]) == ["mkdir -p -- /srv/x", "chmod 755 -- /srv/x"])
+        #expect(try dir.scripts(["directory|755|root|root|4096\n\n"]).isEmpty)
+        #expect(try dir.plan(["absent\n"]).plan.steps.allSatisfy { $0.touches == ["/srv/x"] })
+        let gone = try Planner("file", ["path": .string("/srv/x"), "state": .string("absent")]).plan(["directory|755|root|root|4096\n\n"]).plan
+        #expect(gone.steps.first?.removesTree == true)
+
+        let content = "bonjour\n"
+        let copy = Planner("copy", ["content": .string(content), "dest": .string("/etc/motd"), "mode": .string("0644")])
+        #expect(try copy.asks() == [.checksum("/etc/motd")])
+        let write = try copy.plan(["absent\n"]).plan
+        #expect(write.steps.count == 1 && write.result.changed)
+        #expect(write.steps[0].kind == .write(path: "/etc/motd", mode: 0o644, owner: nil, group: nil, validate: nil))
+        #expect(write.steps[0].input == Array(content.utf8))
+        let same = "\(SHA256.hex(Array(content.utf8)))\n644|root|root\n"
+        #expect(try copy.plan([same]).plan.steps.isEmpty)
+        #expect(try copy.scripts(["\(SHA256.hex(Array(content.utf8)))\n600|root|root\n"]) == ["chmod 644 -- /etc/motd"])
+        // backup and validate are steps of the same plan; a directory is refused.
+        var guarded = Planner("copy", ["content": .string("x"), "dest": .string("/etc/sudoers.d/p"), "backup": .bool(true), "validate": .string("visudo -cf %s")])
+        guarded.args["mode"] = .string("0440")
+        let g = try guarded.plan(["abc\n440|root|root\n"]).plan
+        #expect(g.steps.count == 2 && g.steps[0].script.hasPrefix("cp -p -n -- /etc/sudoers.d/p '/etc/sudoers.d/p.") && g.result.data["backup_file"] != nil)
+        #expect(g.steps[1].script.contains("visudo -cf \"$t\"") && g.steps[1].script.contains("sync -- \"$t\" && mv -f -- \"$t\" /etc/sudoers.d/p"))
+        #expect(throws: ModuleFailure.self) { try copy.plan(["directory\n"]) }
+        // diff mode asks the old content too.
+        let diff = try Planner("copy", ["content": .string("b\n"), "dest": .string("/etc/motd")], diff: true).plan(["abc\n644|root|root\n", "regular file|644|root|root|2\n\na\n"])
+        #expect(diff.asked == [.checksum("/etc/motd"), .file("/etc/motd")] && diff.plan.result.diff.first?.before == "a\n")
+
+        let line = Planner("lineinfile", ["path": .string("/etc/environment"), "regexp": .string("^A="), "line": .string("A=1")])
+        #expect(try line.asks() == [.file("/etc/environment")])
+        let edited = try line.plan(["regular file|640|root|adm|4\n\nB=2\n"]).plan
+        #expect(edited.steps.map(\.kind) == [.write(path: "/etc/environment", mode: 0o640, owner: "root", group: "adm", validate: nil)])
+        #expect(edited.steps[0].input == Array("B=2\nA=1\n".utf8))
+        #expect(try line.scripts(["regular file|644|root|root|4\n\nA=1\n"]).isEmpty)
+        #expect(throws: ModuleFailure.self) { try line.plan(["absent\n"]) }
+        let created = try Planner("lineinfile", ["path": .string("/etc/new/x"), "line": .string("y"), "create": .bool(true)]).plan(["absent\n"]).plan
+        #expect(created.steps.map(\.script).first == "mkdir -p -- /etc/new")
+    }
+
+    @Test func templateRendersLocallyAndPlansAWrite() throws {
+        let dir = playbookScratch.appendingPathComponent(UUID().uuidString).path
+        try FileManager.default.createDirectory(atPath: dir + "/templates", withIntermediateDirectories: true)
+        try "host={{ inventory_hostname }}\n".write(toFile: dir + "/templates/t.j2", atomically: true, encoding: .utf8)
+        var t = Planner("template", ["src": .string("t.j2"), "dest": .string("/etc/t.conf")])
+        t.directory = dir
+        t.vars = ["inventory_hostname": .string("pc-1")]
+        let p = try t.plan(["absent\n"]).plan
+        #expect(p.steps.first?.input == Array("host=pc-1\n".utf8))
+        #expect(try t.plan(["\(SHA256.hex(Array("host=pc-1\n".utf8)))\n644|root|root\n"]).plan.steps.isEmpty)
+    }
+
+    @Test func packagesServicesAndAccounts() throws {
+        let apt = Planner("apt", ["name": .list([.string("vim"), .string("htop")])])
+        let installed = "vim\tii \t2:9.0\n"
+        let policy = "htop:\n  Installed: (none)\n  Candidate: 3.2.2-2\n"
+        let planned = try apt.plan([installed, policy])
+        #expect(planned.asked.count == 2 && planned.asked.allSatisfy { $0.paths == nil })
+        #expect(planned.plan.steps.map(\.script) == ["DEBIAN_FRONTEND=noninteractive apt-get install -y -q -- htop"])
+        #expect(try apt.scripts(["vim\tii \t2:9.0\nhtop\tii \t3.2.2-2\n"]).isEmpty)
+        #expect(throws: ModuleFailure.self) { try apt.plan([installed, "htop:\n  Candidate: (none)\n"]) }
+        // update_cache: phase 0 updates and plans again; check mode never updates.
+        let update = Planner("apt", ["name": .string("vim"), "update_cache": .bool(true)])
+        let first = try update.plan().plan
+        #expect(first.again && first.steps.map(\.script) == ["DEBIAN_FRONTEND=noninteractive apt-get update -q"])
+        #expect(try update.plan([installed], phase: 1).plan.steps.isEmpty)
+        var checking = update
+        checking.check = true
+        #expect(try checking.plan([installed]).plan.again == false)
+        #expect(try Planner("package", ["name": .string("vim"), "use": .string("apt")]).scripts([installed]).isEmpty)
+        let held = try Planner("dpkg_selections", ["name": .string("vim"), "selection": .string("hold")]).plan(["vim\t\t\tinstall\n"]).plan
+        #expect(held.steps.first?.input == Array("vim hold\n".utf8) && held.result.data["before"] == .string("install"))
+
+        let service = Planner("service", ["name": .string("cups"), "state": .string("started"), "enabled": .bool(true)])
+        #expect(try service.scripts(["inactive\ndisabled\n"]) == ["systemctl start -- cups", "systemctl enable -- cups"])
+        #expect(try service.scripts(["active\nenabled\n"]).isEmpty)
+        #expect(throws: ModuleFailure.self) { try service.plan(["no-systemctl\n"]) }
+        #expect(try Planner("systemd", ["daemon_reload": .bool(true)]).scripts() == ["systemctl daemon-reload"])
+
+        let user = Planner("user", ["name": .string("eleve"), "password": .string("$6$s$h"), "groups": .string("audio")])
+        let created = try user.plan(["absent\n--\n\n--\n"]).plan
+        #expect(created.steps.map(\.script) == ["useradd -G audio -m -- eleve", "head -c 13 <&3 | chpasswd -e"])
+        #expect(created.steps[1].input == Array("eleve:$6$s$h\n".utf8), "the hash goes on fd 3, never on a command line")
+        #expect(try user.scripts(["eleve:x:1001:1001::/home/eleve:/bin/sh\n--\neleve eleve audio \n--\n$6$s$h\n"]).isEmpty)
+        let group = Planner("group", ["name": .string("eleves")])
+        #expect(try group.scripts([failed(2)]) == ["groupadd -- eleves"])
+        #expect(try group.scripts(["eleves:x:1001:\n"]).isEmpty)
+        let key = Planner("authorized_key", ["user": .string("prof"), "key": .string("ssh-ed25519 AAAA prof@cdi")])
+        let keyed = try key.plan(["prof:x:1000:1000::/home/prof:/bin/bash\n", "absent\n", "absent\n"]).plan
+        #expect(keyed.steps.first?.script == "mkdir -p -- /home/prof/.ssh && chown prof: /home/prof/.ssh && chmod 700 /home/prof/.ssh")
+        #expect(keyed.steps.last?.kind == .write(path: "/home/prof/.ssh/authorized_keys", mode: 0o600, owner: "prof", group: "1000", validate: nil))
+        #expect(throws: ModuleFailure.self) { try key.plan([failed(2)]) }
+    }
+
+    @Test func systemSettingsFromTheirFacts() throws {
+        let host = Planner("hostname", ["name": .string("pc-cdi-01")])
+        #expect(try host.scripts(["pc-cdi-01\npc-cdi-01\n0\n"]).isEmpty)
+        #expect(try host.plan(["debian\ndebian\n0\n"]).plan.steps.count == 1, "/etc/hosts is left alone, as Ansible does")
+        var named = host
+        named.vars = ["parc_hostname_in_etc_hosts": .bool(true)]
+        #expect(try named.plan(["pc-cdi-01\npc-cdi-01\n0\n"]).plan.steps.count == 1, "only /etc/hosts")
+        let tz = Planner("timezone", ["name": .string("Europe/Paris")])
+        #expect(try tz.scripts(["/usr/share/zoneinfo/Europe/Paris\nEurope/Paris\n"]).isEmpty)
+        #expect(try tz.plan(["/usr/share/zoneinfo/UTC\nEtc/UTC\n"]).plan.steps.first?.touches == ["/etc/localtime", "/etc/timezone"])
+        #expect(throws: ModuleFailure.self) { try tz.plan(["missing\n"]) }
+        let locale = Planner("locale_gen", ["name": .string("fr_FR.UTF-8")])
+        let gen = try locale.plan(["C\nC.utf8\nPOSIX\n", "regular file|644|root|root|20\n\n# fr_FR.UTF-8 UTF-8\n"]).plan
+        #expect(gen.steps.map(\.script).last == "locale-gen" && gen.steps.first?.input == Array("fr_FR.UTF-8 UTF-8\n".utf8))
+        #expect(try locale.scripts(["C\nfr_FR.utf8\n"]).isEmpty)
+        let cron = Planner("cron", ["name": .string("sauvegarde"), "job": .string("/usr/local/bin/save"), "hour": .int(2), "minute": .int(0)])
+        let cronPlan = try cron.plan([""]).plan
+        #expect(cronPlan.steps.first?.input == Array("#Ansible: sauvegarde\n0 2 * * * /usr/local/bin/save\n".utf8))
+        #expect(try cron.scripts(["#Ansible: sauvegarde\n0 2 * * * /usr/local/bin/save\n"]).isEmpty)
+        #expect(throws: ModuleFailure.self) { try cron.plan(["parc-no-crontab\n"]) }
+        let sysctl = Planner("sysctl", ["name": .string("vm.swappiness"), "value": .int(10), "sysctl_file": .string("/etc/sysctl.d/90-parc.conf")])
+        #expect(try sysctl.plan(["absent\n"]).plan.steps.map(\.script).last == "sysctl -p /etc/sysctl.d/90-parc.conf >/dev/null")
+        #expect(try sysctl.scripts(["regular file|644|root|root|16\n\nvm.swappiness=10\n"]).isEmpty)
+        let mount = Planner("mount", ["path": .string("/mnt/partage"), "src": .string("//nas/partage"), "fstype": .string("cifs"), "state": .string("mounted")])
+        let mounted = try mount.plan(["regular file|644|root|root|0\n\n", failed()]).plan
+        #expect(mounted.steps.first?.input == Array("//nas/partage\t/mnt/partage\tcifs\tdefaults\t0\t0\n".utf8))
+        #expect(mounted.steps.last?.script == "mkdir -p /mnt/partage && mount /mnt/partage")
+        #expect(try mount.scripts(["regular file|644|root|root|0\n\n//nas/partage\t/mnt/partage\tcifs\tdefaults\t0\t0\n", "\n"]).isEmpty)
+        let repo = Planner("apt_repository", ["repo": .string("deb http://deb.example/ bookworm main"), "filename": .string("example")])
+        #expect(try repo.plan(["absent\n"]).plan.steps.map(\.script).last == "DEBIAN_FRONTEND=noninteractive apt-get update -q")
+        #expect(try repo.scripts(["regular file|644|root|root|37\n\ndeb http://deb.example/ bookworm main\n"]).isEmpty)
+        let deb822 = Planner("deb822_repository", ["name": .string("example"), "uris": .string("http://deb.example/"), "suites": .string("bookworm")])
+        #expect(try deb822.plan(["absent\n"]).plan.steps.last?.kind == .write(path: "/etc/apt/sources.list.d/example.sources", mode: 0o644, owner: nil, group: nil, validate: nil))
+        let ufw = Planner("ufw", ["rule": .string("allow"), "port": .string("22"), "proto": .string("tcp"), "state": .string("enabled")])
+        #expect(try ufw.scripts(["Status: inactive\n--\n"]) == ["ufw allow 22/tcp", "ufw --force enable"])
+        #expect(try ufw.scripts(["Status: active\n--\nufw allow 22/tcp\n"]).isEmpty)
+    }
+
+    @Test func readsTransfersWaitsAndReboot() throws {
+        let stat = try Planner("stat", ["path": .string("/etc/motd")]).plan(["regular file|644|0|0|root|root|12|1700000000\nabc\n"]).plan
+        #expect(stat.steps.isEmpty && stat.result.data["stat"]?.map?["checksum"] == .string("abc") && stat.result.data["stat"]?.map?["mode"] == .string("0644"))
+        let slurp = try Planner("slurp", ["src": .string("/etc/hostname")]).plan(["pc-1\n"]).plan
+        #expect(slurp.steps.isEmpty && slurp.result.data["content"] == .string("cGMtMQo="))
+        #expect(throws: ModuleFailure.self) { try Planner("slurp", ["src": .string("/none")]).plan([failed(1, "No such file")]) }
+        let get = Planner("get_url", ["url": .string("https://example.org/a"), "dest": .string("/opt/a"), "checksum": .string("sha256:abc")])
+        #expect(try get.scripts(["abc\n"]).isEmpty)
+        #expect(try get.plan(["\n"]).plan.steps.first?.script.contains("sha256sum") == true)
+        let dir = playbookScratch.appendingPathComponent(UUID().uuidString).path
+        try FileManager.default.createDirectory(atPath: dir + "/files", withIntermediateDirectories: true)
+        try Data([1, 2, 3]).write(to: URL(fileURLWithPath: dir + "/files/a.tar"))
+        var archive = Planner("unarchive", ["src": .string("a.tar"), "dest": .string("/opt/a")])
+        archive.directory = dir
+        let compare = try archive.plan([failed()])
+        #expect(compare.asked.first?.input == [1, 2, 3], "the archive is compared on the device through fd 3")
+        #expect(compare.plan.steps.first?.input == [1, 2, 3] && compare.plan.steps.first?.removesTree == true)
+        #expect(try archive.plan(["\n"]).plan.steps.isEmpty)
+        let wait = try Planner("wait_for", ["port": .int(22), "timeout": .int(5)]).plan().plan
+        #expect(wait.steps.first?.isResult == true && wait.steps.first?.touches == [] && wait.result.changed == false)
+        var r = wait.result
+        wait.finish?(&r, failed())
+        #expect(r.failed)
+        #expect(throws: ModuleFailure.self) { try Planner("wait_for", ["port": .string("22; reboot")]).plan() }
+        let reboot = try Planner("reboot", ["msg": .string("mise à jour"), "reboot_timeout": .int(120)]).plan().plan
+        #expect(reboot.steps.first?.kind == .reboot(message: "mise à jour", delay: 1, timeout: 120) && reboot.result.changed)
+        #expect(try Planner("reboot", [:], check: true).plan().plan.steps.isEmpty, "check mode never reboots")
+    }
+
+    @Test func controlNodeModulesTouchNoDevice() throws {
+        for name in ["debug", "fail", "set_fact", "include_vars", "assert"] {
+            #expect(Modules.registry[name]?.touchesDevice == false, "\(name)")
+        }
+        for (name, spec) in Modules.registry where !["debug", "fail", "set_fact", "include_vars", "assert"].contains(name) {
+            #expect(spec.touchesDevice, "\(name) plans steps for the device")
+        }
+    }
+
+    @Test func factsParseAFileWithItsContent() {
+        let f = FileFact.parse(CommandResult(exitStatus: 0, stdout: Array("regular file|640|root|adm|6\n\nA=1\nB\n".utf8), stderr: []))
+        #expect(f.state.kind == .file && f.state.mode == "640" && f.state.group == "adm" && f.text == "A=1\nB\n")
+        #expect(FileFact.parse(CommandResult(exitStatus: 0, stdout: Array("absent\n".utf8), stderr: [])).state.kind == .absent)
+        let link = FileFact.parse(CommandResult(exitStatus: 0, stdout: Array("symbolic link|777|root|root|9\n/etc/motd\n".utf8), stderr: []))
+        #expect(link.state.linkTarget == "/etc/motd" && link.content == nil)
+    }
+}
