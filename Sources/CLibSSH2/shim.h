@@ -7,7 +7,6 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <errno.h>
 
 // Swift cannot import function-like macros: these wrappers stand for the ones parc uses.
 
@@ -18,37 +17,8 @@ static inline int parc_crypto_keep_at_exit(void) {
     return OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL);
 }
 
-// Counts the turns of a session's conversation: a turn is data received after data was sent,
-// so that what parc waits on the device for can be counted ("round trips").
-typedef struct parc_io_counter {
-    int sent;
-    long turns;
-} parc_io_counter;
-
-static ssize_t parc_send_counted(libssh2_socket_t fd, const void *buffer, size_t length, int flags, void **abstract) {
-    ssize_t n = send(fd, buffer, length, flags);
-    if (n < 0) return errno == ENOENT ? -EAGAIN : -errno;
-    if (n > 0 && abstract && *abstract) ((parc_io_counter *)*abstract)->sent = 1;
-    return n;
-}
-
-static ssize_t parc_recv_counted(libssh2_socket_t fd, void *buffer, size_t length, int flags, void **abstract) {
-    ssize_t n = recv(fd, buffer, length, flags);
-    if (n < 0) return errno == ENOENT ? -EAGAIN : -errno;
-    if (n > 0 && abstract && *abstract) {
-        parc_io_counter *c = (parc_io_counter *)*abstract;
-        if (c->sent) { c->turns++; c->sent = 0; }
-    }
-    return n;
-}
-
-static inline LIBSSH2_SESSION *parc_session_init(parc_io_counter *counter) {
-    LIBSSH2_SESSION *session = libssh2_session_init_ex(NULL, NULL, NULL, counter);
-    if (session) {
-        libssh2_session_callback_set(session, LIBSSH2_CALLBACK_SEND, (void *)parc_send_counted);
-        libssh2_session_callback_set(session, LIBSSH2_CALLBACK_RECV, (void *)parc_recv_counted);
-    }
-    return session;
+static inline LIBSSH2_SESSION *parc_session_init(void) {
+    return libssh2_session_init_ex(NULL, NULL, NULL, NULL);
 }
 
 static inline LIBSSH2_CHANNEL *parc_channel_open_session(LIBSSH2_SESSION *session) {

@@ -13,6 +13,7 @@ final class Channel {
             throw session.failure("opening a channel")
         }
         self.raw = raw
+        session.countRoundTrip()
     }
 
     deinit { libssh2_channel_free(raw) }
@@ -33,6 +34,9 @@ final class Channel {
         let length = UInt32(command.utf8.count)
         let rc = try session.retry(operation, timeout: timeout) { parc_channel_exec(raw, command, length) }
         guard rc == 0 else { throw session.failure("starting the command", rc) }
+        // The start, then the output (with the status and the close): two round trips.
+        session.countRoundTrip()
+        session.countRoundTrip()
 
         var out: [UInt8] = []
         var err: [UInt8] = []

@@ -40,21 +40,16 @@ final class Session {
     /// Keepalives are global requests: sending one during key exchange breaks it, so they start
     /// only once the session is authenticated.
     var keepaliveActive = false
-    /// The conversation's turns (see `parc_io_counter`), counted by the socket callbacks.
-    private let counter: UnsafeMutablePointer<parc_io_counter>
-    /// Turns since the session was authenticated: the round trips parc waited on the device.
-    var baselineTurns = 0
-    var roundTrips: Int { counter.pointee.turns - baselineTurns }
+    /// Round trips since authentication: each request parc sends and then waits on the device
+    /// for (opening a channel, starting a command or the shell, a batch, a command's output).
+    /// Requests sent together count once (the shell's start and its first batch).
+    private(set) var roundTrips = 0
 
     init(socket: TCPSocket, host: String, operationTimeout: Duration, keepaliveInterval: Int32) throws(TransportError) {
         precondition(LibSSH2.initialized, "libssh2_init failed")
-        let counter = UnsafeMutablePointer<parc_io_counter>.allocate(capacity: 1)
-        counter.initialize(to: parc_io_counter(sent: 0, turns: 0))
-        guard let raw = parc_session_init(counter) else {
-            counter.deallocate()
+        guard let raw = parc_session_init() else {
             throw .channelFailure(host: host, reason: "libssh2 could not allocate a session")
         }
-        self.counter = counter
         self.socket = socket
         self.raw = raw
         self.host = host
@@ -68,11 +63,20 @@ final class Session {
         // Best effort: a dead peer must not hold the thread, so no retry loop here.
         _ = parc_session_disconnect(raw, "parc closing")
         libssh2_session_free(raw)
-        counter.deallocate()
     }
 
     /// Starts counting round trips (after authentication).
-    func resetRoundTrips() { baselineTurns = counter.pointee.turns }
+    /// When keepalives may start (see `waitSocket`).
+    var keepaliveFrom = ContinuousClock.now
+
+    /// Starts counting round trips (after authentication); keepalives start one interval later.
+    func resetRoundTrips() {
+        keepaliveFrom = .now + .seconds(Int(keepaliveInterval))
+        roundTrips = 0
+    }
+
+    /// One more request answered by the device.
+    func countRoundTrip() { roundTrips += 1 }
 
     /// libssh2's message for the last error.
     func lastError() -> (code: SSHCode, message: String) {
@@ -88,7 +92,9 @@ final class Session {
     func waitSocket(until deadline: ContinuousClock.Instant, operation: String, timeout: Duration) throws(TransportError) {
         let directions = libssh2_session_block_directions(raw)
         var slice = deadline
-        if keepaliveActive && keepaliveInterval > 0 {
+        // The first keepalive goes out one interval after authentication (libssh2 would send
+        // one at once): a keepalive is for a silent peer, not for a run's first exchanges.
+        if keepaliveActive && keepaliveInterval > 0 && ContinuousClock.now >= keepaliveFrom {
             var next: Int32 = 0
             _ = libssh2_keepalive_send(raw, &next)
             if next > 0 { slice = min(deadline, .now + .seconds(Int(next))) }

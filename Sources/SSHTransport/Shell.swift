@@ -24,6 +24,11 @@ final class RemoteShell {
     /// Set when the shell can no longer be trusted (it ended, or stalled): never used again.
     private(set) var broken: String?
     private var buffer = [CChar](repeating: 0, count: 64 * 1024)
+    /// The exec request waits for the first batch (`pendingStart`), or was sent and its answer
+    /// not read yet (`starting`).
+    private var pendingStart = false
+    private var starting = false
+    private var startLine = ""
     /// The results of the last batch that arrived before it stopped short.
     private(set) var received: [CommandResult?] = []
 
@@ -74,9 +79,16 @@ final class RemoteShell {
             password = Array((secret.reveal() + "\n").utf8)
             line = "exec sudo -k -S -p \(shellQuote(p))\(user.map { " -u \(shellQuote($0))" } ?? "") -- " + bash
         }
+        startLine = line
+        guard let password else {
+            // The request goes out with the first batch, which follows it at once (the device
+            // handles requests and data in order): one round trip for both (see `run`).
+            pendingStart = true
+            return
+        }
         let rc = try session.retry("starting the device's shell", timeout: timeout) { parc_channel_exec(channel.raw, line, UInt32(line.utf8.count)) }
         guard rc == 0 else { throw session.failure("starting the device's shell", rc) }
-        guard let password else { return }
+        session.countRoundTrip()
         // The password goes only in answer to sudo's own prompt; a second prompt means it was wrong.
         let end = ContinuousClock.now + timeout
         var answered = false
@@ -87,6 +99,7 @@ final class RemoteShell {
                 if answered { throw TransportError.becomeFailed(host: host, reason: "incorrect password") }
                 try write(password, until: end)
                 answered = true
+                session.countRoundTrip()
                 progressed = true
             }
             takeReady()
@@ -127,6 +140,20 @@ final class RemoteShell {
             payload += Array(script.utf8)
             payload += c.input
         }
+        if pendingStart {
+            pendingStart = false
+            let rc = parc_channel_exec(channel.raw, startLine, UInt32(startLine.utf8.count))
+            if rc == LIBSSH2_ERROR_EAGAIN && libssh2_session_block_directions(session.raw) == LIBSSH2_SESSION_BLOCK_INBOUND {
+                starting = true
+            } else {
+                let done = rc == LIBSSH2_ERROR_EAGAIN
+                    ? try session.retry("starting the device's shell", timeout: timeout) { parc_channel_exec(channel.raw, startLine, UInt32(startLine.utf8.count)) } : rc
+                guard done == 0 else { throw session.failure("starting the device's shell", done) }
+                session.countRoundTrip()
+            }
+        }
+        // The batch (with the shell's start when it goes with it): one round trip.
+        session.countRoundTrip()
         var results: [CommandResult?] = []
         var written = 0
         var outScan = 0, errScan = 0
@@ -141,6 +168,14 @@ final class RemoteShell {
                 }
                 if n > 0 { written += n; progressed = true }
                 else if n != Int(LIBSSH2_ERROR_EAGAIN) { throw session.failure("sending to the device's shell", Int32(n)) }
+            }
+            if starting {
+                let rc = parc_channel_exec(channel.raw, startLine, UInt32(startLine.utf8.count))
+                if rc != LIBSSH2_ERROR_EAGAIN {
+                    guard rc == 0 else { throw session.failure("starting the device's shell", rc) }
+                    starting = false
+                    progressed = true
+                }
             }
             if try readAvailable() { progressed = true }
             takeReady()

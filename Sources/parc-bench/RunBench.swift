@@ -185,9 +185,9 @@ func runPlaybookBench(_ args: [String]) throws {
           become: yes
           gather_facts: no
           tasks:
-            - file: { path: "/srv/bench{{ size }}", state: directory, mode: "0755" }
-            - copy: { src: data.txt, dest: "/srv/bench{{ size }}/data.txt", mode: "0644" }
-            - template: { src: bench.conf.j2, dest: "/srv/bench{{ size }}/bench.conf", mode: "0644" }
+            - file: { path: "/opt/bench{{ size }}", state: directory, mode: "0755" }
+            - copy: { src: data.txt, dest: "/opt/bench{{ size }}/data.txt", mode: "0644" }
+            - template: { src: bench.conf.j2, dest: "/opt/bench{{ size }}/bench.conf", mode: "0644" }
             - lineinfile: { path: /etc/environment, regexp: "^PARC_BENCH{{ size }}=", line: "PARC_BENCH{{ size }}=1" }
             - command: "uptime"
               changed_when: false
@@ -236,11 +236,11 @@ func runPlaybookBench(_ args: [String]) throws {
           addr=$1; port=$2; user=$3; name=$4
           opts=(-q -i "$key" -o BatchMode=yes -o UserKnownHostsFile=\(knownHosts) -o StrictHostKeyChecking=yes
                 -o ControlMaster=auto -o ControlPath="$dir/cm-%C" -o ControlPersist=30)
-          ssh "${opts[@]}" -p "$port" "$user@$addr" "sudo mkdir -p /srv/sh$size && sudo chmod 755 /srv/sh$size"
+          ssh "${opts[@]}" -p "$port" "$user@$addr" "sudo mkdir -p /opt/sh$size && sudo chmod 755 /opt/sh$size"
           scp "${opts[@]}" -P "$port" "\(book)/files/data.txt" "$user@$addr:/tmp/data.$size"
           printf 'host=%s\\nschool=0750655E\\n' "$name" > "$dir/conf.$name"
           scp "${opts[@]}" -P "$port" "$dir/conf.$name" "$user@$addr:/tmp/conf.$size"
-          ssh "${opts[@]}" -p "$port" "$user@$addr" "sudo install -m 644 /tmp/data.$size /srv/sh$size/data.txt && sudo install -m 644 /tmp/conf.$size /srv/sh$size/bench.conf && rm -f /tmp/data.$size /tmp/conf.$size && (grep -q '^PARC_SH$size=' /etc/environment || echo PARC_SH$size=1 | sudo tee -a /etc/environment >/dev/null) && sudo uptime >/dev/null"
+          ssh "${opts[@]}" -p "$port" "$user@$addr" "sudo install -m 644 /tmp/data.$size /opt/sh$size/data.txt && sudo install -m 644 /tmp/conf.$size /opt/sh$size/bench.conf && rm -f /tmp/data.$size /tmp/conf.$size && (grep -q '^PARC_SH$size=' /etc/environment || echo PARC_SH$size=1 | sudo tee -a /etc/environment >/dev/null) && sudo uptime >/dev/null"
           ssh "${opts[@]}" -p "$port" -O exit "$user@$addr" 2>/dev/null || true
         }
         export -f one; export key dir size
@@ -263,7 +263,9 @@ func runPlaybookBench(_ args: [String]) throws {
                 let m = try measure([parc, "run", book + "/bench.yml", "--limit", limit, "--forks", forks, "-e", "size=\(tag)",
                                      "--identity", lab.clientKey, "--database", db, "--json"])
                 guard m.status == 0 else { throw LabError.command("parc run", m.output.suffix(800).description) }
-                let trips = m.output.components(separatedBy: "\"roundTrips\":").dropFirst().compactMap { Int($0.prefix { $0.isNumber }) }
+                let trips = m.output.components(separatedBy: "\"roundTrips\":").dropFirst()
+                    .compactMap { Int($0.drop { $0 == " " }.prefix { $0.isNumber }) }
+                usleep(400_000)  // the devices' sessions end and are reaped
                 parcPasses.append(Pass(measured: m, device: deviceCPU(lab, names) - before, trips: trips))
             }
             let hostsFile = dir + "/hosts-\(tag)"
@@ -274,6 +276,7 @@ func runPlaybookBench(_ args: [String]) throws {
                 let before = deviceCPU(lab, names)
                 let m = try measure(["/bin/bash", "-c", "\(script) \(tag) \(forks) < \(hostsFile)"])
                 guard m.status == 0 else { throw LabError.command("openssh script", m.output.suffix(800).description) }
+                usleep(400_000)
                 scriptPasses.append(Pass(measured: m, device: deviceCPU(lab, names) - before, trips: []))
             }
             for (i, pass) in ["first run", "second run"].enumerated() {

@@ -74,24 +74,24 @@ import Testing
                 - apt_repository: { repo: "deb http://deb.debian.org/debian bookworm-backports main", filename: backports, update_cache: no }
                 - deb822_repository: { name: ecole, uris: "https://paquets.ecole.example/debian", suites: bookworm, components: main }
                 - get_url: { url: "file:///etc/hostname", dest: /etc/hostname.copy, mode: "0640" }
-                - unarchive: { src: "\(lab.dir)/docs.tar.gz", dest: /srv }
-                - stat: { path: /srv/docs/reglement.txt }
+                - unarchive: { src: "\(lab.dir)/docs.tar.gz", dest: /opt }
+                - stat: { path: /opt/docs/reglement.txt }
                   register: st
                 - assert:
                     that:
                       - st.stat.exists
                       - st.stat.size > 0
-                - slurp: { src: /srv/docs/reglement.txt }
+                - slurp: { src: /opt/docs/reglement.txt }
                   register: sl
                 - assert: { that: "sl.content | b64decode == 'règlement\\\\n'" }
-                - wait_for: { path: /srv/docs/reglement.txt, timeout: 5 }
+                - wait_for: { path: /opt/docs/reglement.txt, timeout: 5 }
             """
         let first = try await lab.run(yaml)
         #expect(first.exitCode == 0, "\(first.records.filter { $0.outcome == .failed }.map { "\($0.task): \($0.message ?? "")" })")
         let out = try await lab.sh("""
             getent group eleves | cut -d: -f1,3; id -nG prof; cat /home/prof/.ssh/authorized_keys; stat -c %a /home/prof/.ssh/authorized_keys
             readlink /etc/localtime; cat /etc/sysctl.d/60-parc.conf; grep partage /etc/fstab; cat /etc/apt/sources.list.d/backports.list
-            cat /etc/apt/sources.list.d/ecole.sources; stat -c %a /etc/hostname.copy; cat /srv/docs/reglement.txt
+            cat /etc/apt/sources.list.d/ecole.sources; stat -c %a /etc/hostname.copy; cat /opt/docs/reglement.txt
             """)
         #expect(out.contains("eleves:4300\nprof eleves\n\(pub)\n600\n/usr/share/zoneinfo/Europe/Paris\nvm.swappiness=10\n//nas.ecole/partage\t/mnt/partage\tcifs\tguest,ro\t0\t0\n"))
         #expect(out.contains("deb http://deb.debian.org/debian bookworm-backports main\n"))
