@@ -131,7 +131,8 @@ public enum Become: Sendable, Equatable {
 }
 
 /// The connection to one device, as the provisioning engine uses it (like Ansible's connection
-/// plugins): run a command, push a file atomically, read a file, look at a file, close.
+/// plugins): run one command on its own channel, run batches through the device's shell (files
+/// travel through it too, see `Step.write`), count round trips, close.
 ///
 /// Implementations throw only ``TransportError``. A command's non-zero exit status is a result.
 public protocol Transport: AnyObject, Sendable {
@@ -140,15 +141,6 @@ public protocol Transport: AnyObject, Sendable {
 
     /// Runs `command` with `/bin/sh -c` semantics; as root when `become` says so.
     func run(_ command: String, stdin: [UInt8]?, become: Become, timeout: Duration?) async throws -> CommandResult
-
-    /// Writes `contents` to `path` atomically: the old file stays whole until the new one replaces it.
-    func upload(_ contents: [UInt8], to path: String, mode: UInt32, owner: String?, group: String?, become: Become) async throws
-
-    /// Reads a whole file.
-    func download(_ path: String, become: Become) async throws -> [UInt8]
-
-    /// A file's metadata, or nil when it does not exist.
-    func stat(_ path: String) async throws -> RemoteFileInfo?
 
     /// Runs `commands` in order in the device's shell for `become` (one shell per device and
     /// per way of becoming, kept for the whole run), sending them together: one round trip for

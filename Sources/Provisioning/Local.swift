@@ -70,23 +70,5 @@ final class LocalTransport: Transport, @unchecked Sendable {
         try LocalProcess.run(["/bin/sh", "-c", command], stdin: stdin)
     }
 
-    func upload(_ contents: [UInt8], to path: String, mode: UInt32, owner: String?, group: String?, become: Become) async throws {
-        let url = URL(fileURLWithPath: path)
-        try Data(contents).write(to: url, options: .atomic)
-        chmod(path, mode_t(mode))
-    }
-
-    func download(_ path: String, become: Become) async throws -> [UInt8] {
-        guard let data = FileManager.default.contents(atPath: path) else { throw TransportError.channelFailure(host: host, reason: "cannot read \(path)") }
-        return Array(data)
-    }
-
-    func stat(_ path: String) async throws -> RemoteFileInfo? {
-        guard let a = try? FileManager.default.attributesOfItem(atPath: path) else { return nil }
-        return RemoteFileInfo(size: (a[.size] as? UInt64) ?? 0, permissions: UInt32((a[.posixPermissions] as? Int) ?? 0), uid: 0, gid: 0,
-                              isDirectory: (a[.type] as? FileAttributeType) == .typeDirectory, isSymlink: (a[.type] as? FileAttributeType) == .typeSymbolicLink,
-                              modified: a[.modificationDate] as? Date)
-    }
-
     func close() async {}
 }

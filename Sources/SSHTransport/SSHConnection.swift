@@ -92,7 +92,6 @@ public struct ConnectTimings: Sendable, Equatable {
 final class SessionBox: @unchecked Sendable {
     var session: Session?
     var sftp: SFTPSession?
-    var home: String?
     /// Why the connection dropped, once it has.
     var lost: String?
     /// The run's shells on the device, by way of becoming.
@@ -299,77 +298,41 @@ public final class SSHConnection: Transport, @unchecked Sendable {
         return (try? await thread.perform { box.session?.roundTrips ?? box.roundTrips }) ?? 0
     }
 
-    public func upload(_ contents: [UInt8], to path: String, mode: UInt32, owner: String?, group: String?, become: Become) async throws {
+    /// Writes `contents` to `path` over SFTP as the login user, atomically: same folder,
+    /// exclusive create, mode, fsync, close, then a rename by `mv -f` (OpenSSH's SFTP rename does
+    /// not replace an existing file). Files written as root go through the shell (`batch`).
+    public func upload(_ contents: [UInt8], to path: String, mode: UInt32, owner: String? = nil, group: String? = nil) async throws {
         let box = self.box
         let host = self.host
         let directory = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
         let name = (path as NSString).lastPathComponent
         let suffix = String(UInt64.random(in: 0..<UInt64.max), radix: 16)
-        if become == .none {
-            // Same folder, exclusive create, mode, fsync, close, then an atomic rename by `mv -f`
-            // (OpenSSH's SFTP rename does not replace an existing file).
-            let temp = "\(directory)/.parc-tmp-\(name)-\(suffix)"
-            try await thread.perform { () throws in
-                let sftp = try Self.sftp(box, host: host)
-                do {
-                    let file = try sftp.open(temp, flags: LIBSSH2_FXF_WRITE | LIBSSH2_FXF_CREAT | LIBSSH2_FXF_EXCL, mode: Int(mode))
-                    try file.write(contents)
-                    try file.setPermissions(mode)
-                    try file.sync()
-                    try file.close()
-                } catch {
-                    try? sftp.unlink(temp)
-                    throw error
-                }
-            }
-            var script = ""
-            if owner != nil || group != nil { script += "chown \(shellQuote("\(owner ?? ""):\(group ?? "")")) \(shellQuote(temp)) && " }
-            script += "mv -f -- \(shellQuote(temp)) \(shellQuote(path))"
-            let result = try await run(script, stdin: nil, become: .none, timeout: options.operationTimeout)
-            if !result.succeeded {
-                _ = try? await run("rm -f -- \(shellQuote(temp))", stdin: nil, become: .none, timeout: options.operationTimeout)
-                throw TransportError.channelFailure(host: host, reason: "putting \(path) in place: \(result.stderrText.trimmed)")
-            }
-            return
-        }
-        // As root: stage the file in our home over SFTP (mode 0600), then one privileged command
-        // copies it next to its destination with its mode and owner and renames it into place.
-        let stage = try await thread.perform { () throws -> String in
+        let temp = "\(directory)/.parc-tmp-\(name)-\(suffix)"
+        try await thread.perform { () throws in
             let sftp = try Self.sftp(box, host: host)
-            if box.home == nil { box.home = try sftp.realpath(".") }
-            let stage = "\(box.home!)/.parc-stage-\(suffix)"
             do {
-                let file = try sftp.open(stage, flags: LIBSSH2_FXF_WRITE | LIBSSH2_FXF_CREAT | LIBSSH2_FXF_EXCL, mode: 0o600)
+                let file = try sftp.open(temp, flags: LIBSSH2_FXF_WRITE | LIBSSH2_FXF_CREAT | LIBSSH2_FXF_EXCL, mode: Int(mode))
                 try file.write(contents)
+                try file.setPermissions(mode)
+                try file.sync()
                 try file.close()
             } catch {
-                try? sftp.unlink(stage)
+                try? sftp.unlink(temp)
                 throw error
             }
-            return stage
         }
-        let temp = "\(directory)/.parc-tmp-\(name)-\(suffix)"
-        var install = "install -m \(String(mode, radix: 8))"
-        if let owner { install += " -o \(shellQuote(owner))" }
-        if let group { install += " -g \(shellQuote(group))" }
-        let script = """
-            t=\(shellQuote(temp)); trap 'rm -f -- "$t" \(shellQuote(stage))' EXIT
-            \(install) -- \(shellQuote(stage)) "$t" && sync -- "$t" && mv -f -- "$t" \(shellQuote(path))
-            """
-        let result = try await run(script, stdin: nil, become: become, timeout: options.operationTimeout)
+        var script = ""
+        if owner != nil || group != nil { script += "chown \(shellQuote("\(owner ?? ""):\(group ?? "")")) \(shellQuote(temp)) && " }
+        script += "mv -f -- \(shellQuote(temp)) \(shellQuote(path))"
+        let result = try await run(script, stdin: nil, become: .none, timeout: options.operationTimeout)
         if !result.succeeded {
-            throw TransportError.channelFailure(host: host, reason: "putting \(path) in place as root: \(result.stderrText.trimmed)")
+            _ = try? await run("rm -f -- \(shellQuote(temp))", stdin: nil, become: .none, timeout: options.operationTimeout)
+            throw TransportError.channelFailure(host: host, reason: "putting \(path) in place: \(result.stderrText.trimmed)")
         }
     }
 
-    public func download(_ path: String, become: Become) async throws -> [UInt8] {
-        if become != .none {
-            let result = try await run("cat -- \(shellQuote(path))", stdin: nil, become: become, timeout: options.operationTimeout)
-            guard result.succeeded else {
-                throw TransportError.channelFailure(host: host, reason: "reading \(path) as root: \(result.stderrText.trimmed)")
-            }
-            return result.stdout
-        }
+    /// Reads a whole file over SFTP as the login user.
+    public func download(_ path: String) async throws -> [UInt8] {
         let box = self.box
         let host = self.host
         return try await thread.perform { () throws -> [UInt8] in

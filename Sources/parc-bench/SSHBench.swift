@@ -36,7 +36,7 @@ func runSSHBench(_ args: [String]) async throws {
         _ = try await c.run("echo ok")
         phases[3].append((ContinuousClock.now - t).ms)
         t = ContinuousClock.now
-        try await c.upload(payload, to: "/home/\(d.user)/bench.bin", mode: 0o644, owner: nil, group: nil, become: .none)
+        try await c.upload(payload, to: "/home/\(d.user)/bench.bin", mode: 0o644)
         phases[4].append((ContinuousClock.now - t).ms)
         await c.close()
     }
@@ -55,7 +55,7 @@ func runSSHBench(_ args: [String]) async throws {
                         name: d.name, address: d.address, port: d.port, user: d.user, credentials: [.keyFile(lab.clientKey)],
                         hostKeyPolicy: HostKeyPolicy(mode: .strict, pinned: hostKeys[d.name]), connectTimeout: .seconds(30)))
                     _ = try await c.run("echo ok")
-                    try await c.upload(payload, to: "/home/\(d.user)/bench.bin", mode: 0o644, owner: nil, group: nil, become: .none)
+                    try await c.upload(payload, to: "/home/\(d.user)/bench.bin", mode: 0o644)
                     await c.close()
                     return (ContinuousClock.now - start).ms
                 } catch {

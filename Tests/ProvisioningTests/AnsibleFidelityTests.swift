@@ -118,9 +118,6 @@ final class SlowTransport: Transport, @unchecked Sendable {
         try await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
         return CommandResult(exitStatus: 0, stdout: [], stderr: [])
     }
-    func upload(_ contents: [UInt8], to path: String, mode: UInt32, owner: String?, group: String?, become: Become) async throws {}
-    func download(_ path: String, become: Become) async throws -> [UInt8] { [] }
-    func stat(_ path: String) async throws -> RemoteFileInfo? { nil }
     func close() async {}
 }
 

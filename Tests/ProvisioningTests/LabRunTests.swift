@@ -64,8 +64,10 @@ final class LabRun: @unchecked Sendable {
     func write(_ text: String, to path: String, on name: String = "lab-01") async throws {
         let c = try await LabConnector(lab: lab).connect(hosts.first { $0.name == name }!)
         do {
+            let bytes = Array(text.utf8)
             _ = try await c.run("mkdir -p \(shellQuote((path as NSString).deletingLastPathComponent))", stdin: nil, become: .sudo, timeout: .seconds(30))
-            try await c.upload(Array(text.utf8), to: path, mode: 0o644, owner: nil, group: nil, become: .sudo)
+            let wrote = try await c.shell(Step.write(path, bytes, mode: 0o644).script, input: bytes, become: .sudo, timeout: .seconds(30))
+            guard wrote.succeeded else { throw TransportError.channelFailure(host: name, reason: wrote.stderrText) }
         } catch { await c.close(); throw error }
         await c.close()
     }

@@ -20,9 +20,6 @@ final class ScriptedTransport: Transport, @unchecked Sendable {
         lock.withLock { commands.append(command) }
         return answer(command)
     }
-    func upload(_ contents: [UInt8], to path: String, mode: UInt32, owner: String?, group: String?, become: Become) async throws {}
-    func download(_ path: String, become: Become) async throws -> [UInt8] { [] }
-    func stat(_ path: String) async throws -> RemoteFileInfo? { nil }
     func close() async {}
 }
 
