@@ -121,22 +121,33 @@ public struct Step: Sendable {
         self.touches = touches
     }
 
-    /// The script of an atomic write: the new content goes to a temporary file in the destination's
-    /// folder (read from fd 3), its size is checked (a dropped connection leaves it short), it gets
-    /// its mode and owner, is validated, synced to disk, then renamed over the old file. On any
-    /// failure the temporary file is removed and the old file stays as it was.
+    /// The script of an atomic write: a new file with an unguessable name in the destination's
+    /// folder (exclusive create, owner and mode set while it is still empty), the content from
+    /// fd 3 written and synced to disk by one `dd`, whose record count tells a complete content
+    /// from a short one (a dropped connection); then `validate`, then a rename over the old file.
+    /// On any failure the temporary file is removed and the old file stays as it was.
     static func writeScript(_ path: String, size: Int, mode: UInt32, owner: String?, group: String?, validate: String?) -> String {
         let directory = (path as NSString).deletingLastPathComponent
-        var s = "umask 077; t=$(mktemp -p \(shellQuote(directory.isEmpty ? "." : directory)) .parc-tmp-XXXXXXXX) || exit 1\n"
-        s += "trap 'rm -f -- \"$t\"' EXIT\n"
-        s += "head -c \(size) <&3 > \"$t\" || exit 1\n"
-        s += "[ \"$(stat -c %s -- \"$t\")\" = \(size) ] || { echo 'the new content arrived incomplete' >&2; exit 1; }\n"
-        s += "chmod \(String(mode, radix: 8)) \"$t\" || exit 1\n"
+        let name = (path as NSString).lastPathComponent
+        let temp = "\(directory.isEmpty ? "." : directory)/.parc-tmp-\(name.prefix(40))-\(String(UInt64.random(in: 0..<UInt64.max), radix: 36))"
+        var s = "umask 077; t=\(shellQuote(temp)); trap 'rm -f -- \"$t\"' EXIT\n"
+        s += "(set -C; : > \"$t\") || exit 1\n"
         if owner != nil || group != nil { s += "chown \(shellQuote("\(owner ?? ""):\(group ?? "")".replacingOccurrences(of: ":$", with: "", options: .regularExpression))) \"$t\" || exit 1\n" }
+        s += "chmod \(String(mode, radix: 8)) \"$t\" || exit 1\n"
+        let short = "{ echo 'the new content arrived incomplete' >&2; exit 1; }"
+        if size == 0 {
+            s += "sync -- \"$t\" || exit 1\n"
+        } else if size <= 8 << 20 {
+            s += "r=$(LC_ALL=C dd of=\"$t\" bs=\(size) count=1 iflag=fullblock conv=fsync,notrunc <&3 2>&1) || exit 1\n"
+            s += "case \"$r\" in '1+0 records in'*) ;; *) \(short) ;; esac\n"
+        } else {
+            s += "LC_ALL=C dd of=\"$t\" bs=1M iflag=fullblock conv=fsync,notrunc status=none <&3 || exit 1\n"
+            s += "[ \"$(stat -c %s -- \"$t\")\" = \(size) ] || \(short)\n"
+        }
         if let validate {
             s += "\(validate.replacingOccurrences(of: "%s", with: "\"$t\"")) || { s=$?; echo \(shellQuote("validation of \(path) failed (\(validate)); the file was not changed")) >&2; exit $s; }\n"
         }
-        s += "sync -- \"$t\" && mv -f -- \"$t\" \(shellQuote(path))"
+        s += "mv -f -- \"$t\" \(shellQuote(path))"
         return s
     }
 }

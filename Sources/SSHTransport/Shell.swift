@@ -142,13 +142,17 @@ final class RemoteShell {
         }
         if pendingStart {
             pendingStart = false
-            let rc = parc_channel_exec(channel.raw, startLine, UInt32(startLine.utf8.count))
-            if rc == LIBSSH2_ERROR_EAGAIN && libssh2_session_block_directions(session.raw) == LIBSSH2_SESSION_BLOCK_INBOUND {
+            // Send the request whole (waiting only for the socket to take it), not its answer.
+            let end = ContinuousClock.now + timeout
+            var rc = parc_channel_exec(channel.raw, startLine, UInt32(startLine.utf8.count))
+            while rc == LIBSSH2_ERROR_EAGAIN && libssh2_session_block_directions(session.raw) & LIBSSH2_SESSION_BLOCK_OUTBOUND != 0 {
+                try session.waitSocket(until: end, operation: "starting the device's shell", timeout: timeout)
+                rc = parc_channel_exec(channel.raw, startLine, UInt32(startLine.utf8.count))
+            }
+            if rc == LIBSSH2_ERROR_EAGAIN {
                 starting = true
             } else {
-                let done = rc == LIBSSH2_ERROR_EAGAIN
-                    ? try session.retry("starting the device's shell", timeout: timeout) { parc_channel_exec(channel.raw, startLine, UInt32(startLine.utf8.count)) } : rc
-                guard done == 0 else { throw session.failure("starting the device's shell", done) }
+                guard rc == 0 else { throw session.failure("starting the device's shell", rc) }
                 session.countRoundTrip()
             }
         }
