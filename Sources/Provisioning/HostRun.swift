@@ -1,0 +1,500 @@
+import Foundation
+import Logging
+import ParcCore
+import Templating
+
+/// One device through one play: its own task owns its `HostRun` (sessions, queued tasks,
+/// notified handlers); the runner's shared state is only for what hosts share (run_once, the
+/// records, registered values, the connections to close).
+extension Runner {
+    /// What one host carries through a play: owned by that host's task alone.
+    final class HostRun: @unchecked Sendable {
+        let play: Play
+        let host: HostTarget
+        /// The play's variables; registered ones come from the run's state at each task.
+        let scope: Scope
+        var notified: [String] = []
+        /// Device sessions by connection (the play's, a task's remote_user, the control node).
+        var sessions: [String: DeviceSession] = [:]
+        var main = ""
+        /// Tasks whose steps were queued, in order, waiting for their results to be recorded.
+        var deferred: [Deferred] = []
+
+        init(play: Play, host: HostTarget, scope: Scope) {
+            self.play = play
+            self.host = host
+            self.scope = scope
+        }
+    }
+
+    /// A task planned and queued on its device; its record waits for the steps' results.
+    struct Deferred {
+        var record: TaskRecord
+        var plan: Plan
+        var owner: Int
+        var session: DeviceSession
+        var notify: [String]
+        var started: ContinuousClock.Instant
+    }
+
+    // MARK: Facts known before the play
+
+    /// Asks the device, in one round trip, what the play's tasks will want to know and can be
+    /// known before anything runs: every task whose arguments and conditions need nothing the
+    /// run produces is planned against no facts, and the facts it asks for are gathered.
+    func prefetch(_ tasks: [TaskSpec], _ h: HostRun, state: State) async {
+        guard let session = h.sessions[h.main] else { return }
+        var wanted: [String: (become: Become, facts: [Fact])] = [:]
+        func walk(_ list: [TaskSpec]) async {
+            for task in list {
+                if task.module == "block" { await walk(task.block); continue }
+                guard let spec = Modules.registry[task.module], case .device(let plan) = spec.behaviour, task.loop == nil, !task.delegateToLocal,
+                      task.remoteUser == nil || task.remoteUser == h.play.remoteUser, !task.noLog, selectedByTags(task, play: h.play) else { continue }
+                let vars = await taskScope(task, h, state: state).vars
+                guard (try? task.when.allSatisfy({ try templates.condition($0, vars: vars, at: task.location) })) == true,
+                      var ctx = try? context(task, vars: vars, h) else { continue }
+                ctx.known = [:]
+                let become = self.become(task, h)
+                do { _ = try plan(ctx) } catch let need as NeedFacts {
+                    let k = DeviceSession.key(become)
+                    wanted[k, default: (become, [])].facts += need.facts
+                } catch {}
+            }
+        }
+        await walk(tasks)
+        for (_, entry) in wanted.sorted(by: { $0.key < $1.key }) where !entry.facts.isEmpty {
+            // A failure here shows again, in its place, when the task that wants the fact runs.
+            try? await session.gather(entry.facts, become: entry.become)
+        }
+    }
+
+    // MARK: One task
+
+    /// How the task becomes another user: the inventory's ansible_become* variables win over
+    /// the keywords, as in Ansible.
+    func become(_ task: TaskSpec, _ h: HostRun) -> Become {
+        let host = h.host
+        let becomeUser = host.variable("ansible_become_user")?.string ?? task.becomeUser ?? h.play.becomeUser
+        let becomes = host.variable("ansible_become").map(\.truthy) ?? task.become ?? h.play.become
+        var method = options.become
+        if let pass = (host.variable("ansible_become_password") ?? host.variable("ansible_become_pass"))?.string, !pass.isEmpty {
+            method = .sudoPassword(Secret(pass))
+        }
+        guard becomes else { return .none }
+        guard let user = becomeUser else { return method }
+        if case .sudoPassword(let secret) = method { return .sudoUser(user, secret) }
+        return .sudoUser(user, nil)
+    }
+
+    /// The module's context for one item: its arguments rendered (assert's `that` stay
+    /// conditions), `omit` left out.
+    func context(_ task: TaskSpec, vars v: [String: Value], _ h: HostRun) throws -> ModuleContext {
+        var raw = task.args
+        let conditions = task.module == "assert" ? raw.removeValue(forKey: "that") : nil
+        var args = try templates.evaluate(.map(raw), vars: v, at: task.location).map ?? [:]
+        if let conditions { args["that"] = conditions }
+        args = args.filter { $0.value != .string(Self.omit) }
+        var ctx = ModuleContext(args: args)
+        ctx.check = options.check
+        ctx.diff = options.diff
+        ctx.playbookDirectory = task.directory ?? playbook.directory
+        ctx.vars = v
+        ctx.templates = templates
+        ctx.location = task.location
+        ctx.runStarted = started
+        ctx.noLog = task.noLog
+        ctx.environment = try templates.evaluate(.map(h.play.environment.merging(task.environment) { _, own in own }), vars: v, at: task.location).map ?? [:]
+        return ctx
+    }
+
+    /// The items of a task's loop (one nil item without a loop).
+    func items(_ task: TaskSpec, vars: [String: Value]) throws -> [Value?] {
+        guard let loop = task.loop else { return [nil] }
+        let evaluated = try templates.evaluate(loop, vars: vars, at: task.location)
+        switch task.loopKind {
+        case .withDict:
+            // One item per key, {key, value}, in the mapping's order.
+            guard case .map(let d) = evaluated else { throw PlaybookError("with_dict needs a mapping", at: task.location) }
+            return d.map { .map(OrderedMap(ordered: [("key", .string($0.key)), ("value", $0.value)])) }
+        case .withItems:
+            // The list flattened one level (a lone string is a list of one).
+            return (evaluated.list ?? [evaluated]).flatMap { $0.list ?? [$0] }
+        case .loop:
+            guard case .list(let list) = evaluated else { throw PlaybookError("loop needs a list; this one is \(evaluated.json)", at: task.location) }
+            return list
+        }
+    }
+
+    /// Whether a task's record may wait for its steps to be sent with later ones: nothing in the
+    /// task reads its result (no register, changed_when, failed_when, ignore_errors, loop, run_once).
+    func canWait(_ task: TaskSpec) -> Bool {
+        task.loop == nil && task.register == nil && task.changedWhen == nil && task.failedWhen == nil && !task.ignoreErrors && !task.runOnce
+            && task.asyncSeconds == nil
+    }
+
+    /// Plans a device module: asks the device for the facts it wants (with the queued steps in
+    /// the same round trip) until it has them all; a plan that asks to plan again has its steps
+    /// applied first (never in check mode).
+    func plan(_ body: @Sendable (ModuleContext) throws -> Plan, _ ctx: ModuleContext, session: DeviceSession, become: Become) async throws -> (plan: Plan, earlier: [Int]) {
+        var ctx = ctx
+        var earlier: [Int] = []
+        var asked = 0
+        while true {
+            ctx.known = session.known(for: become)
+            do {
+                let p = try body(ctx)
+                guard p.again else { return (p, earlier) }
+                if !options.check {
+                    let owner = session.newOwner()
+                    session.enqueue(p.steps, become: become, owner: owner)
+                    earlier.append(owner)
+                    try await session.flush()
+                    if session.failedStep { return (p, earlier) }
+                }
+                ctx.phase += 1
+            } catch let need as NeedFacts {
+                asked += 1
+                if asked > 8 { throw ModuleFailure("the module kept asking the device for facts (\(need.facts.map(\.script).joined(separator: "; ")))") }
+                try await session.gather(need.facts, become: become)
+            }
+        }
+    }
+
+    /// A device module's result once its steps ran: a failed step fails it, the result step's
+    /// output completes it.
+    static func outcome(_ plan: Plan, _ results: [CommandResult?], earlier: [CommandResult?] = []) -> ModuleResult? {
+        var r = plan.result
+        for res in earlier {
+            guard let res else { return nil }
+            if !res.succeeded {
+                r.failed = true
+                r.changed = false
+                r.msg = "\(plan.steps.first?.what ?? "a step") failed (exit \(res.exitStatus)): \(Self.why(res))"
+                return r
+            }
+        }
+        for (step, res) in zip(plan.steps, results) {
+            guard let res else { return nil }
+            if step.isResult {
+                plan.finish?(&r, res)
+                if r.failed { return r }
+            } else if !res.succeeded {
+                r.failed = true
+                r.changed = false
+                r.msg = "\(step.what) failed (exit \(res.exitStatus)): \(Self.why(res))"
+                return r
+            }
+        }
+        return r
+    }
+
+    static func why(_ r: CommandResult) -> String {
+        let text = r.stderrText.trimmed.isEmpty ? r.stdoutText.trimmed : r.stderrText.trimmed
+        return text.isEmpty ? "no message" : text
+    }
+
+    /// Sends the queued steps of the host's waiting tasks and records their outcomes in order.
+    /// Once one failed, the later ones never ran (the device skipped their steps): they leave
+    /// no record, as tasks after a failure in Ansible.
+    /// Returns the error of sending when no waiting task took it (the caller's own steps failed to go).
+    @discardableResult
+    func settle(_ h: HostRun, state: State) async -> (any Error)? {
+        let waiting = h.deferred
+        h.deferred = []
+        var sendError: (any Error)? = nil
+        for session in Set(h.sessions.keys).sorted().compactMap({ h.sessions[$0] }) where session.hasQueuedSteps {
+            do { try await session.flush() } catch { sendError = error; break }
+        }
+        var stopped = false
+        for d in waiting {
+            if stopped { continue }
+            var record = d.record
+            guard let results = d.session.results(of: d.owner), let result = Self.outcome(d.plan, results) else {
+                if let error = sendError {
+                    await finishWithError(error, record: record, h, state: state)
+                    sendError = nil
+                    stopped = true
+                }
+                continue
+            }
+            fill(&record, with: result, noLog: false)
+            record.milliseconds = (ContinuousClock.now - d.started).ms
+            await state.add(record)
+            observer(.task(record))
+            if result.failed {
+                await state.markFailed(h.host.serial)
+                stopped = true
+            } else if result.changed {
+                for n in d.notify where !h.notified.contains(n) { h.notified.append(n) }
+            }
+        }
+        // Every failure sent so far is recorded: what the runner queues next may run.
+        for session in h.sessions.values { session.clearFailure() }
+        return sendError
+    }
+
+    /// A task's record when talking to the device failed: unreachable (the host is done) or failed.
+    func finishWithError(_ error: any Error, record: TaskRecord, _ h: HostRun, state: State) async {
+        var record = record
+        record.message = "\(error)"
+        if let e = error as? TransportError, e.isUnreachable {
+            record.outcome = .unreachable
+            await state.add(record)
+            await state.markUnreachable(h.host.name, h.host.serial)
+            observer(.unreachable(host: h.host.name, message: "\(error)"))
+        } else {
+            record.outcome = .failed
+            await state.add(record)
+            await state.markFailed(h.host.serial)
+            observer(.task(record))
+        }
+    }
+
+    func fill(_ record: inout TaskRecord, with result: ModuleResult, noLog: Bool) {
+        record.outcome = result.failed ? .failed : result.skipped ? .skipped : result.changed ? .changed : .ok
+        record.changed = result.changed
+        record.message = result.msg
+        record.output = [result.stdout, result.stderr].compactMap { $0?.isEmpty == false ? $0 : nil }.joined(separator: "\n")
+        record.diff = result.diff
+        if noLog {
+            record.output = record.output.map { _ in "(output hidden by no_log)" }
+            record.message = record.message.map { _ in "(hidden by no_log)" }
+            record.diff = []
+        }
+    }
+
+    /// What one item of a task gave, once its outcome is known.
+    enum ItemOutcome {
+        /// Its result (its record written by the caller).
+        case done(ModuleResult)
+        /// Queued with the steps of later tasks; recorded when they are sent.
+        case waiting
+        /// The host failed or went away before this item ran (an earlier task's steps failed).
+        case stopped
+    }
+
+    /// Runs one task (every loop item) and returns the handlers it notifies.
+    func runTask(_ task: TaskSpec, _ h: HostRun, state: State, tagsApply: Bool = true) async -> [String] {
+        let (play, host) = (h.play, h.host)
+        if tagsApply && !selectedByTags(task, play: play) { return [] }
+        if tagsApply, let start = options.startAtTask, !(await state.started(host.serial)) {
+            // As Ansible: the task's name as written, or "role : name", against the glob.
+            guard GroupName.matches(start.lowercased(), task.name.lowercased()) else { return [] }
+            await state.start(host.serial)
+        }
+        guard let spec = Modules.registry[task.module] else { return [] }
+        // A task that runs on the control node (or through another connection) waits for the
+        // device's queued steps: it must not run if one of them fails.
+        if !spec.touchesDevice || task.delegateToLocal || (task.remoteUser != nil && task.remoteUser != play.remoteUser) {
+            await settle(h, state: state)
+            if await state.isDown(host.serial) { return [] }
+        }
+        let resolved = await taskScope(task, h, state: state)
+        var base = resolved.vars
+        let name = (try? templates.render(task.name, vars: base, at: task.location)) ?? task.name
+        let items: [Value?]
+        do { items = try self.items(task, vars: base) } catch {
+            await fail(host, play: play, task: name, message: "\(resolved.explain(error))", location: task.location, state: state)
+            return []
+        }
+        // Where the task runs, as whom.
+        let session: DeviceSession
+        do {
+            session = try await self.session(for: task, h, state: state)
+        } catch {
+            await finishWithError(error, record: record(task, name: name, h, item: nil), h, state: state)
+            return []
+        }
+        let become = self.become(task, h)
+        var results: [Value] = []
+        var anyChanged = false
+        var hostFailed = false
+        var itemRecords: [TaskRecord] = []
+        for (index, item) in items.enumerated() {
+            var v = base
+            if let item { v[task.loopVar] = item }
+            if item != nil, let indexVar = task.loopIndexVar { v[indexVar] = .int(index) }
+            let start = ContinuousClock.now
+            let label = item.map { i in task.loopLabel.flatMap { try? templates.render($0, vars: v, at: task.location) } ?? i.description }
+            var record = self.record(task, name: name, h, item: label.map { task.noLog ? "(hidden)" : $0 })
+            var result = ModuleResult()
+            do {
+                if try !task.when.allSatisfy({ try templates.condition($0, vars: v, at: task.location) }) {
+                    result.skipped = true
+                    record.outcome = .skipped
+                    record.message = "condition false"
+                } else {
+                    let ctx = try context(task, vars: v, h)
+                    let outcome: ItemOutcome
+                    if task.runOnce {
+                        // The first host runs it; every host records the same result.
+                        let key = "\(task.location)|\(label ?? "")"
+                        let first = record
+                        let (shared, ranHere) = await state.runOnce(key) {
+                            (try? await self.perform(spec, ctx, task: task, record: first, session: session, become: become, h, state: state, wait: false))
+                                .flatMap { if case .done(let r) = $0 { r } else { nil } } ?? ModuleResult(failed: "the task could not run on its first host")
+                        }
+                        var r = shared
+                        if !ranHere { r.msg = (r.msg.map { $0 + " " } ?? "") + "(run once, on another host)" }
+                        outcome = .done(r)
+                    } else {
+                        outcome = try await perform(spec, ctx, task: task, record: record, session: session, become: become, h, state: state,
+                                                    wait: canWait(task))
+                    }
+                    switch outcome {
+                    case .waiting: return []
+                    case .stopped: return []
+                    case .done(let r): result = r
+                    }
+                    // set_fact and include_vars: their values stay with the host for the rest of the run.
+                    // set_fact values are data; include_vars values are templates when a person
+                    // wrote the file.
+                    if !result.failed, case .map(let facts)? = result.data["ansible_facts"] {
+                        for (k, fact) in facts { await state.register(host.serial, k, fact, authored: result.authoredFacts) }
+                        if result.authoredFacts { base = await taskScope(task, h, state: state).vars }
+                        else { for (k, fact) in facts { base[k] = fact } }
+                    }
+                    var reg = result.registered
+                    v["result"] = reg
+                    if let expression = task.changedWhen {
+                        result.changed = try templates.condition(expression, vars: withRegister(v, task, reg), at: task.location)
+                    }
+                    if let expression = task.failedWhen {
+                        result.failed = try templates.condition(expression, vars: withRegister(v, task, reg), at: task.location)
+                    }
+                    reg = result.registered
+                    if let item, case .map(var m) = reg {
+                        // As Ansible's loop results: each carries its item.
+                        m[task.loopVar] = item
+                        m["ansible_loop_var"] = .string(task.loopVar)
+                        if let indexVar = task.loopIndexVar { m[indexVar] = .int(index); m["ansible_index_var"] = .string(indexVar) }
+                        reg = .map(m)
+                    }
+                    results.append(reg)
+                    fill(&record, with: result, noLog: false)
+                }
+            } catch let error as TransportError where error.isUnreachable {
+                await finishWithError(error, record: record, h, state: state)
+                if task.loop != nil { await countLoop(itemRecords, task: task, name: name, host: host, play: play, state: state) }
+                return []
+            } catch {
+                record.outcome = .failed
+                record.message = "\(resolved.explain(error))"
+                result.failed = true
+            }
+            if task.noLog { fill(&record, with: result, noLog: true); if record.outcome == .skipped { record.message = "condition false" } }
+            if record.outcome == .failed && task.ignoreErrors { record.ignored = true }
+            record.milliseconds = (ContinuousClock.now - start).ms
+            await state.add(record, count: task.loop == nil)
+            itemRecords.append(record)
+            observer(.task(record))
+            if record.outcome == .changed { anyChanged = true }
+            if record.outcome == .failed && !task.ignoreErrors { hostFailed = true }
+        }
+        if task.loop != nil { await countLoop(itemRecords, task: task, name: name, host: host, play: play, state: state) }
+        if let register = task.register {
+            let value: Value = task.loop == nil ? (results.first ?? .map(["skipped": .bool(true), "changed": .bool(false)]))
+                : .map(["results": .list(results), "changed": .bool(anyChanged)])
+            await state.register(host.serial, register, value)
+        }
+        if hostFailed {
+            await state.markFailed(host.serial)
+            return []
+        }
+        return anyChanged ? task.notify : []
+    }
+
+    /// A task's record before it runs.
+    func record(_ task: TaskSpec, name: String, _ h: HostRun, item: String?) -> TaskRecord {
+        TaskRecord(play: h.play.name, task: name, host: h.host.name, serial: h.host.serial, item: item, outcome: .ok, changed: false,
+                   ignored: false, message: nil, output: nil, diff: [], milliseconds: 0, location: task.location, module: task.module)
+    }
+
+    /// The session a task runs through: the play's connection, another login user's, or the
+    /// control node's (delegate_to: localhost).
+    func session(for task: TaskSpec, _ h: HostRun, state: State) async throws -> DeviceSession {
+        let key: String
+        let transport: any Transport
+        if task.delegateToLocal {
+            key = "local"
+            if let s = h.sessions[key] { return s }
+            transport = LocalTransport()
+        } else if let user = task.remoteUser, user != h.play.remoteUser {
+            (key, transport) = try await self.transport(for: h.host, user: user, state: state)
+            if let s = h.sessions[key] { return s }
+        } else {
+            return h.sessions[h.main]!
+        }
+        let s = session(transport, key: key, host: h.host, state: state)
+        h.sessions[key] = s
+        return s
+    }
+
+    /// One item of a task: a control-node module's result, or a device module planned, its steps
+    /// queued, and (unless the task may wait) sent with what was queued before them.
+    func perform(_ spec: ModuleSpec, _ ctx: ModuleContext, task: TaskSpec, record: TaskRecord, session: DeviceSession, become: Become,
+                 _ h: HostRun, state: State, wait: Bool) async throws -> ItemOutcome {
+        switch spec.behaviour {
+        case .control(let body):
+            do { return .done(try body(ctx)) } catch let failure as ModuleFailure { return .done(ModuleResult(failed: failure.message)) }
+        case .device(let body):
+            let planned: (plan: Plan, earlier: [Int])
+            do {
+                planned = try await plan(body, ctx, session: session, become: become)
+            } catch let failure as ModuleFailure {
+                await settle(h, state: state)
+                if await state.isDown(h.host.serial) { return .stopped }
+                return .done(ModuleResult(failed: failure.message))
+            } catch {
+                // The device stopped answering while this task asked its facts: the queued tasks
+                // whose steps ran are recorded first.
+                await settle(h, state: state)
+                throw error
+            }
+            if session.failedStep && planned.earlier.isEmpty {
+                // An earlier task's step failed on the device while this one gathered its facts.
+                await settle(h, state: state)
+                if await state.isDown(h.host.serial) { return .stopped }
+            }
+            var p = planned.plan
+            if options.check { return .done(p.result) }
+            if let seconds = task.asyncSeconds { for i in p.steps.indices { p.steps[i].timeout = .seconds(seconds) } }
+            let owner = session.newOwner()
+            session.enqueue(p.steps, become: become, owner: owner)
+            if wait {
+                h.deferred.append(Deferred(record: record, plan: p, owner: owner, session: session, notify: task.notify, started: .now))
+                return .waiting
+            }
+            // The steps queued before go with this task's, in one round trip; their records come first.
+            if let error = await settle(h, state: state) {
+                if let e = error as? TransportError, e.isUnreachable { throw e }
+                if let seconds = task.asyncSeconds, case TransportError.channelFailure(_, let reason)? = error as? TransportError, reason.contains("no answer") {
+                    return .done(ModuleResult(failed: "async task did not complete within the requested time - \(seconds)s"))
+                }
+                return .done(ModuleResult(failed: "\(error)"))
+            }
+            if await state.isDown(h.host.serial) { return .stopped }
+            let earlier = planned.earlier.flatMap { session.results(of: $0) ?? [] }
+            guard let result = Self.outcome(p, session.results(of: owner) ?? [], earlier: earlier) else { return .stopped }
+            return .done(result)
+        }
+    }
+
+    /// A loop task's one count in the recap: failed if an item failed, changed if one changed,
+    /// skipped if every item was (or there were none), ok otherwise.
+    func countLoop(_ items: [TaskRecord], task: TaskSpec, name: String, host: HostTarget, play: Play, state: State) async {
+        var r = TaskRecord(play: play.name, task: name, host: host.name, serial: host.serial, item: nil, outcome: .ok, changed: false,
+                           ignored: false, message: nil, output: nil, diff: [], milliseconds: 0, location: task.location)
+        if items.contains(where: { $0.outcome == .unreachable }) { return }
+        if let failed = items.first(where: { $0.outcome == .failed }) { r.outcome = .failed; r.ignored = failed.ignored }
+        else if items.contains(where: { $0.outcome == .changed }) { r.outcome = .changed }
+        else if items.allSatisfy({ $0.outcome == .skipped }) { r.outcome = .skipped }
+        await state.count(r)
+    }
+
+    func withRegister(_ vars: [String: Value], _ task: TaskSpec, _ reg: Value) -> [String: Value] {
+        var v = vars
+        if let name = task.register { v[name] = reg }
+        return v
+    }
+}
