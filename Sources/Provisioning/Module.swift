@@ -116,21 +116,20 @@ public struct ModuleSpec: Sendable {
 
     init(name: String, arguments: Set<String>, required: Set<String> = [], takesFreeForm: Bool = false, anyArguments: Bool = false,
          plan: @escaping @Sendable (ModuleContext) throws -> Plan) {
-        self.name = name
-        self.arguments = arguments
-        self.required = required
-        self.takesFreeForm = takesFreeForm
-        self.behaviour = .device(plan)
-        self.anyArguments = anyArguments
+        self.init(name: name, arguments: arguments, required: required, takesFreeForm: takesFreeForm, anyArguments: anyArguments, behaviour: .device(plan))
     }
 
     init(name: String, arguments: Set<String>, required: Set<String> = [], takesFreeForm: Bool = false, anyArguments: Bool = false,
          control: @escaping @Sendable (ModuleContext) throws -> ModuleResult) {
+        self.init(name: name, arguments: arguments, required: required, takesFreeForm: takesFreeForm, anyArguments: anyArguments, behaviour: .control(control))
+    }
+
+    private init(name: String, arguments: Set<String>, required: Set<String>, takesFreeForm: Bool, anyArguments: Bool, behaviour: Behaviour) {
         self.name = name
         self.arguments = arguments
         self.required = required
         self.takesFreeForm = takesFreeForm
-        self.behaviour = .control(control)
+        self.behaviour = behaviour
         self.anyArguments = anyArguments
     }
 
