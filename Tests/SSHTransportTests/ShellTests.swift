@@ -24,7 +24,9 @@ import Testing
         _ = try await fresh.batch([ShellCommand("echo two")], become: .sudo, timeout: .seconds(20)).complete()
         let second = await fresh.roundTrips()
         await fresh.close()
-        #expect(start == 0 && opened == 2 && second == 3, "a new root shell costs its channel, its start and the batch: \(start) \(opened) \(second)")
+        // A new root shell costs its channel, then its start and the first batch together (2); on
+        // a loaded machine the start may be answered before the batch leaves (3). Later batches: 1.
+        #expect(start == 0 && (2...3).contains(opened) && second - opened == 1, "\(start) \(opened) \(second)")
         #expect(results[0]?.exitStatus == 3)
         #expect(results[0]?.stdoutText == "École\n")
         #expect(results[0]?.stderrText == "attention\n")
