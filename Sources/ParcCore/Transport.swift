@@ -62,11 +62,15 @@ public enum TransportError: Error, Sendable, Equatable {
     case connectionLost(host: String, reason: String)
     /// Privilege escalation (`become`) was refused.
     case becomeFailed(host: String, reason: String)
+    /// A device that answered gave no answer to a command (or its shell) within the bound: the
+    /// command never ended, or the device stalls. A failure of that device, not unreachable.
+    case noAnswer(host: String, seconds: Double)
 
     public var host: String {
         switch self {
         case .unreachable(let h, _), .timeout(let h, _, _), .authenticationFailed(let h, _, _), .hostKeyUnknown(let h, _),
-             .hostKeyChanged(let h, _, _), .channelFailure(let h, _), .connectionLost(let h, _), .becomeFailed(let h, _):
+             .hostKeyChanged(let h, _, _), .channelFailure(let h, _), .connectionLost(let h, _), .becomeFailed(let h, _),
+             .noAnswer(let h, _):
             return h
         }
     }
@@ -99,6 +103,8 @@ extension TransportError: LocalizedError, CustomStringConvertible {
             return "\(host): connection failure (\(reason))"
         case .connectionLost(let host, let reason):
             return "\(host): the connection dropped (\(reason)); the device went off or left the network, its remaining work is pending"
+        case .noAnswer(let host, let seconds):
+            return "\(host): the device gave no answer within \(String(format: "%g", seconds)) s (a command that never ends, or a stalled device); its remaining work was not done"
         case .becomeFailed(let host, let reason):
             return "\(host): could not become root with sudo (\(reason)); check the become password, or that the user may use sudo"
         }
@@ -212,7 +218,7 @@ extension Transport {
                 if let timeout {
                     group.addTask {
                         try? await Task.sleep(for: timeout)
-                        return .failure(.channelFailure(host: host, reason: "the device gave no answer within \(String(format: "%g", Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18)) s"))
+                        return .failure(.noAnswer(host: host, seconds: Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18))
                     }
                 }
                 let first = await group.next() ?? nil

@@ -222,7 +222,7 @@ extension Runner {
             await state.add(record)
             observer(.task(record))
             if result.failed {
-                await state.markFailed(h.host.serial)
+                memory(h.host.serial).failed = true
                 stopped = true
             } else if result.changed {
                 for n in d.notify where !h.notified.contains(n) { h.notified.append(n) }
@@ -240,12 +240,12 @@ extension Runner {
         if let e = error as? TransportError, e.isUnreachable {
             record.outcome = .unreachable
             await state.add(record)
-            await state.markUnreachable(h.host.name, h.host.serial)
+            memory(h.host.serial).unreachable = true
             observer(.unreachable(host: h.host.name, message: "\(error)"))
         } else {
             record.outcome = .failed
             await state.add(record)
-            await state.markFailed(h.host.serial)
+            memory(h.host.serial).failed = true
             observer(.task(record))
         }
     }
@@ -277,17 +277,17 @@ extension Runner {
     func runTask(_ task: TaskSpec, _ h: HostRun, state: State, tagsApply: Bool = true) async -> [String] {
         let (play, host) = (h.play, h.host)
         if tagsApply && !selectedByTags(task, play: play) { return [] }
-        if tagsApply, let start = options.startAtTask, !(await state.started(host.serial)) {
+        if tagsApply, let start = options.startAtTask, !(memory(host.serial).started) {
             // As Ansible: the task's name as written, or "role : name", against the glob.
             guard GroupName.matches(start.lowercased(), task.name.lowercased()) else { return [] }
-            await state.start(host.serial)
+            memory(host.serial).started = true
         }
         guard let spec = Modules.registry[task.module] else { return [] }
         // A task that runs on the control node (or through another connection) waits for the
         // device's queued steps: it must not run if one of them fails.
         if !spec.touchesDevice || task.delegateToLocal || (task.remoteUser != nil && task.remoteUser != play.remoteUser) {
             await settle(h, state: state)
-            if await state.isDown(host.serial) { return [] }
+            if memory(host.serial).isDown { return [] }
         }
         let resolved = await taskScope(task, h, state: state)
         var base = resolved.vars
@@ -350,7 +350,7 @@ extension Runner {
                     // set_fact values are data; include_vars values are templates when a person
                     // wrote the file.
                     if !result.failed, case .map(let facts)? = result.data["ansible_facts"] {
-                        for (k, fact) in facts { await state.register(host.serial, k, fact, authored: result.authoredFacts) }
+                        for (k, fact) in facts { memory(host.serial).registered[k] = (fact, result.authoredFacts) }
                         if result.authoredFacts { base = await taskScope(task, h, state: state).vars }
                         else { for (k, fact) in facts { base[k] = fact } }
                     }
@@ -395,10 +395,10 @@ extension Runner {
         if let register = task.register {
             let value: Value = task.loop == nil ? (results.first ?? .map(["skipped": .bool(true), "changed": .bool(false)]))
                 : .map(["results": .list(results), "changed": .bool(anyChanged)])
-            await state.register(host.serial, register, value)
+            memory(host.serial).registered[register] = (value, false)
         }
         if hostFailed {
-            await state.markFailed(host.serial)
+            memory(host.serial).failed = true
             return []
         }
         return anyChanged ? task.notify : []
@@ -443,7 +443,7 @@ extension Runner {
                 planned = try await plan(body, ctx, session: session, become: become)
             } catch let failure as ModuleFailure {
                 await settle(h, state: state)
-                if await state.isDown(h.host.serial) { return .stopped }
+                if memory(h.host.serial).isDown { return .stopped }
                 return .done(ModuleResult(failed: failure.message))
             } catch {
                 // The device stopped answering while this task asked its facts: the queued tasks
@@ -454,7 +454,7 @@ extension Runner {
             if session.failedStep && planned.earlier.isEmpty {
                 // An earlier task's step failed on the device while this one gathered its facts.
                 await settle(h, state: state)
-                if await state.isDown(h.host.serial) { return .stopped }
+                if memory(h.host.serial).isDown { return .stopped }
             }
             var p = planned.plan
             if options.check { return .done(p.result) }
@@ -468,12 +468,12 @@ extension Runner {
             // The steps queued before go with this task's, in one round trip; their records come first.
             if let error = await settle(h, state: state) {
                 if let e = error as? TransportError, e.isUnreachable { throw e }
-                if let seconds = task.asyncSeconds, case TransportError.channelFailure(_, let reason)? = error as? TransportError, reason.contains("no answer") {
+                if let seconds = task.asyncSeconds, case TransportError.noAnswer? = error as? TransportError {
                     return .done(ModuleResult(failed: "async task did not complete within the requested time - \(seconds)s"))
                 }
                 return .done(ModuleResult(failed: "\(error)"))
             }
-            if await state.isDown(h.host.serial) { return .stopped }
+            if memory(h.host.serial).isDown { return .stopped }
             let earlier = planned.earlier.flatMap { session.results(of: $0) ?? [] }
             guard let result = Self.outcome(p, session.results(of: owner) ?? [], earlier: earlier) else { return .stopped }
             return .done(result)

@@ -133,6 +133,7 @@ public final class Runner: Sendable {
     let logger: Logger
     /// Files changed on the control node after this are the run's own (see include_vars).
     let started = Date()
+    let memories: [String: HostMemory]
 
     public init(playbook: Playbook, hosts: [HostTarget], connector: any Connector, options: RunOptions,
                 logger: Logger = Logger(label: "parc.run"), observer: @escaping @Sendable (RunEvent) -> Void = { _ in }) {
@@ -142,19 +143,16 @@ public final class Runner: Sendable {
         self.options = options
         self.observer = observer
         self.logger = logger
+        var memories: [String: HostMemory] = [Self.implicitLocalhost.serial: HostMemory()]
+        for h in hosts { memories[h.serial] = HostMemory() }
+        self.memories = memories
     }
 
+    /// What the hosts share: the records and their recap, and run_once's results. Everything
+    /// about one device lives in its ``HostMemory``, which only that device's task touches.
     actor State {
         var records: [TaskRecord] = []
         var recap: [String: HostRecap] = [:]
-        var failed: Set<String> = []
-        var unreachable: Set<String> = []
-        var gathered: [String: DeviceFacts] = [:]
-        func gathered(_ serial: String, _ facts: DeviceFacts) { gathered[serial] = facts }
-        var connections: [String: any Transport] = [:]
-        /// Registered results and set_fact values (data), include_vars values (authored unless a
-        /// run wrote the file), by host.
-        var registered: [String: [String: (value: Value, authored: Bool)]] = [:]
 
         /// Adds a record; `count: false` for a loop's items, whose task is counted once (`count(_:)`).
         func add(_ r: TaskRecord, count: Bool = true) {
@@ -174,21 +172,15 @@ public final class Runner: Sendable {
             }
             recap[r.host] = c
         }
-        func markFailed(_ serial: String) { failed.insert(serial) }
-        /// Hosts past --start-at-task's task.
-        var startedHosts: Set<String> = []
-        func started(_ serial: String) -> Bool { startedHosts.contains(serial) }
-        func start(_ serial: String) { startedHosts.insert(serial) }
-        /// A rescue caught the failure: the host goes on.
-        func rescue(_ serial: String, host: String) {
-            failed.remove(serial)
+
+        /// A rescue caught the host's failure.
+        func rescued(_ host: String) {
             var c = recap[host] ?? HostRecap()
             c.rescued += 1
             if c.failed > 0 { c.failed -= 1 }
             recap[host] = c
         }
-        func isFailed(_ serial: String) -> Bool { failed.contains(serial) }
-        func isUnreachable(_ serial: String) -> Bool { unreachable.contains(serial) }
+
         var once: [String: Task<ModuleResult, Never>] = [:]
         /// run_once: the first host to reach the task runs it; the others get its result.
         func runOnce(_ key: String, _ body: @escaping @Sendable () async -> ModuleResult) async -> (result: ModuleResult, ranHere: Bool) {
@@ -197,31 +189,44 @@ public final class Runner: Sendable {
             once[key] = t
             return (await t.value, true)
         }
-        /// The host's unreachable record, added with it, counts it in the recap.
-        func markUnreachable(_ host: String, _ serial: String) { unreachable.insert(serial) }
-        func isDown(_ serial: String) -> Bool { failed.contains(serial) || unreachable.contains(serial) }
-        func connection(_ key: String) -> (any Transport)? { connections[key] }
-        func setConnection(_ serial: String, _ t: any Transport) { connections[serial] = t }
-        func registered(_ serial: String) -> [String: (value: Value, authored: Bool)] { registered[serial] ?? [:] }
-        func register(_ serial: String, _ name: String, _ value: Value, authored: Bool = false) {
-            registered[serial, default: [:]][name] = (value, authored)
-        }
-        /// Round trips each device's connections waited for, by serial (counted at close).
-        var roundTrips: [String: Int] = [:]
+    }
+
+    /// What the run knows of one device across its plays. Plays run one after the other and a
+    /// device's play runs in one task, so only that task touches it (and the runner, between
+    /// batches and at the end, once the tasks are done).
+    final class HostMemory: @unchecked Sendable {
+        var failed = false
+        var unreachable = false
+        var isDown: Bool { failed || unreachable }
+        /// Past --start-at-task's task.
+        var started = false
+        /// Registered results and set_fact values (data), include_vars values (authored unless a
+        /// run wrote the file).
+        var registered: [String: (value: Value, authored: Bool)] = [:]
+        /// Connections by "serial|login user".
+        var connections: [String: any Transport] = [:]
+        var facts: DeviceFacts?
+        var roundTrips = 0
+
         func closeAll() async {
-            for (key, t) in connections {
-                let serial = String(key.split(separator: "|", omittingEmptySubsequences: false).first ?? "")
-                roundTrips[serial, default: 0] += await t.roundTrips()
+            for t in connections.values {
+                roundTrips += await t.roundTrips()
                 await t.close()
             }
             connections = [:]
         }
-        func result(aborted: String?) -> RunResult {
-            var r = RunResult(records: records, recap: recap, failedHosts: failed.sorted(), unreachableHosts: unreachable.sorted(), aborted: aborted,
-                              facts: gathered)
-            r.roundTrips = roundTrips
-            return r
-        }
+    }
+
+    /// Every device's memory, made before the run (the implicit localhost included).
+    func memory(_ serial: String) -> HostMemory { memories[serial]! }
+
+    func result(_ state: State, aborted: String?) async -> RunResult {
+        var r = RunResult(records: await state.records, recap: await state.recap,
+                          failedHosts: memories.filter { $0.value.failed }.keys.sorted(),
+                          unreachableHosts: memories.filter { $0.value.unreachable }.keys.sorted(), aborted: aborted,
+                          facts: memories.compactMapValues(\.facts))
+        r.roundTrips = memories.compactMapValues { $0.roundTrips > 0 ? $0.roundTrips : nil }
+        return r
     }
 
     public func run() async -> RunResult {
@@ -249,12 +254,12 @@ public final class Runner: Sendable {
                 let batch = Array(selected[start..<(start + size)])
                 start += size
                 var alive: [HostTarget] = []
-                for h in batch where !(await state.isDown(h.serial)) { alive.append(h) }
+                for h in batch where !memory(h.serial).isDown { alive.append(h) }
                 let thePlay = play
                 await forEach(alive, limit: options.forks) { host in await self.runPlay(thePlay, on: host, state: state) }
                 if let max = play.maxFailPercentage {
                     var failedInBatch = 0
-                    for h in batch where await state.isDown(h.serial) { failedInBatch += 1 }
+                    for h in batch where memory(h.serial).isDown { failedInBatch += 1 }
                     if Double(failedInBatch) * 100 / Double(batch.count) > Double(max) {
                         aborted = "play \(play.name): \(failedInBatch) of \(batch.count) host(s) failed, over max_fail_percentage \(max)%; the run stops"
                         observer(.note(aborted!))
@@ -263,8 +268,8 @@ public final class Runner: Sendable {
                 }
             }
         }
-        await state.closeAll()
-        return await state.result(aborted: aborted)
+        for m in memories.values { await m.closeAll() }
+        return await result(state, aborted: aborted)
     }
 
     /// Ansible's implicit localhost: the control node, when the inventory has no host of that name.
@@ -342,9 +347,9 @@ public final class Runner: Sendable {
         let effective = own.isEmpty ? user : nil
         if let effective { target.vars["ansible_user"] = .string(effective) }
         let key = host.serial + "|" + (effective ?? "")
-        if let t = await state.connection(key) { return (key, t) }
+        if let t = memory(host.serial).connections[key] { return (key, t) }
         let t = try await connector.connect(target)
-        await state.setConnection(key, t)
+        memory(host.serial).connections[key] = t
         return (key, t)
     }
 
@@ -392,7 +397,7 @@ public final class Runner: Sendable {
             do {
                 let facts = try await FactGathering.gather(connection.transport, become: play.become ? options.become : .none)
                 scope.add(data: FactGathering.variables(facts))
-                await state.gathered(host.serial, facts)
+                memory(host.serial).facts = facts
             } catch let error as TransportError where !error.isUnreachable {
                 // The device answered (sudo refused, say): a failure, not an offline device.
                 await fail(host, play: play, task: "Gathering Facts", message: "\(error)", location: play.location, state: state)
@@ -414,8 +419,9 @@ public final class Runner: Sendable {
 
     /// A device session whose connection the run's state follows (a reboot replaces it).
     func session(_ transport: any Transport, key: String, host: HostTarget, state: State) -> DeviceSession {
-        DeviceSession(transport: transport, host: host, reconnect: { [connector] in try await connector.connect(host) },
-                      replaced: { fresh in await state.setConnection(key, fresh) })
+        let own = memory(host.serial)
+        return DeviceSession(transport: transport, host: host, reconnect: { [connector] in try await connector.connect(host) },
+                             replaced: { fresh in own.connections[key] = fresh })
     }
 
     /// Ansible's magic variables: groups, hostvars, play_hosts, ansible_managed.
@@ -437,14 +443,15 @@ public final class Runner: Sendable {
     /// Queued steps are settled at the end of every list, so that a block sees its failures.
     func execute(_ tasks: [TaskSpec], _ h: HostRun, state: State, force: Bool = false) async {
         for task in tasks {
-            if await state.isUnreachable(h.host.serial) { return }
-            if !force, await state.isFailed(h.host.serial) { return }
+            if memory(h.host.serial).unreachable { return }
+            if !force, memory(h.host.serial).failed { return }
             switch task.module {
             case "block":
-                let failedBefore = await state.isFailed(h.host.serial)
+                let failedBefore = memory(h.host.serial).failed
                 await execute(task.block, h, state: state, force: force)
-                if !failedBefore, await state.isFailed(h.host.serial), !task.rescue.isEmpty, !(await state.isUnreachable(h.host.serial)) {
-                    await state.rescue(h.host.serial, host: h.host.name)
+                if !failedBefore, memory(h.host.serial).failed, !task.rescue.isEmpty, !(memory(h.host.serial).unreachable) {
+                    memory(h.host.serial).failed = false
+                    await state.rescued(h.host.name)
                     await execute(task.rescue, h, state: state, force: force)
                 }
                 if !task.always.isEmpty { await execute(task.always, h, state: state, force: true) }
@@ -467,7 +474,7 @@ public final class Runner: Sendable {
         // then set_fact and registered values, then role and include params; -e stays pinned.
         var scope = h.scope
         scope.add(authored: task.vars)
-        for (k, entry) in await state.registered(h.host.serial) {
+        for (k, entry) in memory(h.host.serial).registered {
             if entry.authored { scope.add(authored: [k: entry.value]) } else { scope.add(data: [k: entry.value]) }
         }
         scope.add(authored: task.includeParams)
@@ -481,7 +488,7 @@ public final class Runner: Sendable {
         let notified = h.notified
         h.notified = []
         for handler in h.play.handlers where notified.contains(where: { $0 == handler.name || handler.listen.contains($0) }) {
-            let failed = await state.isFailed(h.host.serial), gone = await state.isUnreachable(h.host.serial)
+            let failed = memory(h.host.serial).failed, gone = memory(h.host.serial).unreachable
             if failed || gone { return }
             let more = await runTask(handler, h, state: state, tagsApply: false)
             await settle(h, state: state)
@@ -491,7 +498,7 @@ public final class Runner: Sendable {
     }
 
     func unreachable(_ host: HostTarget, play: Play, message: String, state: State) async {
-        await state.markUnreachable(host.name, host.serial)
+        memory(host.serial).unreachable = true
         observer(.unreachable(host: host.name, message: message))
         await state.add(TaskRecord(play: play.name, task: "connect", host: host.name, serial: host.serial, item: nil, outcome: .unreachable,
                                    changed: false, ignored: false, message: message, output: nil, diff: [], milliseconds: 0, location: nil))
@@ -501,7 +508,7 @@ public final class Runner: Sendable {
         let r = TaskRecord(play: play.name, task: task, host: host.name, serial: host.serial, item: nil, outcome: .failed, changed: false,
                            ignored: false, message: message, output: nil, diff: [], milliseconds: 0, location: location)
         await state.add(r)
-        await state.markFailed(host.serial)
+        memory(host.serial).failed = true
         observer(.task(r))
     }
 

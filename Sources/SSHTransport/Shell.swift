@@ -214,7 +214,7 @@ final class RemoteShell {
                     try session.waitSocket(until: end, operation: "the device's shell", timeout: timeout)
                 } catch {
                     if case .timeout = error {
-                        throw TransportError.channelFailure(host: host, reason: "the device's shell gave no answer within \(String(format: "%g", timeout.seconds)) s (a command that never ends, or a stalled device); its remaining work was not done")
+                        throw TransportError.noAnswer(host: host, seconds: timeout.seconds)
                     }
                     throw error
                 }

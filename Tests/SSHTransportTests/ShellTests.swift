@@ -96,8 +96,8 @@ import Testing
         await #expect {
             _ = try await c.batch([ShellCommand("sleep 30")], become: .none, timeout: .milliseconds(800)).complete()
         } throws: { error in
-            guard case TransportError.channelFailure(let host, let reason) = error else { return false }
-            return host == lab.device.name && reason.contains("no answer")
+            guard case TransportError.noAnswer(let host, let seconds) = error else { return false }
+            return host == lab.device.name && seconds == 0.8 && "\(error)".contains("no answer within 0.8 s")
         }
         #expect(ContinuousClock.now - start < .seconds(10))
         let r = try await c.shell("echo fresh")
