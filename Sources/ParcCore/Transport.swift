@@ -189,10 +189,14 @@ public struct ShellCommand: Sendable, Equatable {
     public var script: String
     public var input: [UInt8]
     public var isStep: Bool
-    public init(_ script: String, input: [UInt8] = [], isStep: Bool = false) {
+    /// Starts a new group of steps: a failed step before it does not stop it (the items of a
+    /// loop, each its own group, as Ansible runs every item).
+    public var startsGroup: Bool
+    public init(_ script: String, input: [UInt8] = [], isStep: Bool = false, startsGroup: Bool = false) {
         self.script = script
         self.input = input
         self.isStep = isStep
+        self.startsGroup = startsGroup
     }
 }
 
@@ -203,6 +207,7 @@ extension Transport {
         var results: [CommandResult?] = []
         var failed = false
         for c in commands {
+            if c.startsGroup { failed = false }
             if c.isStep && failed { results.append(nil); continue }
             let script = c.input.isEmpty ? "exec 3</dev/null; \(c.script)"
                 : "t=$(mktemp) && cat > \"$t\" && exec 3<\"$t\" && rm -f -- \"$t\" && exec </dev/null && { \(c.script)\n}"

@@ -22,6 +22,8 @@ final class DeviceSession: @unchecked Sendable {
         var step: Step
         var become: Become
         var owner: Int
+        /// The first step of an independent owner (a loop item): a failure before it does not stop it.
+        var startsGroup = false
     }
     private var queue: [Queued] = []
     /// Each owner's step results once sent (nil entries: skipped after a failed step).
@@ -57,11 +59,12 @@ final class DeviceSession: @unchecked Sendable {
     var hasQueuedSteps: Bool { !queue.isEmpty }
 
     /// Queues a task's steps; the facts they change are forgotten now (the plan after them must
-    /// not read the state before them).
-    func enqueue(_ steps: [Step], become: Become, owner: Int) {
+    /// not read the state before them). `independent`: a failed step queued before does not stop
+    /// these (a loop's items).
+    func enqueue(_ steps: [Step], become: Become, owner: Int, independent: Bool = false) {
         outcomes[owner] = nil
-        for step in steps {
-            queue.append(Queued(step: step, become: become, owner: owner))
+        for (i, step) in steps.enumerated() {
+            queue.append(Queued(step: step, become: become, owner: owner, startsGroup: independent && i == 0))
             invalidate(by: step)
         }
         if steps.isEmpty { outcomes[owner] = [] }
@@ -127,7 +130,7 @@ final class DeviceSession: @unchecked Sendable {
                 continue
             }
             let withReads = !extraSent && items.isEmpty && Self.key(first.become) == Self.key(become)
-            var commands = group.map { ShellCommand($0.step.script, input: $0.step.input, isStep: true) }
+            var commands = group.map { ShellCommand($0.step.script, input: $0.step.input, isStep: true, startsGroup: $0.startsGroup) }
             if withReads { commands += extra }
             let limit = (group.compactMap(\.step.timeout) + [timeout].compactMap { $0 }).max()
             let batch = await transport.batch(commands, become: first.become, timeout: limit)

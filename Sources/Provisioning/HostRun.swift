@@ -306,6 +306,8 @@ extension Runner {
             return []
         }
         let become = self.become(task, h)
+        let batched = await planLoop(task, spec: spec, items: items, base: base, session: session, become: become, h, state: state)
+        if memory(host.serial).isDown { return [] }
         var results: [Value] = []
         var anyChanged = false
         var hostFailed = false
@@ -337,6 +339,8 @@ extension Runner {
                         var r = shared
                         if !ranHere { r.msg = (r.msg.map { $0 + " " } ?? "") + "(run once, on another host)" }
                         outcome = .done(r)
+                    } else if let planned = batched[index] {
+                        outcome = try planned.outcome(session)
                     } else {
                         outcome = try await perform(spec, ctx, task: task, record: record, session: session, become: become, h, state: state,
                                                     wait: canWait(task))
@@ -402,6 +406,77 @@ extension Runner {
             return []
         }
         return anyChanged ? task.notify : []
+    }
+
+    /// An item of a loop planned ahead (see `planLoop`).
+    enum PlannedItem {
+        case queued(Plan, owner: Int)
+        case planned(Plan)
+        case refused(String)
+        case lost(any Error)
+
+        func outcome(_ session: DeviceSession) throws -> ItemOutcome {
+            switch self {
+            case .queued(let plan, let owner):
+                guard let result = Runner.outcome(plan, session.results(of: owner) ?? []) else { return .stopped }
+                return .done(result)
+            case .planned(let plan): return .done(plan.result)
+            case .refused(let message): return .done(ModuleResult(failed: message))
+            case .lost(let error): throw error
+            }
+        }
+    }
+
+    /// A loop of a device module: every item is planned first and its steps queued as a group of
+    /// their own (a failed item does not stop the next, as in Ansible), then all are sent in one
+    /// round trip (or as few as the items' facts need). Items whose condition or arguments cannot
+    /// be evaluated here are left to the item-by-item path, which reports why.
+    func planLoop(_ task: TaskSpec, spec: ModuleSpec, items: [Value?], base: [String: Value], session: DeviceSession, become: Become,
+                  _ h: HostRun, state: State) async -> [Int: PlannedItem] {
+        guard task.loop != nil, items.count > 1, !task.runOnce, task.asyncSeconds == nil, case .device(let body) = spec.behaviour else { return [:] }
+        // What was queued before must not be freed by the items' groups: it goes first.
+        if session.hasQueuedSteps { await settle(h, state: state) }
+        if memory(h.host.serial).isDown { return [:] }
+        var contexts: [(index: Int, ctx: ModuleContext)] = []
+        for (index, item) in items.enumerated() {
+            var v = base
+            if let item { v[task.loopVar] = item }
+            if item != nil, let indexVar = task.loopIndexVar { v[indexVar] = .int(index) }
+            guard (try? task.when.allSatisfy({ try templates.condition($0, vars: v, at: task.location) })) == true,
+                  let ctx = try? context(task, vars: v, h) else { continue }
+            contexts.append((index, ctx))
+        }
+        // The facts every item asks first, in one round trip.
+        var wanted: [Fact] = []
+        for (_, ctx) in contexts {
+            var probe = ctx
+            probe.known = session.known(for: become)
+            do { _ = try body(probe) } catch let need as NeedFacts { wanted += need.facts } catch {}
+        }
+        if !wanted.isEmpty { try? await session.gather(wanted, become: become) }
+        var planned: [Int: PlannedItem] = [:]
+        for (index, ctx) in contexts {
+            do {
+                let p = try await plan(body, ctx, session: session, become: become).plan
+                session.clearFailure()
+                if options.check {
+                    planned[index] = .planned(p)
+                } else {
+                    let owner = session.newOwner()
+                    session.enqueue(p.steps, become: become, owner: owner, independent: true)
+                    planned[index] = .queued(p, owner: owner)
+                }
+            } catch let failure as ModuleFailure {
+                planned[index] = .refused(failure.message)
+            } catch {
+                planned[index] = .lost(error)
+                break
+            }
+        }
+        if let error = await settle(h, state: state) {
+            for (index, p) in planned { if case .queued(_, let owner) = p, session.results(of: owner) == nil { planned[index] = .lost(error) } }
+        }
+        return planned
     }
 
     /// A task's record before it runs.

@@ -12,7 +12,7 @@ import ParcCore
 /// the channel's two streams, kept apart; bytes pass as they are. The nonce is random per command
 /// and the script cannot see it (cleared in the subshell), so output that looks like a marker is
 /// only output. G=1 marks a step: once a step of the batch failed, later steps are skipped
-/// (status `-`); a header `R` starts a batch.
+/// (status `-`); a header `R` starts a batch, or a new group of steps within one.
 final class RemoteShell {
     let session: Session
     let channel: Channel
@@ -33,8 +33,10 @@ final class RemoteShell {
     private(set) var received: [CommandResult?] = []
 
     static let loop = """
-        export LC_ALL=C
+        o=${LC_ALL-}; u=${LC_ALL+set}; export LC_ALL=C
         printf '%s\\n' "$1"
+        # A command runs with the locale the shell had (the loop itself counts bytes, in C).
+        run() { if [ -n "$u" ]; then LC_ALL=$o; else unset LC_ALL; fi; eval "$s"; }
         f=0
         while IFS=' ' read -r k n m g; do
           if [ "$k" = R ]; then f=0; continue; fi
@@ -44,10 +46,10 @@ final class RemoteShell {
             printf '\\n%s -\\n' "$k"; printf '\\n%s\\n' "$k" >&2; continue
           fi
           if [ "$m" -gt 0 ]; then
-            head -c "$m" | { (k=; eval "$s") 3<&0 </dev/null; r=$?; cat >/dev/null; exit $r; }
+            head -c "$m" | { (k=; run) 3<&0 </dev/null; r=$?; cat >/dev/null; exit $r; }
             r=${PIPESTATUS[1]}
           else
-            (k=; eval "$s") 3</dev/null </dev/null; r=$?
+            (k=; run) 3</dev/null </dev/null; r=$?
           fi
           if [ "$g" = 1 ] && [ "$r" != 0 ]; then f=1; fi
           printf '\\n%s %d\\n' "$k" "$r"; printf '\\n%s\\n' "$k" >&2
@@ -136,6 +138,7 @@ final class RemoteShell {
             let nonce = "parc-end-" + Self.nonce()
             nonces.append(nonce)
             let script = c.script.isEmpty ? ":" : c.script
+            if c.startsGroup { payload += Array("R 0 0 0\n".utf8) }
             payload += Array("\(nonce) \(script.utf8.count) \(c.input.count) \(c.isStep ? 1 : 0)\n".utf8)
             payload += Array(script.utf8)
             payload += c.input

@@ -72,6 +72,36 @@ import Testing
         #expect(try await lab.sh("cat /opt/ecole/a.txt") == "a\n")
     }
 
+    /// A loop's items are planned first and sent together, each its own group: a failed item does
+    /// not stop the next ones (as Ansible runs every item), but the task fails and the host stops.
+    @Test func aLoopsItemsTravelTogetherAndAFailedItemDoesNotStopTheNext() async throws {
+        let lab = try await LabRun.start()
+        try await lab.write("fichier\n", to: "/opt/classe/c")
+        let r = try await lab.run("""
+            - hosts: all
+              become: yes
+              gather_facts: no
+              tasks:
+                - file: { path: "/opt/classe/{{ item }}", state: directory, mode: "0750" }
+                  loop: [a, b, c/d, e, f]
+                  register: made
+                - copy: { content: "jamais\\n", dest: /opt/classe/apres }
+            """)
+        #expect(r.exitCode == 2)
+        #expect(r.records.map { "\($0.item ?? "") \($0.outcome)" } == ["a changed", "b changed", "c/d failed", "e changed", "f changed"])
+        #expect(r.roundTrips.values.first.map { $0 <= 4 } == true, "five items in one batch: \(r.roundTrips)")
+        #expect(try await lab.sh("ls /opt/classe | tr '\\n' ' '; stat -c %a /opt/classe/f") == "a b c e f 750\n")
+        let again = try await lab.run("""
+            - hosts: all
+              become: yes
+              gather_facts: no
+              tasks:
+                - file: { path: "/opt/classe/{{ item }}", state: directory, mode: "0750" }
+                  loop: [a, b, e, f]
+            """)
+        #expect(again.records.map(\.outcome) == [.ok, .ok, .ok, .ok])
+    }
+
     @Test func aBinaryFileAndAFiftyMegabyteFileArriveWholeAndIdempotent() async throws {
         let lab = try await LabRun.start()
         var big = [UInt8](repeating: 0, count: 50 * 1024 * 1024)

@@ -14,7 +14,7 @@ import Testing
         let results = try await c.batch([
             ShellCommand("printf 'École\\n'; printf 'attention\\n' >&2; exit 3"),
             ShellCommand("printf 'sans fin de ligne'"),
-            ShellCommand("echo \"$k\" \"${k:-no nonce}\"; exit 0"),
+            ShellCommand("echo \"$k\" \"${k:-no nonce}\" \"${LC_ALL-no LC_ALL}\" \"$1\"; exit 0"),
         ] + (1...20).map { ShellCommand("echo \($0)") }, become: .none, timeout: .seconds(20)).complete()
         let after = await c.roundTrips()
         let fresh = try await lab.connect()
@@ -31,7 +31,8 @@ import Testing
         #expect(results[0]?.stdoutText == "École\n")
         #expect(results[0]?.stderrText == "attention\n")
         #expect(results[1]?.stdoutText == "sans fin de ligne")
-        #expect(results[2]?.stdoutText == " no nonce\n", "the script cannot read the end marker's nonce")
+        #expect(results[2]?.stdoutText == " no nonce no LC_ALL \n",
+                "the script cannot read the end marker's nonce, and runs in the device's own locale (the loop's C locale stays the loop's)")
         #expect(results[22]?.stdoutText == "20\n")
         #expect(after - before == 1, "23 commands in one batch are one round trip (counted \(after - before))")
         await c.close()
