@@ -142,3 +142,9 @@ func parseMoney(_ value: String?, field: String) throws -> Money? {
 func emit(_ text: String) {
     FileHandle.standardOutput.write(Data(text.utf8))
 }
+
+/// A warning on standard error, worded as Ansible's (`[WARNING]: …`): for what is not a mistake
+/// of the command line, such as a selection that matches nothing (exit status 0, as Ansible).
+func warn(_ text: String) {
+    FileHandle.standardError.write(Data("[WARNING]: \(text)\n".utf8))
+}

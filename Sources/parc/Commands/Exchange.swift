@@ -242,7 +242,7 @@ struct Labels: ParsableCommand {
 
     func run() throws {
         let rows = try global.open().read { try $0.devices(filters.filter) }
-        guard !rows.isEmpty else { throw ValidationError("no device matches; nothing to print") }
+        guard !rows.isEmpty else { warn("no device matches; nothing to print, no file written"); return }
         try write(try LabelSheet.html(rows, title: "Étiquettes d'inventaire"), to: output)
         emit("\(rows.count) label\(rows.count == 1 ? "" : "s") on \((rows.count + 23) / 24) A4 sheet\(rows.count > 24 ? "s" : "").\n")
     }

@@ -23,7 +23,7 @@ struct FactsCommand: AsyncParsableCommand {
     func run() async throws {
         let inventory = try global.open()
         let rows = try inventory.read { try selection.select($0) }.filter { $0.address != nil }
-        guard !rows.isEmpty else { throw ValidationError("no selected device has an address") }
+        guard !rows.isEmpty else { warn("no selected device has an address; nothing to read"); return }
         let credentials = access.credentials(), known = access.knownHostsFiles()
         let targets = try rows.map { ($0, try access.ssh(for: $0, credentials: credentials, knownHosts: known)!) }
         let become = try BecomeOption.fromEnvironment()

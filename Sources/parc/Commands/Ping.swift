@@ -47,7 +47,8 @@ struct Ping: AsyncParsableCommand {
             }
         }
         if targets.isEmpty {
-            throw ValidationError(rows.isEmpty ? "the pattern selects no device" : "none of the \(rows.count) selected device(s) has an address (set one with `parc device edit SERIAL --address …`)")
+            warn(rows.isEmpty ? "the pattern selects no device; nothing to ping" : "none of the \(rows.count) selected device(s) has an address (set one with `parc device edit SERIAL --address …`); nothing to ping")
+            return
         }
         let outcomes = await concurrently(targets, limit: access.forks) { (row, options) in
             await Self.ping(row, options)

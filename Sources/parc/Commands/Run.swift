@@ -148,7 +148,11 @@ struct Run: AsyncParsableCommand {
         let targets = try inventoryFile.map { try ansibleTargets($0) } ?? databaseTargets(inventory, only: retryHosts)
         options.knownNames = targets.knownNames
         let hosts = targets.hosts
-        if hosts.isEmpty { throw ValidationError("no device with an address matches\(limit.map { " --limit \($0)" } ?? ""); see `parc groups`") }
+        if hosts.isEmpty {
+            // Nothing matched is not a mistake of the command line: a warning and exit 0, as Ansible.
+            warn("no device with an address matches\(limit.map { " --limit \($0)" } ?? ""); nothing to do (see `parc groups`)")
+            return 0
+        }
 
         let woken = wake ? try await wakeAsleep(hosts, targets: targets, inventory: inventory) : []
         let progress = Progress(total: hosts.count, quiet: json, verbosity: global.verbose)

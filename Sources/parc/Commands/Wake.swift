@@ -96,7 +96,7 @@ struct Wake: AsyncParsableCommand {
             for row in rows { if let f = try r.facts(serial: row.serial) { facts[row.serial] = f.facts } }
             return (rows, facts)
         }
-        if rows.isEmpty { emit("Nothing matched: no device to wake.\n"); return }
+        if rows.isEmpty { warn("no device matches; nothing to wake"); return }
         let sent = try await Self.wake(rows, facts: facts, options: wake, inventory: inventory, access: access)
         let without = rows.filter { $0.macs.isEmpty }
         for row in without { FileHandle.standardError.write(Data("no MAC address for \(row.inventoryName) (\(row.serial)): add one with `parc device edit \(row.serial) --mac …`\n".utf8)) }

@@ -1,0 +1,27 @@
+import Foundation
+import ParcCore
+import Testing
+
+/// What got in a new user's way (issue 15), each as the user met it.
+@Suite struct FieldFitCLITests {
+    /// A selection that matches nothing is not a mistake of the command line: a warning on
+    /// standard error and exit 0, as Ansible does; 64 stays for command-line mistakes.
+    @Test func nothingMatchedWarnsAndExitsZero() async throws {
+        let parc = try ParcRunner()
+        try await parc.run("init", "--sample")
+        // The sample's devices have no address: nothing to reach.
+        let run = try await parc.run("run", "playbooks/baseline.yml")
+        #expect(run.status == 0 && run.stderr.contains("[WARNING]: no device with an address matches"), "\(run.status) \(run.stderr)")
+        let ping = try await parc.run("ping", "all")
+        #expect(ping.status == 0 && ping.stderr.contains("[WARNING]:") && ping.stderr.contains("nothing to ping"), "\(ping.status) \(ping.stderr)")
+        let facts = try await parc.run("facts", "all")
+        #expect(facts.status == 0 && facts.stderr.contains("nothing to read"), "\(facts.status) \(facts.stderr)")
+        let sheet = parc.dir.appendingPathComponent("labels.html").path
+        let labels = try await parc.run("labels", "-o", sheet, "--kind", "projector")
+        #expect(labels.status == 0 && labels.stderr.contains("nothing to print"), "\(labels.status) \(labels.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: sheet))
+        // A mistake of the command line keeps its 64 and its usage text.
+        let mistake = try await parc.run("run")
+        #expect(mistake.status == 64 && mistake.stderr.contains("give a playbook"))
+    }
+}
