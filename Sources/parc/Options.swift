@@ -24,7 +24,14 @@ struct GlobalOptions: ParsableArguments {
         return ParcHome.locate().appendingPathComponent("inventory/parc.sqlite").path
     }
 
-    func open() throws -> Inventory {
+    /// Opens the inventory. Only `parc init` creates one (`create`): a mistyped --database or
+    /// PARC_DATABASE must not silently give an empty inventory that lists nothing.
+    func open(create: Bool = false) throws -> Inventory {
+        if !create && !FileManager.default.fileExists(atPath: databasePath) {
+            throw InventoryError.database(path: databasePath, reason: "there is no inventory here. Check --database or PARC_DATABASE"
+                                          + " (\(database?.nonEmpty != nil ? "--database" : ProcessInfo.processInfo.environment["PARC_DATABASE"]?.nonEmpty != nil ? "PARC_DATABASE" : "the default") gave this path),"
+                                          + " or create it with `parc init` (`parc init --sample` for the sample data)")
+        }
         LoggingSetup.bootstrap(verbose: verbose >= 3)
         var logger = Logger(label: "parc")
         logger.logLevel = verbose >= 3 ? .debug : .warning

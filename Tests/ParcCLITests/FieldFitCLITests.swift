@@ -24,4 +24,21 @@ import Testing
         let mistake = try await parc.run("run")
         #expect(mistake.status == 64 && mistake.stderr.contains("give a playbook"))
     }
+
+    /// Only `parc init` creates an inventory: a mistyped --database or PARC_DATABASE is refused,
+    /// saying which gave the path and what to do, and nothing is created.
+    @Test func aMissingDatabaseIsRefusedExceptByInit() async throws {
+        let parc = try ParcRunner()
+        let typo = parc.dir.appendingPathComponent("typo/parc.sqlite").path
+        let listed = try await parc.run("device", "list", "--database", typo)
+        #expect(listed.status != 0 && listed.stderr.contains("there is no inventory here") && listed.stderr.contains("--database gave this path")
+                && listed.stderr.contains("parc init"), "\(listed.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: parc.dir.appendingPathComponent("typo").path), "not even its folder is made")
+        let fromEnvironment = try await parc.run("member", "list")
+        #expect(fromEnvironment.status != 0 && fromEnvironment.stderr.contains("PARC_DATABASE gave this path"), "\(fromEnvironment.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: parc.database))
+        let made = try await parc.run("init", "--database", typo)
+        #expect(made.status == 0 && FileManager.default.fileExists(atPath: typo))
+        #expect(try await parc.run("device", "list", "--database", typo).status == 0)
+    }
 }

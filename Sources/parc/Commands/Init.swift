@@ -22,7 +22,7 @@ struct Init: ParsableCommand {
     var from: String?
 
     func run() throws {
-        let inventory = try global.open()
+        let inventory = try global.open(create: true)
         // init promises an up-to-date, writable inventory: say plainly when it is not.
         if let why = inventory.readOnlyReason { throw ValidationError("database \(inventory.path): \(why)") }
         emit("Inventory: \(inventory.path)\n")
