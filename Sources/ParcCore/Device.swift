@@ -20,19 +20,42 @@ public enum DeviceKind: String, Codable, Sendable, CaseIterable {
         }
     }
 
-    /// Parses the kind as the CLI and files spell it, case-insensitively, with a few common aliases.
-    public init(parsing raw: String, field: String = "kind") throws(InvalidValue) {
-        let key = raw.trimmed.lowercased().filter { $0 != "-" && $0 != "_" && $0 != " " }
-        if let k = DeviceKind.allCases.first(where: { $0.rawValue.lowercased() == key }) {
-            self = k
-            return
+    /// The other words parc reads for a kind: its French label as parc prints it, and what
+    /// delivery notes and people write.
+    public var aliases: [String] {
+        switch self {
+        case .interactiveScreen: [french, "Écran interactif", "ENI", "TNI", "TBI", "VPI", "screen"]
+        case .laptop: [french, "PC portable", "portable"]
+        case .tablet: [french]
+        case .cart: [french, "Classe mobile", "chariot"]
+        case .documentCamera: [french]
+        case .projector: [french, "projecteur"]
+        case .accessPoint: [french, "point d'accès", "AP"]
+        case .other: [french]
         }
-        let aliases: [String: DeviceKind] = ["eni": .interactiveScreen, "vpi": .interactiveScreen, "screen": .interactiveScreen,
-                                             "tni": .interactiveScreen, "visualiseur": .documentCamera, "ap": .accessPoint,
-                                             "portable": .laptop, "tablette": .tablet, "chariot": .cart]
-        if let k = aliases[key] { self = k; return }
-        throw InvalidValue(field: field, value: raw,
-                           problem: "unknown kind; use one of \(DeviceKind.allCases.map(\.rawValue).joined(separator: ", "))")
+    }
+
+    /// Every accepted word, for help texts and errors: `laptop (Ordinateur portable, PC portable, portable), …`.
+    public static var acceptedWords: String {
+        allCases.map { "\($0.rawValue) (\($0.aliases.joined(separator: ", ")))" }.joined(separator: "; ")
+    }
+
+    /// Parses the kind as the CLI and files spell it, or as parc prints it in French; case,
+    /// accents, spaces and punctuation do not count.
+    public init(parsing raw: String, field: String = "kind") throws(InvalidValue) {
+        let key = Words.fold(raw)
+        guard let k = DeviceKind.allCases.first(where: { k in ([k.rawValue] + k.aliases).contains { Words.fold($0) == key } }) else {
+            throw InvalidValue(field: field, value: raw, problem: "unknown kind; use one of: \(DeviceKind.acceptedWords)")
+        }
+        self = k
+    }
+}
+
+/// How parc compares words people type: case, accents, spaces and punctuation do not count.
+public enum Words {
+    public static func fold(_ s: String) -> String {
+        String(s.folding(options: [.diacriticInsensitive, .caseInsensitive], locale: Locale(identifier: "fr_FR")).unicodeScalars
+            .filter { CharacterSet.alphanumerics.contains($0) }.map(Character.init))
     }
 }
 
@@ -50,11 +73,26 @@ public enum DeviceStatus: String, Codable, Sendable, CaseIterable {
         }
     }
 
+    /// The other words parc reads for a status: its French label as parc prints it, and a few more.
+    public var aliases: [String] {
+        switch self {
+        case .inStock: [french]
+        case .deployed: [french, "déployé"]
+        case .inRepair: [french]
+        case .lost: [french, "perdu", "volé"]
+        case .retired: [french]
+        }
+    }
+
+    /// Every accepted word, for help texts and errors.
+    public static var acceptedWords: String {
+        allCases.map { "\($0.rawValue) (\($0.aliases.joined(separator: ", ")))" }.joined(separator: "; ")
+    }
+
     public init(parsing raw: String, field: String = "status") throws(InvalidValue) {
-        let key = raw.trimmed.lowercased().filter { $0 != "-" && $0 != "_" && $0 != " " }
-        guard let s = DeviceStatus.allCases.first(where: { $0.rawValue.lowercased() == key }) else {
-            throw InvalidValue(field: field, value: raw,
-                               problem: "unknown status; use one of \(DeviceStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+        let key = Words.fold(raw)
+        guard let s = DeviceStatus.allCases.first(where: { s in ([s.rawValue] + s.aliases).contains { Words.fold($0) == key } }) else {
+            throw InvalidValue(field: field, value: raw, problem: "unknown status; use one of: \(DeviceStatus.acceptedWords)")
         }
         self = s
     }

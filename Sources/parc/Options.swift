@@ -118,12 +118,13 @@ enum ParcHome {
 
 extension DeviceKind: ExpressibleByArgument {
     public init?(argument: String) { try? self.init(parsing: argument) }
-    public static var allValueStrings: [String] { allCases.map(\.rawValue) }
+    /// The help lists every word parc reads, French labels included.
+    public static var allValueStrings: [String] { allCases.flatMap { [$0.rawValue] + $0.aliases } }
 }
 
 extension DeviceStatus: ExpressibleByArgument {
     public init?(argument: String) { try? self.init(parsing: argument) }
-    public static var allValueStrings: [String] { allCases.map(\.rawValue) }
+    public static var allValueStrings: [String] { allCases.flatMap { [$0.rawValue] + $0.aliases } }
 }
 
 extension MemberKind: ExpressibleByArgument {}

@@ -41,4 +41,21 @@ import Testing
         #expect(made.status == 0 && FileManager.default.fileExists(atPath: typo))
         #expect(try await parc.run("device", "list", "--database", typo).status == 0)
     }
+
+    /// French words parc prints are accepted where it reads a kind or a status, and listed.
+    @Test func frenchLabelsAreAcceptedOnInputAndListedInHelp() async throws {
+        let parc = try ParcRunner()
+        try await parc.run("init", "--sample")
+        let add = try await parc.run("device", "add", "--kind", "Vidéoprojecteur", "--serial", "VP-1", "--school", "0572113M", "--room", "BCD")
+        #expect(add.status == 0, "\(add.stderr)")
+        let screens = try await parc.run("device", "list", "--kind", "TBI", "--status", "En service", "--csv")
+        #expect(screens.status == 0 && screens.stdout.contains("interactiveScreen"), "\(screens.stderr)")
+        let projectors = try await parc.run("device", "list", "--kind", "vidéoprojecteur", "--csv")
+        #expect(projectors.stdout.contains("VP-1"))
+        let help = try await parc.run("device", "list", "--help")
+        let helpText = help.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        #expect(helpText.contains("PC portable") && helpText.contains("En service"), "the accepted words are listed in --help")
+        let wrong = try await parc.run("device", "list", "--kind", "imprimante")
+        #expect(wrong.status == 64 && wrong.stderr.contains("Classe mobile (chariot)"), "\(wrong.stderr)")
+    }
 }
