@@ -8,7 +8,7 @@ public struct CSVTable: Sendable {
     public var file: String
     public var header: [String]
     public var rows: [(line: Int, fields: [String])]
-    /// `UTF-8`, `UTF-8 with BOM` or `Windows-1252`.
+    /// `UTF-8`, `UTF-8 with BOM`, `UTF-16 LE`, `UTF-16 BE` or `Windows-1252`.
     public var encoding: String
     public var delimiter: Character
 
@@ -27,7 +27,15 @@ public struct CSVTable: Sendable {
         let encoding: String
         var bytes = raw
         var text: String
-        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) {
+        if bytes.starts(with: [0x50, 0x4B, 0x03, 0x04]) || bytes.starts(with: [0xD0, 0xCF, 0x11, 0xE0]) {
+            throw ImportFailure(file: file, problems: [ImportProblem(file: file, line: 0, field: "file", problem:
+                "this is a spreadsheet (Excel or LibreOffice), not a CSV file; open it and save it as \"CSV UTF-8\" (Excel: Enregistrer sous → CSV UTF-8; LibreOffice: Enregistrer sous → Texte CSV, jeu de caractères Unicode (UTF-8)), then import that file")])
+        }
+        if let (utf16, name) = Self.utf16(bytes) {
+            // Excel's "Texte Unicode" and some suppliers' exports.
+            text = utf16
+            encoding = name
+        } else if bytes.starts(with: [0xEF, 0xBB, 0xBF]) {
             bytes.removeFirst(3)
             text = String(decoding: bytes, as: UTF8.self)
             encoding = "UTF-8 with BOM"
@@ -40,6 +48,31 @@ public struct CSVTable: Sendable {
         }
         if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
         try self.init(file: file, text: text, encoding: encoding, delimiter: Self.detectDelimiter(text))
+    }
+
+    /// UTF-16 text (with its byte-order mark, or without one when every other byte of the start
+    /// is zero, as ASCII headers give), decoded, with the encoding's name.
+    static func utf16(_ bytes: [UInt8]) -> (String, String)? {
+        func decode(_ body: ArraySlice<UInt8>, little: Bool) -> String? {
+            guard body.count % 2 == 0 else { return nil }
+            var units: [UInt16] = []
+            units.reserveCapacity(body.count / 2)
+            var i = body.startIndex
+            while i < body.endIndex {
+                let a = UInt16(body[i]), b = UInt16(body[i + 1])
+                units.append(little ? a | b << 8 : a << 8 | b)
+                i += 2
+            }
+            return String(utf16CodeUnits: units, count: units.count)
+        }
+        if bytes.starts(with: [0xFF, 0xFE]) { return decode(bytes.dropFirst(2), little: true).map { ($0, "UTF-16 LE") } }
+        if bytes.starts(with: [0xFE, 0xFF]) { return decode(bytes.dropFirst(2), little: false).map { ($0, "UTF-16 BE") } }
+        let head = bytes.prefix(64)
+        guard head.count >= 8, head.count % 2 == 0 else { return nil }
+        let even = stride(from: 0, to: head.count, by: 2).map { head[$0] }, odd = stride(from: 1, to: head.count, by: 2).map { head[$0] }
+        if odd.allSatisfy({ $0 == 0 }) && even.allSatisfy({ $0 != 0 }) { return decode(bytes[...], little: true).map { ($0, "UTF-16 LE") } }
+        if even.allSatisfy({ $0 == 0 }) && odd.allSatisfy({ $0 != 0 }) { return decode(bytes[...], little: false).map { ($0, "UTF-16 BE") } }
+        return nil
     }
 
     init(file: String, text: String, encoding: String, delimiter: Character) throws {
@@ -136,6 +169,8 @@ public struct HeaderMap: Sendable {
         let fieldNames = Set(known.values)
         for (index, column) in header.enumerated() {
             let key = Self.key(column)
+            // `--map "COLUMN="`: the column is left out on purpose.
+            if extraKeys[key] == "" { continue }
             if let field = extraKeys[key] ?? known[key] {
                 guard fieldNames.contains(field) else {
                     problems.append(ImportProblem(file: file, line: 1, field: column, problem: "--map names an unknown field '\(field)'; fields are \(fieldNames.sorted().joined(separator: ", "))"))

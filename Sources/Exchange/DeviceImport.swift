@@ -18,6 +18,8 @@ public struct DeviceImportOptions: Sendable {
     public var update: Bool
     /// Show what would happen and write nothing.
     public var dryRun: Bool
+    /// When the devices were delivered (for a warranty given in months), when their order does not say.
+    public var delivered: Day?
 
     public init(order: String? = nil, member: String? = nil, cart: String? = nil, kind: DeviceKind? = nil,
                 mappings: [String: String] = [:], update: Bool = false, dryRun: Bool = false) {
@@ -41,6 +43,16 @@ public struct ImportReport: Sendable {
     public var delimiter: Character
     public var dryRun: Bool
 
+    /// One line per row: `LINE ACTION SERIAL KIND PLACE (changes)`, as the dry run shows them.
+    public var rowLines: String {
+        counts.rows.map { r in
+            let line = r.origin.split(separator: ":").last.map(String.init) ?? r.origin
+            var s = "line \(line): \(dryRun ? "would " : "")\(r.action.rawValue) \(r.serial) (\(r.kind.rawValue)) \(r.place.map { "in \($0)" } ?? "nowhere")"
+            if !r.changes.isEmpty { s += ": \(r.changes.joined(separator: ", "))" }
+            return s
+        }.joined(separator: "\n")
+    }
+
     public var summary: String {
         let verb = dryRun ? "would create" : "created"
         var s = "\(file.visible): \(rows) row\(rows == 1 ? "" : "s") (\(encoding), '\(delimiter)' separated): \(verb) \(counts.created), "
@@ -58,7 +70,8 @@ public enum DeviceImport {
         "serial": ["N° de série", "Numéro de série", "No de série", "Num série", "Série", "Serial", "Serial number", "SN", "S/N", "Numéro de serie"],
         "assetTag": ["N° d'inventaire", "Numéro d'inventaire", "Inventaire", "Asset tag", "Tag", "Étiquette", "Asset"],
         "macs": ["Adresse MAC", "Adresses MAC", "MAC", "MAC address", "MACs", "Adresse physique"],
-        "model": ["Modèle", "Model", "Référence", "Désignation", "Désignation article", "Libellé", "Libellé article"],
+        "model": ["Modèle", "Model", "Référence"],
+        "designation": ["Désignation", "Désignation article", "Libellé", "Libellé article", "Description"],
         "manufacturer": ["Marque", "Fabricant", "Constructeur", "Manufacturer", "Brand", "Make"],
         "kind": ["Type", "Kind", "Catégorie", "Nature", "Type de matériel"],
         "school": ["École", "Ecole", "UAI", "RNE", "Établissement", "School"],
@@ -66,7 +79,9 @@ public enum DeviceImport {
         "cart": ["Chariot", "Classe mobile", "Cart"],
         "status": ["Statut", "État", "Status"],
         "warrantyEnd": ["Fin de garantie", "Garantie jusqu'au", "Date de fin de garantie", "Warranty end", "Garantie"],
-        "purchasePrice": ["Prix", "Prix TTC", "Montant TTC", "Prix unitaire TTC", "Price", "Purchase price"],
+        "warrantyMonths": ["Garantie (mois)", "Durée de garantie", "Durée de garantie (mois)", "Garantie en mois", "Warranty months"],
+        "purchasePrice": ["Prix", "Prix TTC", "Montant TTC", "Prix unitaire TTC", "PU TTC", "Price", "Purchase price"],
+        "priceExclTax": ["Prix HT", "Prix unitaire HT", "Montant HT", "PU HT", "Price excl. tax"],
         "order": ["Commande", "N° de commande", "Bon de commande", "Order"],
         "member": ["Commune", "Membre", "Member"],
         "hostname": ["Nom d'hôte", "Hostname", "Nom du poste"],
@@ -119,6 +134,7 @@ public enum DeviceImport {
         var rooms: [String: Room?] = [:]
         var carts: [String: Int64?] = [:]
         var orders: [String: Int64?] = [:]
+        var orderRows: [String: Order?] = [:]
         func remembered<T>(_ cache: inout [String: T?], _ key: String, _ make: () -> T?) -> T? {
             if let known = cache[key] { return known }
             let value = make()
@@ -148,12 +164,22 @@ public enum DeviceImport {
             }
             // An update starts from the device as it is, so that the rules apply to the result.
             let existing = try options.update && r.deviceID(serial: serial) != nil ? r.device(serial) : nil
-            let kind = parse("kind") { try DeviceKind(parsing: $0) } ?? options.kind ?? existing?.kind
-            if kind == nil && v["kind"] == nil { problem("kind", "missing; add a Type column or give --kind (e.g. --kind laptop)") }
+            // The kind: a Type column, else --kind, else what the designation names (in French).
+            let inferred = (v["designation"] ?? v["model"]).flatMap { DeviceKind.infer(fromDesignation: $0) }
+            let kind = parse("kind") { try DeviceKind(parsing: $0) } ?? options.kind ?? existing?.kind ?? inferred
+            if kind == nil && v["kind"] == nil {
+                problem("kind", "missing; add a Type column, give --kind (e.g. --kind laptop), or a designation naming it (ordinateur portable, chariot, ENI…)")
+            }
             var device = existing ?? Device(kind: kind ?? .other, serial: serial)
             device.kind = kind ?? device.kind
             var given: Set<String> = []
-            if v["kind"] != nil || options.kind != nil { given.insert("kind") }
+            if v["kind"] != nil || options.kind != nil || inferred != nil { given.insert("kind") }
+            if let designation = v["designation"] {
+                device.designation = designation
+                given.insert("designation")
+                // Without a model column, the designation says what the device is.
+                if !headers.fieldsByColumn.values.contains("model") && existing?.model == nil { device.model = designation; given.insert("model") }
+            }
             for (field, keyPath) in [("manufacturer", \Device.manufacturer), ("model", \Device.model), ("assetTag", \Device.assetTag),
                                      ("hostname", \Device.hostname), ("address", \Device.address), ("sshUser", \Device.sshUser), ("notes", \Device.notes)] {
                 if let value = v[field] { device[keyPath: keyPath] = value; given.insert(field) }
@@ -161,6 +187,13 @@ public enum DeviceImport {
             if let status = parse("status", { try DeviceStatus(parsing: $0) }) { device.status = status; given.insert("status") }
             if let day = parse("warrantyEnd", { try Day(parsing: $0, field: "warrantyEnd") }) { device.warrantyEnd = day; given.insert("warrantyEnd") }
             if let money = parse("purchasePrice", { try Money(parsing: $0, field: "purchasePrice") }) { device.purchasePrice = money; given.insert("purchasePrice") }
+            if let money = parse("priceExclTax", { try Money(parsing: $0, field: "priceExclTax") }) { device.priceExclTax = money; given.insert("priceExclTax") }
+            let months = parse("warrantyMonths") { raw -> Int in
+                guard let n = Int(raw.trimmed), (1...240).contains(n) else {
+                    throw InvalidValue(field: "warrantyMonths", value: raw, problem: "a warranty in months is a whole number from 1 to 240, e.g. 36")
+                }
+                return n
+            }
             if let port = parse("sshPort", { raw -> Int in
                 guard let p = Int(raw) else { throw InvalidValue(field: "sshPort", value: raw, problem: "a port is a number, e.g. 22") }
                 return p
@@ -215,6 +248,27 @@ public enum DeviceImport {
                 }
                 if let id { device.orderId = id } else { problem("order", lookupError ?? "no order '\(number)'; list orders with parc order list") }
             }
+            let order = device.orderId.flatMap { id in remembered(&orderRows, String(id)) { try? r.order(id: id) } }
+            // A warranty in months runs from the delivery (the order's, else --delivered).
+            if let months, v["warrantyEnd"] == nil {
+                if let start = order?.deliveredOn ?? options.delivered {
+                    device.warrantyEnd = start.adding(months: months)
+                    given.insert("warrantyEnd")
+                } else {
+                    problem("warrantyMonths", "\(months) months from when? The order has no delivery date: give one (parc order edit NUMBER --delivered DATE) or --delivered DATE")
+                }
+            }
+            // Both prices are kept; the one the file lacks comes from the other and the order's VAT rate
+            // (its amounts with and without tax, else 20 %).
+            let rate = Self.vatRate(order)
+            let columns = Set(headers.fieldsByColumn.values)
+            if given.contains("priceExclTax"), !columns.contains("purchasePrice"), let ht = device.priceExclTax {
+                device.purchasePrice = Money(cents: Int((Double(ht.cents) * (1 + rate)).rounded()))
+                given.insert("purchasePrice")
+            } else if given.contains("purchasePrice"), !columns.contains("priceExclTax"), let ttc = device.purchasePrice {
+                device.priceExclTax = Money(cents: Int((Double(ttc.cents) / (1 + rate)).rounded()))
+                given.insert("priceExclTax")
+            }
             if !given.contains("status") && existing == nil {
                 device.status = device.roomId != nil || device.cartId != nil || cartInFile != nil ? .deployed : .inStock
             }
@@ -229,6 +283,7 @@ public enum DeviceImport {
                 device.hostname = check.hostname
                 device.manufacturer = check.manufacturer
                 device.model = check.model
+                device.designation = check.designation
                 device.notes = check.notes
                 device.address = check.address
             } catch {
@@ -272,6 +327,14 @@ public enum DeviceImport {
         }
         if !problems.isEmpty { throw ImportFailure(file: table.file, problems: problems) }
         return items
+    }
+
+    /// The VAT rate of an order from its amounts with and without tax, else the standard 20 %.
+    static func vatRate(_ order: Order?) -> Double {
+        if let o = order, let ht = o.amountExclTax, let ttc = o.amountInclTax, ht.cents > 0, ttc.cents >= ht.cents {
+            return (Double(ttc.cents) / Double(ht.cents) - 1)
+        }
+        return 0.20
     }
 
     /// A school by UAI, else by its exact name.

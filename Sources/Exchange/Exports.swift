@@ -13,7 +13,8 @@ public enum DeviceExport {
         ("uai", { $0.cart == nil ? $0.uai : nil }), ("room", { $0.cart == nil ? $0.room : nil }), ("cart", { $0.cart }),
         ("order", { $0.order }), ("member", { $0.order == nil ? nil : $0.member }), ("macs", { $0.macs.isEmpty ? nil : $0.macs.joined(separator: " ") }),
         ("hostname", { $0.hostname }), ("address", { $0.address }), ("sshPort", { $0.sshPort.map(String.init) }), ("sshUser", { $0.sshUser }),
-        ("warrantyEnd", { $0.warrantyEnd?.description }), ("purchasePrice", { $0.purchasePrice?.description }), ("notes", { $0.notes }),
+        ("warrantyEnd", { $0.warrantyEnd?.description }), ("purchasePrice", { $0.purchasePrice?.description }),
+        ("priceExclTax", { $0.priceExclTax?.description }), ("designation", { $0.designation }), ("notes", { $0.notes }),
     ]
 
     /// RFC 4180 CSV with a header of field names.

@@ -78,7 +78,8 @@ extension Device: Audited {
                 ("assetTag", assetTag), ("status", status.rawValue),
                 ("room", try roomId.map { try tx.roomLabel(id: $0) }), ("cart", try cartId.map { try tx.cartLabel($0) }),
                 ("order", try orderId.map { try tx.orderLabel($0) }), ("warrantyEnd", warrantyEnd?.description),
-                ("purchasePrice", purchasePrice?.description), ("hostname", hostname), ("address", address),
+                ("purchasePrice", purchasePrice?.description), ("priceExclTax", priceExclTax?.description), ("designation", designation),
+                ("hostname", hostname), ("address", address),
                 ("sshPort", sshPort.map(String.init)), ("sshUser", sshUser), ("notes", notes),
                 ("macs", macs.isEmpty ? nil : macs.joined(separator: " ")),
                 ("hostKey", hostKey.map { (try? HostKey(openSSH: $0).description) ?? $0 })]

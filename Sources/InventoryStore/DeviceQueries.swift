@@ -58,6 +58,8 @@ public struct DeviceRow: Codable, Sendable, Equatable {
     public var sshUser: String?
     public var warrantyEnd: Day?
     public var purchasePrice: Money?
+    public var priceExclTax: Money? = nil
+    public var designation: String? = nil
     public var notes: String?
     /// The pinned SSH host key (`ssh-ed25519 AAAA…`).
     public var hostKey: String?
@@ -76,7 +78,8 @@ extension InventoryReader {
                COALESCE(c.assetTag, c.serial) AS cartRef,
                o.number AS orderNumber, l.number AS lotNumber,
                (SELECT group_concat(mac, ' ') FROM (SELECT mac FROM deviceMac WHERE deviceId = d.id ORDER BY mac)) AS macs,
-               d.hostname, d.address, d.sshPort, d.sshUser, d.warrantyEnd, d.purchasePrice, d.notes, d.hostKey
+               d.hostname, d.address, d.sshPort, d.sshUser, d.warrantyEnd, d.purchasePrice, d.notes, d.hostKey,
+               d.priceExclTax, d.designation
         FROM device d
         LEFT JOIN device c ON c.id = d.cartId
         LEFT JOIN room r ON r.id = COALESCE(d.roomId, c.roomId)
@@ -96,7 +99,8 @@ extension InventoryReader {
             room: row["roomName"], cart: row["cartRef"], order: row["orderNumber"], lot: row["lotNumber"],
             macs: (row["macs"] as String?)?.split(separator: " ").map(String.init) ?? [],
             hostname: row["hostname"], address: row["address"], sshPort: row["sshPort"], sshUser: row["sshUser"],
-            warrantyEnd: row["warrantyEnd"], purchasePrice: row["purchasePrice"], notes: row["notes"], hostKey: row["hostKey"])
+            warrantyEnd: row["warrantyEnd"], purchasePrice: row["purchasePrice"], priceExclTax: row["priceExclTax"], designation: row["designation"],
+            notes: row["notes"], hostKey: row["hostKey"])
     }
 
     /// Ids of the devices whose effective room is one of `roomsSQL` (a SELECT of room ids).

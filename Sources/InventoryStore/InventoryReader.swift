@@ -81,6 +81,9 @@ public class InventoryReader {
     }
 
     /// The order numbered `number`; `member` (a member reference) settles numbers used by several members.
+    /// An order by its id.
+    public func order(id: Int64) throws -> Order? { try Order.fetchOne(db, key: id) }
+
     public func order(_ number: String, member memberRef: String? = nil) throws -> Order {
         var request = Order.filter(Column("number") == number.trimmed)
         if let memberRef { request = request.filter(Column("memberId") == (try member(memberRef)).id!) }

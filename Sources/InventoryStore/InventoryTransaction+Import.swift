@@ -28,7 +28,23 @@ public struct ImportCounts: Sendable, Equatable {
     public var created = 0
     public var updated = 0
     public var unchanged = 0
+    /// What each row did (or would do), in the file's order.
+    public var rows: [ImportRowOutcome] = []
     public init() {}
+}
+
+/// One row of an import: where it is, what it did, and to which device.
+public struct ImportRowOutcome: Sendable, Equatable {
+    public enum Action: String, Sendable { case create, update, unchanged }
+    /// `FILE:LINE`.
+    public var origin: String
+    public var action: Action
+    public var serial: String
+    public var kind: DeviceKind
+    /// Where the device is: `UAI / room`, `cart TAG`, or nil (nowhere).
+    public var place: String?
+    /// The fields an update changes.
+    public var changes: [String]
 }
 
 extension InventoryReader {
@@ -75,8 +91,8 @@ extension InventoryTransaction {
         let ordered = items.filter { $0.device.kind == .cart } + items.filter { $0.device.kind != .cart }
         let insertDevice = try db.cachedStatement(sql: """
             INSERT INTO device (kind, manufacturer, model, serial, assetTag, status, roomId, cartId, orderId, warrantyEnd,
-                                purchasePrice, hostname, address, sshPort, sshUser, notes, hostKey)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                purchasePrice, hostname, address, sshPort, sshUser, notes, hostKey, priceExclTax, designation)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         let insertMac = try db.cachedStatement(sql: "INSERT INTO deviceMac (mac, deviceId) VALUES (?, ?)")
         let insertEvent = try db.cachedStatement(sql: """
@@ -100,12 +116,17 @@ extension InventoryTransaction {
                 try new.validate()
                 let macChange = item.fields.contains("macs") ? MacChange(add: item.macs, replaceAll: true) : nil
                 let changedMacs = try macChange != nil && Set(macs(deviceId: existingID)) != Set(item.macs)
+                let before = Dictionary(try old.auditFields(self), uniquingKeysWith: { a, _ in a })
+                var changes = try new.auditFields(self).filter { before[$0.0] != $0.1 && $0.0 != "macs" }.map(\.0)
+                if changedMacs { changes.append("macs") }
                 if new == old && !changedMacs {
                     counts.unchanged += 1
                 } else {
                     _ = try updateDevice(old.serial, macs: macChange) { $0 = new }
                     counts.updated += 1
                 }
+                counts.rows.append(ImportRowOutcome(origin: item.origin, action: changes.isEmpty ? .unchanged : .update, serial: new.serial, kind: new.kind,
+                                                    place: try place(of: new), changes: changes))
                 if device.kind == .cart { for key in [new.serial, new.assetTag].compactMap({ $0 }) { cartIDs[key.lowercased()] = existingID } }
                 continue
             }
@@ -114,6 +135,7 @@ extension InventoryTransaction {
                 device.kind.rawValue, device.manufacturer, device.model, device.serial, device.assetTag, device.status.rawValue,
                 device.roomId, device.cartId, device.orderId, device.warrantyEnd?.description, device.purchasePrice?.cents,
                 device.hostname, device.address, device.sshPort, device.sshUser, device.notes, device.hostKey,
+                device.priceExclTax?.cents, device.designation,
             ])
             device.id = db.lastInsertedRowID
             for mac in item.macs { try insertMac.execute(arguments: [mac, device.id!]) }
@@ -121,6 +143,8 @@ extension InventoryTransaction {
             try insertEvent.execute(arguments: [timestampText, actor, device.id!, device.serial, changes])
             if device.kind == .cart { for key in [device.serial, device.assetTag].compactMap({ $0 }) { cartIDs[key.lowercased()] = device.id! } }
             counts.created += 1
+            counts.rows.append(ImportRowOutcome(origin: item.origin, action: .create, serial: device.serial, kind: device.kind,
+                                                place: try place(of: device), changes: []))
         }
         try log(entity: "import", id: 0, key: source, action: .importFile, changes: [
             FieldChange(field: "file", old: nil, new: source.visible),
@@ -130,6 +154,13 @@ extension InventoryTransaction {
             FieldChange(field: "unchanged", old: nil, new: String(counts.unchanged)),
         ])
         return counts
+    }
+
+    /// A device's place as the import shows it.
+    func place(of device: Device) throws -> String? {
+        if let room = device.roomId { return try roomLabel(id: room) }
+        if let cart = device.cartId { return "cart \(try cartLabel(cart))" }
+        return nil
     }
 
     /// Logs a file import that went through the ordinary audited operations (members, schools).
@@ -152,6 +183,8 @@ extension InventoryTransaction {
         if fields.contains("order") { target.orderId = source.orderId }
         if fields.contains("warrantyEnd") { target.warrantyEnd = source.warrantyEnd }
         if fields.contains("purchasePrice") { target.purchasePrice = source.purchasePrice }
+        if fields.contains("priceExclTax") { target.priceExclTax = source.priceExclTax }
+        if fields.contains("designation") { target.designation = source.designation }
         if fields.contains("hostname") { target.hostname = source.hostname }
         if fields.contains("address") { target.address = source.address }
         if fields.contains("sshPort") { target.sshPort = source.sshPort }

@@ -188,6 +188,12 @@ enum Schema {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v6: a device's designation and its price before tax") { db in
+            try db.execute(sql: """
+                ALTER TABLE device ADD COLUMN designation TEXT;
+                ALTER TABLE device ADD COLUMN priceExclTax INTEGER CHECK (priceExclTax IS NULL OR priceExclTax >= 0);
+                """)
+        }
         return migrator
     }
 }

@@ -51,6 +51,27 @@ public enum DeviceKind: String, Codable, Sendable, CaseIterable {
     }
 }
 
+extension DeviceKind {
+    /// The kind a supplier's designation names, in French ("Ordinateur portable Lenovo…",
+    /// "Chariot de recharge 16 places", "Écran numérique interactif 75\"", "ENI 86 pouces"), or nil.
+    public static func infer(fromDesignation text: String) -> DeviceKind? {
+        let words = " " + text.folding(options: [.diacriticInsensitive, .caseInsensitive], locale: Locale(identifier: "fr_FR")).unicodeScalars
+            .map { CharacterSet.alphanumerics.contains($0) ? String($0) : " " }.joined()
+            .split(separator: " ").joined(separator: " ") + " "
+        let rules: [(DeviceKind, [String])] = [
+            (.cart, ["chariot", "classe mobile", "classes mobiles"]),
+            (.interactiveScreen, ["ecran numerique interactif", "ecrans numeriques interactifs", "ecran interactif", "eni", "tni", "tbi", "vpi"]),
+            (.projector, ["videoprojecteur", "video projecteur", "videoprojecteurs"]),
+            (.documentCamera, ["visualiseur", "visualiseurs"]),
+            (.laptop, ["ordinateur portable", "ordinateurs portables", "pc portable", "pc portables", "portable"]),
+            (.tablet, ["tablette", "tablettes"]),
+            (.accessPoint, ["borne wi fi", "borne wifi", "point d acces", "points d acces"]),
+        ]
+        for (kind, keys) in rules where keys.contains(where: { words.contains(" \($0) ") }) { return kind }
+        return nil
+    }
+}
+
 /// How parc compares words people type: case, accents, spaces and punctuation do not count.
 public enum Words {
     public static func fold(_ s: String) -> String {
@@ -113,7 +134,12 @@ public struct Device: Codable, Sendable, Equatable {
     public var cartId: Int64?
     public var orderId: Int64?
     public var warrantyEnd: Day?
+    /// The price paid, tax included (TTC).
     public var purchasePrice: Money?
+    /// The price before tax (HT).
+    public var priceExclTax: Money?
+    /// The supplier's description of the product (a delivery note's "Désignation").
+    public var designation: String?
     /// Managed (Linux) devices: the name it should carry and how to reach it over SSH.
     public var hostname: String?
     public var address: String?
@@ -126,7 +152,8 @@ public struct Device: Codable, Sendable, Equatable {
     public init(id: Int64? = nil, kind: DeviceKind, manufacturer: String? = nil, model: String? = nil, serial: String,
                 assetTag: String? = nil, status: DeviceStatus = .inStock, roomId: Int64? = nil, cartId: Int64? = nil,
                 orderId: Int64? = nil, warrantyEnd: Day? = nil, purchasePrice: Money? = nil, hostname: String? = nil,
-                address: String? = nil, sshPort: Int? = nil, sshUser: String? = nil, notes: String? = nil, hostKey: String? = nil) {
+                address: String? = nil, sshPort: Int? = nil, sshUser: String? = nil, notes: String? = nil, hostKey: String? = nil,
+                priceExclTax: Money? = nil, designation: String? = nil) {
         self.id = id
         self.kind = kind
         self.manufacturer = manufacturer
@@ -145,6 +172,8 @@ public struct Device: Codable, Sendable, Equatable {
         self.sshUser = sshUser
         self.notes = notes
         self.hostKey = hostKey
+        self.priceExclTax = priceExclTax
+        self.designation = designation
     }
 
     /// Normalises free text and checks the rules a single device must follow on its own.
@@ -159,6 +188,7 @@ public struct Device: Codable, Sendable, Equatable {
         assetTag = try TextRules.optionalLine(assetTag, field: "assetTag", max: TextRules.identifierLength)
         manufacturer = try TextRules.optionalLine(manufacturer, field: "manufacturer")
         model = try TextRules.optionalLine(model, field: "model")
+        designation = try TextRules.optionalLine(designation, field: "designation", max: 500)
         notes = try notes?.nonEmpty.map { n throws(InvalidValue) in try TextRules.text(n, field: "notes") }
         if let u = sshUser?.nonEmpty {
             // A login name as useradd takes it; anything else would reach ssh and sudo command lines.
@@ -182,6 +212,9 @@ public struct Device: Codable, Sendable, Equatable {
         if let k = hostKey?.nonEmpty { hostKey = try HostKey(openSSH: k).openSSH } else { hostKey = nil }
         if let p = purchasePrice, p.cents < 0 {
             throw InvalidValue(field: "purchasePrice", value: p.description, problem: "a price cannot be negative")
+        }
+        if let p = priceExclTax, p.cents < 0 {
+            throw InvalidValue(field: "priceExclTax", value: p.description, problem: "a price cannot be negative")
         }
     }
 }

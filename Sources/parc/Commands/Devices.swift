@@ -31,6 +31,8 @@ struct DeviceCommand: ParsableCommand {
         Field("sshUser", "SSH USER") { .text($0.sshUser) },
         Field("warrantyEnd", "WARRANTY END") { .text($0.warrantyEnd?.description) },
         Field("purchasePrice", "PRICE") { .text($0.purchasePrice?.description) },
+        Field("priceExclTax", "PRICE HT") { .text($0.priceExclTax?.description) },
+        Field("designation", "DESIGNATION") { .text($0.designation) },
         Field("notes", "NOTES") { .text($0.notes) },
         Field("hostKey", "HOST KEY") { row in .text(row.hostKey.map { (try? HostKey(openSSH: $0).description) ?? $0 }) },
     ]

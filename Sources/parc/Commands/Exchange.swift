@@ -7,7 +7,7 @@ import Templating
 
 /// `--map COLUMN=FIELD`.
 struct MappingOptions: ParsableArguments {
-    @Option(name: .customLong("map"), help: ArgumentHelp("Read a column as a field, e.g. --map \"Num. série constructeur=serial\" (repeatable).", valueName: "column=field"))
+    @Option(name: .customLong("map"), help: ArgumentHelp("Read a column as a field, e.g. --map \"Num. série constructeur=serial\"; --map \"COLUMN=\" leaves a column out (repeatable).", valueName: "column=field"))
     var mappings: [String] = []
 
     func parsed() throws -> [String: String] {
@@ -42,15 +42,31 @@ struct ImportCommand: ParsableCommand {
         @Option(help: "Attach every row to this order (its number).") var order: String?
         @Option(help: "Whose order, when several members use the number.") var member: String?
         @Option(help: "Put every row in this cart (serial or asset tag).") var cart: String?
-        @Option(help: "The kind of the rows that do not give one (e.g. laptop).") var kind: DeviceKind?
+        @Option(help: "The kind of the rows that do not give one (e.g. laptop); without it, a designation naming the kind in French (ordinateur portable, chariot, ENI, vidéoprojecteur…) gives it.") var kind: DeviceKind?
+        @Option(help: ArgumentHelp("When the devices were delivered, for a warranty given in months (default: the order's delivery date).", valueName: "date")) var delivered: String?
         @OptionGroup var mapping: MappingOptions
         @Flag(help: "Update devices whose serial is already in the inventory (only the columns the file has).") var update = false
-        @Flag(name: .customLong("dry-run"), help: "Show what would be created, updated or refused; write nothing.") var dryRun = false
+        @Flag(name: .customLong("dry-run"), help: "Show each row: what would be created, updated (which fields) or refused; write nothing.") var dryRun = false
+        @Flag(help: "Print JSON: the counts and each row (line, action, serial, kind, place, changes).") var json = false
 
         func run() throws {
-            let report = try DeviceImport.run(file, options: DeviceImportOptions(order: order, member: member, cart: cart, kind: kind,
-                                                                                  mappings: try mapping.parsed(), update: update, dryRun: dryRun),
-                                              into: try global.open())
+            var options = DeviceImportOptions(order: order, member: member, cart: cart, kind: kind, mappings: try mapping.parsed(), update: update, dryRun: dryRun)
+            options.delivered = try delivered.map { try Day(parsing: $0, field: "--delivered") }
+            let report = try DeviceImport.run(file, options: options, into: try global.open())
+            if json {
+                emit(JSONValue.object([
+                    ("file", .string(report.file)), ("dryRun", .bool(report.dryRun)), ("encoding", .string(report.encoding)),
+                    ("created", .int(report.counts.created)), ("updated", .int(report.counts.updated)), ("unchanged", .int(report.counts.unchanged)),
+                    ("ignoredColumns", .array(report.ignoredColumns.map(JSONValue.string))),
+                    ("rows", .array(report.counts.rows.map { r in
+                        .object([("line", .int(Int(r.origin.split(separator: ":").last ?? "") ?? 0)), ("action", .string(r.action.rawValue)),
+                                 ("serial", .string(r.serial)), ("kind", .string(r.kind.rawValue)), ("place", .text(r.place)),
+                                 ("changes", .array(r.changes.map(JSONValue.string)))])
+                    })),
+                ]).serialized() + "\n")
+                return
+            }
+            if report.dryRun && !report.counts.rows.isEmpty { emit(report.rowLines + "\n") }
             emit(report.summary + "\n")
         }
     }

@@ -1,0 +1,80 @@
+import Exchange
+import Foundation
+import InventoryStore
+import ParcCore
+import Testing
+
+/// Delivery notes as suppliers write them (issue 15, items 1, 2 and 4).
+@Suite struct DeliveryNoteHabitsTests {
+    /// Désignation and Modèle together: the designation is kept, the model is the model, and the
+    /// kind comes from the designation in French when no Type column says it.
+    @Test func designationAndModelTogetherWithTheKindReadFromTheDesignation() throws {
+        let w = try Workspace()
+        let path = try w.file("bl.csv", """
+            N° de série;Désignation;Modèle;Marque;École;Salle;Garantie (mois);Prix unitaire HT;Colonne interne
+            CH-1;Chariot de recharge 16 places;Classe mobile 16;Kantek;0572113M;BCD;60;1 000,00;x
+            PC-1;Ordinateur portable 11,6\" pour élèves;ThinkPad 11e;Lenovo;0572113M;BCD;36;400,00;y
+            ENI-1;Écran numérique interactif 75 pouces;SMART MX275;SMART;0572113M;Classe CM2;60;3 000,00;z
+            """)
+        var options = DeviceImportOptions(order: "BC-2024-041", dryRun: true)
+        options.mappings = ["Colonne interne": ""]
+        let dry = try DeviceImport.run(path, options: options, into: w.inventory)
+        #expect(dry.counts.rows.map(\.kind) == [.cart, .laptop, .interactiveScreen], "the inferred kinds show in the dry run")
+        #expect(dry.rowLines.contains("line 3: would create PC-1 (laptop) in 0572113M"), "\(dry.rowLines)")
+        #expect(dry.ignoredColumns.isEmpty, "--map \"COLUMN=\" leaves a column out without a word")
+        options.dryRun = false
+        _ = try DeviceImport.run(path, options: options, into: w.inventory)
+        let pc = try w.inventory.read { try $0.deviceRow("PC-1") }
+        #expect(pc.kind == .laptop && pc.model == "ThinkPad 11e" && pc.designation == "Ordinateur portable 11,6\" pour élèves")
+        // 36 months from the order's delivery (2024-12-09); TTC from HT at the order's rate (4 980 / 4 150 = 20 %).
+        #expect(pc.warrantyEnd?.description == "2027-12-09")
+        #expect(pc.priceExclTax == Money(cents: 40_000) && pc.purchasePrice == Money(cents: 48_000))
+        // --kind or a Type column win over the designation.
+        let typed = try w.file("typed.csv", "N° de série;Type;Désignation;École;Salle\nTAB-1;tablet;Ordinateur portable;0572113M;BCD\n")
+        _ = try DeviceImport.run(typed, options: DeviceImportOptions(), into: w.inventory)
+        #expect(try w.inventory.read { try $0.deviceRow("TAB-1") }.kind == .tablet)
+    }
+
+    @Test(arguments: [("Chariot de rechargement pour classe mobile", DeviceKind.cart), ("Classe mobile 30 tablettes", .cart),
+                      ("PC portable 14 pouces", .laptop), ("ENI 86''", .interactiveScreen), ("TBI Promethean", .interactiveScreen),
+                      ("Écran interactif 65", .interactiveScreen), ("Vidéoprojecteur courte focale", .projector),
+                      ("Visualiseur USB", .documentCamera), ("Tablette 10 pouces", .tablet), ("Borne Wi-Fi 6", .accessPoint),
+                      ("Point d'accès Wi-Fi", .accessPoint)])
+    func kindsReadFromDesignations(_ c: (String, DeviceKind)) {
+        #expect(DeviceKind.infer(fromDesignation: c.0) == c.1)
+    }
+
+    @Test func aWarrantyInMonthsNeedsADeliveryDateAndAPriceTTCGivesTheHT() throws {
+        let w = try Workspace()
+        let path = try w.file("bl.csv", "N° de série;Type;École;Salle;Durée de garantie;Prix TTC\nV-1;projector;0572113M;BCD;24;1 200,00\n")
+        #expect { try DeviceImport.run(path, options: DeviceImportOptions(), into: w.inventory) } throws: { error in
+            "\(error)".contains("bl.csv:2: warrantyMonths") && "\(error)".contains("--delivered")
+        }
+        var options = DeviceImportOptions()
+        options.delivered = try Day(parsing: "2025-09-01")
+        _ = try DeviceImport.run(path, options: options, into: w.inventory)
+        let v = try w.inventory.read { try $0.deviceRow("V-1") }
+        #expect(v.warrantyEnd?.description == "2027-09-01" && v.priceExclTax == Money(cents: 100_000), "HT from TTC at 20 % without an order")
+    }
+
+    @Test func aDryRunListsEachRowAndWhatAnUpdateChanges() throws {
+        let w = try Workspace()
+        let path = try w.file("maj.csv", "N° de série;Salle;École;N° d'inventaire\nPF4NLV31;Classe CM2;0572113M;\n")
+        let report = try DeviceImport.run(path, options: DeviceImportOptions(update: true, dryRun: true), into: w.inventory)
+        #expect(report.counts.rows.count == 1 && report.counts.rows[0].action == .update && report.counts.rows[0].changes.contains("room"),
+                "\(report.counts.rows)")
+        #expect(report.rowLines.hasPrefix("line 2: would update PF4NLV31"))
+    }
+
+    @Test func utf16AndSpreadsheetFilesAreNamed() throws {
+        let text = "N° de série;Type;École;Salle\nU16-1;laptop;0572113M;BCD\n"
+        var le: [UInt8] = [0xFF, 0xFE]
+        for u in text.utf16 { le += [UInt8(u & 0xFF), UInt8(u >> 8)] }
+        let table = try CSVTable(bytes: le, file: "export.csv")
+        #expect(table.encoding == "UTF-16 LE" && table.header.first == "N° de série" && table.rows.first?.fields.first == "U16-1")
+        var be: [UInt8] = []
+        for u in text.utf16 { be += [UInt8(u >> 8), UInt8(u & 0xFF)] }
+        #expect(try CSVTable(bytes: be, file: "export.csv").encoding == "UTF-16 BE", "no byte-order mark: the zeros tell")
+        #expect { _ = try CSVTable(bytes: [0x50, 0x4B, 0x03, 0x04, 0, 0], file: "bl.xlsx") } throws: { "\($0)".contains("CSV UTF-8") }
+    }
+}
