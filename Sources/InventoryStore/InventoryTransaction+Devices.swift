@@ -34,6 +34,7 @@ extension InventoryTransaction {
         d.id = nil
         try d.validate()
         try checkDevice(d)
+        d.status = try statusByPlace(d)
         let normalized = try normalizeMacs(macs)
         try checkMacs(normalized, owner: nil)
         try auditedInsert(&d) { d in
@@ -63,6 +64,7 @@ extension InventoryTransaction {
             return try move(new.serial, to: place)
         }
         try checkDevice(new)
+        new.status = try statusByPlace(new)
         if old.kind == .cart && new.kind != .cart, try !contents(ofCart: old.id!).isEmpty {
             throw InventoryError.invalid(InvalidValue(field: "kind", value: new.kind.rawValue,
                                                       problem: "\(old.serial) is a cart that still holds devices; empty it first"))
@@ -95,16 +97,23 @@ extension InventoryTransaction {
         try new.validate()
         try checkDevice(new)
         guard new.roomId != old.roomId || new.cartId != old.cartId else { return old }
+        new.status = try statusByPlace(new)
         let held = old.kind == .cart ? try contents(ofCart: old.id!) : []
         let before = try old.auditFields(self)
         try new.update(db)
         try logUpdate(new, before: before)
-        // Held devices keep `cartId`; where they are follows the cart. Tell their histories.
+        // Held devices keep `cartId`; where they are (and so their status) follows the cart. Tell their histories.
         let oldRoom = try old.roomId.map { try roomLabel(id: $0) }
         let newRoom = try new.roomId.map { try roomLabel(id: $0) }
-        for device in held {
-            try log(entity: Device.entity, id: device.id!, key: device.serial, action: .moveWithCart,
-                    changes: [FieldChange(field: "room", old: oldRoom, new: newRoom)])
+        for var device in held {
+            var changes = [FieldChange(field: "room", old: oldRoom, new: newRoom)]
+            let status = try statusByPlace(device)
+            if status != device.status {
+                changes.append(FieldChange(field: "status", old: device.status.rawValue, new: status.rawValue))
+                device.status = status
+                try device.update(db)
+            }
+            try log(entity: Device.entity, id: device.id!, key: device.serial, action: .moveWithCart, changes: changes)
         }
         return new
     }
@@ -136,6 +145,18 @@ extension InventoryTransaction {
     }
 
     // MARK: Rules that need the database
+
+    /// One rule for a device's status wherever it changes place: in a room, directly or through
+    /// a cart standing in one → deployed; nowhere (or in a cart standing nowhere) → in stock.
+    /// In repair, lost and retired are kept until someone changes them.
+    func statusByPlace(_ d: Device) throws -> DeviceStatus {
+        guard d.status == .inStock || d.status == .deployed else { return d.status }
+        if d.roomId != nil { return .deployed }
+        if let cart = d.cartId, let roomId = try Int64?.fetchOne(db, sql: "SELECT roomId FROM device WHERE id = ?", arguments: [cart]), roomId != nil {
+            return .deployed
+        }
+        return .inStock
+    }
 
     private func checkDevice(_ d: Device) throws {
         try ensureUnique("device", entity: "device", field: "serial", value: d.serial, excluding: d.id) { row in

@@ -114,6 +114,7 @@ extension InventoryTransaction {
                 var new = old
                 Self.merge(device, into: &new, fields: item.fields)
                 try new.validate()
+                new.status = try statusByPlace(new)
                 let macChange = item.fields.contains("macs") ? MacChange(add: item.macs, replaceAll: true) : nil
                 let changedMacs = try macChange != nil && Set(macs(deviceId: existingID)) != Set(item.macs)
                 let before = Dictionary(try old.auditFields(self), uniquingKeysWith: { a, _ in a })
@@ -131,6 +132,7 @@ extension InventoryTransaction {
                 continue
             }
             // The bulk path: cached statements instead of record encoding, one small event per device.
+            device.status = try statusByPlace(device)
             try insertDevice.execute(arguments: [
                 device.kind.rawValue, device.manufacturer, device.model, device.serial, device.assetTag, device.status.rawValue,
                 device.roomId, device.cartId, device.orderId, device.warrantyEnd?.description, device.purchasePrice?.cents,

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 /// The inventory's schema. Migrations are append-only: a migration that has shipped is never
@@ -193,6 +194,22 @@ enum Schema {
                 ALTER TABLE device ADD COLUMN designation TEXT;
                 ALTER TABLE device ADD COLUMN priceExclTax INTEGER CHECK (priceExclTax IS NULL OR priceExclTax >= 0);
                 """)
+        }
+        migrator.registerMigration("v7: a device's status follows its place") { db in
+            // In a room, directly or through a cart standing in one: deployed; nowhere: in stock.
+            // Each device put right gets an audit event saying so.
+            let byPlace = """
+                CASE WHEN d.roomId IS NOT NULL OR (SELECT c.roomId FROM device c WHERE c.id = d.cartId) IS NOT NULL
+                     THEN 'deployed' ELSE 'inStock' END
+                """
+            let at = Date().formatted(EventRecord.timestampFormat)
+            try db.execute(sql: """
+                INSERT INTO event (at, actor, entity, entityId, entityKey, action, changes)
+                SELECT ?, 'parc (migration v7)', 'device', d.id, d.serial, 'update',
+                       json_array(json_object('field', 'status', 'old', d.status, 'new', \(byPlace)))
+                FROM device d WHERE d.status IN ('inStock', 'deployed') AND d.status <> \(byPlace);
+                UPDATE device AS d SET status = \(byPlace) WHERE d.status IN ('inStock', 'deployed') AND d.status <> \(byPlace);
+                """, arguments: [at])
         }
         return migrator
     }
