@@ -90,9 +90,13 @@ extension InventoryReader {
         for d in devices {
             let name = d.inventoryName
             guard let (facts, seen) = try facts(serial: d.serial) else {
+                // A device parc reaches (it has an address) or should reach (a laptop) that was never seen.
                 if d.address != nil {
                     findings.append(Finding(serial: d.serial, device: name, kind: .neverSeen, expected: nil, found: nil, fixable: false,
                                             message: "never seen: gather its facts with parc facts \(name)"))
+                } else if d.kind == .laptop && d.status != .retired && d.status != .lost {
+                    findings.append(Finding(serial: d.serial, device: name, kind: .neverSeen, expected: nil, found: nil, fixable: false,
+                                            message: "never seen, and no address: onboard it (parc onboard ADDRESS) or give its address (parc device edit \(name) --address …)"))
                 }
                 continue
             }

@@ -58,4 +58,16 @@ import Testing
         let wrong = try await parc.run("device", "list", "--kind", "imprimante")
         #expect(wrong.status == 64 && wrong.stderr.contains("Classe mobile (chariot)"), "\(wrong.stderr)")
     }
+
+    /// Laptops never contacted are findings of reconcile, with or without an address.
+    @Test func reconcileReportsLaptopsNeverSeen() async throws {
+        let parc = try ParcRunner()
+        try await parc.run("init", "--sample")
+        let text = try await parc.run("reconcile", "all")
+        #expect(text.status == 2 && !text.stdout.contains("agree") && text.stdout.contains("never seen, and no address"), "\(text.stdout)")
+        let json = try await parc.run("reconcile", "all", "--json")
+        let findings = try #require(try ParcRunner.json(json.stdout) as? [[String: Any]])
+        let laptops = findings.filter { $0["kind"] as? String == "neverSeen" }
+        #expect(laptops.count == 16, "the sample's 16 laptops, never contacted")
+    }
 }
