@@ -23,8 +23,9 @@ public struct QRMatrix: Sendable, Equatable {
 
     public func isDark(_ x: Int, _ y: Int) -> Bool { modules[y * width + x] }
 
-    /// An SVG drawing of the code with a quiet zone of 4 modules; `size` in millimetres.
-    public func svg(size: Double) -> String {
+    /// An SVG drawing of the code with a quiet zone of 4 modules; `size` in millimetres; `label`:
+    /// its text alternative (what the code holds, for screen readers).
+    public func svg(size: Double, label: String? = nil) -> String {
         let total = width + 8
         var path = ""
         for y in 0..<width {
@@ -40,7 +41,9 @@ public struct QRMatrix: Sendable, Equatable {
                 }
             }
         }
-        return "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(total) \(total)\" width=\"\(size)mm\" height=\"\(size)mm\" shape-rendering=\"crispEdges\">"
+        let alt = label.map { HTML.escape($0) }
+        return "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(total) \(total)\" width=\"\(size)mm\" height=\"\(size)mm\" shape-rendering=\"crispEdges\""
+            + (alt.map { " role=\"img\" aria-label=\"\($0)\"><title>\($0)</title>" } ?? ">")
             + "<rect width=\"\(total)\" height=\"\(total)\" fill=\"#fff\"/><path d=\"\(path)\" fill=\"#000\"/></svg>"
     }
 
@@ -70,7 +73,7 @@ public enum LabelSheet {
         for d in devices {
             let code = d.assetTag ?? d.serial
             b.raw("<div class=\"etiquette\">")
-            b.raw(try QRMatrix(code).svg(size: 22))
+            b.raw(try QRMatrix(code).svg(size: 22, label: "QR code : \(code)"))
             b.raw("<div class=\"texte\"><p class=\"tag\">")
             b.text(code)
             b.raw("</p><p>")

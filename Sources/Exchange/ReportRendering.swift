@@ -206,7 +206,10 @@ struct HTML {
 
     mutating func raw(_ s: String) { out += s }
 
-    mutating func text(_ s: String) {
+    mutating func text(_ s: String) { out += Self.escape(s) }
+
+    static func escape(_ s: String) -> String {
+        var out = ""
         for c in s {
             switch c {
             case "&": out += "&amp;"
@@ -216,6 +219,7 @@ struct HTML {
             default: out.append(c)
             }
         }
+        return out
     }
 
     mutating func element(_ name: String, _ content: String) {

@@ -65,8 +65,8 @@ import Testing
         #expect(page.contains("lang=\"fr\"") && page.contains("Équipement numérique — Norroy-le-Veneur"))
         let labels = parc.dir.appendingPathComponent("etiquettes.html").path
         let l = try await parc.run("labels", "--cart", "NLV-2024-010", "-o", labels)
-        #expect(l.stdout.contains("16 labels on 1 A4 sheet"))
-        #expect(try String(contentsOfFile: labels, encoding: .utf8).components(separatedBy: "<svg").count == 17)
+        #expect(l.stdout.contains("17 labels on 1 A4 sheet"), "the cart's own label and its 16 laptops")
+        #expect(try String(contentsOfFile: labels, encoding: .utf8).components(separatedBy: "<svg").count == 18)
         let yaml = try await parc.run("export", "ansible-inventory", "--all")
         #expect(yaml.stdout.contains("cart_nlv_2024_010:"))
     }

@@ -70,4 +70,20 @@ import Testing
         let laptops = findings.filter { $0["kind"] as? String == "neverSeen" }
         #expect(laptops.count == 16, "the sample's 16 laptops, never contacted")
     }
+
+    /// A cart's sheet has the cart's own label; devices without an asset tag are named in a
+    /// warning; every QR code has a text alternative.
+    @Test func labelsOfACartIncludeTheCartAndSayWhatLacksATag() async throws {
+        let parc = try ParcRunner()
+        try await parc.run("init", "--sample")
+        let added = try await parc.run("device", "add", "--kind", "laptop", "--serial", "NOTAG-1", "--cart", "NLV-2024-010")
+        #expect(added.status == 0, "\(added.stderr)")
+        let sheet = parc.dir.appendingPathComponent("chariot.html").path
+        let r = try await parc.run("labels", "--cart", "NLV-2024-010", "-o", sheet)
+        #expect(r.status == 0 && r.stderr.contains("NOTAG-1") && r.stderr.contains("without an asset tag"), "\(r.stderr)")
+        let html = try String(contentsOfFile: sheet, encoding: .utf8)
+        let labels = html.components(separatedBy: "class=\"etiquette\"").count - 1
+        #expect(labels == 18 && html.contains("aria-label=\"QR code : NLV-2024-010\""), "the cart, its 16 laptops and the new one: \(labels)")
+        #expect(html.components(separatedBy: "role=\"img\"").count - 1 == labels, "every QR code has a text alternative")
+    }
 }

@@ -257,8 +257,19 @@ struct Labels: ParsableCommand {
     @OptionGroup var filters: DeviceFilterOptions
 
     func run() throws {
-        let rows = try global.open().read { try $0.devices(filters.filter) }
+        let rows = try global.open().read { r -> [DeviceRow] in
+            var rows = try r.devices(filters.filter)
+            // A cart's sheet starts with the cart's own label.
+            if let cart = filters.cart, let own = try? r.deviceRow(try r.cart(cart).serial), !rows.contains(where: { $0.serial == own.serial }) {
+                rows.insert(own, at: 0)
+            }
+            return rows
+        }
         guard !rows.isEmpty else { warn("no device matches; nothing to print, no file written"); return }
+        let untagged = rows.filter { $0.assetTag == nil }.map(\.serial)
+        if !untagged.isEmpty {
+            warn("\(untagged.count) device(s) without an asset tag get a QR code of their serial: \(untagged.joined(separator: ", ")) (give one with parc device edit SERIAL --asset-tag …)")
+        }
         try write(try LabelSheet.html(rows, title: "Étiquettes d'inventaire"), to: output)
         emit("\(rows.count) label\(rows.count == 1 ? "" : "s") on \((rows.count + 23) / 24) A4 sheet\(rows.count > 24 ? "s" : "").\n")
     }
