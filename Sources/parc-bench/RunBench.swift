@@ -263,8 +263,9 @@ func runPlaybookBench(_ args: [String]) throws {
                 let m = try measure([parc, "run", book + "/bench.yml", "--limit", limit, "--forks", forks, "-e", "size=\(tag)",
                                      "--identity", lab.clientKey, "--database", db, "--json"])
                 guard m.status == 0 else { throw LabError.command("parc run", m.output.suffix(800).description) }
-                let trips = m.output.components(separatedBy: "\"roundTrips\":").dropFirst()
-                    .compactMap { Int($0.drop { $0 == " " }.prefix { $0.isNumber }) }
+                let json = m.output.firstIndex(of: "{").map { String(m.output[$0...]) } ?? ""
+                let whole = (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String: Any]
+                let trips = ((whole?["hosts"] as? [[String: Any]]) ?? []).compactMap { $0["roundTrips"] as? Int }
                 usleep(400_000)  // the devices' sessions end and are reaped
                 parcPasses.append(Pass(measured: m, device: deviceCPU(lab, names) - before, trips: trips))
             }

@@ -86,4 +86,21 @@ import Testing
         #expect(labels == 18 && html.contains("aria-label=\"QR code : NLV-2024-010\""), "the cart, its 16 laptops and the new one: \(labels)")
         #expect(html.components(separatedBy: "role=\"img\"").count - 1 == labels, "every QR code has a text alternative")
     }
+
+    /// Listings have --json and --csv, in one shape: an array of objects keyed by field name.
+    @Test func listingsHaveJSONAndCSVAndHistoryHasARowPerChange() async throws {
+        let parc = try ParcRunner()
+        try await parc.run("init", "--sample")
+        let groups = try #require(try ParcRunner.json(try await parc.run("groups", "--json").stdout) as? [[String: Any]])
+        #expect(groups.contains { $0["group"] as? String == "commune_norroy_le_veneur" && ($0["serials"] as? [String])?.isEmpty == false })
+        #expect(try await parc.run("groups", "--csv").stdout.hasPrefix("group,count,serials\r\n"))
+        #expect(try await parc.run("pending", "--csv").stdout == "device,serial,playbook,reason,since,runId\r\n")
+        #expect((try ParcRunner.json(try await parc.run("runs", "list", "--json").stdout) as? [Any])?.isEmpty == true)
+        #expect(try await parc.run("runs", "list", "--csv").stdout.hasPrefix("id,startedAt,playbook,selector,checkMode,actor,exitCode"))
+        #expect(try await parc.run("device", "edit", "PF4NLV31", "--model", "Autre modèle", "--notes", "vu").status == 0)
+        let history = try await parc.run("history", "PF4NLV31", "--csv").stdout.split(separator: "\r\n").map(String.init)
+        #expect(history.first == "at,actor,action,field,old,new")
+        #expect(history.contains { $0.hasSuffix(",update,model,\"Ecran SMART MX275\",Autre modèle") || ($0.contains(",update,model,") && $0.hasSuffix(",Autre modèle")) })
+        #expect(history.contains { $0.contains(",update,notes,") }, "one row per change: \(history)")
+    }
 }

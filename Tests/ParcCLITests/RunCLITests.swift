@@ -6,6 +6,11 @@ import Testing
 @Suite(.serialized) struct RunCLITests {
     static let baseline = ParcRunner.repo.appendingPathComponent("playbooks/baseline.yml").path
 
+    /// A run's hosts (`--json`), by name.
+    static func hosts(_ result: [String: Any]) -> [String: [String: Any]] {
+        Dictionary(((result["hosts"] as? [[String: Any]]) ?? []).map { ($0["host"] as? String ?? "", $0) }, uniquingKeysWith: { a, _ in a })
+    }
+
     @Test func dryRunThenApplyThenRecordedThenIdempotent() async throws {
         let s = try await LabPingTests.Setup(devices: 2)
         let dry = try await s.run("run", Self.baseline, "--limit", "room_0572113m_lab_parc", "--check", "--diff", "--skip-tags", "packages")
@@ -15,10 +20,14 @@ import Testing
         let apply = try await s.run("run", Self.baseline, "--limit", "room_0572113m_lab_parc", "--skip-tags", "packages", "--json")
         #expect(apply.status == 0, "\(apply.stderr)")
         let result = try #require(try ParcRunner.json(apply.stdout) as? [String: Any])
-        let recap = try #require(result["recap"] as? [String: [String: Any]])
+        let recap = Self.hosts(result)
         #expect(recap.count == 2)
-        #expect(recap.values.allSatisfy { ($0["changed"] as? Int ?? 0) >= 4 && $0["failed"] as? Int == 0 })
-        let runID = try #require(result["run"] as? Int)
+        #expect(recap.values.allSatisfy { ($0["changed"] as? Int ?? 0) >= 4 && $0["failed"] as? Int == 0 && ($0["roundTrips"] as? Int ?? 0) > 0 })
+        let runID = try #require((result["run"] as? [String: Any])?["id"] as? Int)
+        // One shape for a run: what `run --json` printed is what `runs show --json` prints (less the round trips, measured).
+        let shown = try #require(try ParcRunner.json(try await s.run("runs", "show", String(runID), "--json").stdout) as? [String: Any])
+        #expect(Set(shown.keys) == Set(result.keys) && (shown["tasks"] as? [Any])?.count == (result["tasks"] as? [Any])?.count)
+        #expect(Set(((shown["run"] as? [String: Any]) ?? [:]).keys) == Set(((result["run"] as? [String: Any]) ?? [:]).keys))
         // The play gathered facts: the devices count as seen, with their firmware serial.
         let seen = try await s.run("reconcile", "room_0572113m_lab_parc")
         #expect(!seen.stdout.contains("never seen"), "\(seen.stdout)")
@@ -46,8 +55,8 @@ import Testing
         let r = try await s.run("run", Self.baseline, "--limit", "room_0572113m_lab_parc", "--skip-tags", "packages", "--json")
         #expect(r.status == 4)
         let result = try #require(try ParcRunner.json(r.stdout) as? [String: Any])
-        let runID = try #require(result["run"] as? Int)
-        let recap = try #require(result["recap"] as? [String: [String: Any]])
+        let runID = try #require((result["run"] as? [String: Any])?["id"] as? Int)
+        let recap = Self.hosts(result)
         #expect(recap["lab-02"]?["unreachable"] as? Int == 1)
         #expect(recap["lab-01"]?["failed"] as? Int == 0)
 
@@ -55,7 +64,7 @@ import Testing
         let retry = try await s.run("run", "--retry", String(runID), "--skip-tags", "packages", "--json")
         #expect(retry.status == 0, "\(retry.stderr)")
         let again = try #require(try ParcRunner.json(retry.stdout) as? [String: Any])
-        #expect(Array((again["recap"] as? [String: Any] ?? [:]).keys) == ["lab-02"], "only the device that was unreachable")
+        #expect(Array(Self.hosts(again).keys) == ["lab-02"], "only the device that was unreachable")
     }
 
     @Test func strictRefusesAnUnpinnedDeviceAndAcceptNewPinsItDuringTheRun() async throws {

@@ -134,15 +134,16 @@ struct Reconcile: ParsableCommand {
 struct Pending: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "What is owed to devices that were offline: `parc run --pending` serves it.")
     @OptionGroup var global: GlobalOptions
-    @Flag(help: "Print JSON.") var json = false
+    @OptionGroup var output: OutputOptions
 
     func run() throws {
         let items = try global.open().read { try $0.pending() }
-        if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            encoder.dateEncodingStrategy = .iso8601
-            emit(String(decoding: try encoder.encode(items), as: UTF8.self) + "\n")
+        if output.format != .table {
+            emit(Render.list(items, fields: [
+                Field("device", "DEVICE") { .string($0.device) }, Field("serial", "SERIAL") { .string($0.serial) },
+                Field("playbook", "PLAYBOOK") { .string($0.playbook) }, Field("reason", "WHY") { .string($0.reason) },
+                Field("since", "SINCE") { .string(EventTime.iso($0.since)) }, Field("runId", "RUN") { .number($0.runId.map(Int.init)) },
+            ], format: output.format))
             return
         }
         if items.isEmpty { emit("Nothing is pending.\n"); return }

@@ -52,7 +52,16 @@ struct History: ParsableCommand {
                 }
             }
             emit(out)
-        default:
+        case .csv:
+            // One row per change: a spreadsheet can filter by field.
+            var out = ["at", "actor", "action", "field", "old", "new"].joined(separator: ",") + "\r\n"
+            for e in events {
+                for c in e.changes.isEmpty ? [FieldChange(field: "", old: nil, new: nil)] : e.changes {
+                    out += [EventTime.iso(e.at), e.actor, e.action.rawValue, c.field, c.old ?? "", c.new ?? ""].map(Render.csvCell).joined(separator: ",") + "\r\n"
+                }
+            }
+            emit(out)
+        case .json:
             emit(Render.list(events, fields: fields, format: output.format))
         }
     }

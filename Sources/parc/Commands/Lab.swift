@@ -101,14 +101,18 @@ struct Groups: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List the groups that patterns (parc ping, playbooks' hosts) can name, with their device counts.")
     @OptionGroup var global: GlobalOptions
-    @Flag(help: "Print JSON: group name → serials.") var json = false
+    @OptionGroup var output: OutputOptions
 
     func run() throws {
         let groups = try global.open().read { try $0.groups() }
-        if json {
-            emit(JSONValue.object(groups.keys.sorted().map { ($0, .array(groups[$0]!.map(JSONValue.string))) }).serialized() + "\n")
-        } else {
-            emit(Render.table(header: ["GROUP", "DEVICES"], rows: groups.keys.sorted().map { [$0, String(groups[$0]!.count)] }))
+        let rows = groups.keys.sorted().map { ($0, groups[$0]!) }
+        switch output.format {
+        case .table:
+            emit(Render.table(header: ["GROUP", "DEVICES"], rows: rows.map { [$0.0, String($0.1.count)] }))
+        default:
+            // As every listing: one object per group; in CSV the serials separated by spaces.
+            emit(Render.list(rows, fields: [Field("group", "GROUP") { .string($0.0) }, Field("count", "COUNT") { .int($0.1.count) },
+                                            Field("serials", "SERIALS") { .array($0.1.map(JSONValue.string)) }], format: output.format))
         }
     }
 }

@@ -214,19 +214,10 @@ struct Run: AsyncParsableCommand {
         }
 
         if json {
-            emit(JSONValue.object([
-                ("run", .int(Int(runID))), ("playbook", .string(playbookPath)), ("check", .bool(check)), ("exitCode", .int(Int(result.exitCode))),
-                ("recap", .object(hostSummaries.map { h in
-                    (h.host, .object([("serial", .string(h.serial)), ("ok", .int(h.ok)), ("changed", .int(h.changed)), ("failed", .int(h.failed)),
-                                      ("skipped", .int(h.skipped)), ("unreachable", .int(h.unreachable)),
-                                      ("roundTrips", .int(result.roundTrips[h.serial] ?? 0))]))
-                })),
-                ("tasks", .array(entries.map { e in
-                    .object([("host", .string(e.host)), ("play", .string(e.play)), ("task", .string(e.task)), ("item", .text(e.item)),
-                             ("outcome", .string(e.outcome)), ("changed", .bool(e.changed)), ("message", .text(e.message)),
-                             ("output", .text(e.output)), ("diff", .text(e.diff)), ("ms", .int(e.milliseconds))])
-                })),
-            ]).serialized() + "\n")
+            // The recorded run, in the one shape `parc runs show --json` prints too, with the round
+            // trips each device cost (measured, not recorded).
+            let (recorded, hosts, tasks) = try inventory.read { try $0.run(runID) }
+            emit(try RunJSON.render(recorded, hosts: hosts, tasks: tasks, roundTrips: result.roundTrips))
         } else {
             emit(RecapText.render(hostSummaries, aborted: result.aborted, runID: runID, check: check))
         }
@@ -605,16 +596,57 @@ enum RecapText {
     }
 }
 
+/// One JSON shape for a run, whoever prints it (`parc run --json`, `parc runs show --json`).
+enum RunJSON {
+    struct Host: Encodable {
+        var summary: RunHostSummary
+        var roundTrips: Int?
+        func encode(to encoder: any Encoder) throws {
+            try summary.encode(to: encoder)
+            var c = encoder.container(keyedBy: Key.self)
+            try c.encodeIfPresent(roundTrips, forKey: .roundTrips)
+        }
+        enum Key: String, CodingKey { case roundTrips }
+    }
+    struct Whole: Encodable { var run: RunSummary; var hosts: [Host]; var tasks: [RunTaskEntry] }
+
+    static func render(_ run: RunSummary, hosts: [RunHostSummary], tasks: [RunTaskEntry], roundTrips: [String: Int]? = nil) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.dateEncodingStrategy = .iso8601
+        let whole = Whole(run: run, hosts: hosts.map { h in Host(summary: h, roundTrips: roundTrips.map { $0[h.serial] ?? 0 }) }, tasks: tasks)
+        return String(decoding: try encoder.encode(whole), as: UTF8.self) + "\n"
+    }
+}
+
 struct Runs: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Provisioning runs recorded in the inventory.", subcommands: [List.self, Show.self])
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the latest runs.")
         @OptionGroup var global: GlobalOptions
+        @OptionGroup var output: OutputOptions
         @Option(help: "How many.") var last = 20
+
+        /// The keys of a run in `runs show --json`'s "run" object.
+        static let fields: [Field<RunSummary>] = [
+            Field("id", "RUN") { .number($0.id.map(Int.init)) },
+            Field("startedAt", "STARTED") { .string(EventTime.iso($0.startedAt)) },
+            Field("playbook", "PLAYBOOK") { .string($0.playbook) },
+            Field("selector", "SELECTOR") { .string($0.selector) },
+            Field("checkMode", "CHECK") { .bool($0.checkMode) },
+            Field("actor", "BY") { .string($0.actor) },
+            Field("exitCode", "EXIT") { .number($0.exitCode) },
+            Field("endedAt", "ENDED") { .text($0.endedAt.map(EventTime.iso)) },
+            Field("retryOf", "RETRY OF") { .number($0.retryOf.map(Int.init)) },
+        ]
 
         func run() throws {
             let runs = try global.open().read { try $0.runs(limit: last) }
+            if output.format != .table {
+                emit(Render.list(runs, fields: Self.fields, format: output.format))
+                return
+            }
             emit(Render.table(header: ["RUN", "STARTED", "PLAYBOOK", "SELECTOR", "CHECK", "BY", "EXIT"], rows: runs.map { r in
                 [String(r.id!), EventTime.iso(r.startedAt), r.playbook, r.selector, r.checkMode ? "yes" : "no", r.actor, r.exitCode.map(String.init) ?? "running"]
             }))
@@ -630,11 +662,7 @@ struct Runs: ParsableCommand {
         func run() throws {
             let (run, hosts, tasks) = try global.open().read { try $0.run(id) }
             if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                encoder.dateEncodingStrategy = .iso8601
-                struct Whole: Encodable { var run: RunSummary; var hosts: [RunHostSummary]; var tasks: [RunTaskEntry] }
-                emit(String(decoding: try encoder.encode(Whole(run: run, hosts: hosts, tasks: tasks)), as: UTF8.self) + "\n")
+                emit(try RunJSON.render(run, hosts: hosts, tasks: tasks))
                 return
             }
             emit("Run \(id): \(run.playbook) on \(run.selector)\(run.checkMode ? " (check mode)" : ""), by \(run.actor), started \(EventTime.iso(run.startedAt))"
