@@ -21,6 +21,12 @@ public struct EquipmentReport: Sendable {
         public var lot: Lot?
         public var devices: Int
         public var funding: [FundingLine]
+
+        /// Subsidies (from others than the member itself) asked for and granted for this order.
+        public var requested: Money { funding.filter { $0.funder != .commune }.reduce(.zero) { $0 + $1.requested } }
+        public var granted: Money { funding.filter { $0.funder != .commune }.reduce(.zero) { $0 + ($1.granted ?? .zero) } }
+        /// What the member pays in the end: the amount with tax less the subsidies granted ("reste à charge").
+        public var ownShare: Money? { order.amountInclTax.map { $0 - granted } }
     }
 
     public struct FunderTotal: Sendable, Equatable {
@@ -101,6 +107,15 @@ public struct EquipmentReport: Sendable {
     }
 
     public var totalExclTax: Money { orders.reduce(.zero) { $0 + ($1.order.amountExclTax ?? .zero) } }
+    /// The member's own share over every order whose amount is known.
+    public var totalOwnShare: Money { orders.reduce(.zero) { $0 + ($1.ownShare ?? .zero) } }
+
+    /// `part` as a share of `whole`, in French (`62,5 %`), or "—".
+    public static func rate(_ part: Money, of whole: Money?) -> String {
+        guard let whole, whole.cents > 0 else { return "—" }
+        let value = (Double(part.cents) * 1000 / Double(whole.cents)).rounded() / 10
+        return (value == value.rounded() ? String(Int(value)) : String(format: "%.1f", value).replacingOccurrences(of: ".", with: ",")) + " %"
+    }
     public var totalInclTax: Money { orders.reduce(.zero) { $0 + ($1.order.amountInclTax ?? .zero) } }
 
     /// Orders per lot: lot number and title, order count, amount incl. tax.
@@ -120,13 +135,6 @@ public struct EquipmentReport: Sendable {
 }
 
 extension Day {
-    /// The same day `months` later (clamped to the month's last day).
-    public func adding(months: Int) -> Day {
-        let total = year * 12 + (month - 1) + months
-        let y = total / 12, m = total % 12 + 1
-        return (try? Day(year: y, month: m, day: min(day, Day.daysIn(month: m, year: y)))) ?? self
-    }
-
     /// Today, in the machine's time zone.
     public static func today(_ date: Date = Date()) -> Day {
         let c = Calendar.current.dateComponents([.year, .month, .day], from: date)

@@ -29,14 +29,16 @@ extension EquipmentReport {
             let o = line.order
             out += "  - \(o.number)\(line.lot.map { " — lot \($0.number) \($0.title)" } ?? "") : \(o.amountInclTax?.french ?? "montant non renseigné") TTC"
             out += "\(o.orderedOn.map { ", commandée le \($0.french)" } ?? "")\(o.deliveredOn.map { ", livrée le \($0.french)" } ?? ""), \(line.devices) équipement(s)\n"
+            out += "    subventions accordées \(line.granted.french) (\(Self.rate(line.granted, of: o.amountInclTax)) du TTC), reste à charge \(line.ownShare?.french ?? "non calculable (montant TTC non renseigné)")\n"
         }
+        out += "Reste à charge de la commune (TTC − subventions accordées) : \(totalOwnShare.french)\n"
         if !byLot.isEmpty {
             out += "Par lot :\n"
             for l in byLot { out += "  - \(l.lot) : \(l.orders) commande(s), \(l.amount.french) TTC\n" }
         }
         out += "\nFinancements (demandé / accordé)\n"
         if funding.isEmpty { out += "  (aucun financement enregistré)\n" }
-        for f in funding { out += "  - \(f.funder.french) : \(f.requested.french) / \(f.granted.french)\n" }
+        for f in funding { out += "  - \(f.funder.french) : \(f.requested.french) / \(f.granted.french) (\(Self.rate(f.granted, of: f.requested)) de la demande)\n" }
         out += "\nGaranties se terminant d'ici \(warrantyMonths) mois\n"
         out += warrantyEnding.isEmpty ? "  (aucune)\n" : warrantyEnding.map { "  - \($0.warrantyEnd!.french) : \(deviceLine($0))\n" }.joined()
         out += "\nÉcarts entre l'inventaire et les appareils\n"
@@ -71,6 +73,7 @@ extension EquipmentReport {
         if let t = d.assetTag { parts.append("inventaire \(t)") }
         if let c = d.cart { parts.append("chariot \(c)") }
         if d.status != .deployed { parts.append(d.status.french.lowercased()) }
+        if let p = d.purchasePrice { parts.append("\(p.french) TTC") }
         return parts.joined(separator: ", ")
     }
 
@@ -130,11 +133,11 @@ extension EquipmentReport {
             if school.rooms.isEmpty { b.element("p", "Aucun équipement enregistré.") }
             for room in school.rooms {
                 b.element("h4", "\(room.name) (\(room.devices.count))")
-                b.table(["Type", "Marque et modèle", "N° de série", "N° d'inventaire", "Chariot", "État", "Fin de garantie"],
+                b.table(["Type", "Marque et modèle", "N° de série", "N° d'inventaire", "Chariot", "État", "Fin de garantie", "Prix TTC"],
                         room.devices.map { d in
                             [d.kind.french, [d.manufacturer, d.model].compactMap { $0 }.joined(separator: " "), d.serial, d.assetTag ?? "",
-                             d.cart ?? "", d.status.french, d.warrantyEnd?.french ?? ""]
-                        })
+                             d.cart ?? "", d.status.french, d.warrantyEnd?.french ?? "", d.purchasePrice?.french ?? ""]
+                        }, numeric: [7])
             }
         }
         if !unplaced.isEmpty {
@@ -154,16 +157,26 @@ extension EquipmentReport {
         purchaseRows.append(["Total", "", "", "", "", "", String(deviceTotal), knownTotal(\.amountExclTax), knownTotal(\.amountInclTax)])
         b.table(["Commande", "Lot", "Fournisseur", "Commandée le", "Livrée le", "Bon de livraison", "Équipements", "Montant HT", "Montant TTC"],
                 purchaseRows, numeric: [6, 7, 8], lastIsTotal: true)
+        b.element("h2", "Reste à charge de la commune")
+        b.raw("<p class=\"total\">"); b.text("Reste à charge (TTC − subventions accordées) : "); b.raw("<strong>"); b.text(totalOwnShare.french); b.raw("</strong></p>\n")
+        b.element("p", "Les subventions sont celles du Département, de l'État et des autres financeurs ; la part de la commune est ce qui reste à sa charge.")
+        b.table(["Commande", "Montant TTC", "Subventions demandées", "Subventions accordées", "Taux de subvention", "Reste à charge"],
+                orders.map { l in [l.order.number, l.order.amountInclTax?.french ?? "non renseigné", l.requested.french, l.granted.french,
+                                   Self.rate(l.granted, of: l.order.amountInclTax), l.ownShare?.french ?? "—"] }
+                    + [["Total", knownTotal(\.amountInclTax), orders.reduce(Money.zero) { $0 + $1.requested }.french,
+                        orders.reduce(Money.zero) { $0 + $1.granted }.french, Self.rate(orders.reduce(Money.zero) { $0 + $1.granted }, of: totalInclTax), totalOwnShare.french]],
+                numeric: [1, 2, 3, 4, 5], lastIsTotal: true)
         if !byLot.isEmpty {
             b.table(["Lot", "Commandes", "Montant TTC"], byLot.map { [$0.lot, String($0.orders), $0.amount.french] }, numeric: [1, 2])
         }
 
         b.element("h2", "Financement")
         if funding.isEmpty { b.element("p", "Aucun financement enregistré pour ces commandes.") }
-        b.table(["Financeur", "Demandé", "Accordé"],
-                funding.isEmpty ? [] : funding.map { [$0.funder.french, $0.requested.french, $0.granted.french] }
-                    + [["Total", funding.reduce(Money.zero) { $0 + $1.requested }.french, funding.reduce(Money.zero) { $0 + $1.granted }.french]],
-                numeric: [1, 2], lastIsTotal: true)
+        b.table(["Financeur", "Demandé", "Accordé", "Accordé / demandé"],
+                funding.isEmpty ? [] : funding.map { [$0.funder.french, $0.requested.french, $0.granted.french, Self.rate($0.granted, of: $0.requested)] }
+                    + [["Total", funding.reduce(Money.zero) { $0 + $1.requested }.french, funding.reduce(Money.zero) { $0 + $1.granted }.french,
+                        Self.rate(funding.reduce(Money.zero) { $0 + $1.granted }, of: funding.reduce(Money.zero) { $0 + $1.requested })]],
+                numeric: [1, 2, 3], lastIsTotal: true)
         b.table(["Commande", "Financeur", "Dispositif", "Demandé", "Accordé"],
                 orders.flatMap { l in l.funding.map { [l.order.number, $0.funder.french, $0.label ?? "", $0.requested.french, $0.granted?.french ?? "en attente"] } },
                 numeric: [3, 4])

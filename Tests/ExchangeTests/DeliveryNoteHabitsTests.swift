@@ -77,4 +77,23 @@ import Testing
         #expect(try CSVTable(bytes: be, file: "export.csv").encoding == "UTF-16 BE", "no byte-order mark: the zeros tell")
         #expect { _ = try CSVTable(bytes: [0x50, 0x4B, 0x03, 0x04, 0, 0], file: "bl.xlsx") } throws: { "\($0)".contains("CSV UTF-8") }
     }
+
+    /// What the commune pays in the end: TTC less the subsidies granted, per order and in total,
+    /// with the rates; each device's price in the device tables (issue 15, item 7).
+    @Test func theReportSaysWhatTheCommunePaysInTheEnd() throws {
+        let w = try Workspace()
+        let report = try w.inventory.read { try EquipmentReport.build($0, member: "norroy-le-veneur", today: try Day(parsing: "2025-01-15")) }
+        let first = report.orders.first { $0.order.number == "BC-2024-041" }!, second = report.orders.first { $0.order.number == "BC-2024-042" }!
+        #expect(first.ownShare == Money(cents: 249_000), "4 980 − 2 490 from the Département (the commune's own line is not a subsidy)")
+        #expect(second.ownShare == Money(cents: 852_480), "14 208 − 5 683,20 granted (the State's request is still pending)")
+        #expect(report.totalOwnShare == Money(cents: 1_101_480))
+        let plain = { (s: String) in s.replacingOccurrences(of: "\u{202F}", with: " ").replacingOccurrences(of: "\u{00A0}", with: " ") }
+        let text = plain(report.text())
+        #expect(text.contains("Reste à charge de la commune (TTC − subventions accordées) : 11 014,80 €"), "\(text)")
+        #expect(text.contains("subventions accordées 5 683,20 € (40 % du TTC), reste à charge 8 524,80 €"))
+        #expect(text.contains("Département (Ambition Moselle) : 9 594,00 € / 8 173,20 € (85,2 % de la demande)"))
+        #expect(text.contains("n° de série PF4NLV31") && text.contains(" TTC"), "each device with its price")
+        let html = plain(report.html())
+        #expect(html.contains("<th class=\"n\">Reste à charge</th>") && html.contains("40 %") && html.contains("<th class=\"n\">Prix TTC</th>"))
+    }
 }
