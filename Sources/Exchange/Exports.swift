@@ -17,6 +17,25 @@ public enum DeviceExport {
         ("priceExclTax", { $0.priceExclTax?.description }), ("designation", { $0.designation }), ("notes", { $0.notes }),
     ]
 
+    /// For spreadsheet software in France: `;` separated, UTF-8 with a byte-order mark, French
+    /// headers and values (dates `jj/mm/aaaa`, decimal commas) — which parc's importer reads back.
+    public static let excelColumns: [(String, @Sendable (DeviceRow) -> String?)] = [
+        ("N° de série", { $0.serial }), ("N° d'inventaire", { $0.assetTag }), ("Type", { $0.kind.french }),
+        ("Marque", { $0.manufacturer }), ("Modèle", { $0.model }), ("Désignation", { $0.designation }), ("État", { $0.status.french }),
+        ("UAI", { $0.cart == nil ? $0.uai : nil }), ("Salle", { $0.cart == nil ? $0.room : nil }), ("Chariot", { $0.cart }),
+        ("Commande", { $0.order }), ("Membre", { $0.order == nil ? nil : $0.member }),
+        ("Adresses MAC", { $0.macs.isEmpty ? nil : $0.macs.joined(separator: " ") }), ("Nom d'hôte", { $0.hostname }),
+        ("Adresse IP", { $0.address }), ("Fin de garantie", { $0.warrantyEnd?.french }),
+        ("Prix TTC", { $0.purchasePrice.map { $0.description.replacingOccurrences(of: ".", with: ",") } }),
+        ("Prix HT", { $0.priceExclTax.map { $0.description.replacingOccurrences(of: ".", with: ",") } }), ("Remarques", { $0.notes }),
+    ]
+
+    public static func excel(_ rows: [DeviceRow]) -> String {
+        var out = "\u{FEFF}" + excelColumns.map { csvCell($0.0, separator: ";") }.joined(separator: ";") + "\r\n"
+        for row in rows { out += excelColumns.map { csvCell($0.1(row) ?? "", separator: ";") }.joined(separator: ";") + "\r\n" }
+        return out
+    }
+
     /// RFC 4180 CSV with a header of field names.
     public static func csv(_ rows: [DeviceRow]) -> String {
         var out = csvColumns.map(\.0).joined(separator: ",") + "\r\n"

@@ -97,7 +97,8 @@ extension EquipmentReport {
     public func csv() -> String {
         let header = ["École", "UAI", "Salle", "Chariot", "Type", "Marque", "Modèle", "N° de série", "N° d'inventaire", "État",
                       "Commande", "Lot", "Prix TTC", "Fin de garantie"]
-        var out = header.map { DeviceExport.csvCell($0, separator: ";") }.joined(separator: ";") + "\r\n"
+        // A UTF-8 byte-order mark: spreadsheet software then reads the accents right.
+        var out = "\u{FEFF}" + header.map { DeviceExport.csvCell($0, separator: ";") }.joined(separator: ";") + "\r\n"
         for d in allDevices {
             let cells = [d.school ?? "", d.uai ?? "", d.room ?? "", d.cart ?? "", d.kind.french, d.manufacturer ?? "", d.model ?? "",
                          d.serial, d.assetTag ?? "", d.status.french, d.order ?? "", d.lot ?? "",
@@ -113,7 +114,7 @@ extension EquipmentReport {
         var b = HTML()
         b.raw("<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"fr\">\n<head>\n<meta charset=\"utf-8\"/>\n")
         b.element("title", title)
-        b.raw("<style>\(Self.css)</style>\n</head>\n<body>\n")
+        b.raw("<style>\(Self.css)\(printCSS)</style>\n</head>\n<body>\n")
         b.element("h1", title)
         b.raw("<table class=\"identite\">")
         for (k, v) in membershipLines() { b.raw("<tr><th>"); b.text(k); b.raw("</th><td>"); b.text(v); b.raw("</td></tr>") }
@@ -195,9 +196,30 @@ extension EquipmentReport {
         if findings.isEmpty { b.element("p", "Aucun écart constaté sur les appareils administrés.") } else {
             b.table(["Appareil", "N° de série", "Écart", "Inventaire", "Constaté"], findings.map { [$0.device, $0.serial, Self.french($0), $0.expected ?? "", $0.found ?? ""] })
         }
+        // Signed by the member's representative, with the date and place.
+        b.raw("<div class=\"signature\"><p>")
+        b.text("Fait à \(member.name), le \(generatedOn.french)")
+        b.raw("</p><p>")
+        b.text(member.kind == .commune ? "Le maire," : "Le président,")
+        b.raw("</p><p class=\"visa\">")
+        b.text("(signature et cachet)")
+        b.raw("</p></div>\n")
         b.raw("<p class=\"pied\">Document établi à partir de l'inventaire parc du groupement Fus@é (Département de la Moselle).</p>\n")
         b.raw("</body>\n</html>\n")
         return b.out
+    }
+
+    /// A4 pages with the member's name as running header and page numbers (paged-media CSS, as
+    /// `--format pdf` renders it with WeasyPrint; browsers print the page size and margins).
+    var printCSS: String {
+        let header = "\(member.name) — équipement numérique".replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            .replacingOccurrences(of: "<", with: "\\3C ")
+        return """
+            @page{size:A4;margin:20mm 15mm 18mm 15mm;@top-center{content:"\(header)";font-size:8.5pt;color:#555}\
+            @bottom-right{content:"Page " counter(page) " / " counter(pages);font-size:8.5pt;color:#555}}\
+            @media print{body{font-size:9.5pt}table{table-layout:fixed;word-wrap:break-word;overflow-wrap:anywhere}th,td{padding:.2em .3em}}\
+            .signature{margin-top:2.5em;margin-left:55%;break-inside:avoid}.signature .visa{color:#777;font-size:9pt;margin-top:3.5em}
+            """
     }
 
     static let css = """

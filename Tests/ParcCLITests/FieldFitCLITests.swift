@@ -103,4 +103,41 @@ import Testing
         #expect(history.contains { $0.hasSuffix(",update,model,\"Ecran SMART MX275\",Autre modèle") || ($0.contains(",update,model,") && $0.hasSuffix(",Autre modèle")) })
         #expect(history.contains { $0.contains(",update,notes,") }, "one row per change: \(history)")
     }
+
+    /// The report prints on A4 with page numbers, the commune as running header and a signature
+    /// block; --format pdf goes through a real renderer; CSV for spreadsheets has ';' and a BOM,
+    /// and the --excel export re-imports as it was (issue 15, item 8).
+    @Test func theReportAsPDFAndSpreadsheetFiles() async throws {
+        let parc = try ParcRunner()
+        try await parc.run("init", "--sample")
+        let pdf = parc.dir.appendingPathComponent("rapport.pdf").path
+        let made = try await parc.run("report", "member", "norroy-le-veneur", "--format", "pdf", "-o", pdf, "--date", "2025-01-15")
+        #expect(made.status == 0, "\(made.stderr)")
+        let text = try Self.pdftotext(pdf).replacingOccurrences(of: "\u{202F}", with: " ").replacingOccurrences(of: "\u{00A0}", with: " ")
+        #expect(text.contains("11 014,80") && text.contains("Reste à charge"), "the amounts are in the PDF")
+        #expect(text.contains("Page 1 / ") && text.contains("Norroy-le-Veneur — équipement numérique"), "page numbers and the running header")
+        #expect(text.contains("Fait à Norroy-le-Veneur, le 15/01/2025") && text.contains("Le maire"))
+        #expect(try await parc.run("report", "member", "norroy-le-veneur", "--format", "pdf").status == 64, "a PDF needs -o")
+        let csv = try await parc.run("report", "member", "norroy-le-veneur", "--format", "csv")
+        #expect(csv.stdout.hasPrefix("\u{FEFF}École;UAI;Salle;"))
+        let export = parc.dir.appendingPathComponent("parc.csv").path
+        #expect(try await parc.run("export", "devices", "--excel", "-o", export).status == 0)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: export))
+        #expect(Array(bytes.prefix(3)) == [0xEF, 0xBB, 0xBF] && String(decoding: bytes, as: UTF8.self).contains("N° de série;N° d'inventaire;Type;"))
+        let back = try await parc.run("import", "devices", export, "--update", "--dry-run", "--json")
+        let report = try #require(try ParcRunner.json(back.stdout) as? [String: Any], "\(back.stderr)")
+        #expect(report["unchanged"] as? Int == 18 && report["updated"] as? Int == 0 && report["created"] as? Int == 0, "\(back.stdout)")
+    }
+
+    static func pdftotext(_ path: String) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/pdftotext")
+        p.arguments = ["-layout", path, "-"]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
 }

@@ -170,16 +170,17 @@ struct ExportCommand: ParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Flag(help: "CSV (default).") var csv = false
         @Flag(help: "JSON: an array of objects keyed by field name.") var json = false
+        @Flag(help: "For spreadsheet software: ';' separated, UTF-8 with BOM, French headers and values (re-imports too).") var excel = false
         @Option(name: [.short, .customLong("output")], help: "Write to this file instead of standard output.") var output: String?
         @OptionGroup var filters: DeviceFilterOptions
 
         func validate() throws {
-            if csv && json { throw ValidationError("choose one of --csv and --json") }
+            if [csv, json, excel].filter({ $0 }).count > 1 { throw ValidationError("choose one of --csv, --json and --excel") }
         }
 
         func run() throws {
             let rows = try global.open().read { try $0.devices(filters.filter) }
-            try write(json ? Render.list(rows, fields: DeviceCommand.fields, format: .json) : DeviceExport.csv(rows), to: output)
+            try write(json ? Render.list(rows, fields: DeviceCommand.fields, format: .json) : excel ? DeviceExport.excel(rows) : DeviceExport.csv(rows), to: output)
         }
     }
 
@@ -197,6 +198,35 @@ struct ExportCommand: ParsableCommand {
     }
 }
 
+/// HTML to PDF through WeasyPrint (Debian's `weasyprint`), which reads CSS paged media: page
+/// size, running headers, page numbers.
+enum PDF {
+    static func render(_ html: String, to path: String) throws {
+        let tool = ["/usr/bin/weasyprint", "/usr/local/bin/weasyprint"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        guard let tool else { throw ValidationError("--format pdf needs WeasyPrint: install it (apt-get install weasyprint), or use --format html and print it") }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("parc-pdf-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let source = dir.appendingPathComponent("rapport.html"), target = dir.appendingPathComponent("rapport.pdf")
+        try Data(html.utf8).write(to: source)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: tool)
+        p.arguments = ["--quiet", "--encoding", "utf-8", source.path, target.path]
+        p.standardInput = FileHandle.nullDevice
+        p.standardOutput = FileHandle.nullDevice
+        let errors = Pipe()
+        p.standardError = errors
+        try p.run()
+        let message = errors.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0, let pdf = FileManager.default.contents(atPath: target.path) else {
+            throw ValidationError("WeasyPrint could not make the PDF: \(String(decoding: message, as: UTF8.self).trimmed)")
+        }
+        do { try OutputFile.write([UInt8](pdf), to: path) } catch { throw ValidationError("cannot write \(path): \(error.reason); nothing was written") }
+        FileHandle.standardError.write(Data("Wrote \(path.visible)\n".utf8))
+    }
+}
+
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
@@ -204,18 +234,23 @@ struct ReportCommand: ParsableCommand {
         subcommands: [MemberReport.self, SchoolReport.self])
 
     struct Options: ParsableArguments {
-        @Option(help: "text, csv or html (a standalone page to print or email).") var format: Format = .text
+        @Option(help: "text, csv (for spreadsheets: ';', UTF-8 with BOM), html (a standalone page to print or email) or pdf (A4, through WeasyPrint; needs -o).") var format: Format = .text
         @Option(name: [.short, .customLong("output")], help: "Write to this file instead of standard output.") var output: String?
         @Option(name: .customLong("warranty-months"), help: "List warranties ending within this many months.") var warrantyMonths = 6
         @Option(help: "The report's date (default: today), YYYY-MM-DD.") var date: String?
 
-        enum Format: String, ExpressibleByArgument { case text, csv, html }
+        enum Format: String, ExpressibleByArgument { case text, csv, html, pdf }
+
+        func validate() throws {
+            if format == .pdf && (output == nil || output == "-") { throw ValidationError("--format pdf writes a file: give -o FILE.pdf") }
+        }
 
         func render(_ report: EquipmentReport) throws {
             switch format {
             case .text: try write(report.text(), to: output)
             case .csv: try write(report.csv(), to: output)
             case .html: try write(report.html(), to: output)
+            case .pdf: try PDF.render(report.html(), to: output!)
             }
         }
 
