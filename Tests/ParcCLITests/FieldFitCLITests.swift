@@ -140,4 +140,20 @@ import Testing
         p.waitUntilExit()
         return String(decoding: data, as: UTF8.self)
     }
+
+    /// Replacement planning: by age and warranty, what to renew each year at the latest price paid (item 9).
+    @Test func theRenewalPlanSaysWhatToRenewEachYearAndWhatItCosts() async throws {
+        let parc = try ParcRunner()
+        try await parc.run("init", "--sample")
+        let r = try await parc.run("report", "renewal", "norroy-le-veneur", "--date", "2027-01-15")
+        let text = r.stdout.replacingOccurrences(of: "\u{202F}", with: " ").replacingOccurrences(of: "\u{00A0}", with: " ")
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(text.contains("2029 : 16 équipement(s), coût estimé 12 960,00 €"), "16 laptops delivered in December 2024, 5 years, 810 € each: \(text)")
+        #expect(text.contains("2032 : 1 équipement(s), coût estimé 4 980,00 €") && text.contains("2034 : 1 équipement(s)"))
+        #expect(text.contains("n° de série PF4NLV31, livré le 16/12/2024 (2 ans), garantie jusqu'au 16/12/2027, à renouveler en 2029"))
+        let longer = try await parc.run("report", "renewal", "norroy-le-veneur", "--date", "2027-01-15", "--life", "PC portable=6")
+        #expect(longer.stdout.replacingOccurrences(of: "\u{202F}", with: " ").contains("2030 : 16 équipement(s)"))
+        let csv = try await parc.run("report", "renewal", "norroy-le-veneur", "--format", "csv")
+        #expect(csv.stdout.hasPrefix("\u{FEFF}Type;Modèle;N° de série;") && csv.stdout.contains(";2029;810,00"))
+    }
 }

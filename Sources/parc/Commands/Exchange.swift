@@ -231,7 +231,36 @@ struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "The equipment report a commune reads (in French): per school and room, purchases, funding, warranties.",
-        subcommands: [MemberReport.self, SchoolReport.self])
+        subcommands: [MemberReport.self, SchoolReport.self, RenewalReport.self])
+
+    struct RenewalReport: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "renewal", abstract: "Replacement planning of a member: devices by age and warranty, what to renew each year and its estimated cost.",
+            discussion: """
+                A device is due for renewal its usual service life after its order's delivery (laptop and tablet 5 years, \
+                interactive screen 8, projector and document camera 7, cart 10; --life KIND=YEARS changes one). The cost is \
+                estimated from the latest price paid for the same model, else for the same kind.
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Slug, SIREN or INSEE code.") var member: String
+        @Option(help: "text or csv (';', UTF-8 with BOM).") var format: String = "text"
+        @Option(name: [.short, .customLong("output")], help: "Write to this file instead of standard output.") var output: String?
+        @Option(help: ArgumentHelp("A kind's service life in years (repeatable), e.g. --life laptop=6.", valueName: "kind=years")) var life: [String] = []
+        @Option(help: "The plan's date (default: today), YYYY-MM-DD.") var date: String?
+
+        func run() throws {
+            guard ["text", "csv"].contains(format) else { throw ValidationError("--format is text or csv") }
+            var lifetimes = RenewalPlan.lifetimes
+            for entry in life {
+                let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+                guard parts.count == 2, let years = Int(parts[1]), (1...30).contains(years) else { throw ValidationError("--life takes KIND=YEARS (1 to 30), not '\(entry)'") }
+                lifetimes[try DeviceKind(parsing: parts[0])] = years
+            }
+            let day = try date.map { try Day(parsing: $0, field: "date") } ?? Day.today()
+            let plan = try global.open().read { try RenewalPlan.build($0, member: member, today: day, lifetimes: lifetimes) }
+            try write(format == "csv" ? plan.csv() : plan.text(), to: output)
+        }
+    }
 
     struct Options: ParsableArguments {
         @Option(help: "text, csv (for spreadsheets: ';', UTF-8 with BOM), html (a standalone page to print or email) or pdf (A4, through WeasyPrint; needs -o).") var format: Format = .text
