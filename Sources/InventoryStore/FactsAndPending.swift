@@ -10,6 +10,8 @@ public struct PendingItem: Sendable, Equatable, Codable {
     public var reason: String
     public var since: Date
     public var runId: Int64?
+    /// How the run that left it was asked for (nil: recorded before parc kept them).
+    public var parameters: RunParameters? = nil
 }
 
 /// One difference between what the inventory says and what a device says.
@@ -40,10 +42,11 @@ extension InventoryTransaction {
     }
 
     /// Notes that `playbook` is owed to the device (it was unreachable).
-    public func addPending(serial: String, playbook: String, reason: String, runId: Int64?) throws {
+    public func addPending(serial: String, playbook: String, reason: String, runId: Int64?, parameters: RunParameters? = nil) throws {
         guard let id = try deviceID(serial: serial) else { return }
-        try db.execute(sql: "INSERT OR REPLACE INTO pending (deviceId, playbook, reason, since, runId) VALUES (?, ?, ?, ?, ?)",
-                       arguments: [id, playbook, reason, now.formatted(EventRecord.timestampFormat), runId])
+        let json = try parameters.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
+        try db.execute(sql: "INSERT OR REPLACE INTO pending (deviceId, playbook, reason, since, runId, parameters) VALUES (?, ?, ?, ?, ?, ?)",
+                       arguments: [id, playbook, reason, now.formatted(EventRecord.timestampFormat), runId, json])
     }
 
     /// The device got the playbook: nothing owed any more.
@@ -72,12 +75,13 @@ extension InventoryReader {
     /// Everything owed to offline devices, oldest first.
     public func pending() throws -> [PendingItem] {
         try Row.fetchAll(db, sql: """
-            SELECT d.serial, COALESCE(d.hostname, d.assetTag, d.serial) AS name, p.playbook, p.reason, p.since, p.runId
+            SELECT d.serial, COALESCE(d.hostname, d.assetTag, d.serial) AS name, p.playbook, p.reason, p.since, p.runId, p.parameters
             FROM pending p JOIN device d ON d.id = p.deviceId ORDER BY p.since, d.serial
             """).map { row in
             PendingItem(serial: row["serial"], device: row["name"], playbook: row["playbook"], reason: row["reason"],
                         since: (try? Date(row["since"] as String, strategy: EventRecord.timestampFormat)) ?? Date(timeIntervalSince1970: 0),
-                        runId: row["runId"])
+                        runId: row["runId"],
+                        parameters: (row["parameters"] as String?).flatMap { try? JSONDecoder().decode(RunParameters.self, from: Data($0.utf8)) })
         }
     }
 

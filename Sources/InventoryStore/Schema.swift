@@ -211,6 +211,9 @@ enum Schema {
                 UPDATE device AS d SET status = \(byPlace) WHERE d.status IN ('inStock', 'deployed') AND d.status <> \(byPlace);
                 """, arguments: [at])
         }
+        migrator.registerMigration("v8: pending work keeps how its run was asked for") { db in
+            try db.execute(sql: "ALTER TABLE pending ADD COLUMN parameters TEXT")
+        }
         return migrator
     }
 }

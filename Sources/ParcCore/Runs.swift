@@ -1,6 +1,26 @@
 import Foundation
 
 /// A provisioning run as the inventory records it.
+/// How a run was asked for, kept with the work it leaves pending so that `parc run --pending`
+/// replays it exactly. Secret values are never kept: `-e @FILE` keeps the file's path (read again),
+/// `--ask-vars` keeps the names (asked again, or read from `PARC_ASK_<NAME>`).
+public struct RunParameters: Sendable, Equatable, Codable, Hashable {
+    /// `-e` as typed: `key=value` words and `@FILE`.
+    public var extraVars: [String]
+    public var askVars: [String]
+    public var tags: String?
+    public var skipTags: String?
+    public var limit: String?
+
+    public init(extraVars: [String] = [], askVars: [String] = [], tags: String? = nil, skipTags: String? = nil, limit: String? = nil) {
+        self.extraVars = extraVars
+        self.askVars = askVars
+        self.tags = tags
+        self.skipTags = skipTags
+        self.limit = limit
+    }
+}
+
 public struct RunSummary: Sendable, Equatable, Codable {
     public var id: Int64?
     public var playbook: String

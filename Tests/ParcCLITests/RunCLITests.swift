@@ -108,3 +108,35 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: parc.database), "no inventory was created")
     }
 }
+
+/// `parc run --pending` replays a run as it was asked for (issue 15, item 11).
+@Suite(.serialized) struct PendingReplayCLITests {
+    @Test func pendingWorkIsReplayedWithItsOwnVariablesTagsAndLimitAndNoSecretIsKept() async throws {
+        let s = try await LabPingTests.Setup(devices: 2)
+        let book = s.parc.dir.appendingPathComponent("wifi.yml").path
+        try """
+            - hosts: all
+              become: yes
+              gather_facts: no
+              tasks:
+                - copy: { content: "{{ ssid }} {{ wifi_psk }}\\n", dest: /etc/parc-wifi }
+                - copy: { content: "paquets\\n", dest: /etc/parc-packages }
+                  tags: [packages]
+            """.write(toFile: book, atomically: true, encoding: .utf8)
+        try s.lab.stop("lab-02")
+        let first = try await s.parc.run(["run", book, "--limit", "room_0572113m_lab_parc", "-e", "ssid=ECOLE", "--ask-vars", "wifi_psk",
+                                          "--skip-tags", "packages"], env: ["PARC_LAB_DIR": s.labDir, "PARC_ASK_wifi_psk": "S3cret-Wifi"])
+        #expect(first.status == 4, "\(first.stderr)")
+        let database = try Data(contentsOf: URL(fileURLWithPath: s.parc.database))
+        #expect(database.range(of: Data("S3cret-Wifi".utf8)) == nil, "the secret is never kept with the pending work")
+        try s.lab.start("lab-02")
+        let replay = try await s.parc.run(["run", "--pending"], env: ["PARC_LAB_DIR": s.labDir, "PARC_ASK_wifi_psk": "S3cret-Wifi"])
+        #expect(replay.status == 0, "\(replay.stderr)")
+        #expect(replay.stdout.contains("--skip-tags packages") && replay.stdout.contains("-e ssid=…") && replay.stdout.contains("--ask-vars wifi_psk"))
+        let lab = try s.lab
+        let device = try #require(lab.device("lab-02"))
+        #expect(try String(contentsOfFile: device.hostPath(of: "/etc/parc-wifi"), encoding: .utf8) == "ECOLE S3cret-Wifi\n")
+        #expect(!FileManager.default.fileExists(atPath: device.root + "/upper/etc/parc-packages"), "--skip-tags packages held in the replay")
+        #expect(try await s.run("pending").stdout.contains("Nothing is pending"))
+    }
+}

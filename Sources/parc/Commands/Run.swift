@@ -100,9 +100,29 @@ struct Run: AsyncParsableCommand {
             let owed = try inventory.read { try $0.pending() }
             if owed.isEmpty { emit("Nothing is pending.\n"); return }
             var worst: Int32 = 0
-            for (book, items) in Dictionary(grouping: owed, by: \.playbook).sorted(by: { $0.key < $1.key }) {
-                emit("Pending: \(book) for \(items.map(\.device).joined(separator: ", "))\n")
-                let code = try await perform(inventory, playbookPath: book, only: Set(items.map { $0.serial.lowercased() }), retryOf: nil, extra: extra)
+            // Each playbook replayed as its run was asked for (-e, --ask-vars, --tags, --skip-tags,
+            // --limit); what this command line gives comes on top.
+            struct Key: Hashable { var playbook: String; var parameters: RunParameters? }
+            for (key, items) in Dictionary(grouping: owed, by: { Key(playbook: $0.playbook, parameters: $0.parameters) })
+                .sorted(by: { ($0.key.playbook, $0.value[0].since) < ($1.key.playbook, $1.value[0].since) }) {
+                emit("Pending: \(key.playbook) for \(items.map(\.device).joined(separator: ", "))\n")
+                var replay = self
+                var replayExtra = extra
+                if let p = key.parameters {
+                    replay.extraVars = p.extraVars + extraVars
+                    replay.askVars = p.askVars + askVars.filter { !p.askVars.contains($0) }
+                    replay.tags = tags ?? p.tags
+                    replay.skipTags = skipTags ?? p.skipTags
+                    replay.limit = limit ?? p.limit
+                    replayExtra = try ExtraVars.parse(p.extraVars).merging(try ExtraVars.ask(p.askVars)) { _, asked in asked }
+                        .merging(extra) { _, now in now }
+                    if !p.extraVars.isEmpty || !p.askVars.isEmpty || p.tags != nil || p.skipTags != nil || p.limit != nil {
+                        emit("  as asked then:\(p.tags.map { " --tags \($0)" } ?? "")\(p.skipTags.map { " --skip-tags \($0)" } ?? "")\(p.limit.map { " --limit \($0)" } ?? "")"
+                             + p.extraVars.map { $0.hasPrefix("@") ? " -e \($0)" : " -e \($0.split(separator: "=").first ?? "")=…" }.joined()
+                             + p.askVars.map { " --ask-vars \($0)" }.joined() + "\n")
+                    }
+                }
+                let code = try await replay.perform(inventory, playbookPath: key.playbook, only: Set(items.map { $0.serial.lowercased() }), retryOf: nil, extra: replayExtra)
                 worst = max(worst, code)
             }
             if worst != 0 { throw ExitCode(worst) }
@@ -208,7 +228,10 @@ struct Run: AsyncParsableCommand {
             // An offline laptop is owed the playbook; a device that got it owes nothing.
             guard !check else { return }
             for h in hostSummaries {
-                if h.outcome == "unreachable" { try tx.addPending(serial: h.serial, playbook: playbookPath, reason: "unreachable", runId: runID) }
+                if h.outcome == "unreachable" {
+                    try tx.addPending(serial: h.serial, playbook: playbookPath, reason: "unreachable", runId: runID,
+                                      parameters: RunParameters(extraVars: extraVars, askVars: askVars, tags: tags, skipTags: skipTags, limit: limit))
+                }
                 else if h.outcome != "failed" { try tx.clearPending(serial: h.serial, playbook: playbookPath) }
             }
         }
@@ -384,7 +407,10 @@ enum ExtraVars {
                 throw ValidationError("--ask-vars takes variable names (letters, digits, _), not '\(name)'")
             }
             let value: String?
-            if terminal {
+            if let env = ProcessInfo.processInfo.environment["PARC_ASK_" + name] ?? ProcessInfo.processInfo.environment["PARC_ASK_" + name.uppercased()] {
+                // Unattended replays (parc watch): the value from the environment, never stored.
+                value = env
+            } else if terminal {
                 value = getpass("\(name): ").map { String(cString: $0) }
             } else {
                 value = readLine(strippingNewline: true)
