@@ -50,6 +50,8 @@ public struct EquipmentReport: Sendable {
     public var needsAttention: [DeviceRow]
     /// What the managed devices said that the inventory does not (parc reconcile).
     public var findings: [Finding]
+    /// Carts lent past their date (from or to this member's schools).
+    public var overdueLoans: [CartLoan] = []
 
     public var allDevices: [DeviceRow] { schools.flatMap { $0.rooms.flatMap(\.devices) } + unplaced }
 
@@ -101,9 +103,15 @@ public struct EquipmentReport: Sendable {
         let attention = counted.filter { $0.status == .inRepair || $0.status == .lost }
         let title = uai.map { u in "Équipement numérique — \(schools[0].name) (\(u.uppercased()))" } ?? "Équipement numérique — \(member.name)"
         let findings = try r.reconcile(counted, staleAfterDays: 30)
-        return EquipmentReport(title: title, member: member, generatedOn: today, warrantyMonths: warrantyMonths, schools: sections,
-                               unplaced: unplaced, byKind: byKind, byStatus: byStatus, orders: lines, funding: funding,
-                               warrantyEnding: ending, needsAttention: attention, findings: findings)
+        let uais = Set(schools.map(\.uai))
+        let overdue = try r.loans(open: true).filter { loan in
+            loan.isOverdue(on: today) && ([loan.to] + [loan.home].compactMap { $0 }).contains { uais.contains(String($0.split(separator: " ").first ?? "")) }
+        }
+        var report = EquipmentReport(title: title, member: member, generatedOn: today, warrantyMonths: warrantyMonths, schools: sections,
+                                     unplaced: unplaced, byKind: byKind, byStatus: byStatus, orders: lines, funding: funding,
+                                     warrantyEnding: ending, needsAttention: attention, findings: findings)
+        report.overdueLoans = overdue
+        return report
     }
 
     public var totalExclTax: Money { orders.reduce(.zero) { $0 + ($1.order.amountExclTax ?? .zero) } }

@@ -43,6 +43,10 @@ extension EquipmentReport {
         out += warrantyEnding.isEmpty ? "  (aucune)\n" : warrantyEnding.map { "  - \($0.warrantyEnd!.french) : \(deviceLine($0))\n" }.joined()
         out += "\nÉcarts entre l'inventaire et les appareils\n"
         out += findings.isEmpty ? "  (aucun)\n" : findings.map { "  - \($0.device) (\($0.serial)) : \(Self.french($0))\n" }.joined()
+        if !overdueLoans.isEmpty {
+            out += "\nClasses mobiles prêtées, non rendues à la date prévue\n"
+            out += overdueLoans.map { "  - chariot \($0.cart) prêté à \($0.to) depuis le \($0.since.french), à rendre le \($0.until.french)\n" }.joined()
+        }
         out += "\nMatériel en réparation ou perdu\n"
         out += needsAttention.isEmpty ? "  (aucun)\n" : needsAttention.map { "  - \($0.status.french) : \(deviceLine($0))\n" }.joined()
         return out
@@ -186,6 +190,11 @@ extension EquipmentReport {
         if warrantyEnding.isEmpty { b.element("p", "Aucune garantie ne se termine dans cette période.") } else {
             b.table(["Fin de garantie", "Type", "N° de série", "N° d'inventaire", "École", "Salle"],
                     warrantyEnding.map { [$0.warrantyEnd!.french, $0.kind.french, $0.serial, $0.assetTag ?? "", $0.school ?? "", $0.room ?? ""] })
+        }
+        if !overdueLoans.isEmpty {
+            b.element("h2", "Classes mobiles prêtées, non rendues à la date prévue")
+            b.table(["Chariot", "Prêté à", "Depuis le", "À rendre le", "Venu de"],
+                    overdueLoans.map { [$0.cart, $0.to, $0.since.french, $0.until.french, $0.home ?? "stock"] })
         }
         b.element("h2", "Matériel en réparation ou perdu")
         if needsAttention.isEmpty { b.element("p", "Aucun matériel en réparation ou perdu.") } else {

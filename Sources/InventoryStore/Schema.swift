@@ -214,6 +214,20 @@ enum Schema {
         migrator.registerMigration("v8: pending work keeps how its run was asked for") { db in
             try db.execute(sql: "ALTER TABLE pending ADD COLUMN parameters TEXT")
         }
+        migrator.registerMigration("v9: loans of mobile classes") { db in
+            try db.execute(sql: """
+                CREATE TABLE cartLoan (
+                    id INTEGER PRIMARY KEY,
+                    cartId INTEGER NOT NULL REFERENCES device(id) ON DELETE CASCADE,
+                    roomId INTEGER NOT NULL REFERENCES room(id),
+                    homeRoomId INTEGER REFERENCES room(id),
+                    since TEXT NOT NULL,
+                    until TEXT NOT NULL,
+                    returnedOn TEXT
+                );
+                CREATE INDEX cartLoanByCart ON cartLoan(cartId);
+                """)
+        }
         return migrator
     }
 }

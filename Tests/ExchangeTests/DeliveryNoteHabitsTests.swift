@@ -96,4 +96,19 @@ import Testing
         let html = plain(report.html())
         #expect(html.contains("<th class=\"n\">Reste à charge</th>") && html.contains("40 %") && html.contains("<th class=\"n\">Prix TTC</th>"))
     }
+
+    /// Loans past their date show in the report (issue 15, item 6).
+    @Test func theReportListsCartsLentPastTheirDate() throws {
+        let w = try Workspace()
+        try w.inventory.write { tx in
+            try tx.addSchool(uai: "0572114N", name: "École de Plesnois", member: "norroy-le-veneur")
+            let room = try tx.addRoom(school: "0572114N", name: "CM1")
+            try tx.lendCart("NLV-2024-010", to: room.id!, until: try Day(parsing: "2025-03-31"), today: try Day(parsing: "2025-01-06"))
+        }
+        let before = try w.inventory.read { try EquipmentReport.build($0, member: "norroy-le-veneur", today: try Day(parsing: "2025-03-31")) }
+        #expect(before.overdueLoans.isEmpty)
+        let after = try w.inventory.read { try EquipmentReport.build($0, member: "norroy-le-veneur", today: try Day(parsing: "2025-04-01")) }
+        #expect(after.overdueLoans.map(\.cart) == ["NLV-2024-010"])
+        #expect(after.text().contains("chariot NLV-2024-010 prêté à 0572114N / CM1 depuis le 06/01/2025, à rendre le 31/03/2025"))
+    }
 }

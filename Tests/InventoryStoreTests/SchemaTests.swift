@@ -17,7 +17,7 @@ import Testing
         }
         #expect(existing == tables)
         #expect(journal == "wal")
-        #expect(migrations == 7, "v1 (the domain), v2 (pinned host keys), v3 (runs), v4 (facts, pending work), v5 (groups of one's own), v6 (designation, price before tax), v7 (status follows place)")
+        #expect(migrations == 9, "v1 (the domain), v2 (pinned host keys), v3 (runs), v4 (facts, pending work), v5 (groups of one's own), v6 (designation, price before tax), v7 (status follows place), v8 (pending run parameters), v9 (cart loans)")
         // The store's own connections enforce foreign keys: a device in a missing room is refused.
         #expect(throws: (any Error).self) {
             try t.inventory.write { tx in try tx.addDevice(Device(kind: .laptop, serial: "X", roomId: 999)) }

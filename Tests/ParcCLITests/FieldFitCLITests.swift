@@ -156,4 +156,20 @@ import Testing
         let csv = try await parc.run("report", "renewal", "norroy-le-veneur", "--format", "csv")
         #expect(csv.stdout.hasPrefix("\u{FEFF}Type;Modèle;N° de série;") && csv.stdout.contains(";2029;810,00"))
     }
+
+    /// Lending a mobile class to another school and getting it back (item 6).
+    @Test func aCartIsLentAndReturnedFromTheCommandLine() async throws {
+        let parc = try ParcRunner()
+        try await parc.run("init", "--sample")
+        try await parc.run("school", "add", "0572114N", "--name", "École de Plesnois", "--member", "norroy-le-veneur")
+        try await parc.run("room", "add", "0572114N", "CM1")
+        let lent = try await parc.run("cart", "lend", "NLV-2024-010", "--school", "0572114N", "--room", "CM1", "--until", "2099-06-30")
+        #expect(lent.status == 0 && lent.stdout.contains("Lent cart NLV-2024-010 to 0572114N / CM1"), "\(lent.stderr)")
+        let loans = try #require(try ParcRunner.json(try await parc.run("cart", "loans", "--open", "--json").stdout) as? [[String: Any]])
+        #expect(loans.count == 1 && loans[0]["overdue"] as? Bool == false)
+        #expect(try await parc.run("device", "list", "--school", "0572114N", "--csv").stdout.contains("PF4NLV31"))
+        let back = try await parc.run("cart", "return", "NLV-2024-010")
+        #expect(back.status == 0 && back.stdout.contains("is back in 0572113M"), "\(back.stdout) \(back.stderr)")
+        #expect(try await parc.run("cart", "loans", "--overdue", "--csv").stdout == "id,cart,to,home,since,until,returnedOn,overdue\r\n")
+    }
 }

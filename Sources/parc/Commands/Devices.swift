@@ -1,4 +1,5 @@
 import ArgumentParser
+import Exchange
 import Foundation
 import InventoryStore
 import ParcCore
@@ -240,7 +241,56 @@ struct CartCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cart",
         abstract: "Mobile classes: carts holding laptops or tablets.",
-        subcommands: [Add.self, Fill.self, List.self, Show.self])
+        subcommands: [Add.self, Fill.self, List.self, Show.self, Lend.self, Return.self, Loans.self])
+
+    struct Lend: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Lend a cart to a school's room until a date; its laptops go along.",
+                                                        discussion: "Example (a SIVOS sharing one mobile class): parc cart lend NLV-2024-010 --school 0571234X --room CM1 --until 2025-06-30")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The cart (serial or asset tag).") var cart: String
+        @Option(help: "The school it is lent to (UAI).") var school: String
+        @Option(help: "The room of that school.") var room: String
+        @Option(help: ArgumentHelp("When it should come back (YYYY-MM-DD or DD/MM/YYYY).", valueName: "date")) var until: String
+
+        func run() throws {
+            let end = try Day(parsing: until, field: "until")
+            let loan = try global.open().write { tx in
+                try tx.lendCart(cart, to: try tx.room(school: school, name: room).id!, until: end, today: Day.today())
+            }
+            emit("Lent cart \(loan.cart) to \(loan.to) until \(loan.until.description) (loan #\(loan.id)); back with parc cart return \(loan.cart).\n")
+        }
+    }
+
+    struct Return: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Bring a lent cart back where it came from.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The cart (serial or asset tag).") var cart: String
+
+        func run() throws {
+            let loan = try global.open().write { try $0.returnCart(cart, today: Day.today()) }
+            emit("Cart \(loan.cart) is back \(loan.home.map { "in \($0)" } ?? "in stock") (loan #\(loan.id) closed).\n")
+        }
+    }
+
+    struct Loans: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the loans of carts: where, since and until when, returned or not.")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var output: OutputOptions
+        @Flag(help: "Only carts still lent.") var open = false
+        @Flag(help: "Only carts lent past their date.") var overdue = false
+
+        func run() throws {
+            let today = Day.today()
+            var loans = try global.open().read { try $0.loans(open: open || overdue) }
+            if overdue { loans = loans.filter { $0.isOverdue(on: today) } }
+            emit(Render.list(loans, fields: [
+                Field("id", "LOAN") { .int(Int($0.id)) }, Field("cart", "CART") { .string($0.cart) }, Field("to", "LENT TO") { .string($0.to) },
+                Field("home", "FROM") { .text($0.home) }, Field("since", "SINCE") { .string($0.since.description) },
+                Field("until", "UNTIL") { .string($0.until.description) }, Field("returnedOn", "RETURNED") { .text($0.returnedOn?.description) },
+                Field("overdue", "OVERDUE") { .bool($0.isOverdue(on: today)) },
+            ], format: output.format))
+        }
+    }
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a cart (a device of kind cart).", discussion: """
