@@ -1,0 +1,72 @@
+import Foundation
+import Lab
+import Testing
+
+/// The README's guide, followed in order on a new inventory: every command it shows works
+/// (issue 15, item 15).
+@Suite(.serialized) struct GuideTests {
+    /// The `parc …` commands of the guide's shell blocks, in order (continuation lines joined,
+    /// trailing comments removed), as argument lists.
+    static func commands() throws -> [[String]] {
+        let readme = try String(contentsOf: ParcRunner.repo.appendingPathComponent("README.md"), encoding: .utf8)
+        guard let start = readme.range(of: "\n## Guide\n"), let end = readme.range(of: "\n## Playbooks", range: start.upperBound..<readme.endIndex) else {
+            throw GuideError.notFound
+        }
+        var out: [[String]] = []
+        var inBlock = false
+        var pending = ""
+        for line in readme[start.upperBound..<end.lowerBound].split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
+            if line.hasPrefix("```") { inBlock = line == "```sh"; continue }
+            guard inBlock else { continue }
+            var text = line
+            if let comment = text.range(of: "  #") { text = String(text[..<comment.lowerBound]) }
+            text = text.trimmingCharacters(in: .whitespaces)
+            if text.hasSuffix("\\") { pending += String(text.dropLast()) + " "; continue }
+            text = pending + text
+            pending = ""
+            guard text.hasPrefix("parc ") else { continue }
+            out.append(try words(String(text.dropFirst(5))))
+        }
+        return out
+    }
+
+    enum GuideError: Error { case notFound, unclosedQuote(String) }
+
+    /// Shell words: blanks separate, '…' and "…" quote.
+    static func words(_ text: String) throws -> [String] {
+        var words: [String] = [], current = "", quote: Character? = nil, started = false
+        for c in text {
+            if let q = quote {
+                if c == q { quote = nil } else { current.append(c) }
+            } else if c == "'" || c == "\"" {
+                quote = c
+                started = true
+            } else if c == " " {
+                if started || !current.isEmpty { words.append(current); current = ""; started = false }
+            } else {
+                current.append(c)
+            }
+        }
+        if quote != nil { throw GuideError.unclosedQuote(text) }
+        if started || !current.isEmpty { words.append(current) }
+        return words
+    }
+
+    @Test func everyCommandOfTheGuideWorksInOrderOnANewInventory() async throws {
+        if let why = Lab.unavailableReason() { Issue.record("sshd is needed for the guide's lab: \(why)") }
+        let parc = try ParcRunner()
+        // A folder of one's own (files the guide writes land there) that sees the repository's inventory/.
+        let work = parc.dir.appendingPathComponent("guide")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(at: work.appendingPathComponent("inventory"), withDestinationURL: ParcRunner.repo.appendingPathComponent("inventory"))
+        let labDir = parc.dir.appendingPathComponent("lab").path
+        defer { _ = try? parc.runBlocking(["lab", "down"], cwd: work, env: ["PARC_LAB_DIR": labDir]); (try? Lab.load(labDir))?.down() }
+        let commands = try Self.commands()
+        #expect(commands.count > 60, "the guide's commands were found: \(commands.count)")
+        for args in commands {
+            let r = try await parc.run(args, cwd: work, env: ["PARC_LAB_DIR": labDir])
+            #expect(r.status == 0, "parc \(args.joined(separator: " ")) → \(r.status): \(r.stderr.suffix(600))")
+            if r.status != 0 { break }
+        }
+    }
+}
