@@ -13,9 +13,15 @@ import Testing
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let shutdown = dir + "/shutdown", reboot = dir + "/reboot"
-        try "#!/bin/sh\nprintf '%s\\n' \"$@\" > \(dir)/shutdown-args\nexit 1\n".write(toFile: shutdown, atomically: true, encoding: .utf8)
-        try "#!/bin/sh\necho rebooted > \(dir)/reboot-ran\n".write(toFile: reboot, atomically: true, encoding: .utf8)
-        chmod(shutdown, 0o755); chmod(reboot, 0o755)
+        // Written under other names, then put in place by cp: a file this process wrote could still be
+        // open in a child another test forks meanwhile, and executing it would fail (ETXTBSY).
+        try "#!/bin/sh\nprintf '%s\\n' \"$@\" > \(dir)/shutdown-args\nexit 1\n".write(toFile: shutdown + ".src", atomically: true, encoding: .utf8)
+        try "#!/bin/sh\necho rebooted > \(dir)/reboot-ran\n".write(toFile: reboot + ".src", atomically: true, encoding: .utf8)
+        for tool in [shutdown, reboot] {
+            let copied = try LocalProcess.run(["/bin/cp", tool + ".src", tool], stdin: nil)
+            #expect(copied.exitStatus == 0)
+            chmod(tool, 0o755)
+        }
         let message = "Mise à jour' $(touch \(dir)/pwned) `touch \(dir)/pwned2` \"; touch \(dir)/pwned3"
         // The line the device runs, without its detaching (nohup … &), so the test can wait for it.
         let line = RebootModule.command(message: message, delay: 0, shutdown: shutdown, reboot: reboot)
