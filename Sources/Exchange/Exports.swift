@@ -26,8 +26,8 @@ public enum DeviceExport {
         ("Commande", { $0.order }), ("Membre", { $0.order == nil ? nil : $0.member }),
         ("Adresses MAC", { $0.macs.isEmpty ? nil : $0.macs.joined(separator: " ") }), ("Nom d'hôte", { $0.hostname }),
         ("Adresse IP", { $0.address }), ("Fin de garantie", { $0.warrantyEnd?.french }),
-        ("Prix TTC", { $0.purchasePrice.map { $0.description.replacingOccurrences(of: ".", with: ",") } }),
-        ("Prix HT", { $0.priceExclTax.map { $0.description.replacingOccurrences(of: ".", with: ",") } }), ("Remarques", { $0.notes }),
+        ("Prix TTC", { $0.purchasePrice.map { $0.frenchNumber } }),
+        ("Prix HT", { $0.priceExclTax.map { $0.frenchNumber } }), ("Remarques", { $0.notes }),
     ]
 
     public static func excel(_ rows: [DeviceRow]) -> String {

@@ -109,13 +109,9 @@ public struct RenewalPlan: Sendable {
             let d = i.device
             out += [d.kind.french, d.model ?? "", d.serial, d.assetTag ?? "", i.since?.french ?? "", i.ageYears.map(String.init) ?? "",
                     d.warrantyEnd?.french ?? "", i.renewalYear.map(String.init) ?? "",
-                    i.estimate.map { $0.description.replacingOccurrences(of: ".", with: ",") } ?? ""]
+                    i.estimate.map { $0.frenchNumber } ?? ""]
                 .map { CSVCell.escape($0, separator: ";") }.joined(separator: ";") + "\r\n"
         }
         return out
     }
-}
-
-extension Day {
-    static let distantPast = try! Day(year: 1, month: 1, day: 1)
 }

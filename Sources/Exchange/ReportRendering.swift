@@ -106,7 +106,7 @@ extension EquipmentReport {
         for d in allDevices {
             let cells = [d.school ?? "", d.uai ?? "", d.room ?? "", d.cart ?? "", d.kind.french, d.manufacturer ?? "", d.model ?? "",
                          d.serial, d.assetTag ?? "", d.status.french, d.order ?? "", d.lot ?? "",
-                         d.purchasePrice.map { $0.description.replacingOccurrences(of: ".", with: ",") } ?? "", d.warrantyEnd?.french ?? ""]
+                         d.purchasePrice.map { $0.frenchNumber } ?? "", d.warrantyEnd?.french ?? ""]
             out += cells.map { DeviceExport.csvCell($0, separator: ";") }.joined(separator: ";") + "\r\n"
         }
         return out

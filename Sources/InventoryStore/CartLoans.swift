@@ -69,12 +69,8 @@ extension InventoryReader {
             \(open ? "WHERE l.returnedOn IS NULL" : "") ORDER BY l.since DESC, l.id DESC
             """).map { row in
             CartLoan(id: row["id"], cart: row["cart"], to: row["place"], home: row["home"],
-                     since: (try? Day(parsing: row["since"] as String)) ?? .distantPastDay, until: (try? Day(parsing: row["until"] as String)) ?? .distantPastDay,
+                     since: (try? Day(parsing: row["since"] as String)) ?? .distantPast, until: (try? Day(parsing: row["until"] as String)) ?? .distantPast,
                      returnedOn: (row["returnedOn"] as String?).flatMap { try? Day(parsing: $0) })
         }
     }
-}
-
-extension Day {
-    static let distantPastDay = try! Day(year: 1, month: 1, day: 1)
 }

@@ -40,6 +40,9 @@ public struct Day: Hashable, Comparable, Sendable, Codable, CustomStringConverti
         }
     }
 
+    /// A day before any real one, for sorting what has no date.
+    public static let distantPast = try! Day(year: 1, month: 1, day: 1)
+
     /// The same day `months` later (the last day of the month when it has fewer days).
     public func adding(months: Int) -> Day {
         let total = year * 12 + (month - 1) + months
@@ -110,6 +113,9 @@ public struct Money: Hashable, Comparable, Sendable, Codable, CustomStringConver
     }
 
     /// `1234.56` — the machine form, used in JSON and CSV.
+    /// `1234,50`: the amount as French spreadsheet software reads a number (no currency, no grouping).
+    public var frenchNumber: String { String(description.map { $0 == "." ? "," : $0 }) }
+
     public var description: String {
         let sign = cents < 0 ? "-" : ""
         let a = abs(cents)

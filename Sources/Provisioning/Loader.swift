@@ -587,8 +587,7 @@ public enum PlaybookLoader {
             case .null: t.args = [:]
             case .string(let s): t.args = try freeForm(s, module: module, node: rawArgs)
             default:
-                if module.takesAnyValue { t.args = ["_raw_params": value(rawArgs)] }
-                else { throw error("the arguments of \(t.module) are a mapping or `key=value` text", rawArgs) }
+                throw error("the arguments of \(t.module) are a mapping or `key=value` text", rawArgs)
             }
             for (k, v) in extraArgs { t.args[k] = v }
             if !module.anyArguments {

@@ -111,8 +111,6 @@ public struct ModuleSpec: Sendable {
     public var behaviour: Behaviour
     /// Whether any argument name is fine (`set_fact: {anything: …}`).
     public var anyArguments = false
-    /// Whether a bare value stands for its argument (`include_vars: file.yml`).
-    public var takesAnyValue = false
 
     init(name: String, arguments: Set<String>, required: Set<String> = [], takesFreeForm: Bool = false, anyArguments: Bool = false,
          plan: @escaping @Sendable (ModuleContext) throws -> Plan) {

@@ -119,13 +119,7 @@ final class Channel {
         return CommandResult(exitStatus: status, stdout: out, stderr: err, signal: exitSignal())
     }
 
-    static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Range<Int>? {
-        guard !needle.isEmpty, haystack.count >= needle.count else { return nil }
-        for i in 0...(haystack.count - needle.count) where haystack[i] == needle[0] && Array(haystack[i..<(i + needle.count)]) == needle {
-            return i..<(i + needle.count)
-        }
-        return nil
-    }
+    static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Range<Int>? { RemoteShell.find(needle, in: haystack, from: 0) }
 
     private func exitSignal() -> String? {
         var signal: UnsafeMutablePointer<CChar>?

@@ -133,6 +133,12 @@ func failed(_ status: Int32 = 1, _ stderr: String = "") -> CommandResult { Comma
         let p = try t.plan(["absent\n"]).plan
         #expect(p.steps.first?.input == Array("host=pc-1\n".utf8))
         #expect(try t.plan(["\(SHA256.hex(Array("host=pc-1\n".utf8)))\n644|root|root\n"]).plan.steps.isEmpty)
+        // The destination's facts come first: a plan still waiting for them renders nothing (an
+        // undefined variable shows only once the facts are there).
+        var broken = t
+        broken.vars = [:]
+        #expect(try broken.asks() == [.checksum("/etc/t.conf")])
+        #expect(throws: (any Error).self) { try broken.plan(["absent\n"]) }
     }
 
     @Test func packagesServicesAndAccounts() throws {

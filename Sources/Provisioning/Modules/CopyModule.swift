@@ -7,18 +7,18 @@ import Templating
 enum CopyModule {
     static let copy = ModuleSpec(name: "copy", arguments: ["src", "content", "dest", "mode", "owner", "group", "backup", "force", "validate", "follow"],
                                  required: ["dest"]) { call in
-        let bytes: [UInt8]
         var dest = call.string("dest")!
+        let src = call.string("src")
+        guard call.args["content"] != nil || src != nil else { throw ModuleFailure("copy needs src (a file in files/) or content") }
+        if call.args["content"] == nil, let src, dest.hasSuffix("/") { dest += (src as NSString).lastPathComponent }
+        let target = try destination(dest, call)
+        let bytes: [UInt8]
         if let content = call.args["content"] {
             bytes = Array(content.description.utf8)
-        } else if let src = call.string("src") {
-            let path = try localFile(src, in: call.playbookDirectory, folder: "files")
-            bytes = Array(FileManager.default.contents(atPath: path) ?? Data())
-            if dest.hasSuffix("/") { dest += (src as NSString).lastPathComponent }
         } else {
-            throw ModuleFailure("copy needs src (a file in files/) or content")
+            bytes = Array(FileManager.default.contents(atPath: try localFile(src!, in: call.playbookDirectory, folder: "files")) ?? Data())
         }
-        return try push(bytes, to: dest, call)
+        return try push(bytes, to: target, call)
     }
 
     static let template = ModuleSpec(name: "template", arguments: ["src", "dest", "mode", "owner", "group", "backup", "force", "validate", "follow",
@@ -28,6 +28,7 @@ enum CopyModule {
                                      required: ["src", "dest"]) { call in
         let src = call.string("src")!
         let path = try localFile(src, in: call.playbookDirectory, folder: "templates")
+        let target = try destination(call.string("dest")!, call)
         let text = String(decoding: FileManager.default.contents(atPath: path) ?? Data(), as: UTF8.self)
         var vars = call.vars
         // Ansible's default ansible_managed text, unless the inventory or the play set one.
@@ -45,7 +46,7 @@ enum CopyModule {
         if let encoding = call.string("output_encoding"), !["utf-8", "utf8"].contains(encoding.lowercased()) {
             throw ModuleFailure("output_encoding: parc writes utf-8 only, not \(encoding)")
         }
-        return try push(Array(rendered.utf8), to: call.string("dest")!, call)
+        return try push(Array(rendered.utf8), to: target, call)
     }
 
     /// The template module's Jinja options (Ansible's defaults: trim_blocks on, lstrip_blocks off).
@@ -73,14 +74,20 @@ enum CopyModule {
 
     /// The plan for a file with this content at `path`: nothing when it is there with its mode
     /// and owner; a mode or owner fix; or an atomic write (validated first, backed up before).
-    static func push(_ bytes: [UInt8], to path: String, _ c: ModuleContext) throws -> Plan {
+    /// Where the file goes and what is there now, asked before its content is read or rendered:
+    /// a plan still waiting for these facts costs no file read and no rendering.
+    static func destination(_ path: String, _ c: ModuleContext) throws -> (path: String, probe: [String]) {
         var dest = path
         // follow: a link's target is written, not the link replaced by a file.
         if c.bool("follow") {
             let target = try c.fact(.command("if [ -L \(shellQuote(path)) ]; then readlink -f -- \(shellQuote(path)); fi")).stdoutText.trimmed
             if !target.isEmpty { dest = target }
         }
-        let probe = try c.fact(.checksum(dest)).stdoutText.split(separator: "\n").map(String.init)
+        return (dest, try c.fact(.checksum(dest)).stdoutText.split(separator: "\n").map(String.init))
+    }
+
+    static func push(_ bytes: [UInt8], to target: (path: String, probe: [String]), _ c: ModuleContext) throws -> Plan {
+        let (dest, probe) = target
         if probe.first == "directory" { throw ModuleFailure("\(dest) is a directory; give the file's full path") }
         if let validate = c.string("validate"), !validate.contains("%s") {
             throw ModuleFailure("validate must contain %s (the file to check), as in 'visudo -cf %s'")
