@@ -25,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"4.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
     ],
     targets: [
         // Plain values and rules of the domain; no I/O. Digests (host-key fingerprints) from swift-crypto.
@@ -87,6 +89,20 @@ let package = Package(
             dependencies: ["ParcCore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
+        // The web application: the commune's portal, the technicians' pages and /api/v1, over the
+        // same inventory file as the command line.
+        .target(
+            name: "Web",
+            dependencies: [
+                "ParcCore", "InventoryStore", "Exchange",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         // The command line a technician uses.
         .executableTarget(
             name: "parc",
@@ -97,8 +113,10 @@ let package = Package(
                 "Lab",
                 "Exchange",
                 "Provisioning",
+                "Web",
                 "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -132,6 +150,15 @@ let package = Package(
         .testTarget(name: "ProvisioningTests", dependencies: ["Provisioning", "Templating", "ParcCore", "SSHTransport", "Lab"],
                     exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "ExchangeTests", dependencies: ["Exchange", "InventoryStore", "ParcCore"], swiftSettings: strict),
+        // The portal's router, pages and API, in process; and the browser tests (axe-core, Selenium).
+        .testTarget(
+            name: "WebTests",
+            dependencies: [
+                "Web", "InventoryStore", "ParcCore", "Exchange",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: strict
+        ),
         // End-to-end: runs the built `parc` binary as a user would.
         .testTarget(name: "ParcCLITests", dependencies: ["parc", "ParcCore", "Lab"], swiftSettings: strict),
     ],

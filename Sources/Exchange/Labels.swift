@@ -65,15 +65,18 @@ public struct QRMatrix: Sendable, Equatable {
 
 /// A printable sheet of asset labels (A4, 3 × 8): asset tag, serial, school and a QR code of the tag.
 public enum LabelSheet {
-    public static func html(_ devices: [DeviceRow], title: String) throws -> String {
+    /// With `baseURL`, each QR code holds the device page's address in the portal
+    /// (`BASE/materiels/SERIAL`): a phone's camera opens the device, after signing in.
+    public static func html(_ devices: [DeviceRow], title: String, baseURL: String? = nil) throws -> String {
         var b = HTML()
         b.raw("<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"fr\">\n<head>\n<meta charset=\"utf-8\"/>\n")
         b.element("title", title)
         b.raw("<style>\(css)</style>\n</head>\n<body>\n<div class=\"planche\">\n")
         for d in devices {
             let code = d.assetTag ?? d.serial
+            let content = baseURL.map { deviceURL(base: $0, serial: d.serial) } ?? code
             b.raw("<div class=\"etiquette\">")
-            b.raw(try QRMatrix(code).svg(size: 22, label: "QR code : \(code)"))
+            b.raw(try QRMatrix(content).svg(size: 22, label: "QR code : \(content)"))
             b.raw("<div class=\"texte\"><p class=\"tag\">")
             b.text(code)
             b.raw("</p><p>")
@@ -82,11 +85,20 @@ public enum LabelSheet {
             b.text(d.school.map { "\($0)\(d.uai.map { " (\($0))" } ?? "")" } ?? "Non affecté")
             b.raw("</p>")
             if let room = d.room { b.raw("<p>"); b.text(room); b.raw("</p>") }
-            if d.assetTag == nil { b.raw("<p class=\"alerte\">Sans n° d'inventaire : QR du n° de série</p>") }
+            if baseURL != nil { b.raw("<p>Scannez pour ouvrir la fiche</p>") }
+            else if d.assetTag == nil { b.raw("<p class=\"alerte\">Sans n° d'inventaire : QR du n° de série</p>") }
             b.raw("</div></div>\n")
         }
         b.raw("</div>\n</body>\n</html>\n")
         return b.out
+    }
+
+    /// The portal's page of a device.
+    public static func deviceURL(base: String, serial: String) -> String {
+        var allowed = CharacterSet.urlPathAllowed
+        allowed.remove(charactersIn: "/?#")
+        let trimmed = base.hasSuffix("/") ? String(base.dropLast()) : base
+        return "\(trimmed)/materiels/\(serial.addingPercentEncoding(withAllowedCharacters: allowed) ?? serial)"
     }
 
     static let css = """

@@ -81,7 +81,7 @@ extension EquipmentReport {
         return parts.joined(separator: ", ")
     }
 
-    func membershipLines() -> [(String, String)] {
+    public func membershipLines() -> [(String, String)] {
         let m = member
         var lines: [(String, String)] = [("Membre du groupement Fus@é", "\(m.name) (\(m.kind == .commune ? "commune" : m.kind.rawValue.uppercased()))")]
         if let s = m.siren { lines.append(("SIREN", s)) }
@@ -118,7 +118,7 @@ extension EquipmentReport {
         var b = HTML()
         b.raw("<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"fr\">\n<head>\n<meta charset=\"utf-8\"/>\n")
         b.element("title", title)
-        b.raw("<style>\(Self.css)\(printCSS)</style>\n</head>\n<body>\n")
+        b.raw("<style>\(Self.css)\(printCSS)</style>\n</head>\n<body>\n<main>\n")
         b.element("h1", title)
         b.raw("<table class=\"identite\">")
         for (k, v) in membershipLines() { b.raw("<tr><th>"); b.text(k); b.raw("</th><td>"); b.text(v); b.raw("</td></tr>") }
@@ -214,7 +214,7 @@ extension EquipmentReport {
         b.text("(signature et cachet)")
         b.raw("</p></div>\n")
         b.raw("<p class=\"pied\">Document établi à partir de l'inventaire parc du groupement Fus@é (Département de la Moselle).</p>\n")
-        b.raw("</body>\n</html>\n")
+        b.raw("</main>\n</body>\n</html>\n")
         return b.out
     }
 
@@ -275,7 +275,7 @@ struct HTML {
     mutating func table(_ header: [String], _ rows: [[String]], numeric: Set<Int> = [], lastIsTotal: Bool = false) {
         guard !rows.isEmpty else { return }
         raw("<table><thead><tr>")
-        for (i, h) in header.enumerated() { raw(numeric.contains(i) ? "<th class=\"n\">" : "<th>"); text(h); raw("</th>") }
+        for (i, h) in header.enumerated() { raw(numeric.contains(i) ? "<th scope=\"col\" class=\"n\">" : "<th scope=\"col\">"); text(h); raw("</th>") }
         raw("</tr></thead><tbody>")
         for (r, row) in rows.enumerated() {
             raw(lastIsTotal && r == rows.count - 1 ? "<tr class=\"total\">" : "<tr>")

@@ -30,7 +30,7 @@ public class InventoryReader {
         try Member.order(Column("name").collating(.nocase)).fetchAll(db)
     }
 
-    func member(id: Int64) throws -> Member? { try Member.fetchOne(db, key: id) }
+    public func member(id: Int64) throws -> Member? { try Member.fetchOne(db, key: id) }
 
     // MARK: Schools and rooms
 

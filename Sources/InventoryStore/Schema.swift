@@ -228,6 +228,77 @@ enum Schema {
                 CREATE INDEX cartLoanByCart ON cartLoan(cartId);
                 """)
         }
+        migrator.registerMigration("v10: web accounts, sessions, API tokens, problem reports, documents") { db in
+            try db.execute(sql: """
+                CREATE TABLE account (
+                    id INTEGER PRIMARY KEY,
+                    login TEXT NOT NULL UNIQUE COLLATE NOCASE,
+                    role TEXT NOT NULL CHECK (role IN ('admin', 'technician', 'commune')),
+                    memberId INTEGER REFERENCES member(id),
+                    passwordHash TEXT NOT NULL,
+                    disabled INTEGER NOT NULL DEFAULT 0,
+                    createdAt TEXT NOT NULL,
+                    CHECK ((role = 'commune') = (memberId IS NOT NULL))
+                );
+                CREATE TABLE webSession (
+                    digest TEXT PRIMARY KEY,
+                    accountId INTEGER NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+                    csrf TEXT NOT NULL,
+                    createdAt REAL NOT NULL,
+                    expiresAt REAL NOT NULL
+                );
+                CREATE INDEX webSessionByAccount ON webSession(accountId);
+                CREATE TABLE apiToken (
+                    id INTEGER PRIMARY KEY,
+                    accountId INTEGER NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+                    name TEXT NOT NULL,
+                    digest TEXT NOT NULL UNIQUE,
+                    prefix TEXT NOT NULL,
+                    createdAt TEXT NOT NULL,
+                    revokedAt TEXT
+                );
+                CREATE TABLE loginFailure (
+                    id INTEGER PRIMARY KEY,
+                    login TEXT NOT NULL COLLATE NOCASE,
+                    address TEXT NOT NULL,
+                    at REAL NOT NULL
+                );
+                CREATE INDEX loginFailureByLogin ON loginFailure(login, at);
+                CREATE INDEX loginFailureByAddress ON loginFailure(address, at);
+                CREATE TABLE problem (
+                    id INTEGER PRIMARY KEY,
+                    deviceId INTEGER NOT NULL REFERENCES device(id) ON DELETE CASCADE,
+                    kind TEXT NOT NULL CHECK (kind IN ('broken', 'missing', 'damaged')),
+                    description TEXT NOT NULL,
+                    since TEXT,
+                    contactName TEXT NOT NULL,
+                    contactPhone TEXT NOT NULL,
+                    reportedBy TEXT NOT NULL,
+                    reportedAt TEXT NOT NULL,
+                    state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'accepted', 'closed')),
+                    acceptedBy TEXT,
+                    acceptedAt TEXT,
+                    closedBy TEXT,
+                    closedAt TEXT,
+                    resolution TEXT
+                );
+                CREATE INDEX problemByDevice ON problem(deviceId);
+                CREATE TABLE document (
+                    id INTEGER PRIMARY KEY,
+                    memberId INTEGER NOT NULL REFERENCES member(id) ON DELETE CASCADE,
+                    orderId INTEGER REFERENCES purchaseOrder(id) ON DELETE CASCADE,
+                    kind TEXT NOT NULL,
+                    title TEXT NOT NULL,
+                    fileName TEXT NOT NULL,
+                    size INTEGER NOT NULL,
+                    sha256 TEXT NOT NULL,
+                    content BLOB NOT NULL,
+                    addedBy TEXT NOT NULL,
+                    addedAt TEXT NOT NULL
+                );
+                CREATE INDEX documentByMember ON document(memberId);
+                """)
+        }
         return migrator
     }
 }

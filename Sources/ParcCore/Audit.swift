@@ -20,6 +20,12 @@ public enum AuditAction: String, Codable, Sendable, CaseIterable {
     case moveWithCart
     /// A file was imported (entity `import`, key: the file's name).
     case importFile = "import"
+    /// Someone signed in to the portal (entity `account`).
+    case signIn = "login"
+    /// A sign-in was refused (entity `account`, key: the login typed).
+    case signInFailed = "loginFailed"
+    /// Someone signed out.
+    case signOut = "logout"
 }
 
 /// An entry of the audit log: who changed what, when, old and new values.

@@ -11,32 +11,7 @@ struct DeviceCommand: ParsableCommand {
         abstract: "Devices: interactive screens, laptops, tablets, carts, document cameras, …",
         subcommands: [Add.self, List.self, Show.self, Edit.self, Move.self, Status.self, Remove.self])
 
-    static let fields: [Field<DeviceRow>] = [
-        Field("serial", "SERIAL") { .string($0.serial) },
-        Field("assetTag", "TAG") { .text($0.assetTag) },
-        Field("kind", "KIND") { .string($0.kind.rawValue) },
-        Field("manufacturer", "MAKE") { .text($0.manufacturer) },
-        Field("model", "MODEL") { .text($0.model) },
-        Field("status", "STATUS") { .string($0.status.rawValue) },
-        Field("member", "MEMBER") { .text($0.member) },
-        Field("uai", "UAI") { .text($0.uai) },
-        Field("school", "SCHOOL") { .text($0.school) },
-        Field("room", "ROOM") { .text($0.room) },
-        Field("cart", "CART") { .text($0.cart) },
-        Field("order", "ORDER") { .text($0.order) },
-        Field("lot", "LOT") { .text($0.lot) },
-        Field("macs", "MACS") { .array($0.macs.map(JSONValue.string)) },
-        Field("hostname", "HOSTNAME") { .text($0.hostname) },
-        Field("address", "ADDRESS") { .text($0.address) },
-        Field("sshPort", "SSH PORT") { .number($0.sshPort) },
-        Field("sshUser", "SSH USER") { .text($0.sshUser) },
-        Field("warrantyEnd", "WARRANTY END") { .text($0.warrantyEnd?.description) },
-        Field("purchasePrice", "PRICE") { .text($0.purchasePrice?.description) },
-        Field("priceExclTax", "PRICE HT") { .text($0.priceExclTax?.description) },
-        Field("designation", "DESIGNATION") { .text($0.designation) },
-        Field("notes", "NOTES") { .text($0.notes) },
-        Field("hostKey", "HOST KEY") { row in .text(row.hostKey.map { (try? HostKey(openSSH: $0).description) ?? $0 }) },
-    ]
+    static let fields: [Field<DeviceRow>] = DeviceListing.columns.map { Field($0.key, $0.header, $0.value) }
 
     static let tableKeys = ["serial", "assetTag", "kind", "model", "status", "uai", "room", "cart", "order"]
 

@@ -318,9 +318,13 @@ struct Labels: ParsableCommand {
         discussion: "Example: parc labels --cart NLV-2024-010 -o etiquettes.html")
     @OptionGroup var global: GlobalOptions
     @Option(name: [.short, .customLong("output")], help: "The HTML file to write.") var output: String
+    @Option(help: ArgumentHelp("The portal's address (default: $PARC_BASE_URL): each QR code then opens the device's page in the portal.",
+                               valueName: "url")) var baseURL: String?
     @OptionGroup var filters: DeviceFilterOptions
 
     func run() throws {
+        let base = (baseURL ?? ProcessInfo.processInfo.environment["PARC_BASE_URL"])?.nonEmptyValue
+        if let base { try PortalAddress.check(base) }
         let rows = try global.open().read { r -> [DeviceRow] in
             var rows = try r.devices(filters.filter)
             // A cart's sheet starts with the cart's own label.
@@ -331,10 +335,10 @@ struct Labels: ParsableCommand {
         }
         guard !rows.isEmpty else { warn("no device matches; nothing to print, no file written"); return }
         let untagged = rows.filter { $0.assetTag == nil }.map(\.serial)
-        if !untagged.isEmpty {
+        if !untagged.isEmpty && base == nil {
             warn("\(untagged.count) device(s) without an asset tag get a QR code of their serial: \(untagged.joined(separator: ", ")) (give one with parc device edit SERIAL --asset-tag …)")
         }
-        try write(try LabelSheet.html(rows, title: "Étiquettes d'inventaire"), to: output)
+        try write(try LabelSheet.html(rows, title: "Étiquettes d'inventaire", baseURL: base), to: output)
         emit("\(rows.count) label\(rows.count == 1 ? "" : "s") on \((rows.count + 23) / 24) A4 sheet\(rows.count > 24 ? "s" : "").\n")
     }
 }

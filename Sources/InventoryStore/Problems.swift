@@ -1,0 +1,161 @@
+import Foundation
+import GRDB
+import ParcCore
+
+// Problems that communes report on their devices, and the documents attached to a member or an order.
+
+extension InventoryReader {
+    static let problemSelect = """
+        SELECT p.*, d.serial, COALESCE(d.assetTag, d.serial) AS deviceLabel, d.model FROM problem p JOIN device d ON d.id = p.deviceId
+        """
+
+    func problem(_ row: Row, member: String?) -> Problem {
+        let label = [row["deviceLabel"] as String, (row["model"] as String?) ?? ""].filter { !$0.isEmpty }.joined(separator: " — ")
+        return Problem(id: row["id"], serial: row["serial"], member: member, device: label, kind: row["kind"],
+                       description: row["description"], since: row["since"], contactName: row["contactName"], contactPhone: row["contactPhone"],
+                       reportedBy: row["reportedBy"], reportedAt: row["reportedAt"], state: row["state"], acceptedBy: row["acceptedBy"],
+                       acceptedAt: row["acceptedAt"], closedBy: row["closedBy"], closedAt: row["closedAt"], resolution: row["resolution"])
+    }
+
+    /// Problem reports, newest first: of one member's devices, or all; optionally in one state.
+    public func problems(member memberRef: String? = nil, state: ProblemState? = nil) throws -> [Problem] {
+        var rows = try Row.fetchAll(db, sql: "\(Self.problemSelect) ORDER BY p.id DESC")
+        if let state { rows = rows.filter { ($0["state"] as ProblemState) == state } }
+        let wanted = try memberRef.map { try member($0).slug }
+        var out: [Problem] = []
+        var memberOf: [String: String?] = [:]
+        for row in rows {
+            let serial: String = row["serial"]
+            if memberOf[serial] == nil { memberOf[serial] = .some(try deviceRow(serial).member) }
+            let m = memberOf[serial] ?? nil
+            if let wanted, m != wanted { continue }
+            out.append(problem(row, member: m))
+        }
+        return out
+    }
+
+    /// One problem report.
+    public func problem(id: Int64) throws -> Problem {
+        guard let row = try Row.fetchOne(db, sql: "\(Self.problemSelect) WHERE p.id = ?", arguments: [id]) else {
+            throw InventoryError.notFound(entity: "problem", key: "#\(id)", hint: "list them with `parc problem list`")
+        }
+        return problem(row, member: try deviceRow(row["serial"]).member)
+    }
+
+    static let documentColumns = "d.id, m.slug, o.number, d.orderId, d.kind, d.title, d.fileName, d.size, d.sha256, d.addedBy, d.addedAt"
+
+    func document(_ row: Row) -> DocumentInfo {
+        DocumentInfo(id: row["id"], member: row["slug"], order: row["number"], orderId: row["orderId"], kind: row["kind"], title: row["title"],
+                     fileName: row["fileName"], size: row["size"], sha256: row["sha256"], addedBy: row["addedBy"], addedAt: row["addedAt"])
+    }
+
+    /// The documents of a member (all, or only those of one order).
+    public func documents(member memberRef: String? = nil, orderId: Int64? = nil) throws -> [DocumentInfo] {
+        var clauses: [String] = []
+        var args: [any DatabaseValueConvertible] = []
+        if let memberRef { clauses.append("d.memberId = ?"); args.append(try member(memberRef).id!) }
+        if let orderId { clauses.append("d.orderId = ?"); args.append(orderId) }
+        let whereSQL = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
+        return try Row.fetchAll(db, sql: """
+            SELECT \(Self.documentColumns) FROM document d JOIN member m ON m.id = d.memberId LEFT JOIN purchaseOrder o ON o.id = d.orderId
+            \(whereSQL) ORDER BY d.addedAt, d.id
+            """, arguments: StatementArguments(args)).map(document)
+    }
+
+    /// One document's description and its bytes.
+    public func document(id: Int64) throws -> (info: DocumentInfo, content: Data) {
+        guard let row = try Row.fetchOne(db, sql: """
+            SELECT \(Self.documentColumns), d.content FROM document d JOIN member m ON m.id = d.memberId LEFT JOIN purchaseOrder o ON o.id = d.orderId
+            WHERE d.id = ?
+            """, arguments: [id]) else {
+            throw InventoryError.notFound(entity: "document", key: "#\(id)", hint: "list them with `parc document list`")
+        }
+        return (document(row), row["content"])
+    }
+}
+
+extension InventoryTransaction {
+    /// Records a problem on a device; the actor is who reported it.
+    @discardableResult
+    public func reportProblem(_ report: ProblemReport) throws -> Problem {
+        let d = try device(report.serial)
+        let description = try TextRules.text(report.description, field: "description", max: 2_000)
+        guard !description.isEmpty else {
+            throw InventoryError.invalid(InvalidValue(field: "description", value: "", problem: "say what is wrong"))
+        }
+        let name = try TextRules.line(report.contactName, field: "contactName", max: 100)
+        guard !name.isEmpty else {
+            throw InventoryError.invalid(InvalidValue(field: "contactName", value: "", problem: "say who to call back"))
+        }
+        let phone = try TextRules.line(report.contactPhone, field: "contactPhone", max: 40)
+        try db.execute(sql: """
+            INSERT INTO problem (deviceId, kind, description, since, contactName, contactPhone, reportedBy, reportedAt)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [d.id!, report.kind, description, report.since, name, phone, actor, timestampText])
+        let id = db.lastInsertedRowID
+        try log(entity: "problem", id: id, key: "#\(id) \(d.serial)", action: .create, changes: [
+            FieldChange(field: "device", old: nil, new: d.serial), FieldChange(field: "kind", old: nil, new: report.kind.rawValue),
+            FieldChange(field: "description", old: nil, new: description),
+        ])
+        return try problem(id: id)
+    }
+
+    /// A technician takes a reported problem: the device goes in repair (both audited).
+    @discardableResult
+    public func acceptProblem(_ id: Int64) throws -> Problem {
+        let p = try problem(id: id)
+        guard p.state == .open else {
+            throw InventoryError.invalid(InvalidValue(field: "problem", value: "#\(id)", problem: "it is already \(p.state.rawValue); only an open problem can be accepted"))
+        }
+        try db.execute(sql: "UPDATE problem SET state = 'accepted', acceptedBy = ?, acceptedAt = ? WHERE id = ?", arguments: [actor, timestampText, id])
+        try log(entity: "problem", id: id, key: "#\(id) \(p.serial)", action: .update, changes: [FieldChange(field: "state", old: "open", new: "accepted")])
+        try setStatus(p.serial, .inRepair)
+        return try problem(id: id)
+    }
+
+    /// A technician closes a problem, saying what was done.
+    @discardableResult
+    public func closeProblem(_ id: Int64, resolution raw: String) throws -> Problem {
+        let p = try problem(id: id)
+        guard p.state != .closed else {
+            throw InventoryError.invalid(InvalidValue(field: "problem", value: "#\(id)", problem: "it is already closed"))
+        }
+        let resolution = try TextRules.text(raw, field: "resolution", max: 2_000)
+        guard !resolution.isEmpty else {
+            throw InventoryError.invalid(InvalidValue(field: "resolution", value: "", problem: "say what was done (e.g. --done \"screen replaced under warranty\")"))
+        }
+        try db.execute(sql: "UPDATE problem SET state = 'closed', closedBy = ?, closedAt = ?, resolution = ? WHERE id = ?",
+                       arguments: [actor, timestampText, resolution, id])
+        try log(entity: "problem", id: id, key: "#\(id) \(p.serial)", action: .update, changes: [
+            FieldChange(field: "state", old: p.state.rawValue, new: "closed"), FieldChange(field: "resolution", old: nil, new: resolution),
+        ])
+        return try problem(id: id)
+    }
+
+    /// Attaches a PDF to a member, or to one of its orders.
+    @discardableResult
+    public func addDocument(member memberRef: String, order orderNumber: String?, kind: DocumentKind, title rawTitle: String,
+                            fileName rawName: String, content: Data, sha256: String) throws -> DocumentInfo {
+        let m = try member(memberRef)
+        let orderId = try orderNumber.map { try order($0, member: m.slug).id! }
+        let title = try TextRules.line(rawTitle, field: "title")
+        guard !title.isEmpty else { throw InventoryError.invalid(InvalidValue(field: "title", value: "", problem: "give the document a title")) }
+        let name = try TextRules.line(rawName, field: "file", max: 200)
+        guard content.count <= DocumentInfo.maxSize else {
+            throw InventoryError.invalid(InvalidValue(field: "file", value: name, problem: "it is \(content.count / 1_048_576) MB; a document takes at most 20 MB"))
+        }
+        guard content.starts(with: Array("%PDF-".utf8)) else {
+            throw InventoryError.invalid(InvalidValue(field: "file", value: name, problem: "it is not a PDF; only PDF documents are kept (export it as PDF first)"))
+        }
+        try db.execute(sql: """
+            INSERT INTO document (memberId, orderId, kind, title, fileName, size, sha256, content, addedBy, addedAt)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [m.id!, orderId, kind, title, name, content.count, sha256, content, actor, timestampText])
+        let id = db.lastInsertedRowID
+        try log(entity: "document", id: id, key: name, action: .create, changes: [
+            FieldChange(field: "member", old: nil, new: m.slug), FieldChange(field: "order", old: nil, new: orderNumber),
+            FieldChange(field: "title", old: nil, new: title), FieldChange(field: "sha256", old: nil, new: sha256),
+        ])
+        return try document(id: id).info
+    }
+}

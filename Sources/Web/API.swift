@@ -1,0 +1,282 @@
+import Exchange
+import Foundation
+import HTTPTypes
+import Hummingbird
+import InventoryStore
+import Logging
+import NIOCore
+import NIOFoundationEssentialsCompat
+import ParcCore
+
+/// The JSON API under `/api/v1`: bearer tokens (`parc token add`), the portal's access rules,
+/// errors as `{"error", "detail"}`, and an OpenAPI 3.1 document made from the same route table.
+enum API {
+    static let deviceFilters = ["member", "school", "room", "cart", "kind", "status", "order", "lot"]
+
+    static let routes: [Route] = [
+        Route(method: .get, path: "/api/v1/openapi.json", access: .anyone, summary: "This API's OpenAPI 3.1 document", response: "OpenAPI") { _, _, _, _ in
+            json(OpenAPI.document())
+        },
+        Route(method: .get, path: "/api/v1/members", access: .signedIn, summary: "Members the account sees", response: "Member[]") { p, _, _, v in
+            try await p.apiMembers(v!)
+        },
+        Route(method: .get, path: "/api/v1/devices", access: .signedIn, summary: "Devices, keyed as `parc device list --json`",
+              query: deviceFilters.map { ($0, "only devices whose \($0) is this (as `parc device list --\($0)`)") }, response: "Device[]") { p, r, _, v in
+            try await p.apiDevices(v!, query: r.uri.queryParameters)
+        },
+        Route(method: .get, path: "/api/v1/devices/{serial}", access: .signedIn, summary: "One device",
+              parameters: [("serial", .device)], response: "Device") { p, _, c, v in
+            let row = try await p.inventory.reading { r in try v!.device(r, c.parameter("serial")) }
+            return json(DeviceListing.json(row))
+        },
+        Route(method: .get, path: "/api/v1/schools", access: .signedIn, summary: "Schools", response: "School[]") { p, _, _, v in
+            try await p.apiSchools(v!)
+        },
+        Route(method: .get, path: "/api/v1/schools/{uai}", access: .signedIn, summary: "One school with its rooms",
+              parameters: [("uai", .school)], response: "School") { p, _, c, v in
+            let school = try await p.inventory.reading { r in try schoolJSON(r, try v!.school(r, c.parameter("uai")), rooms: true) }
+            return json(school)
+        },
+        Route(method: .get, path: "/api/v1/orders", access: .signedIn, summary: "Orders with their funding lines", response: "Order[]") { p, _, _, v in
+            try await p.apiOrders(v!)
+        },
+        Route(method: .get, path: "/api/v1/orders/{id}", access: .signedIn, summary: "One order with its funding lines",
+              parameters: [("id", .order)], response: "Order") { p, _, c, v in
+            let order = try await p.inventory.reading { r in try orderJSON(r, try v!.order(r, c.parameter("id"))) }
+            return json(order)
+        },
+        Route(method: .get, path: "/api/v1/funding", access: .signedIn, summary: "Funding lines of every visible order", response: "FundingLine[]") { p, _, _, v in
+            try await p.apiFunding(v!)
+        },
+        Route(method: .get, path: "/api/v1/problems", access: .signedIn, summary: "Problem reports", response: "Problem[]") { p, _, _, v in
+            let problems = try await p.inventory.reading { r in try r.problems(member: v!.isStaff ? nil : v!.memberSlug) }
+            return json(.array(problems.map(problemJSON)))
+        },
+        Route(method: .post, path: "/api/v1/problems", access: .signedIn, summary: "Report a problem on a device",
+              response: "Problem", successStatus: 201, requestBody: "ProblemInput") { p, r, c, v in
+            try await p.apiReportProblem(v!, request: r, context: c)
+        },
+        Route(method: .get, path: "/api/v1/problems/{id}", access: .signedIn, summary: "One problem report",
+              parameters: [("id", .problem)], response: "Problem") { p, _, c, v in
+            let problem = try await p.inventory.reading { r in try v!.problem(r, c.parameter("id")) }
+            return json(problemJSON(problem))
+        },
+        Route(method: .get, path: "/api/v1/runs", access: .staff, summary: "The latest configuration runs (technicians)", response: "Run[]") { p, _, _, _ in
+            let runs = try await p.inventory.reading { r in try r.runs(limit: 100) }
+            return json(.array(runs.map(runJSON)))
+        },
+        Route(method: .get, path: "/api/v1/runs/{id}", access: .staff, summary: "One run with its hosts and tasks (technicians)",
+              parameters: [("id", .run)], response: "RunDetail") { p, _, c, _ in
+            guard let id = Int64(c.parameter("id")) else { throw WebError.notFound }
+            let detail = try await p.inventory.reading { r in try r.run(id) }
+            return json(runDetailJSON(detail))
+        },
+    ]
+
+    // MARK: Answers
+
+    static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
+                 body: .init(byteBuffer: ByteBuffer(string: value.serialized(indent: nil))))
+    }
+
+    static func error(_ code: String, _ detail: String, status: HTTPResponse.Status) -> Response {
+        json(.object([("error", .string(code)), ("detail", .string(detail))]), status: status)
+    }
+
+    static func errorResponse(_ error: WebError) -> Response {
+        switch error {
+        case .notFound: return Self.error("not_found", "no such object", status: .notFound)
+        case .signInRequired:
+            var r = Self.error("unauthorized", "send an API token: Authorization: Bearer parc_… (made with `parc token add LOGIN`)", status: .unauthorized)
+            r.headers[.wwwAuthenticate] = "Bearer"
+            return r
+        case .badRequest(let detail): return Self.error("bad_request", detail, status: .badRequest)
+        case .staleForm: return Self.error("forbidden", "this request needs a valid CSRF token", status: .forbidden)
+        case .tooManyRequests(let retry):
+            var r = Self.error("too_many_requests", "retry in \(retry) s", status: .tooManyRequests)
+            r.headers[.retryAfter] = String(retry)
+            return r
+        }
+    }
+
+    // MARK: Shapes
+
+    static func day(_ d: Day?) -> JSONValue { .text(d?.description) }
+    static func money(_ m: Money?) -> JSONValue { .text(m?.description) }
+
+    static func memberJSON(_ m: Member) -> JSONValue {
+        .object([("slug", .string(m.slug)), ("name", .string(m.name)), ("kind", .string(m.kind.rawValue)), ("siren", .text(m.siren)),
+                 ("insee", .text(m.insee)), ("deliberationNumber", .text(m.deliberationNumber)), ("deliberationDate", day(m.deliberationDate)),
+                 ("prefectureReceipt", .text(m.prefectureReceipt)), ("conventionDate", day(m.conventionDate))])
+    }
+
+    static func schoolJSON(_ r: InventoryReader, _ s: School, rooms: Bool) throws -> JSONValue {
+        var pairs: [(String, JSONValue)] = [("uai", .string(s.uai)), ("name", .string(s.name)), ("city", .text(s.city)),
+                                            ("member", .text(try r.member(id: s.memberId)?.slug))]
+        if rooms { pairs.append(("rooms", .array(try r.rooms(schoolId: s.id!).map { .string($0.name) }))) }
+        return .object(pairs)
+    }
+
+    static func fundingJSON(_ f: FundingLine, order: Order) -> JSONValue {
+        .object([("order", .string(order.number)), ("orderId", .int(Int(order.id!))), ("funder", .string(f.funder.rawValue)), ("label", .text(f.label)),
+                 ("requested", money(f.requested)), ("granted", money(f.granted))])
+    }
+
+    static func orderJSON(_ r: InventoryReader, _ o: Order) throws -> JSONValue {
+        let funding = try r.fundingLines(orderId: o.id!)
+        let granted = funding.filter { $0.funder != .commune }.reduce(Money.zero) { $0 + ($1.granted ?? .zero) }
+        let lot = try o.lotId.flatMap { id in try r.lots().first { $0.id == id } }
+        return .object([("id", .int(Int(o.id!))), ("number", .string(o.number)), ("member", .text(try r.member(id: o.memberId)?.slug)),
+                        ("lot", .text(lot?.number)), ("supplier", .text(o.supplier)), ("orderedOn", day(o.orderedOn)), ("deliveredOn", day(o.deliveredOn)),
+                        ("deliveryNote", .text(o.deliveryNote)), ("amountExclTax", money(o.amountExclTax)), ("amountInclTax", money(o.amountInclTax)),
+                        ("ownShare", money(o.amountInclTax.map { $0 - granted })), ("funding", .array(funding.map { fundingJSON($0, order: o) }))])
+    }
+
+    static func problemJSON(_ p: Problem) -> JSONValue {
+        .object([("id", .int(Int(p.id))), ("serial", .string(p.serial)), ("member", .text(p.member)), ("device", .string(p.device)),
+                 ("kind", .string(p.kind.rawValue)), ("description", .string(p.description)), ("since", day(p.since)),
+                 ("contactName", .string(p.contactName)), ("contactPhone", .string(p.contactPhone)), ("reportedBy", .string(p.reportedBy)),
+                 ("reportedAt", .string(p.reportedAt)), ("state", .string(p.state.rawValue)), ("acceptedAt", .text(p.acceptedAt)),
+                 ("closedAt", .text(p.closedAt)), ("resolution", .text(p.resolution))])
+    }
+
+    static let stamp = Date.ISO8601FormatStyle()
+
+    static func runJSON(_ run: RunSummary) -> JSONValue {
+        .object([("id", .int(Int(run.id!))), ("playbook", .string(run.playbook)), ("playbookHash", .string(run.playbookHash)),
+                 ("selector", .string(run.selector)), ("checkMode", .bool(run.checkMode)), ("actor", .string(run.actor)),
+                 ("startedAt", .string(run.startedAt.formatted(stamp))), ("endedAt", .text(run.endedAt?.formatted(stamp))),
+                 ("exitCode", .number(run.exitCode)), ("retryOf", .number(run.retryOf.map(Int.init)))])
+    }
+
+    static func runDetailJSON(_ d: (run: RunSummary, hosts: [RunHostSummary], tasks: [RunTaskEntry])) -> JSONValue {
+        .object([("run", runJSON(d.run)),
+                 ("hosts", .array(d.hosts.map { h in
+                     .object([("host", .string(h.host)), ("serial", .string(h.serial)), ("ok", .int(h.ok)), ("changed", .int(h.changed)),
+                              ("failed", .int(h.failed)), ("skipped", .int(h.skipped)), ("unreachable", .int(h.unreachable))])
+                 })),
+                 ("tasks", .array(d.tasks.map { t in
+                     .object([("serial", .string(t.serial)), ("host", .string(t.host)), ("play", .string(t.play)), ("task", .string(t.task)),
+                              ("item", .text(t.item)), ("outcome", .string(t.outcome)), ("changed", .bool(t.changed)), ("ignored", .bool(t.ignored)),
+                              ("message", .text(t.message)), ("diff", .text(t.diff)), ("milliseconds", .int(t.milliseconds))])
+                 }))])
+    }
+}
+
+extension Portal {
+    func apiMembers(_ v: Viewer) async throws -> Response {
+        let members = try await inventory.reading { r in try r.members().filter { v.maySee(memberId: $0.id!) } }
+        return API.json(.array(members.map(API.memberJSON)))
+    }
+
+    func apiDevices(_ v: Viewer, query: Parameters) async throws -> Response {
+        var given: [String: String] = [:]
+        for (key, value) in query {
+            let k = String(key)
+            guard API.deviceFilters.contains(k) else {
+                throw WebError.badRequest("unknown filter '\(k)'; the filters are \(API.deviceFilters.joined(separator: ", "))")
+            }
+            given[k] = String(value)
+        }
+        var base = DeviceFilter()
+        do {
+            base.kind = try given["kind"].map { try DeviceKind(parsing: $0) }
+            base.status = try given["status"].map { try DeviceStatus(parsing: $0) }
+        } catch let error as InvalidValue {
+            throw WebError.badRequest(error.description)
+        }
+        if given["room"] != nil && given["school"] == nil { throw WebError.badRequest("a room is named within its school: add school=UAI") }
+        let asked = given, first = base
+        let rows = try await inventory.reading { r -> [DeviceRow] in
+            var filter = first
+            let given = asked
+            // Every object a filter names must be one this account sees, else "not found".
+            if let slug = given["member"] { filter.member = try v.member(r, slug).slug }
+            if !v.isStaff { filter.member = v.memberSlug }
+            if let uai = given["school"] {
+                let s = try v.school(r, uai)
+                filter.school = s.uai
+                if let room = given["room"] {
+                    guard let found = try r.rooms(schoolId: s.id!).first(where: { $0.name == room }) else { throw WebError.notFound }
+                    filter.room = found.name
+                }
+            }
+            if let cart = given["cart"] { filter.cart = try v.cart(r, (try? r.device(cart))?.serial ?? cart).serial }
+            if let number = given["order"] {
+                let orders = try r.orders().filter { $0.number == number && v.maySee(memberId: $0.memberId) }
+                guard !orders.isEmpty else { throw WebError.notFound }
+                if orders.count > 1 && filter.member == nil { throw WebError.badRequest("several members have an order '\(number)': add member=SLUG") }
+                filter.order = number
+                if filter.member == nil, let o = orders.first { filter.member = try r.member(id: o.memberId)?.slug }
+            }
+            if let lot = given["lot"] {
+                guard (try? r.lot(lot)) != nil else { throw WebError.notFound }
+                filter.lot = lot
+            }
+            return try r.devices(filter)
+        }
+        return API.json(.array(rows.map(DeviceListing.json)))
+    }
+
+    func apiSchools(_ v: Viewer) async throws -> Response {
+        let schools = try await inventory.reading { r in
+            try r.schools(memberId: v.isStaff ? nil : v.account.memberId).map { try API.schoolJSON(r, $0, rooms: false) }
+        }
+        return API.json(.array(schools))
+    }
+
+    func apiOrders(_ v: Viewer) async throws -> Response {
+        let orders = try await inventory.reading { r in
+            try r.orders(memberId: v.isStaff ? nil : v.account.memberId).map { try API.orderJSON(r, $0) }
+        }
+        return API.json(.array(orders))
+    }
+
+    func apiFunding(_ v: Viewer) async throws -> Response {
+        let lines = try await inventory.reading { r in
+            try r.orders(memberId: v.isStaff ? nil : v.account.memberId).flatMap { o in try r.fundingLines(orderId: o.id!).map { API.fundingJSON($0, order: o) } }
+        }
+        return API.json(.array(lines))
+    }
+
+    func apiReportProblem(_ v: Viewer, request: Request, context: WebContext) async throws -> Response {
+        let buffer: ByteBuffer
+        do { buffer = try await request.body.collect(upTo: 64 * 1024) } catch { throw WebError.badRequest("the body is larger than 64 KiB") }
+        let object: [String: Any]
+        do {
+            guard let parsed = try JSONSerialization.jsonObject(with: Data(buffer: buffer)) as? [String: Any] else {
+                throw WebError.badRequest("the body must be a JSON object such as {\"serial\": \"…\", \"kind\": \"broken\", …}")
+            }
+            object = parsed
+        } catch let error as WebError {
+            throw error
+        } catch {
+            throw WebError.badRequest("the body is not valid JSON (\((error as NSError).userInfo[NSDebugDescriptionErrorKey] ?? error.localizedDescription))")
+        }
+        let known = ["serial", "kind", "description", "since", "contactName", "contactPhone"]
+        if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
+            throw WebError.badRequest("unknown field '\(unknown)'; the fields are \(known.joined(separator: ", "))")
+        }
+        var fields: [String: String] = [:]
+        for key in known {
+            guard let value = object[key] else { continue }
+            guard let text = value as? String else { throw WebError.badRequest("field '\(key)' must be a string") }
+            fields[key] = text
+        }
+        guard let serial = fields["serial"], !serial.isEmpty else { throw WebError.badRequest("field 'serial' is required: the device's serial number") }
+        if let since = fields["since"], !since.isEmpty { fields["since"] = since }
+        _ = try await inventory.reading { r in try v.device(r, serial) }
+        let (report, errors) = Portal.validateProblem(fields, serial: serial)
+        guard let report else {
+            let detail = errors.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "; ")
+            return API.json(.object([("error", .string("invalid")), ("detail", .string(detail)),
+                                     ("fields", .object(errors.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) }))]), status: .unprocessableContent)
+        }
+        let login = v.account.login
+        let problem = try await inventory.writing(as: login) { tx in try tx.reportProblem(report) }
+        var response = API.json(API.problemJSON(problem), status: .created)
+        response.headers[.location] = "/api/v1/problems/\(problem.id)"
+        return response
+    }
+}

@@ -1,0 +1,117 @@
+import Exchange
+import Foundation
+import HTTPTypes
+import ParcCore
+
+/// The OpenAPI 3.1 document of `/api/v1`, made from the API's route table (the tests compare it
+/// with the router's routes and with real answers).
+enum OpenAPI {
+    static func nullable(_ type: String) -> JSONValue { .object([("type", .array([.string(type), .string("null")]))]) }
+    static func plain(_ type: String) -> JSONValue { .object([("type", .string(type))]) }
+    static func ref(_ name: String) -> JSONValue { .object([("$ref", .string("#/components/schemas/\(name)"))]) }
+    static func arrayOf(_ item: JSONValue) -> JSONValue { .object([("type", .string("array")), ("items", item)]) }
+
+    static func object(_ properties: [(String, JSONValue)], required: [String]? = nil) -> JSONValue {
+        .object([("type", .string("object")), ("properties", .object(properties)),
+                 ("required", .array((required ?? properties.map(\.0)).map(JSONValue.string)))])
+    }
+
+    /// Schemas of the answers; every key the API writes is listed and required (null when unknown).
+    static var schemas: [(String, JSONValue)] {
+        let deviceTypes: [String: JSONValue] = ["macs": arrayOf(plain("string")), "sshPort": nullable("integer"),
+                                                "serial": plain("string"), "kind": plain("string"), "status": plain("string")]
+        let device = object(DeviceListing.columns.map { ($0.key, deviceTypes[$0.key] ?? nullable("string")) })
+        let funding = object([("order", plain("string")), ("orderId", plain("integer")), ("funder", plain("string")), ("label", nullable("string")),
+                              ("requested", nullable("string")), ("granted", nullable("string"))])
+        let problemKinds = JSONValue.object([("type", .string("string")), ("enum", .array(ProblemKind.allCases.map { .string($0.rawValue) }))])
+        return [
+            ("Error", object([("error", plain("string")), ("detail", plain("string"))])),
+            ("Member", object([("slug", plain("string")), ("name", plain("string")), ("kind", plain("string")), ("siren", nullable("string")),
+                               ("insee", nullable("string")), ("deliberationNumber", nullable("string")), ("deliberationDate", nullable("string")),
+                               ("prefectureReceipt", nullable("string")), ("conventionDate", nullable("string"))])),
+            ("Device", device),
+            ("School", object([("uai", plain("string")), ("name", plain("string")), ("city", nullable("string")), ("member", nullable("string")),
+                               ("rooms", arrayOf(plain("string")))], required: ["uai", "name", "city", "member"])),
+            ("FundingLine", funding),
+            ("Order", object([("id", plain("integer")), ("number", plain("string")), ("member", nullable("string")), ("lot", nullable("string")),
+                              ("supplier", nullable("string")), ("orderedOn", nullable("string")), ("deliveredOn", nullable("string")),
+                              ("deliveryNote", nullable("string")), ("amountExclTax", nullable("string")), ("amountInclTax", nullable("string")),
+                              ("ownShare", nullable("string")), ("funding", arrayOf(ref("FundingLine")))])),
+            ("Problem", object([("id", plain("integer")), ("serial", plain("string")), ("member", nullable("string")), ("device", plain("string")),
+                                ("kind", problemKinds), ("description", plain("string")), ("since", nullable("string")), ("contactName", plain("string")),
+                                ("contactPhone", plain("string")), ("reportedBy", plain("string")), ("reportedAt", plain("string")), ("state", plain("string")),
+                                ("acceptedAt", nullable("string")), ("closedAt", nullable("string")), ("resolution", nullable("string"))])),
+            ("ProblemInput", object([("serial", plain("string")), ("kind", problemKinds), ("description", plain("string")),
+                                     ("since", .object([("type", .string("string")), ("description", .string("YYYY-MM-DD or DD/MM/YYYY"))])),
+                                     ("contactName", plain("string")), ("contactPhone", plain("string"))],
+                                    required: ["serial", "kind", "description", "contactName", "contactPhone"])),
+            ("Run", object([("id", plain("integer")), ("playbook", plain("string")), ("playbookHash", plain("string")), ("selector", plain("string")),
+                            ("checkMode", plain("boolean")), ("actor", plain("string")), ("startedAt", plain("string")), ("endedAt", nullable("string")),
+                            ("exitCode", nullable("integer")), ("retryOf", nullable("integer"))])),
+            ("RunDetail", object([("run", ref("Run")), ("hosts", arrayOf(.object([("type", .string("object"))]))),
+                                  ("tasks", arrayOf(.object([("type", .string("object"))])))])),
+        ]
+    }
+
+    static func schema(for response: String) -> JSONValue {
+        if response == "OpenAPI" { return .object([("type", .string("object"))]) }
+        if response.hasSuffix("[]") { return arrayOf(ref(String(response.dropLast(2)))) }
+        return ref(response)
+    }
+
+    static func document() -> JSONValue {
+        var paths: [(String, [(String, JSONValue)])] = []
+        for route in API.routes {
+            var operation: [(String, JSONValue)] = [
+                ("operationId", .string(route.method.rawValue.lowercased() + route.path.split(separator: "/").dropFirst(2)
+                    .map { $0.replacingOccurrences(of: "{", with: "By").replacingOccurrences(of: "}", with: "").replacingOccurrences(of: ".json", with: "") }
+                    .map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined())),
+                ("summary", .string(route.summary)),
+            ]
+            var parameters: [JSONValue] = route.parameters.map { p in
+                .object([("name", .string(p.name)), ("in", .string("path")), ("required", .bool(true)), ("schema", plain("string"))])
+            }
+            parameters += route.query.map { q in
+                .object([("name", .string(q.0)), ("in", .string("query")), ("required", .bool(false)), ("description", .string(q.1)), ("schema", plain("string"))])
+            }
+            if !parameters.isEmpty { operation.append(("parameters", .array(parameters))) }
+            if let body = route.requestBody {
+                operation.append(("requestBody", .object([("required", .bool(true)),
+                                                          ("content", .object([("application/json", .object([("schema", ref(body))]))]))])))
+            }
+            let error = JSONValue.object([("content", .object([("application/json", .object([("schema", ref("Error"))]))]))])
+            func described(_ text: String) -> JSONValue {
+                guard case .object(let pairs) = error else { return error }
+                return .object([("description", .string(text))] + pairs)
+            }
+            var responses: [(String, JSONValue)] = [
+                (String(route.successStatus), .object([("description", .string("success")),
+                                                       ("content", .object([("application/json", .object([("schema", schema(for: route.response))]))]))])),
+            ]
+            if route.access != .anyone {
+                responses.append(("401", described("no valid API token")))
+                responses.append(("404", described("no such object, or not one this account may see")))
+            }
+            if !route.query.isEmpty || route.requestBody != nil { responses.append(("400", described("malformed query or body"))) }
+            if route.requestBody != nil { responses.append(("422", described("invalid fields (with `fields`: field → message)"))) }
+            operation.append(("responses", .object(responses)))
+            if route.access == .anyone { operation.append(("security", .array([]))) }
+            let method = route.method.rawValue.lowercased()
+            if let i = paths.firstIndex(where: { $0.0 == route.path }) { paths[i].1.append((method, .object(operation))) }
+            else { paths.append((route.path, [(method, .object(operation))])) }
+        }
+        return .object([
+            ("openapi", .string("3.1.0")),
+            ("info", .object([("title", .string("parc API")), ("version", .string("1")),
+                              ("description", .string("The inventory of school equipment bought through Fus@é, under the same access rules as the portal: a commune's token sees its own member only."))])),
+            ("servers", .array([.object([("url", .string("/"))])])),
+            ("security", .array([.object([("bearer", .array([]))])])),
+            ("paths", .object(paths.map { ($0.0, .object($0.1)) })),
+            ("components", .object([
+                ("securitySchemes", .object([("bearer", .object([("type", .string("http")), ("scheme", .string("bearer")),
+                                                                  ("description", .string("a token made with `parc token add LOGIN`"))]))])),
+                ("schemas", .object(schemas)),
+            ])),
+        ])
+    }
+}

@@ -1,0 +1,270 @@
+import Foundation
+import ParcCore
+
+/// HTML written by hand, every text escaped: pages of the portal. No JavaScript, no external asset;
+/// one stylesheet of parc's own (``Page/css``).
+struct HTMLWriter {
+    var out = ""
+
+    mutating func raw(_ s: String) { out += s }
+    mutating func text(_ s: String) { out += Self.escape(s) }
+
+    static func escape(_ s: String) -> String {
+        var out = ""
+        out.reserveCapacity(s.utf8.count)
+        for c in s.unicodeScalars {
+            switch c {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default: out.unicodeScalars.append(c)
+            }
+        }
+        return out
+    }
+
+    /// `<tag>text</tag>`.
+    mutating func element(_ tag: String, _ content: String, class cls: String? = nil) {
+        raw(cls.map { "<\(tag) class=\"\($0)\">" } ?? "<\(tag)>")
+        text(content)
+        raw("</\(tag)>\n")
+    }
+
+    mutating func link(_ href: String, _ label: String) {
+        raw("<a href=\"\(Self.escape(href))\">")
+        text(label)
+        raw("</a>")
+    }
+
+    /// A paragraph saying there is nothing to show.
+    mutating func empty(_ message: String) { element("p", message, class: "vide") }
+
+    /// A table with a caption, column headers with `scope="col"` and, when `rowHeader`, the first
+    /// cell of each row as a `scope="row"` header. Cells are `Cell`s: text, or a link.
+    mutating func table(caption: String, _ header: [String], _ rows: [[Cell]], numeric: Set<Int> = [], rowHeader: Bool = false, empty: String? = nil) {
+        if rows.isEmpty {
+            if let empty { self.empty(empty) }
+            return
+        }
+        raw("<div class=\"tableau\"><table><caption>")
+        text(caption)
+        raw("</caption><thead><tr>")
+        for (i, h) in header.enumerated() {
+            raw(numeric.contains(i) ? "<th scope=\"col\" class=\"n\">" : "<th scope=\"col\">")
+            text(h)
+            raw("</th>")
+        }
+        raw("</tr></thead><tbody>")
+        for row in rows {
+            raw("<tr>")
+            for (i, cell) in row.enumerated() {
+                let tag = rowHeader && i == 0 ? "th" : "td"
+                var attrs = rowHeader && i == 0 ? " scope=\"row\"" : ""
+                if numeric.contains(i) { attrs += " class=\"n\"" }
+                raw("<\(tag)\(attrs)>")
+                cell.write(into: &self)
+                raw("</\(tag)>")
+            }
+            raw("</tr>")
+        }
+        raw("</tbody></table></div>\n")
+    }
+
+    /// A definition list of label → value (identity blocks).
+    mutating func facts(_ pairs: [(String, Cell)]) {
+        raw("<dl class=\"fiche\">")
+        for (k, v) in pairs {
+            raw("<div><dt>")
+            text(k)
+            raw("</dt><dd>")
+            v.write(into: &self)
+            raw("</dd></div>")
+        }
+        raw("</dl>\n")
+    }
+}
+
+/// A table cell or a value in a definition list.
+enum Cell: ExpressibleByStringLiteral {
+    case text(String)
+    case link(String, href: String)
+    /// A state shown as a word and a symbol, never by colour alone.
+    case badge(String, tone: String)
+    /// Already escaped HTML.
+    case html(String)
+
+    init(stringLiteral value: String) { self = .text(value) }
+
+    static func optional(_ s: String?, _ fallback: String = "—") -> Cell { .text(s.flatMap { $0.isEmpty ? nil : $0 } ?? fallback) }
+
+    func write(into w: inout HTMLWriter) {
+        switch self {
+        case .text(let s): w.text(s)
+        case .link(let label, let href): w.link(href, label)
+        case .badge(let label, let tone):
+            w.raw("<span class=\"etat etat-\(tone)\">")
+            w.text(label)
+            w.raw("</span>")
+        case .html(let s): w.raw(s)
+        }
+    }
+}
+
+/// A whole page: layout, navigation for the viewer's role, the content.
+struct Page {
+    var title: String
+    var viewer: Viewer?
+    /// The path of the page, to mark the current navigation entry.
+    var path: String = ""
+    var body = HTMLWriter()
+    /// A short message shown at the top (after a form was sent).
+    var notice: String?
+
+    init(_ title: String, viewer: Viewer?, path: String = "") {
+        self.title = title
+        self.viewer = viewer
+        self.path = path
+    }
+
+    func render() -> String {
+        var w = HTMLWriter()
+        w.raw("<!DOCTYPE html>\n<html lang=\"fr\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>")
+        w.text("\(title) — parc")
+        w.raw("</title>\n<link rel=\"stylesheet\" href=\"/static/parc.css\">\n</head>\n<body>\n<a class=\"evitement\" href=\"#contenu\">Aller au contenu</a>\n")
+        w.raw("<header class=\"entete\"><p class=\"marque\"><a href=\"/\">parc</a> <span>Équipements numériques des écoles</span></p>\n")
+        if let viewer {
+            w.raw("<nav aria-label=\"Navigation principale\"><ul>")
+            for (label, href) in viewer.navigation {
+                let current = href == path || (href != "/" && path.hasPrefix(href + "/"))
+                w.raw(current ? "<li><a href=\"\(HTMLWriter.escape(href))\" aria-current=\"page\">" : "<li><a href=\"\(HTMLWriter.escape(href))\">")
+                w.text(label)
+                w.raw("</a></li>")
+            }
+            w.raw("</ul></nav>\n<form class=\"session\" method=\"post\" action=\"/deconnexion\"><p>")
+            w.text("Connecté : \(viewer.account.login) (\(viewer.account.role.french))")
+            w.raw("</p>")
+            if let csrf = viewer.csrf { w.raw("<input type=\"hidden\" name=\"csrf\" value=\"\(HTMLWriter.escape(csrf))\">") }
+            w.raw("<button type=\"submit\">Se déconnecter</button></form>\n")
+        }
+        w.raw("</header>\n<main id=\"contenu\" tabindex=\"-1\">\n")
+        w.element("h1", title)
+        if let notice {
+            w.raw("<p class=\"avis\" role=\"status\">")
+            w.text(notice)
+            w.raw("</p>\n")
+        }
+        w.raw(body.out)
+        w.raw("</main>\n<footer class=\"pied\"><p>parc — inventaire des équipements acquis par le groupement Fus@é. ")
+        w.raw("En cas de question, contactez votre technicien.</p></footer>\n</body>\n</html>\n")
+        return w.out
+    }
+
+    static let css = """
+        :root{--texte:#1b1b1b;--fond:#fff;--lien:#0b4f8a;--bord:#767676;--doux:#f3f4f6;--accent:#0b4f8a}
+        *{box-sizing:border-box}
+        body{margin:0;font-family:system-ui,"DejaVu Sans",Arial,sans-serif;font-size:1rem;line-height:1.5;color:var(--texte);background:var(--fond)}
+        a{color:var(--lien);text-underline-offset:.15em}
+        a:focus-visible,button:focus-visible,input:focus-visible,select:focus-visible,textarea:focus-visible,main:focus-visible{outline:3px solid #d35400;outline-offset:2px}
+        .evitement{position:absolute;left:-999px;top:0;background:#fff;padding:.5em;z-index:2}
+        .evitement:focus{left:.5em}
+        .entete{display:flex;flex-wrap:wrap;gap:.5em 1.5em;align-items:center;padding:.75em 1em;border-bottom:3px solid var(--accent);background:var(--doux)}
+        .marque{margin:0;font-weight:bold;font-size:1.25rem}.marque a{text-decoration:none}.marque span{font-weight:normal;font-size:.9rem;color:#444}
+        nav ul{display:flex;flex-wrap:wrap;gap:.25em 1em;list-style:none;margin:0;padding:0}
+        nav a[aria-current=page]{font-weight:bold;text-decoration-thickness:3px}
+        .session{display:flex;gap:.75em;align-items:center;margin-left:auto}.session p{margin:0;font-size:.9rem}
+        main{max-width:72rem;margin:0 auto;padding:1em}
+        h1{font-size:1.6rem;margin:.5em 0}h2{font-size:1.3rem;margin-top:1.5em}
+        .tableau{overflow-x:auto}
+        table{border-collapse:collapse;width:100%;margin:.5em 0 1em}
+        caption{text-align:left;font-weight:bold;padding:.25em 0}
+        th,td{border:1px solid #c9c9c9;padding:.35em .5em;text-align:left;vertical-align:top}
+        thead th{background:var(--doux)}.n{text-align:right;font-variant-numeric:tabular-nums}
+        dl.fiche{display:grid;grid-template-columns:repeat(auto-fill,minmax(16rem,1fr));gap:.5em 1.5em}
+        dl.fiche div{border-bottom:1px solid #ddd;padding:.25em 0}dt{font-size:.85rem;color:#444}dd{margin:0;font-weight:600}
+        .etat{display:inline-block;padding:0 .4em;border:1px solid currentColor;border-radius:.25em;font-size:.9rem}
+        .etat-ok{color:#1e5e2f}.etat-ok::before{content:"✓ "}
+        .etat-alerte{color:#8a1c1c}.etat-alerte::before{content:"⚠ "}
+        .etat-info{color:#0b4f8a}.etat-info::before{content:"• "}
+        .etat-neutre{color:#444}
+        .avis{border-left:4px solid var(--accent);background:#eef4fa;padding:.5em 1em}
+        .erreurs{border-left:4px solid #8a1c1c;background:#fbeeee;padding:.5em 1em}
+        .vide{color:#444;font-style:italic}
+        form.formulaire{max-width:40rem}
+        .champ{margin:0 0 1em}.champ label{display:block;font-weight:600}
+        .champ input,.champ select,.champ textarea{width:100%;padding:.45em;font:inherit;border:1px solid var(--bord);border-radius:.2em}
+        .champ .aide{display:block;font-size:.9rem;color:#444}
+        .champ .erreur{display:block;color:#8a1c1c;font-weight:600}.champ .erreur::before{content:"⚠ "}
+        .champ [aria-invalid=true]{border:2px solid #8a1c1c}
+        button{font:inherit;padding:.45em 1em;border:1px solid var(--accent);background:var(--accent);color:#fff;border-radius:.2em;cursor:pointer}
+        .session button{background:#fff;color:var(--accent)}
+        .actions{display:flex;gap:1em;flex-wrap:wrap;align-items:center}
+        .chiffres{display:flex;flex-wrap:wrap;gap:1em}.chiffres p{margin:0;padding:.5em 1em;background:var(--doux);border-radius:.3em}
+        .chiffres strong{display:block;font-size:1.4rem}
+        pre{white-space:pre-wrap;background:var(--doux);padding:.5em;overflow-x:auto}
+        .pied{border-top:1px solid #ccc;color:#444;font-size:.9rem;padding:.5em 1em;margin-top:2em}
+        @media (max-width:40rem){.session{margin-left:0}th,td{padding:.25em}}
+        @media print{.entete nav,.session,.evitement,.pied,form{display:none}main{max-width:none}a{color:inherit;text-decoration:none}}
+        """
+}
+
+/// A form field as the portal shows it: label, value kept, error next to it.
+struct FormField {
+    var name: String
+    var label: String
+    var value: String = ""
+    var error: String?
+    var help: String?
+    var type: String = "text"
+    var required = false
+    var maxLength: Int?
+    /// For a select: (value, label).
+    var options: [(String, String)]? = nil
+    var multiline = false
+    var autocomplete: String?
+
+    func write(into w: inout HTMLWriter) {
+        let id = "champ-\(name)"
+        w.raw("<div class=\"champ\"><label for=\"\(id)\">")
+        w.text(label + (required ? " (obligatoire)" : ""))
+        w.raw("</label>")
+        var described: [String] = []
+        if let help {
+            w.raw("<span class=\"aide\" id=\"\(id)-aide\">")
+            w.text(help)
+            w.raw("</span>")
+            described.append("\(id)-aide")
+        }
+        if let error {
+            w.raw("<span class=\"erreur\" id=\"\(id)-erreur\">")
+            w.text(error)
+            w.raw("</span>")
+            described.append("\(id)-erreur")
+        }
+        var attrs = " id=\"\(id)\" name=\"\(name)\""
+        if required { attrs += " required" }
+        if let maxLength { attrs += " maxlength=\"\(maxLength)\"" }
+        if let autocomplete { attrs += " autocomplete=\"\(autocomplete)\"" }
+        if error != nil { attrs += " aria-invalid=\"true\"" }
+        if !described.isEmpty { attrs += " aria-describedby=\"\(described.joined(separator: " "))\"" }
+        if let options {
+            w.raw("<select\(attrs)>")
+            for (v, l) in options {
+                w.raw("<option value=\"\(HTMLWriter.escape(v))\"\(v == value ? " selected" : "")>")
+                w.text(l)
+                w.raw("</option>")
+            }
+            w.raw("</select>")
+        } else if multiline {
+            w.raw("<textarea\(attrs) rows=\"5\">")
+            w.text(value)
+            w.raw("</textarea>")
+        } else {
+            w.raw("<input type=\"\(type)\"\(attrs)")
+            if type != "password" { w.raw(" value=\"\(HTMLWriter.escape(value))\"") }
+            w.raw(">")
+        }
+        w.raw("</div>\n")
+    }
+}

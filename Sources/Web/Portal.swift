@@ -1,0 +1,314 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import InventoryStore
+import Logging
+import NIOCore
+import ParcCore
+
+/// The request context: Hummingbird's own storage and the address the request came from.
+public struct WebContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// The peer's IP address (or the one a trusted proxy forwarded), for sign-in throttling.
+    public var peer: String
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        peer = source.channel.remoteAddress?.ipAddress ?? "unknown"
+    }
+
+    /// Forms and JSON bodies are small; documents are added from the command line.
+    public var maxUploadSize: Int { 256 * 1024 }
+}
+
+/// How the portal runs.
+public struct PortalOptions: Sendable {
+    /// The address people use (`https://parc.example.fr`): links in labels, `Secure` cookies when https.
+    public var baseURL: String?
+    /// How long a sign-in lasts.
+    public var sessionLifetime: TimeInterval = 12 * 3600
+    /// bcrypt's cost for passwords changed in the portal.
+    public var bcryptCost: UInt8 = 12
+    /// Whether `X-Forwarded-For` is believed (only behind a reverse proxy on this machine).
+    public var trustForwardedFor = false
+    /// Sign-in failures allowed per login and per address within ``throttleWindow``.
+    public var throttleLimit = 5
+    public var throttleWindow: TimeInterval = 15 * 60
+    public var clock: @Sendable () -> Date = { Date() }
+
+    public init(baseURL: String? = nil) { self.baseURL = baseURL }
+
+    var secureCookies: Bool { baseURL?.lowercased().hasPrefix("https://") ?? false }
+}
+
+/// Who is asking: a signed-in account (session or API token), with what it may see.
+struct Viewer: Sendable {
+    var account: Account
+    /// The slug of a commune account's member.
+    var memberSlug: String?
+    /// The CSRF token of a browser session (nil for API tokens).
+    var csrf: String?
+    var sessionDigest: String?
+
+    var isStaff: Bool { account.role != .commune }
+    var isAdmin: Bool { account.role == .admin }
+
+    /// Whether this viewer may see what belongs to `member` (a slug; nil: belongs to no member).
+    func maySee(member: String?) -> Bool { isStaff || (member != nil && member == memberSlug) }
+
+    var navigation: [(String, String)] {
+        if let slug = memberSlug, !isStaff {
+            let base = "/communes/\(slug)"
+            return [("Vue d'ensemble", "/"), ("Écoles", "\(base)/ecoles"), ("Classes mobiles", "\(base)/chariots"),
+                    ("Commandes", "\(base)/commandes"), ("Documents", "\(base)/documents"), ("Signalements", "\(base)/signalements"),
+                    ("Rapport", "\(base)/rapport"), ("Mon compte", "/compte")]
+        }
+        var items = [("Communes", "/"), ("Recherche", "/recherche"), ("Signalements", "/signalements"), ("Exécutions", "/executions"),
+                     ("Travail en attente", "/en-attente"), ("Mon compte", "/compte")]
+        if isAdmin { items.append(("Comptes", "/admin/comptes")) }
+        return items
+    }
+}
+
+/// Why a request is not answered with its page.
+enum WebError: Error {
+    /// Unknown, or not this viewer's: the same answer for both, so that existence does not leak.
+    case notFound
+    /// A page that needs a signed-in account; the API answers 401.
+    case signInRequired
+    /// A form or query the portal cannot take (JSON: 400 with this detail).
+    case badRequest(String)
+    /// A form without the session's CSRF token.
+    case staleForm
+    /// Too many sign-in failures: retry after this many seconds.
+    case tooManyRequests(retryAfter: Int)
+}
+
+/// What a route needs from the viewer.
+enum Access: Sendable {
+    case anyone, signedIn, staff, admin
+}
+
+/// The objects a route's path names; the isolation tests fill them with another member's objects.
+enum ParameterKind: String, Sendable, CaseIterable {
+    case member, school, room, cart, device, order, document, problem, run
+}
+
+/// One route of the portal or the API: registered on the router, listed in the OpenAPI document
+/// (API routes), and walked by the access tests.
+struct Route: Sendable {
+    var method: HTTPRequest.Method
+    var path: String
+    var access: Access
+    var summary: String
+    /// Path parameters, in order, and what they name.
+    var parameters: [(name: String, kind: ParameterKind)] = []
+    /// Query parameters the API takes (name, description).
+    var query: [(String, String)] = []
+    /// For the OpenAPI document: the schema of a success, and its status.
+    var response: String = "object"
+    var successStatus = 200
+    var requestBody: String?
+    var handler: @Sendable (Portal, Request, WebContext, Viewer?) async throws -> Response
+
+    var isAPI: Bool { path.hasPrefix("/api/") }
+}
+
+/// The web application over one inventory.
+public struct Portal: Sendable {
+    let inventory: Inventory
+    let options: PortalOptions
+    let logger: Logger
+
+    public init(inventory: Inventory, options: PortalOptions = PortalOptions(), logger: Logger = Logger(label: "parc.web")) {
+        self.inventory = inventory
+        self.options = options
+        self.logger = logger
+    }
+
+    /// Every route: pages, then the API.
+    static let routes: [Route] = PortalPages.routes + StaffPages.routes + AccountPages.routes + API.routes
+
+    /// The router holding every route, the stylesheet, and the answers for unknown paths.
+    public func router() -> Router<WebContext> {
+        let router = Router(context: WebContext.self)
+        router.add(middleware: SecurityHeaders())
+        for route in Self.routes {
+            let portal = self
+            router.on(RouterPath(route.path), method: route.method) { request, context in
+                try await portal.answer(route, request, context)
+            }
+        }
+        router.get("/static/parc.css") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "public, max-age=3600"],
+                     body: .init(byteBuffer: ByteBuffer(string: Page.css)))
+        }
+        return router
+    }
+
+    /// Runs one route: who is asking, whether they may, then the handler; errors become pages or JSON.
+    func answer(_ route: Route, _ request: Request, _ context: WebContext) async throws -> Response {
+        var context = context
+        if options.trustForwardedFor, let forwarded = request.headers[.xForwardedFor] {
+            context.peer = forwarded.split(separator: ",").first.map { String($0).trimmingCharacters(in: .whitespaces) } ?? context.peer
+        }
+        do {
+            let viewer = route.isAPI ? try await tokenViewer(request) : try await sessionViewer(request)
+            switch route.access {
+            case .anyone: break
+            case .signedIn: guard viewer != nil else { throw WebError.signInRequired }
+            case .staff:
+                guard let viewer else { throw WebError.signInRequired }
+                guard viewer.isStaff else { throw WebError.notFound }
+            case .admin:
+                guard let viewer else { throw WebError.signInRequired }
+                guard viewer.isAdmin else { throw WebError.notFound }
+            }
+            return try await route.handler(self, request, context, viewer)
+        } catch let error as WebError {
+            return route.isAPI ? API.errorResponse(error) : errorPage(error, request: request)
+        } catch let error as InventoryError {
+            if case .notFound = error { return route.isAPI ? API.errorResponse(.notFound) : errorPage(.notFound, request: request) }
+            logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
+            return route.isAPI ? API.json(.object([("error", .string("server_error")), ("detail", .string("\(error)"))]), status: .internalServerError)
+                : html(Self.message("Erreur", "Une erreur est survenue ; réessayez ou prévenez votre technicien."), status: .internalServerError)
+        }
+    }
+
+    // MARK: Who is asking
+
+    func sessionViewer(_ request: Request) async throws -> Viewer? {
+        guard let secret = request.cookies["parc_session"]?.value, !secret.isEmpty else { return nil }
+        let digest = Secrets.digest(secret)
+        let now = options.clock()
+        return try await inventory.reading { r -> Viewer? in
+            guard let s = try r.session(digest: digest, now: now) else { return nil }
+            let slug = try s.account.memberId.flatMap { try r.member(id: $0)?.slug }
+            return Viewer(account: s.account, memberSlug: slug, csrf: s.csrf, sessionDigest: digest)
+        }
+    }
+
+    func tokenViewer(_ request: Request) async throws -> Viewer? {
+        guard let header = request.headers[.authorization] else { return nil }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { throw WebError.signInRequired }
+        let digest = Secrets.digest(String(parts[1]).trimmingCharacters(in: .whitespaces))
+        return try await inventory.reading { r -> Viewer? in
+            guard let a = try r.tokenAccount(digest: digest) else { return nil }
+            let slug = try a.memberId.flatMap { try r.member(id: $0)?.slug }
+            return Viewer(account: a, memberSlug: slug, csrf: nil, sessionDigest: nil)
+        }
+    }
+
+    // MARK: Answers
+
+    func html(_ page: Page, status: HTTPResponse.Status = .ok) -> Response {
+        html(page.render(), status: status)
+    }
+
+    func html(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+                 body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    func redirect(_ location: String) -> Response {
+        Response(status: .seeOther, headers: [.location: location])
+    }
+
+    static func message(_ title: String, _ text: String, viewer: Viewer? = nil) -> Page {
+        var page = Page(title, viewer: viewer)
+        page.body.element("p", text)
+        page.body.raw("<p><a href=\"/\">Retour à l'accueil</a></p>\n")
+        return page
+    }
+
+    func errorPage(_ error: WebError, request: Request) -> Response {
+        switch error {
+        case .notFound:
+            return html(Self.message("Page introuvable", "Cette page n'existe pas, ou elle ne concerne pas votre commune."), status: .notFound)
+        case .signInRequired:
+            let next = request.uri.path + (request.uri.query.map { "?" + $0 } ?? "")
+            return redirect("/connexion?suite=" + (next.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "/"))
+        case .badRequest(let detail):
+            return html(Self.message("Demande incorrecte", detail), status: .badRequest)
+        case .staleForm:
+            return html(Self.message("Formulaire expiré", "Ce formulaire a expiré ou ne vient pas de parc. Rechargez la page et envoyez-le de nouveau."), status: .forbidden)
+        case .tooManyRequests(let retry):
+            var r = html(Self.message("Trop de tentatives", "Trop d'essais de connexion ont échoué. Réessayez dans \(Self.minutes(retry))."), status: .tooManyRequests)
+            r.headers[.retryAfter] = String(retry)
+            return r
+        }
+    }
+
+    static func minutes(_ seconds: Int) -> String {
+        let m = max(1, (seconds + 59) / 60)
+        return m == 1 ? "1 minute" : "\(m) minutes"
+    }
+
+    // MARK: Forms
+
+    /// The fields of a posted form (`application/x-www-form-urlencoded`).
+    func form(_ request: Request, context: WebContext) async throws -> [String: String] {
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: context.maxUploadSize)
+        } catch {
+            throw WebError.badRequest("Le formulaire envoyé est trop long.")
+        }
+        return Self.parseForm(String(buffer: buffer))
+    }
+
+    static func parseForm(_ body: String) -> [String: String] {
+        var out: [String: String] = [:]
+        for pair in body.split(separator: "&") {
+            let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let decode = { (s: Substring) in String(s).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "" }
+            guard let key = kv.first.map(decode), !key.isEmpty else { continue }
+            out[key] = kv.count > 1 ? decode(kv[1]) : ""
+        }
+        return out
+    }
+
+    /// Checks the CSRF token of a posted form against the viewer's session.
+    func checkCSRF(_ fields: [String: String], _ viewer: Viewer) throws {
+        guard let expected = viewer.csrf, let given = fields["csrf"], Secrets.same(expected, given) else { throw WebError.staleForm }
+    }
+}
+
+/// Headers on every answer: no framing, no sniffing, no referrer to other sites, no script at all.
+struct SecurityHeaders: RouterMiddleware {
+    typealias Context = WebContext
+    func handle(_ request: Request, context: WebContext, next: (Request, WebContext) async throws -> Response) async throws -> Response {
+        var response = try await next(request, context)
+        response.headers[.contentSecurityPolicy] = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+        response.headers[.xContentTypeOptions] = "nosniff"
+        response.headers[.referrerPolicyHeader] = "same-origin"
+        return response
+    }
+}
+
+extension HTTPField.Name {
+    static let xForwardedFor = Self("X-Forwarded-For")!
+    static let xContentTypeOptions = Self("X-Content-Type-Options")!
+    static let referrerPolicyHeader = Self("Referrer-Policy")!
+}
+
+extension Inventory {
+    /// Reads on GRDB's pool of readers, off the server's threads.
+    func reading<T: Sendable>(_ body: @escaping @Sendable (InventoryReader) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try self.read(body) })
+            }
+        }
+    }
+
+    /// One write transaction, off the server's threads.
+    func writing<T: Sendable>(as actor: String, _ body: @escaping @Sendable (InventoryTransaction) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try self.acting(as: actor).write(body) })
+            }
+        }
+    }
+}

@@ -1,0 +1,152 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import InventoryStore
+import Logging
+import ParcCore
+
+/// Technicians' pages (read-only): search across members, the problem queue, runs, pending work;
+/// and the admin's list of accounts. A commune account gets "not found" on all of them.
+enum StaffPages {
+    static let routes: [Route] = [
+        Route(method: .get, path: "/recherche", access: .staff, summary: "Search devices across every member") { p, r, _, v in
+            try await p.search(v!, text: r.uri.queryParameters.get("q") ?? "")
+        },
+        Route(method: .get, path: "/signalements", access: .staff, summary: "The problem queue") { p, r, _, v in
+            try await p.problemQueue(v!, all: r.uri.queryParameters.get("tous") != nil)
+        },
+        Route(method: .get, path: "/executions", access: .staff, summary: "Configuration runs") { p, _, _, v in
+            try await p.runs(v!)
+        },
+        Route(method: .get, path: "/executions/{run}", access: .staff, summary: "One run, per device and task, with diffs",
+              parameters: [("run", .run)]) { p, _, c, v in
+            try await p.run(v!, id: c.parameter("run"))
+        },
+        Route(method: .get, path: "/en-attente", access: .staff, summary: "Pending work") { p, _, _, v in
+            try await p.pending(v!)
+        },
+        Route(method: .get, path: "/admin/comptes", access: .admin, summary: "Accounts (managed with `parc user`)") { p, _, _, v in
+            try await p.accounts(v!)
+        },
+    ]
+}
+
+extension Portal {
+    func search(_ v: Viewer, text: String) async throws -> Response {
+        let needle = text.trimmingCharacters(in: .whitespaces)
+        var page = Page("Recherche", viewer: v, path: "/recherche")
+        page.body.raw("<form class=\"formulaire\" method=\"get\" action=\"/recherche\" role=\"search\">")
+        FormField(name: "q", label: "Rechercher un matériel", value: needle,
+                  help: "N° de série, n° d'inventaire, adresse MAC, nom réseau, modèle, école ou commune", type: "search", maxLength: 200).write(into: &page.body)
+        page.body.raw("<button type=\"submit\">Rechercher</button></form>\n")
+        guard !needle.isEmpty else { return html(page) }
+        guard needle.count <= 200 else { throw WebError.badRequest("La recherche est trop longue (200 caractères au plus).") }
+        let found = try await inventory.reading { r in try r.find(needle, limit: 200) }
+        let caption = found.total > found.rows.count ? "\(found.total) résultats (les \(found.rows.count) premiers)" : "\(found.total) résultat\(found.total > 1 ? "s" : "")"
+        page.body.table(caption: caption, ["Matériel", "Type", "Modèle", "N° de série", "État", "Commune", "École", "Salle"],
+                        found.rows.map { d in
+                            [.link(d.assetTag ?? d.serial, href: "/materiels/\(d.serial)"), .text(d.kind.french),
+                             .text([d.manufacturer, d.model].compactMap { $0 }.joined(separator: " ")), .text(d.serial), French.status(d.status),
+                             d.member.map { .link($0, href: "/communes/\($0)") } ?? "—", .optional(d.school), .optional(d.room)]
+                        }, rowHeader: true, empty: "Aucun matériel ne correspond à « \(needle) ».")
+        return html(page)
+    }
+
+    func problemQueue(_ v: Viewer, all: Bool) async throws -> Response {
+        let problems = try await inventory.reading { r in try r.problems() }.filter { all || $0.state != .closed }
+        var page = Page("Signalements à traiter", viewer: v, path: "/signalements")
+        page.body.element("p", "Prenez un signalement en charge avec « parc problem accept N » (le matériel passe en réparation), puis closez-le avec « parc problem close N --done \"…\" ».")
+        page.body.raw(all ? "<p><a href=\"/signalements\">Masquer les signalements clos</a></p>\n" : "<p><a href=\"/signalements?tous=1\">Voir aussi les signalements clos</a></p>\n")
+        page.body.table(caption: all ? "Tous les signalements" : "Signalements ouverts ou pris en charge",
+                        ["Signalement", "Matériel", "Problème", "Signalé le", "État", "Commune"],
+                        PortalPages.problemRowsWithMember(problems), rowHeader: true, empty: "Aucun signalement en attente.")
+        return html(page)
+    }
+
+    func runs(_ v: Viewer) async throws -> Response {
+        let runs = try await inventory.reading { r in try r.runs(limit: 100) }
+        var page = Page("Exécutions de configuration", viewer: v, path: "/executions")
+        page.body.table(caption: "Les 100 dernières exécutions", ["Exécution", "Playbook", "Sélection", "Mode", "Par", "Début", "Résultat"],
+                        runs.map { run in
+                            [.link("n° \(run.id!)", href: "/executions/\(run.id!)"), .text(run.playbook), .text(run.selector),
+                             .text(run.checkMode ? "essai (check)" : "réel"), .text(run.actor), .text(French.when(run.startedAt)), Self.outcome(run)]
+                        }, rowHeader: true, empty: "Aucune exécution enregistrée.")
+        return html(page)
+    }
+
+    static func outcome(_ run: RunSummary) -> Cell {
+        switch run.exitCode {
+        case nil: .badge("en cours ou interrompue", tone: "info")
+        case 0?: .badge("réussie", tone: "ok")
+        case 4?: .badge("appareils injoignables", tone: "alerte")
+        default: .badge("en échec", tone: "alerte")
+        }
+    }
+
+    func run(_ v: Viewer, id: String) async throws -> Response {
+        guard let runId = Int64(id) else { throw WebError.notFound }
+        let detail = try await inventory.reading { r in try r.run(runId) }
+        let run = detail.run
+        var page = Page("Exécution n° \(runId)", viewer: v, path: "/executions/\(id)")
+        page.body.facts([("Playbook", .text(run.playbook)), ("Empreinte", .text(String(run.playbookHash.prefix(16)))), ("Sélection", .text(run.selector)),
+                         ("Mode", .text(run.checkMode ? "essai (check)" : "réel")), ("Par", .text(run.actor)), ("Début", .text(French.when(run.startedAt))),
+                         ("Fin", .text(run.endedAt.map(French.when) ?? "—")), ("Résultat", Self.outcome(run))])
+        page.body.element("h2", "Bilan par appareil")
+        page.body.table(caption: "Bilan par appareil", ["Appareil", "ok", "modifiés", "échecs", "ignorés", "injoignable"],
+                        detail.hosts.map { h in
+                            [.link(h.host, href: "/materiels/\(h.serial)"), .text(String(h.ok)), .text(String(h.changed)), .text(String(h.failed)),
+                             .text(String(h.skipped)), .text(h.unreachable > 0 ? "oui" : "non")]
+                        }, numeric: [1, 2, 3, 4], rowHeader: true, empty: "Aucun appareil.")
+        for host in detail.hosts {
+            let tasks = detail.tasks.filter { $0.serial == host.serial }
+            guard !tasks.isEmpty else { continue }
+            page.body.element("h2", "Tâches sur \(host.host)")
+            page.body.table(caption: "Tâches sur \(host.host)", ["Tâche", "Élément", "Résultat", "Message", "Durée"],
+                            tasks.map { t in
+                                [.text(t.task), .optional(t.item), t.outcome == "failed" || t.outcome == "unreachable" ? .badge(t.outcome, tone: "alerte")
+                                    : t.changed ? .badge("changed", tone: "info") : .badge(t.outcome, tone: "ok"),
+                                 .optional(t.message.map { TextRules.visible($0, max: 500) }), .text("\(t.milliseconds) ms")]
+                            }, numeric: [4], rowHeader: true)
+            for t in tasks where t.diff != nil {
+                page.body.raw("<details><summary>")
+                page.body.text("Différences — \(t.task)\(t.item.map { " (\($0))" } ?? "")")
+                page.body.raw("</summary><pre>")
+                page.body.text(TextRules.visible(t.diff ?? "", max: 20_000, keepLineBreaks: true))
+                page.body.raw("</pre></details>\n")
+            }
+        }
+        return html(page)
+    }
+
+    func pending(_ v: Viewer) async throws -> Response {
+        let items = try await inventory.reading { r in try r.pending() }
+        var page = Page("Travail en attente", viewer: v, path: "/en-attente")
+        page.body.element("p", "Ce qui n'a pas pu être appliqué (appareil éteint, injoignable) ; « parc run --pending » le rejoue.")
+        page.body.table(caption: "Travail en attente par appareil", ["Appareil", "Playbook", "Raison", "Depuis", "Exécution"],
+                        items.map { i in
+                            [.link(i.device, href: "/materiels/\(i.serial)"), .text(i.playbook), .text(i.reason), .text(French.when(i.since)),
+                             i.runId.map { .link("n° \($0)", href: "/executions/\($0)") } ?? "—"]
+                        }, rowHeader: true, empty: "Rien en attente.")
+        return html(page)
+    }
+
+    func accounts(_ v: Viewer) async throws -> Response {
+        let (accounts, members) = try await inventory.reading { r in
+            (try r.accounts(), Dictionary(uniqueKeysWithValues: try r.members().map { ($0.id!, $0.slug) }))
+        }
+        var page = Page("Comptes", viewer: v, path: "/admin/comptes")
+        page.body.element("p", "Les comptes se gèrent en ligne de commande : parc user add | passwd | disable | remove, parc token add | revoke.")
+        page.body.table(caption: "Comptes du portail", ["Identifiant", "Rôle", "Membre", "Actif", "Créé le"],
+                        accounts.map { a in
+                            [.text(a.login), .text(a.role.french), .optional(a.memberId.flatMap { members[$0] }),
+                             a.disabled ? .badge("désactivé", tone: "alerte") : .badge("actif", tone: "ok"), .text(French.when(a.createdAt))]
+                        }, rowHeader: true, empty: "Aucun compte.")
+        return html(page)
+    }
+}
+
+extension PortalPages {
+    static func problemRowsWithMember(_ problems: [Problem]) -> [[Cell]] {
+        zip(problems, Portal.problemRows(problems)).map { p, row in row + [p.member.map { .link($0, href: "/communes/\($0)") } ?? "—"] }
+    }
+}

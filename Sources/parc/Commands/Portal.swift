@@ -1,0 +1,388 @@
+import ArgumentParser
+import Crypto
+import Foundation
+import InventoryStore
+import Logging
+import ParcCore
+import Web
+
+/// A portal address given on the command line: http(s)://host[:port][/path].
+enum PortalAddress {
+    static func check(_ url: String) throws {
+        guard let u = URL(string: url), let scheme = u.scheme?.lowercased(), ["http", "https"].contains(scheme), u.host != nil,
+              u.query == nil, u.fragment == nil else {
+            throw ValidationError("--base-url '\(url)' is not a web address such as https://parc.mairie-exemple.fr")
+        }
+    }
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the web portal (communes, technicians) and the JSON API over this inventory.",
+        discussion: """
+            Accounts come from `parc user add`. Put it behind a reverse proxy for HTTPS (the README shows an \
+            nginx site), or give --tls-cert and --tls-key. Stops cleanly on SIGTERM or Ctrl-C.
+            Example: parc serve --listen 127.0.0.1:8080 --base-url https://parc.mairie-exemple.fr
+            """)
+    @OptionGroup var global: GlobalOptions
+    @Option(help: ArgumentHelp("Address and port to listen on.", valueName: "host:port")) var listen = "127.0.0.1:8080"
+    @Option(help: ArgumentHelp("The address people use (default: $PARC_BASE_URL); https makes cookies Secure.", valueName: "url")) var baseURL: String?
+    @Option(help: ArgumentHelp("PEM certificate chain, to serve HTTPS directly.", valueName: "file")) var tlsCert: String?
+    @Option(help: ArgumentHelp("PEM private key of --tls-cert.", valueName: "file")) var tlsKey: String?
+    @Flag(help: "Believe X-Forwarded-For for the client's address (only behind your own reverse proxy).") var behindProxy = false
+    @Option(help: ArgumentHelp("How long a sign-in lasts, in hours.", valueName: "hours")) var sessionHours = 12.0
+
+    func validate() throws {
+        if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("give both --tls-cert and --tls-key, or neither") }
+        guard let (_, port) = try? Self.split(listen), (0...65535).contains(port) else {
+            throw ValidationError("--listen '\(listen)' is not host:port (e.g. 127.0.0.1:8080, or 0.0.0.0:8080 for every address)")
+        }
+        if let base = baseURL { try PortalAddress.check(base) }
+        guard sessionHours > 0 && sessionHours <= 24 * 30 else { throw ValidationError("--session-hours takes a value between 0 and 720") }
+    }
+
+    static func split(_ listen: String) throws -> (String, Int) {
+        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]) else { throw ValidationError("host:port") }
+        var host = String(listen[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return (host.isEmpty ? "127.0.0.1" : host, port)
+    }
+
+    func run() async throws {
+        let inventory = try global.open()
+        LoggingSetup.bootstrap(verbose: false)
+        var logger = Logger(label: "parc.web")
+        logger.logLevel = global.verbose >= 1 ? .info : .notice
+        let (host, port) = try Self.split(listen)
+        var options = PortalOptions(baseURL: (baseURL ?? ProcessInfo.processInfo.environment["PARC_BASE_URL"])?.nonEmptyValue)
+        options.trustForwardedFor = behindProxy
+        options.sessionLifetime = sessionHours * 3600
+        let tls = tlsCert.map { PortalServer.TLSFiles(certificate: $0, key: tlsKey!) }
+        let scheme = tls == nil ? "http" : "https"
+        try await PortalServer.run(inventory: inventory, host: host, port: port, options: options, tls: tls, logger: logger) { bound in
+            FileHandle.standardError.write(Data("parc portal on \(scheme)://\(host):\(bound)/ (database \(inventory.path)); Ctrl-C to stop\n".utf8))
+        }
+    }
+}
+
+/// Reads a password: from a file (its first line), or typed twice without echo.
+enum PasswordInput {
+    static func read(file: String?, login: String) throws -> String {
+        if let file {
+            guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read the password file \(file)") }
+            let text = String(decoding: data, as: UTF8.self)
+            return String(text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
+                .trimmingCharacters(in: CharacterSet(charactersIn: "\r"))
+        }
+        guard isatty(STDIN_FILENO) != 0 else {
+            throw ValidationError("no terminal to type the password on: give --password-file FILE (its first line is the password)")
+        }
+        guard let first = getpass("Password for \(login): ").map({ String(cString: $0) }),
+              let second = getpass("The same password again: ").map({ String(cString: $0) }) else { throw ValidationError("no password typed") }
+        guard first == second else { throw ValidationError("the two passwords differ; nothing was changed") }
+        return first
+    }
+
+    static func hash(_ password: String) throws -> String {
+        do { return try Secrets.hashPassword(password) } catch { throw ValidationError(error.description) }
+    }
+}
+
+struct UserCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "user",
+        abstract: "Accounts of the web portal: commune staff, technicians, admins.",
+        subcommands: [Add.self, List.self, Passwd.self, Disable.self, Enable.self, Remove.self])
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add an account (the password is asked twice, or read from --password-file).",
+            discussion: "Example: parc user add mairie.montigny --role commune --member montigny-les-metz")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The login (letters, digits, '.', '-', '_', '@').") var login: String
+        @Option(help: "admin, technician or commune.") var role: String
+        @Option(help: "The member a commune account sees (slug, SIREN or INSEE code).") var member: String?
+        @Option(help: "A file whose first line is the password (else it is asked).") var passwordFile: String?
+
+        func run() throws {
+            let role = try AccountRole(parsing: role)
+            let inventory = try global.open()
+            // Check what can be checked before asking for a password.
+            _ = try Account.validLogin(login)
+            if (try? inventory.read({ try $0.account(login) })) != nil { throw ValidationError("an account '\(login)' already exists") }
+            let hash = try PasswordInput.hash(try PasswordInput.read(file: passwordFile, login: login))
+            let account = try inventory.write { try $0.addAccount(login: login, role: role, member: member, passwordHash: hash) }
+            emit("added account \(account.login) (\(account.role.rawValue)\(member.map { ", member \($0)" } ?? ""))\n")
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the accounts.")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            let (accounts, members) = try global.open().read { r in
+                (try r.accounts(), Dictionary(uniqueKeysWithValues: try r.members().map { ($0.id!, $0.slug) }))
+            }
+            emit(Render.list(accounts, fields: [
+                Field("login", "LOGIN") { .string($0.login) },
+                Field("role", "ROLE") { .string($0.role.rawValue) },
+                Field("member", "MEMBER") { .text($0.memberId.flatMap { members[$0] }) },
+                Field("disabled", "DISABLED") { .bool($0.disabled) },
+                Field("createdAt", "CREATED") { .string($0.createdAt) },
+            ], format: output.format))
+        }
+    }
+
+    struct Passwd: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Set an account's password (its sessions end).")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The login.") var login: String
+        @Option(help: "A file whose first line is the password (else it is asked).") var passwordFile: String?
+
+        func run() throws {
+            let inventory = try global.open()
+            let account = try inventory.read { try $0.account(login) }
+            let hash = try PasswordInput.hash(try PasswordInput.read(file: passwordFile, login: account.login))
+            try inventory.write { try $0.setPassword(account.login, hash: hash) }
+            emit("password of \(account.login) changed; its sessions are closed\n")
+        }
+    }
+
+    struct Disable: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Disable an account: it cannot sign in, its sessions end and its tokens stop working.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The login.") var login: String
+
+        func run() throws {
+            try global.open().write { try $0.setDisabled(login, true) }
+            emit("account \(login) disabled\n")
+        }
+    }
+
+    struct Enable: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Enable a disabled account again.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The login.") var login: String
+
+        func run() throws {
+            try global.open().write { try $0.setDisabled(login, false) }
+            emit("account \(login) enabled\n")
+        }
+    }
+
+    struct Remove: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove an account, its sessions and its tokens (the audit log keeps its actions).")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The login.") var login: String
+
+        func run() throws {
+            try global.open().write { try $0.removeAccount(login) }
+            emit("account \(login) removed\n")
+        }
+    }
+}
+
+struct TokenCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "token",
+        abstract: "API tokens (for /api/v1): made for an account, shown once, kept only as a digest.",
+        subcommands: [Add.self, List.self, Revoke.self])
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make an API token for an account and print it (once: it cannot be shown again).",
+            discussion: "Use it as: curl -H 'Authorization: Bearer TOKEN' https://…/api/v1/devices")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The account's login.") var login: String
+        @Option(help: "What the token is for (shown by `parc token list`).") var name = "api"
+
+        func run() throws {
+            let token = Secrets.newToken()
+            let info = try global.open().write { try $0.addToken(login: login, name: name, digest: token.digest, prefix: token.prefix) }
+            FileHandle.standardError.write(Data("token #\(info.id) for \(info.login) (\(info.name)); it is shown only now:\n".utf8))
+            emit(token.secret + "\n")
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List API tokens (their prefix, never the secret).")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var output: OutputOptions
+        @Argument(help: "Only this account's tokens.") var login: String?
+
+        func run() throws {
+            let tokens = try global.open().read { try $0.tokens(login: login) }
+            emit(Render.list(tokens, fields: [
+                Field("id", "ID") { .int(Int($0.id)) },
+                Field("login", "LOGIN") { .string($0.login) },
+                Field("name", "NAME") { .string($0.name) },
+                Field("prefix", "PREFIX") { .string($0.prefix + "…") },
+                Field("createdAt", "CREATED") { .string($0.createdAt) },
+                Field("revokedAt", "REVOKED") { .text($0.revokedAt) },
+            ], format: output.format))
+        }
+    }
+
+    struct Revoke: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke a token (by its number or prefix from `parc token list`).")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The token's number or prefix.") var token: String
+
+        func run() throws {
+            let info = try global.open().write { try $0.revokeToken(token.hasSuffix("…") ? String(token.dropLast()) : token) }
+            emit("token #\(info.id) of \(info.login) (\(info.name)) revoked\n")
+        }
+    }
+}
+
+struct ProblemCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "problem",
+        abstract: "Problems that communes report in the portal: the technicians' queue.",
+        subcommands: [List.self, Show.self, Accept.self, Close.self])
+
+    static let fields: [Field<Problem>] = [
+        Field("id", "ID") { .int(Int($0.id)) },
+        Field("state", "STATE") { .string($0.state.rawValue) },
+        Field("serial", "SERIAL") { .string($0.serial) },
+        Field("device", "DEVICE") { .string($0.device) },
+        Field("member", "MEMBER") { .text($0.member) },
+        Field("kind", "KIND") { .string($0.kind.rawValue) },
+        Field("description", "DESCRIPTION") { .string($0.description) },
+        Field("since", "SINCE") { .text($0.since?.description) },
+        Field("contactName", "CONTACT") { .string($0.contactName) },
+        Field("contactPhone", "PHONE") { .string($0.contactPhone) },
+        Field("reportedBy", "BY") { .string($0.reportedBy) },
+        Field("reportedAt", "REPORTED") { .string($0.reportedAt) },
+        Field("acceptedBy", "ACCEPTED BY") { .text($0.acceptedBy) },
+        Field("acceptedAt", "ACCEPTED") { .text($0.acceptedAt) },
+        Field("closedBy", "CLOSED BY") { .text($0.closedBy) },
+        Field("closedAt", "CLOSED") { .text($0.closedAt) },
+        Field("resolution", "DONE") { .text($0.resolution) },
+    ]
+
+    static func record(_ p: Problem, format: OutputFormat) -> String {
+        Render.record(fields.map { (key: $0.key, label: $0.header.lowercased(), value: $0.value(p)) }, format: format)
+    }
+
+    static func id(_ raw: String) throws -> Int64 {
+        guard let id = Int64(raw.hasPrefix("#") ? String(raw.dropFirst()) : raw) else { throw ValidationError("'\(raw)' is not a problem number (see `parc problem list`)") }
+        return id
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List problem reports (open and accepted ones, unless --all or --state).")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var output: OutputOptions
+        @Option(help: "Only this member's.") var member: String?
+        @Option(help: "open, accepted or closed.") var state: ProblemState?
+        @Flag(help: "Closed ones too.") var all = false
+
+        func run() throws {
+            var problems = try global.open().read { try $0.problems(member: member, state: state) }
+            if state == nil && !all { problems.removeAll { $0.state == .closed } }
+            emit(Render.list(problems, fields: ProblemCommand.fields, format: output.format,
+                             tableKeys: ["id", "state", "serial", "member", "kind", "contactName", "contactPhone", "reportedAt"]))
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a problem report.")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var output: OutputOptions
+        @Argument(help: "The problem's number.") var problem: String
+
+        func run() throws {
+            let id = try ProblemCommand.id(problem)
+            emit(ProblemCommand.record(try global.open().read { try $0.problem(id: id) }, format: output.format))
+        }
+    }
+
+    struct Accept: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Take a problem: the device goes inRepair (both in the audit log).")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The problem's number.") var problem: String
+
+        func run() throws {
+            let id = try ProblemCommand.id(problem)
+            let p = try global.open().write { try $0.acceptProblem(id) }
+            emit("problem #\(p.id) accepted; device \(p.serial) is now inRepair\n")
+        }
+    }
+
+    struct Close: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Close a problem, saying what was done (the commune reads it).",
+            discussion: "The device's status is left as it is: set it with `parc device status SERIAL deployed` when it is back.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The problem's number.") var problem: String
+        @Option(help: "What was done, e.g. \"screen replaced under warranty\".") var done: String
+
+        func run() throws {
+            let id = try ProblemCommand.id(problem)
+            let p = try global.open().write { try $0.closeProblem(id, resolution: done) }
+            emit("problem #\(p.id) closed\n")
+        }
+    }
+}
+
+extension ProblemState: ExpressibleByArgument {}
+extension DocumentKind: ExpressibleByArgument {}
+
+struct DocumentCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "document",
+        abstract: "PDF documents of a member or an order (deliberation, prefecture receipt, delivery notes), shown in the portal.",
+        subcommands: [Add.self, List.self])
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Attach a PDF (20 MB at most) to a member, or to one of its orders.",
+            discussion: "Example: parc document add deliberation.pdf --member montigny-les-metz --kind deliberation --title \"Délibération d'adhésion\"")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The PDF file.") var file: String
+        @Option(help: "The member (slug, SIREN or INSEE code).") var member: String
+        @Option(help: "One of its orders (its number).") var order: String?
+        @Option(help: "deliberation, prefectureReceipt, deliveryNote, convention or other.") var kind: DocumentKind = .other
+        @Option(help: "The title communes see (default: the file's name).") var title: String?
+
+        func run() throws {
+            let attributes = try? FileManager.default.attributesOfItem(atPath: file)
+            guard let size = attributes?[.size] as? Int else { throw ValidationError("cannot read \(file)") }
+            guard size <= DocumentInfo.maxSize else {
+                throw ValidationError("\(file) is \(size / 1_048_576) MB; a document takes at most 20 MB (compress the PDF first)")
+            }
+            guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read \(file)") }
+            let digest = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+            let name = (file as NSString).lastPathComponent
+            let info = try global.open().write {
+                try $0.addDocument(member: member, order: order, kind: kind, title: title ?? name, fileName: name, content: data, sha256: digest)
+            }
+            emit("document #\(info.id) added to \(info.member)\(info.order.map { ", order \($0)" } ?? "") (\(info.kind.rawValue), \(info.size) bytes)\n")
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List documents.")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var output: OutputOptions
+        @Option(help: "Only this member's.") var member: String?
+
+        func run() throws {
+            let docs = try global.open().read { try $0.documents(member: member) }
+            emit(Render.list(docs, fields: [
+                Field("id", "ID") { .int(Int($0.id)) },
+                Field("member", "MEMBER") { .string($0.member) },
+                Field("order", "ORDER") { .text($0.order) },
+                Field("kind", "KIND") { .string($0.kind.rawValue) },
+                Field("title", "TITLE") { .string($0.title) },
+                Field("fileName", "FILE") { .string($0.fileName) },
+                Field("size", "SIZE") { .int($0.size) },
+                Field("sha256", "SHA-256") { .string($0.sha256) },
+                Field("addedAt", "ADDED") { .string($0.addedAt) },
+            ], format: output.format))
+        }
+    }
+}
