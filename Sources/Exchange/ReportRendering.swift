@@ -121,7 +121,7 @@ extension EquipmentReport {
         b.raw("<style>\(Self.css)\(printCSS)</style>\n</head>\n<body>\n<main>\n")
         b.element("h1", title)
         b.raw("<table class=\"identite\">")
-        for (k, v) in membershipLines() { b.raw("<tr><th>"); b.text(k); b.raw("</th><td>"); b.text(v); b.raw("</td></tr>") }
+        for (k, v) in membershipLines() { b.raw("<tr><th scope=\"row\">"); b.text(k); b.raw("</th><td>"); b.text(v); b.raw("</td></tr>") }
         b.raw("</table>\n")
         b.raw("<p class=\"edition\">"); b.text("Édité le \(generatedOn.french)"); b.raw("</p>\n")
 

@@ -128,10 +128,11 @@ extension InventoryTransaction {
     }
 
     /// Records a session (by the digest of its secret) and the sign-in in the audit log.
-    public func openSession(account: Account, digest: String, csrf: String, expiresAt: Date, address: String) throws {
-        try db.execute(sql: "DELETE FROM webSession WHERE expiresAt <= ?", arguments: [now.timeIntervalSince1970])
+    /// `at`: the server's clock (the one that decides when the session expires).
+    public func openSession(account: Account, digest: String, csrf: String, expiresAt: Date, address: String, at: Date) throws {
+        try db.execute(sql: "DELETE FROM webSession WHERE expiresAt <= ?", arguments: [at.timeIntervalSince1970])
         try db.execute(sql: "INSERT INTO webSession (digest, accountId, csrf, createdAt, expiresAt) VALUES (?, ?, ?, ?, ?)",
-                       arguments: [digest, account.id!, csrf, now.timeIntervalSince1970, expiresAt.timeIntervalSince1970])
+                       arguments: [digest, account.id!, csrf, at.timeIntervalSince1970, expiresAt.timeIntervalSince1970])
         try db.execute(sql: "DELETE FROM loginFailure WHERE login = ?", arguments: [account.login])
         try log(entity: "account", id: account.id!, key: account.login, action: .signIn, changes: [FieldChange(field: "address", old: nil, new: address)])
     }
@@ -143,10 +144,11 @@ extension InventoryTransaction {
     }
 
     /// Records a refused sign-in: for throttling, and in the audit log (the login as typed, never the password).
-    public func recordLoginFailure(login: String, address: String, reason: String) throws {
+    /// `at`: the server's clock (the one throttling reads).
+    public func recordLoginFailure(login: String, address: String, reason: String, at: Date) throws {
         let shown = String(login.prefix(64))
-        try db.execute(sql: "INSERT INTO loginFailure (login, address, at) VALUES (?, ?, ?)", arguments: [shown, address, now.timeIntervalSince1970])
-        try db.execute(sql: "DELETE FROM loginFailure WHERE at < ?", arguments: [now.timeIntervalSince1970 - 86_400])
+        try db.execute(sql: "INSERT INTO loginFailure (login, address, at) VALUES (?, ?, ?)", arguments: [shown, address, at.timeIntervalSince1970])
+        try db.execute(sql: "DELETE FROM loginFailure WHERE at < ?", arguments: [at.timeIntervalSince1970 - 86_400])
         let id: Int64 = (try? account(shown))?.id ?? 0
         try log(entity: "account", id: id, key: shown, action: .signInFailed,
                 changes: [FieldChange(field: "address", old: nil, new: address), FieldChange(field: "reason", old: nil, new: reason)])

@@ -41,7 +41,7 @@ public struct Day: Hashable, Comparable, Sendable, Codable, CustomStringConverti
     }
 
     /// A day before any real one, for sorting what has no date.
-    public static let distantPast = try! Day(year: 1, month: 1, day: 1)
+    public static let distantPast = try! Day(year: 1900, month: 1, day: 1)
 
     /// The same day `months` later (the last day of the month when it has fewer days).
     public func adding(months: Int) -> Day {

@@ -98,12 +98,13 @@ extension Portal {
             logger.warning("sign-in throttled", metadata: ["login": "\(TextRules.visible(login))", "address": "\(address)"])
             throw WebError.tooManyRequests(retryAfter: retry)
         }
+        let now = options.clock()
         let account = try await inventory.reading { r in try? r.account(login) }
         let hash = account?.passwordHash ?? Secrets.decoyHash
         let matches = try await offload { Secrets.verify(password, hash: hash) }
         guard let account, matches, !account.disabled, !login.isEmpty else {
             let reason = account == nil ? "unknown login" : account!.disabled ? "account disabled" : "wrong password"
-            try await inventory.writing(as: login.isEmpty ? "(empty)" : login) { tx in try tx.recordLoginFailure(login: login, address: address, reason: reason) }
+            try await inventory.writing(as: login.isEmpty ? "(empty)" : login) { tx in try tx.recordLoginFailure(login: login, address: address, reason: reason, at: now) }
             logger.notice("sign-in refused", metadata: ["login": "\(TextRules.visible(login))", "address": "\(address)", "reason": "\(reason)"])
             return signInPage(next: next, login: login, error: "Identifiant ou mot de passe incorrect.", status: .unauthorized)
         }
@@ -118,9 +119,10 @@ extension Portal {
     func openSession(for account: Account, address: String) async throws -> Cookie {
         let secret = Secrets.random()
         let csrf = Secrets.random()
-        let expires = options.clock().addingTimeInterval(options.sessionLifetime)
+        let now = options.clock()
+        let expires = now.addingTimeInterval(options.sessionLifetime)
         try await inventory.writing(as: account.login) { tx in
-            try tx.openSession(account: account, digest: Secrets.digest(secret), csrf: csrf, expiresAt: expires, address: address)
+            try tx.openSession(account: account, digest: Secrets.digest(secret), csrf: csrf, expiresAt: expires, address: address, at: now)
         }
         return cookie(Self.sessionCookie, secret, maxAge: Int(options.sessionLifetime))
     }

@@ -301,9 +301,10 @@ extension Portal {
     }
 
     func orders(_ v: Viewer, slug: String) async throws -> Response {
+        let today = self.today
         let (member, lines) = try await inventory.reading { r in
             let m = try v.member(r, slug)
-            return (m, try EquipmentReport.build(r, member: m.slug, today: Day.distantPast).orders)
+            return (m, try EquipmentReport.build(r, member: m.slug, today: today).orders)
         }
         var page = Page("Commandes — \(member.name)", viewer: v, path: "/communes/\(slug)/commandes")
         page.body.table(caption: "Commandes passées au titre du groupement", ["Commande", "Lot", "Fournisseur", "Commandée le", "Livrée le", "Montant TTC", "Reste à charge"],

@@ -1,0 +1,133 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import InventoryStore
+import ParcCore
+import Testing
+@testable import Web
+
+/// The OpenAPI document against the router, both ways, and against real answers.
+@Suite struct OpenAPITests {
+    static func document() throws -> [String: Any] {
+        try JSONSerialization.jsonObject(with: Data(OpenAPI.document().serialized(indent: nil).utf8)) as! [String: Any]
+    }
+
+    @Test("every API route of the router is in the document, and every documented operation is a route of the router")
+    func documentMatchesRouter() throws {
+        let f = try PortalFixture()
+        let router = f.portal().router()
+        let routed = Set(router.routes.filter { $0.path.description.hasPrefix("/api/") }.map { "\($0.method.rawValue) \($0.path.description)" })
+        let doc = try Self.document()
+        let paths = doc["paths"] as! [String: [String: Any]]
+        let documented = Set(paths.flatMap { path, ops in ops.keys.map { "\($0.uppercased()) \(path)" } })
+        #expect(routed == documented, "routed but undocumented: \(routed.subtracting(documented)); documented but not routed: \(documented.subtracting(routed))")
+        #expect(routed.count >= 14)
+        #expect(doc["openapi"] as? String == "3.1.0")
+        // Every path parameter of a documented path is declared.
+        for (path, ops) in paths {
+            let names = path.split(separator: "/").filter { $0.hasPrefix("{") }.map { String($0.dropFirst().dropLast()) }
+            for (_, op) in ops {
+                let declared = ((op as! [String: Any])["parameters"] as? [[String: Any]] ?? []).filter { $0["in"] as? String == "path" }.map { $0["name"] as! String }
+                #expect(declared == names, "\(path)")
+            }
+        }
+    }
+
+    /// Resolves a schema (following `$ref`).
+    static func resolve(_ schema: [String: Any], _ doc: [String: Any]) -> [String: Any] {
+        guard let ref = schema["$ref"] as? String else { return schema }
+        let name = String(ref.split(separator: "/").last!)
+        return ((doc["components"] as! [String: Any])["schemas"] as! [String: Any])[name] as! [String: Any]
+    }
+
+    /// Checks `value` against a schema of the document: types, required keys, no undocumented key.
+    static func check(_ value: Any, _ schema: [String: Any], _ doc: [String: Any], at path: String) {
+        let s = resolve(schema, doc)
+        let types: [String] = (s["type"] as? [String]) ?? [(s["type"] as? String) ?? "any"]
+        switch value {
+        case is NSNull: #expect(types.contains("null"), "\(path): null where \(types)")
+        case let array as [Any]:
+            #expect(types.contains("array"), "\(path): array where \(types)")
+            if let items = s["items"] as? [String: Any] { for (i, item) in array.enumerated() { check(item, items, doc, at: "\(path)[\(i)]") } }
+        case let object as [String: Any]:
+            #expect(types.contains("object"), "\(path): object where \(types)")
+            let properties = s["properties"] as? [String: [String: Any]] ?? [:]
+            for key in s["required"] as? [String] ?? [] { #expect(object[key] != nil, "\(path): missing required \(key)") }
+            if !properties.isEmpty {
+                for (key, v) in object {
+                    guard let p = properties[key] else { Issue.record("\(path).\(key) is not in the document"); continue }
+                    check(v, p, doc, at: "\(path).\(key)")
+                }
+            }
+        case let n as NSNumber where String(cString: n.objCType) == "c":
+            #expect(types.contains("boolean"), "\(path): boolean where \(types)")
+        case is NSNumber: #expect(types.contains("integer") || types.contains("number"), "\(path): number where \(types)")
+        case is String: #expect(types.contains("string"), "\(path): string where \(types)")
+        default: Issue.record("\(path): unexpected \(type(of: value))")
+        }
+    }
+
+    @Test("each documented operation answers as documented, with a body that matches its schema")
+    func answersMatchTheDocument() async throws {
+        let f = try PortalFixture()
+        let token = try f.token("tech")
+        nonisolated(unsafe) let doc = try Self.document()
+        nonisolated(unsafe) let paths = doc["paths"] as! [String: [String: Any]]
+        nonisolated(unsafe) var called = 0
+        try await withRouter(f.portal()) { client in
+            for (template, ops) in paths.sorted(by: { $0.key < $1.key }) {
+                for (method, raw) in ops {
+                    let op = raw as! [String: Any]
+                    var uri = template
+                    for p in (op["parameters"] as? [[String: Any]] ?? []) where p["in"] as? String == "path" {
+                        let name = p["name"] as! String
+                        let kind = Portal.routes.first { $0.path == template }!.parameters.first { $0.name == name }!.kind
+                        uri = uri.replacingOccurrences(of: "{\(name)}", with: f.a.value(kind))
+                    }
+                    let body: ByteBuffer? = method == "post"
+                        ? ByteBuffer(string: #"{"serial":"\#(f.a.device)","kind":"damaged","description":"Coque fendue","since":"2026-11-02","contactName":"M. Test","contactPhone":"03 87 11 22 33"}"#)
+                        : nil
+                    let r = try await client.execute(uri: uri, method: HTTPRequest.Method(method.uppercased())!, headers: headers([("Authorization", "Bearer \(token)")]), body: body)
+                    let responses = op["responses"] as! [String: [String: Any]]
+                    let success = responses.keys.filter { $0.hasPrefix("2") }
+                    #expect(success.contains(String(r.status.code)), "\(method) \(uri): \(r.status) \(r.text.prefix(200))")
+                    let schema = (((responses[String(r.status.code)]?["content"] as? [String: Any])?["application/json"] as? [String: Any])?["schema"] as? [String: Any]) ?? [:]
+                    #expect(r.header("Content-Type")?.hasPrefix("application/json") == true)
+                    if let value = r.json { Self.check(value, schema, doc, at: "\(method) \(uri)") } else { Issue.record("\(uri): not JSON") }
+                    called += 1
+                }
+            }
+        }
+        #expect(called == paths.values.reduce(0) { $0 + $1.count })
+    }
+
+    @Test("a malformed body gets 400 saying what is wrong; invalid fields 422 with each field's message; nothing is written")
+    func badBodies() async throws {
+        let f = try PortalFixture()
+        let token = try f.token("mairie-a")
+        let before = try f.count("SELECT COUNT(*) FROM problem")
+        try await withRouter(f.portal()) { client in
+            let cases: [(String, HTTPResponse.Status, String)] = [
+                ("{\"serial\": ", .badRequest, "not valid JSON"),
+                ("[1, 2]", .badRequest, "must be a JSON object"),
+                (#"{"serial":"\#(f.a.device)","colour":"red"}"#, .badRequest, "unknown field 'colour'"),
+                (#"{"serial":42}"#, .badRequest, "field 'serial' must be a string"),
+                (#"{"kind":"broken"}"#, .badRequest, "field 'serial' is required"),
+                (#"{"serial":"\#(f.a.device)","kind":"exploded","description":"","contactName":"","contactPhone":"12"}"#, .unprocessableContent, "description"),
+            ]
+            for (body, status, detail) in cases {
+                let r = try await client.execute(uri: "/api/v1/problems", method: .post, headers: headers([("Authorization", "Bearer \(token)")]), body: ByteBuffer(string: body))
+                #expect(r.status == status, "\(body): \(r.status)")
+                let json = r.json as? [String: Any]
+                #expect(json?["error"] != nil)
+                #expect((json?["detail"] as? String)?.contains(detail) == true, "\(body): \(json?["detail"] ?? "none")")
+                if status == .unprocessableContent {
+                    let fields = json?["fields"] as? [String: String]
+                    #expect(Set(fields?.keys.map { $0 } ?? []) == ["kind", "description", "contactName", "contactPhone"])
+                }
+            }
+        }
+        #expect(try f.count("SELECT COUNT(*) FROM problem") == before)
+    }
+}

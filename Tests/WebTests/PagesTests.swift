@@ -1,0 +1,156 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import InventoryStore
+import NIOCore
+import NIOFoundationEssentialsCompat
+import ParcCore
+import Testing
+@testable import Web
+
+/// The pages themselves: what a commune reads, the problem form, documents, the technician's pages.
+@Suite struct PagesTests {
+    static func get(_ client: any TestClientProtocol, _ uri: String, _ cookie: String) async throws -> TestResponse {
+        try await client.execute(uri: uri, method: .get, headers: headers([("Cookie", cookie)]))
+    }
+
+    @Test("the problem form: errors next to each field in French, what was typed kept, nothing written; a good report reaches the technicians")
+    func problemForm() async throws {
+        let f = try PortalFixture()
+        let commune = try f.session("mairie-a"), tech = try f.session("tech")
+        let before = try f.count("SELECT COUNT(*) FROM problem")
+        try await withRouter(f.portal()) { client in
+            let uri = "/materiels/\(f.a.device)/signaler"
+            let form = try await Self.get(client, uri, commune.cookie)
+            #expect(form.status == .ok)
+            #expect(form.text.contains("<label for=\"champ-description\">"))
+            let long = String(repeating: "é", count: 2001)
+            let bad = try await client.execute(uri: uri, method: .post, headers: headers([("Cookie", commune.cookie)]), body: formBody([
+                ("csrf", commune.csrf), ("kind", "exploded"), ("description", long), ("since", "31/02/2026"), ("contactName", "Mme <b>Martin</b>"), ("contactPhone", "abc"),
+            ]))
+            #expect(bad.status == .unprocessableContent)
+            let text = bad.text
+            #expect(text.contains("Choisissez la nature du problème"))
+            #expect(text.contains("La description fait 2001 caractères ; 2000 au plus."))
+            #expect(text.contains("Date incomprise"))
+            #expect(text.contains("Numéro incompris"))
+            #expect(text.contains("value=\"31/02/2026\"") && text.contains("value=\"Mme &lt;b&gt;Martin&lt;/b&gt;\"") && text.contains(long),
+                    "what was typed comes back, escaped")
+            #expect(text.components(separatedBy: "aria-invalid=\"true\"").count - 1 == 4)
+            let missing = try await client.execute(uri: uri, method: .post, headers: headers([("Cookie", commune.cookie)]), body: formBody([("csrf", commune.csrf)]))
+            #expect(missing.status == .unprocessableContent)
+            #expect(missing.text.contains("Décrivez le problème.") && missing.text.contains("Indiquez qui rappeler."))
+            let noToken = try await client.execute(uri: uri, method: .post, headers: headers([("Cookie", commune.cookie)]), body: formBody([
+                ("kind", "broken"), ("description", "x"), ("contactName", "M. Test"), ("contactPhone", "0387112233"),
+            ]))
+            #expect(noToken.status == .forbidden)
+            #expect(try f.count("SELECT COUNT(*) FROM problem") == before)
+
+            let good = try await client.execute(uri: uri, method: .post, headers: headers([("Cookie", commune.cookie)]), body: formBody([
+                ("csrf", commune.csrf), ("kind", "damaged"), ("description", "Charnière cassée\nà gauche"), ("since", "2/11/2026"),
+                ("contactName", "Mme Martin"), ("contactPhone", "03 87 11 22 33"),
+            ]))
+            #expect(good.status == .seeOther)
+            let location = good.header("Location")!
+            let id = Int64(location.components(separatedBy: "/").last!.components(separatedBy: "?").first!)!
+            let page = try await Self.get(client, location, commune.cookie)
+            #expect(page.text.contains("Votre signalement est enregistré") && page.text.contains("02/11/2026") && page.text.contains("endommagé"))
+            let queue = try await Self.get(client, "/signalements", tech.cookie)
+            #expect(queue.text.contains("/signalements/\(id)") && queue.text.contains(f.a.slug))
+            // The technician accepts it from the command line's store call: the device goes in repair, audited.
+            try f.inventory.acting(as: "tech").write { tx in _ = try tx.acceptProblem(id) }
+            #expect(try f.inventory.read { try $0.deviceRow(f.a.device) }.status == .inRepair)
+            let followed = try await Self.get(client, "/signalements/\(id)", commune.cookie)
+            #expect(followed.text.contains("pris en charge"))
+            let device = try await Self.get(client, "/materiels/\(f.a.device)", commune.cookie)
+            #expect(device.text.contains("en réparation") || device.text.contains("En réparation"))
+            #expect(device.text.contains("état : en service → en réparation") || device.text.contains("état : En service → En réparation"), "history in words")
+            try f.inventory.acting(as: "tech").write { tx in _ = try tx.closeProblem(id, resolution: "Charnière remplacée sous garantie") }
+            #expect(try await Self.get(client, "/signalements/\(id)", commune.cookie).text.contains("Charnière remplacée sous garantie"))
+        }
+        let events = try f.inventory.read { try $0.history(f.a.device) }
+        #expect(events.contains { $0.actor == "tech" && $0.changes.contains { $0.field == "status" && $0.new == "inRepair" } })
+    }
+
+    @Test("documents download under the access rules, as PDF; non-PDF and over-20-MB files are refused with nothing written")
+    func documents() async throws {
+        let f = try PortalFixture()
+        let commune = try f.session("mairie-a")
+        try await withRouter(f.portal()) { client in
+            let list = try await Self.get(client, "/communes/\(f.a.slug)/documents", commune.cookie)
+            #expect(list.text.contains("/documents/\(f.a.documentId)") && list.text.contains("Délibération 1"))
+            let r = try await Self.get(client, "/documents/\(f.a.documentId)", commune.cookie)
+            #expect(r.status == .ok)
+            #expect(r.header("Content-Type") == "application/pdf")
+            #expect(r.header("Content-Disposition") == "attachment; filename=\"deliberation-1.pdf\"")
+            #expect(Data(buffer: r.body) == pdfBytes)
+            #expect(try await Self.get(client, "/documents/\(f.b.documentId)", commune.cookie).status == .notFound)
+            #expect(try await Self.get(client, "/documents/99999", commune.cookie).status == .notFound)
+        }
+        let before = try f.count("SELECT COUNT(*) FROM document")
+        #expect(throws: InventoryError.self) {
+            try f.inventory.write { tx in _ = try tx.addDocument(member: f.a.slug, order: nil, kind: .other, title: "t", fileName: "a.docx", content: Data("PK\u{3}\u{4}".utf8), sha256: "x") }
+        }
+        #expect(throws: InventoryError.self) {
+            try f.inventory.write { tx in
+                _ = try tx.addDocument(member: f.a.slug, order: nil, kind: .other, title: "t", fileName: "big.pdf",
+                                       content: pdfBytes + Data(count: DocumentInfo.maxSize), sha256: "x")
+            }
+        }
+        #expect(try f.count("SELECT COUNT(*) FROM document") == before)
+    }
+
+    @Test("every page a commune or a technician opens: one h1, French, captions and header scopes on tables, a label for every field")
+    func pagesStructure() async throws {
+        let f = try PortalFixture()
+        let commune = try f.session("mairie-a"), tech = try f.session("admin")
+        try await withRouter(f.portal()) { client in
+            var pages = 0
+            for (cookie, asStaff) in [(commune.cookie, false), (tech.cookie, true)] {
+                for route in Portal.routes where route.method == .get && !route.isAPI && !["/documents/{document}", "/communes/{member}/rapport.csv", "/connexion"].contains(route.path) {
+                    if route.access == .staff || route.access == .admin, !asStaff { continue }
+                    let uri = AccessTests.path(route, f.a) + (route.path == "/recherche" ? "?q=SN" : "")
+                    let r = try await Self.get(client, uri, cookie)
+                    #expect(r.status == .ok, "\(uri)")
+                    let html = r.text
+                    #expect(html.contains("<html lang=\"fr\">") || html.contains(" lang=\"fr\">"), "\(uri)")
+                    #expect(html.components(separatedBy: "<h1").count == 2, "\(uri): one h1")
+                    // The printable report is a document of its own (Exchange's, also sent as PDF): tables under headings.
+                    let report = route.path == "/communes/{member}/rapport"
+                    #expect(report || html.components(separatedBy: "<table").count == html.components(separatedBy: "<caption>").count, "\(uri): a caption per table")
+                    #expect(!html.contains("<th>"), "\(uri): every header cell has a scope")
+                    let inputs = html.components(separatedBy: "<input ").dropFirst().filter { !$0.hasPrefix("type=\"hidden\"") }.count
+                        + html.components(separatedBy: "<select ").count - 1 + html.components(separatedBy: "<textarea ").count - 1
+                    #expect(html.components(separatedBy: "<label for=").count - 1 == inputs, "\(uri): a label per field")
+                    #expect(!html.contains("<script") && !html.contains("src=\"http") && !html.contains("href=\"http"), "\(uri): no script, no external asset")
+                    pages += 1
+                }
+            }
+            #expect(pages > 20)
+            let css = try await client.execute(uri: "/static/parc.css", method: .get)
+            #expect(css.status == .ok && css.text.contains(":focus-visible"))
+            let csv = try await Self.get(client, "/communes/\(f.a.slug)/rapport.csv", commune.cookie)
+            #expect(csv.header("Content-Type") == "text/csv; charset=utf-8")
+            #expect(Array(csv.body.readableBytesView.prefix(3)) == [0xEF, 0xBB, 0xBF], "a UTF-8 BOM")
+            #expect(csv.text.contains("N° de série;") && csv.text.contains(f.a.device))
+        }
+    }
+
+    @Test("the commune's overview: equipment per school and kind, warranties ending, purchases with the commune's own share")
+    func overview() async throws {
+        let f = try PortalFixture()
+        let commune = try f.session("mairie-a")
+        try await withRouter(f.portal()) { client in
+            let text = try await Self.get(client, "/", commune.cookie).text
+            #expect(text.contains("<strong>3</strong> équipements"))
+            #expect(text.contains("BC-1") && text.contains("10000,00 €") && text.contains("4000,00 €") && text.contains("6000,00 €"), "TTC, granted, reste à charge")
+            #expect(text.contains("Reste à charge") || text.contains("reste à charge"))
+            #expect(text.contains("Département (Ambition Moselle)"))
+            let device = try await Self.get(client, "/materiels/\(f.a.device)", commune.cookie).text
+            #expect(device.contains("15/01/2027"))
+            #expect(device.contains("Dernière configuration") && device.contains("réussie"))
+            #expect(!device.contains("/executions/"), "a commune gets no link to the technicians' run pages")
+        }
+    }
+}
