@@ -157,6 +157,7 @@ let package = Package(
                 "Web", "InventoryStore", "ParcCore", "Exchange",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
+            exclude: ["Browser"],
             swiftSettings: strict
         ),
         // End-to-end: runs the built `parc` binary as a user would.

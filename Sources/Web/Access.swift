@@ -133,3 +133,8 @@ enum French {
         }
     }
 }
+
+extension String {
+    /// The text with its first letter in upper case ("En panne", not "En Panne").
+    var firstUppercased: String { prefix(1).uppercased() + dropFirst() }
+}

@@ -253,7 +253,7 @@ extension Portal {
             let d = try v.device(r, serial)
             return (d, try r.history(d.serial), try r.lastRun(serial: d.serial), try r.facts(serial: d.serial), try r.problems().filter { $0.serial == d.serial })
         }
-        var page = Page("\(d.kind.french.capitalized) \(d.assetTag ?? d.serial)", viewer: v, path: "/materiels/\(serial)")
+        var page = Page("\(d.kind.french.firstUppercased) \(d.assetTag ?? d.serial)", viewer: v, path: "/materiels/\(serial)")
         page.notice = notice
         var identity: [(String, Cell)] = [
             ("Type", .text(d.kind.french)), ("Marque et modèle", .text([d.manufacturer, d.model].compactMap { $0 }.joined(separator: " ").isEmpty ? "—" : [d.manufacturer, d.model].compactMap { $0 }.joined(separator: " "))),
@@ -444,7 +444,7 @@ extension Portal {
         page.body.raw("<form class=\"formulaire\" method=\"post\" action=\"/materiels/\(HTMLWriter.escape(d.serial))/signaler\" novalidate>")
         page.body.raw("<input type=\"hidden\" name=\"csrf\" value=\"\(HTMLWriter.escape(v.csrf ?? ""))\">")
         FormField(name: "kind", label: "Nature du problème", value: values["kind"] ?? "broken", error: errors["kind"], required: true,
-                  options: ProblemKind.allCases.map { ($0.rawValue, $0.french.capitalized) }).write(into: &page.body)
+                  options: ProblemKind.allCases.map { ($0.rawValue, $0.french.firstUppercased) }).write(into: &page.body)
         FormField(name: "description", label: "Description", value: values["description"] ?? "", error: errors["description"],
                   help: "Ce que vous constatez (2000 caractères au plus)", required: true, maxLength: 2000, multiline: true).write(into: &page.body)
         FormField(name: "since", label: "Depuis le", value: values["since"] ?? "", error: errors["since"], help: "Date au format JJ/MM/AAAA, si vous la connaissez",

@@ -1,0 +1,200 @@
+#!/usr/bin/python3
+"""The portal in a real browser (headless Chromium through Selenium), driven by WebTests.
+
+Usage: portal_browser.py PLAN.json
+
+PLAN.json gives the portal's base URL, the path of axe.min.js, a folder for screenshots, the
+accounts to sign in with, the pages each role opens, and the objects of the browsing scenario.
+It checks:
+  - every page, signed in as each role (and the sign-in page signed out): 0 violations of axe-core's
+    WCAG 2.0/2.1 A and AA rules, and a visible focus indicator on the first focusable element;
+  - a commune signs in, browses overview → school → room → cart → device, reports a problem,
+    follows it, and signs out; a technician sees the problem in the queue; the commune opening
+    another commune's device gets "Page introuvable" (404); screenshots of each step.
+Prints a JSON summary; exits 1 with the failures listed when anything is wrong.
+"""
+import json
+import os
+import sys
+import time
+
+from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
+
+plan = json.load(open(sys.argv[1]))
+base = plan["base"].rstrip("/")
+axe_source = open(plan["axe"]).read()
+shots = plan["screenshots"]
+os.makedirs(shots, exist_ok=True)
+failures = []
+checked = []
+
+options = webdriver.ChromeOptions()
+options.binary_location = "/usr/bin/chromium"
+for arg in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,900", "--lang=fr-FR"]:
+    options.add_argument(arg)
+driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+driver.set_page_load_timeout(30)
+driver.set_script_timeout(60)
+
+
+def click(element):
+    """Clicks and waits for the next page to load (every click of the portal loads a page: no JavaScript)."""
+    old = driver.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(driver, 15).until(expected_conditions.staleness_of(old))
+    WebDriverWait(driver, 15).until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+
+def shot(name):
+    driver.save_screenshot(os.path.join(shots, f"{len(os.listdir(shots)):02d}-{name}.png"))
+
+
+def axe(label):
+    driver.execute_script(axe_source)
+    result = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}, resultTypes: ['violations']})"
+        ".then(r => done({violations: r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
+        " nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))}))"
+        ".catch(e => done({error: String(e)}));")
+    if "error" in result:
+        failures.append(f"{label}: axe did not run: {result['error']}")
+    for v in result.get("violations", []):
+        failures.append(f"{label}: {v['id']} ({v['impact']}): {v['help']} at {v['nodes']}")
+    checked.append(label)
+
+
+def focus_visible(label):
+    driver.execute_script("document.activeElement && document.activeElement.blur(); window.focus();")
+    webdriver.ActionChains(driver).send_keys(Keys.TAB).perform()
+    style = driver.execute_script(
+        "const e = document.activeElement; const s = getComputedStyle(e);"
+        "return {tag: e.tagName, outline: s.outlineStyle, width: parseFloat(s.outlineWidth), shadow: s.boxShadow};")
+    if style["tag"] == "BODY" or (style["outline"] == "none" or style["width"] < 2) and style["shadow"] == "none":
+        failures.append(f"{label}: no visible focus on the first focusable element ({style})")
+
+
+def sign_in(login, password):
+    driver.get(base + "/connexion")
+    driver.find_element(By.ID, "champ-login").send_keys(login)
+    driver.find_element(By.ID, "champ-password").send_keys(password)
+    click(driver.find_element(By.CSS_SELECTOR, "form.formulaire button[type=submit]"))
+    if "/connexion" in driver.current_url:
+        failures.append(f"sign-in of {login} failed: {driver.find_element(By.TAG_NAME, 'main').text[:200]}")
+
+
+def sign_out():
+    click(driver.find_element(By.CSS_SELECTOR, "form.session button"))
+    if "/connexion" not in driver.current_url:
+        failures.append(f"sign-out did not lead back to the sign-in page: {driver.current_url}")
+
+
+def expect_text(label, text):
+    body = driver.find_element(By.TAG_NAME, "body").text
+    if text not in body:
+        failures.append(f"{label}: '{text}' not on the page ({driver.current_url}): {body[:300]}")
+
+
+try:
+    # The harness itself: on a page with known faults, axe must report them (else a pass means nothing).
+    driver.get("data:text/html;charset=utf-8,<html><body><img src='x.png'><input type='text'></body></html>")
+    before = len(failures)
+    axe("canary")
+    found = failures[before:]
+    del failures[before:]
+    checked.pop()
+    if not any("image-alt" in f for f in found) or not any("label" in f for f in found):
+        failures.append(f"axe did not catch the canary page's faults: {found}")
+    # Accessibility: the sign-in page signed out, then every page of each role.
+    driver.get(base + "/connexion")
+    axe("anonymous /connexion")
+    focus_visible("anonymous /connexion")
+    for role in ["commune", "technician", "admin"]:
+        account = plan["accounts"][role]
+        sign_in(account["login"], account["password"])
+        for i, path in enumerate(plan["pages"][role]):
+            driver.get(base + path)
+            axe(f"{role} {path}")
+            if i == 0:
+                focus_visible(f"{role} {path}")
+        driver.get(base + "/")
+        sign_out()
+
+    # The commune's scenario, with screenshots.
+    s = plan["scenario"]
+    commune = plan["accounts"]["commune"]
+    driver.get(base + "/")
+    shot("connexion")
+    sign_in(commune["login"], commune["password"])
+    shot("vue-d-ensemble")
+    expect_text("overview", s["memberName"])
+    click(driver.find_element(By.PARTIAL_LINK_TEXT, s["schoolName"]))
+    shot("ecole")
+    click(driver.find_element(By.LINK_TEXT, s["roomName"]))
+    shot("salle")
+    driver.get(base + "/chariots/" + s["cart"])
+    shot("classe-mobile")
+    click(driver.find_element(By.LINK_TEXT, s["deviceLabel"]))
+    shot("materiel")
+    expect_text("device page", s["device"])
+    click(driver.find_element(By.LINK_TEXT, "Signaler un problème"))
+    # First with a mistake: the error comes back beside the field, the text typed is kept.
+    driver.find_element(By.ID, "champ-description").send_keys("Le pavé tactile ne répond plus")
+    driver.find_element(By.ID, "champ-contactName").send_keys("Mme Martin")
+    driver.find_element(By.ID, "champ-contactPhone").send_keys("pas de numéro")
+    click(driver.find_element(By.CSS_SELECTOR, "form.formulaire button[type=submit]"))
+    shot("signalement-erreur")
+    expect_text("problem form error", "Numéro incompris")
+    if driver.find_element(By.ID, "champ-description").get_attribute("value") != "Le pavé tactile ne répond plus":
+        failures.append("problem form: the description typed was not kept")
+    axe("commune problem form with errors")
+    phone = driver.find_element(By.ID, "champ-contactPhone")
+    phone.clear()
+    phone.send_keys("03 87 11 22 33")
+    click(driver.find_element(By.CSS_SELECTOR, "form.formulaire button[type=submit]"))
+    shot("signalement-envoye")
+    expect_text("problem sent", "Votre signalement est enregistré")
+    problem_url = driver.current_url.split("?")[0]
+    axe("commune problem page")
+    # Another commune's device: not found, and nothing of it shown.
+    driver.get(base + "/materiels/" + s["otherDevice"])
+    shot("autre-commune-404")
+    expect_text("other commune's device", "Page introuvable")
+    if s["otherDevice"] in driver.find_element(By.TAG_NAME, "body").text:
+        failures.append("the 404 page shows the other commune's device")
+    axe("commune 404 page")
+    driver.get(base + "/")
+    sign_out()
+    shot("deconnecte")
+    expect_text("signed out", "Vous êtes déconnecté")
+
+    technician = plan["accounts"]["technician"]
+    sign_in(technician["login"], technician["password"])
+    driver.get(base + "/signalements")
+    shot("file-des-signalements")
+    expect_text("technician queue", s["deviceLabel"])
+    links = [a.get_attribute("href").split("?")[0] for a in driver.find_elements(By.CSS_SELECTOR, "main a")]
+    if problem_url not in links:
+        failures.append(f"the technician's queue does not link to the new problem {problem_url}")
+    driver.get(problem_url)
+    shot("signalement-vu-par-le-technicien")
+    expect_text("technician sees the problem", "Le pavé tactile ne répond plus")
+    sign_out()
+except WebDriverException as e:
+    import traceback
+    failures.append(f"browser error at {driver.current_url}: {e.msg if hasattr(e, 'msg') else e} {traceback.format_exc(limit=3)}")
+    try:
+        shot("erreur")
+    except WebDriverException:
+        pass
+finally:
+    driver.quit()
+
+print(json.dumps({"pagesChecked": len(checked), "screenshots": sorted(os.listdir(shots)), "failures": failures}, ensure_ascii=False, indent=1))
+sys.exit(1 if failures else 0)
