@@ -21,17 +21,25 @@ extension InventoryReader {
     public func problems(member memberRef: String? = nil, state: ProblemState? = nil) throws -> [Problem] {
         var rows = try Row.fetchAll(db, sql: "\(Self.problemSelect) ORDER BY p.id DESC")
         if let state { rows = rows.filter { ($0["state"] as ProblemState) == state } }
-        let wanted = try memberRef.map { try member($0).slug }
-        var out: [Problem] = []
+        if let memberRef {
+            // A member's devices, once: the place of each device decides its member.
+            let slug = try member(memberRef).slug
+            let serials = Set(try devices(DeviceFilter(member: slug)).map(\.serial))
+            return rows.filter { serials.contains($0["serial"]) }.map { problem($0, member: slug) }
+        }
         var memberOf: [String: String?] = [:]
-        for row in rows {
+        return try rows.map { row in
             let serial: String = row["serial"]
             if memberOf[serial] == nil { memberOf[serial] = .some(try deviceRow(serial).member) }
-            let m = memberOf[serial] ?? nil
-            if let wanted, m != wanted { continue }
-            out.append(problem(row, member: m))
+            return problem(row, member: memberOf[serial] ?? nil)
         }
-        return out
+    }
+
+    /// The problem reports of one device, newest first.
+    public func problems(serial: String) throws -> [Problem] {
+        let d = try deviceRow(serial)
+        return try Row.fetchAll(db, sql: "\(Self.problemSelect) WHERE p.deviceId = (SELECT id FROM device WHERE serial = ?) ORDER BY p.id DESC",
+                                arguments: [d.serial]).map { problem($0, member: d.member) }
     }
 
     /// One problem report.

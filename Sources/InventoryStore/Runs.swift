@@ -61,12 +61,18 @@ extension InventoryReader {
 
     /// A device's last run and its recap there.
     public func lastRun(serial: String) throws -> (run: RunSummary, host: RunHostSummary)? {
-        guard let row = try Row.fetchOne(db, sql: """
-            SELECT runId FROM runHost JOIN run ON run.id = runHost.runId WHERE runHost.serial = ? ORDER BY run.id DESC LIMIT 1
-            """, arguments: [serial]) else { return nil }
-        let id: Int64 = row["runId"]
-        let r = try run(id)
-        guard let host = r.hosts.first(where: { $0.serial.lowercased() == serial.lowercased() }) else { return nil }
-        return (r.run, host)
+        try runs(serial: serial, limit: 1).first
+    }
+
+    /// The runs that reached a device, newest first, each with the device's recap (without the
+    /// other hosts' and the tasks' rows: a device page shows these on every load).
+    public func runs(serial: String, limit: Int = 20) throws -> [(run: RunSummary, host: RunHostSummary)] {
+        let hosts = try Row.fetchAll(db, sql: """
+            SELECT * FROM runHost WHERE serial = ? COLLATE NOCASE ORDER BY runId DESC LIMIT ?
+            """, arguments: [serial, limit])
+        return try hosts.compactMap { row in
+            guard let run = try RunSummary.fetchOne(db, key: row["runId"] as Int64) else { return nil }
+            return (run, try RunHostSummary(row: row))
+        }
     }
 }

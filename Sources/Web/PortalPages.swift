@@ -249,10 +249,12 @@ extension Portal {
 
     func device(_ v: Viewer, serial: String, notice: String? = nil) async throws -> Response {
         let staff = v.isStaff
-        let (d, history, lastRun, facts, problems) = try await inventory.reading { r in
+        let (d, history, runs, facts, problems) = try await inventory.reading { r in
             let d = try v.device(r, serial)
-            return (d, try r.history(d.serial), try r.lastRun(serial: d.serial), try r.facts(serial: d.serial), try r.problems().filter { $0.serial == d.serial })
+            return (d, try r.history(d.serial), try r.runs(serial: d.serial, limit: staff ? 20 : 1), try r.facts(serial: d.serial),
+                    try r.problems(serial: d.serial))
         }
+        let lastRun = runs.first
         var page = Page("\(d.kind.french.firstUppercased) \(d.assetTag ?? d.serial)", viewer: v, path: "/materiels/\(serial)")
         page.notice = notice
         var identity: [(String, Cell)] = [
@@ -292,6 +294,15 @@ extension Portal {
                              ("Noyau", .optional(f.kernel)), ("Processeur", .optional(f.cpuModel)), ("Mémoire", .text("\(f.memoryMB) Mo")),
                              ("Disque libre", .text("\(f.diskFreeMB) Mo sur \(f.diskSizeMB) Mo")),
                              ("Adresses MAC", .text(f.macs.isEmpty ? "—" : f.macs.joined(separator: ", "))), ("Relevé le", .text(French.when(facts.seenAt)))])
+        }
+        if staff {
+            page.body.element("h2", "Exécutions")
+            page.body.table(caption: "Les dernières exécutions sur ce matériel", ["Exécution", "Playbook", "Mode", "Début", "ok", "modifiés", "échecs", "injoignable"],
+                            runs.map { run, host in
+                                [.link("n° \(run.id!)", href: "/executions/\(run.id!)"), .text(run.playbook), .text(run.checkMode ? "essai (check)" : "réel"),
+                                 .text(French.when(run.startedAt)), .text(String(host.ok)), .text(String(host.changed)), .text(String(host.failed)),
+                                 .text(host.unreachable > 0 ? "oui" : "non")]
+                            }, numeric: [4, 5, 6], rowHeader: true, empty: "Aucune exécution sur ce matériel.")
         }
         page.body.element("h2", "Historique")
         page.body.table(caption: "Ce qui a changé sur ce matériel, du plus récent au plus ancien", ["Date", "Changement", "Par"],

@@ -184,6 +184,26 @@ import Testing
         #expect(process.terminationStatus == 0, "\(String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))")
     }
 
+    @Test("problem report records a call taken by phone; bad input names the field and writes nothing")
+    func problemReport() async throws {
+        let parc = try await Self.sample()
+        let badDay = try await parc.run("problem", "report", "PF4NLV32", "--kind", "broken", "--description", "Ne démarre plus",
+                                        "--since", "31/02/2026", "--contact-name", "Mme Lambert", "--contact-phone", "03 87 00 00 00")
+        #expect(badDay.status != 0 && badDay.stderr.contains("since"), "\(badDay.stderr)")
+        let noText = try await parc.run("problem", "report", "PF4NLV32", "--kind", "broken", "--description", "  ",
+                                        "--contact-name", "Mme Lambert", "--contact-phone", "03 87 00 00 00")
+        #expect(noText.status != 0 && noText.stderr.contains("say what is wrong"), "\(noText.stderr)")
+        let unknown = try await parc.run("problem", "report", "NOPE", "--kind", "broken", "--description", "x",
+                                         "--contact-name", "Mme Lambert", "--contact-phone", "03 87 00 00 00")
+        #expect(unknown.status != 0 && unknown.stderr.contains("no device 'NOPE'"))
+        #expect(try await parc.run("problem", "list", "--all", "--csv").stdout.split(separator: "\n").count == 1, "nothing written")
+        let ok = try await parc.run("problem", "report", "NLV-2024-012", "--actor", "accueil-mairie", "--kind", "damaged", "--description", "Coque fendue",
+                                    "--since", "02/11/2026", "--contact-name", "Mme Lambert", "--contact-phone", "03 87 00 00 00")
+        #expect(ok.status == 0 && ok.stdout.contains("problem #1 recorded on PF4NLV32"), "\(ok.stdout) \(ok.stderr)")
+        let shown = try ParcRunner.json(try await parc.run("problem", "show", "1", "--json").stdout) as! [String: Any]
+        #expect(shown["since"] as? String == "2026-11-02" && shown["reportedBy"] as? String == "accueil-mairie" && shown["state"] as? String == "open")
+    }
+
     @Test("labels with --base-url: each QR code holds the device's page in the portal")
     func labelsWithBaseURL() async throws {
         let parc = try await Self.sample()

@@ -241,7 +241,7 @@ struct ProblemCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "problem",
         abstract: "Problems that communes report in the portal: the technicians' queue.",
-        subcommands: [List.self, Show.self, Accept.self, Close.self])
+        subcommands: [List.self, Show.self, Report.self, Accept.self, Close.self])
 
     static let fields: [Field<Problem>] = [
         Field("id", "ID") { .int(Int($0.id)) },
@@ -300,6 +300,30 @@ struct ProblemCommand: ParsableCommand {
         }
     }
 
+    struct Report: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Record a problem on a device (a call taken by phone, say); it joins the queue the portal shows.",
+            discussion: "Example: parc problem report PF4NLV32 --kind broken --description \"Ne démarre plus\" --contact-name \"Mme Lambert\" --contact-phone \"03 87 00 00 00\"")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The device (serial or asset tag).") var device: String
+        @Option(help: "broken, missing or damaged.") var kind: ProblemKind
+        @Option(help: "What is wrong.") var description: String
+        @Option(help: "Since when (YYYY-MM-DD or DD/MM/YYYY).") var since: String?
+        @Option(help: "Who to call back.") var contactName: String
+        @Option(help: "Their phone number.") var contactPhone: String
+
+        func run() throws {
+            let day = try since.map { try Day(parsing: $0, field: "since") }
+            let inventory = try global.open()
+            let serial = try inventory.read { try $0.device(device).serial }
+            let p = try inventory.write {
+                try $0.reportProblem(ProblemReport(serial: serial, kind: kind, description: description, since: day,
+                                                   contactName: contactName, contactPhone: contactPhone))
+            }
+            emit("problem #\(p.id) recorded on \(p.serial)\n")
+        }
+    }
+
     struct Accept: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Take a problem: the device goes inRepair (both in the audit log).")
         @OptionGroup var global: GlobalOptions
@@ -329,6 +353,7 @@ struct ProblemCommand: ParsableCommand {
 }
 
 extension ProblemState: ExpressibleByArgument {}
+extension ProblemKind: ExpressibleByArgument {}
 extension DocumentKind: ExpressibleByArgument {}
 
 struct DocumentCommand: ParsableCommand {

@@ -23,7 +23,6 @@ from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 plan = json.load(open(sys.argv[1]))
@@ -47,7 +46,16 @@ def click(element):
     """Clicks and waits for the next page to load (every click of the portal loads a page: no JavaScript)."""
     old = driver.find_element(By.TAG_NAME, "html")
     element.click()
-    WebDriverWait(driver, 15).until(expected_conditions.staleness_of(old))
+
+    def replaced(_):
+        # The old document is gone once its root cannot be read any more (chromedriver says so with
+        # "stale element" or "node does not belong to the document", depending on timing).
+        try:
+            old.tag_name
+            return False
+        except WebDriverException:
+            return True
+    WebDriverWait(driver, 15).until(replaced)
     WebDriverWait(driver, 15).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 
