@@ -172,6 +172,9 @@ extension InventoryReader {
         return Self.deviceRow(row)
     }
 
+    /// A phrase of an FTS5 query: the text as it is, quoted.
+    static func ftsPhrase(_ text: String) -> String { "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+
     /// Devices whose serial, asset tag, MAC, host name, address, model or manufacturer contains
     /// `text`, or that stand in a school or a member whose name, UAI or slug contains it.
     /// Case-insensitive; at most `limit` rows.
@@ -182,25 +185,33 @@ extension InventoryReader {
         }
         let like = "%" + needle.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
             .replacingOccurrences(of: "_", with: "\\_") + "%"
-        // A MAC is stored with colons: also look for the text with its separators normalised.
+        // A MAC may be typed with any separator or none: its bare hex is looked for too.
         let hex = needle.lowercased().filter { $0 != ":" && $0 != "-" && $0 != "." }
-        var macLike: String? = nil
-        if hex.count >= 4, hex.allSatisfy(\.isHexDigit) {
-            var spaced = ""
-            for (i, ch) in hex.enumerated() { if i > 0 && i % 2 == 0 { spaced.append("_") }; spaced.append(ch) }
-            macLike = "%" + spaced + "%"
-        }
+        let mayBeMAC = hex.count >= 4 && hex.allSatisfy(\.isHexDigit)
         let schools = "SELECT id FROM school WHERE name LIKE ?1 ESCAPE '\\' OR uai LIKE ?1 ESCAPE '\\' OR city LIKE ?1 ESCAPE '\\'"
             + " OR memberId IN (SELECT id FROM member WHERE name LIKE ?1 ESCAPE '\\' OR slug LIKE ?1 ESCAPE '\\')"
         let rooms = "SELECT id FROM room WHERE schoolId IN (\(schools))"
-        let ids = """
-            SELECT id FROM device WHERE serial LIKE ?1 ESCAPE '\\' OR assetTag LIKE ?1 ESCAPE '\\' OR hostname LIKE ?1 ESCAPE '\\'
-                OR address LIKE ?1 ESCAPE '\\' OR model LIKE ?1 ESCAPE '\\' OR manufacturer LIKE ?1 ESCAPE '\\'
-            UNION SELECT deviceId FROM deviceMac WHERE mac LIKE ?1 ESCAPE '\\' \(macLike == nil ? "" : "OR mac LIKE ?2")
-            UNION \(Self.devicesInRooms(rooms))
-            """
-        let args: StatementArguments = macLike.map { [like, $0] } ?? [like]
-        // Match once; count and order the matches without running the LIKE scans again.
+        let ids: String
+        var args: StatementArguments = [like]
+        if needle.count >= 3 {
+            // Three characters or more: the trigram index answers the device fields (a substring, any case).
+            var match = "{serial assetTag hostname address model manufacturer macs} : \(Self.ftsPhrase(needle))"
+            if mayBeMAC { match = "(\(match)) OR (macs : \(Self.ftsPhrase(hex)))" }
+            args += [match]
+            ids = """
+                SELECT rowid FROM deviceText WHERE deviceText MATCH ?2
+                UNION \(Self.devicesInRooms(rooms))
+                """
+        } else {
+            // Shorter than a trigram: the fields are scanned.
+            ids = """
+                SELECT id FROM device WHERE serial LIKE ?1 ESCAPE '\\' OR assetTag LIKE ?1 ESCAPE '\\' OR hostname LIKE ?1 ESCAPE '\\'
+                    OR address LIKE ?1 ESCAPE '\\' OR model LIKE ?1 ESCAPE '\\' OR manufacturer LIKE ?1 ESCAPE '\\'
+                UNION SELECT deviceId FROM deviceMac WHERE mac LIKE ?1 ESCAPE '\\'
+                UNION \(Self.devicesInRooms(rooms))
+                """
+        }
+        // Match once; count and order the matches without searching again.
         let matches = try Int64.fetchAll(db, sql: "SELECT DISTINCT * FROM (\(ids))", arguments: args)
         let sql = """
             \(Self.deviceRowSelect) WHERE d.id IN (SELECT value FROM json_each(?))

@@ -299,6 +299,36 @@ enum Schema {
                 CREATE INDEX documentByMember ON document(memberId);
                 """)
         }
+        migrator.registerMigration("v11: a trigram index of device text for search") { db in
+            // The fields `parc find` and the portal's search look in, kept by triggers; MACs both
+            // as stored (02:00:a6:…) and as bare hex (0200a6…), so that any separator finds them.
+            try db.execute(sql: """
+                CREATE VIRTUAL TABLE deviceText USING fts5(serial, assetTag, hostname, address, model, manufacturer, macs, tokenize = 'trigram');
+                INSERT INTO deviceText (rowid, serial, assetTag, hostname, address, model, manufacturer, macs)
+                    SELECT id, serial, assetTag, hostname, address, model, manufacturer,
+                           (SELECT group_concat(mac || ' ' || replace(mac, ':', ''), ' ') FROM deviceMac WHERE deviceId = device.id)
+                    FROM device;
+                CREATE TRIGGER deviceText_insert AFTER INSERT ON device BEGIN
+                    INSERT INTO deviceText (rowid, serial, assetTag, hostname, address, model, manufacturer, macs)
+                    VALUES (new.id, new.serial, new.assetTag, new.hostname, new.address, new.model, new.manufacturer, NULL);
+                END;
+                CREATE TRIGGER deviceText_delete AFTER DELETE ON device BEGIN
+                    DELETE FROM deviceText WHERE rowid = old.id;
+                END;
+                CREATE TRIGGER deviceText_update AFTER UPDATE OF serial, assetTag, hostname, address, model, manufacturer ON device BEGIN
+                    UPDATE deviceText SET serial = new.serial, assetTag = new.assetTag, hostname = new.hostname, address = new.address,
+                        model = new.model, manufacturer = new.manufacturer WHERE rowid = new.id;
+                END;
+                CREATE TRIGGER deviceText_macInsert AFTER INSERT ON deviceMac BEGIN
+                    UPDATE deviceText SET macs = (SELECT group_concat(mac || ' ' || replace(mac, ':', ''), ' ') FROM deviceMac WHERE deviceId = new.deviceId)
+                    WHERE rowid = new.deviceId;
+                END;
+                CREATE TRIGGER deviceText_macDelete AFTER DELETE ON deviceMac BEGIN
+                    UPDATE deviceText SET macs = (SELECT group_concat(mac || ' ' || replace(mac, ':', ''), ' ') FROM deviceMac WHERE deviceId = old.deviceId)
+                    WHERE rowid = old.deviceId;
+                END;
+                """)
+        }
         return migrator
     }
 }

@@ -66,6 +66,12 @@ public enum JSONValue: Equatable, Sendable {
 
     private static func escape(_ s: String, into out: inout String) {
         out += "\""
+        // Most values need no escape: append them whole.
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            out += s
+            out += "\""
+            return
+        }
         for u in s.unicodeScalars {
             switch u {
             case "\"": out += "\\\""
@@ -82,4 +88,3 @@ public enum JSONValue: Equatable, Sendable {
         out += "\""
     }
 }
-

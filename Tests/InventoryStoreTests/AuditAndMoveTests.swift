@@ -118,6 +118,32 @@ import Testing
         }
     }
 
+    @Test("the search index follows every change: edits, MACs added and removed, devices removed; short texts are still found")
+    func searchIndexFollowsChanges() throws {
+        let t = try TempInventory().withSample()
+        try t.inventory.write { tx in
+            _ = try tx.updateDevice("PF4NLV31") { $0.model = "Latitude 3140"; $0.hostname = "cm1-poste-07" }
+        }
+        try t.inventory.read { r throws in
+            #expect(try r.find("latitude 31").rows.map(\.serial) == ["PF4NLV31"])
+            #expect(try r.find("POSTE-07").rows.map(\.serial) == ["PF4NLV31"])
+            #expect(try r.find("pf4nlv3").total == 9)
+        }
+        let mac = try t.inventory.read { try $0.macs(deviceId: try $0.device("PF4NLV31").id!) }.first!
+        let hex = mac.replacingOccurrences(of: ":", with: "")
+        try t.inventory.read { r throws in #expect(try r.find(hex).rows.map(\.serial) == ["PF4NLV31"]) }
+        try t.inventory.write { tx in _ = try tx.updateDevice("PF4NLV31", macs: MacChange(add: ["02:00:00:aa:bb:cc"], replaceAll: true)) }
+        try t.inventory.read { r throws in
+            #expect(try r.find(hex).total == 0, "the old MAC is gone from the index")
+            #expect(try r.find("02-00-00-AA-BB").rows.map(\.serial) == ["PF4NLV31"])
+            #expect(try r.find("0200 00aa".replacingOccurrences(of: " ", with: "")).rows.map(\.serial) == ["PF4NLV31"])
+            #expect(try r.find("31").total >= 1, "two characters: scanned, still found")
+        }
+        try t.inventory.write { tx in try tx.removeDevice("PF4NLV31") }
+        try t.inventory.read { r throws in #expect(try r.find("latitude").total == 0) }
+        #expect(try t.count("SELECT COUNT(*) FROM deviceText") == t.count("SELECT COUNT(*) FROM device"))
+    }
+
     @Test func findMatchesSerialTagMACSchoolAndCommune() throws {
         let t = try TempInventory().withSample()
         try t.inventory.read { r throws in

@@ -9,7 +9,8 @@ import Testing
         let t = try TempInventory()
         let queue = try DatabaseQueue(path: t.path)
         let tables = ["member", "school", "room", "lot", "purchaseOrder", "fundingLine", "device", "deviceMac", "event", "run", "runHost", "runTask",
-                      "deviceFacts", "pending", "userGroup", "userGroupDevice"]
+                      "deviceFacts", "pending", "userGroup", "userGroupDevice", "cartLoan", "account", "webSession", "apiToken", "loginFailure",
+                      "problem", "document", "deviceText"]
         let (existing, journal, migrations) = try queue.read { db throws -> ([String], String?, Int?) in
             (try tables.filter { try db.tableExists($0) },
              try String.fetchOne(db, sql: "PRAGMA journal_mode"),
@@ -17,7 +18,7 @@ import Testing
         }
         #expect(existing == tables)
         #expect(journal == "wal")
-        #expect(migrations == 9, "v1 (the domain), v2 (pinned host keys), v3 (runs), v4 (facts, pending work), v5 (groups of one's own), v6 (designation, price before tax), v7 (status follows place), v8 (pending run parameters), v9 (cart loans)")
+        #expect(migrations == 11, "v1 (the domain), v2 (pinned host keys), v3 (runs), v4 (facts, pending work), v5 (groups of one's own), v6 (designation, price before tax), v7 (status follows place), v8 (pending run parameters), v9 (cart loans), v10 (web accounts, problems, documents), v11 (search index)")
         // The store's own connections enforce foreign keys: a device in a missing room is refused.
         #expect(throws: (any Error).self) {
             try t.inventory.write { tx in try tx.addDevice(Device(kind: .laptop, serial: "X", roomId: 999)) }

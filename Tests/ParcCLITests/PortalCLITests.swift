@@ -184,6 +184,45 @@ import Testing
         #expect(process.terminationStatus == 0, "\(String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))")
     }
 
+    /// Runs a program (openssl, curl) and returns its status and standard output.
+    static func tool(_ args: [String]) async throws -> (status: Int32, out: String) {
+        try await ParcRunner.offPool {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            p.arguments = args
+            let out = Pipe()
+            p.standardOutput = out
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            let data = out.fileHandleForReading.readDataToEndOfFile()
+            p.waitUntilExit()
+            return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        }
+    }
+
+    @Test("parc serve --tls-cert/--tls-key serves HTTPS itself; one without the other is refused")
+    func tls() async throws {
+        let parc = try await Self.sample()
+        let cert = parc.dir.appendingPathComponent("cert.pem").path, key = parc.dir.appendingPathComponent("key.pem").path
+        let made = try await Self.tool(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+                                        "-days", "1", "-subj", "/CN=127.0.0.1"])
+        #expect(made.status == 0)
+        let half = try await parc.run("serve", "--tls-cert", cert)
+        #expect(half.status != 0 && half.stderr.contains("give both --tls-cert and --tls-key"))
+        let port = Self.freePort()
+        let (process, _, _) = try parc.start(["serve", "--listen", "127.0.0.1:\(port)", "--tls-cert", cert, "--tls-key", key])
+        defer { if process.isRunning { process.terminate() } }
+        var answer = ""
+        for _ in 0..<100 where answer.isEmpty {
+            try await Task.sleep(for: .milliseconds(100))
+            answer = try await Self.tool(["curl", "-sk", "https://127.0.0.1:\(port)/api/v1/openapi.json"]).out
+        }
+        #expect(answer.contains("\"openapi\":\"3.1.0\""), "HTTPS answers")
+        let plain = try await Self.tool(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(port)/api/v1/openapi.json"])
+        #expect(plain.out != "200", "plain HTTP is not served on the TLS port")
+        kill(process.processIdentifier, SIGTERM)
+    }
+
     @Test("problem report records a call taken by phone; bad input names the field and writes nothing")
     func problemReport() async throws {
         let parc = try await Self.sample()
