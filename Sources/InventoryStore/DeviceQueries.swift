@@ -92,15 +92,17 @@ extension InventoryReader {
         LEFT JOIN member com ON com.id = co.memberId
         """
 
+    /// A row of ``deviceRowSelect``, read by column position (its order above): a listing reads
+    /// thousands of cells, and a position costs less than a name.
     static func deviceRow(_ row: Row) -> DeviceRow {
         DeviceRow(
-            serial: row["serial"], assetTag: row["assetTag"], kind: row["kind"], manufacturer: row["manufacturer"],
-            model: row["model"], status: row["status"], member: row["memberSlug"], uai: row["uai"], school: row["schoolName"],
-            room: row["roomName"], cart: row["cartRef"], order: row["orderNumber"], lot: row["lotNumber"],
-            macs: (row["macs"] as String?)?.split(separator: " ").map(String.init) ?? [],
-            hostname: row["hostname"], address: row["address"], sshPort: row["sshPort"], sshUser: row["sshUser"],
-            warrantyEnd: row["warrantyEnd"], purchasePrice: row["purchasePrice"], priceExclTax: row["priceExclTax"], designation: row["designation"],
-            notes: row["notes"], hostKey: row["hostKey"])
+            serial: row[0], assetTag: row[1], kind: row[2], manufacturer: row[3],
+            model: row[4], status: row[5], member: row[6], uai: row[7], school: row[8],
+            room: row[9], cart: row[10], order: row[11], lot: row[12],
+            macs: (row[13] as String?)?.split(separator: " ").map(String.init) ?? [],
+            hostname: row[14], address: row[15], sshPort: row[16], sshUser: row[17],
+            warrantyEnd: row[18], purchasePrice: row[19], priceExclTax: row[22], designation: row[23],
+            notes: row[20], hostKey: row[21])
     }
 
     /// Ids of the devices whose effective room is one of `roomsSQL` (a SELECT of room ids).
@@ -162,13 +164,14 @@ extension InventoryReader {
         }
         let whereSQL = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
         let sql = "\(Self.deviceRowSelect) \(whereSQL) ORDER BY s.uai, r.name, cartRef, d.serial"
-        return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map(Self.deviceRow)
+        // A cached statement (parsed once per shape of filter) read through a cursor (no row copied).
+        return try Array(Row.fetchCursor(db.cachedStatement(sql: sql), arguments: StatementArguments(arguments)).map(Self.deviceRow))
     }
 
     /// One device as listings show it.
     public func deviceRow(_ ref: String) throws -> DeviceRow {
         let d = try device(ref)
-        let row = try Row.fetchOne(db, sql: "\(Self.deviceRowSelect) WHERE d.id = ?", arguments: [d.id!])!
+        let row = try Row.fetchOne(db.cachedStatement(sql: "\(Self.deviceRowSelect) WHERE d.id = ?"), arguments: [d.id!])!
         return Self.deviceRow(row)
     }
 

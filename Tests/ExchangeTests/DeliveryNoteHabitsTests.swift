@@ -94,7 +94,7 @@ import Testing
         #expect(text.contains("Département (Ambition Moselle) : 9 594,00 € / 8 173,20 € (85,2 % de la demande)"))
         #expect(text.contains("n° de série PF4NLV31") && text.contains(" TTC"), "each device with its price")
         let html = plain(report.html())
-        #expect(html.contains("<th class=\"n\">Reste à charge</th>") && html.contains("40 %") && html.contains("<th class=\"n\">Prix TTC</th>"))
+        #expect(html.contains("<th scope=\"col\" class=\"n\">Reste à charge</th>") && html.contains("40 %") && html.contains("<th scope=\"col\" class=\"n\">Prix TTC</th>"))
     }
 
     /// Loans past their date show in the report (issue 15, item 6).
