@@ -77,7 +77,7 @@ enum API {
 
     static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
         Response(status: status, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
-                 body: .init(byteBuffer: ByteBuffer(string: value.serialized(indent: nil))))
+                 body: .init(byteBuffer: ByteBuffer(bytes: value.compact())))
     }
 
     static func error(_ code: String, _ detail: String, status: HTTPResponse.Status) -> Response {
