@@ -244,6 +244,25 @@ extension EquipmentReport {
         """
 }
 
+/// Text made safe inside HTML elements and double- or single-quoted attributes.
+public enum HTMLText {
+    public static func escape(_ s: String) -> String {
+        var out = ""
+        out.reserveCapacity(s.utf8.count)
+        for c in s.unicodeScalars {
+            switch c {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default: out.unicodeScalars.append(c)
+            }
+        }
+        return out
+    }
+}
+
 /// A tiny HTML writer that escapes every text it is given.
 struct HTML {
     var out = ""
@@ -252,19 +271,7 @@ struct HTML {
 
     mutating func text(_ s: String) { out += Self.escape(s) }
 
-    static func escape(_ s: String) -> String {
-        var out = ""
-        for c in s {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            default: out.append(c)
-            }
-        }
-        return out
-    }
+    static func escape(_ s: String) -> String { HTMLText.escape(s) }
 
     mutating func element(_ name: String, _ content: String) {
         raw("<\(name)>")

@@ -1,3 +1,4 @@
+import Exchange
 import Foundation
 import ParcCore
 
@@ -9,21 +10,7 @@ struct HTMLWriter {
     mutating func raw(_ s: String) { out += s }
     mutating func text(_ s: String) { out += Self.escape(s) }
 
-    static func escape(_ s: String) -> String {
-        var out = ""
-        out.reserveCapacity(s.utf8.count)
-        for c in s.unicodeScalars {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.unicodeScalars.append(c)
-            }
-        }
-        return out
-    }
+    static func escape(_ s: String) -> String { HTMLText.escape(s) }
 
     /// `<tag>text</tag>`.
     mutating func element(_ tag: String, _ content: String, class cls: String? = nil) {

@@ -132,6 +132,7 @@ public struct Portal: Sendable {
     /// The router holding every route, the stylesheet, and the answers for unknown paths.
     public func router() -> Router<WebContext> {
         let router = Router(context: WebContext.self)
+        router.add(middleware: LogRequestsMiddleware(.info))
         router.add(middleware: SecurityHeaders())
         for route in Self.routes {
             let portal = self
@@ -222,10 +223,16 @@ public struct Portal: Sendable {
         return page
     }
 
+    /// The answer for what does not exist (or is not this viewer's): the same words either way.
+    static func notFoundPage() -> Response {
+        Response(status: .notFound, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+                 body: .init(byteBuffer: ByteBuffer(string: message("Page introuvable", "Cette page n'existe pas, ou elle ne concerne pas votre commune.").render())))
+    }
+
     func errorPage(_ error: WebError, request: Request) -> Response {
         switch error {
         case .notFound:
-            return html(Self.message("Page introuvable", "Cette page n'existe pas, ou elle ne concerne pas votre commune."), status: .notFound)
+            return Self.notFoundPage()
         case .signInRequired:
             let next = request.uri.path + (request.uri.query.map { "?" + $0 } ?? "")
             return redirect("/connexion?suite=" + (next.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "/"))
@@ -279,7 +286,13 @@ public struct Portal: Sendable {
 struct SecurityHeaders: RouterMiddleware {
     typealias Context = WebContext
     func handle(_ request: Request, context: WebContext, next: (Request, WebContext) async throws -> Response) async throws -> Response {
-        var response = try await next(request, context)
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound || error.status == .methodNotAllowed {
+            // A path no route answers: the portal's own page, or JSON under /api.
+            response = request.uri.path.hasPrefix("/api/") ? API.errorResponse(.notFound) : Portal.notFoundPage()
+        }
         response.headers[.contentSecurityPolicy] = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
         response.headers[.xContentTypeOptions] = "nosniff"
         response.headers[.referrerPolicyHeader] = "same-origin"

@@ -137,6 +137,20 @@ import Testing
         }
     }
 
+    @Test("a path no route answers gets the portal's French 404 page, or JSON under /api; every answer forbids scripts and framing")
+    func unknownPaths() async throws {
+        let f = try PortalFixture()
+        let commune = try f.session("mairie-a")
+        try await withRouter(f.portal()) { client in
+            let page = try await Self.get(client, "/nulle-part", commune.cookie)
+            #expect(page.status == .notFound && page.text.contains("Page introuvable") && page.text.contains("<html lang=\"fr\">"))
+            let api = try await client.execute(uri: "/api/v1/nowhere", method: .get)
+            #expect(api.status == .notFound && (api.json as? [String: Any])?["error"] as? String == "not_found")
+            #expect(page.header("Content-Security-Policy")?.contains("default-src 'none'") == true)
+            #expect(page.header("X-Content-Type-Options") == "nosniff")
+        }
+    }
+
     @Test("the commune's overview: equipment per school and kind, warranties ending, purchases with the commune's own share")
     func overview() async throws {
         let f = try PortalFixture()

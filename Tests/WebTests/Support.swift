@@ -27,6 +27,13 @@ struct MemberObjects {
     var documentId: Int64
     var problemId: Int64
     var runId: Int64
+    /// Every device of the member (the cart, its laptop, the screen).
+    var devices: [String] = []
+
+    /// Every value of this kind the member has (the isolation test walks them all).
+    func values(_ kind: ParameterKind) -> [String] {
+        kind == .device ? devices : [value(kind)]
+    }
 
     /// The value of a path parameter of this kind.
     func value(_ kind: ParameterKind) -> String {
@@ -100,7 +107,8 @@ final class PortalFixture: @unchecked Sendable {
                              tasks: [RunTaskEntry(serial: laptop.serial, host: laptop.serial, play: "p", task: "proxy", item: nil, outcome: "changed", changed: true,
                                                   ignored: false, message: nil, output: nil, diff: "--- a\n+++ b\n", milliseconds: 12)])
             return MemberObjects(slug: m.slug, memberId: m.id!, uai: school.uai, roomId: room.id!, cart: cart.serial, device: laptop.serial,
-                                 orderId: order.id!, documentId: doc.id, problemId: problem.id, runId: run)
+                                 orderId: order.id!, documentId: doc.id, problemId: problem.id, runId: run,
+                                 devices: [cart.serial, laptop.serial, "SCR-\(n)"])
         }
     }
 
