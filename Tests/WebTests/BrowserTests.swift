@@ -32,8 +32,8 @@ import Testing
         }
         let communePages = pages(staff: false, admin: false), techPages = pages(staff: true, admin: false), adminPages = pages(staff: true, admin: true)
         let options = f.options()
-        let app = Application(router: Portal(inventory: f.inventory, options: options).router(),
-                              configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        let app = Application(router: Portal(inventory: f.inventory, options: options, logger: quietLogger).router(),
+                              configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: quietLogger)
         try await app.test(.live) { client in
             let port = try #require(client.port)
             let plan: [String: Any] = [

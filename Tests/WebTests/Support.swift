@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import InventoryStore
+import Logging
 import NIOCore
 import NIOFoundationEssentialsCompat
 import ParcCore
@@ -122,7 +123,7 @@ final class PortalFixture: @unchecked Sendable {
     }
 
     func portal(baseURL: String? = nil) -> Portal {
-        Portal(inventory: inventory, options: options(baseURL: baseURL))
+        Portal(inventory: inventory, options: options(baseURL: baseURL), logger: quietLogger)
     }
 
     /// A session made directly in the store: the cookie header to send.
@@ -153,9 +154,16 @@ final class FixedClock: @unchecked Sendable {
     func advance(_ seconds: TimeInterval) { lock.withLock { value = value.addingTimeInterval(seconds) } }
 }
 
+/// Warnings and errors only: the tests' output stays readable.
+let quietLogger: Logger = {
+    var l = Logger(label: "parc.web.test")
+    l.logLevel = .warning
+    return l
+}()
+
 /// Runs `body` with a client of the portal's router (in process, no network).
 func withRouter(_ portal: Portal, _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
-    let app = Application(router: portal.router())
+    let app = Application(router: portal.router(), logger: quietLogger)
     try await app.test(.router) { client in try await body(client) }
 }
 
