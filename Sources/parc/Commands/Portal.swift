@@ -69,7 +69,10 @@ struct Serve: AsyncParsableCommand {
 enum PasswordInput {
     static func read(file: String?, login: String) throws -> String {
         if let file {
-            guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read the password file \(file)") }
+            // `-`: standard input (a pipe from a password manager, say).
+            let data = file == "-" ? FileHandle.standardInput.readDataToEndOfFile()
+                : FileManager.default.contents(atPath: file) ?? FileHandle(forReadingAtPath: file)?.readDataToEndOfFile()
+            guard let data else { throw ValidationError("cannot read the password file \(file)") }
             let text = String(decoding: data, as: UTF8.self)
             return String(text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
                 .trimmingCharacters(in: CharacterSet(charactersIn: "\r"))
@@ -102,7 +105,7 @@ struct UserCommand: ParsableCommand {
         @Argument(help: "The login (letters, digits, '.', '-', '_', '@').") var login: String
         @Option(help: "admin, technician or commune.") var role: String
         @Option(help: "The member a commune account sees (slug, SIREN or INSEE code).") var member: String?
-        @Option(help: "A file whose first line is the password (else it is asked).") var passwordFile: String?
+        @Option(help: "A file whose first line is the password ('-': standard input); else it is asked.") var passwordFile: String?
 
         func run() throws {
             let role = try AccountRole(parsing: role)
@@ -139,7 +142,7 @@ struct UserCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Set an account's password (its sessions end).")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The login.") var login: String
-        @Option(help: "A file whose first line is the password (else it is asked).") var passwordFile: String?
+        @Option(help: "A file whose first line is the password ('-': standard input); else it is asked.") var passwordFile: String?
 
         func run() throws {
             let inventory = try global.open()
