@@ -155,6 +155,7 @@ struct Page {
         a{color:var(--lien);text-underline-offset:.15em}
         a:focus-visible,button:focus-visible,input:focus-visible,select:focus-visible,textarea:focus-visible,main:focus-visible{outline:3px solid #d35400;outline-offset:2px}
         .evitement{position:absolute;left:-999px;top:0;background:#fff;padding:.5em;z-index:2}
+        .visuellement-cache{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
         .evitement:focus{left:.5em}
         .entete{display:flex;flex-wrap:wrap;gap:.5em 1.5em;align-items:center;padding:.75em 1em;border-bottom:3px solid var(--accent);background:var(--doux)}
         .marque{margin:0;font-weight:bold;font-size:1.25rem}.marque a{text-decoration:none}.marque span{font-weight:normal;font-size:.9rem;color:#444}

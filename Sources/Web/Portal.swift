@@ -91,7 +91,7 @@ enum Access: Sendable {
 
 /// The objects a route's path names; the isolation tests fill them with another member's objects.
 enum ParameterKind: String, Sendable, CaseIterable {
-    case member, school, room, cart, device, order, document, problem, run
+    case member, school, room, cart, device, order, document, problem, run, account
 }
 
 /// One route of the portal or the API: registered on the router, listed in the OpenAPI document

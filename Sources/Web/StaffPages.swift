@@ -25,8 +25,12 @@ enum StaffPages {
         Route(method: .get, path: "/en-attente", access: .staff, summary: "Pending work") { p, _, _, v in
             try await p.pending(v!)
         },
-        Route(method: .get, path: "/admin/comptes", access: .admin, summary: "Accounts (managed with `parc user`)") { p, _, _, v in
-            try await p.accounts(v!)
+        Route(method: .get, path: "/admin/comptes", access: .admin, summary: "Accounts (made with `parc user add`)") { p, r, _, v in
+            try await p.accounts(v!, notice: r.uri.queryParameters.get("fait").map { "Le compte \($0) est modifié ; ses sessions sont fermées s'il est désactivé." })
+        },
+        Route(method: .post, path: "/admin/comptes/{account}/etat", access: .admin, summary: "Disable or enable an account",
+              parameters: [("account", .account)]) { p, r, c, v in
+            try await p.setAccountState(v!, login: c.parameter("account"), request: r, context: c)
         },
     ]
 }
@@ -130,18 +134,42 @@ extension Portal {
         return html(page)
     }
 
-    func accounts(_ v: Viewer) async throws -> Response {
+    func accounts(_ v: Viewer, notice: String? = nil) async throws -> Response {
         let (accounts, members) = try await inventory.reading { r in
             (try r.accounts(), Dictionary(uniqueKeysWithValues: try r.members().map { ($0.id!, $0.slug) }))
         }
         var page = Page("Comptes", viewer: v, path: "/admin/comptes")
-        page.body.element("p", "Les comptes se gèrent en ligne de commande : parc user add | passwd | disable | remove, parc token add | revoke.")
-        page.body.table(caption: "Comptes du portail", ["Identifiant", "Rôle", "Membre", "Actif", "Créé le"],
+        page.notice = notice
+        page.body.element("p", "Les comptes se créent en ligne de commande (parc user add, parc user passwd, parc token add) ; ici, un administrateur les désactive ou les réactive.")
+        let csrf = HTMLWriter.escape(v.csrf ?? "")
+        page.body.table(caption: "Comptes du portail", ["Identifiant", "Rôle", "Membre", "État", "Créé le", "Action"],
                         accounts.map { a in
-                            [.text(a.login), .text(a.role.french), .optional(a.memberId.flatMap { members[$0] }),
-                             a.disabled ? .badge("désactivé", tone: "alerte") : .badge("actif", tone: "ok"), .text(French.when(a.createdAt))]
+                            let action: Cell = a.id == v.account.id ? "(votre compte)" : .html(
+                                "<form method=\"post\" action=\"/admin/comptes/\(HTMLWriter.escape(a.login))/etat\"><input type=\"hidden\" name=\"csrf\" value=\"\(csrf)\">"
+                                + "<input type=\"hidden\" name=\"etat\" value=\"\(a.disabled ? "actif" : "desactive")\">"
+                                + "<button type=\"submit\">\(a.disabled ? "Réactiver" : "Désactiver") <span class=\"visuellement-cache\">\(HTMLWriter.escape(a.login))</span></button></form>")
+                            return [.text(a.login), .text(a.role.french), .optional(a.memberId.flatMap { members[$0] }),
+                                    a.disabled ? .badge("désactivé", tone: "alerte") : .badge("actif", tone: "ok"), .text(French.when(a.createdAt)), action]
                         }, rowHeader: true, empty: "Aucun compte.")
         return html(page)
+    }
+
+    /// An admin disables or enables another account (audited, the admin as actor).
+    func setAccountState(_ v: Viewer, login: String, request: Request, context: WebContext) async throws -> Response {
+        let account = try await inventory.reading { r in try? r.account(login) }
+        guard let account, account.login == login else { throw WebError.notFound }
+        let fields = try await form(request, context: context)
+        try checkCSRF(fields, v)
+        guard account.id != v.account.id else { throw WebError.badRequest("Vous ne pouvez pas désactiver votre propre compte.") }
+        let disable: Bool
+        switch fields["etat"] {
+        case "desactive": disable = true
+        case "actif": disable = false
+        default: throw WebError.badRequest("Choisissez « Désactiver » ou « Réactiver ».")
+        }
+        try await inventory.writing(as: v.account.login) { tx in try tx.setDisabled(login, disable) }
+        logger.notice("account \(disable ? "disabled" : "enabled")", metadata: ["account": "\(login)", "by": "\(v.account.login)"])
+        return redirect("/admin/comptes?fait=\(login.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")")
     }
 }
 

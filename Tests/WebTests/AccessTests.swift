@@ -30,6 +30,9 @@ import Testing
         switch (route.method, route.path) {
         case (.post, "/materiels/{device}/signaler"):
             return formBody([("csrf", csrf), ("kind", "broken"), ("description", "Ne démarre plus"), ("contactName", "M. Test"), ("contactPhone", "03 87 11 22 33")])
+        case (.post, "/admin/comptes/{account}/etat"):
+            // Enabling an active account: a real change request that leaves B able to go on.
+            return formBody([("csrf", csrf), ("etat", "actif")])
         case (.post, "/api/v1/problems"):
             return ByteBuffer(string: #"{"serial":"\#(objects.device)","kind":"missing","description":"Disparu","contactName":"M. Test","contactPhone":"0387112233"}"#)
         case (.post, _):
@@ -43,7 +46,7 @@ import Testing
     func everyRouteIsolatesMembers() async throws {
         let f = try PortalFixture()
         let (a, b) = (f.a!, f.b!)
-        let sessionA = try f.session("mairie-a"), sessionB = try f.session("mairie-b"), tech = try f.session("tech")
+        let sessionA = try f.session("mairie-a"), sessionB = try f.session("mairie-b"), tech = try f.session("tech"), admin = try f.session("admin")
         let tokenA = try f.token("mairie-a"), tokenB = try f.token("mairie-b"), techToken = try f.token("tech")
         let problemsBefore = try f.count("SELECT COUNT(*) FROM problem")
         nonisolated(unsafe) var walked: [String] = []
@@ -59,7 +62,8 @@ import Testing
                     if route.isAPI { #expect((refused.json as? [String: Any])?["error"] as? String == "not_found", "\(path): JSON error") }
                     #expect(!b.devices.contains { refused.text.contains($0) }, "\(path): A's 404 must not show B's data")
                     // The same URL works for its owner (technicians for technicians' routes), so the 404 above is the access rule.
-                    let owner = route.access == .staff ? try await send(tech, token: techToken) : try await send(sessionB, token: tokenB)
+                    let owner = route.access == .admin ? try await send(admin, token: techToken)
+                        : route.access == .staff ? try await send(tech, token: techToken) : try await send(sessionB, token: tokenB)
                     #expect([.ok, .created, .seeOther].contains(owner.status), "\(route.method) \(path) as its owner: \(owner.status)")
                     walked.append("\(route.method) \(path)")
                 }
@@ -91,6 +95,23 @@ import Testing
             let asAdmin = try await client.execute(uri: "/admin/comptes", method: .get, headers: headers([("Cookie", admin.cookie)]))
             #expect(asAdmin.status == .ok)
             #expect(asAdmin.text.contains("mairie-b"))
+            // Only an admin changes an account: a technician's POST is refused as if the page did not exist.
+            let byTech = try await client.execute(uri: "/admin/comptes/mairie-b/etat", method: .post, headers: headers([("Cookie", tech.cookie)]),
+                                                  body: formBody([("csrf", tech.csrf), ("etat", "desactive")]))
+            #expect(byTech.status == .notFound)
+            #expect(try f.inventory.read { try $0.account("mairie-b") }.disabled == false)
+            let byAdmin = try await client.execute(uri: "/admin/comptes/mairie-b/etat", method: .post, headers: headers([("Cookie", admin.cookie)]),
+                                                   body: formBody([("csrf", admin.csrf), ("etat", "desactive")]))
+            #expect(byAdmin.status == .seeOther)
+            #expect(try f.inventory.read { try $0.account("mairie-b") }.disabled == true)
+            let events = try f.inventory.read { try $0.events(entity: "account", limit: 10) }
+            #expect(events.contains { $0.actor == "admin" && $0.entityKey == "mairie-b" && $0.changes.contains { $0.field == "disabled" && $0.new == "yes" } })
+            let own = try await client.execute(uri: "/admin/comptes/admin/etat", method: .post, headers: headers([("Cookie", admin.cookie)]),
+                                               body: formBody([("csrf", admin.csrf), ("etat", "desactive")]))
+            #expect(own.status == .badRequest, "an admin cannot lock themselves out")
+            let unknown = try await client.execute(uri: "/admin/comptes/nobody/etat", method: .post, headers: headers([("Cookie", admin.cookie)]),
+                                                   body: formBody([("csrf", admin.csrf), ("etat", "desactive")]))
+            #expect(unknown.status == .notFound)
             let search = try await client.execute(uri: "/recherche?q=SN-", method: .get, headers: headers([("Cookie", tech.cookie)]))
             #expect(search.status == .ok)
             #expect(search.text.contains("SN-1-1") && search.text.contains("SN-2-1"), "a technician's search spans every member")

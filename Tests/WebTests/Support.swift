@@ -48,6 +48,7 @@ struct MemberObjects {
         case .document: String(documentId)
         case .problem: String(problemId)
         case .run: String(runId)
+        case .account: "mairie-\(slug.hasPrefix("montigny") ? "a" : "b")"
         }
     }
 }
