@@ -156,6 +156,9 @@ extension Portal {
                                                              .text(French.money(report.totalInclTax)), .text(French.money(report.orders.reduce(.zero) { $0 + $1.granted })),
                                                              .text(French.money(report.totalOwnShare))]]),
                         numeric: [2, 3, 4, 5], rowHeader: true, empty: "Aucune commande enregistrée.")
+        page.body.table(caption: "Achats par lot du groupement", ["Lot", "Commandes", "Montant TTC"],
+                        report.byLot.map { [.text($0.lot), .text(String($0.orders)), .text(French.money($0.amount))] },
+                        numeric: [1, 2], rowHeader: true)
         page.body.table(caption: "Ce que chaque financeur a accordé", ["Financeur", "Demandé", "Accordé"],
                         report.funding.map { [.text($0.funder.french), .text(French.money($0.requested)), .text(French.money($0.granted))] },
                         numeric: [1, 2], rowHeader: true)

@@ -7,9 +7,9 @@ import Testing
 @Suite(.serialized) struct GuideTests {
     /// The `parc …` commands of the guide's shell blocks, in order (continuation lines joined,
     /// trailing comments removed), as argument lists.
-    static func commands() throws -> [[String]] {
+    static func commands(from: String = "\n## Guide\n", to: String = "\n## Playbooks") throws -> [[String]] {
         let readme = try String(contentsOf: ParcRunner.repo.appendingPathComponent("README.md"), encoding: .utf8)
-        guard let start = readme.range(of: "\n## Guide\n"), let end = readme.range(of: "\n## Playbooks", range: start.upperBound..<readme.endIndex) else {
+        guard let start = readme.range(of: from), let end = readme.range(of: to, range: start.upperBound..<readme.endIndex) else {
             throw GuideError.notFound
         }
         var out: [[String]] = []
@@ -65,6 +65,41 @@ import Testing
         #expect(commands.count > 60, "the guide's commands were found: \(commands.count)")
         for args in commands {
             let r = try await parc.run(args, cwd: work, env: ["PARC_LAB_DIR": labDir])
+            #expect(r.status == 0, "parc \(args.joined(separator: " ")) → \(r.status): \(r.stderr.suffix(600))")
+            if r.status != 0 { break }
+        }
+    }
+
+    @Test("the README's portal section, in order: accounts, the server, problems, documents, labels, tokens")
+    func everyCommandOfThePortalSectionWorks() async throws {
+        let parc = try ParcRunner()
+        let work = parc.dir.appendingPathComponent("portal")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(at: work.appendingPathComponent("inventory"), withDestinationURL: ParcRunner.repo.appendingPathComponent("inventory"))
+        #expect(try await parc.run(["init", "--sample"], cwd: work).status == 0)
+        let password = work.appendingPathComponent("password").path
+        try Data("un-mot-de-passe-long\n".utf8).write(to: URL(fileURLWithPath: password))
+        let commands = try Self.commands(from: "\n## The web portal", to: "\n## Waking a cart")
+        #expect(commands.count >= 14, "the section's commands were found: \(commands.count)")
+        for var args in commands {
+            if args.starts(with: ["user", "add"]) { args += ["--password-file", password] }  // typed twice at a terminal
+            if args.first == "serve" {
+                // The server: it answers, then stops on SIGTERM.
+                let port = PortalCLITests.freePort()
+                args[args.firstIndex(of: "--listen")! + 1] = "127.0.0.1:\(port)"
+                let (process, _, _) = try parc.start(args, cwd: work)
+                var up = false
+                for _ in 0..<100 where !up {
+                    try await Task.sleep(for: .milliseconds(100))
+                    up = (try? await PortalCLITests.get("http://127.0.0.1:\(port)/connexion"))?.status == 200
+                }
+                #expect(up, "parc \(args.joined(separator: " "))")
+                kill(process.processIdentifier, SIGTERM)
+                try await ParcRunner.offPool { process.waitUntilExit() }
+                #expect(process.terminationStatus == 0)
+                continue
+            }
+            let r = try await parc.run(args, cwd: work)
             #expect(r.status == 0, "parc \(args.joined(separator: " ")) → \(r.status): \(r.stderr.suffix(600))")
             if r.status != 0 { break }
         }
