@@ -184,9 +184,10 @@ public class InventoryReader {
     }
 
     /// Every event of one kind of record, newest first (e.g. `member`, `school`), at most `limit`.
-    public func events(entity: String? = nil, limit: Int = 100) throws -> [AuditEvent] {
+    public func events(entity: String? = nil, key: String? = nil, limit: Int = 100) throws -> [AuditEvent] {
         var request = EventRecord.all()
         if let entity { request = request.filter(Column("entity") == entity) }
+        if let key { request = request.filter(Column("entityKey").collating(.nocase) == key) }
         return try request.order(Column("id").desc).limit(limit).fetchAll(db).map(\.event)
     }
 }

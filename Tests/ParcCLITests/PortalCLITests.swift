@@ -55,6 +55,10 @@ import Testing
         #expect(try await parc.run("user", "remove", "tech").status == 0)
         let gone = try await parc.run("user", "passwd", "tech", "--password-file", pw)
         #expect(gone.status != 0 && gone.stderr.contains("no account 'tech'"))
+        let log = try ParcRunner.json(try await parc.run("user", "log", "tech", "--json").stdout) as! [[String: Any]]
+        #expect(log.map { $0["action"] as! String } == ["delete", "update", "update", "create"], "newest first: removed, disabled, password, created")
+        #expect((log[2]["details"] as? String)?.contains("password=(changed)") == true)
+        #expect(!(try await parc.run("user", "log", "--json").stdout.contains("un-mot-de-passe-long")))
     }
 
     @Test("token add prints the token once; list shows its prefix only; revoke stops it")

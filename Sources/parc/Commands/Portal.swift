@@ -95,7 +95,30 @@ struct UserCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "user",
         abstract: "Accounts of the web portal: commune staff, technicians, admins.",
-        subcommands: [Add.self, List.self, Passwd.self, Disable.self, Enable.self, Remove.self])
+        subcommands: [Add.self, List.self, Passwd.self, Disable.self, Enable.self, Remove.self, Log.self])
+
+    struct Log: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Sign-ins, refused sign-ins (with the address and the reason) and account changes, newest first.",
+            discussion: "Example: parc user log mairie.norroy --limit 20")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var output: OutputOptions
+        @Argument(help: "Only this login's events (also the refused sign-ins typed with it).") var login: String?
+        @Option(help: "At most this many events.") var limit = 100
+
+        func run() throws {
+            let events = try global.open().read { try $0.events(entity: "account", key: login, limit: limit) }
+            emit(Render.list(events, fields: [
+                Field("at", "WHEN") { .string(EventTime.iso($0.at)) },
+                Field("login", "LOGIN") { .string($0.entityKey) },
+                Field("action", "WHAT") { .string($0.action.rawValue) },
+                Field("actor", "BY") { .string($0.actor) },
+                Field("details", "DETAILS") { e in
+                    .string(e.changes.map { "\($0.field)=\($0.new ?? $0.old ?? "")" }.joined(separator: " "))
+                },
+            ], format: output.format))
+        }
+    }
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(
