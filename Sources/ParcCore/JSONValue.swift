@@ -27,21 +27,27 @@ public enum JSONValue: Equatable, Sendable {
     }
 
     public func serialized(indent: Int? = 0) -> String {
-        guard let indent else { return String(decoding: compact(), as: UTF8.self) }
-        var out = ""
+        String(decoding: bytes(indent: indent), as: UTF8.self)
+    }
+
+    /// The value on one line, as UTF-8 bytes: what a server sends (no String built on the way).
+    public func compact() -> [UInt8] { bytes(indent: nil) }
+
+    private func bytes(indent: Int?) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
         write(to: &out, indent: indent)
         return out
     }
 
-    /// The value on one line, as UTF-8 bytes: what a server sends (no String built on the way).
-    public func compact() -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(256)
-        appendCompact(to: &out)
-        return out
-    }
-
-    private func appendCompact(to out: inout [UInt8]) {
+    /// Writes the value; `indent` nil: on one line, else two spaces a level, one member a line.
+    private func write(to out: inout [UInt8], indent: Int?) {
+        func newline(_ level: Int) {
+            guard indent != nil else { return }
+            out.append(UInt8(ascii: "\n"))
+            out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: 2 * level))
+        }
+        let level = indent ?? 0
         switch self {
         case .string(let s): Self.escape(s, into: &out)
         case .int(let n): out.append(contentsOf: String(n).utf8)
@@ -51,17 +57,22 @@ public enum JSONValue: Equatable, Sendable {
             out.append(UInt8(ascii: "["))
             for (i, item) in items.enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
-                item.appendCompact(to: &out)
+                newline(level + 1)
+                item.write(to: &out, indent: indent.map { $0 + 1 })
             }
+            if !items.isEmpty { newline(level) }
             out.append(UInt8(ascii: "]"))
         case .object(let pairs):
             out.append(UInt8(ascii: "{"))
             for (i, (key, value)) in pairs.enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
+                newline(level + 1)
                 Self.escape(key, into: &out)
                 out.append(UInt8(ascii: ":"))
-                value.appendCompact(to: &out)
+                if indent != nil { out.append(UInt8(ascii: " ")) }
+                value.write(to: &out, indent: indent.map { $0 + 1 })
             }
+            if !pairs.isEmpty { newline(level) }
             out.append(UInt8(ascii: "}"))
         }
     }
@@ -82,61 +93,5 @@ public enum JSONValue: Equatable, Sendable {
             }
         }
         out.append(UInt8(ascii: "\""))
-    }
-
-    private func write(to out: inout String, indent: Int?) {
-        let pad = indent.map { String(repeating: "  ", count: $0 + 1) }
-        let closePad = indent.map { String(repeating: "  ", count: $0) } ?? ""
-        let newline = indent == nil ? "" : "\n"
-        switch self {
-        case .string(let s): Self.escape(s, into: &out)
-        case .int(let n): out += String(n)
-        case .bool(let b): out += b ? "true" : "false"
-        case .null: out += "null"
-        case .array(let items):
-            if items.isEmpty { out += "[]"; return }
-            out += "[" + newline
-            for (i, item) in items.enumerated() {
-                out += pad ?? ""
-                item.write(to: &out, indent: indent.map { $0 + 1 })
-                out += (i < items.count - 1 ? "," : "") + newline
-            }
-            out += closePad + "]"
-        case .object(let pairs):
-            if pairs.isEmpty { out += "{}"; return }
-            out += "{" + newline
-            for (i, (key, value)) in pairs.enumerated() {
-                out += pad ?? ""
-                Self.escape(key, into: &out)
-                out += indent == nil ? ":" : ": "
-                value.write(to: &out, indent: indent.map { $0 + 1 })
-                out += (i < pairs.count - 1 ? "," : "") + newline
-            }
-            out += closePad + "}"
-        }
-    }
-
-    private static func escape(_ s: String, into out: inout String) {
-        out += "\""
-        // Most values need no escape: append them whole.
-        if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            out += s
-            out += "\""
-            return
-        }
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where u.value < 0x20:
-                let hex = String(u.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(u)
-            }
-        }
-        out += "\""
     }
 }

@@ -181,10 +181,7 @@ struct UserCommand: ParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The login.") var login: String
 
-        func run() throws {
-            try global.open().write { try $0.setDisabled(login, true) }
-            emit("account \(login) disabled\n")
-        }
+        func run() throws { try UserCommand.setDisabled(login, true, global: global) }
     }
 
     struct Enable: ParsableCommand {
@@ -192,10 +189,12 @@ struct UserCommand: ParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The login.") var login: String
 
-        func run() throws {
-            try global.open().write { try $0.setDisabled(login, false) }
-            emit("account \(login) enabled\n")
-        }
+        func run() throws { try UserCommand.setDisabled(login, false, global: global) }
+    }
+
+    static func setDisabled(_ login: String, _ disabled: Bool, global: GlobalOptions) throws {
+        try global.open().write { try $0.setDisabled(login, disabled) }
+        emit("account \(login) \(disabled ? "disabled" : "enabled")\n")
     }
 
     struct Remove: ParsableCommand {
