@@ -42,12 +42,6 @@ public enum JSONValue: Equatable, Sendable {
 
     /// Writes the value; `indent` nil: on one line, else two spaces a level, one member a line.
     private func write(to out: inout [UInt8], indent: Int?) {
-        func newline(_ level: Int) {
-            guard indent != nil else { return }
-            out.append(UInt8(ascii: "\n"))
-            out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: 2 * level))
-        }
-        let level = indent ?? 0
         switch self {
         case .string(let s): Self.escape(s, into: &out)
         case .int(let n): out.append(contentsOf: String(n).utf8)
@@ -55,30 +49,43 @@ public enum JSONValue: Equatable, Sendable {
         case .null: out.append(contentsOf: "null".utf8)
         case .array(let items):
             out.append(UInt8(ascii: "["))
+            let inner = indent.map { $0 + 1 }
             for (i, item) in items.enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
-                newline(level + 1)
-                item.write(to: &out, indent: indent.map { $0 + 1 })
+                if let inner { Self.newline(&out, inner) }
+                item.write(to: &out, indent: inner)
             }
-            if !items.isEmpty { newline(level) }
+            if let indent, !items.isEmpty { Self.newline(&out, indent) }
             out.append(UInt8(ascii: "]"))
         case .object(let pairs):
             out.append(UInt8(ascii: "{"))
+            let inner = indent.map { $0 + 1 }
             for (i, (key, value)) in pairs.enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
-                newline(level + 1)
+                if let inner { Self.newline(&out, inner) }
                 Self.escape(key, into: &out)
                 out.append(UInt8(ascii: ":"))
-                if indent != nil { out.append(UInt8(ascii: " ")) }
-                value.write(to: &out, indent: indent.map { $0 + 1 })
+                if inner != nil { out.append(UInt8(ascii: " ")) }
+                value.write(to: &out, indent: inner)
             }
-            if !pairs.isEmpty { newline(level) }
+            if let indent, !pairs.isEmpty { Self.newline(&out, indent) }
             out.append(UInt8(ascii: "}"))
         }
     }
 
+    private static func newline(_ out: inout [UInt8], _ level: Int) {
+        out.append(UInt8(ascii: "\n"))
+        out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: 2 * level))
+    }
+
+    /// Most strings need no escape: copied whole; else byte by byte.
     private static func escape(_ s: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            out.append(contentsOf: s.utf8)
+            out.append(UInt8(ascii: "\""))
+            return
+        }
         for byte in s.utf8 {
             switch byte {
             case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
