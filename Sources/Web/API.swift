@@ -63,13 +63,13 @@ enum API {
         },
         Route(method: .get, path: "/api/v1/runs", access: .staff, summary: "The latest configuration runs (technicians)", response: "Run[]") { p, _, _, _ in
             let runs = try await p.inventory.reading { r in try r.runs(limit: 100) }
-            return json(.array(runs.map(runJSON)))
+            return json(data: try RunJSON.encode(runs, pretty: false))
         },
         Route(method: .get, path: "/api/v1/runs/{id}", access: .staff, summary: "One run with its hosts and tasks (technicians)",
               parameters: [("id", .run)], response: "RunDetail") { p, _, c, _ in
             guard let id = Int64(c.parameter("id")) else { throw WebError.notFound }
             let detail = try await p.inventory.reading { r in try r.run(id) }
-            return json(runDetailJSON(detail))
+            return json(data: try RunJSON.encode(detail.run, hosts: detail.hosts, tasks: detail.tasks, pretty: false))
         },
     ]
 
@@ -78,6 +78,12 @@ enum API {
     static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
         Response(status: status, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
                  body: .init(byteBuffer: ByteBuffer(bytes: value.compact())))
+    }
+
+    /// JSON already encoded (runs: the command line's own encoder and shape).
+    static func json(data: Data, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
+                 body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
     static func error(_ code: String, _ detail: String, status: HTTPResponse.Status) -> Response {
@@ -139,28 +145,6 @@ enum API {
                  ("contactName", .string(p.contactName)), ("contactPhone", .string(p.contactPhone)), ("reportedBy", .string(p.reportedBy)),
                  ("reportedAt", .string(p.reportedAt)), ("state", .string(p.state.rawValue)), ("acceptedAt", .text(p.acceptedAt)),
                  ("closedAt", .text(p.closedAt)), ("resolution", .text(p.resolution))])
-    }
-
-    static let stamp = Date.ISO8601FormatStyle()
-
-    static func runJSON(_ run: RunSummary) -> JSONValue {
-        .object([("id", .int(Int(run.id!))), ("playbook", .string(run.playbook)), ("playbookHash", .string(run.playbookHash)),
-                 ("selector", .string(run.selector)), ("checkMode", .bool(run.checkMode)), ("actor", .string(run.actor)),
-                 ("startedAt", .string(run.startedAt.formatted(stamp))), ("endedAt", .text(run.endedAt?.formatted(stamp))),
-                 ("exitCode", .number(run.exitCode)), ("retryOf", .number(run.retryOf.map(Int.init)))])
-    }
-
-    static func runDetailJSON(_ d: (run: RunSummary, hosts: [RunHostSummary], tasks: [RunTaskEntry])) -> JSONValue {
-        .object([("run", runJSON(d.run)),
-                 ("hosts", .array(d.hosts.map { h in
-                     .object([("host", .string(h.host)), ("serial", .string(h.serial)), ("ok", .int(h.ok)), ("changed", .int(h.changed)),
-                              ("failed", .int(h.failed)), ("skipped", .int(h.skipped)), ("unreachable", .int(h.unreachable))])
-                 })),
-                 ("tasks", .array(d.tasks.map { t in
-                     .object([("serial", .string(t.serial)), ("host", .string(t.host)), ("play", .string(t.play)), ("task", .string(t.task)),
-                              ("item", .text(t.item)), ("outcome", .string(t.outcome)), ("changed", .bool(t.changed)), ("ignored", .bool(t.ignored)),
-                              ("message", .text(t.message)), ("diff", .text(t.diff)), ("milliseconds", .int(t.milliseconds))])
-                 }))])
     }
 }
 

@@ -45,11 +45,20 @@ enum OpenAPI {
                                      ("since", .object([("type", .string("string")), ("description", .string("YYYY-MM-DD or DD/MM/YYYY"))])),
                                      ("contactName", plain("string")), ("contactPhone", plain("string"))],
                                     required: ["serial", "kind", "description", "contactName", "contactPhone"])),
+            // The run shapes are `RunJSON`'s (Codable, keys sorted, absent optional values left out).
             ("Run", object([("id", plain("integer")), ("playbook", plain("string")), ("playbookHash", plain("string")), ("selector", plain("string")),
-                            ("checkMode", plain("boolean")), ("actor", plain("string")), ("startedAt", plain("string")), ("endedAt", nullable("string")),
-                            ("exitCode", nullable("integer")), ("retryOf", nullable("integer"))])),
-            ("RunDetail", object([("run", ref("Run")), ("hosts", arrayOf(.object([("type", .string("object"))]))),
-                                  ("tasks", arrayOf(.object([("type", .string("object"))])))])),
+                            ("checkMode", plain("boolean")), ("actor", plain("string")), ("startedAt", plain("string")), ("endedAt", plain("string")),
+                            ("exitCode", plain("integer")), ("retryOf", plain("integer"))],
+                           required: ["id", "playbook", "playbookHash", "selector", "checkMode", "actor", "startedAt"])),
+            ("RunHost", object([("host", plain("string")), ("serial", plain("string")), ("ok", plain("integer")), ("changed", plain("integer")),
+                                ("failed", plain("integer")), ("skipped", plain("integer")), ("unreachable", plain("integer")), ("outcome", plain("string")),
+                                ("roundTrips", plain("integer"))],
+                               required: ["host", "serial", "ok", "changed", "failed", "skipped", "unreachable", "outcome"])),
+            ("RunTask", object([("serial", plain("string")), ("host", plain("string")), ("play", plain("string")), ("task", plain("string")),
+                                ("item", plain("string")), ("outcome", plain("string")), ("changed", plain("boolean")), ("ignored", plain("boolean")),
+                                ("message", plain("string")), ("output", plain("string")), ("diff", plain("string")), ("milliseconds", plain("integer"))],
+                               required: ["serial", "host", "play", "task", "outcome", "changed", "ignored", "milliseconds"])),
+            ("RunDetail", object([("run", ref("Run")), ("hosts", arrayOf(ref("RunHost"))), ("tasks", arrayOf(ref("RunTask")))])),
         ]
     }
 

@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdTesting
 import InventoryStore
 import NIOCore
+import NIOFoundationEssentialsCompat
 import ParcCore
 import Testing
 @testable import Web
@@ -169,6 +170,22 @@ import Testing
             let row = try f.inventory.read { try $0.deviceRow(f.a.device) }
             #expect(r.text == DeviceListing.json(row).serialized(indent: Int?.none))
             #expect(r.text.hasPrefix(#"{"serial":"SN-1-1","assetTag":"T-1-1","kind":"laptop""#))
+        }
+    }
+
+    @Test("a run through the API is the JSON `parc runs show --json` prints (one encoder for both)")
+    func runsShapedAsTheCLI() async throws {
+        let f = try PortalFixture()
+        let token = try f.token("tech")
+        try await withRouter(f.portal()) { client in
+            let r = try await client.execute(uri: "/api/v1/runs/\(f.a.runId)", method: .get, headers: headers([("Authorization", "Bearer \(token)")]))
+            #expect(r.status == .ok)
+            let detail = try f.inventory.read { try $0.run(f.a.runId) }
+            let cli = try RunJSON.render(detail.run, hosts: detail.hosts, tasks: detail.tasks)
+            let fromAPI = try JSONSerialization.jsonObject(with: Data(buffer: r.body)) as! NSDictionary
+            let fromCLI = try JSONSerialization.jsonObject(with: Data(cli.utf8)) as! NSDictionary
+            #expect(fromAPI.isEqual(fromCLI))
+            #expect(((fromAPI["tasks"] as? [[String: Any]])?.first?["diff"] as? String) == "--- a\n+++ b\n")
         }
     }
 

@@ -622,29 +622,6 @@ enum RecapText {
     }
 }
 
-/// One JSON shape for a run, whoever prints it (`parc run --json`, `parc runs show --json`).
-enum RunJSON {
-    struct Host: Encodable {
-        var summary: RunHostSummary
-        var roundTrips: Int?
-        func encode(to encoder: any Encoder) throws {
-            try summary.encode(to: encoder)
-            var c = encoder.container(keyedBy: Key.self)
-            try c.encodeIfPresent(roundTrips, forKey: .roundTrips)
-        }
-        enum Key: String, CodingKey { case roundTrips }
-    }
-    struct Whole: Encodable { var run: RunSummary; var hosts: [Host]; var tasks: [RunTaskEntry] }
-
-    static func render(_ run: RunSummary, hosts: [RunHostSummary], tasks: [RunTaskEntry], roundTrips: [String: Int]? = nil) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.dateEncodingStrategy = .iso8601
-        let whole = Whole(run: run, hosts: hosts.map { h in Host(summary: h, roundTrips: roundTrips.map { $0[h.serial] ?? 0 }) }, tasks: tasks)
-        return String(decoding: try encoder.encode(whole), as: UTF8.self) + "\n"
-    }
-}
-
 struct Runs: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Provisioning runs recorded in the inventory.", subcommands: [List.self, Show.self])
 
