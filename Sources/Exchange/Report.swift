@@ -55,9 +55,10 @@ public struct EquipmentReport: Sendable {
 
     public var allDevices: [DeviceRow] { schools.flatMap { $0.rooms.flatMap(\.devices) } + unplaced }
 
-    /// The report of a member (slug, SIREN or INSEE code), or of one school when `school` is given.
+    /// The report of a member (slug, SIREN or INSEE code), or of one school when `school` is given;
+    /// `findings`: whether to compare the devices with their facts (pages that do not show them skip it).
     public static func build(_ r: InventoryReader, member memberRef: String? = nil, school uai: String? = nil,
-                             warrantyMonths: Int = 6, today: Day) throws -> EquipmentReport {
+                             warrantyMonths: Int = 6, today: Day, findings withFindings: Bool = true) throws -> EquipmentReport {
         let member: Member
         let schools: [School]
         let devices: [DeviceRow]
@@ -102,7 +103,7 @@ public struct EquipmentReport: Sendable {
             .sorted { ($0.warrantyEnd!, $0.serial) < ($1.warrantyEnd!, $1.serial) }
         let attention = counted.filter { $0.status == .inRepair || $0.status == .lost }
         let title = uai.map { u in "Équipement numérique — \(schools[0].name) (\(u.uppercased()))" } ?? "Équipement numérique — \(member.name)"
-        let findings = try r.reconcile(counted, staleAfterDays: 30)
+        let findings = withFindings ? try r.reconcile(counted, staleAfterDays: 30) : []
         let uais = Set(schools.map(\.uai))
         let overdue = try r.loans(open: true).filter { loan in
             loan.isOverdue(on: today) && ([loan.to] + [loan.home].compactMap { $0 }).contains { uais.contains(String($0.split(separator: " ").first ?? "")) }

@@ -16,9 +16,10 @@ extension Account: FetchableRecord, MutablePersistableRecord {
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }
 
-/// A signed-in browser: the account, and the CSRF token its forms must carry.
+/// A signed-in browser: the account (with its member's slug), and the CSRF token its forms must carry.
 public struct SessionInfo: Sendable, Equatable {
     public var account: Account
+    public var memberSlug: String?
     public var csrf: String
     public var expiresAt: Date
 }
@@ -39,19 +40,21 @@ extension InventoryReader {
     /// The account of a live session (nil when unknown, expired or its account disabled).
     public func session(digest: String, now: Date) throws -> SessionInfo? {
         guard let row = try Row.fetchOne(db.cachedStatement(sql: """
-            SELECT a.*, s.csrf AS sessionCsrf, s.expiresAt AS sessionExpiresAt FROM webSession s JOIN account a ON a.id = s.accountId
+            SELECT a.*, s.csrf AS sessionCsrf, s.expiresAt AS sessionExpiresAt, m.slug AS memberSlug
+            FROM webSession s JOIN account a ON a.id = s.accountId LEFT JOIN member m ON m.id = a.memberId
             WHERE s.digest = ? AND s.expiresAt > ? AND a.disabled = 0
             """), arguments: [digest, now.timeIntervalSince1970]) else { return nil }
-        return SessionInfo(account: try Account(row: row), csrf: row["sessionCsrf"],
+        return SessionInfo(account: try Account(row: row), memberSlug: row["memberSlug"], csrf: row["sessionCsrf"],
                            expiresAt: Date(timeIntervalSince1970: row["sessionExpiresAt"]))
     }
 
-    /// The account of a live API token (nil when unknown, revoked or its account disabled).
-    public func tokenAccount(digest: String) throws -> Account? {
-        try Account.fetchOne(db.cachedStatement(sql: """
-            SELECT a.* FROM apiToken t JOIN account a ON a.id = t.accountId
+    /// The account of a live API token, with its member's slug (nil when unknown, revoked or its account disabled).
+    public func tokenAccount(digest: String) throws -> (account: Account, memberSlug: String?)? {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: """
+            SELECT a.*, m.slug AS memberSlug FROM apiToken t JOIN account a ON a.id = t.accountId LEFT JOIN member m ON m.id = a.memberId
             WHERE t.digest = ? AND t.revokedAt IS NULL AND a.disabled = 0
-            """), arguments: [digest])
+            """), arguments: [digest]) else { return nil }
+        return (try Account(row: row), row["memberSlug"])
     }
 
     public func tokens(login: String? = nil) throws -> [APITokenInfo] {

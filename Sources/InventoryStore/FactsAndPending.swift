@@ -85,12 +85,17 @@ extension InventoryReader {
         }
     }
 
+    /// The device whose serial is `serial`, in any case (looked up only when a device's firmware
+    /// says another serial than its own: rare, so the case-insensitive scan is no cost on the way).
+    func device(claimingSerial serial: String) throws -> DeviceRow? {
+        let exact = try Row.fetchOne(db.cachedStatement(sql: "\(Self.deviceRowSelect) WHERE d.serial = ?"), arguments: [serial])
+        let row = try exact ?? Row.fetchOne(db.cachedStatement(sql: "\(Self.deviceRowSelect) WHERE d.serial = ? COLLATE NOCASE"), arguments: [serial])
+        return row.map(Self.deviceRow)
+    }
+
     /// Compares what each device said (its latest facts) with the inventory.
     public func reconcile(_ devices: [DeviceRow], staleAfterDays: Int, now: Date = Date()) throws -> [Finding] {
         var findings: [Finding] = []
-        // Who claims which firmware serial: a device answering as another one.
-        var bySerial: [String: DeviceRow] = [:]
-        for d in try self.devices() { bySerial[d.serial.lowercased()] = d }
         for d in devices {
             let name = d.inventoryName
             guard let (facts, seen) = try facts(serial: d.serial) else {
@@ -110,7 +115,8 @@ extension InventoryReader {
                                         fixable: false, message: "not seen for \(days) day(s)"))
             }
             if let firmware = facts.serial, firmware.lowercased() != d.serial.lowercased() {
-                if let other = bySerial[firmware.lowercased()] {
+                // Who has that serial in the inventory: a device answering as another one.
+                if let other = try device(claimingSerial: firmware) {
                     findings.append(Finding(serial: d.serial, device: name, kind: .answersAsAnother, expected: d.serial, found: firmware, fixable: false,
                                             message: "the machine at \(d.address ?? "its address") is \(other.inventoryName) (serial \(firmware)), not \(d.serial): check the addresses"))
                 } else {

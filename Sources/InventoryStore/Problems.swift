@@ -35,11 +35,10 @@ extension InventoryReader {
         }
     }
 
-    /// The problem reports of one device, newest first.
-    public func problems(serial: String) throws -> [Problem] {
-        let d = try deviceRow(serial)
-        return try Row.fetchAll(db, sql: "\(Self.problemSelect) WHERE p.deviceId = (SELECT id FROM device WHERE serial = ?) ORDER BY p.id DESC",
-                                arguments: [d.serial]).map { problem($0, member: d.member) }
+    /// The problem reports of one device (as a listing shows it), newest first.
+    public func problems(of device: DeviceRow) throws -> [Problem] {
+        try Row.fetchAll(db, sql: "\(Self.problemSelect) WHERE p.deviceId = (SELECT id FROM device WHERE serial = ?) ORDER BY p.id DESC",
+                         arguments: [device.serial]).map { problem($0, member: device.member) }
     }
 
     /// One problem report.
@@ -87,15 +86,19 @@ extension InventoryTransaction {
     @discardableResult
     public func reportProblem(_ report: ProblemReport) throws -> Problem {
         let d = try device(report.serial)
-        let description = try TextRules.text(report.description, field: "description", max: 2_000)
+        let description = try TextRules.text(report.description, field: "description", max: ProblemReport.descriptionLength)
         guard !description.isEmpty else {
             throw InventoryError.invalid(InvalidValue(field: "description", value: "", problem: "say what is wrong"))
         }
-        let name = try TextRules.line(report.contactName, field: "contactName", max: 100)
+        let name = try TextRules.line(report.contactName, field: "contactName", max: ProblemReport.contactNameLength)
         guard !name.isEmpty else {
             throw InventoryError.invalid(InvalidValue(field: "contactName", value: "", problem: "say who to call back"))
         }
-        let phone = try TextRules.line(report.contactPhone, field: "contactPhone", max: 40)
+        let phone = try TextRules.line(report.contactPhone, field: "contactPhone", max: ProblemReport.contactPhoneLength)
+        guard ProblemReport.isPhoneNumber(phone) else {
+            throw InventoryError.invalid(InvalidValue(field: "contactPhone", value: phone,
+                                                      problem: "a phone number has 10 digits at least (spaces, dots, dashes allowed), e.g. 03 87 00 00 00"))
+        }
         try db.execute(sql: """
             INSERT INTO problem (deviceId, kind, description, since, contactName, contactPhone, reportedBy, reportedAt)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -143,7 +146,7 @@ extension InventoryTransaction {
     /// Attaches a PDF to a member, or to one of its orders.
     @discardableResult
     public func addDocument(member memberRef: String, order orderNumber: String?, kind: DocumentKind, title rawTitle: String,
-                            fileName rawName: String, content: Data, sha256: String) throws -> DocumentInfo {
+                            fileName rawName: String, content: Data) throws -> DocumentInfo {
         let m = try member(memberRef)
         let orderId = try orderNumber.map { try order($0, member: m.slug).id! }
         let title = try TextRules.line(rawTitle, field: "title")
@@ -155,6 +158,7 @@ extension InventoryTransaction {
         guard content.starts(with: Array("%PDF-".utf8)) else {
             throw InventoryError.invalid(InvalidValue(field: "file", value: name, problem: "it is not a PDF; only PDF documents are kept (export it as PDF first)"))
         }
+        let sha256 = SHA256.hex(Array(content))
         try db.execute(sql: """
             INSERT INTO document (memberId, orderId, kind, title, fileName, size, sha256, content, addedBy, addedAt)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)

@@ -386,7 +386,8 @@ public final class Lab: @unchecked Sendable {
         return "127.\(Int.random(in: 100...199)).\(Int.random(in: 0...255))"
     }
 
-    private static func freePort(ipv6: Bool = false) throws -> Int {
+    /// A TCP port nothing listens on, on the loopback (IPv4, or IPv6's `::1`).
+    public static func freePort(ipv6: Bool = false) throws -> Int {
         if ipv6 {
             let s = socket(AF_INET6, Int32(SOCK_STREAM.rawValue), 0)
             defer { close(s) }

@@ -171,6 +171,18 @@ public struct Problem: Codable, Sendable, Equatable {
 
 /// What a commune fills in to report a problem.
 public struct ProblemReport: Sendable, Equatable {
+    public static let descriptionLength = 2_000
+    public static let contactNameLength = 100
+    public static let contactPhoneLength = 40
+
+    /// A phone number as people write it: 10 digits at least, with spaces, dots, dashes,
+    /// parentheses or a leading + between them (`03 87 00 00 00`, `+33 3 87 00 00 00`).
+    public static func isPhoneNumber(_ raw: String) -> Bool {
+        let s = raw.trimmed
+        return s.count <= contactPhoneLength && s.filter { $0.isASCII && $0.isNumber }.count >= 10
+            && s.allSatisfy { ($0.isASCII && $0.isNumber) || " .+-()".contains($0) }
+    }
+
     public var serial: String
     public var kind: ProblemKind
     public var description: String

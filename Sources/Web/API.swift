@@ -15,7 +15,7 @@ enum API {
 
     static let routes: [Route] = [
         Route(method: .get, path: "/api/v1/openapi.json", access: .anyone, summary: "This API's OpenAPI 3.1 document", response: "OpenAPI") { _, _, _, _ in
-            json(OpenAPI.document())
+            json(bytes: OpenAPI.documentBytes)
         },
         Route(method: .get, path: "/api/v1/members", access: .signedIn, summary: "Members the account sees", response: "Member[]") { p, _, _, v in
             try await p.apiMembers(v!)
@@ -76,14 +76,17 @@ enum API {
     // MARK: Answers
 
     static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
-        Response(status: status, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
-                 body: .init(byteBuffer: ByteBuffer(bytes: value.compact())))
+        json(bytes: value.compact(), status: status)
     }
 
     /// JSON already encoded (runs: the command line's own encoder and shape).
     static func json(data: Data, status: HTTPResponse.Status = .ok) -> Response {
+        json(bytes: Array(data), status: status)
+    }
+
+    static func json(bytes: [UInt8], status: HTTPResponse.Status = .ok) -> Response {
         Response(status: status, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
-                 body: .init(byteBuffer: ByteBuffer(bytes: data)))
+                 body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
     static func error(_ code: String, _ detail: String, status: HTTPResponse.Status) -> Response {

@@ -26,13 +26,6 @@ enum AccountPages {
     ]
 }
 
-/// Work that takes CPU time (bcrypt), off the server's threads.
-func offload<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
-    }
-}
-
 extension Portal {
     static let sessionCookie = "parc_session"
     static let loginCookie = "parc_login"

@@ -68,6 +68,9 @@ enum OpenAPI {
         return ref(response)
     }
 
+    /// The document as served (it depends on the route table only: made once).
+    static let documentBytes = document().compact()
+
     static func document() -> JSONValue {
         var paths: [(String, [(String, JSONValue)])] = []
         for route in API.routes {

@@ -154,7 +154,8 @@ public struct Portal: Sendable {
             context.peer = forwarded.split(separator: ",").first.map { String($0).trimmingCharacters(in: .whitespaces) } ?? context.peer
         }
         do {
-            let viewer = route.isAPI ? try await tokenViewer(request) : try await sessionViewer(request)
+            // The API's open document needs nobody; pages open to anyone still look (the sign-in page redirects the signed-in).
+            let viewer = route.isAPI ? (route.access == .anyone ? nil : try await tokenViewer(request)) : try await sessionViewer(request)
             switch route.access {
             case .anyone: break
             case .signedIn: guard viewer != nil else { throw WebError.signInRequired }
@@ -183,9 +184,7 @@ public struct Portal: Sendable {
         let digest = Secrets.digest(secret)
         let now = options.clock()
         return try await inventory.reading { r -> Viewer? in
-            guard let s = try r.session(digest: digest, now: now) else { return nil }
-            let slug = try s.account.memberId.flatMap { try r.member(id: $0)?.slug }
-            return Viewer(account: s.account, memberSlug: slug, csrf: s.csrf, sessionDigest: digest)
+            try r.session(digest: digest, now: now).map { Viewer(account: $0.account, memberSlug: $0.memberSlug, csrf: $0.csrf, sessionDigest: digest) }
         }
     }
 
@@ -195,9 +194,7 @@ public struct Portal: Sendable {
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { throw WebError.signInRequired }
         let digest = Secrets.digest(String(parts[1]).trimmingCharacters(in: .whitespaces))
         return try await inventory.reading { r -> Viewer? in
-            guard let a = try r.tokenAccount(digest: digest) else { return nil }
-            let slug = try a.memberId.flatMap { try r.member(id: $0)?.slug }
-            return Viewer(account: a, memberSlug: slug, csrf: nil, sessionDigest: nil)
+            try r.tokenAccount(digest: digest).map { Viewer(account: $0.account, memberSlug: $0.memberSlug, csrf: nil, sessionDigest: nil) }
         }
     }
 
@@ -306,22 +303,21 @@ extension HTTPField.Name {
     static let referrerPolicyHeader = Self("Referrer-Policy")!
 }
 
+/// Blocking work (SQLite, bcrypt) off the server's threads.
+func offload<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
+    }
+}
+
 extension Inventory {
     /// Reads on GRDB's pool of readers, off the server's threads.
     func reading<T: Sendable>(_ body: @escaping @Sendable (InventoryReader) throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(with: Result { try self.read(body) })
-            }
-        }
+        try await offload { try self.read(body) }
     }
 
     /// One write transaction, off the server's threads.
     func writing<T: Sendable>(as actor: String, _ body: @escaping @Sendable (InventoryTransaction) throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(with: Result { try self.acting(as: actor).write(body) })
-            }
-        }
+        try await offload { try self.acting(as: actor).write(body) }
     }
 }

@@ -110,7 +110,7 @@ extension Portal {
         let today = self.today
         let (report, documents, problems) = try await inventory.reading { r in
             let m = try v.member(r, slug)
-            return (try EquipmentReport.build(r, member: m.slug, warrantyMonths: 6, today: today),
+            return (try EquipmentReport.build(r, member: m.slug, warrantyMonths: 6, today: today, findings: false),
                     try r.documents(member: m.slug).count, try r.problems(member: m.slug).filter { $0.state != .closed }.count)
         }
         let m = report.member
@@ -255,7 +255,7 @@ extension Portal {
         let (d, history, runs, facts, problems) = try await inventory.reading { r in
             let d = try v.device(r, serial)
             return (d, try r.history(d.serial), try r.runs(serial: d.serial, limit: staff ? 20 : 1), try r.facts(serial: d.serial),
-                    try r.problems(serial: d.serial))
+                    try r.problems(of: d))
         }
         let lastRun = runs.first
         var page = Page("\(d.kind.french.firstUppercased) \(d.assetTag ?? d.serial)", viewer: v, path: "/materiels/\(serial)")
@@ -318,7 +318,7 @@ extension Portal {
         let today = self.today
         let (member, lines) = try await inventory.reading { r in
             let m = try v.member(r, slug)
-            return (m, try EquipmentReport.build(r, member: m.slug, today: today).orders)
+            return (m, try EquipmentReport.build(r, member: m.slug, today: today, findings: false).orders)
         }
         var page = Page("Commandes — \(member.name)", viewer: v, path: "/communes/\(slug)/commandes")
         page.body.table(caption: "Commandes passées au titre du groupement", ["Commande", "Lot", "Fournisseur", "Commandée le", "Livrée le", "Montant TTC", "Reste à charge"],
@@ -471,39 +471,31 @@ extension Portal {
         return html(page, status: status)
     }
 
-    /// Checks a problem report as typed; errors in French, by field.
+    /// Checks a problem report as typed, with the store's own rules (`ProblemReport`); errors in French, by field.
     static func validateProblem(_ fields: [String: String], serial: String) -> (ProblemReport?, [String: String]) {
         var errors: [String: String] = [:]
         let kind = ProblemKind(rawValue: fields["kind"] ?? "")
         if kind == nil { errors["kind"] = "Choisissez la nature du problème dans la liste." }
         let description = (fields["description"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        let maxDescription = ProblemReport.descriptionLength
         if description.isEmpty { errors["description"] = "Décrivez le problème." }
-        else if description.count > 2000 { errors["description"] = "La description fait \(description.count) caractères ; 2000 au plus." }
-        else if (try? TextRules.text(description, field: "description", max: 2000)) == nil { errors["description"] = "La description contient des caractères invisibles ; retapez-la." }
+        else if description.count > maxDescription { errors["description"] = "La description fait \(description.count) caractères ; \(maxDescription) au plus." }
+        else if (try? TextRules.text(description, field: "description", max: maxDescription)) == nil { errors["description"] = "La description contient des caractères invisibles ; retapez-la." }
         var since: Day? = nil
         let sinceText = (fields["since"] ?? "").trimmingCharacters(in: .whitespaces)
         if !sinceText.isEmpty {
-            if let day = parseFrenchDay(sinceText) { since = day } else { errors["since"] = "Date incomprise : écrivez-la au format JJ/MM/AAAA, par exemple 03/11/2026." }
+            if let day = try? Day(parsing: sinceText) { since = day } else { errors["since"] = "Date incomprise : écrivez-la au format JJ/MM/AAAA, par exemple 03/11/2026." }
         }
         let name = (fields["contactName"] ?? "").trimmingCharacters(in: .whitespaces)
         if name.isEmpty { errors["contactName"] = "Indiquez qui rappeler." }
-        else if name.count > 100 || (try? TextRules.line(name, field: "contactName", max: 100)) == nil { errors["contactName"] = "Le nom doit tenir sur une ligne de 100 caractères au plus." }
-        let phone = (fields["contactPhone"] ?? "").trimmingCharacters(in: .whitespaces)
-        let digits = phone.filter(\.isNumber)
-        if phone.isEmpty { errors["contactPhone"] = "Indiquez un numéro de téléphone." }
-        else if phone.count > 40 || digits.count < 10 || !phone.allSatisfy({ $0.isNumber || " .+-()".contains($0) }) {
-            errors["contactPhone"] = "Numéro incompris : 10 chiffres au moins, par exemple 03 87 00 00 00."
+        else if (try? TextRules.line(name, field: "contactName", max: ProblemReport.contactNameLength)) == nil {
+            errors["contactName"] = "Le nom doit tenir sur une ligne de \(ProblemReport.contactNameLength) caractères au plus."
         }
+        let phone = (fields["contactPhone"] ?? "").trimmingCharacters(in: .whitespaces)
+        if phone.isEmpty { errors["contactPhone"] = "Indiquez un numéro de téléphone." }
+        else if !ProblemReport.isPhoneNumber(phone) { errors["contactPhone"] = "Numéro incompris : 10 chiffres au moins, par exemple 03 87 00 00 00." }
         guard errors.isEmpty, let kind else { return (nil, errors) }
         return (ProblemReport(serial: serial, kind: kind, description: description, since: since, contactName: name, contactPhone: phone), [:])
-    }
-
-    /// `JJ/MM/AAAA` or `AAAA-MM-JJ`.
-    static func parseFrenchDay(_ s: String) -> Day? {
-        let parts = s.split(whereSeparator: { $0 == "/" || $0 == "." || $0 == "-" }).map(String.init)
-        guard parts.count == 3 else { return nil }
-        let iso = parts[0].count == 4 ? "\(parts[0])-\(parts[1])-\(parts[2])" : "\(parts[2])-\(parts[1].count == 1 ? "0" + parts[1] : parts[1])-\(parts[0].count == 1 ? "0" + parts[0] : parts[0])"
-        return try? Day(parsing: iso)
     }
 
     func reportProblem(_ v: Viewer, serial: String, request: Request, context: WebContext) async throws -> Response {

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import HummingbirdBcrypt
 import ParcCore
@@ -16,7 +15,7 @@ public enum Secrets {
 
     /// The SHA-256 digest of a secret, in hexadecimal: what the database keeps.
     public static func digest(_ secret: String) -> String {
-        SHA256.hash(data: Data(secret.utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256.hex(Array(secret.utf8))
     }
 
     /// The bcrypt hash of a password (checked for length first).

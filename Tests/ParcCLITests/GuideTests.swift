@@ -85,7 +85,7 @@ import Testing
             if args.starts(with: ["user", "add"]) { args += ["--password-file", password] }  // typed twice at a terminal
             if args.first == "serve" {
                 // The server: it answers, then stops on SIGTERM.
-                let port = PortalCLITests.freePort()
+                let port = try Lab.freePort()
                 args[args.firstIndex(of: "--listen")! + 1] = "127.0.0.1:\(port)"
                 let (process, _, _) = try parc.start(args, cwd: work)
                 var up = false

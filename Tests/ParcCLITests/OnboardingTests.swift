@@ -103,6 +103,15 @@ import Testing
         #expect(try await f.run("find", "PF9SWAP01", "--json").stdout.contains("[]"))
         // The commune's report shows it too.
         #expect(try await f.run("report", "member", "norroy-le-veneur").stdout.contains("numéro de série différent"))
+        // Now it says the serial of the other laptop (in another case): it answers as that one.
+        let second = lab.devices[1]
+        try lab.setFirmwareSerial(first.name, second.serial.lowercased())
+        #expect(try await f.run("facts", first.serial).status == 0)
+        let again = try #require(try ParcRunner.json(try await f.run("reconcile", first.serial, "--json").stdout) as? [[String: Any]])
+        let other = try #require(again.first { $0["kind"] as? String == "answersAsAnother" }, "\(again)")
+        let shown = try #require(try ParcRunner.json(try await f.run("device", "show", second.serial, "--json").stdout) as? [String: Any])
+        let name = try #require(shown["hostname"] as? String)
+        #expect(other["found"] as? String == second.serial.lowercased() && (other["message"] as? String)?.contains("is \(name) (serial") == true, "\(other)")
     }
 
     @Test func aHostNameChangedOnTheDeviceIsFixedWithAnAuditEvent() async throws {

@@ -2,6 +2,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import Lab
 import Testing
 
 /// The portal's command line: accounts, tokens, problems, documents, labels with the portal's
@@ -104,20 +105,8 @@ import Testing
         let list = try ParcRunner.json(try await parc.run("document", "list", "--json").stdout) as! [[String: Any]]
         #expect(list.count == 2)
         #expect(list[1]["order"] as? String == "BC-2024-042" && list[1]["kind"] as? String == "deliveryNote")
-    }
-
-    /// A free TCP port on loopback.
-    static func freePort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = 0
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-        return Int(UInt16(bigEndian: addr.sin_port))
+        let sum = try await Self.tool(["sha256sum", pdf.path]).out.prefix(64)
+        #expect(list.allSatisfy { $0["sha256"] as? String == String(sum) }, "the store records the content's own digest")
     }
 
     static func get(_ url: String, token: String? = nil) async throws -> (status: Int, body: Data) {
@@ -133,7 +122,7 @@ import Testing
         let pw = try passwordFile(parc, "un-mot-de-passe-long")
         #expect(try await parc.run("user", "add", "mairie", "--role", "commune", "--member", "norroy-le-veneur", "--password-file", pw).status == 0)
         let token = try await parc.run("token", "add", "mairie").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        let port = Self.freePort()
+        let port = try Lab.freePort()
         let (process, _, err) = try parc.start(["serve", "--listen", "127.0.0.1:\(port)"])
         defer { if process.isRunning { process.terminate() } }
         var up = false
@@ -213,7 +202,7 @@ import Testing
         #expect(made.status == 0)
         let half = try await parc.run("serve", "--tls-cert", cert)
         #expect(half.status != 0 && half.stderr.contains("give both --tls-cert and --tls-key"))
-        let port = Self.freePort()
+        let port = try Lab.freePort()
         let (process, _, _) = try parc.start(["serve", "--listen", "127.0.0.1:\(port)", "--tls-cert", cert, "--tls-key", key])
         defer { if process.isRunning { process.terminate() } }
         var answer = ""
@@ -239,6 +228,11 @@ import Testing
         let unknown = try await parc.run("problem", "report", "NOPE", "--kind", "broken", "--description", "x",
                                          "--contact-name", "Mme Lambert", "--contact-phone", "03 87 00 00 00")
         #expect(unknown.status != 0 && unknown.stderr.contains("no device 'NOPE'"))
+        for phone in ["abc", "", "03 87"] {
+            let bad = try await parc.run("problem", "report", "PF4NLV32", "--kind", "broken", "--description", "Ne démarre plus",
+                                         "--contact-name", "Mme Lambert", "--contact-phone", phone)
+            #expect(bad.status != 0 && bad.stderr.contains("contactPhone") && bad.stderr.contains("10 digits"), "'\(phone)': \(bad.stderr)")
+        }
         #expect(try await parc.run("problem", "list", "--all", "--csv").stdout.split(separator: "\n").count == 1, "nothing written")
         let ok = try await parc.run("problem", "report", "NLV-2024-012", "--actor", "accueil-mairie", "--kind", "damaged", "--description", "Coque fendue",
                                     "--since", "02/11/2026", "--contact-name", "Mme Lambert", "--contact-phone", "03 87 00 00 00")

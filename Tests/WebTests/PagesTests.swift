@@ -90,12 +90,12 @@ import Testing
         }
         let before = try f.count("SELECT COUNT(*) FROM document")
         #expect(throws: InventoryError.self) {
-            try f.inventory.write { tx in _ = try tx.addDocument(member: f.a.slug, order: nil, kind: .other, title: "t", fileName: "a.docx", content: Data("PK\u{3}\u{4}".utf8), sha256: "x") }
+            try f.inventory.write { tx in _ = try tx.addDocument(member: f.a.slug, order: nil, kind: .other, title: "t", fileName: "a.docx", content: Data("PK\u{3}\u{4}".utf8)) }
         }
         #expect(throws: InventoryError.self) {
             try f.inventory.write { tx in
                 _ = try tx.addDocument(member: f.a.slug, order: nil, kind: .other, title: "t", fileName: "big.pdf",
-                                       content: pdfBytes + Data(count: DocumentInfo.maxSize), sha256: "x")
+                                       content: pdfBytes + Data(count: DocumentInfo.maxSize))
             }
         }
         #expect(try f.count("SELECT COUNT(*) FROM document") == before)

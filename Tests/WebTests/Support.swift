@@ -101,7 +101,7 @@ final class PortalFixture: @unchecked Sendable {
                                           macs: [String(format: "02:00:00:00:00:%02x", n)])
             _ = try tx.addDevice(Device(kind: .interactiveScreen, model: "Écran 75", serial: "SCR-\(n)", status: .deployed, roomId: room.id, orderId: order.id))
             let doc = try tx.addDocument(member: m.slug, order: order.number, kind: .deliberation, title: "Délibération \(n)", fileName: "deliberation-\(n).pdf",
-                                         content: pdfBytes, sha256: "00")
+                                         content: pdfBytes)
             let problem = try tx.reportProblem(ProblemReport(serial: laptop.serial, kind: .broken, description: "L'écran reste noir", since: nil,
                                                              contactName: "Mme Martin", contactPhone: "03 87 00 00 0\(n)"))
             let run = try tx.startRun(playbook: "baseline.yml", hash: "abc", selector: "commune_\(m.slug)", checkMode: true)

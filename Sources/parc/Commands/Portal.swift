@@ -1,5 +1,4 @@
 import ArgumentParser
-import Crypto
 import Foundation
 import InventoryStore
 import Logging
@@ -405,10 +404,9 @@ struct DocumentCommand: ParsableCommand {
                 throw ValidationError("\(file) is \(size / 1_048_576) MB; a document takes at most 20 MB (compress the PDF first)")
             }
             guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read \(file)") }
-            let digest = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
             let name = (file as NSString).lastPathComponent
             let info = try global.open().write {
-                try $0.addDocument(member: member, order: order, kind: kind, title: title ?? name, fileName: name, content: data, sha256: digest)
+                try $0.addDocument(member: member, order: order, kind: kind, title: title ?? name, fileName: name, content: data)
             }
             emit("document #\(info.id) added to \(info.member)\(info.order.map { ", order \($0)" } ?? "") (\(info.kind.rawValue), \(info.size) bytes)\n")
         }
