@@ -89,12 +89,22 @@ let package = Package(
             dependencies: ["ParcCore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
+        // The use cases the command line and the web app share: runs, onboarding, facts, pending
+        // work, imports; each reports its progress as a stream of typed events (`Job`).
+        .target(
+            name: "ParcApp",
+            dependencies: [
+                "ParcCore", "InventoryStore", "Exchange", "Provisioning", "Templating", "SSHTransport", "Lab",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         // The web application: the commune's portal, the technicians' pages and /api/v1, over the
         // same inventory file as the command line.
         .target(
             name: "Web",
             dependencies: [
-                "ParcCore", "InventoryStore", "Exchange",
+                "ParcCore", "InventoryStore", "Exchange", "ParcApp", "Provisioning", "Templating",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -112,6 +122,7 @@ let package = Package(
                 "Lab",
                 "Exchange",
                 "Provisioning",
+                "ParcApp",
                 "Web",
                 "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -147,12 +158,14 @@ let package = Package(
         ),
         .testTarget(name: "ProvisioningTests", dependencies: ["Provisioning", "Templating", "ParcCore", "SSHTransport", "Lab"],
                     exclude: ["Fixtures"], swiftSettings: strict),
+        // The service layer against real sshd (lab devices).
+        .testTarget(name: "ParcAppTests", dependencies: ["ParcApp", "ParcCore", "InventoryStore", "Provisioning", "Lab", "Exchange"], swiftSettings: strict),
         .testTarget(name: "ExchangeTests", dependencies: ["Exchange", "InventoryStore", "ParcCore"], swiftSettings: strict),
         // The portal's router, pages and API, in process; and the browser tests (axe-core, Selenium).
         .testTarget(
             name: "WebTests",
             dependencies: [
-                "Web", "InventoryStore", "ParcCore", "Exchange",
+                "Web", "InventoryStore", "ParcCore", "Exchange", "ParcApp", "Provisioning", "Lab", "SSHTransport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             exclude: ["Browser"],

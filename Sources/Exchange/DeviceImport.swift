@@ -63,6 +63,28 @@ public struct ImportReport: Sendable {
     }
 }
 
+/// A file's rows as an import would take them: each with what it would do or what is wrong with it.
+public struct ImportPreview: Sendable {
+    public struct Row: Sendable {
+        public var line: Int
+        public var serial: String?
+        /// What the row would do (nil when it has problems).
+        public var outcome: ImportRowOutcome?
+        public var problems: [ImportProblem]
+    }
+    public var file: String
+    public var rows: [Row]
+    /// Problems of no one row (a cart the file's bad rows were to create, say).
+    public var fileProblems: [ImportProblem] = []
+    public var ignoredColumns: [String]
+    public var encoding: String
+    public var delimiter: Character
+
+    /// Every row can go in: confirming imports them all.
+    public var isClean: Bool { fileProblems.isEmpty && rows.allSatisfy { $0.problems.isEmpty } }
+    public var problemCount: Int { fileProblems.count + rows.reduce(0) { $0 + $1.problems.count } }
+}
+
 /// Reads device lists and suppliers' delivery notes (CSV) into the inventory, all rows or none.
 public enum DeviceImport {
     /// The fields a column can fill, with the headers (French and English) that name them.
@@ -124,6 +146,44 @@ public enum DeviceImport {
 
     /// Checks every row and resolves its references; throws every problem at once.
     static func plan(_ table: CSVTable, headers: HeaderMap, options: DeviceImportOptions, _ r: InventoryReader) throws -> [ImportedDevice] {
+        let (items, problems) = try check(table, headers: headers, options: options, r)
+        if !problems.isEmpty { throw ImportFailure(file: table.file, problems: problems) }
+        return items
+    }
+
+    /// What each row of a file would do, and each row's problems beside it; writes nothing. The
+    /// good rows of a file with bad ones are shown as they would go once the others are fixed.
+    public static func preview(_ table: CSVTable, options: DeviceImportOptions, into inventory: Inventory) throws -> ImportPreview {
+        let headers = try HeaderMap(header: table.header, known: HeaderMap.table(columns), extra: options.mappings, file: table.file)
+        guard headers.fieldsByColumn.values.contains("serial") else {
+            throw ImportFailure(file: table.file, problems: [ImportProblem(file: table.file, line: 1, field: "serial",
+                problem: "no column gives the serial number (columns: \(table.header.joined(separator: ", "))); name it \"N° de série\" or use --map COLUMN=serial")])
+        }
+        var preview = ImportPreview(file: table.file, rows: [], ignoredColumns: headers.ignored, encoding: table.encoding, delimiter: table.delimiter)
+        var problems: [ImportProblem] = []
+        var outcomes: [String: ImportRowOutcome] = [:]
+        do {
+            try inventory.write { tx in
+                let (items, found) = try check(table, headers: headers, options: options, tx)
+                problems = found
+                do {
+                    for o in try tx.importDevices(items, source: table.file, update: options.update).rows { outcomes[o.origin] = o }
+                } catch let error as InventoryError {
+                    problems.append(ImportProblem(file: table.file, line: 0, field: error.field ?? "row", problem: error.description))
+                }
+                throw DryRun()
+            }
+        } catch is DryRun {}
+        for (line, fields) in table.rows {
+            let v = headers.values(fields)
+            preview.rows.append(ImportPreview.Row(line: line, serial: v["serial"], outcome: outcomes["\(table.file):\(line)"],
+                                                  problems: problems.filter { $0.line == line }))
+        }
+        preview.fileProblems = problems.filter { $0.line == 0 }
+        return preview
+    }
+
+    static func check(_ table: CSVTable, headers: HeaderMap, options: DeviceImportOptions, _ r: InventoryReader) throws -> ([ImportedDevice], [ImportProblem]) {
         var problems: [ImportProblem] = []
         var items: [ImportedDevice] = []
         var seenSerials: [String: Int] = [:]
@@ -325,8 +385,7 @@ public enum DeviceImport {
             }
             problems += rowProblems
         }
-        if !problems.isEmpty { throw ImportFailure(file: table.file, problems: problems) }
-        return items
+        return (items, problems)
     }
 
     /// The VAT rate of an order from its amounts with and without tax, else the standard 20 %.

@@ -12,28 +12,45 @@ extension RunHostSummary: FetchableRecord, PersistableRecord {
 }
 
 extension InventoryTransaction {
-    /// Records the start of a run; returns its id.
-    public func startRun(playbook: String, hash: String, selector: String, checkMode: Bool, retryOf: Int64? = nil) throws -> Int64 {
+    /// Records the start of a run and claims its devices (`serial → name`) for it, in one
+    /// transaction; returns its id. A device another unfinished run holds refuses the whole run
+    /// (``DeviceBusy`` names that run), unless the process that claimed it is gone (`isAlive`).
+    public func startRun(playbook: String, hash: String, selector: String, checkMode: Bool, retryOf: Int64? = nil,
+                         claiming devices: [(serial: String, name: String)] = [], pid: Int32 = 0,
+                         isAlive: (Int32) -> Bool = { _ in true }) throws -> Int64 {
+        let holder = try db.cachedStatement(sql: """
+            SELECT runClaim.runId, runClaim.pid, run.actor FROM runClaim JOIN run ON run.id = runClaim.runId
+            WHERE runClaim.serial = ? AND run.endedAt IS NULL
+            """)
+        for d in devices {
+            if let row = try Row.fetchOne(holder, arguments: [d.serial]), isAlive(row["pid"]) {
+                throw DeviceBusy(device: d.name, runID: row["runId"], actor: row["actor"])
+            }
+        }
         var run = RunSummary(playbook: playbook, playbookHash: hash, selector: selector, checkMode: checkMode, actor: actor,
                              startedAt: now, retryOf: retryOf)
         try run.insert(db)
+        let claim = try db.cachedStatement(sql: "INSERT OR REPLACE INTO runClaim (serial, runId, pid) VALUES (?, ?, ?)")
+        for d in devices { try claim.execute(arguments: [d.serial, run.id!, pid]) }
         return run.id!
     }
 
-    /// Records how a run ended: its exit code, each host's recap and every task's outcome.
-    public func finishRun(_ id: Int64, exitCode: Int, endedAt: Date, hosts: [RunHostSummary], tasks: [RunTaskEntry]) throws {
-        try db.execute(sql: "UPDATE run SET endedAt = ?, exitCode = ? WHERE id = ?", arguments: [endedAt, exitCode, id])
+    /// Records how a run ended: its exit code, each host's recap and every task's outcome; its
+    /// devices are free again.
+    public func finishRun(_ id: Int64, exitCode: Int, endedAt: Date, hosts: [RunHostSummary], tasks: [RunTaskEntry], aborted: String? = nil) throws {
+        try db.execute(sql: "UPDATE run SET endedAt = ?, exitCode = ?, aborted = ? WHERE id = ?", arguments: [endedAt, exitCode, aborted, id])
+        try db.execute(sql: "DELETE FROM runClaim WHERE runId = ?", arguments: [id])
         for h in hosts {
             try db.execute(sql: """
                 INSERT INTO runHost (runId, serial, host, ok, changed, failed, skipped, unreachable, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [id, h.serial, h.host, h.ok, h.changed, h.failed, h.skipped, h.unreachable, h.outcome])
+                """, arguments: [id, h.serial, h.host, h.ok, h.changed, h.failed, h.skipped, h.unreachable, h.outcome.rawValue])
         }
         let insert = try db.cachedStatement(sql: """
             INSERT INTO runTask (runId, serial, host, play, task, item, outcome, changed, ignored, message, output, diff, milliseconds)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         for t in tasks {
-            try insert.execute(arguments: [id, t.serial, t.host, t.play, t.task, t.item, t.outcome, t.changed, t.ignored, t.message, t.output,
+            try insert.execute(arguments: [id, t.serial, t.host, t.play, t.task, t.item, t.outcome.rawValue, t.changed, t.ignored, t.message, t.output,
                                            t.diff, t.milliseconds])
         }
     }
@@ -52,11 +69,21 @@ extension InventoryReader {
         }
         let hosts = try RunHostSummary.fetchAll(db, sql: "SELECT * FROM runHost WHERE runId = ? ORDER BY host", arguments: [id])
         let tasks = try Row.fetchAll(db, sql: "SELECT * FROM runTask WHERE runId = ? ORDER BY id", arguments: [id]).map { row in
-            RunTaskEntry(serial: row["serial"], host: row["host"], play: row["play"], task: row["task"], item: row["item"], outcome: row["outcome"],
+            RunTaskEntry(serial: row["serial"], host: row["host"], play: row["play"], task: row["task"], item: row["item"],
+                         outcome: TaskOutcome(rawValue: row["outcome"]) ?? .failed,
                          changed: row["changed"], ignored: row["ignored"], message: row["message"], output: row["output"], diff: row["diff"],
                          milliseconds: row["milliseconds"])
         }
         return (run, hosts, tasks)
+    }
+
+    /// The unfinished runs holding devices, by serial (lower-case).
+    public func busyDevices() throws -> [String: Int64] {
+        var out: [String: Int64] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT runClaim.serial, runClaim.runId FROM runClaim JOIN run ON run.id = runClaim.runId WHERE run.endedAt IS NULL") {
+            out[(row["serial"] as String).lowercased()] = row["runId"]
+        }
+        return out
     }
 
     /// A device's last run and its recap there.

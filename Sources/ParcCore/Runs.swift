@@ -1,4 +1,39 @@
 import Foundation
+import Synchronization
+
+/// How a task ended on a device, and (for a device's whole run) the worst of its tasks: one set of
+/// words for the runner, the store, the command line and the web app (Ansible's).
+public enum TaskOutcome: String, Sendable, Codable, CaseIterable, Hashable {
+    case ok, changed, failed, skipped, unreachable
+
+    /// A device that ended so is owed the run again (`parc run --retry`, "relancer les échecs").
+    public var needsRetry: Bool { self == .failed || self == .unreachable }
+}
+
+/// Asks a run to stop: no device starts another task once it is set; the steps in progress end.
+public final class RunCancellation: Sendable {
+    private let state = Mutex<String?>(nil)
+    public init() {}
+    /// Who asked (for the run's record).
+    public func cancel(by actor: String) { state.withLock { if $0 == nil { $0 = actor } } }
+    public var isCancelled: Bool { state.withLock { $0 != nil } }
+    public var cancelledBy: String? { state.withLock { $0 } }
+}
+
+/// A device is in another run that has not ended: one run at a time per device.
+public struct DeviceBusy: Error, CustomStringConvertible, Sendable, Equatable {
+    public var device: String
+    public var runID: Int64
+    public var actor: String
+    public init(device: String, runID: Int64, actor: String) {
+        self.device = device
+        self.runID = runID
+        self.actor = actor
+    }
+    public var description: String {
+        "\(device) is busy: run \(runID) (by \(actor)) holds it until it ends (parc runs show \(runID)); wait for it, or leave the device out"
+    }
+}
 
 /// A provisioning run as the inventory records it.
 /// How a run was asked for, kept with the work it leaves pending so that `parc run --pending`
@@ -33,9 +68,11 @@ public struct RunSummary: Sendable, Equatable, Codable {
     /// 0, 2 (a host failed) or 4 (a host was unreachable); nil while running.
     public var exitCode: Int?
     public var retryOf: Int64?
+    /// Why the run stopped before its end (cancelled, max_fail_percentage, an unanswered prompt).
+    public var aborted: String?
 
     public init(id: Int64? = nil, playbook: String, playbookHash: String, selector: String, checkMode: Bool, actor: String,
-                startedAt: Date, endedAt: Date? = nil, exitCode: Int? = nil, retryOf: Int64? = nil) {
+                startedAt: Date, endedAt: Date? = nil, exitCode: Int? = nil, retryOf: Int64? = nil, aborted: String? = nil) {
         self.id = id
         self.playbook = playbook
         self.playbookHash = playbookHash
@@ -46,6 +83,7 @@ public struct RunSummary: Sendable, Equatable, Codable {
         self.endedAt = endedAt
         self.exitCode = exitCode
         self.retryOf = retryOf
+        self.aborted = aborted
     }
 }
 
@@ -58,8 +96,8 @@ public struct RunHostSummary: Sendable, Equatable, Codable {
     public var failed: Int
     public var skipped: Int
     public var unreachable: Int
-    /// ok, changed, failed or unreachable.
-    public var outcome: String
+    /// ok, changed, failed or unreachable (never skipped).
+    public var outcome: TaskOutcome
 
     public init(host: String, serial: String, ok: Int, changed: Int, failed: Int, skipped: Int, unreachable: Int) {
         self.host = host
@@ -69,7 +107,7 @@ public struct RunHostSummary: Sendable, Equatable, Codable {
         self.failed = failed
         self.skipped = skipped
         self.unreachable = unreachable
-        outcome = unreachable > 0 ? "unreachable" : failed > 0 ? "failed" : changed > 0 ? "changed" : "ok"
+        outcome = unreachable > 0 ? .unreachable : failed > 0 ? .failed : changed > 0 ? .changed : .ok
     }
 }
 
@@ -80,7 +118,7 @@ public struct RunTaskEntry: Sendable, Equatable, Codable {
     public var play: String
     public var task: String
     public var item: String?
-    public var outcome: String
+    public var outcome: TaskOutcome
     public var changed: Bool
     public var ignored: Bool
     public var message: String?
@@ -88,7 +126,7 @@ public struct RunTaskEntry: Sendable, Equatable, Codable {
     public var diff: String?
     public var milliseconds: Int
 
-    public init(serial: String, host: String, play: String, task: String, item: String?, outcome: String, changed: Bool, ignored: Bool,
+    public init(serial: String, host: String, play: String, task: String, item: String?, outcome: TaskOutcome, changed: Bool, ignored: Bool,
                 message: String?, output: String?, diff: String?, milliseconds: Int) {
         self.serial = serial
         self.host = host

@@ -50,6 +50,8 @@ public struct RunOptions: Sendable {
     /// Every group and host name of the inventory (lower-case), for `checkPatterns`; nil: the
     /// groups and names of the hosts given.
     public var knownNames: Set<String>?
+    /// Set to stop the run: no device starts another task; the steps in progress end.
+    public var cancellation: RunCancellation?
 
     public init(check: Bool = false, diff: Bool = false, forks: Int = 20, tags: Set<String> = [], skipTags: Set<String> = [],
                 extraVars: [String: Value] = [:], become: Become = .sudo) {
@@ -63,10 +65,6 @@ public struct RunOptions: Sendable {
     }
 }
 
-public enum Outcome: String, Sendable, Codable, CaseIterable {
-    case ok, changed, failed, skipped, unreachable
-}
-
 /// One task on one host (one loop item).
 public struct TaskRecord: Sendable {
     public var play: String
@@ -74,7 +72,7 @@ public struct TaskRecord: Sendable {
     public var host: String
     public var serial: String
     public var item: String?
-    public var outcome: Outcome
+    public var outcome: TaskOutcome
     public var changed: Bool
     public var ignored: Bool
     public var message: String?
@@ -246,11 +244,13 @@ public final class Runner: Sendable {
                     break plays
                 }
             }
+            if let by = options.cancellation?.cancelledBy { aborted = Self.cancelled(by); break plays }
             let selected = select(play)
             observer(.play(name: play.name, hosts: selected.count))
             if selected.isEmpty { observer(.note("play \(play.name): no host matches \(play.hosts)")); continue }
             var start = 0
             for size in play.serial.batches(of: selected.count) {
+                if let by = options.cancellation?.cancelledBy { aborted = Self.cancelled(by); break plays }
                 let batch = Array(selected[start..<(start + size)])
                 start += size
                 var alive: [HostTarget] = []
@@ -268,9 +268,13 @@ public final class Runner: Sendable {
                 }
             }
         }
+        if aborted == nil, let by = options.cancellation?.cancelledBy { aborted = Self.cancelled(by) }
+        if let aborted, options.cancellation?.isCancelled == true { observer(.note(aborted)) }
         for m in memories.values { await m.closeAll() }
         return await result(state, aborted: aborted)
     }
+
+    static func cancelled(_ actor: String) -> String { "cancelled by \(actor): the tasks in progress ended, no other task started" }
 
     /// Ansible's implicit localhost: the control node, when the inventory has no host of that name.
     static let implicitLocalhost = HostTarget(name: "localhost", serial: "localhost", groups: [],
@@ -443,7 +447,7 @@ public final class Runner: Sendable {
     /// Queued steps are settled at the end of every list, so that a block sees its failures.
     func execute(_ tasks: [TaskSpec], _ h: HostRun, state: State, force: Bool = false) async {
         for task in tasks {
-            if memory(h.host.serial).unreachable { return }
+            if memory(h.host.serial).unreachable || options.cancellation?.isCancelled == true { return }
             if !force, memory(h.host.serial).failed { return }
             switch task.module {
             case "block":
@@ -526,4 +530,13 @@ public final class Runner: Sendable {
 extension Duration {
     /// Whole milliseconds.
     var ms: Int { Int(components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000) }
+}
+
+extension RunTaskEntry {
+    /// A task's record as the inventory keeps it (diffs as one unified text).
+    public init(_ r: TaskRecord) {
+        self.init(serial: r.serial, host: r.host, play: r.play, task: r.task, item: r.item, outcome: r.outcome, changed: r.changed,
+                  ignored: r.ignored, message: r.message, output: r.output, diff: r.diff.isEmpty ? nil : r.diff.map(\.unified).joined(separator: "\n"),
+                  milliseconds: r.milliseconds)
+    }
 }

@@ -107,8 +107,8 @@ extension Portal {
             page.body.element("h2", "Tâches sur \(host.host)")
             page.body.table(caption: "Tâches sur \(host.host)", ["Tâche", "Élément", "Résultat", "Message", "Durée"],
                             tasks.map { t in
-                                [.text(t.task), .optional(t.item), t.outcome == "failed" || t.outcome == "unreachable" ? .badge(t.outcome, tone: "alerte")
-                                    : t.changed ? .badge("changed", tone: "info") : .badge(t.outcome, tone: "ok"),
+                                [.text(t.task), .optional(t.item), t.outcome.needsRetry ? .badge(t.outcome.rawValue, tone: "alerte")
+                                    : t.changed ? .badge("changed", tone: "info") : .badge(t.outcome.rawValue, tone: "ok"),
                                  .optional(t.message.map { TextRules.visible($0, max: 500) }), .text("\(t.milliseconds) ms")]
                             }, numeric: [4], rowHeader: true)
             for t in tasks where t.diff != nil {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ParcApp
 import Foundation
 import InventoryStore
 import Logging
@@ -83,35 +84,6 @@ struct OutputOptions: ParsableArguments {
     }
 
     var format: OutputFormat { json ? .json : csv ? .csv : .table }
-}
-
-/// The folder parc works in: `$PARC_HOME`, else the nearest folder holding `inventory/` above the
-/// current directory, else above the `parc` executable (a checkout running its own build), else
-/// the current directory.
-enum ParcHome {
-    static func locate() -> URL {
-        let env = ProcessInfo.processInfo.environment
-        if let home = env["PARC_HOME"], !home.isEmpty { return URL(fileURLWithPath: home) }
-        let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
-        if let found = ancestor(of: cwd, holding: "inventory") { return found }
-        let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        let exePath = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")).map(URL.init(fileURLWithPath:)) ?? exe
-        if let found = ancestor(of: exePath.deletingLastPathComponent(), holding: "inventory") { return found }
-        return cwd
-    }
-
-    private static func ancestor(of start: URL, holding name: String) -> URL? {
-        var dir = start.standardizedFileURL
-        while true {
-            var isDir: ObjCBool = false
-            if FileManager.default.fileExists(atPath: dir.appendingPathComponent(name).path, isDirectory: &isDir), isDir.boolValue {
-                return dir
-            }
-            let parent = dir.deletingLastPathComponent()
-            if parent.path == dir.path { return nil }
-            dir = parent
-        }
-    }
 }
 
 // Values read from the command line.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ParcApp
 import Foundation
 import InventoryStore
 import ParcCore
@@ -30,36 +31,11 @@ struct AccessOptions: ParsableArguments {
         if timeout <= 0 { throw ValidationError("--timeout must be positive") }
     }
 
-    /// The credentials to offer, in order.
-    func credentials() -> [SSHCredential] {
-        let env = ProcessInfo.processInfo.environment
-        let home = FileManager.default.homeDirectoryForCurrentUser.path
-        var files = identities
-        if files.isEmpty {
-            if let id = env["PARC_IDENTITY"], !id.isEmpty { files.append(id) }
-            files += [ManagementKey.path(nil), LabPaths.directory() + "/id_ed25519", home + "/.ssh/id_ed25519", home + "/.ssh/id_ecdsa"]
-                .filter { FileManager.default.fileExists(atPath: $0) }
-        }
-        var seen = Set<String>()
-        var out: [SSHCredential] = files.filter { seen.insert($0).inserted }.map { .keyFile($0) }
-        if env["SSH_AUTH_SOCK"] != nil { out.append(.agent) }
-        return out
-    }
-
-    func knownHostsFiles() -> [String] {
-        if !knownHosts.isEmpty { return knownHosts }
-        let file = Home.path + "/.ssh/known_hosts"
-        return FileManager.default.fileExists(atPath: file) ? [file] : []
-    }
-
-    /// How to reach one device of the inventory; nil when it has no address.
-    func ssh(for device: DeviceRow, credentials: [SSHCredential], knownHosts: [String]) throws -> SSHOptions? {
-        guard let address = device.address else { return nil }
-        let pinned = try device.hostKey.map { try HostKey(openSSH: $0) }
-        return SSHOptions(name: device.inventoryName, address: address, port: device.sshPort ?? 22,
-                          user: user ?? device.sshUser ?? "root", credentials: credentials,
-                          hostKeyPolicy: HostKeyPolicy(mode: hostKeyPolicy, pinned: pinned, knownHostsFiles: knownHosts),
-                          connectTimeout: .milliseconds(Int(timeout * 1000)))
+    /// How this command line reaches devices.
+    var settings: AccessSettings {
+        AccessSettings(credentials: AccessSettings.standardCredentials(identities: identities),
+                       knownHostsFiles: knownHosts.isEmpty ? AccessSettings.standardKnownHosts() : knownHosts,
+                       hostKeyPolicy: hostKeyPolicy, timeout: timeout, forks: forks, user: user)
     }
 }
 
@@ -88,34 +64,5 @@ struct SelectionOptions: ParsableArguments {
             rows = rows.filter { allowed.contains($0.serial) }
         }
         return rows
-    }
-}
-
-/// Runs `body` on every item with at most `limit` at once; results in the items' order.
-func concurrently<T: Sendable, R: Sendable>(_ items: [T], limit: Int, _ body: @escaping @Sendable (T) async -> R) async -> [R] {
-    await withTaskGroup(of: (Int, R).self) { group in
-        var results = [R?](repeating: nil, count: items.count)
-        var next = 0
-        func add() {
-            let i = next
-            let item = items[i]
-            group.addTask { (i, await body(item)) }
-            next += 1
-        }
-        while next < min(limit, items.count) { add() }
-        while let (i, r) = await group.next() {
-            results[i] = r
-            if next < items.count { add() }
-        }
-        return results.map { $0! }
-    }
-}
-
-enum LabPaths {
-    /// The lab's folder: $PARC_LAB_DIR, else inventory/lab in the parc folder.
-    static func directory(_ option: String? = nil) -> String {
-        if let option, !option.isEmpty { return option }
-        if let env = ProcessInfo.processInfo.environment["PARC_LAB_DIR"], !env.isEmpty { return env }
-        return ParcHome.locate().appendingPathComponent("inventory/lab").path
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ParcApp
 import Exchange
 import Foundation
 import InventoryStore
@@ -124,7 +125,7 @@ struct DeviceCommand: ParsableCommand {
             pairs.append((key: "lastChange", label: "Last change",
                           value: events.last.map { .string("\(EventTime.iso($0.at)) by \($0.actor) (\($0.action.rawValue))") } ?? .null))
             pairs.append((key: "lastRun", label: "Last run", value: lastRun.map { r in
-                .string("run \(r.run.id!) \(r.run.playbook)\(r.run.checkMode ? " (check)" : "") on \(EventTime.iso(r.run.startedAt)): \(r.host.outcome)"
+                .string("run \(r.run.id!) \(r.run.playbook)\(r.run.checkMode ? " (check)" : "") on \(EventTime.iso(r.run.startedAt)): \(r.host.outcome.rawValue)"
                         + " (ok \(r.host.ok), changed \(r.host.changed), failed \(r.host.failed), unreachable \(r.host.unreachable))")
             } ?? .null))
             if let (f, seen) = facts {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ParcApp
 import Exchange
 import Foundation
 import InventoryStore
@@ -52,7 +53,7 @@ struct ImportCommand: ParsableCommand {
         func run() throws {
             var options = DeviceImportOptions(order: order, member: member, cart: cart, kind: kind, mappings: try mapping.parsed(), update: update, dryRun: dryRun)
             options.delivered = try delivered.map { try Day(parsing: $0, field: "--delivered") }
-            let report = try DeviceImport.run(file, options: options, into: try global.open())
+            let report = try Imports.apply(path: file, options: options, into: try global.open())
             if json {
                 emit(JSONValue.object([
                     ("file", .string(report.file)), ("dryRun", .bool(report.dryRun)), ("encoding", .string(report.encoding)),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ParcApp
 import Foundation
 import InventoryStore
 import ParcCore
@@ -21,47 +22,29 @@ struct FactsCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON: the facts of each device.") var json = false
 
     func run() async throws {
-        let inventory = try global.open()
-        let rows = try inventory.read { try selection.select($0) }.filter { $0.address != nil }
+        let workspace = try global.workspace(access)
+        let rows = try workspace.inventory.read { try selection.select($0) }.filter { $0.address != nil }
         guard !rows.isEmpty else { warn("no selected device has an address; nothing to read"); return }
-        let credentials = access.credentials(), known = access.knownHostsFiles()
-        let targets = try rows.map { ($0, try access.ssh(for: $0, credentials: credentials, knownHosts: known)!) }
-        let become = try BecomeOption.fromEnvironment()
-        let results = await concurrently(targets, limit: access.forks) { (row, options) -> (DeviceRow, Result<DeviceFacts, any Error>) in
-            do {
-                let facts = try await SSHConnection.connect(options).using { c in try await FactGathering.gather(c, become: become) }
-                return (row, .success(facts))
-            } catch {
-                return (row, .failure(error))
-            }
-        }
-        let now = Date()
-        try inventory.write { tx in
-            for (row, result) in results { if case .success(let f) = result { try tx.recordFacts(serial: row.serial, f, seenAt: now) } }
-        }
-        var unreachable = 0, failed = 0
+        let results = try await FactsRefresh.start(rows, become: try BecomeOption.fromEnvironment(), in: workspace).value()
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             encoder.dateEncodingStrategy = .iso8601
             var out: [String: DeviceFacts] = [:]
-            for (row, result) in results { if case .success(let f) = result { out[row.inventoryName] = f } }
+            for r in results { if case .success(let f) = r.facts { out[r.device.inventoryName] = f } }
             emit(String(decoding: try encoder.encode(out), as: UTF8.self) + "\n")
+        } else {
+            emit(Render.table(header: ["DEVICE", "HOSTNAME", "SERIAL", "OS", "KERNEL", "CPU", "MEMORY", "DISK FREE", "IPV4"], rows: results.map { r in
+                switch r.facts {
+                case .success(let f):
+                    [r.device.inventoryName, f.hostname, f.serial ?? "—", "\(f.osName)", f.kernel, "\(f.cpuCount)×\(f.cpuModel)",
+                     "\(f.memoryMB) MiB", "\(f.diskFreeMB)/\(f.diskSizeMB) MiB", f.primaryIPv4 ?? ""]
+                case .failure(let e):
+                    [r.device.inventoryName, "(\(e))", "", "", "", "", "", "", ""]
+                }
+            }))
         }
-        var table: [[String]] = []
-        for (row, result) in results {
-            switch result {
-            case .success(let f):
-                table.append([row.inventoryName, f.hostname, f.serial ?? "—", "\(f.osName)", f.kernel, "\(f.cpuCount)×\(f.cpuModel)",
-                              "\(f.memoryMB) MiB", "\(f.diskFreeMB)/\(f.diskSizeMB) MiB", f.primaryIPv4 ?? ""])
-            case .failure(let e):
-                if (e as? TransportError)?.isUnreachable == true { unreachable += 1 } else { failed += 1 }
-                table.append([row.inventoryName, "(\(e))", "", "", "", "", "", "", ""])
-            }
-        }
-        if !json {
-            emit(Render.table(header: ["DEVICE", "HOSTNAME", "SERIAL", "OS", "KERNEL", "CPU", "MEMORY", "DISK FREE", "IPV4"], rows: table))
-        }
+        let unreachable = results.filter { $0.outcome == .unreachable }.count, failed = results.filter { $0.outcome == .failed }.count
         FileHandle.standardError.write(Data("\(results.count) device(s): \(results.count - unreachable - failed) gathered, \(failed) failed, \(unreachable) unreachable\n".utf8))
         if unreachable > 0 { throw ExitCode(4) }
         if failed > 0 { throw ExitCode(2) }
@@ -156,41 +139,48 @@ struct Pending: ParsableCommand {
 struct Watch: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Serve pending work as devices come back: `parc run --pending` every interval.",
-        discussion: "Stops when nothing is pending, or after --rounds rounds.")
+        discussion: "Stops when nothing is pending, or after --rounds rounds. Values of --ask-vars come from PARC_ASK_<NAME>.")
     @OptionGroup var global: GlobalOptions
     @Option(help: "Seconds between rounds.") var interval: Double = 60
     @Option(help: "Stop after this many rounds (default: until nothing is pending).") var rounds: Int?
     @OptionGroup var access: AccessOptions
 
     func run() async throws {
+        let workspace = try global.workspace(access)
+        var base = RunRequest(playbook: "")
+        base.become = try BecomeOption.fromEnvironment()
+        let progress = Progress(quiet: false, verbosity: global.verbose)
         var round = 0
         while true {
             round += 1
-            let owed = try global.open().read { try $0.pending() }
+            let owed = try workspace.inventory.read { try $0.pending() }
             if owed.isEmpty { emit("Nothing is pending.\n"); return }
             emit("Round \(round): \(owed.count) pending item(s)\n")
-            var run = try Run.parse(["--pending"] + global.arguments + access.arguments)
-            do { try await run.run() } catch let code as ExitCode where code.rawValue == 4 || code.rawValue == 2 {}
+            if let job = try PendingWork.serve(in: workspace, base: base, ask: Self.fromEnvironment) {
+                for await e in job.events() {
+                    switch e.event {
+                    case .batch(let b): emit("Pending: \(b.playbook) for \(b.items.map(\.device).joined(separator: ", "))\n")
+                    case .run(.recap(let r)): emit(RecapText.render(r.hosts, aborted: r.aborted, runID: r.id, check: r.check))
+                    case .run(let event): progress.report(event)
+                    case .notServed(let b, let reason): warn("\(b.playbook) not served now: \(reason)")
+                    }
+                }
+                _ = await job.result()
+            }
             if let rounds, round >= rounds { return }
             try await Task.sleep(for: .milliseconds(Int(interval * 1000)))
         }
     }
-}
 
-extension GlobalOptions {
-    var arguments: [String] {
-        var a: [String] = []
-        if let database { a += ["--database", database] }
-        if let actor { a += ["--actor", actor] }
-        return a
-    }
-}
-
-extension AccessOptions {
-    var arguments: [String] {
-        var a = identities.flatMap { ["--identity", $0] } + knownHosts.flatMap { ["--known-hosts", $0] }
-        a += ["--host-key-policy", hostKeyPolicy.rawValue, "--timeout", String(timeout), "--forks", String(forks)]
-        if let user { a += ["--user", user] }
-        return a
+    /// Unattended: a replayed `--ask-vars` value comes from PARC_ASK_<NAME>, never from a prompt.
+    @Sendable static func fromEnvironment(_ names: [String]) throws -> [String: Value] {
+        var out: [String: Value] = [:]
+        for name in names {
+            guard let value = ExtraVars.fromEnvironment(name) else {
+                throw AppError("--ask-vars \(name): set PARC_ASK_\(name.uppercased()) for unattended replays")
+            }
+            out[name] = .string(value)
+        }
+        return out
     }
 }

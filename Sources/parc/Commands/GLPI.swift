@@ -1,4 +1,5 @@
 import ArgumentParser
+import ParcApp
 import CZlib
 import Exchange
 import Foundation

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ParcApp
 import Foundation
 import InventoryStore
 import Lab
@@ -35,7 +36,7 @@ struct LabCommand: ParsableCommand {
             let inventory = try global.open()
             // Check the school before starting anything.
             let uai = try inventory.read { try $0.school(school).uai }
-            let dir = LabPaths.directory(labDir)
+            let dir = ParcHome.labDirectory(labDir)
             let lab = try Lab.up(count: count, in: dir, options: LabOptions(password: password, sudoNeedsPassword: false))
             do {
                 try inventory.write { tx in
@@ -64,7 +65,7 @@ struct LabCommand: ParsableCommand {
         @Option(name: .customLong("lab-dir"), help: "Where the lab lives.") var labDir: String?
 
         func run() throws {
-            let lab = try Lab.load(LabPaths.directory(labDir))
+            let lab = try Lab.load(ParcHome.labDirectory(labDir))
             emit(Render.table(header: ["DEVICE", "ADDRESS", "PORT", "PID", "STATE"], rows: lab.devices.map { d in
                 [d.name, d.address, String(d.port), d.pid.map(String.init) ?? "", d.pid.map(Spawn.isAlive) == true ? "running" : "stopped"]
             }))
@@ -78,7 +79,7 @@ struct LabCommand: ParsableCommand {
         @Flag(help: "Keep the lab's devices in the inventory.") var keepInventory = false
 
         func run() throws {
-            let dir = LabPaths.directory(labDir)
+            let dir = ParcHome.labDirectory(labDir)
             let lab = try Lab.load(dir)
             var removed = 0
             if !keepInventory {

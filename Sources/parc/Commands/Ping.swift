@@ -1,4 +1,5 @@
 import ArgumentParser
+import ParcApp
 import Foundation
 import InventoryStore
 import ParcCore
@@ -20,11 +21,11 @@ struct Ping: AsyncParsableCommand {
     @OptionGroup var access: AccessOptions
     @Flag(help: "Print JSON: one object per device.") var json = false
 
-    struct Outcome: Sendable {
+    struct Result: Sendable {
         var device: String
         var serial: String
         var address: String
-        var status: String          // ok, failed, unreachable
+        var status: TaskOutcome     // ok, failed, unreachable
         var hostKey: String         // pinned, known_hosts, new (pinned now), unknown, changed, -
         var connectMs: Int?
         var roundTripMs: Int?
@@ -35,12 +36,11 @@ struct Ping: AsyncParsableCommand {
     func run() async throws {
         let inventory = try global.open()
         let rows = try inventory.read { try selection.select($0) }
-        let credentials = access.credentials()
-        let knownHosts = access.knownHostsFiles()
+        let settings = access.settings
         var skipped: [String] = []
         var targets: [(DeviceRow, SSHOptions)] = []
         for row in rows {
-            if let options = try access.ssh(for: row, credentials: credentials, knownHosts: knownHosts) {
+            if let options = try settings.ssh(for: row) {
                 targets.append((row, options))
             } else {
                 skipped.append(row.inventoryName)
@@ -62,19 +62,19 @@ struct Ping: AsyncParsableCommand {
         if json {
             emit(JSONValue.array(outcomes.map { o in
                 .object([("device", .string(o.device)), ("serial", .string(o.serial)), ("address", .string(o.address)),
-                         ("status", .string(o.status)), ("hostKey", .string(o.hostKey)), ("connectMs", .number(o.connectMs)),
+                         ("status", .string(o.status.rawValue)), ("hostKey", .string(o.hostKey)), ("connectMs", .number(o.connectMs)),
                          ("roundTripMs", .number(o.roundTripMs)), ("message", .text(o.message))])
             }).serialized() + "\n")
         } else {
             emit(Render.table(header: ["DEVICE", "ADDRESS", "STATUS", "HOST KEY", "CONNECT", "RTT", "MESSAGE"],
                               rows: outcomes.map { o in
-                                  [o.device, o.address, o.status, o.hostKey, o.connectMs.map { "\($0) ms" } ?? "", o.roundTripMs.map { "\($0) ms" } ?? "",
+                                  [o.device, o.address, o.status.rawValue, o.hostKey, o.connectMs.map { "\($0) ms" } ?? "", o.roundTripMs.map { "\($0) ms" } ?? "",
                                    o.message ?? ""]
                               }))
         }
-        let ok = outcomes.filter { $0.status == "ok" }.count
-        let failed = outcomes.filter { $0.status == "failed" }.count
-        let unreachable = outcomes.filter { $0.status == "unreachable" }.count
+        let ok = outcomes.filter { $0.status == .ok }.count
+        let failed = outcomes.filter { $0.status == .failed }.count
+        let unreachable = outcomes.filter { $0.status == .unreachable }.count
         var summary = "\(outcomes.count) device\(outcomes.count == 1 ? "" : "s"): \(ok) ok, \(failed) failed, \(unreachable) unreachable"
         if !skipped.isEmpty { summary += " (\(skipped.count) without an address skipped)" }
         FileHandle.standardError.write(Data((summary + "\n").utf8))
@@ -82,8 +82,8 @@ struct Ping: AsyncParsableCommand {
         if failed > 0 { throw ExitCode(2) }
     }
 
-    static func ping(_ row: DeviceRow, _ options: SSHOptions) async -> Outcome {
-        var o = Outcome(device: row.inventoryName, serial: row.serial, address: "\(options.address):\(options.port)", status: "ok", hostKey: "-")
+    static func ping(_ row: DeviceRow, _ options: SSHOptions) async -> Result {
+        var o = Result(device: row.inventoryName, serial: row.serial, address: "\(options.address):\(options.port)", status: .ok, hostKey: "-")
         do {
             let c = try await SSHConnection.connect(options)
             o.connectMs = Int((c.timings.total.seconds * 1000).rounded())
@@ -99,12 +99,12 @@ struct Ping: AsyncParsableCommand {
             let r = try await c.run("true")
             o.roundTripMs = Int(((ContinuousClock.now - start).seconds * 1000).rounded())
             if !r.succeeded {
-                o.status = "failed"
+                o.status = .failed
                 o.message = "`true` exited with \(r.exitStatus)"
             }
             await c.close()
         } catch let error as TransportError {
-            o.status = error.isUnreachable ? "unreachable" : "failed"
+            o.status = error.isUnreachable ? .unreachable : .failed
             switch error {
             case .hostKeyUnknown: o.hostKey = "unknown"
             case .hostKeyChanged: o.hostKey = "CHANGED"
@@ -112,7 +112,7 @@ struct Ping: AsyncParsableCommand {
             }
             o.message = "\(error)".replacingOccurrences(of: "\(row.inventoryName): ", with: "")
         } catch {
-            o.status = "failed"
+            o.status = .failed
             o.message = "\(error)"
         }
         return o

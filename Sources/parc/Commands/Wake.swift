@@ -1,4 +1,5 @@
 import ArgumentParser
+import ParcApp
 import Foundation
 import InventoryStore
 import ParcCore
@@ -152,9 +153,9 @@ struct Wake: AsyncParsableCommand {
             let rooms = Set(rows.compactMap(\.room)), schools = Set(rows.compactMap(\.uai))
             return all.filter { $0.room.map(rooms.contains) ?? false } + all.filter { !($0.room.map(rooms.contains) ?? false) && ($0.uai.map(schools.contains) ?? false) }
         }
-        let credentials = access.credentials(), known = access.knownHostsFiles()
+        let settings = access.settings
         for row in candidates {
-            guard let o = try access.ssh(for: row, credentials: credentials, knownHosts: known),
+            guard let o = try settings.ssh(for: row),
                   WakeSender.answers(o.address, port: o.port, timeout: 1) else { continue }
             if let c = try? await SSHConnection.connect(o) { return Relay(name: row.inventoryName, connection: c) }
         }

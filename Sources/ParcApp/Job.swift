@@ -1,0 +1,94 @@
+import Foundation
+import ParcCore
+import Synchronization
+
+/// An event as it happened: when, and what.
+public struct Stamped<Event: Sendable>: Sendable {
+    public var at: Date
+    public var event: Event
+}
+
+/// Work that goes on by itself (a run, an onboarding, a facts refresh) and tells what it does as
+/// it does it: every follower gets all the events from the first (a page opened late misses
+/// nothing), then the new ones as they come, and the stream ends when the work does.
+public final class Job<Event: Sendable, Output: Sendable>: Sendable {
+    private struct State {
+        var events: [Stamped<Event>] = []
+        var followers: [Int: AsyncStream<Stamped<Event>>.Continuation] = [:]
+        var nextFollower = 0
+        var output: Result<Output, any Error>?
+        var waiters: [CheckedContinuation<Result<Output, any Error>, Never>] = []
+    }
+    private let state = Mutex(State())
+    /// Asks the work to stop (see ``cancel(by:)``).
+    public let cancellation = RunCancellation()
+
+    public init() {}
+
+    /// Records an event and hands it to every follower.
+    public func emit(_ event: Event) {
+        let stamped = Stamped(at: Date(), event: event)
+        state.withLock { s in
+            s.events.append(stamped)
+            for c in s.followers.values { c.yield(stamped) }
+        }
+    }
+
+    /// The work ended: followers' streams end, waiters get the output.
+    public func finish(_ output: Result<Output, any Error>) {
+        let waiters = state.withLock { s -> [CheckedContinuation<Result<Output, any Error>, Never>] in
+            guard s.output == nil else { return [] }
+            s.output = output
+            for c in s.followers.values { c.finish() }
+            s.followers = [:]
+            defer { s.waiters = [] }
+            return s.waiters
+        }
+        for w in waiters { w.resume(returning: output) }
+    }
+
+    /// Runs `body` in a task of its own and finishes with what it returns or throws.
+    public func start(_ body: @escaping @Sendable (Job) async throws -> Output) {
+        Task {
+            do { finish(.success(try await body(self))) } catch { finish(.failure(error)) }
+        }
+    }
+
+    /// Every event so far, then each new one until the work ends.
+    public func events() -> AsyncStream<Stamped<Event>> {
+        AsyncStream(bufferingPolicy: .unbounded) { continuation in
+            let id = state.withLock { s -> Int? in
+                for e in s.events { continuation.yield(e) }
+                if s.output != nil { continuation.finish(); return nil }
+                let id = s.nextFollower
+                s.nextFollower += 1
+                s.followers[id] = continuation
+                return id
+            }
+            if let id {
+                continuation.onTermination = { [weak self] _ in _ = self?.state.withLock { $0.followers.removeValue(forKey: id) } }
+            }
+        }
+    }
+
+    /// The events so far.
+    public var history: [Stamped<Event>] { state.withLock { $0.events } }
+    public var isFinished: Bool { state.withLock { $0.output != nil } }
+
+    /// Waits for the end.
+    public func result() async -> Result<Output, any Error> {
+        await withCheckedContinuation { c in
+            let ready = state.withLock { s -> Result<Output, any Error>? in
+                if let o = s.output { return o }
+                s.waiters.append(c)
+                return nil
+            }
+            if let ready { c.resume(returning: ready) }
+        }
+    }
+
+    public func value() async throws -> Output { try await result().get() }
+
+    /// Asks the work to stop; `actor` is recorded as who stopped it.
+    public func cancel(by actor: String) { cancellation.cancel(by: actor) }
+}

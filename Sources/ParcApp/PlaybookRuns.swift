@@ -1,0 +1,341 @@
+import Foundation
+import Synchronization
+import InventoryStore
+import Logging
+import ParcCore
+import Provisioning
+import SSHTransport
+import Templating
+
+/// A run as asked for: the playbook, which devices, how.
+public struct RunRequest: Sendable {
+    /// The playbook's path.
+    public var playbook: String
+    /// A host pattern (`school_0572113m:&kind_laptop:!lab-03`).
+    public var limit: String?
+    /// Only these devices (serials, any case): a retry, pending work, devices picked in a list.
+    public var only: Set<String>?
+    public var check = false
+    public var diff = false
+    public var tags: Set<String> = []
+    public var skipTags: Set<String> = []
+    /// `-e` values, already read.
+    public var extraVars: [String: Value] = [:]
+    /// How the run was asked for, kept with the work it leaves pending (never secret values).
+    public var parameters = RunParameters()
+    public var become: Become = .sudo
+    /// `-b`: plays that do not say `become:` run as root.
+    public var becomeAll = false
+    public var startAtTask: String?
+    public var retryOf: Int64?
+    /// An Ansible inventory to run on instead of parc's devices (`-i`).
+    public var ansibleInventory: String?
+    /// Asks a `vars_prompt` question (nil: nobody to ask).
+    public var prompter: (@Sendable (_ prompt: String, _ isPrivate: Bool) -> String?)?
+
+    public init(playbook: String) { self.playbook = playbook }
+
+    /// Tags as typed: `a,b, c`.
+    public static func tagSet(_ text: String?) -> Set<String> {
+        Set((text ?? "").split(separator: ",").map { String($0).trimmed }.filter { !$0.isEmpty })
+    }
+}
+
+/// What a run reports while it goes, for the terminal, the browser and the API alike.
+public enum RunProgress: Sendable {
+    /// Recorded as run `id`, on these devices (in order).
+    case started(id: Int64, playbook: String, check: Bool, hosts: [HostRef])
+    case play(name: String, hosts: Int)
+    case task(TaskRecord)
+    case unreachable(host: String, message: String)
+    case note(String)
+    /// The end: each device's counts, the exit status, why it stopped early.
+    case recap(RunReport)
+
+    public struct HostRef: Sendable, Equatable {
+        public var name: String
+        public var serial: String
+    }
+}
+
+/// How a run ended, as recorded.
+public struct RunReport: Sendable {
+    public var id: Int64
+    public var hosts: [RunHostSummary]
+    /// 0 all went well, 2 a device failed (or the run stopped early), 4 a device was unreachable.
+    public var exitCode: Int32
+    public var aborted: String?
+    public var check: Bool
+    /// Round trips waited on each device (measured, not recorded).
+    public var roundTrips: [String: Int]
+}
+
+public typealias RunJob = Job<RunProgress, RunReport>
+
+/// Runs playbooks on devices of the inventory (or of an Ansible inventory) and records them:
+/// selection, inventory variables, SSH connections, host-key pinning, records, facts, pending work,
+/// and one run at a time per device.
+public enum PlaybookRuns {
+    /// What a run goes to: its hosts, how to reach each, and every name patterns may use.
+    public struct Targets: Sendable {
+        public var hosts: [HostTarget]
+        public var ssh: [String: SSHOptions]
+        public var knownNames: Set<String>
+        /// From parc's devices (pinned keys, facts and pending work recorded) or an Ansible inventory.
+        public var fromDatabase: Bool
+    }
+
+    /// A run ready to start: loaded, its devices chosen, its patterns checked.
+    public struct Prepared: Sendable {
+        public let request: RunRequest
+        public let workspace: Workspace
+        public let playbook: Playbook
+        public let targets: Targets
+        public let runner: Runner
+        public let connector: SSHConnector
+        public let job: RunJob
+        public var hosts: [HostTarget] { targets.hosts }
+
+        /// Records the run (claiming its devices: ``DeviceBusy`` when another run holds one) and
+        /// starts it; returns at once, the job tells the rest.
+        public func start() throws -> RunJob {
+            let request = self.request, targets = self.targets, runner = self.runner, connector = self.connector, job = self.job
+            let inventory = workspace.inventory
+            let selector = (request.ansibleInventory.map { "-i \($0) " } ?? "")
+                + (request.only != nil && request.retryOf == nil && request.limit == nil
+                    ? targets.hosts.map(\.name).joined(separator: ",") : request.limit ?? "all")
+            let claims = targets.fromDatabase ? targets.hosts.map { (serial: $0.serial, name: $0.name) } : []
+            let id = try inventory.write { tx in
+                try tx.startRun(playbook: request.playbook, hash: playbook.contentHash, selector: selector, checkMode: request.check,
+                                retryOf: request.retryOf, claiming: claims, pid: getpid(), isAlive: { kill($0, 0) == 0 || errno == EPERM })
+            }
+            job.emit(.started(id: id, playbook: request.playbook, check: request.check,
+                              hosts: targets.hosts.map { .init(name: $0.name, serial: $0.serial) }))
+            job.start { job in
+                let result = await runner.run()
+                let report: RunReport
+                do {
+                    report = try PlaybookRuns.record(result, id: id, request: request, targets: targets, connector: connector, inventory: inventory)
+                } catch {
+                    // The run's end must be written whatever happens: its devices are free again.
+                    try? inventory.write { tx in try tx.finishRun(id, exitCode: 2, endedAt: Date(), hosts: [], tasks: [], aborted: "not recorded: \(error)") }
+                    throw error
+                }
+                job.emit(.recap(report))
+                return report
+            }
+            return job
+        }
+    }
+
+    /// Loads the playbook, chooses the devices and checks the patterns; nothing runs yet. A
+    /// selection that matches nothing gives `hosts` empty (not an error, as Ansible).
+    public static func prepare(_ request: RunRequest, in workspace: Workspace) throws -> Prepared {
+        var book = try PlaybookLoader.load(request.playbook)
+        if request.becomeAll { for i in book.plays.indices where !book.plays[i].becomeWritten { book.plays[i].become = true } }
+        let job = RunJob()
+        var options = RunOptions(check: request.check, diff: request.diff, forks: workspace.access.forks)
+        options.tags = request.tags
+        options.skipTags = request.skipTags
+        options.extraVars = request.extraVars
+        options.become = request.become
+        options.startAtTask = request.startAtTask
+        options.prompter = request.prompter
+        options.cancellation = job.cancellation
+        let targets = try request.ansibleInventory.map { try ansibleTargets($0, request: request, access: workspace.access) }
+            ?? databaseTargets(request, workspace: workspace)
+        options.knownNames = targets.knownNames
+        let connector = SSHConnector(options: targets.ssh)
+        let runner = Runner(playbook: book, hosts: targets.hosts, connector: connector, options: options, logger: workspace.logger) { event in
+            switch event {
+            case .play(let name, let hosts): job.emit(.play(name: name, hosts: hosts))
+            case .task(let r): job.emit(.task(r))
+            case .unreachable(let host, let message): job.emit(.unreachable(host: host, message: message))
+            case .note(let text): job.emit(.note(text))
+            }
+        }
+        // One rule for every pattern: a name the inventory does not know is an error, before anything runs.
+        try runner.checkPatterns()
+        return Prepared(request: request, workspace: workspace, playbook: book, targets: targets, runner: runner, connector: connector, job: job)
+    }
+
+    /// Prepares and starts; nil when no device matches.
+    public static func start(_ request: RunRequest, in workspace: Workspace) throws -> RunJob? {
+        let prepared = try prepare(request, in: workspace)
+        return prepared.hosts.isEmpty ? nil : try prepared.start()
+    }
+
+    /// The devices of a recorded run to run again: the failed and unreachable ones.
+    public static func retry(of id: Int64, in workspace: Workspace) throws -> (playbook: String, serials: Set<String>) {
+        let previous = try workspace.inventory.read { try $0.run(id) }
+        return (previous.run.playbook, Set(previous.hosts.filter { $0.outcome.needsRetry }.map { $0.serial.lowercased() }))
+    }
+
+    /// Writes the end of a run: keys first met (accept-new), the recap and tasks, facts gathered,
+    /// pending work owed or served.
+    static func record(_ result: RunResult, id: Int64, request: RunRequest, targets: Targets, connector: SSHConnector,
+                       inventory: Inventory) throws -> RunReport {
+        // accept-new: pin the keys met for the first time (a device's in the inventory, with its
+        // audit event; an Ansible inventory's host in ~/.ssh/known_hosts, as ssh does).
+        for (serial, key) in connector.newKeys.all {
+            if targets.fromDatabase {
+                try inventory.write { tx in _ = try tx.updateDevice(serial) { $0.hostKey = key.openSSH } }
+            } else if let o = targets.ssh[serial] {
+                try KnownHostsFile.add(host: o.address, port: o.port, key: key)
+            }
+        }
+        let hostSummaries = targets.hosts.compactMap { h -> RunHostSummary? in
+            guard let c = result.recap[h.name] else { return nil }
+            return RunHostSummary(host: h.name, serial: h.serial, ok: c.ok, changed: c.changed, failed: c.failed, skipped: c.skipped, unreachable: c.unreachable)
+        }
+        try inventory.write { tx in
+            try tx.finishRun(id, exitCode: Int(result.exitCode), endedAt: Date(), hosts: hostSummaries, tasks: result.records.map(RunTaskEntry.init),
+                             aborted: result.aborted)
+            // An Ansible inventory's hosts are not parc's devices: nothing more to record.
+            guard targets.fromDatabase else { return }
+            // Facts a play gathered are the device's latest: it was seen (also in check mode).
+            // A play without become cannot read DMI: the firmware identity seen before stays.
+            for (serial, gathered) in result.facts.sorted(by: { $0.key < $1.key }) {
+                var facts = gathered
+                if facts.serial == nil, let before = try tx.facts(serial: serial)?.facts {
+                    facts.serial = before.serial
+                    facts.vendor = facts.vendor ?? before.vendor
+                    facts.product = facts.product ?? before.product
+                }
+                try tx.recordFacts(serial: serial, facts, seenAt: Date())
+            }
+            // An offline laptop is owed the playbook; a device that got it owes nothing.
+            guard !request.check else { return }
+            for h in hostSummaries {
+                switch h.outcome {
+                case .unreachable:
+                    try tx.addPending(serial: h.serial, playbook: request.playbook, reason: "unreachable", runId: id, parameters: request.parameters)
+                case .failed: break
+                case .ok, .changed, .skipped: try tx.clearPending(serial: h.serial, playbook: request.playbook)
+                }
+            }
+        }
+        return RunReport(id: id, hosts: hostSummaries, exitCode: result.exitCode, aborted: result.aborted, check: request.check,
+                         roundTrips: result.roundTrips)
+    }
+
+    /// parc's devices with an address (the pattern of `limit`, the devices of `only`), as hosts
+    /// with their groups and variables.
+    public static func databaseTargets(_ request: RunRequest, workspace: Workspace) throws -> Targets {
+        let access = workspace.access
+        return try workspace.inventory.read { r -> Targets in
+            let all = try r.devices()
+            var rows = all.filter { $0.address != nil }
+            if let limit = request.limit {
+                let allowed = Set(try r.select(try HostPattern(limit)).map { $0.serial.lowercased() })
+                rows = rows.filter { allowed.contains($0.serial.lowercased()) }
+            }
+            if let only = request.only { rows = rows.filter { only.contains($0.serial.lowercased()) } }
+            let groups = try r.groups()
+            let userGroups = try r.userGroups()
+            let members = Dictionary(uniqueKeysWithValues: try r.members().map { ($0.slug, $0.name) })
+            var ssh: [String: SSHOptions] = [:]
+            let hosts = try rows.map { row -> HostTarget in
+                let mine = Set(groups.filter { $0.value.contains(row.serial) }.map(\.key))
+                ssh[row.serial] = try access.ssh(for: row)
+                // Fields from the database are data (never rendered); the vars files are templates.
+                // The variables of the technician's own groups (values, never templates), by group
+                // name, below the device's own fields (host over group, as Ansible).
+                var data: [String: Value] = [:]
+                for g in userGroups where g.serials.contains(row.serial) {
+                    for (k, v) in g.vars { data[k] = .string(v) }
+                }
+                data.merge(InventoryVars.fields(of: row, groups: mine, communeName: row.member.flatMap { members[$0] })) { _, field in field }
+                // Facts gathered earlier (parc facts) stand until the play gathers fresh ones.
+                if let stored = try r.facts(serial: row.serial) {
+                    for (k, v) in FactGathering.variables(stored.facts) where data[k] == nil { data[k] = v }
+                }
+                let vars = try InventoryVars.files(for: row, groups: mine, directory: workspace.varsDirectory)
+                return HostTarget(name: row.inventoryName, serial: row.serial, groups: mine, vars: vars, data: data)
+            }
+            var names = Set(groups.keys.map { $0.lowercased() })
+            for d in all { names.formUnion([d.serial, d.assetTag, d.hostname].compactMap { $0?.lowercased() }) }
+            return Targets(hosts: hosts, ssh: ssh, knownNames: names, fromDatabase: true)
+        }
+    }
+
+    /// The hosts of an Ansible inventory (`-i`), reached as its variables say (ansible_host,
+    /// ansible_port, ansible_user, ansible_ssh_private_key_file), host keys checked against
+    /// known_hosts as ssh does (accept-new adds a first key to ~/.ssh/known_hosts).
+    public static func ansibleTargets(_ file: String, request: RunRequest, access: AccessSettings) throws -> Targets {
+        let inventory = try AnsibleInventory.load(file)
+        var hosts = try inventory.targets()
+        if let limit = request.limit {
+            let pattern = try HostPattern(limit)
+            let selected = try pattern.evaluate { (term: String) throws -> Set<String> in
+                let key = term.lowercased()
+                let found = Set(hosts.filter { h in
+                    key == "all" || h.name.lowercased() == key || h.groups.contains { $0.lowercased() == key }
+                        || ((key.contains("*") || key.contains("?")) && (GroupName.matches(key, h.name) || h.groups.contains { GroupName.matches(key, $0) }))
+                }.map { $0.name.lowercased() })
+                if found.isEmpty && !key.contains("*") && !key.contains("?") && !inventory.names.contains(key) {
+                    throw AppError("--limit: '\(term)' is neither a group nor a host of \(file)")
+                }
+                return found
+            }
+            hosts = hosts.filter { selected.contains($0.name.lowercased()) }
+        }
+        var ssh: [String: SSHOptions] = [:]
+        for h in hosts {
+            let address = h.variable("ansible_host")?.string ?? h.name
+            let port = Int(h.variable("ansible_port")?.description ?? "") ?? 22
+            // As Ansible: the inventory's ansible_user over -u, -u over the login name.
+            let user = h.variable("ansible_user")?.string ?? access.user ?? ProcessInfo.processInfo.environment["USER"] ?? "root"
+            var keys = access.credentials
+            if let key = h.variable("ansible_ssh_private_key_file")?.string, !key.isEmpty {
+                keys.insert(.keyFile((key as NSString).expandingTildeInPath), at: 0)
+            }
+            ssh[h.serial] = SSHOptions(name: h.name, address: address, port: port, user: user, credentials: keys,
+                                       hostKeyPolicy: HostKeyPolicy(mode: access.hostKeyPolicy, pinned: nil, knownHostsFiles: access.knownHostsFiles),
+                                       connectTimeout: .milliseconds(Int(access.timeout * 1000)))
+        }
+        return Targets(hosts: hosts, ssh: ssh, knownNames: inventory.names, fromDatabase: false)
+    }
+}
+
+/// Opens SSH connections for the runner, with the inventory's pinned host keys.
+public struct SSHConnector: Connector {
+    let options: [String: SSHOptions]
+    /// Host keys met for the first time under `accept-new`, by serial: pinned after the run.
+    let newKeys = NewKeys()
+
+    final class NewKeys: Sendable {
+        private let keys = Mutex<[String: HostKey]>([:])
+        func add(_ serial: String, _ key: HostKey) { keys.withLock { $0[serial] = key } }
+        var all: [String: HostKey] { keys.withLock { $0 } }
+    }
+
+    public func connect(_ host: HostTarget) async throws -> any Transport {
+        guard var o = options[host.serial] else {
+            throw TransportError.unreachable(host: host.name, reason: "no address in the inventory")
+        }
+        // remote_user of a play or task.
+        if let user = host.variable("ansible_user")?.string, !user.isEmpty { o.user = user }
+        let connection = try await SSHConnection.connect(o)
+        if connection.hostKeyCheck == .new { newKeys.add(host.serial, connection.hostKey) }
+        return connection
+    }
+}
+
+/// ~/.ssh/known_hosts, where accept-new records a first key of an Ansible inventory's host.
+public enum KnownHostsFile {
+    public static func add(host: String, port: Int, key: HostKey) throws {
+        let dir = Home.path + "/.ssh"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let file = dir + "/known_hosts"
+        let name = port == 22 ? host : "[\(host)]:\(port)"
+        let line = "\(name) \(key.openSSH)\n"
+        if !FileManager.default.fileExists(atPath: file) {
+            FileManager.default.createFile(atPath: file, contents: nil, attributes: [.posixPermissions: 0o600])
+        }
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: file))
+        defer { try? handle.close() }
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(line.utf8))
+    }
+}

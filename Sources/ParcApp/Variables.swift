@@ -1,0 +1,82 @@
+import Foundation
+import InventoryStore
+import ParcCore
+import Provisioning
+import Templating
+
+/// `-e key=value`, `-e @file.yml` (and the API's `extraVars`).
+public enum ExtraVars {
+    /// A file given with `-e @FILE` holds what should not be on a command line (passwords, Wi-Fi
+    /// keys): it must be the user's own (or root's) and closed to other users, as ssh wants of a key.
+    public static func checkPrivate(_ path: String) throws {
+        var st = stat()
+        guard stat(path, &st) == 0 else { throw AppError("-e @\(path): cannot read it (\(String(cString: strerror(errno))))") }
+        let mode = st.st_mode & 0o777
+        if mode & 0o007 != 0 || mode & 0o020 != 0 {
+            throw AppError("-e @\(path): other users may read or change it (mode \(String(mode, radix: 8))); it may hold secrets: chmod 600 \(path)")
+        }
+        if st.st_uid != geteuid() && st.st_uid != 0 {
+            throw AppError("-e @\(path): it belongs to another user (uid \(st.st_uid)); use a file of your own")
+        }
+    }
+
+    /// `key=value` words (several per item, separated by spaces) and `@FILE` items.
+    public static func parse(_ items: [String]) throws -> [String: Value] {
+        var out: [String: Value] = [:]
+        for item in items {
+            if item.hasPrefix("@") {
+                let path = String(item.dropFirst())
+                try checkPrivate(path)
+                for (k, v) in try PlaybookLoader.loadVars(path) { out[k] = v }
+                continue
+            }
+            for word in item.split(separator: " ") {
+                guard let eq = word.firstIndex(of: "="), eq != word.startIndex else { throw AppError("-e takes key=value or @file.yml, not '\(word)'") }
+                out[String(word[..<eq])] = .string(String(word[word.index(after: eq)...]))
+            }
+        }
+        return out
+    }
+
+    /// A variable name `--ask-vars` and the API accept.
+    public static func isName(_ name: String) -> Bool {
+        !name.isEmpty && name.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" } && !(name.first!.isNumber)
+    }
+
+    /// A value for each `--ask-vars` name from `PARC_ASK_<NAME>` (unattended replays); nil for a
+    /// name the environment does not give.
+    public static func fromEnvironment(_ name: String) -> String? {
+        let env = ProcessInfo.processInfo.environment
+        return env["PARC_ASK_" + name] ?? env["PARC_ASK_" + name.uppercased()]
+    }
+}
+
+/// The variables a device brings to plays: its inventory fields (parc_*), then the YAML of
+/// inventory/group_vars/all.yml, group_vars/<group>.yml (groups in name order) and host_vars/<name>.yml.
+public enum InventoryVars {
+    /// The device's inventory fields (parc_*, ansible_host, ansible_user): data.
+    public static func fields(of row: DeviceRow, groups: Set<String>, communeName: String?) -> [String: Value] {
+        var v: [String: Value] = [
+            "inventory_hostname": .string(row.inventoryName), "parc_serial": .string(row.serial), "parc_kind": .string(row.kind.rawValue),
+            "group_names": .list(groups.sorted().map(Value.string)),
+        ]
+        let optional: [(String, String?)] = [
+            ("ansible_host", row.address), ("ansible_user", row.sshUser), ("parc_hostname", row.hostname), ("parc_asset_tag", row.assetTag),
+            ("parc_school", row.uai), ("parc_school_name", row.school), ("parc_room", row.room), ("parc_cart", row.cart),
+            ("parc_commune", row.member), ("parc_commune_name", communeName), ("parc_model", row.model),
+        ]
+        for (k, value) in optional { if let value { v[k] = .string(value) } }
+        return v
+    }
+
+    /// What the vars files say for the device: templates, rendered on use.
+    public static func files(for row: DeviceRow, groups: Set<String>, directory: String) throws -> [String: Value] {
+        var v: [String: Value] = [:]
+        let files = ["\(directory)/group_vars/all.yml"] + groups.sorted().map { "\(directory)/group_vars/\($0).yml" }
+            + ["\(directory)/host_vars/\(row.inventoryName).yml"]
+        for file in files where FileManager.default.fileExists(atPath: file) {
+            for (k, value) in try PlaybookLoader.loadVars(file) { v[k] = value }
+        }
+        return v
+    }
+}

@@ -1,0 +1,184 @@
+import Foundation
+import InventoryStore
+import Lab
+import Logging
+import ParcCore
+import SSHTransport
+
+/// A request parc cannot act on, said so the person can fix it (a file, a field, a name).
+public struct AppError: Error, CustomStringConvertible, LocalizedError, Sendable, Equatable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+    public var errorDescription: String? { description }
+}
+
+/// The folder parc works in: `$PARC_HOME`, else the nearest folder holding `inventory/` above the
+/// current directory, else above the `parc` executable (a checkout running its own build), else
+/// the current directory.
+public enum ParcHome {
+    public static func locate() -> URL {
+        let env = ProcessInfo.processInfo.environment
+        if let home = env["PARC_HOME"], !home.isEmpty { return URL(fileURLWithPath: home) }
+        let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        if let found = ancestor(of: cwd, holding: "inventory") { return found }
+        let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        let exePath = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")).map(URL.init(fileURLWithPath:)) ?? exe
+        if let found = ancestor(of: exePath.deletingLastPathComponent(), holding: "inventory") { return found }
+        return cwd
+    }
+
+    private static func ancestor(of start: URL, holding name: String) -> URL? {
+        var dir = start.standardizedFileURL
+        while true {
+            var isDir: ObjCBool = false
+            if FileManager.default.fileExists(atPath: dir.appendingPathComponent(name).path, isDirectory: &isDir), isDir.boolValue {
+                return dir
+            }
+            let parent = dir.deletingLastPathComponent()
+            if parent.path == dir.path { return nil }
+            dir = parent
+        }
+    }
+
+    /// The lab's folder: `option`, else $PARC_LAB_DIR, else inventory/lab in the parc folder.
+    public static func labDirectory(_ option: String? = nil, home: URL? = nil) -> String {
+        if let option, !option.isEmpty { return option }
+        if let env = ProcessInfo.processInfo.environment["PARC_LAB_DIR"], !env.isEmpty { return env }
+        return (home ?? locate()).appendingPathComponent("inventory/lab").path
+    }
+}
+
+/// The user's home: $HOME, else the account's.
+public enum Home {
+    public static var path: String {
+        if let home = ProcessInfo.processInfo.environment["HOME"], !home.isEmpty { return home }
+        return FileManager.default.homeDirectoryForCurrentUser.path
+    }
+}
+
+/// parc's own management key: `inventory/keys/parc_ed25519`, made on first use.
+public enum ManagementKey {
+    public static func path(_ option: String? = nil, home: URL? = nil) -> String {
+        if let option, !option.isEmpty { return option }
+        if let env = ProcessInfo.processInfo.environment["PARC_IDENTITY"], !env.isEmpty { return env }
+        return (home ?? ParcHome.locate()).appendingPathComponent("inventory/keys/parc_ed25519").path
+    }
+
+    /// The key's public half, making the key when it does not exist.
+    public static func publicKey(at path: String) throws -> String {
+        if !FileManager.default.fileExists(atPath: path) {
+            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            let r = try Spawn.run(["/usr/bin/ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "parc-management", "-f", path])
+            guard r.status == 0 else { throw AppError("cannot make the management key \(path): \(r.output)") }
+        }
+        guard let text = try? String(contentsOfFile: path + ".pub", encoding: .utf8) else {
+            throw AppError("the management key \(path) has no public half (\(path).pub)")
+        }
+        return text.trimmed
+    }
+}
+
+/// How parc reaches devices over SSH: which keys, which host-key policy, how long to wait, how many at once.
+public struct AccessSettings: Sendable {
+    public var credentials: [SSHCredential]
+    public var knownHostsFiles: [String]
+    public var hostKeyPolicy: HostKeyPolicy.Mode
+    /// Seconds to wait for a device to connect and authenticate.
+    public var timeout: Double
+    public var forks: Int
+    /// Log in as this user instead of each device's SSH user.
+    public var user: String?
+
+    public init(credentials: [SSHCredential], knownHostsFiles: [String] = [], hostKeyPolicy: HostKeyPolicy.Mode = .strict,
+                timeout: Double = 10, forks: Int = 20, user: String? = nil) {
+        self.credentials = credentials
+        self.knownHostsFiles = knownHostsFiles
+        self.hostKeyPolicy = hostKeyPolicy
+        self.timeout = timeout
+        self.forks = forks
+        self.user = user
+    }
+
+    /// parc's usual keys: `identities` when given, else $PARC_IDENTITY, the management key, the
+    /// lab's key, ~/.ssh/id_ed25519, ~/.ssh/id_ecdsa (those that exist), then ssh-agent.
+    public static func standardCredentials(identities: [String] = [], home: URL? = nil) -> [SSHCredential] {
+        let env = ProcessInfo.processInfo.environment
+        let user = FileManager.default.homeDirectoryForCurrentUser.path
+        var files = identities
+        if files.isEmpty {
+            if let id = env["PARC_IDENTITY"], !id.isEmpty { files.append(id) }
+            files += [ManagementKey.path(nil, home: home), ParcHome.labDirectory(home: home) + "/id_ed25519", user + "/.ssh/id_ed25519", user + "/.ssh/id_ecdsa"]
+                .filter { FileManager.default.fileExists(atPath: $0) }
+        }
+        var seen = Set<String>()
+        var out: [SSHCredential] = files.filter { seen.insert($0).inserted }.map { .keyFile($0) }
+        if env["SSH_AUTH_SOCK"] != nil { out.append(.agent) }
+        return out
+    }
+
+    /// ~/.ssh/known_hosts when it exists.
+    public static func standardKnownHosts() -> [String] {
+        let file = Home.path + "/.ssh/known_hosts"
+        return FileManager.default.fileExists(atPath: file) ? [file] : []
+    }
+
+    /// How to reach one device of the inventory; nil when it has no address.
+    public func ssh(for device: DeviceRow) throws -> SSHOptions? {
+        guard let address = device.address else { return nil }
+        let pinned = try device.hostKey.map { try HostKey(openSSH: $0) }
+        return SSHOptions(name: device.inventoryName, address: address, port: device.sshPort ?? 22,
+                          user: user ?? device.sshUser ?? "root", credentials: credentials,
+                          hostKeyPolicy: HostKeyPolicy(mode: hostKeyPolicy, pinned: pinned, knownHostsFiles: knownHostsFiles),
+                          connectTimeout: .milliseconds(Int(timeout * 1000)))
+    }
+}
+
+/// What every use case works on: the inventory, the parc folder (playbooks/, inventory/ vars
+/// files, keys) and how devices are reached.
+public struct Workspace: Sendable {
+    public var inventory: Inventory
+    public var home: URL
+    public var access: AccessSettings
+    public var logger: Logger
+
+    public init(inventory: Inventory, home: URL, access: AccessSettings, logger: Logger = Logger(label: "parc.app")) {
+        self.inventory = inventory
+        self.home = home
+        self.access = access
+        self.logger = logger
+    }
+
+    /// Where playbooks live: `playbooks/` in the parc folder.
+    public var playbooksDirectory: URL { home.appendingPathComponent("playbooks") }
+    /// Where the inventory's vars files live (group_vars/, host_vars/).
+    public var varsDirectory: String { home.appendingPathComponent("inventory").path }
+}
+
+/// Runs `body` on every item with at most `limit` at once; results in the items' order.
+public func concurrently<T: Sendable, R: Sendable>(_ items: [T], limit: Int, _ body: @escaping @Sendable (T) async -> R) async -> [R] {
+    await withTaskGroup(of: (Int, R).self) { group in
+        var results = [R?](repeating: nil, count: items.count)
+        var next = 0
+        func add() {
+            let i = next
+            let item = items[i]
+            group.addTask { (i, await body(item)) }
+            next += 1
+        }
+        while next < min(max(limit, 1), items.count) { add() }
+        while let (i, r) = await group.next() {
+            results[i] = r
+            if next < items.count { add() }
+        }
+        return results.map { $0! }
+    }
+}
+
+extension Workspace {
+    /// The same workspace, with another actor named in the audit log and the run records.
+    public func acting(as actor: String) -> Workspace {
+        var copy = self
+        copy.inventory = inventory.acting(as: actor)
+        return copy
+    }
+}
