@@ -16,7 +16,7 @@ extension InventoryTransaction {
     /// transaction; returns its id. A device another unfinished run holds refuses the whole run
     /// (``DeviceBusy`` names that run), unless the process that claimed it is gone (`isAlive`).
     public func startRun(playbook: String, hash: String, selector: String, checkMode: Bool, retryOf: Int64? = nil,
-                         claiming devices: [(serial: String, name: String)] = [], pid: Int32 = 0,
+                         parameters: RunParameters? = nil, claiming devices: [(serial: String, name: String)] = [], pid: Int32 = 0,
                          isAlive: (Int32) -> Bool = { _ in true }) throws -> Int64 {
         let holder = try db.cachedStatement(sql: """
             SELECT runClaim.runId, runClaim.pid, run.actor FROM runClaim JOIN run ON run.id = runClaim.runId
@@ -30,6 +30,11 @@ extension InventoryTransaction {
         var run = RunSummary(playbook: playbook, playbookHash: hash, selector: selector, checkMode: checkMode, actor: actor,
                              startedAt: now, retryOf: retryOf)
         try run.insert(db)
+        if let parameters {
+            // How it was asked for (never a secret value: --ask-vars keeps names), for a rerun.
+            let text = String(decoding: try JSONEncoder().encode(parameters), as: UTF8.self)
+            try db.execute(sql: "UPDATE run SET parameters = ? WHERE id = ?", arguments: [text, run.id!])
+        }
         let claim = try db.cachedStatement(sql: "INSERT OR REPLACE INTO runClaim (serial, runId, pid) VALUES (?, ?, ?)")
         for d in devices { try claim.execute(arguments: [d.serial, run.id!, pid]) }
         return run.id!
@@ -75,6 +80,12 @@ extension InventoryReader {
                          milliseconds: row["milliseconds"])
         }
         return (run, hosts, tasks)
+    }
+
+    /// How a run was asked for (`-e`, `--ask-vars` names, tags, limit), when recorded.
+    public func runParameters(_ id: Int64) throws -> RunParameters? {
+        guard let text = try String.fetchOne(db, sql: "SELECT parameters FROM run WHERE id = ?", arguments: [id]) else { return nil }
+        return try? JSONDecoder().decode(RunParameters.self, from: Data(text.utf8))
     }
 
     /// The unfinished runs holding devices, by serial (lower-case).

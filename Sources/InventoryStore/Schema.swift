@@ -329,11 +329,12 @@ enum Schema {
                 END;
                 """)
         }
-        migrator.registerMigration("v12: why a run stopped, and which devices a running run holds") { db in
+        migrator.registerMigration("v12: why a run stopped, how it was asked for, and which devices a running run holds") { db in
             // One run at a time per device: a run claims its devices when it starts and lets them
             // go when it ends; a claim whose process is gone (a crash) no longer holds.
             try db.execute(sql: """
                 ALTER TABLE run ADD COLUMN aborted TEXT;
+                ALTER TABLE run ADD COLUMN parameters TEXT;
                 CREATE TABLE runClaim (
                     serial TEXT PRIMARY KEY COLLATE NOCASE,
                     runId INTEGER NOT NULL REFERENCES run(id) ON DELETE CASCADE,

@@ -36,14 +36,15 @@ public final class Job<Event: Sendable, Output: Sendable>: Sendable {
 
     /// The work ended: followers' streams end, waiters get the output.
     public func finish(_ output: Result<Output, any Error>) {
-        let waiters = state.withLock { s -> [CheckedContinuation<Result<Output, any Error>, Never>] in
-            guard s.output == nil else { return [] }
+        // Streams end and waiters resume outside the lock: ending a stream calls its
+        // termination handler, which takes the lock again.
+        let (followers, waiters) = state.withLock { s -> ([AsyncStream<Stamped<Event>>.Continuation], [CheckedContinuation<Result<Output, any Error>, Never>]) in
+            guard s.output == nil else { return ([], []) }
             s.output = output
-            for c in s.followers.values { c.finish() }
-            s.followers = [:]
-            defer { s.waiters = [] }
-            return s.waiters
+            defer { s.followers = [:]; s.waiters = [] }
+            return (Array(s.followers.values), s.waiters)
         }
+        for c in followers { c.finish() }
         for w in waiters { w.resume(returning: output) }
     }
 
@@ -59,12 +60,13 @@ public final class Job<Event: Sendable, Output: Sendable>: Sendable {
         AsyncStream(bufferingPolicy: .unbounded) { continuation in
             let id = state.withLock { s -> Int? in
                 for e in s.events { continuation.yield(e) }
-                if s.output != nil { continuation.finish(); return nil }
+                if s.output != nil { return nil }
                 let id = s.nextFollower
                 s.nextFollower += 1
                 s.followers[id] = continuation
                 return id
             }
+            if id == nil { continuation.finish() }
             if let id {
                 continuation.onTermination = { [weak self] _ in _ = self?.state.withLock { $0.followers.removeValue(forKey: id) } }
             }

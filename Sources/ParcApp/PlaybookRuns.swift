@@ -72,6 +72,14 @@ public struct RunReport: Sendable {
 
 public typealias RunJob = Job<RunProgress, RunReport>
 
+extension Job where Event == RunProgress {
+    /// The run's id, once recorded.
+    public var runID: Int64? {
+        for e in history { if case .started(let id, _, _, _) = e.event { return id } }
+        return nil
+    }
+}
+
 /// Runs playbooks on devices of the inventory (or of an Ansible inventory) and records them:
 /// selection, inventory variables, SSH connections, host-key pinning, records, facts, pending work,
 /// and one run at a time per device.
@@ -107,7 +115,7 @@ public enum PlaybookRuns {
             let claims = targets.fromDatabase ? targets.hosts.map { (serial: $0.serial, name: $0.name) } : []
             let id = try inventory.write { tx in
                 try tx.startRun(playbook: request.playbook, hash: playbook.contentHash, selector: selector, checkMode: request.check,
-                                retryOf: request.retryOf, claiming: claims, pid: getpid(), isAlive: { kill($0, 0) == 0 || errno == EPERM })
+                                retryOf: request.retryOf, parameters: request.parameters, claiming: claims, pid: getpid(), isAlive: { kill($0, 0) == 0 || errno == EPERM })
             }
             job.emit(.started(id: id, playbook: request.playbook, check: request.check,
                               hosts: targets.hosts.map { .init(name: $0.name, serial: $0.serial) }))

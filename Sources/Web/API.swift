@@ -6,6 +6,7 @@ import InventoryStore
 import Logging
 import NIOCore
 import NIOFoundationEssentialsCompat
+import ParcApp
 import ParcCore
 
 /// The JSON API under `/api/v1`: bearer tokens (`parc token add`), the portal's access rules,
@@ -70,6 +71,24 @@ enum API {
             guard let id = Int64(c.parameter("id")) else { throw WebError.notFound }
             let detail = try await p.inventory.reading { r in try r.run(id) }
             return json(data: try RunJSON.encode(detail.run, hosts: detail.hosts, tasks: detail.tasks, pretty: false))
+        },
+        Route(method: .post, path: "/api/v1/runs", access: .staff,
+              summary: "Start a run of a playbook of playbooks/ (technicians): 202 with its id; 409 when a device is in another run",
+              response: "RunAccepted", successStatus: 202, requestBody: "RunInput") { p, r, _, v in
+            try await p.apiStartRun(v!, request: r)
+        },
+        Route(method: .get, path: "/api/v1/runs/{id}/events", access: .staff,
+              summary: "A run's progress as server-sent events (start, play, task, unreachable, note), the last one named recap",
+              parameters: [("id", .run)], response: "RunEvent", responseType: "text/event-stream") { p, r, c, _ in
+            try await p.runEvents(id: c.parameter("id"), request: r)
+        },
+        Route(method: .post, path: "/api/v1/imports", access: .staff,
+              summary: "A delivery note (CSV as the body): with dryRun=true each row's plan; else imported, all rows or none (technicians)",
+              query: [("dryRun", "true: only say what each row would do"), ("order", "attach every row to this order"),
+                      ("cart", "put every row in this mobile class"), ("kind", "the kind of rows that do not say"),
+                      ("update", "true: update devices already known"), ("file", "the file's name, for messages")],
+              response: "ImportPlan", requestBody: "CSV", requestType: "text/csv") { p, r, _, v in
+            try await p.apiImport(v!, request: r)
         },
     ]
 
@@ -265,5 +284,131 @@ extension Portal {
         var response = API.json(API.problemJSON(problem), status: .created)
         response.headers[.location] = "/api/v1/problems/\(problem.id)"
         return response
+    }
+}
+
+// MARK: The console's API
+
+extension Portal {
+    func apiStartRun(_ v: Viewer, request: Request) async throws -> Response {
+        let buffer: ByteBuffer
+        do { buffer = try await request.body.collect(upTo: 64 * 1024) } catch { throw WebError.badRequest("the body is larger than 64 KiB") }
+        let object: [String: Any]
+        do {
+            guard let parsed = try JSONSerialization.jsonObject(with: Data(buffer: buffer)) as? [String: Any] else {
+                throw WebError.badRequest("the body must be a JSON object such as {\"playbook\": \"baseline.yml\", \"limit\": \"school_0572113m\", \"check\": true}")
+            }
+            object = parsed
+        } catch let error as WebError { throw error } catch {
+            throw WebError.badRequest("the body is not valid JSON (\((error as NSError).userInfo[NSDebugDescriptionErrorKey] ?? error.localizedDescription))")
+        }
+        let known = ["playbook", "limit", "devices", "check", "diff", "extraVars", "tags"]
+        if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
+            throw WebError.badRequest("unknown field '\(unknown)'; the fields are \(known.joined(separator: ", "))")
+        }
+        guard let playbook = object["playbook"] as? String, !playbook.isEmpty else {
+            throw WebError.badRequest("field 'playbook' is required: the file name of a playbook in playbooks/")
+        }
+        func flag(_ key: String, _ fallback: Bool) throws -> Bool {
+            guard let value = object[key] else { return fallback }
+            guard let b = value as? Bool else { throw WebError.badRequest("field '\(key)' must be true or false") }
+            return b
+        }
+        let limit = try object["limit"].map { v -> String in
+            guard let s = v as? String else { throw WebError.badRequest("field 'limit' must be a host pattern (a string)") }
+            return s
+        }
+        let devices = try object["devices"].map { v -> [String] in
+            guard let list = v as? [String] else { throw WebError.badRequest("field 'devices' must be a list of serials") }
+            return list
+        } ?? []
+        var tags: String?
+        if let t = object["tags"] {
+            if let s = t as? String { tags = s } else if let list = t as? [String] { tags = list.joined(separator: ",") }
+            else { throw WebError.badRequest("field 'tags' must be a list of tags or a comma-separated string") }
+        }
+        var variables: [(String, String)] = []
+        if let extra = object["extraVars"] {
+            guard let dict = extra as? [String: Any] else { throw WebError.badRequest("field 'extraVars' must be an object of name → value") }
+            for (k, value) in dict.sorted(by: { $0.key < $1.key }) {
+                switch value {
+                case let s as String: variables.append((k, s))
+                case let n as NSNumber: variables.append((k, n.stringValue))
+                default: throw WebError.badRequest("extraVars.\(k) must be a string or a number")
+                }
+            }
+        }
+        // Only the devices this viewer may see (technicians see all; one rule for pages and API).
+        if !devices.isEmpty { _ = try await inventory.reading { r in try devices.map { try v.device(r, $0) } } }
+        do {
+            let runRequest = try runRequest(playbook: playbook, limit: limit, devices: devices, check: try flag("check", true), diff: try flag("diff", false),
+                                            tags: tags, variables: variables)
+            let console = self.console
+            guard let id = try await offload({ try console.start(runRequest, as: v) }) else {
+                return API.json(.object([("error", .string("nothing_to_run")), ("detail", .string("no device with an address matches this selection"))]),
+                                status: .unprocessableContent)
+            }
+            var response = API.json(.object([("id", .number(Int(id)))]), status: .accepted)
+            response.headers[.location] = "/api/v1/runs/\(id)"
+            return response
+        } catch let busy as DeviceBusy {
+            return API.json(.object([("error", .string("busy")), ("detail", .string(busy.description)), ("run", .number(Int(busy.runID))),
+                                     ("device", .string(busy.device))]), status: .conflict)
+        } catch let error as WebError {
+            throw error
+        } catch {
+            return API.json(.object([("error", .string("invalid")), ("detail", .string("\(error)"))]), status: .unprocessableContent)
+        }
+    }
+
+    func apiImport(_ v: Viewer, request: Request) async throws -> Response {
+        let q = request.uri.queryParameters
+        let allowed = ["dryRun", "order", "cart", "kind", "update", "file"]
+        if let unknown = q.map({ String($0.key) }).first(where: { !allowed.contains($0) }) {
+            throw WebError.badRequest("unknown query parameter '\(unknown)'; the parameters are \(allowed.joined(separator: ", "))")
+        }
+        func flag(_ key: String) throws -> Bool {
+            guard let raw = q.get(key) else { return false }
+            guard raw == "true" || raw == "false" else { throw WebError.badRequest("\(key) must be true or false") }
+            return raw == "true"
+        }
+        let dryRun = try flag("dryRun")
+        var options = DeviceImportOptions(order: q.get("order"), cart: q.get("cart"), update: try flag("update"))
+        if let kind = q.get("kind") {
+            do { options.kind = try DeviceKind(parsing: kind) } catch { throw WebError.badRequest("kind: \(error)") }
+        }
+        let buffer: ByteBuffer
+        do { buffer = try await request.body.collect(upTo: Self.importLimit) } catch { throw WebError.badRequest("the body is larger than 4 MiB") }
+        guard buffer.readableBytes > 0 else { throw WebError.badRequest("send the CSV file as the body") }
+        let file = q.get("file") ?? "import.csv"
+        let bytes = Array(buffer: buffer)
+        let settings = options
+        do {
+            if dryRun {
+                let inventory = self.inventory
+                let preview = try await offload { try Imports.preview(bytes, file: file, options: settings, into: inventory) }
+                return API.json(Self.planJSON(preview))
+            }
+            let inventory = self.inventory.acting(as: v.account.login)
+            let report = try await offload { try Imports.apply(bytes, file: file, options: settings, into: inventory) }
+            return API.json(.object([("file", .string(file)), ("created", .number(report.counts.created)), ("updated", .number(report.counts.updated)),
+                                     ("unchanged", .number(report.counts.unchanged))]), status: .created)
+        } catch let failure as ImportFailure {
+            return API.json(.object([("error", .string("invalid")), ("detail", .string("\(failure.problems.count) problem(s); nothing was imported")),
+                                     ("problems", .array(failure.problems.map { .object([("line", .number($0.line)), ("field", .string($0.field)), ("problem", .string($0.problem))]) }))]),
+                            status: .unprocessableContent)
+        }
+    }
+
+    static func planJSON(_ p: ImportPreview) -> JSONValue {
+        .object([("file", .string(p.file)), ("clean", .bool(p.isClean)), ("problemCount", .number(p.problemCount)),
+                 ("ignoredColumns", .array(p.ignoredColumns.map(JSONValue.string))),
+                 ("problems", .array(p.fileProblems.map { .object([("field", .string($0.field)), ("problem", .string($0.problem))]) })),
+                 ("rows", .array(p.rows.map { row in
+                     .object([("line", .number(row.line)), ("serial", .text(row.serial)), ("action", .text(row.outcome?.action.rawValue)),
+                              ("kind", .text(row.outcome?.kind.rawValue)), ("place", .text(row.outcome?.place)),
+                              ("changes", .array((row.outcome?.changes ?? []).map(JSONValue.string))),
+                              ("problems", .array(row.problems.map { .object([("field", .string($0.field)), ("problem", .string($0.problem))]) }))])
+                 }))])
     }
 }

@@ -48,7 +48,7 @@ enum OpenAPI {
             // The run shapes are `RunJSON`'s (Codable, keys sorted, absent optional values left out).
             ("Run", object([("id", plain("integer")), ("playbook", plain("string")), ("playbookHash", plain("string")), ("selector", plain("string")),
                             ("checkMode", plain("boolean")), ("actor", plain("string")), ("startedAt", plain("string")), ("endedAt", plain("string")),
-                            ("exitCode", plain("integer")), ("retryOf", plain("integer"))],
+                            ("exitCode", plain("integer")), ("retryOf", plain("integer")), ("aborted", plain("string"))],
                            required: ["id", "playbook", "playbookHash", "selector", "checkMode", "actor", "startedAt"])),
             ("RunHost", object([("host", plain("string")), ("serial", plain("string")), ("ok", plain("integer")), ("changed", plain("integer")),
                                 ("failed", plain("integer")), ("skipped", plain("integer")), ("unreachable", plain("integer")), ("outcome", plain("string")),
@@ -59,6 +59,24 @@ enum OpenAPI {
                                 ("message", plain("string")), ("output", plain("string")), ("diff", plain("string")), ("milliseconds", plain("integer"))],
                                required: ["serial", "host", "play", "task", "outcome", "changed", "ignored", "milliseconds"])),
             ("RunDetail", object([("run", ref("Run")), ("hosts", arrayOf(ref("RunHost"))), ("tasks", arrayOf(ref("RunTask")))])),
+            ("RunInput", object([("playbook", .object([("type", .string("string")), ("description", .string("a file of playbooks/, e.g. baseline.yml"))])),
+                                 ("limit", .object([("type", .string("string")), ("description", .string("a host pattern, as --limit"))])),
+                                 ("devices", .object([("type", .string("array")), ("items", plain("string")), ("description", .string("serials, instead of or within limit"))])),
+                                 ("check", .object([("type", .string("boolean")), ("description", .string("dry run; default true"))])),
+                                 ("diff", plain("boolean")),
+                                 ("extraVars", .object([("type", .string("object")), ("additionalProperties", .object([("type", .array([.string("string"), .string("number")]))]))])),
+                                 ("tags", .object([("type", .array([.string("array"), .string("string")])), ("items", plain("string"))]))],
+                                required: ["playbook"])),
+            ("RunAccepted", object([("id", plain("integer"))])),
+            ("RunEvent", .object([("type", .string("string")), ("description", .string(
+                "Server-sent events: `event: start` {id, playbook, check, hosts}, `play` {name, hosts}, `task` {host, serial, play, task, item, outcome, changed, ignored, message, diff, milliseconds}, `unreachable` {host, message}, `note` {text}, and last `recap` {id, exitCode, aborted, check, hosts: [{host, serial, ok, changed, failed, skipped, unreachable, outcome}]}; each data object also has `at` (milliseconds since 1970). Reconnect with Last-Event-ID to resume."))])),
+            ("CSV", .object([("type", .string("string")), ("description", .string("a delivery note or device list, CSV (; or ,), UTF-8 or Windows-1252"))])),
+            ("ImportProblem", object([("field", plain("string")), ("problem", plain("string"))])),
+            ("ImportPlan", object([("file", plain("string")), ("clean", plain("boolean")), ("problemCount", plain("integer")),
+                                   ("ignoredColumns", arrayOf(plain("string"))), ("problems", arrayOf(ref("ImportProblem"))),
+                                   ("rows", arrayOf(object([("line", plain("integer")), ("serial", nullable("string")), ("action", nullable("string")),
+                                                            ("kind", nullable("string")), ("place", nullable("string")), ("changes", arrayOf(plain("string"))),
+                                                            ("problems", arrayOf(ref("ImportProblem")))])))])),
         ]
     }
 
@@ -89,7 +107,7 @@ enum OpenAPI {
             if !parameters.isEmpty { operation.append(("parameters", .array(parameters))) }
             if let body = route.requestBody {
                 operation.append(("requestBody", .object([("required", .bool(true)),
-                                                          ("content", .object([("application/json", .object([("schema", ref(body))]))]))])))
+                                                          ("content", .object([(route.requestType, .object([("schema", ref(body))]))]))])))
             }
             let error = JSONValue.object([("content", .object([("application/json", .object([("schema", ref("Error"))]))]))])
             func described(_ text: String) -> JSONValue {
@@ -98,7 +116,7 @@ enum OpenAPI {
             }
             var responses: [(String, JSONValue)] = [
                 (String(route.successStatus), .object([("description", .string("success")),
-                                                       ("content", .object([("application/json", .object([("schema", schema(for: route.response))]))]))])),
+                                                       ("content", .object([(route.responseType, .object([("schema", schema(for: route.response))]))]))])),
             ]
             if route.access != .anyone {
                 responses.append(("401", described("no valid API token")))
@@ -106,6 +124,7 @@ enum OpenAPI {
             }
             if !route.query.isEmpty || route.requestBody != nil { responses.append(("400", described("malformed query or body"))) }
             if route.requestBody != nil { responses.append(("422", described("invalid fields (with `fields`: field → message)"))) }
+            if route.path == "/api/v1/runs" && route.method == .post { responses.append(("409", described("a device is in another run (with `run`: its id)"))) }
             operation.append(("responses", .object(responses)))
             if route.access == .anyone { operation.append(("security", .array([]))) }
             let method = route.method.rawValue.lowercased()

@@ -108,6 +108,12 @@ struct Page {
     var body = HTMLWriter()
     /// A short message shown at the top (after a form was sent).
     var notice: String?
+    /// Reload the page every so many seconds (work in progress); with `script`, only without JavaScript.
+    var refresh: Int?
+    /// The console's script (live progress through server-sent events), parc's own file.
+    var script = false
+    /// An error shown at the top, as an alert.
+    var alert: String?
 
     init(_ title: String, viewer: Viewer?, path: String = "") {
         self.title = title
@@ -119,7 +125,10 @@ struct Page {
         var w = HTMLWriter()
         w.raw("<!DOCTYPE html>\n<html lang=\"fr\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>")
         w.text("\(title) — parc")
-        w.raw("</title>\n<link rel=\"stylesheet\" href=\"/static/parc.css\">\n</head>\n<body>\n<a class=\"evitement\" href=\"#contenu\">Aller au contenu</a>\n")
+        w.raw("</title>\n<link rel=\"stylesheet\" href=\"/static/parc.css\">\n")
+        if let refresh { w.raw(script ? "<noscript><meta http-equiv=\"refresh\" content=\"\(refresh)\"></noscript>\n" : "<meta http-equiv=\"refresh\" content=\"\(refresh)\">\n") }
+        if script { w.raw("<script src=\"/static/console.js\" defer></script>\n") }
+        w.raw("</head>\n<body>\n<a class=\"evitement\" href=\"#contenu\">Aller au contenu</a>\n")
         w.raw("<header class=\"entete\"><p class=\"marque\"><a href=\"/\">parc</a> <span>Équipements numériques des écoles</span></p>\n")
         if let viewer {
             w.raw("<nav aria-label=\"Navigation principale\"><ul>")
@@ -137,6 +146,11 @@ struct Page {
         }
         w.raw("</header>\n<main id=\"contenu\" tabindex=\"-1\">\n")
         w.element("h1", title)
+        if let alert {
+            w.raw("<div class=\"erreurs\" role=\"alert\"><p>")
+            w.text(alert)
+            w.raw("</p></div>\n")
+        }
         if let notice {
             w.raw("<p class=\"avis\" role=\"status\">")
             w.text(notice)
@@ -192,6 +206,9 @@ struct Page {
         .chiffres strong{display:block;font-size:1.4rem}
         pre{white-space:pre-wrap;background:var(--doux);padding:.5em;overflow-x:auto}
         .pied{border-top:1px solid #ccc;color:#444;font-size:.9rem;padding:.5em 1em;margin-top:2em}
+        fieldset{border:1px solid #c9c9c9;margin:0 0 1em;padding:.5em 1em}legend{font-weight:600}
+        .case{display:flex;gap:.5em;align-items:flex-start;margin:.25em 0}.case input{margin-top:.35em}
+        .liste-choix{max-height:24rem;overflow-y:auto}
         @media (max-width:40rem){.session{margin-left:0}th,td{padding:.25em}}
         @media print{.entete nav,.session,.evitement,.pied,form{display:none}main{max-width:none}a{color:inherit;text-decoration:none}}
         """

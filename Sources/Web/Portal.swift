@@ -4,6 +4,7 @@ import Hummingbird
 import InventoryStore
 import Logging
 import NIOCore
+import ParcApp
 import ParcCore
 
 /// The request context: Hummingbird's own storage and the address the request came from.
@@ -35,6 +36,10 @@ public struct PortalOptions: Sendable {
     public var throttleLimit = 5
     public var throttleWindow: TimeInterval = 15 * 60
     public var clock: @Sendable () -> Date = { Date() }
+    /// The parc folder the console works in (playbooks/, inventory/ vars files, keys); nil: located as the CLI does.
+    public var home: URL?
+    /// How the console reaches devices; nil: parc's usual keys and host-key checks.
+    public var access: AccessSettings?
 
     public init(baseURL: String? = nil) { self.baseURL = baseURL }
 
@@ -64,7 +69,8 @@ struct Viewer: Sendable {
                     ("Rapport", "\(base)/rapport"), ("Mon compte", "/compte")]
         }
         var items = [("Communes", "/"), ("Recherche", "/recherche"), ("Signalements", "/signalements"), ("Exécutions", "/executions"),
-                     ("Travail en attente", "/en-attente"), ("Mon compte", "/compte")]
+                     ("Travail en attente", "/en-attente"), ("Importer", "/import"), ("Mise en service", "/mise-en-service"),
+                     ("Étiquettes", "/etiquettes"), ("Mon compte", "/compte")]
         if isAdmin { items.append(("Comptes", "/admin/comptes")) }
         return items
     }
@@ -109,6 +115,9 @@ struct Route: Sendable {
     var response: String = "object"
     var successStatus = 200
     var requestBody: String?
+    /// Media types of the success answer and of the body, when not JSON.
+    var responseType = "application/json"
+    var requestType = "application/json"
     var handler: @Sendable (Portal, Request, WebContext, Viewer?) async throws -> Response
 
     var isAPI: Bool { path.hasPrefix("/api/") }
@@ -119,15 +128,21 @@ public struct Portal: Sendable {
     let inventory: Inventory
     let options: PortalOptions
     let logger: Logger
+    let console: Console
 
     public init(inventory: Inventory, options: PortalOptions = PortalOptions(), logger: Logger = Logger(label: "parc.web")) {
         self.inventory = inventory
         self.options = options
         self.logger = logger
+        let home = options.home ?? ParcHome.locate()
+        console = Console(workspace: Workspace(inventory: inventory, home: home,
+                                               access: options.access ?? AccessSettings(credentials: AccessSettings.standardCredentials(home: home),
+                                                                                        knownHostsFiles: AccessSettings.standardKnownHosts()),
+                                               logger: logger))
     }
 
     /// Every route: pages, then the API.
-    static let routes: [Route] = PortalPages.routes + StaffPages.routes + AccountPages.routes + API.routes
+    static let routes: [Route] = PortalPages.routes + StaffPages.routes + ConsolePages.routes + AccountPages.routes + API.routes
 
     /// The router holding every route, the stylesheet, and the answers for unknown paths.
     public func router() -> Router<WebContext> {
@@ -143,6 +158,10 @@ public struct Portal: Sendable {
         router.get("/static/parc.css") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "public, max-age=3600"],
                      body: .init(byteBuffer: ByteBuffer(string: Page.css)))
+        }
+        router.get("/static/console.js") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/javascript; charset=utf-8", .cacheControl: "public, max-age=3600"],
+                     body: .init(byteBuffer: ByteBuffer(string: ConsolePages.script)))
         }
         return router
     }
@@ -262,6 +281,18 @@ public struct Portal: Sendable {
         return Self.parseForm(String(buffer: buffer))
     }
 
+    /// Every value of a field a form may send several times (checkboxes).
+    static func parseFormAll(_ body: String) -> [String: [String]] {
+        var out: [String: [String]] = [:]
+        for pair in body.split(separator: "&") {
+            let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let decode = { (s: Substring) in String(s).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "" }
+            guard let key = kv.first.map(decode), !key.isEmpty else { continue }
+            out[key, default: []].append(kv.count > 1 ? decode(kv[1]) : "")
+        }
+        return out
+    }
+
     static func parseForm(_ body: String) -> [String: String] {
         var out: [String: String] = [:]
         for pair in body.split(separator: "&") {
@@ -290,7 +321,8 @@ struct SecurityHeaders: RouterMiddleware {
             // A path no route answers: the portal's own page, or JSON under /api.
             response = request.uri.path.hasPrefix("/api/") ? API.errorResponse(.notFound) : Portal.notFoundPage()
         }
-        response.headers[.contentSecurityPolicy] = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+        // A page that needs its own rules (the label sheet's inline print styles) sets them itself.
+        if response.headers[.contentSecurityPolicy] == nil { response.headers[.contentSecurityPolicy] = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'" }
         response.headers[.xContentTypeOptions] = "nosniff"
         response.headers[.referrerPolicyHeader] = "same-origin"
         return response

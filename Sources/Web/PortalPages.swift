@@ -35,12 +35,12 @@ enum PortalPages {
             try await p.carts(v!, slug: c.parameter("member"))
         },
         Route(method: .get, path: "/chariots/{cart}", access: .signedIn, summary: "A mobile class and its laptops",
-              parameters: [("cart", .cart)]) { p, _, c, v in
-            try await p.cart(v!, serial: c.parameter("cart"))
+              parameters: [("cart", .cart)]) { p, r, c, v in
+            try await p.cart(v!, serial: c.parameter("cart"), notice: v!.isStaff ? r.uri.queryParameters.get("avis") : nil)
         },
         Route(method: .get, path: "/materiels/{device}", access: .signedIn, summary: "A device",
-              parameters: [("device", .device)]) { p, _, c, v in
-            try await p.device(v!, serial: c.parameter("device"))
+              parameters: [("device", .device)]) { p, r, c, v in
+            try await p.device(v!, serial: c.parameter("device"), notice: v!.isStaff ? r.uri.queryParameters.get("avis") : nil)
         },
         Route(method: .get, path: "/communes/{member}/commandes", access: .signedIn, summary: "A member's orders",
               parameters: [("member", .member)]) { p, _, c, v in
@@ -237,12 +237,17 @@ extension Portal {
         return html(page)
     }
 
-    func cart(_ v: Viewer, serial: String) async throws -> Response {
+    func cart(_ v: Viewer, serial: String, notice: String? = nil) async throws -> Response {
         let (cart, laptops) = try await inventory.reading { r in
             let c = try v.cart(r, serial)
             return (c, try r.devices(DeviceFilter(cart: c.serial)))
         }
         var page = Page("Classe mobile \(cart.assetTag ?? cart.serial)", viewer: v, path: "/chariots/\(serial)")
+        page.notice = notice
+        if v.isStaff {
+            let s = HTMLWriter.escape(cart.serial)
+            page.body.raw("<p class=\"actions\"><a href=\"/chariots/\(s)/remplir\">Mettre des ordinateurs dans ce chariot</a> <a href=\"/etiquettes?chariot=\(s)\">Étiquettes du chariot</a></p>\n")
+        }
         page.body.facts([("École", .optional(cart.school)), ("Salle", .optional(cart.room)), ("État", French.status(cart.status)),
                          ("Fiche du chariot", .link(cart.serial, href: "/materiels/\(cart.serial)"))])
         page.body.table(caption: "Ordinateurs de la classe mobile (\(laptops.count))", Self.deviceHeader, Self.deviceRows(laptops),
@@ -260,6 +265,10 @@ extension Portal {
         let lastRun = runs.first
         var page = Page("\(d.kind.french.firstUppercased) \(d.assetTag ?? d.serial)", viewer: v, path: "/materiels/\(serial)")
         page.notice = notice
+        if staff {
+            let s = HTMLWriter.escape(d.serial)
+            page.body.raw("<p class=\"actions\"><a href=\"/materiels/\(s)/modifier\">Modifier, déplacer ou changer l'état</a> <a href=\"/etiquettes?appareils=\(s)\">Étiquette</a></p>\n")
+        }
         var identity: [(String, Cell)] = [
             ("Type", .text(d.kind.french)), ("Marque et modèle", .text([d.manufacturer, d.model].compactMap { $0 }.joined(separator: " ").isEmpty ? "—" : [d.manufacturer, d.model].compactMap { $0 }.joined(separator: " "))),
             ("N° de série", .text(d.serial)), ("N° d'inventaire", .optional(d.assetTag)), ("État", French.status(d.status)),

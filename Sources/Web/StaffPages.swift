@@ -15,12 +15,8 @@ enum StaffPages {
         Route(method: .get, path: "/signalements", access: .staff, summary: "The problem queue") { p, r, _, v in
             try await p.problemQueue(v!, all: r.uri.queryParameters.get("tous") != nil)
         },
-        Route(method: .get, path: "/executions", access: .staff, summary: "Configuration runs") { p, _, _, v in
-            try await p.runs(v!)
-        },
-        Route(method: .get, path: "/executions/{run}", access: .staff, summary: "One run, per device and task, with diffs",
-              parameters: [("run", .run)]) { p, _, c, v in
-            try await p.run(v!, id: c.parameter("run"))
+        Route(method: .get, path: "/executions", access: .staff, summary: "Configuration runs") { p, r, _, v in
+            try await p.runs(v!, notice: r.uri.queryParameters.get("avis"))
         },
         Route(method: .get, path: "/en-attente", access: .staff, summary: "Pending work") { p, _, _, v in
             try await p.pending(v!)
@@ -67,9 +63,11 @@ extension Portal {
         return html(page)
     }
 
-    func runs(_ v: Viewer) async throws -> Response {
+    func runs(_ v: Viewer, notice: String? = nil) async throws -> Response {
         let runs = try await inventory.reading { r in try r.runs(limit: 100) }
         var page = Page("Exécutions de configuration", viewer: v, path: "/executions")
+        page.notice = notice
+        page.body.raw("<p><a href=\"/executions/nouvelle\">Lancer une exécution</a></p>\n")
         page.body.table(caption: "Les 100 dernières exécutions", ["Exécution", "Playbook", "Sélection", "Mode", "Par", "Début", "Résultat"],
                         runs.map { run in
                             [.link("n° \(run.id!)", href: "/executions/\(run.id!)"), .text(run.playbook), .text(run.selector),
@@ -79,7 +77,8 @@ extension Portal {
     }
 
     static func outcome(_ run: RunSummary) -> Cell {
-        switch run.exitCode {
+        if run.aborted != nil && run.exitCode != nil { return .badge("arrêtée avant la fin", tone: "alerte") }
+        return switch run.exitCode {
         case nil: .badge("en cours ou interrompue", tone: "info")
         case 0?: .badge("réussie", tone: "ok")
         case 4?: .badge("appareils injoignables", tone: "alerte")
@@ -87,50 +86,18 @@ extension Portal {
         }
     }
 
-    func run(_ v: Viewer, id: String) async throws -> Response {
-        guard let runId = Int64(id) else { throw WebError.notFound }
-        let detail = try await inventory.reading { r in try r.run(runId) }
-        let run = detail.run
-        var page = Page("Exécution n° \(runId)", viewer: v, path: "/executions/\(id)")
-        page.body.facts([("Playbook", .text(run.playbook)), ("Empreinte", .text(String(run.playbookHash.prefix(16)))), ("Sélection", .text(run.selector)),
-                         ("Mode", .text(run.checkMode ? "essai (check)" : "réel")), ("Par", .text(run.actor)), ("Début", .text(French.when(run.startedAt))),
-                         ("Fin", .text(run.endedAt.map(French.when) ?? "—")), ("Résultat", Self.outcome(run))])
-        page.body.element("h2", "Bilan par appareil")
-        page.body.table(caption: "Bilan par appareil", ["Appareil", "ok", "modifiés", "échecs", "ignorés", "injoignable"],
-                        detail.hosts.map { h in
-                            [.link(h.host, href: "/materiels/\(h.serial)"), .text(String(h.ok)), .text(String(h.changed)), .text(String(h.failed)),
-                             .text(String(h.skipped)), .text(h.unreachable > 0 ? "oui" : "non")]
-                        }, numeric: [1, 2, 3, 4], rowHeader: true, empty: "Aucun appareil.")
-        for host in detail.hosts {
-            let tasks = detail.tasks.filter { $0.serial == host.serial }
-            guard !tasks.isEmpty else { continue }
-            page.body.element("h2", "Tâches sur \(host.host)")
-            page.body.table(caption: "Tâches sur \(host.host)", ["Tâche", "Élément", "Résultat", "Message", "Durée"],
-                            tasks.map { t in
-                                [.text(t.task), .optional(t.item), t.outcome.needsRetry ? .badge(t.outcome.rawValue, tone: "alerte")
-                                    : t.changed ? .badge("changed", tone: "info") : .badge(t.outcome.rawValue, tone: "ok"),
-                                 .optional(t.message.map { TextRules.visible($0, max: 500) }), .text("\(t.milliseconds) ms")]
-                            }, numeric: [4], rowHeader: true)
-            for t in tasks where t.diff != nil {
-                page.body.raw("<details><summary>")
-                page.body.text("Différences — \(t.task)\(t.item.map { " (\($0))" } ?? "")")
-                page.body.raw("</summary><pre>")
-                page.body.text(TextRules.visible(t.diff ?? "", max: 20_000, keepLineBreaks: true))
-                page.body.raw("</pre></details>\n")
-            }
-        }
-        return html(page)
-    }
-
     func pending(_ v: Viewer) async throws -> Response {
         let items = try await inventory.reading { r in try r.pending() }
         var page = Page("Travail en attente", viewer: v, path: "/en-attente")
-        page.body.element("p", "Ce qui n'a pas pu être appliqué (appareil éteint, injoignable) ; « parc run --pending » le rejoue.")
+        page.body.element("p", "Ce qui n'a pas pu être appliqué (appareil éteint, injoignable) ; « Servir maintenant » (ou « parc run --pending ») le rejoue sur les appareils qui répondent.")
         page.body.table(caption: "Travail en attente par appareil", ["Appareil", "Playbook", "Raison", "Depuis", "Exécution"],
                         items.map { i in
                             [.link(i.device, href: "/materiels/\(i.serial)"), .text(i.playbook), .text(i.reason), .text(French.when(i.since)),
                              i.runId.map { .link("n° \($0)", href: "/executions/\($0)") } ?? "—"]
                         }, rowHeader: true, empty: "Rien en attente.")
+        if !items.isEmpty {
+            page.body.raw("<form method=\"post\" action=\"/en-attente/servir\"><input type=\"hidden\" name=\"csrf\" value=\"\(HTMLWriter.escape(v.csrf ?? ""))\"><button type=\"submit\">Servir maintenant</button></form>\n")
+        }
         return html(page)
     }
 

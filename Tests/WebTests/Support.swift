@@ -106,7 +106,7 @@ final class PortalFixture: @unchecked Sendable {
                                                              contactName: "Mme Martin", contactPhone: "03 87 00 00 0\(n)"))
             let run = try tx.startRun(playbook: "baseline.yml", hash: "abc", selector: "commune_\(m.slug)", checkMode: true)
             try tx.finishRun(run, exitCode: 0, endedAt: Date(), hosts: [RunHostSummary(host: laptop.serial, serial: laptop.serial, ok: 2, changed: 1, failed: 0, skipped: 0, unreachable: 0)],
-                             tasks: [RunTaskEntry(serial: laptop.serial, host: laptop.serial, play: "p", task: "proxy", item: nil, outcome: "changed", changed: true,
+                             tasks: [RunTaskEntry(serial: laptop.serial, host: laptop.serial, play: "p", task: "proxy", item: nil, outcome: .changed, changed: true,
                                                   ignored: false, message: nil, output: nil, diff: "--- a\n+++ b\n", milliseconds: 12)])
             return MemberObjects(slug: m.slug, memberId: m.id!, uai: school.uai, roomId: room.id!, cart: cart.serial, device: laptop.serial,
                                  orderId: order.id!, documentId: doc.id, problemId: problem.id, runId: run,
@@ -120,6 +120,8 @@ final class PortalFixture: @unchecked Sendable {
         o.trustForwardedFor = true
         let clock = self.clock
         o.clock = { clock.now }
+        // The console's parc folder: playbooks/ of the tests' own.
+        o.home = dir
         return o
     }
 

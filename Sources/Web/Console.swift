@@ -1,0 +1,202 @@
+import Foundation
+import Hummingbird
+import InventoryStore
+import NIOCore
+import ParcApp
+import ParcCore
+import Provisioning
+import Synchronization
+import Templating
+
+/// The technicians' console: the runs and onboardings this server started, followed live.
+final class Console: Sendable {
+    let workspace: Workspace
+    private let runs = Mutex<[Int64: RunJob]>([:])
+    private let onboardings = Mutex<[String: (job: Onboarding.OnboardJob, fields: [String: String])]>([:])
+    private let pending = Mutex<PendingWork.ServeJob?>(nil)
+
+    init(workspace: Workspace) { self.workspace = workspace }
+
+    /// The workspace acting as this account (the run records and audit events name it).
+    func workspace(for viewer: Viewer) -> Workspace { workspace.acting(as: viewer.account.login) }
+
+    /// Starts a run; throws ``DeviceBusy`` when another run holds a device, nil when none matches.
+    func start(_ request: RunRequest, as viewer: Viewer) throws -> Int64? {
+        guard let job = try PlaybookRuns.start(request, in: workspace(for: viewer)), let id = job.runID else { return nil }
+        track(job, id: id)
+        return id
+    }
+
+    func track(_ job: RunJob, id: Int64) {
+        runs.withLock { all in
+            // Finished runs are in the database; keep the latest few live ones' events for late followers.
+            if all.count > 200 { for (k, j) in all where j.isFinished { all.removeValue(forKey: k) } }
+            all[id] = job
+        }
+    }
+
+    func run(_ id: Int64) -> RunJob? { runs.withLock { $0[id] } }
+
+    /// Starts an onboarding; `fields` are the form's (never the password), to ask confirmations after.
+    func startOnboarding(_ request: Onboarding.Request, fields: [String: String], as viewer: Viewer) throws -> String {
+        let job = try Onboarding.start(request, in: workspace(for: viewer))
+        let id = String(Secrets.random().filter { $0.isLetter || $0.isNumber }.prefix(16))
+        onboardings.withLock { all in
+            if all.count > 50 { for (k, j) in all where j.job.isFinished { all.removeValue(forKey: k) } }
+            all[id] = (job, fields)
+        }
+        return id
+    }
+
+    func onboarding(_ id: String) -> (Onboarding.OnboardJob, [String: String])? { onboardings.withLock { $0[id].map { ($0.job, $0.fields) } } }
+
+    /// Serves pending work (one at a time): false when a serving is already going on.
+    func servePending(as viewer: Viewer) throws -> Bool? {
+        try pending.withLock { current -> Bool? in
+            if let current, !current.isFinished { return false }
+            var base = RunRequest(playbook: "")
+            base.become = Self.become
+            guard let job = try PendingWork.serve(in: workspace(for: viewer), base: base, ask: { names in
+                // Nobody can type a secret here: a replayed --ask-vars comes from the server's environment.
+                var out: [String: Value] = [:]
+                for n in names {
+                    guard let v = ExtraVars.fromEnvironment(n) else { throw AppError("--ask-vars \(n): set PARC_ASK_\(n.uppercased()) for the server") }
+                    out[n] = .string(v)
+                }
+                return out
+            }) else { return nil }
+            current = job
+            let console = self
+            Task {
+                for await e in job.events() {
+                    if case .run(.started(let id, _, _, _)) = e.event, let run = PendingRunFollower.latest(of: job, id: id) { console.track(run, id: id) }
+                }
+            }
+            return true
+        }
+    }
+
+    /// sudo with the server's $PARC_BECOME_PASSWORD when set, else sudo without password.
+    static var become: Become {
+        if let env = ProcessInfo.processInfo.environment["PARC_BECOME_PASSWORD"], !env.isEmpty { return .sudoPassword(Secret(env)) }
+        return .sudo
+    }
+}
+
+/// Pending work's runs are followed through the serving job: a run job of its own rebuilt from it.
+enum PendingRunFollower {
+    static func latest(of job: PendingWork.ServeJob, id: Int64) -> RunJob? {
+        let run = RunJob()
+        Task {
+            var mine = false
+            for await e in job.events() {
+                guard case .run(let progress) = e.event else { continue }
+                if case .started(let started, _, _, _) = progress { mine = started == id }
+                guard mine else { continue }
+                run.emit(progress)
+                if case .recap(let report) = progress { run.finish(.success(report)); return }
+            }
+            run.finish(.failure(AppError("the pending work stopped")))
+        }
+        return run
+    }
+}
+
+/// Run events as JSON and as server-sent events: the same for the console's pages and the API.
+enum RunEvents {
+    static func name(_ e: RunProgress) -> String {
+        switch e {
+        case .started: "start"
+        case .play: "play"
+        case .task: "task"
+        case .unreachable: "unreachable"
+        case .note: "note"
+        case .recap: "recap"
+        }
+    }
+
+    static func json(_ e: Stamped<RunProgress>) -> JSONValue {
+        let at: (String, JSONValue) = ("at", .number(Int((e.at.timeIntervalSince1970 * 1000).rounded())))
+        switch e.event {
+        case .started(let id, let playbook, let check, let hosts):
+            return .object([("id", .number(Int(id))), ("playbook", .string(playbook)), ("check", .bool(check)),
+                            ("hosts", .array(hosts.map { .object([("name", .string($0.name)), ("serial", .string($0.serial))]) })), at])
+        case .play(let name, let hosts):
+            return .object([("name", .string(name)), ("hosts", .number(hosts)), at])
+        case .task(let r):
+            let entry = RunTaskEntry(r)
+            return .object(taskFields(entry) + [at])
+        case .unreachable(let host, let message):
+            return .object([("host", .string(host)), ("message", .string(message)), at])
+        case .note(let text):
+            return .object([("text", .string(text)), at])
+        case .recap(let report):
+            return recap(id: report.id, hosts: report.hosts, exitCode: Int(report.exitCode), aborted: report.aborted, check: report.check, at: e.at)
+        }
+    }
+
+    static func taskFields(_ t: RunTaskEntry) -> [(String, JSONValue)] {
+        [("host", .string(t.host)), ("serial", .string(t.serial)), ("play", .string(t.play)), ("task", .string(t.task)), ("item", .text(t.item)),
+         ("outcome", .string(t.outcome.rawValue)), ("changed", .bool(t.changed)), ("ignored", .bool(t.ignored)), ("message", .text(t.message)),
+         ("diff", .text(t.diff)), ("milliseconds", .number(t.milliseconds))]
+    }
+
+    static func recap(id: Int64, hosts: [RunHostSummary], exitCode: Int, aborted: String?, check: Bool, at: Date) -> JSONValue {
+        .object([("id", .number(Int(id))), ("exitCode", .number(exitCode)), ("aborted", .text(aborted)), ("check", .bool(check)),
+                 ("hosts", .array(hosts.map { h in
+                     .object([("host", .string(h.host)), ("serial", .string(h.serial)), ("ok", .number(h.ok)), ("changed", .number(h.changed)),
+                              ("failed", .number(h.failed)), ("skipped", .number(h.skipped)), ("unreachable", .number(h.unreachable)),
+                              ("outcome", .string(h.outcome.rawValue))])
+                 })), ("at", .number(Int((at.timeIntervalSince1970 * 1000).rounded())))])
+    }
+
+    static func frame(id: Int, event: String, data: JSONValue) -> ByteBuffer {
+        ByteBuffer(string: "id: \(id)\nevent: \(event)\ndata: \(data.compact())\n\n")
+    }
+
+    /// A run's events as a stream: live from this server's job (from `after` on), else from its
+    /// record (a run another process started is waited for, then told whole).
+    static func response(run id: Int64, console: Console, inventory: Inventory, after lastSeen: Int?) -> Response {
+        let headers: HTTPFields = [.contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-store"]
+        if let job = console.run(id) {
+            return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+                var n = 0
+                for await e in job.events() {
+                    n += 1
+                    if let lastSeen, n <= lastSeen { continue }
+                    try await writer.write(frame(id: n, event: name(e.event), data: json(e)))
+                }
+                try await writer.finish(nil)
+            })
+        }
+        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+            var waited = false
+            while true {
+                let detail = try await inventory.reading { r in try r.run(id) }
+                if detail.run.endedAt == nil {
+                    if !waited {
+                        try await writer.write(frame(id: 0, event: "note", data: .object([("text", .string("run \(id) goes on in another process: its tasks show when it ends"))])))
+                        waited = true
+                    }
+                    try await Task.sleep(for: .seconds(1))
+                    continue
+                }
+                var n = 0
+                func send(_ event: String, _ data: JSONValue) async throws {
+                    n += 1
+                    if let lastSeen, n <= lastSeen { return }
+                    try await writer.write(frame(id: n, event: event, data: data))
+                }
+                let run = detail.run
+                let at = (run.endedAt ?? run.startedAt)
+                let hosts = Dictionary(detail.hosts.map { ($0.serial, $0.host) }, uniquingKeysWith: { a, _ in a })
+                try await send("start", .object([("id", .number(Int(id))), ("playbook", .string(run.playbook)), ("check", .bool(run.checkMode)),
+                                                 ("hosts", .array(hosts.sorted { $0.value < $1.value }.map { .object([("name", .string($0.value)), ("serial", .string($0.key))]) }))]))
+                for t in detail.tasks { try await send("task", .object(taskFields(t))) }
+                try await send("recap", recap(id: id, hosts: detail.hosts, exitCode: run.exitCode ?? 2, aborted: run.aborted, check: run.checkMode, at: at))
+                break
+            }
+            try await writer.finish(nil)
+        })
+    }
+}
