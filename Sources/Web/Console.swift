@@ -151,7 +151,10 @@ enum RunEvents {
     }
 
     static func frame(id: Int, event: String, data: JSONValue) -> ByteBuffer {
-        ByteBuffer(string: "id: \(id)\nevent: \(event)\ndata: \(data.compact())\n\n")
+        var b = ByteBuffer(string: "id: \(id)\nevent: \(event)\ndata: ")
+        b.writeBytes(data.compact())
+        b.writeString("\n\n")
+        return b
     }
 
     /// A run's events as a stream: live from this server's job (from `after` on), else from its

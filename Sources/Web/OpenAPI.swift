@@ -71,6 +71,7 @@ enum OpenAPI {
             ("RunEvent", .object([("type", .string("string")), ("description", .string(
                 "Server-sent events: `event: start` {id, playbook, check, hosts}, `play` {name, hosts}, `task` {host, serial, play, task, item, outcome, changed, ignored, message, diff, milliseconds}, `unreachable` {host, message}, `note` {text}, and last `recap` {id, exitCode, aborted, check, hosts: [{host, serial, ok, changed, failed, skipped, unreachable, outcome}]}; each data object also has `at` (milliseconds since 1970). Reconnect with Last-Event-ID to resume."))])),
             ("CSV", .object([("type", .string("string")), ("description", .string("a delivery note or device list, CSV (; or ,), UTF-8 or Windows-1252"))])),
+            ("ImportDone", object([("file", plain("string")), ("created", plain("integer")), ("updated", plain("integer")), ("unchanged", plain("integer"))])),
             ("ImportProblem", object([("field", plain("string")), ("problem", plain("string"))])),
             ("ImportPlan", object([("file", plain("string")), ("clean", plain("boolean")), ("problemCount", plain("integer")),
                                    ("ignoredColumns", arrayOf(plain("string"))), ("problems", arrayOf(ref("ImportProblem"))),
@@ -125,6 +126,10 @@ enum OpenAPI {
             if !route.query.isEmpty || route.requestBody != nil { responses.append(("400", described("malformed query or body"))) }
             if route.requestBody != nil { responses.append(("422", described("invalid fields (with `fields`: field → message)"))) }
             if route.path == "/api/v1/runs" && route.method == .post { responses.append(("409", described("a device is in another run (with `run`: its id)"))) }
+            if route.path == "/api/v1/imports" {
+                responses.append(("201", .object([("description", .string("imported (without dryRun=true)")),
+                                                  ("content", .object([("application/json", .object([("schema", ref("ImportDone"))]))]))])))
+            }
             operation.append(("responses", .object(responses)))
             if route.access == .anyone { operation.append(("security", .array([]))) }
             let method = route.method.rawValue.lowercased()

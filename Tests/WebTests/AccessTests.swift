@@ -27,8 +27,18 @@ import Testing
     }
 
     /// A valid body for the routes that take one, so that a refusal cannot come from a bad body.
-    static func body(_ route: Route, _ objects: MemberObjects, csrf: String) -> ByteBuffer? {
+    static func body(_ route: Route, _ objects: MemberObjects, csrf: String, path: String = "", inventory: Inventory? = nil) -> ByteBuffer? {
         switch (route.method, route.path) {
+        case (.post, "/materiels/{device}/modifier"):
+            // The page's values as they are (nothing stale), with a new note.
+            let serial = String(path.split(separator: "/")[1])
+            guard let device = try? inventory?.read({ try $0.device(serial) }) else { return formBody([("csrf", csrf)]) }
+            let now = DeviceSnapshot(device)
+            return formBody([("csrf", csrf)] + DeviceSnapshot.fields.flatMap { [("avant_\($0.key)", now.values[$0.key] ?? ""), ($0.key, now.values[$0.key] ?? "")] }
+                            .map { $0.0 == "notes" ? ($0.0, "vu") : $0 })
+        case (.post, "/chariots/{cart}/remplir"):
+            let content = (try? inventory?.read({ try $0.devices(DeviceFilter(cart: objects.cart)).map(\.serial).sorted() })) ?? []
+            return formBody([("csrf", csrf), ("avant", content.joined(separator: ",")), ("appareils", objects.device)])
         case (.post, "/materiels/{device}/signaler"):
             return formBody([("csrf", csrf), ("kind", "broken"), ("description", "Ne démarre plus"), ("contactName", "M. Test"), ("contactPhone", "03 87 11 22 33")])
         case (.post, "/admin/comptes/{account}/etat"):
@@ -56,7 +66,8 @@ import Testing
                 for path in Self.allPaths(route, b) {
                     func send(_ session: (cookie: String, csrf: String), token: String) async throws -> TestResponse {
                         let h = route.isAPI ? headers([("Authorization", "Bearer \(token)")]) : headers([("Cookie", session.cookie)])
-                        return try await client.execute(uri: path, method: route.method, headers: h, body: Self.body(route, b, csrf: session.csrf))
+                        return try await client.execute(uri: path, method: route.method, headers: h,
+                                                        body: Self.body(route, b, csrf: session.csrf, path: path, inventory: f.inventory))
                     }
                     let refused = try await send(sessionA, token: tokenA)
                     #expect(refused.status == .notFound, "\(route.method) \(path) as member A: \(refused.status)")

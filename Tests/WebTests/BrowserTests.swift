@@ -26,7 +26,7 @@ import Testing
         // The pages of each role: every GET page of the route table, filled with member A's objects.
         func pages(staff: Bool, admin: Bool) -> [String] {
             Portal.routes.filter { r in
-                r.method == .get && !r.isAPI && !["/connexion", "/documents/{document}", "/communes/{member}/rapport.csv"].contains(r.path)
+                r.method == .get && !r.isAPI && !["/connexion", "/documents/{document}", "/communes/{member}/rapport.csv", "/executions/{run}/evenements"].contains(r.path)
                     && (r.access != .staff || staff) && (r.access != .admin || admin)
             }.map { AccessTests.path($0, f.a) + ($0.path == "/recherche" ? "?q=SN" : "") }
         }
@@ -54,6 +54,41 @@ import Testing
             #expect((summary?["screenshots"] as? [String] ?? []).count >= 10)
         }
         #expect(try f.count("SELECT COUNT(*) FROM problem WHERE reportedBy = 'mairie-a' AND description = 'Le pavé tactile ne répond plus'") == 1)
+    }
+
+    @Test("the console in a real browser: a check run on two lab devices whose recap arrives live, a delivery note with a bad row then a good one, a stale edit refused")
+    func console() async throws {
+        let axe = Self.root.appendingPathComponent(".cache/axe-core/axe.min.js").path
+        let script = Self.root.appendingPathComponent("Tests/WebTests/Browser/console_browser.py").path
+        for (path, how) in [(axe, "scripts/setup-axe"), ("/usr/bin/chromium", "scripts/setup-system"), ("/usr/bin/chromedriver", "scripts/setup-system")] {
+            try #require(FileManager.default.fileExists(atPath: path), "\(path) is missing: run \(how) (scripts/test does)")
+        }
+        let c = try await ConsoleFixture.start()
+        let shots = Self.root.appendingPathComponent(".build/test-artifacts/console-browser").path
+        try? FileManager.default.removeItem(atPath: shots)
+        let app = Application(router: c.portal().router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: quietLogger)
+        let devicesBefore = try c.f.count("SELECT COUNT(*) FROM device")
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            let plan: [String: Any] = [
+                "base": "http://127.0.0.1:\(port)", "axe": axe, "screenshots": shots,
+                "technician": ["login": "tech", "password": PortalFixture.password],
+                "devices": c.serials,
+                "badNote": "N° de série;Type\nBL-001;laptop\nBL-002;grille-pain\n", "badNoteError": "grille-pain",
+                "goodNote": "N° de série;Type\nBL-001;laptop\nBL-002;laptop\n", "goodNoteSerial": "BL-002",
+                "editDevice": c.f.a.device,
+            ]
+            let planFile = c.f.dir.appendingPathComponent("console-plan.json")
+            try JSONSerialization.data(withJSONObject: plan).write(to: planFile)
+            let result = try await Self.run(["/usr/bin/python3", script, planFile.path])
+            #expect(result.status == 0, "console browser test failed:\n\(result.output)")
+        }
+        // What the browser did is in the inventory: the run recorded, the note imported, the stale edit not written.
+        let runs = try c.f.inventory.read { try $0.runs() }.filter { $0.playbook.hasSuffix("check.yml") }
+        #expect(runs.count == 1 && runs[0].actor == "tech" && runs[0].checkMode && runs[0].exitCode == 0)
+        #expect(try c.f.count("SELECT COUNT(*) FROM device") == devicesBefore + 2)
+        let edited = try c.f.inventory.read { try $0.device(c.f.a.device) }
+        #expect(edited.notes == "Clavier remplacé" && edited.hostname != "poste-perime")
     }
 
     /// Runs a program off the cooperative pool; its standard output (standard error goes to the test log).

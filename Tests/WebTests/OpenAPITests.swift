@@ -1,4 +1,5 @@
 import Foundation
+import Lab
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -72,6 +73,9 @@ import Testing
     func answersMatchTheDocument() async throws {
         let f = try PortalFixture()
         let token = try f.token("tech")
+        // A run needs a device with an address: one where nothing answers (the run ends unreachable at once).
+        let closed = try Lab.freePort()
+        try f.inventory.write { tx in _ = try tx.updateDevice(f.a.device) { $0.address = "127.0.0.1"; $0.sshPort = closed } }
         nonisolated(unsafe) let doc = try Self.document()
         nonisolated(unsafe) let paths = doc["paths"] as! [String: [String: Any]]
         nonisolated(unsafe) var called = 0
@@ -85,16 +89,27 @@ import Testing
                         let kind = Portal.routes.first { $0.path == template }!.parameters.first { $0.name == name }!.kind
                         uri = uri.replacingOccurrences(of: "{\(name)}", with: f.a.value(kind))
                     }
-                    let body: ByteBuffer? = method == "post"
-                        ? ByteBuffer(string: #"{"serial":"\#(f.a.device)","kind":"damaged","description":"Coque fendue","since":"2026-11-02","contactName":"M. Test","contactPhone":"03 87 11 22 33"}"#)
-                        : nil
+                    let body: ByteBuffer? = switch (method, template) {
+                    case ("post", "/api/v1/runs"): ByteBuffer(string: #"{"playbook":"check.yml","devices":["\#(f.a.device)"],"check":true,"extraVars":{"x":"1"}}"#)
+                    case ("post", "/api/v1/imports"): ByteBuffer(string: "N° de série;Type\nNEW-1;laptop\n")
+                    case ("post", _): ByteBuffer(string: #"{"serial":"\#(f.a.device)","kind":"damaged","description":"Coque fendue","since":"2026-11-02","contactName":"M. Test","contactPhone":"03 87 11 22 33"}"#)
+                    default: nil
+                    }
+                    if template == "/api/v1/imports" { uri += "?dryRun=true" }
                     let r = try await client.execute(uri: uri, method: HTTPRequest.Method(method.uppercased())!, headers: headers([("Authorization", "Bearer \(token)")]), body: body)
                     let responses = op["responses"] as! [String: [String: Any]]
                     let success = responses.keys.filter { $0.hasPrefix("2") }
                     #expect(success.contains(String(r.status.code)), "\(method) \(uri): \(r.status) \(r.text.prefix(200))")
-                    let schema = (((responses[String(r.status.code)]?["content"] as? [String: Any])?["application/json"] as? [String: Any])?["schema"] as? [String: Any]) ?? [:]
-                    #expect(r.header("Content-Type")?.hasPrefix("application/json") == true)
-                    if let value = r.json { Self.check(value, schema, doc, at: "\(method) \(uri)") } else { Issue.record("\(uri): not JSON") }
+                    let content = responses[String(r.status.code)]?["content"] as? [String: Any] ?? [:]
+                    if content["text/event-stream"] != nil {
+                        // Server-sent events: the run's whole story, ending with its recap.
+                        #expect(r.header("Content-Type")?.hasPrefix("text/event-stream") == true)
+                        #expect(r.text.hasPrefix("id: 1\nevent: start\n") && r.text.contains("\nevent: recap\ndata: {"), "\(r.text.prefix(300))")
+                    } else {
+                        let schema = ((content["application/json"] as? [String: Any])?["schema"] as? [String: Any]) ?? [:]
+                        #expect(r.header("Content-Type")?.hasPrefix("application/json") == true)
+                        if let value = r.json { Self.check(value, schema, doc, at: "\(method) \(uri)") } else { Issue.record("\(uri): not JSON") }
+                    }
                     called += 1
                 }
             }

@@ -74,6 +74,10 @@ final class PortalFixture: @unchecked Sendable {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         path = dir.appendingPathComponent("parc.sqlite").path
         inventory = try Inventory(path: path, actor: "fixture")
+        // The console's playbooks.
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("playbooks"), withIntermediateDirectories: true)
+        try "- hosts: all\n  gather_facts: no\n  tasks:\n    - name: a file\n      copy: { dest: /tmp/parc-web-check, content: \"x\\n\" }\n"
+            .write(to: dir.appendingPathComponent("playbooks/check.yml"), atomically: true, encoding: .utf8)
         try inventory.write { tx in _ = try tx.addLot(Lot(number: "2", title: "Classes mobiles")) }
         a = try member(1, "Montigny-lès-Metz")
         b = try member(2, "Norroy-le-Veneur")

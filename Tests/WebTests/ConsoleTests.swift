@@ -1,0 +1,245 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import InventoryStore
+import Lab
+import NIOCore
+import ParcApp
+import ParcCore
+import SSHTransport
+import Testing
+@testable import Web
+
+/// The portal's fixture with lab devices (real sshd on loopback) in its inventory, reached with the lab's key.
+final class ConsoleFixture: @unchecked Sendable {
+    let f: PortalFixture
+    let lab: Lab
+
+    private init() throws {
+        if let why = Lab.unavailableReason() { Issue.record("sshd is needed: \(why)") }
+        f = try PortalFixture()
+        lab = try Lab.up(count: 2, in: f.dir.appendingPathComponent("lab").path)
+        try f.inventory.write { tx in
+            for d in lab.devices {
+                _ = try tx.addDevice(Device(kind: .laptop, serial: d.serial))
+                let key = try lab.hostKey(d.name)
+                _ = try tx.updateDevice(d.serial) { $0.hostname = d.name; $0.address = d.address; $0.sshPort = d.port; $0.sshUser = d.user; $0.hostKey = key.openSSH }
+            }
+        }
+        try """
+            - hosts: all
+              gather_facts: no
+              tasks:
+                - { command: sleep 1, register: one }
+                - { command: sleep 1, when: one.rc == 0 }
+            """.write(to: f.dir.appendingPathComponent("playbooks/slow.yml"), atomically: true, encoding: .utf8)
+    }
+
+    deinit { lab.down() }
+
+    static func start() async throws -> ConsoleFixture {
+        try await withCheckedThrowingContinuation { c in Thread { c.resume(with: Result { try ConsoleFixture() }) }.start() }
+    }
+
+    func portal() -> Portal {
+        var o = f.options()
+        o.access = AccessSettings(credentials: [.keyFile(lab.clientKey)], timeout: 5)
+        return Portal(inventory: f.inventory, options: o, logger: quietLogger)
+    }
+
+    var serials: [String] { lab.devices.map(\.serial) }
+}
+
+/// Server-sent events as (name, data object).
+func sseEvents(_ text: String) -> [(String, [String: Any])] {
+    text.components(separatedBy: "\n\n").compactMap { frame in
+        var name = "", data = ""
+        for line in frame.split(separator: "\n") {
+            if line.hasPrefix("event: ") { name = String(line.dropFirst(7)) }
+            if line.hasPrefix("data: ") { data = String(line.dropFirst(6)) }
+        }
+        guard !name.isEmpty, let object = try? JSONSerialization.jsonObject(with: Data(data.utf8)) as? [String: Any] else { return nil }
+        return (name, object)
+    }
+}
+
+/// The value of each hidden field of a page (`name` → `value`), unescaped.
+func hiddenFields(_ html: String) -> [String: String] {
+    var out: [String: String] = [:]
+    let regex = try! NSRegularExpression(pattern: #"<input type="hidden" name="([^"]+)" value="([^"]*)">"#)
+    for m in regex.matches(in: html, range: NSRange(html.startIndex..., in: html)) {
+        let name = String(html[Range(m.range(at: 1), in: html)!])
+        let value = String(html[Range(m.range(at: 2), in: html)!]).replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&#39;", with: "'")
+            .replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">").replacingOccurrences(of: "&amp;", with: "&")
+        out[name] = value
+    }
+    return out
+}
+
+@Suite(.serialized) struct ConsoleTests {
+    @Test("a run started through the API streams each task live, then the recap; a busy device refuses a second run naming the first; a cancel stops it")
+    func runsThroughTheAPI() async throws {
+        let c = try await ConsoleFixture.start()
+        let token = try c.f.token("tech"), communeToken = try c.f.token("mairie-a")
+        let tech = try c.f.session("tech")
+        let serials = c.serials
+        try await withRouter(c.portal()) { client in
+            let auth = headers([("Authorization", "Bearer \(token)")])
+            // A check run on both lab devices.
+            let started = try await client.execute(uri: "/api/v1/runs", method: .post, headers: auth,
+                                                   body: ByteBuffer(string: #"{"playbook":"check.yml","devices":["\#(serials[0])","\#(serials[1])"],"diff":true}"#))
+            #expect(started.status == .accepted, "\(started.text)")
+            let id = try #require((started.json as? [String: Any])?["id"] as? Int)
+            #expect(started.header("Location") == "/api/v1/runs/\(id)")
+            let stream = try await client.execute(uri: "/api/v1/runs/\(id)/events", method: .get, headers: auth)
+            #expect(stream.header("Content-Type")?.hasPrefix("text/event-stream") == true)
+            let events = sseEvents(stream.text)
+            #expect(events.first?.0 == "start" && events.last?.0 == "recap", "\(events.map(\.0)) \(stream.text.prefix(3000))")
+            #expect(events.filter { $0.0 == "task" }.count == 2, "one task on each device")
+            #expect(events.allSatisfy { $0.1["at"] is Int }, "each event says when it happened")
+            let recap = try #require(events.last?.1)
+            #expect(recap["exitCode"] as? Int == 0 && recap["check"] as? Bool == true)
+            let hosts = recap["hosts"] as? [[String: Any]] ?? []
+            #expect(Set(hosts.compactMap { $0["host"] as? String }) == ["lab-01", "lab-02"] && hosts.allSatisfy { $0["changed"] as? Int == 1 })
+            // The record says the same, by the account.
+            let recorded = try c.f.inventory.read { try $0.run(Int64(id)) }
+            #expect(recorded.run.actor == "tech" && recorded.run.checkMode && recorded.tasks.count == 2)
+            // Once over, the same events come from the record.
+            let replay = sseEvents(try await client.execute(uri: "/api/v1/runs/\(id)/events", method: .get, headers: auth).text)
+            #expect(replay.map(\.0) == events.map(\.0))
+
+            // A slow real run on lab-01; a second run naming lab-01 is refused with the first's id.
+            let slow = try await client.execute(uri: "/api/v1/runs", method: .post, headers: auth,
+                                                body: ByteBuffer(string: #"{"playbook":"slow.yml","devices":["\#(serials[0])"],"check":false}"#))
+            let slowID = try #require((slow.json as? [String: Any])?["id"] as? Int)
+            let busy = try await client.execute(uri: "/api/v1/runs", method: .post, headers: auth,
+                                                body: ByteBuffer(string: #"{"playbook":"check.yml","devices":["\#(serials[0])","\#(serials[1])"]}"#))
+            #expect(busy.status == .conflict)
+            #expect((busy.json as? [String: Any])?["run"] as? Int == slowID, "\(busy.text)")
+            #expect(((busy.json as? [String: Any])?["detail"] as? String ?? "").contains("run \(slowID)"))
+            // The live page shows it going on, with the script and the no-script refresh; cancel from the page.
+            let live = try await client.execute(uri: "/executions/\(slowID)", method: .get, headers: headers([("Cookie", tech.cookie)]))
+            #expect(live.text.contains("data-evenements=\"/executions/\(slowID)/evenements\"") && live.text.contains("<script src=\"/static/console.js\""))
+            #expect(live.text.contains("<noscript><meta http-equiv=\"refresh\""))
+            let cancel = try await client.execute(uri: "/executions/\(slowID)/annuler", method: .post, headers: headers([("Cookie", tech.cookie)]),
+                                                  body: formBody([("csrf", tech.csrf)]))
+            #expect(cancel.status == .seeOther)
+            let ended = sseEvents(try await client.execute(uri: "/executions/\(slowID)/evenements", method: .get, headers: headers([("Cookie", tech.cookie)])).text)
+            #expect((ended.last?.1["aborted"] as? String ?? "").contains("cancelled by tech"), "\(ended.last.map { "\($0.1)" } ?? "")")
+            #expect(try c.f.inventory.read { try $0.busyDevices() }.isEmpty)
+
+            // Bad requests say what is wrong; a commune's token gets 404.
+            let unknown = try await client.execute(uri: "/api/v1/runs", method: .post, headers: auth, body: ByteBuffer(string: #"{"playbook":"../../etc/passwd","limit":"all"}"#))
+            #expect(unknown.status == .unprocessableContent && unknown.text.contains("is not a playbook"))
+            let typo = try await client.execute(uri: "/api/v1/runs", method: .post, headers: auth, body: ByteBuffer(string: #"{"playbok":"check.yml"}"#))
+            #expect(typo.status == .badRequest && typo.text.contains("unknown field 'playbok'"))
+            let commune = try await client.execute(uri: "/api/v1/runs", method: .post, headers: headers([("Authorization", "Bearer \(communeToken)")]),
+                                                   body: ByteBuffer(string: #"{"playbook":"check.yml","limit":"all"}"#))
+            #expect(commune.status == .notFound)
+        }
+    }
+
+    @Test("a delivery note: each row's plan or its problems, nothing written; then all rows imported, through the API and the upload form")
+    func imports() async throws {
+        let f = try PortalFixture()
+        let token = try f.token("tech")
+        let tech = try f.session("tech")
+        let bad = "N° de série;Type;Adresse MAC\nNEW-1;laptop;02:00:00:00:aa:01\nNEW-2;grille-pain;02:00:00:00:aa:02\nSN-1-1;laptop;\n"
+        let good = "N° de série;Type;Adresse MAC\nNEW-1;laptop;02:00:00:00:aa:01\nNEW-2;laptop;02:00:00:00:aa:02\n"
+        let devicesBefore = try f.count("SELECT COUNT(*) FROM device")
+        try await withRouter(f.portal()) { client in
+            let auth = headers([("Authorization", "Bearer \(token)")])
+            let plan = try await client.execute(uri: "/api/v1/imports?dryRun=true&file=bl.csv", method: .post, headers: auth, body: ByteBuffer(string: bad))
+            #expect(plan.status == .ok)
+            let object = try #require(plan.json as? [String: Any])
+            #expect(object["clean"] as? Bool == false)
+            let rows = object["rows"] as? [[String: Any]] ?? []
+            #expect(rows.map { $0["line"] as? Int } == [2, 3, 4])
+            #expect(rows[0]["action"] as? String == "create" && (rows[0]["problems"] as? [Any])?.isEmpty == true)
+            #expect(((rows[1]["problems"] as? [[String: Any]])?.first?["field"] as? String) == "kind")
+            #expect(((rows[2]["problems"] as? [[String: Any]])?.first?["problem"] as? String ?? "").contains("already in the inventory"))
+            #expect(try f.count("SELECT COUNT(*) FROM device") == devicesBefore, "a dry run writes nothing")
+            let refused = try await client.execute(uri: "/api/v1/imports", method: .post, headers: auth, body: ByteBuffer(string: bad))
+            #expect(refused.status == .unprocessableContent)
+            #expect(try f.count("SELECT COUNT(*) FROM device") == devicesBefore, "all rows or none")
+
+            // The browser's way: upload, preview, confirm.
+            func upload(_ csv: String) async throws -> TestResponse {
+                let boundary = "----parc\(UUID().uuidString.prefix(8))"
+                var body = ""
+                for (k, v) in [("csrf", tech.csrf), ("commande", ""), ("chariot", ""), ("type", "")] {
+                    body += "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(k)\"\r\n\r\n\(v)\r\n"
+                }
+                body += "--\(boundary)\r\nContent-Disposition: form-data; name=\"fichier\"; filename=\"bon-de-livraison.csv\"\r\nContent-Type: text/csv\r\n\r\n\(csv)\r\n--\(boundary)--\r\n"
+                return try await client.execute(uri: "/import", method: .post,
+                                                headers: headers([("Cookie", tech.cookie), ("Content-Type", "multipart/form-data; boundary=\(boundary)")]),
+                                                body: ByteBuffer(string: body))
+            }
+            let preview = try await upload(bad)
+            #expect(preview.status == .unprocessableContent)
+            #expect(preview.text.contains("rien ne sera importé") && preview.text.contains("grille-pain") && !preview.text.contains("/import/confirmer"))
+            let okPreview = try await upload(good)
+            #expect(okPreview.status == .ok && okPreview.text.contains("action=\"/import/confirmer\""))
+            #expect(okPreview.text.contains("créer : Ordinateur portable"), "\(okPreview.text)")
+            #expect(try f.count("SELECT COUNT(*) FROM device") == devicesBefore)
+            let confirm = hiddenFields(okPreview.text)
+            let done = try await client.execute(uri: "/import/confirmer", method: .post, headers: headers([("Cookie", tech.cookie)]),
+                                                body: formBody(confirm.map { ($0.key, $0.value) }))
+            #expect(done.status == .ok && done.text.contains("2 appareil(s) créé(s)"), "\(done.text)")
+            #expect(try f.count("SELECT COUNT(*) FROM device") == devicesBefore + 2)
+            #expect(try f.inventory.read { try $0.history("NEW-1") }.first?.actor == "tech")
+            // Confirming twice: the serials exist now; refused, nothing more written.
+            let again = try await client.execute(uri: "/import/confirmer", method: .post, headers: headers([("Cookie", tech.cookie)]),
+                                                 body: formBody(confirm.map { ($0.key, $0.value) }))
+            #expect(again.status == .unprocessableContent && again.text.contains("Rien n&#39;a été importé"))
+            #expect(try f.count("SELECT COUNT(*) FROM device") == devicesBefore + 2)
+        }
+    }
+
+    @Test("an edit made on a stale page is refused, showing what changed meanwhile; a fresh one is recorded with the account as actor")
+    func staleEdits() async throws {
+        let f = try PortalFixture()
+        let tech = try f.session("tech")
+        let serial = f.a.device
+        try await withRouter(f.portal()) { client in
+            let cookie = headers([("Cookie", tech.cookie)])
+            let form = try await client.execute(uri: "/materiels/\(serial)/modifier", method: .get, headers: cookie)
+            #expect(form.status == .ok)
+            var fields = hiddenFields(form.text)
+            #expect(fields["avant_assetTag"] == "T-1-1")
+            for (k, v) in fields where k.hasPrefix("avant_") { fields[String(k.dropFirst(6))] = v }
+            fields["hostname"] = "montigny-cm1-01"
+            // Meanwhile someone else writes a note.
+            try f.inventory.acting(as: "autre").write { tx in _ = try tx.updateDevice(serial) { $0.notes = "écran changé" } }
+            let stale = try await client.execute(uri: "/materiels/\(serial)/modifier", method: .post, headers: cookie, body: formBody(fields.map { ($0.key, $0.value) }))
+            #expect(stale.status == .conflict)
+            #expect(stale.text.contains("modifié par quelqu&#39;un d&#39;autre") && stale.text.contains("écran changé"))
+            #expect(try f.inventory.read { try $0.device(serial).hostname } == nil, "nothing written")
+            // From the fresh page: recorded, audited as the account.
+            var fresh = hiddenFields(stale.text)
+            for (k, v) in fresh where k.hasPrefix("avant_") { fresh[String(k.dropFirst(6))] = v }
+            fresh["hostname"] = "montigny-cm1-01"
+            fresh["status"] = "inRepair"
+            let saved = try await client.execute(uri: "/materiels/\(serial)/modifier", method: .post, headers: cookie, body: formBody(fresh.map { ($0.key, $0.value) }))
+            #expect(saved.status == .seeOther, "\(saved.text)")
+            let device = try f.inventory.read { try $0.device(serial) }
+            #expect(device.hostname == "montigny-cm1-01" && device.status == .inRepair && device.notes == "écran changé")
+            #expect(try f.inventory.read { try $0.history(serial) }.filter { $0.actor == "tech" }.count >= 2)
+
+            // A cart filled from a stale page: refused, saying what came in meanwhile.
+            let cartForm = try await client.execute(uri: "/chariots/\(f.a.cart)/remplir", method: .get, headers: cookie)
+            var cartFields = hiddenFields(cartForm.text)
+            cartFields["appareils"] = "SCR-1"
+            try f.inventory.write { tx in _ = try tx.addDevice(Device(kind: .laptop, serial: "SN-1-2", status: .deployed, cartId: try tx.cart(f.a.cart).id)) }
+            let staleCart = try await client.execute(uri: "/chariots/\(f.a.cart)/remplir", method: .post, headers: cookie, body: formBody(cartFields.map { ($0.key, $0.value) }))
+            #expect(staleCart.status == .conflict && staleCart.text.contains("SN-1-2"))
+            // From the fresh page, a screen cannot go in a cart: a clear refusal, nothing moved.
+            var freshCart = hiddenFields(staleCart.text)
+            freshCart["appareils"] = "SCR-1"
+            let screen = try await client.execute(uri: "/chariots/\(f.a.cart)/remplir", method: .post, headers: cookie, body: formBody(freshCart.map { ($0.key, $0.value) }))
+            #expect(screen.status == .unprocessableContent)
+            #expect(try f.inventory.read { try $0.device("SCR-1").cartId } == nil)
+        }
+    }
+}
