@@ -343,16 +343,20 @@ extension Portal {
         var page = Page("Importer un bon de livraison", viewer: v, path: "/import")
         page.alert = alert
         page.body.element("p", "Le fichier CSV du fournisseur (ou une liste d'appareils). Chaque ligne est d'abord montrée avec ce qu'elle créerait ou modifierait, et chaque erreur à côté de sa ligne ; rien n'est écrit avant la confirmation, et alors toutes les lignes entrent ou aucune.")
-        page.body.raw("<form class=\"formulaire\" method=\"post\" action=\"/import\" enctype=\"multipart/form-data\">")
-        page.body.raw("<input type=\"hidden\" name=\"csrf\" value=\"\(HTMLWriter.escape(v.csrf ?? ""))\">")
-        FormField(name: "fichier", label: "Fichier CSV", help: "séparateur ; ou , — encodage UTF-8 ou Windows-1252", type: "file", required: true).write(into: &page.body)
-        FormField(name: "commande", label: "Commande (numéro)", value: order, help: "rattacher chaque ligne à cette commande", maxLength: 100).write(into: &page.body)
-        FormField(name: "chariot", label: "Classe mobile", value: cart, help: "mettre chaque ligne dans ce chariot (n° de série ou d'inventaire)", maxLength: 100).write(into: &page.body)
-        FormField(name: "type", label: "Type des lignes qui ne le disent pas", value: kind,
-                  options: [("", "— selon le fichier —")] + DeviceKind.allCases.map { ($0.rawValue, $0.french) }).write(into: &page.body)
-        page.body.raw("<div class=\"case\"><input type=\"checkbox\" id=\"champ-maj\" name=\"maj\" value=\"1\"\(update ? " checked" : "")><label for=\"champ-maj\">Mettre à jour les appareils déjà connus (seulement les champs du fichier)</label></div>\n")
-        page.body.raw("<button type=\"submit\">Voir ce que ferait l'import</button></form>\n")
+        writeImportForm(into: &page.body, v, order: order, cart: cart, kind: kind, update: update)
         return page
+    }
+
+    func writeImportForm(into w: inout HTMLWriter, _ v: Viewer, order: String, cart: String, kind: String, update: Bool) {
+        w.raw("<form class=\"formulaire\" method=\"post\" action=\"/import\" enctype=\"multipart/form-data\">")
+        w.raw("<input type=\"hidden\" name=\"csrf\" value=\"\(HTMLWriter.escape(v.csrf ?? ""))\">")
+        FormField(name: "fichier", label: "Fichier CSV", help: "séparateur ; ou , — encodage UTF-8 ou Windows-1252", type: "file", required: true).write(into: &w)
+        FormField(name: "commande", label: "Commande (numéro)", value: order, help: "rattacher chaque ligne à cette commande", maxLength: 100).write(into: &w)
+        FormField(name: "chariot", label: "Classe mobile", value: cart, help: "mettre chaque ligne dans ce chariot (n° de série ou d'inventaire)", maxLength: 100).write(into: &w)
+        FormField(name: "type", label: "Type des lignes qui ne le disent pas", value: kind,
+                  options: [("", "— selon le fichier —")] + DeviceKind.allCases.map { ($0.rawValue, $0.french) }).write(into: &w)
+        w.raw("<div class=\"case\"><input type=\"checkbox\" id=\"champ-maj\" name=\"maj\" value=\"1\"\(update ? " checked" : "")><label for=\"champ-maj\">Mettre à jour les appareils déjà connus (seulement les champs du fichier)</label></div>\n")
+        w.raw("<button type=\"submit\">Voir ce que ferait l'import</button></form>\n")
     }
 
     func importOptions(_ fields: [String: String]) throws -> DeviceImportOptions {
@@ -412,10 +416,8 @@ extension Portal {
                 if fields["maj"] != nil { page.body.raw("<input type=\"hidden\" name=\"maj\" value=\"1\">") }
                 page.body.raw("<button type=\"submit\">Importer les \(preview.rows.count) lignes</button></form>\n")
             }
-            var again = importForm(v, order: fields["commande"] ?? "", cart: fields["chariot"] ?? "", kind: fields["type"] ?? "", update: fields["maj"] != nil)
             page.body.element("h2", preview.isClean ? "Ou envoyer un autre fichier" : "Envoyer le fichier corrigé")
-            page.body.raw(again.body.out.components(separatedBy: "<form").dropFirst().map { "<form" + $0 }.joined())
-            again.body = HTMLWriter()
+            writeImportForm(into: &page.body, v, order: fields["commande"] ?? "", cart: fields["chariot"] ?? "", kind: fields["type"] ?? "", update: fields["maj"] != nil)
             return html(page, status: preview.isClean ? .ok : .unprocessableContent)
         } catch let failure as ImportFailure {
             return redo(failure.problems.map { "ligne \($0.line), \($0.field) : \($0.problem)" }.joined(separator: " ; "), .unprocessableContent)

@@ -21,7 +21,9 @@ struct Serve: AsyncParsableCommand {
         abstract: "Run the web portal (communes, technicians) and the JSON API over this inventory.",
         discussion: """
             Accounts come from `parc user add`. Put it behind a reverse proxy for HTTPS (the README shows an \
-            nginx site), or give --tls-cert and --tls-key. Stops cleanly on SIGTERM or Ctrl-C.
+            nginx site), or give --tls-cert and --tls-key. Stops cleanly on SIGTERM or Ctrl-C. \
+            Technicians' console: runs of the playbooks in playbooks/ reach devices as `parc run` does \
+            (--identity, --host-key-policy, --forks…; a become password from $PARC_BECOME_PASSWORD).
             Example: parc serve --listen 127.0.0.1:8080 --base-url https://parc.mairie-exemple.fr
             """)
     @OptionGroup var global: GlobalOptions
@@ -31,6 +33,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("PEM private key of --tls-cert.", valueName: "file")) var tlsKey: String?
     @Flag(help: "Believe X-Forwarded-For for the client's address (only behind your own reverse proxy).") var behindProxy = false
     @Option(help: ArgumentHelp("How long a sign-in lasts, in hours.", valueName: "hours")) var sessionHours = 12.0
+    /// How the console's runs, onboardings and facts reach devices (keys, host-key policy, forks).
+    @OptionGroup var access: AccessOptions
 
     func validate() throws {
         if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("give both --tls-cert and --tls-key, or neither") }
@@ -57,6 +61,8 @@ struct Serve: AsyncParsableCommand {
         var options = PortalOptions(baseURL: (baseURL ?? ProcessInfo.processInfo.environment["PARC_BASE_URL"])?.nonEmptyValue)
         options.trustForwardedFor = behindProxy
         options.sessionLifetime = sessionHours * 3600
+        options.home = ParcHome.locate()
+        options.access = access.settings
         let tls = tlsCert.map { PortalServer.TLSFiles(certificate: $0, key: tlsKey!) }
         let scheme = tls == nil ? "http" : "https"
         try await PortalServer.run(inventory: inventory, host: host, port: port, options: options, tls: tls, logger: logger) { bound in
