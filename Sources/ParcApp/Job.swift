@@ -18,6 +18,8 @@ public final class Job<Event: Sendable, Output: Sendable>: Sendable {
         var nextFollower = 0
         var output: Result<Output, any Error>?
         var waiters: [CheckedContinuation<Result<Output, any Error>, Never>] = []
+        /// Followers waiting for events past an index (``events(after:)``).
+        var pollers: [(index: Int, continuation: CheckedContinuation<[Stamped<Event>], Never>)] = []
     }
     private let state = Mutex(State())
     /// Asks the work to stop (see ``cancel(by:)``).
@@ -28,9 +30,26 @@ public final class Job<Event: Sendable, Output: Sendable>: Sendable {
     /// Records an event and hands it to every follower.
     public func emit(_ event: Event) {
         let stamped = Stamped(at: Date(), event: event)
-        state.withLock { s in
+        let ready = state.withLock { s -> [(CheckedContinuation<[Stamped<Event>], Never>, [Stamped<Event>])] in
             s.events.append(stamped)
             for c in s.followers.values { c.yield(stamped) }
+            defer { s.pollers = [] }
+            return s.pollers.map { ($0.continuation, Array(s.events[$0.index...])) }
+        }
+        for (c, events) in ready { c.resume(returning: events) }
+    }
+
+    /// The events past the first `index` ones, as soon as there is one (all those there are then:
+    /// a follower that falls behind catches up in one go); empty once the work has ended.
+    public func events(after index: Int) async -> [Stamped<Event>] {
+        await withCheckedContinuation { c in
+            let ready = state.withLock { s -> [Stamped<Event>]? in
+                if s.events.count > index { return Array(s.events[index...]) }
+                if s.output != nil { return [] }
+                s.pollers.append((index, c))
+                return nil
+            }
+            if let ready { c.resume(returning: ready) }
         }
     }
 
@@ -38,13 +57,14 @@ public final class Job<Event: Sendable, Output: Sendable>: Sendable {
     public func finish(_ output: Result<Output, any Error>) {
         // Streams end and waiters resume outside the lock: ending a stream calls its
         // termination handler, which takes the lock again.
-        let (followers, waiters) = state.withLock { s -> ([AsyncStream<Stamped<Event>>.Continuation], [CheckedContinuation<Result<Output, any Error>, Never>]) in
-            guard s.output == nil else { return ([], []) }
+        let (followers, waiters, pollers) = state.withLock { s in
+            guard s.output == nil else { return ([AsyncStream<Stamped<Event>>.Continuation](), [CheckedContinuation<Result<Output, any Error>, Never>](), [CheckedContinuation<[Stamped<Event>], Never>]()) }
             s.output = output
-            defer { s.followers = [:]; s.waiters = [] }
-            return (Array(s.followers.values), s.waiters)
+            defer { s.followers = [:]; s.waiters = []; s.pollers = [] }
+            return (Array(s.followers.values), s.waiters, s.pollers.map(\.continuation))
         }
         for c in followers { c.finish() }
+        for p in pollers { p.resume(returning: []) }
         for w in waiters { w.resume(returning: output) }
     }
 

@@ -246,13 +246,14 @@ extension Portal {
         return API.json(.array(lines))
     }
 
-    func apiReportProblem(_ v: Viewer, request: Request, context: WebContext) async throws -> Response {
+    /// A JSON object body (64 KiB at most) with only the given fields; 400 saying what is wrong otherwise.
+    static func jsonObject(_ request: Request, fields known: [String], example: String) async throws -> [String: Any] {
         let buffer: ByteBuffer
         do { buffer = try await request.body.collect(upTo: 64 * 1024) } catch { throw WebError.badRequest("the body is larger than 64 KiB") }
         let object: [String: Any]
         do {
             guard let parsed = try JSONSerialization.jsonObject(with: Data(buffer: buffer)) as? [String: Any] else {
-                throw WebError.badRequest("the body must be a JSON object such as {\"serial\": \"…\", \"kind\": \"broken\", …}")
+                throw WebError.badRequest("the body must be a JSON object such as \(example)")
             }
             object = parsed
         } catch let error as WebError {
@@ -260,10 +261,16 @@ extension Portal {
         } catch {
             throw WebError.badRequest("the body is not valid JSON (\((error as NSError).userInfo[NSDebugDescriptionErrorKey] ?? error.localizedDescription))")
         }
-        let known = ["serial", "kind", "description", "since", "contactName", "contactPhone"]
         if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
             throw WebError.badRequest("unknown field '\(unknown)'; the fields are \(known.joined(separator: ", "))")
         }
+        return object
+    }
+
+    func apiReportProblem(_ v: Viewer, request: Request, context: WebContext) async throws -> Response {
+        let object = try await Self.jsonObject(request, fields: ["serial", "kind", "description", "since", "contactName", "contactPhone"],
+                                               example: #"{"serial": "…", "kind": "broken", …}"#)
+        let known = ["serial", "kind", "description", "since", "contactName", "contactPhone"]
         var fields: [String: String] = [:]
         for key in known {
             guard let value = object[key] else { continue }
@@ -291,21 +298,8 @@ extension Portal {
 
 extension Portal {
     func apiStartRun(_ v: Viewer, request: Request) async throws -> Response {
-        let buffer: ByteBuffer
-        do { buffer = try await request.body.collect(upTo: 64 * 1024) } catch { throw WebError.badRequest("the body is larger than 64 KiB") }
-        let object: [String: Any]
-        do {
-            guard let parsed = try JSONSerialization.jsonObject(with: Data(buffer: buffer)) as? [String: Any] else {
-                throw WebError.badRequest("the body must be a JSON object such as {\"playbook\": \"baseline.yml\", \"limit\": \"school_0572113m\", \"check\": true}")
-            }
-            object = parsed
-        } catch let error as WebError { throw error } catch {
-            throw WebError.badRequest("the body is not valid JSON (\((error as NSError).userInfo[NSDebugDescriptionErrorKey] ?? error.localizedDescription))")
-        }
-        let known = ["playbook", "limit", "devices", "check", "diff", "extraVars", "tags"]
-        if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
-            throw WebError.badRequest("unknown field '\(unknown)'; the fields are \(known.joined(separator: ", "))")
-        }
+        let object = try await Self.jsonObject(request, fields: ["playbook", "limit", "devices", "check", "diff", "extraVars", "tags"],
+                                               example: #"{"playbook": "baseline.yml", "limit": "school_0572113m", "check": true}"#)
         guard let playbook = object["playbook"] as? String, !playbook.isEmpty else {
             throw WebError.badRequest("field 'playbook' is required: the file name of a playbook in playbooks/")
         }

@@ -11,7 +11,7 @@ import Templating
 /// The technicians' console: the runs and onboardings this server started, followed live.
 final class Console: Sendable {
     let workspace: Workspace
-    private let runs = Mutex<[Int64: RunJob]>([:])
+    private let runs = Mutex<[Int64: (job: RunJob, wire: WireJob)]>([:])
     private let onboardings = Mutex<[String: (job: Onboarding.OnboardJob, fields: [String: String])]>([:])
     private let pending = Mutex<PendingWork.ServeJob?>(nil)
 
@@ -27,15 +27,28 @@ final class Console: Sendable {
         return id
     }
 
+    /// A run's events as server-sent-event frames, each encoded once for every follower.
+    typealias WireJob = Job<ByteBuffer, Void>
+
     func track(_ job: RunJob, id: Int64) {
+        let wire = WireJob()
         runs.withLock { all in
             // Finished runs are in the database; keep the latest few live ones' events for late followers.
-            if all.count > 200 { for (k, j) in all where j.isFinished { all.removeValue(forKey: k) } }
-            all[id] = job
+            if all.count > 200 { for (k, j) in all where j.job.isFinished { all.removeValue(forKey: k) } }
+            all[id] = (job, wire)
+        }
+        Task {
+            var n = 0
+            for await e in job.events() {
+                n += 1
+                wire.emit(RunEvents.frame(id: n, event: RunEvents.name(e.event), data: RunEvents.json(e)))
+            }
+            wire.finish(.success(()))
         }
     }
 
-    func run(_ id: Int64) -> RunJob? { runs.withLock { $0[id] } }
+    func run(_ id: Int64) -> RunJob? { runs.withLock { $0[id]?.job } }
+    func wire(_ id: Int64) -> WireJob? { runs.withLock { $0[id]?.wire } }
 
     /// Starts an onboarding; `fields` are the form's (never the password), to ask confirmations after.
     func startOnboarding(_ request: Onboarding.Request, fields: [String: String], as viewer: Viewer) throws -> String {
@@ -161,13 +174,18 @@ enum RunEvents {
     /// record (a run another process started is waited for, then told whole).
     static func response(run id: Int64, console: Console, inventory: Inventory, after lastSeen: Int?) -> Response {
         let headers: HTTPFields = [.contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-store"]
-        if let job = console.run(id) {
+        if let wire = console.wire(id) {
             return Response(status: .ok, headers: headers, body: ResponseBody { writer in
-                var n = 0
-                for await e in job.events() {
-                    n += 1
-                    if let lastSeen, n <= lastSeen { continue }
-                    try await writer.write(frame(id: n, event: name(e.event), data: json(e)))
+                // Whatever came since the last write goes out in one write: a follower that falls
+                // behind in a burst (50 devices ending a task at once) catches up at once.
+                var seen = max(0, lastSeen ?? 0)
+                while true {
+                    let frames = await wire.events(after: seen)
+                    if frames.isEmpty { break }
+                    seen += frames.count
+                    var out = ByteBuffer()
+                    for f in frames { out.writeImmutableBuffer(f.event) }
+                    try await writer.write(out)
                 }
                 try await writer.finish(nil)
             })

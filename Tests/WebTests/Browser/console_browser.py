@@ -20,11 +20,11 @@ import os
 import sys
 import tempfile
 
-from selenium import webdriver
 from selenium.common.exceptions import WebDriverException
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
+
+from browser_support import axe_violations, click_and_wait, screenshot, start_driver
 
 plan = json.load(open(sys.argv[1]))
 base = plan["base"].rstrip("/")
@@ -33,46 +33,19 @@ shots = plan["screenshots"]
 os.makedirs(shots, exist_ok=True)
 failures = []
 steps = []
-
-options = webdriver.ChromeOptions()
-options.binary_location = "/usr/bin/chromium"
-for arg in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,900", "--lang=fr-FR"]:
-    options.add_argument(arg)
-driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-driver.set_page_load_timeout(30)
-driver.set_script_timeout(60)
+driver = start_driver()
 
 
 def submit(button):
-    old = driver.find_element(By.TAG_NAME, "html")
-    button.click()
-
-    def replaced(_):
-        try:
-            old.tag_name
-            return False
-        except WebDriverException:
-            return True
-    WebDriverWait(driver, 20).until(replaced)
-    WebDriverWait(driver, 20).until(lambda d: d.execute_script("return document.readyState") == "complete")
+    click_and_wait(driver, button, timeout=20)
 
 
 def shot(name):
-    driver.save_screenshot(os.path.join(shots, f"{len(os.listdir(shots)):02d}-{name}.png"))
+    screenshot(driver, shots, name)
 
 
 def axe(label):
-    driver.execute_script(axe_source)
-    result = driver.execute_async_script(
-        "const done = arguments[arguments.length - 1];"
-        "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}, resultTypes: ['violations']})"
-        ".then(r => done({violations: r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
-        " nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))}))"
-        ".catch(e => done({error: String(e)}));")
-    if "error" in result:
-        failures.append(f"{label}: axe did not run: {result['error']}")
-    for v in result.get("violations", []):
-        failures.append(f"{label}: {v['id']} ({v['impact']}): {v['help']} at {v['nodes']}")
+    failures.extend(axe_violations(driver, axe_source, label))
 
 
 def main_text():

@@ -1,0 +1,54 @@
+"""What the browser tests share: headless Chromium through Selenium, page loads, screenshots, axe-core."""
+import os
+
+from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.common.by import By
+
+
+def start_driver():
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for arg in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,900", "--lang=fr-FR"]:
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    driver.set_page_load_timeout(30)
+    driver.set_script_timeout(60)
+    return driver
+
+
+def click_and_wait(driver, element, timeout=15):
+    """Clicks and waits for the next page to load."""
+    old = driver.find_element(By.TAG_NAME, "html")
+    element.click()
+
+    def replaced(_):
+        # The old document is gone once its root cannot be read any more (chromedriver says so with
+        # "stale element" or "node does not belong to the document", depending on timing).
+        try:
+            old.tag_name
+            return False
+        except WebDriverException:
+            return True
+    WebDriverWait(driver, timeout).until(replaced)
+    WebDriverWait(driver, timeout).until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+
+def screenshot(driver, folder, name):
+    driver.save_screenshot(os.path.join(folder, f"{len(os.listdir(folder)):02d}-{name}.png"))
+
+
+def axe_violations(driver, axe_source, label):
+    """axe-core's WCAG 2.0/2.1 A and AA rules on the current page: a list of failure lines."""
+    driver.execute_script(axe_source)
+    result = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}, resultTypes: ['violations']})"
+        ".then(r => done({violations: r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
+        " nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))}))"
+        ".catch(e => done({error: String(e)}));")
+    if "error" in result:
+        return [f"{label}: axe did not run: {result['error']}"]
+    return [f"{label}: {v['id']} ({v['impact']}): {v['help']} at {v['nodes']}" for v in result.get("violations", [])]
