@@ -158,7 +158,7 @@ func hiddenFields(_ html: String) -> [String: String] {
             #expect(rows.map { $0["line"] as? Int } == [2, 3, 4])
             #expect(rows[0]["action"] as? String == "create" && (rows[0]["problems"] as? [Any])?.isEmpty == true)
             #expect(((rows[1]["problems"] as? [[String: Any]])?.first?["field"] as? String) == "kind")
-            #expect(((rows[2]["problems"] as? [[String: Any]])?.first?["problem"] as? String ?? "").contains("already in the inventory"))
+            #expect((((rows[2]["problems"] as? [[String: Any]])?.first?["problem"] as? String) ?? "").contains("already in the inventory"))
             #expect(try f.count("SELECT COUNT(*) FROM device") == devicesBefore, "a dry run writes nothing")
             let refused = try await client.execute(uri: "/api/v1/imports", method: .post, headers: auth, body: ByteBuffer(string: bad))
             #expect(refused.status == .unprocessableContent)
@@ -241,5 +241,137 @@ func hiddenFields(_ html: String) -> [String: String] {
             #expect(screen.status == .unprocessableContent)
             #expect(try f.inventory.read { try $0.device("SCR-1").cartId } == nil)
         }
+    }
+}
+
+/// Waits (polling) until `condition` holds, at most `seconds`.
+func eventually(_ seconds: Double = 20, _ condition: () async throws -> Bool) async throws -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if try await condition() { return true }
+        try await Task.sleep(for: .milliseconds(100))
+    }
+    return try await condition()
+}
+
+@Suite(.serialized) struct ConsoleWorkTests {
+    @Test("from the browser: a run leaves an offline device pending; serve pending work once it is back; rerun a run's failed devices")
+    func pendingAndReruns() async throws {
+        let c = try await ConsoleFixture.start()
+        let tech = try c.f.session("tech")
+        let (one, two) = (c.serials[0], c.serials[1])
+        c.lab.stop("lab-02")
+        try await withRouter(c.portal()) { client in
+            let cookie = headers([("Cookie", tech.cookie)])
+            // A real run (check mode unticked) on both devices; lab-02 is off.
+            let started = try await client.execute(uri: "/executions", method: .post, headers: cookie,
+                                                   body: formBody([("csrf", tech.csrf), ("playbook", "check.yml"), ("appareil", one), ("appareil", two)]))
+            #expect(started.status == .seeOther)
+            let location = try #require(started.header("Location"))
+            let id = try #require(Int64(location.split(separator: "/").last ?? ""))
+            let events = sseEvents(try await client.execute(uri: "\(location)/evenements", method: .get, headers: cookie).text)
+            #expect(events.last?.1["exitCode"] as? Int == 4, "\(events.map(\.0))")
+            #expect(events.contains { $0.0 == "unreachable" && $0.1["host"] as? String == "lab-02" })
+            #expect(try c.f.inventory.read { try $0.pending() }.map(\.serial) == [two])
+            let page = try await client.execute(uri: location, method: .get, headers: cookie)
+            #expect(page.text.contains("action=\"/executions/\(id)/relancer\""))
+
+            // lab-02 is back: serving pending work runs check.yml on it, as it was asked for.
+            try await ParcRunner.offPool { try c.lab.start("lab-02") }
+            let runsBefore = try c.f.inventory.read { try $0.runs() }.count
+            let serve = try await client.execute(uri: "/en-attente/servir", method: .post, headers: cookie, body: formBody([("csrf", tech.csrf)]))
+            #expect(serve.status == .seeOther && (serve.header("Location") ?? "").hasPrefix("/executions?avis="))
+            let served0 = try await eventually { try c.f.inventory.read { try $0.pending() }.isEmpty }
+            #expect(served0, "the pending work was served")
+            let served = try c.f.inventory.read { try $0.runs() }
+            #expect(served.count == runsBefore + 1)
+            #expect(try c.f.inventory.read { try $0.run(served[0].id!).hosts.map(\.serial) } == [two])
+
+            // Rerun the failed devices of the first run: only lab-02, recorded as a retry of it.
+            let rerun = try await client.execute(uri: "/executions/\(id)/relancer", method: .post, headers: cookie, body: formBody([("csrf", tech.csrf)]))
+            #expect(rerun.status == .seeOther)
+            let newID = try #require(Int64((rerun.header("Location") ?? "").split(separator: "/").last ?? ""))
+            let rerunEvents = sseEvents(try await client.execute(uri: "/executions/\(newID)/evenements", method: .get, headers: cookie).text)
+            #expect(rerunEvents.last?.1["exitCode"] as? Int == 0)
+            let recorded = try c.f.inventory.read { try $0.run(newID) }
+            #expect(recorded.run.retryOf == id && recorded.hosts.map(\.serial) == [two] && !recorded.run.checkMode)
+        }
+    }
+
+    @Test("onboarding from the browser: the fingerprint is shown to confirm, then the device is onboarded; the password is never stored")
+    func onboarding() async throws {
+        let f = try PortalFixture()
+        let password = "Rentree-2026-motdepasse"
+        let labDir = f.dir.appendingPathComponent("fresh-lab").path
+        let lab = try await ParcRunner.offPool { try Lab.up(count: 1, in: labDir, options: LabOptions(password: password, sudoNeedsPassword: true, installKey: false)) }
+        defer { lab.down() }
+        let d = lab.devices[0]
+        let tech = try f.session("tech")
+        var options = f.options()
+        options.access = AccessSettings(credentials: [], timeout: 5)
+        let portal = Portal(inventory: f.inventory, options: options, logger: quietLogger)
+        try await withRouter(portal) { client in
+            let cookie = headers([("Cookie", tech.cookie)])
+            let form: [(String, String)] = [("csrf", tech.csrf), ("adresses", "\(d.address):\(d.port)"), ("utilisateur", d.user), ("motdepasse", password),
+                                            ("creer", "1"), ("commande", "BC-1"), ("type", "laptop"), ("regle", "{commune}-{serial}")]
+            let first = try await client.execute(uri: "/mise-en-service", method: .post, headers: cookie, body: formBody(form))
+            #expect(first.status == .seeOther)
+            let follow = try #require(first.header("Location"))
+            var page = ""
+            let firstDone = try await eventually {
+                page = try await client.execute(uri: follow, method: .get, headers: cookie).text
+                return !page.contains("http-equiv=\"refresh\"")
+            }
+            #expect(firstDone)
+            let fingerprint = try lab.hostKey(d.name).fingerprint
+            #expect(page.contains("empreinte à confirmer") && page.contains(fingerprint), "\(page)")
+            #expect(try f.inventory.read { try $0.deviceID(serial: d.serial) } == nil, "nothing done before the confirmation")
+            // Confirmed (the password typed again): onboarded.
+            var confirm = hiddenFields(page).map { ($0.key, $0.value) }
+            confirm += [("empreinte", "\(d.address)=\(fingerprint)"), ("motdepasse", password)]
+            let second = try await client.execute(uri: "/mise-en-service", method: .post, headers: cookie, body: formBody(confirm))
+            let follow2 = try #require(second.header("Location"))
+            let secondDone = try await eventually {
+                page = try await client.execute(uri: follow2, method: .get, headers: cookie).text
+                return !page.contains("http-equiv=\"refresh\"")
+            }
+            #expect(secondDone)
+            #expect(page.contains("mis en service"), "\(page)")
+        }
+        let device = try f.inventory.read { try $0.device(d.serial) }
+        let key = try lab.hostKey(d.name).openSSH
+        #expect(device.address == d.address && device.sshPort == d.port && device.hostKey == key)
+        #expect(try f.inventory.read { try $0.history(d.serial) }.allSatisfy { $0.actor == "tech" })
+        // The password is in no file parc writes.
+        for file in try FileManager.default.contentsOfDirectory(atPath: f.dir.path) where file.hasPrefix("parc.sqlite") {
+            let bytes = try Data(contentsOf: f.dir.appendingPathComponent(file))
+            #expect(bytes.range(of: Data(password.utf8)) == nil, "\(file) holds the password")
+        }
+    }
+
+    @Test("labels: a cart's A4 sheet with its QR codes, for technicians only")
+    func labels() async throws {
+        let f = try PortalFixture()
+        let tech = try f.session("tech"), commune = try f.session("mairie-a")
+        try await withRouter(f.portal(baseURL: "https://parc.example.fr")) { client in
+            let sheet = try await client.execute(uri: "/etiquettes?chariot=\(f.a.cart)", method: .get, headers: headers([("Cookie", tech.cookie)]))
+            #expect(sheet.status == .ok)
+            #expect(sheet.text.contains(f.a.device) && sheet.text.contains("<svg") && sheet.text.contains("T-1-1"))
+            #expect(sheet.text.contains("https://parc.example.fr/materiels/\(f.a.device)"), "the QR codes open the device's page")
+            #expect(sheet.header("Content-Security-Policy")?.contains("style-src 'unsafe-inline'") == true)
+            let picked = try await client.execute(uri: "/etiquettes?appareils=SCR-1", method: .get, headers: headers([("Cookie", tech.cookie)]))
+            #expect(picked.status == .ok && picked.text.contains("SCR-1") && !picked.text.contains(f.a.device))
+            let other = try await client.execute(uri: "/etiquettes?appareils=NOPE-9", method: .get, headers: headers([("Cookie", tech.cookie)]))
+            #expect(other.status == .notFound)
+            let refused = try await client.execute(uri: "/etiquettes?chariot=\(f.a.cart)", method: .get, headers: headers([("Cookie", commune.cookie)]))
+            #expect(refused.status == .notFound)
+        }
+    }
+}
+
+/// Blocking work (starting sshd) off the cooperative pool.
+enum ParcRunner {
+    static func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { c in Thread { c.resume(with: Result { try body() }) }.start() }
     }
 }
