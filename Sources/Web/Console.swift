@@ -33,8 +33,10 @@ final class Console: Sendable {
     func track(_ job: RunJob, id: Int64) {
         let wire = WireJob()
         runs.withLock { all in
-            // Finished runs are in the database; keep the latest few live ones' events for late followers.
-            if all.count > 200 { for (k, j) in all where j.job.isFinished { all.removeValue(forKey: k) } }
+            // A finished run is told from its record; only the latest few finished ones keep their
+            // events in memory (a page opened just as it ended still follows it live).
+            let finished = all.filter { $0.value.job.isFinished }.keys.sorted()
+            for k in finished.dropLast(20) { all.removeValue(forKey: k) }
             all[id] = (job, wire)
         }
         Task {

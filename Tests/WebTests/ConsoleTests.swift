@@ -158,7 +158,8 @@ func hiddenFields(_ html: String) -> [String: String] {
             #expect(rows.map { $0["line"] as? Int } == [2, 3, 4])
             #expect(rows[0]["action"] as? String == "create" && (rows[0]["problems"] as? [Any])?.isEmpty == true)
             #expect(((rows[1]["problems"] as? [[String: Any]])?.first?["field"] as? String) == "kind")
-            #expect((((rows[2]["problems"] as? [[String: Any]])?.first?["problem"] as? String) ?? "").contains("already in the inventory"))
+            let duplicate = (rows[2]["problems"] as? [[String: Any]])?.first?["problem"] as? String
+            #expect(duplicate?.contains("already in the inventory") == true, "\(duplicate ?? "no problem")")
             #expect(try f.count("SELECT COUNT(*) FROM device") == devicesBefore, "a dry run writes nothing")
             let refused = try await client.execute(uri: "/api/v1/imports", method: .post, headers: auth, body: ByteBuffer(string: bad))
             #expect(refused.status == .unprocessableContent)

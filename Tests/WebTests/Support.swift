@@ -76,7 +76,8 @@ final class PortalFixture: @unchecked Sendable {
         inventory = try Inventory(path: path, actor: "fixture")
         // The console's playbooks.
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("playbooks"), withIntermediateDirectories: true)
-        try "- hosts: all\n  gather_facts: no\n  tasks:\n    - name: a file\n      copy: { dest: /tmp/parc-web-check, content: \"x\\n\" }\n"
+        // In /etc, which each lab device has of its own (/tmp is the machine's, shared by parallel tests).
+        try "- hosts: all\n  become: yes\n  gather_facts: no\n  tasks:\n    - name: a file\n      copy: { dest: /etc/parc-web-check, content: \"x\\n\" }\n"
             .write(to: dir.appendingPathComponent("playbooks/check.yml"), atomically: true, encoding: .utf8)
         try inventory.write { tx in _ = try tx.addLot(Lot(number: "2", title: "Classes mobiles")) }
         a = try member(1, "Montigny-lès-Metz")
