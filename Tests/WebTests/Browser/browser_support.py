@@ -1,4 +1,5 @@
 """What the browser tests share: headless Chromium through Selenium, page loads, screenshots, axe-core."""
+import json
 import os
 
 from selenium import webdriver
@@ -6,6 +7,13 @@ from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.support.ui import WebDriverWait
 from selenium.webdriver.common.by import By
+
+
+def load_plan(path):
+    """The plan a Swift test wrote: (plan, the portal's base URL, axe-core's source, the screenshots folder)."""
+    plan = json.load(open(path))
+    os.makedirs(plan["screenshots"], exist_ok=True)
+    return plan, plan["base"].rstrip("/"), open(plan["axe"]).read(), plan["screenshots"]
 
 
 def start_driver():

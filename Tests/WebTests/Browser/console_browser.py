@@ -24,13 +24,9 @@ from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from browser_support import axe_violations, click_and_wait, screenshot, start_driver
+from browser_support import axe_violations, click_and_wait, load_plan, screenshot, start_driver
 
-plan = json.load(open(sys.argv[1]))
-base = plan["base"].rstrip("/")
-axe_source = open(plan["axe"]).read()
-shots = plan["screenshots"]
-os.makedirs(shots, exist_ok=True)
+plan, base, axe_source, shots = load_plan(sys.argv[1])
 failures = []
 steps = []
 driver = start_driver()
