@@ -49,6 +49,34 @@ import Testing
         #expect(device.stdout.contains("baseline.yml"))
     }
 
+    @Test func aDeviceInARunningRunRefusesAnotherRunNamingItAcrossProcesses() async throws {
+        let s = try await LabPingTests.Setup(devices: 2)
+        let slow = s.parc.dir.appendingPathComponent("slow.yml")
+        try "- hosts: all\n  gather_facts: no\n  tasks:\n    - { command: sleep 3, register: a }\n    - { command: 'true', when: a.rc == 0 }\n"
+            .write(to: slow, atomically: true, encoding: .utf8)
+        // One `parc run` holds lab-01 ...
+        let (first, _, _) = try s.parc.start(["run", slow.path, "--limit", "lab-01"], env: ["PARC_LAB_DIR": s.labDir])
+        var holder: Int?
+        for _ in 0..<100 where holder == nil {
+            try await Task.sleep(for: .milliseconds(100))
+            let runs = try ParcRunner.json(try await s.run("runs", "list", "--json").stdout) as? [[String: Any]] ?? []
+            holder = runs.first { $0["exitCode"] == nil || $0["exitCode"] is NSNull }?["id"] as? Int
+        }
+        let id = try #require(holder, "the first run is recorded as running")
+        // ... so another, in another process, naming it is refused before anything runs, naming the holder.
+        let refused = try await s.run("run", slow.path, "--limit", "room_0572113m_lab_parc", "--check")
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("lab-01 is busy: run \(id)"), "\(refused.stderr)")
+        let runs = try ParcRunner.json(try await s.run("runs", "list", "--json").stdout) as? [[String: Any]] ?? []
+        #expect(runs.count == 1, "the refused run is not recorded")
+        nonisolated(unsafe) let process = first
+        try await ParcRunner.offPool { process.waitUntilExit() }
+        #expect(process.terminationStatus == 0)
+        // Once it ended, the device is free.
+        let after = try await s.run("run", slow.path, "--limit", "room_0572113m_lab_parc")
+        #expect(after.status == 0, "\(after.stderr)")
+    }
+
     @Test func anOfflineLaptopIsUnreachableAndRetryServesItWhenItIsBack() async throws {
         let s = try await LabPingTests.Setup(devices: 3)
         try s.lab.stop("lab-02")
