@@ -18,6 +18,8 @@ public final class Job<Event: Sendable, Output: Sendable>: Sendable {
         var nextFollower = 0
         var output: Result<Output, any Error>?
         var waiters: [CheckedContinuation<Result<Output, any Error>, Never>] = []
+        /// Called with each event as it is emitted, in order (``tap(_:)``).
+        var taps: [@Sendable (Stamped<Event>) -> Void] = []
         /// Followers waiting for events past an index (``events(after:)``).
         var pollers: [(index: Int, continuation: CheckedContinuation<[Stamped<Event>], Never>)] = []
     }
@@ -32,11 +34,22 @@ public final class Job<Event: Sendable, Output: Sendable>: Sendable {
         let stamped = Stamped(at: Date(), event: event)
         let ready = state.withLock { s -> [(CheckedContinuation<[Stamped<Event>], Never>, [Stamped<Event>])] in
             s.events.append(stamped)
+            for t in s.taps { t(stamped) }
             for c in s.followers.values { c.yield(stamped) }
             defer { s.pollers = [] }
             return s.pollers.map { ($0.continuation, Array(s.events[$0.index...])) }
         }
         for (c, events) in ready { c.resume(returning: events) }
+    }
+
+    /// Calls `body` with every event so far, then with each new one as it is emitted, in order and
+    /// in the emitter's own context (no task to wake: a derived stream, such as encoded frames for
+    /// many followers, keeps up with the work). `body` must be quick and must not call this job.
+    public func tap(_ body: @escaping @Sendable (Stamped<Event>) -> Void) {
+        state.withLock { s in
+            for e in s.events { body(e) }
+            s.taps.append(body)
+        }
     }
 
     /// The events past the first `index` ones, as soon as there is one (all those there are then:
@@ -68,9 +81,10 @@ public final class Job<Event: Sendable, Output: Sendable>: Sendable {
         for w in waiters { w.resume(returning: output) }
     }
 
-    /// Runs `body` in a task of its own and finishes with what it returns or throws.
-    public func start(_ body: @escaping @Sendable (Job) async throws -> Output) {
-        Task {
+    /// Runs `body` in a task of its own and finishes with what it returns or throws. A lower
+    /// priority than those following it keeps the followers' tasks ahead of the work's own.
+    public func start(priority: TaskPriority? = nil, _ body: @escaping @Sendable (Job) async throws -> Output) {
+        Task(priority: priority) {
             do { finish(.success(try await body(self))) } catch { finish(.failure(error)) }
         }
     }

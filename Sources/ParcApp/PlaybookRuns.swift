@@ -119,7 +119,8 @@ public enum PlaybookRuns {
             }
             job.emit(.started(id: id, playbook: request.playbook, check: request.check,
                               hosts: targets.hosts.map { .init(name: $0.name, serial: $0.serial) }))
-            job.start { job in
+            // Below the tasks that follow it (a web server's live pages), so that they keep up.
+            job.start(priority: .utility) { job in
                 let result = await runner.run()
                 let report: RunReport
                 do {

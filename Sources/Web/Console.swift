@@ -39,12 +39,16 @@ final class Console: Sendable {
             for k in finished.dropLast(20) { all.removeValue(forKey: k) }
             all[id] = (job, wire)
         }
+        // Each event encoded once, as it is emitted, for every follower of the run.
+        let count = Mutex(0)
+        job.tap { e in
+            let n = count.withLock { $0 += 1; return $0 }
+            wire.emit(RunEvents.frame(id: n, event: RunEvents.name(e.event), data: RunEvents.json(e)))
+            if case .recap = e.event { wire.finish(.success(())) }
+        }
         Task {
-            var n = 0
-            for await e in job.events() {
-                n += 1
-                wire.emit(RunEvents.frame(id: n, event: RunEvents.name(e.event), data: RunEvents.json(e)))
-            }
+            // A run that ends without its recap (it could not be recorded) ends its stream too.
+            _ = await job.result()
             wire.finish(.success(()))
         }
     }

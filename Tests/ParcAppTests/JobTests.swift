@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import ParcApp
 import ParcCore
@@ -48,5 +49,31 @@ import ParcCore
         #expect(await iterator.next()?.event == 3)
         #expect(await iterator.next() == nil, "the stream ends with the work")
         #expect(try await job.value() == 3)
+    }
+
+    @Test func aTapSeesEveryEventInOrderInTheEmittersContext() {
+        let job = Job<Int, Void>()
+        job.emit(1)
+        let seen = Mutex<[Int]>([])
+        job.tap { e in seen.withLock { $0.append(e.event) } }
+        #expect(seen.withLock { $0 } == [1], "the history first")
+        job.emit(2)
+        job.emit(3)
+        #expect(seen.withLock { $0 } == [1, 2, 3], "each new event before emit returns")
+    }
+
+    @Test func aFollowerThatFellBehindGetsAllItMissedAtOnceAndAnEmptyBatchAtTheEnd() async {
+        let job = Job<Int, Void>()
+        for i in 1...5 { job.emit(i) }
+        #expect(await job.events(after: 0).map(\.event) == [1, 2, 3, 4, 5])
+        #expect(await job.events(after: 3).map(\.event) == [4, 5])
+        async let waiting = job.events(after: 5)
+        try? await Task.sleep(for: .milliseconds(50))
+        job.emit(6)
+        #expect(await waiting.map(\.event) == [6], "a waiting follower wakes with the new event")
+        async let ended = job.events(after: 6)
+        try? await Task.sleep(for: .milliseconds(50))
+        job.finish(.success(()))
+        #expect(await ended.isEmpty, "the end")
     }
 }

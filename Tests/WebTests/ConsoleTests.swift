@@ -31,8 +31,10 @@ final class ConsoleFixture: @unchecked Sendable {
             - hosts: all
               gather_facts: no
               tasks:
-                - { command: sleep 1, register: one }
-                - { command: sleep 1, when: one.rc == 0 }
+                - { command: sleep 2, register: one }
+                - { command: sleep 2, register: two, when: one.rc == 0 }
+                - { command: sleep 2, register: three, when: two.rc == 0 }
+                - { command: sleep 2, when: three.rc == 0 }
             """.write(to: f.dir.appendingPathComponent("playbooks/slow.yml"), atomically: true, encoding: .utf8)
     }
 
