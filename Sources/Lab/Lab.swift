@@ -103,6 +103,7 @@ public final class Lab: @unchecked Sendable {
             throw LabError.unavailable("a lab is already up in \(directory); stop it first (parc lab down)")
         }
         try fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        if canIsolate { try checkTraversable(directory) }
         let clientKey = directory + "/id_ed25519"
         try check(Spawn.run(["/usr/bin/ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "parc-lab", "-f", clientKey]), "ssh-keygen")
         let isolated = canIsolate
@@ -128,6 +129,21 @@ public final class Lab: @unchecked Sendable {
             throw error
         }
         return lab
+    }
+
+    /// Isolated devices log their user in as `parclab`, whose keys sshd reads as that user: every
+    /// folder above the lab must let other users through (a `mktemp -d` folder, mode 700, does not,
+    /// and every key would then be "refused by the device").
+    static func checkTraversable(_ directory: String) throws {
+        try? FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: directory)
+        var path = URL(fileURLWithPath: directory).standardizedFileURL.path
+        while !path.isEmpty && path != "/" {
+            var st = stat()
+            if stat(path, &st) == 0, st.st_mode & 0o001 == 0 {
+                throw LabError.unavailable("\(path) (mode \(String(st.st_mode & 0o777, radix: 8))) keeps the devices' user \(Self.user) out, and sshd reads its keys as that user; let others through it (chmod o+x \(path)) or put the lab elsewhere (--lab-dir)")
+            }
+            path = (path as NSString).deletingLastPathComponent
+        }
     }
 
     /// The lab described in `directory`.
