@@ -88,6 +88,11 @@ extension InventoryReader {
         return try? JSONDecoder().decode(RunParameters.self, from: Data(text.utf8))
     }
 
+    /// The processes whose claims a run holds (empty: it claimed no device, or it ended).
+    public func claimingProcesses(of id: Int64) throws -> [Int32] {
+        try Int32.fetchAll(db, sql: "SELECT DISTINCT pid FROM runClaim WHERE runId = ?", arguments: [id])
+    }
+
     /// The unfinished runs holding devices, by serial (lower-case).
     public func busyDevices() throws -> [String: Int64] {
         var out: [String: Int64] = [:]

@@ -14,8 +14,6 @@ public struct Stamped<Event: Sendable>: Sendable {
 public final class Job<Event: Sendable, Output: Sendable>: Sendable {
     private struct State {
         var events: [Stamped<Event>] = []
-        var followers: [Int: AsyncStream<Stamped<Event>>.Continuation] = [:]
-        var nextFollower = 0
         var output: Result<Output, any Error>?
         var waiters: [CheckedContinuation<Result<Output, any Error>, Never>] = []
         /// Called with each event as it is emitted, in order (``tap(_:)``).
@@ -35,7 +33,6 @@ public final class Job<Event: Sendable, Output: Sendable>: Sendable {
         let ready = state.withLock { s -> [(CheckedContinuation<[Stamped<Event>], Never>, [Stamped<Event>])] in
             s.events.append(stamped)
             for t in s.taps { t(stamped) }
-            for c in s.followers.values { c.yield(stamped) }
             defer { s.pollers = [] }
             return s.pollers.map { ($0.continuation, Array(s.events[$0.index...])) }
         }
@@ -66,17 +63,14 @@ public final class Job<Event: Sendable, Output: Sendable>: Sendable {
         }
     }
 
-    /// The work ended: followers' streams end, waiters get the output.
+    /// The work ended: followers get the end, waiters the output (resumed outside the lock).
     public func finish(_ output: Result<Output, any Error>) {
-        // Streams end and waiters resume outside the lock: ending a stream calls its
-        // termination handler, which takes the lock again.
-        let (followers, waiters, pollers) = state.withLock { s in
-            guard s.output == nil else { return ([AsyncStream<Stamped<Event>>.Continuation](), [CheckedContinuation<Result<Output, any Error>, Never>](), [CheckedContinuation<[Stamped<Event>], Never>]()) }
+        let (waiters, pollers) = state.withLock { s in
+            guard s.output == nil else { return ([CheckedContinuation<Result<Output, any Error>, Never>](), [CheckedContinuation<[Stamped<Event>], Never>]()) }
             s.output = output
-            defer { s.followers = [:]; s.waiters = []; s.pollers = [] }
-            return (Array(s.followers.values), s.waiters, s.pollers.map(\.continuation))
+            defer { s.waiters = []; s.pollers = [] }
+            return (s.waiters, s.pollers.map(\.continuation))
         }
-        for c in followers { c.finish() }
         for p in pollers { p.resume(returning: []) }
         for w in waiters { w.resume(returning: output) }
     }
@@ -90,19 +84,25 @@ public final class Job<Event: Sendable, Output: Sendable>: Sendable {
     }
 
     /// Every event so far, then each new one until the work ends.
-    public func events() -> AsyncStream<Stamped<Event>> {
-        AsyncStream(bufferingPolicy: .unbounded) { continuation in
-            let id = state.withLock { s -> Int? in
-                for e in s.events { continuation.yield(e) }
-                if s.output != nil { return nil }
-                let id = s.nextFollower
-                s.nextFollower += 1
-                s.followers[id] = continuation
-                return id
-            }
-            if id == nil { continuation.finish() }
-            if let id {
-                continuation.onTermination = { [weak self] _ in _ = self?.state.withLock { $0.followers.removeValue(forKey: id) } }
+    public func events() -> Events { Events(job: self) }
+
+    /// A job's events as an `AsyncSequence` (``events(after:)`` one batch at a time).
+    public struct Events: AsyncSequence, Sendable {
+        let job: Job
+        public func makeAsyncIterator() -> Iterator { Iterator(job: job) }
+
+        public struct Iterator: AsyncIteratorProtocol {
+            let job: Job
+            var seen = 0
+            var batch: ArraySlice<Stamped<Event>> = []
+
+            public mutating func next() async -> Stamped<Event>? {
+                if batch.isEmpty {
+                    let more = await job.events(after: seen)
+                    seen += more.count
+                    batch = more[...]
+                }
+                return batch.popFirst()
             }
         }
     }

@@ -24,6 +24,8 @@ public enum PendingWork {
     public enum Progress: Sendable {
         /// A playbook is about to be served to these devices.
         case batch(Batch)
+        /// Its run started (for whoever follows runs one by one, such as the web app's live pages).
+        case runStarted(RunJob)
         /// Its run's own progress.
         case run(RunProgress)
         /// Not served now: a device is in another run, or the run could not start.
@@ -64,6 +66,7 @@ public enum PendingWork {
                         job.emit(.notServed(batch, reason: "none of its devices has an address any more"))
                         continue
                     }
+                    job.emit(.runStarted(run))
                     for await e in run.events() { job.emit(.run(e.event)) }
                     worst = max(worst, try await run.value().exitCode)
                 } catch {

@@ -85,11 +85,10 @@ final class Console: Sendable {
                 return out
             }) else { return nil }
             current = job
+            // Each run it starts is followed live like one started from the form.
             let console = self
-            Task {
-                for await e in job.events() {
-                    if case .run(.started(let id, _, _, _)) = e.event, let run = PendingRunFollower.latest(of: job, id: id) { console.track(run, id: id) }
-                }
+            job.tap { e in
+                if case .runStarted(let run) = e.event, let id = run.runID { console.track(run, id: id) }
             }
             return true
         }
@@ -99,25 +98,6 @@ final class Console: Sendable {
     static var become: Become {
         if let env = ProcessInfo.processInfo.environment["PARC_BECOME_PASSWORD"], !env.isEmpty { return .sudoPassword(Secret(env)) }
         return .sudo
-    }
-}
-
-/// Pending work's runs are followed through the serving job: a run job of its own rebuilt from it.
-enum PendingRunFollower {
-    static func latest(of job: PendingWork.ServeJob, id: Int64) -> RunJob? {
-        let run = RunJob()
-        Task {
-            var mine = false
-            for await e in job.events() {
-                guard case .run(let progress) = e.event else { continue }
-                if case .started(let started, _, _, _) = progress { mine = started == id }
-                guard mine else { continue }
-                run.emit(progress)
-                if case .recap(let report) = progress { run.finish(.success(report)); return }
-            }
-            run.finish(.failure(AppError("the pending work stopped")))
-        }
-        return run
     }
 }
 
@@ -199,11 +179,19 @@ enum RunEvents {
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
             var waited = false
             while true {
-                let detail = try await inventory.reading { r in try r.run(id) }
+                let (detail, holders) = try await inventory.reading { r in (try r.run(id), try r.claimingProcesses(of: id)) }
                 if detail.run.endedAt == nil {
+                    // A run whose process is gone (a crash) will never end: say so rather than wait forever.
+                    if !holders.isEmpty && !holders.contains(where: { kill($0, 0) == 0 || errno == EPERM }) {
+                        try await writer.write(frame(id: 0, event: "note", data: .object([("text", .string("run \(id) was left unfinished: the process running it has ended"))])))
+                        break
+                    }
                     if !waited {
                         try await writer.write(frame(id: 0, event: "note", data: .object([("text", .string("run \(id) goes on in another process: its tasks show when it ends"))])))
                         waited = true
+                    } else {
+                        // A comment line each second: a follower that left ends this loop (the write fails).
+                        try await writer.write(ByteBuffer(string: ": waiting\n\n"))
                     }
                     try await Task.sleep(for: .seconds(1))
                     continue

@@ -468,7 +468,7 @@ enum Multipart {
         var positions: [Int] = []
         var i = 0
         while i + boundary.count <= body.count {
-            if body[i] == boundary[0] && Array(body[i..<(i + boundary.count)]) == boundary { positions.append(i); i += boundary.count } else { i += 1 }
+            if body[i] == boundary[0] && body[i..<(i + boundary.count)].elementsEqual(boundary) { positions.append(i); i += boundary.count } else { i += 1 }
         }
         guard positions.count >= 2 else { return nil }
         for (start, end) in zip(positions, positions.dropFirst()) {

@@ -378,3 +378,62 @@ enum ParcRunner {
         try await withCheckedThrowingContinuation { c in Thread { c.resume(with: Result { try body() }) }.start() }
     }
 }
+
+@Suite struct OtherProcessRunTests {
+    @Test("a run another process goes on with is waited for, then told whole from its record; one whose process is gone is said so, not waited for")
+    func runsOfAnotherProcess() async throws {
+        let f = try PortalFixture()
+        let token = try f.token("tech")
+        let serial = f.a.device
+        // Recorded as `parc run` in a terminal would: this process holds the claim, the console knows nothing of it.
+        let live = try f.inventory.write { tx in
+            try tx.startRun(playbook: "baseline.yml", hash: "h", selector: serial, checkMode: true, claiming: [(serial, serial)], pid: getpid())
+        }
+        // Over a real socket, read as it comes: the run is finished only once the follower is seen waiting.
+        let app = Application(router: f.portal().router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: quietLogger)
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            let text = try await ParcRunner.offPool { () throws -> String in
+                let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+                defer { close(fd) }
+                var sa = sockaddr_in()
+                sa.sin_family = sa_family_t(AF_INET)
+                sa.sin_port = in_port_t(UInt16(port).bigEndian)
+                sa.sin_addr.s_addr = inet_addr("127.0.0.1")
+                let connected = withUnsafePointer(to: &sa) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+                guard connected == 0 else { throw AppError("cannot connect to the test server") }
+                let request = "GET /api/v1/runs/\(live)/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\n\r\n"
+                _ = request.withCString { send(fd, $0, strlen($0), 0) }
+                var received = "", finished = false
+                var buffer = [UInt8](repeating: 0, count: 4096)
+                while true {
+                    let n = recv(fd, &buffer, buffer.count, 0)
+                    if n <= 0 { break }
+                    received += String(decoding: buffer[0..<n], as: UTF8.self)
+                    if !finished && received.contains(": waiting") {
+                        finished = true
+                        try f.inventory.write { tx in
+                            try tx.finishRun(live, exitCode: 0, endedAt: Date(),
+                                             hosts: [RunHostSummary(host: serial, serial: serial, ok: 1, changed: 1, failed: 0, skipped: 0, unreachable: 0)],
+                                             tasks: [RunTaskEntry(serial: serial, host: serial, play: "p", task: "proxy", item: nil, outcome: .changed, changed: true,
+                                                                  ignored: false, message: nil, output: nil, diff: nil, milliseconds: 5)])
+                        }
+                    }
+                    if received.contains("event: recap") && received.hasSuffix("\r\n0\r\n\r\n") { break }
+                }
+                return received
+            }
+            #expect(sseEvents(text).map(\.0) == ["note", "start", "task", "recap"], "\(text)")
+            #expect(text.contains(": waiting"), "a comment while it waits, so that a follower who left ends the wait")
+        }
+        // A run whose process died before recording its end.
+        let orphan = try f.inventory.write { tx in
+            try tx.startRun(playbook: "baseline.yml", hash: "h", selector: "SCR-1", checkMode: true, claiming: [("SCR-1", "SCR-1")], pid: 999_999_999)
+        }
+        try await withRouter(f.portal()) { client in
+            let r = try await client.execute(uri: "/api/v1/runs/\(orphan)/events", method: .get, headers: headers([("Authorization", "Bearer \(token)")]))
+            #expect(sseEvents(r.text).map(\.0) == ["note"])
+            #expect(r.text.contains("left unfinished"))
+        }
+    }
+}

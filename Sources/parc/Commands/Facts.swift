@@ -160,6 +160,7 @@ struct Watch: AsyncParsableCommand {
                 for await e in job.events() {
                     switch e.event {
                     case .batch(let b): emit("Pending: \(b.playbook) for \(b.items.map(\.device).joined(separator: ", "))\n")
+                    case .runStarted: break
                     case .run(.recap(let r)): emit(RecapText.render(r.hosts, aborted: r.aborted, runID: r.id, check: r.check))
                     case .run(let event): progress.report(event)
                     case .notServed(let b, let reason): warn("\(b.playbook) not served now: \(reason)")

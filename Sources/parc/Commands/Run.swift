@@ -85,6 +85,7 @@ struct Run: AsyncParsableCommand {
                 case .batch(let b):
                     emit("Pending: \(b.playbook) for \(b.items.map(\.device).joined(separator: ", "))\n")
                     if let asked = b.asAsked { emit("  as asked then: \(asked)\n") }
+                case .runStarted: break
                 case .run(.recap(let report)): try render(report, workspace: workspace)
                 case .run(let event): progress.report(event)
                 case .notServed(let b, let reason): warn("\(b.playbook) not served now: \(reason)")
