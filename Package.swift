@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "Exchange", targets: ["Exchange"]),
         .library(name: "Provisioning", targets: ["Provisioning"]),
         .library(name: "Templating", targets: ["Templating"]),
+        .library(name: "FormData", targets: ["FormData"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -27,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"4.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // Plain values and rules of the domain; no I/O. Digests (host-key fingerprints) from swift-crypto.
@@ -94,17 +96,21 @@ let package = Package(
         .target(
             name: "ParcApp",
             dependencies: [
-                "ParcCore", "InventoryStore", "Exchange", "Provisioning", "Templating", "SSHTransport", "Lab",
+                "ParcCore", "InventoryStore", "Exchange", "Provisioning", "Templating", "SSHTransport", "Lab", "CZlib",
                 .product(name: "Logging", package: "swift-log"),
+                // GLPI pushes: no redirect followed, TLS with a CA of one's own.
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: strict
         ),
+        // Form bodies as browsers send them (urlencoded, multipart): pure parsers, fuzzed in Fuzz/.
+        .target(name: "FormData", swiftSettings: strict),
         // The web application: the commune's portal, the technicians' pages and /api/v1, over the
         // same inventory file as the command line.
         .target(
             name: "Web",
             dependencies: [
-                "ParcCore", "InventoryStore", "Exchange", "ParcApp", "Provisioning", "Templating",
+                "ParcCore", "InventoryStore", "Exchange", "ParcApp", "Provisioning", "Templating", "FormData",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -124,7 +130,6 @@ let package = Package(
                 "Provisioning",
                 "ParcApp",
                 "Web",
-                "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -165,7 +170,7 @@ let package = Package(
         .testTarget(
             name: "WebTests",
             dependencies: [
-                "Web", "InventoryStore", "ParcCore", "Exchange", "ParcApp", "Provisioning", "Lab", "SSHTransport",
+                "Web", "InventoryStore", "ParcCore", "Exchange", "ParcApp", "Provisioning", "Lab", "SSHTransport", "FormData",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             exclude: ["Browser"],

@@ -27,7 +27,7 @@ public struct SessionInfo: Sendable, Equatable {
 extension InventoryReader {
     /// The account whose login is `login` (case-insensitive).
     public func account(_ login: String) throws -> Account {
-        guard let a = try Account.fetchOne(db, sql: "SELECT * FROM account WHERE login = ?", arguments: [login.trimmed]) else {
+        guard let a = try Account.fetchOne(db, sql: "SELECT * FROM account WHERE login = ?", arguments: [Account.lookupKey(login)]) else {
             throw InventoryError.notFound(entity: "account", key: login, hint: "list them with `parc user list`")
         }
         return a
@@ -72,7 +72,7 @@ extension InventoryReader {
     /// Times (seconds since 1970) of the sign-in failures since `since` for this login, and for this address.
     public func loginFailures(login: String, address: String, since: Date) throws -> (login: [Double], address: [Double]) {
         let t = since.timeIntervalSince1970
-        return (try Double.fetchAll(db, sql: "SELECT at FROM loginFailure WHERE login = ? AND at > ? ORDER BY at", arguments: [login, t]),
+        return (try Double.fetchAll(db, sql: "SELECT at FROM loginFailure WHERE login = ? AND at > ? ORDER BY at", arguments: [Account.lookupKey(login), t]),
                 try Double.fetchAll(db, sql: "SELECT at FROM loginFailure WHERE address = ? AND at > ? ORDER BY at", arguments: [address, t]))
     }
 }
@@ -149,7 +149,7 @@ extension InventoryTransaction {
     /// Records a refused sign-in: for throttling, and in the audit log (the login as typed, never the password).
     /// `at`: the server's clock (the one throttling reads).
     public func recordLoginFailure(login: String, address: String, reason: String, at: Date) throws {
-        let shown = String(login.prefix(64))
+        let shown = Account.lookupKey(login)
         try db.execute(sql: "INSERT INTO loginFailure (login, address, at) VALUES (?, ?, ?)", arguments: [shown, address, at.timeIntervalSince1970])
         try db.execute(sql: "DELETE FROM loginFailure WHERE at < ?", arguments: [at.timeIntervalSince1970 - 86_400])
         let id: Int64 = (try? account(shown))?.id ?? 0

@@ -35,6 +35,7 @@ extension InventoryTransaction {
             let text = String(decoding: try JSONEncoder().encode(parameters), as: UTF8.self)
             try db.execute(sql: "UPDATE run SET parameters = ? WHERE id = ?", arguments: [text, run.id!])
         }
+        if pid != 0 { try db.execute(sql: "UPDATE run SET pid = ? WHERE id = ?", arguments: [pid, run.id!]) }
         let claim = try db.cachedStatement(sql: "INSERT OR REPLACE INTO runClaim (serial, runId, pid) VALUES (?, ?, ?)")
         for d in devices { try claim.execute(arguments: [d.serial, run.id!, pid]) }
         return run.id!
@@ -58,6 +59,34 @@ extension InventoryTransaction {
             try insert.execute(arguments: [id, t.serial, t.host, t.play, t.task, t.item, t.outcome.rawValue, t.changed, t.ignored, t.message, t.output,
                                            t.diff, t.milliseconds])
         }
+    }
+}
+
+extension InventoryTransaction {
+    /// Ends the unfinished runs whose process is gone (killed, crashed, the machine restarted):
+    /// each is recorded as interrupted, and every device it held is owed its playbook again
+    /// (pending work, replayed as the run was asked for). Returns their ids.
+    @discardableResult
+    public func endInterruptedRuns(isAlive: (Int32) -> Bool, at date: Date) throws -> [Int64] {
+        var ended: [Int64] = []
+        for row in try Row.fetchAll(db, sql: "SELECT id, playbook, pid, parameters FROM run WHERE endedAt IS NULL") {
+            let id: Int64 = row["id"]
+            let claims = try Row.fetchAll(db, sql: "SELECT serial, pid FROM runClaim WHERE runId = ? ORDER BY serial", arguments: [id])
+            var pids = Set(claims.map { $0["pid"] as Int32 })
+            if let pid = row["pid"] as Int32? { pids.insert(pid) }
+            pids.remove(0)
+            guard !pids.isEmpty, pids.allSatisfy({ !isAlive($0) }) else { continue }
+            let parameters = (row["parameters"] as String?).flatMap { try? JSONDecoder().decode(RunParameters.self, from: Data($0.utf8)) }
+            for claim in claims {
+                try addPending(serial: claim["serial"], playbook: row["playbook"], reason: "run \(id) was interrupted before it finished", runId: id,
+                               parameters: parameters)
+            }
+            let who = pids.sorted().map(String.init).joined(separator: ", ")
+            try finishRun(id, exitCode: 2, endedAt: date, hosts: [], tasks: [],
+                          aborted: "interrupted: the process running it (pid \(who)) ended before it finished; \(claims.count) device(s) got pending work")
+            ended.append(id)
+        }
+        return ended
     }
 }
 

@@ -343,6 +343,10 @@ enum Schema {
                 CREATE INDEX runClaim_runId ON runClaim(runId);
                 """)
         }
+        migrator.registerMigration("v13: the process running a run") { db in
+            // A run whose process is gone (kill -9, a crash) is ended as interrupted, claims or not.
+            try db.execute(sql: "ALTER TABLE run ADD COLUMN pid INTEGER")
+        }
         return migrator
     }
 }

@@ -87,14 +87,20 @@ public enum PendingWork {
         request.only = Set(batch.items.map { $0.serial.lowercased() })
         request.retryOf = nil
         var values = extra
+        var data = base.extraData
         var parameters = typed
         if let p = batch.parameters {
             parameters = RunParameters(extraVars: p.extraVars + typed.extraVars, askVars: p.askVars + typed.askVars.filter { !p.askVars.contains($0) },
-                                       tags: typed.tags ?? p.tags, skipTags: typed.skipTags ?? p.skipTags, limit: typed.limit ?? p.limit)
-            values = try ExtraVars.parse(p.extraVars).merging(try ask(p.askVars)) { _, asked in asked }.merging(extra) { _, now in now }
+                                       tags: typed.tags ?? p.tags, skipTags: typed.skipTags ?? p.skipTags, limit: typed.limit ?? p.limit,
+                                       dataVars: p.dataVars.merging(typed.dataVars) { _, now in now })
+            // What is given now wins over what was given then, whatever the nature of either.
+            let then = try ExtraVars.replay(p, ask: ask)
+            values = then.authored.filter { data[$0.key] == nil }.merging(extra) { _, now in now }
+            data = then.data.filter { extra[$0.key] == nil }.merging(data) { _, now in now }
         }
         request.parameters = parameters
         request.extraVars = values
+        request.extraData = data
         request.tags = RunRequest.tagSet(parameters.tags)
         request.skipTags = RunRequest.tagSet(parameters.skipTags)
         request.limit = parameters.limit

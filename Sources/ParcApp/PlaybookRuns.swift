@@ -19,8 +19,10 @@ public struct RunRequest: Sendable {
     public var diff = false
     public var tags: Set<String> = []
     public var skipTags: Set<String> = []
-    /// `-e` values, already read.
+    /// `-e` values typed in a terminal, already read: templates, as ansible-playbook's.
     public var extraVars: [String: Value] = [:]
+    /// Values given through the web, the API or a relay: data, never rendered (AWX's `!unsafe`).
+    public var extraData: [String: Value] = [:]
     /// How the run was asked for, kept with the work it leaves pending (never secret values).
     public var parameters = RunParameters()
     public var become: Become = .sudo
@@ -115,7 +117,7 @@ public enum PlaybookRuns {
             let claims = targets.fromDatabase ? targets.hosts.map { (serial: $0.serial, name: $0.name) } : []
             let id = try inventory.write { tx in
                 try tx.startRun(playbook: request.playbook, hash: playbook.contentHash, selector: selector, checkMode: request.check,
-                                retryOf: request.retryOf, parameters: request.parameters, claiming: claims, pid: getpid(), isAlive: { kill($0, 0) == 0 || errno == EPERM })
+                                retryOf: request.retryOf, parameters: request.parameters, claiming: claims, pid: getpid(), isAlive: PlaybookRuns.isAlive)
             }
             job.emit(.started(id: id, playbook: request.playbook, check: request.check,
                               hosts: targets.hosts.map { .init(name: $0.name, serial: $0.serial) }))
@@ -147,6 +149,7 @@ public enum PlaybookRuns {
         options.tags = request.tags
         options.skipTags = request.skipTags
         options.extraVars = request.extraVars
+        options.extraData = request.extraData
         options.become = request.become
         options.startAtTask = request.startAtTask
         options.prompter = request.prompter
@@ -166,6 +169,16 @@ public enum PlaybookRuns {
         // One rule for every pattern: a name the inventory does not know is an error, before anything runs.
         try runner.checkPatterns()
         return Prepared(request: request, workspace: workspace, playbook: book, targets: targets, runner: runner, connector: connector, job: job)
+    }
+
+    /// Whether the process that holds a run is still there (another user's process answers EPERM).
+    public static func isAlive(_ pid: Int32) -> Bool { kill(pid, 0) == 0 || errno == EPERM }
+
+    /// Ends as interrupted the runs whose process is gone (see `endInterruptedRuns`); their
+    /// devices get pending work. The server calls it at start and then periodically.
+    @discardableResult
+    public static func endInterrupted(in inventory: Inventory) throws -> [Int64] {
+        try inventory.write { tx in try tx.endInterruptedRuns(isAlive: isAlive, at: Date()) }
     }
 
     /// Prepares and starts; nil when no device matches.

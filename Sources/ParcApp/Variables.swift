@@ -38,6 +38,14 @@ public enum ExtraVars {
         return out
     }
 
+    /// The values a recorded run was asked with, to replay it: its `-e` (typed in a terminal:
+    /// templates, files read again), its `--ask-vars` (asked again through `ask`), and the values
+    /// given through the web or the API (data, whoever replays them).
+    public static func replay(_ p: RunParameters, ask: ([String]) throws -> [String: Value]) throws -> (authored: [String: Value], data: [String: Value]) {
+        let authored = try parse(p.extraVars).merging(try ask(p.askVars)) { _, asked in asked }
+        return (authored, p.dataVars.mapValues(Value.string))
+    }
+
     /// A variable name `--ask-vars` and the API accept.
     public static func isName(_ name: String) -> Bool {
         !name.isEmpty && name.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" } && !(name.first!.isNumber)

@@ -52,6 +52,13 @@ public struct Account: Codable, Sendable, Equatable {
     /// Whether this account sees every member (technicians and admins).
     public var seesEveryMember: Bool { role != .commune }
 
+    /// The one form of a login as typed that accounts are looked up by, and that sign-in limits
+    /// count by: surrounding whitespace of any kind (`\n`, `\v`, `\f` too) removed, lower-case
+    /// (logins are ASCII, compared without case), at most 64 characters.
+    public static func lookupKey(_ raw: String) -> String {
+        String(raw.trimmed.lowercased().prefix(64))
+    }
+
     /// A login: 2 to 64 letters, digits, dots, dashes, underscores or @.
     public static func validLogin(_ raw: String) throws(InvalidValue) -> String {
         let s = raw.trimmed

@@ -46,13 +46,31 @@ public struct RunParameters: Sendable, Equatable, Codable, Hashable {
     public var tags: String?
     public var skipTags: String?
     public var limit: String?
+    /// Variables given through the web, the API or a relay (name → value): data, never templates,
+    /// in the run and in every replay of it.
+    public var dataVars: [String: String]
 
-    public init(extraVars: [String] = [], askVars: [String] = [], tags: String? = nil, skipTags: String? = nil, limit: String? = nil) {
+    public init(extraVars: [String] = [], askVars: [String] = [], tags: String? = nil, skipTags: String? = nil, limit: String? = nil,
+                dataVars: [String: String] = [:]) {
         self.extraVars = extraVars
         self.askVars = askVars
         self.tags = tags
         self.skipTags = skipTags
         self.limit = limit
+        self.dataVars = dataVars
+    }
+
+    enum CodingKeys: String, CodingKey { case extraVars, askVars, tags, skipTags, limit, dataVars }
+
+    // Records written before `dataVars` existed have no such key.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        extraVars = try c.decodeIfPresent([String].self, forKey: .extraVars) ?? []
+        askVars = try c.decodeIfPresent([String].self, forKey: .askVars) ?? []
+        tags = try c.decodeIfPresent(String.self, forKey: .tags)
+        skipTags = try c.decodeIfPresent(String.self, forKey: .skipTags)
+        limit = try c.decodeIfPresent(String.self, forKey: .limit)
+        dataVars = try c.decodeIfPresent([String: String].self, forKey: .dataVars) ?? [:]
     }
 }
 

@@ -217,7 +217,7 @@ extension Runner {
                 }
                 continue
             }
-            fill(&record, with: result, noLog: false)
+            fill(&record, with: result)
             record.milliseconds = (ContinuousClock.now - d.started).ms
             await state.add(record)
             observer(.task(record))
@@ -250,17 +250,12 @@ extension Runner {
         }
     }
 
-    func fill(_ record: inout TaskRecord, with result: ModuleResult, noLog: Bool) {
+    func fill(_ record: inout TaskRecord, with result: ModuleResult) {
         record.outcome = result.failed ? .failed : result.skipped ? .skipped : result.changed ? .changed : .ok
         record.changed = result.changed
         record.message = result.msg
         record.output = [result.stdout, result.stderr].compactMap { $0?.isEmpty == false ? $0 : nil }.joined(separator: "\n")
         record.diff = result.diff
-        if noLog {
-            record.output = record.output.map { _ in "(output hidden by no_log)" }
-            record.message = record.message.map { _ in "(hidden by no_log)" }
-            record.diff = []
-        }
     }
 
     /// What one item of a task gave, once its outcome is known.
@@ -294,7 +289,7 @@ extension Runner {
         let name = (try? templates.render(task.name, vars: base, at: task.location)) ?? task.name
         let items: [Value?]
         do { items = try self.items(task, vars: base) } catch {
-            await fail(host, play: play, task: name, message: "\(resolved.explain(error))", location: task.location, state: state)
+            await fail(host, play: play, task: name, message: "\(resolved.explain(error))", location: task.location, state: state, noLog: task.noLog)
             return []
         }
         // Where the task runs, as whom.
@@ -318,7 +313,7 @@ extension Runner {
             if item != nil, let indexVar = task.loopIndexVar { v[indexVar] = .int(index) }
             let start = ContinuousClock.now
             let label = item.map { i in task.loopLabel.flatMap { try? templates.render($0, vars: v, at: task.location) } ?? i.description }
-            var record = self.record(task, name: name, h, item: label.map { task.noLog ? "(hidden)" : $0 })
+            var record = self.record(task, name: name, h, item: label)
             var result = ModuleResult()
             do {
                 if try !task.when.allSatisfy({ try templates.condition($0, vars: v, at: task.location) }) {
@@ -375,7 +370,7 @@ extension Runner {
                         reg = .map(m)
                     }
                     results.append(reg)
-                    fill(&record, with: result, noLog: false)
+                    fill(&record, with: result)
                 }
             } catch let error as TransportError where error.isUnreachable {
                 await finishWithError(error, record: record, h, state: state)
@@ -386,7 +381,6 @@ extension Runner {
                 record.message = "\(resolved.explain(error))"
                 result.failed = true
             }
-            if task.noLog { fill(&record, with: result, noLog: true); if record.outcome == .skipped { record.message = "condition false" } }
             if record.outcome == .failed && task.ignoreErrors { record.ignored = true }
             record.milliseconds = (ContinuousClock.now - start).ms
             await state.add(record, count: task.loop == nil)
@@ -482,7 +476,7 @@ extension Runner {
     /// A task's record before it runs.
     func record(_ task: TaskSpec, name: String, _ h: HostRun, item: String?) -> TaskRecord {
         TaskRecord(play: h.play.name, task: name, host: h.host.name, serial: h.host.serial, item: item, outcome: .ok, changed: false,
-                   ignored: false, message: nil, output: nil, diff: [], milliseconds: 0, location: task.location, module: task.module)
+                   ignored: false, message: nil, output: nil, diff: [], milliseconds: 0, location: task.location, module: task.module, noLog: task.noLog)
     }
 
     /// The session a task runs through: the play's connection, another login user's, or the

@@ -37,7 +37,11 @@ public struct RunOptions: Sendable {
     public var forks = 20
     public var tags: Set<String> = []
     public var skipTags: Set<String> = []
+    /// `-e` typed in a terminal by the person who runs parc: templates, as ansible-playbook's.
     public var extraVars: [String: Value] = [:]
+    /// Launch-time variables given through the web, the API or a relay: as high as `-e`, but data,
+    /// never rendered (a request must not make the server read a file or its environment).
+    public var extraData: [String: Value] = [:]
     /// How `become: yes` tasks become root.
     public var become: Become = .sudo
     /// `--limit`: a host pattern the plays' hosts are further restricted to.
@@ -82,6 +86,23 @@ public struct TaskRecord: Sendable {
     public var location: SourceLocation?
     /// The module the task ran (`debug` messages are shown as Ansible shows them).
     public var module: String = ""
+    /// The task said `no_log`: its record is masked (``masked``) before it reaches any store or stream.
+    public var noLog = false
+
+    /// What may be shown of the record: for a `no_log` task, its outcome and counts only (no
+    /// output, message, diff or item label), as Ansible's censored results. The runner applies it
+    /// where records leave it (the run's records and its events), so no path can forget it.
+    public var masked: TaskRecord {
+        guard noLog else { return self }
+        var r = self
+        r.output = r.output.map { _ in "(output hidden by no_log)" }
+        if !(r.outcome == .skipped && r.message == "condition false") {
+            r.message = r.message.map { _ in "the output has been hidden due to the fact that 'no_log: true' was specified for this result" }
+        }
+        r.item = r.item.map { _ in "(hidden)" }
+        r.diff = []
+        return r
+    }
 }
 
 /// A host's counts at the end, as Ansible's recap.
@@ -139,7 +160,10 @@ public final class Runner: Sendable {
         self.hosts = hosts
         self.connector = connector
         self.options = options
-        self.observer = observer
+        // Every record leaves the runner masked for no_log (terminal, database, SSE, API).
+        self.observer = { event in
+            if case .task(let r) = event { observer(.task(r.masked)) } else { observer(event) }
+        }
         self.logger = logger
         var memories: [String: HostMemory] = [Self.implicitLocalhost.serial: HostMemory()]
         for h in hosts { memories[h.serial] = HostMemory() }
@@ -154,7 +178,7 @@ public final class Runner: Sendable {
 
         /// Adds a record; `count: false` for a loop's items, whose task is counted once (`count(_:)`).
         func add(_ r: TaskRecord, count: Bool = true) {
-            records.append(r)
+            records.append(r.masked)
             if count { self.count(r) }
         }
 
@@ -232,7 +256,7 @@ public final class Runner: Sendable {
         var aborted: String? = nil
         plays: for written in playbook.plays {
             var play = written
-            for p in play.prompts where options.extraVars[p.name] == nil {
+            for p in play.prompts where options.extraVars[p.name] == nil && options.extraData[p.name] == nil {
                 let answer = options.prompter?(p.prompt + (p.defaultValue.map { " [\($0.description)]" } ?? ""), p.isPrivate)
                 if let answer, !answer.isEmpty {
                     play.promptAnswers[p.name] = .string(answer)
@@ -387,6 +411,7 @@ public final class Runner: Sendable {
                 var probe = layersBelowFacts
                 probe.merge(above)
                 probe.add(extra: options.extraVars)
+                probe.add(extraData: options.extraData)
                 let resolved = probe.resolved(templates, at: play.location)
                 let path: String
                 do { path = try templates.render(file, vars: resolved.vars, at: play.location) } catch { throw resolved.explain(error) }
@@ -413,6 +438,7 @@ public final class Runner: Sendable {
         }
         scope.merge(above)
         scope.add(extra: options.extraVars)
+        scope.add(extraData: options.extraData)
         let run = HostRun(play: play, host: host, scope: scope)
         run.sessions[connection.key] = session(connection.transport, key: connection.key, host: host, state: state)
         run.main = connection.key
@@ -508,9 +534,9 @@ public final class Runner: Sendable {
                                    changed: false, ignored: false, message: message, output: nil, diff: [], milliseconds: 0, location: nil))
     }
 
-    func fail(_ host: HostTarget, play: Play, task: String, message: String, location: SourceLocation?, state: State) async {
+    func fail(_ host: HostTarget, play: Play, task: String, message: String, location: SourceLocation?, state: State, noLog: Bool = false) async {
         let r = TaskRecord(play: play.name, task: task, host: host.name, serial: host.serial, item: nil, outcome: .failed, changed: false,
-                           ignored: false, message: message, output: nil, diff: [], milliseconds: 0, location: location)
+                           ignored: false, message: message, output: nil, diff: [], milliseconds: 0, location: location, noLog: noLog)
         await state.add(r)
         memory(host.serial).failed = true
         observer(.task(r))

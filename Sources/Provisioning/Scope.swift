@@ -55,6 +55,13 @@ public struct Scope: Sendable {
         pinned.formUnion(layer.keys)
     }
 
+    /// Adds launch-time variables that came through the web, the API or a relay: above everything
+    /// else like `-e`, but data (AWX's `!unsafe` extra vars): never rendered, whatever they hold.
+    public mutating func add(extraData layer: [String: Value]) {
+        add(data: layer)
+        pinned.formUnion(layer.keys)
+    }
+
     /// The variables with every authored one rendered, each from its own text, in the order
     /// their references need; a rendered value is data from then on (never rendered twice).
     /// An authored variable that cannot be rendered is left out, and the error saying why is

@@ -34,10 +34,30 @@ extension Portal {
         Cookie(name: name, value: value, maxAge: maxAge, path: "/", secure: options.secureCookies, httpOnly: true, sameSite: .lax)
     }
 
-    /// Where to go after signing in: a path of this site only.
+    /// Where to go after signing in: one of the portal's own pages (a GET route's path, each
+    /// parameter one plain segment), with a plain query; anything else goes to `/`. Browsers read
+    /// `/\t/host`, `/\\host` or `/%2F/host` as another site: such a value never matches a route.
     static func safeNext(_ raw: String?) -> String {
-        guard let raw, raw.hasPrefix("/"), !raw.hasPrefix("//"), !raw.contains("\\"), !raw.contains("\r"), !raw.contains("\n") else { return "/" }
-        return raw
+        guard let raw, raw.utf8.count <= 2000 else { return "/" }
+        let pathPart: Substring, query: Substring?
+        if let q = raw.firstIndex(of: "?") { pathPart = raw[..<q]; query = raw[raw.index(after: q)...] } else { pathPart = raw[...]; query = nil }
+        // Letters, digits and - . _ ~ only: no percent-escapes, spaces, controls or backslashes anywhere in the path.
+        let segment = { (s: Substring) in !s.isEmpty && s.utf8.allSatisfy { $0 < 0x80 && (isalnum(Int32($0)) != 0 || "-._~".utf8.contains($0)) } }
+        guard pathPart.hasPrefix("/") else { return "/" }
+        let segments = pathPart.dropFirst().split(separator: "/", omittingEmptySubsequences: false)
+        guard pathPart == "/" || segments.allSatisfy(segment) else { return "/" }
+        if let query {
+            // name=value pairs of the same plain characters (and %XX escapes of them, + for spaces).
+            let allowed = query.utf8.allSatisfy { $0 < 0x80 && (isalnum(Int32($0)) != 0 || "-._~=&%+".utf8.contains($0)) }
+            guard allowed, (query.removingPercentEncoding ?? "\u{0}").unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }) else { return "/" }
+        }
+        let wanted = pathPart == "/" ? [] : segments
+        let known = routes.contains { route in
+            guard route.method == .get, !route.isAPI else { return false }
+            let parts = route.path == "/" ? [] : route.path.dropFirst().split(separator: "/", omittingEmptySubsequences: false)
+            return parts.count == wanted.count && zip(parts, wanted).allSatisfy { p, w in p.hasPrefix("{") || p == w }
+        }
+        return known ? raw : "/"
     }
 
     func signInPage(next: String, login: String, error: String?, notice: String? = nil, status: HTTPResponse.Status = .ok) -> Response {
@@ -65,17 +85,31 @@ extension Portal {
                           notice: request.uri.queryParameters.get("sortie") != nil ? "Vous êtes déconnecté." : nil)
     }
 
-    /// Seconds until a sign-in may be tried again, or nil when it may be tried now.
-    func throttled(login: String, address: String) async throws -> Int? {
+    /// Reserves one password guess for this login (normalised as accounts are looked up) and
+    /// this address, before any password is checked; throws ``WebError/tooManyRequests`` when
+    /// either has had its share. ``finishAttempt`` must follow.
+    func reserveAttempt(login: String, address: String) async throws -> [String] {
+        let key = Account.lookupKey(login)
         let now = options.clock()
-        let window = options.throttleWindow, limit = options.throttleLimit
-        let failures = try await inventory.reading { r in try r.loginFailures(login: login, address: address, since: now.addingTimeInterval(-window)) }
-        var retry: Double? = nil
-        for times in [failures.login, failures.address] where times.count >= limit {
-            let wait = times[times.count - limit] + window - now.timeIntervalSince1970
-            retry = max(retry ?? 0, wait)
+        let since = now.addingTimeInterval(-options.throttleWindow)
+        let recorded = try await inventory.reading { r in try r.loginFailures(login: key, address: address, since: since) }
+        let keys = ["login:" + key, "address:" + address]
+        if let retry = attempts.reserve(keys, recorded: [recorded.login, recorded.address], now: now.timeIntervalSince1970) {
+            logger.warning("password guess throttled", metadata: ["login": "\(TextRules.visible(key))", "address": "\(address)"])
+            throw WebError.tooManyRequests(retryAfter: retry)
         }
-        return retry.map { max(1, Int($0.rounded(.up))) }
+        return keys
+    }
+
+    /// Ends a guess reserved with ``reserveAttempt``; a wrong one is written (the limit's
+    /// record across restarts, and the audit log's line) before the next may count.
+    func finishAttempt(_ keys: [String], login: String, address: String, failure reason: String?) async throws {
+        let now = options.clock()
+        defer { attempts.finish(keys, failed: reason != nil, now: now.timeIntervalSince1970) }
+        guard let reason else { return }
+        let key = Account.lookupKey(login)
+        try await inventory.writing(as: key.isEmpty ? "(empty)" : key) { tx in try tx.recordLoginFailure(login: key, address: address, reason: reason, at: now) }
+        logger.notice("password refused", metadata: ["login": "\(TextRules.visible(key))", "address": "\(address)", "reason": "\(reason)"])
     }
 
     func signIn(_ request: Request, context: WebContext) async throws -> Response {
@@ -84,23 +118,26 @@ extension Portal {
         guard let given = fields["csrf"], let expected = request.cookies[Self.loginCookie]?.value, Secrets.same(given, expected) else {
             throw WebError.staleForm
         }
-        let login = String((fields["login"] ?? "").trimmingCharacters(in: .whitespaces).prefix(64))
+        let typed = String((fields["login"] ?? "").prefix(200))
+        let login = Account.lookupKey(typed)
         let password = fields["password"] ?? ""
         let address = context.peer
-        if let retry = try await throttled(login: login, address: address) {
-            logger.warning("sign-in throttled", metadata: ["login": "\(TextRules.visible(login))", "address": "\(address)"])
-            throw WebError.tooManyRequests(retryAfter: retry)
+        let keys = try await reserveAttempt(login: login, address: address)
+        let account: Account?, matches: Bool
+        do {
+            account = try await inventory.reading { r in try? r.account(login) }
+            let hash = account?.passwordHash ?? Secrets.decoyHash
+            matches = try await offload { Secrets.verify(password, hash: hash) }
+        } catch {
+            attempts.finish(keys, failed: false, now: options.clock().timeIntervalSince1970)
+            throw error
         }
-        let now = options.clock()
-        let account = try await inventory.reading { r in try? r.account(login) }
-        let hash = account?.passwordHash ?? Secrets.decoyHash
-        let matches = try await offload { Secrets.verify(password, hash: hash) }
         guard let account, matches, !account.disabled, !login.isEmpty else {
             let reason = account == nil ? "unknown login" : account!.disabled ? "account disabled" : "wrong password"
-            try await inventory.writing(as: login.isEmpty ? "(empty)" : login) { tx in try tx.recordLoginFailure(login: login, address: address, reason: reason, at: now) }
-            logger.notice("sign-in refused", metadata: ["login": "\(TextRules.visible(login))", "address": "\(address)", "reason": "\(reason)"])
-            return signInPage(next: next, login: login, error: "Identifiant ou mot de passe incorrect.", status: .unauthorized)
+            try await finishAttempt(keys, login: login, address: address, failure: reason)
+            return signInPage(next: next, login: typed.trimmed, error: "Identifiant ou mot de passe incorrect.", status: .unauthorized)
         }
+        try await finishAttempt(keys, login: login, address: address, failure: nil)
         var response = redirect(next)
         response.setCookie(try await openSession(for: account, address: address))
         response.setCookie(cookie(Self.loginCookie, "", maxAge: 0))
@@ -158,7 +195,15 @@ extension Portal {
         let current = fields["current"] ?? "", new = fields["new"] ?? "", confirm = fields["confirm"] ?? ""
         var errors: [String: String] = [:]
         let hash = v.account.passwordHash
-        if !(try await offload { Secrets.verify(current, hash: hash) }) { errors["current"] = "Ce n'est pas votre mot de passe actuel." }
+        // The current password is a guess like a sign-in's: the same limits, the same audit line.
+        let keys = try await reserveAttempt(login: v.account.login, address: context.peer)
+        let right: Bool
+        do { right = try await offload { Secrets.verify(current, hash: hash) } } catch {
+            attempts.finish(keys, failed: false, now: options.clock().timeIntervalSince1970)
+            throw error
+        }
+        try await finishAttempt(keys, login: v.account.login, address: context.peer, failure: right ? nil : "wrong current password (password change)")
+        if !right { errors["current"] = "Ce n'est pas votre mot de passe actuel." }
         if new.count < 10 { errors["new"] = "Le nouveau mot de passe doit faire 10 caractères au moins." }
         else if new.utf8.count > 72 { errors["new"] = "Le nouveau mot de passe est trop long (72 octets au plus)." }
         else if new.lowercased() == v.account.login.lowercased() { errors["new"] = "Le mot de passe ne peut pas être votre identifiant." }

@@ -1,4 +1,5 @@
 import Exchange
+import FormData
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -145,15 +146,14 @@ extension Portal {
         request.check = check
         request.diff = diff
         request.tags = RunRequest.tagSet(tags)
-        var values: [String: Value] = [:]
-        var typed: [String] = []
+        var given: [String: String] = [:]
         for (k, value) in variables {
             guard ExtraVars.isName(k) else { throw AppError("'\(k)' is not a variable name (letters, digits, _)") }
-            values[k] = .string(value)
-            typed.append("\(k)=\(value)")
+            given[k] = value
         }
-        request.extraVars = values
-        request.parameters = RunParameters(extraVars: typed, tags: tags?.nonEmpty, limit: request.limit)
+        // Data, never templates: a request must not make the server read its files or environment.
+        request.extraData = given.mapValues(Value.string)
+        request.parameters = RunParameters(tags: tags?.nonEmpty, limit: request.limit, dataVars: given)
         request.become = Console.become
         return request
     }
@@ -298,10 +298,13 @@ extension Portal {
             rerun.tags = RunRequest.tagSet(p.tags)
             rerun.skipTags = RunRequest.tagSet(p.skipTags)
             do {
-                rerun.extraVars = try ExtraVars.parse(p.extraVars)
-                for n in p.askVars {
-                    guard let value = ExtraVars.fromEnvironment(n) else { throw AppError("the run asked --ask-vars \(n): rerun it from the command line") }
-                    rerun.extraVars[n] = .string(value)
+                (rerun.extraVars, rerun.extraData) = try ExtraVars.replay(p) { names in
+                    var out: [String: Value] = [:]
+                    for n in names {
+                        guard let value = ExtraVars.fromEnvironment(n) else { throw AppError("the run asked --ask-vars \(n): rerun it from the command line") }
+                        out[n] = .string(value)
+                    }
+                    return out
                 }
             } catch {
                 return redirect("/executions/\(runId)?avis=" + Self.query("Relance impossible : \(error)"))
@@ -452,44 +455,5 @@ extension Portal {
             return html(importForm(v, alert: "Rien n'a été importé : " + failure.problems.map { "ligne \($0.line), \($0.field) : \($0.problem)" }.joined(separator: " ; ")),
                         status: .unprocessableContent)
         }
-    }
-}
-
-/// `multipart/form-data` bodies (a file sent from a form).
-enum Multipart {
-    struct Part { var name: String; var filename: String?; var body: [UInt8] }
-
-    static func parse(_ body: [UInt8], contentType: String) -> [Part]? {
-        guard contentType.lowercased().hasPrefix("multipart/form-data"),
-              let b = contentType.components(separatedBy: ";").map({ $0.trimmingCharacters(in: .whitespaces) }).first(where: { $0.lowercased().hasPrefix("boundary=") })
-        else { return nil }
-        let boundary = Array(("--" + b.dropFirst("boundary=".count).trimmingCharacters(in: CharacterSet(charactersIn: "\""))).utf8)
-        var parts: [Part] = []
-        var positions: [Int] = []
-        var i = 0
-        while i + boundary.count <= body.count {
-            if body[i] == boundary[0] && body[i..<(i + boundary.count)].elementsEqual(boundary) { positions.append(i); i += boundary.count } else { i += 1 }
-        }
-        guard positions.count >= 2 else { return nil }
-        for (start, end) in zip(positions, positions.dropFirst()) {
-            var from = start + boundary.count
-            if from + 1 < body.count && body[from] == 13 && body[from + 1] == 10 { from += 2 }
-            var to = end
-            if to >= 2 && body[to - 2] == 13 && body[to - 1] == 10 { to -= 2 }
-            guard from <= to else { continue }
-            let chunk = Array(body[from..<to])
-            guard let split = (0..<max(0, chunk.count - 3)).first(where: { chunk[$0] == 13 && chunk[$0 + 1] == 10 && chunk[$0 + 2] == 13 && chunk[$0 + 3] == 10 }) else { continue }
-            let head = String(decoding: chunk[..<split], as: UTF8.self)
-            var name: String?, filename: String?
-            for line in head.components(separatedBy: "\r\n") where line.lowercased().hasPrefix("content-disposition:") {
-                for attr in line.components(separatedBy: ";").map({ $0.trimmingCharacters(in: .whitespaces) }) {
-                    if attr.hasPrefix("name=") { name = String(attr.dropFirst(5)).trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
-                    if attr.hasPrefix("filename=") { filename = String(attr.dropFirst(9)).trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
-                }
-            }
-            guard let name else { continue }
-            parts.append(Part(name: name, filename: filename, body: Array(chunk[(split + 4)...])))
-        }
-        return parts
     }
 }

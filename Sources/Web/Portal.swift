@@ -1,3 +1,4 @@
+import FormData
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -129,10 +130,13 @@ public struct Portal: Sendable {
     let options: PortalOptions
     let logger: Logger
     let console: Console
+    /// Password guesses in progress and failures, per account and per address.
+    let attempts: AttemptLimiter
 
     public init(inventory: Inventory, options: PortalOptions = PortalOptions(), logger: Logger = Logger(label: "parc.web")) {
         self.inventory = inventory
         self.options = options
+        attempts = AttemptLimiter(limit: options.throttleLimit, window: options.throttleWindow)
         self.logger = logger
         let home = options.home ?? ParcHome.locate()
         console = Console(workspace: Workspace(inventory: inventory, home: home,
@@ -169,8 +173,8 @@ public struct Portal: Sendable {
     /// Runs one route: who is asking, whether they may, then the handler; errors become pages or JSON.
     func answer(_ route: Route, _ request: Request, _ context: WebContext) async throws -> Response {
         var context = context
-        if options.trustForwardedFor, let forwarded = request.headers[.xForwardedFor] {
-            context.peer = forwarded.split(separator: ",").first.map { String($0).trimmingCharacters(in: .whitespaces) } ?? context.peer
+        if options.trustForwardedFor, let forwarded = Self.forwardedPeer(request.headers[values: .xForwardedFor]) {
+            context.peer = forwarded
         }
         do {
             // The API's open document needs nobody; pages open to anyone still look (the sign-in page redirects the signed-in).
@@ -190,10 +194,29 @@ public struct Portal: Sendable {
             return route.isAPI ? API.errorResponse(error) : errorPage(error, request: request)
         } catch let error as InventoryError {
             if case .notFound = error { return route.isAPI ? API.errorResponse(.notFound) : errorPage(.notFound, request: request) }
-            logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
-            return route.isAPI ? API.json(.object([("error", .string("server_error")), ("detail", .string("\(error)"))]), status: .internalServerError)
-                : html(Self.message("Erreur", "Une erreur est survenue ; réessayez ou prévenez votre technicien."), status: .internalServerError)
+            return serverError(error, request: request, api: route.isAPI)
+        } catch let error as any HTTPResponseError {
+            throw error
+        } catch {
+            return serverError(error, request: request, api: route.isAPI)
         }
+    }
+
+    /// A failure of the server itself: the details (file paths, SQL) go to the log under a
+    /// reference, the answer says only that reference.
+    func serverError(_ error: any Error, request: Request, api: Bool) -> Response {
+        let reference = String(Secrets.random(bytes: 6).prefix(8))
+        logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)", "reference": "\(reference)"])
+        return api ? API.json(.object([("error", .string("server_error")), ("detail", .string("the server failed; its log says why under reference \(reference)"))]),
+                              status: .internalServerError)
+            : html(Self.message("Erreur", "Une erreur est survenue ; réessayez ou prévenez votre technicien (référence \(reference))."), status: .internalServerError)
+    }
+
+    /// The client's address as the reverse proxy saw it: the last entry of the last
+    /// `X-Forwarded-For` (the one the proxy appended; those before it are the client's own words).
+    static func forwardedPeer(_ values: [String]) -> String? {
+        guard let last = values.last?.split(separator: ",").last.map({ $0.trimmingCharacters(in: .whitespaces) }), !last.isEmpty else { return nil }
+        return last
     }
 
     // MARK: Who is asking
@@ -282,27 +305,9 @@ public struct Portal: Sendable {
     }
 
     /// Every value of a field a form may send several times (checkboxes).
-    static func parseFormAll(_ body: String) -> [String: [String]] {
-        var out: [String: [String]] = [:]
-        for pair in body.split(separator: "&") {
-            let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let decode = { (s: Substring) in String(s).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "" }
-            guard let key = kv.first.map(decode), !key.isEmpty else { continue }
-            out[key, default: []].append(kv.count > 1 ? decode(kv[1]) : "")
-        }
-        return out
-    }
+    static func parseFormAll(_ body: String) -> [String: [String]] { FormURLEncoded.decodeAll(body) }
 
-    static func parseForm(_ body: String) -> [String: String] {
-        var out: [String: String] = [:]
-        for pair in body.split(separator: "&") {
-            let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let decode = { (s: Substring) in String(s).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "" }
-            guard let key = kv.first.map(decode), !key.isEmpty else { continue }
-            out[key] = kv.count > 1 ? decode(kv[1]) : ""
-        }
-        return out
-    }
+    static func parseForm(_ body: String) -> [String: String] { FormURLEncoded.decode(body) }
 
     /// Checks the CSRF token of a posted form against the viewer's session.
     func checkCSRF(_ fields: [String: String], _ viewer: Viewer) throws {

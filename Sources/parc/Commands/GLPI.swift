@@ -1,11 +1,7 @@
 import ArgumentParser
 import ParcApp
-import CZlib
 import Exchange
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import InventoryStore
 import ParcCore
 
@@ -74,11 +70,18 @@ struct GLPICommand: AsyncParsableCommand {
         @Option(name: .customLong("password-file"), help: ArgumentHelp("A file holding the password (mode 600).", valueName: "file")) var passwordFile: String?
         @Option(name: .customLong("token-file"), help: ArgumentHelp("A file holding an OAuth access token (mode 600).", valueName: "file")) var tokenFile: String?
         @Option(help: ArgumentHelp("Seconds to wait for the server.", valueName: "seconds")) var timeout: Double = 30
+        @Option(name: .customLong("ca-file"), help: ArgumentHelp("PEM certificates to trust for https (a commune's own CA).", valueName: "file"))
+        var caFile: String?
+        @Flag(name: .customLong("insecure-http"), help: "Send the credentials over plain http:// (readable on the network).")
+        var insecureHTTP = false
 
         func validate() throws {
             guard let u = URL(string: url), ["http", "https"].contains(u.scheme ?? "") else { throw ValidationError("'\(url)' is not an http(s) URL") }
             if user != nil && passwordFile == nil { throw ValidationError("--user needs --password-file") }
             if tokenFile != nil && user != nil { throw ValidationError("give --user/--password-file or --token-file, not both") }
+            if u.scheme == "http" && (user != nil || tokenFile != nil) && !insecureHTTP {
+                throw ValidationError("\(url) is plain http: the credentials would cross the network readable by anyone on the way; use https:// (with --ca-file for a CA of your own), or add --insecure-http if you accept that")
+            }
         }
 
         func run() async throws {
@@ -94,104 +97,31 @@ struct GLPICommand: AsyncParsableCommand {
             let docs = try GLPIDocuments(global, selection: selection)
             docs.noteSkipped()
             var accepted = 0, refused: [(String, String)] = []
-            for (row, doc) in docs.documents {
-                let outcome = await GLPIClient(url: URL(string: url)!, authorization: authorization, timeout: timeout)
-                    .send(try GLPIExport.json(doc), agentID: GLPIExport.stableUUID(row.serial))
-                switch outcome {
-                case .accepted:
-                    accepted += 1
-                    emit("\(row.inventoryName) (\(row.serial)): accepted\n")
-                case .refused(let message):
-                    refused.append((row.serial, message))
-                    emit("\(row.inventoryName) (\(row.serial)): refused — \(message)\n")
-                }
+            let client: GLPIClient
+            do {
+                client = try GLPIClient(url: URL(string: url)!, authorization: authorization, timeout: timeout, caFile: caFile, insecureHTTP: insecureHTTP)
+            } catch let refusal as GLPIClient.Refusal {
+                throw ValidationError(refusal.description)
             }
+            var failure: (any Error)? = nil
+            do {
+                for (row, doc) in docs.documents {
+                    let outcome = await client.send(try GLPIExport.json(doc), agentID: GLPIExport.stableUUID(row.serial))
+                    switch outcome {
+                    case .accepted:
+                        accepted += 1
+                        emit("\(row.inventoryName) (\(row.serial)): accepted\n")
+                    case .refused(let message):
+                        refused.append((row.serial, message))
+                        emit("\(row.inventoryName) (\(row.serial)): refused — \(message)\n")
+                    }
+                }
+            } catch { failure = error }
+            // The client's connections end before the command does, whatever happened.
+            await client.shutdown()
+            if let failure { throw failure }
             emit("\(accepted) accepted, \(refused.count) refused\(docs.skipped.isEmpty ? "" : ", \(docs.skipped.count) left out (not computers)").\n")
             if !refused.isEmpty { throw ExitCode(2) }
         }
-    }
-}
-
-/// glpi-agent's side of GLPI's native inventory protocol.
-struct GLPIClient {
-    let url: URL
-    let authorization: String?
-    let timeout: Double
-    /// How many times a busy server is waited for (pending answers, 429/503 with Retry-After).
-    var maxRetries = 12
-
-    enum Outcome: Equatable { case accepted, refused(String) }
-
-    func send(_ json: Data, agentID: String) async -> Outcome {
-        guard let body = Zlib.compress(json) else { return .refused("could not compress the inventory") }
-        var request = URLRequest(url: url, timeoutInterval: timeout)
-        request.httpMethod = "POST"
-        request.httpBody = body
-        request.setValue("application/x-compress-zlib", forHTTPHeaderField: "Content-Type")
-        request.setValue(agentID, forHTTPHeaderField: "GLPI-Agent-ID")
-        request.setValue("parc/0.1.0 (GLPI native inventory)", forHTTPHeaderField: "User-Agent")
-        request.setValue("no-cache", forHTTPHeaderField: "Pragma")
-        if let authorization { request.setValue(authorization, forHTTPHeaderField: "Authorization") }
-        for attempt in 1...maxRetries {
-            let data: Data, response: HTTPURLResponse
-            do {
-                let (d, r) = try await URLSession.shared.data(for: request)
-                guard let http = r as? HTTPURLResponse else { return .refused("no HTTP answer") }
-                (data, response) = (d, http)
-            } catch {
-                return .refused("cannot reach \(url.host ?? url.absoluteString): \(error.localizedDescription)")
-            }
-            // A busy server: wait what it asks, then again.
-            if response.statusCode == 429 || response.statusCode == 503 {
-                let wait = Double(response.value(forHTTPHeaderField: "Retry-After") ?? "") ?? 5
-                if attempt == maxRetries { return .refused("the server stayed busy (HTTP \(response.statusCode))") }
-                try? await Task.sleep(for: .milliseconds(Int(min(wait, 300) * 1000)))
-                continue
-            }
-            var text = data
-            if (response.value(forHTTPHeaderField: "Content-Type") ?? "").lowercased().hasPrefix("application/x-compress-zlib"),
-               let plain = Zlib.decompress(data) { text = plain }
-            let answer = (try? JSONSerialization.jsonObject(with: text)) as? [String: Any]
-            let status = answer?["status"] as? String
-            if status == "pending" {
-                // As glpi-agent: wait the expiration, then ask again with a GET naming the request.
-                let wait = (answer?["expiration"] as? Double) ?? Double(answer?["expiration"] as? Int ?? 1)
-                if attempt == maxRetries { return .refused("the server kept the inventory pending") }
-                try? await Task.sleep(for: .milliseconds(Int(min(wait, 300) * 1000)))
-                request.httpMethod = "GET"
-                request.httpBody = nil
-                if let id = response.value(forHTTPHeaderField: "GLPI-Request-ID") { request.setValue(id, forHTTPHeaderField: "GLPI-Request-ID") }
-                continue
-            }
-            if status == "ok", (200..<300).contains(response.statusCode) { return .accepted }
-            let message = answer?["message"] as? String ?? String(decoding: text.prefix(300), as: UTF8.self)
-            return .refused(message.isEmpty ? "HTTP \(response.statusCode)" : message)
-        }
-        return .refused("no answer")
-    }
-}
-
-/// RFC 1950 (zlib) streams through the system's zlib.
-enum Zlib {
-    static func compress(_ data: Data) -> Data? {
-        var size = compressBound(uLong(data.count))
-        var out = [UInt8](repeating: 0, count: Int(size))
-        let status = data.withUnsafeBytes { src in
-            compress2(&out, &size, src.bindMemory(to: Bytef.self).baseAddress, uLong(data.count), Z_BEST_COMPRESSION)
-        }
-        return status == Z_OK ? Data(out.prefix(Int(size))) : nil
-    }
-
-    static func decompress(_ data: Data, limit: Int = 64 << 20) -> Data? {
-        var capacity = max(1024, data.count * 8)
-        while capacity <= limit {
-            var size = uLongf(capacity)
-            var out = [UInt8](repeating: 0, count: capacity)
-            let status = data.withUnsafeBytes { src in uncompress(&out, &size, src.bindMemory(to: Bytef.self).baseAddress, uLong(data.count)) }
-            if status == Z_OK { return Data(out.prefix(Int(size))) }
-            guard status == Z_BUF_ERROR else { return nil }
-            capacity *= 4
-        }
-        return nil
     }
 }
