@@ -150,6 +150,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "ParcCoreTests", dependencies: ["ParcCore"], swiftSettings: strict),
+        .testTarget(name: "FormDataTests", dependencies: ["FormData"], swiftSettings: strict),
         .testTarget(name: "TemplatingTests", dependencies: ["Templating"], swiftSettings: strict),
         // Against real sshd: the lab's devices, started and stopped by the tests themselves.
         .testTarget(name: "SSHTransportTests", dependencies: ["SSHTransport", "Lab", "ParcCore"], swiftSettings: strict),

@@ -11,6 +11,7 @@ let package = Package(
         .executableTarget(name: "FuzzCSV", dependencies: [.product(name: "Exchange", package: "parc"),
                                                          .product(name: "InventoryStore", package: "parc")]),
         .executableTarget(name: "FuzzPlaybook", dependencies: [.product(name: "Provisioning", package: "parc"), .product(name: "Templating", package: "parc")]),
+        .executableTarget(name: "FuzzForms", dependencies: [.product(name: "FormData", package: "parc")]),
         .executableTarget(name: "FuzzTemplate", dependencies: [.product(name: "Provisioning", package: "parc"), .product(name: "Templating", package: "parc")]),
     ],
     swiftLanguageModes: [.v6]

@@ -63,10 +63,18 @@ import Testing
     /// A stand-in GLPI server: checks the headers, decompresses, checks the document, answers as
     /// GLPI does — busy once (503), pending for lab-02, an error for lab-03, ok otherwise.
     static let server = #"""
-    import http.server, json, os, re, signal, sys, zlib
+    import http.server, json, os, re, signal, ssl, sys, threading, zlib
     out = sys.argv[1]; expected_auth = sys.argv[2]
     signal.alarm(300)  # never outlives a test run
     state = {"busy": True, "pending": set()}
+    class Elsewhere(http.server.BaseHTTPRequestHandler):
+        # Another origin a redirect points to: it notes what it was sent, and says ok to anything.
+        def log_message(self, *a): pass
+        def do_POST(self):
+            open(os.path.join(out, "elsewhere-got"), "a").write(json.dumps(dict(self.headers)) + "\n")
+            body = json.dumps({"status": "ok"}).encode()
+            self.send_response(200); self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
     class H(http.server.BaseHTTPRequestHandler):
         def log_message(self, *a): pass
         def answer(self, code, obj, compress=False, headers=()):
@@ -85,6 +93,9 @@ import Testing
                 return self.answer(200, {"status": "ok"}, compress=True)
             return self.answer(400, {"status": "error", "message": "unknown request"})
         def do_POST(self):
+            if self.path.startswith("/moved"):
+                self.send_response(307); self.send_header("Location", "http://127.0.0.2:%d/front/inventory.php" % elsewhere.server_address[1])
+                self.send_header("Content-Length", "0"); self.end_headers(); return
             if self.headers.get("Authorization") != expected_auth:
                 return self.answer(401, {"status": "error", "message": "Authentication required"})
             if self.headers.get("Content-Type") != "application/x-compress-zlib":
@@ -106,17 +117,30 @@ import Testing
                 state["pending"].add("0A1B2C3D")
                 return self.answer(200, {"status": "pending", "expiration": 1}, headers=[("GLPI-Request-ID", "0A1B2C3D")])
             return self.answer(200, {"status": "ok", "expiration": 24}, compress=True)
+    elsewhere = http.server.HTTPServer(("127.0.0.2", 0), Elsewhere)
+    plain = http.server.HTTPServer(("127.0.0.1", 0), H)
     srv = http.server.HTTPServer(("127.0.0.1", 0), H)
-    open(os.path.join(out, "port.tmp"), "w").write(str(srv.server_address[1]))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(os.path.join(out, "cert.pem"), os.path.join(out, "key.pem"))
+    srv.socket = context.wrap_socket(srv.socket, server_side=True)
+    for s in (elsewhere, plain):
+        threading.Thread(target=s.serve_forever, daemon=True).start()
+    open(os.path.join(out, "port.tmp"), "w").write("%d %d" % (srv.server_address[1], plain.server_address[1]))
     os.rename(os.path.join(out, "port.tmp"), os.path.join(out, "port"))
     srv.serve_forever()
     """#
 
-    @Test func pushSendsAsGLPIAgentDoesAndReportsRefusals() async throws {
+    @Test func pushSendsAsGLPIAgentDoesOverHTTPSAndReportsRefusals() async throws {
         let s = try await LabPingTests.Setup(devices: 3)
         let dir = s.parc.dir.appendingPathComponent("glpi-server").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         try Self.server.write(toFile: dir + "/server.py", atomically: true, encoding: .utf8)
+        // The server's certificate, made here: trusted only through --ca-file.
+        let cert = try await parcShell(s.parc, """
+            openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "\(dir)/key.pem" -out "\(dir)/cert.pem" \
+              -days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2>&1
+            """)
+        #expect(cert.status == 0, "\(cert.stdout)")
         let auth = "Basic " + Data("glpi:secret-1".utf8).base64EncodedString()
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
@@ -126,30 +150,46 @@ import Testing
         try p.run()
         let pid = p.processIdentifier
         defer { kill(pid, SIGKILL) }
-        var port = ""
-        for _ in 0..<100 where port.isEmpty {
-            port = (try? String(contentsOfFile: dir + "/port", encoding: .utf8)) ?? ""
-            if port.isEmpty { try await Task.sleep(for: .milliseconds(100)) }
+        var ports = ""
+        for _ in 0..<100 where ports.isEmpty {
+            ports = (try? String(contentsOfFile: dir + "/port", encoding: .utf8)) ?? ""
+            if ports.isEmpty { try await Task.sleep(for: .milliseconds(100)) }
         }
-        #expect(!port.isEmpty, "the stand-in server started")
+        let both = ports.split(separator: " ").map(String.init)
+        try #require(both.count == 2, "the stand-in server started")
         try "secret-1\n".write(toFile: dir + "/password", atomically: true, encoding: .utf8)
         chmod(dir + "/password", 0o600)
-        let url = "http://127.0.0.1:\(port)/front/inventory.php"
-        let r = try await s.run("glpi", "push", url, "room_0572113m_lab_parc", "--user", "glpi", "--password-file", dir + "/password")
+        let url = "https://127.0.0.1:\(both[0])/front/inventory.php"
+        let credentials = ["--user", "glpi", "--password-file", dir + "/password"]
+        let r = try await s.run(["glpi", "push", url, "room_0572113m_lab_parc", "--ca-file", dir + "/cert.pem"] + credentials)
         #expect(r.status == 2, "a refused device: exit 2\n\(r.stdout)\(r.stderr)")
         #expect(r.stdout.contains("lab-01 (") && r.stdout.contains("): accepted"), "\(r.stdout)")
         #expect(r.stdout.contains("refused — Import denied by rule 'école fermée'"), "GLPI's message: \(r.stdout)")
         #expect(r.stdout.contains("2 accepted, 1 refused"), "the pending one accepted after waiting: \(r.stdout)")
         #expect(FileManager.default.fileExists(atPath: dir + "/pending-resolved"))
         #expect(FileManager.default.fileExists(atPath: dir + "/lab-01.json"))
+        // A certificate this machine does not trust: nothing sent, said plainly.
+        let untrusted = try await s.run(["glpi", "push", url, "lab-01"] + credentials)
+        #expect(untrusted.status == 2 && untrusted.stdout.contains("--ca-file"), "\(untrusted.stdout)\(untrusted.stderr)")
+        // A redirect to another origin: not followed, the credentials stay here, nothing counted as accepted.
+        let moved = try await s.run(["glpi", "push", "https://127.0.0.1:\(both[0])/moved/inventory.php", "lab-01", "--ca-file", dir + "/cert.pem"] + credentials)
+        #expect(moved.status == 2 && moved.stdout.contains("redirects (HTTP 307) to http://127.0.0.2:") && moved.stdout.contains("0 accepted, 1 refused"),
+                "\(moved.stdout)\(moved.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/elsewhere-got"), "the other origin received nothing")
+        // Plain http: credentials refused before anything is sent, unless --insecure-http says so.
+        let plainURL = "http://127.0.0.1:\(both[1])/front/inventory.php"
+        let plain = try await s.run(["glpi", "push", plainURL, "lab-01"] + credentials)
+        #expect(plain.status != 0 && plain.stderr.contains("plain http") && plain.stderr.contains("--insecure-http"), "\(plain.stderr)")
+        let insecure = try await s.run(["glpi", "push", plainURL, "lab-01", "--insecure-http"] + credentials)
+        #expect(insecure.status == 0 && insecure.stdout.contains("1 accepted, 0 refused"), "\(insecure.stdout)\(insecure.stderr)")
         // Wrong credentials: every device refused, with the server's word.
         try "wrong\n".write(toFile: dir + "/password", atomically: true, encoding: .utf8)
         chmod(dir + "/password", 0o600)
-        let denied = try await s.run("glpi", "push", url, "lab-01", "--user", "glpi", "--password-file", dir + "/password")
+        let denied = try await s.run(["glpi", "push", url, "lab-01", "--ca-file", dir + "/cert.pem"] + credentials)
         #expect(denied.status == 2 && denied.stdout.contains("Authentication required"), "\(denied.stdout)\(denied.stderr)")
         // A password file others may read is refused before anything is sent.
         chmod(dir + "/password", 0o644)
-        let open = try await s.run("glpi", "push", url, "lab-01", "--user", "glpi", "--password-file", dir + "/password")
+        let open = try await s.run(["glpi", "push", url, "lab-01", "--ca-file", dir + "/cert.pem"] + credentials)
         #expect(open.status != 0 && open.stderr.contains("chmod 600"), "\(open.stderr)")
     }
 }

@@ -28,6 +28,11 @@ import Testing
             try await parc.run(args, env: ["PARC_LAB_DIR": labDir])
         }
 
+        @discardableResult
+        func run(_ args: [String]) async throws -> ParcRunner.Result {
+            try await parc.run(args, env: ["PARC_LAB_DIR": labDir])
+        }
+
         var lab: Lab { get throws { try Lab.load(labDir) } }
     }
 

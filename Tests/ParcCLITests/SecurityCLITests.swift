@@ -284,3 +284,73 @@ func parcShellBlocking(_ parc: ParcRunner, _ script: String, env extra: [String:
         #expect(!shown.stdout.contains("\u{1B}") && !shown.stderr.contains("\u{1B}"), "nor through the run's record")
     }
 }
+
+/// `no_log` hides a task's output, diff, item labels, error messages and registered values from
+/// every store and stream: the terminal (with --diff and -v), the run record, `runs show --json`
+/// and the database file itself, for tasks whose steps are batched with later ones and for those
+/// that run alone.
+@Suite(.serialized) struct NoLogCLITests {
+    @Test func noLogHidesTheSecretFromEveryOutputAndTheDatabaseWithDiffAndVerbose() async throws {
+        let s = try await LabPingTests.Setup(devices: 2)
+        let dir = s.parc.dir.path
+        let secret = "psk-\(UUID().uuidString.prefix(12))"
+        try """
+            - hosts: all
+              become: yes
+              gather_facts: no
+              tasks:
+                - name: Wi-Fi profile (batched with the next tasks)
+                  copy: { content: "[wifi]\\npsk={{ psk }}\\n", dest: /etc/parc-wifi.conf, mode: "0600" }
+                  no_log: yes
+                - name: a line holding the key (batched)
+                  lineinfile: { path: /etc/parc-wifi-line.conf, line: "psk={{ psk }}", create: yes }
+                  no_log: yes
+                - name: looped over the key
+                  copy: { content: "{{ item }}", dest: /etc/parc-wifi-loop.conf }
+                  loop: ["{{ psk }}"]
+                  no_log: yes
+                - name: registered
+                  command: "echo {{ psk }}"
+                  register: echoed
+                  no_log: yes
+                - name: a failure whose message would say the key
+                  shell: "echo {{ psk }} >&2; exit 3"
+                  no_log: yes
+                  ignore_errors: yes
+                - name: a failure whose message is the key
+                  fail: { msg: "wrong key {{ psk }}" }
+                  no_log: yes
+                  ignore_errors: yes
+                - name: after them
+                  file: { path: /etc/parc-after, state: touch }
+            """.write(toFile: dir + "/wifi.yml", atomically: true, encoding: .utf8)
+        try "psk: \(secret)\n".write(toFile: dir + "/secrets.yml", atomically: true, encoding: .utf8)
+        chmod(dir + "/secrets.yml", 0o600)
+
+        var outputs: [String] = []
+        let first = try await s.run("run", dir + "/wifi.yml", "-e", "@" + dir + "/secrets.yml", "--diff", "-v")
+        #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
+        #expect(first.stdout.contains("Wi-Fi profile") && first.stdout.contains("changed"), "the tasks are shown, not their content: \(first.stdout)")
+        outputs += [first.stdout, first.stderr]
+        // The same in check mode (diffs of files that would change), and as JSON.
+        let check = try await s.run("run", dir + "/wifi.yml", "-e", "@" + dir + "/secrets.yml", "--limit", "lab-01", "--check", "--diff", "-vv")
+        outputs += [check.stdout, check.stderr]
+        let json = try await s.run("run", dir + "/wifi.yml", "-e", "@" + dir + "/secrets.yml", "--diff", "--json")
+        outputs += [json.stdout, json.stderr]
+        for id in 1...3 {
+            let shown = try await s.run("runs", "show", String(id), "--json")
+            #expect(shown.status == 0)
+            outputs += [shown.stdout, try await s.run("runs", "show", String(id)).stdout]
+        }
+        for (i, text) in outputs.enumerated() { #expect(!text.contains(secret), "output \(i) shows the secret:\n\(text)") }
+        // The database file (and its journal) never held it.
+        for file in [s.parc.database, s.parc.database + "-wal"] where FileManager.default.fileExists(atPath: file) {
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: file))
+            #expect(bytes.range(of: Data(secret.utf8)) == nil, "\(file) holds the secret")
+        }
+        // The tasks did run with the key.
+        let device = try s.lab.devices[0]
+        #expect(try String(contentsOfFile: device.hostPath(of: "/etc/parc-wifi.conf"), encoding: .utf8) == "[wifi]\npsk=\(secret)\n")
+        #expect(try String(contentsOfFile: device.hostPath(of: "/etc/parc-wifi-loop.conf"), encoding: .utf8) == secret)
+    }
+}
