@@ -330,7 +330,8 @@ func parcShellBlocking(_ parc: ParcRunner, _ script: String, env extra: [String:
         var outputs: [String] = []
         let first = try await s.run("run", dir + "/wifi.yml", "-e", "@" + dir + "/secrets.yml", "--diff", "-v")
         #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
-        #expect(first.stdout.contains("Wi-Fi profile") && first.stdout.contains("changed"), "the tasks are shown, not their content: \(first.stdout)")
+        let progress = first.stdout + first.stderr
+        #expect(progress.contains("Wi-Fi profile") && progress.contains("changed"), "the tasks are shown, not their content: \(progress)")
         outputs += [first.stdout, first.stderr]
         // The same in check mode (diffs of files that would change), and as JSON.
         let check = try await s.run("run", dir + "/wifi.yml", "-e", "@" + dir + "/secrets.yml", "--limit", "lab-01", "--check", "--diff", "-vv")
@@ -352,5 +353,53 @@ func parcShellBlocking(_ parc: ParcRunner, _ script: String, env extra: [String:
         let device = try s.lab.devices[0]
         #expect(try String(contentsOfFile: device.hostPath(of: "/etc/parc-wifi.conf"), encoding: .utf8) == "[wifi]\npsk=\(secret)\n")
         #expect(try String(contentsOfFile: device.hostPath(of: "/etc/parc-wifi-loop.conf"), encoding: .utf8) == secret)
+    }
+}
+
+/// A run whose process is killed (`kill -9` of `parc serve` or of `parc run`) does not stay
+/// "in progress" forever: the server ends it as interrupted at start (and periodically), and its
+/// devices are owed the playbook again.
+@Suite(.serialized) struct InterruptedRunCLITests {
+    @Test func aRunWhoseProcessWasKilledIsEndedAsInterruptedWithPendingWork() async throws {
+        let s = try await LabPingTests.Setup(devices: 1)
+        let dir = s.parc.dir.path
+        try """
+            - hosts: all
+              gather_facts: no
+              tasks:
+                - command: sleep 30
+            """.write(toFile: dir + "/slow.yml", atomically: true, encoding: .utf8)
+        let (runner, _, _) = try s.parc.start(["run", dir + "/slow.yml", "--limit", "lab-01"], env: ["PARC_LAB_DIR": s.labDir])
+        defer { if runner.isRunning { kill(runner.processIdentifier, SIGKILL) } }
+        var running = false
+        for _ in 0..<100 where !running {
+            try await Task.sleep(for: .milliseconds(100))
+            let list = try await s.run("runs", "list", "--json")
+            running = ((try? ParcRunner.json(list.stdout)) as? [[String: Any]])?.first.map { $0["endedAt"] == nil || $0["endedAt"] is NSNull } ?? false
+        }
+        try #require(running, "the run started")
+        kill(runner.processIdentifier, SIGKILL)
+        try await ParcRunner.offPool { runner.waitUntilExit() }
+        // Still "in progress" in the record: nobody ended it.
+        let before = try ParcRunner.json(try await s.run("runs", "show", "1", "--json").stdout) as? [String: Any]
+        #expect((before?["run"] as? [String: Any])?["endedAt"] == nil)
+
+        // A server starting on this inventory ends it.
+        let port = try Lab.freePort()
+        let (server, _, _) = try s.parc.start(["serve", "--listen", "127.0.0.1:\(port)"], env: ["PARC_LAB_DIR": s.labDir])
+        defer { if server.isRunning { server.terminate() } }
+        var ended: [String: Any]? = nil
+        for _ in 0..<100 where ended == nil {
+            try await Task.sleep(for: .milliseconds(100))
+            let run = (try? ParcRunner.json(try await s.run("runs", "show", "1", "--json").stdout)) as? [String: Any]
+            if let r = run?["run"] as? [String: Any], r["endedAt"] != nil { ended = r }
+        }
+        let run = try #require(ended, "the server ended the interrupted run")
+        #expect(run["exitCode"] as? Int == 2)
+        #expect((run["aborted"] as? String ?? "").contains("interrupted") && (run["aborted"] as? String ?? "").contains("pid \(runner.processIdentifier)"), "\(run)")
+        let pending = try await s.run("pending")
+        #expect(pending.stdout.contains("lab-01") && pending.stdout.contains("slow.yml"), "\(pending.stdout)")
+        // Its device is free for the next run.
+        #expect(try await s.run("run", dir + "/slow.yml", "--limit", "lab-01", "--check").status == 0)
     }
 }

@@ -12,12 +12,33 @@ import Testing
     }
 
     @Test func hostKeyFingerprintIsOpenSSHs() throws {
-        // ssh-keygen -lf of this public key prints SHA256:ZXkSMMTSXrVbsNfDnvuPP7Bd2Pk8dvSb4nN4HdwSwno.
+        // `ssh-keygen -lf` of this public key prints SHA256:1hRfixI/5hevpfrW8Pb4Pd/H9egdUYu2Bag14H9hylk.
         let key = try HostKey(openSSH: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE0jh3U2EB2cKDpvz0I+dVDu9thBj2EqcqJbPkyUDlTs lab-01")
         #expect(key.algorithm == "ssh-ed25519")
-        #expect(key.fingerprint == "SHA256:" + key.fingerprint.dropFirst(7))
-        #expect(key.fingerprint.count == 7 + 43)
+        #expect(key.fingerprint == "SHA256:1hRfixI/5hevpfrW8Pb4Pd/H9egdUYu2Bag14H9hylk")
         #expect(key.openSSH == "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE0jh3U2EB2cKDpvz0I+dVDu9thBj2EqcqJbPkyUDlTs")
+        // And for keys made now, of each type devices use, against ssh-keygen itself.
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("parc-fp-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        func keygen(_ args: [String]) throws -> String {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/ssh-keygen")
+            p.arguments = args
+            let out = Pipe()
+            p.standardOutput = out
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            let data = out.fileHandleForReading.readDataToEndOfFile()
+            p.waitUntilExit()
+            return String(decoding: data, as: UTF8.self)
+        }
+        for type in ["ed25519", "ecdsa"] {
+            _ = try keygen(["-q", "-t", type, "-N", "", "-f", "\(dir)/\(type)"])
+            let made = try HostKey(openSSH: String(contentsOfFile: "\(dir)/\(type).pub", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))
+            let printed = try keygen(["-lf", "\(dir)/\(type).pub"]).split(separator: " ")
+            #expect(printed.count >= 2 && made.fingerprint == String(printed[1]), "\(type): \(printed)")
+        }
     }
 
     @Test func aHostKeyWhoseDataIsAnotherTypeIsRejected() {
