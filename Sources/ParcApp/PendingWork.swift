@@ -14,9 +14,11 @@ public enum PendingWork {
         public var parameters: RunParameters?
         /// "--tags x -e key=…": how the run was asked for then, values of -e hidden.
         public var asAsked: String? {
-            guard let p = parameters, !p.extraVars.isEmpty || !p.askVars.isEmpty || p.tags != nil || p.skipTags != nil || p.limit != nil else { return nil }
+            guard let p = parameters, !p.extraVars.isEmpty || !p.askVars.isEmpty || !p.dataVars.isEmpty || p.tags != nil || p.skipTags != nil || p.limit != nil
+            else { return nil }
             return ([p.tags.map { "--tags \($0)" }, p.skipTags.map { "--skip-tags \($0)" }, p.limit.map { "--limit \($0)" }].compactMap { $0 }
                     + p.extraVars.map { $0.hasPrefix("@") ? "-e \($0)" : "-e \($0.split(separator: "=").first ?? "")=…" }
+                    + p.dataVars.keys.sorted().map { "\($0)=… (given through the web, as data)" }
                     + p.askVars.map { "--ask-vars \($0)" }).joined(separator: " ")
         }
     }

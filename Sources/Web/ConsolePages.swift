@@ -119,7 +119,7 @@ extension Portal {
         page.body.raw("<div class=\"case\"><input type=\"checkbox\" id=\"champ-diff\" name=\"diff\" value=\"1\"\(fields.isEmpty || fields["diff"] != nil ? " checked" : "")><label for=\"champ-diff\">Montrer les différences des fichiers (diff)</label></div>\n")
         FormField(name: "tags", label: "Étiquettes de tâches (tags)", value: fields["tags"]?.first ?? "", help: "séparées par des virgules ; vide : toutes les tâches",
                   maxLength: 200).write(into: &page.body)
-        FormField(name: "variables", label: "Variables (-e)", value: fields["variables"]?.first ?? "", help: "une par ligne : nom=valeur",
+        FormField(name: "variables", label: "Variables (-e)", value: fields["variables"]?.first ?? "", help: "une par ligne : nom=valeur ; la valeur est prise telle quelle, jamais interprétée comme un modèle",
                   maxLength: 4000, multiline: true).write(into: &page.body)
         page.body.raw("</div>")
         let picked = Set(fields["appareil"] ?? [])
