@@ -101,11 +101,12 @@ final class LabInventory: @unchecked Sendable {
             - hosts: all
               gather_facts: no
               tasks:
-                # Each task waits for the one before (register/when), so each ends on its own.
-                - { command: sleep 1, register: one }
-                - { command: sleep 1, register: two, when: one.rc == 0 }
-                - { command: sleep 1, register: three, when: two.rc == 0 }
-                - { command: sleep 1, when: three.rc == 0 }
+                # Each task waits for the one before (register/when), so each ends on its own; long
+                # enough that a follower on a loaded machine (the whole suite) sees the first in time.
+                - { command: sleep 3, register: one }
+                - { command: sleep 3, register: two, when: one.rc == 0 }
+                - { command: sleep 3, register: three, when: two.rc == 0 }
+                - { command: sleep 3, when: three.rc == 0 }
             """)
         var first = RunRequest(playbook: slow)
         first.limit = "lab-01"
