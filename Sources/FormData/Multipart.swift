@@ -69,8 +69,7 @@ public enum Multipart {
             if chunk[i] == 13 && chunk[i + 1] == 10 && chunk[i + 2] == 13 && chunk[i + 3] == 10 { split = i; break }
             i += 1
         }
-        // A part without headers starts with the blank line itself.
-        if split == nil, chunk.count >= 2, chunk[chunk.startIndex] == 13, chunk[chunk.startIndex + 1] == 10 { return nil }
+        // Every part of a form has headers (its Content-Disposition), so a blank line ends them.
         guard let split, split - chunk.startIndex <= 8 * 1024 else { return nil }
         let head = String(decoding: chunk[chunk.startIndex..<split], as: UTF8.self)
         var name: String?, filename: String?
@@ -121,8 +120,8 @@ public enum FormURLEncoded {
         var out: [String: [String]] = [:]
         for pair in body.split(separator: "&") {
             let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard let key = kv.first.map(decode), !key.isEmpty else { continue }
-            out[key, default: []].append(kv.count > 1 ? decode(kv[1]) : "")
+            guard let key = kv.first.map(unescape), !key.isEmpty else { continue }
+            out[key, default: []].append(kv.count > 1 ? unescape(kv[1]) : "")
         }
         return out
     }
@@ -132,7 +131,7 @@ public enum FormURLEncoded {
         decodeAll(body).compactMapValues(\.last)
     }
 
-    static func decode(_ s: Substring) -> String {
+    static func unescape(_ s: Substring) -> String {
         String(s).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
     }
 }

@@ -37,7 +37,7 @@ public struct GLPIClient: Sendable {
             throw Refusal(description: "'\(url.absoluteString)' is not an http(s) URL")
         }
         if scheme == "http" && authorization != nil && !insecureHTTP {
-            throw Refusal(description: "\(url.absoluteString) is plain http: the credentials would cross the network readable by anyone on the way; use https://, or add --insecure-http if you accept that")
+            throw Refusal(description: "\(url.absoluteString) is plain http: the credentials would cross the network readable by anyone on the way; use https:// (with --ca-file for a CA of your own), or add --insecure-http if you accept that")
         }
         var tls = TLSConfiguration.makeClientConfiguration()
         if let caFile {

@@ -85,10 +85,12 @@ extension Portal {
                           notice: request.uri.queryParameters.get("sortie") != nil ? "Vous êtes déconnecté." : nil)
     }
 
-    /// Reserves one password guess for this login (normalised as accounts are looked up) and
-    /// this address, before any password is checked; throws ``WebError/tooManyRequests`` when
-    /// either has had its share. ``finishAttempt`` must follow.
-    func reserveAttempt(login: String, address: String) async throws -> [String] {
+    /// Checks one password guess for this login (normalised as accounts are looked up) from this
+    /// address within the limits: the attempt is reserved before `check` runs (bcrypt), so parallel
+    /// guesses count each other; `check` answers nil when right, or why it is wrong, which is
+    /// recorded (the limit's record across restarts, and the audit log's line). Throws
+    /// ``WebError/tooManyRequests`` when the account or the address has had its share.
+    func guess(login: String, address: String, _ check: () async throws -> String?) async throws -> Bool {
         let key = Account.lookupKey(login)
         let now = options.clock()
         let since = now.addingTimeInterval(-options.throttleWindow)
@@ -98,18 +100,13 @@ extension Portal {
             logger.warning("password guess throttled", metadata: ["login": "\(TextRules.visible(key))", "address": "\(address)"])
             throw WebError.tooManyRequests(retryAfter: retry)
         }
-        return keys
-    }
-
-    /// Ends a guess reserved with ``reserveAttempt``; a wrong one is written (the limit's
-    /// record across restarts, and the audit log's line) before the next may count.
-    func finishAttempt(_ keys: [String], login: String, address: String, failure reason: String?) async throws {
-        let now = options.clock()
-        defer { attempts.finish(keys, failed: reason != nil, now: now.timeIntervalSince1970) }
-        guard let reason else { return }
-        let key = Account.lookupKey(login)
+        var failure: String? = nil
+        defer { attempts.finish(keys, failed: failure != nil, now: options.clock().timeIntervalSince1970) }
+        failure = try await check()
+        guard let reason = failure else { return true }
         try await inventory.writing(as: key.isEmpty ? "(empty)" : key) { tx in try tx.recordLoginFailure(login: key, address: address, reason: reason, at: now) }
         logger.notice("password refused", metadata: ["login": "\(TextRules.visible(key))", "address": "\(address)", "reason": "\(reason)"])
+        return false
     }
 
     func signIn(_ request: Request, context: WebContext) async throws -> Response {
@@ -122,22 +119,18 @@ extension Portal {
         let login = Account.lookupKey(typed)
         let password = fields["password"] ?? ""
         let address = context.peer
-        let keys = try await reserveAttempt(login: login, address: address)
-        let account: Account?, matches: Bool
-        do {
+        var account: Account? = nil
+        let right = try await guess(login: login, address: address) {
             account = try await inventory.reading { r in try? r.account(login) }
             let hash = account?.passwordHash ?? Secrets.decoyHash
-            matches = try await offload { Secrets.verify(password, hash: hash) }
-        } catch {
-            attempts.finish(keys, failed: false, now: options.clock().timeIntervalSince1970)
-            throw error
+            // bcrypt runs for an unknown login too (the decoy): a refusal takes as long either way.
+            let matches = try await offload { Secrets.verify(password, hash: hash) }
+            guard let found = account, !login.isEmpty else { return "unknown login" }
+            return found.disabled ? "account disabled" : matches ? nil : "wrong password"
         }
-        guard let account, matches, !account.disabled, !login.isEmpty else {
-            let reason = account == nil ? "unknown login" : account!.disabled ? "account disabled" : "wrong password"
-            try await finishAttempt(keys, login: login, address: address, failure: reason)
+        guard right, let account else {
             return signInPage(next: next, login: typed.trimmed, error: "Identifiant ou mot de passe incorrect.", status: .unauthorized)
         }
-        try await finishAttempt(keys, login: login, address: address, failure: nil)
         var response = redirect(next)
         response.setCookie(try await openSession(for: account, address: address))
         response.setCookie(cookie(Self.loginCookie, "", maxAge: 0))
@@ -196,13 +189,9 @@ extension Portal {
         var errors: [String: String] = [:]
         let hash = v.account.passwordHash
         // The current password is a guess like a sign-in's: the same limits, the same audit line.
-        let keys = try await reserveAttempt(login: v.account.login, address: context.peer)
-        let right: Bool
-        do { right = try await offload { Secrets.verify(current, hash: hash) } } catch {
-            attempts.finish(keys, failed: false, now: options.clock().timeIntervalSince1970)
-            throw error
+        let right = try await guess(login: v.account.login, address: context.peer) {
+            try await offload { Secrets.verify(current, hash: hash) } ? nil : "wrong current password (password change)"
         }
-        try await finishAttempt(keys, login: v.account.login, address: context.peer, failure: right ? nil : "wrong current password (password change)")
         if !right { errors["current"] = "Ce n'est pas votre mot de passe actuel." }
         if new.count < 10 { errors["new"] = "Le nouveau mot de passe doit faire 10 caractères au moins." }
         else if new.utf8.count > 72 { errors["new"] = "Le nouveau mot de passe est trop long (72 octets au plus)." }

@@ -1,4 +1,5 @@
 import Exchange
+import FormData
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -231,7 +232,7 @@ extension Portal {
 
     func startOnboarding(_ v: Viewer, request: Request, context: WebContext) async throws -> Response {
         let body = try await request.body.collect(upTo: context.maxUploadSize)
-        let all = Portal.parseFormAll(String(buffer: body))
+        let all = FormURLEncoded.decodeAll(String(buffer: body))
         var fields = all.compactMapValues(\.first)
         try checkCSRF(fields, v)
         let password = fields.removeValue(forKey: "motdepasse")

@@ -160,7 +160,7 @@ extension Portal {
 
     func startRun(_ v: Viewer, request: Request, context: WebContext) async throws -> Response {
         let body = try await request.body.collect(upTo: context.maxUploadSize)
-        let all = Portal.parseFormAll(String(buffer: body))
+        let all = FormURLEncoded.decodeAll(String(buffer: body))
         let fields = all.compactMapValues(\.first)
         try checkCSRF(fields, v)
         var variables: [(String, String)] = []
@@ -434,7 +434,7 @@ extension Portal {
     func confirmImport(_ v: Viewer, request: Request, context: WebContext) async throws -> Response {
         let buffer: ByteBuffer
         do { buffer = try await request.body.collect(upTo: Self.importLimit * 2) } catch { throw WebError.badRequest("Le fichier est trop gros.") }
-        let fields = Portal.parseForm(String(buffer: buffer))
+        let fields = FormURLEncoded.decode(String(buffer: buffer))
         try checkCSRF(fields, v)
         guard let content = fields["contenu"].flatMap({ Data(base64Encoded: $0) }), let name = fields["nom"] else {
             throw WebError.badRequest("Le fichier à importer manque : repartez de l'aperçu.")

@@ -301,13 +301,8 @@ public struct Portal: Sendable {
         } catch {
             throw WebError.badRequest("Le formulaire envoyé est trop long.")
         }
-        return Self.parseForm(String(buffer: buffer))
+        return FormURLEncoded.decode(String(buffer: buffer))
     }
-
-    /// Every value of a field a form may send several times (checkboxes).
-    static func parseFormAll(_ body: String) -> [String: [String]] { FormURLEncoded.decodeAll(body) }
-
-    static func parseForm(_ body: String) -> [String: String] { FormURLEncoded.decode(body) }
 
     /// Checks the CSRF token of a posted form against the viewer's session.
     func checkCSRF(_ fields: [String: String], _ viewer: Viewer) throws {

@@ -119,8 +119,6 @@ final class AddressCounter: Sendable {
             c[address] = n > 0 ? n : nil
         }
     }
-
-    func count(_ address: String) -> Int { counts.withLock { $0[address] ?? 0 } }
 }
 
 /// One per connection: refuses a connection beyond its address's share, and closes one whose
