@@ -33,6 +33,15 @@ extension InventoryReader {
         return a
     }
 
+    /// The schools (UAI) a relay account serves, sorted.
+    public func relaySchools(_ account: Account) throws -> [String] {
+        guard let id = account.id else { return [] }
+        return try String.fetchAll(db, sql: """
+            SELECT school.uai FROM accountSchool JOIN school ON school.id = accountSchool.schoolId
+            WHERE accountSchool.accountId = ? ORDER BY school.uai
+            """, arguments: [id])
+    }
+
     public func accounts() throws -> [Account] {
         try Account.fetchAll(db, sql: "SELECT * FROM account ORDER BY login")
     }
@@ -80,7 +89,8 @@ extension InventoryReader {
 extension InventoryTransaction {
     /// Adds an account. A commune account names its member; others name none.
     @discardableResult
-    public func addAccount(login rawLogin: String, role: AccountRole, member memberRef: String?, passwordHash: String) throws -> Account {
+    public func addAccount(login rawLogin: String, role: AccountRole, member memberRef: String?, passwordHash: String,
+                           schools schoolRefs: [String] = []) throws -> Account {
         let login = try Account.validLogin(rawLogin)
         if (try? account(login)) != nil {
             throw InventoryError.duplicate(entity: "account", field: "login", value: login, holder: "another account")
@@ -96,10 +106,22 @@ extension InventoryTransaction {
         case (_, nil):
             break
         }
+        // A relay serves the devices of its schools, and only a relay names schools.
+        if role == .relay && schoolRefs.isEmpty {
+            throw InventoryError.invalid(InvalidValue(field: "school", value: "", problem: "a relay serves the devices of its schools: add --school UAI (once per school)"))
+        }
+        if role != .relay, let first = schoolRefs.first {
+            throw InventoryError.invalid(InvalidValue(field: "school", value: first, problem: "only relay accounts name schools; a \(role.rawValue) account does not"))
+        }
+        let schools = try schoolRefs.map { try school($0) }
         var a = Account(login: login, role: role, memberId: memberId, passwordHash: passwordHash, createdAt: timestampText)
         try a.insert(db)
+        for s in schools {
+            try db.execute(sql: "INSERT OR IGNORE INTO accountSchool (accountId, schoolId) VALUES (?, ?)", arguments: [a.id!, s.id!])
+        }
         var changes = [FieldChange(field: "login", old: nil, new: login), FieldChange(field: "role", old: nil, new: role.rawValue)]
         if let memberId { changes.append(FieldChange(field: "member", old: nil, new: try memberLabel(memberId))) }
+        if !schools.isEmpty { changes.append(FieldChange(field: "schools", old: nil, new: schools.map(\.uai).joined(separator: ", "))) }
         try log(entity: "account", id: a.id!, key: login, action: .create, changes: changes)
         return a
     }

@@ -48,8 +48,8 @@ extension InventoryTransaction {
         try db.execute(sql: "DELETE FROM runClaim WHERE runId = ?", arguments: [id])
         for h in hosts {
             try db.execute(sql: """
-                INSERT INTO runHost (runId, serial, host, ok, changed, failed, skipped, unreachable, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [id, h.serial, h.host, h.ok, h.changed, h.failed, h.skipped, h.unreachable, h.outcome.rawValue])
+                INSERT INTO runHost (runId, serial, host, ok, changed, failed, skipped, unreachable, outcome, relay) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [id, h.serial, h.host, h.ok, h.changed, h.failed, h.skipped, h.unreachable, h.outcome.rawValue, h.relay])
         }
         let insert = try db.cachedStatement(sql: """
             INSERT INTO runTask (runId, serial, host, play, task, item, outcome, changed, ignored, message, output, diff, milliseconds)

@@ -347,6 +347,31 @@ enum Schema {
             // A run whose process is gone (kill -9, a crash) is ended as interrupted, claims or not.
             try db.execute(sql: "ALTER TABLE run ADD COLUMN pid INTEGER")
         }
+        migrator.registerMigration("v14: relays (an account role with schools) and the relay that ran each device") { db in
+            // SQLite cannot change a CHECK: the account table is rebuilt (foreign keys are off
+            // during migrations, so sessions and tokens stay).
+            try db.execute(sql: """
+                CREATE TABLE account_v14 (
+                    id INTEGER PRIMARY KEY,
+                    login TEXT NOT NULL UNIQUE COLLATE NOCASE,
+                    role TEXT NOT NULL CHECK (role IN ('admin', 'technician', 'commune', 'relay')),
+                    memberId INTEGER REFERENCES member(id),
+                    passwordHash TEXT NOT NULL,
+                    disabled INTEGER NOT NULL DEFAULT 0,
+                    createdAt TEXT NOT NULL,
+                    CHECK ((role = 'commune') = (memberId IS NOT NULL))
+                );
+                INSERT INTO account_v14 SELECT id, login, role, memberId, passwordHash, disabled, createdAt FROM account;
+                DROP TABLE account;
+                ALTER TABLE account_v14 RENAME TO account;
+                CREATE TABLE accountSchool (
+                    accountId INTEGER NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+                    schoolId INTEGER NOT NULL REFERENCES school(id) ON DELETE CASCADE,
+                    PRIMARY KEY (accountId, schoolId)
+                ) WITHOUT ROWID;
+                ALTER TABLE runHost ADD COLUMN relay TEXT;
+                """)
+        }
         return migrator
     }
 }

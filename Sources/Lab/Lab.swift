@@ -54,6 +54,9 @@ public struct LabOptions: Sendable {
     public var installKey: Bool
     /// Serial number prefix of the simulated firmware.
     public var serialPrefix: String
+    /// Put the devices on a school network of their own (a network namespace made for them), that
+    /// this machine's namespace cannot reach: as a school behind its internet box. Needs root.
+    public var isolatedSchool: String?
 
     public init(password: String? = nil, sudoNeedsPassword: Bool = false, installKey: Bool = true, serialPrefix: String = "LAB") {
         self.password = password
@@ -72,15 +75,20 @@ public final class Lab: @unchecked Sendable {
     public static let user = "parclab"
     static let uid = 4242
 
+    /// The school network of an isolated lab (`parc lab up --isolated`), nil for a plain lab.
+    public private(set) var network: LabNetwork?
+
     struct State: Codable {
         var devices: [LabDevice]
         var clientKey: String
+        var network: LabNetwork?
     }
 
-    private init(directory: String, devices: [LabDevice], clientKey: String) {
+    private init(directory: String, devices: [LabDevice], clientKey: String, network: LabNetwork? = nil) {
         self.directory = directory
         self.devices = devices
         self.clientKey = clientKey
+        self.network = network
     }
 
     /// Why devices cannot be simulated on this machine, or nil.
@@ -107,17 +115,25 @@ public final class Lab: @unchecked Sendable {
         let clientKey = directory + "/id_ed25519"
         try check(Spawn.run(["/usr/bin/ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "parc-lab", "-f", clientKey]), "ssh-keygen")
         let isolated = canIsolate
+        if options.isolatedSchool != nil && !isolated {
+            throw LabError.unavailable("a school network of its own needs root (network namespaces)")
+        }
         let user = isolated ? Self.user : (String(validatingCString: getpwuid(geteuid()).pointee.pw_name) ?? "root")
-        let block = isolated ? freeAddressBlock() : nil
         let lab = Lab(directory: directory, devices: [], clientKey: clientKey)
+        // Inside a school's own namespace, its loopback block exists only there.
+        let block = options.isolatedSchool != nil ? "127.\(Int.random(in: 100...199)).\(Int.random(in: 0...255))" : isolated ? freeAddressBlock() : nil
         do {
+            if let school = options.isolatedSchool {
+                lab.network = try LabNetwork.make(school: school)
+                try lab.save()
+            }
             for i in 0..<count {
                 let name = String(format: "lab-%02d", i + 1)
                 let address = block.map { "\($0).\(i + 1)" } ?? "127.0.0.1"
                 let port = isolated ? 22 : try freePort()
                 var device = LabDevice(name: name, address: address, port: port, user: user, root: directory + "/" + name, pid: nil,
                                        serial: String(format: "%@-%04d-%@", options.serialPrefix, i + 1, String(UInt32.random(in: 0..<UInt32.max), radix: 36).uppercased()),
-                                       isolated: isolated, ipv6Port: try? freePort(ipv6: true))
+                                       isolated: isolated, ipv6Port: lab.network == nil ? try? freePort(ipv6: true) : nil)
                 try lab.prepare(&device, options: options)
                 lab.devices.append(device)
                 try lab.save()
@@ -150,13 +166,27 @@ public final class Lab: @unchecked Sendable {
     public static func load(_ directory: String) throws -> Lab {
         guard let data = FileManager.default.contents(atPath: directory + "/lab.json") else { throw LabError.noLab(directory) }
         let state = try JSONDecoder().decode(State.self, from: data)
-        return Lab(directory: directory, devices: state.devices, clientKey: state.clientKey)
+        return Lab(directory: directory, devices: state.devices, clientKey: state.clientKey, network: state.network)
     }
 
     func save() throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(State(devices: devices, clientKey: clientKey)).write(to: URL(fileURLWithPath: directory + "/lab.json"))
+        try encoder.encode(State(devices: devices, clientKey: clientKey, network: network)).write(to: URL(fileURLWithPath: directory + "/lab.json"))
+    }
+
+    /// Starts a process inside the school's network (`arguments[0]` and its arguments), its output
+    /// appended to `log`; remembered as the lab's relay, stopped by ``down()``.
+    public func startRelay(_ arguments: [String], log: String) throws -> pid_t {
+        guard var network else { throw LabError.unavailable("this lab has no school network of its own (parc lab up --isolated)") }
+        if let pid = network.relayPid, Spawn.isAlive(pid) {
+            throw LabError.unavailable("a relay already runs in \(network.namespace) (pid \(pid)); stop it first (kill \(pid))")
+        }
+        let pid = try Spawn.start(["/usr/sbin/ip", "netns", "exec", network.namespace] + arguments, output: log, newSession: true)
+        network.relayPid = pid
+        self.network = network
+        try save()
+        return pid
     }
 
     public func device(_ name: String) -> LabDevice? { devices.first { $0.name == name } }
@@ -182,6 +212,13 @@ public final class Lab: @unchecked Sendable {
             script += "exec /usr/sbin/sshd -f \(d.configFile) -D -e"
             arguments = ["/usr/bin/unshare", "--mount", "--uts", "--propagation", "private", "/bin/sh", "-c", script]
         }
+        // A school network's devices run inside its namespace; sshd's pid file says it listens
+        // (this machine's namespace cannot connect to see).
+        let pidFile = d.sshDir + "/sshd.pid"
+        if let network {
+            try? FileManager.default.removeItem(atPath: pidFile)
+            arguments = ["/usr/sbin/ip", "netns", "exec", network.namespace] + arguments
+        }
         let pid = try Spawn.start(arguments, output: d.logFile, newSession: true)
         devices[index].pid = pid
         try save()
@@ -191,7 +228,7 @@ public final class Lab: @unchecked Sendable {
                 let log = (try? String(contentsOfFile: d.logFile, encoding: .utf8)) ?? ""
                 throw LabError.deviceFailed(name, log.split(separator: "\n").suffix(3).joined(separator: " | "))
             }
-            if Self.accepts(address: d.address, port: d.port) { return }
+            if network != nil ? FileManager.default.fileExists(atPath: pidFile) : Self.accepts(address: d.address, port: d.port) { return }
             usleep(5_000)
         }
         throw LabError.deviceFailed(name, "sshd did not listen on \(d.address):\(d.port) within 10 s")
@@ -229,6 +266,10 @@ public final class Lab: @unchecked Sendable {
     /// Stops every device by its PID and removes everything the lab made.
     public func down() {
         for d in devices { stop(d.name) }
+        if let network {
+            if let pid = network.relayPid, Spawn.isAlive(pid) { Spawn.terminate(pid) }
+            network.remove()
+        }
         try? FileManager.default.removeItem(atPath: directory)
     }
 
@@ -463,5 +504,59 @@ public final class Lab: @unchecked Sendable {
         guard Spawn.isAlive(pid), let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
         let cmdline = String(decoding: data.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self)
         return cmdline.contains(config)
+    }
+}
+
+
+/// A school's network in the lab: a network namespace of its own where its devices listen (on
+/// its own loopback block, which exists only there), joined to this machine by a veth pair
+/// (`hostAddress` on this side, `innerAddress` inside), so that a relay inside reaches a server
+/// listening here while nothing here reaches the devices.
+public struct LabNetwork: Codable, Sendable, Equatable {
+    public var school: String
+    public var namespace: String
+    public var hostInterface: String
+    public var hostAddress: String
+    public var innerAddress: String
+    /// The relay started inside (`parc lab relay`).
+    public var relayPid: Int32?
+
+    static func make(school: String) throws -> LabNetwork {
+        let tag = String(UInt32.random(in: 0..<UInt32.max), radix: 16)
+        let uai = school.lowercased().filter { $0.isLetter || $0.isNumber }
+        let namespace = "parc-\(uai)-\(tag)"
+        let used = (try? Spawn.run(["/usr/sbin/ip", "-o", "-4", "addr"]).output) ?? ""
+        var subnet = ""
+        for _ in 0..<50 {
+            subnet = "10.\(Int.random(in: 200...254)).\(Int.random(in: 0...255))"
+            if !used.contains(" \(subnet).") { break }
+        }
+        let hostInterface = "pv\(tag)", inner = "pn\(tag)"
+        let network = LabNetwork(school: school.uppercased(), namespace: namespace, hostInterface: hostInterface,
+                                 hostAddress: "\(subnet).1", innerAddress: "\(subnet).2", relayPid: nil)
+        let steps: [[String]] = [
+            ["netns", "add", namespace],
+            ["link", "add", hostInterface, "type", "veth", "peer", "name", inner],
+            ["link", "set", inner, "netns", namespace],
+            ["addr", "add", "\(subnet).1/30", "dev", hostInterface],
+            ["link", "set", hostInterface, "up"],
+            ["-n", namespace, "addr", "add", "\(subnet).2/30", "dev", inner],
+            ["-n", namespace, "link", "set", inner, "up"],
+            ["-n", namespace, "link", "set", "lo", "up"],
+        ]
+        for step in steps {
+            let r = try Spawn.run(["/usr/sbin/ip"] + step)
+            guard r.status == 0 else {
+                network.remove()
+                throw LabError.command("ip " + step.joined(separator: " "), r.output.trimmingCharacters(in: .whitespacesAndNewlines))
+            }
+        }
+        return network
+    }
+
+    /// Removes the namespace (and with it both ends of the veth pair).
+    func remove() {
+        _ = try? Spawn.run(["/usr/sbin/ip", "link", "del", hostInterface])
+        _ = try? Spawn.run(["/usr/sbin/ip", "netns", "del", namespace])
     }
 }

@@ -37,9 +37,9 @@ public enum PendingWork {
     public typealias ServeJob = Job<Progress, Int32>
 
     /// The pending work, grouped: one batch per playbook and way it was asked for, oldest first.
-    public static func batches(in workspace: Workspace) throws -> [Batch] {
+    public static func batches(in workspace: Workspace, only serials: Set<String>? = nil) throws -> [Batch] {
         struct Key: Hashable { var playbook: String; var parameters: RunParameters? }
-        let owed = try workspace.inventory.read { try $0.pending() }
+        let owed = try workspace.inventory.read { try $0.pending() }.filter { serials?.contains($0.serial.lowercased()) ?? true }
         return Dictionary(grouping: owed, by: { Key(playbook: $0.playbook, parameters: $0.parameters) })
             .sorted(by: { ($0.key.playbook, $0.value[0].since) < ($1.key.playbook, $1.value[0].since) })
             .map { Batch(playbook: $0.key.playbook, items: $0.value, parameters: $0.key.parameters) }
@@ -52,9 +52,10 @@ public enum PendingWork {
     ///   - extra: the values of `typed`'s `-e` and `--ask-vars`, already read.
     ///   - ask: values for the `--ask-vars` names a batch was asked with (never stored).
     /// Returns nil when nothing is pending.
+    ///   - only: only the work owed to these devices (serials, lower-case): a relay's schools.
     public static func serve(in workspace: Workspace, base: RunRequest, typed: RunParameters = RunParameters(), extra: [String: Value] = [:],
-                             ask: @escaping @Sendable ([String]) throws -> [String: Value]) throws -> ServeJob? {
-        let batches = try batches(in: workspace)
+                             only: Set<String>? = nil, ask: @escaping @Sendable ([String]) throws -> [String: Value]) throws -> ServeJob? {
+        let batches = try batches(in: workspace, only: only)
         if batches.isEmpty { return nil }
         let job = ServeJob()
         job.start { job in

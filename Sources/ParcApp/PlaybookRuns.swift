@@ -93,6 +93,14 @@ public enum PlaybookRuns {
         public var knownNames: Set<String>
         /// From parc's devices (pinned keys, facts and pending work recorded) or an Ansible inventory.
         public var fromDatabase: Bool
+        /// Each device's school (UAI), by serial: a relay serving it runs it.
+        public var schools: [String: String] = [:]
+    }
+
+    /// Hosts of a run that a relay runs (the server sends it the work and records what it reports).
+    public struct RelayPart: Sendable {
+        public var relay: String
+        public var hosts: [HostTarget]
     }
 
     /// A run ready to start: loaded, its devices chosen, its patterns checked.
@@ -101,10 +109,19 @@ public enum PlaybookRuns {
         public let workspace: Workspace
         public let playbook: Playbook
         public let targets: Targets
+        /// Runs the hosts this machine reaches itself.
         public let runner: Runner
         public let connector: SSHConnector
         public let job: RunJob
+        /// The hosts relays run, one part per relay.
+        public let relayed: [RelayPart]
+        let options: RunOptions
+        let headers: PlayHeaders
         public var hosts: [HostTarget] { targets.hosts }
+        var directHosts: [HostTarget] {
+            let away = Set(relayed.flatMap { $0.hosts.map(\.serial) })
+            return targets.hosts.filter { !away.contains($0.serial) }
+        }
 
         /// Records the run (claiming its devices: ``DeviceBusy`` when another run holds one) and
         /// starts it; returns at once, the job tells the rest.
@@ -122,11 +139,42 @@ public enum PlaybookRuns {
             job.emit(.started(id: id, playbook: request.playbook, check: request.check,
                               hosts: targets.hosts.map { .init(name: $0.name, serial: $0.serial) }))
             // Below the tasks that follow it (a web server's live pages), so that they keep up.
+            let direct = directHosts, relayed = self.relayed, hub = workspace.relays
+            let work = try relayed.isEmpty ? nil : relayWork(run: id)
             job.start(priority: .utility) { job in
-                let result = await runner.run()
+                async let own: RunResult? = direct.isEmpty ? nil : runner.run()
+                // Each relay's part, at the same time as this machine's own.
+                let parts = await withTaskGroup(of: (String, RelayOutcome).self) { group in
+                    for (part, w) in zip(relayed, work ?? []) {
+                        group.addTask {
+                            guard let hub else { return (part.relay, RelayHub.lost(part)) }
+                            let seen = PlaysSeen()
+                            let outcome = await hub.dispatch(w, to: part.relay, cancellation: job.cancellation) { e in
+                                switch e {
+                                case .play(let name, let hosts): if headers.show(seen.next()) { job.emit(.play(name: name, hosts: hosts)) }
+                                case .task(let r): job.emit(.task(r.masked))
+                                case .unreachable(let host, let message): job.emit(.unreachable(host: host, message: message))
+                                case .note(let text): job.emit(.note(text))
+                                }
+                            }
+                            return (part.relay, outcome)
+                        }
+                    }
+                    var all: [(String, RelayOutcome)] = []
+                    for await p in group { all.append(p) }
+                    return all
+                }
+                var result = await own ?? RunResult(records: [], recap: [:], failedHosts: [], unreachableHosts: [])
+                var newKeys = connector.newKeys.all
+                var servedBy: [String: String] = [:]
+                for (relay, outcome) in parts {
+                    result.merge(outcome.result)
+                    for (serial, key) in outcome.newKeys { newKeys[serial] = try? HostKey(openSSH: key) }
+                }
+                for part in relayed { for h in part.hosts { servedBy[h.serial] = part.relay } }
                 let report: RunReport
                 do {
-                    report = try PlaybookRuns.record(result, id: id, request: request, targets: targets, connector: connector, inventory: inventory)
+                    report = try PlaybookRuns.record(result, id: id, request: request, targets: targets, newKeys: newKeys, relays: servedBy, inventory: inventory)
                 } catch {
                     // The run's end must be written whatever happens: its devices are free again.
                     try? inventory.write { tx in try tx.finishRun(id, exitCode: 2, endedAt: Date(), hosts: [], tasks: [], aborted: "not recorded: \(error)") }
@@ -136,6 +184,35 @@ public enum PlaybookRuns {
                 return report
             }
             return job
+        }
+
+        /// The work each relay gets: the playbook's folder, its hosts with how to reach them (no
+        /// credential), and how to run.
+        func relayWork(run id: Int64) throws -> [RelayWork] {
+            let bundle = try PlaybookBundle.files(of: request.playbook)
+            let path = String(URL(fileURLWithPath: request.playbook).standardizedFileURL.path.dropFirst(bundle.root.path.count).drop { $0 == "/" })
+            var become = "sudo", becomeUser: String? = nil
+            switch options.become {
+            case .none: become = "none"
+            case .sudo: break
+            case .sudoPassword: become = "password"
+            case .sudoUser(let user, let password): becomeUser = user; become = password == nil ? "sudo" : "password"
+            }
+            let o = RelayWork.Options(check: options.check, diff: options.diff, forks: options.forks, tags: options.tags.sorted(),
+                                      skipTags: options.skipTags.sorted(), extraVars: options.extraVars, extraData: options.extraData,
+                                      become: become, becomeUser: becomeUser, startAtTask: options.startAtTask,
+                                      knownNames: (options.knownNames ?? []).sorted())
+            return relayed.map { part in
+                var endpoints: [String: RelayWork.Endpoint] = [:]
+                for h in part.hosts {
+                    guard let ssh = targets.ssh[h.serial] else { continue }
+                    endpoints[h.serial] = RelayWork.Endpoint(name: ssh.name, address: ssh.address, port: ssh.port, user: ssh.user,
+                                                             hostKey: ssh.hostKeyPolicy.pinned?.openSSH, policy: ssh.hostKeyPolicy.mode.rawValue,
+                                                             timeout: workspace.access.timeout)
+                }
+                return RelayWork(id: UUID().uuidString.lowercased(), run: id, playbook: path, files: bundle.files, hosts: part.hosts,
+                                 ssh: endpoints, options: o)
+            }
         }
     }
 
@@ -157,10 +234,20 @@ public enum PlaybookRuns {
         let targets = try request.ansibleInventory.map { try ansibleTargets($0, request: request, access: workspace.access) }
             ?? databaseTargets(request, workspace: workspace)
         options.knownNames = targets.knownNames
+        // Devices of a school a connected relay serves are run through it; the others from here.
+        var relayed: [RelayPart] = []
+        if targets.fromDatabase, let hub = workspace.relays {
+            var byRelay: [String: [HostTarget]] = [:]
+            for h in targets.hosts { if let relay = hub.relay(forSchool: targets.schools[h.serial]) { byRelay[relay, default: []].append(h) } }
+            relayed = byRelay.sorted { $0.key < $1.key }.map { RelayPart(relay: $0.key, hosts: $0.value) }
+        }
+        let away = Set(relayed.flatMap { $0.hosts.map(\.serial) })
         let connector = SSHConnector(options: targets.ssh)
-        let runner = Runner(playbook: book, hosts: targets.hosts, connector: connector, options: options, logger: workspace.logger) { event in
+        let headers = PlayHeaders(), seen = PlaysSeen()
+        let runner = Runner(playbook: book, hosts: targets.hosts.filter { !away.contains($0.serial) }, connector: connector, options: options,
+                            logger: workspace.logger) { event in
             switch event {
-            case .play(let name, let hosts): job.emit(.play(name: name, hosts: hosts))
+            case .play(let name, let hosts): if headers.show(seen.next()) { job.emit(.play(name: name, hosts: hosts)) }
             case .task(let r): job.emit(.task(r))
             case .unreachable(let host, let message): job.emit(.unreachable(host: host, message: message))
             case .note(let text): job.emit(.note(text))
@@ -168,7 +255,8 @@ public enum PlaybookRuns {
         }
         // One rule for every pattern: a name the inventory does not know is an error, before anything runs.
         try runner.checkPatterns()
-        return Prepared(request: request, workspace: workspace, playbook: book, targets: targets, runner: runner, connector: connector, job: job)
+        return Prepared(request: request, workspace: workspace, playbook: book, targets: targets, runner: runner, connector: connector, job: job,
+                        relayed: relayed, options: options, headers: headers)
     }
 
     /// Whether the process that holds a run is still there (another user's process answers EPERM).
@@ -195,11 +283,11 @@ public enum PlaybookRuns {
 
     /// Writes the end of a run: keys first met (accept-new), the recap and tasks, facts gathered,
     /// pending work owed or served.
-    static func record(_ result: RunResult, id: Int64, request: RunRequest, targets: Targets, connector: SSHConnector,
-                       inventory: Inventory) throws -> RunReport {
+    static func record(_ result: RunResult, id: Int64, request: RunRequest, targets: Targets, newKeys: [String: HostKey],
+                       relays: [String: String] = [:], inventory: Inventory) throws -> RunReport {
         // accept-new: pin the keys met for the first time (a device's in the inventory, with its
         // audit event; an Ansible inventory's host in ~/.ssh/known_hosts, as ssh does).
-        for (serial, key) in connector.newKeys.all {
+        for (serial, key) in newKeys.sorted(by: { $0.key < $1.key }) {
             if targets.fromDatabase {
                 try inventory.write { tx in _ = try tx.updateDevice(serial) { $0.hostKey = key.openSSH } }
             } else if let o = targets.ssh[serial] {
@@ -208,7 +296,8 @@ public enum PlaybookRuns {
         }
         let hostSummaries = targets.hosts.compactMap { h -> RunHostSummary? in
             guard let c = result.recap[h.name] else { return nil }
-            return RunHostSummary(host: h.name, serial: h.serial, ok: c.ok, changed: c.changed, failed: c.failed, skipped: c.skipped, unreachable: c.unreachable)
+            return RunHostSummary(host: h.name, serial: h.serial, ok: c.ok, changed: c.changed, failed: c.failed, skipped: c.skipped, unreachable: c.unreachable,
+                                  relay: relays[h.serial])
         }
         try inventory.write { tx in
             try tx.finishRun(id, exitCode: Int(result.exitCode), endedAt: Date(), hosts: hostSummaries, tasks: result.records.map(RunTaskEntry.init),
@@ -277,7 +366,9 @@ public enum PlaybookRuns {
             }
             var names = Set(groups.keys.map { $0.lowercased() })
             for d in all { names.formUnion([d.serial, d.assetTag, d.hostname].compactMap { $0?.lowercased() }) }
-            return Targets(hosts: hosts, ssh: ssh, knownNames: names, fromDatabase: true)
+            var schools: [String: String] = [:]
+            for row in rows { schools[row.serial] = row.uai }
+            return Targets(hosts: hosts, ssh: ssh, knownNames: names, fromDatabase: true, schools: schools)
         }
     }
 

@@ -50,12 +50,37 @@ public enum ExtraVars {
     public static func isName(_ name: String) -> Bool {
         !name.isEmpty && name.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" } && !(name.first!.isNumber)
     }
+}
 
-    /// A value for each `--ask-vars` name from `PARC_ASK_<NAME>` (unattended replays); nil for a
-    /// name the environment does not give.
-    public static func fromEnvironment(_ name: String) -> String? {
+/// The secrets parc takes from its environment, read here and nowhere else: sudo's password
+/// (`PARC_BECOME_PASSWORD`) and the answers of replayed `--ask-vars` (`PARC_ASK_<NAME>`).
+public enum EnvironmentCredentials {
+    /// sudo's password when `PARC_BECOME_PASSWORD` is set.
+    public static var becomePassword: Secret? {
+        guard let env = ProcessInfo.processInfo.environment["PARC_BECOME_PASSWORD"], !env.isEmpty else { return nil }
+        return Secret(env)
+    }
+
+    /// sudo with `PARC_BECOME_PASSWORD` when set, else sudo without password.
+    public static var become: Become { becomePassword.map { .sudoPassword($0) } ?? .sudo }
+
+    /// The value of one `--ask-vars` name from `PARC_ASK_<NAME>`; nil when the environment does not give it.
+    public static func askVar(_ name: String) -> String? {
         let env = ProcessInfo.processInfo.environment
         return env["PARC_ASK_" + name] ?? env["PARC_ASK_" + name.uppercased()]
+    }
+
+    /// Unattended replays (a server, `parc pending watch`, a relay): every `--ask-vars` name from
+    /// `PARC_ASK_<NAME>`, never from a prompt; `who` says where to set it.
+    public static func askVars(for who: String) -> @Sendable ([String]) throws -> [String: Value] {
+        { names in
+            var out: [String: Value] = [:]
+            for name in names {
+                guard let value = askVar(name) else { throw AppError("--ask-vars \(name): set PARC_ASK_\(name.uppercased()) \(who)") }
+                out[name] = .string(value)
+            }
+            return out
+        }
     }
 }
 

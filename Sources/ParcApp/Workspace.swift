@@ -140,8 +140,12 @@ public struct Workspace: Sendable {
     public var home: URL
     public var access: AccessSettings
     public var logger: Logger
+    /// The relays connected to this server (`parc serve`): devices of their schools are run
+    /// through them. Nil: every device is reached from this machine.
+    public var relays: RelayHub?
 
-    public init(inventory: Inventory, home: URL, access: AccessSettings, logger: Logger = Logger(label: "parc.app")) {
+    public init(inventory: Inventory, home: URL, access: AccessSettings, logger: Logger = Logger(label: "parc.app"), relays: RelayHub? = nil) {
+        self.relays = relays
         self.inventory = inventory
         self.home = home
         self.access = access

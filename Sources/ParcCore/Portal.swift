@@ -10,12 +10,15 @@ public enum AccountRole: String, Codable, Sendable, CaseIterable {
     case technician
     /// Sees its own member only.
     case commune
+    /// A relay in a school (`parc relay`): takes the work for its schools' devices, reads nothing else.
+    case relay
 
     public var french: String {
         switch self {
         case .admin: "administrateur"
         case .technician: "technicien"
         case .commune: "commune"
+        case .relay: "relais"
         }
     }
 
@@ -50,7 +53,7 @@ public struct Account: Codable, Sendable, Equatable {
     }
 
     /// Whether this account sees every member (technicians and admins).
-    public var seesEveryMember: Bool { role != .commune }
+    public var seesEveryMember: Bool { role == .admin || role == .technician }
 
     /// The one form of a login as typed that accounts are looked up by, and that sign-in limits
     /// count by: surrounding whitespace of any kind (`\n`, `\v`, `\f` too) removed, lower-case

@@ -116,8 +116,11 @@ public struct RunHostSummary: Sendable, Equatable, Codable {
     public var unreachable: Int
     /// ok, changed, failed or unreachable (never skipped).
     public var outcome: TaskOutcome
+    /// The relay that ran it, when one did (nil: this server reached the device itself).
+    public var relay: String?
 
-    public init(host: String, serial: String, ok: Int, changed: Int, failed: Int, skipped: Int, unreachable: Int) {
+    public init(host: String, serial: String, ok: Int, changed: Int, failed: Int, skipped: Int, unreachable: Int, relay: String? = nil) {
+        self.relay = relay
         self.host = host
         self.serial = serial
         self.ok = ok

@@ -10,7 +10,7 @@ public struct ModuleFailure: Error, CustomStringConvertible, Sendable {
 }
 
 /// A file's content before and after, for `--diff`.
-public struct FileDiff: Sendable, Equatable {
+public struct FileDiff: Sendable, Equatable, Codable {
     public var path: String
     public var before: String?
     public var after: String?

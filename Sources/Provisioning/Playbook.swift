@@ -3,7 +3,7 @@ import ParcCore
 import Templating
 
 /// Where something is in a playbook: file, line, column.
-public struct SourceLocation: Sendable, Hashable, CustomStringConvertible {
+public struct SourceLocation: Sendable, Hashable, Codable, CustomStringConvertible {
     public var file: String
     public var line: Int
     public var column: Int

@@ -7,7 +7,7 @@ import Templating
 ///
 /// `vars` are what a person wrote for the device (inventory `group_vars` / `host_vars` files):
 /// rendered on use. `data` are its inventory fields and stored facts: never rendered.
-public struct HostTarget: Sendable, Hashable {
+public struct HostTarget: Sendable, Hashable, Codable {
     public var name: String
     public var serial: String
     public var groups: Set<String>
@@ -70,7 +70,7 @@ public struct RunOptions: Sendable {
 }
 
 /// One task on one host (one loop item).
-public struct TaskRecord: Sendable {
+public struct TaskRecord: Sendable, Codable {
     public var play: String
     public var task: String
     public var host: String
@@ -106,7 +106,7 @@ public struct TaskRecord: Sendable {
 }
 
 /// A host's counts at the end, as Ansible's recap.
-public struct HostRecap: Sendable, Equatable {
+public struct HostRecap: Sendable, Equatable, Codable {
     public var ok = 0
     public var changed = 0
     public var failed = 0
@@ -114,9 +114,11 @@ public struct HostRecap: Sendable, Equatable {
     public var unreachable = 0
     public var ignored = 0
     public var rescued = 0
+
+    public init() {}
 }
 
-public struct RunResult: Sendable {
+public struct RunResult: Sendable, Codable {
     public var records: [TaskRecord]
     public var recap: [String: HostRecap]
     /// Serials of the hosts that failed or could not be reached.
@@ -127,6 +129,17 @@ public struct RunResult: Sendable {
     public var facts: [String: DeviceFacts] = [:]
     /// Round trips waited on each device after authentication, by serial (where the transport counts them).
     public var roundTrips: [String: Int] = [:]
+
+    public init(records: [TaskRecord], recap: [String: HostRecap], failedHosts: [String], unreachableHosts: [String], aborted: String? = nil,
+                facts: [String: DeviceFacts] = [:], roundTrips: [String: Int] = [:]) {
+        self.records = records
+        self.recap = recap
+        self.failedHosts = failedHosts
+        self.unreachableHosts = unreachableHosts
+        self.aborted = aborted
+        self.facts = facts
+        self.roundTrips = roundTrips
+    }
 
     /// 0 all went well, 2 a host failed, 4 a host was unreachable (as Ansible).
     public var exitCode: Int32 { !unreachableHosts.isEmpty ? 4 : !failedHosts.isEmpty || aborted != nil ? 2 : 0 }

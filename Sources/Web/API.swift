@@ -90,6 +90,17 @@ enum API {
               response: "ImportPlan", requestBody: "CSV", requestType: "text/csv") { p, r, _, v in
             try await p.apiImport(v!, request: r)
         },
+        Route(method: .get, path: "/api/v1/relay/work", access: .relay,
+              summary: "A relay asks for work for its schools (relays): a piece of work at once, else 204 after a wait",
+              query: [("schools", "comma-separated UAI of the schools this relay serves now (default: all of its account's)")],
+              response: "RelayWork") { p, r, _, v in
+            try await p.relayPoll(v!, query: r.uri.queryParameters)
+        },
+        Route(method: .post, path: "/api/v1/relay/jobs/{job}/events", access: .relay,
+              summary: "A relay reports its work's events from an index, the outcome with the last (relays)",
+              parameters: [("job", .relayJob)], response: "RelayReply", requestBody: "RelayReport") { p, r, c, v in
+            try await p.relayReport(v!, job: c.parameter("job"), request: r)
+        },
     ]
 
     // MARK: Answers
@@ -291,6 +302,39 @@ extension Portal {
         var response = API.json(API.problemJSON(problem), status: .created)
         response.headers[.location] = "/api/v1/problems/\(problem.id)"
         return response
+    }
+}
+
+// MARK: Relays
+
+extension Portal {
+    func relayPoll(_ v: Viewer, query: Parameters) async throws -> Response {
+        guard let hub = console.workspace.relays else { throw WebError.notFound }
+        let asked = (query.get("schools") ?? "").split(separator: ",").map { String($0).trimmed.uppercased() }.filter { !$0.isEmpty }
+        let mine = Set(v.relaySchools.map { $0.uppercased() })
+        // A school that is not the relay's is not found (as every other member's object).
+        if let other = asked.first(where: { !mine.contains($0) }) {
+            return API.error("not_found", "school \(other) is not served by this relay's account (its schools: \(mine.sorted().joined(separator: ", ")))",
+                             status: .notFound)
+        }
+        guard let work = await hub.poll(relay: v.account.login, schools: asked.isEmpty ? mine.sorted() : asked) else {
+            return Response(status: .noContent)
+        }
+        return API.json(data: try JSONEncoder().encode(work))
+    }
+
+    func relayReport(_ v: Viewer, job: String, request: Request) async throws -> Response {
+        guard let hub = console.workspace.relays else { throw WebError.notFound }
+        let body = try await request.body.collect(upTo: 64 << 20)
+        let report: RelayReport
+        do { report = try JSONDecoder().decode(RelayReport.self, from: Data(buffer: body)) } catch {
+            throw WebError.badRequest("the body is not a relay's report: \(error)")
+        }
+        do {
+            return API.json(data: try JSONEncoder().encode(try hub.report(relay: v.account.login, job: job, report)))
+        } catch {
+            throw WebError.notFound
+        }
     }
 }
 

@@ -122,10 +122,12 @@ extension Portal {
         var account: Account? = nil
         let right = try await guess(login: login, address: address) {
             account = try await inventory.reading { r in try? r.account(login) }
-            let hash = account?.passwordHash ?? Secrets.decoyHash
+            // A relay has no password (it signs in with a token) and never reads the portal.
+            let hash = account.flatMap { $0.role == .relay ? nil : $0.passwordHash } ?? Secrets.decoyHash
             // bcrypt runs for an unknown login too (the decoy): a refusal takes as long either way.
             let matches = try await offload { Secrets.verify(password, hash: hash) }
             guard let found = account, !login.isEmpty else { return "unknown login" }
+            if found.role == .relay { return "relay account (relays use a token and cannot sign in)" }
             return found.disabled ? "account disabled" : matches ? nil : "wrong password"
         }
         guard right, let account else {

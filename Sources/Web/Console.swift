@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import InventoryStore
+import Logging
 import NIOCore
 import ParcApp
 import ParcCore
@@ -15,7 +16,33 @@ final class Console: Sendable {
     private let onboardings = Mutex<[String: (job: Onboarding.OnboardJob, fields: [String: String])]>([:])
     private let pending = Mutex<PendingWork.ServeJob?>(nil)
 
-    init(workspace: Workspace) { self.workspace = workspace }
+    init(workspace: Workspace) {
+        self.workspace = workspace
+        // A relay that connects serves the work its schools' devices are owed (they may be on now).
+        workspace.relays?.onArrival { [weak self] login, schools in
+            guard let self else { return }
+            Task { self.servePending(relay: login, schools: schools) }
+        }
+    }
+
+    /// Serves the pending work of the devices of `schools`, through the relay that just connected.
+    func servePending(relay login: String, schools: [String]) {
+        let wanted = Set(schools.map { $0.uppercased() })
+        let workspace = self.workspace.acting(as: login)
+        do {
+            let serials = try workspace.inventory.read { r in
+                Set(try r.devices().filter { $0.uai.map { wanted.contains($0.uppercased()) } ?? false }.map { $0.serial.lowercased() })
+            }
+            var base = RunRequest(playbook: "")
+            base.become = Self.become
+            guard let job = try PendingWork.serve(in: workspace, base: base, only: serials, ask: Self.askFromEnvironment) else { return }
+            job.tap { [weak self] e in
+                if case .runStarted(let run) = e.event, let id = run.runID { self?.track(run, id: id) }
+            }
+        } catch {
+            workspace.logger.warning("pending work not served through the relay", metadata: ["relay": "\(login)", "error": "\(error)"])
+        }
+    }
 
     /// The workspace acting as this account (the run records and audit events name it).
     func workspace(for viewer: Viewer) -> Workspace { workspace.acting(as: viewer.account.login) }
@@ -75,15 +102,7 @@ final class Console: Sendable {
             if let current, !current.isFinished { return false }
             var base = RunRequest(playbook: "")
             base.become = Self.become
-            guard let job = try PendingWork.serve(in: workspace(for: viewer), base: base, ask: { names in
-                // Nobody can type a secret here: a replayed --ask-vars comes from the server's environment.
-                var out: [String: Value] = [:]
-                for n in names {
-                    guard let v = ExtraVars.fromEnvironment(n) else { throw AppError("--ask-vars \(n): set PARC_ASK_\(n.uppercased()) for the server") }
-                    out[n] = .string(v)
-                }
-                return out
-            }) else { return nil }
+            guard let job = try PendingWork.serve(in: workspace(for: viewer), base: base, ask: Self.askFromEnvironment) else { return nil }
             current = job
             // Each run it starts is followed live like one started from the form.
             let console = self
@@ -94,11 +113,11 @@ final class Console: Sendable {
         }
     }
 
+    /// Nobody can type a secret in the server: a replayed --ask-vars comes from its environment.
+    static let askFromEnvironment = EnvironmentCredentials.askVars(for: "for the server")
+
     /// sudo with the server's $PARC_BECOME_PASSWORD when set, else sudo without password.
-    static var become: Become {
-        if let env = ProcessInfo.processInfo.environment["PARC_BECOME_PASSWORD"], !env.isEmpty { return .sudoPassword(Secret(env)) }
-        return .sudo
-    }
+    static var become: Become { EnvironmentCredentials.become }
 }
 
 /// Run events as JSON and as server-sent events: the same for the console's pages and the API.

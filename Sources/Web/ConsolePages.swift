@@ -301,7 +301,7 @@ extension Portal {
                 (rerun.extraVars, rerun.extraData) = try ExtraVars.replay(p) { names in
                     var out: [String: Value] = [:]
                     for n in names {
-                        guard let value = ExtraVars.fromEnvironment(n) else { throw AppError("the run asked --ask-vars \(n): rerun it from the command line") }
+                        guard let value = EnvironmentCredentials.askVar(n) else { throw AppError("the run asked --ask-vars \(n): rerun it from the command line") }
                         out[n] = .string(value)
                     }
                     return out

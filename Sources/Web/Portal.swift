@@ -41,6 +41,10 @@ public struct PortalOptions: Sendable {
     public var home: URL?
     /// How the console reaches devices; nil: parc's usual keys and host-key checks.
     public var access: AccessSettings?
+    /// A relay silent this long is gone: its unfinished work ends with its devices unreachable.
+    public var relayTimeout: Duration = .seconds(60)
+    /// How long a relay's request for work is held when there is none.
+    public var relayPollWait: Duration = .seconds(25)
 
     public init(baseURL: String? = nil) { self.baseURL = baseURL }
 
@@ -55,8 +59,11 @@ struct Viewer: Sendable {
     /// The CSRF token of a browser session (nil for API tokens).
     var csrf: String?
     var sessionDigest: String?
+    /// The schools a relay account serves (UAI); empty for people.
+    var relaySchools: [String] = []
 
-    var isStaff: Bool { account.role != .commune }
+    var isStaff: Bool { account.role == .technician || account.role == .admin }
+    var isRelay: Bool { account.role == .relay }
     var isAdmin: Bool { account.role == .admin }
 
     /// Whether this viewer may see what belongs to `member` (a slug; nil: belongs to no member).
@@ -94,11 +101,13 @@ enum WebError: Error {
 /// What a route needs from the viewer.
 enum Access: Sendable {
     case anyone, signedIn, staff, admin
+    /// Relays only (`parc relay`), each for its own schools; no other route answers a relay.
+    case relay
 }
 
 /// The objects a route's path names; the isolation tests fill them with another member's objects.
 enum ParameterKind: String, Sendable, CaseIterable {
-    case member, school, room, cart, device, order, document, problem, run, account
+    case member, school, room, cart, device, order, document, problem, run, account, relayJob
 }
 
 /// One route of the portal or the API: registered on the router, listed in the OpenAPI document
@@ -142,7 +151,8 @@ public struct Portal: Sendable {
         console = Console(workspace: Workspace(inventory: inventory, home: home,
                                                access: options.access ?? AccessSettings(credentials: AccessSettings.standardCredentials(home: home),
                                                                                         knownHostsFiles: AccessSettings.standardKnownHosts()),
-                                               logger: logger))
+                                               logger: logger,
+                                               relays: RelayHub(timeout: options.relayTimeout, pollWait: options.relayPollWait, logger: logger)))
     }
 
     /// Every route: pages, then the API.
@@ -179,8 +189,15 @@ public struct Portal: Sendable {
         do {
             // The API's open document needs nobody; pages open to anyone still look (the sign-in page redirects the signed-in).
             let viewer = route.isAPI ? (route.access == .anyone ? nil : try await tokenViewer(request)) : try await sessionViewer(request)
+            // A relay takes work and reads nothing else: every other route is "not found" to it.
+            if let viewer, viewer.isRelay != (route.access == .relay) {
+                if route.access == .relay || viewer.isRelay { throw WebError.notFound }
+            }
             switch route.access {
             case .anyone: break
+            case .relay:
+                guard let viewer else { throw WebError.signInRequired }
+                guard viewer.isRelay else { throw WebError.notFound }
             case .signedIn: guard viewer != nil else { throw WebError.signInRequired }
             case .staff:
                 guard let viewer else { throw WebError.signInRequired }
@@ -226,7 +243,9 @@ public struct Portal: Sendable {
         let digest = Secrets.digest(secret)
         let now = options.clock()
         return try await inventory.reading { r -> Viewer? in
-            try r.session(digest: digest, now: now).map { Viewer(account: $0.account, memberSlug: $0.memberSlug, csrf: $0.csrf, sessionDigest: digest) }
+            try r.session(digest: digest, now: now).flatMap {
+                $0.account.role == .relay ? nil : Viewer(account: $0.account, memberSlug: $0.memberSlug, csrf: $0.csrf, sessionDigest: digest)
+            }
         }
     }
 
@@ -236,7 +255,10 @@ public struct Portal: Sendable {
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { throw WebError.signInRequired }
         let digest = Secrets.digest(String(parts[1]).trimmingCharacters(in: .whitespaces))
         return try await inventory.reading { r -> Viewer? in
-            try r.tokenAccount(digest: digest).map { Viewer(account: $0.account, memberSlug: $0.memberSlug, csrf: nil, sessionDigest: nil) }
+            try r.tokenAccount(digest: digest).map {
+                Viewer(account: $0.account, memberSlug: $0.memberSlug, csrf: nil, sessionDigest: nil,
+                       relaySchools: $0.account.role == .relay ? try r.relaySchools($0.account) : [])
+            }
         }
     }
 

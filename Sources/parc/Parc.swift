@@ -19,7 +19,7 @@ struct Parc: AsyncParsableCommand {
             DeviceCommand.self, CartCommand.self,
             Find.self, History.self, Groups.self, GroupCommand.self,
             ImportCommand.self, ExportCommand.self, ReportCommand.self, Labels.self,
-            LabCommand.self, Ping.self, Wake.self, GLPICommand.self, Run.self, Runs.self, FactsCommand.self, Reconcile.self, Pending.self, Watch.self, Onboard.self,
+            LabCommand.self, Relay.self, Ping.self, Wake.self, GLPICommand.self, Run.self, Runs.self, FactsCommand.self, Reconcile.self, Pending.self, Watch.self, Onboard.self,
             Serve.self, UserCommand.self, TokenCommand.self, ProblemCommand.self, DocumentCommand.self,
         ]
     )

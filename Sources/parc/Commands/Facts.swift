@@ -25,7 +25,7 @@ struct FactsCommand: AsyncParsableCommand {
         let workspace = try global.workspace(access)
         let rows = try workspace.inventory.read { try selection.select($0) }.filter { $0.address != nil }
         guard !rows.isEmpty else { warn("no selected device has an address; nothing to read"); return }
-        let results = try await FactsRefresh.start(rows, become: try BecomeOption.fromEnvironment(), in: workspace).value()
+        let results = try await FactsRefresh.start(rows, become: EnvironmentCredentials.become, in: workspace).value()
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -51,13 +51,6 @@ struct FactsCommand: AsyncParsableCommand {
     }
 }
 
-enum BecomeOption {
-    /// sudo with $PARC_BECOME_PASSWORD when set, else sudo without password.
-    static func fromEnvironment() throws -> Become {
-        if let env = ProcessInfo.processInfo.environment["PARC_BECOME_PASSWORD"], !env.isEmpty { return .sudoPassword(Secret(env)) }
-        return .sudo
-    }
-}
 
 struct Reconcile: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -148,7 +141,7 @@ struct Watch: AsyncParsableCommand {
     func run() async throws {
         let workspace = try global.workspace(access)
         var base = RunRequest(playbook: "")
-        base.become = try BecomeOption.fromEnvironment()
+        base.become = EnvironmentCredentials.become
         let progress = Progress(quiet: false, verbosity: global.verbose)
         var round = 0
         while true {
@@ -156,7 +149,7 @@ struct Watch: AsyncParsableCommand {
             let owed = try workspace.inventory.read { try $0.pending() }
             if owed.isEmpty { emit("Nothing is pending.\n"); return }
             emit("Round \(round): \(owed.count) pending item(s)\n")
-            if let job = try PendingWork.serve(in: workspace, base: base, ask: Self.fromEnvironment) {
+            if let job = try PendingWork.serve(in: workspace, base: base, ask: EnvironmentCredentials.askVars(for: "for unattended replays")) {
                 for await e in job.events() {
                     switch e.event {
                     case .batch(let b): emit("Pending: \(b.playbook) for \(b.items.map(\.device).joined(separator: ", "))\n")
@@ -171,17 +164,5 @@ struct Watch: AsyncParsableCommand {
             if let rounds, round >= rounds { return }
             try await Task.sleep(for: .milliseconds(Int(interval * 1000)))
         }
-    }
-
-    /// Unattended: a replayed `--ask-vars` value comes from PARC_ASK_<NAME>, never from a prompt.
-    @Sendable static func fromEnvironment(_ names: [String]) throws -> [String: Value] {
-        var out: [String: Value] = [:]
-        for name in names {
-            guard let value = ExtraVars.fromEnvironment(name) else {
-                throw AppError("--ask-vars \(name): set PARC_ASK_\(name.uppercased()) for unattended replays")
-            }
-            out[name] = .string(value)
-        }
-        return out
     }
 }

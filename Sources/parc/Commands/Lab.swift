@@ -16,7 +16,7 @@ struct LabCommand: ParsableCommand {
             /etc change the device, never this machine. The management user is `parclab` (sudo \
             without password), logging in with the lab's own ed25519 key.
             """,
-        subcommands: [Up.self, Status.self, Down.self])
+        subcommands: [Up.self, Status.self, RelayUp.self, Down.self])
 
     struct Up: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Start N devices and register them as laptops in a school.",
@@ -27,6 +27,8 @@ struct LabCommand: ParsableCommand {
         @Option(help: "The room (created when missing).") var room = "Lab parc"
         @Option(name: .customLong("lab-dir"), help: "Where the lab lives (default: $PARC_LAB_DIR, else inventory/lab).") var labDir: String?
         @Option(help: "Also let the user log in (and sudo) with this password, as a fresh device would.") var password: String?
+        @Flag(help: "Put the devices on a school network of their own (a network namespace), unreachable from this machine: a relay inside serves them (parc lab relay). Needs root.")
+        var isolated = false
 
         func validate() throws {
             if !(1...200).contains(count) { throw ValidationError("give between 1 and 200 devices") }
@@ -37,7 +39,9 @@ struct LabCommand: ParsableCommand {
             // Check the school before starting anything.
             let uai = try inventory.read { try $0.school(school).uai }
             let dir = ParcHome.labDirectory(labDir)
-            let lab = try Lab.up(count: count, in: dir, options: LabOptions(password: password, sudoNeedsPassword: false))
+            var options = LabOptions(password: password, sudoNeedsPassword: false)
+            options.isolatedSchool = isolated ? uai : nil
+            let lab = try Lab.up(count: count, in: dir, options: options)
             do {
                 try inventory.write { tx in
                     if (try? tx.room(school: uai, name: room)) == nil { try tx.addRoom(school: uai, name: room) }
@@ -56,19 +60,67 @@ struct LabCommand: ParsableCommand {
             emit(Render.table(header: ["DEVICE", "ADDRESS", "PORT", "USER", "SERIAL"],
                               rows: lab.devices.map { [$0.name, $0.address, String($0.port), $0.user, $0.serial] }))
             emit("\(count) device(s) up in \(dir) (\(Lab.canIsolate ? "each with its own files" : "sharing this machine's files: run as root to isolate them")), registered in \(uai) / \(room).\n")
-            emit("Key: \(lab.clientKey). Try: parc ping school_\(uai.lowercased())\n")
+            if let network = lab.network {
+                emit("School network \(network.namespace): unreachable from here; this machine is \(network.hostAddress) from inside.\n")
+                emit("Key: \(lab.clientKey). Serve them with a relay: parc lab relay \(uai) --server http://\(network.hostAddress):PORT --token-file FILE\n")
+            } else {
+                emit("Key: \(lab.clientKey). Try: parc ping school_\(uai.lowercased())\n")
+            }
         }
     }
 
     struct Status: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the lab's devices and whether they run.")
         @Option(name: .customLong("lab-dir"), help: "Where the lab lives.") var labDir: String?
+        @Flag(help: "Print JSON: the devices, and the school network with its namespace and hostAddress.") var json = false
 
         func run() throws {
             let lab = try Lab.load(ParcHome.labDirectory(labDir))
+            func running(_ pid: Int32?) -> Bool { pid.map(Spawn.isAlive) == true }
+            if json {
+                let devices = JSONValue.array(lab.devices.map { d in
+                    .object([("name", .string(d.name)), ("address", .string(d.address)), ("port", .number(d.port)), ("serial", .string(d.serial)),
+                             ("running", .bool(running(d.pid)))])
+                })
+                let network: JSONValue = lab.network.map { n in
+                    .object([("school", .string(n.school)), ("namespace", .string(n.namespace)), ("hostAddress", .string(n.hostAddress)),
+                             ("innerAddress", .string(n.innerAddress)), ("relayRunning", .bool(running(n.relayPid)))])
+                } ?? .null
+                emit(JSONValue.object([("devices", devices), ("isolatedSchools", lab.network == nil ? .array([]) : .array([network]))]).serialized() + "\n")
+                return
+            }
             emit(Render.table(header: ["DEVICE", "ADDRESS", "PORT", "PID", "STATE"], rows: lab.devices.map { d in
-                [d.name, d.address, String(d.port), d.pid.map(String.init) ?? "", d.pid.map(Spawn.isAlive) == true ? "running" : "stopped"]
+                [d.name, d.address, String(d.port), d.pid.map(String.init) ?? "", running(d.pid) ? "running" : "stopped"]
             }))
+            if let n = lab.network {
+                emit("School \(n.school) on its own network \(n.namespace) (this machine is \(n.hostAddress) from inside); relay \(running(n.relayPid) ? "running" : "not running").\n")
+            }
+        }
+    }
+
+    struct RelayUp: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "relay",
+            abstract: "Start a relay (parc relay) inside an isolated school's network, with the lab's key; parc lab down stops it.",
+            discussion: "Example: parc lab relay 0571234G --server http://10.200.3.1:8080 --token-file relay.token")
+        @Argument(help: "The isolated school (UAI).") var school: String
+        @Option(help: ArgumentHelp("The central server, as seen from inside (its hostAddress in parc lab status --json).", valueName: "URL")) var server: String
+        @Option(help: ArgumentHelp("The relay account's token file.", valueName: "file")) var tokenFile: String
+        @Option(name: .customLong("lab-dir"), help: "Where the lab lives.") var labDir: String?
+
+        func run() throws {
+            let dir = ParcHome.labDirectory(labDir)
+            let lab = try Lab.load(dir)
+            guard let network = lab.network, network.school == school.uppercased() else {
+                throw ValidationError("the lab in \(dir) has no isolated network for \(school) (parc lab up N --school \(school) --isolated)")
+            }
+            _ = try TokenFile.read(tokenFile)
+            let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+            let token = URL(fileURLWithPath: tokenFile).standardizedFileURL.path
+            let log = dir + "/relay.log"
+            let pid = try lab.startRelay([exe, "relay", "--server", server, "--token-file", token, "--school", network.school,
+                                          "--identity", lab.clientKey, "--verbose"], log: log)
+            emit("Relay for \(network.school) started in \(network.namespace) (pid \(pid), log \(log)).\n")
         }
     }
 

@@ -23,7 +23,8 @@ struct Serve: AsyncParsableCommand {
             Accounts come from `parc user add`. Put it behind a reverse proxy for HTTPS (the README shows an \
             nginx site), or give --tls-cert and --tls-key. Stops cleanly on SIGTERM or Ctrl-C. \
             Technicians' console: runs of the playbooks in playbooks/ reach devices as `parc run` does \
-            (--identity, --host-key-policy, --forks…; a become password from $PARC_BECOME_PASSWORD).
+            (--identity, --host-key-policy, --forks…; a become password from $PARC_BECOME_PASSWORD). \
+            Devices of a school whose relay is connected (parc relay) are run through that relay.
             Example: parc serve --listen 127.0.0.1:8080 --base-url https://parc.mairie-exemple.fr
             """)
     @OptionGroup var global: GlobalOptions
@@ -33,6 +34,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("PEM private key of --tls-cert.", valueName: "file")) var tlsKey: String?
     @Flag(help: "Believe X-Forwarded-For for the client's address (only behind your own reverse proxy).") var behindProxy = false
     @Option(help: ArgumentHelp("How long a sign-in lasts, in hours.", valueName: "hours")) var sessionHours = 12.0
+    @Option(help: ArgumentHelp("A relay silent this long is gone: its devices' unfinished work ends unreachable and becomes pending.", valueName: "seconds"))
+    var relayTimeout = 60.0
     /// How the console's runs, onboardings and facts reach devices (keys, host-key policy, forks).
     @OptionGroup var access: AccessOptions
 
@@ -43,6 +46,7 @@ struct Serve: AsyncParsableCommand {
         }
         if let base = baseURL { try PortalAddress.check(base) }
         guard sessionHours > 0 && sessionHours <= 24 * 30 else { throw ValidationError("--session-hours takes a value between 0 and 720") }
+        guard relayTimeout >= 2 && relayTimeout <= 3600 else { throw ValidationError("--relay-timeout takes 2 to 3600 seconds") }
     }
 
     static func split(_ listen: String) throws -> (String, Int) {
@@ -63,6 +67,9 @@ struct Serve: AsyncParsableCommand {
         options.sessionLifetime = sessionHours * 3600
         options.home = ParcHome.locate()
         options.access = access.settings
+        options.relayTimeout = .milliseconds(Int(relayTimeout * 1000))
+        // A held request for work ends well before the relay would be thought gone.
+        options.relayPollWait = .milliseconds(Int(min(25, relayTimeout / 2) * 1000))
         let tls = tlsCert.map { PortalServer.TLSFiles(certificate: $0, key: tlsKey!) }
         let scheme = tls == nil ? "http" : "https"
         try await PortalServer.run(inventory: inventory, host: host, port: port, options: options, tls: tls, logger: logger) { bound in
@@ -129,11 +136,16 @@ struct UserCommand: ParsableCommand {
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Add an account (the password is asked twice, or read from --password-file).",
-            discussion: "Example: parc user add mairie.montigny --role commune --member montigny-les-metz")
+            discussion: """
+                Example: parc user add mairie.montigny --role commune --member montigny-les-metz
+                A relay (parc relay) has no password: it signs in with a token (parc token add LOGIN).
+                Example: parc user add relais-tilleuls --role relay --school 0571234G
+                """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The login (letters, digits, '.', '-', '_', '@').") var login: String
-        @Option(help: "admin, technician or commune.") var role: String
+        @Option(help: "admin, technician, commune or relay.") var role: String
         @Option(help: "The member a commune account sees (slug, SIREN or INSEE code).") var member: String?
+        @Option(name: .customLong("school"), help: "A school a relay serves (UAI; repeat for several).") var schools: [String] = []
         @Option(help: "A file whose first line is the password ('-': standard input); else it is asked.") var passwordFile: String?
 
         func run() throws {
@@ -142,9 +154,10 @@ struct UserCommand: ParsableCommand {
             // Check what can be checked before asking for a password.
             _ = try Account.validLogin(login)
             if (try? inventory.read({ try $0.account(login) })) != nil { throw ValidationError("an account '\(login)' already exists") }
-            let hash = try PasswordInput.hash(try PasswordInput.read(file: passwordFile, login: login))
-            let account = try inventory.write { try $0.addAccount(login: login, role: role, member: member, passwordHash: hash) }
-            emit("added account \(account.login) (\(account.role.rawValue)\(member.map { ", member \($0)" } ?? ""))\n")
+            // A relay never signs in with a password: no hash matches "!".
+            let hash = role == .relay ? "!" : try PasswordInput.hash(try PasswordInput.read(file: passwordFile, login: login))
+            let account = try inventory.write { try $0.addAccount(login: login, role: role, member: member, passwordHash: hash, schools: schools) }
+            emit("added account \(account.login) (\(account.role.rawValue)\(member.map { ", member \($0)" } ?? "")\(schools.isEmpty ? "" : ", schools \(schools.joined(separator: ", "))"))\n")
         }
     }
 

@@ -204,8 +204,7 @@ struct Run: AsyncParsableCommand {
             guard let pass = getpass("BECOME password: ") else { throw ValidationError("no become password given") }
             return .sudoPassword(Secret(String(cString: pass)))
         }
-        if let env = ProcessInfo.processInfo.environment["PARC_BECOME_PASSWORD"], !env.isEmpty { return .sudoPassword(Secret(env)) }
-        return .sudo
+        return EnvironmentCredentials.become
     }
 }
 
@@ -221,7 +220,7 @@ enum AskVars {
                 throw ValidationError("--ask-vars takes variable names (letters, digits, _), not '\(name)'")
             }
             let value: String?
-            if let env = ExtraVars.fromEnvironment(name) {
+            if let env = EnvironmentCredentials.askVar(name) {
                 // Unattended replays (parc watch): the value from the environment, never stored.
                 value = env
             } else if terminal {
