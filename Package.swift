@@ -171,7 +171,7 @@ let package = Package(
         .testTarget(
             name: "WebTests",
             dependencies: [
-                "Web", "InventoryStore", "ParcCore", "Exchange", "ParcApp", "Provisioning", "Lab", "SSHTransport", "FormData",
+                "Web", "InventoryStore", "ParcCore", "Exchange", "ParcApp", "Provisioning", "Templating", "Lab", "SSHTransport", "FormData",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             exclude: ["Browser"],

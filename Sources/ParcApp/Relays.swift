@@ -26,6 +26,16 @@ public struct RelayWork: Codable, Sendable {
     public var ssh: [String: Endpoint]
     public var options: Options
 
+    public init(id: String, run: Int64, playbook: String, files: [String: Data], hosts: [HostTarget], ssh: [String: Endpoint], options: Options) {
+        self.id = id
+        self.run = run
+        self.playbook = playbook
+        self.files = files
+        self.hosts = hosts
+        self.ssh = ssh
+        self.options = options
+    }
+
     public struct Endpoint: Codable, Sendable, Equatable {
         public var name: String
         public var address: String
@@ -53,6 +63,21 @@ public struct RelayWork: Codable, Sendable {
         public var becomeUser: String?
         public var startAtTask: String?
         public var knownNames: [String]
+
+        public init(check: Bool, diff: Bool, forks: Int, tags: [String], skipTags: [String], extraVars: [String: Value], extraData: [String: Value],
+                    become: String, becomeUser: String?, startAtTask: String?, knownNames: [String]) {
+            self.check = check
+            self.diff = diff
+            self.forks = forks
+            self.tags = tags
+            self.skipTags = skipTags
+            self.extraVars = extraVars
+            self.extraData = extraData
+            self.become = become
+            self.becomeUser = becomeUser
+            self.startAtTask = startAtTask
+            self.knownNames = knownNames
+        }
     }
 }
 
@@ -78,6 +103,11 @@ public struct RelayOutcome: Codable, Sendable {
     public var result: RunResult
     /// serial → key (OpenSSH form), pinned by the server.
     public var newKeys: [String: String]
+
+    public init(result: RunResult, newKeys: [String: String]) {
+        self.result = result
+        self.newKeys = newKeys
+    }
 }
 
 /// A relay's report: events from index `from` (a report sent twice is taken once), and the outcome

@@ -115,7 +115,15 @@ public struct HostRecap: Sendable, Equatable, Codable {
     public var ignored = 0
     public var rescued = 0
 
-    public init() {}
+    public init(ok: Int = 0, changed: Int = 0, failed: Int = 0, skipped: Int = 0, unreachable: Int = 0, ignored: Int = 0, rescued: Int = 0) {
+        self.ok = ok
+        self.changed = changed
+        self.failed = failed
+        self.skipped = skipped
+        self.unreachable = unreachable
+        self.ignored = ignored
+        self.rescued = rescued
+    }
 }
 
 public struct RunResult: Sendable, Codable {

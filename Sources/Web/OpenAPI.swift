@@ -52,7 +52,7 @@ enum OpenAPI {
                            required: ["id", "playbook", "playbookHash", "selector", "checkMode", "actor", "startedAt"])),
             ("RunHost", object([("host", plain("string")), ("serial", plain("string")), ("ok", plain("integer")), ("changed", plain("integer")),
                                 ("failed", plain("integer")), ("skipped", plain("integer")), ("unreachable", plain("integer")), ("outcome", plain("string")),
-                                ("roundTrips", plain("integer"))],
+                                ("roundTrips", plain("integer")), ("relay", .object([("type", .string("string")), ("description", .string("the relay that ran it (absent: the server itself)"))]))],
                                required: ["host", "serial", "ok", "changed", "failed", "skipped", "unreachable", "outcome"])),
             ("RunTask", object([("serial", plain("string")), ("host", plain("string")), ("play", plain("string")), ("task", plain("string")),
                                 ("item", plain("string")), ("outcome", plain("string")), ("changed", plain("boolean")), ("ignored", plain("boolean")),
@@ -69,6 +69,22 @@ enum OpenAPI {
                                  ("tags", .object([("type", .array([.string("array"), .string("string")])), ("items", plain("string"))]))],
                                 required: ["playbook"])),
             ("RunAccepted", object([("id", plain("integer"))])),
+            ("RelayWork", object([("id", plain("string")), ("run", plain("integer")),
+                                  ("playbook", .object([("type", .string("string")), ("description", .string("the playbook's path among files"))])),
+                                  ("files", .object([("type", .string("object")), ("additionalProperties", plain("string")),
+                                                     ("description", .string("the playbook's folder: relative path → content, base64"))])),
+                                  ("hosts", arrayOf(.object([("type", .string("object")), ("description", .string(
+                                      "name, serial, groups, vars (templates of the vars files), data (inventory fields and facts: never rendered)"))]))),
+                                  ("ssh", .object([("type", .string("object")), ("description", .string(
+                                      "serial → {name, address, port, user, hostKey (pinned, OpenSSH form, or absent), policy, timeout}; never a credential"))])),
+                                  ("options", .object([("type", .string("object")), ("description", .string(
+                                      "check, diff, forks, tags, skipTags, extraVars (typed by a person: templates), extraData (from the web: data), become (none, sudo, password: the relay's own PARC_BECOME_PASSWORD), becomeUser, startAtTask, knownNames"))]))])),
+            ("RelayReport", object([("from", .object([("type", .string("integer")), ("description", .string("the index of the first event of this report; events already received are skipped"))])),
+                                    ("events", .object([("type", .string("array")), ("description", .string("each one of {play: {name, hosts}}, {task: {…a task record}}, {unreachable: {host, message}}, {note: {_0}}"))])),
+                                    ("outcome", .object([("type", .string("object")), ("description", .string("with the last report: {result: the engine's result, newKeys: serial → key met first}"))]))],
+                                   required: ["from", "events"])),
+            ("RelayReply", object([("next", plain("integer")), ("cancelledBy", .object([("type", .string("string")), ("description", .string("who cancelled the run: stop starting tasks"))]))],
+                                  required: ["next"])),
             ("RunEvent", .object([("type", .string("string")), ("description", .string(
                 "Server-sent events: `event: start` {id, playbook, check, hosts}, `play` {name, hosts}, `task` {host, serial, play, task, item, outcome, changed, ignored, message, diff, milliseconds}, `unreachable` {host, message}, `note` {text}, and last `recap` {id, exitCode, aborted, check, hosts: [{host, serial, ok, changed, failed, skipped, unreachable, outcome}]}; each data object also has `at` (milliseconds since 1970). Reconnect with Last-Event-ID to resume."))])),
             ("CSV", .object([("type", .string("string")), ("description", .string("a delivery note or device list, CSV (; or ,), UTF-8 or Windows-1252"))])),
@@ -127,6 +143,7 @@ enum OpenAPI {
             if !route.query.isEmpty || route.requestBody != nil { responses.append(("400", described("malformed query or body"))) }
             if route.requestBody != nil { responses.append(("422", described("invalid fields (with `fields`: field → message)"))) }
             if route.path == "/api/v1/runs" && route.method == .post { responses.append(("409", described("a device is in another run (with `run`: its id)"))) }
+            if route.path == "/api/v1/relay/work" { responses.append(("204", .object([("description", .string("no work within the wait: ask again"))]))) }
             if route.path == "/api/v1/imports" {
                 responses.append(("201", .object([("description", .string("imported (without dryRun=true)")),
                                                   ("content", .object([("application/json", .object([("schema", ref("ImportDone"))]))]))])))

@@ -62,7 +62,8 @@ import Testing
         let problemsBefore = try f.count("SELECT COUNT(*) FROM problem")
         nonisolated(unsafe) var walked: [String] = []
         try await withRouter(f.portal()) { client in
-            for route in Portal.routes where !route.parameters.isEmpty {
+            // Relays' routes: RelayAccessTests (their objects are work in flight).
+            for route in Portal.routes where !route.parameters.isEmpty && route.access != .relay {
                 for path in Self.allPaths(route, b) {
                     func send(_ session: (cookie: String, csrf: String), token: String) async throws -> TestResponse {
                         let h = route.isAPI ? headers([("Authorization", "Bearer \(token)")]) : headers([("Cookie", session.cookie)])
@@ -81,7 +82,7 @@ import Testing
                 }
             }
         }
-        #expect(walked.count == Portal.routes.filter { !$0.parameters.isEmpty }.reduce(0) { $0 + Self.allPaths($1, b).count })
+        #expect(walked.count == Portal.routes.filter { !$0.parameters.isEmpty && $0.access != .relay }.reduce(0) { $0 + Self.allPaths($1, b).count })
         #expect(walked.count > 30)
         // Kinds covered: every kind of object a route can name.
         #expect(Set(Portal.routes.flatMap { $0.parameters.map(\.kind) }) == Set(ParameterKind.allCases))

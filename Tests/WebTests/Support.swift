@@ -49,6 +49,8 @@ struct MemberObjects {
         case .problem: String(problemId)
         case .run: String(runId)
         case .account: "mairie-\(slug.hasPrefix("montigny") ? "a" : "b")"
+        // Work in flight exists only while a relay holds it (RelayAccessTests).
+        case .relayJob: "no-work-\(slug)"
         }
     }
 }
@@ -87,6 +89,8 @@ final class PortalFixture: @unchecked Sendable {
             try tx.addAccount(login: "mairie-b", role: .commune, member: b.slug, passwordHash: Self.hash)
             try tx.addAccount(login: "tech", role: .technician, member: nil, passwordHash: Self.hash)
             try tx.addAccount(login: "admin", role: .admin, member: nil, passwordHash: Self.hash)
+            try tx.addAccount(login: "relais-a", role: .relay, member: nil, passwordHash: "!", schools: [a.uai])
+            try tx.addAccount(login: "relais-b", role: .relay, member: nil, passwordHash: "!", schools: [b.uai])
         }
     }
 
@@ -127,6 +131,8 @@ final class PortalFixture: @unchecked Sendable {
         o.clock = { clock.now }
         // The console's parc folder: playbooks/ of the tests' own.
         o.home = dir
+        // A relay's held request for work ends quickly when there is none.
+        o.relayPollWait = .milliseconds(300)
         return o
     }
 
