@@ -191,6 +191,14 @@ extension InventoryTransaction {
         return APITokenInfo(id: id, login: a.login, name: shownName, prefix: prefix, createdAt: timestampText, revokedAt: nil)
     }
 
+    /// Revokes the token whose secret has this digest (the one a request came with).
+    public func revokeToken(digest: String) throws -> APITokenInfo {
+        guard let id = try Int64.fetchOne(db, sql: "SELECT id FROM apiToken WHERE digest = ? AND revokedAt IS NULL", arguments: [digest]) else {
+            throw InventoryError.notFound(entity: "token", key: "(this one)", hint: "it was revoked already")
+        }
+        return try revokeToken(String(id))
+    }
+
     /// Revokes a token, by its number or its prefix.
     public func revokeToken(_ ref: String) throws -> APITokenInfo {
         let rows = try Row.fetchAll(db, sql: "SELECT t.id, a.id AS accountId, a.login, t.name, t.prefix FROM apiToken t JOIN account a ON a.id = t.accountId WHERE t.revokedAt IS NULL AND (CAST(t.id AS TEXT) = ?1 OR t.prefix = ?1)", arguments: [ref.trimmed])

@@ -12,6 +12,19 @@ public enum JSONValue: Equatable, Sendable {
     public static func == (a: JSONValue, b: JSONValue) -> Bool { a.serialized(indent: nil) == b.serialized(indent: nil) }
 
     public static func text(_ s: String?) -> JSONValue { s.map(JSONValue.string) ?? .null }
+
+    /// What JSONSerialization read (an answer of the API), as a JSONValue; objects' keys sorted.
+    public static func from(_ any: Any) -> JSONValue {
+        switch any {
+        case let s as String: return .string(s)
+        case let n as NSNumber:
+            if String(cString: n.objCType) == "c" { return .bool(n.boolValue) }
+            return .int(n.intValue)
+        case let list as [Any]: return .array(list.map(from))
+        case let object as [String: Any]: return .object(object.keys.sorted().map { ($0, from(object[$0]!)) })
+        default: return .null
+        }
+    }
     public static func number(_ n: Int?) -> JSONValue { n.map(JSONValue.int) ?? .null }
 
     /// The plain text of a value, for tables and CSV cells.

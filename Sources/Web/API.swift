@@ -90,6 +90,15 @@ enum API {
               response: "ImportPlan", requestBody: "CSV", requestType: "text/csv") { p, r, _, v in
             try await p.apiImport(v!, request: r)
         },
+        Route(method: .post, path: "/api/v1/tokens", access: .anyone,
+              summary: "A token for the command line (parc login): the account's login and password; as throttled as the sign-in form",
+              response: "NewToken", successStatus: 201, requestBody: "TokenInput") { p, r, c, _ in
+            try await p.apiNewToken(request: r, context: c)
+        },
+        Route(method: .delete, path: "/api/v1/tokens/current", access: .signedIn,
+              summary: "Revoke the token this request carries (parc logout)", response: "Revoked") { p, r, _, v in
+            try await p.apiRevokeCurrentToken(v!, request: r)
+        },
         Route(method: .get, path: "/api/v1/relay/work", access: .relay,
               summary: "A relay asks for work for its schools (relays): a piece of work at once, else 204 after a wait",
               query: [("schools", "comma-separated UAI of the schools this relay serves now (default: all of its account's)")],
@@ -302,6 +311,34 @@ extension Portal {
         var response = API.json(API.problemJSON(problem), status: .created)
         response.headers[.location] = "/api/v1/problems/\(problem.id)"
         return response
+    }
+}
+
+// MARK: Tokens for the command line
+
+extension Portal {
+    func apiNewToken(request: Request, context: WebContext) async throws -> Response {
+        let object = try await Self.jsonObject(request, fields: ["login", "password", "name"],
+                                               example: #"{"login": "tech.dupont", "password": "…", "name": "portable de M. Dupont"}"#)
+        guard let login = object["login"] as? String, let password = object["password"] as? String else {
+            throw WebError.badRequest("fields 'login' and 'password' are required (strings)")
+        }
+        let name = (object["name"] as? String).flatMap { $0.trimmed.isEmpty ? nil : $0 } ?? "parc login"
+        let (right, account) = try await checkPassword(login: Account.lookupKey(login), password: password, address: context.peer)
+        guard right, let account else {
+            return API.error("unauthorized", "wrong login or password", status: .unauthorized)
+        }
+        let t = Secrets.newToken()
+        _ = try await inventory.writing(as: account.login) { tx in try tx.addToken(login: account.login, name: name, digest: t.digest, prefix: t.prefix) }
+        logger.info("token made by password", metadata: ["login": "\(account.login)", "address": "\(context.peer)"])
+        return API.json(.object([("token", .string(t.secret)), ("login", .string(account.login)), ("prefix", .string(t.prefix))]), status: .created)
+    }
+
+    func apiRevokeCurrentToken(_ v: Viewer, request: Request) async throws -> Response {
+        guard let header = request.headers[.authorization], let secret = header.split(separator: " ", maxSplits: 1).last else { throw WebError.signInRequired }
+        let digest = Secrets.digest(String(secret).trimmingCharacters(in: .whitespaces))
+        let info = try await inventory.writing(as: v.account.login) { tx in try tx.revokeToken(digest: digest) }
+        return API.json(.object([("revoked", .string(info.prefix))]))
     }
 }
 

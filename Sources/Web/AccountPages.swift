@@ -109,16 +109,9 @@ extension Portal {
         return false
     }
 
-    func signIn(_ request: Request, context: WebContext) async throws -> Response {
-        let fields = try await form(request, context: context)
-        let next = Self.safeNext(fields["suite"])
-        guard let given = fields["csrf"], let expected = request.cookies[Self.loginCookie]?.value, Secrets.same(given, expected) else {
-            throw WebError.staleForm
-        }
-        let typed = String((fields["login"] ?? "").prefix(200))
-        let login = Account.lookupKey(typed)
-        let password = fields["password"] ?? ""
-        let address = context.peer
+    /// One password guess, by the sign-in form or `parc login` (the API), within the limits of
+    /// ``guess(login:address:_:)``: whether it is right, and the account.
+    func checkPassword(login: String, password: String, address: String) async throws -> (Bool, Account?) {
         var account: Account? = nil
         let right = try await guess(login: login, address: address) {
             account = try await inventory.reading { r in try? r.account(login) }
@@ -130,6 +123,20 @@ extension Portal {
             if found.role == .relay { return "relay account (relays use a token and cannot sign in)" }
             return found.disabled ? "account disabled" : matches ? nil : "wrong password"
         }
+        return (right, account)
+    }
+
+    func signIn(_ request: Request, context: WebContext) async throws -> Response {
+        let fields = try await form(request, context: context)
+        let next = Self.safeNext(fields["suite"])
+        guard let given = fields["csrf"], let expected = request.cookies[Self.loginCookie]?.value, Secrets.same(given, expected) else {
+            throw WebError.staleForm
+        }
+        let typed = String((fields["login"] ?? "").prefix(200))
+        let login = Account.lookupKey(typed)
+        let password = fields["password"] ?? ""
+        let address = context.peer
+        let (right, account) = try await checkPassword(login: login, password: password, address: address)
         guard right, let account else {
             return signInPage(next: next, login: typed.trimmed, error: "Identifiant ou mot de passe incorrect.", status: .unauthorized)
         }

@@ -143,7 +143,10 @@ enum RunEvents {
             return .object([("name", .string(name)), ("hosts", .number(hosts)), at])
         case .task(let r):
             let entry = RunTaskEntry(r)
-            return .object(taskFields(entry) + [at])
+            // The whole record too (already masked for no_log), so a command line following the
+            // run from afar prints what it would print here.
+            let record = (try? JSONEncoder().encode(r.masked)).flatMap { try? JSONSerialization.jsonObject(with: $0) }.map(JSONValue.from) ?? .null
+            return .object(taskFields(entry) + [("record", record), at])
         case .unreachable(let host, let message):
             return .object([("host", .string(host)), ("message", .string(message)), at])
         case .note(let text):

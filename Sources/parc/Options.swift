@@ -18,6 +18,23 @@ struct GlobalOptions: ParsableArguments {
     @Flag(name: .shortAndLong, help: "More detail: -v each task's output (parc run), -vvv also log what parc does on standard error.")
     var verbose: Int
 
+    @Option(name: .customLong("server"), help: ArgumentHelp("Act on a central parc server's inventory instead of a local file (default: $PARC_SERVER); parc login URL first.",
+                                                            valueName: "URL"))
+    var serverOption: String?
+
+    /// The central server this invocation acts on, if any.
+    var server: String? {
+        if let serverOption, !serverOption.isEmpty { return serverOption }
+        return ProcessInfo.processInfo.environment["PARC_SERVER"]?.nonEmpty
+    }
+
+    /// The central server, signed in (nil: the local inventory).
+    func remote() throws -> ParcServer? {
+        guard let server else { return nil }
+        if database?.nonEmpty != nil { throw ValidationError("give --database or --server (or PARC_SERVER), not both") }
+        return try ParcServer.signedIn(server)
+    }
+
     /// The database path this invocation uses.
     var databasePath: String {
         if let database, !database.isEmpty { return database }
@@ -28,6 +45,10 @@ struct GlobalOptions: ParsableArguments {
     /// Opens the inventory. Only `parc init` creates one (`create`): a mistyped --database or
     /// PARC_DATABASE must not silently give an empty inventory that lists nothing.
     func open(create: Bool = false) throws -> Inventory {
+        if let server {
+            throw ValidationError("this command works on a local inventory only, and \(ServerLogins.key(server)) is named by \(serverOption?.nonEmpty != nil ? "--server" : "PARC_SERVER"): "
+                                  + "run it on the server, or without a server (against a server: run, runs list, runs show, device list)")
+        }
         if !create && !FileManager.default.fileExists(atPath: databasePath) {
             throw InventoryError.database(path: databasePath, reason: "there is no inventory here. Check --database or PARC_DATABASE"
                                           + " (\(database?.nonEmpty != nil ? "--database" : ProcessInfo.processInfo.environment["PARC_DATABASE"]?.nonEmpty != nil ? "PARC_DATABASE" : "the default") gave this path),"

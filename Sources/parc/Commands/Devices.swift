@@ -91,17 +91,35 @@ struct DeviceCommand: ParsableCommand {
         return try tx.addDevice(d, macs: macs)
     }
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List devices, narrowed by any of the filters.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
         @OptionGroup var filters: DeviceFilterOptions
 
-        func run() throws {
-            let rows = try global.open().read { try $0.devices(filters.filter) }
-            emit(Render.list(rows, fields: DeviceCommand.fields, format: output.format, tableKeys: DeviceCommand.tableKeys))
+        func run() async throws {
+            let count: Int
+            if let server = try global.remote() {
+                // The API's devices are keyed as this listing: printed by the same fields.
+                let f = filters
+                let query = [("member", f.member), ("school", f.school), ("room", f.room), ("cart", f.cart), ("kind", f.kind?.rawValue),
+                             ("status", f.status?.rawValue), ("order", f.order), ("lot", f.lot)]
+                    .compactMap { k, v in v.map { "\(k)=\($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0)" } }
+                let reply = try await server.get("/api/v1/devices" + (query.isEmpty ? "" : "?" + query.joined(separator: "&")))
+                guard reply.status == 200, let list = reply.json as? [[String: Any]] else {
+                    throw AppError(reply.status == 404 ? "a filter names something the server does not have (or that your account does not see): \(reply.detail)" : reply.detail)
+                }
+                let rows = list.map { object in Dictionary(uniqueKeysWithValues: object.map { ($0.key, JSONValue.from($0.value)) }) }
+                let fields = DeviceCommand.fields.map { f in Field<[String: JSONValue]>(f.key, f.header) { $0[f.key] ?? .null } }
+                emit(Render.list(rows, fields: fields, format: output.format, tableKeys: DeviceCommand.tableKeys))
+                count = rows.count
+            } else {
+                let rows = try global.open().read { try $0.devices(filters.filter) }
+                emit(Render.list(rows, fields: DeviceCommand.fields, format: output.format, tableKeys: DeviceCommand.tableKeys))
+                count = rows.count
+            }
             if output.format == .table {
-                FileHandle.standardError.write(Data("\(rows.count) device\(rows.count == 1 ? "" : "s")\n".utf8))
+                FileHandle.standardError.write(Data("\(count) device\(count == 1 ? "" : "s")\n".utf8))
             }
         }
     }

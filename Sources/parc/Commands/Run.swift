@@ -68,6 +68,7 @@ struct Run: AsyncParsableCommand {
             emit(PlaybookListing.tasks(try PlaybookLoader.load(playbook), path: playbook))
             return
         }
+        if let server = try global.remote() { return try await runRemote(server) }
         let workspace = try global.workspace(access)
         // Asked once, before anything runs (and before a prompt could mix with progress lines).
         let extra = try ExtraVars.parse(extraVars).merging(try AskVars.ask(askVars)) { _, asked in asked }
@@ -368,10 +369,10 @@ enum RecapText {
     }
 }
 
-struct Runs: ParsableCommand {
+struct Runs: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Provisioning runs recorded in the inventory.", subcommands: [List.self, Show.self])
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the latest runs.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
@@ -390,8 +391,15 @@ struct Runs: ParsableCommand {
             Field("retryOf", "RETRY OF") { .number($0.retryOf.map(Int.init)) },
         ]
 
-        func run() throws {
-            let runs = try global.open().read { try $0.runs(limit: last) }
+        func run() async throws {
+            let runs: [RunSummary]
+            if let server = try global.remote() {
+                let reply = try await server.get("/api/v1/runs")
+                guard reply.status == 200 else { throw AppError(reply.detail) }
+                runs = Array(try RunJSON.decodeList(reply.body).prefix(last))
+            } else {
+                runs = try global.open().read { try $0.runs(limit: last) }
+            }
             if output.format != .table {
                 emit(Render.list(runs, fields: Self.fields, format: output.format))
                 return
@@ -402,22 +410,32 @@ struct Runs: ParsableCommand {
         }
     }
 
-    struct Show: ParsableCommand {
+    struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show a run: its recap per device and every task.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The run's id.") var id: Int64
         @Flag(help: "Print JSON.") var json = false
 
-        func run() throws {
-            let (run, hosts, tasks) = try global.open().read { try $0.run(id) }
+        func run() async throws {
+            let (run, hosts, tasks): (RunSummary, [RunHostSummary], [RunTaskEntry])
+            if let server = try global.remote() {
+                let reply = try await server.get("/api/v1/runs/\(id)")
+                guard reply.status == 200 else { throw AppError(reply.status == 404 ? "no run \(id) on \(ServerLogins.key(server.url.absoluteString))" : reply.detail) }
+                (run, hosts, tasks) = try RunJSON.decode(reply.body)
+            } else {
+                (run, hosts, tasks) = try global.open().read { try $0.run(id) }
+            }
             if json {
                 emit(try RunJSON.render(run, hosts: hosts, tasks: tasks))
                 return
             }
             emit("Run \(id): \(run.playbook) on \(run.selector)\(run.checkMode ? " (check mode)" : ""), by \(run.actor), started \(EventTime.iso(run.startedAt))"
                  + (run.exitCode.map { ", exit \($0)" } ?? ", not finished") + "\n\n")
-            emit(Render.table(header: ["DEVICE", "SERIAL", "OUTCOME", "OK", "CHANGED", "FAILED", "SKIPPED", "UNREACHABLE"], rows: hosts.map { h in
+            // Which relay ran each device, when relays did.
+            let relayed = hosts.contains { $0.relay != nil }
+            emit(Render.table(header: ["DEVICE", "SERIAL", "OUTCOME", "OK", "CHANGED", "FAILED", "SKIPPED", "UNREACHABLE"] + (relayed ? ["RELAY"] : []), rows: hosts.map { h in
                 [h.host, h.serial, h.outcome.rawValue, String(h.ok), String(h.changed), String(h.failed), String(h.skipped), String(h.unreachable)]
+                    + (relayed ? [h.relay ?? "-"] : [])
             }) + "\n")
             emit(Render.table(header: ["DEVICE", "TASK", "OUTCOME", "MS", "MESSAGE"], rows: tasks.map { t in
                 [t.host, t.task + (t.item.map { " (\($0))" } ?? ""), t.outcome.rawValue + (t.ignored ? " (ignored)" : ""), String(t.milliseconds), t.message ?? ""]
