@@ -35,6 +35,11 @@ public enum Spawn {
         posix_spawn_file_actions_addopen(&actions, 0, stdin ?? "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        // Nothing else of this process goes to the child: a long-lived child (sshd, a relay) holding
+        // one of our descriptors would keep it open after we close it (seen: Foundation's Process
+        // in a test waited forever for `parc lab relay`, whose relay held its exit-notice socket).
+        // (glibc 2.34+ has it, but declares it for _GNU_SOURCE only: looked up by name.)
+        _ = closeFrom.map { $0(&actions, 3) }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -51,6 +56,12 @@ public enum Spawn {
         guard rc == 0 else { throw LabError.command(arguments.joined(separator: " "), String(cString: strerror(rc))) }
         return pid
     }
+
+    /// `posix_spawn_file_actions_addclosefrom_np`, where the C library has it.
+    private static let closeFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
+        guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+    }()
 
     /// Whether `pid` is alive (a zombie child of ours is reaped and counts as dead).
     public static func isAlive(_ pid: pid_t) -> Bool {

@@ -99,6 +99,14 @@ enum API {
               summary: "Revoke the token this request carries (parc logout)", response: "Revoked") { p, r, _, v in
             try await p.apiRevokeCurrentToken(v!, request: r)
         },
+        Route(method: .get, path: "/api/v1/relays", access: .staff, summary: "The relays connected now, with their schools (technicians)",
+              response: "Relay[]") { p, _, _, _ in
+            let relays = p.console.workspace.relays?.status ?? []
+            return json(.array(relays.map { r in
+                .object([("login", .string(r.login)), ("schools", .array(r.schools.map(JSONValue.string))),
+                         ("secondsSinceSeen", .int(Int(r.secondsSinceSeen))), ("jobs", .int(r.jobs))])
+            }))
+        },
         Route(method: .get, path: "/api/v1/relay/work", access: .relay,
               summary: "A relay asks for work for its schools (relays): a piece of work at once, else 204 after a wait",
               query: [("schools", "comma-separated UAI of the schools this relay serves now (default: all of its account's)")],

@@ -240,10 +240,13 @@ extension Portal {
         }
         page.body.raw("<section id=\"bilan-final\">")
         page.body.element("h2", "Bilan par appareil")
-        page.body.table(caption: "Bilan par appareil", ["Appareil", "ok", "modifiés", "échecs", "ignorés", "injoignable"],
+        // Which relay ran each device, when relays did ("ce serveur" for the others).
+        let relayed = detail.hosts.contains { $0.relay != nil }
+        page.body.table(caption: "Bilan par appareil", ["Appareil", "ok", "modifiés", "échecs", "ignorés", "injoignable"] + (relayed ? ["Passé par"] : []),
                         detail.hosts.map { h in
                             [.link(h.host, href: "/materiels/\(h.serial)"), .text(String(h.ok)), .text(String(h.changed)), .text(String(h.failed)),
                              .text(String(h.skipped)), .text(h.unreachable > 0 ? "oui" : "non")]
+                                + (relayed ? [.text(h.relay.map { "relais \($0)" } ?? "ce serveur")] : [])
                         }, numeric: [1, 2, 3, 4], rowHeader: true, empty: "Aucun appareil.")
         page.body.raw("</section>\n")
         for host in detail.hosts {

@@ -73,6 +73,8 @@ enum OpenAPI {
                                   required: ["login", "password"])),
             ("NewToken", object([("token", .object([("type", .string("string")), ("description", .string("the secret, shown only now"))])), ("login", plain("string")), ("prefix", plain("string"))])),
             ("Revoked", object([("revoked", plain("string"))])),
+            ("Relay", object([("login", plain("string")), ("schools", arrayOf(plain("string"))), ("secondsSinceSeen", plain("integer")),
+                              ("jobs", .object([("type", .string("integer")), ("description", .string("pieces of work it holds now"))]))])),
             ("RelayWork", object([("id", plain("string")), ("run", plain("integer")),
                                   ("playbook", .object([("type", .string("string")), ("description", .string("the playbook's path among files"))])),
                                   ("files", .object([("type", .string("object")), ("additionalProperties", plain("string")),

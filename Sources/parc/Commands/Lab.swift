@@ -84,7 +84,8 @@ struct LabCommand: ParsableCommand {
                 })
                 let network: JSONValue = lab.network.map { n in
                     .object([("school", .string(n.school)), ("namespace", .string(n.namespace)), ("hostAddress", .string(n.hostAddress)),
-                             ("innerAddress", .string(n.innerAddress)), ("relayRunning", .bool(running(n.relayPid)))])
+                             ("innerAddress", .string(n.innerAddress)), ("relayRunning", .bool(running(n.relayPid))),
+                             ("relayPid", running(n.relayPid) ? .number(n.relayPid.map(Int.init)) : .null)])
                 } ?? .null
                 emit(JSONValue.object([("devices", devices), ("isolatedSchools", lab.network == nil ? .array([]) : .array([network]))]).serialized() + "\n")
                 return
