@@ -275,10 +275,23 @@ public enum PlaybookRuns {
         return prepared.hosts.isEmpty ? nil : try prepared.start()
     }
 
-    /// The devices of a recorded run to run again: the failed and unreachable ones.
-    public static func retry(of id: Int64, in workspace: Workspace) throws -> (playbook: String, serials: Set<String>) {
-        let previous = try workspace.inventory.read { try $0.run(id) }
-        return (previous.run.playbook, Set(previous.hosts.filter { $0.outcome.needsRetry }.map { $0.serial.lowercased() }))
+    /// "Rerun the failed", from the command line (`--retry`) and the console alike: the failed and
+    /// unreachable devices of run `id`, with its playbook (unless `base` names one) and as it was
+    /// asked — its check mode, tags, limit and variables, replayed as pending work replays them
+    /// (values given through the web stay data) — with what is given now on top. Nil when that run
+    /// has no device to rerun.
+    public static func rerunFailed(_ id: Int64, in workspace: Workspace, base: RunRequest, typed: RunParameters = RunParameters(),
+                                   extra: [String: Value] = [:], ask: ([String]) throws -> [String: Value]) throws -> RunRequest? {
+        let (previous, parameters) = try workspace.inventory.read { r in (try r.run(id), try r.runParameters(id)) }
+        let serials = Set(previous.hosts.filter { $0.outcome.needsRetry }.map { $0.serial.lowercased() })
+        guard !serials.isEmpty else { return nil }
+        let batch = PendingWork.Batch(playbook: base.playbook.isEmpty ? previous.run.playbook : base.playbook, items: [], parameters: parameters)
+        var request = try PendingWork.request(for: batch, base: base, typed: typed, extra: extra, ask: ask)
+        request.only = serials
+        request.retryOf = id
+        // A dry run's failures are rerun dry.
+        request.check = base.check || previous.run.checkMode
+        return request
     }
 
     /// Writes the end of a run: keys first met (accept-new), the recap and tasks, facts gathered,

@@ -288,30 +288,21 @@ extension Portal {
     func rerunFailed(_ v: Viewer, id: String, request: Request, context: WebContext) async throws -> Response {
         guard let runId = Int64(id) else { throw WebError.notFound }
         try checkCSRF(try await form(request, context: context), v)
-        let (run, parameters) = try await inventory.reading { r in (try r.run(runId).run, try r.runParameters(runId)) }
-        let retry = try PlaybookRuns.retry(of: runId, in: console.workspace)
-        guard !retry.serials.isEmpty else { return redirect("/executions/\(runId)?avis=" + Self.query("Aucun appareil en échec ou injoignable : rien à relancer.")) }
-        var rerun = RunRequest(playbook: run.playbook)
-        rerun.only = retry.serials
-        rerun.retryOf = runId
-        rerun.check = run.checkMode
-        rerun.become = Console.become
-        if let p = parameters {
-            rerun.parameters = p
-            rerun.tags = RunRequest.tagSet(p.tags)
-            rerun.skipTags = RunRequest.tagSet(p.skipTags)
-            do {
-                (rerun.extraVars, rerun.extraData) = try ExtraVars.replay(p) { names in
-                    var out: [String: Value] = [:]
-                    for n in names {
-                        guard let value = EnvironmentCredentials.askVar(n) else { throw AppError("the run asked --ask-vars \(n): rerun it from the command line") }
-                        out[n] = .string(value)
-                    }
-                    return out
-                }
-            } catch {
-                return redirect("/executions/\(runId)?avis=" + Self.query("Relance impossible : \(error)"))
+        var base = RunRequest(playbook: "")
+        base.become = Console.become
+        let rerun: RunRequest
+        do {
+            // The one "rerun the failed" (`parc run --retry` too); an --ask-vars value from the server's environment.
+            guard let found = try PlaybookRuns.rerunFailed(runId, in: console.workspace, base: base, ask: { names in
+                try EnvironmentCredentials.askVars(for: "for the server (or rerun it from the command line)")(names)
+            }) else {
+                return redirect("/executions/\(runId)?avis=" + Self.query("Aucun appareil en échec ou injoignable : rien à relancer."))
             }
+            rerun = found
+        } catch let error as InventoryError {
+            throw error
+        } catch {
+            return redirect("/executions/\(runId)?avis=" + Self.query("Relance impossible : \(error)"))
         }
         do {
             let console = self.console

@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-import InventoryStore
+@testable import InventoryStore
 import ParcCore
 import Testing
 
@@ -10,7 +10,7 @@ import Testing
         let queue = try DatabaseQueue(path: t.path)
         let tables = ["member", "school", "room", "lot", "purchaseOrder", "fundingLine", "device", "deviceMac", "event", "run", "runHost", "runTask",
                       "deviceFacts", "pending", "userGroup", "userGroupDevice", "cartLoan", "account", "webSession", "apiToken", "loginFailure",
-                      "problem", "document", "deviceText"]
+                      "problem", "document", "deviceText", "accountSchool"]
         let (existing, journal, migrations) = try queue.read { db throws -> ([String], String?, Int?) in
             (try tables.filter { try db.tableExists($0) },
              try String.fetchOne(db, sql: "PRAGMA journal_mode"),
@@ -18,10 +18,38 @@ import Testing
         }
         #expect(existing == tables)
         #expect(journal == "wal")
-        #expect(migrations == 13, "v1 (the domain), v2 (pinned host keys), v3 (runs), v4 (facts, pending work), v5 (groups of one's own), v6 (designation, price before tax), v7 (status follows place), v8 (pending run parameters), v9 (cart loans), v10 (web accounts, problems, documents), v11 (search index), v12 (run claims, why a run stopped), v13 (the process running a run)")
+        #expect(migrations == 14, "v1 (the domain), v2 (pinned host keys), v3 (runs), v4 (facts, pending work), v5 (groups of one's own), v6 (designation, price before tax), v7 (status follows place), v8 (pending run parameters), v9 (cart loans), v10 (web accounts, problems, documents), v11 (search index), v12 (run claims, why a run stopped), v13 (the process running a run), v14 (relays)")
         // The store's own connections enforce foreign keys: a device in a missing room is refused.
         #expect(throws: (any Error).self) {
             try t.inventory.write { tx in try tx.addDevice(Device(kind: .laptop, serial: "X", roomId: 999)) }
+        }
+    }
+
+    @Test("v14 rebuilds the account table for the relay role: accounts, their sessions and tokens survive it")
+    func accountsSurviveTheRelayMigration() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("parc-v14-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("old.sqlite").path
+        let queue = try DatabaseQueue(path: path)
+        try Schema.migrator.migrate(queue, upTo: "v13: the process running a run")
+        try queue.write { db in
+            try db.execute(sql: "INSERT INTO account (id, login, role, memberId, passwordHash, disabled, createdAt) VALUES (7, 'tech', 'technician', NULL, 'h', 0, 'now')")
+            try db.execute(sql: "INSERT INTO webSession (digest, accountId, csrf, createdAt, expiresAt) VALUES ('d', 7, 'c', 0, 1e12)")
+            try db.execute(sql: "INSERT INTO apiToken (accountId, name, digest, prefix, createdAt) VALUES (7, 't', 'td', 'parc_x', 'now')")
+        }
+        try queue.close()
+        let inventory = try Inventory(path: path)
+        #expect(try inventory.read { try $0.account("tech") }.role == .technician)
+        #expect(try inventory.read { try $0.tokenAccount(digest: "td") }?.account.login == "tech")
+        #expect(try inventory.read { try $0.session(digest: "d", now: Date()) }?.account.login == "tech")
+        // The new role is accepted, with its schools; a relay without a school is refused.
+        let sample = try TempInventory().withSample()
+        let relay = try sample.inventory.write { try $0.addAccount(login: "relais", role: .relay, member: nil, passwordHash: "!", schools: ["0572113M"]) }
+        #expect(try sample.inventory.read { try $0.relaySchools(relay) } == ["0572113M"])
+        #expect(throws: (any Error).self) { try sample.inventory.write { try $0.addAccount(login: "relais2", role: .relay, member: nil, passwordHash: "!") } }
+        #expect(throws: (any Error).self) {
+            try sample.inventory.write { try $0.addAccount(login: "tech2", role: .technician, member: nil, passwordHash: "h", schools: ["0572113M"]) }
         }
     }
 

@@ -96,21 +96,23 @@ struct Run: AsyncParsableCommand {
             if worst != 0 { throw ExitCode(worst) }
             return
         }
-        var playbookPath = playbook
-        var only: Set<String>? = nil
+        var request: RunRequest
         if let retry {
             if inventoryFile != nil { throw ValidationError("--retry works on parc's devices, not with -i") }
-            let previous = try PlaybookRuns.retry(of: retry, in: workspace)
-            playbookPath = playbookPath ?? previous.playbook
-            only = previous.serials
-            if previous.serials.isEmpty { emit("Run \(retry) has no failed or unreachable device; nothing to retry.\n"); return }
+            // The one "rerun the failed" (the console's too): that run's playbook, as it was asked.
+            guard let rerun = try PlaybookRuns.rerunFailed(retry, in: workspace, base: try self.request(playbook: playbook ?? ""), typed: typed, extra: extra,
+                                                           ask: { try AskVars.ask($0) }) else {
+                emit("Run \(retry) has no failed or unreachable device; nothing to retry.\n")
+                return
+            }
+            request = rerun
+        } else {
+            guard let playbook else { throw ValidationError("give a playbook, --retry RUN or --pending") }
+            request = try self.request(playbook: playbook)
+            request.extraVars = extra
+            request.parameters = typed
         }
-        guard let playbookPath else { throw ValidationError("give a playbook, --retry RUN or --pending") }
-        var request = try request(playbook: playbookPath)
-        request.only = only
-        request.retryOf = retry
-        request.extraVars = extra
-        request.parameters = typed
+        let playbookPath = request.playbook
         let prepared = try PlaybookRuns.prepare(request, in: workspace)
         if prepared.hosts.isEmpty {
             // Nothing matched is not a mistake of the command line: a warning and exit 0, as Ansible.
