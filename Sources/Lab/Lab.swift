@@ -543,6 +543,8 @@ public struct LabNetwork: Codable, Sendable, Equatable {
             ["-n", namespace, "addr", "add", "\(subnet).2/30", "dev", inner],
             ["-n", namespace, "link", "set", inner, "up"],
             ["-n", namespace, "link", "set", "lo", "up"],
+            // This machine is the school's way out (its internet box): broadcasts leave by the veth.
+            ["-n", namespace, "route", "add", "default", "via", "\(subnet).1"],
         ]
         for step in steps {
             let r = try Spawn.run(["/usr/sbin/ip"] + step)

@@ -25,8 +25,18 @@ public struct RelayWork: Codable, Sendable {
     /// How to reach each host, by serial (never a credential).
     public var ssh: [String: Endpoint]
     public var options: Options
+    /// Instead of a run: magic packets to broadcast on the school's network.
+    public var wake: WakePlan?
 
-    public init(id: String, run: Int64, playbook: String, files: [String: Data], hosts: [HostTarget], ssh: [String: Endpoint], options: Options) {
+    public struct WakePlan: Codable, Sendable {
+        public var packets: [Waking.Packet]
+        /// Milliseconds between two devices.
+        public var stagger: Int
+    }
+
+    public init(id: String, run: Int64, playbook: String, files: [String: Data], hosts: [HostTarget], ssh: [String: Endpoint], options: Options,
+                wake: WakePlan? = nil) {
+        self.wake = wake
         self.id = id
         self.run = run
         self.playbook = playbook
@@ -402,6 +412,10 @@ extension RelayWork {
     /// at the end.
     public func perform(credentials: [SSHCredential], becomePassword: Secret?, logger: Logger,
                         cancellation: RunCancellation, report: @escaping @Sendable (RelayEvent) -> Void) async throws -> RelayOutcome {
+        if let wake {
+            await Waking.send(wake, report: report)
+            return RelayOutcome(result: RunResult(records: [], recap: [:], failedHosts: [], unreachableHosts: []), newKeys: [:])
+        }
         let fm = FileManager.default
         let folder = fm.temporaryDirectory.appendingPathComponent("parc-relay-\(id)")
         try fm.createDirectory(at: folder, withIntermediateDirectories: true)

@@ -17,7 +17,7 @@ import Testing
 
     @Test("a relay that goes silent mid-work: within its timeout (plus one held poll) every host of the work is unreachable, the tasks it reported kept")
     func silentRelayEndsItsWorkUnreachable() async throws {
-        let hub = RelayHub(timeout: .milliseconds(1500), pollWait: .milliseconds(200))
+        let hub = RelayHub(timeout: .seconds(4), pollWait: .milliseconds(200))
         #expect(await hub.poll(relay: "relais", schools: ["0571234G"]) == nil)
         #expect(hub.relay(forSchool: "0571234g") == "relais", "UAI in any case")
         let unreachable = Mutex<[String]>([])
@@ -35,8 +35,8 @@ import Testing
         // Then nothing: the relay was killed.
         let ended = await outcome.value
         let waited = ContinuousClock.now - started
-        #expect(waited < .seconds(5), "ended within the bound (\(waited))")
-        #expect(waited >= .milliseconds(1400), "not before the timeout (\(waited))")
+        #expect(waited < .seconds(12), "ended within the bound, even on a loaded machine (\(waited))")
+        #expect(waited >= .milliseconds(3900), "not before the timeout (\(waited))")
         #expect(Set(ended.result.unreachableHosts) == ["a", "b"])
         #expect(ended.result.recap["a"]?.changed == 1 && ended.result.recap["a"]?.unreachable == 1)
         #expect(ended.result.records.map(\.task) == ["t"])

@@ -160,7 +160,7 @@ import Testing
         return out
     }
 
-    @Test("through a relay in an isolated school: unreachable directly, a run from the API and one from `parc --server … run` finish with the same records as a direct run; a killed relay's devices end unreachable within the bound and get pending work, which the restarted relay serves")
+    @Test("through a relay in an isolated school: unreachable directly, a run from the API and one from `parc --server … run` finish with the same records as a direct run; a killed relay's devices end unreachable within the bound and get pending work, which the restarted relay serves; Wake-on-LAN of the isolated laptops is broadcast by their relay on the school's network")
     func relayedRuns() async throws {
         let w = try await World()
         // From this machine's namespace, the school's devices cannot be reached.
@@ -240,6 +240,38 @@ import Testing
         let runs = try ParcRunner.json(try await w.run("runs", "list", "--json").stdout) as! [[String: Any]]
         let latest = try await w.record(try #require(runs.first?["id"] as? Int))
         #expect((latest["run"] as? [String: Any])?["playbook"] as? String == w.home.appendingPathComponent("playbooks/slow.yml").path)
+        // 5. Wake-on-LAN of the isolated school's laptops: their relay broadcasts on the school's network,
+        // where a listener (inside the namespace) gets every magic packet.
+        var macs: [String] = []
+        for (i, d) in lab.devices.enumerated() {
+            let mac = String(format: "02:00:00:00:10:%02x", i + 1)
+            macs.append(mac)
+            #expect(try await w.run("device", "edit", d.serial, "--mac", mac).status == 0)
+        }
+        let heard = w.home.appendingPathComponent("heard.txt").path
+        let namespace = try #require(try await w.network()["namespace"] as? String)
+        let listener = Process()
+        listener.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+        listener.arguments = ["netns", "exec", namespace, "python3", "-c", """
+            import socket
+            r = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); r.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            r.bind(("0.0.0.0", 9)); r.settimeout(20)
+            out = open("\(heard)", "w"); out.write("listening\\n"); out.flush()
+            for _ in range(\(macs.count)):
+                d, a = r.recvfrom(200)
+                if d[:6] == b"\\xff" * 6: out.write(":".join("%02x" % b for b in d[6:12]) + "\\n"); out.flush()
+            """]
+        listener.standardOutput = FileHandle.nullDevice
+        listener.standardError = FileHandle.nullDevice
+        try listener.run()
+        for _ in 0..<100 where !((try? String(contentsOfFile: heard, encoding: .utf8))?.hasPrefix("listening") ?? false) { try await Task.sleep(for: .milliseconds(50)) }
+        let woken = try await w.run(["--server", w.base, "wake", "room_\(Self.school.lowercased())_lab_parc"])
+        #expect(woken.status == 0, "\(woken.stderr)")
+        #expect(woken.stdout.contains("(through the relay relais-norroy)") && woken.stdout.contains("3 magic packet(s) sent for 3 device(s)"), "\(woken.stdout)")
+        try await ParcRunner.offPool { listener.waitUntilExit() }
+        let got = Set(((try? String(contentsOfFile: heard, encoding: .utf8)) ?? "").split(separator: "\n").dropFirst().map(String.init))
+        #expect(got == Set(macs), "the packets heard on the school's network: \(got)")
+
         // (a command counts as a change, as Ansible's)
         #expect((latest["hosts"] as! [[String: Any]]).allSatisfy { $0["relay"] as? String == "relais-norroy" && $0["outcome"] as? String == "changed" }, "\(latest)")
     }

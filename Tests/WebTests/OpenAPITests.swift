@@ -80,7 +80,8 @@ import Testing
         nonisolated(unsafe) let paths = doc["paths"] as! [String: [String: Any]]
         nonisolated(unsafe) var called = 0
         try await withRouter(f.portal()) { client in
-            for (template, ops) in paths.sorted(by: { $0.key < $1.key }) {
+            // Revoking the token it uses comes last.
+            for (template, ops) in paths.sorted(by: { ($0.key == "/api/v1/tokens/current" ? 1 : 0, $0.key) < ($1.key == "/api/v1/tokens/current" ? 1 : 0, $1.key) }) {
                 for (method, raw) in ops {
                     // Relays' operations need a relay's token and work in flight: RelayAccessTests checks their answers.
                     if template.hasPrefix("/api/v1/relay/") { called += 1; continue }
@@ -94,6 +95,8 @@ import Testing
                     let body: ByteBuffer? = switch (method, template) {
                     case ("post", "/api/v1/runs"): ByteBuffer(string: #"{"playbook":"check.yml","devices":["\#(f.a.device)"],"check":true,"extraVars":{"x":"1"}}"#)
                     case ("post", "/api/v1/imports"): ByteBuffer(string: "N° de série;Type\nNEW-1;laptop\n")
+                    // Loopback's broadcast address: the packet stays on this machine.
+                    case ("post", "/api/v1/wake"): ByteBuffer(string: #"{"devices":["\#(f.a.device)"],"broadcast":"127.255.255.255"}"#)
                     case ("post", "/api/v1/tokens"): ByteBuffer(string: #"{"login":"tech","password":"\#(PortalFixture.password)","name":"test"}"#)
                     case ("post", _): ByteBuffer(string: #"{"serial":"\#(f.a.device)","kind":"damaged","description":"Coque fendue","since":"2026-11-02","contactName":"M. Test","contactPhone":"03 87 11 22 33"}"#)
                     default: nil

@@ -10,25 +10,6 @@ import Glibc
 
 /// Sends magic packets: UDP broadcast from this machine, or through a device already awake.
 enum WakeSender {
-    /// One datagram to `address:port`, with SO_BROADCAST.
-    static func send(_ packet: [UInt8], to address: String, port: Int) throws {
-        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-        guard fd >= 0 else { throw ValidationError("cannot open a UDP socket: \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        var on: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &on, socklen_t(MemoryLayout<Int32>.size))
-        var sa = sockaddr_in()
-        sa.sin_family = sa_family_t(AF_INET)
-        sa.sin_port = in_port_t(UInt16(port).bigEndian)
-        guard inet_pton(AF_INET, address, &sa.sin_addr) == 1 else { throw ValidationError("'\(address)' is not an IPv4 address") }
-        let sent = packet.withUnsafeBytes { bytes in
-            withUnsafePointer(to: &sa) { p in
-                p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, bytes.baseAddress, bytes.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-        }
-        guard sent == packet.count else { throw ValidationError("sending to \(address):\(port) failed: \(String(cString: strerror(errno)))") }
-    }
-
     /// Whether something answers on `address:port` (a TCP connection within `timeout`).
     static func answers(_ address: String, port: Int, timeout: Double) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -90,6 +71,32 @@ struct Wake: AsyncParsableCommand {
     @OptionGroup var access: AccessOptions
 
     func run() async throws {
+        if let server = try global.remote() {
+            // The server wakes them: itself, or through the relay of their school.
+            if wake.via != nil { throw ValidationError("--via works on a local inventory only; against a server the relay of each school sends the packets") }
+            var body: [String: Any] = ["limit": selection.pattern ?? "all", "port": wake.wolPort, "stagger": wake.stagger]
+            if let b = wake.broadcast { body["broadcast"] = b }
+            if selection.limit != nil || selection.member != nil || selection.school != nil || selection.kind != nil {
+                throw ValidationError("against a server, name the devices with a pattern (school_…, cart_…, room_…)")
+            }
+            let reply = try await server.send(.post, "/api/v1/wake", body: try JSONSerialization.data(withJSONObject: body))
+            guard reply.status == 200, let list = (reply.json as? [String: Any])?["devices"] as? [[String: Any]] else { throw AppError(reply.detail) }
+            if list.isEmpty { warn("no device matches; nothing to wake"); return }
+            var sent = 0, devices = 0
+            for d in list {
+                let name = d["device"] as? String ?? "", macs = d["macs"] as? [String] ?? [], target = d["target"] as? String ?? ""
+                if macs.isEmpty {
+                    FileHandle.standardError.write(Data("no MAC address for \(name): add one with `parc device edit \(name) --mac …`\n".utf8))
+                    continue
+                }
+                if let error = d["error"] as? String { warn("\(name): \(error)"); continue }
+                emit("\(name): \(macs.joined(separator: ", ")) → \(target):\(wake.wolPort)\((d["relay"] as? String).map { " (through the relay \($0))" } ?? "")\n")
+                sent += macs.count
+                devices += 1
+            }
+            emit("\(sent) magic packet(s) sent for \(devices) device(s).\n")
+            return
+        }
         let inventory = try global.open()
         let (rows, facts) = try inventory.read { r -> ([DeviceRow], [String: DeviceFacts]) in
             let rows = try selection.select(r)
@@ -123,14 +130,12 @@ struct Wake: AsyncParsableCommand {
             emit("Sent from \(relay.name) to \(target):\(options.wolPort) for \(macs.count) MAC address(es).\n")
             return macs.count
         }
-        for (i, row) in rows.enumerated() where !row.macs.isEmpty {
-            if i > 0, options.stagger > 0 { try await Task.sleep(for: .milliseconds(options.stagger)) }
-            let target = options.broadcast ?? WakeOnLAN.broadcast(for: facts[row.serial], address: row.address) ?? "255.255.255.255"
-            for mac in row.macs {
-                try WakeSender.send(try WakeOnLAN.packet(mac: mac), to: target, port: options.wolPort)
-                sent += 1
-            }
-            emit("\(row.inventoryName): \(row.macs.joined(separator: ", ")) → \(target):\(options.wolPort)\n")
+        // From this machine (ParcApp's Waking: the server's own way, without its relays).
+        let workspace = Workspace(inventory: inventory, home: ParcHome.locate(), access: access.settings)
+        for s in try await Waking.wake(rows, facts: facts, broadcast: options.broadcast, port: options.wolPort, stagger: options.stagger, in: workspace) {
+            if let error = s.error { throw ValidationError("\(s.device): \(error)") }
+            emit("\(s.device): \(s.macs.joined(separator: ", ")) → \(s.target):\(options.wolPort)\n")
+            sent += s.macs.count
         }
         return sent
     }

@@ -1,0 +1,120 @@
+import Foundation
+import InventoryStore
+import ParcCore
+import Provisioning
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Wake-on-LAN for devices of the inventory: a magic packet per MAC, broadcast on the device's own
+/// network — by this machine, or by the relay of the device's school when one is connected (a
+/// broadcast does not cross routers, and the school's network is the relay's).
+public enum Waking {
+    /// One packet to send: for which device, which MAC, where.
+    public struct Packet: Codable, Sendable, Equatable {
+        public var device: String
+        public var mac: String
+        public var address: String
+        public var port: Int
+    }
+
+    /// What was sent for one device, and by whom (nil: this machine).
+    public struct Sent: Sendable, Equatable {
+        public var device: String
+        public var macs: [String]
+        public var target: String
+        public var relay: String?
+        public var error: String?
+    }
+
+    /// The packets for `rows` (devices without a MAC get none): to `broadcast`, else the subnet's
+    /// from the device's facts, else 255.255.255.255.
+    public static func packets(_ rows: [DeviceRow], facts: [String: DeviceFacts], broadcast: String?, port: Int) -> [String: [Packet]] {
+        var out: [String: [Packet]] = [:]
+        for row in rows where !row.macs.isEmpty {
+            let target = broadcast ?? WakeOnLAN.broadcast(for: facts[row.serial], address: row.address) ?? "255.255.255.255"
+            out[row.serial] = row.macs.map { Packet(device: row.inventoryName, mac: $0, address: target, port: port) }
+        }
+        return out
+    }
+
+    /// Wakes `rows`, `stagger` milliseconds between two devices; the devices of a school whose relay
+    /// is connected are woken by it.
+    public static func wake(_ rows: [DeviceRow], facts: [String: DeviceFacts], broadcast: String?, port: Int, stagger: Int,
+                            in workspace: Workspace) async throws -> [Sent] {
+        let plan = packets(rows, facts: facts, broadcast: broadcast, port: port)
+        var direct: [DeviceRow] = [], byRelay: [String: [DeviceRow]] = [:]
+        for row in rows where plan[row.serial] != nil {
+            if let relay = workspace.relays?.relay(forSchool: row.uai) { byRelay[relay, default: []].append(row) } else { direct.append(row) }
+        }
+        var sent: [Sent] = []
+        for (relay, group) in byRelay.sorted(by: { $0.key < $1.key }) {
+            let work = RelayWork(id: UUID().uuidString.lowercased(), run: 0, playbook: "", files: [:], hosts: [], ssh: [:],
+                                 options: .init(check: false, diff: false, forks: 1, tags: [], skipTags: [], extraVars: [:], extraData: [:],
+                                                become: "none", becomeUser: nil, startAtTask: nil, knownNames: []),
+                                 wake: .init(packets: group.flatMap { plan[$0.serial]! }, stagger: stagger))
+            let failures = FailureNotes()
+            let outcome = await workspace.relays!.dispatch(work, to: relay) { e in if case .note(let text) = e { failures.add(text) } }
+            let lost = !outcome.result.unreachableHosts.isEmpty || outcome.result.aborted != nil
+            for row in group {
+                let packets = plan[row.serial]!
+                let error = lost ? "the relay \(relay) did not answer" : failures.for(row.inventoryName)
+                sent.append(Sent(device: row.inventoryName, macs: row.macs, target: packets[0].address, relay: relay, error: error))
+            }
+        }
+        for (i, row) in direct.enumerated() {
+            if i > 0, stagger > 0 { try await Task.sleep(for: .milliseconds(stagger)) }
+            let packets = plan[row.serial]!
+            var failure: String? = nil
+            for p in packets {
+                do { try send(p) } catch { failure = "\(error)" }
+            }
+            sent.append(Sent(device: row.inventoryName, macs: row.macs, target: packets[0].address, relay: nil, error: failure))
+        }
+        return sent
+    }
+
+    final class FailureNotes: @unchecked Sendable {
+        private let lock = NSLock()
+        private var notes: [String] = []
+        func add(_ s: String) { lock.withLock { notes.append(s) } }
+        func `for`(_ device: String) -> String? {
+            lock.withLock { notes.first { $0.hasPrefix(device + ": cannot") }.map { String($0.dropFirst(device.count + 2)) } }
+        }
+    }
+
+    /// Sends the packets of a relay's work, reporting each device as a note.
+    static func send(_ plan: RelayWork.WakePlan, report: (RelayEvent) -> Void) async {
+        var last: String? = nil
+        for p in plan.packets {
+            if let last, last != p.device, plan.stagger > 0 { try? await Task.sleep(for: .milliseconds(plan.stagger)) }
+            last = p.device
+            do {
+                try send(p)
+                report(.note("\(p.device): \(p.mac) → \(p.address):\(p.port)"))
+            } catch {
+                report(.note("\(p.device): cannot send to \(p.address):\(p.port): \(error)"))
+            }
+        }
+    }
+
+    /// One magic packet, as a UDP broadcast datagram.
+    public static func send(_ p: Packet) throws {
+        let packet = try WakeOnLAN.packet(mac: p.mac)
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        guard fd >= 0 else { throw AppError("cannot open a UDP socket: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var on: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &on, socklen_t(MemoryLayout<Int32>.size))
+        var sa = sockaddr_in()
+        sa.sin_family = sa_family_t(AF_INET)
+        sa.sin_port = in_port_t(UInt16(p.port).bigEndian)
+        guard inet_pton(AF_INET, p.address, &sa.sin_addr) == 1 else { throw AppError("'\(p.address)' is not an IPv4 address") }
+        let sent = packet.withUnsafeBytes { bytes in
+            withUnsafePointer(to: &sa) { ptr in
+                ptr.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, bytes.baseAddress, bytes.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+        }
+        guard sent == packet.count else { throw AppError("sending to \(p.address):\(p.port) failed: \(String(cString: strerror(errno)))") }
+    }
+}
