@@ -27,6 +27,18 @@ public struct RelayWork: Codable, Sendable {
     public var options: Options
     /// Instead of a run: magic packets to broadcast on the school's network.
     public var wake: WakePlan?
+    /// Instead of a run: devices to look for (serial → where its SSH listens); the relay notes
+    /// `answers SERIAL` for each that is on (the sweep that finds devices owed pending work).
+    public var probe: [String: Probe]?
+
+    public struct Probe: Codable, Sendable, Equatable {
+        public var address: String
+        public var port: Int
+        public init(address: String, port: Int) {
+            self.address = address
+            self.port = port
+        }
+    }
 
     public struct WakePlan: Codable, Sendable {
         public var packets: [Waking.Packet]
@@ -35,8 +47,9 @@ public struct RelayWork: Codable, Sendable {
     }
 
     public init(id: String, run: Int64, playbook: String, files: [String: Data], hosts: [HostTarget], ssh: [String: Endpoint], options: Options,
-                wake: WakePlan? = nil) {
+                wake: WakePlan? = nil, probe: [String: Probe]? = nil) {
         self.wake = wake
+        self.probe = probe
         self.id = id
         self.run = run
         self.playbook = playbook
@@ -328,6 +341,20 @@ public final class RelayHub: Sendable {
         }
     }
 
+    /// Asks `relay` which of `devices` (serial → where its SSH listens) answer now (none when the
+    /// relay is gone).
+    public func probe(_ devices: [String: RelayWork.Probe], through login: String) async -> Set<String> {
+        let work = RelayWork(id: UUID().uuidString.lowercased(), run: 0, playbook: "", files: [:], hosts: [], ssh: [:],
+                             options: .init(check: true, diff: false, forks: 1, tags: [], skipTags: [], extraVars: [:], extraData: [:],
+                                            become: "none", becomeUser: nil, startAtTask: nil, knownNames: []),
+                             probe: devices)
+        let up = Mutex<Set<String>>([])
+        _ = await dispatch(work, to: login) { e in
+            if case .note(let text) = e, text.hasPrefix("answers ") { _ = up.withLock { $0.insert(String(text.dropFirst(8))) } }
+        }
+        return up.withLock { $0 }
+    }
+
     public enum ReportError: Error { case unknownJob }
 
     /// A relay's report on its work: new events forwarded (those already received skipped), the
@@ -414,6 +441,13 @@ extension RelayWork {
                         cancellation: RunCancellation, report: @escaping @Sendable (RelayEvent) -> Void) async throws -> RelayOutcome {
         if let wake {
             await Waking.send(wake, report: report)
+            return RelayOutcome(result: RunResult(records: [], recap: [:], failedHosts: [], unreachableHosts: []), newKeys: [:])
+        }
+        if let probe {
+            let up = await concurrently(probe.sorted { $0.key < $1.key }, limit: 32) { serial, p in
+                Waking.answers(p.address, port: p.port, timeout: 2) ? serial : nil
+            }
+            for serial in up.compactMap({ $0 }) { report(.note("answers \(serial)")) }
             return RelayOutcome(result: RunResult(records: [], recap: [:], failedHosts: [], unreachableHosts: []), newKeys: [:])
         }
         let fm = FileManager.default

@@ -16,22 +16,52 @@ final class Console: Sendable {
     private let onboardings = Mutex<[String: (job: Onboarding.OnboardJob, fields: [String: String])]>([:])
     private let pending = Mutex<PendingWork.ServeJob?>(nil)
 
-    init(workspace: Workspace) {
+    init(workspace: Workspace, sweep: Duration = .seconds(300)) {
         self.workspace = workspace
         // A relay that connects serves the work its schools' devices are owed (they may be on now).
         workspace.relays?.onArrival { [weak self] login, schools in
             guard let self else { return }
             Task { self.servePending(relay: login, schools: schools) }
         }
+        // Then, every few minutes, each relay looks for those devices and serves the ones that are on.
+        if let hub = workspace.relays {
+            Task { [weak self] in
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: sweep)
+                    guard let console = self else { return }
+                    await console.sweep(hub)
+                }
+            }
+        }
     }
 
-    /// Serves the pending work of the devices of `schools`, through the relay that just connected.
-    func servePending(relay login: String, schools: [String]) {
+    /// Each connected relay probes the devices of its schools that are owed pending work; those that
+    /// answer are served through it.
+    func sweep(_ hub: RelayHub) async {
+        for relay in hub.status {
+            let wanted = Set(relay.schools)
+            guard let owed = try? workspace.inventory.read({ r -> [String: RelayWork.Probe] in
+                let pending = Set(try r.pending().map { $0.serial.lowercased() })
+                var out: [String: RelayWork.Probe] = [:]
+                for d in try r.devices() where pending.contains(d.serial.lowercased()) && (d.uai.map { wanted.contains($0.uppercased()) } ?? false) {
+                    if let address = d.address { out[d.serial] = RelayWork.Probe(address: address, port: d.sshPort ?? 22) }
+                }
+                return out
+            }), !owed.isEmpty else { continue }
+            let up = await hub.probe(owed, through: relay.login)
+            if !up.isEmpty { servePending(relay: relay.login, schools: relay.schools, only: Set(up.map { $0.lowercased() })) }
+        }
+    }
+
+    /// Serves the pending work of the devices of `schools` (only those of `only` when given),
+    /// through the relay that serves them.
+    func servePending(relay login: String, schools: [String], only: Set<String>? = nil) {
         let wanted = Set(schools.map { $0.uppercased() })
         let workspace = self.workspace.acting(as: login)
         do {
             let serials = try workspace.inventory.read { r in
                 Set(try r.devices().filter { $0.uai.map { wanted.contains($0.uppercased()) } ?? false }.map { $0.serial.lowercased() })
+                    .filter { only?.contains($0) ?? true }
             }
             var base = RunRequest(playbook: "")
             base.become = Self.become

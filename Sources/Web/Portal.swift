@@ -45,6 +45,8 @@ public struct PortalOptions: Sendable {
     public var relayTimeout: Duration = .seconds(60)
     /// How long a relay's request for work is held when there is none.
     public var relayPollWait: Duration = .seconds(25)
+    /// How often each relay looks for its schools' devices owed pending work (those on are served).
+    public var relaySweep: Duration = .seconds(300)
 
     public init(baseURL: String? = nil) { self.baseURL = baseURL }
 
@@ -152,7 +154,8 @@ public struct Portal: Sendable {
                                                access: options.access ?? AccessSettings(credentials: AccessSettings.standardCredentials(home: home),
                                                                                         knownHostsFiles: AccessSettings.standardKnownHosts()),
                                                logger: logger,
-                                               relays: RelayHub(timeout: options.relayTimeout, pollWait: options.relayPollWait, logger: logger)))
+                                               relays: RelayHub(timeout: options.relayTimeout, pollWait: options.relayPollWait, logger: logger)),
+                          sweep: options.relaySweep)
     }
 
     /// Every route: pages, then the API.

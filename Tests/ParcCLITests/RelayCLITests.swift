@@ -96,7 +96,7 @@ import Testing
             let host = try await network()["hostAddress"] as! String
             let port = try Lab.freePort()
             base = "http://\(host):\(port)"
-            let (process, _, _) = try parc.start(["serve", "--listen", "\(host):\(port)", "--relay-timeout", "4"], env: env())
+            let (process, _, _) = try parc.start(["serve", "--listen", "\(host):\(port)", "--relay-timeout", "4", "--relay-sweep", "2"], env: env())
             server = process
             var up = false
             for _ in 0..<100 where !up {
@@ -160,7 +160,7 @@ import Testing
         return out
     }
 
-    @Test("through a relay in an isolated school: unreachable directly, a run from the API and one from `parc --server … run` finish with the same records as a direct run; a killed relay's devices end unreachable within the bound and get pending work, which the restarted relay serves; Wake-on-LAN of the isolated laptops is broadcast by their relay on the school's network")
+    @Test("through a relay in an isolated school: unreachable directly, a run from the API and one from `parc --server … run` finish with the same records as a direct run; a killed relay's devices end unreachable within the bound and get pending work, which the restarted relay serves, and the relay's sweep serves a laptop back on; Wake-on-LAN of the isolated laptops is broadcast by their relay on the school's network")
     func relayedRuns() async throws {
         let w = try await World()
         // From this machine's namespace, the school's devices cannot be reached.
@@ -240,7 +240,23 @@ import Testing
         let runs = try ParcRunner.json(try await w.run("runs", "list", "--json").stdout) as! [[String: Any]]
         let latest = try await w.record(try #require(runs.first?["id"] as? Int))
         #expect((latest["run"] as? [String: Any])?["playbook"] as? String == w.home.appendingPathComponent("playbooks/slow.yml").path)
-        // 5. Wake-on-LAN of the isolated school's laptops: their relay broadcasts on the school's network,
+        // 5. A laptop off during a run owes it; once on again, the relay's sweep finds it and serves it.
+        let off = try Lab.load(w.labDir)
+        off.stop("lab-03")
+        let partial = try await w.post("/api/v1/runs", #"{"playbook":"motd.yml","limit":"room_\#(Self.school.lowercased())_lab_parc","check":false}"#)
+        let partialID = try #require(partial.body["id"] as? Int)
+        let partialRecord = try #require(try await w.waitForEnd(partialID, within: 60))
+        #expect((partialRecord["hosts"] as! [[String: Any]]).first { $0["host"] as? String == "lab-03" }?["outcome"] as? String == "unreachable")
+        #expect((try ParcRunner.json(try await w.run("pending", "--json").stdout) as? [[String: Any]])?.map { $0["device"] as? String } == ["lab-03"])
+        try off.start("lab-03")
+        var swept = false
+        for _ in 0..<100 where !swept {
+            try await Task.sleep(for: .milliseconds(200))
+            swept = (try ParcRunner.json(try await w.run("pending", "--json").stdout) as? [[String: Any]])?.isEmpty ?? false
+        }
+        #expect(swept, "the sweep served lab-03 once it was on again")
+
+        // 6. Wake-on-LAN of the isolated school's laptops: their relay broadcasts on the school's network,
         // where a listener (inside the namespace) gets every magic packet.
         var macs: [String] = []
         for (i, d) in lab.devices.enumerated() {

@@ -36,6 +36,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("How long a sign-in lasts, in hours.", valueName: "hours")) var sessionHours = 12.0
     @Option(help: ArgumentHelp("A relay silent this long is gone: its devices' unfinished work ends unreachable and becomes pending.", valueName: "seconds"))
     var relayTimeout = 60.0
+    @Option(help: ArgumentHelp("How often each relay looks for its schools' devices owed pending work; those that are on are served.", valueName: "seconds"))
+    var relaySweep = 300.0
     /// How the console's runs, onboardings and facts reach devices (keys, host-key policy, forks).
     @OptionGroup var access: AccessOptions
 
@@ -47,6 +49,7 @@ struct Serve: AsyncParsableCommand {
         if let base = baseURL { try PortalAddress.check(base) }
         guard sessionHours > 0 && sessionHours <= 24 * 30 else { throw ValidationError("--session-hours takes a value between 0 and 720") }
         guard relayTimeout >= 2 && relayTimeout <= 3600 else { throw ValidationError("--relay-timeout takes 2 to 3600 seconds") }
+        guard relaySweep >= 1 && relaySweep <= 86_400 else { throw ValidationError("--relay-sweep takes 1 to 86400 seconds") }
     }
 
     static func split(_ listen: String) throws -> (String, Int) {
@@ -68,6 +71,7 @@ struct Serve: AsyncParsableCommand {
         options.home = ParcHome.locate()
         options.access = access.settings
         options.relayTimeout = .milliseconds(Int(relayTimeout * 1000))
+        options.relaySweep = .milliseconds(Int(relaySweep * 1000))
         // A held request for work ends well before the relay would be thought gone.
         options.relayPollWait = .milliseconds(Int(min(25, relayTimeout / 2) * 1000))
         let tls = tlsCert.map { PortalServer.TLSFiles(certificate: $0, key: tlsKey!) }

@@ -165,7 +165,7 @@ struct Run: AsyncParsableCommand {
     /// finds them unreachable and owes them the playbook).
     func wakeAsleep(_ hosts: [HostTarget], targets: PlaybookRuns.Targets, inventory: Inventory) async throws -> Set<String> {
         guard targets.fromDatabase else { throw ValidationError("--wake wakes parc's devices (their MACs are in the inventory), not those of -i") }
-        let asleep = hosts.filter { h in targets.ssh[h.serial].map { !WakeSender.answers($0.address, port: $0.port, timeout: 1) } ?? false }
+        let asleep = hosts.filter { h in targets.ssh[h.serial].map { !Waking.answers($0.address, port: $0.port, timeout: 1) } ?? false }
         guard !asleep.isEmpty else { return [] }
         let serials = Set(asleep.map(\.serial))
         let (rows, facts) = try inventory.read { r -> ([DeviceRow], [String: DeviceFacts]) in
@@ -180,7 +180,7 @@ struct Run: AsyncParsableCommand {
         let deadline = ContinuousClock.now + .milliseconds(Int(waitFor * 1000))
         while !waiting.isEmpty && ContinuousClock.now < deadline {
             for s in waiting {
-                if let o = targets.ssh[s], WakeSender.answers(o.address, port: o.port, timeout: 0.5) { woken.insert(s); waiting.remove(s) }
+                if let o = targets.ssh[s], Waking.answers(o.address, port: o.port, timeout: 0.5) { woken.insert(s); waiting.remove(s) }
             }
             if !waiting.isEmpty { try await Task.sleep(for: .milliseconds(500)) }
         }

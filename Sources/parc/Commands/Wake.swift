@@ -10,27 +10,6 @@ import Glibc
 
 /// Sends magic packets: UDP broadcast from this machine, or through a device already awake.
 enum WakeSender {
-    /// Whether something answers on `address:port` (a TCP connection within `timeout`).
-    static func answers(_ address: String, port: Int, timeout: Double) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-        var sa = sockaddr_in()
-        sa.sin_family = sa_family_t(AF_INET)
-        sa.sin_port = in_port_t(UInt16(port).bigEndian)
-        guard inet_pton(AF_INET, address, &sa.sin_addr) == 1 else { return false }
-        let r = withUnsafePointer(to: &sa) { p in p.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        if r == 0 { return true }
-        guard errno == EINPROGRESS else { return false }
-        var pfd = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-        guard poll(&pfd, 1, Int32(timeout * 1000)) == 1 else { return false }
-        var err: Int32 = 0
-        var len = socklen_t(MemoryLayout<Int32>.size)
-        getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len)
-        return err == 0
-    }
-
     /// The command a relay device runs: wakeonlan if it has it, else etherwake.
     static func relayScript(macs: [String], broadcast: String, port: Int) -> String {
         let list = macs.map(shellQuote).joined(separator: " ")
@@ -161,7 +140,7 @@ struct Wake: AsyncParsableCommand {
         let settings = access.settings
         for row in candidates {
             guard let o = try settings.ssh(for: row),
-                  WakeSender.answers(o.address, port: o.port, timeout: 1) else { continue }
+                  Waking.answers(o.address, port: o.port, timeout: 1) else { continue }
             if let c = try? await SSHConnection.connect(o) { return Relay(name: row.inventoryName, connection: c) }
         }
         throw ValidationError(via == "auto" ? "no device of the same room or school answers to send the packets from; name one with --via DEVICE"
