@@ -165,7 +165,7 @@ let package = Package(
         .testTarget(name: "ProvisioningTests", dependencies: ["Provisioning", "Templating", "ParcCore", "SSHTransport", "Lab"],
                     exclude: ["Fixtures"], swiftSettings: strict),
         // The service layer against real sshd (lab devices).
-        .testTarget(name: "ParcAppTests", dependencies: ["ParcApp", "ParcCore", "InventoryStore", "Provisioning", "Lab", "Exchange"], swiftSettings: strict),
+        .testTarget(name: "ParcAppTests", dependencies: ["ParcApp", "ParcCore", "InventoryStore", "Provisioning", "Lab", "Exchange", "SSHTransport", "Templating"], swiftSettings: strict),
         .testTarget(name: "ExchangeTests", dependencies: ["Exchange", "InventoryStore", "ParcCore"], swiftSettings: strict),
         // The portal's router, pages and API, in process; and the browser tests (axe-core, Selenium).
         .testTarget(

@@ -149,11 +149,12 @@ public enum PlaybookRuns {
                         group.addTask {
                             guard let hub else { return (part.relay, RelayHub.lost(part)) }
                             let seen = PlaysSeen()
+                            let names = Set(part.hosts.map(\.name)), serials = Set(part.hosts.map(\.serial))
                             let outcome = await hub.dispatch(w, to: part.relay, cancellation: job.cancellation) { e in
                                 switch e {
                                 case .play(let name, let hosts): if headers.show(seen.next()) { job.emit(.play(name: name, hosts: hosts)) }
-                                case .task(let r): job.emit(.task(r.masked))
-                                case .unreachable(let host, let message): job.emit(.unreachable(host: host, message: message))
+                                case .task(let r): if serials.contains(r.serial) && names.contains(r.host) { job.emit(.task(r.masked)) }
+                                case .unreachable(let host, let message): if names.contains(host) { job.emit(.unreachable(host: host, message: message)) }
                                 case .note(let text): job.emit(.note(text))
                                 }
                             }
@@ -168,8 +169,15 @@ public enum PlaybookRuns {
                 var newKeys = connector.newKeys.all
                 var servedBy: [String: String] = [:]
                 for (relay, outcome) in parts {
-                    result.merge(outcome.result)
-                    for (serial, key) in outcome.newKeys { newKeys[serial] = try? HostKey(openSSH: key) }
+                    // A relay speaks for its own part only: what it says of another device is dropped,
+                    // and a key it met is pinned only where accept-new let it meet one.
+                    let mine = relayed.first { $0.relay == relay }?.hosts ?? []
+                    result.merge(outcome.result.restricted(to: mine))
+                    let serials = Set(mine.map(\.serial))
+                    for (serial, key) in outcome.newKeys where serials.contains(serial) {
+                        guard let policy = targets.ssh[serial]?.hostKeyPolicy, policy.mode == .acceptNew, policy.pinned == nil else { continue }
+                        newKeys[serial] = try? HostKey(openSSH: key)
+                    }
                 }
                 for part in relayed { for h in part.hosts { servedBy[h.serial] = part.relay } }
                 let report: RunReport

@@ -493,6 +493,15 @@ extension RelayWork {
 }
 
 extension RunResult {
+    /// Only what concerns `hosts` (a relay's report on the devices it was given).
+    func restricted(to hosts: [HostTarget]) -> RunResult {
+        let names = Set(hosts.map(\.name)), serials = Set(hosts.map(\.serial))
+        return RunResult(records: records.filter { serials.contains($0.serial) && names.contains($0.host) },
+                         recap: recap.filter { names.contains($0.key) }, failedHosts: failedHosts.filter(serials.contains),
+                         unreachableHosts: unreachableHosts.filter(serials.contains), aborted: aborted,
+                         facts: facts.filter { serials.contains($0.key) }, roundTrips: roundTrips.filter { serials.contains($0.key) })
+    }
+
     /// Two parts of one run (this server's and a relay's, or two relays') as one.
     mutating func merge(_ other: RunResult) {
         records += other.records

@@ -1,7 +1,9 @@
 import Foundation
+import InventoryStore
 import ParcApp
 import ParcCore
 @testable import Provisioning
+import SSHTransport
 import Synchronization
 import Templating
 import Testing
@@ -70,5 +72,60 @@ import Testing
         #expect(back == v)
         #expect(back.ordered?.keys == ["zeta", "alpha"])
         #expect(back.description == v.description)
+    }
+}
+
+/// A run whose devices are partly a relay's: what the relay says is kept for its own devices only.
+@Suite struct RelayedRunTests {
+    @Test("a relay's report speaks for its own devices only: a forged task, facts and host key for another school's device are dropped; its devices' outcome is recorded with its name")
+    func aRelayCannotSpeakForOtherDevices() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("parc-relayed-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("playbooks"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try "- hosts: all\n  gather_facts: false\n  tasks:\n    - name: t\n      command: 'true'\n"
+            .write(to: dir.appendingPathComponent("playbooks/p.yml"), atomically: true, encoding: .utf8)
+        let inventory = try Inventory(path: dir.appendingPathComponent("parc.sqlite").path, actor: "tech")
+        let pinned = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"
+        try inventory.write { tx in
+            let m = try tx.addMember(Member(kind: .commune, name: "Norroy-le-Veneur", insee: "57511"))
+            for (uai, serial, address) in [("0572113M", "A-1", "127.0.0.1"), ("0571234G", "B-1", "127.0.0.2")] {
+                _ = try tx.addSchool(uai: uai, name: "École \(uai)", member: m.slug)
+                let room = try tx.addRoom(school: uai, name: "Salle")
+                _ = try tx.addDevice(Device(kind: .laptop, serial: serial, status: .deployed, roomId: room.id, hostname: serial.lowercased(),
+                                            address: address, sshPort: 1, sshUser: "u", hostKey: serial == "B-1" ? pinned : nil))
+            }
+        }
+        let hub = RelayHub(timeout: .seconds(30), pollWait: .milliseconds(100))
+        _ = await hub.poll(relay: "relais-a", schools: ["0572113M"])
+        var access = AccessSettings(credentials: [], timeout: 1)
+        access.hostKeyPolicy = .acceptNew
+        let workspace = Workspace(inventory: inventory, home: dir, access: access, relays: hub)
+        var request = RunRequest(playbook: dir.appendingPathComponent("playbooks/p.yml").path)
+        request.only = ["a-1"]
+        let job = try #require(try PlaybookRuns.start(request, in: workspace))
+        let work = try #require(await hub.poll(relay: "relais-a", schools: ["0572113M"]))
+        #expect(work.hosts.map(\.serial) == ["A-1"])
+        #expect(work.ssh["A-1"]?.hostKey == nil && work.ssh["A-1"]?.policy == "accept-new")
+        func record(_ serial: String) -> TaskRecord {
+            TaskRecord(play: "all", task: "t", host: serial.lowercased(), serial: serial, item: nil, outcome: .changed, changed: true, ignored: false,
+                       message: nil, output: nil, diff: [], milliseconds: 1, location: nil)
+        }
+        var forgedFacts = DeviceFacts()
+        forgedFacts.serial = "FORGED"
+        let result = RunResult(records: [record("A-1"), record("B-1")],
+                               recap: ["a-1": HostRecap(ok: 1, changed: 1), "b-1": HostRecap(ok: 1, changed: 1)], failedHosts: [], unreachableHosts: [],
+                               facts: ["B-1": forgedFacts])
+        let key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBk1rVCSQeMoMeyPgfGFfcTP0ClzRMcu0Rg0WvAwMIQv"
+        _ = try hub.report(relay: "relais-a", job: work.id, RelayReport(from: 0, events: [.task(record("A-1")), .task(record("B-1"))],
+                                                                        outcome: RelayOutcome(result: result, newKeys: ["A-1": key, "B-1": key])))
+        let report = try await job.value()
+        #expect(report.hosts.map(\.serial) == ["A-1"])
+        #expect(report.hosts.first?.relay == "relais-a")
+        let detail = try inventory.read { try $0.run(report.id) }
+        #expect(detail.tasks.map(\.serial) == ["A-1"], "the forged task of another school's device is not recorded")
+        #expect(try inventory.read { try $0.device("B-1") }.hostKey == pinned, "another device's pinned key is untouched")
+        #expect(try inventory.read { try $0.facts(serial: "B-1") } == nil, "no facts recorded for it")
+        #expect(try inventory.read { try $0.device("A-1") }.hostKey == key, "the relay's own device met under accept-new is pinned")
+        #expect(!job.history.contains { if case .task(let r) = $0.event { r.serial == "B-1" } else { false } }, "nor shown live")
     }
 }
