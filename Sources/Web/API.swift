@@ -99,6 +99,19 @@ enum API {
               summary: "Revoke the token this request carries (parc logout)", response: "Revoked") { p, r, _, v in
             try await p.apiRevokeCurrentToken(v!, request: r)
         },
+        Route(method: .get, path: "/api/v1/pending", access: .staff, summary: "What is owed to devices that were offline (technicians), as `parc pending --json`",
+              response: "PendingItem[]") { p, _, _, _ in
+            // How each run was asked for stays on the server (the list says what and why).
+            let items = try await p.inventory.reading { r in try r.pending() }.map { item -> PendingItem in
+                var shown = item
+                shown.parameters = nil
+                return shown
+            }
+            let encoder = JSONEncoder()
+            encoder.dateEncodingStrategy = .iso8601
+            encoder.outputFormatting = [.sortedKeys]
+            return json(data: try encoder.encode(items))
+        },
         Route(method: .post, path: "/api/v1/wake", access: .staff,
               summary: "Wake devices (Wake-on-LAN): from this server, or through the relay of each device's school (technicians)",
               response: "WakeDone", requestBody: "WakeInput") { p, r, _, _ in

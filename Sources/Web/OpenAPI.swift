@@ -73,6 +73,8 @@ enum OpenAPI {
                                   required: ["login", "password"])),
             ("NewToken", object([("token", .object([("type", .string("string")), ("description", .string("the secret, shown only now"))])), ("login", plain("string")), ("prefix", plain("string"))])),
             ("Revoked", object([("revoked", plain("string"))])),
+            ("PendingItem", object([("serial", plain("string")), ("device", plain("string")), ("playbook", plain("string")), ("reason", plain("string")),
+                                    ("since", plain("string")), ("runId", plain("integer"))], required: ["serial", "device", "playbook", "reason", "since"])),
             ("WakeInput", object([("limit", .object([("type", .string("string")), ("description", .string("a host pattern, as parc wake"))])),
                                   ("devices", .object([("type", .string("array")), ("items", plain("string")), ("description", .string("serials, instead of or within limit"))])),
                                   ("broadcast", plain("string")), ("port", plain("integer")), ("stagger", plain("integer"))], required: [])),

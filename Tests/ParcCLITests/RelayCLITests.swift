@@ -228,6 +228,10 @@ import Testing
         let pending = try await w.run("pending", "--json")
         let owed = try ParcRunner.json(pending.stdout) as? [[String: Any]] ?? []
         #expect(Set(owed.map { $0["device"] as? String ?? "" }) == ["lab-01", "lab-02", "lab-03"], "\(pending.stdout)")
+        let remotePending = try await w.run(["pending", "--json"], env: ["PARC_SERVER": w.base])
+        #expect(remotePending.stdout == pending.stdout, "the server's pending work, as the local command prints it")
+        let remoteTable = try await w.run(["pending"], env: ["PARC_SERVER": w.base])
+        #expect(remoteTable.stdout == (try await w.run("pending")).stdout)
 
         // 4. The relay back: it serves the pending work.
         try await w.startRelay()

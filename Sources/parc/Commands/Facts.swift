@@ -107,13 +107,22 @@ struct Reconcile: ParsableCommand {
     }
 }
 
-struct Pending: ParsableCommand {
+struct Pending: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "What is owed to devices that were offline: `parc run --pending` serves it.")
     @OptionGroup var global: GlobalOptions
     @OptionGroup var output: OutputOptions
 
-    func run() throws {
-        let items = try global.open().read { try $0.pending() }
+    func run() async throws {
+        let items: [PendingItem]
+        if let server = try global.remote() {
+            let reply = try await server.get("/api/v1/pending")
+            guard reply.status == 200 else { throw AppError(reply.detail) }
+            let decoder = JSONDecoder()
+            decoder.dateDecodingStrategy = .iso8601
+            items = try decoder.decode([PendingItem].self, from: reply.body)
+        } else {
+            items = try global.open().read { try $0.pending() }
+        }
         if output.format != .table {
             emit(Render.list(items, fields: [
                 Field("device", "DEVICE") { .string($0.device) }, Field("serial", "SERIAL") { .string($0.serial) },
