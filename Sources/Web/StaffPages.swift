@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import InventoryStore
 import Logging
+import ParcApp
 import ParcCore
 
 /// Technicians' pages (read-only): search across members, the problem queue, runs, pending work;
@@ -73,6 +74,14 @@ extension Portal {
                             [.link("n° \(run.id!)", href: "/executions/\(run.id!)"), .text(run.playbook), .text(run.selector),
                              .text(run.checkMode ? "essai (check)" : "réel"), .text(run.actor), .text(French.when(run.startedAt)), Self.outcome(run)]
                         }, rowHeader: true, empty: "Aucune exécution enregistrée.")
+        // The schools' relays (parc relay): their schools' devices are run through them.
+        let relays = console.workspace.relays?.status ?? []
+        page.body.element("h2", "Relais des écoles")
+        page.body.table(caption: "Relais connectés maintenant", ["Relais", "Écoles servies", "Dernier contact", "Travaux en cours"],
+                        relays.map { r in
+                            [.text(r.login), .text(r.schools.joined(separator: ", ")), .text("il y a \(Int(r.secondsSinceSeen)) s"), .text(String(r.jobs))]
+                        }, rowHeader: true,
+                        empty: "Aucun relais connecté : ce serveur joint lui-même les appareils.")
         return html(page)
     }
 

@@ -71,6 +71,10 @@ import Testing
             #expect(idle.status == .noContent)
             #expect(hub.relay(forSchool: f.b.uai) == "relais-b")
             #expect(hub.relay(forSchool: f.a.uai) == nil)
+            // The technicians' console lists it with its school.
+            let tech = try f.session("tech")
+            let runsPage = try await client.execute(uri: "/executions", method: .get, headers: headers([("Cookie", tech.cookie)]))
+            #expect(runsPage.text.contains("Relais connectés maintenant") && runsPage.text.contains("relais-b") && runsPage.text.contains(f.b.uai))
 
             // The server hands work to relais-b (as a run of its school's devices would).
             let forwarded = Mutex<[String]>([])

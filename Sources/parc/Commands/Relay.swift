@@ -34,6 +34,8 @@ struct Relay: AsyncParsableCommand {
         if url.scheme?.lowercased() == "http", let host = url.host, !(host.hasPrefix("127.") || host == "localhost" || host == "::1" || host.hasPrefix("10.") || host.hasPrefix("192.168.")) {
             FileHandle.standardError.write(Data("warning: \(server) is plain http: the relay's token and the work cross the network readable; put the server behind HTTPS\n".utf8))
         }
+        // Logs on standard error, as every command's.
+        LoggingSetup.bootstrap(verbose: false)
         var logger = Logger(label: "parc.relay")
         logger.logLevel = verbose ? .info : .notice
         let agent = try RelayAgent(.init(server: url, token: token, schools: schools,
