@@ -91,12 +91,25 @@ import Testing
             return (status["isolatedSchools"] as! [[String: Any]])[0]
         }
 
-        /// Starts the server on the host's side of the school's veth.
-        func serve() async throws {
+        /// The certificate of an https server (its address as the name), when the test wants one.
+        var certificate: String?
+
+        /// Starts the server on the host's side of the school's veth (`tls`: over https, with a
+        /// certificate made for that address).
+        func serve(tls: Bool = false) async throws {
             let host = try await network()["hostAddress"] as! String
             let port = try Lab.freePort()
-            base = "http://\(host):\(port)"
-            let (process, _, _) = try parc.start(["serve", "--listen", "\(host):\(port)", "--relay-timeout", "4", "--relay-sweep", "2"], env: env())
+            base = "\(tls ? "https" : "http")://\(host):\(port)"
+            var args = ["serve", "--listen", "\(host):\(port)", "--relay-timeout", "4", "--relay-sweep", "2"]
+            if tls {
+                let cert = home.appendingPathComponent("cert.pem").path, key = home.appendingPathComponent("key.pem").path
+                let made = try await PortalCLITests.tool(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                                                          "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=\(host)", "-addext", "subjectAltName=IP:\(host)"])
+                #expect(made.status == 0)
+                certificate = cert
+                args += ["--tls-cert", cert, "--tls-key", key]
+            }
+            let (process, _, _) = try parc.start(args, env: env())
             server = process
             var up = false
             for _ in 0..<100 where !up {
@@ -106,22 +119,22 @@ import Testing
             #expect(up, "the server answers on \(base)")
         }
 
-        func startRelay() async throws {
-            let r = try await run("lab", "relay", RelayCLITests.school, "--server", base, "--token-file", relayToken)
+        func startRelay(trusting ca: String? = nil, expectConnected: Bool = true) async throws {
+            let r = try await run(["lab", "relay", RelayCLITests.school, "--server", base, "--token-file", relayToken] + (ca.map { ["--ca-file", $0] } ?? []))
             #expect(r.status == 0, "\(r.stderr)")
             // Connected: the server lists it.
             var connected = false
-            for _ in 0..<100 where !connected {
+            for _ in 0..<(expectConnected ? 100 : 30) where !connected {
                 try await Task.sleep(for: .milliseconds(100))
                 let relays = try await http("/api/v1/relays")
                 connected = (try? JSONSerialization.jsonObject(with: relays.body) as? [[String: Any]])?.contains { $0["login"] as? String == "relais-norroy" } ?? false
             }
-            #expect(connected, "the relay connected")
+            #expect(connected == expectConnected, "the relay connected: \(connected)")
         }
 
         /// An HTTP request with curl (URLSession on Linux was seen spinning on a request to a veth address).
         func http(_ path: String, post json: String? = nil, token: Bool = true) async throws -> (status: Int, body: Data) {
-            var args = ["curl", "-s", "-m", "30", "-w", "\n%{http_code}"]
+            var args = ["curl", "-s", "-m", "30", "-w", "\n%{http_code}"] + (certificate.map { ["--cacert", $0] } ?? [])
             if token { args += ["-H", "Authorization: Bearer \(techToken)"] }
             if let json { args += ["-H", "Content-Type: application/json", "-d", json] }
             let r = try await PortalCLITests.tool(args + [base + path])
@@ -149,6 +162,30 @@ import Testing
             }
             return nil
         }
+    }
+
+    @Test("a relay reaches an https server whose certificate it trusts (--ca-file), and refuses one it does not")
+    func relayOverHTTPS() async throws {
+        let w = try await World()
+        try await w.serve(tls: true)
+        // Without the certificate's CA: no connection (the relay keeps trying and says why).
+        try await w.startRelay(expectConnected: false)
+        // (The HTTP client tries the handshake again until its connect timeout, 10 s.)
+        var log = ""
+        for _ in 0..<100 where !log.contains("cannot reach the server") {
+            try await Task.sleep(for: .milliseconds(200))
+            log = (try? String(contentsOfFile: w.labDir + "/relay.log", encoding: .utf8)) ?? ""
+        }
+        #expect(log.contains("cannot reach the server") && log.lowercased().contains("certificate"), "\(log)")
+        #expect(try await w.http("/api/v1/relays").body.count <= 2, "no relay connected")
+        let pid = try #require(try await w.network()["relayPid"] as? Int)
+        kill(pid_t(pid), SIGTERM)
+        try await Task.sleep(for: .milliseconds(300))
+        try await w.startRelay(trusting: w.certificate)
+        let started = try await w.post("/api/v1/runs", #"{"playbook":"motd.yml","limit":"room_\#(Self.school.lowercased())_lab_parc","check":true}"#)
+        let id = try #require(started.body["id"] as? Int)
+        let record = try #require(try await w.waitForEnd(id, within: 60))
+        #expect((record["hosts"] as! [[String: Any]]).allSatisfy { $0["relay"] as? String == "relais-norroy" && $0["outcome"] as? String != "unreachable" }, "\(record)")
     }
 
     /// Each device's tasks and outcomes in a run's record: [host: [task: outcome]].

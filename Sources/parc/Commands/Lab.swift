@@ -107,6 +107,7 @@ struct LabCommand: ParsableCommand {
         @Argument(help: "The isolated school (UAI).") var school: String
         @Option(help: ArgumentHelp("The central server, as seen from inside (its hostAddress in parc lab status --json).", valueName: "URL")) var server: String
         @Option(help: ArgumentHelp("The relay account's token file.", valueName: "file")) var tokenFile: String
+        @Option(help: ArgumentHelp("PEM certificates to trust for an https server.", valueName: "file")) var caFile: String?
         @Option(name: .customLong("lab-dir"), help: "Where the lab lives.") var labDir: String?
 
         func run() throws {
@@ -119,8 +120,9 @@ struct LabCommand: ParsableCommand {
             let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
             let token = URL(fileURLWithPath: tokenFile).standardizedFileURL.path
             let log = dir + "/relay.log"
+            let ca = caFile.map { ["--ca-file", URL(fileURLWithPath: $0).standardizedFileURL.path] } ?? []
             let pid = try lab.startRelay([exe, "relay", "--server", server, "--token-file", token, "--school", network.school,
-                                          "--identity", lab.clientKey, "--verbose"], log: log)
+                                          "--identity", lab.clientKey, "--verbose"] + ca, log: log)
             emit("Relay for \(network.school) started in \(network.namespace) (pid \(pid), log \(log)).\n")
         }
     }
