@@ -182,7 +182,8 @@ enum API {
     static func memberJSON(_ m: Member) -> JSONValue {
         .object([("slug", .string(m.slug)), ("name", .string(m.name)), ("kind", .string(m.kind.rawValue)), ("siren", .text(m.siren)),
                  ("insee", .text(m.insee)), ("deliberationNumber", .text(m.deliberationNumber)), ("deliberationDate", day(m.deliberationDate)),
-                 ("prefectureReceipt", .text(m.prefectureReceipt)), ("conventionDate", day(m.conventionDate))])
+                 ("prefectureReceipt", .text(m.prefectureReceipt)), ("conventionDate", day(m.conventionDate)),
+                 ("conventionSignatory", .text(m.conventionSignatory))])
     }
 
     static func schoolJSON(_ r: InventoryReader, _ s: School, rooms: Bool) throws -> JSONValue {

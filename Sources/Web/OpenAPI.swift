@@ -28,7 +28,7 @@ enum OpenAPI {
             ("Error", object([("error", plain("string")), ("detail", plain("string"))])),
             ("Member", object([("slug", plain("string")), ("name", plain("string")), ("kind", plain("string")), ("siren", nullable("string")),
                                ("insee", nullable("string")), ("deliberationNumber", nullable("string")), ("deliberationDate", nullable("string")),
-                               ("prefectureReceipt", nullable("string")), ("conventionDate", nullable("string"))])),
+                               ("prefectureReceipt", nullable("string")), ("conventionDate", nullable("string")), ("conventionSignatory", nullable("string"))])),
             ("Device", device),
             ("School", object([("uai", plain("string")), ("name", plain("string")), ("city", nullable("string")), ("member", nullable("string")),
                                ("rooms", arrayOf(plain("string")))], required: ["uai", "name", "city", "member"])),

@@ -250,6 +250,15 @@ import Testing
         let localList = try await w.run("device", "list", "--school", Self.school, "--json")
         let remoteList = try await w.run(["device", "list", "--school", Self.school, "--json"], env: ["PARC_SERVER": w.base])
         #expect(localList.stdout == remoteList.stdout && !localList.stdout.isEmpty)
+        for format in [[], ["--json"], ["--csv"]] {
+            let local = try await w.run(["device", "list", "--kind", "laptop"] + format)
+            let remote = try await w.run(["device", "list", "--kind", "laptop"] + format, env: ["PARC_SERVER": w.base])
+            #expect(local.stdout == remote.stdout && local.stderr == remote.stderr && !local.stdout.isEmpty, "device list \(format)")
+        }
+        for format in [[], ["--json"], ["--csv"]] {
+            let local = try await w.run(["member", "list"] + format), remote = try await w.run(["member", "list"] + format, env: ["PARC_SERVER": w.base])
+            #expect(local.stdout == remote.stdout && !local.stdout.isEmpty, "member list \(format)")
+        }
 
         // 3. The relay killed mid-run: unreachable within the bound, pending work owed.
         let slow = try await w.post("/api/v1/runs", #"{"playbook":"slow.yml","limit":"school_\#(Self.school.lowercased())","check":false}"#)

@@ -72,15 +72,24 @@ struct MemberCommand: ParsableCommand {
         }
     }
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List members.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
+        static let tableKeys = ["slug", "name", "kind", "siren", "insee", "deliberationNumber", "conventionDate"]
 
-        func run() throws {
+        func run() async throws {
+            if let server = try global.remote() {
+                // The API's members are keyed as this listing: printed by the same fields.
+                let reply = try await server.get("/api/v1/members")
+                guard reply.status == 200, let list = reply.json as? [[String: Any]] else { throw AppError(reply.detail) }
+                let rows = list.map { object in Dictionary(uniqueKeysWithValues: object.map { ($0.key, JSONValue.from($0.value)) }) }
+                let fields = MemberCommand.fields.map { f in Field<[String: JSONValue]>(f.key, f.header) { $0[f.key] ?? .null } }
+                emit(Render.list(rows, fields: fields, format: output.format, tableKeys: Self.tableKeys))
+                return
+            }
             let members = try global.open().read { try $0.members() }
-            emit(Render.list(members, fields: MemberCommand.fields, format: output.format,
-                             tableKeys: ["slug", "name", "kind", "siren", "insee", "deliberationNumber", "conventionDate"]))
+            emit(Render.list(members, fields: MemberCommand.fields, format: output.format, tableKeys: Self.tableKeys))
         }
     }
 
