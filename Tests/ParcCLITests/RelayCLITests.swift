@@ -134,7 +134,7 @@ import Testing
 
         /// An HTTP request with curl (URLSession on Linux was seen spinning on a request to a veth address).
         func http(_ path: String, post json: String? = nil, token: Bool = true) async throws -> (status: Int, body: Data) {
-            var args = ["curl", "-s", "-m", "30", "-w", "\n%{http_code}"] + (certificate.map { ["--cacert", $0] } ?? [])
+            var args = ["curl", "-s", "-m", "60", "-w", "\n%{http_code}"] + (certificate.map { ["--cacert", $0] } ?? [])
             if token { args += ["-H", "Authorization: Bearer \(techToken)"] }
             if let json { args += ["-H", "Content-Type: application/json", "-d", json] }
             let r = try await PortalCLITests.tool(args + [base + path])
@@ -293,8 +293,13 @@ import Testing
         // 5. A laptop off during a run owes it; once on again, the relay's sweep finds it and serves it.
         let off = try Lab.load(w.labDir)
         off.stop("lab-03")
-        let partial = try await w.post("/api/v1/runs", #"{"playbook":"motd.yml","limit":"room_\#(Self.school.lowercased())_lab_parc","check":false}"#)
-        let partialID = try #require(partial.body["id"] as? Int)
+        // (A serving of pending work that the sweep started may still hold the devices: wait for it.)
+        var partial = try await w.post("/api/v1/runs", #"{"playbook":"motd.yml","limit":"room_\#(Self.school.lowercased())_lab_parc","check":false}"#)
+        for _ in 0..<60 where partial.status == 409 || partial.status == 0 {
+            try await Task.sleep(for: .milliseconds(500))
+            partial = try await w.post("/api/v1/runs", #"{"playbook":"motd.yml","limit":"room_\#(Self.school.lowercased())_lab_parc","check":false}"#)
+        }
+        let partialID = try #require(partial.body["id"] as? Int, "\(partial)")
         let partialRecord = try #require(try await w.waitForEnd(partialID, within: 60))
         #expect((partialRecord["hosts"] as! [[String: Any]]).first { $0["host"] as? String == "lab-03" }?["outcome"] as? String == "unreachable")
         #expect((try ParcRunner.json(try await w.run("pending", "--json").stdout) as? [[String: Any]])?.map { $0["device"] as? String } == ["lab-03"])
