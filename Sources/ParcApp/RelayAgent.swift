@@ -71,7 +71,6 @@ public struct RelayAgent: Sendable {
     public func run() async throws {
         defer { Task { [client] in try? await client.shutdown() } }
         var announced = false
-        var jobs: [String] = []
         while !Task.isCancelled {
             let work: RelayWork?
             do {
@@ -90,7 +89,6 @@ public struct RelayAgent: Sendable {
                 continue
             }
             guard let work else { continue }
-            jobs.append(work.id)
             logger.info("work", metadata: ["run": "\(work.run)", "hosts": "\(work.hosts.count)"])
             Task { await perform(work) }
         }
