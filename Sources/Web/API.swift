@@ -274,7 +274,12 @@ extension Portal {
 
     func apiSchools(_ v: Viewer) async throws -> Response {
         let schools = try await inventory.reading { r in
-            try r.schools(memberId: v.isStaff ? nil : v.account.memberId).map { try API.schoolJSON(r, $0, rooms: false) }
+            // With each school's number of rooms (as `parc school list`).
+            let counts = Dictionary(grouping: try r.rooms(), by: \.schoolId).mapValues(\.count)
+            return try r.schools(memberId: v.isStaff ? nil : v.account.memberId).map { s in
+                guard case .object(let pairs) = try API.schoolJSON(r, s, rooms: false) else { return JSONValue.null }
+                return JSONValue.object(pairs + [("roomCount", .int(counts[s.id!] ?? 0))])
+            }
         }
         return API.json(.array(schools))
     }

@@ -47,7 +47,7 @@ struct GlobalOptions: ParsableArguments {
     func open(create: Bool = false) throws -> Inventory {
         if let server {
             throw ValidationError("this command works on a local inventory only, and \(ServerLogins.key(server)) is named by \(serverOption?.nonEmpty != nil ? "--server" : "PARC_SERVER"): "
-                                  + "run it on the server, or without a server (against a server: run, runs list, runs show, device list, member list, pending, wake)")
+                                  + "run it on the server, or without a server (against a server: run, runs list, runs show, device list, member list, school list, pending, wake)")
         }
         if !create && !FileManager.default.fileExists(atPath: databasePath) {
             throw InventoryError.database(path: databasePath, reason: "there is no inventory here. Check --database or PARC_DATABASE"

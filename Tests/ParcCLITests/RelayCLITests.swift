@@ -256,6 +256,10 @@ import Testing
             #expect(local.stdout == remote.stdout && local.stderr == remote.stderr && !local.stdout.isEmpty, "device list \(format)")
         }
         for format in [[], ["--json"], ["--csv"]] {
+            let local = try await w.run(["school", "list"] + format), remote = try await w.run(["school", "list"] + format, env: ["PARC_SERVER": w.base])
+            #expect(local.stdout == remote.stdout && !local.stdout.isEmpty, "school list \(format)")
+        }
+        for format in [[], ["--json"], ["--csv"]] {
             let local = try await w.run(["member", "list"] + format), remote = try await w.run(["member", "list"] + format, env: ["PARC_SERVER": w.base])
             #expect(local.stdout == remote.stdout && !local.stdout.isEmpty, "member list \(format)")
         }

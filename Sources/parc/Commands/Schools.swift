@@ -51,13 +51,25 @@ struct SchoolCommand: ParsableCommand {
         }
     }
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List schools.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
         @Option(help: "Only this member's schools.") var member: String?
 
-        func run() throws {
+        func run() async throws {
+            if let server = try global.remote() {
+                if member != nil { throw ValidationError("--member works on a local inventory only; against a server, the list is every school your account sees") }
+                let reply = try await server.get("/api/v1/schools")
+                guard reply.status == 200, let list = reply.json as? [[String: Any]] else { throw AppError(reply.detail) }
+                // The API's schools are keyed as this listing, the rooms counted in roomCount.
+                let rows = list.map { object in
+                    Dictionary(uniqueKeysWithValues: object.map { ($0.key == "roomCount" ? "rooms" : $0.key, JSONValue.from($0.value)) })
+                }
+                let fields = SchoolCommand.fields.map { f in Field<[String: JSONValue]>(f.key, f.header) { $0[f.key] ?? .null } }
+                emit(Render.list(rows, fields: fields, format: output.format))
+                return
+            }
             let rows = try global.open().read { r in try SchoolCommand.rows(r, memberId: try member.map { try r.member($0).id! }) }
             emit(Render.list(rows, fields: SchoolCommand.fields, format: output.format))
         }
