@@ -132,6 +132,9 @@ public enum PlaybookRuns {
                 + (request.only != nil && request.retryOf == nil && request.limit == nil
                     ? targets.hosts.map(\.name).joined(separator: ",") : request.limit ?? "all")
             let claims = targets.fromDatabase ? targets.hosts.map { (serial: $0.serial, name: $0.name) } : []
+            // The relays' work is made before the run is recorded: a playbook folder a relay cannot
+            // take is refused with nothing written and no device held.
+            var work = try relayed.isEmpty ? [] : relayWork()
             let id = try inventory.write { tx in
                 try tx.startRun(playbook: request.playbook, hash: playbook.contentHash, selector: selector, checkMode: request.check,
                                 retryOf: request.retryOf, parameters: request.parameters, claiming: claims, pid: getpid(), isAlive: PlaybookRuns.isAlive)
@@ -139,13 +142,13 @@ public enum PlaybookRuns {
             job.emit(.started(id: id, playbook: request.playbook, check: request.check,
                               hosts: targets.hosts.map { .init(name: $0.name, serial: $0.serial) }))
             // Below the tasks that follow it (a web server's live pages), so that they keep up.
-            let direct = directHosts, relayed = self.relayed, hub = workspace.relays
-            let work = try relayed.isEmpty ? nil : relayWork(run: id)
+            let direct = directHosts, relayed = self.relayed, hub = workspace.relays, pieces = work
+            for i in work.indices { work[i].run = id }
             job.start(priority: .utility) { job in
                 async let own: RunResult? = direct.isEmpty ? nil : runner.run()
                 // Each relay's part, at the same time as this machine's own.
                 let parts = await withTaskGroup(of: (String, RelayOutcome).self) { group in
-                    for (part, w) in zip(relayed, work ?? []) {
+                    for (part, w) in zip(relayed, pieces) {
                         group.addTask {
                             guard let hub else { return (part.relay, RelayHub.lost(part)) }
                             let seen = PlaysSeen()
@@ -196,7 +199,7 @@ public enum PlaybookRuns {
 
         /// The work each relay gets: the playbook's folder, its hosts with how to reach them (no
         /// credential), and how to run.
-        func relayWork(run id: Int64) throws -> [RelayWork] {
+        func relayWork() throws -> [RelayWork] {
             let bundle = try PlaybookBundle.files(of: request.playbook)
             let path = String(URL(fileURLWithPath: request.playbook).standardizedFileURL.path.dropFirst(bundle.root.path.count).drop { $0 == "/" })
             var become = "sudo", becomeUser: String? = nil
@@ -218,7 +221,7 @@ public enum PlaybookRuns {
                                                              hostKey: ssh.hostKeyPolicy.pinned?.openSSH, policy: ssh.hostKeyPolicy.mode.rawValue,
                                                              timeout: workspace.access.timeout)
                 }
-                return RelayWork(id: UUID().uuidString.lowercased(), run: id, playbook: path, files: bundle.files, hosts: part.hosts,
+                return RelayWork(id: UUID().uuidString.lowercased(), run: 0, playbook: path, files: bundle.files, hosts: part.hosts,
                                  ssh: endpoints, options: o)
             }
         }

@@ -2,6 +2,7 @@ import Foundation
 import InventoryStore
 import ParcCore
 import Provisioning
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -10,9 +11,9 @@ import Glibc
 /// network — by this machine, or by the relay of the device's school when one is connected (a
 /// broadcast does not cross routers, and the school's network is the relay's).
 public enum Waking {
-    /// One packet to send: for which device, which MAC, where.
+    /// One packet to send: for which device (its serial: names repeat across schools), which MAC, where.
     public struct Packet: Codable, Sendable, Equatable {
-        public var device: String
+        public var serial: String
         public var mac: String
         public var address: String
         public var port: Int
@@ -20,6 +21,7 @@ public enum Waking {
 
     /// What was sent for one device, and by whom (nil: this machine).
     public struct Sent: Sendable, Equatable {
+        public var serial: String
         public var device: String
         public var macs: [String]
         public var target: String
@@ -33,7 +35,7 @@ public enum Waking {
         var out: [String: [Packet]] = [:]
         for row in rows where !row.macs.isEmpty {
             let target = broadcast ?? WakeOnLAN.broadcast(for: facts[row.serial], address: row.address) ?? "255.255.255.255"
-            out[row.serial] = row.macs.map { Packet(device: row.inventoryName, mac: $0, address: target, port: port) }
+            out[row.serial] = row.macs.map { Packet(serial: row.serial, mac: $0, address: target, port: port) }
         }
         return out
     }
@@ -53,13 +55,16 @@ public enum Waking {
                                  options: .init(check: false, diff: false, forks: 1, tags: [], skipTags: [], extraVars: [:], extraData: [:],
                                                 become: "none", becomeUser: nil, startAtTask: nil, knownNames: []),
                                  wake: .init(packets: group.flatMap { plan[$0.serial]! }, stagger: stagger))
-            let failures = FailureNotes()
-            let outcome = await workspace.relays!.dispatch(work, to: relay) { e in if case .note(let text) = e { failures.add(text) } }
+            // The relay notes each device's failure as "SERIAL: cannot …".
+            let failures = Mutex<[String]>([])
+            let outcome = await workspace.relays!.dispatch(work, to: relay) { e in if case .note(let text) = e { failures.withLock { $0.append(text) } } }
             let lost = !outcome.result.unreachableHosts.isEmpty || outcome.result.aborted != nil
             for row in group {
                 let packets = plan[row.serial]!
-                let error = lost ? "the relay \(relay) did not answer" : failures.for(row.inventoryName)
-                sent.append(Sent(device: row.inventoryName, macs: row.macs, target: packets[0].address, relay: relay, error: error))
+                let prefix = row.serial + ": cannot "
+                let error = lost ? "the relay \(relay) did not answer"
+                    : failures.withLock { $0 }.first { $0.hasPrefix(prefix) }.map { String($0.dropFirst(row.serial.count + 2)) }
+                sent.append(Sent(serial: row.serial, device: row.inventoryName, macs: row.macs, target: packets[0].address, relay: relay, error: error))
             }
         }
         for (i, row) in direct.enumerated() {
@@ -69,31 +74,22 @@ public enum Waking {
             for p in packets {
                 do { try send(p) } catch { failure = "\(error)" }
             }
-            sent.append(Sent(device: row.inventoryName, macs: row.macs, target: packets[0].address, relay: nil, error: failure))
+            sent.append(Sent(serial: row.serial, device: row.inventoryName, macs: row.macs, target: packets[0].address, relay: nil, error: failure))
         }
         return sent
-    }
-
-    final class FailureNotes: @unchecked Sendable {
-        private let lock = NSLock()
-        private var notes: [String] = []
-        func add(_ s: String) { lock.withLock { notes.append(s) } }
-        func `for`(_ device: String) -> String? {
-            lock.withLock { notes.first { $0.hasPrefix(device + ": cannot") }.map { String($0.dropFirst(device.count + 2)) } }
-        }
     }
 
     /// Sends the packets of a relay's work, reporting each device as a note.
     static func send(_ plan: RelayWork.WakePlan, report: (RelayEvent) -> Void) async {
         var last: String? = nil
         for p in plan.packets {
-            if let last, last != p.device, plan.stagger > 0 { try? await Task.sleep(for: .milliseconds(plan.stagger)) }
-            last = p.device
+            if let last, last != p.serial, plan.stagger > 0 { try? await Task.sleep(for: .milliseconds(plan.stagger)) }
+            last = p.serial
             do {
                 try send(p)
-                report(.note("\(p.device): \(p.mac) → \(p.address):\(p.port)"))
+                report(.note("\(p.serial): \(p.mac) → \(p.address):\(p.port)"))
             } catch {
-                report(.note("\(p.device): cannot send to \(p.address):\(p.port): \(error)"))
+                report(.note("\(p.serial): cannot send to \(p.address):\(p.port): \(error)"))
             }
         }
     }

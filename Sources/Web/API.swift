@@ -374,9 +374,9 @@ extension Portal {
             throw WebError.badRequest(error.description)
         }
         let sent = try await Waking.wake(rows, facts: facts, broadcast: broadcast, port: port, stagger: stagger, in: console.workspace)
-        let bySerial = Dictionary(sent.map { ($0.device, $0) }, uniquingKeysWith: { a, _ in a })
+        let bySerial = Dictionary(sent.map { ($0.serial, $0) }, uniquingKeysWith: { a, _ in a })
         return API.json(.object([("devices", .array(rows.map { row in
-            let s = bySerial[row.inventoryName]
+            let s = bySerial[row.serial]
             return .object([("device", .string(row.inventoryName)), ("serial", .string(row.serial)), ("macs", .array(row.macs.map(JSONValue.string))),
                             ("target", .text(s?.target)), ("relay", .text(s?.relay)), ("error", .text(s?.error))])
         }))]))

@@ -128,4 +128,39 @@ import Testing
         #expect(try inventory.read { try $0.device("A-1") }.hostKey == key, "the relay's own device met under accept-new is pinned")
         #expect(!job.history.contains { if case .task(let r) = $0.event { r.serial == "B-1" } else { false } }, "nor shown live")
     }
+
+    @Test("a playbook folder too large for a relay is refused before the run is recorded: no run, no device held")
+    func aFolderTooLargeForARelayWritesNothing() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("parc-relayed-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("playbooks"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try "- hosts: all\n  gather_facts: false\n  tasks:\n    - name: t\n      command: 'true'\n"
+            .write(to: dir.appendingPathComponent("playbooks/p.yml"), atomically: true, encoding: .utf8)
+        // 65 MiB beside the playbook (a sparse file: quick to make).
+        let big = dir.appendingPathComponent("playbooks/image.iso")
+        FileManager.default.createFile(atPath: big.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: big)
+        try handle.truncate(atOffset: 65 << 20)
+        try handle.close()
+        let inventory = try Inventory(path: dir.appendingPathComponent("parc.sqlite").path, actor: "tech")
+        try inventory.write { tx in
+            let m = try tx.addMember(Member(kind: .commune, name: "Norroy-le-Veneur", insee: "57511"))
+            _ = try tx.addSchool(uai: "0572113M", name: "École", member: m.slug)
+            let room = try tx.addRoom(school: "0572113M", name: "Salle")
+            _ = try tx.addDevice(Device(kind: .laptop, serial: "A-1", status: .deployed, roomId: room.id, hostname: "a-1", address: "127.0.0.1", sshPort: 1))
+        }
+        let hub = RelayHub(timeout: .seconds(30), pollWait: .milliseconds(100))
+        _ = await hub.poll(relay: "relais-a", schools: ["0572113M"])
+        let workspace = Workspace(inventory: inventory, home: dir, access: AccessSettings(credentials: [], timeout: 1), relays: hub)
+        let request = RunRequest(playbook: dir.appendingPathComponent("playbooks/p.yml").path)
+        #expect { _ = try PlaybookRuns.start(request, in: workspace) } throws: { "\($0)".contains("more than 64 MiB") && "\($0)".contains("playbooks") }
+        #expect(try inventory.read { try $0.runs(limit: 5) }.isEmpty, "no run recorded")
+        try FileManager.default.removeItem(at: big)
+        let job = try #require(try PlaybookRuns.start(request, in: workspace), "the device is not held: a run starts once the folder fits")
+        job.cancel(by: "test")
+        let work = try #require(await hub.poll(relay: "relais-a", schools: ["0572113M"]))
+        _ = try hub.report(relay: "relais-a", job: work.id, RelayReport(from: 0, events: [], outcome: RelayOutcome(
+            result: RunResult(records: [], recap: ["a-1": HostRecap(ok: 1)], failedHosts: [], unreachableHosts: []), newKeys: [:])))
+        #expect(try await job.value().hosts.first?.relay == "relais-a")
+    }
 }
