@@ -26,8 +26,8 @@ public enum OrganisationImport {
         "rooms": ["Salles", "Rooms"],
     ]
 
-    public static func members(_ path: String, mappings: [String: String] = [:], dryRun: Bool, into inventory: Inventory) throws -> ImportReport {
-        try run(path, columns: memberColumns, required: ["name"], mappings: mappings, dryRun: dryRun, into: inventory) { v, tx in
+    public static func members(_ table: CSVTable, mappings: [String: String] = [:], dryRun: Bool, into inventory: Inventory) throws -> ImportReport {
+        try run(table, columns: memberColumns, required: ["name"], mappings: mappings, dryRun: dryRun, into: inventory) { v, tx in
             var m = Member(kind: try v["kind"].map { raw in
                 guard let k = MemberKind(rawValue: raw.lowercased()) else {
                     throw InvalidValue(field: "kind", value: raw, problem: "a member is a commune, sivos or epci")
@@ -42,8 +42,8 @@ public enum OrganisationImport {
         }
     }
 
-    public static func schools(_ path: String, mappings: [String: String] = [:], dryRun: Bool, into inventory: Inventory) throws -> ImportReport {
-        try run(path, columns: schoolColumns, required: ["uai", "name", "member"], mappings: mappings, dryRun: dryRun, into: inventory) { v, tx in
+    public static func schools(_ table: CSVTable, mappings: [String: String] = [:], dryRun: Bool, into inventory: Inventory) throws -> ImportReport {
+        try run(table, columns: schoolColumns, required: ["uai", "name", "member"], mappings: mappings, dryRun: dryRun, into: inventory) { v, tx in
             let school = try tx.addSchool(uai: v["uai"]!, name: v["name"]!, member: v["member"]!, city: v["city"])
             for room in (v["rooms"] ?? "").split(whereSeparator: { $0 == ";" || $0 == "|" || $0 == "," }) {
                 let name = room.trimmingCharacters(in: .whitespaces)
@@ -54,9 +54,8 @@ public enum OrganisationImport {
 
     struct DryRun: Error {}
 
-    static func run(_ path: String, columns: [String: [String]], required: [String], mappings: [String: String], dryRun: Bool,
+    static func run(_ table: CSVTable, columns: [String: [String]], required: [String], mappings: [String: String], dryRun: Bool,
                     into inventory: Inventory, row body: ([String: String], InventoryTransaction) throws -> Void) throws -> ImportReport {
-        let table = try CSVTable(path: path)
         let headers = try HeaderMap(header: table.header, known: HeaderMap.table(columns), extra: mappings, file: table.file)
         let missing = required.filter { !headers.fieldsByColumn.values.contains($0) }
         if !missing.isEmpty {

@@ -3,7 +3,7 @@ import GRDB
 import ParcCore
 
 /// What `parc device list` narrows the devices by; every given criterion must hold.
-public struct DeviceFilter: Sendable, Equatable {
+public struct DeviceFilter: Sendable, Equatable, Codable {
     /// A member reference (slug, SIREN, INSEE code).
     public var member: String?
     /// A school's UAI.

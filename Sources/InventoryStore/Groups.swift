@@ -3,7 +3,7 @@ import GRDB
 import ParcCore
 
 /// A group a technician made: its devices and its variables (values, never templates).
-public struct UserGroup: Sendable, Equatable {
+public struct UserGroup: Sendable, Equatable, Codable {
     public var name: String
     public var serials: [String]
     public var vars: [String: String]

@@ -75,6 +75,16 @@ public struct Inventory: Sendable {
         logger.debug("inventory opened", metadata: ["db.path": "\(path)"])
     }
 
+    /// Reads on GRDB's pool of readers, off the cooperative pool's threads.
+    public func reading<T: Sendable>(_ body: @escaping @Sendable (InventoryReader) throws -> T) async throws -> T {
+        try await offload { try self.read(body) }
+    }
+
+    /// One write transaction (see ``write(_:)``), off the cooperative pool's threads.
+    public func writing<T: Sendable>(_ body: @escaping @Sendable (InventoryTransaction) throws -> T) async throws -> T {
+        try await offload { try self.write(body) }
+    }
+
     /// The same database, with another actor named in the audit log.
     public func acting(as actor: String) -> Inventory {
         var copy = self

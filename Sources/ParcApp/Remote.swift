@@ -178,3 +178,24 @@ public final class ParcServer: Sendable {
         }
     }
 }
+
+extension ParcServer: ParcService {
+    /// Sends the operation to the server (`POST /api/v1/operations/NAME`), which performs it under
+    /// the account's name; a refusal comes back with the same words as on a local inventory.
+    public func perform<O: InventoryOperation>(_ operation: O) async throws -> O.Output {
+        let reply = try await send(.post, "/api/v1/operations/\(O.name)", body: try JSONEncoder().encode(operation))
+        switch reply.status {
+        case 200:
+            do {
+                return try JSONDecoder().decode(O.Output.self, from: reply.body)
+            } catch {
+                throw AppError("\(ServerLogins.key(url.absoluteString)) answered \(O.name) with what this parc cannot read (\(error)); are parc and the server the same version?")
+            }
+        case 404:
+            throw AppError("\(ServerLogins.key(url.absoluteString)) does not do \(O.name) for this account (technicians and administrators only; administrators for accounts), "
+                           + "or is an older parc")
+        default:
+            throw AppError(reply.detail)
+        }
+    }
+}

@@ -163,3 +163,11 @@ public struct RunTaskEntry: Sendable, Equatable, Codable {
         self.milliseconds = milliseconds
     }
 }
+
+/// Blocking work (SQLite, bcrypt, a file) on a thread of its own: never on the cooperative pool's
+/// threads (two on a 2-core machine), which the server's and the runner's tasks need.
+public func offload<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
+    }
+}

@@ -136,7 +136,20 @@ enum API {
               parameters: [("job", .relayJob)], response: "RelayReply", requestBody: "RelayReport") { p, r, c, v in
             try await p.relayReport(v!, job: c.parameter("job"), request: r)
         },
-    ]
+    ] + operationRoutes
+
+    /// The command line's operations on the inventory (`parc --server URL member add …`): each
+    /// takes its inputs as a JSON object and answers its output, performed under the account's name.
+    static let operationRoutes: [Route] = Operations.all.map { type in
+        Route(method: .post, path: "/api/v1/operations/\(type.name)", access: type.adminOnly ? .admin : .staff,
+              summary: type.summary + (type.adminOnly ? " (administrators)" : " (technicians)") + "; a refusal is 422 with its reason",
+              response: "OperationOutput", requestBody: "OperationInput") { p, r, _, v in
+            try await p.apiOperation(type, v!, request: r)
+        }
+    }
+
+    /// The largest operation a server takes (an import carries its file).
+    static let operationLimit = 32 << 20
 
     // MARK: Answers
 
@@ -541,6 +554,20 @@ extension Portal {
             return API.json(.object([("error", .string("invalid")), ("detail", .string("\(failure.problems.count) problem(s); nothing was imported")),
                                      ("problems", .array(failure.problems.map { .object([("line", .number($0.line)), ("field", .string($0.field)), ("problem", .string($0.problem))]) }))]),
                             status: .unprocessableContent)
+        }
+    }
+
+    func apiOperation(_ type: any InventoryOperation.Type, _ v: Viewer, request: Request) async throws -> Response {
+        let buffer: ByteBuffer
+        do { buffer = try await request.body.collect(upTo: API.operationLimit) } catch { throw WebError.badRequest("the body is larger than 32 MiB") }
+        let body = Data(buffer: buffer)
+        do {
+            return API.json(data: try await Operations.perform(type, body: body, in: console.workspace(for: v)))
+        } catch let bad as Operations.BadOperation {
+            throw WebError.badRequest(bad.detail)
+        } catch where Operations.isRefusal(error) {
+            // The same words as on a local inventory: the command line prints them as they are.
+            return API.error("refused", (error as? any LocalizedError)?.errorDescription ?? String(describing: error), status: .unprocessableContent)
         }
     }
 

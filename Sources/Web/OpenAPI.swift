@@ -102,6 +102,10 @@ enum OpenAPI {
                                   required: ["next"])),
             ("RunEvent", .object([("type", .string("string")), ("description", .string(
                 "Server-sent events: `event: start` {id, playbook, check, hosts}, `play` {name, hosts}, `task` {host, serial, play, task, item, outcome, changed, ignored, message, diff, milliseconds}, `unreachable` {host, message}, `note` {text}, and last `recap` {id, exitCode, aborted, check, hosts: [{host, serial, ok, changed, failed, skipped, unreachable, outcome}]}; each data object also has `at` (milliseconds since 1970). Reconnect with Last-Event-ID to resume."))])),
+            ("OperationInput", .object([("type", .string("object")), ("description", .string(
+                "the operation's inputs as `parc --server URL …` sends them: the command's arguments and options by name (e.g. member.add: {fields: {name, kind, siren, …}}); a field left out keeps its value, an empty string clears it"))])),
+            ("OperationOutput", .object([("description", .string(
+                "what the operation answers: the record it made or changed, the rows of a listing, a document's text, or {} when it only says it was done"))])),
             ("CSV", .object([("type", .string("string")), ("description", .string("a delivery note or device list, CSV (; or ,), UTF-8 or Windows-1252"))])),
             ("ImportDone", object([("file", plain("string")), ("created", plain("integer")), ("updated", plain("integer")), ("unchanged", plain("integer"))])),
             ("ImportProblem", object([("field", plain("string")), ("problem", plain("string"))])),
@@ -128,6 +132,7 @@ enum OpenAPI {
             var operation: [(String, JSONValue)] = [
                 ("operationId", .string(route.method.rawValue.lowercased() + route.path.split(separator: "/").dropFirst(2)
                     .map { $0.replacingOccurrences(of: "{", with: "By").replacingOccurrences(of: "}", with: "").replacingOccurrences(of: ".json", with: "") }
+                    .flatMap { $0.split(whereSeparator: { $0 == "." || $0 == "-" }) }
                     .map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined())),
                 ("summary", .string(route.summary)),
             ]
@@ -156,7 +161,8 @@ enum OpenAPI {
                 responses.append(("404", described("no such object, or not one this account may see")))
             }
             if !route.query.isEmpty || route.requestBody != nil { responses.append(("400", described("malformed query or body"))) }
-            if route.requestBody != nil { responses.append(("422", described("invalid fields (with `fields`: field → message)"))) }
+            if route.path.hasPrefix("/api/v1/operations/") { responses.append(("422", described("refused: `detail` says why and what to do, as the command line says it"))) }
+            else if route.requestBody != nil { responses.append(("422", described("invalid fields (with `fields`: field → message)"))) }
             if route.path == "/api/v1/runs" && route.method == .post { responses.append(("409", described("a device is in another run (with `run`: its id)"))) }
             if route.path == "/api/v1/relay/work" { responses.append(("204", .object([("description", .string("no work within the wait: ask again"))]))) }
             if route.path == "/api/v1/imports" {

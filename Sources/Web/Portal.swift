@@ -360,21 +360,9 @@ extension HTTPField.Name {
     static let referrerPolicyHeader = Self("Referrer-Policy")!
 }
 
-/// Blocking work (SQLite, bcrypt) off the server's threads.
-func offload<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
-    }
-}
-
 extension Inventory {
-    /// Reads on GRDB's pool of readers, off the server's threads.
-    func reading<T: Sendable>(_ body: @escaping @Sendable (InventoryReader) throws -> T) async throws -> T {
-        try await offload { try self.read(body) }
-    }
-
-    /// One write transaction, off the server's threads.
+    /// One write transaction naming `actor`, off the server's threads.
     func writing<T: Sendable>(as actor: String, _ body: @escaping @Sendable (InventoryTransaction) throws -> T) async throws -> T {
-        try await offload { try self.acting(as: actor).write(body) }
+        try await acting(as: actor).writing(body)
     }
 }

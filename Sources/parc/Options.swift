@@ -32,7 +32,17 @@ struct GlobalOptions: ParsableArguments {
     func remote() throws -> ParcServer? {
         guard let server else { return nil }
         if database?.nonEmpty != nil { throw ValidationError("give --database or --server (or PARC_SERVER), not both") }
+        if actor?.nonEmpty != nil { throw ValidationError("--actor names who changes a local inventory; a server's audit log names the account you logged in with") }
         return try ParcServer.signedIn(server)
+    }
+
+    /// Where this invocation's operations are performed: the central server when one is named,
+    /// else the local inventory file.
+    func parc(access: AccessSettings? = nil) throws -> any ParcService {
+        if let server = try remote() { return server }
+        return LocalParc(Workspace(inventory: try open(), home: ParcHome.locate(),
+                                   access: access ?? AccessSettings(credentials: AccessSettings.standardCredentials(),
+                                                                    knownHostsFiles: AccessSettings.standardKnownHosts())))
     }
 
     /// The database path this invocation uses.

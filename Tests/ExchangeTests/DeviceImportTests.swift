@@ -188,9 +188,9 @@ import Testing
     @Test func theSampleMemberAndSchoolFilesImport() throws {
         let w = try Workspace()
         let imports = Workspace.repoInventory.appendingPathComponent("imports")
-        let members = try OrganisationImport.members(imports.appendingPathComponent("membres-fusee.csv").path, dryRun: false, into: w.inventory)
+        let members = try OrganisationImport.members(try CSVTable(path: imports.appendingPathComponent("membres-fusee.csv").path), dryRun: false, into: w.inventory)
         #expect(members.counts.created == 3)
-        let schools = try OrganisationImport.schools(imports.appendingPathComponent("ecoles-fusee.csv").path, dryRun: false, into: w.inventory)
+        let schools = try OrganisationImport.schools(try CSVTable(path: imports.appendingPathComponent("ecoles-fusee.csv").path), dryRun: false, into: w.inventory)
         #expect(schools.counts.created == 3)
         try w.inventory.read { r in
             let sivos = try r.member("255701237")
@@ -204,7 +204,7 @@ import Testing
         let w = try Workspace()
         let path = try w.file("m.csv", "Type;Nom;SIREN;Code INSEE\ncommune;A;215705113;\nsivos;B;;57000\ncommune;Norroy bis;215705112;\ncommune;C;210575452;57545\n")
         #expect {
-            try OrganisationImport.members(path, dryRun: false, into: w.inventory)
+            try OrganisationImport.members(try CSVTable(path: path), dryRun: false, into: w.inventory)
         } throws: { error in
             let text = "\(error)"
             return text.contains("m.csv:2: siren") && text.contains("m.csv:3: insee") && text.contains("m.csv:4: siren") && !text.contains("m.csv:5")
@@ -212,7 +212,7 @@ import Testing
         #expect(try w.count("SELECT count(*) FROM member") == 1)
         let schools = try w.file("s.csv", "UAI;École;Commune\n0571815A;X;norroy-le-veneur\n0571815N;Y;nowhere\n")
         #expect {
-            try OrganisationImport.schools(schools, dryRun: false, into: w.inventory)
+            try OrganisationImport.schools(try CSVTable(path: schools), dryRun: false, into: w.inventory)
         } throws: { "\($0)".contains("s.csv:2: uai") && "\($0)".contains("s.csv:3: row: no member 'nowhere'") }
         #expect(try w.count("SELECT count(*) FROM school") == 1)
     }

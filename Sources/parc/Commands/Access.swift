@@ -31,6 +31,15 @@ struct AccessOptions: ParsableArguments {
         if timeout <= 0 { throw ValidationError("--timeout must be positive") }
     }
 
+    var tuning: ReachTuning { ReachTuning(hostKeyPolicy: hostKeyPolicy, timeout: timeout, forks: forks, user: user) }
+
+    /// Keys and known_hosts files are this machine's: a server connects with its own.
+    func checkRemote(_ global: GlobalOptions) throws {
+        if global.server != nil && !(identities.isEmpty && knownHosts.isEmpty) {
+            throw ValidationError("--identity and --known-hosts name files of this machine; a server reaches devices with its own keys and the host keys pinned in its inventory")
+        }
+    }
+
     /// How this command line reaches devices.
     var settings: AccessSettings {
         AccessSettings(credentials: AccessSettings.standardCredentials(identities: identities),
@@ -53,16 +62,7 @@ struct SelectionOptions: ParsableArguments {
     @Option(help: "Only this school's devices (UAI).") var school: String?
     @Option(help: "Only devices of this kind.") var kind: DeviceKind?
 
-    func select(_ r: InventoryReader) throws -> [DeviceRow] {
-        var rows = try r.select(try HostPattern(pattern ?? "all"))
-        if let limit {
-            let allowed = Set(try r.select(try HostPattern(limit)).map(\.serial))
-            rows = rows.filter { allowed.contains($0.serial) }
-        }
-        if member != nil || school != nil || kind != nil {
-            let allowed = Set(try r.devices(DeviceFilter(member: member, school: school, kind: kind)).map(\.serial))
-            rows = rows.filter { allowed.contains($0.serial) }
-        }
-        return rows
-    }
+    var value: Selection { Selection(pattern: pattern, limit: limit, member: member, school: school, kind: kind) }
+
+    func select(_ r: InventoryReader) throws -> [DeviceRow] { try value.select(r) }
 }

@@ -34,23 +34,10 @@ struct DeviceCommand: ParsableCommand {
         @Option(name: .customLong("host-key"), help: ArgumentHelp("The SSH host key to pin, as OpenSSH writes it (empty: unpin).", valueName: "key"))
         var hostKey: String?
 
-        func apply(to d: inout Device, _ r: InventoryReader) throws {
-            parc.apply(assetTag, to: &d.assetTag) { $0 }
-            parc.apply(manufacturer, to: &d.manufacturer) { $0 }
-            parc.apply(model, to: &d.model) { $0 }
-            if let status { d.status = status }
-            try parc.apply(order, to: &d.orderId) { try r.order($0, member: member).id! }
-            try parc.apply(warrantyEnd, to: &d.warrantyEnd) { try Day(parsing: $0, field: "warrantyEnd") }
-            try parc.apply(price, to: &d.purchasePrice) { try Money(parsing: $0, field: "purchasePrice") }
-            parc.apply(hostname, to: &d.hostname) { $0 }
-            parc.apply(address, to: &d.address) { $0 }
-            try parc.apply(sshPort, to: &d.sshPort) { v in
-                guard let p = Int(v) else { throw InvalidValue(field: "sshPort", value: v, problem: "a port is a number, e.g. 22") }
-                return p
-            }
-            parc.apply(sshUser, to: &d.sshUser) { $0 }
-            parc.apply(notes, to: &d.notes) { $0 }
-            parc.apply(hostKey, to: &d.hostKey) { $0 }
+        var values: DeviceOps.Fields {
+            DeviceOps.Fields(assetTag: assetTag, manufacturer: manufacturer, model: model, status: status, order: order, member: member,
+                             warrantyEnd: warrantyEnd, price: price, hostname: hostname, address: address, sshPort: sshPort,
+                             sshUser: sshUser, notes: notes, hostKey: hostKey)
         }
     }
 
@@ -61,9 +48,10 @@ struct DeviceCommand: ParsableCommand {
         @Option(help: "The cart holding it (serial or asset tag).") var cart: String?
 
         var given: Bool { school != nil || room != nil || cart != nil }
+        var value: DeviceOps.Place { DeviceOps.Place(school: school, room: room, cart: cart) }
     }
 
-    struct Add: ParsableCommand {
+    struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a device.", discussion: """
             Example: parc device add --kind laptop --serial PF4NLV99 --asset-tag NLV-2024-099 --model "ThinkPad 11e" \
             --school 0572113M --room "Classe CM2" --mac 8c:16:45:3a:10:99 --order BC-2024-042
@@ -75,20 +63,10 @@ struct DeviceCommand: ParsableCommand {
         @OptionGroup var place: PlaceOptions
         @Option(name: .customLong("mac"), help: "A MAC address (repeatable).") var macs: [String] = []
 
-        func run() throws {
-            let d = try global.open().write { tx in
-                try DeviceCommand.add(tx, kind: kind, serial: serial, fields: fields, place: place, macs: macs)
-            }
+        func run() async throws {
+            let d = try await global.parc().perform(DeviceOps.Add(kind: kind, serial: serial, fields: fields.values, place: place.value, macs: macs))
             emit("Added \(d.kind.rawValue) \(d.serial)\(d.assetTag.map { " (\($0))" } ?? "").\n")
         }
-    }
-
-    static func add(_ tx: InventoryTransaction, kind: DeviceKind, serial: String, fields: Fields, place: PlaceOptions, macs: [String]) throws -> Device {
-        let ids = try tx.placeIDs(school: place.school, room: place.room, cart: place.cart)
-        var d = Device(kind: kind, serial: serial, status: ids.roomId != nil || ids.cartId != nil ? .deployed : .inStock,
-                       roomId: ids.roomId, cartId: ids.cartId)
-        try fields.apply(to: &d, tx)
-        return try tx.addDevice(d, macs: macs)
     }
 
     struct List: AsyncParsableCommand {
@@ -98,55 +76,36 @@ struct DeviceCommand: ParsableCommand {
         @OptionGroup var filters: DeviceFilterOptions
 
         func run() async throws {
-            let count: Int
-            if let server = try global.remote() {
-                // The API's devices are keyed as this listing: printed by the same fields.
-                let f = filters
-                let query = [("member", f.member), ("school", f.school), ("room", f.room), ("cart", f.cart), ("kind", f.kind?.rawValue),
-                             ("status", f.status?.rawValue), ("order", f.order), ("lot", f.lot)]
-                    .compactMap { k, v in v.map { "\(k)=\($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0)" } }
-                let reply = try await server.get("/api/v1/devices" + (query.isEmpty ? "" : "?" + query.joined(separator: "&")))
-                guard reply.status == 200, let list = reply.json as? [[String: Any]] else {
-                    throw AppError(reply.status == 404 ? "a filter names something the server does not have (or that your account does not see): \(reply.detail)" : reply.detail)
-                }
-                let rows = list.map { object in Dictionary(uniqueKeysWithValues: object.map { ($0.key, JSONValue.from($0.value)) }) }
-                let fields = DeviceCommand.fields.map { f in Field<[String: JSONValue]>(f.key, f.header) { $0[f.key] ?? .null } }
-                emit(Render.list(rows, fields: fields, format: output.format, tableKeys: DeviceCommand.tableKeys))
-                count = rows.count
-            } else {
-                let rows = try global.open().read { try $0.devices(filters.filter) }
-                emit(Render.list(rows, fields: DeviceCommand.fields, format: output.format, tableKeys: DeviceCommand.tableKeys))
-                count = rows.count
-            }
+            let rows = try await global.parc().perform(DeviceOps.List(filters.filter))
+            emit(Render.list(rows, fields: DeviceCommand.fields, format: output.format, tableKeys: DeviceCommand.tableKeys))
+            let count = rows.count
             if output.format == .table {
                 FileHandle.standardError.write(Data("\(count) device\(count == 1 ? "" : "s")\n".utf8))
             }
         }
     }
 
-    struct Show: ParsableCommand {
+    struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show everything about a device, with its latest history.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
         @Argument(help: "Serial or asset tag.") var device: String
 
-        func run() throws {
-            let (row, contents, events, lastRun, facts) = try global.open().read { r in
-                let d = try r.device(device)
-                let contents = d.kind == .cart ? try r.devices(DeviceFilter(cart: d.serial)) : []
-                return (try r.deviceRow(device), contents, try r.history(d.serial), try r.lastRun(serial: d.serial), try r.facts(serial: d.serial))
-            }
+        func run() async throws {
+            let detail = try await global.parc().perform(DeviceOps.Show(device))
+            let (row, contents) = (detail.row, detail.contents)
             var pairs = DeviceCommand.fields.map { (key: $0.key, label: $0.header.asLabel, value: $0.value(row)) }
             if row.kind == .cart {
                 pairs.append((key: "holds", label: "Holds", value: .array(contents.map { .string($0.assetTag ?? $0.serial) })))
             }
             pairs.append((key: "lastChange", label: "Last change",
-                          value: events.last.map { .string("\(EventTime.iso($0.at)) by \($0.actor) (\($0.action.rawValue))") } ?? .null))
+                          value: detail.lastChange.map { .string("\(EventTime.iso($0.at)) by \($0.actor) (\($0.action.rawValue))") } ?? .null))
+            let lastRun = detail.lastRun.flatMap { run in detail.lastRunHost.map { (run: run, host: $0) } }
             pairs.append((key: "lastRun", label: "Last run", value: lastRun.map { r in
                 .string("run \(r.run.id!) \(r.run.playbook)\(r.run.checkMode ? " (check)" : "") on \(EventTime.iso(r.run.startedAt)): \(r.host.outcome.rawValue)"
                         + " (ok \(r.host.ok), changed \(r.host.changed), failed \(r.host.failed), unreachable \(r.host.unreachable))")
             } ?? .null))
-            if let (f, seen) = facts {
+            if let f = detail.facts, let seen = detail.factsSeenAt {
                 pairs.append((key: "factsSeenAt", label: "Facts seen", value: .string(EventTime.iso(seen))))
                 pairs.append((key: "firmwareSerial", label: "Firmware serial", value: .text(f.serial)))
                 pairs.append((key: "os", label: "OS", value: .string("\(f.osName), kernel \(f.kernel) (\(f.architecture))")))
@@ -159,7 +118,7 @@ struct DeviceCommand: ParsableCommand {
         }
     }
 
-    struct Edit: ParsableCommand {
+    struct Edit: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Change a device's fields (an empty value clears an optional one).")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Serial or asset tag.") var device: String
@@ -169,20 +128,14 @@ struct DeviceCommand: ParsableCommand {
         @Option(name: .customLong("mac"), help: "Add a MAC address (repeatable).") var addMacs: [String] = []
         @Option(name: .customLong("remove-mac"), help: "Remove a MAC address (repeatable).") var removeMacs: [String] = []
 
-        func run() throws {
-            let d = try global.open().write { tx in
-                let change = addMacs.isEmpty && removeMacs.isEmpty ? nil : MacChange(add: addMacs, remove: removeMacs)
-                return try tx.updateDevice(device, macs: change) { d in
-                    if let newSerial { d.serial = newSerial }
-                    if let kind { d.kind = kind }
-                    try fields.apply(to: &d, tx)
-                }
-            }
+        func run() async throws {
+            let d = try await global.parc().perform(DeviceOps.Edit(device, newSerial: newSerial, kind: kind, fields: fields.values,
+                                                                   addMacs: addMacs, removeMacs: removeMacs))
             emit("Updated \(d.serial).\n")
         }
     }
 
-    struct Move: ParsableCommand {
+    struct Move: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Put a device in a room, in a cart, or nowhere; a cart takes what it holds along.",
                                                         discussion: "Example: parc device move NLV-2024-010 --school 0572113M --room \"Classe CM2\"")
         @OptionGroup var global: GlobalOptions
@@ -194,38 +147,34 @@ struct DeviceCommand: ParsableCommand {
             if nowhere == place.given { throw ValidationError("say where: --school UAI --room NAME, --cart CART, or --nowhere") }
         }
 
-        func run() throws {
-            let (d, held) = try global.open().write { tx in
-                let ids = try tx.placeIDs(school: place.school, room: place.room, cart: place.cart)
-                let target: Place = ids.roomId.map(Place.room) ?? ids.cartId.map(Place.cart) ?? .nowhere
-                let d = try tx.move(device, to: target)
-                return (d, d.kind == .cart ? try tx.contents(ofCart: d.id!).count : 0)
-            }
+        func run() async throws {
+            let moved = try await global.parc().perform(DeviceOps.Move(device, to: place.value))
+            let (d, held) = (moved.device, moved.held)
             let whereTo = place.cart.map { "cart \($0)" } ?? place.room.map { "\(place.school!.uppercased()) / \($0)" } ?? "no room or cart (in stock)"
             emit("Moved \(d.serial) to \(whereTo)\(held > 0 ? ", with the \(held) device(s) it holds" : "").\n")
         }
     }
 
-    struct Status: ParsableCommand {
+    struct Status: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Set a device's status.",
                                                         discussion: "Example: parc device status PF4NLV31 inRepair")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Serial or asset tag.") var device: String
         @Argument(help: "inStock, deployed, inRepair, lost or retired.") var status: DeviceStatus
 
-        func run() throws {
-            let d = try global.open().write { try $0.setStatus(device, status) }
+        func run() async throws {
+            let d = try await global.parc().perform(DeviceOps.SetStatus(device, status))
             emit("\(d.serial) is now \(d.status.rawValue).\n")
         }
     }
 
-    struct Remove: ParsableCommand {
+    struct Remove: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Remove a device from the inventory (its history stays).")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Serial or asset tag.") var device: String
 
-        func run() throws {
-            try global.open().write { try $0.removeDevice(device) }
+        func run() async throws {
+            _ = try await global.parc().perform(DeviceOps.Remove(device))
             emit("Removed \(device).\n")
         }
     }
@@ -237,7 +186,7 @@ struct CartCommand: ParsableCommand {
         abstract: "Mobile classes: carts holding laptops or tablets.",
         subcommands: [Add.self, Fill.self, List.self, Show.self, Lend.self, Return.self, Loans.self])
 
-    struct Lend: ParsableCommand {
+    struct Lend: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Lend a cart to a school's room until a date; its laptops go along.",
                                                         discussion: "Example (a SIVOS sharing one mobile class): parc cart lend NLV-2024-010 --school 0571234X --room CM1 --until 2025-06-30")
         @OptionGroup var global: GlobalOptions
@@ -246,36 +195,33 @@ struct CartCommand: ParsableCommand {
         @Option(help: "The room of that school.") var room: String
         @Option(help: ArgumentHelp("When it should come back (YYYY-MM-DD or DD/MM/YYYY).", valueName: "date")) var until: String
 
-        func run() throws {
-            let end = try Day(parsing: until, field: "until")
-            let loan = try global.open().write { tx in
-                try tx.lendCart(cart, to: try tx.room(school: school, name: room).id!, until: end, today: Day.today())
-            }
+        func run() async throws {
+            let loan = try await global.parc().perform(CartOps.Lend(cart, school: school, room: room, until: until))
             emit("Lent cart \(loan.cart) to \(loan.to) until \(loan.until.description) (loan #\(loan.id)); back with parc cart return \(loan.cart).\n")
         }
     }
 
-    struct Return: ParsableCommand {
+    struct Return: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Bring a lent cart back where it came from.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The cart (serial or asset tag).") var cart: String
 
-        func run() throws {
-            let loan = try global.open().write { try $0.returnCart(cart, today: Day.today()) }
+        func run() async throws {
+            let loan = try await global.parc().perform(CartOps.Return(cart))
             emit("Cart \(loan.cart) is back \(loan.home.map { "in \($0)" } ?? "in stock") (loan #\(loan.id) closed).\n")
         }
     }
 
-    struct Loans: ParsableCommand {
+    struct Loans: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the loans of carts: where, since and until when, returned or not.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
         @Flag(help: "Only carts still lent.") var open = false
         @Flag(help: "Only carts lent past their date.") var overdue = false
 
-        func run() throws {
+        func run() async throws {
             let today = Day.today()
-            var loans = try global.open().read { try $0.loans(open: open || overdue) }
+            var loans = try await global.parc().perform(CartOps.Loans(open: open || overdue))
             if overdue { loans = loans.filter { $0.isOverdue(on: today) } }
             emit(Render.list(loans, fields: [
                 Field("id", "LOAN") { .int(Int($0.id)) }, Field("cart", "CART") { .string($0.cart) }, Field("to", "LENT TO") { .string($0.to) },
@@ -286,7 +232,7 @@ struct CartCommand: ParsableCommand {
         }
     }
 
-    struct Add: ParsableCommand {
+    struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a cart (a device of kind cart).", discussion: """
             Example: parc cart add --serial CHR16-240877 --asset-tag NLV-2024-010 --school 0572113M --room "Classe CE2-CM1"
             """)
@@ -295,16 +241,17 @@ struct CartCommand: ParsableCommand {
         @OptionGroup var fields: DeviceCommand.Fields
         @OptionGroup var place: DeviceCommand.PlaceOptions
 
-        func run() throws {
+        func validate() throws {
             if place.cart != nil { throw ValidationError("a cart cannot go in another cart; give --school and --room") }
-            let d = try global.open().write { tx in
-                try DeviceCommand.add(tx, kind: .cart, serial: serial, fields: fields, place: place, macs: [])
-            }
+        }
+
+        func run() async throws {
+            let d = try await global.parc().perform(DeviceOps.Add(kind: .cart, serial: serial, fields: fields.values, place: place.value, macs: []))
             emit("Added cart \(d.assetTag ?? d.serial).\n")
         }
     }
 
-    struct Fill: ParsableCommand {
+    struct Fill: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Put devices in a cart (all of them, or none if one is wrong).",
                                                         discussion: "Example: parc cart fill NLV-2024-010 PF4NLV31 PF4NLV32")
         @OptionGroup var global: GlobalOptions
@@ -315,30 +262,23 @@ struct CartCommand: ParsableCommand {
             if devices.isEmpty { throw ValidationError("name the devices to put in the cart") }
         }
 
-        func run() throws {
-            let moved = try global.open().write { try $0.fillCart(cart, with: devices) }
+        func run() async throws {
+            let moved = try await global.parc().perform(CartOps.Fill(cart, with: devices))
             emit("Put \(moved.count) device(s) in cart \(cart).\n")
         }
     }
 
-    struct Row {
-        var cart: DeviceRow
-        var holds: Int
-    }
+    typealias Row = CartOps.Row
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List carts with where they are and how many devices they hold.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
         @Option(help: "Only this member's carts.") var member: String?
         @Option(help: "Only this school's carts.") var school: String?
 
-        func run() throws {
-            let rows = try global.open().read { r in
-                try r.devices(DeviceFilter(member: member, school: school, kind: .cart)).map { c in
-                    Row(cart: c, holds: try r.devices(DeviceFilter(cart: c.serial)).count)
-                }
-            }
+        func run() async throws {
+            let rows = try await global.parc().perform(CartOps.List(member: member, school: school))
             let fields: [Field<Row>] = DeviceCommand.fields.map { f in Field(f.key, f.header) { f.value($0.cart) } }
                 + [Field("holds", "HOLDS") { .int($0.holds) }]
             emit(Render.list(rows, fields: fields, format: output.format,
@@ -346,14 +286,14 @@ struct CartCommand: ParsableCommand {
         }
     }
 
-    struct Show: ParsableCommand {
+    struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List what a cart holds.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
         @Argument(help: "The cart (serial or asset tag).") var cart: String
 
-        func run() throws {
-            let rows = try global.open().read { r in try r.devices(DeviceFilter(cart: try r.cart(cart).serial)) }
+        func run() async throws {
+            let rows = try await global.parc().perform(CartOps.Contents(cart))
             emit(Render.list(rows, fields: DeviceCommand.fields, format: output.format, tableKeys: DeviceCommand.tableKeys))
         }
     }

@@ -33,7 +33,7 @@ struct ImportCommand: ParsableCommand {
             """,
         subcommands: [Devices.self, Members.self, Schools.self])
 
-    struct Devices: ParsableCommand {
+    struct Devices: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Import devices from a CSV file.", discussion: """
             Example (a mobile class delivered under order BC-2024-042, all in one cart):
               parc import devices bl-ene-24-11902.csv --order BC-2024-042 --cart NLV-2024-010 --kind laptop --dry-run
@@ -50,49 +50,54 @@ struct ImportCommand: ParsableCommand {
         @Flag(name: .customLong("dry-run"), help: "Show each row: what would be created, updated (which fields) or refused; write nothing.") var dryRun = false
         @Flag(help: "Print JSON: the counts and each row (line, action, serial, kind, place, changes).") var json = false
 
-        func run() throws {
-            var options = DeviceImportOptions(order: order, member: member, cart: cart, kind: kind, mappings: try mapping.parsed(), update: update, dryRun: dryRun)
-            options.delivered = try delivered.map { try Day(parsing: $0, field: "--delivered") }
-            let report = try Imports.apply(path: file, options: options, into: try global.open())
+        func run() async throws {
+            let mappings = try mapping.parsed()
+            let parc = try global.parc()
+            let report = try await parc.perform(DocumentOps.ImportDevices(try ImportSource.read(file), order: order, member: member, cart: cart, kind: kind,
+                                                                          delivered: delivered, mappings: mappings, update: update, dryRun: dryRun))
             if json {
                 emit(JSONValue.object([
                     ("file", .string(report.file)), ("dryRun", .bool(report.dryRun)), ("encoding", .string(report.encoding)),
-                    ("created", .int(report.counts.created)), ("updated", .int(report.counts.updated)), ("unchanged", .int(report.counts.unchanged)),
+                    ("created", .int(report.created)), ("updated", .int(report.updated)), ("unchanged", .int(report.unchanged)),
                     ("ignoredColumns", .array(report.ignoredColumns.map(JSONValue.string))),
-                    ("rows", .array(report.counts.rows.map { r in
-                        .object([("line", .int(Int(r.origin.split(separator: ":").last ?? "") ?? 0)), ("action", .string(r.action.rawValue)),
+                    ("rows", .array(report.rows.map { r in
+                        .object([("line", .int(r.line)), ("action", .string(r.action)),
                                  ("serial", .string(r.serial)), ("kind", .string(r.kind.rawValue)), ("place", .text(r.place)),
                                  ("changes", .array(r.changes.map(JSONValue.string)))])
                     })),
                 ]).serialized() + "\n")
                 return
             }
-            if report.dryRun && !report.counts.rows.isEmpty { emit(report.rowLines + "\n") }
+            if report.dryRun && !report.rows.isEmpty { emit(report.rowLines + "\n") }
             emit(report.summary + "\n")
         }
     }
 
-    struct Members: ParsableCommand {
+    struct Members: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Import members (communes, SIVOS, EPCI) from a CSV file.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The CSV file.") var file: String
         @OptionGroup var mapping: MappingOptions
         @Flag(name: .customLong("dry-run"), help: "Check the file; write nothing.") var dryRun = false
 
-        func run() throws {
-            emit(try OrganisationImport.members(file, mappings: try mapping.parsed(), dryRun: dryRun, into: try global.open()).summary + "\n")
+        func run() async throws {
+            let mappings = try mapping.parsed()
+            let parc = try global.parc()
+            emit(try await parc.perform(DocumentOps.ImportMembers(try ImportSource.read(file), mappings: mappings, dryRun: dryRun)).summary + "\n")
         }
     }
 
-    struct Schools: ParsableCommand {
+    struct Schools: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Import schools (UAI, name, member, town, rooms) from a CSV file.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The CSV file.") var file: String
         @OptionGroup var mapping: MappingOptions
         @Flag(name: .customLong("dry-run"), help: "Check the file; write nothing.") var dryRun = false
 
-        func run() throws {
-            emit(try OrganisationImport.schools(file, mappings: try mapping.parsed(), dryRun: dryRun, into: try global.open()).summary + "\n")
+        func run() async throws {
+            let mappings = try mapping.parsed()
+            let parc = try global.parc()
+            emit(try await parc.perform(DocumentOps.ImportSchools(try ImportSource.read(file), mappings: mappings, dryRun: dryRun)).summary + "\n")
         }
     }
 }
@@ -166,7 +171,7 @@ struct ExportCommand: ParsableCommand {
         abstract: "Export devices (CSV that re-imports, or JSON) or an Ansible inventory.",
         subcommands: [Devices.self, AnsibleInventory.self, Glpi.self])
 
-    struct Devices: ParsableCommand {
+    struct Devices: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Export devices; the CSV's columns are the importer's field names.")
         @OptionGroup var global: GlobalOptions
         @Flag(help: "CSV (default).") var csv = false
@@ -179,13 +184,13 @@ struct ExportCommand: ParsableCommand {
             if [csv, json, excel].filter({ $0 }).count > 1 { throw ValidationError("choose one of --csv, --json and --excel") }
         }
 
-        func run() throws {
-            let rows = try global.open().read { try $0.devices(filters.filter) }
+        func run() async throws {
+            let rows = try await global.parc().perform(DeviceOps.List(filters.filter))
             try write(json ? Render.list(rows, fields: DeviceCommand.fields, format: .json) : excel ? DeviceExport.excel(rows) : DeviceExport.csv(rows), to: output)
         }
     }
 
-    struct AnsibleInventory: ParsableCommand {
+    struct AnsibleInventory: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "ansible-inventory",
             abstract: "Write an Ansible inventory (YAML): devices with an address, their connection variables and parc's groups.")
@@ -193,8 +198,8 @@ struct ExportCommand: ParsableCommand {
         @Option(name: [.short, .customLong("output")], help: "Write to this file instead of standard output.") var output: String?
         @Flag(help: "Include devices without an address too.") var all = false
 
-        func run() throws {
-            try write(try global.open().read { try DeviceExport.ansibleInventory($0, includeAll: all) }, to: output)
+        func run() async throws {
+            try write(try await global.parc().perform(DocumentOps.AnsibleInventory(all: all)), to: output)
         }
     }
 }
@@ -234,7 +239,7 @@ struct ReportCommand: ParsableCommand {
         abstract: "The equipment report a commune reads (in French): per school and room, purchases, funding, warranties.",
         subcommands: [MemberReport.self, SchoolReport.self, RenewalReport.self])
 
-    struct RenewalReport: ParsableCommand {
+    struct RenewalReport: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "renewal", abstract: "Replacement planning of a member: devices by age and warranty, what to renew each year and its estimated cost.",
             discussion: """
@@ -249,17 +254,19 @@ struct ReportCommand: ParsableCommand {
         @Option(help: ArgumentHelp("A kind's service life in years (repeatable), e.g. --life laptop=6.", valueName: "kind=years")) var life: [String] = []
         @Option(help: "The plan's date (default: today), YYYY-MM-DD.") var date: String?
 
-        func run() throws {
+        func validate() throws {
             guard ["text", "csv"].contains(format) else { throw ValidationError("--format is text or csv") }
-            var lifetimes = RenewalPlan.lifetimes
+        }
+
+        func run() async throws {
+            var lifetimes: [String: Int] = [:]
             for entry in life {
                 let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
                 guard parts.count == 2, let years = Int(parts[1]), (1...30).contains(years) else { throw ValidationError("--life takes KIND=YEARS (1 to 30), not '\(entry)'") }
-                lifetimes[try DeviceKind(parsing: parts[0])] = years
+                lifetimes[try DeviceKind(parsing: parts[0]).rawValue] = years
             }
-            let day = try date.map { try Day(parsing: $0, field: "date") } ?? Day.today()
-            let plan = try global.open().read { try RenewalPlan.build($0, member: member, today: day, lifetimes: lifetimes) }
-            try write(format == "csv" ? plan.csv() : plan.text(), to: output)
+            let plan = try await global.parc().perform(DocumentOps.Renewal(member: member, csv: format == "csv", lifetimes: lifetimes, date: date))
+            try write(plan, to: output)
         }
     }
 
@@ -275,45 +282,39 @@ struct ReportCommand: ParsableCommand {
             if format == .pdf && (output == nil || output == "-") { throw ValidationError("--format pdf writes a file: give -o FILE.pdf") }
         }
 
-        func render(_ report: EquipmentReport) throws {
-            switch format {
-            case .text: try write(report.text(), to: output)
-            case .csv: try write(report.csv(), to: output)
-            case .html: try write(report.html(), to: output)
-            case .pdf: try PDF.render(report.html(), to: output!)
-            }
+        /// Asks for the report (a PDF is made here from its HTML) and writes it.
+        func render(member: String? = nil, school: String? = nil, through parc: any ParcService) async throws {
+            let form: DocumentOps.ReportFormat = switch format { case .text: .text; case .csv: .csv; case .html, .pdf: .html }
+            let text = try await parc.perform(DocumentOps.Report(member: member, school: school, format: form, warrantyMonths: warrantyMonths, date: date))
+            if format == .pdf { try PDF.render(text, to: output!) } else { try write(text, to: output) }
         }
-
-        var day: Day { get throws { try date.map { try Day(parsing: $0, field: "date") } ?? Day.today() } }
     }
 
-    struct MemberReport: ParsableCommand {
+    struct MemberReport: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "member", abstract: "Report of a member: every school, order and funding line.",
                                                         discussion: "Example: parc report member norroy-le-veneur --format html -o rapport.html")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Slug, SIREN or INSEE code.") var member: String
         @OptionGroup var options: Options
 
-        func run() throws {
-            let day = try options.day
-            try options.render(try global.open().read { try EquipmentReport.build($0, member: member, warrantyMonths: options.warrantyMonths, today: day) })
+        func run() async throws {
+            try await options.render(member: member, through: try global.parc())
         }
     }
 
-    struct SchoolReport: ParsableCommand {
+    struct SchoolReport: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "school", abstract: "Report of one school.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The school's UAI.") var uai: String
         @OptionGroup var options: Options
 
-        func run() throws {
-            let day = try options.day
-            try options.render(try global.open().read { try EquipmentReport.build($0, school: uai, warrantyMonths: options.warrantyMonths, today: day) })
+        func run() async throws {
+            try await options.render(school: uai, through: try global.parc())
         }
     }
 }
 
-struct Labels: ParsableCommand {
+struct Labels: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write a printable sheet of asset labels (HTML, A4, 3 × 8) with a QR code of each asset tag.",
         discussion: "Example: parc labels --cart NLV-2024-010 -o etiquettes.html")
@@ -323,17 +324,10 @@ struct Labels: ParsableCommand {
                                valueName: "url")) var baseURL: String?
     @OptionGroup var filters: DeviceFilterOptions
 
-    func run() throws {
+    func run() async throws {
         let base = (baseURL ?? ProcessInfo.processInfo.environment["PARC_BASE_URL"])?.nonEmptyValue
         if let base { try PortalAddress.check(base) }
-        let rows = try global.open().read { r -> [DeviceRow] in
-            var rows = try r.devices(filters.filter)
-            // A cart's sheet starts with the cart's own label.
-            if let cart = filters.cart, let own = try? r.deviceRow(try r.cart(cart).serial), !rows.contains(where: { $0.serial == own.serial }) {
-                rows.insert(own, at: 0)
-            }
-            return rows
-        }
+        let rows = try await global.parc().perform(DocumentOps.LabelRows(filters.filter))
         guard !rows.isEmpty else { warn("no device matches; nothing to print, no file written"); return }
         let untagged = rows.filter { $0.assetTag == nil }.map(\.serial)
         if !untagged.isEmpty && base == nil {

@@ -5,7 +5,7 @@ import InventoryStore
 import ParcCore
 import Templating
 
-struct Find: ParsableCommand {
+struct Find: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Find devices by serial, asset tag, MAC, host name, model, school or commune name.",
         discussion: "Example: parc find 8c1645 (a MAC may be typed with or without separators).")
@@ -14,8 +14,9 @@ struct Find: ParsableCommand {
     @Argument(help: "Text to look for (case-insensitive, anywhere in the field).") var text: String
     @Option(help: "Show at most this many devices.") var limit = 500
 
-    func run() throws {
-        let (rows, total) = try global.open().read { try $0.find(text, limit: limit) }
+    func run() async throws {
+        let found = try await global.parc().perform(DeviceOps.Find(text, limit: limit))
+        let (rows, total) = (found.rows, found.total)
         emit(Render.list(rows, fields: DeviceCommand.fields, format: output.format,
                          tableKeys: ["serial", "assetTag", "kind", "model", "uai", "school", "room", "cart", "macs"]))
         if output.format == .table {
@@ -25,7 +26,7 @@ struct Find: ParsableCommand {
     }
 }
 
-struct History: ParsableCommand {
+struct History: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show a device's story from the audit log: who changed what, when, old → new.",
         discussion: "Works for removed devices too (by the serial or asset tag they had).")
@@ -33,8 +34,8 @@ struct History: ParsableCommand {
     @OptionGroup var output: OutputOptions
     @Argument(help: "Serial or asset tag.") var device: String
 
-    func run() throws {
-        let events = try global.open().read { try $0.history(device) }
+    func run() async throws {
+        let events = try await global.parc().perform(DeviceOps.History(device))
         let fields: [Field<AuditEvent>] = [
             Field("at", "WHEN") { .string(EventTime.iso($0.at)) },
             Field("actor", "WHO") { .string($0.actor) },

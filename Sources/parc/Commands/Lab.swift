@@ -153,14 +153,14 @@ struct LabCommand: ParsableCommand {
     }
 }
 
-struct Groups: ParsableCommand {
+struct Groups: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List the groups that patterns (parc ping, playbooks' hosts) can name, with their device counts.")
     @OptionGroup var global: GlobalOptions
     @OptionGroup var output: OutputOptions
 
-    func run() throws {
-        let groups = try global.open().read { try $0.groups() }
+    func run() async throws {
+        let groups = try await global.parc().perform(GroupOps.Computed())
         let rows = groups.keys.sorted().map { ($0, groups[$0]!) }
         switch output.format {
         case .table:
@@ -185,72 +185,75 @@ struct GroupCommand: ParsableCommand {
             """,
         subcommands: [Add.self, Remove.self, AddDevice.self, RemoveDevice.self, Var.self, List.self])
 
-    struct Add: ParsableCommand {
+    struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a group.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Its name: lower-case letters, digits and _.") var name: String
-        func run() throws {
-            try global.open().write { try $0.addUserGroup(name) }
+        func run() async throws {
+            _ = try await global.parc().perform(GroupOps.Add(name))
             emit("Group \(name) created.\n")
         }
     }
 
-    struct Remove: ParsableCommand {
+    struct Remove: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Remove a group (its devices stay in the inventory).")
         @OptionGroup var global: GlobalOptions
         @Argument var name: String
-        func run() throws {
-            try global.open().write { try $0.removeUserGroup(name) }
+        func run() async throws {
+            _ = try await global.parc().perform(GroupOps.Remove(name))
             emit("Group \(name) removed.\n")
         }
     }
 
-    struct AddDevice: ParsableCommand {
+    struct AddDevice: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "add-device", abstract: "Put devices (serials or asset tags) in a group.")
         @OptionGroup var global: GlobalOptions
         @Argument var name: String
         @Argument(help: "Serials or asset tags.") var devices: [String]
-        func run() throws {
+        func validate() throws {
             guard !devices.isEmpty else { throw ValidationError("name at least one device (serial or asset tag)") }
-            try global.open().write { try $0.setUserGroupMembers(name, devices: devices, member: true) }
+        }
+
+        func run() async throws {
+            _ = try await global.parc().perform(GroupOps.SetMembers(name, devices: devices, member: true))
             emit("\(devices.count) device(s) in \(name).\n")
         }
     }
 
-    struct RemoveDevice: ParsableCommand {
+    struct RemoveDevice: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "remove-device", abstract: "Take devices out of a group.")
         @OptionGroup var global: GlobalOptions
         @Argument var name: String
         @Argument(help: "Serials or asset tags.") var devices: [String]
-        func run() throws {
-            try global.open().write { try $0.setUserGroupMembers(name, devices: devices, member: false) }
+        func run() async throws {
+            _ = try await global.parc().perform(GroupOps.SetMembers(name, devices: devices, member: false))
             emit("\(devices.count) device(s) out of \(name).\n")
         }
     }
 
-    struct Var: ParsableCommand {
+    struct Var: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Set a group's variables: key=value (key= removes it).")
         @OptionGroup var global: GlobalOptions
         @Argument var name: String
         @Argument(help: "key=value, or key= to remove it.") var assignments: [String]
-        func run() throws {
-            var changes: [String: String?] = [:]
+        func run() async throws {
+            var changes: [GroupOps.Assignment] = []
             for a in assignments {
                 guard let eq = a.firstIndex(of: "="), eq != a.startIndex else { throw ValidationError("'\(a)' is not key=value") }
                 let value = String(a[a.index(after: eq)...])
-                changes[String(a[..<eq])] = .some(value.isEmpty ? nil : value)
+                changes.append(GroupOps.Assignment(key: String(a[..<eq]), value: value.isEmpty ? nil : value))
             }
-            try global.open().write { try $0.setUserGroupVars(name, changes) }
+            _ = try await global.parc().perform(GroupOps.SetVars(name, changes))
             emit("Variables of \(name) updated.\n")
         }
     }
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Your groups, their devices and variables.")
         @OptionGroup var global: GlobalOptions
         @Flag(help: "Print JSON.") var json = false
-        func run() throws {
-            let groups = try global.open().read { try $0.userGroups() }
+        func run() async throws {
+            let groups = try await global.parc().perform(GroupOps.List())
             if json {
                 emit(JSONValue.array(groups.map { g in
                     .object([("name", .string(g.name)), ("devices", .array(g.serials.map(JSONValue.string))),

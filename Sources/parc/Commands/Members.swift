@@ -24,17 +24,9 @@ struct MemberCommand: ParsableCommand {
         @Option(name: .customLong("convention-date"), help: "Date the Fus@é convention was signed.") var conventionDate: String?
         @Option(help: "Who signed the convention, e.g. \"le maire\".") var signatory: String?
 
-        func apply(to m: inout Member) throws {
-            if let name { m.name = name }
-            if let kind { m.kind = kind }
-            if let slug { m.slug = slug }
-            parc.apply(siren, to: &m.siren) { $0 }
-            parc.apply(insee, to: &m.insee) { $0 }
-            parc.apply(deliberation, to: &m.deliberationNumber) { $0 }
-            try parc.apply(deliberationDate, to: &m.deliberationDate) { try Day(parsing: $0, field: "deliberationDate") }
-            parc.apply(receipt, to: &m.prefectureReceipt) { $0 }
-            try parc.apply(conventionDate, to: &m.conventionDate) { try Day(parsing: $0, field: "conventionDate") }
-            parc.apply(signatory, to: &m.conventionSignatory) { $0 }
+        var values: MemberOps.Fields {
+            MemberOps.Fields(name: name, kind: kind, slug: slug, siren: siren, insee: insee, deliberation: deliberation,
+                             deliberationDate: deliberationDate, receipt: receipt, conventionDate: conventionDate, signatory: signatory)
         }
     }
 
@@ -51,7 +43,7 @@ struct MemberCommand: ParsableCommand {
         Field("conventionSignatory", "SIGNED BY") { .text($0.conventionSignatory) },
     ]
 
-    struct Add: ParsableCommand {
+    struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a member.", discussion: """
             Example: parc member add --name Norroy-le-Veneur --kind commune --siren 215705112 --insee 57511 \
             --deliberation 1.4-033/2024 --deliberation-date 2024-09-23 --receipt 057-215705112-20240923-2024DEL033-DE
@@ -63,11 +55,8 @@ struct MemberCommand: ParsableCommand {
             if fields.name == nil { throw ValidationError("give the member's --name") }
         }
 
-        func run() throws {
-            var m = Member(kind: fields.kind ?? .commune, name: fields.name ?? "")
-            try fields.apply(to: &m)
-            if fields.slug == nil { m.slug = slugify(m.name) }
-            let added = try global.open().write { try $0.addMember(m) }
+        func run() async throws {
+            let added = try await global.parc().perform(MemberOps.Add(fields.values))
             emit("Added member \(added.slug) (\(added.name)).\n")
         }
     }
@@ -79,31 +68,20 @@ struct MemberCommand: ParsableCommand {
         static let tableKeys = ["slug", "name", "kind", "siren", "insee", "deliberationNumber", "conventionDate"]
 
         func run() async throws {
-            if let server = try global.remote() {
-                // The API's members are keyed as this listing: printed by the same fields.
-                let reply = try await server.get("/api/v1/members")
-                guard reply.status == 200, let list = reply.json as? [[String: Any]] else { throw AppError(reply.detail) }
-                let rows = list.map { object in Dictionary(uniqueKeysWithValues: object.map { ($0.key, JSONValue.from($0.value)) }) }
-                let fields = MemberCommand.fields.map { f in Field<[String: JSONValue]>(f.key, f.header) { $0[f.key] ?? .null } }
-                emit(Render.list(rows, fields: fields, format: output.format, tableKeys: Self.tableKeys))
-                return
-            }
-            let members = try global.open().read { try $0.members() }
+            let members = try await global.parc().perform(MemberOps.List())
             emit(Render.list(members, fields: MemberCommand.fields, format: output.format, tableKeys: Self.tableKeys))
         }
     }
 
-    struct Show: ParsableCommand {
+    struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show a member, its schools and orders.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
         @Argument(help: "Slug, SIREN or INSEE code.") var member: String
 
-        func run() throws {
-            let (m, schools, orders, devices) = try global.open().read { r in
-                let m = try r.member(member)
-                return (m, try r.schools(memberId: m.id!), try r.orders(memberId: m.id!), try r.devices(DeviceFilter(member: m.slug)).count)
-            }
+        func run() async throws {
+            let detail = try await global.parc().perform(MemberOps.Show(member))
+            let (m, schools, orders, devices) = (detail.member, detail.schools, detail.orders, detail.devices)
             var pairs = MemberCommand.fields.map { (key: $0.key, label: $0.header.asLabel, value: $0.value(m)) }
             pairs.append((key: "schools", label: "Schools", value: .array(schools.map { .string("\($0.uai) \($0.name)") })))
             pairs.append((key: "orders", label: "Orders", value: .array(orders.map { .string($0.number) })))
@@ -112,25 +90,25 @@ struct MemberCommand: ParsableCommand {
         }
     }
 
-    struct Edit: ParsableCommand {
+    struct Edit: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Change a member's fields (an empty value clears an optional one).")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Slug, SIREN or INSEE code.") var member: String
         @OptionGroup var fields: Fields
 
-        func run() throws {
-            let m = try global.open().write { tx in try tx.updateMember(member) { try fields.apply(to: &$0) } }
+        func run() async throws {
+            let m = try await global.parc().perform(MemberOps.Edit(member, fields.values))
             emit("Updated member \(m.slug).\n")
         }
     }
 
-    struct Remove: ParsableCommand {
+    struct Remove: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Remove a member that has no schools and no orders.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Slug, SIREN or INSEE code.") var member: String
 
-        func run() throws {
-            try global.open().write { try $0.removeMember(member) }
+        func run() async throws {
+            _ = try await global.parc().perform(MemberOps.Remove(member))
             emit("Removed member \(member).\n")
         }
     }

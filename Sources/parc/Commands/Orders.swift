@@ -17,71 +17,64 @@ struct LotCommand: ParsableCommand {
         Field("supplier", "SUPPLIER") { .text($0.supplier) },
     ]
 
-    struct Add: ParsableCommand {
+    struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a lot.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The lot's number in the contract.") var number: String
         @Option(help: "Its title.") var title: String
         @Option(help: "The supplier holding the lot.") var supplier: String?
 
-        func run() throws {
-            let l = try global.open().write { try $0.addLot(Lot(number: number, title: title, supplier: supplier)) }
+        func run() async throws {
+            let l = try await global.parc().perform(LotOps.Add(number: number, title: title, supplier: supplier))
             emit("Added lot \(l.number).\n")
         }
     }
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List lots.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
 
-        func run() throws {
-            emit(Render.list(try global.open().read { try $0.lots() }, fields: LotCommand.fields, format: output.format))
+        func run() async throws {
+            emit(Render.list(try await global.parc().perform(LotOps.List()), fields: LotCommand.fields, format: output.format))
         }
     }
 
-    struct Show: ParsableCommand {
+    struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show a lot and the orders placed under it.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
         @Argument(help: "The lot's number.") var number: String
 
-        func run() throws {
-            let (l, orders) = try global.open().read { r in
-                let l = try r.lot(number)
-                return (l, try r.orders(lotId: l.id!))
-            }
+        func run() async throws {
+            let detail = try await global.parc().perform(LotOps.Show(number))
+            let (l, orders) = (detail.lot, detail.orders)
             var pairs = LotCommand.fields.map { (key: $0.key, label: $0.header.asLabel, value: $0.value(l)) }
             pairs.append((key: "orders", label: "Orders", value: .array(orders.map { .string($0.number) })))
             emit(Render.record(pairs, format: output.format))
         }
     }
 
-    struct Edit: ParsableCommand {
+    struct Edit: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Change a lot's title or supplier.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The lot's number.") var number: String
         @Option(help: "Its title.") var title: String?
         @Option(help: "Its supplier (empty to clear).") var supplier: String?
 
-        func run() throws {
-            let l = try global.open().write { tx in
-                try tx.updateLot(number) { l in
-                    if let title { l.title = title }
-                    apply(supplier, to: &l.supplier) { $0 }
-                }
-            }
+        func run() async throws {
+            let l = try await global.parc().perform(LotOps.Edit(number, title: title, supplier: supplier))
             emit("Updated lot \(l.number).\n")
         }
     }
 
-    struct Remove: ParsableCommand {
+    struct Remove: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Remove a lot no order was placed under.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The lot's number.") var number: String
 
-        func run() throws {
-            try global.open().write { try $0.removeLot(number) }
+        func run() async throws {
+            _ = try await global.parc().perform(LotOps.Remove(number))
             emit("Removed lot \(number).\n")
         }
     }
@@ -93,12 +86,7 @@ struct OrderCommand: ParsableCommand {
         abstract: "A member's orders under the grouping's lots, with their amounts.",
         subcommands: [Add.self, List.self, Show.self, Edit.self, Remove.self])
 
-    struct Row {
-        var order: Order
-        var member: String
-        var lot: String?
-        var funding: [FundingLine]
-    }
+    typealias Row = OrderOps.Row
 
     static let fields: [Field<Row>] = [
         Field("number", "ORDER") { .string($0.order.number) },
@@ -114,14 +102,6 @@ struct OrderCommand: ParsableCommand {
         Field("fundingGranted", "GRANTED") { .string($0.funding.reduce(Money.zero) { $0 + ($1.granted ?? .zero) }.description) },
     ]
 
-    static func rows(_ r: InventoryReader, _ orders: [Order]) throws -> [Row] {
-        let members = Dictionary(uniqueKeysWithValues: try r.members().map { ($0.id!, $0.slug) })
-        let lots = Dictionary(uniqueKeysWithValues: try r.lots().map { ($0.id!, $0.number) })
-        return try orders.map { o in
-            Row(order: o, member: members[o.memberId] ?? "?", lot: o.lotId.flatMap { lots[$0] }, funding: try r.fundingLines(orderId: o.id!))
-        }
-    }
-
     /// The fields of an order, for `add` and `edit`.
     struct Fields: ParsableArguments {
         @Option(help: "The lot it was placed under (its number).") var lot: String?
@@ -132,18 +112,13 @@ struct OrderCommand: ParsableCommand {
         @Option(name: .customLong("amount-excl-tax"), help: "Amount excluding tax (HT), e.g. 11840.00.") var amountExclTax: String?
         @Option(name: .customLong("amount-incl-tax"), help: "Amount including tax (TTC).") var amountInclTax: String?
 
-        func apply(to o: inout Order, _ r: InventoryReader) throws {
-            try parc.apply(lot, to: &o.lotId) { try r.lot($0).id! }
-            parc.apply(supplier, to: &o.supplier) { $0 }
-            try parc.apply(ordered, to: &o.orderedOn) { try Day(parsing: $0, field: "orderedOn") }
-            try parc.apply(delivered, to: &o.deliveredOn) { try Day(parsing: $0, field: "deliveredOn") }
-            parc.apply(deliveryNote, to: &o.deliveryNote) { $0 }
-            try parc.apply(amountExclTax, to: &o.amountExclTax) { try Money(parsing: $0, field: "amountExclTax") }
-            try parc.apply(amountInclTax, to: &o.amountInclTax) { try Money(parsing: $0, field: "amountInclTax") }
+        var values: OrderOps.Fields {
+            OrderOps.Fields(lot: lot, supplier: supplier, ordered: ordered, delivered: delivered, deliveryNote: deliveryNote,
+                            amountExclTax: amountExclTax, amountInclTax: amountInclTax)
         }
     }
 
-    struct Add: ParsableCommand {
+    struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Record an order.", discussion: """
             Example: parc order add BC-2024-042 --member norroy-le-veneur --lot 2 --ordered 2024-11-04 \
             --amount-excl-tax 11840 --amount-incl-tax 14208
@@ -153,47 +128,39 @@ struct OrderCommand: ParsableCommand {
         @Option(help: "Whose order it is (slug, SIREN or INSEE code).") var member: String
         @OptionGroup var fields: Fields
 
-        func run() throws {
-            let o = try global.open().write { tx in
-                var o = Order(memberId: try tx.member(member).id!, number: number)
-                try fields.apply(to: &o, tx)
-                return try tx.addOrder(o)
-            }
+        func run() async throws {
+            let o = try await global.parc().perform(OrderOps.Add(number: number, member: member, fields: fields.values))
             emit("Added order \(o.number).\n")
         }
     }
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List orders with their amounts and funding.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
         @Option(help: "Only this member's orders.") var member: String?
         @Option(help: "Only orders under this lot.") var lot: String?
 
-        func run() throws {
-            let rows = try global.open().read { r in
-                try OrderCommand.rows(r, try r.orders(memberId: try member.map { try r.member($0).id! }, lotId: try lot.map { try r.lot($0).id! }))
-            }
+        func run() async throws {
+            let rows = try await global.parc().perform(OrderOps.List(member: member, lot: lot))
             emit(Render.list(rows, fields: OrderCommand.fields, format: output.format,
                              tableKeys: ["number", "member", "lot", "supplier", "orderedOn", "deliveredOn", "amountInclTax", "fundingGranted"]))
         }
     }
 
-    struct Show: ParsableCommand {
+    struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show an order, its funding lines and its devices.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
         @Argument(help: "The order number.") var number: String
         @Option(help: "Whose order, when several members use the number.") var member: String?
 
-        func run() throws {
-            let (row, devices) = try global.open().read { r in
-                let o = try r.order(number, member: member)
-                return (try OrderCommand.rows(r, [o])[0], try r.devices(DeviceFilter(member: member, order: o.number)))
-            }
+        func run() async throws {
+            let detail = try await global.parc().perform(OrderOps.Show(number, member: member))
+            let (row, devices) = (detail.row, detail.devices)
             var pairs = OrderCommand.fields.map { (key: $0.key, label: $0.header.asLabel, value: $0.value(row)) }
             pairs.append((key: "funding", label: "Funding", value: .array(row.funding.map(FundingCommand.json))))
-            pairs.append((key: "devices", label: "Devices", value: .int(devices.count)))
+            pairs.append((key: "devices", label: "Devices", value: .int(devices)))
             if output.format == .table {
                 emit(Render.record(pairs.filter { $0.key != "funding" }, format: .table))
                 if !row.funding.isEmpty {
@@ -205,7 +172,7 @@ struct OrderCommand: ParsableCommand {
         }
     }
 
-    struct Edit: ParsableCommand {
+    struct Edit: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Change an order's fields (an empty value clears an optional one).")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The order number.") var number: String
@@ -213,25 +180,20 @@ struct OrderCommand: ParsableCommand {
         @Option(name: .customLong("number"), help: "A corrected order number.") var newNumber: String?
         @OptionGroup var fields: Fields
 
-        func run() throws {
-            let o = try global.open().write { tx in
-                try tx.updateOrder(number, member: member) { o in
-                    if let newNumber { o.number = newNumber }
-                    try fields.apply(to: &o, tx)
-                }
-            }
+        func run() async throws {
+            let o = try await global.parc().perform(OrderOps.Edit(number, member: member, newNumber: newNumber, fields: fields.values))
             emit("Updated order \(o.number).\n")
         }
     }
 
-    struct Remove: ParsableCommand {
+    struct Remove: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Remove an order no device came from (its funding lines go with it).")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The order number.") var number: String
         @Option(help: "Whose order, when several members use the number.") var member: String?
 
-        func run() throws {
-            try global.open().write { try $0.removeOrder(number, member: member) }
+        func run() async throws {
+            _ = try await global.parc().perform(OrderOps.Remove(number, member: member))
             emit("Removed order \(number).\n")
         }
     }
@@ -253,7 +215,7 @@ struct FundingCommand: ParsableCommand {
 
     static func json(_ f: FundingLine) -> JSONValue { .object(fields.map { ($0.key, $0.value(f)) }) }
 
-    struct Add: ParsableCommand {
+    struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a funding line to an order.", discussion: """
             Example: parc funding add BC-2024-042 --funder departement --label "Ambition Moselle" --requested 7104 --granted 5683.20
             """)
@@ -265,31 +227,27 @@ struct FundingCommand: ParsableCommand {
         @Option(help: "Amount requested.") var requested: String
         @Option(help: "Amount granted (when decided).") var granted: String?
 
-        func run() throws {
-            let f = try global.open().write { tx in
-                let o = try tx.order(order, member: member)
-                return try tx.addFunding(FundingLine(orderId: o.id!, funder: funder, label: label,
-                                                     requested: try Money(parsing: requested, field: "requested"),
-                                                     granted: try parseMoney(granted, field: "granted")))
-            }
+        func run() async throws {
+            let f = try await global.parc().perform(FundingOps.Add(order: order, member: member, funder: funder, label: label,
+                                                                   requested: requested, granted: granted))
             emit("Added funding line \(f.id!) to order \(order).\n")
         }
     }
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List an order's funding lines.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
         @Argument(help: "The order number.") var order: String
         @Option(help: "Whose order, when several members use the number.") var member: String?
 
-        func run() throws {
-            let lines = try global.open().read { r in try r.fundingLines(orderId: try r.order(order, member: member).id!) }
+        func run() async throws {
+            let lines = try await global.parc().perform(FundingOps.List(order: order, member: member))
             emit(Render.list(lines, fields: FundingCommand.fields, format: output.format))
         }
     }
 
-    struct Edit: ParsableCommand {
+    struct Edit: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Change a funding line (by the id `parc funding list` shows).")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The funding line's id.") var id: Int64
@@ -298,26 +256,19 @@ struct FundingCommand: ParsableCommand {
         @Option(help: "Amount requested.") var requested: String?
         @Option(help: "Amount granted (empty to clear).") var granted: String?
 
-        func run() throws {
-            _ = try global.open().write { tx in
-                try tx.updateFunding(id: id) { f in
-                    if let funder { f.funder = funder }
-                    apply(label, to: &f.label) { $0 }
-                    if let requested { f.requested = try Money(parsing: requested, field: "requested") }
-                    try apply(granted, to: &f.granted) { try Money(parsing: $0, field: "granted") }
-                }
-            }
+        func run() async throws {
+            _ = try await global.parc().perform(FundingOps.Edit(id: id, funder: funder, label: label, requested: requested, granted: granted))
             emit("Updated funding line \(id).\n")
         }
     }
 
-    struct Remove: ParsableCommand {
+    struct Remove: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Remove a funding line.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The funding line's id.") var id: Int64
 
-        func run() throws {
-            try global.open().write { try $0.removeFunding(id: id) }
+        func run() async throws {
+            _ = try await global.parc().perform(FundingOps.Remove(id: id))
             emit("Removed funding line \(id).\n")
         }
     }

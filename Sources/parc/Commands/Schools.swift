@@ -11,11 +11,7 @@ struct SchoolCommand: ParsableCommand {
         abstract: "Schools, known by their UAI.",
         subcommands: [Add.self, List.self, Show.self, Edit.self, Remove.self])
 
-    struct Row {
-        var school: School
-        var member: String
-        var rooms: Int
-    }
+    typealias Row = SchoolOps.Row
 
     static let fields: [Field<Row>] = [
         Field("uai", "UAI") { .string($0.school.uai) },
@@ -25,13 +21,7 @@ struct SchoolCommand: ParsableCommand {
         Field("rooms", "ROOMS") { .int($0.rooms) },
     ]
 
-    static func rows(_ r: InventoryReader, memberId: Int64?) throws -> [Row] {
-        let members = Dictionary(uniqueKeysWithValues: try r.members().map { ($0.id!, $0.slug) })
-        let roomCounts = Dictionary(grouping: try r.rooms(), by: \.schoolId).mapValues(\.count)
-        return try r.schools(memberId: memberId).map { Row(school: $0, member: members[$0.memberId] ?? "?", rooms: roomCounts[$0.id!] ?? 0) }
-    }
-
-    struct Add: ParsableCommand {
+    struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a school to a member.",
                                                         discussion: "Example: parc school add 0572113M --name \"École primaire\" --member norroy-le-veneur")
         @OptionGroup var global: GlobalOptions
@@ -41,12 +31,8 @@ struct SchoolCommand: ParsableCommand {
         @Option(help: "Its town.") var city: String?
         @Option(name: .customLong("room"), help: "A room to create with it (repeatable).") var rooms: [String] = []
 
-        func run() throws {
-            let s = try global.open().write { tx in
-                let s = try tx.addSchool(uai: uai, name: name, member: member, city: city)
-                for room in rooms { try tx.addRoom(school: s.uai, name: room) }
-                return s
-            }
+        func run() async throws {
+            let s = try await global.parc().perform(SchoolOps.Add(uai: uai, name: name, member: member, city: city, rooms: rooms))
             emit("Added school \(s.uai) (\(s.name))\(rooms.isEmpty ? "" : " with \(rooms.count) room(s)").\n")
         }
     }
@@ -58,35 +44,20 @@ struct SchoolCommand: ParsableCommand {
         @Option(help: "Only this member's schools.") var member: String?
 
         func run() async throws {
-            if let server = try global.remote() {
-                if member != nil { throw ValidationError("--member works on a local inventory only; against a server, the list is every school your account sees") }
-                let reply = try await server.get("/api/v1/schools")
-                guard reply.status == 200, let list = reply.json as? [[String: Any]] else { throw AppError(reply.detail) }
-                // The API's schools are keyed as this listing, the rooms counted in roomCount.
-                let rows = list.map { object in
-                    Dictionary(uniqueKeysWithValues: object.map { ($0.key == "roomCount" ? "rooms" : $0.key, JSONValue.from($0.value)) })
-                }
-                let fields = SchoolCommand.fields.map { f in Field<[String: JSONValue]>(f.key, f.header) { $0[f.key] ?? .null } }
-                emit(Render.list(rows, fields: fields, format: output.format))
-                return
-            }
-            let rows = try global.open().read { r in try SchoolCommand.rows(r, memberId: try member.map { try r.member($0).id! }) }
+            let rows = try await global.parc().perform(SchoolOps.List(member: member))
             emit(Render.list(rows, fields: SchoolCommand.fields, format: output.format))
         }
     }
 
-    struct Show: ParsableCommand {
+    struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show a school and its rooms.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
         @Argument(help: "The school's UAI.") var uai: String
 
-        func run() throws {
-            let (row, rooms, devices) = try global.open().read { r in
-                let s = try r.school(uai)
-                let row = try SchoolCommand.rows(r, memberId: s.memberId).first { $0.school.id == s.id }!
-                return (row, try r.rooms(schoolId: s.id!), try r.devices(DeviceFilter(school: s.uai)))
-            }
+        func run() async throws {
+            let detail = try await global.parc().perform(SchoolOps.Show(uai))
+            let (row, rooms, devices) = (detail.row, detail.rooms, detail.devices)
             var pairs = SchoolCommand.fields.map { (key: $0.key, label: $0.header.asLabel, value: $0.value(row)) }
             pairs.removeAll { $0.key == "rooms" }
             pairs.append((key: "rooms", label: "Rooms", value: .array(rooms.map { room in
@@ -98,7 +69,7 @@ struct SchoolCommand: ParsableCommand {
         }
     }
 
-    struct Edit: ParsableCommand {
+    struct Edit: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Change a school's fields.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The school's UAI.") var uai: String
@@ -107,27 +78,19 @@ struct SchoolCommand: ParsableCommand {
         @Option(help: "The member it belongs to.") var member: String?
         @Option(help: "Its town (empty to clear).") var city: String?
 
-        func run() throws {
-            let s = try global.open().write { tx in
-                let memberId = try member.map { try tx.member($0).id! }
-                return try tx.updateSchool(uai) { s in
-                    if let newUAI { s.uai = newUAI }
-                    if let name { s.name = name }
-                    if let memberId { s.memberId = memberId }
-                    apply(city, to: &s.city) { $0 }
-                }
-            }
+        func run() async throws {
+            let s = try await global.parc().perform(SchoolOps.Edit(uai, newUAI: newUAI, name: name, member: member, city: city))
             emit("Updated school \(s.uai).\n")
         }
     }
 
-    struct Remove: ParsableCommand {
+    struct Remove: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Remove a school with no devices left in it (its rooms go with it).")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The school's UAI.") var uai: String
 
-        func run() throws {
-            try global.open().write { try $0.removeSchool(uai) }
+        func run() async throws {
+            _ = try await global.parc().perform(SchoolOps.Remove(uai))
             emit("Removed school \(uai.uppercased()).\n")
         }
     }
@@ -139,11 +102,7 @@ struct RoomCommand: ParsableCommand {
         abstract: "Rooms of a school: classrooms, the computer room, a storeroom.",
         subcommands: [Add.self, List.self, Show.self, Edit.self, Remove.self])
 
-    struct Row {
-        var uai: String
-        var room: Room
-        var devices: Int
-    }
+    typealias Row = RoomOps.Row
 
     static let fields: [Field<Row>] = [
         Field("uai", "UAI") { .string($0.uai) },
@@ -151,81 +110,65 @@ struct RoomCommand: ParsableCommand {
         Field("devices", "DEVICES") { .int($0.devices) },
     ]
 
-    static func rows(_ r: InventoryReader, uai: String?) throws -> [Row] {
-        let schools = try r.schools()
-        let wanted = try uai.map { try r.school($0).id! }
-        var out: [Row] = []
-        for s in schools where wanted == nil || s.id == wanted {
-            let devices = try r.devices(DeviceFilter(school: s.uai))
-            for room in try r.rooms(schoolId: s.id!) {
-                out.append(Row(uai: s.uai, room: room, devices: devices.filter { $0.room == room.name }.count))
-            }
-        }
-        return out
-    }
-
-    struct Add: ParsableCommand {
+    struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a room to a school.",
                                                         discussion: "Example: parc room add 0572113M \"Classe CM2\"")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The school's UAI.") var uai: String
         @Argument(help: "The room's name.") var name: String
 
-        func run() throws {
-            let r = try global.open().write { try $0.addRoom(school: uai, name: name) }
+        func run() async throws {
+            let r = try await global.parc().perform(RoomOps.Add(uai: uai, name: name))
             emit("Added room \(r.name) to \(uai.uppercased()).\n")
         }
     }
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List rooms, with how many devices each holds.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
         @Option(help: "Only this school's rooms (UAI).") var school: String?
 
-        func run() throws {
-            let rows = try global.open().read { try RoomCommand.rows($0, uai: school) }
+        func run() async throws {
+            let rows = try await global.parc().perform(RoomOps.List(uai: school))
             emit(Render.list(rows, fields: RoomCommand.fields, format: output.format))
         }
     }
 
-    struct Show: ParsableCommand {
+    struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show a room and the devices in it (carts' contents included).")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
         @Argument(help: "The school's UAI.") var uai: String
         @Argument(help: "The room's name.") var name: String
 
-        func run() throws {
-            let rows = try global.open().read { r in
-                let room = try r.room(school: uai, name: name)
-                return try r.devices(DeviceFilter(school: uai, room: room.name))
-            }
+        func run() async throws {
+            let rows = try await global.parc().perform(RoomOps.Show(uai: uai, name: name))
             emit(Render.list(rows, fields: DeviceCommand.fields, format: output.format, tableKeys: DeviceCommand.tableKeys))
         }
     }
 
-    struct Edit: ParsableCommand {
+    struct Edit: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Rename a room.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The school's UAI.") var uai: String
         @Argument(help: "The room's name.") var name: String
         @Option(name: .customLong("name"), help: "The new name.") var newName: String
 
-        func run() throws {
-            let r = try global.open().write { try $0.updateRoom(school: uai, name: name) { $0.name = newName } }
+        func run() async throws {
+            let r = try await global.parc().perform(RoomOps.Edit(uai: uai, name: name, newName: newName))
             emit("Renamed room \(name) to \(r.name).\n")
         }
     }
 
-    struct Remove: ParsableCommand {
+    struct Remove: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Remove an empty room.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The school's UAI.") var uai: String
         @Argument(help: "The room's name.") var name: String
 
-        func run() throws {
-            try global.open().write { try $0.removeRoom(school: uai, name: name) }
+        func run() async throws {
+            _ = try await global.parc().perform(RoomOps.Remove(uai: uai, name: name))
             emit("Removed room \(name) from \(uai.uppercased()).\n")
         }
     }

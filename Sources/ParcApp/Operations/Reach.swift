@@ -1,0 +1,148 @@
+import Foundation
+import InventoryStore
+import ParcCore
+import SSHTransport
+
+/// Devices picked by an Ansible-style pattern, narrowed by `--limit` and the device-list filters.
+public struct Selection: Codable, Sendable {
+    public var pattern: String?
+    public var limit: String?
+    public var member, school: String?
+    public var kind: DeviceKind?
+
+    public init(pattern: String?, limit: String? = nil, member: String? = nil, school: String? = nil, kind: DeviceKind? = nil) {
+        (self.pattern, self.limit, self.member, self.school, self.kind) = (pattern, limit, member, school, kind)
+    }
+
+    public func select(_ r: InventoryReader) throws -> [DeviceRow] {
+        var rows = try r.select(try HostPattern(pattern ?? "all"))
+        if let limit {
+            let allowed = Set(try r.select(try HostPattern(limit)).map(\.serial))
+            rows = rows.filter { allowed.contains($0.serial) }
+        }
+        if member != nil || school != nil || kind != nil {
+            let allowed = Set(try r.devices(DeviceFilter(member: member, school: school, kind: kind)).map(\.serial))
+            rows = rows.filter { allowed.contains($0.serial) }
+        }
+        return rows
+    }
+}
+
+extension HostKeyPolicy.Mode: Codable {}
+
+/// How a person tunes reaching devices for one command (`--host-key-policy`, `--timeout`,
+/// `--forks`, `--user`); the keys and known_hosts files are those of the machine that connects.
+public struct ReachTuning: Codable, Sendable {
+    public var hostKeyPolicy: HostKeyPolicy.Mode
+    public var timeout: Double
+    public var forks: Int
+    public var user: String?
+
+    public init(hostKeyPolicy: HostKeyPolicy.Mode, timeout: Double, forks: Int, user: String?) {
+        (self.hostKeyPolicy, self.timeout, self.forks, self.user) = (hostKeyPolicy, timeout, forks, user)
+    }
+
+    func applied(to access: AccessSettings) -> AccessSettings {
+        var a = access
+        a.hostKeyPolicy = hostKeyPolicy
+        a.timeout = timeout
+        a.forks = forks
+        a.user = user
+        return a
+    }
+}
+
+public enum ReachOps {
+    /// One device's answer to a ping.
+    public struct Answer: Codable, Sendable {
+        public var device: String
+        public var serial: String
+        public var address: String
+        public var status: TaskOutcome      // ok, failed, unreachable
+        public var hostKey: String          // pinned, known_hosts, new (pinned now), unknown, CHANGED, -
+        public var connectMs: Int?
+        public var roundTripMs: Int?
+        public var message: String?
+    }
+
+    public struct Pinged: Codable, Sendable {
+        /// How many devices the pattern selected (with an address or not).
+        public var selected: Int
+        /// Those without an address, not pinged.
+        public var skipped: [String]
+        public var answers: [Answer]
+    }
+
+    /// `parc ping`: connect to each selected device, check its host key, authenticate, run `true`.
+    /// A first key met under accept-new is pinned in the inventory, with its audit event.
+    public struct Ping: InventoryOperation {
+        public static let name = "device.ping"
+        public static let summary = "Check that devices answer over SSH from where parc runs: reachable, authenticated, host key, round trip (as `parc ping`)"
+        public var selection: Selection
+        public var tuning: ReachTuning
+        public init(_ selection: Selection, tuning: ReachTuning) { (self.selection, self.tuning) = (selection, tuning) }
+
+        public func perform(in workspace: Workspace) async throws -> Pinged {
+            let rows = try await workspace.inventory.reading { [selection] in try selection.select($0) }
+            let settings = tuning.applied(to: workspace.access)
+            var skipped: [String] = []
+            var targets: [(DeviceRow, SSHOptions)] = []
+            for row in rows {
+                if let options = try settings.ssh(for: row) { targets.append((row, options)) } else { skipped.append(row.inventoryName) }
+            }
+            let met = await concurrently(targets, limit: settings.forks) { row, options in await Self.ping(row, options) }
+            let firstKeys = met.compactMap { m in m.key.map { (serial: m.answer.serial, key: $0.openSSH) } }
+            if !firstKeys.isEmpty {
+                try await workspace.inventory.writing { tx in
+                    for k in firstKeys { _ = try tx.updateDevice(k.serial) { $0.hostKey = k.key } }
+                }
+            }
+            return Pinged(selected: rows.count, skipped: skipped, answers: met.map(\.answer))
+        }
+
+        static func ping(_ row: DeviceRow, _ options: SSHOptions) async -> (answer: Answer, key: HostKey?) {
+            var o = Answer(device: row.inventoryName, serial: row.serial, address: "\(options.address):\(options.port)", status: .ok, hostKey: "-")
+            var key: HostKey?
+            do {
+                let c = try await SSHConnection.connect(options)
+                o.connectMs = Int((c.timings.total.seconds * 1000).rounded())
+                switch c.hostKeyCheck {
+                case .pinned: o.hostKey = "pinned"
+                case .knownHosts: o.hostKey = "known_hosts"
+                case .new:
+                    o.hostKey = "new, pinned"
+                    key = c.hostKey
+                    o.message = "pinned \(c.hostKey.description)"
+                }
+                let start = ContinuousClock.now
+                let r = try await c.run("true")
+                o.roundTripMs = Int(((ContinuousClock.now - start).seconds * 1000).rounded())
+                if !r.succeeded {
+                    o.status = .failed
+                    o.message = "`true` exited with \(r.exitStatus)"
+                }
+                await c.close()
+            } catch let error as TransportError {
+                o.status = error.isUnreachable ? .unreachable : .failed
+                switch error {
+                case .hostKeyUnknown: o.hostKey = "unknown"
+                case .hostKeyChanged: o.hostKey = "CHANGED"
+                default: break
+                }
+                o.message = "\(error)".replacingOccurrences(of: "\(row.inventoryName): ", with: "")
+            } catch {
+                o.status = .failed
+                o.message = "\(error)"
+            }
+            return (o, key)
+        }
+    }
+}
+
+extension Duration {
+    /// The duration in seconds.
+    public var seconds: Double {
+        let (s, atto) = components
+        return Double(s) + Double(atto) / 1e18
+    }
+}
