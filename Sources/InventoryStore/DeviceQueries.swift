@@ -63,6 +63,9 @@ public struct DeviceRow: Codable, Sendable, Equatable {
     public var notes: String?
     /// The pinned SSH host key (`ssh-ed25519 AAAA…`).
     public var hostKey: String?
+    /// Bumped by every change of the device (for a cart, also when a device goes in or out): an
+    /// edit made from an older version is refused (``InventoryTransaction/expect(version:of:)``).
+    public var version: Int64 = 1
 
     /// The name playbooks and `parc ping` give the device: its host name, else its asset tag, else its serial.
     public var inventoryName: String { hostname ?? assetTag ?? serial }
@@ -79,7 +82,7 @@ extension InventoryReader {
                o.number AS orderNumber, l.number AS lotNumber,
                (SELECT group_concat(mac, ' ') FROM (SELECT mac FROM deviceMac WHERE deviceId = d.id ORDER BY mac)) AS macs,
                d.hostname, d.address, d.sshPort, d.sshUser, d.warrantyEnd, d.purchasePrice, d.notes, d.hostKey,
-               d.priceExclTax, d.designation
+               d.priceExclTax, d.designation, d.version
         FROM device d
         LEFT JOIN device c ON c.id = d.cartId
         LEFT JOIN room r ON r.id = COALESCE(d.roomId, c.roomId)
@@ -102,7 +105,7 @@ extension InventoryReader {
             macs: (row[13] as String?)?.split(separator: " ").map(String.init) ?? [],
             hostname: row[14], address: row[15], sshPort: row[16], sshUser: row[17],
             warrantyEnd: row[18], purchasePrice: row[19], priceExclTax: row[22], designation: row[23],
-            notes: row[20], hostKey: row[21])
+            notes: row[20], hostKey: row[21], version: row[24])
     }
 
     /// Ids of the devices whose effective room is one of `roomsSQL` (a SELECT of room ids).

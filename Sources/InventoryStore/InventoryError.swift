@@ -16,6 +16,8 @@ public enum InventoryError: Error, Equatable, Sendable {
     case inUse(entity: String, key: String, reason: String, hint: String)
     /// The database file cannot be opened or is not parc's.
     case database(path: String, reason: String)
+    /// The record changed since the version an edit was made from; nothing was written.
+    case stale(entity: String, key: String, expected: Int64, current: Int64, hint: String)
 }
 
 extension InventoryError: LocalizedError, CustomStringConvertible {
@@ -35,6 +37,8 @@ extension InventoryError: LocalizedError, CustomStringConvertible {
             return "cannot remove \(entity) '\(key)': \(reason); \(hint)"
         case .database(let path, let reason):
             return "database \(path): \(reason)"
+        case .stale(let entity, let key, let expected, let current, let hint):
+            return "\(entity) '\(key)' changed since version \(expected) (it is at version \(current) now); nothing was written: \(hint)"
         }
     }
 

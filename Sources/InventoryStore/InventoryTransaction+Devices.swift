@@ -43,6 +43,18 @@ extension InventoryTransaction {
         return d
     }
 
+    /// Refuses to go on when the device `ref` is no longer at `version` (nil: no check): the edit
+    /// was made from what someone read before another change.
+    public func expect(version: Int64?, of ref: String) throws {
+        guard let version else { return }
+        let d = try device(ref)
+        let current = try Int64.fetchOne(db, sql: "SELECT version FROM device WHERE id = ?", arguments: [d.id!]) ?? 0
+        guard current == version else {
+            throw InventoryError.stale(entity: d.kind == .cart ? "cart" : "device", key: d.assetTag ?? d.serial, expected: version, current: current,
+                                       hint: "look at it again (parc device show \(d.assetTag ?? d.serial)) and redo your change from what it is now")
+        }
+    }
+
     /// Applies `edit` (and `macs`) to the device `ref`, checks the result and logs what changed.
     /// A change of place goes through ``move(_:to:)``, which also moves a cart's contents.
     @discardableResult

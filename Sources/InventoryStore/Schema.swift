@@ -372,6 +372,22 @@ enum Schema {
                 ALTER TABLE runHost ADD COLUMN relay TEXT;
                 """)
         }
+        migrator.registerMigration("v15: a version on each device, so that a stale edit is refused") { db in
+            // Every change of a row bumps its version, whoever makes it (the command line, the web,
+            // an import, a run pinning a key); a cart's version also moves when a device goes in or
+            // out. An edit made from what was read at version N is refused at N+1.
+            try db.execute(sql: """
+                ALTER TABLE device ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+                CREATE TRIGGER device_version AFTER UPDATE ON device WHEN NEW.version = OLD.version
+                BEGIN UPDATE device SET version = OLD.version + 1 WHERE id = NEW.id; END;
+                CREATE TRIGGER device_cart_moved AFTER UPDATE OF cartId ON device WHEN OLD.cartId IS NOT NEW.cartId
+                BEGIN UPDATE device SET version = version + 1 WHERE id IN (OLD.cartId, NEW.cartId); END;
+                CREATE TRIGGER device_cart_added AFTER INSERT ON device WHEN NEW.cartId IS NOT NULL
+                BEGIN UPDATE device SET version = version + 1 WHERE id = NEW.cartId; END;
+                CREATE TRIGGER device_cart_removed AFTER DELETE ON device WHEN OLD.cartId IS NOT NULL
+                BEGIN UPDATE device SET version = version + 1 WHERE id = OLD.cartId; END;
+                """)
+        }
         return migrator
     }
 }

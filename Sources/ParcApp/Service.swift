@@ -60,7 +60,11 @@ public enum Operations {
         GroupOps.Computed.self, GroupOps.Add.self, GroupOps.Remove.self, GroupOps.SetMembers.self, GroupOps.SetVars.self, GroupOps.List.self,
         DocumentOps.ImportDevices.self, DocumentOps.ImportMembers.self, DocumentOps.ImportSchools.self,
         DocumentOps.AnsibleInventory.self, DocumentOps.Report.self, DocumentOps.Renewal.self, DocumentOps.LabelRows.self,
-        ReachOps.Ping.self,
+        ReachOps.Ping.self, FactsOps.Gather.self, FactsOps.Reconcile.self, GLPIOps.Export.self,
+        AccountOps.Log.self, AccountOps.Add.self, AccountOps.List.self, AccountOps.Show.self, AccountOps.SetPassword.self, AccountOps.SetDisabled.self, AccountOps.Remove.self,
+        TokenOps.Add.self, TokenOps.List.self, TokenOps.Revoke.self,
+        ProblemOps.List.self, ProblemOps.Show.self, ProblemOps.Report.self, ProblemOps.Accept.self, ProblemOps.Close.self,
+        AttachmentOps.Add.self, AttachmentOps.List.self,
     ]
 
     public static func named(_ name: String) -> (any InventoryOperation.Type)? {

@@ -60,6 +60,7 @@ extension Portal {
         }
         page.body.raw("<form class=\"formulaire\" method=\"post\" action=\"/materiels/\(HTMLWriter.escape(row.serial))/modifier\">")
         page.body.raw("<input type=\"hidden\" name=\"csrf\" value=\"\(HTMLWriter.escape(v.csrf ?? ""))\">")
+        page.body.raw("<input type=\"hidden\" name=\"version\" value=\"\(row.version)\">")
         for f in DeviceSnapshot.fields {
             page.body.raw("<input type=\"hidden\" name=\"avant_\(f.key)\" value=\"\(HTMLWriter.escape(now.values[f.key] ?? ""))\">")
         }
@@ -83,64 +84,47 @@ extension Portal {
     func editDevice(_ v: Viewer, serial: String, request: Request, context: WebContext) async throws -> Response {
         let fields = try await form(request, context: context)
         try checkCSRF(fields, v)
-        let row = try await inventory.reading { r in try v.device(r, serial) }
+        guard let version = fields["version"].flatMap({ Int64($0) }) else { throw WebError.badRequest("le formulaire n'a pas de version : rechargez la page") }
+        let (row, rooms, schools) = try await inventory.reading { r in (try v.device(r, serial), try r.rooms(), try r.schools()) }
         let labels = Dictionary(uniqueKeysWithValues: DeviceSnapshot.fields.map { ($0.key, $0.label) })
-        enum Outcome: Sendable { case done, stale([(String, String, String, String)]) }
+        // What the person changed on the page; the operation refuses it if the device changed since the page was made.
+        let wanted = Set(DeviceSnapshot.fields.map(\.key).filter { key in fields[key].map { $0 != (fields["avant_\(key)"] ?? "") } ?? false })
+        func given(_ key: String) -> String? { wanted.contains(key) ? fields[key] ?? "" : nil }
         do {
-            let outcome = try await inventory.writing(as: v.account.login) { tx -> Outcome in
-                // Checked in the write transaction: nobody can change the device between the check and the edit.
-                let current = DeviceSnapshot(try tx.device(row.serial))
-                let changed = DeviceSnapshot.fields.filter { (fields["avant_\($0.key)"] ?? "") != (current.values[$0.key] ?? "") }
-                if !changed.isEmpty {
-                    return .stale(changed.map { (labels[$0.key]!, fields["avant_\($0.key)"] ?? "", current.values[$0.key] ?? "", fields[$0.key] ?? "") })
+            var values = DeviceOps.Fields(assetTag: given("assetTag"), manufacturer: given("manufacturer"), model: given("model"),
+                                          warrantyEnd: given("warrantyEnd"), hostname: given("hostname"), address: given("address"),
+                                          sshPort: given("sshPort"), sshUser: given("sshUser"), notes: given("notes"))
+            values.status = try given("status").map { try DeviceStatus(parsing: $0) }
+            var place: DeviceOps.Place? = nil
+            if let chosen = given("place") {
+                if chosen == "aucun" { place = DeviceOps.Place(school: nil, room: nil, cart: nil) }
+                else if chosen.hasPrefix("salle:"), let id = Int64(chosen.dropFirst(6)), let room = rooms.first(where: { $0.id == id }),
+                        let school = schools.first(where: { $0.id == room.schoolId }) {
+                    place = DeviceOps.Place(school: school.uai, room: room.name, cart: nil)
+                } else if chosen.hasPrefix("chariot:"), let id = Int64(chosen.dropFirst(8)),
+                          let cart = try await inventory.reading({ r in try r.devices(DeviceFilter(kind: .cart)).first { (try? r.device($0.serial).id) == id } }) {
+                    place = DeviceOps.Place(school: nil, room: nil, cart: cart.serial)
+                } else {
+                    throw InvalidValue(field: "place", value: chosen, problem: "emplacement inconnu")
                 }
-                let wanted = DeviceSnapshot.fields.map(\.key).filter { key in fields[key].map { $0 != current.values[key] } ?? false }
-                let text = { (key: String) -> String? in fields[key]?.trimmingCharacters(in: .whitespaces).nonEmpty }
-                let edits = wanted.filter { $0 != "place" && $0 != "status" }
-                if !edits.isEmpty {
-                    _ = try tx.updateDevice(row.serial) { d in
-                        for key in edits {
-                            switch key {
-                            case "assetTag": d.assetTag = text(key)
-                            case "hostname": d.hostname = text(key)
-                            case "address": d.address = text(key)
-                            case "sshUser": d.sshUser = text(key)
-                            case "manufacturer": d.manufacturer = text(key)
-                            case "model": d.model = text(key)
-                            case "notes": d.notes = text(key)
-                            case "sshPort":
-                                guard let t = text(key) else { d.sshPort = nil; continue }
-                                guard let port = Int(t) else { throw InvalidValue(field: "sshPort", value: t, problem: "un port est un nombre, par ex. 22") }
-                                d.sshPort = port
-                            case "warrantyEnd": d.warrantyEnd = try text(key).map { try Day(parsing: $0, field: "warrantyEnd") }
-                            default: break
-                            }
-                        }
-                    }
-                }
-                if wanted.contains("place"), let place = fields["place"] {
-                    let target: Place
-                    if place == "aucun" { target = .nowhere }
-                    else if place.hasPrefix("salle:"), let id = Int64(place.dropFirst(6)) { target = .room(id) }
-                    else if place.hasPrefix("chariot:"), let id = Int64(place.dropFirst(8)) { target = .cart(id) }
-                    else { throw InvalidValue(field: "place", value: place, problem: "emplacement inconnu") }
-                    _ = try tx.move(row.serial, to: target)
-                }
-                if wanted.contains("status"), let status = fields["status"] { _ = try tx.setStatus(row.serial, try DeviceStatus(parsing: status)) }
-                return .done
             }
-            switch outcome {
-            case .done:
-                return redirect("/materiels/\(row.serial)?avis=" + Self.query("Modifications enregistrées."))
-            case .stale(let changes):
-                return try await editDeviceForm(v, serial: row.serial, alert: "Refusé : ce matériel a été modifié par quelqu'un d'autre depuis que vous avez ouvert la page. Rien n'a été enregistré.",
-                                                stale: changes, status: .conflict)
-            }
+            _ = try await LocalParc(console.workspace(for: v)).perform(DeviceOps.Edit(row.serial, fields: values, place: place, ifVersion: version))
+            return redirect("/materiels/\(row.serial)?avis=" + Self.query("Modifications enregistrées."))
+        } catch InventoryError.stale {
+            let current = try await inventory.reading { r in DeviceSnapshot(try r.device(row.serial)) }
+            let changed = DeviceSnapshot.fields.filter { (fields["avant_\($0.key)"] ?? "") != (current.values[$0.key] ?? "") }
+            return try await editDeviceForm(v, serial: row.serial, alert: "Refusé : ce matériel a été modifié par quelqu'un d'autre depuis que vous avez ouvert la page. Rien n'a été enregistré.",
+                                            stale: changed.map { (labels[$0.key]!, fields["avant_\($0.key)"] ?? "", current.values[$0.key] ?? "", fields[$0.key] ?? "") },
+                                            status: .conflict)
         } catch let e as InvalidValue {
             return try await editDeviceForm(v, serial: row.serial, entered: fields, alert: "\(labels[e.field] ?? e.field) : \(e.problem). Rien n'a été enregistré.",
                                             status: .unprocessableContent)
         } catch let e as InventoryError {
             if case .notFound = e { throw e }
+            if case .invalid(let value) = e {
+                return try await editDeviceForm(v, serial: row.serial, entered: fields, alert: "\(labels[value.field] ?? value.field) : \(value.problem). Rien n'a été enregistré.",
+                                                status: .unprocessableContent)
+            }
             return try await editDeviceForm(v, serial: row.serial, entered: fields, alert: "\(e). Rien n'a été enregistré.", status: .unprocessableContent)
         }
     }
@@ -149,9 +133,9 @@ extension Portal {
 
     func fillCartForm(_ v: Viewer, serial: String, entered: String = "", alert: String? = nil, stale: (added: [String], removed: [String])? = nil,
                       status: HTTPResponse.Status = .ok) async throws -> Response {
-        let (cart, content) = try await inventory.reading { r in
+        let (cart, content, version) = try await inventory.reading { r in
             let cart = try v.cart(r, serial)
-            return (cart, try r.devices(DeviceFilter(cart: cart.serial)).map(\.serial).sorted())
+            return (cart, try r.devices(DeviceFilter(cart: cart.serial)).map(\.serial).sorted(), try r.deviceRow(cart.serial).version)
         }
         var page = Page("Remplir la classe mobile \(cart.assetTag ?? cart.serial)", viewer: v, path: "/chariots/\(cart.serial)")
         page.alert = alert
@@ -164,6 +148,7 @@ extension Portal {
         page.body.raw("<form class=\"formulaire\" method=\"post\" action=\"/chariots/\(HTMLWriter.escape(cart.serial))/remplir\">")
         page.body.raw("<input type=\"hidden\" name=\"csrf\" value=\"\(HTMLWriter.escape(v.csrf ?? ""))\">")
         page.body.raw("<input type=\"hidden\" name=\"avant\" value=\"\(HTMLWriter.escape(content.joined(separator: ",")))\">")
+        page.body.raw("<input type=\"hidden\" name=\"version\" value=\"\(version)\">")
         FormField(name: "appareils", label: "Appareils à mettre dans le chariot", value: entered,
                   help: "un n° de série ou d'inventaire par ligne ; tous entrent, ou aucun", required: true, maxLength: 20_000, multiline: true).write(into: &page.body)
         page.body.raw("<button type=\"submit\">Mettre dans le chariot</button></form>\n")
@@ -173,27 +158,21 @@ extension Portal {
     func fillCart(_ v: Viewer, serial: String, request: Request, context: WebContext) async throws -> Response {
         let fields = try await form(request, context: context)
         try checkCSRF(fields, v)
+        guard let version = fields["version"].flatMap({ Int64($0) }) else { throw WebError.badRequest("le formulaire n'a pas de version : rechargez la page") }
         let cart = try await inventory.reading { r in try v.cart(r, serial) }
         let refs = (fields["appareils"] ?? "").split(whereSeparator: { $0.isNewline || $0 == "," || $0 == " " }).map(String.init)
         guard !refs.isEmpty else { return try await fillCartForm(v, serial: cart.serial, alert: "Donnez au moins un appareil.", status: .unprocessableContent) }
-        let before = Set((fields["avant"] ?? "").split(separator: ",").map(String.init))
-        enum Outcome: Sendable { case done(Int), stale([String], [String]) }
         do {
-            let outcome = try await inventory.writing(as: v.account.login) { tx -> Outcome in
-                let now = Set(try tx.devices(DeviceFilter(cart: cart.serial)).map(\.serial))
-                if now != before { return .stale(now.subtracting(before).sorted(), before.subtracting(now).sorted()) }
-                // Only devices the viewer may see (a technician sees all; the rule stays in one place).
-                for ref in refs { _ = try v.device(tx, ref) }
-                return .done(try tx.fillCart(cart.serial, with: refs).count)
-            }
-            switch outcome {
-            case .done(let n):
-                return redirect("/chariots/\(cart.serial)?avis=" + Self.query("\(n) appareil(s) mis dans le chariot."))
-            case .stale(let added, let removed):
-                return try await fillCartForm(v, serial: cart.serial, entered: fields["appareils"] ?? "",
-                                              alert: "Refusé : le chariot a changé depuis que vous avez ouvert la page. Rien n'a été enregistré.",
-                                              stale: (added, removed), status: .conflict)
-            }
+            // Only devices the viewer may see (a technician sees all; the rule stays in one place).
+            try await inventory.reading { r in for ref in refs { _ = try v.device(r, ref) } }
+            let moved = try await LocalParc(console.workspace(for: v)).perform(CartOps.Fill(cart.serial, with: refs, ifVersion: version))
+            return redirect("/chariots/\(cart.serial)?avis=" + Self.query("\(moved.count) appareil(s) mis dans le chariot."))
+        } catch InventoryError.stale {
+            let before = Set((fields["avant"] ?? "").split(separator: ",").map(String.init))
+            let now = Set(try await inventory.reading { r in try r.devices(DeviceFilter(cart: cart.serial)).map(\.serial) })
+            return try await fillCartForm(v, serial: cart.serial, entered: fields["appareils"] ?? "",
+                                          alert: "Refusé : le chariot a changé depuis que vous avez ouvert la page. Rien n'a été enregistré.",
+                                          stale: (now.subtracting(before).sorted(), before.subtracting(now).sorted()), status: .conflict)
         } catch let e as InventoryError {
             return try await fillCartForm(v, serial: cart.serial, entered: fields["appareils"] ?? "", alert: "\(e). Rien n'a été enregistré.", status: .unprocessableContent)
         } catch let e as WebError {

@@ -56,8 +56,8 @@ struct GlobalOptions: ParsableArguments {
     /// PARC_DATABASE must not silently give an empty inventory that lists nothing.
     func open(create: Bool = false) throws -> Inventory {
         if let server {
-            throw ValidationError("this command works on a local inventory only, and \(ServerLogins.key(server)) is named by \(serverOption?.nonEmpty != nil ? "--server" : "PARC_SERVER"): "
-                                  + "run it on the server, or without a server (against a server: run, runs list, runs show, device list, member list, school list, pending, wake)")
+            throw ValidationError("this command acts on this machine (init, serve, lab and onboard do), and \(ServerLogins.key(server)) is named by \(serverOption?.nonEmpty != nil ? "--server" : "PARC_SERVER"): "
+                                  + "run it on the server, or without a server")
         }
         if !create && !FileManager.default.fileExists(atPath: databasePath) {
             throw InventoryError.database(path: databasePath, reason: "there is no inventory here. Check --database or PARC_DATABASE"

@@ -18,7 +18,7 @@ import Testing
         }
         #expect(existing == tables)
         #expect(journal == "wal")
-        #expect(migrations == 14, "v1 (the domain), v2 (pinned host keys), v3 (runs), v4 (facts, pending work), v5 (groups of one's own), v6 (designation, price before tax), v7 (status follows place), v8 (pending run parameters), v9 (cart loans), v10 (web accounts, problems, documents), v11 (search index), v12 (run claims, why a run stopped), v13 (the process running a run), v14 (relays)")
+        #expect(migrations == 15, "v1 (the domain), v2 (pinned host keys), v3 (runs), v4 (facts, pending work), v5 (groups of one's own), v6 (designation, price before tax), v7 (status follows place), v8 (pending run parameters), v9 (cart loans), v10 (web accounts, problems, documents), v11 (search index), v12 (run claims, why a run stopped), v13 (the process running a run), v14 (relays), v15 (device versions)")
         // The store's own connections enforce foreign keys: a device in a missing room is refused.
         #expect(throws: (any Error).self) {
             try t.inventory.write { tx in try tx.addDevice(Device(kind: .laptop, serial: "X", roomId: 999)) }
@@ -51,6 +51,45 @@ import Testing
         #expect(throws: (any Error).self) {
             try sample.inventory.write { try $0.addAccount(login: "tech2", role: .technician, member: nil, passwordHash: "h", schools: ["0572113M"]) }
         }
+    }
+
+    @Test("v15: every change of a device bumps its version, a device going in or out of a cart bumps the cart's; an edit from an older version is refused and writes nothing")
+    func versionsRefuseStaleEdits() throws {
+        let t = try TempInventory().withSample()
+        func version(_ ref: String) throws -> Int64 { try t.inventory.read { try $0.deviceRow(ref).version } }
+        let laptop = "PF4NLV31"
+        let cart = try t.inventory.read { r in try r.devices(DeviceFilter(kind: .cart)).first!.serial }
+        let v0 = try version(laptop), c0 = try version(cart)
+        #expect(v0 >= 1)
+        try t.inventory.write { tx in _ = try tx.updateDevice(laptop) { $0.notes = "vu" } }
+        #expect(try version(laptop) == v0 + 1)
+        // A raw write (another tool on the same file) bumps it too: the trigger is in the database.
+        let queue = try DatabaseQueue(path: t.path)
+        try queue.write { try $0.execute(sql: "UPDATE device SET notes = 'brut' WHERE serial = ?", arguments: [laptop]) }
+        #expect(try version(laptop) == v0 + 2)
+        let v2 = try version(laptop)
+        try t.inventory.write { tx in _ = try tx.move(laptop, to: .nowhere) }
+        let c0b = try version(cart)
+        #expect(c0b >= c0)
+        try t.inventory.write { tx in _ = try tx.fillCart(cart, with: [laptop]) }
+        #expect(try version(cart) > c0b, "the cart's contents changed")
+        let c1 = try version(cart)
+        try t.inventory.write { tx in _ = try tx.move(laptop, to: .nowhere) }
+        #expect(try version(cart) > c1, "a device left the cart")
+        // An edit made from version v0: refused, nothing written.
+        #expect {
+            try t.inventory.write { tx in
+                try tx.expect(version: v2, of: laptop)
+                _ = try tx.updateDevice(laptop) { $0.notes = "périmé" }
+            }
+        } throws: { error in
+            guard case InventoryError.stale(_, _, let expected, let current, _) = error else { return false }
+            return expected == v2 && current > v2 && "\(error)".contains("nothing was written")
+        }
+        #expect(try t.inventory.read { try $0.device(laptop).notes } != "périmé")
+        let now = try version(laptop)
+        try t.inventory.write { tx in try tx.expect(version: now, of: laptop); _ = try tx.updateDevice(laptop) { $0.notes = "à jour" } }
+        #expect(try t.inventory.read { try $0.device(laptop).notes } == "à jour")
     }
 
     @Test func reopeningAnExistingFileKeepsItsData() throws {

@@ -34,11 +34,14 @@ import Testing
             let serial = String(path.split(separator: "/")[1])
             guard let device = try? inventory?.read({ try $0.device(serial) }) else { return formBody([("csrf", csrf)]) }
             let now = DeviceSnapshot(device)
-            return formBody([("csrf", csrf)] + DeviceSnapshot.fields.flatMap { [("avant_\($0.key)", now.values[$0.key] ?? ""), ($0.key, now.values[$0.key] ?? "")] }
+            let version = (try? inventory?.read({ try $0.deviceRow(serial).version })) ?? 0
+            let head: [(String, String)] = [("csrf", csrf), ("version", String(version))]
+            return formBody(head + DeviceSnapshot.fields.flatMap { [("avant_\($0.key)", now.values[$0.key] ?? ""), ($0.key, now.values[$0.key] ?? "")] }
                             .map { $0.0 == "notes" ? ($0.0, "vu") : $0 })
         case (.post, "/chariots/{cart}/remplir"):
             let content = (try? inventory?.read({ try $0.devices(DeviceFilter(cart: objects.cart)).map(\.serial).sorted() })) ?? []
-            return formBody([("csrf", csrf), ("avant", content.joined(separator: ",")), ("appareils", objects.device)])
+            let version = (try? inventory?.read({ try $0.deviceRow(objects.cart).version })) ?? 0
+            return formBody([("csrf", csrf), ("avant", content.joined(separator: ",")), ("version", String(version)), ("appareils", objects.device)])
         case (.post, "/materiels/{device}/signaler"):
             return formBody([("csrf", csrf), ("kind", "broken"), ("description", "Ne démarre plus"), ("contactName", "M. Test"), ("contactPhone", "03 87 11 22 33")])
         case (.post, "/admin/comptes/{account}/etat"):

@@ -228,7 +228,9 @@ func hiddenFields(_ html: String) -> [String: String] {
             #expect(saved.status == .seeOther, "\(saved.text)")
             let device = try f.inventory.read { try $0.device(serial) }
             #expect(device.hostname == "montigny-cm1-01" && device.status == .inRepair && device.notes == "écran changé")
-            #expect(try f.inventory.read { try $0.history(serial) }.filter { $0.actor == "tech" }.count >= 2)
+            // One edit, one event naming the account, with both changes.
+            let byTech = try f.inventory.read { try $0.history(serial) }.filter { $0.actor == "tech" }
+            #expect(byTech.count == 1 && Set(byTech[0].changes.map(\.field)).isSuperset(of: ["hostname", "status"]), "\(byTech)")
 
             // A cart filled from a stale page: refused, saying what came in meanwhile.
             let cartForm = try await client.execute(uri: "/chariots/\(f.a.cart)/remplir", method: .get, headers: cookie)

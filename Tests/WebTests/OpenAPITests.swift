@@ -85,6 +85,8 @@ import Testing
                 for (method, raw) in ops {
                     // Relays' operations need a relay's token and work in flight: RelayAccessTests checks their answers.
                     if template.hasPrefix("/api/v1/relay/") { called += 1; continue }
+                    // The command line's operations take each its own inputs: OperationsAPITests performs every one.
+                    if template.hasPrefix("/api/v1/operations/") { called += 1; continue }
                     let op = raw as! [String: Any]
                     var uri = template
                     for p in (op["parameters"] as? [[String: Any]] ?? []) where p["in"] as? String == "path" {

@@ -49,6 +49,11 @@ public enum DeviceOps {
         func ids(_ tx: InventoryReader) throws -> (roomId: Int64?, cartId: Int64?) {
             try tx.placeIDs(school: school, room: room, cart: cart)
         }
+
+        func target(_ tx: InventoryReader) throws -> InventoryStore.Place {
+            let ids = try ids(tx)
+            return ids.roomId.map(InventoryStore.Place.room) ?? ids.cartId.map(InventoryStore.Place.cart) ?? .nowhere
+        }
     }
 
     public struct Add: InventoryOperation {
@@ -110,25 +115,38 @@ public enum DeviceOps {
         }
     }
 
+    /// Changes a device: its fields and MACs, then its place (nil: where it is), then its status
+    /// when one is given (a place sets the status it implies). With `ifVersion`, refused when the
+    /// device changed since that version (the console's form, `--if-version`).
     public struct Edit: InventoryOperation {
         public static let name = "device.edit"
-        public static let summary = "Change a device's fields and MAC addresses (as `parc device edit`)"
+        public static let summary = "Change a device's fields, MAC addresses, place and status; refused when it changed since ifVersion (as `parc device edit` and the console's form)"
         public var device: String
         public var newSerial: String?
         public var kind: DeviceKind?
         public var fields: Fields
         public var addMacs, removeMacs: [String]
-        public init(_ device: String, newSerial: String?, kind: DeviceKind?, fields: Fields, addMacs: [String], removeMacs: [String]) {
+        public var place: Place?
+        public var ifVersion: Int64?
+        public init(_ device: String, newSerial: String? = nil, kind: DeviceKind? = nil, fields: Fields, addMacs: [String] = [], removeMacs: [String] = [],
+                    place: Place? = nil, ifVersion: Int64? = nil) {
             (self.device, self.newSerial, self.kind, self.fields, self.addMacs, self.removeMacs) = (device, newSerial, kind, fields, addMacs, removeMacs)
+            (self.place, self.ifVersion) = (place, ifVersion)
         }
         public func perform(in workspace: Workspace) async throws -> Device {
             try await workspace.inventory.writing { tx in
+                try tx.expect(version: ifVersion, of: device)
                 let change = addMacs.isEmpty && removeMacs.isEmpty ? nil : MacChange(add: addMacs, remove: removeMacs)
-                return try tx.updateDevice(device, macs: change) { d in
+                var d = try tx.updateDevice(device, macs: change) { d in
                     if let newSerial { d.serial = newSerial }
                     if let kind { d.kind = kind }
                     try fields.apply(to: &d, tx)
                 }
+                if let place {
+                    d = try tx.move(d.serial, to: try place.target(tx))
+                    if let status = fields.status, d.status != status { d = try tx.setStatus(d.serial, status) }
+                }
+                return d
             }
         }
     }
@@ -144,12 +162,12 @@ public enum DeviceOps {
         public static let summary = "Put a device in a room, in a cart or nowhere; a cart takes what it holds along (as `parc device move`)"
         public var device: String
         public var place: Place
-        public init(_ device: String, to place: Place) { (self.device, self.place) = (device, place) }
+        public var ifVersion: Int64?
+        public init(_ device: String, to place: Place, ifVersion: Int64? = nil) { (self.device, self.place, self.ifVersion) = (device, place, ifVersion) }
         public func perform(in workspace: Workspace) async throws -> Moved {
             try await workspace.inventory.writing { tx in
-                let ids = try place.ids(tx)
-                let target: InventoryStore.Place = ids.roomId.map(InventoryStore.Place.room) ?? ids.cartId.map(InventoryStore.Place.cart) ?? .nowhere
-                let d = try tx.move(device, to: target)
+                try tx.expect(version: ifVersion, of: device)
+                let d = try tx.move(device, to: try place.target(tx))
                 return Moved(device: d, held: d.kind == .cart ? try tx.contents(ofCart: d.id!).count : 0)
             }
         }
@@ -160,8 +178,14 @@ public enum DeviceOps {
         public static let summary = "Set a device's status (as `parc device status`)"
         public var device: String
         public var status: DeviceStatus
-        public init(_ device: String, _ status: DeviceStatus) { (self.device, self.status) = (device, status) }
-        public func perform(in workspace: Workspace) async throws -> Device { try await workspace.inventory.writing { try $0.setStatus(device, status) } }
+        public var ifVersion: Int64?
+        public init(_ device: String, _ status: DeviceStatus, ifVersion: Int64? = nil) { (self.device, self.status, self.ifVersion) = (device, status, ifVersion) }
+        public func perform(in workspace: Workspace) async throws -> Device {
+            try await workspace.inventory.writing { tx in
+                try tx.expect(version: ifVersion, of: device)
+                return try tx.setStatus(device, status)
+            }
+        }
     }
 
     public struct Remove: InventoryOperation {
@@ -207,8 +231,15 @@ public enum CartOps {
         public static let summary = "Put devices in a cart, all of them or none (as `parc cart fill`)"
         public var cart: String
         public var devices: [String]
-        public init(_ cart: String, with devices: [String]) { (self.cart, self.devices) = (cart, devices) }
-        public func perform(in workspace: Workspace) async throws -> [Device] { try await workspace.inventory.writing { try $0.fillCart(cart, with: devices) } }
+        /// The cart's version the list was made from (its contents then); nil: no check.
+        public var ifVersion: Int64?
+        public init(_ cart: String, with devices: [String], ifVersion: Int64? = nil) { (self.cart, self.devices, self.ifVersion) = (cart, devices, ifVersion) }
+        public func perform(in workspace: Workspace) async throws -> [Device] {
+            try await workspace.inventory.writing { tx in
+                try tx.expect(version: ifVersion, of: cart)
+                return try tx.fillCart(cart, with: devices)
+            }
+        }
     }
 
     /// A cart with how many devices it holds.

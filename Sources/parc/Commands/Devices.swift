@@ -41,6 +41,13 @@ struct DeviceCommand: ParsableCommand {
         }
     }
 
+    /// `--if-version N`: the change is refused when the device changed since version N.
+    struct VersionOption: ParsableArguments {
+        @Option(name: .customLong("if-version"), help: ArgumentHelp("Refuse the change if the device (a cart: its contents too) changed since this version (`parc device show` prints it).",
+                                                                   valueName: "n"))
+        var ifVersion: Int64?
+    }
+
     /// Where a device goes: a school's room, or a cart.
     struct PlaceOptions: ParsableArguments {
         @Option(help: "The school's UAI (with --room).") var school: String?
@@ -98,6 +105,7 @@ struct DeviceCommand: ParsableCommand {
             if row.kind == .cart {
                 pairs.append((key: "holds", label: "Holds", value: .array(contents.map { .string($0.assetTag ?? $0.serial) })))
             }
+            pairs.append((key: "version", label: "Version", value: .int(Int(row.version))))
             pairs.append((key: "lastChange", label: "Last change",
                           value: detail.lastChange.map { .string("\(EventTime.iso($0.at)) by \($0.actor) (\($0.action.rawValue))") } ?? .null))
             let lastRun = detail.lastRun.flatMap { run in detail.lastRunHost.map { (run: run, host: $0) } }
@@ -127,10 +135,11 @@ struct DeviceCommand: ParsableCommand {
         @OptionGroup var fields: Fields
         @Option(name: .customLong("mac"), help: "Add a MAC address (repeatable).") var addMacs: [String] = []
         @Option(name: .customLong("remove-mac"), help: "Remove a MAC address (repeatable).") var removeMacs: [String] = []
+        @OptionGroup var version: VersionOption
 
         func run() async throws {
             let d = try await global.parc().perform(DeviceOps.Edit(device, newSerial: newSerial, kind: kind, fields: fields.values,
-                                                                   addMacs: addMacs, removeMacs: removeMacs))
+                                                                   addMacs: addMacs, removeMacs: removeMacs, ifVersion: version.ifVersion))
             emit("Updated \(d.serial).\n")
         }
     }
@@ -142,13 +151,14 @@ struct DeviceCommand: ParsableCommand {
         @Argument(help: "Serial or asset tag.") var device: String
         @OptionGroup var place: PlaceOptions
         @Flag(help: "Take it out of any room or cart (back in stock).") var nowhere = false
+        @OptionGroup var version: VersionOption
 
         func validate() throws {
             if nowhere == place.given { throw ValidationError("say where: --school UAI --room NAME, --cart CART, or --nowhere") }
         }
 
         func run() async throws {
-            let moved = try await global.parc().perform(DeviceOps.Move(device, to: place.value))
+            let moved = try await global.parc().perform(DeviceOps.Move(device, to: place.value, ifVersion: version.ifVersion))
             let (d, held) = (moved.device, moved.held)
             let whereTo = place.cart.map { "cart \($0)" } ?? place.room.map { "\(place.school!.uppercased()) / \($0)" } ?? "no room or cart (in stock)"
             emit("Moved \(d.serial) to \(whereTo)\(held > 0 ? ", with the \(held) device(s) it holds" : "").\n")
@@ -161,9 +171,10 @@ struct DeviceCommand: ParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Serial or asset tag.") var device: String
         @Argument(help: "inStock, deployed, inRepair, lost or retired.") var status: DeviceStatus
+        @OptionGroup var version: VersionOption
 
         func run() async throws {
-            let d = try await global.parc().perform(DeviceOps.SetStatus(device, status))
+            let d = try await global.parc().perform(DeviceOps.SetStatus(device, status, ifVersion: version.ifVersion))
             emit("\(d.serial) is now \(d.status.rawValue).\n")
         }
     }
@@ -257,13 +268,14 @@ struct CartCommand: ParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The cart (serial or asset tag).") var cart: String
         @Argument(help: "The devices to put in it (serials or asset tags).") var devices: [String]
+        @OptionGroup var version: DeviceCommand.VersionOption
 
         func validate() throws {
             if devices.isEmpty { throw ValidationError("name the devices to put in the cart") }
         }
 
         func run() async throws {
-            let moved = try await global.parc().perform(CartOps.Fill(cart, with: devices))
+            let moved = try await global.parc().perform(CartOps.Fill(cart, with: devices, ifVersion: version.ifVersion))
             emit("Put \(moved.count) device(s) in cart \(cart).\n")
         }
     }

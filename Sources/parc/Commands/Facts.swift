@@ -22,25 +22,23 @@ struct FactsCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON: the facts of each device.") var json = false
 
     func run() async throws {
-        let workspace = try global.workspace(access)
-        let rows = try workspace.inventory.read { try selection.select($0) }.filter { $0.address != nil }
-        guard !rows.isEmpty else { warn("no selected device has an address; nothing to read"); return }
-        let results = try await FactsRefresh.start(rows, become: EnvironmentCredentials.become, in: workspace).value()
+        try access.checkRemote(global)
+        let results = try await global.parc(access: access.settings).perform(FactsOps.Gather(selection.value, tuning: access.tuning))
+        guard !results.isEmpty else { warn("no selected device has an address; nothing to read"); return }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             encoder.dateEncodingStrategy = .iso8601
             var out: [String: DeviceFacts] = [:]
-            for r in results { if case .success(let f) = r.facts { out[r.device.inventoryName] = f } }
+            for r in results { if let f = r.facts { out[r.device] = f } }
             emit(String(decoding: try encoder.encode(out), as: UTF8.self) + "\n")
         } else {
             emit(Render.table(header: ["DEVICE", "HOSTNAME", "SERIAL", "OS", "KERNEL", "CPU", "MEMORY", "DISK FREE", "IPV4"], rows: results.map { r in
-                switch r.facts {
-                case .success(let f):
-                    [r.device.inventoryName, f.hostname, f.serial ?? "—", "\(f.osName)", f.kernel, "\(f.cpuCount)×\(f.cpuModel)",
+                if let f = r.facts {
+                    [r.device, f.hostname, f.serial ?? "—", "\(f.osName)", f.kernel, "\(f.cpuCount)×\(f.cpuModel)",
                      "\(f.memoryMB) MiB", "\(f.diskFreeMB)/\(f.diskSizeMB) MiB", f.primaryIPv4 ?? ""]
-                case .failure(let e):
-                    [r.device.inventoryName, "(\(e))", "", "", "", "", "", "", ""]
+                } else {
+                    [r.device, "(\(r.error ?? "no facts"))", "", "", "", "", "", "", ""]
                 }
             }))
         }
@@ -52,7 +50,7 @@ struct FactsCommand: AsyncParsableCommand {
 }
 
 
-struct Reconcile: ParsableCommand {
+struct Reconcile: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Compare the devices' gathered facts with the inventory: serial, MACs, host name, who answers where, last seen.",
         discussion: """
@@ -65,31 +63,9 @@ struct Reconcile: ParsableCommand {
     @Flag(help: "Apply the safe updates (host name, MACs).") var fix = false
     @Flag(help: "Print JSON.") var json = false
 
-    func run() throws {
-        let inventory = try global.open()
-        let findings = try inventory.read { r in try r.reconcile(try selection.select(r), staleAfterDays: days) }
-        var fixed = 0
-        var refused: [String: String] = [:]
-        if fix {
-            try inventory.write { tx in
-                for f in findings where f.fixable {
-                    // Each fix on its own: one that breaks a rule (a MAC another device holds) is reported, not applied.
-                    do {
-                        try tx.attempt {
-                            switch f.kind {
-                            case .hostnameDiffers: _ = try tx.updateDevice(f.serial) { $0.hostname = f.found }
-                            case .macDiffers:
-                                _ = try tx.updateDevice(f.serial, macs: MacChange(add: (f.found ?? "").split(separator: " ").map(String.init), replaceAll: true))
-                            default: return
-                            }
-                            fixed += 1
-                        }
-                    } catch {
-                        refused[f.serial + f.kind.rawValue] = "\(error)"
-                    }
-                }
-            }
-        }
+    func run() async throws {
+        let reconciled = try await global.parc().perform(FactsOps.Reconcile(selection.value, days: days, fix: fix))
+        let (findings, fixed, refused) = (reconciled.findings, reconciled.fixed, reconciled.refused)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -99,7 +75,7 @@ struct Reconcile: ParsableCommand {
         } else {
             emit(Render.table(header: ["DEVICE", "SERIAL", "FINDING", "INVENTORY", "DEVICE SAYS", "FIX"], rows: findings.map { f in
                 [f.device, f.serial, f.message, f.expected ?? "", f.found ?? "",
-                 f.fixable ? (fix ? (refused[f.serial + f.kind.rawValue].map { "not fixed: \($0)" } ?? "fixed") : "--fix") : "by hand"]
+                 f.fixable ? (fix ? (refused[FactsOps.Reconcile.key(f)].map { "not fixed: \($0)" } ?? "fixed") : "--fix") : "by hand"]
             }))
         }
         if fix { FileHandle.standardError.write(Data("\(fixed) update(s) applied\n".utf8)) }
@@ -148,6 +124,9 @@ struct Watch: AsyncParsableCommand {
     @OptionGroup var access: AccessOptions
 
     func run() async throws {
+        if global.server != nil {
+            throw ValidationError("a server serves pending work by itself: when a relay connects, and by its sweeps (parc serve --relay-sweep); see parc pending --server")
+        }
         let workspace = try global.workspace(access)
         var base = RunRequest(playbook: "")
         base.become = EnvironmentCredentials.become

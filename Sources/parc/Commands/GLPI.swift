@@ -5,29 +5,14 @@ import Foundation
 import InventoryStore
 import ParcCore
 
-/// The devices a GLPI command works on, with their documents (and those left out, with why).
-struct GLPIDocuments {
-    var documents: [(row: DeviceRow, doc: [String: Any])] = []
-    var skipped: [GLPIExport.Skip] = []
-
-    init(_ global: GlobalOptions, selection: SelectionOptions) throws {
-        try global.open().read { r in
-            for row in try selection.select(r) {
-                switch GLPIExport.document(row, facts: try r.facts(serial: row.serial)?.facts) {
-                case .success(let doc): documents.append((row, doc))
-                case .failure(let skip): skipped.append(skip)
-                }
-            }
-        }
-    }
-
+extension GLPIOps.Documents {
     func noteSkipped() {
         for s in skipped { FileHandle.standardError.write(Data("left out: \(s.serial): \(s.reason)\n".utf8)) }
     }
 }
 
 extension ExportCommand {
-    struct Glpi: ParsableCommand {
+    struct Glpi: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "glpi",
             abstract: "One file per computer in GLPI's native inventory format (what glpi-agent submits), from the inventory and stored facts.")
@@ -36,12 +21,12 @@ extension ExportCommand {
         @Option(name: [.short, .customLong("output")], help: ArgumentHelp("The folder to write the files to (created if needed).", valueName: "dir"))
         var output: String
 
-        func run() throws {
-            let docs = try GLPIDocuments(global, selection: selection)
+        func run() async throws {
+            let docs = try await global.parc().perform(GLPIOps.Export(selection.value))
             try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
-            for (row, doc) in docs.documents {
-                let name = row.serial.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" }
-                try OutputFile.write(Array(try GLPIExport.json(doc)), to: "\(output)/\(String(name)).json")
+            for doc in docs.documents {
+                let name = doc.serial.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" }
+                try OutputFile.write(Array(doc.json), to: "\(output)/\(String(name)).json")
             }
             docs.noteSkipped()
             emit("\(docs.documents.count) computer(s) written to \(output)\(docs.skipped.isEmpty ? "" : "; \(docs.skipped.count) device(s) left out (not computers)").\n")
@@ -91,7 +76,7 @@ struct GLPICommand: AsyncParsableCommand {
                 try ExtraVars.checkPrivate(tokenFile)
                 authorization = "Bearer " + (try String(contentsOfFile: tokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))
             }
-            let docs = try GLPIDocuments(global, selection: selection)
+            let docs = try await global.parc().perform(GLPIOps.Export(selection.value))
             docs.noteSkipped()
             var accepted = 0, refused: [(String, String)] = []
             let client: GLPIClient
@@ -102,15 +87,14 @@ struct GLPICommand: AsyncParsableCommand {
             }
             var failure: (any Error)? = nil
             do {
-                for (row, doc) in docs.documents {
-                    let outcome = await client.send(try GLPIExport.json(doc), agentID: GLPIExport.stableUUID(row.serial))
-                    switch outcome {
+                for doc in docs.documents {
+                    switch await client.send(doc.json, agentID: doc.agentID) {
                     case .accepted:
                         accepted += 1
-                        emit("\(row.inventoryName) (\(row.serial)): accepted\n")
+                        emit("\(doc.device) (\(doc.serial)): accepted\n")
                     case .refused(let message):
-                        refused.append((row.serial, message))
-                        emit("\(row.inventoryName) (\(row.serial)): refused — \(message)\n")
+                        refused.append((doc.serial, message))
+                        emit("\(doc.device) (\(doc.serial)): refused — \(message)\n")
                     }
                 }
             } catch { failure = error }

@@ -114,7 +114,7 @@ struct UserCommand: ParsableCommand {
         abstract: "Accounts of the web portal: commune staff, technicians, admins.",
         subcommands: [Add.self, List.self, Passwd.self, Disable.self, Enable.self, Remove.self, Log.self])
 
-    struct Log: ParsableCommand {
+    struct Log: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Sign-ins, refused sign-ins (with the address and the reason) and account changes, newest first.",
             discussion: "Example: parc user log mairie.norroy --limit 20")
@@ -123,8 +123,8 @@ struct UserCommand: ParsableCommand {
         @Argument(help: "Only this login's events (also the refused sign-ins typed with it).") var login: String?
         @Option(help: "At most this many events.") var limit = 100
 
-        func run() throws {
-            let events = try global.open().read { try $0.events(entity: "account", key: login, limit: limit) }
+        func run() async throws {
+            let events = try await global.parc().perform(AccountOps.Log(login: login, limit: limit))
             emit(Render.list(events, fields: [
                 Field("at", "WHEN") { .string(EventTime.iso($0.at)) },
                 Field("login", "LOGIN") { .string($0.entityKey) },
@@ -137,7 +137,7 @@ struct UserCommand: ParsableCommand {
         }
     }
 
-    struct Add: ParsableCommand {
+    struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Add an account (the password is asked twice, or read from --password-file).",
             discussion: """
@@ -152,81 +152,81 @@ struct UserCommand: ParsableCommand {
         @Option(name: .customLong("school"), help: "A school a relay serves (UAI; repeat for several).") var schools: [String] = []
         @Option(help: "A file whose first line is the password ('-': standard input); else it is asked.") var passwordFile: String?
 
-        func run() throws {
+        func run() async throws {
             let role = try AccountRole(parsing: role)
-            let inventory = try global.open()
+            let parc = try global.parc()
             // Check what can be checked before asking for a password.
             _ = try Account.validLogin(login)
-            if (try? inventory.read({ try $0.account(login) })) != nil { throw ValidationError("an account '\(login)' already exists") }
-            // A relay never signs in with a password: no hash matches "!".
+            if try await parc.perform(AccountOps.List()).contains(where: { $0.account.login == login }) {
+                throw ValidationError("an account '\(login)' already exists")
+            }
+            // A relay never signs in with a password.
             let hash = role == .relay ? "!" : try PasswordInput.hash(try PasswordInput.read(file: passwordFile, login: login))
-            let account = try inventory.write { try $0.addAccount(login: login, role: role, member: member, passwordHash: hash, schools: schools) }
+            let account = try await parc.perform(AccountOps.Add(login: login, role: role, member: member, schools: schools, passwordHash: hash))
             emit("added account \(account.login) (\(account.role.rawValue)\(member.map { ", member \($0)" } ?? "")\(schools.isEmpty ? "" : ", schools \(schools.joined(separator: ", "))"))\n")
         }
     }
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the accounts.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
 
-        func run() throws {
-            let (accounts, members) = try global.open().read { r in
-                (try r.accounts(), Dictionary(uniqueKeysWithValues: try r.members().map { ($0.id!, $0.slug) }))
-            }
+        func run() async throws {
+            let accounts = try await global.parc().perform(AccountOps.List())
             emit(Render.list(accounts, fields: [
-                Field("login", "LOGIN") { .string($0.login) },
-                Field("role", "ROLE") { .string($0.role.rawValue) },
-                Field("member", "MEMBER") { .text($0.memberId.flatMap { members[$0] }) },
-                Field("disabled", "DISABLED") { .bool($0.disabled) },
-                Field("createdAt", "CREATED") { .string($0.createdAt) },
+                Field("login", "LOGIN") { .string($0.account.login) },
+                Field("role", "ROLE") { .string($0.account.role.rawValue) },
+                Field("member", "MEMBER") { .text($0.member) },
+                Field("disabled", "DISABLED") { .bool($0.account.disabled) },
+                Field("createdAt", "CREATED") { .string($0.account.createdAt) },
             ], format: output.format))
         }
     }
 
-    struct Passwd: ParsableCommand {
+    struct Passwd: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Set an account's password (its sessions end).")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The login.") var login: String
         @Option(help: "A file whose first line is the password ('-': standard input); else it is asked.") var passwordFile: String?
 
-        func run() throws {
-            let inventory = try global.open()
-            let account = try inventory.read { try $0.account(login) }
-            let hash = try PasswordInput.hash(try PasswordInput.read(file: passwordFile, login: account.login))
-            try inventory.write { try $0.setPassword(account.login, hash: hash) }
+        func run() async throws {
+            let parc = try global.parc()
+            let known = try await parc.perform(AccountOps.Show(login: login))
+            let hash = try PasswordInput.hash(try PasswordInput.read(file: passwordFile, login: known.login))
+            let account = try await parc.perform(AccountOps.SetPassword(login: known.login, passwordHash: hash))
             emit("password of \(account.login) changed; its sessions are closed\n")
         }
     }
 
-    struct Disable: ParsableCommand {
+    struct Disable: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Disable an account: it cannot sign in, its sessions end and its tokens stop working.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The login.") var login: String
 
-        func run() throws { try UserCommand.setDisabled(login, true, global: global) }
+        func run() async throws { try await UserCommand.setDisabled(login, true, global: global) }
     }
 
-    struct Enable: ParsableCommand {
+    struct Enable: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Enable a disabled account again.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The login.") var login: String
 
-        func run() throws { try UserCommand.setDisabled(login, false, global: global) }
+        func run() async throws { try await UserCommand.setDisabled(login, false, global: global) }
     }
 
-    static func setDisabled(_ login: String, _ disabled: Bool, global: GlobalOptions) throws {
-        try global.open().write { try $0.setDisabled(login, disabled) }
+    static func setDisabled(_ login: String, _ disabled: Bool, global: GlobalOptions) async throws {
+        _ = try await global.parc().perform(AccountOps.SetDisabled(login: login, disabled: disabled))
         emit("account \(login) \(disabled ? "disabled" : "enabled")\n")
     }
 
-    struct Remove: ParsableCommand {
+    struct Remove: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Remove an account, its sessions and its tokens (the audit log keeps its actions).")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The login.") var login: String
 
-        func run() throws {
-            try global.open().write { try $0.removeAccount(login) }
+        func run() async throws {
+            _ = try await global.parc().perform(AccountOps.Remove(login: login))
             emit("account \(login) removed\n")
         }
     }
@@ -238,7 +238,7 @@ struct TokenCommand: ParsableCommand {
         abstract: "API tokens (for /api/v1): made for an account, shown once, kept only as a digest.",
         subcommands: [Add.self, List.self, Revoke.self])
 
-    struct Add: ParsableCommand {
+    struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Make an API token for an account and print it (once: it cannot be shown again).",
             discussion: "Use it as: curl -H 'Authorization: Bearer TOKEN' https://…/api/v1/devices")
@@ -246,22 +246,22 @@ struct TokenCommand: ParsableCommand {
         @Argument(help: "The account's login.") var login: String
         @Option(help: "What the token is for (shown by `parc token list`).") var name = "api"
 
-        func run() throws {
+        func run() async throws {
             let token = Secrets.newToken()
-            let info = try global.open().write { try $0.addToken(login: login, name: name, digest: token.digest, prefix: token.prefix) }
+            let info = try await global.parc().perform(TokenOps.Add(login: login, name: name, digest: token.digest, prefix: token.prefix))
             FileHandle.standardError.write(Data("token #\(info.id) for \(info.login) (\(info.name)); it is shown only now:\n".utf8))
             emit(token.secret + "\n")
         }
     }
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List API tokens (their prefix, never the secret).")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
         @Argument(help: "Only this account's tokens.") var login: String?
 
-        func run() throws {
-            let tokens = try global.open().read { try $0.tokens(login: login) }
+        func run() async throws {
+            let tokens = try await global.parc().perform(TokenOps.List(login: login))
             emit(Render.list(tokens, fields: [
                 Field("id", "ID") { .int(Int($0.id)) },
                 Field("login", "LOGIN") { .string($0.login) },
@@ -273,13 +273,13 @@ struct TokenCommand: ParsableCommand {
         }
     }
 
-    struct Revoke: ParsableCommand {
+    struct Revoke: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Revoke a token (by its number or prefix from `parc token list`).")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The token's number or prefix.") var token: String
 
-        func run() throws {
-            let info = try global.open().write { try $0.revokeToken(token.hasSuffix("…") ? String(token.dropLast()) : token) }
+        func run() async throws {
+            let info = try await global.parc().perform(TokenOps.Revoke(token))
             emit("token #\(info.id) of \(info.login) (\(info.name)) revoked\n")
         }
     }
@@ -320,7 +320,7 @@ struct ProblemCommand: ParsableCommand {
         return id
     }
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List problem reports (open and accepted ones, unless --all or --state).")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
@@ -328,27 +328,27 @@ struct ProblemCommand: ParsableCommand {
         @Option(help: "open, accepted or closed.") var state: ProblemState?
         @Flag(help: "Closed ones too.") var all = false
 
-        func run() throws {
-            var problems = try global.open().read { try $0.problems(member: member, state: state) }
+        func run() async throws {
+            var problems = try await global.parc().perform(ProblemOps.List(member: member, state: state))
             if state == nil && !all { problems.removeAll { $0.state == .closed } }
             emit(Render.list(problems, fields: ProblemCommand.fields, format: output.format,
                              tableKeys: ["id", "state", "serial", "member", "kind", "contactName", "contactPhone", "reportedAt"]))
         }
     }
 
-    struct Show: ParsableCommand {
+    struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show a problem report.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
         @Argument(help: "The problem's number.") var problem: String
 
-        func run() throws {
+        func run() async throws {
             let id = try ProblemCommand.id(problem)
-            emit(ProblemCommand.record(try global.open().read { try $0.problem(id: id) }, format: output.format))
+            emit(ProblemCommand.record(try await global.parc().perform(ProblemOps.Show(id)), format: output.format))
         }
     }
 
-    struct Report: ParsableCommand {
+    struct Report: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Record a problem on a device (a call taken by phone, say); it joins the queue the portal shows.",
             discussion: "Example: parc problem report PF4NLV32 --kind broken --description \"Ne démarre plus\" --contact-name \"Mme Lambert\" --contact-phone \"03 87 00 00 00\"")
@@ -360,31 +360,26 @@ struct ProblemCommand: ParsableCommand {
         @Option(help: "Who to call back.") var contactName: String
         @Option(help: "Their phone number.") var contactPhone: String
 
-        func run() throws {
-            let day = try since.map { try Day(parsing: $0, field: "since") }
-            let inventory = try global.open()
-            let serial = try inventory.read { try $0.device(device).serial }
-            let p = try inventory.write {
-                try $0.reportProblem(ProblemReport(serial: serial, kind: kind, description: description, since: day,
-                                                   contactName: contactName, contactPhone: contactPhone))
-            }
+        func run() async throws {
+            let p = try await global.parc().perform(ProblemOps.Report(device: device, kind: kind, description: description, since: since,
+                                                                      contactName: contactName, contactPhone: contactPhone))
             emit("problem #\(p.id) recorded on \(p.serial)\n")
         }
     }
 
-    struct Accept: ParsableCommand {
+    struct Accept: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Take a problem: the device goes inRepair (both in the audit log).")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The problem's number.") var problem: String
 
-        func run() throws {
+        func run() async throws {
             let id = try ProblemCommand.id(problem)
-            let p = try global.open().write { try $0.acceptProblem(id) }
+            let p = try await global.parc().perform(ProblemOps.Accept(id))
             emit("problem #\(p.id) accepted; device \(p.serial) is now inRepair\n")
         }
     }
 
-    struct Close: ParsableCommand {
+    struct Close: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Close a problem, saying what was done (the commune reads it).",
             discussion: "The device's status is left as it is: set it with `parc device status SERIAL deployed` when it is back.")
@@ -392,9 +387,9 @@ struct ProblemCommand: ParsableCommand {
         @Argument(help: "The problem's number.") var problem: String
         @Option(help: "What was done, e.g. \"screen replaced under warranty\".") var done: String
 
-        func run() throws {
+        func run() async throws {
             let id = try ProblemCommand.id(problem)
-            let p = try global.open().write { try $0.closeProblem(id, resolution: done) }
+            let p = try await global.parc().perform(ProblemOps.Close(id, done: done))
             emit("problem #\(p.id) closed\n")
         }
     }
@@ -410,7 +405,7 @@ struct DocumentCommand: ParsableCommand {
         abstract: "PDF documents of a member or an order (deliberation, prefecture receipt, delivery notes), shown in the portal.",
         subcommands: [Add.self, List.self])
 
-    struct Add: ParsableCommand {
+    struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Attach a PDF (20 MB at most) to a member, or to one of its orders.",
             discussion: "Example: parc document add deliberation.pdf --member montigny-les-metz --kind deliberation --title \"Délibération d'adhésion\"")
@@ -421,7 +416,7 @@ struct DocumentCommand: ParsableCommand {
         @Option(help: "deliberation, prefectureReceipt, deliveryNote, convention or other.") var kind: DocumentKind = .other
         @Option(help: "The title communes see (default: the file's name).") var title: String?
 
-        func run() throws {
+        func run() async throws {
             let attributes = try? FileManager.default.attributesOfItem(atPath: file)
             guard let size = attributes?[.size] as? Int else { throw ValidationError("cannot read \(file)") }
             guard size <= DocumentInfo.maxSize else {
@@ -429,21 +424,19 @@ struct DocumentCommand: ParsableCommand {
             }
             guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read \(file)") }
             let name = (file as NSString).lastPathComponent
-            let info = try global.open().write {
-                try $0.addDocument(member: member, order: order, kind: kind, title: title ?? name, fileName: name, content: data)
-            }
+            let info = try await global.parc().perform(AttachmentOps.Add(member: member, order: order, kind: kind, title: title ?? name, fileName: name, content: data))
             emit("document #\(info.id) added to \(info.member)\(info.order.map { ", order \($0)" } ?? "") (\(info.kind.rawValue), \(info.size) bytes)\n")
         }
     }
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List documents.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
         @Option(help: "Only this member's.") var member: String?
 
-        func run() throws {
-            let docs = try global.open().read { try $0.documents(member: member) }
+        func run() async throws {
+            let docs = try await global.parc().perform(AttachmentOps.List(member: member))
             emit(Render.list(docs, fields: [
                 Field("id", "ID") { .int(Int($0.id)) },
                 Field("member", "MEMBER") { .string($0.member) },

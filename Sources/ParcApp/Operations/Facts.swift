@@ -1,0 +1,130 @@
+import Exchange
+import Foundation
+import InventoryStore
+import ParcCore
+
+// What the devices say about themselves: gathering facts, comparing them with the inventory (and
+// applying the safe fixes), and GLPI's documents made from both.
+
+public enum FactsOps {
+    /// One device's facts, or why they could not be read.
+    public struct Gathered: Codable, Sendable {
+        public var device: String
+        public var facts: DeviceFacts?
+        public var error: String?
+        public var outcome: TaskOutcome
+    }
+
+    /// `parc facts`: read each selected device's facts over SSH, in parallel, and keep them.
+    public struct Gather: InventoryOperation {
+        public static let name = "facts.gather"
+        public static let summary = "Gather facts from devices over SSH from where parc runs and keep them (as `parc facts`)"
+        public var selection: Selection
+        public var tuning: ReachTuning
+        public init(_ selection: Selection, tuning: ReachTuning) { (self.selection, self.tuning) = (selection, tuning) }
+
+        public func perform(in workspace: Workspace) async throws -> [Gathered] {
+            let rows = try await workspace.inventory.reading { [selection] in try selection.select($0) }.filter { $0.address != nil }
+            guard !rows.isEmpty else { return [] }
+            var reach = workspace
+            reach.access = tuning.applied(to: workspace.access)
+            return try await FactsRefresh.start(rows, become: EnvironmentCredentials.become, in: reach).value().map { r in
+                switch r.facts {
+                case .success(let f): Gathered(device: r.device.inventoryName, facts: f, error: nil, outcome: r.outcome)
+                case .failure(let e): Gathered(device: r.device.inventoryName, facts: nil, error: e.description, outcome: r.outcome)
+                }
+            }
+        }
+    }
+
+    public struct Reconciled: Codable, Sendable {
+        public var findings: [Finding]
+        /// How many safe updates were applied (with --fix).
+        public var fixed: Int
+        /// Why a fix was not applied, by serial and kind of finding.
+        public var refused: [String: String]
+    }
+
+    /// `parc reconcile [--fix]`: the inventory against the devices' latest facts. The safe updates
+    /// (host name, MACs) are applied each on its own, with audit events; a serial never is.
+    public struct Reconcile: InventoryOperation {
+        public static let name = "facts.reconcile"
+        public static let summary = "Compare the devices' facts with the inventory, and apply the safe updates (as `parc reconcile [--fix]`)"
+        public var selection: Selection
+        public var days: Int
+        public var fix: Bool
+        public init(_ selection: Selection, days: Int, fix: Bool) { (self.selection, self.days, self.fix) = (selection, days, fix) }
+
+        public static func key(_ f: Finding) -> String { f.serial + f.kind.rawValue }
+
+        public func perform(in workspace: Workspace) async throws -> Reconciled {
+            let findings = try await workspace.inventory.reading { [selection, days] r in try r.reconcile(try selection.select(r), staleAfterDays: days) }
+            guard fix else { return Reconciled(findings: findings, fixed: 0, refused: [:]) }
+            return try await workspace.inventory.writing { tx in
+                var fixed = 0
+                var refused: [String: String] = [:]
+                for f in findings where f.fixable {
+                    // Each fix on its own: one that breaks a rule (a MAC another device holds) is reported, not applied.
+                    do {
+                        try tx.attempt {
+                            switch f.kind {
+                            case .hostnameDiffers: _ = try tx.updateDevice(f.serial) { $0.hostname = f.found }
+                            case .macDiffers:
+                                _ = try tx.updateDevice(f.serial, macs: MacChange(add: (f.found ?? "").split(separator: " ").map(String.init), replaceAll: true))
+                            default: return
+                            }
+                            fixed += 1
+                        }
+                    } catch {
+                        refused[Self.key(f)] = "\(error)"
+                    }
+                }
+                return Reconciled(findings: findings, fixed: fixed, refused: refused)
+            }
+        }
+    }
+}
+
+public enum GLPIOps {
+    /// A computer's inventory in GLPI's native format (what glpi-agent submits).
+    public struct Document: Codable, Sendable {
+        public var serial: String
+        public var device: String
+        public var json: Data
+        public var agentID: String
+    }
+
+    public struct LeftOut: Codable, Sendable {
+        public var serial: String
+        public var reason: String
+    }
+
+    public struct Documents: Codable, Sendable {
+        public var documents: [Document]
+        public var skipped: [LeftOut]
+    }
+
+    /// The GLPI documents of the selected devices, from the inventory and their stored facts;
+    /// devices that are not computers are left out, with why.
+    public struct Export: InventoryOperation {
+        public static let name = "glpi.documents"
+        public static let summary = "GLPI inventory documents of the selected computers, from the inventory and stored facts (as `parc export glpi` and `parc glpi push`)"
+        public var selection: Selection
+        public init(_ selection: Selection) { self.selection = selection }
+
+        public func perform(in workspace: Workspace) async throws -> Documents {
+            try await workspace.inventory.reading { [selection] r in
+                var out = Documents(documents: [], skipped: [])
+                for row in try selection.select(r) {
+                    switch GLPIExport.document(row, facts: try r.facts(serial: row.serial)?.facts) {
+                    case .success(let doc):
+                        out.documents.append(Document(serial: row.serial, device: row.inventoryName, json: try GLPIExport.json(doc),
+                                                      agentID: GLPIExport.stableUUID(row.serial)))
+                    case .failure(let skip): out.skipped.append(LeftOut(serial: skip.serial, reason: skip.reason))
+                    }
+                }
+                return out
+            }
+        }
+    }
+}
