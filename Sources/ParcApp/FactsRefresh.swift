@@ -28,14 +28,14 @@ public enum FactsRefresh {
         let inventory = workspace.inventory
         job.start { job in
             await concurrently(targets, limit: workspace.access.forks) { t -> Result in
-                var r: Result
-                do {
-                    let facts = try await SSHConnection.connect(t.ssh).using { c in try await FactGathering.gather(c, become: become) }
-                    try inventory.write { tx in try tx.recordFacts(serial: t.row.serial, facts, seenAt: Date()) }
-                    r = Result(device: t.row, facts: .success(facts), outcome: .ok)
-                } catch {
-                    let unreachable = (error as? TransportError)?.isUnreachable == true
-                    r = Result(device: t.row, facts: .failure(AppError("\(error)")), outcome: unreachable ? .unreachable : .failed)
+                let g = await gather(name: t.row.inventoryName, serial: t.row.serial, t.ssh, become: become)
+                var r = Result(device: t.row, facts: g.facts.map { .success($0) } ?? .failure(AppError(g.error ?? "no facts")), outcome: g.outcome)
+                if let facts = g.facts {
+                    do {
+                        try inventory.write { tx in try tx.recordFacts(serial: t.row.serial, facts, seenAt: Date()) }
+                    } catch {
+                        r = Result(device: t.row, facts: .failure(AppError("\(error)")), outcome: .failed)
+                    }
                 }
                 job.emit(.device(r))
                 return r
@@ -45,4 +45,15 @@ public enum FactsRefresh {
     }
 
     struct Target: Sendable { var row: DeviceRow; var ssh: SSHOptions }
+
+    /// Reads one device's facts over SSH (here, or on a relay); nothing is recorded.
+    static func gather(name: String, serial: String, _ ssh: SSHOptions, become: Become) async -> FactsOps.Gathered {
+        do {
+            let facts = try await SSHConnection.connect(ssh).using { c in try await FactGathering.gather(c, become: become) }
+            return FactsOps.Gathered(device: name, serial: serial, facts: facts, error: nil, outcome: .ok)
+        } catch {
+            let unreachable = (error as? TransportError)?.isUnreachable == true
+            return FactsOps.Gathered(device: name, serial: serial, facts: nil, error: "\(error)", outcome: unreachable ? .unreachable : .failed)
+        }
+    }
 }

@@ -61,8 +61,9 @@ public enum Onboarding {
 
     public typealias OnboardJob = Job<Progress, [Result]>
 
-    /// Starts onboarding every target (at most `forks` at once).
-    public static func start(_ request: Request, in workspace: Workspace) throws -> OnboardJob {
+    /// Starts onboarding every target (at most `forks` at once): SSH from here, the inventory's
+    /// steps through `parc` (the local file, or a central server).
+    public static func start(_ request: Request, through parc: any ParcService) throws -> OnboardJob {
         guard !request.targets.isEmpty else { throw AppError("no device to onboard: give at least one address") }
         guard !request.user.trimmed.isEmpty else { throw AppError("the initial user is missing") }
         if request.create && request.order == nil && request.cart == nil {
@@ -72,7 +73,7 @@ public enum Onboarding {
         let job = OnboardJob()
         job.start { job in
             await concurrently(request.targets.map { Target(address: $0.address, port: $0.port) }, limit: request.forks) { t in
-                let r = await onboard(t.address, t.port, request: request, publicKey: publicKey, inventory: workspace.inventory, job: job)
+                let r = await onboard(t.address, t.port, request: request, publicKey: publicKey, parc: parc, job: job)
                 job.emit(.finished(r))
                 return r
             }
@@ -82,12 +83,12 @@ public enum Onboarding {
 
     struct Target: Sendable { var address: String; var port: Int }
 
-    static func onboard(_ address: String, _ port: Int, request: Request, publicKey: String, inventory: Inventory, job: OnboardJob) async -> Result {
+    static func onboard(_ address: String, _ port: Int, request: Request, publicKey: String, parc: any ParcService, job: OnboardJob) async -> Result {
         var result = Result(address: address, port: port, outcome: .failed, message: "")
         let timeout = Duration.milliseconds(Int(request.timeout * 1000))
         do {
             // A device already pinned at this address is checked strictly.
-            let known = try inventory.read { r in try r.devices().first { $0.address == address && ($0.sshPort ?? 22) == port } }
+            let known = try await parc.perform(OnboardOps.Known(address: address, port: port))
             let pinned = try known?.hostKey.map { try HostKey(openSSH: $0) }
             var credentials: [SSHCredential] = [.keyFile(request.keyPath)]
             if let password = request.password { credentials.append(.password(password)) }
@@ -112,23 +113,19 @@ public enum Onboarding {
                 }
                 result.serial = serial
                 // The inventory record, by serial; or a new one when asked.
-                var row = try inventory.read { r in try r.deviceID(serial: serial) != nil ? try r.deviceRow(serial) : nil }
-                if let row, let recorded = row.hostKey, try HostKey(openSSH: recorded) != c.hostKey {
-                    throw TransportError.hostKeyChanged(host: row.inventoryName, expected: try HostKey(openSSH: recorded).description, actual: c.hostKey.description)
+                let existing = try await parc.perform(OnboardOps.Match(serial: serial, create: nil))
+                if let existing, let recorded = existing.hostKey, try HostKey(openSSH: recorded) != c.hostKey {
+                    throw TransportError.hostKeyChanged(host: existing.inventoryName, expected: try HostKey(openSSH: recorded).description, actual: c.hostKey.description)
                 }
-                if row == nil {
-                    guard request.create else {
-                        result.message = "serial \(serial) is not in the inventory: import its delivery note first (parc import devices), or create it (--create)"
-                        return result
-                    }
-                    row = try inventory.write { tx in
-                        let ids = try tx.placeIDs(school: nil, room: nil, cart: request.cart)
-                        _ = try tx.addDevice(Device(kind: request.kind, manufacturer: facts.vendor, model: facts.product, serial: serial, status: .deployed,
-                                                    cartId: ids.cartId, orderId: try request.order.map { try tx.order($0).id! }))
-                        return try tx.deviceRow(serial)
-                    }
+                if existing == nil && !request.create {
+                    result.message = "serial \(serial) is not in the inventory: import its delivery note first (parc import devices), or create it (--create)"
+                    return result
                 }
-                guard let row else { return result }
+                let created = existing == nil
+                    ? try await parc.perform(OnboardOps.Match(serial: serial, create: OnboardOps.Creation(kind: request.kind, manufacturer: facts.vendor,
+                                                                                                       model: facts.product, order: request.order, cart: request.cart)))
+                    : existing
+                guard let row = created else { return result }
                 // The management key, once.
                 let key = shellQuote(publicKey)
                 let installed = try await c.run("umask 077; mkdir -p ~/.ssh && touch ~/.ssh/authorized_keys && (grep -qxF \(key) ~/.ssh/authorized_keys && echo present || { printf '%s\\n' \(key) >> ~/.ssh/authorized_keys; echo added; })")
@@ -140,36 +137,16 @@ public enum Onboarding {
                                                                        connectTimeout: timeout))
                 await check.close()
                 // The host name from the rule, through the hostname module (as a play would set it).
-                let hostname = try inventory.read { r in try HostnameRule(request.nameRule).name(for: row, reader: r) }
+                let hostname = try await parc.perform(OnboardOps.Name(serial: row.serial, rule: request.nameRule))
                 let named = try await Modules.apply("hostname", args: ["name": .string(hostname)], vars: ["parc_hostname_in_etc_hosts": .bool(true)],
                                                     on: c, become: become)
                 if request.disablePasswordLogin {
                     _ = try await c.run("f=/etc/ssh/sshd_config.d/90-parc.conf; [ -d /etc/ssh/sshd_config.d ] && { grep -qs '^PasswordAuthentication no' \"$f\" || { printf 'PasswordAuthentication no\\nKbdInteractiveAuthentication no\\n' > \"$f\"; systemctl reload ssh 2>/dev/null || systemctl reload sshd 2>/dev/null || true; }; }",
                                         stdin: nil, become: become, timeout: .seconds(30))
                 }
-                let seen = Date()
-                var skipped: [String] = []
-                let recordChanged = try inventory.write { tx -> Bool in
-                    // MACs the record lacks, from the device; one another device holds is left to `parc reconcile`.
-                    var macs: [String] = []
-                    if row.macs.isEmpty {
-                        for mac in facts.macs {
-                            if let holder = try tx.serial(ofMAC: mac), holder.lowercased() != row.serial.lowercased() { skipped.append("\(mac) (held by \(holder))") }
-                            else { macs.append(mac) }
-                        }
-                    }
-                    let changed = row.address != address || (row.sshPort ?? 22) != port || row.sshUser != request.user
-                        || row.hostKey != c.hostKey.openSSH || row.hostname != hostname || !macs.isEmpty
-                    _ = try tx.updateDevice(row.serial, macs: macs.isEmpty ? nil : MacChange(add: macs, replaceAll: true)) { d in
-                        d.address = address
-                        d.sshPort = port
-                        d.sshUser = request.user
-                        d.hostKey = c.hostKey.openSSH
-                        d.hostname = hostname
-                    }
-                    try tx.recordFacts(serial: row.serial, facts, seenAt: seen)
-                    return changed
-                }
+                let recorded = try await parc.perform(OnboardOps.Record(serial: row.serial, address: address, port: port, user: request.user,
+                                                                         hostKey: c.hostKey.openSSH, hostname: hostname, facts: facts))
+                let (recordChanged, skipped) = (recorded.changed, recorded.skipped)
                 let keyAdded = installed.stdoutText.trimmed == "added"
                 result.outcome = keyAdded || named.changed || recordChanged ? .changed : .ok
                 result.hostname = hostname

@@ -159,6 +159,7 @@ public enum PlaybookRuns {
                                 case .task(let r): if serials.contains(r.serial) && names.contains(r.host) { job.emit(.task(r.masked)) }
                                 case .unreachable(let host, let message): if names.contains(host) { job.emit(.unreachable(host: host, message: message)) }
                                 case .note(let text): job.emit(.note(text))
+                                case .answered, .gathered: break
                                 }
                             }
                             return (part.relay, outcome)
@@ -217,9 +218,7 @@ public enum PlaybookRuns {
                 var endpoints: [String: RelayWork.Endpoint] = [:]
                 for h in part.hosts {
                     guard let ssh = targets.ssh[h.serial] else { continue }
-                    endpoints[h.serial] = RelayWork.Endpoint(name: ssh.name, address: ssh.address, port: ssh.port, user: ssh.user,
-                                                             hostKey: ssh.hostKeyPolicy.pinned?.openSSH, policy: ssh.hostKeyPolicy.mode.rawValue,
-                                                             timeout: workspace.access.timeout)
+                    endpoints[h.serial] = RelayWork.Endpoint(ssh, timeout: workspace.access.timeout)
                 }
                 return RelayWork(id: UUID().uuidString.lowercased(), run: 0, playbook: path, files: bundle.files, hosts: part.hosts,
                                  ssh: endpoints, options: o)

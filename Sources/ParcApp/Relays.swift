@@ -30,6 +30,10 @@ public struct RelayWork: Codable, Sendable {
     /// Instead of a run: devices to look for (serial → where its SSH listens); the relay notes
     /// `answers SERIAL` for each that is on (the sweep that finds devices owed pending work).
     public var probe: [String: Probe]?
+    /// Instead of a run: ping the devices of `ssh`, or read their facts; each answer is an event.
+    public var reach: Reach?
+
+    public enum Reach: String, Codable, Sendable { case ping, facts }
 
     public struct Probe: Codable, Sendable, Equatable {
         public var address: String
@@ -47,7 +51,8 @@ public struct RelayWork: Codable, Sendable {
     }
 
     public init(id: String, run: Int64, playbook: String, files: [String: Data], hosts: [HostTarget], ssh: [String: Endpoint], options: Options,
-                wake: WakePlan? = nil, probe: [String: Probe]? = nil) {
+                wake: WakePlan? = nil, probe: [String: Probe]? = nil, reach: Reach? = nil) {
+        self.reach = reach
         self.wake = wake
         self.probe = probe
         self.id = id
@@ -69,6 +74,29 @@ public struct RelayWork: Codable, Sendable {
         /// `strict` or `accept-new`: a first key is sent back and pinned by the server.
         public var policy: String
         public var timeout: Double
+
+        public init(_ ssh: SSHOptions, timeout: Double) {
+            (name, address, port, user) = (ssh.name, ssh.address, ssh.port, ssh.user)
+            hostKey = ssh.hostKeyPolicy.pinned?.openSSH
+            policy = ssh.hostKeyPolicy.mode.rawValue
+            self.timeout = timeout
+        }
+
+        /// How the relay connects, with its own keys.
+        func options(_ credentials: [SSHCredential]) throws -> SSHOptions {
+            let pinned = try hostKey.map { try HostKey(openSSH: $0) }
+            return SSHOptions(name: name, address: address, port: port, user: user, credentials: credentials,
+                              hostKeyPolicy: HostKeyPolicy(mode: HostKeyPolicy.Mode(rawValue: policy) ?? .strict, pinned: pinned, knownHostsFiles: []),
+                              connectTimeout: .milliseconds(Int(timeout * 1000)))
+        }
+    }
+
+    /// Work that pings the devices of `endpoints` (serial → how to reach it), or reads their facts.
+    static func reaching(_ reach: Reach, _ endpoints: [String: Endpoint], forks: Int) -> RelayWork {
+        RelayWork(id: UUID().uuidString.lowercased(), run: 0, playbook: "", files: [:], hosts: [], ssh: endpoints,
+                  options: .init(check: true, diff: false, forks: forks, tags: [], skipTags: [], extraVars: [:], extraData: [:],
+                                 become: "sudo", becomeUser: nil, startAtTask: nil, knownNames: []),
+                  reach: reach)
     }
 
     public struct Options: Codable, Sendable {
@@ -110,6 +138,10 @@ public enum RelayEvent: Codable, Sendable {
     case task(TaskRecord)
     case unreachable(host: String, message: String)
     case note(String)
+    /// A device's answer to a ping (work with `reach: ping`).
+    case answered(ReachOps.Answer)
+    /// A device's facts, or why not (work with `reach: facts`).
+    case gathered(FactsOps.Gathered)
 
     init(_ e: RunEvent) {
         switch e {
@@ -450,6 +482,24 @@ extension RelayWork {
             for serial in up.compactMap({ $0 }) { report(.note("answers \(serial)")) }
             return RelayOutcome(result: RunResult(records: [], recap: [:], failedHosts: [], unreachableHosts: []), newKeys: [:])
         }
+        if let reach {
+            let targets = try ssh.sorted { $0.key < $1.key }.map { serial, e in (serial, try e.options(credentials)) }
+            let become: Become = becomePassword.map { .sudoPassword($0) } ?? .sudo
+            let keys = await concurrently(targets, limit: max(1, options.forks)) { serial, o -> (String, HostKey)? in
+                switch reach {
+                case .ping:
+                    let (answer, key) = await ReachOps.Ping.ping(name: o.name, serial: serial, o)
+                    report(.answered(answer))
+                    return key.map { (serial, $0) }
+                case .facts:
+                    report(.gathered(await FactsRefresh.gather(name: o.name, serial: serial, o, become: become)))
+                    return nil
+                }
+            }
+            var newKeys: [String: String] = [:]
+            for case let (serial, key)? in keys { newKeys[serial] = key.openSSH }
+            return RelayOutcome(result: RunResult(records: [], recap: [:], failedHosts: [], unreachableHosts: []), newKeys: newKeys)
+        }
         let fm = FileManager.default
         let folder = fm.temporaryDirectory.appendingPathComponent("parc-relay-\(id)")
         try fm.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -479,12 +529,7 @@ extension RelayWork {
         default: o.become = options.becomeUser.map { .sudoUser($0, nil) } ?? .sudo
         }
         var endpoints: [String: SSHOptions] = [:]
-        for (serial, e) in ssh {
-            let pinned = try e.hostKey.map { try HostKey(openSSH: $0) }
-            endpoints[serial] = SSHOptions(name: e.name, address: e.address, port: e.port, user: e.user, credentials: credentials,
-                                           hostKeyPolicy: HostKeyPolicy(mode: HostKeyPolicy.Mode(rawValue: e.policy) ?? .strict, pinned: pinned, knownHostsFiles: []),
-                                           connectTimeout: .milliseconds(Int(e.timeout * 1000)))
-        }
+        for (serial, e) in ssh { endpoints[serial] = try e.options(credentials) }
         let connector = SSHConnector(options: endpoints)
         let runner = Runner(playbook: book, hosts: hosts, connector: connector, options: o, logger: logger) { report(RelayEvent($0)) }
         let result = await runner.run()

@@ -65,6 +65,8 @@ public enum Operations {
         TokenOps.Add.self, TokenOps.List.self, TokenOps.Revoke.self,
         ProblemOps.List.self, ProblemOps.Show.self, ProblemOps.Report.self, ProblemOps.Accept.self, ProblemOps.Close.self,
         AttachmentOps.Add.self, AttachmentOps.List.self,
+        LabOps.Register.self, LabOps.Unregister.self,
+        OnboardOps.Known.self, OnboardOps.Match.self, OnboardOps.Name.self, OnboardOps.Record.self,
     ]
 
     public static func named(_ name: String) -> (any InventoryOperation.Type)? {

@@ -115,7 +115,7 @@ final class Console: Sendable {
 
     /// Starts an onboarding; `fields` are the form's (never the password), to ask confirmations after.
     func startOnboarding(_ request: Onboarding.Request, fields: [String: String], as viewer: Viewer) throws -> String {
-        let job = try Onboarding.start(request, in: workspace(for: viewer))
+        let job = try Onboarding.start(request, through: LocalParc(workspace(for: viewer)))
         let id = String(Secrets.random().filter { $0.isLetter || $0.isNumber }.prefix(16))
         onboardings.withLock { all in
             if all.count > 50 { for (k, j) in all where j.job.isFinished { all.removeValue(forKey: k) } }

@@ -56,7 +56,7 @@ struct GlobalOptions: ParsableArguments {
     /// PARC_DATABASE must not silently give an empty inventory that lists nothing.
     func open(create: Bool = false) throws -> Inventory {
         if let server {
-            throw ValidationError("this command acts on this machine (init, serve, lab and onboard do), and \(ServerLogins.key(server)) is named by \(serverOption?.nonEmpty != nil ? "--server" : "PARC_SERVER"): "
+            throw ValidationError("this command acts on this machine (init and serve do), and \(ServerLogins.key(server)) is named by \(serverOption?.nonEmpty != nil ? "--server" : "PARC_SERVER"): "
                                   + "run it on the server, or without a server")
         }
         if !create && !FileManager.default.fileExists(atPath: databasePath) {

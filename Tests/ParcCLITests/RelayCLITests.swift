@@ -197,7 +197,7 @@ import Testing
         return out
     }
 
-    @Test("through a relay in an isolated school: unreachable directly, a run from the API and one from `parc --server … run` finish with the same records as a direct run; a killed relay's devices end unreachable within the bound and get pending work, which the restarted relay serves, and the relay's sweep serves a laptop back on; Wake-on-LAN of the isolated laptops is broadcast by their relay on the school's network")
+    @Test("through a relay in an isolated school: unreachable directly, a run from the API and one from `parc --server … run` finish with the same records as a direct run; a killed relay's devices end unreachable within the bound and get pending work, which the restarted relay serves, and the relay's sweep serves a laptop back on; Wake-on-LAN of the isolated laptops is broadcast by their relay on the school's network; pings and facts asked of the server go through the relay")
     func relayedRuns() async throws {
         let w = try await World()
         // From this machine's namespace, the school's devices cannot be reached.
@@ -263,6 +263,19 @@ import Testing
             let local = try await w.run(["member", "list"] + format), remote = try await w.run(["member", "list"] + format, env: ["PARC_SERVER": w.base])
             #expect(local.stdout == remote.stdout && !local.stdout.isEmpty, "member list \(format)")
         }
+
+        // Pings and facts from the command line against the server: the isolated school's devices
+        // answer through their relay (the server cannot reach them), their facts are kept on the server.
+        let pinged = try await w.run(["--server", w.base, "ping", "school_\(Self.school.lowercased())", "--json"])
+        #expect(pinged.status == 0, "\(pinged.stderr)")
+        let answers = (try? ParcRunner.json(pinged.stdout) as? [[String: Any]]) ?? []
+        #expect(answers.count == 3 && answers.allSatisfy { $0["status"] as? String == "ok" && $0["hostKey"] as? String == "pinned" }, "\(pinged.stdout)")
+        let gathered = try await w.run(["--server", w.base, "facts", "school_\(Self.school.lowercased())", "--json"])
+        #expect(gathered.status == 0, "\(gathered.stderr)")
+        let facts = (try? ParcRunner.json(gathered.stdout) as? [String: Any]) ?? [:]
+        #expect(Set(facts.keys) == Set(lab.devices.map(\.name)), "\(gathered.stdout.prefix(400))")
+        let kept = try await w.run("device", "show", lab.devices[0].serial, "--json")
+        #expect((try? ParcRunner.json(kept.stdout) as? [String: Any])?["factsSeenAt"] is String, "the facts are kept in the central inventory")
 
         // 3. The relay killed mid-run: unreachable within the bound, pending work owed.
         let slow = try await w.post("/api/v1/runs", #"{"playbook":"slow.yml","limit":"school_\#(Self.school.lowercased())","check":false}"#)

@@ -2,6 +2,7 @@ import Foundation
 import InventoryStore
 import ParcCore
 import SSHTransport
+import Synchronization
 
 /// Devices picked by an Ansible-style pattern, narrowed by `--limit` and the device-list filters.
 public struct Selection: Codable, Sendable {
@@ -85,23 +86,40 @@ public enum ReachOps {
         public func perform(in workspace: Workspace) async throws -> Pinged {
             let rows = try await workspace.inventory.reading { [selection] in try selection.select($0) }
             let settings = tuning.applied(to: workspace.access)
-            var skipped: [String] = []
-            var targets: [(DeviceRow, SSHOptions)] = []
-            for row in rows {
-                if let options = try settings.ssh(for: row) { targets.append((row, options)) } else { skipped.append(row.inventoryName) }
+            let split = try Reaching(rows, settings: settings, relays: workspace.relays)
+            // Devices this machine reaches, and (on a server) those of schools with a relay, through it.
+            async let direct = concurrently(split.direct, limit: settings.forks) { row, options in
+                await Self.ping(name: row.inventoryName, serial: row.serial, options)
             }
-            let met = await concurrently(targets, limit: settings.forks) { row, options in await Self.ping(row, options) }
-            let firstKeys = met.compactMap { m in m.key.map { (serial: m.answer.serial, key: $0.openSSH) } }
+            var answers: [String: Answer] = [:]
+            var firstKeys: [String: String] = [:]
+            for (relay, part) in split.relayed {
+                let work = RelayWork.reaching(.ping, part.mapValues { RelayWork.Endpoint($0.ssh, timeout: settings.timeout) }, forks: settings.forks)
+                let heard = Mutex<[String: Answer]>([:])
+                let outcome = await workspace.relays!.dispatch(work, to: relay) { e in
+                    // A relay speaks for its own devices only.
+                    if case .answered(let a) = e, part[a.serial] != nil { heard.withLock { $0[a.serial] = a } }
+                }
+                for (serial, t) in part {
+                    answers[serial] = heard.withLock { $0[serial] } ?? Answer(device: t.row.inventoryName, serial: serial, address: "\(t.ssh.address):\(t.ssh.port)",
+                                                                            status: .unreachable, hostKey: "-", message: "through the relay \(relay): no answer (the relay is gone?)")
+                }
+                for (serial, key) in outcome.newKeys where part[serial]?.acceptsFirstKey == true { firstKeys[serial] = key }
+            }
+            for m in await direct {
+                answers[m.answer.serial] = m.answer
+                if let key = m.key { firstKeys[m.answer.serial] = key.openSSH }
+            }
             if !firstKeys.isEmpty {
-                try await workspace.inventory.writing { tx in
-                    for k in firstKeys { _ = try tx.updateDevice(k.serial) { $0.hostKey = k.key } }
+                try await workspace.inventory.writing { [firstKeys] tx in
+                    for (serial, key) in firstKeys.sorted(by: { $0.key < $1.key }) { _ = try tx.updateDevice(serial) { $0.hostKey = key } }
                 }
             }
-            return Pinged(selected: rows.count, skipped: skipped, answers: met.map(\.answer))
+            return Pinged(selected: rows.count, skipped: split.skipped, answers: split.order.compactMap { answers[$0] })
         }
 
-        static func ping(_ row: DeviceRow, _ options: SSHOptions) async -> (answer: Answer, key: HostKey?) {
-            var o = Answer(device: row.inventoryName, serial: row.serial, address: "\(options.address):\(options.port)", status: .ok, hostKey: "-")
+        static func ping(name: String, serial: String, _ options: SSHOptions) async -> (answer: Answer, key: HostKey?) {
+            var o = Answer(device: name, serial: serial, address: "\(options.address):\(options.port)", status: .ok, hostKey: "-")
             var key: HostKey?
             do {
                 let c = try await SSHConnection.connect(options)
@@ -129,12 +147,35 @@ public enum ReachOps {
                 case .hostKeyChanged: o.hostKey = "CHANGED"
                 default: break
                 }
-                o.message = "\(error)".replacingOccurrences(of: "\(row.inventoryName): ", with: "")
+                o.message = "\(error)".replacingOccurrences(of: "\(name): ", with: "")
             } catch {
                 o.status = .failed
                 o.message = "\(error)"
             }
             return (o, key)
+        }
+    }
+}
+
+/// The selected devices as reaching them goes: without an address (skipped), reached from here,
+/// or through the relay of their school (a server with connected relays).
+struct Reaching {
+    struct Target { var row: DeviceRow; var ssh: SSHOptions; var acceptsFirstKey: Bool }
+    var order: [String] = []
+    var skipped: [String] = []
+    var direct: [(DeviceRow, SSHOptions)] = []
+    var relayed: [String: [String: Target]] = [:]
+
+    init(_ rows: [DeviceRow], settings: AccessSettings, relays: RelayHub?) throws {
+        for row in rows {
+            guard let ssh = try settings.ssh(for: row) else { skipped.append(row.inventoryName); continue }
+            order.append(row.serial)
+            if let relay = relays?.relay(forSchool: row.uai) {
+                relayed[relay, default: [:]][row.serial] = Target(row: row, ssh: ssh,
+                                                                  acceptsFirstKey: ssh.hostKeyPolicy.mode == .acceptNew && ssh.hostKeyPolicy.pinned == nil)
+            } else {
+                direct.append((row, ssh))
+            }
         }
     }
 }

@@ -18,7 +18,7 @@ struct LabCommand: ParsableCommand {
             """,
         subcommands: [Up.self, Status.self, RelayUp.self, Down.self])
 
-    struct Up: ParsableCommand {
+    struct Up: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Start N devices and register them as laptops in a school.",
                                                         discussion: "Example: parc lab up 4 --school 0572113M")
         @OptionGroup var global: GlobalOptions
@@ -34,25 +34,20 @@ struct LabCommand: ParsableCommand {
             if !(1...200).contains(count) { throw ValidationError("give between 1 and 200 devices") }
         }
 
-        func run() throws {
-            let inventory = try global.open()
+        func run() async throws {
+            // The devices run here; their records go to the local file or the server (--server).
+            let parc = try global.parc()
             // Check the school before starting anything.
-            let uai = try inventory.read { try $0.school(school).uai }
+            let uai = try await parc.perform(SchoolOps.Show(school)).row.school.uai
             let dir = ParcHome.labDirectory(labDir)
             var options = LabOptions(password: password, sudoNeedsPassword: false)
             options.isolatedSchool = isolated ? uai : nil
             let lab = try Lab.up(count: count, in: dir, options: options)
             do {
-                try inventory.write { tx in
-                    if (try? tx.room(school: uai, name: room)) == nil { try tx.addRoom(school: uai, name: room) }
-                    let roomId = try tx.room(school: uai, name: room).id!
-                    for d in lab.devices {
-                        try tx.addDevice(Device(kind: .laptop, manufacturer: "parc", model: "lab device", serial: d.serial,
-                                                status: .deployed, roomId: roomId, hostname: d.name, address: d.address,
-                                                sshPort: d.port, sshUser: d.user, notes: "parc lab (\(dir))",
-                                                hostKey: try lab.hostKey(d.name).openSSH))
-                    }
+                let devices = try lab.devices.map { d in
+                    LabOps.Device(serial: d.serial, name: d.name, address: d.address, port: d.port, user: d.user, hostKey: try lab.hostKey(d.name).openSSH)
                 }
+                _ = try await parc.perform(LabOps.Register(school: uai, room: room, folder: dir, devices: devices))
             } catch {
                 lab.down()
                 throw error
@@ -127,25 +122,18 @@ struct LabCommand: ParsableCommand {
         }
     }
 
-    struct Down: ParsableCommand {
+    struct Down: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Stop every lab device by its PID, remove the lab's files and its devices from the inventory.")
         @OptionGroup var global: GlobalOptions
         @Option(name: .customLong("lab-dir"), help: "Where the lab lives.") var labDir: String?
         @Flag(help: "Keep the lab's devices in the inventory.") var keepInventory = false
 
-        func run() throws {
+        func run() async throws {
             let dir = ParcHome.labDirectory(labDir)
             let lab = try Lab.load(dir)
             var removed = 0
             if !keepInventory {
-                removed = try global.open().write { tx in
-                    var n = 0
-                    for d in lab.devices where (try? tx.device(d.serial)) != nil {
-                        try tx.removeDevice(d.serial)
-                        n += 1
-                    }
-                    return n
-                }
+                removed = try await global.parc().perform(LabOps.Unregister(serials: lab.devices.map(\.serial)))
             }
             lab.down()
             emit("Stopped \(lab.devices.count) lab device(s), removed \(dir)\(keepInventory ? "" : " and \(removed) device(s) from the inventory").\n")

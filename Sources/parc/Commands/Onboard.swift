@@ -15,7 +15,7 @@ struct Onboard: AsyncParsableCommand {
             parc's management key (inventory/keys/parc_ed25519, made on first use), optionally turn \
             password login off, gather the facts, match the device to its inventory record by the \
             firmware serial (or create it with --create), set its host name from --name-rule, and \
-            record everything (audit events). Safe to rerun: a second run changes nothing.
+            record everything (audit events). Safe to rerun: a second run changes nothing. Against a             server (--server), SSH goes from here (on site) and the devices are recorded in the central             inventory: give --key the key the school's relay logs in with.
               parc onboard 10.57.12.43 --user eleve --password-file pass.txt --accept-new
               parc onboard --from chariot.txt --user eleve --create --kind laptop --order BC-2025-007 --cart PLP-2025-100
             """)
@@ -44,7 +44,8 @@ struct Onboard: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let inventory = try global.open()
+        // SSH from here (on site, on the school's network); the inventory's steps on this file or the server.
+        let parc = try global.parc()
         var targets: [(address: String, port: Int)] = []
         if let from {
             guard let text = try? String(contentsOfFile: from, encoding: .utf8) else { throw ValidationError("cannot read \(from)") }
@@ -74,8 +75,7 @@ struct Onboard: AsyncParsableCommand {
             // Without a terminal nobody can confirm a fingerprint: only devices already pinned go on.
             FileHandle.standardError.write(Data("note: no terminal to confirm host keys; only pinned devices are onboarded (use --accept-new)\n".utf8))
         }
-        let workspace = Workspace(inventory: inventory, home: ParcHome.locate(), access: AccessSettings(credentials: []))
-        let job = try Onboarding.start(request, in: workspace)
+        let job = try Onboarding.start(request, through: parc)
         for await e in job.events() {
             if case .finished(let r) = e.event {
                 emit("\(r.outcome == .ok || r.outcome == .changed ? "onboarded" : r.outcome.rawValue): \(r.address):\(r.port): \(r.message)\n")
