@@ -158,4 +158,44 @@ import Testing
         #expect(try await f.run("pending").stdout.contains("Nothing is pending"))
         #expect(try String(contentsOfFile: lab.devices[1].hostPath(of: "/etc/timezone"), encoding: .utf8) == "Europe/Paris\n")
     }
+
+    @Test("against a central server: the technician's laptop logs in to the new device, the central inventory records it under the account's name")
+    func onboardingAgainstAServer() async throws {
+        let f = try await Fresh(devices: 1)
+        let d = try f.lab.devices[0]
+        // The server over the same inventory file; a technician's token; a laptop signed in to it.
+        #expect(try await f.run("user", "add", "tech", "--role", "technician", "--password-file", f.passwordFile).status == 0)
+        let token = try await f.run("token", "add", "tech").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let laptop = f.parc.dir.appendingPathComponent("laptop")
+        try FileManager.default.createDirectory(at: laptop, withIntermediateDirectories: true)
+        let tokenFile = laptop.appendingPathComponent("token").path
+        FileManager.default.createFile(atPath: tokenFile, contents: Data((token + "\n").utf8), attributes: [.posixPermissions: 0o600])
+        let port = try Lab.freePort()
+        let base = "http://127.0.0.1:\(port)"
+        let (server, _, _) = try f.parc.start(["serve", "--listen", "127.0.0.1:\(port)"], env: ["PARC_HOME": f.home])
+        defer { server.terminate(); server.waitUntilExit() }
+        var up = false
+        for _ in 0..<100 where !up {
+            try await Task.sleep(for: .milliseconds(100))
+            up = (try? await PortalCLITests.get("\(base)/api/v1/openapi.json"))?.status == 200
+        }
+        #expect(up)
+        let config = ["XDG_CONFIG_HOME": laptop.appendingPathComponent("config").path, "HOME": laptop.path]
+        #expect(try await f.parc.run(["login", base, "--token-file", tokenFile], env: config).status == 0)
+        // The relay's key (here a key of the laptop's own) is the one installed.
+        let key = laptop.appendingPathComponent("relay_ed25519").path
+        let onboarded = try await f.parc.run(["--server", base, "onboard", d.address, "--user", d.user, "--password-file", f.passwordFile, "--accept-new", "--key", key],
+                                             env: config.merging(["PARC_BECOME_PASSWORD": f.password]) { _, b in b })
+        #expect(onboarded.status == 0, "\(onboarded.stdout)\(onboarded.stderr)")
+        #expect(onboarded.stdout.contains("onboarded: \(d.address):22: \(d.serial) as norroy-le-veneur-classe-ce2-cm1-01"), "\(onboarded.stdout)")
+        let authorized = try String(contentsOfFile: d.hostPath(of: "/home/parclab/.ssh/authorized_keys"), encoding: .utf8)
+        #expect(authorized.contains(try String(contentsOfFile: key + ".pub", encoding: .utf8).trimmed))
+        // In the central inventory: reached, named, pinned, its facts; the audit log names the account.
+        let device = try #require(try ParcRunner.json(try await f.run("device", "show", d.serial, "--json").stdout) as? [String: Any])
+        #expect(device["address"] as? String == d.address && device["hostname"] as? String == "norroy-le-veneur-classe-ce2-cm1-01")
+        #expect((device["hostKey"] as? String)?.contains(try f.lab.hostKey(d.name).fingerprint) == true)
+        #expect(device["firmwareSerial"] as? String == d.serial)
+        let history = try await f.run("history", d.serial).stdout
+        #expect(history.contains("  tech  update"), "\(history)")
+    }
 }

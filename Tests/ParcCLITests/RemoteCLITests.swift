@@ -3,7 +3,8 @@ import Lab
 import Testing
 
 /// The command line against a central server prints what it prints on a local inventory file
-/// (issue 24, part 2): the README guide's inventory commands, run both ways and compared.
+/// (issue 24, part 2): the README guide's inventory commands, run both ways and compared; lab
+/// devices recorded on the server.
 @Suite(.serialized) struct RemoteCLITests {
     /// A server over its own inventory, a technician's token, and a client signed in to it.
     final class Central: @unchecked Sendable {
@@ -99,6 +100,18 @@ import Testing
         let localDB = try await local.run("export", "devices", "--json", cwd: here)
         let serverDB = try await central.serverSide.run("export", "devices", "--json", cwd: central.serverSide.dir)
         #expect(localDB.stdout == serverDB.stdout && localDB.stdout.count > 100, "the two inventories hold the same devices")
+
+        // Lab devices run on this machine and are recorded in the server's inventory (and removed from it).
+        let labDir = central.client.appendingPathComponent("lab").path
+        defer { (try? Lab.load(labDir))?.down() }
+        let up = try await central.serverSide.run(["lab", "up", "2", "--school", "0572113M", "--lab-dir", labDir], cwd: there, env: central.clientEnv)
+        #expect(up.status == 0, "\(up.stderr)")
+        let inLab = try await central.serverSide.run(["device", "list", "--school", "0572113M", "--room", "Lab parc", "--json"], cwd: central.serverSide.dir)
+        #expect((try? ParcRunner.json(inLab.stdout) as? [[String: Any]])?.count == 2, "\(inLab.stdout)")
+        let down = try await central.serverSide.run(["lab", "down", "--lab-dir", labDir], cwd: there, env: central.clientEnv)
+        #expect(down.status == 0 && down.stdout.contains("and 2 device(s) from the inventory"), "\(down.stdout)\(down.stderr)")
+        let gone = try await central.serverSide.run(["device", "list", "--school", "0572113M", "--room", "Lab parc", "--json"], cwd: central.serverSide.dir)
+        #expect((try? ParcRunner.json(gone.stdout) as? [[String: Any]])?.isEmpty == true)
     }
 
     /// Whether a guide command writes to the inventory (the local run then names the same actor as the server's account).
