@@ -35,22 +35,6 @@ public enum RunJSON {
         try encoder(pretty: pretty).encode(runs)
     }
 
-    struct Read: Decodable { var run: RunSummary; var hosts: [RunHostSummary]; var tasks: [RunTaskEntry] }
-
-    static var decoder: JSONDecoder {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return decoder
-    }
-
-    /// A run as `encode` wrote it (a server's answer, read by the command line).
-    public static func decode(_ data: Data) throws -> (run: RunSummary, hosts: [RunHostSummary], tasks: [RunTaskEntry]) {
-        let r = try decoder.decode(Read.self, from: data)
-        return (r.run, r.hosts, r.tasks)
-    }
-
-    public static func decodeList(_ data: Data) throws -> [RunSummary] { try decoder.decode([RunSummary].self, from: data) }
-
     /// The pretty form, as the command line prints it.
     public static func render(_ run: RunSummary, hosts: [RunHostSummary], tasks: [RunTaskEntry], roundTrips: [String: Int]? = nil) throws -> String {
         String(decoding: try encode(run, hosts: hosts, tasks: tasks, roundTrips: roundTrips), as: UTF8.self) + "\n"

@@ -65,29 +65,26 @@ public enum DocumentOps {
         }
     }
 
-    public struct ImportMembers: InventoryOperation {
-        public static let name = "import.members"
-        public static let summary = "Import members from a CSV file sent with the operation, all rows or none (as `parc import members`)"
+    /// Members (communes, SIVOS, EPCI) or schools from a CSV file, all rows or none.
+    public struct ImportOrganisation: InventoryOperation {
+        public enum What: String, Codable, Sendable { case members, schools }
+        public static let name = "import.organisation"
+        public static let summary = "Import members or schools from a CSV file sent with the operation, all rows or none (as `parc import members|schools`)"
+        public var what: What
         public var source: ImportSource
         public var mappings: [String: String]
         public var dryRun: Bool
-        public init(_ source: ImportSource, mappings: [String: String], dryRun: Bool) { (self.source, self.mappings, self.dryRun) = (source, mappings, dryRun) }
-        public func perform(in workspace: Workspace) async throws -> Outcome {
-            let inventory = workspace.inventory
-            return Outcome(try await offload { try OrganisationImport.members(try source.table, mappings: mappings, dryRun: dryRun, into: inventory) })
+        public init(_ what: What, _ source: ImportSource, mappings: [String: String], dryRun: Bool) {
+            (self.what, self.source, self.mappings, self.dryRun) = (what, source, mappings, dryRun)
         }
-    }
-
-    public struct ImportSchools: InventoryOperation {
-        public static let name = "import.schools"
-        public static let summary = "Import schools from a CSV file sent with the operation, all rows or none (as `parc import schools`)"
-        public var source: ImportSource
-        public var mappings: [String: String]
-        public var dryRun: Bool
-        public init(_ source: ImportSource, mappings: [String: String], dryRun: Bool) { (self.source, self.mappings, self.dryRun) = (source, mappings, dryRun) }
         public func perform(in workspace: Workspace) async throws -> Outcome {
             let inventory = workspace.inventory
-            return Outcome(try await offload { try OrganisationImport.schools(try source.table, mappings: mappings, dryRun: dryRun, into: inventory) })
+            return Outcome(try await offload { [self] in
+                switch what {
+                case .members: try OrganisationImport.members(try source.table, mappings: mappings, dryRun: dryRun, into: inventory)
+                case .schools: try OrganisationImport.schools(try source.table, mappings: mappings, dryRun: dryRun, into: inventory)
+                }
+            })
         }
     }
 

@@ -153,3 +153,46 @@ public enum GLPIOps {
         }
     }
 }
+
+public enum RunOps {
+    public struct List: InventoryOperation {
+        public static let name = "run.list"
+        public static let summary = "The latest configuration runs (as `parc runs list`)"
+        public var limit: Int
+        public init(limit: Int) { self.limit = limit }
+        public func perform(in workspace: Workspace) async throws -> [RunSummary] {
+            try await workspace.inventory.reading { [limit] in try $0.runs(limit: limit) }
+        }
+    }
+
+    public struct Detail: Codable, Sendable {
+        public var run: RunSummary
+        public var hosts: [RunHostSummary]
+        public var tasks: [RunTaskEntry]
+    }
+
+    public struct Show: InventoryOperation {
+        public static let name = "run.show"
+        public static let summary = "A run with its recap per device and every task (as `parc runs show`)"
+        public var id: Int64
+        public init(_ id: Int64) { self.id = id }
+        public func perform(in workspace: Workspace) async throws -> Detail {
+            let (run, hosts, tasks) = try await workspace.inventory.reading { [id] in try $0.run(id) }
+            return Detail(run: run, hosts: hosts, tasks: tasks)
+        }
+    }
+
+    /// What is owed to devices that were offline; how each run was asked for stays where it is.
+    public struct Pending: InventoryOperation {
+        public static let name = "run.pending"
+        public static let summary = "What is owed to devices that were offline (as `parc pending`)"
+        public init() {}
+        public func perform(in workspace: Workspace) async throws -> [PendingItem] {
+            try await workspace.inventory.reading { try $0.pending() }.map { item in
+                var shown = item
+                shown.parameters = nil
+                return shown
+            }
+        }
+    }
+}

@@ -83,7 +83,7 @@ struct ImportCommand: ParsableCommand {
         func run() async throws {
             let mappings = try mapping.parsed()
             let parc = try global.parc()
-            emit(try await parc.perform(DocumentOps.ImportMembers(try ImportSource.read(file), mappings: mappings, dryRun: dryRun)).summary + "\n")
+            emit(try await parc.perform(DocumentOps.ImportOrganisation(.members, try ImportSource.read(file), mappings: mappings, dryRun: dryRun)).summary + "\n")
         }
     }
 
@@ -97,7 +97,7 @@ struct ImportCommand: ParsableCommand {
         func run() async throws {
             let mappings = try mapping.parsed()
             let parc = try global.parc()
-            emit(try await parc.perform(DocumentOps.ImportSchools(try ImportSource.read(file), mappings: mappings, dryRun: dryRun)).summary + "\n")
+            emit(try await parc.perform(DocumentOps.ImportOrganisation(.schools, try ImportSource.read(file), mappings: mappings, dryRun: dryRun)).summary + "\n")
         }
     }
 }

@@ -89,16 +89,7 @@ struct Pending: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        let items: [PendingItem]
-        if let server = try global.remote() {
-            let reply = try await server.get("/api/v1/pending")
-            guard reply.status == 200 else { throw AppError(reply.detail) }
-            let decoder = JSONDecoder()
-            decoder.dateDecodingStrategy = .iso8601
-            items = try decoder.decode([PendingItem].self, from: reply.body)
-        } else {
-            items = try global.open().read { try $0.pending() }
-        }
+        let items = try await global.parc().perform(RunOps.Pending())
         if output.format != .table {
             emit(Render.list(items, fields: [
                 Field("device", "DEVICE") { .string($0.device) }, Field("serial", "SERIAL") { .string($0.serial) },

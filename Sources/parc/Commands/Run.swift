@@ -394,14 +394,7 @@ struct Runs: AsyncParsableCommand {
         ]
 
         func run() async throws {
-            let runs: [RunSummary]
-            if let server = try global.remote() {
-                let reply = try await server.get("/api/v1/runs")
-                guard reply.status == 200 else { throw AppError(reply.detail) }
-                runs = Array(try RunJSON.decodeList(reply.body).prefix(last))
-            } else {
-                runs = try global.open().read { try $0.runs(limit: last) }
-            }
+            let runs = try await global.parc().perform(RunOps.List(limit: last))
             if output.format != .table {
                 emit(Render.list(runs, fields: Self.fields, format: output.format))
                 return
@@ -419,14 +412,8 @@ struct Runs: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let (run, hosts, tasks): (RunSummary, [RunHostSummary], [RunTaskEntry])
-            if let server = try global.remote() {
-                let reply = try await server.get("/api/v1/runs/\(id)")
-                guard reply.status == 200 else { throw AppError(reply.status == 404 ? "no run \(id) on \(ServerLogins.key(server.url.absoluteString))" : reply.detail) }
-                (run, hosts, tasks) = try RunJSON.decode(reply.body)
-            } else {
-                (run, hosts, tasks) = try global.open().read { try $0.run(id) }
-            }
+            let detail = try await global.parc().perform(RunOps.Show(id))
+            let (run, hosts, tasks) = (detail.run, detail.hosts, detail.tasks)
             if json {
                 emit(try RunJSON.render(run, hosts: hosts, tasks: tasks))
                 return

@@ -57,9 +57,8 @@ extension Run {
         }
         guard let report else { throw AppError("the server stopped telling run \(id) before its end: parc --server \(ServerLogins.key(server.url.absoluteString)) runs show \(id)") }
         if json {
-            let reply = try await server.get("/api/v1/runs/\(id)")
-            let (recorded, hosts, tasks) = try RunJSON.decode(reply.body)
-            emit(try RunJSON.render(recorded, hosts: hosts, tasks: tasks))
+            let recorded = try await server.perform(RunOps.Show(Int64(id)))
+            emit(try RunJSON.render(recorded.run, hosts: recorded.hosts, tasks: recorded.tasks))
         } else {
             emit(RecapText.render(report.hosts, aborted: report.aborted, runID: Int64(id), check: report.check))
         }
