@@ -252,19 +252,21 @@ public final class RelayHub: Sendable {
     private let arrival = Mutex<(@Sendable (String, [String]) -> Void)?>(nil)
     let logger: Logger
 
+    /// The second's tick that looks for silent relays: on a queue of its own, so that a busy
+    /// cooperative pool (two threads on a 2-core machine) never delays the bound.
+    private nonisolated(unsafe) let ticker = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "parc.relays.sweep"))
+
     public init(timeout: Duration = .seconds(60), pollWait: Duration = .seconds(25), logger: Logger = Logger(label: "parc.relays")) {
         self.timeout = timeout
         self.pollWait = min(pollWait, timeout)
         self.logger = logger
         // Relays gone silent are looked for every second, for as long as the hub exists.
-        Task { [weak self] in
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(1))
-                guard let hub = self else { return }
-                hub.sweep()
-            }
-        }
+        ticker.schedule(deadline: .now() + 1, repeating: 1)
+        ticker.setEventHandler { [weak self] in self?.sweep() }
+        ticker.resume()
     }
+
+    deinit { ticker.cancel() }
 
     /// What to do when a relay arrives (the server serves its schools' pending work).
     public func onArrival(_ body: @escaping @Sendable (String, [String]) -> Void) { arrival.withLock { $0 = body } }
