@@ -143,7 +143,7 @@ enum API {
     static let operationRoutes: [Route] = Operations.all.map { type in
         Route(method: .post, path: "/api/v1/operations/\(type.name)", access: type.adminOnly ? .admin : .staff,
               summary: type.summary + (type.adminOnly ? " (administrators)" : " (technicians)") + "; a refusal is 422 with its reason",
-              response: "OperationOutput", requestBody: "OperationInput") { p, r, _, v in
+              response: OperationSchema.component(type.name) + "Output", requestBody: OperationSchema.component(type.name) + "Input") { p, r, _, v in
             try await p.apiOperation(type, v!, request: r)
         }
     }

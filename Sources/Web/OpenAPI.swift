@@ -1,6 +1,7 @@
 import Exchange
 import Foundation
 import HTTPTypes
+import ParcApp
 import ParcCore
 
 /// The OpenAPI 3.1 document of `/api/v1`, made from the API's route table (the tests compare it
@@ -102,10 +103,6 @@ enum OpenAPI {
                                   required: ["next"])),
             ("RunEvent", .object([("type", .string("string")), ("description", .string(
                 "Server-sent events: `event: start` {id, playbook, check, hosts}, `play` {name, hosts}, `task` {host, serial, play, task, item, outcome, changed, ignored, message, diff, milliseconds}, `unreachable` {host, message}, `note` {text}, and last `recap` {id, exitCode, aborted, check, hosts: [{host, serial, ok, changed, failed, skipped, unreachable, outcome}]}; each data object also has `at` (milliseconds since 1970). Reconnect with Last-Event-ID to resume."))])),
-            ("OperationInput", .object([("type", .string("object")), ("description", .string(
-                "the operation's inputs as `parc --server URL …` sends them: the command's arguments and options by name (e.g. member.add: {fields: {name, kind, siren, …}}); a field left out keeps its value, an empty string clears it"))])),
-            ("OperationOutput", .object([("type", .array([.string("object"), .string("array"), .string("string")])), ("description", .string(
-                "what the operation answers: the record it made or changed, the rows of a listing, a document's text, or {} when it only says it was done"))])),
             ("CSV", .object([("type", .string("string")), ("description", .string("a delivery note or device list, CSV (; or ,), UTF-8 or Windows-1252"))])),
             ("ImportDone", object([("file", plain("string")), ("created", plain("integer")), ("updated", plain("integer")), ("unchanged", plain("integer"))])),
             ("ImportProblem", object([("field", plain("string")), ("problem", plain("string"))])),
@@ -114,7 +111,14 @@ enum OpenAPI {
                                    ("rows", arrayOf(object([("line", plain("integer")), ("serial", nullable("string")), ("action", nullable("string")),
                                                             ("kind", nullable("string")), ("place", nullable("string")), ("changes", arrayOf(plain("string"))),
                                                             ("problems", arrayOf(ref("ImportProblem")))])))])),
-        ]
+        ] + operationSchemas
+    }
+
+    /// Each operation's inputs and output, from the types that travel (see ``OperationSchema``).
+    static let operationSchemas: [(String, JSONValue)] = Operations.all.flatMap { type -> [(String, JSONValue)] in
+        let (input, output) = OperationSchema.schemas(type)
+        let name = OperationSchema.component(type.name)
+        return [(name + "Input", input), (name + "Output", output)]
     }
 
     static func schema(for response: String) -> JSONValue {

@@ -46,9 +46,15 @@ import Testing
         let portal = f.portal()
         let local = LocalParc(Workspace(inventory: f.inventory, home: FileManager.default.temporaryDirectory, access: AccessSettings(credentials: [])))
         try await withRouter(portal) { client in
+            nonisolated(unsafe) let doc = try OpenAPITests.document()
             func call<O: InventoryOperation>(_ operation: O, token: String) async throws -> TestResponse {
-                try await client.execute(uri: "/api/v1/operations/\(O.name)", method: .post, headers: headers([("Authorization", "Bearer \(token)")]),
-                                         body: try Self.body(operation))
+                let r = try await client.execute(uri: "/api/v1/operations/\(O.name)", method: .post, headers: headers([("Authorization", "Bearer \(token)")]),
+                                                 body: try Self.body(operation))
+                // A success matches the output schema the document gives for this operation.
+                if r.status == .ok, let value = r.json {
+                    OpenAPITests.check(value, ["$ref": "#/components/schemas/\(OperationSchema.component(O.name))Output"], doc, at: O.name)
+                }
+                return r
             }
             // Reads: the same values.
             let listed = try await call(DeviceOps.List(DeviceFilter(member: f.a.slug)), token: tech)
@@ -84,5 +90,30 @@ import Testing
                                                  body: try Self.body(MemberOps.List()))
             #expect(works.status == .ok)
         }
+    }
+
+    @Test("the document gives each operation its inputs and its output, from the types that travel: keys, types, enums, what may be left out")
+    func everyOperationIsDocumentedWithItsSchemas() throws {
+        let doc = try OpenAPITests.document()
+        let schemas = (doc["components"] as! [String: Any])["schemas"] as! [String: [String: Any]]
+        for type in Operations.all {
+            let name = OperationSchema.component(type.name)
+            let path = ((doc["paths"] as! [String: [String: Any]])["/api/v1/operations/\(type.name)"]?["post"]) as? [String: Any]
+            #expect(path != nil, "\(type.name) is documented")
+            #expect(schemas[name + "Input"] != nil && schemas[name + "Output"] != nil, "\(type.name) has its schemas")
+        }
+        // What a person reads there: device.edit's keys, which may be left out, an enum's values.
+        let edit = try #require(schemas["DeviceEditInput"])
+        let properties = try #require(edit["properties"] as? [String: [String: Any]])
+        #expect(Set(properties.keys) == ["device", "newSerial", "kind", "fields", "addMacs", "removeMacs", "place", "ifVersion"])
+        #expect(Set(edit["required"] as? [String] ?? []) == ["device", "fields", "addMacs", "removeMacs"])
+        #expect((properties["kind"]?["enum"] as? [String])?.contains("laptop") == true)
+        #expect(properties["ifVersion"]?["type"] as? String == "integer")
+        let fields = try #require(properties["fields"]?["properties"] as? [String: [String: Any]])
+        #expect(fields["warrantyEnd"]?["type"] as? String == "string" && fields["status"]?["enum"] != nil)
+        let list = try #require(schemas["DeviceListOutput"])
+        #expect(list["type"] as? String == "array" && ((list["items"] as? [String: Any])?["required"] as? [String])?.contains("serial") == true)
+        let imported = try #require(schemas["ImportDevicesInput"]?["properties"] as? [String: [String: Any]])
+        #expect(imported["source"]?["properties"] != nil && (imported["mappings"]?["additionalProperties"] as? Bool) == true)
     }
 }
