@@ -61,7 +61,7 @@ public enum Operations {
         DocumentOps.ImportDevices.self, DocumentOps.ImportOrganisation.self,
         DocumentOps.AnsibleInventory.self, DocumentOps.Report.self, DocumentOps.Renewal.self, DocumentOps.LabelRows.self,
         RunOps.List.self, RunOps.Show.self, RunOps.Pending.self,
-        ReachOps.Ping.self, FactsOps.Gather.self, FactsOps.Reconcile.self, GLPIOps.Export.self,
+        ReachOps.Ping.self, WakeOps.Wake.self, FactsOps.Gather.self, FactsOps.Reconcile.self, GLPIOps.Export.self,
         AccountOps.Log.self, AccountOps.Add.self, AccountOps.List.self, AccountOps.Show.self, AccountOps.SetPassword.self, AccountOps.SetDisabled.self, AccountOps.Remove.self,
         TokenOps.Add.self, TokenOps.List.self, TokenOps.Revoke.self,
         ProblemOps.List.self, ProblemOps.Show.self, ProblemOps.Report.self, ProblemOps.Accept.self, ProblemOps.Close.self,

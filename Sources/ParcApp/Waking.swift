@@ -136,3 +136,45 @@ public enum Waking {
         guard sent == packet.count else { throw AppError("sending to \(p.address):\(p.port) failed: \(String(cString: strerror(errno)))") }
     }
 }
+
+/// `parc wake`: the selected devices' magic packets, from where parc runs or through the relay of
+/// each device's school.
+public enum WakeOps {
+    /// One device: its MACs (none: nothing sent), where the packets went, or why not.
+    public struct Woken: Codable, Sendable {
+        public var device: String
+        public var serial: String
+        public var macs: [String]
+        public var target: String?
+        public var relay: String?
+        public var error: String?
+    }
+
+    public struct Wake: InventoryOperation {
+        public static let name = "device.wake"
+        public static let summary = "Wake devices (Wake-on-LAN): from where parc runs, or through the relay of each device's school (as `parc wake`)"
+        public var selection: Selection
+        public var broadcast: String?
+        public var port: Int
+        public var stagger: Int
+        public init(_ selection: Selection, broadcast: String?, port: Int, stagger: Int) {
+            (self.selection, self.broadcast, self.port, self.stagger) = (selection, broadcast, port, stagger)
+        }
+
+        public func perform(in workspace: Workspace) async throws -> [Woken] {
+            guard (1...65535).contains(port), (0...10_000).contains(stagger) else { throw AppError("the port is 1 to 65535, the stagger 0 to 10000 ms") }
+            let (rows, facts) = try await workspace.inventory.reading { [selection] r -> ([DeviceRow], [String: DeviceFacts]) in
+                let rows = try selection.select(r)
+                var facts: [String: DeviceFacts] = [:]
+                for row in rows { if let f = try r.facts(serial: row.serial) { facts[row.serial] = f.facts } }
+                return (rows, facts)
+            }
+            let sent = try await Waking.wake(rows, facts: facts, broadcast: broadcast, port: port, stagger: stagger, in: workspace)
+            let bySerial = Dictionary(sent.map { ($0.serial, $0) }, uniquingKeysWith: { a, _ in a })
+            return rows.map { row in
+                let s = bySerial[row.serial]
+                return Woken(device: row.inventoryName, serial: row.serial, macs: row.macs, target: s?.target, relay: s?.relay, error: s?.error)
+            }
+        }
+    }
+}

@@ -99,24 +99,6 @@ enum API {
               summary: "Revoke the token this request carries (parc logout)", response: "Revoked") { p, r, _, v in
             try await p.apiRevokeCurrentToken(v!, request: r)
         },
-        Route(method: .get, path: "/api/v1/pending", access: .staff, summary: "What is owed to devices that were offline (technicians), as `parc pending --json`",
-              response: "PendingItem[]") { p, _, _, _ in
-            // How each run was asked for stays on the server (the list says what and why).
-            let items = try await p.inventory.reading { r in try r.pending() }.map { item -> PendingItem in
-                var shown = item
-                shown.parameters = nil
-                return shown
-            }
-            let encoder = JSONEncoder()
-            encoder.dateEncodingStrategy = .iso8601
-            encoder.outputFormatting = [.sortedKeys]
-            return json(data: try encoder.encode(items))
-        },
-        Route(method: .post, path: "/api/v1/wake", access: .staff,
-              summary: "Wake devices (Wake-on-LAN): from this server, or through the relay of each device's school (technicians)",
-              response: "WakeDone", requestBody: "WakeInput") { p, r, _, _ in
-            try await p.apiWake(request: r)
-        },
         Route(method: .get, path: "/api/v1/relays", access: .staff, summary: "The relays connected now, with their schools (technicians)",
               response: "Relay[]") { p, _, _, _ in
             let relays = p.console.workspace.relays?.status ?? []
@@ -356,43 +338,6 @@ extension Portal {
         var response = API.json(API.problemJSON(problem), status: .created)
         response.headers[.location] = "/api/v1/problems/\(problem.id)"
         return response
-    }
-}
-
-// MARK: Wake-on-LAN
-
-extension Portal {
-    func apiWake(request: Request) async throws -> Response {
-        let object = try await Self.jsonObject(request, fields: ["limit", "devices", "broadcast", "port", "stagger"],
-                                               example: #"{"limit": "cart_nlv_2024_010"}"#)
-        let limit = object["limit"] as? String
-        let devices = object["devices"] as? [String] ?? []
-        guard limit != nil || !devices.isEmpty else { throw WebError.badRequest("field 'limit' (a host pattern) or 'devices' (serials) is required") }
-        let port = object["port"] as? Int ?? 9, stagger = object["stagger"] as? Int ?? 200
-        guard (1...65535).contains(port), (0...10_000).contains(stagger) else { throw WebError.badRequest("'port' is 1 to 65535, 'stagger' 0 to 10000 ms") }
-        let broadcast = object["broadcast"] as? String
-        let (rows, facts): ([DeviceRow], [String: DeviceFacts])
-        do {
-            (rows, facts) = try await inventory.reading { r in
-                var rows = try limit.map { try r.select(try HostPattern($0)) } ?? []
-                if !devices.isEmpty {
-                    let wanted = Set(devices.map { $0.lowercased() })
-                    rows = (limit == nil ? try r.devices() : rows).filter { wanted.contains($0.serial.lowercased()) }
-                }
-                var facts: [String: DeviceFacts] = [:]
-                for row in rows { if let f = try r.facts(serial: row.serial) { facts[row.serial] = f.facts } }
-                return (rows, facts)
-            }
-        } catch let error as InvalidValue {
-            throw WebError.badRequest(error.description)
-        }
-        let sent = try await Waking.wake(rows, facts: facts, broadcast: broadcast, port: port, stagger: stagger, in: console.workspace)
-        let bySerial = Dictionary(sent.map { ($0.serial, $0) }, uniquingKeysWith: { a, _ in a })
-        return API.json(.object([("devices", .array(rows.map { row in
-            let s = bySerial[row.serial]
-            return .object([("device", .string(row.inventoryName)), ("serial", .string(row.serial)), ("macs", .array(row.macs.map(JSONValue.string))),
-                            ("target", .text(s?.target)), ("relay", .text(s?.relay)), ("error", .text(s?.error))])
-        }))]))
     }
 }
 

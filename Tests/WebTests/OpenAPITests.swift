@@ -97,8 +97,6 @@ import Testing
                     let body: ByteBuffer? = switch (method, template) {
                     case ("post", "/api/v1/runs"): ByteBuffer(string: #"{"playbook":"check.yml","devices":["\#(f.a.device)"],"check":true,"extraVars":{"x":"1"}}"#)
                     case ("post", "/api/v1/imports"): ByteBuffer(string: "N° de série;Type\nNEW-1;laptop\n")
-                    // Loopback's broadcast address: the packet stays on this machine.
-                    case ("post", "/api/v1/wake"): ByteBuffer(string: #"{"devices":["\#(f.a.device)"],"broadcast":"127.255.255.255"}"#)
                     case ("post", "/api/v1/tokens"): ByteBuffer(string: #"{"login":"tech","password":"\#(PortalFixture.password)","name":"test"}"#)
                     case ("post", _): ByteBuffer(string: #"{"serial":"\#(f.a.device)","kind":"damaged","description":"Coque fendue","since":"2026-11-02","contactName":"M. Test","contactPhone":"03 87 11 22 33"}"#)
                     default: nil

@@ -50,32 +50,31 @@ struct Wake: AsyncParsableCommand {
     @OptionGroup var access: AccessOptions
 
     func run() async throws {
-        if let server = try global.remote() {
-            // The server wakes them: itself, or through the relay of their school.
-            if wake.via != nil { throw ValidationError("--via works on a local inventory only; against a server the relay of each school sends the packets") }
-            var body: [String: Any] = ["limit": selection.pattern ?? "all", "port": wake.wolPort, "stagger": wake.stagger]
-            if let b = wake.broadcast { body["broadcast"] = b }
-            if selection.limit != nil || selection.member != nil || selection.school != nil || selection.kind != nil {
-                throw ValidationError("against a server, name the devices with a pattern (school_…, cart_…, room_…)")
-            }
-            let reply = try await server.send(.post, "/api/v1/wake", body: try JSONSerialization.data(withJSONObject: body))
-            guard reply.status == 200, let list = (reply.json as? [String: Any])?["devices"] as? [[String: Any]] else { throw AppError(reply.detail) }
-            if list.isEmpty { warn("no device matches; nothing to wake"); return }
-            var sent = 0, devices = 0
-            for d in list {
-                let name = d["device"] as? String ?? "", macs = d["macs"] as? [String] ?? [], target = d["target"] as? String ?? ""
-                if macs.isEmpty {
-                    FileHandle.standardError.write(Data("no MAC address for \(name): add one with `parc device edit \(name) --mac …`\n".utf8))
-                    continue
-                }
-                if let error = d["error"] as? String { warn("\(name): \(error)"); continue }
-                emit("\(name): \(macs.joined(separator: ", ")) → \(target):\(wake.wolPort)\((d["relay"] as? String).map { " (through the relay \($0))" } ?? "")\n")
-                sent += macs.count
-                devices += 1
-            }
-            emit("\(sent) magic packet(s) sent for \(devices) device(s).\n")
+        if wake.via != nil {
+            if global.server != nil { throw ValidationError("--via works on a local inventory only; against a server the relay of each school sends the packets") }
+            try await viaDevice()
             return
         }
+        // From this machine, or (against a server) from the server or the relay of each device's school.
+        let woken = try await global.parc(access: access.settings).perform(WakeOps.Wake(selection.value, broadcast: wake.broadcast, port: wake.wolPort,
+                                                                                          stagger: wake.stagger))
+        if woken.isEmpty { warn("no device matches; nothing to wake"); return }
+        var sent = 0, devices = 0, failed = 0
+        for w in woken where !w.macs.isEmpty {
+            if let error = w.error { warn("\(w.device): \(error)"); failed += 1; continue }
+            emit("\(w.device): \(w.macs.joined(separator: ", ")) → \(w.target ?? "?"):\(wake.wolPort)\(w.relay.map { " (through the relay \($0))" } ?? "")\n")
+            sent += w.macs.count
+            devices += 1
+        }
+        for w in woken where w.macs.isEmpty {
+            FileHandle.standardError.write(Data("no MAC address for \(w.device) (\(w.serial)): add one with `parc device edit \(w.serial) --mac …`\n".utf8))
+        }
+        emit("\(sent) magic packet(s) sent for \(devices) device(s).\n")
+        if failed > 0 { throw ExitCode(1) }
+    }
+
+    /// `--via`: the packets sent by a device of the school that is awake, over SSH from here.
+    func viaDevice() async throws {
         let inventory = try global.open()
         let (rows, facts) = try inventory.read { r -> ([DeviceRow], [String: DeviceFacts]) in
             let rows = try selection.select(r)
