@@ -2,6 +2,7 @@ import Foundation
 import InventoryStore
 import ParcCore
 import Provisioning
+import SSHTransport
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -176,5 +177,124 @@ public enum WakeOps {
                 return Woken(device: row.inventoryName, serial: row.serial, macs: row.macs, target: s?.target, relay: s?.relay, error: s?.error)
             }
         }
+    }
+}
+
+// MARK: Through a device of the school, and a run's wake-up
+
+extension Waking {
+    /// The command a sending device runs: wakeonlan if it has it, else etherwake.
+    static func viaScript(macs: [String], broadcast: String, port: Int) -> String {
+        let list = macs.map(shellQuote).joined(separator: " ")
+        return """
+            if command -v wakeonlan >/dev/null 2>&1; then for m in \(list); do wakeonlan -i \(shellQuote(broadcast)) -p \(port) "$m" || exit 1; done; \
+            elif command -v etherwake >/dev/null 2>&1; then for m in \(list); do etherwake -b "$m" || exit 1; done; \
+            else echo parc-no-wol-tool; exit 3; fi
+            """
+    }
+
+    /// What a device of the school sent for the others.
+    public struct SentVia: Sendable, Equatable {
+        public var device: String
+        public var target: String
+        public var macs: Int
+    }
+
+    /// Sends the packets of `rows` from a device already awake (`via`: a serial, asset tag or name;
+    /// `auto`: one of the same room, then of the same school, that answers), over SSH from here: a
+    /// broadcast does not cross routers, the sending device is on the school's network.
+    public static func wake(_ rows: [DeviceRow], facts: [String: DeviceFacts], via: String, broadcast: String?, port: Int,
+                            in workspace: Workspace) async throws -> SentVia {
+        let (name, connection) = try await sender(via, for: rows, in: workspace)
+        let macs = rows.flatMap(\.macs)
+        guard !macs.isEmpty else {
+            await connection.close()
+            return SentVia(device: name, target: "", macs: 0)
+        }
+        let target = broadcast ?? rows.lazy.compactMap { WakeOnLAN.broadcast(for: facts[$0.serial], address: $0.address) }.first ?? "255.255.255.255"
+        let result = try await connection.using { c in
+            try await c.run(viaScript(macs: macs, broadcast: target, port: port), stdin: nil, become: .sudo, timeout: .seconds(60))
+        }
+        if result.stdoutText.contains("parc-no-wol-tool") {
+            throw AppError("\(name) has neither wakeonlan nor etherwake: install one there (apt install wakeonlan), or use --via with another device")
+        }
+        guard result.succeeded else { throw AppError("\(name) could not send the packets: \(result.stderrText.trimmed)") }
+        return SentVia(device: name, target: target, macs: macs.count)
+    }
+
+    /// The device that sends for the others: the one named, or (auto) one of the same room, then
+    /// of the same school, that answers.
+    static func sender(_ via: String, for rows: [DeviceRow], in workspace: Workspace) async throws -> (String, SSHConnection) {
+        let asleep = Set(rows.map(\.serial))
+        let candidates: [DeviceRow] = try await workspace.inventory.reading { r in
+            let all = try r.devices().filter { $0.address != nil && !asleep.contains($0.serial) }
+            if via != "auto" {
+                // A serial, an asset tag or a host name.
+                let found = try r.select(try HostPattern(via))
+                guard found.count == 1, let row = found.first else { throw AppError("--via names one device, '\(via)' names \(found.count)") }
+                guard row.address != nil else { throw AppError("--via \(via): that device has no address to reach it") }
+                return [row]
+            }
+            let rooms = Set(rows.compactMap(\.room)), schools = Set(rows.compactMap(\.uai))
+            return all.filter { $0.room.map(rooms.contains) ?? false } + all.filter { !($0.room.map(rooms.contains) ?? false) && ($0.uai.map(schools.contains) ?? false) }
+        }
+        for row in candidates {
+            guard let o = try workspace.access.ssh(for: row), answers(o.address, port: o.port, timeout: 1) else { continue }
+            if let c = try? await SSHConnection.connect(o) { return (row.inventoryName, c) }
+        }
+        throw AppError(via == "auto" ? "no device of the same room or school answers to send the packets from; name one with --via DEVICE"
+                                     : "--via \(via) does not answer")
+    }
+
+    /// Before a run (`parc run --wake`): the hosts whose SSH does not answer get their packets
+    /// (through `via` when given); answers which of them came up within `waitFor` seconds, and how
+    /// many did not. The others stay as they are: the run finds them unreachable and owes them the playbook.
+    public static func wakeAsleep(_ hosts: [HostTarget], targets: PlaybookRuns.Targets, via: String?, broadcast: String?, port: Int, stagger: Int,
+                                  waitFor: Double, in workspace: Workspace) async throws -> (woken: Set<String>, silent: Int, via: SentVia?, sent: [Sent]) {
+        guard targets.fromDatabase else { throw AppError("--wake wakes parc's devices (their MACs are in the inventory), not those of -i") }
+        let asleep = hosts.filter { h in targets.ssh[h.serial].map { !answers($0.address, port: $0.port, timeout: 1) } ?? false }
+        guard !asleep.isEmpty else { return ([], 0, nil, []) }
+        let serials = Set(asleep.map(\.serial))
+        let (rows, facts) = try await workspace.inventory.reading { r -> ([DeviceRow], [String: DeviceFacts]) in
+            let rows = try r.devices().filter { serials.contains($0.serial) }
+            var facts: [String: DeviceFacts] = [:]
+            for row in rows { if let f = try r.facts(serial: row.serial) { facts[row.serial] = f.facts } }
+            return (rows, facts)
+        }
+        var viaSent: SentVia? = nil, sent: [Sent] = []
+        if let via {
+            viaSent = try await wake(rows, facts: facts, via: via, broadcast: broadcast, port: port, in: workspace)
+        } else {
+            sent = try await wake(rows, facts: facts, broadcast: broadcast, port: port, stagger: stagger, in: workspace)
+        }
+        var waiting = serials
+        var woken = Set<String>()
+        let deadline = ContinuousClock.now + .milliseconds(Int(waitFor * 1000))
+        while !waiting.isEmpty && ContinuousClock.now < deadline {
+            for s in waiting {
+                if let o = targets.ssh[s], answers(o.address, port: o.port, timeout: 0.5) { woken.insert(s); waiting.remove(s) }
+            }
+            if !waiting.isEmpty { try await Task.sleep(for: .milliseconds(500)) }
+        }
+        return (woken, waiting.count, viaSent, sent)
+    }
+}
+
+extension PlaybookRuns {
+    /// After a run (`--poweroff-after`): the devices it woke go back off (a detached poweroff, as
+    /// root); answers, for each, nil or why it could not.
+    public static func powerOff(_ woken: Set<String>, hosts: [HostTarget], report: RunReport, connector: SSHConnector) async -> [(host: String, error: String?)] {
+        var out: [(host: String, error: String?)] = []
+        for h in hosts where woken.contains(h.serial) && report.hosts.first(where: { $0.serial == h.serial })?.outcome != .unreachable {
+            do {
+                let t = try await connector.connect(h)
+                _ = try await t.run("nohup /bin/sh -c 'sleep 2; systemctl poweroff || poweroff' >/dev/null 2>&1 &", stdin: nil, become: .sudo, timeout: .seconds(30))
+                await t.close()
+                out.append((h.name, nil))
+            } catch {
+                out.append((h.name, "\(error)"))
+            }
+        }
+        return out
     }
 }

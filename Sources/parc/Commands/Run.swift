@@ -123,12 +123,31 @@ struct Run: AsyncParsableCommand {
             emit(PlaybookListing.hosts(prepared.playbook, path: playbookPath, runner: prepared.runner))
             return
         }
-        let woken = wake ? try await wakeAsleep(prepared.hosts, targets: prepared.targets, inventory: workspace.inventory) : []
+        var woken = Set<String>()
+        if wake {
+            let w = wakeOptions
+            let up = try await Waking.wakeAsleep(prepared.hosts, targets: prepared.targets, via: w.via, broadcast: w.broadcast, port: w.wolPort,
+                                                 stagger: w.stagger, waitFor: waitFor, in: workspace)
+            if let via = up.via, via.macs > 0 { emit("Sent from \(via.device) to \(via.target):\(w.wolPort) for \(via.macs) MAC address(es).\n") }
+            for s in up.sent {
+                if let error = s.error { throw ValidationError("\(s.device): \(error)") }
+                emit("\(s.device): \(s.macs.joined(separator: ", ")) → \(s.target):\(w.wolPort)\(s.relay.map { " (through the relay \($0))" } ?? "")\n")
+            }
+            if up.via != nil || !up.sent.isEmpty || up.silent > 0 || !up.woken.isEmpty {
+                FileHandle.standardError.write(Data(("\(up.woken.count) device(s) woke" + (up.silent == 0 ? "" : "; \(up.silent) did not answer within \(Int(waitFor)) s") + ".\n").utf8))
+            }
+            woken = up.woken
+        }
         let job = try prepared.start()
         let progress = Progress(quiet: json, verbosity: global.verbose)
         for await e in job.events() { progress.report(e.event) }
         let report = try await job.value()
-        if poweroffAfter { await powerOff(woken, hosts: prepared.hosts, report: report, connector: prepared.connector) }
+        if poweroffAfter {
+            for p in await PlaybookRuns.powerOff(woken, hosts: prepared.hosts, report: report, connector: prepared.connector) {
+                let line = p.error.map { "\(p.host): could not power it off: \($0)" } ?? "\(p.host): powered off"
+                FileHandle.standardError.write(Data((line + "\n").utf8))
+            }
+        }
         try render(report, workspace: workspace)
         if report.exitCode != 0 { throw ExitCode(report.exitCode) }
     }
@@ -157,48 +176,6 @@ struct Run: AsyncParsableCommand {
             emit(try RunJSON.render(recorded, hosts: hosts, tasks: tasks, roundTrips: report.roundTrips))
         } else {
             emit(RecapText.render(report.hosts, aborted: report.aborted, runID: report.id, check: report.check))
-        }
-    }
-
-    /// `--wake`: the selected devices whose SSH does not answer get magic packets; returns the
-    /// serials of those that answered within --wait-for. The others stay as they are (the run
-    /// finds them unreachable and owes them the playbook).
-    func wakeAsleep(_ hosts: [HostTarget], targets: PlaybookRuns.Targets, inventory: Inventory) async throws -> Set<String> {
-        guard targets.fromDatabase else { throw ValidationError("--wake wakes parc's devices (their MACs are in the inventory), not those of -i") }
-        let asleep = hosts.filter { h in targets.ssh[h.serial].map { !Waking.answers($0.address, port: $0.port, timeout: 1) } ?? false }
-        guard !asleep.isEmpty else { return [] }
-        let serials = Set(asleep.map(\.serial))
-        let (rows, facts) = try inventory.read { r -> ([DeviceRow], [String: DeviceFacts]) in
-            let rows = try r.devices().filter { serials.contains($0.serial) }
-            var facts: [String: DeviceFacts] = [:]
-            for row in rows { if let f = try r.facts(serial: row.serial) { facts[row.serial] = f.facts } }
-            return (rows, facts)
-        }
-        _ = try await Wake.wake(rows, facts: facts, options: wakeOptions, inventory: inventory, access: access)
-        var waiting = serials
-        var woken = Set<String>()
-        let deadline = ContinuousClock.now + .milliseconds(Int(waitFor * 1000))
-        while !waiting.isEmpty && ContinuousClock.now < deadline {
-            for s in waiting {
-                if let o = targets.ssh[s], Waking.answers(o.address, port: o.port, timeout: 0.5) { woken.insert(s); waiting.remove(s) }
-            }
-            if !waiting.isEmpty { try await Task.sleep(for: .milliseconds(500)) }
-        }
-        FileHandle.standardError.write(Data(("\(woken.count) device(s) woke" + (waiting.isEmpty ? "" : "; \(waiting.count) did not answer within \(Int(waitFor)) s") + ".\n").utf8))
-        return woken
-    }
-
-    /// `--poweroff-after`: the devices this run woke go back off (a detached poweroff, as root).
-    func powerOff(_ woken: Set<String>, hosts: [HostTarget], report: RunReport, connector: SSHConnector) async {
-        for h in hosts where woken.contains(h.serial) && report.hosts.first(where: { $0.serial == h.serial })?.outcome != .unreachable {
-            do {
-                let t = try await connector.connect(h)
-                _ = try await t.run("nohup /bin/sh -c 'sleep 2; systemctl poweroff || poweroff' >/dev/null 2>&1 &", stdin: nil, become: .sudo, timeout: .seconds(30))
-                await t.close()
-                FileHandle.standardError.write(Data("\(h.name): powered off\n".utf8))
-            } catch {
-                FileHandle.standardError.write(Data("\(h.name): could not power it off: \(error)\n".utf8))
-            }
         }
     }
 

@@ -8,19 +8,6 @@ import SSHTransport
 import Glibc
 #endif
 
-/// Sends magic packets: UDP broadcast from this machine, or through a device already awake.
-enum WakeSender {
-    /// The command a relay device runs: wakeonlan if it has it, else etherwake.
-    static func relayScript(macs: [String], broadcast: String, port: Int) -> String {
-        let list = macs.map(shellQuote).joined(separator: " ")
-        return """
-            if command -v wakeonlan >/dev/null 2>&1; then for m in \(list); do wakeonlan -i \(shellQuote(broadcast)) -p \(port) "$m" || exit 1; done; \
-            elif command -v etherwake >/dev/null 2>&1; then for m in \(list); do etherwake -b "$m" || exit 1; done; \
-            else echo parc-no-wol-tool; exit 3; fi
-            """
-    }
-}
-
 /// What `parc wake` and `parc run --wake` are told about how to wake.
 struct WakeOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Send to this broadcast address (default: the subnet's, from the device's facts; else 255.255.255.255).", valueName: "address"))
@@ -75,74 +62,18 @@ struct Wake: AsyncParsableCommand {
 
     /// `--via`: the packets sent by a device of the school that is awake, over SSH from here.
     func viaDevice() async throws {
-        let inventory = try global.open()
-        let (rows, facts) = try inventory.read { r -> ([DeviceRow], [String: DeviceFacts]) in
+        let workspace = try global.workspace(access)
+        let (rows, facts) = try await workspace.inventory.reading { [selection] r -> ([DeviceRow], [String: DeviceFacts]) in
             let rows = try selection.select(r)
             var facts: [String: DeviceFacts] = [:]
             for row in rows { if let f = try r.facts(serial: row.serial) { facts[row.serial] = f.facts } }
             return (rows, facts)
         }
         if rows.isEmpty { warn("no device matches; nothing to wake"); return }
-        let sent = try await Self.wake(rows, facts: facts, options: wake, inventory: inventory, access: access)
+        let sent = try await Waking.wake(rows, facts: facts, via: wake.via!, broadcast: wake.broadcast, port: wake.wolPort, in: workspace)
+        if sent.macs > 0 { emit("Sent from \(sent.device) to \(sent.target):\(wake.wolPort) for \(sent.macs) MAC address(es).\n") }
         let without = rows.filter { $0.macs.isEmpty }
         for row in without { FileHandle.standardError.write(Data("no MAC address for \(row.inventoryName) (\(row.serial)): add one with `parc device edit \(row.serial) --mac …`\n".utf8)) }
-        emit("\(sent) magic packet(s) sent for \(rows.count - without.count) device(s).\n")
-    }
-
-    /// Sends the packets for `rows`; returns how many were sent.
-    static func wake(_ rows: [DeviceRow], facts: [String: DeviceFacts], options: WakeOptions, inventory: Inventory, access: AccessOptions) async throws -> Int {
-        var sent = 0
-        if let via = options.via {
-            // By room (or school) of the devices to wake, one relay each.
-            let relay = try await relayDevice(via, for: rows, inventory: inventory, access: access)
-            let macs = rows.flatMap(\.macs)
-            guard !macs.isEmpty else { return 0 }
-            let target = options.broadcast ?? rows.lazy.compactMap { WakeOnLAN.broadcast(for: facts[$0.serial], address: $0.address) }.first ?? "255.255.255.255"
-            let result = try await relay.connection.using { c in
-                try await c.run(WakeSender.relayScript(macs: macs, broadcast: target, port: options.wolPort), stdin: nil, become: .sudo, timeout: .seconds(60))
-            }
-            if result.stdoutText.contains("parc-no-wol-tool") {
-                throw ValidationError("\(relay.name) has neither wakeonlan nor etherwake: install one there (apt install wakeonlan), or use --via with another device")
-            }
-            guard result.succeeded else { throw ValidationError("\(relay.name) could not send the packets: \(result.stderrText.trimmed)") }
-            emit("Sent from \(relay.name) to \(target):\(options.wolPort) for \(macs.count) MAC address(es).\n")
-            return macs.count
-        }
-        // From this machine (ParcApp's Waking: the server's own way, without its relays).
-        let workspace = Workspace(inventory: inventory, home: ParcHome.locate(), access: access.settings)
-        for s in try await Waking.wake(rows, facts: facts, broadcast: options.broadcast, port: options.wolPort, stagger: options.stagger, in: workspace) {
-            if let error = s.error { throw ValidationError("\(s.device): \(error)") }
-            emit("\(s.device): \(s.macs.joined(separator: ", ")) → \(s.target):\(options.wolPort)\n")
-            sent += s.macs.count
-        }
-        return sent
-    }
-
-    struct Relay { let name: String; let connection: SSHConnection }
-
-    /// The device that sends for the others: the one named, or (auto) one of the same room, then
-    /// of the same school, that answers.
-    static func relayDevice(_ via: String, for rows: [DeviceRow], inventory: Inventory, access: AccessOptions) async throws -> Relay {
-        let asleep = Set(rows.map(\.serial))
-        let candidates: [DeviceRow] = try inventory.read { r in
-            let all = try r.devices().filter { $0.address != nil && !asleep.contains($0.serial) }
-            if via != "auto" {
-                // A serial, an asset tag or a host name.
-                let found = try r.select(try HostPattern(via))
-                guard found.count == 1, let row = found.first else { throw ValidationError("--via names one device, '\(via)' names \(found.count)") }
-                guard row.address != nil else { throw ValidationError("--via \(via): that device has no address to reach it") }
-                return [row]
-            }
-            let rooms = Set(rows.compactMap(\.room)), schools = Set(rows.compactMap(\.uai))
-            return all.filter { $0.room.map(rooms.contains) ?? false } + all.filter { !($0.room.map(rooms.contains) ?? false) && ($0.uai.map(schools.contains) ?? false) }
-        }
-        let settings = access.settings
-        for row in candidates {
-            guard let o = try settings.ssh(for: row),
-                  Waking.answers(o.address, port: o.port, timeout: 1) else { continue }
-            if let c = try? await SSHConnection.connect(o) { return Relay(name: row.inventoryName, connection: c) }
-        }
-        throw ValidationError(via == "auto" ? "no device of the same room or school answers to send the packets from; name one with --via DEVICE"
-                                            : "--via \(via) does not answer")
+        emit("\(sent.macs) magic packet(s) sent for \(rows.count - without.count) device(s).\n")
     }
 }
