@@ -359,7 +359,9 @@ public final class RelayHub: Sendable {
                 pending.state.withLock { $0.continuation = c }
                 s.jobs[work.id] = pending
                 if let w = r.waiter {
+                    // Handed to a held poll: the relay was there just now.
                     r.waiter = nil
+                    r.lastSeen = .now
                     s.relays[login] = r
                     w.continuation.resume(returning: work)
                 } else {

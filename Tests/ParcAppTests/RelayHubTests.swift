@@ -19,7 +19,7 @@ import Testing
 
     @Test("a relay that goes silent mid-work: within its timeout (plus one held poll) every host of the work is unreachable, the tasks it reported kept")
     func silentRelayEndsItsWorkUnreachable() async throws {
-        let hub = RelayHub(timeout: .seconds(4), pollWait: .milliseconds(200))
+        let hub = RelayHub(timeout: .seconds(6), pollWait: .milliseconds(200))
         #expect(await hub.poll(relay: "relais", schools: ["0571234G"]) == nil)
         #expect(hub.relay(forSchool: "0571234g") == "relais", "UAI in any case")
         let unreachable = Mutex<[String]>([])
@@ -46,7 +46,7 @@ import Testing
         let waited = (lostAt.withLock { $0 } ?? .now) - reportedAt
         #expect(reportedAt - started >= .zero)
         #expect(waited < .seconds(12), "ended within the bound, even on a loaded machine (\(waited))")
-        #expect(waited >= .milliseconds(3900), "not before the timeout (\(waited))")
+        #expect(waited >= .milliseconds(5900), "not before the timeout (\(waited))")
         #expect(Set(ended.result.unreachableHosts) == ["a", "b"])
         #expect(ended.result.recap["a"]?.changed == 1 && ended.result.recap["a"]?.unreachable == 1)
         #expect(ended.result.records.map(\.task) == ["t"])
