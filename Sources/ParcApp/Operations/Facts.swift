@@ -2,7 +2,6 @@ import Exchange
 import Foundation
 import InventoryStore
 import ParcCore
-import Synchronization
 
 // What the devices say about themselves: gathering facts, comparing them with the inventory (and
 // applying the safe fixes), and GLPI's documents made from both.
@@ -32,16 +31,15 @@ public enum FactsOps {
             reach.access = tuning.applied(to: workspace.access)
             let split = try Reaching(rows, settings: reach.access, relays: workspace.relays)
             var gathered: [String: Gathered] = [:]
-            // Through each school's relay (its devices' facts come back and are kept here).
-            for (relay, part) in split.relayed {
-                let work = RelayWork.reaching(.facts, part.mapValues { RelayWork.Endpoint($0.ssh, timeout: reach.access.timeout) }, forks: reach.access.forks)
-                let heard = Mutex<[String: Gathered]>([:])
-                _ = await workspace.relays!.dispatch(work, to: relay) { e in
-                    if case .gathered(let g) = e, part[g.serial] != nil { heard.withLock { $0[g.serial] = g } }
-                }
+            // Here, and through each school's relay at the same time (its devices' facts come back and are kept here).
+            let here = split.direct.map(\.0)
+            async let direct = here.isEmpty ? [] : try FactsRefresh.start(here, become: EnvironmentCredentials.become, in: reach).value()
+            for (relay, part, heard, _) in await split.throughRelays(.facts, workspace: workspace, settings: reach.access, { e -> (String, Gathered)? in
+                if case .gathered(let g) = e { (g.serial, g) } else { nil }
+            }) {
                 for (serial, t) in part {
-                    var g = heard.withLock { $0[serial] } ?? Gathered(device: t.row.inventoryName, serial: serial, facts: nil,
-                                                                      error: "through the relay \(relay): no answer (the relay is gone?)", outcome: .unreachable)
+                    var g = heard[serial] ?? Gathered(device: t.row.inventoryName, serial: serial, facts: nil,
+                                                      error: "through the relay \(relay): no answer (the relay is gone?)", outcome: .unreachable)
                     g.device = t.row.inventoryName
                     if let facts = g.facts {
                         try await workspace.inventory.writing { tx in try tx.recordFacts(serial: serial, facts, seenAt: Date()) }
@@ -49,13 +47,10 @@ public enum FactsOps {
                     gathered[serial] = g
                 }
             }
-            let here = split.direct.map(\.0)
-            if !here.isEmpty {
-                for r in try await FactsRefresh.start(here, become: EnvironmentCredentials.become, in: reach).value() {
-                    gathered[r.device.serial] = switch r.facts {
-                    case .success(let f): Gathered(device: r.device.inventoryName, serial: r.device.serial, facts: f, error: nil, outcome: r.outcome)
-                    case .failure(let e): Gathered(device: r.device.inventoryName, serial: r.device.serial, facts: nil, error: e.description, outcome: r.outcome)
-                    }
+            for r in try await direct {
+                gathered[r.device.serial] = switch r.facts {
+                case .success(let f): Gathered(device: r.device.inventoryName, serial: r.device.serial, facts: f, error: nil, outcome: r.outcome)
+                case .failure(let e): Gathered(device: r.device.inventoryName, serial: r.device.serial, facts: nil, error: e.description, outcome: r.outcome)
                 }
             }
             return split.order.compactMap { gathered[$0] }

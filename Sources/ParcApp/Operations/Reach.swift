@@ -93,18 +93,14 @@ public enum ReachOps {
             }
             var answers: [String: Answer] = [:]
             var firstKeys: [String: String] = [:]
-            for (relay, part) in split.relayed {
-                let work = RelayWork.reaching(.ping, part.mapValues { RelayWork.Endpoint($0.ssh, timeout: settings.timeout) }, forks: settings.forks)
-                let heard = Mutex<[String: Answer]>([:])
-                let outcome = await workspace.relays!.dispatch(work, to: relay) { e in
-                    // A relay speaks for its own devices only.
-                    if case .answered(let a) = e, part[a.serial] != nil { heard.withLock { $0[a.serial] = a } }
-                }
+            for (relay, part, heard, newKeys) in await split.throughRelays(.ping, workspace: workspace, settings: settings, { e -> (String, Answer)? in
+                if case .answered(let a) = e { (a.serial, a) } else { nil }
+            }) {
                 for (serial, t) in part {
-                    answers[serial] = heard.withLock { $0[serial] } ?? Answer(device: t.row.inventoryName, serial: serial, address: "\(t.ssh.address):\(t.ssh.port)",
-                                                                            status: .unreachable, hostKey: "-", message: "through the relay \(relay): no answer (the relay is gone?)")
+                    answers[serial] = heard[serial] ?? Answer(device: t.row.inventoryName, serial: serial, address: "\(t.ssh.address):\(t.ssh.port)",
+                                                              status: .unreachable, hostKey: "-", message: "through the relay \(relay): no answer (the relay is gone?)")
                 }
-                for (serial, key) in outcome.newKeys where part[serial]?.acceptsFirstKey == true { firstKeys[serial] = key }
+                for (serial, key) in newKeys where part[serial]?.acceptsFirstKey == true { firstKeys[serial] = key }
             }
             for m in await direct {
                 answers[m.answer.serial] = m.answer
@@ -159,8 +155,8 @@ public enum ReachOps {
 
 /// The selected devices as reaching them goes: without an address (skipped), reached from here,
 /// or through the relay of their school (a server with connected relays).
-struct Reaching {
-    struct Target { var row: DeviceRow; var ssh: SSHOptions; var acceptsFirstKey: Bool }
+struct Reaching: Sendable {
+    struct Target: Sendable { var row: DeviceRow; var ssh: SSHOptions; var acceptsFirstKey: Bool }
     var order: [String] = []
     var skipped: [String] = []
     var direct: [(DeviceRow, SSHOptions)] = []
@@ -176,6 +172,31 @@ struct Reaching {
             } else {
                 direct.append((row, ssh))
             }
+        }
+    }
+}
+
+extension Reaching {
+    /// Hands each relay the work of reaching its part (all relays at once), keeping what each says
+    /// of its own devices only (`pick`: an event's device and value).
+    func throughRelays<E: Sendable>(_ reach: RelayWork.Reach, workspace: Workspace, settings: AccessSettings,
+                                    _ pick: @escaping @Sendable (RelayEvent) -> (String, E)?) async
+        -> [(relay: String, part: [String: Target], heard: [String: E], newKeys: [String: String])] {
+        guard let relays = workspace.relays, !relayed.isEmpty else { return [] }
+        return await withTaskGroup(of: (String, [String: Target], [String: E], [String: String]).self) { group in
+            for (relay, part) in relayed {
+                let endpoints = part.mapValues { RelayWork.Endpoint($0.ssh, timeout: settings.timeout) }
+                group.addTask {
+                    let heard = Mutex<[String: E]>([:])
+                    let outcome = await relays.dispatch(RelayWork.reaching(reach, endpoints, forks: settings.forks), to: relay) { e in
+                        if let (serial, value) = pick(e), endpoints[serial] != nil { heard.withLock { $0[serial] = value } }
+                    }
+                    return (relay, part, heard.withLock { $0 }, outcome.newKeys)
+                }
+            }
+            var out: [(relay: String, part: [String: Target], heard: [String: E], newKeys: [String: String])] = []
+            for await r in group { out.append((r.0, r.1, r.2, r.3)) }
+            return out
         }
     }
 }
