@@ -82,7 +82,8 @@ extension InventoryTransaction {
                                                       problem: "\(old.serial) is a cart that still holds devices; empty it first"))
         }
         let before = try old.auditFields(self)
-        try new.update(db)
+        // Nothing to write (a form saved as it was): the row, and so its version, stay as they are.
+        if new != old || change != nil { try new.update(db) }
         try applyMacs(change, to: new)
         try logUpdate(new, before: before)
         return new

@@ -63,10 +63,17 @@ import Testing
         #expect(v0 >= 1)
         try t.inventory.write { tx in _ = try tx.updateDevice(laptop) { $0.notes = "vu" } }
         #expect(try version(laptop) == v0 + 1)
+        // Saved as it was: no change, no new version (a stale page stays valid).
+        try t.inventory.write { tx in _ = try tx.updateDevice(laptop) { $0.notes = "vu" } }
+        #expect(try version(laptop) == v0 + 1)
+        // A MAC added is a change of the device.
+        try t.inventory.write { tx in _ = try tx.updateDevice(laptop, macs: MacChange(add: ["02:00:00:00:99:01"])) }
+        #expect(try version(laptop) == v0 + 2)
+        try t.inventory.write { tx in _ = try tx.updateDevice(laptop, macs: MacChange(remove: ["02:00:00:00:99:01"])) }
         // A raw write (another tool on the same file) bumps it too: the trigger is in the database.
         let queue = try DatabaseQueue(path: t.path)
         try queue.write { try $0.execute(sql: "UPDATE device SET notes = 'brut' WHERE serial = ?", arguments: [laptop]) }
-        #expect(try version(laptop) == v0 + 2)
+        #expect(try version(laptop) == v0 + 4)
         let v2 = try version(laptop)
         try t.inventory.write { tx in _ = try tx.move(laptop, to: .nowhere) }
         let c0b = try version(cart)
