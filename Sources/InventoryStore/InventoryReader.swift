@@ -139,7 +139,7 @@ public class InventoryReader {
         return d
     }
 
-    func device(id: Int64) throws -> Device? {
+    public func device(id: Int64) throws -> Device? {
         try Device.fetchOne(db.cachedStatement(sql: "SELECT * FROM device WHERE id = ?"), arguments: [id])
     }
 

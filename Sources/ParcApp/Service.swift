@@ -70,10 +70,6 @@ public enum Operations {
         OnboardOps.Known.self, OnboardOps.Match.self, OnboardOps.Name.self, OnboardOps.Record.self,
     ]
 
-    public static func named(_ name: String) -> (any InventoryOperation.Type)? {
-        all.first { $0.name == name }
-    }
-
     /// Performs the operation `type` whose inputs are the JSON `body`, answering its output as JSON.
     /// Throws ``BadOperation`` when the body is not this operation's inputs.
     public static func perform(_ type: any InventoryOperation.Type, body: Data, in workspace: Workspace) async throws -> Data {

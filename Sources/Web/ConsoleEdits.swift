@@ -102,7 +102,7 @@ extension Portal {
                         let school = schools.first(where: { $0.id == room.schoolId }) {
                     place = DeviceOps.Place(school: school.uai, room: room.name, cart: nil)
                 } else if chosen.hasPrefix("chariot:"), let id = Int64(chosen.dropFirst(8)),
-                          let cart = try await inventory.reading({ r in try r.devices(DeviceFilter(kind: .cart)).first { (try? r.device($0.serial).id) == id } }) {
+                          let cart = try await inventory.reading({ r in try r.device(id: id) }), cart.kind == .cart {
                     place = DeviceOps.Place(school: nil, room: nil, cart: cart.serial)
                 } else {
                     throw InvalidValue(field: "place", value: chosen, problem: "emplacement inconnu")

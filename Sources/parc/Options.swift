@@ -133,22 +133,6 @@ extension DeviceStatus: ExpressibleByArgument {
 extension MemberKind: ExpressibleByArgument {}
 extension Funder: ExpressibleByArgument {}
 
-/// Parses an optional text option: `nil` leaves a field as it is, an empty string clears it.
-func edited(_ value: String?) -> String?? {
-    guard let value else { return nil }
-    return .some(value.nonEmpty)
-}
-
-func parseDay(_ value: String?, field: String) throws -> Day? {
-    guard let value = value?.nonEmpty else { return nil }
-    return try Day(parsing: value, field: field)
-}
-
-func parseMoney(_ value: String?, field: String) throws -> Money? {
-    guard let value = value?.nonEmpty else { return nil }
-    return try Money(parsing: value, field: field)
-}
-
 /// Writes `text` to standard output.
 func emit(_ text: String) {
     FileHandle.standardOutput.write(Data(text.utf8))

@@ -42,12 +42,6 @@ struct Parc: AsyncParsableCommand {
     }
 }
 
-/// Applies an edit option to a field: `nil` keeps it, an empty string clears it.
-func apply<T>(_ option: String?, to field: inout T?, _ parse: (String) throws -> T) rethrows {
-    guard let option else { return }
-    field = try option.nonEmptyValue.map(parse)
-}
-
 extension String {
     var nonEmptyValue: String? {
         let t = trimmingCharacters(in: .whitespaces)

@@ -276,15 +276,13 @@ public enum CartOps {
         public static let name = "cart.lend"
         public static let summary = "Lend a cart to a school's room until a date (as `parc cart lend`)"
         public var cart, school, room, until: String
-        /// The loan's first day (default: today where it is performed).
-        public var today: Day?
-        public init(_ cart: String, school: String, room: String, until: String, today: Day? = nil) {
-            (self.cart, self.school, self.room, self.until, self.today) = (cart, school, room, until, today)
+        public init(_ cart: String, school: String, room: String, until: String) {
+            (self.cart, self.school, self.room, self.until) = (cart, school, room, until)
         }
         public func perform(in workspace: Workspace) async throws -> CartLoan {
             let end = try Day(parsing: until, field: "until")
             return try await workspace.inventory.writing { tx in
-                try tx.lendCart(cart, to: try tx.room(school: school, name: room).id!, until: end, today: today ?? Day.today())
+                try tx.lendCart(cart, to: try tx.room(school: school, name: room).id!, until: end, today: Day.today())
             }
         }
     }
@@ -293,9 +291,8 @@ public enum CartOps {
         public static let name = "cart.return"
         public static let summary = "Bring a lent cart back where it came from (as `parc cart return`)"
         public var cart: String
-        public var today: Day?
-        public init(_ cart: String, today: Day? = nil) { (self.cart, self.today) = (cart, today) }
-        public func perform(in workspace: Workspace) async throws -> CartLoan { try await workspace.inventory.writing { try $0.returnCart(cart, today: today ?? Day.today()) } }
+        public init(_ cart: String) { self.cart = cart }
+        public func perform(in workspace: Workspace) async throws -> CartLoan { try await workspace.inventory.writing { try $0.returnCart(cart, today: Day.today()) } }
     }
 
     public struct Loans: InventoryOperation {
