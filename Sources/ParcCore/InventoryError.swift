@@ -1,5 +1,4 @@
 import Foundation
-import ParcCore
 
 /// Why the inventory refused an operation. Every case says which record or field, and what to do;
 /// nothing was written when one is thrown.
