@@ -110,7 +110,7 @@ let package = Package(
         .target(
             name: "Web",
             dependencies: [
-                "ParcCore", "InventoryStore", "Exchange", "ParcApp", "Provisioning", "Templating", "FormData",
+                "ParcCore", "ParcApp", "FormData",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -123,11 +123,6 @@ let package = Package(
             name: "parc",
             dependencies: [
                 "ParcCore",
-                "InventoryStore",
-                "SSHTransport",
-                "Lab",
-                "Exchange",
-                "Provisioning",
                 "ParcApp",
                 "Web",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

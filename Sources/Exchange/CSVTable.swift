@@ -128,33 +128,6 @@ public struct CSVTable: Sendable {
     }
 }
 
-/// One bad row (or file) of an import: `FILE:LINE: field: problem`.
-public struct ImportProblem: Sendable, Equatable, CustomStringConvertible {
-    public var file: String
-    public var line: Int
-    public var field: String
-    public var problem: String
-
-    /// One line, whatever the file held: control characters are shown as escapes.
-    public var description: String {
-        "\(file.visible):\(line): \(TextRules.visible(field, max: 100)): \(TextRules.visible(problem, max: 1_000))"
-    }
-}
-
-/// An import refused because of bad rows: nothing was written. Lists every problem.
-public struct ImportFailure: Error, LocalizedError, CustomStringConvertible, Sendable {
-    public var file: String
-    public var problems: [ImportProblem]
-
-    public var description: String {
-        let shown = problems.prefix(200).map(\.description).joined(separator: "\n")
-        let more = problems.count > 200 ? "\n… and \(problems.count - 200) more" : ""
-        return "\(file.visible): \(problems.count) problem\(problems.count == 1 ? "" : "s"); nothing was imported. Correct the file and import it again.\n\(shown)\(more)"
-    }
-
-    public var errorDescription: String? { description }
-}
-
 /// Maps column headers to fields: French and English names, accents and case ignored, plus the
 /// user's own `--map column=field`.
 public struct HeaderMap: Sendable {

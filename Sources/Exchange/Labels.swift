@@ -41,7 +41,7 @@ public struct QRMatrix: Sendable, Equatable {
                 }
             }
         }
-        let alt = label.map { HTML.escape($0) }
+        let alt = label.map { HTMLText.escape($0) }
         return "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(total) \(total)\" width=\"\(size)mm\" height=\"\(size)mm\" shape-rendering=\"crispEdges\""
             + (alt.map { " role=\"img\" aria-label=\"\($0)\"><title>\($0)</title>" } ?? ">")
             + "<rect width=\"\(total)\" height=\"\(total)\" fill=\"#fff\"/><path d=\"\(path)\" fill=\"#000\"/></svg>"

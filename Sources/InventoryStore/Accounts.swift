@@ -16,14 +16,6 @@ extension Account: FetchableRecord, MutablePersistableRecord {
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }
 
-/// A signed-in browser: the account (with its member's slug), and the CSRF token its forms must carry.
-public struct SessionInfo: Sendable, Equatable {
-    public var account: Account
-    public var memberSlug: String?
-    public var csrf: String
-    public var expiresAt: Date
-}
-
 extension InventoryReader {
     /// The account whose login is `login` (case-insensitive).
     public func account(_ login: String) throws -> Account {

@@ -2,22 +2,6 @@ import Foundation
 import GRDB
 import ParcCore
 
-/// A mobile class lent to another school (a SIVOS shares one cart between its schools): where it
-/// went, until when, where it came from, and when it came back.
-public struct CartLoan: Sendable, Equatable, Codable {
-    public var id: Int64
-    /// The cart's asset tag, else its serial.
-    public var cart: String
-    /// `UAI / room` where it is lent, and where it came from (nil: nowhere).
-    public var to: String
-    public var home: String?
-    public var since: Day
-    public var until: Day
-    public var returnedOn: Day?
-
-    public func isOverdue(on day: Day) -> Bool { returnedOn == nil && until < day }
-}
-
 extension InventoryTransaction {
     /// Lends the cart `ref` to a room until `until`: the cart moves there (its laptops follow, their
     /// histories say so) and the loan is recorded in the cart's history.

@@ -2,33 +2,6 @@ import Foundation
 import GRDB
 import ParcCore
 
-/// Work owed to a device that was offline: a playbook to run when it is seen again.
-public struct PendingItem: Sendable, Equatable, Codable {
-    public var serial: String
-    public var device: String
-    public var playbook: String
-    public var reason: String
-    public var since: Date
-    public var runId: Int64?
-    /// How the run that left it was asked for (nil: recorded before parc kept them).
-    public var parameters: RunParameters? = nil
-}
-
-/// One difference between what the inventory says and what a device says.
-public struct Finding: Sendable, Equatable, Codable {
-    public enum Kind: String, Sendable, Codable {
-        case serialDiffers, macDiffers, hostnameDiffers, answersAsAnother, neverSeen, notSeenRecently
-    }
-    public var serial: String
-    public var device: String
-    public var kind: Kind
-    public var expected: String?
-    public var found: String?
-    /// Whether `parc reconcile --fix` may apply it (never a serial).
-    public var fixable: Bool
-    public var message: String
-}
-
 extension InventoryTransaction {
     /// Stores a device's latest facts and when they were seen.
     public func recordFacts(serial: String, _ facts: DeviceFacts, seenAt: Date) throws {

@@ -2,13 +2,6 @@ import Foundation
 import GRDB
 import ParcCore
 
-/// A group a technician made: its devices and its variables (values, never templates).
-public struct UserGroup: Sendable, Equatable, Codable {
-    public var name: String
-    public var serials: [String]
-    public var vars: [String: String]
-}
-
 extension InventoryTransaction {
     /// Names the computed groups use: a group of one's own cannot take them.
     static let reservedPrefixes = ["commune_", "sivos_", "epci_", "school_", "room_", "cart_", "kind_", "status_"]

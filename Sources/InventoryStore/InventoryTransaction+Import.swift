@@ -23,30 +23,6 @@ public struct ImportedDevice: Sendable {
     }
 }
 
-/// What an import did (or, in a dry run, would do).
-public struct ImportCounts: Sendable, Equatable {
-    public var created = 0
-    public var updated = 0
-    public var unchanged = 0
-    /// What each row did (or would do), in the file's order.
-    public var rows: [ImportRowOutcome] = []
-    public init() {}
-}
-
-/// One row of an import: where it is, what it did, and to which device.
-public struct ImportRowOutcome: Sendable, Equatable {
-    public enum Action: String, Sendable { case create, update, unchanged }
-    /// `FILE:LINE`.
-    public var origin: String
-    public var action: Action
-    public var serial: String
-    public var kind: DeviceKind
-    /// Where the device is: `UAI / room`, `cart TAG`, or nil (nowhere).
-    public var place: String?
-    /// The fields an update changes.
-    public var changes: [String]
-}
-
 extension InventoryReader {
     /// The id of the device with this serial (case-insensitive), if any. Cached statement: imports call it per row.
     public func deviceID(serial: String) throws -> Int64? {

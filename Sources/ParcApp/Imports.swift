@@ -21,3 +21,17 @@ public enum Imports {
         try DeviceImport.run(path, options: options, into: inventory)
     }
 }
+
+extension Imports {
+    /// What importing this file would do, row by row (nothing is written), off the cooperative pool.
+    public static func preview(_ bytes: [UInt8], file: String, options: DeviceImportOptions, in workspace: Workspace) async throws -> ImportPreview {
+        let inventory = workspace.inventory
+        return try await offload { try preview(bytes, file: file, options: options, into: inventory) }
+    }
+
+    /// Imports the file (all rows or none) as the workspace's actor, off the cooperative pool.
+    public static func apply(_ bytes: [UInt8], file: String, options: DeviceImportOptions, in workspace: Workspace) async throws -> ImportReport {
+        let inventory = workspace.inventory
+        return try await offload { try apply(bytes, file: file, options: options, into: inventory) }
+    }
+}

@@ -110,3 +110,33 @@ public enum PendingWork {
         return request
     }
 }
+
+extension PendingWork {
+    /// The devices of these schools (UAI) owed pending work, with where a relay probes them.
+    public static func owed(inSchools schools: [String], in workspace: Workspace) throws -> [String: RelayWork.Probe] {
+        let wanted = Set(schools.map { $0.uppercased() })
+        return try workspace.inventory.read { r in
+            let pending = Set(try r.pending().map { $0.serial.lowercased() })
+            var out: [String: RelayWork.Probe] = [:]
+            for d in try r.devices() where pending.contains(d.serial.lowercased()) && (d.uai.map { wanted.contains($0.uppercased()) } ?? false) {
+                if let address = d.address { out[d.serial] = RelayWork.Probe(address: address, port: d.sshPort ?? 22) }
+            }
+            return out
+        }
+    }
+
+    /// The serials (lower case) of the devices of these schools (UAI).
+    public static func serials(inSchools schools: [String], in workspace: Workspace) throws -> Set<String> {
+        let wanted = Set(schools.map { $0.uppercased() })
+        return try workspace.inventory.read { r in
+            Set(try r.devices().filter { $0.uai.map { wanted.contains($0.uppercased()) } ?? false }.map { $0.serial.lowercased() })
+        }
+    }
+}
+
+extension PendingWork {
+    /// What is owed to devices that were offline, per device and playbook.
+    public static func items(in workspace: Workspace) throws -> [PendingItem] {
+        try workspace.inventory.read { try $0.pending() }
+    }
+}

@@ -23,6 +23,9 @@ public struct RunRequest: Sendable {
     public var extraVars: [String: Value] = [:]
     /// Values given through the web, the API or a relay: data, never rendered (AWX's `!unsafe`).
     public var extraData: [String: Value] = [:]
+
+    /// Values given through the web or the API, as data (never rendered).
+    public mutating func giveData(_ values: [String: String]) { extraData = values.mapValues(Value.string) }
     /// How the run was asked for, kept with the work it leaves pending (never secret values).
     public var parameters = RunParameters()
     public var become: Become = .sudo
@@ -272,11 +275,16 @@ public enum PlaybookRuns {
     /// Whether the process that holds a run is still there (another user's process answers EPERM).
     public static func isAlive(_ pid: Int32) -> Bool { kill(pid, 0) == 0 || errno == EPERM }
 
+    /// A recorded run with its devices and tasks.
+    public static func recorded(_ id: Int64, in workspace: Workspace) throws -> (run: RunSummary, hosts: [RunHostSummary], tasks: [RunTaskEntry]) {
+        try workspace.inventory.read { try $0.run(id) }
+    }
+
     /// Ends as interrupted the runs whose process is gone (see `endInterruptedRuns`); their
     /// devices get pending work. The server calls it at start and then periodically.
     @discardableResult
-    public static func endInterrupted(in inventory: Inventory) throws -> [Int64] {
-        try inventory.write { tx in try tx.endInterruptedRuns(isAlive: isAlive, at: Date()) }
+    public static func endInterrupted(in workspace: Workspace) throws -> [Int64] {
+        try workspace.inventory.write { tx in try tx.endInterruptedRuns(isAlive: isAlive, at: Date()) }
     }
 
     /// Prepares and starts; nil when no device matches.

@@ -6,6 +6,9 @@ import Templating
 
 /// `-e key=value`, `-e @file.yml` (and the API's `extraVars`).
 public enum ExtraVars {
+    /// Values asked at the terminal (`--ask-vars`): strings, as typed.
+    public static func asked(_ values: [String: String]) -> [String: Value] { values.mapValues(Value.string) }
+
     /// A file given with `-e @FILE` holds what should not be on a command line (passwords, Wi-Fi
     /// keys): it must be the user's own (or root's) and closed to other users, as ssh wants of a key.
     public static func checkPrivate(_ path: String) throws {

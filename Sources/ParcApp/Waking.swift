@@ -200,6 +200,20 @@ extension Waking {
         public var macs: Int
     }
 
+    /// `parc wake --via`: the selected devices (with what they last said of themselves) woken by
+    /// a device of their school that is awake; nil when nothing matches.
+    public static func wake(_ selection: Selection, via: String, broadcast: String?, port: Int,
+                            in workspace: Workspace) async throws -> (rows: [DeviceRow], sent: SentVia)? {
+        let (rows, facts) = try await workspace.inventory.reading { r -> ([DeviceRow], [String: DeviceFacts]) in
+            let rows = try selection.select(r)
+            var facts: [String: DeviceFacts] = [:]
+            for row in rows { if let f = try r.facts(serial: row.serial) { facts[row.serial] = f.facts } }
+            return (rows, facts)
+        }
+        if rows.isEmpty { return nil }
+        return (rows, try await wake(rows, facts: facts, via: via, broadcast: broadcast, port: port, in: workspace))
+    }
+
     /// Sends the packets of `rows` from a device already awake (`via`: a serial, asset tag or name;
     /// `auto`: one of the same room, then of the same school, that answers), over SSH from here: a
     /// broadcast does not cross routers, the sending device is on the school's network.

@@ -186,3 +186,22 @@ extension Workspace {
         return copy
     }
 }
+
+extension Workspace {
+    /// Opens (with `create`, makes or migrates) the inventory file at `path`, with the parc folder
+    /// and how this machine reaches devices. `actor` is who the audit log names.
+    public static func open(database path: String, actor: String?, home: URL, access: AccessSettings, storeLogger: Logger) throws -> Workspace {
+        Workspace(inventory: try Inventory(path: path, actor: actor, logger: storeLogger), home: home, access: access)
+    }
+
+    /// The inventory file.
+    public var databasePath: String { inventory.path }
+
+    /// Why this inventory can be read but not changed (a read-only file, a newer parc's file); nil when writable.
+    public var readOnlyReason: String? { inventory.readOnlyReason }
+
+    /// Loads the sample data (lots, members, schools, orders, devices) in one transaction; empty when already there.
+    public func loadSamples(_ files: [String]) throws -> [(path: String, summary: String)] {
+        try inventory.loadSamples(files)
+    }
+}

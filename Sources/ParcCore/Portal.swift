@@ -258,3 +258,18 @@ public struct DocumentInfo: Codable, Sendable, Equatable {
     /// Largest document accepted: 20 MB.
     public static let maxSize = 20 * 1024 * 1024
 }
+
+/// A signed-in browser: the account (with its member's slug), and the CSRF token its forms must carry.
+public struct SessionInfo: Sendable, Equatable {
+    public var account: Account
+    public var memberSlug: String?
+    public var csrf: String
+    public var expiresAt: Date
+
+    public init(account: Account, memberSlug: String? = nil, csrf: String, expiresAt: Date) {
+        self.account = account
+        self.memberSlug = memberSlug
+        self.csrf = csrf
+        self.expiresAt = expiresAt
+    }
+}

@@ -9,46 +9,6 @@ public struct ModuleFailure: Error, CustomStringConvertible, Sendable {
     public var description: String { message }
 }
 
-/// A file's content before and after, for `--diff`.
-public struct FileDiff: Sendable, Equatable, Codable {
-    public var path: String
-    public var before: String?
-    public var after: String?
-
-    public init(path: String, before: String?, after: String?) {
-        self.path = path
-        self.before = before
-        self.after = after
-    }
-
-    /// A unified diff (whole-file hunks; enough to read a configuration change).
-    public var unified: String {
-        let a = before.map { $0.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) } ?? []
-        let b = after.map { $0.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) } ?? []
-        var out = "--- \(before == nil ? "/dev/null" : "before: \(path)")\n+++ \(after == nil ? "/dev/null" : "after: \(path)")\n"
-        // Longest common subsequence, line by line.
-        let n = a.count, m = b.count
-        var lcs = [[Int]](repeating: [Int](repeating: 0, count: m + 1), count: n + 1)
-        if n > 0 && m > 0 {
-            for i in stride(from: n - 1, through: 0, by: -1) {
-                for j in stride(from: m - 1, through: 0, by: -1) {
-                    lcs[i][j] = a[i] == b[j] ? lcs[i + 1][j + 1] + 1 : max(lcs[i + 1][j], lcs[i][j + 1])
-                }
-            }
-        }
-        var i = 0, j = 0
-        var lines: [String] = []
-        while i < n || j < m {
-            if i < n && j < m && a[i] == b[j] { lines.append(" " + a[i]); i += 1; j += 1 }
-            else if i < n && (j == m || lcs[i + 1][j] >= lcs[i][j + 1]) { lines.append("-" + a[i]); i += 1 }
-            else { lines.append("+" + b[j]); j += 1 }
-        }
-        if lines.last == " " { lines.removeLast() }
-        out += "@@ -1,\(n) +1,\(m) @@\n" + lines.joined(separator: "\n") + "\n"
-        return out
-    }
-}
-
 /// What a module did (or, in check mode, would do).
 public struct ModuleResult: Sendable {
     public var changed = false

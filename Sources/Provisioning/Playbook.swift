@@ -2,21 +2,6 @@ import Foundation
 import ParcCore
 import Templating
 
-/// Where something is in a playbook: file, line, column.
-public struct SourceLocation: Sendable, Hashable, Codable, CustomStringConvertible {
-    public var file: String
-    public var line: Int
-    public var column: Int
-
-    public init(file: String, line: Int, column: Int) {
-        self.file = file
-        self.line = line
-        self.column = column
-    }
-
-    public var description: String { "\(file):\(line):\(column)" }
-}
-
 /// A mistake in a playbook or a template: where, what, and the offending line with a caret, as
 /// Ansible shows it.
 public struct PlaybookError: Error, LocalizedError, CustomStringConvertible, Sendable {

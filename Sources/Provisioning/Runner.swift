@@ -69,42 +69,6 @@ public struct RunOptions: Sendable {
     }
 }
 
-/// One task on one host (one loop item).
-public struct TaskRecord: Sendable, Codable {
-    public var play: String
-    public var task: String
-    public var host: String
-    public var serial: String
-    public var item: String?
-    public var outcome: TaskOutcome
-    public var changed: Bool
-    public var ignored: Bool
-    public var message: String?
-    public var output: String?
-    public var diff: [FileDiff]
-    public var milliseconds: Int
-    public var location: SourceLocation?
-    /// The module the task ran (`debug` messages are shown as Ansible shows them).
-    public var module: String = ""
-    /// The task said `no_log`: its record is masked (``masked``) before it reaches any store or stream.
-    public var noLog = false
-
-    /// What may be shown of the record: for a `no_log` task, its outcome and counts only (no
-    /// output, message, diff or item label), as Ansible's censored results. The runner applies it
-    /// where records leave it (the run's records and its events), so no path can forget it.
-    public var masked: TaskRecord {
-        guard noLog else { return self }
-        var r = self
-        r.output = r.output.map { _ in "(output hidden by no_log)" }
-        if !(r.outcome == .skipped && r.message == "condition false") {
-            r.message = r.message.map { _ in "the output has been hidden due to the fact that 'no_log: true' was specified for this result" }
-        }
-        r.item = r.item.map { _ in "(hidden)" }
-        r.diff = []
-        return r
-    }
-}
-
 /// A host's counts at the end, as Ansible's recap.
 public struct HostRecap: Sendable, Equatable, Codable {
     public var ok = 0

@@ -16,12 +16,7 @@ public enum SSHCredential: Sendable, Equatable {
 /// How a device's host key is trusted. Never silently: either it matches what was pinned (in the
 /// inventory or a known_hosts file), or the policy says to accept a first key, which the caller pins.
 public struct HostKeyPolicy: Sendable, Equatable {
-    public enum Mode: String, Sendable, CaseIterable {
-        /// The key must match the pinned one or a known_hosts entry.
-        case strict
-        /// First contact accepts the key (the caller pins it); later contacts must match.
-        case acceptNew = "accept-new"
-    }
+    public typealias Mode = HostKeyTrust
 
     public var mode: Mode
     /// The key pinned for the device in the inventory.

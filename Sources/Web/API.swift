@@ -1,8 +1,6 @@
-import Exchange
 import Foundation
 import HTTPTypes
 import Hummingbird
-import InventoryStore
 import Logging
 import NIOCore
 import NIOFoundationEssentialsCompat
@@ -27,7 +25,7 @@ enum API {
         },
         Route(method: .get, path: "/api/v1/devices/{serial}", access: .signedIn, summary: "One device",
               parameters: [("serial", .device)], response: "Device") { p, _, c, v in
-            let row = try await p.inventory.reading { r in try v!.device(r, c.parameter("serial")) }
+            let row = try await p.workspace.view(as: v!.audience) { r in try r.device(c.parameter("serial")) }
             return json(DeviceListing.json(row))
         },
         Route(method: .get, path: "/api/v1/schools", access: .signedIn, summary: "Schools", response: "School[]") { p, _, _, v in
@@ -35,7 +33,7 @@ enum API {
         },
         Route(method: .get, path: "/api/v1/schools/{uai}", access: .signedIn, summary: "One school with its rooms",
               parameters: [("uai", .school)], response: "School") { p, _, c, v in
-            let school = try await p.inventory.reading { r in try schoolJSON(r, try v!.school(r, c.parameter("uai")), rooms: true) }
+            let school = try await p.workspace.view(as: v!.audience) { r in try schoolJSON(r, try r.school(c.parameter("uai")), rooms: true) }
             return json(school)
         },
         Route(method: .get, path: "/api/v1/orders", access: .signedIn, summary: "Orders with their funding lines", response: "Order[]") { p, _, _, v in
@@ -43,14 +41,14 @@ enum API {
         },
         Route(method: .get, path: "/api/v1/orders/{id}", access: .signedIn, summary: "One order with its funding lines",
               parameters: [("id", .order)], response: "Order") { p, _, c, v in
-            let order = try await p.inventory.reading { r in try orderJSON(r, try v!.order(r, c.parameter("id"))) }
+            let order = try await p.workspace.view(as: v!.audience) { r in try orderJSON(r, try r.order(c.parameter("id"))) }
             return json(order)
         },
         Route(method: .get, path: "/api/v1/funding", access: .signedIn, summary: "Funding lines of every visible order", response: "FundingLine[]") { p, _, _, v in
             try await p.apiFunding(v!)
         },
         Route(method: .get, path: "/api/v1/problems", access: .signedIn, summary: "Problem reports", response: "Problem[]") { p, _, _, v in
-            let problems = try await p.inventory.reading { r in try r.problems(member: v!.isStaff ? nil : v!.memberSlug) }
+            let problems = try await p.workspace.view(as: v!.audience) { r in try r.problems() }
             return json(.array(problems.map(problemJSON)))
         },
         Route(method: .post, path: "/api/v1/problems", access: .signedIn, summary: "Report a problem on a device",
@@ -59,17 +57,17 @@ enum API {
         },
         Route(method: .get, path: "/api/v1/problems/{id}", access: .signedIn, summary: "One problem report",
               parameters: [("id", .problem)], response: "Problem") { p, _, c, v in
-            let problem = try await p.inventory.reading { r in try v!.problem(r, c.parameter("id")) }
+            let problem = try await p.workspace.view(as: v!.audience) { r in try r.problem(c.parameter("id")) }
             return json(problemJSON(problem))
         },
-        Route(method: .get, path: "/api/v1/runs", access: .staff, summary: "The latest configuration runs (technicians)", response: "Run[]") { p, _, _, _ in
-            let runs = try await p.inventory.reading { r in try r.runs(limit: 100) }
+        Route(method: .get, path: "/api/v1/runs", access: .staff, summary: "The latest configuration runs (technicians)", response: "Run[]") { p, _, _, v in
+            let runs = try await p.workspace.view(as: v!.audience) { r in try r.runs(limit: 100) }
             return json(data: try RunJSON.encode(runs, pretty: false))
         },
         Route(method: .get, path: "/api/v1/runs/{id}", access: .staff, summary: "One run with its hosts and tasks (technicians)",
-              parameters: [("id", .run)], response: "RunDetail") { p, _, c, _ in
+              parameters: [("id", .run)], response: "RunDetail") { p, _, c, v in
             guard let id = Int64(c.parameter("id")) else { throw WebError.notFound }
-            let detail = try await p.inventory.reading { r in try r.run(id) }
+            let detail = try await p.workspace.view(as: v!.audience) { r in try r.run(id) }
             return json(data: try RunJSON.encode(detail.run, hosts: detail.hosts, tasks: detail.tasks, pretty: false))
         },
         Route(method: .post, path: "/api/v1/runs", access: .staff,
@@ -79,8 +77,8 @@ enum API {
         },
         Route(method: .get, path: "/api/v1/runs/{id}/events", access: .staff,
               summary: "A run's progress as server-sent events (start, play, task, unreachable, note), the last one named recap",
-              parameters: [("id", .run)], response: "RunEvent", responseType: "text/event-stream") { p, r, c, _ in
-            try await p.runEvents(id: c.parameter("id"), request: r)
+              parameters: [("id", .run)], response: "RunEvent", responseType: "text/event-stream") { p, r, c, v in
+            try await p.runEvents(v!, id: c.parameter("id"), request: r)
         },
         Route(method: .post, path: "/api/v1/imports", access: .staff,
               summary: "A delivery note (CSV as the body): with dryRun=true each row's plan; else imported, all rows or none (technicians)",
@@ -181,7 +179,7 @@ enum API {
                  ("conventionSignatory", .text(m.conventionSignatory))])
     }
 
-    static func schoolJSON(_ r: InventoryReader, _ s: School, rooms: Bool) throws -> JSONValue {
+    static func schoolJSON(_ r: InventoryView, _ s: School, rooms: Bool) throws -> JSONValue {
         var pairs: [(String, JSONValue)] = [("uai", .string(s.uai)), ("name", .string(s.name)), ("city", .text(s.city)),
                                             ("member", .text(try r.member(id: s.memberId)?.slug))]
         if rooms { pairs.append(("rooms", .array(try r.rooms(schoolId: s.id!).map { .string($0.name) }))) }
@@ -193,8 +191,8 @@ enum API {
                  ("requested", money(f.requested)), ("granted", money(f.granted))])
     }
 
-    static func orderJSON(_ r: InventoryReader, _ o: Order) throws -> JSONValue {
-        let funding = try r.fundingLines(orderId: o.id!)
+    static func orderJSON(_ r: InventoryView, _ o: Order) throws -> JSONValue {
+        let funding = try r.fundingLines(of: o)
         let granted = funding.filter { $0.funder != .commune }.reduce(Money.zero) { $0 + ($1.granted ?? .zero) }
         let lot = try o.lotId.flatMap { id in try r.lots().first { $0.id == id } }
         return .object([("id", .int(Int(o.id!))), ("number", .string(o.number)), ("member", .text(try r.member(id: o.memberId)?.slug)),
@@ -214,7 +212,7 @@ enum API {
 
 extension Portal {
     func apiMembers(_ v: Viewer) async throws -> Response {
-        let members = try await inventory.reading { r in try r.members().filter { v.maySee(memberId: $0.id!) } }
+        let members = try await workspace.view(as: v.audience) { r in try r.members() }
         return API.json(.array(members.map(API.memberJSON)))
     }
 
@@ -236,21 +234,21 @@ extension Portal {
         }
         if given["room"] != nil && given["school"] == nil { throw WebError.badRequest("a room is named within its school: add school=UAI") }
         let asked = given, first = base
-        let rows = try await inventory.reading { r -> [DeviceRow] in
+        let rows = try await workspace.view(as: v.audience) { r -> [DeviceRow] in
             var filter = first
             let given = asked
             // Every object a filter names must be one this account sees, else "not found".
-            if let slug = given["member"] { filter.member = try v.member(r, slug).slug }
+            if let slug = given["member"] { filter.member = try r.member(slug).slug }
             if !v.isStaff { filter.member = v.memberSlug }
             if let uai = given["school"] {
-                let s = try v.school(r, uai)
+                let s = try r.school(uai)
                 filter.school = s.uai
                 if let room = given["room"] {
                     guard let found = try r.rooms(schoolId: s.id!).first(where: { $0.name == room }) else { throw WebError.notFound }
                     filter.room = found.name
                 }
             }
-            if let cart = given["cart"] { filter.cart = try v.cart(r, (try? r.device(cart))?.serial ?? cart).serial }
+            if let cart = given["cart"] { filter.cart = try r.cart((try? r.device(ref: cart))?.serial ?? cart).serial }
             if let number = given["order"] {
                 let orders = try r.orders().filter { $0.number == number && v.maySee(memberId: $0.memberId) }
                 guard !orders.isEmpty else { throw WebError.notFound }
@@ -268,7 +266,7 @@ extension Portal {
     }
 
     func apiSchools(_ v: Viewer) async throws -> Response {
-        let schools = try await inventory.reading { r in
+        let schools = try await workspace.view(as: v.audience) { r in
             // With each school's number of rooms (as `parc school list`).
             let counts = Dictionary(grouping: try r.rooms(), by: \.schoolId).mapValues(\.count)
             return try r.schools(memberId: v.isStaff ? nil : v.account.memberId).map { s in
@@ -280,15 +278,15 @@ extension Portal {
     }
 
     func apiOrders(_ v: Viewer) async throws -> Response {
-        let orders = try await inventory.reading { r in
+        let orders = try await workspace.view(as: v.audience) { r in
             try r.orders(memberId: v.isStaff ? nil : v.account.memberId).map { try API.orderJSON(r, $0) }
         }
         return API.json(.array(orders))
     }
 
     func apiFunding(_ v: Viewer) async throws -> Response {
-        let lines = try await inventory.reading { r in
-            try r.orders(memberId: v.isStaff ? nil : v.account.memberId).flatMap { o in try r.fundingLines(orderId: o.id!).map { API.fundingJSON($0, order: o) } }
+        let lines = try await workspace.view(as: v.audience) { r in
+            try r.orders(memberId: v.isStaff ? nil : v.account.memberId).flatMap { o in try r.fundingLines(of: o).map { API.fundingJSON($0, order: o) } }
         }
         return API.json(.array(lines))
     }
@@ -326,15 +324,14 @@ extension Portal {
         }
         guard let serial = fields["serial"], !serial.isEmpty else { throw WebError.badRequest("field 'serial' is required: the device's serial number") }
         if let since = fields["since"], !since.isEmpty { fields["since"] = since }
-        _ = try await inventory.reading { r in try v.device(r, serial) }
+        _ = try await workspace.view(as: v.audience) { r in try r.device(serial) }
         let (report, errors) = Portal.validateProblem(fields, serial: serial)
         guard let report else {
             let detail = errors.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "; ")
             return API.json(.object([("error", .string("invalid")), ("detail", .string(detail)),
                                      ("fields", .object(errors.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) }))]), status: .unprocessableContent)
         }
-        let login = v.account.login
-        let problem = try await inventory.writing(as: login) { tx in try tx.reportProblem(report) }
+        let problem = try await workspace.report(report, by: v.audience)
         var response = API.json(API.problemJSON(problem), status: .created)
         response.headers[.location] = "/api/v1/problems/\(problem.id)"
         return response
@@ -356,7 +353,7 @@ extension Portal {
             return API.error("unauthorized", "wrong login or password", status: .unauthorized)
         }
         let t = Secrets.newToken()
-        _ = try await inventory.writing(as: account.login) { tx in try tx.addToken(login: account.login, name: name, digest: t.digest, prefix: t.prefix) }
+        _ = try await Sessions.addToken(account, name: name, digest: t.digest, prefix: t.prefix, in: workspace)
         logger.info("token made by password", metadata: ["login": "\(account.login)", "address": "\(context.peer)"])
         return API.json(.object([("token", .string(t.secret)), ("login", .string(account.login)), ("prefix", .string(t.prefix))]), status: .created)
     }
@@ -364,7 +361,7 @@ extension Portal {
     func apiRevokeCurrentToken(_ v: Viewer, request: Request) async throws -> Response {
         guard let header = request.headers[.authorization], let secret = header.split(separator: " ", maxSplits: 1).last else { throw WebError.signInRequired }
         let digest = Secrets.digest(String(secret).trimmingCharacters(in: .whitespaces))
-        let info = try await inventory.writing(as: v.account.login) { tx in try tx.revokeToken(digest: digest) }
+        let info = try await Sessions.revokeToken(digest: digest, by: v.account, in: workspace)
         return API.json(.object([("revoked", .string(info.prefix))]))
     }
 }
@@ -441,7 +438,7 @@ extension Portal {
             }
         }
         // Only the devices this viewer may see (technicians see all; one rule for pages and API).
-        if !devices.isEmpty { _ = try await inventory.reading { r in try devices.map { try v.device(r, $0) } } }
+        if !devices.isEmpty { _ = try await workspace.view(as: v.audience) { r in try devices.map { try r.device($0) } } }
         do {
             let runRequest = try runRequest(playbook: playbook, limit: limit, devices: devices, check: try flag("check", true), diff: try flag("diff", false),
                                             tags: tags, variables: variables)
@@ -487,12 +484,10 @@ extension Portal {
         let settings = options
         do {
             if dryRun {
-                let inventory = self.inventory
-                let preview = try await offload { try Imports.preview(bytes, file: file, options: settings, into: inventory) }
+                let preview = try await Imports.preview(bytes, file: file, options: settings, in: workspace)
                 return API.json(Self.planJSON(preview))
             }
-            let inventory = self.inventory.acting(as: v.account.login)
-            let report = try await offload { try Imports.apply(bytes, file: file, options: settings, into: inventory) }
+            let report = try await Imports.apply(bytes, file: file, options: settings, in: workspace.acting(as: v.account.login))
             return API.json(.object([("file", .string(file)), ("created", .number(report.counts.created)), ("updated", .number(report.counts.updated)),
                                      ("unchanged", .number(report.counts.unchanged))]), status: .created)
         } catch let failure as ImportFailure {

@@ -1,56 +1,7 @@
 import Foundation
 import Hummingbird
-import InventoryStore
 import Logging
 import ParcCore
-
-// The access rules, in one place: every object a route names is loaded through these, which answer
-// "not found" both for what does not exist and for what belongs to another member.
-
-extension Viewer {
-    func maySee(memberId: Int64) -> Bool { isStaff || account.memberId == memberId }
-
-    func member(_ r: InventoryReader, _ slug: String) throws -> Member {
-        guard let m = try? r.member(slug), m.slug == slug, maySee(memberId: m.id!) else { throw WebError.notFound }
-        return m
-    }
-
-    func school(_ r: InventoryReader, _ uai: String) throws -> School {
-        guard let s = try? r.school(uai), s.uai == uai, maySee(memberId: s.memberId) else { throw WebError.notFound }
-        return s
-    }
-
-    func room(_ r: InventoryReader, _ school: School, _ id: String) throws -> Room {
-        guard let id = Int64(id), let room = try r.rooms(schoolId: school.id!).first(where: { $0.id == id }) else { throw WebError.notFound }
-        return room
-    }
-
-    func device(_ r: InventoryReader, _ serial: String) throws -> DeviceRow {
-        guard let d = try? r.deviceRow(serial), d.serial == serial, maySee(member: d.member) else { throw WebError.notFound }
-        return d
-    }
-
-    func cart(_ r: InventoryReader, _ serial: String) throws -> DeviceRow {
-        let d = try device(r, serial)
-        guard d.kind == .cart else { throw WebError.notFound }
-        return d
-    }
-
-    func order(_ r: InventoryReader, _ id: String) throws -> Order {
-        guard let id = Int64(id), let o = try r.order(id: id), maySee(memberId: o.memberId) else { throw WebError.notFound }
-        return o
-    }
-
-    func document(_ r: InventoryReader, _ id: String) throws -> (info: DocumentInfo, content: Data) {
-        guard let id = Int64(id), let d = try? r.document(id: id), maySee(member: d.info.member) else { throw WebError.notFound }
-        return d
-    }
-
-    func problem(_ r: InventoryReader, _ id: String) throws -> Problem {
-        guard let id = Int64(id), let p = try? r.problem(id: id), maySee(member: p.member) else { throw WebError.notFound }
-        return p
-    }
-}
 
 extension WebContext {
     /// A path parameter (always present: the router matched it).

@@ -1,8 +1,8 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import InventoryStore
 import Logging
+import ParcApp
 import ParcCore
 
 /// Signing in and out, and one's own password.
@@ -94,7 +94,7 @@ extension Portal {
         let key = Account.lookupKey(login)
         let now = options.clock()
         let since = now.addingTimeInterval(-options.throttleWindow)
-        let recorded = try await inventory.reading { r in try r.loginFailures(login: key, address: address, since: since) }
+        let recorded = try await Sessions.failures(login: key, address: address, since: since, in: workspace)
         let keys = ["login:" + key, "address:" + address]
         if let retry = attempts.reserve(keys, recorded: [recorded.login, recorded.address], now: now.timeIntervalSince1970) {
             logger.warning("password guess throttled", metadata: ["login": "\(TextRules.visible(key))", "address": "\(address)"])
@@ -104,7 +104,7 @@ extension Portal {
         defer { attempts.finish(keys, failed: failure != nil, now: options.clock().timeIntervalSince1970) }
         failure = try await check()
         guard let reason = failure else { return true }
-        try await inventory.writing(as: key.isEmpty ? "(empty)" : key) { tx in try tx.recordLoginFailure(login: key, address: address, reason: reason, at: now) }
+        try await Sessions.recordFailure(login: key, address: address, reason: reason, at: now, in: workspace)
         logger.notice("password refused", metadata: ["login": "\(TextRules.visible(key))", "address": "\(address)", "reason": "\(reason)"])
         return false
     }
@@ -114,7 +114,7 @@ extension Portal {
     func checkPassword(login: String, password: String, address: String) async throws -> (Bool, Account?) {
         var account: Account? = nil
         let right = try await guess(login: login, address: address) {
-            account = try await inventory.reading { r in try? r.account(login) }
+            account = try await Sessions.account(login, in: workspace)
             // A relay has no password (it signs in with a token) and never reads the portal.
             let hash = account.flatMap { $0.role == .relay ? nil : $0.passwordHash } ?? Secrets.decoyHash
             // bcrypt runs for an unknown login too (the decoy): a refusal takes as long either way.
@@ -153,9 +153,7 @@ extension Portal {
         let csrf = Secrets.random()
         let now = options.clock()
         let expires = now.addingTimeInterval(options.sessionLifetime)
-        try await inventory.writing(as: account.login) { tx in
-            try tx.openSession(account: account, digest: Secrets.digest(secret), csrf: csrf, expiresAt: expires, address: address, at: now)
-        }
+        try await Sessions.open(account: account, digest: Secrets.digest(secret), csrf: csrf, expiresAt: expires, address: address, at: now, in: workspace)
         return cookie(Self.sessionCookie, secret, maxAge: Int(options.sessionLifetime))
     }
 
@@ -163,7 +161,7 @@ extension Portal {
         let fields = try await form(request, context: context)
         try checkCSRF(fields, viewer)
         if let digest = viewer.sessionDigest {
-            try await inventory.writing(as: viewer.account.login) { tx in try tx.closeSession(digest: digest, account: viewer.account) }
+            try await Sessions.close(digest: digest, account: viewer.account, in: workspace)
         }
         var response = redirect("/connexion?sortie=1")
         response.setCookie(cookie(Self.sessionCookie, "", maxAge: 0))
@@ -210,7 +208,7 @@ extension Portal {
         let cost = options.bcryptCost
         let newHash = try await offload { try Secrets.hashPassword(new, cost: cost) }
         let login = v.account.login
-        try await inventory.writing(as: login) { tx in try tx.setPassword(login, hash: newHash) }
+        try await Sessions.setPassword(login, hash: newHash, in: workspace)
         // Every session of the account ended with the change; this browser gets a new one.
         var account = v.account
         account.passwordHash = newHash

@@ -1,13 +1,10 @@
 import Foundation
 import Hummingbird
-import InventoryStore
 import Logging
 import NIOCore
 import ParcApp
 import ParcCore
-import Provisioning
 import Synchronization
-import Templating
 
 /// The technicians' console: the runs and onboardings this server started, followed live.
 final class Console: Sendable {
@@ -39,15 +36,7 @@ final class Console: Sendable {
     /// answer are served through it.
     func sweep(_ hub: RelayHub) async {
         for relay in hub.status {
-            let wanted = Set(relay.schools)
-            guard let owed = try? workspace.inventory.read({ r -> [String: RelayWork.Probe] in
-                let pending = Set(try r.pending().map { $0.serial.lowercased() })
-                var out: [String: RelayWork.Probe] = [:]
-                for d in try r.devices() where pending.contains(d.serial.lowercased()) && (d.uai.map { wanted.contains($0.uppercased()) } ?? false) {
-                    if let address = d.address { out[d.serial] = RelayWork.Probe(address: address, port: d.sshPort ?? 22) }
-                }
-                return out
-            }), !owed.isEmpty else { continue }
+            guard let owed = try? PendingWork.owed(inSchools: relay.schools, in: workspace), !owed.isEmpty else { continue }
             let up = await hub.probe(owed, through: relay.login)
             if !up.isEmpty { servePending(relay: relay.login, schools: relay.schools, only: Set(up.map { $0.lowercased() })) }
         }
@@ -56,13 +45,9 @@ final class Console: Sendable {
     /// Serves the pending work of the devices of `schools` (only those of `only` when given),
     /// through the relay that serves them.
     func servePending(relay login: String, schools: [String], only: Set<String>? = nil) {
-        let wanted = Set(schools.map { $0.uppercased() })
         let workspace = self.workspace.acting(as: login)
         do {
-            let serials = try workspace.inventory.read { r in
-                Set(try r.devices().filter { $0.uai.map { wanted.contains($0.uppercased()) } ?? false }.map { $0.serial.lowercased() })
-                    .filter { only?.contains($0) ?? true }
-            }
+            let serials = try PendingWork.serials(inSchools: schools, in: workspace).filter { only?.contains($0) ?? true }
             var base = RunRequest(playbook: "")
             base.become = Self.become
             guard let job = try PendingWork.serve(in: workspace, base: base, only: serials, ask: Self.askFromEnvironment) else { return }
@@ -100,7 +85,7 @@ final class Console: Sendable {
         let count = Mutex(0)
         job.tap { e in
             let n = count.withLock { $0 += 1; return $0 }
-            wire.emit(RunEvents.frame(id: n, event: RunEvents.name(e.event), data: RunEvents.json(e)))
+            wire.emit(RunEvents.frame(id: n, event: RunEventJSON.name(e.event), data: RunEventJSON.json(e)))
             if case .recap = e.event { wire.finish(.success(())) }
         }
         Task {
@@ -150,57 +135,8 @@ final class Console: Sendable {
     static var become: Become { EnvironmentCredentials.become }
 }
 
-/// Run events as JSON and as server-sent events: the same for the console's pages and the API.
+/// Run events as server-sent events: the same for the console's pages and the API.
 enum RunEvents {
-    static func name(_ e: RunProgress) -> String {
-        switch e {
-        case .started: "start"
-        case .play: "play"
-        case .task: "task"
-        case .unreachable: "unreachable"
-        case .note: "note"
-        case .recap: "recap"
-        }
-    }
-
-    static func json(_ e: Stamped<RunProgress>) -> JSONValue {
-        let at: (String, JSONValue) = ("at", .number(Int((e.at.timeIntervalSince1970 * 1000).rounded())))
-        switch e.event {
-        case .started(let id, let playbook, let check, let hosts):
-            return .object([("id", .number(Int(id))), ("playbook", .string(playbook)), ("check", .bool(check)),
-                            ("hosts", .array(hosts.map { .object([("name", .string($0.name)), ("serial", .string($0.serial))]) })), at])
-        case .play(let name, let hosts):
-            return .object([("name", .string(name)), ("hosts", .number(hosts)), at])
-        case .task(let r):
-            let entry = RunTaskEntry(r)
-            // The whole record too (already masked for no_log), so a command line following the
-            // run from afar prints what it would print here.
-            let record = (try? JSONEncoder().encode(r.masked)).flatMap { try? JSONSerialization.jsonObject(with: $0) }.map(JSONValue.from) ?? .null
-            return .object(taskFields(entry) + [("record", record), at])
-        case .unreachable(let host, let message):
-            return .object([("host", .string(host)), ("message", .string(message)), at])
-        case .note(let text):
-            return .object([("text", .string(text)), at])
-        case .recap(let report):
-            return recap(id: report.id, hosts: report.hosts, exitCode: Int(report.exitCode), aborted: report.aborted, check: report.check, at: e.at)
-        }
-    }
-
-    static func taskFields(_ t: RunTaskEntry) -> [(String, JSONValue)] {
-        [("host", .string(t.host)), ("serial", .string(t.serial)), ("play", .string(t.play)), ("task", .string(t.task)), ("item", .text(t.item)),
-         ("outcome", .string(t.outcome.rawValue)), ("changed", .bool(t.changed)), ("ignored", .bool(t.ignored)), ("message", .text(t.message)),
-         ("diff", .text(t.diff)), ("milliseconds", .number(t.milliseconds))]
-    }
-
-    static func recap(id: Int64, hosts: [RunHostSummary], exitCode: Int, aborted: String?, check: Bool, at: Date) -> JSONValue {
-        .object([("id", .number(Int(id))), ("exitCode", .number(exitCode)), ("aborted", .text(aborted)), ("check", .bool(check)),
-                 ("hosts", .array(hosts.map { h in
-                     .object([("host", .string(h.host)), ("serial", .string(h.serial)), ("ok", .number(h.ok)), ("changed", .number(h.changed)),
-                              ("failed", .number(h.failed)), ("skipped", .number(h.skipped)), ("unreachable", .number(h.unreachable)),
-                              ("outcome", .string(h.outcome.rawValue))])
-                 })), ("at", .number(Int((at.timeIntervalSince1970 * 1000).rounded())))])
-    }
-
     static func frame(id: Int, event: String, data: JSONValue) -> ByteBuffer {
         var b = ByteBuffer(string: "id: \(id)\nevent: \(event)\ndata: ")
         b.writeBytes(data.compact())
@@ -210,7 +146,7 @@ enum RunEvents {
 
     /// A run's events as a stream: live from this server's job (from `after` on), else from its
     /// record (a run another process started is waited for, then told whole).
-    static func response(run id: Int64, console: Console, inventory: Inventory, after lastSeen: Int?) -> Response {
+    static func response(run id: Int64, console: Console, audience: Audience, after lastSeen: Int?) -> Response {
         let headers: HTTPFields = [.contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-store"]
         if let wire = console.wire(id) {
             return Response(status: .ok, headers: headers, body: ResponseBody { writer in
@@ -231,7 +167,7 @@ enum RunEvents {
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
             var waited = false
             while true {
-                let (detail, holders) = try await inventory.reading { r in (try r.run(id), try r.claimingProcesses(of: id)) }
+                let (detail, holders) = try await console.workspace.view(as: audience) { r in (try r.run(id), try r.claimingProcesses(of: id)) }
                 if detail.run.endedAt == nil {
                     // A run whose process is gone (a crash) will never end: say so rather than wait forever.
                     if !holders.isEmpty && !holders.contains(where: { kill($0, 0) == 0 || errno == EPERM }) {
@@ -259,8 +195,8 @@ enum RunEvents {
                 let hosts = Dictionary(detail.hosts.map { ($0.serial, $0.host) }, uniquingKeysWith: { a, _ in a })
                 try await send("start", .object([("id", .number(Int(id))), ("playbook", .string(run.playbook)), ("check", .bool(run.checkMode)),
                                                  ("hosts", .array(hosts.sorted { $0.value < $1.value }.map { .object([("name", .string($0.value)), ("serial", .string($0.key))]) }))]))
-                for t in detail.tasks { try await send("task", .object(taskFields(t))) }
-                try await send("recap", recap(id: id, hosts: detail.hosts, exitCode: run.exitCode ?? 2, aborted: run.aborted, check: run.checkMode, at: at))
+                for t in detail.tasks { try await send("task", .object(RunEventJSON.taskFields(t))) }
+                try await send("recap", RunEventJSON.recap(id: id, hosts: detail.hosts, exitCode: run.exitCode ?? 2, aborted: run.aborted, check: run.checkMode, at: at))
                 break
             }
             try await writer.finish(nil)

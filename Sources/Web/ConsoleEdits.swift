@@ -1,13 +1,10 @@
-import Exchange
 import FormData
 import Foundation
 import HTTPTypes
 import Hummingbird
-import InventoryStore
 import NIOCore
 import ParcApp
 import ParcCore
-import SSHTransport
 
 // MARK: Device edits (stale edits refused)
 
@@ -30,7 +27,7 @@ struct DeviceSnapshot: Equatable {
 
 extension Portal {
     /// Where a device may go: the rooms of its member's schools, its member's carts, nowhere.
-    func places(for row: DeviceRow, _ r: InventoryReader) throws -> [(String, String)] {
+    func places(for row: DeviceRow, _ r: InventoryView) throws -> [(String, String)] {
         var out: [(String, String)] = [("aucun", "Nulle part (en stock)")]
         let member = try row.member.map { try r.member($0) }
         for school in try r.schools(memberId: member?.id) where member != nil {
@@ -38,7 +35,7 @@ extension Portal {
         }
         if row.kind.fitsInCart {
             for cart in try r.devices(DeviceFilter(member: row.member, kind: .cart)) where row.member != nil {
-                out.append(("chariot:\(try r.device(cart.serial).id!)", "Classe mobile \(cart.assetTag ?? cart.serial)"))
+                out.append(("chariot:\(try r.record(cart.serial).id!)", "Classe mobile \(cart.assetTag ?? cart.serial)"))
             }
         }
         return out
@@ -46,9 +43,9 @@ extension Portal {
 
     func editDeviceForm(_ v: Viewer, serial: String, entered: [String: String]? = nil, alert: String? = nil, stale: [(String, String, String, String)] = [],
                         status: HTTPResponse.Status = .ok) async throws -> Response {
-        let (row, device, places) = try await inventory.reading { r in
-            let row = try v.device(r, serial)
-            return (row, try r.device(row.serial), try self.places(for: row, r))
+        let (row, device, places) = try await workspace.view(as: v.audience) { r in
+            let row = try r.device(serial)
+            return (row, try r.record(row.serial), try self.places(for: row, r))
         }
         let now = DeviceSnapshot(device)
         var page = Page("Modifier \(row.assetTag ?? row.serial)", viewer: v, path: "/materiels/\(row.serial)")
@@ -85,7 +82,7 @@ extension Portal {
         let fields = try await form(request, context: context)
         try checkCSRF(fields, v)
         guard let version = fields["version"].flatMap({ Int64($0) }) else { throw WebError.badRequest("le formulaire n'a pas de version : rechargez la page") }
-        let (row, rooms, schools) = try await inventory.reading { r in (try v.device(r, serial), try r.rooms(), try r.schools()) }
+        let (row, rooms, schools) = try await workspace.view(as: v.audience) { r in (try r.device(serial), try r.rooms(), try r.schools()) }
         let labels = Dictionary(uniqueKeysWithValues: DeviceSnapshot.fields.map { ($0.key, $0.label) })
         // What the person changed on the page; the operation refuses it if the device changed since the page was made.
         let wanted = Set(DeviceSnapshot.fields.map(\.key).filter { key in fields[key].map { $0 != (fields["avant_\(key)"] ?? "") } ?? false })
@@ -102,7 +99,7 @@ extension Portal {
                         let school = schools.first(where: { $0.id == room.schoolId }) {
                     place = DeviceOps.Place(school: school.uai, room: room.name, cart: nil)
                 } else if chosen.hasPrefix("chariot:"), let id = Int64(chosen.dropFirst(8)),
-                          let cart = try await inventory.reading({ r in try r.device(id: id) }), cart.kind == .cart {
+                          let cart = try await workspace.view(as: v.audience, { r in try r.record(id: id) }), cart.kind == .cart {
                     place = DeviceOps.Place(school: nil, room: nil, cart: cart.serial)
                 } else {
                     throw InvalidValue(field: "place", value: chosen, problem: "emplacement inconnu")
@@ -111,7 +108,7 @@ extension Portal {
             _ = try await LocalParc(console.workspace(for: v)).perform(DeviceOps.Edit(row.serial, fields: values, place: place, ifVersion: version))
             return redirect("/materiels/\(row.serial)?avis=" + Self.query("Modifications enregistrées."))
         } catch InventoryError.stale {
-            let current = try await inventory.reading { r in DeviceSnapshot(try r.device(row.serial)) }
+            let current = try await workspace.view(as: v.audience) { r in DeviceSnapshot(try r.record(row.serial)) }
             let changed = DeviceSnapshot.fields.filter { (fields["avant_\($0.key)"] ?? "") != (current.values[$0.key] ?? "") }
             return try await editDeviceForm(v, serial: row.serial, alert: "Refusé : ce matériel a été modifié par quelqu'un d'autre depuis que vous avez ouvert la page. Rien n'a été enregistré.",
                                             stale: changed.map { (labels[$0.key]!, fields["avant_\($0.key)"] ?? "", current.values[$0.key] ?? "", fields[$0.key] ?? "") },
@@ -133,9 +130,9 @@ extension Portal {
 
     func fillCartForm(_ v: Viewer, serial: String, entered: String = "", alert: String? = nil, stale: (added: [String], removed: [String])? = nil,
                       status: HTTPResponse.Status = .ok) async throws -> Response {
-        let (cart, content, version) = try await inventory.reading { r in
-            let cart = try v.cart(r, serial)
-            return (cart, try r.devices(DeviceFilter(cart: cart.serial)).map(\.serial).sorted(), try r.deviceRow(cart.serial).version)
+        let (cart, content, version) = try await workspace.view(as: v.audience) { r in
+            let cart = try r.cart(serial)
+            return (cart, try r.devices(DeviceFilter(cart: cart.serial)).map(\.serial).sorted(), try r.device(cart.serial).version)
         }
         var page = Page("Remplir la classe mobile \(cart.assetTag ?? cart.serial)", viewer: v, path: "/chariots/\(cart.serial)")
         page.alert = alert
@@ -159,17 +156,17 @@ extension Portal {
         let fields = try await form(request, context: context)
         try checkCSRF(fields, v)
         guard let version = fields["version"].flatMap({ Int64($0) }) else { throw WebError.badRequest("le formulaire n'a pas de version : rechargez la page") }
-        let cart = try await inventory.reading { r in try v.cart(r, serial) }
+        let cart = try await workspace.view(as: v.audience) { r in try r.cart(serial) }
         let refs = (fields["appareils"] ?? "").split(whereSeparator: { $0.isNewline || $0 == "," || $0 == " " }).map(String.init)
         guard !refs.isEmpty else { return try await fillCartForm(v, serial: cart.serial, alert: "Donnez au moins un appareil.", status: .unprocessableContent) }
         do {
             // Only devices the viewer may see (a technician sees all; the rule stays in one place).
-            try await inventory.reading { r in for ref in refs { _ = try v.device(r, ref) } }
+            try await workspace.view(as: v.audience) { r in for ref in refs { _ = try r.device(ref) } }
             let moved = try await LocalParc(console.workspace(for: v)).perform(CartOps.Fill(cart.serial, with: refs, ifVersion: version))
             return redirect("/chariots/\(cart.serial)?avis=" + Self.query("\(moved.count) appareil(s) mis dans le chariot."))
         } catch InventoryError.stale {
             let before = Set((fields["avant"] ?? "").split(separator: ",").map(String.init))
-            let now = Set(try await inventory.reading { r in try r.devices(DeviceFilter(cart: cart.serial)).map(\.serial) })
+            let now = Set(try await workspace.view(as: v.audience) { r in try r.devices(DeviceFilter(cart: cart.serial)).map(\.serial) })
             return try await fillCartForm(v, serial: cart.serial, entered: fields["appareils"] ?? "",
                                           alert: "Refusé : le chariot a changé depuis que vous avez ouvert la page. Rien n'a été enregistré.",
                                           stale: (now.subtracting(before).sorted(), before.subtracting(now).sorted()), status: .conflict)
@@ -310,20 +307,20 @@ extension Portal {
         let cartRef = query.get("chariot")?.nonEmpty
         let picked = (query.get("appareils") ?? "").split(whereSeparator: { $0.isNewline || $0 == "," || $0 == " " }).map(String.init)
         if cartRef != nil || !picked.isEmpty {
-            let (rows, title) = try await inventory.reading { r -> ([DeviceRow], String) in
+            let (rows, title) = try await workspace.view(as: v.audience) { r -> ([DeviceRow], String) in
                 if let cartRef {
-                    let cart = try v.cart(r, cartRef)
+                    let cart = try r.cart(cartRef)
                     return ([cart] + (try r.devices(DeviceFilter(cart: cart.serial))), "Étiquettes — classe mobile \(cart.assetTag ?? cart.serial)")
                 }
-                return (try picked.map { try v.device(r, $0) }, "Étiquettes — \(picked.count) appareil(s)")
+                return (try picked.map { try r.device($0) }, "Étiquettes — \(picked.count) appareil(s)")
             }
-            let sheet = try LabelSheet.html(rows, title: title, baseURL: options.baseURL)
+            let sheet = try LabelSheets.sheet(rows, title: title, baseURL: options.baseURL)
             // The sheet carries its own print styles (A4, 3 × 8 labels) and QR codes as data: images.
             return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
                                                    .contentSecurityPolicy: "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'"],
                             body: .init(byteBuffer: ByteBuffer(string: sheet)))
         }
-        let carts = try await inventory.reading { r in try r.devices(DeviceFilter(kind: .cart)) }
+        let carts = try await workspace.view(as: v.audience) { r in try r.devices(DeviceFilter(kind: .cart)) }
         var page = Page("Étiquettes", viewer: v, path: "/etiquettes")
         page.body.element("p", "Une planche A4 d'étiquettes à QR code (chacune renvoie à la fiche du matériel) : une classe mobile entière, ou des appareils choisis.")
         page.body.raw("<form class=\"formulaire\" method=\"get\" action=\"/etiquettes\">")

@@ -1,14 +1,10 @@
-import Exchange
 import FormData
 import Foundation
 import HTTPTypes
 import Hummingbird
-import InventoryStore
 import NIOCore
 import ParcApp
 import ParcCore
-import Provisioning
-import Templating
 
 /// The technicians' console: start runs and follow them live, cancel, rerun the failed devices,
 /// serve pending work; import delivery notes with a preview; edit, move and set the status of
@@ -26,8 +22,8 @@ enum ConsolePages {
             try await p.runPage(v!, id: c.parameter("run"), notice: r.uri.queryParameters.get("avis"))
         },
         Route(method: .get, path: "/executions/{run}/evenements", access: .staff, summary: "A run's progress as server-sent events",
-              parameters: [("run", .run)]) { p, r, c, _ in
-            try await p.runEvents(id: c.parameter("run"), request: r)
+              parameters: [("run", .run)]) { p, r, c, v in
+            try await p.runEvents(v!, id: c.parameter("run"), request: r)
         },
         Route(method: .post, path: "/executions/{run}/annuler", access: .staff, summary: "Cancel a run", parameters: [("run", .run)]) { p, r, c, v in
             try await p.cancelRun(v!, id: c.parameter("run"), request: r, context: c)
@@ -94,7 +90,7 @@ extension Portal {
     }
 
     func newRunForm(_ v: Viewer, filter: String, fields: [String: [String]] = [:], error: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
-        let devices = try await inventory.reading { r in try r.devices().filter { $0.address != nil } }
+        let devices = try await workspace.view(as: v.audience) { r in try r.devices().filter { $0.address != nil } }
         let needle = filter.trimmingCharacters(in: .whitespaces).lowercased()
         let shown = devices.filter { d in
             needle.isEmpty || [d.serial, d.inventoryName, d.assetTag, d.hostname, d.address, d.member, d.school, d.room, d.cart]
@@ -152,7 +148,7 @@ extension Portal {
             given[k] = value
         }
         // Data, never templates: a request must not make the server read its files or environment.
-        request.extraData = given.mapValues(Value.string)
+        request.giveData(given)
         request.parameters = RunParameters(tags: tags?.nonEmpty, limit: request.limit, dataVars: given)
         request.become = Console.become
         return request
@@ -190,16 +186,16 @@ extension Portal {
         }
     }
 
-    func runEvents(id: String, request: Request) async throws -> Response {
+    func runEvents(_ v: Viewer, id: String, request: Request) async throws -> Response {
         guard let runId = Int64(id) else { throw WebError.notFound }
-        _ = try await inventory.reading { r in try r.run(runId) }
+        _ = try await workspace.view(as: v.audience) { r in try r.run(runId) }
         let last = request.headers[HTTPField.Name("Last-Event-ID")!].flatMap { Int($0) }
-        return RunEvents.response(run: runId, console: console, inventory: inventory, after: last)
+        return RunEvents.response(run: runId, console: console, audience: v.audience, after: last)
     }
 
     func runPage(_ v: Viewer, id: String, notice: String?) async throws -> Response {
         guard let runId = Int64(id) else { throw WebError.notFound }
-        let detail = try await inventory.reading { r in try r.run(runId) }
+        let detail = try await workspace.view(as: v.audience) { r in try r.run(runId) }
         let run = detail.run
         var page = Page("Exécution n° \(runId)", viewer: v, path: "/executions/\(id)")
         page.notice = notice
@@ -220,7 +216,8 @@ extension Portal {
             page.body.raw("</p><div class=\"tableau\"><table><caption>Tâches au fil de l'exécution</caption><thead><tr><th scope=\"col\">Appareil</th><th scope=\"col\">Tâche</th><th scope=\"col\">Résultat</th><th scope=\"col\">Message</th></tr></thead><tbody id=\"deroulement\">")
             for e in job?.history ?? [] {
                 switch e.event {
-                case .task(let t):
+                case .task(let record):
+                    let t = RunEventJSON.entry(record)
                     page.body.raw("<tr><th scope=\"row\">"); page.body.text(t.host); page.body.raw("</th><td>")
                     page.body.text(t.task + (t.item.map { " (\($0))" } ?? "")); page.body.raw("</td><td>")
                     Self.badge(t.outcome, changed: t.changed).write(into: &page.body)
@@ -276,7 +273,7 @@ extension Portal {
     func cancelRun(_ v: Viewer, id: String, request: Request, context: WebContext) async throws -> Response {
         guard let runId = Int64(id) else { throw WebError.notFound }
         try checkCSRF(try await form(request, context: context), v)
-        let run = try await inventory.reading { r in try r.run(runId).run }
+        let run = try await workspace.view(as: v.audience) { r in try r.run(runId).run }
         guard run.endedAt == nil else { return redirect("/executions/\(runId)?avis=" + Self.query("Cette exécution était déjà terminée.")) }
         guard let job = console.run(runId) else {
             return redirect("/executions/\(runId)?avis=" + Self.query("Cette exécution tourne dans un autre processus (parc run) : arrêtez-la là où elle a été lancée."))
@@ -383,8 +380,7 @@ extension Portal {
         let fileName = (name as NSString).lastPathComponent
         do {
             let options = try importOptions(fields)
-            let inventory = self.inventory
-            let preview = try await offload { try Imports.preview(file.body, file: fileName, options: options, into: inventory) }
+            let preview = try await Imports.preview(file.body, file: fileName, options: options, in: workspace)
             var page = Page("Aperçu de l'import", viewer: v, path: "/import")
             let counts = preview.rows.reduce(into: [String: Int]()) { $0[$1.outcome?.action.rawValue ?? "erreur", default: 0] += 1 }
             page.body.element("p", "\(fileName) : \(preview.rows.count) ligne\(preview.rows.count > 1 ? "s" : "") (\(preview.encoding), séparateur « \(preview.delimiter) »). "
@@ -435,8 +431,7 @@ extension Portal {
         }
         do {
             let options = try importOptions(fields)
-            let inventory = self.inventory.acting(as: v.account.login)
-            let report = try await offload { try Imports.apply([UInt8](content), file: name, options: options, into: inventory) }
+            let report = try await Imports.apply([UInt8](content), file: name, options: options, in: workspace.acting(as: v.account.login))
             var page = Page("Import terminé", viewer: v, path: "/import")
             page.notice = "\(name) : \(report.counts.created) appareil(s) créé(s), \(report.counts.updated) mis à jour, \(report.counts.unchanged) inchangé(s)."
             page.body.table(caption: "Lignes importées", ["Ligne", "N° de série", "Fait"], report.counts.rows.map { r in

@@ -1,4 +1,3 @@
-import Exchange
 import Foundation
 import HTTPTypes
 import ParcApp

@@ -2,7 +2,6 @@ import FormData
 import Foundation
 import HTTPTypes
 import Hummingbird
-import InventoryStore
 import Logging
 import NIOCore
 import ParcApp
@@ -68,8 +67,11 @@ struct Viewer: Sendable {
     var isRelay: Bool { account.role == .relay }
     var isAdmin: Bool { account.role == .admin }
 
-    /// Whether this viewer may see what belongs to `member` (a slug; nil: belongs to no member).
-    func maySee(member: String?) -> Bool { isStaff || (member != nil && member == memberSlug) }
+    /// What this viewer may read (the rules are ParcApp's, in one place).
+    var audience: Audience { Audience(account: account, memberSlug: memberSlug) }
+
+    func maySee(member: String?) -> Bool { audience.maySee(member: member) }
+    func maySee(memberId: Int64) -> Bool { audience.maySee(memberId: memberId) }
 
     var navigation: [(String, String)] {
         if let slug = memberSlug, !isStaff {
@@ -137,25 +139,27 @@ struct Route: Sendable {
 
 /// The web application over one inventory.
 public struct Portal: Sendable {
-    let inventory: Inventory
     let options: PortalOptions
     let logger: Logger
     let console: Console
     /// Password guesses in progress and failures, per account and per address.
     let attempts: AttemptLimiter
 
-    public init(inventory: Inventory, options: PortalOptions = PortalOptions(), logger: Logger = Logger(label: "parc.web")) {
-        self.inventory = inventory
+    /// The inventory and the parc folder this server works on, with the relays that connect to it.
+    var workspace: Workspace { console.workspace }
+
+    public init(workspace: Workspace, options: PortalOptions = PortalOptions(), logger: Logger = Logger(label: "parc.web")) {
         self.options = options
         attempts = AttemptLimiter(limit: options.throttleLimit, window: options.throttleWindow)
         self.logger = logger
         let home = options.home ?? ParcHome.locate()
-        console = Console(workspace: Workspace(inventory: inventory, home: home,
-                                               access: options.access ?? AccessSettings(credentials: AccessSettings.standardCredentials(home: home),
-                                                                                        knownHostsFiles: AccessSettings.standardKnownHosts()),
-                                               logger: logger,
-                                               relays: RelayHub(timeout: options.relayTimeout, pollWait: options.relayPollWait, logger: logger)),
-                          sweep: options.relaySweep)
+        var served = workspace
+        served.home = home
+        served.access = options.access ?? AccessSettings(credentials: AccessSettings.standardCredentials(home: home),
+                                                         knownHostsFiles: AccessSettings.standardKnownHosts())
+        served.logger = logger
+        served.relays = RelayHub(timeout: options.relayTimeout, pollWait: options.relayPollWait, logger: logger)
+        console = Console(workspace: served, sweep: options.relaySweep)
     }
 
     /// Every route: pages, then the API.
@@ -212,6 +216,8 @@ public struct Portal: Sendable {
             return try await route.handler(self, request, context, viewer)
         } catch let error as WebError {
             return route.isAPI ? API.errorResponse(error) : errorPage(error, request: request)
+        } catch is NotVisible {
+            return route.isAPI ? API.errorResponse(.notFound) : errorPage(.notFound, request: request)
         } catch let error as InventoryError {
             if case .notFound = error { return route.isAPI ? API.errorResponse(.notFound) : errorPage(.notFound, request: request) }
             return serverError(error, request: request, api: route.isAPI)
@@ -245,10 +251,8 @@ public struct Portal: Sendable {
         guard let secret = request.cookies["parc_session"]?.value, !secret.isEmpty else { return nil }
         let digest = Secrets.digest(secret)
         let now = options.clock()
-        return try await inventory.reading { r -> Viewer? in
-            try r.session(digest: digest, now: now).flatMap {
-                $0.account.role == .relay ? nil : Viewer(account: $0.account, memberSlug: $0.memberSlug, csrf: $0.csrf, sessionDigest: digest)
-            }
+        return try await Sessions.session(digest: digest, now: now, in: workspace).flatMap {
+            $0.account.role == .relay ? nil : Viewer(account: $0.account, memberSlug: $0.memberSlug, csrf: $0.csrf, sessionDigest: digest)
         }
     }
 
@@ -257,11 +261,8 @@ public struct Portal: Sendable {
         let parts = header.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { throw WebError.signInRequired }
         let digest = Secrets.digest(String(parts[1]).trimmingCharacters(in: .whitespaces))
-        return try await inventory.reading { r -> Viewer? in
-            try r.tokenAccount(digest: digest).map {
-                Viewer(account: $0.account, memberSlug: $0.memberSlug, csrf: nil, sessionDigest: nil,
-                       relaySchools: $0.account.role == .relay ? try r.relaySchools($0.account) : [])
-            }
+        return try await Sessions.token(digest: digest, in: workspace).map {
+            Viewer(account: $0.account, memberSlug: $0.memberSlug, csrf: nil, sessionDigest: nil, relaySchools: $0.relaySchools)
         }
     }
 
@@ -358,11 +359,4 @@ extension HTTPField.Name {
     static let xForwardedFor = Self("X-Forwarded-For")!
     static let xContentTypeOptions = Self("X-Content-Type-Options")!
     static let referrerPolicyHeader = Self("Referrer-Policy")!
-}
-
-extension Inventory {
-    /// One write transaction naming `actor`, off the server's threads.
-    func writing<T: Sendable>(as actor: String, _ body: @escaping @Sendable (InventoryTransaction) throws -> T) async throws -> T {
-        try await acting(as: actor).writing(body)
-    }
 }

@@ -1,10 +1,9 @@
-import Exchange
 import Foundation
 import HTTPTypes
 import Hummingbird
-import InventoryStore
 import Logging
 import NIOCore
+import ParcApp
 import ParcCore
 
 /// The commune's pages (technicians see them for every member): overview, schools, rooms, carts,
@@ -90,7 +89,7 @@ extension Portal {
 
     func home(_ v: Viewer) async throws -> Response {
         if let slug = v.memberSlug, !v.isStaff { return try await overview(v, slug: slug, path: "/") }
-        let rows = try await inventory.reading { r in
+        let rows = try await workspace.view(as: v.audience) { r in
             try r.members().map { m -> [Cell] in
                 let schools = try r.schools(memberId: m.id!).count
                 return [.link(m.name, href: "/communes/\(m.slug)"), .text(m.kind == .commune ? "commune" : m.kind.rawValue.uppercased()),
@@ -108,10 +107,10 @@ extension Portal {
 
     func overview(_ v: Viewer, slug: String, path: String? = nil) async throws -> Response {
         let today = self.today
-        let (report, documents, problems) = try await inventory.reading { r in
-            let m = try v.member(r, slug)
-            return (try EquipmentReport.build(r, member: m.slug, warrantyMonths: 6, today: today, findings: false),
-                    try r.documents(member: m.slug).count, try r.problems(member: m.slug).filter { $0.state != .closed }.count)
+        let (report, documents, problems) = try await workspace.view(as: v.audience) { r in
+            let m = try r.member(slug)
+            return (try r.report(member: m, warrantyMonths: 6, today: today, findings: false),
+                    try r.documents(member: m).count, try r.problems(member: m).filter { $0.state != .closed }.count)
         }
         let m = report.member
         let base = "/communes/\(m.slug)"
@@ -166,8 +165,8 @@ extension Portal {
     }
 
     func schools(_ v: Viewer, slug: String) async throws -> Response {
-        let (member, rows) = try await inventory.reading { r in
-            let m = try v.member(r, slug)
+        let (member, rows) = try await workspace.view(as: v.audience) { r in
+            let m = try r.member(slug)
             let devices = try r.devices(DeviceFilter(member: m.slug))
             return (m, try r.schools(memberId: m.id!).map { s -> [Cell] in
                 [.link(s.name, href: "/ecoles/\(s.uai)"), .text(s.uai), .optional(s.city), .text(String(devices.filter { $0.uai == s.uai }.count))]
@@ -180,8 +179,8 @@ extension Portal {
     }
 
     func school(_ v: Viewer, uai: String) async throws -> Response {
-        let (school, member, rooms, carts) = try await inventory.reading { r in
-            let s = try v.school(r, uai)
+        let (school, member, rooms, carts) = try await workspace.view(as: v.audience) { r in
+            let s = try r.school(uai)
             let devices = try r.devices(DeviceFilter(school: s.uai))
             let rooms = try r.rooms(schoolId: s.id!).map { room -> [Cell] in
                 [.link(room.name, href: "/ecoles/\(s.uai)/salles/\(room.id!)"), .text(String(devices.filter { $0.room == room.name }.count))]
@@ -210,9 +209,9 @@ extension Portal {
     static let deviceHeader = ["Matériel", "Type", "Modèle", "N° de série", "État", "Fin de garantie"]
 
     func room(_ v: Viewer, uai: String, room id: String) async throws -> Response {
-        let (school, room, devices) = try await inventory.reading { r in
-            let s = try v.school(r, uai)
-            let room = try v.room(r, s, id)
+        let (school, room, devices) = try await workspace.view(as: v.audience) { r in
+            let s = try r.school(uai)
+            let room = try r.room(s, id)
             return (s, room, try r.devices(DeviceFilter(school: s.uai, room: room.name)))
         }
         var page = Page("Salle \(room.name) — \(school.name)", viewer: v, path: "/ecoles/\(uai)/salles/\(id)")
@@ -223,8 +222,8 @@ extension Portal {
     }
 
     func carts(_ v: Viewer, slug: String) async throws -> Response {
-        let (member, rows) = try await inventory.reading { r in
-            let m = try v.member(r, slug)
+        let (member, rows) = try await workspace.view(as: v.audience) { r in
+            let m = try r.member(slug)
             let devices = try r.devices(DeviceFilter(member: m.slug))
             return (m, devices.filter { $0.kind == .cart }.map { c -> [Cell] in
                 [.link(c.assetTag ?? c.serial, href: "/chariots/\(c.serial)"), .optional(c.school), .optional(c.room),
@@ -238,8 +237,8 @@ extension Portal {
     }
 
     func cart(_ v: Viewer, serial: String, notice: String? = nil) async throws -> Response {
-        let (cart, laptops) = try await inventory.reading { r in
-            let c = try v.cart(r, serial)
+        let (cart, laptops) = try await workspace.view(as: v.audience) { r in
+            let c = try r.cart(serial)
             return (c, try r.devices(DeviceFilter(cart: c.serial)))
         }
         var page = Page("Classe mobile \(cart.assetTag ?? cart.serial)", viewer: v, path: "/chariots/\(serial)")
@@ -257,9 +256,9 @@ extension Portal {
 
     func device(_ v: Viewer, serial: String, notice: String? = nil) async throws -> Response {
         let staff = v.isStaff
-        let (d, history, runs, facts, problems) = try await inventory.reading { r in
-            let d = try v.device(r, serial)
-            return (d, try r.history(d.serial), try r.runs(serial: d.serial, limit: staff ? 20 : 1), try r.facts(serial: d.serial),
+        let (d, history, runs, facts, problems) = try await workspace.view(as: v.audience) { r in
+            let d = try r.device(serial)
+            return (d, try r.history(d), try r.runs(of: d, limit: staff ? 20 : 1), try r.facts(of: d),
                     try r.problems(of: d))
         }
         let lastRun = runs.first
@@ -325,9 +324,9 @@ extension Portal {
 
     func orders(_ v: Viewer, slug: String) async throws -> Response {
         let today = self.today
-        let (member, lines) = try await inventory.reading { r in
-            let m = try v.member(r, slug)
-            return (m, try EquipmentReport.build(r, member: m.slug, today: today, findings: false).orders)
+        let (member, lines) = try await workspace.view(as: v.audience) { r in
+            let m = try r.member(slug)
+            return (m, try r.report(member: m, today: today, findings: false).orders)
         }
         var page = Page("Commandes — \(member.name)", viewer: v, path: "/communes/\(slug)/commandes")
         page.body.table(caption: "Commandes passées au titre du groupement", ["Commande", "Lot", "Fournisseur", "Commandée le", "Livrée le", "Montant TTC", "Reste à charge"],
@@ -340,11 +339,11 @@ extension Portal {
     }
 
     func order(_ v: Viewer, id: String) async throws -> Response {
-        let (order, lot, member, funding, documents, devices) = try await inventory.reading { r in
-            let o = try v.order(r, id)
+        let (order, lot, member, funding, documents, devices) = try await workspace.view(as: v.audience) { r in
+            let o = try r.order(id)
             let m = try r.member(id: o.memberId)!
-            return (o, try o.lotId.flatMap { lid in try r.lots().first { $0.id == lid } }, m, try r.fundingLines(orderId: o.id!),
-                    try r.documents(member: m.slug, orderId: o.id!), try r.devices(DeviceFilter(member: m.slug, order: o.number)))
+            return (o, try o.lotId.flatMap { lid in try r.lots().first { $0.id == lid } }, m, try r.fundingLines(of: o),
+                    try r.documents(member: m, order: o), try r.devices(DeviceFilter(member: m.slug, order: o.number)))
         }
         var page = Page("Commande \(order.number)", viewer: v, path: "/commandes/\(id)")
         let lotText: String = lot.map { "\($0.number) — \($0.title)" } ?? "—"
@@ -380,9 +379,9 @@ extension Portal {
     }
 
     func documents(_ v: Viewer, slug: String) async throws -> Response {
-        let (member, documents) = try await inventory.reading { r in
-            let m = try v.member(r, slug)
-            return (m, try r.documents(member: m.slug))
+        let (member, documents) = try await workspace.view(as: v.audience) { r in
+            let m = try r.member(slug)
+            return (m, try r.documents(member: m))
         }
         var page = Page("Documents — \(member.name)", viewer: v, path: "/communes/\(slug)/documents")
         page.body.table(caption: "Délibérations, accusés de réception, bons de livraison", ["Document", "Nature", "Taille", "Commande"],
@@ -392,7 +391,7 @@ extension Portal {
     }
 
     func download(_ v: Viewer, id: String) async throws -> Response {
-        let doc = try await inventory.reading { r in try v.document(r, id) }
+        let doc = try await workspace.view(as: v.audience) { r in try r.document(id) }
         let safe = doc.info.fileName.unicodeScalars.map { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || ".-_".unicodeScalars.contains($0)) ? Character($0) : "_" }
         return Response(status: .ok, headers: [.contentType: "application/pdf", .contentDisposition: "attachment; filename=\"\(String(safe))\"",
                                                .cacheControl: "private, no-store"],
@@ -401,9 +400,9 @@ extension Portal {
 
     func report(_ v: Viewer, slug: String, csv: Bool) async throws -> Response {
         let today = self.today
-        let report = try await inventory.reading { r in
-            let m = try v.member(r, slug)
-            return try EquipmentReport.build(r, member: m.slug, today: today)
+        let report = try await workspace.view(as: v.audience) { r in
+            let m = try r.member(slug)
+            return try r.report(member: m, today: today)
         }
         if csv {
             return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8",
@@ -414,9 +413,9 @@ extension Portal {
     }
 
     func memberProblems(_ v: Viewer, slug: String) async throws -> Response {
-        let (member, problems) = try await inventory.reading { r in
-            let m = try v.member(r, slug)
-            return (m, try r.problems(member: m.slug))
+        let (member, problems) = try await workspace.view(as: v.audience) { r in
+            let m = try r.member(slug)
+            return (m, try r.problems(member: m))
         }
         var page = Page("Signalements — \(member.name)", viewer: v, path: "/communes/\(slug)/signalements")
         page.body.element("p", "Pour signaler un problème, ouvrez la fiche du matériel (depuis son école, sa salle ou en scannant son étiquette) et choisissez « Signaler un problème ».")
@@ -433,7 +432,7 @@ extension Portal {
     }
 
     func problemPage(_ v: Viewer, id: String, notice: String? = nil) async throws -> Response {
-        let p = try await inventory.reading { r in try v.problem(r, id) }
+        let p = try await workspace.view(as: v.audience) { r in try r.problem(id) }
         var page = Page("Signalement n° \(p.id)", viewer: v, path: "/signalements/\(id)")
         page.notice = notice
         page.body.facts([("Matériel", .link(p.device, href: "/materiels/\(p.serial)")), ("Problème", .text(p.kind.french)), ("État", French.problemState(p.state)),
@@ -456,7 +455,7 @@ extension Portal {
                                                     ("contactName", "Personne à rappeler"), ("contactPhone", "Téléphone")]
 
     func reportForm(_ v: Viewer, serial: String, values: [String: String], errors: [String: String], status: HTTPResponse.Status = .ok) async throws -> Response {
-        let d = try await inventory.reading { r in try v.device(r, serial) }
+        let d = try await workspace.view(as: v.audience) { r in try r.device(serial) }
         var page = Page("Signaler un problème", viewer: v, path: "/materiels/\(serial)/signaler")
         page.body.raw("<p>Matériel : ")
         page.body.link("/materiels/\(d.serial)", "\(d.kind.french) \(d.assetTag ?? d.serial)\(d.school.map { " — \($0)" } ?? "")\(d.room.map { ", salle \($0)" } ?? "")")
@@ -508,16 +507,15 @@ extension Portal {
     }
 
     func reportProblem(_ v: Viewer, serial: String, request: Request, context: WebContext) async throws -> Response {
-        _ = try await inventory.reading { r in try v.device(r, serial) }
+        _ = try await workspace.view(as: v.audience) { r in try r.device(serial) }
         let fields = try await form(request, context: context)
         try checkCSRF(fields, v)
         let (report, errors) = Self.validateProblem(fields, serial: serial)
         guard let report else {
             return try await reportForm(v, serial: serial, values: fields, errors: errors, status: .unprocessableContent)
         }
-        let login = v.account.login
-        let problem = try await inventory.writing(as: login) { tx in try tx.reportProblem(report) }
-        logger.info("problem reported", metadata: ["problem": "\(problem.id)", "device": "\(serial)", "account": "\(login)"])
+        let problem = try await workspace.report(report, by: v.audience)
+        logger.info("problem reported", metadata: ["problem": "\(problem.id)", "device": "\(serial)", "account": "\(v.account.login)"])
         return redirect("/signalements/\(problem.id)?nouveau=1")
     }
 }

@@ -2,7 +2,6 @@ import Foundation
 import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
-import InventoryStore
 import Logging
 import NIOCore
 import NIOHTTPTypes
@@ -75,15 +74,15 @@ public enum PortalServer {
                            logger: logger)
     }
 
-    public static func run(inventory: Inventory, host: String, port: Int, options: PortalOptions, tls: TLSFiles?, logger: Logger,
+    public static func run(workspace: Workspace, host: String, port: Int, options: PortalOptions, tls: TLSFiles?, logger: Logger,
                            onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
-        let portal = Portal(inventory: inventory, options: options, logger: logger)
+        let portal = Portal(workspace: workspace, options: options, logger: logger)
         // Runs left "in progress" by a server that was killed end as interrupted, now and whenever
         // another process holding runs dies.
         let reaper = Task.detached(priority: .utility) {
             while !Task.isCancelled {
                 do {
-                    for id in try PlaybookRuns.endInterrupted(in: inventory) {
+                    for id in try PlaybookRuns.endInterrupted(in: workspace) {
                         logger.warning("run ended as interrupted: its process is gone", metadata: ["run.id": "\(id)"])
                     }
                 } catch {

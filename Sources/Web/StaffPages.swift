@@ -1,7 +1,6 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import InventoryStore
 import Logging
 import ParcApp
 import ParcCore
@@ -42,7 +41,7 @@ extension Portal {
         page.body.raw("<button type=\"submit\">Rechercher</button></form>\n")
         guard !needle.isEmpty else { return html(page) }
         guard needle.count <= 200 else { throw WebError.badRequest("La recherche est trop longue (200 caractères au plus).") }
-        let found = try await inventory.reading { r in try r.find(needle, limit: 200) }
+        let found = try await workspace.view(as: v.audience) { r in try r.find(needle, limit: 200) }
         let caption = found.total > found.rows.count ? "\(found.total) résultats (les \(found.rows.count) premiers)" : "\(found.total) résultat\(found.total > 1 ? "s" : "")"
         page.body.table(caption: caption, ["Matériel", "Type", "Modèle", "N° de série", "État", "Commune", "École", "Salle"],
                         found.rows.map { d in
@@ -54,7 +53,7 @@ extension Portal {
     }
 
     func problemQueue(_ v: Viewer, all: Bool) async throws -> Response {
-        let problems = try await inventory.reading { r in try r.problems() }.filter { all || $0.state != .closed }
+        let problems = try await workspace.view(as: v.audience) { r in try r.problems() }.filter { all || $0.state != .closed }
         var page = Page("Signalements à traiter", viewer: v, path: "/signalements")
         page.body.element("p", "Prenez un signalement en charge avec « parc problem accept N » (le matériel passe en réparation), puis closez-le avec « parc problem close N --done \"…\" ».")
         page.body.raw(all ? "<p><a href=\"/signalements\">Masquer les signalements clos</a></p>\n" : "<p><a href=\"/signalements?tous=1\">Voir aussi les signalements clos</a></p>\n")
@@ -65,7 +64,7 @@ extension Portal {
     }
 
     func runs(_ v: Viewer, notice: String? = nil) async throws -> Response {
-        let runs = try await inventory.reading { r in try r.runs(limit: 100) }
+        let runs = try await workspace.view(as: v.audience) { r in try r.runs(limit: 100) }
         var page = Page("Exécutions de configuration", viewer: v, path: "/executions")
         page.notice = notice
         page.body.raw("<p><a href=\"/executions/nouvelle\">Lancer une exécution</a></p>\n")
@@ -96,7 +95,7 @@ extension Portal {
     }
 
     func pending(_ v: Viewer) async throws -> Response {
-        let items = try await inventory.reading { r in try r.pending() }
+        let items = try await workspace.view(as: v.audience) { r in try r.pending() }
         var page = Page("Travail en attente", viewer: v, path: "/en-attente")
         page.body.element("p", "Ce qui n'a pas pu être appliqué (appareil éteint, injoignable) ; « Servir maintenant » (ou « parc run --pending ») le rejoue sur les appareils qui répondent.")
         page.body.table(caption: "Travail en attente par appareil", ["Appareil", "Playbook", "Raison", "Depuis", "Exécution"],
@@ -111,7 +110,7 @@ extension Portal {
     }
 
     func accounts(_ v: Viewer, notice: String? = nil) async throws -> Response {
-        let (accounts, members) = try await inventory.reading { r in
+        let (accounts, members) = try await workspace.view(as: v.audience) { r in
             (try r.accounts(), Dictionary(uniqueKeysWithValues: try r.members().map { ($0.id!, $0.slug) }))
         }
         var page = Page("Comptes", viewer: v, path: "/admin/comptes")
@@ -132,7 +131,7 @@ extension Portal {
 
     /// An admin disables or enables another account (audited, the admin as actor).
     func setAccountState(_ v: Viewer, login: String, request: Request, context: WebContext) async throws -> Response {
-        let account = try await inventory.reading { r in try? r.account(login) }
+        let account = try await workspace.view(as: v.audience) { r in try? r.account(login) }
         guard let account, account.login == login else { throw WebError.notFound }
         let fields = try await form(request, context: context)
         try checkCSRF(fields, v)
@@ -143,7 +142,7 @@ extension Portal {
         case "actif": disable = false
         default: throw WebError.badRequest("Choisissez « Désactiver » ou « Réactiver ».")
         }
-        try await inventory.writing(as: v.account.login) { tx in try tx.setDisabled(login, disable) }
+        try await Sessions.setDisabled(login, disable, by: v.account, in: workspace)
         logger.notice("account \(disable ? "disabled" : "enabled")", metadata: ["account": "\(login)", "by": "\(v.account.login)"])
         return redirect("/admin/comptes?fait=\(login.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")")
     }

@@ -1,4 +1,5 @@
 import Foundation
+import ParcCore
 import Provisioning
 import Templating
 

@@ -1,10 +1,8 @@
 import ArgumentParser
 import ParcApp
 import Foundation
-import InventoryStore
 import Logging
 import ParcCore
-import Templating
 
 /// Options every command that opens the inventory takes.
 struct GlobalOptions: ParsableArguments {
@@ -40,9 +38,8 @@ struct GlobalOptions: ParsableArguments {
     /// else the local inventory file.
     func parc(access: AccessSettings? = nil) throws -> any ParcService {
         if let server = try remote() { return server }
-        return LocalParc(Workspace(inventory: try open(), home: ParcHome.locate(),
-                                   access: access ?? AccessSettings(credentials: AccessSettings.standardCredentials(),
-                                                                    knownHostsFiles: AccessSettings.standardKnownHosts())))
+        return LocalParc(try open(access: access ?? AccessSettings(credentials: AccessSettings.standardCredentials(),
+                                                                   knownHostsFiles: AccessSettings.standardKnownHosts())))
     }
 
     /// The database path this invocation uses.
@@ -52,9 +49,10 @@ struct GlobalOptions: ParsableArguments {
         return ParcHome.locate().appendingPathComponent("inventory/parc.sqlite").path
     }
 
-    /// Opens the inventory. Only `parc init` creates one (`create`): a mistyped --database or
-    /// PARC_DATABASE must not silently give an empty inventory that lists nothing.
-    func open(create: Bool = false) throws -> Inventory {
+    /// Opens the inventory, with how this command line reaches devices. Only `parc init` creates
+    /// one (`create`): a mistyped --database or PARC_DATABASE must not silently give an empty
+    /// inventory that lists nothing.
+    func open(access: AccessSettings, create: Bool = false) throws -> Workspace {
         if let server {
             throw ValidationError("this command acts on this machine (init and serve do), and \(ServerLogins.key(server)) is named by \(serverOption?.nonEmpty != nil ? "--server" : "PARC_SERVER"): "
                                   + "run it on the server, or without a server")
@@ -67,7 +65,7 @@ struct GlobalOptions: ParsableArguments {
         LoggingSetup.bootstrap(verbose: verbose >= 3)
         var logger = Logger(label: "parc")
         logger.logLevel = verbose >= 3 ? .debug : .warning
-        return try Inventory(path: databasePath, actor: actor, logger: logger)
+        return try Workspace.open(database: databasePath, actor: actor, home: ParcHome.locate(), access: access, storeLogger: logger)
     }
 }
 

@@ -1,6 +1,5 @@
 import Foundation
 import ParcCore
-import Templating
 
 /// One column of a listing: its key in JSON and CSV, its header in tables, and its value.
 struct Field<Row>: Sendable {

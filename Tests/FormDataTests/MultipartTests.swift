@@ -40,7 +40,8 @@ import Testing
     }
 
     /// The attack that took 95 s of CPU: a body of dashes against a boundary of dashes. Linear
-    /// search keeps it far under a second; the bound is generous for a loaded machine.
+    /// search keeps it far under a second; the bounds are generous for a machine busy with the
+    /// whole suite (a debug build on 2 cores), and still far under the quadratic search's time.
     @Test func aBodyOfDashesCostsLinearTime() {
         let dashes = [UInt8](repeating: 45, count: 500_000)
         let clock = ContinuousClock()
@@ -49,7 +50,7 @@ import Testing
             for _ in 0..<3 { _ = Multipart.parse(dashes, contentType: "multipart/form-data; boundary=" + String(repeating: "-", count: 70)) }
             _ = Multipart.parse(dashes + Array("\r\n".utf8) + dashes, contentType: "multipart/form-data; boundary=" + String(repeating: "-", count: 69) + "x")
         }
-        #expect(long < .seconds(1) && longest < .seconds(3), "\(long) \(longest)")
+        #expect(long < .seconds(5) && longest < .seconds(15), "\(long) \(longest)")
         // The same, counted in comparisons: the search never goes back over the text.
         let found = Multipart.occurrences(of: Array(String(repeating: "-", count: 70).utf8) + [120], in: dashes, limit: 10)
         #expect(found.isEmpty)

@@ -1,4 +1,5 @@
 import Foundation
+import ParcCore
 @testable import Provisioning
 import Templating
 import Testing

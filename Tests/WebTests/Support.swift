@@ -6,6 +6,7 @@ import InventoryStore
 import Logging
 import NIOCore
 import NIOFoundationEssentialsCompat
+import ParcApp
 import ParcCore
 import Testing
 @testable import Web
@@ -198,4 +199,12 @@ func formBody(_ fields: [(String, String)]) -> ByteBuffer {
     var allowed = CharacterSet.alphanumerics
     allowed.insert(charactersIn: "-._~")
     return ByteBuffer(string: fields.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: allowed)!)" }.joined(separator: "&"))
+}
+
+extension Portal {
+    /// The portal over an inventory file (its parc folder and SSH access come from `options`).
+    init(inventory: Inventory, options: PortalOptions, logger: Logger) {
+        self.init(workspace: Workspace(inventory: inventory, home: options.home ?? ParcHome.locate(), access: AccessSettings(credentials: [])),
+                  options: options, logger: logger)
+    }
 }

@@ -1,10 +1,7 @@
 import ArgumentParser
 import ParcApp
 import Foundation
-import InventoryStore
 import ParcCore
-import Templating
-import SSHTransport
 
 /// How parc reaches devices over SSH: which keys, which host-key policy, how long to wait.
 struct AccessOptions: ParsableArguments {
@@ -12,7 +9,7 @@ struct AccessOptions: ParsableArguments {
     var identities: [String] = []
 
     @Option(name: .customLong("host-key-policy"), help: "strict (the key must match the pinned one or known_hosts) or accept-new (pin a first key, refuse a changed one).")
-    var hostKeyPolicy: HostKeyPolicy.Mode = .strict
+    var hostKeyPolicy: HostKeyTrust = .strict
 
     @Option(name: .customLong("known-hosts"), help: ArgumentHelp("A known_hosts file to trust (repeatable; default: ~/.ssh/known_hosts).", valueName: "file"))
     var knownHosts: [String] = []
@@ -48,7 +45,7 @@ struct AccessOptions: ParsableArguments {
     }
 }
 
-extension HostKeyPolicy.Mode: ExpressibleByArgument {}
+extension HostKeyTrust: ExpressibleByArgument {}
 
 /// Selects devices by pattern and the device-list filters.
 struct SelectionOptions: ParsableArguments {
@@ -64,5 +61,4 @@ struct SelectionOptions: ParsableArguments {
 
     var value: Selection { Selection(pattern: pattern, limit: limit, member: member, school: school, kind: kind) }
 
-    func select(_ r: InventoryReader) throws -> [DeviceRow] { try value.select(r) }
 }

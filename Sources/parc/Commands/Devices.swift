@@ -1,10 +1,7 @@
 import ArgumentParser
 import ParcApp
-import Exchange
 import Foundation
-import InventoryStore
 import ParcCore
-import Templating
 
 struct DeviceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,10 +1,7 @@
 import ArgumentParser
 import ParcApp
-import Exchange
 import Foundation
-import InventoryStore
 import ParcCore
-import Templating
 
 /// `--map COLUMN=FIELD`.
 struct MappingOptions: ParsableArguments {
@@ -333,7 +330,7 @@ struct Labels: AsyncParsableCommand {
         if !untagged.isEmpty && base == nil {
             warn("\(untagged.count) device(s) without an asset tag get a QR code of their serial: \(untagged.joined(separator: ", ")) (give one with parc device edit SERIAL --asset-tag …)")
         }
-        try write(try LabelSheet.html(rows, title: "Étiquettes d'inventaire", baseURL: base), to: output)
+        try write(try LabelSheets.sheet(rows, title: "Étiquettes d'inventaire", baseURL: base), to: output)
         emit("\(rows.count) label\(rows.count == 1 ? "" : "s") on \((rows.count + 23) / 24) A4 sheet\(rows.count > 24 ? "s" : "").\n")
     }
 }

@@ -1,11 +1,7 @@
 import ArgumentParser
 import ParcApp
 import Foundation
-import InventoryStore
 import ParcCore
-import Templating
-import Provisioning
-import SSHTransport
 
 struct FactsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -125,7 +121,7 @@ struct Watch: AsyncParsableCommand {
         var round = 0
         while true {
             round += 1
-            let owed = try workspace.inventory.read { try $0.pending() }
+            let owed = try PendingWork.items(in: workspace)
             if owed.isEmpty { emit("Nothing is pending.\n"); return }
             emit("Round \(round): \(owed.count) pending item(s)\n")
             if let job = try PendingWork.serve(in: workspace, base: base, ask: EnvironmentCredentials.askVars(for: "for unattended replays")) {

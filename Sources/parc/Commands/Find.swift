@@ -1,9 +1,7 @@
 import ArgumentParser
 import ParcApp
 import Foundation
-import InventoryStore
 import ParcCore
-import Templating
 
 struct Find: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

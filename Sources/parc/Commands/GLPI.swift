@@ -1,8 +1,6 @@
 import ArgumentParser
 import ParcApp
-import Exchange
 import Foundation
-import InventoryStore
 import ParcCore
 
 extension GLPIOps.Documents {

@@ -1,9 +1,7 @@
 import ArgumentParser
 import ParcApp
 import Foundation
-import InventoryStore
 import ParcCore
-import Templating
 
 struct Init: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -23,10 +21,10 @@ struct Init: ParsableCommand {
     var from: String?
 
     func run() throws {
-        let inventory = try global.open(create: true)
+        let inventory = try global.open(access: AccessSettings(credentials: []), create: true)
         // init promises an up-to-date, writable inventory: say plainly when it is not.
-        if let why = inventory.readOnlyReason { throw ValidationError("database \(inventory.path): \(why)") }
-        emit("Inventory: \(inventory.path)\n")
+        if let why = inventory.readOnlyReason { throw ValidationError("database \(inventory.databasePath): \(why)") }
+        emit("Inventory: \(inventory.databasePath)\n")
         guard sample else { return }
         let dir = from.map { URL(fileURLWithPath: $0) } ?? ParcHome.locate().appendingPathComponent("inventory")
         let files = try SampleFiles.list(in: dir)

@@ -1,10 +1,7 @@
 import ArgumentParser
 import ParcApp
 import Foundation
-import InventoryStore
-import Lab
 import ParcCore
-import Templating
 
 struct LabCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -40,21 +37,16 @@ struct LabCommand: ParsableCommand {
             // Check the school before starting anything.
             let uai = try await parc.perform(SchoolOps.Show(school)).row.school.uai
             let dir = ParcHome.labDirectory(labDir)
-            var options = LabOptions(password: password, sudoNeedsPassword: false)
-            options.isolatedSchool = isolated ? uai : nil
-            let lab = try Lab.up(count: count, in: dir, options: options)
+            let lab = try LabMachine.up(count: count, in: dir, password: password, isolatedSchool: isolated ? uai : nil)
             do {
-                let devices = try lab.devices.map { d in
-                    LabOps.Device(serial: d.serial, name: d.name, address: d.address, port: d.port, user: d.user, hostKey: try lab.hostKey(d.name).openSSH)
-                }
-                _ = try await parc.perform(LabOps.Register(school: uai, room: room, folder: dir, devices: devices))
+                _ = try await parc.perform(LabOps.Register(school: uai, room: room, folder: dir, devices: try lab.registration()))
             } catch {
                 lab.down()
                 throw error
             }
             emit(Render.table(header: ["DEVICE", "ADDRESS", "PORT", "USER", "SERIAL"],
                               rows: lab.devices.map { [$0.name, $0.address, String($0.port), $0.user, $0.serial] }))
-            emit("\(count) device(s) up in \(dir) (\(Lab.canIsolate ? "each with its own files" : "sharing this machine's files: run as root to isolate them")), registered in \(uai) / \(room).\n")
+            emit("\(count) device(s) up in \(dir) (\(LabMachine.canIsolate ? "each with its own files" : "sharing this machine's files: run as root to isolate them")), registered in \(uai) / \(room).\n")
             if let network = lab.network {
                 emit("School network \(network.namespace): unreachable from here; this machine is \(network.hostAddress) from inside.\n")
                 emit("Key: \(lab.clientKey). Serve them with a relay: parc lab relay \(uai) --server http://\(network.hostAddress):PORT --token-file FILE\n")
@@ -70,26 +62,25 @@ struct LabCommand: ParsableCommand {
         @Flag(help: "Print JSON: the devices, and the school network with its namespace and hostAddress.") var json = false
 
         func run() throws {
-            let lab = try Lab.load(ParcHome.labDirectory(labDir))
-            func running(_ pid: Int32?) -> Bool { pid.map(Spawn.isAlive) == true }
+            let lab = try LabMachine.load(ParcHome.labDirectory(labDir))
             if json {
                 let devices = JSONValue.array(lab.devices.map { d in
                     .object([("name", .string(d.name)), ("address", .string(d.address)), ("port", .number(d.port)), ("serial", .string(d.serial)),
-                             ("running", .bool(running(d.pid)))])
+                             ("running", .bool(d.running))])
                 })
                 let network: JSONValue = lab.network.map { n in
                     .object([("school", .string(n.school)), ("namespace", .string(n.namespace)), ("hostAddress", .string(n.hostAddress)),
-                             ("innerAddress", .string(n.innerAddress)), ("relayRunning", .bool(running(n.relayPid))),
-                             ("relayPid", running(n.relayPid) ? .number(n.relayPid.map(Int.init)) : .null)])
+                             ("innerAddress", .string(n.innerAddress)), ("relayRunning", .bool(n.relayRunning)),
+                             ("relayPid", n.relayRunning ? .number(n.relayPid.map(Int.init)) : .null)])
                 } ?? .null
                 emit(JSONValue.object([("devices", devices), ("isolatedSchools", lab.network == nil ? .array([]) : .array([network]))]).serialized() + "\n")
                 return
             }
             emit(Render.table(header: ["DEVICE", "ADDRESS", "PORT", "PID", "STATE"], rows: lab.devices.map { d in
-                [d.name, d.address, String(d.port), d.pid.map(String.init) ?? "", running(d.pid) ? "running" : "stopped"]
+                [d.name, d.address, String(d.port), d.pid.map(String.init) ?? "", d.running ? "running" : "stopped"]
             }))
             if let n = lab.network {
-                emit("School \(n.school) on its own network \(n.namespace) (this machine is \(n.hostAddress) from inside); relay \(running(n.relayPid) ? "running" : "not running").\n")
+                emit("School \(n.school) on its own network \(n.namespace) (this machine is \(n.hostAddress) from inside); relay \(n.relayRunning ? "running" : "not running").\n")
             }
         }
     }
@@ -107,7 +98,7 @@ struct LabCommand: ParsableCommand {
 
         func run() throws {
             let dir = ParcHome.labDirectory(labDir)
-            let lab = try Lab.load(dir)
+            let lab = try LabMachine.load(dir)
             guard let network = lab.network, network.school == school.uppercased() else {
                 throw ValidationError("the lab in \(dir) has no isolated network for \(school) (parc lab up N --school \(school) --isolated)")
             }
@@ -130,7 +121,7 @@ struct LabCommand: ParsableCommand {
 
         func run() async throws {
             let dir = ParcHome.labDirectory(labDir)
-            let lab = try Lab.load(dir)
+            let lab = try LabMachine.load(dir)
             var removed = 0
             if !keepInventory {
                 removed = try await global.parc().perform(LabOps.Unregister(serials: lab.devices.map(\.serial)))

@@ -1,9 +1,7 @@
 import ArgumentParser
 import ParcApp
 import Foundation
-import InventoryStore
 import ParcCore
-import Templating
 
 struct MemberCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

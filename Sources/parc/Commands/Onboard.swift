@@ -1,9 +1,7 @@
 import ArgumentParser
 import Foundation
-import InventoryStore
 import ParcApp
 import ParcCore
-import SSHTransport
 
 struct Onboard: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,9 +1,7 @@
 import ArgumentParser
 import ParcApp
 import Foundation
-import InventoryStore
 import ParcCore
-import Templating
 
 struct LotCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

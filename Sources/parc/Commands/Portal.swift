@@ -1,7 +1,6 @@
 import ArgumentParser
 import ParcApp
 import Foundation
-import InventoryStore
 import Logging
 import ParcCore
 import Web
@@ -60,7 +59,7 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let inventory = try global.open()
+        let workspace = try global.open(access: access.settings)
         LoggingSetup.bootstrap(verbose: false)
         var logger = Logger(label: "parc.web")
         logger.logLevel = global.verbose >= 1 ? .info : .notice
@@ -76,8 +75,8 @@ struct Serve: AsyncParsableCommand {
         options.relayPollWait = .milliseconds(Int(min(25, relayTimeout / 2) * 1000))
         let tls = tlsCert.map { PortalServer.TLSFiles(certificate: $0, key: tlsKey!) }
         let scheme = tls == nil ? "http" : "https"
-        try await PortalServer.run(inventory: inventory, host: host, port: port, options: options, tls: tls, logger: logger) { bound in
-            FileHandle.standardError.write(Data("parc portal on \(scheme)://\(host):\(bound)/ (database \(inventory.path)); Ctrl-C to stop\n".utf8))
+        try await PortalServer.run(workspace: workspace, host: host, port: port, options: options, tls: tls, logger: logger) { bound in
+            FileHandle.standardError.write(Data("parc portal on \(scheme)://\(host):\(bound)/ (database \(workspace.databasePath)); Ctrl-C to stop\n".utf8))
         }
     }
 }

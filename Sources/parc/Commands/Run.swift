@@ -1,11 +1,7 @@
 import ArgumentParser
 import Foundation
-import InventoryStore
 import ParcApp
 import ParcCore
-import Templating
-import Provisioning
-import SSHTransport
 
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -55,28 +51,23 @@ struct Run: AsyncParsableCommand {
     func run() async throws {
         if syntaxCheck {
             guard let playbook else { throw ValidationError("--syntax-check needs a playbook") }
-            let book = try PlaybookLoader.load(playbook)
-            func count(_ list: [TaskSpec]) -> Int {
-                list.reduce(0) { $0 + ($1.module == "block" ? count($1.block + $1.rescue + $1.always) : $1.module == "meta" ? 0 : 1) }
-            }
-            let tasks = book.plays.reduce(0) { $0 + count($1.tasks) }
-            emit("playbook: \(playbook) (\(book.plays.count) play\(book.plays.count == 1 ? "" : "s"), \(tasks) task\(tasks == 1 ? "" : "s")): no error found\n")
+            emit(try PlaybookListing.syntaxCheck(playbook))
             return
         }
         if listTasks {
             guard let playbook else { throw ValidationError("--list-tasks needs a playbook") }
-            emit(PlaybookListing.tasks(try PlaybookLoader.load(playbook), path: playbook))
+            emit(try PlaybookListing.tasks(path: playbook))
             return
         }
         if let server = try global.remote() { return try await runRemote(server) }
         let workspace = try global.workspace(access)
         // Asked once, before anything runs (and before a prompt could mix with progress lines).
-        let extra = try ExtraVars.parse(extraVars).merging(try AskVars.ask(askVars)) { _, asked in asked }
+        let extra = try ExtraVars.parse(extraVars).merging(ExtraVars.asked(try AskVars.ask(askVars))) { _, asked in asked }
         let typed = RunParameters(extraVars: extraVars, askVars: askVars, tags: tags, skipTags: skipTags, limit: limit)
         if pending {
             if inventoryFile != nil { throw ValidationError("--pending works on parc's devices, not with -i") }
             guard let job = try PendingWork.serve(in: workspace, base: try request(playbook: ""), typed: typed, extra: extra,
-                                                  ask: { try AskVars.ask($0) }) else {
+                                                  ask: { ExtraVars.asked(try AskVars.ask($0)) }) else {
                 emit("Nothing is pending.\n")
                 return
             }
@@ -101,7 +92,7 @@ struct Run: AsyncParsableCommand {
             if inventoryFile != nil { throw ValidationError("--retry works on parc's devices, not with -i") }
             // The one "rerun the failed" (the console's too): that run's playbook, as it was asked.
             guard let rerun = try PlaybookRuns.rerunFailed(retry, in: workspace, base: try self.request(playbook: playbook ?? ""), typed: typed, extra: extra,
-                                                           ask: { try AskVars.ask($0) }) else {
+                                                           ask: { ExtraVars.asked(try AskVars.ask($0)) }) else {
                 emit("Run \(retry) has no failed or unreachable device; nothing to retry.\n")
                 return
             }
@@ -120,7 +111,7 @@ struct Run: AsyncParsableCommand {
             return
         }
         if listHosts {
-            emit(PlaybookListing.hosts(prepared.playbook, path: playbookPath, runner: prepared.runner))
+            emit(PlaybookListing.hosts(prepared, path: playbookPath))
             return
         }
         var woken = Set<String>()
@@ -172,7 +163,7 @@ struct Run: AsyncParsableCommand {
     /// too, with the round trips each device cost (measured, not recorded).
     func render(_ report: RunReport, workspace: Workspace) throws {
         if json {
-            let (recorded, hosts, tasks) = try workspace.inventory.read { try $0.run(report.id) }
+            let (recorded, hosts, tasks) = try PlaybookRuns.recorded(report.id, in: workspace)
             emit(try RunJSON.render(recorded, hosts: hosts, tasks: tasks, roundTrips: report.roundTrips))
         } else {
             emit(RecapText.render(report.hosts, aborted: report.aborted, runID: report.id, check: report.check))
@@ -192,8 +183,8 @@ struct Run: AsyncParsableCommand {
 /// `--ask-vars NAME`: each value read without echo from the terminal, or one line each from
 /// standard input when it is not a terminal (`printf '%s\n' "$PSK" | parc run … --ask-vars wifi_psk`).
 enum AskVars {
-    static func ask(_ names: [String]) throws -> [String: Value] {
-        var out: [String: Value] = [:]
+    static func ask(_ names: [String]) throws -> [String: String] {
+        var out: [String: String] = [:]
         let terminal = isatty(STDIN_FILENO) != 0
         for name in names {
             guard ExtraVars.isName(name) else {
@@ -209,7 +200,7 @@ enum AskVars {
                 value = readLine(strippingNewline: true)
             }
             guard let value else { throw ValidationError("--ask-vars \(name): no value given (standard input ended)") }
-            out[name] = .string(value)
+            out[name] = value
         }
         return out
     }
@@ -218,7 +209,7 @@ enum AskVars {
 extension GlobalOptions {
     /// The inventory, the parc folder and how this command line reaches devices.
     func workspace(_ access: AccessOptions) throws -> Workspace {
-        Workspace(inventory: try open(), home: ParcHome.locate(), access: access.settings)
+        try open(access: access.settings)
     }
 }
 
@@ -301,39 +292,6 @@ enum Prompter {
         if isPrivate { return getpass("\(prompt): ").map { String(cString: $0) } }
         FileHandle.standardError.write(Data("\(prompt): ".utf8))
         return readLine(strippingNewline: true)
-    }
-}
-
-/// `--list-hosts` and `--list-tasks`, as ansible-playbook prints them.
-enum PlaybookListing {
-    static func hosts(_ book: Playbook, path: String, runner: Runner) -> String {
-        var out = "\nplaybook: \(path)\n"
-        for (i, play) in book.plays.enumerated() {
-            let hosts = runner.hosts(of: play)
-            out += "\n  play #\(i + 1) (\(play.hosts)): \(play.name)\tTAGS: [\(play.tags.joined(separator: ", "))]\n"
-            out += "    pattern: ['\(play.hosts)']\n    hosts (\(hosts.count)):\n"
-            for h in hosts { out += "      \(h.name)\n" }
-        }
-        return out
-    }
-
-    static func tasks(_ book: Playbook, path: String) -> String {
-        var out = "\nplaybook: \(path)\n"
-        func walk(_ tasks: [TaskSpec], _ playTags: [String]) -> String {
-            var s = ""
-            for t in tasks {
-                if t.module == "meta" { continue }
-                if t.module == "block" { s += walk(t.block + t.rescue + t.always, playTags); continue }
-                let tags = Set(t.tags + playTags).sorted()
-                s += "      \(t.name)\tTAGS: [\(tags.joined(separator: ", "))]\n"
-            }
-            return s
-        }
-        for (i, play) in book.plays.enumerated() {
-            out += "\n  play #\(i + 1) (\(play.hosts)): \(play.name)\tTAGS: [\(play.tags.joined(separator: ", "))]\n    tasks:\n"
-            out += walk(play.tasks, play.tags)
-        }
-        return out
     }
 }
 

@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import ParcApp
 import ParcCore
-import Provisioning
 
 /// `parc --server URL run NAME`: the run is the server's (a playbook of its playbooks/, its
 /// devices, its relays), followed here as if it ran here: the same progress, recap, --json and exit status.

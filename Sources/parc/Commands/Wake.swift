@@ -1,9 +1,7 @@
 import ArgumentParser
 import ParcApp
 import Foundation
-import InventoryStore
 import ParcCore
-import SSHTransport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -63,14 +61,10 @@ struct Wake: AsyncParsableCommand {
     /// `--via`: the packets sent by a device of the school that is awake, over SSH from here.
     func viaDevice() async throws {
         let workspace = try global.workspace(access)
-        let (rows, facts) = try await workspace.inventory.reading { [selection] r -> ([DeviceRow], [String: DeviceFacts]) in
-            let rows = try selection.select(r)
-            var facts: [String: DeviceFacts] = [:]
-            for row in rows { if let f = try r.facts(serial: row.serial) { facts[row.serial] = f.facts } }
-            return (rows, facts)
+        guard let (rows, sent) = try await Waking.wake(selection.value, via: wake.via!, broadcast: wake.broadcast, port: wake.wolPort, in: workspace) else {
+            warn("no device matches; nothing to wake")
+            return
         }
-        if rows.isEmpty { warn("no device matches; nothing to wake"); return }
-        let sent = try await Waking.wake(rows, facts: facts, via: wake.via!, broadcast: wake.broadcast, port: wake.wolPort, in: workspace)
         if sent.macs > 0 { emit("Sent from \(sent.device) to \(sent.target):\(wake.wolPort) for \(sent.macs) MAC address(es).\n") }
         let without = rows.filter { $0.macs.isEmpty }
         for row in without { FileHandle.standardError.write(Data("no MAC address for \(row.inventoryName) (\(row.serial)): add one with `parc device edit \(row.serial) --mac …`\n".utf8)) }

@@ -1,5 +1,4 @@
 import Foundation
-import InventoryStore
 import ParcCore
 
 /// The columns of a device listing, shared by `parc device list --json|--csv` and the portal's

@@ -1,6 +1,4 @@
 import Foundation
-import InventoryStore
-import ParcCore
 
 extension EquipmentReport {
     // MARK: Text (French)
@@ -102,12 +100,12 @@ extension EquipmentReport {
         let header = ["École", "UAI", "Salle", "Chariot", "Type", "Marque", "Modèle", "N° de série", "N° d'inventaire", "État",
                       "Commande", "Lot", "Prix TTC", "Fin de garantie"]
         // A UTF-8 byte-order mark: spreadsheet software then reads the accents right.
-        var out = "\u{FEFF}" + header.map { DeviceExport.csvCell($0, separator: ";") }.joined(separator: ";") + "\r\n"
+        var out = "\u{FEFF}" + header.map { CSVCell.escape($0, separator: ";") }.joined(separator: ";") + "\r\n"
         for d in allDevices {
             let cells = [d.school ?? "", d.uai ?? "", d.room ?? "", d.cart ?? "", d.kind.french, d.manufacturer ?? "", d.model ?? "",
                          d.serial, d.assetTag ?? "", d.status.french, d.order ?? "", d.lot ?? "",
                          d.purchasePrice.map { $0.frenchNumber } ?? "", d.warrantyEnd?.french ?? ""]
-            out += cells.map { DeviceExport.csvCell($0, separator: ";") }.joined(separator: ";") + "\r\n"
+            out += cells.map { CSVCell.escape($0, separator: ";") }.joined(separator: ";") + "\r\n"
         }
         return out
     }
@@ -264,22 +262,24 @@ public enum HTMLText {
 }
 
 /// A tiny HTML writer that escapes every text it is given.
-struct HTML {
-    var out = ""
+public struct HTML: Sendable {
+    public var out = ""
 
-    mutating func raw(_ s: String) { out += s }
+    public init() {}
 
-    mutating func text(_ s: String) { out += Self.escape(s) }
+    public mutating func raw(_ s: String) { out += s }
 
-    static func escape(_ s: String) -> String { HTMLText.escape(s) }
+    public mutating func text(_ s: String) { out += Self.escape(s) }
 
-    mutating func element(_ name: String, _ content: String) {
+    public static func escape(_ s: String) -> String { HTMLText.escape(s) }
+
+    public mutating func element(_ name: String, _ content: String) {
         raw("<\(name)>")
         text(content)
         raw("</\(name)>\n")
     }
 
-    mutating func table(_ header: [String], _ rows: [[String]], numeric: Set<Int> = [], lastIsTotal: Bool = false) {
+    public mutating func table(_ header: [String], _ rows: [[String]], numeric: Set<Int> = [], lastIsTotal: Bool = false) {
         guard !rows.isEmpty else { return }
         raw("<table><thead><tr>")
         for (i, h) in header.enumerated() { raw(numeric.contains(i) ? "<th scope=\"col\" class=\"n\">" : "<th scope=\"col\">"); text(h); raw("</th>") }
