@@ -1,5 +1,4 @@
 import Foundation
-import ParcCore
 
 /// The columns of a device listing, shared by `parc device list --json|--csv` and the portal's
 /// `GET /api/v1/devices`: the same keys, in the same order, with the same values.
