@@ -67,11 +67,17 @@ public struct QRMatrix: Sendable, Equatable {
 public enum LabelSheet {
     /// With `baseURL`, each QR code holds the device page's address in the portal
     /// (`BASE/materiels/SERIAL`): a phone's camera opens the device, after signing in.
-    public static func html(_ devices: [DeviceRow], title: String, baseURL: String? = nil) throws -> String {
+    /// With `stylesheet` (an address), the sheet links its stylesheet instead of holding it (the
+    /// portal, whose policy allows no inline style).
+    public static func html(_ devices: [DeviceRow], title: String, baseURL: String? = nil, stylesheet: String? = nil) throws -> String {
         var b = HTML()
         b.raw("<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"fr\">\n<head>\n<meta charset=\"utf-8\"/>\n")
         b.element("title", title)
-        b.raw("<style>\(css)</style>\n</head>\n<body>\n<div class=\"planche\">\n")
+        if let stylesheet {
+            b.raw("<link rel=\"stylesheet\" href=\"\(HTMLText.escape(stylesheet))\"/>\n</head>\n<body>\n<div class=\"planche\">\n")
+        } else {
+            b.raw("<style>\(css)</style>\n</head>\n<body>\n<div class=\"planche\">\n")
+        }
         for d in devices {
             let code = d.assetTag ?? d.serial
             let content = baseURL.map { deviceURL(base: $0, serial: d.serial) } ?? code
@@ -101,7 +107,8 @@ public enum LabelSheet {
         return "\(trimmed)/materiels/\(serial.addingPercentEncoding(withAllowedCharacters: allowed) ?? serial)"
     }
 
-    static let css = """
+    /// The sheet's stylesheet: A4, 3 × 8 labels.
+    public static let css = """
         @page{size:A4;margin:10mm 7mm}body{font-family:"DejaVu Sans",Arial,sans-serif;margin:0}
         .planche{display:grid;grid-template-columns:repeat(3,64mm);grid-auto-rows:33.9mm;gap:0 2.5mm}
         .etiquette{display:flex;align-items:center;gap:2mm;padding:2mm;border:1px dashed #bbb;overflow:hidden;break-inside:avoid}

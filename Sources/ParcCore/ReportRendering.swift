@@ -112,11 +112,26 @@ extension EquipmentReport {
 
     // MARK: HTML (standalone, printable, French)
 
-    public func html() -> String {
+    /// The report as a page: standalone (its stylesheet inside: a file to email or render as a PDF),
+    /// or, with `stylesheet`, linking it (the portal, whose policy allows no inline style); `links`
+    /// (label, address) are shown above the title on screen, never printed.
+    public func html(stylesheet: String? = nil, links: [(String, String)] = []) -> String {
         var b = HTML()
         b.raw("<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"fr\">\n<head>\n<meta charset=\"utf-8\"/>\n")
+        b.raw("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n")
         b.element("title", title)
-        b.raw("<style>\(Self.css)\(printCSS)</style>\n</head>\n<body>\n<main>\n")
+        if let stylesheet {
+            b.raw("<link rel=\"stylesheet\" href=\"\(HTMLText.escape(stylesheet))\"/>\n</head>\n<body>\n<main>\n")
+        } else {
+            b.raw("<style>\(Self.stylesheet)</style>\n</head>\n<body>\n<main>\n")
+        }
+        // The running header of printed pages (paged media reads it; the screen does not show it).
+        b.raw("<p class=\"entete\" aria-hidden=\"true\">"); b.text("\(member.name) — équipement numérique"); b.raw("</p>\n")
+        if !links.isEmpty {
+            b.raw("<p class=\"actions\">")
+            b.raw(links.map { "<a href=\"\(HTMLText.escape($0.1))\">\(HTMLText.escape($0.0))</a>" }.joined(separator: " · "))
+            b.raw("</p>\n")
+        }
         b.element("h1", title)
         b.raw("<table class=\"identite\">")
         for (k, v) in membershipLines() { b.raw("<tr><th scope=\"row\">"); b.text(k); b.raw("</th><td>"); b.text(v); b.raw("</td></tr>") }
@@ -140,13 +155,14 @@ extension EquipmentReport {
                         room.devices.map { d in
                             [d.kind.french, [d.manufacturer, d.model].compactMap { $0 }.joined(separator: " "), d.serial, d.assetTag ?? "",
                              d.cart ?? "", d.status.french, d.warrantyEnd?.french ?? "", d.purchasePrice?.french ?? ""]
-                        }, numeric: [7])
+                        }, numeric: [7], codes: [2, 3, 4])
             }
         }
         if !unplaced.isEmpty {
             b.element("h3", "En stock (hors école)")
             b.table(["Type", "Marque et modèle", "N° de série", "N° d'inventaire", "État"],
-                    unplaced.map { [$0.kind.french, [$0.manufacturer, $0.model].compactMap { $0 }.joined(separator: " "), $0.serial, $0.assetTag ?? "", $0.status.french] })
+                    unplaced.map { [$0.kind.french, [$0.manufacturer, $0.model].compactMap { $0 }.joined(separator: " "), $0.serial, $0.assetTag ?? "", $0.status.french] },
+                    codes: [2, 3])
         }
 
         b.element("h2", "Achats")
@@ -187,7 +203,7 @@ extension EquipmentReport {
         b.element("h2", "Garanties se terminant d'ici \(warrantyMonths) mois")
         if warrantyEnding.isEmpty { b.element("p", "Aucune garantie ne se termine dans cette période.") } else {
             b.table(["Fin de garantie", "Type", "N° de série", "N° d'inventaire", "École", "Salle"],
-                    warrantyEnding.map { [$0.warrantyEnd!.french, $0.kind.french, $0.serial, $0.assetTag ?? "", $0.school ?? "", $0.room ?? ""] })
+                    warrantyEnding.map { [$0.warrantyEnd!.french, $0.kind.french, $0.serial, $0.assetTag ?? "", $0.school ?? "", $0.room ?? ""] }, codes: [2, 3])
         }
         if !overdueLoans.isEmpty {
             b.element("h2", "Classes mobiles prêtées, non rendues à la date prévue")
@@ -197,7 +213,7 @@ extension EquipmentReport {
         b.element("h2", "Matériel en réparation ou perdu")
         if needsAttention.isEmpty { b.element("p", "Aucun matériel en réparation ou perdu.") } else {
             b.table(["État", "Type", "N° de série", "N° d'inventaire", "École", "Salle"],
-                    needsAttention.map { [$0.status.french, $0.kind.french, $0.serial, $0.assetTag ?? "", $0.school ?? "", $0.room ?? ""] })
+                    needsAttention.map { [$0.status.french, $0.kind.french, $0.serial, $0.assetTag ?? "", $0.school ?? "", $0.room ?? ""] }, codes: [2, 3])
         }
         b.element("h2", "Écarts entre l'inventaire et les appareils")
         if findings.isEmpty { b.element("p", "Aucun écart constaté sur les appareils administrés.") } else {
@@ -216,27 +232,28 @@ extension EquipmentReport {
         return b.out
     }
 
-    /// A4 pages with the member's name as running header and page numbers (paged-media CSS, as
-    /// `--format pdf` renders it with WeasyPrint; browsers print the page size and margins).
-    var printCSS: String {
-        let header = "\(member.name) — équipement numérique".replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-            .replacingOccurrences(of: "<", with: "\\3C ")
-        return """
-            @page{size:A4;margin:20mm 15mm 18mm 15mm;@top-center{content:"\(header)";font-size:8.5pt;color:#555}\
-            @bottom-right{content:"Page " counter(page) " / " counter(pages);font-size:8.5pt;color:#555}}\
-            @media print{body{font-size:9.5pt}table{table-layout:fixed;word-wrap:break-word;overflow-wrap:anywhere}th,td{padding:.2em .3em}}\
-            .signature{margin-top:2.5em;margin-left:55%;break-inside:avoid}.signature .visa{color:#777;font-size:9pt;margin-top:3.5em}
-            """
-    }
+    /// The report's stylesheet: the same for the screen, the browser's print and the PDF
+    /// (WeasyPrint reads its paged media: A4, the commune as running header, page numbers).
+    public static let stylesheet = css + printCSS
+
+    static let printCSS = """
+        .entete{string-set:entete content();font-size:0;line-height:0;height:0;margin:0;overflow:hidden}
+        @page{size:A4;margin:20mm 15mm 18mm 15mm;@top-center{content:string(entete);font-family:"DejaVu Sans",Arial,sans-serif;font-size:8.5pt;color:#555}\
+        @bottom-right{content:"Page " counter(page) " / " counter(pages);font-family:"DejaVu Sans",Arial,sans-serif;font-size:8.5pt;color:#555}}
+        @media print{body{font-size:9.5pt}th,td{padding:.2em .3em}.actions{display:none}.defile{overflow:visible}
+        .appareils{font-size:8.5pt}}
+        .signature{margin-top:2.5em;margin-left:55%;break-inside:avoid}.signature .visa{color:#595959;font-size:9pt;margin-top:3.5em}
+        """
 
     static let css = """
-        body{font-family:"DejaVu Sans",Arial,sans-serif;font-size:10.5pt;color:#1a1a1a;margin:2em auto;max-width:60em;padding:0 1em}
+        body{font-family:"DejaVu Sans",Arial,sans-serif;font-size:10.5pt;color:#1a1a1a;margin:2em auto;max-width:60em;padding:0 1em;overflow-wrap:break-word}
         h1{font-size:17pt;color:#00457c;border-bottom:2px solid #00457c;padding-bottom:.2em}
         h2{font-size:13pt;color:#00457c;margin-top:1.6em;break-after:avoid}h3{font-size:11.5pt;margin-bottom:.3em}h4{font-size:10.5pt;margin:.8em 0 .3em}
         table{border-collapse:collapse;margin:.4em 0 1em;width:100%}th,td{border:1px solid #b8c4ce;padding:.25em .45em;text-align:left;vertical-align:top}
         thead th{background:#e8eef3}td.n,th.n{text-align:right;white-space:nowrap}tr.total td{font-weight:bold;background:#f3f6f8}
         table.identite{width:auto}table.identite th{background:none;font-weight:normal;color:#555;border:none;padding-left:0}table.identite td{border:none}
-        .chiffres{display:flex;gap:1.5em;flex-wrap:wrap}.chiffres table{width:auto}.total{font-size:13pt}
+        .chiffres .defile{display:inline-block;vertical-align:top;margin-right:1.5em}.chiffres table{width:auto}.total{font-size:13pt}
+        .defile{overflow-x:auto;max-width:100%}td.code{white-space:nowrap}.actions{margin:0 0 1em}
         .edition,.pied{color:#555;font-size:9pt}.pied{margin-top:2em;border-top:1px solid #ccc;padding-top:.5em}
         @media print{body{margin:0;max-width:none}h2{break-after:avoid}tr{break-inside:avoid}}
         """
@@ -279,16 +296,23 @@ public struct HTML: Sendable {
         raw("</\(name)>\n")
     }
 
-    public mutating func table(_ header: [String], _ rows: [[String]], numeric: Set<Int> = [], lastIsTotal: Bool = false) {
+    /// A table in a box that scrolls sideways on a narrow screen; `codes` are columns of serials
+    /// and tags, never broken inside.
+    public mutating func table(_ header: [String], _ rows: [[String]], numeric: Set<Int> = [], codes: Set<Int> = [], lastIsTotal: Bool = false) {
         guard !rows.isEmpty else { return }
-        raw("<table><thead><tr>")
+        // The box scrolls sideways on a narrow screen: it takes the focus, so that a keyboard scrolls it too.
+        raw("<div class=\"defile\" tabindex=\"0\" role=\"region\" aria-label=\"")
+        text("Tableau : " + header.prefix(2).joined(separator: ", ") + (header.count > 2 ? "…" : ""))
+        raw(codes.isEmpty ? "\"><table><thead><tr>" : "\"><table class=\"appareils\"><thead><tr>")
         for (i, h) in header.enumerated() { raw(numeric.contains(i) ? "<th scope=\"col\" class=\"n\">" : "<th scope=\"col\">"); text(h); raw("</th>") }
         raw("</tr></thead><tbody>")
         for (r, row) in rows.enumerated() {
             raw(lastIsTotal && r == rows.count - 1 ? "<tr class=\"total\">" : "<tr>")
-            for (i, cell) in row.enumerated() { raw(numeric.contains(i) ? "<td class=\"n\">" : "<td>"); text(cell); raw("</td>") }
+            for (i, cell) in row.enumerated() {
+                raw(numeric.contains(i) ? "<td class=\"n\">" : codes.contains(i) ? "<td class=\"code\">" : "<td>"); text(cell); raw("</td>")
+            }
             raw("</tr>")
         }
-        raw("</tbody></table>\n")
+        raw("</tbody></table></div>\n")
     }
 }

@@ -314,10 +314,9 @@ extension Portal {
                 }
                 return (try picked.map { try r.device($0) }, "Étiquettes — \(picked.count) appareil(s)")
             }
-            let sheet = try LabelSheets.sheet(rows, title: title, baseURL: options.baseURL)
-            // The sheet carries its own print styles (A4, 3 × 8 labels) and QR codes as data: images.
-            return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
-                                                   .contentSecurityPolicy: "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'"],
+            // The sheet's print styles (A4, 3 × 8 labels) are a file of the portal; its QR codes are drawings in the page.
+            let sheet = try LabelSheets.sheet(rows, title: title, baseURL: options.baseURL, stylesheet: "/static/etiquettes.css")
+            return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
                             body: .init(byteBuffer: ByteBuffer(string: sheet)))
         }
         let carts = try await workspace.view(as: v.audience) { r in try r.devices(DeviceFilter(kind: .cart)) }

@@ -177,7 +177,7 @@ struct Page {
         .session{display:flex;gap:.75em;align-items:center;margin-left:auto}.session p{margin:0;font-size:.9rem}
         main{max-width:72rem;margin:0 auto;padding:1em}
         h1{font-size:1.6rem;margin:.5em 0}h2{font-size:1.3rem;margin-top:1.5em}
-        .tableau{overflow-x:auto}
+        .tableau{overflow-x:auto;position:relative}
         table{border-collapse:collapse;width:100%;margin:.5em 0 1em}
         caption{text-align:left;font-weight:bold;padding:.25em 0}
         th,td{border:1px solid #c9c9c9;padding:.35em .5em;text-align:left;vertical-align:top}

@@ -70,9 +70,6 @@ struct Viewer: Sendable {
     /// What this viewer may read (the rules are ParcApp's, in one place).
     var audience: Audience { Audience(account: account, memberSlug: memberSlug) }
 
-    func maySee(member: String?) -> Bool { audience.maySee(member: member) }
-    func maySee(memberId: Int64) -> Bool { audience.maySee(memberId: memberId) }
-
     var navigation: [(String, String)] {
         if let slug = memberSlug, !isStaff {
             let base = "/communes/\(slug)"
@@ -179,6 +176,14 @@ public struct Portal: Sendable {
         router.get("/static/parc.css") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "public, max-age=3600"],
                      body: .init(byteBuffer: ByteBuffer(string: Page.css)))
+        }
+        router.get("/static/rapport.css") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "public, max-age=3600"],
+                     body: .init(byteBuffer: ByteBuffer(string: EquipmentReport.stylesheet)))
+        }
+        router.get("/static/etiquettes.css") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "public, max-age=3600"],
+                     body: .init(byteBuffer: ByteBuffer(string: LabelSheets.stylesheet)))
         }
         router.get("/static/console.js") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/javascript; charset=utf-8", .cacheControl: "public, max-age=3600"],
@@ -347,7 +352,6 @@ struct SecurityHeaders: RouterMiddleware {
             // A path no route answers: the portal's own page, or JSON under /api.
             response = request.uri.path.hasPrefix("/api/") ? API.errorResponse(.notFound) : Portal.notFoundPage()
         }
-        // A page that needs its own rules (the label sheet's inline print styles) sets them itself.
         if response.headers[.contentSecurityPolicy] == nil { response.headers[.contentSecurityPolicy] = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'" }
         response.headers[.xContentTypeOptions] = "nosniff"
         response.headers[.referrerPolicyHeader] = "same-origin"

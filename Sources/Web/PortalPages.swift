@@ -59,11 +59,15 @@ enum PortalPages {
         },
         Route(method: .get, path: "/communes/{member}/rapport", access: .signedIn, summary: "The member's report (HTML to print)",
               parameters: [("member", .member)]) { p, _, c, v in
-            try await p.report(v!, slug: c.parameter("member"), csv: false)
+            try await p.report(v!, slug: c.parameter("member"), as: .page)
+        },
+        Route(method: .get, path: "/communes/{member}/rapport.pdf", access: .signedIn, summary: "The member's report (PDF, A4)",
+              parameters: [("member", .member)]) { p, _, c, v in
+            try await p.report(v!, slug: c.parameter("member"), as: .pdf)
         },
         Route(method: .get, path: "/communes/{member}/rapport.csv", access: .signedIn, summary: "The member's report (CSV for spreadsheets)",
               parameters: [("member", .member)]) { p, _, c, v in
-            try await p.report(v!, slug: c.parameter("member"), csv: true)
+            try await p.report(v!, slug: c.parameter("member"), as: .csv)
         },
         Route(method: .get, path: "/communes/{member}/signalements", access: .signedIn, summary: "The member's problem reports",
               parameters: [("member", .member)]) { p, _, c, v in
@@ -122,7 +126,7 @@ extension Portal {
         page.body.raw("<p><strong>\(problems)</strong> signalements en cours</p>")
         page.body.raw("<p><strong>\(HTMLWriter.escape(French.money(report.totalOwnShare)))</strong> reste à charge</p>")
         page.body.raw("</div>\n")
-        page.body.raw("<p class=\"actions\"><a href=\"\(base)/rapport\">Rapport à imprimer</a> <a href=\"\(base)/rapport.csv\">Rapport pour tableur (CSV)</a> <a href=\"\(base)/documents\">Documents (\(documents))</a></p>\n")
+        page.body.raw("<p class=\"actions\"><a href=\"\(base)/rapport\">Rapport à imprimer</a> <a href=\"\(base)/rapport.pdf\">Rapport en PDF</a> <a href=\"\(base)/rapport.csv\">Rapport pour tableur (CSV)</a> <a href=\"\(base)/documents\">Documents (\(documents))</a></p>\n")
 
         page.body.element("h2", "Équipement par école")
         let kinds = report.byKind.map(\.0)
@@ -398,18 +402,30 @@ extension Portal {
                         body: .init(byteBuffer: ByteBuffer(bytes: doc.content)))
     }
 
-    func report(_ v: Viewer, slug: String, csv: Bool) async throws -> Response {
+    enum ReportForm { case page, pdf, csv }
+
+    /// The commune's report: a page to read and print (its stylesheet a file, as the portal's
+    /// policy wants), the same page as a PDF (A4, through WeasyPrint), or CSV for spreadsheets.
+    func report(_ v: Viewer, slug: String, as form: ReportForm) async throws -> Response {
         let today = self.today
         let report = try await workspace.view(as: v.audience) { r in
             let m = try r.member(slug)
             return try r.report(member: m, today: today)
         }
-        if csv {
+        switch form {
+        case .csv:
             return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8",
                                                    .contentDisposition: "attachment; filename=\"rapport-\(slug)-\(today).csv\"", .cacheControl: "no-store"],
                             body: .init(byteBuffer: ByteBuffer(string: report.csv())))
+        case .pdf:
+            let pdf = try await offload { try ReportPDF.render(report.html()) }
+            return Response(status: .ok, headers: [.contentType: "application/pdf",
+                                                   .contentDisposition: "inline; filename=\"rapport-\(slug)-\(today).pdf\"", .cacheControl: "private, no-store"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: pdf)))
+        case .page:
+            return html(report.html(stylesheet: "/static/rapport.css", links: [("Télécharger en PDF", "rapport.pdf"), ("Pour tableur (CSV)", "rapport.csv"),
+                                                                             ("Retour à la commune", v.isStaff ? "/communes/\(slug)" : "/")]))
         }
-        return html(report.html())
     }
 
     func memberProblems(_ v: Viewer, slug: String) async throws -> Response {

@@ -118,6 +118,16 @@ import Testing
         #expect(text.contains("Page 1 / ") && text.contains("Norroy-le-Veneur — équipement numérique"), "page numbers and the running header")
         #expect(text.contains("Fait à Norroy-le-Veneur, le 15/01/2025") && text.contains("Le maire"))
         #expect(try await parc.run("report", "member", "norroy-le-veneur", "--format", "pdf").status == 64, "a PDF needs -o")
+        // Laid out, not piled up: no two lines of text overlap on a page, and no asset tag or serial
+        // is broken across lines (issue 26: the summary's tables drawn on top of each other, "NLV-2024-0 / 10").
+        let layout = try Self.pdfLayout(pdf)
+        #expect(layout.pages >= 2)
+        #expect(layout.overlaps.isEmpty, "overlapping text: \(layout.overlaps.prefix(5))")
+        let devices = try #require(try ParcRunner.json(try await parc.run("device", "list", "--member", "norroy-le-veneur", "--json").stdout) as? [[String: Any]])
+        let codes = devices.flatMap { [$0["serial"] as? String, $0["assetTag"] as? String].compactMap { $0 } }
+        #expect(codes.count > 10)
+        let missing = codes.filter { !layout.words.contains($0) }
+        #expect(missing.isEmpty, "broken across lines or missing: \(missing)")
         let csv = try await parc.run("report", "member", "norroy-le-veneur", "--format", "csv")
         #expect(csv.stdout.hasPrefix("\u{FEFF}École;UAI;Salle;"))
         let export = parc.dir.appendingPathComponent("parc.csv").path
@@ -127,6 +137,37 @@ import Testing
         let back = try await parc.run("import", "devices", export, "--update", "--dry-run", "--json")
         let report = try #require(try ParcRunner.json(back.stdout) as? [String: Any], "\(back.stderr)")
         #expect(report["unchanged"] as? Int == 18 && report["updated"] as? Int == 0 && report["created"] as? Int == 0, "\(back.stdout)")
+    }
+
+    /// Every line box of a PDF (`pdftotext -bbox-layout`) by page: the pairs that overlap, and the words.
+    static func pdfLayout(_ path: String) throws -> (pages: Int, overlaps: [String], words: Set<String>) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/pdftotext")
+        p.arguments = ["-bbox-layout", path, "-"]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let xml = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        var overlaps: [String] = [], words = Set<String>()
+        let pages = xml.components(separatedBy: "<page ").dropFirst()
+        for (number, page) in pages.enumerated() {
+            var lines: [(x0: Double, y0: Double, x1: Double, y1: Double, text: String)] = []
+            for chunk in page.components(separatedBy: "<line ").dropFirst() {
+                guard let m = chunk.firstMatch(of: /xMin="([0-9.]+)" yMin="([0-9.]+)" xMax="([0-9.]+)" yMax="([0-9.]+)"/) else { continue }
+                let text = chunk.matches(of: />([^<]+)<\/word>/).map { String($0.output.1) }
+                words.formUnion(text)
+                lines.append((Double(m.output.1)!, Double(m.output.2)!, Double(m.output.3)!, Double(m.output.4)!, text.joined(separator: " ")))
+            }
+            for i in lines.indices {
+                for j in lines.indices where j > i {
+                    let a = lines[i], b = lines[j]
+                    let w = min(a.x1, b.x1) - max(a.x0, b.x0), h = min(a.y1, b.y1) - max(a.y0, b.y0)
+                    if w > 1 && h > 1 { overlaps.append("page \(number + 1): '\(a.text)' over '\(b.text)'") }
+                }
+            }
+        }
+        return (pages.count, overlaps, words)
     }
 
     static func pdftotext(_ path: String) throws -> String {

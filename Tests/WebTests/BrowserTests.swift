@@ -26,7 +26,7 @@ import Testing
         // The pages of each role: every GET page of the route table, filled with member A's objects.
         func pages(staff: Bool, admin: Bool) -> [String] {
             Portal.routes.filter { r in
-                r.method == .get && !r.isAPI && !["/connexion", "/documents/{document}", "/communes/{member}/rapport.csv", "/executions/{run}/evenements"].contains(r.path)
+                r.method == .get && !r.isAPI && !["/connexion", "/documents/{document}", "/communes/{member}/rapport.csv", "/communes/{member}/rapport.pdf", "/executions/{run}/evenements"].contains(r.path)
                     && (r.access != .staff || staff) && (r.access != .admin || admin)
             }.map { AccessTests.path($0, f.a) + ($0.path == "/recherche" ? "?q=SN" : "") }
         }

@@ -363,7 +363,11 @@ func eventually(_ seconds: Double = 20, _ condition: () async throws -> Bool) as
             #expect(sheet.status == .ok)
             #expect(sheet.text.contains(f.a.device) && sheet.text.contains("<svg") && sheet.text.contains("T-1-1"))
             #expect(sheet.text.contains("https://parc.example.fr/materiels/\(f.a.device)"), "the QR codes open the device's page")
-            #expect(sheet.header("Content-Security-Policy")?.contains("style-src 'unsafe-inline'") == true)
+            // Under the portal's own policy: its print styles are a file, nothing inline.
+            #expect(sheet.header("Content-Security-Policy")?.contains("style-src 'self'") == true && !sheet.text.contains("<style"))
+            #expect(sheet.text.contains("<link rel=\"stylesheet\" href=\"/static/etiquettes.css\"/>"))
+            let css = try await client.execute(uri: "/static/etiquettes.css", method: .get)
+            #expect(css.status == .ok && css.text.contains("@page{size:A4"))
             let picked = try await client.execute(uri: "/etiquettes?appareils=SCR-1", method: .get, headers: headers([("Cookie", tech.cookie)]))
             #expect(picked.status == .ok && picked.text.contains("SCR-1") && !picked.text.contains(f.a.device))
             let other = try await client.execute(uri: "/etiquettes?appareils=NOPE-9", method: .get, headers: headers([("Cookie", tech.cookie)]))

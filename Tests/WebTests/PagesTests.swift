@@ -109,7 +109,7 @@ import Testing
             var pages = 0
             for (cookie, asStaff) in [(commune.cookie, false), (tech.cookie, true)] {
                 for route in Portal.routes where route.method == .get && !route.isAPI
-                    && !["/documents/{document}", "/communes/{member}/rapport.csv", "/connexion", "/executions/{run}/evenements"].contains(route.path) {
+                    && !["/documents/{document}", "/communes/{member}/rapport.csv", "/communes/{member}/rapport.pdf", "/connexion", "/executions/{run}/evenements"].contains(route.path) {
                     if route.access == .staff || route.access == .admin, !asStaff { continue }
                     let uri = AccessTests.path(route, f.a) + (route.path == "/recherche" ? "?q=SN" : "")
                     let r = try await Self.get(client, uri, cookie)
@@ -125,12 +125,21 @@ import Testing
                         + html.components(separatedBy: "<select ").count - 1 + html.components(separatedBy: "<textarea ").count - 1
                     #expect(html.components(separatedBy: "<label for=").count - 1 == inputs, "\(uri): a label per field")
                     #expect(!html.contains("<script") && !html.contains("src=\"http") && !html.contains("href=\"http"), "\(uri): no script, no external asset")
+                    // The policy allows stylesheets from the portal only: no style inside a page (the report's too).
+                    #expect(!html.contains("<style") && !html.contains(" style=\""), "\(uri): no inline style (the Content-Security-Policy would block it)")
+                    #expect(html.contains("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\""), "\(uri): sized for phones")
                     pages += 1
                 }
             }
             #expect(pages > 20)
             let css = try await client.execute(uri: "/static/parc.css", method: .get)
             #expect(css.status == .ok && css.text.contains(":focus-visible"))
+            let report = try await Self.get(client, "/communes/\(f.a.slug)/rapport", commune.cookie)
+            #expect(report.text.contains("<link rel=\"stylesheet\" href=\"/static/rapport.css\"/>") && report.text.contains("href=\"rapport.pdf\""))
+            let reportCSS = try await client.execute(uri: "/static/rapport.css", method: .get)
+            #expect(reportCSS.status == .ok && reportCSS.header("Content-Type") == "text/css; charset=utf-8" && reportCSS.text.contains("@page{size:A4"))
+            let pdf = try await Self.get(client, "/communes/\(f.a.slug)/rapport.pdf", commune.cookie)
+            #expect(pdf.status == .ok && pdf.header("Content-Type") == "application/pdf" && pdf.text.hasPrefix("%PDF-"))
             let csv = try await Self.get(client, "/communes/\(f.a.slug)/rapport.csv", commune.cookie)
             #expect(csv.header("Content-Type") == "text/csv; charset=utf-8")
             #expect(Array(csv.body.readableBytesView.prefix(3)) == [0xEF, 0xBB, 0xBF], "a UTF-8 BOM")

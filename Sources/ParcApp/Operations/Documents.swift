@@ -167,7 +167,11 @@ public enum DocumentOps {
 /// A4 sheets of labels with QR codes, printed from the browser or saved by `parc labels`.
 public enum LabelSheets {
     /// The sheet of these devices (with `baseURL`, each QR code holds the device's page in the portal).
-    public static func sheet(_ devices: [DeviceRow], title: String, baseURL: String? = nil) throws -> String {
-        try LabelSheet.html(devices, title: title, baseURL: baseURL)
+    /// With `stylesheet`, the sheet links it (see ``stylesheet``) rather than holding it.
+    public static func sheet(_ devices: [DeviceRow], title: String, baseURL: String? = nil, stylesheet: String? = nil) throws -> String {
+        try LabelSheet.html(devices, title: title, baseURL: baseURL, stylesheet: stylesheet)
     }
+
+    /// The sheets' stylesheet, for the portal to serve as a file.
+    public static var stylesheet: String { LabelSheet.css }
 }

@@ -201,31 +201,11 @@ struct ExportCommand: ParsableCommand {
     }
 }
 
-/// HTML to PDF through WeasyPrint (Debian's `weasyprint`), which reads CSS paged media: page
-/// size, running headers, page numbers.
+/// `--format pdf`: the report rendered by WeasyPrint (through ParcApp), written atomically.
 enum PDF {
     static func render(_ html: String, to path: String) throws {
-        let tool = ["/usr/bin/weasyprint", "/usr/local/bin/weasyprint"].first { FileManager.default.isExecutableFile(atPath: $0) }
-        guard let tool else { throw ValidationError("--format pdf needs WeasyPrint: install it (apt-get install weasyprint), or use --format html and print it") }
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("parc-pdf-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let source = dir.appendingPathComponent("rapport.html"), target = dir.appendingPathComponent("rapport.pdf")
-        try Data(html.utf8).write(to: source)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: tool)
-        p.arguments = ["--quiet", "--encoding", "utf-8", source.path, target.path]
-        p.standardInput = FileHandle.nullDevice
-        p.standardOutput = FileHandle.nullDevice
-        let errors = Pipe()
-        p.standardError = errors
-        try p.run()
-        let message = errors.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0, let pdf = FileManager.default.contents(atPath: target.path) else {
-            throw ValidationError("WeasyPrint could not make the PDF: \(String(decoding: message, as: UTF8.self).trimmed)")
-        }
-        do { try OutputFile.write([UInt8](pdf), to: path) } catch { throw ValidationError("cannot write \(path): \(error.reason); nothing was written") }
+        let pdf = try ReportPDF.render(html)
+        do { try OutputFile.write(pdf, to: path) } catch { throw ValidationError("cannot write \(path): \(error.reason); nothing was written") }
         FileHandle.standardError.write(Data("Wrote \(path.visible)\n".utf8))
     }
 }

@@ -21,6 +21,8 @@ def start_driver():
     options.binary_location = "/usr/bin/chromium"
     for arg in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,900", "--lang=fr-FR"]:
         options.add_argument(arg)
+    # The console's messages (a Content-Security-Policy violation is one), read with get_log("browser").
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
     driver.set_page_load_timeout(30)
     driver.set_script_timeout(60)
@@ -60,3 +62,21 @@ def axe_violations(driver, axe_source, label):
     if "error" in result:
         return [f"{label}: axe did not run: {result['error']}"]
     return [f"{label}: {v['id']} ({v['impact']}): {v['help']} at {v['nodes']}" for v in result.get("violations", [])]
+
+
+def policy_violations(driver, label):
+    """What the browser refused under the Content-Security-Policy since the last call (the console's messages)."""
+    return [f"{label}: {entry['message'][:300]}" for entry in driver.get_log("browser")
+            if "Content Security Policy" in entry.get("message", "")]
+
+
+def overflow_on_phone(driver, label, width=390):
+    """Whether the page is wider than a phone's screen (it then scrolls sideways as a whole): a failure line or None."""
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": width, "height": 844, "deviceScaleFactor": 1, "mobile": True})
+    try:
+        sizes = driver.execute_script("const d = document.documentElement; return [d.scrollWidth, d.clientWidth];")
+    finally:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    if sizes[0] > sizes[1] + 1:
+        return f"{label}: {sizes[0]} px wide on a {width} px screen"
+    return None

@@ -7,7 +7,8 @@ PLAN.json gives the portal's base URL, the path of axe.min.js, a folder for scre
 accounts to sign in with, the pages each role opens, and the objects of the browsing scenario.
 It checks:
   - every page, signed in as each role (and the sign-in page signed out): 0 violations of axe-core's
-    WCAG 2.0/2.1 A and AA rules, and a visible focus indicator on the first focusable element;
+    WCAG 2.0/2.1 A and AA rules, and a visible focus indicator on the first focusable element; no
+    message of the browser about its Content-Security-Policy; no page wider than a 390 px phone;
   - a commune signs in, browses overview → school → room → cart → device, reports a problem,
     follows it, and signs out; a technician sees the problem in the queue; the commune opening
     another commune's device gets "Page introuvable" (404); screenshots of each step.
@@ -22,7 +23,7 @@ from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from browser_support import axe_violations, click_and_wait, load_plan, screenshot, start_driver
+from browser_support import axe_violations, click_and_wait, load_plan, overflow_on_phone, policy_violations, screenshot, start_driver
 
 plan, base, axe_source, shots = load_plan(sys.argv[1])
 failures = []
@@ -95,6 +96,11 @@ try:
         for i, path in enumerate(plan["pages"][role]):
             driver.get(base + path)
             axe(f"{role} {path}")
+            # Nothing the page needs is refused by its own policy (an inline style, say), and it fits a phone.
+            failures.extend(policy_violations(driver, f"{role} {path}"))
+            wide = overflow_on_phone(driver, f"{role} {path}")
+            if wide:
+                failures.append(wide)
             if i == 0:
                 focus_visible(f"{role} {path}")
         driver.get(base + "/")
