@@ -14,7 +14,8 @@ extension InventoryReader {
         return Problem(id: row["id"], serial: row["serial"], member: member, device: label, kind: row["kind"],
                        description: row["description"], since: row["since"], contactName: row["contactName"], contactPhone: row["contactPhone"],
                        reportedBy: row["reportedBy"], reportedAt: row["reportedAt"], state: row["state"], acceptedBy: row["acceptedBy"],
-                       acceptedAt: row["acceptedAt"], closedBy: row["closedBy"], closedAt: row["closedAt"], resolution: row["resolution"])
+                       acceptedAt: row["acceptedAt"], closedBy: row["closedBy"], closedAt: row["closedAt"], resolution: row["resolution"],
+                       outcome: (row["outcome"] as String?).flatMap(ProblemOutcome.init(rawValue:)))
     }
 
     /// Problem reports, newest first: of one member's devices, or all; optionally in one state.
@@ -46,7 +47,11 @@ extension InventoryReader {
         guard let row = try Row.fetchOne(db, sql: "\(Self.problemSelect) WHERE p.id = ?", arguments: [id]) else {
             throw InventoryError.notFound(entity: "problem", key: "#\(id)", hint: "list them with `parc problem list`")
         }
-        return problem(row, member: try deviceRow(row["serial"]).member)
+        var p = problem(row, member: try deviceRow(row["serial"]).member)
+        p.notes = try Row.fetchAll(db, sql: "SELECT at, actor, text FROM problemNote WHERE problemId = ? ORDER BY id", arguments: [id]).map {
+            ProblemNote(at: $0["at"], by: $0["actor"], text: $0["text"])
+        }
+        return p
     }
 
     static let documentColumns = "d.id, m.slug, o.number, d.orderId, d.kind, d.title, d.fileName, d.size, d.sha256, d.addedBy, d.addedAt"
@@ -124,9 +129,26 @@ extension InventoryTransaction {
         return try problem(id: id)
     }
 
-    /// A technician closes a problem, saying what was done.
+    /// A technician writes a follow-up on a problem not yet closed; the commune reads it.
     @discardableResult
-    public func closeProblem(_ id: Int64, resolution raw: String) throws -> Problem {
+    public func addProblemNote(_ id: Int64, _ raw: String) throws -> Problem {
+        let p = try problem(id: id)
+        guard p.state != .closed else {
+            throw InventoryError.invalid(InvalidValue(field: "problem", value: "#\(id)", problem: "it is closed; a follow-up goes on a problem still open"))
+        }
+        let text = try TextRules.text(raw, field: "note", max: 2_000)
+        guard !text.isEmpty else {
+            throw InventoryError.invalid(InvalidValue(field: "note", value: "", problem: "write the follow-up (e.g. \"part ordered, back next week\")"))
+        }
+        try db.execute(sql: "INSERT INTO problemNote (problemId, at, actor, text) VALUES (?, ?, ?, ?)", arguments: [id, timestampText, actor, text])
+        try log(entity: "problem", id: id, key: "#\(id) \(p.serial)", action: .update, changes: [FieldChange(field: "note", old: nil, new: text)])
+        return try problem(id: id)
+    }
+
+    /// A technician closes a problem, saying what was done; the device's state follows `outcome`
+    /// (repaired: back in service where it is placed; replaced: retired), in its history too.
+    @discardableResult
+    public func closeProblem(_ id: Int64, resolution raw: String, outcome: ProblemOutcome = .unchanged) throws -> Problem {
         let p = try problem(id: id)
         guard p.state != .closed else {
             throw InventoryError.invalid(InvalidValue(field: "problem", value: "#\(id)", problem: "it is already closed"))
@@ -135,11 +157,22 @@ extension InventoryTransaction {
         guard !resolution.isEmpty else {
             throw InventoryError.invalid(InvalidValue(field: "resolution", value: "", problem: "say what was done (e.g. --done \"screen replaced under warranty\")"))
         }
-        try db.execute(sql: "UPDATE problem SET state = 'closed', closedBy = ?, closedAt = ?, resolution = ? WHERE id = ?",
-                       arguments: [actor, timestampText, resolution, id])
+        try db.execute(sql: "UPDATE problem SET state = 'closed', closedBy = ?, closedAt = ?, resolution = ?, outcome = ? WHERE id = ?",
+                       arguments: [actor, timestampText, resolution, outcome.rawValue, id])
         try log(entity: "problem", id: id, key: "#\(id) \(p.serial)", action: .update, changes: [
             FieldChange(field: "state", old: p.state.rawValue, new: "closed"), FieldChange(field: "resolution", old: nil, new: resolution),
+            FieldChange(field: "outcome", old: nil, new: outcome.rawValue),
         ])
+        switch outcome {
+        case .repaired:
+            let d = try device(p.serial)
+            let back: DeviceStatus = d.roomId != nil || d.cartId != nil ? .deployed : .inStock
+            if d.status != back { try setStatus(p.serial, back) }
+        case .replaced:
+            if try device(p.serial).status != .retired { try setStatus(p.serial, .retired) }
+        case .unchanged:
+            break
+        }
         return try problem(id: id)
     }
 

@@ -388,6 +388,19 @@ enum Schema {
                 BEGIN UPDATE device SET version = version + 1 WHERE id = OLD.cartId; END;
                 """)
         }
+        migrator.registerMigration("v16: a problem's follow-ups, and what closing it did to the device") { db in
+            try db.execute(sql: """
+                ALTER TABLE problem ADD COLUMN outcome TEXT;
+                CREATE TABLE problemNote (
+                    id INTEGER PRIMARY KEY,
+                    problemId INTEGER NOT NULL REFERENCES problem(id) ON DELETE CASCADE,
+                    at TEXT NOT NULL,
+                    actor TEXT NOT NULL,
+                    text TEXT NOT NULL
+                );
+                CREATE INDEX problemNoteByProblem ON problemNote(problemId);
+                """)
+        }
         return migrator
     }
 }

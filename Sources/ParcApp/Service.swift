@@ -64,7 +64,7 @@ public enum Operations {
         ReachOps.Ping.self, WakeOps.Wake.self, FactsOps.Gather.self, FactsOps.Reconcile.self, GLPIOps.Export.self,
         AccountOps.Log.self, AccountOps.Add.self, AccountOps.List.self, AccountOps.Show.self, AccountOps.SetPassword.self, AccountOps.SetDisabled.self, AccountOps.Remove.self,
         TokenOps.Add.self, TokenOps.List.self, TokenOps.Revoke.self,
-        ProblemOps.List.self, ProblemOps.Show.self, ProblemOps.Report.self, ProblemOps.Accept.self, ProblemOps.Close.self,
+        ProblemOps.List.self, ProblemOps.Show.self, ProblemOps.Report.self, ProblemOps.Accept.self, ProblemOps.Note.self, ProblemOps.Close.self,
         AttachmentOps.Add.self, AttachmentOps.List.self,
         LabOps.Register.self, LabOps.Unregister.self,
         OnboardOps.Known.self, OnboardOps.Match.self, OnboardOps.Name.self, OnboardOps.Record.self,

@@ -134,6 +134,38 @@ public enum ProblemState: String, Codable, Sendable, CaseIterable {
     }
 }
 
+/// What closing a problem did to its device.
+public enum ProblemOutcome: String, Codable, Sendable, CaseIterable {
+    /// Repaired: back in service (deployed where it is placed, else in stock).
+    case repaired
+    /// Replaced by another: this one is retired.
+    case replaced
+    /// Its state left as it is (nothing was wrong with it, say).
+    case unchanged
+
+    /// As the commune and the technician read it.
+    public var french: String {
+        switch self {
+        case .repaired: "réparé, remis en service"
+        case .replaced: "remplacé, l'ancien matériel est réformé"
+        case .unchanged: "état du matériel inchangé"
+        }
+    }
+}
+
+/// A follow-up a technician writes on a problem, which the commune reads.
+public struct ProblemNote: Codable, Sendable, Equatable {
+    public var at: String
+    public var by: String
+    public var text: String
+
+    public init(at: String, by: String, text: String) {
+        self.at = at
+        self.by = by
+        self.text = text
+    }
+}
+
 /// A problem reported on a device.
 public struct Problem: Codable, Sendable, Equatable {
     public var id: Int64
@@ -154,11 +186,15 @@ public struct Problem: Codable, Sendable, Equatable {
     public var closedBy: String?
     public var closedAt: String?
     public var resolution: String?
+    /// What closing it did to the device (nil while open, and for problems closed before it was recorded).
+    public var outcome: ProblemOutcome? = nil
+    /// The technicians' follow-ups, oldest first (filled when one problem is read).
+    public var notes: [ProblemNote] = []
 
     public init(id: Int64, serial: String, member: String?, device: String, kind: ProblemKind, description: String, since: Day?,
                 contactName: String, contactPhone: String, reportedBy: String, reportedAt: String, state: ProblemState,
                 acceptedBy: String? = nil, acceptedAt: String? = nil, closedBy: String? = nil, closedAt: String? = nil,
-                resolution: String? = nil) {
+                resolution: String? = nil, outcome: ProblemOutcome? = nil, notes: [ProblemNote] = []) {
         self.id = id
         self.serial = serial
         self.member = member
@@ -176,6 +212,8 @@ public struct Problem: Codable, Sendable, Equatable {
         self.closedBy = closedBy
         self.closedAt = closedAt
         self.resolution = resolution
+        self.outcome = outcome
+        self.notes = notes
     }
 }
 

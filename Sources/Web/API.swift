@@ -206,7 +206,8 @@ enum API {
                  ("kind", .string(p.kind.rawValue)), ("description", .string(p.description)), ("since", day(p.since)),
                  ("contactName", .string(p.contactName)), ("contactPhone", .string(p.contactPhone)), ("reportedBy", .string(p.reportedBy)),
                  ("reportedAt", .string(p.reportedAt)), ("state", .string(p.state.rawValue)), ("acceptedAt", .text(p.acceptedAt)),
-                 ("closedAt", .text(p.closedAt)), ("resolution", .text(p.resolution))])
+                 ("closedAt", .text(p.closedAt)), ("resolution", .text(p.resolution)), ("outcome", .text(p.outcome?.rawValue)),
+                 ("notes", .array(p.notes.map { .object([("at", .string($0.at)), ("by", .string($0.by)), ("text", .string($0.text))]) }))])
     }
 }
 

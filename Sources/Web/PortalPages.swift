@@ -81,9 +81,23 @@ enum PortalPages {
               parameters: [("device", .device)]) { p, r, c, v in
             try await p.reportProblem(v!, serial: c.parameter("device"), request: r, context: c)
         },
+        Route(method: .post, path: "/signalements/{problem}/prendre", access: .staff, summary: "Take a problem in charge: its device goes in repair",
+              parameters: [("problem", .problem)]) { p, r, c, v in
+            try await p.handleProblem(v!, id: c.parameter("problem"), step: .accept, request: r, context: c)
+        },
+        Route(method: .post, path: "/signalements/{problem}/suivi", access: .staff, summary: "Write a follow-up the commune reads",
+              parameters: [("problem", .problem)]) { p, r, c, v in
+            try await p.handleProblem(v!, id: c.parameter("problem"), step: .note, request: r, context: c)
+        },
+        Route(method: .post, path: "/signalements/{problem}/clore", access: .staff, summary: "Close a problem with what was done; the device's state follows",
+              parameters: [("problem", .problem)]) { p, r, c, v in
+            try await p.handleProblem(v!, id: c.parameter("problem"), step: .close, request: r, context: c)
+        },
         Route(method: .get, path: "/signalements/{problem}", access: .signedIn, summary: "A problem report",
               parameters: [("problem", .problem)]) { p, r, c, v in
-            try await p.problemPage(v!, id: c.parameter("problem"), notice: r.uri.queryParameters.get("nouveau") != nil ? "Votre signalement est enregistré ; un technicien va le prendre en charge." : nil)
+            try await p.problemPage(v!, id: c.parameter("problem"),
+                                    notice: r.uri.queryParameters.get("nouveau") != nil ? "Votre signalement est enregistré ; un technicien va le prendre en charge."
+                                        : v!.isStaff ? r.uri.queryParameters.get("avis") : nil)
         },
     ]
 }
@@ -447,22 +461,91 @@ extension Portal {
         }
     }
 
-    func problemPage(_ v: Viewer, id: String, notice: String? = nil) async throws -> Response {
+    func problemPage(_ v: Viewer, id: String, notice: String? = nil, alert: String? = nil, entered: [String: String] = [:],
+                     status: HTTPResponse.Status = .ok) async throws -> Response {
         let p = try await workspace.view(as: v.audience) { r in try r.problem(id) }
         var page = Page("Signalement n° \(p.id)", viewer: v, path: "/signalements/\(id)")
         page.notice = notice
+        page.alert = alert
         page.body.facts([("Matériel", .link(p.device, href: "/materiels/\(p.serial)")), ("Problème", .text(p.kind.french)), ("État", French.problemState(p.state)),
                          ("Depuis le", .text(p.since?.french ?? "—")), ("Signalé le", .text(French.when(p.reportedAt))), ("Par", .text(p.reportedBy)),
                          ("À rappeler", .text([p.contactName, p.contactPhone].filter { !$0.isEmpty }.joined(separator: " — "))),
                          ("Pris en charge", .text(p.acceptedAt.map { "le \(French.when($0)) par \(p.acceptedBy ?? "?")" } ?? "pas encore")),
-                         ("Clos", .text(p.closedAt.map { "le \(French.when($0)) par \(p.closedBy ?? "?")" } ?? "non"))])
+                         ("Clos", .text(p.closedAt.map { "le \(French.when($0)) par \(p.closedBy ?? "?")" } ?? "non"))]
+                        + (p.outcome.map { [("Issue", .text($0.french.firstUppercased))] } ?? []))
         page.body.element("h2", "Description")
         page.body.element("pre", p.description)
+        page.body.element("h2", "Suivi")
+        if p.notes.isEmpty {
+            page.body.element("p", p.state == .closed ? "Aucun message de suivi." : "Pas encore de message du technicien.")
+        } else {
+            page.body.raw("<ol class=\"suivi\">")
+            for n in p.notes {
+                page.body.raw("<li><p class=\"quand\">"); page.body.text("Le \(French.when(n.at)), par \(n.by)"); page.body.raw("</p><p>")
+                page.body.text(n.text); page.body.raw("</p></li>")
+            }
+            page.body.raw("</ol>\n")
+        }
         if let resolution = p.resolution {
             page.body.element("h2", "Ce qui a été fait")
             page.body.element("pre", resolution)
         }
-        return html(page)
+        guard v.isStaff, p.state != .closed else { return html(page, status: status) }
+        // The technician's part of the cycle: take it, write follow-ups, close it with what was done.
+        let base = "/signalements/\(p.id)"
+        let csrf = "<input type=\"hidden\" name=\"csrf\" value=\"\(HTMLWriter.escape(v.csrf ?? ""))\">"
+        page.body.element("h2", "Traiter le signalement")
+        if p.state == .open {
+            page.body.raw("<form method=\"post\" action=\"\(base)/prendre\">\(csrf)<button type=\"submit\">Prendre en charge (le matériel passe en réparation)</button></form>\n")
+        }
+        page.body.raw("<form class=\"formulaire\" method=\"post\" action=\"\(base)/suivi\">\(csrf)")
+        FormField(name: "suivi", label: "Message de suivi pour la commune", value: entered["suivi"] ?? "", help: "Par exemple : pièce commandée, retour prévu lundi (2000 caractères au plus)",
+                  required: true, maxLength: 2000, multiline: true).write(into: &page.body)
+        page.body.raw("<button type=\"submit\">Envoyer le message</button></form>\n")
+        page.body.raw("<form class=\"formulaire\" method=\"post\" action=\"\(base)/clore\">\(csrf)")
+        FormField(name: "issue", label: "Ce que devient le matériel", value: entered["issue"] ?? ProblemOutcome.repaired.rawValue, required: true,
+                  options: ProblemOutcome.allCases.map { ($0.rawValue, $0.french.firstUppercased) }).write(into: &page.body)
+        FormField(name: "fait", label: "Ce qui a été fait", value: entered["fait"] ?? "", help: "La commune le lit (2000 caractères au plus)",
+                  required: true, maxLength: 2000, multiline: true).write(into: &page.body)
+        page.body.raw("<button type=\"submit\">Clore le signalement</button></form>\n")
+        return html(page, status: status)
+    }
+
+    enum ProblemStep { case accept, note, close }
+
+    /// A technician's step on a problem, performed as the same operation as `parc problem accept|note|close`.
+    func handleProblem(_ v: Viewer, id: String, step: ProblemStep, request: Request, context: WebContext) async throws -> Response {
+        let fields = try await form(request, context: context)
+        try checkCSRF(fields, v)
+        let p = try await workspace.view(as: v.audience) { r in try r.problem(id) }
+        let parc = LocalParc(console.workspace(for: v))
+        let notice: String
+        do {
+            switch step {
+            case .accept:
+                _ = try await parc.perform(ProblemOps.Accept(p.id))
+                notice = "Signalement pris en charge : le matériel est en réparation."
+            case .note:
+                _ = try await parc.perform(ProblemOps.Note(p.id, text: fields["suivi"] ?? ""))
+                notice = "Message de suivi enregistré : la commune le lit sur ce signalement."
+            case .close:
+                guard let outcome = fields["issue"].flatMap(ProblemOutcome.init(rawValue:)) else {
+                    return try await problemPage(v, id: id, alert: "Choisissez ce que devient le matériel.", entered: fields, status: .unprocessableContent)
+                }
+                _ = try await parc.perform(ProblemOps.Close(p.id, done: fields["fait"] ?? "", outcome: outcome))
+                notice = "Signalement clos (\(outcome.french))."
+            }
+        } catch let error as InventoryError {
+            let why: String = switch error {
+            case .invalid(let bad) where bad.field == "note": "Écrivez le message de suivi (2000 caractères au plus)."
+            case .invalid(let bad) where bad.field == "resolution": "Dites ce qui a été fait (2000 caractères au plus)."
+            case .invalid(let bad) where bad.field == "problem": "Ce signalement a changé entre-temps : il est \(p.state.french). Rien n'a été enregistré."
+            default: "Rien n'a été enregistré : \(error)"
+            }
+            return try await problemPage(v, id: id, alert: why, entered: fields, status: .unprocessableContent)
+        }
+        logger.info("problem handled", metadata: ["problem": "\(p.id)", "step": "\(step)", "account": "\(v.account.login)"])
+        return redirect("/signalements/\(p.id)?avis=" + Self.query(notice))
     }
 
     // MARK: Reporting a problem

@@ -55,7 +55,7 @@ extension Portal {
     func problemQueue(_ v: Viewer, all: Bool) async throws -> Response {
         let problems = try await workspace.view(as: v.audience) { r in try r.problems() }.filter { all || $0.state != .closed }
         var page = Page("Signalements à traiter", viewer: v, path: "/signalements")
-        page.body.element("p", "Prenez un signalement en charge avec « parc problem accept N » (le matériel passe en réparation), puis closez-le avec « parc problem close N --done \"…\" ».")
+        page.body.element("p", "Ouvrez un signalement pour le prendre en charge (le matériel passe en réparation), écrire à la commune où en est la réparation, puis le clore en disant ce qui a été fait : le matériel est remis en service, retiré s'il est remplacé, ou laissé tel quel.")
         page.body.raw(all ? "<p><a href=\"/signalements\">Masquer les signalements clos</a></p>\n" : "<p><a href=\"/signalements?tous=1\">Voir aussi les signalements clos</a></p>\n")
         page.body.table(caption: all ? "Tous les signalements" : "Signalements ouverts ou pris en charge",
                         ["Signalement", "Matériel", "Problème", "Signalé le", "État", "Commune"],

@@ -161,10 +161,14 @@ import Testing
         #expect(again.status != 0 && again.stderr.contains("already accepted"))
         let device = try ParcRunner.json(try await parc.run("device", "show", serial, "--json").stdout) as! [String: Any]
         #expect(device["status"] as? String == "inRepair")
-        let close = try await parc.run("problem", "close", "1", "--done", "Retrouvé dans la salle des maîtres")
+        #expect(try await parc.run("problem", "note", "1", "Recherché dans les autres salles").status == 0)
+        let close = try await parc.run("problem", "close", "1", "--done", "Retrouvé dans la salle des maîtres", "--outcome", "repaired")
         #expect(close.status == 0)
         let shown = try ParcRunner.json(try await parc.run("problem", "show", "1", "--json").stdout) as! [String: Any]
-        #expect(shown["state"] as? String == "closed" && shown["resolution"] as? String == "Retrouvé dans la salle des maîtres")
+        #expect(shown["state"] as? String == "closed" && shown["resolution"] as? String == "Retrouvé dans la salle des maîtres" && shown["outcome"] as? String == "repaired")
+        #expect((shown["followUps"] as? [String])?.first?.hasSuffix(": Recherché dans les autres salles") == true, "\(shown)")
+        let back = try ParcRunner.json(try await parc.run("device", "show", serial, "--json").stdout) as! [String: Any]
+        #expect(back["status"] as? String == "deployed", "closed as repaired: back in service in its cart")
         let followed = try await Self.get("http://127.0.0.1:\(port)/api/v1/problems/1", token: token)
         #expect(String(decoding: followed.body, as: UTF8.self).contains("\"state\":\"closed\""))
 

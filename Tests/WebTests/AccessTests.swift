@@ -47,6 +47,10 @@ import Testing
         case (.post, "/admin/comptes/{account}/etat"):
             // Enabling an active account: a real change request that leaves B able to go on.
             return formBody([("csrf", csrf), ("etat", "actif")])
+        case (.post, "/signalements/{problem}/suivi"):
+            return formBody([("csrf", csrf), ("suivi", "Pièce commandée")])
+        case (.post, "/signalements/{problem}/clore"):
+            return formBody([("csrf", csrf), ("issue", "repaired"), ("fait", "Réparé")])
         case (.post, "/api/v1/problems"):
             return ByteBuffer(string: #"{"serial":"\#(objects.device)","kind":"missing","description":"Disparu","contactName":"M. Test","contactPhone":"0387112233"}"#)
         case (.post, _):

@@ -101,6 +101,69 @@ import Testing
         #expect(try f.count("SELECT COUNT(*) FROM document") == before)
     }
 
+    @Test("a problem handled in the browser: taken in charge (the device in repair), follow-ups the commune reads, closed with what was done; the device's state follows")
+    func problemCycle() async throws {
+        let f = try PortalFixture()
+        let commune = try f.session("mairie-a"), tech = try f.session("tech")
+        let inventory = f.inventory
+        @Sendable func status(_ serial: String) throws -> String {
+            try inventory.read { r in try r.deviceRow(serial).status.rawValue }
+        }
+        try await withRouter(f.portal()) { client in
+            let base = "/signalements/\(f.a.problemId)"
+            func post(_ step: String, _ fields: [(String, String)], as who: (cookie: String, csrf: String)) async throws -> TestResponse {
+                try await client.execute(uri: base + "/" + step, method: .post, headers: headers([("Cookie", who.cookie)]),
+                                         body: formBody([("csrf", who.csrf)] + fields))
+            }
+            // The technician's page has the forms; the commune's none, and its posts are "not found".
+            #expect(try await Self.get(client, base, tech.cookie).text.contains("action=\"\(base)/prendre\""))
+            #expect(!(try await Self.get(client, base, commune.cookie).text.contains("/prendre")))
+            #expect(try await post("prendre", [], as: commune).status == .notFound)
+            // Without the form's token nothing happens.
+            let stale = try await client.execute(uri: base + "/prendre", method: .post, headers: headers([("Cookie", tech.cookie)]), body: formBody([]))
+            #expect(stale.status == .forbidden)
+            #expect(try status(f.a.device) == "deployed")
+
+            let taken = try await post("prendre", [], as: tech)
+            #expect(taken.status == .seeOther)
+            #expect(try status(f.a.device) == "inRepair")
+            #expect(try await Self.get(client, base, commune.cookie).text.contains("pris en charge"))
+
+            let empty = try await post("suivi", [("suivi", "   ")], as: tech)
+            #expect(empty.status == .unprocessableContent && empty.text.contains("Écrivez le message de suivi"))
+            #expect(try f.count("SELECT COUNT(*) FROM problemNote") == 0)
+            #expect(try await post("suivi", [("suivi", "Écran commandé chez le fournisseur, retour prévu lundi.")], as: tech).status == .seeOther)
+            let followed = try await Self.get(client, base, commune.cookie).text
+            #expect(followed.contains("Écran commandé chez le fournisseur, retour prévu lundi.") && followed.contains("par tech"), "the commune reads the follow-up")
+
+            let noOutcome = try await post("clore", [("fait", "Écran remplacé")], as: tech)
+            #expect(noOutcome.status == .unprocessableContent && noOutcome.text.contains("Choisissez ce que devient le matériel"))
+            let closed = try await post("clore", [("issue", "repaired"), ("fait", "Écran remplacé sous garantie.")], as: tech)
+            #expect(closed.status == .seeOther)
+            #expect(try status(f.a.device) == "deployed", "repaired: back in service in its cart")
+            let done = try await Self.get(client, base, commune.cookie).text
+            #expect(done.contains("Réparé, remis en service") && done.contains("Écran remplacé sous garantie.") && done.contains("clos"))
+            #expect(!done.contains("pas encore pris en charge"))
+            // The device's history says it, in words.
+            let device = try await Self.get(client, "/materiels/\(f.a.device)", commune.cookie).text
+            #expect(device.contains("En réparation → En service"), "the device's history")
+            // A closed problem takes no more steps.
+            #expect(try await post("suivi", [("suivi", "encore")], as: tech).status == .unprocessableContent)
+
+            // Replaced: the device is retired.
+            let screen = try f.inventory.write { tx in
+                try tx.reportProblem(ProblemReport(serial: "SCR-1", kind: .broken, description: "Plus d'image", since: nil, contactName: "M. Roux", contactPhone: "03 87 00 00 09")).id
+            }
+            let replaced = try await client.execute(uri: "/signalements/\(screen)/clore", method: .post, headers: headers([("Cookie", tech.cookie)]),
+                                                    body: formBody([("csrf", tech.csrf), ("issue", "replaced"), ("fait", "Écran remplacé par un neuf.")]))
+            #expect(replaced.status == .seeOther)
+            #expect(try status("SCR-1") == "retired")
+            let api = try await client.execute(uri: "/api/v1/problems/\(f.a.problemId)", method: .get, headers: headers([("Authorization", "Bearer " + f.token("mairie-a"))]))
+            let json = try #require(api.json as? [String: Any])
+            #expect(json["outcome"] as? String == "repaired" && (json["notes"] as? [[String: Any]])?.first?["text"] as? String == "Écran commandé chez le fournisseur, retour prévu lundi.")
+        }
+    }
+
     @Test("every page a commune or a technician opens: one h1, French, captions and header scopes on tables, a label for every field")
     func pagesStructure() async throws {
         let f = try PortalFixture()

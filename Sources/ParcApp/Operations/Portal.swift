@@ -203,14 +203,26 @@ public enum ProblemOps {
         }
     }
 
+    public struct Note: InventoryOperation {
+        public static let name = "problem.note"
+        public static let summary = "Write a follow-up on a problem not yet closed; the commune reads it (as `parc problem note`)"
+        public var id: Int64
+        public var text: String
+        public init(_ id: Int64, text: String) { (self.id, self.text) = (id, text) }
+        public func perform(in workspace: Workspace) async throws -> Problem {
+            try await workspace.inventory.writing { [id, text] in try $0.addProblemNote(id, text) }
+        }
+    }
+
     public struct Close: InventoryOperation {
         public static let name = "problem.close"
-        public static let summary = "Close a problem, saying what was done (as `parc problem close`)"
+        public static let summary = "Close a problem, saying what was done; the device's state follows the outcome (as `parc problem close`)"
         public var id: Int64
         public var done: String
-        public init(_ id: Int64, done: String) { (self.id, self.done) = (id, done) }
+        public var outcome: ProblemOutcome
+        public init(_ id: Int64, done: String, outcome: ProblemOutcome = .unchanged) { (self.id, self.done, self.outcome) = (id, done, outcome) }
         public func perform(in workspace: Workspace) async throws -> Problem {
-            try await workspace.inventory.writing { [id, done] in try $0.closeProblem(id, resolution: done) }
+            try await workspace.inventory.writing { [id, done, outcome] in try $0.closeProblem(id, resolution: done, outcome: outcome) }
         }
     }
 }

@@ -288,7 +288,7 @@ struct ProblemCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "problem",
         abstract: "Problems that communes report in the portal: the technicians' queue.",
-        subcommands: [List.self, Show.self, Report.self, Accept.self, Close.self])
+        subcommands: [List.self, Show.self, Report.self, Accept.self, Note.self, Close.self])
 
     static let fields: [Field<Problem>] = [
         Field("id", "ID") { .int(Int($0.id)) },
@@ -308,6 +308,8 @@ struct ProblemCommand: ParsableCommand {
         Field("closedBy", "CLOSED BY") { .text($0.closedBy) },
         Field("closedAt", "CLOSED") { .text($0.closedAt) },
         Field("resolution", "DONE") { .text($0.resolution) },
+        Field("outcome", "OUTCOME") { .text($0.outcome?.rawValue) },
+        Field("followUps", "FOLLOW-UPS") { p in p.notes.isEmpty ? .null : .array(p.notes.map { .string("\($0.at) \($0.by): \($0.text)") }) },
     ]
 
     static func record(_ p: Problem, format: OutputFormat) -> String {
@@ -378,23 +380,39 @@ struct ProblemCommand: ParsableCommand {
         }
     }
 
-    struct Close: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "Close a problem, saying what was done (the commune reads it).",
-            discussion: "The device's status is left as it is: set it with `parc device status SERIAL deployed` when it is back.")
+    struct Note: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Write a follow-up on a problem (the commune reads it in the portal).",
+                                                        discussion: "Example: parc problem note 12 \"Pièce commandée, retour prévu lundi\"")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The problem's number.") var problem: String
-        @Option(help: "What was done, e.g. \"screen replaced under warranty\".") var done: String
+        @Argument(help: "The follow-up.") var text: String
 
         func run() async throws {
             let id = try ProblemCommand.id(problem)
-            let p = try await global.parc().perform(ProblemOps.Close(id, done: done))
-            emit("problem #\(p.id) closed\n")
+            let p = try await global.parc().perform(ProblemOps.Note(id, text: text))
+            emit("problem #\(p.id): follow-up \(p.notes.count) written\n")
+        }
+    }
+
+    struct Close: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Close a problem, saying what was done (the commune reads it).",
+            discussion: "--outcome repaired puts the device back in service (deployed where it is placed, else inStock), replaced retires it, unchanged (the default) leaves its state.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The problem's number.") var problem: String
+        @Option(help: "What was done, e.g. \"screen replaced under warranty\".") var done: String
+        @Option(help: "What becomes of the device: repaired, replaced or unchanged.") var outcome: ProblemOutcome = .unchanged
+
+        func run() async throws {
+            let id = try ProblemCommand.id(problem)
+            let p = try await global.parc().perform(ProblemOps.Close(id, done: done, outcome: outcome))
+            emit("problem #\(p.id) closed (\(outcome.rawValue))\n")
         }
     }
 }
 
 extension ProblemState: ExpressibleByArgument {}
+extension ProblemOutcome: ExpressibleByArgument {}
 extension ProblemKind: ExpressibleByArgument {}
 extension DocumentKind: ExpressibleByArgument {}
 
