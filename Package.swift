@@ -169,7 +169,7 @@ let package = Package(
                 "Web", "InventoryStore", "ParcCore", "Exchange", "ParcApp", "Provisioning", "Templating", "Lab", "SSHTransport", "FormData",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
-            exclude: ["Browser"],
+            exclude: ["Browser", "Mail"],
             swiftSettings: strict
         ),
         // End-to-end: runs the built `parc` binary as a user would.

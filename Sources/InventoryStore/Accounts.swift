@@ -82,8 +82,13 @@ extension InventoryTransaction {
     /// Adds an account. A commune account names its member; others name none.
     @discardableResult
     public func addAccount(login rawLogin: String, role: AccountRole, member memberRef: String?, passwordHash: String,
-                           schools schoolRefs: [String] = []) throws -> Account {
+                           schools schoolRefs: [String] = [], email rawEmail: String? = nil, displayName rawName: String? = nil) throws -> Account {
         let login = try Account.validLogin(rawLogin)
+        var email: String? = nil, displayName: String? = nil
+        do {
+            email = try rawEmail.map { raw throws(InvalidValue) in try Account.validEmail(raw) }
+            displayName = try rawName.map { raw throws(InvalidValue) in try Account.validName(raw) }
+        } catch { throw InventoryError.invalid(error) }
         if (try? account(login)) != nil {
             throw InventoryError.duplicate(entity: "account", field: "login", value: login, holder: "another account")
         }
@@ -106,7 +111,8 @@ extension InventoryTransaction {
             throw InventoryError.invalid(InvalidValue(field: "school", value: first, problem: "only relay accounts name schools; a \(role.rawValue) account does not"))
         }
         let schools = try schoolRefs.map { try school($0) }
-        var a = Account(login: login, role: role, memberId: memberId, passwordHash: passwordHash, createdAt: timestampText)
+        var a = Account(login: login, role: role, memberId: memberId, passwordHash: passwordHash, createdAt: timestampText,
+                        email: email, displayName: displayName)
         try a.insert(db)
         for s in schools {
             try db.execute(sql: "INSERT OR IGNORE INTO accountSchool (accountId, schoolId) VALUES (?, ?)", arguments: [a.id!, s.id!])
@@ -114,6 +120,8 @@ extension InventoryTransaction {
         var changes = [FieldChange(field: "login", old: nil, new: login), FieldChange(field: "role", old: nil, new: role.rawValue)]
         if let memberId { changes.append(FieldChange(field: "member", old: nil, new: try memberLabel(memberId))) }
         if !schools.isEmpty { changes.append(FieldChange(field: "schools", old: nil, new: schools.map(\.uai).joined(separator: ", "))) }
+        if let email { changes.append(FieldChange(field: "email", old: nil, new: email)) }
+        if let displayName { changes.append(FieldChange(field: "name", old: nil, new: displayName)) }
         try log(entity: "account", id: a.id!, key: login, action: .create, changes: changes)
         return a
     }

@@ -113,7 +113,9 @@ extension InventoryTransaction {
             FieldChange(field: "device", old: nil, new: d.serial), FieldChange(field: "kind", old: nil, new: report.kind.rawValue),
             FieldChange(field: "description", old: nil, new: description),
         ])
-        return try problem(id: id)
+        let reported = try problem(id: id)
+        try noticeProblem(reported, step: .reported)
+        return reported
     }
 
     /// A technician takes a reported problem: the device goes in repair (both audited).
@@ -126,7 +128,9 @@ extension InventoryTransaction {
         try db.execute(sql: "UPDATE problem SET state = 'accepted', acceptedBy = ?, acceptedAt = ? WHERE id = ?", arguments: [actor, timestampText, id])
         try log(entity: "problem", id: id, key: "#\(id) \(p.serial)", action: .update, changes: [FieldChange(field: "state", old: "open", new: "accepted")])
         try setStatus(p.serial, .inRepair)
-        return try problem(id: id)
+        let accepted = try problem(id: id)
+        try noticeProblem(accepted, step: .accepted)
+        return accepted
     }
 
     /// A technician writes a follow-up on a problem not yet closed; the commune reads it.
@@ -173,7 +177,9 @@ extension InventoryTransaction {
         case .unchanged:
             break
         }
-        return try problem(id: id)
+        let closed = try problem(id: id)
+        try noticeProblem(closed, step: .closed)
+        return closed
     }
 
     /// Attaches a PDF to a member, or to one of its orders.

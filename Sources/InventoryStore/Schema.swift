@@ -388,8 +388,25 @@ enum Schema {
                 BEGIN UPDATE device SET version = version + 1 WHERE id = OLD.cartId; END;
                 """)
         }
-        migrator.registerMigration("v16: a problem's follow-ups, and what closing it did to the device") { db in
+        migrator.registerMigration("v16: a problem's follow-ups and outcome; accounts' e-mail and name; the e-mails to send") { db in
+            // Notices are written to the outbox in the transaction that makes them due, and sent
+            // from there (retried until they go): a mail server that is down loses nothing.
             try db.execute(sql: """
+                ALTER TABLE account ADD COLUMN email TEXT;
+                ALTER TABLE account ADD COLUMN displayName TEXT;
+                CREATE TABLE mailOutbox (
+                    id INTEGER PRIMARY KEY,
+                    recipient TEXT NOT NULL,
+                    subject TEXT NOT NULL,
+                    body TEXT NOT NULL,
+                    link TEXT,
+                    createdAt TEXT NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    nextAttemptAt REAL NOT NULL DEFAULT 0,
+                    lastError TEXT,
+                    sentAt TEXT
+                );
+                CREATE INDEX mailOutboxDue ON mailOutbox(nextAttemptAt) WHERE sentAt IS NULL;
                 ALTER TABLE problem ADD COLUMN outcome TEXT;
                 CREATE TABLE problemNote (
                     id INTEGER PRIMARY KEY,

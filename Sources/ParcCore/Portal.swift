@@ -40,9 +40,13 @@ public struct Account: Codable, Sendable, Equatable {
     public var passwordHash: String
     public var disabled: Bool
     public var createdAt: String
+    /// Where the portal's notices go (a problem taken in charge or closed; a new problem for technicians).
+    public var email: String? = nil
+    /// How people are named to others ("Mme Lambert"); nil: the login.
+    public var displayName: String? = nil
 
     public init(id: Int64? = nil, login: String, role: AccountRole, memberId: Int64?, passwordHash: String,
-                disabled: Bool = false, createdAt: String) {
+                disabled: Bool = false, createdAt: String, email: String? = nil, displayName: String? = nil) {
         self.id = id
         self.login = login
         self.role = role
@@ -50,6 +54,28 @@ public struct Account: Codable, Sendable, Equatable {
         self.passwordHash = passwordHash
         self.disabled = disabled
         self.createdAt = createdAt
+        self.email = email
+        self.displayName = displayName
+    }
+
+    /// An e-mail address as an account keeps it: one address, no display part, no space or line break.
+    public static func validEmail(_ raw: String) throws(InvalidValue) -> String {
+        let s = raw.trimmed
+        let parts = s.split(separator: "@", omittingEmptySubsequences: false)
+        guard s.count <= 254, parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !parts[1].hasPrefix("."), !parts[1].hasSuffix("."),
+              s.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 32 && $0.value < 127 && !"<>()[]\\,;:\"".unicodeScalars.contains($0) }) else {
+            throw InvalidValue(field: "email", value: raw, problem: "an e-mail address is name@domain (e.g. secretariat@mairie-norroy.fr)")
+        }
+        return s
+    }
+
+    /// A display name: 1 to 100 printable characters.
+    public static func validName(_ raw: String) throws(InvalidValue) -> String {
+        let s = raw.trimmed
+        guard (1...100).contains(s.count), !s.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw InvalidValue(field: "name", value: raw, problem: "a name is 1 to 100 printable characters (e.g. Mme Lambert)")
+        }
+        return s
     }
 
     /// Whether this account sees every member (technicians and admins).

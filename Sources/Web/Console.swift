@@ -13,8 +13,18 @@ final class Console: Sendable {
     private let onboardings = Mutex<[String: (job: Onboarding.OnboardJob, fields: [String: String])]>([:])
     private let pending = Mutex<PendingWork.ServeJob?>(nil)
 
-    init(workspace: Workspace, sweep: Duration = .seconds(300)) {
+    init(workspace: Workspace, sweep: Duration = .seconds(300), mail: MailSettings? = nil, baseURL: String? = nil) {
         self.workspace = workspace
+        // The notices of problems leave the outbox as soon as they can, retried until they go.
+        if let mail {
+            Task { [weak self] in
+                while !Task.isCancelled {
+                    guard let workspace = self?.workspace else { return }
+                    await MailOutbox.send(in: workspace, settings: mail, baseURL: baseURL)
+                    try? await Task.sleep(for: mail.interval)
+                }
+            }
+        }
         // A relay that connects serves the work its schools' devices are owed (they may be on now).
         workspace.relays?.onArrival { [weak self] login, schools in
             guard let self else { return }

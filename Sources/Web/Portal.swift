@@ -46,6 +46,8 @@ public struct PortalOptions: Sendable {
     public var relayPollWait: Duration = .seconds(25)
     /// How often each relay looks for its schools' devices owed pending work (those on are served).
     public var relaySweep: Duration = .seconds(300)
+    /// Where the notices of problems are sent (`parc serve --smtp`); nil: they wait in the outbox.
+    public var mail: MailSettings?
 
     public init(baseURL: String? = nil) { self.baseURL = baseURL }
 
@@ -156,7 +158,7 @@ public struct Portal: Sendable {
                                                          knownHostsFiles: AccessSettings.standardKnownHosts())
         served.logger = logger
         served.relays = RelayHub(timeout: options.relayTimeout, pollWait: options.relayPollWait, logger: logger)
-        console = Console(workspace: served, sweep: options.relaySweep)
+        console = Console(workspace: served, sweep: options.relaySweep, mail: options.mail, baseURL: options.baseURL)
     }
 
     /// Every route: pages, then the API.

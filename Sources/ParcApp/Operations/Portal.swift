@@ -29,8 +29,11 @@ public enum AccountOps {
         public var member: String?
         public var schools: [String]
         public var passwordHash: String
-        public init(login: String, role: AccountRole, member: String?, schools: [String], passwordHash: String) {
+        public var email: String?
+        public var displayName: String?
+        public init(login: String, role: AccountRole, member: String?, schools: [String], passwordHash: String, email: String? = nil, displayName: String? = nil) {
             (self.login, self.role, self.member, self.schools, self.passwordHash) = (login, role, member, schools, passwordHash)
+            (self.email, self.displayName) = (email, displayName)
         }
         public func perform(in workspace: Workspace) async throws -> Account {
             // A relay never signs in with a password: no hash matches "!".
@@ -38,7 +41,7 @@ public enum AccountOps {
             guard hash == "!" || hash.hasPrefix("$2") else { throw AppError("a password is sent as its bcrypt hash") }
             return try await workspace.inventory.writing { tx in
                 if (try? tx.account(login)) != nil { throw AppError("an account '\(login)' already exists") }
-                return try tx.addAccount(login: login, role: role, member: member, passwordHash: hash, schools: schools)
+                return try tx.addAccount(login: login, role: role, member: member, passwordHash: hash, schools: schools, email: email, displayName: displayName)
             }
         }
     }

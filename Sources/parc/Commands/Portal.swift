@@ -37,6 +37,9 @@ struct Serve: AsyncParsableCommand {
     var relayTimeout = 60.0
     @Option(help: ArgumentHelp("How often each relay looks for its schools' devices owed pending work; those that are on are served.", valueName: "seconds"))
     var relaySweep = 300.0
+    @Option(help: ArgumentHelp("The mail server for the notices of problems (e.g. smtp://127.0.0.1:25, the machine's own MTA); without it they wait in the outbox.", valueName: "url"))
+    var smtp: String?
+    @Option(help: ArgumentHelp("The sender of the notices (with --smtp).", valueName: "address")) var mailFrom: String?
     /// How the console's runs, onboardings and facts reach devices (keys, host-key policy, forks).
     @OptionGroup var access: AccessOptions
 
@@ -46,6 +49,8 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--listen '\(listen)' is not host:port (e.g. 127.0.0.1:8080, or 0.0.0.0:8080 for every address)")
         }
         if let base = baseURL { try PortalAddress.check(base) }
+        if smtp == nil && mailFrom != nil { throw ValidationError("--mail-from goes with --smtp") }
+        if let smtp { do { _ = try MailSettings(url: smtp, from: mailFrom ?? "parc@localhost.localdomain") } catch { throw ValidationError("\(error)") } }
         guard sessionHours > 0 && sessionHours <= 24 * 30 else { throw ValidationError("--session-hours takes a value between 0 and 720") }
         guard relayTimeout >= 2 && relayTimeout <= 3600 else { throw ValidationError("--relay-timeout takes 2 to 3600 seconds") }
         guard relaySweep >= 1 && relaySweep <= 86_400 else { throw ValidationError("--relay-sweep takes 1 to 86400 seconds") }
@@ -71,6 +76,7 @@ struct Serve: AsyncParsableCommand {
         options.access = access.settings
         options.relayTimeout = .milliseconds(Int(relayTimeout * 1000))
         options.relaySweep = .milliseconds(Int(relaySweep * 1000))
+        options.mail = try smtp.map { try MailSettings(url: $0, from: mailFrom ?? "parc@localhost.localdomain") }
         // A held request for work ends well before the relay would be thought gone.
         options.relayPollWait = .milliseconds(Int(min(25, relayTimeout / 2) * 1000))
         let tls = tlsCert.map { PortalServer.TLSFiles(certificate: $0, key: tlsKey!) }
@@ -150,9 +156,13 @@ struct UserCommand: ParsableCommand {
         @Option(help: "The member a commune account sees (slug, SIREN or INSEE code).") var member: String?
         @Option(name: .customLong("school"), help: "A school a relay serves (UAI; repeat for several).") var schools: [String] = []
         @Option(help: "A file whose first line is the password ('-': standard input); else it is asked.") var passwordFile: String?
+        @Option(help: ArgumentHelp("Where the portal's notices go (a problem taken, closed; a new one for technicians).", valueName: "address")) var email: String?
+        @Option(help: ArgumentHelp("How others read this person's name (e.g. \"Mme Lambert\").", valueName: "name")) var name: String?
 
         func run() async throws {
             let role = try AccountRole(parsing: role)
+            if let email { _ = try Account.validEmail(email) }
+            if let name { _ = try Account.validName(name) }
             let parc = try global.parc()
             // Check what can be checked before asking for a password.
             _ = try Account.validLogin(login)
@@ -161,7 +171,8 @@ struct UserCommand: ParsableCommand {
             }
             // A relay never signs in with a password.
             let hash = role == .relay ? "!" : try PasswordInput.hash(try PasswordInput.read(file: passwordFile, login: login))
-            let account = try await parc.perform(AccountOps.Add(login: login, role: role, member: member, schools: schools, passwordHash: hash))
+            let account = try await parc.perform(AccountOps.Add(login: login, role: role, member: member, schools: schools, passwordHash: hash,
+                                                                email: email, displayName: name))
             emit("added account \(account.login) (\(account.role.rawValue)\(member.map { ", member \($0)" } ?? "")\(schools.isEmpty ? "" : ", schools \(schools.joined(separator: ", "))"))\n")
         }
     }
@@ -179,6 +190,8 @@ struct UserCommand: ParsableCommand {
                 Field("member", "MEMBER") { .text($0.member) },
                 Field("disabled", "DISABLED") { .bool($0.account.disabled) },
                 Field("createdAt", "CREATED") { .string($0.account.createdAt) },
+                Field("name", "NAME") { .text($0.account.displayName) },
+                Field("email", "EMAIL") { .text($0.account.email) },
             ], format: output.format))
         }
     }
