@@ -222,7 +222,7 @@ import Testing
         return recv(fd, &byte, 1, 0) <= 0
     }
 
-    @Test("2,000 idle connections from one address: beyond its share they are closed at once, the rest at the header timeout; another client is answered in under a second meanwhile")
+    @Test("2,000 idle connections from one address: beyond its share they are closed at once, the rest at the header timeout; another client is answered meanwhile, long before their timeout")
     func idleConnectionsCannotStarveThePortal() async throws {
         let f = try PortalFixture()
         var limits = PortalServer.Limits()
@@ -267,7 +267,9 @@ import Testing
             #expect(result.opened >= 1900, "the client opened its connections (\(result.opened))")
             #expect(result.refusedAtOnce >= result.opened - 100, "only 100 kept: \(result)")
             #expect(result.status.hasPrefix("HTTP/1.1 200"), "\(result)")
-            #expect(result.answeredIn < 1, "\(result)")
+            // Answered well before the idle ones' header timeout (6 s): not starved. (The bound leaves room
+            // for a 2-core machine running the whole suite; starvation is no answer within the 5 s poll.)
+            #expect(result.answeredIn < 4, "\(result)")
             #expect(result.laterClosed == result.opened, "every idle connection is closed by the header timeout: \(result)")
         }
     }
