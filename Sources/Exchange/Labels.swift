@@ -71,13 +71,8 @@ public enum LabelSheet {
     /// portal, whose policy allows no inline style).
     public static func html(_ devices: [DeviceRow], title: String, baseURL: String? = nil, stylesheet: String? = nil) throws -> String {
         var b = HTML()
-        b.raw("<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"fr\">\n<head>\n<meta charset=\"utf-8\"/>\n")
-        b.element("title", title)
-        if let stylesheet {
-            b.raw("<link rel=\"stylesheet\" href=\"\(HTMLText.escape(stylesheet))\"/>\n</head>\n<body>\n<div class=\"planche\">\n")
-        } else {
-            b.raw("<style>\(css)</style>\n</head>\n<body>\n<div class=\"planche\">\n")
-        }
+        b.head(title: title, linking: stylesheet, inline: css)
+        b.raw("<div class=\"planche\">\n")
         for d in devices {
             let code = d.assetTag ?? d.serial
             let content = baseURL.map { deviceURL(base: $0, serial: d.serial) } ?? code

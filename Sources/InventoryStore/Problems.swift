@@ -169,9 +169,12 @@ extension InventoryTransaction {
         ])
         switch outcome {
         case .repaired:
-            let d = try device(p.serial)
-            let back: DeviceStatus = d.roomId != nil || d.cartId != nil ? .deployed : .inStock
-            if d.status != back { try setStatus(p.serial, back) }
+            // Back in service as its place says (the rule a move follows): deployed in a room or a placed cart, else in stock.
+            var d = try device(p.serial)
+            let current = d.status
+            d.status = .inStock
+            let back = try statusByPlace(d)
+            if current != back { try setStatus(p.serial, back) }
         case .replaced:
             if try device(p.serial).status != .retired { try setStatus(p.serial, .retired) }
         case .unchanged:

@@ -117,14 +117,8 @@ extension EquipmentReport {
     /// (label, address) are shown above the title on screen, never printed.
     public func html(stylesheet: String? = nil, links: [(String, String)] = []) -> String {
         var b = HTML()
-        b.raw("<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"fr\">\n<head>\n<meta charset=\"utf-8\"/>\n")
-        b.raw("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n")
-        b.element("title", title)
-        if let stylesheet {
-            b.raw("<link rel=\"stylesheet\" href=\"\(HTMLText.escape(stylesheet))\"/>\n</head>\n<body>\n<main>\n")
-        } else {
-            b.raw("<style>\(Self.stylesheet)</style>\n</head>\n<body>\n<main>\n")
-        }
+        b.head(title: title, linking: stylesheet, inline: Self.stylesheet)
+        b.raw("<main>\n")
         // The running header of printed pages (paged media reads it; the screen does not show it).
         b.raw("<p class=\"entete\" aria-hidden=\"true\">"); b.text("\(member.name) — équipement numérique"); b.raw("</p>\n")
         if !links.isEmpty {
@@ -283,6 +277,16 @@ public struct HTML: Sendable {
     public var out = ""
 
     public init() {}
+
+    /// A French document's start, up to `<body>`: its stylesheet linked (`linking`, an address: the
+    /// portal, whose policy allows no inline style) or held inside (`inline`: a file to mail or print).
+    public mutating func head(title: String, linking stylesheet: String?, inline css: String) {
+        raw("<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"fr\">\n<head>\n<meta charset=\"utf-8\"/>\n")
+        raw("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n")
+        element("title", title)
+        raw(stylesheet.map { "<link rel=\"stylesheet\" href=\"\(Self.escape($0))\"/>\n" } ?? "<style>\(css)</style>\n")
+        raw("</head>\n<body>\n")
+    }
 
     public mutating func raw(_ s: String) { out += s }
 
