@@ -17,7 +17,10 @@ public struct CSVTable: Sendable {
     public init(path: String) throws {
         let file = (path as NSString).lastPathComponent
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw ImportFailure(file: file, problems: [ImportProblem(file: file, line: 0, field: "file", problem: "cannot read \(path)")])
+            var isDir: ObjCBool = false
+            let why = !FileManager.default.fileExists(atPath: path, isDirectory: &isDir) ? "there is no such file; check its name and folder"
+                : isDir.boolValue ? "it is a folder; name a CSV file in it" : "it cannot be read (check its permissions)"
+            throw ImportFailure(file: file, problems: [ImportProblem(file: file, line: 0, field: "file", problem: "cannot read \(path): \(why)")])
         }
         try self.init(bytes: [UInt8](data), file: file)
     }
@@ -79,6 +82,10 @@ public struct CSVTable: Sendable {
         self.file = file
         self.encoding = encoding
         self.delimiter = delimiter
+        if let line = Self.unclosedQuote(in: text, delimiter: delimiter) {
+            throw ImportFailure(file: file, problems: [ImportProblem(file: file, line: line, field: "file", problem:
+                "a quote (\") opens a cell on this line and is never closed, so the rest of the file would be read as one cell; close the quote or remove it")])
+        }
         let reader: CSVReader
         do {
             // Cells are trimmed by `HeaderMap.values`: CSV.swift's trimming goes through NSString and cost
@@ -98,6 +105,43 @@ public struct CSVTable: Sendable {
             throw ImportFailure(file: file, problems: [ImportProblem(file: file, line: line, field: "file", problem: "cannot read the CSV here (\(error)); check for an unclosed quote")])
         }
         self.rows = rows
+    }
+
+    /// The line where a quoted cell opens that no quote closes before the end of the text. A
+    /// quote opens a cell only at its start (`Écran 65"` is a plain cell); inside a quoted cell a
+    /// doubled quote is a quote character.
+    static func unclosedQuote(in text: String, delimiter: Character) -> Int? {
+        let bytes = Array(text.utf8)
+        let quote = UInt8(ascii: "\""), newline = UInt8(ascii: "\n"), cr = UInt8(ascii: "\r")
+        let separator = delimiter.asciiValue ?? UInt8(ascii: ";")
+        var line = 1, openedOn = 0, inQuotes = false, atCellStart = true
+        var i = 0
+        while i < bytes.count {
+            let b = bytes[i]
+            if inQuotes {
+                if b == quote {
+                    if i + 1 < bytes.count && bytes[i + 1] == quote { i += 2; continue }
+                    inQuotes = false
+                } else if b == newline { line += 1 }
+            } else if b == quote && atCellStart {
+                inQuotes = true
+                openedOn = line
+            } else if b == newline {
+                line += 1
+                atCellStart = true
+                i += 1
+                continue
+            } else if b == separator {
+                atCellStart = true
+                i += 1
+                continue
+            } else if b != UInt8(ascii: " ") && b != cr {
+                atCellStart = false
+            }
+            if b == quote || inQuotes { atCellStart = false }
+            i += 1
+        }
+        return inQuotes ? openedOn : nil
     }
 
     private static func newlines(in fields: [String]) -> Int {

@@ -79,12 +79,16 @@ public enum DeviceImport {
         var preview = ImportPreview(file: table.file, rows: [], ignoredColumns: headers.ignored, encoding: table.encoding, delimiter: table.delimiter)
         var problems: [ImportProblem] = []
         var outcomes: [String: ImportRowOutcome] = [:]
+        var owners: [String: String] = [:]
         do {
             try inventory.write { tx in
                 let (items, found) = try check(table, headers: headers, options: options, tx)
                 problems = found
                 do {
-                    for o in try tx.importDevices(items, source: table.file, update: options.update).rows { outcomes[o.origin] = o }
+                    for o in try tx.importDevices(items, source: table.file, update: options.update).rows {
+                        outcomes[o.origin] = o
+                        owners[o.origin] = try tx.deviceRow(o.serial).member
+                    }
                 } catch let error as InventoryError {
                     problems.append(ImportProblem(file: table.file, line: 0, field: error.field ?? "row", problem: error.description))
                 }
@@ -93,8 +97,10 @@ public enum DeviceImport {
         } catch is DryRun {}
         for (line, fields) in table.rows {
             let v = headers.values(fields)
-            preview.rows.append(ImportPreview.Row(line: line, serial: v["serial"], outcome: outcomes["\(table.file):\(line)"],
-                                                  problems: problems.filter { $0.line == line }))
+            var row = ImportPreview.Row(line: line, serial: v["serial"], outcome: outcomes["\(table.file):\(line)"],
+                                        problems: problems.filter { $0.line == line })
+            row.owner = owners["\(table.file):\(line)"]
+            preview.rows.append(row)
         }
         preview.fileProblems = problems.filter { $0.line == 0 }
         return preview
@@ -250,11 +256,12 @@ public enum DeviceImport {
                 device.status = device.roomId != nil || device.cartId != nil || cartInFile != nil ? .deployed : .inStock
             }
 
-            do {
-                // A cart resolved later still counts as a cart place for the rules.
-                var check = device
-                if cartInFile != nil { check.cartId = -1 }
-                try check.validate()
+            // A cart resolved later still counts as a cart place for the rules; every rule the row breaks is said.
+            var check = device
+            if cartInFile != nil { check.cartId = -1 }
+            let broken = check.check()
+            for error in broken { problem(error.field, error.value.isEmpty ? error.problem : "'\(error.value)': \(error.problem)") }
+            if broken.isEmpty {
                 device.serial = check.serial
                 device.assetTag = check.assetTag
                 device.hostname = check.hostname
@@ -263,8 +270,6 @@ public enum DeviceImport {
                 device.designation = check.designation
                 device.notes = check.notes
                 device.address = check.address
-            } catch {
-                problem(error.field, error.value.isEmpty ? error.problem : "'\(error.value)': \(error.problem)")
             }
 
             // Duplicates within the file, then against the inventory.

@@ -9,7 +9,7 @@ import ParcCore
 /// Every change goes through ``write(_:)``, whose ``InventoryTransaction`` validates each record
 /// and writes an audit event for it; a thrown error rolls the whole transaction back.
 public struct Inventory: Sendable {
-    private let writer: any DatabaseWriter
+    let writer: any DatabaseWriter
     /// Why this inventory may be read but not changed (a read-only file, or a newer parc's schema).
     public let readOnlyReason: String?
     /// The file's path.

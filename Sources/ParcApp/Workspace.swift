@@ -200,6 +200,28 @@ extension Workspace {
     /// Why this inventory can be read but not changed (a read-only file, a newer parc's file); nil when writable.
     public var readOnlyReason: String? { inventory.readOnlyReason }
 
+    /// A consistent copy of the whole inventory in `file` (SQLite's online backup: safe while the
+    /// portal or another `parc` writes).
+    public func backup(to file: String, overwrite: Bool) throws -> BackupSummary {
+        try inventory.backup(to: file, overwrite: overwrite)
+    }
+
+    /// What the parc inventory in `file` holds (a backup, before restoring it).
+    public static func backupSummary(_ file: String) throws -> BackupSummary {
+        try Inventory.summary(of: file)
+    }
+
+    /// What this inventory holds now.
+    public func summary() throws -> BackupSummary { try Inventory.summary(of: inventory.path) }
+
+    /// Replaces the whole inventory by the backup in `file`; the inventory as it was is first saved
+    /// beside it (`<database>.before-restore-<time>.sqlite`), whose path is returned.
+    public func restore(from file: String, now: Date = Date()) throws -> (restored: BackupSummary, previous: BackupSummary) {
+        let stamp = ISO8601DateFormatter.string(from: now, timeZone: .current, formatOptions: [.withFullDate, .withTime])
+        let base = (inventory.path as NSString).deletingPathExtension
+        return try inventory.restore(from: file, safetyCopy: "\(base).before-restore-\(stamp).sqlite")
+    }
+
     /// Loads the sample data (lots, members, schools, orders, devices) in one transaction; empty when already there.
     public func loadSamples(_ files: [String]) throws -> [(path: String, summary: String)] {
         try inventory.loadSamples(files)

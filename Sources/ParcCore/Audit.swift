@@ -26,6 +26,8 @@ public enum AuditAction: String, Codable, Sendable, CaseIterable {
     case signInFailed = "loginFailed"
     /// Someone signed out.
     case signOut = "logout"
+    /// The whole inventory was replaced by a backup (entity `inventory`, key: the backup's file name).
+    case restore
 }
 
 /// An entry of the audit log: who changed what, when, old and new values.

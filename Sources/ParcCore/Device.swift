@@ -178,44 +178,59 @@ public struct Device: Codable, Sendable, Equatable {
 
     /// Normalises free text and checks the rules a single device must follow on its own.
     public mutating func validate() throws(InvalidValue) {
-        serial = try TextRules.line(serial, field: "serial", max: TextRules.identifierLength)
-        guard !serial.isEmpty else {
-            throw InvalidValue(field: "serial", value: "", problem: "every device needs its serial number (on the label under the device or on the delivery note)")
+        if let first = check().first { throw first }
+    }
+
+    /// Every rule the device breaks, in field order (empty: it is valid); the fields that pass are
+    /// normalised. An import reports them all for a row, not the first.
+    public mutating func check() -> [InvalidValue] {
+        var found: [InvalidValue] = []
+        func rule(_ body: () throws(InvalidValue) -> Void) {
+            do { try body() } catch { found.append(error) }
         }
-        guard !serial.contains(where: { $0.isWhitespace || $0.isNewline }) else {
-            throw InvalidValue(field: "serial", value: serial, problem: "a serial number has no spaces; check for two serials pasted together")
-        }
-        assetTag = try TextRules.optionalLine(assetTag, field: "assetTag", max: TextRules.identifierLength)
-        manufacturer = try TextRules.optionalLine(manufacturer, field: "manufacturer")
-        model = try TextRules.optionalLine(model, field: "model")
-        designation = try TextRules.optionalLine(designation, field: "designation", max: 500)
-        notes = try notes?.nonEmpty.map { n throws(InvalidValue) in try TextRules.text(n, field: "notes") }
-        if let u = sshUser?.nonEmpty {
-            // A login name as useradd takes it; anything else would reach ssh and sudo command lines.
-            guard u.count <= 32, let first = u.unicodeScalars.first, first == "_" || (first.isASCII && CharacterSet.lowercaseLetters.contains(first)),
-                  u.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.lowercaseLetters.contains($0) || CharacterSet.decimalDigits.contains($0) || "_-.".unicodeScalars.contains($0)) }) else {
-                throw InvalidValue(field: "sshUser", value: u, problem: "a login name is lower-case letters, digits, _ - and . (at most 32), starting with a letter, e.g. parc")
+        rule { () throws(InvalidValue) in
+            serial = try TextRules.line(serial, field: "serial", max: TextRules.identifierLength)
+            guard !serial.isEmpty else {
+                throw InvalidValue(field: "serial", value: "", problem: "every device needs its serial number (on the label under the device or on the delivery note)")
             }
-            sshUser = u
-        } else { sshUser = nil }
-        if let h = hostname?.nonEmpty { hostname = try Hostname.normalize(h) } else { hostname = nil }
-        if let a = address?.nonEmpty { address = try DeviceAddress.normalize(a) } else { address = nil }
+            guard !serial.contains(where: { $0.isWhitespace || $0.isNewline }) else {
+                throw InvalidValue(field: "serial", value: serial, problem: "a serial number has no spaces; check for two serials pasted together")
+            }
+        }
+        rule { () throws(InvalidValue) in assetTag = try TextRules.optionalLine(assetTag, field: "assetTag", max: TextRules.identifierLength) }
+        rule { () throws(InvalidValue) in manufacturer = try TextRules.optionalLine(manufacturer, field: "manufacturer") }
+        rule { () throws(InvalidValue) in model = try TextRules.optionalLine(model, field: "model") }
+        rule { () throws(InvalidValue) in designation = try TextRules.optionalLine(designation, field: "designation", max: 500) }
+        rule { () throws(InvalidValue) in notes = try notes?.nonEmpty.map { n throws(InvalidValue) in try TextRules.text(n, field: "notes") } }
+        rule { () throws(InvalidValue) in
+            if let u = sshUser?.nonEmpty {
+                // A login name as useradd takes it; anything else would reach ssh and sudo command lines.
+                guard u.count <= 32, let first = u.unicodeScalars.first, first == "_" || (first.isASCII && CharacterSet.lowercaseLetters.contains(first)),
+                      u.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.lowercaseLetters.contains($0) || CharacterSet.decimalDigits.contains($0) || "_-.".unicodeScalars.contains($0)) }) else {
+                    throw InvalidValue(field: "sshUser", value: u, problem: "a login name is lower-case letters, digits, _ - and . (at most 32), starting with a letter, e.g. parc")
+                }
+                sshUser = u
+            } else { sshUser = nil }
+        }
+        rule { () throws(InvalidValue) in if let h = hostname?.nonEmpty { hostname = try Hostname.normalize(h) } else { hostname = nil } }
+        rule { () throws(InvalidValue) in if let a = address?.nonEmpty { address = try DeviceAddress.normalize(a) } else { address = nil } }
         if let p = sshPort, !(1...65535).contains(p) {
-            throw InvalidValue(field: "sshPort", value: String(p), problem: "a port is between 1 and 65535 (SSH listens on 22)")
+            found.append(InvalidValue(field: "sshPort", value: String(p), problem: "a port is between 1 and 65535 (SSH listens on 22)"))
         }
         if roomId != nil && cartId != nil {
-            throw InvalidValue(field: "place", value: "", problem: "a device is either in a room or in a cart, not both")
+            found.append(InvalidValue(field: "place", value: "", problem: "a device is either in a room or in a cart, not both"))
         }
         if cartId != nil && !kind.fitsInCart {
-            throw InvalidValue(field: "cart", value: "", problem: "only laptops and tablets go in a cart; put a \(kind.rawValue) in a room")
+            found.append(InvalidValue(field: "cart", value: "", problem: "only laptops and tablets go in a cart; put a \(kind.rawValue) in a room"))
         }
-        if let k = hostKey?.nonEmpty { hostKey = try HostKey(openSSH: k).openSSH } else { hostKey = nil }
+        rule { () throws(InvalidValue) in if let k = hostKey?.nonEmpty { hostKey = try HostKey(openSSH: k).openSSH } else { hostKey = nil } }
         if let p = purchasePrice, p.cents < 0 {
-            throw InvalidValue(field: "purchasePrice", value: p.description, problem: "a price cannot be negative")
+            found.append(InvalidValue(field: "purchasePrice", value: p.description, problem: "a price cannot be negative"))
         }
         if let p = priceExclTax, p.cents < 0 {
-            throw InvalidValue(field: "priceExclTax", value: p.description, problem: "a price cannot be negative")
+            found.append(InvalidValue(field: "priceExclTax", value: p.description, problem: "a price cannot be negative"))
         }
+        return found
     }
 }
 

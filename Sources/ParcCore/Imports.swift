@@ -42,7 +42,8 @@ public struct ImportProblem: Sendable, Equatable, CustomStringConvertible {
 
     /// One line, whatever the file held: control characters are shown as escapes.
     public var description: String {
-        "\(file.visible):\(line): \(TextRules.visible(field, max: 100)): \(TextRules.visible(problem, max: 1_000))"
+        // Line 0: the file as a whole (it cannot be read, a check of all rows), not a line of it.
+        "\(file.visible)\(line > 0 ? ":\(line)" : ""): \(TextRules.visible(field, max: 100)): \(TextRules.visible(problem, max: 1_000))"
     }
 
     public init(file: String, line: Int, field: String, problem: String) {
@@ -61,6 +62,10 @@ public struct ImportFailure: Error, LocalizedError, CustomStringConvertible, Sen
     public var description: String {
         let shown = problems.prefix(200).map(\.description).joined(separator: "\n")
         let more = problems.count > 200 ? "\n… and \(problems.count - 200) more" : ""
+        if problems.count == 1, let only = problems.first, only.line == 0, only.field == "file" {
+            // The file itself could not be read: nothing in it to correct.
+            return "\(file.visible): \(TextRules.visible(only.problem, max: 1_000)); nothing was imported"
+        }
         return "\(file.visible): \(problems.count) problem\(problems.count == 1 ? "" : "s"); nothing was imported. Correct the file and import it again.\n\(shown)\(more)"
     }
 
@@ -151,6 +156,8 @@ public struct ImportPreview: Sendable {
         /// What the row would do (nil when it has problems).
         public var outcome: ImportRowOutcome?
         public var problems: [ImportProblem]
+        /// The member the device would belong to (its school's, else its order's); nil: none.
+        public var owner: String? = nil
 
         public init(line: Int, serial: String? = nil, outcome: ImportRowOutcome? = nil, problems: [ImportProblem]) {
             self.line = line
@@ -169,6 +176,9 @@ public struct ImportPreview: Sendable {
 
     /// Every row can go in: confirming imports them all.
     public var isClean: Bool { fileProblems.isEmpty && rows.allSatisfy { $0.problems.isEmpty } }
+    /// The rows that would create a device belonging to no member (no school, no order): no
+    /// commune would see them.
+    public var ownerless: [Row] { rows.filter { $0.outcome?.action == .create && $0.owner == nil } }
     public var problemCount: Int { fileProblems.count + rows.reduce(0) { $0 + $1.problems.count } }
 
     public init(file: String, rows: [Row], fileProblems: [ImportProblem] = [], ignoredColumns: [String], encoding: String, delimiter: Character) {

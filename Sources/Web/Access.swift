@@ -75,6 +75,7 @@ enum French {
         case .create: return "Enregistré dans l'inventaire"
         case .delete: return "Retiré de l'inventaire"
         case .importFile: return "Importé"
+        case .restore: return "Inventaire restauré depuis une sauvegarde"
         case .signIn, .signInFailed, .signOut: return e.action.rawValue
         case .moveWithCart, .update:
             let parts = e.changes.map { c in

@@ -390,6 +390,13 @@ extension Portal {
                 page.alert = "\(preview.problemCount) problème\(preview.problemCount > 1 ? "s" : "") : rien ne sera importé. Corrigez le fichier et envoyez-le de nouveau."
             }
             for p in preview.fileProblems { page.body.element("p", "\(p.field) : \(p.problem)", class: "erreurs") }
+            let ownerless = preview.ownerless
+            if !ownerless.isEmpty {
+                // Not an error (a stock bought by the grouping), but no commune would see these devices.
+                page.body.element("p", "Attention : \(ownerless.count == preview.rows.count ? "aucun des appareils créés" : "\(ownerless.count) des appareils créés (lignes \(ownerless.map { String($0.line) }.joined(separator: ", ")))") "
+                                  + "n'appartiendra à aucune commune : ni commande, ni école. Aucune mairie ne les verra dans sa liste. "
+                                  + "Indiquez la commande du bon de livraison ci-dessous, ou une école et une salle dans le fichier.", class: "avertissement")
+            }
             page.body.table(caption: "Chaque ligne du fichier", ["Ligne", "N° de série", "Ce que ferait l'import", "Problèmes"], preview.rows.map { row in
                 let action: Cell
                 if let o = row.outcome {
@@ -435,7 +442,8 @@ extension Portal {
             var page = Page("Import terminé", viewer: v, path: "/import")
             page.notice = "\(name) : \(report.counts.created) appareil(s) créé(s), \(report.counts.updated) mis à jour, \(report.counts.unchanged) inchangé(s)."
             page.body.table(caption: "Lignes importées", ["Ligne", "N° de série", "Fait"], report.counts.rows.map { r in
-                [.text(r.origin.split(separator: ":").last.map(String.init) ?? r.origin), .link(r.serial, href: "/materiels/\(r.serial)"), .text(r.action.rawValue)]
+                [.text(r.origin.split(separator: ":").last.map(String.init) ?? r.origin), .link(r.serial, href: "/materiels/\(r.serial)"),
+                 .text(r.action.done)]
             }, numeric: [0], rowHeader: true)
             page.body.raw("<p><a href=\"/import\">Importer un autre fichier</a></p>\n")
             return html(page)
@@ -444,5 +452,12 @@ extension Portal {
             return html(importForm(v, alert: "Rien n'a été importé : " + failure.problems.map { "ligne \($0.line), \($0.field) : \($0.problem)" }.joined(separator: " ; ")),
                         status: .unprocessableContent)
         }
+    }
+}
+
+extension ImportRowOutcome.Action {
+    /// What an import did to a row, in words.
+    var done: String {
+        switch self { case .create: "créé"; case .update: "mis à jour"; case .unchanged: "inchangé" }
     }
 }

@@ -190,7 +190,7 @@ struct Page {
         .etat-info{color:#0b4f8a}.etat-info::before{content:"• "}
         .etat-neutre{color:#444}
         .avis{border-left:4px solid var(--accent);background:#eef4fa;padding:.5em 1em}
-        .erreurs{border-left:4px solid #8a1c1c;background:#fbeeee;padding:.5em 1em}
+        .erreurs{border-left:4px solid #8a1c1c;background:#fbeeee;padding:.5em 1em}.avertissement{border-left:4px solid #8a5a00;background:#fdf6e3;padding:.5em 1em}
         .vide{color:#444;font-style:italic}
         form.formulaire{max-width:40rem}
         .champ{margin:0 0 1em}.champ label{display:block;font-weight:600}

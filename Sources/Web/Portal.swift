@@ -166,7 +166,8 @@ public struct Portal: Sendable {
 
     /// The router holding every route, the stylesheet, and the answers for unknown paths.
     public func router() -> Router<WebContext> {
-        let router = Router(context: WebContext.self)
+        // HEAD is GET without the body (RFC 9110), on every route: link checkers and probes get the truth.
+        let router = Router(context: WebContext.self, options: .autoGenerateHeadEndpoints)
         router.add(middleware: LogRequestsMiddleware(.info))
         router.add(middleware: SecurityHeaders())
         for route in Self.routes {
@@ -186,6 +187,10 @@ public struct Portal: Sendable {
         router.get("/static/etiquettes.css") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "public, max-age=3600"],
                      body: .init(byteBuffer: ByteBuffer(string: LabelSheets.stylesheet)))
+        }
+        router.get("/favicon.ico") { _, _ in
+            Response(status: .ok, headers: [.contentType: "image/x-icon", .cacheControl: "public, max-age=86400"],
+                     body: .init(byteBuffer: ByteBuffer(bytes: Favicon.bytes)))
         }
         router.get("/static/console.js") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/javascript; charset=utf-8", .cacheControl: "public, max-age=3600"],
@@ -359,6 +364,30 @@ struct SecurityHeaders: RouterMiddleware {
         response.headers[.referrerPolicyHeader] = "same-origin"
         return response
     }
+}
+
+/// The portal's icon: a 16×16 square of its blue with a white "p", drawn here (no file to ship).
+enum Favicon {
+    static let bytes: [UInt8] = {
+        let size = 16
+        // The letter "p": a bowl on rows 4–10, a stem on columns 4–5 down to row 13.
+        func white(_ x: Int, _ y: Int) -> Bool {
+            if (4...5).contains(x) && (4...13).contains(y) { return true }
+            if (6...10).contains(x) && (y == 4 || y == 10) { return true }
+            if (10...11).contains(x) && (5...9).contains(y) { return true }
+            return false
+        }
+        func le16(_ v: Int) -> [UInt8] { [UInt8(v & 0xff), UInt8(v >> 8 & 0xff)] }
+        func le32(_ v: Int) -> [UInt8] { [UInt8(v & 0xff), UInt8(v >> 8 & 0xff), UInt8(v >> 16 & 0xff), UInt8(v >> 24 & 0xff)] }
+        var pixels: [UInt8] = []
+        for y in (0..<size).reversed() {  // bottom-up, BGRA
+            for x in 0..<size { pixels += white(x, y) ? [0xff, 0xff, 0xff, 0xff] : [0x91, 0x00, 0x00, 0xff] }
+        }
+        let mask = [UInt8](repeating: 0, count: size * 4)  // 16 rows of 32 bits: all opaque
+        let info = le32(40) + le32(size) + le32(size * 2) + le16(1) + le16(32) + le32(0) + le32(pixels.count + mask.count) + le32(0) + le32(0) + le32(0) + le32(0)
+        let image = info + pixels + mask
+        return le16(0) + le16(1) + le16(1) + [UInt8(size), UInt8(size), 0, 0] + le16(1) + le16(32) + le32(image.count) + le32(22) + image
+    }()
 }
 
 extension HTTPField.Name {

@@ -16,7 +16,7 @@ struct Parc: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            Init.self,
+            Init.self, Backup.self, Restore.self,
             MemberCommand.self, SchoolCommand.self, RoomCommand.self,
             LotCommand.self, OrderCommand.self, FundingCommand.self,
             DeviceCommand.self, CartCommand.self,
@@ -27,8 +27,10 @@ struct Parc: AsyncParsableCommand {
         ]
     )
 
-    /// `parc --server URL COMMAND …` names the server before the command, as `PARC_SERVER` does
-    /// (each command also takes `--server` after its name).
+    /// Options every command takes may also come before the command, as git and ansible accept
+    /// them: `parc --database F device list` is `parc device list --database F`.
+    /// `parc --server URL COMMAND …` names the server as `PARC_SERVER` does, for every command
+    /// (`login`, `logout` and `relay` too).
     static func main() async {
         var arguments = Array(CommandLine.arguments.dropFirst())
         if arguments.first == "--server", arguments.count >= 2 {
@@ -38,7 +40,41 @@ struct Parc: AsyncParsableCommand {
             setenv("PARC_SERVER", String(first.dropFirst("--server=".count)), 1)
             arguments.removeFirst()
         }
-        await main(arguments)
+        await main(GlobalArguments.moved(arguments))
+    }
+}
+
+enum GlobalArguments {
+    /// The global options that take a value, and those that do not.
+    static let valued: Set<String> = ["--database", "--actor"]
+    static let flags: Set<String> = ["-v", "-vv", "-vvv", "--verbose"]
+
+    /// `arguments` with the global options found before the first command word put after the
+    /// command (before a `--` ending the options, if any). `--help` and `--version` stay where they are.
+    static func moved(_ arguments: [String]) -> [String] {
+        var leading: [String] = []
+        var rest = arguments[...]
+        while let first = rest.first {
+            let name = first.split(separator: "=", maxSplits: 1).first.map(String.init) ?? first
+            if valued.contains(name) {
+                leading.append(first)
+                rest.removeFirst()
+                if !first.contains("="), let value = rest.first {
+                    leading.append(value)
+                    rest.removeFirst()
+                }
+            } else if flags.contains(first) {
+                leading.append(first)
+                rest.removeFirst()
+            } else {
+                break
+            }
+        }
+        guard !leading.isEmpty, !rest.isEmpty else { return arguments }
+        var out = Array(rest)
+        let end = out.firstIndex(of: "--") ?? out.endIndex
+        out.insert(contentsOf: leading, at: end)
+        return out
     }
 }
 

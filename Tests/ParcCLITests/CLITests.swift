@@ -17,6 +17,23 @@ import Testing
         #expect(list.stderr.contains("18 devices"))
     }
 
+    @Test("global options before the command, as git and ansible take them: --database, --actor, -v")
+    func globalOptionsBeforeTheCommand() async throws {
+        let parc = try ParcRunner()
+        let other = parc.dir.appendingPathComponent("autre.sqlite").path
+        #expect(try await parc.run("--database", other, "init", "--sample").status == 0)
+        let before = try await parc.run("--database=\(other)", "-v", "device", "list", "--member", "norroy-le-veneur", "--json")
+        #expect(before.status == 0, "\(before.stderr)")
+        #expect((try ParcRunner.json(before.stdout) as? [[String: Any]])?.count == 18)
+        #expect(!FileManager.default.fileExists(atPath: parc.database), "the default of this runner was not used")
+        #expect(try await parc.run("--database", other, "--actor", "mme.lambert", "device", "status", "PF4NLV33", "lost").status == 0)
+        let history = try await parc.run("history", "PF4NLV33", "--database", other)
+        #expect(history.stdout.contains("mme.lambert") && history.stdout.contains("lost"), "\(history.stdout)")
+        // An unknown option before the command is still named as such.
+        let unknown = try await parc.run("--databse", other, "device", "list")
+        #expect(unknown.status != 0 && unknown.stderr.contains("--databse"), "\(unknown.stderr)")
+    }
+
     @Test func jsonIsAnArrayOfObjectsKeyedByFieldName() async throws {
         let parc = try ParcRunner()
         try await parc.run("init", "--sample")

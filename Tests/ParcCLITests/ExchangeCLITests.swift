@@ -37,6 +37,29 @@ import Testing
         #expect(r.stderr.contains("nothing was imported"))
     }
 
+    @Test("an unclosed quote is named with its line; a missing file is not a line to correct; every problem of a row is said, not the first")
+    func fileMistakesAreNamedAsSuch() async throws {
+        let parc = try ParcRunner()
+        try await parc.run("init", "--sample")
+        let quote = parc.dir.appendingPathComponent("guillemet.csv").path
+        try "N° de série;Type;Modèle\nA-1;laptop;Écran 65\" tactile\n\"A-2;laptop;x\nA-3;laptop;y\n".write(toFile: quote, atomically: true, encoding: .utf8)
+        let q = try await parc.run("import", "devices", quote)
+        #expect(q.status != 0)
+        #expect(q.stderr.contains("guillemet.csv:3: file: a quote (\") opens a cell on this line and is never closed"), "\(q.stderr)")
+        let absent = try await parc.run("import", "devices", parc.dir.appendingPathComponent("absent.csv").path)
+        #expect(absent.status != 0 && absent.stderr.contains("there is no such file"), "\(absent.stderr)")
+        #expect(!absent.stderr.contains(":0:") && !absent.stderr.contains("Correct the file"), "nothing in a missing file to correct: \(absent.stderr)")
+        let many = parc.dir.appendingPathComponent("plusieurs.csv").path
+        try "N° de série;Type;Adresse MAC;Port SSH;Nom d'hôte\nA 1;grille-pain;zz;99999;-mauvais-\n".write(toFile: many, atomically: true, encoding: .utf8)
+        let m = try await parc.run("import", "devices", many)
+        #expect(m.status != 0)
+        for field in ["kind", "mac", "serial", "hostname", "sshPort"] {
+            #expect(m.stderr.contains("plusieurs.csv:2: \(field):"), "\(field) is reported too: \(m.stderr)")
+        }
+        #expect(m.stderr.contains("5 problems"))
+        #expect(try await parc.run("device", "list", "--json").stdout.contains("A-1") == false, "nothing was imported")
+    }
+
     @Test func exportThenImportIntoAnotherInventoryGivesTheSameDevices() async throws {
         let a = try ParcRunner()
         try await a.run("init", "--sample")

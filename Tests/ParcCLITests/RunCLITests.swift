@@ -52,7 +52,12 @@ import Testing
     @Test func aDeviceInARunningRunRefusesAnotherRunNamingItAcrossProcesses() async throws {
         let s = try await LabPingTests.Setup(devices: 2)
         let slow = s.parc.dir.appendingPathComponent("slow.yml")
-        try "- hosts: all\n  gather_facts: no\n  tasks:\n    - { command: sleep 3, register: a }\n    - { command: 'true', when: a.rc == 0 }\n"
+        // The first task waits on the device until the test removes the gate (a minute at most), so the
+        // first run still holds lab-01 when the second asks, whatever the machine's load.
+        let gate = s.parc.dir.appendingPathComponent("slow.gate").path
+        FileManager.default.createFile(atPath: gate, contents: Data())
+        defer { try? FileManager.default.removeItem(atPath: gate) }
+        try "- hosts: all\n  gather_facts: no\n  tasks:\n    - { command: \"sh -c 'i=0; while [ -e \(gate) ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done'\", register: a }\n    - { command: 'true', when: a.rc == 0 }\n"
             .write(to: slow, atomically: true, encoding: .utf8)
         // One `parc run` holds lab-01 ...
         let (first, _, _) = try s.parc.start(["run", slow.path, "--limit", "lab-01"], env: ["PARC_LAB_DIR": s.labDir])
@@ -69,6 +74,7 @@ import Testing
         #expect(refused.stderr.contains("lab-01 is busy: run \(id)"), "\(refused.stderr)")
         let runs = try ParcRunner.json(try await s.run("runs", "list", "--json").stdout) as? [[String: Any]] ?? []
         #expect(runs.count == 1, "the refused run is not recorded")
+        try FileManager.default.removeItem(atPath: gate)
         nonisolated(unsafe) let process = first
         try await ParcRunner.offPool { process.waitUntilExit() }
         #expect(process.terminationStatus == 0)

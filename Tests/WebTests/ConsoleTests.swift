@@ -15,11 +15,14 @@ import Testing
 final class ConsoleFixture: @unchecked Sendable {
     let f: PortalFixture
     let lab: Lab
+    /// While this file exists, `playbooks/slow.yml` waits on its device.
+    let gate: String
 
     private init() throws {
         if let why = Lab.unavailableReason() { Issue.record("sshd is needed: \(why)") }
         f = try PortalFixture()
         lab = try Lab.up(count: 2, in: f.dir.appendingPathComponent("lab").path)
+        gate = f.dir.appendingPathComponent("slow.gate").path
         try f.inventory.write { tx in
             for d in lab.devices {
                 _ = try tx.addDevice(Device(kind: .laptop, serial: d.serial))
@@ -27,14 +30,14 @@ final class ConsoleFixture: @unchecked Sendable {
                 _ = try tx.updateDevice(d.serial) { $0.hostname = d.name; $0.address = d.address; $0.sshPort = d.port; $0.sshUser = d.user; $0.hostKey = key.openSSH }
             }
         }
+        // The slow run waits, on the device, for the test to remove its gate (at most a minute), so
+        // that it is still going on whatever the machine's load when the test looks at it.
         try """
             - hosts: all
               gather_facts: no
               tasks:
-                - { command: sleep 2, register: one }
-                - { command: sleep 2, register: two, when: one.rc == 0 }
-                - { command: sleep 2, register: three, when: two.rc == 0 }
-                - { command: sleep 2, when: three.rc == 0 }
+                - { command: "sh -c 'i=0; while [ -e \(gate) ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done'", register: one }
+                - { command: 'true', when: one.rc == 0 }
             """.write(to: f.dir.appendingPathComponent("playbooks/slow.yml"), atomically: true, encoding: .utf8)
     }
 
@@ -111,7 +114,9 @@ func hiddenFields(_ html: String) -> [String: String] {
             let replay = sseEvents(try await client.execute(uri: "/api/v1/runs/\(id)/events", method: .get, headers: auth).text)
             #expect(replay.map(\.0) == events.map(\.0))
 
-            // A slow real run on lab-01; a second run naming lab-01 is refused with the first's id.
+            // A slow real run on lab-01 (held until the gate goes); a second run naming lab-01 is refused with the first's id.
+            FileManager.default.createFile(atPath: c.gate, contents: Data())
+            defer { try? FileManager.default.removeItem(atPath: c.gate) }
             let slow = try await client.execute(uri: "/api/v1/runs", method: .post, headers: auth,
                                                 body: ByteBuffer(string: #"{"playbook":"slow.yml","devices":["\#(serials[0])"],"check":false}"#))
             let slowID = try #require((slow.json as? [String: Any])?["id"] as? Int)
@@ -127,6 +132,7 @@ func hiddenFields(_ html: String) -> [String: String] {
             let cancel = try await client.execute(uri: "/executions/\(slowID)/annuler", method: .post, headers: headers([("Cookie", tech.cookie)]),
                                                   body: formBody([("csrf", tech.csrf)]))
             #expect(cancel.status == .seeOther)
+            try? FileManager.default.removeItem(atPath: c.gate)
             let ended = sseEvents(try await client.execute(uri: "/executions/\(slowID)/evenements", method: .get, headers: headers([("Cookie", tech.cookie)])).text)
             #expect((ended.last?.1["aborted"] as? String ?? "").contains("cancelled by tech"), "\(ended.last.map { "\($0.1)" } ?? "")")
             #expect(try c.f.inventory.read { try $0.busyDevices() }.isEmpty)
@@ -185,6 +191,9 @@ func hiddenFields(_ html: String) -> [String: String] {
             let okPreview = try await upload(good)
             #expect(okPreview.status == .ok && okPreview.text.contains("action=\"/import/confirmer\""))
             #expect(okPreview.text.contains("créer : Ordinateur portable"), "\(okPreview.text)")
+            #expect(okPreview.text.contains("Attention : aucun des appareils créés n&#39;appartiendra à aucune commune"), "no order, no school: no commune would see them")
+            let placed = try await upload("N° de série;Type;École;Salle\nNEW-9;laptop;\(f.a.uai);CM1\nNEW-10;laptop;;\n")
+            #expect(placed.status == .ok && placed.text.contains("1 des appareils créés (lignes 3)"), "only the row with no school: \(placed.text)")
             #expect(try f.count("SELECT COUNT(*) FROM device") == devicesBefore)
             let confirm = hiddenFields(okPreview.text)
             let done = try await client.execute(uri: "/import/confirmer", method: .post, headers: headers([("Cookie", tech.cookie)]),

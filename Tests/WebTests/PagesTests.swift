@@ -221,6 +221,15 @@ import Testing
             #expect(api.status == .notFound && (api.json as? [String: Any])?["error"] as? String == "not_found")
             #expect(page.header("Content-Security-Policy")?.contains("default-src 'none'") == true)
             #expect(page.header("X-Content-Type-Options") == "nosniff")
+            // HEAD is GET without the body, on every route; the browser's icon is answered.
+            let head = try await client.execute(uri: "/communes/\(f.a.slug)", method: .head, headers: headers([("Cookie", commune.cookie)]))
+            let get = try await Self.get(client, "/communes/\(f.a.slug)", commune.cookie)
+            #expect(head.status == .ok && head.body.readableBytes == 0)
+            #expect(head.header("Content-Length") == String(get.body.readableBytes) && head.header("Content-Type") == get.header("Content-Type"))
+            #expect(try await client.execute(uri: "/api/v1/openapi.json", method: .head).status == .ok)
+            let icon = try await client.execute(uri: "/favicon.ico", method: .get)
+            #expect(icon.status == .ok && icon.header("Content-Type") == "image/x-icon")
+            #expect(Array(icon.body.readableBytesView.prefix(4)) == [0, 0, 1, 0] && icon.body.readableBytes == 1150, "an ICO file: one 16×16 image")
         }
     }
 
