@@ -8,6 +8,18 @@ public enum TaskOutcome: String, Sendable, Codable, CaseIterable, Hashable {
 
     /// A device that ended so is owed the run again (`parc run --retry`, "relancer les échecs").
     public var needsRetry: Bool { self == .failed || self == .unreachable }
+
+    /// As French technicians say it. "Ignoré" is a task whose condition was false (Ansible's
+    /// "skipping"); a failure Ansible was told to ignore stays "en échec" in parc's records.
+    public var french: String {
+        switch self {
+        case .ok: "inchangé"
+        case .changed: "modifié"
+        case .failed: "en échec"
+        case .skipped: "ignoré"
+        case .unreachable: "injoignable"
+        }
+    }
 }
 
 /// Asks a run to stop: no device starts another task once it is set; the steps in progress end.

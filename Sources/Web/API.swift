@@ -404,7 +404,7 @@ extension Portal {
 
 extension Portal {
     func apiStartRun(_ v: Viewer, request: Request) async throws -> Response {
-        let object = try await Self.jsonObject(request, fields: ["playbook", "limit", "devices", "check", "diff", "extraVars", "tags"],
+        let object = try await Self.jsonObject(request, fields: ["playbook", "limit", "devices", "check", "diff", "extraVars", "tags", "skipTags"],
                                                example: #"{"playbook": "baseline.yml", "limit": "school_0572113m", "check": true}"#)
         guard let playbook = object["playbook"] as? String, !playbook.isEmpty else {
             throw WebError.badRequest("field 'playbook' is required: the file name of a playbook in playbooks/")
@@ -422,11 +422,12 @@ extension Portal {
             guard let list = v as? [String] else { throw WebError.badRequest("field 'devices' must be a list of serials") }
             return list
         } ?? []
-        var tags: String?
-        if let t = object["tags"] {
-            if let s = t as? String { tags = s } else if let list = t as? [String] { tags = list.joined(separator: ",") }
-            else { throw WebError.badRequest("field 'tags' must be a list of tags or a comma-separated string") }
+        func tagList(_ key: String) throws -> String? {
+            guard let t = object[key] else { return nil }
+            if let s = t as? String { return s } else if let list = t as? [String] { return list.joined(separator: ",") }
+            throw WebError.badRequest("field '\(key)' must be a list of tags or a comma-separated string")
         }
+        let tags = try tagList("tags"), skipTags = try tagList("skipTags")
         var variables: [(String, String)] = []
         if let extra = object["extraVars"] {
             guard let dict = extra as? [String: Any] else { throw WebError.badRequest("field 'extraVars' must be an object of name → value") }
@@ -442,7 +443,7 @@ extension Portal {
         if !devices.isEmpty { _ = try await workspace.view(as: v.audience) { r in try devices.map { try r.device($0) } } }
         do {
             let runRequest = try runRequest(playbook: playbook, limit: limit, devices: devices, check: try flag("check", true), diff: try flag("diff", false),
-                                            tags: tags, variables: variables)
+                                            tags: tags, skipTags: skipTags, variables: variables)
             let console = self.console
             guard let id = try await offload({ try console.start(runRequest, as: v) }) else {
                 return API.json(.object([("error", .string("nothing_to_run")), ("detail", .string("no device with an address matches this selection"))]),

@@ -9,6 +9,17 @@ import Synchronization
 /// The technicians' console: the runs and onboardings this server started, followed live.
 final class Console: Sendable {
     let workspace: Workspace
+
+    /// A playbook as people name it: relative to `playbooks/`, whether the run was started here
+    /// (an absolute path) or by `parc run playbooks/x.yml` (relative to where it ran).
+    func shownPlaybook(_ path: String) -> String {
+        let dir = workspace.playbooksDirectory.standardizedFileURL.path + "/"
+        let full = path.hasPrefix("/") ? URL(fileURLWithPath: path).standardizedFileURL.path : path
+        if full.hasPrefix(dir) { return String(full.dropFirst(dir.count)) }
+        if path.hasPrefix("playbooks/") { return String(path.dropFirst("playbooks/".count)) }
+        if path.hasPrefix("./playbooks/") { return String(path.dropFirst("./playbooks/".count)) }
+        return path
+    }
     private let runs = Mutex<[Int64: (job: RunJob, wire: WireJob)]>([:])
     private let onboardings = Mutex<[String: (job: Onboarding.OnboardJob, fields: [String: String])]>([:])
     private let pending = Mutex<PendingWork.ServeJob?>(nil)

@@ -115,6 +115,8 @@ extension Portal {
         page.body.raw("<div class=\"case\"><input type=\"checkbox\" id=\"champ-diff\" name=\"diff\" value=\"1\"\(fields.isEmpty || fields["diff"] != nil ? " checked" : "")><label for=\"champ-diff\">Montrer les différences des fichiers (diff)</label></div>\n")
         FormField(name: "tags", label: "Étiquettes de tâches (tags)", value: fields["tags"]?.first ?? "", help: "séparées par des virgules ; vide : toutes les tâches",
                   maxLength: 200).write(into: &page.body)
+        FormField(name: "sauf", label: "Étiquettes à sauter (skip-tags)", value: fields["sauf"]?.first ?? "", help: "séparées par des virgules, par ex. packages ; vide : n'en sauter aucune",
+                  maxLength: 200).write(into: &page.body)
         FormField(name: "variables", label: "Variables (-e)", value: fields["variables"]?.first ?? "", help: "une par ligne : nom=valeur ; la valeur est prise telle quelle, jamais interprétée comme un modèle",
                   maxLength: 4000, multiline: true).write(into: &page.body)
         page.body.raw("</div>")
@@ -134,7 +136,8 @@ extension Portal {
     }
 
     /// What a form or the API asks for, as a run request.
-    func runRequest(playbook: String, limit: String?, devices: [String], check: Bool, diff: Bool, tags: String?, variables: [(String, String)]) throws -> RunRequest {
+    func runRequest(playbook: String, limit: String?, devices: [String], check: Bool, diff: Bool, tags: String?, skipTags: String? = nil,
+                    variables: [(String, String)]) throws -> RunRequest {
         var request = RunRequest(playbook: try playbookPath(playbook))
         request.limit = limit?.trimmingCharacters(in: .whitespaces).nonEmpty
         if request.limit == nil && devices.isEmpty { throw AppError("choose devices: a pattern, or devices picked in the list") }
@@ -142,6 +145,7 @@ extension Portal {
         request.check = check
         request.diff = diff
         request.tags = RunRequest.tagSet(tags)
+        request.skipTags = RunRequest.tagSet(skipTags)
         var given: [String: String] = [:]
         for (k, value) in variables {
             guard ExtraVars.isName(k) else { throw AppError("'\(k)' is not a variable name (letters, digits, _)") }
@@ -149,7 +153,7 @@ extension Portal {
         }
         // Data, never templates: a request must not make the server read its files or environment.
         request.giveData(given)
-        request.parameters = RunParameters(tags: tags?.nonEmpty, limit: request.limit, dataVars: given)
+        request.parameters = RunParameters(tags: tags?.nonEmpty, skipTags: skipTags?.nonEmpty, limit: request.limit, dataVars: given)
         request.become = Console.become
         return request
     }
@@ -168,7 +172,7 @@ extension Portal {
         }
         do {
             let runRequest = try runRequest(playbook: fields["playbook"] ?? "", limit: fields["motif"], devices: all["appareil"] ?? [],
-                                            check: fields["essai"] != nil, diff: fields["diff"] != nil, tags: fields["tags"], variables: variables)
+                                            check: fields["essai"] != nil, diff: fields["diff"] != nil, tags: fields["tags"], skipTags: fields["sauf"], variables: variables)
             let console = self.console
             guard let id = try await offload({ try console.start(runRequest, as: v) }) else {
                 return try await newRunForm(v, filter: "", fields: all, error: "Aucun appareil ayant une adresse ne correspond à cette sélection : rien à faire.",
@@ -199,9 +203,10 @@ extension Portal {
         let run = detail.run
         var page = Page("Exécution n° \(runId)", viewer: v, path: "/executions/\(id)")
         page.notice = notice
-        page.body.facts([("Playbook", .text(run.playbook)), ("Empreinte", .text(String(run.playbookHash.prefix(16)))), ("Sélection", .text(run.selector)),
+        page.body.facts([("Playbook", .text(console.shownPlaybook(run.playbook))), ("Empreinte", .text(String(run.playbookHash.prefix(16)))), ("Sélection", .text(run.selector)),
                          ("Mode", .text(run.checkMode ? "essai (check)" : "réel")), ("Par", .text(run.actor)), ("Début", .text(French.when(run.startedAt))),
-                         ("Fin", .text(run.endedAt.map(French.when) ?? "—")), ("Résultat", Self.outcome(run))])
+                         ("Fin", .text(run.endedAt.map(French.when) ?? "—")), ("Résultat", Self.outcome(run))],
+                        ids: ["Fin": "fin-execution", "Résultat": "resultat-execution"])
         if let aborted = run.aborted { page.body.element("p", "Arrêtée avant la fin : \(aborted)", class: "erreurs") }
         let csrf = HTMLWriter.escape(v.csrf ?? "")
         if run.endedAt == nil {
@@ -220,7 +225,7 @@ extension Portal {
                     let t = RunEventJSON.entry(record)
                     page.body.raw("<tr><th scope=\"row\">"); page.body.text(t.host); page.body.raw("</th><td>")
                     page.body.text(t.task + (t.item.map { " (\($0))" } ?? "")); page.body.raw("</td><td>")
-                    Self.badge(t.outcome, changed: t.changed).write(into: &page.body)
+                    Self.badge(t.outcome, changed: t.changed, ignored: t.ignored).write(into: &page.body)
                     page.body.raw("</td><td>"); page.body.text(t.message.map { TextRules.visible($0, max: 500) } ?? ""); page.body.raw("</td></tr>")
                 case .unreachable(let host, let message):
                     page.body.raw("<tr><th scope=\"row\">"); page.body.text(host); page.body.raw("</th><td>connexion</td><td>")
@@ -239,7 +244,7 @@ extension Portal {
         page.body.element("h2", "Bilan par appareil")
         // Which relay ran each device, when relays did ("ce serveur" for the others).
         let relayed = detail.hosts.contains { $0.relay != nil }
-        page.body.table(caption: "Bilan par appareil", ["Appareil", "ok", "modifiés", "échecs", "ignorés", "injoignable"] + (relayed ? ["Passé par"] : []),
+        page.body.table(caption: Self.recapCaption, ["Appareil"] + Self.recapColumns + (relayed ? ["Passé par"] : []),
                         detail.hosts.map { h in
                             [.link(h.host, href: "/materiels/\(h.serial)"), .text(String(h.ok)), .text(String(h.changed)), .text(String(h.failed)),
                              .text(String(h.skipped)), .text(h.unreachable > 0 ? "oui" : "non")]
@@ -250,9 +255,9 @@ extension Portal {
             let tasks = detail.tasks.filter { $0.serial == host.serial }
             guard !tasks.isEmpty else { continue }
             page.body.element("h2", "Tâches sur \(host.host)")
-            page.body.table(caption: "Tâches sur \(host.host)", ["Tâche", "Élément", "Résultat", "Message", "Durée"],
+            page.body.table(caption: "Chaque tâche dans l'ordre, avec son résultat et sa durée", ["Tâche", "Élément", "Résultat", "Message", "Durée"],
                             tasks.map { t in
-                                [.text(t.task), .optional(t.item), Self.badge(t.outcome, changed: t.changed),
+                                [.text(t.task), .optional(t.item), Self.badge(t.outcome, changed: t.changed, ignored: t.ignored),
                                  .optional(t.message.map { TextRules.visible($0, max: 500) }), .text("\(t.milliseconds) ms")]
                             }, numeric: [4], rowHeader: true)
             for t in tasks where t.diff != nil {
@@ -266,9 +271,18 @@ extension Portal {
         return html(page)
     }
 
-    static func badge(_ outcome: TaskOutcome, changed: Bool) -> Cell {
-        outcome.needsRetry ? .badge(outcome.rawValue, tone: "alerte") : changed ? .badge("changed", tone: "info") : .badge(outcome.rawValue, tone: "ok")
+    static func badge(_ outcome: TaskOutcome, changed: Bool, ignored: Bool = false) -> Cell {
+        if outcome == .failed && ignored { return .badge(Self.toleratedFailure, tone: "info") }
+        return outcome.needsRetry ? .badge(outcome.french, tone: "alerte") : changed ? .badge(TaskOutcome.changed.french, tone: "info") : .badge(outcome.french, tone: "ok")
     }
+
+    /// A failure the playbook said to ignore (`ignore_errors`): Ansible's "ignored", not "ignoré".
+    static let toleratedFailure = "échec toléré"
+
+    /// The recap table: its caption (not the heading above it again) and its count columns, the
+    /// same in the recorded page and in the one the script writes live.
+    static let recapCaption = "Nombre de tâches de chaque résultat, pour chaque appareil"
+    static let recapColumns = ["Inchangées", "Modifiées", "En échec", "Ignorées", "Injoignable"]
 
     func cancelRun(_ v: Viewer, id: String, request: Request, context: WebContext) async throws -> Response {
         guard let runId = Int64(id) else { throw WebError.notFound }

@@ -59,12 +59,13 @@ struct HTMLWriter {
     }
 
     /// A definition list of label → value (identity blocks).
-    mutating func facts(_ pairs: [(String, Cell)]) {
+    /// A definition list; `ids` gives some values an id (a script fills them in later).
+    mutating func facts(_ pairs: [(String, Cell)], ids: [String: String] = [:]) {
         raw("<dl class=\"fiche\">")
         for (k, v) in pairs {
             raw("<div><dt>")
             text(k)
-            raw("</dt><dd>")
+            raw(ids[k].map { "</dt><dd id=\"\(HTMLWriter.escape($0))\">" } ?? "</dt><dd>")
             v.write(into: &self)
             raw("</dd></div>")
         }
@@ -183,7 +184,7 @@ struct Page {
         th,td{border:1px solid #c9c9c9;padding:.35em .5em;text-align:left;vertical-align:top}
         thead th{background:var(--doux)}.n{text-align:right;font-variant-numeric:tabular-nums}
         dl.fiche{display:grid;grid-template-columns:repeat(auto-fill,minmax(16rem,1fr));gap:.5em 1.5em}
-        dl.fiche div{border-bottom:1px solid #ddd;padding:.25em 0}dt{font-size:.85rem;color:#444}dd{margin:0;font-weight:600}
+        dl.fiche div{border-bottom:1px solid #ddd;padding:.25em 0}dl.fiche dd{overflow-wrap:anywhere}dt{font-size:.85rem;color:#444}dd{margin:0;font-weight:600}
         .etat{display:inline-block;padding:0 .4em;border:1px solid currentColor;border-radius:.25em;font-size:.9rem}
         .etat-ok{color:#1e5e2f}.etat-ok::before{content:"✓ "}
         .etat-alerte{color:#8a1c1c}.etat-alerte::before{content:"⚠ "}

@@ -328,7 +328,7 @@ extension Portal {
             page.body.element("h2", "Exécutions")
             page.body.table(caption: "Les dernières exécutions sur ce matériel", ["Exécution", "Playbook", "Mode", "Début", "ok", "modifiés", "échecs", "injoignable"],
                             runs.map { run, host in
-                                [.link("n° \(run.id!)", href: "/executions/\(run.id!)"), .text(run.playbook), .text(run.checkMode ? "essai (check)" : "réel"),
+                                [.link("n° \(run.id!)", href: "/executions/\(run.id!)"), .text(console.shownPlaybook(run.playbook)), .text(run.checkMode ? "essai (check)" : "réel"),
                                  .text(French.when(run.startedAt)), .text(String(host.ok)), .text(String(host.changed)), .text(String(host.failed)),
                                  .text(host.unreachable > 0 ? "oui" : "non")]
                             }, numeric: [4, 5, 6], rowHeader: true, empty: "Aucune exécution sur ce matériel.")

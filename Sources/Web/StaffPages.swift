@@ -70,7 +70,7 @@ extension Portal {
         page.body.raw("<p><a href=\"/executions/nouvelle\">Lancer une exécution</a></p>\n")
         page.body.table(caption: "Les 100 dernières exécutions", ["Exécution", "Playbook", "Sélection", "Mode", "Par", "Début", "Résultat"],
                         runs.map { run in
-                            [.link("n° \(run.id!)", href: "/executions/\(run.id!)"), .text(run.playbook), .text(run.selector),
+                            [.link("n° \(run.id!)", href: "/executions/\(run.id!)"), .text(console.shownPlaybook(run.playbook)), .text(run.selector),
                              .text(run.checkMode ? "essai (check)" : "réel"), .text(run.actor), .text(French.when(run.startedAt)), Self.outcome(run)]
                         }, rowHeader: true, empty: "Aucune exécution enregistrée.")
         // The schools' relays (parc relay): their schools' devices are run through them.
@@ -100,7 +100,7 @@ extension Portal {
         page.body.element("p", "Ce qui n'a pas pu être appliqué (appareil éteint, injoignable) ; « Servir maintenant » (ou « parc run --pending ») le rejoue sur les appareils qui répondent.")
         page.body.table(caption: "Travail en attente par appareil", ["Appareil", "Playbook", "Raison", "Depuis", "Exécution"],
                         items.map { i in
-                            [.link(i.device, href: "/materiels/\(i.serial)"), .text(i.playbook), .text(i.reason), .text(French.when(i.since)),
+                            [.link(i.device, href: "/materiels/\(i.serial)"), .text(console.shownPlaybook(i.playbook)), .text(i.reason), .text(French.when(i.since)),
                              i.runId.map { .link("n° \($0)", href: "/executions/\($0)") } ?? "—"]
                         }, rowHeader: true, empty: "Rien en attente.")
         if !items.isEmpty {

@@ -269,6 +269,49 @@ func eventually(_ seconds: Double = 20, _ condition: () async throws -> Bool) as
 }
 
 @Suite(.serialized) struct ConsoleWorkTests {
+    @Test("the run page agrees with itself: skip-tags from the form, outcomes in French, the playbook as named in playbooks/, a caption that is not the heading again, the header's end and result for the script to fill")
+    func runPageAgrees() async throws {
+        let c = try await ConsoleFixture.start()
+        let tech = try c.f.session("tech")
+        try """
+            - hosts: all
+              gather_facts: no
+              tasks:
+                - { name: always, command: 'true', changed_when: false }
+                - { name: packages step, command: 'true', tags: [packages] }
+                - { name: never runs, command: 'true', when: false }
+                - { name: tolerated, command: 'false', ignore_errors: true }
+            """.write(to: c.f.dir.appendingPathComponent("playbooks/etiquettes.yml"), atomically: true, encoding: .utf8)
+        try await withRouter(c.portal()) { client in
+            let cookie = headers([("Cookie", tech.cookie)])
+            let form = try await client.execute(uri: "/executions/nouvelle", method: .get, headers: cookie)
+            #expect(form.text.contains("name=\"sauf\"") && form.text.contains("skip-tags"))
+            let started = try await client.execute(uri: "/executions", method: .post, headers: cookie,
+                                                   body: formBody([("csrf", tech.csrf), ("playbook", "etiquettes.yml"), ("appareil", c.serials[0]), ("sauf", "packages")]))
+            let location = try #require(started.header("Location"), "\(started.status) \(started.text.prefix(2000))")
+            let id = try #require(Int64(location.split(separator: "/").last ?? ""))
+            _ = try await client.execute(uri: "\(location)/evenements", method: .get, headers: cookie)
+            let recorded = try c.f.inventory.read { try $0.run(id) }
+            #expect(recorded.tasks.map(\.task) == ["always", "never runs", "tolerated"], "the packages task was skipped by tag")
+            let page = try await client.execute(uri: location, method: .get, headers: cookie)
+            #expect(page.text.contains("<dd>etiquettes.yml</dd>"), "the playbook as named in playbooks/, not \(c.f.dir.path)/playbooks/…")
+            #expect(!page.text.contains(c.f.dir.path))
+            for word in ["inchangé", "ignoré", "échec toléré"] { #expect(page.text.contains(">\(word)</span>"), "\(word)") }
+            for english in [">ok<", ">changed<", ">skipped<", ">failed<"] { #expect(!page.text.contains(english), "\(english)") }
+            #expect(page.text.contains("id=\"fin-execution\"") && page.text.contains("id=\"resultat-execution\""))
+            // No heading repeated by its table's caption.
+            let headings = Set(page.text.matches(of: /<h2[^>]*>([^<]+)<\/h2>/).map { String($0.1) })
+            let captions = Set(page.text.matches(of: /<caption>([^<]+)<\/caption>/).map { String($0.1) })
+            #expect(headings.isDisjoint(with: captions), "\(headings.intersection(captions))")
+            // The runs list names the playbook the same way.
+            let list = try await client.execute(uri: "/executions", method: .get, headers: cookie)
+            #expect(list.text.contains(">etiquettes.yml<") && !list.text.contains(c.f.dir.path))
+            // The script's words come from the same catalogue.
+            let script = try await client.execute(uri: "/static/console.js", method: .get)
+            #expect(script.text.contains("\"skipped\":\"ignoré\"") && script.text.contains("fin-execution") && script.text.contains(Portal.recapCaption))
+        }
+    }
+
     @Test("from the browser: a run leaves an offline device pending; serve pending work once it is back; rerun a run's failed devices")
     func pendingAndReruns() async throws {
         let c = try await ConsoleFixture.start()

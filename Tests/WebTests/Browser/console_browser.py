@@ -17,6 +17,7 @@ Prints a JSON summary; exits 1 with the failures listed when anything is wrong.
 """
 import json
 import os
+import re
 import sys
 import tempfile
 
@@ -83,11 +84,17 @@ try:
     tasks = driver.find_elements(By.CSS_SELECTOR, "#deroulement tr")
     expect("each task appeared as it happened", len(tasks) == 2, f"{[t.text for t in tasks]}")
     expect("the status says it is over", "Terminée" in driver.find_element(By.ID, "etat-direct").text)
+    live_end = driver.find_element(By.ID, "fin-execution").text
+    live_result = driver.find_element(By.ID, "resultat-execution").text
+    expect("the header's end is filled live, as the pages write times", re.fullmatch(r"\d\d/\d\d/\d{4} à \d\dh\d\d", live_end) is not None, live_end)
+    expect("the header's result is filled live", live_result == "réussie", live_result)
     shot("execution-en-direct-bilan")
     axe("the live run page with its recap")
     # The same run once over, without the script: the recorded recap.
     driver.refresh()
     expect("the finished run's page shows the recorded recap", "Bilan par appareil" in main_text() and "lab-01" in main_text())
+    recorded = (driver.find_element(By.ID, "fin-execution").text, driver.find_element(By.ID, "resultat-execution").text)
+    expect("the live header said what the record says", recorded == (live_end, live_result), f"live {(live_end, live_result)}, recorded {recorded}")
 
     # 2. A delivery note with a bad row, then the corrected one.
     def upload(content, name):
