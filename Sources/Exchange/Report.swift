@@ -14,7 +14,8 @@ extension EquipmentReport {
             let s = try r.school(uai)
             member = try r.members().first { $0.id == s.memberId }!
             schools = [s]
-            devices = try r.devices(DeviceFilter(school: s.uai))
+            // The lab's simulated devices are no one's equipment.
+            devices = try r.devices(DeviceFilter(school: s.uai)).filter { $0.simulated != true }
         } else {
             member = try r.member(memberRef ?? "")
             schools = try r.schools(memberId: member.id!)

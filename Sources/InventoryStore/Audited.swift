@@ -82,6 +82,7 @@ extension Device: Audited {
                 ("hostname", hostname), ("address", address),
                 ("sshPort", sshPort.map(String.init)), ("sshUser", sshUser), ("notes", notes),
                 ("macs", macs.isEmpty ? nil : macs.joined(separator: " ")),
-                ("hostKey", hostKey.map { (try? HostKey(openSSH: $0).description) ?? $0 })]
+                ("hostKey", hostKey.map { (try? HostKey(openSSH: $0).description) ?? $0 }),
+                ("simulated", simulated == true ? "yes" : nil)]
     }
 }

@@ -7,13 +7,13 @@ extension InventoryReader {
     // school's, else its order's, else its cart's order's.
     static let deviceRowSelect = """
         SELECT d.serial, d.assetTag, d.kind, d.manufacturer, d.model, d.status,
-               COALESCE(m.slug, om.slug, com.slug) AS memberSlug,
+               CASE WHEN d.simulated THEN NULL ELSE COALESCE(m.slug, om.slug, com.slug) END AS memberSlug,
                s.uai, s.name AS schoolName, r.name AS roomName,
                COALESCE(c.assetTag, c.serial) AS cartRef,
                o.number AS orderNumber, l.number AS lotNumber,
                (SELECT group_concat(mac, ' ') FROM (SELECT mac FROM deviceMac WHERE deviceId = d.id ORDER BY mac)) AS macs,
                d.hostname, d.address, d.sshPort, d.sshUser, d.warrantyEnd, d.purchasePrice, d.notes, d.hostKey,
-               d.priceExclTax, d.designation, d.version
+               d.priceExclTax, d.designation, d.version, d.simulated
         FROM device d
         LEFT JOIN device c ON c.id = d.cartId
         LEFT JOIN room r ON r.id = COALESCE(d.roomId, c.roomId)
@@ -36,7 +36,7 @@ extension InventoryReader {
             macs: (row[13] as String?)?.split(separator: " ").map(String.init) ?? [],
             hostname: row[14], address: row[15], sshPort: row[16], sshUser: row[17],
             warrantyEnd: row[18], purchasePrice: row[19], priceExclTax: row[22], designation: row[23],
-            notes: row[20], hostKey: row[21], version: row[24])
+            notes: row[20], hostKey: row[21], version: row[24], simulated: (row[25] as Bool?) == true ? true : nil)
     }
 
     /// Ids of the devices whose effective room is one of `roomsSQL` (a SELECT of room ids).
@@ -57,6 +57,8 @@ extension InventoryReader {
             let id = try member(ref).id!
             let memberRooms = "SELECT r.id FROM room r JOIN school s ON s.id = r.schoolId WHERE s.memberId = \(id)"
             let memberOrders = "SELECT id FROM purchaseOrder WHERE memberId = \(id)"
+            // A simulated (lab) device belongs to no member.
+            clauses.append("d.simulated IS NOT 1")
             clauses.append("""
                 d.id IN (\(Self.devicesInRooms(memberRooms))
                   UNION ALL SELECT d2.id FROM device d2 LEFT JOIN device c2 ON c2.id = d2.cartId

@@ -83,7 +83,7 @@ extension InventoryReader {
     public func groups() throws -> [String: [String]] {
         var groups: [String: [String]] = ["all": []]
         let rows = try Row.fetchAll(db, sql: """
-            SELECT d.serial, d.kind, d.status, m.kind AS memberKind, COALESCE(m.slug, om.slug, com.slug) AS memberSlug,
+            SELECT d.serial, d.kind, d.status, m.kind AS memberKind, m.slug AS memberSlug,
                    s.uai, r.name AS roomName, COALESCE(c.assetTag, c.serial) AS cartRef
             FROM device d
             LEFT JOIN device c ON c.id = d.cartId
@@ -93,7 +93,7 @@ extension InventoryReader {
             LEFT JOIN purchaseOrder co ON co.id = c.orderId
             LEFT JOIN member om ON om.id = o.memberId
             LEFT JOIN member com ON com.id = co.memberId
-            LEFT JOIN member m ON m.id = COALESCE(s.memberId, om.id, com.id)
+            LEFT JOIN member m ON m.id = CASE WHEN d.simulated THEN NULL ELSE COALESCE(s.memberId, om.id, com.id) END
             ORDER BY d.serial
             """)
         for row in rows {

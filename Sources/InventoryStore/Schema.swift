@@ -418,6 +418,13 @@ enum Schema {
                 CREATE INDEX problemNoteByProblem ON problemNote(problemId);
                 """)
         }
+        migrator.registerMigration("v17: simulated (lab) devices belong to no commune") { db in
+            // Before this, `parc lab up` recorded its devices as the manufacturer "parc", model "lab device".
+            try db.execute(sql: """
+                ALTER TABLE device ADD COLUMN simulated INTEGER;
+                UPDATE device SET simulated = 1 WHERE manufacturer = 'parc' AND model = 'lab device';
+                """)
+        }
         return migrator
     }
 }

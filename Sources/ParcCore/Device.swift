@@ -148,6 +148,9 @@ public struct Device: Codable, Sendable, Equatable {
     public var notes: String?
     /// The SSH host key pinned for the device, as OpenSSH writes it (`ssh-ed25519 AAAA…`).
     public var hostKey: String?
+    /// A simulated device of `parc lab` (nil: a real one): it belongs to no member, so that no
+    /// commune counts it, lists it or finds it in its report.
+    public var simulated: Bool?
 
     public init(id: Int64? = nil, kind: DeviceKind, manufacturer: String? = nil, model: String? = nil, serial: String,
                 assetTag: String? = nil, status: DeviceStatus = .inStock, roomId: Int64? = nil, cartId: Int64? = nil,

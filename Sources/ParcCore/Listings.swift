@@ -64,8 +64,11 @@ public struct DeviceRow: Codable, Sendable, Equatable {
     /// Bumped by every change of the device (for a cart, also when a device goes in or out): an
     /// edit made from an older version is refused (the store refuses it).
     public var version: Int64 = 1
+    /// A simulated device of `parc lab`: it belongs to no member (`member` is nil).
+    public var simulated: Bool? = nil
 
-    public init(serial: String, assetTag: String?, kind: DeviceKind, manufacturer: String?, model: String?, status: DeviceStatus, member: String?, uai: String?, school: String?, room: String?, cart: String?, order: String?, lot: String?, macs: [String], hostname: String?, address: String?, sshPort: Int?, sshUser: String?, warrantyEnd: Day?, purchasePrice: Money?, priceExclTax: Money? = nil, designation: String? = nil, notes: String?, hostKey: String?, version: Int64 = 1) {
+    public init(serial: String, assetTag: String?, kind: DeviceKind, manufacturer: String?, model: String?, status: DeviceStatus, member: String?, uai: String?, school: String?, room: String?, cart: String?, order: String?, lot: String?, macs: [String], hostname: String?, address: String?, sshPort: Int?, sshUser: String?, warrantyEnd: Day?, purchasePrice: Money?, priceExclTax: Money? = nil, designation: String? = nil, notes: String?, hostKey: String?, version: Int64 = 1, simulated: Bool? = nil) {
+        self.simulated = simulated
         self.serial = serial
         self.assetTag = assetTag
         self.kind = kind

@@ -299,6 +299,9 @@ extension Portal {
                 : end <= today.adding(months: 6) ? .badge("jusqu'au \(end.french) (bientôt finie)", tone: "info") : .badge("jusqu'au \(end.french)", tone: "ok")
         } else { warranty = "non renseignée" }
         identity.append(("Garantie", warranty))
+        if d.simulated == true {
+            identity.append(("Appareil simulé", .badge("oui : un appareil du labo de parc (parc lab), compté par aucune commune", tone: "info")))
+        }
         identity.append(("Dernier contact", .text(facts.map { French.when($0.seenAt) } ?? "jamais")))
         if let (run, host) = lastRun {
             let outcome: Cell = host.failed > 0 || host.unreachable > 0 ? .badge("en échec", tone: "alerte") : .badge("réussie", tone: "ok")

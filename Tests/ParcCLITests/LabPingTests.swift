@@ -53,6 +53,30 @@ import Testing
         #expect(ping.stderr.contains("3 devices: 3 ok, 0 failed, 0 unreachable"))
     }
 
+    @Test("the lab's simulated laptops are in the school's room for runs, but no commune counts them, lists them or finds them in its report")
+    func simulatedDevicesBelongToNoCommune() async throws {
+        let s = try await Setup(devices: 2)
+        let member = try ParcRunner.json(try await s.run("device", "list", "--member", "norroy-le-veneur", "--json").stdout) as? [[String: Any]] ?? []
+        #expect(member.count == 18, "the sample's 18 devices, not the 2 lab laptops")
+        let school = try ParcRunner.json(try await s.run("device", "list", "--school", "0572113M", "--json").stdout) as? [[String: Any]] ?? []
+        let lab = school.filter { $0["room"] as? String == "Lab parc" }
+        #expect(lab.count == 2 && lab.allSatisfy { $0["member"] is NSNull }, "in the school's room, belonging to no member: \(lab)")
+        let show = try await s.run("device", "show", try #require(lab.first?["serial"] as? String))
+        #expect(show.stdout.contains("Simulated") && show.stdout.contains("parc lab device"), "\(show.stdout)")
+        let report = try await s.run("report", "member", "norroy-le-veneur")
+        #expect(report.status == 0 && !report.stdout.contains("lab-0") && !report.stdout.contains("Lab parc"), "\(report.stdout)")
+        let schoolReport = try await s.run("report", "school", "0572113M")
+        #expect(schoolReport.status == 0 && !schoolReport.stdout.contains("lab-0"), "\(schoolReport.stdout)")
+        // Patterns: the school's group holds them, the member's does not.
+        let bySchool = try await s.run("ping", "school_0572113m:&room_0572113m_lab_parc", "--json")
+        #expect((try ParcRunner.json(bySchool.stdout) as? [[String: Any]])?.count == 2, "\(bySchool.stderr)")
+        let groups = try ParcRunner.json(try await s.run("groups", "--json").stdout) as? [[String: Any]] ?? []
+        func serials(_ name: String) -> Set<String> { Set(groups.first { $0["group"] as? String == name }?["serials"] as? [String] ?? []) }
+        let labSerials = Set(lab.compactMap { $0["serial"] as? String })
+        #expect(serials("commune_norroy_le_veneur").count == 18 && serials("commune_norroy_le_veneur").isDisjoint(with: labSerials))
+        #expect(labSerials.isSubset(of: serials("school_0572113m")) && labSerials.isSubset(of: serials("all")))
+    }
+
     @Test func aSwitchedOffDeviceIsUnreachableWhileTheOthersAnswer() async throws {
         let s = try await Setup(devices: 3)
         try s.lab.stop("lab-02")

@@ -27,9 +27,12 @@ public enum LabOps {
                 if (try? tx.room(school: uai, name: room)) == nil { try tx.addRoom(school: uai, name: room) }
                 let roomId = try tx.room(school: uai, name: room).id!
                 for d in devices {
-                    try tx.addDevice(ParcCore.Device(kind: .laptop, manufacturer: "parc", model: "lab device", serial: d.serial,
-                                                     status: .deployed, roomId: roomId, hostname: d.name, address: d.address,
-                                                     sshPort: d.port, sshUser: d.user, notes: "parc lab (\(folder))", hostKey: d.hostKey))
+                    // Simulated: in the school's room for the runs and the relays, counted by no commune.
+                    var device = ParcCore.Device(kind: .laptop, manufacturer: "parc", model: "lab device", serial: d.serial,
+                                                 status: .deployed, roomId: roomId, hostname: d.name, address: d.address,
+                                                 sshPort: d.port, sshUser: d.user, notes: "parc lab (\(folder))", hostKey: d.hostKey)
+                    device.simulated = true
+                    try tx.addDevice(device)
                 }
                 return uai
             }

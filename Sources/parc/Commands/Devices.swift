@@ -103,6 +103,9 @@ struct DeviceCommand: ParsableCommand {
                 pairs.append((key: "holds", label: "Holds", value: .array(contents.map { .string($0.assetTag ?? $0.serial) })))
             }
             pairs.append((key: "version", label: "Version", value: .int(Int(row.version))))
+            if row.simulated == true {
+                pairs.append((key: "simulated", label: "Simulated", value: .string("yes: a parc lab device, belonging to no member (no commune counts it)")))
+            }
             pairs.append((key: "lastChange", label: "Last change",
                           value: detail.lastChange.map { .string("\(EventTime.iso($0.at)) by \($0.actor) (\($0.action.rawValue))") } ?? .null))
             let lastRun = detail.lastRun.flatMap { run in detail.lastRunHost.map { (run: run, host: $0) } }
