@@ -80,14 +80,14 @@ public struct RenewalPlan: Sendable {
         out += "À renouveler par année (durée de vie retenue : \(lives))\n"
         if years.isEmpty { out += "  (aucune date de livraison ni de garantie connue)\n" }
         for y in years {
-            out += "  \(y.year)\(y.year <= today.year ? " (dès maintenant)" : "") : \(y.lines.reduce(0) { $0 + $1.count }) équipement(s), coût estimé \(y.total.french)"
+            out += "  \(y.year)\(y.year <= today.year ? " (dès maintenant)" : "") : \(FrenchText.count(y.lines.reduce(0) { $0 + $1.count }, "équipement")), coût estimé \(y.total.french)"
             out += y.unpriced > 0 ? " (+ \(y.unpriced) sans prix connu)\n" : "\n"
             for l in y.lines {
                 out += "    - \(l.count) × \(l.kind.french)\(l.model.isEmpty ? "" : " \(l.model)") : \(l.cost?.french ?? "prix inconnu")\n"
             }
         }
         let undated = items.filter { $0.renewalYear == nil }.count
-        if undated > 0 { out += "  Sans date : \(undated) équipement(s) (ni commande livrée ni fin de garantie)\n" }
+        if undated > 0 { out += "  Sans date : \(FrenchText.count(undated, "équipement")) (ni commande livrée ni fin de garantie)\n" }
         out += "\nÉquipements par âge\n"
         for i in items.sorted(by: { ($0.ageYears ?? -1, $0.device.serial) > ($1.ageYears ?? -1, $1.device.serial) }) {
             let d = i.device

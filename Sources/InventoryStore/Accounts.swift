@@ -41,12 +41,14 @@ extension InventoryReader {
     /// The account of a live session (nil when unknown, expired or its account disabled).
     public func session(digest: String, now: Date) throws -> SessionInfo? {
         guard let row = try Row.fetchOne(db.cachedStatement(sql: """
-            SELECT a.*, s.csrf AS sessionCsrf, s.expiresAt AS sessionExpiresAt, m.slug AS memberSlug
+            SELECT a.*, s.csrf AS sessionCsrf, s.expiresAt AS sessionExpiresAt, m.slug AS memberSlug, m.name AS memberName
             FROM webSession s JOIN account a ON a.id = s.accountId LEFT JOIN member m ON m.id = a.memberId
             WHERE s.digest = ? AND s.expiresAt > ? AND a.disabled = 0
             """), arguments: [digest, now.timeIntervalSince1970]) else { return nil }
-        return SessionInfo(account: try Account(row: row), memberSlug: row["memberSlug"], csrf: row["sessionCsrf"],
-                           expiresAt: Date(timeIntervalSince1970: row["sessionExpiresAt"]))
+        var info = SessionInfo(account: try Account(row: row), memberSlug: row["memberSlug"], csrf: row["sessionCsrf"],
+                               expiresAt: Date(timeIntervalSince1970: row["sessionExpiresAt"]))
+        info.memberName = row["memberName"]
+        return info
     }
 
     /// The account of a live API token, with its member's slug (nil when unknown, revoked or its account disabled).

@@ -200,6 +200,12 @@ public struct InventoryView {
         return try EquipmentReport.build(r, member: member.slug, warrantyMonths: warrantyMonths, today: today, findings: findings)
     }
 
+    /// The names people go by (`Mme Lambert`), by login, for the accounts that have one: histories,
+    /// problems and runs name people, not logins.
+    public func peopleNames() throws -> [String: String] {
+        Dictionary(try r.accounts().compactMap { a in a.displayName?.nonEmpty.map { (a.login, $0) } }, uniquingKeysWith: { a, _ in a })
+    }
+
     // MARK: Problems
 
     /// Every problem this reader may see (staff: all; a commune: its own).

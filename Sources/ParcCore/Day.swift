@@ -123,7 +123,7 @@ public struct Money: Hashable, Comparable, Sendable, Codable, CustomStringConver
         return "\(sign)\(a / 100).\(c < 10 ? "0" : "")\(c)"
     }
 
-    /// `1 234,56 €` — the French form, for what communes read.
+    /// `1 234,56 €` — the French form, for what communes read (no-break spaces: see ``FrenchText``).
     public var french: String {
         let sign = cents < 0 ? "-" : ""
         let a = abs(cents)
@@ -135,7 +135,7 @@ public struct Money: Hashable, Comparable, Sendable, Codable, CustomStringConver
         }
         groups.insert(whole, at: 0)
         let c = a % 100
-        return "\(sign)\(groups.joined(separator: "\u{202F}")),\(c < 10 ? "0" : "")\(c) €"
+        return "\(sign)\(groups.joined(separator: FrenchText.groupSeparator)),\(c < 10 ? "0" : "")\(c)\(FrenchText.unitSpace)€"
     }
 
     public static func < (a: Money, b: Money) -> Bool { a.cents < b.cents }

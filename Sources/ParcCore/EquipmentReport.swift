@@ -84,7 +84,7 @@ public struct EquipmentReport: Sendable {
     public static func rate(_ part: Money, of whole: Money?) -> String {
         guard let whole, whole.cents > 0 else { return "—" }
         let value = (Double(part.cents) * 1000 / Double(whole.cents)).rounded() / 10
-        return (value == value.rounded() ? String(Int(value)) : String(format: "%.1f", value).replacingOccurrences(of: ".", with: ",")) + " %"
+        return FrenchText.decimal(value, decimals: value == value.rounded() ? 0 : 1) + FrenchText.unitSpace + "%"
     }
     public var totalInclTax: Money { orders.reduce(.zero) { $0 + ($1.order.amountInclTax ?? .zero) } }
 

@@ -22,6 +22,16 @@ public enum AccountRole: String, Codable, Sendable, CaseIterable {
         }
     }
 
+    /// What the role may do, in words (the account page says it).
+    public var frenchDescription: String {
+        switch self {
+        case .admin: "administrateur : tout ce que fait un technicien, et la gestion des comptes"
+        case .technician: "technicien : tout l'inventaire de toutes les communes, les imports, les mises en service et les configurations"
+        case .commune: "commune : consulter le matériel de sa commune, ses commandes et son rapport, et signaler un problème"
+        case .relay: "relais d'école : exécute le travail destiné aux appareils de ses écoles, ne lit rien d'autre"
+        }
+    }
+
     public init(parsing raw: String) throws(InvalidValue) {
         guard let role = AccountRole(rawValue: raw.trimmed.lowercased()) else {
             throw InvalidValue(field: "role", value: raw, problem: "a role is one of \(AccountRole.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -327,6 +337,8 @@ public struct DocumentInfo: Codable, Sendable, Equatable {
 public struct SessionInfo: Sendable, Equatable {
     public var account: Account
     public var memberSlug: String?
+    /// The member's name ("Norroy-le-Veneur"), for people to read.
+    public var memberName: String? = nil
     public var csrf: String
     public var expiresAt: Date
 

@@ -7,12 +7,12 @@ extension EquipmentReport {
         var out = "\(title)\n\(String(repeating: "=", count: title.count))\n"
         out += membershipLines().map { "\($0.0) : \($0.1)" }.joined(separator: "\n") + "\n"
         out += "Édité le \(generatedOn.french)\n\n"
-        out += "Synthèse : \(allDevices.count) équipement\(allDevices.count > 1 ? "s" : "")\n"
-        for (k, n) in byKind { out += "  - \(k.french) : \(n)\n" }
+        out += "Synthèse : \(FrenchText.count(allDevices.count, "équipement"))\n"
+        for (k, n) in byKind { out += "  - \(k.french) : \(FrenchText.number(n))\n" }
         out += "États :\n"
-        for (s, n) in byStatus { out += "  - \(s.french) : \(n)\n" }
+        for (s, n) in byStatus { out += "  - \(s.french) : \(FrenchText.number(n))\n" }
         for school in schools {
-            out += "\n\(school.school.name) (\(school.school.uai)) — \(school.deviceCount) équipement(s)\n"
+            out += "\n\(school.school.name) (\(school.school.uai)) — \(FrenchText.count(school.deviceCount, "équipement"))\n"
             for room in school.rooms {
                 out += "  \(room.name)\n"
                 for d in room.devices { out += "    - \(deviceLine(d))\n" }
@@ -26,13 +26,13 @@ extension EquipmentReport {
         for line in orders {
             let o = line.order
             out += "  - \(o.number)\(line.lot.map { " — lot \($0.number) \($0.title)" } ?? "") : \(o.amountInclTax?.french ?? "montant non renseigné") TTC"
-            out += "\(o.orderedOn.map { ", commandée le \($0.french)" } ?? "")\(o.deliveredOn.map { ", livrée le \($0.french)" } ?? ""), \(line.devices) équipement(s)\n"
+            out += "\(o.orderedOn.map { ", commandée le \($0.french)" } ?? "")\(o.deliveredOn.map { ", livrée le \($0.french)" } ?? ""), \(FrenchText.count(line.devices, "équipement"))\n"
             out += "    subventions accordées \(line.granted.french) (\(Self.rate(line.granted, of: o.amountInclTax)) du TTC), reste à charge \(line.ownShare?.french ?? "non calculable (montant TTC non renseigné)")\n"
         }
         out += "Reste à charge de la commune (TTC − subventions accordées) : \(totalOwnShare.french)\n"
         if !byLot.isEmpty {
             out += "Par lot :\n"
-            for l in byLot { out += "  - \(l.lot) : \(l.orders) commande(s), \(l.amount.french) TTC\n" }
+            for l in byLot { out += "  - \(l.lot) : \(FrenchText.count(l.orders, "commande")), \(l.amount.french) TTC\n" }
         }
         out += "\nFinancements (demandé / accordé)\n"
         if funding.isEmpty { out += "  (aucun financement enregistré)\n" }
@@ -134,9 +134,9 @@ extension EquipmentReport {
 
         b.element("h2", "Synthèse")
         b.raw("<div class=\"chiffres\">")
-        b.raw("<p class=\"total\"><strong>\(allDevices.count)</strong> équipement\(allDevices.count > 1 ? "s" : "")</p>")
-        b.table(["Type de matériel", "Nombre"], byKind.map { [$0.0.french, String($0.1)] }, numeric: [1])
-        b.table(["État", "Nombre"], byStatus.map { [$0.0.french, String($0.1)] }, numeric: [1])
+        b.raw("<p class=\"total\"><strong>\(FrenchText.number(allDevices.count))</strong>\(FrenchText.unitSpace)équipement\(allDevices.count > 1 ? "s" : "")</p>")
+        b.table(["Type de matériel", "Nombre"], byKind.map { [$0.0.french, FrenchText.number($0.1)] }, numeric: [1])
+        b.table(["État", "Nombre"], byStatus.map { [$0.0.french, FrenchText.number($0.1)] }, numeric: [1])
         b.raw("</div>\n")
 
         b.element("h2", "Équipement par école et par salle")
@@ -164,10 +164,10 @@ extension EquipmentReport {
             let o = l.order
             let lot: String = l.lot.map { "Lot \($0.number)" } ?? ""
             return [o.number, lot, o.supplier ?? "", o.orderedOn?.french ?? "", o.deliveredOn?.french ?? "", o.deliveryNote ?? "",
-                    String(l.devices), o.amountExclTax?.french ?? "", o.amountInclTax?.french ?? ""]
+                    FrenchText.number(l.devices), o.amountExclTax?.french ?? "", o.amountInclTax?.french ?? ""]
         }
         let deviceTotal = orders.reduce(0) { $0 + $1.devices }
-        purchaseRows.append(["Total", "", "", "", "", "", String(deviceTotal), knownTotal(\.amountExclTax), knownTotal(\.amountInclTax)])
+        purchaseRows.append(["Total", "", "", "", "", "", FrenchText.number(deviceTotal), knownTotal(\.amountExclTax), knownTotal(\.amountInclTax)])
         b.table(["Commande", "Lot", "Fournisseur", "Commandée le", "Livrée le", "Bon de livraison", "Équipements", "Montant HT", "Montant TTC"],
                 purchaseRows, numeric: [6, 7, 8], lastIsTotal: true)
         b.element("h2", "Reste à charge de la commune")
@@ -180,7 +180,7 @@ extension EquipmentReport {
                         orders.reduce(Money.zero) { $0 + $1.granted }.french, Self.rate(orders.reduce(Money.zero) { $0 + $1.granted }, of: totalInclTax), totalOwnShare.french]],
                 numeric: [1, 2, 3, 4, 5], lastIsTotal: true)
         if !byLot.isEmpty {
-            b.table(["Lot", "Commandes", "Montant TTC"], byLot.map { [$0.lot, String($0.orders), $0.amount.french] }, numeric: [1, 2])
+            b.table(["Lot", "Commandes", "Montant TTC"], byLot.map { [$0.lot, FrenchText.number($0.orders), $0.amount.french] }, numeric: [1, 2])
         }
 
         b.element("h2", "Financement")

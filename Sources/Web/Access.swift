@@ -10,26 +10,14 @@ extension WebContext {
     }
 }
 
-/// French wording of dates and times, as communes read them (Paris time).
+/// French wording for the portal: ``FrenchText``'s formats, and the badges of states.
 enum French {
-    static let timeZone = TimeZone(identifier: "Europe/Paris") ?? .current
-
-    static func when(_ date: Date) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = timeZone
-        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
-        return String(format: "%02d/%02d/%04d à %02dh%02d", c.day!, c.month!, c.year!, c.hour!, c.minute!)
-    }
-
-    /// A stored timestamp (ISO 8601) in French.
-    static func when(_ stamp: String?) -> String {
-        guard let stamp else { return "—" }
-        let formats = [Date.ISO8601FormatStyle(includingFractionalSeconds: true), Date.ISO8601FormatStyle()]
-        for f in formats { if let d = try? Date(stamp, strategy: f) { return when(d) } }
-        return stamp
-    }
-
-    static func money(_ m: Money?) -> String { m.map { "\($0.frenchNumber) €" } ?? "—" }
+    static let timeZone = FrenchText.timeZone
+    static func when(_ date: Date) -> String { FrenchText.when(date) }
+    static func when(_ stamp: String?) -> String { FrenchText.when(stamp) }
+    static func money(_ m: Money?) -> String { FrenchText.money(m) }
+    static func count(_ n: Int, _ singular: String, _ plural: String? = nil) -> String { FrenchText.count(n, singular, plural) }
+    static func number(_ n: Int) -> String { FrenchText.number(n) }
 
     static func status(_ s: DeviceStatus) -> Cell {
         switch s {

@@ -171,8 +171,8 @@ extension Portal {
     func accountPage(_ v: Viewer, errors: [String: String], notice: String? = nil, status: HTTPResponse.Status = .ok) -> Response {
         var page = Page("Mon compte", viewer: v, path: "/compte")
         page.notice = notice
-        page.body.facts([("Identifiant", .text(v.account.login)), ("Rôle", .text(v.account.role.french)),
-                         ("Commune", .optional(v.memberSlug))])
+        page.body.facts([("Nom", .optional(v.account.displayName)), ("Identifiant", .text(v.account.login)), ("Rôle", .text(v.account.role.frenchDescription)),
+                         ("Commune", .optional(v.memberName ?? v.memberSlug)), ("Adresse électronique", .optional(v.account.email))])
         page.body.element("h2", "Changer de mot de passe")
         if !errors.isEmpty {
             page.body.raw("<div class=\"erreurs\" role=\"alert\"><p>Le mot de passe n'a pas été changé : corrigez les champs indiqués.</p></div>\n")

@@ -12,14 +12,14 @@ import ParcCore
 struct DeviceSnapshot: Equatable {
     static let fields: [(key: String, label: String)] = [
         ("assetTag", "N° d'inventaire"), ("hostname", "Nom réseau"), ("address", "Adresse IP"), ("sshPort", "Port SSH"), ("sshUser", "Utilisateur SSH"),
-        ("manufacturer", "Fabricant"), ("model", "Modèle"), ("warrantyEnd", "Fin de garantie (AAAA-MM-JJ)"), ("notes", "Notes"),
+        ("manufacturer", "Fabricant"), ("model", "Modèle"), ("warrantyEnd", "Fin de garantie (JJ/MM/AAAA)"), ("notes", "Notes"),
         ("status", "État"), ("place", "Emplacement"),
     ]
     var values: [String: String]
 
     init(_ d: Device) {
         values = ["assetTag": d.assetTag ?? "", "hostname": d.hostname ?? "", "address": d.address ?? "", "sshPort": d.sshPort.map(String.init) ?? "",
-                  "sshUser": d.sshUser ?? "", "manufacturer": d.manufacturer ?? "", "model": d.model ?? "", "warrantyEnd": d.warrantyEnd?.description ?? "",
+                  "sshUser": d.sshUser ?? "", "manufacturer": d.manufacturer ?? "", "model": d.model ?? "", "warrantyEnd": d.warrantyEnd?.french ?? "",
                   "notes": d.notes ?? "", "status": d.status.rawValue,
                   "place": d.cartId.map { "chariot:\($0)" } ?? d.roomId.map { "salle:\($0)" } ?? "aucun"]
     }
@@ -163,7 +163,7 @@ extension Portal {
             // Only devices the viewer may see (a technician sees all; the rule stays in one place).
             try await workspace.view(as: v.audience) { r in for ref in refs { _ = try r.device(ref) } }
             let moved = try await LocalParc(console.workspace(for: v)).perform(CartOps.Fill(cart.serial, with: refs, ifVersion: version))
-            return redirect("/chariots/\(cart.serial)?avis=" + Self.query("\(moved.count) appareil(s) mis dans le chariot."))
+            return redirect("/chariots/\(cart.serial)?avis=" + Self.query(moved.count == 1 ? "1 appareil mis dans le chariot." : "\(French.count(moved.count, "appareil")) mis dans le chariot."))
         } catch InventoryError.stale {
             let before = Set((fields["avant"] ?? "").split(separator: ",").map(String.init))
             let now = Set(try await workspace.view(as: v.audience) { r in try r.devices(DeviceFilter(cart: cart.serial)).map(\.serial) })
@@ -265,7 +265,7 @@ extension Portal {
         }
         if !job.isFinished {
             page.refresh = 2
-            page.body.element("p", "En cours… (\(seen.values.filter { $0.result != nil }.count) appareil(s) terminé(s)) ; la page se met à jour toute seule.", class: "avis")
+            page.body.element("p", "En cours… (appareils terminés : \(French.number(seen.values.filter { $0.result != nil }.count)) sur \(French.number(seen.count))) ; la page se met à jour toute seule.", class: "avis")
         }
         page.body.table(caption: "Appareils", ["Adresse", "Empreinte de la clé d'hôte", "Résultat", "Détail"], order.map { k in
             let s = seen[k]!
@@ -312,7 +312,7 @@ extension Portal {
                     let cart = try r.cart(cartRef)
                     return ([cart] + (try r.devices(DeviceFilter(cart: cart.serial))), "Étiquettes — classe mobile \(cart.assetTag ?? cart.serial)")
                 }
-                return (try picked.map { try r.device($0) }, "Étiquettes — \(picked.count) appareil(s)")
+                return (try picked.map { try r.device($0) }, "Étiquettes — \(French.count(picked.count, "appareil"))")
             }
             // The sheet's print styles (A4, 3 × 8 labels) are a file of the portal; its QR codes are drawings in the page.
             let sheet = try LabelSheets.sheet(rows, title: title, baseURL: options.baseURL, stylesheet: "/static/etiquettes.css")

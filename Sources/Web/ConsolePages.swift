@@ -246,8 +246,8 @@ extension Portal {
         let relayed = detail.hosts.contains { $0.relay != nil }
         page.body.table(caption: Self.recapCaption, ["Appareil"] + Self.recapColumns + (relayed ? ["Passé par"] : []),
                         detail.hosts.map { h in
-                            [.link(h.host, href: "/materiels/\(h.serial)"), .text(String(h.ok)), .text(String(h.changed)), .text(String(h.failed)),
-                             .text(String(h.skipped)), .text(h.unreachable > 0 ? "oui" : "non")]
+                            [.link(h.host, href: "/materiels/\(h.serial)"), .text(French.number(h.ok)), .text(French.number(h.changed)), .text(French.number(h.failed)),
+                             .text(French.number(h.skipped)), .text(h.unreachable > 0 ? "oui" : "non")]
                                 + (relayed ? [.text(h.relay.map { "relais \($0)" } ?? "ce serveur")] : [])
                         }, numeric: [1, 2, 3, 4], rowHeader: true, empty: "Aucun appareil.")
         page.body.raw("</section>\n")
@@ -419,7 +419,7 @@ extension Portal {
                 } else { action = .text("—") }
                 let problems: Cell = row.problems.isEmpty ? .badge("correcte", tone: "ok")
                     : .html(row.problems.map { "<span class=\"etat etat-alerte\">" + HTMLWriter.escape("\($0.field) : \($0.problem)") + "</span>" }.joined(separator: "<br>"))
-                return [.text(String(row.line)), .optional(row.serial), action, problems]
+                return [.text(French.number(row.line)), .optional(row.serial), action, problems]
             }, numeric: [0], rowHeader: true, empty: "Le fichier n'a aucune ligne.")
             if preview.isClean && !preview.rows.isEmpty {
                 page.body.raw("<form method=\"post\" action=\"/import/confirmer\"><input type=\"hidden\" name=\"csrf\" value=\"\(HTMLWriter.escape(v.csrf ?? ""))\">")
@@ -454,7 +454,7 @@ extension Portal {
             let options = try importOptions(fields)
             let report = try await Imports.apply([UInt8](content), file: name, options: options, in: workspace.acting(as: v.account.login))
             var page = Page("Import terminé", viewer: v, path: "/import")
-            page.notice = "\(name) : \(report.counts.created) appareil(s) créé(s), \(report.counts.updated) mis à jour, \(report.counts.unchanged) inchangé(s)."
+            page.notice = "\(name) : \(French.count(report.counts.created, "appareil créé", "appareils créés")), \(French.number(report.counts.updated)) mis à jour, \(French.count(report.counts.unchanged, "inchangé"))."
             page.body.table(caption: "Lignes importées", ["Ligne", "N° de série", "Fait"], report.counts.rows.map { r in
                 [.text(r.origin.split(separator: ":").last.map(String.init) ?? r.origin), .link(r.serial, href: "/materiels/\(r.serial)"),
                  .text(r.action.done)]

@@ -139,7 +139,7 @@ struct Page {
                 w.raw("</a></li>")
             }
             w.raw("</ul></nav>\n<form class=\"session\" method=\"post\" action=\"/deconnexion\"><p>")
-            w.text("Connecté : \(viewer.account.login) (\(viewer.account.role.french))")
+            w.text("Connecté : \(viewer.shownName) (\(viewer.memberName.map { "commune de \($0)" } ?? viewer.account.role.french))")
             w.raw("</p>")
             if let csrf = viewer.csrf { w.raw("<input type=\"hidden\" name=\"csrf\" value=\"\(HTMLWriter.escape(csrf))\">") }
             w.raw("<button type=\"submit\">Se déconnecter</button></form>\n")
@@ -191,7 +191,7 @@ struct Page {
         .etat-info{color:#0b4f8a}.etat-info::before{content:"• "}
         .etat-neutre{color:#444}
         .avis{border-left:4px solid var(--accent);background:#eef4fa;padding:.5em 1em}
-        .erreurs{border-left:4px solid #8a1c1c;background:#fbeeee;padding:.5em 1em}.avertissement{border-left:4px solid #8a5a00;background:#fdf6e3;padding:.5em 1em}
+        .erreurs{border-left:4px solid #8a1c1c;background:#fbeeee;padding:.5em 1em}.description{white-space:pre-wrap;overflow-wrap:anywhere}.avertissement{border-left:4px solid #8a5a00;background:#fdf6e3;padding:.5em 1em}
         .vide{color:#444;font-style:italic}
         form.formulaire{max-width:40rem}
         .champ{margin:0 0 1em}.champ label{display:block;font-weight:600}

@@ -59,6 +59,8 @@ struct Viewer: Sendable {
     var account: Account
     /// The slug of a commune account's member.
     var memberSlug: String?
+    /// Its name, for people to read.
+    var memberName: String? = nil
     /// The CSRF token of a browser session (nil for API tokens).
     var csrf: String?
     var sessionDigest: String?
@@ -66,6 +68,9 @@ struct Viewer: Sendable {
     var relaySchools: [String] = []
 
     var isStaff: Bool { account.role == .technician || account.role == .admin }
+
+    /// Who is signed in, as people call them: "Mme Lambert", else the login.
+    var shownName: String { account.displayName?.nonEmpty ?? account.login }
     var isRelay: Bool { account.role == .relay }
     var isAdmin: Bool { account.role == .admin }
 
@@ -264,7 +269,7 @@ public struct Portal: Sendable {
         let digest = Secrets.digest(secret)
         let now = options.clock()
         return try await Sessions.session(digest: digest, now: now, in: workspace).flatMap {
-            $0.account.role == .relay ? nil : Viewer(account: $0.account, memberSlug: $0.memberSlug, csrf: $0.csrf, sessionDigest: digest)
+            $0.account.role == .relay ? nil : Viewer(account: $0.account, memberSlug: $0.memberSlug, memberName: $0.memberName, csrf: $0.csrf, sessionDigest: digest)
         }
     }
 

@@ -111,7 +111,7 @@ extension Portal {
             try r.members().map { m -> [Cell] in
                 let schools = try r.schools(memberId: m.id!).count
                 return [.link(m.name, href: "/communes/\(m.slug)"), .text(m.kind == .commune ? "commune" : m.kind.rawValue.uppercased()),
-                        .text(String(schools))]
+                        .text(French.number(schools))]
             }
         }
         var page = Page("Communes et groupements", viewer: v, path: "/")
@@ -134,10 +134,14 @@ extension Portal {
         let base = "/communes/\(m.slug)"
         var page = Page(m.name, viewer: v, path: path ?? base)
         page.body.raw("<div class=\"chiffres\">")
-        page.body.raw("<p><strong>\(report.allDevices.count)</strong> équipements</p>")
-        page.body.raw("<p><strong>\(report.schools.count)</strong> écoles</p>")
-        page.body.raw("<p><strong>\(report.warrantyEnding.count)</strong> garanties finissant d'ici 6 mois</p>")
-        page.body.raw("<p><strong>\(problems)</strong> signalements en cours</p>")
+        // "1 école", "2 écoles": the figure in bold, its noun agreeing with it, never alone on a line.
+        func figure(_ n: Int, _ singular: String, _ plural: String, _ rest: String = "") {
+            page.body.raw("<p><strong>\(French.number(n))</strong>\(FrenchText.unitSpace)\(HTMLWriter.escape((n <= 1 ? singular : plural) + rest))</p>")
+        }
+        figure(report.allDevices.count, "équipement", "équipements")
+        figure(report.schools.count, "école", "écoles")
+        figure(report.warrantyEnding.count, "garantie finissant", "garanties finissant", " d'ici 6 mois")
+        figure(problems, "signalement en cours", "signalements en cours")
         page.body.raw("<p><strong>\(HTMLWriter.escape(French.money(report.totalOwnShare)))</strong> reste à charge</p>")
         page.body.raw("</div>\n")
         page.body.raw("<p class=\"actions\"><a href=\"\(base)/rapport\">Rapport à imprimer</a> <a href=\"\(base)/rapport.pdf\">Rapport en PDF</a> <a href=\"\(base)/rapport.csv\">Rapport pour tableur (CSV)</a> <a href=\"\(base)/documents\">Documents (\(documents))</a></p>\n")
@@ -147,15 +151,15 @@ extension Portal {
         let schoolRows = report.schools.map { s -> [Cell] in
             let devices = s.rooms.flatMap(\.devices)
             return [.link("\(s.school.name) (\(s.school.uai))", href: "/ecoles/\(s.school.uai)")]
-                + kinds.map { k in .text(String(devices.filter { $0.kind == k }.count)) } + [.text(String(devices.count))]
+                + kinds.map { k in .text(French.number(devices.filter { $0.kind == k }.count)) } + [.text(French.number(devices.count))]
         }
         page.body.table(caption: "Nombre d'équipements par école et par type", ["École"] + kinds.map(\.french) + ["Total"], schoolRows,
                         numeric: Set(1...(kinds.count + 1)), rowHeader: true, empty: "Aucune école enregistrée.")
         if !report.unplaced.isEmpty {
-            page.body.element("p", "\(report.unplaced.count) équipement(s) ne sont encore rangés dans aucune salle (en stock ou à livrer).")
+            page.body.element("p", report.unplaced.count == 1 ? "1 équipement n'est encore rangé dans aucune salle (en stock ou à livrer)." : "\(French.count(report.unplaced.count, "équipement")) ne sont encore rangés dans aucune salle (en stock ou à livrer).")
         }
         page.body.element("h2", "États")
-        page.body.table(caption: "Équipements par état", ["État", "Nombre"], report.byStatus.map { [French.status($0.0), .text(String($0.1))] },
+        page.body.table(caption: "Équipements par état", ["État", "Nombre"], report.byStatus.map { [French.status($0.0), .text(French.number($0.1))] },
                         numeric: [1], rowHeader: true, empty: "Aucun équipement.")
         page.body.element("h2", "Garanties finissant d'ici 6 mois")
         page.body.table(caption: "Garanties qui finissent avant le \(today.adding(months: 6).french)", ["Matériel", "Type", "École", "Fin de garantie"],
@@ -167,14 +171,14 @@ extension Portal {
                         ["Commande", "Lot", "Matériels", "Montant TTC", "Subventions accordées", "Reste à charge"],
                         report.orders.map { line in
                             [.link(line.order.number, href: "/commandes/\(line.order.id!)"), .text(line.lot.map { "\($0.number) — \($0.title)" } ?? "—"),
-                             .text(String(line.devices)), .text(French.money(line.order.amountInclTax)), .text(French.money(line.granted)),
+                             .text(French.number(line.devices)), .text(French.money(line.order.amountInclTax)), .text(French.money(line.granted)),
                              .text(French.money(line.ownShare))]
-                        } + (report.orders.isEmpty ? [] : [["Total", "", .text(String(report.orders.reduce(0) { $0 + $1.devices })),
+                        } + (report.orders.isEmpty ? [] : [["Total", "", .text(French.number(report.orders.reduce(0) { $0 + $1.devices })),
                                                              .text(French.money(report.totalInclTax)), .text(French.money(report.orders.reduce(.zero) { $0 + $1.granted })),
                                                              .text(French.money(report.totalOwnShare))]]),
                         numeric: [2, 3, 4, 5], rowHeader: true, empty: "Aucune commande enregistrée.")
         page.body.table(caption: "Achats par lot du groupement", ["Lot", "Commandes", "Montant TTC"],
-                        report.byLot.map { [.text($0.lot), .text(String($0.orders)), .text(French.money($0.amount))] },
+                        report.byLot.map { [.text($0.lot), .text(French.number($0.orders)), .text(French.money($0.amount))] },
                         numeric: [1, 2], rowHeader: true)
         page.body.table(caption: "Ce que chaque financeur a accordé", ["Financeur", "Demandé", "Accordé"],
                         report.funding.map { [.text($0.funder.french), .text(French.money($0.requested)), .text(French.money($0.granted))] },
@@ -187,7 +191,7 @@ extension Portal {
             let m = try r.member(slug)
             let devices = try r.devices(DeviceFilter(member: m.slug))
             return (m, try r.schools(memberId: m.id!).map { s -> [Cell] in
-                [.link(s.name, href: "/ecoles/\(s.uai)"), .text(s.uai), .optional(s.city), .text(String(devices.filter { $0.uai == s.uai }.count))]
+                [.link(s.name, href: "/ecoles/\(s.uai)"), .text(s.uai), .optional(s.city), .text(French.number(devices.filter { $0.uai == s.uai }.count))]
             })
         }
         var page = Page("Écoles — \(member.name)", viewer: v, path: "/communes/\(slug)/ecoles")
@@ -201,10 +205,10 @@ extension Portal {
             let s = try r.school(uai)
             let devices = try r.devices(DeviceFilter(school: s.uai))
             let rooms = try r.rooms(schoolId: s.id!).map { room -> [Cell] in
-                [.link(room.name, href: "/ecoles/\(s.uai)/salles/\(room.id!)"), .text(String(devices.filter { $0.room == room.name }.count))]
+                [.link(room.name, href: "/ecoles/\(s.uai)/salles/\(room.id!)"), .text(French.number(devices.filter { $0.room == room.name }.count))]
             }
             let carts = devices.filter { $0.kind == .cart }.map { c -> [Cell] in
-                [.link(c.assetTag ?? c.serial, href: "/chariots/\(c.serial)"), .optional(c.room), .text(String(devices.filter { $0.cart == (c.assetTag ?? c.serial) }.count))]
+                [.link(c.assetTag ?? c.serial, href: "/chariots/\(c.serial)"), .optional(c.room), .text(French.number(devices.filter { $0.cart == (c.assetTag ?? c.serial) }.count))]
             }
             return (s, try r.member(id: s.memberId), rooms, carts)
         }
@@ -245,7 +249,7 @@ extension Portal {
             let devices = try r.devices(DeviceFilter(member: m.slug))
             return (m, devices.filter { $0.kind == .cart }.map { c -> [Cell] in
                 [.link(c.assetTag ?? c.serial, href: "/chariots/\(c.serial)"), .optional(c.school), .optional(c.room),
-                 .text(String(devices.filter { $0.cart == (c.assetTag ?? c.serial) }.count)), French.status(c.status)]
+                 .text(French.number(devices.filter { $0.cart == (c.assetTag ?? c.serial) }.count)), French.status(c.status)]
             })
         }
         var page = Page("Classes mobiles — \(member.name)", viewer: v, path: "/communes/\(slug)/chariots")
@@ -274,10 +278,10 @@ extension Portal {
 
     func device(_ v: Viewer, serial: String, notice: String? = nil) async throws -> Response {
         let staff = v.isStaff
-        let (d, history, runs, facts, problems) = try await workspace.view(as: v.audience) { r in
+        let (d, history, runs, facts, problems, names) = try await workspace.view(as: v.audience) { r in
             let d = try r.device(serial)
             return (d, try r.history(d), try r.runs(of: d, limit: staff ? 20 : 1), try r.facts(of: d),
-                    try r.problems(of: d))
+                    try r.problems(of: d), try r.peopleNames())
         }
         let lastRun = runs.first
         var page = Page("\(d.kind.french.firstUppercased) \(d.assetTag ?? d.serial)", viewer: v, path: "/materiels/\(serial)")
@@ -323,8 +327,8 @@ extension Portal {
             let f = facts.facts
             page.body.facts([("Nom", .optional(f.hostname)), ("Système", .optional("\(f.osName) \(f.osVersion)".trimmingCharacters(in: .whitespaces))),
                              ("N° de série lu", .optional(f.serial)), ("Fabricant et produit", .optional([f.vendor, f.product].compactMap { $0 }.joined(separator: " "))),
-                             ("Noyau", .optional(f.kernel)), ("Processeur", .optional(f.cpuModel)), ("Mémoire", .text("\(f.memoryMB) Mo")),
-                             ("Disque libre", .text("\(f.diskFreeMB) Mo sur \(f.diskSizeMB) Mo")),
+                             ("Noyau", .optional(f.kernel)), ("Processeur", .optional(f.cpuModel)), ("Mémoire", .text(FrenchText.megabytes(f.memoryMB))),
+                             ("Disque libre", .text("\(FrenchText.megabytes(f.diskFreeMB)) sur \(FrenchText.megabytes(f.diskSizeMB))")),
                              ("Adresses MAC", .text(f.macs.isEmpty ? "—" : f.macs.joined(separator: ", "))), ("Relevé le", .text(French.when(facts.seenAt)))])
         }
         if staff {
@@ -332,13 +336,13 @@ extension Portal {
             page.body.table(caption: "Les dernières exécutions sur ce matériel", ["Exécution", "Playbook", "Mode", "Début", "ok", "modifiés", "échecs", "injoignable"],
                             runs.map { run, host in
                                 [.link("n° \(run.id!)", href: "/executions/\(run.id!)"), .text(console.shownPlaybook(run.playbook)), .text(run.checkMode ? "essai (check)" : "réel"),
-                                 .text(French.when(run.startedAt)), .text(String(host.ok)), .text(String(host.changed)), .text(String(host.failed)),
+                                 .text(French.when(run.startedAt)), .text(French.number(host.ok)), .text(French.number(host.changed)), .text(French.number(host.failed)),
                                  .text(host.unreachable > 0 ? "oui" : "non")]
                             }, numeric: [4, 5, 6], rowHeader: true, empty: "Aucune exécution sur ce matériel.")
         }
         page.body.element("h2", "Historique")
         page.body.table(caption: "Ce qui a changé sur ce matériel, du plus récent au plus ancien", ["Date", "Changement", "Par"],
-                        history.reversed().map { e in [.text(French.when(e.at)), .text(French.sentence(e)), .text(e.actor)] },
+                        history.reversed().map { e in [.text(French.when(e.at)), .text(French.sentence(e)), .text(names[e.actor] ?? e.actor)] },
                         rowHeader: true, empty: "Aucun changement enregistré.")
         return html(page)
     }
@@ -396,7 +400,7 @@ extension Portal {
     }
 
     static func documentRow(_ d: DocumentInfo) -> [Cell] {
-        [.link(d.title, href: "/documents/\(d.id)"), .text(d.kind.french), .text(String(format: "%.1f Mo", Double(d.size) / 1_048_576).replacingOccurrences(of: ".", with: ","))]
+        [.link(d.title, href: "/documents/\(d.id)"), .text(d.kind.french), .text(FrenchText.size(Int64(d.size)))]
     }
 
     func documents(_ v: Viewer, slug: String) async throws -> Response {
@@ -466,25 +470,26 @@ extension Portal {
 
     func problemPage(_ v: Viewer, id: String, notice: String? = nil, alert: String? = nil, entered: [String: String] = [:],
                      status: HTTPResponse.Status = .ok) async throws -> Response {
-        let p = try await workspace.view(as: v.audience) { r in try r.problem(id) }
+        let (p, names) = try await workspace.view(as: v.audience) { r in (try r.problem(id), try r.peopleNames()) }
+        func who(_ login: String?) -> String { login.map { names[$0] ?? $0 } ?? "?" }
         var page = Page("Signalement n° \(p.id)", viewer: v, path: "/signalements/\(id)")
         page.notice = notice
         page.alert = alert
         page.body.facts([("Matériel", .link(p.device, href: "/materiels/\(p.serial)")), ("Problème", .text(p.kind.french)), ("État", French.problemState(p.state)),
-                         ("Depuis le", .text(p.since?.french ?? "—")), ("Signalé le", .text(French.when(p.reportedAt))), ("Par", .text(p.reportedBy)),
+                         ("Depuis le", .text(p.since?.french ?? "—")), ("Signalé le", .text(French.when(p.reportedAt))), ("Par", .text(who(p.reportedBy))),
                          ("À rappeler", .text([p.contactName, p.contactPhone].filter { !$0.isEmpty }.joined(separator: " — "))),
-                         ("Pris en charge", .text(p.acceptedAt.map { "le \(French.when($0)) par \(p.acceptedBy ?? "?")" } ?? "pas encore")),
-                         ("Clos", .text(p.closedAt.map { "le \(French.when($0)) par \(p.closedBy ?? "?")" } ?? "non"))]
+                         ("Pris en charge", .text(p.acceptedAt.map { "le \(French.when($0)) par \(who(p.acceptedBy))" } ?? "pas encore")),
+                         ("Clos", .text(p.closedAt.map { "le \(French.when($0)) par \(who(p.closedBy))" } ?? "non"))]
                         + (p.outcome.map { [("Issue", .text($0.french.firstUppercased))] } ?? []))
         page.body.element("h2", "Description")
-        page.body.element("pre", p.description)
+        page.body.element("p", p.description, class: "description")
         page.body.element("h2", "Suivi")
         if p.notes.isEmpty {
             page.body.element("p", p.state == .closed ? "Aucun message de suivi." : "Pas encore de message du technicien.")
         } else {
             page.body.raw("<ol class=\"suivi\">")
             for n in p.notes {
-                page.body.raw("<li><p class=\"quand\">"); page.body.text("Le \(French.when(n.at)), par \(n.by)"); page.body.raw("</p><p>")
+                page.body.raw("<li><p class=\"quand\">"); page.body.text("Le \(French.when(n.at)), par \(who(n.by))"); page.body.raw("</p><p>")
                 page.body.text(n.text); page.body.raw("</p></li>")
             }
             page.body.raw("</ol>\n")

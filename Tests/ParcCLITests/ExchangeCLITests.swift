@@ -22,7 +22,7 @@ import Testing
         #expect(move.stdout.contains("with the 16 device(s) it holds"))
         let report = try await parc.run("report", "school", "0571815N", "--date", "2026-11-29")
         #expect(report.stdout.contains("Salle informatique"))
-        #expect(report.stdout.contains("17 équipements"))
+        #expect(report.stdout.contains("17\u{00A0}équipements"))
     }
 
     @Test func aBadFileIsRefusedWithEveryLineAndAnExitStatus() async throws {

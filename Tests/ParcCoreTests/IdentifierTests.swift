@@ -88,7 +88,7 @@ import Testing
     @Test func moneyPrintsMachineAndFrenchForms() {
         let m = Money(cents: 1_420_800)
         #expect(m.description == "14208.00")
-        #expect(m.french == "14\u{202F}208,00 €")
+        #expect(m.french == "14\u{202F}208,00\u{00A0}€", "groups and the unit held by no-break spaces")
         #expect(Money(cents: 5).description == "0.05")
     }
 

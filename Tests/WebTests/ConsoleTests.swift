@@ -198,7 +198,7 @@ func hiddenFields(_ html: String) -> [String: String] {
             let confirm = hiddenFields(okPreview.text)
             let done = try await client.execute(uri: "/import/confirmer", method: .post, headers: headers([("Cookie", tech.cookie)]),
                                                 body: formBody(confirm.map { ($0.key, $0.value) }))
-            #expect(done.status == .ok && done.text.contains("2 appareil(s) créé(s)"), "\(done.text)")
+            #expect(done.status == .ok && done.text.contains("2\u{00A0}appareils créés"), "\(done.text)")
             #expect(try f.count("SELECT COUNT(*) FROM device") == devicesBefore + 2)
             #expect(try f.inventory.read { try $0.history("NEW-1") }.first?.actor == "tech")
             // Confirming twice: the serials exist now; refused, nothing more written.

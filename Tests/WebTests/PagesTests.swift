@@ -239,8 +239,9 @@ import Testing
         let commune = try f.session("mairie-a")
         try await withRouter(f.portal()) { client in
             let text = try await Self.get(client, "/", commune.cookie).text
-            #expect(text.contains("<strong>3</strong> équipements"))
-            #expect(text.contains("BC-1") && text.contains("10000,00 €") && text.contains("4000,00 €") && text.contains("6000,00 €"), "TTC, granted, reste à charge")
+            #expect(text.contains("<strong>3</strong>\u{00A0}équipements") && text.contains("<strong>1</strong>\u{00A0}école<"), "the noun agrees with its figure")
+            #expect(text.contains("BC-1") && text.contains("10\u{202F}000,00\u{00A0}€") && text.contains("4\u{202F}000,00\u{00A0}€") && text.contains("6\u{202F}000,00\u{00A0}€"),
+                    "TTC, granted, reste à charge: thousands grouped, the € held to its amount")
             #expect(text.contains("Reste à charge") || text.contains("reste à charge"))
             #expect(text.contains("Département (Ambition Moselle)"))
             let device = try await Self.get(client, "/materiels/\(f.a.device)", commune.cookie).text
