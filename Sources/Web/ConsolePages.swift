@@ -199,12 +199,12 @@ extension Portal {
 
     func runPage(_ v: Viewer, id: String, notice: String?) async throws -> Response {
         guard let runId = Int64(id) else { throw WebError.notFound }
-        let detail = try await workspace.view(as: v.audience) { r in try r.run(runId) }
+        let (detail, names) = try await workspace.view(as: v.audience) { r in (try r.run(runId), try r.peopleNames()) }
         let run = detail.run
         var page = Page("Exécution n° \(runId)", viewer: v, path: "/executions/\(id)")
         page.notice = notice
         page.body.facts([("Playbook", .text(console.shownPlaybook(run.playbook))), ("Empreinte", .text(String(run.playbookHash.prefix(16)))), ("Sélection", .text(run.selector)),
-                         ("Mode", .text(run.checkMode ? "essai (check)" : "réel")), ("Par", .text(run.actor)), ("Début", .text(French.when(run.startedAt))),
+                         ("Mode", .text(run.checkMode ? "essai (check)" : "réel")), ("Par", .text(names[run.actor] ?? run.actor)), ("Début", .text(French.when(run.startedAt))),
                          ("Fin", .text(run.endedAt.map(French.when) ?? "—")), ("Résultat", Self.outcome(run))],
                         ids: ["Fin": "fin-execution", "Résultat": "resultat-execution"])
         if let aborted = run.aborted { page.body.element("p", "Arrêtée avant la fin : \(aborted)", class: "erreurs") }

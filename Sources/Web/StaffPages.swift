@@ -64,14 +64,14 @@ extension Portal {
     }
 
     func runs(_ v: Viewer, notice: String? = nil) async throws -> Response {
-        let runs = try await workspace.view(as: v.audience) { r in try r.runs(limit: 100) }
+        let (runs, names) = try await workspace.view(as: v.audience) { r in (try r.runs(limit: 100), try r.peopleNames()) }
         var page = Page("Exécutions de configuration", viewer: v, path: "/executions")
         page.notice = notice
         page.body.raw("<p><a href=\"/executions/nouvelle\">Lancer une exécution</a></p>\n")
         page.body.table(caption: "Les 100 dernières exécutions", ["Exécution", "Playbook", "Sélection", "Mode", "Par", "Début", "Résultat"],
                         runs.map { run in
                             [.link("n° \(run.id!)", href: "/executions/\(run.id!)"), .text(console.shownPlaybook(run.playbook)), .text(run.selector),
-                             .text(run.checkMode ? "essai (check)" : "réel"), .text(run.actor), .text(French.when(run.startedAt)), Self.outcome(run)]
+                             .text(run.checkMode ? "essai (check)" : "réel"), .text(names[run.actor] ?? run.actor), .text(French.when(run.startedAt)), Self.outcome(run)]
                         }, rowHeader: true, empty: "Aucune exécution enregistrée.")
         // The schools' relays (parc relay): their schools' devices are run through them.
         let relays = console.workspace.relays?.status ?? []

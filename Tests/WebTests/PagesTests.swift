@@ -233,6 +233,41 @@ import Testing
         }
     }
 
+    @Test("people and communes by their names, not logins or slugs: the session bar, the account page (the role in words), the problem's history and follow-ups, the device's history")
+    func namesNotLogins() async throws {
+        let f = try PortalFixture()
+        try f.inventory.write { tx in
+            _ = try tx.addAccount(login: "mlambert", role: .commune, member: f.a.slug, passwordHash: PortalFixture.hash, email: "mairie@example.org", displayName: "Mme Lambert")
+            _ = try tx.addAccount(login: "mdurand", role: .technician, member: nil, passwordHash: PortalFixture.hash, displayName: "M. Durand")
+        }
+        let commune = try f.session("mlambert"), tech = try f.session("mdurand")
+        try await withRouter(f.portal()) { client in
+            let account = try await Self.get(client, "/compte", commune.cookie).text
+            #expect(account.contains("Connecté : Mme Lambert (commune de Montigny-lès-Metz)"), "\(account.prefix(3000))")
+            #expect(account.contains("commune : consulter le matériel de sa commune") && account.contains("<dd>Montigny-lès-Metz</dd>"))
+            #expect(!account.contains(">\(f.a.slug)<"), "the commune's name, not its slug")
+            // A problem reported by the commune, taken and followed up by the technician.
+            let form = try await Self.get(client, "/materiels/\(f.a.device)/signaler", commune.cookie)
+            #expect(form.status == .ok)
+            let sent = try await client.execute(uri: "/materiels/\(f.a.device)/signaler", method: .post, headers: headers([("Cookie", commune.cookie)]),
+                                                body: formBody([("csrf", commune.csrf), ("kind", "broken"), ("description", "Ne démarre plus.\nÉcran noir."),
+                                                                ("since", ""), ("contactName", "Mme Lambert"), ("contactPhone", "03 87 00 00 00")]))
+            #expect(sent.status == .seeOther, "\(sent.text.prefix(2000))")
+            let id = try #require(try f.inventory.read { try $0.problems() }.map(\.id).max())
+            let take = try await client.execute(uri: "/signalements/\(id)/prendre", method: .post, headers: headers([("Cookie", tech.cookie)]),
+                                                body: formBody([("csrf", tech.csrf)]))
+            #expect(take.status == .seeOther, "\(take.text.prefix(2000))")
+            let note = try await client.execute(uri: "/signalements/\(id)/suivi", method: .post, headers: headers([("Cookie", tech.cookie)]),
+                                                body: formBody([("csrf", tech.csrf), ("suivi", "Passage jeudi.")]))
+            #expect(note.status == .seeOther, "\(note.text.prefix(2000))")
+            let page = try await Self.get(client, "/signalements/\(id)", commune.cookie).text
+            #expect(page.contains("<dd>Mme Lambert</dd>") && page.contains("par M. Durand") && !page.contains("mdurand") && !page.contains("par mlambert"), "\(page)")
+            #expect(page.contains("<p class=\"description\">Ne démarre plus.\nÉcran noir.</p>"), "the description in the page's font, its lines kept")
+            let device = try await Self.get(client, "/materiels/\(f.a.device)", tech.cookie).text
+            #expect(device.contains("<td>M. Durand</td>"), "the device's history names the technician")
+        }
+    }
+
     @Test("the commune's overview: equipment per school and kind, warranties ending, purchases with the commune's own share")
     func overview() async throws {
         let f = try PortalFixture()
