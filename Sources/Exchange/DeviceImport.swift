@@ -54,7 +54,7 @@ public enum DeviceImport {
             return report
         } catch let error as InventoryError {
             // A check the planner missed: still name the file.
-            throw ImportFailure(file: table.file, problems: [ImportProblem(file: table.file, line: 0, field: error.field ?? "row", problem: error.description)])
+            throw ImportFailure(file: table.file, problems: [ImportProblem(file: table.file, line: 0, field: error.field ?? "row", problem: error.message)])
         }
         return report
     }
@@ -90,7 +90,7 @@ public enum DeviceImport {
                         owners[o.origin] = try tx.deviceRow(o.serial).member
                     }
                 } catch let error as InventoryError {
-                    problems.append(ImportProblem(file: table.file, line: 0, field: error.field ?? "row", problem: error.description))
+                    problems.append(ImportProblem(file: table.file, line: 0, field: error.field ?? "row", problem: error.message))
                 }
                 throw DryRun()
             }
@@ -133,7 +133,7 @@ public enum DeviceImport {
         for (line, fields) in table.rows {
             let v = headers.values(fields)
             var rowProblems: [ImportProblem] = []
-            func problem(_ field: String, _ text: String) { rowProblems.append(ImportProblem(file: table.file, line: line, field: field, problem: text)) }
+            func problem(_ field: String, _ text: Message) { rowProblems.append(ImportProblem(file: table.file, line: line, field: field, problem: text)) }
             func parse<T>(_ field: String, _ body: (String) throws -> T) -> T? {
                 guard let raw = v[field] else { return nil }
                 do { return try body(raw) } catch let e as InvalidValue { problem(field, "'\(raw)': \(e.problem)") } catch { problem(field, "\(error)") }
@@ -210,7 +210,7 @@ public enum DeviceImport {
                             device.cartId = nil
                         } else {
                             let names = (try? r.rooms(schoolId: school.id!).map(\.name)) ?? []
-                            problem("room", "no room '\(roomName)' in \(school.uai) (its rooms: \(names.isEmpty ? "none yet" : names.joined(separator: ", "))); add it with parc room add \(school.uai) NAME")
+                            problem("room", "no room '\(roomName)' in \(school.uai) (its rooms: \(names.isEmpty ? Message("none yet") : Message(verbatim: names.joined(separator: ", ")))); add it with parc room add \(school.uai) NAME")
                         }
                     } else {
                         problem("room", "missing; a device is put in a room of \(school.uai)")
@@ -225,9 +225,12 @@ public enum DeviceImport {
             if let number = options.order ?? v["order"] {
                 given.insert("order")
                 let member = options.member ?? v["member"]
-                var lookupError: String? = nil
+                var lookupError: Message? = nil
                 let id = remembered(&orders, "\(number.lowercased())|\(member?.lowercased() ?? "")") {
-                    do { return try r.order(number, member: member).id } catch { lookupError = "\(error)"; return nil }
+                    do { return try r.order(number, member: member).id } catch {
+                        lookupError = (error as? InventoryError)?.message ?? Message(verbatim: "\(error)")
+                        return nil
+                    }
                 }
                 if let id { device.orderId = id } else { problem("order", lookupError ?? "no order '\(number)'; list orders with parc order list") }
             }

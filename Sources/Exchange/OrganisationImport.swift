@@ -80,7 +80,7 @@ public enum OrganisationImport {
                     } catch let e as InvalidValue {
                         problems.append(ImportProblem(file: table.file, line: line, field: e.field, problem: e.value.isEmpty ? e.problem : "'\(e.value)': \(e.problem)"))
                     } catch let e as InventoryError {
-                        problems.append(ImportProblem(file: table.file, line: line, field: e.field ?? "row", problem: e.description))
+                        problems.append(ImportProblem(file: table.file, line: line, field: e.field ?? "row", problem: e.message))
                     }
                 }
                 if !problems.isEmpty { throw ImportFailure(file: table.file, problems: problems) }

@@ -29,7 +29,7 @@ public enum FactsRefresh {
         job.start { job in
             await concurrently(targets, limit: workspace.access.forks) { t -> Result in
                 let g = await gather(name: t.row.inventoryName, serial: t.row.serial, t.ssh, become: become)
-                var r = Result(device: t.row, facts: g.facts.map { .success($0) } ?? .failure(AppError(g.error ?? "no facts")), outcome: g.outcome)
+                var r = Result(device: t.row, facts: g.facts.map { .success($0) } ?? .failure(AppError(g.error.map { Message(verbatim: $0) } ?? "no facts")), outcome: g.outcome)
                 if let facts = g.facts {
                     do {
                         try inventory.write { tx in try tx.recordFacts(serial: t.row.serial, facts, seenAt: Date()) }

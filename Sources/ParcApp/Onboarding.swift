@@ -50,7 +50,8 @@ public enum Onboarding {
         public var fingerprint: String?
         /// A first host key that nobody confirmed: nothing was done.
         public var keyNotConfirmed = false
-        public var message: String
+        /// What happened, in the catalogue's languages.
+        public var message: Message
     }
 
     public enum Progress: Sendable {
@@ -150,15 +151,22 @@ public enum Onboarding {
                 let keyAdded = installed.stdoutText.trimmed == "added"
                 result.outcome = keyAdded || named.changed || recordChanged ? .changed : .ok
                 result.hostname = hostname
-                result.message = "\(row.serial) as \(hostname) (key \(installed.stdoutText.trimmed), host key \(c.hostKey.fingerprint)\(named.changed ? ", renamed" : ""))"
-                    + (skipped.isEmpty ? "" : "; MAC not recorded: \(skipped.joined(separator: ", ")) — see parc reconcile")
+                let done: Message = keyAdded ? "key added" : "key present"
+                let onboarded: Message = named.changed
+                    ? "\(row.serial) as \(hostname) (\(done), host key \(c.hostKey.fingerprint), renamed)"
+                    : "\(row.serial) as \(hostname) (\(done), host key \(c.hostKey.fingerprint))"
+                result.message = skipped.isEmpty ? onboarded : "\(onboarded); MAC not recorded: \(skipped.joined(separator: ", ")) — see parc reconcile"
                 return result
             }
         } catch let e as TransportError {
             if e.isUnreachable { result.outcome = .unreachable }
-            result.message = "\(e)"
+            result.message = e.message
+        } catch let e as InventoryError {
+            result.message = e.message
+        } catch let e as AppError {
+            result.message = e.message
         } catch {
-            result.message = "\(error)"
+            result.message = Message(verbatim: "\(error)")
         }
         return result
     }

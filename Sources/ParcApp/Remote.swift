@@ -192,10 +192,9 @@ extension ParcServer: ParcService {
                 throw AppError("\(ServerLogins.key(url.absoluteString)) answered \(O.name) with what this parc cannot read (\(error)); are parc and the server the same version?")
             }
         case 404:
-            throw AppError("\(ServerLogins.key(url.absoluteString)) does not do \(O.name) for this account (technicians and administrators only; administrators for accounts), "
-                           + "or is an older parc")
+            throw AppError("\(ServerLogins.key(url.absoluteString)) does not do \(O.name) for this account (technicians and administrators only; administrators for accounts), or is an older parc")
         default:
-            throw AppError(reply.detail)
+            throw AppError(Message(verbatim: reply.detail))
         }
     }
 }

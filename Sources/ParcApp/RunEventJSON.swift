@@ -3,7 +3,8 @@ import ParcCore
 import Provisioning
 
 /// Run events as JSON: what the console's pages, the API's event streams and a command line
-/// following a run from afar read, in one shape.
+/// following a run from afar read, in one shape. Messages are in English (`message`, `text`),
+/// and in French for the console's page (`messageFr`, `textFr`).
 public enum RunEventJSON {
     public static func name(_ e: RunProgress) -> String {
         switch e {
@@ -31,9 +32,9 @@ public enum RunEventJSON {
             let record = (try? JSONEncoder().encode(r.masked)).flatMap { try? JSONSerialization.jsonObject(with: $0) }.map(JSONValue.from) ?? .null
             return .object(taskFields(entry) + [("record", record), at])
         case .unreachable(let host, let message):
-            return .object([("host", .string(host)), ("message", .string(message)), at])
+            return .object([("host", .string(host)), ("message", .string(message)), ("messageFr", .string(Message.stored(message, in: .french))), at])
         case .note(let text):
-            return .object([("text", .string(text)), at])
+            return .object([("text", .string(text)), ("textFr", .string(Message.stored(text, in: .french))), at])
         case .recap(let report):
             return recap(id: report.id, hosts: report.hosts, exitCode: Int(report.exitCode), aborted: report.aborted, check: report.check, at: e.at)
         }
@@ -42,6 +43,8 @@ public enum RunEventJSON {
     public static func taskFields(_ t: RunTaskEntry) -> [(String, JSONValue)] {
         [("host", .string(t.host)), ("serial", .string(t.serial)), ("play", .string(t.play)), ("task", .string(t.task)), ("item", .text(t.item)),
          ("outcome", .string(t.outcome.rawValue)), ("changed", .bool(t.changed)), ("ignored", .bool(t.ignored)), ("message", .text(t.message)),
+         // The same words for a French reader (the console's page): parc's own sentences translated, a device's answer as it is.
+         ("messageFr", .text(t.message.map { Message.stored($0, in: .french) })),
          ("diff", .text(t.diff)), ("milliseconds", .number(t.milliseconds))]
     }
 

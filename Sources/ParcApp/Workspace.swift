@@ -7,8 +7,10 @@ import SSHTransport
 
 /// A request parc cannot act on, said so the person can fix it (a file, a field, a name).
 public struct AppError: Error, CustomStringConvertible, LocalizedError, Sendable, Equatable {
-    public var description: String
-    public init(_ description: String) { self.description = description }
+    /// What to fix, in the catalogue's languages.
+    public var message: Message
+    public init(_ message: Message) { self.message = message }
+    public var description: String { message.description }
     public var errorDescription: String? { description }
 }
 

@@ -38,15 +38,15 @@ public struct ImportProblem: Sendable, Equatable, CustomStringConvertible {
     public var file: String
     public var line: Int
     public var field: String
-    public var problem: String
+    public var problem: Message
 
     /// One line, whatever the file held: control characters are shown as escapes.
     public var description: String {
         // Line 0: the file as a whole (it cannot be read, a check of all rows), not a line of it.
-        "\(file.visible)\(line > 0 ? ":\(line)" : ""): \(TextRules.visible(field, max: 100)): \(TextRules.visible(problem, max: 1_000))"
+        "\(file.visible)\(line > 0 ? ":\(line)" : ""): \(TextRules.visible(field, max: 100)): \(TextRules.visible(problem.description, max: 1_000))"
     }
 
-    public init(file: String, line: Int, field: String, problem: String) {
+    public init(file: String, line: Int, field: String, problem: Message) {
         self.file = file
         self.line = line
         self.field = field
@@ -64,7 +64,7 @@ public struct ImportFailure: Error, LocalizedError, CustomStringConvertible, Sen
         let more = problems.count > 200 ? "\n… and \(problems.count - 200) more" : ""
         if problems.count == 1, let only = problems.first, only.line == 0, only.field == "file" {
             // The file itself could not be read: nothing in it to correct.
-            return "\(file.visible): \(TextRules.visible(only.problem, max: 1_000)); nothing was imported"
+            return "\(file.visible): \(TextRules.visible(only.problem.description, max: 1_000)); nothing was imported"
         }
         return "\(file.visible): \(problems.count) problem\(problems.count == 1 ? "" : "s"); nothing was imported. Correct the file and import it again.\n\(shown)\(more)"
     }

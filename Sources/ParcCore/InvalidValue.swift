@@ -9,10 +9,10 @@ public struct InvalidValue: Error, Equatable, Sendable, CustomStringConvertible 
     public var field: String
     /// The value as it was given.
     public var value: String
-    /// What is wrong, and what a correct value looks like.
-    public var problem: String
+    /// What is wrong, and what a correct value looks like (in the catalogue: English and French).
+    public var problem: Message
 
-    public init(field: String, value: String, problem: String) {
+    public init(field: String, value: String, problem: Message) {
         self.field = field
         self.value = value
         self.problem = problem
@@ -20,6 +20,11 @@ public struct InvalidValue: Error, Equatable, Sendable, CustomStringConvertible 
 
     public var description: String {
         value.isEmpty ? "\(field): \(problem)" : "\(field) '\(TextRules.visible(value, max: 80))': \(problem)"
+    }
+
+    /// The problem with the value as typed in front, in `language` (the field is named by whoever shows it).
+    public func explained(_ language: Language) -> String {
+        value.isEmpty ? problem.text(language) : "'\(TextRules.visible(value, max: 80))' : ".replacingOccurrences(of: " : ", with: language == .french ? " : " : ": ") + problem.text(language)
     }
 }
 

@@ -6,38 +6,41 @@ public enum InventoryError: Error, Equatable, Sendable {
     /// A field's value breaks a rule.
     case invalid(InvalidValue)
     /// No record answers to `key`.
-    case notFound(entity: String, key: String, hint: String)
+    case notFound(entity: String, key: String, hint: Message)
     /// `key` names more than one record.
-    case ambiguous(entity: String, key: String, candidates: [String], hint: String)
+    case ambiguous(entity: String, key: String, candidates: [String], hint: Message)
     /// A unique field already holds this value in another record.
     case duplicate(entity: String, field: String, value: String, holder: String)
     /// The record is still used by others and cannot be removed.
-    case inUse(entity: String, key: String, reason: String, hint: String)
+    case inUse(entity: String, key: String, reason: Message, hint: Message)
     /// The database file cannot be opened or is not parc's.
-    case database(path: String, reason: String)
+    case database(path: String, reason: Message)
     /// The record changed since the version an edit was made from; nothing was written.
-    case stale(entity: String, key: String, expected: Int64, current: Int64, hint: String)
+    case stale(entity: String, key: String, expected: Int64, current: Int64, hint: Message)
 }
 
 extension InventoryError: LocalizedError, CustomStringConvertible {
     public var errorDescription: String? { description }
 
-    public var description: String {
+    public var description: String { message.description }
+
+    /// What went wrong, for a person, in the catalogue's languages.
+    public var message: Message {
         switch self {
         case .invalid(let v):
-            return v.description
+            return v.value.isEmpty ? "\(FieldName(v.field)): \(v.problem)" : "\(FieldName(v.field)) '\(TextRules.visible(v.value, max: 80))': \(v.problem)"
         case .notFound(let entity, let key, let hint):
-            return "no \(entity) '\(key)'; \(hint)"
+            return "no \(EntityName(entity)) '\(key)'; \(hint)"
         case .ambiguous(let entity, let key, let candidates, let hint):
-            return "'\(key)' names several \(entity)s (\(candidates.joined(separator: ", "))); \(hint)"
+            return "'\(key)' names several \(EntityName(entity + "s")) (\(candidates.joined(separator: ", "))); \(hint)"
         case .duplicate(let entity, let field, let value, let holder):
-            return "\(field) '\(value)' is already used by \(holder); a \(entity)'s \(field) must be unique (check for a typing mistake, or edit the existing record)"
+            return "\(FieldName(field)) '\(value)' is already used by \(holder); a \(EntityName(entity))'s \(FieldName(field)) must be unique (check for a typing mistake, or edit the existing record)"
         case .inUse(let entity, let key, let reason, let hint):
-            return "cannot remove \(entity) '\(key)': \(reason); \(hint)"
+            return "cannot remove \(EntityName(entity)) '\(key)': \(reason); \(hint)"
         case .database(let path, let reason):
             return "database \(path): \(reason)"
         case .stale(let entity, let key, let expected, let current, let hint):
-            return "\(entity) '\(key)' changed since version \(expected) (it is at version \(current) now); nothing was written: \(hint)"
+            return "\(EntityName(entity)) '\(key)' changed since version \(Int(expected)) (it is at version \(Int(current)) now); nothing was written: \(hint)"
         }
     }
 

@@ -87,27 +87,44 @@ public enum TransportError: Error, Sendable, Equatable {
 extension TransportError: LocalizedError, CustomStringConvertible {
     public var errorDescription: String? { description }
 
-    public var description: String {
+    public var description: String { message.description }
+
+    /// What happened, for a person, in the catalogue's languages (the system's own words for the
+    /// cause are put in French when the catalogue knows them).
+    public var message: Message {
         switch self {
         case .unreachable(let host, let reason):
-            return "\(host): unreachable (\(reason)); check that the device is on and on the network, and its address and port in the inventory"
+            return "\(host): unreachable (\(SystemReason(reason))); check that the device is on and on the network, and its address and port in the inventory"
         case .timeout(let host, let operation, let seconds):
             return "\(host): no answer to \(operation) within \(String(format: "%g", seconds)) s; the device may be off or the network slow (raise --timeout)"
         case .authenticationFailed(let host, let user, let reason):
-            return "\(host): authentication as \(user) failed (\(reason))"
+            return "\(host): authentication as \(user) failed (\(SystemReason(reason)))"
         case .hostKeyUnknown(let host, let fingerprint):
             return "\(host): unknown host key \(fingerprint); check it on the device (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub), then connect with --host-key-policy accept-new to pin it"
         case .hostKeyChanged(let host, let expected, let actual):
             return "\(host): HOST KEY CHANGED: pinned \(expected), device shows \(actual). Another machine may be answering at this address, or the device was reinstalled; check before re-pinning (parc device edit DEVICE --host-key '')"
         case .channelFailure(let host, let reason):
-            return "\(host): connection failure (\(reason))"
+            return "\(host): connection failure (\(SystemReason(reason)))"
         case .connectionLost(let host, let reason):
-            return "\(host): the connection dropped (\(reason)); the device went off or left the network, its remaining work is pending"
+            return "\(host): the connection dropped (\(SystemReason(reason))); the device went off or left the network, its remaining work is pending"
         case .noAnswer(let host, let seconds):
             return "\(host): the device gave no answer within \(String(format: "%g", seconds)) s (a command that never ends, or a stalled device); its remaining work was not done"
         case .becomeFailed(let host, let reason):
-            return "\(host): could not become root with sudo (\(reason)); check the become password, or that the user may use sudo"
+            return "\(host): could not become root with sudo (\(SystemReason(reason))); check the become password, or that the user may use sudo"
         }
+    }
+}
+
+/// The cause of a network or SSH failure in the system's words ("connection refused at
+/// 10.0.0.5:22"), with its French form when the catalogue knows its beginning.
+public struct SystemReason: FrenchWord {
+    public let english: String
+    public init(_ english: String) { self.english = english }
+    public var french: String {
+        for (prefix, french) in FrenchCatalogue.systemReasons where english.lowercased().hasPrefix(prefix.lowercased()) {
+            return french + english.dropFirst(prefix.count)
+        }
+        return english
     }
 }
 

@@ -494,7 +494,7 @@ extension Portal {
                                      ("unchanged", .number(report.counts.unchanged))]), status: .created)
         } catch let failure as ImportFailure {
             return API.json(.object([("error", .string("invalid")), ("detail", .string("\(failure.problems.count) problem(s); nothing was imported")),
-                                     ("problems", .array(failure.problems.map { .object([("line", .number($0.line)), ("field", .string($0.field)), ("problem", .string($0.problem))]) }))]),
+                                     ("problems", .array(failure.problems.map { .object([("line", .number($0.line)), ("field", .string($0.field)), ("problem", .string($0.problem.english))]) }))]),
                             status: .unprocessableContent)
         }
     }
@@ -516,12 +516,12 @@ extension Portal {
     static func planJSON(_ p: ImportPreview) -> JSONValue {
         .object([("file", .string(p.file)), ("clean", .bool(p.isClean)), ("problemCount", .number(p.problemCount)),
                  ("ignoredColumns", .array(p.ignoredColumns.map(JSONValue.string))),
-                 ("problems", .array(p.fileProblems.map { .object([("field", .string($0.field)), ("problem", .string($0.problem))]) })),
+                 ("problems", .array(p.fileProblems.map { .object([("field", .string($0.field)), ("problem", .string($0.problem.english))]) })),
                  ("rows", .array(p.rows.map { row in
                      .object([("line", .number(row.line)), ("serial", .text(row.serial)), ("action", .text(row.outcome?.action.rawValue)),
                               ("kind", .text(row.outcome?.kind.rawValue)), ("place", .text(row.outcome?.place)),
                               ("changes", .array((row.outcome?.changes ?? []).map(JSONValue.string))),
-                              ("problems", .array(row.problems.map { .object([("field", .string($0.field)), ("problem", .string($0.problem))]) }))])
+                              ("problems", .array(row.problems.map { .object([("field", .string($0.field)), ("problem", .string($0.problem.english))]) }))])
                  }))])
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import ParcApp
 import ParcCore
 
 extension WebContext {
@@ -18,6 +19,31 @@ enum French {
     static func money(_ m: Money?) -> String { FrenchText.money(m) }
     static func count(_ n: Int, _ singular: String, _ plural: String? = nil) -> String { FrenchText.count(n, singular, plural) }
     static func number(_ n: Int) -> String { FrenchText.number(n) }
+
+    /// An error as the portal says it: the catalogue's French sentence for parc's own errors, the
+    /// field by its label; anything else as it is.
+    static func explain(_ error: any Error) -> String {
+        switch error {
+        case let e as InventoryError: e.message.french.firstUppercased
+        case let e as InvalidValue: "\(FieldName(e.field).french.firstUppercased) : \(e.explained(.french))"
+        case let e as TransportError: e.message.french
+        case let e as AppError: e.message.french.firstUppercased
+        case let e as ImportFailure: e.problems.map(problem).joined(separator: " ; ")
+        default: "\(error)"
+        }
+    }
+
+    /// One problem of an imported file: its line, its field's label and what is wrong.
+    static func problem(_ p: ImportProblem) -> String {
+        (p.line > 0 ? "ligne \(p.line), " : "") + "\(FieldName(p.field).french) : \(p.problem.french)"
+    }
+
+    /// Where an imported row goes (`0572113M / CM2`, `cart NLV-2024-010`, nil), in words.
+    static func place(_ place: String?) -> String {
+        guard let place else { return "nulle part (en stock)" }
+        if place.hasPrefix("cart ") { return "dans la classe mobile \(place.dropFirst(5))" }
+        return "dans \(place)"
+    }
 
     static func status(_ s: DeviceStatus) -> Cell {
         switch s {

@@ -167,6 +167,11 @@ enum RunEvents {
 
     /// A run's events as a stream: live from this server's job (from `after` on), else from its
     /// record (a run another process started is waited for, then told whole).
+    /// A note in both languages, as the run's own notes are.
+    static func note(_ message: Message) -> JSONValue {
+        .object([("text", .string(message.english)), ("textFr", .string(message.french))])
+    }
+
     static func response(run id: Int64, console: Console, audience: Audience, after lastSeen: Int?) -> Response {
         let headers: HTTPFields = [.contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-store"]
         if let wire = console.wire(id) {
@@ -192,11 +197,11 @@ enum RunEvents {
                 if detail.run.endedAt == nil {
                     // A run whose process is gone (a crash) will never end: say so rather than wait forever.
                     if !holders.isEmpty && !holders.contains(where: { kill($0, 0) == 0 || errno == EPERM }) {
-                        try await writer.write(frame(id: 0, event: "note", data: .object([("text", .string("run \(id) was left unfinished: the process running it has ended"))])))
+                        try await writer.write(frame(id: 0, event: "note", data: Self.note("run \(Int(id)) was left unfinished: the process running it has ended")))
                         break
                     }
                     if !waited {
-                        try await writer.write(frame(id: 0, event: "note", data: .object([("text", .string("run \(id) goes on in another process: its tasks show when it ends"))])))
+                        try await writer.write(frame(id: 0, event: "note", data: Self.note("run \(Int(id)) goes on in another process: its tasks show when it ends")))
                         waited = true
                     } else {
                         // A comment line each second: a follower that left ends this loop (the write fails).

@@ -114,15 +114,15 @@ extension Portal {
                                             stale: changed.map { (labels[$0.key]!, fields["avant_\($0.key)"] ?? "", current.values[$0.key] ?? "", fields[$0.key] ?? "") },
                                             status: .conflict)
         } catch let e as InvalidValue {
-            return try await editDeviceForm(v, serial: row.serial, entered: fields, alert: "\(labels[e.field] ?? e.field) : \(e.problem). Rien n'a été enregistré.",
+            return try await editDeviceForm(v, serial: row.serial, entered: fields, alert: "\(labels[e.field] ?? FieldName(e.field).french) : \(e.explained(.french)). Rien n'a été enregistré.",
                                             status: .unprocessableContent)
         } catch let e as InventoryError {
             if case .notFound = e { throw e }
             if case .invalid(let value) = e {
-                return try await editDeviceForm(v, serial: row.serial, entered: fields, alert: "\(labels[value.field] ?? value.field) : \(value.problem). Rien n'a été enregistré.",
+                return try await editDeviceForm(v, serial: row.serial, entered: fields, alert: "\(labels[value.field] ?? FieldName(value.field).french) : \(value.explained(.french)). Rien n'a été enregistré.",
                                                 status: .unprocessableContent)
             }
-            return try await editDeviceForm(v, serial: row.serial, entered: fields, alert: "\(e). Rien n'a été enregistré.", status: .unprocessableContent)
+            return try await editDeviceForm(v, serial: row.serial, entered: fields, alert: "\(French.explain(e)). Rien n'a été enregistré.", status: .unprocessableContent)
         }
     }
 
@@ -171,7 +171,7 @@ extension Portal {
                                           alert: "Refusé : le chariot a changé depuis que vous avez ouvert la page. Rien n'a été enregistré.",
                                           stale: (now.subtracting(before).sorted(), before.subtracting(now).sorted()), status: .conflict)
         } catch let e as InventoryError {
-            return try await fillCartForm(v, serial: cart.serial, entered: fields["appareils"] ?? "", alert: "\(e). Rien n'a été enregistré.", status: .unprocessableContent)
+            return try await fillCartForm(v, serial: cart.serial, entered: fields["appareils"] ?? "", alert: "\(French.explain(e)). Rien n'a été enregistré.", status: .unprocessableContent)
         } catch let e as WebError {
             if case .notFound = e {
                 return try await fillCartForm(v, serial: cart.serial, entered: fields["appareils"] ?? "", alert: "Un des appareils donnés n'existe pas. Rien n'a été enregistré.",
@@ -241,7 +241,7 @@ extension Portal {
             let id = try await offload { try console.startOnboarding(request, fields: kept, as: v) }
             return redirect("/mise-en-service?suivi=\(id)")
         } catch {
-            return onboardingForm(v, fields: fields, alert: "\(error)", status: .unprocessableContent)
+            return onboardingForm(v, fields: fields, alert: French.explain(error), status: .unprocessableContent)
         }
     }
 
@@ -276,7 +276,7 @@ extension Portal {
             case .unreachable?: .badge("injoignable", tone: "alerte")
             default: .badge(s.result!.keyNotConfirmed ? "empreinte à confirmer" : "échec", tone: "alerte")
             }
-            return [.text(k), .optional(s.fingerprint ?? s.result?.fingerprint), state, .optional(s.result?.message)]
+            return [.text(k), .optional(s.fingerprint ?? s.result?.fingerprint), state, .optional(s.result?.message.french)]
         }, rowHeader: true, empty: "Connexion aux appareils…")
         let toConfirm = seen.values.compactMap(\.result).filter(\.keyNotConfirmed)
         if job.isFinished && !toConfirm.isEmpty {

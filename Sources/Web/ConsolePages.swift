@@ -186,7 +186,7 @@ extension Portal {
         } catch let error as WebError {
             throw error
         } catch {
-            return try await newRunForm(v, filter: "", fields: all, error: "Impossible de lancer : \(error)", status: .unprocessableContent)
+            return try await newRunForm(v, filter: "", fields: all, error: "Impossible de lancer : \(French.explain(error))", status: .unprocessableContent)
         }
     }
 
@@ -226,11 +226,11 @@ extension Portal {
                     page.body.raw("<tr><th scope=\"row\">"); page.body.text(t.host); page.body.raw("</th><td>")
                     page.body.text(t.task + (t.item.map { " (\($0))" } ?? "")); page.body.raw("</td><td>")
                     Self.badge(t.outcome, changed: t.changed, ignored: t.ignored).write(into: &page.body)
-                    page.body.raw("</td><td>"); page.body.text(t.message.map { TextRules.visible($0, max: 500) } ?? ""); page.body.raw("</td></tr>")
+                    page.body.raw("</td><td>"); page.body.text(t.message.map { TextRules.visible(Message.stored($0, in: .french), max: 500) } ?? ""); page.body.raw("</td></tr>")
                 case .unreachable(let host, let message):
                     page.body.raw("<tr><th scope=\"row\">"); page.body.text(host); page.body.raw("</th><td>connexion</td><td>")
                     Self.badge(.unreachable, changed: false).write(into: &page.body)
-                    page.body.raw("</td><td>"); page.body.text(TextRules.visible(message, max: 500)); page.body.raw("</td></tr>")
+                    page.body.raw("</td><td>"); page.body.text(TextRules.visible(Message.stored(message, in: .french), max: 500)); page.body.raw("</td></tr>")
                 default: break
                 }
             }
@@ -258,7 +258,7 @@ extension Portal {
             page.body.table(caption: "Chaque tâche dans l'ordre, avec son résultat et sa durée", ["Tâche", "Élément", "Résultat", "Message", "Durée"],
                             tasks.map { t in
                                 [.text(t.task), .optional(t.item), Self.badge(t.outcome, changed: t.changed, ignored: t.ignored),
-                                 .optional(t.message.map { TextRules.visible($0, max: 500) }), .text("\(t.milliseconds) ms")]
+                                 .optional(t.message.map { TextRules.visible(Message.stored($0, in: .french), max: 500) }), .text("\(French.number(t.milliseconds))\u{00A0}ms")]
                             }, numeric: [4], rowHeader: true)
             for t in tasks where t.diff != nil {
                 page.body.raw("<details><summary>")
@@ -313,7 +313,7 @@ extension Portal {
         } catch let error as InventoryError {
             throw error
         } catch {
-            return redirect("/executions/\(runId)?avis=" + Self.query("Relance impossible : \(error)"))
+            return redirect("/executions/\(runId)?avis=" + Self.query("Relance impossible : \(French.explain(error))"))
         }
         do {
             let console = self.console
@@ -403,7 +403,7 @@ extension Portal {
             if !preview.isClean {
                 page.alert = "\(preview.problemCount) problème\(preview.problemCount > 1 ? "s" : "") : rien ne sera importé. Corrigez le fichier et envoyez-le de nouveau."
             }
-            for p in preview.fileProblems { page.body.element("p", "\(p.field) : \(p.problem)", class: "erreurs") }
+            for p in preview.fileProblems { page.body.element("p", French.problem(p), class: "erreurs") }
             let ownerless = preview.ownerless
             if !ownerless.isEmpty {
                 // Not an error (a stock bought by the grouping), but no commune would see these devices.
@@ -415,10 +415,10 @@ extension Portal {
                 let action: Cell
                 if let o = row.outcome {
                     let verb = switch o.action { case .create: "créer"; case .update: "mettre à jour"; case .unchanged: "rien (déjà à jour)" }
-                    action = .text("\(verb) : \(o.kind.french), \(o.place.map { "dans \($0)" } ?? "nulle part")" + (o.changes.isEmpty ? "" : " (\(o.changes.joined(separator: ", ")))"))
+                    action = .text("\(verb) : \(o.kind.french), \(French.place(o.place))" + (o.changes.isEmpty ? "" : " (\(o.changes.map { FieldName($0).french }.joined(separator: ", ")))"))
                 } else { action = .text("—") }
                 let problems: Cell = row.problems.isEmpty ? .badge("correcte", tone: "ok")
-                    : .html(row.problems.map { "<span class=\"etat etat-alerte\">" + HTMLWriter.escape("\($0.field) : \($0.problem)") + "</span>" }.joined(separator: "<br>"))
+                    : .html(row.problems.map { "<span class=\"etat etat-alerte\">" + HTMLWriter.escape("\(FieldName($0.field).french) : \($0.problem.french)") + "</span>" }.joined(separator: "<br>"))
                 return [.text(French.number(row.line)), .optional(row.serial), action, problems]
             }, numeric: [0], rowHeader: true, empty: "Le fichier n'a aucune ligne.")
             if preview.isClean && !preview.rows.isEmpty {
@@ -434,11 +434,11 @@ extension Portal {
             writeImportForm(into: &page.body, v, order: fields["commande"] ?? "", cart: fields["chariot"] ?? "", kind: fields["type"] ?? "", update: fields["maj"] != nil)
             return html(page, status: preview.isClean ? .ok : .unprocessableContent)
         } catch let failure as ImportFailure {
-            return redo(failure.problems.map { "ligne \($0.line), \($0.field) : \($0.problem)" }.joined(separator: " ; "), .unprocessableContent)
+            return redo(failure.problems.map(French.problem).joined(separator: " ; "), .unprocessableContent)
         } catch let error as WebError {
             throw error
         } catch {
-            return redo("\(error)", .unprocessableContent)
+            return redo(French.explain(error), .unprocessableContent)
         }
     }
 
@@ -463,7 +463,7 @@ extension Portal {
             return html(page)
         } catch let failure as ImportFailure {
             // The inventory changed since the preview (a serial added meanwhile): nothing was written.
-            return html(importForm(v, alert: "Rien n'a été importé : " + failure.problems.map { "ligne \($0.line), \($0.field) : \($0.problem)" }.joined(separator: " ; ")),
+            return html(importForm(v, alert: "Rien n'a été importé : " + failure.problems.map(French.problem).joined(separator: " ; ")),
                         status: .unprocessableContent)
         }
     }

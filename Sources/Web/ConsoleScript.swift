@@ -55,13 +55,13 @@ extension ConsolePages {
           source.addEventListener("start", function () { if (first) { body.textContent = ""; first = false; } });
           source.addEventListener("task", function (e) {
             var d = JSON.parse(e.data);
-            row(d.host, d.task + (d.item ? " (" + d.item + ")" : ""), d.outcome, d.changed, d.ignored, d.message);
+            row(d.host, d.task + (d.item ? " (" + d.item + ")" : ""), d.outcome, d.changed, d.ignored, d.messageFr || d.message);
           });
           source.addEventListener("unreachable", function (e) {
             var d = JSON.parse(e.data);
-            row(d.host, "connexion", "unreachable", false, false, d.message);
+            row(d.host, "connexion", "unreachable", false, false, d.messageFr || d.message);
           });
-          source.addEventListener("note", function (e) { status.textContent = JSON.parse(e.data).text; });
+          source.addEventListener("note", function (e) { var d = JSON.parse(e.data); status.textContent = d.textFr || d.text; });
           source.addEventListener("recap", function (e) {
             var d = JSON.parse(e.data);
             source.close();

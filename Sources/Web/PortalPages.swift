@@ -548,7 +548,7 @@ extension Portal {
             case .invalid(let bad) where bad.field == "note": "Écrivez le message de suivi (2000 caractères au plus)."
             case .invalid(let bad) where bad.field == "resolution": "Dites ce qui a été fait (2000 caractères au plus)."
             case .invalid(let bad) where bad.field == "problem": "Ce signalement a changé entre-temps : il est \(p.state.french). Rien n'a été enregistré."
-            default: "Rien n'a été enregistré : \(error)"
+            default: "Rien n'a été enregistré : \(French.explain(error))"
             }
             return try await problemPage(v, id: id, alert: why, entered: fields, status: .unprocessableContent)
         }

@@ -58,9 +58,8 @@ struct GlobalOptions: ParsableArguments {
                                   + "run it on the server, or without a server")
         }
         if !create && !FileManager.default.fileExists(atPath: databasePath) {
-            throw InventoryError.database(path: databasePath, reason: "there is no inventory here. Check --database or PARC_DATABASE"
-                                          + " (\(database?.nonEmpty != nil ? "--database" : ProcessInfo.processInfo.environment["PARC_DATABASE"]?.nonEmpty != nil ? "PARC_DATABASE" : "the default") gave this path),"
-                                          + " or create it with `parc init` (`parc init --sample` for the sample data)")
+            let source = database?.nonEmpty != nil ? "--database" : ProcessInfo.processInfo.environment["PARC_DATABASE"]?.nonEmpty != nil ? "PARC_DATABASE" : "the default"
+            throw InventoryError.database(path: databasePath, reason: "there is no inventory here. Check --database or PARC_DATABASE (\(source) gave this path), or create it with `parc init` (`parc init --sample` for the sample data)")
         }
         LoggingSetup.bootstrap(verbose: verbose >= 3)
         var logger = Logger(label: "parc")

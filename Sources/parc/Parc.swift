@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ParcCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -32,6 +33,8 @@ struct Parc: AsyncParsableCommand {
     /// `parc --server URL COMMAND …` names the server as `PARC_SERVER` does, for every command
     /// (`login`, `logout` and `relay` too).
     static func main() async {
+        // The domain's messages in French when the terminal's locale is French (LC_ALL, LC_MESSAGES, LANG).
+        Language.current = Language.fromEnvironment()
         var arguments = Array(CommandLine.arguments.dropFirst())
         if arguments.first == "--server", arguments.count >= 2 {
             setenv("PARC_SERVER", arguments[1], 1)

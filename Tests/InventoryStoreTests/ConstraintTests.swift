@@ -61,7 +61,7 @@ import Testing
             try t.inventory.write { tx in try tx.addRoom(school: "0750655E", name: "CM1") }
         } throws: { error in
             guard case InventoryError.notFound("school", "0750655E", let hint) = error else { return false }
-            return hint.contains("parc school list")
+            return hint.english.contains("parc school list")
         }
     }
 
@@ -71,7 +71,7 @@ import Testing
             try t.inventory.read { try $0.placeIDs(school: sampleUAI, room: "Gymnase", cart: nil) }
         } throws: { error in
             guard case InventoryError.notFound("room", _, let hint) = error else { return false }
-            return hint.contains("Classe CM2")
+            return hint.english.contains("Classe CM2")
         }
     }
 
@@ -81,7 +81,7 @@ import Testing
             try t.inventory.write { try $0.removeSchool(sampleUAI) }
         } throws: { error in
             guard case InventoryError.inUse("school", sampleUAI, let reason, _) = error else { return false }
-            return reason.contains("18 device")
+            return reason.english.contains("18 device")
         }
         #expect(try t.count("SELECT count(*) FROM school") == 1)
         #expect(try t.count("SELECT count(*) FROM room") == 5)
@@ -106,7 +106,7 @@ import Testing
             try t.inventory.write { try $0.removeDevice("NLV-2024-010") }
         } throws: { error in
             guard case InventoryError.inUse("cart", _, let reason, _) = error else { return false }
-            return reason.contains("16")
+            return reason.english.contains("16")
         }
     }
 
@@ -162,7 +162,7 @@ import Testing
             try t.inventory.read { try $0.order("BC-2024-041") }
         } throws: { error in
             if case InventoryError.ambiguous("order", _, let candidates, let hint) = error {
-                return candidates.count == 2 && hint.contains("--member")
+                return candidates.count == 2 && hint.english.contains("--member")
             }
             return false
         }

@@ -115,7 +115,7 @@ import Testing
             _ = try Inventory(path: path)
         } throws: { error in
             guard case InventoryError.database(let p, let reason) = error else { return false }
-            return p == path && reason.contains("parc inventory")
+            return p == path && reason.english.contains("parc inventory")
         }
     }
 

@@ -34,6 +34,22 @@ import Testing
         #expect(unknown.status != 0 && unknown.stderr.contains("--databse"), "\(unknown.stderr)")
     }
 
+    @Test("the domain's messages in French when the terminal's locale is French, in English otherwise")
+    func messagesFollowTheLocale() async throws {
+        let parc = try ParcRunner()
+        try await parc.run("init", "--sample")
+        let french = try await parc.run(["device", "show", "NOPE-1"], env: ["LANG": "fr_FR.UTF-8"])
+        #expect(french.status != 0 && french.stderr.contains("matériel « NOPE-1 » introuvable"), "\(french.stderr)")
+        let english = try await parc.run(["device", "show", "NOPE-1"], env: ["LANG": "en_GB.UTF-8"])
+        #expect(english.stderr.contains("no device 'NOPE-1'"), "\(english.stderr)")
+        let messages = try await parc.run(["device", "add", "--kind", "laptop", "--serial", "A 1"], env: ["LANG": "C.UTF-8", "LC_MESSAGES": "fr_FR.UTF-8"])
+        #expect(messages.stderr.contains("un numéro de série n'a pas d'espace"), "LC_MESSAGES wins over LANG: \(messages.stderr)")
+        let file = parc.dir.appendingPathComponent("bl.csv").path
+        try "N° de série;Type;Adresse MAC\nA-1;laptop;zz\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let row = try await parc.run(["import", "devices", file], env: ["LANG": "fr_FR.UTF-8"])
+        #expect(row.stderr.contains("bl.csv:2: mac: « zz » : une adresse MAC s'écrit en 6 octets hexadécimaux"), "\(row.stderr)")
+    }
+
     @Test func jsonIsAnArrayOfObjectsKeyedByFieldName() async throws {
         let parc = try ParcRunner()
         try await parc.run("init", "--sample")

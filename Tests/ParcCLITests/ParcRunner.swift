@@ -44,6 +44,10 @@ final class ParcRunner: @unchecked Sendable {
         var env = ProcessInfo.processInfo.environment
         env["PARC_DATABASE"] = database
         env.removeValue(forKey: "PARC_HOME")
+        // English unless a test asks for another language: the messages tests read are parc's English.
+        env["LANG"] = "C.UTF-8"
+        env.removeValue(forKey: "LC_ALL")
+        env.removeValue(forKey: "LC_MESSAGES")
         for (k, v) in extra { env[k] = v }
         p.environment = env
         let out = Pipe(), err = Pipe()

@@ -12,7 +12,7 @@ import Testing
             try UAI.normalize("0572113A")
         } throws: { error in
             let e = error as! InvalidValue
-            return e.field == "uai" && e.problem.contains("check letter of 0572113 is M")
+            return e.field == "uai" && e.problem.english.contains("check letter of 0572113 is M")
         }
     }
 

@@ -9,10 +9,10 @@ extension Run {
     func runRemote(_ server: ParcServer) async throws {
         let refused: [(Bool, String)] = [
             (inventoryFile != nil, "-i"), (retry != nil, "--retry"), (pending, "--pending"), (wake, "--wake"), (listHosts, "--list-hosts"),
-            (!askVars.isEmpty, "--ask-vars"), (askBecomePass, "-K"), (become, "-b"), (startAtTask != nil, "--start-at-task"), (skipTags != nil, "--skip-tags"),
+            (!askVars.isEmpty, "--ask-vars"), (askBecomePass, "-K"), (become, "-b"), (startAtTask != nil, "--start-at-task"),
         ]
         if let option = refused.first(where: { $0.0 })?.1 {
-            throw ValidationError("\(option) works on a local inventory only; against \(ServerLogins.key(server.url.absoluteString)) a run names a playbook of its playbooks/ with --limit, --check, --diff, --tags and -e")
+            throw ValidationError("\(option) works on a local inventory only; against \(ServerLogins.key(server.url.absoluteString)) a run names a playbook of its playbooks/ with --limit, --check, --diff, --tags, --skip-tags and -e")
         }
         guard var name = playbook else { throw ValidationError("give the name of a playbook of the server's playbooks/") }
         if name.hasPrefix("playbooks/") { name = String(name.dropFirst("playbooks/".count)) }
@@ -26,6 +26,7 @@ extension Run {
         }
         var body: [String: Any] = ["playbook": name, "check": check, "diff": diff, "limit": limit ?? "all"]
         if let tags { body["tags"] = tags }
+        if let skipTags { body["skipTags"] = skipTags }
         if !variables.isEmpty { body["extraVars"] = variables }
         let started = try await server.send(.post, "/api/v1/runs", body: try JSONSerialization.data(withJSONObject: body))
         switch started.status {
@@ -33,7 +34,7 @@ extension Run {
         case 422 where (started.json as? [String: Any])?["error"] as? String == "nothing_to_run":
             warn("no device with an address matches\(limit.map { " --limit \($0)" } ?? ""); nothing to do (see `parc groups`)")
             return
-        default: throw AppError(started.detail)
+        default: throw AppError(Message(verbatim: started.detail))
         }
         guard let id = (started.json as? [String: Any])?["id"] as? Int else { throw AppError("the server did not say the run's id: \(started.detail)") }
         let progress = Progress(quiet: json, verbosity: global.verbose)
