@@ -184,10 +184,13 @@ public struct HostnameRule: Sendable {
         let ordered = siblings.sorted { ($0.assetTag ?? $0.serial) < ($1.assetTag ?? $1.serial) }
         let rank = (ordered.firstIndex { $0.serial == row.serial } ?? 0) + 1
         var name = rule
+        // Each placeholder has its French name too ({ecole}, {salle}…), as the portal's form shows them.
         let tokens: [(String, String)] = [
             ("{commune}", slugify(row.member ?? "parc")), ("{uai}", (row.uai ?? "").lowercased()), ("{school}", slugify(row.school ?? "")),
             ("{room}", slugify(row.room ?? "stock")), ("{cart}", slugify(row.cart ?? "")), ("{nn}", String(format: "%02d", rank)),
             ("{serial}", slugify(row.serial)), ("{tag}", slugify(row.assetTag ?? row.serial)),
+            ("{ecole}", slugify(row.school ?? "")), ("{salle}", slugify(row.room ?? "stock")), ("{chariot}", slugify(row.cart ?? "")),
+            ("{serie}", slugify(row.serial)), ("{inventaire}", slugify(row.assetTag ?? row.serial)),
         ]
         for (token, value) in tokens { name = name.replacingOccurrences(of: token, with: value) }
         name = name.replacingOccurrences(of: "--", with: "-").trimmingCharacters(in: CharacterSet(charactersIn: "-"))

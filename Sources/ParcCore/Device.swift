@@ -45,7 +45,7 @@ public enum DeviceKind: String, Codable, Sendable, CaseIterable {
     public init(parsing raw: String, field: String = "kind") throws(InvalidValue) {
         let key = Words.fold(raw)
         guard let k = DeviceKind.allCases.first(where: { k in ([k.rawValue] + k.aliases).contains { Words.fold($0) == key } }) else {
-            throw InvalidValue(field: field, value: raw, problem: "unknown kind; use one of: \(DeviceKind.acceptedWords)")
+            throw InvalidValue(field: field, value: raw, problem: "unknown kind; use one of: \(AcceptedWords(english: DeviceKind.acceptedWords, french: DeviceKind.allCases.map(\.french).joined(separator: ", ")))")
         }
         self = k
     }
@@ -113,7 +113,7 @@ public enum DeviceStatus: String, Codable, Sendable, CaseIterable {
     public init(parsing raw: String, field: String = "status") throws(InvalidValue) {
         let key = Words.fold(raw)
         guard let s = DeviceStatus.allCases.first(where: { s in ([s.rawValue] + s.aliases).contains { Words.fold($0) == key } }) else {
-            throw InvalidValue(field: field, value: raw, problem: "unknown status; use one of: \(DeviceStatus.acceptedWords)")
+            throw InvalidValue(field: field, value: raw, problem: "unknown status; use one of: \(AcceptedWords(english: DeviceStatus.acceptedWords, french: DeviceStatus.allCases.map(\.french).joined(separator: ", ")))")
         }
         self = s
     }
@@ -267,4 +267,12 @@ public enum Hostname {
         }
         return s
     }
+}
+
+/// The words a field accepts, as each language lists them (the command line's names and their
+/// aliases in English; the French names people pick from in French).
+public struct AcceptedWords: FrenchWord {
+    public let english: String
+    public let french: String
+    public init(english: String, french: String) { (self.english, self.french) = (english, french) }
 }

@@ -88,6 +88,10 @@ public enum FrenchCatalogue {
             "%1 ; rien n'a été restauré",
         "%1; nothing was written":
             "%1 ; rien n'a été écrit",
+        "'%1' is not a playbook of %2 (give its file name, e.g. baseline.yml)":
+            "« %1 » n'est pas un playbook de %2 (donnez son nom de fichier, par exemple baseline.yml)",
+        "'%1' is not a variable name (letters, digits, _)":
+            "« %1 » n'est pas un nom de variable (lettres, chiffres, _)",
         "'%1' is not an IPv4 address":
             "« %1 » n'est pas une adresse IPv4",
         "'%1' is not the http(s) URL of a parc server (e.g. https://parc.example.fr)":
@@ -264,6 +268,8 @@ public enum FrenchCatalogue {
             "impossible d'écrire %1",
         "check the UAI, or list schools with `parc school list`":
             "vérifiez l'UAI dans la liste des écoles",
+        "choose devices: a pattern, or devices picked in the list":
+            "choisissez des appareils : un motif, ou des appareils cochés dans la liste",
         "condition false":
             "condition fausse",
         "creating devices needs an order or a cart, to know where they come from":
@@ -524,6 +530,8 @@ public enum FrenchCatalogue {
             "deux colonnes donnent le champ %1 : « %2 » et « %3 » ; retirez-en une ou associez-la à un autre champ",
         "unknown kind; use one of: %1":
             "type inconnu ; choisissez parmi : %1",
+        "unknown place":
+            "emplacement inconnu",
         "unknown status; use one of: %1":
             "état inconnu ; choisissez parmi : %1",
         "unreachable":

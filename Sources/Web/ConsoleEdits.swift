@@ -102,7 +102,7 @@ extension Portal {
                           let cart = try await workspace.view(as: v.audience, { r in try r.record(id: id) }), cart.kind == .cart {
                     place = DeviceOps.Place(school: nil, room: nil, cart: cart.serial)
                 } else {
-                    throw InvalidValue(field: "place", value: chosen, problem: "emplacement inconnu")
+                    throw InvalidValue(field: "place", value: chosen, problem: "unknown place")
                 }
             }
             _ = try await LocalParc(console.workspace(for: v)).perform(DeviceOps.Edit(row.serial, fields: values, place: place, ifVersion: version))
@@ -195,8 +195,9 @@ extension Portal {
                   maxLength: 20_000, multiline: true).write(into: &page.body)
         FormField(name: "utilisateur", label: "Utilisateur initial", value: fields["utilisateur"] ?? "", required: true, maxLength: 100, autocomplete: "off").write(into: &page.body)
         FormField(name: "motdepasse", label: "Mot de passe initial", help: "jamais enregistré", type: "password", maxLength: 200, autocomplete: "off").write(into: &page.body)
-        FormField(name: "regle", label: "Règle des noms d'hôte", value: fields["regle"] ?? "{commune}-{room}-{nn}",
-                  help: "{commune} {uai} {school} {room} {cart} {nn} {serial} {tag}", maxLength: 200).write(into: &page.body)
+        FormField(name: "regle", label: "Règle des noms d'hôte", value: fields["regle"] ?? "{commune}-{salle}-{nn}",
+                  help: "{commune} la commune, {uai} l'UAI, {ecole} l'école, {salle} la salle, {chariot} la classe mobile, {nn} le rang (01, 02…), {serie} le n° de série, {inventaire} le n° d'inventaire",
+                  maxLength: 200).write(into: &page.body)
         page.body.raw("<div class=\"case\"><input type=\"checkbox\" id=\"champ-creer\" name=\"creer\" value=\"1\"\(fields["creer"] != nil ? " checked" : "")><label for=\"champ-creer\">Créer les appareils dont le n° de série n'est pas dans l'inventaire</label></div>\n")
         FormField(name: "type", label: "Type des appareils créés", value: fields["type"] ?? "laptop", options: DeviceKind.allCases.map { ($0.rawValue, $0.french) }).write(into: &page.body)
         FormField(name: "commande", label: "Commande des appareils créés", value: fields["commande"] ?? "", maxLength: 100).write(into: &page.body)

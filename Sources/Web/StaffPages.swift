@@ -97,7 +97,7 @@ extension Portal {
     func pending(_ v: Viewer) async throws -> Response {
         let items = try await workspace.view(as: v.audience) { r in try r.pending() }
         var page = Page("Travail en attente", viewer: v, path: "/en-attente")
-        page.body.element("p", "Ce qui n'a pas pu être appliqué (appareil éteint, injoignable) ; « Servir maintenant » (ou « parc run --pending ») le rejoue sur les appareils qui répondent.")
+        page.body.raw("<p>Ce qui n'a pas pu être appliqué (appareil éteint, injoignable) ; « Servir maintenant » (ou <code>parc run --pending</code>) le rejoue sur les appareils qui répondent.</p>\n")
         page.body.table(caption: "Travail en attente par appareil", ["Appareil", "Playbook", "Raison", "Depuis", "Exécution"],
                         items.map { i in
                             [.link(i.device, href: "/materiels/\(i.serial)"), .text(console.shownPlaybook(i.playbook)), .text(i.reason), .text(French.when(i.since)),
@@ -115,7 +115,7 @@ extension Portal {
         }
         var page = Page("Comptes", viewer: v, path: "/admin/comptes")
         page.notice = notice
-        page.body.element("p", "Les comptes se créent en ligne de commande (parc user add, parc user passwd, parc token add) ; ici, un administrateur les désactive ou les réactive.")
+        page.body.raw("<p>Les comptes se créent en ligne de commande (<code>parc user add</code>, <code>parc user passwd</code>, <code>parc token add</code>) ; ici, un administrateur les désactive ou les réactive.</p>\n")
         let csrf = HTMLWriter.escape(v.csrf ?? "")
         page.body.table(caption: "Comptes du portail", ["Identifiant", "Rôle", "Membre", "État", "Créé le", "Action"],
                         accounts.map { a in

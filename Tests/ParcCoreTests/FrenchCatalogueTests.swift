@@ -54,7 +54,7 @@ import Testing
     static func sourceMessages() throws -> [String: String] {
         let pattern = try NSRegularExpression(pattern: #"(?:\bAppError\(\s*|\bmessage = |: Message = (?:[a-zA-Z.]+ \? )?|\b(?:problem|hint|reason):\s*|\bproblem\(\s*"[A-Za-z]+",\s*|\bproblem\(\s*[a-z.]+,\s*|\blookupError \?\? )(?=")"#)
         var found: [String: String] = [:]
-        for folder in ["ParcCore", "InventoryStore", "Exchange", "ParcApp", "parc"] {
+        for folder in ["ParcCore", "InventoryStore", "Exchange", "ParcApp", "parc", "Web"] {
             let dir = repo.appendingPathComponent("Sources/\(folder)")
             for case let file as URL in FileManager.default.enumerator(at: dir, includingPropertiesForKeys: nil)! where file.pathExtension == "swift" {
                 let text = try String(contentsOf: file, encoding: .utf8)

@@ -42,6 +42,7 @@ import Testing
                              "technician": ["login": "tech", "password": PortalFixture.password],
                              "admin": ["login": "admin", "password": PortalFixture.password]],
                 "pages": ["commune": communePages, "technician": techPages, "admin": adminPages],
+                "english": ["words": EnglishWatch.words.sorted(), "allowed": EnglishWatch.allowed.sorted()],
                 "scenario": ["memberName": "Montigny-lès-Metz", "schoolName": "École Montigny-lès-Metz", "roomName": "CM1", "cart": f.a.cart,
                              "device": f.a.device, "deviceLabel": "T-1-1", "otherDevice": f.b.device],
             ]

@@ -1,4 +1,5 @@
 """What the browser tests share: headless Chromium through Selenium, page loads, screenshots, axe-core."""
+import re
 import json
 import os
 
@@ -80,3 +81,29 @@ def overflow_on_phone(driver, label, width=390):
     if sizes[0] > sizes[1] + 1:
         return f"{label}: {sizes[0]} px wide on a {width} px screen"
     return None
+
+
+def english_on_page(driver, label, watch):
+    """English words or code identifiers in what the page shows (code elements aside): a failure line or None.
+
+    `watch` holds the words and the allowed ones, from the Swift test (one list for both walks)."""
+    text = driver.execute_script(
+        "const w = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);"
+        "const parts = [];"
+        "for (let n = w.nextNode(); n; n = w.nextNode()) {"
+        "  if (n.parentElement.closest('code, script, style, [hidden]')) continue;"
+        "  parts.push(n.textContent); }"
+        "const said = [...document.querySelectorAll('[aria-label],[title],[alt],[placeholder]')]"
+        ".map(e => ['aria-label', 'title', 'alt', 'placeholder'].map(a => e.getAttribute(a) || '').join(' '));"
+        "return parts.join(' ') + ' ' + said.join(' ');")
+    text = re.sub(r"(SHA256:|ssh-ed25519 |ssh-rsa )[A-Za-z0-9+/=]+", " ", text)
+    text = re.sub(r"https?://\S+", " ", text)
+    words, allowed = set(watch["words"]), set(watch["allowed"])
+    found = []
+    for raw in re.split(r"[\s()\[\]{},;:«»!?\"“”/|=]+", text):
+        token = raw.strip(".'’-…*")
+        if not token or token.lower() in allowed:
+            continue
+        if re.fullmatch(r"[a-z]+[A-Z][A-Za-z]*", token) or (token.lower() in words and re.fullmatch(r"[A-Za-z]+", token)):
+            found.append(token)
+    return f"{label}: English or identifiers: {', '.join(sorted(set(found)))}" if found else None

@@ -23,7 +23,7 @@ from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from browser_support import axe_violations, click_and_wait, load_plan, overflow_on_phone, policy_violations, screenshot, start_driver
+from browser_support import axe_violations, click_and_wait, english_on_page, load_plan, overflow_on_phone, policy_violations, screenshot, start_driver
 
 plan, base, axe_source, shots = load_plan(sys.argv[1])
 failures = []
@@ -101,6 +101,10 @@ try:
             wide = overflow_on_phone(driver, f"{role} {path}")
             if wide:
                 failures.append(wide)
+            # French for people: no English word or code identifier on the rendered page.
+            english = english_on_page(driver, f"{role} {path}", plan["english"])
+            if english:
+                failures.append(english)
             if i == 0:
                 focus_visible(f"{role} {path}")
         driver.get(base + "/")
