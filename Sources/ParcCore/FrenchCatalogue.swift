@@ -574,6 +574,14 @@ public enum FrenchCatalogue {
         ("incorrect password", "mot de passe incorrect"), ("Host is down", "appareil éteint"),
     ]
 
+    /// The C library's words for a failure, wherever they stand in a cause.
+    public static let systemPhrases: [(String, String)] = [
+        ("Name or service not known", "nom inconnu"), ("Temporary failure in name resolution", "résolution du nom impossible pour le moment"),
+        ("No address associated with hostname", "aucune adresse pour ce nom"), ("Connection refused", "connexion refusée"),
+        ("No route to host", "aucune route vers l'appareil"), ("Network is unreachable", "réseau injoignable"),
+        ("Connection timed out", "délai de connexion dépassé"), ("Permission denied", "permission refusée"),
+    ]
+
     /// Fields' names, in a sentence (the labels of the portal's forms).
     public static let fields: [String: String] = [
         "serial": "n° de série", "assetTag": "n° d'inventaire", "kind": "type", "manufacturer": "marque", "model": "modèle",

@@ -121,10 +121,14 @@ public struct SystemReason: FrenchWord {
     public let english: String
     public init(_ english: String) { self.english = english }
     public var french: String {
-        for (prefix, french) in FrenchCatalogue.systemReasons where english.lowercased().hasPrefix(prefix.lowercased()) {
-            return french + english.dropFirst(prefix.count)
+        var text = english
+        for (prefix, french) in FrenchCatalogue.systemReasons where text.lowercased().hasPrefix(prefix.lowercased()) {
+            text = french + text.dropFirst(prefix.count)
+            break
         }
-        return english
+        // The C library's words inside ("cannot resolve x: Name or service not known").
+        for (phrase, french) in FrenchCatalogue.systemPhrases { text = text.replacingOccurrences(of: phrase, with: french) }
+        return text
     }
 }
 

@@ -477,7 +477,7 @@ extension Portal {
         page.alert = alert
         page.body.facts([("Matériel", .link(p.device, href: "/materiels/\(p.serial)")), ("Problème", .text(p.kind.french)), ("État", French.problemState(p.state)),
                          ("Depuis le", .text(p.since?.french ?? "—")), ("Signalé le", .text(French.when(p.reportedAt))), ("Par", .text(who(p.reportedBy))),
-                         ("À rappeler", .text([p.contactName, p.contactPhone].filter { !$0.isEmpty }.joined(separator: " — "))),
+                         ("À rappeler", .text([p.contactName, p.contactPhone.replacingOccurrences(of: " ", with: "\u{00A0}")].filter { !$0.isEmpty }.joined(separator: " — "))),
                          ("Pris en charge", .text(p.acceptedAt.map { "le \(French.when($0)) par \(who(p.acceptedBy))" } ?? "pas encore")),
                          ("Clos", .text(p.closedAt.map { "le \(French.when($0)) par \(who(p.closedBy))" } ?? "non"))]
                         + (p.outcome.map { [("Issue", .text($0.french.firstUppercased))] } ?? []))

@@ -2,14 +2,15 @@ import Foundation
 import Lab
 import Testing
 
-/// The README's guide, followed in order on a new inventory: every command it shows works
+/// The technician's guide (docs/technician.md), followed in order on a new inventory: every command it shows works
 /// (issue 15, item 15).
 @Suite(.serialized) struct GuideTests {
     /// The `parc …` commands of the guide's shell blocks, in order (continuation lines joined,
     /// trailing comments removed), as argument lists.
-    static func commands(from: String = "\n## Guide\n", to: String = "\n## Playbooks") throws -> [[String]] {
-        let readme = try String(contentsOf: ParcRunner.repo.appendingPathComponent("README.md"), encoding: .utf8)
-        guard let start = readme.range(of: from), let end = readme.range(of: to, range: start.upperBound..<readme.endIndex) else {
+    static func commands(in file: String = "docs/technician.md", from: String? = "\n## Guide\n", to: String? = "\n## A delivery") throws -> [[String]] {
+        let readme = try String(contentsOf: ParcRunner.repo.appendingPathComponent(file), encoding: .utf8)
+        guard let start = from.map({ readme.range(of: $0) }) ?? readme.startIndex..<readme.startIndex,
+              let end = to.map({ readme.range(of: $0, range: start.upperBound..<readme.endIndex) }) ?? readme.endIndex..<readme.endIndex else {
             throw GuideError.notFound
         }
         var out: [[String]] = []
@@ -70,7 +71,7 @@ import Testing
         }
     }
 
-    @Test("the README's portal section, in order: accounts, the server, problems, documents, labels, tokens")
+    @Test("the portal's, the API's and deployment's pages, in order: accounts, the server, problems, documents, labels, tokens")
     func everyCommandOfThePortalSectionWorks() async throws {
         let parc = try ParcRunner()
         let work = parc.dir.appendingPathComponent("portal")
@@ -79,7 +80,8 @@ import Testing
         #expect(try await parc.run(["init", "--sample"], cwd: work).status == 0)
         let password = work.appendingPathComponent("password").path
         try Data("un-mot-de-passe-long\n".utf8).write(to: URL(fileURLWithPath: password))
-        let commands = try Self.commands(from: "\n## The web portal", to: "\n## Waking a cart")
+        // The portal's guide, then the API's and deployment's pages, in this order.
+        let commands = try ["docs/portal.md", "docs/api.md", "docs/deployment.md"].flatMap { try Self.commands(in: $0, from: nil, to: nil) }
         #expect(commands.count >= 14, "the section's commands were found: \(commands.count)")
         for var args in commands {
             if args.starts(with: ["user", "add"]) { args += ["--password-file", password] }  // typed twice at a terminal

@@ -132,7 +132,7 @@ import Testing
             try FileManager.default.createSymbolicLink(at: dir.appendingPathComponent("inventory"), withDestinationURL: ParcRunner.repo.appendingPathComponent("inventory"))
         }
         #expect(try await local.run("init").status == 0)
-        let commands = try GuideTests.commands(from: "\n### Members, schools, rooms\n", to: "\n### Reaching devices over SSH")
+        let commands = try GuideTests.commands(in: "docs/technician.md", from: "\n### Members, schools, rooms\n", to: "\n### Reaching devices over SSH")
         #expect(commands.count > 60, "the guide's inventory commands were found: \(commands.count)")
         // Mistakes too: each is refused with the same words both ways, and changes nothing.
         let mistakes: [[String]] = [

@@ -43,7 +43,7 @@ import Testing
                              "admin": ["login": "admin", "password": PortalFixture.password]],
                 "pages": ["commune": communePages, "technician": techPages, "admin": adminPages],
                 "english": ["words": EnglishWatch.words.sorted(), "allowed": EnglishWatch.allowed.sorted()],
-                "scenario": ["memberName": "Montigny-lès-Metz", "schoolName": "École Montigny-lès-Metz", "roomName": "CM1", "cart": f.a.cart,
+                "scenario": ["memberName": "Montigny-lès-Metz", "memberSlug": f.a.slug, "schoolName": "École Montigny-lès-Metz", "roomName": "CM1", "cart": f.a.cart,
                              "device": f.a.device, "deviceLabel": "T-1-1", "otherDevice": f.b.device],
             ]
             let planFile = f.dir.appendingPathComponent("plan.json")
@@ -53,6 +53,25 @@ import Testing
             let summary = try? JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any]
             #expect((summary?["pagesChecked"] as? Int ?? 0) >= 50, "\(result.output)")
             #expect((summary?["screenshots"] as? [String] ?? []).count >= 10)
+        }
+        // The town hall's guide shows these pages: each image it names is one this walk took. A
+        // missing one is put in docs/captures/ (PARC_UPDATE_CAPTURES=1 puts them all again).
+        let guide = try String(contentsOf: Self.root.appendingPathComponent("docs/mairie.md"), encoding: .utf8)
+        let named = guide.matches(of: /\(captures\/([a-z0-9-]+)\.png\)/).map { String($0.1) }
+        #expect(named.count >= 8, "the guide shows the portal's pages: \(named)")
+        let taken = (try? FileManager.default.contentsOfDirectory(atPath: shots)) ?? []
+        let captures = Self.root.appendingPathComponent("docs/captures")
+        try FileManager.default.createDirectory(at: captures, withIntermediateDirectories: true)
+        for name in named {
+            guard let file = taken.first(where: { $0.hasSuffix("-\(name).png") }) else {
+                Issue.record("docs/mairie.md shows captures/\(name).png, which the browser walk no longer takes")
+                continue
+            }
+            let target = captures.appendingPathComponent("\(name).png")
+            if ProcessInfo.processInfo.environment["PARC_UPDATE_CAPTURES"] == "1" || !FileManager.default.fileExists(atPath: target.path) {
+                try? FileManager.default.removeItem(at: target)
+                try FileManager.default.copyItem(atPath: shots + "/" + file, toPath: target.path)
+            }
         }
         #expect(try f.count("SELECT COUNT(*) FROM problem WHERE reportedBy = 'mairie-a' AND description = 'Le pavé tactile ne répond plus'") == 1)
     }

@@ -132,6 +132,11 @@ enum EnglishWatch {
                     var page = response
                     if page.status == .seeOther, let location = page.header("Location") {
                         page = try await client.execute(uri: location, method: .get, headers: cookie)
+                        // A page that follows work in progress (it reloads itself): read it once the work is over.
+                        for _ in 0..<150 where page.text.contains("http-equiv=\"refresh\"") && location.hasPrefix("/mise-en-service") {
+                            try await Task.sleep(for: .milliseconds(100))
+                            page = try await client.execute(uri: location, method: .get, headers: cookie)
+                        }
                     }
                     tally.seen += 1
                     if page.status == .internalServerError { tally.findings.append("\(login) \(label): a server error (500)") }

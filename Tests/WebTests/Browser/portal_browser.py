@@ -169,6 +169,23 @@ try:
     driver.get(problem_url)
     shot("signalement-vu-par-le-technicien")
     expect_text("technician sees the problem", "Le pavé tactile ne répond plus")
+    # The technician takes it in charge and writes to the commune; the commune reads it.
+    click(driver.find_element(By.CSS_SELECTOR, "form[action$='/prendre'] button[type=submit]"))
+    driver.find_element(By.ID, "champ-suivi").send_keys("Pièce commandée, passage jeudi matin.")
+    click(driver.find_element(By.CSS_SELECTOR, "form[action$='/suivi'] button[type=submit]"))
+    expect_text("follow-up written", "Pièce commandée, passage jeudi matin.")
+    sign_out()
+    sign_in(commune["login"], commune["password"])
+    driver.get(problem_url)
+    shot("signalement-suivi")
+    expect_text("the commune reads the follow-up", "Pièce commandée, passage jeudi matin.")
+    expect_text("the commune sees it taken in charge", "pris en charge")
+    driver.get(base + "/communes/" + s["memberSlug"] + "/signalements")
+    shot("signalements-de-la-commune")
+    driver.get(base + "/communes/" + s["memberSlug"] + "/rapport")
+    shot("rapport")
+    expect_text("the report", "Synthèse")
+    driver.get(base + "/")
     sign_out()
 except WebDriverException as e:
     import traceback
