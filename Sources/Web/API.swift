@@ -292,39 +292,53 @@ extension Portal {
         return API.json(.array(lines))
     }
 
-    /// A JSON object body (64 KiB at most) with only the given fields; 400 saying what is wrong otherwise.
-    static func jsonObject(_ request: Request, fields known: [String], example: String) async throws -> [String: Any] {
+    /// A JSON object body (64 KiB at most) decoded as `T`, with only `T`'s fields: 400 saying what
+    /// is wrong otherwise (not JSON, not an object, an unknown field, a value of the wrong type, a
+    /// required field missing).
+    static func body<T: APIBody>(_ request: Request, as type: T.Type) async throws -> T {
         let buffer: ByteBuffer
         do { buffer = try await request.body.collect(upTo: 64 * 1024) } catch { throw WebError.badRequest("the body is larger than 64 KiB") }
-        let object: [String: Any]
+        let data = Data(buffer: buffer)
+        let keys: [String]
         do {
-            guard let parsed = try JSONSerialization.jsonObject(with: Data(buffer: buffer)) as? [String: Any] else {
-                throw WebError.badRequest("the body must be a JSON object such as \(example)")
-            }
-            object = parsed
+            keys = try JSONDecoder().decode(ObjectKeys.self, from: data).keys
+        } catch DecodingError.typeMismatch {
+            throw WebError.badRequest("the body must be a JSON object such as \(T.example)")
+        } catch {
+            throw WebError.badRequest("the body is not valid JSON (\(Self.why(error)))")
+        }
+        if let unknown = keys.sorted().first(where: { !T.fields.contains($0) }) {
+            throw WebError.badRequest("unknown field '\(unknown)'; the fields are \(T.fields.joined(separator: ", "))")
+        }
+        do {
+            return try JSONDecoder().decode(T.self, from: data)
+        } catch DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context) {
+            let path = context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }
+            let field = path.first ?? "?"
+            if field == "extraVars", path.count > 1 { throw WebError.badRequest("extraVars.\(path[1]) must be a string or a number") }
+            throw WebError.badRequest("field '\(field)' must be \(T.expected[field] ?? "of another type")")
+        } catch DecodingError.keyNotFound(let key, _) {
+            throw WebError.badRequest("field '\(key.stringValue)' is required\(T.required[key.stringValue].map { ": \($0)" } ?? "")")
         } catch let error as WebError {
             throw error
         } catch {
-            throw WebError.badRequest("the body is not valid JSON (\((error as NSError).userInfo[NSDebugDescriptionErrorKey] ?? error.localizedDescription))")
+            throw WebError.badRequest("the body does not fit: \(Self.why(error))")
         }
-        if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
-            throw WebError.badRequest("unknown field '\(unknown)'; the fields are \(known.joined(separator: ", "))")
+    }
+
+    private static func why(_ error: any Error) -> String {
+        if case DecodingError.dataCorrupted(let context) = error {
+            return ((context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String) ?? context.debugDescription
         }
-        return object
+        return "\(error)"
     }
 
     func apiReportProblem(_ v: Viewer, request: Request, context: WebContext) async throws -> Response {
-        let object = try await Self.jsonObject(request, fields: ["serial", "kind", "description", "since", "contactName", "contactPhone"],
-                                               example: #"{"serial": "…", "kind": "broken", …}"#)
-        let known = ["serial", "kind", "description", "since", "contactName", "contactPhone"]
-        var fields: [String: String] = [:]
-        for key in known {
-            guard let value = object[key] else { continue }
-            guard let text = value as? String else { throw WebError.badRequest("field '\(key)' must be a string") }
-            fields[key] = text
-        }
-        guard let serial = fields["serial"], !serial.isEmpty else { throw WebError.badRequest("field 'serial' is required: the device's serial number") }
-        if let since = fields["since"], !since.isEmpty { fields["since"] = since }
+        let body = try await Self.body(request, as: ProblemBody.self)
+        let serial = body.serial
+        guard !serial.isEmpty else { throw WebError.badRequest("field 'serial' is required: the device's serial number") }
+        let fields = ["serial": serial, "kind": body.kind, "description": body.description, "since": body.since,
+                      "contactName": body.contactName, "contactPhone": body.contactPhone].compactMapValues { $0 }
         _ = try await workspace.view(as: v.audience) { r in try r.device(serial) }
         let (report, errors) = Portal.validateProblem(fields, serial: serial)
         guard let report else {
@@ -343,12 +357,9 @@ extension Portal {
 
 extension Portal {
     func apiNewToken(request: Request, context: WebContext) async throws -> Response {
-        let object = try await Self.jsonObject(request, fields: ["login", "password", "name"],
-                                               example: #"{"login": "tech.dupont", "password": "…", "name": "portable de M. Dupont"}"#)
-        guard let login = object["login"] as? String, let password = object["password"] as? String else {
-            throw WebError.badRequest("fields 'login' and 'password' are required (strings)")
-        }
-        let name = (object["name"] as? String).flatMap { $0.trimmed.isEmpty ? nil : $0 } ?? "parc login"
+        let body = try await Self.body(request, as: TokenBody.self)
+        let (login, password) = (body.login, body.password)
+        let name = body.name.flatMap { $0.trimmed.isEmpty ? nil : $0 } ?? "parc login"
         let (right, account) = try await checkPassword(login: Account.lookupKey(login), password: password, address: context.peer)
         guard right, let account else {
             return API.error("unauthorized", "wrong login or password", status: .unauthorized)
@@ -404,45 +415,17 @@ extension Portal {
 
 extension Portal {
     func apiStartRun(_ v: Viewer, request: Request) async throws -> Response {
-        let object = try await Self.jsonObject(request, fields: ["playbook", "limit", "devices", "check", "diff", "extraVars", "tags", "skipTags"],
-                                               example: #"{"playbook": "baseline.yml", "limit": "school_0572113m", "check": true}"#)
-        guard let playbook = object["playbook"] as? String, !playbook.isEmpty else {
+        let body = try await Self.body(request, as: RunBody.self)
+        guard let playbook = body.playbook, !playbook.isEmpty else {
             throw WebError.badRequest("field 'playbook' is required: the file name of a playbook in playbooks/")
         }
-        func flag(_ key: String, _ fallback: Bool) throws -> Bool {
-            guard let value = object[key] else { return fallback }
-            guard let b = value as? Bool else { throw WebError.badRequest("field '\(key)' must be true or false") }
-            return b
-        }
-        let limit = try object["limit"].map { v -> String in
-            guard let s = v as? String else { throw WebError.badRequest("field 'limit' must be a host pattern (a string)") }
-            return s
-        }
-        let devices = try object["devices"].map { v -> [String] in
-            guard let list = v as? [String] else { throw WebError.badRequest("field 'devices' must be a list of serials") }
-            return list
-        } ?? []
-        func tagList(_ key: String) throws -> String? {
-            guard let t = object[key] else { return nil }
-            if let s = t as? String { return s } else if let list = t as? [String] { return list.joined(separator: ",") }
-            throw WebError.badRequest("field '\(key)' must be a list of tags or a comma-separated string")
-        }
-        let tags = try tagList("tags"), skipTags = try tagList("skipTags")
-        var variables: [(String, String)] = []
-        if let extra = object["extraVars"] {
-            guard let dict = extra as? [String: Any] else { throw WebError.badRequest("field 'extraVars' must be an object of name → value") }
-            for (k, value) in dict.sorted(by: { $0.key < $1.key }) {
-                switch value {
-                case let s as String: variables.append((k, s))
-                case let n as NSNumber: variables.append((k, n.stringValue))
-                default: throw WebError.badRequest("extraVars.\(k) must be a string or a number")
-                }
-            }
-        }
+        let (limit, devices) = (body.limit, body.devices ?? [])
+        let (tags, skipTags) = (body.tags?.text, body.skipTags?.text)
+        let variables = (body.extraVars ?? [:]).sorted { $0.key < $1.key }.map { ($0.key, $0.value.text) }
         // Only the devices this viewer may see (technicians see all; one rule for pages and API).
         if !devices.isEmpty { _ = try await workspace.view(as: v.audience) { r in try devices.map { try r.device($0) } } }
         do {
-            let runRequest = try runRequest(playbook: playbook, limit: limit, devices: devices, check: try flag("check", true), diff: try flag("diff", false),
+            let runRequest = try runRequest(playbook: playbook, limit: limit, devices: devices, check: body.check ?? true, diff: body.diff ?? false,
                                             tags: tags, skipTags: skipTags, variables: variables)
             let console = self.console
             guard let id = try await offload({ try console.start(runRequest, as: v) }) else {
@@ -523,5 +506,93 @@ extension Portal {
                               ("changes", .array((row.outcome?.changes ?? []).map(JSONValue.string))),
                               ("problems", .array(row.problems.map { .object([("field", .string($0.field)), ("problem", .string($0.problem.english))]) }))])
                  }))])
+    }
+}
+
+// MARK: Bodies of the API's requests
+
+/// The JSON body of a request: its fields (any other is refused), an example, what each field
+/// must be and what a required one is for (said in the 400 answers).
+protocol APIBody: Decodable {
+    static var fields: [String] { get }
+    static var example: String { get }
+    static var expected: [String: String] { get }
+    static var required: [String: String] { get }
+}
+
+extension APIBody {
+    static var required: [String: String] { [:] }
+}
+
+/// The keys of a JSON object (a body that is not an object fails with a type mismatch).
+struct ObjectKeys: Decodable {
+    struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+    let keys: [String]
+    init(from decoder: any Decoder) throws {
+        keys = try decoder.container(keyedBy: Key.self).allKeys.map(\.stringValue)
+    }
+}
+
+/// `POST /api/v1/problems`.
+struct ProblemBody: APIBody {
+    var serial: String
+    var kind, description, since, contactName, contactPhone: String?
+    static let fields = ["serial", "kind", "description", "since", "contactName", "contactPhone"]
+    static let example = #"{"serial": "…", "kind": "broken", …}"#
+    static let expected = Dictionary(uniqueKeysWithValues: fields.map { ($0, "a string") })
+    static let required = ["serial": "the device's serial number"]
+}
+
+/// `POST /api/v1/tokens`.
+struct TokenBody: APIBody {
+    var login: String
+    var password: String
+    var name: String?
+    static let fields = ["login", "password", "name"]
+    static let example = #"{"login": "tech.dupont", "password": "…", "name": "portable de M. Dupont"}"#
+    static let expected = Dictionary(uniqueKeysWithValues: fields.map { ($0, "a string") })
+    static let required = ["login": "the account's login", "password": "its password"]
+}
+
+/// `POST /api/v1/runs`.
+struct RunBody: APIBody {
+    var playbook: String?
+    var limit: String?
+    var devices: [String]?
+    var check: Bool?
+    var diff: Bool?
+    var extraVars: [String: Scalar]?
+    var tags: TagList?
+    var skipTags: TagList?
+    static let fields = ["playbook", "limit", "devices", "check", "diff", "extraVars", "tags", "skipTags"]
+    static let example = #"{"playbook": "baseline.yml", "limit": "school_0572113m", "check": true}"#
+    static let expected = ["playbook": "the file name of a playbook in playbooks/ (a string)", "limit": "a host pattern (a string)",
+                           "devices": "a list of serials", "check": "true or false", "diff": "true or false",
+                           "extraVars": "an object of name → value", "tags": "a list of tags or a comma-separated string",
+                           "skipTags": "a list of tags or a comma-separated string"]
+
+    /// Tags as a list or as one comma-separated string.
+    struct TagList: Decodable {
+        let text: String
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.singleValueContainer()
+            if let s = try? c.decode(String.self) { text = s } else { text = try c.decode([String].self).joined(separator: ",") }
+        }
+    }
+
+    /// An extra variable's value: a string, or a number written as the request wrote it.
+    struct Scalar: Decodable {
+        let text: String
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.singleValueContainer()
+            if let s = try? c.decode(String.self) { text = s; return }
+            if let i = try? c.decode(Int.self) { text = String(i); return }
+            text = String(try c.decode(Double.self))
+        }
     }
 }

@@ -127,7 +127,7 @@ import Testing
     func badBodies() async throws {
         let f = try PortalFixture()
         let token = try f.token("mairie-a")
-        let before = try f.count("SELECT COUNT(*) FROM problem")
+        let before = try f.count("SELECT COUNT(*) FROM problem"), runsBefore = try f.count("SELECT COUNT(*) FROM run")
         try await withRouter(f.portal()) { client in
             let cases: [(String, HTTPResponse.Status, String)] = [
                 ("{\"serial\": ", .badRequest, "not valid JSON"),
@@ -148,7 +148,24 @@ import Testing
                     #expect(Set(fields?.keys.map { $0 } ?? []) == ["kind", "description", "contactName", "contactPhone"])
                 }
             }
+            // A run's and a token's bodies: each field's type said, nothing started.
+            let tech = try f.token("tech")
+            let runs: [(String, String)] = [
+                (#"{"check":true}"#, "field 'playbook' is required"),
+                (#"{"playbook":"check.yml","check":"yes"}"#, "field 'check' must be true or false"),
+                (#"{"playbook":"check.yml","devices":["\#(f.a.device)",1]}"#, "field 'devices' must be a list of serials"),
+                (#"{"playbook":"check.yml","extraVars":{"motd":true}}"#, "extraVars.motd must be a string or a number"),
+                (#"{"playbook":"check.yml","tags":3}"#, "field 'tags' must be a list of tags or a comma-separated string"),
+                (#"{"playbook":"check.yml","skipTags":{"a":1}}"#, "field 'skipTags' must be a list of tags or a comma-separated string"),
+            ]
+            for (body, detail) in runs {
+                let r = try await client.execute(uri: "/api/v1/runs", method: .post, headers: headers([("Authorization", "Bearer \(tech)")]), body: ByteBuffer(string: body))
+                #expect(r.status == .badRequest && ((r.json as? [String: Any])?["detail"] as? String)?.contains(detail) == true, "\(body): \(r.text)")
+            }
+            let token = try await client.execute(uri: "/api/v1/tokens", method: .post, body: ByteBuffer(string: #"{"login":"tech"}"#))
+            #expect(token.status == .badRequest && token.text.contains("field 'password' is required"), "\(token.text)")
         }
         #expect(try f.count("SELECT COUNT(*) FROM problem") == before)
+        #expect(try f.count("SELECT COUNT(*) FROM run") == runsBefore, "no run was started")
     }
 }
