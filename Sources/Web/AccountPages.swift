@@ -65,13 +65,13 @@ extension Portal {
         var page = Page("Connexion", viewer: nil, path: "/connexion")
         page.notice = notice
         page.body.element("p", "Connectez-vous avec l'identifiant et le mot de passe que votre technicien vous a donnés.")
-        if let error { page.body.raw("<div class=\"erreurs\" role=\"alert\"><p>"); page.body.text(error); page.body.raw("</p></div>\n") }
-        page.body.raw("<form class=\"formulaire\" method=\"post\" action=\"/connexion\" novalidate>")
-        page.body.raw("<input type=\"hidden\" name=\"csrf\" value=\"\(token)\"><input type=\"hidden\" name=\"suite\" value=\"\(HTMLWriter.escape(next))\">")
+        if let error { page.body.html("<div class=\"erreurs\" role=\"alert\"><p>"); page.body.text(error); page.body.html("</p></div>\n") }
+        page.body.html("<form class=\"formulaire\" method=\"post\" action=\"/connexion\" novalidate>")
+        page.body.html("<input type=\"hidden\" name=\"csrf\" value=\"\(token)\"><input type=\"hidden\" name=\"suite\" value=\"\(next)\">")
         FormField(name: "login", label: "Identifiant", value: login, error: error == nil ? nil : "Vérifiez l'identifiant et le mot de passe.",
                   required: true, maxLength: 64, autocomplete: "username").write(into: &page.body)
         FormField(name: "password", label: "Mot de passe", type: "password", required: true, maxLength: 128, autocomplete: "current-password").write(into: &page.body)
-        page.body.raw("<p class=\"actions\"><button type=\"submit\">Se connecter</button></p></form>\n")
+        page.body.html("<p class=\"actions\"><button type=\"submit\">Se connecter</button></p></form>\n")
         page.body.element("p", "Mot de passe oublié ? Demandez à votre technicien de vous en donner un nouveau.")
         var response = html(page, status: status)
         response.setCookie(cookie(Self.loginCookie, token, maxAge: 3600))
@@ -175,17 +175,17 @@ extension Portal {
                          ("Commune", .optional(v.memberName ?? v.memberSlug)), ("Adresse électronique", .optional(v.account.email))])
         page.body.element("h2", "Changer de mot de passe")
         if !errors.isEmpty {
-            page.body.raw("<div class=\"erreurs\" role=\"alert\"><p>Le mot de passe n'a pas été changé : corrigez les champs indiqués.</p></div>\n")
+            page.body.html("<div class=\"erreurs\" role=\"alert\"><p>Le mot de passe n'a pas été changé : corrigez les champs indiqués.</p></div>\n")
         }
-        page.body.raw("<form class=\"formulaire\" method=\"post\" action=\"/compte\" novalidate>")
-        page.body.raw("<input type=\"hidden\" name=\"csrf\" value=\"\(HTMLWriter.escape(v.csrf ?? ""))\">")
+        page.body.html("<form class=\"formulaire\" method=\"post\" action=\"/compte\" novalidate>")
+        page.body.html("<input type=\"hidden\" name=\"csrf\" value=\"\(v.csrf ?? "")\">")
         FormField(name: "current", label: "Mot de passe actuel", error: errors["current"], type: "password", required: true, maxLength: 128,
                   autocomplete: "current-password").write(into: &page.body)
         FormField(name: "new", label: "Nouveau mot de passe", error: errors["new"], help: "10 caractères au moins", type: "password", required: true,
                   maxLength: 72, autocomplete: "new-password").write(into: &page.body)
         FormField(name: "confirm", label: "Nouveau mot de passe, une seconde fois", error: errors["confirm"], type: "password", required: true,
                   maxLength: 72, autocomplete: "new-password").write(into: &page.body)
-        page.body.raw("<p class=\"actions\"><button type=\"submit\">Changer le mot de passe</button></p></form>\n")
+        page.body.html("<p class=\"actions\"><button type=\"submit\">Changer le mot de passe</button></p></form>\n")
         return html(page, status: status)
     }
 

@@ -55,11 +55,11 @@ extension Portal {
                             stale.map { [.text($0.0), .optional($0.1), .optional($0.2), .optional($0.3)] }, rowHeader: true)
             page.body.element("p", "Le formulaire ci-dessous montre les valeurs actuelles ; refaites vos changements si besoin.")
         }
-        page.body.raw("<form class=\"formulaire\" method=\"post\" action=\"/materiels/\(HTMLWriter.escape(row.serial))/modifier\">")
-        page.body.raw("<input type=\"hidden\" name=\"csrf\" value=\"\(HTMLWriter.escape(v.csrf ?? ""))\">")
-        page.body.raw("<input type=\"hidden\" name=\"version\" value=\"\(row.version)\">")
+        page.body.html("<form class=\"formulaire\" method=\"post\" action=\"/materiels/\(row.serial)/modifier\">")
+        page.body.html("<input type=\"hidden\" name=\"csrf\" value=\"\(v.csrf ?? "")\">")
+        page.body.html("<input type=\"hidden\" name=\"version\" value=\"\(row.version)\">")
         for f in DeviceSnapshot.fields {
-            page.body.raw("<input type=\"hidden\" name=\"avant_\(f.key)\" value=\"\(HTMLWriter.escape(now.values[f.key] ?? ""))\">")
+            page.body.html("<input type=\"hidden\" name=\"avant_\(f.key)\" value=\"\(now.values[f.key] ?? "")\">")
         }
         for f in DeviceSnapshot.fields {
             let value = entered?[f.key] ?? now.values[f.key] ?? ""
@@ -74,7 +74,7 @@ extension Portal {
                 FormField(name: f.key, label: f.label, value: value, maxLength: 200).write(into: &page.body)
             }
         }
-        page.body.raw("<button type=\"submit\">Enregistrer</button> <a href=\"/materiels/\(HTMLWriter.escape(row.serial))\">Annuler</a></form>\n")
+        page.body.html("<button type=\"submit\">Enregistrer</button> <a href=\"/materiels/\(row.serial)\">Annuler</a></form>\n")
         return html(page, status: status)
     }
 
@@ -142,13 +142,13 @@ extension Portal {
                              [.text("partis"), .text(stale.removed.joined(separator: ", ").nonEmpty ?? "—")]], rowHeader: true)
         }
         page.body.element("p", "Dans le chariot aujourd'hui : \(content.isEmpty ? "aucun appareil" : content.joined(separator: ", ")).")
-        page.body.raw("<form class=\"formulaire\" method=\"post\" action=\"/chariots/\(HTMLWriter.escape(cart.serial))/remplir\">")
-        page.body.raw("<input type=\"hidden\" name=\"csrf\" value=\"\(HTMLWriter.escape(v.csrf ?? ""))\">")
-        page.body.raw("<input type=\"hidden\" name=\"avant\" value=\"\(HTMLWriter.escape(content.joined(separator: ",")))\">")
-        page.body.raw("<input type=\"hidden\" name=\"version\" value=\"\(version)\">")
+        page.body.html("<form class=\"formulaire\" method=\"post\" action=\"/chariots/\(cart.serial)/remplir\">")
+        page.body.html("<input type=\"hidden\" name=\"csrf\" value=\"\(v.csrf ?? "")\">")
+        page.body.html("<input type=\"hidden\" name=\"avant\" value=\"\(content.joined(separator: ","))\">")
+        page.body.html("<input type=\"hidden\" name=\"version\" value=\"\(version)\">")
         FormField(name: "appareils", label: "Appareils à mettre dans le chariot", value: entered,
                   help: "un n° de série ou d'inventaire par ligne ; tous entrent, ou aucun", required: true, maxLength: 20_000, multiline: true).write(into: &page.body)
-        page.body.raw("<button type=\"submit\">Mettre dans le chariot</button></form>\n")
+        page.body.html("<button type=\"submit\">Mettre dans le chariot</button></form>\n")
         return html(page, status: status)
     }
 
@@ -189,8 +189,8 @@ extension Portal {
         var page = Page("Mettre en service", viewer: v, path: "/mise-en-service")
         page.alert = alert
         page.body.element("p", "Pour chaque adresse : connexion avec l'utilisateur et le mot de passe initiaux (utilisés pour cette mise en service seulement, jamais enregistrés), empreinte de la clé d'hôte à confirmer, installation de la clé de gestion de parc, nom d'hôte selon la règle, lecture des caractéristiques et rapprochement par n° de série.")
-        page.body.raw("<form class=\"formulaire\" method=\"post\" action=\"/mise-en-service\">")
-        page.body.raw("<input type=\"hidden\" name=\"csrf\" value=\"\(HTMLWriter.escape(v.csrf ?? ""))\">")
+        page.body.html("<form class=\"formulaire\" method=\"post\" action=\"/mise-en-service\">")
+        page.body.html("<input type=\"hidden\" name=\"csrf\" value=\"\(v.csrf ?? "")\">")
         FormField(name: "adresses", label: "Adresses", value: fields["adresses"] ?? "", help: "une par ligne : adresse ou adresse:port", required: true,
                   maxLength: 20_000, multiline: true).write(into: &page.body)
         FormField(name: "utilisateur", label: "Utilisateur initial", value: fields["utilisateur"] ?? "", required: true, maxLength: 100, autocomplete: "off").write(into: &page.body)
@@ -198,12 +198,12 @@ extension Portal {
         FormField(name: "regle", label: "Règle des noms d'hôte", value: fields["regle"] ?? "{commune}-{salle}-{nn}",
                   help: "{commune} la commune, {uai} l'UAI, {ecole} l'école, {salle} la salle, {chariot} la classe mobile, {nn} le rang (01, 02…), {serie} le n° de série, {inventaire} le n° d'inventaire",
                   maxLength: 200).write(into: &page.body)
-        page.body.raw("<div class=\"case\"><input type=\"checkbox\" id=\"champ-creer\" name=\"creer\" value=\"1\"\(fields["creer"] != nil ? " checked" : "")><label for=\"champ-creer\">Créer les appareils dont le n° de série n'est pas dans l'inventaire</label></div>\n")
+        page.body.html("<div class=\"case\"><input type=\"checkbox\" id=\"champ-creer\" name=\"creer\" value=\"1\"\(fields["creer"] != nil ? " checked" : "")><label for=\"champ-creer\">Créer les appareils dont le n° de série n'est pas dans l'inventaire</label></div>\n")
         FormField(name: "type", label: "Type des appareils créés", value: fields["type"] ?? "laptop", options: DeviceKind.allCases.map { ($0.rawValue, $0.french) }).write(into: &page.body)
         FormField(name: "commande", label: "Commande des appareils créés", value: fields["commande"] ?? "", maxLength: 100).write(into: &page.body)
         FormField(name: "chariot", label: "Classe mobile des appareils créés", value: fields["chariot"] ?? "", maxLength: 100).write(into: &page.body)
-        page.body.raw("<div class=\"case\"><input type=\"checkbox\" id=\"champ-sansmdp\" name=\"sansmdp\" value=\"1\"\(fields["sansmdp"] != nil ? " checked" : "")><label for=\"champ-sansmdp\">Interdire ensuite la connexion SSH par mot de passe</label></div>\n")
-        page.body.raw("<button type=\"submit\">Mettre en service</button></form>\n")
+        page.body.html("<div class=\"case\"><input type=\"checkbox\" id=\"champ-sansmdp\" name=\"sansmdp\" value=\"1\"\(fields["sansmdp"] != nil ? " checked" : "")><label for=\"champ-sansmdp\">Interdire ensuite la connexion SSH par mot de passe</label></div>\n")
+        page.body.html("<button type=\"submit\">Mettre en service</button></form>\n")
         return html(page, status: status)
     }
 
@@ -283,22 +283,22 @@ extension Portal {
         if job.isFinished && !toConfirm.isEmpty {
             page.body.element("h2", "Confirmer les empreintes")
             page.body.element("p", "Comparez chaque empreinte avec celle affichée sur l'appareil (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub), cochez celles qui correspondent, puis redonnez le mot de passe initial.")
-            page.body.raw("<form class=\"formulaire\" method=\"post\" action=\"/mise-en-service\"><input type=\"hidden\" name=\"csrf\" value=\"\(HTMLWriter.escape(v.csrf ?? ""))\">")
+            page.body.html("<form class=\"formulaire\" method=\"post\" action=\"/mise-en-service\"><input type=\"hidden\" name=\"csrf\" value=\"\(v.csrf ?? "")\">")
             var kept = fields
             kept["adresses"] = toConfirm.map { "\($0.address):\($0.port)" }.joined(separator: "\n")
-            for (k, value) in kept.sorted(by: { $0.key < $1.key }) { page.body.raw("<input type=\"hidden\" name=\"\(HTMLWriter.escape(k))\" value=\"\(HTMLWriter.escape(value))\">") }
-            page.body.raw("<fieldset><legend>Empreintes vérifiées</legend>")
+            for (k, value) in kept.sorted(by: { $0.key < $1.key }) { page.body.html("<input type=\"hidden\" name=\"\(k)\" value=\"\(value)\">") }
+            page.body.html("<fieldset><legend>Empreintes vérifiées</legend>")
             for (i, r) in toConfirm.enumerated() {
                 guard let fp = r.fingerprint else { continue }
-                page.body.raw("<div class=\"case\"><input type=\"checkbox\" id=\"empreinte-\(i)\" name=\"empreinte\" value=\"\(HTMLWriter.escape("\(r.address)=\(fp)"))\"><label for=\"empreinte-\(i)\">")
+                page.body.html("<div class=\"case\"><input type=\"checkbox\" id=\"empreinte-\(i)\" name=\"empreinte\" value=\"\("\(r.address)=\(fp)")\"><label for=\"empreinte-\(i)\">")
                 page.body.text("\(r.address):\(r.port) — \(fp)")
-                page.body.raw("</label></div>")
+                page.body.html("</label></div>")
             }
-            page.body.raw("</fieldset>")
+            page.body.html("</fieldset>")
             FormField(name: "motdepasse", label: "Mot de passe initial", help: "jamais enregistré", type: "password", maxLength: 200, autocomplete: "off").write(into: &page.body)
-            page.body.raw("<button type=\"submit\">Mettre en service les appareils confirmés</button></form>\n")
+            page.body.html("<button type=\"submit\">Mettre en service les appareils confirmés</button></form>\n")
         }
-        page.body.raw("<p><a href=\"/mise-en-service\">Mettre en service d'autres appareils</a></p>\n")
+        page.body.html("<p><a href=\"/mise-en-service\">Mettre en service d'autres appareils</a></p>\n")
         return html(page)
     }
 
@@ -323,10 +323,10 @@ extension Portal {
         let carts = try await workspace.view(as: v.audience) { r in try r.devices(DeviceFilter(kind: .cart)) }
         var page = Page("Étiquettes", viewer: v, path: "/etiquettes")
         page.body.element("p", "Une planche A4 d'étiquettes à QR code (chacune renvoie à la fiche du matériel) : une classe mobile entière, ou des appareils choisis.")
-        page.body.raw("<form class=\"formulaire\" method=\"get\" action=\"/etiquettes\">")
+        page.body.html("<form class=\"formulaire\" method=\"get\" action=\"/etiquettes\">")
         FormField(name: "chariot", label: "Classe mobile", options: [("", "— aucune —")] + carts.map { ($0.serial, "\($0.assetTag ?? $0.serial) (\($0.member ?? "—"))") }).write(into: &page.body)
         FormField(name: "appareils", label: "Ou des appareils", help: "un n° de série ou d'inventaire par ligne", maxLength: 20_000, multiline: true).write(into: &page.body)
-        page.body.raw("<button type=\"submit\">Faire la planche</button></form>\n")
+        page.body.html("<button type=\"submit\">Faire la planche</button></form>\n")
         return html(page)
     }
 }

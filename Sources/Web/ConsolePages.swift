@@ -99,39 +99,39 @@ extension Portal {
         var page = Page("Lancer une exécution", viewer: v, path: "/executions")
         page.alert = error
         page.body.element("p", "Un playbook du dossier « playbooks » sur des appareils choisis par un motif (comme « --limit ») ou cochés dans la liste. L'essai (check) ne change rien et montre ce qui changerait.")
-        page.body.raw("<form class=\"formulaire\" method=\"get\" action=\"/executions/nouvelle\" role=\"search\">")
+        page.body.html("<form class=\"formulaire\" method=\"get\" action=\"/executions/nouvelle\" role=\"search\">")
         FormField(name: "filtre", label: "Filtrer la liste des appareils", value: filter, help: "série, nom, adresse, commune, école, salle, chariot", type: "search", maxLength: 200).write(into: &page.body)
-        page.body.raw("<button type=\"submit\">Filtrer</button></form>\n")
-        page.body.raw("<form method=\"post\" action=\"/executions\">")
-        page.body.raw("<input type=\"hidden\" name=\"csrf\" value=\"\(HTMLWriter.escape(v.csrf ?? ""))\">")
-        page.body.raw("<div class=\"formulaire\">")
+        page.body.html("<button type=\"submit\">Filtrer</button></form>\n")
+        page.body.html("<form method=\"post\" action=\"/executions\">")
+        page.body.html("<input type=\"hidden\" name=\"csrf\" value=\"\(v.csrf ?? "")\">")
+        page.body.html("<div class=\"formulaire\">")
         let books = playbooks()
         FormField(name: "playbook", label: "Playbook", value: fields["playbook"]?.first ?? "", required: true,
                   options: books.map { ($0, $0) }).write(into: &page.body)
         FormField(name: "motif", label: "Appareils (motif)", value: fields["motif"]?.first ?? "",
                   help: "groupes ou appareils à la manière d'Ansible, par ex. school_0572113m:&kind_laptop:!lab-03 ; vide : seulement les appareils cochés",
                   maxLength: 500).write(into: &page.body)
-        page.body.raw("<div class=\"case\"><input type=\"checkbox\" id=\"champ-essai\" name=\"essai\" value=\"1\"\(fields.isEmpty || fields["essai"] != nil ? " checked" : "")><label for=\"champ-essai\">Essai (check) : ne rien changer, montrer ce qui changerait</label></div>\n")
-        page.body.raw("<div class=\"case\"><input type=\"checkbox\" id=\"champ-diff\" name=\"diff\" value=\"1\"\(fields.isEmpty || fields["diff"] != nil ? " checked" : "")><label for=\"champ-diff\">Montrer les différences des fichiers (diff)</label></div>\n")
+        page.body.html("<div class=\"case\"><input type=\"checkbox\" id=\"champ-essai\" name=\"essai\" value=\"1\"\(fields.isEmpty || fields["essai"] != nil ? " checked" : "")><label for=\"champ-essai\">Essai (check) : ne rien changer, montrer ce qui changerait</label></div>\n")
+        page.body.html("<div class=\"case\"><input type=\"checkbox\" id=\"champ-diff\" name=\"diff\" value=\"1\"\(fields.isEmpty || fields["diff"] != nil ? " checked" : "")><label for=\"champ-diff\">Montrer les différences des fichiers (diff)</label></div>\n")
         FormField(name: "tags", label: "Étiquettes de tâches (tags)", value: fields["tags"]?.first ?? "", help: "séparées par des virgules ; vide : toutes les tâches",
                   maxLength: 200).write(into: &page.body)
         FormField(name: "sauf", label: "Étiquettes à sauter (skip-tags)", value: fields["sauf"]?.first ?? "", help: "séparées par des virgules, par ex. packages ; vide : n'en sauter aucune",
                   maxLength: 200).write(into: &page.body)
         FormField(name: "variables", label: "Variables (-e)", value: fields["variables"]?.first ?? "", help: "une par ligne : nom=valeur ; la valeur est prise telle quelle, jamais interprétée comme un modèle",
                   maxLength: 4000, multiline: true).write(into: &page.body)
-        page.body.raw("</div>")
+        page.body.html("</div>")
         let picked = Set(fields["appareil"] ?? [])
-        page.body.raw("<fieldset><legend>")
+        page.body.html("<fieldset><legend>")
         page.body.text("Appareils cochés (\(shown.count) affiché\(shown.count > 1 ? "s" : "") sur \(devices.count) ayant une adresse)")
-        page.body.raw("</legend><div class=\"liste-choix\">")
+        page.body.html("</legend><div class=\"liste-choix\">")
         for d in shown {
-            let id = "appareil-\(HTMLWriter.escape(d.serial))"
-            page.body.raw("<div class=\"case\"><input type=\"checkbox\" id=\"\(id)\" name=\"appareil\" value=\"\(HTMLWriter.escape(d.serial))\"\(picked.contains(d.serial) ? " checked" : "")><label for=\"\(id)\">")
+            let id = "appareil-\(d.serial)"
+            page.body.html("<div class=\"case\"><input type=\"checkbox\" id=\"\(id)\" name=\"appareil\" value=\"\(d.serial)\"\(picked.contains(d.serial) ? " checked" : "")><label for=\"\(id)\">")
             page.body.text("\(d.inventoryName) — \(d.serial) — \([d.member, d.school, d.room ?? d.cart].compactMap { $0 }.joined(separator: " / "))")
-            page.body.raw("</label></div>")
+            page.body.html("</label></div>")
         }
         if shown.isEmpty { page.body.empty("Aucun appareil avec une adresse ne correspond au filtre.") }
-        page.body.raw("</div></fieldset>\n<button type=\"submit\">Lancer</button></form>\n")
+        page.body.html("</div></fieldset>\n<button type=\"submit\">Lancer</button></form>\n")
         return html(page, status: status)
     }
 
@@ -208,39 +208,39 @@ extension Portal {
                          ("Fin", .text(run.endedAt.map(French.when) ?? "—")), ("Résultat", Self.outcome(run))],
                         ids: ["Fin": "fin-execution", "Résultat": "resultat-execution"])
         if let aborted = run.aborted { page.body.element("p", "Arrêtée avant la fin : \(aborted)", class: "erreurs") }
-        let csrf = HTMLWriter.escape(v.csrf ?? "")
+        let csrf = v.csrf ?? ""
         if run.endedAt == nil {
             // Live: the events so far, then the script follows the rest (without it, the page reloads).
             let job = console.run(runId)
             page.script = true
             page.refresh = 3
-            page.body.raw("<form method=\"post\" action=\"/executions/\(runId)/annuler\"><input type=\"hidden\" name=\"csrf\" value=\"\(csrf)\"><button type=\"submit\">Annuler l'exécution</button></form>\n")
-            page.body.raw("<section id=\"direct\" data-evenements=\"/executions/\(runId)/evenements\" aria-labelledby=\"titre-direct\"><h2 id=\"titre-direct\">Déroulement</h2>")
-            page.body.raw("<p id=\"etat-direct\" role=\"status\">")
+            page.body.html("<form method=\"post\" action=\"/executions/\(runId)/annuler\"><input type=\"hidden\" name=\"csrf\" value=\"\(csrf)\"><button type=\"submit\">Annuler l'exécution</button></form>\n")
+            page.body.html("<section id=\"direct\" data-evenements=\"/executions/\(runId)/evenements\" aria-labelledby=\"titre-direct\"><h2 id=\"titre-direct\">Déroulement</h2>")
+            page.body.html("<p id=\"etat-direct\" role=\"status\">")
             page.body.text(job == nil ? "En cours dans un autre processus : les tâches s'afficheront à la fin." : "En cours…")
-            page.body.raw("</p><div class=\"tableau\"><table><caption>Tâches au fil de l'exécution</caption><thead><tr><th scope=\"col\">Appareil</th><th scope=\"col\">Tâche</th><th scope=\"col\">Résultat</th><th scope=\"col\">Message</th></tr></thead><tbody id=\"deroulement\">")
+            page.body.html("</p><div class=\"tableau\"><table><caption>Tâches au fil de l'exécution</caption><thead><tr><th scope=\"col\">Appareil</th><th scope=\"col\">Tâche</th><th scope=\"col\">Résultat</th><th scope=\"col\">Message</th></tr></thead><tbody id=\"deroulement\">")
             for e in job?.history ?? [] {
                 switch e.event {
                 case .task(let record):
                     let t = RunEventJSON.entry(record)
-                    page.body.raw("<tr><th scope=\"row\">"); page.body.text(t.host); page.body.raw("</th><td>")
-                    page.body.text(t.task + (t.item.map { " (\($0))" } ?? "")); page.body.raw("</td><td>")
+                    page.body.html("<tr><th scope=\"row\">"); page.body.text(t.host); page.body.html("</th><td>")
+                    page.body.text(t.task + (t.item.map { " (\($0))" } ?? "")); page.body.html("</td><td>")
                     Self.badge(t.outcome, changed: t.changed, ignored: t.ignored).write(into: &page.body)
-                    page.body.raw("</td><td>"); page.body.text(t.message.map { TextRules.visible(Message.stored($0, in: .french), max: 500) } ?? ""); page.body.raw("</td></tr>")
+                    page.body.html("</td><td>"); page.body.text(t.message.map { TextRules.visible(Message.stored($0, in: .french), max: 500) } ?? ""); page.body.html("</td></tr>")
                 case .unreachable(let host, let message):
-                    page.body.raw("<tr><th scope=\"row\">"); page.body.text(host); page.body.raw("</th><td>connexion</td><td>")
+                    page.body.html("<tr><th scope=\"row\">"); page.body.text(host); page.body.html("</th><td>connexion</td><td>")
                     Self.badge(.unreachable, changed: false).write(into: &page.body)
-                    page.body.raw("</td><td>"); page.body.text(TextRules.visible(Message.stored(message, in: .french), max: 500)); page.body.raw("</td></tr>")
+                    page.body.html("</td><td>"); page.body.text(TextRules.visible(Message.stored(message, in: .french), max: 500)); page.body.html("</td></tr>")
                 default: break
                 }
             }
-            page.body.raw("</tbody></table></div><div id=\"bilan\"></div></section>\n")
+            page.body.html("</tbody></table></div><div id=\"bilan\"></div></section>\n")
             return html(page)
         }
         if detail.hosts.contains(where: { $0.outcome.needsRetry }) {
-            page.body.raw("<form method=\"post\" action=\"/executions/\(runId)/relancer\"><input type=\"hidden\" name=\"csrf\" value=\"\(csrf)\"><button type=\"submit\">Relancer les appareils en échec ou injoignables</button></form>\n")
+            page.body.html("<form method=\"post\" action=\"/executions/\(runId)/relancer\"><input type=\"hidden\" name=\"csrf\" value=\"\(csrf)\"><button type=\"submit\">Relancer les appareils en échec ou injoignables</button></form>\n")
         }
-        page.body.raw("<section id=\"bilan-final\">")
+        page.body.html("<section id=\"bilan-final\">")
         page.body.element("h2", "Bilan par appareil")
         // Which relay ran each device, when relays did ("ce serveur" for the others).
         let relayed = detail.hosts.contains { $0.relay != nil }
@@ -250,7 +250,7 @@ extension Portal {
                              .text(French.number(h.skipped)), .text(h.unreachable > 0 ? "oui" : "non")]
                                 + (relayed ? [.text(h.relay.map { "relais \($0)" } ?? "ce serveur")] : [])
                         }, numeric: [1, 2, 3, 4], rowHeader: true, empty: "Aucun appareil.")
-        page.body.raw("</section>\n")
+        page.body.html("</section>\n")
         for host in detail.hosts {
             let tasks = detail.tasks.filter { $0.serial == host.serial }
             guard !tasks.isEmpty else { continue }
@@ -261,11 +261,11 @@ extension Portal {
                                  .optional(t.message.map { TextRules.visible(Message.stored($0, in: .french), max: 500) }), .text("\(French.number(t.milliseconds))\u{00A0}ms")]
                             }, numeric: [4], rowHeader: true)
             for t in tasks where t.diff != nil {
-                page.body.raw("<details><summary>")
+                page.body.html("<details><summary>")
                 page.body.text("Différences — \(t.task)\(t.item.map { " (\($0))" } ?? "")")
-                page.body.raw("</summary><pre>")
+                page.body.html("</summary><pre>")
                 page.body.text(TextRules.visible(t.diff ?? "", max: 20_000, keepLineBreaks: true))
-                page.body.raw("</pre></details>\n")
+                page.body.html("</pre></details>\n")
             }
         }
         return html(page)
@@ -356,15 +356,15 @@ extension Portal {
     }
 
     func writeImportForm(into w: inout HTMLWriter, _ v: Viewer, order: String, cart: String, kind: String, update: Bool) {
-        w.raw("<form class=\"formulaire\" method=\"post\" action=\"/import\" enctype=\"multipart/form-data\">")
-        w.raw("<input type=\"hidden\" name=\"csrf\" value=\"\(HTMLWriter.escape(v.csrf ?? ""))\">")
+        w.html("<form class=\"formulaire\" method=\"post\" action=\"/import\" enctype=\"multipart/form-data\">")
+        w.html("<input type=\"hidden\" name=\"csrf\" value=\"\(v.csrf ?? "")\">")
         FormField(name: "fichier", label: "Fichier CSV", help: "séparateur ; ou , — encodage UTF-8 ou Windows-1252", type: "file", required: true).write(into: &w)
         FormField(name: "commande", label: "Commande (numéro)", value: order, help: "rattacher chaque ligne à cette commande", maxLength: 100).write(into: &w)
         FormField(name: "chariot", label: "Classe mobile", value: cart, help: "mettre chaque ligne dans ce chariot (n° de série ou d'inventaire)", maxLength: 100).write(into: &w)
         FormField(name: "type", label: "Type des lignes qui ne le disent pas", value: kind,
                   options: [("", "— selon le fichier —")] + DeviceKind.allCases.map { ($0.rawValue, $0.french) }).write(into: &w)
-        w.raw("<div class=\"case\"><input type=\"checkbox\" id=\"champ-maj\" name=\"maj\" value=\"1\"\(update ? " checked" : "")><label for=\"champ-maj\">Mettre à jour les appareils déjà connus (seulement les champs du fichier)</label></div>\n")
-        w.raw("<button type=\"submit\">Voir ce que ferait l'import</button></form>\n")
+        w.html("<div class=\"case\"><input type=\"checkbox\" id=\"champ-maj\" name=\"maj\" value=\"1\"\(update ? " checked" : "")><label for=\"champ-maj\">Mettre à jour les appareils déjà connus (seulement les champs du fichier)</label></div>\n")
+        w.html("<button type=\"submit\">Voir ce que ferait l'import</button></form>\n")
     }
 
     func importOptions(_ fields: [String: String]) throws -> DeviceImportOptions {
@@ -418,17 +418,17 @@ extension Portal {
                     action = .text("\(verb) : \(o.kind.french), \(French.place(o.place))" + (o.changes.isEmpty ? "" : " (\(o.changes.map { FieldName($0).french }.joined(separator: ", ")))"))
                 } else { action = .text("—") }
                 let problems: Cell = row.problems.isEmpty ? .badge("correcte", tone: "ok")
-                    : .html(row.problems.map { "<span class=\"etat etat-alerte\">" + HTMLWriter.escape("\(FieldName($0.field).french) : \($0.problem.french)") + "</span>" }.joined(separator: "<br>"))
+                    : .html(row.problems.map { p -> SafeHTML in "<span class=\"etat etat-alerte\">\(FieldName(p.field).french) : \(p.problem.french)</span>" }.joined(separator: "<br>"))
                 return [.text(French.number(row.line)), .optional(row.serial), action, problems]
             }, numeric: [0], rowHeader: true, empty: "Le fichier n'a aucune ligne.")
             if preview.isClean && !preview.rows.isEmpty {
-                page.body.raw("<form method=\"post\" action=\"/import/confirmer\"><input type=\"hidden\" name=\"csrf\" value=\"\(HTMLWriter.escape(v.csrf ?? ""))\">")
+                page.body.html("<form method=\"post\" action=\"/import/confirmer\"><input type=\"hidden\" name=\"csrf\" value=\"\(v.csrf ?? "")\">")
                 for (k, value) in [("nom", fileName), ("contenu", Data(file.body).base64EncodedString()), ("commande", fields["commande"] ?? ""),
                                    ("chariot", fields["chariot"] ?? ""), ("type", fields["type"] ?? "")] {
-                    page.body.raw("<input type=\"hidden\" name=\"\(k)\" value=\"\(HTMLWriter.escape(value))\">")
+                    page.body.html("<input type=\"hidden\" name=\"\(k)\" value=\"\(value)\">")
                 }
-                if fields["maj"] != nil { page.body.raw("<input type=\"hidden\" name=\"maj\" value=\"1\">") }
-                page.body.raw("<button type=\"submit\">Importer les \(preview.rows.count) lignes</button></form>\n")
+                if fields["maj"] != nil { page.body.html("<input type=\"hidden\" name=\"maj\" value=\"1\">") }
+                page.body.html("<button type=\"submit\">Importer les \(preview.rows.count) lignes</button></form>\n")
             }
             page.body.element("h2", preview.isClean ? "Ou envoyer un autre fichier" : "Envoyer le fichier corrigé")
             writeImportForm(into: &page.body, v, order: fields["commande"] ?? "", cart: fields["chariot"] ?? "", kind: fields["type"] ?? "", update: fields["maj"] != nil)
@@ -459,7 +459,7 @@ extension Portal {
                 [.text(r.origin.split(separator: ":").last.map(String.init) ?? r.origin), .link(r.serial, href: "/materiels/\(r.serial)"),
                  .text(r.action.done)]
             }, numeric: [0], rowHeader: true)
-            page.body.raw("<p><a href=\"/import\">Importer un autre fichier</a></p>\n")
+            page.body.html("<p><a href=\"/import\">Importer un autre fichier</a></p>\n")
             return html(page)
         } catch let failure as ImportFailure {
             // The inventory changed since the preview (a serial added meanwhile): nothing was written.

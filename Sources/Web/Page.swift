@@ -1,27 +1,57 @@
 import Foundation
 import ParcCore
 
-/// HTML written by hand, every text escaped: pages of the portal. No JavaScript, no external asset;
-/// one stylesheet of parc's own (``Page/css``).
-struct HTMLWriter {
-    var out = ""
+/// Markup that is safe to write. Its literal parts are the page's own tags; every value put in
+/// it — `"<a href=\"/materiels/\(serial)\">"` — is escaped, unless it is itself `SafeHTML`.
+/// Escaping is the default, not each caller's duty: a value cannot be written unescaped by
+/// forgetting something.
+struct SafeHTML: ExpressibleByStringInterpolation, Sendable, Equatable {
+    fileprivate(set) var markup: String
 
-    mutating func raw(_ s: String) { out += s }
+    init(stringLiteral value: String) { markup = value }
+    init(stringInterpolation: Interpolation) { markup = stringInterpolation.markup }
+
+    /// Markup made by a writer (a page's body, a rendered report), whole.
+    init(written markup: String) { self.markup = markup }
+
+    struct Interpolation: StringInterpolationProtocol {
+        var markup = ""
+        init(literalCapacity: Int, interpolationCount: Int) { markup.reserveCapacity(literalCapacity + interpolationCount * 8) }
+        mutating func appendLiteral(_ literal: String) { markup += literal }
+        mutating func appendInterpolation(_ html: SafeHTML) { markup += html.markup }
+        mutating func appendInterpolation(_ n: Int) { markup += String(n) }
+        mutating func appendInterpolation<T>(_ value: T) { markup += HTMLText.escape(String(describing: value)) }
+    }
+
+    static func + (a: SafeHTML, b: SafeHTML) -> SafeHTML { SafeHTML(written: a.markup + b.markup) }
+    static func += (a: inout SafeHTML, b: SafeHTML) { a.markup += b.markup }
+}
+
+extension Sequence where Element == SafeHTML {
+    func joined(separator: SafeHTML = "") -> SafeHTML { SafeHTML(written: map(\.markup).joined(separator: separator.markup)) }
+}
+
+/// The pages of the portal, written as `SafeHTML` and text: what is not markup is escaped. No
+/// inline script or style; one stylesheet of parc's own (``Page/css``).
+struct HTMLWriter {
+    private(set) var out = ""
+
+    mutating func html(_ h: SafeHTML) { out += h.markup }
     mutating func text(_ s: String) { out += Self.escape(s) }
 
     static func escape(_ s: String) -> String { HTMLText.escape(s) }
 
     /// `<tag>text</tag>`.
     mutating func element(_ tag: String, _ content: String, class cls: String? = nil) {
-        raw(cls.map { "<\(tag) class=\"\($0)\">" } ?? "<\(tag)>")
+        html(cls.map { "<\(SafeHTML(written: tag)) class=\"\($0)\">" } ?? "<\(SafeHTML(written: tag))>")
         text(content)
-        raw("</\(tag)>\n")
+        html("</\(SafeHTML(written: tag))>\n")
     }
 
     mutating func link(_ href: String, _ label: String) {
-        raw("<a href=\"\(Self.escape(href))\">")
+        html("<a href=\"\(href)\">")
         text(label)
-        raw("</a>")
+        html("</a>")
     }
 
     /// A paragraph saying there is nothing to show.
@@ -34,42 +64,42 @@ struct HTMLWriter {
             if let empty { self.empty(empty) }
             return
         }
-        raw("<div class=\"tableau\"><table><caption>")
+        html("<div class=\"tableau\"><table><caption>")
         text(caption)
-        raw("</caption><thead><tr>")
+        html("</caption><thead><tr>")
         for (i, h) in header.enumerated() {
-            raw(numeric.contains(i) ? "<th scope=\"col\" class=\"n\">" : "<th scope=\"col\">")
+            html(numeric.contains(i) ? "<th scope=\"col\" class=\"n\">" : "<th scope=\"col\">")
             text(h)
-            raw("</th>")
+            html("</th>")
         }
-        raw("</tr></thead><tbody>")
+        html("</tr></thead><tbody>")
         for row in rows {
-            raw("<tr>")
+            html("<tr>")
             for (i, cell) in row.enumerated() {
-                let tag = rowHeader && i == 0 ? "th" : "td"
-                var attrs = rowHeader && i == 0 ? " scope=\"row\"" : ""
+                let tag: SafeHTML = rowHeader && i == 0 ? "th" : "td"
+                var attrs: SafeHTML = rowHeader && i == 0 ? " scope=\"row\"" : ""
                 if numeric.contains(i) { attrs += " class=\"n\"" }
-                raw("<\(tag)\(attrs)>")
+                html("<\(tag)\(attrs)>")
                 cell.write(into: &self)
-                raw("</\(tag)>")
+                html("</\(tag)>")
             }
-            raw("</tr>")
+            html("</tr>")
         }
-        raw("</tbody></table></div>\n")
+        html("</tbody></table></div>\n")
     }
 
-    /// A definition list of label → value (identity blocks).
-    /// A definition list; `ids` gives some values an id (a script fills them in later).
+    /// A definition list of label → value (identity blocks); `ids` gives some values an id (a
+    /// script fills them in later).
     mutating func facts(_ pairs: [(String, Cell)], ids: [String: String] = [:]) {
-        raw("<dl class=\"fiche\">")
+        html("<dl class=\"fiche\">")
         for (k, v) in pairs {
-            raw("<div><dt>")
+            html("<div><dt>")
             text(k)
-            raw(ids[k].map { "</dt><dd id=\"\(HTMLWriter.escape($0))\">" } ?? "</dt><dd>")
+            html(ids[k].map { "</dt><dd id=\"\($0)\">" } ?? "</dt><dd>")
             v.write(into: &self)
-            raw("</dd></div>")
+            html("</dd></div>")
         }
-        raw("</dl>\n")
+        html("</dl>\n")
     }
 }
 
@@ -79,8 +109,8 @@ enum Cell: ExpressibleByStringLiteral {
     case link(String, href: String)
     /// A state shown as a word and a symbol, never by colour alone.
     case badge(String, tone: String)
-    /// Already escaped HTML.
-    case html(String)
+    /// Markup (its values escaped as it was made).
+    case html(SafeHTML)
 
     init(stringLiteral value: String) { self = .text(value) }
 
@@ -91,10 +121,10 @@ enum Cell: ExpressibleByStringLiteral {
         case .text(let s): w.text(s)
         case .link(let label, let href): w.link(href, label)
         case .badge(let label, let tone):
-            w.raw("<span class=\"etat etat-\(tone)\">")
+            w.html("<span class=\"etat etat-\(tone)\">")
             w.text(label)
-            w.raw("</span>")
-        case .html(let s): w.raw(s)
+            w.html("</span>")
+        case .html(let h): w.html(h)
         }
     }
 }
@@ -123,42 +153,42 @@ struct Page {
 
     func render() -> String {
         var w = HTMLWriter()
-        w.raw("<!DOCTYPE html>\n<html lang=\"fr\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>")
+        w.html("<!DOCTYPE html>\n<html lang=\"fr\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>")
         w.text("\(title) — parc")
-        w.raw("</title>\n<link rel=\"stylesheet\" href=\"/static/parc.css\">\n")
-        if let refresh { w.raw(script ? "<noscript><meta http-equiv=\"refresh\" content=\"\(refresh)\"></noscript>\n" : "<meta http-equiv=\"refresh\" content=\"\(refresh)\">\n") }
-        if script { w.raw("<script src=\"/static/console.js\" defer></script>\n") }
-        w.raw("</head>\n<body>\n<a class=\"evitement\" href=\"#contenu\">Aller au contenu</a>\n")
-        w.raw("<header class=\"entete\"><p class=\"marque\"><a href=\"/\">parc</a> <span>Équipements numériques des écoles</span></p>\n")
+        w.html("</title>\n<link rel=\"stylesheet\" href=\"/static/parc.css\">\n")
+        if let refresh { w.html(script ? "<noscript><meta http-equiv=\"refresh\" content=\"\(refresh)\"></noscript>\n" : "<meta http-equiv=\"refresh\" content=\"\(refresh)\">\n") }
+        if script { w.html("<script src=\"/static/console.js\" defer></script>\n") }
+        w.html("</head>\n<body>\n<a class=\"evitement\" href=\"#contenu\">Aller au contenu</a>\n")
+        w.html("<header class=\"entete\"><p class=\"marque\"><a href=\"/\">parc</a> <span>Équipements numériques des écoles</span></p>\n")
         if let viewer {
-            w.raw("<nav aria-label=\"Navigation principale\"><ul>")
+            w.html("<nav aria-label=\"Navigation principale\"><ul>")
             for (label, href) in viewer.navigation {
                 let current = href == path || (href != "/" && path.hasPrefix(href + "/"))
-                w.raw(current ? "<li><a href=\"\(HTMLWriter.escape(href))\" aria-current=\"page\">" : "<li><a href=\"\(HTMLWriter.escape(href))\">")
+                w.html(current ? "<li><a href=\"\(href)\" aria-current=\"page\">" : "<li><a href=\"\(href)\">")
                 w.text(label)
-                w.raw("</a></li>")
+                w.html("</a></li>")
             }
-            w.raw("</ul></nav>\n<form class=\"session\" method=\"post\" action=\"/deconnexion\"><p>")
+            w.html("</ul></nav>\n<form class=\"session\" method=\"post\" action=\"/deconnexion\"><p>")
             w.text("Connecté : \(viewer.shownName) (\(viewer.memberName.map { "commune de \($0)" } ?? viewer.account.role.french))")
-            w.raw("</p>")
-            if let csrf = viewer.csrf { w.raw("<input type=\"hidden\" name=\"csrf\" value=\"\(HTMLWriter.escape(csrf))\">") }
-            w.raw("<button type=\"submit\">Se déconnecter</button></form>\n")
+            w.html("</p>")
+            if let csrf = viewer.csrf { w.html("<input type=\"hidden\" name=\"csrf\" value=\"\(csrf)\">") }
+            w.html("<button type=\"submit\">Se déconnecter</button></form>\n")
         }
-        w.raw("</header>\n<main id=\"contenu\" tabindex=\"-1\">\n")
+        w.html("</header>\n<main id=\"contenu\" tabindex=\"-1\">\n")
         w.element("h1", title)
         if let alert {
-            w.raw("<div class=\"erreurs\" role=\"alert\"><p>")
+            w.html("<div class=\"erreurs\" role=\"alert\"><p>")
             w.text(alert)
-            w.raw("</p></div>\n")
+            w.html("</p></div>\n")
         }
         if let notice {
-            w.raw("<p class=\"avis\" role=\"status\">")
+            w.html("<p class=\"avis\" role=\"status\">")
             w.text(notice)
-            w.raw("</p>\n")
+            w.html("</p>\n")
         }
-        w.raw(body.out)
-        w.raw("</main>\n<footer class=\"pied\"><p>parc — inventaire des équipements acquis par le groupement Fus@é. ")
-        w.raw("En cas de question, contactez votre technicien.</p></footer>\n</body>\n</html>\n")
+        w.html(SafeHTML(written: body.out))
+        w.html("</main>\n<footer class=\"pied\"><p>parc — inventaire des équipements acquis par le groupement Fus@é. ")
+        w.html("En cas de question, contactez votre technicien.</p></footer>\n</body>\n</html>\n")
         return w.out
     }
 
@@ -231,45 +261,45 @@ struct FormField {
 
     func write(into w: inout HTMLWriter) {
         let id = "champ-\(name)"
-        w.raw("<div class=\"champ\"><label for=\"\(id)\">")
+        w.html("<div class=\"champ\"><label for=\"\(id)\">")
         w.text(label + (required ? " (obligatoire)" : ""))
-        w.raw("</label>")
+        w.html("</label>")
         var described: [String] = []
         if let help {
-            w.raw("<span class=\"aide\" id=\"\(id)-aide\">")
+            w.html("<span class=\"aide\" id=\"\(id)-aide\">")
             w.text(help)
-            w.raw("</span>")
+            w.html("</span>")
             described.append("\(id)-aide")
         }
         if let error {
-            w.raw("<span class=\"erreur\" id=\"\(id)-erreur\">")
+            w.html("<span class=\"erreur\" id=\"\(id)-erreur\">")
             w.text(error)
-            w.raw("</span>")
+            w.html("</span>")
             described.append("\(id)-erreur")
         }
-        var attrs = " id=\"\(id)\" name=\"\(name)\""
+        var attrs: SafeHTML = " id=\"\(id)\" name=\"\(name)\""
         if required { attrs += " required" }
         if let maxLength { attrs += " maxlength=\"\(maxLength)\"" }
         if let autocomplete { attrs += " autocomplete=\"\(autocomplete)\"" }
         if error != nil { attrs += " aria-invalid=\"true\"" }
         if !described.isEmpty { attrs += " aria-describedby=\"\(described.joined(separator: " "))\"" }
         if let options {
-            w.raw("<select\(attrs)>")
+            w.html("<select\(attrs)>")
             for (v, l) in options {
-                w.raw("<option value=\"\(HTMLWriter.escape(v))\"\(v == value ? " selected" : "")>")
+                w.html("<option value=\"\(v)\"\(v == value ? " selected" : "")>")
                 w.text(l)
-                w.raw("</option>")
+                w.html("</option>")
             }
-            w.raw("</select>")
+            w.html("</select>")
         } else if multiline {
-            w.raw("<textarea\(attrs) rows=\"5\">")
+            w.html("<textarea\(attrs) rows=\"5\">")
             w.text(value)
-            w.raw("</textarea>")
+            w.html("</textarea>")
         } else {
-            w.raw("<input type=\"\(type)\"\(attrs)")
-            if type != "password" { w.raw(" value=\"\(HTMLWriter.escape(value))\"") }
-            w.raw(">")
+            w.html("<input type=\"\(type)\"\(attrs)")
+            if type != "password" { w.html(" value=\"\(value)\"") }
+            w.html(">")
         }
-        w.raw("</div>\n")
+        w.html("</div>\n")
     }
 }

@@ -301,7 +301,7 @@ public struct Portal: Sendable {
     static func message(_ title: String, _ text: String, viewer: Viewer? = nil) -> Page {
         var page = Page(title, viewer: viewer)
         page.body.element("p", text)
-        page.body.raw("<p><a href=\"/\">Retour à l'accueil</a></p>\n")
+        page.body.html("<p><a href=\"/\">Retour à l'accueil</a></p>\n")
         return page
     }
 

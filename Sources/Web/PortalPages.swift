@@ -115,9 +115,9 @@ extension Portal {
             }
         }
         var page = Page("Communes et groupements", viewer: v, path: "/")
-        page.body.raw("<form class=\"formulaire\" method=\"get\" action=\"/recherche\" role=\"search\">")
+        page.body.html("<form class=\"formulaire\" method=\"get\" action=\"/recherche\" role=\"search\">")
         FormField(name: "q", label: "Rechercher un matériel", help: "N° de série, n° d'inventaire, adresse MAC, nom, école ou commune", type: "search").write(into: &page.body)
-        page.body.raw("<button type=\"submit\">Rechercher</button></form>\n")
+        page.body.html("<button type=\"submit\">Rechercher</button></form>\n")
         page.body.table(caption: "Membres du groupement (\(rows.count))", ["Membre", "Type", "Écoles"], rows, numeric: [2], rowHeader: true,
                         empty: "Aucun membre enregistré.")
         return html(page)
@@ -133,18 +133,18 @@ extension Portal {
         let m = report.member
         let base = "/communes/\(m.slug)"
         var page = Page(m.name, viewer: v, path: path ?? base)
-        page.body.raw("<div class=\"chiffres\">")
+        page.body.html("<div class=\"chiffres\">")
         // "1 école", "2 écoles": the figure in bold, its noun agreeing with it, never alone on a line.
         func figure(_ n: Int, _ singular: String, _ plural: String, _ rest: String = "") {
-            page.body.raw("<p><strong>\(French.number(n))</strong>\(FrenchText.unitSpace)\(HTMLWriter.escape((n <= 1 ? singular : plural) + rest))</p>")
+            page.body.html("<p><strong>\(French.number(n))</strong>\(FrenchText.unitSpace)\((n <= 1 ? singular : plural) + rest)</p>")
         }
         figure(report.allDevices.count, "équipement", "équipements")
         figure(report.schools.count, "école", "écoles")
         figure(report.warrantyEnding.count, "garantie finissant", "garanties finissant", " d'ici 6 mois")
         figure(problems, "signalement en cours", "signalements en cours")
-        page.body.raw("<p><strong>\(HTMLWriter.escape(French.money(report.totalOwnShare)))</strong> reste à charge</p>")
-        page.body.raw("</div>\n")
-        page.body.raw("<p class=\"actions\"><a href=\"\(base)/rapport\">Rapport à imprimer</a> <a href=\"\(base)/rapport.pdf\">Rapport en PDF</a> <a href=\"\(base)/rapport.csv\">Rapport pour tableur (CSV)</a> <a href=\"\(base)/documents\">Documents (\(documents))</a></p>\n")
+        page.body.html("<p><strong>\(French.money(report.totalOwnShare))</strong> reste à charge</p>")
+        page.body.html("</div>\n")
+        page.body.html("<p class=\"actions\"><a href=\"\(base)/rapport\">Rapport à imprimer</a> <a href=\"\(base)/rapport.pdf\">Rapport en PDF</a> <a href=\"\(base)/rapport.csv\">Rapport pour tableur (CSV)</a> <a href=\"\(base)/documents\">Documents (\(documents))</a></p>\n")
 
         page.body.element("h2", "Équipement par école")
         let kinds = report.byKind.map(\.0)
@@ -213,7 +213,7 @@ extension Portal {
             return (s, try r.member(id: s.memberId), rooms, carts)
         }
         var page = Page("\(school.name) (\(school.uai))", viewer: v, path: "/ecoles/\(uai)")
-        if let member { page.body.raw("<p>"); page.body.link("/communes/\(member.slug)", member.name); page.body.raw("</p>\n") }
+        if let member { page.body.html("<p>"); page.body.link("/communes/\(member.slug)", member.name); page.body.html("</p>\n") }
         page.body.table(caption: "Salles", ["Salle", "Équipements"], rooms, numeric: [1], rowHeader: true, empty: "Aucune salle enregistrée.")
         page.body.table(caption: "Classes mobiles", ["Classe mobile", "Salle", "Ordinateurs"], carts, numeric: [2], rowHeader: true)
         return html(page)
@@ -237,7 +237,7 @@ extension Portal {
             return (s, room, try r.devices(DeviceFilter(school: s.uai, room: room.name)))
         }
         var page = Page("Salle \(room.name) — \(school.name)", viewer: v, path: "/ecoles/\(uai)/salles/\(id)")
-        page.body.raw("<p>"); page.body.link("/ecoles/\(school.uai)", "Retour à l'école"); page.body.raw("</p>\n")
+        page.body.html("<p>"); page.body.link("/ecoles/\(school.uai)", "Retour à l'école"); page.body.html("</p>\n")
         page.body.table(caption: "Équipements de la salle (\(devices.count))", Self.deviceHeader, Self.deviceRows(devices), rowHeader: true,
                         empty: "Aucun équipement dans cette salle.")
         return html(page)
@@ -266,8 +266,8 @@ extension Portal {
         var page = Page("Classe mobile \(cart.assetTag ?? cart.serial)", viewer: v, path: "/chariots/\(serial)")
         page.notice = notice
         if v.isStaff {
-            let s = HTMLWriter.escape(cart.serial)
-            page.body.raw("<p class=\"actions\"><a href=\"/chariots/\(s)/remplir\">Mettre des ordinateurs dans ce chariot</a> <a href=\"/etiquettes?chariot=\(s)\">Étiquettes du chariot</a></p>\n")
+            let s = cart.serial
+            page.body.html("<p class=\"actions\"><a href=\"/chariots/\(s)/remplir\">Mettre des ordinateurs dans ce chariot</a> <a href=\"/etiquettes?chariot=\(s)\">Étiquettes du chariot</a></p>\n")
         }
         page.body.facts([("École", .optional(cart.school)), ("Salle", .optional(cart.room)), ("État", French.status(cart.status)),
                          ("Fiche du chariot", .link(cart.serial, href: "/materiels/\(cart.serial)"))])
@@ -287,8 +287,8 @@ extension Portal {
         var page = Page("\(d.kind.french.firstUppercased) \(d.assetTag ?? d.serial)", viewer: v, path: "/materiels/\(serial)")
         page.notice = notice
         if staff {
-            let s = HTMLWriter.escape(d.serial)
-            page.body.raw("<p class=\"actions\"><a href=\"/materiels/\(s)/modifier\">Modifier, déplacer ou changer l'état</a> <a href=\"/etiquettes?appareils=\(s)\">Étiquette</a></p>\n")
+            let s = d.serial
+            page.body.html("<p class=\"actions\"><a href=\"/materiels/\(s)/modifier\">Modifier, déplacer ou changer l'état</a> <a href=\"/etiquettes?appareils=\(s)\">Étiquette</a></p>\n")
         }
         var identity: [(String, Cell)] = [
             ("Type", .text(d.kind.french)), ("Marque et modèle", .text([d.manufacturer, d.model].compactMap { $0 }.joined(separator: " ").isEmpty ? "—" : [d.manufacturer, d.model].compactMap { $0 }.joined(separator: " "))),
@@ -309,13 +309,15 @@ extension Portal {
         identity.append(("Dernier contact", .text(facts.map { French.when($0.seenAt) } ?? "jamais")))
         if let (run, host) = lastRun {
             let outcome: Cell = host.failed > 0 || host.unreachable > 0 ? .badge("en échec", tone: "alerte") : .badge("réussie", tone: "ok")
-            identity.append(("Dernière configuration", .html(HTMLWriter.escape(French.when(run.startedAt)) + " — " + {
-                var w = HTMLWriter(); outcome.write(into: &w); return w.out }() + (staff ? " <a href=\"/executions/\(run.id!)\">détail</a>" : ""))))
+            var badge = HTMLWriter()
+            outcome.write(into: &badge)
+            let detail: SafeHTML = staff ? " <a href=\"/executions/\(run.id!)\">détail</a>" : ""
+            identity.append(("Dernière configuration", .html("\(French.when(run.startedAt)) — \(SafeHTML(written: badge.out))\(detail)")))
         } else {
             identity.append(("Dernière configuration", "aucune"))
         }
         page.body.facts(identity)
-        page.body.raw("<p class=\"actions\"><a href=\"/materiels/\(HTMLWriter.escape(d.serial))/signaler\">Signaler un problème</a></p>\n")
+        page.body.html("<p class=\"actions\"><a href=\"/materiels/\(d.serial)/signaler\">Signaler un problème</a></p>\n")
         if !problems.isEmpty {
             page.body.element("h2", "Signalements")
             page.body.table(caption: "Problèmes signalés sur ce matériel", ["Signalement", "Problème", "Signalé le", "État"],
@@ -487,12 +489,12 @@ extension Portal {
         if p.notes.isEmpty {
             page.body.element("p", p.state == .closed ? "Aucun message de suivi." : "Pas encore de message du technicien.")
         } else {
-            page.body.raw("<ol class=\"suivi\">")
+            page.body.html("<ol class=\"suivi\">")
             for n in p.notes {
-                page.body.raw("<li><p class=\"quand\">"); page.body.text("Le \(French.when(n.at)), par \(who(n.by))"); page.body.raw("</p><p>")
-                page.body.text(n.text); page.body.raw("</p></li>")
+                page.body.html("<li><p class=\"quand\">"); page.body.text("Le \(French.when(n.at)), par \(who(n.by))"); page.body.html("</p><p>")
+                page.body.text(n.text); page.body.html("</p></li>")
             }
-            page.body.raw("</ol>\n")
+            page.body.html("</ol>\n")
         }
         if let resolution = p.resolution {
             page.body.element("h2", "Ce qui a été fait")
@@ -501,21 +503,21 @@ extension Portal {
         guard v.isStaff, p.state != .closed else { return html(page, status: status) }
         // The technician's part of the cycle: take it, write follow-ups, close it with what was done.
         let base = "/signalements/\(p.id)"
-        let csrf = "<input type=\"hidden\" name=\"csrf\" value=\"\(HTMLWriter.escape(v.csrf ?? ""))\">"
+        let csrf: SafeHTML = "<input type=\"hidden\" name=\"csrf\" value=\"\(v.csrf ?? "")\">"
         page.body.element("h2", "Traiter le signalement")
         if p.state == .open {
-            page.body.raw("<form method=\"post\" action=\"\(base)/prendre\">\(csrf)<button type=\"submit\">Prendre en charge (le matériel passe en réparation)</button></form>\n")
+            page.body.html("<form method=\"post\" action=\"\(base)/prendre\">\(csrf)<button type=\"submit\">Prendre en charge (le matériel passe en réparation)</button></form>\n")
         }
-        page.body.raw("<form class=\"formulaire\" method=\"post\" action=\"\(base)/suivi\">\(csrf)")
+        page.body.html("<form class=\"formulaire\" method=\"post\" action=\"\(base)/suivi\">\(csrf)")
         FormField(name: "suivi", label: "Message de suivi pour la commune", value: entered["suivi"] ?? "", help: "Par exemple : pièce commandée, retour prévu lundi (2000 caractères au plus)",
                   required: true, maxLength: 2000, multiline: true).write(into: &page.body)
-        page.body.raw("<button type=\"submit\">Envoyer le message</button></form>\n")
-        page.body.raw("<form class=\"formulaire\" method=\"post\" action=\"\(base)/clore\">\(csrf)")
+        page.body.html("<button type=\"submit\">Envoyer le message</button></form>\n")
+        page.body.html("<form class=\"formulaire\" method=\"post\" action=\"\(base)/clore\">\(csrf)")
         FormField(name: "issue", label: "Ce que devient le matériel", value: entered["issue"] ?? ProblemOutcome.repaired.rawValue, required: true,
                   options: ProblemOutcome.allCases.map { ($0.rawValue, $0.french.firstUppercased) }).write(into: &page.body)
         FormField(name: "fait", label: "Ce qui a été fait", value: entered["fait"] ?? "", help: "La commune le lit (2000 caractères au plus)",
                   required: true, maxLength: 2000, multiline: true).write(into: &page.body)
-        page.body.raw("<button type=\"submit\">Clore le signalement</button></form>\n")
+        page.body.html("<button type=\"submit\">Clore le signalement</button></form>\n")
         return html(page, status: status)
     }
 
@@ -564,14 +566,14 @@ extension Portal {
     func reportForm(_ v: Viewer, serial: String, values: [String: String], errors: [String: String], status: HTTPResponse.Status = .ok) async throws -> Response {
         let d = try await workspace.view(as: v.audience) { r in try r.device(serial) }
         var page = Page("Signaler un problème", viewer: v, path: "/materiels/\(serial)/signaler")
-        page.body.raw("<p>Matériel : ")
+        page.body.html("<p>Matériel : ")
         page.body.link("/materiels/\(d.serial)", "\(d.kind.french) \(d.assetTag ?? d.serial)\(d.school.map { " — \($0)" } ?? "")\(d.room.map { ", salle \($0)" } ?? "")")
-        page.body.raw("</p>\n")
+        page.body.html("</p>\n")
         if !errors.isEmpty {
-            page.body.raw("<div class=\"erreurs\" role=\"alert\"><p>Le signalement n'a pas été enregistré : corrigez les champs indiqués.</p></div>\n")
+            page.body.html("<div class=\"erreurs\" role=\"alert\"><p>Le signalement n'a pas été enregistré : corrigez les champs indiqués.</p></div>\n")
         }
-        page.body.raw("<form class=\"formulaire\" method=\"post\" action=\"/materiels/\(HTMLWriter.escape(d.serial))/signaler\" novalidate>")
-        page.body.raw("<input type=\"hidden\" name=\"csrf\" value=\"\(HTMLWriter.escape(v.csrf ?? ""))\">")
+        page.body.html("<form class=\"formulaire\" method=\"post\" action=\"/materiels/\(d.serial)/signaler\" novalidate>")
+        page.body.html("<input type=\"hidden\" name=\"csrf\" value=\"\(v.csrf ?? "")\">")
         FormField(name: "kind", label: "Nature du problème", value: values["kind"] ?? "broken", error: errors["kind"], required: true,
                   options: ProblemKind.allCases.map { ($0.rawValue, $0.french.firstUppercased) }).write(into: &page.body)
         FormField(name: "description", label: "Description", value: values["description"] ?? "", error: errors["description"],
@@ -582,7 +584,7 @@ extension Portal {
                   required: true, maxLength: 100, autocomplete: "name").write(into: &page.body)
         FormField(name: "contactPhone", label: "Téléphone", value: values["contactPhone"] ?? "", error: errors["contactPhone"],
                   help: "Par exemple 03 87 00 00 00", required: true, maxLength: 40, autocomplete: "tel").write(into: &page.body)
-        page.body.raw("<p class=\"actions\"><button type=\"submit\">Envoyer le signalement</button> <a href=\"/materiels/\(HTMLWriter.escape(d.serial))\">Annuler</a></p></form>\n")
+        page.body.html("<p class=\"actions\"><button type=\"submit\">Envoyer le signalement</button> <a href=\"/materiels/\(d.serial)\">Annuler</a></p></form>\n")
         return html(page, status: status)
     }
 

@@ -35,10 +35,10 @@ extension Portal {
     func search(_ v: Viewer, text: String) async throws -> Response {
         let needle = text.trimmingCharacters(in: .whitespaces)
         var page = Page("Recherche", viewer: v, path: "/recherche")
-        page.body.raw("<form class=\"formulaire\" method=\"get\" action=\"/recherche\" role=\"search\">")
+        page.body.html("<form class=\"formulaire\" method=\"get\" action=\"/recherche\" role=\"search\">")
         FormField(name: "q", label: "Rechercher un matériel", value: needle,
                   help: "N° de série, n° d'inventaire, adresse MAC, nom réseau, modèle, école ou commune", type: "search", maxLength: 200).write(into: &page.body)
-        page.body.raw("<button type=\"submit\">Rechercher</button></form>\n")
+        page.body.html("<button type=\"submit\">Rechercher</button></form>\n")
         guard !needle.isEmpty else { return html(page) }
         guard needle.count <= 200 else { throw WebError.badRequest("La recherche est trop longue (200 caractères au plus).") }
         let found = try await workspace.view(as: v.audience) { r in try r.find(needle, limit: 200) }
@@ -56,7 +56,7 @@ extension Portal {
         let problems = try await workspace.view(as: v.audience) { r in try r.problems() }.filter { all || $0.state != .closed }
         var page = Page("Signalements à traiter", viewer: v, path: "/signalements")
         page.body.element("p", "Ouvrez un signalement pour le prendre en charge (le matériel passe en réparation), écrire à la commune où en est la réparation, puis le clore en disant ce qui a été fait : le matériel est remis en service, retiré s'il est remplacé, ou laissé tel quel.")
-        page.body.raw(all ? "<p><a href=\"/signalements\">Masquer les signalements clos</a></p>\n" : "<p><a href=\"/signalements?tous=1\">Voir aussi les signalements clos</a></p>\n")
+        page.body.html(all ? "<p><a href=\"/signalements\">Masquer les signalements clos</a></p>\n" : "<p><a href=\"/signalements?tous=1\">Voir aussi les signalements clos</a></p>\n")
         page.body.table(caption: all ? "Tous les signalements" : "Signalements ouverts ou pris en charge",
                         ["Signalement", "Matériel", "Problème", "Signalé le", "État", "Commune"],
                         PortalPages.problemRowsWithMember(problems), rowHeader: true, empty: "Aucun signalement en attente.")
@@ -67,7 +67,7 @@ extension Portal {
         let (runs, names) = try await workspace.view(as: v.audience) { r in (try r.runs(limit: 100), try r.peopleNames()) }
         var page = Page("Exécutions de configuration", viewer: v, path: "/executions")
         page.notice = notice
-        page.body.raw("<p><a href=\"/executions/nouvelle\">Lancer une exécution</a></p>\n")
+        page.body.html("<p><a href=\"/executions/nouvelle\">Lancer une exécution</a></p>\n")
         page.body.table(caption: "Les 100 dernières exécutions", ["Exécution", "Playbook", "Sélection", "Mode", "Par", "Début", "Résultat"],
                         runs.map { run in
                             [.link("n° \(run.id!)", href: "/executions/\(run.id!)"), .text(console.shownPlaybook(run.playbook)), .text(run.selector),
@@ -97,14 +97,14 @@ extension Portal {
     func pending(_ v: Viewer) async throws -> Response {
         let items = try await workspace.view(as: v.audience) { r in try r.pending() }
         var page = Page("Travail en attente", viewer: v, path: "/en-attente")
-        page.body.raw("<p>Ce qui n'a pas pu être appliqué (appareil éteint, injoignable) ; « Servir maintenant » (ou <code>parc run --pending</code>) le rejoue sur les appareils qui répondent.</p>\n")
+        page.body.html("<p>Ce qui n'a pas pu être appliqué (appareil éteint, injoignable) ; « Servir maintenant » (ou <code>parc run --pending</code>) le rejoue sur les appareils qui répondent.</p>\n")
         page.body.table(caption: "Travail en attente par appareil", ["Appareil", "Playbook", "Raison", "Depuis", "Exécution"],
                         items.map { i in
                             [.link(i.device, href: "/materiels/\(i.serial)"), .text(console.shownPlaybook(i.playbook)), .text(i.reason), .text(French.when(i.since)),
                              i.runId.map { .link("n° \($0)", href: "/executions/\($0)") } ?? "—"]
                         }, rowHeader: true, empty: "Rien en attente.")
         if !items.isEmpty {
-            page.body.raw("<form method=\"post\" action=\"/en-attente/servir\"><input type=\"hidden\" name=\"csrf\" value=\"\(HTMLWriter.escape(v.csrf ?? ""))\"><button type=\"submit\">Servir maintenant</button></form>\n")
+            page.body.html("<form method=\"post\" action=\"/en-attente/servir\"><input type=\"hidden\" name=\"csrf\" value=\"\(v.csrf ?? "")\"><button type=\"submit\">Servir maintenant</button></form>\n")
         }
         return html(page)
     }
@@ -115,14 +115,14 @@ extension Portal {
         }
         var page = Page("Comptes", viewer: v, path: "/admin/comptes")
         page.notice = notice
-        page.body.raw("<p>Les comptes se créent en ligne de commande (<code>parc user add</code>, <code>parc user passwd</code>, <code>parc token add</code>) ; ici, un administrateur les désactive ou les réactive.</p>\n")
-        let csrf = HTMLWriter.escape(v.csrf ?? "")
+        page.body.html("<p>Les comptes se créent en ligne de commande (<code>parc user add</code>, <code>parc user passwd</code>, <code>parc token add</code>) ; ici, un administrateur les désactive ou les réactive.</p>\n")
+        let csrf = v.csrf ?? ""
         page.body.table(caption: "Comptes du portail", ["Identifiant", "Rôle", "Membre", "État", "Créé le", "Action"],
                         accounts.map { a in
                             let action: Cell = a.id == v.account.id ? "(votre compte)" : .html(
-                                "<form method=\"post\" action=\"/admin/comptes/\(HTMLWriter.escape(a.login))/etat\"><input type=\"hidden\" name=\"csrf\" value=\"\(csrf)\">"
+                                "<form method=\"post\" action=\"/admin/comptes/\(a.login)/etat\"><input type=\"hidden\" name=\"csrf\" value=\"\(csrf)\">"
                                 + "<input type=\"hidden\" name=\"etat\" value=\"\(a.disabled ? "actif" : "desactive")\">"
-                                + "<button type=\"submit\">\(a.disabled ? "Réactiver" : "Désactiver") <span class=\"visuellement-cache\">\(HTMLWriter.escape(a.login))</span></button></form>")
+                                + "<button type=\"submit\">\(a.disabled ? "Réactiver" : "Désactiver") <span class=\"visuellement-cache\">\(a.login)</span></button></form>")
                             return [.text(a.login), .text(a.role.french), .optional(a.memberId.flatMap { members[$0] }),
                                     a.disabled ? .badge("désactivé", tone: "alerte") : .badge("actif", tone: "ok"), .text(French.when(a.createdAt)), action]
                         }, rowHeader: true, empty: "Aucun compte.")

@@ -191,3 +191,24 @@ enum EnglishWatch {
         #expect(EnglishWatch.find(EnglishWatch.visibleText("<head><title>x</title></head><p title=\"the key\">Bonjour</p><script>var noSuch = 1;</script>")) == ["the", "key"])
     }
 }
+
+/// Pages are written as `SafeHTML`: a value put in markup is escaped unless it is markup itself.
+@Suite struct SafeHTMLTests {
+    @Test("a value in markup is escaped by default, markup in markup is not escaped twice, text is always escaped")
+    func escapingIsTheDefault() {
+        let serial = "X\"><script>alert(1)</script>&"
+        let link: SafeHTML = "<a href=\"/materiels/\(serial)\">fiche</a>"
+        #expect(link.markup == "<a href=\"/materiels/X&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;&amp;\">fiche</a>")
+        let wrapped: SafeHTML = "<p>\(link) \(7)</p>"
+        #expect(wrapped.markup.hasPrefix("<p><a href=\"/materiels/X&quot;") && wrapped.markup.hasSuffix("fiche</a> 7</p>"), "\(wrapped.markup)")
+        var w = HTMLWriter()
+        w.html("<li>\(serial)</li>")
+        w.text(serial)
+        w.facts([("Note", .text("<b>gras</b>"))], ids: ["Note": "a\"b"])
+        #expect(!w.out.contains("<script>") && !w.out.contains("<b>") && w.out.contains("id=\"a&quot;b\""), "\(w.out)")
+        var field = HTMLWriter()
+        FormField(name: "serie", label: "N° de série", value: serial, help: "aide", required: true, maxLength: 64).write(into: &field)
+        #expect(field.out.contains(" id=\"champ-serie\" name=\"serie\" required maxlength=\"64\" aria-describedby=\"champ-serie-aide\""), "\(field.out)")
+        #expect(field.out.contains("value=\"X&quot;&gt;&lt;script&gt;"))
+    }
+}
