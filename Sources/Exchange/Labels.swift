@@ -25,7 +25,7 @@ public struct QRMatrix: Sendable, Equatable {
 
     /// An SVG drawing of the code with a quiet zone of 4 modules; `size` in millimetres; `label`:
     /// its text alternative (what the code holds, for screen readers).
-    public func svg(size: Double, label: String? = nil) -> String {
+    public func svg(size: Double, label: String? = nil) -> SafeHTML {
         let total = width + 8
         var path = ""
         for y in 0..<width {
@@ -41,10 +41,9 @@ public struct QRMatrix: Sendable, Equatable {
                 }
             }
         }
-        let alt = label.map { HTMLText.escape($0) }
+        let named: SafeHTML = label.map { " role=\"img\" aria-label=\"\($0)\"><title>\($0)</title>" } ?? ">"
         return "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(total) \(total)\" width=\"\(size)mm\" height=\"\(size)mm\" shape-rendering=\"crispEdges\""
-            + (alt.map { " role=\"img\" aria-label=\"\($0)\"><title>\($0)</title>" } ?? ">")
-            + "<rect width=\"\(total)\" height=\"\(total)\" fill=\"#fff\"/><path d=\"\(path)\" fill=\"#000\"/></svg>"
+            + named + "<rect width=\"\(total)\" height=\"\(total)\" fill=\"#fff\"/><path d=\"\(path)\" fill=\"#000\"/></svg>"
     }
 
     /// A binary PGM (P5) image, `scale` pixels per module with the quiet zone: what scanners read.
@@ -72,25 +71,25 @@ public enum LabelSheet {
     public static func html(_ devices: [DeviceRow], title: String, baseURL: String? = nil, stylesheet: String? = nil) throws -> String {
         var b = HTML()
         b.head(title: title, linking: stylesheet, inline: css)
-        b.raw("<div class=\"planche\">\n")
+        b.html("<div class=\"planche\">\n")
         for d in devices {
             let code = d.assetTag ?? d.serial
             let content = baseURL.map { deviceURL(base: $0, serial: d.serial) } ?? code
-            b.raw("<div class=\"etiquette\">")
-            b.raw(try QRMatrix(content).svg(size: 22, label: "QR code : \(content)"))
-            b.raw("<div class=\"texte\"><p class=\"tag\">")
+            b.html("<div class=\"etiquette\">")
+            b.html(try QRMatrix(content).svg(size: 22, label: "QR code : \(content)"))
+            b.html("<div class=\"texte\"><p class=\"tag\">")
             b.text(code)
-            b.raw("</p><p>")
+            b.html("</p><p>")
             b.text("N° de série : \(d.serial)")
-            b.raw("</p><p>")
+            b.html("</p><p>")
             b.text(d.school.map { "\($0)\(d.uai.map { " (\($0))" } ?? "")" } ?? "Non affecté")
-            b.raw("</p>")
-            if let room = d.room { b.raw("<p>"); b.text(room); b.raw("</p>") }
-            if baseURL != nil { b.raw("<p>Scannez pour ouvrir la fiche</p>") }
-            else if d.assetTag == nil { b.raw("<p class=\"alerte\">Sans n° d'inventaire : QR du n° de série</p>") }
-            b.raw("</div></div>\n")
+            b.html("</p>")
+            if let room = d.room { b.html("<p>"); b.text(room); b.html("</p>") }
+            if baseURL != nil { b.html("<p>Scannez pour ouvrir la fiche</p>") }
+            else if d.assetTag == nil { b.html("<p class=\"alerte\">Sans n° d'inventaire : QR du n° de série</p>") }
+            b.html("</div></div>\n")
         }
-        b.raw("</div>\n</body>\n</html>\n")
+        b.html("</div>\n</body>\n</html>\n")
         return b.out
     }
 

@@ -118,26 +118,26 @@ extension EquipmentReport {
     public func html(stylesheet: String? = nil, links: [(String, String)] = []) -> String {
         var b = HTML()
         b.head(title: title, linking: stylesheet, inline: Self.stylesheet)
-        b.raw("<main>\n")
+        b.html("<main>\n")
         // The running header of printed pages (paged media reads it; the screen does not show it).
-        b.raw("<p class=\"entete\" aria-hidden=\"true\">"); b.text("\(member.name) — équipement numérique"); b.raw("</p>\n")
+        b.html("<p class=\"entete\" aria-hidden=\"true\">"); b.text("\(member.name) — équipement numérique"); b.html("</p>\n")
         if !links.isEmpty {
-            b.raw("<p class=\"actions\">")
-            b.raw(links.map { "<a href=\"\(HTMLText.escape($0.1))\">\(HTMLText.escape($0.0))</a>" }.joined(separator: " · "))
-            b.raw("</p>\n")
+            b.html("<p class=\"actions\">")
+            b.html(links.map { "<a href=\"\($0.1)\">\($0.0)</a>" }.joined(separator: " · "))
+            b.html("</p>\n")
         }
         b.element("h1", title)
-        b.raw("<table class=\"identite\">")
-        for (k, v) in membershipLines() { b.raw("<tr><th scope=\"row\">"); b.text(k); b.raw("</th><td>"); b.text(v); b.raw("</td></tr>") }
-        b.raw("</table>\n")
-        b.raw("<p class=\"edition\">"); b.text("Édité le \(generatedOn.french)"); b.raw("</p>\n")
+        b.html("<table class=\"identite\">")
+        for (k, v) in membershipLines() { b.html("<tr><th scope=\"row\">"); b.text(k); b.html("</th><td>"); b.text(v); b.html("</td></tr>") }
+        b.html("</table>\n")
+        b.html("<p class=\"edition\">"); b.text("Édité le \(generatedOn.french)"); b.html("</p>\n")
 
         b.element("h2", "Synthèse")
-        b.raw("<div class=\"chiffres\">")
-        b.raw("<p class=\"total\"><strong>\(FrenchText.number(allDevices.count))</strong>\(FrenchText.unitSpace)équipement\(allDevices.count > 1 ? "s" : "")</p>")
+        b.html("<div class=\"chiffres\">")
+        b.html("<p class=\"total\"><strong>\(FrenchText.number(allDevices.count))</strong>\(FrenchText.unitSpace)équipement\(allDevices.count > 1 ? "s" : "")</p>")
         b.table(["Type de matériel", "Nombre"], byKind.map { [$0.0.french, FrenchText.number($0.1)] }, numeric: [1])
         b.table(["État", "Nombre"], byStatus.map { [$0.0.french, FrenchText.number($0.1)] }, numeric: [1])
-        b.raw("</div>\n")
+        b.html("</div>\n")
 
         b.element("h2", "Équipement par école et par salle")
         for school in schools {
@@ -171,7 +171,7 @@ extension EquipmentReport {
         b.table(["Commande", "Lot", "Fournisseur", "Commandée le", "Livrée le", "Bon de livraison", "Équipements", "Montant HT", "Montant TTC"],
                 purchaseRows, numeric: [6, 7, 8], lastIsTotal: true)
         b.element("h2", "Reste à charge de la commune")
-        b.raw("<p class=\"total\">"); b.text("Reste à charge (TTC − subventions accordées) : "); b.raw("<strong>"); b.text(totalOwnShare.french); b.raw("</strong></p>\n")
+        b.html("<p class=\"total\">"); b.text("Reste à charge (TTC − subventions accordées) : "); b.html("<strong>"); b.text(totalOwnShare.french); b.html("</strong></p>\n")
         b.element("p", "Les subventions sont celles du Département, de l'État et des autres financeurs ; la part de la commune est ce qui reste à sa charge.")
         b.table(["Commande", "Montant TTC", "Subventions demandées", "Subventions accordées", "Taux de subvention", "Reste à charge"],
                 orders.map { l in [l.order.number, l.order.amountInclTax?.french ?? "non renseigné", l.requested.french, l.granted.french,
@@ -214,15 +214,15 @@ extension EquipmentReport {
             b.table(["Appareil", "N° de série", "Écart", "Inventaire", "Constaté"], findings.map { [$0.device, $0.serial, Self.french($0), $0.expected ?? "", $0.found ?? ""] })
         }
         // Signed by the member's representative, with the date and place.
-        b.raw("<div class=\"signature\"><p>")
+        b.html("<div class=\"signature\"><p>")
         b.text("Fait à \(member.name), le \(generatedOn.french)")
-        b.raw("</p><p>")
+        b.html("</p><p>")
         b.text(member.kind == .commune ? "Le maire," : "Le président,")
-        b.raw("</p><p class=\"visa\">")
+        b.html("</p><p class=\"visa\">")
         b.text("(signature et cachet)")
-        b.raw("</p></div>\n")
-        b.raw("<p class=\"pied\">Document établi à partir de l'inventaire parc du groupement Fus@é (Département de la Moselle).</p>\n")
-        b.raw("</main>\n</body>\n</html>\n")
+        b.html("</p></div>\n")
+        b.html("<p class=\"pied\">Document établi à partir de l'inventaire parc du groupement Fus@é (Département de la Moselle).</p>\n")
+        b.html("</main>\n</body>\n</html>\n")
         return b.out
     }
 
@@ -272,32 +272,32 @@ public enum HTMLText {
     }
 }
 
-/// A tiny HTML writer that escapes every text it is given.
+/// A tiny HTML writer: text is escaped, markup is ``SafeHTML`` (its values escaped as it was made).
 public struct HTML: Sendable {
-    public var out = ""
+    public private(set) var out = ""
 
     public init() {}
 
     /// A French document's start, up to `<body>`: its stylesheet linked (`linking`, an address: the
     /// portal, whose policy allows no inline style) or held inside (`inline`: a file to mail or print).
     public mutating func head(title: String, linking stylesheet: String?, inline css: String) {
-        raw("<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"fr\">\n<head>\n<meta charset=\"utf-8\"/>\n")
-        raw("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n")
+        html("<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"fr\">\n<head>\n<meta charset=\"utf-8\"/>\n")
+        html("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n")
         element("title", title)
-        raw(stylesheet.map { "<link rel=\"stylesheet\" href=\"\(Self.escape($0))\"/>\n" } ?? "<style>\(css)</style>\n")
-        raw("</head>\n<body>\n")
+        html(stylesheet.map { "<link rel=\"stylesheet\" href=\"\($0)\"/>\n" } ?? "<style>\(SafeHTML(written: css))</style>\n")
+        html("</head>\n<body>\n")
     }
 
-    public mutating func raw(_ s: String) { out += s }
+    public mutating func html(_ h: SafeHTML) { out += h.markup }
 
     public mutating func text(_ s: String) { out += Self.escape(s) }
 
     public static func escape(_ s: String) -> String { HTMLText.escape(s) }
 
     public mutating func element(_ name: String, _ content: String) {
-        raw("<\(name)>")
+        html("<\(SafeHTML(written: name))>")
         text(content)
-        raw("</\(name)>\n")
+        html("</\(SafeHTML(written: name))>\n")
     }
 
     /// A table in a box that scrolls sideways on a narrow screen; `codes` are columns of serials
@@ -305,18 +305,18 @@ public struct HTML: Sendable {
     public mutating func table(_ header: [String], _ rows: [[String]], numeric: Set<Int> = [], codes: Set<Int> = [], lastIsTotal: Bool = false) {
         guard !rows.isEmpty else { return }
         // The box scrolls sideways on a narrow screen: it takes the focus, so that a keyboard scrolls it too.
-        raw("<div class=\"defile\" tabindex=\"0\" role=\"region\" aria-label=\"")
+        html("<div class=\"defile\" tabindex=\"0\" role=\"region\" aria-label=\"")
         text("Tableau : " + header.prefix(2).joined(separator: ", ") + (header.count > 2 ? "…" : ""))
-        raw(codes.isEmpty ? "\"><table><thead><tr>" : "\"><table class=\"appareils\"><thead><tr>")
-        for (i, h) in header.enumerated() { raw(numeric.contains(i) ? "<th scope=\"col\" class=\"n\">" : "<th scope=\"col\">"); text(h); raw("</th>") }
-        raw("</tr></thead><tbody>")
+        html(codes.isEmpty ? "\"><table><thead><tr>" : "\"><table class=\"appareils\"><thead><tr>")
+        for (i, h) in header.enumerated() { html(numeric.contains(i) ? "<th scope=\"col\" class=\"n\">" : "<th scope=\"col\">"); text(h); html("</th>") }
+        html("</tr></thead><tbody>")
         for (r, row) in rows.enumerated() {
-            raw(lastIsTotal && r == rows.count - 1 ? "<tr class=\"total\">" : "<tr>")
+            html(lastIsTotal && r == rows.count - 1 ? "<tr class=\"total\">" : "<tr>")
             for (i, cell) in row.enumerated() {
-                raw(numeric.contains(i) ? "<td class=\"n\">" : codes.contains(i) ? "<td class=\"code\">" : "<td>"); text(cell); raw("</td>")
+                html(numeric.contains(i) ? "<td class=\"n\">" : codes.contains(i) ? "<td class=\"code\">" : "<td>"); text(cell); html("</td>")
             }
-            raw("</tr>")
+            html("</tr>")
         }
-        raw("</tbody></table></div>\n")
+        html("</tbody></table></div>\n")
     }
 }

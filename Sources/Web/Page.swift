@@ -1,36 +1,6 @@
 import Foundation
 import ParcCore
 
-/// Markup that is safe to write. Its literal parts are the page's own tags; every value put in
-/// it — `"<a href=\"/materiels/\(serial)\">"` — is escaped, unless it is itself `SafeHTML`.
-/// Escaping is the default, not each caller's duty: a value cannot be written unescaped by
-/// forgetting something.
-struct SafeHTML: ExpressibleByStringInterpolation, Sendable, Equatable {
-    fileprivate(set) var markup: String
-
-    init(stringLiteral value: String) { markup = value }
-    init(stringInterpolation: Interpolation) { markup = stringInterpolation.markup }
-
-    /// Markup made by a writer (a page's body, a rendered report), whole.
-    init(written markup: String) { self.markup = markup }
-
-    struct Interpolation: StringInterpolationProtocol {
-        var markup = ""
-        init(literalCapacity: Int, interpolationCount: Int) { markup.reserveCapacity(literalCapacity + interpolationCount * 8) }
-        mutating func appendLiteral(_ literal: String) { markup += literal }
-        mutating func appendInterpolation(_ html: SafeHTML) { markup += html.markup }
-        mutating func appendInterpolation(_ n: Int) { markup += String(n) }
-        mutating func appendInterpolation<T>(_ value: T) { markup += HTMLText.escape(String(describing: value)) }
-    }
-
-    static func + (a: SafeHTML, b: SafeHTML) -> SafeHTML { SafeHTML(written: a.markup + b.markup) }
-    static func += (a: inout SafeHTML, b: SafeHTML) { a.markup += b.markup }
-}
-
-extension Sequence where Element == SafeHTML {
-    func joined(separator: SafeHTML = "") -> SafeHTML { SafeHTML(written: map(\.markup).joined(separator: separator.markup)) }
-}
-
 /// The pages of the portal, written as `SafeHTML` and text: what is not markup is escaped. No
 /// inline script or style; one stylesheet of parc's own (``Page/css``).
 struct HTMLWriter {
