@@ -112,30 +112,6 @@ public enum Multipart {
     }
 }
 
-/// `application/x-www-form-urlencoded` bodies: `a=1&b=x+y&c=%C3%A9`.
-public enum FormURLEncoded {
-    /// Every value of each field, in order (checkboxes send one field several times). A pair
-    /// with an empty name is left out; a malformed escape gives an empty value, never the raw text.
-    public static func decodeAll(_ body: String) -> [String: [String]] {
-        var out: [String: [String]] = [:]
-        for pair in body.split(separator: "&") {
-            let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard let key = kv.first.map(unescape), !key.isEmpty else { continue }
-            out[key, default: []].append(kv.count > 1 ? unescape(kv[1]) : "")
-        }
-        return out
-    }
-
-    /// The last value of each field.
-    public static func decode(_ body: String) -> [String: String] {
-        decodeAll(body).compactMapValues(\.last)
-    }
-
-    static func unescape(_ s: Substring) -> String {
-        String(s).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
-    }
-}
-
 extension StringProtocol {
     var trimmingSpaces: Substring {
         var s = Substring(self)

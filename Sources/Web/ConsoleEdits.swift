@@ -208,9 +208,8 @@ extension Portal {
     }
 
     func startOnboarding(_ v: Viewer, request: Request, context: WebContext) async throws -> Response {
-        let body = try await request.body.collect(upTo: context.maxUploadSize)
-        let all = FormURLEncoded.decodeAll(String(buffer: body))
-        var fields = all.compactMapValues(\.first)
+        let all = try await formFields(request, context: context)
+        var fields = all.values
         try checkCSRF(fields, v)
         let password = fields.removeValue(forKey: "motdepasse")
         var targets: [(address: String, port: Int)] = []
@@ -234,7 +233,7 @@ extension Portal {
         r.disablePasswordLogin = fields["sansmdp"] != nil
         r.timeout = console.workspace.access.timeout
         // The fingerprints the technician confirmed, checked on the device: "address=SHA256:…".
-        let confirmed = Set(all["empreinte"] ?? [])
+        let confirmed = Set(all.list("empreinte"))
         r.confirm = { address, key in confirmed.contains("\(address)=\(key.fingerprint)") }
         do {
             let request = r, console = self.console
@@ -290,7 +289,7 @@ extension Portal {
             page.body.html("<fieldset><legend>Empreintes vérifiées</legend>")
             for (i, r) in toConfirm.enumerated() {
                 guard let fp = r.fingerprint else { continue }
-                page.body.html("<div class=\"case\"><input type=\"checkbox\" id=\"empreinte-\(i)\" name=\"empreinte\" value=\"\("\(r.address)=\(fp)")\"><label for=\"empreinte-\(i)\">")
+                page.body.html("<div class=\"case\"><input type=\"checkbox\" id=\"empreinte-\(i)\" name=\"empreinte[]\" value=\"\("\(r.address)=\(fp)")\"><label for=\"empreinte-\(i)\">")
                 page.body.text("\(r.address):\(r.port) — \(fp)")
                 page.body.html("</label></div>")
             }

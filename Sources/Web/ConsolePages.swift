@@ -126,7 +126,7 @@ extension Portal {
         page.body.html("</legend><div class=\"liste-choix\">")
         for d in shown {
             let id = "appareil-\(d.serial)"
-            page.body.html("<div class=\"case\"><input type=\"checkbox\" id=\"\(id)\" name=\"appareil\" value=\"\(d.serial)\"\(picked.contains(d.serial) ? " checked" : "")><label for=\"\(id)\">")
+            page.body.html("<div class=\"case\"><input type=\"checkbox\" id=\"\(id)\" name=\"appareil[]\" value=\"\(d.serial)\"\(picked.contains(d.serial) ? " checked" : "")><label for=\"\(id)\">")
             page.body.text("\(d.inventoryName) — \(d.serial) — \([d.member, d.school, d.room ?? d.cart].compactMap { $0 }.joined(separator: " / "))")
             page.body.html("</label></div>")
         }
@@ -159,9 +159,10 @@ extension Portal {
     }
 
     func startRun(_ v: Viewer, request: Request, context: WebContext) async throws -> Response {
-        let body = try await request.body.collect(upTo: context.maxUploadSize)
-        let all = FormURLEncoded.decodeAll(String(buffer: body))
-        let fields = all.compactMapValues(\.first)
+        let posted = try await formFields(request, context: context)
+        let fields = posted.values
+        // The form as it came, to show it again: each field's value, the devices picked.
+        let all = fields.mapValues { [$0] }.merging(posted.lists) { _, list in list }
         try checkCSRF(fields, v)
         var variables: [(String, String)] = []
         for line in (fields["variables"] ?? "").split(whereSeparator: \.isNewline) where !line.trimmingCharacters(in: .whitespaces).isEmpty {
@@ -443,9 +444,7 @@ extension Portal {
     }
 
     func confirmImport(_ v: Viewer, request: Request, context: WebContext) async throws -> Response {
-        let buffer: ByteBuffer
-        do { buffer = try await request.body.collect(upTo: Self.importLimit * 2) } catch { throw WebError.badRequest("Le fichier est trop gros.") }
-        let fields = FormURLEncoded.decode(String(buffer: buffer))
+        let fields = try await formFields(request, context: context, limit: Self.importLimit * 2).values
         try checkCSRF(fields, v)
         guard let content = fields["contenu"].flatMap({ Data(base64Encoded: $0) }), let name = fields["nom"] else {
             throw WebError.badRequest("Le fichier à importer manque : repartez de l'aperçu.")

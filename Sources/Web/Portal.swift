@@ -336,15 +336,21 @@ public struct Portal: Sendable {
 
     // MARK: Forms
 
-    /// The fields of a posted form (`application/x-www-form-urlencoded`).
+    /// The fields of a posted form (`application/x-www-form-urlencoded`), one value each.
     func form(_ request: Request, context: WebContext) async throws -> [String: String] {
+        try await formFields(request, context: context).values
+    }
+
+    /// A posted form as Hummingbird's `URLEncodedFormDecoder` reads it: each field's value, and the
+    /// lists (`name[]`: checkboxes picked).
+    func formFields(_ request: Request, context: WebContext, limit: Int? = nil) async throws -> FormFields {
         let buffer: ByteBuffer
         do {
-            buffer = try await request.body.collect(upTo: context.maxUploadSize)
+            buffer = try await request.body.collect(upTo: limit ?? context.maxUploadSize)
         } catch {
             throw WebError.badRequest("Le formulaire envoyé est trop long.")
         }
-        return FormURLEncoded.decode(String(buffer: buffer))
+        return try FormFields.decode(String(buffer: buffer))
     }
 
     /// Checks the CSRF token of a posted form against the viewer's session.
@@ -399,4 +405,36 @@ extension HTTPField.Name {
     static let xForwardedFor = Self("X-Forwarded-For")!
     static let xContentTypeOptions = Self("X-Content-Type-Options")!
     static let referrerPolicyHeader = Self("Referrer-Policy")!
+}
+
+/// A posted form's fields, decoded by Hummingbird's `URLEncodedFormDecoder`: one value per field,
+/// and the lists of fields named `name[]` (checkboxes).
+struct FormFields: Decodable {
+    var values: [String: String] = [:]
+    var lists: [String: [String]] = [:]
+
+    struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: Key.self)
+        for key in c.allKeys {
+            if let value = try? c.decode(String.self, forKey: key) { values[key.stringValue] = value }
+            else { lists[key.stringValue] = try c.decode([String].self, forKey: key) }
+        }
+    }
+
+    /// A body that is not a form (a key twice, a broken escape) is a bad request.
+    static func decode(_ body: String) throws -> FormFields {
+        do { return try URLEncodedFormDecoder().decode(FormFields.self, from: body) } catch {
+            throw WebError.badRequest("Le formulaire envoyé est mal formé : rechargez la page et recommencez.")
+        }
+    }
+
+    subscript(_ key: String) -> String? { values[key] }
+    func list(_ key: String) -> [String] { lists[key] ?? [] }
 }

@@ -55,11 +55,4 @@ import Testing
         let found = Multipart.occurrences(of: Array(String(repeating: "-", count: 70).utf8) + [120], in: dashes, limit: 10)
         #expect(found.isEmpty)
     }
-
-    @Test func formFieldsDecodeEscapesPlusesAndRepeats() {
-        let all = FormURLEncoded.decodeAll("a=1&b=x+y&c=%C3%A9t%C3%A9&a=2&=nameless&d&e=%ZZ")
-        #expect(all["a"] == ["1", "2"] && all["b"] == ["x y"] && all["c"] == ["été"] && all["d"] == [""] && all["e"] == [""])
-        #expect(all[""] == nil)
-        #expect(FormURLEncoded.decode("a=1&a=2")["a"] == "2")
-    }
 }

@@ -287,7 +287,7 @@ func eventually(_ seconds: Double = 20, _ condition: () async throws -> Bool) as
             let form = try await client.execute(uri: "/executions/nouvelle", method: .get, headers: cookie)
             #expect(form.text.contains("name=\"sauf\"") && form.text.contains("skip-tags"))
             let started = try await client.execute(uri: "/executions", method: .post, headers: cookie,
-                                                   body: formBody([("csrf", tech.csrf), ("playbook", "etiquettes.yml"), ("appareil", c.serials[0]), ("sauf", "packages")]))
+                                                   body: formBody([("csrf", tech.csrf), ("playbook", "etiquettes.yml"), ("appareil[]", c.serials[0]), ("sauf", "packages")]))
             let location = try #require(started.header("Location"), "\(started.status) \(started.text.prefix(2000))")
             let id = try #require(Int64(location.split(separator: "/").last ?? ""))
             _ = try await client.execute(uri: "\(location)/evenements", method: .get, headers: cookie)
@@ -322,7 +322,7 @@ func eventually(_ seconds: Double = 20, _ condition: () async throws -> Bool) as
             let cookie = headers([("Cookie", tech.cookie)])
             // A real run (check mode unticked) on both devices; lab-02 is off.
             let started = try await client.execute(uri: "/executions", method: .post, headers: cookie,
-                                                   body: formBody([("csrf", tech.csrf), ("playbook", "check.yml"), ("appareil", one), ("appareil", two)]))
+                                                   body: formBody([("csrf", tech.csrf), ("playbook", "check.yml"), ("appareil[]", one), ("appareil[]", two)]))
             #expect(started.status == .seeOther)
             let location = try #require(started.header("Location"))
             let id = try #require(Int64(location.split(separator: "/").last ?? ""))
@@ -385,7 +385,7 @@ func eventually(_ seconds: Double = 20, _ condition: () async throws -> Bool) as
             #expect(try f.inventory.read { try $0.deviceID(serial: d.serial) } == nil, "nothing done before the confirmation")
             // Confirmed (the password typed again): onboarded.
             var confirm = hiddenFields(page).map { ($0.key, $0.value) }
-            confirm += [("empreinte", "\(d.address)=\(fingerprint)"), ("motdepasse", password)]
+            confirm += [("empreinte[]", "\(d.address)=\(fingerprint)"), ("motdepasse", password)]
             let second = try await client.execute(uri: "/mise-en-service", method: .post, headers: cookie, body: formBody(confirm))
             let follow2 = try #require(second.header("Location"))
             let secondDone = try await eventually {

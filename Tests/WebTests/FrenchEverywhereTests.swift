@@ -212,3 +212,20 @@ enum EnglishWatch {
         #expect(field.out.contains("value=\"X&quot;&gt;&lt;script&gt;"))
     }
 }
+
+/// Forms are read by Hummingbird's URLEncodedFormDecoder.
+@Suite struct FormFieldsTests {
+    @Test("a form's values with escapes and pluses, its lists (name[]); a field sent twice is a bad request, said in French")
+    func formsAreDecodedByTheLibrary() throws {
+        let f = try FormFields.decode("csrf=abc&description=Ne+d%C3%A9marre+plus%0A%C3%A9cran&appareil%5B%5D=SN-1&appareil%5B%5D=SN-2&vide=")
+        #expect(f["csrf"] == "abc" && f["description"] == "Ne démarre plus\nécran" && f["vide"] == "")
+        #expect(f.list("appareil") == ["SN-1", "SN-2"] && f["appareil"] == nil && f.list("absent").isEmpty)
+        #expect(try FormFields.decode("").values.isEmpty)
+        do {
+            _ = try FormFields.decode("csrf=a&csrf=b")
+            Issue.record("a field sent twice is refused")
+        } catch let error as WebError {
+            #expect("\(error)".contains("mal formé") || { if case .badRequest(let m) = error { return m.contains("mal formé") }; return false }())
+        }
+    }
+}

@@ -77,7 +77,7 @@ import Testing
             // Through the console's form (one name=value a line).
             let form = try await client.execute(uri: "/executions", method: .post,
                                                 headers: headers([("Cookie", tech.cookie), ("Content-Type", "application/x-www-form-urlencoded")]),
-                                                body: formBody([("csrf", tech.csrf), ("playbook", "canary.yml"), ("appareil", serials[0]),
+                                                body: formBody([("csrf", tech.csrf), ("playbook", "canary.yml"), ("appareil[]", serials[0]),
                                                                 ("variables", "ent_url=\(fileLookup)\nother=\(envLookup)")]))
             #expect(form.status == .seeOther, "\(form.text)")
             let formID = try #require(form.header("Location").flatMap { Int($0.split(separator: "/").last ?? "") })
