@@ -18,18 +18,25 @@ import Testing
         return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    @Test("a backup taken while the server holds the inventory open and another process writes has every committed change, each with its audit event")
-    func backupWhileWriting() async throws {
-        let parc = try await PortalCLITests.sample()
+    /// `parc serve` on a free port of loopback, once `path` answers 200.
+    static func serve(_ parc: ParcRunner, path: String, token: String? = nil) async throws -> (Process, Int) {
         let port = try Lab.freePort()
         let (server, _, _) = try parc.start(["serve", "--listen", "127.0.0.1:\(port)"])
-        defer { if server.isRunning { server.terminate() } }
         var up = false
         for _ in 0..<100 where !up {
             try await Task.sleep(for: .milliseconds(100))
-            up = (try? await PortalCLITests.get("http://127.0.0.1:\(port)/api/v1/openapi.json"))?.status == 200
+            up = (try? await PortalCLITests.get("http://127.0.0.1:\(port)\(path)", token: token))?.status == 200
         }
-        try #require(up, "the server answers")
+        if !up { server.terminate() }
+        try #require(up, "the server answers \(path)")
+        return (server, port)
+    }
+
+    @Test("a backup taken while the server holds the inventory open and another process writes has every committed change, each with its audit event")
+    func backupWhileWriting() async throws {
+        let parc = try await PortalCLITests.sample()
+        let (server, _) = try await Self.serve(parc, path: "/api/v1/openapi.json")
+        defer { if server.isRunning { server.terminate() } }
         // Committed while the server keeps the file open: in the write-ahead log, not yet in the file.
         #expect(try await parc.run("device", "add", "--kind", "laptop", "--serial", "BK-LAST-1").status == 0)
         let file = parc.dir.appendingPathComponent("sauvegarde.sqlite").path
@@ -86,15 +93,8 @@ import Testing
         let token = try await parc.run("token", "add", "tech").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         // The backup has no account: a token made before it must not survive the restore, so the
         // server is checked with the restored inventory's own (none): its API refuses the token.
-        let port = try Lab.freePort()
-        let (server, _, _) = try parc.start(["serve", "--listen", "127.0.0.1:\(port)"])
+        let (server, port) = try await Self.serve(parc, path: "/api/v1/devices/AFTER-1", token: token)
         defer { if server.isRunning { server.terminate() } }
-        var up = false
-        for _ in 0..<100 where !up {
-            try await Task.sleep(for: .milliseconds(100))
-            up = (try? await PortalCLITests.get("http://127.0.0.1:\(port)/api/v1/devices/AFTER-1", token: token))?.status == 200
-        }
-        try #require(up, "the server answers with the device added after the backup")
 
         let ask = try await parc.run("restore", file)
         #expect(ask.status != 0 && ask.stderr.contains("--yes") && ask.stderr.contains("19 devices") && ask.stderr.contains("18 devices"), "\(ask.stderr)")
