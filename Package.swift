@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"4.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
@@ -103,7 +104,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // Form bodies as browsers send them (urlencoded, multipart): pure parsers, fuzzed in Fuzz/.
+        // Multipart bodies as browsers send them (file uploads): a pure parser, fuzzed in Fuzz/.
         .target(name: "FormData", swiftSettings: strict),
         // The web application: the commune's portal, the technicians' pages and /api/v1, over the
         // same inventory file as the command line.
@@ -114,6 +115,8 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                // The pages' layout and their parts are Mustache templates: {{value}} is escaped.
+                .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict

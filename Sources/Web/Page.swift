@@ -34,42 +34,32 @@ struct HTMLWriter {
             if let empty { self.empty(empty) }
             return
         }
-        html("<div class=\"tableau\"><table><caption>")
-        text(caption)
-        html("</caption><thead><tr>")
-        for (i, h) in header.enumerated() {
-            html(numeric.contains(i) ? "<th scope=\"col\" class=\"n\">" : "<th scope=\"col\">")
-            text(h)
-            html("</th>")
-        }
-        html("</tr></thead><tbody>")
+        let head: [[String: Any]] = header.enumerated().map { i, h in ["label": h, "numeric": numeric.contains(i)] }
+        // The rows as SafeHTML (their values escaped as they are written): a 150-row table costs a
+        // template per table, not one per cell.
+        var body: SafeHTML = ""
         for row in rows {
-            html("<tr>")
+            body += "<tr>"
             for (i, cell) in row.enumerated() {
                 let tag: SafeHTML = rowHeader && i == 0 ? "th" : "td"
-                var attrs: SafeHTML = rowHeader && i == 0 ? " scope=\"row\"" : ""
-                if numeric.contains(i) { attrs += " class=\"n\"" }
-                html("<\(tag)\(attrs)>")
-                cell.write(into: &self)
-                html("</\(tag)>")
+                let attributes: SafeHTML = (rowHeader && i == 0 ? " scope=\"row\"" : "") + (numeric.contains(i) ? " class=\"n\"" : "")
+                body += "<\(tag)\(attributes)>\(cell.markup)</\(tag)>"
             }
-            html("</tr>")
+            body += "</tr>"
         }
-        html("</tbody></table></div>\n")
+        html(Templates.render("table", ["caption": caption, "header": head, "rows": body.markup]))
     }
 
     /// A definition list of label → value (identity blocks); `ids` gives some values an id (a
     /// script fills them in later).
     mutating func facts(_ pairs: [(String, Cell)], ids: [String: String] = [:]) {
-        html("<dl class=\"fiche\">")
-        for (k, v) in pairs {
-            html("<div><dt>")
-            text(k)
-            html(ids[k].map { "</dt><dd id=\"\($0)\">" } ?? "</dt><dd>")
-            v.write(into: &self)
-            html("</dd></div>")
+        let items: [[String: Any]] = pairs.map { label, value in
+            var item: [String: Any] = ["value": value.markup.markup]
+            item["label"] = label
+            if let id = ids[label] { item["id"] = id }
+            return item
         }
-        html("</dl>\n")
+        html(Templates.render("facts", ["pairs": items]))
     }
 }
 
@@ -86,17 +76,17 @@ enum Cell: ExpressibleByStringLiteral {
 
     static func optional(_ s: String?, _ fallback: String = "—") -> Cell { .text(s.flatMap { $0.isEmpty ? nil : $0 } ?? fallback) }
 
-    func write(into w: inout HTMLWriter) {
+    /// The value as markup: text escaped, a link's address and label escaped, a badge's word escaped.
+    var markup: SafeHTML {
         switch self {
-        case .text(let s): w.text(s)
-        case .link(let label, let href): w.link(href, label)
-        case .badge(let label, let tone):
-            w.html("<span class=\"etat etat-\(tone)\">")
-            w.text(label)
-            w.html("</span>")
-        case .html(let h): w.html(h)
+        case .text(let s): "\(s)"
+        case .link(let label, let href): "<a href=\"\(href)\">\(label)</a>"
+        case .badge(let label, let tone): "<span class=\"etat etat-\(tone)\">\(label)</span>"
+        case .html(let h): h
         }
     }
+
+    func write(into w: inout HTMLWriter) { w.html(markup) }
 }
 
 /// A whole page: layout, navigation for the viewer's role, the content.
@@ -122,44 +112,22 @@ struct Page {
     }
 
     func render() -> String {
-        var w = HTMLWriter()
-        w.html("<!DOCTYPE html>\n<html lang=\"fr\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>")
-        w.text("\(title) — parc")
-        w.html("</title>\n<link rel=\"stylesheet\" href=\"/static/parc.css\">\n")
-        if let refresh { w.html(script ? "<noscript><meta http-equiv=\"refresh\" content=\"\(refresh)\"></noscript>\n" : "<meta http-equiv=\"refresh\" content=\"\(refresh)\">\n") }
-        if script { w.html("<script src=\"/static/console.js\" defer></script>\n") }
-        w.html("</head>\n<body>\n<a class=\"evitement\" href=\"#contenu\">Aller au contenu</a>\n")
-        w.html("<header class=\"entete\"><p class=\"marque\"><a href=\"/\">parc</a> <span>Équipements numériques des écoles</span></p>\n")
+        var context: [String: Any] = ["title": title, "body": body.out]
+        if let refresh { context[script ? "refreshNoScript" : "refresh"] = String(refresh) }
+        if script { context["script"] = true }
         if let viewer {
-            w.html("<nav aria-label=\"Navigation principale\"><ul>")
-            for (label, href) in viewer.navigation {
-                let current = href == path || (href != "/" && path.hasPrefix(href + "/"))
-                w.html(current ? "<li><a href=\"\(href)\" aria-current=\"page\">" : "<li><a href=\"\(href)\">")
-                w.text(label)
-                w.html("</a></li>")
-            }
-            w.html("</ul></nav>\n<form class=\"session\" method=\"post\" action=\"/deconnexion\"><p>")
-            w.text("Connecté : \(viewer.shownName) (\(viewer.memberName.map { "commune de \($0)" } ?? viewer.account.role.french))")
-            w.html("</p>")
-            if let csrf = viewer.csrf { w.html("<input type=\"hidden\" name=\"csrf\" value=\"\(csrf)\">") }
-            w.html("<button type=\"submit\">Se déconnecter</button></form>\n")
+            var session: [String: Any] = [
+                "navigation": viewer.navigation.map { label, href -> [String: Any] in
+                    ["label": label, "href": href, "current": href == path || (href != "/" && path.hasPrefix(href + "/"))]
+                },
+                "who": "\(viewer.shownName) (\(viewer.memberName.map { "commune de \($0)" } ?? viewer.account.role.french))",
+            ]
+            if let csrf = viewer.csrf { session["csrf"] = csrf }
+            context["viewer"] = session
         }
-        w.html("</header>\n<main id=\"contenu\" tabindex=\"-1\">\n")
-        w.element("h1", title)
-        if let alert {
-            w.html("<div class=\"erreurs\" role=\"alert\"><p>")
-            w.text(alert)
-            w.html("</p></div>\n")
-        }
-        if let notice {
-            w.html("<p class=\"avis\" role=\"status\">")
-            w.text(notice)
-            w.html("</p>\n")
-        }
-        w.html(SafeHTML(written: body.out))
-        w.html("</main>\n<footer class=\"pied\"><p>parc — inventaire des équipements acquis par le groupement Fus@é. ")
-        w.html("En cas de question, contactez votre technicien.</p></footer>\n</body>\n</html>\n")
-        return w.out
+        if let alert { context["alert"] = alert }
+        if let notice { context["notice"] = notice }
+        return Templates.render("layout", context).markup
     }
 
     static let css = """
@@ -231,45 +199,24 @@ struct FormField {
 
     func write(into w: inout HTMLWriter) {
         let id = "champ-\(name)"
-        w.html("<div class=\"champ\"><label for=\"\(id)\">")
-        w.text(label + (required ? " (obligatoire)" : ""))
-        w.html("</label>")
+        var context: [String: Any] = ["id": id, "name": name, "label": label + (required ? " (obligatoire)" : ""), "value": value,
+                                      "required": required, "invalid": error != nil]
         var described: [String] = []
-        if let help {
-            w.html("<span class=\"aide\" id=\"\(id)-aide\">")
-            w.text(help)
-            w.html("</span>")
-            described.append("\(id)-aide")
-        }
-        if let error {
-            w.html("<span class=\"erreur\" id=\"\(id)-erreur\">")
-            w.text(error)
-            w.html("</span>")
-            described.append("\(id)-erreur")
-        }
-        var attrs: SafeHTML = " id=\"\(id)\" name=\"\(name)\""
-        if required { attrs += " required" }
-        if let maxLength { attrs += " maxlength=\"\(maxLength)\"" }
-        if let autocomplete { attrs += " autocomplete=\"\(autocomplete)\"" }
-        if error != nil { attrs += " aria-invalid=\"true\"" }
-        if !described.isEmpty { attrs += " aria-describedby=\"\(described.joined(separator: " "))\"" }
+        if let help { context["help"] = help; described.append("\(id)-aide") }
+        if let error { context["error"] = error; described.append("\(id)-erreur") }
+        if !described.isEmpty { context["describedBy"] = described.joined(separator: " ") }
+        if let maxLength { context["maxLength"] = String(maxLength) }
+        if let autocomplete { context["autocomplete"] = autocomplete }
         if let options {
-            w.html("<select\(attrs)>")
-            for (v, l) in options {
-                w.html("<option value=\"\(v)\"\(v == value ? " selected" : "")>")
-                w.text(l)
-                w.html("</option>")
-            }
-            w.html("</select>")
+            context["select"] = true
+            context["options"] = options.map { v, l -> [String: Any] in ["value": v, "label": l, "selected": v == value] }
         } else if multiline {
-            w.html("<textarea\(attrs) rows=\"5\">")
-            w.text(value)
-            w.html("</textarea>")
+            context["textarea"] = true
         } else {
-            w.html("<input type=\"\(type)\"\(attrs)")
-            if type != "password" { w.html(" value=\"\(value)\"") }
-            w.html(">")
+            context["input"] = true
+            context["type"] = type
+            context["shown"] = type != "password"
         }
-        w.html("</div>\n")
+        w.html(Templates.render("field", context))
     }
 }

@@ -210,6 +210,12 @@ enum EnglishWatch {
         FormField(name: "serie", label: "N° de série", value: serial, help: "aide", required: true, maxLength: 64).write(into: &field)
         #expect(field.out.contains(" id=\"champ-serie\" name=\"serie\" required maxlength=\"64\" aria-describedby=\"champ-serie-aide\""), "\(field.out)")
         #expect(field.out.contains("value=\"X&quot;&gt;&lt;script&gt;"))
+        // The templates' parts: a table's caption, headers and cells; a link's address; markup as it is.
+        var table = HTMLWriter()
+        table.table(caption: "<i>c</i>", ["N°", "Nom"], [[.link("a\"b", href: "/x?\"y"), .text("<b>"), .html("<em>ok</em>")]], numeric: [0], rowHeader: true)
+        #expect(table.out.contains("<caption>&lt;i&gt;c&lt;/i&gt;</caption>") && table.out.contains("<th scope=\"col\" class=\"n\">N°</th>"), "\(table.out)")
+        #expect(table.out.contains("<th scope=\"row\" class=\"n\"><a href=\"/x?&quot;y\">a&quot;b</a></th>") && table.out.contains("<td>&lt;b&gt;</td>"))
+        #expect(table.out.contains("<td><em>ok</em></td>"), "markup made as SafeHTML is written whole")
     }
 }
 

@@ -1,8 +1,8 @@
 import FormData
 
-/// The portal's form decoders on arbitrary bytes: the first line is the Content-Type (its
-/// boundary), the rest the body, read both as multipart and as urlencoded. Any outcome but a
-/// crash, a hang or a memory error is fine.
+/// The portal's multipart decoder on arbitrary bytes: the first line is the Content-Type (its
+/// boundary), the rest the body. Any outcome but a crash, a hang or a memory error is fine.
+/// (Urlencoded forms are read by Hummingbird's URLEncodedFormDecoder, not parc's own code.)
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
@@ -13,6 +13,5 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         precondition(parts.count <= Multipart.maxParts)
         for p in parts { precondition(p.body.count <= body.count) }
     }
-    _ = FormURLEncoded.decodeAll(String(decoding: body, as: UTF8.self))
     return 0
 }
