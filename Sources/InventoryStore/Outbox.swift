@@ -59,10 +59,11 @@ extension InventoryTransaction {
 
     /// The notices of a problem's step, in French (the member's accounts, or the technicians).
     func noticeProblem(_ p: Problem, step: ProblemNotice) throws {
-        let memberId = try p.member.flatMap { try? member($0).id }
+        let owner = p.member.flatMap { try? member($0) }
+        let memberId = owner?.id
         let recipients = step == .reported ? try mailRecipients(roles: [.technician, .admin]) : try mailRecipients(roles: [.commune], memberId: memberId)
         guard !recipients.isEmpty else { return }
-        let (subject, body) = ProblemNotice.text(step, p)
+        let (subject, body) = ProblemNotice.text(step, p, memberName: owner?.name)
         for r in recipients { try enqueueMail(to: r, subject: subject, body: body, link: "/signalements/\(p.id)") }
     }
 }

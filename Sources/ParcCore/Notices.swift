@@ -5,8 +5,9 @@ import Foundation
 public enum ProblemNotice: Sendable, Equatable {
     case reported, accepted, closed
 
-    /// The subject and the text (the sender adds the portal's page at the end).
-    public static func text(_ step: ProblemNotice, _ p: Problem) -> (subject: String, body: String) {
+    /// The subject and the text (the sender adds the portal's page at the end); `memberName` is
+    /// the commune's name ("Norroy-le-Veneur"), not its slug.
+    public static func text(_ step: ProblemNotice, _ p: Problem, memberName: String? = nil) -> (subject: String, body: String) {
         let device = "\(p.device) (n° de série \(p.serial))"
         switch step {
         case .reported:
@@ -17,7 +18,7 @@ public enum ProblemNotice: Sendable, Equatable {
                     Un nouveau signalement attend d'être pris en charge.
 
                     Matériel : \(device)
-                    Commune : \(p.member ?? "—")
+                    Commune : \(memberName ?? p.member ?? "—")
                     Problème : \(p.kind.french)
                     Description : \(p.description)
                     Personne à rappeler : \(p.contactName) — \(p.contactPhone)

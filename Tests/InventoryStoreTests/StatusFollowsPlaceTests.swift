@@ -14,6 +14,38 @@ import Testing
         }
     }
 
+    @Test("a problem closed as repaired puts its device back by the same rule: a laptop of a cart standing nowhere is in stock, one in a room deployed; replaced retires it")
+    func aRepairedDeviceGoesBackWhereItsPlaceSays() throws {
+        let t = try TempInventory()
+        try setUp(t)
+        let room = try t.inventory.read { try $0.room(school: "0572113M", name: "Salle informatique") }
+        try t.inventory.write { tx in
+            let cart = try tx.addDevice(Device(kind: .cart, serial: "CHR-1"))
+            try tx.addDevice(Device(kind: .laptop, serial: "PC-1", cartId: cart.id))
+            try tx.addDevice(Device(kind: .laptop, serial: "PC-2", roomId: room.id))
+            try tx.addDevice(Device(kind: .laptop, serial: "PC-3", roomId: room.id))
+        }
+        func status(_ s: String) throws -> DeviceStatus { try t.inventory.read { try $0.device(s).status } }
+        func cycle(_ serial: String, _ outcome: ProblemOutcome) throws {
+            try t.inventory.write { tx in
+                let p = try tx.reportProblem(ProblemReport(serial: serial, kind: .broken, description: "Ne démarre plus", since: nil,
+                                                           contactName: "Mme Lambert", contactPhone: "03 87 00 00 00"))
+                _ = try tx.acceptProblem(p.id)
+            }
+            #expect(try status(serial) == .inRepair, "taken in charge: in repair")
+            let id = try t.inventory.read { try $0.problems().first { $0.serial == serial }!.id }
+            try t.inventory.write { tx in _ = try tx.closeProblem(id, resolution: "fait", outcome: outcome) }
+        }
+        try cycle("PC-1", .repaired)
+        #expect(try status("PC-1") == .inStock, "its cart stands nowhere: in stock, not deployed")
+        try cycle("PC-2", .repaired)
+        #expect(try status("PC-2") == .deployed)
+        try cycle("PC-3", .replaced)
+        #expect(try status("PC-3") == .retired)
+        let story = try t.inventory.read { try $0.history("PC-1") }
+        #expect(story.contains { $0.changes.contains(FieldChange(field: "status", old: "inRepair", new: "inStock")) }, "its history says so")
+    }
+
     @Test func laptopsInACartStandingNowhereAreInStockAndFollowTheCartIntoARoom() throws {
         let t = try TempInventory()
         try setUp(t)

@@ -113,6 +113,7 @@ import Testing
             #expect(first.first?.to == "technicien@fusee.fr")
             #expect(first.first?.subject == "Nouveau signalement n° \(id) : en panne — T-1-1 — ThinkPad 11e", "\(first.first?.subject ?? "")")
             #expect(first.first?.text.contains("L'écran clignote puis s'éteint") == true && first.first?.text.contains("https://parc.example.fr/signalements/\(id)") == true)
+            #expect(first.first?.text.contains("Commune : Montigny-lès-Metz") == true, "the commune's name, not its slug: \(first.first?.text ?? "")")
 
             // Taken in charge, then closed, in the browser: the commune's address hears of both, member B's of neither.
             _ = try await client.execute(uri: "/signalements/\(id)/prendre", method: .post, headers: headers([("Cookie", tech.cookie)]), body: formBody([("csrf", tech.csrf)]))
