@@ -65,6 +65,11 @@ public struct InventoryView {
 
     public func members() throws -> [Member] { try r.members().filter { audience.maySee(memberId: $0.id!) } }
 
+    /// The names of the members this reader may see, by slug: pages name communes, not slugs.
+    public func memberNames() throws -> [String: String] {
+        Dictionary(try members().map { ($0.slug, $0.name) }, uniquingKeysWith: { a, _ in a })
+    }
+
     /// The school of this exact UAI.
     public func school(_ uai: String) throws -> School {
         guard let s = try? r.school(uai), s.uai == uai, audience.maySee(memberId: s.memberId) else { throw NotVisible() }

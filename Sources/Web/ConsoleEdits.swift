@@ -319,11 +319,11 @@ extension Portal {
             return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
                             body: .init(byteBuffer: ByteBuffer(string: sheet)))
         }
-        let carts = try await workspace.view(as: v.audience) { r in try r.devices(DeviceFilter(kind: .cart)) }
+        let (carts, names) = try await workspace.view(as: v.audience) { r in (try r.devices(DeviceFilter(kind: .cart)), try r.memberNames()) }
         var page = Page("Étiquettes", viewer: v, path: "/etiquettes")
         page.body.element("p", "Une planche A4 d'étiquettes à QR code (chacune renvoie à la fiche du matériel) : une classe mobile entière, ou des appareils choisis.")
         page.body.html("<form class=\"formulaire\" method=\"get\" action=\"/etiquettes\">")
-        FormField(name: "chariot", label: "Classe mobile", options: [("", "— aucune —")] + carts.map { ($0.serial, "\($0.assetTag ?? $0.serial) (\($0.member ?? "—"))") }).write(into: &page.body)
+        FormField(name: "chariot", label: "Classe mobile", options: [("", "— aucune —")] + carts.map { ($0.serial, "\($0.assetTag ?? $0.serial) (\($0.member.map { names[$0] ?? $0 } ?? "—"))") }).write(into: &page.body)
         FormField(name: "appareils", label: "Ou des appareils", help: "un n° de série ou d'inventaire par ligne", maxLength: 20_000, multiline: true).write(into: &page.body)
         page.body.html("<button type=\"submit\">Faire la planche</button></form>\n")
         return html(page)

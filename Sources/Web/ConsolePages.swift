@@ -90,10 +90,10 @@ extension Portal {
     }
 
     func newRunForm(_ v: Viewer, filter: String, fields: [String: [String]] = [:], error: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
-        let devices = try await workspace.view(as: v.audience) { r in try r.devices().filter { $0.address != nil } }
+        let (devices, names) = try await workspace.view(as: v.audience) { r in (try r.devices().filter { $0.address != nil }, try r.memberNames()) }
         let needle = filter.trimmingCharacters(in: .whitespaces).lowercased()
         let shown = devices.filter { d in
-            needle.isEmpty || [d.serial, d.inventoryName, d.assetTag, d.hostname, d.address, d.member, d.school, d.room, d.cart]
+            needle.isEmpty || [d.serial, d.inventoryName, d.assetTag, d.hostname, d.address, d.member, d.member.flatMap { names[$0] }, d.school, d.room, d.cart]
                 .contains { $0?.lowercased().contains(needle) == true }
         }.prefix(500)
         var page = Page("Lancer une exécution", viewer: v, path: "/executions")
@@ -127,7 +127,7 @@ extension Portal {
         for d in shown {
             let id = "appareil-\(d.serial)"
             page.body.html("<div class=\"case\"><input type=\"checkbox\" id=\"\(id)\" name=\"appareil[]\" value=\"\(d.serial)\"\(picked.contains(d.serial) ? " checked" : "")><label for=\"\(id)\">")
-            page.body.text("\(d.inventoryName) — \(d.serial) — \([d.member, d.school, d.room ?? d.cart].compactMap { $0 }.joined(separator: " / "))")
+            page.body.text("\(d.inventoryName) — \(d.serial) — \([d.member.map { names[$0] ?? $0 }, d.school, d.room ?? d.cart].compactMap { $0 }.joined(separator: " / "))")
             page.body.html("</label></div>")
         }
         if shown.isEmpty { page.body.empty("Aucun appareil avec une adresse ne correspond au filtre.") }

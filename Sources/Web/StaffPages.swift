@@ -41,25 +41,26 @@ extension Portal {
         page.body.html("<button type=\"submit\">Rechercher</button></form>\n")
         guard !needle.isEmpty else { return html(page) }
         guard needle.count <= 200 else { throw WebError.badRequest("La recherche est trop longue (200 caractères au plus).") }
-        let found = try await workspace.view(as: v.audience) { r in try r.find(needle, limit: 200) }
+        let (found, names) = try await workspace.view(as: v.audience) { r in (try r.find(needle, limit: 200), try r.memberNames()) }
         let caption = found.total > found.rows.count ? "\(found.total) résultats (les \(found.rows.count) premiers)" : "\(found.total) résultat\(found.total > 1 ? "s" : "")"
         page.body.table(caption: caption, ["Matériel", "Type", "Modèle", "N° de série", "État", "Commune", "École", "Salle"],
                         found.rows.map { d in
                             [.link(d.assetTag ?? d.serial, href: "/materiels/\(d.serial)"), .text(d.kind.french),
                              .text([d.manufacturer, d.model].compactMap { $0 }.joined(separator: " ")), .text(d.serial), French.status(d.status),
-                             d.member.map { .link($0, href: "/communes/\($0)") } ?? "—", .optional(d.school), .optional(d.room)]
+                             d.member.map { .link(names[$0] ?? $0, href: "/communes/\($0)") } ?? "—", .optional(d.school), .optional(d.room)]
                         }, rowHeader: true, empty: "Aucun matériel ne correspond à « \(needle) ».")
         return html(page)
     }
 
     func problemQueue(_ v: Viewer, all: Bool) async throws -> Response {
-        let problems = try await workspace.view(as: v.audience) { r in try r.problems() }.filter { all || $0.state != .closed }
+        let (everyProblem, names) = try await workspace.view(as: v.audience) { r in (try r.problems(), try r.memberNames()) }
+        let problems = everyProblem.filter { all || $0.state != .closed }
         var page = Page("Signalements à traiter", viewer: v, path: "/signalements")
         page.body.element("p", "Ouvrez un signalement pour le prendre en charge (le matériel passe en réparation), écrire à la commune où en est la réparation, puis le clore en disant ce qui a été fait : le matériel est remis en service, retiré s'il est remplacé, ou laissé tel quel.")
         page.body.html(all ? "<p><a href=\"/signalements\">Masquer les signalements clos</a></p>\n" : "<p><a href=\"/signalements?tous=1\">Voir aussi les signalements clos</a></p>\n")
         page.body.table(caption: all ? "Tous les signalements" : "Signalements ouverts ou pris en charge",
                         ["Signalement", "Matériel", "Problème", "Signalé le", "État", "Commune"],
-                        PortalPages.problemRowsWithMember(problems), rowHeader: true, empty: "Aucun signalement en attente.")
+                        PortalPages.problemRowsWithMember(problems, names: names), rowHeader: true, empty: "Aucun signalement en attente.")
         return html(page)
     }
 
@@ -149,7 +150,7 @@ extension Portal {
 }
 
 extension PortalPages {
-    static func problemRowsWithMember(_ problems: [Problem]) -> [[Cell]] {
-        zip(problems, Portal.problemRows(problems)).map { p, row in row + [p.member.map { .link($0, href: "/communes/\($0)") } ?? "—"] }
+    static func problemRowsWithMember(_ problems: [Problem], names: [String: String]) -> [[Cell]] {
+        zip(problems, Portal.problemRows(problems)).map { p, row in row + [p.member.map { .link(names[$0] ?? $0, href: "/communes/\($0)") } ?? "—"] }
     }
 }

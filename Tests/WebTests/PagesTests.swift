@@ -265,6 +265,12 @@ import Testing
             #expect(page.contains("<p class=\"description\">Ne démarre plus.\nÉcran noir.</p>"), "the description in the page's font, its lines kept")
             let device = try await Self.get(client, "/materiels/\(f.a.device)", tech.cookie).text
             #expect(device.contains("<td>M. Durand</td>"), "the device's history names the technician")
+            // The technician's lists name communes, not their slugs.
+            for path in ["/signalements", "/recherche?q=SN", "/executions/nouvelle", "/etiquettes"] {
+                let page = try await Self.get(client, path, tech.cookie).text
+                #expect(!page.contains(">\(f.a.slug)<") && !page.contains("(\(f.a.slug))") && !page.contains("/ \(f.a.slug) /"), "\(path) shows the slug")
+            }
+            #expect(try await Self.get(client, "/signalements", tech.cookie).text.contains(">Montigny-lès-Metz</a>"))
         }
     }
 
