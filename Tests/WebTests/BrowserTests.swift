@@ -43,6 +43,7 @@ import Testing
                              "admin": ["login": "admin", "password": PortalFixture.password]],
                 "pages": ["commune": communePages, "technician": techPages, "admin": adminPages],
                 "english": ["words": EnglishWatch.words.sorted(), "allowed": EnglishWatch.allowed.sorted()],
+                "badNote": FrenchEverywhereTests.badNote,
                 "scenario": ["memberName": "Montigny-lès-Metz", "memberSlug": f.a.slug, "schoolName": "École Montigny-lès-Metz", "roomName": "CM1", "cart": f.a.cart,
                              "device": f.a.device, "deviceLabel": "T-1-1", "otherDevice": f.b.device],
             ]
@@ -53,6 +54,8 @@ import Testing
             let summary = try? JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any]
             #expect((summary?["pagesChecked"] as? Int ?? 0) >= 50, "\(result.output)")
             #expect((summary?["screenshots"] as? [String] ?? []).count >= 10)
+            let forms = summary?["formsChecked"] as? [String] ?? []
+            #expect(forms.count >= 8 && forms.contains { $0.contains("POST /import") } && forms.contains { $0.contains("/signaler") }, "the forms sent wrong in the browser: \(forms)")
         }
         // The town hall's guide shows these pages: each image it names is one this walk took. A
         // missing one is put in docs/captures/ (PARC_UPDATE_CAPTURES=1 puts them all again).
