@@ -87,7 +87,8 @@ public enum DeviceImport {
                 do {
                     for o in try tx.importDevices(items, source: table.file, update: options.update).rows {
                         outcomes[o.origin] = o
-                        owners[o.origin] = try tx.deviceRow(o.serial).member
+                        // Whose a created device would be (the preview warns when it is no one's).
+                        if o.action == .create { owners[o.origin] = try tx.deviceRow(o.serial).member }
                     }
                 } catch let error as InventoryError {
                     problems.append(ImportProblem(file: table.file, line: 0, field: error.field ?? "row", problem: error.message))
@@ -263,7 +264,7 @@ public enum DeviceImport {
             var check = device
             if cartInFile != nil { check.cartId = -1 }
             let broken = check.check()
-            for error in broken { problem(error.field, error.value.isEmpty ? error.problem : "'\(error.value)': \(error.problem)") }
+            for error in broken { problem(error.field, error.withValue) }
             if broken.isEmpty {
                 device.serial = check.serial
                 device.assetTag = check.assetTag

@@ -78,7 +78,7 @@ public enum OrganisationImport {
                         try tx.attempt { try body(v, tx) }
                         report.counts.created += 1
                     } catch let e as InvalidValue {
-                        problems.append(ImportProblem(file: table.file, line: line, field: e.field, problem: e.value.isEmpty ? e.problem : "'\(e.value)': \(e.problem)"))
+                        problems.append(ImportProblem(file: table.file, line: line, field: e.field, problem: e.withValue))
                     } catch let e as InventoryError {
                         problems.append(ImportProblem(file: table.file, line: line, field: e.field ?? "row", problem: e.message))
                     }

@@ -103,7 +103,7 @@ extension InventoryTransaction {
                     counts.updated += 1
                 }
                 counts.rows.append(ImportRowOutcome(origin: item.origin, action: changes.isEmpty ? .unchanged : .update, serial: new.serial, kind: new.kind,
-                                                    place: try place(of: new), changes: changes))
+                                                    place: try place(of: new), cart: try new.cartId.map { try cartLabel($0) }, changes: changes))
                 if device.kind == .cart { for key in [new.serial, new.assetTag].compactMap({ $0 }) { cartIDs[key.lowercased()] = existingID } }
                 continue
             }
@@ -122,7 +122,7 @@ extension InventoryTransaction {
             if device.kind == .cart { for key in [device.serial, device.assetTag].compactMap({ $0 }) { cartIDs[key.lowercased()] = device.id! } }
             counts.created += 1
             counts.rows.append(ImportRowOutcome(origin: item.origin, action: .create, serial: device.serial, kind: device.kind,
-                                                place: try place(of: device), changes: []))
+                                                place: try place(of: device), cart: try device.cartId.map { try cartLabel($0) }, changes: []))
         }
         try log(entity: "import", id: 0, key: source, action: .importFile, changes: [
             FieldChange(field: "file", old: nil, new: source.visible),

@@ -541,10 +541,15 @@ public enum FrenchCatalogue {
     ]
 
     /// The catalogue's sentences with values, as patterns that find them in a stored English
-    /// text (a run's message written before it was shown): the longest first.
-    static let storedPatterns: [(NSRegularExpression, String)] = entries.keys.filter { $0.contains("%1") }
+    /// text (a run's message written before it was shown), the longest first, each with its
+    /// longest fixed words: a text without them is not tried against the pattern.
+    static let storedPatterns: [(regex: NSRegularExpression, key: String, words: String)] = entries.keys.filter { $0.contains("%1") }
         .sorted { $0.count > $1.count }
         .compactMap { key in
+            let words = key.split(separator: /%%|%\d+/).map(String.init).max { $0.count < $1.count } ?? ""
+            // A sentence that is only punctuation around its values ("%1: %2") would take any text
+            // for one of parc's own, and change a device's answer: not a pattern.
+            guard words.filter(\.isLetter).count >= 4 else { return nil }
             var pattern = "^"
             var i = key.startIndex
             while i < key.endIndex {
@@ -561,7 +566,7 @@ public enum FrenchCatalogue {
                 pattern += NSRegularExpression.escapedPattern(for: String(c))
                 i = next
             }
-            return (try? NSRegularExpression(pattern: pattern + "$", options: [.dotMatchesLineSeparators])).map { ($0, key) }
+            return (try? NSRegularExpression(pattern: pattern + "$", options: [.dotMatchesLineSeparators])).map { ($0, key, words) }
         }
 
     /// The beginnings of the system's and libssh2's words for a failure, in French (the rest,

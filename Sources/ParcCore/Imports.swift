@@ -20,15 +20,18 @@ public struct ImportRowOutcome: Sendable, Equatable {
     public var kind: DeviceKind
     /// Where the device is: `UAI / room`, `cart TAG`, or nil (nowhere).
     public var place: String?
+    /// The asset tag (or serial) of the cart holding it, when it is in one.
+    public var cart: String?
     /// The fields an update changes.
     public var changes: [String]
 
-    public init(origin: String, action: Action, serial: String, kind: DeviceKind, place: String? = nil, changes: [String]) {
+    public init(origin: String, action: Action, serial: String, kind: DeviceKind, place: String? = nil, cart: String? = nil, changes: [String]) {
         self.origin = origin
         self.action = action
         self.serial = serial
         self.kind = kind
         self.place = place
+        self.cart = cart
         self.changes = changes
     }
 }
@@ -156,7 +159,7 @@ public struct ImportPreview: Sendable {
         /// What the row would do (nil when it has problems).
         public var outcome: ImportRowOutcome?
         public var problems: [ImportProblem]
-        /// The member the device would belong to (its school's, else its order's); nil: none.
+        /// The member a created device would belong to (its school's, else its order's); nil: none.
         public var owner: String? = nil
 
         public init(line: Int, serial: String? = nil, outcome: ImportRowOutcome? = nil, problems: [ImportProblem]) {

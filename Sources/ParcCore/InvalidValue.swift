@@ -22,10 +22,13 @@ public struct InvalidValue: Error, Equatable, Sendable, CustomStringConvertible 
         value.isEmpty ? "\(field): \(problem)" : "\(field) '\(TextRules.visible(value, max: 80))': \(problem)"
     }
 
-    /// The problem with the value as typed in front, in `language` (the field is named by whoever shows it).
-    public func explained(_ language: Language) -> String {
-        value.isEmpty ? problem.text(language) : "'\(TextRules.visible(value, max: 80))' : ".replacingOccurrences(of: " : ", with: language == .french ? " : " : ": ") + problem.text(language)
+    /// The problem with the value as typed in front (the field is named by whoever shows it).
+    public var withValue: Message {
+        value.isEmpty ? problem : "'\(TextRules.visible(value, max: 80))': \(problem)"
     }
+
+    /// ``withValue`` in `language`.
+    public func explained(_ language: Language) -> String { withValue.text(language) }
 }
 
 extension String {

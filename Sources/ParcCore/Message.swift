@@ -129,7 +129,7 @@ public struct Message: Sendable, Equatable, Hashable, CustomStringConvertible, E
         // One of the catalogue's sentences with its values in place: found by its fixed words,
         // its values (a host, an address, the system's words) carried over as they are.
         let range = NSRange(english.startIndex..., in: english)
-        for (pattern, key) in FrenchCatalogue.storedPatterns {
+        for (pattern, key, words) in FrenchCatalogue.storedPatterns where english.contains(words) {
             guard let m = pattern.firstMatch(in: english, range: range) else { continue }
             let values = (1..<m.numberOfRanges).map { i in Range(m.range(at: i), in: english).map { String(english[$0]) } ?? "" }
             return Message(key: key, arguments: values.map { .word(english: $0, french: SystemReason($0).french) }).french

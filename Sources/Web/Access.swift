@@ -38,11 +38,10 @@ enum French {
         (p.line > 0 ? "ligne \(p.line), " : "") + "\(FieldName(p.field).french) : \(p.problem.french)"
     }
 
-    /// Where an imported row goes (`0572113M / CM2`, `cart NLV-2024-010`, nil), in words.
-    static func place(_ place: String?) -> String {
-        guard let place else { return "nulle part (en stock)" }
-        if place.hasPrefix("cart ") { return "dans la classe mobile \(place.dropFirst(5))" }
-        return "dans \(place)"
+    /// Where an imported row goes, in words: its cart, its school and room, or nowhere.
+    static func place(_ o: ImportRowOutcome) -> String {
+        if let cart = o.cart { return "dans la classe mobile \(cart)" }
+        return o.place.map { "dans \($0)" } ?? "nulle part (en stock)"
     }
 
     static func status(_ s: DeviceStatus) -> Cell {

@@ -416,7 +416,7 @@ extension Portal {
                 let action: Cell
                 if let o = row.outcome {
                     let verb = switch o.action { case .create: "créer"; case .update: "mettre à jour"; case .unchanged: "rien (déjà à jour)" }
-                    action = .text("\(verb) : \(o.kind.french), \(French.place(o.place))" + (o.changes.isEmpty ? "" : " (\(o.changes.map { FieldName($0).french }.joined(separator: ", ")))"))
+                    action = .text("\(verb) : \(o.kind.french), \(French.place(o))" + (o.changes.isEmpty ? "" : " (\(o.changes.map { FieldName($0).french }.joined(separator: ", ")))"))
                 } else { action = .text("—") }
                 let problems: Cell = row.problems.isEmpty ? .badge("correcte", tone: "ok")
                     : .html(row.problems.map { p -> SafeHTML in "<span class=\"etat etat-alerte\">\(FieldName(p.field).french) : \(p.problem.french)</span>" }.joined(separator: "<br>"))

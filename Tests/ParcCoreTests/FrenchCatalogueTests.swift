@@ -111,6 +111,15 @@ import Testing
         #expect(refused.message.french == "lab-01 : injoignable (connexion refusée par 127.0.0.1:2201) ; vérifiez que l'appareil est allumé et sur le réseau, et son adresse et son port dans l'inventaire")
     }
 
+    @Test("a message stored in English by an earlier run is shown in French when it is one of parc's sentences, as it is otherwise")
+    func storedMessages() {
+        let unreachable = TransportError.unreachable(host: "lab-02", reason: "connection refused at 127.0.0.1:2202").description
+        #expect(Message.stored(unreachable, in: .french) == TransportError.unreachable(host: "lab-02", reason: "connection refused at 127.0.0.1:2202").message.french)
+        #expect(Message.stored("condition false", in: .french) == "condition fausse")
+        #expect(Message.stored("E: Unable to locate package gimp-fr", in: .french) == "E: Unable to locate package gimp-fr", "a device's answer stays as it is")
+        #expect(Message.stored(unreachable, in: .english) == unreachable)
+    }
+
     @Test("the command line's language follows LC_ALL, then LC_MESSAGES, then LANG")
     func languageFromTheEnvironment() {
         #expect(Language.fromEnvironment(["LANG": "fr_FR.UTF-8"]) == .french)
