@@ -229,3 +229,18 @@ extension Workspace {
         try inventory.loadSamples(files)
     }
 }
+
+/// Whether the inventory changed since a value was computed from it: what the portal keeps
+/// answers by (see `ChangeWatch`).
+public struct InventoryChanges: Sendable {
+    let watch: ChangeWatch
+
+    /// A watch over the workspace's inventory; nil when its file cannot be watched (nothing may be kept then).
+    public init?(_ workspace: Workspace) {
+        guard let watch = workspace.inventory.changeWatch() else { return nil }
+        self.watch = watch
+    }
+
+    /// The inventory's change counter: equal values mean nothing was committed in between.
+    public func version() throws -> Int64 { try watch.version() }
+}

@@ -18,39 +18,39 @@ enum API {
         },
         Route(method: .get, path: "/api/v1/members", access: .signedIn, summary: "Members the account sees", response: "Member[]") { p, _, _, v in
             try await p.apiMembers(v!)
-        },
+        }.kept,
         Route(method: .get, path: "/api/v1/devices", access: .signedIn, summary: "Devices, keyed as `parc device list --json`",
               query: deviceFilters.map { ($0, "only devices whose \($0) is this (as `parc device list --\($0)`)") }, response: "Device[]") { p, r, _, v in
             try await p.apiDevices(v!, query: r.uri.queryParameters)
-        },
+        }.kept,
         Route(method: .get, path: "/api/v1/devices/{serial}", access: .signedIn, summary: "One device",
               parameters: [("serial", .device)], response: "Device") { p, _, c, v in
             let row = try await p.workspace.view(as: v!.audience) { r in try r.device(c.parameter("serial")) }
             return json(DeviceListing.json(row))
-        },
+        }.kept,
         Route(method: .get, path: "/api/v1/schools", access: .signedIn, summary: "Schools", response: "School[]") { p, _, _, v in
             try await p.apiSchools(v!)
-        },
+        }.kept,
         Route(method: .get, path: "/api/v1/schools/{uai}", access: .signedIn, summary: "One school with its rooms",
               parameters: [("uai", .school)], response: "School") { p, _, c, v in
             let school = try await p.workspace.view(as: v!.audience) { r in try schoolJSON(r, try r.school(c.parameter("uai")), rooms: true) }
             return json(school)
-        },
+        }.kept,
         Route(method: .get, path: "/api/v1/orders", access: .signedIn, summary: "Orders with their funding lines", response: "Order[]") { p, _, _, v in
             try await p.apiOrders(v!)
-        },
+        }.kept,
         Route(method: .get, path: "/api/v1/orders/{id}", access: .signedIn, summary: "One order with its funding lines",
               parameters: [("id", .order)], response: "Order") { p, _, c, v in
             let order = try await p.workspace.view(as: v!.audience) { r in try orderJSON(r, try r.order(c.parameter("id"))) }
             return json(order)
-        },
+        }.kept,
         Route(method: .get, path: "/api/v1/funding", access: .signedIn, summary: "Funding lines of every visible order", response: "FundingLine[]") { p, _, _, v in
             try await p.apiFunding(v!)
-        },
+        }.kept,
         Route(method: .get, path: "/api/v1/problems", access: .signedIn, summary: "Problem reports", response: "Problem[]") { p, _, _, v in
             let problems = try await p.workspace.view(as: v!.audience) { r in try r.problems() }
             return json(.array(problems.map(problemJSON)))
-        },
+        }.kept,
         Route(method: .post, path: "/api/v1/problems", access: .signedIn, summary: "Report a problem on a device",
               response: "Problem", successStatus: 201, requestBody: "ProblemInput") { p, r, c, v in
             try await p.apiReportProblem(v!, request: r, context: c)
@@ -59,7 +59,7 @@ enum API {
               parameters: [("id", .problem)], response: "Problem") { p, _, c, v in
             let problem = try await p.workspace.view(as: v!.audience) { r in try r.problem(c.parameter("id")) }
             return json(problemJSON(problem))
-        },
+        }.kept,
         Route(method: .get, path: "/api/v1/runs", access: .staff, summary: "The latest configuration runs (technicians)", response: "Run[]") { p, _, _, v in
             let runs = try await p.workspace.view(as: v!.audience) { r in try r.runs(limit: 100) }
             return json(data: try RunJSON.encode(runs, pretty: false))

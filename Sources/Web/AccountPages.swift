@@ -19,7 +19,7 @@ enum AccountPages {
         },
         Route(method: .get, path: "/compte", access: .signedIn, summary: "One's account and the form to change one's password") { p, r, _, v in
             p.accountPage(v!, errors: [:], notice: r.uri.queryParameters.get("change") != nil ? "Votre mot de passe est changé ; vos autres sessions sont fermées." : nil)
-        },
+        }.kept,
         Route(method: .post, path: "/compte", access: .signedIn, summary: "Change one's password") { p, r, c, v in
             try await p.changePassword(r, context: c, viewer: v!)
         },

@@ -48,6 +48,8 @@ public struct PortalOptions: Sendable {
     public var relaySweep: Duration = .seconds(300)
     /// Where the notices of problems are sent (`parc serve --smtp`); nil: they wait in the outbox.
     public var mail: MailSettings?
+    /// Whether answers are kept in memory while the inventory does not change (see `AnswerCache`).
+    public var keepAnswers = true
 
     public init(baseURL: String? = nil) { self.baseURL = baseURL }
 
@@ -66,6 +68,8 @@ struct Viewer: Sendable {
     var sessionDigest: String?
     /// The schools a relay account serves (UAI); empty for people.
     var relaySchools: [String] = []
+    /// Who asked, for the answers kept per viewer: "s:" and the session's digest, "t:" and the token's.
+    var identity: String = ""
 
     var isStaff: Bool { account.role == .technician || account.role == .admin }
 
@@ -136,9 +140,19 @@ struct Route: Sendable {
     /// Media types of the success answer and of the body, when not JSON.
     var responseType = "application/json"
     var requestType = "application/json"
+    /// Whether the answer (a GET) depends only on the inventory, the viewer and the day, and may be
+    /// kept until the inventory changes (see `AnswerCache`).
+    var cached = false
     var handler: @Sendable (Portal, Request, WebContext, Viewer?) async throws -> Response
 
     var isAPI: Bool { path.hasPrefix("/api/") }
+
+    /// This GET route, its answers kept while the inventory does not change.
+    var kept: Route {
+        var copy = self
+        copy.cached = method == .get
+        return copy
+    }
 }
 
 /// The web application over one inventory.
@@ -148,6 +162,9 @@ public struct Portal: Sendable {
     let console: Console
     /// Password guesses in progress and failures, per account and per address.
     let attempts: AttemptLimiter
+    /// Answers kept while the inventory does not change; nil when its file cannot be watched or
+    /// `keepAnswers` is off.
+    let cache: AnswerCache?
 
     /// The inventory and the parc folder this server works on, with the relays that connect to it.
     var workspace: Workspace { console.workspace }
@@ -164,10 +181,11 @@ public struct Portal: Sendable {
         served.logger = logger
         served.relays = RelayHub(timeout: options.relayTimeout, pollWait: options.relayPollWait, logger: logger)
         console = Console(workspace: served, sweep: options.relaySweep, mail: options.mail, baseURL: options.baseURL)
+        cache = options.keepAnswers ? InventoryChanges(served).map { AnswerCache(changes: $0) } : nil
     }
 
     /// Every route: pages, then the API.
-    static let routes: [Route] = PortalPages.routes + StaffPages.routes + ConsolePages.routes + AccountPages.routes + API.routes
+    static let routes: [Route] = PortalPages.routes.map(\.kept) + StaffPages.routes + ConsolePages.routes + AccountPages.routes + API.routes
 
     /// The router holding every route, the stylesheet, and the answers for unknown paths.
     public func router() -> Router<WebContext> {
@@ -212,7 +230,9 @@ public struct Portal: Sendable {
         }
         do {
             // The API's open document needs nobody; pages open to anyone still look (the sign-in page redirects the signed-in).
-            let viewer = route.isAPI ? (route.access == .anyone ? nil : try await tokenViewer(request)) : try await sessionViewer(request)
+            let generation = cache?.generation(day: Day.today(options.clock()))
+            let viewer = route.isAPI ? (route.access == .anyone ? nil : try await tokenViewer(request, generation))
+                : try await sessionViewer(request, generation)
             // A relay takes work and reads nothing else: every other route is "not found" to it.
             if let viewer, viewer.isRelay != (route.access == .relay) {
                 if route.access == .relay || viewer.isRelay { throw WebError.notFound }
@@ -229,6 +249,12 @@ public struct Portal: Sendable {
             case .admin:
                 guard let viewer else { throw WebError.signInRequired }
                 guard viewer.isAdmin else { throw WebError.notFound }
+            }
+            if route.cached, let cache, let generation, let viewer, !viewer.identity.isEmpty {
+                let key = AnswerCache.Key(viewer: viewer.identity, uri: request.uri.description)
+                let portal = self, asked = context
+                return try await cache.answer(key, in: generation) { try await route.handler(portal, request, asked, viewer) }
+                    .response(to: request)
             }
             return try await route.handler(self, request, context, viewer)
         } catch let error as WebError {
@@ -264,23 +290,34 @@ public struct Portal: Sendable {
 
     // MARK: Who is asking
 
-    func sessionViewer(_ request: Request) async throws -> Viewer? {
+    /// The viewer of the request's session cookie; resolved once per generation of the inventory
+    /// (a session's end of life is checked every time).
+    func sessionViewer(_ request: Request, _ generation: AnswerCache.Generation? = nil) async throws -> Viewer? {
         guard let secret = request.cookies["parc_session"]?.value, !secret.isEmpty else { return nil }
         let digest = Secrets.digest(secret)
         let now = options.clock()
-        return try await Sessions.session(digest: digest, now: now, in: workspace).flatMap {
-            $0.account.role == .relay ? nil : Viewer(account: $0.account, memberSlug: $0.memberSlug, memberName: $0.memberName, csrf: $0.csrf, sessionDigest: digest)
-        }
+        let identity = "s:" + digest
+        if let generation, let known = cache?.viewer(identity, in: generation, now: now) { return known }
+        guard let session = try await Sessions.session(digest: digest, now: now, in: workspace), session.account.role != .relay else { return nil }
+        let viewer = Viewer(account: session.account, memberSlug: session.memberSlug, memberName: session.memberName, csrf: session.csrf,
+                            sessionDigest: digest, identity: identity)
+        if let generation { cache?.keep(viewer, as: identity, expires: session.expiresAt, in: generation) }
+        return viewer
     }
 
-    func tokenViewer(_ request: Request) async throws -> Viewer? {
+    /// The viewer of the request's API token (`Authorization: Bearer`), resolved once per generation.
+    func tokenViewer(_ request: Request, _ generation: AnswerCache.Generation? = nil) async throws -> Viewer? {
         guard let header = request.headers[.authorization] else { return nil }
         let parts = header.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { throw WebError.signInRequired }
         let digest = Secrets.digest(String(parts[1]).trimmingCharacters(in: .whitespaces))
-        return try await Sessions.token(digest: digest, in: workspace).map {
-            Viewer(account: $0.account, memberSlug: $0.memberSlug, csrf: nil, sessionDigest: nil, relaySchools: $0.relaySchools)
-        }
+        let identity = "t:" + digest
+        if let generation, let known = cache?.viewer(identity, in: generation, now: options.clock()) { return known }
+        guard let token = try await Sessions.token(digest: digest, in: workspace) else { return nil }
+        let viewer = Viewer(account: token.account, memberSlug: token.memberSlug, csrf: nil, sessionDigest: nil, relaySchools: token.relaySchools,
+                            identity: identity)
+        if let generation { cache?.keep(viewer, as: identity, expires: nil, in: generation) }
+        return viewer
     }
 
     // MARK: Answers

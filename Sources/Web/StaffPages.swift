@@ -11,10 +11,10 @@ enum StaffPages {
     static let routes: [Route] = [
         Route(method: .get, path: "/recherche", access: .staff, summary: "Search devices across every member") { p, r, _, v in
             try await p.search(v!, text: r.uri.queryParameters.get("q") ?? "")
-        },
+        }.kept,
         Route(method: .get, path: "/signalements", access: .staff, summary: "The problem queue") { p, r, _, v in
             try await p.problemQueue(v!, all: r.uri.queryParameters.get("tous") != nil)
-        },
+        }.kept,
         Route(method: .get, path: "/executions", access: .staff, summary: "Configuration runs") { p, r, _, v in
             try await p.runs(v!, notice: r.uri.queryParameters.get("avis"))
         },

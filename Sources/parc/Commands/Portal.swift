@@ -32,6 +32,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("PEM certificate chain, to serve HTTPS directly.", valueName: "file")) var tlsCert: String?
     @Option(help: ArgumentHelp("PEM private key of --tls-cert.", valueName: "file")) var tlsKey: String?
     @Flag(help: "Believe X-Forwarded-For for the client's address (only behind your own reverse proxy).") var behindProxy = false
+    @Flag(help: "Answer every request from the inventory, keeping nothing in memory (to measure or to rule the cache out).") var noCache = false
     @Option(help: ArgumentHelp("How long a sign-in lasts, in hours.", valueName: "hours")) var sessionHours = 12.0
     @Option(help: ArgumentHelp("A relay silent this long is gone: its devices' unfinished work ends unreachable and becomes pending.", valueName: "seconds"))
     var relayTimeout = 60.0
@@ -71,6 +72,7 @@ struct Serve: AsyncParsableCommand {
         let (host, port) = try Self.split(listen)
         var options = PortalOptions(baseURL: (baseURL ?? ProcessInfo.processInfo.environment["PARC_BASE_URL"])?.nonEmptyValue)
         options.trustForwardedFor = behindProxy
+        options.keepAnswers = !noCache
         options.sessionLifetime = sessionHours * 3600
         options.home = ParcHome.locate()
         options.access = access.settings
