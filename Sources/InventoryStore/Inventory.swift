@@ -24,9 +24,12 @@ public struct Inventory: Sendable {
     /// - Parameters:
     ///   - actor: who the audit log names; defaults to the login name.
     ///   - busyTimeout: how long a writer waits for another process's write to finish.
+    ///   - concurrentReads: readers of their own beside the writer (a server answering many at
+    ///     once); false: one connection for all (a command, which opens the file, reads or writes
+    ///     a little and ends: a second connection cost it more than its query).
     public init(path: String, actor: String? = nil, busyTimeout: TimeInterval = 10,
                 logger: Logger = Logger(label: "parc.inventory"),
-                clock: @escaping @Sendable () -> Date = { Date() }) throws {
+                clock: @escaping @Sendable () -> Date = { Date() }, concurrentReads: Bool = true) throws {
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty && !FileManager.default.fileExists(atPath: directory) {
             do {
@@ -50,7 +53,15 @@ public struct Inventory: Sendable {
                     throw InventoryError.database(path: path, reason: "it was written by an older parc and needs an upgrade, but the file is read-only; run parc once with write access to it")
                 }
             } else {
-                let pool = try DatabasePool(path: path, configuration: config)
+                let pool: any DatabaseWriter
+                if concurrentReads {
+                    pool = try DatabasePool(path: path, configuration: config)
+                } else {
+                    var one = config
+                    // A file already in WAL mode stays so (it is written in its header): asking again costs a lock.
+                    if !Self.inWALMode(path) { one.journalMode = .wal }
+                    pool = try DatabaseQueue(path: path, configuration: one)
+                }
                 if try pool.read({ try Schema.migrator.hasBeenSuperseded($0) }) {
                     // Migrations this parc does not know: a newer parc wrote it. Reading is safe;
                     // writing could break what the newer parc relies on.
@@ -98,6 +109,14 @@ public struct Inventory: Sendable {
             return String(cString: name)
         }
         return ProcessInfo.processInfo.environment["USER"] ?? "unknown"
+    }
+
+    /// Whether the SQLite file at `path` is in WAL mode (bytes 18 and 19 of its header are 2).
+    static func inWALMode(_ path: String) -> Bool {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? handle.close() }
+        guard let header = try? handle.read(upToCount: 20), header.count == 20 else { return false }
+        return header[header.startIndex + 18] == 2 && header[header.startIndex + 19] == 2
     }
 
     /// Whether `error` comes from a full disk: SQLite says SQLITE_FULL, or an I/O error while the

@@ -1,6 +1,7 @@
 import Foundation
 import InventoryStore
 import Lab
+import Synchronization
 import Logging
 import ParcCore
 import SSHTransport
@@ -19,9 +20,21 @@ public struct AppError: Error, CustomStringConvertible, LocalizedError, Sendable
 /// the current directory.
 public enum ParcHome {
     public static func locate() -> URL {
-        let env = ProcessInfo.processInfo.environment
-        if let home = env["PARC_HOME"], !home.isEmpty { return URL(fileURLWithPath: home) }
-        let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        if let home = Environment.value("PARC_HOME") { return URL(fileURLWithPath: home) }
+        // Found once per working directory: a command's start asks several times.
+        let directory = FileManager.default.currentDirectoryPath
+        return located.withLock { known in
+            if let known, known.directory == directory { return known.home }
+            let home = search(from: directory)
+            known = (directory, home)
+            return home
+        }
+    }
+
+    private static let located = Mutex<(directory: String, home: URL)?>(nil)
+
+    private static func search(from directory: String) -> URL {
+        let cwd = URL(fileURLWithPath: directory)
         if let found = ancestor(of: cwd, holding: "inventory") { return found }
         let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
         let exePath = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")).map(URL.init(fileURLWithPath:)) ?? exe
@@ -45,7 +58,7 @@ public enum ParcHome {
     /// The lab's folder: `option`, else $PARC_LAB_DIR, else inventory/lab in the parc folder.
     public static func labDirectory(_ option: String? = nil, home: URL? = nil) -> String {
         if let option, !option.isEmpty { return option }
-        if let env = ProcessInfo.processInfo.environment["PARC_LAB_DIR"], !env.isEmpty { return env }
+        if let env = Environment.value("PARC_LAB_DIR") { return env }
         return (home ?? locate()).appendingPathComponent("inventory/lab").path
     }
 }
@@ -53,7 +66,7 @@ public enum ParcHome {
 /// The user's home: $HOME, else the account's.
 public enum Home {
     public static var path: String {
-        if let home = ProcessInfo.processInfo.environment["HOME"], !home.isEmpty { return home }
+        if let home = Environment.value("HOME") { return home }
         return FileManager.default.homeDirectoryForCurrentUser.path
     }
 }
@@ -62,7 +75,7 @@ public enum Home {
 public enum ManagementKey {
     public static func path(_ option: String? = nil, home: URL? = nil) -> String {
         if let option, !option.isEmpty { return option }
-        if let env = ProcessInfo.processInfo.environment["PARC_IDENTITY"], !env.isEmpty { return env }
+        if let env = Environment.value("PARC_IDENTITY") { return env }
         return (home ?? ParcHome.locate()).appendingPathComponent("inventory/keys/parc_ed25519").path
     }
 
@@ -104,17 +117,16 @@ public struct AccessSettings: Sendable {
     /// parc's usual keys: `identities` when given, else $PARC_IDENTITY, the management key, the
     /// lab's key, ~/.ssh/id_ed25519, ~/.ssh/id_ecdsa (those that exist), then ssh-agent.
     public static func standardCredentials(identities: [String] = [], home: URL? = nil) -> [SSHCredential] {
-        let env = ProcessInfo.processInfo.environment
         let user = FileManager.default.homeDirectoryForCurrentUser.path
         var files = identities
         if files.isEmpty {
-            if let id = env["PARC_IDENTITY"], !id.isEmpty { files.append(id) }
+            if let id = Environment.value("PARC_IDENTITY") { files.append(id) }
             files += [ManagementKey.path(nil, home: home), ParcHome.labDirectory(home: home) + "/id_ed25519", user + "/.ssh/id_ed25519", user + "/.ssh/id_ecdsa"]
                 .filter { FileManager.default.fileExists(atPath: $0) }
         }
         var seen = Set<String>()
         var out: [SSHCredential] = files.filter { seen.insert($0).inserted }.map { .keyFile($0) }
-        if env["SSH_AUTH_SOCK"] != nil { out.append(.agent) }
+        if getenv("SSH_AUTH_SOCK") != nil { out.append(.agent) }
         return out
     }
 
@@ -192,8 +204,11 @@ extension Workspace {
 extension Workspace {
     /// Opens (with `create`, makes or migrates) the inventory file at `path`, with the parc folder
     /// and how this machine reaches devices. `actor` is who the audit log names.
-    public static func open(database path: String, actor: String?, home: URL, access: AccessSettings, storeLogger: Logger) throws -> Workspace {
-        Workspace(inventory: try Inventory(path: path, actor: actor, logger: storeLogger), home: home, access: access)
+    /// `concurrentReads`: readers of their own beside the writer (`parc serve`); a command that
+    /// reads or writes a little and ends does with one connection.
+    public static func open(database path: String, actor: String?, home: URL, access: AccessSettings, storeLogger: Logger,
+                            concurrentReads: Bool = true) throws -> Workspace {
+        Workspace(inventory: try Inventory(path: path, actor: actor, logger: storeLogger, concurrentReads: concurrentReads), home: home, access: access)
     }
 
     /// The inventory file.

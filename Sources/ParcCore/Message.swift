@@ -6,9 +6,9 @@ public enum Language: String, Sendable, CaseIterable {
 
     /// What the command line writes in: French when `LC_ALL`, `LC_MESSAGES` or `LANG` (the first
     /// one set, as the C library reads them) names a French locale (`fr_FR.UTF-8`, `fr`), else English.
-    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> Language {
+    public static func fromEnvironment(_ environment: [String: String]? = nil) -> Language {
         for name in ["LC_ALL", "LC_MESSAGES", "LANG"] {
-            guard let value = environment[name], !value.isEmpty else { continue }
+            guard let value = environment.map({ $0[name] }) ?? Environment.value(name), !value.isEmpty else { continue }
             return value.lowercased().hasPrefix("fr") ? .french : .english
         }
         return .english
@@ -164,4 +164,15 @@ public struct FieldName: FrenchWord, Equatable {
     public let english: String
     public init(_ english: String) { self.english = english }
     public var french: String { FrenchCatalogue.fields[english] ?? english }
+}
+
+/// One environment variable, read with `getenv`: `ProcessInfo.processInfo.environment` copies the
+/// whole environment into a dictionary on every call, which a command's start paid several times.
+public enum Environment {
+    /// The variable's value; nil when unset or empty.
+    public static func value(_ name: String) -> String? {
+        guard let raw = getenv(name) else { return nil }
+        let value = String(cString: raw)
+        return value.isEmpty ? nil : value
+    }
 }

@@ -23,7 +23,7 @@ struct GlobalOptions: ParsableArguments {
     /// The central server this invocation acts on, if any.
     var server: String? {
         if let serverOption, !serverOption.isEmpty { return serverOption }
-        return ProcessInfo.processInfo.environment["PARC_SERVER"]?.nonEmpty
+        return Environment.value("PARC_SERVER")
     }
 
     /// The central server, signed in (nil: the local inventory).
@@ -45,26 +45,27 @@ struct GlobalOptions: ParsableArguments {
     /// The database path this invocation uses.
     var databasePath: String {
         if let database, !database.isEmpty { return database }
-        if let env = ProcessInfo.processInfo.environment["PARC_DATABASE"], !env.isEmpty { return env }
+        if let env = Environment.value("PARC_DATABASE") { return env }
         return ParcHome.locate().appendingPathComponent("inventory/parc.sqlite").path
     }
 
     /// Opens the inventory, with how this command line reaches devices. Only `parc init` creates
     /// one (`create`): a mistyped --database or PARC_DATABASE must not silently give an empty
     /// inventory that lists nothing.
-    func open(access: AccessSettings, create: Bool = false) throws -> Workspace {
+    func open(access: AccessSettings, create: Bool = false, concurrentReads: Bool = false) throws -> Workspace {
         if let server {
             throw ValidationError("this command acts on this machine (init and serve do), and \(ServerLogins.key(server)) is named by \(serverOption?.nonEmpty != nil ? "--server" : "PARC_SERVER"): "
                                   + "run it on the server, or without a server")
         }
         if !create && !FileManager.default.fileExists(atPath: databasePath) {
-            let source = database?.nonEmpty != nil ? "--database" : ProcessInfo.processInfo.environment["PARC_DATABASE"]?.nonEmpty != nil ? "PARC_DATABASE" : "the default"
+            let source = database?.nonEmpty != nil ? "--database" : Environment.value("PARC_DATABASE") != nil ? "PARC_DATABASE" : "the default"
             throw InventoryError.database(path: databasePath, reason: "there is no inventory here. Check --database or PARC_DATABASE (\(source) gave this path), or create it with `parc init` (`parc init --sample` for the sample data)")
         }
         LoggingSetup.bootstrap(verbose: verbose >= 3)
         var logger = Logger(label: "parc")
         logger.logLevel = verbose >= 3 ? .debug : .warning
-        return try Workspace.open(database: databasePath, actor: actor, home: ParcHome.locate(), access: access, storeLogger: logger)
+        return try Workspace.open(database: databasePath, actor: actor, home: ParcHome.locate(), access: access, storeLogger: logger,
+                                  concurrentReads: concurrentReads)
     }
 }
 

@@ -6,6 +6,7 @@ import ParcCore
 /// `parc backup -o FILE`: a consistent copy of the inventory, taken while others write.
 struct Backup: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "backup",
         abstract: "Copy the whole inventory to a file, consistently, even while the portal or another parc writes to it.",
         discussion: """
             The copy is SQLite's online backup of one moment of the inventory (a plain `cp` of the \
@@ -38,6 +39,7 @@ struct Backup: ParsableCommand {
 /// `parc restore FILE`: the whole inventory replaced by a backup, the current one kept aside.
 struct Restore: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "restore",
         abstract: "Replace the whole inventory by a backup made with `parc backup`.",
         discussion: """
             Without --yes, says what would be replaced by what and changes nothing. With --yes, the \

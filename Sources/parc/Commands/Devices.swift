@@ -56,7 +56,7 @@ struct DeviceCommand: ParsableCommand {
     }
 
     struct Add: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Add a device.", discussion: """
+        static let configuration = CommandConfiguration(commandName: "add", abstract: "Add a device.", discussion: """
             Example: parc device add --kind laptop --serial PF4NLV99 --asset-tag NLV-2024-099 --model "ThinkPad 11e" \
             --school 0572113M --room "Classe CM2" --mac 8c:16:45:3a:10:99 --order BC-2024-042
             """)
@@ -74,7 +74,7 @@ struct DeviceCommand: ParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List devices, narrowed by any of the filters.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List devices, narrowed by any of the filters.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
         @OptionGroup var filters: DeviceFilterOptions
@@ -90,7 +90,7 @@ struct DeviceCommand: ParsableCommand {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show everything about a device, with its latest history.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show everything about a device, with its latest history.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
         @Argument(help: "Serial or asset tag.") var device: String
@@ -127,7 +127,7 @@ struct DeviceCommand: ParsableCommand {
     }
 
     struct Edit: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Change a device's fields (an empty value clears an optional one).")
+        static let configuration = CommandConfiguration(commandName: "edit", abstract: "Change a device's fields (an empty value clears an optional one).")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Serial or asset tag.") var device: String
         @Option(name: .customLong("serial"), help: "A corrected serial number.") var newSerial: String?
@@ -145,7 +145,7 @@ struct DeviceCommand: ParsableCommand {
     }
 
     struct Move: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Put a device in a room, in a cart, or nowhere; a cart takes what it holds along.",
+        static let configuration = CommandConfiguration(commandName: "move", abstract: "Put a device in a room, in a cart, or nowhere; a cart takes what it holds along.",
                                                         discussion: "Example: parc device move NLV-2024-010 --school 0572113M --room \"Classe CM2\"")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Serial or asset tag.") var device: String
@@ -166,7 +166,7 @@ struct DeviceCommand: ParsableCommand {
     }
 
     struct Status: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Set a device's status.",
+        static let configuration = CommandConfiguration(commandName: "status", abstract: "Set a device's status.",
                                                         discussion: "Example: parc device status PF4NLV31 inRepair")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Serial or asset tag.") var device: String
@@ -180,7 +180,7 @@ struct DeviceCommand: ParsableCommand {
     }
 
     struct Remove: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove a device from the inventory (its history stays).")
+        static let configuration = CommandConfiguration(commandName: "remove", abstract: "Remove a device from the inventory (its history stays).")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Serial or asset tag.") var device: String
 
@@ -198,7 +198,7 @@ struct CartCommand: ParsableCommand {
         subcommands: [Add.self, Fill.self, List.self, Show.self, Lend.self, Return.self, Loans.self])
 
     struct Lend: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Lend a cart to a school's room until a date; its laptops go along.",
+        static let configuration = CommandConfiguration(commandName: "lend", abstract: "Lend a cart to a school's room until a date; its laptops go along.",
                                                         discussion: "Example (a SIVOS sharing one mobile class): parc cart lend NLV-2024-010 --school 0571234X --room CM1 --until 2025-06-30")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The cart (serial or asset tag).") var cart: String
@@ -213,7 +213,7 @@ struct CartCommand: ParsableCommand {
     }
 
     struct Return: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Bring a lent cart back where it came from.")
+        static let configuration = CommandConfiguration(commandName: "return", abstract: "Bring a lent cart back where it came from.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The cart (serial or asset tag).") var cart: String
 
@@ -224,7 +224,7 @@ struct CartCommand: ParsableCommand {
     }
 
     struct Loans: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the loans of carts: where, since and until when, returned or not.")
+        static let configuration = CommandConfiguration(commandName: "loans", abstract: "List the loans of carts: where, since and until when, returned or not.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
         @Flag(help: "Only carts still lent.") var open = false
@@ -244,7 +244,7 @@ struct CartCommand: ParsableCommand {
     }
 
     struct Add: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Add a cart (a device of kind cart).", discussion: """
+        static let configuration = CommandConfiguration(commandName: "add", abstract: "Add a cart (a device of kind cart).", discussion: """
             Example: parc cart add --serial CHR16-240877 --asset-tag NLV-2024-010 --school 0572113M --room "Classe CE2-CM1"
             """)
         @OptionGroup var global: GlobalOptions
@@ -263,7 +263,7 @@ struct CartCommand: ParsableCommand {
     }
 
     struct Fill: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Put devices in a cart (all of them, or none if one is wrong).",
+        static let configuration = CommandConfiguration(commandName: "fill", abstract: "Put devices in a cart (all of them, or none if one is wrong).",
                                                         discussion: "Example: parc cart fill NLV-2024-010 PF4NLV31 PF4NLV32")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The cart (serial or asset tag).") var cart: String
@@ -283,7 +283,7 @@ struct CartCommand: ParsableCommand {
     typealias Row = CartOps.Row
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List carts with where they are and how many devices they hold.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List carts with where they are and how many devices they hold.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
         @Option(help: "Only this member's carts.") var member: String?
@@ -299,7 +299,7 @@ struct CartCommand: ParsableCommand {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List what a cart holds.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "List what a cart holds.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
         @Argument(help: "The cart (serial or asset tag).") var cart: String

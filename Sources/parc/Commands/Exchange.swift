@@ -31,7 +31,7 @@ struct ImportCommand: ParsableCommand {
         subcommands: [Devices.self, Members.self, Schools.self])
 
     struct Devices: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Import devices from a CSV file.", discussion: """
+        static let configuration = CommandConfiguration(commandName: "devices", abstract: "Import devices from a CSV file.", discussion: """
             Example (a mobile class delivered under order BC-2024-042, all in one cart):
               parc import devices bl-ene-24-11902.csv --order BC-2024-042 --cart NLV-2024-010 --kind laptop --dry-run
             """)
@@ -71,7 +71,7 @@ struct ImportCommand: ParsableCommand {
     }
 
     struct Members: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Import members (communes, SIVOS, EPCI) from a CSV file.")
+        static let configuration = CommandConfiguration(commandName: "members", abstract: "Import members (communes, SIVOS, EPCI) from a CSV file.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The CSV file.") var file: String
         @OptionGroup var mapping: MappingOptions
@@ -85,7 +85,7 @@ struct ImportCommand: ParsableCommand {
     }
 
     struct Schools: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Import schools (UAI, name, member, town, rooms) from a CSV file.")
+        static let configuration = CommandConfiguration(commandName: "schools", abstract: "Import schools (UAI, name, member, town, rooms) from a CSV file.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The CSV file.") var file: String
         @OptionGroup var mapping: MappingOptions
@@ -169,7 +169,7 @@ struct ExportCommand: ParsableCommand {
         subcommands: [Devices.self, AnsibleInventory.self, Glpi.self])
 
     struct Devices: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Export devices; the CSV's columns are the importer's field names.")
+        static let configuration = CommandConfiguration(commandName: "devices", abstract: "Export devices; the CSV's columns are the importer's field names.")
         @OptionGroup var global: GlobalOptions
         @Flag(help: "CSV (default).") var csv = false
         @Flag(help: "JSON: an array of objects keyed by field name.") var json = false
@@ -293,6 +293,7 @@ struct ReportCommand: ParsableCommand {
 
 struct Labels: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "labels",
         abstract: "Write a printable sheet of asset labels (HTML, A4, 3 × 8) with a QR code of each asset tag.",
         discussion: "Example: parc labels --cart NLV-2024-010 -o etiquettes.html")
     @OptionGroup var global: GlobalOptions

@@ -48,6 +48,7 @@ struct FactsCommand: AsyncParsableCommand {
 
 struct Reconcile: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "reconcile",
         abstract: "Compare the devices' gathered facts with the inventory: serial, MACs, host name, who answers where, last seen.",
         discussion: """
             --fix applies the safe updates (host name and MAC addresses from the device, with audit \
@@ -80,7 +81,7 @@ struct Reconcile: AsyncParsableCommand {
 }
 
 struct Pending: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "What is owed to devices that were offline: `parc run --pending` serves it.")
+    static let configuration = CommandConfiguration(commandName: "pending", abstract: "What is owed to devices that were offline: `parc run --pending` serves it.")
     @OptionGroup var global: GlobalOptions
     @OptionGroup var output: OutputOptions
 
@@ -103,6 +104,7 @@ struct Pending: AsyncParsableCommand {
 
 struct Watch: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "watch",
         abstract: "Serve pending work as devices come back: `parc run --pending` every interval.",
         discussion: "Stops when nothing is pending, or after --rounds rounds. Values of --ask-vars come from PARC_ASK_<NAME>.")
     @OptionGroup var global: GlobalOptions

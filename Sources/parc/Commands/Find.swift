@@ -5,6 +5,7 @@ import ParcCore
 
 struct Find: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "find",
         abstract: "Find devices by serial, asset tag, MAC, host name, model, school or commune name.",
         discussion: "Example: parc find 8c1645 (a MAC may be typed with or without separators).")
     @OptionGroup var global: GlobalOptions
@@ -26,6 +27,7 @@ struct Find: AsyncParsableCommand {
 
 struct History: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "history",
         abstract: "Show a device's story from the audit log: who changed what, when, old → new.",
         discussion: "Works for removed devices too (by the serial or asset tag they had).")
     @OptionGroup var global: GlobalOptions

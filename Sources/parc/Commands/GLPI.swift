@@ -41,6 +41,7 @@ struct GLPICommand: AsyncParsableCommand {
 
     struct Push: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "push",
             abstract: "POST each computer's inventory to GLPI's inventory endpoint (zlib-compressed JSON, GLPI-Agent-ID), as glpi-agent does.",
             discussion: """
                 URL is the server's inventory address, e.g. https://glpi.mairie.example/front/inventory.php. \

@@ -5,6 +5,7 @@ import ParcCore
 
 struct Init: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "init",
         abstract: "Create (or migrate) the inventory database; with --sample, load the sample data.",
         discussion: """
             --sample loads the Fus@é lots (inventory/fusee-lots.json) and every file of \

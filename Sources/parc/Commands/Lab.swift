@@ -16,7 +16,7 @@ struct LabCommand: ParsableCommand {
         subcommands: [Up.self, Status.self, RelayUp.self, Down.self])
 
     struct Up: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Start N devices and register them as laptops in a school.",
+        static let configuration = CommandConfiguration(commandName: "up", abstract: "Start N devices and register them as laptops in a school.",
                                                         discussion: "Example: parc lab up 4 --school 0572113M")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "How many devices.") var count: Int
@@ -57,7 +57,7 @@ struct LabCommand: ParsableCommand {
     }
 
     struct Status: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the lab's devices and whether they run.")
+        static let configuration = CommandConfiguration(commandName: "status", abstract: "List the lab's devices and whether they run.")
         @Option(name: .customLong("lab-dir"), help: "Where the lab lives.") var labDir: String?
         @Flag(help: "Print JSON: the devices, and the school network with its namespace and hostAddress.") var json = false
 
@@ -114,7 +114,7 @@ struct LabCommand: ParsableCommand {
     }
 
     struct Down: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Stop every lab device by its PID, remove the lab's files and its devices from the inventory.")
+        static let configuration = CommandConfiguration(commandName: "down", abstract: "Stop every lab device by its PID, remove the lab's files and its devices from the inventory.")
         @OptionGroup var global: GlobalOptions
         @Option(name: .customLong("lab-dir"), help: "Where the lab lives.") var labDir: String?
         @Flag(help: "Keep the lab's devices in the inventory.") var keepInventory = false
@@ -134,6 +134,7 @@ struct LabCommand: ParsableCommand {
 
 struct Groups: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "groups",
         abstract: "List the groups that patterns (parc ping, playbooks' hosts) can name, with their device counts.")
     @OptionGroup var global: GlobalOptions
     @OptionGroup var output: OutputOptions
@@ -165,7 +166,7 @@ struct GroupCommand: ParsableCommand {
         subcommands: [Add.self, Remove.self, AddDevice.self, RemoveDevice.self, Var.self, List.self])
 
     struct Add: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create a group.")
+        static let configuration = CommandConfiguration(commandName: "add", abstract: "Create a group.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Its name: lower-case letters, digits and _.") var name: String
         func run() async throws {
@@ -175,7 +176,7 @@ struct GroupCommand: ParsableCommand {
     }
 
     struct Remove: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove a group (its devices stay in the inventory).")
+        static let configuration = CommandConfiguration(commandName: "remove", abstract: "Remove a group (its devices stay in the inventory).")
         @OptionGroup var global: GlobalOptions
         @Argument var name: String
         func run() async throws {
@@ -211,7 +212,7 @@ struct GroupCommand: ParsableCommand {
     }
 
     struct Var: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Set a group's variables: key=value (key= removes it).")
+        static let configuration = CommandConfiguration(commandName: "var", abstract: "Set a group's variables: key=value (key= removes it).")
         @OptionGroup var global: GlobalOptions
         @Argument var name: String
         @Argument(help: "key=value, or key= to remove it.") var assignments: [String]
@@ -228,7 +229,7 @@ struct GroupCommand: ParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Your groups, their devices and variables.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "Your groups, their devices and variables.")
         @OptionGroup var global: GlobalOptions
         @Flag(help: "Print JSON.") var json = false
         func run() async throws {

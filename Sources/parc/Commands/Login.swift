@@ -7,6 +7,7 @@ import ParcCore
 /// name it (`--server URL` or `PARC_SERVER`).
 struct Login: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "login",
         abstract: "Log in to a central parc server: its token is kept in ~/.config/parc/ (mode 600) for --server and PARC_SERVER.",
         discussion: """
             Asks the login and the password (or reads a token made with `parc token add` on the server from --token-file). \
@@ -59,7 +60,7 @@ struct Login: AsyncParsableCommand {
 
 /// `parc logout`: the token revoked on the server and forgotten here.
 struct Logout: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Log out of a central parc server: its token is revoked there and forgotten here.")
+    static let configuration = CommandConfiguration(commandName: "logout", abstract: "Log out of a central parc server: its token is revoked there and forgotten here.")
     @Argument(help: "The server (default: $PARC_SERVER).") var server: String?
 
     func run() async throws {

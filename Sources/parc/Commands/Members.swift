@@ -42,7 +42,7 @@ struct MemberCommand: ParsableCommand {
     ]
 
     struct Add: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Add a member.", discussion: """
+        static let configuration = CommandConfiguration(commandName: "add", abstract: "Add a member.", discussion: """
             Example: parc member add --name Norroy-le-Veneur --kind commune --siren 215705112 --insee 57511 \
             --deliberation 1.4-033/2024 --deliberation-date 2024-09-23 --receipt 057-215705112-20240923-2024DEL033-DE
             """)
@@ -60,7 +60,7 @@ struct MemberCommand: ParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List members.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List members.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
         static let tableKeys = ["slug", "name", "kind", "siren", "insee", "deliberationNumber", "conventionDate"]
@@ -72,7 +72,7 @@ struct MemberCommand: ParsableCommand {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show a member, its schools and orders.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a member, its schools and orders.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
         @Argument(help: "Slug, SIREN or INSEE code.") var member: String
@@ -89,7 +89,7 @@ struct MemberCommand: ParsableCommand {
     }
 
     struct Edit: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Change a member's fields (an empty value clears an optional one).")
+        static let configuration = CommandConfiguration(commandName: "edit", abstract: "Change a member's fields (an empty value clears an optional one).")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Slug, SIREN or INSEE code.") var member: String
         @OptionGroup var fields: Fields
@@ -101,7 +101,7 @@ struct MemberCommand: ParsableCommand {
     }
 
     struct Remove: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove a member that has no schools and no orders.")
+        static let configuration = CommandConfiguration(commandName: "remove", abstract: "Remove a member that has no schools and no orders.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Slug, SIREN or INSEE code.") var member: String
 

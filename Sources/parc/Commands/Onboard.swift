@@ -5,6 +5,7 @@ import ParcCore
 
 struct Onboard: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "onboard",
         abstract: "Bring new devices under management: pin the host key, install parc's key, name them, read their facts, match them by serial.",
         discussion: """
             For a device (ADDRESS) or a whole cart (--from FILE, one address[:port] per line), in \

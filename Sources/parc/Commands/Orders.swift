@@ -16,7 +16,7 @@ struct LotCommand: ParsableCommand {
     ]
 
     struct Add: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Add a lot.")
+        static let configuration = CommandConfiguration(commandName: "add", abstract: "Add a lot.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The lot's number in the contract.") var number: String
         @Option(help: "Its title.") var title: String
@@ -29,7 +29,7 @@ struct LotCommand: ParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List lots.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List lots.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
 
@@ -39,7 +39,7 @@ struct LotCommand: ParsableCommand {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show a lot and the orders placed under it.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a lot and the orders placed under it.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
         @Argument(help: "The lot's number.") var number: String
@@ -54,7 +54,7 @@ struct LotCommand: ParsableCommand {
     }
 
     struct Edit: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Change a lot's title or supplier.")
+        static let configuration = CommandConfiguration(commandName: "edit", abstract: "Change a lot's title or supplier.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The lot's number.") var number: String
         @Option(help: "Its title.") var title: String?
@@ -67,7 +67,7 @@ struct LotCommand: ParsableCommand {
     }
 
     struct Remove: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove a lot no order was placed under.")
+        static let configuration = CommandConfiguration(commandName: "remove", abstract: "Remove a lot no order was placed under.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The lot's number.") var number: String
 
@@ -117,7 +117,7 @@ struct OrderCommand: ParsableCommand {
     }
 
     struct Add: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Record an order.", discussion: """
+        static let configuration = CommandConfiguration(commandName: "add", abstract: "Record an order.", discussion: """
             Example: parc order add BC-2024-042 --member norroy-le-veneur --lot 2 --ordered 2024-11-04 \
             --amount-excl-tax 11840 --amount-incl-tax 14208
             """)
@@ -133,7 +133,7 @@ struct OrderCommand: ParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List orders with their amounts and funding.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List orders with their amounts and funding.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
         @Option(help: "Only this member's orders.") var member: String?
@@ -147,7 +147,7 @@ struct OrderCommand: ParsableCommand {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show an order, its funding lines and its devices.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show an order, its funding lines and its devices.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
         @Argument(help: "The order number.") var number: String
@@ -171,7 +171,7 @@ struct OrderCommand: ParsableCommand {
     }
 
     struct Edit: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Change an order's fields (an empty value clears an optional one).")
+        static let configuration = CommandConfiguration(commandName: "edit", abstract: "Change an order's fields (an empty value clears an optional one).")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The order number.") var number: String
         @Option(help: "Whose order, when several members use the number.") var member: String?
@@ -185,7 +185,7 @@ struct OrderCommand: ParsableCommand {
     }
 
     struct Remove: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove an order no device came from (its funding lines go with it).")
+        static let configuration = CommandConfiguration(commandName: "remove", abstract: "Remove an order no device came from (its funding lines go with it).")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The order number.") var number: String
         @Option(help: "Whose order, when several members use the number.") var member: String?
@@ -214,7 +214,7 @@ struct FundingCommand: ParsableCommand {
     static func json(_ f: FundingLine) -> JSONValue { .object(fields.map { ($0.key, $0.value(f)) }) }
 
     struct Add: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Add a funding line to an order.", discussion: """
+        static let configuration = CommandConfiguration(commandName: "add", abstract: "Add a funding line to an order.", discussion: """
             Example: parc funding add BC-2024-042 --funder departement --label "Ambition Moselle" --requested 7104 --granted 5683.20
             """)
         @OptionGroup var global: GlobalOptions
@@ -233,7 +233,7 @@ struct FundingCommand: ParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List an order's funding lines.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List an order's funding lines.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
         @Argument(help: "The order number.") var order: String
@@ -246,7 +246,7 @@ struct FundingCommand: ParsableCommand {
     }
 
     struct Edit: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Change a funding line (by the id `parc funding list` shows).")
+        static let configuration = CommandConfiguration(commandName: "edit", abstract: "Change a funding line (by the id `parc funding list` shows).")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The funding line's id.") var id: Int64
         @Option(help: "commune, departement, state or other.") var funder: Funder?
@@ -261,7 +261,7 @@ struct FundingCommand: ParsableCommand {
     }
 
     struct Remove: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove a funding line.")
+        static let configuration = CommandConfiguration(commandName: "remove", abstract: "Remove a funding line.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The funding line's id.") var id: Int64
 

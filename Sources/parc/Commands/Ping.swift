@@ -5,6 +5,7 @@ import ParcCore
 
 struct Ping: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "ping",
         abstract: "Check that devices answer over SSH: reachable, authenticated, host key, round trip.",
         discussion: """
             Connects to each selected device that has an address, in parallel (--forks), runs `true`, \

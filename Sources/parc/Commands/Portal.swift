@@ -17,6 +17,7 @@ enum PortalAddress {
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "serve",
         abstract: "Run the web portal (communes, technicians) and the JSON API over this inventory.",
         discussion: """
             Accounts come from `parc user add`. Put it behind a reverse proxy for HTTPS (the README shows an \
@@ -65,7 +66,7 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let workspace = try global.open(access: access.settings)
+        let workspace = try global.open(access: access.settings, concurrentReads: true)
         LoggingSetup.bootstrap(verbose: false)
         var logger = Logger(label: "parc.web")
         logger.logLevel = global.verbose >= 1 ? .info : .notice
@@ -123,6 +124,7 @@ struct UserCommand: ParsableCommand {
 
     struct Log: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "log",
             abstract: "Sign-ins, refused sign-ins (with the address and the reason) and account changes, newest first.",
             discussion: "Example: parc user log mairie.norroy --limit 20")
         @OptionGroup var global: GlobalOptions
@@ -146,6 +148,7 @@ struct UserCommand: ParsableCommand {
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "add",
             abstract: "Add an account (the password is asked twice, or read from --password-file).",
             discussion: """
                 Example: parc user add mairie.montigny --role commune --member montigny-les-metz
@@ -180,7 +183,7 @@ struct UserCommand: ParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the accounts.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List the accounts.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
 
@@ -199,7 +202,7 @@ struct UserCommand: ParsableCommand {
     }
 
     struct Passwd: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Set an account's password (its sessions end).")
+        static let configuration = CommandConfiguration(commandName: "passwd", abstract: "Set an account's password (its sessions end).")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The login.") var login: String
         @Option(help: "A file whose first line is the password ('-': standard input); else it is asked.") var passwordFile: String?
@@ -214,7 +217,7 @@ struct UserCommand: ParsableCommand {
     }
 
     struct Disable: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Disable an account: it cannot sign in, its sessions end and its tokens stop working.")
+        static let configuration = CommandConfiguration(commandName: "disable", abstract: "Disable an account: it cannot sign in, its sessions end and its tokens stop working.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The login.") var login: String
 
@@ -222,7 +225,7 @@ struct UserCommand: ParsableCommand {
     }
 
     struct Enable: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Enable a disabled account again.")
+        static let configuration = CommandConfiguration(commandName: "enable", abstract: "Enable a disabled account again.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The login.") var login: String
 
@@ -235,7 +238,7 @@ struct UserCommand: ParsableCommand {
     }
 
     struct Remove: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove an account, its sessions and its tokens (the audit log keeps its actions).")
+        static let configuration = CommandConfiguration(commandName: "remove", abstract: "Remove an account, its sessions and its tokens (the audit log keeps its actions).")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The login.") var login: String
 
@@ -254,6 +257,7 @@ struct TokenCommand: ParsableCommand {
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "add",
             abstract: "Make an API token for an account and print it (once: it cannot be shown again).",
             discussion: "Use it as: curl -H 'Authorization: Bearer TOKEN' https://…/api/v1/devices")
         @OptionGroup var global: GlobalOptions
@@ -269,7 +273,7 @@ struct TokenCommand: ParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List API tokens (their prefix, never the secret).")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List API tokens (their prefix, never the secret).")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
         @Argument(help: "Only this account's tokens.") var login: String?
@@ -288,7 +292,7 @@ struct TokenCommand: ParsableCommand {
     }
 
     struct Revoke: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Revoke a token (by its number or prefix from `parc token list`).")
+        static let configuration = CommandConfiguration(commandName: "revoke", abstract: "Revoke a token (by its number or prefix from `parc token list`).")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The token's number or prefix.") var token: String
 
@@ -337,7 +341,7 @@ struct ProblemCommand: ParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List problem reports (open and accepted ones, unless --all or --state).")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List problem reports (open and accepted ones, unless --all or --state).")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
         @Option(help: "Only this member's.") var member: String?
@@ -353,7 +357,7 @@ struct ProblemCommand: ParsableCommand {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show a problem report.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a problem report.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
         @Argument(help: "The problem's number.") var problem: String
@@ -366,6 +370,7 @@ struct ProblemCommand: ParsableCommand {
 
     struct Report: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "report",
             abstract: "Record a problem on a device (a call taken by phone, say); it joins the queue the portal shows.",
             discussion: "Example: parc problem report PF4NLV32 --kind broken --description \"Ne démarre plus\" --contact-name \"Mme Lambert\" --contact-phone \"03 87 00 00 00\"")
         @OptionGroup var global: GlobalOptions
@@ -384,7 +389,7 @@ struct ProblemCommand: ParsableCommand {
     }
 
     struct Accept: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Take a problem: the device goes inRepair (both in the audit log).")
+        static let configuration = CommandConfiguration(commandName: "accept", abstract: "Take a problem: the device goes inRepair (both in the audit log).")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The problem's number.") var problem: String
 
@@ -396,7 +401,7 @@ struct ProblemCommand: ParsableCommand {
     }
 
     struct Note: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Write a follow-up on a problem (the commune reads it in the portal).",
+        static let configuration = CommandConfiguration(commandName: "note", abstract: "Write a follow-up on a problem (the commune reads it in the portal).",
                                                         discussion: "Example: parc problem note 12 \"Pièce commandée, retour prévu lundi\"")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The problem's number.") var problem: String
@@ -411,6 +416,7 @@ struct ProblemCommand: ParsableCommand {
 
     struct Close: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "close",
             abstract: "Close a problem, saying what was done (the commune reads it).",
             discussion: "--outcome repaired puts the device back in service (deployed where it is placed, else inStock), replaced retires it, unchanged (the default) leaves its state.")
         @OptionGroup var global: GlobalOptions
@@ -439,6 +445,7 @@ struct DocumentCommand: ParsableCommand {
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "add",
             abstract: "Attach a PDF (20 MB at most) to a member, or to one of its orders.",
             discussion: "Example: parc document add deliberation.pdf --member montigny-les-metz --kind deliberation --title \"Délibération d'adhésion\"")
         @OptionGroup var global: GlobalOptions
@@ -462,7 +469,7 @@ struct DocumentCommand: ParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List documents.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List documents.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
         @Option(help: "Only this member's.") var member: String?

@@ -8,6 +8,7 @@ import ParcCore
 /// their network.
 struct Relay: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "relay",
         abstract: "Serve a central parc server's work for the devices of some schools, from a machine on their network.",
         discussion: """
             Connects out to the server only (HTTPS; a held request, so nothing needs to reach this machine), \

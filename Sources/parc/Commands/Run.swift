@@ -5,6 +5,7 @@ import ParcCore
 
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "run",
         abstract: "Run a playbook on devices of the inventory: in parallel, with a dry run (--check) and a record.",
         discussion: """
             Exit status: 0 all went well, 2 a device failed, 4 a device was unreachable (as Ansible). \
@@ -307,10 +308,10 @@ enum RecapText {
 }
 
 struct Runs: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Provisioning runs recorded in the inventory.", subcommands: [List.self, Show.self])
+    static let configuration = CommandConfiguration(commandName: "runs", abstract: "Provisioning runs recorded in the inventory.", subcommands: [List.self, Show.self])
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the latest runs.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List the latest runs.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
         @Option(help: "How many.") var last = 20
@@ -341,7 +342,7 @@ struct Runs: AsyncParsableCommand {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show a run: its recap per device and every task.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a run: its recap per device and every task.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The run's id.") var id: Int64
         @Flag(help: "Print JSON.") var json = false

@@ -20,7 +20,7 @@ struct SchoolCommand: ParsableCommand {
     ]
 
     struct Add: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Add a school to a member.",
+        static let configuration = CommandConfiguration(commandName: "add", abstract: "Add a school to a member.",
                                                         discussion: "Example: parc school add 0572113M --name \"École primaire\" --member norroy-le-veneur")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The school's UAI (7 digits and a letter).") var uai: String
@@ -36,7 +36,7 @@ struct SchoolCommand: ParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List schools.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List schools.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
         @Option(help: "Only this member's schools.") var member: String?
@@ -48,7 +48,7 @@ struct SchoolCommand: ParsableCommand {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show a school and its rooms.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a school and its rooms.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
         @Argument(help: "The school's UAI.") var uai: String
@@ -68,7 +68,7 @@ struct SchoolCommand: ParsableCommand {
     }
 
     struct Edit: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Change a school's fields.")
+        static let configuration = CommandConfiguration(commandName: "edit", abstract: "Change a school's fields.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The school's UAI.") var uai: String
         @Option(name: .customLong("uai"), help: "A corrected UAI.") var newUAI: String?
@@ -83,7 +83,7 @@ struct SchoolCommand: ParsableCommand {
     }
 
     struct Remove: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove a school with no devices left in it (its rooms go with it).")
+        static let configuration = CommandConfiguration(commandName: "remove", abstract: "Remove a school with no devices left in it (its rooms go with it).")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The school's UAI.") var uai: String
 
@@ -109,7 +109,7 @@ struct RoomCommand: ParsableCommand {
     ]
 
     struct Add: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Add a room to a school.",
+        static let configuration = CommandConfiguration(commandName: "add", abstract: "Add a room to a school.",
                                                         discussion: "Example: parc room add 0572113M \"Classe CM2\"")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The school's UAI.") var uai: String
@@ -122,7 +122,7 @@ struct RoomCommand: ParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List rooms, with how many devices each holds.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List rooms, with how many devices each holds.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
         @Option(help: "Only this school's rooms (UAI).") var school: String?
@@ -134,7 +134,7 @@ struct RoomCommand: ParsableCommand {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show a room and the devices in it (carts' contents included).")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a room and the devices in it (carts' contents included).")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
         @Argument(help: "The school's UAI.") var uai: String
@@ -147,7 +147,7 @@ struct RoomCommand: ParsableCommand {
     }
 
     struct Edit: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Rename a room.")
+        static let configuration = CommandConfiguration(commandName: "edit", abstract: "Rename a room.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The school's UAI.") var uai: String
         @Argument(help: "The room's name.") var name: String
@@ -160,7 +160,7 @@ struct RoomCommand: ParsableCommand {
     }
 
     struct Remove: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove an empty room.")
+        static let configuration = CommandConfiguration(commandName: "remove", abstract: "Remove an empty room.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The school's UAI.") var uai: String
         @Argument(help: "The room's name.") var name: String

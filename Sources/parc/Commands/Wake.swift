@@ -19,6 +19,7 @@ struct WakeOptions: ParsableArguments {
 
 struct Wake: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "wake",
         abstract: "Wake devices with Wake-on-LAN magic packets (a cart's laptops before a run).",
         discussion: """
             Every MAC the inventory holds for each device gets a magic packet, as UDP broadcast to the \
