@@ -119,13 +119,35 @@ public enum DeviceImport {
         var carts: [String: Int64?] = [:]
         var orders: [String: Int64?] = [:]
         var orderRows: [String: Order?] = [:]
+        // A delivery note names the same few designations on every row.
+        var designations: [String: DeviceKind?] = [:]
+        let columns = Set(headers.fieldsByColumn.values)
+        // The serials, asset tags and MACs already in the inventory: read in one scan when the file
+        // is large against the inventory, else looked up row by row.
+        let known = try r.deviceCount() < table.rows.count * 8 ? try r.deviceKeys() : nil
+        func existingID(_ serial: String) throws -> Int64? {
+            if let known { return known.serials[InventoryReader.DeviceKeys.fold(serial)] }
+            return try r.deviceID(serial: serial)
+        }
+        func holder(ofTag tag: String) throws -> String? {
+            if let known { return known.tags[InventoryReader.DeviceKeys.fold(tag)] }
+            return try r.serial(ofAssetTag: tag)
+        }
+        func holder(ofMAC mac: String) throws -> String? {
+            if let known { return known.macs[mac] }
+            return try r.serial(ofMAC: mac)
+        }
         func remembered<T>(_ cache: inout [String: T?], _ key: String, _ make: () -> T?) -> T? {
             if let known = cache[key] { return known }
             let value = make()
             cache[key] = .some(value)
             return value
         }
-        let fileCarts = Set(table.rows.compactMap { row -> [String]? in
+        // Carts the file itself creates (others' laptops may name them); only a Type column or --kind makes one.
+        let kindColumn = headers.fieldsByColumn.first { $0.value == "kind" }?.key
+        let fileCarts = kindColumn == nil && options.kind != .cart ? [] : Set(table.rows.compactMap { row -> [String]? in
+            // The kind's cell alone first: most rows are not carts.
+            if let k = kindColumn, k < row.fields.count, let kind = try? DeviceKind(parsing: row.fields[k]), kind != .cart { return nil }
             let v = headers.values(row.fields)
             guard let kind = v["kind"].flatMap({ try? DeviceKind(parsing: $0) }) ?? options.kind, kind == .cart else { return nil }
             return [v["serial"], v["assetTag"]].compactMap { $0?.lowercased() }
@@ -147,9 +169,9 @@ public enum DeviceImport {
                 continue
             }
             // An update starts from the device as it is, so that the rules apply to the result.
-            let existing = try options.update && r.deviceID(serial: serial) != nil ? r.device(serial) : nil
+            let existing = try options.update && existingID(serial) != nil ? r.device(serial) : nil
             // The kind: a Type column, else --kind, else what the designation names (in French).
-            let inferred = (v["designation"] ?? v["model"]).flatMap { DeviceKind.infer(fromDesignation: $0) }
+            let inferred = (v["designation"] ?? v["model"]).flatMap { text in remembered(&designations, text) { DeviceKind.infer(fromDesignation: text) } }
             let kind = parse("kind") { try DeviceKind(parsing: $0) } ?? options.kind ?? existing?.kind ?? inferred
             if kind == nil && v["kind"] == nil {
                 problem("kind", "missing; add a Type column, give --kind (e.g. --kind laptop), or a designation naming it (ordinateur portable, chariot, ENI…)")
@@ -162,7 +184,7 @@ public enum DeviceImport {
                 device.designation = designation
                 given.insert("designation")
                 // Without a model column, the designation says what the device is.
-                if !headers.fieldsByColumn.values.contains("model") && existing?.model == nil { device.model = designation; given.insert("model") }
+                if !columns.contains("model") && existing?.model == nil { device.model = designation; given.insert("model") }
             }
             for (field, keyPath) in [("manufacturer", \Device.manufacturer), ("model", \Device.model), ("assetTag", \Device.assetTag),
                                      ("hostname", \Device.hostname), ("address", \Device.address), ("sshUser", \Device.sshUser), ("notes", \Device.notes)] {
@@ -248,7 +270,6 @@ public enum DeviceImport {
             // Both prices are kept; the one the file lacks comes from the other and the order's VAT rate
             // (its amounts with and without tax, else 20 %).
             let rate = Self.vatRate(order)
-            let columns = Set(headers.fieldsByColumn.values)
             if given.contains("priceExclTax"), !columns.contains("purchasePrice"), let ht = device.priceExclTax {
                 device.purchasePrice = Money(cents: Int((Double(ht.cents) * (1 + rate)).rounded()))
                 given.insert("purchasePrice")
@@ -282,7 +303,7 @@ public enum DeviceImport {
                 problem("serial", "\(device.serial) is already on line \(first) of this file")
             } else {
                 seenSerials[key] = line
-                if !options.update, try r.deviceID(serial: device.serial) != nil {
+                if !options.update, try existingID(device.serial) != nil {
                     problem("serial", "\(device.serial) is already in the inventory; use --update to update it")
                 }
             }
@@ -291,7 +312,7 @@ public enum DeviceImport {
                     problem("assetTag", "\(tag) is already on line \(first) of this file")
                 } else {
                     seenTags[tag.lowercased()] = line
-                    if let holder = try r.serial(ofAssetTag: tag), holder.lowercased() != key {
+                    if let holder = try holder(ofTag: tag), holder.lowercased() != key {
                         problem("assetTag", "\(tag) already belongs to device \(holder)")
                     }
                 }
@@ -301,7 +322,7 @@ public enum DeviceImport {
                     problem("mac", "\(mac) is already on line \(first) of this file")
                 } else {
                     seenMacs[mac] = line
-                    if let holder = try r.serial(ofMAC: mac), holder.lowercased() != key {
+                    if let holder = try holder(ofMAC: mac), holder.lowercased() != key {
                         problem("mac", "\(mac) already belongs to device \(holder)")
                     }
                 }

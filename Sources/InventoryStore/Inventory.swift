@@ -42,6 +42,9 @@ public struct Inventory: Sendable {
         config.foreignKeysEnabled = true
         config.busyMode = .timeout(busyTimeout)
         config.label = "parc.inventory"
+        // Statement journals (every insert that fires triggers: the search index) and sorts stay in
+        // memory: in a temporary file, a 100,000-row import made 3.5 million small writes to it.
+        config.prepareDatabase { db in try db.execute(sql: "PRAGMA temp_store = MEMORY") }
         do {
             if FileManager.default.fileExists(atPath: path) && access(path, W_OK) != 0 {
                 // A file we may not write: read it, refuse every change with a clear reason.

@@ -24,6 +24,40 @@ public struct ImportedDevice: Sendable {
 }
 
 extension InventoryReader {
+    /// Every device's serial, asset tag and MACs, keyed as the database compares them: read once
+    /// by an import whose file is large against the inventory, instead of three look-ups a row.
+    public struct DeviceKeys: Sendable {
+        /// Serial (folded) → id.
+        public var serials: [String: Int64] = [:]
+        /// Asset tag (folded) → serial.
+        public var tags: [String: String] = [:]
+        /// MAC (as stored) → serial.
+        public var macs: [String: String] = [:]
+
+        /// A key as SQLite's NOCASE collation compares it: ASCII letters in lower case, nothing else changed.
+        public static func fold(_ s: String) -> String {
+            guard s.utf8.contains(where: { (0x41...0x5A).contains($0) }) else { return s }
+            return String(decoding: s.utf8.map { (0x41...0x5A).contains($0) ? $0 + 32 : $0 }, as: UTF8.self)
+        }
+    }
+
+    public func deviceCount() throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT count(*) FROM device") ?? 0
+    }
+
+    public func deviceKeys() throws -> DeviceKeys {
+        var keys = DeviceKeys()
+        for row in try Row.fetchAll(db, sql: "SELECT id, serial, assetTag FROM device") {
+            let serial: String = row["serial"]
+            keys.serials[DeviceKeys.fold(serial)] = row["id"]
+            if let tag: String = row["assetTag"] { keys.tags[DeviceKeys.fold(tag)] = serial }
+        }
+        for row in try Row.fetchAll(db, sql: "SELECT m.mac, d.serial FROM deviceMac m JOIN device d ON d.id = m.deviceId") {
+            keys.macs[row["mac"]] = row["serial"]
+        }
+        return keys
+    }
+
     /// The id of the device with this serial (case-insensitive), if any. Cached statement: imports call it per row.
     public func deviceID(serial: String) throws -> Int64? {
         try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM device WHERE serial = ?"), arguments: [serial])
@@ -63,8 +97,41 @@ extension InventoryTransaction {
     /// device gets a creation event naming its file and line; the file gets one `import` event.
     public func importDevices(_ items: [ImportedDevice], source: String, update: Bool) throws -> ImportCounts {
         var counts = ImportCounts()
+        // A large file writes the devices, their indexes, the search index, MACs and events in
+        // turn: in SQLite's default 2 MiB of page cache their pages went out to the journal and
+        // back many times over. The transaction keeps them in memory (up to 256 MiB) instead.
+        if items.count > 1000 {
+            let previous = try Int.fetchOne(db, sql: "PRAGMA cache_size") ?? -2000
+            try db.execute(sql: "PRAGMA cache_size = -262144")
+            defer { try? db.execute(sql: "PRAGMA cache_size = \(previous)") }
+            return try deferringSearchIndex { try importDevices(items, source: source, update: update, counts: counts) }
+        }
+        return try deferringSearchIndex { try importDevices(items, source: source, update: update, counts: counts) }
+    }
+
+    /// Runs `body` with the devices it creates left out of the search index by its triggers, then
+    /// indexes them (with their MACs) in one statement: FTS5 wrote its pending terms out after each
+    /// row's statement otherwise. Devices that existed before are indexed as usual meanwhile.
+    func deferringSearchIndex<T>(_ body: () throws -> T) throws -> T {
+        let since = try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM device") ?? 0
+        try db.execute(sql: "INSERT INTO searchDeferred (since) VALUES (?)", arguments: [since])
+        // Whatever `body` did is indexed even when it throws (a caller may go on with the transaction).
+        let result = Result { try body() }
+        try db.execute(sql: """
+            DELETE FROM searchDeferred;
+            INSERT INTO deviceText (rowid, serial, assetTag, hostname, address, model, manufacturer, macs)
+                SELECT id, serial, assetTag, hostname, address, model, manufacturer,
+                       (SELECT group_concat(mac || ' ' || replace(mac, ':', ''), ' ') FROM deviceMac WHERE deviceId = device.id)
+                FROM device WHERE id > ?;
+            """, arguments: [since])
+        return try result.get()
+    }
+
+    private func importDevices(_ items: [ImportedDevice], source: String, update: Bool, counts: ImportCounts) throws -> ImportCounts {
+        var counts = counts
         var cartIDs: [String: Int64] = [:]
-        let ordered = items.filter { $0.device.kind == .cart } + items.filter { $0.device.kind != .cart }
+        // Carts first, then the rest (their laptops may name them), without copying the rows.
+        let ordered = items.indices.filter { items[$0].device.kind == .cart } + items.indices.filter { items[$0].device.kind != .cart }
         let insertDevice = try db.cachedStatement(sql: """
             INSERT INTO device (kind, manufacturer, model, serial, assetTag, status, roomId, cartId, orderId, warrantyEnd,
                                 purchasePrice, hostname, address, sshPort, sshUser, notes, hostKey, priceExclTax, designation)
@@ -74,7 +141,8 @@ extension InventoryTransaction {
         let insertEvent = try db.cachedStatement(sql: """
             INSERT INTO event (at, actor, entity, entityId, entityKey, action, changes) VALUES (?, ?, 'device', ?, ?, 'create', ?)
             """)
-        for item in ordered {
+        for index in ordered {
+            let item = items[index]
             var device = item.device
             if let ref = item.cartInFile {
                 guard let id = cartIDs[ref.lowercased()] else {
@@ -82,10 +150,9 @@ extension InventoryTransaction {
                 }
                 device.cartId = id
             }
-            if let existingID = try deviceID(serial: device.serial) {
-                guard update else {
-                    throw InventoryError.duplicate(entity: "device", field: "serial", value: device.serial, holder: "a device already in the inventory")
-                }
+            // Without `update` the rows were checked against the inventory (DeviceImport.check):
+            // every one is new, and the serial's UNIQUE constraint still refuses one that is not.
+            if update, let existingID = try deviceID(serial: device.serial) {
                 let old = try self.device(id: existingID)!
                 var new = old
                 Self.merge(device, into: &new, fields: item.fields)

@@ -425,6 +425,29 @@ enum Schema {
                 UPDATE device SET simulated = 1 WHERE manufacturer = 'parc' AND model = 'lab device';
                 """)
         }
+        migrator.registerMigration("v18: a bulk import fills the search index once, at its end") { db in
+            // Each insert into the FTS5 index from a row's trigger makes FTS5 write its pending
+            // terms out (a statement is a savepoint): 100,000 rows took 10 s, against 4.5 s with
+            // the index filled by one statement at the end. While a transaction holds a row in
+            // searchDeferred, devices created after `since` (ids above it) are left out by the
+            // triggers and indexed when the import ends (InventoryTransaction.deferringSearchIndex);
+            // the row never outlives its transaction, so no other connection sees it.
+            try db.execute(sql: """
+                CREATE TABLE searchDeferred (since INTEGER NOT NULL);
+                DROP TRIGGER deviceText_insert;
+                CREATE TRIGGER deviceText_insert AFTER INSERT ON device
+                WHEN NOT EXISTS (SELECT 1 FROM searchDeferred WHERE new.id > since) BEGIN
+                    INSERT INTO deviceText (rowid, serial, assetTag, hostname, address, model, manufacturer, macs)
+                    VALUES (new.id, new.serial, new.assetTag, new.hostname, new.address, new.model, new.manufacturer, NULL);
+                END;
+                DROP TRIGGER deviceText_macInsert;
+                CREATE TRIGGER deviceText_macInsert AFTER INSERT ON deviceMac
+                WHEN NOT EXISTS (SELECT 1 FROM searchDeferred WHERE new.deviceId > since) BEGIN
+                    UPDATE deviceText SET macs = (SELECT group_concat(mac || ' ' || replace(mac, ':', ''), ' ') FROM deviceMac WHERE deviceId = new.deviceId)
+                    WHERE rowid = new.deviceId;
+                END;
+                """)
+        }
         return migrator
     }
 }

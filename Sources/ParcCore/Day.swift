@@ -19,14 +19,15 @@ public struct Day: Hashable, Comparable, Sendable, Codable, CustomStringConverti
     /// Parses `2024-09-23` or `23/09/2024`; `field` names the field in the error.
     public init(parsing raw: String, field: String = "date") throws(InvalidValue) {
         let s = raw.trimmed
-        let bad = InvalidValue(field: field, value: raw, problem: "a date is written YYYY-MM-DD (e.g. 2024-09-23) or DD/MM/YYYY")
+        // Made only when needed: an import parses a date on every row.
+        var bad: InvalidValue { InvalidValue(field: field, value: raw, problem: "a date is written YYYY-MM-DD (e.g. 2024-09-23) or DD/MM/YYYY") }
         let parts: [Substring]
         let ymd: (Int, Int, Int)
-        if s.contains("-") {
+        if s.utf8.contains(UInt8(ascii: "-")) {
             parts = s.split(separator: "-", omittingEmptySubsequences: false)
             guard parts.count == 3, parts[0].count == 4, let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]) else { throw bad }
             ymd = (y, m, d)
-        } else if s.contains("/") {
+        } else if s.utf8.contains(UInt8(ascii: "/")) {
             parts = s.split(separator: "/", omittingEmptySubsequences: false)
             guard parts.count == 3, parts[2].count == 4, let d = Int(parts[0]), let m = Int(parts[1]), let y = Int(parts[2]) else { throw bad }
             ymd = (y, m, d)
@@ -97,7 +98,7 @@ public struct Money: Hashable, Comparable, Sendable, Codable, CustomStringConver
     public init(parsing raw: String, field: String = "amount") throws(InvalidValue) {
         var s = raw.trimmed
         s.removeAll { $0 == " " || $0 == "\u{00A0}" || $0 == "\u{202F}" || $0 == "€" }
-        let bad = InvalidValue(field: field, value: raw, problem: "an amount in euros is written like 1234.56 or 1 234,56")
+        var bad: InvalidValue { InvalidValue(field: field, value: raw, problem: "an amount in euros is written like 1234.56 or 1 234,56") }
         var negative = false
         if s.hasPrefix("-") { negative = true; s.removeFirst() }
         let parts = s.replacingComma().split(separator: ".", omittingEmptySubsequences: false)

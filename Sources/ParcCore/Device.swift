@@ -43,21 +43,32 @@ public enum DeviceKind: String, Codable, Sendable, CaseIterable {
     /// Parses the kind as the CLI and files spell it, or as parc prints it in French; case,
     /// accents, spaces and punctuation do not count.
     public init(parsing raw: String, field: String = "kind") throws(InvalidValue) {
-        let key = Words.fold(raw)
-        guard let k = DeviceKind.allCases.first(where: { k in ([k.rawValue] + k.aliases).contains { Words.fold($0) == key } }) else {
+        guard let k = Self.byWord[Words.fold(raw)] else {
             throw InvalidValue(field: field, value: raw, problem: "unknown kind; use one of: \(AcceptedWords(english: DeviceKind.acceptedWords, french: DeviceKind.allCases.map(\.french).joined(separator: ", ")))")
         }
         self = k
     }
+
+    /// Every accepted word, folded, and the kind it names (folded once: an import reads one per row).
+    static let byWord: [String: DeviceKind] = Words.table(allCases.map { ($0, [$0.rawValue] + $0.aliases) })
 }
 
 extension DeviceKind {
     /// The kind a supplier's designation names, in French ("Ordinateur portable Lenovo…",
     /// "Chariot de recharge 16 places", "Écran numérique interactif 75\"", "ENI 86 pouces"), or nil.
     public static func infer(fromDesignation text: String) -> DeviceKind? {
-        let words = " " + text.folding(options: [.diacriticInsensitive, .caseInsensitive], locale: Locale(identifier: "fr_FR")).unicodeScalars
-            .map { CharacterSet.alphanumerics.contains($0) ? String($0) : " " }.joined()
-            .split(separator: " ").joined(separator: " ") + " "
+        let words = Words.fold(text, keepingSpaces: true).split(separator: " ")
+        // The rules' words in a row of the designation's words.
+        func names(_ key: [Substring]) -> Bool {
+            guard key.count <= words.count else { return false }
+            return (0...(words.count - key.count)).contains { start in key.indices.allSatisfy { words[start + $0] == key[$0] } }
+        }
+        for (kind, keys) in designationRules where keys.contains(where: names) { return kind }
+        return nil
+    }
+
+    /// The words that name each kind in a designation, in the order they are tried.
+    static let designationRules: [(DeviceKind, [[Substring]])] = {
         let rules: [(DeviceKind, [String])] = [
             (.cart, ["chariot", "classe mobile", "classes mobiles"]),
             (.interactiveScreen, ["ecran numerique interactif", "ecrans numeriques interactifs", "ecran interactif", "eni", "tni", "tbi", "vpi"]),
@@ -67,16 +78,46 @@ extension DeviceKind {
             (.tablet, ["tablette", "tablettes"]),
             (.accessPoint, ["borne wi fi", "borne wifi", "point d acces", "points d acces"]),
         ]
-        for (kind, keys) in rules where keys.contains(where: { words.contains(" \($0) ") }) { return kind }
-        return nil
-    }
+        return rules.map { kind, keys in (kind, keys.map { $0.split(separator: " ") }) }
+    }()
 }
 
 /// How parc compares words people type: case, accents, spaces and punctuation do not count.
 public enum Words {
-    public static func fold(_ s: String) -> String {
-        String(s.folding(options: [.diacriticInsensitive, .caseInsensitive], locale: Locale(identifier: "fr_FR")).unicodeScalars
-            .filter { CharacterSet.alphanumerics.contains($0) }.map(Character.init))
+    /// `s` in lower case without its accents, its letters and digits only ("Écran n° 2" → "ecrann2");
+    /// with `keepingSpaces`, every other character becomes a space ("ecran n  2").
+    public static func fold(_ s: String, keepingSpaces: Bool = false) -> String {
+        var out = String.UnicodeScalarView()
+        if s.utf8.allSatisfy({ $0 < 0x80 }) {
+            // ASCII, what files and command lines mostly hold: no decomposition to do.
+            for byte in s.utf8 {
+                switch byte {
+                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"): out.append(Unicode.Scalar(byte))
+                case UInt8(ascii: "A")...UInt8(ascii: "Z"): out.append(Unicode.Scalar(byte + 32))
+                default: if keepingSpaces { out.append(" ") }
+                }
+            }
+            return String(out)
+        }
+        for scalar in s.decomposedStringWithCanonicalMapping.unicodeScalars {
+            let p = scalar.properties
+            if p.generalCategory == .nonspacingMark || p.generalCategory == .spacingMark || p.generalCategory == .enclosingMark { continue }
+            if p.isAlphabetic || p.numericType != nil {
+                out.append(contentsOf: p.lowercaseMapping.unicodeScalars)
+            } else if keepingSpaces {
+                out.append(" ")
+            }
+        }
+        return String(out)
+    }
+
+    /// A look-up table from each value's words, folded, to the value.
+    static func table<T>(_ entries: [(T, [String])]) -> [String: T] {
+        var table: [String: T] = [:]
+        for (value, words) in entries {
+            for word in words where table[fold(word)] == nil { table[fold(word)] = value }
+        }
+        return table
     }
 }
 
@@ -111,12 +152,13 @@ public enum DeviceStatus: String, Codable, Sendable, CaseIterable {
     }
 
     public init(parsing raw: String, field: String = "status") throws(InvalidValue) {
-        let key = Words.fold(raw)
-        guard let s = DeviceStatus.allCases.first(where: { s in ([s.rawValue] + s.aliases).contains { Words.fold($0) == key } }) else {
+        guard let s = Self.byWord[Words.fold(raw)] else {
             throw InvalidValue(field: field, value: raw, problem: "unknown status; use one of: \(AcceptedWords(english: DeviceStatus.acceptedWords, french: DeviceStatus.allCases.map(\.french).joined(separator: ", ")))")
         }
         self = s
     }
+
+    static let byWord: [String: DeviceStatus] = Words.table(allCases.map { ($0, [$0.rawValue] + $0.aliases) })
 }
 
 /// A piece of equipment. Its place is a room, or a cart (then it is wherever the cart is).

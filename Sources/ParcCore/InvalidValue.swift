@@ -34,6 +34,8 @@ public struct InvalidValue: Error, Equatable, Sendable, CustomStringConvertible 
 extension String {
     /// The string without leading and trailing white space.
     @inlinable public var trimmed: String {
+        // Most values begin and end with a visible ASCII character: nothing to look up.
+        if let f = utf8.first, let l = utf8.last, (0x21..<0x7F).contains(f), (0x21..<0x7F).contains(l) { return self }
         var s = Substring(self)
         while let f = s.first, f.isWhitespace { s.removeFirst() }
         while let l = s.last, l.isWhitespace { s.removeLast() }

@@ -17,7 +17,8 @@ public enum TextRules {
         if let c = s.unicodeScalars.first(where: isControl) {
             throw InvalidValue(field: field, value: raw, problem: "it holds a control character (\(visible(String(c)))); type the value again, on one line")
         }
-        guard s.count <= max else {
+        // Counting characters walks grapheme clusters: only when the bytes could be too many.
+        guard s.utf8.count <= max || s.count <= max else {
             throw InvalidValue(field: field, value: raw, problem: "it is \(s.count) characters long; this field takes at most \(max)")
         }
         return s
@@ -29,7 +30,7 @@ public enum TextRules {
         if let c = s.unicodeScalars.first(where: { isControl($0) && $0 != "\n" && $0 != "\t" && $0 != "\r" }) {
             throw InvalidValue(field: field, value: raw, problem: "it holds a control character (\(visible(String(c)))); remove it")
         }
-        guard s.count <= max else {
+        guard s.utf8.count <= max || s.count <= max else {
             throw InvalidValue(field: field, value: raw, problem: "it is \(s.count) characters long; this field takes at most \(max)")
         }
         return s
@@ -44,6 +45,8 @@ public enum TextRules {
     static func isControl(_ u: Unicode.Scalar) -> Bool {
         // Control characters, and the bidirectional overrides and isolates (U+202A–202E,
         // U+2066–2069) that make a terminal show text in another order than it is.
+        // C0, DEL and C1 (the whole of the "control" category) without a property look-up.
+        if u.value < 0xA0 { return u.value < 0x20 || u.value >= 0x7F }
         if u.properties.generalCategory == .control { return true }
         return (0x202A...0x202E).contains(u.value) || (0x2066...0x2069).contains(u.value)
     }

@@ -217,3 +217,57 @@ import Testing
         #expect(try w.count("SELECT count(*) FROM school") == 1)
     }
 }
+
+/// The bulk path of an import: the search index filled once at the end, and the serials, tags and
+/// MACs of the inventory read in one scan when the file is large against it.
+@Suite struct BulkImportTests {
+    let header = "N° de série;N° d'inventaire;Type;Modèle;Adresse MAC;École;Salle\n"
+
+    @Test("an import fills the search index at its end: each new device is found by serial, tag and MAC, and nothing stays deferred")
+    func searchIndexFilledAtTheEnd() throws {
+        let w = try Workspace(devices: false)
+        let rows = (1...40).map { String(format: "BULK-%02d;INV-%02d;laptop;ThinkPad;8c:16:45:bb:00:%02x;0572113M;BCD", $0, $0, $0) }
+        let path = try w.file("bulk.csv", header + rows.joined(separator: "\n") + "\n")
+        #expect(try DeviceImport.run(path, options: DeviceImportOptions(), into: w.inventory).counts.created == 40)
+        #expect(try w.count("SELECT count(*) FROM searchDeferred") == 0)
+        #expect(try w.count("SELECT count(*) FROM deviceText") == w.count("SELECT count(*) FROM device"))
+        let byMAC = try w.inventory.read { try $0.find("8c1645bb0027") }
+        #expect(byMAC.rows.map(\.serial) == ["BULK-39"])
+        #expect(try w.inventory.read { try $0.find("INV-07") }.rows.map(\.serial) == ["BULK-07"])
+        #expect(try w.inventory.read { try $0.find("bulk-1") }.total == 10)
+        // Devices added one by one afterwards are indexed by the triggers as before.
+        try w.inventory.write { tx in
+            _ = try tx.addDevice(Device(kind: .laptop, serial: "ONE-BY-ONE", status: .inStock), macs: ["8c:16:45:cc:00:01"])
+        }
+        #expect(try w.inventory.read { try $0.find("8c:16:45:cc") }.rows.map(\.serial) == ["ONE-BY-ONE"])
+    }
+
+    @Test("serials (any case), asset tags and MACs already in the inventory are refused the same whether it is read in one scan or row by row; a refused file leaves the index as it was")
+    func duplicatesAgainstTheInventoryBothWays() throws {
+        let w = try Workspace()
+        let existing = try w.inventory.read { r in try r.devices(DeviceFilter()).first { $0.assetTag != nil && !$0.macs.isEmpty } }
+        let d = try #require(existing)
+        // Enough devices that a file of two rows is looked up row by row.
+        try w.inventory.write { tx in
+            for n in 1...16 { _ = try tx.addDevice(Device(kind: .laptop, serial: "HELD-\(n)", status: .inStock)) }
+        }
+        let total = try w.count("SELECT count(*) FROM device")
+        let indexed = try w.count("SELECT count(*) FROM deviceText")
+        let clash = ["\(d.serial.lowercased());;laptop;X;;0572113M;BCD", "NEW-1;\(d.assetTag!);laptop;X;\(d.macs[0].uppercased());0572113M;BCD"]
+        // Two rows against the inventory: looked up row by row. Many rows: one scan.
+        let filler = (1...total).map { String(format: "FILL-%03d;;laptop;X;;0572113M;BCD", $0) }
+        for rows in [clash, clash + filler] {
+            let path = try w.file("clash-\(rows.count).csv", header + rows.joined(separator: "\n") + "\n")
+            let failure = try #require(throws: ImportFailure.self) {
+                try DeviceImport.run(path, options: DeviceImportOptions(), into: w.inventory)
+            }
+            #expect(failure.problems.filter { $0.line == 2 }.map(\.field) == ["serial"], "\(rows.count) rows: \(failure.problems)")
+            #expect(Set(failure.problems.filter { $0.line == 3 }.map(\.field)) == ["assetTag", "mac"], "\(rows.count) rows: \(failure.problems)")
+            #expect(failure.problems.filter { $0.line == 3 }.allSatisfy { $0.problem.description.contains(d.serial) })
+            #expect(failure.problems.count == 3)
+            #expect(try w.count("SELECT count(*) FROM device") == total)
+            #expect(try w.count("SELECT count(*) FROM deviceText") == indexed)
+            #expect(try w.count("SELECT count(*) FROM searchDeferred") == 0)
+        }
+    }
+}

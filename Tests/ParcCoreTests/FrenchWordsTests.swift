@@ -32,3 +32,29 @@ import Testing
         }
     }
 }
+
+/// `Words.fold`, written without Foundation's locale-aware folding (an import folded a kind per row).
+@Suite struct WordFoldingTests {
+    @Test("case, accents, spaces and punctuation do not count; ASCII and accented text fold alike; designations still name their kind")
+    func folding() throws {
+        #expect(Words.fold("Écran n° 2") == "ecrann2")
+        #expect(Words.fold("ÉCRAN NUMÉRIQUE-interactif") == "ecrannumeriqueinteractif")
+        #expect(Words.fold("Point d'accès") == "pointdacces")
+        #expect(Words.fold("PC portable") == "pcportable")
+        #expect(Words.fold("Œuvre à çà") == "œuvreaca")
+        #expect(Words.fold("Classe mobile / chariot", keepingSpaces: true) == "classe mobile   chariot")
+        #expect(Words.fold("Vidéo-projecteur", keepingSpaces: true) == "video projecteur")
+        #expect(try DeviceKind(parsing: "point d’accès") == .accessPoint)
+        #expect(try DeviceKind(parsing: "ÉCRAN NUMÉRIQUE INTERACTIF") == .interactiveScreen)
+        #expect(try DeviceStatus(parsing: "déployé") == .deployed)
+        #expect(try DeviceStatus(parsing: "PERDU / VOLÉ") == .lost)
+        #expect(DeviceKind.infer(fromDesignation: "Ordinateur PORTABLE Lenovo 14\"") == .laptop)
+        #expect(DeviceKind.infer(fromDesignation: "Vidéo-projecteur Epson") == .projector)
+        #expect(DeviceKind.infer(fromDesignation: "ENI 86 pouces") == .interactiveScreen)
+        #expect(DeviceKind.infer(fromDesignation: "Écran numérique interactif 75\"") == .interactiveScreen)
+        #expect(DeviceKind.infer(fromDesignation: "Borne Wi-Fi") == .accessPoint)
+        // A word inside another is not that word: "portables" is, "transportable" is not.
+        #expect(DeviceKind.infer(fromDesignation: "Sac transportable") == nil)
+        #expect(DeviceKind.infer(fromDesignation: "") == nil)
+    }
+}
