@@ -28,14 +28,15 @@ public struct Fact: Hashable, Sendable {
     /// A path's state and, for a regular file, its content (``FileFact``).
     public static func file(_ path: String) -> Fact {
         let p = shellQuote(path)
-        return Fact("if [ -e \(p) ] || [ -L \(p) ]; then stat -c '%F|%a|%U|%G|%s' -- \(p); readlink -- \(p) || echo; if [ -f \(p) ]; then cat -- \(p); fi; else echo absent; fi",
+        return Fact("if [ -e \(p) ] || [ -L \(p) ]; then stat -c '%F|%a|%U|%G|%s' -- \(p); if [ -L \(p) ]; then readlink -- \(p); else echo; fi; if [ -f \(p) ]; then cat -- \(p); fi; else echo absent; fi",
                     paths: [path])
     }
 
-    /// A file's SHA-256, mode and owner, or that it is a folder or absent (copy, template).
+    /// A file's SHA-256 (`HASH  -`: read from standard input, so that no name is echoed), mode and
+    /// owner, or that it is a folder or absent (copy, template).
     public static func checksum(_ path: String) -> Fact {
         let d = shellQuote(path)
-        return Fact("if [ -d \(d) ]; then echo directory; elif [ -e \(d) ]; then sha256sum -- \(d) | cut -d' ' -f1; stat -c '%a|%U|%G' -- \(d); else echo absent; fi",
+        return Fact("if [ -d \(d) ]; then echo directory; elif [ -e \(d) ]; then sha256sum < \(d); stat -c '%a|%U|%G' -- \(d); else echo absent; fi",
                     paths: [path])
     }
 }
@@ -130,8 +131,10 @@ public struct Step: Sendable {
         let directory = (path as NSString).deletingLastPathComponent
         let name = (path as NSString).lastPathComponent
         let temp = "\(directory.isEmpty ? "." : directory)/.parc-tmp-\(name.prefix(40))-\(String(UInt64.random(in: 0..<UInt64.max), radix: 36))"
-        var s = "umask 077; t=\(shellQuote(temp)); trap 'rm -f -- \"$t\"' EXIT\n"
-        s += "(set -C; : > \"$t\") || exit 1\n"
+        // The trap removes the temporary file only when it is still there (a failure): no `rm`
+        // process after every successful write; the exclusive create without a subshell.
+        var s = "umask 077; t=\(shellQuote(temp)); trap '[ ! -e \"$t\" ] || rm -f -- \"$t\"' EXIT\n"
+        s += "set -C; : > \"$t\" || exit 1; set +C\n"
         if owner != nil || group != nil { s += "chown \(shellQuote("\(owner ?? ""):\(group ?? "")".replacingOccurrences(of: ":$", with: "", options: .regularExpression))) \"$t\" || exit 1\n" }
         s += "chmod \(String(mode, radix: 8)) \"$t\" || exit 1\n"
         let short = "{ echo 'the new content arrived incomplete' >&2; exit 1; }"

@@ -46,7 +46,7 @@ final class RemoteShell {
             printf '\\n%s -\\n' "$k"; printf '\\n%s\\n' "$k" >&2; continue
           fi
           if [ "$m" -gt 0 ]; then
-            head -c "$m" | { (k=; run) 3<&0 </dev/null; r=$?; cat >/dev/null; exit $r; }
+            head -c "$m" | { (k=; run) 3<&0 </dev/null; r=$?; ! IFS= read -r -N 1 _ || cat >/dev/null; exit $r; }
             r=${PIPESTATUS[1]}
           else
             (k=; run) 3</dev/null </dev/null; r=$?

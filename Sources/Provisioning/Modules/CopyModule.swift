@@ -83,7 +83,10 @@ enum CopyModule {
             let target = try c.fact(.command("if [ -L \(shellQuote(path)) ]; then readlink -f -- \(shellQuote(path)); fi")).stdoutText.trimmed
             if !target.isEmpty { dest = target }
         }
-        return (dest, try c.fact(.checksum(dest)).stdoutText.split(separator: "\n").map(String.init))
+        var probe = try c.fact(.checksum(dest)).stdoutText.split(separator: "\n").map(String.init)
+        // `HASH  -` → the hash.
+        if let first = probe.first, first.hasSuffix("  -") { probe[0] = String(first.dropLast(3)) }
+        return (dest, probe)
     }
 
     static func push(_ bytes: [UInt8], to target: (path: String, probe: [String]), _ c: ModuleContext) throws -> Plan {

@@ -24,7 +24,7 @@ public struct PathState: Equatable, Sendable {
     /// One command that prints what `parse` reads.
     public static func command(_ path: String) -> String {
         let p = shellQuote(path)
-        return "if [ -e \(p) ] || [ -L \(p) ]; then stat -c '%F|%a|%U|%G|%s' -- \(p); readlink -- \(p) || true; else echo absent; fi"
+        return "if [ -e \(p) ] || [ -L \(p) ]; then stat -c '%F|%a|%U|%G|%s' -- \(p); if [ -L \(p) ]; then readlink -- \(p); fi; else echo absent; fi"
     }
 
     public static func parse(_ output: String) -> PathState {
