@@ -161,7 +161,8 @@ final class AnswerCache: Sendable {
 
     /// Whether an `If-None-Match` value names `etag` (a list of tags, weak ones compared weakly, or `*`).
     static func matches(_ header: String, _ etag: String) -> Bool {
-        header.split(separator: ",").contains { tag in
+        if header == etag { return true }
+        return header.split(separator: ",").contains { tag in
             var t = tag.trimmingCharacters(in: .whitespaces)
             if t == "*" { return true }
             if t.hasPrefix("W/") { t.removeFirst(2) }

@@ -142,7 +142,7 @@ func runInventoryBench(_ args: [String]) throws {
                                    ("parc find '\(macPrefix)'", ["find", macPrefix]),
                                    ("parc find 'Commune \(middle)'", ["find", "Commune \(middle)"]),
                                    ("parc --version (process start only)", ["--version"])] {
-            let t = try timed(11) { try runParc(arguments) }
+            let t = try timed(21) { try runParc(arguments) }
             out(String(format: "binary: %@: median %.1f ms, max %.1f ms", label, t.median, t.max))
         }
     }
