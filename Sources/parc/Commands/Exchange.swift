@@ -107,7 +107,7 @@ func write(_ text: String, to path: String?) throws {
     guard let path, path != "-" else { return emit(text) }
     do {
         try OutputFile.write(Array(text.utf8), to: path)
-    } catch let e as OutputFile.Failure {
+    } catch let e {
         throw ValidationError("cannot write \(path): \(e.reason); nothing was written")
     }
     FileHandle.standardError.write(Data("Wrote \(path.visible)\n".utf8))

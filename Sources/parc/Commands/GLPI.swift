@@ -84,22 +84,19 @@ struct GLPICommand: AsyncParsableCommand {
             } catch let refusal as GLPIClient.Refusal {
                 throw ValidationError(refusal.description)
             }
-            var failure: (any Error)? = nil
-            do {
-                for doc in docs.documents {
-                    switch await client.send(doc.json, agentID: doc.agentID) {
-                    case .accepted:
-                        accepted += 1
-                        emit("\(doc.device) (\(doc.serial)): accepted\n")
-                    case .refused(let message):
-                        refused.append((doc.serial, message))
-                        emit("\(doc.device) (\(doc.serial)): refused — \(message)\n")
-                    }
+            // Each document's answer is accepted or refused (sending never throws).
+            for doc in docs.documents {
+                switch await client.send(doc.json, agentID: doc.agentID) {
+                case .accepted:
+                    accepted += 1
+                    emit("\(doc.device) (\(doc.serial)): accepted\n")
+                case .refused(let message):
+                    refused.append((doc.serial, message))
+                    emit("\(doc.device) (\(doc.serial)): refused — \(message)\n")
                 }
-            } catch { failure = error }
-            // The client's connections end before the command does, whatever happened.
+            }
+            // The client's connections end before the command does.
             await client.shutdown()
-            if let failure { throw failure }
             emit("\(accepted) accepted, \(refused.count) refused\(docs.skipped.isEmpty ? "" : ", \(docs.skipped.count) left out (not computers)").\n")
             if !refused.isEmpty { throw ExitCode(2) }
         }
