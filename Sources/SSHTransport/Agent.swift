@@ -7,10 +7,12 @@ final class Agent {
     let session: Session
     let raw: OpaquePointer
 
-    init(session: Session) throws(TransportError) {
+    /// `socket`: the agent's socket; nil: `SSH_AUTH_SOCK`'s.
+    init(session: Session, socket: String? = nil) throws(TransportError) {
         self.session = session
         guard let raw = libssh2_agent_init(session.raw) else { throw session.failure("starting the agent client") }
         self.raw = raw
+        if let socket { libssh2_agent_set_identity_path(raw, socket) }
     }
 
     deinit {

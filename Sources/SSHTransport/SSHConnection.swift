@@ -9,6 +9,8 @@ public enum SSHCredential: Sendable, Equatable {
     case keyFile(String, passphrase: Secret? = nil)
     /// The keys of the running ssh-agent (`SSH_AUTH_SOCK`).
     case agent
+    /// The keys of the ssh-agent listening on this socket (no environment variable involved).
+    case agentSocket(String)
     /// A password: only to bootstrap a new device, before its management key is installed.
     case password(Secret)
 }
@@ -210,6 +212,9 @@ public final class SSHConnection: Transport, @unchecked Sendable {
                 }
             case .agent:
                 let agent = try Agent(session: session)
+                if let why = try agent.authenticate(user: o.user) { reasons.append(why) } else { return }
+            case .agentSocket(let socket):
+                let agent = try Agent(session: session, socket: socket)
                 if let why = try agent.authenticate(user: o.user) { reasons.append(why) } else { return }
             case .password(let secret):
                 guard methods.contains("password") else {

@@ -78,9 +78,9 @@ import Testing
         for _ in 0..<200 where !FileManager.default.fileExists(atPath: socket) { usleep(10_000) }
         let add = try Spawn.run(["/usr/bin/env", "SSH_AUTH_SOCK=\(socket)", "/usr/bin/ssh-add", lab.lab.clientKey])
         #expect(add.status == 0, "\(add.output)")
-        setenv("SSH_AUTH_SOCK", socket, 1)
-        defer { unsetenv("SSH_AUTH_SOCK") }
-        let c = try await SSHConnection.connect(try lab.options(credentials: [.agent]))
+        // The socket is given, not put in the environment: changing the environment while other
+        // tests start processes raced with Foundation's Process (a crash in CI).
+        let c = try await SSHConnection.connect(try lab.options(credentials: [.agentSocket(socket)]))
         #expect(try await c.run("echo agent").stdoutText == "agent\n")
     }
 }
