@@ -39,7 +39,8 @@ public enum DocumentOps {
                 Row(line: Int(r.origin.split(separator: ":").last ?? "") ?? 0, action: r.action.rawValue, serial: r.serial,
                     kind: r.kind, place: r.place, changes: r.changes)
             }
-            rowLines = report.rowLines
+            // Shown for a dry run only: a real import of 100,000 rows spent time writing them for nothing.
+            rowLines = report.dryRun ? report.rowLines : ""
             summary = report.summary
         }
     }
