@@ -96,17 +96,13 @@ extension InventoryTransaction {
     /// `update` changes existing ones (only the fields the file gives, with an audited diff). Each new
     /// device gets a creation event naming its file and line; the file gets one `import` event.
     public func importDevices(_ items: [ImportedDevice], source: String, update: Bool) throws -> ImportCounts {
-        var counts = ImportCounts()
         // A large file writes the devices, their indexes, the search index, MACs and events in
         // turn: in SQLite's default 2 MiB of page cache their pages went out to the journal and
         // back many times over. The transaction keeps them in memory (up to 256 MiB) instead.
-        if items.count > 1000 {
-            let previous = try Int.fetchOne(db, sql: "PRAGMA cache_size") ?? -2000
-            try db.execute(sql: "PRAGMA cache_size = -262144")
-            defer { try? db.execute(sql: "PRAGMA cache_size = \(previous)") }
-            return try deferringSearchIndex { try importDevices(items, source: source, update: update, counts: counts) }
-        }
-        return try deferringSearchIndex { try importDevices(items, source: source, update: update, counts: counts) }
+        let previousCache = items.count > 1000 ? try Int.fetchOne(db, sql: "PRAGMA cache_size") ?? -2000 : nil
+        if previousCache != nil { try db.execute(sql: "PRAGMA cache_size = -262144") }
+        defer { if let previousCache { try? db.execute(sql: "PRAGMA cache_size = \(previousCache)") } }
+        return try deferringSearchIndex { try insertOrUpdate(items, source: source, update: update) }
     }
 
     /// Runs `body` with the devices it creates left out of the search index by its triggers, then
@@ -127,8 +123,8 @@ extension InventoryTransaction {
         return try result.get()
     }
 
-    private func importDevices(_ items: [ImportedDevice], source: String, update: Bool, counts: ImportCounts) throws -> ImportCounts {
-        var counts = counts
+    private func insertOrUpdate(_ items: [ImportedDevice], source: String, update: Bool) throws -> ImportCounts {
+        var counts = ImportCounts()
         var cartIDs: [String: Int64] = [:]
         // Carts first, then the rest (their laptops may name them), without copying the rows.
         let ordered = items.indices.filter { items[$0].device.kind == .cart } + items.indices.filter { items[$0].device.kind != .cart }

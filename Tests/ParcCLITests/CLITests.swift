@@ -7,6 +7,10 @@ import Testing
         let initRun = try await parc.run("init", "--sample")
         #expect(initRun.status == 0, "\(initRun.stderr)")
         #expect(initRun.stdout.contains("Loaded norroy-le-veneur.json: 1 member, 1 school, 5 rooms, 2 orders, 5 funding lines, 18 devices"))
+        // A command opens one connection (no pool): the file it creates is still in WAL mode
+        // (bytes 18 and 19 of the header), so that other processes read while it writes.
+        let header = try #require(FileManager.default.contents(atPath: parc.database)).prefix(20)
+        #expect(header.count == 20 && header[header.startIndex + 18] == 2 && header[header.startIndex + 19] == 2)
 
         let list = try await parc.run("device", "list", "--member", "norroy-le-veneur")
         #expect(list.status == 0)
