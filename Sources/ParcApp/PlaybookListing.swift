@@ -5,8 +5,8 @@ import Provisioning
 /// `--list-hosts` and `--list-tasks`, as ansible-playbook prints them.
 public enum PlaybookListing {
     /// `--syntax-check`: the playbook loads (roles, includes, templates), or the error says where not.
-    public static func syntaxCheck(_ path: String) throws -> String {
-        let book = try PlaybookLoader.load(path)
+    public static func syntaxCheck(_ path: String, rolesPath: [String] = []) throws -> String {
+        let book = try PlaybookLoader.load(path, rolesPath: rolesPath)
         func count(_ list: [TaskSpec]) -> Int {
             list.reduce(0) { $0 + ($1.module == "block" ? count($1.block + $1.rescue + $1.always) : $1.module == "meta" ? 0 : 1) }
         }
@@ -28,8 +28,8 @@ public enum PlaybookListing {
     }
 
     /// `--list-tasks`: each play's tasks with their tags.
-    public static func tasks(path: String) throws -> String {
-        let book = try PlaybookLoader.load(path)
+    public static func tasks(path: String, rolesPath: [String] = []) throws -> String {
+        let book = try PlaybookLoader.load(path, rolesPath: rolesPath)
         var out = "\nplaybook: \(path)\n"
         func walk(_ tasks: [TaskSpec], _ playTags: [String]) -> String {
             var s = ""

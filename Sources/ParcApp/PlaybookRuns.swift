@@ -29,8 +29,13 @@ public struct RunRequest: Sendable {
     /// How the run was asked for, kept with the work it leaves pending (never secret values).
     public var parameters = RunParameters()
     public var become: Become = .sudo
+    /// `-b` and ansible.cfg: what plays that do not say it do (become, its user, facts).
+    public var playDefaults = PlayDefaults()
     /// `-b`: plays that do not say `become:` run as root.
-    public var becomeAll = false
+    public var becomeAll: Bool {
+        get { playDefaults.become }
+        set { playDefaults.become = newValue }
+    }
     public var startAtTask: String?
     public var retryOf: Int64?
     /// An Ansible inventory to run on instead of parc's devices (`-i`).
@@ -39,6 +44,15 @@ public struct RunRequest: Sendable {
     public var prompter: (@Sendable (_ prompt: String, _ isPrivate: Bool) -> String?)?
 
     public init(playbook: String) { self.playbook = playbook }
+
+    /// `-b` and the request's own settings over ansible.cfg's `become`, `become_user`, `gathering`.
+    public func playDefaults(with config: AnsibleConfig) -> PlayDefaults {
+        var d = playDefaults
+        if config.become?.value == true { d.become = true }
+        d.becomeUser = d.becomeUser ?? config.becomeUser?.value
+        if let g = config.gathering?.value { d.gathering = g }
+        return d
+    }
 
     /// Tags as typed: `a,b, c`.
     public static func tagSet(_ text: String?) -> Set<String> {
@@ -206,6 +220,21 @@ public enum PlaybookRuns {
         func relayWork() throws -> [RelayWork] {
             let bundle = try PlaybookBundle.files(of: request.playbook)
             let path = String(URL(fileURLWithPath: request.playbook).standardizedFileURL.path.dropFirst(bundle.root.path.count).drop { $0 == "/" })
+            // Roles found in the roles path travel too, each under its entry's number.
+            var files = bundle.files
+            var rolesPath: [String] = []
+            for (index, entry) in workspace.ansible.rolesPath.value.enumerated() {
+                let used = playbook.roleDirectories.filter { $0.hasPrefix(entry + "/") && !$0.hasPrefix(bundle.root.path + "/") }
+                guard !used.isEmpty else { continue }
+                let folder = "roles-path-\(index)"
+                rolesPath.append(folder)
+                for dir in used.sorted() {
+                    let name = dir.dropFirst(entry.count + 1).split(separator: "/").first.map(String.init) ?? ""
+                    for (rel, data) in try PlaybookBundle.files(under: URL(fileURLWithPath: "\(entry)/\(name)")) {
+                        files["\(folder)/\(name)/\(rel)"] = data
+                    }
+                }
+            }
             var become = "sudo", becomeUser: String? = nil
             switch options.become {
             case .none: become = "none"
@@ -223,8 +252,11 @@ public enum PlaybookRuns {
                     guard let ssh = targets.ssh[h.serial] else { continue }
                     endpoints[h.serial] = RelayWork.Endpoint(ssh, timeout: workspace.access.timeout)
                 }
-                return RelayWork(id: UUID().uuidString.lowercased(), run: 0, playbook: path, files: bundle.files, hosts: part.hosts,
-                                 ssh: endpoints, options: o)
+                var work = RelayWork(id: UUID().uuidString.lowercased(), run: 0, playbook: path, files: files, hosts: part.hosts,
+                                     ssh: endpoints, options: o)
+                work.rolesPath = rolesPath
+                work.playDefaults = request.playDefaults(with: workspace.ansible)
+                return work
             }
         }
     }
@@ -232,8 +264,9 @@ public enum PlaybookRuns {
     /// Loads the playbook, chooses the devices and checks the patterns; nothing runs yet. A
     /// selection that matches nothing gives `hosts` empty (not an error, as Ansible).
     public static func prepare(_ request: RunRequest, in workspace: Workspace) throws -> Prepared {
-        var book = try PlaybookLoader.load(request.playbook)
-        if request.becomeAll { for i in book.plays.indices where !book.plays[i].becomeWritten { book.plays[i].become = true } }
+        let defaults = request.playDefaults(with: workspace.ansible)
+        var book = try PlaybookLoader.load(request.playbook, rolesPath: workspace.ansible.rolesPath.value)
+        book.apply(defaults)
         let job = RunJob()
         var options = RunOptions(check: request.check, diff: request.diff, forks: workspace.access.forks)
         options.tags = request.tags
@@ -361,6 +394,12 @@ public enum PlaybookRuns {
                          roundTrips: result.roundTrips)
     }
 
+    /// The folder whose `group_vars/` and `host_vars/` count too (the playbook's), if any.
+    static func playbookDirectory(_ request: RunRequest) -> String? {
+        guard !request.playbook.isEmpty else { return nil }
+        return URL(fileURLWithPath: request.playbook).standardizedFileURL.deletingLastPathComponent().path
+    }
+
     /// parc's devices with an address (the pattern of `limit`, the devices of `only`), as hosts
     /// with their groups and variables.
     public static func databaseTargets(_ request: RunRequest, workspace: Workspace) throws -> Targets {
@@ -392,7 +431,8 @@ public enum PlaybookRuns {
                 if let stored = try r.facts(serial: row.serial) {
                     for (k, v) in FactGathering.variables(stored.facts) where data[k] == nil { data[k] = v }
                 }
-                let vars = try InventoryVars.files(for: row, groups: mine, directory: workspace.varsDirectory)
+                let vars = try InventoryVars.files(for: row, groups: mine, directory: workspace.varsDirectory,
+                                                   playbookDirectory: playbookDirectory(request))
                 return HostTarget(name: row.inventoryName, serial: row.serial, groups: mine, vars: vars, data: data)
             }
             var names = Set(groups.keys.map { $0.lowercased() })
@@ -408,7 +448,7 @@ public enum PlaybookRuns {
     /// known_hosts as ssh does (accept-new adds a first key to ~/.ssh/known_hosts).
     public static func ansibleTargets(_ file: String, request: RunRequest, access: AccessSettings) throws -> Targets {
         let inventory = try AnsibleInventory.load(file)
-        var hosts = try inventory.targets()
+        var hosts = try inventory.targets(playbookDirectory: playbookDirectory(request))
         if let limit = request.limit {
             let pattern = try HostPattern(limit)
             let selected = try pattern.evaluate { (term: String) throws -> Set<String> in
@@ -429,7 +469,7 @@ public enum PlaybookRuns {
             let address = h.variable("ansible_host")?.string ?? h.name
             let port = Int(h.variable("ansible_port")?.description ?? "") ?? 22
             // As Ansible: the inventory's ansible_user over -u, -u over the login name.
-            let user = h.variable("ansible_user")?.string ?? access.user ?? ProcessInfo.processInfo.environment["USER"] ?? "root"
+            let user = h.variable("ansible_user")?.string ?? access.user ?? access.defaultUser ?? ProcessInfo.processInfo.environment["USER"] ?? "root"
             var keys = access.credentials
             if let key = h.variable("ansible_ssh_private_key_file")?.string, !key.isEmpty {
                 keys.insert(.keyFile((key as NSString).expandingTildeInPath), at: 0)

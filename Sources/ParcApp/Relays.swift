@@ -32,6 +32,10 @@ public struct RelayWork: Codable, Sendable {
     public var probe: [String: Probe]?
     /// Instead of a run: ping the devices of `ssh`, or read their facts; each answer is an event.
     public var reach: Reach?
+    /// Folders of `files` holding roles from the roles path (ansible.cfg), in its order.
+    public var rolesPath: [String]?
+    /// What plays that do not say it do: `-b`, ansible.cfg's become and gathering.
+    public var playDefaults: PlayDefaults?
 
     public enum Reach: String, Codable, Sendable { case ping, facts }
 
@@ -516,7 +520,9 @@ extension RelayWork {
             try fm.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try content.write(to: url)
         }
-        let book = try PlaybookLoader.load(folder.appendingPathComponent(playbook).path)
+        var book = try PlaybookLoader.load(folder.appendingPathComponent(playbook).path,
+                                           rolesPath: (rolesPath ?? []).map { folder.appendingPathComponent($0).standardizedFileURL.path })
+        book.apply(playDefaults ?? PlayDefaults())
         var o = RunOptions(check: options.check, diff: options.diff, forks: options.forks)
         o.tags = Set(options.tags)
         o.skipTags = Set(options.skipTags)
@@ -567,8 +573,13 @@ extension RunResult {
 /// it, hidden ones and `.retry` files left out, at most `limit` bytes in all.
 enum PlaybookBundle {
     static func files(of playbook: String, limit: Int = 64 << 20) throws -> (root: URL, files: [String: Data]) {
-        let url = URL(fileURLWithPath: playbook).standardizedFileURL
-        let root = url.deletingLastPathComponent()
+        let root = URL(fileURLWithPath: playbook).standardizedFileURL.deletingLastPathComponent()
+        return (root, try files(under: root, limit: limit))
+    }
+
+    /// Every regular file under `root` (relative path → content), hidden ones and `.retry` left out.
+    static func files(under folder: URL, limit: Int = 64 << 20) throws -> [String: Data] {
+        let root = folder.standardizedFileURL
         var out: [String: Data] = [:]
         var total = 0
         let fm = FileManager.default
@@ -585,7 +596,7 @@ enum PlaybookBundle {
             }
             out[rel] = data
         }
-        return (root, out)
+        return out
     }
 }
 

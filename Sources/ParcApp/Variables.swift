@@ -105,14 +105,17 @@ public enum InventoryVars {
         return v
     }
 
-    /// What the vars files say for the device: templates, rendered on use.
-    public static func files(for row: DeviceRow, groups: Set<String>, directory: String) throws -> [String: Value] {
+    /// What the vars files say for the device: templates, rendered on use. `group_vars/` and
+    /// `host_vars/` of parc's inventory folder, and those beside the playbook above them, in
+    /// Ansible's order (all, then each group by name, then the host).
+    public static func files(for row: DeviceRow, groups: Set<String>, directory: String, playbookDirectory: String? = nil) throws -> [String: Value] {
         var v: [String: Value] = [:]
-        let files = ["\(directory)/group_vars/all.yml"] + groups.sorted().map { "\(directory)/group_vars/\($0).yml" }
-            + ["\(directory)/host_vars/\(row.inventoryName).yml"]
-        for file in files where FileManager.default.fileExists(atPath: file) {
-            for (k, value) in try PlaybookLoader.loadVars(file) { v[k] = value }
+        let folders = [directory] + (playbookDirectory.map { [$0] } ?? [])
+        for f in folders { v.merge(try AnsibleInventory.varsFiles("group_vars", "all", in: f)) { _, new in new } }
+        for g in groups.sorted() where g != "all" {
+            for f in folders { v.merge(try AnsibleInventory.varsFiles("group_vars", g, in: f)) { _, new in new } }
         }
+        for f in folders { v.merge(try AnsibleInventory.varsFiles("host_vars", row.inventoryName, in: f)) { _, new in new } }
         return v
     }
 }

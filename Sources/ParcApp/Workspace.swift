@@ -4,6 +4,7 @@ import Lab
 import Synchronization
 import Logging
 import ParcCore
+import Provisioning
 import SSHTransport
 
 /// A request parc cannot act on, said so the person can fix it (a file, a field, a name).
@@ -103,6 +104,8 @@ public struct AccessSettings: Sendable {
     public var forks: Int
     /// Log in as this user instead of each device's SSH user.
     public var user: String?
+    /// The user for devices and hosts that name none (ansible.cfg's `remote_user`).
+    public var defaultUser: String?
 
     public init(credentials: [SSHCredential], knownHostsFiles: [String] = [], hostKeyPolicy: HostKeyPolicy.Mode = .strict,
                 timeout: Double = 10, forks: Int = 20, user: String? = nil) {
@@ -141,7 +144,7 @@ public struct AccessSettings: Sendable {
         guard let address = device.address else { return nil }
         let pinned = try device.hostKey.map { try HostKey(openSSH: $0) }
         return SSHOptions(name: device.inventoryName, address: address, port: device.sshPort ?? 22,
-                          user: user ?? device.sshUser ?? "root", credentials: credentials,
+                          user: user ?? device.sshUser ?? defaultUser ?? "root", credentials: credentials,
                           hostKeyPolicy: HostKeyPolicy(mode: hostKeyPolicy, pinned: pinned, knownHostsFiles: knownHostsFiles),
                           connectTimeout: .milliseconds(Int(timeout * 1000)))
     }
@@ -157,9 +160,13 @@ public struct Workspace: Sendable {
     /// The relays connected to this server (`parc serve`): devices of their schools are run
     /// through them. Nil: every device is reached from this machine.
     public var relays: RelayHub?
+    /// The ansible.cfg of the folder parc was started in (roles path, play defaults).
+    public var ansible: AnsibleConfig
 
-    public init(inventory: Inventory, home: URL, access: AccessSettings, logger: Logger = Logger(label: "parc.app"), relays: RelayHub? = nil) {
+    public init(inventory: Inventory, home: URL, access: AccessSettings, logger: Logger = Logger(label: "parc.app"), relays: RelayHub? = nil,
+                ansible: AnsibleConfig? = nil) {
         self.relays = relays
+        self.ansible = ansible ?? .defaults(home: Home.path)
         self.inventory = inventory
         self.home = home
         self.access = access

@@ -6,6 +6,12 @@ import Foundation
 /// sources has no sentence here.
 public enum FrenchCatalogue {
     public static let entries: [String: String] = [
+        "%1: become_method = %2: parc becomes root with sudo only; remove the setting or set it to sudo":
+            "%1 : become_method = %2 : parc ne devient root qu'avec sudo ; retirez ce réglage ou mettez-le à sudo",
+        "%1: inventory names %2 sources; parc reads one inventory file: give it with -i":
+            "%1 : inventory nomme %2 sources ; parc lit un seul fichier d'inventaire : donnez-le avec -i",
+        "%1: private_key_file = %2: no such file parc can read":
+            "%1 : private_key_file = %2 : parc ne peut lire aucun fichier à cet endroit",
         "%1 '%2' changed since version %3 (it is at version %4 now); nothing was written: %5":
             "la fiche %1 « %2 » a changé depuis sa version %3 (elle en est à la version %4) ; rien n'a été écrit : %5",
         "%1 '%2' is already used by %3; a %4's %5 must be unique (check for a typing mistake, or edit the existing record)":

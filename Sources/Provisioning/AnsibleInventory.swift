@@ -203,10 +203,10 @@ public struct AnsibleInventory: Sendable {
         return ["all"] + all.sorted { (d($0, []), $0) < (d($1, []), $1) }
     }
 
-    /// The variables files of `group_vars/NAME` and `host_vars/NAME` beside the inventory (a
-    /// file with or without .yml/.yaml/.json, or a folder of them).
-    func varsFiles(_ folder: String, _ name: String) throws -> [String: Value] {
-        let base = (path as NSString).deletingLastPathComponent + "/\(folder)/\(name)"
+    /// The variables files of `group_vars/NAME` and `host_vars/NAME` in `directory` (a file with
+    /// or without .yml/.yaml/.json, or a folder of them).
+    public static func varsFiles(_ folder: String, _ name: String, in directory: String) throws -> [String: Value] {
+        let base = directory + "/\(folder)/\(name)"
         var out: [String: Value] = [:]
         var isDir: ObjCBool = false
         if FileManager.default.fileExists(atPath: base, isDirectory: &isDir), isDir.boolValue {
@@ -221,18 +221,26 @@ public struct AnsibleInventory: Sendable {
         return out
     }
 
-    /// Every host as a run target: its groups and its variables, merged as Ansible does (group
-    /// vars from the least to the most specific group, then the host's own; each folder file
-    /// above the inventory file's own for the same level). All of it is authored text.
-    public func targets() throws -> [HostTarget] {
-        var groupFiles: [String: [String: Value]] = [:]
-        for g in groups.keys { groupFiles[g] = try varsFiles("group_vars", g) }
+    /// Every host as a run target: its groups and its variables, merged in Ansible's order
+    /// (`VARIABLE_PRECEDENCE`): the inventory file's `all` vars, its other groups' vars (least to most
+    /// specific), `group_vars/all` beside the inventory then beside the playbook, the other groups'
+    /// `group_vars/` beside the inventory then beside the playbook, the host's own vars, its
+    /// `host_vars/` beside the inventory then beside the playbook. All of it is authored text.
+    public func targets(playbookDirectory: String? = nil) throws -> [HostTarget] {
+        let here = (path as NSString).deletingLastPathComponent
+        let folders = [here.isEmpty ? "." : here] + (playbookDirectory.map { [$0] } ?? [])
+        var groupFiles: [String: [[String: Value]]] = [:]
+        for g in groups.keys { groupFiles[g] = try folders.map { try Self.varsFiles("group_vars", g, in: $0) } }
         return try hostOrder.map { h in
             let mine = groups(of: h)
             var vars: [String: Value] = [:]
-            for g in mine { vars.merge(groups[g]?.vars ?? [:]) { _, new in new }; vars.merge(groupFiles[g] ?? [:]) { _, new in new } }
-            vars.merge(hostVars[h] ?? [:]) { _, new in new }
-            vars.merge(try varsFiles("host_vars", h)) { _, new in new }
+            func add(_ more: [String: Value]?) { vars.merge(more ?? [:]) { _, new in new } }
+            add(groups["all"]?.vars)
+            for g in mine where g != "all" { add(groups[g]?.vars) }
+            for files in groupFiles["all"] ?? [] { add(files) }
+            for g in mine where g != "all" { for files in groupFiles[g] ?? [] { add(files) } }
+            add(hostVars[h])
+            for folder in folders { add(try Self.varsFiles("host_vars", h, in: folder)) }
             var data: [String: Value] = ["inventory_hostname": .string(h), "inventory_hostname_short": .string(String(h.split(separator: ".").first ?? Substring(h))),
                                          "group_names": .list(mine.filter { $0 != "all" && $0 != "ungrouped" }.map(Value.string))]
             data["inventory_file"] = .string(path)

@@ -64,6 +64,14 @@ public enum PlaybookLoader {
         return try $chain.withValue(links, operation: body)
     }
 
+    /// The roles path (`roles_path` of ansible.cfg, `ANSIBLE_ROLES_PATH`) of the playbook being read.
+    @TaskLocal static var rolesPath: [String] = []
+
+    /// Reads a playbook; roles not beside it are looked for in `rolesPath` (see `AnsibleConfig`).
+    public static func load(_ path: String, rolesPath: [String]) throws -> Playbook {
+        try $rolesPath.withValue(rolesPath) { try load(path) }
+    }
+
     public static func load(_ path: String) throws -> Playbook {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw PlaybookError("cannot read the playbook \(path)")
@@ -85,7 +93,10 @@ public enum PlaybookLoader {
         guard let root, case .sequence(let plays) = root else {
             throw error("a playbook is a list of plays (each starting with `- hosts: …`)", root)
         }
-        let directory = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
+        // The playbook's folder as an absolute path, as Ansible's basedir (`tests/test.yml` and its
+        // `roles: [../..]` mean the same from any folder).
+        let directory = normalised(path.hasPrefix("/") ? (path as NSString).deletingLastPathComponent
+                                   : FileManager.default.currentDirectoryPath + "/" + (path as NSString).deletingLastPathComponent)
         let ctx = Context(file: file, lines: lines, playbookDirectory: directory)
         var parsed: [Play] = []
         for node in plays {
@@ -316,7 +327,7 @@ public enum PlaybookLoader {
                 case "environment":
                     guard case .map(let m) = value(v) else { throw error("environment is a mapping of names to values", v) }
                     play.environment = m.dictionary
-                case "gather_facts": play.gatherFacts = try bool(v, what: "gather_facts")
+                case "gather_facts": play.gatherFacts = try bool(v, what: "gather_facts"); play.gatherFactsWritten = true
                 case "vars_prompt":
                     guard case .sequence(let entries) = v else { throw error("vars_prompt is a list of {name, prompt}", v) }
                     for e in entries {
@@ -406,12 +417,27 @@ public enum PlaybookLoader {
         }
 
         /// A role: its tasks (with its vars and parameters), handlers and defaults, dependencies first.
-        func role(_ name: String, params: [String: Value], at node: Node, seen: inout Set<String>) throws -> (tasks: [TaskSpec], handlers: [TaskSpec], defaults: [String: Value]) {
-            let candidates = (["\(playbookDirectory)/roles/\(name)", "\(playbookDirectory)/\(name)"] + (roleDirectory.map { ["\($0)/../\(name)"] } ?? []))
-                .map(PlaybookLoader.normalised)
-            guard let dir = candidates.first(where: { FileManager.default.fileExists(atPath: "\($0)/tasks") || FileManager.default.fileExists(atPath: "\($0)/meta") }) else {
-                throw error("role '\(name)' not found (looked in \(candidates.joined(separator: ", ")))", node)
+        /// Where a role is, looked up as Ansible does: `roles/` beside the playbook, the roles path
+        /// (`roles_path`, `ANSIBLE_ROLES_PATH`), the folder holding the role that depends on it, the
+        /// playbook's folder, and last the name as a path from the current folder. Paths are
+        /// normalised as text (`roles/../..` need not exist on disk). The name is the role's name as
+        /// written (`role_name`), or the last part of a path found only from the current folder.
+        func findRole(_ name: String, dependencyOf parent: String? = nil, at node: Node) throws -> (name: String, directory: String) {
+            var searches = ["\(playbookDirectory)/roles"] + PlaybookLoader.rolesPath
+            if let parent { searches.append((parent as NSString).deletingLastPathComponent) }
+            searches.append(playbookDirectory)
+            for base in searches {
+                let dir = PlaybookLoader.normalised("\(base)/\(name)")
+                if FileManager.default.fileExists(atPath: dir) { return (name, dir) }
             }
+            let fromHere = PlaybookLoader.normalised(name.hasPrefix("/") ? name : FileManager.default.currentDirectoryPath + "/" + name)
+            if FileManager.default.fileExists(atPath: fromHere) { return ((fromHere as NSString).lastPathComponent, fromHere) }
+            throw error("the role '\(name)' was not found in \(searches.map(PlaybookLoader.normalised).joined(separator: ":"))", node)
+        }
+
+        func role(_ written: String, params: [String: Value], at node: Node, dependencyOf parent: String? = nil,
+                  seen: inout Set<String>) throws -> (tasks: [TaskSpec], handlers: [TaskSpec], defaults: [String: Value]) {
+            let (name, dir) = try findRole(written, dependencyOf: parent, at: node)
             func yaml(_ sub: String) -> String? {
                 ["\(dir)/\(sub)/main.yml", "\(dir)/\(sub)/main.yaml"].first { FileManager.default.fileExists(atPath: $0) }
             }
@@ -432,7 +458,7 @@ public enum PlaybookLoader {
                     let key = depName + depParams.description
                     if seen.contains(key) { continue }
                     seen.insert(key)
-                    let d = try role(depName, params: depParams, at: node, seen: &seen)
+                    let d = try role(depName, params: depParams, at: node, dependencyOf: dir, seen: &seen)
                     tasks += d.tasks
                     handlers += d.handlers
                     defaults = d.defaults.merging(defaults) { first, _ in first }
@@ -442,7 +468,8 @@ public enum PlaybookLoader {
             // Role vars are task-level; role parameters sit with include params (above set_fact).
             var vars = try yaml("vars").map { try PlaybookLoader.loadVars($0) } ?? [:]
             // Ansible's magic variables of a role's tasks.
-            vars["role_name"] = .string((dir as NSString).lastPathComponent)
+            vars["role_name"] = .string(name)
+            vars["ansible_role_name"] = .string(name)
             vars["role_path"] = .string(dir)
             if let file = yaml("tasks") {
                 tasks += try PlaybookLoader.including(file, from: self.file, line: node.mark?.line ?? 1) {
@@ -643,7 +670,7 @@ public enum PlaybookLoader {
                 var seen = Set<String>()
                 var loaded = try role(name, params: params, at: include.node, seen: &seen)
                 if let tasksFrom {
-                    let dir = try roleDirectoryPath(name, at: include.node)
+                    let dir = try findRole(name, at: include.node).directory
                     let file = ["\(dir)/tasks/\(tasksFrom)", "\(dir)/tasks/\(tasksFrom).yml"].first { FileManager.default.fileExists(atPath: $0) }
                     guard let file else { throw error("role \(name) has no tasks file \(tasksFrom)", include.node) }
                     loaded.tasks = try PlaybookLoader.including(file, from: self.file, line: include.keyNode.mark?.line ?? 1) {
@@ -666,15 +693,6 @@ public enum PlaybookLoader {
             let dynamic = include.kind == "include_tasks" || include.kind == "include_role"
             return brought.map { $0.inheriting(when: t.when, tags: t.tags, vars: dynamic ? [:] : t.vars, become: t.become, becomeUser: t.becomeUser,
                                               environment: t.environment, directory: nil, includeParams: dynamic ? t.vars : [:]) }
-        }
-
-        func roleDirectoryPath(_ name: String, at node: Node) throws -> String {
-            // Paths are normalised as text, as Ansible does: `roles/../..` need not exist on disk.
-            let candidates = [PlaybookLoader.normalised("\(playbookDirectory)/roles/\(name)"), PlaybookLoader.normalised("\(playbookDirectory)/\(name)")]
-            guard let dir = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
-                throw error("role '\(name)' not found (looked in \(candidates.joined(separator: ", ")))", node)
-            }
-            return dir
         }
 
         /// `key=value key2="a b"` text; what is left is the free-form command of command/shell.

@@ -36,6 +36,27 @@ public struct Playbook: Sendable {
     public var plays: [Play]
     /// SHA-256 of the file, for run records.
     public var contentHash: String
+
+    /// The folders of the roles the playbook's tasks and handlers come from.
+    public var roleDirectories: Set<String> {
+        var out = Set<String>()
+        func walk(_ t: TaskSpec) {
+            if let d = t.directory { out.insert(d) }
+            for list in [t.block, t.rescue, t.always] { list.forEach(walk) }
+            t.carriedHandlers.forEach(walk)
+        }
+        for p in plays { p.tasks.forEach(walk); p.handlers.forEach(walk) }
+        return out
+    }
+
+    /// What the command line (`-b`) and ansible.cfg set for plays that do not say it themselves.
+    public mutating func apply(_ defaults: PlayDefaults) {
+        for i in plays.indices {
+            if defaults.become && !plays[i].becomeWritten { plays[i].become = true }
+            if plays[i].becomeUser == nil { plays[i].becomeUser = defaults.becomeUser }
+            if defaults.gathering == .explicit && !plays[i].gatherFactsWritten { plays[i].gatherFacts = false }
+        }
+    }
 }
 
 /// How many hosts a play works on at once (`serial`).
@@ -82,8 +103,27 @@ public struct Play: Sendable {
     public var prompts: [Prompt] = []
     /// Whether the play says `become:` itself (else `-b` turns it on).
     public var becomeWritten = false
+    /// Whether the play says `gather_facts:` itself (else ansible.cfg's `gathering` decides).
+    public var gatherFactsWritten = false
     /// The answers typed (data: never rendered), set by the runner.
     public var promptAnswers: [String: Value] = [:]
+}
+
+/// Settings for the plays that do not say them: `-b` and ansible.cfg's `become`, `become_user`,
+/// `gathering`. A relay gets them with its work.
+public struct PlayDefaults: Codable, Sendable, Equatable {
+    /// Plays without `become:` become root.
+    public var become = false
+    /// Plays without `become_user:` become this user.
+    public var becomeUser: String?
+    /// explicit: plays without `gather_facts:` gather none.
+    public var gathering: AnsibleConfig.Gathering = .implicit
+
+    public init(become: Bool = false, becomeUser: String? = nil, gathering: AnsibleConfig.Gathering = .implicit) {
+        self.become = become
+        self.becomeUser = becomeUser
+        self.gathering = gathering
+    }
 }
 
 /// One `vars_prompt` entry.

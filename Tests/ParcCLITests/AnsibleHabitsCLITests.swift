@@ -105,6 +105,57 @@ import Testing
         #expect(inventory.status == 0, "\(inventory.stderr)")
     }
 
+    /// A project's ansible.cfg, found as ansible-playbook finds it (the current folder, or
+    /// ANSIBLE_CONFIG naming a folder): its inventory, roles_path, become and forks apply, and
+    /// host_key_checking = False is said to be parc's accept-new. A role's own `tests/test.yml`,
+    /// run from the role's folder by a relative path, finds the role as `../..`.
+    @Test func aProjectsAnsibleCfgIsReadAsAnsibleReadsIt() async throws {
+        let s = try await LabPingTests.Setup(devices: 1)
+        let f = try Files(s)
+        let env = f.env.merging(["PARC_LAB_DIR": s.labDir]) { _, b in b }
+        let shared = s.parc.dir.appendingPathComponent("shared-roles").path
+        try FileManager.default.createDirectory(atPath: shared + "/motd/tasks", withIntermediateDirectories: true)
+        try "- name: Message du rôle\n  copy: { content: \"{{ role_name }} {{ ansible_role_name }}\\n\", dest: /etc/motd-role }\n"
+            .write(toFile: shared + "/motd/tasks/main.yml", atomically: true, encoding: .utf8)
+        try """
+            [defaults]
+            inventory = hosts.ini
+            roles_path = ../shared-roles   ; beside the project
+            host_key_checking = False
+            forks = 1
+
+            [privilege_escalation]
+            become = True
+            """.write(toFile: f.dir + "/ansible.cfg", atomically: true, encoding: .utf8)
+        try "- hosts: ecole\n  roles: [motd]\n".write(toFile: f.dir + "/site.yml", atomically: true, encoding: .utf8)
+        let r = try await s.parc.run(["run", "site.yml"], cwd: URL(fileURLWithPath: f.dir), env: env)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("ansible.cfg:2: inventory = \(f.dir)/hosts.ini: running on that Ansible inventory"), "\(r.stderr)")
+        #expect(r.stderr.contains("ansible.cfg:4: host_key_checking = False: parc still checks host keys"), "\(r.stderr)")
+        #expect(try String(contentsOfFile: try s.lab.devices[0].hostPath(of: "/etc/motd-role"), encoding: .utf8) == "motd motd\n",
+                "the role from roles_path, run as root (become = True)")
+
+        // A role's test playbook, from the role's folder, with the project's settings through ANSIBLE_CONFIG.
+        let role = f.dir + "/kiosk"
+        try FileManager.default.createDirectory(atPath: role + "/tasks", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: role + "/tests", withIntermediateDirectories: true)
+        try "- copy: { content: \"{{ role_name }}\\n\", dest: /etc/kiosk-role }\n".write(toFile: role + "/tasks/main.yml", atomically: true, encoding: .utf8)
+        try "- hosts: all\n  roles: ['../..']\n".write(toFile: role + "/tests/test.yml", atomically: true, encoding: .utf8)
+        let local = try await s.parc.run(["run", "tests/test.yml"], cwd: URL(fileURLWithPath: role),
+                                         env: env.merging(["ANSIBLE_CONFIG": f.dir]) { _, b in b })
+        #expect(local.status == 0, "\(local.stderr)")
+        #expect(try String(contentsOfFile: try s.lab.devices[0].hostPath(of: "/etc/kiosk-role"), encoding: .utf8) == "../..\n",
+                "role_name is the name as written, as Ansible's")
+
+        // What parc cannot do is refused by its origin, before anything runs.
+        let su = try await s.parc.run(["run", "site.yml"], cwd: URL(fileURLWithPath: f.dir), env: env.merging(["ANSIBLE_BECOME_METHOD": "su"]) { _, b in b })
+        #expect(su.status != 0 && su.stderr.contains("ANSIBLE_BECOME_METHOD: become_method = su: parc becomes root with sudo only"), "\(su.stderr)")
+        let missing = try await s.parc.run(["run", "--syntax-check", "site.yml"], cwd: URL(fileURLWithPath: f.dir),
+                                           env: env.merging(["ANSIBLE_ROLES_PATH": "/nonexistent"]) { _, b in b })
+        #expect(missing.status != 0 && missing.stderr.contains("the role 'motd' was not found in \(f.dir)/roles:/nonexistent:\(f.dir)"),
+                "ANSIBLE_ROLES_PATH over the file, every place named: \(missing.stderr)")
+    }
+
     @Test func oneRuleForPatterns() async throws {
         let s = try await LabPingTests.Setup(devices: 1)
         let f = try Files(s)

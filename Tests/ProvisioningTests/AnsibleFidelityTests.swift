@@ -25,7 +25,8 @@ import Testing
         // tests/roles does not exist: `roles/../..` only resolves as text, as in Ansible.
         try "- hosts: all\n  roles:\n    - ../..\n".write(toFile: root + "/kiosk/tests/test.yml", atomically: true, encoding: .utf8)
         let book = try PlaybookLoader.load(root + "/kiosk/tests/test.yml")
-        #expect(book.plays[0].tasks.contains { $0.name == "kiosk task" && $0.vars["role_name"] == .string("kiosk") })
+        // role_name is the name as written, as ansible-playbook 2.17 and 2.19 give it ("../..").
+        #expect(book.plays[0].tasks.contains { $0.name == "kiosk task" && $0.vars["role_name"] == .string("../..") && $0.vars["role_path"] == .string(root + "/kiosk") })
         #expect(PlaybookLoader.normalised("/a/b/roles/../../c/./d") == "/a/c/d")
     }
 
@@ -91,7 +92,10 @@ import Testing
         #expect(targets["pc02"]?.vars["seats"] == .int(24) && targets["pc02"]?.vars["flag"] == .bool(true) && targets["pc02"]?.vars["name"] == .string("a b"))
         #expect(targets["pc01"]?.groups == ["all", "ecole", "salle_info"])
         #expect(targets["pc-lonely"]?.groups == ["all", "ungrouped"])
-        #expect(targets["pc01"]?.vars["level"] == .string("group"), "a child group over its parent, over the parent's folder file")
+        // Ansible's VARIABLE_PRECEDENCE: every group's group_vars/ file over every group's vars in the
+        // inventory file (`ansible-inventory --host pc01` says ecole_file).
+        #expect(targets["pc01"]?.vars["level"] == .string("ecole_file"), "the parent's folder file over the child's inventory vars")
+        #expect(targets["pc02"]?.vars["proxy"] == .string("http://proxy:3128"))
         #expect(targets["pc03"]?.vars["level"] == .string("host_file") && targets["pc01"]?.vars["from_dir"] == .bool(true))
         try "all:\n  children:\n    ecole:\n      hosts:\n        pc01: { ansible_port: 2222 }\n      vars: { level: yaml }\n".write(toFile: dir + "/hosts.yml", atomically: true, encoding: .utf8)
         let yaml = try AnsibleInventory.load(dir + "/hosts.yml").targets()

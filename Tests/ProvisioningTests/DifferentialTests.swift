@@ -41,25 +41,32 @@ import Testing
             ini += "\(d.name) ansible_host=\(d.address) ansible_port=\(d.port) ansible_user=\(d.user) ansible_ssh_private_key_file=\(lab.lab.clientKey)\n"
         }
         if file("inventory.ini") { ini += "\n" + (try String(contentsOfFile: work + "/inventory.ini", encoding: .utf8)) }
-        try ini.write(toFile: work + "/hosts.ini", atomically: true, encoding: .utf8)
+        // With an `inventory/` folder, the inventory (and its group_vars/) is there, the playbook's own beside play.yml.
+        let hostsFile = work + (file("inventory") ? "/inventory/hosts.ini" : "/hosts.ini")
+        try ini.write(toFile: hostsFile, atomically: true, encoding: .utf8)
+        // With an `ansible.cfg`, both tools read it (ANSIBLE_CONFIG): roles_path, gathering, become.
+        let config = file("ansible.cfg")
+            ? try AnsibleConfig.discover(environment: ["ANSIBLE_CONFIG": work + "/ansible.cfg"], directory: work, home: lab.dir + "/ansible-home")
+            : AnsibleConfig.defaults(home: lab.dir + "/ansible-home")
         let check = file("check")
         let limit = file("limit") ? (try String(contentsOfFile: work + "/limit", encoding: .utf8)).trimmed : nil
         let compare = file("compare") ? (try String(contentsOfFile: work + "/compare", encoding: .utf8)).split(separator: "\n").map { $0.trimmed }.filter { !$0.isEmpty && !$0.hasPrefix("#") } : []
 
         // Ansible on lab-02.
-        var args = ["-i", work + "/hosts.ini", "-l", "lab-02" + (limit.map { ":&\($0)" } ?? ""), work + "/play.yml"]
+        var args = ["-i", hostsFile, "-l", "lab-02" + (limit.map { ":&\($0)" } ?? ""), work + "/play.yml"]
         if file("extra-vars.yml") { args += ["-e", "@" + work + "/extra-vars.yml"] }
         if check { args.append("--check") }
         var theirs: [Outcome] = []
         for run in 1...2 {
-            let (status, out, err) = try await Self.ansible(tool, args, home: lab.dir + "/ansible-home")
+            let (status, out, err) = try await Self.ansible(tool, args, home: lab.dir + "/ansible-home", config: config.file)
             let outcome = try #require(Self.outcome(ofAnsible: out, host: "lab-02"), "ansible-playbook run \(run) gave no JSON (status \(status)):\n\(out)\n\(err)")
             theirs.append(outcome)
         }
 
         // parc on lab-01, from the same inventory file.
-        let inventory = try AnsibleInventory.load(work + "/hosts.ini")
-        let book = try PlaybookLoader.load(work + "/play.yml")
+        let inventory = try AnsibleInventory.load(hostsFile)
+        var book = try PlaybookLoader.load(work + "/play.yml", rolesPath: config.rolesPath.value)
+        book.apply(PlayDefaults(become: config.become?.value ?? false, becomeUser: config.becomeUser?.value, gathering: config.gathering?.value ?? .implicit))
         var options = RunOptions(check: check)
         options.limit = "lab-01" + (limit.map { ":&\($0)" } ?? "")
         if file("extra-vars.yml") { options.extraVars = try PlaybookLoader.loadVars(work + "/extra-vars.yml") }
@@ -67,7 +74,7 @@ import Testing
         var ours: [Outcome] = []
         var messages: [String] = []
         for _ in 1...2 {
-            let runner = Runner(playbook: book, hosts: try inventory.targets(), connector: LabRun.LabConnector(lab: lab.lab), options: options)
+            let runner = Runner(playbook: book, hosts: try inventory.targets(playbookDirectory: book.directory), connector: LabRun.LabConnector(lab: lab.lab), options: options)
             try runner.checkPatterns()
             let r = await runner.run()
             var failed: [String] = []
@@ -85,7 +92,7 @@ import Testing
         }
     }
 
-    static func ansible(_ tool: String, _ args: [String], home: String) async throws -> (Int32, String, String) {
+    static func ansible(_ tool: String, _ args: [String], home: String, config: String? = nil) async throws -> (Int32, String, String) {
         try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/bin/sh")
@@ -99,6 +106,7 @@ import Testing
         env["ANSIBLE_LOCAL_TEMP"] = home + "/tmp"
         env["ANSIBLE_STDOUT_CALLBACK"] = "ansible.posix.json"
         env["ANSIBLE_RETRY_FILES_ENABLED"] = "False"
+        if let config { env["ANSIBLE_CONFIG"] = config }
         p.environment = env
         try p.run()
         nonisolated(unsafe) let running = p

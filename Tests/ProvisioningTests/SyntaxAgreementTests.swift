@@ -81,7 +81,10 @@ import Testing
         }
         let ansible = try Self.ansibleSyntaxCheck(tool, c.path)
         var parcError: PlaybookError? = nil
-        do { _ = try PlaybookLoader.load(c.path) } catch let e as PlaybookError { parcError = e }
+        // From the playbook's folder, as ansible-playbook is run: its ansible.cfg counts for both.
+        let config = try AnsibleConfig.discover(environment: [:], directory: (c.path as NSString).deletingLastPathComponent,
+                                                home: FileManager.default.temporaryDirectory.path + "/parc-no-home")
+        do { _ = try PlaybookLoader.load(c.path, rolesPath: config.rolesPath.value) } catch let e as PlaybookError { parcError = e }
         switch c.expected {
         case .valid:
             #expect(ansible.ok, "ansible-playbook rejects \(c.path):\n\(ansible.output)")

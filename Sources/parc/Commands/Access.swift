@@ -8,17 +8,21 @@ struct AccessOptions: ParsableArguments {
     @Option(name: .customLong("identity"), help: ArgumentHelp("A private key (ed25519 or ecdsa) to log in with (repeatable; default: $PARC_IDENTITY, the lab's key, ~/.ssh/id_ed25519, ~/.ssh/id_ecdsa, and ssh-agent).", valueName: "file"))
     var identities: [String] = []
 
-    @Option(name: .customLong("host-key-policy"), help: "strict (the key must match the pinned one or known_hosts) or accept-new (pin a first key, refuse a changed one).")
-    var hostKeyPolicy: HostKeyTrust = .strict
+    @Option(name: .customLong("host-key-policy"), help: "strict (the key must match the pinned one or known_hosts; the default) or accept-new (pin a first key, refuse a changed one).")
+    var hostKeyPolicyGiven: HostKeyTrust?
 
     @Option(name: .customLong("known-hosts"), help: ArgumentHelp("A known_hosts file to trust (repeatable; default: ~/.ssh/known_hosts).", valueName: "file"))
     var knownHosts: [String] = []
 
-    @Option(help: ArgumentHelp("Seconds to wait for a device to connect and authenticate.", valueName: "seconds"))
-    var timeout: Double = 10
+    @Option(name: .customLong("timeout"), help: ArgumentHelp("Seconds to wait for a device to connect and authenticate (default 10).", valueName: "seconds"))
+    var timeoutGiven: Double?
 
-    @Option(name: [.customShort("f"), .long], help: "How many devices to work on at once.")
-    var forks: Int = 20
+    @Option(name: [.customShort("f"), .customLong("forks")], help: "How many devices to work on at once (default 20).")
+    var forksGiven: Int?
+
+    var hostKeyPolicy: HostKeyTrust { hostKeyPolicyGiven ?? .strict }
+    var timeout: Double { timeoutGiven ?? 10 }
+    var forks: Int { forksGiven ?? 20 }
 
     @Option(name: [.customShort("u"), .long], help: "Log in as this user instead of each device's SSH user.")
     var user: String?
@@ -42,6 +46,11 @@ struct AccessOptions: ParsableArguments {
         AccessSettings(credentials: AccessSettings.standardCredentials(identities: identities),
                        knownHostsFiles: knownHosts.isEmpty ? AccessSettings.standardKnownHosts() : knownHosts,
                        hostKeyPolicy: hostKeyPolicy, timeout: timeout, forks: forks, user: user)
+    }
+
+    /// What this command line typed itself (ansible.cfg fills the rest).
+    var typed: AnsibleProject.Typed {
+        AnsibleProject.Typed(timeout: timeoutGiven != nil, forks: forksGiven != nil, hostKeyPolicy: hostKeyPolicyGiven != nil, identities: !identities.isEmpty)
     }
 }
 

@@ -50,24 +50,36 @@ struct Run: AsyncParsableCommand {
     var syntaxCheck = false
 
     func run() async throws {
+        // The ansible.cfg ansible-playbook would read here, and the ANSIBLE_* variables.
+        let project = try AnsibleProject.here()
         if syntaxCheck {
             guard let playbook else { throw ValidationError("--syntax-check needs a playbook") }
-            emit(try PlaybookListing.syntaxCheck(playbook))
+            emit(try PlaybookListing.syntaxCheck(playbook, rolesPath: project.rolesPath))
             return
         }
         if listTasks {
             guard let playbook else { throw ValidationError("--list-tasks needs a playbook") }
-            emit(try PlaybookListing.tasks(path: playbook))
+            emit(try PlaybookListing.tasks(path: playbook, rolesPath: project.rolesPath))
             return
         }
         if let server = try global.remote() { return try await runRemote(server) }
-        let workspace = try global.workspace(access)
+        let (settings, notes) = try project.access(access.settings, typed: access.typed)
+        for note in notes { warn(note) }
+        var workspace = try global.open(access: settings)
+        workspace.follow(project)
+        // ansible.cfg's inventory, as ansible-playbook would use it without -i.
+        var inventoryFile = self.inventoryFile
+        if retry == nil, !pending {
+            let chosen = try project.inventory(given: inventoryFile)
+            inventoryFile = chosen.file
+            if let note = chosen.note { warn(note) }
+        }
         // Asked once, before anything runs (and before a prompt could mix with progress lines).
         let extra = try ExtraVars.parse(extraVars).merging(ExtraVars.asked(try AskVars.ask(askVars))) { _, asked in asked }
         let typed = RunParameters(extraVars: extraVars, askVars: askVars, tags: tags, skipTags: skipTags, limit: limit)
         if pending {
             if inventoryFile != nil { throw ValidationError("--pending works on parc's devices, not with -i") }
-            guard let job = try PendingWork.serve(in: workspace, base: try request(playbook: ""), typed: typed, extra: extra,
+            guard let job = try PendingWork.serve(in: workspace, base: try request(playbook: "", project: project), typed: typed, extra: extra,
                                                   ask: { ExtraVars.asked(try AskVars.ask($0)) }) else {
                 emit("Nothing is pending.\n")
                 return
@@ -92,7 +104,7 @@ struct Run: AsyncParsableCommand {
         if let retry {
             if inventoryFile != nil { throw ValidationError("--retry works on parc's devices, not with -i") }
             // The one "rerun the failed" (the console's too): that run's playbook, as it was asked.
-            guard let rerun = try PlaybookRuns.rerunFailed(retry, in: workspace, base: try self.request(playbook: playbook ?? ""), typed: typed, extra: extra,
+            guard let rerun = try PlaybookRuns.rerunFailed(retry, in: workspace, base: try self.request(playbook: playbook ?? "", project: project), typed: typed, extra: extra,
                                                            ask: { ExtraVars.asked(try AskVars.ask($0)) }) else {
                 emit("Run \(retry) has no failed or unreachable device; nothing to retry.\n")
                 return
@@ -100,7 +112,7 @@ struct Run: AsyncParsableCommand {
             request = rerun
         } else {
             guard let playbook else { throw ValidationError("give a playbook, --retry RUN or --pending") }
-            request = try self.request(playbook: playbook)
+            request = try self.request(playbook: playbook, inventory: inventoryFile, project: project)
             request.extraVars = extra
             request.parameters = typed
         }
@@ -145,17 +157,17 @@ struct Run: AsyncParsableCommand {
     }
 
     /// What this command line asks of every run (the devices and variables come after).
-    func request(playbook: String) throws -> RunRequest {
+    func request(playbook: String, inventory: String? = nil, project: AnsibleProject? = nil) throws -> RunRequest {
         var r = RunRequest(playbook: playbook)
         r.limit = limit
         r.check = check
         r.diff = diff
         r.tags = RunRequest.tagSet(tags)
         r.skipTags = RunRequest.tagSet(skipTags)
-        r.become = try becomeMethod()
+        r.become = try becomeMethod(asking: project?.asksBecomePassword == true)
         r.becomeAll = become
         r.startAtTask = startAtTask
-        r.ansibleInventory = inventoryFile
+        r.ansibleInventory = inventory
         r.prompter = Prompter.ask
         return r
     }
@@ -171,8 +183,8 @@ struct Run: AsyncParsableCommand {
         }
     }
 
-    func becomeMethod() throws -> Become {
-        if askBecomePass {
+    func becomeMethod(asking: Bool = false) throws -> Become {
+        if askBecomePass || asking {
             guard let pass = getpass("BECOME password: ") else { throw ValidationError("no become password given") }
             return .sudoPassword(Secret(String(cString: pass)))
         }
