@@ -34,8 +34,21 @@ public enum FactGathering {
         return parse(r.stdoutText)
     }
 
-    /// Parses the script's output (pure; the tests feed it recorded outputs).
-    public static func parse(_ output: String) -> DeviceFacts {
+    /// parc's facts and Ansible's (`setup`), in one script.
+    public static let fullScript = script.replacingOccurrences(of: "echo '==end=='", with: AnsibleFacts.script + "\necho '==end=='")
+
+    /// What a play gathers: parc's facts and Ansible's (`setup`), in one round trip.
+    public static func gatherForPlay(_ transport: any Transport, become: Become) async throws -> (device: DeviceFacts, ansible: [String: Value]) {
+        let r = try await transport.shell(fullScript, become: become, timeout: .seconds(60))
+        guard r.stdoutText.contains("==end==") else {
+            throw TransportError.channelFailure(host: transport.host, reason: "gathering facts failed: \(r.stderrText.trimmed)")
+        }
+        let s = sections(r.stdoutText)
+        return (parse(s), AnsibleFacts.collect(s))
+    }
+
+    /// The script's output by section (`==name==` lines).
+    public static func sections(_ output: String) -> [String: [String]] {
         var sections: [String: [String]] = [:]
         var current = ""
         for raw in output.split(separator: "\n", omittingEmptySubsequences: false) {
@@ -43,6 +56,13 @@ public enum FactGathering {
             if line.hasPrefix("=="), line.hasSuffix("=="), line.count > 4 { current = String(line.dropFirst(2).dropLast(2)); continue }
             sections[current, default: []].append(line)
         }
+        return sections
+    }
+
+    /// Parses the script's output (pure; the tests feed it recorded outputs).
+    public static func parse(_ output: String) -> DeviceFacts { parse(sections(output)) }
+
+    static func parse(_ sections: [String: [String]]) -> DeviceFacts {
         func lines(_ s: String) -> [String] { (sections[s] ?? []).filter { !$0.trimmed.isEmpty } }
         var f = DeviceFacts()
         f.hostname = lines("hostname").first?.trimmed ?? ""
@@ -123,7 +143,19 @@ public enum FactGathering {
             facts["default_ipv4"] = .map(["address": .string(ip), "interface": .string(iface),
                                           "macaddress": .string(f.interfaces.first { $0.name == iface }?.mac ?? "")])
         }
-        var out: [String: Value] = ["ansible_facts": .map(facts)]
+        return namespaced(facts)
+    }
+
+    /// A play's facts: parc's, with Ansible's own (gathered by the same script) over them.
+    public static func variables(_ f: DeviceFacts, ansible: [String: Value]) -> [String: Value] {
+        var facts = variables(f)["ansible_facts"]?.map ?? [:]
+        for (k, v) in ansible { facts[k] = v }
+        return namespaced(facts)
+    }
+
+    /// `ansible_facts.NAME` and `ansible_NAME`, as Ansible injects them.
+    static func namespaced(_ facts: [String: Value]) -> [String: Value] {
+        var out: [String: Value] = ["ansible_facts": .map(OrderedMap(ordered: facts.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }))]
         for (k, v) in facts { out["ansible_\(k)"] = v }
         return out
     }

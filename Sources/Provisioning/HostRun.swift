@@ -129,7 +129,7 @@ extension Runner {
     /// task reads its result (no register, changed_when, failed_when, ignore_errors, loop, run_once).
     func canWait(_ task: TaskSpec) -> Bool {
         task.loop == nil && task.register == nil && task.changedWhen == nil && task.failedWhen == nil && !task.ignoreErrors && !task.runOnce
-            && task.asyncSeconds == nil
+            && task.asyncSeconds == nil && task.module != "setup"  // the facts it sets are wanted by the next task
     }
 
     /// Plans a device module: asks the device for the facts it wants (with the queued steps in
@@ -233,6 +233,14 @@ extension Runner {
         return sendError
     }
 
+    /// Before a task fails on the control node (a template, an argument): the outcomes of the
+    /// earlier tasks still waiting are recorded first, in order. False when one of them failed:
+    /// the task would not have run, and leaves no record.
+    func settledBeforeFailure(_ h: HostRun, state: State) async -> Bool {
+        if !h.deferred.isEmpty { await settle(h, state: state) }
+        return !memory(h.host.serial).isDown
+    }
+
     /// A task's record when talking to the device failed: unreachable (the host is done) or failed.
     func finishWithError(_ error: any Error, record: TaskRecord, _ h: HostRun, state: State) async {
         var record = record
@@ -289,6 +297,7 @@ extension Runner {
         let name = (try? templates.render(task.name, vars: base, at: task.location)) ?? task.name
         let items: [Value?]
         do { items = try self.items(task, vars: base) } catch {
+            guard await settledBeforeFailure(h, state: state) else { return [] }
             await fail(host, play: play, task: name, message: "\(resolved.explain(error))", location: task.location, state: state, noLog: task.noLog)
             return []
         }
@@ -307,6 +316,15 @@ extension Runner {
         var anyChanged = false
         var hostFailed = false
         var itemRecords: [TaskRecord] = []
+        if task.loop != nil && items.isEmpty {
+            // A loop over nothing: one `skipping` line, as ansible-playbook prints it.
+            var skipped = record(task, name: name, h, item: nil)
+            skipped.outcome = .skipped
+            skipped.message = "No items in the list"
+            await state.add(skipped, count: false)
+            observer(.task(skipped))
+            itemRecords.append(skipped)
+        }
         for (index, item) in items.enumerated() {
             var v = base
             if let item { v[task.loopVar] = item }
@@ -377,6 +395,8 @@ extension Runner {
                 if task.loop != nil { await countLoop(itemRecords, task: task, name: name, host: host, play: play, state: state) }
                 return []
             } catch {
+                // The earlier tasks' outcomes first (a task that failed before this one means this one never ran).
+                guard await settledBeforeFailure(h, state: state) else { return [] }
                 record.outcome = .failed
                 record.message = "\(resolved.explain(error))"
                 result.failed = true

@@ -7,7 +7,8 @@ import Yams
 /// where it is, before anything runs.
 public enum PlaybookLoader {
     static let playKeys: Set<String> = ["name", "hosts", "vars", "vars_files", "become", "become_user", "remote_user", "environment", "serial",
-                                        "max_fail_percentage", "tasks", "pre_tasks", "post_tasks", "roles", "handlers", "tags", "gather_facts", "vars_prompt"]
+                                        "max_fail_percentage", "tasks", "pre_tasks", "post_tasks", "roles", "handlers", "tags", "gather_facts", "vars_prompt",
+                                        "gather_subset", "gather_timeout", "fact_path"]
     static let taskKeys: Set<String> = ["name", "when", "loop", "with_items", "with_list", "with_dict", "loop_control", "register", "changed_when",
                                         "failed_when", "ignore_errors", "notify", "become", "become_user", "remote_user", "environment", "tags",
                                         "no_log", "listen", "vars", "args", "delegate_to", "run_once", "block", "rescue", "always", "async", "poll"]
@@ -27,7 +28,7 @@ public enum PlaybookLoader {
     static let ansibleModules: Set<String> = [
         "add_host", "apt_key", "apt_rpm", "assemble", "async_status", "blockinfile", "dnf", "dnf5", "expect",
         "fetch", "find", "gather_facts", "getent", "git", "group_by", "iptables", "known_hosts", "package_facts", "pause", "ping",
-        "pip", "raw", "replace", "rpm_key", "script", "service_facts", "setup", "subversion", "systemd_service", "sysvinit",
+        "pip", "raw", "replace", "rpm_key", "script", "service_facts", "subversion", "sysvinit",
         "tempfile", "uri", "validate_argument_spec", "wait_for_connection", "yum", "yum_repository", "synchronize", "firewalld",
         "modprobe", "pam_limits", "dconf", "gconftool2", "xfconf", "flatpak", "flatpak_remote", "snap", "npm", "ini_file", "nmcli",
         "seboolean", "selinux", "acl", "patch", "at", "capabilities", "make", "archive", "alternatives", "kernel_blacklist",
@@ -328,6 +329,10 @@ public enum PlaybookLoader {
                     guard case .map(let m) = value(v) else { throw error("environment is a mapping of names to values", v) }
                     play.environment = m.dictionary
                 case "gather_facts": play.gatherFacts = try bool(v, what: "gather_facts"); play.gatherFactsWritten = true
+                case "gather_subset":
+                    play.gatherSubset = FactModules.names(value(v)) ?? ["all"]
+                    do { _ = try AnsibleFacts.subset([:], play.gatherSubset) } catch let e as ModuleFailure { throw error(e.message, v) }
+                case "gather_timeout", "fact_path": break  // parc's gathering has its own bound; local facts come from /etc/ansible/facts.d
                 case "vars_prompt":
                     guard case .sequence(let entries) = v else { throw error("vars_prompt is a list of {name, prompt}", v) }
                     for e in entries {

@@ -103,7 +103,7 @@ public enum Modules {
             AptModule.spec, ServiceModule.service, ServiceModule.systemd, UserModule.spec, HostnameModule.spec, RebootModule.spec,
             DebugModule.spec, FailModule.spec,
             FactModules.setFact, FactModules.includeVars, FactModules.assert, FactModules.stat, FactModules.slurp, FactModules.package,
-            FactModules.waitFor, SettingModules.group, SettingModules.authorizedKey, SettingModules.timezone, SettingModules.localeGen,
+            FactModules.waitFor, FactModules.setup, SettingModules.group, SettingModules.authorizedKey, SettingModules.timezone, SettingModules.localeGen,
             SystemFileModules.cron, SystemFileModules.sysctl, SystemFileModules.mount, SystemFileModules.aptRepository,
             SystemFileModules.deb822Repository, TransferModules.getURL, TransferModules.unarchive, TransferModules.ufw, AptModule.dpkgSelections,
         ]
@@ -114,9 +114,15 @@ public enum Modules {
     /// `ansible.builtin.copy` → `copy`; the collection modules parc implements under their
     /// collection names too (`ansible.posix.sysctl`, `community.general.ufw`).
     public static func shortName(_ key: String) -> String {
-        for prefix in ["ansible.builtin.", "ansible.legacy."] where key.hasPrefix(prefix) { return String(key.dropFirst(prefix.count)) }
-        return collectionModules[key] ?? key
+        for prefix in ["ansible.builtin.", "ansible.legacy."] where key.hasPrefix(prefix) {
+            let name = String(key.dropFirst(prefix.count))
+            return aliases[name] ?? name
+        }
+        return collectionModules[key] ?? aliases[key] ?? key
     }
+
+    /// Other names Ansible gives the same module (`systemd_service` is systemd's current name).
+    static let aliases = ["systemd_service": "systemd"]
 
     static let collectionModules = [
         "ansible.posix.sysctl": "sysctl", "ansible.posix.mount": "mount", "ansible.posix.authorized_key": "authorized_key",

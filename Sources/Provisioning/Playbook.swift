@@ -105,6 +105,8 @@ public struct Play: Sendable {
     public var becomeWritten = false
     /// Whether the play says `gather_facts:` itself (else ansible.cfg's `gathering` decides).
     public var gatherFactsWritten = false
+    /// `gather_subset`: which of Ansible's fact groups the play gathers.
+    public var gatherSubset: [String] = ["all"]
     /// The answers typed (data: never rendered), set by the runner.
     public var promptAnswers: [String: Value] = [:]
 }

@@ -173,7 +173,8 @@ public final class Runner: Sendable {
             switch r.outcome {
             case .ok: c.ok += 1
             case .changed: c.ok += 1; c.changed += 1
-            case .failed: if r.ignored { c.ignored += 1 } else { c.failed += 1 }
+            // An ignored failure counts as ok and ignored, as in Ansible's recap.
+            case .failed: if r.ignored { c.ok += 1; c.ignored += 1 } else { c.failed += 1 }
             case .skipped: c.skipped += 1
             case .unreachable: c.unreachable += 1
             }
@@ -409,9 +410,10 @@ public final class Runner: Sendable {
         var scope = layersBelowFacts
         if play.gatherFacts {
             do {
-                let facts = try await FactGathering.gather(connection.transport, become: play.become ? options.become : .none)
-                scope.add(data: FactGathering.variables(facts))
-                memory(host.serial).facts = facts
+                let facts = try await FactGathering.gatherForPlay(connection.transport, become: play.become ? options.become : .none)
+                let kept = try AnsibleFacts.subset(FactGathering.variables(facts.device, ansible: facts.ansible)["ansible_facts"]?.map ?? [:], play.gatherSubset)
+                scope.add(data: FactGathering.namespaced(kept))
+                memory(host.serial).facts = facts.device
             } catch let error as TransportError where !error.isUnreachable {
                 // The device answered (sudo refused, say): a failure, not an offline device.
                 await fail(host, play: play, task: "Gathering Facts", message: "\(error)", location: play.location, state: state)

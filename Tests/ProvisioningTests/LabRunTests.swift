@@ -294,3 +294,48 @@ func counts(_ r: RunResult, _ host: String = "lab-01") -> (changed: Int, failed:
         #expect(r.records.contains { $0.task == "Upgrade every package" && $0.message?.contains("package(s) to upgrade") == true })
     }
 }
+
+/// What a run reports, in the order and with the words ansible-playbook uses.
+@Suite(.serialized) struct RunOutputTests {
+    @Test func recordsComeInPlaybookOrderAndAsAnsibleCountsThem() async throws {
+        let lab = try await LabRun.start(devices: 1)
+        // The first task's steps wait to travel with the next; the next fails on the control node
+        // (an undefined variable): the first's outcome is still reported first.
+        let r = try await lab.run("""
+            - hosts: all
+              gather_facts: no
+              become: yes
+              tasks:
+                - name: first
+                  copy: { content: "x\\n", dest: /etc/order-test }
+                - name: second
+                  copy: { content: "{{ nope }}", dest: /etc/order-test-2 }
+            """)
+        #expect(r.records.map { "\($0.task) \($0.outcome)" } == ["first changed", "second failed"])
+        // A failed device step before a control-node failure: the later task never ran, so it has no record.
+        let stopped = try await lab.run("""
+            - hosts: all
+              gather_facts: no
+              tasks:
+                - name: fails on the device
+                  command: /bin/false
+                - name: never runs
+                  copy: { content: "{{ nope }}", dest: /tmp/never }
+            """)
+        #expect(stopped.records.map { "\($0.task) \($0.outcome)" } == ["fails on the device failed"])
+        // A loop over nothing prints `skipping`; an ignored failure counts as ok and ignored (Ansible's recap).
+        let loops = try await lab.run("""
+            - hosts: all
+              gather_facts: no
+              tasks:
+                - debug: msg=hi
+                  when: nothere.x == 1
+                  ignore_errors: yes
+                - debug: msg="{{ item }}"
+                  loop: []
+            """)
+        #expect(loops.records.map { "\($0.outcome) \($0.message ?? "")" }.last == "skipped No items in the list")
+        #expect(loops.records.first?.message?.contains("the condition 'nothere.x == 1': 'nothere' is undefined") == true, "the condition as written")
+        #expect(loops.recap["lab-01"] == HostRecap(ok: 1, changed: 0, failed: 0, skipped: 1, unreachable: 0, ignored: 1, rescued: 0))
+    }
+}

@@ -66,6 +66,33 @@ enum FactModules {
         return st
     }
 
+    /// setup: Ansible's facts, gathered again (with `gather_subset` and `filter`); they stay with
+    /// the host for the rest of the run, as data.
+    static let setup = ModuleSpec(name: "setup", arguments: ["filter", "gather_subset", "gather_timeout", "fact_path"]) { c in
+        let out = try c.fact(Fact.command(FactGathering.fullScript))
+        guard out.stdoutText.contains("==end==") else { throw ModuleFailure("gathering facts failed: \(out.stderrText.trimmed)") }
+        let sections = FactGathering.sections(out.stdoutText)
+        var facts = FactGathering.variables(FactGathering.parse(sections), ansible: AnsibleFacts.collect(sections))["ansible_facts"]?.map ?? [:]
+        facts = try AnsibleFacts.subset(facts, names(c.args["gather_subset"]) ?? ["all"])
+        facts = AnsibleFacts.filter(facts, names(c.args["filter"]) ?? [])
+        var merged = c.vars["ansible_facts"]?.map ?? [:]
+        for (k, v) in facts { merged[k] = v }
+        var vars = FactGathering.namespaced(facts)
+        vars["ansible_facts"] = .map(OrderedMap(merged))
+        var p = Plan(changed: false)
+        p.result.data["ansible_facts"] = .map(OrderedMap(vars))
+        return p
+    }
+
+    /// A list of names as Ansible takes them: a list, or text separated by commas.
+    static func names(_ v: Value?) -> [String]? {
+        switch v {
+        case .list(let l)?: return l.map(\.description)
+        case .string(let s)?: return s.split(separator: ",").map { String($0).trimmed }.filter { !$0.isEmpty }
+        default: return nil
+        }
+    }
+
     static let slurp = ModuleSpec(name: "slurp", arguments: ["src", "path"]) { c in
         guard let src = c.string("src") ?? c.string("path") else { throw ModuleFailure("slurp needs src") }
         let file = try c.fact(Fact("cat -- \(shellQuote(src))", paths: [src]))
