@@ -8,7 +8,7 @@ public enum PlaybookListing {
     public static func syntaxCheck(_ path: String, rolesPath: [String] = []) throws -> String {
         let book = try PlaybookLoader.load(path, rolesPath: rolesPath)
         func count(_ list: [TaskSpec]) -> Int {
-            list.reduce(0) { $0 + ($1.module == "block" ? count($1.block + $1.rescue + $1.always) : $1.module == "meta" ? 0 : 1) }
+            list.reduce(0) { $0 + ($1.kind == .block ? count($1.block + $1.rescue + $1.always) : $1.kind == .flushHandlers ? 0 : 1) }
         }
         let tasks = book.plays.reduce(0) { $0 + count($1.tasks) }
         return "playbook: \(path) (\(book.plays.count) play\(book.plays.count == 1 ? "" : "s"), \(tasks) task\(tasks == 1 ? "" : "s")): no error found\n"
@@ -34,8 +34,8 @@ public enum PlaybookListing {
         func walk(_ tasks: [TaskSpec], _ playTags: [String]) -> String {
             var s = ""
             for t in tasks {
-                if t.module == "meta" { continue }
-                if t.module == "block" { s += walk(t.block + t.rescue + t.always, playTags); continue }
+                if t.kind == .flushHandlers { continue }
+                if t.kind == .block { s += walk(t.block + t.rescue + t.always, playTags); continue }
                 let tags = Set(t.tags + playTags).sorted()
                 s += "      \(t.name)\tTAGS: [\(tags.joined(separator: ", "))]\n"
             }

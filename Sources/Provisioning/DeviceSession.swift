@@ -50,6 +50,9 @@ final class DeviceSession: @unchecked Sendable {
 
     func known(for become: Become) -> [Fact: CommandResult] { known[Self.key(become)] ?? [:] }
 
+    /// Forgets every answer: a task tried again asks the device afresh.
+    func forgetFacts() { known = [:] }
+
     /// A handle for the steps of one task (one loop item).
     func newOwner() -> Int {
         owners += 1

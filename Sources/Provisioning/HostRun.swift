@@ -47,7 +47,7 @@ extension Runner {
         var wanted: [String: (become: Become, facts: [Fact])] = [:]
         func walk(_ list: [TaskSpec]) async {
             for task in list {
-                if task.module == "block" { await walk(task.block); continue }
+                if task.kind == .block { await walk(task.block); continue }
                 guard let spec = Modules.registry[task.module], case .device(let plan) = spec.behaviour, task.loop == nil, !task.delegateToLocal,
                       task.remoteUser == nil || task.remoteUser == h.play.remoteUser, !task.noLog, selectedByTags(task, play: h.play) else { continue }
                 let vars = await taskScope(task, h, state: state).vars
@@ -110,6 +110,16 @@ extension Runner {
     /// The items of a task's loop (one nil item without a loop).
     func items(_ task: TaskSpec, vars: [String: Value]) throws -> [Value?] {
         guard let loop = task.loop else { return [nil] }
+        if task.loopKind == .withFirstFound {
+            // Terms naming an undefined variable are passed over, as Ansible does; the files are
+            // looked for in the role's and playbook's templates/, vars/ or files/ by the module.
+            let terms = (loop.list ?? [loop]).compactMap { try? templates.evaluate($0, vars: vars, at: task.location) }
+            let folder = task.module.contains("template") ? "templates" : task.module.contains("var") ? "vars" : "files"
+            let dirs = [vars["parc_task_dir"]?.string, vars["parc_playbook_dir"]?.string].compactMap { $0 }
+            do { return try TemplateEngine.firstFound(terms, dirs: dirs, folder: folder) } catch let e as PlaybookError {
+                throw PlaybookError(e.message, at: task.location)
+            }
+        }
         let evaluated = try templates.evaluate(loop, vars: vars, at: task.location)
         switch task.loopKind {
         case .withDict:
@@ -119,7 +129,7 @@ extension Runner {
         case .withItems:
             // The list flattened one level (a lone string is a list of one).
             return (evaluated.list ?? [evaluated]).flatMap { $0.list ?? [$0] }
-        case .loop:
+        case .loop, .withFirstFound:
             guard case .list(let list) = evaluated else { throw PlaybookError("loop needs a list; this one is \(evaluated.json)", at: task.location) }
             return list
         }
@@ -130,6 +140,7 @@ extension Runner {
     func canWait(_ task: TaskSpec) -> Bool {
         task.loop == nil && task.register == nil && task.changedWhen == nil && task.failedWhen == nil && !task.ignoreErrors && !task.runOnce
             && task.asyncSeconds == nil && task.module != "setup"  // the facts it sets are wanted by the next task
+            && task.until.isEmpty && task.retries == nil && task.ignoreErrorsExpression == nil
     }
 
     /// Plans a device module: asks the device for the facts it wants (with the queued steps in
@@ -231,6 +242,27 @@ extension Runner {
         // Every failure sent so far is recorded: what the runner queues next may run.
         for session in h.sessions.values { session.clearFailure() }
         return sendError
+    }
+
+    /// `retries` (3 when only `until` is given) and `delay` (5 s), rendered; nil: no retry loop.
+    func retrying(_ task: TaskSpec, vars: [String: Value]) throws -> (total: Int, delay: Double, until: [String])? {
+        guard !task.until.isEmpty || task.retries != nil else { return nil }
+        func number(_ v: Value?, _ what: String) throws -> Int? {
+            guard let v else { return nil }
+            let text = try templates.render(v.description, vars: vars, at: task.location).trimmed
+            guard let n = Int(text) else { throw PlaybookError("\(what) must be a whole number, not '\(text)'", at: task.location) }
+            return n
+        }
+        let retries = try number(task.retries, "retries") ?? 3
+        let delay = try number(task.delay, "delay") ?? 5
+        return (1 + max(0, retries), Double(delay < 0 ? 1 : delay), task.until)
+    }
+
+    /// `ignore_errors`, also when a template decides it.
+    func ignoresErrors(_ task: TaskSpec, vars: [String: Value]) throws -> Bool {
+        if task.ignoreErrors { return true }
+        guard let expression = task.ignoreErrorsExpression else { return false }
+        return Value.string(try templates.render(expression, vars: vars, at: task.location)).truthy
     }
 
     /// Before a task fails on the control node (a template, an argument): the outcomes of the
@@ -339,45 +371,70 @@ extension Runner {
                     record.outcome = .skipped
                     record.message = "condition false"
                 } else {
-                    let ctx = try context(task, vars: v, h)
-                    let outcome: ItemOutcome
-                    if task.runOnce {
-                        // The first host runs it; every host records the same result.
-                        let key = "\(task.location)|\(label ?? "")"
-                        let first = record
-                        let (shared, ranHere) = await state.runOnce(key) {
-                            (try? await self.perform(spec, ctx, task: task, record: first, session: session, become: become, h, state: state, wait: false))
-                                .flatMap { if case .done(let r) = $0 { r } else { nil } } ?? ModuleResult(failed: "the task could not run on its first host")
+                    // until / retries / delay: the task again, after `delay` seconds, until the condition holds.
+                    let retry = try retrying(task, vars: v)
+                    var attempt = 1
+                    var reg = Value.null
+                    while true {
+                        let ctx = try context(task, vars: v, h)
+                        let outcome: ItemOutcome
+                        if task.runOnce {
+                            // The first host runs it; every host records the same result.
+                            let key = "\(task.location)|\(label ?? "")"
+                            let first = record
+                            let (shared, ranHere) = await state.runOnce(key) {
+                                (try? await self.perform(spec, ctx, task: task, record: first, session: session, become: become, h, state: state, wait: false))
+                                    .flatMap { if case .done(let r) = $0 { r } else { nil } } ?? ModuleResult(failed: "the task could not run on its first host")
+                            }
+                            var r = shared
+                            if !ranHere { r.msg = (r.msg.map { $0 + " " } ?? "") + "(run once, on another host)" }
+                            outcome = .done(r)
+                        } else if attempt == 1, let planned = batched[index] {
+                            outcome = try planned.outcome(session)
+                        } else {
+                            outcome = try await perform(spec, ctx, task: task, record: record, session: session, become: become, h, state: state,
+                                                        wait: canWait(task))
                         }
-                        var r = shared
-                        if !ranHere { r.msg = (r.msg.map { $0 + " " } ?? "") + "(run once, on another host)" }
-                        outcome = .done(r)
-                    } else if let planned = batched[index] {
-                        outcome = try planned.outcome(session)
-                    } else {
-                        outcome = try await perform(spec, ctx, task: task, record: record, session: session, become: become, h, state: state,
-                                                    wait: canWait(task))
-                    }
-                    switch outcome {
-                    case .waiting: return []
-                    case .stopped: return []
-                    case .done(let r): result = r
-                    }
-                    // set_fact and include_vars: their values stay with the host for the rest of the run.
-                    // set_fact values are data; include_vars values are templates when a person
-                    // wrote the file.
-                    if !result.failed, case .map(let facts)? = result.data["ansible_facts"] {
-                        for (k, fact) in facts { memory(host.serial).registered[k] = (fact, result.authoredFacts) }
-                        if result.authoredFacts { base = await taskScope(task, h, state: state).vars }
-                        else { for (k, fact) in facts { base[k] = fact } }
-                    }
-                    var reg = result.registered
-                    v["result"] = reg
-                    if let expression = task.changedWhen {
-                        result.changed = try templates.condition(expression, vars: withRegister(v, task, reg), at: task.location)
-                    }
-                    if let expression = task.failedWhen {
-                        result.failed = try templates.condition(expression, vars: withRegister(v, task, reg), at: task.location)
+                        switch outcome {
+                        case .waiting: return []
+                        case .stopped: return []
+                        case .done(let r): result = r
+                        }
+                        // set_fact and include_vars: their values stay with the host for the rest of the run.
+                        // set_fact values are data; include_vars values are templates when a person
+                        // wrote the file.
+                        if !result.failed, case .map(let facts)? = result.data["ansible_facts"] {
+                            for (k, fact) in facts { memory(host.serial).registered[k] = (fact, result.authoredFacts) }
+                            if result.authoredFacts { base = await taskScope(task, h, state: state).vars }
+                            else { for (k, fact) in facts { base[k] = fact } }
+                        }
+                        reg = result.registered
+                        v["result"] = reg
+                        if let expression = task.changedWhen {
+                            result.changed = try templates.condition(expression, vars: withRegister(v, task, reg), at: task.location)
+                        }
+                        if let expression = task.failedWhen {
+                            result.failed = try templates.condition(expression, vars: withRegister(v, task, reg), at: task.location)
+                        }
+                        if let retry {
+                            result.data["attempts"] = .int(attempt)
+                            reg = result.registered
+                            let done = try retry.until.isEmpty ? !result.failed
+                                : retry.until.allSatisfy { try templates.condition($0, vars: withRegister(v, task, reg), at: task.location) }
+                            if !done {
+                                if attempt < retry.total {
+                                    observer(.note("FAILED - RETRYING: [\(host.name)]: \(name) (\(retry.total - attempt) retries left)."))
+                                    attempt += 1
+                                    try await Task.sleep(for: .milliseconds(Int(retry.delay * 1000)))
+                                    session.forgetFacts()
+                                    continue
+                                }
+                                // As Ansible: out of retries, failed, with attempts one short of the total.
+                                result.data["attempts"] = .int(retry.total - 1)
+                                result.failed = true
+                            }
+                        }
+                        break
                     }
                     reg = result.registered
                     if let item, case .map(var m) = reg {
@@ -401,13 +458,14 @@ extension Runner {
                 record.message = "\(resolved.explain(error))"
                 result.failed = true
             }
-            if record.outcome == .failed && task.ignoreErrors { record.ignored = true }
+            let ignoring = try? ignoresErrors(task, vars: v)
+            if record.outcome == .failed && ignoring == true { record.ignored = true }
             record.milliseconds = (ContinuousClock.now - start).ms
             await state.add(record, count: task.loop == nil)
             itemRecords.append(record)
             observer(.task(record))
             if record.outcome == .changed { anyChanged = true }
-            if record.outcome == .failed && !task.ignoreErrors { hostFailed = true }
+            if record.outcome == .failed && ignoring != true { hostFailed = true }
         }
         if task.loop != nil { await countLoop(itemRecords, task: task, name: name, host: host, play: play, state: state) }
         if let register = task.register {

@@ -10,14 +10,14 @@ public enum PlaybookLoader {
                                         "max_fail_percentage", "tasks", "pre_tasks", "post_tasks", "roles", "handlers", "tags", "gather_facts", "vars_prompt",
                                         "gather_subset", "gather_timeout", "fact_path"]
     static let taskKeys: Set<String> = ["name", "when", "loop", "with_items", "with_list", "with_dict", "loop_control", "register", "changed_when",
-                                        "failed_when", "ignore_errors", "notify", "become", "become_user", "remote_user", "environment", "tags",
-                                        "no_log", "listen", "vars", "args", "delegate_to", "run_once", "block", "rescue", "always", "async", "poll"]
+                                        "failed_when", "ignore_errors", "notify", "with_first_found", "become", "become_user", "remote_user", "environment", "tags",
+                                        "no_log", "listen", "vars", "args", "delegate_to", "run_once", "block", "rescue", "always", "async", "poll",
+                                        "until", "retries", "delay"]
     /// Ansible keywords parc knows but does not do yet: named plainly instead of "unknown".
     static let unsupported: [String: String] = [
-        "until": "retry loops (until/retries)",
-        "retries": "retry loops (until/retries)", "delay": "retry loops (until/retries)", "with_fileglob": "with_fileglob loops",
+        "with_fileglob": "with_fileglob loops",
         "with_nested": "with_nested loops", "with_subelements": "with_subelements loops", "with_sequence": "with_sequence loops",
-        "with_together": "with_together loops", "with_first_found": "with_first_found", "local_action": "local_action (use delegate_to: localhost)",
+        "with_together": "with_together loops", "local_action": "local_action (use delegate_to: localhost)",
         "throttle": "throttle", "any_errors_fatal": "any_errors_fatal", "check_mode": "per-task check_mode", "diff": "per-task diff",
         "connection": "other connection plugins", "collections": "collections", "module_defaults": "module_defaults", "debugger": "the debugger",
         "strategy": "strategies (parc runs each host on its own)", "order": "host order",
@@ -70,7 +70,9 @@ public enum PlaybookLoader {
 
     /// Reads a playbook; roles not beside it are looked for in `rolesPath` (see `AnsibleConfig`).
     public static func load(_ path: String, rolesPath: [String]) throws -> Playbook {
-        try $rolesPath.withValue(rolesPath) { try load(path) }
+        var book = try $rolesPath.withValue(rolesPath) { try load(path) }
+        book.rolesPath = rolesPath
+        return book
     }
 
     public static func load(_ path: String) throws -> Playbook {
@@ -526,6 +528,9 @@ public enum PlaybookLoader {
                     // A list of {key, value}, in key order: turned into a loop when the dict is known.
                     t.loop = value(v)
                     t.loopKind = .withDict
+                case "with_first_found":
+                    t.loop = value(v)
+                    t.loopKind = .withFirstFound
                 case "loop_control":
                     guard case .map(let m) = value(v) else { throw error("loop_control is a mapping (loop_var, label)", v) }
                     for k in m.keys where !["loop_var", "label", "index_var"].contains(k) {
@@ -537,7 +542,19 @@ public enum PlaybookLoader {
                 case "register": t.register = value(v).string
                 case "changed_when": t.changedWhen = value(v).description
                 case "failed_when": t.failedWhen = value(v).description
-                case "ignore_errors": t.ignoreErrors = try bool(v, what: "ignore_errors")
+                case "ignore_errors":
+                    if let text = value(v).string, text.contains("{{") { t.ignoreErrorsExpression = text }
+                    else { t.ignoreErrors = try bool(v, what: "ignore_errors") }
+                case "until":
+                    t.until = value(v).list?.map(\.description) ?? [value(v).description]
+                case "retries", "delay":
+                    let given = value(v)
+                    switch given {
+                    case .int(let n) where n >= 0: break
+                    case .string(let s) where s.contains("{{") || Int(s.trimmed) != nil: break
+                    default: throw error("\(key) is a number (or a template giving one)", v)
+                    }
+                    if key == "retries" { t.retries = given } else { t.delay = given }
                 case "notify": t.notify = try strings(v, what: "notify")
                 case "listen": t.listen = try strings(v, what: "listen")
                 case "become": t.become = try bool(v, what: "become")
@@ -568,7 +585,7 @@ public enum PlaybookLoader {
                         throw error("delegate_to: only localhost is supported by parc (the control node)", v)
                     }
                     t.delegateToLocal = true
-                case "block": t.block = try tasks(v); t.module = "block"
+                case "block": t.block = try tasks(v); t.kind = .block
                 case "rescue": t.rescue = try tasks(v)
                 case "always": t.always = try tasks(v)
                 default:
@@ -592,7 +609,7 @@ public enum PlaybookLoader {
                 }
             }
             if let include { return try expand(include, task: t) }
-            if t.module == "block" {
+            if t.kind == .block {
                 guard moduleNode == nil else { throw error("a block holds tasks; it runs no module itself", node) }
                 // Every task of the block carries the block's conditions, tags, vars and become.
                 let inner = { (x: TaskSpec) in x.inheriting(when: t.when, tags: t.tags, vars: t.vars, become: t.become, becomeUser: t.becomeUser,
@@ -643,7 +660,7 @@ public enum PlaybookLoader {
         /// the including task's conditions, tags, vars and become (both kinds are read when the
         /// playbook is loaded, so mistakes in them are reported before anything runs).
         func expand(_ include: (kind: String, node: Node, keyNode: Node), task t: TaskSpec) throws -> [TaskSpec] {
-            if t.loop != nil { throw error("\(include.kind) with a loop is not supported by parc yet", include.keyNode) }
+            if t.loop != nil && include.kind != "include_tasks" { throw error("\(include.kind) with a loop is not supported by parc yet", include.keyNode) }
             var brought: [TaskSpec]
             switch include.kind {
             case "import_tasks", "include_tasks":
@@ -653,10 +670,31 @@ public enum PlaybookLoader {
                 case .map(let m): guard let f = m["file"]?.string else { throw error("\(include.kind) names a file", include.node) }; name = f
                 default: throw error("\(include.kind) names a file", include.node)
                 }
-                if name.contains("{{") { throw error("\(include.kind) with a templated file name is not supported by parc yet", include.node) }
                 let base = roleDirectory.map { "\($0)/tasks" } ?? taskDirectory ?? playbookDirectory
+                let templated = name.contains("{{") || name.contains("{%")
+                if templated && include.kind == "import_tasks" {
+                    throw error("import_tasks with a templated file name is not supported by parc yet (include_tasks reads its file when it runs)", include.node)
+                }
                 let path = name.hasPrefix("/") ? name : "\(base)/\(name)"
-                guard FileManager.default.fileExists(atPath: path) else { throw error("\(include.kind): no file \(path)", include.node) }
+                if !templated { guard FileManager.default.fileExists(atPath: path) else { throw error("\(include.kind): no file \(path)", include.node) } }
+                if templated || t.loop != nil {
+                    // Read when it runs: per item, with the facts known by then. A plain name is read
+                    // now too, so that its mistakes are reported before anything runs.
+                    if !templated {
+                        _ = try PlaybookLoader.including(path, from: file, line: include.keyNode.mark?.line ?? 1) {
+                            try PlaybookLoader.loadTaskFile(path, playbookDirectory: playbookDirectory, directory: roleDirectory)
+                        }
+                    }
+                    var d = t
+                    d.kind = .include(DynamicInclude(file: name, base: base, roleDirectory: roleDirectory))
+                    d.module = "include_tasks"
+                    if d.name.isEmpty { d.name = "include_tasks" }
+                    d.args = ["_raw_params": .string(name)]
+                    // include_tasks' vars are include params of the tasks it brings.
+                    d.includeParams = t.vars
+                    d.vars = [:]
+                    return [d]
+                }
                 brought = try PlaybookLoader.including(path, from: file, line: include.keyNode.mark?.line ?? 1) {
                     try PlaybookLoader.loadTaskFile(path, playbookDirectory: playbookDirectory, directory: roleDirectory)
                 }
@@ -685,7 +723,8 @@ public enum PlaybookLoader {
                 }
                 brought = loaded.tasks
                 if !loaded.handlers.isEmpty || !loaded.defaults.isEmpty {
-                    var marker = TaskSpec(name: "role \(name)", module: "block", location: t.location)
+                    var marker = TaskSpec(name: "role \(name)", module: "", location: t.location)
+                    marker.kind = .block
                     marker.carriedHandlers = loaded.handlers
                     marker.carriedDefaults = loaded.defaults
                     marker.block = brought.map { $0.inheriting(when: t.when, tags: t.tags, vars: [:], become: t.become, becomeUser: t.becomeUser,

@@ -36,6 +36,8 @@ public struct Playbook: Sendable {
     public var plays: [Play]
     /// SHA-256 of the file, for run records.
     public var contentHash: String
+    /// The roles path it was read with (for the includes read when they run).
+    public var rolesPath: [String] = []
 
     /// The folders of the roles the playbook's tasks and handlers come from.
     public var roleDirectories: Set<String> {
@@ -141,13 +143,35 @@ public struct Prompt: Sendable {
 /// `loop` / `with_list` (a list as it is), `with_items` (flattened one level once rendered),
 /// `with_dict` (one `{key, value}` item per key, in the mapping's order).
 public enum LoopKind: Sendable, Equatable {
-    case loop, withItems, withDict
+    case loop, withItems, withDict, withFirstFound
+}
+
+/// What a task is: a module call, a block, a `meta: flush_handlers`, or an `include_tasks` decided
+/// when it runs (its file name is a template, or it loops).
+public enum TaskKind: Sendable, Equatable {
+    case module
+    case block
+    case flushHandlers
+    case include(DynamicInclude)
+}
+
+/// An `include_tasks` run when it is reached: its file name rendered then (per loop item), its
+/// tasks read then, from `base` (the including file's folder, or its role's `tasks/`).
+public struct DynamicInclude: Sendable, Equatable {
+    /// The file name as written (a template or plain text).
+    public var file: String
+    public var base: String
+    /// The role whose tasks include it (for its files/ and templates/), if any.
+    public var roleDirectory: String?
+
+    public static func == (a: DynamicInclude, b: DynamicInclude) -> Bool { a.file == b.file && a.base == b.base && a.roleDirectory == b.roleDirectory }
 }
 
 public struct TaskSpec: Sendable {
     public var name: String
-    /// The module's short name (`copy`), whatever prefix was written (`ansible.builtin.copy`);
-    /// `block` for a block, `meta` for `meta: flush_handlers`.
+    /// What the task is; a module call's module is `module`.
+    public var kind: TaskKind = .module
+    /// The module's short name (`copy`), whatever prefix was written (`ansible.builtin.copy`).
     public var module: String
     public var args: [String: Value]
     /// Conditions, all of which must hold (templates without braces).
@@ -164,6 +188,13 @@ public struct TaskSpec: Sendable {
     public var changedWhen: String?
     public var failedWhen: String?
     public var ignoreErrors: Bool
+    /// `ignore_errors: "{{ … }}"`: decided when the task runs.
+    public var ignoreErrorsExpression: String?
+    /// `until`: the conditions that end a retry loop (with `retries` and `delay`).
+    public var until: [String] = []
+    /// `retries` and `delay` as written (numbers or templates), rendered when the task runs.
+    public var retries: Value?
+    public var delay: Value?
     public var notify: [String]
     public var become: Bool?
     public var becomeUser: String?
@@ -178,6 +209,8 @@ public struct TaskSpec: Sendable {
     /// Role parameters and the `vars:` of the include_tasks / include_role that brought the task:
     /// above set_fact and registered values, below -e (Ansible's include params).
     public var includeParams: [String: Value] = [:]
+    /// Loop items of a dynamic include_tasks, for the tasks it brings: data, never rendered.
+    public var includeData: [String: Value] = [:]
     /// Where `files/` and `templates/` are looked up (the role's folder for a role's tasks).
     public var directory: String?
     public var runOnce: Bool
@@ -227,20 +260,22 @@ public struct TaskSpec: Sendable {
 
     /// A `meta: flush_handlers` marker.
     static func flush(at location: SourceLocation) -> TaskSpec {
-        var t = TaskSpec(name: "flush handlers", module: "meta", location: location)
-        t.args = ["_raw_params": .string("flush_handlers")]
+        var t = TaskSpec(name: "flush handlers", module: "", location: location)
+        t.kind = .flushHandlers
         return t
     }
 
     /// What a task inherits from its block, include or role: conditions, tags, vars, become…
     func inheriting(when: [String], tags: [String], vars: [String: Value], become: Bool?, becomeUser: String?,
-                    environment: [String: Value], directory: String?, ignoreErrors: Bool? = nil, includeParams: [String: Value] = [:]) -> TaskSpec {
+                    environment: [String: Value], directory: String?, ignoreErrors: Bool? = nil, includeParams: [String: Value] = [:],
+                    includeData: [String: Value] = [:]) -> TaskSpec {
         var t = self
         t.when = when + t.when
         t.tags = Array(Set(tags + t.tags)).sorted()
         t.vars = vars.merging(t.vars) { _, own in own }
         // An inner include's parameters win over an outer one's.
         t.includeParams = includeParams.merging(t.includeParams) { _, own in own }
+        t.includeData = includeData.merging(t.includeData) { _, own in own }
         t.become = t.become ?? become
         t.becomeUser = t.becomeUser ?? becomeUser
         t.environment = environment.merging(t.environment) { _, own in own }
@@ -248,7 +283,8 @@ public struct TaskSpec: Sendable {
         if let ignoreErrors, ignoreErrors { t.ignoreErrors = true }
         // A block's own conditions reach every task in it (the runner does not test the block itself).
         let inner = { (x: TaskSpec) in x.inheriting(when: when, tags: tags, vars: vars, become: become, becomeUser: becomeUser,
-                                                   environment: environment, directory: directory, ignoreErrors: ignoreErrors, includeParams: includeParams) }
+                                                   environment: environment, directory: directory, ignoreErrors: ignoreErrors, includeParams: includeParams,
+                                                   includeData: includeData) }
         t.block = t.block.map(inner)
         t.rescue = t.rescue.map(inner)
         t.always = t.always.map(inner)

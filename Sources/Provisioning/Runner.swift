@@ -174,7 +174,8 @@ public final class Runner: Sendable {
             case .ok: c.ok += 1
             case .changed: c.ok += 1; c.changed += 1
             // An ignored failure counts as ok and ignored, as in Ansible's recap.
-            case .failed: if r.ignored { c.ok += 1; c.ignored += 1 } else { c.failed += 1 }
+            // (and as changed when its result says so, a failed command's does).
+            case .failed: if r.ignored { c.ok += 1; c.ignored += 1; if r.changed { c.changed += 1 } } else { c.failed += 1 }
             case .skipped: c.skipped += 1
             case .unreachable: c.unreachable += 1
             }
@@ -462,8 +463,8 @@ public final class Runner: Sendable {
         for task in tasks {
             if memory(h.host.serial).unreachable || options.cancellation?.isCancelled == true { return }
             if !force, memory(h.host.serial).failed { return }
-            switch task.module {
-            case "block":
+            switch task.kind {
+            case .block:
                 let failedBefore = memory(h.host.serial).failed
                 await execute(task.block, h, state: state, force: force)
                 if !failedBefore, memory(h.host.serial).failed, !task.rescue.isEmpty, !(memory(h.host.serial).unreachable) {
@@ -472,11 +473,13 @@ public final class Runner: Sendable {
                     await execute(task.rescue, h, state: state, force: force)
                 }
                 if !task.always.isEmpty { await execute(task.always, h, state: state, force: true) }
-            case "meta":
+            case .include(let include):
+                await runInclude(task, include, h, state: state)
+            case .flushHandlers:
                 await settle(h, state: state)
                 let vars = await taskScope(task, h, state: state).vars
                 if (try? task.when.allSatisfy({ try templates.condition($0, vars: vars, at: task.location) })) ?? true { await flushHandlers(h, state: state) }
-            default:
+            case .module:
                 let fired = await runTask(task, h, state: state)
                 for n in fired where !h.notified.contains(n) { h.notified.append(n) }
             }
@@ -495,8 +498,68 @@ public final class Runner: Sendable {
             if entry.authored { scope.add(authored: [k: entry.value]) } else { scope.add(data: [k: entry.value]) }
         }
         scope.add(authored: task.includeParams)
+        scope.add(data: task.includeData)
         scope.add(data: ["parc_task_dir": .string(task.directory ?? playbook.directory)])
         return scope.resolved(templates, at: task.location)
+    }
+
+    /// How many dynamic includes the running task is inside (a file that includes itself stops).
+    @TaskLocal static var includeDepth = 0
+
+    /// A dynamic include_tasks: its condition, then per loop item its file name rendered, its
+    /// tasks read and run (the item given to them as data). Each file included is a record, as
+    /// ansible-playbook's `included:` lines, and counts as ok.
+    func runInclude(_ task: TaskSpec, _ include: DynamicInclude, _ h: HostRun, state: State) async {
+        guard selectedByTags(task, play: h.play) else { return }
+        await settle(h, state: state)
+        if memory(h.host.serial).isDown { return }
+        let vars = await taskScope(task, h, state: state).vars
+        let name = (try? templates.render(task.name, vars: vars, at: task.location)) ?? task.name
+        var base = record(task, name: name, h, item: nil)
+        do {
+            if try !task.when.allSatisfy({ try templates.condition($0, vars: vars, at: task.location) }) {
+                base.outcome = .skipped
+                base.message = "condition false"
+                await state.add(base)
+                observer(.task(base))
+                return
+            }
+            let items = try self.items(task, vars: vars)
+            if task.loop != nil && items.isEmpty {
+                base.outcome = .skipped
+                base.message = "No items in the list"
+                await state.add(base)
+                observer(.task(base))
+                return
+            }
+            for (index, item) in items.enumerated() {
+                var v = vars
+                var data: [String: Value] = [:]
+                if let item { v[task.loopVar] = item; data[task.loopVar] = item }
+                if item != nil, let indexVar = task.loopIndexVar { v[indexVar] = .int(index); data[indexVar] = .int(index) }
+                let file = try templates.render(include.file, vars: v, at: task.location)
+                let path = PlaybookLoader.normalised(file.hasPrefix("/") ? file : include.base + "/" + file)
+                guard FileManager.default.fileExists(atPath: path) else { throw PlaybookError("include_tasks: no file \(path)", at: task.location) }
+                let tasks = try PlaybookLoader.$rolesPath.withValue(playbook.rolesPath) {
+                    try PlaybookLoader.loadTaskFile(path, playbookDirectory: playbook.directory, directory: include.roleDirectory)
+                }.map { var x = $0; if include.roleDirectory == nil { x.directory = nil }; return x }
+                var r = record(task, name: name, h, item: item.map { i in task.loopLabel.flatMap { try? templates.render($0, vars: v, at: task.location) } ?? i.description })
+                r.message = "included: \(path)"
+                await state.add(r)
+                observer(.task(r))
+                let brought = tasks.map {
+                    $0.inheriting(when: [], tags: task.tags, vars: task.vars, become: task.become, becomeUser: task.becomeUser, environment: task.environment,
+                                  directory: nil, includeParams: task.includeParams, includeData: data)
+                }
+                guard Self.includeDepth < PlaybookLoader.maxInclusionDepth else {
+                    throw PlaybookError("include_tasks nests deeper than \(PlaybookLoader.maxInclusionDepth) files (\(path) includes itself?)", at: task.location)
+                }
+                await Self.$includeDepth.withValue(Self.includeDepth + 1) { await execute(brought, h, state: state) }
+                if memory(h.host.serial).isDown || memory(h.host.serial).failed { return }
+            }
+        } catch {
+            await fail(h.host, play: h.play, task: name, message: "\(error)", location: task.location, state: state, noLog: task.noLog)
+        }
     }
 
     /// Runs the notified handlers (once each, in the order they are written), then forgets them.

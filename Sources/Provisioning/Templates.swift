@@ -62,11 +62,12 @@ public final class TemplateEngine: Sendable {
         guard Self.mayHoldMarkup(text, options) else { return }
         let t = try template(text, options: options, at: location)
         for plugin in t.lookupPlugins where !Self.lookupPlugins.contains(plugin) {
-            throw PlaybookError("lookup('\(plugin)') is not supported by parc (file, env and template are)", at: location)
+            throw PlaybookError("lookup('\(plugin)') is not supported by parc (file, env, template and first_found are)", at: location)
         }
     }
 
-    static let lookupPlugins: Set<String> = ["file", "env", "template", "ansible.builtin.file", "ansible.builtin.env", "ansible.builtin.template"]
+    static let lookupPlugins: Set<String> = ["file", "env", "template", "first_found", "ansible.builtin.file", "ansible.builtin.env",
+                                             "ansible.builtin.template", "ansible.builtin.first_found"]
 
     /// Checks a condition reads.
     public func checkCondition(_ expression: String, at location: SourceLocation?) throws {
@@ -118,7 +119,7 @@ public final class TemplateEngine: Sendable {
 
     func hooks(_ vars: [String: Value]) -> TemplateHooks {
         let dirs = [vars["parc_task_dir"]?.string, vars["parc_playbook_dir"]?.string].compactMap { $0 }
-        return TemplateHooks(lookup: { [cache] plugin, terms, _ in
+        return TemplateHooks(lookup: { [cache] plugin, terms, options in
             switch plugin {
             case "env", "ansible.builtin.env":
                 return .list(terms.map { t in .string(getenv(t.pythonText).map { String(cString: $0) } ?? "") })
@@ -128,6 +129,9 @@ public final class TemplateEngine: Sendable {
                     if content.hasSuffix("\n") { content.removeLast() }
                     return .string(content)
                 })
+            case "first_found", "ansible.builtin.first_found":
+                let terms = options.isEmpty ? terms : terms + [.map(OrderedMap(options))]
+                do { return .list(try Self.firstFound(terms, dirs: dirs, folder: "files")) } catch { throw TemplateError("\(error)") }
             case "template", "ansible.builtin.template":
                 return .list(try terms.map { t in
                     let text = String(decoding: try Self.controlFile(t.pythonText, dirs: dirs, folder: "templates"), as: UTF8.self)
@@ -135,7 +139,7 @@ public final class TemplateEngine: Sendable {
                     return .string(try template.render(vars))
                 })
             default:
-                throw TemplateError("lookup('\(plugin)') is not supported by parc (file, env and template are)")
+                throw TemplateError("lookup('\(plugin)') is not supported by parc (file, env, template and first_found are)")
             }
         }, passwordHash: { password, scheme, salt, rounds in
             do { return try PasswordHash.hash(password, scheme: scheme, salt: salt, rounds: rounds) } catch { throw TemplateError("\(error)") }
@@ -143,6 +147,41 @@ public final class TemplateEngine: Sendable {
             guard let data = try? Self.controlFile(name, dirs: dirs, folder: "templates") else { return nil }
             return (String(decoding: data, as: UTF8.self), name)
         })
+    }
+
+    /// first_found: the first file that exists among the terms (names, lists of names, or
+    /// `{files, paths, skip}`), looked for as a lookup's files are (`folder` of the role, the role,
+    /// `folder` of the playbook's folder, the playbook's folder); none: an error, or nothing with `skip`.
+    static func firstFound(_ terms: [Value], dirs: [String], folder: String) throws -> [Value] {
+        func split(_ v: Value?, _ separators: Set<Character>) -> [String] {
+            switch v {
+            case .list(let l)?: return l.flatMap { split($0, separators) }
+            case .string(let s)?: return s.split(whereSeparator: { separators.contains($0) }).map { String($0).trimmed }.filter { !$0.isEmpty }
+            case let other?: return [other.description]
+            case nil: return []
+            }
+        }
+        var candidates: [String] = []
+        var skip = false
+        func walk(_ terms: [Value]) {
+            for term in terms {
+                switch term {
+                case .map(let m):
+                    let files = split(m["files"], [",", ";"]), paths = split(m["paths"], [",", ":", ";"])
+                    skip = m["skip"]?.truthy ?? skip
+                    candidates += paths.isEmpty ? files : paths.flatMap { p in files.map { (p as NSString).appendingPathComponent($0) } }
+                case .list(let l): walk(l)
+                default: candidates += split(term, [",", ";"])
+                }
+            }
+        }
+        walk(terms)
+        for name in candidates {
+            let places = name.hasPrefix("/") ? [name] : dirs.flatMap { ["\($0)/\(folder)/\(name)", "\($0)/\(name)"] }
+            if let found = places.first(where: { FileManager.default.fileExists(atPath: $0) }) { return [.string(PlaybookLoader.normalised(found))] }
+        }
+        if skip { return [] }
+        throw PlaybookError("No file was found when using first_found.")
     }
 
     /// A file a lookup or include names: under the task's (role's) and the playbook's folder.

@@ -226,7 +226,7 @@ import Testing
 
     @Test func unsupportedFeaturesAreNamedWithFileAndLine() throws {
         for (text, expected) in [
-            ("- hosts: all\n  tasks:\n    - command: /bin/true\n      until: result is success\n", "'until': retry loops"),
+            ("- hosts: all\n  tasks:\n    - debug: msg=x\n      with_nested: [[1], [2]]\n", "'with_nested': with_nested loops"),
             ("- hosts: all\n  tasks:\n    - debug: msg=\"{{ x | ipaddr }}\"\n", "no filter named 'ipaddr'"),
             ("- hosts: all\n  tasks:\n    - debug: msg=\"{{ lookup('pipe', 'date') }}\"\n", "lookup('pipe') is not supported"),
             ("- hosts: all\n  tasks:\n    - include_role: { name: kiosk, apply: { become: yes } }\n", "include_role: 'apply' is not supported"),
@@ -235,7 +235,7 @@ import Testing
             ("- hosts: all\n  strategy: free\n  tasks: []\n", "'strategy'"),
             ("- hosts: all\n  tasks:\n    - command: ls\n      delegate_to: other-host\n", "only localhost"),
             ("- hosts: all\n  tasks:\n    - meta: end_play\n", "only flush_handlers"),
-            ("- hosts: all\n  tasks:\n    - include_tasks: x.yml\n      loop: [1, 2]\n", "with a loop is not supported"),
+            ("- hosts: all\n  tasks:\n    - include_role: { name: kiosk }\n      loop: [1, 2]\n", "with a loop is not supported"),
         ] where !expected.isEmpty {
             let path = try writePlaybook(text)
             #expect {
