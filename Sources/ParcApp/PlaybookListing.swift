@@ -11,7 +11,9 @@ public enum PlaybookListing {
             list.reduce(0) { $0 + ($1.kind == .block ? count($1.block + $1.rescue + $1.always) : $1.kind == .flushHandlers ? 0 : 1) }
         }
         let tasks = book.plays.reduce(0) { $0 + count($1.tasks) }
-        return "playbook: \(path) (\(book.plays.count) play\(book.plays.count == 1 ? "" : "s"), \(tasks) task\(tasks == 1 ? "" : "s")): no error found\n"
+        // Tasks parc cannot run that sit behind a condition: loaded, as Ansible loads them, and named.
+        let warnings = book.refusals.map { "[WARNING]: \($0.location.map { "\($0): " } ?? "")\($0.message); the task fails if its condition holds\n" }
+        return warnings.joined() + "playbook: \(path) (\(book.plays.count) play\(book.plays.count == 1 ? "" : "s"), \(tasks) task\(tasks == 1 ? "" : "s")): no error found\n"
     }
 
     /// `--list-hosts`: each play's devices.

@@ -244,6 +244,31 @@ extension Runner {
         return sendError
     }
 
+    /// A task parc cannot run: skipped when its condition is false (Ansible never looks at its
+    /// module then), else failed with what parc lacks.
+    func refuse(_ task: TaskSpec, _ refusal: PlaybookError, _ h: HostRun, state: State) async -> [String] {
+        await settle(h, state: state)
+        if memory(h.host.serial).isDown { return [] }
+        let vars = await taskScope(task, h, state: state).vars
+        var r = record(task, name: (try? templates.render(task.name, vars: vars, at: task.location)) ?? task.name, h, item: nil)
+        do {
+            if try task.when.allSatisfy({ try templates.condition($0, vars: vars, at: task.location) }) {
+                r.outcome = .failed
+                r.message = "\(refusal)"
+            } else {
+                r.outcome = .skipped
+                r.message = "condition false"
+            }
+        } catch {
+            r.outcome = .failed
+            r.message = "\(error)"
+        }
+        await state.add(r)
+        observer(.task(r))
+        if r.outcome == .failed { memory(h.host.serial).failed = true }
+        return []
+    }
+
     /// `retries` (3 when only `until` is given) and `delay` (5 s), rendered; nil: no retry loop.
     func retrying(_ task: TaskSpec, vars: [String: Value]) throws -> (total: Int, delay: Double, until: [String])? {
         guard !task.until.isEmpty || task.retries != nil else { return nil }
@@ -317,6 +342,7 @@ extension Runner {
             guard GroupName.matches(start.lowercased(), task.name.lowercased()) else { return [] }
             memory(host.serial).started = true
         }
+        if let refusal = task.refusal { return await refuse(task, refusal, h, state: state) }
         guard let spec = Modules.registry[task.module] else { return [] }
         // A task that runs on the control node (or through another connection) waits for the
         // device's queued steps: it must not run if one of them fails.

@@ -127,7 +127,19 @@ public enum PlaybookLoader {
             parsed.append(try ctx.play(node))
         }
         try TemplateCheck.check(parsed, directory: directory)
-        return Playbook(path: path, directory: directory, plays: parsed, contentHash: SHA256.hex(Array(data)))
+        let book = Playbook(path: path, directory: directory, plays: parsed, contentHash: SHA256.hex(Array(data)))
+        try refuseUnconditional(book)
+        return book
+    }
+
+    /// A task parc cannot run that has no condition (its own, its block's, its include's or its
+    /// role's) would surely run: refused now, before anything runs.
+    static func refuseUnconditional(_ book: Playbook) throws {
+        func walk(_ t: TaskSpec) throws {
+            if let r = t.refusal, t.when.isEmpty { throw r }
+            for list in [t.block, t.rescue, t.always] { try list.forEach(walk) }
+        }
+        for p in book.plays { try p.tasks.forEach(walk); try p.handlers.forEach(walk) }
     }
 
     /// Reads a YAML file of tasks (import_tasks, a role's tasks/main.yml).
@@ -597,7 +609,13 @@ public enum PlaybookLoader {
                     if let what = PlaybookLoader.unsupported[key] { throw error("'\(key)': \(what) is not supported by parc yet", keyNode) }
                     let plainName = String(name.split(separator: ".").last ?? Substring(name))
                     if Modules.registry[name] == nil, PlaybookLoader.ansibleModules.contains(plainName) {
-                        throw error("module '\(key)' is not supported by parc yet; parc's modules are \(Modules.registry.keys.sorted().joined(separator: ", "))", keyNode)
+                        // Refused now if it would always run; else when it runs (see `refusal`).
+                        if moduleNode != nil { throw error("a task runs one module; '\(key)' is a second one (\(t.module) came first)", keyNode) }
+                        t.refusal = error("module '\(key)' is not supported by parc yet; parc's modules are \(Modules.registry.keys.sorted().joined(separator: ", "))", keyNode)
+                        t.module = name
+                        moduleNode = keyNode
+                        rawArgs = v
+                        continue
                     }
                     guard Modules.registry[name] != nil || name == "meta" else {
                         throw error("unknown module or task keyword '\(key)'; modules are \(Modules.registry.keys.sorted().joined(separator: ", "))", keyNode)
@@ -622,6 +640,10 @@ public enum PlaybookLoader {
             }
             if !t.rescue.isEmpty || !t.always.isEmpty { throw error("rescue and always go with a block", node) }
             guard let moduleNode, let rawArgs else { throw error("this task names no module (e.g. `copy:`, `command:`)", node) }
+            if t.refusal != nil {
+                if t.name.isEmpty { t.name = t.module }
+                return [t]
+            }
             if t.module == "meta" {
                 guard value(rawArgs).string == "flush_handlers" else {
                     throw error("meta: only flush_handlers is supported by parc", rawArgs)
@@ -646,7 +668,8 @@ public enum PlaybookLoader {
                     for candidate in [rawArgs, argsNode].compactMap({ $0 }) {
                         if case .mapping(let m) = candidate, let k = m.keys.first(where: { $0.string == key }) { at = k }
                     }
-                    throw error("\(t.module) has no argument '\(key)'; it takes \(module.arguments.sorted().joined(separator: ", "))", at)
+                    t.refusal = error("\(t.module) has no argument '\(key)'; it takes \(module.arguments.sorted().joined(separator: ", "))", at)
+                    break
                 }
             }
             for key in module.required where t.args[key] == nil {

@@ -51,6 +51,17 @@ public struct Playbook: Sendable {
         return out
     }
 
+    /// Tasks parc refuses to run, each conditional (the rest were refused when the playbook was read).
+    public var refusals: [PlaybookError] {
+        var out: [PlaybookError] = []
+        func walk(_ t: TaskSpec) {
+            if let r = t.refusal { out.append(r) }
+            for list in [t.block, t.rescue, t.always] { list.forEach(walk) }
+        }
+        for p in plays { p.tasks.forEach(walk); p.handlers.forEach(walk) }
+        return out
+    }
+
     /// What the command line (`-b`) and ansible.cfg set for plays that do not say it themselves.
     public mutating func apply(_ defaults: PlayDefaults) {
         for i in plays.indices {
@@ -209,6 +220,10 @@ public struct TaskSpec: Sendable {
     /// Role parameters and the `vars:` of the include_tasks / include_role that brought the task:
     /// above set_fact and registered values, below -e (Ansible's include params).
     public var includeParams: [String: Value] = [:]
+    /// What parc cannot do in this task (a module it lacks, an argument it does not know): the
+    /// task is refused at load when it would always run, else it fails only if it runs (as
+    /// Ansible, which checks a module's arguments only when the task runs).
+    public var refusal: PlaybookError?
     /// Loop items of a dynamic include_tasks, for the tasks it brings: data, never rendered.
     public var includeData: [String: Value] = [:]
     /// Where `files/` and `templates/` are looked up (the role's folder for a role's tasks).

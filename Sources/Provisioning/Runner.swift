@@ -241,6 +241,8 @@ public final class Runner: Sendable {
     public func run() async -> RunResult {
         let state = State()
         var aborted: String? = nil
+        // Tasks parc cannot run, each behind a condition: said before anything runs.
+        for r in playbook.refusals { observer(.note("\(r.location.map { "\($0): " } ?? "")\(r.message); the task fails if its condition holds")) }
         plays: for written in playbook.plays {
             var play = written
             for p in play.prompts where options.extraVars[p.name] == nil && options.extraData[p.name] == nil {

@@ -159,6 +159,19 @@ func failed(_ status: Int32 = 1, _ stderr: String = "") -> CommandResult { Comma
         checking.check = true
         #expect(try checking.plan([installed]).plan.again == false)
         #expect(try Planner("package", ["name": .string("vim"), "use": .string("apt")]).scripts([installed]).isEmpty)
+        // cache_valid_time (also through package, which hands apt its arguments): no update while the
+        // cache is younger than that; an update once it is older (it implies update_cache).
+        let fresh = Planner("package", ["name": .string("vim"), "cache_valid_time": .int(3600)])
+        #expect(try fresh.plan(["1796630000\n1796631000\n", installed]).plan.steps.isEmpty)
+        let stale = try fresh.plan(["1796630000\n1796639000\n"]).plan
+        #expect(stale.again && stale.steps.map(\.script) == ["DEBIAN_FRONTEND=noninteractive apt-get update -q"])
+        // Values Ansible refuses are refused the same way.
+        do {
+            _ = try Planner("apt", ["name": .string("vim"), "state": .string("installed")]).plan([installed])
+            Issue.record("state: installed should be refused")
+        } catch let e as ModuleFailure {
+            #expect(e.message == "value of state must be one of: absent, build-dep, fixed, latest, present, got: installed")
+        }
         let held = try Planner("dpkg_selections", ["name": .string("vim"), "selection": .string("hold")]).plan(["vim\t\t\tinstall\n"]).plan
         #expect(held.steps.first?.input == Array("vim hold\n".utf8) && held.result.data["before"] == .string("install"))
 

@@ -104,7 +104,9 @@ enum FactModules {
         return p
     }
 
-    static let package = ModuleSpec(name: "package", arguments: ["name", "state", "use"], required: ["name"]) { c in
+    /// package: hands its arguments to the device's package manager's module (apt here), as
+    /// Ansible does, so apt's own arguments (cache_valid_time, update_cache…) are accepted.
+    static let package = ModuleSpec(name: "package", arguments: AptModule.spec.arguments.union(["use"]), required: ["name"]) { c in
         var own = c
         own.args = c.args.filter { $0.key != "use" }
         guard case .device(let apt) = AptModule.spec.behaviour else { throw ModuleFailure("apt is missing") }

@@ -8,16 +8,30 @@ enum AptModule {
                                                           "install_recommends", "allow_downgrade", "purge", "force_apt_get"]) { c in
         let names = packages(c.args["name"] ?? c.args["pkg"])
         let state = c.string("state") ?? "present"
-        guard ["present", "absent", "latest", "installed", "removed"].contains(state) else {
-            throw ModuleFailure("state '\(state)' is not one of present, absent, latest")
+        // Ansible's choices (2.17 and 2.19 alike: `installed` and `removed` are refused).
+        guard ["present", "absent", "latest"].contains(state) else {
+            throw ModuleFailure("value of state must be one of: absent, build-dep, fixed, latest, present, got: \(state)"
+                                + (["build-dep", "fixed"].contains(state) ? " (parc does present, absent and latest)" : ""))
         }
         let env = "DEBIAN_FRONTEND=noninteractive"
-        // Phase 0: the cache update, before anything reads candidates (not in check mode).
-        if c.bool("update_cache") && !c.check && c.phase == 0 {
+        // Phase 0: the cache update, before anything reads candidates (not in check mode), unless
+        // `cache_valid_time` says the cache is fresh enough (its time as Ansible reads it: apt's
+        // update-success stamp, else the lists folder). Setting cache_valid_time implies update_cache.
+        let validFor = Int(c.args["cache_valid_time"]?.description ?? "") ?? 0
+        if (c.bool("update_cache") || validFor > 0) && !c.check && c.phase == 0 {
+            if validFor > 0 {
+                let age = try c.fact(.command("stat -c %Y /var/lib/apt/periodic/update-success-stamp 2>/dev/null || stat -c %Y /var/lib/apt/lists 2>/dev/null || echo 0; date +%s"))
+                let times = age.stdoutText.split(separator: "\n").compactMap { Int($0.trimmed) }
+                if times.count == 2, times[0] + validFor >= times[1] { return try aptPlan(c, names: names, state: state, env: env) }
+            }
             var p = Plan(steps: [c.run("\(env) apt-get update -q", what: "apt-get update")], changed: false)
             p.again = true
             return p
         }
+        return try aptPlan(c, names: names, state: state, env: env)
+    }
+
+    static func aptPlan(_ c: ModuleContext, names: [String], state: String, env: String) throws -> Plan {
         var p = Plan(changed: false)
         if let upgrade = c.string("upgrade"), upgrade != "no", Value.string(upgrade).truthy || ["dist", "full", "safe"].contains(upgrade) {
             let verb = upgrade == "dist" || upgrade == "full" ? "dist-upgrade" : "upgrade"
