@@ -631,7 +631,8 @@ extension Runner {
             }
             var p = planned.plan
             if options.check { return .done(p.result) }
-            if let seconds = task.asyncSeconds { for i in p.steps.indices { p.steps[i].timeout = .seconds(seconds) } }
+            if task.pollZero, let seconds = task.asyncSeconds { p = AsyncJobs.launching(p, seconds: seconds) }
+            else if let seconds = task.asyncSeconds { for i in p.steps.indices { p.steps[i].timeout = .seconds(seconds) } }
             let owner = session.newOwner()
             session.enqueue(p.steps, become: become, owner: owner)
             if wait {

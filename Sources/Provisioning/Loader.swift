@@ -26,7 +26,7 @@ public enum PlaybookLoader {
     /// Modules of ansible-core and of the collections school playbooks use that parc does not
     /// implement: named as not supported rather than unknown.
     static let ansibleModules: Set<String> = [
-        "add_host", "apt_key", "apt_rpm", "assemble", "async_status", "blockinfile", "dnf", "dnf5", "expect",
+        "add_host", "apt_key", "apt_rpm", "assemble", "blockinfile", "dnf", "dnf5", "expect",
         "fetch", "find", "gather_facts", "getent", "git", "group_by", "iptables", "known_hosts", "package_facts", "pause", "ping",
         "pip", "raw", "replace", "rpm_key", "script", "service_facts", "subversion", "sysvinit",
         "tempfile", "uri", "validate_argument_spec", "wait_for_connection", "yum", "yum_repository", "synchronize", "firewalld",
@@ -351,12 +351,21 @@ public enum PlaybookLoader {
                     guard case .sequence(let entries) = v else { throw error("vars_prompt is a list of {name, prompt}", v) }
                     for e in entries {
                         guard case .map(let m) = value(e), let name = m["name"]?.string else { throw error("each vars_prompt names its variable (name:)", e) }
-                        for k in m.keys where !["name", "prompt", "default", "private", "unsafe"].contains(k) {
-                            throw error("vars_prompt: '\(k)' is not supported by parc (name, prompt, default, private are)", e)
+                        for k in m.keys where !["name", "prompt", "default", "private", "unsafe", "encrypt", "confirm", "salt_size", "salt"].contains(k) {
+                            throw error("vars_prompt: '\(k)' is not supported by parc (name, prompt, default, private, encrypt, confirm, salt_size, salt are)", e)
                         }
-                        play.prompts.append(Prompt(name: name, prompt: m["prompt"]?.string ?? name, defaultValue: m["default"],
-                                                   isPrivate: m["private"]?.truthy ?? true,
-                                                   location: location(e)))
+                        var prompt = Prompt(name: name, prompt: m["prompt"]?.string ?? name, defaultValue: m["default"],
+                                            isPrivate: m["private"]?.truthy ?? true, location: location(e))
+                        if let scheme = m["encrypt"]?.string {
+                            guard Prompt.schemes[scheme] != nil else {
+                                throw error("vars_prompt: encrypt '\(scheme)' is not supported by parc (\(Prompt.schemes.keys.sorted().joined(separator: ", ")) are)", e)
+                            }
+                            prompt.encrypt = scheme
+                        }
+                        prompt.confirm = m["confirm"]?.truthy ?? false
+                        prompt.saltSize = m["salt_size"].flatMap { Int($0.description) }
+                        prompt.salt = m["salt"]?.string
+                        play.prompts.append(prompt)
                     }
                 case "serial":
                     switch value(v) {
@@ -582,8 +591,8 @@ public enum PlaybookLoader {
                     t.asyncSeconds = n
                 case "poll":
                     guard case .int(let n) = value(v) else { throw error("poll is a number of seconds", v) }
-                    // Fire and forget needs async_status to come back to: refused plainly.
-                    if n == 0 { throw error("'poll: 0' (a task left running in the background) is not supported by parc; give poll a number of seconds, parc then waits for the task", keyNode) }
+                    // Fire and forget: started in the background, async_status comes back to it.
+                    t.pollZero = n == 0
                 case "vars":
                     guard case .map(let m) = value(v) else { throw error("vars is a mapping of names to values", v) }
                     t.vars = m.dictionary
@@ -674,6 +683,12 @@ public enum PlaybookLoader {
             }
             for key in module.required where t.args[key] == nil {
                 throw error("\(t.module) needs the argument '\(key)'", moduleNode)
+            }
+            if t.pollZero {
+                guard t.asyncSeconds != nil else { throw error("poll: 0 goes with async (the most seconds the task may run)", node) }
+                guard ["command", "shell"].contains(t.module), t.args["stdin"] == nil, !(t.module == "shell" && t.noLog), t.loop == nil else {
+                    throw error("'poll: 0' (a task left running in the background) is supported by parc for command and shell without stdin, no_log or a loop", node)
+                }
             }
             if t.name.isEmpty { t.name = t.module + (t.args["_raw_params"]?.string.map { " \($0)" } ?? "") }
             return [t]

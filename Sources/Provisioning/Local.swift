@@ -38,6 +38,13 @@ enum LocalProcess {
 /// second run gives the same hash (Ansible draws a random one, which makes `user` change the
 /// password on every run). Results are kept for the process: the rounds cost ~0.3 s a hash.
 enum PasswordHash {
+    /// A random crypt salt of `size` characters (vars_prompt's `encrypt`, as passlib draws one).
+    static func randomSalt(_ size: Int) -> String {
+        let alphabet = Array("./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+        var rng = SystemRandomNumberGenerator()
+        return String((0..<max(1, size)).map { _ in alphabet[Int(rng.next(upperBound: UInt64(alphabet.count)))] })
+    }
+
     static let defaultRounds = ["sha256": 535_000, "sha512": 656_000]
     nonisolated(unsafe) static var cache: [String: String] = [:]
     static let lock = NSLock()

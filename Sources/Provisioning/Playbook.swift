@@ -148,6 +148,15 @@ public struct Prompt: Sendable {
     public var defaultValue: Value?
     public var isPrivate: Bool
     public var location: SourceLocation
+    /// `encrypt`: the answer is stored hashed with this crypt scheme (md5_crypt, sha256_crypt, sha512_crypt).
+    public var encrypt: String? = nil
+    /// `confirm`: asked twice, the two answers must match.
+    public var confirm = false
+    public var saltSize: Int? = nil
+    public var salt: String? = nil
+
+    /// Ansible's encrypt schemes parc hashes (with openssl passwd), and their short names.
+    public static let schemes = ["md5_crypt": "md5", "sha256_crypt": "sha256", "sha512_crypt": "sha512"]
 }
 
 /// One task (or handler, or block) as written, with what it inherits from its block, include or role.
@@ -233,6 +242,8 @@ public struct TaskSpec: Sendable {
     public var delegateToLocal: Bool
     /// `async` with `poll` above 0: the task's time limit, in seconds.
     public var asyncSeconds: Int?
+    /// `poll: 0`: started in the background, its job id registered for `async_status`.
+    public var pollZero = false
     /// A block's parts.
     public var block: [TaskSpec]
     public var rescue: [TaskSpec]

@@ -246,8 +246,35 @@ public final class Runner: Sendable {
         plays: for written in playbook.plays {
             var play = written
             for p in play.prompts where options.extraVars[p.name] == nil && options.extraData[p.name] == nil {
-                let answer = options.prompter?(p.prompt + (p.defaultValue.map { " [\($0.description)]" } ?? ""), p.isPrivate)
-                if let answer, !answer.isEmpty {
+                let question = p.prompt + (p.defaultValue.map { " [\($0.description)]" } ?? "")
+                var answer = options.prompter?(question, p.isPrivate)
+                // confirm: the same answer twice (three tries, as a person mistypes).
+                if p.confirm, answer != nil {
+                    var tries = 1
+                    while let first = answer, options.prompter?("confirm " + question, p.isPrivate) != first {
+                        observer(.note("***** VALUES ENTERED DO NOT MATCH ****"))
+                        tries += 1
+                        answer = tries <= 3 ? options.prompter?(question, p.isPrivate) : nil
+                        if answer == nil { break }
+                    }
+                    if answer == nil {
+                        aborted = "\(p.location): vars_prompt '\(p.name)': the two answers never matched"
+                        observer(.note(aborted!))
+                        break plays
+                    }
+                }
+                if let scheme = p.encrypt, let plain = (answer?.isEmpty == false ? answer : nil) ?? p.defaultValue?.description {
+                    // Hashed as Ansible's encrypt does, with a salt drawn at random (or the one given).
+                    let kind = Prompt.schemes[scheme] ?? "sha512"
+                    do {
+                        let hashed = try PasswordHash.hash(plain, scheme: kind, salt: p.salt ?? PasswordHash.randomSalt(p.saltSize ?? (kind == "md5" ? 8 : 16)), rounds: nil)
+                        play.promptAnswers[p.name] = .string(hashed)
+                    } catch {
+                        aborted = "\(p.location): vars_prompt '\(p.name)': \(error)"
+                        observer(.note(aborted!))
+                        break plays
+                    }
+                } else if let answer, !answer.isEmpty {
                     play.promptAnswers[p.name] = .string(answer)
                 } else if let d = p.defaultValue {
                     play.vars[p.name] = d

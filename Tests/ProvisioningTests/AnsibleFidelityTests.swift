@@ -47,9 +47,52 @@ import Testing
         #expect(typed.records.first?.message == "{{ lookup('env', 'HOME') }}", "what is typed is never a template")
     }
 
-    @Test func pollZeroIsRefusedAndAsyncLimitsTheTime() async throws {
-        let path = try writePlaybook("- hosts: all\n  tasks:\n    - command: sleep 100\n      async: 10\n      poll: 0\n")
-        #expect(throws: PlaybookError.self) { try PlaybookLoader.load(path) }
+    @Test func promptsConfirmAndEncryptAsAnsible() async throws {
+        let yaml = "- hosts: all\n  gather_facts: no\n  vars_prompt:\n    - name: pw\n      prompt: Mot de passe\n      encrypt: sha512_crypt\n      confirm: yes\n      salt_size: 10\n  tasks:\n    - debug: msg={{ pw }}\n"
+        // A mistyped confirmation is asked again; the answer is stored hashed with a random salt.
+        let answers = Answers(["secret", "secrte", "secret", "secret"])
+        var options = RunOptions()
+        options.prompter = { question, _ in answers.next(question) }
+        let r = try await run(yaml, hosts: hosts(1), options: options)
+        let hash = try #require(r.records.first?.message)
+        #expect(hash.hasPrefix("$6$rounds=656000$") && hash.split(separator: "$")[2].count == 10, "\(hash)")
+        #expect(answers.asked == ["Mot de passe", "confirm Mot de passe", "Mot de passe", "confirm Mot de passe"])
+        let check = try LocalProcess.run(["/usr/bin/openssl", "passwd", "-6", "-salt", String(hash.split(separator: "$")[1...2].joined(separator: "$")), "-stdin"],
+                                         stdin: Array("secret\n".utf8))
+        #expect(check.stdoutText.trimmed == hash, "the hash is of what was typed")
+        // Never matching: the run stops, naming the line.
+        let wrong = Answers(["a", "b", "a", "c", "a", "d"])
+        options.prompter = { question, _ in wrong.next(question) }
+        let stopped = try await run(yaml, hosts: hosts(1), options: options)
+        #expect(stopped.aborted?.contains("the two answers never matched") == true && stopped.records.isEmpty)
+        // -e answers it: no question, no hashing (as Ansible).
+        let none = Answers([])
+        options = RunOptions(extraVars: ["pw": .string("given")])
+        options.prompter = { question, _ in none.next(question) }
+        let given = try await run(yaml, hosts: hosts(1), options: options)
+        #expect(given.records.first?.message == "given" && none.asked.isEmpty)
+        #expect(throws: PlaybookError.self) {
+            try PlaybookLoader.load(try writePlaybook("- hosts: all\n  vars_prompt:\n    - name: pw\n      encrypt: bcrypt\n  tasks: []\n"))
+        }
+    }
+
+    /// Scripted answers to prompts, and the questions asked.
+    final class Answers: @unchecked Sendable {
+        private var left: [String]
+        private(set) var asked: [String] = []
+        private let lock = NSLock()
+        init(_ answers: [String]) { left = answers }
+        func next(_ question: String) -> String? {
+            lock.lock(); defer { lock.unlock() }
+            asked.append(question)
+            return left.isEmpty ? nil : left.removeFirst()
+        }
+    }
+
+    @Test func pollZeroIsForCommandsAndAsyncLimitsTheTime() async throws {
+        _ = try PlaybookLoader.load(try writePlaybook("- hosts: all\n  tasks:\n    - command: sleep 100\n      async: 10\n      poll: 0\n"))
+        let copy = try writePlaybook("- hosts: all\n  tasks:\n    - copy: { content: x, dest: /tmp/x }\n      async: 10\n      poll: 0\n")
+        #expect(throws: PlaybookError.self) { try PlaybookLoader.load(copy) }
         let r = try await run("- hosts: all\n  gather_facts: no\n  tasks:\n    - command: /bin/true\n      async: 5\n      poll: 1\n", hosts: hosts(1))
         #expect(r.records.first?.outcome == .changed, "a command is changed, as in Ansible")
     }

@@ -95,3 +95,37 @@ enum FailModule {
         throw ModuleFailure(call.string("msg") ?? "Failed as requested from task")
     }
 }
+
+/// `poll: 0`: a command started in the background on the device, under `timeout`, its status,
+/// output and errors left in the become user's `~/.ansible_async` for `async_status`.
+enum AsyncJobs {
+    static let directory = "${HOME:-/root}/.ansible_async"
+
+    /// The plan that starts `plan`'s command in the background instead of waiting for it.
+    static func launching(_ plan: Plan, seconds: Int) -> Plan {
+        guard let command = plan.steps.last(where: { $0.isResult }) else { return plan }
+        var rng = SystemRandomNumberGenerator()
+        let jid = "j\(rng.next(upperBound: UInt64(1_000_000_000_000))).\(rng.next(upperBound: UInt64(100_000)))"
+        // The job writes its status last, through a rename: async_status never reads half of it.
+        let job = "timeout -s KILL \(seconds) /bin/sh -c \"$2\" > \"$0/$1.out\" 2> \"$0/$1.err\" < /dev/null; "
+            + "echo $? > \"$0/$1.rc.tmp\" && mv \"$0/$1.rc.tmp\" \"$0/$1.rc\""
+        let script = "d=\"\(directory)\"; mkdir -p \"$d\" && chmod 700 \"$d\" && : > \"$d/\(jid).out\" && "
+            + "(nohup /bin/sh -c \(shellQuote(job)) \"$d\" \(jid) \(shellQuote(command.script)) > /dev/null 2>&1 < /dev/null &) && echo \"$d/\(jid)\""
+        var step = Step.run(script, what: "starting the command in the background")
+        step.isResult = true
+        var p = Plan(steps: plan.steps.filter { !$0.isResult } + [step])
+        p.finish = { r, out in
+            guard out.succeeded else {
+                r.failed = true
+                r.msg = "could not start the job: \(out.stderrText.trimmed)"
+                return
+            }
+            r.changed = true
+            r.data["ansible_job_id"] = .string(jid)
+            r.data["results_file"] = .string(out.stdoutText.trimmed)
+            r.data["started"] = .int(1)
+            r.data["finished"] = .int(0)
+        }
+        return p
+    }
+}

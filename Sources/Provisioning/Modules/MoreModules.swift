@@ -84,6 +84,51 @@ enum FactModules {
         return p
     }
 
+    /// async_status: a background job's state (`poll: 0`), as Ansible's: finished 0 while it runs,
+    /// then its rc, stdout and stderr; `mode: cleanup` removes what it left.
+    static let asyncStatus = ModuleSpec(name: "async_status", arguments: ["jid", "mode"], required: ["jid"]) { c in
+        let jid = c.string("jid") ?? ""
+        guard !jid.isEmpty, jid.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "." || $0 == "_" }) else {
+            throw ModuleFailure("async_status: '\(jid)' is not a job id")
+        }
+        let file = "\(AsyncJobs.directory)/\(jid)"
+        if c.string("mode") == "cleanup" {
+            var p = Plan(steps: [c.run("rm -f \"\(file)\" \"\(file).rc\" \"\(file).out\" \"\(file).err\"", what: "removing the job's files")], changed: false)
+            p.result.data["ansible_job_id"] = .string(jid)
+            p.result.data["erased"] = .string(file)
+            return p
+        }
+        let state = try c.fact(.command("j=\"\(file)\"; if [ -e \"$j.rc\" ]; then echo finished; cat \"$j.rc\"; echo '==out=='; cat \"$j.out\"; echo '==err=='; cat \"$j.err\"; "
+                                        + "elif [ -e \"$j.out\" ]; then echo running; else echo unknown; fi"))
+        let text = state.stdoutText
+        var p = Plan(changed: false)
+        p.result.data["ansible_job_id"] = .string(jid)
+        p.result.data["results_file"] = .string(file)
+        p.result.data["started"] = .int(1)
+        if text.hasPrefix("unknown") { throw ModuleFailure("could not find job \(jid)") }
+        guard text.hasPrefix("finished") else {
+            p.result.data["finished"] = .int(0)
+            return p
+        }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let rc = Int32(lines.count > 1 ? lines[1].trimmed : "") ?? -1
+        let out = text.components(separatedBy: "==out==\n").last?.components(separatedBy: "==err==\n") ?? []
+        func trimmed(_ s: String) -> String { s.hasSuffix("\n") ? String(s.dropLast()) : s }
+        p.result.data["finished"] = .int(1)
+        p.result.rc = rc
+        p.result.stdout = trimmed(out.first ?? "")
+        p.result.stderr = trimmed(out.count > 1 ? out[1] : "")
+        p.result.changed = true
+        if rc == 137 {
+            p.result.failed = true
+            p.result.msg = "async task did not complete within the requested time"
+        } else if rc != 0 {
+            p.result.failed = true
+            p.result.msg = "non-zero return code \(rc)"
+        }
+        return p
+    }
+
     /// A list of names as Ansible takes them: a list, or text separated by commas.
     static func names(_ v: Value?) -> [String]? {
         switch v {
