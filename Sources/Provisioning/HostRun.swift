@@ -19,6 +19,8 @@ extension Runner {
         var main = ""
         /// Tasks whose steps were queued, in order, waiting for their results to be recorded.
         var deferred: [Deferred] = []
+        /// `meta: end_host` reached: the play is over for this host (not a failure).
+        var ended = false
 
         init(play: Play, host: HostTarget, scope: Scope) {
             self.play = play
@@ -95,7 +97,7 @@ extension Runner {
         if let conditions { args["that"] = conditions }
         args = args.filter { $0.value != .string(Self.omit) }
         var ctx = ModuleContext(args: args)
-        ctx.check = options.check
+        ctx.check = task.checkMode ?? options.check
         ctx.diff = options.diff
         ctx.playbookDirectory = task.directory ?? playbook.directory
         ctx.vars = v
@@ -155,7 +157,7 @@ extension Runner {
             do {
                 let p = try body(ctx)
                 guard p.again else { return (p, earlier) }
-                if !options.check {
+                if !ctx.check {
                     let owner = session.newOwner()
                     session.enqueue(p.steps, become: become, owner: owner)
                     earlier.append(owner)
@@ -557,7 +559,7 @@ extension Runner {
             do {
                 let p = try await plan(body, ctx, session: session, become: become).plan
                 session.clearFailure()
-                if options.check {
+                if ctx.check {
                     planned[index] = .planned(p)
                 } else {
                     let owner = session.newOwner()
@@ -630,7 +632,14 @@ extension Runner {
                 if memory(h.host.serial).isDown { return .stopped }
             }
             var p = planned.plan
-            if options.check { return .done(p.result) }
+            if task.checkMode ?? options.check {
+                // Nothing to send; the earlier tasks' outcomes are recorded first (a task in check mode among real ones).
+                if !h.deferred.isEmpty {
+                    await settle(h, state: state)
+                    if memory(h.host.serial).isDown { return .stopped }
+                }
+                return .done(p.result)
+            }
             if task.pollZero, let seconds = task.asyncSeconds { p = AsyncJobs.launching(p, seconds: seconds) }
             else if let seconds = task.asyncSeconds { for i in p.steps.indices { p.steps[i].timeout = .seconds(seconds) } }
             let owner = session.newOwner()

@@ -12,13 +12,13 @@ public enum PlaybookLoader {
     static let taskKeys: Set<String> = ["name", "when", "loop", "with_items", "with_list", "with_dict", "loop_control", "register", "changed_when",
                                         "failed_when", "ignore_errors", "notify", "with_first_found", "become", "become_user", "remote_user", "environment", "tags",
                                         "no_log", "listen", "vars", "args", "delegate_to", "run_once", "block", "rescue", "always", "async", "poll",
-                                        "until", "retries", "delay"]
+                                        "until", "retries", "delay", "action", "check_mode"]
     /// Ansible keywords parc knows but does not do yet: named plainly instead of "unknown".
     static let unsupported: [String: String] = [
         "with_fileglob": "with_fileglob loops",
         "with_nested": "with_nested loops", "with_subelements": "with_subelements loops", "with_sequence": "with_sequence loops",
         "with_together": "with_together loops", "local_action": "local_action (use delegate_to: localhost)",
-        "throttle": "throttle", "any_errors_fatal": "any_errors_fatal", "check_mode": "per-task check_mode", "diff": "per-task diff",
+        "throttle": "throttle", "any_errors_fatal": "any_errors_fatal", "diff": "per-task diff",
         "connection": "other connection plugins", "collections": "collections", "module_defaults": "module_defaults", "debugger": "the debugger",
         "strategy": "strategies (parc runs each host on its own)", "order": "host order",
         "become_method": "become methods other than sudo", "delegate_facts": "delegate_facts", "notify_when": "notify_when",
@@ -29,7 +29,7 @@ public enum PlaybookLoader {
         "add_host", "apt_key", "apt_rpm", "assemble", "blockinfile", "dnf", "dnf5", "expect",
         "fetch", "find", "gather_facts", "getent", "git", "group_by", "iptables", "known_hosts", "package_facts", "pause", "ping",
         "pip", "raw", "replace", "rpm_key", "script", "service_facts", "subversion", "sysvinit",
-        "tempfile", "uri", "validate_argument_spec", "wait_for_connection", "yum", "yum_repository", "synchronize", "firewalld",
+        "uri", "validate_argument_spec", "wait_for_connection", "yum", "yum_repository", "synchronize", "firewalld",
         "modprobe", "pam_limits", "dconf", "gconftool2", "xfconf", "flatpak", "flatpak_remote", "snap", "npm", "ini_file", "nmcli",
         "seboolean", "selinux", "acl", "patch", "at", "capabilities", "make", "archive", "alternatives", "kernel_blacklist",
         "lvol", "parted", "filesystem", "openssl_privatekey", "x509_certificate", "docker_container", "mysql_db", "postgresql_db",
@@ -151,7 +151,8 @@ public enum PlaybookLoader {
         do { node = try compose(text, file: path, lines: lines) } catch let e as YamlError { throw yamlError(e, file: path, lines: lines) }
         guard let node else { return [] }
         var ctx = Context(file: path, lines: lines, playbookDirectory: playbookDirectory)
-        ctx.taskDirectory = directory ?? (path as NSString).deletingLastPathComponent
+        // The file's own folder: a relative include in it is also looked for there (Ansible's search).
+        ctx.taskDirectory = (path as NSString).deletingLastPathComponent
         ctx.roleDirectory = directory
         return try ctx.tasks(node)
     }
@@ -572,7 +573,8 @@ public enum PlaybookLoader {
                     let given = value(v)
                     switch given {
                     case .int(let n) where n >= 0: break
-                    case .string(let s) where s.contains("{{") || Int(s.trimmed) != nil: break
+                    case .double(let d) where d >= 0: break
+                    case .string(let s) where s.contains("{{") || Double(s.trimmed) != nil: break
                     default: throw error("\(key) is a number (or a template giving one)", v)
                     }
                     if key == "retries" { t.retries = given } else { t.delay = given }
@@ -606,6 +608,17 @@ public enum PlaybookLoader {
                         throw error("delegate_to: only localhost is supported by parc (the control node)", v)
                     }
                     t.delegateToLocal = true
+                case "action":
+                    // The old form: `action: module args` (or `action: {module: name, …}`).
+                    let (name, args) = try actionForm(v)
+                    guard Modules.registry[name] != nil else { throw error("action: unknown module '\(name)'", v) }
+                    if moduleNode != nil { throw error("a task runs one module; 'action' names a second one (\(t.module) came first)", keyNode) }
+                    t.module = name
+                    moduleNode = keyNode
+                    rawArgs = args
+                case "check_mode":
+                    if let text = value(v).string, text.contains("{{") { throw error("check_mode as a template is not supported by parc yet", v) }
+                    t.checkMode = try bool(v, what: "check_mode")
                 case "block": t.block = try tasks(v); t.kind = .block
                 case "rescue": t.rescue = try tasks(v)
                 case "always": t.always = try tasks(v)
@@ -617,7 +630,7 @@ public enum PlaybookLoader {
                     }
                     if let what = PlaybookLoader.unsupported[key] { throw error("'\(key)': \(what) is not supported by parc yet", keyNode) }
                     let plainName = String(name.split(separator: ".").last ?? Substring(name))
-                    if Modules.registry[name] == nil, PlaybookLoader.ansibleModules.contains(plainName) {
+                    if Modules.registry[name] == nil, PlaybookLoader.ansibleModules.contains(plainName) || plainName.hasPrefix("win_") {
                         // Refused now if it would always run; else when it runs (see `refusal`).
                         if moduleNode != nil { throw error("a task runs one module; '\(key)' is a second one (\(t.module) came first)", keyNode) }
                         t.refusal = error("module '\(key)' is not supported by parc yet; parc's modules are \(Modules.registry.keys.sorted().joined(separator: ", "))", keyNode)
@@ -654,12 +667,19 @@ public enum PlaybookLoader {
                 return [t]
             }
             if t.module == "meta" {
-                guard value(rawArgs).string == "flush_handlers" else {
-                    throw error("meta: only flush_handlers is supported by parc", rawArgs)
+                let action = value(rawArgs).string ?? ""
+                switch action {
+                case "flush_handlers":
+                    var flush = TaskSpec.flush(at: t.location)
+                    flush.when = t.when
+                    return [flush]
+                case "end_host", "end_play", "noop", "refresh_inventory", "clear_host_errors":
+                    t.kind = .meta(action)
+                    if t.name.isEmpty { t.name = "meta: \(action)" }
+                    return [t]
+                default:
+                    throw error("meta: \(action) is not supported by parc (flush_handlers, end_host, end_play, noop, refresh_inventory and clear_host_errors are)", rawArgs)
                 }
-                var flush = TaskSpec.flush(at: t.location)
-                flush.when = t.when
-                return [flush]
             }
             let module = Modules.registry[t.module]!
             switch value(rawArgs) {
@@ -687,11 +707,24 @@ public enum PlaybookLoader {
             if t.pollZero {
                 guard t.asyncSeconds != nil else { throw error("poll: 0 goes with async (the most seconds the task may run)", node) }
                 guard ["command", "shell"].contains(t.module), t.args["stdin"] == nil, !(t.module == "shell" && t.noLog), t.loop == nil else {
-                    throw error("'poll: 0' (a task left running in the background) is supported by parc for command and shell without stdin, no_log or a loop", node)
+                    throw error("'poll: 0' (a task left running in the background) is not supported by parc for \(t.module) with these arguments; it is for command and shell without stdin, no_log or a loop", node)
                 }
             }
             if t.name.isEmpty { t.name = t.module + (t.args["_raw_params"]?.string.map { " \($0)" } ?? "") }
             return [t]
+        }
+
+        /// An include_tasks read when it runs.
+        func dynamicInclude(_ t: TaskSpec, name: String, base: String) -> TaskSpec {
+            var d = t
+            d.kind = .include(DynamicInclude(file: name, base: base, roleDirectory: roleDirectory))
+            d.module = "include_tasks"
+            if d.name.isEmpty { d.name = "include_tasks" }
+            d.args = ["_raw_params": .string(name)]
+            // include_tasks' vars are include params of the tasks it brings.
+            d.includeParams = t.vars
+            d.vars = [:]
+            return d
         }
 
         /// import_tasks / include_tasks / import_role / include_role: the tasks they bring, carrying
@@ -713,8 +746,13 @@ public enum PlaybookLoader {
                 if templated && include.kind == "import_tasks" {
                     throw error("import_tasks with a templated file name is not supported by parc yet (include_tasks reads its file when it runs)", include.node)
                 }
-                let path = name.hasPrefix("/") ? name : "\(base)/\(name)"
+                // In a role, a relative name is the role's tasks/ first, then beside the including file (Ansible's search).
+                var path = name.hasPrefix("/") ? name : "\(base)/\(name)"
+                if !name.hasPrefix("/"), !FileManager.default.fileExists(atPath: path), let here = taskDirectory,
+                   FileManager.default.fileExists(atPath: "\(here)/\(name)") { path = "\(here)/\(name)" }
                 if !templated { guard FileManager.default.fileExists(atPath: path) else { throw error("\(include.kind): no file \(path)", include.node) } }
+                // Where a relative name was found (or, for a template, the role's tasks/ or the including file's folder).
+                let folder = name.hasPrefix("/") || path == "\(base)/\(name)" ? base : (taskDirectory ?? base)
                 if templated || t.loop != nil {
                     // Read when it runs: per item, with the facts known by then. A plain name is read
                     // now too, so that its mistakes are reported before anything runs.
@@ -723,19 +761,21 @@ public enum PlaybookLoader {
                             try PlaybookLoader.loadTaskFile(path, playbookDirectory: playbookDirectory, directory: roleDirectory)
                         }
                     }
-                    var d = t
-                    d.kind = .include(DynamicInclude(file: name, base: base, roleDirectory: roleDirectory))
-                    d.module = "include_tasks"
-                    if d.name.isEmpty { d.name = "include_tasks" }
-                    d.args = ["_raw_params": .string(name)]
-                    // include_tasks' vars are include params of the tasks it brings.
-                    d.includeParams = t.vars
-                    d.vars = [:]
+                    return [dynamicInclude(t, name: name, base: folder)]
+                }
+                do {
+                    brought = try PlaybookLoader.including(path, from: file, line: include.keyNode.mark?.line ?? 1) {
+                        try PlaybookLoader.loadTaskFile(path, playbookDirectory: playbookDirectory, directory: roleDirectory)
+                    }
+                } catch let e as PlaybookError where include.kind == "include_tasks" && !t.when.isEmpty && !e.message.contains("inclusion cycle") {
+                    // include_tasks is dynamic in Ansible: the file is read only if the include runs
+                    // (a Windows cleanup behind a condition). One parc cannot read is left to run
+                    // time, named in a warning, and fails there if its condition holds.
+                    var d = dynamicInclude(t, name: name, base: folder)
+                    d.refusal = e
                     return [d]
                 }
-                brought = try PlaybookLoader.including(path, from: file, line: include.keyNode.mark?.line ?? 1) {
-                    try PlaybookLoader.loadTaskFile(path, playbookDirectory: playbookDirectory, directory: roleDirectory)
-                }
+                brought = brought
                     .map { var x = $0; if roleDirectory == nil { x.directory = nil }; return x }
             default:
                 guard case .map(var m) = value(include.node), let name = m.removeValue(forKey: "name")?.string else {
@@ -782,7 +822,7 @@ public enum PlaybookLoader {
             var args: [String: Value] = [:]
             var rest: [String] = []
             for word in Self.splitArgs(text) {
-                if let eq = word.firstIndex(of: "="), module.arguments.contains(String(word[..<eq])), String(word[..<eq]) != "_raw_params" {
+                if let eq = word.firstIndex(of: "="), module.anyArguments || module.arguments.contains(String(word[..<eq])), String(word[..<eq]) != "_raw_params" {
                     var v = String(word[word.index(after: eq)...])
                     if v.count >= 2, (v.hasPrefix("\"") && v.hasSuffix("\"")) || (v.hasPrefix("'") && v.hasSuffix("'")) { v = String(v.dropFirst().dropLast()) }
                     args[String(word[..<eq])] = .string(v)
@@ -800,6 +840,25 @@ public enum PlaybookLoader {
         }
 
         /// Splits on spaces outside quotes and `{{ }}`, keeping the quotes.
+        /// `action: copy src=a dest=b` → (copy, its free-form text as a YAML node); a mapping names
+        /// its module under `module`.
+        func actionForm(_ node: Node) throws -> (String, Node) {
+            switch node {
+            case .scalar(let scalar):
+                let text = scalar.string.trimmed
+                let name = Modules.shortName(String(text.prefix { $0 != " " }))
+                let rest = String(text.drop { $0 != " " }).trimmed
+                return (name, .scalar(.init(rest, Tag(.str), .plain, node.mark)))
+            case .mapping(var m):
+                guard let key = m.keys.first(where: { $0.string == "module" }), let name = m[key]?.string else {
+                    throw error("action: name the module (`action: copy src=… dest=…` or `module:`)", node)
+                }
+                m[key] = nil
+                return (Modules.shortName(name), .mapping(m))
+            default: throw error("action: name the module (`action: copy src=… dest=…`)", node)
+            }
+        }
+
         static func splitArgs(_ text: String) -> [String] {
             var out: [String] = []
             var current = ""

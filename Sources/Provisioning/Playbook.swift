@@ -173,6 +173,8 @@ public enum TaskKind: Sendable, Equatable {
     case block
     case flushHandlers
     case include(DynamicInclude)
+    /// `meta:` end_host, end_play, noop, refresh_inventory, clear_host_errors.
+    case meta(String)
 }
 
 /// An `include_tasks` run when it is reached: its file name rendered then (per loop item), its
@@ -242,6 +244,8 @@ public struct TaskSpec: Sendable {
     public var delegateToLocal: Bool
     /// `async` with `poll` above 0: the task's time limit, in seconds.
     public var asyncSeconds: Int?
+    /// `check_mode:` yes runs this task in check mode, no runs it for real even under --check.
+    public var checkMode: Bool?
     /// `poll: 0`: started in the background, its job id registered for `async_status`.
     public var pollZero = false
     /// A block's parts.

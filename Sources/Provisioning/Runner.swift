@@ -162,6 +162,11 @@ public final class Runner: Sendable {
         var recap: [String: HostRecap] = [:]
 
         /// Adds a record; `count: false` for a loop's items, whose task is counted once (`count(_:)`).
+        /// Plays a `meta: end_play` ended, by their place.
+        private var endedPlays: Set<String> = []
+        func endPlay(_ play: String) { endedPlays.insert(play) }
+        func playEnded(_ play: String) -> Bool { endedPlays.contains(play) }
+
         func add(_ r: TaskRecord, count: Bool = true) {
             records.append(r.masked)
             if count { self.count(r) }
@@ -490,7 +495,8 @@ public final class Runner: Sendable {
     /// Queued steps are settled at the end of every list, so that a block sees its failures.
     func execute(_ tasks: [TaskSpec], _ h: HostRun, state: State, force: Bool = false) async {
         for task in tasks {
-            if memory(h.host.serial).unreachable || options.cancellation?.isCancelled == true { return }
+            if memory(h.host.serial).unreachable || options.cancellation?.isCancelled == true || h.ended { return }
+            if await state.playEnded(h.play.location.description) { return }
             if !force, memory(h.host.serial).failed { return }
             switch task.kind {
             case .block:
@@ -504,6 +510,23 @@ public final class Runner: Sendable {
                 if !task.always.isEmpty { await execute(task.always, h, state: state, force: true) }
             case .include(let include):
                 await runInclude(task, include, h, state: state)
+            case .meta(let action):
+                await settle(h, state: state)
+                let vars = await taskScope(task, h, state: state).vars
+                let applies = (try? task.when.allSatisfy({ try templates.condition($0, vars: vars, at: task.location) })) ?? false
+                guard applies else {
+                    var r = record(task, name: task.name, h, item: nil)
+                    r.outcome = .skipped
+                    r.message = "condition false"
+                    await state.add(r)
+                    observer(.task(r))
+                    continue
+                }
+                switch action {
+                case "end_host": h.ended = true; return
+                case "end_play": await state.endPlay(h.play.location.description); return
+                default: break  // noop, refresh_inventory, clear_host_errors: nothing to do here
+                }
             case .flushHandlers:
                 await settle(h, state: state)
                 let vars = await taskScope(task, h, state: state).vars
@@ -540,6 +563,8 @@ public final class Runner: Sendable {
     /// ansible-playbook's `included:` lines, and counts as ok.
     func runInclude(_ task: TaskSpec, _ include: DynamicInclude, _ h: HostRun, state: State) async {
         guard selectedByTags(task, play: h.play) else { return }
+        // A file parc could not read at load: skipped if its condition is false, else it fails there.
+        if let refusal = task.refusal { _ = await refuse(task, refusal, h, state: state); return }
         await settle(h, state: state)
         if memory(h.host.serial).isDown { return }
         let vars = await taskScope(task, h, state: state).vars
@@ -599,7 +624,9 @@ public final class Runner: Sendable {
         for handler in h.play.handlers where notified.contains(where: { $0 == handler.name || handler.listen.contains($0) }) {
             let failed = memory(h.host.serial).failed, gone = memory(h.host.serial).unreachable
             if failed || gone { return }
-            let more = await runTask(handler, h, state: state, tagsApply: false)
+            var more: [String] = []
+            if case .include(let include) = handler.kind { await runInclude(handler, include, h, state: state) }
+            else { more = await runTask(handler, h, state: state, tagsApply: false) }
             await settle(h, state: state)
             h.notified += more.filter { !notified.contains($0) && !h.notified.contains($0) }
         }

@@ -118,8 +118,10 @@ public final class TemplateEngine: Sendable {
     // MARK: What templates reach on the control node
 
     func hooks(_ vars: [String: Value]) -> TemplateHooks {
-        let dirs = [vars["parc_task_dir"]?.string, vars["parc_playbook_dir"]?.string].compactMap { $0 }
-        return TemplateHooks(lookup: { [cache] plugin, terms, options in
+        // Ansible's search path: the role (and its tasks/), then the playbook's folder.
+        let taskDir = vars["parc_task_dir"]?.string
+        let dirs = [taskDir, taskDir.map { "\($0)/tasks" }, vars["parc_playbook_dir"]?.string].compactMap { $0 }
+        return TemplateHooks(lookup: { [cache, self] plugin, terms, options in
             switch plugin {
             case "env", "ansible.builtin.env":
                 return .list(terms.map { t in .string(getenv(t.pythonText).map { String(cString: $0) } ?? "") })
@@ -136,7 +138,8 @@ public final class TemplateEngine: Sendable {
                 return .list(try terms.map { t in
                     let text = String(decoding: try Self.controlFile(t.pythonText, dirs: dirs, folder: "templates"), as: UTF8.self)
                     let template = try cache.template(text, options: .file)
-                    return .string(try template.render(vars))
+                    // With the same lookups and includes as a template task's file (its {% include %}s).
+                    return .string(try template.render(vars, hooks: self.hooks(vars)))
                 })
             default:
                 throw TemplateError("lookup('\(plugin)') is not supported by parc (file, env, template and first_found are)")

@@ -72,7 +72,7 @@ enum Tests {
                 return name != "match" || m.range.location == 0
             }
         }
-        for name in ["succeeded", "success"] { t[name] = value { v, _ in !(try status(v, "failed")) } }
+        for name in ["succeeded", "success", "successful"] { t[name] = value { v, _ in !(try status(v, "failed")) } }
         for name in ["failed", "failure"] { t[name] = value { v, _ in try status(v, "failed") } }
         for name in ["changed", "change"] { t[name] = value { v, _ in try status(v, "changed") } }
         for name in ["skipped", "skip"] { t[name] = value { v, _ in try status(v, "skipped") } }

@@ -339,3 +339,56 @@ func counts(_ r: RunResult, _ host: String = "lab-01") -> (changed: Int, failed:
         #expect(loops.recap["lab-01"] == HostRecap(ok: 1, changed: 0, failed: 0, skipped: 1, unreachable: 0, ignored: 1, rescued: 0))
     }
 }
+
+/// Keywords and forms real roles use: tempfile, the old `action:` form, per-task check_mode, an
+/// include of another system's tasks behind a condition (read only if it runs), meta: end_host.
+@Suite(.serialized) struct RoleHabitsTests {
+    @Test func theFormsRealRolesUseRunAsInAnsible() async throws {
+        let lab = try await LabRun.start(devices: 1)
+        let book = lab.dir + "/habits"
+        try FileManager.default.createDirectory(atPath: book, withIntermediateDirectories: true)
+        try "- name: Windows cleanup\n  win_file: { path: C:\\\\temp, state: absent }\n".write(toFile: book + "/windows.yml", atomically: true, encoding: .utf8)
+        try """
+            - hosts: all
+              become: yes
+              gather_facts: no
+              tasks:
+                - name: a folder of its own
+                  tempfile: { state: directory, suffix: .habits }
+                  register: tmp
+                - name: the old action form
+                  action: copy content="x\\n" dest={{ tmp.path }}/a
+                - name: checked only
+                  copy: { content: "y\\n", dest: "{{ tmp.path }}/b" }
+                  check_mode: yes
+                - name: another system's cleanup
+                  include_tasks: windows.yml
+                  when: ansible_os_family | default('Debian') == 'Windows'
+                - name: the end for this host
+                  meta: end_host
+                  when: tmp.path is defined
+                - name: never reached
+                  copy: { content: "z\\n", dest: "{{ tmp.path }}/c" }
+            """.write(toFile: book + "/play.yml", atomically: true, encoding: .utf8)
+        let loaded = try PlaybookLoader.load(book + "/play.yml")
+        #expect(loaded.refusals.map(\.message).first?.contains("module 'win_file' is not supported by parc yet") == true, "named, not refused")
+        let r = await Runner(playbook: loaded, hosts: lab.hosts, connector: LabRun.LabConnector(lab: lab.lab), options: RunOptions()).run()
+        #expect(r.exitCode == 0, "\(r.records.map { "\($0.task) \($0.outcome) \($0.message ?? "")" })")
+        let folder = try await lab.sh("ls -d /tmp/*.habits | head -n 1").trimmed
+        #expect(folder.hasPrefix("/tmp/ansible.") && folder.hasSuffix(".habits"), "tempfile's name: \(folder)")
+        #expect(try await lab.sh("ls \(folder)").split(separator: "\n") == ["a"], "a written, b only checked, c never reached")
+        #expect(r.records.map { "\($0.task) \($0.outcome)" } == ["a folder of its own changed", "the old action form changed", "checked only changed",
+                                                                 "Windows cleanup skipped"])
+        // A file parc cannot read (a module it does not know at all) behind a condition: loaded, skipped.
+        try "- name: custom\n  my_site_module: { x: 1 }\n".write(toFile: book + "/custom.yml", atomically: true, encoding: .utf8)
+        try "- hosts: all\n  gather_facts: no\n  tasks:\n    - include_tasks: custom.yml\n      when: false\n".write(toFile: book + "/custom-play.yml", atomically: true, encoding: .utf8)
+        let custom = try PlaybookLoader.load(book + "/custom-play.yml")
+        #expect(custom.refusals.first?.message.contains("my_site_module") == true)
+        let skipped = await Runner(playbook: custom, hosts: lab.hosts, connector: LabRun.LabConnector(lab: lab.lab), options: RunOptions()).run()
+        #expect(skipped.exitCode == 0 && skipped.records.map(\.outcome) == [.skipped])
+        // Without a condition, the same include is refused before anything runs.
+        try "- hosts: all\n  tasks:\n    - include_tasks: windows.yml\n".write(toFile: book + "/bare.yml", atomically: true, encoding: .utf8)
+        #expect(throws: PlaybookError.self) { try PlaybookLoader.load(book + "/bare.yml") }
+        _ = try await lab.sh("rm -rf \(folder)")
+    }
+}

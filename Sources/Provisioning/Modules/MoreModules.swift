@@ -129,6 +129,29 @@ enum FactModules {
         return p
     }
 
+    /// tempfile: a new temporary file or folder (mktemp), its path in the result; never idempotent,
+    /// as Ansible's.
+    static let tempfile = ModuleSpec(name: "tempfile", arguments: ["state", "path", "prefix", "suffix"]) { c in
+        let state = c.string("state") ?? "file"
+        guard ["file", "directory"].contains(state) else { throw ModuleFailure("value of state must be one of: directory, file, got: \(state)") }
+        let folder = c.string("path").map(shellQuote) ?? "\"${TMPDIR:-/tmp}\""
+        let prefix = c.string("prefix") ?? "ansible."
+        let suffix = c.string("suffix") ?? ""
+        var p = Plan(changed: true)
+        p.result.data["state"] = .string(state)
+        if c.check { return p }
+        var step = c.run("mktemp \(state == "directory" ? "-d " : "")-p \(folder) --suffix=\(shellQuote(suffix)) -- \(shellQuote(prefix + "XXXXXXXX"))",
+                         what: "creating a temporary \(state)")
+        step.isResult = true
+        p.steps = [step]
+        p.finish = { r, out in
+            guard out.succeeded else { r.failed = true; r.msg = "could not create the temporary \(state): \(out.stderrText.trimmed)"; return }
+            r.changed = true
+            r.data["path"] = .string(out.stdoutText.trimmed)
+        }
+        return p
+    }
+
     /// A list of names as Ansible takes them: a list, or text separated by commas.
     static func names(_ v: Value?) -> [String]? {
         switch v {

@@ -68,12 +68,8 @@ struct Run: AsyncParsableCommand {
         var workspace = try global.open(access: settings)
         workspace.follow(project)
         // ansible.cfg's inventory, as ansible-playbook would use it without -i.
-        var inventoryFile = self.inventoryFile
-        if retry == nil, !pending {
-            let chosen = try project.inventory(given: inventoryFile)
-            inventoryFile = chosen.file
-            if let note = chosen.note { warn(note) }
-        }
+        let chosenInventory = retry == nil && !pending ? try project.inventory(given: inventoryFile) : (file: inventoryFile, note: nil)
+        if let note = chosenInventory.note { warn(note) }
         // Asked once, before anything runs (and before a prompt could mix with progress lines).
         let extra = try ExtraVars.parse(extraVars).merging(ExtraVars.asked(try AskVars.ask(askVars))) { _, asked in asked }
         let typed = RunParameters(extraVars: extraVars, askVars: askVars, tags: tags, skipTags: skipTags, limit: limit)
@@ -112,7 +108,7 @@ struct Run: AsyncParsableCommand {
             request = rerun
         } else {
             guard let playbook else { throw ValidationError("give a playbook, --retry RUN or --pending") }
-            request = try self.request(playbook: playbook, inventory: inventoryFile, project: project)
+            request = try self.request(playbook: playbook, inventory: chosenInventory.file, project: project)
             request.extraVars = extra
             request.parameters = typed
         }
