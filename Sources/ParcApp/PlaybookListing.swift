@@ -12,7 +12,7 @@ public enum PlaybookListing {
         }
         let tasks = book.plays.reduce(0) { $0 + count($1.tasks) }
         // Tasks parc cannot run that sit behind a condition: loaded, as Ansible loads them, and named.
-        let warnings = book.refusals.map { "[WARNING]: \($0.location.map { "\($0): " } ?? "")\($0.message); the task fails if its condition holds\n" }
+        let warnings = book.refusals.map { "[WARNING]: \($0.location.map { "\($0): " } ?? "")\($0.message); the task fails if it runs\n" }
         return warnings.joined() + "playbook: \(path) (\(book.plays.count) play\(book.plays.count == 1 ? "" : "s"), \(tasks) task\(tasks == 1 ? "" : "s")): no error found\n"
     }
 

@@ -98,7 +98,7 @@ extension Runner {
         args = args.filter { $0.value != .string(Self.omit) }
         var ctx = ModuleContext(args: args)
         ctx.check = task.checkMode ?? options.check
-        ctx.diff = options.diff
+        ctx.diff = task.diffMode ?? options.diff
         ctx.playbookDirectory = task.directory ?? playbook.directory
         ctx.vars = v
         ctx.templates = templates
@@ -142,7 +142,7 @@ extension Runner {
     func canWait(_ task: TaskSpec) -> Bool {
         task.loop == nil && task.register == nil && task.changedWhen == nil && task.failedWhen == nil && !task.ignoreErrors && !task.runOnce
             && task.asyncSeconds == nil && task.module != "setup"  // the facts it sets are wanted by the next task
-            && task.until.isEmpty && task.retries == nil && task.ignoreErrorsExpression == nil
+            && task.until.isEmpty && task.retries == nil && task.ignoreErrorsExpression == nil && task.timeoutSeconds == nil
     }
 
     /// Plans a device module: asks the device for the facts it wants (with the queued steps in
@@ -641,7 +641,7 @@ extension Runner {
                 return .done(p.result)
             }
             if task.pollZero, let seconds = task.asyncSeconds { p = AsyncJobs.launching(p, seconds: seconds) }
-            else if let seconds = task.asyncSeconds { for i in p.steps.indices { p.steps[i].timeout = .seconds(seconds) } }
+            else if let seconds = task.asyncSeconds ?? task.timeoutSeconds { for i in p.steps.indices { p.steps[i].timeout = .seconds(seconds) } }
             let owner = session.newOwner()
             session.enqueue(p.steps, become: become, owner: owner)
             if wait {
@@ -653,6 +653,9 @@ extension Runner {
                 if let e = error as? TransportError, e.isUnreachable { throw e }
                 if let seconds = task.asyncSeconds, case TransportError.noAnswer? = error as? TransportError {
                     return .done(ModuleResult(failed: "async task did not complete within the requested time - \(seconds)s"))
+                }
+                if let seconds = task.timeoutSeconds, case TransportError.noAnswer? = error as? TransportError {
+                    return .done(ModuleResult(failed: "The \(task.module) action failed to execute in the expected time frame (\(seconds)) and was terminated"))
                 }
                 return .done(ModuleResult(failed: "\(error)"))
             }

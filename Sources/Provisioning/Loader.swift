@@ -12,13 +12,13 @@ public enum PlaybookLoader {
     static let taskKeys: Set<String> = ["name", "when", "loop", "with_items", "with_list", "with_dict", "loop_control", "register", "changed_when",
                                         "failed_when", "ignore_errors", "notify", "with_first_found", "become", "become_user", "remote_user", "environment", "tags",
                                         "no_log", "listen", "vars", "args", "delegate_to", "run_once", "block", "rescue", "always", "async", "poll",
-                                        "until", "retries", "delay", "action", "check_mode"]
+                                        "until", "retries", "delay", "action", "check_mode", "timeout", "diff"]
     /// Ansible keywords parc knows but does not do yet: named plainly instead of "unknown".
     static let unsupported: [String: String] = [
         "with_fileglob": "with_fileglob loops",
         "with_nested": "with_nested loops", "with_subelements": "with_subelements loops", "with_sequence": "with_sequence loops",
         "with_together": "with_together loops", "local_action": "local_action (use delegate_to: localhost)",
-        "throttle": "throttle", "any_errors_fatal": "any_errors_fatal", "diff": "per-task diff",
+        "throttle": "throttle", "any_errors_fatal": "any_errors_fatal",
         "connection": "other connection plugins", "collections": "collections", "module_defaults": "module_defaults", "debugger": "the debugger",
         "strategy": "strategies (parc runs each host on its own)", "order": "host order",
         "become_method": "become methods other than sudo", "delegate_facts": "delegate_facts", "notify_when": "notify_when",
@@ -133,10 +133,11 @@ public enum PlaybookLoader {
     }
 
     /// A task parc cannot run that has no condition (its own, its block's, its include's or its
-    /// role's) would surely run: refused now, before anything runs.
+    /// role's) and whose failure nothing handles (ignore_errors, failed_when) would surely run and
+    /// fail: refused now, before anything runs.
     static func refuseUnconditional(_ book: Playbook) throws {
         func walk(_ t: TaskSpec) throws {
-            if let r = t.refusal, t.when.isEmpty { throw r }
+            if let r = t.refusal, t.when.isEmpty, !t.ignoreErrors, t.ignoreErrorsExpression == nil, t.failedWhen == nil { throw r }
             for list in [t.block, t.rescue, t.always] { try list.forEach(walk) }
         }
         for p in book.plays { try p.tasks.forEach(walk); try p.handlers.forEach(walk) }
@@ -616,6 +617,11 @@ public enum PlaybookLoader {
                     t.module = name
                     moduleNode = keyNode
                     rawArgs = args
+                case "timeout":
+                    guard case .int(let n) = value(v), n > 0 else { throw error("timeout is a number of seconds", v) }
+                    t.timeoutSeconds = n
+                case "diff":
+                    t.diffMode = try bool(v, what: "diff")
                 case "check_mode":
                     if let text = value(v).string, text.contains("{{") { throw error("check_mode as a template is not supported by parc yet", v) }
                     t.checkMode = try bool(v, what: "check_mode")
@@ -701,8 +707,8 @@ public enum PlaybookLoader {
                     break
                 }
             }
-            for key in module.required where t.args[key] == nil {
-                throw error("\(t.module) needs the argument '\(key)'", moduleNode)
+            for key in module.required where t.args[key] == nil && t.refusal == nil {
+                t.refusal = error("\(t.module) needs the argument '\(key)'", moduleNode)
             }
             if t.pollZero {
                 guard t.asyncSeconds != nil else { throw error("poll: 0 goes with async (the most seconds the task may run)", node) }
@@ -737,6 +743,7 @@ public enum PlaybookLoader {
             case "import_tasks", "include_tasks":
                 let name: String
                 switch value(include.node) {
+                case .string(let s) where s.hasPrefix("file="): name = String(s.dropFirst(5)).trimmed  // the key=value form
                 case .string(let s): name = s
                 case .map(let m): guard let f = m["file"]?.string else { throw error("\(include.kind) names a file", include.node) }; name = f
                 default: throw error("\(include.kind) names a file", include.node)

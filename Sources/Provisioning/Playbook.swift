@@ -246,6 +246,10 @@ public struct TaskSpec: Sendable {
     public var asyncSeconds: Int?
     /// `check_mode:` yes runs this task in check mode, no runs it for real even under --check.
     public var checkMode: Bool?
+    /// `diff:` yes shows this task's file changes, no hides them, whatever --diff says.
+    public var diffMode: Bool?
+    /// `timeout`: the most seconds the task may take (it fails after).
+    public var timeoutSeconds: Int?
     /// `poll: 0`: started in the background, its job id registered for `async_status`.
     public var pollZero = false
     /// A block's parts.

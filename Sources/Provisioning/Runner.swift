@@ -247,7 +247,7 @@ public final class Runner: Sendable {
         let state = State()
         var aborted: String? = nil
         // Tasks parc cannot run, each behind a condition: said before anything runs.
-        for r in playbook.refusals { observer(.note("\(r.location.map { "\($0): " } ?? "")\(r.message); the task fails if its condition holds")) }
+        for r in playbook.refusals { observer(.note("\(r.location.map { "\($0): " } ?? "")\(r.message); the task fails if it runs")) }
         plays: for written in playbook.plays {
             var play = written
             for p in play.prompts where options.extraVars[p.name] == nil && options.extraData[p.name] == nil {

@@ -234,7 +234,7 @@ import Testing
             ("- hosts: all\n  tasks:\n    - ansible.builtin.git: { repo: x, dest: /opt/x }\n", "module 'ansible.builtin.git' is not supported"),
             ("- hosts: all\n  strategy: free\n  tasks: []\n", "'strategy'"),
             ("- hosts: all\n  tasks:\n    - command: ls\n      delegate_to: other-host\n", "only localhost"),
-            ("- hosts: all\n  tasks:\n    - meta: end_play\n", "only flush_handlers"),
+            ("- hosts: all\n  tasks:\n    - meta: end_batch\n", "meta: end_batch is not supported by parc"),
             ("- hosts: all\n  tasks:\n    - include_role: { name: kiosk }\n      loop: [1, 2]\n", "with a loop is not supported"),
         ] where !expected.isEmpty {
             let path = try writePlaybook(text)

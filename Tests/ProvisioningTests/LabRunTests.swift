@@ -361,6 +361,7 @@ func counts(_ r: RunResult, _ host: String = "lab-01") -> (changed: Int, failed:
                 - name: checked only
                   copy: { content: "y\\n", dest: "{{ tmp.path }}/b" }
                   check_mode: yes
+                  diff: yes
                 - name: another system's cleanup
                   include_tasks: windows.yml
                   when: ansible_os_family | default('Debian') == 'Windows'
@@ -379,6 +380,8 @@ func counts(_ r: RunResult, _ host: String = "lab-01") -> (changed: Int, failed:
         #expect(try await lab.sh("ls \(folder)").split(separator: "\n") == ["a"], "a written, b only checked, c never reached")
         #expect(r.records.map { "\($0.task) \($0.outcome)" } == ["a folder of its own changed", "the old action form changed", "checked only changed",
                                                                  "Windows cleanup skipped"])
+        #expect(!(r.records.first { $0.task == "checked only" }?.diff.isEmpty ?? true), "diff: yes shows this task's change")
+        #expect(r.records.first { $0.task == "the old action form" }?.diff.isEmpty == true, "the others show none (no --diff)")
         // A file parc cannot read (a module it does not know at all) behind a condition: loaded, skipped.
         try "- name: custom\n  my_site_module: { x: 1 }\n".write(toFile: book + "/custom.yml", atomically: true, encoding: .utf8)
         try "- hosts: all\n  gather_facts: no\n  tasks:\n    - include_tasks: custom.yml\n      when: false\n".write(toFile: book + "/custom-play.yml", atomically: true, encoding: .utf8)
@@ -390,5 +393,23 @@ func counts(_ r: RunResult, _ host: String = "lab-01") -> (changed: Int, failed:
         try "- hosts: all\n  tasks:\n    - include_tasks: windows.yml\n".write(toFile: book + "/bare.yml", atomically: true, encoding: .utf8)
         #expect(throws: PlaybookError.self) { try PlaybookLoader.load(book + "/bare.yml") }
         _ = try await lab.sh("rm -rf \(folder)")
+    }
+
+    @Test func aTaskTimeoutFailsItAndTheNextTaskStillRuns() async throws {
+        let lab = try await LabRun.start(devices: 1)
+        let r = try await lab.run("""
+            - hosts: all
+              gather_facts: no
+              tasks:
+                - name: too slow
+                  command: sleep 5
+                  timeout: 1
+                  ignore_errors: yes
+                - name: after
+                  command: echo after
+            """)
+        #expect(r.records.map { "\($0.task) \($0.outcome)" } == ["too slow failed", "after changed"], "\(r.records.map { $0.message ?? "" })")
+        #expect(r.records.first?.message == "The command action failed to execute in the expected time frame (1) and was terminated")
+        #expect(r.records.first?.ignored == true && r.exitCode == 0)
     }
 }

@@ -181,7 +181,7 @@ enum ServiceModule {
 /// `user`: a local account (groups, shell, password hash, home).
 enum UserModule {
     static let spec = ModuleSpec(name: "user", arguments: ["name", "state", "groups", "append", "shell", "password", "home", "create_home",
-                                                           "createhome", "group", "comment", "uid", "remove", "update_password", "system"],
+                                                           "createhome", "group", "comment", "uid", "remove", "update_password", "system", "force"],
                                  required: ["name"]) { c in
         let name = c.string("name")!
         let probe = try c.fact(probe(name))
@@ -242,7 +242,8 @@ enum UserModule {
         let state = args["state"]?.string ?? "present"
         if state == "absent" {
             guard current != nil else { return [] }
-            return [("userdel \((args["remove"]?.truthy ?? false) ? "-r " : "")-- \(n)", nil)]
+            // force: as userdel -f (also while the user is logged in; with remove, files not theirs too).
+            return [("userdel \((args["remove"]?.truthy ?? false) ? "-r " : "")\((args["force"]?.truthy ?? false) ? "-f " : "")-- \(n)", nil)]
         }
         guard state == "present" else { throw ModuleFailure("state '\(state)' is not one of present, absent") }
         let groups: [String]? = args["groups"].map { v in
