@@ -1,5 +1,6 @@
 import Foundation
 import InventoryStore
+import Logging
 import ParcApp
 import ParcCore
 @testable import Provisioning
@@ -170,5 +171,27 @@ import Testing
         _ = try hub.report(relay: "relais-a", job: work.id, RelayReport(from: 0, events: [], outcome: RelayOutcome(
             result: RunResult(records: [], recap: ["a-1": HostRecap(ok: 1)], failedHosts: [], unreachableHosts: []), newKeys: [:])))
         #expect(try await job.value().hosts.first?.relay == "relais-a")
+    }
+}
+
+/// A relay's copy of the run: roles found in the server's roles path travel with the work, and
+/// the play defaults (-b, ansible.cfg's become and gathering) with it.
+@Suite struct RelayWorkRolesTests {
+    @Test func rolesFromTheRolesPathAndPlayDefaultsReachTheRelay() async throws {
+        var work = RelayHubTests.work("roles", hosts: [])
+        work.files = ["p.yml": Data("- hosts: all\n  roles: [motd]\n".utf8),
+                      "roles-path-0/motd/tasks/main.yml": Data("- debug: msg=hi\n".utf8)]
+        let logger = Logger(label: "test")
+        // Without the roles path, the relay cannot find the role: the load names where it looked.
+        do {
+            _ = try await work.perform(credentials: [], becomePassword: nil, logger: logger, cancellation: RunCancellation()) { _ in }
+            Issue.record("the role should not be found without the roles path")
+        } catch {
+            #expect("\(error)".contains("the role 'motd' was not found"))
+        }
+        work.rolesPath = ["roles-path-0"]
+        work.playDefaults = PlayDefaults(become: true, gathering: .explicit)
+        let outcome = try await work.perform(credentials: [], becomePassword: nil, logger: logger, cancellation: RunCancellation()) { _ in }
+        #expect(outcome.result.records.isEmpty && outcome.result.exitCode == 0, "loaded and run on its (no) hosts")
     }
 }
