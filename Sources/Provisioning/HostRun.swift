@@ -131,10 +131,86 @@ extension Runner {
         case .withItems:
             // The list flattened one level (a lone string is a list of one).
             return (evaluated.list ?? [evaluated]).flatMap { $0.list ?? [$0] }
+        case .withNested:
+            // Every combination, the first list's items varying slowest.
+            let lists = (evaluated.list ?? [evaluated]).map { $0.list ?? [$0] }
+            guard !lists.isEmpty else { return [] }
+            return lists.dropFirst().reduce(lists[0].map { [$0] }) { acc, next in acc.flatMap { a in next.map { a + [$0] } } }.map { .list($0) }
+        case .withTogether:
+            // Side by side, the shorter lists filled with None.
+            let lists = (evaluated.list ?? []).map { $0.list ?? [$0] }
+            let length = lists.map(\.count).max() ?? 0
+            return (0..<length).map { i in .list(lists.map { i < $0.count ? $0[i] : .null }) }
+        case .withIndexedItems:
+            return (evaluated.list ?? [evaluated]).flatMap { $0.list ?? [$0] }.enumerated().map { .list([.int($0.offset), $0.element]) }
+        case .withSequence:
+            return try Self.sequence(evaluated.description, at: task.location).map { .string($0) }
+        case .withSubelements:
+            // [list of mappings, key, {skip_missing}]: one [parent, element] per element of each parent's list.
+            guard let terms = evaluated.list, terms.count >= 2, let key = terms[1].string else {
+                throw PlaybookError("with_subelements takes a list of mappings and the name of a key holding a list", at: task.location)
+            }
+            let skipMissing = terms.count > 2 ? (terms[2].map?["skip_missing"]?.truthy ?? false) : false
+            var out: [Value?] = []
+            for parent in terms[0].list ?? [] {
+                var current: Value? = parent
+                for part in key.split(separator: ".") { current = current?.map?[String(part)] }
+                guard let elements = current?.list else {
+                    if skipMissing { continue }
+                    throw PlaybookError("with_subelements: the key '\(key)' is missing or not a list in \(parent.json)", at: task.location)
+                }
+                out += elements.map { .list([parent, $0]) }
+            }
+            return out
         case .loop, .withFirstFound:
             guard case .list(let list) = evaluated else { throw PlaybookError("loop needs a list; this one is \(evaluated.json)", at: task.location) }
             return list
         }
+    }
+
+    /// with_sequence's terms, as Ansible's sequence lookup reads them: `start=1 end=10 stride=2
+    /// format=host%02d`, `count=3`, or the short `[start-]end[/stride][:format]`.
+    static func sequence(_ text: String, at location: SourceLocation) throws -> [String] {
+        var start = 1, end: Int? = nil, stride = 1, count: Int? = nil, format = "%d"
+        let words = text.split(separator: " ").map(String.init)
+        if words.allSatisfy({ $0.contains("=") }) && !words.isEmpty {
+            for w in words {
+                let (k, v) = (String(w.prefix { $0 != "=" }), String(w.drop { $0 != "=" }.dropFirst()))
+                func number() throws -> Int {
+                    guard let n = Int(v) ?? (v.hasPrefix("0x") ? Int(v.dropFirst(2), radix: 16) : nil) else {
+                        throw PlaybookError("with_sequence: \(k) must be a number, not '\(v)'", at: location)
+                    }
+                    return n
+                }
+                switch k {
+                case "start": start = try number()
+                case "end": end = try number()
+                case "stride": stride = try number()
+                case "count": count = try number()
+                case "format": format = v
+                default: throw PlaybookError("with_sequence: unknown argument '\(k)' (start, end, stride, count, format)", at: location)
+                }
+            }
+        } else {
+            // [start-]end[/stride][:format]
+            var rest = text.trimmed
+            if let colon = rest.firstIndex(of: ":") { format = String(rest[rest.index(after: colon)...]); rest = String(rest[..<colon]) }
+            if let slash = rest.firstIndex(of: "/") { stride = Int(rest[rest.index(after: slash)...]) ?? 1; rest = String(rest[..<slash]) }
+            if let dash = rest.firstIndex(of: "-") { start = Int(rest[..<dash]) ?? 1; end = Int(rest[rest.index(after: dash)...]) }
+            else { end = Int(rest) }
+            guard end != nil else { throw PlaybookError("with_sequence: cannot read '\(text)'", at: location) }
+        }
+        if let count {
+            guard end == nil else { throw PlaybookError("with_sequence: give count or end, not both", at: location) }
+            if count == 0 { return [] }
+            end = start + (count - 1) * stride
+        }
+        guard let last = end else { throw PlaybookError("with_sequence: give end or count", at: location) }
+        guard stride != 0 else { throw PlaybookError("with_sequence: stride cannot be 0", at: location) }
+        if (stride > 0 && last < start) || (stride < 0 && last > start) {
+            throw PlaybookError("with_sequence: to count backwards make stride negative", at: location)
+        }
+        return Swift.stride(from: start, through: last, by: stride).map { String(format: format, Int32(truncatingIfNeeded: $0)) }
     }
 
     /// Whether a task's record may wait for its steps to be sent with later ones: nothing in the

@@ -10,14 +10,14 @@ public enum PlaybookLoader {
                                         "max_fail_percentage", "tasks", "pre_tasks", "post_tasks", "roles", "handlers", "tags", "gather_facts", "vars_prompt",
                                         "gather_subset", "gather_timeout", "fact_path"]
     static let taskKeys: Set<String> = ["name", "when", "loop", "with_items", "with_list", "with_dict", "loop_control", "register", "changed_when",
-                                        "failed_when", "ignore_errors", "notify", "with_first_found", "become", "become_user", "remote_user", "environment", "tags",
+                                        "failed_when", "ignore_errors", "notify", "with_first_found", "with_nested", "with_together", "with_sequence",
+                                        "with_subelements", "with_indexed_items", "become", "become_user", "remote_user", "environment", "tags",
                                         "no_log", "listen", "vars", "args", "delegate_to", "run_once", "block", "rescue", "always", "async", "poll",
                                         "until", "retries", "delay", "action", "check_mode", "timeout", "diff"]
     /// Ansible keywords parc knows but does not do yet: named plainly instead of "unknown".
     static let unsupported: [String: String] = [
         "with_fileglob": "with_fileglob loops",
-        "with_nested": "with_nested loops", "with_subelements": "with_subelements loops", "with_sequence": "with_sequence loops",
-        "with_together": "with_together loops", "local_action": "local_action (use delegate_to: localhost)",
+        "local_action": "local_action (use delegate_to: localhost)",
         "throttle": "throttle", "any_errors_fatal": "any_errors_fatal",
         "connection": "other connection plugins", "collections": "collections", "module_defaults": "module_defaults", "debugger": "the debugger",
         "strategy": "strategies (parc runs each host on its own)", "order": "host order",
@@ -551,9 +551,11 @@ public enum PlaybookLoader {
                     // A list of {key, value}, in key order: turned into a loop when the dict is known.
                     t.loop = value(v)
                     t.loopKind = .withDict
-                case "with_first_found":
+                case "with_first_found", "with_nested", "with_together", "with_sequence", "with_subelements", "with_indexed_items":
                     t.loop = value(v)
-                    t.loopKind = .withFirstFound
+                    t.loopKind = ["with_first_found": .withFirstFound, "with_nested": .withNested, "with_together": .withTogether,
+                                  "with_sequence": .withSequence, "with_subelements": .withSubelements,
+                                  "with_indexed_items": .withIndexedItems][key]!
                 case "loop_control":
                     guard case .map(let m) = value(v) else { throw error("loop_control is a mapping (loop_var, label)", v) }
                     for k in m.keys where !["loop_var", "label", "index_var"].contains(k) {

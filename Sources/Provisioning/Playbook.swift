@@ -163,7 +163,7 @@ public struct Prompt: Sendable {
 /// `loop` / `with_list` (a list as it is), `with_items` (flattened one level once rendered),
 /// `with_dict` (one `{key, value}` item per key, in the mapping's order).
 public enum LoopKind: Sendable, Equatable {
-    case loop, withItems, withDict, withFirstFound
+    case loop, withItems, withDict, withFirstFound, withNested, withTogether, withSequence, withSubelements, withIndexedItems
 }
 
 /// What a task is: a module call, a block, a `meta: flush_handlers`, or an `include_tasks` decided

@@ -226,7 +226,7 @@ import Testing
 
     @Test func unsupportedFeaturesAreNamedWithFileAndLine() throws {
         for (text, expected) in [
-            ("- hosts: all\n  tasks:\n    - debug: msg=x\n      with_nested: [[1], [2]]\n", "'with_nested': with_nested loops"),
+            ("- hosts: all\n  tasks:\n    - debug: msg=x\n      with_fileglob: ['*.png']\n", "'with_fileglob': with_fileglob loops"),
             ("- hosts: all\n  tasks:\n    - debug: msg=\"{{ x | ipaddr }}\"\n", "no filter named 'ipaddr'"),
             ("- hosts: all\n  tasks:\n    - debug: msg=\"{{ lookup('pipe', 'date') }}\"\n", "lookup('pipe') is not supported"),
             ("- hosts: all\n  tasks:\n    - include_role: { name: kiosk, apply: { become: yes } }\n", "include_role: 'apply' is not supported"),

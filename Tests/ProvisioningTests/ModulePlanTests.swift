@@ -243,6 +243,14 @@ func failed(_ status: Int32 = 1, _ stderr: String = "") -> CommandResult { Comma
         let get = Planner("get_url", ["url": .string("https://example.org/a"), "dest": .string("/opt/a"), "checksum": .string("sha256:abc")])
         #expect(try get.scripts(["abc\n"]).isEmpty)
         #expect(try get.plan(["\n"]).plan.steps.first?.script.contains("sha256sum") == true)
+        #expect(try get.plan(["\n"]).plan.steps.first?.script.contains("curl -fsSL --max-time") == true, "certificates checked by default")
+        let selfSigned = Planner("get_url", ["url": .string("https://ent.local/a"), "dest": .string("/opt/a"), "validate_certs": .bool(false)])
+        let fetch = try selfSigned.plan(["\n"]).plan.steps.first?.script ?? ""
+        #expect(fetch.contains("curl -fsSL -k ") && fetch.contains("wget -q --no-check-certificate"), "validate_certs: no")
+        #expect(try HostRunSequence.sequence("start=2 end=8 stride=3 format=pc%02d") == ["pc02", "pc05", "pc08"])
+        #expect(try HostRunSequence.sequence("4-6/1:h%d") == ["h4", "h5", "h6"])
+        #expect(try HostRunSequence.sequence("count=0").isEmpty)
+        #expect(throws: PlaybookError.self) { try HostRunSequence.sequence("start=5 end=1") }
         let dir = playbookScratch.appendingPathComponent(UUID().uuidString).path
         try FileManager.default.createDirectory(atPath: dir + "/files", withIntermediateDirectories: true)
         try Data([1, 2, 3]).write(to: URL(fileURLWithPath: dir + "/files/a.tar"))
@@ -278,5 +286,12 @@ func failed(_ status: Int32 = 1, _ stderr: String = "") -> CommandResult { Comma
         #expect(FileFact.parse(CommandResult(exitStatus: 0, stdout: Array("absent\n".utf8), stderr: [])).state.kind == .absent)
         let link = FileFact.parse(CommandResult(exitStatus: 0, stdout: Array("symbolic link|777|root|root|9\n/etc/motd\n".utf8), stderr: []))
         #expect(link.state.linkTarget == "/etc/motd" && link.content == nil)
+    }
+}
+
+/// with_sequence's parser, as data.
+enum HostRunSequence {
+    static func sequence(_ text: String) throws -> [String] {
+        try Runner.sequence(text, at: SourceLocation(file: "play.yml", line: 1, column: 1))
     }
 }

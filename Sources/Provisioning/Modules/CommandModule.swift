@@ -4,7 +4,7 @@ import Templating
 
 /// `command` (no shell: words are quoted) and `shell` (`/bin/sh -c`).
 enum CommandModule {
-    static let arguments: Set<String> = ["_raw_params", "cmd", "argv", "chdir", "creates", "removes", "stdin"]
+    static let arguments: Set<String> = ["_raw_params", "cmd", "argv", "chdir", "creates", "removes", "stdin", "executable"]
 
     static let command = ModuleSpec(name: "command", arguments: arguments, takesFreeForm: true) { try plan($0, shell: false) }
     static let shell = ModuleSpec(name: "shell", arguments: arguments, takesFreeForm: true) { try plan($0, shell: true) }
@@ -17,7 +17,9 @@ enum CommandModule {
             body = argv.map { shellQuote($0.description) }.joined(separator: " ")
         } else if let text = args["cmd"]?.string ?? args["_raw_params"]?.string, !text.trimmed.isEmpty {
             if shell {
-                body = "/bin/sh -c \(shellQuote(text))"
+                // executable: the shell that reads the text (`/bin/bash` for bash's syntax), as Ansible's.
+                let executable = args["executable"]?.string.map(shellQuote) ?? "/bin/sh"
+                body = "\(executable) -c \(shellQuote(text))"
             } else {
                 // No shell: each word reaches the program as it is (`|`, `>`, `$` are not special).
                 body = PlaybookLoader.Context.splitArgs(text).map { word -> String in

@@ -524,7 +524,7 @@ enum SystemFileModules {
 
 /// get_url, unarchive, ufw.
 enum TransferModules {
-    static let getURL = ModuleSpec(name: "get_url", arguments: ["url", "dest", "mode", "owner", "group", "checksum", "force", "timeout"],
+    static let getURL = ModuleSpec(name: "get_url", arguments: ["url", "dest", "mode", "owner", "group", "checksum", "force", "timeout", "validate_certs"],
                                    required: ["url", "dest"]) { c in
         let url = c.string("url")!, dest = c.string("dest")!
         let d = shellQuote(dest)
@@ -542,7 +542,10 @@ enum TransferModules {
         let tmp = shellQuote("\((dest as NSString).deletingLastPathComponent)/.parc-get-\(UUID().uuidString.prefix(8))")
         let mode = try Modules.mode(c.args["mode"]) ?? "644"
         var script = "t=\(tmp); trap 'rm -f \"$t\"' EXIT; "
-        script += "if command -v curl >/dev/null; then curl -fsSL --max-time \(Int(c.args["timeout"]?.description ?? "") ?? 60) -o \"$t\" \(shellQuote(url)); else wget -q -O \"$t\" \(shellQuote(url)); fi || exit 2; "
+        // validate_certs: no skips the server's certificate check (as Ansible's, for a school's self-signed server).
+        let insecure = c.args["validate_certs"].map { !$0.truthy } ?? false
+        script += "if command -v curl >/dev/null; then curl -fsSL\(insecure ? " -k" : "") --max-time \(Int(c.args["timeout"]?.description ?? "") ?? 60) -o \"$t\" \(shellQuote(url)); "
+            + "else wget -q\(insecure ? " --no-check-certificate" : "") -O \"$t\" \(shellQuote(url)); fi || exit 2; "
         if let want { script += "[ \"$(sha256sum -- \"$t\" | cut -d' ' -f1)\" = \(want) ] || { echo 'checksum mismatch' >&2; exit 3; }; " }
         script += "chmod \(mode) \"$t\" && "
         if let o = c.string("owner") { script += "chown \(shellQuote(o)) \"$t\" && " }
