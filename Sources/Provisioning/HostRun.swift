@@ -168,6 +168,17 @@ extension Runner {
         }
     }
 
+    /// loop_control's `extended`: Ansible's `ansible_loop` for the item at `index`.
+    static func loopInfo(_ items: [Value], _ index: Int, allItems: Bool) -> Value {
+        var m: OrderedMap = ["index": .int(index + 1), "index0": .int(index), "revindex": .int(items.count - index),
+                             "revindex0": .int(items.count - index - 1), "first": .bool(index == 0), "last": .bool(index == items.count - 1),
+                             "length": .int(items.count)]
+        if allItems { m["allitems"] = .list(items) }
+        if index > 0 { m["previtem"] = items[index - 1] }
+        if index < items.count - 1 { m["nextitem"] = items[index + 1] }
+        return .map(m)
+    }
+
     /// with_sequence's terms, as Ansible's sequence lookup reads them: `start=1 end=10 stride=2
     /// format=host%02d`, `count=3`, or the short `[start-]end[/stride][:format]`.
     static func sequence(_ text: String, at location: SourceLocation) throws -> [String] {
@@ -465,6 +476,8 @@ extension Runner {
             var v = base
             if let item { v[task.loopVar] = item }
             if item != nil, let indexVar = task.loopIndexVar { v[indexVar] = .int(index) }
+            if item != nil, task.loopExtended { v["ansible_loop"] = Self.loopInfo(items.compactMap { $0 }, index, allItems: task.loopExtendedAllItems) }
+            if index > 0, let pause = task.loopPause, pause > 0 { try? await Task.sleep(for: .milliseconds(Int(pause * 1000))) }
             let start = ContinuousClock.now
             let label = item.map { i in task.loopLabel.flatMap { try? templates.render($0, vars: v, at: task.location) } ?? i.description }
             var record = self.record(task, name: name, h, item: label)
@@ -609,7 +622,8 @@ extension Runner {
     /// be evaluated here are left to the item-by-item path, which reports why.
     func planLoop(_ task: TaskSpec, spec: ModuleSpec, items: [Value?], base: [String: Value], session: DeviceSession, become: Become,
                   _ h: HostRun, state: State) async -> [Int: PlannedItem] {
-        guard task.loop != nil, items.count > 1, !task.runOnce, task.asyncSeconds == nil, case .device(let body) = spec.behaviour else { return [:] }
+        guard task.loop != nil, items.count > 1, !task.runOnce, task.asyncSeconds == nil, (task.loopPause ?? 0) <= 0, !task.loopExtended,
+              case .device(let body) = spec.behaviour else { return [:] }
         // What was queued before must not be freed by the items' groups: it goes first.
         if session.hasQueuedSteps { await settle(h, state: state) }
         if memory(h.host.serial).isDown { return [:] }

@@ -558,10 +558,13 @@ public enum PlaybookLoader {
                                   "with_indexed_items": .withIndexedItems][key]!
                 case "loop_control":
                     guard case .map(let m) = value(v) else { throw error("loop_control is a mapping (loop_var, label)", v) }
-                    for k in m.keys where !["loop_var", "label", "index_var"].contains(k) {
-                        throw error("loop_control: '\(k)' is not supported by parc yet (loop_var, label and index_var are)", v)
+                    for k in m.keys where !["loop_var", "label", "index_var", "pause", "extended", "extended_allitems"].contains(k) {
+                        throw error("loop_control: '\(k)' is not supported by parc yet (loop_var, label, index_var, pause, extended and extended_allitems are)", v)
                     }
                     if let lv = m["loop_var"]?.string { t.loopVar = lv }
+                    t.loopPause = m["pause"].flatMap { Double($0.description) }
+                    t.loopExtended = m["extended"]?.truthy ?? false
+                    t.loopExtendedAllItems = m["extended_allitems"]?.truthy ?? true
                     t.loopLabel = m["label"]?.description
                     t.loopIndexVar = m["index_var"]?.string
                 case "register": t.register = value(v).string

@@ -206,6 +206,10 @@ public struct TaskSpec: Sendable {
     public var loopLabel: String?
     /// loop_control's index_var: the name given to the item's index (from 0).
     public var loopIndexVar: String?
+    /// loop_control's pause (seconds between items), extended (`ansible_loop`) and extended_allitems.
+    public var loopPause: Double?
+    public var loopExtended = false
+    public var loopExtendedAllItems = true
     public var register: String?
     public var changedWhen: String?
     public var failedWhen: String?

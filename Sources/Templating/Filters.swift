@@ -308,6 +308,11 @@ enum Filters {
         }
         t["to_yaml"] = value { v, a in .string(YAMLWriter.dump(v, indent: a.int(-1, "indent") ?? 2, flowLeaves: true)) }
         t["to_nice_yaml"] = value { v, a in .string(YAMLWriter.dump(v, indent: a.int(0, "indent") ?? 4, flowLeaves: false)) }
+        // expanduser: `~` and `~/…` as the control node's home (Python's os.path.expanduser, run there by Ansible).
+        t["expanduser"] = text { s, _ in
+            guard s == "~" || s.hasPrefix("~/"), let home = getenv("HOME").map({ String(cString: $0) }), !home.isEmpty else { return .string(s) }
+            return .string(home + s.dropFirst())
+        }
         t["basename"] = text { s, _ in .string(s.hasSuffix("/") ? "" : String(s.split(separator: "/", omittingEmptySubsequences: false).last ?? "")) }
         t["dirname"] = text { s, _ in
             guard let slash = s.lastIndex(of: "/") else { return .string("") }

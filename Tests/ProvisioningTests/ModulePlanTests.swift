@@ -235,8 +235,14 @@ func failed(_ status: Int32 = 1, _ stderr: String = "") -> CommandResult { Comma
     }
 
     @Test func readsTransfersWaitsAndReboot() throws {
-        let stat = try Planner("stat", ["path": .string("/etc/motd")]).plan(["regular file|644|0|0|root|root|12|1700000000\nabc\n"]).plan
-        #expect(stat.steps.isEmpty && stat.result.data["stat"]?.map?["checksum"] == .string("abc") && stat.result.data["stat"]?.map?["mode"] == .string("0644"))
+        let stat = try Planner("stat", ["path": .string("/etc/motd")])
+            .plan(["81a4|644|0|0|root|root|12|611|65024|1|1700000000.250000000|1700000001.000000000|1700000002.000000000|8|4096|0|0|regular file\nrw-\n\n\nabc\ntext/plain\nus-ascii\n1234 --------------e------- /etc/motd\n"]).plan
+        let st = stat.result.data["stat"]?.map ?? [:]
+        #expect(stat.steps.isEmpty && st["checksum"] == .string("abc") && st["mode"] == .string("0644") && st["isreg"] == .bool(true))
+        #expect(st["atime"] == .double(1_700_000_000.25) && st["inode"] == .int(611) && st["nlink"] == .int(1) && st["block_size"] == .int(4096))
+        #expect(st["rusr"] == .bool(true) && st["xusr"] == .bool(false) && st["roth"] == .bool(true) && st["isuid"] == .bool(false))
+        #expect(st["readable"] == .bool(true) && st["executable"] == .bool(false) && st["mimetype"] == .string("text/plain"))
+        #expect(st["attributes"] == .list([.string("extents")]) && st["version"] == .string("1234") && st["path"] == .string("/etc/motd"))
         let slurp = try Planner("slurp", ["src": .string("/etc/hostname")]).plan(["pc-1\n"]).plan
         #expect(slurp.steps.isEmpty && slurp.result.data["content"] == .string("cGMtMQo="))
         #expect(throws: ModuleFailure.self) { try Planner("slurp", ["src": .string("/none")]).plan([failed(1, "No such file")]) }

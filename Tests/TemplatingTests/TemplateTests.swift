@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Templating
 
@@ -53,6 +54,12 @@ import Testing
         let d = Value.map(OrderedMap(ordered: [("z", .int(1)), ("a", .int(2))]))
         #expect(try Template("{% for k, v in d.items() %}{{ k }}{{ v }}{% endfor %}").render(["d": d]) == "z1a2")
         #expect(try Template("{{ d }}").render(["d": d]) == "{'z': 1, 'a': 2}")
+    }
+
+    @Test func expanduserIsTheControlNodesHome() throws {
+        let home = String(cString: getenv("HOME"))
+        #expect(try Template("{{ '~/files' | expanduser }}").render([:]) == home + "/files")
+        #expect(try Template("{{ '~' | expanduser }}|{{ '/opt/~x' | expanduser }}|{{ '~other/x' | expanduser }}").render([:]) == home + "|/opt/~x|~other/x")
     }
 
     @Test func rangeIsBounded() {

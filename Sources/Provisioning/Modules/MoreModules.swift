@@ -36,32 +36,103 @@ enum FactModules {
         return ModuleResult(msg: c.string("success_msg") ?? "All assertions passed")
     }
 
-    static let stat = ModuleSpec(name: "stat", arguments: ["path", "get_checksum", "checksum_algorithm", "follow"], required: ["path"]) { c in
+    static let stat = ModuleSpec(name: "stat", arguments: ["path", "get_checksum", "checksum_algorithm", "follow", "get_mime", "get_attributes"],
+                                 required: ["path"]) { c in
         let path = c.string("path")!
         let p = shellQuote(path)
-        let out = try c.fact(Fact("if [ -e \(p) ] || [ -L \(p) ]; then stat -c '%F|%a|%u|%g|%U|%G|%s|%Y' -- \(p); [ -f \(p) ] && sha1sum -- \(p) | cut -d' ' -f1; else echo absent; fi",
-                                  paths: [path]))
+        let follow = c.bool("follow")
+        let algorithm = c.string("checksum_algorithm") ?? "sha1"
+        guard ["md5", "sha1", "sha224", "sha256", "sha384", "sha512"].contains(algorithm) else {
+            throw ModuleFailure("value of checksum_algorithm must be one of: md5, sha1, sha224, sha256, sha384, sha512, got: \(algorithm)")
+        }
+        let checksum = c.args["get_checksum"].map(\.truthy) ?? true
+        let mime = c.args["get_mime"].map(\.truthy) ?? true
+        let attributes = c.args["get_attributes"].map(\.truthy) ?? true
+        // One line of stat's fields, then: access for the user, link target and source, checksum,
+        // MIME type and encoding, ext2 attributes and version (each line empty when not asked).
+        let script = "if [ -e \(p) ] || [ -L \(p) ]; then stat \(follow ? "-L " : "")-c '%f|%a|%u|%g|%U|%G|%s|%i|%d|%h|%.9X|%.9Y|%.9Z|%b|%o|%t|%T|%F' -- \(p); "
+            + "{ [ -r \(p) ] && printf r || printf -; [ -w \(p) ] && printf w || printf -; [ -x \(p) ] && echo x || echo -; }; "
+            + "if [ -L \(p) ]; then readlink -- \(p); readlink -f -- \(p); else echo; echo; fi; "
+            + (checksum ? "if [ -f \(p) ] && [ -r \(p) ]; then \(algorithm)sum < \(p) | cut -d' ' -f1; else echo; fi; " : "echo; ")
+            + (mime ? "if command -v file >/dev/null 2>&1; then file -b\(follow ? "L" : "") --mime-type -- \(p); file -b\(follow ? "L" : "") --mime-encoding -- \(p); else echo unknown; echo unknown; fi; " : "echo; echo; ")
+            + (attributes ? "lsattr -d -v -- \(p) 2>/dev/null || echo; " : "echo; ")
+            + "else echo absent; fi"
+        let out = try c.fact(Fact(script, paths: [path]))
         var plan = Plan(changed: false)
-        plan.result.data["stat"] = .map(parseStat(out.stdoutText))
+        plan.result.data["stat"] = .map(OrderedMap(parseStat(out.stdoutText, path: path, checksum: checksum, mime: mime, attributes: attributes)))
         return plan
     }
 
-    /// The `stat` result as Ansible shapes it.
-    static func parseStat(_ text: String) -> [String: Value] {
-        let l = text.split(separator: "\n").map(String.init)
-        var st: [String: Value] = ["exists": .bool(l.first != "absent")]
-        if l.first != "absent", let f = l.first?.split(separator: "|").map(String.init), f.count >= 8 {
-            st["isdir"] = .bool(f[0] == "directory")
-            st["isreg"] = .bool(f[0].hasPrefix("regular"))
-            st["islnk"] = .bool(f[0] == "symbolic link")
-            st["mode"] = .string(String(repeating: "0", count: max(0, 4 - f[1].count)) + f[1])
-            st["uid"] = .int(Int(f[2]) ?? -1)
-            st["gid"] = .int(Int(f[3]) ?? -1)
-            st["pw_name"] = .string(f[4])
-            st["gr_name"] = .string(f[5])
-            st["size"] = .int(Int(f[6]) ?? 0)
-            st["mtime"] = .int(Int(f[7]) ?? 0)
-            if l.count > 1 { st["checksum"] = .string(l[1]) }
+    static let fileAttributes: [Character: String] = [
+        "A": "noatime", "a": "append", "c": "compressed", "C": "nocow", "d": "nodump", "D": "dirsync", "e": "extents", "E": "encrypted",
+        "h": "blocksize", "i": "immutable", "I": "indexed", "j": "journalled", "N": "inline", "s": "zero", "S": "synchronous", "t": "notail",
+        "T": "blockroot", "u": "undelete", "X": "compressedraw", "Z": "compresseddirty",
+    ]
+
+    /// The `stat` result as Ansible's stat module shapes it.
+    static func parseStat(_ text: String, path: String, checksum: Bool = true, mime: Bool = true, attributes: Bool = true) -> [String: Value] {
+        let l = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        guard l.first != "absent", let f = l.first?.split(separator: "|").map(String.init), f.count >= 18 else { return ["exists": .bool(false)] }
+        func line(_ i: Int) -> String { i < l.count ? l[i] : "" }
+        let raw = Int(f[0], radix: 16) ?? 0
+        let kind = f[17]
+        var st: [String: Value] = ["exists": .bool(true), "path": .string(path)]
+        st["mode"] = .string(String(repeating: "0", count: max(0, 4 - f[1].count)) + f[1])
+        st["isdir"] = .bool(kind == "directory")
+        st["isreg"] = .bool(kind.hasPrefix("regular"))
+        st["islnk"] = .bool(kind == "symbolic link")
+        st["ischr"] = .bool(kind == "character special file")
+        st["isblk"] = .bool(kind == "block special file")
+        st["isfifo"] = .bool(kind == "fifo")
+        st["issock"] = .bool(kind == "socket")
+        st["uid"] = .int(Int(f[2]) ?? -1)
+        st["gid"] = .int(Int(f[3]) ?? -1)
+        st["pw_name"] = .string(f[4])
+        st["gr_name"] = .string(f[5])
+        st["size"] = .int(Int(f[6]) ?? 0)
+        st["inode"] = .int(Int(f[7]) ?? 0)
+        st["dev"] = .int(Int(f[8]) ?? 0)
+        st["nlink"] = .int(Int(f[9]) ?? 0)
+        st["atime"] = .double(Double(f[10]) ?? 0)
+        st["mtime"] = .double(Double(f[11]) ?? 0)
+        st["ctime"] = .double(Double(f[12]) ?? 0)
+        st["blocks"] = .int(Int(f[13]) ?? 0)
+        st["block_size"] = .int(Int(f[14]) ?? 0)
+        // st_rdev as glibc's makedev encodes it.
+        let major = Int(f[15], radix: 16) ?? 0, minor = Int(f[16], radix: 16) ?? 0
+        st["device_type"] = .int(((major & 0xfffff000) << 32) | ((major & 0xfff) << 8) | ((minor & 0xffffff00) << 12) | (minor & 0xff))
+        for (name, bit) in [("rusr", 0o400), ("wusr", 0o200), ("xusr", 0o100), ("rgrp", 0o40), ("wgrp", 0o20), ("xgrp", 0o10),
+                            ("roth", 0o4), ("woth", 0o2), ("xoth", 0o1), ("isuid", 0o4000), ("isgid", 0o2000)] {
+            st[name] = .bool(raw & bit != 0)
+        }
+        let access = Array(line(1))
+        st["readable"] = .bool(access.count > 0 && access[0] == "r")
+        st["writeable"] = .bool(access.count > 1 && access[1] == "w")
+        st["executable"] = .bool(access.count > 2 && access[2] == "x")
+        if kind == "symbolic link" {
+            st["lnk_target"] = .string(line(2))
+            st["lnk_source"] = .string(line(3))
+        }
+        if checksum, !line(4).isEmpty { st["checksum"] = .string(line(4)) }
+        if mime {
+            st["mimetype"] = .string(line(5).isEmpty ? "unknown" : line(5))
+            st["charset"] = .string(line(6).isEmpty ? "unknown" : line(6))
+        }
+        // As Ansible: the keys are there when asked, lsattr or not (it fails on overlayfs, say).
+        if attributes {
+            st["version"] = .null
+            st["attributes"] = .list([])
+            st["attr_flags"] = .string("")
+        }
+        if attributes, !line(7).isEmpty {
+            // lsattr -d -v: `VERSION FLAGS PATH`.
+            let words = line(7).split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+            if words.count >= 2 {
+                st["version"] = .string(words[0])
+                let flags = words[1].filter { $0 != "-" }
+                st["attr_flags"] = .string(flags)
+                st["attributes"] = .list(flags.compactMap { fileAttributes[$0].map(Value.string) })
+            }
         }
         return st
     }
