@@ -62,12 +62,14 @@ public final class TemplateEngine: Sendable {
         guard Self.mayHoldMarkup(text, options) else { return }
         let t = try template(text, options: options, at: location)
         for plugin in t.lookupPlugins where !Self.lookupPlugins.contains(plugin) {
-            throw PlaybookError("lookup('\(plugin)') is not supported by parc (file, env, template and first_found are)", at: location)
+            throw PlaybookError("lookup('\(plugin)') is not supported by parc (file, env, template, first_found, list, items, indexed_items, dict, sequence, nested and together are)", at: location)
         }
     }
 
-    static let lookupPlugins: Set<String> = ["file", "env", "template", "first_found", "ansible.builtin.file", "ansible.builtin.env",
-                                             "ansible.builtin.template", "ansible.builtin.first_found"]
+    static let lookupPlugins: Set<String> = {
+        let names = ["file", "env", "template", "first_found", "list", "items", "indexed_items", "dict", "sequence", "nested", "together"]
+        return Set(names + names.map { "ansible.builtin." + $0 })
+    }()
 
     /// Checks a condition reads.
     public func checkCondition(_ expression: String, at location: SourceLocation?) throws {
@@ -131,6 +133,29 @@ public final class TemplateEngine: Sendable {
                     if content.hasSuffix("\n") { content.removeLast() }
                     return .string(content)
                 })
+            case "list", "ansible.builtin.list":
+                return .list(terms)
+            case "items", "ansible.builtin.items":
+                return .list(terms.flatMap { $0.list ?? [$0] })
+            case "indexed_items", "ansible.builtin.indexed_items":
+                return .list(terms.flatMap { $0.list ?? [$0] }.enumerated().map { .list([.int($0.offset), $0.element]) })
+            case "dict", "ansible.builtin.dict":
+                // In the mapping's own order, as Ansible's dict lookup.
+                return .list(terms.flatMap { t -> [Value] in
+                    guard case .map(let m) = t else { return [] }
+                    return m.map { .map(["key": .string($0.key), "value": $0.value]) }
+                })
+            case "nested", "ansible.builtin.nested":
+                let lists = terms.map { $0.list ?? [$0] }
+                guard let first = lists.first else { return .list([]) }
+                return .list(lists.dropFirst().reduce(first.map { [$0] }) { acc, next in acc.flatMap { a in next.map { a + [$0] } } }.map { .list($0) })
+            case "together", "ansible.builtin.together":
+                let lists = terms.map { $0.list ?? [$0] }
+                let length = lists.map(\.count).max() ?? 0
+                return .list((0..<length).map { i in .list(lists.map { i < $0.count ? $0[i] : .null }) })
+            case "sequence", "ansible.builtin.sequence":
+                do { return .list(try terms.flatMap { try Runner.sequence($0.description, at: SourceLocation(file: "", line: 0, column: 0)).map { Value.string($0) } }) }
+                catch let e as PlaybookError { throw TemplateError(e.message) }
             case "first_found", "ansible.builtin.first_found":
                 let terms = options.isEmpty ? terms : terms + [.map(OrderedMap(options))]
                 do { return .list(try Self.firstFound(terms, dirs: dirs, folder: "files")) } catch { throw TemplateError("\(error)") }
@@ -142,7 +167,7 @@ public final class TemplateEngine: Sendable {
                     return .string(try template.render(vars, hooks: self.hooks(vars)))
                 })
             default:
-                throw TemplateError("lookup('\(plugin)') is not supported by parc (file, env, template and first_found are)")
+                throw TemplateError("lookup('\(plugin)') is not supported by parc (file, env, template, first_found, list, items, indexed_items, dict, sequence, nested and together are)")
             }
         }, passwordHash: { password, scheme, salt, rounds in
             do { return try PasswordHash.hash(password, scheme: scheme, salt: salt, rounds: rounds) } catch { throw TemplateError("\(error)") }

@@ -8,7 +8,7 @@ import Templating
 enum FileEdit {
     /// `transform` gets the current content (nil: no file) and returns the new one (nil: remove the file).
     static func plan(_ c: ModuleContext, path: String, mode: UInt32? = nil, owner: String? = nil, group: String? = nil, backup: Bool = false,
-                     transform: (String?) throws -> String?) throws -> Plan {
+                     validate: String? = nil, transform: (String?) throws -> String?) throws -> Plan {
         let file = FileFact.parse(try c.fact(.file(path)))
         var before: String? = nil
         if file.state.kind == .file {
@@ -37,7 +37,7 @@ enum FileEdit {
         let finalMode = mode ?? (file.state.kind == .file ? UInt32(file.state.mode, radix: 8) ?? 0o644 : 0o644)
         p.steps.append(.write(path, Array(after.utf8), mode: finalMode,
                               owner: owner ?? (file.state.kind == .file ? file.state.owner : nil),
-                              group: group ?? (file.state.kind == .file ? file.state.group : nil)))
+                              group: group ?? (file.state.kind == .file ? file.state.group : nil), validate: validate))
         return p
     }
 

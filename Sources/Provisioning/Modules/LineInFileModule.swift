@@ -5,12 +5,13 @@ import Templating
 /// `lineinfile`: one line present (replacing the last line a regexp matches) or absent.
 enum LineInFileModule {
     static let spec = ModuleSpec(name: "lineinfile", arguments: ["path", "dest", "line", "regexp", "state", "insertafter", "insertbefore",
-                                                                 "create", "mode", "owner", "group", "backup", "backrefs", "firstmatch"],
+                                                                 "create", "mode", "owner", "group", "backup", "backrefs", "firstmatch", "validate"],
                                  required: []) { call in
         guard let path = call.string("path") ?? call.string("dest") else { throw ModuleFailure("lineinfile needs path") }
         var message = ""
         var r = try FileEdit.plan(call, path: path, mode: try Modules.mode(call.args["mode"]).flatMap { UInt32($0, radix: 8) },
-                                         owner: call.string("owner"), group: call.string("group"), backup: call.bool("backup")) { before in
+                                         owner: call.string("owner"), group: call.string("group"), backup: call.bool("backup"),
+                                         validate: call.string("validate")) { before in
             let outcome = try apply(before, args: call.args)
             message = outcome.message
             return outcome.changed ? outcome.content ?? before : before
