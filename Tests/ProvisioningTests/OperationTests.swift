@@ -84,6 +84,15 @@ import Testing
     @Test func aMissingFileWithoutCreateIsRefused() {
         #expect(throws: ModuleFailure.self) { try LineInFileModule.apply(nil, args: ["line": .string("x")]) }
     }
+
+    /// search_string is literal text anywhere in a line (a `.` is a dot), and excludes regexp and backrefs.
+    @Test func searchStringIsLiteral() throws {
+        let out = try LineInFileModule.apply("a.b=1\naxb=2\n", args: ["search_string": .string("a.b"), "line": .string("a.b=3")])
+        #expect(out.content == "a.b=3\naxb=2\n" && out.changed)
+        #expect(throws: ModuleFailure.self) {
+            try LineInFileModule.apply("x\n", args: ["search_string": .string("x"), "regexp": .string("x"), "line": .string("y")])
+        }
+    }
 }
 
 @Suite struct PackageServiceUserTests {

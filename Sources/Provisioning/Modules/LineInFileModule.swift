@@ -5,7 +5,7 @@ import Templating
 /// `lineinfile`: one line present (replacing the last line a regexp matches) or absent.
 enum LineInFileModule {
     static let spec = ModuleSpec(name: "lineinfile", arguments: ["path", "dest", "line", "regexp", "state", "insertafter", "insertbefore",
-                                                                 "create", "mode", "owner", "group", "backup", "backrefs", "firstmatch", "validate"],
+                                                                 "create", "mode", "owner", "group", "backup", "backrefs", "firstmatch", "validate", "search_string"],
                                  required: []) { call in
         guard let path = call.string("path") ?? call.string("dest") else { throw ModuleFailure("lineinfile needs path") }
         var message = ""
@@ -24,7 +24,12 @@ enum LineInFileModule {
     static func apply(_ content: String?, args: [String: Value]) throws -> (content: String?, changed: Bool, message: String) {
         let state = args["state"]?.string ?? "present"
         let line = args["line"]?.description
-        let regexp = try args["regexp"]?.string.map { try NSRegularExpression(pattern: $0) }
+        // search_string: a literal text found anywhere in a line, as a regexp matching only itself.
+        if args["search_string"] != nil && (args["regexp"] != nil || args["backrefs"]?.truthy == true) {
+            throw ModuleFailure("parameters are mutually exclusive: backrefs|search_string, regexp|search_string")
+        }
+        let pattern = args["regexp"]?.string ?? args["search_string"]?.string.map(NSRegularExpression.escapedPattern(for:))
+        let regexp = try pattern.map { try NSRegularExpression(pattern: $0) }
         guard let content else {
             if state == "absent" { return (nil, false, "file not present") }
             guard args["create"]?.truthy ?? false else { throw ModuleFailure("the file does not exist; set create: yes to create it") }
