@@ -68,3 +68,15 @@ public enum SHA256 {
         Crypto.SHA256.hash(data: message).map { String(format: "%02x", $0) }.joined()
     }
 }
+
+/// The digests Ansible reports for a file's content (`checksum` is SHA-1, `md5sum` MD5): only to
+/// give the same values, never to protect anything.
+public enum ContentDigest {
+    public static func sha1Hex(_ message: [UInt8]) -> String {
+        Crypto.Insecure.SHA1.hash(data: message).map { String(format: "%02x", $0) }.joined()
+    }
+
+    public static func md5Hex(_ message: [UInt8]) -> String {
+        Crypto.Insecure.MD5.hash(data: message).map { String(format: "%02x", $0) }.joined()
+    }
+}

@@ -98,6 +98,9 @@ func failed(_ status: Int32 = 1, _ stderr: String = "") -> CommandResult { Comma
         #expect(write.steps.count == 1 && write.result.changed)
         #expect(write.steps[0].kind == .write(path: "/etc/motd", mode: 0o644, owner: nil, group: nil, validate: nil))
         #expect(write.steps[0].input == Array(content.utf8))
+        // The result's digests as Ansible's (`echo bonjour | sha1sum`, `| md5sum`).
+        #expect(write.result.data["checksum"] == .string("e7bc546316d2d0ec13a2d3117b13468f5e939f95"))
+        #expect(write.result.data["md5sum"] == .string("94baaad4d1347ec6e15ae35c88ee8bc8") && write.result.data["size"] == .int(8))
         let same = "\(SHA256.hex(Array(content.utf8)))\n644|root|root\n"
         #expect(try copy.plan([same]).plan.steps.isEmpty)
         #expect(try copy.scripts(["\(SHA256.hex(Array(content.utf8)))\n600|root|root\n"]) == ["chmod 644 -- /etc/motd"])

@@ -102,7 +102,11 @@ enum CopyModule {
         let owner = c.string("owner"), group = c.string("group")
         var p = Plan()
         p.result.data["dest"] = .string(dest)
-        p.result.data["checksum"] = .string(SHA256.hex(bytes))
+        // As Ansible's copy and template report them: SHA-1 checksum, MD5, size.
+        p.result.data["checksum"] = .string(ContentDigest.sha1Hex(bytes))
+        p.result.data["md5sum"] = .string(ContentDigest.md5Hex(bytes))
+        p.result.data["size"] = .int(bytes.count)
+        p.result.data["state"] = .string("file")
         let d = shellQuote(dest)
         if sameContent {
             var fixes: [String] = []
