@@ -49,6 +49,13 @@ public struct ModuleResult: Sendable {
             m["stdout_lines"] = .list(stdout.split(separator: "\n").map { .string(String($0)) })
         }
         if let stderr { m["stderr"] = .string(stderr) }
+        // With diff on, the changes as Ansible registers them (before / after and their headers).
+        if !diff.isEmpty {
+            m["diff"] = .list(diff.map { d in
+                .map(["before": .string(d.before ?? ""), "after": .string(d.after ?? ""),
+                      "before_header": .string("\(d.path) (content)"), "after_header": .string("\(d.path) (content)")])
+            })
+        }
         return .map(m)
     }
 }

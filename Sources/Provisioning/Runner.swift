@@ -162,6 +162,11 @@ public final class Runner: Sendable {
         var recap: [String: HostRecap] = [:]
 
         /// Adds a record; `count: false` for a loop's items, whose task is counted once (`count(_:)`).
+        /// The host's last failed (not ignored) task record.
+        func lastFailure(_ host: String) -> TaskRecord? {
+            records.last { $0.host == host && $0.outcome == .failed && !$0.ignored }
+        }
+
         /// Plays a `meta: end_play` ended, by their place.
         private var endedPlays: Set<String> = []
         func endPlay(_ play: String) { endedPlays.insert(play) }
@@ -504,6 +509,13 @@ public final class Runner: Sendable {
                 await execute(task.block, h, state: state, force: force)
                 if !failedBefore, memory(h.host.serial).failed, !task.rescue.isEmpty, !(memory(h.host.serial).unreachable) {
                     memory(h.host.serial).failed = false
+                    // What rescue tasks read of the failure, as Ansible gives it (data: never rendered).
+                    if let failure = await state.lastFailure(h.host.name) {
+                        var result: OrderedMap = ["failed": .bool(true), "changed": .bool(failure.changed), "msg": .string(failure.message ?? "")]
+                        if let output = failure.output, !output.isEmpty { result["stdout"] = .string(output) }
+                        memory(h.host.serial).registered["ansible_failed_result"] = (.map(result), false)
+                        memory(h.host.serial).registered["ansible_failed_task"] = (.map(["name": .string(failure.task), "action": .string(failure.module)]), false)
+                    }
                     await state.rescued(h.host.name)
                     await execute(task.rescue, h, state: state, force: force)
                 }

@@ -32,7 +32,10 @@ enum LineInFileModule {
         let regexp = try pattern.map { try NSRegularExpression(pattern: $0) }
         guard let content else {
             if state == "absent" { return (nil, false, "file not present") }
-            guard args["create"]?.truthy ?? false else { throw ModuleFailure("the file does not exist; set create: yes to create it") }
+            guard args["create"]?.truthy ?? false else {
+                // Ansible's words first (rescue blocks look for them), then what to do.
+                throw ModuleFailure("Destination \((args["path"] ?? args["dest"])?.description ?? "") does not exist ! (set create: yes to create it)")
+            }
             guard let line else { throw ModuleFailure("line is required with state=present") }
             return (line + "\n", true, "line added")
         }
