@@ -230,7 +230,7 @@ import Testing
             ("- hosts: all\n  tasks:\n    - debug: msg=\"{{ x | ipaddr }}\"\n", "no filter named 'ipaddr'"),
             ("- hosts: all\n  tasks:\n    - debug: msg=\"{{ lookup('pipe', 'date') }}\"\n", "lookup('pipe') is not supported"),
             ("- hosts: all\n  tasks:\n    - include_role: { name: kiosk, apply: { become: yes } }\n", "include_role: 'apply' is not supported"),
-            ("- hosts: all\n  tasks:\n    - debug: msg=x\n      loop: [1]\n      loop_control: { extended: yes }\n", "loop_control: 'extended' is not supported"),
+            ("- hosts: all\n  tasks:\n    - debug: msg=x\n      loop: [1]\n      loop_control: { break_when: [item == 1] }\n", "loop_control: 'break_when' is not supported"),
             ("- hosts: all\n  tasks:\n    - ansible.builtin.git: { repo: x, dest: /opt/x }\n", "module 'ansible.builtin.git' is not supported"),
             ("- hosts: all\n  strategy: free\n  tasks: []\n", "'strategy'"),
             ("- hosts: all\n  tasks:\n    - command: ls\n      delegate_to: other-host\n", "only localhost"),
