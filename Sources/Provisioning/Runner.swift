@@ -161,7 +161,6 @@ public final class Runner: Sendable {
         var records: [TaskRecord] = []
         var recap: [String: HostRecap] = [:]
 
-        /// Adds a record; `count: false` for a loop's items, whose task is counted once (`count(_:)`).
         /// The host's last failed (not ignored) task record.
         func lastFailure(_ host: String) -> TaskRecord? {
             records.last { $0.host == host && $0.outcome == .failed && !$0.ignored }
@@ -172,6 +171,7 @@ public final class Runner: Sendable {
         func endPlay(_ play: String) { endedPlays.insert(play) }
         func playEnded(_ play: String) -> Bool { endedPlays.contains(play) }
 
+        /// Adds a record; `count: false` for a loop's items, whose task is counted once (`count(_:)`).
         func add(_ r: TaskRecord, count: Bool = true) {
             records.append(r.masked)
             if count { self.count(r) }
