@@ -5,7 +5,8 @@ import Templating
 /// `copy` (from `files/` or `content`) and `template` (from `templates/`, rendered): the file is
 /// pushed only when its content differs, atomically, with its mode and owner.
 enum CopyModule {
-    static let copy = ModuleSpec(name: "copy", arguments: ["src", "content", "dest", "mode", "owner", "group", "backup", "force", "validate", "follow"],
+    static let copy = ModuleSpec(name: "copy", arguments: ["src", "content", "dest", "mode", "owner", "group", "backup", "force", "validate", "follow",
+                                                          "remote_src"],
                                  required: ["dest"]) { call in
         var dest = call.string("dest")!
         let src = call.string("src")
@@ -13,7 +14,25 @@ enum CopyModule {
         if call.args["content"] == nil, let src, dest.hasSuffix("/") { dest += (src as NSString).lastPathComponent }
         let target = try destination(dest, call)
         let bytes: [UInt8]
-        if let content = call.args["content"] {
+        if call.bool("remote_src"), let src {
+            // remote_src: a file already on the device, read there and written as any other
+            // (atomically, with its mode and owner). A folder is not copied this way yet.
+            let limit = 64 << 20
+            let q = shellQuote(src)
+            let read = try call.fact(Fact("if [ -f \(q) ]; then head -c \(limit + 1) -- \(q); else echo 'not a regular file' >&2; exit 3; fi", paths: [src]))
+            guard read.succeeded else { throw ModuleFailure("remote_src: \(src) is not a regular file on the device (parc copies single files this way)") }
+            guard read.stdout.count <= limit else { throw ModuleFailure("remote_src: \(src) is larger than \(limit >> 20) MiB; copy it with a command") }
+            bytes = read.stdout
+            // Without a mode, the copy keeps the source's (as Ansible's remote_src does).
+            if call.args["mode"] == nil {
+                let mode = try call.fact(Fact("stat -c %a -- \(q)", paths: [src])).stdoutText.trimmed
+                if !mode.isEmpty, mode.allSatisfy({ ("0"..."7").contains($0) }) {
+                    var own = call
+                    own.args["mode"] = .string("0" + mode)
+                    return try push(bytes, to: target, own)
+                }
+            }
+        } else if let content = call.args["content"] {
             bytes = Array(content.description.utf8)
         } else {
             bytes = Array(FileManager.default.contents(atPath: try localFile(src!, in: call.playbookDirectory, folder: "files")) ?? Data())
