@@ -131,18 +131,9 @@ extension Runner {
         case .withItems:
             // The list flattened one level (a lone string is a list of one).
             return (evaluated.list ?? [evaluated]).flatMap { $0.list ?? [$0] }
-        case .withNested:
-            // Every combination, the first list's items varying slowest.
-            let lists = (evaluated.list ?? [evaluated]).map { $0.list ?? [$0] }
-            guard !lists.isEmpty else { return [] }
-            return lists.dropFirst().reduce(lists[0].map { [$0] }) { acc, next in acc.flatMap { a in next.map { a + [$0] } } }.map { .list($0) }
-        case .withTogether:
-            // Side by side, the shorter lists filled with None.
-            let lists = (evaluated.list ?? []).map { $0.list ?? [$0] }
-            let length = lists.map(\.count).max() ?? 0
-            return (0..<length).map { i in .list(lists.map { i < $0.count ? $0[i] : .null }) }
-        case .withIndexedItems:
-            return (evaluated.list ?? [evaluated]).flatMap { $0.list ?? [$0] }.enumerated().map { .list([.int($0.offset), $0.element]) }
+        case .withNested: return LoopTerms.nested((evaluated.list ?? [evaluated]).map { $0.list ?? [$0] })
+        case .withTogether: return LoopTerms.together((evaluated.list ?? []).map { $0.list ?? [$0] })
+        case .withIndexedItems: return LoopTerms.indexed((evaluated.list ?? [evaluated]).flatMap { $0.list ?? [$0] })
         case .withSequence:
             return try Self.sequence(evaluated.description, at: task.location).map { .string($0) }
         case .withSubelements:
@@ -228,7 +219,7 @@ extension Runner {
     /// task reads its result (no register, changed_when, failed_when, ignore_errors, loop, run_once).
     func canWait(_ task: TaskSpec) -> Bool {
         task.loop == nil && task.register == nil && task.changedWhen == nil && task.failedWhen == nil && !task.ignoreErrors && !task.runOnce
-            && task.asyncSeconds == nil && task.module != "setup"  // the facts it sets are wanted by the next task
+            && task.asyncSeconds == nil && Modules.registry[task.module]?.setsFacts != true  // its facts are wanted by the next task
             && task.until.isEmpty && task.retries == nil && task.ignoreErrorsExpression == nil && task.timeoutSeconds == nil
     }
 

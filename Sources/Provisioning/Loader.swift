@@ -779,6 +779,7 @@ public enum PlaybookLoader {
                     brought = try PlaybookLoader.including(path, from: file, line: include.keyNode.mark?.line ?? 1) {
                         try PlaybookLoader.loadTaskFile(path, playbookDirectory: playbookDirectory, directory: roleDirectory)
                     }
+                    .map { var x = $0; if roleDirectory == nil { x.directory = nil }; return x }
                 } catch let e as PlaybookError where include.kind == "include_tasks" && !t.when.isEmpty && !e.message.contains("inclusion cycle") {
                     // include_tasks is dynamic in Ansible: the file is read only if the include runs
                     // (a Windows cleanup behind a condition). One parc cannot read is left to run
@@ -787,8 +788,6 @@ public enum PlaybookLoader {
                     d.refusal = e
                     return [d]
                 }
-                brought = brought
-                    .map { var x = $0; if roleDirectory == nil { x.directory = nil }; return x }
             default:
                 guard case .map(var m) = value(include.node), let name = m.removeValue(forKey: "name")?.string else {
                     throw error("\(include.kind) needs `name:` (the role)", include.node)

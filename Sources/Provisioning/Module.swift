@@ -78,6 +78,8 @@ public struct ModuleSpec: Sendable {
     public var behaviour: Behaviour
     /// Whether any argument name is fine (`set_fact: {anything: …}`).
     public var anyArguments = false
+    /// Whether its result sets facts the next tasks read (`setup`): it is never left to wait.
+    public var setsFacts = false
 
     init(name: String, arguments: Set<String>, required: Set<String> = [], takesFreeForm: Bool = false, anyArguments: Bool = false,
          plan: @escaping @Sendable (ModuleContext) throws -> Plan) {

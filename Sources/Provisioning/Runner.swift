@@ -166,7 +166,7 @@ public final class Runner: Sendable {
             records.last { $0.host == host && $0.outcome == .failed && !$0.ignored }
         }
 
-        /// Plays a `meta: end_play` ended, by their place.
+        /// The `meta: end_play` tasks a host reached with its condition true, by their place.
         private var endedPlays: Set<String> = []
         func endPlay(_ play: String) { endedPlays.insert(play) }
         func playEnded(_ play: String) -> Bool { endedPlays.contains(play) }
@@ -501,7 +501,6 @@ public final class Runner: Sendable {
     func execute(_ tasks: [TaskSpec], _ h: HostRun, state: State, force: Bool = false) async {
         for task in tasks {
             if memory(h.host.serial).unreachable || options.cancellation?.isCancelled == true || h.ended { return }
-            if await state.playEnded(h.play.location.description) { return }
             if !force, memory(h.host.serial).failed { return }
             switch task.kind {
             case .block:
@@ -525,7 +524,10 @@ public final class Runner: Sendable {
             case .meta(let action):
                 await settle(h, state: state)
                 let vars = await taskScope(task, h, state: state).vars
-                let applies = (try? task.when.allSatisfy({ try templates.condition($0, vars: vars, at: task.location) })) ?? false
+                // end_play: a host ends the play where another ended it (hosts run on their own here,
+                // so each stops when it reaches that task; Ansible's linear strategy has them all there).
+                let endedHere = action == "end_play" ? await state.playEnded(task.location.description) : false
+                let applies = endedHere || ((try? task.when.allSatisfy({ try templates.condition($0, vars: vars, at: task.location) })) ?? false)
                 guard applies else {
                     var r = record(task, name: task.name, h, item: nil)
                     r.outcome = .skipped
@@ -536,7 +538,7 @@ public final class Runner: Sendable {
                 }
                 switch action {
                 case "end_host": h.ended = true; return
-                case "end_play": await state.endPlay(h.play.location.description); return
+                case "end_play": await state.endPlay(task.location.description); h.ended = true; return
                 default: break  // noop, refresh_inventory, clear_host_errors: nothing to do here
                 }
             case .flushHandlers:

@@ -138,7 +138,7 @@ public final class TemplateEngine: Sendable {
             case "items", "ansible.builtin.items":
                 return .list(terms.flatMap { $0.list ?? [$0] })
             case "indexed_items", "ansible.builtin.indexed_items":
-                return .list(terms.flatMap { $0.list ?? [$0] }.enumerated().map { .list([.int($0.offset), $0.element]) })
+                return .list(LoopTerms.indexed(terms.flatMap { $0.list ?? [$0] }))
             case "dict", "ansible.builtin.dict":
                 // In the mapping's own order, as Ansible's dict lookup.
                 return .list(terms.flatMap { t -> [Value] in
@@ -146,13 +146,9 @@ public final class TemplateEngine: Sendable {
                     return m.map { .map(["key": .string($0.key), "value": $0.value]) }
                 })
             case "nested", "ansible.builtin.nested":
-                let lists = terms.map { $0.list ?? [$0] }
-                guard let first = lists.first else { return .list([]) }
-                return .list(lists.dropFirst().reduce(first.map { [$0] }) { acc, next in acc.flatMap { a in next.map { a + [$0] } } }.map { .list($0) })
+                return .list(LoopTerms.nested(terms.map { $0.list ?? [$0] }))
             case "together", "ansible.builtin.together":
-                let lists = terms.map { $0.list ?? [$0] }
-                let length = lists.map(\.count).max() ?? 0
-                return .list((0..<length).map { i in .list(lists.map { i < $0.count ? $0[i] : .null }) })
+                return .list(LoopTerms.together(terms.map { $0.list ?? [$0] }))
             case "sequence", "ansible.builtin.sequence":
                 do { return .list(try terms.flatMap { try Runner.sequence($0.description, at: SourceLocation(file: "", line: 0, column: 0)).map { Value.string($0) } }) }
                 catch let e as PlaybookError { throw TemplateError(e.message) }
@@ -220,5 +216,25 @@ public final class TemplateEngine: Sendable {
             throw TemplateError("could not find or access '\(name)' on the control node (looked in \(candidates.joined(separator: ", ")))")
         }
         return data
+    }
+}
+
+/// The list-making rules shared by the `with_*` loops and the lookups of the same names.
+enum LoopTerms {
+    /// Every combination, the first list's items varying slowest (`with_nested`).
+    static func nested(_ lists: [[Value]]) -> [Value] {
+        guard let first = lists.first else { return [] }
+        return lists.dropFirst().reduce(first.map { [$0] }) { acc, next in acc.flatMap { a in next.map { a + [$0] } } }.map { .list($0) }
+    }
+
+    /// Side by side, the shorter lists filled with None (`with_together`).
+    static func together(_ lists: [[Value]]) -> [Value] {
+        let length = lists.map(\.count).max() ?? 0
+        return (0..<length).map { i in .list(lists.map { i < $0.count ? $0[i] : .null }) }
+    }
+
+    /// Each item with its index (`with_indexed_items`).
+    static func indexed(_ items: [Value]) -> [Value] {
+        items.enumerated().map { .list([.int($0.offset), $0.element]) }
     }
 }

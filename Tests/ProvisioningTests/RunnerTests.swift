@@ -65,6 +65,25 @@ func outcomes(_ r: RunResult, host: String) -> [String] {
 }
 
 @Suite struct RunnerTests {
+    @Test func endPlayEndsThePlayForEveryHostAndTheNextPlayRuns() async throws {
+        let r = try await run("""
+            - hosts: all
+              gather_facts: no
+              tasks:
+                - debug: msg=a
+                - meta: end_play
+                - debug: msg=b
+            - hosts: all
+              gather_facts: no
+              tasks:
+                - debug: msg=c
+            """, hosts: hosts(2))
+        #expect(r.exitCode == 0)
+        for host in ["pc-1", "pc-2"] {
+            #expect(r.records.filter { $0.host == host }.map { $0.message ?? "" } == ["a", "c"], "\(host): \(r.records.map { "\($0.host) \($0.message ?? "")" })")
+        }
+    }
+
     @Test func aFailedHostStopsItsOwnTasksAndNoOneElses() async throws {
         let connector = ScriptedConnector(failing: ["pc-2"])
         let r = try await run("""

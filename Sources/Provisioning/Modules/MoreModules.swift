@@ -139,7 +139,13 @@ enum FactModules {
 
     /// setup: Ansible's facts, gathered again (with `gather_subset` and `filter`); they stay with
     /// the host for the rest of the run, as data.
-    static let setup = ModuleSpec(name: "setup", arguments: ["filter", "gather_subset", "gather_timeout", "fact_path"]) { c in
+    static let setup: ModuleSpec = {
+        var spec = ModuleSpec(name: "setup", arguments: ["filter", "gather_subset", "gather_timeout", "fact_path"], plan: setupPlan)
+        spec.setsFacts = true
+        return spec
+    }()
+
+    static func setupPlan(_ c: ModuleContext) throws -> Plan {
         let out = try c.fact(Fact.command(FactGathering.fullScript))
         guard out.stdoutText.contains("==end==") else { throw ModuleFailure("gathering facts failed: \(out.stderrText.trimmed)") }
         let sections = FactGathering.sections(out.stdoutText)
