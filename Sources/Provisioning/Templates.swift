@@ -24,8 +24,8 @@ public final class TemplateEngine: Sendable {
         do { return try t.render(vars, hooks: hooks(vars)) } catch { throw Self.playbookError(error, text: text, options: options, at: location) }
     }
 
-    /// Renders every string inside `value` with Ansible's typing: a lone `{{ variable }}` keeps
-    /// its value, a list or mapping stays one, `True`/`False` become booleans.
+    /// Renders every string inside `value` with Ansible 2.19's typing: a string that prints one
+    /// `{{ expression }}` gives its value (number, boolean, list, mapping, None), any other its text.
     public func evaluate(_ value: Value, vars: [String: Value], at location: SourceLocation? = nil) throws -> Value {
         switch value {
         case .string(let s):
@@ -39,20 +39,14 @@ public final class TemplateEngine: Sendable {
     }
 
     /// A condition (`when`, `changed_when`, `failed_when`, `until`, assert's `that`) as Ansible
-    /// evaluates it: a bare Jinja expression; one written inside `{{ }}` must give a boolean.
+    /// 2.19 evaluates it: a bare Jinja expression (or one template) whose value is a boolean.
     public func condition(_ expression: String, vars: [String: Value], at location: SourceLocation? = nil) throws -> Bool {
         let e = expression.trimmed
-        if e.contains("{{") || e.contains("{%") {
-            switch try evaluate(.string(e), vars: vars, at: location) {
-            case .bool(let b): return b
-            case .string(""): return false
-            case let other:
-                throw PlaybookError("the condition '\(e)' gives \(other.pythonRepr), not True or False; write it without {{ }} (when: \(e.replacingOccurrences(of: "{{", with: "").replacingOccurrences(of: "}}", with: "").trimmed))", at: location)
-            }
-        }
         do {
             return try Template.condition(e, vars: vars, hooks: hooks(vars), cache: cache)
         } catch {
+            var error = error
+            if !(e.contains("{{") || e.contains("{%")) { error.column = max(1, error.column - 3) }
             throw Self.playbookError(error, text: e, options: .playbook, at: location, what: "the condition '\(e)'")
         }
     }
@@ -75,10 +69,9 @@ public final class TemplateEngine: Sendable {
     public func checkCondition(_ expression: String, at location: SourceLocation?) throws {
         let e = expression.trimmed
         if e.contains("{{") || e.contains("{%") { return try check(e, at: location) }
-        let wrapped = "{% if " + e + " %}True{% else %}False{% endif %}"
-        do { _ = try cache.template(wrapped, options: .playbook) } catch {
+        do { _ = try cache.template("{{ " + e + " }}", options: .condition) } catch {
             var error = error
-            error.column = max(1, error.column - 6)
+            error.column = max(1, error.column - 3)
             throw Self.playbookError(error, text: e, options: .playbook, at: location, what: "the condition '\(e)'")
         }
     }
@@ -154,7 +147,9 @@ public final class TemplateEngine: Sendable {
                 catch let e as PlaybookError { throw TemplateError(e.message) }
             case "first_found", "ansible.builtin.first_found":
                 let terms = options.isEmpty ? terms : terms + [.map(OrderedMap(options))]
-                do { return .list(try Self.firstFound(terms, dirs: dirs, folder: "files")) } catch { throw TemplateError("\(error)") }
+                // As a lookup (not `with_first_found`), Ansible 2.19 looks in no subfolder: a name
+                // under files/ is written `files/name`.
+                do { return .list(try Self.firstFound(terms, dirs: dirs, folder: nil)) } catch { throw TemplateError("\(error)") }
             case "template", "ansible.builtin.template":
                 return .list(try terms.map { t in
                     let text = String(decoding: try Self.controlFile(t.pythonText, dirs: dirs, folder: "templates"), as: UTF8.self)
@@ -174,9 +169,9 @@ public final class TemplateEngine: Sendable {
     }
 
     /// first_found: the first file that exists among the terms (names, lists of names, or
-    /// `{files, paths, skip}`), looked for as a lookup's files are (`folder` of the role, the role,
-    /// `folder` of the playbook's folder, the playbook's folder); none: an error, or nothing with `skip`.
-    static func firstFound(_ terms: [Value], dirs: [String], folder: String) throws -> [Value] {
+    /// `{files, paths, skip}`), looked for in `folder` (if any) of each of `dirs`, then in each of
+    /// `dirs` itself; none: an error, or nothing with `skip`.
+    static func firstFound(_ terms: [Value], dirs: [String], folder: String?) throws -> [Value] {
         func split(_ v: Value?, _ separators: Set<Character>) -> [String] {
             switch v {
             case .list(let l)?: return l.flatMap { split($0, separators) }
@@ -201,7 +196,7 @@ public final class TemplateEngine: Sendable {
         }
         walk(terms)
         for name in candidates {
-            let places = name.hasPrefix("/") ? [name] : dirs.flatMap { ["\($0)/\(folder)/\(name)", "\($0)/\(name)"] }
+            let places = name.hasPrefix("/") ? [name] : dirs.flatMap { dir in (folder.map { ["\(dir)/\($0)/\(name)"] } ?? []) + ["\(dir)/\(name)"] }
             if let found = places.first(where: { FileManager.default.fileExists(atPath: $0) }) { return [.string(PlaybookLoader.normalised(found))] }
         }
         if skip { return [] }

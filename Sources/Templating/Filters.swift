@@ -390,7 +390,7 @@ enum Filters {
                 return .value(.list(try list.map { item in
                     if let v = attributePath(item, attribute) { return v }
                     if let d = a.named["default"] { return d }
-                    throw RuntimeFailure(message: "'\(Operators.objectName(item))' has no attribute '\(attribute)'", offset: at)
+                    throw RuntimeFailure(message: "\(Operators.objectName(item)) has no attribute '\(attribute)'", offset: at)
                 }))
             }
             guard let name = a.positional.first?.pythonText else { return .value(.list(list)) }
@@ -414,7 +414,7 @@ enum Filters {
                 let test = a.positional.count > 1 ? a.positional[1].pythonText : nil
                 let rest = Array(a.positional.dropFirst(2)).map { RV.value($0) }
                 return .value(.list(try list.filter { item in
-                    let field: RV = attributePath(item, attribute).map { .value($0) } ?? .undefined("'\(Operators.objectName(item))' has no attribute '\(attribute)'")
+                    let field: RV = attributePath(item, attribute).map { .value($0) } ?? .undefined("\(Operators.objectName(item)) has no attribute '\(attribute)'")
                     guard let test else { return try it.truth(field, at: at) == keep }
                     return try Tests.apply(test, field, rest, it, at: at) == keep
                 }))
@@ -568,7 +568,7 @@ enum Filters {
             var current = container
             for k in keys {
                 switch (current, k) {
-                case (.map(let m), _): guard let n = m[k.pythonText] else { throw fail("extract: '\(Operators.objectName(current))' has no attribute \(k.pythonRepr)") }; current = n
+                case (.map(let m), _): guard let n = m[k.pythonText] else { throw fail("extract: \(Operators.objectName(current)) has no attribute \(k.pythonRepr)") }; current = n
                 case (.list(let l), .int(let i)) where l.indices.contains(i): current = l[i]
                 default: throw fail("extract: \(k.pythonRepr) is not in the container")
                 }

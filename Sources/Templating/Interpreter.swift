@@ -9,6 +9,18 @@ final class Interpreter {
     var frames: [[String: RV]] = [[:]]
     var callerStack: [Callable] = []
     var includeDepth = 0
+    /// What the template printed at its own level, as Jinja's native rendering counts it: how many
+    /// pieces (texts, `{{ }}` outputs), and the value of the piece when there is one `{{ }}`.
+    var pieces = 0
+    var onlyPiece: RV?
+    /// Above 0 while a block's output is captured (`{% set %}` blocks, filter blocks, macro bodies).
+    var capturing = 0
+
+    func printed(_ value: RV?) {
+        guard capturing == 0 else { return }
+        pieces += 1
+        onlyPiece = value
+    }
 
     init(vars: [String: Value], hooks: TemplateHooks, template: Template) {
         self.vars = vars
@@ -28,8 +40,10 @@ final class Interpreter {
         switch node {
         case .text(let t):
             out += t
+            if !t.isEmpty { printed(nil) }
         case .output(let e, let at):
             let v = try eval(e)
+            printed(v)
             if Interpreter.isTuple(e), case .value(.list(let items)) = v { out += Interpreter.tupleRepr(items); return }
             out += try text(v, at: at)
         case .ifBlock(let branches, let otherwise):
@@ -44,9 +58,7 @@ final class Interpreter {
         case .set(let target, let e, let at):
             try assign(target, try eval(e), at: at)
         case .setBlock(let name, let body, let filter):
-            var captured = ""
-            try run(body, into: &captured)
-            var v = RV.str(captured)
+            var v = RV.str(try captured(body))
             if let f = filter { v = try applyFilter(f.name, to: v, args: f.args, kwargs: f.kwargs, at: nil) }
             frames[frames.count - 1][name] = v
         case .macro(let name, let parameters, let body):
@@ -56,12 +68,12 @@ final class Interpreter {
             callerStack.append(caller)
             defer { callerStack.removeLast() }
             out += try text(try eval(call), at: at)
+            printed(nil)
         case .filterBlock(let chain, let body):
-            var captured = ""
-            try run(body, into: &captured)
-            var v = RV.str(captured)
+            var v = RV.str(try captured(body))
             for f in chain { v = try applyFilter(f.name, to: v, args: f.args, kwargs: f.kwargs, at: f.offset) }
             out += try text(v, at: nil)
+            printed(nil)
         case .include(let e, let ignoreMissing, let at):
             let name = try text(try eval(e), at: at)
             guard let loader = hooks.include else { throw fail("{% include %} is not available here", at) }
@@ -78,6 +90,8 @@ final class Interpreter {
             for frame in frames { for (k, v) in frame { if case .value(let x) = v { flat[k] = x } } }
             let sub = Interpreter(vars: flat, hooks: hooks, template: included)
             sub.includeDepth = includeDepth + 1
+            printed(nil)
+            printed(nil)  // what an include prints is text
             do { try sub.run(included.nodes, into: &out) } catch let f as RuntimeFailure {
                 let e = included.error(f)
                 throw fail("in \(found.name) line \(e.line): \(e.message)", at)
@@ -88,6 +102,15 @@ final class Interpreter {
             for (t, e) in assignments { try assign(t, try eval(e), at: 0) }
             try run(body, into: &out)
         }
+    }
+
+    /// What `body` prints, kept apart from the template's own output.
+    func captured(_ body: [Node]) throws -> String {
+        var out = ""
+        capturing += 1
+        defer { capturing -= 1 }
+        try run(body, into: &out)
+        return out
     }
 
     func runFor(target: Target, items all: [RV], filter: Expr?, body: [Node], otherwise: [Node], recursive: Bool,
@@ -159,9 +182,7 @@ final class Interpreter {
             let saved = self.frames
             self.frames = [definitionFrames.first ?? [:], frame]
             defer { self.frames = saved }
-            var out = ""
-            try self.run(body, into: &out)
-            return .str(out)
+            return .str(try self.captured(body))
         }
     }
 
@@ -330,8 +351,8 @@ final class Interpreter {
             // Python's attribute first (methods), then the item, as Jinja's getattr.
             if let method = Methods.bind(v, name, self) { return .callable(method) }
             switch v {
-            case .map(let m): return m[name].map { .value($0) } ?? .undefined("'dict object' has no attribute '\(name)'")
-            default: return .undefined("'\(Operators.objectName(v))' has no attribute '\(name)'")
+            case .map(let m): return m[name].map { .value($0) } ?? .undefined("object of type 'dict' has no attribute '\(name)'")
+            default: return .undefined("\(Operators.objectName(v)) has no attribute '\(name)'")
             }
         }
     }
@@ -347,21 +368,21 @@ final class Interpreter {
             let name = k.pythonText
             if let x = m[name] { return .value(x) }
             if case .string(let s) = k, let method = Methods.bind(v, s, self) { return .callable(method) }
-            return .undefined("'dict object' has no attribute \(k.pythonRepr)")
+            return .undefined("object of type 'dict' has no attribute \(k.pythonRepr)")
         case (.list(let l), .int(let i)):
             let j = i < 0 ? l.count + i : i
-            return l.indices.contains(j) ? .value(l[j]) : .undefined("'list object' has no element \(i)")
+            return l.indices.contains(j) ? .value(l[j]) : .undefined("object of type 'list' has no attribute \(i)")
         case (.list(let l), .bool(let b)):
             let j = b ? 1 : 0
-            return l.indices.contains(j) ? .value(l[j]) : .undefined("'list object' has no element \(j)")
+            return l.indices.contains(j) ? .value(l[j]) : .undefined("object of type 'list' has no attribute \(j)")
         case (.string(let s), .int(let i)):
             let chars = Array(s)
             let j = i < 0 ? chars.count + i : i
-            return chars.indices.contains(j) ? .str(String(chars[j])) : .undefined("'str object' has no element \(i)")
+            return chars.indices.contains(j) ? .str(String(chars[j])) : .undefined("object of type 'str' has no attribute \(i)")
         case (_, .string(let name)):
             return try attribute(base, name, at: at)
         default:
-            return .undefined("'\(Operators.objectName(v))' has no element \(k.pythonRepr)")
+            return .undefined("\(Operators.objectName(v)) has no attribute \(k.pythonRepr)")
         }
     }
 

@@ -39,6 +39,9 @@ public struct TemplateOptions: Sendable, Hashable {
 
     /// Options for text written in a playbook (task arguments, vars, conditions).
     public static let playbook = TemplateOptions(rawStringsInVariables: true)
+    /// Options for a bare condition (`when: x == 'a\n'`): Ansible reads it as an expression,
+    /// its escapes as Jinja reads them.
+    public static let condition = TemplateOptions(rawStringsInVariables: false)
     /// Options for a template file, as the template module reads it by default.
     public static let file = TemplateOptions()
 }

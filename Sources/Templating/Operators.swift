@@ -2,17 +2,8 @@ import Foundation
 
 /// Python's arithmetic and comparisons, as Jinja applies them.
 enum Operators {
-    static func objectName(_ v: Value) -> String {
-        switch v {
-        case .map: "dict object"
-        case .list: "list object"
-        case .string: "str object"
-        case .int: "int object"
-        case .double: "float object"
-        case .bool: "bool object"
-        case .null: "NoneType object"
-        }
-    }
+    /// How Ansible 2.19's errors name a value's kind: `object of type 'dict'`.
+    static func objectName(_ v: Value) -> String { "object of type '\(v.pythonType)'" }
 
     enum Number { case int(Int), double(Double) }
 

@@ -161,49 +161,31 @@ public final class Template: Sendable {
         }
     }
 
-    /// The value Ansible gives a playbook string: a lone `{{ variable }}` keeps the variable's
-    /// own value; otherwise the text, turned back into a list, mapping or boolean when it reads
-    /// as one (`[…]`, `{…}`, `True`, `False`), as Ansible's non-native templating does.
+    /// The value Ansible (2.19) gives a playbook string: a template of one expression gives that
+    /// expression's own value (a number, a boolean, a list, a mapping, None; a tuple as a list),
+    /// anything else its text. Text is never read back into a value (2.17's `literal_eval` of
+    /// `"[1, 2]"` or `"True"` is gone in 2.19).
     public func evaluate(_ vars: [String: Value], hooks: TemplateHooks = TemplateHooks()) throws(TemplateError) -> Value {
         guard hasMarkup else { return .string(source) }
-        // Ansible's shortcut: `{{ name }}` naming a boolean or a number gives it as it is.
-        if let name = singleVariable, let v = vars[name] {
-            switch v {
-            case .bool, .int, .double, .null: return v
-            default: break
-            }
-        }
-        if nodes.count == 1, trailingNewlines == 0, case .output(let e, _) = nodes[0] {
-            // One expression: a list or mapping keeps its value (its repr would read back the same).
-            let v = try running(vars, hooks) { try $0.defined(try $0.eval(e)) }
-            if Interpreter.isTuple(e), case .list(let items) = v { return .string(Interpreter.tupleRepr(items)) }
-            switch v {
-            case .list, .map, .bool: return v
-            case .null: return .string("")
-            case .string(let s): return Template.keepsText(e) ? v : Template.literal(s) ?? v
-            default: return .string(v.pythonText)
-            }
-        }
-        let text = try render(vars, hooks: hooks)
-        if let last = nodes.last(where: { if case .output = $0 { return true }; return false }), case .output(let e, _) = last, Template.keepsText(e) {
-            return .string(text)
-        }
-        return Template.literal(text) ?? .string(text)
+        return try nativeValue(vars, hooks)
     }
 
-    /// Ansible does not turn text back into a value when the expression ends with one of its
-    /// string-type filters (STRING_TYPE_FILTERS).
-    static func keepsText(_ e: Expr) -> Bool {
-        if case .filter(_, let name, _, _, _) = e { return ["string", "to_json", "to_nice_json", "to_yaml", "to_nice_yaml", "ppretty", "json"].contains(name) }
-        return false
+    /// The value 2.19's native rendering gives: when the template printed one piece and that
+    /// piece is a `{{ }}` output, its value (a text keeps the template's trailing newlines);
+    /// otherwise the text.
+    func nativeValue(_ vars: [String: Value], _ hooks: TemplateHooks) throws(TemplateError) -> Value {
+        if nodes.count == 1, case .output = nodes[0], let name = singleVariable, let v = vars[name] { return restoringNewlines(v) }
+        return try running(vars, hooks) { interpreter in
+            var out = ""
+            try interpreter.run(nodes, into: &out)
+            if interpreter.pieces == 1, let only = interpreter.onlyPiece { return restoringNewlines(try interpreter.defined(only)) }
+            return .string(restoreNewlines(out))
+        }
     }
 
-    /// Ansible's `literal_eval` of a rendered text that looks like a list, a mapping or a boolean.
-    static func literal(_ text: String) -> Value? {
-        if text == "True" { return .bool(true) }
-        if text == "False" { return .bool(false) }
-        guard text.hasPrefix("[") || text.hasPrefix("{") else { return nil }
-        return parseLiteral(text)
+    private func restoringNewlines(_ v: Value) -> Value {
+        if case .string(let s) = v { return .string(restoreNewlines(s)) }
+        return v
     }
 
     /// A value from JSON text (null, true, numbers, strings, lists, objects in their order).
@@ -251,13 +233,22 @@ public final class Template: Sendable {
         }
     }
 
-    /// A condition as Ansible evaluates `when:`: `{% if EXPR %}True{% else %}False{% endif %}`.
+    /// A condition as Ansible 2.19 evaluates `when:`, `failed_when`, assert's `that`: a bare Jinja
+    /// expression, or one template, whose value must be a boolean (`Conditionals must have a
+    /// boolean result`): a string, a number, a list or None is an error, not a truth value.
     public static func condition(_ expression: String, vars: [String: Value], hooks: TemplateHooks = TemplateHooks(),
                                  cache: TemplateCache? = nil) throws(TemplateError) -> Bool {
-        let wrapped = "{% if " + expression + " %}True{% else %}False{% endif %}"
+        let templated = expression.contains("{{") || expression.contains("{%")
+        let text = templated ? expression : "{{ " + expression + " }}"
+        let options: TemplateOptions = templated ? .playbook : .condition
         let t: Template
-        if let cache { t = try cache.template(wrapped, options: .playbook) } else { t = try Template(wrapped, options: .playbook) }
-        return try t.render(vars, hooks: hooks) == "True"
+        if let cache { t = try cache.template(text, options: options) } else { t = try Template(text, options: options) }
+        let v = try t.evaluate(vars, hooks: hooks)
+        guard case .bool(let b) = v else {
+            let truth = v.jinjaTruthy ? "True" : "False"
+            throw TemplateError("conditional result (\(truth)) was derived from \(v.pythonRepr), of type '\(v.pythonType)'; conditionals must have a boolean result (compare it, or add '| bool')")
+        }
+        return b
     }
 }
 

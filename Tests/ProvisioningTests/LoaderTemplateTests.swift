@@ -163,7 +163,17 @@ func writePlaybook(_ text: String, name: String = "play.yml") throws -> String {
     }
 
     @Test func conditionsFollowAnsible() throws {
-        #expect(try engine.condition("flag", vars: vars))
+        #expect(try engine.condition("flag | bool", vars: vars))
+        #expect(try engine.condition("{{ n > 2 }}", vars: vars))
+        // Ansible 2.19: a condition's value must be a boolean; a string, a number or None is refused.
+        for notBoolean in ["flag", "n", "pkgs", "{{ name }}", "missing | default(none)"] {
+            #expect(throws: PlaybookError.self, "\(notBoolean)") { try engine.condition(notBoolean, vars: vars) }
+        }
+        #expect { try engine.condition("flag", vars: vars, at: SourceLocation(file: "p.yml", line: 3, column: 7)) } throws: { error in
+            let text = "\(error)"
+            return text.contains("p.yml:3:7") && text.contains("the condition 'flag'") && text.contains("'yes', of type 'str'")
+                && text.contains("must have a boolean result")
+        }
         #expect(try engine.condition("pkgs | length > 1", vars: vars))
         #expect(try engine.condition("missing is not defined", vars: vars))
         #expect(try !engine.condition("missing is defined", vars: vars))

@@ -102,6 +102,11 @@ import Testing
         }
     }
 
+    /// Where the oracle itself is wrong, parc gives Python's answer and the case says why.
+    static let ansibleDefects: [String: (answer: Value, why: String)] = [
+        "{{ pkgs.count('vim') }}": (.int(1), "2.19's lazy list counts a variable's items as 0 (a literal list counts right)"),
+    ]
+
     @Test func sameResultsAsAnsible() throws {
         let (_, cases) = try Self.load()
         let expected = try Self.answers().results
@@ -109,7 +114,11 @@ import Testing
         var agreed = 0
         for (c, e) in zip(cases, expected) {
             let got = Self.parc(c)
-            let want = e.map ?? [:]
+            var want = e.map ?? [:]
+            if let defect = Self.ansibleDefects[c.template] {
+                #expect(want["value"] != defect.answer, "Ansible now answers \(c.template) right: drop it from ansibleDefects")
+                want = ["value": defect.answer]
+            }
             if want["error"] != nil {
                 #expect(got.map?["error"] != nil, "\(c.mode) \(c.template.debugDescription): Ansible fails (\(want["error"]!.pythonText)), parc gives \(got.map?["value"]?.pythonRepr ?? "")")
                 if got.map?["error"] != nil { agreed += 1 }

@@ -125,8 +125,8 @@ enum AsyncJobs {
             r.changed = true
             r.data["ansible_job_id"] = .string(jid)
             r.data["results_file"] = .string(out.stdoutText.trimmed)
-            r.data["started"] = .int(1)
-            r.data["finished"] = .int(0)
+            r.data["started"] = .bool(true)
+            r.data["finished"] = .bool(false)
         }
         return p
     }

@@ -181,17 +181,17 @@ enum FactModules {
         var p = Plan(changed: false)
         p.result.data["ansible_job_id"] = .string(jid)
         p.result.data["results_file"] = .string(file)
-        p.result.data["started"] = .int(1)
+        p.result.data["started"] = .bool(true)
         if text.hasPrefix("unknown") { throw ModuleFailure("could not find job \(jid)") }
         guard text.hasPrefix("finished") else {
-            p.result.data["finished"] = .int(0)
+            p.result.data["finished"] = .bool(false)
             return p
         }
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         let rc = Int32(lines.count > 1 ? lines[1].trimmed : "") ?? -1
         let out = text.components(separatedBy: "==out==\n").last?.components(separatedBy: "==err==\n") ?? []
         func trimmed(_ s: String) -> String { s.hasSuffix("\n") ? String(s.dropLast()) : s }
-        p.result.data["finished"] = .int(1)
+        p.result.data["finished"] = .bool(true)
         p.result.rc = rc
         p.result.stdout = trimmed(out.first ?? "")
         p.result.stderr = trimmed(out.count > 1 ? out[1] : "")

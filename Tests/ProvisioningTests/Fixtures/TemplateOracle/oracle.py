@@ -9,9 +9,7 @@ import warnings
 
 warnings.filterwarnings("ignore")
 from ansible.parsing.dataloader import DataLoader
-from ansible.template import Templar
-from ansible.playbook.conditional import Conditional
-from ansible.errors import AnsibleError
+from ansible.template import Templar, trust_as_template
 
 
 def plain(v):
@@ -29,18 +27,19 @@ loader = DataLoader()
 out = []
 for case in cases:
     templar = Templar(loader=loader, variables=case.get("vars", {}))
+    # What a person wrote in a playbook or a template file is trusted as a template (2.19's rule).
+    text = trust_as_template(case["template"])
     try:
         mode = case.get("mode", "string")
         if mode == "file":
+            # As the template action renders a file.
             opts = case.get("options", {})
-            with templar.set_temporary_context(trim_blocks=opts.get("trim_blocks", True), lstrip_blocks=opts.get("lstrip_blocks", False)):
-                v = templar.do_template(case["template"], preserve_trailing_newlines=True, escape_backslashes=False)
+            v = templar.template(text, preserve_trailing_newlines=True, escape_backslashes=False,
+                                 overrides=dict(trim_blocks=opts.get("trim_blocks", True), lstrip_blocks=opts.get("lstrip_blocks", False)))
         elif mode == "condition":
-            c = Conditional(loader=loader)
-            c.when = [case["template"]]
-            v = c.evaluate_conditional(templar, case.get("vars", {}))
+            v = templar.evaluate_conditional(text)
         else:
-            v = templar.template(case["template"])
+            v = templar.template(text)
         out.append({"value": plain(v), "type": type(v).__name__})
     except Exception as e:  # the oracle's own failure is a result too
         out.append({"error": str(e).splitlines()[0][:300]})
