@@ -349,27 +349,6 @@ extension Runner {
         return []
     }
 
-    /// `retries` (3 when only `until` is given) and `delay` (5 s), rendered; nil: no retry loop.
-    func retrying(_ task: TaskSpec, vars: [String: Value]) throws -> (total: Int, delay: Double, until: [String])? {
-        guard !task.until.isEmpty || task.retries != nil else { return nil }
-        func number(_ v: Value?, _ what: String) throws -> Int? {
-            guard let v else { return nil }
-            let text = try templates.render(v.description, vars: vars, at: task.location).trimmed
-            guard let n = Int(text) else { throw PlaybookError("\(what) must be a whole number, not '\(text)'", at: task.location) }
-            return n
-        }
-        let retries = try number(task.retries, "retries") ?? 3
-        let delay = try number(task.delay, "delay") ?? 5
-        return (1 + max(0, retries), Double(delay < 0 ? 1 : delay), task.until)
-    }
-
-    /// `ignore_errors`, also when a template decides it.
-    func ignoresErrors(_ task: TaskSpec, vars: [String: Value]) throws -> Bool {
-        if task.ignoreErrors { return true }
-        guard let expression = task.ignoreErrorsExpression else { return false }
-        return Value.string(try templates.render(expression, vars: vars, at: task.location)).truthy
-    }
-
     /// Before a task fails on the control node (a template, an argument): the outcomes of the
     /// earlier tasks still waiting are recorded first, in order. False when one of them failed:
     /// the task would not have run, and leaves no record.
@@ -403,17 +382,8 @@ extension Runner {
         record.diff = result.diff
     }
 
-    /// What one item of a task gave, once its outcome is known.
-    enum ItemOutcome {
-        /// Its result (its record written by the caller).
-        case done(ModuleResult)
-        /// Queued with the steps of later tasks; recorded when they are sent.
-        case waiting
-        /// The host failed or went away before this item ran (an earlier task's steps failed).
-        case stopped
-    }
-
-    /// Runs one task (every loop item) and returns the handlers it notifies.
+    /// Runs one task on a host, if it runs at all (tags, `--start-at-task`, a refusal) and where
+    /// (its session), its items by a `TaskExecutor`; returns the handlers it notifies.
     func runTask(_ task: TaskSpec, _ h: HostRun, state: State, tagsApply: Bool = true) async -> [String] {
         let (play, host) = (h.play, h.host)
         if tagsApply && !selectedByTags(task, play: play) { return [] }
@@ -431,10 +401,9 @@ extension Runner {
             if memory(host.serial).isDown { return [] }
         }
         let resolved = await taskScope(task, h, state: state)
-        var base = resolved.vars
-        let name = (try? templates.render(task.name, vars: base, at: task.location)) ?? task.name
+        let name = (try? templates.render(task.name, vars: resolved.vars, at: task.location)) ?? task.name
         let items: [Value?]
-        do { items = try self.items(task, vars: base) } catch {
+        do { items = try self.items(task, vars: resolved.vars) } catch {
             guard await settledBeforeFailure(h, state: state) else { return [] }
             await fail(host, play: play, task: name, message: "\(resolved.explain(error))", location: task.location, state: state, noLog: task.noLog)
             return []
@@ -447,217 +416,8 @@ extension Runner {
             await finishWithError(error, record: record(task, name: name, h, item: nil), h, state: state)
             return []
         }
-        let become = self.become(task, h)
-        let batched = await planLoop(task, spec: spec, items: items, base: base, session: session, become: become, h, state: state)
-        if memory(host.serial).isDown { return [] }
-        var results: [Value] = []
-        var anyChanged = false
-        var hostFailed = false
-        var itemRecords: [TaskRecord] = []
-        if task.loop != nil && items.isEmpty {
-            // A loop over nothing: one `skipping` line, as ansible-playbook prints it.
-            var skipped = record(task, name: name, h, item: nil)
-            skipped.outcome = .skipped
-            skipped.message = "No items in the list"
-            await state.add(skipped, count: false)
-            observer(.task(skipped))
-            itemRecords.append(skipped)
-        }
-        for (index, item) in items.enumerated() {
-            var v = base
-            if let item { v[task.loopVar] = item }
-            if item != nil, let indexVar = task.loopIndexVar { v[indexVar] = .int(index) }
-            if item != nil, task.loopExtended { v["ansible_loop"] = Self.loopInfo(items.compactMap { $0 }, index, allItems: task.loopExtendedAllItems) }
-            if index > 0, let pause = task.loopPause, pause > 0 { try? await Task.sleep(for: .milliseconds(Int(pause * 1000))) }
-            let start = ContinuousClock.now
-            let label = item.map { i in task.loopLabel.flatMap { try? templates.render($0, vars: v, at: task.location) } ?? i.description }
-            var record = self.record(task, name: name, h, item: label)
-            var result = ModuleResult()
-            do {
-                if try !task.when.allSatisfy({ try templates.condition($0, vars: v, at: task.location) }) {
-                    result.skipped = true
-                    record.outcome = .skipped
-                    record.message = "condition false"
-                } else {
-                    // until / retries / delay: the task again, after `delay` seconds, until the condition holds.
-                    let retry = try retrying(task, vars: v)
-                    var attempt = 1
-                    var reg = Value.null
-                    while true {
-                        let ctx = try context(task, vars: v, h)
-                        let outcome: ItemOutcome
-                        if task.runOnce {
-                            // The first host runs it; every host records the same result.
-                            let key = "\(task.location)|\(label ?? "")"
-                            let first = record
-                            let (shared, ranHere) = await state.runOnce(key) {
-                                (try? await self.perform(spec, ctx, task: task, record: first, session: session, become: become, h, state: state, wait: false))
-                                    .flatMap { if case .done(let r) = $0 { r } else { nil } } ?? ModuleResult(failed: "the task could not run on its first host")
-                            }
-                            var r = shared
-                            if !ranHere { r.msg = (r.msg.map { $0 + " " } ?? "") + "(run once, on another host)" }
-                            outcome = .done(r)
-                        } else if attempt == 1, let planned = batched[index] {
-                            outcome = try planned.outcome(session)
-                        } else {
-                            outcome = try await perform(spec, ctx, task: task, record: record, session: session, become: become, h, state: state,
-                                                        wait: canWait(task))
-                        }
-                        switch outcome {
-                        case .waiting: return []
-                        case .stopped: return []
-                        case .done(let r): result = r
-                        }
-                        // set_fact and include_vars: their values stay with the host for the rest of the run.
-                        // set_fact values are data; include_vars values are templates when a person
-                        // wrote the file.
-                        if !result.failed, case .map(let facts)? = result.data["ansible_facts"] {
-                            for (k, fact) in facts { memory(host.serial).registered[k] = (fact, result.authoredFacts) }
-                            if result.authoredFacts { base = await taskScope(task, h, state: state).vars }
-                            else { for (k, fact) in facts { base[k] = fact } }
-                        }
-                        reg = result.registered
-                        v["result"] = reg
-                        if let expression = task.changedWhen {
-                            result.changed = try templates.condition(expression, vars: withRegister(v, task, reg), at: task.location)
-                        }
-                        if let expression = task.failedWhen {
-                            result.failed = try templates.condition(expression, vars: withRegister(v, task, reg), at: task.location)
-                        }
-                        if let retry {
-                            result.data["attempts"] = .int(attempt)
-                            reg = result.registered
-                            let done = try retry.until.isEmpty ? !result.failed
-                                : retry.until.allSatisfy { try templates.condition($0, vars: withRegister(v, task, reg), at: task.location) }
-                            if !done {
-                                if attempt < retry.total {
-                                    observer(.note("FAILED - RETRYING: [\(host.name)]: \(name) (\(retry.total - attempt) retries left)."))
-                                    attempt += 1
-                                    try await Task.sleep(for: .milliseconds(Int(retry.delay * 1000)))
-                                    session.forgetFacts()
-                                    continue
-                                }
-                                // As Ansible: out of retries, failed, with attempts one short of the total.
-                                result.data["attempts"] = .int(retry.total - 1)
-                                result.failed = true
-                            }
-                        }
-                        break
-                    }
-                    reg = result.registered
-                    if let item, case .map(var m) = reg {
-                        // As Ansible's loop results: each carries its item.
-                        m[task.loopVar] = item
-                        m["ansible_loop_var"] = .string(task.loopVar)
-                        if let indexVar = task.loopIndexVar { m[indexVar] = .int(index); m["ansible_index_var"] = .string(indexVar) }
-                        reg = .map(m)
-                    }
-                    results.append(reg)
-                    fill(&record, with: result)
-                }
-            } catch let error as TransportError where error.isUnreachable {
-                await finishWithError(error, record: record, h, state: state)
-                if task.loop != nil { await countLoop(itemRecords, task: task, name: name, host: host, play: play, state: state) }
-                return []
-            } catch {
-                // The earlier tasks' outcomes first (a task that failed before this one means this one never ran).
-                guard await settledBeforeFailure(h, state: state) else { return [] }
-                record.outcome = .failed
-                record.message = "\(resolved.explain(error))"
-                result.failed = true
-            }
-            let ignoring = try? ignoresErrors(task, vars: v)
-            if record.outcome == .failed && ignoring == true { record.ignored = true }
-            record.milliseconds = (ContinuousClock.now - start).ms
-            await state.add(record, count: task.loop == nil)
-            itemRecords.append(record)
-            observer(.task(record))
-            if record.outcome == .changed { anyChanged = true }
-            if record.outcome == .failed && ignoring != true { hostFailed = true }
-        }
-        if task.loop != nil { await countLoop(itemRecords, task: task, name: name, host: host, play: play, state: state) }
-        if let register = task.register {
-            let value: Value = task.loop == nil ? (results.first ?? .map(["skipped": .bool(true), "changed": .bool(false)]))
-                : .map(["results": .list(results), "changed": .bool(anyChanged)])
-            memory(host.serial).registered[register] = (value, false)
-        }
-        if hostFailed {
-            memory(host.serial).failed = true
-            return []
-        }
-        return anyChanged ? task.notify : []
-    }
-
-    /// An item of a loop planned ahead (see `planLoop`).
-    enum PlannedItem {
-        case queued(Plan, owner: Int)
-        case planned(Plan)
-        case refused(String)
-        case lost(any Error)
-
-        func outcome(_ session: DeviceSession) throws -> ItemOutcome {
-            switch self {
-            case .queued(let plan, let owner):
-                guard let result = Runner.outcome(plan, session.results(of: owner) ?? []) else { return .stopped }
-                return .done(result)
-            case .planned(let plan): return .done(plan.result)
-            case .refused(let message): return .done(ModuleResult(failed: message))
-            case .lost(let error): throw error
-            }
-        }
-    }
-
-    /// A loop of a device module: every item is planned first and its steps queued as a group of
-    /// their own (a failed item does not stop the next, as in Ansible), then all are sent in one
-    /// round trip (or as few as the items' facts need). Items whose condition or arguments cannot
-    /// be evaluated here are left to the item-by-item path, which reports why.
-    func planLoop(_ task: TaskSpec, spec: ModuleSpec, items: [Value?], base: [String: Value], session: DeviceSession, become: Become,
-                  _ h: HostRun, state: State) async -> [Int: PlannedItem] {
-        guard task.loop != nil, items.count > 1, !task.runOnce, task.asyncSeconds == nil, (task.loopPause ?? 0) <= 0, !task.loopExtended,
-              case .device(let body) = spec.behaviour else { return [:] }
-        // What was queued before must not be freed by the items' groups: it goes first.
-        if session.hasQueuedSteps { await settle(h, state: state) }
-        if memory(h.host.serial).isDown { return [:] }
-        var contexts: [(index: Int, ctx: ModuleContext)] = []
-        for (index, item) in items.enumerated() {
-            var v = base
-            if let item { v[task.loopVar] = item }
-            if item != nil, let indexVar = task.loopIndexVar { v[indexVar] = .int(index) }
-            guard (try? task.when.allSatisfy({ try templates.condition($0, vars: v, at: task.location) })) == true,
-                  let ctx = try? context(task, vars: v, h) else { continue }
-            contexts.append((index, ctx))
-        }
-        // The facts every item asks first, in one round trip.
-        var wanted: [Fact] = []
-        for (_, ctx) in contexts {
-            var probe = ctx
-            probe.known = session.known(for: become)
-            do { _ = try body(probe) } catch let need as NeedFacts { wanted += need.facts } catch {}
-        }
-        if !wanted.isEmpty { try? await session.gather(wanted, become: become) }
-        var planned: [Int: PlannedItem] = [:]
-        for (index, ctx) in contexts {
-            do {
-                let p = try await plan(body, ctx, session: session, become: become).plan
-                session.clearFailure()
-                if ctx.check {
-                    planned[index] = .planned(p)
-                } else {
-                    let owner = session.newOwner()
-                    session.enqueue(p.steps, become: become, owner: owner, independent: true)
-                    planned[index] = .queued(p, owner: owner)
-                }
-            } catch let failure as ModuleFailure {
-                planned[index] = .refused(failure.message)
-            } catch {
-                planned[index] = .lost(error)
-                break
-            }
-        }
-        if let error = await settle(h, state: state) {
-            for (index, p) in planned { if case .queued(_, let owner) = p, session.results(of: owner) == nil { planned[index] = .lost(error) } }
-        }
-        return planned
+        return await TaskExecutor(self, task: task, spec: spec, h: h, state: state, name: name, session: session,
+                                  become: self.become(task, h), resolved: resolved).run(items)
     }
 
     /// A task's record before it runs.
@@ -745,23 +505,5 @@ extension Runner {
             guard let result = Self.outcome(p, session.results(of: owner) ?? [], earlier: earlier) else { return .stopped }
             return .done(result)
         }
-    }
-
-    /// A loop task's one count in the recap: failed if an item failed, changed if one changed,
-    /// skipped if every item was (or there were none), ok otherwise.
-    func countLoop(_ items: [TaskRecord], task: TaskSpec, name: String, host: HostTarget, play: Play, state: State) async {
-        var r = TaskRecord(play: play.name, task: name, host: host.name, serial: host.serial, item: nil, outcome: .ok, changed: false,
-                           ignored: false, message: nil, output: nil, diff: [], milliseconds: 0, location: task.location)
-        if items.contains(where: { $0.outcome == .unreachable }) { return }
-        if let failed = items.first(where: { $0.outcome == .failed }) { r.outcome = .failed; r.ignored = failed.ignored }
-        else if items.contains(where: { $0.outcome == .changed }) { r.outcome = .changed }
-        else if items.allSatisfy({ $0.outcome == .skipped }) { r.outcome = .skipped }
-        await state.count(r)
-    }
-
-    func withRegister(_ vars: [String: Value], _ task: TaskSpec, _ reg: Value) -> [String: Value] {
-        var v = vars
-        if let name = task.register { v[name] = reg }
-        return v
     }
 }

@@ -112,7 +112,8 @@ enum CopyModule {
         let (dest, probe) = target
         if probe.first == "directory" { throw ModuleFailure("\(dest) is a directory; give the file's full path") }
         if let validate = c.string("validate"), !validate.contains("%s") {
-            throw ModuleFailure("validate must contain %s (the file to check), as in 'visudo -cf %s'")
+            // Ansible's own words (a rescue may test them).
+            throw ModuleFailure("validate must contain %s: \(validate)")
         }
         let exists = probe.first != "absent"
         let sameContent = exists && probe.first == SHA256.hex(bytes)
