@@ -48,7 +48,7 @@ let package = Package(
         // and tests. No I/O of its own: lookups and password hashing come from the caller.
         .target(
             name: "Templating",
-            dependencies: ["ParcCore", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
         // Playbooks: model, YAML loader, modules, and the runner. Talks to hosts only

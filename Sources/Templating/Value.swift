@@ -1,5 +1,4 @@
 import Foundation
-import ParcCore
 
 /// A variable's or an argument's value, as YAML and templates give it.
 public indirect enum Value: Sendable, Hashable, CustomStringConvertible {
@@ -23,18 +22,8 @@ public indirect enum Value: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// JSON text (keys sorted).
-    public var json: String {
-        switch self {
-        case .null: return "null"
-        case .bool(let b): return b ? "true" : "false"
-        case .int(let i): return String(i)
-        case .double(let d): return d.isFinite ? Value.pythonFloat(d) : (d.isNaN ? "NaN" : (d > 0 ? "Infinity" : "-Infinity"))
-        case .string(let s): return jsonStringLiteral(s)
-        case .list(let items): return "[" + items.map(\.json).joined(separator: ", ") + "]"
-        case .map(let m): return "{" + m.keys.sorted().map { "\(jsonStringLiteral($0)): \(m[$0]!.json)" }.joined(separator: ", ") + "}"
-        }
-    }
+    /// JSON text (keys sorted, non-ASCII as it is), as parc shows a value.
+    public var json: String { JSONText.encode(self, indent: nil, sortKeys: true, ensureASCII: false) }
 
     /// Text as Python's `str()` gives it, which is what a Jinja template prints: `True`, `None`,
     /// `['a', 'b']`, `{'k': 1}` (keys in their order).
@@ -91,7 +80,7 @@ public indirect enum Value: Sendable, Hashable, CustomStringConvertible {
         case .bool(let b): return b
         case .int(let i): return i != 0
         case .double(let d): return d != 0
-        case .string(let s): return ["yes", "true", "on", "1", "y", "t"].contains(s.lowercased().trimmed)
+        case .string(let s): return ["yes", "true", "on", "1", "y", "t"].contains(s.lowercased().trimmingCharacters(in: .whitespacesAndNewlines))
         case .list(let l): return !l.isEmpty
         case .map(let m): return !m.isEmpty
         }

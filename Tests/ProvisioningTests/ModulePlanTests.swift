@@ -122,6 +122,14 @@ func failed(_ status: Int32 = 1, _ stderr: String = "") -> CommandResult { Comma
         #expect(edited.steps[0].input == Array("B=2\nA=1\n".utf8))
         #expect(try line.scripts(["regular file|644|root|root|4\n\nA=1\n"]).isEmpty)
         #expect(throws: ModuleFailure.self) { try line.plan(["absent\n"]) }
+        // A validate command without %s: refused before anything is read, in Ansible's words (a rescue tests them).
+        for module in ["lineinfile", "copy"] {
+            var unnamed = module == "copy" ? Planner("copy", ["content": .string("x"), "dest": .string("/etc/x")]) : line
+            unnamed.args["validate"] = .string("/some/path")
+            #expect(performing: { try unnamed.plan(["regular file|644|root|root|4\n\nA=1\n"]) }, throws: { error in
+                (error as? ModuleFailure)?.message == "validate must contain %s: /some/path"
+            })
+        }
         let created = try Planner("lineinfile", ["path": .string("/etc/new/x"), "line": .string("y"), "create": .bool(true)]).plan(["absent\n"]).plan
         #expect(created.steps.map(\.script).first == "mkdir -p -- /etc/new")
     }

@@ -111,10 +111,7 @@ enum CopyModule {
     static func push(_ bytes: [UInt8], to target: (path: String, probe: [String]), _ c: ModuleContext) throws -> Plan {
         let (dest, probe) = target
         if probe.first == "directory" { throw ModuleFailure("\(dest) is a directory; give the file's full path") }
-        if let validate = c.string("validate"), !validate.contains("%s") {
-            // Ansible's own words (a rescue may test them).
-            throw ModuleFailure("validate must contain %s: \(validate)")
-        }
+        try FileEdit.checkValidate(c.string("validate"))
         let exists = probe.first != "absent"
         let sameContent = exists && probe.first == SHA256.hex(bytes)
         let f = exists && probe.count > 1 ? probe[1].split(separator: "|").map(String.init) : []

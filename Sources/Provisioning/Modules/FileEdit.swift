@@ -6,9 +6,15 @@ import Templating
 /// when it changed (with its mode and owner), with a diff and check mode — the common part of
 /// lineinfile-like modules (cron, fstab, sysctl, locale.gen, sources.list.d, authorized_keys…).
 enum FileEdit {
+    /// A `validate` command names the new file as `%s`; without it, Ansible's own words (a rescue may test them).
+    static func checkValidate(_ validate: String?) throws {
+        if let validate, !validate.contains("%s") { throw ModuleFailure("validate must contain %s: \(validate)") }
+    }
+
     /// `transform` gets the current content (nil: no file) and returns the new one (nil: remove the file).
     static func plan(_ c: ModuleContext, path: String, mode: UInt32? = nil, owner: String? = nil, group: String? = nil, backup: Bool = false,
                      validate: String? = nil, transform: (String?) throws -> String?) throws -> Plan {
+        try checkValidate(validate)
         let file = FileFact.parse(try c.fact(.file(path)))
         var before: String? = nil
         if file.state.kind == .file {
