@@ -4,7 +4,7 @@ import Templating
 
 /// `command` (no shell: words are quoted) and `shell` (`/bin/sh -c`).
 enum CommandModule {
-    static let arguments: Set<String> = ["_raw_params", "cmd", "argv", "chdir", "creates", "removes", "stdin", "executable"]
+    static let arguments: Set<String> = ["_raw_params", "cmd", "argv", "chdir", "creates", "removes", "stdin", "executable", "expand_argument_vars"]
 
     static let command = ModuleSpec(name: "command", arguments: arguments, takesFreeForm: true) { try plan($0, shell: false) }
     static let shell = ModuleSpec(name: "shell", arguments: arguments, takesFreeForm: true) { try plan($0, shell: true) }
@@ -13,19 +13,24 @@ enum CommandModule {
     /// line of a `no_log` task shows in the device's process list, except `shell`'s own `sh -c`).
     static func line(args: [String: Value], shell: Bool) throws -> String {
         var body: String
+        // command's words: `~` and `$NAME` / `${NAME}` expanded on the device as Python's
+        // expanduser and expandvars do (unless expand_argument_vars is false); nothing else.
+        let expands = args["expand_argument_vars"]?.truthy ?? true
+        let quoteWord = { (w: String) -> String in expands ? expandedWord(w) : shellQuote(w) }
         if let argv = args["argv"]?.list {
-            body = argv.map { shellQuote($0.description) }.joined(separator: " ")
+            body = argv.map { quoteWord($0.description) }.joined(separator: " ")
         } else if let text = args["cmd"]?.string ?? args["_raw_params"]?.string, !text.trimmed.isEmpty {
             if shell {
                 // executable: the shell that reads the text (`/bin/bash` for bash's syntax), as Ansible's.
                 let executable = args["executable"]?.string.map(shellQuote) ?? "/bin/sh"
                 body = "\(executable) -c \(shellQuote(text))"
             } else {
-                // No shell: each word reaches the program as it is (`|`, `>`, `$` are not special).
+                // No shell: each word reaches the program as it is (`|`, `>` are not special; `$NAME`
+                // and `~` are expanded as above).
                 body = PlaybookLoader.Context.splitArgs(text).map { word -> String in
                     var w = word
                     if w.count >= 2, let f = w.first, (f == "\"" || f == "'"), w.last == f { w = String(w.dropFirst().dropLast()) }
-                    return shellQuote(w)
+                    return quoteWord(w)
                 }.joined(separator: " ")
             }
         } else {
@@ -33,6 +38,48 @@ enum CommandModule {
         }
         if let dir = args["chdir"]?.string { body = "cd \(shellQuote(dir)) && " + body }
         return body
+    }
+
+    /// One word for sh, `~` and environment variables expanded as Python's
+    /// `os.path.expandvars(os.path.expanduser(word))`: a leading `~` or `~user` is the home, a
+    /// `$NAME` or `${NAME}` that is set is its value, one that is not stays as written; the rest is quoted.
+    static func expandedWord(_ word: String) -> String {
+        var out = ""
+        var rest = Substring(word)
+        if rest.hasPrefix("~") {
+            let prefix = rest.prefix { $0 != "/" }
+            if prefix.dropFirst().allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }) {
+                out += prefix
+                rest = rest.dropFirst(prefix.count)
+            }
+        }
+        var literal = ""
+        func flush() { if !literal.isEmpty { out += shellQuote(literal); literal = "" } }
+        while let c = rest.first {
+            if c == "$" {
+                let after = rest.dropFirst()
+                let name = after.prefix { $0 == "_" || ($0.isASCII && ($0.isLetter || $0.isNumber)) }
+                if !name.isEmpty, name.first.map({ !$0.isNumber }) ?? false {
+                    flush()
+                    out += "\"${\(name)-\\$\(name)}\""
+                    rest = after.dropFirst(name.count)
+                    continue
+                }
+                if after.first == "{", let close = after.firstIndex(of: "}") {
+                    let inner = after[after.index(after: after.startIndex)..<close]
+                    if let first = inner.first, !first.isNumber, inner.allSatisfy({ $0 == "_" || ($0.isASCII && ($0.isLetter || $0.isNumber)) }) {
+                        flush()
+                        out += "\"${\(inner)-\\${\(inner)\\}}\""
+                        rest = after[after.index(after: close)...]
+                        continue
+                    }
+                }
+            }
+            literal.append(c)
+            rest = rest.dropFirst()
+        }
+        flush()
+        return out.isEmpty ? "''" : out
     }
 
     /// creates / removes are facts; the command is the plan's one step, whose output is the
