@@ -577,25 +577,76 @@ enum SystemFileModules {
         return stripped.map { $0.isLetter || $0.isNumber ? String($0) : "_" }.joined().trimmingCharacters(in: CharacterSet(charactersIn: "_"))
     }
 
-    static let deb822Repository = ModuleSpec(name: "deb822_repository", arguments: ["name", "types", "uris", "suites", "components",
-                                                                                    "signed_by", "state", "enabled", "architectures"],
+    /// deb822_repository's fields, as Ansible's module takes them (besides name, mode, state).
+    static let deb822Fields = ["allow_downgrade_to_insecure", "allow_insecure", "allow_weak", "architectures", "by_hash", "check_date",
+                               "check_valid_until", "components", "date_max_future", "enabled", "inrelease_path", "languages", "pdiffs",
+                               "signed_by", "suites", "targets", "trusted", "types", "uris"]
+
+    /// A `.sources` file as Ansible's module writes it: named by the name's slug, every given
+    /// field in alphabetical order of its argument (`date_max_future` → `Date-Max-Future`),
+    /// booleans as yes/no, lists space-separated, an inline key as a multi-line field.
+    static let deb822Repository = ModuleSpec(name: "deb822_repository", arguments: Set(deb822Fields + ["name", "mode", "state"]),
                                              required: ["name"]) { call in
-        let name = call.string("name")!
-        let file = "/etc/apt/sources.list.d/\(name).sources"
-        let present = (call.string("state") ?? "present") == "present"
-        let content = try present ? deb822(call.args) : nil
-        return try FileEdit.plan(call, path: file, mode: 0o644) { _ in content }
+        let slug = deb822Slug(call.string("name")!)
+        let file = "/etc/apt/sources.list.d/\(slug).sources"
+        let state = call.string("state") ?? "present"
+        guard ["present", "absent"].contains(state) else { throw ModuleFailure("value of state must be one of: present, absent, got: \(state)") }
+        let content = state == "present" ? try deb822(call.args) : nil
+        if let types = call.args["types"], let bad = (types.list ?? [types]).map(\.description).first(where: { !["deb", "deb-src"].contains($0) }) {
+            throw ModuleFailure("value of types must be one or more of: deb, deb-src. Got no match for: \(bad)")
+        }
+        var p = try FileEdit.plan(call, path: file, mode: try Modules.mode(call.args["mode"] ?? .string("0644")).flatMap { UInt32($0, radix: 8) }) { _ in content }
+        if content == nil {
+            // Its keys in /etc/apt/keyrings go with it.
+            let keys = ["asc", "gpg"].map { "/etc/apt/keyrings/\(slug).\($0)" }
+            let present = try call.fact(Fact("for f in \(keys.map(shellQuote).joined(separator: " ")); do [ -e \"$f\" ] && echo \"$f\"; done; true", paths: keys))
+                .stdoutText.split(separator: "\n").map(String.init)
+            if !present.isEmpty {
+                p.result.changed = true
+                if !call.check { p.steps.append(call.run("rm -f -- \(present.map(shellQuote).joined(separator: " "))", what: "removing the repository's keys", touches: present)) }
+            }
+        }
+        p.result.data["dest"] = .string(file)
+        p.result.data["repo"] = content.map { .string($0) } ?? .null
+        return p
+    }
+
+    /// The file name Ansible derives from a repository's name: lower case, `_` and spaces as
+    /// `-`, anything but letters, digits and `-` dropped.
+    static func deb822Slug(_ name: String) -> String {
+        let dashed = name.lowercased().replacing(/[_\s]+/, with: "-")
+        return String(dashed.unicodeScalars.filter { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }.map(Character.init))
     }
 
     static func deb822(_ args: [String: Value]) throws -> String {
-        func field(_ v: Value?) -> String? { v.map { $0.list?.map(\.description).joined(separator: " ") ?? $0.description } }
-        guard let uris = field(args["uris"]), let suites = field(args["suites"]) else { throw ModuleFailure("deb822_repository needs uris and suites") }
-        var lines = ["X-Repolib-Name: \(args["name"]!.description)", "Types: \(field(args["types"]) ?? "deb")", "URIs: \(uris)", "Suites: \(suites)"]
-        if let c = field(args["components"]) { lines.append("Components: \(c)") }
-        if let a = field(args["architectures"]) { lines.append("Architectures: \(a)") }
-        if let s = field(args["signed_by"]) { lines.append("Signed-By: \(s)") }
-        if let e = args["enabled"] { lines.append("Enabled: \(e.truthy ? "yes" : "no")") }
-        return FileEdit.text(lines)
+        var fields = args.filter { deb822Fields.contains($0.key) || $0.key == "name" }
+        if fields["types"] == nil { fields["types"] = .list([.string("deb")]) }
+        var out = ""
+        for key in fields.keys.sorted() {
+            var text: String
+            switch fields[key]! {
+            case .null: continue
+            case .bool(let b): text = b ? "yes" : "no"
+            case .list(let items): text = items.map(\.description).joined(separator: " ")
+            case let other where ["allow_downgrade_to_insecure", "allow_insecure", "allow_weak", "by_hash", "check_date",
+                                  "check_valid_until", "enabled", "pdiffs", "trusted"].contains(key):
+                text = other.truthy ? "yes" : "no"
+            case let other: text = other.description
+            }
+            if key == "signed_by", text.contains("://") {
+                throw ModuleFailure("signed_by as a URL is not supported by parc yet: fetch the key with get_url and give its path")
+            }
+            if text.contains("\n") {
+                // A multi-line value (an inline key): on the lines after the field, indented, `.` for an empty line.
+                text = "\n" + text.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n", omittingEmptySubsequences: false)
+                    .map { line in "    " + (line.trimmingCharacters(in: .whitespaces).isEmpty ? "." : line.trimmingCharacters(in: .whitespaces)) }
+                    .joined(separator: "\n")
+            }
+            let field = key == "name" ? "X-Repolib-Name" : key == "uris" ? "URIs"
+                : key.replacingOccurrences(of: "_", with: "-").split(separator: "-").map { $0.prefix(1).uppercased() + $0.dropFirst().lowercased() }.joined(separator: "-")
+            out += text.hasPrefix("\n") || text.isEmpty ? "\(field):\(text)\n" : "\(field): \(text)\n"
+        }
+        return out
     }
 }
 
