@@ -96,7 +96,7 @@ import Testing
             """)
         #expect(out.contains("eleves:4300\nprof eleves\n\(pub)\n600\n/usr/share/zoneinfo/Europe/Paris\nvm.swappiness=10\n//nas.ecole/partage\t/mnt/partage\tcifs\tguest,ro\t0\t0\n"))
         #expect(out.contains("deb http://deb.debian.org/debian bookworm-backports main\n"))
-        #expect(out.contains("URIs: https://paquets.ecole.example/debian\nSuites: bookworm\nComponents: main\n"))
+        #expect(out.contains("Components: main\nX-Repolib-Name: ecole\nSuites: bookworm\nTypes: deb\nURIs: https://paquets.ecole.example/debian\n"))
         #expect(out.hasSuffix("640\nrèglement\n"))
         let second = try await lab.run(yaml)
         #expect(second.exitCode == 0)
@@ -104,6 +104,46 @@ import Testing
         let dry = try await lab.run(yaml.replacingOccurrences(of: "Europe/Paris", with: "America/Cayenne"), options: RunOptions(check: true))
         #expect(counts(dry).changed == 1)
         #expect(try await lab.sh("readlink /etc/localtime") == "/usr/share/zoneinfo/Europe/Paris\n")
+    }
+
+    /// get_url's `headers` reach the server (a mapping, or the older `Name:value,…` text), through
+    /// curl's configuration on a descriptor rather than its command line.
+    @Test func getURLSendsItsHeaders() async throws {
+        let lab = try LabRun()
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        server.arguments = ["-c", """
+            import http.server
+            class H(http.server.BaseHTTPRequestHandler):
+                def do_GET(self):
+                    body = ''.join(f'{k}: {v}\\n' for k, v in self.headers.items() if k.startswith('X-')).encode()
+                    self.send_response(200); self.send_header('Content-Length', str(len(body))); self.end_headers(); self.wfile.write(body)
+                def log_message(self, *a): pass
+            s = http.server.HTTPServer(('127.0.0.1', 0), H)
+            print(s.server_address[1], flush=True)
+            s.serve_forever()
+            """]
+        let out = Pipe()
+        server.standardOutput = out
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        // SIGKILL: the test process runs its children with SIGTERM blocked.
+        defer { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() }
+        let port = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        try #require(Int(port) != nil, "the test server's port: \(port)")
+        let run = try await lab.run("""
+            - hosts: all
+              become: yes
+              gather_facts: no
+              tasks:
+                - get_url:
+                    url: http://127.0.0.1:\(port)/a
+                    dest: /opt/headers-a
+                    headers: { X-Token: 'to"ken\\x', X-Room: CM1 }
+                - get_url: { url: "http://127.0.0.1:\(port)/b", dest: /opt/headers-b, headers: "X-One:1,X-Two: deux" }
+            """)
+        #expect(run.exitCode == 0, "\(run.records.map { "\($0.task): \($0.message ?? "")" })")
+        #expect(try await lab.sh("cat /opt/headers-a; cat /opt/headers-b") == "X-Token: to\"ken\\x\nX-Room: CM1\nX-One: 1\nX-Two: deux\n")
     }
 
     @Test func backupKeepsThePreviousContentNextToTheFile() async throws {

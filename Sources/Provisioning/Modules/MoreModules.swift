@@ -652,7 +652,8 @@ enum SystemFileModules {
 
 /// get_url, unarchive, ufw.
 enum TransferModules {
-    static let getURL = ModuleSpec(name: "get_url", arguments: ["url", "dest", "mode", "owner", "group", "checksum", "force", "timeout", "validate_certs"],
+    static let getURL = ModuleSpec(name: "get_url", arguments: ["url", "dest", "mode", "owner", "group", "checksum", "force", "timeout", "validate_certs",
+                                                                "headers"],
                                    required: ["url", "dest"]) { c in
         let url = c.string("url")!, dest = c.string("dest")!
         let d = shellQuote(dest)
@@ -672,15 +673,43 @@ enum TransferModules {
         var script = "t=\(tmp); trap 'rm -f \"$t\"' EXIT; "
         // validate_certs: no skips the server's certificate check (as Ansible's, for a school's self-signed server).
         let insecure = c.args["validate_certs"].map { !$0.truthy } ?? false
-        script += "if command -v curl >/dev/null; then curl -fsSL\(insecure ? " -k" : "") --max-time \(Int(c.args["timeout"]?.description ?? "") ?? 60) -o \"$t\" \(shellQuote(url)); "
-            + "else wget -q\(insecure ? " --no-check-certificate" : "") -O \"$t\" \(shellQuote(url)); fi || exit 2; "
+        // headers go to curl in a configuration read from descriptor 3: a token in one never
+        // shows in the device's process list.
+        let headers = try requestHeaders(c.args["headers"])
+        let config = headers.map { "header = \"\($0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\""))\"\n" }.joined()
+        // (Descriptor 3 carries the session's later input too: exactly the configuration's bytes are read.)
+        script += "if command -v curl >/dev/null; then " + (headers.isEmpty ? "" : "head -c \(config.utf8.count) <&3 | ")
+            + "curl -fsSL\(insecure ? " -k" : "") --max-time \(Int(c.args["timeout"]?.description ?? "") ?? 60)"
+            + (headers.isEmpty ? "" : " -K -") + " -o \"$t\" \(shellQuote(url)); "
+            + "else " + (headers.isEmpty ? "" : "head -c \(config.utf8.count) <&3 >/dev/null; ")
+            + "wget -q\(insecure ? " --no-check-certificate" : "")" + headers.map { " --header=\(shellQuote($0))" }.joined()
+            + " -O \"$t\" \(shellQuote(url)); fi || exit 2; "
         if let want { script += "[ \"$(sha256sum -- \"$t\" | cut -d' ' -f1)\" = \(want) ] || { echo 'checksum mismatch' >&2; exit 3; }; " }
         script += "chmod \(mode) \"$t\" && "
         if let o = c.string("owner") { script += "chown \(shellQuote(o)) \"$t\" && " }
         if let g = c.string("group") { script += "chgrp \(shellQuote(g)) \"$t\" && " }
         script += "sync -- \"$t\" && mv -f -- \"$t\" \(d)"
-        p.steps = [c.run(script, what: "downloading \(url)", touches: [dest])]
+        p.steps = [c.run(script, input: Array(config.utf8), what: "downloading \(url)", touches: [dest])]
         return p
+    }
+
+    /// get_url's `headers`: a mapping, or Ansible's older `Name:value,Name:value` text; each as `Name: value`.
+    static func requestHeaders(_ value: Value?) throws -> [String] {
+        let pairs: [(String, String)]
+        switch value {
+        case nil, .null?: return []
+        case .map(let m)?: pairs = m.keys.map { ($0, m[$0]!.description) }
+        case .string(let text)?:
+            pairs = try text.split(separator: ",").map { part in
+                guard let colon = part.firstIndex(of: ":") else { throw ModuleFailure("headers: '\(part)' is not Name:value (give headers as a mapping)") }
+                return (String(part[..<colon]).trimmed, String(part[part.index(after: colon)...]).trimmed)
+            }
+        default: throw ModuleFailure("headers is a mapping of header names to values")
+        }
+        for (name, value) in pairs where name.isEmpty || name.contains(where: { $0 == ":" || $0.isNewline || $0 == " " }) || value.contains(where: \.isNewline) {
+            throw ModuleFailure("headers: '\(name)' is not a header name, or its value spans lines")
+        }
+        return pairs.map { "\($0.0): \($0.1)" }
     }
 
     static let unarchive = ModuleSpec(name: "unarchive", arguments: ["src", "dest", "creates", "remote_src", "mode", "owner", "group"],
