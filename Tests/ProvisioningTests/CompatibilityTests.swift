@@ -146,6 +146,37 @@ import Testing
         #expect(try await lab.sh("cat /opt/headers-a; cat /opt/headers-b") == "X-Token: to\"ken\\x\nX-Room: CM1\nX-One: 1\nX-Two: deux\n")
     }
 
+    /// cron with cron_file writes /etc/cron.d on the device (no crontab needed), and removes the
+    /// file with its last entry.
+    @Test func cronFilesLandInCronD() async throws {
+        let lab = try LabRun()
+        let play = """
+            - hosts: all
+              become: yes
+              gather_facts: no
+              tasks:
+                - cron: { name: MAILTO, env: yes, job: "", cron_file: parc-maj, user: root }
+                - cron: { name: maj, minute: "0", hour: "3", job: "apt-get -q update", cron_file: parc-maj, user: root }
+                  register: job
+                - debug: { msg: "{{ job.jobs }} {{ job.envs }}" }
+            """
+        let first = try await lab.run(play)
+        #expect(first.exitCode == 0, "\(first.records.map { "\($0.task): \($0.message ?? "")" })")
+        #expect(first.records.last?.message == "['maj'] ['MAILTO']")
+        #expect(try await lab.sh("cat /etc/cron.d/parc-maj; stat -c %a /etc/cron.d/parc-maj") == "MAILTO=\"\"\n#Ansible: maj\n0 3 * * * root apt-get -q update\n644\n")
+        #expect(counts(try await lab.run(play)).changed == 0)
+        let gone = try await lab.run("""
+            - hosts: all
+              become: yes
+              gather_facts: no
+              tasks:
+                - cron: { name: MAILTO, env: yes, state: absent, cron_file: parc-maj }
+                - cron: { name: maj, state: absent, cron_file: parc-maj }
+            """)
+        #expect(gone.exitCode == 0)
+        #expect(try await lab.sh("test -e /etc/cron.d/parc-maj && echo there || echo gone") == "gone\n")
+    }
+
     @Test func backupKeepsThePreviousContentNextToTheFile() async throws {
         let lab = try LabRun()
         func play(_ value: String) -> String {
@@ -233,12 +264,69 @@ import Testing
 }
 
 @Suite struct CompatibilityDataTests {
-    @Test func crontabEntriesUseAnsiblesMarkers() throws {
-        let added = try SystemFileModules.editCrontab("MAILTO=\"\"\n", name: "maj", args: ["minute": .string("0"), "hour": .string("3"), "job": .string("apt-get -q update")])
-        #expect(added == "MAILTO=\"\"\n#Ansible: maj\n0 3 * * * apt-get -q update\n")
-        #expect(try SystemFileModules.editCrontab(added, name: "maj", args: ["minute": .string("0"), "hour": .string("3"), "job": .string("apt-get -q update")]) == added)
-        #expect(try SystemFileModules.editCrontab(added, name: "maj", args: ["state": .string("absent")]) == "MAILTO=\"\"\n")
-        #expect(try SystemFileModules.editCrontab("", name: "r", args: ["special_time": .string("reboot"), "job": .string("/usr/local/bin/kiosk")]) == "#Ansible: r\n@reboot /usr/local/bin/kiosk\n")
+    /// Crontab and cron.d edits against Ansible's own cron module: each case's answer is kept
+    /// here (from `Fixtures/CronOracle/oracle.py`, which runs the module's CronTab class), and where
+    /// Ansible is installed (always in CI) the oracle gives them again.
+    static let cronCases: [(existing: String, args: [String: Value], answer: String?)] = [
+        ("", ["name": "nightly", "user": "root", "hour": "3", "minute": "0", "job": "apt-get -q update"],
+         "#Ansible: nightly\n0 3 * * * root apt-get -q update\n"),
+        ("#Ansible: nightly\n0 3 * * * root apt-get -q update\n", ["name": "nightly", "user": "root", "hour": "3", "minute": "0", "job": "apt-get -q update"],
+         "#Ansible: nightly\n0 3 * * * root apt-get -q update\n"),
+        ("#Ansible: nightly\n0 3 * * * root apt-get -q update\n", ["name": "nightly", "state": "absent"], nil),
+        ("MAILTO=\"\"\n#Ansible: a\n@reboot root x\n", ["name": "PATH", "env": true, "job": "/bin", "user": "root"],
+         "PATH=\"/bin\"\nMAILTO=\"\"\n#Ansible: a\n@reboot root x\n"),
+        ("MAILTO=\"\"\nPATH=\"/bin\"\n", ["name": "FOO", "env": true, "job": "bar", "insertafter": "MAILTO", "user": "root"],
+         "MAILTO=\"\"\nFOO=\"bar\"\nPATH=\"/bin\"\n"),
+        ("15 * * * * root /usr/bin/backup\n", ["name": "backup", "user": "root", "minute": "15", "job": "/usr/bin/backup"],
+         "#Ansible: backup\n15 * * * * root /usr/bin/backup\n"),
+        ("#Ansible: k\n* * * * * eleve /bin/true", ["name": "k", "user": "eleve", "job": "/bin/true", "disabled": true],
+         "#Ansible: k\n#* * * * * eleve /bin/true\n"),
+    ]
+
+    @Test func cronFilesAreEditedAsAnsiblesCronModule() throws {
+        for c in Self.cronCases {
+            let edit = try SystemFileModules.CronEdit(c.existing, args: c.args, inFile: true)
+            #expect((edit.removesFile ? nil : edit.rendered) == c.answer, "\(c.args)")
+        }
+        // A user's crontab has no user field; the same file twice changes nothing.
+        let crontab = try SystemFileModules.CronEdit("MAILTO=\"\"\n", args: ["name": "maj", "minute": "0", "hour": "3", "job": "apt-get -q update"], inFile: false)
+        #expect(crontab.rendered == "MAILTO=\"\"\n#Ansible: maj\n0 3 * * * apt-get -q update\n" && crontab.changed)
+        #expect(try !SystemFileModules.CronEdit(crontab.rendered, args: ["name": "maj", "minute": "0", "hour": "3", "job": "apt-get -q update"], inFile: false).changed)
+        #expect(try SystemFileModules.CronEdit("", args: ["name": "r", "special_time": "reboot", "job": "/usr/local/bin/kiosk"], inFile: false).rendered
+                == "#Ansible: r\n@reboot /usr/local/bin/kiosk\n")
+        // Ansible's refusals, in its words.
+        #expect(throws: ModuleFailure.self) { try SystemFileModules.CronEdit("", args: ["name": "x", "job": "y"], inFile: true) }
+        #expect(throws: ModuleFailure.self) { try SystemFileModules.CronEdit("", args: ["name": "x", "job": "y", "hour": "3", "special_time": "daily"], inFile: false) }
+        #expect(throws: ModuleFailure.self) { try SystemFileModules.CronEdit("", args: ["name": "X", "env": true, "job": "1", "insertafter": "NOPE"], inFile: false) }
+    }
+
+    @Test func theKeptCronAnswersAreAnsiblesOwn() throws {
+        guard let python = TemplateOracleTests.python() else {
+            if ProcessInfo.processInfo.environment["CI"] == "true" { Issue.record("no .venv-ansible: run scripts/setup-ansible") }
+            return
+        }
+        let cases = Value.list(Self.cronCases.map { .list([.string($0.existing), .map(OrderedMap($0.args))]) })
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: python)
+        p.arguments = [TemplateOracleTests.folder.deletingLastPathComponent().appendingPathComponent("CronOracle/oracle.py").path]
+        var env = ProcessInfo.processInfo.environment
+        env["HOME"] = NSTemporaryDirectory()
+        p.environment = env
+        let input = Pipe(), output = Pipe()
+        p.standardInput = input
+        p.standardOutput = output
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        input.fileHandleForWriting.write(Data(cases.json.utf8))
+        try input.fileHandleForWriting.close()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        let results = try #require(Template.json(String(decoding: data, as: UTF8.self))?.list, "the oracle's answer")
+        #expect(results.count == Self.cronCases.count)
+        for (c, r) in zip(Self.cronCases, results) {
+            let ansible: String? = r.map?["removed"] != nil ? nil : r.map?["text"]?.string
+            #expect(ansible == c.answer, "\(c.args): Ansible gives \(ansible ?? "the file removed")")
+        }
     }
 
     @Test func fstabSysctlLocaleAndKeysAreEditedInPlace() {
@@ -323,4 +411,10 @@ import Testing
         #expect(try t.render("{{ lookup('env', 'HOME') | default('parc', true) }}", vars: v) == home)
         #expect(try t.render("{{ lookup('env', 'PARC_TEST_UNSET_X') | default('parc', true) }}", vars: v) == "parc")
     }
+}
+
+// Module arguments written as in a playbook, in the cron cases above.
+extension Value: ExpressibleByStringLiteral, ExpressibleByBooleanLiteral {
+    public init(stringLiteral value: String) { self = .string(value) }
+    public init(booleanLiteral value: Bool) { self = .bool(value) }
 }

@@ -406,41 +406,181 @@ enum SettingModules {
 
 /// cron, sysctl, mount, apt_repository, deb822_repository: system files edited line by line.
 enum SystemFileModules {
-    static let cron = ModuleSpec(name: "cron", arguments: ["name", "minute", "hour", "day", "month", "weekday", "job", "user", "state",
-                                                          "special_time", "disabled"], required: ["name"]) { c in
-        let user = c.string("user") ?? "root"
-        let current = try c.fact(.command("command -v crontab >/dev/null || { echo parc-no-crontab; exit 0; }; crontab -l -u \(shellQuote(user)) 2>/dev/null || true"))
+    static let cron = ModuleSpec(name: "cron", arguments: ["name", "minute", "hour", "day", "month", "weekday", "job", "value", "user", "state",
+                                                          "special_time", "disabled", "cron_file", "env", "insertafter", "insertbefore", "backup"],
+                                 required: ["name"]) { c in
+        let user = c.string("user")
+        if let file = c.string("cron_file") {
+            // A file of /etc/cron.d (or an absolute path): each line names its user.
+            guard file != "/etc/crontab" else { throw ModuleFailure("Will not manage /etc/crontab via cron_file, see documentation.") }
+            let path = file.hasPrefix("/") ? file : "/etc/cron.d/\(file)"
+            var edit: CronEdit? = nil
+            var p = try FileEdit.plan(c, path: path, mode: 0o644, backup: c.bool("backup")) { before in
+                edit = try CronEdit(before, args: c.args, inFile: true)
+                return edit!.removesFile ? nil : edit!.changed ? edit!.rendered : before
+            }
+            p.result.data["jobs"] = .list((edit?.jobNames ?? []).map { .string($0) })
+            p.result.data["envs"] = .list((edit?.envNames ?? []).map { .string($0) })
+            p.result.data["cron_file"] = .string(file)
+            return p
+        }
+        let owner = user.map { " -u \(shellQuote($0))" } ?? ""
+        let current = try c.fact(.command("command -v crontab >/dev/null || { echo parc-no-crontab; exit 0; }; crontab -l\(owner) 2>/dev/null || true"))
         if current.stdoutText == "parc-no-crontab\n" { throw ModuleFailure("crontab is not installed on the device (apt: name=cron)") }
-        let before = current.stdoutText
-        let after = try editCrontab(before, name: c.string("name")!, args: c.args)
-        var p = Plan(changed: after != before)
-        if p.result.changed && c.diff { p.result.diff = [FileDiff(path: "crontab of \(user)", before: before, after: after)] }
-        if p.result.changed {
-            let bytes = Array(after.utf8)
-            p.steps = [c.run("head -c \(bytes.count) <&3 | crontab -u \(shellQuote(user)) -", input: bytes, what: "installing the crontab of \(user)")]
+        let edit = try CronEdit(CronEdit.withoutHeader(current.stdoutText), args: c.args, inFile: false)
+        var p = Plan(changed: edit.changed)
+        p.result.data["jobs"] = .list(edit.jobNames.map { .string($0) })
+        p.result.data["envs"] = .list(edit.envNames.map { .string($0) })
+        if edit.changed && c.diff { p.result.diff = [FileDiff(path: "crontab for user \"\(user ?? "root")\"", before: edit.existing, after: edit.rendered)] }
+        if edit.changed && !c.check {
+            let bytes = Array(edit.rendered.utf8)
+            p.steps = [c.run("head -c \(bytes.count) <&3 | crontab\(owner) -", input: bytes, what: "installing the crontab of \(user ?? "root")")]
         }
         return p
     }
 
-    /// A crontab with the `#Ansible: NAME` entry set or removed (Ansible's own format).
-    static func editCrontab(_ old: String, name: String, args: [String: Value]) throws -> String {
-        var lines = FileEdit.lines(old)
-        let marker = "#Ansible: \(name)"
-        if let i = lines.firstIndex(of: marker) {
-            lines.remove(at: i)
-            if i < lines.count { lines.remove(at: i) }
+    /// A crontab (or a cron.d file) changed as Ansible's cron module changes it: entries behind
+    /// `#Ansible: NAME`, an entry found by its line when it has no marker yet, variables
+    /// (`env: yes`) at the top or after / before another, a cron.d file removed when its last
+    /// entry goes.
+    struct CronEdit {
+        static let marker = "#Ansible: "
+        let existing: String
+        var lines: [String]
+        var changed = false
+        var removesFile = false
+
+        var rendered: String {
+            let text = lines.joined(separator: "\n")
+            guard !text.isEmpty else { return "" }
+            var trimmed = Substring(text)
+            while let last = trimmed.last, last == "\n" || last == "\r" { trimmed = trimmed.dropLast() }
+            return trimmed + "\n"
         }
-        if (args["state"]?.string ?? "present") == "present" {
-            guard let job = args["job"]?.description else { throw ModuleFailure("cron needs job with state=present") }
-            let when: String
-            if let special = args["special_time"]?.string { when = "@\(special)" }
-            else {
-                when = ["minute", "hour", "day", "month", "weekday"].map { args[$0]?.description ?? "*" }.joined(separator: " ")
+        var jobNames: [String] { lines.filter { $0.hasPrefix(Self.marker) }.map { String($0.dropFirst(Self.marker.count)) } }
+        var envNames: [String] { lines.filter { $0.range(of: #"^\S+="#, options: .regularExpression) != nil }.map { String($0.split(separator: "=", omittingEmptySubsequences: false)[0]) } }
+
+        /// `crontab -l` without the three header lines some crontabs print.
+        static func withoutHeader(_ text: String) -> String {
+            var out = text
+            for (count, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where count <= 2 {
+                if line.hasPrefix("# DO NOT EDIT THIS FILE - edit the master and reinstall.")
+                    || line.range(of: #"^# \(/tmp/.*installed on.*\)"#, options: .regularExpression) != nil
+                    || line.range(of: #"^# \(.*version.*\)"#, options: .regularExpression) != nil,
+                   let r = out.range(of: line + "\n") ?? out.range(of: String(line)) {
+                    out.removeSubrange(r)
+                }
             }
-            lines.append(marker)
-            lines.append(((args["disabled"]?.truthy ?? false) ? "#" : "") + "\(when) \(job)")
+            return out
         }
-        return FileEdit.text(lines)
+
+        init(_ text: String?, args: [String: Value], inFile: Bool) throws {
+            existing = text ?? ""
+            lines = existing.isEmpty ? [] : existing.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).map(String.init)
+            if existing.hasSuffix("\n") { lines.removeLast() }
+            let name = args["name"]?.description ?? ""
+            let present = (args["state"]?.string ?? "present") == "present"
+            let job = (args["job"] ?? args["value"]).map(\.description)
+            let user = args["user"]?.description
+            let times = ["minute", "hour", "day", "month", "weekday"].map { args[$0]?.description ?? "*" }
+            let special = args["special_time"]?.string
+            if special != nil && times.contains(where: { $0 != "*" }) {
+                throw ModuleFailure("You cannot combine special_time with any of the time or day/date parameters.")
+            }
+            let env = args["env"]?.truthy ?? false
+            let after = args["insertafter"]?.string, before = args["insertbefore"]?.string
+            if present {
+                if inFile && user == nil { throw ModuleFailure("To use cron_file=... parameter you must specify user=... as well") }
+                guard job != nil else { throw ModuleFailure("You must specify 'job' to install a new cron job or variable") }
+                if (after != nil || before != nil) && !env { throw ModuleFailure("Insertafter and insertbefore parameters are valid only with env=yes") }
+            }
+            if env {
+                if name.contains(" ") { throw ModuleFailure("Invalid name for environment variable") }
+                let declaration = "\(name)=\"\(job ?? "")\""
+                let old = findEnv(name)
+                if present {
+                    if let old, lines[old] != declaration { replaceEnv(name, with: declaration); changed = true }
+                    if old == nil { try addEnv(declaration, after: after, before: before); changed = true }
+                } else if old != nil {
+                    replaceEnv(name, with: nil)
+                    changed = true
+                }
+            } else if present {
+                var body = job!
+                while let l = body.last, l == "\r" || l == "\n" { body.removeLast() }
+                while let f = body.first, f == "\r" || f == "\n" { body.removeFirst() }
+                let prefix = (args["disabled"]?.truthy ?? false) ? "#" : ""
+                let owner = inFile ? " \(user!)" : ""
+                let line = special.map { "\(prefix)@\($0)\(owner) \(body)" } ?? "\(prefix)\(times.joined(separator: " "))\(owner) \(body)"
+                switch findJob(name, line: line) {
+                case nil:
+                    lines.append(Self.marker + name)
+                    lines.append(line)
+                    changed = true
+                case let (found, inserted)?:
+                    if found != line || inserted { replaceJob(name, with: line); changed = true }
+                }
+            } else if findJob(name, line: nil) != nil {
+                replaceJob(name, with: nil)
+                changed = true
+                if inFile && lines.allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) { removesFile = true }
+            }
+            // Nothing else to do, but a crontab without its last newline gets one.
+            if !changed && !existing.isEmpty && !(existing.hasSuffix("\n") || existing.hasSuffix("\r")) { changed = true }
+        }
+
+        /// The entry behind NAME's marker, or (with `line`) a line equal to it, which gets the marker.
+        mutating func findJob(_ name: String, line: String?) -> (line: String, inserted: Bool)? {
+            var comment: String? = nil
+            for l in lines {
+                if let c = comment {
+                    if c == name { return (l, false) }
+                    comment = nil
+                } else if l.hasPrefix(Self.marker) {
+                    comment = String(l.dropFirst(Self.marker.count))
+                }
+            }
+            guard let line, let i = lines.firstIndex(of: line) else { return nil }
+            let previous = lines[i == 0 ? lines.count - 1 : i - 1]
+            if !previous.hasPrefix(Self.marker) {
+                lines.insert(Self.marker + name, at: i)
+                return (line, true)
+            }
+            if !name.isEmpty && previous == Self.marker + "None" {
+                lines[i == 0 ? lines.count - 1 : i - 1] = Self.marker + name
+                return (line, true)
+            }
+            return nil
+        }
+
+        /// NAME's marker and the line after it replaced by the marker and `line`, or removed.
+        mutating func replaceJob(_ name: String, with line: String?) {
+            var out: [String] = []
+            var comment: String? = nil
+            for l in lines {
+                if let c = comment {
+                    if let line { out.append(c); out.append(line) }
+                    comment = nil
+                } else if l == Self.marker + name {
+                    comment = l
+                } else {
+                    out.append(l)
+                }
+            }
+            lines = out
+        }
+
+        func findEnv(_ name: String) -> Int? { lines.firstIndex { $0.hasPrefix(name + "=") } }
+
+        mutating func replaceEnv(_ name: String, with declaration: String?) {
+            lines = lines.compactMap { $0.hasPrefix(name + "=") ? declaration : $0 }
+        }
+
+        mutating func addEnv(_ declaration: String, after: String?, before: String?) throws {
+            guard let other = after ?? before else { lines.insert(declaration, at: 0); return }
+            guard let i = findEnv(other) else { throw ModuleFailure("Variable named '\(other)' not found.") }
+            lines.insert(declaration, at: after != nil ? i + 1 : i)
+        }
     }
 
     static let sysctl = ModuleSpec(name: "sysctl", arguments: ["name", "value", "state", "sysctl_file", "reload", "sysctl_set", "ignoreerrors"],
