@@ -122,6 +122,16 @@ func failed(_ status: Int32 = 1, _ stderr: String = "") -> CommandResult { Comma
         #expect(edited.steps[0].input == Array("B=2\nA=1\n".utf8))
         #expect(try line.scripts(["regular file|644|root|root|4\n\nA=1\n"]).isEmpty)
         #expect(throws: ModuleFailure.self) { try line.plan(["absent\n"]) }
+        // A vault-encrypted source is refused (parc has no vault) unless decrypt: no copies it as it is.
+        let vaultDir = NSTemporaryDirectory() + "parc-vault-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: vaultDir + "/files", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: vaultDir) }
+        try "$ANSIBLE_VAULT;1.1;AES256\n6162\n".write(toFile: vaultDir + "/files/secret", atomically: true, encoding: .utf8)
+        var vaulted = Planner("copy", ["src": .string("secret"), "dest": .string("/etc/secret")])
+        vaulted.directory = vaultDir
+        #expect(performing: { try vaulted.plan(["absent\n"]) }, throws: { ($0 as? ModuleFailure)?.message.contains("Ansible Vault") == true })
+        vaulted.args["decrypt"] = .bool(false)
+        #expect(try vaulted.plan(["absent\n"]).plan.steps.count == 1)
         // A validate command without %s: refused before anything is read, in Ansible's words (a rescue tests them).
         for module in ["lineinfile", "copy"] {
             var unnamed = module == "copy" ? Planner("copy", ["content": .string("x"), "dest": .string("/etc/x")]) : line

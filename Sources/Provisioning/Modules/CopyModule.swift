@@ -6,7 +6,7 @@ import Templating
 /// pushed only when its content differs, atomically, with its mode and owner.
 enum CopyModule {
     static let copy = ModuleSpec(name: "copy", arguments: ["src", "content", "dest", "mode", "owner", "group", "backup", "force", "validate", "follow",
-                                                          "remote_src"],
+                                                          "remote_src", "decrypt"],
                                  required: ["dest"]) { call in
         var dest = call.string("dest")!
         let src = call.string("src")
@@ -36,6 +36,10 @@ enum CopyModule {
             bytes = Array(content.description.utf8)
         } else {
             bytes = Array(FileManager.default.contents(atPath: try localFile(src!, in: call.playbookDirectory, folder: "files")) ?? Data())
+            // decrypt (Ansible's default): a vault-encrypted file would be decrypted; parc has no vault.
+            if call.args["decrypt"]?.truthy ?? true, bytes.starts(with: Array("$ANSIBLE_VAULT;".utf8)) {
+                throw ModuleFailure("\(src!) is encrypted with Ansible Vault, which parc does not support yet (decrypt it, or give decrypt: no to copy it as it is)")
+            }
         }
         return try push(bytes, to: target, call)
     }
