@@ -151,11 +151,17 @@ public final class TemplateEngine: Sendable {
                 // under files/ is written `files/name`.
                 do { return .list(try Self.firstFound(terms, dirs: dirs, folder: nil)) } catch { throw TemplateError("\(error)") }
             case "template", "ansible.builtin.template":
+                // The template module's Jinja options (delimiters, trim_blocks…), and template_vars.
+                let jinja: TemplateOptions
+                do { jinja = try CopyModule.templateOptions(options) } catch { throw TemplateError("lookup('template'): \(error)") }
+                var scope = vars
+                if case .map(let extra)? = options["template_vars"] { for (k, v) in extra { scope[k] = v } }
                 return .list(try terms.map { t in
                     let text = String(decoding: try Self.controlFile(t.pythonText, dirs: dirs, folder: "templates"), as: UTF8.self)
-                    let template = try cache.template(text, options: .file)
-                    // With the same lookups and includes as a template task's file (its {% include %}s).
-                    return .string(try template.render(vars, hooks: self.hooks(vars)))
+                    let template = try cache.template(text, options: jinja)
+                    // With the same lookups and includes as a template task's file (its {% include %}s);
+                    // a template that prints nothing gives None.
+                    return try template.renderOrNone(scope, hooks: self.hooks(scope))
                 })
             default:
                 throw TemplateError("lookup('\(plugin)') is not supported by parc (file, env, template, first_found, list, items, indexed_items, dict, sequence, nested and together are)")

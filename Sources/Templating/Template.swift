@@ -183,6 +183,15 @@ public final class Template: Sendable {
         }
     }
 
+    /// The text, or None when the template printed nothing at all (what 2.19's template lookup gives).
+    public func renderOrNone(_ vars: [String: Value], hooks: TemplateHooks = TemplateHooks()) throws(TemplateError) -> Value {
+        try running(vars, hooks) { interpreter in
+            var out = ""
+            try interpreter.run(nodes, into: &out)
+            return interpreter.pieces == 0 ? .null : .string(restoreNewlines(out))
+        }
+    }
+
     private func restoringNewlines(_ v: Value) -> Value {
         if case .string(let s) = v { return .string(restoreNewlines(s)) }
         return v

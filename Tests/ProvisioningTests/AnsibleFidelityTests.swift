@@ -186,5 +186,12 @@ final class SlowTransport: Transport, @unchecked Sendable {
         #expect(try engine.render("{{ lookup('template', 'part.j2') }}", vars: vars) == "[cdi]")
         #expect(throws: PlaybookError.self) { try engine.render("{% include 'none.j2' %}", vars: vars, options: .file) }
         #expect(try engine.render("x{% include 'none.j2' ignore missing %}", vars: vars, options: .file) == "x")
+        // The lookup takes the template module's Jinja options and template_vars; a template that
+        // prints nothing gives None (as ansible-core 2.19's lookup_template target checks).
+        try "Hello [% who %]!\n[# note #]".write(toFile: dir + "/templates/square.txt", atomically: true, encoding: .utf8)
+        try "{# nothing #}\n".write(toFile: dir + "/templates/none.j2", atomically: true, encoding: .utf8)
+        #expect(try engine.evaluate(.string("{{ lookup('template', 'square.txt', variable_start_string='[%', variable_end_string='%]', comment_start_string='[#', comment_end_string='#]') }}"), vars: vars) == .string("Hello cdi!\n"))
+        #expect(try engine.evaluate(.string("{{ lookup('template', 'part.j2', template_vars={'who': 'salle 2'}) }}"), vars: vars) == .string("[salle 2]"))
+        #expect(try engine.condition("lookup('template', 'none.j2') is none", vars: vars))
     }
 }

@@ -120,6 +120,7 @@ func failed(_ status: Int32 = 1, _ stderr: String = "") -> CommandResult { Comma
         let edited = try line.plan(["regular file|640|root|adm|4\n\nB=2\n"]).plan
         #expect(edited.steps.map(\.kind) == [.write(path: "/etc/environment", mode: 0o640, owner: "root", group: "adm", validate: nil)])
         #expect(edited.steps[0].input == Array("B=2\nA=1\n".utf8))
+        #expect(edited.result.data["backup"] == .string(""), "as Ansible's result: no backup, an empty path")
         #expect(try line.scripts(["regular file|644|root|root|4\n\nA=1\n"]).isEmpty)
         #expect(throws: ModuleFailure.self) { try line.plan(["absent\n"]) }
         // A vault-encrypted source is refused (parc has no vault) unless decrypt: no copies it as it is.
@@ -270,7 +271,14 @@ func failed(_ status: Int32 = 1, _ stderr: String = "") -> CommandResult { Comma
         let get = Planner("get_url", ["url": .string("https://example.org/a"), "dest": .string("/opt/a"), "checksum": .string("sha256:abc")])
         #expect(try get.scripts(["abc\n"]).isEmpty)
         #expect(try get.plan(["\n"]).plan.steps.first?.script.contains("sha256sum") == true)
-        #expect(try get.plan(["\n"]).plan.steps.first?.script.contains("curl -fsSL --max-time") == true, "certificates checked by default")
+        #expect(try get.plan(["\n"]).plan.steps.first?.script.contains("curl -fsSL --compressed --max-time") == true, "certificates checked, compression undone by default")
+        var raw = get
+        raw.args["decompress"] = .bool(false)
+        #expect(try raw.plan(["\n"]).plan.steps.first?.script.contains("curl -fsSL --max-time") == true, "decompress: no keeps the bytes as sent")
+        // stdin_add_newline: no sends stdin as it is; service takes Ansible's daemon-reload alias.
+        let piped = try Planner("command", ["_raw_params": .string("cat"), "stdin": .string("x"), "stdin_add_newline": .bool(false)]).plan().plan
+        #expect(piped.steps.first?.input == Array("x".utf8))
+        #expect(try Planner("service", ["daemon-reload": .bool(true)]).scripts() == ["systemctl daemon-reload"])
         let selfSigned = Planner("get_url", ["url": .string("https://ent.local/a"), "dest": .string("/opt/a"), "validate_certs": .bool(false)])
         let fetch = try selfSigned.plan(["\n"]).plan.steps.first?.script ?? ""
         #expect(fetch.contains("curl -fsSL -k ") && fetch.contains("wget -q --no-check-certificate"), "validate_certs: no")

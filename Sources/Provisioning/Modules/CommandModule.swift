@@ -4,7 +4,7 @@ import Templating
 
 /// `command` (no shell: words are quoted) and `shell` (`/bin/sh -c`).
 enum CommandModule {
-    static let arguments: Set<String> = ["_raw_params", "cmd", "argv", "chdir", "creates", "removes", "stdin", "executable", "expand_argument_vars"]
+    static let arguments: Set<String> = ["_raw_params", "cmd", "argv", "chdir", "creates", "removes", "stdin", "executable", "expand_argument_vars", "stdin_add_newline"]
 
     static let command = ModuleSpec(name: "command", arguments: arguments, takesFreeForm: true) { try plan($0, shell: false) }
     static let shell = ModuleSpec(name: "shell", arguments: arguments, takesFreeForm: true) { try plan($0, shell: true) }
@@ -108,7 +108,7 @@ enum CommandModule {
             step.input = Array(text.utf8)
             step.script = c.exports + (c.string("chdir").map { "cd \(shellQuote($0)) && " } ?? "") + "/bin/sh /dev/fd/3"
         } else if let stdin = c.string("stdin") {
-            step.input = Array((stdin + "\n").utf8)
+            step.input = Array((stdin + ((c.args["stdin_add_newline"]?.truthy ?? true) ? "\n" : "")).utf8)
             step.script = c.exports + "head -c \(step.input.count) <&3 | { \(line)\n}"
         }
         step.isResult = true

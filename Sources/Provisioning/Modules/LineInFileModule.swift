@@ -17,6 +17,8 @@ enum LineInFileModule {
             return outcome.changed ? outcome.content ?? before : before
         }
         r.result.msg = message
+        // As Ansible's result: `backup` is the backup's path, or empty.
+        r.result.data["backup"] = r.result.data["backup_file"] ?? .string("")
         return r
     }
 

@@ -793,7 +793,7 @@ enum SystemFileModules {
 /// get_url, unarchive, ufw.
 enum TransferModules {
     static let getURL = ModuleSpec(name: "get_url", arguments: ["url", "dest", "mode", "owner", "group", "checksum", "force", "timeout", "validate_certs",
-                                                                "headers"],
+                                                                "headers", "decompress"],
                                    required: ["url", "dest"]) { c in
         let url = c.string("url")!, dest = c.string("dest")!
         let d = shellQuote(dest)
@@ -819,7 +819,7 @@ enum TransferModules {
         let config = headers.map { "header = \"\($0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\""))\"\n" }.joined()
         // (Descriptor 3 carries the session's later input too: exactly the configuration's bytes are read.)
         script += "if command -v curl >/dev/null; then " + (headers.isEmpty ? "" : "head -c \(config.utf8.count) <&3 | ")
-            + "curl -fsSL\(insecure ? " -k" : "") --max-time \(Int(c.args["timeout"]?.description ?? "") ?? 60)"
+            + "curl -fsSL\(insecure ? " -k" : "")\((c.args["decompress"]?.truthy ?? true) ? " --compressed" : "") --max-time \(Int(c.args["timeout"]?.description ?? "") ?? 60)"
             + (headers.isEmpty ? "" : " -K -") + " -o \"$t\" \(shellQuote(url)); "
             + "else " + (headers.isEmpty ? "" : "head -c \(config.utf8.count) <&3 >/dev/null; ")
             + "wget -q\(insecure ? " --no-check-certificate" : "")" + headers.map { " --header=\(shellQuote($0))" }.joined()

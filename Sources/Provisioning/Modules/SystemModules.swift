@@ -136,13 +136,14 @@ enum AptModule {
 
 /// `service` / `systemd`: started, stopped, restarted, reloaded; enabled or not (systemctl).
 enum ServiceModule {
-    static let arguments: Set<String> = ["name", "state", "enabled", "daemon_reload"]
+    /// `daemon-reload` is Ansible's alias of daemon_reload.
+    static let arguments: Set<String> = ["name", "state", "enabled", "daemon_reload", "daemon-reload"]
     static let service = ModuleSpec(name: "service", arguments: arguments, required: ["name"]) { try plan($0) }
     static let systemd = ModuleSpec(name: "systemd", arguments: arguments) { try plan($0) }
 
     static func plan(_ c: ModuleContext) throws -> Plan {
         var p = Plan(changed: false)
-        if c.bool("daemon_reload") { p.steps.append(c.run("systemctl daemon-reload", what: "systemctl daemon-reload")) }
+        if c.bool("daemon_reload") || c.bool("daemon-reload") { p.steps.append(c.run("systemctl daemon-reload", what: "systemctl daemon-reload")) }
         guard let name = c.string("name") else { return p }
         let n = shellQuote(name)
         let probe = try c.fact(.command("command -v systemctl >/dev/null || { echo no-systemctl; exit 0; }; systemctl is-active -- \(n); systemctl is-enabled -- \(n) 2>/dev/null || true"))
