@@ -131,6 +131,16 @@ public enum Modules {
     }
 
     /// Other names Ansible gives the same module (`systemd_service` is systemd's current name).
+    /// What Ansible adds to a result that names an existing path (add_path_info): its owner,
+    /// group, mode, size and kind, from `stat -c '%u|%g|%U|%G|%a|%s|%h|%F'`; nothing when it is gone.
+    static func pathInfo(_ statLine: String) -> [String: Value] {
+        let f = statLine.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+        guard f.count == 8, let uid = Int(f[0]), let gid = Int(f[1]), let mode = Int(f[4], radix: 8) else { return [:] }
+        let kind = f[7] == "symbolic link" ? "link" : f[7] == "directory" ? "directory" : (Int(f[6]) ?? 1) > 1 ? "hard" : "file"
+        return ["uid": .int(uid), "gid": .int(gid), "owner": .string(f[2] == "UNKNOWN" ? f[0] : f[2]), "group": .string(f[3] == "UNKNOWN" ? f[1] : f[3]),
+                "mode": .string("0" + String(repeating: "0", count: max(0, 3 - String(mode, radix: 8).count)) + String(mode, radix: 8)), "size": .int(Int(f[5]) ?? 0), "state": .string(kind)]
+    }
+
     static let aliases = ["systemd_service": "systemd"]
 
     static let collectionModules = [

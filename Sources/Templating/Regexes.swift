@@ -88,3 +88,49 @@ enum Regexes {
         return out
     }
 }
+
+/// Python's `re.search` for callers outside templates (wait_for's `search_regex`): the groups of
+/// the first match, in order, and the named ones.
+public enum PythonRegex {
+    public struct Match: Sendable {
+        public var groups: [String?]
+        public var named: [(name: String, value: String?)]
+    }
+
+    /// The first match of `pattern` in `text` (`multiline`: `^` and `$` at every line), or nil.
+    public static func search(_ pattern: String, in text: String, multiline: Bool) throws -> Match? {
+        let re: NSRegularExpression
+        do { re = try Regexes.compile(pattern, ignoreCase: false, multiline: multiline) } catch let f as RuntimeFailure {
+            throw TemplateError(f.message)
+        }
+        guard let m = re.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) else { return nil }
+        let groups = (0..<max(0, m.numberOfRanges - 1)).map { Regexes.group(m, $0 + 1, in: text) }
+        let named = groupNames(pattern).map { (name: $0.name, value: $0.index <= groups.count ? groups[$0.index - 1] : nil) }
+        return Match(groups: groups, named: named)
+    }
+
+    /// The named groups of a Python pattern with their numbers (`(?P<name>…)`, `(?<name>…)`).
+    static func groupNames(_ pattern: String) -> [(name: String, index: Int)] {
+        let chars = Array(pattern)
+        var out: [(String, Int)] = []
+        var index = 0, i = 0, inClass = false
+        while i < chars.count {
+            let c = chars[i]
+            if c == "\\" { i += 2; continue }
+            if inClass { if c == "]" { inClass = false }; i += 1; continue }
+            if c == "[" { inClass = true; i += 1; continue }
+            if c == "(" {
+                let rest = String(chars[(i + 1)...].prefix(4))
+                if !rest.hasPrefix("?") {
+                    index += 1
+                } else if rest.hasPrefix("?P<") || (rest.hasPrefix("?<") && !rest.hasPrefix("?<=") && !rest.hasPrefix("?<!")) {
+                    index += 1
+                    let start = i + (rest.hasPrefix("?P<") ? 4 : 3)
+                    if let end = chars[start...].firstIndex(of: ">") { out.append((String(chars[start..<end]), index)) }
+                }
+            }
+            i += 1
+        }
+        return out
+    }
+}

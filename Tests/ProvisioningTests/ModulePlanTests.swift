@@ -298,8 +298,19 @@ func failed(_ status: Int32 = 1, _ stderr: String = "") -> CommandResult { Comma
         let wait = try Planner("wait_for", ["port": .int(22), "timeout": .int(5)]).plan().plan
         #expect(wait.steps.first?.isResult == true && wait.steps.first?.touches == [] && wait.result.changed == false)
         var r = wait.result
-        wait.finish?(&r, failed())
-        #expect(r.failed)
+        wait.finish?(&r, CommandResult(exitStatus: 1, stdout: Array("5\n".utf8), stderr: []))
+        #expect(r.failed && r.msg == "Timeout when waiting for 127.0.0.1:22" && r.data["elapsed"] == .int(5), "Ansible's words and elapsed")
+        // search_regex: the device's loop shows the file once it matched; the groups are Python's.
+        let found = try Planner("wait_for", ["path": .string("/tmp/k"), "search_regex": .string(#"completed (?P<foo>\w+) ([0-9]+)"#)]).plan().plan
+        #expect(found.steps.first?.script.contains("grep -Pzq") == true)
+        var fr = found.result
+        found.finish?(&fr, CommandResult(exitStatus: 0, stdout: Array("3\nstart\ncompleted data 123\n".utf8), stderr: []))
+        #expect(!fr.failed && fr.data["elapsed"] == .int(3) && fr.data["match_groups"] == .list([.string("data"), .string("123")]))
+        #expect(fr.data["match_groupdict"] == .map(["foo": .string("data")]) && fr.data["search_regex"] == .string(#"completed (?P<foo>\w+) ([0-9]+)"#))
+        var missed = found.result
+        found.finish?(&missed, CommandResult(exitStatus: 1, stdout: Array("300\n".utf8), stderr: []))
+        #expect(missed.msg == #"Timeout when waiting for search string completed (?P<foo>\w+) ([0-9]+) in /tmp/k"#)
+        #expect(throws: ModuleFailure.self) { try Planner("wait_for", ["path": .string("/tmp/k"), "search_regex": .string("(")]).plan() }
         #expect(throws: ModuleFailure.self) { try Planner("wait_for", ["port": .string("22; reboot")]).plan() }
         let reboot = try Planner("reboot", ["msg": .string("mise à jour"), "reboot_timeout": .int(120)]).plan().plan
         #expect(reboot.steps.first?.kind == .reboot(message: "mise à jour", delay: 1, timeout: 120) && reboot.result.changed)

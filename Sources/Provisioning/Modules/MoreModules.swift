@@ -258,34 +258,100 @@ enum FactModules {
         return try apt(own)
     }
 
-    static let waitFor = ModuleSpec(name: "wait_for", arguments: ["host", "port", "path", "state", "timeout", "delay", "sleep", "msg"]) { c in
-        let timeout = Int(c.args["timeout"]?.description ?? "") ?? 300
-        let delay = Int(c.args["delay"]?.description ?? "") ?? 0
+    /// wait_for as Ansible's: a port open (started) or closed (stopped), a path present (with
+    /// `search_regex` in its content) or absent, or just `timeout` seconds; the loop runs on the
+    /// device, its result says how long it took (`elapsed`) and what the regex's groups caught.
+    static let waitFor = ModuleSpec(name: "wait_for", arguments: ["host", "port", "path", "state", "timeout", "delay", "sleep", "msg",
+                                                                  "search_regex", "connect_timeout"]) { c in
+        func seconds(_ key: String, _ fallback: Int) throws -> Int {
+            guard let v = c.args[key] else { return fallback }
+            guard let n = Int(v.description), n >= 0 else { throw ModuleFailure("wait_for: \(key) must be a number of seconds, not '\(v.description)'") }
+            return n
+        }
+        let timeout = try seconds("timeout", 300), delay = try seconds("delay", 0), pause = max(1, try seconds("sleep", 1))
         let state = c.string("state") ?? "started"
+        guard ["started", "present", "stopped", "absent"].contains(state) else {
+            throw ModuleFailure(state == "drained" ? "wait_for: state=drained is not supported by parc yet"
+                                : "value of state must be one of: absent, drained, present, started, stopped, got: \(state)")
+        }
+        let path = c.string("path"), regex = c.string("search_regex")
+        let portText = c.args["port"]?.description
+        if portText != nil && path != nil { throw ModuleFailure("port and path parameter can not both be passed to wait_for") }
+        if path != nil && state == "stopped" { throw ModuleFailure("state=stopped should only be used for checking a port in the wait_for module") }
+        if let regex {
+            do { _ = try PythonRegex.search(regex, in: "", multiline: true) } catch { throw ModuleFailure("Invalid regular expression: \(regex)") }
+        }
+        let host = c.string("host") ?? "127.0.0.1"
+        let wantUp = state == "started" || state == "present"
         let probe: String
-        if let portText = c.args["port"]?.description {
+        var target = ""
+        if let portText {
             // Both end up in a path bash reads (/dev/tcp/HOST/PORT): a number and a host name or address only.
-            let host = c.string("host") ?? "127.0.0.1"
             guard let port = Int(portText), (1...65535).contains(port) else { throw ModuleFailure("wait_for: port must be a number from 1 to 65535, not '\(portText)'") }
             guard !host.isEmpty, host.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || ".:-_".unicodeScalars.contains($0)) }) else {
                 throw ModuleFailure("wait_for: host must be a host name or an address, not '\(host)'")
             }
-            probe = "bash -c \(shellQuote("exec 3<>/dev/tcp/\(host)/\(port)")) 2>/dev/null"
-        } else if let path = c.string("path") {
-            probe = "test -e \(shellQuote(path))"
+            if regex != nil { throw ModuleFailure("wait_for: search_regex on a port is not supported by parc yet (on a path it is)") }
+            let connect = try seconds("connect_timeout", 5)
+            probe = "timeout \(max(1, connect)) bash -c \(shellQuote("exec 3<>/dev/tcp/\(host)/\(port)")) 2>/dev/null"
+            target = "\(host):\(port)"
+        } else if let path {
+            let p = shellQuote(path)
+            // The regex as grep -P reads it, over the whole file (Python's re.search with MULTILINE);
+            // its groups are read again with Python's rules once it matched.
+            probe = regex.map { "[ -e \(p) ] && grep -Pzq -- \(shellQuote("(?m)" + $0)) \(p) 2>/dev/null" } ?? "[ -e \(p) ]"
         } else {
-            probe = "true"
+            probe = "false"
         }
-        let wantUp = state == "started" || state == "present"
-        let script = "sleep \(delay); i=0; while [ $i -lt \(timeout) ]; do if \(probe); then [ \(wantUp ? 1 : 0) = 1 ] && exit 0; else [ \(wantUp ? 1 : 0) = 0 ] && exit 0; fi; i=$((i+1)); sleep 1; done; exit 1"
+        // On success: the path's facts (Ansible adds them to any result naming a path), then what the regex is read in.
+        let showContent = path.map { p in
+            "stat -c '%u|%g|%U|%G|%a|%s|%h|%F' -- \(shellQuote(p)) 2>/dev/null || echo; "
+                + (regex != nil ? "head -c 1048576 -- \(shellQuote(p))" : "true")
+        } ?? "true"
+        // started/present: success when the probe holds; stopped/absent: when it stops holding.
+        let done = wantUp ? probe : "! { \(probe); }"
+        let script = portText == nil && path == nil
+            ? "s=$(date +%s); sleep \(delay + timeout); echo $(( $(date +%s) - s ))"
+            : "s=$(date +%s); sleep \(delay); e=$(( s + \(delay) + \(timeout) )); while [ \"$(date +%s)\" -lt \"$e\" ]; do "
+                + "if \(done); then echo $(( $(date +%s) - s )); \(showContent); exit 0; fi; sleep \(pause); done; echo $(( $(date +%s) - s )); exit 1"
         // Waiting changes nothing: a result step, so that it runs in its place among the steps.
         var step = Step.run(script, what: "waiting", touches: [])
         step.isResult = true
         step.timeout = .seconds(timeout + delay + 30)
-        var p = Plan(steps: [step], changed: false, msg: "ok")
-        let message = c.string("msg") ?? "Timeout when waiting for \(c.args["port"].map { "port \($0)" } ?? c.string("path") ?? "")"
+        var p = Plan(steps: [step], changed: false)
+        let message = c.string("msg") ?? {
+            switch (wantUp, portText, path, regex) {
+            case (true, _?, _, _): "Timeout when waiting for \(target)"
+            case (false, _?, _, _): "Timeout when waiting for \(target) to stop."
+            case (true, nil, let path?, let regex?): "Timeout when waiting for search string \(regex) in \(path)"
+            case (true, nil, let path?, nil): "Timeout when waiting for file \(path)"
+            case (false, nil, let path?, _): "Timeout when waiting for \(path) to be absent."
+            default: "Timeout"
+            }
+        }()
         p.finish = { r, out in
-            if !out.succeeded { r.failed = true; r.msg = message }
+            let text = out.stdoutText
+            let firstLine = text.prefix { $0 != "\n" }
+            let elapsed = Value.int(Int(firstLine) ?? 0)
+            r.data["elapsed"] = elapsed
+            guard out.succeeded else { r.failed = true; r.msg = message; return }
+            r.data["state"] = .string(state)
+            r.data["port"] = portText.flatMap { Int($0) }.map { .int($0) } ?? .null
+            r.data["path"] = path.map { .string($0) } ?? .null
+            r.data["search_regex"] = regex.map { .string($0) } ?? .null
+            var rest = text.dropFirst(firstLine.count + 1)
+            if path != nil {
+                let statLine = rest.prefix { $0 != "\n" }
+                rest = rest.dropFirst(statLine.count + 1)
+                for (k, v) in Modules.pathInfo(String(statLine)) { r.data[k] = v }
+            }
+            var groups: [Value] = [], named = OrderedMap()
+            if let regex, let match = try? PythonRegex.search(regex, in: String(rest), multiline: true) {
+                groups = match.groups.map { $0.map { .string($0) } ?? .null }
+                for (name, value) in match.named { named[name] = value.map { .string($0) } ?? .null }
+            }
+            r.data["match_groups"] = .list(groups)
+            r.data["match_groupdict"] = .map(named)
         }
         return p
     }
