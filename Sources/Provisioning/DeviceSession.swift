@@ -80,7 +80,10 @@ final class DeviceSession: @unchecked Sendable {
             known[k] = facts.filter { fact, _ in
                 guard let paths = fact.paths else { return false }
                 return !paths.contains { p in
-                    touched.contains { t in p == t || (step.removesTree && p.hasPrefix(t.hasSuffix("/") ? t : t + "/")) }
+                    touched.contains { t in
+                        p == t || (step.removesTree && p.hasPrefix(t.hasSuffix("/") ? t : t + "/"))
+                            || (p.hasSuffix("/") && (t.hasPrefix(p) || t + "/" == p))
+                    }
                 }
             }
         }

@@ -10,7 +10,8 @@ public struct Fact: Hashable, Sendable {
     /// Bytes the command reads on file descriptor 3 (unarchive compares an archive it is sent).
     public var input: [UInt8]
     /// Paths the answer describes: a step touching one of them (or an ancestor or, for a
-    /// removal, a descendant) makes it stale. Nil: any change does (packages, users, services).
+    /// removal, a descendant) makes it stale; a path ending in `/` is a whole tree, which any
+    /// step under it makes stale. Nil: any change does (packages, users, services).
     public var paths: [String]?
 
     public init(_ script: String, input: [UInt8] = [], paths: [String]?) {

@@ -14,7 +14,7 @@ import Testing
 
     static let cases: [Case] = [
         Case(args: ["state": .string("directory"), "mode": .int(0o755)], current: PathState(kind: .absent),
-             commands: ["mkdir -p -- /srv/ecole", "chmod 755 -- /srv/ecole"]),
+             commands: ["d=/srv/ecole; set --; while [ ! -e \"$d\" ] && [ ! -L \"$d\" ]; do set -- \"$d\" \"$@\"; d=$(dirname -- \"$d\"); done; for x in \"$@\"; do mkdir -- \"$x\" && chmod 755 -- \"$x\" || exit 1; done"]),
         Case(args: ["state": .string("directory"), "mode": .string("0755")], current: PathState(kind: .directory, mode: "755", owner: "root", group: "root"),
              commands: []),
         Case(args: ["state": .string("directory"), "mode": .string("0750"), "owner": .string("eleve")],

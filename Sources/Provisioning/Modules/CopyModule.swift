@@ -6,11 +6,14 @@ import Templating
 /// pushed only when its content differs, atomically, with its mode and owner.
 enum CopyModule {
     static let copy = ModuleSpec(name: "copy", arguments: ["src", "content", "dest", "mode", "owner", "group", "backup", "force", "validate", "follow",
-                                                          "remote_src", "decrypt"],
+                                                          "remote_src", "decrypt", "directory_mode"],
                                  required: ["dest"]) { call in
         var dest = call.string("dest")!
         let src = call.string("src")
         guard call.args["content"] != nil || src != nil else { throw ModuleFailure("copy needs src (a file in files/) or content") }
+        if call.args["content"] == nil, !call.bool("remote_src"), let src, let folder = try localFolder(src, in: call.playbookDirectory) {
+            return try copyTree(folder, src: src, to: dest, call)
+        }
         if call.args["content"] == nil, let src, dest.hasSuffix("/") { dest += (src as NSString).lastPathComponent }
         let target = try destination(dest, call)
         let bytes: [UInt8]
@@ -93,6 +96,88 @@ enum CopyModule {
             throw ModuleFailure("cannot find \(src) (looked in \(candidates.joined(separator: ", ")))")
         }
         return found
+    }
+
+    /// A folder of the control node named by `src` (under files/, else next to the playbook), or nil.
+    static func localFolder(_ src: String, in directory: String) throws -> String? {
+        let candidates = src.hasPrefix("/") ? [src] : ["\(directory)/files/\(src)", "\(directory)/\(src)"]
+        var isFolder: ObjCBool = false
+        return candidates.first { FileManager.default.fileExists(atPath: $0, isDirectory: &isFolder) && isFolder.boolValue }
+    }
+
+    /// A folder copied as Ansible copies one: `src/` puts its content into `dest`, `src` the
+    /// folder itself; every file as a single copy would be (same content: left alone), new
+    /// folders made with `directory_mode` (existing ones keep theirs). What is on the device is
+    /// read in one round trip.
+    static func copyTree(_ folder: String, src: String, to dest: String, _ c: ModuleContext) throws -> Plan {
+        let root = src.hasSuffix("/") ? dest : (dest as NSString).appendingPathComponent((folder as NSString).lastPathComponent)
+        var files: [String] = [], folders: [String] = []
+        let fm = FileManager.default
+        for case let relative as String in fm.enumerator(atPath: folder) ?? NSEnumerator() {
+            var isFolder: ObjCBool = false
+            guard fm.fileExists(atPath: folder + "/" + relative, isDirectory: &isFolder) else { continue }
+            if isFolder.boolValue { folders.append(relative) } else { files.append(relative) }
+        }
+        let r = shellQuote(root)
+        let listing = try c.fact(Fact("if [ -e \(r) ] && ! [ -d \(r) ]; then echo 'not a directory'; exit 0; fi; [ -d \(r) ] || exit 0; "
+                                      + "echo '.|d'; cd \(r) && find . -mindepth 1 -printf '%P|%y|%m|%u|%g\\n' && echo '--' && find . -type f -print0 | xargs -0 -r sha256sum --",
+                                      paths: [root.hasSuffix("/") ? root : root + "/"]))
+        if listing.stdoutText == "not a directory\n" { throw ModuleFailure("\(root) is not a directory on the device: a folder is copied into a folder") }
+        var present: [String: [String]] = [:], sums: [String: String] = [:]
+        var inSums = false
+        for line in listing.stdoutText.split(separator: "\n").map(String.init) {
+            if line == "--" { inSums = true; continue }
+            if inSums {
+                // `HASH  ./path`
+                let hash = String(line.prefix(64)), path = line.dropFirst(66)
+                sums[String(path.hasPrefix("./") ? path.dropFirst(2) : path)] = hash
+            } else {
+                let f = line.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+                present[f[0]] = f
+            }
+        }
+        var p = Plan()
+        p.result.data["dest"] = .string(dest.hasSuffix("/") ? dest : dest + "/")
+        p.result.data["src"] = .string(src)
+        let owner = c.string("owner"), group = c.string("group")
+        // The root is made when missing; every folder of the source gets directory_mode (Ansible
+        // runs its file module on each), new ones made with it.
+        var script: [String] = []
+        if present["."] == nil { script.append("mkdir -p -- \(r)") }
+        let directoryMode = try Modules.mode(c.args["directory_mode"])
+        for relative in folders.sorted() {
+            let d = shellQuote(root + "/" + relative)
+            if let f = present[relative] {
+                guard f.count == 5, f[1] == "d" else { throw ModuleFailure("\(root)/\(relative) is on the device but is not a folder") }
+                if let directoryMode, f[2] != directoryMode { script.append("chmod \(directoryMode) -- \(d)") }
+                script += FileModule.ownership(d, owner: owner, group: group, current: PathState(kind: .directory, mode: f[2], owner: f[3], group: f[4]), link: false)
+            } else {
+                script.append("mkdir\(directoryMode.map { " -m \($0)" } ?? "") -- \(d)")
+                script += FileModule.ownership(d, owner: owner, group: group, current: PathState(kind: .directory, mode: "", owner: "", group: ""), link: false)
+            }
+        }
+        if !script.isEmpty {
+            p.steps.append(.run(script.joined(separator: " && "), what: "making the folders of \(root)", touches: [root] + folders.map { root + "/" + $0 }))
+            p.result.changed = true
+        }
+        var own = c
+        own.args["validate"] = nil
+        for relative in files.sorted() {
+            let path = root + "/" + relative
+            let bytes = Array(fm.contents(atPath: folder + "/" + relative) ?? Data())
+            let probe: [String]
+            if let f = present[relative] {
+                guard f.count == 5, f[1] == "f" else { throw ModuleFailure("\(path) is on the device but is not a regular file") }
+                probe = [sums[relative] ?? "", "\(f[2])|\(f[3])|\(f[4])"]
+            } else {
+                probe = ["absent"]
+            }
+            let one = try push(bytes, to: (path, probe), own)
+            p.steps += one.steps
+            p.result.changed = p.result.changed || one.result.changed
+            p.result.diff += one.result.diff
+        }
+        return p
     }
 
     /// The plan for a file with this content at `path`: nothing when it is there with its mode

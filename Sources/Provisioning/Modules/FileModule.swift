@@ -71,7 +71,13 @@ enum FileModule {
             return current.kind == .absent ? [] : ["rm -rf -- \(p)"]
         case "directory":
             switch current.kind {
-            case .absent: commands.append("mkdir -p -- \(p)"); kindAfter = .directory
+            case .absent:
+                kindAfter = .directory
+                guard mode != nil || owner != nil || group != nil else { commands.append("mkdir -p -- \(p)"); break }
+                // As Ansible: every folder made on the way gets the mode and owner, not only the last.
+                let each = (mode.map { ["chmod \($0) -- \"$x\""] } ?? []) + ownership("\"$x\"", owner: owner, group: group, current: nil, link: false)
+                return ["d=\(p); set --; while [ ! -e \"$d\" ] && [ ! -L \"$d\" ]; do set -- \"$d\" \"$@\"; d=$(dirname -- \"$d\"); done; "
+                        + "for x in \"$@\"; do mkdir -- \"$x\" && \(each.joined(separator: " && ")) || exit 1; done"]
             case .directory: break
             default: throw ModuleFailure("\(path) exists and is not a directory")
             }
