@@ -393,6 +393,18 @@ extension Runner {
             memory(host.serial).started = true
         }
         if let refusal = task.refusal { return await refuse(task, refusal, h, state: state) }
+        if task.moduleTemplate != nil {
+            // `action: "{{ ansible_pkg_mgr }} …"`: the module and its arguments, now that they are known.
+            do {
+                return await runTask(try await concreteModule(task, h, state: state), h, state: state, tagsApply: false)
+            } catch {
+                // As Ansible, which decides the module before the task's condition: a failure even under a false `when`.
+                guard await settledBeforeFailure(h, state: state) else { return [] }
+                let ignored = (try? ignoresErrors(task, vars: await taskScope(task, h, state: state).vars)) ?? false
+                await fail(h.host, play: h.play, task: task.name, message: "\(error)", location: task.location, state: state, noLog: task.noLog, ignored: ignored)
+                return []
+            }
+        }
         guard let spec = Modules.registry[task.module] else { return [] }
         // A task that runs on the control node (or through another connection) waits for the
         // device's queued steps: it must not run if one of them fails.
@@ -405,7 +417,8 @@ extension Runner {
         let items: [Value?]
         do { items = try self.items(task, vars: resolved.vars) } catch {
             guard await settledBeforeFailure(h, state: state) else { return [] }
-            await fail(host, play: play, task: name, message: "\(resolved.explain(error))", location: task.location, state: state, noLog: task.noLog)
+            await fail(host, play: play, task: name, message: "\(resolved.explain(error))", location: task.location, state: state, noLog: task.noLog,
+                       ignored: (try? ignoresErrors(task, vars: resolved.vars)) ?? false)
             return []
         }
         // Where the task runs, as whom.
@@ -505,5 +518,35 @@ extension Runner {
             guard let result = Self.outcome(p, session.results(of: owner) ?? [], earlier: earlier) else { return .stopped }
             return .done(result)
         }
+    }
+
+    /// A task whose module is a template (`action: "{{ ansible_pkg_mgr }} name=x"`) with its
+    /// module decided and its arguments read and checked as the loader checks a written one.
+    func concreteModule(_ task: TaskSpec, _ h: HostRun, state: State) async throws -> TaskSpec {
+        let scope = await taskScope(task, h, state: state)
+        let template = task.moduleTemplate ?? ""
+        let name: String
+        do { name = Modules.shortName(try templates.render(template, vars: scope.vars, at: task.location).trimmed) } catch {
+            throw PlaybookError("\(scope.explain(error))", at: task.location)
+        }
+        guard let spec = Modules.registry[name] else {
+            throw PlaybookError("action: '\(template)' names the module '\(name)', which parc does not have; its modules are \(Modules.registry.keys.sorted().joined(separator: ", "))", at: task.location)
+        }
+        var args = try PlaybookLoader.keyValues(task.lateArgs ?? "", module: spec)
+        for (k, v) in task.args { args[k] = v }
+        if let problem = PlaybookLoader.argumentProblem(args, module: spec) { throw PlaybookError(problem.message, at: task.location) }
+        var concrete = task
+        concrete.module = name
+        concrete.args = args
+        concrete.moduleTemplate = nil
+        concrete.lateArgs = nil
+        return concrete
+    }
+
+    /// `ignore_errors`, also when a template decides it.
+    func ignoresErrors(_ task: TaskSpec, vars: [String: Value]) throws -> Bool {
+        if task.ignoreErrors { return true }
+        guard let expression = task.ignoreErrorsExpression else { return false }
+        return Value.string(try templates.render(expression, vars: vars, at: task.location)).truthy
     }
 }

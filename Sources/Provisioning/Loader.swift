@@ -247,6 +247,36 @@ public enum PlaybookLoader {
         }
     }
 
+    /// `key=value key2="a b"` text as `module`'s arguments; the other words are the free-form
+    /// command of command/shell (`_raw_params`), refused for a module that takes none.
+    static func keyValues(_ text: String, module: ModuleSpec) throws -> [String: Value] {
+        var args: [String: Value] = [:]
+        var rest: [String] = []
+        for word in Context.splitArgs(text) {
+            if let eq = word.firstIndex(of: "="), module.anyArguments || module.arguments.contains(String(word[..<eq])), String(word[..<eq]) != "_raw_params" {
+                var v = String(word[word.index(after: eq)...])
+                if v.count >= 2, (v.hasPrefix("\"") && v.hasSuffix("\"")) || (v.hasPrefix("'") && v.hasSuffix("'")) { v = String(v.dropFirst().dropLast()) }
+                args[String(word[..<eq])] = .string(v)
+            } else {
+                rest.append(word)
+            }
+        }
+        if !rest.isEmpty {
+            guard module.takesFreeForm else { throw PlaybookError("\(module.name) takes key=value arguments; '\(rest.joined(separator: " "))' is not one") }
+            args["_raw_params"] = .string(rest.joined(separator: " "))
+        }
+        return args
+    }
+
+    /// An argument `module` does not take (the first, by name), or a required one missing.
+    static func argumentProblem(_ args: [String: Value], module: ModuleSpec) -> (key: String?, message: String)? {
+        if !module.anyArguments, let key = args.keys.sorted().first(where: { !module.arguments.contains($0) }) {
+            return (key, "\(module.name) has no argument '\(key)'; it takes \(module.arguments.sorted().joined(separator: ", "))")
+        }
+        if let key = module.required.sorted().first(where: { args[$0] == nil }) { return (nil, "\(module.name) needs the argument '\(key)'") }
+        return nil
+    }
+
     struct Context {
         let file: String
         let lines: [String]
@@ -615,6 +645,17 @@ public enum PlaybookLoader {
                     }
                     t.delegateToLocal = true
                 case "action":
+                    if moduleNode != nil { throw error("a task runs one module; 'action' names a second one (\(t.module) came first)", keyNode) }
+                    // `action: "{{ ansible_pkg_mgr }} name=x"`: the module is known when the task runs.
+                    if case .scalar(let scalar) = v, scalar.string.trimmed.hasPrefix("{{"), scalar.string.contains("}}") {
+                        let text = scalar.string.trimmed
+                        let end = text.range(of: "}}")!.upperBound
+                        t.moduleTemplate = String(text[..<end])
+                        t.lateArgs = String(text[end...]).trimmed
+                        moduleNode = keyNode
+                        rawArgs = v
+                        continue
+                    }
                     // The old form: `action: module args` (or `action: {module: name, …}`).
                     let (name, args) = try actionForm(v)
                     guard Modules.registry[name] != nil else { throw error("action: unknown module '\(name)'", v) }
@@ -677,6 +718,12 @@ public enum PlaybookLoader {
                 if t.name.isEmpty { t.name = t.module }
                 return [t]
             }
+            if let template = t.moduleTemplate {
+                // Checked when it runs: the module, then its arguments.
+                t.args = extraArgs
+                if t.name.isEmpty { t.name = template }
+                return [t]
+            }
             if t.module == "meta" {
                 let action = value(rawArgs).string ?? ""
                 switch action {
@@ -701,19 +748,13 @@ public enum PlaybookLoader {
                 throw error("the arguments of \(t.module) are a mapping or `key=value` text", rawArgs)
             }
             for (k, v) in extraArgs { t.args[k] = v }
-            if !module.anyArguments {
-                for key in t.args.keys.sorted() where !module.arguments.contains(key) {
-                    // The caret on that argument's own line (in `args:` or the module's mapping).
-                    var at = rawArgs
-                    for candidate in [rawArgs, argsNode].compactMap({ $0 }) {
-                        if case .mapping(let m) = candidate, let k = m.keys.first(where: { $0.string == key }) { at = k }
-                    }
-                    t.refusal = error("\(t.module) has no argument '\(key)'; it takes \(module.arguments.sorted().joined(separator: ", "))", at)
-                    break
+            if let problem = PlaybookLoader.argumentProblem(t.args, module: module) {
+                // The caret on that argument's own line (in `args:` or the module's mapping).
+                var at = problem.key == nil ? moduleNode : rawArgs
+                for candidate in [rawArgs, argsNode].compactMap({ $0 }) {
+                    if case .mapping(let m) = candidate, let k = m.keys.first(where: { $0.string == problem.key }) { at = k }
                 }
-            }
-            for key in module.required where t.args[key] == nil && t.refusal == nil {
-                t.refusal = error("\(t.module) needs the argument '\(key)'", moduleNode)
+                t.refusal = error(problem.message, at)
             }
             if t.pollZero {
                 guard t.asyncSeconds != nil else { throw error("poll: 0 goes with async (the most seconds the task may run)", node) }
@@ -830,24 +871,7 @@ public enum PlaybookLoader {
 
         /// `key=value key2="a b"` text; what is left is the free-form command of command/shell.
         func freeForm(_ text: String, module: ModuleSpec, node: Node) throws -> [String: Value] {
-            var args: [String: Value] = [:]
-            var rest: [String] = []
-            for word in Self.splitArgs(text) {
-                if let eq = word.firstIndex(of: "="), module.anyArguments || module.arguments.contains(String(word[..<eq])), String(word[..<eq]) != "_raw_params" {
-                    var v = String(word[word.index(after: eq)...])
-                    if v.count >= 2, (v.hasPrefix("\"") && v.hasSuffix("\"")) || (v.hasPrefix("'") && v.hasSuffix("'")) { v = String(v.dropFirst().dropLast()) }
-                    args[String(word[..<eq])] = .string(v)
-                } else {
-                    rest.append(word)
-                }
-            }
-            if !rest.isEmpty {
-                guard module.takesFreeForm else {
-                    throw error("\(module.name) takes key=value arguments; '\(rest.joined(separator: " "))' is not one", node)
-                }
-                args["_raw_params"] = .string(rest.joined(separator: " "))
-            }
-            return args
+            do { return try PlaybookLoader.keyValues(text, module: module) } catch let e as PlaybookError { throw error(e.message, node) }
         }
 
         /// Splits on spaces outside quotes and `{{ }}`, keeping the quotes.

@@ -239,6 +239,11 @@ public struct TaskSpec: Sendable {
     /// task is refused at load when it would always run, else it fails only if it runs (as
     /// Ansible, which checks a module's arguments only when the task runs).
     public var refusal: PlaybookError?
+    /// `action: "{{ ansible_pkg_mgr }} name=x"`: the module's name is a template, decided when
+    /// the task runs (with its `key=value` text, `args`: checked then). Nil: `module` is known.
+    public var moduleTemplate: String?
+    /// The `key=value` text after a templated module name.
+    public var lateArgs: String?
     /// Loop items of a dynamic include_tasks, for the tasks it brings: data, never rendered.
     public var includeData: [String: Value] = [:]
     /// Where `files/` and `templates/` are looked up (the role's folder for a role's tasks).

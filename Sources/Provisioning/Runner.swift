@@ -654,11 +654,12 @@ public final class Runner: Sendable {
                                    changed: false, ignored: false, message: message, output: nil, diff: [], milliseconds: 0, location: nil))
     }
 
-    func fail(_ host: HostTarget, play: Play, task: String, message: String, location: SourceLocation?, state: State, noLog: Bool = false) async {
+    func fail(_ host: HostTarget, play: Play, task: String, message: String, location: SourceLocation?, state: State, noLog: Bool = false,
+              ignored: Bool = false) async {
         let r = TaskRecord(play: play.name, task: task, host: host.name, serial: host.serial, item: nil, outcome: .failed, changed: false,
-                           ignored: false, message: message, output: nil, diff: [], milliseconds: 0, location: location, noLog: noLog)
+                           ignored: ignored, message: message, output: nil, diff: [], milliseconds: 0, location: location, noLog: noLog)
         await state.add(r)
-        memory(host.serial).failed = true
+        if !ignored { memory(host.serial).failed = true }
         observer(.task(r))
     }
 

@@ -160,7 +160,7 @@ extension Runner {
                 record.outcome = .failed
                 record.message = "\(resolved.explain(error))"
             }
-            let ignoring = try? ignoresErrors(vars: v)
+            let ignoring = try? runner.ignoresErrors(task, vars: v)
             if record.outcome == .failed && ignoring == true { record.ignored = true }
             record.milliseconds = (ContinuousClock.now - start).ms
             await state.add(record, count: task.loop == nil)
@@ -275,13 +275,6 @@ extension Runner {
             let retries = try number(task.retries, "retries") ?? 3
             let delay = try number(task.delay, "delay") ?? 5
             return (1 + max(0, retries), Double(delay < 0 ? 1 : delay), task.until)
-        }
-
-        /// `ignore_errors`, also when a template decides it.
-        func ignoresErrors(vars: [String: Value]) throws -> Bool {
-            if task.ignoreErrors { return true }
-            guard let expression = task.ignoreErrorsExpression else { return false }
-            return Value.string(try templates.render(expression, vars: vars, at: task.location)).truthy
         }
 
         func withRegister(_ vars: [String: Value], _ reg: Value) -> [String: Value] {

@@ -28,6 +28,7 @@ enum TemplateCheck {
             for c in (t.args["that"].map { $0.list ?? [$0] } ?? []) { if let s = c.string { try engine.checkCondition(s, at: t.location) } }
         }
         try engine.check(t.name, at: t.location)
+        for late in [t.moduleTemplate, t.lateArgs].compactMap({ $0 }) { try engine.check(late, at: t.location) }
         for (k, v) in t.args where !(t.module == "assert" && k == "that") { try walk(v, engine, at: t.location) }
         for v in t.vars.values { try walk(v, engine, at: t.location) }
         for v in t.environment.values { try walk(v, engine, at: t.location) }

@@ -176,6 +176,31 @@ final class SlowTransport: Transport, @unchecked Sendable {
         #expect(r.records.first?.message == "async task did not complete within the requested time - 1s")
     }
 
+    /// A templated `action:` is decided before the task's condition, as Ansible does: a name that
+    /// cannot be rendered, or names no module of parc's, fails the task (the next tasks still load).
+    @Test func aTemplatedActionIsDecidedWhenTheTaskRuns() async throws {
+        let book = try PlaybookLoader.load(try writePlaybook("""
+            - hosts: all
+              gather_facts: no
+              vars: { editor: nosuchmodule }
+              tasks:
+                - name: undefined
+                  action: "{{ nosuch }} x=1"
+                  when: false
+                  ignore_errors: yes
+                - name: unknown
+                  action: "{{ editor }} path=/x"
+                  ignore_errors: yes
+                - name: bad argument
+                  action: "{{ 'debug' }} colour=red"
+            """))
+        let r = await Runner(playbook: book, hosts: hosts(1), connector: SlowConnector(seconds: 0), options: RunOptions()).run()
+        let byName = Dictionary(r.records.map { ($0.task, $0) }, uniquingKeysWith: { a, _ in a })
+        #expect(byName["undefined"]?.outcome == .failed && byName["undefined"]?.message?.contains("'nosuch' is undefined") == true)
+        #expect(byName["unknown"]?.message?.contains("names the module 'nosuchmodule', which parc does not have") == true)
+        #expect(byName["bad argument"]?.message?.contains("debug takes key=value arguments; 'colour=red' is not one") == true, "\(byName["bad argument"]?.message ?? "")")
+    }
+
     @Test func includeAndTemplateLookupReadThePlaybooksTemplates() throws {
         let dir = playbookScratch.appendingPathComponent(UUID().uuidString).path
         try FileManager.default.createDirectory(atPath: dir + "/templates", withIntermediateDirectories: true)

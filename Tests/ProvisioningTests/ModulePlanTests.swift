@@ -292,10 +292,16 @@ func failed(_ status: Int32 = 1, _ stderr: String = "") -> CommandResult { Comma
         try Data([1, 2, 3]).write(to: URL(fileURLWithPath: dir + "/files/a.tar"))
         var archive = Planner("unarchive", ["src": .string("a.tar"), "dest": .string("/opt/a")])
         archive.directory = dir
-        let compare = try archive.plan([failed()])
+        let compare = try archive.plan(["docs/\ndocs/a.txt\n==parc==\n"])
         #expect(compare.asked.first?.input == [1, 2, 3], "the archive is compared on the device through fd 3")
-        #expect(compare.plan.steps.first?.input == [1, 2, 3] && compare.plan.steps.first?.removesTree == true)
-        #expect(try archive.plan(["\n"]).plan.steps.isEmpty)
+        #expect(compare.plan.steps.first?.input == [1, 2, 3] && compare.plan.steps.first?.removesTree == true && compare.plan.result.changed)
+        #expect(try archive.plan(["docs/\n==parc==\nsame\n"]).plan.steps.isEmpty)
+        #expect(performing: { try archive.plan(["parc-no-dest\n"]) }, throws: { ($0 as? ModuleFailure)?.message == "Destination '/opt/a' is not a directory" })
+        // remote_src: the archive is on the device; list_files gives its members.
+        let remote = Planner("unarchive", ["src": .string("/srv/a.tar.gz"), "dest": .string("/opt/a"), "remote_src": .bool(true), "list_files": .bool(true)])
+        let onDevice = try remote.plan(["docs/\ndocs/a.txt\n==parc==\n"])
+        #expect(onDevice.asked.first?.input == [] && onDevice.asked.first?.script.hasPrefix("a=/srv/a.tar.gz;") == true)
+        #expect(onDevice.plan.result.data["files"] == .list([.string("docs/"), .string("docs/a.txt")]) && onDevice.plan.steps.first?.input == [])
         let wait = try Planner("wait_for", ["port": .int(22), "timeout": .int(5)]).plan().plan
         #expect(wait.steps.first?.isResult == true && wait.steps.first?.touches == [] && wait.result.changed == false)
         var r = wait.result

@@ -918,30 +918,53 @@ enum TransferModules {
         return pairs.map { "\($0.0): \($0.1)" }
     }
 
-    static let unarchive = ModuleSpec(name: "unarchive", arguments: ["src", "dest", "creates", "remote_src", "mode", "owner", "group"],
+    /// unarchive as Ansible's: an archive of the control node (sent on fd 3) or, with
+    /// `remote_src`, one already on the device, extracted into an existing folder unless the same
+    /// files are there; `list_files` gives its members.
+    static let unarchive = ModuleSpec(name: "unarchive", arguments: ["src", "dest", "creates", "remote_src", "mode", "owner", "group", "list_files"],
                                       required: ["src", "dest"]) { c in
-        if c.bool("remote_src") { throw ModuleFailure("unarchive: remote_src is not supported by parc yet (the archive is sent from the control node)") }
         let src = c.string("src")!, dest = c.string("dest")!
         if let creates = c.string("creates"), try c.fact(.path(creates)).stdoutText != "absent\n" { return Plan(changed: false, msg: "skipped, since \(creates) exists") }
-        let local = try CopyModule.localFile(src, in: c.playbookDirectory, folder: "files")
-        let bytes = Array(FileManager.default.contents(atPath: local) ?? Data())
         let zip = src.lowercased().hasSuffix(".zip")
         guard zip || [".tar", ".tar.gz", ".tgz", ".tar.xz", ".txz", ".tar.bz2", ".tbz2"].contains(where: { src.lowercased().hasSuffix($0) }) else {
             throw ModuleFailure("unarchive: \(src) is not a .tar(.gz/.xz/.bz2) or .zip archive")
         }
         let d = shellQuote(dest)
-        // The archive reaches the device on fd 3, into a private temporary file removed at the end.
-        let stage = "a=$(mktemp) || exit 1; trap 'rm -f -- \"$a\"' EXIT; head -c \(bytes.count) <&3 > \"$a\" || exit 1; "
-        // The same files already there: GNU tar compares (`--diff`); for zip, every member must exist.
+        let bytes: [UInt8]
+        let stage: String
+        if c.bool("remote_src") {
+            bytes = []
+            stage = "a=\(shellQuote(src)); [ -f \"$a\" ] || { echo \(shellQuote("Source '\(src)' does not exist")) >&2; exit 4; }; "
+        } else {
+            bytes = Array(FileManager.default.contents(atPath: try CopyModule.localFile(src, in: c.playbookDirectory, folder: "files")) ?? Data())
+            // The archive reaches the device on fd 3, into a private temporary file removed at the end.
+            stage = "a=$(mktemp) || exit 1; trap 'rm -f -- \"$a\"' EXIT; head -c \(bytes.count) <&3 > \"$a\" || exit 1; "
+        }
+        // Its members, then whether the same files are already there: GNU tar compares
+        // (`--diff`); for zip, every member must exist.
+        let list = zip ? "unzip -Z1 \"$a\"" : "tar -tf \"$a\""
         let same = zip
-            ? "cd \(d) 2>/dev/null && unzip -Z1 \"$a\" | while read -r f; do [ -e \"$f\" ] || exit 1; done"
+            ? "(cd \(d) && unzip -Z1 \"$a\" | while read -r f; do [ -e \"$f\" ] || exit 1; done)"
             : "tar --diff -f \"$a\" -C \(d) >/dev/null 2>&1"
-        if try c.fact(Fact(stage + same, input: bytes, paths: [dest])).succeeded { return Plan(changed: false) }
-        var extract = stage + "mkdir -p -- \(d) && " + (zip ? "unzip -o -q \"$a\" -d \(d)" : "tar -xf \"$a\" -C \(d)")
-        if let o = c.string("owner") { extract += " && chown -R \(shellQuote(o)) -- \(d)" }
-        var p = Plan(steps: [c.run(extract, input: bytes, what: "extracting \(src)", touches: [dest])])
-        p.steps[0].removesTree = true
+        let probe = try c.fact(Fact(stage + "[ -d \(d) ] || { echo parc-no-dest; exit 0; }; \(list) || exit 5; echo '==parc=='; if \(same); then echo same; fi",
+                                    input: bytes, paths: [dest] + (c.bool("remote_src") ? [src] : [])))
+        guard probe.succeeded else {
+            throw ModuleFailure(probe.exitStatus == 4 ? "Source '\(src)' does not exist" : "unarchive: \(src) could not be read as an archive: \(probe.stderrText.trimmed)")
+        }
+        if probe.stdoutText == "parc-no-dest\n" { throw ModuleFailure("Destination '\(dest)' is not a directory") }
+        let parts = probe.stdoutText.components(separatedBy: "==parc==\n")
+        let members = (parts.first ?? "").split(separator: "\n").map { Value.string(String($0)) }
+        var p = Plan(changed: false)
         p.result.data["dest"] = .string(dest)
+        p.result.data["src"] = .string(src)
+        if c.bool("list_files") { p.result.data["files"] = .list(members) }
+        if parts.count > 1 && parts[1] == "same\n" { return p }
+        var extract = stage + (zip ? "unzip -o -q \"$a\" -d \(d)" : "tar -xf \"$a\" -C \(d)")
+        if let o = c.string("owner") { extract += " && chown -R \(shellQuote(o)) -- \(d)" }
+        if let g = c.string("group") { extract += " && chgrp -R \(shellQuote(g)) -- \(d)" }
+        p.steps = [c.run(extract, input: bytes, what: "extracting \(src)", touches: [dest])]
+        p.steps[0].removesTree = true
+        p.result.changed = true
         return p
     }
 
