@@ -122,6 +122,12 @@ func failed(_ status: Int32 = 1, _ stderr: String = "") -> CommandResult { Comma
         #expect(edited.steps.map(\.kind) == [.write(path: "/etc/environment", mode: 0o640, owner: "root", group: "adm", validate: nil)])
         #expect(edited.steps[0].input == Array("B=2\nA=1\n".utf8))
         #expect(edited.result.data["backup"] == .string(""), "as Ansible's result: no backup, an empty path")
+        // The same content with another mode: only the mode changes, and that is a change (as Ansible).
+        var moded = line
+        moded.args["mode"] = .string("0600")
+        let chmodOnly = try moded.plan(["regular file|644|root|root|4\n\nA=1\n"]).plan
+        #expect(chmodOnly.steps.map(\.script) == ["chmod 600 -- /etc/environment"] && chmodOnly.result.changed)
+        #expect(try moded.plan(["regular file|600|root|root|4\n\nA=1\n"]).plan.steps.isEmpty)
         #expect(try line.scripts(["regular file|644|root|root|4\n\nA=1\n"]).isEmpty)
         #expect(throws: ModuleFailure.self) { try line.plan(["absent\n"]) }
         // A vault-encrypted source is refused (parc has no vault) unless decrypt: no copies it as it is.
@@ -279,6 +285,14 @@ func failed(_ status: Int32 = 1, _ stderr: String = "") -> CommandResult { Comma
         // stdin_add_newline: no sends stdin as it is; service takes Ansible's daemon-reload alias.
         let piped = try Planner("command", ["_raw_params": .string("cat"), "stdin": .string("x"), "stdin_add_newline": .bool(false)]).plan().plan
         #expect(piped.steps.first?.input == Array("x".utf8))
+        // strip_empty_ends: every trailing newline goes (Ansible's default), or none with no.
+        var ends = piped.result
+        piped.finish?(&ends, CommandResult(exitStatus: 0, stdout: Array("x\n\n".utf8), stderr: Array("w\r\n".utf8)))
+        #expect(ends.stdout == "x" && ends.stderr == "w")
+        let kept = try Planner("command", ["_raw_params": .string("cat"), "strip_empty_ends": .bool(false)]).plan().plan
+        var unstripped = kept.result
+        kept.finish?(&unstripped, CommandResult(exitStatus: 0, stdout: Array("x\n\n".utf8), stderr: []))
+        #expect(unstripped.stdout == "x\n\n")
         #expect(try Planner("service", ["daemon-reload": .bool(true)]).scripts() == ["systemctl daemon-reload"])
         let selfSigned = Planner("get_url", ["url": .string("https://ent.local/a"), "dest": .string("/opt/a"), "validate_certs": .bool(false)])
         let fetch = try selfSigned.plan(["\n"]).plan.steps.first?.script ?? ""

@@ -72,6 +72,8 @@ import Testing
         Case(before: "a\n", args: ["line": .string("zz"), "state": .string("absent")], after: "a\n", changed: false),
         Case(before: nil, args: ["line": .string("first"), "create": .bool(true)], after: "first\n", changed: true),
         Case(before: "no final newline", args: ["line": .string("next")], after: "no final newline\nnext\n", changed: true),
+        // An empty file: the line and its newline, nothing before (ansible-core's lineinfile target, "testempty").
+        Case(before: "", args: ["line": .string("New line at the end"), "insertafter": .string("EOF")], after: "New line at the end\n", changed: true),
     ]
 
     @Test(arguments: cases)

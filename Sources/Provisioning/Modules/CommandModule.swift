@@ -4,7 +4,7 @@ import Templating
 
 /// `command` (no shell: words are quoted) and `shell` (`/bin/sh -c`).
 enum CommandModule {
-    static let arguments: Set<String> = ["_raw_params", "cmd", "argv", "chdir", "creates", "removes", "stdin", "executable", "expand_argument_vars", "stdin_add_newline"]
+    static let arguments: Set<String> = ["_raw_params", "cmd", "argv", "chdir", "creates", "removes", "stdin", "executable", "expand_argument_vars", "stdin_add_newline", "strip_empty_ends"]
 
     static let command = ModuleSpec(name: "command", arguments: arguments, takesFreeForm: true) { try plan($0, shell: false) }
     static let shell = ModuleSpec(name: "shell", arguments: arguments, takesFreeForm: true) { try plan($0, shell: true) }
@@ -112,11 +112,19 @@ enum CommandModule {
             step.script = c.exports + "head -c \(step.input.count) <&3 | { \(line)\n}"
         }
         step.isResult = true
+        let stripEnds = c.args["strip_empty_ends"]?.truthy ?? true
         var p = Plan(steps: [step])
         p.finish = { r, out in
             r.rc = out.exitStatus
-            r.stdout = out.stdoutText.hasSuffix("\n") ? String(out.stdoutText.dropLast()) : out.stdoutText
-            r.stderr = out.stderrText.hasSuffix("\n") ? String(out.stderrText.dropLast()) : out.stderrText
+            // strip_empty_ends (Ansible's default): the output without its trailing newlines.
+            let strip = { (text: String) -> String in
+                guard stripEnds else { return text }
+                var t = Substring(text)
+                while let last = t.unicodeScalars.last, last == "\n" || last == "\r" { t = Substring(t.unicodeScalars.dropLast()) }
+                return String(t)
+            }
+            r.stdout = strip(out.stdoutText)
+            r.stderr = strip(out.stderrText)
             if !out.succeeded {
                 r.failed = true
                 r.msg = "non-zero return code \(out.exitStatus)"

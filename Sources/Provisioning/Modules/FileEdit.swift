@@ -25,7 +25,18 @@ enum FileEdit {
         let after = try transform(before)
         var p = Plan(changed: after != before)
         p.result.data["path"] = .string(path)
-        guard p.result.changed else { return p }
+        guard p.result.changed else {
+            // The same content: the mode and owner asked for are still set (Ansible's
+            // set_fs_attributes_if_different), and that is a change.
+            guard after != nil, file.state.kind == .file else { return p }
+            let q = shellQuote(path)
+            var fixes: [String] = []
+            if let mode, UInt32(file.state.mode, radix: 8) != mode { fixes.append("chmod \(String(mode, radix: 8)) -- \(q)") }
+            fixes += FileModule.ownership(q, owner: owner, group: group, current: file.state, link: false)
+            p.steps = fixes.map { .run($0, what: "setting the mode or owner of \(path)", touches: [path]) }
+            p.result.changed = !fixes.isEmpty
+            return p
+        }
         if c.diff { p.result.diff = [FileDiff(path: path, before: before, after: after)] }
         if backup && before != nil {
             let (step, copy) = Self.backup(path)

@@ -41,7 +41,8 @@ enum LineInFileModule {
             guard let line else { throw ModuleFailure("line is required with state=present") }
             return (line + "\n", true, "line added")
         }
-        var lines = content.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        // An empty file has no line (not one empty line).
+        var lines = content.isEmpty ? [] : content.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         let hadFinalNewline = content.hasSuffix("\n")
         if hadFinalNewline { lines.removeLast() }
         func matches(_ re: NSRegularExpression, _ s: String) -> Bool {
