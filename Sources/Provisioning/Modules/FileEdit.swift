@@ -12,8 +12,10 @@ enum FileEdit {
     }
 
     /// `transform` gets the current content (nil: no file) and returns the new one (nil: remove the file).
+    /// `attributesIfSame`: with the content unchanged, a mode or owner that differs is still set (and
+    /// reported); off for a module whose Ansible counterpart leaves them to its own silent fix.
     static func plan(_ c: ModuleContext, path: String, mode: UInt32? = nil, owner: String? = nil, group: String? = nil, backup: Bool = false,
-                     validate: String? = nil, transform: (String?) throws -> String?) throws -> Plan {
+                     validate: String? = nil, attributesIfSame: Bool = true, transform: (String?) throws -> String?) throws -> Plan {
         try checkValidate(validate)
         let file = FileFact.parse(try c.fact(.file(path)))
         var before: String? = nil
@@ -28,7 +30,7 @@ enum FileEdit {
         guard p.result.changed else {
             // The same content: the mode and owner asked for are still set (Ansible's
             // set_fs_attributes_if_different), and that is a change.
-            guard after != nil, file.state.kind == .file else { return p }
+            guard attributesIfSame, after != nil, file.state.kind == .file else { return p }
             let q = shellQuote(path)
             var fixes: [String] = []
             if let mode, UInt32(file.state.mode, radix: 8) != mode { fixes.append("chmod \(String(mode, radix: 8)) -- \(q)") }

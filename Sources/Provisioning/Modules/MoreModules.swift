@@ -388,7 +388,7 @@ enum SettingModules {
         let present = (c.string("state") ?? "present") == "present"
         let folder = (path as NSString).deletingLastPathComponent
         let folderState = PathState.parse(try c.fact(.path(folder)).stdoutText)
-        var p = try FileEdit.plan(c, path: path, mode: 0o600, owner: user, group: entry[3]) { old in
+        var p = try FileEdit.plan(c, path: path, mode: 0o600, owner: user, group: entry[3], attributesIfSame: false) { old in
             editKeys(old, keys: keys, present: present, exclusive: c.bool("exclusive"))
         }
         if folderState.kind == .absent && !p.steps.isEmpty {
