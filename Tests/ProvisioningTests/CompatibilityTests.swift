@@ -306,21 +306,8 @@ import Testing
             return
         }
         let cases = Value.list(Self.cronCases.map { .list([.string($0.existing), .map(OrderedMap($0.args))]) })
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: python)
-        p.arguments = [TemplateOracleTests.folder.deletingLastPathComponent().appendingPathComponent("CronOracle/oracle.py").path]
-        var env = ProcessInfo.processInfo.environment
-        env["HOME"] = NSTemporaryDirectory()
-        p.environment = env
-        let input = Pipe(), output = Pipe()
-        p.standardInput = input
-        p.standardOutput = output
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        input.fileHandleForWriting.write(Data(cases.json.utf8))
-        try input.fileHandleForWriting.close()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
+        let data = try TemplateOracleTests.runOracle(python, script: TemplateOracleTests.folder.deletingLastPathComponent().appendingPathComponent("CronOracle/oracle.py").path,
+                                                     input: cases.json)
         let results = try #require(Template.json(String(decoding: data, as: UTF8.self))?.list, "the oracle's answer")
         #expect(results.count == Self.cronCases.count)
         for (c, r) in zip(Self.cronCases, results) {

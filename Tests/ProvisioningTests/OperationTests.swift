@@ -74,6 +74,8 @@ import Testing
         Case(before: "no final newline", args: ["line": .string("next")], after: "no final newline\nnext\n", changed: true),
         // An empty file: the line and its newline, nothing before (ansible-core's lineinfile target, "testempty").
         Case(before: "", args: ["line": .string("New line at the end"), "insertafter": .string("EOF")], after: "New line at the end\n", changed: true),
+        // An empty regexp matches every line: the last one is replaced (Python's re, as Ansible).
+        Case(before: "a\nb\n", args: ["line": .string("c"), "regexp": .string("")], after: "a\nc\n", changed: true),
     ]
 
     @Test(arguments: cases)
@@ -81,6 +83,11 @@ import Testing
         let out = try LineInFileModule.apply(c.before, args: c.args)
         #expect(out.changed == c.changed)
         #expect(out.content == c.after)
+    }
+
+    @Test func aBadPatternIsNamedWithItsArgument() {
+        #expect(performing: { try LineInFileModule.apply("a\n", args: ["line": .string("x"), "regexp": .string("(")]) },
+                throws: { ($0 as? ModuleFailure)?.message == "regexp: '(' is not a valid regular expression" })
     }
 
     @Test func aMissingFileWithoutCreateIsRefused() {

@@ -40,9 +40,16 @@ import Testing
             if ProcessInfo.processInfo.environment["CI"] == "true" { throw TemplateError("no .venv-ansible: run scripts/setup-ansible") }
             return []
         }
+        let data = try runOracle(python, script: folder.appendingPathComponent("oracle.py").path, input: corpus)
+        guard case .list(let results)? = Template.parseLiteral(String(decoding: data, as: UTF8.self)) else { throw TemplateError("the oracle gave no results") }
+        return results
+    }
+
+    /// Runs an oracle script of the fixtures with Ansible's Python: `input` on its stdin, its stdout.
+    static func runOracle(_ python: String, script: String, input text: String) throws -> Data {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: python)
-        p.arguments = [folder.appendingPathComponent("oracle.py").path]
+        p.arguments = [script]
         var env = ProcessInfo.processInfo.environment
         env["ANSIBLE_LOCAL_TEMP"] = NSTemporaryDirectory() + "parc-oracle-tmp"
         env["HOME"] = NSTemporaryDirectory()
@@ -52,12 +59,11 @@ import Testing
         p.standardOutput = output
         p.standardError = FileHandle.nullDevice
         try p.run()
-        input.fileHandleForWriting.write(Data(corpus.utf8))
+        input.fileHandleForWriting.write(Data(text.utf8))
         try input.fileHandleForWriting.close()
         let data = output.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
-        guard case .list(let results)? = Template.parseLiteral(String(decoding: data, as: UTF8.self)) else { throw TemplateError("the oracle gave no results") }
-        return results
+        return data
     }
 
     static let engine = TemplateEngine()

@@ -17,6 +17,12 @@ enum LineInFileModule {
             return outcome.changed ? outcome.content ?? before : before
         }
         r.result.msg = message
+        if call.args["regexp"]?.string == "" {
+            // Ansible's warning, in its result's `warnings`.
+            r.result.data["warnings"] = .list([.string("The regular expression is an empty string, which will match every line in the file. "
+                + "This may have unintended consequences, such as replacing the last line in the file rather than appending. "
+                + "If this is desired, use '^' to match every line in the file and avoid this warning.")])
+        }
         // As Ansible's result: `backup` is the backup's path, or empty.
         r.result.data["backup"] = r.result.data["backup_file"] ?? .string("")
         return r
@@ -31,7 +37,7 @@ enum LineInFileModule {
             throw ModuleFailure("parameters are mutually exclusive: backrefs|search_string, regexp|search_string")
         }
         let pattern = args["regexp"]?.string ?? args["search_string"]?.string.map(NSRegularExpression.escapedPattern(for:))
-        let regexp = try pattern.map { try NSRegularExpression(pattern: $0) }
+        let regexp = try pattern.map { try compiled($0, "regexp") }
         guard let content else {
             if state == "absent" { return (nil, false, "file not present") }
             guard args["create"]?.truthy ?? false else {
@@ -81,15 +87,23 @@ enum LineInFileModule {
         }
         if lines.contains(line) { return (content, false, "") }
         if let after = args["insertafter"]?.string, after != "EOF" {
-            let re = try NSRegularExpression(pattern: after)
+            let re = try compiled(after, "insertafter")
             if let index = lines.lastIndex(where: { matches(re, $0) }) { lines.insert(line, at: index + 1); return result("line added") }
         } else if let before = args["insertbefore"]?.string {
             if before == "BOF" { lines.insert(line, at: 0); return result("line added") }
-            let re = try NSRegularExpression(pattern: before)
+            let re = try compiled(before, "insertbefore")
             if let index = lines.lastIndex(where: { matches(re, $0) }) { lines.insert(line, at: index); return result("line added") }
         }
         lines.append(line)
         return result("line added")
+    }
+
+    /// A pattern of the task, compiled; an empty one matches every line (as Python's `re`); a bad
+    /// one is named with its argument.
+    static func compiled(_ pattern: String, _ argument: String) throws -> NSRegularExpression {
+        do { return try NSRegularExpression(pattern: pattern.isEmpty ? "(?:)" : pattern) } catch {
+            throw ModuleFailure("\(argument): '\(pattern)' is not a valid regular expression")
+        }
     }
 
     /// Python's `\1` / `\g<1>` replacement syntax as NSRegularExpression's `$1`.
