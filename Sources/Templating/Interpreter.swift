@@ -90,7 +90,6 @@ final class Interpreter {
             for frame in frames { for (k, v) in frame { if case .value(let x) = v { flat[k] = x } } }
             let sub = Interpreter(vars: flat, hooks: hooks, template: included)
             sub.includeDepth = includeDepth + 1
-            printed(nil)
             printed(nil)  // what an include prints is text
             do { try sub.run(included.nodes, into: &out) } catch let f as RuntimeFailure {
                 let e = included.error(f)

@@ -279,6 +279,11 @@ func failed(_ status: Int32 = 1, _ stderr: String = "") -> CommandResult { Comma
         #expect(try get.scripts(["abc\n"]).isEmpty)
         #expect(try get.plan(["\n"]).plan.steps.first?.script.contains("sha256sum") == true)
         #expect(try get.plan(["\n"]).plan.steps.first?.script.contains("curl -fsSL --compressed --max-time") == true, "certificates checked, compression undone by default")
+        // headers: read from a private file on descriptor 3, by curl (-H @file) or wget (--config); never on a command line.
+        let withToken = try Planner("get_url", ["url": .string("https://ent.local/a"), "dest": .string("/opt/a"),
+                                                "headers": .map(["Authorization": .string("Bearer s3cret")])]).plan(["\n"]).plan.steps.first
+        #expect(withToken?.input == Array("Authorization: Bearer s3cret\n".utf8) && withToken?.script.contains("s3cret") == false)
+        #expect(withToken?.script.contains("-H @\"$h\"") == true && withToken?.script.contains("--config=\"$h.rc\"") == true)
         var raw = get
         raw.args["decompress"] = .bool(false)
         #expect(try raw.plan(["\n"]).plan.steps.first?.script.contains("curl -fsSL --max-time") == true, "decompress: no keeps the bytes as sent")

@@ -120,7 +120,7 @@ enum CopyModule {
         }
         let r = shellQuote(root)
         let listing = try c.fact(Fact("if [ -e \(r) ] && ! [ -d \(r) ]; then echo 'not a directory'; exit 0; fi; [ -d \(r) ] || exit 0; "
-                                      + "echo '.|d'; cd \(r) && find . -mindepth 1 -printf '%P|%y|%m|%u|%g\\n' && echo '--' && find . -type f -print0 | xargs -0 -r sha256sum --",
+                                      + "echo 'd||||.'; cd \(r) && find . -mindepth 1 -printf '%y|%m|%u|%g|%P\\n' && echo '--' && find . -type f -print0 | xargs -0 -r sha256sum --",
                                       paths: [root.hasSuffix("/") ? root : root + "/"]))
         if listing.stdoutText == "not a directory\n" { throw ModuleFailure("\(root) is not a directory on the device: a folder is copied into a folder") }
         var present: [String: [String]] = [:], sums: [String: String] = [:]
@@ -132,8 +132,10 @@ enum CopyModule {
                 let hash = String(line.prefix(64)), path = line.dropFirst(66)
                 sums[String(path.hasPrefix("./") ? path.dropFirst(2) : path)] = hash
             } else {
-                let f = line.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
-                present[f[0]] = f
+                // `type|mode|owner|group|path`, the path last (it may hold a `|`): kept as [path, type, mode, owner, group].
+                let f = line.split(separator: "|", maxSplits: 4, omittingEmptySubsequences: false).map(String.init)
+                guard f.count == 5 else { continue }
+                present[f[4]] = [f[4], f[0], f[1], f[2], f[3]]
             }
         }
         var p = Plan()

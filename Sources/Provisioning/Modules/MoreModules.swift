@@ -876,26 +876,27 @@ enum TransferModules {
         p.result.changed = true
         let tmp = shellQuote("\((dest as NSString).deletingLastPathComponent)/.parc-get-\(UUID().uuidString.prefix(8))")
         let mode = try Modules.mode(c.args["mode"]) ?? "644"
-        var script = "t=\(tmp); trap 'rm -f \"$t\"' EXIT; "
+        // headers reach curl (or wget) from a private file read on descriptor 3, never on a command
+        // line: a token in one does not show in the device's process list. (Descriptor 3 carries
+        // the session's later input too: exactly their bytes are read.)
+        let headers = try requestHeaders(c.args["headers"])
+        let headerLines = headers.map { $0 + "\n" }.joined()
+        var script = "t=\(tmp); h=; trap 'rm -f \"$t\" ${h:+\"$h\" \"$h.rc\"}' EXIT; "
+        if !headers.isEmpty { script += "h=$(mktemp) && head -c \(headerLines.utf8.count) <&3 > \"$h\" || exit 2; " }
         // validate_certs: no skips the server's certificate check (as Ansible's, for a school's self-signed server).
         let insecure = c.args["validate_certs"].map { !$0.truthy } ?? false
-        // headers go to curl in a configuration read from descriptor 3: a token in one never
-        // shows in the device's process list.
-        let headers = try requestHeaders(c.args["headers"])
-        let config = headers.map { "header = \"\($0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\""))\"\n" }.joined()
-        // (Descriptor 3 carries the session's later input too: exactly the configuration's bytes are read.)
-        script += "if command -v curl >/dev/null; then " + (headers.isEmpty ? "" : "head -c \(config.utf8.count) <&3 | ")
+        script += "if command -v curl >/dev/null; then "
             + "curl -fsSL\(insecure ? " -k" : "")\((c.args["decompress"]?.truthy ?? true) ? " --compressed" : "") --max-time \(Int(c.args["timeout"]?.description ?? "") ?? 60)"
-            + (headers.isEmpty ? "" : " -K -") + " -o \"$t\" \(shellQuote(url)); "
-            + "else " + (headers.isEmpty ? "" : "head -c \(config.utf8.count) <&3 >/dev/null; ")
-            + "wget -q\(insecure ? " --no-check-certificate" : "")" + headers.map { " --header=\(shellQuote($0))" }.joined()
+            + (headers.isEmpty ? "" : " -H @\"$h\"") + " -o \"$t\" \(shellQuote(url)); else "
+            + (headers.isEmpty ? "" : "sed 's/^/header = /' \"$h\" > \"$h.rc\" && ")
+            + "wget -q\(insecure ? " --no-check-certificate" : "")" + (headers.isEmpty ? "" : " --config=\"$h.rc\"")
             + " -O \"$t\" \(shellQuote(url)); fi || exit 2; "
         if let want { script += "[ \"$(sha256sum -- \"$t\" | cut -d' ' -f1)\" = \(want) ] || { echo 'checksum mismatch' >&2; exit 3; }; " }
         script += "chmod \(mode) \"$t\" && "
         if let o = c.string("owner") { script += "chown \(shellQuote(o)) \"$t\" && " }
         if let g = c.string("group") { script += "chgrp \(shellQuote(g)) \"$t\" && " }
         script += "sync -- \"$t\" && mv -f -- \"$t\" \(d)"
-        p.steps = [c.run(script, input: Array(config.utf8), what: "downloading \(url)", touches: [dest])]
+        p.steps = [c.run(script, input: Array(headerLines.utf8), what: "downloading \(url)", touches: [dest])]
         return p
     }
 
