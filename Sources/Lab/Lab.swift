@@ -356,20 +356,25 @@ public final class Lab: @unchecked Sendable {
     }
 
     /// The lab's systemctl: `is-active`, `is-enabled`, `start`, `stop`, `restart`, `reload-or-restart`,
-    /// `enable`, `disable`, `daemon-reload`, with states in files; `poweroff` is noted in
+    /// `enable`, `disable`, `mask`, `unmask`, `show` (a unit's LoadState only), `daemon-reload`, with states in files; `poweroff` is noted in
     /// `/var/lib/parc-lab/poweroff` (the device stays up). Starting a unit counts it in
     /// `/var/lib/parc-lab/<unit>.starts`, so tests can tell a restart happened.
     static let systemctl = #"""
         #!/bin/sh
         # parc lab stand-in for systemctl (no systemd in a lab device).
         dir=/var/lib/parc-lab/units
+        while case "$1" in --*) true ;; *) false ;; esac; do shift; done
         verb="$1"; shift
+        while case "$1" in -p) shift; true ;; --) false ;; -*) true ;; *) false ;; esac; do shift; done
         [ "$1" = "--" ] && shift
         unit="${1%.service}"
         mkdir -p "$dir" 2>/dev/null
         case "$verb" in
           is-active) if [ -f "$dir/$unit.active" ]; then echo active; else echo inactive; exit 3; fi ;;
-          is-enabled) if [ -f "$dir/$unit.enabled" ]; then echo enabled; else echo disabled; exit 1; fi ;;
+          is-enabled) if [ -f "$dir/$unit.masked" ]; then echo masked; exit 1; elif [ -f "$dir/$unit.enabled" ]; then echo enabled; else echo disabled; exit 1; fi ;;
+          show) if [ -f "$dir/$unit.masked" ]; then echo masked; else echo loaded; fi ;;
+          mask) [ "$(id -u)" = 0 ] || exit 4; touch "$dir/$unit.masked" ;;
+          unmask) [ "$(id -u)" = 0 ] || exit 4; rm -f "$dir/$unit.masked" ;;
           start) [ "$(id -u)" = 0 ] || { echo "Access denied" >&2; exit 4; }; [ -f "$dir/$unit.active" ] || echo x >> "$dir/$unit.starts"; touch "$dir/$unit.active" ;;
           restart|reload-or-restart|reload) [ "$(id -u)" = 0 ] || exit 4; echo x >> "$dir/$unit.starts"; touch "$dir/$unit.active" ;;
           stop) [ "$(id -u)" = 0 ] || exit 4; rm -f "$dir/$unit.active" ;;

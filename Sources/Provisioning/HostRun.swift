@@ -534,6 +534,7 @@ extension Runner {
         }
         var args = try PlaybookLoader.keyValues(task.lateArgs ?? "", module: spec)
         for (k, v) in task.args { args[k] = v }
+        args = ModuleDefaultsRule.arguments(args, module: name, defaults: task.moduleDefaults)
         if let problem = PlaybookLoader.argumentProblem(args, module: spec) { throw PlaybookError(problem.message, at: task.location) }
         var concrete = task
         concrete.module = name

@@ -8,18 +8,18 @@ import Yams
 public enum PlaybookLoader {
     static let playKeys: Set<String> = ["name", "hosts", "vars", "vars_files", "become", "become_user", "remote_user", "environment", "serial",
                                         "max_fail_percentage", "tasks", "pre_tasks", "post_tasks", "roles", "handlers", "tags", "gather_facts", "vars_prompt",
-                                        "gather_subset", "gather_timeout", "fact_path"]
+                                        "gather_subset", "gather_timeout", "fact_path", "module_defaults"]
     static let taskKeys: Set<String> = ["name", "when", "loop", "with_items", "with_list", "with_dict", "loop_control", "register", "changed_when",
                                         "failed_when", "ignore_errors", "notify", "with_first_found", "with_nested", "with_together", "with_sequence",
                                         "with_subelements", "with_indexed_items", "become", "become_user", "remote_user", "environment", "tags",
                                         "no_log", "listen", "vars", "args", "delegate_to", "run_once", "block", "rescue", "always", "async", "poll",
-                                        "until", "retries", "delay", "action", "check_mode", "timeout", "diff"]
+                                        "until", "retries", "delay", "action", "check_mode", "timeout", "diff", "module_defaults"]
     /// Ansible keywords parc knows but does not do yet: named plainly instead of "unknown".
     static let unsupported: [String: String] = [
         "with_fileglob": "with_fileglob loops",
         "local_action": "local_action (use delegate_to: localhost)",
         "throttle": "throttle", "any_errors_fatal": "any_errors_fatal",
-        "connection": "other connection plugins", "collections": "collections", "module_defaults": "module_defaults", "debugger": "the debugger",
+        "connection": "other connection plugins", "collections": "collections", "debugger": "the debugger",
         "strategy": "strategies (parc runs each host on its own)", "order": "host order",
         "become_method": "become methods other than sudo", "delegate_facts": "delegate_facts", "notify_when": "notify_when",
     ]
@@ -28,7 +28,7 @@ public enum PlaybookLoader {
     static let ansibleModules: Set<String> = [
         "add_host", "apt_key", "apt_rpm", "assemble", "blockinfile", "dnf", "dnf5", "expect",
         "fetch", "find", "gather_facts", "getent", "git", "group_by", "iptables", "known_hosts", "package_facts", "pause", "ping",
-        "pip", "raw", "replace", "rpm_key", "script", "service_facts", "subversion", "sysvinit",
+        "pip", "raw", "replace", "rpm_key", "service_facts", "subversion", "sysvinit",
         "uri", "validate_argument_spec", "wait_for_connection", "yum", "yum_repository", "synchronize", "firewalld",
         "modprobe", "pam_limits", "dconf", "gconftool2", "xfconf", "flatpak", "flatpak_remote", "snap", "npm", "ini_file", "nmcli",
         "seboolean", "selinux", "acl", "patch", "at", "capabilities", "make", "archive", "alternatives", "kernel_blacklist",
@@ -355,6 +355,7 @@ public enum PlaybookLoader {
                             location: location(node))
             var sawHosts = false
             var pre: [TaskSpec] = [], main: [TaskSpec] = [], post: [TaskSpec] = [], roleTasks: [TaskSpec] = []
+            var playDefaults: ModuleDefaults = [:]
             for (key, keyNode, v) in try pairs(node, what: "a play") {
                 switch key {
                 case "name": play.name = value(v).string ?? ""
@@ -374,6 +375,7 @@ public enum PlaybookLoader {
                 case "environment":
                     guard case .map(let m) = value(v) else { throw error("environment is a mapping of names to values", v) }
                     play.environment = m.dictionary
+                case "module_defaults": playDefaults = try moduleDefaults(v)
                 case "gather_facts": play.gatherFacts = try bool(v, what: "gather_facts"); play.gatherFactsWritten = true
                 case "gather_subset":
                     play.gatherSubset = FactModules.names(value(v)) ?? ["all"]
@@ -438,6 +440,9 @@ public enum PlaybookLoader {
                 allTasks.append(.flush(at: play.location))
             }
             for t in allTasks { collect(t, handlers: &play.handlers, defaults: &play.roleDefaults) }
+            // The play's module_defaults, under what its blocks and tasks say.
+            allTasks = allTasks.map { $0.withModuleDefaults(playDefaults) }
+            play.handlers = play.handlers.map { $0.withModuleDefaults(playDefaults) }
             play.tasks = allTasks.map(stripped)
             play.handlers = play.handlers.map(stripped)
             return play
@@ -623,6 +628,7 @@ public enum PlaybookLoader {
                     guard case .map(let m) = value(v) else { throw error("environment is a mapping of names to values", v) }
                     t.environment = m.dictionary
                 case "tags": t.tags = try strings(v, what: "tags")
+                case "module_defaults": t.moduleDefaults = try moduleDefaults(v)
                 case "no_log": t.noLog = try bool(v, what: "no_log")
                 case "async":
                     guard case .int(let n) = value(v), n > 0 else { throw error("async is a number of seconds", v) }
@@ -705,7 +711,8 @@ public enum PlaybookLoader {
                 guard moduleNode == nil else { throw error("a block holds tasks; it runs no module itself", node) }
                 // Every task of the block carries the block's conditions, tags, vars and become.
                 let inner = { (x: TaskSpec) in x.inheriting(when: t.when, tags: t.tags, vars: t.vars, become: t.become, becomeUser: t.becomeUser,
-                                                           environment: t.environment, directory: t.directory, ignoreErrors: t.ignoreErrors) }
+                                                           environment: t.environment, directory: t.directory, ignoreErrors: t.ignoreErrors,
+                                                           moduleDefaults: t.moduleDefaults) }
                 t.block = t.block.map(inner)
                 t.rescue = t.rescue.map(inner)
                 t.always = t.always.map(inner)
@@ -748,6 +755,7 @@ public enum PlaybookLoader {
                 throw error("the arguments of \(t.module) are a mapping or `key=value` text", rawArgs)
             }
             for (k, v) in extraArgs { t.args[k] = v }
+            t.args = ModuleDefaultsRule.arguments(t.args, module: t.module, defaults: t.moduleDefaults)
             if let problem = PlaybookLoader.argumentProblem(t.args, module: module) {
                 // The caret on that argument's own line (in `args:` or the module's mapping).
                 var at = problem.key == nil ? moduleNode : rawArgs
@@ -858,7 +866,8 @@ public enum PlaybookLoader {
                     marker.carriedHandlers = loaded.handlers
                     marker.carriedDefaults = loaded.defaults
                     marker.block = brought.map { $0.inheriting(when: t.when, tags: t.tags, vars: [:], become: t.become, becomeUser: t.becomeUser,
-                                                               environment: t.environment, directory: nil, includeParams: t.vars) }
+                                                               environment: t.environment, directory: nil, includeParams: t.vars,
+                                                               moduleDefaults: t.moduleDefaults) }
                     return [marker]
                 }
             }
@@ -866,7 +875,28 @@ public enum PlaybookLoader {
             // include_role's are include params (above the tasks' own vars and set_fact).
             let dynamic = include.kind == "include_tasks" || include.kind == "include_role"
             return brought.map { $0.inheriting(when: t.when, tags: t.tags, vars: dynamic ? [:] : t.vars, become: t.become, becomeUser: t.becomeUser,
-                                              environment: t.environment, directory: nil, includeParams: dynamic ? t.vars : [:]) }
+                                              environment: t.environment, directory: nil, includeParams: dynamic ? t.vars : [:],
+                                              moduleDefaults: t.moduleDefaults) }
+        }
+
+        /// `module_defaults`: a mapping of module names to their default arguments (or a list of
+        /// such mappings, the later winning). Action groups (`group/…`) name collections' modules,
+        /// none of which parc has: they are left aside.
+        func moduleDefaults(_ node: Node) throws -> ModuleDefaults {
+            let entries: [Node]
+            switch node {
+            case .sequence(let list): entries = Array(list)
+            case .mapping: entries = [node]
+            default: throw error("module_defaults is a mapping of module names to their default arguments (a template is not supported by parc yet)", node)
+            }
+            var out: ModuleDefaults = [:]
+            for entry in entries {
+                for (key, _, v) in try pairs(entry, what: "module_defaults") where !key.hasPrefix("group/") {
+                    guard case .map(let m) = value(v) else { throw error("module_defaults: the defaults of \(key) are a mapping of arguments", v) }
+                    out[Modules.shortName(key), default: [:]].merge(m.dictionary) { _, later in later }
+                }
+            }
+            return out
         }
 
         /// `key=value key2="a b"` text; what is left is the free-form command of command/shell.

@@ -21,6 +21,10 @@ public struct ModuleResult: Sendable {
     public var diff: [FileDiff] = []
     /// Extra values for `register` (e.g. `backup_file`, `exists`).
     public var data: [String: Value] = [:]
+    /// What Ansible's module would warn about: registered as `warnings`, shown after the task.
+    public var warnings: [String] = []
+    /// What Ansible's action shows as a warning without registering it (an argument it ignores).
+    public var notices: [String] = []
     /// Whether the `ansible_facts` it sets were written by a person (include_vars of a file the
     /// run did not write): rendered as templates, not kept as data.
     public var authoredFacts = false
@@ -41,14 +45,19 @@ public struct ModuleResult: Sendable {
         var m = data
         m["changed"] = .bool(changed)
         m["failed"] = .bool(failed)
-        m["skipped"] = .bool(skipped)
+        // As Ansible's: `skipped` only in a skipped result (a rescue may test `'skipped' in r`).
+        if skipped { m["skipped"] = .bool(true) }
         if let msg { m["msg"] = .string(msg) }
+        if !warnings.isEmpty { m["warnings"] = .list(warnings.map { .string($0) }) }
         if let rc { m["rc"] = .int(Int(rc)) }
         if let stdout {
             m["stdout"] = .string(stdout)
             m["stdout_lines"] = .list(stdout.split(separator: "\n").map { .string(String($0)) })
         }
-        if let stderr { m["stderr"] = .string(stderr) }
+        if let stderr {
+            m["stderr"] = .string(stderr)
+            m["stderr_lines"] = .list(stderr.split(separator: "\n").map { .string(String($0)) })
+        }
         // With diff on, the changes as Ansible registers them (before / after and their headers).
         if !diff.isEmpty {
             m["diff"] = .list(diff.map { d in
@@ -108,7 +117,7 @@ public struct ModuleSpec: Sendable {
 public enum Modules {
     public static let registry: [String: ModuleSpec] = {
         var all: [ModuleSpec] = [
-            CommandModule.command, CommandModule.shell, FileModule.spec, CopyModule.copy, CopyModule.template, LineInFileModule.spec,
+            CommandModule.command, CommandModule.shell, ScriptModule.spec, FileModule.spec, CopyModule.copy, CopyModule.template, LineInFileModule.spec,
             AptModule.spec, ServiceModule.service, ServiceModule.systemd, UserModule.spec, HostnameModule.spec, RebootModule.spec,
             DebugModule.spec, FailModule.spec,
             FactModules.setFact, FactModules.includeVars, FactModules.assert, FactModules.stat, FactModules.slurp, FactModules.package,
@@ -133,6 +142,8 @@ public enum Modules {
     /// Other names Ansible gives the same module (`systemd_service` is systemd's current name).
     /// What Ansible adds to a result that names an existing path (add_path_info): its owner,
     /// group, mode, size and kind, from `stat -c '%u|%g|%U|%G|%a|%s|%h|%F'`; nothing when it is gone.
+    static let pathInfoFormat = "%u|%g|%U|%G|%a|%s|%h|%F"
+
     static func pathInfo(_ statLine: String) -> [String: Value] {
         let f = statLine.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
         guard f.count == 8, let uid = Int(f[0]), let gid = Int(f[1]), let mode = Int(f[4], radix: 8) else { return [:] }

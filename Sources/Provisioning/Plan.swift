@@ -33,11 +33,12 @@ public struct Fact: Hashable, Sendable {
                     paths: [path])
     }
 
-    /// A file's SHA-256 (`HASH  -`: read from standard input, so that no name is echoed), mode and
-    /// owner, or that it is a folder or absent (copy, template).
+    /// A file's SHA-256 (`HASH  -`: read from standard input, so that no name is echoed), then its
+    /// owner, mode and size as ``Modules/pathInfo(_:)`` reads them, or that it is a folder or
+    /// absent (copy, template).
     public static func checksum(_ path: String) -> Fact {
         let d = shellQuote(path)
-        return Fact("if [ -d \(d) ]; then echo directory; elif [ -e \(d) ]; then sha256sum < \(d); stat -c '%a|%U|%G' -- \(d); else echo absent; fi",
+        return Fact("if [ -d \(d) ]; then echo directory; elif [ -e \(d) ]; then sha256sum < \(d); stat -c '\(Modules.pathInfoFormat)' -- \(d); else echo absent; fi",
                     paths: [path])
     }
 }

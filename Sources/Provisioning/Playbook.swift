@@ -266,6 +266,10 @@ public struct TaskSpec: Sendable {
     public var rescue: [TaskSpec]
     public var always: [TaskSpec]
     public var location: SourceLocation
+    /// `module_defaults` of the task and of everything around it (block, include, play), by
+    /// module: already merged under `args` for a known module; kept for what the task brings
+    /// when it runs (include_tasks) and for a module named by a template.
+    public var moduleDefaults: ModuleDefaults = [:]
     /// What an include_role brings to the play (taken by the loader).
     var carriedHandlers: [TaskSpec] = []
     var carriedDefaults: [String: Value] = [:]
@@ -311,7 +315,7 @@ public struct TaskSpec: Sendable {
     /// What a task inherits from its block, include or role: conditions, tags, vars, become…
     func inheriting(when: [String], tags: [String], vars: [String: Value], become: Bool?, becomeUser: String?,
                     environment: [String: Value], directory: String?, ignoreErrors: Bool? = nil, includeParams: [String: Value] = [:],
-                    includeData: [String: Value] = [:]) -> TaskSpec {
+                    includeData: [String: Value] = [:], moduleDefaults: ModuleDefaults = [:]) -> TaskSpec {
         var t = self
         t.when = when + t.when
         t.tags = Array(Set(tags + t.tags)).sorted()
@@ -331,6 +335,44 @@ public struct TaskSpec: Sendable {
         t.block = t.block.map(inner)
         t.rescue = t.rescue.map(inner)
         t.always = t.always.map(inner)
+        return t.withModuleDefaults(moduleDefaults)
+    }
+
+    /// The task under `module_defaults` of something around it: the nearer defaults win over
+    /// the farther (merged per argument), the task's own arguments over both, as Ansible's.
+    /// `package` and `service` also take the defaults of the module they hand the work to
+    /// (apt, systemd), under their own.
+    func withModuleDefaults(_ outer: ModuleDefaults) -> TaskSpec {
+        guard !outer.isEmpty else { return self }
+        var t = self
+        for (module, args) in outer { t.moduleDefaults[module] = args.merging(t.moduleDefaults[module] ?? [:]) { _, inner in inner } }
+        t.block = t.block.map { $0.withModuleDefaults(outer) }
+        t.rescue = t.rescue.map { $0.withModuleDefaults(outer) }
+        t.always = t.always.map { $0.withModuleDefaults(outer) }
+        guard t.kind == .module, t.moduleTemplate == nil, let spec = Modules.registry[t.module] else { return t }
+        t.args = ModuleDefaultsRule.arguments(t.args, module: t.module, defaults: outer)
+        if t.refusal != nil {
+            // A missing argument the defaults give is no longer missing.
+            let problem = PlaybookLoader.argumentProblem(t.args, module: spec)
+            if problem == nil { t.refusal = nil } else if problem?.message != t.refusal?.message { t.refusal = PlaybookError(problem!.message, at: t.location) }
+        }
         return t
+    }
+}
+
+/// `module_defaults` by module name (short names: `ansible.builtin.file` is `file`).
+public typealias ModuleDefaults = [String: [String: Value]]
+
+enum ModuleDefaultsRule {
+    /// The module Ansible's action hands a task to on the devices parc runs (Debian's apt, systemd).
+    static let backends = ["package": "apt", "service": "systemd"]
+
+    /// A task's arguments with the defaults for its module (and its backend's) under them.
+    static func arguments(_ own: [String: Value], module: String, defaults: ModuleDefaults) -> [String: Value] {
+        var args = own
+        for name in [module, backends[module]].compactMap({ $0 }) {
+            for (k, v) in defaults[name] ?? [:] where args[k] == nil { args[k] = v }
+        }
+        return args
     }
 }

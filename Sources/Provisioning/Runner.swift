@@ -617,7 +617,7 @@ public final class Runner: Sendable {
                 observer(.task(r))
                 let brought = tasks.map {
                     $0.inheriting(when: [], tags: task.tags, vars: task.vars, become: task.become, becomeUser: task.becomeUser, environment: task.environment,
-                                  directory: nil, includeParams: task.includeParams, includeData: data)
+                                  directory: nil, includeParams: task.includeParams, includeData: data, moduleDefaults: task.moduleDefaults)
                 }
                 guard Self.includeDepth < PlaybookLoader.maxInclusionDepth else {
                     throw PlaybookError("include_tasks nests deeper than \(PlaybookLoader.maxInclusionDepth) files (\(path) includes itself?)", at: task.location)

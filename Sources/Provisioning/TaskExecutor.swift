@@ -141,6 +141,7 @@ extension Runner {
             let start = ContinuousClock.now
             let label = item.map { i in task.loopLabel.flatMap { try? templates.render($0, vars: v, at: task.location) } ?? i.description }
             var record = runner.record(task, name: name, h, item: label)
+            var warnings: [String] = []
             do {
                 if try !task.when.allSatisfy({ try templates.condition($0, vars: v, at: task.location) }) {
                     record.outcome = .skipped
@@ -149,6 +150,7 @@ extension Runner {
                     guard case .done(let result) = try await attempts(index: index, label: label, record: record, vars: &v) else { return false }
                     results.append(registered(result, item: item, index: index))
                     runner.fill(&record, with: result)
+                    warnings = result.notices + result.warnings
                 }
             } catch let error as TransportError where error.isUnreachable {
                 await runner.finishWithError(error, record: record, h, state: state)
@@ -166,6 +168,7 @@ extension Runner {
             await state.add(record, count: task.loop == nil)
             records.append(record)
             runner.observer(.task(record))
+            if !task.noLog { for w in warnings { runner.observer(.note("[\(h.host.name)]: \(w)")) } }
             if record.outcome == .changed { anyChanged = true }
             if record.outcome == .failed && ignoring != true { hostFailed = true }
             return true

@@ -9,6 +9,8 @@ final class Interpreter {
     var frames: [[String: RV]] = [[:]]
     var callerStack: [Callable] = []
     var includeDepth = 0
+    /// The templates imported so far: their macros run in their own interpreters, kept alive here.
+    var imports: [TemplateModule] = []
     /// What the template printed at its own level, as Jinja's native rendering counts it: how many
     /// pieces (texts, `{{ }}` outputs), and the value of the piece when there is one `{{ }}`.
     var pieces = 0
@@ -95,12 +97,48 @@ final class Interpreter {
                 let e = included.error(f)
                 throw fail("in \(found.name) line \(e.line): \(e.message)", at)
             }
+        case .importing(let e, let alias, let names, let withContext, let at):
+            let module = try importModule(try text(try eval(e), at: at), withContext: withContext, at: at)
+            if let alias { frames[frames.count - 1][alias] = .module(module); return }
+            for (name, local) in names {
+                guard let value = module.exports[name] else { throw fail("the template '\(module.name)' does not export the requested name '\(name)'", at) }
+                frames[frames.count - 1][local] = value
+            }
         case .with(let assignments, let body):
             frames.append([:])
             defer { frames.removeLast() }
             for (t, e) in assignments { try assign(t, try eval(e), at: 0) }
             try run(body, into: &out)
         }
+    }
+
+    /// Another template run as Jinja runs an import: its output dropped, its top-level names
+    /// kept; it sees the importing template's variables only `with context` (else the globals).
+    func importModule(_ name: String, withContext: Bool, at: Int) throws -> TemplateModule {
+        guard let loader = hooks.include else { throw fail("{% import %} is not available here", at) }
+        guard let found = try loader(name) else { throw fail("the template '\(name)' to import was not found", at) }
+        guard includeDepth < 20 else { throw fail("imports nest deeper than 20 levels", at) }
+        let imported: Template
+        do { imported = try Template(found.text, options: template.options) } catch {
+            throw fail("in \(found.name) line \(error.line): \(error.message)", at)
+        }
+        var flat: [String: Value] = [:]
+        if withContext {
+            flat = vars
+            for frame in frames { for (k, v) in frame { if case .value(let x) = v { flat[k] = x } } }
+        }
+        let sub = Interpreter(vars: flat, hooks: hooks, template: imported)
+        sub.includeDepth = includeDepth + 1
+        sub.capturing = 1
+        var ignored = ""
+        do { try sub.run(imported.nodes, into: &ignored) } catch let f as RuntimeFailure {
+            let e = imported.error(f)
+            throw fail("in \(found.name) line \(e.line): \(e.message)", at)
+        }
+        let exports = (sub.frames.first ?? [:]).filter { !$0.key.hasPrefix("_") }
+        let module = TemplateModule(name: found.name, exports: exports, interpreter: sub)
+        imports.append(module)
+        return module
     }
 
     /// What `body` prints, kept apart from the template's own output.
@@ -214,6 +252,7 @@ final class Interpreter {
         case .callable(let c): return "<function \(c.name)>"
         case .namespace(let ns): return "<Namespace \(Value.map(ns.values).pythonRepr)>"
         case .loop: return "<LoopContext>"
+        case .module(let m): return "<TemplateModule '\(m.name)'>"
         }
     }
 
@@ -224,6 +263,7 @@ final class Interpreter {
         case .namespace(let ns): return Value.map(ns.values)
         case .callable(let c): return .string("<function \(c.name)>")
         case .loop(let l): return .map(["index": .int(l.index0 + 1), "index0": .int(l.index0), "length": .int(l.items.count)] as OrderedMap)
+        case .module(let m): return .string("<TemplateModule '\(m.name)'>")
         }
     }
 
@@ -346,6 +386,7 @@ final class Interpreter {
             }
             return l.attribute(name) ?? .undefined("'LoopContext' object has no attribute '\(name)'")
         case .callable(let c): return .undefined("'function' object '\(c.name)' has no attribute '\(name)'")
+        case .module(let m): return m.exports[name] ?? .undefined("the template '\(m.name)' does not export '\(name)'")
         case .value(let v):
             // Python's attribute first (methods), then the item, as Jinja's getattr.
             if let method = Methods.bind(v, name, self) { return .callable(method) }

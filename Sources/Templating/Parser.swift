@@ -232,7 +232,38 @@ struct Parser {
                 try p.expectBlockEnd()
                 return .with(assignments, body)
             }, at: at)
-        case "extends", "block", "import", "from", "autoescape", "trans":
+        case "import", "from":
+            let what = try parseExpression()
+            var alias: String?
+            var names: [(name: String, alias: String)] = []
+            if keyword == "import" {
+                guard isName("as") else { throw error("expected 'as' after the template to import") }
+                advance()
+                alias = try expectName()
+            } else {
+                guard isName("import") else { throw error("expected 'import' after the template of 'from'") }
+                advance()
+                repeat {
+                    if isOp(",") { advance() }
+                    if isName("with") || isName("without") { break }
+                    let name = try expectName()
+                    var local = name
+                    if isName("as") { advance(); local = try expectName() }
+                    names.append((name, local))
+                } while isOp(",")
+                guard !names.isEmpty else { throw error("expected the names to import") }
+            }
+            // Jinja's rule: an import sees no variables of the importing template unless `with context`.
+            var withContext = false
+            if isName("with") || isName("without") {
+                withContext = isName("with")
+                advance()
+                guard isName("context") else { throw error("expected 'context'") }
+                advance()
+            }
+            try expectBlockEnd()
+            return .importing(what, alias: alias, names: names, withContext: withContext, offset: at)
+        case "extends", "block", "autoescape", "trans":
             throw error("the '\(keyword)' statement is not supported by parc's templates", at: at)
         default:
             throw error("unknown statement '\(keyword)'", at: at)

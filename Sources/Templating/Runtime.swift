@@ -9,6 +9,8 @@ enum RV {
     case callable(Callable)
     case namespace(Namespace)
     case loop(LoopState)
+    /// What `{% import %}` gives: the other template's macros and top-level variables.
+    case module(TemplateModule)
 
     static func str(_ s: String) -> RV { .value(.string(s)) }
     static func bool(_ b: Bool) -> RV { .value(.bool(b)) }
@@ -21,6 +23,15 @@ enum RV {
 struct Callable {
     let name: String
     let call: ([RV], [(String, RV)]) throws -> RV
+}
+
+/// An imported template: the names it defines at its top level (macros, `set`), minus those
+/// starting with `_` (Jinja's private names). It keeps the interpreter its macros run in.
+final class TemplateModule {
+    let name: String
+    let exports: [String: RV]
+    let interpreter: AnyObject
+    init(name: String, exports: [String: RV], interpreter: AnyObject) { self.name = name; self.exports = exports; self.interpreter = interpreter }
 }
 
 /// `namespace()`: the one object a template may change across loop iterations.

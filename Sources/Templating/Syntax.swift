@@ -40,5 +40,7 @@ indirect enum Node: Sendable {
     case callBlock(call: Expr, parameters: [(String, Expr?)], body: [Node], offset: Int)
     case filterBlock([(name: String, args: [Expr], kwargs: [(String, Expr)], offset: Int)], [Node])
     case include(Expr, ignoreMissing: Bool, offset: Int)
+    /// `{% import 'file' as name %}` (names empty) or `{% from 'file' import a, b as c %}`.
+    case importing(Expr, alias: String?, names: [(name: String, alias: String)], withContext: Bool, offset: Int)
     case with([(Target, Expr)], [Node])
 }

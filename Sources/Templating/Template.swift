@@ -101,7 +101,7 @@ public final class Template: Sendable {
         func node(_ n: Node) {
             switch n {
             case .text: break
-            case .output(let e, _), .set(_, let e, _), .include(let e, _, _): expr(e)
+            case .output(let e, _), .set(_, let e, _), .include(let e, _, _), .importing(let e, _, _, _, _): expr(e)
             case .ifBlock(let branches, let otherwise): branches.forEach { expr($0.0); $0.1.forEach(node) }; otherwise.forEach(node)
             case .forBlock(_, let iterable, let filter, let body, let otherwise, _, _): expr(iterable); filter.map(expr); (body + otherwise).forEach(node)
             case .setBlock(_, let body, _), .macro(_, _, let body), .filterBlock(_, let body): body.forEach(node)

@@ -106,8 +106,9 @@ import Testing
         #expect(try await lab.sh("readlink /etc/localtime") == "/usr/share/zoneinfo/Europe/Paris\n")
     }
 
-    /// get_url's `headers` reach the server (a mapping, or the older `Name:value,…` text), through
-    /// curl's configuration on a descriptor rather than its command line.
+    /// get_url's `headers` reach the server (a mapping, or the older `Name:value,…` text), and its
+    /// credentials (after a challenge, or at once with force_basic_auth), through curl's
+    /// configuration on a descriptor rather than its command line.
     @Test func getURLSendsItsHeaders() async throws {
         let lab = try LabRun()
         let server = Process()
@@ -115,8 +116,18 @@ import Testing
         server.arguments = ["-c", """
             import http.server
             class H(http.server.BaseHTTPRequestHandler):
+                asked = []
                 def do_GET(self):
-                    body = ''.join(f'{k}: {v}\\n' for k, v in self.headers.items() if k.startswith('X-')).encode()
+                    if self.path.startswith('/auth'):
+                        # A Basic challenge first, as a real server: remembered per path.
+                        got = self.headers.get('Authorization')
+                        if got is None:
+                            H.asked.append(self.path)
+                            self.send_response(401); self.send_header('WWW-Authenticate', 'Basic realm="ent"')
+                            self.send_header('Content-Length', '0'); self.end_headers(); return
+                        body = f'{got} challenged={H.asked.count(self.path)}\\n'.encode()
+                    else:
+                        body = ''.join(f'{k}: {v}\\n' for k, v in self.headers.items() if k.startswith('X-')).encode()
                     self.send_response(200); self.send_header('Content-Length', str(len(body))); self.end_headers(); self.wfile.write(body)
                 def log_message(self, *a): pass
             s = http.server.HTTPServer(('127.0.0.1', 0), H)
@@ -141,9 +152,14 @@ import Testing
                     dest: /opt/headers-a
                     headers: { X-Token: 'to"ken\\x', X-Room: CM1 }
                 - get_url: { url: "http://127.0.0.1:\(port)/b", dest: /opt/headers-b, headers: "X-One:1,X-Two: deux" }
+                - get_url: { url: "http://127.0.0.1:\(port)/auth-asked", dest: /opt/auth-asked, url_username: prof, url_password: 'mot "de" passe' }
+                - get_url: { url: "http://127.0.0.1:\(port)/auth-forced", dest: /opt/auth-forced, username: prof, password: secret, force_basic_auth: yes }
             """)
         #expect(run.exitCode == 0, "\(run.records.map { "\($0.task): \($0.message ?? "")" })")
         #expect(try await lab.sh("cat /opt/headers-a; cat /opt/headers-b") == "X-Token: to\"ken\\x\nX-Room: CM1\nX-One: 1\nX-Two: deux\n")
+        // Credentials: sent after the server's challenge, or with the first request when forced.
+        let basic = { (s: String) in "Basic " + Data(s.utf8).base64EncodedString() }
+        #expect(try await lab.sh("cat /opt/auth-asked /opt/auth-forced") == "\(basic("prof:mot \"de\" passe")) challenged=1\n\(basic("prof:secret")) challenged=0\n")
     }
 
     /// cron with cron_file writes /etc/cron.d on the device (no crontab needed), and removes the

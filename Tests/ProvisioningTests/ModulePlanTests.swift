@@ -61,6 +61,11 @@ struct Planner {
     func scripts(_ answers: [Any] = []) throws -> [String] { try plan(answers).plan.steps.map(\.script) }
 }
 
+/// The message a module fails with, or nil when it does not.
+func failure(_ body: () throws -> Any) -> String? {
+    do { _ = try body(); return nil } catch let f as ModuleFailure { return f.message } catch { return "\(error)" }
+}
+
 func failed(_ status: Int32 = 1, _ stderr: String = "") -> CommandResult { CommandResult(exitStatus: status, stdout: [], stderr: Array(stderr.utf8)) }
 
 @Suite struct ModulePlanTests {
@@ -69,12 +74,42 @@ func failed(_ status: Int32 = 1, _ stderr: String = "") -> CommandResult { Comma
         #expect(p.steps.map(\.script) == ["echo 'a|b'"] && p.steps[0].isResult && p.steps[0].touches == nil)
         var r = p.result
         p.finish?(&r, CommandResult(exitStatus: 2, stdout: Array("out\n".utf8), stderr: Array("err\n".utf8)))
-        #expect(r.rc == 2 && r.stdout == "out" && r.stderr == "err" && r.failed && r.msg == "non-zero return code 2")
-        // creates: a fact; the path there means nothing to do.
-        let creates = Planner("shell", ["cmd": .string("make"), "creates": .string("/opt/x")])
-        #expect(try creates.asks() == [.path("/opt/x")])
-        #expect(try creates.plan(["file|644|root|root|1\n\n"]).plan.steps.isEmpty)
-        #expect(try creates.scripts(["absent\n"]) == ["/bin/sh -c make"])
+        #expect(r.rc == 2 && r.stdout == "out" && r.stderr == "err" && r.failed && r.msg == "non-zero return code")
+        // creates: a fact (a glob, as Ansible's); something there means nothing to do, in Ansible's words.
+        let creates = Planner("shell", ["cmd": .string("make"), "creates": .string("/opt/x*.gz")])
+        #expect(try creates.asks() == [CommandModule.matching("/opt/x*.gz")])
+        // The pattern as sh reads it: glob characters live, the rest (a space, a quote) as written.
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("parc-glob-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        FileManager.default.createFile(atPath: folder + "/l'a b1.gz", contents: Data())
+        func sh(_ script: String) throws -> String {
+            let p = Process(), out = Pipe()
+            p.executableURL = URL(fileURLWithPath: "/bin/sh")
+            p.arguments = ["-c", script]
+            p.standardOutput = out
+            try p.run()
+            p.waitUntilExit()
+            return String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        }
+        #expect(try sh(CommandModule.matching(folder + "/l'a b*.gz").script) == "yes\n")
+        #expect(try sh(CommandModule.matching(folder + "/l'a b?.gz").script) == "yes\n")
+        #expect(try sh(CommandModule.matching(folder + "/l'a *.txt").script) == "")
+        #expect(try sh(CommandModule.matching(folder + "/l'a b1.gz").script) == "yes\n")
+        let skipped = try creates.plan(["yes\n"]).plan
+        #expect(skipped.steps.isEmpty && skipped.result.msg == "Did not run command since '/opt/x*.gz' exists" && skipped.result.stdout == "skipped, since /opt/x*.gz exists")
+        #expect(try creates.scripts(["\n"]) == ["/bin/sh -c make"])
+        // The command's own argument rules, in Ansible's words; command warns about executable.
+        #expect(failure { try Planner("command", ["chdir": .string("/")]).plan() } == "one of the following is required: _raw_params, cmd, argv")
+        #expect(failure { try Planner("command", ["_raw_params": .string("ls"), "argv": .list([.string("ls")])]).plan() }
+                == "parameters are mutually exclusive: _raw_params|cmd|argv")
+        #expect(try Planner("command", ["_raw_params": .string("ls"), "executable": .string("/bin/bash")]).plan().plan.result.warnings
+                == ["As of Ansible 2.4, the parameter 'executable' is no longer supported with the 'command' module. Not using '/bin/bash'."])
+        // chdir into a folder that is not there: Ansible's message, not the command's failure.
+        let moved = try Planner("command", ["_raw_params": .string("ls"), "chdir": .string("/nowhere")]).plan().plan
+        var lost = moved.result
+        moved.finish?(&lost, CommandResult(exitStatus: CommandModule.chdirFailed, stdout: [], stderr: Array("no such folder\n".utf8)))
+        #expect(lost.failed && lost.rc == nil && lost.msg == "Unable to change directory before execution: /nowhere: no such folder")
         // Check mode: nothing runs.
         #expect(try Planner("command", ["_raw_params": .string("reboot")], check: true).plan().plan.steps.isEmpty)
         // stdin reaches the command on fd 3.
@@ -96,24 +131,31 @@ func failed(_ status: Int32 = 1, _ stderr: String = "") -> CommandResult { Comma
         let copy = Planner("copy", ["content": .string(content), "dest": .string("/etc/motd"), "mode": .string("0644")])
         #expect(try copy.asks() == [.checksum("/etc/motd")])
         let write = try copy.plan(["absent\n"]).plan
-        #expect(write.steps.count == 1 && write.result.changed)
+        // The write, then the file's owner, group and mode read for the result (as Ansible's).
+        #expect(write.steps.count == 2 && write.result.changed && write.steps[1].isResult)
+        var written = write.result
+        write.finish?(&written, CommandResult(exitStatus: 0, stdout: Array("0|4|root|adm|644|8|1|regular file\n".utf8), stderr: []))
+        #expect(written.data["owner"] == .string("root") && written.data["group"] == .string("adm") && written.data["gid"] == .int(4)
+                && written.data["mode"] == .string("0644") && written.data["size"] == .int(8))
         #expect(write.steps[0].kind == .write(path: "/etc/motd", mode: 0o644, owner: nil, group: nil, validate: nil))
         #expect(write.steps[0].input == Array(content.utf8))
         // The result's digests as Ansible's (`echo bonjour | sha1sum`, `| md5sum`).
         #expect(write.result.data["checksum"] == .string("e7bc546316d2d0ec13a2d3117b13468f5e939f95"))
         #expect(write.result.data["md5sum"] == .string("94baaad4d1347ec6e15ae35c88ee8bc8") && write.result.data["size"] == .int(8))
-        let same = "\(SHA256.hex(Array(content.utf8)))\n644|root|root\n"
-        #expect(try copy.plan([same]).plan.steps.isEmpty)
-        #expect(try copy.scripts(["\(SHA256.hex(Array(content.utf8)))\n600|root|root\n"]) == ["chmod 644 -- /etc/motd"])
+        let same = "\(SHA256.hex(Array(content.utf8)))\n0|0|root|root|644|8|1|regular file\n"
+        let unchanged = try copy.plan([same]).plan
+        #expect(unchanged.steps.isEmpty && unchanged.result.data["owner"] == .string("root") && unchanged.result.data["mode"] == .string("0644"))
+        #expect(try copy.scripts(["\(SHA256.hex(Array(content.utf8)))\n0|0|root|root|600|8|1|regular file\n"])
+                == ["chmod 644 -- /etc/motd", "stat -c '\(Modules.pathInfoFormat)' -- /etc/motd"])
         // backup and validate are steps of the same plan; a directory is refused.
         var guarded = Planner("copy", ["content": .string("x"), "dest": .string("/etc/sudoers.d/p"), "backup": .bool(true), "validate": .string("visudo -cf %s")])
         guarded.args["mode"] = .string("0440")
-        let g = try guarded.plan(["abc\n440|root|root\n"]).plan
-        #expect(g.steps.count == 2 && g.steps[0].script.hasPrefix("cp -p -n -- /etc/sudoers.d/p '/etc/sudoers.d/p.") && g.result.data["backup_file"] != nil)
+        let g = try guarded.plan(["abc\n0|0|root|root|440|3|1|regular file\n"]).plan
+        #expect(g.steps.count == 3 && g.steps[0].script.hasPrefix("cp -p -n -- /etc/sudoers.d/p '/etc/sudoers.d/p.") && g.result.data["backup_file"] != nil)
         #expect(g.steps[1].script.contains("visudo -cf \"$t\"") && g.steps[1].script.hasSuffix("mv -f -- \"$t\" /etc/sudoers.d/p"))
         #expect(throws: ModuleFailure.self) { try copy.plan(["directory\n"]) }
         // diff mode asks the old content too.
-        let diff = try Planner("copy", ["content": .string("b\n"), "dest": .string("/etc/motd")], diff: true).plan(["abc\n644|root|root\n", "regular file|644|root|root|2\n\na\n"])
+        let diff = try Planner("copy", ["content": .string("b\n"), "dest": .string("/etc/motd")], diff: true).plan(["abc\n0|0|root|root|644|3|1|regular file\n", "regular file|644|root|root|2\n\na\n"])
         #expect(diff.asked == [.checksum("/etc/motd"), .file("/etc/motd")] && diff.plan.result.diff.first?.before == "a\n")
 
         let line = Planner("lineinfile", ["path": .string("/etc/environment"), "regexp": .string("^A="), "line": .string("A=1")])
@@ -139,7 +181,7 @@ func failed(_ status: Int32 = 1, _ stderr: String = "") -> CommandResult { Comma
         vaulted.directory = vaultDir
         #expect(performing: { try vaulted.plan(["absent\n"]) }, throws: { ($0 as? ModuleFailure)?.message.contains("Ansible Vault") == true })
         vaulted.args["decrypt"] = .bool(false)
-        #expect(try vaulted.plan(["absent\n"]).plan.steps.count == 1)
+        #expect(try vaulted.plan(["absent\n"]).plan.steps.first?.input == Array("$ANSIBLE_VAULT;1.1;AES256\n6162\n".utf8))
         // A validate command without %s: refused before anything is read, in Ansible's words (a rescue tests them).
         for module in ["lineinfile", "copy"] {
             var unnamed = module == "copy" ? Planner("copy", ["content": .string("x"), "dest": .string("/etc/x")]) : line
@@ -161,7 +203,7 @@ func failed(_ status: Int32 = 1, _ stderr: String = "") -> CommandResult { Comma
         t.vars = ["inventory_hostname": .string("pc-1")]
         let p = try t.plan(["absent\n"]).plan
         #expect(p.steps.first?.input == Array("host=pc-1\n".utf8))
-        #expect(try t.plan(["\(SHA256.hex(Array("host=pc-1\n".utf8)))\n644|root|root\n"]).plan.steps.isEmpty)
+        #expect(try t.plan(["\(SHA256.hex(Array("host=pc-1\n".utf8)))\n0|0|root|root|644|10|1|regular file\n"]).plan.steps.isEmpty)
         // The destination's facts come first: a plan still waiting for them renders nothing (an
         // undefined variable shows only once the facts are there).
         var broken = t
@@ -205,8 +247,14 @@ func failed(_ status: Int32 = 1, _ stderr: String = "") -> CommandResult { Comma
         #expect(held.steps.first?.input == Array("vim hold\n".utf8) && held.result.data["before"] == .string("install"))
 
         let service = Planner("service", ["name": .string("cups"), "state": .string("started"), "enabled": .bool(true)])
-        #expect(try service.scripts(["inactive\ndisabled\n"]) == ["systemctl start -- cups", "systemctl enable -- cups"])
-        #expect(try service.scripts(["active\nenabled\n"]).isEmpty)
+        #expect(try service.scripts(["inactive\ndisabled\nloaded\n"]) == ["systemctl enable -- cups", "systemctl start -- cups"])
+        let running = try service.plan(["active\nenabled\nloaded\n"]).plan
+        #expect(running.steps.isEmpty && running.result.data["state"] == .string("started") && running.result.data["enabled"] == .bool(true))
+        #expect(failure { try service.plan(["inactive\n\nnot-found\n"]) } == "Could not find the requested service cups: host")
+        // Arguments of other service managers: ignored with Ansible's warning.
+        var patterned = service
+        patterned.args["pattern"] = .string("cupsd")
+        #expect(try patterned.plan(["active\nenabled\nloaded\n"]).plan.result.notices == ["Ignoring \"pattern\" as it is not used in \"systemd\""])
         #expect(throws: ModuleFailure.self) { try service.plan(["no-systemctl\n"]) }
         #expect(try Planner("systemd", ["daemon_reload": .bool(true)]).scripts() == ["systemctl daemon-reload"])
 
@@ -216,8 +264,19 @@ func failed(_ status: Int32 = 1, _ stderr: String = "") -> CommandResult { Comma
         #expect(created.steps[1].input == Array("eleve:$6$s$h\n".utf8), "the hash goes on fd 3, never on a command line")
         #expect(try user.scripts(["eleve:x:1001:1001::/home/eleve:/bin/sh\n--\neleve eleve audio \n--\n$6$s$h\n"]).isEmpty)
         let group = Planner("group", ["name": .string("eleves")])
-        #expect(try group.scripts([failed(2)]) == ["groupadd -- eleves"])
+        #expect(try group.scripts([failed(2)]) == ["groupadd -- eleves", "getent group -- eleves | cut -d: -f3"])
+        let made = try group.plan([failed(2)]).plan
+        var madeResult = made.result
+        made.finish?(&madeResult, CommandResult(exitStatus: 0, stdout: Array("1002\n".utf8), stderr: []))
+        #expect(madeResult.changed && madeResult.data["gid"] == .int(1002), "the gid the device gave")
         #expect(try group.scripts(["eleves:x:1001:\n"]).isEmpty)
+        #expect(try group.plan(["eleves:x:1001:\n"]).plan.result.data["gid"] == .int(1001))
+        // A gid that differs is changed; non_unique needs a gid; a group is removed with force.
+        #expect(try Planner("group", ["name": .string("eleves"), "gid": .int(1500), "non_unique": .bool(true)]).scripts(["eleves:x:1001:\n"]).first
+                == "groupmod -g 1500 -o -- eleves")
+        #expect(failure { try Planner("group", ["name": .string("eleves"), "non_unique": .bool(true)]).plan() } == "parameters are required together: gid, non_unique")
+        #expect(try Planner("group", ["name": .string("eleves"), "state": .string("absent"), "force": .bool(true)]).scripts(["eleves:x:1001:\n"])
+                == ["groupdel -f -- eleves"])
         let key = Planner("authorized_key", ["user": .string("prof"), "key": .string("ssh-ed25519 AAAA prof@cdi")])
         let keyed = try key.plan(["prof:x:1000:1000::/home/prof:/bin/bash\n", "absent\n", "absent\n"]).plan
         #expect(keyed.steps.first?.script == "mkdir -p -- /home/prof/.ssh && chown prof: /home/prof/.ssh && chmod 700 /home/prof/.ssh")
@@ -279,11 +338,17 @@ func failed(_ status: Int32 = 1, _ stderr: String = "") -> CommandResult { Comma
         #expect(try get.scripts(["abc\n"]).isEmpty)
         #expect(try get.plan(["\n"]).plan.steps.first?.script.contains("sha256sum") == true)
         #expect(try get.plan(["\n"]).plan.steps.first?.script.contains("curl -fsSL --compressed --max-time") == true, "certificates checked, compression undone by default")
-        // headers: read from a private file on descriptor 3, by curl (-H @file) or wget (--config); never on a command line.
+        // headers and credentials: read from private files on descriptor 3, by curl (-K) or wget
+        // (--config); never on a command line.
         let withToken = try Planner("get_url", ["url": .string("https://ent.local/a"), "dest": .string("/opt/a"),
                                                 "headers": .map(["Authorization": .string("Bearer s3cret")])]).plan(["\n"]).plan.steps.first
-        #expect(withToken?.input == Array("Authorization: Bearer s3cret\n".utf8) && withToken?.script.contains("s3cret") == false)
-        #expect(withToken?.script.contains("-H @\"$h\"") == true && withToken?.script.contains("--config=\"$h.rc\"") == true)
+        #expect(withToken?.input == Array("header = \"Authorization: Bearer s3cret\"\nheader = Authorization: Bearer s3cret\n".utf8))
+        #expect(withToken?.script.contains("s3cret") == false)
+        #expect(withToken?.script.contains("-K \"$h\"") == true && withToken?.script.contains("--config=\"$h.rc\"") == true)
+        let withPassword = try Planner("get_url", ["url": .string("https://ent.local/a"), "dest": .string("/opt/a"), "url_username": .string("école"),
+                                                   "url_password": .string("pa\"ss"), "force_basic_auth": .bool(true)]).plan(["\n"]).plan.steps.first
+        #expect(withPassword?.input == Array("user = \"école:pa\\\"ss\"\nbasic\nuser = école\npassword = pa\"ss\nauth_no_challenge = on\n".utf8))
+        #expect(withPassword?.script.contains("pa\"ss") == false && withPassword?.script.contains("école") == false)
         var raw = get
         raw.args["decompress"] = .bool(false)
         #expect(try raw.plan(["\n"]).plan.steps.first?.script.contains("curl -fsSL --max-time") == true, "decompress: no keeps the bytes as sent")

@@ -118,12 +118,21 @@ import Testing
     }
 
     @Test func serviceCommandsFollowTheUnitsState() throws {
+        // Ansible's order: mask, enable, then the state.
         #expect(try ServiceModule.plan(name: "cups", state: "started", enabled: true, active: "inactive", enabledState: "disabled")
-                == ["systemctl start -- cups", "systemctl enable -- cups"])
+                == ["systemctl enable -- cups", "systemctl start -- cups"])
         #expect(try ServiceModule.plan(name: "cups", state: "started", enabled: true, active: "active", enabledState: "enabled").isEmpty)
         #expect(try ServiceModule.plan(name: "cups", state: "stopped", enabled: false, active: "active", enabledState: "enabled")
-                == ["systemctl stop -- cups", "systemctl disable -- cups"])
+                == ["systemctl disable -- cups", "systemctl stop -- cups"])
         #expect(try ServiceModule.plan(name: "cups", state: "restarted", enabled: nil, active: "active", enabledState: "enabled") == ["systemctl restart -- cups"])
+        // Ansible's rules: restarted / reloaded start a stopped unit; a unit only enabled at
+        // runtime (or indirect) is enabled for good; static counts as enabled.
+        #expect(try ServiceModule.plan(name: "cups", state: "reloaded", enabled: nil, active: "inactive", enabledState: "enabled") == ["systemctl start -- cups"])
+        #expect(try ServiceModule.plan(name: "cups", state: "reloaded", enabled: nil, active: "active", enabledState: "enabled") == ["systemctl reload -- cups"])
+        #expect(try ServiceModule.plan(name: "cups", state: nil, enabled: true, active: "active", enabledState: "enabled-runtime") == ["systemctl enable -- cups"])
+        #expect(try ServiceModule.plan(name: "cups", state: nil, enabled: true, active: "active", enabledState: "static").isEmpty)
+        #expect(try ServiceModule.plan(name: "cups", state: nil, enabled: nil, masked: true, active: "inactive", enabledState: "disabled") == ["systemctl mask -- cups"])
+        #expect(try ServiceModule.plan(name: "cups", state: nil, enabled: nil, masked: false, active: "inactive", enabledState: "masked") == ["systemctl unmask -- cups"])
         #expect(throws: ModuleFailure.self) { try ServiceModule.plan(name: "cups", state: "on", enabled: nil, active: "", enabledState: "") }
     }
 
@@ -157,7 +166,7 @@ import Testing
         #expect(step.script == "/bin/sh /dev/fd/3" && step.input == Array("echo $HOME | wc -c".utf8),
                 "a no_log shell text reaches sh on a descriptor, off the process list")
         #expect(try CommandModule.line(args: ["argv": .list([.string("ls"), .string("-l"), .string("a b")]), "chdir": .string("/srv")], shell: false)
-                == "cd /srv && ls -l 'a b'")
+                == CommandModule.changingDirectory("/srv") + "ls -l 'a b'")
     }
 
     @Test func diffsShowRemovedAndAddedLines() {

@@ -36,7 +36,7 @@ enum CommandModule {
         } else {
             throw ModuleFailure("no command given (write `command: …`, or cmd / argv)")
         }
-        if let dir = args["chdir"]?.string { body = "cd \(shellQuote(dir)) && " + body }
+        if let dir = args["chdir"]?.string { body = changingDirectory(dir) + body }
         return body
     }
 
@@ -82,23 +82,44 @@ enum CommandModule {
         return out.isEmpty ? "''" : out
     }
 
-    /// creates / removes are facts; the command is the plan's one step, whose output is the
-    /// result (a non-zero status fails the task, as in Ansible). Check mode runs nothing.
+    /// creates / removes are facts (globs, as Ansible's); the command is the plan's one step,
+    /// whose output is the result (a non-zero status fails the task, as in Ansible). Check mode
+    /// runs nothing. Messages and the result's keys are Ansible's.
     static func plan(_ c: ModuleContext, shell: Bool) throws -> Plan {
-        let line = try line(args: c.args, shell: shell)
-        if let creates = c.string("creates"), try c.fact(.path(creates)).stdoutText != "absent\n" {
-            var p = Plan(changed: false, msg: "skipped, since \(creates) exists")
-            p.result.rc = 0
-            return p
+        let given = ["_raw_params", "cmd", "argv"].filter { key in
+            guard let v = c.args[key], v != .null else { return false }
+            return !(v.string?.trimmed.isEmpty ?? false) && v.list?.isEmpty != true
         }
-        if let removes = c.string("removes"), try c.fact(.path(removes)).stdoutText == "absent\n" {
-            var p = Plan(changed: false, msg: "skipped, since \(removes) does not exist")
+        if given.isEmpty { throw ModuleFailure("one of the following is required: _raw_params, cmd, argv") }
+        if given.count > 1 { throw ModuleFailure("parameters are mutually exclusive: _raw_params|cmd|argv") }
+        let line = try line(args: c.args, shell: shell)
+        var warnings: [String] = []
+        if !shell, let executable = c.string("executable") {
+            warnings.append("As of Ansible 2.4, the parameter 'executable' is no longer supported with the 'command' module. Not using '\(executable)'.")
+        }
+        let would = c.check ? "Would" : "Did"
+        func exists(_ pattern: String) throws -> Bool { try c.fact(matching(pattern)).stdoutText.hasPrefix("yes") }
+        var skip: (msg: String, stdout: String)?
+        if let creates = c.string("creates"), try exists(creates) {
+            skip = ("\(would) not run command since '\(creates)' exists", "skipped, since \(creates) exists")
+        } else if let removes = c.string("removes"), try !exists(removes) {
+            skip = ("\(would) not run command since '\(removes)' does not exist", "skipped, since \(removes) does not exist")
+        }
+        if let skip {
+            var p = Plan(changed: false, msg: skip.msg)
             p.result.rc = 0
+            p.result.stdout = skip.stdout
+            p.result.stderr = ""
+            p.result.warnings = warnings
             return p
         }
         if c.check {
-            var p = Plan(changed: false, msg: "command not run in check mode")
-            p.result.skipped = true
+            // Ansible's partial check mode: skipped, unless creates/removes were asked (then "changed").
+            let decided = c.args["creates"] != nil || c.args["removes"] != nil
+            var p = Plan(changed: decided, msg: "Command would have run if not in check mode")
+            p.result.rc = 0
+            p.result.skipped = !decided
+            p.result.warnings = warnings
             return p
         }
         var step = c.run(line, what: "the command")
@@ -106,7 +127,7 @@ enum CommandModule {
             // The script goes to sh on a descriptor, not as `sh -c TEXT`, which any user of the
             // device could read in the process list.
             step.input = Array(text.utf8)
-            step.script = c.exports + (c.string("chdir").map { "cd \(shellQuote($0)) && " } ?? "") + "/bin/sh /dev/fd/3"
+            step.script = c.exports + (c.string("chdir").map(changingDirectory) ?? "") + "/bin/sh /dev/fd/3"
         } else if let stdin = c.string("stdin") {
             step.input = Array((stdin + ((c.args["stdin_add_newline"]?.truthy ?? true) ? "\n" : "")).utf8)
             step.script = c.exports + "head -c \(step.input.count) <&3 | { \(line)\n}"
@@ -114,6 +135,7 @@ enum CommandModule {
         step.isResult = true
         let stripEnds = c.args["strip_empty_ends"]?.truthy ?? true
         var p = Plan(steps: [step])
+        p.result.warnings = warnings
         p.finish = { r, out in
             r.rc = out.exitStatus
             // strip_empty_ends (Ansible's default): the output without its trailing newlines.
@@ -125,9 +147,105 @@ enum CommandModule {
             }
             r.stdout = strip(out.stdoutText)
             r.stderr = strip(out.stderrText)
+            if out.exitStatus == chdirFailed, let dir = c.string("chdir") {
+                r.failed = true
+                r.rc = nil
+                r.msg = "Unable to change directory before execution: \(dir): \(r.stderr ?? "")"
+                r.stderr = ""
+            } else if !out.succeeded {
+                r.failed = true
+                r.msg = "non-zero return code"
+            }
+        }
+        return p
+    }
+
+    /// The status a command's `chdir` ends with when the folder cannot be entered (the command
+    /// did not run: Ansible's "Unable to change directory", not a command's own failure).
+    static let chdirFailed: Int32 = 211
+
+    /// `cd` into a command's `chdir`, or the end of the script with ``chdirFailed``.
+    static func changingDirectory(_ dir: String) -> String {
+        "{ cd \(shellQuote(dir)) 2>/dev/null || { if [ -e \(shellQuote(dir)) ]; then echo 'not a folder it can enter' >&2; else echo 'no such folder' >&2; fi; exit \(chdirFailed); }; } && "
+    }
+
+    /// Whether anything matches a `creates` / `removes` pattern (a glob, as Python's glob.glob):
+    /// `yes` when something does.
+    static func matching(_ pattern: String) -> Fact {
+        Fact("for p in \(globbed(pattern)); do if [ -e \"$p\" ] || [ -L \"$p\" ]; then echo yes; break; fi; done", paths: nil)
+    }
+
+    /// A path pattern for sh's `for`: glob characters live, the rest quoted (`/var/log/*.gz`).
+    static func globbed(_ pattern: String) -> String {
+        var out = "", literal = ""
+        for ch in pattern {
+            if "*?[]".contains(ch) {
+                if !literal.isEmpty { out += shellQuote(literal); literal = "" }
+                out.append(ch)
+            } else { literal.append(ch) }
+        }
+        if !literal.isEmpty { out += shellQuote(literal) }
+        return out.isEmpty ? "''" : out
+    }
+}
+
+/// `script`: a script of the control node (the role's files/, else beside the playbook) sent to
+/// the device and run there with the rest of the line as its arguments, as Ansible's: through
+/// the device's shell (the line's `$VARS` and quotes are the shell's), from a private temporary
+/// folder removed afterwards, `executable` in front when given; `creates`/`removes` decide first.
+enum ScriptModule {
+    static let spec = ModuleSpec(name: "script", arguments: ["_raw_params", "cmd", "creates", "removes", "chdir", "executable", "decrypt"],
+                                 takesFreeForm: true) { c in
+        guard let raw = (c.string("cmd") ?? c.string("_raw_params"))?.trimmed, !raw.isEmpty else {
+            throw ModuleFailure("script needs the script's name (`script: name.sh args`, or cmd)")
+        }
+        if c.args["cmd"] != nil && c.args["_raw_params"] != nil { throw ModuleFailure("parameters are mutually exclusive: _raw_params|cmd") }
+        if let chdir = c.string("chdir"), !chdir.hasPrefix("/") {
+            throw ModuleFailure("chdir \(chdir) must be an absolute path for a Unix-aware remote node")
+        }
+        if let creates = c.string("creates"), try c.fact(.path(creates)).stdoutText != "absent\n" {
+            var p = Plan(changed: false, msg: "\(creates) exists, matching creates option")
+            p.result.skipped = true
+            return p
+        }
+        if let removes = c.string("removes"), try c.fact(.path(removes)).stdoutText == "absent\n" {
+            var p = Plan(changed: false, msg: "\(removes) does not exist, matching removes option")
+            p.result.skipped = true
+            return p
+        }
+        // The first word is the script (as Python's shlex reads it); its text in the line is
+        // replaced by the copy on the device, the rest goes to the shell as written.
+        let words = PlaybookLoader.Context.splitArgs(raw)
+        var name = words.first ?? raw
+        if name.count >= 2, let f = name.first, f == "\"" || f == "'", name.last == f { name = String(name.dropFirst().dropLast()) }
+        let source = try CopyModule.localFile(name, in: c.playbookDirectory, folder: "files")
+        let bytes = Array(FileManager.default.contents(atPath: source) ?? Data())
+        if c.args["decrypt"]?.truthy ?? true, bytes.starts(with: Array("$ANSIBLE_VAULT;".utf8)) {
+            throw ModuleFailure("\(name) is encrypted with Ansible Vault, which parc does not support yet")
+        }
+        if c.check {
+            if c.args["creates"] != nil || c.args["removes"] != nil { return Plan(changed: true) }
+            var p = Plan(changed: false, msg: "Check mode is not supported for this task.")
+            p.result.skipped = true
+            return p
+        }
+        let copy = "\"$d\"/" + shellQuote((source as NSString).lastPathComponent)
+        let line = raw.replacingOccurrences(of: words.first ?? name, with: copy)
+        var script = "d=$(mktemp -d \"${TMPDIR:-/tmp}/parc-script.XXXXXXXX\") || exit 1; trap 'rm -rf -- \"$d\"' EXIT\n"
+        script += "cat <&3 > \(copy) && chmod 0700 \(copy) || exit 1\n"
+        script += c.exports + (c.string("chdir").map { "cd \(shellQuote($0)) || exit 1; " } ?? "")
+        script += (c.string("executable").map { $0 + " " } ?? "") + line + " 3<&- < /dev/null"
+        var step = Step.run(script, input: bytes, what: "the script \(name)")
+        step.isResult = true
+        var p = Plan(steps: [step])
+        p.finish = { r, out in
+            // As Ansible's: the output as the device gave it, changed whatever it did.
+            r.rc = out.exitStatus
+            r.stdout = out.stdoutText
+            r.stderr = out.stderrText
             if !out.succeeded {
                 r.failed = true
-                r.msg = "non-zero return code \(out.exitStatus)"
+                r.msg = "non-zero return code"
             }
         }
         return p

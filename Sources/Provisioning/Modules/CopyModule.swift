@@ -193,10 +193,22 @@ enum CopyModule {
             let target = try c.fact(.command("if [ -L \(shellQuote(path)) ]; then readlink -f -- \(shellQuote(path)); fi")).stdoutText.trimmed
             if !target.isEmpty { dest = target }
         }
-        var probe = try c.fact(.checksum(dest)).stdoutText.split(separator: "\n").map(String.init)
-        // `HASH  -` → the hash.
-        if let first = probe.first, first.hasSuffix("  -") { probe[0] = String(first.dropLast(3)) }
-        return (dest, probe)
+        func probe(_ dest: String) throws -> [String] {
+            var probe = try c.fact(.checksum(dest)).stdoutText.split(separator: "\n").map(String.init)
+            // `HASH  -` → the hash.
+            if let first = probe.first, first.hasSuffix("  -") { probe[0] = String(first.dropLast(3)) }
+            return probe
+        }
+        let found = try probe(dest)
+        // An existing folder as dest: the file goes into it under its source's name, as Ansible's.
+        if found.first == "directory" {
+            guard c.args["content"] == nil, let src = c.string("src"), !src.hasSuffix("/") else {
+                throw ModuleFailure("can not use content with a dir as dest")
+            }
+            let inside = (dest as NSString).appendingPathComponent((src as NSString).lastPathComponent)
+            return (inside, try probe(inside))
+        }
+        return (dest, found)
     }
 
     static func push(_ bytes: [UInt8], to target: (path: String, probe: [String]), _ c: ModuleContext) throws -> Plan {
@@ -205,8 +217,11 @@ enum CopyModule {
         try FileEdit.checkValidate(c.string("validate"))
         let exists = probe.first != "absent"
         let sameContent = exists && probe.first == SHA256.hex(bytes)
-        let f = exists && probe.count > 1 ? probe[1].split(separator: "|").map(String.init) : []
-        let mode = try Modules.mode(c.args["mode"], current: f.first)
+        // The file's attributes as it is: uid|gid|owner|group|mode|size|links|kind.
+        let info = exists && probe.count > 1 ? probe[1] : ""
+        let f = info.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+        let currentMode = f.count > 4 ? f[4] : nil, currentOwner = f.count > 2 ? f[2] : nil, currentGroup = f.count > 3 ? f[3] : nil
+        let mode = try Modules.mode(c.args["mode"], current: currentMode)
         let owner = c.string("owner"), group = c.string("group")
         var p = Plan()
         p.result.data["dest"] = .string(dest)
@@ -216,13 +231,24 @@ enum CopyModule {
         p.result.data["size"] = .int(bytes.count)
         p.result.data["state"] = .string("file")
         let d = shellQuote(dest)
+        // Ansible's result names the file's owner, group and mode as they are after the task: read
+        // after a change, else as the device gave them.
+        func readAttributesAfter(_ p: inout Plan) {
+            guard !c.check, !p.steps.isEmpty else { return }
+            var read = Step.run("stat -c '\(Modules.pathInfoFormat)' -- \(d)", what: "reading the attributes of \(dest)")
+            read.isResult = true
+            p.steps.append(read)
+            p.finish = { r, out in for (k, v) in Modules.pathInfo(out.stdoutText.trimmed) where k != "size" && k != "state" { r.data[k] = v } }
+        }
+        for (k, v) in Modules.pathInfo(info) where k != "size" && k != "state" { p.result.data[k] = v }
         if sameContent {
             var fixes: [String] = []
-            if let mode, f.first != mode { fixes.append("chmod \(mode) -- \(d)") }
-            let current = PathState(kind: .file, mode: f.first ?? "", owner: f.count > 1 ? f[1] : "", group: f.count > 2 ? f[2] : "")
+            if let mode, currentMode != mode { fixes.append("chmod \(mode) -- \(d)") }
+            let current = PathState(kind: .file, mode: currentMode ?? "", owner: currentOwner ?? "", group: currentGroup ?? "")
             fixes += FileModule.ownership(d, owner: owner, group: group, current: current, link: false)
             p.steps = fixes.map { .run($0, what: "setting the mode or owner of \(dest)", touches: [dest]) }
             p.result.changed = !fixes.isEmpty
+            readAttributesAfter(&p)
             return p
         }
         if exists && !(c.args["force"]?.truthy ?? true) { return p }
@@ -239,9 +265,9 @@ enum CopyModule {
             p.steps.append(step)
             p.result.data["backup_file"] = .string(copy)
         }
-        let finalMode = mode.flatMap { UInt32($0, radix: 8) } ?? (f.first.flatMap { UInt32($0, radix: 8) } ?? 0o644)
-        p.steps.append(.write(dest, bytes, mode: finalMode, owner: owner ?? (exists && f.count > 1 ? f[1] : nil),
-                              group: group ?? (exists && f.count > 2 ? f[2] : nil), validate: c.string("validate")))
+        let finalMode = mode.flatMap { UInt32($0, radix: 8) } ?? (currentMode.flatMap { UInt32($0, radix: 8) } ?? 0o644)
+        p.steps.append(.write(dest, bytes, mode: finalMode, owner: owner ?? currentOwner, group: group ?? currentGroup, validate: c.string("validate")))
+        readAttributesAfter(&p)
         return p
     }
 }

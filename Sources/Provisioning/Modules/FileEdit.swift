@@ -17,7 +17,14 @@ enum FileEdit {
     static func plan(_ c: ModuleContext, path: String, mode: UInt32? = nil, owner: String? = nil, group: String? = nil, backup: Bool = false,
                      validate: String? = nil, attributesIfSame: Bool = true, transform: (String?) throws -> String?) throws -> Plan {
         try checkValidate(validate)
-        let file = FileFact.parse(try c.fact(.file(path)))
+        var file = FileFact.parse(try c.fact(.file(path)))
+        // A link: the file it points to is edited (Ansible writes to the real path), the link stays.
+        var target = path
+        if file.state.kind == .link {
+            target = try c.fact(Fact("readlink -f -- \(shellQuote(path))", paths: [path])).stdoutText.trimmed
+            guard !target.isEmpty else { throw ModuleFailure("\(path) is a link that leads nowhere (its folder is missing)") }
+            file = FileFact.parse(try c.fact(.file(target)))
+        }
         var before: String? = nil
         if file.state.kind == .file {
             before = file.text
@@ -31,11 +38,11 @@ enum FileEdit {
             // The same content: the mode and owner asked for are still set (Ansible's
             // set_fs_attributes_if_different), and that is a change.
             guard attributesIfSame, after != nil, file.state.kind == .file else { return p }
-            let q = shellQuote(path)
+            let q = shellQuote(target)
             var fixes: [String] = []
             if let mode, UInt32(file.state.mode, radix: 8) != mode { fixes.append("chmod \(String(mode, radix: 8)) -- \(q)") }
             fixes += FileModule.ownership(q, owner: owner, group: group, current: file.state, link: false)
-            p.steps = fixes.map { .run($0, what: "setting the mode or owner of \(path)", touches: [path]) }
+            p.steps = fixes.map { .run($0, what: "setting the mode or owner of \(path)", touches: [target]) }
             p.result.changed = !fixes.isEmpty
             return p
         }
@@ -46,15 +53,15 @@ enum FileEdit {
             p.result.data["backup_file"] = .string(copy)
         }
         guard let after else {
-            p.steps.append(.run("rm -f -- \(shellQuote(path))", what: "removing \(path)", touches: [path]))
+            p.steps.append(.run("rm -f -- \(shellQuote(target))", what: "removing \(path)", touches: [target]))
             return p
         }
-        let directory = (path as NSString).deletingLastPathComponent
+        let directory = (target as NSString).deletingLastPathComponent
         if file.state.kind == .absent && !directory.isEmpty {
             p.steps.append(.run("mkdir -p -- \(shellQuote(directory))", what: "making the folder of \(path)", touches: [directory]))
         }
         let finalMode = mode ?? (file.state.kind == .file ? UInt32(file.state.mode, radix: 8) ?? 0o644 : 0o644)
-        p.steps.append(.write(path, Array(after.utf8), mode: finalMode,
+        p.steps.append(.write(target, Array(after.utf8), mode: finalMode,
                               owner: owner ?? (file.state.kind == .file ? file.state.owner : nil),
                               group: group ?? (file.state.kind == .file ? file.state.group : nil), validate: validate))
         return p

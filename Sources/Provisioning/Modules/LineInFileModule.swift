@@ -17,11 +17,11 @@ enum LineInFileModule {
             return outcome.changed ? outcome.content ?? before : before
         }
         r.result.msg = message
-        if call.args["regexp"]?.string == "" {
-            // Ansible's warning, in its result's `warnings`.
-            r.result.data["warnings"] = .list([.string("The regular expression is an empty string, which will match every line in the file. "
-                + "This may have unintended consequences, such as replacing the last line in the file rather than appending. "
-                + "If this is desired, use '^' to match every line in the file and avoid this warning.")])
+        // Ansible's warning for a pattern that matches every line.
+        if let empty = call.args["regexp"]?.string == "" ? "regular expression" : call.args["search_string"]?.string == "" ? "search string" : nil {
+            r.result.warnings.append("The \(empty) is an empty string, which will match every line in the file. "
+                + "This may have unintended consequences, such as replacing the last line in the file rather than appending."
+                + (empty == "regular expression" ? " If this is desired, use '^' to match every line in the file and avoid this warning." : ""))
         }
         // As Ansible's result: `backup` is the backup's path, or empty.
         r.result.data["backup"] = r.result.data["backup_file"] ?? .string("")
@@ -32,12 +32,11 @@ enum LineInFileModule {
     static func apply(_ content: String?, args: [String: Value]) throws -> (content: String?, changed: Bool, message: String) {
         let state = args["state"]?.string ?? "present"
         let line = args["line"]?.description
-        // search_string: a literal text found anywhere in a line, as a regexp matching only itself.
+        // search_string: a literal text found anywhere in a line.
         if args["search_string"] != nil && (args["regexp"] != nil || args["backrefs"]?.truthy == true) {
             throw ModuleFailure("parameters are mutually exclusive: backrefs|search_string, regexp|search_string")
         }
-        let pattern = args["regexp"]?.string ?? args["search_string"]?.string.map(NSRegularExpression.escapedPattern(for:))
-        let regexp = try pattern.map { try compiled($0, "regexp") }
+        let regexp = try args["regexp"]?.string.map { try compiled($0, "regexp") }
         guard let content else {
             if state == "absent" { return (nil, false, "file not present") }
             guard args["create"]?.truthy ?? false else {
@@ -47,55 +46,100 @@ enum LineInFileModule {
             guard let line else { throw ModuleFailure("line is required with state=present") }
             return (line + "\n", true, "line added")
         }
-        // An empty file has no line (not one empty line).
-        var lines = content.isEmpty ? [] : content.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        let hadFinalNewline = content.hasSuffix("\n")
-        if hadFinalNewline { lines.removeLast() }
+        // The lines as Python's readlines gives them, each with its ending (the last may have none).
+        var lines: [String] = []
+        var current = ""
+        for ch in content.unicodeScalars {
+            current.unicodeScalars.append(ch)
+            if ch == "\n" { lines.append(current); current = "" }
+        }
+        if !current.isEmpty { lines.append(current) }
+        func bare(_ l: String) -> String {
+            var t = Substring(l)
+            while let last = t.unicodeScalars.last, last == "\n" || last == "\r" { t = Substring(t.unicodeScalars.dropLast()) }
+            return String(t)
+        }
         func matches(_ re: NSRegularExpression, _ s: String) -> Bool {
             re.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)) != nil
         }
-        func result(_ message: String) -> (String?, Bool, String) {
-            let text = lines.joined(separator: "\n") + (lines.isEmpty ? "" : "\n")
-            return (text, text != content, message)
+        func result(_ changed: Bool, _ message: String) -> (String?, Bool, String) {
+            changed ? (lines.joined(), true, message) : (content, false, message)
         }
+        let search = args["search_string"]?.string
         if state == "absent" {
-            guard regexp != nil || line != nil else { throw ModuleFailure("state=absent needs regexp or line") }
+            guard regexp != nil || search != nil || line != nil else { throw ModuleFailure("one of the following is required: line, regexp, search_string") }
             let before = lines.count
-            lines.removeAll { l in regexp.map { matches($0, l) } ?? (l == line) }
-            return lines.count == before ? (content, false, "") : result("\(before - lines.count) line(s) removed")
+            lines.removeAll { l in regexp.map { matches($0, l) } ?? search.map { $0.isEmpty || l.contains($0) } ?? (bare(l) == line) }
+            let removed = before - lines.count
+            return result(removed > 0, "\(removed) line(s) removed")
         }
         guard let line else { throw ModuleFailure("line is required with state=present") }
+        // Ansible's present(), step by step: the pattern's match (the last, or the first with
+        // firstmatch); else the line itself and where insertafter / insertbefore point.
         let firstMatch = args["firstmatch"]?.truthy ?? false
-        if args["backrefs"]?.truthy ?? false {
-            // As Ansible: the matched line becomes `line` with \1… filled from the match; no
-            // match leaves the file as it is.
-            guard let regexp else { throw ModuleFailure("regexp is required with backrefs=true") }
-            guard let index = firstMatch ? lines.firstIndex(where: { matches(regexp, $0) }) : lines.lastIndex(where: { matches(regexp, $0) }) else {
-                return (content, false, "")
+        let backrefs = args["backrefs"]?.truthy ?? false
+        let after = args["insertafter"]?.string, beforeArg = args["insertbefore"]?.string
+        let insertPattern: NSRegularExpression?
+        if let after, after != "BOF", after != "EOF" { insertPattern = try compiled(after, "insertafter") }
+        else if let beforeArg, beforeArg != "BOF" { insertPattern = try compiled(beforeArg, "insertbefore") }
+        else { insertPattern = nil }
+        var found = -1, insertAt = -1
+        var match: NSTextCheckingResult?
+        var matchedLine = ""
+        var searched = false
+        if regexp != nil || search != nil {
+            for (n, l) in lines.enumerated() {
+                if let regexp, let m = regexp.firstMatch(in: l, range: NSRange(l.startIndex..., in: l)) {
+                    found = n; match = m; matchedLine = l; searched = true
+                    if firstMatch { break }
+                } else if regexp == nil, let search, search.isEmpty || l.contains(search) {
+                    found = n; matchedLine = l; searched = true
+                    if firstMatch { break }
+                }
             }
-            let old = lines[index]
-            let match = regexp.firstMatch(in: old, range: NSRange(old.startIndex..., in: old))!
-            let expanded = regexp.replacementString(for: match, in: old, offset: 0, template: nsTemplate(line))
-            if expanded == old { return (content, false, "") }
-            lines[index] = expanded
-            return result("line replaced")
         }
-        if let regexp, let index = firstMatch ? lines.firstIndex(where: { matches(regexp, $0) }) : lines.lastIndex(where: { matches(regexp, $0) }) {
-            if lines[index] == line { return (content, false, "") }
-            lines[index] = line
-            return result("line replaced")
+        if !searched {
+            for (n, l) in lines.enumerated() {
+                if bare(l) == line {
+                    found = n
+                } else if let insertPattern, matches(insertPattern, l) {
+                    if after != nil { insertAt = n + 1; if firstMatch { break } }
+                    if beforeArg != nil { insertAt = n; if firstMatch { break } }
+                }
+            }
         }
-        if lines.contains(line) { return (content, false, "") }
-        if let after = args["insertafter"]?.string, after != "EOF" {
-            let re = try compiled(after, "insertafter")
-            if let index = lines.lastIndex(where: { matches(re, $0) }) { lines.insert(line, at: index + 1); return result("line added") }
-        } else if let before = args["insertbefore"]?.string {
-            if before == "BOF" { lines.insert(line, at: 0); return result("line added") }
-            let re = try compiled(before, "insertbefore")
-            if let index = lines.lastIndex(where: { matches(re, $0) }) { lines.insert(line, at: index); return result("line added") }
+        if found != -1 {
+            var newLine = line
+            if backrefs, let match {
+                newLine = regexp!.replacementString(for: match, in: matchedLine, offset: 0, template: nsTemplate(line))
+            }
+            if !newLine.hasSuffix("\n") { newLine += "\n" }
+            guard lines[found] != newLine else { return result(false, "") }
+            lines[found] = newLine
+            return result(true, "line replaced")
         }
-        lines.append(line)
-        return result("line added")
+        if backrefs { return result(false, "") }
+        if beforeArg == "BOF" || after == "BOF" {
+            lines.insert(line + "\n", at: 0)
+            return result(true, "line added")
+        }
+        if after == "EOF" || insertAt == -1 {
+            if let last = lines.last, !last.hasSuffix("\n"), !last.hasSuffix("\r") { lines.append("\n") }
+            lines.append(line + "\n")
+            return result(true, "line added")
+        }
+        if after != nil {
+            if lines.count == insertAt {
+                guard bare(lines[insertAt - 1]) != line else { return result(false, "") }
+                lines.append(line + "\n")
+            } else {
+                guard line != bare(lines[insertAt]) else { return result(false, "") }
+                lines.insert(line + "\n", at: insertAt)
+            }
+            return result(true, "line added")
+        }
+        lines.insert(line + "\n", at: insertAt)
+        return result(true, "line added")
     }
 
     /// A pattern of the task, compiled; an empty one matches every line (as Python's `re`); a bad

@@ -251,7 +251,16 @@ enum FactModules {
 
     /// package: hands its arguments to the device's package manager's module (apt here), as
     /// Ansible does, so apt's own arguments (cache_valid_time, update_cache…) are accepted.
+    /// package as Ansible's action: the package manager `use` (or `ansible_package_use`) names,
+    /// else the device's; on the devices parc runs that is apt (given the defaults of `apt` too).
     static let package = ModuleSpec(name: "package", arguments: AptModule.spec.arguments.union(["use"]), required: ["name"]) { c in
+        let use = (c.string("use") ?? c.vars["ansible_package_use"]?.string ?? "auto").lowercased()
+        if use != "auto" && use != "apt" {
+            if PlaybookLoader.ansibleModules.contains(use) {
+                throw ModuleFailure("package: the \"\(use)\" package manager is not supported by parc yet (parc's package runs apt)")
+            }
+            throw ModuleFailure("Could not find a matching action for the \"\(use)\" package manager.")
+        }
         var own = c
         own.args = c.args.filter { $0.key != "use" }
         guard case .device(let apt) = AptModule.spec.behaviour else { throw ModuleFailure("apt is missing") }
@@ -305,7 +314,7 @@ enum FactModules {
         }
         // On success: the path's facts (Ansible adds them to any result naming a path), then what the regex is read in.
         let showContent = path.map { p in
-            "stat -c '%u|%g|%U|%G|%a|%s|%h|%F' -- \(shellQuote(p)) 2>/dev/null || echo; "
+            "stat -c '\(Modules.pathInfoFormat)' -- \(shellQuote(p)) 2>/dev/null || echo; "
                 + (regex != nil ? "head -c 1048576 -- \(shellQuote(p))" : "true")
         } ?? "true"
         // started/present: success when the probe holds; stopped/absent: when it stops holding.
@@ -359,22 +368,62 @@ enum FactModules {
 
 /// group, authorized_key, timezone, locale_gen: accounts and system settings.
 enum SettingModules {
-    static let group = ModuleSpec(name: "group", arguments: ["name", "state", "gid", "system"], required: ["name"]) { c in
+    /// group as Ansible's: made (groupadd, or lgroupadd with `local`), its gid changed
+    /// (groupmod), removed (groupdel, `force` even when it is a user's primary group); the result
+    /// names its gid as the device has it afterwards.
+    static let group = ModuleSpec(name: "group", arguments: ["name", "state", "gid", "system", "local", "non_unique", "force", "gid_min", "gid_max"],
+                                  required: ["name"]) { c in
         let name = c.string("name")!
-        let exists = try c.fact(.command("getent group -- \(shellQuote(name))")).succeeded
-        let command = try plan(name: name, state: c.string("state") ?? "present", exists: exists, gid: c.args["gid"]?.description,
-                               system: c.bool("system"))
-        var p = Plan(steps: command.map { [c.run($0, what: "group \(name)")] } ?? [])
-        p.result.data["name"] = .string(name)
-        return p
-    }
-
-    static func plan(name: String, state: String, exists: Bool, gid: String?, system: Bool) throws -> String? {
+        let state = c.string("state") ?? "present"
+        guard ["present", "absent"].contains(state) else { throw ModuleFailure("value of state must be one of: absent, present, got: \(state)") }
+        let gid = c.args["gid"].flatMap { $0 == .null ? nil : $0.description }
+        if let gid, Int(gid) == nil { throw ModuleFailure("argument 'gid' is of type str and we were unable to convert to int: '\(gid)'") }
+        if c.bool("non_unique") && gid == nil { throw ModuleFailure("parameters are required together: gid, non_unique") }
+        let entry = try c.fact(.command("getent group -- \(shellQuote(name))")).stdoutText.trimmed
+        let fields = entry.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        let current = fields.count > 2 ? fields[2] : nil
+        let local = c.bool("local")
+        var command: String?
         switch state {
-        case "present": return exists ? nil : "groupadd \(system ? "-r " : "")\(gid.map { "-g \(shellQuote($0)) " } ?? "")-- \(shellQuote(name))"
-        case "absent": return exists ? "groupdel -- \(shellQuote(name))" : nil
-        default: throw ModuleFailure("state '\(state)' is not one of present, absent")
+        case "absent":
+            if current != nil { command = (local ? "lgroupdel" : "groupdel") + (c.bool("force") && !local ? " -f" : "") + " -- \(shellQuote(name))" }
+        default:
+            var options = ""
+            if let gid { options += " -g \(shellQuote(gid))" + (c.bool("non_unique") && !local ? " -o" : "") }
+            if current == nil {
+                if c.bool("system") { options += " -r" }
+                for (key, limit) in [("gid_min", "GID_MIN"), ("gid_max", "GID_MAX")] where !local {
+                    if let v = c.args[key]?.description { options += " -K \(limit)=\(shellQuote(v))" }
+                }
+                command = (local ? "lgroupadd" : "groupadd") + options + " -- \(shellQuote(name))"
+            } else if let gid, gid != current {
+                command = (local ? "lgroupmod" : "groupmod") + options + " -- \(shellQuote(name))"
+            }
         }
+        var p = Plan(changed: command != nil)
+        p.result.data["name"] = .string(name)
+        p.result.data["state"] = .string(state)
+        if state == "present" {
+            p.result.data["system"] = .bool(c.bool("system"))
+            if let known = gid ?? current, let n = Int(known) { p.result.data["gid"] = .int(n) }
+        }
+        guard let command, !c.check else { return p }
+        if local {
+            let tool = String(command.prefix { $0 != " " })
+            // Ansible's message when libuser's tools are missing.
+            let check = "command -v \(tool) >/dev/null || { echo \"Failed to find required executable \\\"\(tool)\\\" in paths: $PATH\" >&2; exit 127; }; "
+            p.steps = [c.run(check + command, what: "group \(name)")]
+        } else {
+            p.steps = [c.run(command, what: "group \(name)")]
+        }
+        if state == "present" {
+            // The gid the device gave, read right after.
+            var read = c.run("getent group -- \(shellQuote(name)) | cut -d: -f3", what: "reading the gid of \(name)")
+            read.isResult = true
+            p.steps.append(read)
+            p.finish = { r, out in if let n = Int(out.stdoutText.trimmed) { r.data["gid"] = .int(n) } }
+        }
+        return p
     }
 
     static let authorizedKey = ModuleSpec(name: "authorized_key", arguments: ["user", "key", "state", "exclusive", "path", "manage_dir", "comment"],
@@ -859,7 +908,7 @@ enum SystemFileModules {
 /// get_url, unarchive, ufw.
 enum TransferModules {
     static let getURL = ModuleSpec(name: "get_url", arguments: ["url", "dest", "mode", "owner", "group", "checksum", "force", "timeout", "validate_certs",
-                                                                "headers", "decompress"],
+                                                                "headers", "decompress", "url_username", "url_password", "username", "password", "force_basic_auth"],
                                    required: ["url", "dest"]) { c in
         let url = c.string("url")!, dest = c.string("dest")!
         let d = shellQuote(dest)
@@ -876,28 +925,48 @@ enum TransferModules {
         p.result.changed = true
         let tmp = shellQuote("\((dest as NSString).deletingLastPathComponent)/.parc-get-\(UUID().uuidString.prefix(8))")
         let mode = try Modules.mode(c.args["mode"]) ?? "644"
-        // headers reach curl (or wget) from a private file read on descriptor 3, never on a command
-        // line: a token in one does not show in the device's process list. (Descriptor 3 carries
-        // the session's later input too: exactly their bytes are read.)
+        // headers and credentials reach curl (or wget) from private files read on descriptor 3,
+        // never on a command line: a token or password does not show in the device's process
+        // list. (Descriptor 3 carries the session's later input too: exactly their bytes are read.)
         let headers = try requestHeaders(c.args["headers"])
-        let headerLines = headers.map { $0 + "\n" }.joined()
+        let user = c.string("url_username") ?? c.string("username"), password = c.string("url_password") ?? c.string("password")
+        if password != nil && user == nil { throw ModuleFailure("url_password needs url_username") }
+        // force_basic_auth sends the credentials with the first request; without it, only when
+        // the server asks for them (a 401), as Ansible's urllib.
+        let preemptive = c.bool("force_basic_auth")
+        var curlConfig = headers.map { "header = \(curlQuoted($0))\n" }.joined()
+        var wgetConfig = headers.map { "header = \($0)\n" }.joined()
+        if let user {
+            curlConfig += "user = \(curlQuoted(user + ":" + (password ?? "")))\n" + (preemptive ? "basic\n" : "anyauth\n")
+            wgetConfig += "user = \(user)\npassword = \(password ?? "")\n" + (preemptive ? "auth_no_challenge = on\n" : "")
+        }
+        if (user.map { $0.contains(where: \.isNewline) } ?? false) || (password.map { $0.contains(where: \.isNewline) } ?? false) {
+            throw ModuleFailure("url_username / url_password span lines")
+        }
+        let private_ = !curlConfig.isEmpty
         var script = "t=\(tmp); h=; trap 'rm -f \"$t\" ${h:+\"$h\" \"$h.rc\"}' EXIT; "
-        if !headers.isEmpty { script += "h=$(mktemp) && head -c \(headerLines.utf8.count) <&3 > \"$h\" || exit 2; " }
+        if private_ {
+            script += "h=$(mktemp) && head -c \(curlConfig.utf8.count) <&3 > \"$h\" && head -c \(wgetConfig.utf8.count) <&3 > \"$h.rc\" || exit 2; "
+        }
         // validate_certs: no skips the server's certificate check (as Ansible's, for a school's self-signed server).
         let insecure = c.args["validate_certs"].map { !$0.truthy } ?? false
         script += "if command -v curl >/dev/null; then "
             + "curl -fsSL\(insecure ? " -k" : "")\((c.args["decompress"]?.truthy ?? true) ? " --compressed" : "") --max-time \(Int(c.args["timeout"]?.description ?? "") ?? 60)"
-            + (headers.isEmpty ? "" : " -H @\"$h\"") + " -o \"$t\" \(shellQuote(url)); else "
-            + (headers.isEmpty ? "" : "sed 's/^/header = /' \"$h\" > \"$h.rc\" && ")
-            + "wget -q\(insecure ? " --no-check-certificate" : "")" + (headers.isEmpty ? "" : " --config=\"$h.rc\"")
+            + (private_ ? " -K \"$h\"" : "") + " -o \"$t\" \(shellQuote(url)); else "
+            + "wget -q\(insecure ? " --no-check-certificate" : "")" + (private_ ? " --config=\"$h.rc\"" : "")
             + " -O \"$t\" \(shellQuote(url)); fi || exit 2; "
         if let want { script += "[ \"$(sha256sum -- \"$t\" | cut -d' ' -f1)\" = \(want) ] || { echo 'checksum mismatch' >&2; exit 3; }; " }
         script += "chmod \(mode) \"$t\" && "
         if let o = c.string("owner") { script += "chown \(shellQuote(o)) \"$t\" && " }
         if let g = c.string("group") { script += "chgrp \(shellQuote(g)) \"$t\" && " }
         script += "sync -- \"$t\" && mv -f -- \"$t\" \(d)"
-        p.steps = [c.run(script, input: Array(headerLines.utf8), what: "downloading \(url)", touches: [dest])]
+        p.steps = [c.run(script, input: Array((curlConfig + wgetConfig).utf8), what: "downloading \(url)", touches: [dest])]
         return p
+    }
+
+    /// A value in curl's config syntax: double quotes, `\\` and `"` escaped.
+    static func curlQuoted(_ text: String) -> String {
+        "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
     }
 
     /// get_url's `headers`: a mapping, or Ansible's older `Name:value,Name:value` text; each as `Name: value`.
@@ -922,7 +991,7 @@ enum TransferModules {
     /// unarchive as Ansible's: an archive of the control node (sent on fd 3) or, with
     /// `remote_src`, one already on the device, extracted into an existing folder unless the same
     /// files are there; `list_files` gives its members.
-    static let unarchive = ModuleSpec(name: "unarchive", arguments: ["src", "dest", "creates", "remote_src", "mode", "owner", "group", "list_files"],
+    static let unarchive = ModuleSpec(name: "unarchive", arguments: ["src", "dest", "creates", "remote_src", "mode", "owner", "group", "list_files", "keep_newer"],
                                       required: ["src", "dest"]) { c in
         let src = c.string("src")!, dest = c.string("dest")!
         if let creates = c.string("creates"), try c.fact(.path(creates)).stdoutText != "absent\n" { return Plan(changed: false, msg: "skipped, since \(creates) exists") }
@@ -960,7 +1029,9 @@ enum TransferModules {
         p.result.data["src"] = .string(src)
         if c.bool("list_files") { p.result.data["files"] = .list(members) }
         if parts.count > 1 && parts[1] == "same\n" { return p }
-        var extract = stage + (zip ? "unzip -o -q \"$a\" -d \(d)" : "tar -xf \"$a\" -C \(d)")
+        // keep_newer: a file on the device newer than the archive's stays (GNU tar's own rule; unzip's -u).
+        let keepNewer = c.bool("keep_newer")
+        var extract = stage + (zip ? "unzip \(keepNewer ? "-u" : "-o") -q \"$a\" -d \(d)" : "tar -xf \"$a\"\(keepNewer ? " --keep-newer-files" : "") -C \(d)")
         if let o = c.string("owner") { extract += " && chown -R \(shellQuote(o)) -- \(d)" }
         if let g = c.string("group") { extract += " && chgrp -R \(shellQuote(g)) -- \(d)" }
         p.steps = [c.run(extract, input: bytes, what: "extracting \(src)", touches: [dest])]

@@ -138,42 +138,88 @@ enum AptModule {
 enum ServiceModule {
     /// `daemon-reload` is Ansible's alias of daemon_reload.
     static let arguments: Set<String> = ["name", "state", "enabled", "daemon_reload", "daemon-reload"]
-    static let service = ModuleSpec(name: "service", arguments: arguments, required: ["name"]) { try plan($0) }
-    static let systemd = ModuleSpec(name: "systemd", arguments: arguments) { try plan($0) }
+    /// What Ansible's systemd module takes besides.
+    static let systemdArguments: Set<String> = arguments.union(["unit", "service", "masked", "daemon_reexec", "daemon-reexec", "scope", "no_block", "force"])
+    /// service as Ansible's action on a systemd device: its systemd module, the arguments only
+    /// other service managers read ignored with Ansible's warning; `use` names systemd or nothing.
+    static let service = ModuleSpec(name: "service", arguments: arguments.union(["pattern", "runlevel", "sleep", "arguments", "args", "use"]),
+                                    required: ["name"]) { c in
+        let use = (c.string("use") ?? "auto").lowercased()
+        guard ["auto", "systemd"].contains(use) else {
+            throw ModuleFailure("service: use '\(use)' is not supported by parc (its service module drives systemd)")
+        }
+        var own = c
+        own.args["use"] = nil
+        var ignored: [String] = []
+        for key in ["pattern", "runlevel", "sleep", "arguments", "args"] where own.args[key] != nil {
+            own.args[key] = nil
+            ignored.append("Ignoring \"\(key)\" as it is not used in \"systemd\"")
+        }
+        var p = try plan(own)
+        p.result.notices = ignored
+        return p
+    }
+    static let systemd = ModuleSpec(name: "systemd", arguments: systemdArguments) { try plan($0) }
 
     static func plan(_ c: ModuleContext) throws -> Plan {
         var p = Plan(changed: false)
-        if c.bool("daemon_reload") || c.bool("daemon-reload") { p.steps.append(c.run("systemctl daemon-reload", what: "systemctl daemon-reload")) }
-        guard let name = c.string("name") else { return p }
+        let user = c.string("scope") == "user" ? " --user" : c.string("scope") == "global" ? " --global" : ""
+        if let scope = c.string("scope"), !["system", "user", "global"].contains(scope) {
+            throw ModuleFailure("value of scope must be one of: system, user, global, got: \(scope)")
+        }
+        if c.bool("daemon_reload") || c.bool("daemon-reload") { p.steps.append(c.run("systemctl\(user) daemon-reload", what: "systemctl daemon-reload")) }
+        if c.bool("daemon_reexec") || c.bool("daemon-reexec") { p.steps.append(c.run("systemctl\(user) daemon-reexec", what: "systemctl daemon-reexec")) }
+        p.result.changed = !p.steps.isEmpty
+        guard let name = c.string("name") ?? c.string("unit") ?? c.string("service") else {
+            if p.steps.isEmpty { throw ModuleFailure("one of the following is required: state, enabled, masked, daemon_reload, daemon_reexec") }
+            return p
+        }
+        if c.args["state"] == nil && c.args["enabled"] == nil && c.args["masked"] == nil && p.steps.isEmpty {
+            throw ModuleFailure("one of the following is required: state, enabled, masked, daemon_reload, daemon_reexec")
+        }
         let n = shellQuote(name)
-        let probe = try c.fact(.command("command -v systemctl >/dev/null || { echo no-systemctl; exit 0; }; systemctl is-active -- \(n); systemctl is-enabled -- \(n) 2>/dev/null || true"))
-        let lines = probe.stdoutText.split(separator: "\n").map(String.init)
+        let probe = try c.fact(.command("command -v systemctl >/dev/null || { echo no-systemctl; exit 0; }; systemctl\(user) is-active -- \(n); "
+            + "echo \"$(systemctl\(user) is-enabled -- \(n) 2>/dev/null)\"; systemctl\(user) show -p LoadState --value -- \(n) 2>/dev/null"))
+        let lines = probe.stdoutText.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         if lines.first == "no-systemctl" { throw ModuleFailure("systemctl is not on this device: parc's service module needs systemd") }
-        let commands = try plan(name: name, state: c.string("state"), enabled: c.args["enabled"].map(\.truthy),
-                                active: lines.first ?? "unknown", enabledState: lines.count > 1 ? lines[1] : "unknown")
-        p.result.changed = !commands.isEmpty
-        if !commands.isEmpty { p.result.msg = commands.joined(separator: "; ") }
-        p.steps += commands.map { c.run($0, what: $0) }
+        let active = lines.first ?? "unknown", enabledState = lines.count > 1 ? lines[1] : "", load = lines.count > 2 ? lines[2] : ""
+        // A unit systemd does not know (and no init script): Ansible's words.
+        if load == "not-found" && (c.args["state"] != nil || c.args["enabled"] != nil) {
+            throw ModuleFailure("Could not find the requested service \(name): host")
+        }
+        let commands = try plan(name: name, state: c.string("state"), enabled: c.args["enabled"].map(\.truthy), masked: c.args["masked"].map(\.truthy),
+                                active: active, enabledState: enabledState)
+        let noBlock = c.bool("no_block") ? " --no-block" : ""
+        let systemctl = commands.map { $0.replacingOccurrences(of: "systemctl ", with: "systemctl\(user)\(noBlock) ") }
+        if !commands.isEmpty { p.result.changed = true; p.result.msg = systemctl.joined(separator: "; ") }
+        p.steps += systemctl.map { c.run($0, what: $0) }
+        // As Ansible's result: the name, the state (restarted and reloaded are "started"), enabled.
         p.result.data["name"] = .string(name)
+        if let state = c.string("state") { p.result.data["state"] = .string(["restarted", "reloaded"].contains(state) ? "started" : state) }
+        if let enabled = c.args["enabled"] { p.result.data["enabled"] = .bool(enabled.truthy) }
+        p.result.data["status"] = .map(["ActiveState": .string(active), "LoadState": .string(load), "UnitFileState": .string(enabledState)])
         return p
     }
 
-    /// The systemctl commands for the wanted state (pure, tested as data).
-    static func plan(name: String, state: String?, enabled: Bool?, active: String, enabledState: String) throws -> [String] {
+    /// The systemctl commands for the wanted state, in Ansible's order (mask, enable, state),
+    /// with Ansible's rules (pure, tested as data): a unit only `enabled-runtime`, `indirect` or
+    /// `alias` is enabled again; restarted or reloaded starts a unit that is not running.
+    static func plan(name: String, state: String?, enabled: Bool?, masked: Bool? = nil, active: String, enabledState: String) throws -> [String] {
         let n = shellQuote(name)
         var out: [String] = []
+        if let masked, masked != (enabledState == "masked") { out.append("systemctl \(masked ? "mask" : "unmask") -- \(n)") }
+        if let enabled {
+            let isEnabled = ["enabled", "static", "generated", "transient"].contains(enabledState)
+            if enabled != isEnabled { out.append("systemctl \(enabled ? "enable" : "disable") -- \(n)") }
+        }
+        let running = ["active", "activating", "reloading"].contains(active)
         switch state {
         case nil: break
-        case "started": if active != "active" { out.append("systemctl start -- \(n)") }
-        case "stopped": if active == "active" || active == "activating" || active == "reloading" { out.append("systemctl stop -- \(n)") }
-        case "restarted": out.append("systemctl restart -- \(n)")
-        case "reloaded": out.append("systemctl reload-or-restart -- \(n)")
-        case let s?: throw ModuleFailure("state '\(s)' is not one of started, stopped, restarted, reloaded")
-        }
-        if let enabled {
-            let isEnabled = ["enabled", "enabled-runtime", "static", "alias", "indirect"].contains(enabledState)
-            if enabled && !isEnabled { out.append("systemctl enable -- \(n)") }
-            if !enabled && isEnabled { out.append("systemctl disable -- \(n)") }
+        case "started": if !running { out.append("systemctl start -- \(n)") }
+        case "stopped": if running || active == "deactivating" { out.append("systemctl stop -- \(n)") }
+        case "restarted": out.append("systemctl \(running ? "restart" : "start") -- \(n)")
+        case "reloaded": out.append("systemctl \(running ? "reload" : "start") -- \(n)")
+        case let s?: throw ModuleFailure("value of state must be one of: reloaded, restarted, started, stopped, got: \(s)")
         }
         return out
     }
