@@ -233,7 +233,7 @@ extension Runner {
         while true {
             ctx.known = session.known(for: become)
             do {
-                let p = try body(ctx)
+                let p = try body(Self.expandingHome(ctx))
                 guard p.again else { return (p, earlier) }
                 if !ctx.check {
                     let owner = session.newOwner()
@@ -249,6 +249,25 @@ extension Runner {
                 try await session.gather(need.facts, become: become)
             }
         }
+    }
+
+    /// The path arguments Ansible's modules expand on the device (`path`, `dest`, `creates`…).
+    static let pathArguments = ["path", "dest", "creates", "removes", "chdir"]
+
+    /// Path arguments written with `~` or `~user`, as the device's home of that user (of the
+    /// user the module runs as, for `~`), as Ansible's modules expand them where they run.
+    static func expandingHome(_ ctx: ModuleContext) throws -> ModuleContext {
+        var c = ctx
+        for key in pathArguments {
+            guard case .string(let s)? = c.args[key], s.hasPrefix("~") else { continue }
+            let user = s.dropFirst().prefix { $0 != "/" }
+            guard user.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }) else { continue }
+            let script = user.isEmpty ? "printf '%s\\n' ~" : "getent passwd -- \(shellQuote(String(user))) | cut -d: -f6"
+            let home = try c.fact(.command(script)).stdoutText.trimmed
+            guard !home.isEmpty else { continue }
+            c.args[key] = .string(home + s.dropFirst(1 + user.count))
+        }
+        return c
     }
 
     /// A device module's result once its steps ran: a failed step fails it, the result step's

@@ -350,12 +350,13 @@ public struct TaskSpec: Sendable {
         t.rescue = t.rescue.map { $0.withModuleDefaults(outer) }
         t.always = t.always.map { $0.withModuleDefaults(outer) }
         guard t.kind == .module, t.moduleTemplate == nil, let spec = Modules.registry[t.module] else { return t }
-        t.args = ModuleDefaultsRule.arguments(t.args, module: t.module, defaults: outer)
-        if t.refusal != nil {
-            // A missing argument the defaults give is no longer missing.
-            let problem = PlaybookLoader.argumentProblem(t.args, module: spec)
-            if problem == nil { t.refusal = nil } else if problem?.message != t.refusal?.message { t.refusal = PlaybookError(problem!.message, at: t.location) }
-        }
+        let merged = ModuleDefaultsRule.arguments(t.args, module: t.module, defaults: outer)
+        guard merged != t.args || t.refusal != nil else { return t }
+        t.args = merged
+        // A missing argument the defaults give is no longer missing; one the module does not take
+        // is refused as if the task said it.
+        let problem = PlaybookLoader.argumentProblem(t.args, module: spec)
+        if problem == nil { t.refusal = nil } else if problem?.message != t.refusal?.message { t.refusal = PlaybookError(problem!.message, at: t.location) }
         return t
     }
 }

@@ -41,6 +41,36 @@ extension Filters {
             let v = try it.defined(input, at: at)
             return .str(v.pythonType)
         }
-        t["random"] = value { _, _ in throw fail("the random filter gives a different result on every run; parc refuses it (a play should decide the same way twice)") }
+        // random and shuffle as Ansible's: with a seed, the very numbers Python's Random(seed) draws
+        // (a cron minute spread by host name lands where Ansible put it); without, the system's.
+        t["random"] = value { v, a in
+            var seeded = a.get(2, "seed").flatMap { $0 == .null ? nil : PythonRandom(seed: $0) }
+            switch v {
+            case .int(let end):
+                let start = a.int(0, "start") ?? 0, step = a.int(1, "step") ?? 1
+                let drawn = seeded != nil ? seeded!.range(start, end, step) : SystemDraw.range(start, end, step)
+                guard let drawn else { throw fail("random: empty range for randrange(\(start), \(end), \(step))") }
+                return .int(drawn)
+            case .list(let items):
+                if a.get(0, "start") != nil || a.get(1, "step") != nil { throw fail("start and step can only be used with integer values") }
+                guard !items.isEmpty else { throw fail("random: cannot choose from an empty sequence") }
+                return items[seeded != nil ? seeded!.below(items.count) : Int.random(in: 0..<items.count)]
+            case .string(let s):
+                let chars = s.map { Value.string(String($0)) }
+                guard !chars.isEmpty else { throw fail("random: cannot choose from an empty sequence") }
+                return chars[seeded != nil ? seeded!.below(chars.count) : Int.random(in: 0..<chars.count)]
+            default: throw fail("random can only be used on sequences and integers")
+            }
+        }
+        t["shuffle"] = value { v, a in
+            guard case .list(var items) = v else { return v }
+            if let seed = a.get(0, "seed"), seed != .null {
+                var r = PythonRandom(seed: seed)
+                r.shuffle(&items)
+            } else {
+                items.shuffle()
+            }
+            return .list(items)
+        }
     }
 }

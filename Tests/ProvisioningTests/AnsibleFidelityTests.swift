@@ -218,5 +218,14 @@ final class SlowTransport: Transport, @unchecked Sendable {
         #expect(try engine.evaluate(.string("{{ lookup('template', 'square.txt', variable_start_string='[%', variable_end_string='%]', comment_start_string='[#', comment_end_string='#]') }}"), vars: vars) == .string("Hello cdi!\n"))
         #expect(try engine.evaluate(.string("{{ lookup('template', 'part.j2', template_vars={'who': 'salle 2'}) }}"), vars: vars) == .string("[salle 2]"))
         #expect(try engine.condition("lookup('template', 'none.j2') is none", vars: vars))
+        // import / from-import: another template's macros and top-level names; its variables
+        // are the importer's only `with context`; private names (`_x`) stay in it.
+        try "{% set motto = 'liberté' %}{% set _hidden = 1 %}{% macro hello(n) %}bonjour {{ n }}{% endmacro %}{% macro me() %}{{ who }}{% endmacro %}ignored"
+            .write(toFile: dir + "/templates/m.j2", atomically: true, encoding: .utf8)
+        #expect(try engine.render("{% import 'm.j2' as m %}{{ m.hello('parc') }}, {{ m.motto }}", vars: vars, options: .file) == "bonjour parc, liberté")
+        #expect(try engine.render("{% from 'm.j2' import hello as h, me with context %}{{ h('x') }}/{{ me() }}", vars: vars, options: .file) == "bonjour x/cdi")
+        #expect(throws: PlaybookError.self) { try engine.render("{% from 'm.j2' import me %}{{ me() }}", vars: vars, options: .file) }
+        #expect(throws: PlaybookError.self) { try engine.render("{% from 'm.j2' import _hidden %}", vars: vars, options: .file) }
+        #expect(throws: PlaybookError.self) { try engine.render("{% import 'absent.j2' as a %}", vars: vars, options: .file) }
     }
 }

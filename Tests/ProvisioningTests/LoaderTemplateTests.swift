@@ -110,6 +110,46 @@ func writePlaybook(_ text: String, name: String = "play.yml") throws -> String {
         }
     }
 
+    /// module_defaults as Ansible merges them: per argument, the nearer (task, block, include)
+    /// over the farther (play), the task's own arguments over all; `package` also takes apt's
+    /// under its own; a default that gives a required argument is no refusal.
+    @Test func moduleDefaultsMergeFromTheNearest() throws {
+        let path = try writePlaybook("""
+            - hosts: all
+              module_defaults:
+                copy: { mode: "0600", owner: root, content: "play" }
+                apt: { update_cache: yes, cache_valid_time: 3600 }
+                group/ansible.builtin.gcp: { project: x }
+              tasks:
+                - copy: { dest: /a }
+                - block:
+                    - ansible.builtin.copy: { dest: /b, owner: prof }
+                      module_defaults:
+                        ansible.legacy.copy: { mode: "0644", group: adm }
+                    - copy: { dest: /c }
+                  module_defaults:
+                    copy: { mode: "0400", group: eleves }
+                - package: { name: vim }
+                  module_defaults:
+                    package: { update_cache: no }
+                - service: { name: cups, state: started }
+                  module_defaults: [ { systemd: { enabled: yes } }, { systemd: { enabled: no } } ]
+            """)
+        let tasks = try PlaybookLoader.load(path).plays[0].tasks
+        func args(_ i: Int, inBlock: Int? = nil) -> [String: Value] { inBlock.map { tasks[i].block[$0].args } ?? tasks[i].args }
+        #expect(args(0) == ["dest": .string("/a"), "mode": .string("0600"), "owner": .string("root"), "content": .string("play")])
+        #expect(tasks[0].refusal == nil, "the required content came from the defaults")
+        #expect(args(1, inBlock: 0) == ["dest": .string("/b"), "owner": .string("prof"), "mode": .string("0644"), "group": .string("adm"), "content": .string("play")])
+        #expect(args(1, inBlock: 1) == ["dest": .string("/c"), "mode": .string("0400"), "group": .string("eleves"), "owner": .string("root"), "content": .string("play")])
+        #expect(args(2) == ["name": .string("vim"), "update_cache": .bool(false), "cache_valid_time": .int(3600)])
+        #expect(args(3)["enabled"] == .bool(false), "a later mapping of the list wins")
+        // A default argument the module does not take fails the task that uses it, in parc's words.
+        let wrong = try writePlaybook("- hosts: all\n  module_defaults: { copy: { colour: blue } }\n  tasks:\n    - copy: { dest: /x, content: y }\n")
+        #expect { try PlaybookLoader.load(wrong) } throws: { "\($0)".contains("copy has no argument 'colour'") }
+        let template = try writePlaybook("- hosts: all\n  module_defaults: \"{{ d }}\"\n  tasks: []\n")
+        #expect { try PlaybookLoader.load(template) } throws: { "\($0)".contains("module_defaults is a mapping") }
+    }
+
     @Test func yamlBooleansAndOctalModesReadAsAnsibleReadsThem() throws {
         let path = try writePlaybook("- hosts: all\n  become: yes\n  gather_facts: no\n  tasks:\n    - file: {path: /x, state: directory, mode: 0755}\n")
         let play = try PlaybookLoader.load(path).plays[0]

@@ -62,6 +62,32 @@ import Testing
         #expect(try Template("{{ '~' | expanduser }}|{{ '/opt/~x' | expanduser }}|{{ '~other/x' | expanduser }}").render([:]) == home + "|/opt/~x|~other/x")
     }
 
+    /// random and shuffle with a seed draw what CPython's random.Random(seed) draws (the oracle:
+    /// python3 itself, as Ansible's filters call it); without one, a value in the range.
+    @Test func seededRandomIsPythonsRandom() throws {
+        let cases: [(template: String, python: String)] = [
+            ("{{ 60 | random(seed='pc-salle-1') }}", "random.Random('pc-salle-1').randrange(0, 60, 1)"),
+            ("{{ 60 | random(seed='école-02') }}", "random.Random('école-02').randrange(0, 60, 1)"),
+            ("{{ 100 | random(start=10, step=5, seed=42) }}", "random.Random(42).randrange(10, 100, 5)"),
+            ("{{ 5000000000 | random(seed=7) }}", "random.Random(7).randrange(0, 5000000000, 1)"),
+            ("{{ 10 | random(seed=-3) }}", "random.Random(-3).randrange(0, 10, 1)"),
+            ("{{ ['a', 'b', 'c', 'd', 'e'] | random(seed='x') }}", "random.Random('x').choice(['a', 'b', 'c', 'd', 'e'])"),
+            ("{{ range(12) | list | shuffle(seed='lab') | join(',') }}", "(lambda l: (random.Random('lab').shuffle(l), ','.join(map(str, l)))[1])(list(range(12)))"),
+        ]
+        let script = "import random\n" + cases.map { "print(\($0.python))" }.joined(separator: "\n")
+        let p = Process(), out = Pipe()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        p.arguments = ["-c", script]
+        p.standardOutput = out
+        try p.run()
+        let answers = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n").map(String.init)
+        p.waitUntilExit()
+        try #require(answers.count == cases.count, "python3's answers: \(answers)")
+        for (c, answer) in zip(cases, answers) { #expect(try Template(c.template).render([:]) == answer, "\(c.template)") }
+        for _ in 0..<20 { #expect((0..<6).contains(Int(try Template("{{ 6 | random }}").render([:])) ?? -1)) }
+        #expect(throws: TemplateError.self) { try Template("{{ ['a'] | random(start=1) }}").render([:]) }
+    }
+
     @Test func rangeIsBounded() {
         #expect(throws: TemplateError.self) { try Template("{{ range(10000000) | length }}").render([:]) }
     }

@@ -136,6 +136,7 @@ enum CommandModule {
         let stripEnds = c.args["strip_empty_ends"]?.truthy ?? true
         var p = Plan(steps: [step])
         p.result.warnings = warnings
+        p.result.data["cmd"] = commandValue(c.args, shell: shell)
         p.finish = { r, out in
             r.rc = out.exitStatus
             // strip_empty_ends (Ansible's default): the output without its trailing newlines.
@@ -158,6 +159,19 @@ enum CommandModule {
             }
         }
         return p
+    }
+
+    /// The result's `cmd` as Ansible's: shell's text; command's words (argv, or the text split as
+    /// shlex splits it).
+    static func commandValue(_ args: [String: Value], shell: Bool) -> Value {
+        if let argv = args["argv"]?.list { return .list(argv.map { .string($0.description) }) }
+        let text = args["cmd"]?.string ?? args["_raw_params"]?.string ?? ""
+        if shell { return .string(text) }
+        return .list(PlaybookLoader.Context.splitArgs(text).map { word in
+            var w = word
+            if w.count >= 2, let f = w.first, (f == "\"" || f == "'"), w.last == f { w = String(w.dropFirst().dropLast()) }
+            return .string(w)
+        })
     }
 
     /// The status a command's `chdir` ends with when the folder cannot be entered (the command

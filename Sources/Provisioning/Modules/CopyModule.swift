@@ -38,13 +38,16 @@ enum CopyModule {
         } else if let content = call.args["content"] {
             bytes = Array(content.description.utf8)
         } else {
-            bytes = Array(FileManager.default.contents(atPath: try localFile(src!, in: call.playbookDirectory, folder: "files")) ?? Data())
+            let source = try localFile(src!, in: call.playbookDirectory, folder: "files")
+            bytes = Array(FileManager.default.contents(atPath: source) ?? Data())
             // decrypt (Ansible's default): a vault-encrypted file would be decrypted; parc has no vault.
             if call.args["decrypt"]?.truthy ?? true, bytes.starts(with: Array("$ANSIBLE_VAULT;".utf8)) {
                 throw ModuleFailure("\(src!) is encrypted with Ansible Vault, which parc does not support yet (decrypt it, or give decrypt: no to copy it as it is)")
             }
         }
-        return try push(bytes, to: target, call)
+        var p = try push(bytes, to: target, call)
+        if let src { p.result.data["src"] = .string(src) }
+        return p
     }
 
     static let template = ModuleSpec(name: "template", arguments: ["src", "dest", "mode", "owner", "group", "backup", "force", "validate", "follow",
@@ -72,7 +75,11 @@ enum CopyModule {
         if let encoding = call.string("output_encoding"), !["utf-8", "utf8"].contains(encoding.lowercased()) {
             throw ModuleFailure("output_encoding: parc writes utf-8 only, not \(encoding)")
         }
-        return try push(Array(rendered.utf8), to: target, call)
+        var p = try push(Array(rendered.utf8), to: target, call)
+        // Ansible's result names the source it sent (a temporary copy on the device there; here the
+        // template of the control node).
+        p.result.data["src"] = .string(path)
+        return p
     }
 
     /// The template module's Jinja options (Ansible's defaults: trim_blocks on, lstrip_blocks off).
