@@ -250,20 +250,18 @@ public enum PlaybookLoader {
     /// `key=value key2="a b"` text as `module`'s arguments; the other words are the free-form
     /// command of command/shell (`_raw_params`), refused for a module that takes none.
     static func keyValues(_ text: String, module: ModuleSpec) throws -> [String: Value] {
-        var args: [String: Value] = [:]
-        var rest: [String] = []
-        for word in Context.splitArgs(text) {
-            if let eq = word.firstIndex(of: "="), module.anyArguments || module.arguments.contains(String(word[..<eq])), String(word[..<eq]) != "_raw_params" {
-                var v = String(word[word.index(after: eq)...])
-                if v.count >= 2, (v.hasPrefix("\"") && v.hasSuffix("\"")) || (v.hasPrefix("'") && v.hasSuffix("'")) { v = String(v.dropFirst().dropLast()) }
-                args[String(word[..<eq])] = .string(v)
-            } else {
-                rest.append(word)
-            }
+        let parsed: (args: [String: Value], raw: [String])
+        do {
+            parsed = try AnsibleArgs.parse(text, freeForm: module.takesFreeForm,
+                                           isKey: { $0 != "_raw_params" && (module.anyArguments || module.arguments.contains($0)) })
+        } catch {
+            throw PlaybookError("\(error)")
         }
-        if !rest.isEmpty {
-            guard module.takesFreeForm else { throw PlaybookError("\(module.name) takes key=value arguments; '\(rest.joined(separator: " "))' is not one") }
-            args["_raw_params"] = .string(rest.joined(separator: " "))
+        var args = parsed.args
+        if !parsed.raw.isEmpty {
+            let rest = AnsibleArgs.join(parsed.raw)
+            guard module.takesFreeForm else { throw PlaybookError("\(module.name) takes key=value arguments; '\(rest)' is not one") }
+            args["_raw_params"] = .string(rest)
         }
         return args
     }
@@ -922,28 +920,6 @@ public enum PlaybookLoader {
                 return (Modules.shortName(name), .mapping(m))
             default: throw error("action: name the module (`action: copy src=… dest=…`)", node)
             }
-        }
-
-        static func splitArgs(_ text: String) -> [String] {
-            var out: [String] = []
-            var current = ""
-            var quote: Character? = nil
-            var braces = 0
-            var previous: Character = " "
-            for c in text {
-                if let q = quote { current.append(c); if c == q { quote = nil }; previous = c; continue }
-                if c == "\"" || c == "'" { quote = c; current.append(c); previous = c; continue }
-                if c == "{" && previous == "{" { braces += 1 }
-                if c == "}" && previous == "}" { braces = max(0, braces - 1) }
-                if c == " " && braces == 0 {
-                    if !current.isEmpty { out.append(current); current = "" }
-                } else {
-                    current.append(c)
-                }
-                previous = c
-            }
-            if !current.isEmpty { out.append(current) }
-            return out
         }
     }
 }

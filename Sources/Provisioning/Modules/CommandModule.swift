@@ -27,11 +27,10 @@ enum CommandModule {
             } else {
                 // No shell: each word reaches the program as it is (`|`, `>` are not special; `$NAME`
                 // and `~` are expanded as above).
-                body = PlaybookLoader.Context.splitArgs(text).map { word -> String in
-                    var w = word
-                    if w.count >= 2, let f = w.first, (f == "\"" || f == "'"), w.last == f { w = String(w.dropFirst().dropLast()) }
-                    return quoteWord(w)
-                }.joined(separator: " ")
+                // Python's shlex.split, as Ansible's command module splits its text.
+                do { body = try AnsibleArgs.shlex(text).map(quoteWord).joined(separator: " ") } catch {
+                    throw ModuleFailure("the command cannot be split into words: \(error) (\(text))")
+                }
             }
         } else {
             throw ModuleFailure("no command given (write `command: …`, or cmd / argv)")
@@ -167,11 +166,7 @@ enum CommandModule {
         if let argv = args["argv"]?.list { return .list(argv.map { .string($0.description) }) }
         let text = args["cmd"]?.string ?? args["_raw_params"]?.string ?? ""
         if shell { return .string(text) }
-        return .list(PlaybookLoader.Context.splitArgs(text).map { word in
-            var w = word
-            if w.count >= 2, let f = w.first, (f == "\"" || f == "'"), w.last == f { w = String(w.dropFirst().dropLast()) }
-            return .string(w)
-        })
+        return .list(((try? AnsibleArgs.shlex(text)) ?? [text]).map { .string($0) })
     }
 
     /// The status a command's `chdir` ends with when the folder cannot be entered (the command
@@ -229,9 +224,8 @@ enum ScriptModule {
         }
         // The first word is the script (as Python's shlex reads it); its text in the line is
         // replaced by the copy on the device, the rest goes to the shell as written.
-        let words = PlaybookLoader.Context.splitArgs(raw)
-        var name = words.first ?? raw
-        if name.count >= 2, let f = name.first, f == "\"" || f == "'", name.last == f { name = String(name.dropFirst().dropLast()) }
+        let name: String
+        do { name = try AnsibleArgs.shlex(raw).first ?? raw } catch { throw ModuleFailure("script: the line cannot be split into words: \(error) (\(raw))") }
         let source = try CopyModule.localFile(name, in: c.playbookDirectory, folder: "files")
         let bytes = Array(FileManager.default.contents(atPath: source) ?? Data())
         if c.args["decrypt"]?.truthy ?? true, bytes.starts(with: Array("$ANSIBLE_VAULT;".utf8)) {
@@ -244,7 +238,8 @@ enum ScriptModule {
             return p
         }
         let copy = "\"$d\"/" + shellQuote((source as NSString).lastPathComponent)
-        let line = raw.replacingOccurrences(of: words.first ?? name, with: copy)
+        // As Ansible's: every occurrence of the script's name in the line becomes the copy's path.
+        let line = raw.replacingOccurrences(of: name, with: copy)
         var script = "d=$(mktemp -d \"${TMPDIR:-/tmp}/parc-script.XXXXXXXX\") || exit 1; trap 'rm -rf -- \"$d\"' EXIT\n"
         script += "cat <&3 > \(copy) && chmod 0700 \(copy) || exit 1\n"
         script += c.exports + (c.string("chdir").map { "cd \(shellQuote($0)) || exit 1; " } ?? "")

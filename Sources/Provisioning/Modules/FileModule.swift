@@ -45,10 +45,18 @@ public struct PathState: Equatable, Sendable {
 
 /// `file`: directory / file / absent / link / touch, with mode, owner and group.
 enum FileModule {
-    static let spec = ModuleSpec(name: "file", arguments: ["path", "dest", "name", "state", "mode", "owner", "group", "src", "recurse", "force"]) { c in
+    static let spec = ModuleSpec(name: "file", arguments: ["path", "dest", "name", "state", "mode", "owner", "group", "src", "recurse", "force",
+                                                           "attributes", "attr"]) { c in
         guard let path = c.string("path") ?? c.string("dest") ?? c.string("name") else { throw ModuleFailure("file needs path") }
         let current = PathState.parse(try c.fact(.path(path)).stdoutText)
-        let commands = try plan(path: path, args: c.args, current: current)
+        var commands = c.string("state") == "hard" ? try hardLink(c, path: path, current: current) : try plan(path: path, args: c.args, current: current)
+        if let attributes = c.string("attributes") ?? c.string("attr"), c.string("state") != "absent" {
+            // lsattr's flags as they are (absent file: after it is made), then Ansible's rule.
+            let flags = current.kind == .absent ? "" : try c.fact(Fact("lsattr -d -- \(shellQuote(path)) 2>/dev/null | cut -d' ' -f1", paths: [path])).stdoutText.trimmed
+            if let change = attributeChange(attributes, current: flags) {
+                commands.append("chattr \(shellQuote(change)) -- \(shellQuote(path)) || { echo 'chattr failed' >&2; exit 1; }")
+            }
+        }
         var p = Plan(steps: commands.map { c.run($0, what: "file \(path)", touches: [path]) })
         if let i = p.steps.indices.first(where: { commands[$0].hasPrefix("rm -rf") }) { p.steps[i].removesTree = true }
         if c.diff && !commands.isEmpty { p.result.msg = commands.joined(separator: "; ") }
@@ -93,11 +101,50 @@ enum FileModule {
             if current.kind == .file && !(args["force"]?.truthy ?? false) { throw ModuleFailure("\(path) is a file; set force: yes to replace it by a link") }
             return ["ln -sfn -- \(shellQuote(src)) \(p)"] + ownership(p, owner: owner, group: group, current: nil, link: true)
         default:
-            throw ModuleFailure("state '\(state)' is not one of file, directory, absent, link, touch")
+            throw ModuleFailure("value of state must be one of: absent, directory, file, hard, link, touch, got: \(state)")
         }
         let fresh = kindAfter != current.kind
         if let mode, fresh || current.mode != mode { commands.append("chmod \(mode) -- \(p)") }
         commands += ownership(p, owner: owner, group: group, current: fresh ? nil : current, link: false)
+        return commands
+    }
+
+    /// Ansible's set_attributes_if_different: `+A` / `-A` / `A` (`=A`) against lsattr's flags;
+    /// a `-` is always applied, as Ansible's; an empty value changes nothing.
+    static func attributeChange(_ attributes: String, current lsattr: String) -> String? {
+        var mode = "=", wanted = attributes
+        if let first = wanted.first, first == "+" || first == "-" { mode = String(first); wanted.removeFirst() }
+        guard !wanted.isEmpty else { return nil }
+        let existing = lsattr.replacingOccurrences(of: "-", with: "")
+        guard existing != wanted || mode == "-" else { return nil }
+        return mode + wanted
+    }
+
+    /// state=hard as Ansible's ensure_hardlink: a new name for src's inode, made beside the path
+    /// and renamed over it; a file or another link there only with `force`.
+    static func hardLink(_ c: ModuleContext, path: String, current: PathState) throws -> [String] {
+        guard let src = c.string("src") else { throw ModuleFailure("src is required for creating new hardlinks") }
+        let p = shellQuote(path), s = shellQuote(src)
+        let inodes = try c.fact(Fact("stat -L -c %i -- \(s) 2>/dev/null || echo missing; stat -c '%h|%i' -- \(p) 2>/dev/null || echo absent", paths: [src, path]))
+            .stdoutText.split(separator: "\n").map(String.init)
+        guard let source = inodes.first, source != "missing" else { throw ModuleFailure("src does not exist") }
+        let here = inodes.count > 1 ? inodes[1].split(separator: "|").map(String.init) : ["absent"]
+        let force = c.bool("force")
+        switch current.kind {
+        case .absent: break
+        case .link: if !force && current.linkTarget == src { return [] }
+        case .directory:
+            if here.count > 1 && here[1] == source { return [] }
+            throw ModuleFailure("Cannot link: different hard link exists at destination")
+        default:
+            if here.count > 1 && here[1] == source { return ownership(p, owner: c.string("owner"), group: c.string("group"), current: current, link: false) }
+            let nlink = Int(here.first ?? "1") ?? 1
+            if !force { throw ModuleFailure(nlink > 1 ? "Cannot link, different hard link exists at destination" : "Cannot link, file exists at destination") }
+        }
+        let folder = shellQuote((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent)
+        var commands = ["t=\(folder)/.parc-hard-$$; ln -- \(s) \"$t\" && mv -f -- \"$t\" \(p) || { rm -f -- \"$t\"; exit 1; }"]
+        if let mode = try Modules.mode(c.args["mode"], current: nil) { commands.append("chmod \(mode) -- \(p)") }
+        commands += ownership(p, owner: c.string("owner"), group: c.string("group"), current: nil, link: false)
         return commands
     }
 
