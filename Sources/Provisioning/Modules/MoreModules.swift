@@ -238,6 +238,49 @@ enum FactModules {
         }
     }
 
+    /// getent as Ansible's: a database of the device (passwd, group, hosts…) read into the fact
+    /// `getent_<database>`, each entry's fields by its first (`:` for passwd, shadow, group,
+    /// gshadow; else whitespace), an entry seen twice as a list of its lines.
+    static let getent: ModuleSpec = {
+        var spec = ModuleSpec(name: "getent", arguments: ["database", "key", "service", "split", "fail_key"], required: ["database"]) { c in
+            let database = c.string("database")!, key = c.string("key")
+            var command = "getent"
+            if let service = c.string("service") { command += " -s \(shellQuote(service))" }
+            command += " -- \(shellQuote(database))" + (key.map { " " + shellQuote($0) } ?? "")
+            let out = try c.fact(.command(command))
+            let tree = "getent_\(database)"
+            var p = Plan(changed: false)
+            switch out.exitStatus {
+            case 0:
+                let split = c.string("split") ?? (["passwd", "shadow", "group", "gshadow"].contains(database) ? ":" : nil)
+                var entries = OrderedMap()
+                var seen: [String: Int] = [:]
+                for line in out.stdoutText.split(separator: "\n", omittingEmptySubsequences: false).dropLast(out.stdoutText.hasSuffix("\n") ? 1 : 0) {
+                    let record = split.map { line.components(separatedBy: $0) } ?? line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+                    guard let first = record.first else { continue }
+                    let fields = Value.list(record.dropFirst().map { .string($0) })
+                    switch seen[first] {
+                    case nil: entries[first] = fields; seen[first] = 1
+                    case 1?: entries[first] = .list([entries[first]!, fields]); seen[first] = 2
+                    default: if case .list(var l)? = entries[first] { l.append(fields); entries[first] = .list(l) }; seen[first]! += 1
+                    }
+                }
+                p.result.data["ansible_facts"] = .map([tree: .map(entries)])
+            case 2:
+                let msg = "One or more supplied key could not be found in the database."
+                guard !(c.args["fail_key"]?.truthy ?? true), let key else { throw ModuleFailure(msg) }
+                p.result.data["ansible_facts"] = .map([tree: .map([key: .null])])
+                p.result.msg = msg
+            case 1: throw ModuleFailure("Missing arguments, or database unknown.")
+            case 3: throw ModuleFailure("Enumeration not supported on this database.")
+            default: throw ModuleFailure("Unexpected failure!")
+            }
+            return p
+        }
+        spec.setsFacts = true
+        return spec
+    }()
+
     static let slurp = ModuleSpec(name: "slurp", arguments: ["src", "path"]) { c in
         guard let src = c.string("src") ?? c.string("path") else { throw ModuleFailure("slurp needs src") }
         let file = try c.fact(Fact("cat -- \(shellQuote(src))", paths: [src]))
