@@ -218,7 +218,7 @@ extension Runner {
     /// Whether a task's record may wait for its steps to be sent with later ones: nothing in the
     /// task reads its result (no register, changed_when, failed_when, ignore_errors, loop, run_once).
     func canWait(_ task: TaskSpec) -> Bool {
-        task.loop == nil && task.register == nil && task.changedWhen == nil && task.failedWhen == nil && !task.ignoreErrors && !task.runOnce
+        task.loop == nil && task.register == nil && task.changedWhen.isEmpty && task.failedWhen.isEmpty && !task.ignoreErrors && !task.runOnce
             && task.asyncSeconds == nil && Modules.registry[task.module]?.setsFacts != true  // its facts are wanted by the next task
             && task.until.isEmpty && task.retries == nil && task.ignoreErrorsExpression == nil && task.timeoutSeconds == nil
     }

@@ -137,7 +137,7 @@ public enum PlaybookLoader {
     /// fail: refused now, before anything runs.
     static func refuseUnconditional(_ book: Playbook) throws {
         func walk(_ t: TaskSpec) throws {
-            if let r = t.refusal, t.when.isEmpty, !t.ignoreErrors, t.ignoreErrorsExpression == nil, t.failedWhen == nil { throw r }
+            if let r = t.refusal, t.when.isEmpty, !t.ignoreErrors, t.ignoreErrorsExpression == nil, t.failedWhen.isEmpty { throw r }
             for list in [t.block, t.rescue, t.always] { try list.forEach(walk) }
         }
         for p in book.plays { try p.tasks.forEach(walk); try p.handlers.forEach(walk) }
@@ -601,8 +601,8 @@ public enum PlaybookLoader {
                     t.loopLabel = m["label"]?.description
                     t.loopIndexVar = m["index_var"]?.string
                 case "register": t.register = value(v).string
-                case "changed_when": t.changedWhen = value(v).description
-                case "failed_when": t.failedWhen = value(v).description
+                case "changed_when": t.changedWhen = value(v).list?.map(\.description) ?? [value(v).description]
+                case "failed_when": t.failedWhen = value(v).list?.map(\.description) ?? [value(v).description]
                 case "ignore_errors":
                     if let text = value(v).string, text.contains("{{") { t.ignoreErrorsExpression = text }
                     else { t.ignoreErrors = try bool(v, what: "ignore_errors") }

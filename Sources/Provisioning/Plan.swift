@@ -128,7 +128,8 @@ public struct Step: Sendable {
     /// folder (exclusive create, owner and mode set while it is still empty), the content from
     /// fd 3 written and synced to disk by one `dd`, whose record count tells a complete content
     /// from a short one (a dropped connection); then `validate`, then a rename over the old file.
-    /// On any failure the temporary file is removed and the old file stays as it was.
+    /// On any failure the temporary file is removed and the old file stays as it was; the new file
+    /// keeps the old one's ACLs and extended attributes.
     static func writeScript(_ path: String, size: Int, mode: UInt32, owner: String?, group: String?, validate: String?) -> String {
         let directory = (path as NSString).deletingLastPathComponent
         let name = (path as NSString).lastPathComponent
@@ -137,6 +138,9 @@ public struct Step: Sendable {
         // process after every successful write; the exclusive create without a subshell.
         var s = "umask 077; t=\(shellQuote(temp)); trap '[ ! -e \"$t\" ] || rm -f -- \"$t\"' EXIT\n"
         s += "set -C; : > \"$t\" || exit 1; set +C\n"
+        // A file replaced keeps its ACLs and extended attributes (as Ansible's atomic_move copies
+        // them with copystat); the mode and owner asked for are set after.
+        s += "[ ! -f \(shellQuote(path)) ] || cp --attributes-only --preserve=mode,xattr -- \(shellQuote(path)) \"$t\" 2>/dev/null || :\n"
         if owner != nil || group != nil { s += "chown \(shellQuote("\(owner ?? ""):\(group ?? "")".replacingOccurrences(of: ":$", with: "", options: .regularExpression))) \"$t\" || exit 1\n" }
         s += "chmod \(String(mode, radix: 8)) \"$t\" || exit 1\n"
         let short = "{ echo 'the new content arrived incomplete' >&2; exit 1; }"

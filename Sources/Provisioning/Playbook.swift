@@ -211,8 +211,9 @@ public struct TaskSpec: Sendable {
     public var loopExtended = false
     public var loopExtendedAllItems = true
     public var register: String?
-    public var changedWhen: String?
-    public var failedWhen: String?
+    /// `changed_when` / `failed_when`: conditions that must all hold (one, or a list); empty when not given.
+    public var changedWhen: [String] = []
+    public var failedWhen: [String] = []
     public var ignoreErrors: Bool
     /// `ignore_errors: "{{ … }}"`: decided when the task runs.
     public var ignoreErrorsExpression: String?
@@ -285,8 +286,6 @@ public struct TaskSpec: Sendable {
         loopLabel = nil
         loopIndexVar = nil
         register = nil
-        changedWhen = nil
-        failedWhen = nil
         ignoreErrors = false
         notify = []
         become = nil

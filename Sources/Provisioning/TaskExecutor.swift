@@ -239,11 +239,11 @@ extension Runner {
         /// `changed_when` and `failed_when` decide over the module's own verdict.
         func judge(_ result: inout ModuleResult, vars v: [String: Value]) throws {
             let reg = result.registered
-            if let expression = task.changedWhen {
-                result.changed = try templates.condition(expression, vars: withRegister(v, reg), at: task.location)
+            if !task.changedWhen.isEmpty {
+                result.changed = try task.changedWhen.allSatisfy { try templates.condition($0, vars: withRegister(v, reg), at: task.location) }
             }
-            if let expression = task.failedWhen {
-                result.failed = try templates.condition(expression, vars: withRegister(v, reg), at: task.location)
+            if !task.failedWhen.isEmpty {
+                result.failed = try task.failedWhen.allSatisfy { try templates.condition($0, vars: withRegister(v, reg), at: task.location) }
             }
         }
 

@@ -23,7 +23,7 @@ enum TemplateCheck {
     }
 
     static func check(_ t: TaskSpec, directory: String, engine: TemplateEngine) throws {
-        for c in t.when + [t.changedWhen, t.failedWhen].compactMap({ $0 }) { try engine.checkCondition(c, at: t.location) }
+        for c in t.when + t.changedWhen + t.failedWhen { try engine.checkCondition(c, at: t.location) }
         if t.module == "assert" || t.module == "wait_until" {
             for c in (t.args["that"].map { $0.list ?? [$0] } ?? []) { if let s = c.string { try engine.checkCondition(s, at: t.location) } }
         }

@@ -124,6 +124,21 @@ func failed(_ status: Int32 = 1, _ stderr: String = "") -> CommandResult { Comma
         #expect(try dir.scripts(["absent\n"]) == ["d=/srv/x; set --; while [ ! -e \"$d\" ] && [ ! -L \"$d\" ]; do set -- \"$d\" \"$@\"; d=$(dirname -- \"$d\"); done; for x in \"$@\"; do mkdir -- \"$x\" && chmod 755 -- \"$x\" || exit 1; done"])
         #expect(try dir.scripts(["directory|755|root|root|4096\n\n"]).isEmpty)
         #expect(try dir.plan(["absent\n"]).plan.steps.allSatisfy { $0.touches == ["/srv/x"] })
+        // Times as Ansible's file: touch always updates them (a change); access_time=now too;
+        // a given time is compared with the path's as the device reads it.
+        #expect(try Planner("file", ["path": .string("/srv/t"), "state": .string("touch")]).scripts(["regular file|644|root|root|0\n\n"]) == ["touch -- /srv/t"])
+        #expect(try Planner("file", ["path": .string("/srv/t"), "access_time": .string("now")]).scripts(["regular file|644|root|root|0\n\n"]) == ["touch -a -- /srv/t"])
+        let stamped = Planner("file", ["path": .string("/srv/t"), "modification_time": .string("202612071530.00")])
+        #expect(try stamped.plan(["regular file|644|root|root|0\n\n", "1 1796000000\n1796000000\n"]).plan.steps.isEmpty)
+        #expect(try stamped.scripts(["regular file|644|root|root|0\n\n", "1 1796000000\n1796003600\n"]) == ["touch -m -t 202612071530.00 -- /srv/t"])
+        #expect(failure { try Planner("file", ["path": .string("/srv/t"), "access_time": .string("tomorrow")]).plan(["regular file|644|root|root|0\n\n"]) }
+                == "Error while obtaining timestamp for time tomorrow using format %Y%m%d%H%M.%S")
+        // Attributes: Ansible's rule against lsattr's flags.
+        #expect(FileModule.attributeChange("A", current: "--------------e-------") == "=A")
+        #expect(FileModule.attributeChange("+A", current: "-------A--------------") == nil)
+        #expect(FileModule.attributeChange("+A", current: "-------A------e-------") == "+A", "Ansible compares the whole set of flags")
+        #expect(FileModule.attributeChange("-A", current: "----------------------") == "-A", "a removal is always applied, as Ansible's")
+        #expect(FileModule.attributeChange("", current: "-------A--------------") == nil)
         let gone = try Planner("file", ["path": .string("/srv/x"), "state": .string("absent")]).plan(["directory|755|root|root|4096\n\n"]).plan
         #expect(gone.steps.first?.removesTree == true)
 

@@ -46,10 +46,12 @@ public struct PathState: Equatable, Sendable {
 /// `file`: directory / file / absent / link / touch, with mode, owner and group.
 enum FileModule {
     static let spec = ModuleSpec(name: "file", arguments: ["path", "dest", "name", "state", "mode", "owner", "group", "src", "recurse", "force",
-                                                           "attributes", "attr"]) { c in
+                                                           "attributes", "attr", "access_time", "access_time_format", "modification_time",
+                                                           "modification_time_format", "follow"]) { c in
         guard let path = c.string("path") ?? c.string("dest") ?? c.string("name") else { throw ModuleFailure("file needs path") }
         let current = PathState.parse(try c.fact(.path(path)).stdoutText)
         var commands = c.string("state") == "hard" ? try hardLink(c, path: path, current: current) : try plan(path: path, args: c.args, current: current)
+        commands += try times(c, path: path, current: current, planned: commands)
         if let attributes = c.string("attributes") ?? c.string("attr"), c.string("state") != "absent" {
             // lsattr's flags as they are (absent file: after it is made), then Ansible's rule.
             let flags = current.kind == .absent ? "" : try c.fact(Fact("lsattr -d -- \(shellQuote(path)) 2>/dev/null | cut -d' ' -f1", paths: [path])).stdoutText.trimmed
@@ -93,7 +95,13 @@ enum FileModule {
             if current.kind == .absent { throw ModuleFailure("\(path) does not exist (state=file does not create files; use state=touch or copy)") }
             if current.kind == .directory { throw ModuleFailure("\(path) is a directory, not a file") }
         case "touch":
-            if current.kind == .absent { commands.append("touch -- \(p)"); kindAfter = .file }
+            if current.kind == .absent {
+                // A file made here is removed again when its mode or owner cannot be set (as Ansible's).
+                var made = ["touch -- \(p)"]
+                if let mode { made.append("chmod \(mode) -- \(p)") }
+                made += ownership(p, owner: owner, group: group, current: nil, link: false)
+                return [made.joined(separator: " && ") + " || { rm -f -- \(p); exit 1; }"]
+            }
         case "link":
             guard let src = args["src"]?.string else { throw ModuleFailure("state=link needs src") }
             if current.kind == .link && current.linkTarget == src { break }
@@ -107,6 +115,46 @@ enum FileModule {
         if let mode, fresh || current.mode != mode { commands.append("chmod \(mode) -- \(p)") }
         commands += ownership(p, owner: owner, group: group, current: fresh ? nil : current, link: false)
         return commands
+    }
+
+    /// access_time / modification_time as Ansible's: `now` (the default of state=touch, always a
+    /// change), `preserve` (everyone else's default), or a time in `%Y%m%d%H%M.%S` — touch's own
+    /// `-t` format — compared with the path's (read as the device's local time, as touch reads it).
+    static func times(_ c: ModuleContext, path: String, current: PathState, planned: [String]) throws -> [String] {
+        let state = c.string("state") ?? ""
+        guard state != "absent", state != "link" else { return [] }
+        let fallback = state == "touch" ? "now" : "preserve"
+        let access = c.string("access_time") ?? fallback, modification = c.string("modification_time") ?? fallback
+        for (key, value) in [("access_time_format", c.string("access_time_format")), ("modification_time_format", c.string("modification_time_format"))] {
+            if let value, value != "%Y%m%d%H%M.%S" { throw ModuleFailure("\(key) '\(value)' is not supported by parc yet (%Y%m%d%H%M.%S is)") }
+        }
+        let p = shellQuote(path)
+        func stamp(_ text: String) throws -> String {
+            let digits = text.replacingOccurrences(of: ".", with: "")
+            guard digits.count == 14, digits.allSatisfy(\.isNumber), text.count == 15, text.dropFirst(12).first == "." else {
+                throw ModuleFailure("Error while obtaining timestamp for time \(text) using format %Y%m%d%H%M.%S")
+            }
+            return text
+        }
+        var out: [String] = []
+        if state == "touch" {
+            // touch made the file (plan) or updates it: its times, as asked.
+            if access == "now" && modification == "now" { return planned.contains { $0.hasPrefix("touch ") } ? [] : ["touch -- \(p)"] }
+        }
+        for (flag, value) in [("-a", access), ("-m", modification)] where value != "preserve" {
+            if value == "now" { out.append("touch \(flag) -- \(p)"); continue }
+            let t = try stamp(value)
+            // The wanted time as the device reads it, against the path's.
+            let d = Array(t)
+            let readable = "\(String(d[0..<4]))-\(String(d[4..<6]))-\(String(d[6..<8])) \(String(d[8..<10])):\(String(d[10..<12])):\(String(d[13..<15]))"
+            if current.kind != .absent {
+                let have = try c.fact(Fact("stat -c '%X %Y' -- \(p); date -d \(shellQuote(readable)) +%s", paths: [path])).stdoutText
+                    .split(whereSeparator: \.isWhitespace).map(String.init)
+                if have.count == 3, have[flag == "-a" ? 0 : 1] == have[2] { continue }
+            }
+            out.append("touch \(flag) -t \(t) -- \(p)")
+        }
+        return out
     }
 
     /// Ansible's set_attributes_if_different: `+A` / `-A` / `A` (`=A`) against lsattr's flags;

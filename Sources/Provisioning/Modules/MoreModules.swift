@@ -426,6 +426,9 @@ enum SettingModules {
         let fields = entry.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         let current = fields.count > 2 ? fields[2] : nil
         let local = c.bool("local")
+        if local {
+            for key in ["gid_min", "gid_max"] where c.args[key] != nil { throw ModuleFailure("'\(key)' can not be used with 'local'") }
+        }
         var command: String?
         switch state {
         case "absent":
