@@ -878,8 +878,9 @@ public enum PlaybookLoader {
         }
 
         /// `module_defaults`: a mapping of module names to their default arguments (or a list of
-        /// such mappings, the later winning). Action groups (`group/…`) name collections' modules,
-        /// none of which parc has: they are left aside.
+        /// such mappings, a later one's entry for a module replacing an earlier one's, as Ansible's
+        /// dict update). Action groups (`group/…`) name collections' modules, none of which parc
+        /// has: they are left aside.
         func moduleDefaults(_ node: Node) throws -> ModuleDefaults {
             let entries: [Node]
             switch node {
@@ -891,7 +892,7 @@ public enum PlaybookLoader {
             for entry in entries {
                 for (key, _, v) in try pairs(entry, what: "module_defaults") where !key.hasPrefix("group/") {
                     guard case .map(let m) = value(v) else { throw error("module_defaults: the defaults of \(key) are a mapping of arguments", v) }
-                    out[Modules.shortName(key), default: [:]].merge(m.dictionary) { _, later in later }
+                    out[Modules.shortName(key)] = m.dictionary
                 }
             }
             return out

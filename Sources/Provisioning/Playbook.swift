@@ -337,19 +337,20 @@ public struct TaskSpec: Sendable {
         return t.withModuleDefaults(moduleDefaults)
     }
 
-    /// The task under `module_defaults` of something around it: the nearer defaults win over
-    /// the farther (merged per argument), the task's own arguments over both, as Ansible's.
-    /// `package` and `service` also take the defaults of the module they hand the work to
-    /// (apt, systemd), under their own.
+    /// The task under `module_defaults` of something around it, as Ansible's: for each module, the
+    /// nearest defaults that name it replace the farther ones whole (they are not merged argument
+    /// by argument); the task's own arguments win over them. `package` and `service` also take
+    /// the defaults of the module they hand the work to (apt, systemd), under their own.
     func withModuleDefaults(_ outer: ModuleDefaults) -> TaskSpec {
         guard !outer.isEmpty else { return self }
         var t = self
-        for (module, args) in outer { t.moduleDefaults[module] = args.merging(t.moduleDefaults[module] ?? [:]) { _, inner in inner } }
+        let fresh = outer.filter { t.moduleDefaults[$0.key] == nil }
+        for (module, args) in fresh { t.moduleDefaults[module] = args }
         t.block = t.block.map { $0.withModuleDefaults(outer) }
         t.rescue = t.rescue.map { $0.withModuleDefaults(outer) }
         t.always = t.always.map { $0.withModuleDefaults(outer) }
         guard t.kind == .module, t.moduleTemplate == nil, let spec = Modules.registry[t.module] else { return t }
-        let merged = ModuleDefaultsRule.arguments(t.args, module: t.module, defaults: outer)
+        let merged = ModuleDefaultsRule.arguments(t.args, module: t.module, defaults: fresh)
         guard merged != t.args || t.refusal != nil else { return t }
         t.args = merged
         // A missing argument the defaults give is no longer missing; one the module does not take

@@ -6,7 +6,7 @@ import Templating
 /// pushed only when its content differs, atomically, with its mode and owner.
 enum CopyModule {
     static let copy = ModuleSpec(name: "copy", arguments: ["src", "content", "dest", "mode", "owner", "group", "backup", "force", "validate", "follow",
-                                                          "remote_src", "decrypt", "directory_mode"],
+                                                          "remote_src", "decrypt", "directory_mode", "local_follow"],
                                  required: ["dest"]) { call in
         var dest = call.string("dest")!
         let src = call.string("src")
@@ -118,31 +118,45 @@ enum CopyModule {
     /// read in one round trip.
     static func copyTree(_ folder: String, src: String, to dest: String, _ c: ModuleContext) throws -> Plan {
         let root = src.hasSuffix("/") ? dest : (dest as NSString).appendingPathComponent((folder as NSString).lastPathComponent)
-        var files: [String] = [], folders: [String] = []
+        var files: [String] = [], folders: [String] = [], links: [String: String] = [:]
         let fm = FileManager.default
+        // local_follow: no keeps the source's links as links (with the same target) instead of
+        // copying what they point to.
+        let follow = c.args["local_follow"]?.truthy ?? true
         for case let relative as String in fm.enumerator(atPath: folder) ?? NSEnumerator() {
+            if !follow, (try? fm.attributesOfItem(atPath: folder + "/" + relative)[.type] as? FileAttributeType) == .typeSymbolicLink,
+               let target = try? fm.destinationOfSymbolicLink(atPath: folder + "/" + relative) {
+                links[relative] = target
+                continue
+            }
             var isFolder: ObjCBool = false
             guard fm.fileExists(atPath: folder + "/" + relative, isDirectory: &isFolder) else { continue }
             if isFolder.boolValue { folders.append(relative) } else { files.append(relative) }
         }
         let r = shellQuote(root)
         let listing = try c.fact(Fact("if [ -e \(r) ] && ! [ -d \(r) ]; then echo 'not a directory'; exit 0; fi; [ -d \(r) ] || exit 0; "
-                                      + "echo 'd||||.'; cd \(r) && find . -mindepth 1 -printf '%y|%m|%u|%g|%P\\n' && echo '--' && find . -type f -print0 | xargs -0 -r sha256sum --",
+                                      + "echo 'd|||||||.'; cd \(r) && find . -mindepth 1 -printf '%y|%m|%u|%g|%U|%G|%s|%P\\n' && echo '--' && find . -type f -print0 | xargs -0 -r sha256sum -- "
+                                      + "&& echo '--' && find . -type l -printf '%l\\n%P\\n'",
                                       paths: [root.hasSuffix("/") ? root : root + "/"]))
         if listing.stdoutText == "not a directory\n" { throw ModuleFailure("\(root) is not a directory on the device: a folder is copied into a folder") }
-        var present: [String: [String]] = [:], sums: [String: String] = [:]
-        var inSums = false
+        var present: [String: [String]] = [:], sums: [String: String] = [:], linked: [String: String] = [:]
+        var section = 0
+        var linkTarget: String?
         for line in listing.stdoutText.split(separator: "\n").map(String.init) {
-            if line == "--" { inSums = true; continue }
-            if inSums {
+            if line == "--" { section += 1; continue }
+            if section == 2 {
+                // `target` then `path`, a pair per link.
+                if let target = linkTarget { linked[line] = target; linkTarget = nil } else { linkTarget = line }
+            } else if section == 1 {
                 // `HASH  ./path`
                 let hash = String(line.prefix(64)), path = line.dropFirst(66)
                 sums[String(path.hasPrefix("./") ? path.dropFirst(2) : path)] = hash
             } else {
-                // `type|mode|owner|group|path`, the path last (it may hold a `|`): kept as [path, type, mode, owner, group].
-                let f = line.split(separator: "|", maxSplits: 4, omittingEmptySubsequences: false).map(String.init)
-                guard f.count == 5 else { continue }
-                present[f[4]] = [f[4], f[0], f[1], f[2], f[3]]
+                // `type|mode|owner|group|uid|gid|size|path`, the path last (it may hold a `|`): kept as
+                // [path, type, mode, owner, group, uid, gid, size].
+                let f = line.split(separator: "|", maxSplits: 7, omittingEmptySubsequences: false).map(String.init)
+                guard f.count == 8 else { continue }
+                present[f[7]] = [f[7], f[0], f[1], f[2], f[3], f[4], f[5], f[6]]
             }
         }
         var p = Plan()
@@ -157,7 +171,7 @@ enum CopyModule {
         for relative in folders.sorted() {
             let d = shellQuote(root + "/" + relative)
             if let f = present[relative] {
-                guard f.count == 5, f[1] == "d" else { throw ModuleFailure("\(root)/\(relative) is on the device but is not a folder") }
+                guard f.count == 8, f[1] == "d" else { throw ModuleFailure("\(root)/\(relative) is on the device but is not a folder") }
                 if let directoryMode, f[2] != directoryMode { script.append("chmod \(directoryMode) -- \(d)") }
                 script += FileModule.ownership(d, owner: owner, group: group, current: PathState(kind: .directory, mode: f[2], owner: f[3], group: f[4]), link: false)
             } else {
@@ -169,6 +183,16 @@ enum CopyModule {
             p.steps.append(.run(script.joined(separator: " && "), what: "making the folders of \(root)", touches: [root] + folders.map { root + "/" + $0 }))
             p.result.changed = true
         }
+        var linking: [String] = []
+        for (relative, target) in links.sorted(by: { $0.key < $1.key }) where linked[relative] != target {
+            let path = shellQuote(root + "/" + relative)
+            if let f = present[relative], f.count == 8, f[1] == "d" { throw ModuleFailure("\(root)/\(relative) is a folder on the device; the source has a link there") }
+            linking.append("ln -sfn -- \(shellQuote(target)) \(path)")
+        }
+        if !linking.isEmpty {
+            p.steps.append(.run(linking.joined(separator: " && "), what: "making the links of \(root)", touches: links.keys.map { root + "/" + $0 }))
+            p.result.changed = true
+        }
         var own = c
         own.args["validate"] = nil
         for relative in files.sorted() {
@@ -176,12 +200,13 @@ enum CopyModule {
             let bytes = Array(fm.contents(atPath: folder + "/" + relative) ?? Data())
             let probe: [String]
             if let f = present[relative] {
-                guard f.count == 5, f[1] == "f" else { throw ModuleFailure("\(path) is on the device but is not a regular file") }
-                probe = [sums[relative] ?? "", "\(f[2])|\(f[3])|\(f[4])"]
+                guard f.count == 8, f[1] == "f" else { throw ModuleFailure("\(path) is on the device but is not a regular file") }
+                // As the checksum fact gives it: uid|gid|owner|group|mode|size|links|kind.
+                probe = [sums[relative] ?? "", "\(f[5])|\(f[6])|\(f[3])|\(f[4])|\(f[2])|\(f[7])|1|regular file"]
             } else {
                 probe = ["absent"]
             }
-            let one = try push(bytes, to: (path, probe), own)
+            let one = try push(bytes, to: (path, probe), own, readBack: false)
             p.steps += one.steps
             p.result.changed = p.result.changed || one.result.changed
             p.result.diff += one.result.diff
@@ -218,7 +243,9 @@ enum CopyModule {
         return (dest, found)
     }
 
-    static func push(_ bytes: [UInt8], to target: (path: String, probe: [String]), _ c: ModuleContext) throws -> Plan {
+    /// `readBack`: the file's attributes read after a change, for the result (off for the files of
+    /// a folder, whose result names the folder).
+    static func push(_ bytes: [UInt8], to target: (path: String, probe: [String]), _ c: ModuleContext, readBack: Bool = true) throws -> Plan {
         let (dest, probe) = target
         if probe.first == "directory" { throw ModuleFailure("\(dest) is a directory; give the file's full path") }
         try FileEdit.checkValidate(c.string("validate"))
@@ -241,8 +268,9 @@ enum CopyModule {
         // Ansible's result names the file's owner, group and mode as they are after the task: read
         // after a change, else as the device gave them.
         func readAttributesAfter(_ p: inout Plan) {
-            guard !c.check, !p.steps.isEmpty else { return }
-            var read = Step.run("stat -c '\(Modules.pathInfoFormat)' -- \(d)", what: "reading the attributes of \(dest)")
+            guard readBack, !c.check, !p.steps.isEmpty else { return }
+            // It reads only: it makes no fact stale (touches nothing).
+            var read = Step.run("stat -c '\(Modules.pathInfoFormat)' -- \(d)", what: "reading the attributes of \(dest)", touches: [])
             read.isResult = true
             p.steps.append(read)
             p.finish = { r, out in for (k, v) in Modules.pathInfo(out.stdoutText.trimmed) where k != "size" && k != "state" { r.data[k] = v } }

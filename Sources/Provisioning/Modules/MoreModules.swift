@@ -464,7 +464,7 @@ enum SettingModules {
         }
         if state == "present" {
             // The gid the device gave, read right after.
-            var read = c.run("getent group -- \(shellQuote(name)) | cut -d: -f3", what: "reading the gid of \(name)")
+            var read = c.run("getent group -- \(shellQuote(name)) | cut -d: -f3", what: "reading the gid of \(name)", touches: [])
             read.isResult = true
             p.steps.append(read)
             p.finish = { r, out in if let n = Int(out.stdoutText.trimmed) { r.data["gid"] = .int(n) } }
@@ -954,7 +954,7 @@ enum SystemFileModules {
 /// get_url, unarchive, ufw.
 enum TransferModules {
     static let getURL = ModuleSpec(name: "get_url", arguments: ["url", "dest", "mode", "owner", "group", "checksum", "force", "timeout", "validate_certs",
-                                                                "headers", "decompress", "url_username", "url_password", "username", "password", "force_basic_auth"],
+                                                                "headers", "decompress", "url_username", "url_password", "username", "password", "force_basic_auth", "use_netrc"],
                                    required: ["url", "dest"]) { c in
         let url = c.string("url")!, dest = c.string("dest")!
         let d = shellQuote(dest)
@@ -990,6 +990,8 @@ enum TransferModules {
             throw ModuleFailure("url_username / url_password span lines")
         }
         let private_ = !curlConfig.isEmpty
+        // use_netrc (Ansible's default): the device's ~/.netrc gives credentials the task does not.
+        let netrc = c.args["use_netrc"]?.truthy ?? true
         var script = "t=\(tmp); h=; trap 'rm -f \"$t\" ${h:+\"$h\" \"$h.rc\"}' EXIT; "
         if private_ {
             script += "h=$(mktemp) && head -c \(curlConfig.utf8.count) <&3 > \"$h\" && head -c \(wgetConfig.utf8.count) <&3 > \"$h.rc\" || exit 2; "
@@ -998,8 +1000,8 @@ enum TransferModules {
         let insecure = c.args["validate_certs"].map { !$0.truthy } ?? false
         script += "if command -v curl >/dev/null; then "
             + "curl -fsSL\(insecure ? " -k" : "")\((c.args["decompress"]?.truthy ?? true) ? " --compressed" : "") --max-time \(Int(c.args["timeout"]?.description ?? "") ?? 60)"
-            + (private_ ? " -K \"$h\"" : "") + " -o \"$t\" \(shellQuote(url)); else "
-            + "wget -q\(insecure ? " --no-check-certificate" : "")" + (private_ ? " --config=\"$h.rc\"" : "")
+            + (private_ ? " -K \"$h\"" : "") + (netrc ? " --netrc-optional" : "") + " -o \"$t\" \(shellQuote(url)); else "
+            + "wget -q\(insecure ? " --no-check-certificate" : "")" + (private_ ? " --config=\"$h.rc\"" : "") + (netrc ? "" : " -e netrc=off")
             + " -O \"$t\" \(shellQuote(url)); fi || exit 2; "
         if let want { script += "[ \"$(sha256sum -- \"$t\" | cut -d' ' -f1)\" = \(want) ] || { echo 'checksum mismatch' >&2; exit 3; }; " }
         script += "chmod \(mode) \"$t\" && "
@@ -1037,7 +1039,8 @@ enum TransferModules {
     /// unarchive as Ansible's: an archive of the control node (sent on fd 3) or, with
     /// `remote_src`, one already on the device, extracted into an existing folder unless the same
     /// files are there; `list_files` gives its members.
-    static let unarchive = ModuleSpec(name: "unarchive", arguments: ["src", "dest", "creates", "remote_src", "mode", "owner", "group", "list_files", "keep_newer"],
+    static let unarchive = ModuleSpec(name: "unarchive", arguments: ["src", "dest", "creates", "remote_src", "mode", "owner", "group", "list_files", "keep_newer",
+                                                                      "include", "exclude"],
                                       required: ["src", "dest"]) { c in
         let src = c.string("src")!, dest = c.string("dest")!
         if let creates = c.string("creates"), try c.fact(.path(creates)).stdoutText != "absent\n" { return Plan(changed: false, msg: "skipped, since \(creates) exists") }
@@ -1058,10 +1061,25 @@ enum TransferModules {
         }
         // Its members, then whether the same files are already there: GNU tar compares
         // (`--diff`); for zip, every member must exist.
-        let list = zip ? "unzip -Z1 \"$a\"" : "tar -tf \"$a\""
+        // include / exclude: members (globs) kept or left out, in the listing, the comparison and
+        // the extraction alike (as Ansible's handlers pass them to tar and unzip).
+        func patterns(_ key: String) throws -> [String] {
+            switch c.args[key] {
+            case nil, .null?: return []
+            case .list(let l)?: return l.map(\.description)
+            case .string(let s)?: return s.split(separator: ",").map { String($0).trimmed }
+            default: throw ModuleFailure("\(key) is a list of members")
+            }
+        }
+        let include = try patterns("include"), exclude = try patterns("exclude")
+        if !include.isEmpty && !exclude.isEmpty { throw ModuleFailure("parameters are mutually exclusive: include|exclude") }
+        let zipMembers = include.map(shellQuote).map { " " + $0 }.joined() + (exclude.isEmpty ? "" : " -x" + exclude.map { " " + shellQuote($0) }.joined())
+        let tarExclude = exclude.map { " --exclude=\(shellQuote($0))" }.joined()
+        let tarInclude = include.isEmpty ? "" : " --wildcards --" + include.map { " " + shellQuote($0) }.joined()
+        let list = zip ? "unzip -Z1 \"$a\"\(zipMembers)" : "tar -tf \"$a\"\(tarExclude)\(tarInclude)"
         let same = zip
-            ? "(cd \(d) && unzip -Z1 \"$a\" | while read -r f; do [ -e \"$f\" ] || exit 1; done)"
-            : "tar --diff -f \"$a\" -C \(d) >/dev/null 2>&1"
+            ? "(cd \(d) && unzip -Z1 \"$a\"\(zipMembers) | while read -r f; do [ -e \"$f\" ] || exit 1; done)"
+            : "tar --diff -f \"$a\"\(tarExclude) -C \(d)\(tarInclude) >/dev/null 2>&1"
         let probe = try c.fact(Fact(stage + "[ -d \(d) ] || { echo parc-no-dest; exit 0; }; \(list) || exit 5; echo '==parc=='; if \(same); then echo same; fi",
                                     input: bytes, paths: [dest] + (c.bool("remote_src") ? [src] : [])))
         guard probe.succeeded else {
@@ -1077,7 +1095,8 @@ enum TransferModules {
         if parts.count > 1 && parts[1] == "same\n" { return p }
         // keep_newer: a file on the device newer than the archive's stays (GNU tar's own rule; unzip's -u).
         let keepNewer = c.bool("keep_newer")
-        var extract = stage + (zip ? "unzip \(keepNewer ? "-u" : "-o") -q \"$a\" -d \(d)" : "tar -xf \"$a\"\(keepNewer ? " --keep-newer-files" : "") -C \(d)")
+        var extract = stage + (zip ? "unzip \(keepNewer ? "-u" : "-o") -q \"$a\"\(zipMembers) -d \(d)"
+                                   : "tar -xf \"$a\"\(keepNewer ? " --keep-newer-files" : "")\(tarExclude) -C \(d)\(tarInclude)")
         if let o = c.string("owner") { extract += " && chown -R \(shellQuote(o)) -- \(d)" }
         if let g = c.string("group") { extract += " && chgrp -R \(shellQuote(g)) -- \(d)" }
         p.steps = [c.run(extract, input: bytes, what: "extracting \(src)", touches: [dest])]

@@ -5,7 +5,8 @@ import Templating
 /// `apt`: packages present, absent or latest; cache update; whole-system upgrade.
 enum AptModule {
     static let spec = ModuleSpec(name: "apt", arguments: ["name", "pkg", "state", "update_cache", "upgrade", "autoremove", "cache_valid_time",
-                                                          "install_recommends", "allow_downgrade", "purge", "force_apt_get"]) { c in
+                                                          "install_recommends", "allow_downgrade", "purge", "force_apt_get", "deb", "force", "dpkg_options"]) { c in
+        if let deb = c.string("deb") { return try debPlan(c, deb) }
         let names = packages(c.args["name"] ?? c.args["pkg"])
         let state = c.string("state") ?? "present"
         // Ansible's choices (2.17 and 2.19 alike: `installed` and `removed` are refused).
@@ -29,6 +30,29 @@ enum AptModule {
             return p
         }
         return try aptPlan(c, names: names, state: state, env: env)
+    }
+
+    /// `deb=`: a package file on the device (or a URL, fetched there first) installed with dpkg
+    /// as Ansible's apt does it (dpkg_options, `force` adding --force-all), unless that very
+    /// version is installed already.
+    static func debPlan(_ c: ModuleContext, _ deb: String) throws -> Plan {
+        let remote = deb.hasPrefix("http://") || deb.hasPrefix("https://") || deb.hasPrefix("ftp://")
+        let fetch = remote ? "f=$(mktemp --suffix=.deb) || exit 1; trap 'rm -f -- \"$f\"' EXIT; curl -fsSL -o \"$f\" \(shellQuote(deb)) || exit 2; " : "f=\(shellQuote(deb)); "
+        let probe = try c.fact(Fact(fetch + "[ -f \"$f\" ] || { echo parc-no-deb; exit 0; }; p=$(dpkg-deb -f \"$f\" Package) && v=$(dpkg-deb -f \"$f\" Version) || exit 3; "
+                                    + "echo \"$p\"; echo \"$v\"; dpkg-query -W -f='${db:Status-Abbrev}|${Version}\\n' -- \"$p\" 2>/dev/null || true",
+                                    paths: remote ? nil : [deb]))
+        let lines = probe.stdoutText.split(separator: "\n").map(String.init)
+        if lines.first == "parc-no-deb" { throw ModuleFailure("Unable to install package: \(deb) does not exist") }
+        guard probe.succeeded, lines.count >= 2 else { throw ModuleFailure("Unable to install package: \(deb) is not a package file (\(probe.stderrText.trimmed))") }
+        let installed = lines.count > 2 ? lines[2].split(separator: "|").map(String.init) : []
+        var p = Plan(changed: false)
+        if installed.count == 2, installed[0].hasPrefix("ii"), installed[1] == lines[1], !c.bool("force") { return p }
+        let options = (c.string("dpkg_options") ?? "force-confdef,force-confold").split(separator: ",").map { "--" + $0.trimmed }.joined(separator: " ")
+        let install = fetch + "DEBIAN_FRONTEND=noninteractive dpkg \(options)\(c.bool("force") ? " --force-all" : "") -i \"$f\""
+        p.steps = [c.run(install, what: "dpkg -i \(deb)")]
+        p.result.changed = true
+        p.result.msg = "\(lines[0]) \(lines[1]) installed from \(deb)"
+        return p
     }
 
     static func aptPlan(_ c: ModuleContext, names: [String], state: String, env: String) throws -> Plan {
