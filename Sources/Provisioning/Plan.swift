@@ -208,6 +208,13 @@ public struct ModuleContext: Sendable {
     }
 
     func string(_ key: String) -> String? { args[key].flatMap { $0 == .null ? nil : $0.string } }
+
+    /// A required argument as text (a number given is its text); missing or null fails the task
+    /// in Ansible's words, never the run.
+    func required(_ key: String) throws -> String {
+        guard let v = args[key], v != .null else { throw ModuleFailure("missing required arguments: \(key)") }
+        return v.string ?? v.description
+    }
     func bool(_ key: String, default value: Bool = false) -> Bool { args[key].map(\.truthy) ?? value }
 
     /// The answer to `fact`, or a request for it.

@@ -164,6 +164,25 @@ import Testing
 
     /// cron with cron_file writes /etc/cron.d on the device (no crontab needed), and removes the
     /// file with its last entry.
+    /// A file replaced by lineinfile keeps its ACL entries (as Ansible's atomic_move copies them);
+    /// a folder copied with local_follow: no keeps its links as links.
+    @Test func replacedFilesKeepTheirACLsAndLinksStayLinks() async throws {
+        let lab = try LabRun()
+        let run = try await lab.run("""
+            - hosts: all
+              become: yes
+              gather_facts: no
+              tasks:
+                - copy: { content: "TEST\\n", dest: /opt/acl.txt, mode: "0644" }
+                - command: setfacl -m u:nobody:rwx /opt/acl.txt
+                - lineinfile: { path: /opt/acl.txt, regexp: TEST, line: UPDATE }
+                - copy: { src: tree, dest: /opt/, local_follow: no }
+            """, files: ["tree/real.txt": "réel\n"], links: ["tree/alias": "real.txt"])
+        #expect(run.exitCode == 0, "\(run.records.map { "\($0.task): \($0.message ?? "")" })")
+        let out = try await lab.sh("cat /opt/acl.txt; getfacl -cp /opt/acl.txt | grep '^user:nobody'; readlink /opt/tree/alias; cat /opt/tree/alias")
+        #expect(out.hasPrefix("UPDATE\nuser:nobody:rwx") && out.hasSuffix("real.txt\nréel\n"), "\(out)")
+    }
+
     @Test func cronFilesLandInCronD() async throws {
         let lab = try LabRun()
         let play = """

@@ -50,11 +50,23 @@ final class LabRun: @unchecked Sendable {
     }
 
     /// Writes the playbook (and its files/ and templates/) and runs it.
-    func run(_ yaml: String, files: [String: String] = [:], templates: [String: String] = [:], options: RunOptions = RunOptions()) async throws -> RunResult {
+    /// `links`: symbolic links made in files/ (name → target).
+    func run(_ yaml: String, files: [String: String] = [:], templates: [String: String] = [:], links: [String: String] = [:],
+             options: RunOptions = RunOptions()) async throws -> RunResult {
         let book = dir + "/book-\(UUID().uuidString.prefix(6))"
+        let fm = FileManager.default
         for (folder, entries) in [("files", files), ("templates", templates)] {
-            try FileManager.default.createDirectory(atPath: "\(book)/\(folder)", withIntermediateDirectories: true)
-            for (name, text) in entries { try text.write(toFile: "\(book)/\(folder)/\(name)", atomically: true, encoding: .utf8) }
+            try fm.createDirectory(atPath: "\(book)/\(folder)", withIntermediateDirectories: true)
+            for (name, text) in entries {
+                let path = "\(book)/\(folder)/\(name)"
+                try fm.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                try text.write(toFile: path, atomically: true, encoding: .utf8)
+            }
+        }
+        for (name, target) in links {
+            let path = "\(book)/files/\(name)"
+            try fm.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try fm.createSymbolicLink(atPath: path, withDestinationPath: target)
         }
         try yaml.write(toFile: book + "/play.yml", atomically: true, encoding: .utf8)
         return await Runner(playbook: try PlaybookLoader.load(book + "/play.yml"), hosts: hosts, connector: LabConnector(lab: lab), options: options).run()

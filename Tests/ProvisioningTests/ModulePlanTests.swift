@@ -447,3 +447,89 @@ enum HostRunSequence {
         try Runner.sequence(text, at: SourceLocation(file: "play.yml", line: 1, column: 1))
     }
 }
+
+/// The modules added for real roles and ansible-core's targets, planned from their facts.
+@Suite struct MoreModulePlanTests {
+    @Test func scriptIsSentAndRunThroughTheShell() throws {
+        let dir = NSTemporaryDirectory() + "parc-script-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir + "/files", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "#!/bin/sh\necho \"$@\"\n".write(toFile: dir + "/files/hello.sh", atomically: true, encoding: .utf8)
+        var script = Planner("script", ["_raw_params": .string("hello.sh 'a b' $HOME")])
+        script.directory = dir
+        let p = try script.plan().plan
+        let step = try #require(p.steps.first)
+        #expect(step.isResult && step.input == Array("#!/bin/sh\necho \"$@\"\n".utf8), "the script travels on descriptor 3")
+        #expect(step.script.contains("\"$d\"/hello.sh 'a b' $HOME 3<&- < /dev/null"), "the rest of the line is the shell's, as written: \(step.script)")
+        var r = p.result
+        p.finish?(&r, CommandResult(exitStatus: 0, stdout: Array("a b /root\n".utf8), stderr: []))
+        #expect(r.changed && r.stdout == "a b /root\n" && r.rc == 0, "its output as printed (Ansible does not strip a script's)")
+        p.finish?(&r, CommandResult(exitStatus: 3, stdout: [], stderr: []))
+        #expect(r.failed && r.msg == "non-zero return code")
+        // creates: skipped in Ansible's words; check mode skips it; chdir must be absolute; a missing script is named.
+        script.args["creates"] = .string("/opt/done")
+        let skipped = try script.plan([CommandResult(exitStatus: 0, stdout: Array("file|644|root|root|1\n".utf8), stderr: [])]).plan
+        #expect(skipped.steps.isEmpty && skipped.result.skipped && skipped.result.msg == "/opt/done exists, matching creates option")
+        var checked = Planner("script", ["_raw_params": .string("hello.sh")], check: true)
+        checked.directory = dir
+        #expect(try checked.plan().plan.result.skipped)
+        #expect(failure { try Planner("script", ["_raw_params": .string("hello.sh"), "chdir": .string("tmp")]).plan() }
+                == "chdir tmp must be an absolute path for a Unix-aware remote node")
+        #expect(failure { try Planner("script", ["_raw_params": .string("absent.sh")]).plan() }?.hasPrefix("cannot find absent.sh") == true)
+    }
+
+    @Test func getentReadsADatabaseIntoAFact() throws {
+        let passwd = Planner("getent", ["database": .string("passwd"), "key": .string("root")])
+        #expect(try passwd.asks().map(\.script) == ["getent -- passwd root"])
+        let found = try passwd.plan(["root:x:0:0:root:/root:/bin/bash\n"]).plan.result
+        #expect(found.data["ansible_facts"] == .map(["getent_passwd": .map(["root": .list(["x", "0", "0", "root", "/root", "/bin/bash"].map { .string($0) })])]))
+        // Whitespace for other databases; an entry seen twice is a list of its lines; a missing key fails unless fail_key: no.
+        let hosts = try Planner("getent", ["database": .string("hosts")]).plan(["127.0.0.1 localhost\n::1 localhost ip6-localhost\n127.0.0.1 pc\n"]).plan.result
+        #expect(hosts.data["ansible_facts"]?.map?["getent_hosts"]?.map?["127.0.0.1"] == .list([.list([.string("localhost")]), .list([.string("pc")])]))
+        #expect(failure { try passwd.plan([failed(2)]) } == "One or more supplied key could not be found in the database.")
+        var lenient = passwd
+        lenient.args["fail_key"] = .bool(false)
+        #expect(try lenient.plan([failed(2)]).plan.result.data["ansible_facts"] == .map(["getent_passwd": .map(["root": .null])]))
+    }
+
+    @Test func aptInstallsADebFileOnce() throws {
+        let deb = Planner("apt", ["deb": .string("/tmp/hello.deb")])
+        let fresh = try deb.plan(["hello\n2.10-3\n"]).plan
+        #expect(fresh.result.changed && fresh.steps.first?.script.contains("dpkg --force-confdef --force-confold -i \"$f\"") == true)
+        #expect(try deb.plan(["hello\n2.10-3\nii |2.10-3\n"]).plan.steps.isEmpty, "that version is installed: nothing to do")
+        #expect(try deb.plan(["hello\n2.10-3\nii |2.9-1\n"]).plan.result.changed, "another version is replaced")
+        #expect(failure { try deb.plan(["parc-no-deb\n"]) } == "Unable to install package: /tmp/hello.deb does not exist")
+        var forced = deb
+        forced.args["force"] = .bool(true)
+        #expect(try forced.plan(["hello\n2.10-3\nii |2.10-3\n"]).plan.steps.first?.script.contains("--force-all -i") == true)
+    }
+
+    @Test func aptAutoremoveAndAutocleanReportWhatAptGetDid() throws {
+        let clean = Planner("apt", ["autoremove": .bool(true), "autoclean": .bool(true), "purge": .bool(true)])
+        let p = try clean.plan().plan
+        #expect(p.steps.map(\.script) == ["DEBIAN_FRONTEND=noninteractive apt-get -y -q autoremove --purge && DEBIAN_FRONTEND=noninteractive apt-get -y -q autoclean"])
+        var r = p.result
+        p.finish?(&r, CommandResult(exitStatus: 0, stdout: Array("Reading package lists...\n0 upgraded, 0 newly installed, 0 to remove\n".utf8), stderr: []))
+        #expect(!r.changed, "nothing removed, nothing deleted")
+        p.finish?(&r, CommandResult(exitStatus: 0, stdout: Array("The following packages will be REMOVED:\n  libfoo1*\n".utf8), stderr: []))
+        #expect(r.changed)
+        let dry = Planner("apt", ["autoclean": .bool(true)], check: true)
+        #expect(try dry.plan(["Del hello 2.10-3 [56.2 kB]\n"]).plan.result.changed && dry.plan(["Del hello 2.10-3 [56.2 kB]\n"]).plan.steps.isEmpty)
+    }
+
+    @Test func unarchiveIncludesAndExcludesMembers() throws {
+        let base: [String: Value] = ["src": .string("/srv/a.tar.gz"), "dest": .string("/opt/a"), "remote_src": .bool(true)]
+        var args = base
+        args["exclude"] = .list([.string("skip/*.txt"), .string("b c")])
+        let probe = try #require(try Planner("unarchive", args).asks().first?.script)
+        #expect(probe.contains("tar -tf \"$a\" --exclude='skip/*.txt' --exclude='b c'"))
+        let extract = try Planner("unarchive", args).plan(["a/x\n==parc==\n"]).plan.steps.first?.script ?? ""
+        #expect(extract.contains("tar -xf \"$a\" --exclude='skip/*.txt' --exclude='b c' -C /opt/a"))
+        var only = base
+        only["src"] = .string("/srv/a.zip")
+        only["include"] = .list([.string("keep/*")])
+        #expect(try Planner("unarchive", only).plan(["a/x\n==parc==\n"]).plan.steps.first?.script.contains("unzip -o -q \"$a\" 'keep/*' -d /opt/a") == true)
+        args["include"] = .list([.string("x")])
+        #expect(failure { try Planner("unarchive", args).plan() } == "parameters are mutually exclusive: include|exclude")
+    }
+}

@@ -173,9 +173,10 @@ enum CommandModule {
     /// did not run: Ansible's "Unable to change directory", not a command's own failure).
     static let chdirFailed: Int32 = 211
 
-    /// `cd` into a command's `chdir`, or the end of the script with ``chdirFailed``.
+    /// `cd -P` into a command's `chdir` (the real folder, links resolved, as Python's os.chdir leaves `$PWD`), or
+    /// the end of the script with ``chdirFailed``.
     static func changingDirectory(_ dir: String) -> String {
-        "{ cd \(shellQuote(dir)) 2>/dev/null || { if [ -e \(shellQuote(dir)) ]; then echo 'not a folder it can enter' >&2; else echo 'no such folder' >&2; fi; exit \(chdirFailed); }; } && "
+        "{ cd -P -- \(shellQuote(dir)) 2>/dev/null || { if [ -e \(shellQuote(dir)) ]; then echo 'not a folder it can enter' >&2; else echo 'no such folder' >&2; fi; exit \(chdirFailed); }; } && "
     }
 
     /// Whether anything matches a `creates` / `removes` pattern (a glob, as Python's glob.glob):

@@ -8,7 +8,7 @@ enum CopyModule {
     static let copy = ModuleSpec(name: "copy", arguments: ["src", "content", "dest", "mode", "owner", "group", "backup", "force", "validate", "follow",
                                                           "remote_src", "decrypt", "directory_mode", "local_follow"],
                                  required: ["dest"]) { call in
-        var dest = call.string("dest")!
+        var dest = try call.required("dest")
         let src = call.string("src")
         guard call.args["content"] != nil || src != nil else { throw ModuleFailure("copy needs src (a file in files/) or content") }
         if call.args["content"] == nil, !call.bool("remote_src"), let src, let folder = try localFolder(src, in: call.playbookDirectory) {
@@ -55,16 +55,16 @@ enum CopyModule {
                                                                    "variable_end_string", "block_start_string", "block_end_string",
                                                                    "comment_start_string", "comment_end_string", "output_encoding"],
                                      required: ["src", "dest"]) { call in
-        let src = call.string("src")!
+        let src = try call.required("src")
         let path = try localFile(src, in: call.playbookDirectory, folder: "templates")
-        let target = try destination(call.string("dest")!, call)
+        let target = try destination(try call.required("dest"), call)
         let text = String(decoding: FileManager.default.contents(atPath: path) ?? Data(), as: UTF8.self)
         var vars = call.vars
         // Ansible's default ansible_managed text, unless the inventory or the play set one.
         if vars["ansible_managed"] == nil { vars["ansible_managed"] = .string("Ansible managed") }
         vars["template_path"] = .string(path)
         vars["template_fullpath"] = .string(path)
-        vars["template_destpath"] = .string(call.string("dest")!)
+        vars["template_destpath"] = .string(try call.required("dest"))
         vars["template_host"] = .string(ProcessInfo.processInfo.hostName)
         vars["template_run_date"] = .string(ISO8601DateFormatter().string(from: Date()))
         var rendered = try call.templates.render(text, vars: vars, at: SourceLocation(file: path, line: 1, column: 1), options: try templateOptions(call.args))

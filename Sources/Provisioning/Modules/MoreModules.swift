@@ -29,7 +29,7 @@ enum FactModules {
     }
 
     static let assert = ModuleSpec(name: "assert", arguments: ["that", "fail_msg", "msg", "success_msg", "quiet"], required: ["that"]) { (c: ModuleContext) -> ModuleResult in
-        let conditions = c.args["that"]?.list?.map(\.description) ?? [c.args["that"]!.description]
+        let conditions = try c.args["that"]?.list?.map(\.description) ?? [c.required("that")]
         for condition in conditions where try !c.templates.condition(condition, vars: c.vars, at: c.location) {
             throw ModuleFailure(c.string("fail_msg") ?? c.string("msg") ?? "Assertion failed: \(condition)")
         }
@@ -38,7 +38,7 @@ enum FactModules {
 
     static let stat = ModuleSpec(name: "stat", arguments: ["path", "get_checksum", "checksum_algorithm", "follow", "get_mime", "get_attributes"],
                                  required: ["path"]) { c in
-        let path = c.string("path")!
+        let path = try c.required("path")
         let p = shellQuote(path)
         let follow = c.bool("follow")
         let algorithm = c.string("checksum_algorithm") ?? "sha1"
@@ -243,7 +243,7 @@ enum FactModules {
     /// gshadow; else whitespace), an entry seen twice as a list of its lines.
     static let getent: ModuleSpec = {
         var spec = ModuleSpec(name: "getent", arguments: ["database", "key", "service", "split", "fail_key"], required: ["database"]) { c in
-            let database = c.string("database")!, key = c.string("key")
+            let database = try c.required("database"), key = c.string("key")
             var command = "getent"
             if let service = c.string("service") { command += " -s \(shellQuote(service))" }
             command += " -- \(shellQuote(database))" + (key.map { " " + shellQuote($0) } ?? "")
@@ -416,7 +416,7 @@ enum SettingModules {
     /// names its gid as the device has it afterwards.
     static let group = ModuleSpec(name: "group", arguments: ["name", "state", "gid", "system", "local", "non_unique", "force", "gid_min", "gid_max"],
                                   required: ["name"]) { c in
-        let name = c.string("name")!
+        let name = try c.required("name")
         let state = c.string("state") ?? "present"
         guard ["present", "absent"].contains(state) else { throw ModuleFailure("value of state must be one of: absent, present, got: \(state)") }
         let gid = c.args["gid"].flatMap { $0 == .null ? nil : $0.description }
@@ -474,12 +474,12 @@ enum SettingModules {
 
     static let authorizedKey = ModuleSpec(name: "authorized_key", arguments: ["user", "key", "state", "exclusive", "path", "manage_dir", "comment"],
                                           required: ["user", "key"]) { c in
-        let user = c.string("user")!
+        let user = try c.required("user")
         let lookup = try c.fact(.command("getent passwd -- \(shellQuote(user))"))
         let entry = lookup.stdoutText.trimmed.split(separator: ":", omittingEmptySubsequences: false).map(String.init)  // the comment field is often empty
         guard lookup.succeeded, entry.count > 6, entry[5].hasPrefix("/") else { throw ModuleFailure("no user \(user) (or no home folder in its passwd entry)") }
         let path = c.string("path") ?? "\(entry[5])/.ssh/authorized_keys"
-        let keys = c.args["key"]!.description.split(separator: "\n").map { String($0).trimmed }.filter { !$0.isEmpty }
+        let keys = try c.required("key").split(separator: "\n").map { String($0).trimmed }.filter { !$0.isEmpty }
         let present = (c.string("state") ?? "present") == "present"
         let folder = (path as NSString).deletingLastPathComponent
         let folderState = PathState.parse(try c.fact(.path(folder)).stdoutText)
@@ -511,7 +511,7 @@ enum SettingModules {
     }
 
     static let timezone = ModuleSpec(name: "timezone", arguments: ["name", "hwclock"], required: ["name"]) { c in
-        let name = c.string("name")!
+        let name = try c.required("name")
         guard name.allSatisfy({ $0.isLetter || $0.isNumber || "/_+-".contains($0) }) else { throw ModuleFailure("'\(name)' is not a time zone name") }
         let zone = "/usr/share/zoneinfo/\(name)"
         let probe = try c.fact(Fact("test -e \(shellQuote(zone)) || echo missing; readlink /etc/localtime; cat /etc/timezone 2>/dev/null",
@@ -529,7 +529,7 @@ enum SettingModules {
     }
 
     static let localeGen = ModuleSpec(name: "locale_gen", arguments: ["name", "state"], required: ["name"]) { c in
-        let name = c.string("name")!
+        let name = try c.required("name")
         // A locale name is one word of /etc/locale.gen: letters, digits, _ . - @ (fr_FR.UTF-8, ca_ES@valencia).
         guard !name.isEmpty, name.count <= 64, name.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "_.-@".unicodeScalars.contains($0)) }) else {
             throw ModuleFailure("locale_gen: '\(name.debugDescription.dropFirst().dropLast())' is not a locale name (such as fr_FR.UTF-8)")
@@ -746,7 +746,7 @@ enum SystemFileModules {
 
     static let sysctl = ModuleSpec(name: "sysctl", arguments: ["name", "value", "state", "sysctl_file", "reload", "sysctl_set", "ignoreerrors"],
                                    required: ["name"]) { c in
-        let name = c.string("name")!
+        let name = try c.required("name")
         let file = c.string("sysctl_file") ?? "/etc/sysctl.conf"
         let present = (c.string("state") ?? "present") == "present"
         guard !present || c.args["value"] != nil else { throw ModuleFailure("sysctl needs value with state=present") }
@@ -782,7 +782,7 @@ enum SystemFileModules {
     static let mount = ModuleSpec(name: "mount", arguments: ["path", "name", "src", "fstype", "opts", "dump", "passno", "state", "fstab", "boot"],
                                   required: ["state"]) { call in
         guard let path = call.string("path") ?? call.string("name") else { throw ModuleFailure("mount needs path") }
-        let state = call.string("state")!
+        let state = try call.required("state")
         guard ["present", "mounted", "absent", "unmounted", "remounted"].contains(state) else {
             throw ModuleFailure("state '\(state)' is not one of present, mounted, absent, unmounted, remounted")
         }
@@ -790,7 +790,7 @@ enum SystemFileModules {
         var r = Plan(changed: false)
         if state != "unmounted" && state != "remounted" {
             if state != "absent" && (call.string("src") == nil || call.string("fstype") == nil) { throw ModuleFailure("mount needs src and fstype") }
-            let entry = state == "absent" ? nil : try fstabEntry(src: call.string("src")!, path: path, fstype: call.string("fstype")!,
+            let entry = state == "absent" ? nil : try fstabEntry(src: try call.required("src"), path: path, fstype: try call.required("fstype"),
                                                                  opts: call.string("opts") ?? "defaults", dump: call.args["dump"]?.description ?? "0",
                                                                  passno: call.args["passno"]?.description ?? "0")
             if entry == nil { _ = try fstabEntry(src: "none", path: path, fstype: "none", opts: "defaults", dump: "0", passno: "0") }
@@ -857,7 +857,7 @@ enum SystemFileModules {
 
     static let aptRepository = ModuleSpec(name: "apt_repository", arguments: ["repo", "state", "filename", "update_cache", "mode", "codename"],
                                           required: ["repo"]) { c in
-        let repo = c.string("repo")!
+        let repo = try c.required("repo")
         let file = "/etc/apt/sources.list.d/\(c.string("filename") ?? repoFileName(repo)).list"
         let present = (c.string("state") ?? "present") == "present"
         var p = try FileEdit.plan(c, path: file, mode: try Modules.mode(c.args["mode"]).flatMap { UInt32($0, radix: 8) }) { old in
@@ -888,7 +888,7 @@ enum SystemFileModules {
     /// booleans as yes/no, lists space-separated, an inline key as a multi-line field.
     static let deb822Repository = ModuleSpec(name: "deb822_repository", arguments: Set(deb822Fields + ["name", "mode", "state"]),
                                              required: ["name"]) { call in
-        let slug = deb822Slug(call.string("name")!)
+        let slug = deb822Slug(try call.required("name"))
         let file = "/etc/apt/sources.list.d/\(slug).sources"
         let state = call.string("state") ?? "present"
         guard ["present", "absent"].contains(state) else { throw ModuleFailure("value of state must be one of: present, absent, got: \(state)") }
@@ -956,7 +956,7 @@ enum TransferModules {
     static let getURL = ModuleSpec(name: "get_url", arguments: ["url", "dest", "mode", "owner", "group", "checksum", "force", "timeout", "validate_certs",
                                                                 "headers", "decompress", "url_username", "url_password", "username", "password", "force_basic_auth", "use_netrc"],
                                    required: ["url", "dest"]) { c in
-        let url = c.string("url")!, dest = c.string("dest")!
+        let url = try c.required("url"), dest = try c.required("dest")
         let d = shellQuote(dest)
         var want: String? = nil
         if let checksum = c.string("checksum") {
@@ -1042,7 +1042,7 @@ enum TransferModules {
     static let unarchive = ModuleSpec(name: "unarchive", arguments: ["src", "dest", "creates", "remote_src", "mode", "owner", "group", "list_files", "keep_newer",
                                                                       "include", "exclude"],
                                       required: ["src", "dest"]) { c in
-        let src = c.string("src")!, dest = c.string("dest")!
+        let src = try c.required("src"), dest = try c.required("dest")
         if let creates = c.string("creates"), try c.fact(.path(creates)).stdoutText != "absent\n" { return Plan(changed: false, msg: "skipped, since \(creates) exists") }
         let zip = src.lowercased().hasSuffix(".zip")
         guard zip || [".tar", ".tar.gz", ".tgz", ".tar.xz", ".txz", ".tar.bz2", ".tbz2"].contains(where: { src.lowercased().hasSuffix($0) }) else {

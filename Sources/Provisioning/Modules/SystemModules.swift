@@ -5,7 +5,7 @@ import Templating
 /// `apt`: packages present, absent or latest; cache update; whole-system upgrade.
 enum AptModule {
     static let spec = ModuleSpec(name: "apt", arguments: ["name", "pkg", "state", "update_cache", "upgrade", "autoremove", "cache_valid_time",
-                                                          "install_recommends", "allow_downgrade", "purge", "force_apt_get", "deb", "force", "dpkg_options"]) { c in
+                                                          "install_recommends", "allow_downgrade", "purge", "force_apt_get", "deb", "force", "dpkg_options", "autoclean"]) { c in
         if let deb = c.string("deb") { return try debPlan(c, deb) }
         let names = packages(c.args["name"] ?? c.args["pkg"])
         let state = c.string("state") ?? "present"
@@ -65,9 +65,9 @@ enum AptModule {
             p.result.changed = count > 0
             p.result.msg = "\(count) package(s) to upgrade"
             if count > 0 { p.steps.append(c.run("\(env) apt-get -y -q -o Dpkg::Options::=--force-confold \(verb)", what: "apt-get \(verb)")) }
-            if names.isEmpty { return p }
+            if names.isEmpty { try cleanups(c, env: env, into: &p); return p }
         }
-        guard !names.isEmpty else { return p }
+        guard !names.isEmpty else { try cleanups(c, env: env, into: &p); return p }
         let query = "dpkg-query -W -f='${Package}\\t${db:Status-Abbrev}\\t${Version}\\n' -- \(names.map(shellQuote).joined(separator: " ")) 2>/dev/null; true"
         let installed = parseInstalled(try c.fact(.command(query)).stdoutText)
         var candidates: [String: String] = [:]
@@ -85,12 +85,38 @@ enum AptModule {
         p.result.changed = p.result.changed || !commands.isEmpty
         if !commands.isEmpty { p.result.msg = commands.joined(separator: "; ") }
         p.steps += commands.map { c.run("\(env) \($0)", what: $0) }
+        try cleanups(c, env: env, into: &p)
         return p
+    }
+
+    /// `autoremove` and `autoclean` as Ansible's apt runs them, after the packages: changed when
+    /// apt-get says it removed or deleted something (its simulation in check mode).
+    static func cleanups(_ c: ModuleContext, env: String, into p: inout Plan) throws {
+        let ops = [("autoremove", "The following packages will be REMOVED"), ("autoclean", "Del ")].filter { c.bool($0.0) }
+        guard !ops.isEmpty else { return }
+        if c.check {
+            for (op, marker) in ops where try c.fact(.command("\(env) apt-get -s -q \(op)")).stdoutText.contains(marker) { p.result.changed = true }
+            return
+        }
+        let purge = c.bool("purge") ? " --purge" : ""
+        var step = c.run(ops.map { "\(env) apt-get -y -q \($0.0)\($0.0 == "autoremove" ? purge : "")" }.joined(separator: " && "),
+                         what: ops.map { "apt-get \($0.0)" }.joined(separator: ", "))
+        step.isResult = true
+        p.steps.append(step)
+        let markers = ops.map(\.1), names = ops.map(\.0).joined(separator: ", ")
+        p.finish = { r, out in
+            guard out.succeeded else {
+                r.failed = true
+                r.msg = "apt-get \(names) failed: \(out.stderrText.trimmed)"
+                return
+            }
+            if markers.contains(where: { out.stdoutText.contains($0) }) { r.changed = true }
+        }
     }
 
     /// `dpkg_selections`: a package's selection (install, hold, deinstall, purge).
     static let dpkgSelections = ModuleSpec(name: "dpkg_selections", arguments: ["name", "selection"], required: ["name", "selection"]) { c in
-        let name = c.string("name")!, selection = c.string("selection")!
+        let name = try c.required("name"), selection = try c.required("selection")
         guard ["install", "hold", "deinstall", "purge"].contains(selection) else {
             throw ModuleFailure("selection '\(selection)' is not one of install, hold, deinstall, purge")
         }
@@ -254,7 +280,7 @@ enum UserModule {
     static let spec = ModuleSpec(name: "user", arguments: ["name", "state", "groups", "append", "shell", "password", "home", "create_home",
                                                            "createhome", "group", "comment", "uid", "remove", "update_password", "system", "force"],
                                  required: ["name"]) { c in
-        let name = c.string("name")!
+        let name = try c.required("name")
         let probe = try c.fact(probe(name))
         let p = try plan(name: name, args: c.args, current: state(probe.stdoutText))
         var out = Plan(steps: p.map { command, stdin in
@@ -362,7 +388,7 @@ enum UserModule {
 /// `hostname`: the running name and /etc/hostname.
 enum HostnameModule {
     static let spec = ModuleSpec(name: "hostname", arguments: ["name", "use"], required: ["name"]) { c in
-        let name = try Hostname.normalize(c.string("name")!, field: "name")
+        let name = try Hostname.normalize(try c.required("name"), field: "name")
         let probe = try c.fact(.command("hostname; cat /etc/hostname 2>/dev/null || echo; grep -c \"^127.0.1.1[[:space:]]\\+\(name)\\b\" /etc/hosts || true"))
             .stdoutText.split(separator: "\n").map { String($0).trimmed }
         var p = Plan(changed: false)
