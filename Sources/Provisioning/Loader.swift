@@ -27,7 +27,7 @@ public enum PlaybookLoader {
     /// implement: named as not supported rather than unknown.
     static let ansibleModules: Set<String> = [
         "add_host", "apt_key", "apt_rpm", "assemble", "blockinfile", "dnf", "dnf5", "expect",
-        "fetch", "gather_facts", "git", "group_by", "iptables", "known_hosts", "package_facts", "pause", "ping",
+        "fetch", "gather_facts", "git", "group_by", "iptables", "known_hosts", "package_facts", "ping",
         "pip", "raw", "replace", "rpm_key", "service_facts", "subversion", "sysvinit",
         "uri", "validate_argument_spec", "wait_for_connection", "yum", "yum_repository", "synchronize", "firewalld",
         "modprobe", "pam_limits", "dconf", "gconftool2", "xfconf", "flatpak", "flatpak_remote", "snap", "npm", "ini_file", "nmcli",

@@ -117,7 +117,7 @@ public struct ModuleSpec: Sendable {
 public enum Modules {
     public static let registry: [String: ModuleSpec] = {
         var all: [ModuleSpec] = [
-            CommandModule.command, CommandModule.shell, ScriptModule.spec, FileModule.spec, CopyModule.copy, CopyModule.template, LineInFileModule.spec,
+            CommandModule.command, CommandModule.shell, ScriptModule.spec, PauseModule.spec, FileModule.spec, CopyModule.copy, CopyModule.template, LineInFileModule.spec,
             AptModule.spec, ServiceModule.service, ServiceModule.systemd, UserModule.spec, HostnameModule.spec, RebootModule.spec,
             DebugModule.spec, FailModule.spec,
             FactModules.setFact, FactModules.includeVars, FactModules.assert, FactModules.stat, FactModules.slurp, FactModules.package,

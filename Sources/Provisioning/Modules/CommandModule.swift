@@ -262,6 +262,29 @@ enum ScriptModule {
     }
 }
 
+/// `pause` for a time (`seconds`, `minutes`): the device waits in its queue, so the tasks before
+/// and after keep their order and the others' devices wait alike. A `prompt` needs a terminal
+/// parc's runs do not have: refused plainly.
+enum PauseModule {
+    static let spec = ModuleSpec(name: "pause", arguments: ["seconds", "minutes", "prompt", "echo"]) { c in
+        if c.args["prompt"] != nil || (c.args["seconds"] == nil && c.args["minutes"] == nil) {
+            throw ModuleFailure("pause: waiting for someone to press a key (prompt) is not supported by parc; give seconds or minutes")
+        }
+        let amount = c.args["seconds"] ?? c.args["minutes"]!
+        guard let n = Double(amount.description), n >= 0 else {
+            throw ModuleFailure("pause: \(c.args["seconds"] != nil ? "seconds" : "minutes") must be a number, not '\(amount.description)'")
+        }
+        let seconds = c.args["seconds"] != nil ? n : n * 60
+        var p = Plan(steps: c.check ? [] : [.run("sleep \(seconds)", what: "pausing \(seconds) s", touches: [])], changed: false)
+        p.result.data["delta"] = .int(Int(seconds))
+        p.result.data["user_input"] = .string("")
+        p.result.data["echo"] = .bool(c.args["echo"]?.truthy ?? true)
+        p.result.msg = "Paused for \(c.args["seconds"] != nil ? "\(amount.description) seconds" : "\(amount.description) minutes")"
+        p.result.stdout = p.result.msg
+        return p
+    }
+}
+
 enum DebugModule {
     static let spec = ModuleSpec(name: "debug", arguments: ["msg", "var", "verbosity"]) { (call: ModuleContext) -> ModuleResult in
         if let name = call.string("var") {
