@@ -163,8 +163,13 @@ public final class TemplateEngine: Sendable {
                     // a template that prints nothing gives None.
                     return try template.renderOrNone(scope, hooks: self.hooks(scope))
                 })
+            case "pipe", "ansible.builtin.pipe":
+                throw TemplateError("lookup('pipe') runs a command on the control node, which parc refuses: on a shared parc server it would give "
+                                    + "every playbook author a shell there, and a device's data in its text would choose the command")
+            case "password", "ansible.builtin.password":
+                return .list(try terms.map { try Self.password($0.pythonText, options: options, dirs: dirs) })
             default:
-                throw TemplateError("lookup('\(plugin)') is not supported by parc (file, env, template, first_found, list, items, indexed_items, dict, sequence, nested and together are)")
+                throw TemplateError("lookup('\(plugin)') is not supported by parc (file, env, template, first_found, password, list, items, indexed_items, dict, sequence, nested and together are)")
             }
         }, passwordHash: { password, scheme, salt, rounds in
             do { return try PasswordHash.hash(password, scheme: scheme, salt: salt, rounds: rounds) } catch { throw TemplateError("\(error)") }
@@ -172,6 +177,66 @@ public final class TemplateEngine: Sendable {
             guard let data = try? Self.controlFile(name, dirs: dirs, folder: "templates") else { return nil }
             return (String(decoding: data, as: UTF8.self), name)
         })
+    }
+
+    /// lookup('password', 'path length=… chars=… seed=…'): the password kept in `path` on the
+    /// control node (its first word; relative to the playbook's folder, and never outside its
+    /// tree), or a new one drawn as
+    /// Ansible's random_password draws it — Python's Random(seed) with a seed — written there
+    /// (mode 0600, its folder 0700) unless the path is /dev/null.
+    static func password(_ term: String, options: [String: Value], dirs: [String]) throws -> Value {
+        var words = term.split(separator: " ").map(String.init)
+        guard !words.isEmpty else { throw TemplateError("lookup('password') needs a path") }
+        var path = words.removeFirst()
+        // A path with spaces: words up to the first key=value.
+        while let next = words.first, !next.contains("=") { path += " " + next; words.removeFirst() }
+        var params: [String: String] = [:]
+        for w in words {
+            guard let eq = w.firstIndex(of: "=") else { throw TemplateError("lookup('password'): '\(w)' is not key=value") }
+            params[String(w[..<eq])] = String(w[w.index(after: eq)...])
+        }
+        for (k, v) in options { params[k] = v.list.map { $0.map(\.pythonText).joined(separator: ",") } ?? v.pythonText }
+        for k in params.keys where !["length", "chars", "seed", "encrypt", "ident"].contains(k) {
+            throw TemplateError("lookup('password'): unknown parameter '\(k)'")
+        }
+        if params["encrypt"] != nil { throw TemplateError("lookup('password') with encrypt is not supported by parc yet (hash it with password_hash)") }
+        guard let length = Int(params["length"] ?? "20"), length > 0 else { throw TemplateError("lookup('password'): length must be a number") }
+        let named = ["ascii_letters": "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", "ascii_lowercase": "abcdefghijklmnopqrstuvwxyz",
+                     "ascii_uppercase": "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "digits": "0123456789", "hexdigits": "0123456789abcdefABCDEF",
+                     "octdigits": "01234567", "punctuation": "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~",
+                     "letters": "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"]
+        var groups: [String] = ["ascii_letters", "digits", ".,:-_"]
+        if let chars = params["chars"] {
+            // `,,` is a comma itself, as Ansible reads it.
+            groups = chars.replacingOccurrences(of: ",,", with: "\u{0}").split(separator: ",").map { $0.replacingOccurrences(of: "\u{0}", with: ",") }
+        }
+        let alphabet = Array(groups.map { named[$0] ?? $0 }.joined().filter { $0 != "\"" && $0 != "'" })
+        guard !alphabet.isEmpty else { throw TemplateError("lookup('password'): no characters to choose from") }
+        var file = path == "/dev/null" || path.hasPrefix("/") ? path : ((dirs.last ?? ".") as NSString).appendingPathComponent(path)
+        if file != "/dev/null" {
+            // Kept only inside the playbook's tree (a host name in the path cannot lead out of it).
+            file = PlaybookLoader.normalised(file)
+            guard dirs.contains(where: { file.hasPrefix(PlaybookLoader.normalised($0) + "/") }) else {
+                throw TemplateError("lookup('password'): \(path) is outside the playbook's folder; parc keeps passwords only inside it (or give /dev/null)")
+            }
+        }
+        if file != "/dev/null", let data = FileManager.default.contents(atPath: file) {
+            // The kept password: the file's first word (a ` salt=…` after it is Ansible's).
+            let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            return .string(String(text.split(separator: " ").first ?? ""))
+        }
+        var seeded = params["seed"].map { PythonRandom(seed: .string($0)) }
+        let password = String((0..<length).map { _ in alphabet[seeded != nil ? seeded!.below(alphabet.count) : Int.random(in: 0..<alphabet.count)] })
+        if file != "/dev/null" {
+            let folder = (file as NSString).deletingLastPathComponent
+            do {
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                guard FileManager.default.createFile(atPath: file, contents: Data((password + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
+                    throw TemplateError("cannot write \(file)")
+                }
+            } catch { throw TemplateError("lookup('password'): cannot keep the password in \(file): \(error)") }
+        }
+        return .string(password)
     }
 
     /// first_found: the first file that exists among the terms (names, lists of names, or

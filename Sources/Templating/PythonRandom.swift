@@ -4,13 +4,13 @@ import Foundation
 /// Python's `random.Random` (the Mersenne Twister MT19937, seeded as CPython seeds it), so that
 /// `random(seed=…)` and `shuffle(seed=…)` choose what Ansible chooses for the same seed: a cron
 /// minute spread by host name stays where Ansible put it.
-struct PythonRandom {
+public struct PythonRandom: Sendable {
     private var state = [UInt32](repeating: 0, count: 624)
     private var index = 624
 
     /// CPython's seeding: an integer by its 32-bit words (least significant first); a string (seed
     /// version 2) as the integer of its UTF-8 bytes followed by their SHA-512.
-    init(seed: Value) {
+    public init(seed: Value) {
         let words: [UInt32]
         switch seed {
         case .int(let n): words = Self.words(ofMagnitude: Array(withUnsafeBytes(of: n.magnitude.bigEndian) { Array($0) }))
@@ -85,7 +85,7 @@ struct PythonRandom {
     }
 
     /// `_randbelow(n)`: a number in 0..<n by rejection, as CPython draws it.
-    mutating func below(_ n: Int) -> Int {
+    public mutating func below(_ n: Int) -> Int {
         guard n > 0 else { return 0 }
         let k = Int.bitWidth - n.leadingZeroBitCount
         var r = bits(k)

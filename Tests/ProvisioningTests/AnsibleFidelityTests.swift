@@ -201,6 +201,42 @@ final class SlowTransport: Transport, @unchecked Sendable {
         #expect(byName["bad argument"]?.message?.contains("debug takes key=value arguments; 'colour=red' is not one") == true, "\(byName["bad argument"]?.message ?? "")")
     }
 
+    /// lookup('password'): kept in its file on the control node (mode 0600), drawn as Ansible's
+    /// random_password draws it — with a seed, the same characters as Python's Random(seed) (the
+    /// oracle: python3) —, never kept for /dev/null.
+    @Test func passwordLookupKeepsItsPasswordAndDrawsAsAnsible() throws {
+        let dir = playbookScratch.appendingPathComponent(UUID().uuidString).path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let engine = TemplateEngine()
+        let vars: [String: Value] = ["parc_playbook_dir": .string(dir)]
+        let first = try engine.render("{{ lookup('password', 'credentials/pc-1 length=12 chars=ascii_lowercase,digits') }}", vars: vars)
+        #expect(first.count == 12 && first.allSatisfy { $0.isLowercase || $0.isNumber })
+        #expect(try engine.render("{{ lookup('password', 'credentials/pc-1 length=12') }}", vars: vars) == first, "kept in its file")
+        let attributes = try FileManager.default.attributesOfItem(atPath: dir + "/credentials/pc-1")
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+        #expect(try String(contentsOfFile: dir + "/credentials/pc-1", encoding: .utf8) == first + "\n")
+        #expect(try engine.render("{{ lookup('password', '/dev/null') }}", vars: vars).count == 20)
+        let p = Process(), out = Pipe()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        p.arguments = ["-c", "import random, string\nr = random.Random('salle-2')\nprint(''.join(r.choice(string.ascii_letters + string.digits + '.,:-_') for _ in range(20)))\n"
+                       + "r = random.Random('x')\nprint(''.join(r.choice('ab,' + string.digits) for _ in range(8)))"]
+        p.standardOutput = out
+        try p.run()
+        let answers = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n").map(String.init)
+        p.waitUntilExit()
+        try #require(answers.count == 2)
+        #expect(try engine.render("{{ lookup('password', '/dev/null seed=salle-2') }}", vars: vars) == answers[0])
+        #expect(try engine.render("{{ lookup('password', '/dev/null', seed='x', length=8, chars=['ab,,', 'digits']) }}", vars: vars) == answers[1])
+        #expect(throws: PlaybookError.self) { try engine.render("{{ lookup('password', '/dev/null encrypt=sha512_crypt') }}", vars: vars) }
+        // Never outside the playbook's tree: a name from the inventory cannot lead out of it.
+        #expect(throws: PlaybookError.self) { try engine.render("{{ lookup('password', 'credentials/../../x') }}", vars: vars) }
+        #expect(throws: PlaybookError.self) { try engine.render("{{ lookup('password', '/tmp/parc-pw-outside') }}", vars: vars) }
+        #expect(!FileManager.default.fileExists(atPath: "/tmp/parc-pw-outside"))
+        #expect(try engine.render("{{ lookup('password', '\(dir)/inside length=5') }}", vars: vars).count == 5)
+        // pipe is refused: it would run a command on the control node.
+        #expect(throws: PlaybookError.self) { try engine.render("{{ lookup('pipe', 'id') }}", vars: vars) }
+    }
+
     @Test func includeAndTemplateLookupReadThePlaybooksTemplates() throws {
         let dir = playbookScratch.appendingPathComponent(UUID().uuidString).path
         try FileManager.default.createDirectory(atPath: dir + "/templates", withIntermediateDirectories: true)

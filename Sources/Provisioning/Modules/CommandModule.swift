@@ -7,7 +7,8 @@ enum CommandModule {
     static let arguments: Set<String> = ["_raw_params", "cmd", "argv", "chdir", "creates", "removes", "stdin", "executable", "expand_argument_vars", "stdin_add_newline", "strip_empty_ends"]
 
     static let command = ModuleSpec(name: "command", arguments: arguments, takesFreeForm: true) { try plan($0, shell: false) }
-    static let shell = ModuleSpec(name: "shell", arguments: arguments, takesFreeForm: true) { try plan($0, shell: true) }
+    /// shell's own argument spec lacks expand_argument_vars (the shell expands what it will).
+    static let shell = ModuleSpec(name: "shell", arguments: arguments.subtracting(["expand_argument_vars"]), takesFreeForm: true) { try plan($0, shell: true) }
 
     /// The command line run in the device's shell (which reads it from the channel: no command
     /// line of a `no_log` task shows in the device's process list, except `shell`'s own `sh -c`).
@@ -207,7 +208,7 @@ enum ScriptModule {
     static let spec = ModuleSpec(name: "script", arguments: ["_raw_params", "cmd", "creates", "removes", "chdir", "executable", "decrypt"],
                                  takesFreeForm: true) { c in
         guard let raw = (c.string("cmd") ?? c.string("_raw_params"))?.trimmed, !raw.isEmpty else {
-            throw ModuleFailure("script needs the script's name (`script: name.sh args`, or cmd)")
+            throw ModuleFailure("one of the following is required: _raw_params, cmd")
         }
         if c.args["cmd"] != nil && c.args["_raw_params"] != nil { throw ModuleFailure("parameters are mutually exclusive: _raw_params|cmd") }
         if let chdir = c.string("chdir"), !chdir.hasPrefix("/") {

@@ -290,7 +290,30 @@ enum UserModule {
             return c.run("head -c \(bytes.count) <&3 | \(command)", input: bytes, what: "user \(name)")
         })
         out.result.data["name"] = .string(name)
+        let state = c.string("state") ?? "present"
+        out.result.data["state"] = .string(state)
         if !p.isEmpty { out.result.msg = p.map(\.0).joined(separator: "; ") }
+        guard state == "present" else { return out }
+        // As Ansible's result: the account's uid, group, comment, home and shell, as the device
+        // has them (read after a change, reading only).
+        @Sendable func fill(_ r: inout ModuleResult, _ passwd: String) {
+            let f = passwd.trimmed.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+            guard f.count >= 7 else { return }
+            r.data["uid"] = Int(f[2]).map(Value.int) ?? .string(f[2])
+            r.data["group"] = Int(f[3]).map(Value.int) ?? .string(f[3])
+            r.data["comment"] = .string(f[4])
+            r.data["home"] = .string(f[5])
+            r.data["shell"] = .string(f[6])
+        }
+        out.result.data["system"] = .bool(c.bool("system"))
+        if p.isEmpty {
+            fill(&out.result, probe.stdoutText.components(separatedBy: "--\n").first ?? "")
+        } else if !c.check {
+            var read = c.run("getent passwd -- \(shellQuote(name))", what: "reading the account \(name)", touches: [])
+            read.isResult = true
+            out.steps.append(read)
+            out.finish = { r, o in fill(&r, o.stdoutText) }
+        }
         return out
     }
 
