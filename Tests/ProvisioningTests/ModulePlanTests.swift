@@ -523,6 +523,24 @@ enum HostRunSequence {
         #expect(try dry.plan(["Del hello 2.10-3 [56.2 kB]\n"]).plan.result.changed && dry.plan(["Del hello 2.10-3 [56.2 kB]\n"]).plan.steps.isEmpty)
     }
 
+    /// policy_rc_d: tried for real in sh: the file says the code while apt works, the old one is back after.
+    @Test func policyRcDIsSetWhileAptWorksAndPutBackAfter() throws {
+        let script = AptModule.withPolicyRcD("cat /usr/sbin/policy-rc.d", 101).replacingOccurrences(of: "/usr/sbin/policy-rc.d", with: "$P")
+        let folder = NSTemporaryDirectory() + "parc-rcd-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try "old\n".write(toFile: folder + "/policy-rc.d", atomically: true, encoding: .utf8)
+        let p = Process(), out = Pipe()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        p.arguments = ["-c", "P=\(folder)/policy-rc.d; (" + script + "); echo; cat \"$P\"; ls \(folder) | wc -l"]
+        p.standardOutput = out
+        try p.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(text == "#!/bin/sh\nexit 101\n\nold\n1\n", "\(text)")
+        #expect(failure { try Planner("apt", ["name": .string("vim"), "policy_rc_d": .string("never")]).plan(["\n"]) } == "policy_rc_d is an exit code (0 to 255), not 'never'")
+    }
+
     @Test func unarchiveIncludesAndExcludesMembers() throws {
         let base: [String: Value] = ["src": .string("/srv/a.tar.gz"), "dest": .string("/opt/a"), "remote_src": .bool(true)]
         var args = base

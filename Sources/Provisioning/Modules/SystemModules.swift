@@ -5,7 +5,9 @@ import Templating
 /// `apt`: packages present, absent or latest; cache update; whole-system upgrade.
 enum AptModule {
     static let spec = ModuleSpec(name: "apt", arguments: ["name", "pkg", "state", "update_cache", "upgrade", "autoremove", "cache_valid_time",
-                                                          "install_recommends", "allow_downgrade", "purge", "force_apt_get", "deb", "force", "dpkg_options", "autoclean"]) { c in
+                                                          "install_recommends", "allow_downgrade", "purge", "force_apt_get", "deb", "force", "dpkg_options", "autoclean",
+                                                          "policy_rc_d"]) { c in
+        _ = try policyRcD(c)
         if let deb = c.string("deb") { return try debPlan(c, deb) }
         let names = packages(c.args["name"] ?? c.args["pkg"])
         let state = c.string("state") ?? "present"
@@ -48,7 +50,7 @@ enum AptModule {
         var p = Plan(changed: false)
         if installed.count == 2, installed[0].hasPrefix("ii"), installed[1] == lines[1], !c.bool("force") { return p }
         let options = (c.string("dpkg_options") ?? "force-confdef,force-confold").split(separator: ",").map { "--" + $0.trimmed }.joined(separator: " ")
-        let install = fetch + "DEBIAN_FRONTEND=noninteractive dpkg \(options)\(c.bool("force") ? " --force-all" : "") -i \"$f\""
+        let install = fetch + withPolicyRcD("DEBIAN_FRONTEND=noninteractive dpkg \(options)\(c.bool("force") ? " --force-all" : "") -i \"$f\"", try policyRcD(c))
         p.steps = [c.run(install, what: "dpkg -i \(deb)")]
         p.result.changed = true
         p.result.msg = "\(lines[0]) \(lines[1]) installed from \(deb)"
@@ -84,9 +86,26 @@ enum AptModule {
         if c.bool("allow_downgrade") { commands = commands.map { $0.replacingOccurrences(of: "apt-get install -y -q", with: "apt-get install -y -q --allow-downgrades") } }
         p.result.changed = p.result.changed || !commands.isEmpty
         if !commands.isEmpty { p.result.msg = commands.joined(separator: "; ") }
-        p.steps += commands.map { c.run("\(env) \($0)", what: $0) }
+        let policy = try policyRcD(c)
+        p.steps += commands.map { c.run(withPolicyRcD("\(env) \($0)", policy), what: $0) }
         try cleanups(c, env: env, into: &p)
         return p
+    }
+
+    /// `policy_rc_d`: the exit code /usr/sbin/policy-rc.d gives while apt works (101: services
+    /// the packages bring are not started), the previous file put back after, as Ansible's apt.
+    static func policyRcD(_ c: ModuleContext) throws -> Int? {
+        guard let v = c.args["policy_rc_d"], v != .null else { return nil }
+        guard let code = Int(v.description), (0...255).contains(code) else { throw ModuleFailure("policy_rc_d is an exit code (0 to 255), not '\(v.description)'") }
+        return code
+    }
+
+    static func withPolicyRcD(_ command: String, _ code: Int?) -> String {
+        guard let code else { return command }
+        let f = "/usr/sbin/policy-rc.d"
+        return "b=; if [ -e \(f) ]; then b=$(mktemp \(f)-backup-XXXXXX) && mv -f \(f) \"$b\" || exit 1; fi; "
+            + "trap 'rm -f \(f); [ -z \"$b\" ] || mv -f \"$b\" \(f)' EXIT; "
+            + "printf '#!/bin/sh\\nexit \(code)\\n' > \(f) && chmod 0755 \(f) && \(command)"
     }
 
     /// `autoremove` and `autoclean` as Ansible's apt runs them, after the packages: changed when
