@@ -56,7 +56,7 @@ extension Runner {
                 guard (try? task.when.allSatisfy({ try templates.condition($0, vars: vars, at: task.location) })) == true,
                       var ctx = try? context(task, vars: vars, h) else { continue }
                 ctx.known = [:]
-                let become = self.become(task, h)
+                let become = self.become(task, h, vars: vars)
                 do { _ = try plan(ctx) } catch let need as NeedFacts {
                     let k = DeviceSession.key(become)
                     wanted[k, default: (become, [])].facts += need.facts
@@ -74,12 +74,20 @@ extension Runner {
 
     /// How the task becomes another user: the inventory's ansible_become* variables win over
     /// the keywords, as in Ansible.
-    func become(_ task: TaskSpec, _ h: HostRun) -> Become {
+    func become(_ task: TaskSpec, _ h: HostRun, vars: [String: Value]) -> Become {
         let host = h.host
-        let becomeUser = host.variable("ansible_become_user")?.string ?? task.becomeUser ?? h.play.becomeUser
-        let becomes = host.variable("ansible_become").map(\.truthy) ?? task.become ?? h.play.become
+        // A connection variable set for the task (its vars, its include's, the play's) wins over
+        // the inventory's, as Ansible's variable precedence has it; rendered with the task's variables.
+        func variable(_ name: String) -> Value? {
+            for source in [task.includeParams, task.vars, h.play.vars] {
+                if let raw = source[name] { return (try? templates.evaluate(raw, vars: vars, at: task.location)) ?? raw }
+            }
+            return host.variable(name)
+        }
+        let becomeUser = variable("ansible_become_user")?.string ?? task.becomeUser ?? h.play.becomeUser
+        let becomes = variable("ansible_become").map(\.truthy) ?? task.become ?? h.play.become
         var method = options.become
-        if let pass = (host.variable("ansible_become_password") ?? host.variable("ansible_become_pass"))?.string, !pass.isEmpty {
+        if let pass = (variable("ansible_become_password") ?? variable("ansible_become_pass"))?.string, !pass.isEmpty {
             method = .sudoPassword(Secret(pass))
         }
         guard becomes else { return .none }
@@ -354,6 +362,11 @@ extension Runner {
             if try task.when.allSatisfy({ try templates.condition($0, vars: vars, at: task.location) }) {
                 r.outcome = .failed
                 r.message = "\(refusal)"
+                // A task's failure like any other: ignore_errors keeps the host going, register keeps it.
+                r.ignored = (try? ignoresErrors(task, vars: vars)) ?? false
+                if let name = task.register {
+                    memory(h.host.serial).registered[name] = (.map(["failed": .bool(true), "changed": .bool(false), "msg": .string(refusal.message)]), false)
+                }
             } else {
                 r.outcome = .skipped
                 r.message = "condition false"
@@ -364,7 +377,7 @@ extension Runner {
         }
         await state.add(r)
         observer(.task(r))
-        if r.outcome == .failed { memory(h.host.serial).failed = true }
+        if r.outcome == .failed && !r.ignored { memory(h.host.serial).failed = true }
         return []
     }
 
@@ -449,7 +462,7 @@ extension Runner {
             return []
         }
         return await TaskExecutor(self, task: task, spec: spec, h: h, state: state, name: name, session: session,
-                                  become: self.become(task, h), resolved: resolved).run(items)
+                                  become: self.become(task, h, vars: resolved.vars), resolved: resolved).run(items)
     }
 
     /// A task's record before it runs.

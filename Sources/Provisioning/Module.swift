@@ -139,10 +139,13 @@ public enum Modules {
         return collectionModules[key] ?? aliases[key] ?? key
     }
 
-    /// Other names Ansible gives the same module (`systemd_service` is systemd's current name).
     /// What Ansible adds to a result that names an existing path (add_path_info): its owner,
     /// group, mode, size and kind, from `stat -c '%u|%g|%U|%G|%a|%s|%h|%F'`; nothing when it is gone.
     static let pathInfoFormat = "%u|%g|%U|%G|%a|%s|%h|%F"
+
+    /// The permission flags of Ansible's stat and find results, by their bits.
+    static let permissionBits = [("rusr", 0o400), ("wusr", 0o200), ("xusr", 0o100), ("rgrp", 0o40), ("wgrp", 0o20), ("xgrp", 0o10),
+                                 ("roth", 0o4), ("woth", 0o2), ("xoth", 0o1), ("isuid", 0o4000), ("isgid", 0o2000)]
 
     static func pathInfo(_ statLine: String) -> [String: Value] {
         let f = statLine.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
@@ -152,6 +155,7 @@ public enum Modules {
                 "mode": .string("0" + String(repeating: "0", count: max(0, 3 - String(mode, radix: 8).count)) + String(mode, radix: 8)), "size": .int(Int(f[5]) ?? 0), "state": .string(kind)]
     }
 
+    /// Other names Ansible gives the same module (`systemd_service` is systemd's current name).
     static let aliases = ["systemd_service": "systemd"]
 
     static let collectionModules = [

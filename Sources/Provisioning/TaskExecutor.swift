@@ -244,6 +244,8 @@ extension Runner {
             }
             if !task.failedWhen.isEmpty {
                 result.failed = try task.failedWhen.allSatisfy { try templates.condition($0, vars: withRegister(v, reg), at: task.location) }
+                // As Ansible's registered result: the verdict of failed_when.
+                result.data["failed_when_result"] = .bool(result.failed)
             }
         }
 

@@ -51,17 +51,26 @@ public final class TemplateEngine: Sendable {
         }
     }
 
+    /// Why a lookup is refused, in one place for the load-time check and the run.
+    static func lookupRefusal(_ plugin: String) -> String {
+        if ["pipe", "ansible.builtin.pipe"].contains(plugin) {
+            return "lookup('pipe') is not supported by parc, by design: it runs a command on the control node — on a shared parc server every "
+                + "playbook author would get a shell there, and a device's data in its text would choose the command"
+        }
+        return "lookup('\(plugin)') is not supported by parc (file, env, template, first_found, password, list, items, indexed_items, dict, sequence, nested and together are)"
+    }
+
     /// Checks `text` reads as a template (at load, before anything runs).
     public func check(_ text: String, options: TemplateOptions = .playbook, at location: SourceLocation?) throws {
         guard Self.mayHoldMarkup(text, options) else { return }
         let t = try template(text, options: options, at: location)
         for plugin in t.lookupPlugins where !Self.lookupPlugins.contains(plugin) {
-            throw PlaybookError("lookup('\(plugin)') is not supported by parc (file, env, template, first_found, list, items, indexed_items, dict, sequence, nested and together are)", at: location)
+            throw PlaybookError(Self.lookupRefusal(plugin), at: location)
         }
     }
 
     static let lookupPlugins: Set<String> = {
-        let names = ["file", "env", "template", "first_found", "list", "items", "indexed_items", "dict", "sequence", "nested", "together"]
+        let names = ["file", "env", "template", "first_found", "password", "list", "items", "indexed_items", "dict", "sequence", "nested", "together"]
         return Set(names + names.map { "ansible.builtin." + $0 })
     }()
 
@@ -163,13 +172,10 @@ public final class TemplateEngine: Sendable {
                     // a template that prints nothing gives None.
                     return try template.renderOrNone(scope, hooks: self.hooks(scope))
                 })
-            case "pipe", "ansible.builtin.pipe":
-                throw TemplateError("lookup('pipe') runs a command on the control node, which parc refuses: on a shared parc server it would give "
-                                    + "every playbook author a shell there, and a device's data in its text would choose the command")
             case "password", "ansible.builtin.password":
                 return .list(try terms.map { try Self.password($0.pythonText, options: options, dirs: dirs) })
             default:
-                throw TemplateError("lookup('\(plugin)') is not supported by parc (file, env, template, first_found, password, list, items, indexed_items, dict, sequence, nested and together are)")
+                throw TemplateError(Self.lookupRefusal(plugin))
             }
         }, passwordHash: { password, scheme, salt, rounds in
             do { return try PasswordHash.hash(password, scheme: scheme, salt: salt, rounds: rounds) } catch { throw TemplateError("\(error)") }

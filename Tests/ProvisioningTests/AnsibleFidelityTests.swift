@@ -233,8 +233,10 @@ final class SlowTransport: Transport, @unchecked Sendable {
         #expect(throws: PlaybookError.self) { try engine.render("{{ lookup('password', '/tmp/parc-pw-outside') }}", vars: vars) }
         #expect(!FileManager.default.fileExists(atPath: "/tmp/parc-pw-outside"))
         #expect(try engine.render("{{ lookup('password', '\(dir)/inside length=5') }}", vars: vars).count == 5)
-        // pipe is refused: it would run a command on the control node.
+        // pipe is refused, at load too, with its reason: it would run a command on the control node.
         #expect(throws: PlaybookError.self) { try engine.render("{{ lookup('pipe', 'id') }}", vars: vars) }
+        #expect(performing: { try engine.check("{{ lookup('pipe', 'id') }}", at: nil) }, throws: { "\($0)".contains("by design") })
+        try engine.check("{{ lookup('password', '/dev/null') }}", at: nil)
     }
 
     @Test func includeAndTemplateLookupReadThePlaybooksTemplates() throws {

@@ -183,6 +183,34 @@ import Testing
         #expect(out.hasPrefix("UPDATE\nuser:nobody:rwx") && out.hasSuffix("real.txt\nréel\n"), "\(out)")
     }
 
+    /// Connection variables set for a task (`vars: {ansible_become_user: …}`) become that user, as
+    /// Ansible's precedence has it; a task parc refuses at run time is a failure like another
+    /// (ignore_errors, register); failed_when's verdict is registered as `failed_when_result`.
+    @Test func taskVariablesBecomeAndRefusalsAreOrdinaryFailures() async throws {
+        let lab = try LabRun()
+        let run = try await lab.run("""
+            - hosts: all
+              become: yes
+              gather_facts: no
+              tasks:
+                - user: { name: parcbecome }
+                - command: whoami
+                  vars: { ansible_become_user: "{{ 'parc' ~ 'become' }}" }
+                  register: who
+                - shell: echo hi
+                  args: { expand_argument_vars: false }
+                  register: refused
+                  ignore_errors: true
+                - command: "false"
+                  register: judged
+                  failed_when: false
+                - copy: { dest: /opt/judged, content: "{{ who.stdout }}|{{ refused.failed }}|{{ 'expand_argument_vars' in refused.msg }}|{{ judged.failed_when_result }}\\n" }
+            """)
+        #expect(run.exitCode == 0, "\(run.records.map { "\($0.task): \($0.outcome) \($0.message ?? "")" })")
+        #expect(run.records.first { $0.task.hasPrefix("shell") }?.ignored == true)
+        #expect(try await lab.sh("cat /opt/judged") == "parcbecome|True|True|False\n")
+    }
+
     @Test func cronFilesLandInCronD() async throws {
         let lab = try LabRun()
         let play = """

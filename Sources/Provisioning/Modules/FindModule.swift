@@ -165,10 +165,7 @@ enum FindModule {
         for key in ["atime", "mtime", "ctime"] { m[key] = .double(times[key] ?? 0) }
         m["gr_name"] = .string(f[12])
         m["pw_name"] = .string(f[11])
-        for (key, bit) in [("wusr", 0o200), ("rusr", 0o400), ("xusr", 0o100), ("wgrp", 0o020), ("rgrp", 0o040), ("xgrp", 0o010),
-                           ("woth", 0o002), ("roth", 0o004), ("xoth", 0o001), ("isuid", 0o4000), ("isgid", 0o2000)] {
-            m[key] = .bool(mode & bit != 0)
-        }
+        for (key, bit) in Modules.permissionBits { m[key] = .bool(mode & bit != 0) }
         return .map(m)
     }
 }

@@ -101,10 +101,7 @@ enum FactModules {
         // st_rdev as glibc's makedev encodes it.
         let major = Int(f[15], radix: 16) ?? 0, minor = Int(f[16], radix: 16) ?? 0
         st["device_type"] = .int(((major & 0xfffff000) << 32) | ((major & 0xfff) << 8) | ((minor & 0xffffff00) << 12) | (minor & 0xff))
-        for (name, bit) in [("rusr", 0o400), ("wusr", 0o200), ("xusr", 0o100), ("rgrp", 0o40), ("wgrp", 0o20), ("xgrp", 0o10),
-                            ("roth", 0o4), ("woth", 0o2), ("xoth", 0o1), ("isuid", 0o4000), ("isgid", 0o2000)] {
-            st[name] = .bool(raw & bit != 0)
-        }
+        for (name, bit) in Modules.permissionBits { st[name] = .bool(raw & bit != 0) }
         let access = Array(line(1))
         st["readable"] = .bool(access.count > 0 && access[0] == "r")
         st["writeable"] = .bool(access.count > 1 && access[1] == "w")
