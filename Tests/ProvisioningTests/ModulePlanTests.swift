@@ -355,6 +355,9 @@ func failed(_ status: Int32 = 1, _ stderr: String = "") -> CommandResult { Comma
         let slurp = try Planner("slurp", ["src": .string("/etc/hostname")]).plan(["pc-1\n"]).plan
         #expect(slurp.steps.isEmpty && slurp.result.data["content"] == .string("cGMtMQo="))
         #expect(throws: ModuleFailure.self) { try Planner("slurp", ["src": .string("/none")]).plan([failed(1, "No such file")]) }
+        // Ansible's words for what cannot be read.
+        #expect(failure { try Planner("slurp", ["src": .string("/none")]).plan([failed(2)]) } == "File not found: /none")
+        #expect(failure { try Planner("slurp", ["src": .string("/etc")]).plan([failed(4)]) } == "Source is a directory and must be a file: /etc")
         let get = Planner("get_url", ["url": .string("https://example.org/a"), "dest": .string("/opt/a"), "checksum": .string("sha256:abc")])
         #expect(try get.scripts(["abc\n"]).isEmpty)
         #expect(try get.plan(["\n"]).plan.steps.first?.script.contains("sha256sum") == true)
@@ -466,7 +469,15 @@ enum HostRunSequence {
         let p = try script.plan().plan
         let step = try #require(p.steps.first)
         #expect(step.isResult && step.input == Array("#!/bin/sh\necho \"$@\"\n".utf8), "the script travels on descriptor 3")
-        #expect(step.script.contains("\"$d\"/hello.sh 'a b' $HOME 3<&- < /dev/null"), "the rest of the line is the shell's, as written: \(step.script)")
+        #expect(step.script.range(of: #"/tmp/\.parc-script-[0-9a-z]+/hello\.sh 'a b' \$HOME 3<&- < /dev/null"#, options: .regularExpression) != nil,
+                "the rest of the line is the shell's, as written: \(step.script)")
+        // A quoted name (a space in it) keeps its quotes around the copy's path, as Ansible's.
+        try FileManager.default.createDirectory(atPath: dir + "/files/space path", withIntermediateDirectories: true)
+        try "#!/bin/sh\necho ok\n".write(toFile: dir + "/files/space path/t.sh", atomically: true, encoding: .utf8)
+        var spaced = Planner("script", ["_raw_params": .string("'space path/t.sh' x")])
+        spaced.directory = dir
+        let spacedStep = try #require(try spaced.plan().plan.steps.first)
+        #expect(spacedStep.script.range(of: #"'/tmp/\.parc-script-[0-9a-z]+/t\.sh' x 3<&-"#, options: .regularExpression) != nil, "\(spacedStep.script)")
         var r = p.result
         p.finish?(&r, CommandResult(exitStatus: 0, stdout: Array("a b /root\n".utf8), stderr: []))
         #expect(r.changed && r.stdout == "a b /root\n" && r.rc == 0, "its output as printed (Ansible does not strip a script's)")

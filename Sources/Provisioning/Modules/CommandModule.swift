@@ -239,11 +239,14 @@ enum ScriptModule {
             p.result.skipped = true
             return p
         }
-        let copy = "\"$d\"/" + shellQuote((source as NSString).lastPathComponent)
+        // A private folder named now (made exclusively on the device, or the step fails): the
+        // copy's path is plain text, so the line may quote it as it quoted the script's name.
+        let folder = "/tmp/.parc-script-\(String(UInt64.random(in: 0..<UInt64.max), radix: 36))"
+        let copy = folder + "/" + (source as NSString).lastPathComponent
         // As Ansible's: every occurrence of the script's name in the line becomes the copy's path.
         let line = raw.replacingOccurrences(of: name, with: copy)
-        var script = "d=$(mktemp -d \"${TMPDIR:-/tmp}/parc-script.XXXXXXXX\") || exit 1; trap 'rm -rf -- \"$d\"' EXIT\n"
-        script += "cat <&3 > \(copy) && chmod 0700 \(copy) || exit 1\n"
+        var script = "d=\(shellQuote(folder)); mkdir -m 0700 -- \"$d\" || exit 1; trap 'rm -rf -- \"$d\"' EXIT\n"
+        script += "cat <&3 > \(shellQuote(copy)) && chmod 0700 \(shellQuote(copy)) || exit 1\n"
         script += c.exports + (c.string("chdir").map { "cd \(shellQuote($0)) || exit 1; " } ?? "")
         script += (c.string("executable").map { $0 + " " } ?? "") + line + " 3<&- < /dev/null"
         var step = Step.run(script, input: bytes, what: "the script \(name)")

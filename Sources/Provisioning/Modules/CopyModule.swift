@@ -5,9 +5,18 @@ import Templating
 /// `copy` (from `files/` or `content`) and `template` (from `templates/`, rendered): the file is
 /// pushed only when its content differs, atomically, with its mode and owner.
 enum CopyModule {
+    /// `mode: preserve`: the source's own mode on the control node, as Ansible's copy and template.
+    static func preservedMode(_ source: String) throws -> Value {
+        guard let permissions = (try? FileManager.default.attributesOfItem(atPath: source))?[.posixPermissions] as? Int else {
+            throw ModuleFailure("mode preserve: cannot read the mode of \(source)")
+        }
+        return .string("0" + String(permissions & 0o7777, radix: 8))
+    }
+
     static let copy = ModuleSpec(name: "copy", arguments: ["src", "content", "dest", "mode", "owner", "group", "backup", "force", "validate", "follow",
                                                           "remote_src", "decrypt", "directory_mode", "local_follow"],
-                                 required: ["dest"]) { call in
+                                 required: ["dest"]) { given in
+        var call = given
         var dest = try call.required("dest")
         let src = call.string("src")
         guard call.args["content"] != nil || src != nil else { throw ModuleFailure("copy needs src (a file in files/) or content") }
@@ -40,6 +49,7 @@ enum CopyModule {
         } else {
             let source = try localFile(src!, in: call.playbookDirectory, folder: "files")
             bytes = Array(FileManager.default.contents(atPath: source) ?? Data())
+            if call.string("mode") == "preserve" { call.args["mode"] = try preservedMode(source) }
             // decrypt (Ansible's default): a vault-encrypted file would be decrypted; parc has no vault.
             if call.args["decrypt"]?.truthy ?? true, bytes.starts(with: Array("$ANSIBLE_VAULT;".utf8)) {
                 throw ModuleFailure("\(src!) is encrypted with Ansible Vault, which parc does not support yet (decrypt it, or give decrypt: no to copy it as it is)")
@@ -54,9 +64,11 @@ enum CopyModule {
                                                                    "trim_blocks", "lstrip_blocks", "newline_sequence", "variable_start_string",
                                                                    "variable_end_string", "block_start_string", "block_end_string",
                                                                    "comment_start_string", "comment_end_string", "output_encoding"],
-                                     required: ["src", "dest"]) { call in
-        let src = try call.required("src")
-        let path = try localFile(src, in: call.playbookDirectory, folder: "templates")
+                                     required: ["src", "dest"]) { given in
+        let src = try given.required("src")
+        let path = try localFile(src, in: given.playbookDirectory, folder: "templates")
+        var call = given
+        if call.string("mode") == "preserve" { call.args["mode"] = try preservedMode(path) }
         let target = try destination(try call.required("dest"), call)
         let text = String(decoding: FileManager.default.contents(atPath: path) ?? Data(), as: UTF8.self)
         var vars = call.vars

@@ -280,8 +280,16 @@ enum FactModules {
 
     static let slurp = ModuleSpec(name: "slurp", arguments: ["src", "path"]) { c in
         guard let src = c.string("src") ?? c.string("path") else { throw ModuleFailure("slurp needs src") }
-        let file = try c.fact(Fact("cat -- \(shellQuote(src))", paths: [src]))
-        guard file.succeeded else { throw ModuleFailure("could not read \(src): \(file.stderrText.trimmed)") }
+        let q = shellQuote(src)
+        let file = try c.fact(Fact("if [ -d \(q) ]; then exit 4; elif [ ! -e \(q) ]; then exit 2; elif [ ! -r \(q) ]; then exit 3; fi; cat -- \(q)", paths: [src]))
+        // Ansible's messages.
+        switch file.exitStatus {
+        case 0: break
+        case 2: throw ModuleFailure("File not found: \(src)")
+        case 3: throw ModuleFailure("File is not readable: \(src)")
+        case 4: throw ModuleFailure("Source is a directory and must be a file: \(src)")
+        default: throw ModuleFailure("Unable to slurp file: \(src) (\(file.stderrText.trimmed))")
+        }
         var p = Plan(changed: false)
         p.result.data["content"] = .string(Data(file.stdout).base64EncodedString())
         p.result.data["encoding"] = .string("base64")
@@ -289,8 +297,6 @@ enum FactModules {
         return p
     }
 
-    /// package: hands its arguments to the device's package manager's module (apt here), as
-    /// Ansible does, so apt's own arguments (cache_valid_time, update_cache…) are accepted.
     /// package as Ansible's action: the package manager `use` (or `ansible_package_use`) names,
     /// else the device's; on the devices parc runs that is apt (given the defaults of `apt` too).
     static let package = ModuleSpec(name: "package", arguments: AptModule.spec.arguments.union(["use"]), required: ["name"]) { c in
