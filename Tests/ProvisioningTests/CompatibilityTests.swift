@@ -162,8 +162,6 @@ import Testing
         #expect(try await lab.sh("cat /opt/auth-asked /opt/auth-forced") == "\(basic("prof:mot \"de\" passe")) challenged=1\n\(basic("prof:secret")) challenged=0\n")
     }
 
-    /// cron with cron_file writes /etc/cron.d on the device (no crontab needed), and removes the
-    /// file with its last entry.
     /// A file replaced by lineinfile keeps its ACL entries (as Ansible's atomic_move copies them);
     /// a folder copied with local_follow: no keeps its links as links.
     @Test func replacedFilesKeepTheirACLsAndLinksStayLinks() async throws {
@@ -211,6 +209,8 @@ import Testing
         #expect(try await lab.sh("cat /opt/judged") == "parcbecome|True|True|False\n")
     }
 
+    /// cron with cron_file writes /etc/cron.d on the device (no crontab needed), and removes the
+    /// file with its last entry.
     @Test func cronFilesLandInCronD() async throws {
         let lab = try LabRun()
         let play = """
