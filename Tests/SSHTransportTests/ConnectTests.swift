@@ -149,18 +149,17 @@ import Testing
 }
 
 @Suite struct ReachabilityTests {
-    @Test func aClosedPortIsUnreachableInWellUnderASecond() async throws {
-        let start = ContinuousClock.now
+    /// A refusal is known at once (0.5 ms: `scripts/bench-ssh` prints it) and is said as a refusal: had
+    /// the connection waited for its bound instead, the error would be a timeout naming 600 s. No clock
+    /// here: under the whole suite on two cores, resuming this test once took 50 s (CI, stop 35).
+    @Test func aClosedPortIsRefusedRatherThanWaitedFor() async throws {
         await #expect {
             _ = try await SSHConnection.connect(SSHOptions(name: "salle-info-03", address: "127.0.0.1", port: 9, user: "x", credentials: [],
-                                                           connectTimeout: .seconds(60)))
+                                                           connectTimeout: .seconds(600)))
         } throws: { error in
             guard case TransportError.unreachable(let host, let reason) = error else { return false }
             return host == "salle-info-03" && reason.contains("refused")
         }
-        // A refusal is known at once (0.5 ms: scripts/bench-ssh prints it), not after the 60 s bound. The
-        // margin is wide because the whole suite runs in parallel on two cores: speed is the benchmark's.
-        #expect(ContinuousClock.now - start < .seconds(30))
     }
 
     @Test func anAddressThatNeverAnswersTimesOutWithinTheBound() async throws {

@@ -93,14 +93,13 @@ import Testing
     @Test func aShellThatNeverAnswersIsAFailureWithinItsBoundAndTheNextBatchGetsAFreshShell() async throws {
         let lab = try LabFixture()
         let c = try await lab.connect()
-        let start = ContinuousClock.now
+        // No clock: a batch that waited for `sleep 30` would end well, not fail with the 0.8 s bound.
         await #expect {
             _ = try await c.batch([ShellCommand("sleep 30")], become: .none, timeout: .milliseconds(800)).complete()
         } throws: { error in
             guard case TransportError.noAnswer(let host, let seconds) = error else { return false }
             return host == lab.device.name && seconds == 0.8 && "\(error)".contains("no answer within 0.8 s")
         }
-        #expect(ContinuousClock.now - start < .seconds(10))
         let r = try await c.shell("echo fresh")
         #expect(r.stdoutText == "fresh\n")
         await c.close()
