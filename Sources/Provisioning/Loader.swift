@@ -267,9 +267,16 @@ public enum PlaybookLoader {
     }
 
     /// An argument `module` does not take (the first, by name), or a required one missing.
-    static func argumentProblem(_ args: [String: Value], module: ModuleSpec) -> (key: String?, message: String)? {
-        if !module.anyArguments, let key = args.keys.sorted().first(where: { !module.arguments.contains($0) }) {
-            return (key, "\(module.name) has no argument '\(key)'; it takes \(module.arguments.sorted().joined(separator: ", "))")
+    static func argumentProblem(_ args: [String: Value], module: ModuleSpec, written: String? = nil) -> (key: String?, message: String)? {
+        let unknown = module.anyArguments ? [] : args.keys.filter { !module.arguments.contains($0) }.sorted()
+        if let key = unknown.first {
+            // Ansible's words (AnsibleModule's check; shell's action plugin for the one argument of command it lacks).
+            if module.name == "shell", unknown == ["expand_argument_vars"] { return (key, "Unsupported parameters for (shell) module: expand_argument_vars") }
+            // The module's name as the task wrote it, or the one an action plugin hands on.
+            let name = ["command": "ansible.legacy.command", "shell": "ansible.legacy.command", "copy": "ansible.legacy.copy",
+                        "unarchive": "ansible.legacy.unarchive"][module.name] ?? written ?? module.name
+            return (key, "Unsupported parameters for (\(name)) module: \(unknown.joined(separator: ", ")). "
+                + "Supported parameters include: \(module.arguments.sorted().joined(separator: ", ")).")
         }
         if let key = module.required.sorted().first(where: { args[$0] == nil }) { return (nil, "\(module.name) needs the argument '\(key)'") }
         return nil
@@ -754,13 +761,16 @@ public enum PlaybookLoader {
             }
             for (k, v) in extraArgs { t.args[k] = v }
             t.args = ModuleDefaultsRule.arguments(t.args, module: t.module, defaults: t.moduleDefaults)
-            if let problem = PlaybookLoader.argumentProblem(t.args, module: module) {
+            if let problem = PlaybookLoader.argumentProblem(t.args, module: module, written: moduleNode.string) {
                 // The caret on that argument's own line (in `args:` or the module's mapping).
                 var at = problem.key == nil ? moduleNode : rawArgs
                 for candidate in [rawArgs, argsNode].compactMap({ $0 }) {
                     if case .mapping(let m) = candidate, let k = m.keys.first(where: { $0.string == problem.key }) { at = k }
                 }
                 t.refusal = error(problem.message, at)
+            }
+            if t.asyncSeconds != nil, Modules.withoutAsync.contains(t.module), t.refusal == nil {
+                t.refusal = error("This action (\(moduleNode.string ?? t.module)) does not support async.", moduleNode)
             }
             if t.pollZero {
                 guard t.asyncSeconds != nil else { throw error("poll: 0 goes with async (the most seconds the task may run)", node) }

@@ -155,6 +155,12 @@ public enum Modules {
                 "mode": .string("0" + String(repeating: "0", count: max(0, 3 - String(mode, radix: 8).count)) + String(mode, radix: 8)), "size": .int(Int(f[5]) ?? 0), "state": .string(kind)]
     }
 
+    /// The modules Ansible runs through an action plugin of its own that takes no `async` (its
+    /// ActionBase refuses: "This action (script) does not support async."); the others (command,
+    /// shell, package, service, apt, user, …) run in the background as modules.
+    static let withoutAsync: Set<String> = ["assert", "async_status", "copy", "debug", "fail", "include_vars", "pause", "reboot",
+                                            "script", "set_fact", "template", "unarchive"]
+
     /// Other names Ansible gives the same module (`systemd_service` is systemd's current name).
     static let aliases = ["systemd_service": "systemd"]
 

@@ -46,7 +46,9 @@ import Testing
         let ended = await outcome.value
         let waited = (lostAt.withLock { $0 } ?? .now) - reportedAt
         #expect(reportedAt - started >= .zero)
-        #expect(waited < .seconds(12), "ended within the bound, even on a loaded machine (\(waited))")
+        // The upper bound only says it ended (not after minutes): resuming a test on CI's two busy
+        // cores once took 50 s (stop 35), so a tight bound here would measure the machine.
+        #expect(waited < .seconds(90), "ended, not left waiting (\(waited))")
         #expect(waited >= .milliseconds(5900), "not before the timeout (\(waited))")
         #expect(Set(ended.result.unreachableHosts) == ["a", "b"])
         #expect(ended.result.recap["a"]?.changed == 1 && ended.result.recap["a"]?.unreachable == 1)

@@ -90,7 +90,42 @@ func writePlaybook(_ text: String, name: String = "play.yml") throws -> String {
         let path = try writePlaybook("- hosts: all\n  tasks:\n    - copy:\n        dest: /x\n        colour: blue\n")
         #expect {
             try PlaybookLoader.load(path)
-        } throws: { "\($0)".contains("copy has no argument 'colour'") && "\($0)".contains(":5:") }  // on the argument's own line
+        } throws: { "\($0)".contains("Unsupported parameters for (ansible.legacy.copy) module: colour") && "\($0)".contains(":5:") }  // on the argument's own line
+    }
+
+    /// Ansible's words, checked against ansible-core 2.19: every unknown argument, sorted; shell's one
+    /// argument of command it lacks; `async` on an action that runs no module in the background.
+    @Test func unsupportedArgumentsAndAsyncAreRefusedInAnsiblesWords() throws {
+        let path = try writePlaybook("""
+            - hosts: all
+              tasks:
+                - copy: {dest: /x, content: y, size: 2, colour: blue}
+                  ignore_errors: true
+                - shell: echo $HOME
+                  args: {expand_argument_vars: false}
+                  ignore_errors: true
+                - script: /some/script.sh
+                  async: 2
+                  ignore_errors: true
+                - ansible.builtin.copy: {dest: /x, content: y}
+                  async: 2
+                  ignore_errors: true
+                - command: sleep 1
+                  async: 2
+                - ansible.builtin.user: {name: x, foo: 1}
+                  ignore_errors: true
+                - command: {cmd: "true", foo: 1}
+                  ignore_errors: true
+            """)
+        let tasks = try PlaybookLoader.load(path).plays[0].tasks
+        #expect(tasks[0].refusal?.message.hasPrefix("Unsupported parameters for (ansible.legacy.copy) module: colour, size. Supported parameters include: ") == true,
+                "\(String(describing: tasks[0].refusal))")
+        #expect(tasks[1].refusal?.message == "Unsupported parameters for (shell) module: expand_argument_vars")
+        #expect(tasks[2].refusal?.message == "This action (script) does not support async.")
+        #expect(tasks[3].refusal?.message == "This action (ansible.builtin.copy) does not support async.")
+        #expect(tasks[4].refusal == nil)
+        #expect(tasks[5].refusal?.message.hasPrefix("Unsupported parameters for (ansible.builtin.user) module: foo.") == true)
+        #expect(tasks[6].refusal?.message.hasPrefix("Unsupported parameters for (ansible.legacy.command) module: foo.") == true)
     }
 
     @Test func otherMistakesAreNamed() throws {
@@ -147,7 +182,7 @@ func writePlaybook(_ text: String, name: String = "play.yml") throws -> String {
         #expect(args(3)["enabled"] == .bool(false), "a later mapping of the list wins")
         // A default argument the module does not take fails the task that uses it, in parc's words.
         let wrong = try writePlaybook("- hosts: all\n  module_defaults: { copy: { colour: blue } }\n  tasks:\n    - copy: { dest: /x, content: y }\n")
-        #expect { try PlaybookLoader.load(wrong) } throws: { "\($0)".contains("copy has no argument 'colour'") }
+        #expect { try PlaybookLoader.load(wrong) } throws: { "\($0)".contains("Unsupported parameters for (ansible.legacy.copy) module: colour") }
         let template = try writePlaybook("- hosts: all\n  module_defaults: \"{{ d }}\"\n  tasks: []\n")
         #expect { try PlaybookLoader.load(template) } throws: { "\($0)".contains("module_defaults is a mapping") }
     }
