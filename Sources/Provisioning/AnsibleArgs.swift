@@ -68,6 +68,13 @@ enum AnsibleArgs {
         return params
     }
 
+    /// Python's shlex.quote: a word of safe characters as it is, any other in single quotes.
+    static func pythonQuote(_ word: String) -> String {
+        if word.isEmpty { return "''" }
+        if word.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "@%+=:,./-_".unicodeScalars.contains($0)) }) { return word }
+        return "'" + word.replacingOccurrences(of: "'", with: "'\"'\"'") + "'"
+    }
+
     /// Ansible's _get_quote_state: the quote a token leaves open (an escaped quote does not count).
     static func quoteState(_ token: String, _ start: Character?) -> Character? {
         var current = start

@@ -71,7 +71,7 @@ func failed(_ status: Int32 = 1, _ stderr: String = "") -> CommandResult { Comma
 @Suite struct ModulePlanTests {
     @Test func commandAsksNothingPlansOneResultStepAndReadsItsOutput() throws {
         let p = try Planner("command", ["_raw_params": .string("echo a|b")]).plan().plan
-        #expect(p.steps.map(\.script) == ["echo 'a|b'"] && p.steps[0].isResult && p.steps[0].touches == nil)
+        #expect(p.steps.map(\.script) == [CommandModule.executableCheck("echo") + "echo 'a|b'"] && p.steps[0].isResult && p.steps[0].touches == nil)
         var r = p.result
         p.finish?(&r, CommandResult(exitStatus: 2, stdout: Array("out\n".utf8), stderr: Array("err\n".utf8)))
         #expect(r.rc == 2 && r.stdout == "out" && r.stderr == "err" && r.failed && r.msg == "non-zero return code")
@@ -114,7 +114,38 @@ func failed(_ status: Int32 = 1, _ stderr: String = "") -> CommandResult { Comma
         #expect(try Planner("command", ["_raw_params": .string("reboot")], check: true).plan().plan.steps.isEmpty)
         // stdin reaches the command on fd 3.
         let withInput = try Planner("command", ["_raw_params": .string("cat"), "stdin": .string("bonjour")]).plan().plan.steps[0]
-        #expect(withInput.input == Array("bonjour\n".utf8) && withInput.script == "head -c 8 <&3 | { cat\n}")
+        #expect(withInput.input == Array("bonjour\n".utf8) && withInput.script == "head -c 8 <&3 | { \(CommandModule.executableCheck("cat"))cat\n}")
+
+        // A program that is not there, or cannot be run: looked up as execvp looks it up, before
+        // anything runs; Ansible's "Error executing command." with the errno, no output (checked
+        // against ansible-playbook 2.19: rc 2 for a missing program or a shell builtin, 13 for a file
+        // without the execute bit or a folder).
+        FileManager.default.createFile(atPath: folder + "/plain", contents: Data("echo hi\n".utf8))
+        let status = { (words: String) throws -> String in
+            let script = try Planner("command", ["_raw_params": .string(words)]).plan().plan.steps[0].script
+            return try sh(script + "; echo \" status=$?\"")
+        }
+        #expect(try status("commandthatdoesnotexist --would-be-awkward") == " status=212\n")
+        #expect(try status("cd /tmp") == " status=212\n")
+        #expect(try status("'\(folder)/plain'") == " status=213\n")
+        #expect(try status("'\(folder)'") == " status=213\n")
+        #expect(try status("'\(folder)/nothere' x") == " status=212\n")
+        #expect(try status("echo found") == "found\n status=0\n")
+        #expect(try status("/bin/echo 'l'\"'\"'a b'") == "l'a b\n status=0\n")
+        let missing = try Planner("command", ["_raw_params": .string("commandthatdoesnotexist --would-be-awkward 'a b'")]).plan().plan
+        var notRun = missing.result
+        missing.finish?(&notRun, CommandResult(exitStatus: CommandModule.programMissing, stdout: [], stderr: []))
+        #expect(notRun.failed && notRun.rc == 2 && notRun.msg == "Error executing command." && notRun.stdout == "" && notRun.stderr == ""
+                && notRun.data["cmd"] == .string("commandthatdoesnotexist --would-be-awkward 'a b'"))
+        var refused = missing.result
+        missing.finish?(&refused, CommandResult(exitStatus: CommandModule.programRefused, stdout: [], stderr: []))
+        #expect(refused.rc == 13 && refused.msg == "Error executing command.")
+        // A program's own status 212 with output is its own failure.
+        var own = missing.result
+        missing.finish?(&own, CommandResult(exitStatus: 212, stdout: Array("x\n".utf8), stderr: []))
+        #expect(own.rc == 212 && own.msg == "non-zero return code")
+        // shell's text goes to sh as it is: sh says what it cannot find.
+        #expect(try Planner("shell", ["_raw_params": .string("nothere")]).plan().plan.steps[0].script == "/bin/sh -c nothere")
     }
 
     @Test func fileCopyTemplateAndLineinfileFromTheirFacts() throws {

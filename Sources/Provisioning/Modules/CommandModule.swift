@@ -20,6 +20,7 @@ enum CommandModule {
         let quoteWord = { (w: String) -> String in expands ? expandedWord(w) : shellQuote(w) }
         if let argv = args["argv"]?.list {
             body = argv.map { quoteWord($0.description) }.joined(separator: " ")
+            if let first = argv.first { body = executableCheck(quoteWord(first.description)) + body }
         } else if let text = args["cmd"]?.string ?? args["_raw_params"]?.string, !text.trimmed.isEmpty {
             if shell {
                 // executable: the shell that reads the text (`/bin/bash` for bash's syntax), as Ansible's.
@@ -29,9 +30,11 @@ enum CommandModule {
                 // No shell: each word reaches the program as it is (`|`, `>` are not special; `$NAME`
                 // and `~` are expanded as above).
                 // Python's shlex.split, as Ansible's command module splits its text.
-                do { body = try AnsibleArgs.shlex(text).map(quoteWord).joined(separator: " ") } catch {
+                let words: [String]
+                do { words = try AnsibleArgs.shlex(text).map(quoteWord) } catch {
                     throw ModuleFailure("the command cannot be split into words: \(error) (\(text))")
                 }
+                body = (words.first.map(executableCheck) ?? "") + words.joined(separator: " ")
             }
         } else {
             throw ModuleFailure("no command given (write `command: …`, or cmd / argv)")
@@ -153,6 +156,12 @@ enum CommandModule {
                 r.rc = nil
                 r.msg = "Unable to change directory before execution: \(dir): \(r.stderr ?? "")"
                 r.stderr = ""
+            } else if !shell, out.exitStatus == programMissing || out.exitStatus == programRefused, out.stdout.isEmpty, out.stderr.isEmpty {
+                r.failed = true
+                r.rc = out.exitStatus == programMissing ? 2 : 13
+                r.msg = "Error executing command."
+                // Ansible's _clean_args: the words joined again, each quoted as Python's shlex.quote.
+                r.data["cmd"] = .string((commandValue(c.args, shell: false).list ?? []).map { AnsibleArgs.pythonQuote($0.description) }.joined(separator: " "))
             } else if !out.succeeded {
                 r.failed = true
                 r.msg = "non-zero return code"
@@ -168,6 +177,19 @@ enum CommandModule {
         let text = args["cmd"]?.string ?? args["_raw_params"]?.string ?? ""
         if shell { return .string(text) }
         return .list(((try? AnsibleArgs.shlex(text)) ?? [text]).map { .string($0) })
+    }
+
+    /// The statuses a command ends with when its program is missing (ENOENT) or cannot be run
+    /// (EACCES: not executable, a folder): Python's exec fails before anything runs, and Ansible
+    /// says "Error executing command." with the errno as `rc`, no output.
+    static let programMissing: Int32 = 212, programRefused: Int32 = 213
+
+    /// Before command's program runs, looked up as execvp looks it up (a name with a `/` as it is,
+    /// else along `$PATH`, a file without the execute bit remembered as "refused"): a builtin of the
+    /// device's shell (`cd`, `type`) is no program, as for Ansible.
+    static func executableCheck(_ word: String) -> String {
+        "( c=\(word); e=\(programMissing); case $c in */*) if [ -e \"$c\" ]; then [ -f \"$c\" ] && [ -x \"$c\" ] && exit 0; exit \(programRefused); fi; exit $e;; esac; "
+            + "IFS=:; for d in ${PATH:-/usr/bin:/bin}; do if [ -f \"$d/$c\" ]; then [ -x \"$d/$c\" ] && exit 0; e=\(programRefused); fi; done; exit $e ) && "
     }
 
     /// The status a command's `chdir` ends with when the folder cannot be entered (the command
