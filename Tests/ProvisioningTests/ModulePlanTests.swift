@@ -386,9 +386,13 @@ func failed(_ status: Int32 = 1, _ stderr: String = "") -> CommandResult { Comma
         let slurp = try Planner("slurp", ["src": .string("/etc/hostname")]).plan(["pc-1\n"]).plan
         #expect(slurp.steps.isEmpty && slurp.result.data["content"] == .string("cGMtMQo="))
         #expect(throws: ModuleFailure.self) { try Planner("slurp", ["src": .string("/none")]).plan([failed(1, "No such file")]) }
-        // Ansible's words for what cannot be read.
-        #expect(failure { try Planner("slurp", ["src": .string("/none")]).plan([failed(2)]) } == "File not found: /none")
-        #expect(failure { try Planner("slurp", ["src": .string("/etc")]).plan([failed(4)]) } == "Source is a directory and must be a file: /etc")
+        // Ansible's words for what cannot be read, by the errno cat met (as Ansible's open() meets it).
+        #expect(try Planner("slurp", ["src": .string("/none")]).asks() == [Fact("LC_ALL=C cat -- /none", paths: ["/none"])])
+        #expect(failure { try Planner("slurp", ["src": .string("/none")]).plan([failed(1, "cat: /none: No such file or directory\n")]) } == "File not found: /none")
+        #expect(failure { try Planner("slurp", ["src": .string("/etc")]).plan([failed(1, "cat: /etc: Is a directory\n")]) } == "Source is a directory and must be a file: /etc")
+        #expect(failure { try Planner("slurp", ["src": .string("/root/x")]).plan([failed(1, "cat: /root/x: Permission denied\n")]) } == "File is not readable: /root/x")
+        #expect(failure { try Planner("slurp", ["src": .string("/etc/hostname/x")]).plan([failed(1, "cat: /etc/hostname/x: Not a directory\n")]) }
+                == "Unable to slurp file: [Errno 20] Not a directory: '/etc/hostname/x'")
         let get = Planner("get_url", ["url": .string("https://example.org/a"), "dest": .string("/opt/a"), "checksum": .string("sha256:abc")])
         #expect(try get.scripts(["abc\n"]).isEmpty)
         #expect(try get.plan(["\n"]).plan.steps.first?.script.contains("sha256sum") == true)

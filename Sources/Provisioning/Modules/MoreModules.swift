@@ -280,15 +280,18 @@ enum FactModules {
 
     static let slurp = ModuleSpec(name: "slurp", arguments: ["src", "path"]) { c in
         guard let src = c.string("src") ?? c.string("path") else { throw ModuleFailure("slurp needs src") }
-        let q = shellQuote(src)
-        let file = try c.fact(Fact("if [ -d \(q) ]; then exit 4; elif [ ! -e \(q) ]; then exit 2; elif [ ! -r \(q) ]; then exit 3; fi; cat -- \(q)", paths: [src]))
-        // Ansible's messages.
-        switch file.exitStatus {
-        case 0: break
-        case 2: throw ModuleFailure("File not found: \(src)")
-        case 3: throw ModuleFailure("File is not readable: \(src)")
-        case 4: throw ModuleFailure("Source is a directory and must be a file: \(src)")
-        default: throw ModuleFailure("Unable to slurp file: \(src) (\(file.stderrText.trimmed))")
+        // Read as Ansible's open() reads it, by the user the task becomes: the reason an open fails
+        // (a folder on the way that user cannot cross is "not readable" too) is the errno's, as
+        // cat reports it in the C locale.
+        let file = try c.fact(Fact("LC_ALL=C cat -- \(shellQuote(src))", paths: [src]))
+        if !file.succeeded {
+            // Ansible's messages, by errno.
+            let reason = file.stderrText.trimmed
+            if reason.hasSuffix("No such file or directory") { throw ModuleFailure("File not found: \(src)") }
+            if reason.hasSuffix("Permission denied") { throw ModuleFailure("File is not readable: \(src)") }
+            if reason.hasSuffix("Is a directory") { throw ModuleFailure("Source is a directory and must be a file: \(src)") }
+            let errno = reason.hasSuffix("Not a directory") ? "[Errno 20] Not a directory: '\(src)'" : (reason.split(separator: ":").last.map { $0.trimmed } ?? reason)
+            throw ModuleFailure("Unable to slurp file: \(errno)")
         }
         var p = Plan(changed: false)
         p.result.data["content"] = .string(Data(file.stdout).base64EncodedString())
