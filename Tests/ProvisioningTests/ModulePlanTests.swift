@@ -602,4 +602,24 @@ enum HostRunSequence {
         args["include"] = .list([.string("x")])
         #expect(failure { try Planner("unarchive", args).plan() } == "parameters are mutually exclusive: include|exclude")
     }
+
+    /// Without unzip and zipinfo a zip cannot be read: Ansible's handler search names what is
+    /// missing. The probe run in sh with a PATH where neither is.
+    @Test func aZipWithoutItsToolsSaysWhichAreMissing() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("parc-\(UUID().uuidString).zip").path
+        FileManager.default.createFile(atPath: file, contents: Data("PK".utf8))
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let zip = Planner("unarchive", ["src": .string(file), "dest": .string("/opt/a"), "remote_src": .bool(true)])
+        let probe = try #require(try zip.asks().first?.script)
+        let p = Process(), err = Pipe()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        p.arguments = ["-c", "PATH=/nowhere; " + probe]
+        p.standardError = err
+        try p.run()
+        p.waitUntilExit()
+        let said = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(p.terminationStatus == 6 && said == "Unable to find required 'unzip' or 'zipinfo' binary in the path.\n", "\(p.terminationStatus) \(said)")
+        #expect(failure { try zip.plan([failed(6, said)]) }
+                == "Failed to find handler for \"\(file)\". Make sure the required command to extract the file is installed.\nUnable to find required 'unzip' or 'zipinfo' binary in the path.")
+    }
 }

@@ -1086,9 +1086,16 @@ enum TransferModules {
         let same = zip
             ? "(cd \(d) && unzip -Z1 \"$a\"\(zipMembers) | while read -r f; do [ -e \"$f\" ] || exit 1; done)"
             : "tar --diff -f \"$a\"\(tarExclude) -C \(d)\(tarInclude) >/dev/null 2>&1"
-        let probe = try c.fact(Fact(stage + "[ -d \(d) ] || { echo parc-no-dest; exit 0; }; \(list) || exit 5; echo '==parc=='; if \(same); then echo same; fi",
+        // Ansible's zip handler needs both unzip and zipinfo (one Debian package); without them it
+        // names what is missing.
+        let tools = zip ? "m=; command -v unzip >/dev/null || m=unzip; command -v zipinfo >/dev/null || m=\"${m:+$m' or '}zipinfo\"; "
+            + "[ -z \"$m\" ] || { echo \"Unable to find required '$m' binary in the path.\" >&2; exit 6; }; " : ""
+        let probe = try c.fact(Fact(stage + tools + "[ -d \(d) ] || { echo parc-no-dest; exit 0; }; \(list) || exit 5; echo '==parc=='; if \(same); then echo same; fi",
                                     input: bytes, paths: [dest] + (c.bool("remote_src") ? [src] : [])))
         guard probe.succeeded else {
+            if probe.exitStatus == 6 {
+                throw ModuleFailure("Failed to find handler for \"\(src)\". Make sure the required command to extract the file is installed.\n\(probe.stderrText.trimmed)")
+            }
             throw ModuleFailure(probe.exitStatus == 4 ? "Source '\(src)' does not exist" : "unarchive: \(src) could not be read as an archive: \(probe.stderrText.trimmed)")
         }
         if probe.stdoutText == "parc-no-dest\n" { throw ModuleFailure("Destination '\(dest)' is not a directory") }
