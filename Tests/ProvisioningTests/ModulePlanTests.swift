@@ -1,4 +1,5 @@
 import Foundation
+import Lab
 import ParcCore
 @testable import Provisioning
 import Templating
@@ -179,6 +180,9 @@ func failed(_ status: Int32 = 1, _ stderr: String = "") -> CommandResult { Comma
         let write = try copy.plan(["absent\n"]).plan
         // The write, then the file's owner, group and mode read for the result (as Ansible's).
         #expect(write.steps.count == 2 && write.result.changed && write.steps[1].isResult)
+        // mode: preserve with content: Ansible's temporary file's mode, 0600 (checked with ansible-playbook 2.19).
+        let preserved = try Planner("copy", ["content": .string(content), "dest": .string("/etc/motd"), "mode": .string("preserve")]).scripts(["absent\n"])
+        #expect(preserved.first?.contains("chmod 600 ") == true, "\(preserved)")
         var written = write.result
         write.finish?(&written, CommandResult(exitStatus: 0, stdout: Array("0|4|root|adm|644|8|1|regular file\n".utf8), stderr: []))
         #expect(written.data["owner"] == .string("root") && written.data["group"] == .string("adm") && written.data["gid"] == .int(4)
@@ -203,6 +207,10 @@ func failed(_ status: Int32 = 1, _ stderr: String = "") -> CommandResult { Comma
         // diff mode asks the old content too.
         let diff = try Planner("copy", ["content": .string("b\n"), "dest": .string("/etc/motd")], diff: true).plan(["abc\n0|0|root|root|644|3|1|regular file\n", "regular file|644|root|root|2\n\na\n"])
         #expect(diff.asked == [.checksum("/etc/motd"), .file("/etc/motd")] && diff.plan.result.diff.first?.before == "a\n")
+
+        // A replaced file whose owner has no name on the device (a tar's uid) keeps it by number.
+        let orphan = try Planner("copy", ["content": .string("b\n"), "dest": .string("/srv/x")]).plan(["abc\n1234|1235|UNKNOWN|UNKNOWN|644|3|1|regular file\n"]).plan
+        #expect(orphan.steps.first?.kind == .write(path: "/srv/x", mode: 0o644, owner: "1234", group: "1235", validate: nil))
 
         let line = Planner("lineinfile", ["path": .string("/etc/environment"), "regexp": .string("^A="), "line": .string("A=1")])
         #expect(try line.asks() == [.file("/etc/environment")])
@@ -601,6 +609,18 @@ enum HostRunSequence {
         #expect(try Planner("unarchive", only).plan(["a/x\n==parc==\n"]).plan.steps.first?.script.contains("unzip -o -q \"$a\" 'keep/*' -d /opt/a") == true)
         args["include"] = .list([.string("x")])
         #expect(failure { try Planner("unarchive", args).plan() } == "parameters are mutually exclusive: include|exclude")
+    }
+
+    /// Not a zip: GNU tar reads it and knows its compression from its content (a .tar.zst, as
+    /// Ansible's zstd handler). The probe run in sh on a real archive.
+    @Test func aTarOfAnyCompressionIsListed() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("parc-zst-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir + "/dest", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "x".write(toFile: dir + "/foo.txt", atomically: true, encoding: .utf8)
+        #expect(try Spawn.run(["/bin/tar", "--zstd", "-C", dir, "-cf", dir + "/a.tar.zst", "foo.txt"]).status == 0)
+        let probe = try #require(try Planner("unarchive", ["src": .string(dir + "/a.tar.zst"), "dest": .string(dir + "/dest"), "remote_src": .bool(true)]).asks().first?.script)
+        #expect(try Spawn.run(["/bin/sh", "-c", probe]).output == "foo.txt\n==parc==\n")
     }
 
     /// Without unzip and zipinfo a zip cannot be read: Ansible's handler search names what is

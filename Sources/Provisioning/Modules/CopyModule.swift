@@ -46,6 +46,8 @@ enum CopyModule {
             }
         } else if let content = call.args["content"] {
             bytes = Array(content.description.utf8)
+            // Ansible writes content to a private temporary file first: its mode, 0600, is the one preserved.
+            if call.string("mode") == "preserve" { call.args["mode"] = .string("0600") }
         } else {
             let source = try localFile(src!, in: call.playbookDirectory, folder: "files")
             bytes = Array(FileManager.default.contents(atPath: source) ?? Data())
@@ -313,7 +315,10 @@ enum CopyModule {
             p.result.data["backup_file"] = .string(copy)
         }
         let finalMode = mode.flatMap { UInt32($0, radix: 8) } ?? (currentMode.flatMap { UInt32($0, radix: 8) } ?? 0o644)
-        p.steps.append(.write(dest, bytes, mode: finalMode, owner: owner ?? currentOwner, group: group ?? currentGroup, validate: c.string("validate")))
+        // A replaced file keeps its owner by number: one the device has no name for (a tar's uid) is
+        // `UNKNOWN` to stat's %U, which chown would refuse.
+        let keptOwner = f.count > 0 && !f[0].isEmpty ? f[0] : nil, keptGroup = f.count > 1 && !f[1].isEmpty ? f[1] : nil
+        p.steps.append(.write(dest, bytes, mode: finalMode, owner: owner ?? keptOwner, group: group ?? keptGroup, validate: c.string("validate")))
         readAttributesAfter(&p)
         return p
     }
