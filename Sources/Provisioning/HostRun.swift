@@ -497,7 +497,7 @@ extension Runner {
                  _ h: HostRun, state: State, wait: Bool) async throws -> ItemOutcome {
         switch spec.behaviour {
         case .control(let body):
-            do { return .done(try body(ctx)) } catch let failure as ModuleFailure { return .done(ModuleResult(failed: failure.message)) }
+            do { return .done(try body(ctx)) } catch let failure as ModuleFailure { return .done(ModuleResult(failure: failure)) }
         case .device(let body):
             let planned: (plan: Plan, earlier: [Int])
             do {
@@ -505,7 +505,7 @@ extension Runner {
             } catch let failure as ModuleFailure {
                 await settle(h, state: state)
                 if memory(h.host.serial).isDown { return .stopped }
-                return .done(ModuleResult(failed: failure.message))
+                return .done(ModuleResult(failure: failure))
             } catch {
                 // The device stopped answering while this task asked its facts: the queued tasks
                 // whose steps ran are recorded first.

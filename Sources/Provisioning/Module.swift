@@ -5,7 +5,12 @@ import Templating
 /// A module's refusal: the task fails with this message.
 public struct ModuleFailure: Error, CustomStringConvertible, Sendable {
     public var message: String
-    public init(_ message: String) { self.message = message }
+    /// More of the failed result, as Ansible's module gives it (`details`, `path`).
+    public var data: [String: Value] = [:]
+    public init(_ message: String, data: [String: Value] = [:]) {
+        self.message = message
+        self.data = data
+    }
     public var description: String { message }
 }
 
@@ -38,6 +43,11 @@ public struct ModuleResult: Sendable {
     public init(failed message: String) {
         failed = true
         msg = message
+    }
+
+    public init(failure: ModuleFailure) {
+        self.init(failed: failure.message)
+        data = failure.data
     }
 
     /// The registered variable, as Ansible shapes it.
@@ -186,38 +196,50 @@ public enum Modules {
         }
     }
 
-    /// chmod's symbolic modes: `[ugoa]*([-+=][rwxXst]*)+`, comma-separated.
-    static func symbolic(_ text: String, current: UInt32, isDirectory: Bool) throws -> UInt32 {
+    /// Symbolic modes as Ansible's `_symbolic_mode_to_octal` reads them (`u=rw,g=r,o=`, `u+rwX-x`,
+    /// `g=u`): clauses split on the operators, `a` or no one meaning `ugo` (no one: within the
+    /// umask, 022 on the devices), permissions copied from another class (`u`, `g`, `o`), `X` by
+    /// the mode reached so far. A clause Ansible refuses fails as its module fails.
+    static func symbolic(_ text: String, current: UInt32, isDirectory: Bool, umask: UInt32 = 0o022) throws -> UInt32 {
         var mode = current & 0o7777
-        for clause in text.split(separator: ",") {
-            var who: UInt32 = 0
-            var chars = Substring(clause)
-            while let c = chars.first, "ugoa".contains(c) {
-                who |= ["u": 0o4700, "g": 0o2070, "o": 0o1007, "a": 0o7777][String(c)]!
-                chars.removeFirst()
+        for clause in text.split(separator: ",", omittingEmptySubsequences: false) {
+            let bad = ModuleFailure("mode must be in octal or symbolic form", data: ["details": .string("bad symbolic permission for mode: \(clause)")])
+            var parts: [Substring] = [], operators: [Character] = []
+            var piece = Substring()
+            for c in clause {
+                if "+-=".contains(c) { parts.append(piece); operators.append(c); piece = Substring() } else { piece.append(c) }
             }
-            if who == 0 { who = 0o7777 }
-            guard !chars.isEmpty else { throw ModuleFailure("mode '\(text)': a symbolic mode needs +, - or =") }
-            while let op = chars.first {
-                guard "+-=".contains(op) else { throw ModuleFailure("mode '\(text)': unexpected '\(op)'") }
-                chars.removeFirst()
-                var bits: UInt32 = 0
-                while let p = chars.first, "rwxXst".contains(p) {
-                    switch p {
-                    case "r": bits |= 0o444
-                    case "w": bits |= 0o222
-                    case "x": bits |= 0o111
-                    case "X": if isDirectory || mode & 0o111 != 0 { bits |= 0o111 }
-                    case "s": bits |= 0o6000
-                    default: bits |= 0o1000
+            parts.append(piece)
+            var users = String(parts.removeFirst())
+            let withinUmask = users.isEmpty
+            if users == "a" || users.isEmpty { users = "ugo" }
+            guard users.allSatisfy({ "ugo".contains($0) }) else { throw bad }
+            for (op, perms) in zip(operators, parts) {
+                guard perms.allSatisfy({ "rwxXstugo".contains($0) }) else { throw bad }
+                for user in users {
+                    let shift: UInt32 = user == "u" ? 6 : user == "g" ? 3 : 0
+                    let allowed: UInt32 = withinUmask ? ~umask & 0o7777 : 0o7777
+                    var bits: UInt32 = 0
+                    for p in perms {
+                        switch p {
+                        case "r": bits |= (0o4 << shift) & allowed
+                        case "w": bits |= (0o2 << shift) & allowed
+                        case "x": bits |= (0o1 << shift) & allowed
+                        case "X": if isDirectory || mode & 0o111 != 0 { bits |= 0o1 << shift }
+                        case "s": bits |= user == "u" ? 0o4000 : user == "g" ? 0o2000 : 0
+                        case "t": bits |= user == "o" ? 0o1000 : 0
+                        default:  // u, g, o: that class's bits, moved to this one's place
+                            let from: UInt32 = p == "u" ? 6 : p == "g" ? 3 : 0
+                            bits |= ((mode >> from) & 0o7) << shift
+                        }
                     }
-                    chars.removeFirst()
-                }
-                let mask = bits & who
-                switch op {
-                case "+": mode |= mask
-                case "-": mode &= ~mask
-                default: mode = (mode & ~(who & 0o7777)) | mask
+                    switch op {
+                    case "=":
+                        let mask: UInt32 = user == "u" ? 0o4700 : user == "g" ? 0o2070 : 0o1007
+                        mode = (mode & ~mask & 0o7777) | bits
+                    case "+": mode |= bits
+                    default: mode &= ~bits
+                    }
                 }
             }
         }

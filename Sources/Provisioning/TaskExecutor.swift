@@ -101,7 +101,7 @@ extension Runner {
                         planned[index] = .queued(p, owner: owner)
                     }
                 } catch let failure as ModuleFailure {
-                    planned[index] = .refused(failure.message)
+                    planned[index] = .refused(failure)
                 } catch {
                     planned[index] = .lost(error)
                     break
@@ -315,7 +315,7 @@ extension Runner {
     enum PlannedItem {
         case queued(Plan, owner: Int)
         case planned(Plan)
-        case refused(String)
+        case refused(ModuleFailure)
         case lost(any Error)
 
         func outcome(_ session: DeviceSession) throws -> ItemOutcome {
@@ -324,7 +324,7 @@ extension Runner {
                 guard let result = Runner.outcome(plan, session.results(of: owner) ?? []) else { return .stopped }
                 return .done(result)
             case .planned(let plan): return .done(plan.result)
-            case .refused(let message): return .done(ModuleResult(failed: message))
+            case .refused(let failure): return .done(ModuleResult(failure: failure))
             case .lost(let error): throw error
             }
         }

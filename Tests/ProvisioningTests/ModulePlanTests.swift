@@ -623,6 +623,52 @@ enum HostRunSequence {
         #expect(try Spawn.run(["/bin/sh", "-c", probe]).output == "foo.txt\n==parc==\n")
     }
 
+    /// mode / owner / group as Ansible's unarchive sets them: on each member (not on dest), a
+    /// member whose content is the archive's but whose mode differs is changed in place, and a
+    /// symbolic clause Ansible refuses is refused before anything runs. Probe and steps run in sh.
+    @Test func unarchiveSetsItsMembersModesAsAsked() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("parc-mode-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir + "/dest", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "x".write(toFile: dir + "/foo.txt", atomically: true, encoding: .utf8)
+        #expect(try Spawn.run(["/bin/chmod", "644", dir + "/foo.txt"]).status == 0)
+        #expect(try Spawn.run(["/bin/tar", "-C", dir, "-czf", dir + "/a.tar.gz", "foo.txt"]).status == 0)
+        #expect(try Spawn.run(["/bin/tar", "-C", dir + "/dest", "-xzf", dir + "/a.tar.gz"]).status == 0)
+        #expect(try Spawn.run(["/bin/chmod", "600", dir + "/dest/foo.txt", dir + "/dest"]).status == 0)
+        func run(_ step: Step) throws -> String {
+            try Data(step.input).write(to: URL(fileURLWithPath: dir + "/input"))
+            return try Spawn.run(["/bin/sh", "-c", "exec 3< \(dir)/input; " + step.script]).output
+        }
+        let wanted = Planner("unarchive", ["src": .string(dir + "/a.tar.gz"), "dest": .string(dir + "/dest"), "remote_src": .bool(true),
+                                           "mode": .string("u+rwX,g-wx,o-wx,g+r,o+r")])
+        let probe = try #require(try wanted.asks().first)
+        #expect(try Spawn.run(["/bin/sh", "-c", probe.script]).output == "foo.txt\n==parc==\nsame\n", "the mode the task sets is no difference of content")
+        let fix = try wanted.plan(["foo.txt\n==parc==\nsame\n"]).plan
+        #expect(fix.steps.count == 1)
+        var r = fix.result
+        fix.finish?(&r, CommandResult(exitStatus: 0, stdout: Array(try run(fix.steps[0]).utf8), stderr: []))
+        let fooMode = try FileManager.default.attributesOfItem(atPath: dir + "/dest/foo.txt")[.posixPermissions] as? Int
+        #expect(r.changed && fooMode == 0o644)
+        let destMode = try FileManager.default.attributesOfItem(atPath: dir + "/dest")[.posixPermissions] as? Int
+        #expect(destMode == 0o600, "dest itself is left alone")
+        var again = fix.result
+        fix.finish?(&again, CommandResult(exitStatus: 0, stdout: Array(try run(fix.steps[0]).utf8), stderr: []))
+        #expect(!again.changed)
+        // Ansible's refusals (a or no one only alone; permissions among rwxXstugo), with its details.
+        for bad in ["u=foo", "foo=r", "ufoo=r", "abc=r", "ao=r", "oa=r"] {
+            let refused = Planner("unarchive", ["src": .string(dir + "/a.tar.gz"), "dest": .string(dir + "/dest"), "remote_src": .bool(true), "mode": .string(bad)])
+            #expect(performing: { try refused.plan(["foo.txt\n==parc==\nsame\n"]) }, throws: {
+                ($0 as? ModuleFailure)?.message == "mode must be in octal or symbolic form"
+                    && ($0 as? ModuleFailure)?.data["details"] == .string("bad symbolic permission for mode: \(bad)")
+            })
+        }
+        // Ansible's symbolic arithmetic: copying a class, X by the mode reached, the umask for no one.
+        #expect(try Modules.symbolic("g=u,o=", current: 0o640, isDirectory: false) == 0o660)
+        #expect(try Modules.symbolic("u+rwX-x,g-rwx,o=x", current: 0o644, isDirectory: false) == 0o601)
+        #expect(try Modules.symbolic("u+rwX,g-rwx,o-rwx", current: 0o755, isDirectory: true) == 0o700)
+        #expect(try Modules.symbolic("+w", current: 0o444, isDirectory: false) == 0o644)
+    }
+
     /// Without unzip and zipinfo a zip cannot be read: Ansible's handler search names what is
     /// missing. The probe run in sh with a PATH where neither is.
     @Test func aZipWithoutItsToolsSaysWhichAreMissing() throws {

@@ -1082,9 +1082,27 @@ enum TransferModules {
         let tarExclude = exclude.map { " --exclude=\(shellQuote($0))" }.joined()
         let tarInclude = include.isEmpty ? "" : " --wildcards --" + include.map { " " + shellQuote($0) }.joined()
         let list = zip ? "unzip -Z1 \"$a\"\(zipMembers)" : "tar -tf \"$a\"\(tarExclude)\(tarInclude)"
+        // mode / owner / group: Ansible sets them on each member after extracting (not on dest
+        // itself), and compares them with what it wants, not the archive's: tar's differences in
+        // what the task sets are not differences of content.
+        let mode: String?
+        switch c.args["mode"] {
+        case nil, .null?: mode = nil
+        case .string(let text)? where !text.trimmed.allSatisfy({ ("0"..."7").contains($0) }):
+            _ = try Modules.symbolic(text.trimmed, current: 0, isDirectory: false)  // Ansible's refusal of a clause, before anything runs
+            mode = text.trimmed
+        case let value?: mode = try Modules.mode(value)
+        }
+        let owner = c.string("owner"), group = c.string("group")
+        var ignored: [String] = []
+        if mode != nil { ignored.append("Mode") }
+        if owner != nil { ignored.append("Uid") }
+        if group != nil { ignored.append("Gid") }
+        let tarDiff = "tar --diff -f \"$a\"\(tarExclude) -C \(d)\(tarInclude)"
         let same = zip
             ? "(cd \(d) && unzip -Z1 \"$a\"\(zipMembers) | while read -r f; do [ -e \"$f\" ] || exit 1; done)"
-            : "tar --diff -f \"$a\"\(tarExclude) -C \(d)\(tarInclude) >/dev/null 2>&1"
+            : ignored.isEmpty ? "\(tarDiff) >/dev/null 2>&1"
+            : "[ -z \"$(LC_ALL=C \(tarDiff) 2>&1 | grep -v\(ignored.map { " -e ': \($0) differs$'" }.joined()))\" ]"
         // Ansible's zip handler needs both unzip and zipinfo (one Debian package); without them it
         // names what is missing.
         let tools = zip ? "m=; command -v unzip >/dev/null || m=unzip; command -v zipinfo >/dev/null || m=\"${m:+$m' or '}zipinfo\"; "
@@ -1104,15 +1122,31 @@ enum TransferModules {
         p.result.data["dest"] = .string(dest)
         p.result.data["src"] = .string(src)
         if c.bool("list_files") { p.result.data["files"] = .list(members) }
-        if parts.count > 1 && parts[1] == "same\n" { return p }
+        // The members' owner, group and mode, set one by one (links left alone); `-c` prints what changed.
+        var attributes: Step?
+        if mode != nil || owner != nil || group != nil {
+            var each = ""
+            if owner != nil || group != nil { each += "chown -c \(shellQuote((owner ?? "") + (group.map { ":" + $0 } ?? ""))) -- \"$f\" || e=1; " }
+            if let mode { each += "chmod -c \(shellQuote(mode)) -- \"$f\" || e=1; " }
+            var step = c.run("cd \(d) || exit 1; e=0; while IFS= read -r f; do [ -L \"$f\" ] || { \(each)}; done <&3; exit $e",
+                             input: Array(members.map { "\($0.description)\n" }.joined().utf8), what: "setting the owner and mode of \(src)'s files",
+                             touches: [dest])
+            step.isResult = true
+            step.removesTree = true
+            attributes = step
+            p.finish = { r, out in if !out.stdout.isEmpty { r.changed = true } }
+        }
+        if parts.count > 1 && parts[1] == "same\n" {
+            if let attributes { p.steps = [attributes] }
+            return p
+        }
         // keep_newer: a file on the device newer than the archive's stays (GNU tar's own rule; unzip's -u).
         let keepNewer = c.bool("keep_newer")
-        var extract = stage + (zip ? "unzip \(keepNewer ? "-u" : "-o") -q \"$a\"\(zipMembers) -d \(d)"
+        let extract = stage + (zip ? "unzip \(keepNewer ? "-u" : "-o") -q \"$a\"\(zipMembers) -d \(d)"
                                    : "tar -xf \"$a\"\(keepNewer ? " --keep-newer-files" : "")\(tarExclude) -C \(d)\(tarInclude)")
-        if let o = c.string("owner") { extract += " && chown -R \(shellQuote(o)) -- \(d)" }
-        if let g = c.string("group") { extract += " && chgrp -R \(shellQuote(g)) -- \(d)" }
         p.steps = [c.run(extract, input: bytes, what: "extracting \(src)", touches: [dest])]
         p.steps[0].removesTree = true
+        if let attributes { p.steps.append(attributes) }
         p.result.changed = true
         return p
     }
