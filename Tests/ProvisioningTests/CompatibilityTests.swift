@@ -162,6 +162,51 @@ import Testing
         #expect(try await lab.sh("cat /opt/auth-asked /opt/auth-forced") == "\(basic("prof:mot \"de\" passe")) challenged=1\n\(basic("prof:secret")) challenged=0\n")
     }
 
+    /// unarchive from an address (remote_src): the device downloads it, extracts it and sets the
+    /// members' mode; a missing archive fails saying so. A local HTTP server on loopback.
+    @Test func unarchiveFetchesAnArchiveByItsAddress() async throws {
+        let lab = try LabRun()
+        let served = lab.dir + "/served"
+        try FileManager.default.createDirectory(atPath: served + "/src", withIntermediateDirectories: true)
+        try "bonjour\n".write(toFile: served + "/src/hello.txt", atomically: true, encoding: .utf8)
+        #expect(try Spawn.run(["/bin/tar", "-C", served + "/src", "-czf", served + "/hello.tar.gz", "hello.txt"]).status == 0)
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        server.arguments = ["-c", """
+            import functools, http.server
+            H = functools.partial(http.server.SimpleHTTPRequestHandler, directory='\(served)')
+            H.log_message = lambda *a: None
+            s = http.server.HTTPServer(('127.0.0.1', 0), H)
+            print(s.server_address[1], flush=True)
+            s.serve_forever()
+            """]
+        let out = Pipe()
+        server.standardOutput = out
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() }
+        let port = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        try #require(Int(port) != nil, "the test server's port: \(port)")
+        let play = """
+            - hosts: all
+              become: yes
+              gather_facts: no
+              tasks:
+                - file: { path: /opt/fetched, state: directory }
+                - unarchive: { src: "http://127.0.0.1:\(port)/hello.tar.gz", dest: /opt/fetched, remote_src: yes, mode: "0700" }
+                - unarchive: { src: "http://127.0.0.1:\(port)/none.tar.gz", dest: /opt/fetched, remote_src: yes }
+                  register: missing
+                  ignore_errors: yes
+                - copy: { content: "{{ missing.msg }}", dest: /opt/missing-msg }
+            """
+        let first = try await lab.run(play)
+        #expect(first.exitCode == 0, "\(first.records.map { "\($0.task): \($0.message ?? "")" })")
+        #expect(try await lab.sh("cat /opt/fetched/hello.txt; stat -c %a /opt/fetched/hello.txt") == "bonjour\n700\n")
+        #expect(try await lab.sh("cat /opt/missing-msg").hasPrefix("Failure downloading http://127.0.0.1:\(port)/none.tar.gz, "))
+        let second = try await lab.run(play)
+        #expect(second.records.filter { $0.task.hasPrefix("unarchive") && $0.outcome == .changed }.isEmpty, "the same files, the same mode: no change")
+    }
+
     /// A file replaced by lineinfile keeps its ACL entries (as Ansible's atomic_move copies them);
     /// a folder copied with local_follow: no keeps its links as links.
     @Test func replacedFilesKeepTheirACLsAndLinksStayLinks() async throws {

@@ -1046,7 +1046,7 @@ enum TransferModules {
     /// `remote_src`, one already on the device, extracted into an existing folder unless the same
     /// files are there; `list_files` gives its members.
     static let unarchive = ModuleSpec(name: "unarchive", arguments: ["src", "dest", "creates", "remote_src", "mode", "owner", "group", "list_files", "keep_newer",
-                                                                      "include", "exclude"],
+                                                                      "include", "exclude", "validate_certs"],
                                       required: ["src", "dest"]) { c in
         let src = try c.required("src"), dest = try c.required("dest")
         if let creates = c.string("creates"), try c.fact(.path(creates)).stdoutText != "absent\n" { return Plan(changed: false, msg: "skipped, since \(creates) exists") }
@@ -1056,7 +1056,16 @@ enum TransferModules {
         let d = shellQuote(dest)
         let bytes: [UInt8]
         let stage: String
-        if c.bool("remote_src") {
+        if c.bool("remote_src"), src.contains("://") {
+            // An address: the device downloads the archive into a private temporary file (the
+            // probe and the extraction each fetch it), as Ansible's unarchive fetches it first.
+            bytes = []
+            let k = (c.args["validate_certs"].map { !$0.truthy } ?? false) ? (curl: " -k", wget: " --no-check-certificate") : (curl: "", wget: "")
+            let url = shellQuote(src)
+            stage = "a=$(mktemp) || exit 1; trap 'rm -f -- \"$a\"' EXIT; "
+                + "if command -v curl >/dev/null; then r=$(curl -fsSL\(k.curl) -o \"$a\" -- \(url) 2>&1); else r=$(wget -q\(k.wget) -O \"$a\" -- \(url) 2>&1); fi "
+                + "|| { printf 'Failure downloading %s, %s\\n' \(url) \"$r\" >&2; exit 7; }; "
+        } else if c.bool("remote_src") {
             bytes = []
             stage = "a=\(shellQuote(src)); [ -f \"$a\" ] || { echo \(shellQuote("Source '\(src)' does not exist")) >&2; exit 4; }; "
         } else {
@@ -1108,8 +1117,9 @@ enum TransferModules {
         let tools = zip ? "m=; command -v unzip >/dev/null || m=unzip; command -v zipinfo >/dev/null || m=\"${m:+$m' or '}zipinfo\"; "
             + "[ -z \"$m\" ] || { echo \"Unable to find required '$m' binary in the path.\" >&2; exit 6; }; " : ""
         let probe = try c.fact(Fact(stage + tools + "[ -d \(d) ] || { echo parc-no-dest; exit 0; }; \(list) || exit 5; echo '==parc=='; if \(same); then echo same; fi",
-                                    input: bytes, paths: [dest] + (c.bool("remote_src") ? [src] : [])))
+                                    input: bytes, paths: [dest] + (c.bool("remote_src") && !src.contains("://") ? [src] : [])))
         guard probe.succeeded else {
+            if probe.exitStatus == 7 { throw ModuleFailure(probe.stderrText.trimmed) }
             if probe.exitStatus == 6 {
                 throw ModuleFailure("Failed to find handler for \"\(src)\". Make sure the required command to extract the file is installed.\n\(probe.stderrText.trimmed)")
             }
