@@ -600,7 +600,7 @@ enum HostRunSequence {
         var args = base
         args["exclude"] = .list([.string("skip/*.txt"), .string("b c")])
         let probe = try #require(try Planner("unarchive", args).asks().first?.script)
-        #expect(probe.contains("tar -tf \"$a\" --exclude='skip/*.txt' --exclude='b c'"))
+        #expect(probe.contains("\"$tar\" -tf \"$a\" --exclude='skip/*.txt' --exclude='b c'"))
         let extract = try Planner("unarchive", args).plan(["a/x\n==parc==\n"]).plan.steps.first?.script ?? ""
         #expect(extract.contains("tar -xf \"$a\" --exclude='skip/*.txt' --exclude='b c' -C /opt/a"))
         var only = base
@@ -621,6 +621,12 @@ enum HostRunSequence {
         #expect(try Spawn.run(["/bin/tar", "--zstd", "-C", dir, "-cf", dir + "/a.tar.zst", "foo.txt"]).status == 0)
         let probe = try #require(try Planner("unarchive", ["src": .string(dir + "/a.tar.zst"), "dest": .string(dir + "/dest"), "remote_src": .bool(true)]).asks().first?.script)
         #expect(try Spawn.run(["/bin/sh", "-c", probe]).output == "foo.txt\n==parc==\n")
+        // extra_opts reach tar, which is run by its path: its complaint is Ansible's listing failure.
+        let odd = Planner("unarchive", ["src": .string(dir + "/a.tar.zst"), "dest": .string(dir + "/dest"), "remote_src": .bool(true),
+                                        "extra_opts": .list([.string("--invalid-éxtra-optら")])])
+        let refused = try Spawn.run(["/bin/sh", "-c", try #require(try odd.asks().first?.script)])
+        #expect(refused.status == 5 && refused.output.contains("/usr/bin/tar: unrecognized option '--invalid-éxtra-optら'"), "\(refused)")
+        #expect(failure { try odd.plan([failed(5, refused.output)]) }?.hasPrefix("Unable to list files in the archive: /usr/bin/tar: unrecognized option") == true)
     }
 
     /// mode / owner / group as Ansible's unarchive sets them: on each member (not on dest), a

@@ -1046,7 +1046,7 @@ enum TransferModules {
     /// `remote_src`, one already on the device, extracted into an existing folder unless the same
     /// files are there; `list_files` gives its members.
     static let unarchive = ModuleSpec(name: "unarchive", arguments: ["src", "dest", "creates", "remote_src", "mode", "owner", "group", "list_files", "keep_newer",
-                                                                      "include", "exclude", "validate_certs"],
+                                                                      "include", "exclude", "validate_certs", "extra_opts"],
                                       required: ["src", "dest"]) { c in
         let src = try c.required("src"), dest = try c.required("dest")
         if let creates = c.string("creates"), try c.fact(.path(creates)).stdoutText != "absent\n" { return Plan(changed: false, msg: "skipped, since \(creates) exists") }
@@ -1090,7 +1090,16 @@ enum TransferModules {
         let zipMembers = include.map(shellQuote).map { " " + $0 }.joined() + (exclude.isEmpty ? "" : " -x" + exclude.map { " " + shellQuote($0) }.joined())
         let tarExclude = exclude.map { " --exclude=\(shellQuote($0))" }.joined()
         let tarInclude = include.isEmpty ? "" : " --wildcards --" + include.map { " " + shellQuote($0) }.joined()
-        let list = zip ? "unzip -Z1 \"$a\"\(zipMembers)" : "tar -tf \"$a\"\(tarExclude)\(tarInclude)"
+        // extra_opts: given to tar when it lists, compares and extracts (names as transformed), to
+        // unzip when it extracts, as Ansible's handlers give them. tar by its path, as Ansible runs it.
+        let extra: String
+        switch c.args["extra_opts"] {
+        case nil, .null?: extra = ""
+        case .list(let l)?: extra = l.map { " " + shellQuote($0.description) }.joined()
+        default: throw ModuleFailure("extra_opts is a list of options")
+        }
+        let tarOpts = extra.isEmpty ? "" : " --show-transformed-names" + extra
+        let list = zip ? "unzip -Z1 \"$a\"\(zipMembers)" : "\"$tar\" -tf \"$a\"\(tarOpts)\(tarExclude)\(tarInclude)"
         // mode / owner / group: Ansible sets them on each member after extracting (not on dest
         // itself), and compares them with what it wants, not the archive's: tar's differences in
         // what the task sets are not differences of content.
@@ -1107,7 +1116,7 @@ enum TransferModules {
         if mode != nil { ignored.append("Mode") }
         if owner != nil { ignored.append("Uid") }
         if group != nil { ignored.append("Gid") }
-        let tarDiff = "tar --diff -f \"$a\"\(tarExclude) -C \(d)\(tarInclude)"
+        let tarDiff = "\"$tar\" --diff -f \"$a\"\(extra)\(tarExclude) -C \(d)\(tarInclude)"
         let same = zip
             ? "(cd \(d) && unzip -Z1 \"$a\"\(zipMembers) | while read -r f; do [ -e \"$f\" ] || exit 1; done)"
             : ignored.isEmpty ? "\(tarDiff) >/dev/null 2>&1"
@@ -1116,14 +1125,14 @@ enum TransferModules {
         // names what is missing.
         let tools = zip ? "m=; command -v unzip >/dev/null || m=unzip; command -v zipinfo >/dev/null || m=\"${m:+$m' or '}zipinfo\"; "
             + "[ -z \"$m\" ] || { echo \"Unable to find required '$m' binary in the path.\" >&2; exit 6; }; " : ""
-        let probe = try c.fact(Fact(stage + tools + "[ -d \(d) ] || { echo parc-no-dest; exit 0; }; \(list) || exit 5; echo '==parc=='; if \(same); then echo same; fi",
+        let probe = try c.fact(Fact(stage + tools + "tar=$(command -v tar || echo tar); [ -d \(d) ] || { echo parc-no-dest; exit 0; }; \(list) || exit 5; echo '==parc=='; if \(same); then echo same; fi",
                                     input: bytes, paths: [dest] + (c.bool("remote_src") && !src.contains("://") ? [src] : [])))
         guard probe.succeeded else {
             if probe.exitStatus == 7 { throw ModuleFailure(probe.stderrText.trimmed) }
             if probe.exitStatus == 6 {
                 throw ModuleFailure("Failed to find handler for \"\(src)\". Make sure the required command to extract the file is installed.\n\(probe.stderrText.trimmed)")
             }
-            throw ModuleFailure(probe.exitStatus == 4 ? "Source '\(src)' does not exist" : "unarchive: \(src) could not be read as an archive: \(probe.stderrText.trimmed)")
+            throw ModuleFailure(probe.exitStatus == 4 ? "Source '\(src)' does not exist" : "Unable to list files in the archive: \(probe.stderrText.trimmed)")
         }
         if probe.stdoutText == "parc-no-dest\n" { throw ModuleFailure("Destination '\(dest)' is not a directory") }
         let parts = probe.stdoutText.components(separatedBy: "==parc==\n")
@@ -1152,8 +1161,8 @@ enum TransferModules {
         }
         // keep_newer: a file on the device newer than the archive's stays (GNU tar's own rule; unzip's -u).
         let keepNewer = c.bool("keep_newer")
-        let extract = stage + (zip ? "unzip \(keepNewer ? "-u" : "-o") -q \"$a\"\(zipMembers) -d \(d)"
-                                   : "tar -xf \"$a\"\(keepNewer ? " --keep-newer-files" : "")\(tarExclude) -C \(d)\(tarInclude)")
+        let extract = stage + (zip ? "unzip \(keepNewer ? "-u" : "-o") -q\(extra) \"$a\"\(zipMembers) -d \(d)"
+                                   : "tar -xf \"$a\"\(keepNewer ? " --keep-newer-files" : "")\(extra)\(tarExclude) -C \(d)\(tarInclude)")
         p.steps = [c.run(extract, input: bytes, what: "extracting \(src)", touches: [dest])]
         p.steps[0].removesTree = true
         if let attributes { p.steps.append(attributes) }
