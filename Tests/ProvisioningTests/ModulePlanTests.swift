@@ -660,6 +660,10 @@ enum HostRunSequence {
         var again = fix.result
         fix.finish?(&again, CommandResult(exitStatus: 0, stdout: Array(try run(fix.steps[0]).utf8), stderr: []))
         #expect(!again.changed)
+        // The top folder of members listed without it gets the attributes too.
+        let nested = try Planner("unarchive", ["src": .string(dir + "/a.tar.gz"), "dest": .string(dir + "/dest"), "remote_src": .bool(true), "owner": .string("root")])
+            .plan(["top/a.txt\ntop/b/c.txt\n==parc==\nsame\n"]).plan
+        #expect(nested.steps.first?.input == Array("top/a.txt\ntop/b/c.txt\ntop\n".utf8))
         // Ansible's refusals (a or no one only alone; permissions among rwxXstugo), with its details.
         for bad in ["u=foo", "foo=r", "ufoo=r", "abc=r", "ao=r", "oa=r"] {
             let refused = Planner("unarchive", ["src": .string(dir + "/a.tar.gz"), "dest": .string(dir + "/dest"), "remote_src": .bool(true), "mode": .string(bad)])

@@ -1144,11 +1144,19 @@ enum TransferModules {
         // The members' owner, group and mode, set one by one (links left alone); `-c` prints what changed.
         var attributes: Step?
         if mode != nil || owner != nil || group != nil {
+            // The members, then the top folders of their paths (an archive that does not list
+            // `top/` itself still makes it: Ansible sets its attributes too).
+            var targets = members.map(\.description)
+            var seen = Set(targets)
+            for m in members.map(\.description) where m.contains("/") {
+                let top = String(m.prefix { $0 != "/" })
+                if !seen.contains(top) && !seen.contains(top + "/") { targets.append(top); seen.insert(top) }
+            }
             var each = ""
             if owner != nil || group != nil { each += "chown -c \(shellQuote((owner ?? "") + (group.map { ":" + $0 } ?? ""))) -- \"$f\" || e=1; " }
             if let mode { each += "chmod -c \(shellQuote(mode)) -- \"$f\" || e=1; " }
             var step = c.run("cd \(d) || exit 1; e=0; while IFS= read -r f; do [ -L \"$f\" ] || { \(each)}; done <&3; exit $e",
-                             input: Array(members.map { "\($0.description)\n" }.joined().utf8), what: "setting the owner and mode of \(src)'s files",
+                             input: Array(targets.map { "\($0)\n" }.joined().utf8), what: "setting the owner and mode of \(src)'s files",
                              touches: [dest])
             step.isResult = true
             step.removesTree = true
