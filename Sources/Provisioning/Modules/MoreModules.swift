@@ -1125,7 +1125,7 @@ enum TransferModules {
         // names what is missing.
         let tools = zip ? "m=; command -v unzip >/dev/null || m=unzip; command -v zipinfo >/dev/null || m=\"${m:+$m' or '}zipinfo\"; "
             + "[ -z \"$m\" ] || { echo \"Unable to find required '$m' binary in the path.\" >&2; exit 6; }; " : ""
-        let probe = try c.fact(Fact(stage + tools + "tar=$(command -v tar || echo tar); [ -d \(d) ] || { echo parc-no-dest; exit 0; }; \(list) || exit 5; echo '==parc=='; if \(same); then echo same; fi",
+        let probe = try c.fact(Fact(stage + tools + "tar=$(command -v tar || echo tar); [ -d \(d) ] || { echo parc-no-dest; exit 0; }; \(list) || exit 5; echo '==parc=='; if \(same); then echo same; fi; echo '==parc=='; pwd",
                                     input: bytes, paths: [dest] + (c.bool("remote_src") && !src.contains("://") ? [src] : [])))
         guard probe.succeeded else {
             if probe.exitStatus == 7 { throw ModuleFailure(probe.stderrText.trimmed) }
@@ -1139,6 +1139,11 @@ enum TransferModules {
         let members = (parts.first ?? "").split(separator: "\n").map { Value.string(String($0)) }
         var p = Plan(changed: false)
         p.result.data["dest"] = .string(dest)
+        if !dest.hasPrefix("/"), parts.count > 2 {
+            // As Ansible's: relative to where the module runs (the login folder), and said.
+            let absolute = ((parts[2].trimmed + "/" + dest) as NSString).standardizingPath
+            p.result.warnings.append("Relative destination path '\(dest)' was resolved to absolute path '\(absolute)'.")
+        }
         p.result.data["src"] = .string(src)
         if c.bool("list_files") { p.result.data["files"] = .list(members) }
         // The members' owner, group and mode, set one by one (links left alone); `-c` prints what changed.
