@@ -114,6 +114,12 @@ extension Runner {
         ctx.runStarted = started
         ctx.noLog = task.noLog
         ctx.environment = try templates.evaluate(.map(h.play.environment.merging(task.environment) { _, own in own }), vars: v, at: task.location).map ?? [:]
+        // Names reach the device's shell as `export NAME=…`: only a variable's name may.
+        if let bad = ctx.environment.keys.sorted().first(where: { name in
+            name.first.map { $0 == "_" || ($0.isASCII && $0.isLetter) } != true || !name.allSatisfy { $0 == "_" || ($0.isASCII && ($0.isLetter || $0.isNumber)) }
+        }) {
+            throw PlaybookError("environment: '\(bad)' is not the name of an environment variable (letters, digits and _, not starting with a digit)", at: task.location)
+        }
         return ctx
     }
 
@@ -262,18 +268,18 @@ extension Runner {
     /// The path arguments Ansible's modules expand on the device (`path`, `dest`, `creates`…).
     static let pathArguments = ["path", "dest", "creates", "removes", "chdir"]
 
-    /// Path arguments written with `~` or `~user`, as the device's home of that user (of the
-    /// user the module runs as, for `~`), as Ansible's modules expand them where they run.
+    /// Path arguments as Ansible's `path` type reads them where the module runs: `~` or `~user`
+    /// the device's home of that user (of the user the module runs as, for `~`), `$NAME` and
+    /// `${NAME}` that user's environment (one that is not set stays as written) — expandvars
+    /// and expanduser. A copy's or unarchive's `src` is a path of the device with `remote_src`.
     static func expandingHome(_ ctx: ModuleContext) throws -> ModuleContext {
         var c = ctx
-        for key in pathArguments {
-            guard case .string(let s)? = c.args[key], s.hasPrefix("~") else { continue }
-            let user = s.dropFirst().prefix { $0 != "/" }
-            guard user.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }) else { continue }
-            let script = user.isEmpty ? "printf '%s\\n' ~" : "getent passwd -- \(shellQuote(String(user))) | cut -d: -f6"
-            let home = try c.fact(.command(script)).stdoutText.trimmed
-            guard !home.isEmpty else { continue }
-            c.args[key] = .string(home + s.dropFirst(1 + user.count))
+        let keys = pathArguments + (c.args["remote_src"]?.truthy == true ? ["src"] : [])
+        for key in keys {
+            guard case .string(let s)? = c.args[key], s.hasPrefix("~") || s.contains("$") else { continue }
+            let expanded = try c.fact(.command(c.exports + "printf '%s' \(CommandModule.expandedWord(s))"))
+            guard expanded.succeeded, !expanded.stdout.isEmpty else { continue }
+            c.args[key] = .string(expanded.stdoutText)
         }
         return c
     }
