@@ -39,8 +39,10 @@ public struct LabDevice: Codable, Sendable, Equatable {
 
     /// /usr too, so that a package installed on a device (apt) never lands on this machine; /usr
     /// before /usr/local, which is mounted over it.
+    /// /root too: root's home on a device is the device's (a play writing `~/x` as root, or
+    /// reading root's `.ssh`, never reaches this machine's).
     static let layers: [(name: String, mount: String)] = [("etc", "/etc"), ("home", "/home"), ("var", "/var"), ("usr", "/usr"),
-                                                           ("usr-local", "/usr/local"), ("opt", "/opt")]
+                                                           ("usr-local", "/usr/local"), ("opt", "/opt"), ("root", "/root")]
 }
 
 /// How the lab's devices are set up.
@@ -353,6 +355,14 @@ public final class Lab: @unchecked Sendable {
         try fm.createDirectory(atPath: home, withIntermediateDirectories: true)
         chown(home, uid_t(uid), gid_t(uid))
         chmod(home, 0o755)
+        // root's home, private as on a real machine, with the lab's key as a device set up for
+        // Ansible has it (root does not log in: sshd allows only the lab user).
+        let rootHome = d.root + "/upper/root"
+        chmod(rootHome, 0o700)
+        try fm.createDirectory(atPath: rootHome + "/.ssh", withIntermediateDirectories: true)
+        chmod(rootHome + "/.ssh", 0o700)
+        try publicKey.write(toFile: rootHome + "/.ssh/authorized_keys", atomically: true, encoding: .utf8)
+        chmod(rootHome + "/.ssh/authorized_keys", 0o600)
     }
 
     /// The lab's systemctl: `is-active`, `is-enabled`, `start`, `stop`, `restart`, `reload-or-restart`,

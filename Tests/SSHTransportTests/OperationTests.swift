@@ -124,6 +124,11 @@ import Testing
         let b = try await lab.connect(lab.lab.devices[1])
         #expect(try await b.run("test -e /etc/parc-lab-probe").exitStatus == 1)
         #expect(!FileManager.default.fileExists(atPath: "/etc/parc-lab-probe"), "the machine itself is untouched")
+        // root's home too: the device's own, private, with the lab's key as a device set up for Ansible.
+        #expect(try await a.shell("touch /root/parc-lab-probe && stat -c %a /root && cat /root/.ssh/authorized_keys", become: .sudo).stdoutText
+                == "700\n" + (try String(contentsOfFile: lab.lab.clientKey + ".pub", encoding: .utf8)))
+        #expect(try await b.run("sudo test -e /root/parc-lab-probe").exitStatus == 1)
+        #expect(!FileManager.default.fileExists(atPath: "/root/parc-lab-probe"), "this machine's /root is untouched")
     }
 }
 
