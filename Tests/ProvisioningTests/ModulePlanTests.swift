@@ -153,16 +153,25 @@ func failed(_ status: Int32 = 1, _ stderr: String = "") -> CommandResult { Comma
         let dir = Planner("file", ["path": .string("/srv/x"), "state": .string("directory"), "mode": .string("0755")])
         #expect(try dir.asks() == [.path("/srv/x")])
         // Every folder made on the way gets the mode, as Ansible's file module.
-        #expect(try dir.scripts(["absent\n"]) == ["d=/srv/x; set --; while [ ! -e \"$d\" ] && [ ! -L \"$d\" ]; do set -- \"$d\" \"$@\"; d=$(dirname -- \"$d\"); done; for x in \"$@\"; do mkdir -- \"$x\" && chmod 755 -- \"$x\" || exit 1; done"])
+        // After a change, the path's attributes are read for the result (Ansible's add_path_info), touching nothing.
+        let read = { (path: String) in "stat -c '\(Modules.pathInfoFormat)' -- \(path) 2>/dev/null || :" }
+        #expect(try dir.scripts(["absent\n"]) == ["d=/srv/x; set --; while [ ! -e \"$d\" ] && [ ! -L \"$d\" ]; do set -- \"$d\" \"$@\"; d=$(dirname -- \"$d\"); done; for x in \"$@\"; do mkdir -- \"$x\" && chmod 755 -- \"$x\" || exit 1; done", read("/srv/x")])
         #expect(try dir.scripts(["directory|755|root|root|4096\n\n"]).isEmpty)
-        #expect(try dir.plan(["absent\n"]).plan.steps.allSatisfy { $0.touches == ["/srv/x"] })
+        let made = try dir.plan(["absent\n"]).plan
+        #expect(made.steps.dropLast().allSatisfy { $0.touches == ["/srv/x"] } && made.steps.last?.touches == [] && made.steps.last?.isResult == true)
+        var after = made.result
+        made.finish?(&after, CommandResult(exitStatus: 0, stdout: Array("0|0|root|root|755|4096|2|directory\n".utf8), stderr: []))
+        #expect(after.data["mode"] == .string("0755") && after.data["state"] == .string("directory") && after.data["owner"] == .string("root") && after.data["uid"] == .int(0))
+        // Unchanged: as the device gave them, without a step.
+        let kept = try dir.plan(["directory|755|prof|staff|4096|1001|50|3\n\n"]).plan
+        #expect(kept.steps.isEmpty && kept.result.data["mode"] == .string("0755") && kept.result.data["group"] == .string("staff") && kept.result.data["gid"] == .int(50))
         // Times as Ansible's file: touch always updates them (a change); access_time=now too;
         // a given time is compared with the path's as the device reads it.
-        #expect(try Planner("file", ["path": .string("/srv/t"), "state": .string("touch")]).scripts(["regular file|644|root|root|0\n\n"]) == ["touch -- /srv/t"])
-        #expect(try Planner("file", ["path": .string("/srv/t"), "access_time": .string("now")]).scripts(["regular file|644|root|root|0\n\n"]) == ["touch -a -- /srv/t"])
+        #expect(try Planner("file", ["path": .string("/srv/t"), "state": .string("touch")]).scripts(["regular file|644|root|root|0\n\n"]) == ["touch -- /srv/t", read("/srv/t")])
+        #expect(try Planner("file", ["path": .string("/srv/t"), "access_time": .string("now")]).scripts(["regular file|644|root|root|0\n\n"]) == ["touch -a -- /srv/t", read("/srv/t")])
         let stamped = Planner("file", ["path": .string("/srv/t"), "modification_time": .string("202612071530.00")])
         #expect(try stamped.plan(["regular file|644|root|root|0\n\n", "1 1796000000\n1796000000\n"]).plan.steps.isEmpty)
-        #expect(try stamped.scripts(["regular file|644|root|root|0\n\n", "1 1796000000\n1796003600\n"]) == ["touch -m -t 202612071530.00 -- /srv/t"])
+        #expect(try stamped.scripts(["regular file|644|root|root|0\n\n", "1 1796000000\n1796003600\n"]) == ["touch -m -t 202612071530.00 -- /srv/t", read("/srv/t")])
         #expect(failure { try Planner("file", ["path": .string("/srv/t"), "access_time": .string("tomorrow")]).plan(["regular file|644|root|root|0\n\n"]) }
                 == "Error while obtaining timestamp for time tomorrow using format %Y%m%d%H%M.%S")
         // Attributes: Ansible's rule against lsattr's flags.

@@ -11,6 +11,8 @@ public struct PathState: Equatable, Sendable {
     public var group: String = ""
     public var size: Int = 0
     public var linkTarget: String?
+    /// Numeric owner and group, and the hard link count (for Ansible's add_path_info).
+    public var uid: Int?, gid: Int?, links = 1
 
     public init(kind: Kind, mode: String = "", owner: String = "", group: String = "", size: Int = 0, linkTarget: String? = nil) {
         self.kind = kind
@@ -24,7 +26,7 @@ public struct PathState: Equatable, Sendable {
     /// One command that prints what `parse` reads.
     public static func command(_ path: String) -> String {
         let p = shellQuote(path)
-        return "if [ -e \(p) ] || [ -L \(p) ]; then stat -c '%F|%a|%U|%G|%s' -- \(p); if [ -L \(p) ]; then readlink -- \(p); fi; else echo absent; fi"
+        return "if [ -e \(p) ] || [ -L \(p) ]; then stat -c '%F|%a|%U|%G|%s|%u|%g|%h' -- \(p); if [ -L \(p) ]; then readlink -- \(p); fi; else echo absent; fi"
     }
 
     public static func parse(_ output: String) -> PathState {
@@ -39,7 +41,21 @@ public struct PathState: Equatable, Sendable {
         default: .other
         }
         let target = lines.count > 1 && !lines[1].isEmpty ? lines[1] : nil
-        return PathState(kind: kind, mode: f[1], owner: f[2], group: f[3], size: Int(f[4]) ?? 0, linkTarget: kind == .link ? target : nil)
+        var state = PathState(kind: kind, mode: f[1], owner: f[2], group: f[3], size: Int(f[4]) ?? 0, linkTarget: kind == .link ? target : nil)
+        if f.count >= 8 {
+            state.uid = Int(f[5])
+            state.gid = Int(f[6])
+            state.links = Int(f[7]) ?? 1
+        }
+        return state
+    }
+
+    /// Ansible's add_path_info for this state (nothing for a path that is not there, or without
+    /// its numeric owner).
+    var pathInfo: [String: Value] {
+        guard kind != .absent, let uid, let gid else { return [:] }
+        let type = kind == .link ? "symbolic link" : kind == .directory ? "directory" : "regular file"
+        return Modules.pathInfo("\(uid)|\(gid)|\(owner)|\(group)|\(mode)|\(size)|\(links)|\(type)")
     }
 }
 
@@ -63,6 +79,16 @@ enum FileModule {
         if let i = p.steps.indices.first(where: { commands[$0].hasPrefix("rm -rf") }) { p.steps[i].removesTree = true }
         if c.diff && !commands.isEmpty { p.result.msg = commands.joined(separator: "; ") }
         p.result.data["path"] = .string(path)
+        // Ansible's result names the path's owner, group, mode, kind and size as they are after
+        // the task: as the device gave them, or read after a change (in the same round trip).
+        for (k, v) in current.pathInfo { p.result.data[k] = v }
+        if c.string("state") == "absent" { p.result.data["state"] = .string("absent") }
+        if !commands.isEmpty && !c.check && c.string("state") != "absent" {
+            var read = Step.run("stat -c '\(Modules.pathInfoFormat)' -- \(shellQuote(path)) 2>/dev/null || :", what: "reading the attributes of \(path)", touches: [])
+            read.isResult = true
+            p.steps.append(read)
+            p.finish = { r, out in for (k, v) in Modules.pathInfo(out.stdoutText.trimmed) { r.data[k] = v } }
+        }
         return p
     }
 
