@@ -78,7 +78,7 @@ final class DeviceSession: @unchecked Sendable {
         if touched.isEmpty { return }
         for (k, facts) in known {
             known[k] = facts.filter { fact, _ in
-                guard let paths = fact.paths else { return false }
+                guard let paths = fact.paths, !fact.staleAfterAnyChange else { return false }
                 return !paths.contains { p in
                     touched.contains { t in
                         p == t || (step.removesTree && p.hasPrefix(t.hasSuffix("/") ? t : t + "/"))

@@ -13,11 +13,15 @@ public struct Fact: Hashable, Sendable {
     /// removal, a descendant) makes it stale; a path ending in `/` is a whole tree, which any
     /// step under it makes stale. Nil: any change does (packages, users, services).
     public var paths: [String]?
+    /// Stale after any change, whatever it touched: what `stat` reads (owner, mode, links) is the
+    /// inode's, which another name of it (a hard link) changes too.
+    public var staleAfterAnyChange = false
 
-    public init(_ script: String, input: [UInt8] = [], paths: [String]?) {
+    public init(_ script: String, input: [UInt8] = [], paths: [String]?, staleAfterAnyChange: Bool = false) {
         self.script = script
         self.input = input
         self.paths = paths
+        self.staleAfterAnyChange = staleAfterAnyChange
     }
 
     /// A command's answer about the system as a whole.

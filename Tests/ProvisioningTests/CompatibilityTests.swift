@@ -207,6 +207,28 @@ import Testing
         #expect(second.records.filter { $0.task.hasPrefix("unarchive") && $0.outcome == .changed }.isEmpty, "the same files, the same mode: no change")
     }
 
+    /// stat reads what is there now: a mode changed through one name of a file shows through its
+    /// hard link, whose stat parc had read before (ansible-core's copy target found it stale).
+    @Test func statAfterAChangeThroughAnotherNameIsFresh() async throws {
+        let lab = try LabRun()
+        let run = try await lab.run("""
+            - hosts: all
+              become: yes
+              gather_facts: no
+              tasks:
+                - copy: { content: "x", dest: /opt/linked, mode: "0644" }
+                - file: { src: /opt/linked, dest: /opt/linked.hard, state: hard }
+                - stat: { path: /opt/linked.hard }
+                  register: before
+                - file: { path: /opt/linked, mode: "0600" }
+                - stat: { path: /opt/linked.hard }
+                  register: after
+                - copy: { content: "{{ before.stat.mode }} {{ after.stat.mode }}", dest: /opt/linked-modes }
+            """)
+        #expect(run.exitCode == 0, "\(run.records.map { "\($0.task): \($0.message ?? "")" })")
+        #expect(try await lab.sh("cat /opt/linked-modes") == "0644 0600")
+    }
+
     /// A file replaced by lineinfile keeps its ACL entries (as Ansible's atomic_move copies them);
     /// a folder copied with local_follow: no keeps its links as links.
     @Test func replacedFilesKeepTheirACLsAndLinksStayLinks() async throws {

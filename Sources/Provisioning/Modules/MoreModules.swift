@@ -57,7 +57,7 @@ enum FactModules {
             + (mime ? "if command -v file >/dev/null 2>&1; then file -b\(follow ? "L" : "") --mime-type -- \(p); file -b\(follow ? "L" : "") --mime-encoding -- \(p); else echo unknown; echo unknown; fi; " : "echo; echo; ")
             + (attributes ? "lsattr -d -v -- \(p) 2>/dev/null || echo; " : "echo; ")
             + "else echo absent; fi"
-        let out = try c.fact(Fact(script, paths: [path]))
+        let out = try c.fact(Fact(script, paths: [path], staleAfterAnyChange: true))
         var plan = Plan(changed: false)
         plan.result.data["stat"] = .map(OrderedMap(parseStat(out.stdoutText, path: path, checksum: checksum, mime: mime, attributes: attributes)))
         return plan
