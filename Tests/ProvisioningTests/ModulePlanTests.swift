@@ -217,6 +217,11 @@ func failed(_ status: Int32 = 1, _ stderr: String = "") -> CommandResult { Comma
         let diff = try Planner("copy", ["content": .string("b\n"), "dest": .string("/etc/motd")], diff: true).plan(["abc\n0|0|root|root|644|3|1|regular file\n", "regular file|644|root|root|2\n\na\n"])
         #expect(diff.asked == [.checksum("/etc/motd"), .file("/etc/motd")] && diff.plan.result.diff.first?.before == "a\n")
 
+        // Ansible's action checks, in its words (checked against ansible-core 2.19's copy action).
+        #expect(failure { try Planner("copy", ["src": .string(""), "dest": .string("/srv/")]).plan() } == "src (or content) is required")
+        #expect(failure { try Planner("copy", ["content": .string("x"), "src": .string("a"), "dest": .string("/srv/x")]).plan() } == "src and content are mutually exclusive")
+        #expect(failure { try Planner("copy", ["content": .string("x"), "dest": .string("/srv/")]).plan() } == "can not use content with a dir as dest")
+        #expect(failure { try Planner("copy", ["content": .string("x"), "dest": .string("")]).plan() } == "dest is required")
         // A replaced file whose owner has no name on the device (a tar's uid) keeps it by number.
         let orphan = try Planner("copy", ["content": .string("b\n"), "dest": .string("/srv/x")]).plan(["abc\n1234|1235|UNKNOWN|UNKNOWN|644|3|1|regular file\n"]).plan
         #expect(orphan.steps.first?.kind == .write(path: "/srv/x", mode: 0o644, owner: "1234", group: "1235", validate: nil))

@@ -19,7 +19,12 @@ enum CopyModule {
         var call = given
         var dest = try call.required("dest")
         let src = call.string("src")
-        guard call.args["content"] != nil || src != nil else { throw ModuleFailure("copy needs src (a file in files/) or content") }
+        // Ansible's action checks, in its order and words.
+        let content = call.args["content"].flatMap { $0 == .null ? nil : $0 }
+        if (src ?? "").isEmpty && content == nil { throw ModuleFailure("src (or content) is required") }
+        if dest.isEmpty { throw ModuleFailure("dest is required") }
+        if !(src ?? "").isEmpty && content != nil { throw ModuleFailure("src and content are mutually exclusive") }
+        if content != nil && dest.hasSuffix("/") { throw ModuleFailure("can not use content with a dir as dest") }
         if call.args["content"] == nil, !call.bool("remote_src"), let src, let folder = try localFolder(src, in: call.playbookDirectory) {
             return try copyTree(folder, src: src, to: dest, call)
         }
