@@ -135,7 +135,7 @@ func writePlaybook(_ text: String, name: String = "play.yml") throws -> String {
             ("- hosts: all\n  tasks:\n    - name: nothing\n", "names no module"),
             ("- hosts: all\n  serial: lots\n", "serial is a number"),
             ("- hosts: all\n  colour: blue\n", "unknown play keyword 'colour'"),
-            ("- hosts: all\n  tasks:\n    - copy: {content: y}\n", "copy needs the argument 'dest'"),
+            ("- hosts: all\n  tasks:\n    - template: {src: y}\n", "template needs the argument 'dest'"),
             ("hosts: all\n", "a playbook is a list of plays"),
         ] {
             let path = try writePlaybook(text)

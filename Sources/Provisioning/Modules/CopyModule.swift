@@ -14,10 +14,11 @@ enum CopyModule {
     }
 
     static let copy = ModuleSpec(name: "copy", arguments: ["src", "content", "dest", "mode", "owner", "group", "backup", "force", "validate", "follow",
-                                                          "remote_src", "decrypt", "directory_mode", "local_follow"],
-                                 required: ["dest"]) { given in
+                                                          "remote_src", "decrypt", "directory_mode", "local_follow"]) { given in
         var call = given
-        var dest = try call.required("dest")
+        // dest is checked with src and content below, as Ansible's action checks it (not as a
+        // module's required argument: "dest is required").
+        var dest = call.string("dest") ?? ""
         let src = call.string("src")
         // Ansible's action checks, in its order and words.
         let content = call.args["content"].flatMap { $0 == .null ? nil : $0 }
