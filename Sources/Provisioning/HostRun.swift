@@ -231,8 +231,10 @@ extension Runner {
 
     /// Whether a task's record may wait for its steps to be sent with later ones: nothing in the
     /// task reads its result (no register, changed_when, failed_when, ignore_errors, loop, run_once).
+    /// A task on the control node (delegate_to: localhost) never waits: the next task may read
+    /// what it wrote there (a copy's src, a template) while planning.
     func canWait(_ task: TaskSpec) -> Bool {
-        task.loop == nil && task.register == nil && task.changedWhen.isEmpty && task.failedWhen.isEmpty && !task.ignoreErrors && !task.runOnce
+        !task.delegateToLocal && task.loop == nil && task.register == nil && task.changedWhen.isEmpty && task.failedWhen.isEmpty && !task.ignoreErrors && !task.runOnce
             && task.asyncSeconds == nil && Modules.registry[task.module]?.setsFacts != true  // its facts are wanted by the next task
             && task.until.isEmpty && task.retries == nil && task.ignoreErrorsExpression == nil && task.timeoutSeconds == nil
     }

@@ -207,6 +207,26 @@ import Testing
         #expect(second.records.filter { $0.task.hasPrefix("unarchive") && $0.outcome == .changed }.isEmpty, "the same files, the same mode: no change")
     }
 
+    /// A file written on the control node (delegate_to: localhost) is there for the next task,
+    /// which reads it while planning: the control node's steps are not held back to travel later.
+    @Test func aFileWrittenOnTheControlNodeIsThereForTheNextTask() async throws {
+        let lab = try LabRun()
+        let local = lab.dir + "/made-here"
+        try FileManager.default.createDirectory(atPath: local, withIntermediateDirectories: true)
+        let run = try await lab.run("""
+            - hosts: all
+              become: yes
+              gather_facts: no
+              tasks:
+                - copy: { content: "written here\\n", dest: "\(local)/foo.txt", mode: "0547" }
+                  delegate_to: localhost
+                - copy: { src: "\(local)/foo.txt", dest: /opt/from-control-node, mode: preserve }
+            """)
+        #expect(run.exitCode == 0, "\(run.records.map { "\($0.task): \($0.message ?? "")" })")
+        let copied = try await lab.sh("cat /opt/from-control-node; stat -c %a /opt/from-control-node")
+        #expect(copied == "written here\n547\n", "\(copied)")
+    }
+
     /// stat reads what is there now: a mode changed through one name of a file shows through its
     /// hard link, whose stat parc had read before (ansible-core's copy target found it stale).
     @Test func statAfterAChangeThroughAnotherNameIsFresh() async throws {
