@@ -221,10 +221,11 @@ import Testing
                 - copy: { content: "written here\\n", dest: "\(local)/foo.txt", mode: "0547" }
                   delegate_to: localhost
                 - copy: { src: "\(local)/foo.txt", dest: /opt/from-control-node, mode: preserve }
+                - copy: { src: /opt/from-control-node, dest: /opt/from-device, mode: preserve, remote_src: yes }
             """)
         #expect(run.exitCode == 0, "\(run.records.map { "\($0.task): \($0.message ?? "")" })")
-        let copied = try await lab.sh("cat /opt/from-control-node; stat -c %a /opt/from-control-node")
-        #expect(copied == "written here\n547\n", "\(copied)")
+        let copied = try await lab.sh("cat /opt/from-control-node; stat -c %a /opt/from-control-node /opt/from-device")
+        #expect(copied == "written here\n547\n547\n", "\(copied)")
     }
 
     /// stat reads what is there now: a mode changed through one name of a file shows through its

@@ -41,8 +41,8 @@ enum CopyModule {
             guard read.succeeded else { throw ModuleFailure("remote_src: \(src) is not a regular file on the device (parc copies single files this way)") }
             guard read.stdout.count <= limit else { throw ModuleFailure("remote_src: \(src) is larger than \(limit >> 20) MiB; copy it with a command") }
             bytes = read.stdout
-            // Without a mode, the copy keeps the source's (as Ansible's remote_src does).
-            if call.args["mode"] == nil {
+            // Without a mode (or with `preserve`), the copy keeps the source's (as Ansible's remote_src does).
+            if call.args["mode"] == nil || call.string("mode") == "preserve" {
                 let mode = try call.fact(Fact("stat -c %a -- \(q)", paths: [src])).stdoutText.trimmed
                 if !mode.isEmpty, mode.allSatisfy({ ("0"..."7").contains($0) }) {
                     var own = call
