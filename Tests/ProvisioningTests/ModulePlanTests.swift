@@ -162,6 +162,15 @@ func failed(_ status: Int32 = 1, _ stderr: String = "") -> CommandResult { Comma
         var after = made.result
         made.finish?(&after, CommandResult(exitStatus: 0, stdout: Array("0|0|root|root|755|4096|2|directory\n".utf8), stderr: []))
         #expect(after.data["mode"] == .string("0755") && after.data["state"] == .string("directory") && after.data["owner"] == .string("root") && after.data["uid"] == .int(0))
+        // _diff_peek (Ansible's internal question before a diff): whether the head holds a NUL byte; the script run in sh.
+        let binary = FileManager.default.temporaryDirectory.appendingPathComponent("parc-peek-\(UUID().uuidString)").path
+        FileManager.default.createFile(atPath: binary, contents: Data([0x61, 0, 0x62]))
+        defer { try? FileManager.default.removeItem(atPath: binary) }
+        let peek = Planner("file", ["path": .string(binary), "_diff_peek": .bool(true)])
+        let peekAnswer = try Spawn.run(["/bin/sh", "-c", try #require(try peek.asks().first?.script)]).output
+        let peeked = try peek.plan([peekAnswer]).plan
+        #expect(peeked.steps.isEmpty && peeked.result.data["appears_binary"] == .bool(true) && !peeked.result.changed && peeked.result.warnings.isEmpty)
+        #expect(try Planner("file", ["path": .string("/etc/hostname"), "_diff_peek": .bool(true)]).plan(["0\n"]).plan.result.data["appears_binary"] == .bool(false))
         // Unchanged: as the device gave them, without a step.
         let kept = try dir.plan(["directory|755|prof|staff|4096|1001|50|3\n\n"]).plan
         #expect(kept.steps.isEmpty && kept.result.data["mode"] == .string("0755") && kept.result.data["group"] == .string("staff") && kept.result.data["gid"] == .int(50))

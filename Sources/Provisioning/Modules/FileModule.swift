@@ -63,8 +63,16 @@ public struct PathState: Equatable, Sendable {
 enum FileModule {
     static let spec = ModuleSpec(name: "file", arguments: ["path", "dest", "name", "state", "mode", "owner", "group", "src", "recurse", "force",
                                                            "attributes", "attr", "access_time", "access_time_format", "modification_time",
-                                                           "modification_time_format", "follow"]) { c in
+                                                           "modification_time_format", "follow", "_diff_peek"]) { c in
         guard let path = c.string("path") ?? c.string("dest") ?? c.string("name") else { throw ModuleFailure("file needs path") }
+        if c.args["_diff_peek"].map({ $0 != .null }) == true {
+            // Ansible's internal question before a diff: whether the file's first 8 KiB hold a NUL byte.
+            let nuls = try c.fact(Fact("head -c 8192 -- \(shellQuote(path)) 2>/dev/null | tr -dc '\\000' | wc -c", paths: [path])).stdoutText.trimmed
+            var p = Plan(changed: false)
+            p.result.data["path"] = .string(path)
+            p.result.data["appears_binary"] = .bool((Int(nuls) ?? 0) > 0)
+            return p
+        }
         let current = PathState.parse(try c.fact(.path(path)).stdoutText)
         var commands = c.string("state") == "hard" ? try hardLink(c, path: path, current: current) : try plan(path: path, args: c.args, current: current)
         commands += try times(c, path: path, current: current, planned: commands)
