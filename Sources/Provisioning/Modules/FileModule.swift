@@ -91,6 +91,7 @@ enum FileModule {
         // the task: as the device gave them, or read after a change (in the same round trip).
         for (k, v) in current.pathInfo { p.result.data[k] = v }
         if c.string("state") == "absent" { p.result.data["state"] = .string("absent") }
+        if c.diff { p.result.data["diff"] = try diff(path: path, args: c.args, current: current) }
         if !commands.isEmpty && !c.check && c.string("state") != "absent" {
             var read = Step.run("stat -c '\(Modules.pathInfoFormat)' -- \(shellQuote(path)) 2>/dev/null || :", what: "reading the attributes of \(path)", touches: [])
             read.isResult = true
@@ -98,6 +99,38 @@ enum FileModule {
             p.finish = { r, out in for (k, v) in Modules.pathInfo(out.stdoutText.trimmed) { r.data[k] = v } }
         }
         return p
+    }
+
+    /// Ansible's file diff: the path, its state when it changes kind, a link's target, the mode
+    /// when it changes (before / after).
+    static func diff(path: String, args: [String: Value], current: PathState) throws -> Value {
+        let previous: String = switch current.kind {
+        case .absent: "absent"
+        case .directory: "directory"
+        case .link: "link"
+        case .file, .other: current.links > 1 ? "hard" : "file"
+        }
+        let wanted = args["state"]?.string ?? (current.kind == .absent ? "file" : previous)
+        var before: OrderedMap = ["path": .string(path)], after: OrderedMap = ["path": .string(path)]
+        if previous != wanted {
+            before["state"] = .string(previous)
+            after["state"] = .string(wanted)
+        }
+        if wanted == "link", let src = args["src"]?.string {
+            if current.kind == .link, let old = current.linkTarget, old != src {
+                before["src"] = .string(old)
+                after["src"] = .string(src)
+            } else if current.kind == .absent {
+                after["src"] = .string(src)
+            }
+        }
+        if current.kind != .absent, wanted != "absent",
+           let mode = try Modules.mode(args["mode"], current: current.mode, isDirectory: current.kind == .directory), mode != current.mode {
+            let octal = { (m: String) in "0" + String(repeating: "0", count: max(0, 3 - m.count)) + m }
+            before["mode"] = .string(octal(current.mode))
+            after["mode"] = .string(octal(mode))
+        }
+        return .map(["before": .map(before), "after": .map(after)])
     }
 
     /// The commands that bring `path` to the wanted state; none when it is already there.
