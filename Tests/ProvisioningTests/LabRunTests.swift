@@ -134,7 +134,8 @@ func counts(_ r: RunResult, _ host: String = "lab-01") -> (changed: Int, failed:
                 - name: line
                   lineinfile: { path: /etc/parc-test/lines.conf, regexp: "^clé=", line: "clé=nouvelle", create: yes }
                 - name: link
-                  file: { path: /etc/parc-test/current, src: /etc/parc-test/motd, state: link }
+                  # force: in check mode the target is not there yet, and Ansible refuses a link to nothing without it.
+                  file: { path: /etc/parc-test/current, src: /etc/parc-test/motd, state: link, force: yes }
                 - name: touch
                   # Ansible's touch updates the times (a change) on every run unless told to preserve them.
                   file: { path: /etc/parc-test/flag, state: touch, access_time: preserve, modification_time: preserve }

@@ -173,7 +173,7 @@ func failed(_ status: Int32 = 1, _ stderr: String = "") -> CommandResult { Comma
         #expect(try Planner("file", ["path": .string("/etc/hostname"), "_diff_peek": .bool(true)]).plan(["0\n"]).plan.result.data["appears_binary"] == .bool(false))
         // With diff on, Ansible's file diff: state, a link's target, mode (checked against ansible-playbook 2.19's file target).
         let relinked = try Planner("file", ["src": .string("foo.txt"), "dest": .string("/srv/soft.txt"), "state": .string("link")], diff: true)
-            .plan(["symbolic link|777|root|root|12|0|0|1\n/srv/foo.txt\n"]).plan
+            .plan(["symbolic link|777|root|root|12|0|0|1\n/srv/foo.txt\n", "yes\n"]).plan
         #expect(relinked.result.data["diff"] == .map(["before": .map(["path": .string("/srv/soft.txt"), "src": .string("/srv/foo.txt")]),
                                                       "after": .map(["path": .string("/srv/soft.txt"), "src": .string("foo.txt")])]))
         let madeDir = try Planner("file", ["path": .string("/srv/d"), "state": .string("directory"), "mode": .string("0750")], diff: true).plan(["absent\n"]).plan
@@ -183,6 +183,11 @@ func failed(_ status: Int32 = 1, _ stderr: String = "") -> CommandResult { Comma
         #expect(chmodded.result.data["diff"] == .map(["before": .map(["path": .string("/srv/f"), "mode": .string("0644")]),
                                                       "after": .map(["path": .string("/srv/f"), "mode": .string("0744")])]))
         #expect(try Planner("file", ["path": .string("/srv/f"), "mode": .string("u+x")]).plan(["regular file|644|root|root|3|0|0|1\n\n"]).plan.result.data["diff"] == nil)
+        // A link to what is not there: refused without force, in Ansible's words (the target seen from the link's folder).
+        let dangling = Planner("file", ["src": .string("none.txt"), "dest": .string("/srv/soft2.txt"), "state": .string("link")])
+        #expect(failure { try dangling.plan(["absent\n", "no\n"]) } == "src file does not exist, use \"force=yes\" if you really want to create the link: /srv/none.txt")
+        #expect((try? dangling.plan(["absent\n", "yes\n"]))?.asked.last == Fact("[ -e /srv/none.txt ] && echo yes || echo no", paths: ["/srv/none.txt"]))
+        #expect(try Planner("file", ["src": .string("none.txt"), "dest": .string("/srv/soft2.txt"), "state": .string("link"), "force": .bool(true)]).plan(["absent\n"]).plan.steps.count == 2)
         // Unchanged: as the device gave them, without a step.
         let kept = try dir.plan(["directory|755|prof|staff|4096|1001|50|3\n\n"]).plan
         #expect(kept.steps.isEmpty && kept.result.data["mode"] == .string("0755") && kept.result.data["group"] == .string("staff") && kept.result.data["gid"] == .int(50))

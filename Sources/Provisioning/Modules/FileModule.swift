@@ -74,6 +74,14 @@ enum FileModule {
             return p
         }
         let current = PathState.parse(try c.fact(.path(path)).stdoutText)
+        if c.string("state") == "link", let src = c.string("src"), !src.isEmpty, !(c.args["force"]?.truthy ?? false) {
+            // As Ansible's: a link to what is not there only with force (the target as seen from the link's folder).
+            let target = src.hasPrefix("/") ? src : ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent(src)
+            if try c.fact(Fact("[ -e \(shellQuote(target)) ] && echo yes || echo no", paths: [target])).stdoutText.trimmed == "no" {
+                throw ModuleFailure("src file does not exist, use \"force=yes\" if you really want to create the link: \(target)",
+                                    data: ["path": .string(path), "src": .string(src)])
+            }
+        }
         var commands = c.string("state") == "hard" ? try hardLink(c, path: path, current: current) : try plan(path: path, args: c.args, current: current)
         commands += try times(c, path: path, current: current, planned: commands)
         if let attributes = c.string("attributes") ?? c.string("attr"), c.string("state") != "absent" {
