@@ -188,6 +188,9 @@ func failed(_ status: Int32 = 1, _ stderr: String = "") -> CommandResult { Comma
         #expect(failure { try dangling.plan(["absent\n", "no\n"]) } == "src file does not exist, use \"force=yes\" if you really want to create the link: /srv/none.txt")
         #expect((try? dangling.plan(["absent\n", "yes\n"]))?.asked.last == Fact("[ -e /srv/none.txt ] && echo yes || echo no", paths: ["/srv/none.txt"]))
         #expect(try Planner("file", ["src": .string("none.txt"), "dest": .string("/srv/soft2.txt"), "state": .string("link"), "force": .bool(true)]).plan(["absent\n"]).plan.steps.count == 2)
+        // A link's mode: none to set (no lchmod on Linux), and its target left alone, dangling or not.
+        #expect(try Planner("file", ["src": .string("/nowhere"), "dest": .string("/srv/soft3.txt"), "state": .string("link"), "force": .bool(true), "mode": .string("0644")])
+            .plan(["symbolic link|777|root|root|8|0|0|1\n/nowhere\n"]).plan.steps.isEmpty)
         // Unchanged: as the device gave them, without a step.
         let kept = try dir.plan(["directory|755|prof|staff|4096|1001|50|3\n\n"]).plan
         #expect(kept.steps.isEmpty && kept.result.data["mode"] == .string("0755") && kept.result.data["group"] == .string("staff") && kept.result.data["gid"] == .int(50))

@@ -132,7 +132,7 @@ enum FileModule {
                 after["src"] = .string(src)
             }
         }
-        if current.kind != .absent, wanted != "absent",
+        if current.kind != .absent, current.kind != .link, wanted != "absent",
            let mode = try Modules.mode(args["mode"], current: current.mode, isDirectory: current.kind == .directory), mode != current.mode {
             let octal = { (m: String) in "0" + String(repeating: "0", count: max(0, 3 - m.count)) + m }
             before["mode"] = .string(octal(current.mode))
@@ -187,8 +187,9 @@ enum FileModule {
             throw ModuleFailure("value of state must be one of: absent, directory, file, hard, link, touch, got: \(state)")
         }
         let fresh = kindAfter != current.kind
-        if let mode, fresh || current.mode != mode { commands.append("chmod \(mode) -- \(p)") }
-        commands += ownership(p, owner: owner, group: group, current: fresh ? nil : current, link: false)
+        // A link has no mode of its own on Linux: Ansible's file sets none (and leaves its target's alone).
+        if let mode, kindAfter != .link, fresh || current.mode != mode { commands.append("chmod \(mode) -- \(p)") }
+        commands += ownership(p, owner: owner, group: group, current: fresh ? nil : current, link: kindAfter == .link)
         return commands
     }
 
