@@ -190,7 +190,14 @@ func failed(_ status: Int32 = 1, _ stderr: String = "") -> CommandResult { Comma
         #expect(try Planner("file", ["src": .string("none.txt"), "dest": .string("/srv/soft2.txt"), "state": .string("link"), "force": .bool(true)]).plan(["absent\n"]).plan.steps.count == 2)
         // A link's mode: none to set (no lchmod on Linux), and its target left alone, dangling or not.
         #expect(try Planner("file", ["src": .string("/nowhere"), "dest": .string("/srv/soft3.txt"), "state": .string("link"), "force": .bool(true), "mode": .string("0644")])
-            .plan(["symbolic link|777|root|root|8|0|0|1\n/nowhere\n"]).plan.steps.isEmpty)
+            .plan(["symbolic link|777|root|root|8|0|0|1\n/nowhere\n", "absent\n"]).plan.steps.isEmpty)
+        // follow (the default): a link's mode is its target's, set through the link; not with follow: no.
+        let followLink = Planner("file", ["path": .string("/srv/test_follow_link"), "mode": .string("0644")])
+        #expect(try followLink.scripts(["symbolic link|777|root|root|11|0|0|1\n./test_follow\n", "regular file|600|root|root|3|0|0|1\n"]).first
+                == "chmod 644 -- /srv/test_follow_link")
+        #expect(try followLink.plan(["symbolic link|777|root|root|11|0|0|1\n./test_follow\n", "regular file|644|root|root|3|0|0|1\n"]).plan.steps.isEmpty)
+        #expect(try Planner("file", ["path": .string("/srv/test_follow_link"), "state": .string("link"), "mode": .string("0600"), "follow": .bool(false)])
+            .plan(["symbolic link|777|root|root|11|0|0|1\n./test_follow\n"]).plan.steps.isEmpty, "the link's target left alone")
         // Unchanged: as the device gave them, without a step.
         let kept = try dir.plan(["directory|755|prof|staff|4096|1001|50|3\n\n"]).plan
         #expect(kept.steps.isEmpty && kept.result.data["mode"] == .string("0755") && kept.result.data["group"] == .string("staff") && kept.result.data["gid"] == .int(50))

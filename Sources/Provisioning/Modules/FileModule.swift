@@ -82,7 +82,16 @@ enum FileModule {
                                     data: ["path": .string(path), "src": .string(src)])
             }
         }
-        var commands = c.string("state") == "hard" ? try hardLink(c, path: path, current: current) : try plan(path: path, args: c.args, current: current)
+        // follow (Ansible's default): a link's mode and owner are its target's (load_file_common_arguments
+        // resolves the path), read through the link; a dangling link's target has none.
+        var followed: PathState?
+        if current.kind == .link, c.args["follow"]?.truthy ?? true, c.args["mode"] != nil || c.string("owner") != nil || c.string("group") != nil {
+            let q = shellQuote(path)
+            followed = PathState.parse(try c.fact(Fact("if [ -e \(q) ]; then stat -L -c '%F|%a|%U|%G|%s|%u|%g|%h' -- \(q); else echo absent; fi",
+                                                       paths: [path], staleAfterAnyChange: true)).stdoutText)
+        }
+        var commands = c.string("state") == "hard" ? try hardLink(c, path: path, current: current)
+            : try plan(path: path, args: c.args, current: current, followed: followed)
         commands += try times(c, path: path, current: current, planned: commands)
         if let attributes = c.string("attributes") ?? c.string("attr"), c.string("state") != "absent" {
             // lsattr's flags as they are (absent file: after it is made), then Ansible's rule.
@@ -142,7 +151,7 @@ enum FileModule {
     }
 
     /// The commands that bring `path` to the wanted state; none when it is already there.
-    static func plan(path: String, args: [String: Value], current: PathState) throws -> [String] {
+    static func plan(path: String, args: [String: Value], current: PathState, followed: PathState? = nil) throws -> [String] {
         let p = shellQuote(path)
         let state = args["state"]?.string ?? (current.kind == .absent ? "file" : current.kind == .directory ? "directory" : current.kind == .link ? "link" : "file")
         let wantsDirectory = (args["state"]?.string ?? "") == "directory" || current.kind == .directory
@@ -178,7 +187,10 @@ enum FileModule {
                 return [made.joined(separator: " && ") + " || { rm -f -- \(p); exit 1; }"]
             }
         case "link":
-            guard let src = args["src"]?.string else { throw ModuleFailure("state=link needs src") }
+            // Without src, an existing link keeps its target (its attributes only are updated, as Ansible's).
+            guard let src = args["src"]?.string ?? (current.kind == .link ? current.linkTarget : nil) else {
+                throw ModuleFailure("src is required for creating new symlinks")
+            }
             if current.kind == .link && current.linkTarget == src { break }
             if current.kind == .directory { throw ModuleFailure("\(path) is a directory; remove it first to make a link") }
             if current.kind == .file && !(args["force"]?.truthy ?? false) { throw ModuleFailure("\(path) is a file; set force: yes to replace it by a link") }
@@ -187,6 +199,13 @@ enum FileModule {
             throw ModuleFailure("value of state must be one of: absent, directory, file, hard, link, touch, got: \(state)")
         }
         let fresh = kindAfter != current.kind
+        if kindAfter == .link && !fresh, let followed {
+            // Followed: the target's mode and owner, through the link (chmod and chown follow it).
+            guard followed.kind != .absent else { return commands }
+            let targetMode = try Modules.mode(args["mode"], current: followed.mode, isDirectory: followed.kind == .directory)
+            if let targetMode, followed.mode != targetMode { commands.append("chmod \(targetMode) -- \(p)") }
+            return commands + ownership(p, owner: owner, group: group, current: followed, link: false)
+        }
         // A link has no mode of its own on Linux: Ansible's file sets none (and leaves its target's alone).
         if let mode, kindAfter != .link, fresh || current.mode != mode { commands.append("chmod \(mode) -- \(p)") }
         commands += ownership(p, owner: owner, group: group, current: fresh ? nil : current, link: kindAfter == .link)
