@@ -198,6 +198,9 @@ func failed(_ status: Int32 = 1, _ stderr: String = "") -> CommandResult { Comma
         #expect(try followLink.plan(["symbolic link|777|root|root|11|0|0|1\n./test_follow\n", "regular file|644|root|root|3|0|0|1\n"]).plan.steps.isEmpty)
         #expect(try Planner("file", ["path": .string("/srv/test_follow_link"), "state": .string("link"), "mode": .string("0600"), "follow": .bool(false)])
             .plan(["symbolic link|777|root|root|11|0|0|1\n./test_follow\n"]).plan.steps.isEmpty, "the link's target left alone")
+        // A new link with a mode: its target's mode (followed), when the target is there.
+        #expect(try Planner("file", ["src": .string("/srv/t1"), "dest": .string("/srv/t1_link"), "state": .string("link"), "mode": .string("0700")])
+            .scripts(["absent\n", "yes\n"]).prefix(2) == ["ln -sfn -- /srv/t1 /srv/t1_link", "[ ! -e /srv/t1_link ] || chmod 700 -- /srv/t1_link"])
         // Unchanged: as the device gave them, without a step.
         let kept = try dir.plan(["directory|755|prof|staff|4096|1001|50|3\n\n"]).plan
         #expect(kept.steps.isEmpty && kept.result.data["mode"] == .string("0755") && kept.result.data["group"] == .string("staff") && kept.result.data["gid"] == .int(50))

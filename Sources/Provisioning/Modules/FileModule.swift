@@ -194,7 +194,10 @@ enum FileModule {
             if current.kind == .link && current.linkTarget == src { break }
             if current.kind == .directory { throw ModuleFailure("\(path) is a directory; remove it first to make a link") }
             if current.kind == .file && !(args["force"]?.truthy ?? false) { throw ModuleFailure("\(path) is a file; set force: yes to replace it by a link") }
-            return ["ln -sfn -- \(shellQuote(src)) \(p)"] + ownership(p, owner: owner, group: group, current: nil, link: true)
+            // follow (the default): the new link's mode and owner are its target's, when it is there.
+            let follow = args["follow"]?.truthy ?? true
+            let attributes = (follow ? (mode.map { ["chmod \($0) -- \(p)"] } ?? []) : []) + ownership(p, owner: owner, group: group, current: nil, link: !follow)
+            return ["ln -sfn -- \(shellQuote(src)) \(p)"] + attributes.map { follow ? "[ ! -e \(p) ] || \($0)" : $0 }
         default:
             throw ModuleFailure("value of state must be one of: absent, directory, file, hard, link, touch, got: \(state)")
         }
