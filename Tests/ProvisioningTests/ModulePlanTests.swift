@@ -201,6 +201,11 @@ func failed(_ status: Int32 = 1, _ stderr: String = "") -> CommandResult { Comma
         // A new link with a mode: its target's mode (followed), when the target is there.
         #expect(try Planner("file", ["src": .string("/srv/t1"), "dest": .string("/srv/t1_link"), "state": .string("link"), "mode": .string("0700")])
             .scripts(["absent\n", "yes\n"]).prefix(2) == ["ln -sfn -- /srv/t1 /srv/t1_link", "[ ! -e /srv/t1_link ] || chmod 700 -- /srv/t1_link"])
+        // Ansible's argument checks, against the state the path has when none is given.
+        #expect(failure { try Planner("file", ["path": .string("/srv/f"), "src": .string("/srv/g")]).plan(["regular file|644|root|root|3|0|0|1\n\n"]) }
+                == "src option requires state to be 'link' or 'hard'")
+        #expect(failure { try Planner("file", ["path": .string("/srv/f"), "recurse": .bool(true)]).plan(["regular file|644|root|root|3|0|0|1\n\n"]) }
+                == "recurse option requires state to be 'directory'")
         // Unchanged: as the device gave them, without a step.
         let kept = try dir.plan(["directory|755|prof|staff|4096|1001|50|3\n\n"]).plan
         #expect(kept.steps.isEmpty && kept.result.data["mode"] == .string("0755") && kept.result.data["group"] == .string("staff") && kept.result.data["gid"] == .int(50))

@@ -82,6 +82,16 @@ enum FileModule {
                                     data: ["path": .string(path), "src": .string(src)])
             }
         }
+        // Ansible's argument checks, after its state defaults to the path's own.
+        let kindName = current.kind == .absent ? (c.bool("recurse") ? "directory" : "file")
+            : current.kind == .directory ? "directory" : current.kind == .link ? "link" : current.links > 1 ? "hard" : "file"
+        let state = c.string("state") ?? kindName
+        if c.bool("recurse") && state != "directory" {
+            throw ModuleFailure("recurse option requires state to be 'directory'", data: ["path": .string(path)])
+        }
+        if !(c.string("src") ?? "").isEmpty && !["link", "hard"].contains(state) {
+            throw ModuleFailure("src option requires state to be 'link' or 'hard'", data: ["path": .string(path)])
+        }
         // follow (Ansible's default): a link's mode and owner are its target's (load_file_common_arguments
         // resolves the path), read through the link; a dangling link's target has none.
         var followed: PathState?
