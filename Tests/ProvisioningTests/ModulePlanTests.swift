@@ -201,6 +201,15 @@ func failed(_ status: Int32 = 1, _ stderr: String = "") -> CommandResult { Comma
         // A new link with a mode: its target's mode (followed), when the target is there.
         #expect(try Planner("file", ["src": .string("/srv/t1"), "dest": .string("/srv/t1_link"), "state": .string("link"), "mode": .string("0700")])
             .scripts(["absent\n", "yes\n"]).prefix(2) == ["ln -sfn -- /srv/t1 /srv/t1_link", "[ ! -e /srv/t1_link ] || chmod 700 -- /srv/t1_link"])
+        // A link over another kind of path: only with force, a folder only when empty (Ansible's words).
+        let overDir = ["src": Value.string("/srv/t1"), "dest": .string("/srv/sub1"), "state": .string("link")]
+        #expect(failure { try Planner("file", overDir).plan(["directory|755|root|root|4096|0|0|2\n\n", "yes\n"]) } == "refusing to convert from directory to symlink for /srv/sub1")
+        #expect(failure { try Planner("file", ["src": .string("/srv/t1"), "dest": .string("/srv/f"), "state": .string("link")]).plan(["regular file|644|root|root|3|0|0|1\n\n", "yes\n"]) }
+                == "refusing to convert from file to symlink for /srv/f")
+        var forced = overDir
+        forced["force"] = .bool(true)
+        #expect(try Planner("file", forced).scripts(["directory|755|root|root|4096|0|0|2\n\n"]).prefix(2)
+                == ["rmdir -- /srv/sub1 2>/dev/null || { echo 'the directory /srv/sub1 is not empty, refusing to convert it' >&2; exit 1; }", "ln -sfn -- /srv/t1 /srv/sub1"])
         // Ansible's argument checks, against the state the path has when none is given.
         #expect(failure { try Planner("file", ["path": .string("/srv/f"), "src": .string("/srv/g")]).plan(["regular file|644|root|root|3|0|0|1\n\n"]) }
                 == "src option requires state to be 'link' or 'hard'")

@@ -202,12 +202,19 @@ enum FileModule {
                 throw ModuleFailure("src is required for creating new symlinks")
             }
             if current.kind == .link && current.linkTarget == src { break }
-            if current.kind == .directory { throw ModuleFailure("\(path) is a directory; remove it first to make a link") }
-            if current.kind == .file && !(args["force"]?.truthy ?? false) { throw ModuleFailure("\(path) is a file; set force: yes to replace it by a link") }
+            // As Ansible's: another kind of path only with force, and a folder only when empty.
+            let force = args["force"]?.truthy ?? false
+            if (current.kind == .directory || current.kind == .file) && !force {
+                throw ModuleFailure("refusing to convert from \(current.kind == .directory ? "directory" : current.links > 1 ? "hard" : "file") to symlink for \(path)",
+                                    data: ["path": .string(path)])
+            }
+            if current.kind == .directory {
+                commands.append("rmdir -- \(p) 2>/dev/null || { echo \(shellQuote("the directory \(path) is not empty, refusing to convert it")) >&2; exit 1; }")
+            }
             // follow (the default): the new link's mode and owner are its target's, when it is there.
             let follow = args["follow"]?.truthy ?? true
             let attributes = (follow ? (mode.map { ["chmod \($0) -- \(p)"] } ?? []) : []) + ownership(p, owner: owner, group: group, current: nil, link: !follow)
-            return ["ln -sfn -- \(shellQuote(src)) \(p)"] + attributes.map { follow ? "[ ! -e \(p) ] || \($0)" : $0 }
+            return commands + ["ln -sfn -- \(shellQuote(src)) \(p)"] + attributes.map { follow ? "[ ! -e \(p) ] || \($0)" : $0 }
         default:
             throw ModuleFailure("value of state must be one of: absent, directory, file, hard, link, touch, got: \(state)")
         }
