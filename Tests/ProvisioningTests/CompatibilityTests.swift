@@ -109,11 +109,28 @@ import Testing
     /// get_url's `headers` reach the server (a mapping, or the older `Name:value,…` text), and its
     /// credentials (after a challenge, or at once with force_basic_auth), through curl's
     /// configuration on a descriptor rather than its command line.
-    @Test func getURLSendsItsHeaders() async throws {
-        let lab = try LabRun()
+    /// A Python HTTP server on loopback that prints its port first; killed with SIGKILL by the
+    /// caller (the test process runs its children with SIGTERM blocked).
+    static func httpServer(_ script: String) throws -> (Process, port: String) {
         let server = Process()
         server.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        server.arguments = ["-c", """
+        server.arguments = ["-c", script]
+        let out = Pipe()
+        server.standardOutput = out
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        let port = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard Int(port) != nil else {
+            kill(server.processIdentifier, SIGKILL)
+            server.waitUntilExit()
+            throw LabError.command("python3 http server", "no port printed: \(port)")
+        }
+        return (server, port)
+    }
+
+    @Test func getURLSendsItsHeaders() async throws {
+        let lab = try LabRun()
+        let (server, port) = try Self.httpServer("""
             import http.server
             class H(http.server.BaseHTTPRequestHandler):
                 asked = []
@@ -133,15 +150,8 @@ import Testing
             s = http.server.HTTPServer(('127.0.0.1', 0), H)
             print(s.server_address[1], flush=True)
             s.serve_forever()
-            """]
-        let out = Pipe()
-        server.standardOutput = out
-        server.standardError = FileHandle.nullDevice
-        try server.run()
-        // SIGKILL: the test process runs its children with SIGTERM blocked.
+            """)
         defer { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() }
-        let port = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        try #require(Int(port) != nil, "the test server's port: \(port)")
         let run = try await lab.run("""
             - hosts: all
               become: yes
@@ -170,23 +180,15 @@ import Testing
         try FileManager.default.createDirectory(atPath: served + "/src", withIntermediateDirectories: true)
         try "bonjour\n".write(toFile: served + "/src/hello.txt", atomically: true, encoding: .utf8)
         #expect(try Spawn.run(["/bin/tar", "-C", served + "/src", "-czf", served + "/hello.tar.gz", "hello.txt"]).status == 0)
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        server.arguments = ["-c", """
+        let (server, port) = try Self.httpServer("""
             import functools, http.server
             H = functools.partial(http.server.SimpleHTTPRequestHandler, directory='\(served)')
             H.log_message = lambda *a: None
             s = http.server.HTTPServer(('127.0.0.1', 0), H)
             print(s.server_address[1], flush=True)
             s.serve_forever()
-            """]
-        let out = Pipe()
-        server.standardOutput = out
-        server.standardError = FileHandle.nullDevice
-        try server.run()
+            """)
         defer { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() }
-        let port = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        try #require(Int(port) != nil, "the test server's port: \(port)")
         let play = """
             - hosts: all
               become: yes
