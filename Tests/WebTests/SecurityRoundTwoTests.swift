@@ -229,6 +229,25 @@ import Testing
         limits.headerTimeout = .seconds(6)
         limits.connectionsPerAddress = 100
         let app = try PortalServer.application(portal: f.portal(), host: "127.0.0.1", port: 0, tls: nil, limits: limits, logger: quietLogger)
+        let checked = Flag()
+        do {
+            try await run(app, checked: checked)
+        } catch let error as ChannelError where checked.isSet && (error == .ioOnClosedChannel || error == .alreadyClosed) {
+            // Every check ran. The test client's own connection, idle through the flood, was closed by
+            // the header timeout this test sets (as it should be); closing it again at the client's
+            // shutdown can race with that close (CI, stop 36: "I/O on closed channel").
+        }
+    }
+
+    /// Set once every check of the test ran.
+    final class Flag: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value = false
+        var isSet: Bool { lock.withLock { value } }
+        func set() { lock.withLock { value = true } }
+    }
+
+    func run(_ app: some ApplicationProtocol, checked: Flag) async throws {
         try await app.test(.live) { client in
             let port = try #require(client.port)
             // The test client's own connection, made before the flood (else, on a loaded machine, its
@@ -271,6 +290,7 @@ import Testing
             // for a 2-core machine running the whole suite; starvation is no answer within the 5 s poll.)
             #expect(result.answeredIn < 4, "\(result)")
             #expect(result.laterClosed == result.opened, "every idle connection is closed by the header timeout: \(result)")
+            checked.set()
         }
     }
 }
