@@ -59,7 +59,7 @@ extension Runner {
                 let become = self.become(task, h, vars: vars)
                 do { _ = try plan(ctx) } catch let need as NeedFacts {
                     let k = DeviceSession.key(become)
-                    wanted[k, default: (become, [])].facts += need.facts
+                    wanted[k, default: (become, [])].facts += need.facts.filter(\.askedAhead)
                 } catch {}
             }
         }
@@ -249,7 +249,7 @@ extension Runner {
         while true {
             ctx.known = session.known(for: become)
             do {
-                let p = try body(Self.expandingHome(ctx))
+                let p = try body(Self.expandingPathArguments(ctx))
                 guard p.again else { return (p, earlier) }
                 if !ctx.check {
                     let owner = session.newOwner()
@@ -274,7 +274,7 @@ extension Runner {
     /// the device's home of that user (of the user the module runs as, for `~`), `$NAME` and
     /// `${NAME}` that user's environment (one that is not set stays as written) — expandvars
     /// and expanduser. A copy's or unarchive's `src` is a path of the device with `remote_src`.
-    static func expandingHome(_ ctx: ModuleContext) throws -> ModuleContext {
+    static func expandingPathArguments(_ ctx: ModuleContext) throws -> ModuleContext {
         var c = ctx
         let keys = pathArguments + (c.args["remote_src"]?.truthy == true ? ["src"] : [])
         for key in keys {

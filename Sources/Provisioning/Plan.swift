@@ -16,12 +16,17 @@ public struct Fact: Hashable, Sendable {
     /// Stale after any change, whatever it touched: what `stat` reads (owner, mode, links) is the
     /// inode's, which another name of it (a hard link) changes too.
     public var staleAfterAnyChange = false
+    /// Whether the run may ask it before its task plans (the play's first round trip): false for
+    /// a question that costs or leaves something on the device (unarchive's download, kept for
+    /// its extraction), which an earlier task's change would make the run ask again.
+    public var askedAhead = true
 
-    public init(_ script: String, input: [UInt8] = [], paths: [String]?, staleAfterAnyChange: Bool = false) {
+    public init(_ script: String, input: [UInt8] = [], paths: [String]?, staleAfterAnyChange: Bool = false, askedAhead: Bool = true) {
         self.script = script
         self.input = input
         self.paths = paths
         self.staleAfterAnyChange = staleAfterAnyChange
+        self.askedAhead = askedAhead
     }
 
     /// A command's answer about the system as a whole.

@@ -173,17 +173,22 @@ import Testing
     }
 
     /// unarchive from an address (remote_src): the device downloads it, extracts it and sets the
-    /// members' mode; a missing archive fails saying so. A local HTTP server on loopback.
+    /// members' mode; a missing archive fails saying so; the archive is fetched once per run, as
+    /// Ansible's (the probe keeps its download for the extraction). A local HTTP server on loopback.
     @Test func unarchiveFetchesAnArchiveByItsAddress() async throws {
         let lab = try LabRun()
         let served = lab.dir + "/served"
         try FileManager.default.createDirectory(atPath: served + "/src", withIntermediateDirectories: true)
         try "bonjour\n".write(toFile: served + "/src/hello.txt", atomically: true, encoding: .utf8)
         #expect(try Spawn.run(["/bin/tar", "-C", served + "/src", "-czf", served + "/hello.tar.gz", "hello.txt"]).status == 0)
+        try? FileManager.default.removeItem(atPath: lab.dir + "/requests")
         let (server, port) = try Self.httpServer("""
             import functools, http.server
-            H = functools.partial(http.server.SimpleHTTPRequestHandler, directory='\(served)')
-            H.log_message = lambda *a: None
+            class Logged(http.server.SimpleHTTPRequestHandler):
+                def log_message(self, *a): pass
+                def log_request(self, *a):
+                    with open('\(lab.dir)/requests', 'a') as f: f.write(self.path + '\\n')
+            H = functools.partial(Logged, directory='\(served)')
             s = http.server.HTTPServer(('127.0.0.1', 0), H)
             print(s.server_address[1], flush=True)
             s.serve_forever()
@@ -205,8 +210,11 @@ import Testing
         #expect(first.exitCode == 0, "\(first.records.map { "\($0.task): \($0.message ?? "")" })")
         #expect(try await lab.sh("cat /opt/fetched/hello.txt; stat -c %a /opt/fetched/hello.txt") == "bonjour\n700\n")
         #expect(try await lab.sh("cat /opt/missing-msg").hasPrefix("Failure downloading http://127.0.0.1:\(port)/none.tar.gz, "))
+        let requests = { (try? String(contentsOfFile: lab.dir + "/requests", encoding: .utf8)) ?? "" }
+        #expect(requests() == "/hello.tar.gz\n/none.tar.gz\n", "one download of each archive, extracted or not")
         let second = try await lab.run(play)
         #expect(second.records.filter { $0.task.hasPrefix("unarchive") && $0.outcome == .changed }.isEmpty, "the same files, the same mode: no change")
+        #expect(requests() == "/hello.tar.gz\n/none.tar.gz\n/hello.tar.gz\n/none.tar.gz\n")
     }
 
     /// A file written on the control node (delegate_to: localhost) is there for the next task,

@@ -225,6 +225,16 @@ func failed(_ status: Int32 = 1, _ stderr: String = "") -> CommandResult { Comma
         let stamped = Planner("file", ["path": .string("/srv/t"), "modification_time": .string("202612071530.00")])
         #expect(try stamped.plan(["regular file|644|root|root|0\n\n", "1 1796000000\n1796000000\n"]).plan.steps.isEmpty)
         #expect(try stamped.scripts(["regular file|644|root|root|0\n\n", "1 1796000000\n1796003600\n"]) == ["touch -m -t 202612071530.00 -- /srv/t", read("/srv/t")])
+        // With diff: Ansible's mtime / atime before and after (seconds since the epoch, the path's
+        // with their fraction), in check mode too; none when the time is already the wanted one.
+        let stampDiff = try Planner("file", ["path": .string("/srv/t"), "modification_time": .string("202612071530.00")], check: true, diff: true)
+            .plan(["regular file|644|root|root|0\n\n", "1.5 1796000000.25\n1796003600\n"]).plan
+        #expect(stampDiff.steps.map(\.script) == ["touch -m -t 202612071530.00 -- /srv/t"])
+        #expect(stampDiff.result.data["diff"] == .map(["before": .map(["path": .string("/srv/t"), "mtime": .double(1796000000.25)]),
+                                                    "after": .map(["path": .string("/srv/t"), "mtime": .double(1796003600)])]))
+        let unmoved = try Planner("file", ["path": .string("/srv/t"), "modification_time": .string("202612071530.00")], diff: true)
+            .plan(["regular file|644|root|root|0\n\n", "1.5 1796003600.000000000\n1796003600\n"]).plan
+        #expect(unmoved.steps.isEmpty && unmoved.result.data["diff"] == .map(["before": .map(["path": .string("/srv/t")]), "after": .map(["path": .string("/srv/t")])]))
         #expect(failure { try Planner("file", ["path": .string("/srv/t"), "access_time": .string("tomorrow")]).plan(["regular file|644|root|root|0\n\n"]) }
                 == "Error while obtaining timestamp for time tomorrow using format %Y%m%d%H%M.%S")
         // Attributes: Ansible's rule against lsattr's flags.
@@ -331,6 +341,17 @@ func failed(_ status: Int32 = 1, _ stderr: String = "") -> CommandResult { Comma
         broken.vars = [:]
         #expect(try broken.asks() == [.checksum("/etc/t.conf")])
         #expect(throws: (any Error).self) { try broken.plan(["absent\n"]) }
+        // output_encoding: the rendered text in the encoding Python's codecs name; empty is utf-8;
+        // a character the encoding has no code for fails the task rather than being guessed.
+        try "prix: 5 € à {{ inventory_hostname }}\n".write(toFile: dir + "/templates/t.j2", atomically: true, encoding: .utf8)
+        t.args["output_encoding"] = .string("windows-1252")
+        #expect(try t.plan(["absent\n"]).plan.steps.first?.input == Array("prix: 5 ".utf8) + [0x80, 0x20, 0xE0] + Array(" pc-1\n".utf8))
+        t.args["output_encoding"] = .string("")
+        #expect(try t.plan(["absent\n"]).plan.steps.first?.input == Array("prix: 5 € à pc-1\n".utf8))
+        t.args["output_encoding"] = .string("latin-1")
+        #expect(failure { try t.plan(["absent\n"]) }?.hasPrefix("'latin-1' codec can't encode character '€' in position 8") == true)
+        t.args["output_encoding"] = .string("klingon")
+        #expect(failure { try t.plan(["absent\n"]) } == "output_encoding: unknown encoding: klingon")
     }
 
     @Test func packagesServicesAndAccounts() throws {

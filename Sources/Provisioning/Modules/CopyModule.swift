@@ -92,10 +92,8 @@ enum CopyModule {
             let sequence = ["\\r\\n": "\r\n", "\\r": "\r", "\\n": "\n"][newline] ?? newline
             rendered = rendered.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\n", with: sequence)
         }
-        if let encoding = call.string("output_encoding"), !["utf-8", "utf8"].contains(encoding.lowercased()) {
-            throw ModuleFailure("output_encoding: parc writes utf-8 only, not \(encoding)")
-        }
-        var p = try push(Array(rendered.utf8), to: target, call)
+        // As Ansible's action: an empty output_encoding is utf-8.
+        var p = try push(try OutputEncoding.encode(rendered, as: call.string("output_encoding") ?? ""), to: target, call)
         // Ansible's result names the source it sent (a temporary copy on the device there; here the
         // template of the control node).
         p.result.data["src"] = .string(path)

@@ -102,7 +102,8 @@ enum FileModule {
         }
         var commands = c.string("state") == "hard" ? try hardLink(c, path: path, current: current)
             : try plan(path: path, args: c.args, current: current, followed: followed)
-        commands += try times(c, path: path, current: current, planned: commands)
+        let stamps = try times(c, path: path, current: current, planned: commands)
+        commands += stamps.commands
         if let attributes = c.string("attributes") ?? c.string("attr"), c.string("state") != "absent" {
             // lsattr's flags as they are (absent file: after it is made), then Ansible's rule.
             let flags = current.kind == .absent ? "" : try c.fact(Fact("lsattr -d -- \(shellQuote(path)) 2>/dev/null | cut -d' ' -f1", paths: [path])).stdoutText.trimmed
@@ -118,7 +119,7 @@ enum FileModule {
         // the task: as the device gave them, or read after a change (in the same round trip).
         for (k, v) in current.pathInfo { p.result.data[k] = v }
         if c.string("state") == "absent" { p.result.data["state"] = .string("absent") }
-        if c.diff { p.result.data["diff"] = try diff(path: path, args: c.args, current: current) }
+        if c.diff { p.result.data["diff"] = try diff(path: path, args: c.args, current: current, times: stamps) }
         if !commands.isEmpty && !c.check && c.string("state") != "absent" {
             var read = Step.run("stat -c '\(Modules.pathInfoFormat)' -- \(shellQuote(path)) 2>/dev/null || :", what: "reading the attributes of \(path)", touches: [])
             read.isResult = true
@@ -130,7 +131,7 @@ enum FileModule {
 
     /// Ansible's file diff: the path, its state when it changes kind, a link's target, the mode
     /// when it changes (before / after).
-    static func diff(path: String, args: [String: Value], current: PathState) throws -> Value {
+    static func diff(path: String, args: [String: Value], current: PathState, times: Times = Times()) throws -> Value {
         let previous: String = switch current.kind {
         case .absent: "absent"
         case .directory: "directory"
@@ -157,6 +158,8 @@ enum FileModule {
             before["mode"] = .string(octal(current.mode))
             after["mode"] = .string(octal(mode))
         }
+        for (k, v) in times.before { before[k] = v }
+        for (k, v) in times.after { after[k] = v }
         return .map(["before": .map(before), "after": .map(after)])
     }
 
@@ -232,17 +235,26 @@ enum FileModule {
         return commands
     }
 
+    /// What access_time / modification_time do: the commands, and Ansible's diff entries
+    /// (`mtime` / `atime` before and after, in seconds since the epoch, where they change).
+    struct Times {
+        var commands: [String] = []
+        var before: OrderedMap = [:]
+        var after: OrderedMap = [:]
+    }
+
     /// access_time / modification_time as Ansible's: `now` (the default of state=touch, always a
     /// change), `preserve` (everyone else's default), or a time in `%Y%m%d%H%M.%S` — touch's own
     /// `-t` format — compared with the path's (read as the device's local time, as touch reads it).
-    static func times(_ c: ModuleContext, path: String, current: PathState, planned: [String]) throws -> [String] {
+    static func times(_ c: ModuleContext, path: String, current: PathState, planned: [String]) throws -> Times {
         let state = c.string("state") ?? ""
-        guard state != "absent", state != "link" else { return [] }
+        guard state != "absent", state != "link" else { return Times() }
         let fallback = state == "touch" ? "now" : "preserve"
         let access = c.string("access_time") ?? fallback, modification = c.string("modification_time") ?? fallback
         for (key, value) in [("access_time_format", c.string("access_time_format")), ("modification_time_format", c.string("modification_time_format"))] {
             if let value, value != "%Y%m%d%H%M.%S" { throw ModuleFailure("\(key) '\(value)' is not supported by parc yet (%Y%m%d%H%M.%S is)") }
         }
+        guard access != "preserve" || modification != "preserve" else { return Times() }
         let p = shellQuote(path)
         func stamp(_ text: String) throws -> String {
             let digits = text.replacingOccurrences(of: ".", with: "")
@@ -251,23 +263,52 @@ enum FileModule {
             }
             return text
         }
-        var out: [String] = []
-        if state == "touch" {
-            // touch made the file (plan) or updates it: its times, as asked.
-            if access == "now" && modification == "now" { return planned.contains { $0.hasPrefix("touch ") } ? [] : ["touch -- \(p)"] }
-        }
-        for (flag, value) in [("-a", access), ("-m", modification)] where value != "preserve" {
-            if value == "now" { out.append("touch \(flag) -- \(p)"); continue }
-            let t = try stamp(value)
-            // The wanted time as the device reads it, against the path's.
+        func readable(_ t: String) -> String {
             let d = Array(t)
-            let readable = "\(String(d[0..<4]))-\(String(d[4..<6]))-\(String(d[6..<8])) \(String(d[8..<10])):\(String(d[10..<12])):\(String(d[13..<15]))"
-            if current.kind != .absent {
-                let have = try c.fact(Fact("stat -c '%X %Y' -- \(p); date -d \(shellQuote(readable)) +%s", paths: [path])).stdoutText
-                    .split(whereSeparator: \.isWhitespace).map(String.init)
-                if have.count == 3, have[flag == "-a" ? 0 : 1] == have[2] { continue }
+            return "\(String(d[0..<4]))-\(String(d[4..<6]))-\(String(d[6..<8])) \(String(d[8..<10])):\(String(d[10..<12])):\(String(d[13..<15]))"
+        }
+        // The path's times (with their fractions, as Python's st_mtime) and each wanted time as the
+        // device reads it, in one question (asked for a diff or a time to compare only); a path
+        // made by this task has none yet.
+        let wanted = [access, modification].filter { $0 != "now" && $0 != "preserve" }
+        var previous: (atime: Double, mtime: Double)?
+        var asked: [String: Double] = [:]
+        if current.kind != .absent, !wanted.isEmpty || c.diff {
+            let checked = try wanted.map(stamp)
+            let question = "stat -c '%.9X %.9Y' -- \(p)" + checked.map { "; date -d \(shellQuote(readable($0))) +%s" }.joined()
+            let answer = try c.fact(Fact(question, paths: [path])).stdoutText.split(whereSeparator: \.isWhitespace).compactMap { Double($0) }
+            if answer.count == 2 + checked.count {
+                previous = (answer[0], answer[1])
+                for (t, seconds) in zip(checked, answer.dropFirst(2)) { asked[t] = seconds }
             }
-            out.append("touch \(flag) -t \(t) -- \(p)")
+        }
+        var out = Times()
+        let now = Date().timeIntervalSince1970
+        func note(_ key: String, _ before: Double?, _ after: Double) {
+            guard let before, before != after else { return }
+            out.before[key] = .double(before)
+            out.after[key] = .double(after)
+        }
+        if state == "touch", access == "now", modification == "now" {
+            // touch made the file (plan) or updates it: its times, now.
+            if !planned.contains(where: { $0.hasPrefix("touch ") }) { out.commands.append("touch -- \(p)") }
+            note("mtime", previous?.mtime, now)
+            note("atime", previous?.atime, now)
+            return out
+        }
+        for (flag, key, value) in [("-a", "atime", access), ("-m", "mtime", modification)] where value != "preserve" {
+            let before = flag == "-a" ? previous?.atime : previous?.mtime
+            if value == "now" {
+                out.commands.append("touch \(flag) -- \(p)")
+                note(key, before, now)
+                continue
+            }
+            let t = try stamp(value)
+            if let before, let target = asked[t] {
+                if before == target { continue }
+                note(key, before, target)
+            }
+            out.commands.append("touch \(flag) -t \(t) -- \(p)")
         }
         return out
     }

@@ -1056,15 +1056,17 @@ enum TransferModules {
         let d = shellQuote(dest)
         let bytes: [UInt8]
         let stage: String
-        if c.bool("remote_src"), src.contains("://") {
-            // An address: the device downloads the archive into a private temporary file (the
-            // probe and the extraction each fetch it), as Ansible's unarchive fetches it first.
+        // An archive by its address: the device downloads it once, into a private temporary file
+        // the probe keeps for the extraction (which removes it) when there is something to extract.
+        let download = c.bool("remote_src") && src.contains("://")
+        var fetch = ""
+        if download {
             bytes = []
             let k = (c.args["validate_certs"].map { !$0.truthy } ?? false) ? (curl: " -k", wget: " --no-check-certificate") : (curl: "", wget: "")
             let url = shellQuote(src)
-            stage = "a=$(mktemp) || exit 1; trap 'rm -f -- \"$a\"' EXIT; "
-                + "if command -v curl >/dev/null; then r=$(curl -fsSL\(k.curl) -o \"$a\" -- \(url) 2>&1); else r=$(wget -q\(k.wget) -O \"$a\" -- \(url) 2>&1); fi "
+            fetch = "if command -v curl >/dev/null; then r=$(curl -fsSL\(k.curl) -o \"$a\" -- \(url) 2>&1); else r=$(wget -q\(k.wget) -O \"$a\" -- \(url) 2>&1); fi "
                 + "|| { printf 'Failure downloading %s, %s\\n' \(url) \"$r\" >&2; exit 7; }; "
+            stage = "a=$(mktemp) || exit 1; trap 'rm -f -- \"$a\"' EXIT; " + fetch
         } else if c.bool("remote_src") {
             bytes = []
             stage = "a=\(shellQuote(src)); [ -f \"$a\" ] || { echo \(shellQuote("Source '\(src)' does not exist")) >&2; exit 4; }; "
@@ -1125,8 +1127,10 @@ enum TransferModules {
         // names what is missing.
         let tools = zip ? "m=; command -v unzip >/dev/null || m=unzip; command -v zipinfo >/dev/null || m=\"${m:+$m' or '}zipinfo\"; "
             + "[ -z \"$m\" ] || { echo \"Unable to find required '$m' binary in the path.\" >&2; exit 6; }; " : ""
-        let probe = try c.fact(Fact(stage + tools + "tar=$(command -v tar || echo tar); [ -d \(d) ] || { echo parc-no-dest; exit 0; }; \(list) || exit 5; echo '==parc=='; if \(same); then echo same; fi; echo '==parc=='; pwd",
-                                    input: bytes, paths: [dest] + (c.bool("remote_src") && !src.contains("://") ? [src] : [])))
+        // A download to extract is kept (its path after the folder), not removed with the probe.
+        let keep = download && !c.check ? "else trap - EXIT; echo \"$a\"; " : ""
+        let probe = try c.fact(Fact(stage + tools + "tar=$(command -v tar || echo tar); [ -d \(d) ] || { echo parc-no-dest; exit 0; }; \(list) || exit 5; echo '==parc=='; if \(same); then echo same; \(keep)fi; echo '==parc=='; pwd",
+                                    input: bytes, paths: [dest] + (c.bool("remote_src") && !src.contains("://") ? [src] : []), askedAhead: !download))
         guard probe.succeeded else {
             if probe.exitStatus == 7 { throw ModuleFailure(probe.stderrText.trimmed) }
             if probe.exitStatus == 6 {
@@ -1137,6 +1141,7 @@ enum TransferModules {
         if probe.stdoutText == "parc-no-dest\n" { throw ModuleFailure("Destination '\(dest)' is not a directory") }
         let parts = probe.stdoutText.components(separatedBy: "==parc==\n")
         let members = (parts.first ?? "").split(separator: "\n").map { Value.string(String($0)) }
+        let kept = parts.count > 1 && parts[1] != "same\n" ? parts[1].trimmed : ""
         var p = Plan(changed: false)
         p.result.data["dest"] = .string(dest)
         if !dest.hasPrefix("/"), parts.count > 2 {
@@ -1174,7 +1179,10 @@ enum TransferModules {
         }
         // keep_newer: a file on the device newer than the archive's stays (GNU tar's own rule; unzip's -u).
         let keepNewer = c.bool("keep_newer")
-        let extract = stage + (zip ? "unzip \(keepNewer ? "-u" : "-o") -q\(extra) \"$a\"\(zipMembers) -d \(d)"
+        // The probe's download when it kept one (fetched again only if it is gone meanwhile).
+        let fetched = download && kept.hasPrefix("/")
+            ? "a=\(shellQuote(kept)); trap 'rm -f -- \"$a\"' EXIT; [ -s \"$a\" ] || " + fetch : stage
+        let extract = fetched + (zip ? "unzip \(keepNewer ? "-u" : "-o") -q\(extra) \"$a\"\(zipMembers) -d \(d)"
                                    : "tar -xf \"$a\"\(keepNewer ? " --keep-newer-files" : "")\(extra)\(tarExclude) -C \(d)\(tarInclude)")
         p.steps = [c.run(extract, input: bytes, what: "extracting \(src)", touches: [dest])]
         p.steps[0].removesTree = true
