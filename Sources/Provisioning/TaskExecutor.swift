@@ -143,9 +143,14 @@ extension Runner {
             var record = runner.record(task, name: name, h, item: label)
             var warnings: [String] = []
             do {
-                if try !task.when.allSatisfy({ try templates.condition($0, vars: v, at: task.location) }) {
+                if let falseCondition = try task.when.first(where: { try !templates.condition($0, vars: v, at: task.location) }) {
                     record.outcome = .skipped
                     record.message = "condition false"
+                    // As Ansible registers a skipped item: the condition that was false.
+                    var skipped = ModuleResult()
+                    skipped.skipped = true
+                    skipped.data = ["skip_reason": .string("Conditional result was False"), "false_condition": .string(falseCondition)]
+                    results.append(registered(skipped, item: item, index: index))
                 } else {
                     guard case .done(let result) = try await attempts(index: index, label: label, record: record, vars: &v) else { return false }
                     results.append(registered(result, item: item, index: index))
@@ -161,6 +166,9 @@ extension Runner {
                 guard await runner.settledBeforeFailure(h, state: state) else { return false }
                 record.outcome = .failed
                 record.message = "\(resolved.explain(error))"
+                // A task that failed before its module ran (its arguments, its condition) is
+                // registered failed with the message, as Ansible's.
+                results.append(registered(ModuleResult(failed: record.message ?? "\(error)"), item: item, index: index))
             }
             let ignoring = try? runner.ignoresErrors(task, vars: v)
             if record.outcome == .failed && ignoring == true { record.ignored = true }

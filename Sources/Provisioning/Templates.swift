@@ -53,8 +53,8 @@ public final class TemplateEngine: Sendable {
 
     /// Why a lookup is refused, in one place for the load-time check and the run.
     static func lookupRefusal(_ plugin: String) -> String {
-        if ["pipe", "ansible.builtin.pipe"].contains(plugin) {
-            return "lookup('pipe') is not supported by parc, by design: it runs a command on the control node — on a shared parc server every "
+        if ["pipe", "ansible.builtin.pipe", "lines", "ansible.builtin.lines"].contains(plugin) {
+            return "lookup('\(plugin)') is not supported by parc, by design: it runs a command on the control node — on a shared parc server every "
                 + "playbook author would get a shell there, and a device's data in its text would choose the command"
         }
         return "lookup('\(plugin)') is not supported by parc (file, env, template, first_found, password, list, items, indexed_items, dict, sequence, nested and together are)"

@@ -307,6 +307,101 @@ import Testing
         #expect(try await lab.sh("cat /opt/judged") == "parcbecome|True|True|False\n")
     }
 
+    /// copy with remote_src of a folder, as Ansible's copy_directory: `src/` merges the content
+    /// into dest, `src` the folder itself; what dest has and src lacks stays; a file whose bytes
+    /// differ is replaced; links stay links unless local_follow; owner on everything; check mode
+    /// says it would change and changes nothing; the second run changes nothing.
+    @Test func aFolderOnTheDeviceIsCopiedAsAnsibleCopiesIt() async throws {
+        let lab = try LabRun()
+        _ = try await lab.sh("""
+            rm -rf /opt/rsrc /opt/rdest /opt/rnew /opt/rfollow /opt/rchk; mkdir -p /opt/rsrc/sub /opt/rdest/sub
+            printf one > /opt/rsrc/a.txt; printf new > /opt/rsrc/sub/b.txt; chmod 0640 /opt/rsrc/a.txt; ln -s a.txt /opt/rsrc/link
+            printf old > /opt/rdest/sub/b.txt; printf mine > /opt/rdest/keep.txt
+            """)
+        let play = """
+            - hosts: all
+              become: yes
+              gather_facts: no
+              tasks:
+                - copy: { src: /opt/rsrc/, dest: /opt/rdest, remote_src: yes, local_follow: no, owner: nobody }
+                  register: merged
+                - copy: { src: /opt/rsrc, dest: /opt/rnew, remote_src: yes }
+                  register: made
+                - copy: { src: /opt/rsrc/, dest: /opt/rfollow/, remote_src: yes, local_follow: yes, directory_mode: "0750" }
+                - copy: { src: /opt/rsrc/, dest: /opt/rchk/, remote_src: yes }
+                  check_mode: yes
+                  register: checked
+                - copy: { src: /opt/nowhere/, dest: /opt/rdest, remote_src: yes }
+                  register: missing
+                  ignore_errors: yes
+                - copy: { dest: /opt/rresults, content: "{{ merged.changed }} {{ made.changed }} {{ checked.changed }} {{ checked.msg }} | {{ missing.msg }}" }
+            """
+        let first = try await lab.run(play)
+        #expect(first.exitCode == 0, "\(first.records.map { "\($0.task): \($0.outcome) \($0.message ?? "")" })")
+        let out = try await lab.sh("""
+            cat /opt/rresults; echo
+            cat /opt/rdest/a.txt /opt/rdest/sub/b.txt /opt/rdest/keep.txt; echo
+            readlink /opt/rdest/link; stat -c '%a %U' /opt/rdest/a.txt /opt/rdest/sub/b.txt
+            cat /opt/rnew/rsrc/a.txt; readlink /opt/rnew/rsrc/link; echo
+            [ -L /opt/rfollow/link ] || cat /opt/rfollow/link; echo; stat -c %a /opt/rfollow
+            [ -e /opt/rchk ] || echo no-rchk
+            """)
+        #expect(out == """
+            True True True dest directory /opt/rchk would be created | Source /opt/nowhere/ not found
+            onenewmine
+            a.txt
+            640 nobody
+            644 nobody
+            onea.txt
+
+            one
+            750
+            no-rchk
+
+            """)
+        let second = try await lab.run(play)
+        // Nothing to copy again: only the check-mode task (its dest is still not there) and the
+        // summary (whose text changed) report a change.
+        #expect(second.records.map(\.outcome) == [.ok, .ok, .ok, .changed, .failed, .changed], "\(second.records.map { "\($0.task): \($0.outcome)" })")
+    }
+
+    /// What `register` keeps, as Ansible: a task whose arguments cannot be rendered is registered
+    /// failed with the message; a skipped item of a loop is in `results` with its false condition;
+    /// file's touch names its path `dest`, its other states `path`.
+    @Test func failedAndSkippedTasksAreRegisteredAsAnsibleRegistersThem() async throws {
+        let lab = try LabRun()
+        let run = try await lab.run("""
+            - hosts: all
+              become: yes
+              gather_facts: no
+              tasks:
+                - debug: { msg: "{{ 'x' in nowhere_defined }}" }
+                  register: broken
+                  ignore_errors: yes
+                - command: "echo {{ item }}"
+                  loop: [1, 2, 3]
+                  when: item != 2
+                  register: looped
+                - file: { path: /opt/registered-touch, state: touch }
+                  register: touched
+                - file: { path: /opt/registered-touch, mode: "0600" }
+                  register: moded
+                - copy:
+                    dest: /opt/registered
+                    content: |
+                      {{ broken.failed }} {{ 'nowhere_defined' in broken.msg }} {{ broken.skipped is defined }}
+                      {{ looped.results | map(attribute='skipped', default=false) | list }} {{ looped.results[1].false_condition }} {{ looped.results[1].item }}
+                      {{ touched.dest }} {{ touched.path is defined }} {{ moded.path }} {{ moded.dest is defined }}
+            """)
+        #expect(run.exitCode == 0, "\(run.records.map { "\($0.task): \($0.outcome) \($0.message ?? "")" })")
+        let registered = try await lab.sh("cat /opt/registered")
+        #expect(registered == """
+            True True False
+            [False, True, False] item != 2 2
+            /opt/registered-touch False /opt/registered-touch False
+            """, "the play ends without a newline: so does the content")
+    }
+
     /// cron with cron_file writes /etc/cron.d on the device (no crontab needed), and removes the
     /// file with its last entry.
     @Test func cronFilesLandInCronD() async throws {

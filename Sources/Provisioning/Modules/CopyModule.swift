@@ -29,12 +29,24 @@ enum CopyModule {
         if call.args["content"] == nil, !call.bool("remote_src"), let src, let folder = try localFolder(src, in: call.playbookDirectory) {
             return try copyTree(folder, src: src, to: dest, call)
         }
+        if call.bool("remote_src"), let src, call.args["content"] == nil {
+            // What src is on the device (asked with the destination's checksum, which a file needs next).
+            let q = shellQuote(src)
+            let kind = try call.facts([Fact("if [ -d \(q) ]; then echo directory; elif [ -f \(q) ]; then echo file; elif [ -e \(q) ]; then echo other; else echo absent; fi",
+                                            paths: [src]), .checksum(dest.hasSuffix("/") ? dest + (src as NSString).lastPathComponent : dest)])[0].stdoutText.trimmed
+            switch kind {
+            case "directory": return try remoteTree(src: src, dest: dest, call)
+            case "absent": throw ModuleFailure("Source \(src) not found")
+            case "other": throw ModuleFailure("Cannot copy invalid source '\(src)': not a file")
+            default: break
+            }
+        }
         if call.args["content"] == nil, let src, dest.hasSuffix("/") { dest += (src as NSString).lastPathComponent }
         let target = try destination(dest, call)
         let bytes: [UInt8]
         if call.bool("remote_src"), let src {
             // remote_src: a file already on the device, read there and written as any other
-            // (atomically, with its mode and owner). A folder is not copied this way yet.
+            // (atomically, with its mode and owner); a folder is `remoteTree`'s.
             let limit = 64 << 20
             let q = shellQuote(src)
             let read = try call.fact(Fact("if [ -f \(q) ]; then head -c \(limit + 1) -- \(q); else echo 'not a regular file' >&2; exit 3; fi", paths: [src]))
@@ -97,6 +109,104 @@ enum CopyModule {
         // Ansible's result names the source it sent (a temporary copy on the device there; here the
         // template of the control node).
         p.result.data["src"] = .string(path)
+        return p
+    }
+
+    /// A folder already on the device copied as Ansible's copy module copies one with remote_src
+    /// (its copy_directory): `src/` puts the folder's content into `dest`, `src` the folder itself;
+    /// a `dest` that is not there is made as a copy (modes and times kept, links as links unless
+    /// `local_follow`); one that is there gets what is only in `src` and the files whose content
+    /// differs (Python's filecmp: same size and mtime, or same bytes), never loses anything; owner
+    /// and group on everything with owner/group, mode on `dest`. One script, asked first as a
+    /// question (what it would do, nothing done) and then, when it has something to do, run.
+    static func remoteTree(src: String, dest: String, _ c: ModuleContext) throws -> Plan {
+        let force = c.args["force"]?.truthy ?? true
+        let localFollow = c.args["local_follow"].map { $0 == .null ? "" : ($0.truthy ? "yes" : "no") } ?? ""
+        let mode = try Modules.mode(c.args["mode"])
+        let directoryMode = try Modules.mode(c.args["directory_mode"])
+        let owner = c.string("owner"), group = c.string("group")
+        let ownership = (owner ?? "") + (group.map { ":" + $0 } ?? "")
+        func script(dry: Bool) -> String {
+            let own = ownership.isEmpty ? "" : shellQuote(ownership)
+            let lines = [
+                "S=\(shellQuote(src)); D=\(shellQuote(dest)); dry=\(dry ? 1 : 0); lf=\(localFollow); own=\(own); ou=\(owner.map(shellQuote) ?? ""); og=\(group.map(shellQuote) ?? "")",
+                // Every change is a line: in the question only said, in the step done and said.
+                "act() { printf '%s\\n' \"$1\"; shift; [ $dry = 1 ] || \"$@\" || exit 1; }",
+                "owned() { [ -z \"$own\" ] || [ $dry = 1 ] || chown -h $2 \"$own\" -- \"$1\" || exit 1; }",
+                // Whether anything at $1 (under it with -R) has another owner or group than asked: then chown.
+                "reown() { [ -z \"$own\" ] && return 0; f=; [ -z \"$ou\" ] || f=\"! -user $ou\"; [ -z \"$og\" ] || f=\"${f:+$f -o }! -group $og\"; "
+                    + "m=\"-maxdepth 0\"; [ \"$2\" = -R ] && m=; [ -z \"$(find \"$1\" $m \\( $f \\) -print -quit)\" ] || act \"$1\" chown -h $2 \"$own\" -- \"$1\"; }",
+                "copyfile() { cat -- \"$1\" > \"$2\"; }",
+                "copymode() { cat -- \"$1\" > \"$2\" && chmod --reference=\"$1\" -- \"$2\"; }",
+                // copytree: symlinks kept unless local_follow is true; modes and times kept.
+                "tree() { if [ \"$lf\" = yes ]; then cp -R -L --preserve=mode,timestamps -- \"$1\" \"$2\"; else cp -R -P --preserve=mode,timestamps -- \"$1\" \"$2\"; fi; }",
+                // filecmp.cmp, shallow: the same kind, size and mtime are the same file, else the bytes decide.
+                "same() { [ \"$(stat -L -c '%F %s %.9Y' -- \"$1\")\" = \"$(stat -L -c '%F %s %.9Y' -- \"$2\")\" ] || cmp -s -- \"$1\" \"$2\"; }",
+                "merge() {",
+                "  local s n d",
+                "  for s in \"$1\"/* \"$1\"/.[!.]* \"$1\"/..?*; do",
+                "    [ -e \"$s\" ] || [ -L \"$s\" ] || continue",
+                "    n=${s##*/}",
+                "    case $n in RCS|CVS|tags|.git|.hg|.bzr|_darcs|__pycache__) continue;; esac",
+                "    d=$2/$n",
+                "    if [ -e \"$d\" ] || [ -L \"$d\" ]; then",
+                "      if [ -d \"$s\" ] && [ -d \"$d\" ]; then merge \"$s\" \"$d\"",
+                "      elif [ -f \"$s\" ] && [ -f \"$d\" ] && ! same \"$s\" \"$d\"; then",
+                "        if [ -L \"$s\" ] && [ \"$lf\" = no ]; then act \"$d\" ln -sfn -- \"$(readlink -- \"$s\")\" \"$d\"; else act \"$d\" copymode \"$s\" \"$d\"; fi; owned \"$d\"",
+                "      fi",
+                "    elif [ -L \"$s\" ]; then",
+                // A link only in src: copied as Ansible's copy_left_only does (nothing unless local_follow is given).
+                "      if [ \"$lf\" = yes ] && [ -d \"$s\" ]; then act \"$d\" tree \"$s\" \"$d\"; owned \"$d\" -R",
+                "      elif [ \"$lf\" = yes ] && [ -f \"$s\" ]; then act \"$d\" copyfile \"$s\" \"$d\"; owned \"$d\"",
+                "      elif [ \"$lf\" = no ] && [ -e \"$s\" ]; then act \"$d\" ln -s -- \"$(readlink -- \"$s\")\" \"$d\"",
+                "      else printf '%s\\n' \"$d\"; fi",
+                "    elif [ -f \"$s\" ]; then act \"$d\" copymode \"$s\" \"$d\"; owned \"$d\"",
+                "    elif [ -d \"$s\" ]; then act \"$d\" tree \"$s\" \"$d\"; owned \"$d\" -R",
+                "    fi",
+                "  done",
+                "}",
+                // dest/ : its folder is made first (directory_mode and the owner on what is made).
+                "case $D in */) t=${D%/}; if [ ! -e \"$t\" ]; then",
+                "  if [ $dry = 1 ]; then echo \"$t\"; exit 0; fi",
+                "  set --; x=$t; while [ ! -e \"$x\" ]; do set -- \"$x\" \"$@\"; x=$(dirname -- \"$x\"); done",
+                "  for x in \"$@\"; do mkdir -- \"$x\" || exit 1;\(directoryMode.map { " chmod \($0) -- \"$x\" || exit 1;" } ?? "") owned \"$x\"; done; echo \"$t\"",
+                "fi;; esac",
+                // The path whose mode and owner are set at the end: dest, or dest/<src's name> when dest is a folder.
+                "a=$D; [ -d \"$D\" ] && a=${D%/}/${S##*/}; [ \"$a\" = \"${D%/}/\" ] && a=$D",
+                "if [ \"$force\" = no ] && { [ -e \"$a\" ] || [ -L \"$a\" ]; }; then exit 0; fi",
+                "case $S in */) T=${D%/};; *) T=${D%/}/${S##*/};; esac",
+                "if [ ! -e \"$T\" ]; then",
+                "  act \"$T\" mkdir -p -- \"$(dirname -- \"$T\")\"; act \"$T\" tree \"${S%/}\" \"$T\"; owned \"$T\" -R",
+                "else",
+                "  merge \"${S%/}\" \"$T\"",
+                "  reown \"$T\" -R",
+                "fi",
+                "[ -e \"$a\" ] || exit 0",
+                mode.map { "[ \"$(stat -c %a -- \"$a\")\" = \(shellQuote(String(Int($0, radix: 8) ?? 0, radix: 8))) ] || act \"$a\" chmod \($0) -- \"$a\"" } ?? ":",
+                "reown \"$a\"",
+            ]
+            return lines.joined(separator: "\n").replacingOccurrences(of: "$force", with: force ? "yes" : "no")
+        }
+        return try treePlan(src: src, dest: dest, question: script(dry: true), step: script(dry: false), c)
+    }
+
+    /// The plan of `remoteTree`: its question (what would change, one path a line), then the step
+    /// that changes it, when there is something to change.
+    static func treePlan(src: String, dest: String, question: String, step: String, _ c: ModuleContext) throws -> Plan {
+        let tree = { (path: String) in path.hasSuffix("/") ? path : path + "/" }
+        let asked = try c.fact(Fact(question, paths: [tree(src), tree(dest)]))
+        guard asked.succeeded else { throw ModuleFailure("Failed to copy \(src) to \(dest): \(asked.stderrText.trimmed)") }
+        var p = Plan()
+        p.result.data["dest"] = .string(dest)
+        p.result.data["src"] = .string(src)
+        let changes = asked.stdoutText.split(separator: "\n").map(String.init)
+        guard !changes.isEmpty else { return p }
+        let root = dest.hasSuffix("/") ? String(dest.dropLast()) : dest
+        if c.check, dest.hasSuffix("/"), changes == [root] { p.result.msg = "dest directory \(root) would be created" }
+        var run = c.run(step, what: "copying \(src) to \(dest)", touches: [root])
+        run.removesTree = true
+        p.steps = [run]
+        p.result.changed = true
         return p
     }
 

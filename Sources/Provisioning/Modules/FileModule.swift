@@ -114,7 +114,14 @@ enum FileModule {
         var p = Plan(steps: commands.map { c.run($0, what: "file \(path)", touches: [path]) })
         if let i = p.steps.indices.first(where: { commands[$0].hasPrefix("rm -rf") }) { p.steps[i].removesTree = true }
         if c.diff && !commands.isEmpty { p.result.msg = commands.joined(separator: "; ") }
-        p.result.data["path"] = .string(path)
+        // As Ansible's: touch, link and hard name the path `dest` (link and hard with their `src`),
+        // the other states `path`.
+        if ["touch", "link", "hard"].contains(state) {
+            p.result.data["dest"] = .string(path)
+            if state != "touch", let src = c.string("src") ?? current.linkTarget { p.result.data["src"] = .string(src) }
+        } else {
+            p.result.data["path"] = .string(path)
+        }
         // Ansible's result names the path's owner, group, mode, kind and size as they are after
         // the task: as the device gave them, or read after a change (in the same round trip).
         for (k, v) in current.pathInfo { p.result.data[k] = v }
@@ -189,8 +196,11 @@ enum FileModule {
             default: throw ModuleFailure("\(path) exists and is not a directory")
             }
         case "file":
-            if current.kind == .absent { throw ModuleFailure("\(path) does not exist (state=file does not create files; use state=touch or copy)") }
-            if current.kind == .directory { throw ModuleFailure("\(path) is a directory, not a file") }
+            // Ansible's words (state=file makes nothing: touch or copy do).
+            if current.kind == .absent || current.kind == .directory {
+                let kind = current.kind == .absent ? "absent" : "directory"
+                throw ModuleFailure("file (\(path)) is \(kind), cannot continue", data: ["path": .string(path), "state": .string(kind)])
+            }
         case "touch":
             if current.kind == .absent {
                 // A file made here is removed again when its mode or owner cannot be set (as Ansible's).
