@@ -307,6 +307,33 @@ import Testing
         #expect(try await lab.sh("cat /opt/judged") == "parcbecome|True|True|False\n")
     }
 
+    /// A folder of the control node copied without its trailing slash: the folder itself gets
+    /// directory_mode as every folder under it (Ansible's copy target checks all of them); with
+    /// the slash, dest keeps its own; a second run changes nothing.
+    @Test func directoryModeReachesTheCopiedFolderItself() async throws {
+        let lab = try LabRun()
+        let play = """
+            - hosts: all
+              become: yes
+              gather_facts: no
+              tasks:
+                - file: { path: /opt/dm-into, state: directory, mode: "0755" }
+                - copy: { src: dmtree, dest: /opt/dm-into, directory_mode: "0700" }
+                - copy: { src: dmtree/, dest: /opt/dm-into, directory_mode: "0700" }
+            """
+        let first = try await lab.run(play, files: ["dmtree/sub/x.txt": "x\n"])
+        #expect(first.exitCode == 0, "\(first.records.map { "\($0.task): \($0.outcome) \($0.message ?? "")" })")
+        #expect(try await lab.sh("stat -c '%n %a' /opt/dm-into /opt/dm-into/dmtree /opt/dm-into/dmtree/sub /opt/dm-into/sub") == """
+            /opt/dm-into 755
+            /opt/dm-into/dmtree 700
+            /opt/dm-into/dmtree/sub 700
+            /opt/dm-into/sub 700
+
+            """)
+        let second = try await lab.run(play, files: ["dmtree/sub/x.txt": "x\n"])
+        #expect(second.records.map(\.outcome) == [.ok, .ok, .ok], "\(second.records.map { "\($0.task): \($0.outcome)" })")
+    }
+
     /// copy with remote_src of a folder, as Ansible's copy_directory: `src/` merges the content
     /// into dest, `src` the folder itself; what dest has and src lacks stays; a file whose bytes
     /// differ is replaced; links stay links unless local_follow; owner on everything; check mode

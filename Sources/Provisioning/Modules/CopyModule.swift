@@ -263,7 +263,7 @@ enum CopyModule {
         }
         let r = shellQuote(root)
         let listing = try c.fact(Fact("if [ -e \(r) ] && ! [ -d \(r) ]; then echo 'not a directory'; exit 0; fi; [ -d \(r) ] || exit 0; "
-                                      + "echo 'd|||||||.'; cd \(r) && find . -mindepth 1 -printf '%y|%m|%u|%g|%U|%G|%s|%P\\n' && echo '--' && find . -type f -print0 | xargs -0 -r sha256sum -- "
+                                      + "cd \(r) && stat -c 'd|%a|%U|%G|%u|%g|%s|.' -- . && find . -mindepth 1 -printf '%y|%m|%u|%g|%U|%G|%s|%P\\n' && echo '--' && find . -type f -print0 | xargs -0 -r sha256sum -- "
                                       + "&& echo '--' && find . -type l -printf '%l\\n%P\\n'",
                                       paths: [root.hasSuffix("/") ? root : root + "/"]))
         if listing.stdoutText == "not a directory\n" { throw ModuleFailure("\(root) is not a directory on the device: a folder is copied into a folder") }
@@ -294,8 +294,17 @@ enum CopyModule {
         // The root is made when missing; every folder of the source gets directory_mode (Ansible
         // runs its file module on each), new ones made with it.
         var script: [String] = []
-        if present["."] == nil { script.append("mkdir -p -- \(r)") }
         let directoryMode = try Modules.mode(c.args["directory_mode"])
+        // The copied folder itself (`src` without its slash) is one of the source's folders: it gets
+        // directory_mode too, as Ansible's action makes it with the others; `src/`'s dest does not.
+        let ownRoot = !src.hasSuffix("/")
+        if let f = present["."] {
+            if ownRoot, let directoryMode, f[2] != directoryMode { script.append("chmod \(directoryMode) -- \(r)") }
+            if ownRoot { script += FileModule.ownership(r, owner: owner, group: group, current: PathState(kind: .directory, mode: f[2], owner: f[3], group: f[4]), link: false) }
+        } else {
+            script.append("mkdir -p -- \(r)" + (ownRoot ? directoryMode.map { " && chmod \($0) -- \(r)" } ?? "" : ""))
+            if ownRoot { script += FileModule.ownership(r, owner: owner, group: group, current: nil, link: false) }
+        }
         for relative in folders.sorted() {
             let d = shellQuote(root + "/" + relative)
             if let f = present[relative] {
