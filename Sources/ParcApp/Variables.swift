@@ -23,7 +23,8 @@ public enum ExtraVars {
         }
     }
 
-    /// `key=value` words (several per item, separated by spaces) and `@FILE` items.
+    /// As ansible-playbook reads `-e`: `@FILE`, a YAML or JSON mapping (`{"debug": true}`: typed
+    /// values), or `key=value` words (strings; quotes keep spaces in a value).
     public static func parse(_ items: [String]) throws -> [String: Value] {
         var out: [String: Value] = [:]
         for item in items {
@@ -33,10 +34,13 @@ public enum ExtraVars {
                 for (k, v) in try PlaybookLoader.loadVars(path) { out[k] = v }
                 continue
             }
-            for word in item.split(separator: " ") {
-                guard let eq = word.firstIndex(of: "="), eq != word.startIndex else { throw AppError("-e takes key=value or @file.yml, not '\(word)'") }
-                out[String(word[..<eq])] = .string(String(word[word.index(after: eq)...]))
+            if item.trimmingCharacters(in: .whitespaces).hasPrefix("{") {
+                for (k, v) in try PlaybookLoader.loadVars(text: item, named: "-e") { out[k] = v }
+                continue
             }
+            let (vars, stray) = try AnsibleArgs.keyValues(item)
+            if let stray { throw AppError("-e takes key=value or @file.yml, not '\(stray)'") }
+            for (k, v) in vars { out[k] = v }
         }
         return out
     }

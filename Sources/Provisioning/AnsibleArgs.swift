@@ -5,7 +5,7 @@ import Templating
 /// split_args, parse_kv and join_args, so that spaces, newlines and `\` line continuations of a
 /// free-form command come out as Ansible's do; and Python's shlex, with which the command module
 /// splits its words.
-enum AnsibleArgs {
+public enum AnsibleArgs {
     /// The keys Ansible takes out of a free-form command's text (check_raw); any other `k=v`
     /// stays part of the command.
     static let freeFormKeys: Set<String> = ["creates", "removes", "chdir", "executable", "warn", "stdin", "stdin_add_newline", "strip_empty_ends"]
@@ -123,6 +123,13 @@ enum AnsibleArgs {
             }
         }
         return (options, raw)
+    }
+
+    /// `-e key=value …` as Ansible's parse_kv reads it (quotes keep spaces in a value); a word
+    /// that is not `key=value` is returned to be named in the caller's error.
+    public static func keyValues(_ text: String) throws -> (vars: [String: Value], stray: String?) {
+        let (args, raw) = try parse(text, freeForm: false)
+        return (args, raw.first)
     }
 
     /// The first `=` after the first character that no backslash escapes.

@@ -161,7 +161,11 @@ public enum PlaybookLoader {
     /// Loads a YAML file of variables (group_vars, vars_files, -e @file).
     public static func loadVars(_ path: String) throws -> [String: Value] {
         guard let data = FileManager.default.contents(atPath: path) else { throw PlaybookError("cannot read the variables file \(path)") }
-        let text = String(decoding: data, as: UTF8.self)
+        return try loadVars(text: String(decoding: data, as: UTF8.self), named: path)
+    }
+
+    /// Variables from YAML (or JSON) text, `path` naming it in errors (`-e '{"a": 1}'`).
+    public static func loadVars(text: String, named path: String) throws -> [String: Value] {
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         let node: Node?
         do { node = try compose(text, file: path, lines: lines) } catch let e as YamlError { throw yamlError(e, file: path, lines: lines) }

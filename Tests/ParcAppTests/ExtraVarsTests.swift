@@ -29,4 +29,15 @@ import Templating
                                                extra: ["ent_url": .string("https://ent")]) { _ in [:] }
         #expect(typedNow.extraVars["ent_url"] == .string("https://ent") && typedNow.extraData["ent_url"] == nil)
     }
+
+    /// `-e` as ansible-playbook reads it: key=value words (quotes keep a value's spaces), a YAML
+    /// or JSON mapping with its types (the way to give a boolean), and a clear error otherwise.
+    @Test func extraVarsAreReadAsAnsibleReadsThem() throws {
+        #expect(try ExtraVars.parse(["a=1 b='deux mots'", "c=\"x=y\""]) == ["a": .string("1"), "b": .string("deux mots"), "c": .string("x=y")])
+        #expect(try ExtraVars.parse([#"{"attributes_supported": false, "n": 3, "l": [1, "a"]}"#])
+                == ["attributes_supported": .bool(false), "n": .int(3), "l": .list([.int(1), .string("a")])])
+        #expect(try ExtraVars.parse(["{flag: yes, name: salle}"]) == ["flag": .bool(true), "name": .string("salle")])
+        #expect(throws: AppError.self) { try ExtraVars.parse(["lonely"]) }
+        #expect(throws: (any Error).self) { try ExtraVars.parse(["{unclosed: [1"]) }
+    }
 }

@@ -334,6 +334,24 @@ import Testing
         #expect(second.records.map(\.outcome) == [.ok, .ok, .ok], "\(second.records.map { "\($0.task): \($0.outcome)" })")
     }
 
+    /// A folder of the control node copied with its links followed (local_follow's default): a
+    /// link to a folder is copied as that folder with its content, a link to nothing stays a link,
+    /// a link back to a folder it is in stays a link (no endless walk).
+    @Test func followedLinksToFoldersAreCopiedAsFolders() async throws {
+        let lab = try LabRun()
+        let run = try await lab.run("""
+            - hosts: all
+              become: yes
+              gather_facts: no
+              tasks:
+                - copy: { src: ftree, dest: /opt/ }
+            """, files: ["ftree/real/deep/x.txt": "x\n"], links: ["ftree/one/alias": "../real", "ftree/one/gone": "../nowhere", "ftree/one/up": ".."])
+        #expect(run.exitCode == 0, "\(run.records.map { "\($0.task): \($0.outcome) \($0.message ?? "")" })")
+        #expect(try await lab.sh("""
+            [ -L /opt/ftree/one/alias ] || cat /opt/ftree/one/alias/deep/x.txt; readlink /opt/ftree/one/gone /opt/ftree/one/up
+            """) == "x\n../nowhere\n..\n")
+    }
+
     /// copy with remote_src of a folder, as Ansible's copy_directory: `src/` merges the content
     /// into dest, `src` the folder itself; what dest has and src lacks stays; a file whose bytes
     /// differ is replaced; links stay links unless local_follow; owner on everything; check mode

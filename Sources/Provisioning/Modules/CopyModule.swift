@@ -249,18 +249,39 @@ enum CopyModule {
         var files: [String] = [], folders: [String] = [], links: [String: String] = [:]
         let fm = FileManager.default
         // local_follow: no keeps the source's links as links (with the same target) instead of
-        // copying what they point to.
+        // copying what they point to. Followed (the default), a link to a folder is walked as a
+        // folder — unless it leads back to a folder it is in (a loop) —, and a link to nothing stays a
+        // link, as Ansible's action walks the tree.
         let follow = c.args["local_follow"]?.truthy ?? true
-        for case let relative as String in fm.enumerator(atPath: folder) ?? NSEnumerator() {
-            if !follow, (try? fm.attributesOfItem(atPath: folder + "/" + relative)[.type] as? FileAttributeType) == .typeSymbolicLink,
-               let target = try? fm.destinationOfSymbolicLink(atPath: folder + "/" + relative) {
-                links[relative] = target
-                continue
-            }
-            var isFolder: ObjCBool = false
-            guard fm.fileExists(atPath: folder + "/" + relative, isDirectory: &isFolder) else { continue }
-            if isFolder.boolValue { folders.append(relative) } else { files.append(relative) }
+        func real(_ path: String) -> String {
+            guard let resolved = realpath(path, nil) else { return path }
+            defer { free(resolved) }
+            return String(cString: resolved)
         }
+        func walk(_ relative: String, within ancestors: Set<String>) {
+            let path = relative.isEmpty ? folder : folder + "/" + relative
+            for name in ((try? fm.contentsOfDirectory(atPath: path)) ?? []).sorted() {
+                let rel = relative.isEmpty ? name : relative + "/" + name
+                let full = folder + "/" + rel
+                var isFolder: ObjCBool = false
+                let exists = fm.fileExists(atPath: full, isDirectory: &isFolder)
+                if (try? fm.attributesOfItem(atPath: full)[.type] as? FileAttributeType) == .typeSymbolicLink {
+                    let target = try? fm.destinationOfSymbolicLink(atPath: full)
+                    if !follow || !exists || (isFolder.boolValue && ancestors.contains(real(full))) {
+                        if let target { links[rel] = target }
+                        continue
+                    }
+                }
+                guard exists else { continue }
+                if isFolder.boolValue {
+                    folders.append(rel)
+                    walk(rel, within: ancestors.union([real(full)]))
+                } else {
+                    files.append(rel)
+                }
+            }
+        }
+        walk("", within: [real(folder)])
         let r = shellQuote(root)
         let listing = try c.fact(Fact("if [ -e \(r) ] && ! [ -d \(r) ]; then echo 'not a directory'; exit 0; fi; [ -d \(r) ] || exit 0; "
                                       + "cd \(r) && stat -c 'd|%a|%U|%G|%u|%g|%s|.' -- . && find . -mindepth 1 -printf '%y|%m|%u|%g|%U|%G|%s|%P\\n' && echo '--' && find . -type f -print0 | xargs -0 -r sha256sum -- "
