@@ -245,6 +245,13 @@ func failed(_ status: Int32 = 1, _ stderr: String = "") -> CommandResult { Comma
         #expect(FileModule.attributeChange("", current: "-------A--------------") == nil)
         let gone = try Planner("file", ["path": .string("/srv/x"), "state": .string("absent")]).plan(["directory|755|root|root|4096\n\n"]).plan
         #expect(gone.steps.first?.removesTree == true)
+        // With diff, what a removed folder holds (Ansible's path_content); a file has none.
+        let goneDiff = try Planner("file", ["path": .string("/srv/x"), "state": .string("absent")], check: true, diff: true)
+            .plan(["directory|755|root|root|4096\n\n", "d/srv/x/sub\nf/srv/x/sub/a.txt\nf/srv/x/b.txt\n"]).plan
+        #expect(goneDiff.result.data["diff"]?.map?["before"]?.map?["path_content"]
+                == .map(["directories": .list([.string("/srv/x/sub")]), "files": .list([.string("/srv/x/sub/a.txt"), .string("/srv/x/b.txt")])]))
+        let goneFile = try Planner("file", ["path": .string("/srv/f"), "state": .string("absent")], diff: true).plan(["regular file|644|root|root|3\n\n"]).plan
+        #expect(goneFile.result.data["diff"]?.map?["before"]?.map?["path_content"] == nil)
 
         let content = "bonjour\n"
         let copy = Planner("copy", ["content": .string(content), "dest": .string("/etc/motd"), "mode": .string("0644")])

@@ -126,7 +126,23 @@ enum FileModule {
         // the task: as the device gave them, or read after a change (in the same round trip).
         for (k, v) in current.pathInfo { p.result.data[k] = v }
         if c.string("state") == "absent" { p.result.data["state"] = .string("absent") }
-        if c.diff { p.result.data["diff"] = try diff(path: path, args: c.args, current: current, times: stamps) }
+        if c.diff {
+            var d = try diff(path: path, args: c.args, current: current, times: stamps)
+            if c.string("state") == "absent", current.kind == .directory, case .map(var m) = d, case .map(var before)? = m["before"] {
+                // As Ansible's initial_diff: what a removed folder holds, as os.walk names it (a link
+                // to a folder among the folders, not walked).
+                let q = shellQuote(path)
+                let listed = try c.fact(Fact("find \(q) -mindepth 1 \\( -type d -o \\( -type l -xtype d \\) \\) -printf 'd%p\\n' -o -printf 'f%p\\n'", paths: [path + "/"]))
+                var directories: [Value] = [], files: [Value] = []
+                for line in listed.stdoutText.split(separator: "\n") {
+                    if line.hasPrefix("d") { directories.append(.string(String(line.dropFirst()))) } else { files.append(.string(String(line.dropFirst()))) }
+                }
+                before["path_content"] = .map(["directories": .list(directories), "files": .list(files)])
+                m["before"] = .map(before)
+                d = .map(m)
+            }
+            p.result.data["diff"] = d
+        }
         if !commands.isEmpty && !c.check && c.string("state") != "absent" {
             var read = Step.run("stat -c '\(Modules.pathInfoFormat)' -- \(shellQuote(path)) 2>/dev/null || :", what: "reading the attributes of \(path)", touches: [])
             read.isResult = true
