@@ -198,6 +198,12 @@ public struct ModuleContext: Sendable {
     /// The playbook's folder (for `files/` and `templates/`).
     public var playbookDirectory = "."
     public var vars: [String: Value] = [:]
+    /// Where a file of the control node named by a task is looked for, as Ansible's search path:
+    /// the task's own folder (a role's), then the playbook's.
+    public var searchDirectories: [String] {
+        let playbook = vars["parc_playbook_dir"]?.string
+        return [playbookDirectory] + (playbook.map { $0 == playbookDirectory ? [] : [$0] } ?? [])
+    }
     public var templates = TemplateEngine()
     public var location = SourceLocation(file: "", line: 0, column: 0)
     /// When the run started: a local file changed since then was written by the run (data).

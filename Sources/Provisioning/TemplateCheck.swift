@@ -36,7 +36,7 @@ enum TemplateCheck {
         if let label = t.loopLabel { try engine.check(label, at: t.location) }
         // A template file named plainly is read too (one named by a variable is read when rendered).
         if t.module == "template", let src = t.args["src"]?.string, !src.contains("{{"),
-           let path = try? CopyModule.localFile(src, in: t.directory ?? directory, folder: "templates"),
+           let path = try? CopyModule.localFile(src, in: t.directory.map { [$0, directory] } ?? [directory], folder: "templates"),
            let data = FileManager.default.contents(atPath: path) {
             let options = try CopyModule.templateOptions(t.args)
             try engine.check(String(decoding: data, as: UTF8.self), options: options, at: SourceLocation(file: path, line: 1, column: 1))

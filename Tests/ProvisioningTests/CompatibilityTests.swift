@@ -352,6 +352,31 @@ import Testing
             """) == "x\n../nowhere\n..\n")
     }
 
+    /// file with recurse: the owner and a symbolic mode reach everything under the folder (X
+    /// keeps folders searchable); a second run changes nothing.
+    @Test func recurseReachesEverythingUnderTheFolder() async throws {
+        let lab = try LabRun()
+        _ = try await lab.sh("rm -rf /opt/rec; mkdir -p /opt/rec/a/b; echo x > /opt/rec/a/b/f; chmod 0600 /opt/rec/a/b/f; chmod 0700 /opt/rec/a")
+        let play = """
+            - hosts: all
+              become: yes
+              gather_facts: no
+              tasks:
+                - file: { path: /opt/rec, owner: nobody, mode: "u=rwX,go=rX", recurse: yes }
+            """
+        let first = try await lab.run(play)
+        #expect(first.exitCode == 0 && first.records.first?.outcome == .changed, "\(first.records.map { "\($0.task): \($0.outcome) \($0.message ?? "")" })")
+        #expect(try await lab.sh("stat -c '%n %U %a' /opt/rec /opt/rec/a /opt/rec/a/b /opt/rec/a/b/f") == """
+            /opt/rec nobody 755
+            /opt/rec/a nobody 755
+            /opt/rec/a/b nobody 755
+            /opt/rec/a/b/f nobody 644
+
+            """)
+        let second = try await lab.run(play)
+        #expect(second.records.first?.outcome == .ok, "\(second.records.map { "\($0.task): \($0.outcome) \($0.message ?? "")" })")
+    }
+
     /// copy with remote_src of a folder, as Ansible's copy_directory: `src/` merges the content
     /// into dest, `src` the folder itself; what dest has and src lacks stays; a file whose bytes
     /// differ is replaced; links stay links unless local_follow; owner on everything; check mode

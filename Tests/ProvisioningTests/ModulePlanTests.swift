@@ -245,6 +245,14 @@ func failed(_ status: Int32 = 1, _ stderr: String = "") -> CommandResult { Comma
         #expect(FileModule.attributeChange("", current: "-------A--------------") == nil)
         let gone = try Planner("file", ["path": .string("/srv/x"), "state": .string("absent")]).plan(["directory|755|root|root|4096\n\n"]).plan
         #expect(gone.steps.first?.removesTree == true)
+        // recurse: the tree's distinct attributes read once; only what differs is changed (links
+        // get their owner, never a mode).
+        let tree = Planner("file", ["path": .string("/srv/d"), "owner": .string("1235"), "mode": .string("u=rwX,go=rX"), "recurse": .bool(true)])
+        let treeScripts = try tree.scripts(["directory|755|root|root|4096|0|0|2\n\n", "d|755|root|root|0|0\nf|600|root|root|0|0\nl|777|root|root|0|0\n"])
+        #expect(treeScripts.contains("find /srv/d -mindepth 1 -exec chown -h 1235 -- {} +"))
+        #expect(treeScripts.contains("find /srv/d -mindepth 1 ! -type l -exec chmod u=rwX,go=rX -- {} +"))
+        let settled = try tree.scripts(["directory|755|1235|root|4096|1235|0|2\n\n", "d|755|x|root|1235|0\nf|644|x|root|1235|0\nl|777|x|root|1235|0\n"])
+        #expect(!settled.contains { $0.contains("find /srv/d") }, "\(settled)")
         // With diff, what a removed folder holds (Ansible's path_content); a file has none.
         let goneDiff = try Planner("file", ["path": .string("/srv/x"), "state": .string("absent")], check: true, diff: true)
             .plan(["directory|755|root|root|4096\n\n", "d/srv/x/sub\nf/srv/x/sub/a.txt\nf/srv/x/b.txt\n"]).plan

@@ -250,7 +250,7 @@ enum ScriptModule {
         // replaced by the copy on the device, the rest goes to the shell as written.
         let name: String
         do { name = try AnsibleArgs.shlex(raw).first ?? raw } catch { throw ModuleFailure("script: the line cannot be split into words: \(error) (\(raw))") }
-        let source = try CopyModule.localFile(name, in: c.playbookDirectory, folder: "files")
+        let source = try CopyModule.localFile(name, in: c.searchDirectories, folder: "files")
         let bytes = Array(FileManager.default.contents(atPath: source) ?? Data())
         if c.args["decrypt"]?.truthy ?? true, bytes.starts(with: Array("$ANSIBLE_VAULT;".utf8)) {
             throw ModuleFailure("\(name) is encrypted with Ansible Vault, which parc does not support yet")

@@ -26,7 +26,7 @@ enum CopyModule {
         if dest.isEmpty { throw ModuleFailure("dest is required") }
         if !(src ?? "").isEmpty && content != nil { throw ModuleFailure("src and content are mutually exclusive") }
         if content != nil && dest.hasSuffix("/") { throw ModuleFailure("can not use content with a dir as dest") }
-        if call.args["content"] == nil, !call.bool("remote_src"), let src, let folder = try localFolder(src, in: call.playbookDirectory) {
+        if call.args["content"] == nil, !call.bool("remote_src"), let src, let folder = try localFolder(src, in: call.searchDirectories) {
             return try copyTree(folder, src: src, to: dest, call)
         }
         if call.bool("remote_src"), let src, call.args["content"] == nil {
@@ -67,7 +67,7 @@ enum CopyModule {
             // Ansible writes content to a private temporary file first: its mode, 0600, is the one preserved.
             if call.string("mode") == "preserve" { call.args["mode"] = .string("0600") }
         } else {
-            let source = try localFile(src!, in: call.playbookDirectory, folder: "files")
+            let source = try localFile(src!, in: call.searchDirectories, folder: "files")
             bytes = Array(FileManager.default.contents(atPath: source) ?? Data())
             if call.string("mode") == "preserve" { call.args["mode"] = try preservedMode(source) }
             // decrypt (Ansible's default): a vault-encrypted file would be decrypted; parc has no vault.
@@ -86,7 +86,7 @@ enum CopyModule {
                                                                    "comment_start_string", "comment_end_string", "output_encoding"],
                                      required: ["src", "dest"]) { given in
         let src = try given.required("src")
-        let path = try localFile(src, in: given.playbookDirectory, folder: "templates")
+        let path = try localFile(src, in: given.searchDirectories, folder: "templates")
         var call = given
         if call.string("mode") == "preserve" { call.args["mode"] = try preservedMode(path) }
         let target = try destination(try call.required("dest"), call)
@@ -225,8 +225,8 @@ enum CopyModule {
     }
 
     /// `src` as Ansible finds it: under the playbook's `files/` (or `templates/`), else next to it.
-    static func localFile(_ src: String, in directory: String, folder: String) throws -> String {
-        let candidates = src.hasPrefix("/") ? [src] : ["\(directory)/\(folder)/\(src)", "\(directory)/\(src)"]
+    static func localFile(_ src: String, in directories: [String], folder: String) throws -> String {
+        let candidates = src.hasPrefix("/") ? [src] : directories.flatMap { ["\($0)/\(folder)/\(src)", "\($0)/\(src)"] }
         guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
             throw ModuleFailure("cannot find \(src) (looked in \(candidates.joined(separator: ", ")))")
         }
@@ -234,8 +234,8 @@ enum CopyModule {
     }
 
     /// A folder of the control node named by `src` (under files/, else next to the playbook), or nil.
-    static func localFolder(_ src: String, in directory: String) throws -> String? {
-        let candidates = src.hasPrefix("/") ? [src] : ["\(directory)/files/\(src)", "\(directory)/\(src)"]
+    static func localFolder(_ src: String, in directories: [String]) throws -> String? {
+        let candidates = src.hasPrefix("/") ? [src] : directories.flatMap { ["\($0)/files/\(src)", "\($0)/\(src)"] }
         var isFolder: ObjCBool = false
         return candidates.first { FileManager.default.fileExists(atPath: $0, isDirectory: &isFolder) && isFolder.boolValue }
     }

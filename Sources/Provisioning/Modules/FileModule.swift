@@ -104,6 +104,9 @@ enum FileModule {
             : try plan(path: path, args: c.args, current: current, followed: followed)
         let stamps = try times(c, path: path, current: current, planned: commands)
         commands += stamps.commands
+        if c.bool("recurse"), state == "directory", current.kind == .directory {
+            commands += try recursive(c, path: path)
+        }
         if let attributes = c.string("attributes") ?? c.string("attr"), c.string("state") != "absent" {
             // lsattr's flags as they are (absent file: after it is made), then Ansible's rule.
             let flags = current.kind == .absent ? "" : try c.fact(Fact("lsattr -d -- \(shellQuote(path)) 2>/dev/null | cut -d' ' -f1", paths: [path])).stdoutText.trimmed
@@ -259,6 +262,34 @@ enum FileModule {
         if let mode, kindAfter != .link, fresh || current.mode != mode { commands.append("chmod \(mode) -- \(p)") }
         commands += ownership(p, owner: owner, group: group, current: fresh ? nil : current, link: kindAfter == .link)
         return commands
+    }
+
+    /// recurse (Ansible's recursive_set_attributes): the owner, group and mode of everything under
+    /// a folder that is there — links given their owner themselves (lchown), never a mode — read as
+    /// the distinct attributes the tree holds (one question), changed only where one differs.
+    static func recursive(_ c: ModuleContext, path: String) throws -> [String] {
+        let owner = c.string("owner"), group = c.string("group")
+        guard owner != nil || group != nil || c.args["mode"].map({ $0 != .null }) == true else { return [] }
+        let q = shellQuote(path)
+        let listed = try c.fact(Fact("find \(q) -mindepth 1 -printf '%y|%m|%u|%g|%U|%G\\n' | sort -u", paths: [path + "/"]))
+        var ownerDiffers = false, groupDiffers = false, modeDiffers = false
+        for line in listed.stdoutText.split(separator: "\n") {
+            let f = line.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+            guard f.count == 6 else { continue }
+            if let owner, owner != f[2], owner != f[4] { ownerDiffers = true }
+            if let group, group != f[3], group != f[5] { groupDiffers = true }
+            if f[0] != "l", let wanted = try Modules.mode(c.args["mode"], current: f[1], isDirectory: f[0] == "d"), wanted != f[1] { modeDiffers = true }
+        }
+        var out: [String] = []
+        if ownerDiffers || groupDiffers {
+            let who = (ownerDiffers ? owner ?? "" : "") + (groupDiffers ? ":" + (group ?? "") : "")
+            out.append("find \(q) -mindepth 1 -exec chown -h \(shellQuote(who)) -- {} +")
+        }
+        if modeDiffers, let text = try c.args["mode"]?.string ?? Modules.mode(c.args["mode"]) {
+            // chmod reads a symbolic mode per file as Ansible's does (X for folders and executables).
+            out.append("find \(q) -mindepth 1 ! -type l -exec chmod \(shellQuote(text)) -- {} +")
+        }
+        return out
     }
 
     /// What access_time / modification_time do: the commands, and Ansible's diff entries

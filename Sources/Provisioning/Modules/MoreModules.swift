@@ -1071,7 +1071,7 @@ enum TransferModules {
             bytes = []
             stage = "a=\(shellQuote(src)); [ -f \"$a\" ] || { echo \(shellQuote("Source '\(src)' does not exist")) >&2; exit 4; }; "
         } else {
-            bytes = Array(FileManager.default.contents(atPath: try CopyModule.localFile(src, in: c.playbookDirectory, folder: "files")) ?? Data())
+            bytes = Array(FileManager.default.contents(atPath: try CopyModule.localFile(src, in: c.searchDirectories, folder: "files")) ?? Data())
             // The archive reaches the device on fd 3, into a private temporary file removed at the end.
             stage = "a=$(mktemp) || exit 1; trap 'rm -f -- \"$a\"' EXIT; head -c \(bytes.count) <&3 > \"$a\" || exit 1; "
         }
