@@ -54,8 +54,9 @@ public struct ModuleResult: Sendable {
     public var registered: Value {
         var m = data
         m["changed"] = .bool(changed)
-        m["failed"] = .bool(failed)
-        // As Ansible's: `skipped` only in a skipped result (a rescue may test `'skipped' in r`).
+        // As Ansible's: `skipped` only in a skipped result (a rescue may test `'skipped' in r`),
+        // which has no `failed`.
+        if !skipped || failed { m["failed"] = .bool(failed) }
         if skipped { m["skipped"] = .bool(true) }
         if let msg { m["msg"] = .string(msg) }
         if !warnings.isEmpty { m["warnings"] = .list(warnings.map { .string($0) }) }

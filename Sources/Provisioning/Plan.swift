@@ -118,10 +118,12 @@ public struct Step: Sendable {
 
     /// `contents` written to `path` atomically with its mode and owner; `validate` (with `%s`)
     /// checks the new file before it replaces the old one.
+    /// `ownerIsKept`: the owner and group are the replaced file's, not asked for — as Ansible's
+    /// atomic_move, a user who may not give them (an unprivileged become) writes the file as its own.
     public static func write(_ path: String, _ contents: [UInt8], mode: UInt32, owner: String? = nil, group: String? = nil,
-                             validate: String? = nil) -> Step {
+                             validate: String? = nil, ownerIsKept: Bool = false) -> Step {
         Step(kind: .write(path: path, mode: mode, owner: owner, group: group, validate: validate),
-             script: writeScript(path, size: contents.count, mode: mode, owner: owner, group: group, validate: validate),
+             script: writeScript(path, size: contents.count, mode: mode, owner: owner, group: group, validate: validate, ownerIsKept: ownerIsKept),
              input: contents, what: "writing \(path)", touches: [path])
     }
 
@@ -139,7 +141,7 @@ public struct Step: Sendable {
     /// from a short one (a dropped connection); then `validate`, then a rename over the old file.
     /// On any failure the temporary file is removed and the old file stays as it was; the new file
     /// keeps the old one's ACLs and extended attributes.
-    static func writeScript(_ path: String, size: Int, mode: UInt32, owner: String?, group: String?, validate: String?) -> String {
+    static func writeScript(_ path: String, size: Int, mode: UInt32, owner: String?, group: String?, validate: String?, ownerIsKept: Bool = false) -> String {
         let directory = (path as NSString).deletingLastPathComponent
         let name = (path as NSString).lastPathComponent
         let temp = "\(directory.isEmpty ? "." : directory)/.parc-tmp-\(name.prefix(40))-\(String(UInt64.random(in: 0..<UInt64.max), radix: 36))"
@@ -150,7 +152,10 @@ public struct Step: Sendable {
         // A file replaced keeps its ACLs and extended attributes (as Ansible's atomic_move copies
         // them with copystat); the mode and owner asked for are set after.
         s += "[ ! -f \(shellQuote(path)) ] || cp --attributes-only --preserve=mode,xattr -- \(shellQuote(path)) \"$t\" 2>/dev/null || :\n"
-        if owner != nil || group != nil { s += "chown \(shellQuote("\(owner ?? ""):\(group ?? "")".replacingOccurrences(of: ":$", with: "", options: .regularExpression))) \"$t\" || exit 1\n" }
+        if owner != nil || group != nil {
+            let who = shellQuote("\(owner ?? ""):\(group ?? "")".replacingOccurrences(of: ":$", with: "", options: .regularExpression))
+            s += ownerIsKept ? "chown \(who) \"$t\" 2>/dev/null || :\n" : "chown \(who) \"$t\" || exit 1\n"
+        }
         s += "chmod \(String(mode, radix: 8)) \"$t\" || exit 1\n"
         let short = "{ echo 'the new content arrived incomplete' >&2; exit 1; }"
         if size == 0 {

@@ -21,7 +21,7 @@ public final class TemplateEngine: Sendable {
     public func render(_ text: String, vars: [String: Value], at location: SourceLocation? = nil, options: TemplateOptions = .playbook) throws -> String {
         guard Self.mayHoldMarkup(text, options) else { return text }
         let t = try template(text, options: options, at: location)
-        do { return try t.render(vars, hooks: hooks(vars)) } catch { throw Self.playbookError(error, text: text, options: options, at: location) }
+        do { return try t.render(vars, in: environment(vars)) } catch { throw Self.playbookError(error, text: text, options: options, at: location) }
     }
 
     /// Renders every string inside `value` with Ansible 2.19's typing: a string that prints one
@@ -31,7 +31,7 @@ public final class TemplateEngine: Sendable {
         case .string(let s):
             guard Self.mayHoldMarkup(s, .playbook) else { return value }
             let t = try template(s, at: location)
-            do { return try t.evaluate(vars, hooks: hooks(vars)) } catch { throw Self.playbookError(error, text: s, options: .playbook, at: location) }
+            do { return try t.evaluate(vars, in: environment(vars)) } catch { throw Self.playbookError(error, text: s, options: .playbook, at: location) }
         case .list(let items): return .list(try items.map { try evaluate($0, vars: vars, at: location) })
         case .map(let m): return .map(try m.mapValues { try evaluate($0, vars: vars, at: location) })
         default: return value
@@ -43,7 +43,7 @@ public final class TemplateEngine: Sendable {
     public func condition(_ expression: String, vars: [String: Value], at location: SourceLocation? = nil) throws -> Bool {
         let e = expression.trimmed
         do {
-            return try Template.condition(e, vars: vars, hooks: hooks(vars), cache: cache)
+            return try Template.condition(e, vars: vars, in: environment(vars), cache: cache)
         } catch {
             var error = error
             if !(e.contains("{{") || e.contains("{%")) { error.column = max(1, error.column - 3) }
@@ -119,7 +119,15 @@ public final class TemplateEngine: Sendable {
         return PlaybookError(message, at: location)
     }
 
-    // MARK: What templates reach on the control node
+    // MARK: Ansible's rules, and what templates reach on the control node
+
+    /// The environment a playbook's templates run in: Ansible 2.19's rules on top of Jinja's —
+    /// None prints as nothing (its finalize), trailing newlines kept (preserve_trailing_newlines),
+    /// native values (a string of one `{{ }}` gives its value), conditions that must be booleans —
+    /// and the control node's lookups, password hashing and includes.
+    func environment(_ vars: [String: Value]) -> TemplateEnvironment {
+        TemplateEnvironment.ansible(hooks: hooks(vars))
+    }
 
     func hooks(_ vars: [String: Value]) -> TemplateHooks {
         // Ansible's search path: the role (and its tasks/), then the playbook's folder.
@@ -170,7 +178,7 @@ public final class TemplateEngine: Sendable {
                     let template = try cache.template(text, options: jinja)
                     // With the same lookups and includes as a template task's file (its {% include %}s);
                     // a template that prints nothing gives None.
-                    return try template.renderOrNone(scope, hooks: self.hooks(scope))
+                    return try template.renderOrNone(scope, in: self.environment(scope))
                 })
             case "password", "ansible.builtin.password":
                 return .list(try terms.map { try Self.password($0.pythonText, options: options, dirs: dirs) })
@@ -308,5 +316,12 @@ enum LoopTerms {
     /// Each item with its index (`with_indexed_items`).
     static func indexed(_ items: [Value]) -> [Value] {
         items.enumerated().map { .list([.int($0.offset), $0.element]) }
+    }
+}
+
+extension TemplateEnvironment {
+    /// Ansible 2.19's rules for templates, with `hooks` for what they reach.
+    public static func ansible(hooks: TemplateHooks = TemplateHooks()) -> TemplateEnvironment {
+        TemplateEnvironment(hooks: hooks, printsNoneAsNothing: true, keepsTrailingNewlines: true, nativeValues: true, booleanConditions: true)
     }
 }

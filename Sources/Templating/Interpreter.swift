@@ -3,7 +3,8 @@ import Foundation
 /// Runs a template's syntax tree over variables.
 final class Interpreter {
     let vars: [String: Value]
-    let hooks: TemplateHooks
+    let environment: TemplateEnvironment
+    var hooks: TemplateHooks { environment.hooks }
     let template: Template
     /// Variables the template set: the template's own level first, then one per loop body or macro call.
     var frames: [[String: RV]] = [[:]]
@@ -24,9 +25,9 @@ final class Interpreter {
         onlyPiece = value
     }
 
-    init(vars: [String: Value], hooks: TemplateHooks, template: Template) {
+    init(vars: [String: Value], environment: TemplateEnvironment, template: Template) {
         self.vars = vars
-        self.hooks = hooks
+        self.environment = environment
         self.template = template
     }
 
@@ -90,7 +91,7 @@ final class Interpreter {
             }
             var flat = vars
             for frame in frames { for (k, v) in frame { if case .value(let x) = v { flat[k] = x } } }
-            let sub = Interpreter(vars: flat, hooks: hooks, template: included)
+            let sub = Interpreter(vars: flat, environment: environment, template: included)
             sub.includeDepth = includeDepth + 1
             printed(nil)  // what an include prints is text
             do { try sub.run(included.nodes, into: &out) } catch let f as RuntimeFailure {
@@ -127,7 +128,7 @@ final class Interpreter {
             flat = vars
             for frame in frames { for (k, v) in frame { if case .value(let x) = v { flat[k] = x } } }
         }
-        let sub = Interpreter(vars: flat, hooks: hooks, template: imported)
+        let sub = Interpreter(vars: flat, environment: environment, template: imported)
         sub.includeDepth = includeDepth + 1
         sub.capturing = 1
         var ignored = ""
@@ -239,13 +240,13 @@ final class Interpreter {
         "(" + items.map(\.pythonRepr).joined(separator: ", ") + (items.count == 1 ? ",)" : ")")
     }
 
-    /// How a value prints: `None` prints nothing (Ansible's finalize), the rest as Python's str().
+    /// How a value prints: `None` as the environment's finalize says, the rest as Python's str().
     /// What an inline if without else gives when false: undefined, yet printed as nothing (Jinja's own undefined).
     static let noElse = "the inline if's condition was false and it has no else"
 
     func text(_ v: RV, at: Int?) throws -> String {
         switch v {
-        case .value(.null): return ""
+        case .value(.null): return environment.printsNoneAsNothing ? "" : "None"
         case .undefined(Interpreter.noElse): return ""
         case .value(let x): return x.pythonText
         case .undefined(let why): throw fail(why, at)

@@ -31,8 +31,9 @@ public final class Template: Sendable {
     /// Newlines ending the source (Ansible keeps them all).
     let trailingNewlines: Int
 
-    /// Ansible's preserve_trailing_newlines: the output ends with as many newlines as the source.
-    func restoreNewlines(_ out: String) -> String {
+    /// An environment's keepsTrailingNewlines: the output ends with as many newlines as the source.
+    func restoreNewlines(_ out: String, _ environment: TemplateEnvironment) -> String {
+        guard environment.keepsTrailingNewlines else { return out }
         let have = out.reversed().prefix { $0 == "\n" || $0 == "\r\n" }.count
         return have < trailingNewlines ? out + String(repeating: "\n", count: trailingNewlines - have) : out
     }
@@ -48,8 +49,8 @@ public final class Template: Sendable {
             headerLines = 1
         }
         self.options = options
-        // Jinja drops one newline at the very end (keep_trailing_newline off); Ansible puts back
-        // what is missing after rendering (see `restoreNewlines`).
+        // Jinja drops one newline at the very end (keep_trailing_newline off); an environment that
+        // keeps them puts back what is missing after rendering (see `restoreNewlines`).
         if body.hasSuffix("\n") { body.removeLast() }
         trailingNewlines = text.reversed().prefix { $0 == "\n" || $0 == "\r\n" }.count
         var lexer = Lexer(body, options: options, lineOffset: headerLines)
@@ -139,19 +140,19 @@ public final class Template: Sendable {
         return lexer.error(failure.message, at: offset)
     }
 
-    /// The template's text with `vars`.
-    public func render(_ vars: [String: Value], hooks: TemplateHooks = TemplateHooks()) throws(TemplateError) -> String {
-        try running(vars, hooks) { interpreter in
+    /// The template's text with `vars`, by the environment's rules.
+    public func render(_ vars: [String: Value], in environment: TemplateEnvironment = TemplateEnvironment()) throws(TemplateError) -> String {
+        try running(vars, environment) { interpreter in
             var out = ""
             try interpreter.run(nodes, into: &out)
-            return restoreNewlines(out)
+            return restoreNewlines(out, environment)
         }
     }
 
     /// Runs `body` with an interpreter, its failures as errors at their place in the text.
-    func running<T>(_ vars: [String: Value], _ hooks: TemplateHooks, _ body: (Interpreter) throws -> T) throws(TemplateError) -> T {
+    func running<T>(_ vars: [String: Value], _ environment: TemplateEnvironment, _ body: (Interpreter) throws -> T) throws(TemplateError) -> T {
         do {
-            return try body(Interpreter(vars: vars, hooks: hooks, template: self))
+            return try body(Interpreter(vars: vars, environment: environment, template: self))
         } catch let f as RuntimeFailure {
             throw error(f)
         } catch let e as TemplateError {
@@ -161,40 +162,41 @@ public final class Template: Sendable {
         }
     }
 
-    /// The value Ansible (2.19) gives a playbook string: a template of one expression gives that
-    /// expression's own value (a number, a boolean, a list, a mapping, None; a tuple as a list),
-    /// anything else its text. Text is never read back into a value (2.17's `literal_eval` of
-    /// `"[1, 2]"` or `"True"` is gone in 2.19).
-    public func evaluate(_ vars: [String: Value], hooks: TemplateHooks = TemplateHooks()) throws(TemplateError) -> Value {
+    /// The template's value: with the environment's nativeValues, a template of one expression
+    /// gives that expression's own value (a number, a boolean, a list, a mapping, None; a tuple as
+    /// a list) and anything else its text; without, always the text. Text is never read back
+    /// into a value.
+    public func evaluate(_ vars: [String: Value], in environment: TemplateEnvironment = TemplateEnvironment()) throws(TemplateError) -> Value {
         guard hasMarkup else { return .string(source) }
-        return try nativeValue(vars, hooks)
+        guard environment.nativeValues else { return .string(try render(vars, in: environment)) }
+        return try nativeValue(vars, environment)
     }
 
-    /// The value 2.19's native rendering gives: when the template printed one piece and that
-    /// piece is a `{{ }}` output, its value (a text keeps the template's trailing newlines);
-    /// otherwise the text.
-    func nativeValue(_ vars: [String: Value], _ hooks: TemplateHooks) throws(TemplateError) -> Value {
-        if nodes.count == 1, case .output = nodes[0], let name = singleVariable, let v = vars[name] { return restoringNewlines(v) }
-        return try running(vars, hooks) { interpreter in
+    /// The value native rendering gives: when the template printed one piece and that piece is
+    /// a `{{ }}` output, its value (a text keeps the template's trailing newlines as the
+    /// environment says); otherwise the text.
+    func nativeValue(_ vars: [String: Value], _ environment: TemplateEnvironment) throws(TemplateError) -> Value {
+        func restoring(_ v: Value) -> Value {
+            if case .string(let s) = v { return .string(restoreNewlines(s, environment)) }
+            return v
+        }
+        if nodes.count == 1, case .output = nodes[0], let name = singleVariable, let v = vars[name] { return restoring(v) }
+        return try running(vars, environment) { interpreter in
             var out = ""
             try interpreter.run(nodes, into: &out)
-            if interpreter.pieces == 1, let only = interpreter.onlyPiece { return restoringNewlines(try interpreter.defined(only)) }
-            return .string(restoreNewlines(out))
+            if interpreter.pieces == 1, let only = interpreter.onlyPiece { return restoring(try interpreter.defined(only)) }
+            return .string(restoreNewlines(out, environment))
         }
     }
 
-    /// The text, or None when the template printed nothing at all (what 2.19's template lookup gives).
-    public func renderOrNone(_ vars: [String: Value], hooks: TemplateHooks = TemplateHooks()) throws(TemplateError) -> Value {
-        try running(vars, hooks) { interpreter in
+    /// The text, or None when the template printed nothing at all (what Ansible 2.19's template
+    /// lookup gives).
+    public func renderOrNone(_ vars: [String: Value], in environment: TemplateEnvironment = TemplateEnvironment()) throws(TemplateError) -> Value {
+        try running(vars, environment) { interpreter in
             var out = ""
             try interpreter.run(nodes, into: &out)
-            return interpreter.pieces == 0 ? .null : .string(restoreNewlines(out))
+            return interpreter.pieces == 0 ? .null : .string(restoreNewlines(out, environment))
         }
-    }
-
-    private func restoringNewlines(_ v: Value) -> Value {
-        if case .string(let s) = v { return .string(restoreNewlines(s)) }
-        return v
     }
 
     /// A value from JSON text (null, true, numbers, strings, lists, objects in their order).
@@ -242,17 +244,19 @@ public final class Template: Sendable {
         }
     }
 
-    /// A condition as Ansible 2.19 evaluates `when:`, `failed_when`, assert's `that`: a bare Jinja
-    /// expression, or one template, whose value must be a boolean (`Conditionals must have a
-    /// boolean result`): a string, a number, a list or None is an error, not a truth value.
-    public static func condition(_ expression: String, vars: [String: Value], hooks: TemplateHooks = TemplateHooks(),
+    /// A condition (`when:`, `failed_when`, assert's `that`): a bare Jinja expression, or one
+    /// template. With the environment's booleanConditions its value must be a boolean (a string,
+    /// a number, a list or None is an error, not a truth value); without, its truth counts.
+    public static func condition(_ expression: String, vars: [String: Value], in environment: TemplateEnvironment = TemplateEnvironment(),
                                  cache: TemplateCache? = nil) throws(TemplateError) -> Bool {
         let templated = expression.contains("{{") || expression.contains("{%")
         let text = templated ? expression : "{{ " + expression + " }}"
         let options: TemplateOptions = templated ? .playbook : .condition
         let t: Template
         if let cache { t = try cache.template(text, options: options) } else { t = try Template(text, options: options) }
-        let v = try t.evaluate(vars, hooks: hooks)
+        // The expression's own value (as an `{% if %}` sees it), whatever the environment's rendering.
+        let v = t.hasMarkup ? try t.nativeValue(vars, environment) : .string(t.source)
+        guard environment.booleanConditions else { return v.jinjaTruthy }
         guard case .bool(let b) = v else {
             let truth = v.jinjaTruthy ? "True" : "False"
             throw TemplateError("conditional result (\(truth)) was derived from \(v.pythonRepr), of type '\(v.pythonType)'; conditionals must have a boolean result (compare it, or add '| bool')")

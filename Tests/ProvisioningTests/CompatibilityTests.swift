@@ -377,6 +377,29 @@ import Testing
         #expect(second.records.first?.outcome == .ok, "\(second.records.map { "\($0.task): \($0.outcome) \($0.message ?? "")" })")
     }
 
+    /// An unprivileged user may replace a file it can write but does not own (a world-writable
+    /// folder): as Ansible's atomic_move, the kept owner it may not give is left, the file is its
+    /// own; an owner the task asks for still fails when it cannot be given.
+    @Test func anUnprivilegedUserReplacesAFileItMayWrite() async throws {
+        let lab = try LabRun()
+        let run = try await lab.run("""
+            - hosts: all
+              become: yes
+              gather_facts: no
+              tasks:
+                - file: { dest: /opt/worldwritable, state: directory, mode: "0777" }
+                - copy: { dest: /opt/worldwritable/file.txt, content: bar, mode: "0666" }
+                - copy: { dest: /opt/worldwritable/file.txt, content: baz }
+                  become_user: nobody
+                - copy: { dest: /opt/worldwritable/file.txt, content: qux, owner: root }
+                  become_user: nobody
+                  register: refused
+                  ignore_errors: yes
+            """)
+        #expect(run.records.map(\.outcome) == [.changed, .changed, .changed, .failed], "\(run.records.map { "\($0.task): \($0.outcome) \($0.message ?? "")" })")
+        #expect(try await lab.sh("cat /opt/worldwritable/file.txt; echo; stat -c '%U %a' /opt/worldwritable/file.txt") == "baz\nnobody 666\n")
+    }
+
     /// copy with remote_src of a folder, as Ansible's copy_directory: `src/` merges the content
     /// into dest, `src` the folder itself; what dest has and src lacks stays; a file whose bytes
     /// differ is replaced; links stay links unless local_follow; owner on everything; check mode

@@ -253,6 +253,14 @@ func failed(_ status: Int32 = 1, _ stderr: String = "") -> CommandResult { Comma
         #expect(treeScripts.contains("find /srv/d -mindepth 1 ! -type l -exec chmod u=rwX,go=rX -- {} +"))
         let settled = try tree.scripts(["directory|755|1235|root|4096|1235|0|2\n\n", "d|755|x|root|1235|0\nf|644|x|root|1235|0\nl|777|x|root|1235|0\n"])
         #expect(!settled.contains { $0.contains("find /srv/d") }, "\(settled)")
+        // Check mode: an owner or group the device does not know is a warning, kept when the task fails.
+        let unknownOwner = Planner("file", ["path": .string("/tmp/nonexistent"), "owner": .string("111111"), "group": .string("staff")], check: true)
+        #expect(throws: ModuleFailure.self) { try unknownOwner.plan(["no\n", "yes\n", "absent\n"]) }
+        do { _ = try unknownOwner.plan(["no\n", "yes\n", "absent\n"]) } catch let f as ModuleFailure {
+            #expect(f.data["warnings"] == .list([.string("failed to look up user with uid 111111. Create user up to this point in real play")]))
+        }
+        #expect(try Planner("file", ["path": .string("/srv/t"), "group": .string("nope"), "state": .string("touch")], check: true)
+            .plan(["no\n", "regular file|644|root|root|0\n\n"]).plan.result.warnings == ["failed to look up group nope. Create group up to this point in real play"])
         // With diff, what a removed folder holds (Ansible's path_content); a file has none.
         let goneDiff = try Planner("file", ["path": .string("/srv/x"), "state": .string("absent")], check: true, diff: true)
             .plan(["directory|755|root|root|4096\n\n", "d/srv/x/sub\nf/srv/x/sub/a.txt\nf/srv/x/b.txt\n"]).plan

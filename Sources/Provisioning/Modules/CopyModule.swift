@@ -462,7 +462,8 @@ enum CopyModule {
         // A replaced file keeps its owner by number: one the device has no name for (a tar's uid) is
         // `UNKNOWN` to stat's %U, which chown would refuse.
         let keptOwner = f.count > 0 && !f[0].isEmpty ? f[0] : nil, keptGroup = f.count > 1 && !f[1].isEmpty ? f[1] : nil
-        p.steps.append(.write(dest, bytes, mode: finalMode, owner: owner ?? keptOwner, group: group ?? keptGroup, validate: c.string("validate")))
+        p.steps.append(.write(dest, bytes, mode: finalMode, owner: owner ?? keptOwner, group: group ?? keptGroup, validate: c.string("validate"),
+                              ownerIsKept: owner == nil && group == nil))
         readAttributesAfter(&p)
         return p
     }

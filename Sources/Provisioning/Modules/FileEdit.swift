@@ -63,7 +63,8 @@ enum FileEdit {
         let finalMode = mode ?? (file.state.kind == .file ? UInt32(file.state.mode, radix: 8) ?? 0o644 : 0o644)
         p.steps.append(.write(target, Array(after.utf8), mode: finalMode,
                               owner: owner ?? (file.state.kind == .file ? file.state.owner : nil),
-                              group: group ?? (file.state.kind == .file ? file.state.group : nil), validate: validate))
+                              group: group ?? (file.state.kind == .file ? file.state.group : nil), validate: validate,
+                              ownerIsKept: owner == nil && group == nil))
         return p
     }
 

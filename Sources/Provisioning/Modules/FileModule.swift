@@ -64,6 +64,34 @@ enum FileModule {
     static let spec = ModuleSpec(name: "file", arguments: ["path", "dest", "name", "state", "mode", "owner", "group", "src", "recurse", "force",
                                                            "attributes", "attr", "access_time", "access_time_format", "modification_time",
                                                            "modification_time_format", "follow", "_diff_peek"]) { c in
+        // As Ansible's: in check mode an owner or group the device does not know is a warning
+        // (the play may create it before the real run), kept in the result even when it fails.
+        let warnings = try lookupWarnings(c)
+        do {
+            var p = try body(c)
+            p.result.warnings += warnings
+            return p
+        } catch var failure as ModuleFailure {
+            if !warnings.isEmpty { failure.data["warnings"] = .list(warnings.map(Value.string)) }
+            throw failure
+        }
+    }
+
+    /// check_owner_exists / check_group_exists of Ansible's file module, by name or number.
+    static func lookupWarnings(_ c: ModuleContext) throws -> [String] {
+        guard c.check, c.string("state") != "absent" else { return [] }
+        let asked = [("passwd", "user", c.string("owner")), ("group", "group", c.string("group"))].compactMap { db, word, name in name.map { (db, word, $0) } }
+        guard !asked.isEmpty else { return [] }
+        let answers = try c.facts(asked.map { db, _, name in Fact.command("getent \(db) -- \(shellQuote(name)) >/dev/null && echo yes || echo no") })
+        return zip(asked, answers).compactMap { entry, answer in
+            let (_, word, name) = entry
+            guard answer.stdoutText.trimmed == "no" else { return nil }
+            let byNumber = !name.isEmpty && name.allSatisfy(\.isNumber)
+            return "failed to look up \(word)\(byNumber ? " with \(word == "user" ? "uid" : "gid")" : "") \(name). Create \(word) up to this point in real play"
+        }
+    }
+
+    static func body(_ c: ModuleContext) throws -> Plan {
         guard let path = c.string("path") ?? c.string("dest") ?? c.string("name") else { throw ModuleFailure("file needs path") }
         if c.args["_diff_peek"].map({ $0 != .null }) == true {
             // Ansible's internal question before a diff: whether the file's first 8 KiB hold a NUL byte.
