@@ -31,7 +31,7 @@ func runTemplateBench(_ args: [String]) throws {
         return Double(count) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
     }
     let cached = try measure { _ = try engine.render(text, vars: vars, at: location, options: .file) }
-    let cold = try measure { _ = try Template(text, options: .file).render(vars) }
+    let cold = try measure { _ = try Template(text, options: .file).render(vars, in: .ansible()) }
     let lines = text.split(separator: "\n", omittingEmptySubsequences: false).count
     print(String(format: "parc     template of %d lines (%d bytes out): %.0f renders/s (read once), %.0f renders/s (read each time)",
                  lines, first.utf8.count, cached, cold))

@@ -247,10 +247,15 @@ func failed(_ status: Int32 = 1, _ stderr: String = "") -> CommandResult { Comma
         #expect(gone.steps.first?.removesTree == true)
         // recurse: the tree's distinct attributes read once; only what differs is changed (links
         // get their owner, never a mode).
-        let tree = Planner("file", ["path": .string("/srv/d"), "owner": .string("1235"), "mode": .string("u=rwX,go=rX"), "recurse": .bool(true)])
+        let tree = Planner("file", ["path": .string("/srv/d"), "owner": .string("1235"), "mode": .string("u=rwX,go=rX"), "recurse": .bool(true), "follow": .bool(false)])
         let treeScripts = try tree.scripts(["directory|755|root|root|4096|0|0|2\n\n", "d|755|root|root|0|0\nf|600|root|root|0|0\nl|777|root|root|0|0\n"])
         #expect(treeScripts.contains("find /srv/d -mindepth 1 -exec chown -h 1235 -- {} +"))
         #expect(treeScripts.contains("find /srv/d -mindepth 1 ! -type l -exec chmod u=rwX,go=rX -- {} +"))
+        // follow (the default): the links' targets too, linked folders walked (find -L).
+        var followed = tree
+        followed.args["follow"] = nil
+        #expect(try followed.scripts(["directory|755|root|root|4096|0|0|2\n\n", "f|600|root|root|0|0\n"]).contains(
+            "find -L /srv/d -mindepth 1 ! -type l -exec chown 1235 -- {} +; find /srv/d -mindepth 1 -type l -exec chown -h 1235 -- {} +"))
         let settled = try tree.scripts(["directory|755|1235|root|4096|1235|0|2\n\n", "d|755|x|root|1235|0\nf|644|x|root|1235|0\nl|777|x|root|1235|0\n"])
         #expect(!settled.contains { $0.contains("find /srv/d") }, "\(settled)")
         // Check mode: an owner or group the device does not know is a warning, kept when the task fails.

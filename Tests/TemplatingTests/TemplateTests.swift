@@ -39,6 +39,24 @@ import Testing
         }
     }
 
+    /// The engine's defaults are Jinja's own; a host's rules come from the environment it gives
+    /// (the Provisioning layer gives Ansible's): finalize of None, trailing newlines, native
+    /// values, conditions that must be booleans.
+    @Test func theHostsRulesComeFromTheEnvironment() throws {
+        let jinja = TemplateEnvironment()
+        let host = TemplateEnvironment(printsNoneAsNothing: true, keepsTrailingNewlines: true, nativeValues: true, booleanConditions: true)
+        let none = try Template("[{{ x }}]\n\n", options: .file)
+        #expect(try none.render(["x": .null], in: jinja) == "[None]\n")
+        #expect(try none.render(["x": .null], in: host) == "[]\n\n")
+        let sum = try Template("{{ n + 1 }}")
+        #expect(try sum.evaluate(["n": .int(3)], in: jinja) == .string("4"))
+        #expect(try sum.evaluate(["n": .int(3)], in: host) == .int(4))
+        #expect(try Template.condition("name", vars: ["name": .string("salle")], in: jinja) == true)
+        #expect(throws: TemplateError.self) { try Template.condition("name", vars: ["name": .string("salle")], in: host) }
+        #expect(try Template.condition("n > 2", vars: ["n": .int(3)], in: host) == true)
+        #expect(try Template.condition("{{ n > 5 }}", vars: ["n": .int(3)], in: jinja) == false, "the expression's value, not its text")
+    }
+
     @Test func noBreakSpaceIsWhitespaceInsideExpressions() throws {
         #expect(try Template("{{\u{00A0}name\u{00A0}| upper }}").render(["name": .string("a")]) == "A")
     }

@@ -356,6 +356,8 @@ enum CopyModule {
         for relative in files.sorted() {
             let path = root + "/" + relative
             let bytes = Array(fm.contents(atPath: folder + "/" + relative) ?? Data())
+            // mode: preserve gives each file its own source's mode.
+            if c.string("mode") == "preserve" { own.args["mode"] = try preservedMode(folder + "/" + relative) }
             let probe: [String]
             if let f = present[relative] {
                 guard f.count == 8, f[1] == "f" else { throw ModuleFailure("\(path) is on the device but is not a regular file") }

@@ -293,13 +293,20 @@ enum FileModule {
     }
 
     /// recurse (Ansible's recursive_set_attributes): the owner, group and mode of everything under
-    /// a folder that is there — links given their owner themselves (lchown), never a mode — read as
-    /// the distinct attributes the tree holds (one question), changed only where one differs.
+    /// a folder that is there — links given their owner themselves (lchown), never a mode; with
+    /// `follow` (the default) a link's target too, a linked folder walked — read as the distinct
+    /// attributes the tree holds (one question), changed only where one differs.
     static func recursive(_ c: ModuleContext, path: String) throws -> [String] {
         let owner = c.string("owner"), group = c.string("group")
         guard owner != nil || group != nil || c.args["mode"].map({ $0 != .null }) == true else { return [] }
         let q = shellQuote(path)
-        let listed = try c.fact(Fact("find \(q) -mindepth 1 -printf '%y|%m|%u|%g|%U|%G\\n' | sort -u", paths: [path + "/"]))
+        let follow = c.args["follow"]?.truthy ?? true
+        // Followed (find -L): a link stands for its target (a dangling one stays `l`); the links'
+        // own owners are listed apart.
+        let listing = follow
+            ? "{ find -L \(q) -mindepth 1 -printf '%y|%m|%u|%g|%U|%G\\n' 2>/dev/null; find \(q) -mindepth 1 -type l -printf 'l|777|%u|%g|%U|%G\\n'; } | sort -u"
+            : "find \(q) -mindepth 1 -printf '%y|%m|%u|%g|%U|%G\\n' | sort -u"
+        let listed = try c.fact(Fact(listing, paths: [path + "/"], staleAfterAnyChange: follow))
         var ownerDiffers = false, groupDiffers = false, modeDiffers = false
         for line in listed.stdoutText.split(separator: "\n") {
             let f = line.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
@@ -310,12 +317,13 @@ enum FileModule {
         }
         var out: [String] = []
         if ownerDiffers || groupDiffers {
-            let who = (ownerDiffers ? owner ?? "" : "") + (groupDiffers ? ":" + (group ?? "") : "")
-            out.append("find \(q) -mindepth 1 -exec chown -h \(shellQuote(who)) -- {} +")
+            let who = shellQuote((ownerDiffers ? owner ?? "" : "") + (groupDiffers ? ":" + (group ?? "") : ""))
+            out.append(follow ? "find -L \(q) -mindepth 1 ! -type l -exec chown \(who) -- {} +; find \(q) -mindepth 1 -type l -exec chown -h \(who) -- {} +"
+                              : "find \(q) -mindepth 1 -exec chown -h \(who) -- {} +")
         }
         if modeDiffers, let text = try c.args["mode"]?.string ?? Modules.mode(c.args["mode"]) {
             // chmod reads a symbolic mode per file as Ansible's does (X for folders and executables).
-            out.append("find \(q) -mindepth 1 ! -type l -exec chmod \(shellQuote(text)) -- {} +")
+            out.append("find\(follow ? " -L" : "") \(q) -mindepth 1 ! -type l -exec chmod \(shellQuote(text)) -- {} +")
         }
         return out
     }
