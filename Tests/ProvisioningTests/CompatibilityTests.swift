@@ -400,6 +400,27 @@ import Testing
         #expect(try await lab.sh("cat /opt/worldwritable/file.txt; echo; stat -c '%U %a' /opt/worldwritable/file.txt") == "baz\nnobody 666\n")
     }
 
+    /// A file copied to `dest/` lands in that folder, made when it is not there (as Ansible's);
+    /// without the slash a missing folder is an error, not a guess.
+    @Test func aFileCopiedIntoAFolderThatIsNotThereMakesIt() async throws {
+        let lab = try LabRun()
+        _ = try await lab.sh("rm -rf /opt/newdir1 /opt/newdir2")
+        let play = """
+            - hosts: all
+              become: yes
+              gather_facts: no
+              tasks:
+                - copy: { src: foo.txt, dest: /opt/newdir1/sub/ }
+                - copy: { src: foo.txt, dest: /opt/newdir2/sub/foo.txt }
+                  ignore_errors: yes
+            """
+        let first = try await lab.run(play, files: ["foo.txt": "foo\n"])
+        #expect(first.records.map(\.outcome) == [.changed, .failed], "\(first.records.map { "\($0.task): \($0.outcome) \($0.message ?? "")" })")
+        #expect(try await lab.sh("cat /opt/newdir1/sub/foo.txt; [ -e /opt/newdir2 ] || echo none") == "foo\nnone\n")
+        let second = try await lab.run(play, files: ["foo.txt": "foo\n"])
+        #expect(second.records.first?.outcome == .ok)
+    }
+
     /// copy with remote_src of a folder, as Ansible's copy_directory: `src/` merges the content
     /// into dest, `src` the folder itself; what dest has and src lacks stays; a file whose bytes
     /// differ is replaced; links stay links unless local_follow; owner on everything; check mode

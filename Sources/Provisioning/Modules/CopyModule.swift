@@ -41,8 +41,20 @@ enum CopyModule {
             default: break
             }
         }
-        if call.args["content"] == nil, let src, dest.hasSuffix("/") { dest += (src as NSString).lastPathComponent }
+        // `dest/`: into that folder under the source's name, the folder made when it is not there
+        // (as Ansible's module makes it, with directory_mode).
+        let intoFolder = call.args["content"] == nil && src != nil && dest.hasSuffix("/")
+        if intoFolder, let src { dest += (src as NSString).lastPathComponent }
         let target = try destination(dest, call)
+        func makingTheFolder(_ plan: Plan) throws -> Plan {
+            guard intoFolder, target.probe.first == "absent", !plan.steps.isEmpty else { return plan }
+            var p = plan
+            let folder = (target.path as NSString).deletingLastPathComponent
+            let mode = try Modules.mode(call.args["directory_mode"])
+            p.steps.insert(.run("[ -d \(shellQuote(folder)) ] || mkdir -p\(mode.map { " -m \($0)" } ?? "") -- \(shellQuote(folder))",
+                                what: "making the folder \(folder)", touches: [folder]), at: 0)
+            return p
+        }
         let bytes: [UInt8]
         if call.bool("remote_src"), let src {
             // remote_src: a file already on the device, read there and written as any other
@@ -59,7 +71,7 @@ enum CopyModule {
                 if !mode.isEmpty, mode.allSatisfy({ ("0"..."7").contains($0) }) {
                     var own = call
                     own.args["mode"] = .string("0" + mode)
-                    return try push(bytes, to: target, own)
+                    return try makingTheFolder(try push(bytes, to: target, own))
                 }
             }
         } else if let content = call.args["content"] {
@@ -75,7 +87,7 @@ enum CopyModule {
                 throw ModuleFailure("\(src!) is encrypted with Ansible Vault, which parc does not support yet (decrypt it, or give decrypt: no to copy it as it is)")
             }
         }
-        var p = try push(bytes, to: target, call)
+        var p = try makingTheFolder(try push(bytes, to: target, call))
         if let src { p.result.data["src"] = .string(src) }
         return p
     }

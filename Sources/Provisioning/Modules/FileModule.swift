@@ -92,7 +92,7 @@ enum FileModule {
     }
 
     static func body(_ c: ModuleContext) throws -> Plan {
-        guard let path = c.string("path") ?? c.string("dest") ?? c.string("name") else { throw ModuleFailure("file needs path") }
+        guard let path = c.string("path") ?? c.string("dest") ?? c.string("name") else { throw ModuleFailure("missing required arguments: path") }
         if c.args["_diff_peek"].map({ $0 != .null }) == true {
             // Ansible's internal question before a diff: whether the file's first 8 KiB hold a NUL byte.
             let nuls = try c.fact(Fact("head -c 8192 -- \(shellQuote(path)) 2>/dev/null | tr -dc '\\000' | wc -c", paths: [path])).stdoutText.trimmed
