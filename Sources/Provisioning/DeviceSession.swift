@@ -79,10 +79,13 @@ final class DeviceSession: @unchecked Sendable {
         for (k, facts) in known {
             known[k] = facts.filter { fact, _ in
                 guard let paths = fact.paths, !fact.staleAfterAnyChange else { return false }
+                // Stale: the path itself, a path under a removed tree, a tree a change is in, and a
+                // folder a change is under (a step may have made it: `mkdir -p`, a copy into `dest/`).
                 return !paths.contains { p in
                     touched.contains { t in
                         p == t || (step.removesTree && p.hasPrefix(t.hasSuffix("/") ? t : t + "/"))
                             || (p.hasSuffix("/") && (t.hasPrefix(p) || t + "/" == p))
+                            || (!p.isEmpty && t.hasPrefix(p == "/" ? p : p + "/"))
                     }
                 }
             }

@@ -419,6 +419,19 @@ import Testing
         #expect(try await lab.sh("cat /opt/newdir1/sub/foo.txt; [ -e /opt/newdir2 ] || echo none") == "foo\nnone\n")
         let second = try await lab.run(play, files: ["foo.txt": "foo\n"])
         #expect(second.records.first?.outcome == .ok)
+        // The folder the copy made is known to be there afterwards: what the run knew of it before
+        // (absent) is stale once something was written under it, so removing it removes it.
+        let again = try await lab.run("""
+            - hosts: all
+              become: yes
+              gather_facts: no
+              tasks:
+                - file: { path: /opt/newdir3, state: absent }
+                - copy: { src: foo.txt, dest: /opt/newdir3/sub/ }
+                - file: { path: /opt/newdir3, state: absent }
+            """, files: ["foo.txt": "foo\n"])
+        #expect(again.records.map(\.outcome) == [.ok, .changed, .changed], "\(again.records.map { "\($0.task): \($0.outcome) \($0.message ?? "")" })")
+        #expect(try await lab.sh("[ -e /opt/newdir3 ] && echo there || echo gone") == "gone\n")
     }
 
     /// copy with remote_src of a folder, as Ansible's copy_directory: `src/` merges the content

@@ -424,7 +424,7 @@ enum FileModule {
         let p = shellQuote(path), s = shellQuote(src)
         let inodes = try c.fact(Fact("stat -L -c %i -- \(s) 2>/dev/null || echo missing; stat -c '%h|%i' -- \(p) 2>/dev/null || echo absent", paths: [src, path]))
             .stdoutText.split(separator: "\n").map(String.init)
-        guard let source = inodes.first, source != "missing" else { throw ModuleFailure("src does not exist") }
+        guard let source = inodes.first, source != "missing" else { throw ModuleFailure("src does not exist", data: ["dest": .string(path), "src": .string(src)]) }
         let here = inodes.count > 1 ? inodes[1].split(separator: "|").map(String.init) : ["absent"]
         let force = c.bool("force")
         switch current.kind {
