@@ -490,6 +490,17 @@ import Testing
         // Nothing to copy again: only the check-mode task (its dest is still not there) and the
         // summary (whose text changed) report a change.
         #expect(second.records.map(\.outcome) == [.ok, .ok, .ok, .changed, .failed, .changed], "\(second.records.map { "\($0.task): \($0.outcome)" })")
+        // mode: preserve gives dest the source folder's own mode; the files keep theirs.
+        _ = try await lab.sh("chmod 0750 /opt/rsrc")
+        let preserved = try await lab.run("""
+            - hosts: all
+              become: yes
+              gather_facts: no
+              tasks:
+                - copy: { src: /opt/rsrc/, dest: /opt/rpres/, remote_src: yes, mode: preserve }
+            """)
+        #expect(preserved.exitCode == 0, "\(preserved.records.map { "\($0.task): \($0.outcome) \($0.message ?? "")" })")
+        #expect(try await lab.sh("stat -c %a /opt/rpres /opt/rpres/a.txt") == "750\n640\n")
     }
 
     /// What `register` keeps, as Ansible: a task whose arguments cannot be rendered is registered

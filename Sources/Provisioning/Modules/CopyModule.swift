@@ -134,7 +134,9 @@ enum CopyModule {
     static func remoteTree(src: String, dest: String, _ c: ModuleContext) throws -> Plan {
         let force = c.args["force"]?.truthy ?? true
         let localFollow = c.args["local_follow"].map { $0 == .null ? "" : ($0.truthy ? "yes" : "no") } ?? ""
-        let mode = try Modules.mode(c.args["mode"])
+        // mode: preserve is the source folder's own mode, read on the device (as Ansible's module does).
+        let preserve = c.string("mode") == "preserve"
+        let mode = preserve ? nil : try Modules.mode(c.args["mode"])
         let directoryMode = try Modules.mode(c.args["directory_mode"])
         let owner = c.string("owner"), group = c.string("group")
         let ownership = (owner ?? "") + (group.map { ":" + $0 } ?? "")
@@ -194,7 +196,8 @@ enum CopyModule {
                 "  reown \"$T\" -R",
                 "fi",
                 "[ -e \"$a\" ] || exit 0",
-                mode.map { "[ \"$(stat -c %a -- \"$a\")\" = \(shellQuote(String(Int($0, radix: 8) ?? 0, radix: 8))) ] || act \"$a\" chmod \($0) -- \"$a\"" } ?? ":",
+                preserve ? "w=$(stat -c %a -- \"${S%/}\"); [ \"$(stat -c %a -- \"$a\")\" = \"$w\" ] || act \"$a\" chmod \"$w\" -- \"$a\""
+                    : mode.map { "[ \"$(stat -c %a -- \"$a\")\" = \(shellQuote(String(Int($0, radix: 8) ?? 0, radix: 8))) ] || act \"$a\" chmod \($0) -- \"$a\"" } ?? ":",
                 "reown \"$a\"",
             ]
             return lines.joined(separator: "\n").replacingOccurrences(of: "$force", with: force ? "yes" : "no")
