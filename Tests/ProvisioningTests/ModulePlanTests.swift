@@ -338,7 +338,15 @@ func failed(_ status: Int32 = 1, _ stderr: String = "") -> CommandResult { Comma
         try "$ANSIBLE_VAULT;1.1;AES256\n6162\n".write(toFile: vaultDir + "/files/secret", atomically: true, encoding: .utf8)
         var vaulted = Planner("copy", ["src": .string("secret"), "dest": .string("/etc/secret")])
         vaulted.directory = vaultDir
-        #expect(performing: { try vaulted.plan(["absent\n"]) }, throws: { ($0 as? ModuleFailure)?.message.contains("Ansible Vault") == true })
+        #expect(performing: { try vaulted.plan(["absent\n"]) }, throws: {
+            ($0 as? ModuleFailure)?.message.hasSuffix("A vault password or secret must be specified to decrypt \(vaultDir)/files/secret") == true
+        })
+        // In a folder too, before anything is sent.
+        var vaultedFolder = Planner("copy", ["src": .string("files"), "dest": .string("/etc/")])
+        vaultedFolder.directory = vaultDir
+        #expect(performing: { try vaultedFolder.plan(["", "absent\n"]) }, throws: {
+            ($0 as? ModuleFailure)?.message.hasSuffix("to decrypt \(vaultDir)/files/secret") == true
+        })
         vaulted.args["decrypt"] = .bool(false)
         #expect(try vaulted.plan(["absent\n"]).plan.steps.first?.input == Array("$ANSIBLE_VAULT;1.1;AES256\n6162\n".utf8))
         // A validate command without %s: refused before anything is read, in Ansible's words (a rescue tests them).

@@ -83,9 +83,7 @@ enum CopyModule {
             bytes = Array(FileManager.default.contents(atPath: source) ?? Data())
             if call.string("mode") == "preserve" { call.args["mode"] = try preservedMode(source) }
             // decrypt (Ansible's default): a vault-encrypted file would be decrypted; parc has no vault.
-            if call.args["decrypt"]?.truthy ?? true, bytes.starts(with: Array("$ANSIBLE_VAULT;".utf8)) {
-                throw ModuleFailure("\(src!) is encrypted with Ansible Vault, which parc does not support yet (decrypt it, or give decrypt: no to copy it as it is)")
-            }
+            try refuseVault(bytes, source, call)
         }
         var p = try makingTheFolder(try push(bytes, to: target, call))
         if let src { p.result.data["src"] = .string(src) }
@@ -223,6 +221,14 @@ enum CopyModule {
         p.steps = [run]
         p.result.changed = true
         return p
+    }
+
+    /// decrypt (Ansible's default): a file encrypted with Ansible Vault would be decrypted, and
+    /// parc has no vault secrets — refused, ending with Ansible's own words for a missing secret.
+    static func refuseVault(_ bytes: [UInt8], _ source: String, _ c: ModuleContext) throws {
+        guard c.args["decrypt"]?.truthy ?? true, bytes.starts(with: Array("$ANSIBLE_VAULT;".utf8)) else { return }
+        throw ModuleFailure("parc does not support Ansible Vault (decrypt the file first, or give decrypt: no to copy it as it is): "
+                            + "A vault password or secret must be specified to decrypt \(source)")
     }
 
     /// The template module's Jinja options (Ansible's defaults: trim_blocks on, lstrip_blocks off).
@@ -371,6 +377,7 @@ enum CopyModule {
         for relative in files.sorted() {
             let path = root + "/" + relative
             let bytes = Array(fm.contents(atPath: folder + "/" + relative) ?? Data())
+            try refuseVault(bytes, folder + "/" + relative, c)
             // mode: preserve gives each file its own source's mode.
             if c.string("mode") == "preserve" { own.args["mode"] = try preservedMode(folder + "/" + relative) }
             let probe: [String]
