@@ -303,6 +303,14 @@ enum CopyModule {
             }
         }
         walk("", within: [real(folder)])
+        // A vault-encrypted file refuses the whole folder before anything is asked or sent, the
+        // first one as Ansible's walk meets it (a folder's own files before its subfolders').
+        for relative in files.sorted(by: { ($0.split(separator: "/").count, $0) < ($1.split(separator: "/").count, $1) }) {
+            guard let handle = FileHandle(forReadingAtPath: folder + "/" + relative) else { continue }
+            let head = (try? handle.read(upToCount: 15)) ?? Data()
+            try? handle.close()
+            try refuseVault(Array(head), folder + "/" + relative, c)
+        }
         let r = shellQuote(root)
         let listing = try c.fact(Fact("if [ -e \(r) ] && ! [ -d \(r) ]; then echo 'not a directory'; exit 0; fi; [ -d \(r) ] || exit 0; "
                                       + "cd \(r) && stat -c 'd|%a|%U|%G|%u|%g|%s|.' -- . && find . -mindepth 1 -printf '%y|%m|%u|%g|%U|%G|%s|%P\\n' && echo '--' && find . -type f -print0 | xargs -0 -r sha256sum -- "
@@ -377,7 +385,6 @@ enum CopyModule {
         for relative in files.sorted() {
             let path = root + "/" + relative
             let bytes = Array(fm.contents(atPath: folder + "/" + relative) ?? Data())
-            try refuseVault(bytes, folder + "/" + relative, c)
             // mode: preserve gives each file its own source's mode.
             if c.string("mode") == "preserve" { own.args["mode"] = try preservedMode(folder + "/" + relative) }
             let probe: [String]
