@@ -84,7 +84,9 @@ extension Runner {
             }
             return host.variable(name)
         }
-        let becomeUser = variable("ansible_become_user")?.string ?? task.becomeUser ?? h.play.becomeUser
+        // become_user as written may be a template (`{{ unprivileged_user }}`), rendered with the task's variables.
+        let becomeUser = variable("ansible_become_user")?.string
+            ?? (task.becomeUser ?? h.play.becomeUser).map { (try? templates.render($0, vars: vars, at: task.location)) ?? $0 }
         let becomes = variable("ansible_become").map(\.truthy) ?? task.become ?? h.play.become
         var method = options.become
         if let pass = (variable("ansible_become_password") ?? variable("ansible_become_pass"))?.string, !pass.isEmpty {
@@ -448,11 +450,14 @@ extension Runner {
         guard let spec = Modules.registry[task.module] else { return [] }
         // A task that runs on the control node (or through another connection) waits for the
         // device's queued steps: it must not run if one of them fails.
-        if !spec.touchesDevice || task.delegateToLocal || (task.remoteUser != nil && task.remoteUser != play.remoteUser) {
+        // Another login user (remote_user, rendered): a connection of its own.
+        let otherUser = task.remoteUser != nil ? self.remoteUser(task, vars: await taskScope(task, h, state: state).vars) != play.remoteUser : false
+        if !spec.touchesDevice || task.delegateToLocal || otherUser {
             await settle(h, state: state)
             if memory(host.serial).isDown { return [] }
         }
         let resolved = await taskScope(task, h, state: state)
+        let remoteUser = self.remoteUser(task, vars: resolved.vars)
         let name = (try? templates.render(task.name, vars: resolved.vars, at: task.location)) ?? task.name
         let items: [Value?]
         do { items = try self.items(task, vars: resolved.vars) } catch {
@@ -464,7 +469,7 @@ extension Runner {
         // Where the task runs, as whom.
         let session: DeviceSession
         do {
-            session = try await self.session(for: task, h, state: state)
+            session = try await self.session(for: task, as: remoteUser, h, state: state)
         } catch {
             await finishWithError(error, record: record(task, name: name, h, item: nil), h, state: state)
             return []
@@ -481,14 +486,19 @@ extension Runner {
 
     /// The session a task runs through: the play's connection, another login user's, or the
     /// control node's (delegate_to: localhost).
-    func session(for task: TaskSpec, _ h: HostRun, state: State) async throws -> DeviceSession {
+    /// The task's remote_user, rendered with its variables (it may be a template).
+    func remoteUser(_ task: TaskSpec, vars: [String: Value]) -> String? {
+        task.remoteUser.map { (try? templates.render($0, vars: vars, at: task.location)) ?? $0 }
+    }
+
+    func session(for task: TaskSpec, as remoteUser: String?, _ h: HostRun, state: State) async throws -> DeviceSession {
         let key: String
         let transport: any Transport
         if task.delegateToLocal {
             key = "local"
             if let s = h.sessions[key] { return s }
             transport = LocalTransport()
-        } else if let user = task.remoteUser, user != h.play.remoteUser {
+        } else if let user = remoteUser, user != h.play.remoteUser {
             (key, transport) = try await self.transport(for: h.host, user: user, state: state)
             if let s = h.sessions[key] { return s }
         } else {

@@ -434,6 +434,32 @@ import Testing
         #expect(try await lab.sh("[ -e /opt/newdir3 ] && echo there || echo gone") == "gone\n")
     }
 
+    /// become_user and remote_user written as templates are rendered with the task's variables
+    /// (a block's `become_user: "{{ unprivileged }}"`, as Ansible's copy target writes it).
+    @Test func becomeUserAndRemoteUserMayBeTemplates() async throws {
+        let lab = try LabRun()
+        let run = try await lab.run("""
+            - hosts: all
+              gather_facts: no
+              vars: { unprivileged: nobody, admin: "\(lab.lab.devices[0].user)" }
+              tasks:
+                - block:
+                    - command: whoami
+                      register: became
+                  become: yes
+                  become_user: "{{ unprivileged }}"
+                - command: whoami
+                  remote_user: "{{ admin }}"
+                  register: logged
+                - copy: { dest: "/tmp/parc-who-{{ inventory_hostname }}", content: "{{ became.stdout }} {{ logged.stdout }}" }
+                  delegate_to: localhost
+            """)
+        #expect(run.exitCode == 0, "\(run.records.map { "\($0.task): \($0.outcome) \($0.message ?? "")" })")
+        let who = try String(contentsOfFile: "/tmp/parc-who-lab-01", encoding: .utf8)
+        try? FileManager.default.removeItem(atPath: "/tmp/parc-who-lab-01")
+        #expect(who == "nobody \(lab.lab.devices[0].user)", "the rendered login user (written as it is, it names no account)")
+    }
+
     /// copy with remote_src of a folder, as Ansible's copy_directory: `src/` merges the content
     /// into dest, `src` the folder itself; what dest has and src lacks stays; a file whose bytes
     /// differ is replaced; links stay links unless local_follow; owner on everything; check mode

@@ -31,7 +31,9 @@ final class LabRun: @unchecked Sendable {
         let lab: Lab
         func connect(_ host: HostTarget) async throws -> any Transport {
             guard let d = lab.device(host.name) else { throw TransportError.unreachable(host: host.name, reason: "no such lab device") }
-            return try await SSHConnection.connect(SSHOptions(name: d.name, address: d.address, port: d.port, user: d.user,
+            // The inventory's (or a remote_user's) login user, else the lab's.
+            let user = host.variable("ansible_user")?.string ?? d.user
+            return try await SSHConnection.connect(SSHOptions(name: d.name, address: d.address, port: d.port, user: user,
                                                               credentials: [.keyFile(lab.clientKey)],
                                                               hostKeyPolicy: HostKeyPolicy(mode: .strict, pinned: try lab.hostKey(d.name)),
                                                               connectTimeout: .seconds(5)))
