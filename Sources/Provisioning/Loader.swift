@@ -158,6 +158,14 @@ public enum PlaybookLoader {
         return try ctx.tasks(node)
     }
 
+    /// Ansible's `!unsafe`: text that is never rendered, whatever it holds — kept as a template
+    /// that prints it as it is (a raw block; an `{% endraw %}` inside printed as a string).
+    static func unsafeText(_ text: String) -> String {
+        guard text.contains("{{") || text.contains("{%") || text.contains("{#") else { return text }
+        let parts = text.components(separatedBy: "{% endraw %}")
+        return parts.map { $0.isEmpty ? "" : "{% raw %}\($0){% endraw %}" }.joined(separator: "{{ '{% endraw %}' }}")
+    }
+
     /// Loads a YAML file of variables (group_vars, vars_files, -e @file).
     public static func loadVars(_ path: String) throws -> [String: Value] {
         guard let data = FileManager.default.contents(atPath: path) else { throw PlaybookError("cannot read the variables file \(path)") }
@@ -327,6 +335,7 @@ public enum PlaybookLoader {
                 case Tag.Name.bool.rawValue: return Bool.construct(from: scalar).map(Value.bool) ?? .string(scalar.string)
                 case Tag.Name.int.rawValue: return Int.construct(from: scalar).map(Value.int) ?? .string(scalar.string)
                 case Tag.Name.float.rawValue: return Double.construct(from: scalar).map(Value.double) ?? .string(scalar.string)
+                case "!unsafe": return .string(PlaybookLoader.unsafeText(scalar.string))
                 default: return .string(scalar.string)
                 }
             case .sequence(let seq): return .list(seq.map(value))

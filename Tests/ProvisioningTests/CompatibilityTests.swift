@@ -460,6 +460,25 @@ import Testing
         #expect(who == "nobody \(lab.lab.devices[0].user)", "the rendered login user (written as it is, it names no account)")
     }
 
+    /// `!unsafe` text is never rendered, whatever it holds (a playbook that writes a playbook).
+    @Test func unsafeTextIsWrittenAsItIs() async throws {
+        let lab = try LabRun()
+        let run = try await lab.run("""
+            - hosts: all
+              become: yes
+              gather_facts: no
+              tasks:
+                - copy:
+                    dest: /opt/unsafe.yml
+                    content: !unsafe |
+
+                      - copy: { dest: "{{ dest }}", content: "{% raw %}{{ secret }}{% endraw %}" }
+                - copy: { dest: /opt/unsafe-short, content: !unsafe "{{ nowhere }}" }
+            """)
+        #expect(run.exitCode == 0, "\(run.records.map { "\($0.task): \($0.outcome) \($0.message ?? "")" })")
+        #expect(try await lab.sh("cat /opt/unsafe.yml /opt/unsafe-short") == "\n- copy: { dest: \"{{ dest }}\", content: \"{% raw %}{{ secret }}{% endraw %}\" }\n{{ nowhere }}")
+    }
+
     /// copy with remote_src of a folder, as Ansible's copy_directory: `src/` merges the content
     /// into dest, `src` the folder itself; what dest has and src lacks stays; a file whose bytes
     /// differ is replaced; links stay links unless local_follow; owner on everything; check mode
