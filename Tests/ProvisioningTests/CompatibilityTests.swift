@@ -302,7 +302,7 @@ import Testing
                   failed_when: false
                 - copy: { dest: /opt/judged, content: "{{ who.stdout }}|{{ refused.failed }}|{{ 'expand_argument_vars' in refused.msg }}|{{ judged.failed_when_result }}\\n" }
             """)
-        #expect(run.exitCode == 0, "\(run.records.map { "\($0.task): \($0.outcome) \($0.message ?? "")" })")
+        #expect(run.exitCode == 0, described(run))
         #expect(run.records.first { $0.task.hasPrefix("shell") }?.ignored == true)
         #expect(try await lab.sh("cat /opt/judged") == "parcbecome|True|True|False\n")
     }
@@ -322,7 +322,7 @@ import Testing
                 - copy: { src: dmtree/, dest: /opt/dm-into, directory_mode: "0700" }
             """
         let first = try await lab.run(play, files: ["dmtree/sub/x.txt": "x\n"])
-        #expect(first.exitCode == 0, "\(first.records.map { "\($0.task): \($0.outcome) \($0.message ?? "")" })")
+        #expect(first.exitCode == 0, described(first))
         #expect(try await lab.sh("stat -c '%n %a' /opt/dm-into /opt/dm-into/dmtree /opt/dm-into/dmtree/sub /opt/dm-into/sub") == """
             /opt/dm-into 755
             /opt/dm-into/dmtree 700
@@ -346,7 +346,7 @@ import Testing
               tasks:
                 - copy: { src: ftree, dest: /opt/ }
             """, files: ["ftree/real/deep/x.txt": "x\n"], links: ["ftree/one/alias": "../real", "ftree/one/gone": "../nowhere", "ftree/one/up": ".."])
-        #expect(run.exitCode == 0, "\(run.records.map { "\($0.task): \($0.outcome) \($0.message ?? "")" })")
+        #expect(run.exitCode == 0, described(run))
         #expect(try await lab.sh("""
             [ -L /opt/ftree/one/alias ] || cat /opt/ftree/one/alias/deep/x.txt; readlink /opt/ftree/one/gone /opt/ftree/one/up
             """) == "x\n../nowhere\n..\n")
@@ -365,7 +365,7 @@ import Testing
                 - file: { path: /opt/rec, owner: nobody, mode: "u=rwX,go=rX", recurse: yes }
             """
         let first = try await lab.run(play)
-        #expect(first.exitCode == 0 && first.records.first?.outcome == .changed, "\(first.records.map { "\($0.task): \($0.outcome) \($0.message ?? "")" })")
+        #expect(first.exitCode == 0 && first.records.first?.outcome == .changed, described(first))
         #expect(try await lab.sh("stat -c '%n %U %a' /opt/rec /opt/rec/a /opt/rec/a/b /opt/rec/a/b/f") == """
             /opt/rec nobody 755
             /opt/rec/a nobody 755
@@ -374,7 +374,7 @@ import Testing
 
             """)
         let second = try await lab.run(play)
-        #expect(second.records.first?.outcome == .ok, "\(second.records.map { "\($0.task): \($0.outcome) \($0.message ?? "")" })")
+        #expect(second.records.first?.outcome == .ok, described(second))
     }
 
     /// An unprivileged user may replace a file it can write but does not own (a world-writable
@@ -396,7 +396,7 @@ import Testing
                   register: refused
                   ignore_errors: yes
             """)
-        #expect(run.records.map(\.outcome) == [.changed, .changed, .changed, .failed], "\(run.records.map { "\($0.task): \($0.outcome) \($0.message ?? "")" })")
+        #expect(run.records.map(\.outcome) == [.changed, .changed, .changed, .failed], described(run))
         #expect(try await lab.sh("cat /opt/worldwritable/file.txt; echo; stat -c '%U %a' /opt/worldwritable/file.txt") == "baz\nnobody 666\n")
     }
 
@@ -415,7 +415,7 @@ import Testing
                   ignore_errors: yes
             """
         let first = try await lab.run(play, files: ["foo.txt": "foo\n"])
-        #expect(first.records.map(\.outcome) == [.changed, .failed], "\(first.records.map { "\($0.task): \($0.outcome) \($0.message ?? "")" })")
+        #expect(first.records.map(\.outcome) == [.changed, .failed], described(first))
         #expect(try await lab.sh("cat /opt/newdir1/sub/foo.txt; [ -e /opt/newdir2 ] || echo none") == "foo\nnone\n")
         let second = try await lab.run(play, files: ["foo.txt": "foo\n"])
         #expect(second.records.first?.outcome == .ok)
@@ -430,7 +430,7 @@ import Testing
                 - copy: { src: foo.txt, dest: /opt/newdir3/sub/ }
                 - file: { path: /opt/newdir3, state: absent }
             """, files: ["foo.txt": "foo\n"])
-        #expect(again.records.map(\.outcome) == [.ok, .changed, .changed], "\(again.records.map { "\($0.task): \($0.outcome) \($0.message ?? "")" })")
+        #expect(again.records.map(\.outcome) == [.ok, .changed, .changed], described(again))
         #expect(try await lab.sh("[ -e /opt/newdir3 ] && echo there || echo gone") == "gone\n")
     }
 
@@ -454,7 +454,7 @@ import Testing
                 - copy: { dest: "/tmp/parc-who-{{ inventory_hostname }}", content: "{{ became.stdout }} {{ logged.stdout }}" }
                   delegate_to: localhost
             """)
-        #expect(run.exitCode == 0, "\(run.records.map { "\($0.task): \($0.outcome) \($0.message ?? "")" })")
+        #expect(run.exitCode == 0, described(run))
         let who = try String(contentsOfFile: "/tmp/parc-who-lab-01", encoding: .utf8)
         try? FileManager.default.removeItem(atPath: "/tmp/parc-who-lab-01")
         #expect(who == "nobody \(lab.lab.devices[0].user)", "the rendered login user (written as it is, it names no account)")
@@ -475,7 +475,7 @@ import Testing
                       - copy: { dest: "{{ dest }}", content: "{% raw %}{{ secret }}{% endraw %}" }
                 - copy: { dest: /opt/unsafe-short, content: !unsafe "{{ nowhere }}" }
             """)
-        #expect(run.exitCode == 0, "\(run.records.map { "\($0.task): \($0.outcome) \($0.message ?? "")" })")
+        #expect(run.exitCode == 0, described(run))
         #expect(try await lab.sh("cat /opt/unsafe.yml /opt/unsafe-short") == "\n- copy: { dest: \"{{ dest }}\", content: \"{% raw %}{{ secret }}{% endraw %}\" }\n{{ nowhere }}")
     }
 
@@ -509,7 +509,7 @@ import Testing
                 - copy: { dest: /opt/rresults, content: "{{ merged.changed }} {{ made.changed }} {{ checked.changed }} {{ checked.msg }} | {{ missing.msg }}" }
             """
         let first = try await lab.run(play)
-        #expect(first.exitCode == 0, "\(first.records.map { "\($0.task): \($0.outcome) \($0.message ?? "")" })")
+        #expect(first.exitCode == 0, described(first))
         let out = try await lab.sh("""
             cat /opt/rresults; echo
             cat /opt/rdest/a.txt /opt/rdest/sub/b.txt /opt/rdest/keep.txt; echo
@@ -544,7 +544,7 @@ import Testing
               tasks:
                 - copy: { src: /opt/rsrc/, dest: /opt/rpres/, remote_src: yes, mode: preserve }
             """)
-        #expect(preserved.exitCode == 0, "\(preserved.records.map { "\($0.task): \($0.outcome) \($0.message ?? "")" })")
+        #expect(preserved.exitCode == 0, described(preserved))
         #expect(try await lab.sh("stat -c %a /opt/rpres /opt/rpres/a.txt") == "750\n640\n")
     }
 
@@ -576,7 +576,7 @@ import Testing
                       {{ looped.results | map(attribute='skipped', default=false) | list }} {{ looped.results[1].false_condition }} {{ looped.results[1].item }}
                       {{ touched.dest }} {{ touched.path is defined }} {{ moded.path }} {{ moded.dest is defined }}
             """)
-        #expect(run.exitCode == 0, "\(run.records.map { "\($0.task): \($0.outcome) \($0.message ?? "")" })")
+        #expect(run.exitCode == 0, described(run))
         let registered = try await lab.sh("cat /opt/registered")
         #expect(registered == """
             True True False

@@ -96,6 +96,11 @@ final class LabRun: @unchecked Sendable {
     }
 }
 
+/// Each record's task, outcome and message: what an expectation about a run shows when it fails.
+func described(_ r: RunResult) -> Comment {
+    Comment(rawValue: "\(r.records.map { "\($0.task): \($0.outcome) \($0.message ?? "")" })")
+}
+
 func counts(_ r: RunResult, _ host: String = "lab-01") -> (changed: Int, failed: Int) {
     (r.recap[host]?.changed ?? -1, r.recap[host]?.failed ?? -1)
 }
