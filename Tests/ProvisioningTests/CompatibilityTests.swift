@@ -546,6 +546,17 @@ import Testing
             """)
         #expect(preserved.exitCode == 0, described(preserved))
         #expect(try await lab.sh("stat -c %a /opt/rpres /opt/rpres/a.txt") == "750\n640\n")
+        // force: no leaves a dest that is there as it is, even where the source changed.
+        _ = try await lab.sh("printf changed > /opt/rsrc/a.txt")
+        let kept = try await lab.run("""
+            - hosts: all
+              become: yes
+              gather_facts: no
+              tasks:
+                - copy: { src: /opt/rsrc/, dest: /opt/rdest, remote_src: yes, force: no }
+            """)
+        #expect(kept.records.map(\.outcome) == [.ok], described(kept))
+        #expect(try await lab.sh("cat /opt/rdest/a.txt") == "one")
     }
 
     /// What `register` keeps, as Ansible: a task whose arguments cannot be rendered is registered

@@ -141,7 +141,7 @@ enum CopyModule {
         func script(dry: Bool) -> String {
             let own = ownership.isEmpty ? "" : shellQuote(ownership)
             let lines = [
-                "S=\(shellQuote(src)); D=\(shellQuote(dest)); dry=\(dry ? 1 : 0); lf=\(localFollow); own=\(own); ou=\(owner.map(shellQuote) ?? ""); og=\(group.map(shellQuote) ?? "")",
+                "S=\(shellQuote(src)); D=\(shellQuote(dest)); dry=\(dry ? 1 : 0); lf=\(localFollow); force=\(force ? "yes" : "no"); own=\(own); ou=\(owner.map(shellQuote) ?? ""); og=\(group.map(shellQuote) ?? "")",
                 // Every change is a line: in the question only said, in the step done and said.
                 "act() { printf '%s\\n' \"$1\"; shift; [ $dry = 1 ] || \"$@\" || exit 1; }",
                 "owned() { [ -z \"$own\" ] || [ $dry = 1 ] || chown -h $2 \"$own\" -- \"$1\" || exit 1; }",
@@ -198,7 +198,7 @@ enum CopyModule {
                     : mode.map { "[ \"$(stat -c %a -- \"$a\")\" = \(shellQuote(String(Int($0, radix: 8) ?? 0, radix: 8))) ] || act \"$a\" chmod \($0) -- \"$a\"" } ?? ":",
                 "reown \"$a\"",
             ]
-            return lines.joined(separator: "\n").replacingOccurrences(of: "$force", with: force ? "yes" : "no")
+            return lines.joined(separator: "\n")
         }
         return try treePlan(src: src, dest: dest, question: script(dry: true), step: script(dry: false), c)
     }
