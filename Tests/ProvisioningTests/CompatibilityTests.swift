@@ -400,7 +400,8 @@ import Testing
         #expect(try await lab.sh("cat /opt/worldwritable/file.txt; echo; stat -c '%U %a' /opt/worldwritable/file.txt") == "baz\nnobody 666\n")
     }
 
-    /// A file copied to `dest/` lands in that folder, made when it is not there (as Ansible's);
+    /// A file copied to `dest/` lands in that folder, made when it is not there with directory_mode
+    /// on each folder made (as Ansible's);
     /// without the slash a missing folder is an error, not a guess.
     @Test func aFileCopiedIntoAFolderThatIsNotThereMakesIt() async throws {
         let lab = try LabRun()
@@ -410,13 +411,15 @@ import Testing
               become: yes
               gather_facts: no
               tasks:
-                - copy: { src: foo.txt, dest: /opt/newdir1/sub/ }
+                - copy: { src: foo.txt, dest: /opt/newdir1/sub/, directory_mode: "0750" }
                 - copy: { src: foo.txt, dest: /opt/newdir2/sub/foo.txt }
                   ignore_errors: yes
             """
         let first = try await lab.run(play, files: ["foo.txt": "foo\n"])
         #expect(first.records.map(\.outcome) == [.changed, .failed], described(first))
         #expect(try await lab.sh("cat /opt/newdir1/sub/foo.txt; [ -e /opt/newdir2 ] || echo none") == "foo\nnone\n")
+        // directory_mode on every folder made on the way, as Ansible's; /opt, already there, keeps its own.
+        #expect(try await lab.sh("stat -c %a /opt/newdir1 /opt/newdir1/sub /opt") == "750\n750\n755\n")
         let second = try await lab.run(play, files: ["foo.txt": "foo\n"])
         #expect(second.records.first?.outcome == .ok)
         // The folder the copy made is known to be there afterwards: what the run knew of it before

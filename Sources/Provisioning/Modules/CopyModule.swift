@@ -50,9 +50,12 @@ enum CopyModule {
             guard intoFolder, target.probe.first == "absent", !plan.steps.isEmpty else { return plan }
             var p = plan
             let folder = (target.path as NSString).deletingLastPathComponent
-            let mode = try Modules.mode(call.args["directory_mode"])
-            p.steps.insert(.run("[ -d \(shellQuote(folder)) ] || mkdir -p\(mode.map { " -m \($0)" } ?? "") -- \(shellQuote(folder))",
-                                what: "making the folder \(folder)", touches: [folder]), at: 0)
+            // file's state=directory: every folder made on the way gets directory_mode (as Ansible's
+            // adjust_recursive_directory_permissions), those already there are left alone.
+            let made = try FileModule.plan(path: folder, args: ["state": .string("directory"), "mode": call.args["directory_mode"] ?? .null],
+                                           current: PathState(kind: .absent))
+            p.steps.insert(.run("[ -d \(shellQuote(folder)) ] || { \(made.joined(separator: " && ")); }", what: "making the folder \(folder)",
+                                touches: [folder]), at: 0)
             return p
         }
         let bytes: [UInt8]
