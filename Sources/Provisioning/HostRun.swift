@@ -115,6 +115,7 @@ extension Runner {
         ctx.location = task.location
         ctx.runStarted = started
         ctx.noLog = task.noLog
+        ctx.pathArguments = Modules.registry[task.module]?.pathArguments ?? Self.pathArguments
         ctx.environment = try templates.evaluate(.map(h.play.environment.merging(task.environment) { _, own in own }), vars: v, at: task.location).map ?? [:]
         // Names reach the device's shell as `export NAME=…`: only a variable's name may.
         if let bad = ctx.environment.keys.sorted().first(where: { name in
@@ -269,7 +270,8 @@ extension Runner {
         }
     }
 
-    /// The path arguments Ansible's modules expand on the device (`path`, `dest`, `creates`…).
+    /// The path arguments Ansible's modules expand on the device (`path`, `dest`, `creates`…); a
+    /// module names its own others (``ModuleSpec/pathArguments``: user's `home`, `shell`…).
     static let pathArguments = ["path", "dest", "creates", "removes", "chdir"]
 
     /// Path arguments as Ansible's `path` type reads them where the module runs: `~` or `~user`
@@ -278,8 +280,10 @@ extension Runner {
     /// and expanduser. A copy's or unarchive's `src` is a path of the device with `remote_src`.
     static func expandingPathArguments(_ ctx: ModuleContext) throws -> ModuleContext {
         var c = ctx
-        let keys = pathArguments + (c.args["remote_src"]?.truthy == true ? ["src"] : [])
+        let keys = c.pathArguments + (c.args["remote_src"]?.truthy == true ? ["src"] : [])
         for key in keys {
+            // Any other value is text first, as Python's str() gives it (a dict as its repr).
+            if let v = c.args[key], v != .null, v.string == nil { c.args[key] = .string(v.pythonText) }
             guard case .string(let s)? = c.args[key], s.hasPrefix("~") || s.contains("$") else { continue }
             let expanded = try c.fact(.command(c.exports + "printf '%s' \(CommandModule.expandedWord(s))"))
             guard expanded.succeeded, !expanded.stdout.isEmpty else { continue }

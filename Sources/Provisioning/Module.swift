@@ -100,10 +100,13 @@ public struct ModuleSpec: Sendable {
     public var anyArguments = false
     /// Whether its result sets facts the next tasks read (`setup`): it is never left to wait.
     public var setsFacts = false
+    /// Its arguments of Ansible's `path` type, expanded on the device (`~`, `$NAME`) before it plans.
+    public var pathArguments = Runner.pathArguments
 
     init(name: String, arguments: Set<String>, required: Set<String> = [], takesFreeForm: Bool = false, anyArguments: Bool = false,
-         plan: @escaping @Sendable (ModuleContext) throws -> Plan) {
+         pathArguments: [String] = [], plan: @escaping @Sendable (ModuleContext) throws -> Plan) {
         self.init(name: name, arguments: arguments, required: required, takesFreeForm: takesFreeForm, anyArguments: anyArguments, behaviour: .device(plan))
+        self.pathArguments += pathArguments
     }
 
     init(name: String, arguments: Set<String>, required: Set<String> = [], takesFreeForm: Bool = false, anyArguments: Bool = false,

@@ -221,6 +221,8 @@ public struct ModuleContext: Sendable {
     public var environment: [String: Value] = [:]
     /// `no_log`: nothing of the task may show, the device's process list included.
     public var noLog = false
+    /// The module's arguments of Ansible's `path` type (``ModuleSpec/pathArguments``).
+    public var pathArguments = Runner.pathArguments
 
     public init(args: [String: Value], known: [Fact: CommandResult] = [:]) {
         self.args = args

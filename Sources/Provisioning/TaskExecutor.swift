@@ -240,6 +240,14 @@ extension Runner {
         func keepFacts(_ result: ModuleResult) async {
             guard !result.failed, case .map(let facts)? = result.data["ansible_facts"] else { return }
             for (k, fact) in facts { memory.registered[k] = (fact, result.authoredFacts) }
+            // A module's facts (getent's) are also under `ansible_facts`, as Ansible's; set_fact's
+            // and include_vars' are variables only.
+            if !["set_fact", "include_vars"].contains(task.module), facts["ansible_facts"] == nil {
+                var merged = base["ansible_facts"]?.map ?? [:]
+                for (k, fact) in facts { merged[k] = fact }
+                memory.registered["ansible_facts"] = (.map(OrderedMap(merged)), false)
+                base["ansible_facts"] = .map(OrderedMap(merged))
+            }
             if result.authoredFacts { base = await runner.taskScope(task, h, state: state).vars }
             else { for (k, fact) in facts { base[k] = fact } }
         }

@@ -139,22 +139,83 @@ import Testing
         #expect(throws: ModuleFailure.self) { try ServiceModule.plan(name: "cups", state: "on", enabled: nil, active: "", enabledState: "") }
     }
 
-    @Test func userCommandsFollowTheAccount() throws {
-        let create = try UserModule.plan(name: "eleve", args: ["shell": .string("/bin/bash"), "groups": .list([.string("audio")]),
-                                                               "password": .string("$6$salt$hash")], current: nil)
-        #expect(create.count == 2)
-        #expect(create[0].0 == "useradd -s /bin/bash -G audio -m -- eleve" && create[0].1 == nil)
-        #expect(create[1].0 == "chpasswd -e" && create[1].1 == "eleve:$6$salt$hash\n", "the hash goes on standard input, never on a command line")
-        let newPassword = try UserModule.plan(name: "eleve", args: ["password": .string("$6$other$hash")],
-                                              current: UserModule.UserState(shell: "/bin/bash", home: "/home/eleve", groups: ["eleve"], hash: "$6$salt$hash"))
-        #expect(newPassword.map(\.0) == ["chpasswd -e"] && !newPassword.map(\.0).joined().contains("$6$"))
-        let same = UserModule.UserState(shell: "/bin/bash", home: "/home/eleve", groups: ["eleve", "audio"], hash: "$6$salt$hash")
-        #expect(try UserModule.plan(name: "eleve", args: ["shell": .string("/bin/bash"), "groups": .list([.string("audio")]),
-                                                          "password": .string("$6$salt$hash")], current: same).isEmpty)
-        let change = try UserModule.plan(name: "eleve", args: ["shell": .string("/bin/sh"), "groups": .string("audio,video"), "append": .bool(true)], current: same)
-        #expect(change.map(\.0) == ["usermod -s /bin/sh -a -G video -- eleve"])
-        #expect(try UserModule.plan(name: "eleve", args: ["state": .string("absent")], current: same).map(\.0) == ["userdel -- eleve"])
-        #expect(try UserModule.plan(name: "eleve", args: ["state": .string("absent")], current: nil).isEmpty)
+    /// An account as the device's first answer gives it (passwd, local line, shadow, memberships,
+    /// own-name group, `group`'s entry, useradd's home base, host name, each of `groups`).
+    func account(_ o: UserModule.Options, passwd: String = "", shadow: String = "", memberOf: String = "", ownGroup: Bool = false,
+                 group: String = "", groups: [String] = []) -> UserModule.Account {
+        UserModule.Account.parse([passwd, "", shadow, memberOf, ownGroup ? "eleve:x:1001:" : "", group, "/home", "salle-01"].joined(separator: "\n")
+                                 + "\n" + groups.joined(separator: "\n"), o)
+    }
+
+    @Test func userDecidesAsAnsiblesUserModule() throws {
+        func decide(_ args: [String: Value], passwd: String = "", shadow: String = "", memberOf: String = "", ownGroup: Bool = false, group: String = "",
+                    groups: [String] = [], paths: UserModule.Paths = UserModule.Paths(), check: Bool = false) throws -> UserModule.Decision {
+            let o = try UserModule.Options(args.merging(["name": .string("eleve")]) { a, _ in a })
+            return try UserModule.decide(o, account(o, passwd: passwd, shadow: shadow, memberOf: memberOf, ownGroup: ownGroup, group: group, groups: groups),
+                                         paths, check: check)
+        }
+        let entry = "eleve:x:1001:1001::/home/eleve:/bin/bash", hash = "$6$salt$" + String(repeating: "a", count: 86)
+        let shadow = "eleve:\(hash):20000:0:99999:7:::"
+        // Made: useradd with Ansible's options in its order; the hash by chpasswd on fd 3, never on a command line.
+        let create = try decide(["shell": .string("/bin/bash"), "groups": .list([.string("audio")]), "password": .string(hash)], groups: ["audio:x:29:"])
+        #expect(create.commands.map(\.script) == ["useradd -G audio -s /bin/bash -m -- eleve", "head -c 101 <&3 | chpasswd -e"])
+        #expect(create.commands[1].secret == "eleve:\(hash)\n" && !create.commands.map(\.script).joined().contains("$6$"))
+        #expect(create.changed && create.data["password"] == .string("NOT_LOGGING_PASSWORD") && create.warnings.isEmpty)
+        // A group with the user's name already: -N; a group that does not exist fails in Ansible's words.
+        #expect(try decide([:], ownGroup: true).commands.map(\.script) == ["useradd -N -m -- eleve"])
+        #expect((#expect(throws: ModuleFailure.self) { try decide(["groups": .string("audio,nope")], groups: ["audio:x:29:", ""]) })?.message == "Group nope does not exist")
+        // Nothing differs: nothing to do.
+        let same = try decide(["shell": .string("/bin/bash"), "groups": .list([.string("audio")]), "password": .string(hash)],
+                              passwd: entry, shadow: shadow, memberOf: "audio:29", groups: ["audio:x:29:"])
+        #expect(same.commands.isEmpty && !same.changed && same.data["uid"] == .int(1001) && same.data["home"] == .string("/home/eleve"))
+        // append: -a with every group asked for; without groups, Ansible's warning.
+        let append = try decide(["groups": .string("audio,video"), "append": .bool(true)], passwd: entry, shadow: shadow, memberOf: "audio:29",
+                                groups: ["audio:x:29:", "video:x:44:"])
+        #expect(append.commands.map(\.script) == ["usermod -a -G audio,video -- eleve"])
+        #expect(try decide(["append": .bool(true)], passwd: entry, shadow: shadow).warnings.first?.hasPrefix("'append' is set, but no 'groups' are specified.") == true)
+        // Expiry: a date, none (-1, or any negative), unchanged when the day is the same.
+        #expect(try decide(["expires": .int(2529881062)]).commands.first?.script == "useradd -e 2050-03-03 -m -- eleve")
+        #expect(try decide(["expires": .int(2529881062)], passwd: entry, shadow: "eleve:!:20000:0:99999:7::29281:").commands.isEmpty)
+        #expect(try decide(["expires": .int(-1)], passwd: entry, shadow: "eleve:!:20000:0:99999:7::29281:").commands.map(\.script) == ["usermod -e '' -- eleve"])
+        #expect(try decide(["expires": .int(-2529881062)], passwd: entry, shadow: "eleve:!:20000:0:99999:7:::").commands.isEmpty)
+        #expect(try decide(["expires": .int(-1)], passwd: entry).commands.map(\.script) == ["usermod -e '' -- eleve"], "no shadow entry reads as 0, as Ansible's")
+        // Locking: -L / -U by the hash's '!'; a new hash with the lock goes as '!hash' in one change.
+        #expect(try decide(["password_lock": .bool(true)], passwd: entry, shadow: shadow).commands.map(\.script) == ["usermod -L -- eleve"])
+        #expect(try decide(["password_lock": .bool(true)], passwd: entry, shadow: "eleve:!\(hash):20000:0:99999:7:::").commands.isEmpty)
+        #expect(try decide(["password_lock": .bool(false)], passwd: entry, shadow: "eleve:!\(hash):20000:0:99999:7:::").commands.map(\.script) == ["usermod -U -- eleve"])
+        let relock = try decide(["password_lock": .bool(true), "password": .string(hash.replacingOccurrences(of: "salt", with: "pepper"))], passwd: entry, shadow: shadow)
+        #expect(relock.commands.map(\.summary) == ["chpasswd -e"] && relock.commands[0].secret?.hasPrefix("eleve:!$6$pepper$") == true)
+        // update_password: on_create leaves an existing hash; a text that is no hash is warned about.
+        #expect(try decide(["password": .string("*"), "update_password": .string("on_create")], passwd: entry, shadow: shadow).commands.isEmpty)
+        #expect(try decide(["password": .string("plaintext")], passwd: entry, shadow: shadow).warnings.first?.hasPrefix("The input password appears not to have been hashed.") == true)
+        #expect(try decide(["password": .string("*************")], passwd: entry, shadow: shadow).warnings.isEmpty)
+        // Ageing: chage for what differs only.
+        #expect(try decide(["password_expire_min": .int(5), "password_expire_max": .int(99999)], passwd: entry, shadow: shadow).commands.map(\.script) == ["chage -m 5 -- eleve"])
+        // local: libuser's tools; groups by lgroupmod; umask / uid_min refused as Ansible refuses them.
+        let local = try decide(["local": .bool(true), "groups": .list([.string("audio")])], ownGroup: true, groups: ["audio:x:29:"])
+        #expect(local.commands.map(\.summary) == ["luseradd -n -- eleve", "lgroupmod -M eleve -- audio"])
+        #expect((#expect(throws: ModuleFailure.self) { try decide(["local": .bool(true), "uid_min": .int(1000)]) })?.message == "'uid_min' can not be used with 'local'")
+        // A missing home is made from the skeleton; check mode only says so.
+        var noHome = UserModule.Paths()
+        noHome.homeExists = false
+        #expect(try decide([:], passwd: entry, shadow: shadow, paths: noHome).commands.map(\.what) == ["making the home /home/eleve of eleve"])
+        let dryHome = try decide([:], passwd: entry, shadow: shadow, paths: noHome, check: true)
+        #expect(dryHome.changed && dryHome.commands.isEmpty)
+        // An SSH key: left when there is one (warned), replaced with force, made otherwise.
+        var keyThere = UserModule.Paths()
+        (keyThere.keyFolderExists, keyThere.keyExists, keyThere.publicKeyExists) = (true, true, true)
+        let kept = try decide(["generate_ssh_key": .bool(true)], passwd: entry, shadow: shadow, paths: keyThere)
+        #expect(kept.commands.isEmpty && !kept.changed && kept.warnings == ["Found existing ssh key private file \"/home/eleve/.ssh/id_rsa\", no force, so skipping ssh-keygen generation"])
+        let forced = try decide(["generate_ssh_key": .bool(true), "force": .bool(true)], passwd: entry, shadow: shadow, paths: keyThere)
+        #expect(forced.changed && forced.commands.count == 1 && forced.commands[0].script.contains("echo y | ssh-keygen -t rsa -C 'ansible-generated on salle-01'"))
+        let phrase = try decide(["generate_ssh_key": .bool(true), "ssh_key_passphrase": .string("s3cret")], passwd: entry, shadow: shadow)
+        #expect(phrase.commands[0].secret == "s3cret" && !phrase.commands[0].script.contains("s3cret"), "the passphrase goes on fd 3")
+        // Removed; absent already: nothing. Check mode of a new account: only `changed`.
+        #expect(try decide(["state": .string("absent"), "remove": .bool(true), "force": .bool(true)], passwd: entry).commands.map(\.script) == ["userdel -f -r -- eleve"])
+        #expect(try decide(["state": .string("absent")]).commands.isEmpty)
+        let dry = try decide(["shell": .string("/bin/sh")], check: true)
+        #expect(dry.changed && dry.data.isEmpty && dry.commands.isEmpty)
+        #expect(UserModule.date(days: 29281) == "2050-03-03" && UserModule.date(days: 0) == "1970-01-01" && UserModule.days(-2529881062) < 0)
     }
 
     @Test func commandQuotesEveryWordButShellDoesNot() throws {
