@@ -310,10 +310,13 @@ extension Runner {
             if step.isResult {
                 plan.finish?(&r, res)
                 if r.failed { return r }
+            } else if step.reportsOutput && res.succeeded {
+                (r.stdout, r.stderr) = (res.stdoutText, res.stderrText)
             } else if !res.succeeded {
                 r.failed = true
                 r.changed = false
                 r.msg = "\(step.what) failed (exit \(res.exitStatus)): \(Self.why(res))"
+                if step.reportsOutput { (r.rc, r.stdout, r.stderr) = (res.exitStatus, res.stdoutText, res.stderrText) }
                 return r
             }
         }

@@ -107,6 +107,9 @@ public struct Step: Sendable {
     public var removesTree = false
     /// Its output is the module's result (command, shell): a non-zero status is data for the module.
     public var isResult = false
+    /// Its output goes into the result (`stdout`, `stderr`, and `rc` when it fails), as Ansible's
+    /// modules give run_command's (apt's apt-get).
+    public var reportsOutput = false
     public var timeout: Duration?
 
     /// A command that must succeed.

@@ -257,6 +257,21 @@ func counts(_ r: RunResult, _ host: String = "lab-01") -> (changed: Int, failed:
                 == "$6$ 1\neleve 755\neleve 644\n")
     }
 
+    @Test func aHeldPackageIsRemovedOnlyWithAllowChangeHeldPackages() async throws {
+        let lab = try LabRun()
+        // wrk: installed here by scripts/setup-system, nothing depends on it; the device's /usr
+        // and /var are its own, so removing it there leaves this machine's.
+        #expect(try await lab.sh("apt-mark hold wrk") == "wrk set on hold.\n")
+        let play = { (allow: Bool) in "- hosts: all\n  become: yes\n  gather_facts: no\n  tasks:\n    - apt: { name: wrk, state: absent, allow_change_held_packages: \(allow) }\n      register: r\n      ignore_errors: yes\n    - copy: { content: \"{{ r.failed }} {{ '--allow-change-held-packages' in (r.stderr | default('')) }}\", dest: /var/tmp/held }\n" }
+        let refused = try await lab.run(play(false))
+        let kept = try await lab.sh("cat /var/tmp/held; dpkg-query -W -f='${db:Status-Abbrev}' wrk")
+        #expect(kept == "True Truehi ", "\(kept) \(described(refused))")
+        let removed = try await lab.run(play(true))
+        #expect(removed.records.first?.outcome == .changed, described(removed))
+        #expect(try await lab.sh("cat /var/tmp/held; dpkg-query -W -f='${db:Status-Abbrev}' wrk 2>/dev/null || echo gone") == "False Falsegone\n")
+        #expect(FileManager.default.fileExists(atPath: "/usr/bin/wrk"), "this machine keeps its own")
+    }
+
     @Test func commandShellRegisterAndHandlersOnADevice() async throws {
         let lab = try LabRun()
         let yaml = """

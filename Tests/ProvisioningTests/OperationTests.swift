@@ -109,15 +109,40 @@ import Testing
 
 @Suite struct PackageServiceUserTests {
     @Test func aptInstallsOnlyWhatIsMissingAndRemovesOnlyWhatIsThere() {
-        let installed = AptModule.parseInstalled("vim\tii \t2:9.0\nhtop\trc \t3.2\nlibc6:amd64\tii \t2.36\n")
-        #expect(installed == ["vim": "2:9.0", "libc6": "2.36"])
+        let installed = AptModule.parseInstalled("vim\tii \t2:9.0\nhtop\trc \t3.2\nlibc6:amd64\tii \t2.36\nwrk\thi \t4.1\n")
+        #expect(installed == ["vim": "2:9.0", "libc6": "2.36", "wrk": "4.1"], "a held package (hi) is installed")
         #expect(AptModule.plan(names: ["vim", "htop"], state: "present", installed: installed, candidates: [:]) == ["apt-get install -y -q -- htop"])
         #expect(AptModule.plan(names: ["vim"], state: "present", installed: installed, candidates: [:]).isEmpty)
-        #expect(AptModule.plan(names: ["vim", "htop"], state: "absent", installed: installed, candidates: [:]) == ["apt-get remove -y -q -- vim"])
+        #expect(AptModule.plan(names: ["vim", "htop", "wrk"], state: "absent", installed: installed, candidates: [:]) == ["apt-get remove -y -q -- vim wrk"])
         let candidates = AptModule.parseCandidates("vim:\n  Installed: 2:9.0\n  Candidate: 2:9.1\nlibc6:\n  Installed: 2.36\n  Candidate: 2.36\n")
         #expect(candidates == ["vim": "2:9.1", "libc6": "2.36"])
         #expect(AptModule.plan(names: ["vim", "libc6"], state: "latest", installed: installed, candidates: candidates) == ["apt-get install -y -q -- vim"])
         #expect(AptModule.packages(.string("vim, htop")) == ["vim", "htop"])
+    }
+
+    @Test func aptGivesAptGetAnsiblesFlagsAndKnowsVirtualPackages() {
+        let ctx = ModuleContext(args: ["allow_change_held_packages": .bool(true), "allow_downgrade": .bool(true), "default_release": .string("bookworm-backports"),
+                                       "lock_timeout": .int(30), "fail_on_autoremove": .bool(true)])
+        #expect(AptModule.withFlags("apt-get install -y -q -- hello", ctx)
+                == "apt-get install -y -q -o DPkg::Lock::Timeout=30 -t bookworm-backports --no-remove --allow-downgrades --allow-change-held-packages -- hello")
+        #expect(AptModule.withFlags("apt-get remove -y -q -- hello", ctx) == "apt-get remove -y -q -o DPkg::Lock::Timeout=30 --allow-change-held-packages -- hello",
+                "a held package is removed only with allow_change_held_packages; install's own flags stay off remove")
+        #expect(AptModule.withFlags("apt-get remove -y -q -- hello", ModuleContext(args: [:])) == "apt-get remove -y -q -- hello")
+        // A virtual name: its providers and whether each is installed (the only one installed satisfies it).
+        let providers = AptModule.parseProviders("== yaml-mode\nelpa-yaml-mode ii \n== mail-transport-agent\nexim4-daemon-light un \npostfix \n== nothing\n")
+        #expect(providers["yaml-mode"]?.map(\.name) == ["elpa-yaml-mode"] && providers["yaml-mode"]?.first?.installed == true)
+        #expect(providers["mail-transport-agent"]?.map(\.installed) == [false, false])
+        #expect(providers["nothing"]?.isEmpty == true)
+        // Versions as Ansible's package_split and dpkg order them; `=` takes a pattern of versions.
+        let pinned = AptModule.PackageSpec("hello=2.*"), atLeast = AptModule.PackageSpec("hello>=2.10-3")
+        #expect(pinned.name == "hello" && pinned.comparison == "=" && pinned.version == "2.*" && atLeast.comparison == ">=")
+        #expect(pinned.fits("2.10-3") && !pinned.fits("1.0") && !pinned.fits(nil))
+        #expect(atLeast.fits("2.10-3") && atLeast.fits("2.10-3+b1") && !atLeast.fits("2.9-1") && atLeast.fits("1:1.0"))
+        #expect(AptModule.compareVersions("1.0~rc1", "1.0") < 0 && AptModule.compareVersions("2.10", "2.9") > 0 && AptModule.compareVersions("1.0a", "1.0+") < 0)
+        #expect(AptModule.compareVersions("4.1.0-3+b2", "4.1.0-3+b2") == 0)
+        #expect(AptModule.fnmatch("hel?o", "hello") && !AptModule.fnmatch("hel?o", "hello-traditional"))
+        #expect(AptModule.parseMadison("     hello |     2.10-3 | http://deb.debian.org/debian bookworm/main amd64 Packages\n     hello |   2.10-2 | x\n")
+                == ["hello": ["2.10-3", "2.10-2"]])
     }
 
     @Test func serviceCommandsFollowTheUnitsState() throws {

@@ -6,10 +6,20 @@ import Templating
 enum AptModule {
     static let spec = ModuleSpec(name: "apt", arguments: ["name", "pkg", "state", "update_cache", "upgrade", "autoremove", "cache_valid_time",
                                                           "install_recommends", "allow_downgrade", "purge", "force_apt_get", "deb", "force", "dpkg_options", "autoclean",
-                                                          "policy_rc_d"]) { c in
+                                                          "policy_rc_d", "package", "allow_unauthenticated", "allow_change_held_packages", "clean", "default_release",
+                                                          "fail_on_autoremove", "lock_timeout", "only_upgrade", "update_cache_retries", "update_cache_retry_max_delay"]) { c in
         _ = try policyRcD(c)
         if let deb = c.string("deb") { return try debPlan(c, deb) }
-        let names = packages(c.args["name"] ?? c.args["pkg"])
+        let names = packages(c.args["name"] ?? c.args["pkg"] ?? c.args["package"])
+        // `clean`: apt-get clean first (never in check mode); with nothing else asked, that is the task.
+        if c.bool("clean") && c.phase == 0 && !c.check {
+            var p = Plan(steps: [c.run("apt-get clean", what: "apt-get clean")], changed: true)
+            if names.isEmpty && c.string("upgrade").map({ $0 == "no" || !Value.string($0).truthy }) != false && !c.bool("update_cache") { return p }
+            p.again = true
+            p.result.changed = false
+            return p
+        }
+        if c.bool("clean") && names.isEmpty && c.check && c.args["upgrade"] == nil { return Plan(changed: true) }
         let state = c.string("state") ?? "present"
         // Ansible's choices (2.17 and 2.19 alike: `installed` and `removed` are refused).
         guard ["present", "absent", "latest"].contains(state) else {
@@ -21,14 +31,31 @@ enum AptModule {
         // `cache_valid_time` says the cache is fresh enough (its time as Ansible reads it: apt's
         // update-success stamp, else the lists folder). Setting cache_valid_time implies update_cache.
         let validFor = Int(c.args["cache_valid_time"]?.description ?? "") ?? 0
-        if (c.bool("update_cache") || validFor > 0) && !c.check && c.phase == 0 {
+        let updatePhase = c.bool("clean") && !c.check ? 1 : 0
+        let upgrade = c.string("upgrade").map { $0 != "no" && (Value.string($0).truthy || ["dist", "full", "safe"].contains($0)) } ?? false
+        let onlyUpdate = names.isEmpty && !upgrade
+        if (c.bool("update_cache") || validFor > 0) && c.phase == updatePhase {
             if validFor > 0 {
                 let age = try c.fact(.command("stat -c %Y /var/lib/apt/periodic/update-success-stamp 2>/dev/null || stat -c %Y /var/lib/apt/lists 2>/dev/null || echo 0; date +%s"))
                 let times = age.stdoutText.split(separator: "\n").compactMap { Int($0.trimmed) }
-                if times.count == 2, times[0] + validFor >= times[1] { return try aptPlan(c, names: names, state: state, env: env) }
+                if times.count == 2, times[0] + validFor >= times[1] {
+                    if onlyUpdate { var p = Plan(changed: false); p.result.data["cache_updated"] = .bool(false); return p }
+                    return try aptPlan(c, names: names, state: state, env: env)
+                }
+            }
+            // As Ansible's: in check mode the cache counts as updated (nothing is fetched).
+            if c.check {
+                if onlyUpdate { var p = Plan(changed: true); p.result.data["cache_updated"] = .bool(true); return p }
+                return try aptPlan(c, names: names, state: state, env: env)
             }
             var p = Plan(steps: [c.run("\(env) apt-get update -q", what: "apt-get update")], changed: false)
             p.again = true
+            return p
+        }
+        if onlyUpdate && (c.bool("update_cache") || validFor > 0) && !c.bool("autoremove") && !c.bool("autoclean") {
+            // The update ran in the phase before: that is the task's change.
+            var p = Plan(changed: true)
+            p.result.data["cache_updated"] = .bool(true)
             return p
         }
         return try aptPlan(c, names: names, state: state, env: env)
@@ -48,7 +75,7 @@ enum AptModule {
         guard probe.succeeded, lines.count >= 2 else { throw ModuleFailure("Unable to install package: \(deb) is not a package file (\(probe.stderrText.trimmed))") }
         let installed = lines.count > 2 ? lines[2].split(separator: "|").map(String.init) : []
         var p = Plan(changed: false)
-        if installed.count == 2, installed[0].hasPrefix("ii"), installed[1] == lines[1], !c.bool("force") { return p }
+        if installed.count == 2, isInstalled(installed[0]), installed[1] == lines[1], !c.bool("force") { return p }
         let options = (c.string("dpkg_options") ?? "force-confdef,force-confold").split(separator: ",").map { "--" + $0.trimmed }.joined(separator: " ")
         let install = fetch + withPolicyRcD("DEBIAN_FRONTEND=noninteractive dpkg \(options)\(c.bool("force") ? " --force-all" : "") -i \"$f\"", try policyRcD(c))
         p.steps = [c.run(install, what: "dpkg -i \(deb)")]
@@ -70,26 +97,197 @@ enum AptModule {
             if names.isEmpty { try cleanups(c, env: env, into: &p); return p }
         }
         guard !names.isEmpty else { try cleanups(c, env: env, into: &p); return p }
+        let specs = try expand(names.map(PackageSpec.init), c)
+        var names = unique(specs.map(\.name))
         let query = "dpkg-query -W -f='${Package}\\t${db:Status-Abbrev}\\t${Version}\\n' -- \(names.map(shellQuote).joined(separator: " ")) 2>/dev/null; true"
-        let installed = parseInstalled(try c.fact(.command(query)).stdoutText)
+        var installed = parseInstalled(try c.fact(.command(query)).stdoutText)
         var candidates: [String: String] = [:]
         let missing = names.filter { installed[$0] == nil }
         if state == "latest" || (!["absent", "removed"].contains(state) && !missing.isEmpty) {
             candidates = parseCandidates(try c.fact(.command("apt-cache policy -- \((state == "latest" ? names : missing).map(shellQuote).joined(separator: " ")) 2>/dev/null")).stdoutText)
-            // As Ansible: a package apt cannot install fails the task, in check mode too.
             if !["absent", "removed"].contains(state) {
-                for name in missing where (candidates[name] ?? "(none)") == "(none)" { throw ModuleFailure("No package matching '\(name)' is available") }
+                // A name no package has may be a virtual one: satisfied when its only provider is
+                // installed, else left to apt-get to choose; with no provider either, Ansible's
+                // failure (in check mode too).
+                let unknown = missing.filter { (candidates[$0] ?? "(none)") == "(none)" }
+                let providers = unknown.isEmpty ? [:] : parseProviders(try c.fact(.command(providersQuery(unknown))).stdoutText)
+                for name in unknown {
+                    let offered = providers[name] ?? []
+                    if offered.isEmpty { throw ModuleFailure("No package matching '\(name)' is available") }
+                    if offered.count == 1, offered[0].installed { installed[name] = "virtual"; candidates[name] = nil }
+                }
             }
         }
-        var commands = plan(names: names, state: state, installed: installed, candidates: candidates,
+        // A version asked for (`name=2.*` as a pattern of versions, `name>=2.10`): an installed one
+        // that fits is enough; else the newest available that fits is installed as `name=version`.
+        let versioned = specs.filter { $0.comparison != nil }
+        if !versioned.isEmpty {
+            let absent = ["absent", "removed"].contains(state)
+            let toFind = versioned.filter { !$0.fits(installed[$0.name]) }
+            let available = absent || toFind.isEmpty ? [:] : parseMadison(try c.fact(.command("apt-cache madison -- \(unique(toFind.map(\.name)).map(shellQuote).joined(separator: " ")) 2>/dev/null")).stdoutText)
+            for spec in versioned {
+                names.removeAll { $0 == spec.name }
+                if absent { if spec.fits(installed[spec.name]) { names.append(spec.name) }; continue }
+                if spec.fits(installed[spec.name]) { continue }
+                guard let version = (available[spec.name] ?? []).first(where: { spec.fits($0) }) else {
+                    throw ModuleFailure("No package matching '\(spec.text)' is available")
+                }
+                names.append("\(spec.name)=\(version)")
+            }
+        }
+        // only_upgrade: what is not installed is left alone.
+        let wanted = c.bool("only_upgrade") && !["absent", "removed"].contains(state) ? names.filter { installed[$0] != nil } : names
+        var commands = plan(names: wanted, state: state, installed: installed, candidates: candidates,
                             recommends: c.args["install_recommends"]?.truthy, purge: c.bool("purge"))
-        if c.bool("allow_downgrade") { commands = commands.map { $0.replacingOccurrences(of: "apt-get install -y -q", with: "apt-get install -y -q --allow-downgrades") } }
+        commands = commands.map { withFlags($0, c) }
         p.result.changed = p.result.changed || !commands.isEmpty
         if !commands.isEmpty { p.result.msg = commands.joined(separator: "; ") }
         let policy = try policyRcD(c)
-        p.steps += commands.map { c.run(withPolicyRcD("\(env) \($0)", policy), what: $0) }
+        p.steps += commands.map { command in
+            // As Ansible's apt, apt-get's output is the result's (its errors: held packages…).
+            var step = c.run(withPolicyRcD("\(env) \(command)", policy), what: command)
+            step.reportsOutput = true
+            return step
+        }
         try cleanups(c, env: env, into: &p)
         return p
+    }
+
+    /// The flags Ansible's apt adds to apt-get's install and remove: `allow_downgrade`,
+    /// `allow_unauthenticated`, `allow_change_held_packages`, `fail_on_autoremove`, `only_upgrade`,
+    /// `default_release`, `lock_timeout`.
+    static func withFlags(_ command: String, _ c: ModuleContext) -> String {
+        let install = command.hasPrefix("apt-get install ")
+        var flags = ""
+        if let timeout = c.args["lock_timeout"].flatMap({ $0 == .null ? nil : $0.description }) { flags += " -o DPkg::Lock::Timeout=\(shellQuote(timeout))" }
+        if install, let release = c.string("default_release") { flags += " -t \(shellQuote(release))" }
+        if install && c.bool("only_upgrade") { flags += " --only-upgrade" }
+        if install && c.bool("fail_on_autoremove") { flags += " --no-remove" }
+        if install && c.bool("allow_unauthenticated") { flags += " --allow-unauthenticated" }
+        if install && c.bool("allow_downgrade") { flags += " --allow-downgrades" }
+        if c.bool("allow_change_held_packages") { flags += " --allow-change-held-packages" }
+        guard !flags.isEmpty, let range = command.range(of: " -y -q") else { return command }
+        return command.replacingCharacters(in: range, with: " -y -q" + flags)
+    }
+
+    /// A package as a task names it: `name`, `name=version` (a pattern of versions) or `name>=version`.
+    struct PackageSpec: Equatable {
+        var name: String
+        var comparison: String?
+        var version: String?
+
+        /// As Ansible's package_split.
+        init(_ text: String) {
+            if let r = text.range(of: ">=") ?? text.range(of: "=") {
+                name = String(text[..<r.lowerBound])
+                comparison = String(text[r])
+                version = String(text[r.upperBound...])
+            } else {
+                name = text
+            }
+        }
+
+        var text: String { name + (comparison ?? "") + (version ?? "") }
+
+        /// Whether `installed` (a version, nil: none) is what it asks for.
+        func fits(_ installed: String?) -> Bool {
+            guard let installed else { return false }
+            guard let comparison, let version else { return true }
+            return comparison == "=" ? AptModule.fnmatch(version, installed) : AptModule.compareVersions(installed, version) >= 0
+        }
+    }
+
+    /// Names written as fnmatch patterns (`hel?o`, `python3-*`) become the packages apt knows
+    /// that match them (native ones only, unless the pattern names an architecture), as Ansible's
+    /// expand_pkgspec_from_fnmatches; a pattern that matches nothing fails in its words.
+    static func expand(_ specs: [PackageSpec], _ c: ModuleContext) throws -> [PackageSpec] {
+        let patterns = specs.filter { $0.name.contains(where: { "*?[]!".contains($0) }) }
+        guard !patterns.isEmpty else { return specs }
+        let known = try c.fact(.command("apt-cache pkgnames 2>/dev/null")).stdoutText.split(separator: "\n").map(String.init)
+        return try specs.flatMap { spec -> [PackageSpec] in
+            guard spec.name.contains(where: { "*?[]!".contains($0) }) else { return [spec] }
+            let matches = known.filter { ($0.contains(":") == false || spec.name.contains(":")) && fnmatch(spec.name, $0) }.sorted()
+            if matches.isEmpty { throw ModuleFailure("No package(s) matching '\(spec.name)' available") }
+            return matches.map(PackageSpec.init)
+        }
+    }
+
+    /// Python's fnmatch.fnmatch on Linux (case kept): glibc's fnmatch without flags.
+    static func fnmatch(_ pattern: String, _ text: String) -> Bool { Glibc.fnmatch(pattern, text, 0) == 0 }
+
+    /// Available versions per package, newest first, from apt-cache madison.
+    static func parseMadison(_ output: String) -> [String: [String]] {
+        var out: [String: [String]] = [:]
+        for line in output.split(separator: "\n") {
+            let f = line.split(separator: "|").map { $0.trimmed }
+            guard f.count >= 2 else { continue }
+            if !(out[f[0]] ?? []).contains(f[1]) { out[f[0], default: []].append(f[1]) }
+        }
+        return out
+    }
+
+    /// Debian's version order (dpkg --compare-versions): epoch, then upstream and revision, each
+    /// compared as runs of non-digits (`~` before everything, letters before other signs) and numbers.
+    static func compareVersions(_ a: String, _ b: String) -> Int {
+        func parts(_ v: String) -> (Int, String, String) {
+            var rest = Substring(v), epoch = 0
+            if let colon = rest.firstIndex(of: ":"), let e = Int(rest[..<colon]) { epoch = e; rest = rest[rest.index(after: colon)...] }
+            if let dash = rest.lastIndex(of: "-") { return (epoch, String(rest[..<dash]), String(rest[rest.index(after: dash)...])) }
+            return (epoch, String(rest), "")
+        }
+        func order(_ c: Character?) -> Int {
+            guard let c else { return 0 }
+            if c == "~" { return -1 }
+            if c.isLetter { return Int(c.asciiValue ?? 0) }
+            return Int(c.asciiValue ?? 0) + 256
+        }
+        func compare(_ x: String, _ y: String) -> Int {
+            let a = Array(x), b = Array(y)
+            var i = 0, j = 0
+            while i < a.count || j < b.count {
+                while (i < a.count && !a[i].isNumber) || (j < b.count && !b[j].isNumber) {
+                    let ca: Character? = i < a.count && !a[i].isNumber ? a[i] : nil
+                    let cb: Character? = j < b.count && !b[j].isNumber ? b[j] : nil
+                    let d = order(ca) - order(cb)
+                    if d != 0 { return d < 0 ? -1 : 1 }
+                    if ca != nil { i += 1 }
+                    if cb != nil { j += 1 }
+                }
+                var na = 0, nb = 0
+                while i < a.count, let d = a[i].wholeNumberValue { na = na * 10 + d; i += 1 }
+                while j < b.count, let d = b[j].wholeNumberValue { nb = nb * 10 + d; j += 1 }
+                if na != nb { return na < nb ? -1 : 1 }
+            }
+            return 0
+        }
+        let (ea, ua, ra) = parts(a), (eb, ub, rb) = parts(b)
+        if ea != eb { return ea < eb ? -1 : 1 }
+        let u = compare(ua, ub)
+        return u != 0 ? u : compare(ra, rb)
+    }
+
+    static func unique(_ names: [String]) -> [String] {
+        var seen = Set<String>()
+        return names.filter { seen.insert($0).inserted }
+    }
+
+    /// For each name, the packages that provide it and whether each is installed.
+    static func providersQuery(_ names: [String]) -> String {
+        "for n in \(names.map(shellQuote).joined(separator: " ")); do echo \"== $n\"; apt-cache showpkg -- \"$n\" 2>/dev/null | sed -n '/^Reverse Provides:/,$p' | tail -n +2 | awk 'NF { print $1 }' | sort -u | "
+            + "while read -r p; do echo \"$p $(dpkg-query -W -f='${db:Status-Abbrev}' -- \"$p\" 2>/dev/null)\"; done; done"
+    }
+
+    static func parseProviders(_ output: String) -> [String: [(name: String, installed: Bool)]] {
+        var out: [String: [(name: String, installed: Bool)]] = [:]
+        var current: String?
+        for line in output.split(separator: "\n").map(String.init) {
+            if line.hasPrefix("== ") { current = String(line.dropFirst(3)); out[current!] = []; continue }
+            guard let current else { continue }
+            let f = line.split(separator: " ", maxSplits: 1).map(String.init)
+            guard let name = f.first, !out[current]!.contains(where: { $0.name == name }) else { continue }
+            out[current]!.append((name, f.count > 1 && isInstalled(f[1])))
+        }
+        return out
     }
 
     /// `policy_rc_d`: the exit code /usr/sbin/policy-rc.d gives while apt works (101: services
@@ -160,12 +358,16 @@ enum AptModule {
         }
     }
 
+    /// Whether dpkg's status abbreviation (`ii`, `hi` held, `rc`…) says installed: its second
+    /// letter, the current state — a held package (`hi`) is installed.
+    static func isInstalled(_ status: String) -> Bool { status.count >= 2 && status[status.index(after: status.startIndex)] == "i" }
+
     /// Installed packages and their versions, from dpkg-query.
     static func parseInstalled(_ output: String) -> [String: String] {
         var out: [String: String] = [:]
         for line in output.split(separator: "\n") {
             let f = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
-            if f.count >= 3, f[1].hasPrefix("ii") { out[f[0].split(separator: ":").first.map(String.init) ?? f[0]] = f[2] }
+            if f.count >= 3, isInstalled(f[1]) { out[f[0].split(separator: ":").first.map(String.init) ?? f[0]] = f[2] }
         }
         return out
     }
