@@ -816,7 +816,7 @@ public enum PlaybookLoader {
             var brought: [TaskSpec]
             switch include.kind {
             case "import_tasks", "include_tasks":
-                let name: String
+                var name: String
                 switch value(include.node) {
                 case .string(let s) where s.hasPrefix("file="): name = String(s.dropFirst(5)).trimmed  // the key=value form
                 case .string(let s): name = s
@@ -824,10 +824,20 @@ public enum PlaybookLoader {
                 default: throw error("\(include.kind) names a file", include.node)
                 }
                 let base = roleDirectory.map { "\($0)/tasks" } ?? taskDirectory ?? playbookDirectory
-                let templated = name.contains("{{") || name.contains("{%")
-                if templated && include.kind == "import_tasks" {
-                    throw error("import_tasks with a templated file name is not supported by parc yet (include_tasks reads its file when it runs)", include.node)
+                if include.kind == "import_tasks" && (name.contains("{{") || name.contains("{%")) {
+                    // Ansible reads an import when the playbook is read: its name may use what is
+                    // known then — here the role's and playbook's paths —, not a host's variables.
+                    var known: [String: Value] = ["playbook_dir": .string(playbookDirectory)]
+                    if let roleDirectory {
+                        known["role_path"] = .string(roleDirectory)
+                        known["role_name"] = .string((roleDirectory as NSString).lastPathComponent)
+                        known["ansible_role_name"] = known["role_name"]
+                    }
+                    do { name = try TemplateEngine().render(name, vars: known, at: location(include.node)) } catch {
+                        throw self.error("import_tasks: the file name '\(name)' uses what is not known when the playbook is read (parc knows role_path, role_name and playbook_dir then); include_tasks reads its file when it runs, with the host's variables", include.node)
+                    }
                 }
+                let templated = name.contains("{{") || name.contains("{%")
                 // In a role, a relative name is the role's tasks/ first, then beside the including file (Ansible's search).
                 var path = name.hasPrefix("/") ? name : "\(base)/\(name)"
                 if !name.hasPrefix("/"), !FileManager.default.fileExists(atPath: path), let here = taskDirectory,

@@ -67,6 +67,23 @@ import Testing
         #expect(role.contains("inclusion cycle") && role.contains("roles/r/tasks/main.yml:1 brings in main.yml"), "\(role)")
     }
 
+    @Test func importTasksNamesItsFileWithWhatIsKnownWhenThePlaybookIsRead() throws {
+        let dir = try folder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir + "/roles/r/tests", withIntermediateDirectories: true)
+        try "- hosts: all\n  roles: [r]\n".write(toFile: dir + "/play.yml", atomically: true, encoding: .utf8)
+        try "- import_tasks: \"{{ role_path }}/tests/main.yml\"\n  become_user: \"{{ later }}\"\n".write(toFile: dir + "/roles/r/tasks/main.yml", atomically: true, encoding: .utf8)
+        try "- import_tasks: relative.yml\n".write(toFile: dir + "/roles/r/tests/main.yml", atomically: true, encoding: .utf8)
+        try "- debug: msg=imported\n".write(toFile: dir + "/roles/r/tests/relative.yml", atomically: true, encoding: .utf8)
+        let book = try PlaybookLoader.load(dir + "/play.yml")
+        let tasks = book.plays[0].tasks
+        #expect(tasks.first?.module == "debug" && tasks.first?.args["msg"] == .string("imported") && tasks.first?.becomeUser == "{{ later }}", "\(tasks.map { ($0.module, $0.becomeUser ?? "-") }) the role's path is known when the playbook is read; the import's keywords reach its tasks")
+        // A host's variable is not known then: said, with the way out.
+        try "- import_tasks: \"{{ ansible_distribution }}.yml\"\n".write(toFile: dir + "/roles/r/tasks/main.yml", atomically: true, encoding: .utf8)
+        let message = try #require(loadError(dir + "/play.yml"))
+        #expect(message.contains("not known when the playbook is read") && message.contains("include_tasks"), "\(message)")
+    }
+
     @Test func aliasBombsAreRefusedQuickly() throws {
         let dir = try folder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
