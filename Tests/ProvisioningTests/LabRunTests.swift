@@ -272,6 +272,30 @@ func counts(_ r: RunResult, _ host: String = "lab-01") -> (changed: Int, failed:
         #expect(FileManager.default.fileExists(atPath: "/usr/bin/wrk"), "this machine keeps its own")
     }
 
+    @Test func waitForDrainedCountsTheActiveConnectionsOfAPort() async throws {
+        let lab = try LabRun()
+        let address = try #require(lab.lab.devices.first?.address)
+        #expect(FactModules.procAddress("127.0.0.1") == "0100007F" && FactModules.procAddress("::1") == "00000000000000000000000001000000")
+        #expect(FactModules.procAddress("0.0.0.0") == "00000000" && FactModules.procAddress("a-name") == nil)
+        // The run's own SSH session is an established connection to the device's port 22: it never
+        // drains, unless its far end is excluded; a port nobody uses is drained at once.
+        let run = try await lab.run("""
+            - hosts: all
+              gather_facts: no
+              tasks:
+                - wait_for: { host: "\(address)", port: 22, state: drained, timeout: 2 }
+                  register: busy
+                  ignore_errors: yes
+                - wait_for: { host: "\(address)", port: 22, state: drained, timeout: 20, exclude_hosts: ["127.0.0.1", "\(address)"] }
+                  register: excluded
+                - wait_for: { host: "\(address)", port: 9, state: drained }
+                  register: idle
+                - copy: { content: "{{ busy.msg }} {{ busy.elapsed >= 2 }} {{ excluded.state }} {{ excluded.elapsed < 5 }} {{ idle.port }}", dest: /var/tmp/drained }
+            """)
+        #expect(run.records.map(\.outcome) == [.failed, .ok, .ok, .changed] && run.exitCode == 0, described(run))
+        #expect(try await lab.sh("cat /var/tmp/drained") == "Timeout when waiting for \(address):22 to drain True drained True 9", described(run))
+    }
+
     @Test func commandShellRegisterAndHandlersOnADevice() async throws {
         let lab = try LabRun()
         let yaml = """

@@ -316,11 +316,12 @@ enum FactModules {
         return try apt(own)
     }
 
-    /// wait_for as Ansible's: a port open (started) or closed (stopped), a path present (with
+    /// wait_for as Ansible's: a port open (started), closed (stopped) or without active
+    /// connections (drained), a path present (with
     /// `search_regex` in its content) or absent, or just `timeout` seconds; the loop runs on the
     /// device, its result says how long it took (`elapsed`) and what the regex's groups caught.
     static let waitFor = ModuleSpec(name: "wait_for", arguments: ["host", "port", "path", "state", "timeout", "delay", "sleep", "msg",
-                                                                  "search_regex", "connect_timeout"]) { c in
+                                                                  "search_regex", "connect_timeout", "active_connection_states", "exclude_hosts"]) { c in
         func seconds(_ key: String, _ fallback: Int) throws -> Int {
             guard let v = c.args[key] else { return fallback }
             guard let n = Int(v.description), n >= 0 else { throw ModuleFailure("wait_for: \(key) must be a number of seconds, not '\(v.description)'") }
@@ -328,12 +329,14 @@ enum FactModules {
         }
         let timeout = try seconds("timeout", 300), delay = try seconds("delay", 0), pause = max(1, try seconds("sleep", 1))
         let state = c.string("state") ?? "started"
-        guard ["started", "present", "stopped", "absent"].contains(state) else {
-            throw ModuleFailure(state == "drained" ? "wait_for: state=drained is not supported by parc yet"
-                                : "value of state must be one of: absent, drained, present, started, stopped, got: \(state)")
+        guard ["started", "present", "stopped", "absent", "drained"].contains(state) else {
+            throw ModuleFailure("value of state must be one of: absent, drained, present, started, stopped, got: \(state)")
         }
         let path = c.string("path"), regex = c.string("search_regex")
         let portText = c.args["port"]?.description
+        if path != nil && state == "drained" { throw ModuleFailure("state=drained should only be used for checking a port in the wait_for module") }
+        if c.args["exclude_hosts"] != nil && state != "drained" { throw ModuleFailure("exclude_hosts should only be with state=drained") }
+        if state == "drained" { return try drained(c, timeout: timeout, delay: delay, pause: pause) }
         if portText != nil && path != nil { throw ModuleFailure("port and path parameter can not both be passed to wait_for") }
         if path != nil && state == "stopped" { throw ModuleFailure("state=stopped should only be used for checking a port in the wait_for module") }
         if let regex {
@@ -412,6 +415,80 @@ enum FactModules {
             r.data["match_groupdict"] = .map(named)
         }
         return p
+    }
+
+    /// The states of /proc/net/tcp Ansible's `active_connection_states` names.
+    static let connectionStates = ["ESTABLISHED": "01", "SYN_SENT": "02", "SYN_RECV": "03", "FIN_WAIT1": "04", "FIN_WAIT2": "05", "TIME_WAIT": "06"]
+
+    /// wait_for `state: drained`: until no connection to the port (on `host`'s addresses) is in
+    /// one of the active states, read from /proc/net/tcp and tcp6 as Ansible's TCPConnectionInfo
+    /// reads them; `exclude_hosts` are remote ends not counted.
+    static func drained(_ c: ModuleContext, timeout: Int, delay: Int, pause: Int) throws -> Plan {
+        guard let portText = c.args["port"]?.description, let port = Int(portText), (1...65535).contains(port) else {
+            throw ModuleFailure("wait_for: state=drained needs a port from 1 to 65535")
+        }
+        func list(_ key: String) -> [String]? {
+            c.args[key].flatMap { $0 == .null ? nil : ($0.list?.map(\.description) ?? $0.description.components(separatedBy: ",").map(\.trimmed)) }
+        }
+        let states = try (list("active_connection_states") ?? ["ESTABLISHED", "FIN_WAIT1", "FIN_WAIT2", "SYN_RECV", "SYN_SENT", "TIME_WAIT"]).map { name in
+            guard let id = connectionStates[name] else { throw ModuleFailure("unknown active_connection_state (\(name)) defined") }
+            return id
+        }
+        let host = c.string("host") ?? "127.0.0.1"
+        let ips = try procAddresses([host], c), excluded = try procAddresses(list("exclude_hosts") ?? [], c)
+        let awk = "$2 == \"local_address\" { next } { split($2, l, \":\"); split($3, r, \":\"); "
+            + "if (l[2] != port || index(states, \" \" $4 \" \") == 0 || index(excluded, \" \" r[1] \" \")) next; "
+            + "if (index(ips, \" \" l[1] \" \") || (index(ips, \" 00000000 \") && length(l[1]) == 8) || (index(ips, \" \" zero6 \" \") && length(l[1]) == 32) "
+            + "|| (index(ips, \" 0000000000000000FFFF000000000000 \") && substr(l[1], 1, 24) == \"0000000000000000FFFF0000\")) n++ } END { print n + 0 }"
+        let vars = "-v port=\(String(format: "%04X", port)) -v states=\(shellQuote(" " + states.joined(separator: " ") + " ")) "
+            + "-v ips=\(shellQuote(" " + ips.joined(separator: " ") + " ")) -v excluded=\(shellQuote(" " + excluded.joined(separator: " ") + " ")) -v zero6=\(String(repeating: "0", count: 32))"
+        let count = "cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk \(vars) \(shellQuote(awk))"
+        let script = "s=$(date +%s); sleep \(delay); e=$(( s + \(delay) + \(timeout) )); while [ \"$(date +%s)\" -lt \"$e\" ]; do "
+            + "if [ \"$(\(count))\" = 0 ]; then echo $(( $(date +%s) - s )); exit 0; fi; sleep \(pause); done; echo $(( $(date +%s) - s )); exit 1"
+        var step = Step.run(script, what: "waiting", touches: [])
+        step.isResult = true
+        step.timeout = .seconds(timeout + delay + 30)
+        var p = Plan(steps: [step], changed: false)
+        let message = c.string("msg") ?? "Timeout when waiting for \(host):\(port) to drain"
+        p.finish = { r, out in
+            r.data["elapsed"] = .int(Int(out.stdoutText.prefix { $0 != "\n" }) ?? 0)
+            guard out.succeeded else { r.failed = true; r.msg = message; return }
+            r.data["state"] = .string("drained")
+            r.data["port"] = .int(port)
+            for key in ["path", "search_regex"] { r.data[key] = .null }
+            r.data["match_groups"] = .list([])
+            r.data["match_groupdict"] = .map([:])
+        }
+        return p
+    }
+
+    /// Addresses as /proc/net/tcp writes them (each 32-bit word's bytes reversed, in hex); a
+    /// name is resolved on the device (getent ahosts), as Ansible resolves it where it runs.
+    static func procAddresses(_ hosts: [String], _ c: ModuleContext) throws -> [String] {
+        var out: [String] = []
+        for host in hosts where !host.isEmpty {
+            var addresses = [host]
+            if procAddress(host) == nil {
+                let resolved = try c.fact(.command("getent ahosts -- \(shellQuote(host)) | awk '{ print $1 }' | sort -u"))
+                addresses = resolved.stdoutText.split(separator: "\n").map(String.init)
+                if addresses.isEmpty { throw ModuleFailure("wait_for: cannot resolve \(host) on the device") }
+            }
+            out += addresses.compactMap(procAddress)
+        }
+        return out
+    }
+
+    static func procAddress(_ address: String) -> String? {
+        var v4 = in_addr(), v6 = in6_addr()
+        var bytes: [UInt8]
+        if inet_pton(AF_INET, address, &v4) == 1 {
+            bytes = withUnsafeBytes(of: &v4) { Array($0) }
+        } else if inet_pton(AF_INET6, address, &v6) == 1 {
+            bytes = withUnsafeBytes(of: &v6) { Array($0) }
+        } else {
+            return nil
+        }
+        return stride(from: 0, to: bytes.count, by: 4).map { i in bytes[i..<i + 4].reversed().map { String(format: "%02X", $0) }.joined() }.joined()
     }
 }
 
