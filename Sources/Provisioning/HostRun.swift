@@ -143,7 +143,9 @@ extension Runner {
         switch task.loopKind {
         case .withDict:
             // One item per key, {key, value}, in the mapping's order.
-            guard case .map(let d) = evaluated else { throw PlaybookError("with_dict needs a mapping", at: task.location) }
+            guard case .map(let d) = evaluated else {
+                throw PlaybookError("the 'dict' lookup plugin expects a dictionary, got '\(evaluated.pythonText)' of type \(evaluated.pythonType) (with_dict needs a mapping)", at: task.location)
+            }
             return d.map { .map(OrderedMap(ordered: [("key", .string($0.key)), ("value", $0.value)])) }
         case .withItems:
             // The list flattened one level (a lone string is a list of one).
@@ -170,6 +172,8 @@ extension Runner {
                 out += elements.map { .list([parent, $0]) }
             }
             return out
+        case .withList:
+            return evaluated.list ?? [evaluated]
         case .loop, .withFirstFound:
             guard case .list(let list) = evaluated else { throw PlaybookError("loop needs a list; this one is \(evaluated.json)", at: task.location) }
             return list
@@ -469,7 +473,25 @@ extension Runner {
         let items: [Value?]
         do { items = try self.items(task, vars: resolved.vars) } catch {
             guard await settledBeforeFailure(h, state: state) else { return [] }
-            await fail(host, play: play, task: name, message: "\(resolved.explain(error))", location: task.location, state: state, noLog: task.noLog,
+            // As Ansible's: a loop that cannot be made waits for the condition — false (without
+            // the item), the task is skipped and the loop's error never shows.
+            if !task.when.isEmpty, let holds = try? task.when.allSatisfy({ try templates.condition($0, vars: resolved.vars, at: task.location) }), !holds {
+                var r = record(task, name: name, h, item: nil)
+                r.outcome = .skipped
+                r.message = "condition false"
+                if let register = task.register {
+                    memory(host.serial).registered[register] = (.map(["changed": .bool(false), "skipped": .bool(true), "skip_reason": .string("Conditional result was False")]), false)
+                }
+                await state.add(r)
+                observer(.task(r))
+                return []
+            }
+            let message = "\(resolved.explain(error))"
+            // As Ansible's: the loop that cannot be made fails the task, and register keeps that.
+            if let register = task.register {
+                memory(host.serial).registered[register] = (.map(["failed": .bool(true), "changed": .bool(false), "msg": .string(message)]), false)
+            }
+            await fail(host, play: play, task: name, message: message, location: task.location, state: state, noLog: task.noLog,
                        ignored: (try? ignoresErrors(task, vars: resolved.vars)) ?? false)
             return []
         }

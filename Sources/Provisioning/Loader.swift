@@ -599,7 +599,7 @@ public enum PlaybookLoader {
                 case "loop", "with_items", "with_list":
                     // with_items flattens one level, once its templates are rendered (the runner does it).
                     t.loop = value(v)
-                    t.loopKind = key == "with_items" ? .withItems : .loop
+                    t.loopKind = key == "with_items" ? .withItems : key == "with_list" ? .withList : .loop
                 case "with_dict":
                     // A list of {key, value}, in key order: turned into a loop when the dict is known.
                     t.loop = value(v)

@@ -135,7 +135,7 @@ public enum Modules {
             AptModule.spec, ServiceModule.service, ServiceModule.systemd, UserModule.spec, HostnameModule.spec, RebootModule.spec,
             DebugModule.spec, FailModule.spec,
             FactModules.setFact, FactModules.includeVars, FactModules.assert, FactModules.stat, FactModules.slurp, FactModules.package,
-            FactModules.waitFor, FactModules.setup, FactModules.getent, FindModule.spec, FactModules.asyncStatus, FactModules.tempfile, SettingModules.group, SettingModules.authorizedKey, SettingModules.timezone, SettingModules.localeGen,
+            FactModules.waitFor, FactModules.setup, FactModules.getent, FindModule.spec, FactModules.asyncStatus, FactModules.tempfile, FactModules.ping, SettingModules.group, SettingModules.authorizedKey, SettingModules.timezone, SettingModules.localeGen,
             SystemFileModules.cron, SystemFileModules.sysctl, SystemFileModules.mount, SystemFileModules.aptRepository,
             SystemFileModules.deb822Repository, TransferModules.getURL, TransferModules.unarchive, TransferModules.ufw, AptModule.dpkgSelections,
         ]

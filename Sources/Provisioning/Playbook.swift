@@ -160,10 +160,11 @@ public struct Prompt: Sendable {
 }
 
 /// One task (or handler, or block) as written, with what it inherits from its block, include or role.
-/// `loop` / `with_list` (a list as it is), `with_items` (flattened one level once rendered),
+/// `loop` (a list as it is), `with_list` (a list as it is, anything else a list of one — Ansible's
+/// listify of a lookup's terms), `with_items` (flattened one level once rendered),
 /// `with_dict` (one `{key, value}` item per key, in the mapping's order).
 public enum LoopKind: Sendable, Equatable {
-    case loop, withItems, withDict, withFirstFound, withNested, withTogether, withSequence, withSubelements, withIndexedItems
+    case loop, withList, withItems, withDict, withFirstFound, withNested, withTogether, withSequence, withSubelements, withIndexedItems
 }
 
 /// What a task is: a module call, a block, a `meta: flush_handlers`, or an `include_tasks` decided

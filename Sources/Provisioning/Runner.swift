@@ -565,8 +565,18 @@ public final class Runner: Sendable {
         }
         scope.add(authored: task.includeParams)
         scope.add(data: task.includeData)
-        scope.add(data: ["parc_task_dir": .string(task.directory ?? playbook.directory)])
+        // Ansible's ansible_search_path: the task's role, then the folder of the file the task is written in.
+        let fileFolder = (task.location.file as NSString).deletingLastPathComponent
+        let searchPath = [task.directory, fileFolder.isEmpty ? nil : fileFolder].compactMap { $0 }
+        scope.add(data: ["parc_task_dir": .string(task.directory ?? playbook.directory),
+                         "ansible_search_path": .list(searchPath.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }.map { .string($0) })])
         return scope.resolved(templates, at: task.location)
+    }
+
+    /// loop_control's `loop_var`, rendered when it is a template (`"{{ loop_var_name }}"`).
+    func loopVar(_ task: TaskSpec, vars: [String: Value]) -> String {
+        guard task.loopVar.contains("{{") else { return task.loopVar }
+        return (try? templates.render(task.loopVar, vars: vars, at: task.location)) ?? task.loopVar
     }
 
     /// How many dynamic includes the running task is inside (a file that includes itself stops).
@@ -603,7 +613,8 @@ public final class Runner: Sendable {
             for (index, item) in items.enumerated() {
                 var v = vars
                 var data: [String: Value] = [:]
-                if let item { v[task.loopVar] = item; data[task.loopVar] = item }
+                let loopVar = self.loopVar(task, vars: vars)
+                if let item { v[loopVar] = item; data[loopVar] = item; data["ansible_loop_var"] = .string(loopVar) }
                 if item != nil, let indexVar = task.loopIndexVar { v[indexVar] = .int(index); data[indexVar] = .int(index) }
                 let file = try templates.render(include.file, vars: v, at: task.location)
                 let path = PlaybookLoader.normalised(file.hasPrefix("/") ? file : include.base + "/" + file)

@@ -127,8 +127,10 @@ extension Runner {
         func variables(_ item: Value?, index: Int, of items: [Value?]) -> [String: Value] {
             var v = base
             guard let item else { return v }
-            v[task.loopVar] = item
-            if let indexVar = task.loopIndexVar { v[indexVar] = .int(index) }
+            let loopVar = runner.loopVar(task, vars: base)
+            v[loopVar] = item
+            v["ansible_loop_var"] = .string(loopVar)
+            if let indexVar = task.loopIndexVar { v[indexVar] = .int(index); v["ansible_index_var"] = .string(indexVar) }
             if task.loopExtended { v["ansible_loop"] = Runner.loopInfo(items.compactMap { $0 }, index, allItems: task.loopExtendedAllItems) }
             return v
         }
@@ -150,6 +152,14 @@ extension Runner {
                     var skipped = ModuleResult()
                     skipped.skipped = true
                     skipped.data = ["skip_reason": .string("Conditional result was False"), "false_condition": .string(falseCondition)]
+                    // As Ansible's: the label is made with the item's own result registered; a
+                    // label that cannot be made fails the item.
+                    if let why = labelFailure(skipped, vars: v) {
+                        skipped.failed = true
+                        skipped.msg = why
+                        record.outcome = .failed
+                        record.message = why
+                    }
                     results.append(registered(skipped, item: item, index: index))
                 } else {
                     guard case .done(let result) = try await attempts(index: index, label: label, record: record, vars: &v) else { return false }
@@ -180,6 +190,17 @@ extension Runner {
             if record.outcome == .changed { anyChanged = true }
             if record.outcome == .failed && ignoring != true { hostFailed = true }
             return true
+        }
+
+        /// Why loop_control's `label` cannot be made for an item's result (registered under the
+        /// task's `register` name while it is made, as Ansible's), or nil.
+        func labelFailure(_ result: ModuleResult, vars v: [String: Value]) -> String? {
+            guard let label = task.loopLabel else { return nil }
+            var scope = v
+            if let name = task.register { scope[name] = result.registered }
+            do { _ = try templates.render(label, vars: scope, at: task.location); return nil } catch {
+                return "Failed to template loop_control.label: \(error)"
+            }
         }
 
         /// The item run until its `until` holds (once without one), its result judged by
@@ -270,8 +291,9 @@ extension Runner {
         func registered(_ result: ModuleResult, item: Value?, index: Int) -> Value {
             let reg = result.registered
             guard let item, case .map(var m) = reg else { return reg }
-            m[task.loopVar] = item
-            m["ansible_loop_var"] = .string(task.loopVar)
+            let loopVar = runner.loopVar(task, vars: base)
+            m[loopVar] = item
+            m["ansible_loop_var"] = .string(loopVar)
             if let indexVar = task.loopIndexVar { m[indexVar] = .int(index); m["ansible_index_var"] = .string(indexVar) }
             return .map(m)
         }

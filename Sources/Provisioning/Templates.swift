@@ -138,10 +138,13 @@ public final class TemplateEngine: Sendable {
             case "env", "ansible.builtin.env":
                 return .list(terms.map { t in .string(getenv(t.pythonText).map { String(cString: $0) } ?? "") })
             case "file", "ansible.builtin.file":
+                // Its options as Ansible's: rstrip (on by default) and lstrip, Python's str.strip of whitespace.
+                let (lstrip, rstrip) = (options["lstrip"]?.truthy ?? false, options["rstrip"]?.truthy ?? true)
                 return .list(try terms.map { t in
-                    var content = String(decoding: try Self.controlFile(t.pythonText, dirs: dirs, folder: "files"), as: UTF8.self)
-                    if content.hasSuffix("\n") { content.removeLast() }
-                    return .string(content)
+                    var content = Substring(String(decoding: try Self.controlFile(t.pythonText, dirs: dirs, folder: "files"), as: UTF8.self))
+                    if lstrip { content = content.drop { $0.isWhitespace } }
+                    if rstrip { while content.last?.isWhitespace == true { content.removeLast() } }
+                    return .string(String(content))
                 })
             case "list", "ansible.builtin.list":
                 return .list(terms)
@@ -322,6 +325,26 @@ enum LoopTerms {
 extension TemplateEnvironment {
     /// Ansible 2.19's rules for templates, with `hooks` for what they reach.
     public static func ansible(hooks: TemplateHooks = TemplateHooks()) -> TemplateEnvironment {
-        TemplateEnvironment(hooks: hooks, printsNoneAsNothing: true, keepsTrailingNewlines: true, nativeValues: true, booleanConditions: true)
+        var hooks = hooks
+        hooks.functions["now"] = { args, kwargs in try ansibleNow(args, kwargs) }
+        return TemplateEnvironment(hooks: hooks, printsNoneAsNothing: true, keepsTrailingNewlines: true, nativeValues: true, booleanConditions: true)
+    }
+
+    /// Ansible's `now(utc=False, fmt=None)`: the control node's time, local or UTC, formatted by
+    /// Python's strftime (`%f` its microseconds) — or, without `fmt`, as str() of a datetime
+    /// (parc has no datetime values: its text, `2026-12-08 01:58:00.123456`).
+    static func ansibleNow(_ args: [Value], _ kwargs: [String: Value], at date: Date = Date()) throws -> Value {
+        let utc = (kwargs["utc"] ?? args.first)?.truthy ?? false
+        let format = (kwargs["fmt"] ?? (args.count > 1 ? args[1] : nil)).flatMap { $0 == .null ? nil : $0.pythonText }
+        let seconds = date.timeIntervalSince1970
+        var whole = time_t(seconds.rounded(.down))
+        let micro = Int((seconds - seconds.rounded(.down)) * 1_000_000)
+        var parts = tm()
+        if utc { gmtime_r(&whole, &parts) } else { localtime_r(&whole, &parts) }
+        let pattern = (format ?? "%Y-%m-%d %H:%M:%S.%f").replacingOccurrences(of: "%f", with: String(format: "%06d", micro))
+        var buffer = [CChar](repeating: 0, count: 512)
+        let n = strftime(&buffer, buffer.count, pattern, &parts)
+        guard n > 0 || pattern.isEmpty else { throw TemplateError("now(): the format '\(pattern)' gives no text", line: 0, column: 0) }
+        return .string(String(cString: buffer))
     }
 }

@@ -313,8 +313,7 @@ final class Interpreter {
             return try slice(try eval(base), a.map { try eval($0) }, b.map { try eval($0) }, c.map { try eval($0) }, at: at)
         case .call(let callee, let args, let kwargs, let at):
             let f = try eval(callee)
-            let a = try args.map { try eval($0) }
-            let kw = try kwargs.map { ($0.0, try eval($0.1)) }
+            let (a, kw) = try arguments(args, kwargs, at: at)
             switch f {
             case .callable(let c):
                 do { return try c.call(a, kw) } catch let e as RuntimeFailure where e.offset == nil { throw fail(e.message, at) }
@@ -466,9 +465,32 @@ final class Interpreter {
     }
 
     func applyFilter(_ name: String, to input: RV, args: [Expr], kwargs: [(String, Expr)], at: Int?) throws -> RV {
-        let a = try args.map { try eval($0) }
-        let kw = try kwargs.map { ($0.0, try eval($0.1)) }
+        let (a, kw) = try arguments(args, kwargs, at: at)
         return try Filters.apply(name, input, a, kw, self, at: at)
+    }
+
+    /// A call's arguments, `*items` added to the positional ones and `**mapping` to the keyword
+    /// ones, as Python unpacks them.
+    func arguments(_ args: [Expr], _ kwargs: [(String, Expr)], at: Int?) throws -> ([RV], [(String, RV)]) {
+        var a = try args.map { try eval($0) }
+        var kw: [(String, RV)] = []
+        for (name, e) in kwargs {
+            switch name {
+            case "*":
+                switch try defined(try eval(e), at: at) {
+                case .list(let items): a += items.map { .value($0) }
+                case .string(let text): a += text.map { .value(.string(String($0))) }
+                case .map(let m): a += m.keys.map { .value(.string($0)) }
+                case let v: throw fail("argument after * must be an iterable, not \(v.pythonType)", at)
+                }
+            case "**":
+                guard case .map(let m) = try defined(try eval(e), at: at) else { throw fail("argument after ** must be a mapping", at) }
+                for (k, v) in m { kw.append((k, .value(v))) }
+            default:
+                kw.append((name, try eval(e)))
+            }
+        }
+        return (a, kw)
     }
 
     // MARK: Globals
@@ -535,7 +557,14 @@ final class Interpreter {
         case "caller":
             return callerStack.last.map { .callable($0) }
         default:
-            return nil
+            guard let function = hooks.functions[name] else { return nil }
+            return .callable(Callable(name: name) { [unowned self] args, kwargs in
+                var named: [String: Value] = [:]
+                for (k, v) in kwargs { named[k] = try self.defined(v) }
+                do { return .value(try function(try args.map { try self.defined($0) }, named)) } catch let e as TemplateError {
+                    throw RuntimeFailure(message: e.message, offset: nil)
+                }
+            })
         }
     }
 }

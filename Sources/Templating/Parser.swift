@@ -518,9 +518,14 @@ struct Parser {
             if case .name(let n) = current, index + 1 < tokens.count, tokens[index + 1].token == .op("=") {
                 advance(); advance()
                 kwargs.append((n, try parseExpression()))
+            } else if isOp("*") || isOp("**") {
+                // `*items` and `**mapping`, unpacked when the call is made: kept among the keyword
+                // arguments, in their order, under the names `*` and `**` (no argument's name).
+                let splat = isOp("*") ? "*" : "**"
+                advance()
+                kwargs.append((splat, try parseExpression()))
             } else {
-                if isOp("*") || isOp("**") { throw error("'*args' and '**kwargs' calls are not supported by parc's templates") }
-                guard kwargs.isEmpty else { throw error("a positional argument follows a keyword argument") }
+                guard kwargs.allSatisfy({ $0.0 == "*" }) else { throw error("a positional argument follows a keyword argument") }
                 args.append(try parseExpression())
             }
         }

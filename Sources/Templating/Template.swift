@@ -7,6 +7,9 @@ public struct TemplateHooks: Sendable {
     public var passwordHash: (@Sendable (_ password: String, _ scheme: String, _ salt: String?, _ rounds: Int?) throws -> String)?
     /// The text of a template named by `{% include %}`, and the name errors give it.
     public var include: (@Sendable (_ name: String) throws -> (text: String, name: String)?)?
+    /// Global functions the host adds to Jinja's (Ansible's `now()`), by name: positional and
+    /// keyword arguments in, a value out.
+    public var functions: [String: @Sendable (_ args: [Value], _ kwargs: [String: Value]) throws -> Value] = [:]
 
     public init(lookup: (@Sendable (String, [Value], [String: Value]) throws -> Value)? = nil,
                 passwordHash: (@Sendable (String, String, String?, Int?) throws -> String)? = nil,

@@ -208,6 +208,24 @@ func writePlaybook(_ text: String, name: String = "play.yml") throws -> String {
 
     func r(_ s: String) throws -> String { try engine.render(s, vars: vars) }
 
+    @Test func nowIsAnsiblesGlobalNotJinjas() throws {
+        let date = Date(timeIntervalSince1970: 1_765_158_000.25)  // 2025-12-08 01:40:00.25 UTC
+        #expect(try TemplateEnvironment.ansibleNow([], ["utc": .bool(true), "fmt": .string("%Y-%m-%d %H:%M:%S.%f")], at: date) == .string("2025-12-08 01:40:00.250000"))
+        #expect(try TemplateEnvironment.ansibleNow([.bool(true)], [:], at: date) == .string("2025-12-08 01:40:00.250000"), "str() of a datetime without fmt")
+        #expect(try r("{{ now(fmt='%s.%f') | float > 1700000000 }}") == "True", "the run's environment has it")
+        #expect(throws: TemplateError.self) { try Template("{{ now() }}").render([:]) }  // Jinja's own does not
+    }
+
+    @Test func theFileLookupStripsAsAnsiblesOptionsSay() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("parc-lookup-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: dir + "/files", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "  Hello World \n\n".write(toFile: dir + "/files/data.txt", atomically: true, encoding: .utf8)
+        let v: [String: Value] = ["parc_playbook_dir": .string(dir)]
+        #expect(try engine.render("[{{ lookup('file', 'data.txt') }}]", vars: v) == "[  Hello World]", "rstrip is on by default: every trailing space")
+        #expect(try engine.render("[{{ lookup('file', 'data.txt', lstrip=True, rstrip=False) }}]", vars: v) == "[Hello World \n\n]")
+    }
+
     @Test func ansibleFiltersWorkWithJinjaCallSyntax() throws {
         #expect(try r("{{ name | lower }}-{{ name|upper }}") == "norroy-NORROY")
         #expect(try r("{{ pkgs | join(', ') }}") == "vim, htop")

@@ -237,6 +237,52 @@ func outcomes(_ r: RunResult, host: String) -> [String] {
         #expect(connector.transports.get("pc-1")!.commands.count == 1)
     }
 
+    /// with_list: anything but a list is a list of one; a loop that cannot be made under a false
+    /// `when` is skipped, else failed and registered; loop_var may be a template; the label is
+    /// made with the item's own result, a skipped item whose label cannot be made fails.
+    @Test func loopsAsAnsiblesLoopsTargetWantsThem() async throws {
+        let yaml = """
+            - hosts: all
+              gather_facts: no
+              tasks:
+                - debug: { msg: "{{ item }}" }
+                  with_list: "{{ {'a': 1} }}"
+                  register: listed
+                - debug: { msg: never }
+                  loop: "{{ nowhere }}"
+                  when: false
+                  register: never
+                - debug: { msg: never }
+                  with_dict: [1, 2]
+                  register: notadict
+                  ignore_errors: yes
+                - assert: { that: "ansible_loop_var == 'alvin' and alvin == 1 and ansible_search_path | length >= 1" }
+                  loop: [1]
+                  loop_control: { loop_var: "{{ name_of_var }}" }
+                  vars: { name_of_var: alvin }
+                - ping:
+                  register: p
+                - command: "echo {{ item }}"
+                  register: r
+                  loop: [changed, skipped]
+                  loop_control: { label: "{{ r.stdout }}" }
+                  when: item == "changed"
+                  ignore_errors: yes
+                - assert:
+                    that:
+                      - "listed.results | length == 1 and listed.results[0].item == {'a': 1}"
+                      - never is skipped
+                      - notadict is failed and 'expects a dictionary' in notadict.msg
+                      - p.ping == 'pong'
+                      - r.results[0] is changed
+                      - r.results[1] is failed and r.results[1] is skipped
+                      - r.results[1].msg is contains("Failed to template loop_control.label") and r.results[1].msg is contains("stdout")
+            """
+        let r = try await run(yaml, hosts: hosts(1))
+        let outcomes = r.records.map { "\($0.task): \($0.outcome) \($0.message ?? "")" }
+        #expect(r.records.last?.outcome == .ok && r.records.last?.task == "assert", "\(outcomes)")
+    }
+
     @Test func patternsSelectAPlaysHosts() async throws {
         let r = try await run("- hosts: kind_laptop:&room_a:!pc-2\n  gather_facts: no\n  tasks:\n    - debug: msg=x\n", hosts: hosts(4))
         #expect(r.records.map(\.host) == ["pc-1"])

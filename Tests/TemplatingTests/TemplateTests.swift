@@ -25,6 +25,16 @@ import Testing
         #expect(try Template("{{ 'a' | ansible.builtin.upper }}").render([:]) == "A")
     }
 
+    @Test func callsUnpackStarArgumentsAsPython() throws {
+        // Jinja's (Python's) `*items` and `**mapping`, also after a keyword argument.
+        let vars: [String: Value] = ["words": .list([.string("b"), .string("c")]), "opts": .map(["sep": .string("-")])]
+        #expect(try Template("{% set d = dict(a=1, **{'b': 2}) %}{{ d.a }}{{ d.b }}").render(vars) == "12")
+        #expect(try Template("{% macro m(x, y, z) %}{{ x }}{{ y }}{{ z }}{% endmacro %}{{ m('a', *words) }}").render(vars) == "abc")
+        #expect(try Template("{{ '{}{}'.format(*words) }}|{{ '{sep}'.format(**opts) }}").render(vars) == "bc|-")
+        #expect(throws: TemplateError.self) { try Template("{{ dict(*1) }}").render([:]) }
+        #expect(throws: TemplateError.self) { try Template("{{ dict(a=1, 2) }}") }
+    }
+
     @Test func blocksLeftOpenAreNamed() {
         do { _ = try Template("{% for x in y %}\n{% if x %}\n{% endfor %}"); Issue.record("accepted") } catch {
             #expect(error.message.contains("'if'"))

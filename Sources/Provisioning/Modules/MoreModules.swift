@@ -205,6 +205,19 @@ enum FactModules {
 
     /// tempfile: a new temporary file or folder (mktemp), its path in the result; never idempotent,
     /// as Ansible's.
+    /// ping as Ansible's: a round trip to the device (its shell answers), `ping` the `data` given
+    /// (`pong`); `data: crash` fails, as Ansible's test of a module failure.
+    static let ping = ModuleSpec(name: "ping", arguments: ["data"]) { c in
+        let data = c.args["data"].flatMap { $0 == .null ? nil : $0 } ?? .string("pong")
+        if data.string == "crash" { throw ModuleFailure("boom") }
+        var step = c.run("true", what: "ping", touches: [])
+        step.isResult = true
+        var p = Plan(steps: [step], changed: false)
+        p.result.data["ping"] = data
+        p.finish = { r, out in if !out.succeeded { r.failed = true; r.msg = "the device's shell did not answer (exit \(out.exitStatus))" } }
+        return p
+    }
+
     static let tempfile = ModuleSpec(name: "tempfile", arguments: ["state", "path", "prefix", "suffix"]) { c in
         let state = c.string("state") ?? "file"
         guard ["file", "directory"].contains(state) else { throw ModuleFailure("value of state must be one of: directory, file, got: \(state)") }
