@@ -217,6 +217,49 @@ import Testing
         #expect(requests() == "/hello.tar.gz\n/none.tar.gz\n/hello.tar.gz\n/none.tar.gz\n")
     }
 
+    /// deb822_repository with signed_by an address: the device fetches the key (Ansible's user
+    /// agent), keeps it in /etc/apt/keyrings as SLUG.asc (armored) or .gpg (binary), names it in
+    /// Signed-By; a second run changes nothing; a key that cannot be fetched fails in Ansible's words.
+    @Test func deb822FetchesItsSigningKeyByAddress() async throws {
+        let lab = try LabRun()
+        let served = lab.dir + "/keys"
+        try FileManager.default.createDirectory(atPath: served, withIntermediateDirectories: true)
+        let armored = "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nmDMEYCQjIxYJKwYBBAHaRw8BAQdAD\n-----END PGP PUBLIC KEY BLOCK-----\n"
+        try armored.write(toFile: served + "/key.asc", atomically: true, encoding: .utf8)
+        try Data([0x99, 0x01, 0x0d, 0x04, 0x00, 0xff]).write(to: URL(fileURLWithPath: served + "/key.gpg"))
+        let (server, port) = try Self.httpServer("""
+            import functools, http.server
+            class Quiet(http.server.SimpleHTTPRequestHandler):
+                def log_message(self, *a): pass
+            s = http.server.HTTPServer(('127.0.0.1', 0), functools.partial(Quiet, directory='\(served)'))
+            print(s.server_address[1], flush=True)
+            s.serve_forever()
+            """)
+        defer { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() }
+        let play = """
+            - hosts: all
+              become: yes
+              gather_facts: no
+              tasks:
+                - deb822_repository: { name: École Repo, types: deb, uris: "http://deb.example", suites: stable, components: main, signed_by: "http://127.0.0.1:\(port)/key.asc" }
+                  register: armored
+                - deb822_repository: { name: binary, uris: "http://deb.example", suites: stable, signed_by: "http://127.0.0.1:\(port)/key.gpg" }
+                - deb822_repository: { name: missing, uris: "http://deb.example", suites: stable, signed_by: "http://127.0.0.1:\(port)/none.gpg" }
+                  register: missing
+                  ignore_errors: yes
+                - copy: { content: "{{ armored.key_filename }}|{{ missing.msg }}", dest: /opt/deb822-results }
+            """
+        let first = try await lab.run(play)
+        #expect(first.exitCode == 0, described(first))
+        #expect(try await lab.sh("cat /etc/apt/keyrings/cole-repo.asc; stat -c %a /etc/apt/keyrings /etc/apt/keyrings/cole-repo.asc /etc/apt/keyrings/binary.gpg; od -An -tx1 /etc/apt/keyrings/binary.gpg")
+                == armored + "755\n644\n644\n 99 01 0d 04 00 ff\n")
+        #expect(try await lab.sh("grep Signed-By /etc/apt/sources.list.d/cole-repo.sources /etc/apt/sources.list.d/binary.sources")
+                == "/etc/apt/sources.list.d/cole-repo.sources:Signed-By: /etc/apt/keyrings/cole-repo.asc\n/etc/apt/sources.list.d/binary.sources:Signed-By: /etc/apt/keyrings/binary.gpg\n")
+        #expect(try await lab.sh("cat /opt/deb822-results").hasPrefix("/etc/apt/keyrings/cole-repo.asc|Could not fetch signed_by key: http://127.0.0.1:\(port)/none.gpg"))
+        let second = try await lab.run(play)
+        #expect(second.records.filter { $0.task.hasPrefix("deb822") && $0.outcome == .changed }.isEmpty, described(second))
+    }
+
     /// A file written on the control node (delegate_to: localhost) is there for the next task,
     /// which reads it while planning: the control node's steps are not held back to travel later.
     @Test func aFileWrittenOnTheControlNodeIsThereForTheNextTask() async throws {

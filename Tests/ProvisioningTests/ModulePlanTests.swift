@@ -440,15 +440,17 @@ func failed(_ status: Int32 = 1, _ stderr: String = "") -> CommandResult { Comma
         #expect(try Planner("systemd", ["daemon_reload": .bool(true)]).scripts() == ["systemctl daemon-reload"])
 
         let user = Planner("user", ["name": .string("eleve"), "password": .string("$6$s$h"), "groups": .string("audio")])
-        let created = try user.plan(["absent\n--\n\n--\n"]).plan
+        // Two questions: the account (passwd, local line, shadow, memberships, own-name group,
+        // `group`, useradd's home base, host name, each of `groups`), then its paths.
+        let created = try user.plan(["\n\n\n\n\n\n/home\nlab\naudio:x:29:\n", "1\n0\n"]).plan
         // The account's changes, then its passwd entry read (reading only) for Ansible's result.
-        #expect(created.steps.map(\.script) == ["useradd -G audio -m -- eleve", "head -c 13 <&3 | chpasswd -e", "getent passwd -- eleve"])
+        #expect(created.steps.map(\.script) == ["useradd -G audio -m -- eleve", "head -c 13 <&3 | chpasswd -e", "getent passwd -- eleve | head -n 1"])
         #expect(created.steps[1].input == Array("eleve:$6$s$h\n".utf8), "the hash goes on fd 3, never on a command line")
         var account = created.result
         created.finish?(&account, CommandResult(exitStatus: 0, stdout: Array("eleve:x:1001:1002:Élève:/home/eleve:/bin/sh\n".utf8), stderr: []))
         #expect(account.data["uid"] == .int(1001) && account.data["group"] == .int(1002) && account.data["home"] == .string("/home/eleve")
                 && account.data["shell"] == .string("/bin/sh") && account.data["comment"] == .string("Élève") && account.data["state"] == .string("present"))
-        let unchanged = try user.plan(["eleve:x:1001:1001::/home/eleve:/bin/sh\n--\neleve eleve audio \n--\n$6$s$h\n"]).plan
+        let unchanged = try user.plan(["eleve:x:1001:1001::/home/eleve:/bin/sh\n\neleve:$6$s$h:20000:0:99999:7:::\naudio:29 \n\n\n/home\nlab\naudio:x:29:\n", "1\n1\n"]).plan
         #expect(unchanged.steps.isEmpty && unchanged.result.data["home"] == .string("/home/eleve"))
         let group = Planner("group", ["name": .string("eleves")])
         #expect(try group.scripts([failed(2)]) == ["groupadd -- eleves", "getent group -- eleves | cut -d: -f3"])

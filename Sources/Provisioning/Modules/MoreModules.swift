@@ -988,11 +988,45 @@ enum SystemFileModules {
         let file = "/etc/apt/sources.list.d/\(slug).sources"
         let state = call.string("state") ?? "present"
         guard ["present", "absent"].contains(state) else { throw ModuleFailure("value of state must be one of: present, absent, got: \(state)") }
-        let content = state == "present" ? try deb822(call.args) : nil
         if let types = call.args["types"], let bad = (types.list ?? [types]).map(\.description).first(where: { !["deb", "deb-src"].contains($0) }) {
             throw ModuleFailure("value of types must be one or more of: deb, deb-src. Got no match for: \(bad)")
         }
+        // signed_by as an address: the key fetched by the device (in check mode too, as Ansible's)
+        // into /etc/apt/keyrings/SLUG.asc (armored) or .gpg, and the file named in Signed-By.
+        var args = call.args
+        var keySteps: [Step] = [], keyChanged = false, keyFile: String?
+        if state == "present", let url = call.string("signed_by"), url.contains("://") {
+            let fetched = try call.fact(Fact("curl -fsSL --user-agent ansible-httpget -- \(shellQuote(url)) | base64 -w0", paths: nil, askedAhead: false))
+            guard fetched.succeeded, let key = Data(base64Encoded: fetched.stdoutText.trimmed), !key.isEmpty else {
+                throw ModuleFailure("Could not fetch signed_by key: \(url): \(fetched.stderrText.trimmed.isEmpty ? "nothing was received" : fetched.stderrText.trimmed)")
+            }
+            let armored = String(decoding: key, as: UTF8.self).contains("-----BEGIN PGP PUBLIC KEY BLOCK-----")
+            let path = "/etc/apt/keyrings/\(slug).\(armored ? "asc" : "gpg")"
+            keyFile = path
+            args["signed_by"] = .string(path)
+            let have = try call.facts([.checksum(path), .path("/etc/apt/keyrings")])
+            let sameKey = have[0].stdoutText.hasPrefix(SHA256.hex(Array(key)) + " ")
+            let info = have[0].stdoutText.split(separator: "\n").dropFirst().first.map { Modules.pathInfo(String($0)) } ?? [:]
+            let folder = PathState.parse(have[1].stdoutText)
+            if folder.kind != .directory {
+                keyChanged = true
+                keySteps.append(call.run("mkdir -p -m 755 /etc/apt/keyrings && chown root:root /etc/apt/keyrings", what: "making /etc/apt/keyrings", touches: ["/etc/apt/keyrings"]))
+            }
+            if !sameKey {
+                keyChanged = true
+                keySteps.append(.write(path, Array(key), mode: 0o644))
+            } else if info["mode"] != .string("0644") {
+                keyChanged = true
+                keySteps.append(call.run("chmod 0644 -- \(shellQuote(path))", what: "the mode of \(path)", touches: [path]))
+            }
+        }
+        let content = state == "present" ? try deb822(args) : nil
         var p = try FileEdit.plan(call, path: file, mode: try Modules.mode(call.args["mode"] ?? .string("0644")).flatMap { UInt32($0, radix: 8) }) { _ in content }
+        if keyChanged {
+            p.result.changed = true
+            if !call.check { p.steps.insert(contentsOf: keySteps, at: 0) }
+        }
+        p.result.data["key_filename"] = keyFile.map { .string($0) } ?? .null
         if content == nil {
             // Its keys in /etc/apt/keyrings go with it.
             let keys = ["asc", "gpg"].map { "/etc/apt/keyrings/\(slug).\($0)" }
@@ -1029,9 +1063,6 @@ enum SystemFileModules {
                                   "check_valid_until", "enabled", "pdiffs", "trusted"].contains(key):
                 text = other.truthy ? "yes" : "no"
             case let other: text = other.description
-            }
-            if key == "signed_by", text.contains("://") {
-                throw ModuleFailure("signed_by as a URL is not supported by parc yet: fetch the key with get_url and give its path")
             }
             if text.contains("\n") {
                 // A multi-line value (an inline key): on the lines after the field, indented, `.` for an empty line.
