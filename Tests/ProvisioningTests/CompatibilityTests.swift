@@ -128,6 +128,21 @@ import Testing
         return (server, port)
     }
 
+    /// A server of a folder's files on loopback; with `log`, each request's path appended to that file.
+    static func fileServer(_ directory: String, log: String? = nil) throws -> (Process, port: String) {
+        try httpServer("""
+            import functools, http.server
+            class Served(http.server.SimpleHTTPRequestHandler):
+                def log_message(self, *a): pass
+                def log_request(self, *a):
+                    if \(log.map { "'\($0)'" } ?? "None"):
+                        with open(\(log.map { "'\($0)'" } ?? "None"), 'a') as f: f.write(self.path + '\\n')
+            s = http.server.HTTPServer(('127.0.0.1', 0), functools.partial(Served, directory='\(directory)'))
+            print(s.server_address[1], flush=True)
+            s.serve_forever()
+            """)
+    }
+
     @Test func getURLSendsItsHeaders() async throws {
         let lab = try LabRun()
         let (server, port) = try Self.httpServer("""
@@ -182,17 +197,7 @@ import Testing
         try "bonjour\n".write(toFile: served + "/src/hello.txt", atomically: true, encoding: .utf8)
         #expect(try Spawn.run(["/bin/tar", "-C", served + "/src", "-czf", served + "/hello.tar.gz", "hello.txt"]).status == 0)
         try? FileManager.default.removeItem(atPath: lab.dir + "/requests")
-        let (server, port) = try Self.httpServer("""
-            import functools, http.server
-            class Logged(http.server.SimpleHTTPRequestHandler):
-                def log_message(self, *a): pass
-                def log_request(self, *a):
-                    with open('\(lab.dir)/requests', 'a') as f: f.write(self.path + '\\n')
-            H = functools.partial(Logged, directory='\(served)')
-            s = http.server.HTTPServer(('127.0.0.1', 0), H)
-            print(s.server_address[1], flush=True)
-            s.serve_forever()
-            """)
+        let (server, port) = try Self.fileServer(served, log: lab.dir + "/requests")
         defer { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() }
         let play = """
             - hosts: all
@@ -227,14 +232,7 @@ import Testing
         let armored = "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nmDMEYCQjIxYJKwYBBAHaRw8BAQdAD\n-----END PGP PUBLIC KEY BLOCK-----\n"
         try armored.write(toFile: served + "/key.asc", atomically: true, encoding: .utf8)
         try Data([0x99, 0x01, 0x0d, 0x04, 0x00, 0xff]).write(to: URL(fileURLWithPath: served + "/key.gpg"))
-        let (server, port) = try Self.httpServer("""
-            import functools, http.server
-            class Quiet(http.server.SimpleHTTPRequestHandler):
-                def log_message(self, *a): pass
-            s = http.server.HTTPServer(('127.0.0.1', 0), functools.partial(Quiet, directory='\(served)'))
-            print(s.server_address[1], flush=True)
-            s.serve_forever()
-            """)
+        let (server, port) = try Self.fileServer(served)
         defer { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() }
         let play = """
             - hosts: all
