@@ -129,6 +129,12 @@ public struct ModuleSpec: Sendable {
 
 /// The modules parc runs, by their Ansible names.
 public enum Modules {
+    /// Names in their first order, each once.
+    static func unique(_ names: [String]) -> [String] {
+        var seen = Set<String>()
+        return names.filter { seen.insert($0).inserted }
+    }
+
     public static let registry: [String: ModuleSpec] = {
         var all: [ModuleSpec] = [
             CommandModule.command, CommandModule.shell, ScriptModule.spec, PauseModule.spec, FileModule.spec, CopyModule.copy, CopyModule.template, LineInFileModule.spec,

@@ -11,15 +11,18 @@ enum AptModule {
         _ = try policyRcD(c)
         if let deb = c.string("deb") { return try debPlan(c, deb) }
         let names = packages(c.args["name"] ?? c.args["pkg"] ?? c.args["package"])
+        let validFor = Int(c.args["cache_valid_time"]?.description ?? "") ?? 0
+        let updates = c.bool("update_cache") || validFor > 0
+        let onlyUpdate = names.isEmpty && upgradeVerb(c) == nil
         // `clean`: apt-get clean first (never in check mode); with nothing else asked, that is the task.
-        if c.bool("clean") && c.phase == 0 && !c.check {
-            var p = Plan(steps: [c.run("apt-get clean", what: "apt-get clean")], changed: true)
-            if names.isEmpty && c.string("upgrade").map({ $0 == "no" || !Value.string($0).truthy }) != false && !c.bool("update_cache") { return p }
-            p.again = true
-            p.result.changed = false
-            return p
+        if c.bool("clean") && c.phase == 0 {
+            if onlyUpdate && !updates { return Plan(steps: c.check ? [] : [c.run("apt-get clean", what: "apt-get clean")], changed: true) }
+            if !c.check {
+                var p = Plan(steps: [c.run("apt-get clean", what: "apt-get clean")], changed: false)
+                p.again = true
+                return p
+            }
         }
-        if c.bool("clean") && names.isEmpty && c.check && c.args["upgrade"] == nil { return Plan(changed: true) }
         let state = c.string("state") ?? "present"
         // Ansible's choices (2.17 and 2.19 alike: `installed` and `removed` are refused).
         guard ["present", "absent", "latest"].contains(state) else {
@@ -30,11 +33,8 @@ enum AptModule {
         // Phase 0: the cache update, before anything reads candidates (not in check mode), unless
         // `cache_valid_time` says the cache is fresh enough (its time as Ansible reads it: apt's
         // update-success stamp, else the lists folder). Setting cache_valid_time implies update_cache.
-        let validFor = Int(c.args["cache_valid_time"]?.description ?? "") ?? 0
         let updatePhase = c.bool("clean") && !c.check ? 1 : 0
-        let upgrade = c.string("upgrade").map { $0 != "no" && (Value.string($0).truthy || ["dist", "full", "safe"].contains($0)) } ?? false
-        let onlyUpdate = names.isEmpty && !upgrade
-        if (c.bool("update_cache") || validFor > 0) && c.phase == updatePhase {
+        if updates && c.phase == updatePhase {
             if validFor > 0 {
                 let age = try c.fact(.command("stat -c %Y /var/lib/apt/periodic/update-success-stamp 2>/dev/null || stat -c %Y /var/lib/apt/lists 2>/dev/null || echo 0; date +%s"))
                 let times = age.stdoutText.split(separator: "\n").compactMap { Int($0.trimmed) }
@@ -52,7 +52,7 @@ enum AptModule {
             p.again = true
             return p
         }
-        if onlyUpdate && (c.bool("update_cache") || validFor > 0) && !c.bool("autoremove") && !c.bool("autoclean") {
+        if onlyUpdate && updates && !c.bool("autoremove") && !c.bool("autoclean") {
             // The update ran in the phase before: that is the task's change.
             var p = Plan(changed: true)
             p.result.data["cache_updated"] = .bool(true)
@@ -86,8 +86,7 @@ enum AptModule {
 
     static func aptPlan(_ c: ModuleContext, names: [String], state: String, env: String) throws -> Plan {
         var p = Plan(changed: false)
-        if let upgrade = c.string("upgrade"), upgrade != "no", Value.string(upgrade).truthy || ["dist", "full", "safe"].contains(upgrade) {
-            let verb = upgrade == "dist" || upgrade == "full" ? "dist-upgrade" : "upgrade"
+        if let verb = upgradeVerb(c) {
             let simulated = try c.fact(.command("\(env) apt-get -s -q \(verb)"))
             guard simulated.succeeded else { throw ModuleFailure("apt-get -s \(verb) failed (exit \(simulated.exitStatus)): \(simulated.stderrText.trimmed)") }
             let count = simulated.stdoutText.split(separator: "\n").filter { $0.hasPrefix("Inst ") }.count
@@ -98,7 +97,7 @@ enum AptModule {
         }
         guard !names.isEmpty else { try cleanups(c, env: env, into: &p); return p }
         let specs = try expand(names.map(PackageSpec.init), c)
-        var names = unique(specs.map(\.name))
+        var names = Modules.unique(specs.map(\.name))
         let query = "dpkg-query -W -f='${Package}\\t${db:Status-Abbrev}\\t${Version}\\n' -- \(names.map(shellQuote).joined(separator: " ")) 2>/dev/null; true"
         var installed = parseInstalled(try c.fact(.command(query)).stdoutText)
         var candidates: [String: String] = [:]
@@ -124,7 +123,7 @@ enum AptModule {
         if !versioned.isEmpty {
             let absent = ["absent", "removed"].contains(state)
             let toFind = versioned.filter { !$0.fits(installed[$0.name]) }
-            let available = absent || toFind.isEmpty ? [:] : parseMadison(try c.fact(.command("apt-cache madison -- \(unique(toFind.map(\.name)).map(shellQuote).joined(separator: " ")) 2>/dev/null")).stdoutText)
+            let available = absent || toFind.isEmpty ? [:] : parseMadison(try c.fact(.command("apt-cache madison -- \(Modules.unique(toFind.map(\.name)).map(shellQuote).joined(separator: " ")) 2>/dev/null")).stdoutText)
             for spec in versioned {
                 names.removeAll { $0 == spec.name }
                 if absent { if spec.fits(installed[spec.name]) { names.append(spec.name) }; continue }
@@ -151,6 +150,12 @@ enum AptModule {
         }
         try cleanups(c, env: env, into: &p)
         return p
+    }
+
+    /// apt-get's verb for Ansible's `upgrade` (`dist` / `full`, `safe` / `yes`), nil for none.
+    static func upgradeVerb(_ c: ModuleContext) -> String? {
+        guard let upgrade = c.string("upgrade"), upgrade != "no", Value.string(upgrade).truthy || ["dist", "full", "safe"].contains(upgrade) else { return nil }
+        return upgrade == "dist" || upgrade == "full" ? "dist-upgrade" : "upgrade"
     }
 
     /// The flags Ansible's apt adds to apt-get's install and remove: `allow_downgrade`,
@@ -264,11 +269,6 @@ enum AptModule {
         if ea != eb { return ea < eb ? -1 : 1 }
         let u = compare(ua, ub)
         return u != 0 ? u : compare(ra, rb)
-    }
-
-    static func unique(_ names: [String]) -> [String] {
-        var seen = Set<String>()
-        return names.filter { seen.insert($0).inserted }
     }
 
     /// For each name, the packages that provide it and whether each is installed.

@@ -333,8 +333,7 @@ enum UserModule {
         if let key = q.key {
             let k = shellQuote(key), pub = shellQuote(key + ".pub")
             s += "e \(shellQuote((key as NSString).deletingLastPathComponent))\ne \(k)\ne \(pub)\n"
-            s += "if [ -e \(k) ]; then ssh-keygen -l -f \(k) 2>&1 | head -n 1; else echo; fi\n"
-            s += "if [ -r \(pub) ]; then head -n 1 \(pub); else echo parc-none; fi\n"
+            s += keyReadScript(key) + "\n"
         }
         return s
     }
@@ -407,8 +406,8 @@ enum UserModule {
         if let groups = o.groups { d.data["groups"] = .string(groups.joined(separator: ",")) }
         let home = finalHome(o, a)
         // A missing home made from the skeleton (the account had none, or create_home was off before).
-        var homeExists = paths.homeExists || !exists  // useradd -m (or luseradd) made it
-        if !exists && !o.createHome { homeExists = paths.homeExists }
+        // Once made, a new account has its home if useradd -m (or luseradd) made it.
+        var homeExists = paths.homeExists || (!exists && o.createHome)
         if exists && !paths.homeExists && o.createHome {
             d.changed = true
             if !check { d.commands.append(Command(script: homeScript(o, home: home), secret: nil, what: "making the home \(home) of \(o.name)", summary: "home \(home) made")) }
@@ -480,7 +479,7 @@ enum UserModule {
         var add: [String] = [], remove: [String] = []
         if let groups = try wantedGroups(o, a) {
             let current = a.memberOf.map(\.name)
-            let wanted = unique(groups.map(\.name))
+            let wanted = Modules.unique(groups.map(\.name))
             var needed = false
             if groups.isEmpty {
                 needed = !current.isEmpty && !o.append
@@ -577,7 +576,7 @@ enum UserModule {
         if check { d.changed = d.changed || regenerates; return }
         let comment = o.sshKeyComment ?? "ansible-generated on \(a.hostname)"
         var keygen = "ssh-keygen -t \(shellQuote(o.sshKeyType))" + (o.sshKeyBits > 0 ? " -b \(o.sshKeyBits)" : "") + " -C \(shellQuote(comment)) -f \"$f\""
-        var s = "n=\(shellQuote(o.name)); f=\(shellQuote(key)); e=$(getent passwd -- \"$n\") || exit 1; u=$(printf '%s' \"$e\" | cut -d: -f3); g=$(printf '%s' \"$e\" | cut -d: -f4)\n"
+        var s = "f=\(shellQuote(key)); " + ownerScript(o.name)
         s += "if [ ! -e \(shellQuote(folder)) ]; then mkdir -m 700 -- \(shellQuote(folder)) && chown \"$u:$g\" -- \(shellQuote(folder)) || { echo \(shellQuote("Failed to create \(folder)")) >&2; exit 1; }; fi\n"
         if removePub { s += "rm -f -- \"$f.pub\"\n" }
         guard regenerates else {
@@ -624,7 +623,7 @@ enum UserModule {
     /// given to the user.
     static func homeScript(_ o: Options, home: String) -> String {
         let h = shellQuote(home), skel = shellQuote(o.skeleton ?? "/etc/skel")
-        var s = "h=\(h); s=\(skel); e=$(getent passwd -- \(shellQuote(o.name))) || exit 1; u=$(printf '%s' \"$e\" | cut -d: -f3); g=$(printf '%s' \"$e\" | cut -d: -f4)\n"
+        var s = "h=\(h); s=\(skel); " + ownerScript(o.name)
         s += "if [ ! -e \"$h\" ]; then\n"
         s += "  if [ -e \"$s\" ] && [ \"$s\" != /dev/null ]; then mkdir -p -- \"$(dirname -- \"$h\")\" && cp -RP --preserve=mode,timestamps -- \"$s\" \"$h\" || exit 1\n"
         s += "  else mkdir -p -- \"$h\" || exit 1; fi\n"
@@ -638,11 +637,19 @@ enum UserModule {
     /// The result step: the passwd entry, then (with a key) its fingerprint and public key.
     static func resultScript(_ o: Options, keyPath: String?) -> String {
         var s = "getent passwd -- \(shellQuote(o.name)) | head -n 1"
-        if let keyPath {
-            let k = shellQuote(keyPath), pub = shellQuote(keyPath + ".pub")
-            s += "; if [ -e \(k) ]; then ssh-keygen -l -f \(k) 2>&1 | head -n 1; else echo; fi; if [ -r \(pub) ]; then head -n 1 \(pub); else echo parc-none; fi"
-        }
+        if let keyPath { s += "; " + keyReadScript(keyPath) }
         return s
+    }
+
+    /// A key's fingerprint line (empty without the key), then its public key (`parc-none` when unreadable).
+    static func keyReadScript(_ key: String) -> String {
+        let k = shellQuote(key), pub = shellQuote(key + ".pub")
+        return "if [ -e \(k) ]; then ssh-keygen -l -f \(k) 2>&1 | head -n 1; else echo; fi; if [ -r \(pub) ]; then head -n 1 \(pub); else echo parc-none; fi"
+    }
+
+    /// `u` and `g`: the account's uid and gid as the device has them when the script runs.
+    static func ownerScript(_ name: String) -> String {
+        "e=$(getent passwd -- \(shellQuote(name))) || exit 1; u=$(printf '%s' \"$e\" | cut -d: -f3); g=$(printf '%s' \"$e\" | cut -d: -f4)\n"
     }
 
     /// Ansible's result fields from a passwd entry: uid, group (its gid), comment, home, shell.
@@ -691,10 +698,5 @@ enum UserModule {
         let month = mp < 10 ? mp + 3 : mp - 9
         let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
         return String(format: "%04d-%02d-%02d", year, month, day)
-    }
-
-    static func unique(_ names: [String]) -> [String] {
-        var seen = Set<String>()
-        return names.filter { seen.insert($0).inserted }
     }
 }
